@@ -1,0 +1,27 @@
+# The two commands of the README. Each creates .venv and installs FleetBench on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint protos bench
+
+$(BIN)/fleetbench: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/fleetbench
+	$(BIN)/fleetbench simulate --operators 10 --turbines 5 --months 3 --seed 7 --out demo-output
+
+test: $(BIN)/fleetbench
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/fleetbench
+	$(BIN)/ruff check .
+
+protos: $(BIN)/fleetbench
+	$(BIN)/python -m protos.generate
+
+bench: $(BIN)/fleetbench
+	$(BIN)/python bench/summary_throughput.py

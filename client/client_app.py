@@ -1,0 +1,58 @@
+"""The operator's Flower ClientApp: wiring only.
+
+SecAgg+ (``secaggplus_mod``) calls the handler once per round, in its "collect masked vectors"
+stage, with the legacy FitIns layout; the handler answers with the site's encoded blocks, a
+constant weight and no metrics, and the mod masks them before anything leaves the site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from flwr.app import Context, Message
+from flwr.client.mod import secaggplus_mod
+from flwr.clientapp import ClientApp
+from flwr.common import Code, FitRes, Status, ndarrays_to_parameters
+from flwr.compat.common.recorddict_compat import fitres_to_recorddict, recorddict_to_fitins
+
+from client.contribution import guarded_site_contribution
+from protos.messages import CONSTANT_WEIGHT, FLEET_DIR_RUN_KEY, SITE_CONFIG_NODE_KEY, SPEC_CONFIG_KEY
+
+
+def resolve_site_config(context: Context, site_configs: Sequence[Path] | None = None) -> Path:
+    """The site.toml this node serves.
+
+    A SuperNode names it in its node config (``site-config``); in simulation, virtual node
+    ``partition-id`` serves entry ``partition-id`` of ``site_configs`` or, failing that, of the
+    sorted ``*/site.toml`` under the run config's ``fleet-dir``.
+    """
+    if SITE_CONFIG_NODE_KEY in context.node_config:
+        return Path(str(context.node_config[SITE_CONFIG_NODE_KEY]))
+    if site_configs is None:
+        fleet_dir = Path(str(context.run_config.get(FLEET_DIR_RUN_KEY, "")))
+        site_configs = sorted(fleet_dir.glob("*/site.toml"))
+    partition = int(context.node_config["partition-id"])
+    return Path(site_configs[partition])
+
+
+def build_client_app(site_configs: Sequence[Path] | None = None) -> ClientApp:
+    """A ClientApp behind SecAgg+ that contributes the site's blocks to the spec it is sent."""
+    app = ClientApp(mods=[secaggplus_mod])
+
+    @app.train()
+    def contribute(msg: Message, context: Context) -> Message:
+        fitins = recorddict_to_fitins(msg.content, keep_input=True)
+        arrays = guarded_site_contribution(resolve_site_config(context, site_configs), bytes(fitins.config[SPEC_CONFIG_KEY]))
+        fitres = FitRes(
+            status=Status(code=Code.OK, message=""),
+            parameters=ndarrays_to_parameters(arrays),
+            num_examples=CONSTANT_WEIGHT,
+            metrics={},
+        )
+        return Message(fitres_to_recorddict(fitres, keep_input=False), reply_to=msg)
+
+    return app
+
+
+app = build_client_app()

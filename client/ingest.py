@@ -1,0 +1,89 @@
+"""Read an operator's SCADA export, chunk by chunk, into the canonical frame.
+
+The canonical frame has one row per turbine and 10-min record: ``time`` (UTC), ``asset_id``
+(str), numeric channels under their IEC 61400-25 names in canonical units (NaN where missing or
+physically impossible) and, when mapped, the status code ``WTUR_TurSt``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS
+from client.site_config import SiteConfig, SiteConfigError
+
+CHUNK_ROWS = 500_000
+
+
+def _raw_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    wanted = list(site.columns.values())
+    if site.file_format == "parquet":
+        parquet = pq.ParquetFile(path)
+        absent = [c for c in wanted if c not in parquet.schema_arrow.names]
+        if absent:
+            raise SiteConfigError(f"{path}: column(s) {absent} named in [columns] of {site.path} are not in the file; fix the mapping")
+        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=wanted):
+            yield batch.to_pandas()
+        return
+    header = pd.read_csv(path, sep=site.delimiter, nrows=0).columns
+    absent = [c for c in wanted if c not in header]
+    if absent:
+        raise SiteConfigError(
+            f"{path}: column(s) {absent} named in [columns] of {site.path} are not in the header "
+            f"(found {list(header)[:12]}); fix the mapping or the delimiter ({site.delimiter!r})"
+        )
+    yield from pd.read_csv(
+        path, sep=site.delimiter, decimal=site.decimal, usecols=wanted, chunksize=chunk_rows, dtype={site.columns[ASSET_ID]: str}
+    )
+
+
+def _to_utc(raw: pd.Series, timezone: str, path: Path, column: str) -> pd.Series:
+    try:
+        times = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+    except ValueError:
+        # Offsets that differ between rows (DST in local time) only parse straight to UTC.
+        return pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        return times.dt.tz_convert("UTC")
+    if not np.issubdtype(times.dtype, np.datetime64):
+        raise SiteConfigError(f"{path}: column {column!r} (time) is not a timestamp; map [columns] time to the timestamp column")
+    return times.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+
+
+def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFrame:
+    """Rename, convert units, parse time to UTC and blank impossible values of one raw chunk."""
+    columns = site.columns
+    frame = pd.DataFrame(
+        {
+            TIME: _to_utc(raw[columns[TIME]], site.timezone, path, columns[TIME]),
+            ASSET_ID: raw[columns[ASSET_ID]].astype(str),
+        }
+    )
+    for name, channel in CHANNELS.items():
+        if name not in columns:
+            continue
+        values = pd.to_numeric(raw[columns[name]], errors="coerce").to_numpy(dtype=np.float64)
+        factor, offset = UNIT_CONVERSIONS[channel.unit][site.units.get(name, channel.unit)]
+        values = values * factor + offset
+        values[(values < channel.valid_min) | (values > channel.valid_max)] = np.nan
+        frame[name] = values
+    if STATUS in columns:
+        frame[STATUS] = pd.to_numeric(raw[columns[STATUS]], errors="coerce").to_numpy(dtype=np.float64)
+    unknown = sorted(set(frame[ASSET_ID].unique()) - {t.asset_id for t in site.turbines})
+    if unknown:
+        raise SiteConfigError(
+            f"{path}: turbine(s) {unknown[:5]} in column {columns[ASSET_ID]!r} are not listed in [[turbines]] of {site.path}; add them"
+        )
+    return frame
+
+
+def read_canonical_chunks(site: SiteConfig, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Yield the site's export as canonical frames of at most ``chunk_rows`` rows."""
+    for path in site.files:
+        for raw in _raw_chunks(site, path, chunk_rows):
+            yield canonicalise(raw, site, path)

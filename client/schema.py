@@ -1,0 +1,47 @@
+"""Canonical SCADA schema: IEC 61400-25 names (as NREL OpenOA uses them), units and ranges.
+
+One declaration, read by ingest (unit conversion, validation) and by the quality flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One canonical SCADA signal."""
+
+    name: str
+    unit: str
+    description: str
+    # Physically possible range, inclusive, in `unit`; values outside become NaN at ingest.
+    valid_min: float
+    valid_max: float
+
+
+TIME = "time"
+ASSET_ID = "asset_id"
+STATUS = "WTUR_TurSt"
+
+CHANNELS: dict[str, Channel] = {
+    c.name: c
+    for c in (
+        Channel("WTUR_W", "kW", "active power, 10-min mean", -1.0e4, 3.0e4),
+        Channel("WMET_HorWdSpd", "m/s", "nacelle wind speed, 10-min mean", 0.0, 60.0),
+        Channel("WMET_HorWdDir", "deg", "wind direction", 0.0, 360.0),
+        Channel("WMET_EnvTmp", "degC", "ambient temperature", -50.0, 60.0),
+    )
+}
+"""Numeric channels FleetBench reads, by canonical name."""
+
+REQUIRED = (TIME, ASSET_ID, "WTUR_W", "WMET_HorWdSpd")
+"""Columns every site mapping must provide."""
+
+# Conversions from the units operators export to the canonical unit: value * factor + offset.
+UNIT_CONVERSIONS: dict[str, dict[str, tuple[float, float]]] = {
+    "kW": {"W": (1e-3, 0.0), "kW": (1.0, 0.0), "MW": (1e3, 0.0)},
+    "m/s": {"m/s": (1.0, 0.0), "km/h": (1 / 3.6, 0.0)},
+    "deg": {"deg": (1.0, 0.0)},
+    "degC": {"degC": (1.0, 0.0), "K": (1.0, -273.15)},
+}

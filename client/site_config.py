@@ -1,0 +1,188 @@
+"""The operator's site.toml: where the SCADA export is, how its columns map, what the turbines are.
+
+Example::
+
+    [site]
+    name = "operator-03"
+    timezone = "Europe/Berlin"   # zone of timestamps that carry no UTC offset
+
+    [source]
+    files = ["scada/*.csv"]      # relative to site.toml; globs allowed
+    format = "csv"               # csv | parquet
+    delimiter = ";"
+    decimal = ","
+
+    [columns]                    # canonical name = the export's column
+    time = "Timestamp"
+    asset_id = "Turbine"
+    WTUR_W = "ActivePower"
+    WMET_HorWdSpd = "WindSpeed"
+    WTUR_TurSt = "Status"
+
+    [units]                      # unit of each exported channel (canonical unit when absent)
+    WTUR_W = "W"
+
+    [status]
+    normal = [0]                 # status codes that mean normal operation
+
+    [[turbines]]
+    asset_id = "T01"
+    model = "E-82/2300"
+    rated_power_kw = 2300.0
+    rotor_diameter_m = 82.0
+    hub_height_m = 98.0
+
+Turbine metadata never leaves the site.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from client.schema import CHANNELS, REQUIRED, STATUS, UNIT_CONVERSIONS
+
+FORMATS = ("csv", "parquet")
+
+
+class SiteConfigError(ValueError):
+    """A site.toml that cannot be used; the message lists every problem and its fix."""
+
+
+@dataclass(frozen=True)
+class Turbine:
+    """Static metadata of one turbine."""
+
+    asset_id: str
+    model: str
+    rated_power_kw: float
+    rotor_diameter_m: float
+    hub_height_m: float
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """A parsed, validated site.toml."""
+
+    path: Path
+    name: str
+    timezone: str
+    files: tuple[Path, ...]
+    file_format: str
+    delimiter: str
+    decimal: str
+    columns: dict[str, str]
+    units: dict[str, str]
+    normal_status_codes: tuple[int, ...]
+    turbines: tuple[Turbine, ...]
+
+    def turbine(self, asset_id: str) -> Turbine:
+        """Metadata of turbine ``asset_id``."""
+        for turbine in self.turbines:
+            if turbine.asset_id == asset_id:
+                return turbine
+        raise KeyError(asset_id)
+
+
+def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
+    if not isinstance(raw, list) or not raw:
+        problems.append("[[turbines]]: list at least one turbine (asset_id, model, rated_power_kw, rotor_diameter_m, hub_height_m)")
+        return ()
+    turbines = []
+    for i, entry in enumerate(raw):
+        try:
+            turbine = Turbine(
+                asset_id=str(entry["asset_id"]),
+                model=str(entry["model"]),
+                rated_power_kw=float(entry["rated_power_kw"]),
+                rotor_diameter_m=float(entry["rotor_diameter_m"]),
+                hub_height_m=float(entry["hub_height_m"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"[[turbines]] entry {i + 1}: missing or invalid {exc}; give asset_id, model, rated_power_kw, rotor_diameter_m, hub_height_m")
+            continue
+        if turbine.rated_power_kw <= 0:
+            problems.append(f"[[turbines]] {turbine.asset_id}: rated_power_kw must be positive, got {turbine.rated_power_kw}")
+        turbines.append(turbine)
+    ids = [t.asset_id for t in turbines]
+    duplicates = sorted({a for a in ids if ids.count(a) > 1})
+    if duplicates:
+        problems.append(f"[[turbines]]: asset_id listed twice: {duplicates}")
+    return tuple(turbines)
+
+
+def load_site_config(path: Path) -> SiteConfig:
+    """Read and validate ``path``; raise SiteConfigError listing every problem at once."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SiteConfigError(f"{path}: file not found; pass the path of the site's site.toml") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteConfigError(f"{path}: not valid TOML ({exc}); fix the syntax at the position given") from None
+
+    problems: list[str] = []
+    site = raw.get("site", {})
+    source = raw.get("source", {})
+    columns = {str(k): str(v) for k, v in raw.get("columns", {}).items()}
+    units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
+
+    name = str(site.get("name", path.parent.name))
+    timezone = str(site.get("timezone", "UTC"))
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problems.append(f"[site] timezone = {timezone!r} is not an IANA zone; use e.g. \"Europe/Berlin\" or \"UTC\"")
+
+    file_format = str(source.get("format", "csv")).lower()
+    if file_format not in FORMATS:
+        problems.append(f"[source] format = {file_format!r}; use one of {list(FORMATS)}")
+    patterns = source.get("files", [])
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    files: list[Path] = []
+    for pattern in patterns:
+        matched = sorted(path.parent.glob(pattern)) if any(ch in pattern for ch in "*?[") else [path.parent / pattern]
+        existing = [m for m in matched if m.is_file()]
+        if not existing:
+            problems.append(f"[source] files: {pattern!r} matches no file next to {path}; fix the path or glob")
+        files.extend(existing)
+    if not patterns:
+        problems.append("[source] files: list the SCADA export files (paths or globs relative to site.toml)")
+
+    for canonical in REQUIRED:
+        if canonical not in columns:
+            problems.append(f"[columns] {canonical} is missing; map it to the export's column name")
+    known = set(REQUIRED) | set(CHANNELS) | {STATUS}
+    for canonical in sorted(set(columns) - known):
+        problems.append(f"[columns] {canonical} is not a canonical name; use one of {sorted(known)}")
+    for canonical, unit in units.items():
+        channel = CHANNELS.get(canonical)
+        if channel is None:
+            problems.append(f"[units] {canonical} is not a numeric channel; use one of {sorted(CHANNELS)}")
+        elif unit not in UNIT_CONVERSIONS[channel.unit]:
+            problems.append(f"[units] {canonical} = {unit!r}; use one of {sorted(UNIT_CONVERSIONS[channel.unit])}")
+
+    normal = raw.get("status", {}).get("normal", [])
+    if STATUS in columns and not normal:
+        problems.append("[status] normal: list the status codes that mean normal operation, e.g. normal = [0]")
+
+    turbines = _turbines(raw.get("turbines"), problems)
+    if problems:
+        raise SiteConfigError(f"{path}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
+    return SiteConfig(
+        path=path,
+        name=name,
+        timezone=timezone,
+        files=tuple(files),
+        file_format=file_format,
+        delimiter=str(source.get("delimiter", ",")),
+        decimal=str(source.get("decimal", ".")),
+        columns=columns,
+        units=units,
+        normal_status_codes=tuple(int(c) for c in normal),
+        turbines=turbines,
+    )

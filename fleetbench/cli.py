@@ -1,0 +1,111 @@
+"""The ``fleetbench`` command line: argument parsing and printing only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from protos.fleetbench.v1 import release_pb2
+from server.store import export_json, read_release, release_to_dict, write_release
+from simulations.fleet import FleetConfig
+
+
+def format_release(release: release_pb2.Release) -> str:
+    """A human-readable summary of a release: one table per cohort."""
+    p = release.provenance
+    lines = [
+        f"release of spec {release.spec_id} ({release.contract}), period {release.period.start} .. {release.period.end}",
+        f"method {p.method}, {p.participants} participants, k = {release.k_min_operators}, "
+        f"{p.suppressed_cells} suppressed cells, spec sha256 {p.spec_sha256[:16]}..., created {p.created_utc}",
+    ]
+    for curve in release.curves:
+        if curve.suppressed:
+            lines.append(f"\n{curve.cohort}: SUPPRESSED ({curve.suppression_reason})")
+            continue
+        lines.append(f"\n{curve.cohort}: {curve.operator_count} operators")
+        lines.append(f"{'ws [m/s]':>8} {'N':>8} {'ops':>4} {'mean ws':>8} {'P [kW]':>9} {'sd P':>8} {'P10':>6} {'P50':>6} {'P90':>6}")
+        for cell in curve.bins:
+            if cell.suppressed:
+                lines.append(f"{cell.wind_speed_centre:8.1f}  suppressed: {cell.suppression_reason}")
+                continue
+            sd = f"{cell.std_power:8.1f}" if cell.HasField("std_power") else f"{'-':>8}"
+            lines.append(
+                f"{cell.wind_speed_centre:8.1f} {cell.record_count:8d} {cell.operator_count:4d} {cell.mean_wind_speed:8.3f} "
+                f"{cell.mean_power:9.1f} {sd} {cell.p10_normalised_power:6.3f} {cell.p50_normalised_power:6.3f} "
+                f"{cell.p90_normalised_power:6.3f}"
+            )
+    return "\n".join(lines)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    config = FleetConfig(operators=args.operators, turbines_per_operator=args.turbines, months=args.months, seed=args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.pooled:
+        from simulations.fleet import generate_fleet
+        from simulations.onboarding import fleet_spec
+        from simulations.pooled import pooled_release
+
+        site_configs = generate_fleet(config, out / "fleet", print)
+        release = pooled_release(site_configs, fleet_spec(config, args.k))
+        write_release(out / "release.sqlite", release)
+        export_json(release, out / "release.json")
+    else:
+        from simulations.onboarding import simulate
+
+        release = simulate(config, out, args.k, progress=print)
+    print(format_release(release))
+    print(f"\nrelease written to {out / 'release.sqlite'} and {out / 'release.json'}")
+    return 0
+
+
+def _release_show(args: argparse.Namespace) -> int:
+    release = read_release(Path(args.store), args.id)
+    print(json.dumps(release_to_dict(release), indent=1) if args.json else format_release(release))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    top = argparse.ArgumentParser(prog="fleetbench", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    simulate = commands.add_parser("simulate", help="run the onboarding simulation on a synthetic fleet")
+    simulate.add_argument("--operators", type=int, default=10)
+    simulate.add_argument("--turbines", type=int, default=5, help="turbines per operator")
+    simulate.add_argument("--months", type=int, default=3)
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--k", type=int, default=3, help="minimum operators per released cell")
+    simulate.add_argument("--out", required=True, help="output folder (fleet/, release.sqlite, release.json)")
+    simulate.add_argument("--pooled", action="store_true", help="compute the pooled (non-federated) reference instead")
+    simulate.set_defaults(run=_simulate)
+
+    release = commands.add_parser("release", help="inspect the release store")
+    release_commands = release.add_subparsers(dest="release_command", required=True)
+    show = release_commands.add_parser("show", help="print a release")
+    show.add_argument("--store", required=True, help="path of release.sqlite")
+    show.add_argument("--id", type=int, default=None, help="release id (default: the latest)")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=_release_show)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``fleetbench`` console script."""
+    args = parser().parse_args(argv)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+    logging.getLogger("fleetbench").addHandler(handler)
+    logging.getLogger("fleetbench").setLevel(logging.INFO)
+    try:
+        return int(args.run(args))
+    except (ValueError, LookupError, FileNotFoundError, RuntimeError) as exc:
+        print(f"fleetbench: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""Block layout and fixed-point codec: spec -> ordered named blocks -> 30-bit limbs -> arrays.
+
+Secure aggregation (SecAgg+) sums vectors of small integers modulo 2^62. FleetBench sends every
+statistic as a signed fixed-point integer ``round(value * 2^e)`` split into base-2^30 limbs, so any
+bound fits; the aggregator adds limbs across sites and recombines them with exact integer
+arithmetic. Both ends derive the same order of blocks from the spec: names never travel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from protos.fleetbench.v1 import spec_pb2
+
+CONTRACT = "fleetbench/v1"
+LIMB_BITS = 30
+LIMB_BASE = 1 << LIMB_BITS
+# SecAgg+ parameters that make Flower's quantizer the identity on integers in
+# [-CLIPPING_RANGE, CLIPPING_RANGE]: quantize(x) = (x + c) * Q / (2c) = x + c exactly.
+QUANTIZATION_RANGE = 2 * (LIMB_BASE - 1)
+CLIPPING_RANGE = LIMB_BASE - 1
+MODULUS_RANGE = 1 << 62
+# Flower casts quantized values to int32.
+_INT32_MAX = (1 << 31) - 1
+
+
+@dataclass(frozen=True)
+class BlockLayout:
+    """Where one block sits in the payload and how it is encoded."""
+
+    name: str
+    cohort: str
+    statistic: int
+    shape: tuple[int, ...]
+    unit: str
+    scale_exponent: int
+    per_site_bound: float
+    n_limbs: int
+
+    @property
+    def size(self) -> int:
+        """Number of elements of the block."""
+        return math.prod(self.shape)
+
+
+def block_name(cohort: str, statistic: int) -> str:
+    """Canonical name of a block, e.g. ``"E-82/2300:RECORD_COUNT"``."""
+    return f"{cohort}:{spec_pb2.Statistic.Name(statistic)}"
+
+
+def limbs_for_bound(per_site_bound: float, scale_exponent: int) -> int:
+    """Number of 30-bit limbs that hold any |value| <= per_site_bound at 2^scale_exponent.
+
+    Parameters
+    ----------
+    per_site_bound : float
+        Largest absolute value one site may contribute, in the block's unit.
+    scale_exponent : int
+        Fixed-point exponent e: the integer is round(value * 2^e).
+    """
+    if not math.isfinite(per_site_bound) or per_site_bound <= 0:
+        raise ValueError(f"per_site_bound must be a positive finite number, got {per_site_bound!r}")
+    largest = math.ceil(math.ldexp(per_site_bound, scale_exponent))
+    return max(1, math.ceil(largest.bit_length() / LIMB_BITS))
+
+
+def block_layouts(spec: spec_pb2.BenchmarkSpec) -> list[BlockLayout]:
+    """The ordered blocks a site sends for ``spec``."""
+    if spec.contract != CONTRACT:
+        raise ValueError(f"spec.contract is {spec.contract!r}; this build speaks {CONTRACT!r}")
+    layouts = []
+    seen: set[str] = set()
+    for block in spec.blocks:
+        name = block_name(block.cohort, block.statistic)
+        if name in seen:
+            raise ValueError(f"spec declares block {name} twice")
+        if not block.shape or any(d == 0 for d in block.shape):
+            raise ValueError(f"block {name} has an empty shape {list(block.shape)}")
+        seen.add(name)
+        layouts.append(
+            BlockLayout(
+                name=name,
+                cohort=block.cohort,
+                statistic=block.statistic,
+                shape=tuple(block.shape),
+                unit=block.unit,
+                scale_exponent=block.scale_exponent,
+                per_site_bound=block.per_site_bound,
+                n_limbs=limbs_for_bound(block.per_site_bound, block.scale_exponent),
+            )
+        )
+    return layouts
+
+
+def spec_sha256(spec: spec_pb2.BenchmarkSpec) -> str:
+    """SHA-256 of the spec's deterministic serialisation (hex)."""
+    return hashlib.sha256(spec.SerializeToString(deterministic=True)).hexdigest()
+
+
+def check_secure_sum_capacity(
+    n_sites: int,
+    quantization_range: int = QUANTIZATION_RANGE,
+    modulus_range: int = MODULUS_RANGE,
+) -> None:
+    """Refuse a secure-aggregation configuration whose sums could wrap around the modulus.
+
+    Each site adds at most ``quantization_range`` per element, plus the same again as its
+    weight factor; the masked sum is taken modulo ``modulus_range``.
+
+    Raises
+    ------
+    ValueError
+        Naming the setting that makes the sum unsafe.
+    """
+    if n_sites < 1:
+        raise ValueError(f"n_sites must be at least 1, got {n_sites}")
+    if quantization_range > _INT32_MAX:
+        raise ValueError(
+            f"quantization_range {quantization_range} exceeds 2^31 - 1: Flower casts to int32 and would wrap"
+        )
+    if n_sites * quantization_range >= modulus_range:
+        raise ValueError(
+            f"{n_sites} sites x quantization_range {quantization_range} >= modulus_range {modulus_range}: "
+            "the secure sum would wrap; raise modulus_range or lower the number of sites"
+        )
+
+
+def encode_blocks(layouts: Sequence[BlockLayout], values: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    """Encode one site's block values as limb arrays, one array per block.
+
+    Each returned array has shape ``(n_limbs, size)``, dtype float64, integer-valued in
+    [-(2^30 - 1), 2^30 - 1]: limb j of value v is sign(u) * floor(|u| / 2^(30 j)) mod 2^30 with
+    u = round(v * 2^e). Every step is exact in float64 because scaling is by powers of two.
+
+    Raises
+    ------
+    ValueError
+        If a block is missing, has the wrong shape, is not finite or exceeds its bound.
+    """
+    missing = [layout.name for layout in layouts if layout.name not in values]
+    extra = sorted(set(values) - {layout.name for layout in layouts})
+    if missing or extra:
+        raise ValueError(f"blocks do not match the spec: missing {missing}, not in spec {extra}")
+    encoded = []
+    for layout in layouts:
+        value = np.asarray(values[layout.name], dtype=np.float64)
+        if value.shape != layout.shape:
+            raise ValueError(f"block {layout.name} has shape {value.shape}, spec says {layout.shape}")
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"block {layout.name} holds non-finite values")
+        if np.any(np.abs(value) > layout.per_site_bound):
+            raise ValueError(
+                f"block {layout.name} exceeds its per-site bound {layout.per_site_bound} {layout.unit} "
+                f"(largest |value| {np.abs(value).max():.6g}); the spec's max_turbines_per_site may be too low"
+            )
+        scaled = np.rint(np.ldexp(value.ravel(), layout.scale_exponent))
+        magnitude, sign = np.abs(scaled), np.sign(scaled)
+        limbs = np.empty((layout.n_limbs, layout.size), dtype=np.float64)
+        for j in range(layout.n_limbs):
+            limbs[j] = sign * np.fmod(np.floor(np.ldexp(magnitude, -LIMB_BITS * j)), LIMB_BASE)
+        encoded.append(limbs)
+    return encoded
+
+
+def decode_limb_sums(layouts: Sequence[BlockLayout], limb_sums: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """Recombine summed limbs into exact fixed-point totals, one object array of ints per block.
+
+    Parameters
+    ----------
+    limb_sums : sequence of ndarray
+        Per block, the element-wise sum over sites of the arrays :func:`encode_blocks` made,
+        as exact integers (int64 or integer-valued float64).
+
+    Returns
+    -------
+    dict
+        Block name -> array (dtype object, Python ints) of round(value * 2^e) summed over sites,
+        with the block's shape. Divide by 2^e (see :func:`to_float`) for the value.
+    """
+    if len(limb_sums) != len(layouts):
+        raise ValueError(f"got {len(limb_sums)} arrays for {len(layouts)} blocks")
+    totals = {}
+    for layout, sums in zip(layouts, limb_sums, strict=True):
+        sums = np.asarray(sums)
+        if sums.shape != (layout.n_limbs, layout.size):
+            raise ValueError(f"block {layout.name}: summed limbs have shape {sums.shape}, expected {(layout.n_limbs, layout.size)}")
+        total = np.zeros(layout.size, dtype=object)
+        for j in range(layout.n_limbs):
+            total = total + np.array([int(x) for x in sums[j]], dtype=object) * (1 << (LIMB_BITS * j))
+        totals[layout.name] = total.reshape(layout.shape)
+    return totals
+
+
+def to_float(total: np.ndarray, scale_exponent: int) -> np.ndarray:
+    """Fixed-point integers (object array) -> float64 values, correctly rounded."""
+    denominator = 1 << scale_exponent if scale_exponent >= 0 else 1
+    numerator_scale = 1 << -scale_exponent if scale_exponent < 0 else 1
+    flat = [(int(x) * numerator_scale) / denominator for x in np.ravel(total)]
+    return np.array(flat, dtype=np.float64).reshape(np.shape(total))
+
+
+def limb_sums_from_weighted_mean(means: Sequence[np.ndarray], n_sites: int) -> list[np.ndarray]:
+    """Undo Flower's weighted mean: with equal weights, mean * n is the exact integer sum.
+
+    Raises
+    ------
+    ValueError
+        If a value is not within 1e-6 of an integer, which means the secure sum was not exact
+        (wrong quantization settings or an overflow).
+    """
+    sums = []
+    for mean in means:
+        scaled = np.asarray(mean, dtype=np.float64) * n_sites
+        rounded = np.rint(scaled)
+        if scaled.size and np.max(np.abs(scaled - rounded)) > 1e-6:
+            raise ValueError("secure sum is not integer-exact: check the SecAgg+ quantization settings")
+        sums.append(rounded.astype(np.int64))
+    return sums

@@ -1,0 +1,84 @@
+from protos.fleetbench.v1 import spec_pb2 as _spec_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class PowerCurveBin(_message.Message):
+    __slots__ = ("wind_speed_centre", "suppressed", "suppression_reason", "record_count", "operator_count", "mean_wind_speed", "mean_power", "std_power", "p10_normalised_power", "p50_normalised_power", "p90_normalised_power")
+    WIND_SPEED_CENTRE_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
+    RECORD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MEAN_WIND_SPEED_FIELD_NUMBER: _ClassVar[int]
+    MEAN_POWER_FIELD_NUMBER: _ClassVar[int]
+    STD_POWER_FIELD_NUMBER: _ClassVar[int]
+    P10_NORMALISED_POWER_FIELD_NUMBER: _ClassVar[int]
+    P50_NORMALISED_POWER_FIELD_NUMBER: _ClassVar[int]
+    P90_NORMALISED_POWER_FIELD_NUMBER: _ClassVar[int]
+    wind_speed_centre: float
+    suppressed: bool
+    suppression_reason: str
+    record_count: int
+    operator_count: int
+    mean_wind_speed: float
+    mean_power: float
+    std_power: float
+    p10_normalised_power: float
+    p50_normalised_power: float
+    p90_normalised_power: float
+    def __init__(self, wind_speed_centre: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., mean_wind_speed: _Optional[float] = ..., mean_power: _Optional[float] = ..., std_power: _Optional[float] = ..., p10_normalised_power: _Optional[float] = ..., p50_normalised_power: _Optional[float] = ..., p90_normalised_power: _Optional[float] = ...) -> None: ...
+
+class CohortCurve(_message.Message):
+    __slots__ = ("cohort", "turbine_model", "suppressed", "suppression_reason", "operator_count", "bins")
+    COHORT_FIELD_NUMBER: _ClassVar[int]
+    TURBINE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_COUNT_FIELD_NUMBER: _ClassVar[int]
+    BINS_FIELD_NUMBER: _ClassVar[int]
+    cohort: str
+    turbine_model: str
+    suppressed: bool
+    suppression_reason: str
+    operator_count: int
+    bins: _containers.RepeatedCompositeFieldContainer[PowerCurveBin]
+    def __init__(self, cohort: _Optional[str] = ..., turbine_model: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., operator_count: _Optional[int] = ..., bins: _Optional[_Iterable[_Union[PowerCurveBin, _Mapping]]] = ...) -> None: ...
+
+class Provenance(_message.Message):
+    __slots__ = ("spec_sha256", "participants", "suppressed_cells", "flower_run_id", "created_utc", "method")
+    SPEC_SHA256_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_CELLS_FIELD_NUMBER: _ClassVar[int]
+    FLOWER_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_UTC_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    spec_sha256: str
+    participants: int
+    suppressed_cells: int
+    flower_run_id: str
+    created_utc: str
+    method: str
+    def __init__(self, spec_sha256: _Optional[str] = ..., participants: _Optional[int] = ..., suppressed_cells: _Optional[int] = ..., flower_run_id: _Optional[str] = ..., created_utc: _Optional[str] = ..., method: _Optional[str] = ...) -> None: ...
+
+class Release(_message.Message):
+    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution")
+    CONTRACT_FIELD_NUMBER: _ClassVar[int]
+    SPEC_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    K_MIN_OPERATORS_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    CURVES_FIELD_NUMBER: _ClassVar[int]
+    PERCENTILE_RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    contract: str
+    spec_id: str
+    period: _spec_pb2.Period
+    k_min_operators: int
+    provenance: Provenance
+    curves: _containers.RepeatedCompositeFieldContainer[CohortCurve]
+    percentile_resolution: float
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ...) -> None: ...

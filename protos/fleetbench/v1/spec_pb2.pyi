@@ -1,0 +1,93 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STATISTIC_UNSPECIFIED: _ClassVar[Statistic]
+    RECORD_COUNT: _ClassVar[Statistic]
+    SUM_WIND_SPEED: _ClassVar[Statistic]
+    SUM_POWER: _ClassVar[Statistic]
+    SUM_POWER_SQUARED: _ClassVar[Statistic]
+    NORMALISED_POWER_HISTOGRAM: _ClassVar[Statistic]
+    BIN_CONTRIBUTOR: _ClassVar[Statistic]
+    COHORT_CONTRIBUTOR: _ClassVar[Statistic]
+STATISTIC_UNSPECIFIED: Statistic
+RECORD_COUNT: Statistic
+SUM_WIND_SPEED: Statistic
+SUM_POWER: Statistic
+SUM_POWER_SQUARED: Statistic
+NORMALISED_POWER_HISTOGRAM: Statistic
+BIN_CONTRIBUTOR: Statistic
+COHORT_CONTRIBUTOR: Statistic
+
+class BinGrid(_message.Message):
+    __slots__ = ("first_centre", "width", "count", "unit")
+    FIRST_CENTRE_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    first_centre: float
+    width: float
+    count: int
+    unit: str
+    def __init__(self, first_centre: _Optional[float] = ..., width: _Optional[float] = ..., count: _Optional[int] = ..., unit: _Optional[str] = ...) -> None: ...
+
+class Period(_message.Message):
+    __slots__ = ("start", "end")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    start: str
+    end: str
+    def __init__(self, start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
+
+class Cohort(_message.Message):
+    __slots__ = ("name", "turbine_model")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TURBINE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    turbine_model: str
+    def __init__(self, name: _Optional[str] = ..., turbine_model: _Optional[str] = ...) -> None: ...
+
+class Block(_message.Message):
+    __slots__ = ("cohort", "statistic", "shape", "unit", "scale_exponent", "per_site_bound")
+    COHORT_FIELD_NUMBER: _ClassVar[int]
+    STATISTIC_FIELD_NUMBER: _ClassVar[int]
+    SHAPE_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    SCALE_EXPONENT_FIELD_NUMBER: _ClassVar[int]
+    PER_SITE_BOUND_FIELD_NUMBER: _ClassVar[int]
+    cohort: str
+    statistic: Statistic
+    shape: _containers.RepeatedScalarFieldContainer[int]
+    unit: str
+    scale_exponent: int
+    per_site_bound: float
+    def __init__(self, cohort: _Optional[str] = ..., statistic: _Optional[_Union[Statistic, str]] = ..., shape: _Optional[_Iterable[int]] = ..., unit: _Optional[str] = ..., scale_exponent: _Optional[int] = ..., per_site_bound: _Optional[float] = ...) -> None: ...
+
+class BenchmarkSpec(_message.Message):
+    __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site")
+    CONTRACT_FIELD_NUMBER: _ClassVar[int]
+    SPEC_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    WIND_SPEED_BINS_FIELD_NUMBER: _ClassVar[int]
+    NORMALISED_POWER_BINS_FIELD_NUMBER: _ClassVar[int]
+    COHORTS_FIELD_NUMBER: _ClassVar[int]
+    BLOCKS_FIELD_NUMBER: _ClassVar[int]
+    K_MIN_OPERATORS_FIELD_NUMBER: _ClassVar[int]
+    MAX_TURBINES_PER_SITE_FIELD_NUMBER: _ClassVar[int]
+    contract: str
+    spec_id: str
+    period: Period
+    wind_speed_bins: BinGrid
+    normalised_power_bins: BinGrid
+    cohorts: _containers.RepeatedCompositeFieldContainer[Cohort]
+    blocks: _containers.RepeatedCompositeFieldContainer[Block]
+    k_min_operators: int
+    max_turbines_per_site: int
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ...) -> None: ...

@@ -1,0 +1,13 @@
+"""Keys that travel in Flower messages, defined once for both ends."""
+
+SPEC_CONFIG_KEY = "fleetbench.spec"
+"""FitIns.config key holding the serialised BenchmarkSpec (bytes)."""
+
+SITE_CONFIG_NODE_KEY = "site-config"
+"""SuperNode node-config key: path of the operator's site.toml on the operator's machine."""
+
+FLEET_DIR_RUN_KEY = "fleet-dir"
+"""Run-config key (simulation only): folder of synthetic operators, one site.toml each."""
+
+CONSTANT_WEIGHT = 1
+"""num_examples every site reports: equal weights make Flower's weighted mean a plain sum."""

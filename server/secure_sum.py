@@ -1,0 +1,111 @@
+"""One exact secure sum of every site's blocks through Flower's SecAgg+ workflow.
+
+FleetBench uses SecAgg+ (which computes a weighted mean of quantized floats) as an exact
+integer sum: every site sends the constant weight 1, and the quantizer is made the identity on
+30-bit limbs (protos.codec). The workflow hands the unmasked aggregate to the strategy's
+``aggregate_fit``; nothing individual ever reaches the strategy.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from flwr.app import Context
+from flwr.common import FitIns, FitRes, Parameters, Scalar, parameters_to_ndarrays
+from flwr.server import LegacyContext, ServerConfig
+from flwr.server.client_manager import ClientManager
+from flwr.server.client_proxy import ClientProxy
+from flwr.server.strategy import FedAvg
+from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
+from flwr.serverapp import Grid
+
+from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, QUANTIZATION_RANGE, check_secure_sum_capacity
+from protos.fleetbench.v1 import spec_pb2
+from protos.messages import SPEC_CONFIG_KEY
+
+LOG = logging.getLogger("fleetbench.aggregator")
+
+
+@dataclass
+class SecureSumOutcome:
+    """What a secure-sum round produced: the element-wise mean over surviving sites, per array."""
+
+    n_sites: int = 0
+    mean_arrays: list[np.ndarray] = field(default_factory=list)
+
+
+class SecureSumStrategy(FedAvg):
+    """Sends the spec to every site and keeps the unmasked aggregate SecAgg+ hands over."""
+
+    def __init__(self, spec: spec_pb2.BenchmarkSpec, min_sites: int) -> None:
+        super().__init__(
+            fraction_fit=1.0,
+            fraction_evaluate=0.0,
+            min_fit_clients=min_sites,
+            min_available_clients=min_sites,
+            accept_failures=True,
+        )
+        self.spec_bytes = spec.SerializeToString(deterministic=True)
+        self.outcome: SecureSumOutcome | None = None
+
+    def initialize_parameters(self, client_manager: ClientManager) -> Parameters:
+        """No model: an empty parameter set, so no site is asked for one."""
+        return Parameters(tensors=[], tensor_type="numpy.ndarray")
+
+    def configure_fit(
+        self, server_round: int, parameters: Parameters, client_manager: ClientManager
+    ) -> list[tuple[ClientProxy, FitIns]]:
+        """Every available site, each sent the serialised spec; refuses a count that could wrap."""
+        sampled = super().configure_fit(server_round, parameters, client_manager)
+        check_secure_sum_capacity(len(sampled))
+        return [(proxy, FitIns(parameters, {SPEC_CONFIG_KEY: self.spec_bytes})) for proxy, _ in sampled]
+
+    def aggregate_fit(
+        self,
+        server_round: int,
+        results: list[tuple[ClientProxy, FitRes]],
+        failures: list[tuple[ClientProxy, FitRes] | BaseException],
+    ) -> tuple[Parameters | None, dict[str, Scalar]]:
+        """Keep the aggregate (every FitRes carries the same unmasked mean) and its site count."""
+        if results:
+            self.outcome = SecureSumOutcome(
+                n_sites=len(results), mean_arrays=parameters_to_ndarrays(results[0][1].parameters)
+            )
+        LOG.info("secure sum over %d sites (%d failures)", len(results), len(failures))
+        return None, {}
+
+
+def run_secure_sum(
+    grid: Grid,
+    context: Context,
+    spec: spec_pb2.BenchmarkSpec,
+    min_sites: int,
+    reconstruction_threshold: float = 0.5,
+) -> SecureSumOutcome:
+    """Run one SecAgg+ round in which every connected site contributes its blocks for ``spec``.
+
+    Raises
+    ------
+    RuntimeError
+        If the round ends without an aggregate (too few sites survived to unmask).
+    """
+    strategy = SecureSumStrategy(spec, min_sites)
+    workflow = DefaultWorkflow(
+        fit_workflow=SecAggPlusWorkflow(
+            num_shares=1.0,
+            reconstruction_threshold=reconstruction_threshold,
+            max_weight=1.0,
+            clipping_range=float(CLIPPING_RANGE),
+            quantization_range=QUANTIZATION_RANGE,
+            modulus_range=MODULUS_RANGE,
+        )
+    )
+    workflow(grid, LegacyContext(context, config=ServerConfig(num_rounds=1), strategy=strategy))
+    if strategy.outcome is None:
+        raise RuntimeError(
+            "secure aggregation ended without a result (too few sites took part or survived to unmask); "
+            "no release was written"
+        )
+    return strategy.outcome

@@ -1,0 +1,44 @@
+"""The aggregator's Flower ServerApp: wiring only.
+
+Run config (``[tool.flwr.app.config]``): ``spec`` (path of a BenchmarkSpec in protobuf JSON),
+``store`` (SQLite release store), ``release-json`` (JSON export, empty for none), ``min-sites``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flwr.app import Context
+from flwr.serverapp import Grid, ServerApp
+from google.protobuf import json_format
+
+from protos.fleetbench.v1 import spec_pb2
+from server.publish import release_from_secure_sum, store_release
+from server.secure_sum import run_secure_sum
+
+
+def build_server_app(
+    spec: spec_pb2.BenchmarkSpec | None = None,
+    store: Path | None = None,
+    release_json: Path | None = None,
+    min_sites: int | None = None,
+) -> ServerApp:
+    """A ServerApp that runs one secure sum for ``spec`` and writes the release.
+
+    Arguments left as None are read from the run config.
+    """
+    app = ServerApp()
+
+    @app.main()
+    def main(grid: Grid, context: Context) -> None:
+        config = context.run_config
+        run_spec = spec or json_format.Parse(Path(str(config["spec"])).read_text(), spec_pb2.BenchmarkSpec())
+        outcome = run_secure_sum(grid, context, run_spec, min_sites or int(config["min-sites"]))
+        release = release_from_secure_sum(run_spec, outcome, flower_run_id=str(context.run_id))
+        json_path = release_json or (Path(str(config["release-json"])) if config.get("release-json") else None)
+        store_release(release, store or Path(str(config["store"])), json_path)
+
+    return app
+
+
+app = build_server_app()

@@ -1,0 +1,114 @@
+"""The release store: an embedded SQLite database of immutable releases, with JSON export."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from google.protobuf import json_format
+
+from protos.fleetbench.v1 import release_pb2
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS releases (
+    release_id INTEGER PRIMARY KEY,
+    spec_id TEXT NOT NULL,
+    spec_sha256 TEXT NOT NULL,
+    period_start TEXT NOT NULL,
+    period_end TEXT NOT NULL,
+    participants INTEGER NOT NULL,
+    suppressed_cells INTEGER NOT NULL,
+    flower_run_id TEXT NOT NULL,
+    method TEXT NOT NULL,
+    created_utc TEXT NOT NULL,
+    release BLOB NOT NULL,
+    UNIQUE (period_start, period_end, spec_sha256, method)
+);
+CREATE TRIGGER IF NOT EXISTS releases_are_immutable BEFORE UPDATE ON releases
+BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS releases_are_kept BEFORE DELETE ON releases
+BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
+"""
+
+
+class ReleaseExistsError(RuntimeError):
+    """A release for this period, spec and method is already in the store."""
+
+
+def _connect(store: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(store)
+    connection.executescript(SCHEMA)
+    return connection
+
+
+def write_release(store: Path, release: release_pb2.Release) -> int:
+    """Insert ``release`` in one transaction; return its release_id.
+
+    Raises
+    ------
+    ReleaseExistsError
+        If the store already holds a release for the same period, spec hash and method.
+    """
+    provenance = release.provenance
+    try:
+        with _connect(store) as connection:
+            cursor = connection.execute(
+                "INSERT INTO releases (spec_id, spec_sha256, period_start, period_end, participants,"
+                " suppressed_cells, flower_run_id, method, created_utc, release)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    release.spec_id,
+                    provenance.spec_sha256,
+                    release.period.start,
+                    release.period.end,
+                    provenance.participants,
+                    provenance.suppressed_cells,
+                    provenance.flower_run_id,
+                    provenance.method,
+                    provenance.created_utc,
+                    release.SerializeToString(deterministic=True),
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+    except sqlite3.IntegrityError:
+        raise ReleaseExistsError(
+            f"{store} already holds a {provenance.method} release of spec {release.spec_id} "
+            f"for {release.period.start} .. {release.period.end}; releases are immutable, use a new period or store"
+        ) from None
+
+
+def read_release(store: Path, release_id: int | None = None) -> release_pb2.Release:
+    """The release ``release_id``, or the latest one when None."""
+    if not Path(store).is_file():
+        raise FileNotFoundError(f"{store}: no release store here; run `fleetbench simulate --out DIR` first")
+    with _connect(store) as connection:
+        if release_id is None:
+            row = connection.execute("SELECT release FROM releases ORDER BY release_id DESC LIMIT 1").fetchone()
+        else:
+            row = connection.execute("SELECT release FROM releases WHERE release_id = ?", (release_id,)).fetchone()
+    if row is None:
+        raise LookupError(f"{store}: no release {'at all' if release_id is None else release_id}")
+    return release_pb2.Release.FromString(row[0])
+
+
+def release_to_dict(release: release_pb2.Release) -> dict:
+    """The release as plain JSON-ready data (protobuf JSON mapping, field names as in the .proto)."""
+    return json_format.MessageToDict(release, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+
+
+def export_json(release: release_pb2.Release, path: Path) -> None:
+    """Write the release as JSON atomically: a reader sees the old file or the new, never a part."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(release_to_dict(release), out, indent=1)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
