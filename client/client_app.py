@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flwr.app import Context, Message
 from flwr.client.mod import secaggplus_mod
+from flwr.clientapp.typing import Mod
 from flwr.clientapp import ClientApp
 from flwr.common import Code, FitRes, Status, ndarrays_to_parameters
 from flwr.compat.common.recorddict_compat import fitres_to_recorddict, recorddict_to_fitins
@@ -36,9 +37,12 @@ def resolve_site_config(context: Context, site_configs: Sequence[Path] | None = 
     return Path(site_configs[partition])
 
 
-def build_client_app(site_configs: Sequence[Path] | None = None) -> ClientApp:
-    """A ClientApp behind SecAgg+ that contributes the site's blocks to the spec it is sent."""
-    app = ClientApp(mods=[secaggplus_mod])
+def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Sequence[Mod] = ()) -> ClientApp:
+    """A ClientApp behind SecAgg+ that contributes the site's blocks to the spec it is sent.
+
+    ``outer_mods`` wrap the SecAgg+ mod, so they see only what actually leaves the site.
+    """
+    app = ClientApp(mods=[*outer_mods, secaggplus_mod])
 
     @app.train()
     def contribute(msg: Message, context: Context) -> Message:

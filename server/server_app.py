@@ -6,6 +6,7 @@ Run config (``[tool.flwr.app.config]``): ``spec`` (path of a BenchmarkSpec in pr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flwr.app import Context
@@ -14,7 +15,7 @@ from google.protobuf import json_format
 
 from protos.fleetbench.v1 import spec_pb2
 from server.publish import release_from_secure_sum, store_release
-from server.secure_sum import run_secure_sum
+from server.secure_sum import SecureSumOutcome, run_secure_sum
 
 
 def build_server_app(
@@ -22,10 +23,12 @@ def build_server_app(
     store: Path | None = None,
     release_json: Path | None = None,
     min_sites: int | None = None,
+    on_outcome: Callable[[SecureSumOutcome], None] | None = None,
 ) -> ServerApp:
     """A ServerApp that runs one secure sum for ``spec`` and writes the release.
 
-    Arguments left as None are read from the run config.
+    Arguments left as None are read from the run config. ``on_outcome`` is called with the
+    unmasked aggregate before it is finalised (tests and benchmarks check exactness with it).
     """
     app = ServerApp()
 
@@ -34,6 +37,8 @@ def build_server_app(
         config = context.run_config
         run_spec = spec or json_format.Parse(Path(str(config["spec"])).read_text(), spec_pb2.BenchmarkSpec())
         outcome = run_secure_sum(grid, context, run_spec, min_sites or int(config["min-sites"]))
+        if on_outcome is not None:
+            on_outcome(outcome)
         release = release_from_secure_sum(run_spec, outcome, flower_run_id=str(context.run_id))
         json_path = release_json or (Path(str(config["release-json"])) if config.get("release-json") else None)
         store_release(release, store or Path(str(config["store"])), json_path)

@@ -175,7 +175,7 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
     pressure = 101325.0 * np.exp(-elevation / 8434.0)  # [Pa], isothermal barometric formula
     day = (times - times[0]) / pd.Timedelta(days=1)
     temperature_c = (
-        rng.uniform(6.0, 12.0) - 7.0 * np.cos(2 * np.pi * (np.asarray(day) + (times[0].dayofyear - 15)) / 365.25)
+        rng.uniform(6.0, 12.0) - 7.0 * np.cos(2 * np.pi * (np.asarray(day) + (times[0].day_of_year - 15)) / 365.25)
         + 3.0 * np.sin(2 * np.pi * np.asarray(day)) + 1.5 * _ar1(rng, n, 0.99)
     )
     common = _ar1(rng, n, 0.98)

@@ -1,0 +1,93 @@
+"""Shared fixtures: small synthetic fleets and a federated run over each (Flower simulation engine)."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flwr.app import Context, Message
+from flwr.clientapp.typing import ClientAppCallable
+
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from server.secure_sum import SecureSumOutcome
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.onboarding import fleet_spec
+
+
+@dataclass(frozen=True)
+class FederatedRun:
+    """A synthetic fleet, its spec, the federated release and every message its sites sent."""
+
+    config: FleetConfig
+    fleet_dir: Path
+    site_configs: list[Path]
+    spec: spec_pb2.BenchmarkSpec
+    release: release_pb2.Release
+    outcome: SecureSumOutcome
+    outgoing_dir: Path
+
+
+class RecordOutgoing:
+    """A client mod, outside SecAgg+, that pickles every reply a site sends (runs in Ray workers)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+
+    def __call__(self, msg: Message, context: Context, call_next: ClientAppCallable) -> Message:
+        reply = call_next(msg, context)
+        record = {
+            "partition_id": int(context.node_config["partition-id"]),
+            "incoming": {name: dict(rec) for name, rec in msg.content.config_records.items()},
+            "config_records": {name: dict(rec) for name, rec in reply.content.config_records.items()},
+            "metric_records": {name: dict(rec) for name, rec in reply.content.metric_records.items()},
+            "array_records": {name: len(rec) for name, rec in reply.content.array_records.items()},
+        }
+        path = self.out_dir / f"{context.node_id}-{msg.metadata.message_id}.pkl"
+        path.write_bytes(pickle.dumps(record))
+        return reply
+
+
+# Two fleets: different seeds, two or more cohorts each; the second has a model run by a single
+# operator (N117/2400), whose cohort must be suppressed at k = 3.
+FLEETS = {
+    "seed-11": FleetConfig(operators=6, turbines_per_operator=2, months=1, seed=11, models=("E-82/2300", "V90/2000")),
+    "seed-23": FleetConfig(
+        operators=7,
+        turbines_per_operator=2,
+        months=1,
+        seed=23,
+        models=("E-82/2300", "V90/2000", "E-82/2300", "V90/2000", "E-82/2300", "V90/2000", "N117/2400"),
+    ),
+}
+
+
+def _federated_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> FederatedRun:
+    from client.client_app import build_client_app
+    from flwr.simulation import run_simulation
+    from server.server_app import build_server_app
+    from server.store import read_release
+
+    config = FLEETS[name]
+    root = tmp_path_factory.mktemp(name)
+    site_configs = generate_fleet(config, root / "fleet")
+    spec = fleet_spec(config, k_min_operators=3)
+    outgoing = root / "outgoing"
+    outgoing.mkdir()
+    outcomes: list[SecureSumOutcome] = []
+    run_simulation(
+        server_app=build_server_app(
+            spec=spec, store=root / "release.sqlite", min_sites=len(site_configs), on_outcome=outcomes.append
+        ),
+        client_app=build_client_app(site_configs, outer_mods=[RecordOutgoing(outgoing)]),
+        num_supernodes=len(site_configs),
+        backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}, "init_args": {"num_cpus": 2}},
+    )
+    return FederatedRun(config, root / "fleet", site_configs, spec, read_release(root / "release.sqlite"), outcomes[0], outgoing)
+
+
+@pytest.fixture(scope="session", params=sorted(FLEETS))
+def federated_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> FederatedRun:
+    """A federated SecAgg+ release over each synthetic fleet of FLEETS (one Ray run each)."""
+    return _federated_run(request.param, tmp_path_factory)

@@ -1,0 +1,191 @@
+"""End to end in Flower's simulation engine: SecAgg+ releases against the pooled reference."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from flwr.common import bytes_to_ndarray
+from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS, Key
+
+from client.contribution import site_contribution
+from client.ingest import read_canonical_chunks
+from client.power_curve import bin_index
+from client.quality import normal_operation_mask, valid_power_curve_mask
+from client.site_config import load_site_config
+from client.summaries import summarise_site
+from protos.codec import MODULUS_RANGE, block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from simulations.pooled import pooled_release, pooled_rows, pooled_statistics
+
+STATS = ("mean_wind_speed", "mean_power", "std_power")
+
+
+def _cohorts(release):
+    return {curve.cohort: curve for curve in release.curves}
+
+
+def test_federated_release_equals_pooled(federated_run):
+    federated = _cohorts(federated_run.release)
+    pooled = _cohorts(pooled_release(federated_run.site_configs, federated_run.spec))
+    assert len({c.turbine_model for c in federated_run.spec.cohorts}) >= 2
+    assert federated.keys() == pooled.keys()
+    compared = 0
+    for name, fed in federated.items():
+        ref = pooled[name]
+        assert fed.suppressed == ref.suppressed
+        assert fed.operator_count == ref.operator_count
+        assert [b.wind_speed_centre for b in fed.bins] == [b.wind_speed_centre for b in ref.bins]
+        for fb, pb in zip(fed.bins, ref.bins, strict=True):
+            assert fb.suppressed == pb.suppressed
+            assert fb.record_count == pb.record_count
+            assert fb.operator_count == pb.operator_count
+            # Identical histograms give identical percentiles, to the bit.
+            assert (fb.p10_normalised_power, fb.p50_normalised_power, fb.p90_normalised_power) == (
+                pb.p10_normalised_power, pb.p50_normalised_power, pb.p90_normalised_power)
+            for field in STATS:
+                assert fb.HasField(field) == pb.HasField(field)
+                if fb.HasField(field):
+                    assert getattr(fb, field) == pytest.approx(getattr(pb, field), rel=1e-9, abs=0)
+                    compared += 1
+    assert compared > 100
+
+
+def test_secure_sum_counts_and_histograms_equal_pooled_bit_for_bit(federated_run):
+    spec = federated_run.spec
+    outcome = federated_run.outcome
+    assert outcome.n_sites == len(federated_run.site_configs)
+    totals = decode_limb_sums(block_layouts(spec), limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites))
+    pooled = pooled_statistics(pooled_rows(federated_run.site_configs, spec), spec)
+    for cohort in spec.cohorts:
+        stats = pooled[cohort.name]
+        np.testing.assert_array_equal(totals[f"{cohort.name}:RECORD_COUNT"].astype(np.int64), stats.record_count)
+        np.testing.assert_array_equal(
+            totals[f"{cohort.name}:NORMALISED_POWER_HISTOGRAM"].astype(np.int64), stats.histogram)
+        np.testing.assert_array_equal(totals[f"{cohort.name}:BIN_CONTRIBUTOR"].astype(np.int64), stats.bin_operator_count)
+        assert int(totals[f"{cohort.name}:COHORT_CONTRIBUTOR"][0]) == stats.operator_count
+        assert stats.record_count.sum() > 0
+
+
+def test_cohort_with_fewer_than_k_operators_is_suppressed_and_marked(federated_run):
+    release = federated_run.release
+    config = federated_run.config
+    models = [config.models[i % len(config.models)] for i in range(config.operators)]
+    for curve in release.curves:
+        operators = models.count(curve.turbine_model)
+        if operators < release.k_min_operators:
+            assert curve.suppressed
+            assert "fewer than 3 operators" in curve.suppression_reason
+            assert not curve.HasField("operator_count")
+            assert len(curve.bins) == 0
+        else:
+            assert not curve.suppressed
+            assert curve.operator_count == operators
+            for cell in curve.bins:
+                assert cell.suppressed == (cell.operator_count < 3 if cell.HasField("operator_count") else True)
+                if cell.suppressed:
+                    assert not any(cell.HasField(f) for f in ("record_count", "mean_power", "std_power", "p50_normalised_power"))
+    if "N117/2400" in models:
+        assert _cohorts(release)["N117/2400"].suppressed
+        assert release.provenance.suppressed_cells >= 1
+
+
+# What SecAgg+ itself sends: public keys, encrypted key shares, the masked vector, unmask shares.
+PROTOCOL_KEYS = {
+    Key.PUBLIC_KEY_1, Key.PUBLIC_KEY_2, Key.DESTINATION_LIST, Key.CIPHERTEXT_LIST, Key.MASKED_PARAMETERS,
+    Key.NODE_ID_LIST, Key.SHARE_LIST,
+}
+
+
+def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
+    records = [pickle.loads(p.read_bytes()) for p in federated_run.outgoing_dir.glob("*.pkl")]
+    n_sites = len(federated_run.site_configs)
+    assert len(records) == 4 * n_sites  # setup, share keys, collect masked vectors, unmask
+    masked_seen = 0
+    for record in records:
+        assert all(size == 0 for size in record["array_records"].values()), "unmasked arrays left the site"
+        for name, metrics in record["metric_records"].items():
+            assert metrics == {"num_examples": 1}, f"{name} carries {metrics}"
+        for name, config in record["config_records"].items():
+            if name == "fitres.metrics":
+                assert config == {}
+            elif name == "fitres.status":
+                assert config == {"code": 0, "message": ""}
+            else:
+                assert name == RECORD_KEY_CONFIGS
+                assert set(config) <= PROTOCOL_KEYS, f"unexpected keys {set(config) - PROTOCOL_KEYS}"
+                if Key.MASKED_PARAMETERS in config:
+                    masked = [bytes_to_ndarray(b) for b in config[Key.MASKED_PARAMETERS]]
+                    site = federated_run.site_configs[record["partition_id"]]
+                    plain = site_contribution(site, federated_run.spec)
+                    # Flower prepends the weight factor; the rest are the blocks, masked mod 2^62.
+                    assert len(masked) == len(plain) + 1
+                    for m, p in zip(masked[1:], plain, strict=True):
+                        assert m.shape == p.shape
+                        assert not np.array_equal(m, p)
+                        assert m.min() >= 0 and m.max() < MODULUS_RANGE
+                    values = np.concatenate([m.ravel() for m in masked[1:]]).astype(np.float64)
+                    # Uniform masks: the mean sits near 2^61, far from any plaintext limb (< 2^30).
+                    assert abs(values.mean() / MODULUS_RANGE - 0.5) < 0.05
+                    masked_seen += 1
+    assert masked_seen == n_sites
+
+
+def _expected_curve(run, model: str) -> pd.DataFrame:
+    """Per bin: mean of the noiseless generator power over the very records the sites used."""
+    spec = run.spec
+    frames = []
+    for path in run.site_configs:
+        site = load_site_config(path)
+        if site.turbines[0].model != model:
+            continue
+        frame = pd.concat(list(read_canonical_chunks(site)), ignore_index=True)
+        frame = frame[valid_power_curve_mask(frame) & normal_operation_mask(frame, site.normal_status_codes)]
+        truth = pd.read_parquet(path.parent / "truth.parquet")
+        frames.append(frame.merge(truth, on=["time", "asset_id"], validate="one_to_one"))
+    rows = pd.concat(frames, ignore_index=True)
+    ws = spec.wind_speed_bins
+    rows["bin"] = bin_index(rows["WMET_HorWdSpd"].to_numpy(), ws.first_centre, ws.width, ws.count)
+    return rows[rows["bin"] >= 0].groupby("bin")["expected_power_kw"].mean()
+
+
+@pytest.mark.parametrize("derate", [1.0, 0.97])
+def test_industry_curve_recovers_the_generator_curve_within_scatter(federated_run, derate):
+    """Tolerance: 4 category-A standard errors s_i = sigma_P,i / sqrt(N_i) (IEC 61400-12-1 annex D).
+
+    The generator draws 10-min power as curve(V (rho/1.225)^(1/3)) * (1 + 0.05 e), e ~ N(0, 1),
+    so over the records of a bin the mean power is unbiased for the mean of that noiseless curve;
+    its sampling error has standard deviation sigma_P,i / sqrt(N_i). Four of them make a false
+    failure over ~50 bins unlikely (p ~ 3e-3), while a 3 % derate (second case) must fail.
+    """
+    model = "E-82/2300"
+    expected = _expected_curve(federated_run, model) * derate
+    curve = _cohorts(federated_run.release)[model]
+    ws = federated_run.spec.wind_speed_bins
+    checked, outside = 0, 0
+    for cell in curve.bins:
+        if cell.suppressed or cell.record_count < 10 or cell.mean_power < 0.05 * 2300:
+            continue
+        i = round((cell.wind_speed_centre - ws.first_centre) / ws.width)
+        tolerance = 4 * cell.std_power / np.sqrt(cell.record_count)
+        checked += 1
+        outside += abs(cell.mean_power - expected[i]) > tolerance
+    assert checked >= 20
+    if derate == 1.0:
+        assert outside == 0
+    else:
+        assert outside >= checked // 2
+
+
+def test_summed_site_blocks_equal_pooled_histograms(federated_run):
+    """The plain per-site sums (before encoding) add up to the pooled histogram exactly."""
+    spec = federated_run.spec
+    pooled = pooled_statistics(pooled_rows(federated_run.site_configs, spec), spec)
+    summed: dict[str, np.ndarray] = {}
+    for path in federated_run.site_configs:
+        site = load_site_config(path)
+        for name, value in summarise_site(read_canonical_chunks(site), site, spec).items():
+            summed[name] = summed.get(name, 0) + value
+    for cohort in spec.cohorts:
+        np.testing.assert_array_equal(summed[f"{cohort.name}:NORMALISED_POWER_HISTOGRAM"], pooled[cohort.name].histogram)
