@@ -12,8 +12,8 @@ from pathlib import Path
 
 from flwr.app import Context, Message
 from flwr.client.mod import secaggplus_mod
-from flwr.clientapp.typing import Mod
 from flwr.clientapp import ClientApp
+from flwr.clientapp.typing import Mod
 from flwr.common import Code, FitRes, Status, ndarrays_to_parameters
 from flwr.compat.common.recorddict_compat import fitres_to_recorddict, recorddict_to_fitins
 
@@ -47,7 +47,9 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
     @app.train()
     def contribute(msg: Message, context: Context) -> Message:
         fitins = recorddict_to_fitins(msg.content, keep_input=True)
-        arrays = guarded_site_contribution(resolve_site_config(context, site_configs), bytes(fitins.config[SPEC_CONFIG_KEY]))
+        arrays = guarded_site_contribution(
+            resolve_site_config(context, site_configs), bytes(fitins.config[SPEC_CONFIG_KEY])
+        )
         fitres = FitRes(
             status=Status(code=Code.OK, message=""),
             parameters=ndarrays_to_parameters(arrays),

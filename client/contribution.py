@@ -17,8 +17,11 @@ LOG = logging.getLogger("fleetbench.site")
 
 
 class ContributionRefused(RuntimeError):
-    """The site did not contribute. The reason is in the site's own log, never in this message,
-    because Flower forwards exception text to the aggregator."""
+    """The site did not contribute.
+
+    The reason is in the site's own log, never in this message, because Flower forwards
+    exception text to the aggregator.
+    """
 
     def __init__(self) -> None:
         super().__init__("the site refused to contribute; the reason is in the site's own log")

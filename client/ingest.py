@@ -26,7 +26,9 @@ def _raw_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.Da
         parquet = pq.ParquetFile(path)
         absent = [c for c in wanted if c not in parquet.schema_arrow.names]
         if absent:
-            raise SiteConfigError(f"{path}: column(s) {absent} named in [columns] of {site.path} are not in the file; fix the mapping")
+            raise SiteConfigError(
+                f"{path}: column(s) {absent} named in [columns] of {site.path} are not in the file; fix the mapping"
+            )
         for batch in parquet.iter_batches(batch_size=chunk_rows, columns=wanted):
             yield batch.to_pandas()
         return
@@ -38,7 +40,12 @@ def _raw_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.Da
             f"(found {list(header)[:12]}); fix the mapping or the delimiter ({site.delimiter!r})"
         )
     yield from pd.read_csv(
-        path, sep=site.delimiter, decimal=site.decimal, usecols=wanted, chunksize=chunk_rows, dtype={site.columns[ASSET_ID]: str}
+        path,
+        sep=site.delimiter,
+        decimal=site.decimal,
+        usecols=wanted,
+        chunksize=chunk_rows,
+        dtype={site.columns[ASSET_ID]: str},
     )
 
 
@@ -51,7 +58,9 @@ def _to_utc(raw: pd.Series, timezone: str, path: Path, column: str) -> pd.Series
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         return times.dt.tz_convert("UTC")
     if not np.issubdtype(times.dtype, np.datetime64):
-        raise SiteConfigError(f"{path}: column {column!r} (time) is not a timestamp; map [columns] time to the timestamp column")
+        raise SiteConfigError(
+            f"{path}: column {column!r} (time) is not a timestamp; map [columns] time to the timestamp column"
+        )
     return times.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
 
 
@@ -77,7 +86,8 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
     unknown = sorted(set(frame[ASSET_ID].unique()) - {t.asset_id for t in site.turbines})
     if unknown:
         raise SiteConfigError(
-            f"{path}: turbine(s) {unknown[:5]} in column {columns[ASSET_ID]!r} are not listed in [[turbines]] of {site.path}; add them"
+            f"{path}: turbine(s) {unknown[:5]} in column {columns[ASSET_ID]!r} are not listed in "
+            f"[[turbines]] of {site.path}; add them"
         )
     return frame
 

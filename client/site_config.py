@@ -89,7 +89,9 @@ class SiteConfig:
 
 def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
     if not isinstance(raw, list) or not raw:
-        problems.append("[[turbines]]: list at least one turbine (asset_id, model, rated_power_kw, rotor_diameter_m, hub_height_m)")
+        problems.append(
+            "[[turbines]]: list at least one turbine (asset_id, model, rated_power_kw, rotor_diameter_m, hub_height_m)"
+        )
         return ()
     turbines = []
     for i, entry in enumerate(raw):
@@ -102,10 +104,15 @@ def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
                 hub_height_m=float(entry["hub_height_m"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            problems.append(f"[[turbines]] entry {i + 1}: missing or invalid {exc}; give asset_id, model, rated_power_kw, rotor_diameter_m, hub_height_m")
+            problems.append(
+                f"[[turbines]] entry {i + 1}: missing or invalid {exc}; "
+                "give asset_id, model, rated_power_kw, rotor_diameter_m, hub_height_m"
+            )
             continue
         if turbine.rated_power_kw <= 0:
-            problems.append(f"[[turbines]] {turbine.asset_id}: rated_power_kw must be positive, got {turbine.rated_power_kw}")
+            problems.append(
+                f"[[turbines]] {turbine.asset_id}: rated_power_kw must be positive, got {turbine.rated_power_kw}"
+            )
         turbines.append(turbine)
     ids = [t.asset_id for t in turbines]
     duplicates = sorted({a for a in ids if ids.count(a) > 1})
@@ -135,7 +142,7 @@ def load_site_config(path: Path) -> SiteConfig:
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems.append(f"[site] timezone = {timezone!r} is not an IANA zone; use e.g. \"Europe/Berlin\" or \"UTC\"")
+        problems.append(f'[site] timezone = {timezone!r} is not an IANA zone; use e.g. "Europe/Berlin" or "UTC"')
 
     file_format = str(source.get("format", "csv")).lower()
     if file_format not in FORMATS:

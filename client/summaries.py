@@ -42,6 +42,9 @@ def power_curve_sums(
         Canonical records already masked for quality, all of one cohort.
     rated_power_kw : ndarray
         Rated power of each record's turbine [kW], for the normalised-power histogram.
+    spec : BenchmarkSpec
+        Source of the wind-speed and normalised-power bin grids.
+
     """
     ws, pg = spec.wind_speed_bins, spec.normalised_power_bins
     wind_speed = frame["WMET_HorWdSpd"].to_numpy(dtype=np.float64)
@@ -70,6 +73,7 @@ def summarise_site(
     -------
     dict
         Block name -> array with the block's shape.
+
     """
     layouts = block_layouts(spec)
     cohort_of = turbine_cohorts(site, spec)

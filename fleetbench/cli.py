@@ -17,7 +17,8 @@ def format_release(release: release_pb2.Release) -> str:
     """A human-readable summary of a release: one table per cohort."""
     p = release.provenance
     lines = [
-        f"release of spec {release.spec_id} ({release.contract}), period {release.period.start} .. {release.period.end}",
+        f"release of spec {release.spec_id} ({release.contract}), "
+        f"period {release.period.start} .. {release.period.end}",
         f"method {p.method}, {p.participants} participants, k = {release.k_min_operators}, "
         f"{p.suppressed_cells} suppressed cells, spec sha256 {p.spec_sha256[:16]}..., created {p.created_utc}",
     ]
@@ -26,14 +27,18 @@ def format_release(release: release_pb2.Release) -> str:
             lines.append(f"\n{curve.cohort}: SUPPRESSED ({curve.suppression_reason})")
             continue
         lines.append(f"\n{curve.cohort}: {curve.operator_count} operators")
-        lines.append(f"{'ws [m/s]':>8} {'N':>8} {'ops':>4} {'mean ws':>8} {'P [kW]':>9} {'sd P':>8} {'P10':>6} {'P50':>6} {'P90':>6}")
+        lines.append(
+            f"{'ws [m/s]':>8} {'N':>8} {'ops':>4} {'mean ws':>8} {'P [kW]':>9} {'sd P':>8} "
+            f"{'P10':>6} {'P50':>6} {'P90':>6}"
+        )
         for cell in curve.bins:
             if cell.suppressed:
                 lines.append(f"{cell.wind_speed_centre:8.1f}  suppressed: {cell.suppression_reason}")
                 continue
             sd = f"{cell.std_power:8.1f}" if cell.HasField("std_power") else f"{'-':>8}"
             lines.append(
-                f"{cell.wind_speed_centre:8.1f} {cell.record_count:8d} {cell.operator_count:4d} {cell.mean_wind_speed:8.3f} "
+                f"{cell.wind_speed_centre:8.1f} {cell.record_count:8d} {cell.operator_count:4d} "
+                f"{cell.mean_wind_speed:8.3f} "
                 f"{cell.mean_power:9.1f} {sd} {cell.p10_normalised_power:6.3f} {cell.p50_normalised_power:6.3f} "
                 f"{cell.p90_normalised_power:6.3f}"
             )
@@ -41,7 +46,9 @@ def format_release(release: release_pb2.Release) -> str:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    config = FleetConfig(operators=args.operators, turbines_per_operator=args.turbines, months=args.months, seed=args.seed)
+    config = FleetConfig(
+        operators=args.operators, turbines_per_operator=args.turbines, months=args.months, seed=args.seed
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.pooled:

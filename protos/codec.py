@@ -62,6 +62,7 @@ def limbs_for_bound(per_site_bound: float, scale_exponent: int) -> int:
         Largest absolute value one site may contribute, in the block's unit.
     scale_exponent : int
         Fixed-point exponent e: the integer is round(value * 2^e).
+
     """
     if not math.isfinite(per_site_bound) or per_site_bound <= 0:
         raise ValueError(f"per_site_bound must be a positive finite number, got {per_site_bound!r}")
@@ -116,6 +117,7 @@ def check_secure_sum_capacity(
     ------
     ValueError
         Naming the setting that makes the sum unsafe.
+
     """
     if n_sites < 1:
         raise ValueError(f"n_sites must be at least 1, got {n_sites}")
@@ -141,6 +143,7 @@ def encode_blocks(layouts: Sequence[BlockLayout], values: Mapping[str, np.ndarra
     ------
     ValueError
         If a block is missing, has the wrong shape, is not finite or exceeds its bound.
+
     """
     missing = [layout.name for layout in layouts if layout.name not in values]
     extra = sorted(set(values) - {layout.name for layout in layouts})
@@ -172,6 +175,8 @@ def decode_limb_sums(layouts: Sequence[BlockLayout], limb_sums: Sequence[np.ndar
 
     Parameters
     ----------
+    layouts : sequence of BlockLayout
+        The spec's blocks, in payload order.
     limb_sums : sequence of ndarray
         Per block, the element-wise sum over sites of the arrays :func:`encode_blocks` made,
         as exact integers (int64 or integer-valued float64).
@@ -181,6 +186,7 @@ def decode_limb_sums(layouts: Sequence[BlockLayout], limb_sums: Sequence[np.ndar
     dict
         Block name -> array (dtype object, Python ints) of round(value * 2^e) summed over sites,
         with the block's shape. Divide by 2^e (see :func:`to_float`) for the value.
+
     """
     if len(limb_sums) != len(layouts):
         raise ValueError(f"got {len(limb_sums)} arrays for {len(layouts)} blocks")
@@ -188,7 +194,9 @@ def decode_limb_sums(layouts: Sequence[BlockLayout], limb_sums: Sequence[np.ndar
     for layout, sums in zip(layouts, limb_sums, strict=True):
         sums = np.asarray(sums)
         if sums.shape != (layout.n_limbs, layout.size):
-            raise ValueError(f"block {layout.name}: summed limbs have shape {sums.shape}, expected {(layout.n_limbs, layout.size)}")
+            raise ValueError(
+                f"block {layout.name}: summed limbs have shape {sums.shape}, expected {(layout.n_limbs, layout.size)}"
+            )
         total = np.zeros(layout.size, dtype=object)
         for j in range(layout.n_limbs):
             total = total + np.array([int(x) for x in sums[j]], dtype=object) * (1 << (LIMB_BITS * j))
@@ -212,6 +220,7 @@ def limb_sums_from_weighted_mean(means: Sequence[np.ndarray], n_sites: int) -> l
     ValueError
         If a value is not within 1e-6 of an integer, which means the secure sum was not exact
         (wrong quantization settings or an overflow).
+
     """
     sums = []
     for mean in means:

@@ -45,8 +45,11 @@ def cohort_statistics_from_totals(
 
     Parameters
     ----------
+    spec : BenchmarkSpec
+        The spec the totals were summed for.
     totals : mapping
         Block name -> object array of Python ints, as :func:`protos.codec.decode_limb_sums` returns.
+
     """
     exponent = {layout.name: layout.scale_exponent for layout in block_layouts(spec)}
     by_cohort: dict[str, dict[int, np.ndarray]] = {}
@@ -73,17 +76,19 @@ def cohort_statistics_from_totals(
             operator_count=int(blocks[S.COHORT_CONTRIBUTOR][0]),
             bin_operator_count=np.array([int(x) for x in blocks[S.BIN_CONTRIBUTOR]], dtype=np.int64),
             record_count=np.array(n, dtype=np.int64),
-            mean_wind_speed=np.array([_exact_ratio(s, ni << e[S.SUM_WIND_SPEED]) for s, ni in zip(s_ws, n, strict=True)]),
+            mean_wind_speed=np.array(
+                [_exact_ratio(s, ni << e[S.SUM_WIND_SPEED]) for s, ni in zip(s_ws, n, strict=True)]
+            ),
             mean_power=np.array([_exact_ratio(s, ni << e1) for s, ni in zip(s_p, n, strict=True)]),
             std_power=np.sqrt(np.maximum(np.array(variance), 0.0)),
-            histogram=np.array(
-                [[int(x) for x in row] for row in blocks[S.NORMALISED_POWER_HISTOGRAM]], dtype=np.int64
-            ),
+            histogram=np.array([[int(x) for x in row] for row in blocks[S.NORMALISED_POWER_HISTOGRAM]], dtype=np.int64),
         )
     return result
 
 
-def histogram_percentiles(counts: np.ndarray, first_centre: float, width: float, quantiles: tuple[float, ...]) -> np.ndarray:
+def histogram_percentiles(
+    counts: np.ndarray, first_centre: float, width: float, quantiles: tuple[float, ...]
+) -> np.ndarray:
     """Quantiles of a binned distribution, interpolating linearly within the bin that holds each.
 
     The cumulative count is taken as linear across each bin, so a quantile is exact to within
@@ -92,9 +97,12 @@ def histogram_percentiles(counts: np.ndarray, first_centre: float, width: float,
     Parameters
     ----------
     counts : ndarray
-        Counts per bin on the grid (bin i centred on first_centre + i * width).
+        Counts per bin on the grid.
+    first_centre, width : float
+        Grid of the bins: bin i is centred on first_centre + i * width.
     quantiles : tuple of float
         Quantiles in [0, 1].
+
     """
     counts = np.asarray(counts, dtype=np.float64)
     total = counts.sum()

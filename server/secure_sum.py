@@ -90,6 +90,7 @@ def run_secure_sum(
     ------
     RuntimeError
         If the round ends without an aggregate (too few sites survived to unmask).
+
     """
     strategy = SecureSumStrategy(spec, min_sites)
     workflow = DefaultWorkflow(

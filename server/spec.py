@@ -48,11 +48,14 @@ def power_curve_spec(
     """A spec for one industry power curve per turbine model.
 
     Wind-speed bins are 0.5 m/s wide and centred on multiples of 0.5 m/s from 0 to 30 m/s
-    (IEC 61400-12-1:2017, 9.1); the normalised-power histogram has 0.01 p.u. bins over
-    [-0.1, 1.3) p.u., values beyond falling into the end bins.
+    (IEC 61400-12-1:2017, 9.1); the normalised-power histogram has 0.01 p.u. bins centred on
+    multiples of 0.01 p.u. from -0.1 to 1.3 p.u. (round values such as a 0.5 p.u. curtailment limit sit
+    mid-bin, not on an edge), values beyond falling into the end bins.
 
     Parameters
     ----------
+    spec_id : str
+        Name of the benchmark, e.g. "power-curve-2025-Q1".
     period_start, period_end : str
         ISO 8601 UTC bounds of the benchmark period, [start, end).
     turbine_models : sequence of str
@@ -61,6 +64,7 @@ def power_curve_spec(
         Minimum number of contributing operators for a released cell.
     max_turbines_per_site : int
         Largest fleet one site may bring; sets every block's per-site bound.
+
     """
     if k_min_operators < 1:
         raise ValueError(f"k_min_operators must be at least 1, got {k_min_operators}")
@@ -73,7 +77,7 @@ def power_curve_spec(
         spec_id=spec_id,
         period=spec_pb2.Period(start=period_start, end=period_end),
         wind_speed_bins=spec_pb2.BinGrid(first_centre=0.0, width=0.5, count=61, unit="m/s"),
-        normalised_power_bins=spec_pb2.BinGrid(first_centre=-0.095, width=0.01, count=140, unit="1"),
+        normalised_power_bins=spec_pb2.BinGrid(first_centre=-0.1, width=0.01, count=141, unit="1"),
         k_min_operators=k_min_operators,
         max_turbines_per_site=max_turbines_per_site,
     )

@@ -51,6 +51,7 @@ def write_release(store: Path, release: release_pb2.Release) -> int:
     ------
     ReleaseExistsError
         If the store already holds a release for the same period, spec hash and method.
+
     """
     provenance = release.provenance
     try:
@@ -96,7 +97,9 @@ def read_release(store: Path, release_id: int | None = None) -> release_pb2.Rele
 
 def release_to_dict(release: release_pb2.Release) -> dict:
     """The release as plain JSON-ready data (protobuf JSON mapping, field names as in the .proto)."""
-    return json_format.MessageToDict(release, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+    return json_format.MessageToDict(
+        release, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
 
 
 def export_json(release: release_pb2.Release, path: Path) -> None:

@@ -75,14 +75,26 @@ class ExportStyle:
 EXPORT_STYLES = (
     ExportStyle(
         "csv",
-        {"time": "Timestamp", "asset_id": "Turbine", "WTUR_W": "ActivePower_kW", "WMET_HorWdSpd": "WindSpeed_ms",
-         "WTUR_TurSt": "Status", "WMET_EnvTmp": "AmbientTemp_C"},
+        {
+            "time": "Timestamp",
+            "asset_id": "Turbine",
+            "WTUR_W": "ActivePower_kW",
+            "WMET_HorWdSpd": "WindSpeed_ms",
+            "WTUR_TurSt": "Status",
+            "WMET_EnvTmp": "AmbientTemp_C",
+        },
         {},
     ),
     ExportStyle(
         "csv",
-        {"time": "Zeitstempel", "asset_id": "Anlage", "WTUR_W": "Wirkleistung", "WMET_HorWdSpd": "Windgeschwindigkeit",
-         "WTUR_TurSt": "Betriebszustand", "WMET_EnvTmp": "Aussentemperatur"},
+        {
+            "time": "Zeitstempel",
+            "asset_id": "Anlage",
+            "WTUR_W": "Wirkleistung",
+            "WMET_HorWdSpd": "Windgeschwindigkeit",
+            "WTUR_TurSt": "Betriebszustand",
+            "WMET_EnvTmp": "Aussentemperatur",
+        },
         {"WTUR_W": "W", "WMET_EnvTmp": "K"},
         delimiter=";",
         decimal=",",
@@ -91,8 +103,14 @@ EXPORT_STYLES = (
     ),
     ExportStyle(
         "parquet",
-        {"time": "ts", "asset_id": "wtg", "WTUR_W": "p_mw", "WMET_HorWdSpd": "ws", "WTUR_TurSt": "state",
-         "WMET_EnvTmp": "t_amb"},
+        {
+            "time": "ts",
+            "asset_id": "wtg",
+            "WTUR_W": "p_mw",
+            "WMET_HorWdSpd": "ws",
+            "WTUR_TurSt": "state",
+            "WMET_EnvTmp": "t_amb",
+        },
         {"WTUR_W": "MW"},
         status_codes={"normal": 1, "fault": 5, "curtailed": 3},
     ),
@@ -175,8 +193,10 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
     pressure = 101325.0 * np.exp(-elevation / 8434.0)  # [Pa], isothermal barometric formula
     day = (times - times[0]) / pd.Timedelta(days=1)
     temperature_c = (
-        rng.uniform(6.0, 12.0) - 7.0 * np.cos(2 * np.pi * (np.asarray(day) + (times[0].day_of_year - 15)) / 365.25)
-        + 3.0 * np.sin(2 * np.pi * np.asarray(day)) + 1.5 * _ar1(rng, n, 0.99)
+        rng.uniform(6.0, 12.0)
+        - 7.0 * np.cos(2 * np.pi * (np.asarray(day) + (times[0].day_of_year - 15)) / 365.25)
+        + 3.0 * np.sin(2 * np.pi * np.asarray(day))
+        + 1.5 * _ar1(rng, n, 0.99)
     )
     common = _ar1(rng, n, 0.98)
     frames, truth_frames = [], []
@@ -194,14 +214,30 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
         status = np.where(fault, codes["fault"], np.where(curtailed, codes["curtailed"], codes["normal"]))
         missing = rng.random(n) < 0.002
         power[missing] = np.nan
-        frames.append(pd.DataFrame({
-            "time": times, "asset_id": asset_id, "WTUR_W": power, "WMET_HorWdSpd": wind_speed,
-            "WTUR_TurSt": status, "WMET_EnvTmp": temperature_c,
-        }))
-        truth_frames.append(pd.DataFrame({
-            "time": times, "asset_id": asset_id, "air_density": rho, "expected_power_kw": expected,
-            "fault": fault, "curtailed": curtailed,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "time": times,
+                    "asset_id": asset_id,
+                    "WTUR_W": power,
+                    "WMET_HorWdSpd": wind_speed,
+                    "WTUR_TurSt": status,
+                    "WMET_EnvTmp": temperature_c,
+                }
+            )
+        )
+        truth_frames.append(
+            pd.DataFrame(
+                {
+                    "time": times,
+                    "asset_id": asset_id,
+                    "air_density": rho,
+                    "expected_power_kw": expected,
+                    "fault": fault,
+                    "curtailed": curtailed,
+                }
+            )
+        )
     truth = {
         "operator": operator,
         "model": model,
@@ -232,25 +268,40 @@ def to_export(records: pd.DataFrame, style: ExportStyle) -> pd.DataFrame:
 def site_toml(name: str, data_file: str, style: ExportStyle, kind: TurbineType, asset_ids: list[str]) -> str:
     """The site.toml an operator would write for this export."""
     lines = [
-        "[site]", f'name = "{name}"', f'timezone = "{style.timezone}"', "",
-        "[source]", f'files = ["{data_file}"]', f'format = "{style.file_format}"',
-        f'delimiter = "{style.delimiter}"', f'decimal = "{style.decimal}"', "",
-        "[columns]", *[f'{canonical} = "{column}"' for canonical, column in style.columns.items()], "",
-        "[units]", *[f'{canonical} = "{unit}"' for canonical, unit in style.units.items()], "",
-        "[status]", f"normal = [{style.status_codes['normal']}]", "",
+        "[site]",
+        f'name = "{name}"',
+        f'timezone = "{style.timezone}"',
+        "",
+        "[source]",
+        f'files = ["{data_file}"]',
+        f'format = "{style.file_format}"',
+        f'delimiter = "{style.delimiter}"',
+        f'decimal = "{style.decimal}"',
+        "",
+        "[columns]",
+        *[f'{canonical} = "{column}"' for canonical, column in style.columns.items()],
+        "",
+        "[units]",
+        *[f'{canonical} = "{unit}"' for canonical, unit in style.units.items()],
+        "",
+        "[status]",
+        f"normal = [{style.status_codes['normal']}]",
+        "",
     ]
     for asset_id in asset_ids:
         lines += [
-            "[[turbines]]", f'asset_id = "{asset_id}"', f'model = "{kind.model}"',
-            f"rated_power_kw = {kind.rated_power_kw}", f"rotor_diameter_m = {kind.rotor_diameter_m}",
-            f"hub_height_m = {kind.hub_height_m}", "",
+            "[[turbines]]",
+            f'asset_id = "{asset_id}"',
+            f'model = "{kind.model}"',
+            f"rated_power_kw = {kind.rated_power_kw}",
+            f"rotor_diameter_m = {kind.rotor_diameter_m}",
+            f"hub_height_m = {kind.hub_height_m}",
+            "",
         ]
     return "\n".join(lines)
 
 
-def generate_fleet(
-    config: FleetConfig, out_dir: Path, progress: Callable[[str], None] | None = None
-) -> list[Path]:
+def generate_fleet(config: FleetConfig, out_dir: Path, progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write every operator's export, site.toml and truth under ``out_dir``; return the site.tomls.
 
     Layout: ``out_dir/operator-NN/{scada.csv|scada.parquet, site.toml, truth.parquet}`` and

@@ -56,7 +56,10 @@ def simulate(
     progress: Callable[[str], None] = LOG.info,
 ) -> release_pb2.Release:
     """Generate the fleet under ``out_dir`` and run the federated release into out_dir/release.sqlite."""
-    progress(f"generating {config.operators} synthetic operators x {config.turbines_per_operator} turbines x {config.months} months")
+    progress(
+        f"generating {config.operators} synthetic operators x {config.turbines_per_operator} turbines "
+        f"x {config.months} months"
+    )
     site_configs = generate_fleet(config, out_dir / "fleet", progress)
     spec = fleet_spec(config, k_min_operators)
     progress(f"running secure aggregation (SecAgg+) over {len(site_configs)} sites in Flower's simulation engine")

@@ -29,8 +29,11 @@ def pooled_rows(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> p
     for operator, path in enumerate(site_configs):
         site = load_site_config(path)
         turbines = pd.DataFrame(
-            {"asset_id": [t.asset_id for t in site.turbines], "model": [t.model for t in site.turbines],
-             "rated_power_kw": [t.rated_power_kw for t in site.turbines]}
+            {
+                "asset_id": [t.asset_id for t in site.turbines],
+                "model": [t.model for t in site.turbines],
+                "rated_power_kw": [t.rated_power_kw for t in site.turbines],
+            }
         )
         frame = pd.concat(list(read_canonical_chunks(site)), ignore_index=True)
         keep = valid_power_curve_mask(frame) & normal_operation_mask(frame, site.normal_status_codes)
@@ -45,16 +48,25 @@ def pooled_statistics(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[
     ws, pg = spec.wind_speed_bins, spec.normalised_power_bins
     rows = rows.assign(
         ws_bin=np.floor((rows["WMET_HorWdSpd"] - ws.first_centre) / ws.width + 0.5),
-        p_bin=np.floor((rows["WTUR_W"] / rows["rated_power_kw"] - pg.first_centre) / pg.width + 0.5).clip(0, pg.count - 1),
+        p_bin=np.floor((rows["WTUR_W"] / rows["rated_power_kw"] - pg.first_centre) / pg.width + 0.5).clip(
+            0, pg.count - 1
+        ),
     )
     rows = rows[(rows["ws_bin"] >= 0) & (rows["ws_bin"] < ws.count)].astype({"ws_bin": int, "p_bin": int})
     result = {}
     for cohort in spec.cohorts:
         group = rows[rows["cohort"] == cohort.name]
-        per_bin = group.groupby("ws_bin").agg(
-            n=("WTUR_W", "size"), operators=("operator", "nunique"), ws=("WMET_HorWdSpd", "mean"),
-            p=("WTUR_W", "mean"), sd=("WTUR_W", "std"),
-        ).reindex(range(ws.count))
+        per_bin = (
+            group.groupby("ws_bin")
+            .agg(
+                n=("WTUR_W", "size"),
+                operators=("operator", "nunique"),
+                ws=("WMET_HorWdSpd", "mean"),
+                p=("WTUR_W", "mean"),
+                sd=("WTUR_W", "std"),
+            )
+            .reindex(range(ws.count))
+        )
         histogram = np.zeros((ws.count, pg.count), dtype=np.int64)
         cells = group.groupby(["ws_bin", "p_bin"]).size()
         histogram[cells.index.get_level_values(0), cells.index.get_level_values(1)] = cells.to_numpy()

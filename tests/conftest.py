@@ -64,8 +64,9 @@ FLEETS = {
 
 
 def _federated_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> FederatedRun:
-    from client.client_app import build_client_app
     from flwr.simulation import run_simulation
+
+    from client.client_app import build_client_app
     from server.server_app import build_server_app
     from server.store import read_release
 
@@ -84,7 +85,9 @@ def _federated_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> Feder
         num_supernodes=len(site_configs),
         backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}, "init_args": {"num_cpus": 2}},
     )
-    return FederatedRun(config, root / "fleet", site_configs, spec, read_release(root / "release.sqlite"), outcomes[0], outgoing)
+    return FederatedRun(
+        config, root / "fleet", site_configs, spec, read_release(root / "release.sqlite"), outcomes[0], outgoing
+    )
 
 
 @pytest.fixture(scope="session", params=sorted(FLEETS))

@@ -43,7 +43,10 @@ def test_federated_release_equals_pooled(federated_run):
             assert fb.operator_count == pb.operator_count
             # Identical histograms give identical percentiles, to the bit.
             assert (fb.p10_normalised_power, fb.p50_normalised_power, fb.p90_normalised_power) == (
-                pb.p10_normalised_power, pb.p50_normalised_power, pb.p90_normalised_power)
+                pb.p10_normalised_power,
+                pb.p50_normalised_power,
+                pb.p90_normalised_power,
+            )
             for field in STATS:
                 assert fb.HasField(field) == pb.HasField(field)
                 if fb.HasField(field):
@@ -62,8 +65,11 @@ def test_secure_sum_counts_and_histograms_equal_pooled_bit_for_bit(federated_run
         stats = pooled[cohort.name]
         np.testing.assert_array_equal(totals[f"{cohort.name}:RECORD_COUNT"].astype(np.int64), stats.record_count)
         np.testing.assert_array_equal(
-            totals[f"{cohort.name}:NORMALISED_POWER_HISTOGRAM"].astype(np.int64), stats.histogram)
-        np.testing.assert_array_equal(totals[f"{cohort.name}:BIN_CONTRIBUTOR"].astype(np.int64), stats.bin_operator_count)
+            totals[f"{cohort.name}:NORMALISED_POWER_HISTOGRAM"].astype(np.int64), stats.histogram
+        )
+        np.testing.assert_array_equal(
+            totals[f"{cohort.name}:BIN_CONTRIBUTOR"].astype(np.int64), stats.bin_operator_count
+        )
         assert int(totals[f"{cohort.name}:COHORT_CONTRIBUTOR"][0]) == stats.operator_count
         assert stats.record_count.sum() > 0
 
@@ -85,7 +91,9 @@ def test_cohort_with_fewer_than_k_operators_is_suppressed_and_marked(federated_r
             for cell in curve.bins:
                 assert cell.suppressed == (cell.operator_count < 3 if cell.HasField("operator_count") else True)
                 if cell.suppressed:
-                    assert not any(cell.HasField(f) for f in ("record_count", "mean_power", "std_power", "p50_normalised_power"))
+                    assert not any(
+                        cell.HasField(f) for f in ("record_count", "mean_power", "std_power", "p50_normalised_power")
+                    )
     if "N117/2400" in models:
         assert _cohorts(release)["N117/2400"].suppressed
         assert release.provenance.suppressed_cells >= 1
@@ -93,8 +101,13 @@ def test_cohort_with_fewer_than_k_operators_is_suppressed_and_marked(federated_r
 
 # What SecAgg+ itself sends: public keys, encrypted key shares, the masked vector, unmask shares.
 PROTOCOL_KEYS = {
-    Key.PUBLIC_KEY_1, Key.PUBLIC_KEY_2, Key.DESTINATION_LIST, Key.CIPHERTEXT_LIST, Key.MASKED_PARAMETERS,
-    Key.NODE_ID_LIST, Key.SHARE_LIST,
+    Key.PUBLIC_KEY_1,
+    Key.PUBLIC_KEY_2,
+    Key.DESTINATION_LIST,
+    Key.CIPHERTEXT_LIST,
+    Key.MASKED_PARAMETERS,
+    Key.NODE_ID_LIST,
+    Key.SHARE_LIST,
 }
 
 
@@ -188,4 +201,6 @@ def test_summed_site_blocks_equal_pooled_histograms(federated_run):
         for name, value in summarise_site(read_canonical_chunks(site), site, spec).items():
             summed[name] = summed.get(name, 0) + value
     for cohort in spec.cohorts:
-        np.testing.assert_array_equal(summed[f"{cohort.name}:NORMALISED_POWER_HISTOGRAM"], pooled[cohort.name].histogram)
+        np.testing.assert_array_equal(
+            summed[f"{cohort.name}:NORMALISED_POWER_HISTOGRAM"], pooled[cohort.name].histogram
+        )

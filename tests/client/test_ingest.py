@@ -1,0 +1,87 @@
+"""Ingest: column mapping, units, local time with DST offsets, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from client.ingest import read_canonical_chunks
+from client.site_config import SiteConfigError, load_site_config
+
+SITE = """
+[site]
+timezone = "Europe/Berlin"
+[source]
+files = ["{file}"]
+format = "{fmt}"
+delimiter = ";"
+decimal = ","
+[columns]
+time = "Zeit"
+asset_id = "WEA"
+WTUR_W = "P"
+WMET_HorWdSpd = "V"
+WMET_EnvTmp = "T"
+[units]
+WTUR_W = "MW"
+WMET_EnvTmp = "K"
+[[turbines]]
+asset_id = "A1"
+model = "E-82/2300"
+rated_power_kw = 2300
+rotor_diameter_m = 82
+hub_height_m = 98
+"""
+
+
+def _site(tmp_path: Path, text: str, fmt: str = "csv", file: str = "export.csv"):
+    (tmp_path / "site.toml").write_text(SITE.format(fmt=fmt, file=file))
+    (tmp_path / file).write_text(text) if fmt == "csv" else None
+    return load_site_config(tmp_path / "site.toml")
+
+
+def test_units_offsets_and_decimal_comma_become_canonical(tmp_path: Path):
+    site = _site(
+        tmp_path,
+        "Zeit;WEA;P;V;T\n"
+        "2025-03-30T01:50:00+01:00;A1;1,5;8,25;280,15\n"
+        "2025-03-30T03:00:00+02:00;A1;-0,001;3,0;273,15\n"
+        "2025-03-30T03:10:00+02:00;A1;99;70;273,15\n",
+    )
+    (frame,) = read_canonical_chunks(site)
+    assert list(frame["time"]) == [
+        pd.Timestamp("2025-03-30T00:50Z"),
+        pd.Timestamp("2025-03-30T01:00Z"),
+        pd.Timestamp("2025-03-30T01:10Z"),
+    ]
+    np.testing.assert_allclose(frame["WTUR_W"].to_numpy()[:2], [1500.0, -1.0])
+    np.testing.assert_allclose(frame["WMET_EnvTmp"].to_numpy()[:2], [7.0, 0.0], atol=1e-9)
+    # 99 MW and 70 m/s are physically impossible: blanked, not dropped.
+    assert len(frame) == 3 and np.isnan(frame["WTUR_W"].iloc[2]) and np.isnan(frame["WMET_HorWdSpd"].iloc[2])
+
+
+def test_naive_local_times_are_localised_with_the_site_timezone(tmp_path: Path):
+    site = _site(tmp_path, "Zeit;WEA;P;V;T\n2025-07-01 12:00:00;A1;1;5;290\n")
+    (frame,) = read_canonical_chunks(site)
+    assert frame["time"].iloc[0] == pd.Timestamp("2025-07-01T10:00Z")
+
+
+def test_parquet_exports_read_like_csv(tmp_path: Path):
+    pd.DataFrame(
+        {"Zeit": pd.to_datetime(["2025-01-01T00:00Z"]), "WEA": ["A1"], "P": [2.0], "V": [12.0], "T": [270.0]}
+    ).to_parquet(tmp_path / "export.parquet")
+    site = _site(tmp_path, "", fmt="parquet", file="export.parquet")
+    (frame,) = read_canonical_chunks(site)
+    assert frame["WTUR_W"].iloc[0] == 2000.0 and frame["time"].iloc[0] == pd.Timestamp("2025-01-01T00:00Z")
+
+
+def test_missing_columns_and_unknown_turbines_name_file_column_and_fix(tmp_path: Path):
+    site = _site(tmp_path, "Zeit;WEA;P;T\n2025-01-01T00:00Z;A1;1;280\n")
+    with pytest.raises(SiteConfigError, match=r"export.csv.*\['V'\].*fix the mapping"):
+        list(read_canonical_chunks(site))
+    site = _site(tmp_path, "Zeit;WEA;P;V;T\n2025-01-01T00:00Z;B7;1;5;280\n")
+    with pytest.raises(SiteConfigError, match=r"B7.*\[\[turbines\]\]"):
+        list(read_canonical_chunks(site))

@@ -1,0 +1,82 @@
+"""site.toml parsing: valid files load, every problem of a bad one is reported at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from client.site_config import SiteConfigError, load_site_config
+
+VALID = """
+[site]
+name = "north"
+timezone = "Europe/Berlin"
+[source]
+files = ["export.csv"]
+format = "csv"
+delimiter = ";"
+decimal = ","
+[columns]
+time = "Zeit"
+asset_id = "WEA"
+WTUR_W = "P"
+WMET_HorWdSpd = "V"
+WTUR_TurSt = "S"
+[units]
+WTUR_W = "W"
+[status]
+normal = [100, 101]
+[[turbines]]
+asset_id = "A1"
+model = "E-82/2300"
+rated_power_kw = 2300
+rotor_diameter_m = 82
+hub_height_m = 98
+"""
+
+
+def test_valid_site_config_loads(tmp_path: Path):
+    (tmp_path / "export.csv").write_text("Zeit;WEA;P;V;S\n")
+    path = tmp_path / "site.toml"
+    path.write_text(VALID)
+    site = load_site_config(path)
+    assert site.name == "north" and site.timezone == "Europe/Berlin"
+    assert site.files == (tmp_path / "export.csv",)
+    assert site.units == {"WTUR_W": "W"}
+    assert site.normal_status_codes == (100, 101)
+    assert site.turbine("A1").rated_power_kw == 2300.0
+
+
+def test_every_problem_is_reported_with_its_setting_and_fix(tmp_path: Path):
+    path = tmp_path / "site.toml"
+    path.write_text(
+        VALID.replace('timezone = "Europe/Berlin"', 'timezone = "Mars/Olympus"')
+        .replace('format = "csv"', 'format = "xlsx"')
+        .replace('WMET_HorWdSpd = "V"', 'Windspeed = "V"')
+        .replace('WTUR_W = "W"', 'WTUR_W = "hp"')
+    )
+    with pytest.raises(SiteConfigError) as error:
+        load_site_config(path)
+    message = str(error.value)
+    assert str(path) in message
+    for expected in (
+        "timezone",
+        "Mars/Olympus",
+        "format = 'xlsx'",
+        "export.csv",
+        "WMET_HorWdSpd is missing",
+        "Windspeed is not a canonical name",
+        "'hp'",
+    ):
+        assert expected in message
+    assert "6 problem(s)" in message
+
+
+def test_missing_and_malformed_files_name_the_path(tmp_path: Path):
+    with pytest.raises(SiteConfigError, match="file not found"):
+        load_site_config(tmp_path / "nope.toml")
+    bad = tmp_path / "site.toml"
+    bad.write_text("[site\nname=")
+    with pytest.raises(SiteConfigError, match="not valid TOML"):
+        load_site_config(bad)
