@@ -32,16 +32,24 @@ def period_bounds(spec: spec_pb2.BenchmarkSpec) -> tuple[pd.Timestamp, pd.Timest
 
 
 def power_curve_sums(
-    frame: pd.DataFrame, rated_power_kw: np.ndarray, spec: spec_pb2.BenchmarkSpec
+    frame: pd.DataFrame,
+    cohort_index: np.ndarray,
+    rated_power_kw: np.ndarray,
+    n_cohorts: int,
+    spec: spec_pb2.BenchmarkSpec,
 ) -> dict[int, np.ndarray]:
-    """Power-curve sums of the records of one cohort, by statistic.
+    """Power-curve sums of every cohort at once, by statistic, each of shape (n_cohorts, n_ws, ...).
 
     Parameters
     ----------
     frame : DataFrame
-        Canonical records already masked for quality, all of one cohort.
+        Canonical records.
+    cohort_index : ndarray of int
+        Cohort of each record (index into the spec's cohorts), -1 for records that do not count.
     rated_power_kw : ndarray
         Rated power of each record's turbine [kW], for the normalised-power histogram.
+    n_cohorts : int
+        Number of cohorts in the spec.
     spec : BenchmarkSpec
         Source of the wind-speed and normalised-power bin grids.
 
@@ -50,14 +58,18 @@ def power_curve_sums(
     wind_speed = frame["WMET_HorWdSpd"].to_numpy(dtype=np.float64)
     power = frame["WTUR_W"].to_numpy(dtype=np.float64)
     ws_bin = bin_index(wind_speed, ws.first_centre, ws.width, ws.count)
+    # One flat (cohort, wind-speed bin) index, so every cohort is summed in the same pass.
+    cell = np.where((cohort_index >= 0) & (ws_bin >= 0), cohort_index * ws.count + ws_bin, -1)
     power_bin = clipped_bin_index(power / rated_power_kw, pg.first_centre, pg.width, pg.count)
-    count, sum_ws, sum_p, sum_p2 = bin_power_curve(ws_bin, wind_speed, power, ws.count)
+    n_cells = n_cohorts * ws.count
+    count, sum_ws, sum_p, sum_p2 = bin_power_curve(cell, wind_speed, power, n_cells)
+    shape = (n_cohorts, ws.count)
     return {
-        S.RECORD_COUNT: count,
-        S.SUM_WIND_SPEED: sum_ws,
-        S.SUM_POWER: sum_p,
-        S.SUM_POWER_SQUARED: sum_p2,
-        S.NORMALISED_POWER_HISTOGRAM: power_histogram(ws_bin, power_bin, ws.count, pg.count),
+        S.RECORD_COUNT: count.reshape(shape),
+        S.SUM_WIND_SPEED: sum_ws.reshape(shape),
+        S.SUM_POWER: sum_p.reshape(shape),
+        S.SUM_POWER_SQUARED: sum_p2.reshape(shape),
+        S.NORMALISED_POWER_HISTOGRAM: power_histogram(cell, power_bin, n_cells, pg.count).reshape(*shape, pg.count),
     }
 
 
@@ -76,33 +88,34 @@ def summarise_site(
 
     """
     layouts = block_layouts(spec)
+    cohorts = [cohort.name for cohort in spec.cohorts]
     cohort_of = turbine_cohorts(site, spec)
-    rated = {t.asset_id: t.rated_power_kw for t in site.turbines}
+    assets = pd.Index([t.asset_id for t in site.turbines])
+    asset_cohort = np.array([cohorts.index(cohort_of[a]) if a in cohort_of else -1 for a in assets] + [-1])
+    asset_rated = np.array([t.rated_power_kw for t in site.turbines] + [np.nan])
     start, end = period_bounds(spec)
-    sums: dict[tuple[str, int], np.ndarray] = {}
+    sums: dict[int, np.ndarray] = {}
     for chunk in chunks:
-        cohort = chunk["asset_id"].map(cohort_of)
-        in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
+        asset = assets.get_indexer(chunk["asset_id"])  # -1 (the appended entry) for unknown turbines
         usable = (
             valid_power_curve_mask(chunk)
             & normal_operation_mask(chunk, site.normal_status_codes)
-            & in_period
-            & cohort.notna().to_numpy()
+            & ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
         )
-        for name, rows in chunk[usable].groupby(cohort[usable], sort=False):
-            rated_kw = rows["asset_id"].map(rated).to_numpy(dtype=np.float64)
-            for statistic, value in power_curve_sums(rows, rated_kw, spec).items():
-                key = (str(name), statistic)
-                sums[key] = sums[key] + value if key in sums else value
+        cohort_index = np.where(usable, asset_cohort[asset], -1)
+        for statistic, value in power_curve_sums(chunk, cohort_index, asset_rated[asset], len(cohorts), spec).items():
+            sums[statistic] = sums[statistic] + value if statistic in sums else value
 
+    n_ws = spec.wind_speed_bins.count
+    counts = sums.get(S.RECORD_COUNT, np.zeros((len(cohorts), n_ws)))
     values = {}
     for layout in layouts:
-        count = sums.get((layout.cohort, S.RECORD_COUNT), np.zeros(spec.wind_speed_bins.count))
+        c = cohorts.index(layout.cohort)
         if layout.statistic == S.BIN_CONTRIBUTOR:
-            value = (count > 0).astype(np.float64)
+            value = (counts[c] > 0).astype(np.float64)
         elif layout.statistic == S.COHORT_CONTRIBUTOR:
-            value = np.array([float(count.sum() > 0)])
+            value = np.array([float(counts[c].sum() > 0)])
         else:
-            value = sums.get((layout.cohort, layout.statistic), np.zeros(layout.shape))
+            value = sums[layout.statistic][c] if layout.statistic in sums else np.zeros(layout.shape)
         values[layout.name] = np.asarray(value, dtype=np.float64).reshape(layout.shape)
     return values

@@ -76,8 +76,11 @@ def block_layouts(spec: spec_pb2.BenchmarkSpec) -> list[BlockLayout]:
         raise ValueError(f"spec.contract is {spec.contract!r}; this build speaks {CONTRACT!r}")
     layouts = []
     seen: set[str] = set()
+    cohorts = {cohort.name for cohort in spec.cohorts}
     for block in spec.blocks:
         name = block_name(block.cohort, block.statistic)
+        if block.cohort not in cohorts:
+            raise ValueError(f"block {name} names cohort {block.cohort!r}, which the spec does not declare")
         if name in seen:
             raise ValueError(f"spec declares block {name} twice")
         if not block.shape or any(d == 0 for d in block.shape):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.signal import lfilter
 from scipy.special import ndtr
 from windpowerlib import WindTurbine
 
@@ -121,8 +122,9 @@ EXPORT_STYLES = (
 class FleetConfig:
     """What to simulate.
 
-    Operator i runs ``models[i % len(models)]`` and writes export style
-    ``(i // len(models)) % 3``, so every model is seen through several export styles.
+    Operator i runs ``models[i % len(models)]`` and writes EXPORT_STYLES entry
+    ``export_styles[i % len(export_styles)]`` or, when that is empty, ``(i // len(models)) % 3``,
+    so every model is seen through several export styles.
     """
 
     operators: int = 10
@@ -135,6 +137,7 @@ class FleetConfig:
     downtime_fraction: float = 0.03
     curtailment_fraction: float = 0.02
     curtailment_limit: float = 0.5  # curtailed power limit, per unit of rated [-]
+    export_styles: tuple[int, ...] = ()
 
     @property
     def period_end(self) -> str:
@@ -145,6 +148,8 @@ class FleetConfig:
 
 def export_style(config: FleetConfig, operator: int) -> ExportStyle:
     """The export style operator ``operator`` writes."""
+    if config.export_styles:
+        return EXPORT_STYLES[config.export_styles[operator % len(config.export_styles)]]
     return EXPORT_STYLES[(operator // len(config.models)) % len(EXPORT_STYLES)]
 
 
@@ -155,23 +160,16 @@ def air_density(temperature_k: np.ndarray, pressure_pa: np.ndarray) -> np.ndarra
 
 def _weibull_series(rng: np.random.Generator, n: int, scale: float, shape: float, common: np.ndarray) -> np.ndarray:
     """Autocorrelated Weibull wind speeds [m/s]: a Gaussian AR(1) process mapped through its CDF."""
-    own = np.empty(n)
-    own[0] = rng.standard_normal()
-    innovations = rng.standard_normal(n) * np.sqrt(1 - 0.9**2)
-    for t in range(1, n):
-        own[t] = 0.9 * own[t - 1] + innovations[t]
-    z = np.sqrt(0.85) * common + np.sqrt(0.15) * own
+    z = np.sqrt(0.85) * common + np.sqrt(0.15) * _ar1(rng, n, 0.9)
     u = np.clip(ndtr(z), 1e-12, 1 - 1e-12)
     return scale * (-np.log1p(-u)) ** (1.0 / shape)
 
 
 def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
-    x = np.empty(n)
-    x[0] = rng.standard_normal()
+    """Stationary Gaussian AR(1) series with unit variance and lag-1 correlation ``phi``."""
     innovations = rng.standard_normal(n) * np.sqrt(1 - phi**2)
-    for t in range(1, n):
-        x[t] = phi * x[t - 1] + innovations[t]
-    return x
+    innovations[0] = rng.standard_normal()
+    return lfilter([1.0], [1.0, -phi], innovations)
 
 
 def _event_mask(rng: np.random.Generator, n: int, fraction: float, mean_length: int) -> np.ndarray:

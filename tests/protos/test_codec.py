@@ -134,7 +134,11 @@ def test_block_layouts_reject_foreign_contracts_and_duplicates():
     with pytest.raises(ValueError, match="contract"):
         block_layouts(spec)
     spec = spec_pb2.BenchmarkSpec(contract="fleetbench/v1")
-    for _ in range(2):
+    spec.blocks.add(cohort="a", statistic=spec_pb2.RECORD_COUNT, shape=[2], per_site_bound=1.0)
+    with pytest.raises(ValueError, match="does not declare"):
+        block_layouts(spec)
+    spec.cohorts.add(name="a", turbine_model="A")
+    for _ in range(1):
         spec.blocks.add(cohort="a", statistic=spec_pb2.RECORD_COUNT, shape=[2], per_site_bound=1.0)
     with pytest.raises(ValueError, match="twice"):
         block_layouts(spec)
