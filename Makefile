@@ -12,6 +12,7 @@ $(BIN)/fleetbench: pyproject.toml
 	touch $@
 
 demo: $(BIN)/fleetbench
+	rm -rf demo-output
 	$(BIN)/fleetbench simulate --operators 10 --turbines 5 --months 3 --seed 7 --out demo-output
 
 test: $(BIN)/fleetbench

@@ -16,6 +16,7 @@ from google.protobuf import json_format
 from protos.fleetbench.v1 import spec_pb2
 from server.publish import release_from_secure_sum, store_release
 from server.secure_sum import SecureSumOutcome, run_secure_sum
+from server.store import check_release_absent
 
 
 def build_server_app(
@@ -36,12 +37,14 @@ def build_server_app(
     def main(grid: Grid, context: Context) -> None:
         config = context.run_config
         run_spec = spec or json_format.Parse(Path(str(config["spec"])).read_text(), spec_pb2.BenchmarkSpec())
+        run_store = store or Path(str(config["store"]))
+        check_release_absent(run_store, run_spec, "secagg+")
         outcome = run_secure_sum(grid, context, run_spec, min_sites or int(config["min-sites"]))
         if on_outcome is not None:
             on_outcome(outcome)
         release = release_from_secure_sum(run_spec, outcome, flower_run_id=str(context.run_id))
         json_path = release_json or (Path(str(config["release-json"])) if config.get("release-json") else None)
-        store_release(release, store or Path(str(config["store"])), json_path)
+        store_release(release, run_store, json_path)
 
     return app
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from google.protobuf import json_format
 
-from protos.fleetbench.v1 import release_pb2
+from protos.codec import spec_sha256
+from protos.fleetbench.v1 import release_pb2, spec_pb2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS releases (
@@ -42,6 +43,34 @@ def _connect(store: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(store)
     connection.executescript(SCHEMA)
     return connection
+
+
+def _exists_message(store: Path, method: str, spec_id: str, start: str, end: str) -> str:
+    return (
+        f"{store} already holds a {method} release of spec {spec_id} for {start} .. {end}; "
+        "releases are immutable, use a new period or store"
+    )
+
+
+def check_release_absent(store: Path, spec: spec_pb2.BenchmarkSpec, method: str) -> None:
+    """Refuse early, before any round runs, when the store already holds this release.
+
+    Raises
+    ------
+    ReleaseExistsError
+        If a release for the same period, spec hash and method is stored.
+
+    """
+    if not Path(store).is_file():
+        return
+    start, end = spec.period.start, spec.period.end
+    with _connect(store) as connection:
+        row = connection.execute(
+            "SELECT 1 FROM releases WHERE period_start = ? AND period_end = ? AND spec_sha256 = ? AND method = ?",
+            (start, end, spec_sha256(spec), method),
+        ).fetchone()
+    if row is not None:
+        raise ReleaseExistsError(_exists_message(store, method, spec.spec_id, start, end))
 
 
 def write_release(store: Path, release: release_pb2.Release) -> int:
@@ -76,8 +105,7 @@ def write_release(store: Path, release: release_pb2.Release) -> int:
             return int(cursor.lastrowid or 0)
     except sqlite3.IntegrityError:
         raise ReleaseExistsError(
-            f"{store} already holds a {provenance.method} release of spec {release.spec_id} "
-            f"for {release.period.start} .. {release.period.end}; releases are immutable, use a new period or store"
+            _exists_message(store, provenance.method, release.spec_id, release.period.start, release.period.end)
         ) from None
 
 
