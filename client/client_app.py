@@ -18,6 +18,7 @@ from flwr.common import Code, FitRes, Status, ndarrays_to_parameters
 from flwr.compat.common.recorddict_compat import fitres_to_recorddict, recorddict_to_fitins
 
 from client.contribution import guarded_site_contribution
+from client.guard import make_site_guard
 from protos.messages import CONSTANT_WEIGHT, FLEET_DIR_RUN_KEY, SITE_CONFIG_NODE_KEY, SPEC_CONFIG_KEY
 
 
@@ -40,16 +41,19 @@ def resolve_site_config(context: Context, site_configs: Sequence[Path] | None = 
 def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Sequence[Mod] = ()) -> ClientApp:
     """A ClientApp behind SecAgg+ that contributes the site's blocks to the spec it is sent.
 
-    ``outer_mods`` wrap the SecAgg+ mod, so they see only what actually leaves the site.
+    The site guard (policy checks, keyed masks) wraps SecAgg+; ``outer_mods`` wrap both, so they
+    see only what actually leaves the site.
     """
-    app = ClientApp(mods=[*outer_mods, secaggplus_mod])
+
+    def locate_site(context: Context) -> Path:
+        return resolve_site_config(context, site_configs)
+
+    app = ClientApp(mods=[*outer_mods, make_site_guard(locate_site), secaggplus_mod])
 
     @app.train()
     def contribute(msg: Message, context: Context) -> Message:
         fitins = recorddict_to_fitins(msg.content, keep_input=True)
-        arrays = guarded_site_contribution(
-            resolve_site_config(context, site_configs), bytes(fitins.config[SPEC_CONFIG_KEY])
-        )
+        arrays = guarded_site_contribution(locate_site(context), bytes(fitins.config[SPEC_CONFIG_KEY]))
         fitres = FitRes(
             status=Status(code=Code.OK, message=""),
             parameters=ndarrays_to_parameters(arrays),

@@ -23,7 +23,6 @@ def bin_index(values: np.ndarray, first_centre: float, width: float, count: int)
         Centre of bin 0 and bin width, in the grid's unit.
     count : int
         Number of bins.
-
     """
     position = np.floor((np.asarray(values, dtype=np.float64) - first_centre) / width + 0.5)
     inside = np.isfinite(position) & (position >= 0) & (position < count)
@@ -57,7 +56,6 @@ def bin_power_curve(
     Returns
     -------
     count [-], sum_wind_speed [m/s], sum_power [kW], sum_power_squared [kW^2], each of length n_bins.
-
     """
     keep = ws_bin >= 0
     idx = ws_bin[keep]

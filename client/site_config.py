@@ -25,6 +25,9 @@ Example::
     [status]
     normal = [0]                 # status codes that mean normal operation
 
+    [policy]                     # optional, see client/policy.py
+    min_participants = 5
+
     [[turbines]]
     asset_id = "T01"
     model = "E-82/2300"
@@ -39,10 +42,11 @@ from __future__ import annotations
 
 import tomllib
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from client.policy import SitePolicy, parse_policy
 from client.schema import CHANNELS, REQUIRED, STATUS, UNIT_CONVERSIONS
 
 FORMATS = ("csv", "parquet")
@@ -78,6 +82,7 @@ class SiteConfig:
     units: dict[str, str]
     normal_status_codes: tuple[int, ...]
     turbines: tuple[Turbine, ...]
+    policy: SitePolicy = field(default_factory=SitePolicy)
 
     def turbine(self, asset_id: str) -> Turbine:
         """Metadata of turbine ``asset_id``."""
@@ -178,6 +183,7 @@ def load_site_config(path: Path) -> SiteConfig:
         problems.append("[status] normal: list the status codes that mean normal operation, e.g. normal = [0]")
 
     turbines = _turbines(raw.get("turbines"), problems)
+    policy = parse_policy(raw.get("policy", {}), problems)
     if problems:
         raise SiteConfigError(f"{path}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
     return SiteConfig(
@@ -192,4 +198,5 @@ def load_site_config(path: Path) -> SiteConfig:
         units=units,
         normal_status_codes=tuple(int(c) for c in normal),
         turbines=turbines,
+        policy=policy,
     )

@@ -52,7 +52,6 @@ def power_curve_sums(
         Number of cohorts in the spec.
     spec : BenchmarkSpec
         Source of the wind-speed and normalised-power bin grids.
-
     """
     ws, pg = spec.wind_speed_bins, spec.normalised_power_bins
     wind_speed = frame["WMET_HorWdSpd"].to_numpy(dtype=np.float64)
@@ -85,7 +84,6 @@ def summarise_site(
     -------
     dict
         Block name -> array with the block's shape.
-
     """
     layouts = block_layouts(spec)
     cohorts = [cohort.name for cohort in spec.cohorts]

@@ -62,7 +62,6 @@ def limbs_for_bound(per_site_bound: float, scale_exponent: int) -> int:
         Largest absolute value one site may contribute, in the block's unit.
     scale_exponent : int
         Fixed-point exponent e: the integer is round(value * 2^e).
-
     """
     if not math.isfinite(per_site_bound) or per_site_bound <= 0:
         raise ValueError(f"per_site_bound must be a positive finite number, got {per_site_bound!r}")
@@ -120,7 +119,6 @@ def check_secure_sum_capacity(
     ------
     ValueError
         Naming the setting that makes the sum unsafe.
-
     """
     if n_sites < 1:
         raise ValueError(f"n_sites must be at least 1, got {n_sites}")
@@ -146,7 +144,6 @@ def encode_blocks(layouts: Sequence[BlockLayout], values: Mapping[str, np.ndarra
     ------
     ValueError
         If a block is missing, has the wrong shape, is not finite or exceeds its bound.
-
     """
     missing = [layout.name for layout in layouts if layout.name not in values]
     extra = sorted(set(values) - {layout.name for layout in layouts})
@@ -189,7 +186,6 @@ def decode_limb_sums(layouts: Sequence[BlockLayout], limb_sums: Sequence[np.ndar
     dict
         Block name -> array (dtype object, Python ints) of round(value * 2^e) summed over sites,
         with the block's shape. Divide by 2^e (see :func:`to_float`) for the value.
-
     """
     if len(limb_sums) != len(layouts):
         raise ValueError(f"got {len(limb_sums)} arrays for {len(layouts)} blocks")
@@ -223,7 +219,6 @@ def limb_sums_from_weighted_mean(means: Sequence[np.ndarray], n_sites: int) -> l
     ValueError
         If a value is not within 1e-6 of an integer, which means the secure sum was not exact
         (wrong quantization settings or an overflow).
-
     """
     sums = []
     for mean in means:

@@ -22,7 +22,6 @@ def generate(out_dir: Path = REPO_ROOT) -> list[Path]:
     ----------
     out_dir : Path
         Root under which ``protos/fleetbench/v1/*_pb2.py`` and ``.pyi`` are written.
-
     """
     sources = sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / PROTO_DIR).glob("*.proto"))
     include = str(Path(protoc.__file__).parent / "_proto")

@@ -17,7 +17,6 @@ def below_k_operators(operator_counts: np.ndarray, k_min_operators: int) -> np.n
         Number of contributing operators per cell, from the securely summed indicator blocks.
     k_min_operators : int
         Minimum number of operators for a released cell.
-
     """
     counts = np.asarray(operator_counts)
     return (counts > 0) & (counts < k_min_operators)

@@ -49,7 +49,6 @@ def cohort_statistics_from_totals(
         The spec the totals were summed for.
     totals : mapping
         Block name -> object array of Python ints, as :func:`protos.codec.decode_limb_sums` returns.
-
     """
     exponent = {layout.name: layout.scale_exponent for layout in block_layouts(spec)}
     by_cohort: dict[str, dict[int, np.ndarray]] = {}
@@ -102,7 +101,6 @@ def histogram_percentiles(
         Grid of the bins: bin i is centred on first_centre + i * width.
     quantiles : tuple of float
         Quantiles in [0, 1].
-
     """
     counts = np.asarray(counts, dtype=np.float64)
     total = counts.sum()

@@ -9,6 +9,7 @@ integer sum: every site sends the constant weight 1, and the quantizer is made t
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ from flwr.serverapp import Grid
 
 from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, QUANTIZATION_RANGE, check_secure_sum_capacity
 from protos.fleetbench.v1 import spec_pb2
+from protos.masking import install_keyed_masks
 from protos.messages import SPEC_CONFIG_KEY
 
 LOG = logging.getLogger("fleetbench.aggregator")
@@ -77,12 +79,33 @@ class SecureSumStrategy(FedAvg):
         return None, {}
 
 
+FULL_GRAPH_MAX_SITES = 15
+
+
+def neighbourhood(n_sites: int) -> tuple[int, int]:
+    """SecAgg+ neighbourhood size and reconstruction threshold for ``n_sites`` sites.
+
+    Up to 15 sites every site shares its secrets with all others; beyond, with a ring of
+    k = 2 ceil(log2 n) + 1 sites (itself included), the logarithmic neighbourhood of SecAgg+
+    (Bell et al. 2020, CCS, section 3.2) that keeps the protocol's cost O(n log n), not O(n^2).
+    The threshold t = floor(k / 2) + 1 is a strict majority of the neighbourhood, so the
+    aggregator can never hold both a site's mask seed and its key (the site guard insists).
+
+    Returns
+    -------
+    num_shares, threshold : int
+    """
+    if n_sites < 3:
+        raise ValueError(f"secure aggregation needs at least 3 sites, got {n_sites}")
+    k = n_sites if n_sites <= FULL_GRAPH_MAX_SITES else min(n_sites, 2 * math.ceil(math.log2(n_sites)) + 1)
+    return k, k // 2 + 1
+
+
 def run_secure_sum(
     grid: Grid,
     context: Context,
     spec: spec_pb2.BenchmarkSpec,
     min_sites: int,
-    reconstruction_threshold: float = 0.5,
 ) -> SecureSumOutcome:
     """Run one SecAgg+ round in which every connected site contributes its blocks for ``spec``.
 
@@ -90,13 +113,14 @@ def run_secure_sum(
     ------
     RuntimeError
         If the round ends without an aggregate (too few sites survived to unmask).
-
     """
+    install_keyed_masks()
+    num_shares, threshold = neighbourhood(max(min_sites, len(list(grid.get_node_ids()))))
     strategy = SecureSumStrategy(spec, min_sites)
     workflow = DefaultWorkflow(
         fit_workflow=SecAggPlusWorkflow(
-            num_shares=1.0,
-            reconstruction_threshold=reconstruction_threshold,
+            num_shares=num_shares,
+            reconstruction_threshold=threshold,
             max_weight=1.0,
             clipping_range=float(CLIPPING_RANGE),
             quantization_range=QUANTIZATION_RANGE,

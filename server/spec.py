@@ -64,7 +64,6 @@ def power_curve_spec(
         Minimum number of contributing operators for a released cell.
     max_turbines_per_site : int
         Largest fleet one site may bring; sets every block's per-site bound.
-
     """
     if k_min_operators < 1:
         raise ValueError(f"k_min_operators must be at least 1, got {k_min_operators}")

@@ -59,7 +59,6 @@ def check_release_absent(store: Path, spec: spec_pb2.BenchmarkSpec, method: str)
     ------
     ReleaseExistsError
         If a release for the same period, spec hash and method is stored.
-
     """
     if not Path(store).is_file():
         return
@@ -80,7 +79,6 @@ def write_release(store: Path, release: release_pb2.Release) -> int:
     ------
     ReleaseExistsError
         If the store already holds a release for the same period, spec hash and method.
-
     """
     provenance = release.provenance
     try:
