@@ -25,6 +25,8 @@ LIMB_BASE = 1 << LIMB_BITS
 QUANTIZATION_RANGE = 2 * (LIMB_BASE - 1)
 CLIPPING_RANGE = LIMB_BASE - 1
 MODULUS_RANGE = 1 << 62
+# Float64 decoding of the sum stays exact (error < 1/4, see limb_sums_from_weighted_mean) below 2^18 sites.
+MAX_SITES = 1 << 18
 # Flower casts quantized values to int32.
 _INT32_MAX = (1 << 31) - 1
 
@@ -126,6 +128,8 @@ def check_secure_sum_capacity(
         raise ValueError(
             f"quantization_range {quantization_range} exceeds 2^31 - 1: Flower casts to int32 and would wrap"
         )
+    if n_sites > MAX_SITES:
+        raise ValueError(f"{n_sites} sites exceed {MAX_SITES}, beyond which float64 decoding of the sum is not exact")
     if n_sites * quantization_range >= modulus_range:
         raise ValueError(
             f"{n_sites} sites x quantization_range {quantization_range} >= modulus_range {modulus_range}: "
@@ -217,14 +221,20 @@ def limb_sums_from_weighted_mean(means: Sequence[np.ndarray], n_sites: int) -> l
     Raises
     ------
     ValueError
-        If a value is not within 1e-6 of an integer, which means the secure sum was not exact
-        (wrong quantization settings or an overflow).
+        If a value is not within 1e-6 of an integer, or lies beyond what n_sites limbs can add up
+        to: the secure sum was not exact (wrong quantization settings, an overflow, or masks that
+        did not cancel because the two ends drew them differently).
     """
+    # Flower returns (sum / n) in float64 from an exact integer sum below n * 2^31: with two
+    # roundings on the way and one here, |mean * n - sum| <= 3 * 2^-53 * n * 2^31 < n * 2^-20.
+    tolerance = n_sites * 2.0**-20
     sums = []
     for mean in means:
         scaled = np.asarray(mean, dtype=np.float64) * n_sites
         rounded = np.rint(scaled)
-        if scaled.size and np.max(np.abs(scaled - rounded)) > 1e-6:
+        if scaled.size and np.max(np.abs(scaled - rounded)) > tolerance:
             raise ValueError("secure sum is not integer-exact: check the SecAgg+ quantization settings")
+        if scaled.size and np.max(np.abs(rounded)) > n_sites * CLIPPING_RANGE:
+            raise ValueError("secure sum is out of range: the masks did not cancel (do both ends draw keyed masks?)")
         sums.append(rounded.astype(np.int64))
     return sums

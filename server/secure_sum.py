@@ -20,6 +20,7 @@ from flwr.server.client_manager import ClientManager
 from flwr.server.client_proxy import ClientProxy
 from flwr.server.strategy import FedAvg
 from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
+from flwr.server.workflow.secure_aggregation.secaggplus_workflow import WorkflowState
 from flwr.serverapp import Grid
 
 from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, QUANTIZATION_RANGE, check_secure_sum_capacity
@@ -79,6 +80,35 @@ class SecureSumStrategy(FedAvg):
         return None, {}
 
 
+class DropoutTolerantSecAggPlusWorkflow(SecAggPlusWorkflow):
+    """Flower's SecAgg+ workflow, with sites that drop before sharing their keys taken out of the round.
+
+    In Flower 1.42 a site that drops during setup or key sharing stays "sampled" and in its
+    neighbours' neighbourhoods, although no one holds a share of its secrets and no one masked
+    with it: unmasking then asks for shares that do not exist ("Not enough shares", the round
+    halts) or for public keys never received (KeyError). After each of these two stages this
+    workflow forgets such sites, which is exactly their role in the protocol (Bell et al. 2020:
+    a site that shared no keys is not part of any mask), and re-checks the threshold.
+    """
+
+    def setup_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
+        """Flower's setup, then forget the sites that sent no public keys."""
+        return super().setup_stage(grid, context, state) and _forget_absent(self, state)
+
+    def share_keys_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
+        """Flower's key sharing, then forget the sites that sent no key shares."""
+        return super().share_keys_stage(grid, context, state) and _forget_absent(self, state)
+
+
+def _forget_absent(workflow: SecAggPlusWorkflow, state: WorkflowState) -> bool:
+    present = set(state.active_node_ids)
+    state.sampled_node_ids = present
+    state.nid_to_neighbours = {
+        nid: neighbours & present for nid, neighbours in state.nid_to_neighbours.items() if nid in present
+    }
+    return workflow._check_threshold(state)
+
+
 FULL_GRAPH_MAX_SITES = 15
 
 
@@ -118,7 +148,7 @@ def run_secure_sum(
     num_shares, threshold = neighbourhood(max(min_sites, len(list(grid.get_node_ids()))))
     strategy = SecureSumStrategy(spec, min_sites)
     workflow = DefaultWorkflow(
-        fit_workflow=SecAggPlusWorkflow(
+        fit_workflow=DropoutTolerantSecAggPlusWorkflow(
             num_shares=num_shares,
             reconstruction_threshold=threshold,
             max_weight=1.0,

@@ -11,6 +11,7 @@ from flwr.app import Context, Message
 from flwr.clientapp.typing import ClientAppCallable
 
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.masking import keyed_masks_in_force
 from server.secure_sum import SecureSumOutcome
 from simulations.fleet import FleetConfig, generate_fleet
 from simulations.onboarding import fleet_spec
@@ -39,6 +40,7 @@ class RecordOutgoing:
         reply = call_next(msg, context)
         record = {
             "partition_id": int(context.node_config["partition-id"]),
+            "keyed_masks_in_force": keyed_masks_in_force(),
             "incoming": {name: dict(rec) for name, rec in msg.content.config_records.items()},
             "config_records": {name: dict(rec) for name, rec in reply.content.config_records.items()},
             "metric_records": {name: dict(rec) for name, rec in reply.content.metric_records.items()},
@@ -88,6 +90,31 @@ def _federated_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> Feder
     return FederatedRun(
         config, root / "fleet", site_configs, spec, read_release(root / "release.sqlite"), outcomes[0], outgoing
     )
+
+
+@dataclass(frozen=True)
+class SmallFleet:
+    """One E-82/2300 turbine-month per operator: enough data for protocol tests, fast to make."""
+
+    site_configs: list[Path]
+    spec: spec_pb2.BenchmarkSpec
+
+
+@pytest.fixture(scope="session")
+def small_fleet(tmp_path_factory: pytest.TempPathFactory):
+    """Factory: ``small_fleet(n)`` -> a SmallFleet of n operators (made once per n)."""
+    made: dict[int, SmallFleet] = {}
+
+    def make(n_operators: int) -> SmallFleet:
+        if n_operators not in made:
+            config = FleetConfig(
+                operators=n_operators, turbines_per_operator=1, months=1, seed=n_operators, models=("E-82/2300",)
+            )
+            sites = generate_fleet(config, tmp_path_factory.mktemp(f"small-{n_operators}"))
+            made[n_operators] = SmallFleet(sites, fleet_spec(config, k_min_operators=3))
+        return made[n_operators]
+
+    return make
 
 
 @pytest.fixture(scope="session", params=sorted(FLEETS))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from protos.codec import (
     CLIPPING_RANGE,
     LIMB_BASE,
-    MODULUS_RANGE,
+    MAX_SITES,
     QUANTIZATION_RANGE,
     BlockLayout,
     block_layouts,
@@ -114,19 +114,32 @@ def test_capacity_check_refuses_configurations_that_could_wrap():
         check_secure_sum_capacity(5, quantization_range=2**30, modulus_range=2**32)  # seen wrapping in flwr 1.42
     with pytest.raises(ValueError, match="int32"):
         check_secure_sum_capacity(3, quantization_range=2**31)
-    # The largest safe count at the defaults.
-    largest = (MODULUS_RANGE - 1) // QUANTIZATION_RANGE
-    check_secure_sum_capacity(largest)
-    with pytest.raises(ValueError):
-        check_secure_sum_capacity(largest + 1)
+    check_secure_sum_capacity(MAX_SITES)
+    with pytest.raises(ValueError, match="float64 decoding"):
+        check_secure_sum_capacity(MAX_SITES + 1)
+    # The modulus limit itself, for a smaller modulus.
+    largest = (2**40 - 1) // QUANTIZATION_RANGE
+    check_secure_sum_capacity(largest, modulus_range=2**40)
+    with pytest.raises(ValueError, match="wrap"):
+        check_secure_sum_capacity(largest + 1, modulus_range=2**40)
 
 
-def test_weighted_mean_times_sites_recovers_integer_sums():
-    sums = [np.array([3.0, -7.0, 2.0**33])]
-    means = [s / 7 for s in sums]
-    np.testing.assert_array_equal(limb_sums_from_weighted_mean(means, 7)[0], sums[0].astype(np.int64))
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=1, max_value=MAX_SITES), st.integers(min_value=0, max_value=2**32 - 1))
+def test_weighted_mean_times_sites_recovers_integer_sums(n_sites, seed):
+    # As Flower computes it: (sum + n c - c - (n - 1) c) * (Q / (n Q)), all in float64.
+    rng = np.random.default_rng(seed)
+    sums = rng.integers(-n_sites * CLIPPING_RANGE, n_sites * CLIPPING_RANGE, size=50, endpoint=True)
+    shifted = (sums + n_sites * CLIPPING_RANGE).astype(np.float64) - CLIPPING_RANGE
+    mean = (shifted - (n_sites - 1) * CLIPPING_RANGE) * (QUANTIZATION_RANGE / (n_sites * QUANTIZATION_RANGE))
+    np.testing.assert_array_equal(limb_sums_from_weighted_mean([mean], n_sites)[0], sums)
+
+
+def test_weighted_mean_checks_catch_broken_sums():
     with pytest.raises(ValueError, match="integer-exact"):
         limb_sums_from_weighted_mean([np.array([0.3])], 1)
+    with pytest.raises(ValueError, match="did not cancel"):
+        limb_sums_from_weighted_mean([np.array([2.0**40])], 3)
 
 
 def test_block_layouts_reject_foreign_contracts_and_duplicates():

@@ -117,6 +117,8 @@ def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
     assert len(records) == 4 * n_sites  # setup, share keys, collect masked vectors, unmask
     masked_seen = 0
     for record in records:
+        # Ray worker processes: both of Flower's SecAgg+ modules draw keyed masks.
+        assert all(record["keyed_masks_in_force"].values()), record["keyed_masks_in_force"]
         assert all(size == 0 for size in record["array_records"].values()), "unmasked arrays left the site"
         for name, metrics in record["metric_records"].items():
             assert metrics == {"num_examples": 1}, f"{name} carries {metrics}"
