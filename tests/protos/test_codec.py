@@ -75,16 +75,20 @@ def _sum_sites(layout: BlockLayout, sites: list[np.ndarray]) -> np.ndarray:
 @given(
     st.integers(min_value=1, max_value=30),
     st.integers(min_value=0, max_value=48),
-    st.floats(min_value=1.0, max_value=1e12),
+    st.floats(min_value=1e-3, max_value=1e15),
+    st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=3).map(tuple),
     st.integers(min_value=0, max_value=2**32 - 1),
 )
-def test_decoded_sum_equals_the_exact_sum_of_fixed_point_values(n_sites, exponent, bound, seed):
+def test_decoded_sum_equals_the_exact_sum_of_fixed_point_values(n_sites, exponent, bound, shape, seed):
     rng = np.random.default_rng(seed)
-    layout = _layout(bound, exponent, shape=(3, 2))
-    sites = [rng.uniform(-bound, bound, size=(3, 2)) for _ in range(n_sites)]
+    layout = _layout(bound, exponent, shape=shape)
+    # Random values, the bound itself and its negative: the extremes must fit too.
+    sites = [rng.uniform(-bound, bound, size=shape) for _ in range(n_sites)]
+    sites.append(np.full(shape, bound))
+    sites.append(np.full(shape, -bound))
     total = _sum_sites(layout, sites)
     # Reference: Python integers, one value at a time.
-    for index in np.ndindex(3, 2):
+    for index in np.ndindex(*shape):
         exact = sum(round(math.ldexp(v[index], exponent)) for v in sites)
         assert int(total[index]) == exact
 

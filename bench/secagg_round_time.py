@@ -1,0 +1,144 @@
+"""Secure-aggregation round time against the same round without it (issue 3).
+
+For 5, 20, 50, 100 and 200 simulated sites in Flower's simulation engine (Ray, this machine's
+cores), times one round inside the ServerApp (Ray start-up excluded):
+  secure: FleetBench's SecAgg+ round (keyed masks, log-size neighbourhood, site guard);
+  plain:  the same ClientApp handler and strategy in Flower's default FedAvg fit round.
+Every site contributes the real blocks of one turbine-month of synthetic SCADA. The secure sum
+is checked for exactness against the plain per-site sum before any time is printed.
+
+Run: .venv/bin/python bench/secagg_round_time.py [--sites 5 20 50 100 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from flwr.app import Context, Message
+from flwr.clientapp import ClientApp
+from flwr.common import Code, FitRes, Status, ndarrays_to_parameters, parameters_to_ndarrays
+from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS
+from flwr.compat.common.recorddict_compat import fitres_to_recorddict, recorddict_to_fitins
+from flwr.server import LegacyContext, ServerConfig
+from flwr.server.strategy import FedAvg
+from flwr.server.workflow import DefaultWorkflow
+from flwr.serverapp import Grid, ServerApp
+from flwr.simulation import run_simulation
+
+from client.client_app import build_client_app
+from client.contribution import guarded_site_contribution, site_contribution
+from protos.codec import limb_sums_from_weighted_mean
+from protos.messages import CONSTANT_WEIGHT, SPEC_CONFIG_KEY
+from server.secure_sum import SecureSumStrategy, neighbourhood, run_secure_sum
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.onboarding import fleet_spec
+
+BACKEND = {"client_resources": {"num_cpus": 1, "num_gpus": 0.0}, "init_args": {"num_cpus": 2}}
+
+
+class PlainSumStrategy(SecureSumStrategy):
+    """The same spec and sampling, aggregated by FedAvg from individual (unmasked) results."""
+
+    def aggregate_fit(self, server_round, results, failures):
+        parameters, metrics = FedAvg.aggregate_fit(self, server_round, results, failures)
+        self.plain_mean = parameters_to_ndarrays(parameters)
+        return parameters, metrics
+
+
+def plain_client_app(site_configs: list[Path]) -> ClientApp:
+    app = ClientApp()
+
+    @app.train()
+    def contribute(msg: Message, context: Context) -> Message:
+        fitins = recorddict_to_fitins(msg.content, keep_input=True)
+        partition = int(context.node_config["partition-id"])
+        arrays = guarded_site_contribution(site_configs[partition], bytes(fitins.config[SPEC_CONFIG_KEY]))
+        fitres = FitRes(Status(Code.OK, ""), ndarrays_to_parameters(arrays), CONSTANT_WEIGHT, {})
+        return Message(fitres_to_recorddict(fitres, keep_input=False), reply_to=msg)
+
+    return app
+
+
+def routing_client_app(site_configs: list[Path]) -> ClientApp:
+    """SecAgg+ messages go to FleetBench's ClientApp, plain fit messages to the plain one."""
+    secure, plain = build_client_app(site_configs), plain_client_app(site_configs)
+
+    def route(msg: Message, context: Context, call_next) -> Message:
+        app = secure if RECORD_KEY_CONFIGS in msg.content.config_records else plain
+        return app(message=msg, context=context)
+
+    app = ClientApp(mods=[route])
+
+    @app.train()
+    def unreachable(msg: Message, context: Context) -> Message:
+        raise AssertionError("every message is routed")
+
+    return app
+
+
+def timed_rounds(site_configs: list[Path], spec) -> dict[str, object]:
+    """Warm-up round (Ray actors start, modules load), then a timed plain and a timed secure round."""
+    n = len(site_configs)
+    result: dict[str, object] = {}
+    app = ServerApp()
+
+    def plain_round(grid: Grid, context: Context) -> list[np.ndarray]:
+        strategy = PlainSumStrategy(spec, n)
+        DefaultWorkflow()(grid, LegacyContext(context, config=ServerConfig(num_rounds=1), strategy=strategy))
+        return limb_sums_from_weighted_mean(strategy.plain_mean, n)
+
+    @app.main()
+    def main(grid: Grid, context: Context) -> None:
+        plain_round(grid, context)
+        start = time.perf_counter()
+        result["plain_sums"] = plain_round(grid, context)
+        result["plain_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        outcome = run_secure_sum(grid, context, spec, n)
+        result["secure_s"] = time.perf_counter() - start
+        result["secure_sums"] = limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites)
+
+    run_simulation(
+        server_app=app, client_app=routing_client_app(site_configs), num_supernodes=n, backend_config=BACKEND
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sites", type=int, nargs="+", default=[5, 20, 50, 100, 200])
+    args = parser.parse_args()
+    logging.getLogger("flwr").setLevel(logging.WARNING)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        config = FleetConfig(
+            operators=max(args.sites), turbines_per_operator=1, months=1, seed=5, models=("E-82/2300",)
+        )
+        print(f"generating {config.operators} synthetic sites ...", flush=True)
+        all_sites = generate_fleet(config, Path(tmp))
+        spec = fleet_spec(config)
+        payload = sum(a.size for a in site_contribution(all_sites[0], spec))
+        for n in args.sites:
+            sites = all_sites[:n]
+            result = timed_rounds(sites, spec)
+            for s, p in zip(result["secure_sums"], result["plain_sums"], strict=True):
+                np.testing.assert_array_equal(s, p)
+            secure_s, plain_s = float(result["secure_s"]), float(result["plain_s"])
+            k, t = neighbourhood(n)
+            rows.append((n, k, t, secure_s, plain_s))
+            print(f"  {n} sites: secure {secure_s:.1f} s, plain {plain_s:.1f} s", flush=True)
+    print(
+        f"\nOne warm round each, Flower simulation engine, 2 CPUs; payload {payload:,} limbs per site; sums identical."
+    )
+    print(f"{'sites':>6} {'neighbours':>10} {'threshold':>9} {'secure [s]':>11} {'plain [s]':>10} {'secure/plain':>13}")
+    for n, k, t, secure_s, plain_s in rows:
+        print(f"{n:6d} {k:10d} {t:9d} {secure_s:11.2f} {plain_s:10.2f} {secure_s / plain_s:13.2f}")
+
+
+if __name__ == "__main__":
+    main()
