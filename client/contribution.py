@@ -30,8 +30,8 @@ class ContributionRefused(RuntimeError):
 def site_contribution(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> list[np.ndarray]:
     """The encoded blocks this site sends for ``spec`` (limb arrays, see protos.codec)."""
     site = load_site_config(site_config)
-    values = summarise_site(read_canonical_chunks(site), site, spec)
-    return encode_blocks(block_layouts(spec), values)
+    summary = summarise_site(lambda: read_canonical_chunks(site), site, spec)
+    return encode_blocks(block_layouts(spec), summary.values)
 
 
 def guarded_site_contribution(site_config: Path, spec_bytes: bytes) -> list[np.ndarray]:

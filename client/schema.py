@@ -31,12 +31,15 @@ CHANNELS: dict[str, Channel] = {
         Channel("WMET_HorWdSpd", "m/s", "nacelle wind speed, 10-min mean", 0.0, 60.0),
         Channel("WMET_HorWdDir", "deg", "wind direction", 0.0, 360.0),
         Channel("WMET_EnvTmp", "degC", "ambient temperature", -50.0, 60.0),
+        Channel("WMET_EnvPres", "Pa", "ambient air pressure", 5.0e4, 1.1e5),
+        Channel("WMET_EnvHum", "1", "relative humidity", 0.0, 1.0),
+        Channel("WROT_BlPthAngVal", "deg", "blade pitch angle", -10.0, 95.0),
     )
 }
 """Numeric channels FleetBench reads, by canonical name."""
 
-REQUIRED = (TIME, ASSET_ID, "WTUR_W", "WMET_HorWdSpd")
-"""Columns every site mapping must provide."""
+REQUIRED = (TIME, ASSET_ID, "WTUR_W", "WMET_HorWdSpd", "WMET_EnvTmp")
+"""Columns every site mapping must provide (temperature for the air density)."""
 
 # Conversions from the units operators export to the canonical unit: value * factor + offset.
 UNIT_CONVERSIONS: dict[str, dict[str, tuple[float, float]]] = {
@@ -44,4 +47,6 @@ UNIT_CONVERSIONS: dict[str, dict[str, tuple[float, float]]] = {
     "m/s": {"m/s": (1.0, 0.0), "km/h": (1 / 3.6, 0.0)},
     "deg": {"deg": (1.0, 0.0)},
     "degC": {"degC": (1.0, 0.0), "K": (1.0, -273.15)},
+    "Pa": {"Pa": (1.0, 0.0), "hPa": (100.0, 0.0), "mbar": (100.0, 0.0), "kPa": (1000.0, 0.0)},
+    "1": {"1": (1.0, 0.0), "%": (0.01, 0.0)},
 }

@@ -5,6 +5,7 @@ Example::
     [site]
     name = "operator-03"
     timezone = "Europe/Berlin"   # zone of timestamps that carry no UTC offset
+    elevation_m = 120.0          # for air pressure when the export has none
 
     [source]
     files = ["scada/*.csv"]      # relative to site.toml; globs allowed
@@ -34,12 +35,15 @@ Example::
     rated_power_kw = 2300.0
     rotor_diameter_m = 82.0
     hub_height_m = 98.0
+    regulation = "pitch"         # or "stall": how density normalisation applies
+    iec_wind_class = "IIA"       # optional
 
 Turbine metadata never leaves the site.
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
@@ -50,6 +54,7 @@ from client.policy import SitePolicy, parse_policy
 from client.schema import CHANNELS, REQUIRED, STATUS, UNIT_CONVERSIONS
 
 FORMATS = ("csv", "parquet")
+REGULATIONS = ("pitch", "stall")
 
 
 class SiteConfigError(ValueError):
@@ -65,6 +70,18 @@ class Turbine:
     rated_power_kw: float
     rotor_diameter_m: float
     hub_height_m: float
+    regulation: str = "pitch"  # "pitch" (active power control) or "stall"
+    iec_wind_class: str = ""  # IEC 61400-1 class ("I", "II", "III", "S"), "" when unknown
+
+    @property
+    def swept_area_m2(self) -> float:
+        """Rotor swept area A = pi D^2 / 4 [m^2]."""
+        return math.pi * self.rotor_diameter_m**2 / 4.0
+
+    @property
+    def specific_power(self) -> float:
+        """Rated power per swept area [W/m^2]."""
+        return self.rated_power_kw * 1e3 / self.swept_area_m2
 
 
 @dataclass(frozen=True)
@@ -74,6 +91,7 @@ class SiteConfig:
     path: Path
     name: str
     timezone: str
+    elevation_m: float | None
     files: tuple[Path, ...]
     file_format: str
     delimiter: str
@@ -107,6 +125,8 @@ def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
                 rated_power_kw=float(entry["rated_power_kw"]),
                 rotor_diameter_m=float(entry["rotor_diameter_m"]),
                 hub_height_m=float(entry["hub_height_m"]),
+                regulation=str(entry.get("regulation", "pitch")),
+                iec_wind_class=str(entry.get("iec_wind_class", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(
@@ -114,9 +134,19 @@ def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
                 "give asset_id, model, rated_power_kw, rotor_diameter_m, hub_height_m"
             )
             continue
-        if turbine.rated_power_kw <= 0:
+        if turbine.rated_power_kw <= 0 or turbine.rotor_diameter_m <= 0:
             problems.append(
-                f"[[turbines]] {turbine.asset_id}: rated_power_kw must be positive, got {turbine.rated_power_kw}"
+                f"[[turbines]] {turbine.asset_id}: rated_power_kw and rotor_diameter_m must be positive, "
+                f"got {turbine.rated_power_kw} and {turbine.rotor_diameter_m}"
+            )
+        elif not 100.0 <= turbine.specific_power <= 2000.0:
+            problems.append(
+                f"[[turbines]] {turbine.asset_id}: rated power per swept area is {turbine.specific_power:.0f} W/m^2, "
+                "outside 100-2000; check rated_power_kw (in kW) and rotor_diameter_m (in m)"
+            )
+        if turbine.regulation not in REGULATIONS:
+            problems.append(
+                f"[[turbines]] {turbine.asset_id}: regulation = {turbine.regulation!r}; use one of {REGULATIONS}"
             )
         turbines.append(turbine)
     ids = [t.asset_id for t in turbines]
@@ -143,6 +173,12 @@ def load_site_config(path: Path) -> SiteConfig:
     units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
 
     name = str(site.get("name", path.parent.name))
+    elevation = site.get("elevation_m")
+    if elevation is not None and not isinstance(elevation, int | float):
+        problems.append(f"[site] elevation_m = {elevation!r}; give the site's elevation above sea level in m")
+        elevation = None
+    if elevation is None and "WMET_EnvPres" not in columns:
+        problems.append("[site] elevation_m is needed for air density when no pressure column (WMET_EnvPres) is mapped")
     timezone = str(site.get("timezone", "UTC"))
     try:
         zoneinfo.ZoneInfo(timezone)
@@ -190,6 +226,7 @@ def load_site_config(path: Path) -> SiteConfig:
         path=path,
         name=name,
         timezone=timezone,
+        elevation_m=None if elevation is None else float(elevation),
         files=tuple(files),
         file_format=file_format,
         delimiter=str(source.get("delimiter", ",")),

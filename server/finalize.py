@@ -11,10 +11,14 @@ import numpy as np
 
 from protos.codec import CONTRACT, block_layouts, spec_sha256
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from server.disclosure import below_k_operators
+from server.aep import RAYLEIGH_MEAN_WIND_SPEEDS, annual_energy_production, completeness_range
+from server.disclosure import below_k_operators, dominated
 
 S = spec_pb2.Statistic
 PERCENTILES = (0.10, 0.50, 0.90)
+MIN_RECORDS_PER_BIN = 3  # IEC 61400-12-1:2017, 8.3
+MIN_HOURS = 180.0  # IEC 61400-12-1:2017, 8.3
+RECORDS_PER_HOUR = 6
 
 
 @dataclass(frozen=True)
@@ -22,26 +26,53 @@ class CohortStatistics:
     """Industry statistics of one cohort, per wind-speed bin (NaN where undefined)."""
 
     operator_count: int
+    cohort_records_squared: int  # sum over operators of (records in the cohort)^2
     bin_operator_count: np.ndarray
     record_count: np.ndarray
-    mean_wind_speed: np.ndarray  # [m/s]
+    records_squared: np.ndarray  # per bin, sum over operators of (records in the bin)^2
+    mean_wind_speed: np.ndarray  # [m/s], density-normalised
     mean_power: np.ndarray  # [kW]
     std_power: np.ndarray  # [kW], sample standard deviation (N - 1)
+    mean_power_per_unit: np.ndarray  # [-]
+    std_power_per_unit: np.ndarray  # [-]
+    mean_power_per_area: np.ndarray  # [W/m^2]
     histogram: np.ndarray  # records per (wind-speed bin, normalised-power bin)
 
 
-def _exact_ratio(numerator: int, denominator: int) -> float:
-    return numerator / denominator if denominator else math.nan
+def _ints(values: np.ndarray) -> list[int]:
+    return [int(x) for x in np.ravel(values)]
+
+
+def exact_mean_and_std(
+    n: list[int], sum_x: list[int], sum_x2: list[int], e1: int, e2: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sample standard deviation from fixed-point totals, in exact integer arithmetic.
+
+    With N records, S1 = sum x = sum_x / 2^e1 and S2 = sum x^2 = sum_x2 / 2^e2, the mean is S1 / N
+    and the sample variance (N S2 - S1^2) / (N (N - 1)); both are evaluated on the integers and
+    rounded to float once, so there is no cancellation error. NaN where N < 1 (mean) or N < 2.
+
+    Parameters
+    ----------
+    n : list of int
+        Record counts per bin.
+    sum_x, sum_x2 : list of int
+        Fixed-point totals of x and x^2 per bin.
+    e1, e2 : int
+        Their scale exponents (non-negative).
+    """
+    mean = [s / (ni << e1) if ni else math.nan for ni, s in zip(n, sum_x, strict=True)]
+    variance = [
+        (ni * s2 * (1 << (2 * e1)) - s * s * (1 << e2)) / (ni * (ni - 1) << (e2 + 2 * e1)) if ni > 1 else math.nan
+        for ni, s, s2 in zip(n, sum_x, sum_x2, strict=True)
+    ]
+    return np.array(mean), np.sqrt(np.maximum(np.array(variance), 0.0))
 
 
 def cohort_statistics_from_totals(
     spec: spec_pb2.BenchmarkSpec, totals: Mapping[str, np.ndarray]
 ) -> dict[str, CohortStatistics]:
-    """Means and standard deviations from the exact fixed-point totals of each cohort.
-
-    With N records, S1 = sum P and S2 = sum P^2, the sample variance is
-    (N S2 - S1^2) / (N (N - 1)); it is evaluated in exact integer arithmetic on the fixed-point
-    totals, so there is no cancellation error, and rounded to float once.
+    """Industry statistics of every cohort from the exact fixed-point totals.
 
     Parameters
     ----------
@@ -50,37 +81,50 @@ def cohort_statistics_from_totals(
     totals : mapping
         Block name -> object array of Python ints, as :func:`protos.codec.decode_limb_sums` returns.
     """
-    exponent = {layout.name: layout.scale_exponent for layout in block_layouts(spec)}
     by_cohort: dict[str, dict[int, np.ndarray]] = {}
+    exponent: dict[int, int] = {}
     for layout in block_layouts(spec):
-        if exponent[layout.name] < 0:
+        if layout.scale_exponent < 0:
             raise ValueError(f"block {layout.name}: negative scale_exponent is not supported")
         by_cohort.setdefault(layout.cohort, {})[layout.statistic] = totals[layout.name]
-    e = {layout.statistic: layout.scale_exponent for layout in block_layouts(spec)}
+        exponent[layout.statistic] = layout.scale_exponent
 
     result = {}
     for cohort, blocks in by_cohort.items():
-        n = [int(x) >> e[S.RECORD_COUNT] for x in blocks[S.RECORD_COUNT]]
-        s_ws = [int(x) for x in blocks[S.SUM_WIND_SPEED]]
-        s_p = [int(x) for x in blocks[S.SUM_POWER]]
-        s_p2 = [int(x) for x in blocks[S.SUM_POWER_SQUARED]]
-        e1, e2 = e[S.SUM_POWER], e[S.SUM_POWER_SQUARED]
-        variance = [
-            _exact_ratio(ni * p2 * (1 << (2 * e1)) - p * p * (1 << e2), ni * (ni - 1) << (e2 + 2 * e1))
-            if ni > 1
-            else math.nan
-            for ni, p, p2 in zip(n, s_p, s_p2, strict=True)
-        ]
+        n = _ints(blocks[S.RECORD_COUNT])
+        mean_ws, _ = exact_mean_and_std(n, _ints(blocks[S.SUM_WIND_SPEED]), [0] * len(n), exponent[S.SUM_WIND_SPEED], 0)
+        mean_p, std_p = exact_mean_and_std(
+            n,
+            _ints(blocks[S.SUM_POWER]),
+            _ints(blocks[S.SUM_POWER_SQUARED]),
+            exponent[S.SUM_POWER],
+            exponent[S.SUM_POWER_SQUARED],
+        )
+        mean_pu, std_pu = exact_mean_and_std(
+            n,
+            _ints(blocks[S.SUM_POWER_PER_UNIT]),
+            _ints(blocks[S.SUM_POWER_PER_UNIT_SQUARED]),
+            exponent[S.SUM_POWER_PER_UNIT],
+            exponent[S.SUM_POWER_PER_UNIT_SQUARED],
+        )
+        mean_area, _ = exact_mean_and_std(
+            n, _ints(blocks[S.SUM_POWER_PER_AREA]), [0] * len(n), exponent[S.SUM_POWER_PER_AREA], 0
+        )
         result[cohort] = CohortStatistics(
             operator_count=int(blocks[S.COHORT_CONTRIBUTOR][0]),
-            bin_operator_count=np.array([int(x) for x in blocks[S.BIN_CONTRIBUTOR]], dtype=np.int64),
+            cohort_records_squared=int(blocks[S.SQUARED_COHORT_RECORD_COUNT][0]),
+            bin_operator_count=np.array(_ints(blocks[S.BIN_CONTRIBUTOR]), dtype=np.int64),
             record_count=np.array(n, dtype=np.int64),
-            mean_wind_speed=np.array(
-                [_exact_ratio(s, ni << e[S.SUM_WIND_SPEED]) for s, ni in zip(s_ws, n, strict=True)]
+            records_squared=np.array(_ints(blocks[S.SQUARED_RECORD_COUNT]), dtype=np.float64),
+            mean_wind_speed=mean_ws,
+            mean_power=mean_p,
+            std_power=std_p,
+            mean_power_per_unit=mean_pu,
+            std_power_per_unit=std_pu,
+            mean_power_per_area=mean_area,
+            histogram=np.array(_ints(blocks[S.NORMALISED_POWER_HISTOGRAM]), dtype=np.int64).reshape(
+                blocks[S.NORMALISED_POWER_HISTOGRAM].shape
             ),
-            mean_power=np.array([_exact_ratio(s, ni << e1) for s, ni in zip(s_p, n, strict=True)]),
-            std_power=np.sqrt(np.maximum(np.array(variance), 0.0)),
-            histogram=np.array([[int(x) for x in row] for row in blocks[S.NORMALISED_POWER_HISTOGRAM]], dtype=np.int64),
         )
     return result
 
@@ -115,6 +159,54 @@ def histogram_percentiles(
     return lower_edges[j] + np.clip(fraction, 0.0, 1.0) * width
 
 
+def _completeness(stats: CohortStatistics, centres: np.ndarray) -> release_pb2.Completeness:
+    occupied = stats.record_count > 0
+    low, high = completeness_range(stats.mean_wind_speed[occupied], stats.mean_power_per_unit[occupied])
+    hours = float(stats.record_count.sum()) / RECORDS_PER_HOUR
+    completeness = release_pb2.Completeness(hours=hours)
+    if math.isnan(low):
+        return completeness
+    in_range = (centres >= low - 0.25) & (centres <= high + 0.25)
+    short = centres[in_range & (stats.record_count < MIN_RECORDS_PER_BIN)]
+    completeness.from_wind_speed, completeness.to_wind_speed = low, high
+    completeness.short_bins.extend(float(c) for c in short)
+    completeness.complete = len(short) == 0 and hours >= MIN_HOURS
+    return completeness
+
+
+def _annual_energy(curve: release_pb2.CohortCurve, cut_out: float) -> None:
+    completeness = curve.completeness
+    if not completeness.complete:
+        curve.aep_note = "database incomplete (IEC 61400-12-1, 8.3): no AEP"
+        return
+    blocked = [
+        b.wind_speed_centre
+        for b in curve.bins
+        if b.suppressed
+        and completeness.from_wind_speed - 0.25 <= b.wind_speed_centre <= completeness.to_wind_speed + 0.25
+    ]
+    if blocked:
+        curve.aep_note = f"bins {blocked} are suppressed inside the completeness range: no AEP"
+        return
+    released = []
+    for cell in curve.bins:
+        if cell.suppressed:
+            if cell.wind_speed_centre > completeness.to_wind_speed:
+                break  # the measured curve ends at the first suppressed bin above the range
+            continue
+        released.append((cell.mean_wind_speed, cell.mean_power_per_unit))
+    if not released:
+        curve.aep_note = "no released bins: no AEP"
+        return
+    wind_speed, power = (np.array(v) for v in zip(*released, strict=True))
+    for v_ave in RAYLEIGH_MEAN_WIND_SPEEDS:
+        curve.aep.add(
+            mean_wind_speed=v_ave,
+            measured_full_load_hours=annual_energy_production(wind_speed, power, v_ave),
+            extrapolated_full_load_hours=annual_energy_production(wind_speed, power, v_ave, cut_out),
+        )
+
+
 def build_release(
     spec: spec_pb2.BenchmarkSpec,
     statistics: Mapping[str, CohortStatistics],
@@ -122,47 +214,74 @@ def build_release(
     flower_run_id: str,
     method: str,
 ) -> release_pb2.Release:
-    """Assemble the release: cohort curves with bands, and k-operator suppression, marked.
+    """Assemble the release: cohort curves with bands, completeness, AEP and disclosure control.
 
-    A cohort with fewer than ``k_min_operators`` operators is released as suppressed with no
-    bins; within a released cohort, each bin with fewer than k operators keeps its centre and is
-    marked suppressed, with every statistic absent. Bins no operator filled are left out.
+    A cohort with fewer than ``k_min_operators`` operators, or whose largest operator may hold
+    more than ``dominance_max_share`` of its records, is released as suppressed with no bins.
+    Within a released cohort each bin failing either rule keeps its centre and is marked
+    suppressed, with every statistic absent. Bins no operator filled are left out.
     """
-    k = spec.k_min_operators
+    k, p = spec.k_min_operators, spec.dominance_max_share
     ws, pg = spec.wind_speed_bins, spec.normalised_power_bins
+    centres = ws.first_centre + ws.width * np.arange(ws.count)
     release = release_pb2.Release(
         contract=CONTRACT,
         spec_id=spec.spec_id,
         period=spec.period,
         k_min_operators=k,
         percentile_resolution=pg.width,
+        reference_air_density=spec.reference_air_density,
+        filters=spec.filters,
+        dominance_max_share=p,
     )
     suppressed_cells = 0
     for cohort in spec.cohorts:
         stats = statistics[cohort.name]
         curve = release.curves.add(cohort=cohort.name, turbine_model=cohort.turbine_model)
+        cohort_total = np.array([stats.record_count.sum()])
+        if stats.operator_count == 0:
+            curve.aep_note = "no operator has turbines in this cohort"
+            continue
         if below_k_operators(np.array([stats.operator_count]), k)[0]:
-            curve.suppressed = True
-            curve.suppression_reason = f"fewer than {k} operators in the cohort"
+            reason = f"fewer than {k} operators in the cohort"
+        elif dominated(np.array([stats.cohort_records_squared]), cohort_total, np.array([stats.operator_count]), p)[0]:
+            reason = f"one operator may hold more than {p:.0%} of the cohort's records"
+        else:
+            reason = ""
+        if reason:
+            curve.suppressed, curve.suppression_reason = True, reason
             suppressed_cells += 1
             continue
         curve.operator_count = stats.operator_count
-        suppressed = below_k_operators(stats.bin_operator_count, k)
+        few = below_k_operators(stats.bin_operator_count, k)
+        dominant = dominated(stats.records_squared, stats.record_count, stats.bin_operator_count, p)
         for i in np.flatnonzero(stats.bin_operator_count > 0):
-            cell = curve.bins.add(wind_speed_centre=ws.first_centre + i * ws.width)
-            if suppressed[i]:
+            cell = curve.bins.add(wind_speed_centre=float(centres[i]))
+            if few[i] or dominant[i]:
                 cell.suppressed = True
-                cell.suppression_reason = f"fewer than {k} operators in the bin"
+                cell.suppression_reason = (
+                    f"fewer than {k} operators in the bin"
+                    if few[i]
+                    else f"one operator may hold more than {p:.0%} of the bin's records"
+                )
                 suppressed_cells += 1
                 continue
-            cell.record_count = int(stats.record_count[i])
-            cell.operator_count = int(stats.bin_operator_count[i])
+            n = int(stats.record_count[i])
+            cell.record_count, cell.operator_count = n, int(stats.bin_operator_count[i])
             cell.mean_wind_speed = float(stats.mean_wind_speed[i])
             cell.mean_power = float(stats.mean_power[i])
-            if np.isfinite(stats.std_power[i]):
-                cell.std_power = float(stats.std_power[i])
+            cell.mean_power_per_unit = float(stats.mean_power_per_unit[i])
+            cell.power_coefficient = float(
+                stats.mean_power_per_area[i] / (0.5 * spec.reference_air_density * stats.mean_wind_speed[i] ** 3)
+            )
+            if n > 1:
+                cell.std_power, cell.std_power_per_unit = float(stats.std_power[i]), float(stats.std_power_per_unit[i])
+                cell.uncertainty_power = cell.std_power / math.sqrt(n)
+                cell.uncertainty_power_per_unit = cell.std_power_per_unit / math.sqrt(n)
             p10, p50, p90 = histogram_percentiles(stats.histogram[i], pg.first_centre, pg.width, PERCENTILES)
             cell.p10_normalised_power, cell.p50_normalised_power, cell.p90_normalised_power = p10, p50, p90
+        curve.completeness.CopyFrom(_completeness(stats, centres))
+        _annual_energy(curve, spec.aep_cut_out_wind_speed)
     release.provenance.CopyFrom(
         release_pb2.Provenance(
             spec_sha256=spec_sha256(spec),

@@ -12,11 +12,14 @@ from protos.fleetbench.v1 import spec_pb2
 
 S = spec_pb2.Statistic
 RECORD_PERIOD = pd.Timedelta(minutes=10)
-# Largest |value| a single 10-min record may have, matching client/schema.py's valid ranges.
+REFERENCE_AIR_DENSITY = 1.225  # [kg/m^3], the industry-wide rho0 (IEC 61400-12-1, 9.1.5)
+# Largest |value| a single 10-min record may add, matching the range filter and client/schema.py.
 MAX_WIND_SPEED = 60.0  # [m/s]
 MAX_ABS_POWER = 3.0e4  # [kW]
-# Fixed-point exponents: finer than the float64 resolution of any sum above 2^13 kW (power) or
-# 2^21 kW^2, so the secure sum matches a pooled float64 computation to ~1e-12 relative.
+MAX_ABS_POWER_PER_UNIT = 2.0  # [-]
+MAX_ABS_POWER_PER_AREA = 4000.0  # [W/m^2]
+# Fixed-point exponents: finer than the float64 resolution of any sum above 2^13 in its unit, so
+# the secure sum matches a pooled float64 computation to ~1e-12 relative.
 SCALE_EXPONENTS = {
     S.RECORD_COUNT: 0,
     S.SUM_WIND_SPEED: 40,
@@ -25,6 +28,11 @@ SCALE_EXPONENTS = {
     S.NORMALISED_POWER_HISTOGRAM: 0,
     S.BIN_CONTRIBUTOR: 0,
     S.COHORT_CONTRIBUTOR: 0,
+    S.SUM_POWER_PER_UNIT: 48,
+    S.SUM_POWER_PER_UNIT_SQUARED: 48,
+    S.SUM_POWER_PER_AREA: 40,
+    S.SQUARED_RECORD_COUNT: 0,
+    S.SQUARED_COHORT_RECORD_COUNT: 0,
 }
 UNITS = {
     S.RECORD_COUNT: "1",
@@ -34,23 +42,73 @@ UNITS = {
     S.NORMALISED_POWER_HISTOGRAM: "1",
     S.BIN_CONTRIBUTOR: "1",
     S.COHORT_CONTRIBUTOR: "1",
+    S.SUM_POWER_PER_UNIT: "1",
+    S.SUM_POWER_PER_UNIT_SQUARED: "1",
+    S.SUM_POWER_PER_AREA: "W/m^2",
+    S.SQUARED_RECORD_COUNT: "1",
+    S.SQUARED_COHORT_RECORD_COUNT: "1",
 }
+# The filters every site applies by default, in order (client/filters.py implements them).
+DEFAULT_FILTERS = (
+    ("range", {}),
+    ("status", {"downtime_wind_speed": 4.5, "curtailment_pitch": 5.0}),
+    ("frozen_sensor", {"min_run": 3}),
+    ("window", {"wind_speed_min": 5.0, "wind_speed_max": 40.0, "power_min": 0.02, "power_max": 1.2}),
+    ("bin_outlier", {"bin_width": 0.06, "power_min": 0.01, "power_max": 0.9, "n_sigma": 3.0}),
+)
+
+
+def model_cohort(model: str) -> spec_pb2.Cohort:
+    """The cohort of one turbine model (windpowerlib turbine-type name, e.g. "E-82/2300")."""
+    return spec_pb2.Cohort(name=model, turbine_model=model)
+
+
+def band_cohort(
+    rated_power_kw: tuple[float, float], specific_power: tuple[float, float] = (0.0, 0.0), iec_wind_class: str = ""
+) -> spec_pb2.Cohort:
+    """A cohort of every turbine in a rated-power band, specific-power band and IEC wind class.
+
+    Parameters
+    ----------
+    rated_power_kw : tuple of float
+        [min, max) rated power [kW]; 0 leaves a bound open.
+    specific_power : tuple of float
+        [min, max) rated power per swept area [W/m^2]; 0 leaves a bound open.
+    iec_wind_class : str
+        IEC 61400-1 wind class ("I", "II", "III", "S"), "" for any.
+    """
+    name = f"{rated_power_kw[0]:g}-{rated_power_kw[1]:g} kW"
+    if any(specific_power):
+        name += f", {specific_power[0]:g}-{specific_power[1]:g} W/m^2"
+    if iec_wind_class:
+        name += f", IEC {iec_wind_class}"
+    return spec_pb2.Cohort(
+        name=name,
+        rated_power_kw_min=rated_power_kw[0],
+        rated_power_kw_max=rated_power_kw[1],
+        specific_power_min=specific_power[0],
+        specific_power_max=specific_power[1],
+        iec_wind_class=iec_wind_class,
+    )
 
 
 def power_curve_spec(
     spec_id: str,
     period_start: str,
     period_end: str,
-    turbine_models: Sequence[str],
+    cohorts: Sequence[spec_pb2.Cohort | str],
     k_min_operators: int = 3,
     max_turbines_per_site: int = 500,
+    dominance_max_share: float = 0.6,
+    filters: Sequence[tuple[str, dict[str, float]]] = DEFAULT_FILTERS,
 ) -> spec_pb2.BenchmarkSpec:
-    """A spec for one industry power curve per turbine model.
+    """A spec for industry power curves, one per cohort.
 
     Wind-speed bins are 0.5 m/s wide and centred on multiples of 0.5 m/s from 0 to 30 m/s
-    (IEC 61400-12-1:2017, 9.1); the normalised-power histogram has 0.01 p.u. bins centred on
-    multiples of 0.01 p.u. from -0.1 to 1.3 p.u. (round values such as a 0.5 p.u. curtailment limit sit
-    mid-bin, not on an edge), values beyond falling into the end bins.
+    (IEC 61400-12-1:2017, 9.1), over density-normalised wind speed with rho0 = 1.225 kg/m^3;
+    the normalised-power histogram has 0.01 p.u. bins centred on multiples of 0.01 p.u. from
+    -0.1 to 1.3 p.u. (round values such as a 0.5 p.u. curtailment limit sit mid-bin, not on an
+    edge), values beyond falling into the end bins.
 
     Parameters
     ----------
@@ -58,15 +116,21 @@ def power_curve_spec(
         Name of the benchmark, e.g. "power-curve-2025-Q1".
     period_start, period_end : str
         ISO 8601 UTC bounds of the benchmark period, [start, end).
-    turbine_models : sequence of str
-        One cohort per model (windpowerlib turbine-type names, e.g. "E-82/2300").
+    cohorts : sequence of Cohort or str
+        Cohorts; a string is a turbine model (see :func:`model_cohort`).
     k_min_operators : int
         Minimum number of contributing operators for a released cell.
     max_turbines_per_site : int
         Largest fleet one site may bring; sets every block's per-site bound.
+    dominance_max_share : float
+        Largest share of a released cell's records one operator may hold (0 < p <= 1).
+    filters : sequence of (name, parameters)
+        Quality filters every site applies, in order.
     """
     if k_min_operators < 1:
         raise ValueError(f"k_min_operators must be at least 1, got {k_min_operators}")
+    if not 0 < dominance_max_share <= 1:
+        raise ValueError(f"dominance_max_share must be in (0, 1], got {dominance_max_share}")
     start, end = pd.Timestamp(period_start), pd.Timestamp(period_end)
     if start.tzinfo is None or end.tzinfo is None or end <= start:
         raise ValueError(f"period must be two UTC timestamps with start < end, got {period_start!r}, {period_end!r}")
@@ -79,7 +143,12 @@ def power_curve_spec(
         normalised_power_bins=spec_pb2.BinGrid(first_centre=-0.1, width=0.01, count=141, unit="1"),
         k_min_operators=k_min_operators,
         max_turbines_per_site=max_turbines_per_site,
+        reference_air_density=REFERENCE_AIR_DENSITY,
+        dominance_max_share=dominance_max_share,
+        aep_cut_out_wind_speed=25.0,
     )
+    for name, parameters in filters:
+        spec.filters.add(name=name, parameters=parameters)
     n_ws, n_p = spec.wind_speed_bins.count, spec.normalised_power_bins.count
     bounds = {
         S.RECORD_COUNT: max_records,
@@ -89,13 +158,23 @@ def power_curve_spec(
         S.NORMALISED_POWER_HISTOGRAM: max_records,
         S.BIN_CONTRIBUTOR: 1,
         S.COHORT_CONTRIBUTOR: 1,
+        S.SUM_POWER_PER_UNIT: max_records * MAX_ABS_POWER_PER_UNIT,
+        S.SUM_POWER_PER_UNIT_SQUARED: max_records * MAX_ABS_POWER_PER_UNIT**2,
+        S.SUM_POWER_PER_AREA: max_records * MAX_ABS_POWER_PER_AREA,
+        S.SQUARED_RECORD_COUNT: max_records**2,
+        S.SQUARED_COHORT_RECORD_COUNT: max_records**2,
     }
-    shapes = {S.NORMALISED_POWER_HISTOGRAM: [n_ws, n_p], S.COHORT_CONTRIBUTOR: [1]}
-    for model in dict.fromkeys(turbine_models):
-        spec.cohorts.add(name=model, turbine_model=model)
+    shapes = {S.NORMALISED_POWER_HISTOGRAM: [n_ws, n_p], S.COHORT_CONTRIBUTOR: [1], S.SQUARED_COHORT_RECORD_COUNT: [1]}
+    names: set[str] = set()
+    for cohort in cohorts:
+        cohort = model_cohort(cohort) if isinstance(cohort, str) else cohort
+        if cohort.name in names:
+            continue
+        names.add(cohort.name)
+        spec.cohorts.add().CopyFrom(cohort)
         for statistic, bound in bounds.items():
             spec.blocks.add(
-                cohort=model,
+                cohort=cohort.name,
                 statistic=statistic,
                 shape=shapes.get(statistic, [n_ws]),
                 unit=UNITS[statistic],

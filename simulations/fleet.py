@@ -11,6 +11,7 @@ site.toml, and the noiseless truth is kept beside it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -18,13 +19,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import windpowerlib
 from scipy.signal import lfilter
 from scipy.special import ndtr
 from windpowerlib import WindTurbine
 
+from client.air_density import air_density, pressure_at_elevation
+
 DEFAULT_MODELS = ("E-82/2300", "V90/2000", "N117/2400")
 RHO_REFERENCE = 1.225  # [kg/m^3], density of the manufacturer curves
-R_DRY_AIR = 287.05  # [J/(kg K)]
 RECORD = pd.Timedelta(minutes=10)
 
 
@@ -38,6 +41,7 @@ class TurbineType:
     hub_height_m: float
     curve_wind_speed: np.ndarray  # [m/s]
     curve_power_kw: np.ndarray  # [kW]
+    iec_wind_class: str  # e.g. "IIA", "" when the library does not say
 
     def power(self, wind_speed: np.ndarray) -> np.ndarray:
         """Manufacturer power [kW] at hub wind speed [m/s] and rho = 1.225 kg/m^3; 0 beyond cut-out."""
@@ -50,6 +54,8 @@ def turbine_type(model: str) -> TurbineType:
     """Load ``model`` from windpowerlib's bundled turbine library."""
     turbine = WindTurbine(turbine_type=model, hub_height=100.0)
     curve = turbine.power_curve.sort_values("wind_speed")
+    library = pd.read_csv(Path(windpowerlib.__file__).parent / "oedb" / "turbine_data.csv", index_col="turbine_type")
+    wind_class = str(library.loc[model, "wind_class_iec"]) if model in library.index else ""
     return TurbineType(
         model=model,
         rated_power_kw=float(turbine.nominal_power) / 1e3,
@@ -57,7 +63,17 @@ def turbine_type(model: str) -> TurbineType:
         hub_height_m=100.0,
         curve_wind_speed=curve["wind_speed"].to_numpy(dtype=np.float64),
         curve_power_kw=curve["value"].to_numpy(dtype=np.float64) / 1e3,
+        iec_wind_class=iec_wind_class_of(wind_class),
     )
+
+
+def iec_wind_class_of(text: str) -> str:
+    """First IEC 61400-1 class in the library's free text ("IEC/EN IIA" -> "IIA", "IEC 3" -> "III")."""
+    match = re.search(r"IEC(?:/EN)?\s+(I{1,3}|[123])([AB]?)", text)
+    if not match:
+        return ""
+    numeral = {"1": "I", "2": "II", "3": "III"}.get(match.group(1), match.group(1))
+    return numeral + match.group(2)
 
 
 @dataclass(frozen=True)
@@ -83,8 +99,9 @@ EXPORT_STYLES = (
             "WMET_HorWdSpd": "WindSpeed_ms",
             "WTUR_TurSt": "Status",
             "WMET_EnvTmp": "AmbientTemp_C",
+            "WMET_EnvPres": "AirPressure_hPa",
         },
-        {},
+        {"WMET_EnvPres": "hPa"},
     ),
     ExportStyle(
         "csv",
@@ -137,6 +154,7 @@ class FleetConfig:
     downtime_fraction: float = 0.03
     curtailment_fraction: float = 0.02
     curtailment_limit: float = 0.5  # curtailed power limit, per unit of rated [-]
+    frozen_fraction: float = 0.01  # share of records with a frozen anemometer [-]
     export_styles: tuple[int, ...] = ()
 
     @property
@@ -151,11 +169,6 @@ def export_style(config: FleetConfig, operator: int) -> ExportStyle:
     if config.export_styles:
         return EXPORT_STYLES[config.export_styles[operator % len(config.export_styles)]]
     return EXPORT_STYLES[(operator // len(config.models)) % len(EXPORT_STYLES)]
-
-
-def air_density(temperature_k: np.ndarray, pressure_pa: np.ndarray) -> np.ndarray:
-    """Dry-air density rho = B / (R0 T) [kg/m^3] (IEC 61400-12-1:2017, 9.1.5, humidity neglected)."""
-    return pressure_pa / (R_DRY_AIR * temperature_k)
 
 
 def _weibull_series(rng: np.random.Generator, n: int, scale: float, shape: float, common: np.ndarray) -> np.ndarray:
@@ -187,8 +200,9 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
     times = pd.date_range(config.start, config.period_end, freq=RECORD, inclusive="left")
     n = len(times)
     scale, shape = rng.uniform(6.5, 9.0), rng.uniform(1.8, 2.4)
-    elevation = rng.uniform(0.0, 400.0)
-    pressure = 101325.0 * np.exp(-elevation / 8434.0)  # [Pa], isothermal barometric formula
+    elevation = rng.uniform(0.0, 1500.0)
+    # Standard atmosphere at the site's elevation, with weather: +-0.8 % slow variation.
+    pressure = pressure_at_elevation(elevation) * (1.0 + 0.008 * _ar1(rng, n, 0.999))
     day = (times - times[0]) / pd.Timedelta(days=1)
     temperature_c = (
         rng.uniform(6.0, 12.0)
@@ -202,7 +216,7 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
     for t in range(config.turbines_per_operator):
         asset_id = f"WTG{t + 1:02d}"
         wind_speed = _weibull_series(rng, n, scale, shape, common)
-        rho = air_density(temperature_c + 273.15, pressure)
+        rho = air_density(temperature_c + 273.15, pressure, 0.5)
         expected = kind.power(wind_speed * (rho / RHO_REFERENCE) ** (1 / 3))
         power = expected * (1.0 + config.power_scatter * rng.standard_normal(n))
         fault = _event_mask(rng, n, config.downtime_fraction, 36)
@@ -212,15 +226,20 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
         status = np.where(fault, codes["fault"], np.where(curtailed, codes["curtailed"], codes["normal"]))
         missing = rng.random(n) < 0.002
         power[missing] = np.nan
+        # A frozen anemometer repeats the value it had when it froze; the turbine runs on.
+        frozen = _event_mask(rng, n, config.frozen_fraction, 12)
+        frozen_start = frozen & ~np.r_[False, frozen[:-1]]
+        measured_wind_speed = pd.Series(np.where(frozen & ~frozen_start, np.nan, wind_speed)).ffill().to_numpy()
         frames.append(
             pd.DataFrame(
                 {
                     "time": times,
                     "asset_id": asset_id,
                     "WTUR_W": power,
-                    "WMET_HorWdSpd": wind_speed,
+                    "WMET_HorWdSpd": measured_wind_speed,
                     "WTUR_TurSt": status,
                     "WMET_EnvTmp": temperature_c,
+                    "WMET_EnvPres": pressure,
                 }
             )
         )
@@ -230,9 +249,11 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
                     "time": times,
                     "asset_id": asset_id,
                     "air_density": rho,
+                    "wind_speed": wind_speed,
                     "expected_power_kw": expected,
                     "fault": fault,
                     "curtailed": curtailed,
+                    "frozen": frozen,
                 }
             )
         )
@@ -260,15 +281,20 @@ def to_export(records: pd.DataFrame, style: ExportStyle) -> pd.DataFrame:
     out[style.columns["WTUR_TurSt"]] = records["WTUR_TurSt"]
     temperature = records["WMET_EnvTmp"] + (273.15 if style.units.get("WMET_EnvTmp") == "K" else 0.0)
     out[style.columns["WMET_EnvTmp"]] = temperature.round(2)
+    if "WMET_EnvPres" in style.columns:
+        out[style.columns["WMET_EnvPres"]] = (records["WMET_EnvPres"] / 100.0).round(2)  # hPa
     return out
 
 
-def site_toml(name: str, data_file: str, style: ExportStyle, kind: TurbineType, asset_ids: list[str]) -> str:
+def site_toml(
+    name: str, data_file: str, style: ExportStyle, kind: TurbineType, asset_ids: list[str], elevation_m: float
+) -> str:
     """The site.toml an operator would write for this export."""
     lines = [
         "[site]",
         f'name = "{name}"',
         f'timezone = "{style.timezone}"',
+        f"elevation_m = {elevation_m:.0f}",
         "",
         "[source]",
         f'files = ["{data_file}"]',
@@ -294,6 +320,7 @@ def site_toml(name: str, data_file: str, style: ExportStyle, kind: TurbineType, 
             f"rated_power_kw = {kind.rated_power_kw}",
             f"rotor_diameter_m = {kind.rotor_diameter_m}",
             f"hub_height_m = {kind.hub_height_m}",
+            f'iec_wind_class = "{kind.iec_wind_class}"',
             "",
         ]
     return "\n".join(lines)
@@ -322,7 +349,8 @@ def generate_fleet(config: FleetConfig, out_dir: Path, progress: Callable[[str],
         truth.pop("records").to_parquet(site_dir / "truth.parquet", index=False)
         kind = turbine_type(truth["model"])
         asset_ids = sorted(records["asset_id"].unique())
-        (site_dir / "site.toml").write_text(site_toml(site_dir.name, data_file, style, kind, asset_ids))
+        text = site_toml(site_dir.name, data_file, style, kind, asset_ids, truth["elevation_m"])
+        (site_dir / "site.toml").write_text(text)
         site_files.append(site_dir / "site.toml")
         truths.append(truth)
         if progress:

@@ -11,7 +11,7 @@ from flwr.simulation import run_simulation
 from client.client_app import build_client_app
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from server.server_app import build_server_app
-from server.spec import power_curve_spec
+from server.spec import band_cohort, power_curve_spec
 from server.store import read_release
 from simulations.fleet import FleetConfig, generate_fleet
 
@@ -24,7 +24,7 @@ def fleet_spec(config: FleetConfig, k_min_operators: int = 3) -> spec_pb2.Benchm
         spec_id=f"power-curve-{config.start[:10]}-{config.months}m",
         period_start=config.start,
         period_end=config.period_end,
-        turbine_models=config.models,
+        cohorts=[*config.models, band_cohort((1500.0, 3000.0))],
         k_min_operators=k_min_operators,
     )
 

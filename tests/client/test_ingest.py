@@ -14,6 +14,7 @@ from client.site_config import SiteConfigError, load_site_config
 SITE = """
 [site]
 timezone = "Europe/Berlin"
+elevation_m = 50
 [source]
 files = ["{file}"]
 format = "{fmt}"

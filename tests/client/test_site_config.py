@@ -12,6 +12,7 @@ VALID = """
 [site]
 name = "north"
 timezone = "Europe/Berlin"
+elevation_m = 320
 [source]
 files = ["export.csv"]
 format = "csv"
@@ -23,6 +24,7 @@ asset_id = "WEA"
 WTUR_W = "P"
 WMET_HorWdSpd = "V"
 WTUR_TurSt = "S"
+WMET_EnvTmp = "T"
 [units]
 WTUR_W = "W"
 [status]
@@ -37,7 +39,7 @@ hub_height_m = 98
 
 
 def test_valid_site_config_loads(tmp_path: Path):
-    (tmp_path / "export.csv").write_text("Zeit;WEA;P;V;S\n")
+    (tmp_path / "export.csv").write_text("Zeit;WEA;P;V;S;T\n")
     path = tmp_path / "site.toml"
     path.write_text(VALID)
     site = load_site_config(path)
@@ -46,6 +48,9 @@ def test_valid_site_config_loads(tmp_path: Path):
     assert site.units == {"WTUR_W": "W"}
     assert site.normal_status_codes == (100, 101)
     assert site.turbine("A1").rated_power_kw == 2300.0
+    assert site.elevation_m == 320.0
+    assert site.turbine("A1").specific_power == pytest.approx(2300e3 / (3.141592653589793 * 41.0**2))
+    assert site.turbine("A1").regulation == "pitch"
 
 
 def test_every_problem_is_reported_with_its_setting_and_fix(tmp_path: Path):

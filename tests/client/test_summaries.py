@@ -14,7 +14,13 @@ from client.site_config import SiteConfig, Turbine
 from client.summaries import summarise_site
 from server.spec import power_curve_spec
 
-SPEC = power_curve_spec("t", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300", "V90/2000"])
+SPEC = power_curve_spec(
+    "t",
+    "2025-01-01T00:00:00Z",
+    "2025-02-01T00:00:00Z",
+    ["E-82/2300", "V90/2000"],
+    filters=[("status", {"downtime_wind_speed": 4.5, "curtailment_pitch": 5.0})],
+)
 
 
 def _site(turbines: tuple[Turbine, ...]) -> SiteConfig:
@@ -22,6 +28,7 @@ def _site(turbines: tuple[Turbine, ...]) -> SiteConfig:
         path=Path("site.toml"),
         name="s",
         timezone="UTC",
+        elevation_m=0.0,
         files=(),
         file_format="csv",
         delimiter=",",
@@ -33,7 +40,7 @@ def _site(turbines: tuple[Turbine, ...]) -> SiteConfig:
     )
 
 
-def test_only_usable_records_of_cohort_turbines_are_summed():
+def test_only_usable_records_of_cohort_turbines_are_summed_after_density_normalisation():
     site = _site((Turbine("A", "E-82/2300", 2000.0, 82, 98), Turbine("B", "Other/1", 1000.0, 50, 60)))
     frame = pd.DataFrame(
         {
@@ -48,21 +55,33 @@ def test_only_usable_records_of_cohort_turbines_are_summed():
                 ]
             ),
             "asset_id": ["A", "A", "A", "A", "B", "A"],
-            "WTUR_W": [1000.0, 500.0, 1200.0, 900.0, 700.0, np.nan],
-            "WMET_HorWdSpd": [8.1, 8.2, 8.0, 8.0, 8.0, 8.0],
-            "WTUR_TurSt": [0, 0, 3, 0, 0, 0],  # record 3 is not normal operation
+            "WTUR_W": [1000.0, 500.0, 1200.0, 900.0, 700.0, 800.0],
+            "WMET_HorWdSpd": [8.1, 8.2, 8.0, 7.9, 8.0, 8.05],
+            "WMET_EnvTmp": [15.0, 15.0, 15.0, 15.0, 15.0, np.nan],  # the last record has no density
+            "WTUR_TurSt": [0, 0, 3, 0, 0, 0],  # record 3 is not normal operation, record 4 is before the period
         }
     )
-    values = summarise_site([frame.iloc[:3], frame.iloc[3:]], site, SPEC)  # two chunks
+    summary = summarise_site(lambda: [frame.iloc[:3], frame.iloc[3:]], site, SPEC)  # two chunks
+    values = summary.values
     count = values["E-82/2300:RECORD_COUNT"]
     assert count[16] == 2 and count.sum() == 2  # 8.0 m/s bin: records 1 and 2 only
+    # Sea level, 15 degC, 50 % humidity: rho = 1.22123 kg/m^3 (IEC 61400-12-1 eq. 12), V_n = V (rho / 1.225)^(1/3).
+    factor = (1.22123 / 1.225) ** (1 / 3)
+    assert values["E-82/2300:SUM_WIND_SPEED"][16] == pytest.approx((8.1 + 8.2) * factor, rel=2e-5)
     assert values["E-82/2300:SUM_POWER"][16] == 1500.0
     assert values["E-82/2300:SUM_POWER_SQUARED"][16] == 1000.0**2 + 500.0**2
+    assert values["E-82/2300:SUM_POWER_PER_UNIT"][16] == pytest.approx(0.75)
+    area = np.pi * 82**2 / 4
+    assert values["E-82/2300:SUM_POWER_PER_AREA"][16] == pytest.approx(1.5e6 / area)
     hist = values["E-82/2300:NORMALISED_POWER_HISTOGRAM"]
     assert hist[16].sum() == 2 and hist[16, 60] == 1 and hist[16, 35] == 1  # 0.5 p.u. and 0.25 p.u.
     assert values["E-82/2300:BIN_CONTRIBUTOR"].sum() == 1
     assert values["E-82/2300:COHORT_CONTRIBUTOR"][0] == 1
+    assert values["E-82/2300:SQUARED_RECORD_COUNT"][16] == 4
+    assert values["E-82/2300:SQUARED_COHORT_RECORD_COUNT"][0] == 4
     assert values["V90/2000:COHORT_CONTRIBUTOR"][0] == 0 and values["V90/2000:RECORD_COUNT"].sum() == 0
+    report = summary.filter_report
+    assert report.loc["A", "records"] == 4 and report.loc["A", "status"] == 1 and report.loc["A", "used"] == 3
 
 
 def test_a_refusal_sends_no_detail_but_logs_it_on_site(tmp_path: Path, caplog: pytest.LogCaptureFixture):

@@ -38,7 +38,7 @@ def test_pooled_simulation_then_release_show(tmp_path: Path, capsys: pytest.Capt
     assert main(["release", "show", "--store", str(out / "release.sqlite"), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown == json.loads((out / "release.json").read_text())
-    assert len(shown["curves"]) == 3 and shown["k_min_operators"] == 3
+    assert len(shown["curves"]) == 4 and shown["k_min_operators"] == 3  # three models and a rated-power band
 
     assert main(["release", "show", "--store", str(out / "release.sqlite")]) == 0
     assert "E-82/2300: 1 operators" not in capsys.readouterr().out  # one operator per model: suppressed

@@ -54,15 +54,23 @@ def test_histogram_percentiles_by_hand():
     assert np.isnan(histogram_percentiles(np.zeros(3), 0.5, 1.0, (0.5,))).all()
 
 
-def _stats(operators: int, bin_operators: list[int]) -> CohortStatistics:
+def _stats(operators: int, bin_operators: list[int], records_squared: list[float] | None = None) -> CohortStatistics:
+    """Ten records per occupied bin, shared equally among its operators unless ``records_squared`` says."""
     n = len(bin_operators)
+    counts = np.where(np.array(bin_operators) > 0, 10, 0)
+    equal = [100.0 / b if b else 0.0 for b in bin_operators]
     return CohortStatistics(
         operator_count=operators,
+        cohort_records_squared=int(counts.sum() ** 2 / max(operators, 1)),
         bin_operator_count=np.array(bin_operators),
-        record_count=np.full(n, 10),
+        record_count=counts,
+        records_squared=np.array(records_squared if records_squared is not None else equal),
         mean_wind_speed=np.arange(n, dtype=float) * 0.5,
         mean_power=np.full(n, 100.0),
         std_power=np.full(n, 5.0),
+        mean_power_per_unit=np.full(n, 0.05),
+        std_power_per_unit=np.full(n, 0.0025),
+        mean_power_per_area=np.full(n, 20.0),
         histogram=np.ones((n, 141), dtype=np.int64),
     )
 
@@ -88,3 +96,38 @@ def test_release_suppresses_a_cohort_below_k_entirely():
     (curve,) = release.curves
     assert curve.suppressed and not curve.bins and not curve.HasField("operator_count")
     assert release.provenance.suppressed_cells == 1
+
+
+def test_a_bin_one_operator_dominates_is_suppressed_although_k_is_met():
+    # Bin 10: 4 operators holding 7, 1, 1, 1 of 10 records: sum of squares 52, H = 0.52, s* = 0.7 > 0.6.
+    # Bin 11: 4 operators holding 4, 2, 2, 2: sum of squares 28, H = 0.28, s* = 0.4 <= 0.6.
+    bins = [0] * 61
+    bins[10] = bins[11] = 4
+    squares = [0.0] * 61
+    squares[10], squares[11] = 52.0, 28.0
+    release = build_release(SPEC, {"E-82/2300": _stats(4, bins, squares)}, 4, "", "pooled")
+    dominated, fine = release.curves[0].bins
+    assert dominated.suppressed and "more than 60%" in dominated.suppression_reason
+    assert not dominated.HasField("mean_power") and not dominated.HasField("operator_count")
+    assert not fine.suppressed and fine.operator_count == 4
+
+
+def test_a_dominated_cohort_is_suppressed():
+    stats = _stats(3, [3] * 61)
+    dominated = CohortStatistics(**{**stats.__dict__, "cohort_records_squared": int(610**2 * 0.9)})
+    release = build_release(SPEC, {"E-82/2300": dominated}, 3, "", "pooled")
+    assert release.curves[0].suppressed and "more than 60%" in release.curves[0].suppression_reason
+
+
+def test_power_coefficient_and_category_a_uncertainty_by_hand():
+    bins = [0] * 61
+    bins[16] = 3
+    stats = _stats(3, bins)
+    stats.mean_wind_speed[16] = 8.0
+    stats.mean_power_per_area[16] = 150.0  # W/m^2
+    cell = build_release(SPEC, {"E-82/2300": stats}, 3, "", "pooled").curves[0].bins[0]
+    # Cp = (P / A) / (0.5 rho0 V^3) = 150 / (0.5 * 1.225 * 512) = 0.47832
+    assert cell.power_coefficient == pytest.approx(0.478316, abs=1e-6)
+    # s = sigma / sqrt(N) = 5 / sqrt(10)
+    assert cell.uncertainty_power == pytest.approx(5 / np.sqrt(10))
+    assert cell.uncertainty_power_per_unit == pytest.approx(0.0025 / np.sqrt(10))

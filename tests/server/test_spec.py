@@ -12,7 +12,7 @@ def test_spec_declares_every_statistic_per_cohort_with_bounds():
     )
     layouts = block_layouts(spec)
     assert [c.name for c in spec.cohorts] == ["A", "B"]
-    assert len(layouts) == 14
+    assert len(layouts) == 24  # 12 statistics per cohort
     count = next(layout for layout in layouts if layout.name == "A:RECORD_COUNT")
     assert count.per_site_bound == 10 * 90 * 144  # 10 turbines x 90 days of 10-min records
     assert spec.wind_speed_bins.first_centre == 0.0 and spec.wind_speed_bins.width == 0.5

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import numpy as np
-import pandas as pd
 import pytest
 from flwr.common import bytes_to_ndarray
 from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS, Key
 
 from client.contribution import site_contribution
 from client.ingest import read_canonical_chunks
-from client.power_curve import bin_index
-from client.quality import normal_operation_mask, valid_power_curve_mask
 from client.site_config import load_site_config
 from client.summaries import summarise_site
 from protos.codec import MODULUS_RANGE, block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from simulations.fleet import turbine_type
 from simulations.pooled import pooled_release, pooled_rows, pooled_statistics
 
 STATS = ("mean_wind_speed", "mean_power", "std_power")
@@ -79,7 +78,8 @@ def test_cohort_with_fewer_than_k_operators_is_suppressed_and_marked(federated_r
     config = federated_run.config
     models = [config.models[i % len(config.models)] for i in range(config.operators)]
     for curve in release.curves:
-        operators = models.count(curve.turbine_model)
+        # Model cohorts hold their model's operators; the 1.5-3 MW band holds every operator here.
+        operators = models.count(curve.turbine_model) if curve.turbine_model else config.operators
         if operators < release.k_min_operators:
             assert curve.suppressed
             assert "fewer than 3 operators" in curve.suppression_reason
@@ -89,11 +89,13 @@ def test_cohort_with_fewer_than_k_operators_is_suppressed_and_marked(federated_r
             assert not curve.suppressed
             assert curve.operator_count == operators
             for cell in curve.bins:
-                assert cell.suppressed == (cell.operator_count < 3 if cell.HasField("operator_count") else True)
                 if cell.suppressed:
                     assert not any(
-                        cell.HasField(f) for f in ("record_count", "mean_power", "std_power", "p50_normalised_power")
+                        cell.HasField(f)
+                        for f in ("record_count", "operator_count", "mean_power", "p50_normalised_power")
                     )
+                else:
+                    assert cell.operator_count >= 3
     if "N117/2400" in models:
         assert _cohorts(release)["N117/2400"].suppressed
         assert release.provenance.suppressed_cells >= 1
@@ -147,46 +149,33 @@ def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
     assert masked_seen == n_sites
 
 
-def _expected_curve(run, model: str) -> pd.DataFrame:
-    """Per bin: mean of the noiseless generator power over the very records the sites used."""
-    spec = run.spec
-    frames = []
-    for path in run.site_configs:
-        site = load_site_config(path)
-        if site.turbines[0].model != model:
-            continue
-        frame = pd.concat(list(read_canonical_chunks(site)), ignore_index=True)
-        frame = frame[valid_power_curve_mask(frame) & normal_operation_mask(frame, site.normal_status_codes)]
-        truth = pd.read_parquet(path.parent / "truth.parquet")
-        frames.append(frame.merge(truth, on=["time", "asset_id"], validate="one_to_one"))
-    rows = pd.concat(frames, ignore_index=True)
-    ws = spec.wind_speed_bins
-    rows["bin"] = bin_index(rows["WMET_HorWdSpd"].to_numpy(), ws.first_centre, ws.width, ws.count)
-    return rows[rows["bin"] >= 0].groupby("bin")["expected_power_kw"].mean()
-
-
 @pytest.mark.parametrize("derate", [1.0, 0.97])
-def test_industry_curve_recovers_the_generator_curve_within_scatter(federated_run, derate):
-    """Tolerance: 4 category-A standard errors s_i = sigma_P,i / sqrt(N_i) (IEC 61400-12-1 annex D).
+def test_density_normalised_curve_recovers_the_manufacturer_curve_across_altitudes(federated_run, derate):
+    """Sites between 0 and 1500 m (air density ~1.05 to ~1.3 kg/m^3) make one curve: the manufacturer's.
 
-    The generator draws 10-min power as curve(V (rho/1.225)^(1/3)) * (1 + 0.05 e), e ~ N(0, 1),
-    so over the records of a bin the mean power is unbiased for the mean of that noiseless curve;
-    its sampling error has standard deviation sigma_P,i / sqrt(N_i). Four of them make a false
-    failure over ~50 bins unlikely (p ~ 3e-3), while a 3 % derate (second case) must fail.
+    The generator draws 10-min power as curve(V (rho/1.225)^(1/3)) (1 + 0.05 e), e ~ N(0, 1); after
+    IEC density normalisation each bin's mean power is unbiased for the curve at the bin's mean
+    normalised wind speed, up to the curve's curvature within a 0.5 m/s bin (< 0.1 % of rated here)
+    and the sites' pressure estimate from elevation where they export none (weather varies it by
+    +-0.8 %: < 0.3 % of rated). Tolerance: 4 category-A standard errors sigma_i / sqrt(N_i)
+    (IEC 61400-12-1 annex D) plus 0.5 % of rated; a 3 % derate (second case) must fail it.
     """
     model = "E-82/2300"
-    expected = _expected_curve(federated_run, model) * derate
+    kind = turbine_type(model)
+    elevations = [
+        t["elevation_m"] for t in json.loads((federated_run.fleet_dir / "ground_truth.json").read_text())["operators"]
+    ]
+    assert max(elevations) - min(elevations) > 500
     curve = _cohorts(federated_run.release)[model]
-    ws = federated_run.spec.wind_speed_bins
     checked, outside = 0, 0
     for cell in curve.bins:
-        if cell.suppressed or cell.record_count < 10 or cell.mean_power < 0.05 * 2300:
+        if cell.suppressed or cell.record_count < 10 or cell.mean_power < 0.05 * kind.rated_power_kw:
             continue
-        i = round((cell.wind_speed_centre - ws.first_centre) / ws.width)
-        tolerance = 4 * cell.std_power / np.sqrt(cell.record_count)
+        expected = derate * kind.power(np.array([cell.mean_wind_speed]))[0]
+        tolerance = 4 * cell.std_power / np.sqrt(cell.record_count) + 0.005 * kind.rated_power_kw
         checked += 1
-        outside += abs(cell.mean_power - expected[i]) > tolerance
-    assert checked >= 20
+        outside += abs(cell.mean_power - expected) > tolerance
+    assert checked >= 12
     if derate == 1.0:
         assert outside == 0
     else:
@@ -200,7 +189,7 @@ def test_summed_site_blocks_equal_pooled_histograms(federated_run):
     summed: dict[str, np.ndarray] = {}
     for path in federated_run.site_configs:
         site = load_site_config(path)
-        for name, value in summarise_site(read_canonical_chunks(site), site, spec).items():
+        for name, value in summarise_site(lambda site=site: read_canonical_chunks(site), site, spec).values.items():
             summed[name] = summed.get(name, 0) + value
     for cohort in spec.cohorts:
         np.testing.assert_array_equal(

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class PowerCurveBin(_message.Message):
-    __slots__ = ("wind_speed_centre", "suppressed", "suppression_reason", "record_count", "operator_count", "mean_wind_speed", "mean_power", "std_power", "p10_normalised_power", "p50_normalised_power", "p90_normalised_power")
+    __slots__ = ("wind_speed_centre", "suppressed", "suppression_reason", "record_count", "operator_count", "mean_wind_speed", "mean_power", "std_power", "p10_normalised_power", "p50_normalised_power", "p90_normalised_power", "mean_power_per_unit", "std_power_per_unit", "uncertainty_power", "uncertainty_power_per_unit", "power_coefficient")
     WIND_SPEED_CENTRE_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,11 @@ class PowerCurveBin(_message.Message):
     P10_NORMALISED_POWER_FIELD_NUMBER: _ClassVar[int]
     P50_NORMALISED_POWER_FIELD_NUMBER: _ClassVar[int]
     P90_NORMALISED_POWER_FIELD_NUMBER: _ClassVar[int]
+    MEAN_POWER_PER_UNIT_FIELD_NUMBER: _ClassVar[int]
+    STD_POWER_PER_UNIT_FIELD_NUMBER: _ClassVar[int]
+    UNCERTAINTY_POWER_FIELD_NUMBER: _ClassVar[int]
+    UNCERTAINTY_POWER_PER_UNIT_FIELD_NUMBER: _ClassVar[int]
+    POWER_COEFFICIENT_FIELD_NUMBER: _ClassVar[int]
     wind_speed_centre: float
     suppressed: bool
     suppression_reason: str
@@ -31,23 +36,58 @@ class PowerCurveBin(_message.Message):
     p10_normalised_power: float
     p50_normalised_power: float
     p90_normalised_power: float
-    def __init__(self, wind_speed_centre: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., mean_wind_speed: _Optional[float] = ..., mean_power: _Optional[float] = ..., std_power: _Optional[float] = ..., p10_normalised_power: _Optional[float] = ..., p50_normalised_power: _Optional[float] = ..., p90_normalised_power: _Optional[float] = ...) -> None: ...
+    mean_power_per_unit: float
+    std_power_per_unit: float
+    uncertainty_power: float
+    uncertainty_power_per_unit: float
+    power_coefficient: float
+    def __init__(self, wind_speed_centre: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., mean_wind_speed: _Optional[float] = ..., mean_power: _Optional[float] = ..., std_power: _Optional[float] = ..., p10_normalised_power: _Optional[float] = ..., p50_normalised_power: _Optional[float] = ..., p90_normalised_power: _Optional[float] = ..., mean_power_per_unit: _Optional[float] = ..., std_power_per_unit: _Optional[float] = ..., uncertainty_power: _Optional[float] = ..., uncertainty_power_per_unit: _Optional[float] = ..., power_coefficient: _Optional[float] = ...) -> None: ...
+
+class Completeness(_message.Message):
+    __slots__ = ("complete", "hours", "from_wind_speed", "to_wind_speed", "short_bins")
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    HOURS_FIELD_NUMBER: _ClassVar[int]
+    FROM_WIND_SPEED_FIELD_NUMBER: _ClassVar[int]
+    TO_WIND_SPEED_FIELD_NUMBER: _ClassVar[int]
+    SHORT_BINS_FIELD_NUMBER: _ClassVar[int]
+    complete: bool
+    hours: float
+    from_wind_speed: float
+    to_wind_speed: float
+    short_bins: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, complete: _Optional[bool] = ..., hours: _Optional[float] = ..., from_wind_speed: _Optional[float] = ..., to_wind_speed: _Optional[float] = ..., short_bins: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class AnnualEnergy(_message.Message):
+    __slots__ = ("mean_wind_speed", "measured_full_load_hours", "extrapolated_full_load_hours")
+    MEAN_WIND_SPEED_FIELD_NUMBER: _ClassVar[int]
+    MEASURED_FULL_LOAD_HOURS_FIELD_NUMBER: _ClassVar[int]
+    EXTRAPOLATED_FULL_LOAD_HOURS_FIELD_NUMBER: _ClassVar[int]
+    mean_wind_speed: float
+    measured_full_load_hours: float
+    extrapolated_full_load_hours: float
+    def __init__(self, mean_wind_speed: _Optional[float] = ..., measured_full_load_hours: _Optional[float] = ..., extrapolated_full_load_hours: _Optional[float] = ...) -> None: ...
 
 class CohortCurve(_message.Message):
-    __slots__ = ("cohort", "turbine_model", "suppressed", "suppression_reason", "operator_count", "bins")
+    __slots__ = ("cohort", "turbine_model", "suppressed", "suppression_reason", "operator_count", "bins", "completeness", "aep", "aep_note")
     COHORT_FIELD_NUMBER: _ClassVar[int]
     TURBINE_MODEL_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_COUNT_FIELD_NUMBER: _ClassVar[int]
     BINS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETENESS_FIELD_NUMBER: _ClassVar[int]
+    AEP_FIELD_NUMBER: _ClassVar[int]
+    AEP_NOTE_FIELD_NUMBER: _ClassVar[int]
     cohort: str
     turbine_model: str
     suppressed: bool
     suppression_reason: str
     operator_count: int
     bins: _containers.RepeatedCompositeFieldContainer[PowerCurveBin]
-    def __init__(self, cohort: _Optional[str] = ..., turbine_model: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., operator_count: _Optional[int] = ..., bins: _Optional[_Iterable[_Union[PowerCurveBin, _Mapping]]] = ...) -> None: ...
+    completeness: Completeness
+    aep: _containers.RepeatedCompositeFieldContainer[AnnualEnergy]
+    aep_note: str
+    def __init__(self, cohort: _Optional[str] = ..., turbine_model: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., operator_count: _Optional[int] = ..., bins: _Optional[_Iterable[_Union[PowerCurveBin, _Mapping]]] = ..., completeness: _Optional[_Union[Completeness, _Mapping]] = ..., aep: _Optional[_Iterable[_Union[AnnualEnergy, _Mapping]]] = ..., aep_note: _Optional[str] = ...) -> None: ...
 
 class Provenance(_message.Message):
     __slots__ = ("spec_sha256", "participants", "suppressed_cells", "flower_run_id", "created_utc", "method")
@@ -66,7 +106,7 @@ class Provenance(_message.Message):
     def __init__(self, spec_sha256: _Optional[str] = ..., participants: _Optional[int] = ..., suppressed_cells: _Optional[int] = ..., flower_run_id: _Optional[str] = ..., created_utc: _Optional[str] = ..., method: _Optional[str] = ...) -> None: ...
 
 class Release(_message.Message):
-    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution")
+    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution", "reference_air_density", "filters", "dominance_max_share")
     CONTRACT_FIELD_NUMBER: _ClassVar[int]
     SPEC_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +114,9 @@ class Release(_message.Message):
     PROVENANCE_FIELD_NUMBER: _ClassVar[int]
     CURVES_FIELD_NUMBER: _ClassVar[int]
     PERCENTILE_RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_AIR_DENSITY_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    DOMINANCE_MAX_SHARE_FIELD_NUMBER: _ClassVar[int]
     contract: str
     spec_id: str
     period: _spec_pb2.Period
@@ -81,4 +124,7 @@ class Release(_message.Message):
     provenance: Provenance
     curves: _containers.RepeatedCompositeFieldContainer[CohortCurve]
     percentile_resolution: float
-    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ...) -> None: ...
+    reference_air_density: float
+    filters: _containers.RepeatedCompositeFieldContainer[_spec_pb2.Filter]
+    dominance_max_share: float
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ...) -> None: ...

@@ -24,23 +24,29 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fprotos/fleetbench/v1/spec.proto\x12\rfleetbench.v1\"K\n\x07\x42inGrid\x12\x14\n\x0c\x66irst_centre\x18\x01 \x01(\x01\x12\r\n\x05width\x18\x02 \x01(\x01\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\x0c\n\x04unit\x18\x04 \x01(\t\"$\n\x06Period\x12\r\n\x05start\x18\x01 \x01(\t\x12\x0b\n\x03\x65nd\x18\x02 \x01(\t\"-\n\x06\x43ohort\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rturbine_model\x18\x02 \x01(\t\"\x91\x01\n\x05\x42lock\x12\x0e\n\x06\x63ohort\x18\x01 \x01(\t\x12+\n\tstatistic\x18\x02 \x01(\x0e\x32\x18.fleetbench.v1.Statistic\x12\r\n\x05shape\x18\x03 \x03(\r\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\x16\n\x0escale_exponent\x18\x05 \x01(\x05\x12\x16\n\x0eper_site_bound\x18\x06 \x01(\x01\"\xc7\x02\n\rBenchmarkSpec\x12\x10\n\x08\x63ontract\x18\x01 \x01(\t\x12\x0f\n\x07spec_id\x18\x02 \x01(\t\x12%\n\x06period\x18\x03 \x01(\x0b\x32\x15.fleetbench.v1.Period\x12/\n\x0fwind_speed_bins\x18\x04 \x01(\x0b\x32\x16.fleetbench.v1.BinGrid\x12\x35\n\x15normalised_power_bins\x18\x05 \x01(\x0b\x32\x16.fleetbench.v1.BinGrid\x12&\n\x07\x63ohorts\x18\x06 \x03(\x0b\x32\x15.fleetbench.v1.Cohort\x12$\n\x06\x62locks\x18\x07 \x03(\x0b\x32\x14.fleetbench.v1.Block\x12\x17\n\x0fk_min_operators\x18\x08 \x01(\r\x12\x1d\n\x15max_turbines_per_site\x18\t \x01(\r*\xbf\x01\n\tStatistic\x12\x19\n\x15STATISTIC_UNSPECIFIED\x10\x00\x12\x10\n\x0cRECORD_COUNT\x10\x01\x12\x12\n\x0eSUM_WIND_SPEED\x10\x02\x12\r\n\tSUM_POWER\x10\x03\x12\x15\n\x11SUM_POWER_SQUARED\x10\x04\x12\x1e\n\x1aNORMALISED_POWER_HISTOGRAM\x10\x05\x12\x13\n\x0f\x42IN_CONTRIBUTOR\x10\x06\x12\x16\n\x12\x43OHORT_CONTRIBUTOR\x10\x07\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fprotos/fleetbench/v1/spec.proto\x12\rfleetbench.v1\"K\n\x07\x42inGrid\x12\x14\n\x0c\x66irst_centre\x18\x01 \x01(\x01\x12\r\n\x05width\x18\x02 \x01(\x01\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\x0c\n\x04unit\x18\x04 \x01(\t\"$\n\x06Period\x12\r\n\x05start\x18\x01 \x01(\t\x12\x0b\n\x03\x65nd\x18\x02 \x01(\t\"\xb5\x01\n\x06\x43ohort\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rturbine_model\x18\x02 \x01(\t\x12\x1a\n\x12rated_power_kw_min\x18\x03 \x01(\x01\x12\x1a\n\x12rated_power_kw_max\x18\x04 \x01(\x01\x12\x1a\n\x12specific_power_min\x18\x05 \x01(\x01\x12\x1a\n\x12specific_power_max\x18\x06 \x01(\x01\x12\x16\n\x0eiec_wind_class\x18\x07 \x01(\t\"\x84\x01\n\x06\x46ilter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x39\n\nparameters\x18\x02 \x03(\x0b\x32%.fleetbench.v1.Filter.ParametersEntry\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x91\x01\n\x05\x42lock\x12\x0e\n\x06\x63ohort\x18\x01 \x01(\t\x12+\n\tstatistic\x18\x02 \x01(\x0e\x32\x18.fleetbench.v1.Statistic\x12\r\n\x05shape\x18\x03 \x03(\r\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\x16\n\x0escale_exponent\x18\x05 \x01(\x05\x12\x16\n\x0eper_site_bound\x18\x06 \x01(\x01\"\xcb\x03\n\rBenchmarkSpec\x12\x10\n\x08\x63ontract\x18\x01 \x01(\t\x12\x0f\n\x07spec_id\x18\x02 \x01(\t\x12%\n\x06period\x18\x03 \x01(\x0b\x32\x15.fleetbench.v1.Period\x12/\n\x0fwind_speed_bins\x18\x04 \x01(\x0b\x32\x16.fleetbench.v1.BinGrid\x12\x35\n\x15normalised_power_bins\x18\x05 \x01(\x0b\x32\x16.fleetbench.v1.BinGrid\x12&\n\x07\x63ohorts\x18\x06 \x03(\x0b\x32\x15.fleetbench.v1.Cohort\x12$\n\x06\x62locks\x18\x07 \x03(\x0b\x32\x14.fleetbench.v1.Block\x12\x17\n\x0fk_min_operators\x18\x08 \x01(\r\x12\x1d\n\x15max_turbines_per_site\x18\t \x01(\r\x12\x1d\n\x15reference_air_density\x18\n \x01(\x01\x12&\n\x07\x66ilters\x18\x0b \x03(\x0b\x32\x15.fleetbench.v1.Filter\x12\x1b\n\x13\x64ominance_max_share\x18\x0c \x01(\x01\x12\x1e\n\x16\x61\x65p_cut_out_wind_speed\x18\r \x01(\x01*\xca\x02\n\tStatistic\x12\x19\n\x15STATISTIC_UNSPECIFIED\x10\x00\x12\x10\n\x0cRECORD_COUNT\x10\x01\x12\x12\n\x0eSUM_WIND_SPEED\x10\x02\x12\r\n\tSUM_POWER\x10\x03\x12\x15\n\x11SUM_POWER_SQUARED\x10\x04\x12\x1e\n\x1aNORMALISED_POWER_HISTOGRAM\x10\x05\x12\x13\n\x0f\x42IN_CONTRIBUTOR\x10\x06\x12\x16\n\x12\x43OHORT_CONTRIBUTOR\x10\x07\x12\x16\n\x12SUM_POWER_PER_UNIT\x10\x08\x12\x1e\n\x1aSUM_POWER_PER_UNIT_SQUARED\x10\t\x12\x16\n\x12SUM_POWER_PER_AREA\x10\n\x12\x18\n\x14SQUARED_RECORD_COUNT\x10\x0b\x12\x1f\n\x1bSQUARED_COHORT_RECORD_COUNT\x10\x0c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.fleetbench.v1.spec_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STATISTIC']._serialized_start=691
-  _globals['_STATISTIC']._serialized_end=882
+  _globals['_FILTER_PARAMETERSENTRY']._loaded_options = None
+  _globals['_FILTER_PARAMETERSENTRY']._serialized_options = b'8\001'
+  _globals['_STATISTIC']._serialized_start=1095
+  _globals['_STATISTIC']._serialized_end=1425
   _globals['_BINGRID']._serialized_start=50
   _globals['_BINGRID']._serialized_end=125
   _globals['_PERIOD']._serialized_start=127
   _globals['_PERIOD']._serialized_end=163
-  _globals['_COHORT']._serialized_start=165
-  _globals['_COHORT']._serialized_end=210
-  _globals['_BLOCK']._serialized_start=213
-  _globals['_BLOCK']._serialized_end=358
-  _globals['_BENCHMARKSPEC']._serialized_start=361
-  _globals['_BENCHMARKSPEC']._serialized_end=688
+  _globals['_COHORT']._serialized_start=166
+  _globals['_COHORT']._serialized_end=347
+  _globals['_FILTER']._serialized_start=350
+  _globals['_FILTER']._serialized_end=482
+  _globals['_FILTER_PARAMETERSENTRY']._serialized_start=433
+  _globals['_FILTER_PARAMETERSENTRY']._serialized_end=482
+  _globals['_BLOCK']._serialized_start=485
+  _globals['_BLOCK']._serialized_end=630
+  _globals['_BENCHMARKSPEC']._serialized_start=633
+  _globals['_BENCHMARKSPEC']._serialized_end=1092
 # @@protoc_insertion_point(module_scope)

@@ -17,6 +17,11 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NORMALISED_POWER_HISTOGRAM: _ClassVar[Statistic]
     BIN_CONTRIBUTOR: _ClassVar[Statistic]
     COHORT_CONTRIBUTOR: _ClassVar[Statistic]
+    SUM_POWER_PER_UNIT: _ClassVar[Statistic]
+    SUM_POWER_PER_UNIT_SQUARED: _ClassVar[Statistic]
+    SUM_POWER_PER_AREA: _ClassVar[Statistic]
+    SQUARED_RECORD_COUNT: _ClassVar[Statistic]
+    SQUARED_COHORT_RECORD_COUNT: _ClassVar[Statistic]
 STATISTIC_UNSPECIFIED: Statistic
 RECORD_COUNT: Statistic
 SUM_WIND_SPEED: Statistic
@@ -25,6 +30,11 @@ SUM_POWER_SQUARED: Statistic
 NORMALISED_POWER_HISTOGRAM: Statistic
 BIN_CONTRIBUTOR: Statistic
 COHORT_CONTRIBUTOR: Statistic
+SUM_POWER_PER_UNIT: Statistic
+SUM_POWER_PER_UNIT_SQUARED: Statistic
+SUM_POWER_PER_AREA: Statistic
+SQUARED_RECORD_COUNT: Statistic
+SQUARED_COHORT_RECORD_COUNT: Statistic
 
 class BinGrid(_message.Message):
     __slots__ = ("first_centre", "width", "count", "unit")
@@ -47,12 +57,37 @@ class Period(_message.Message):
     def __init__(self, start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
 
 class Cohort(_message.Message):
-    __slots__ = ("name", "turbine_model")
+    __slots__ = ("name", "turbine_model", "rated_power_kw_min", "rated_power_kw_max", "specific_power_min", "specific_power_max", "iec_wind_class")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TURBINE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    RATED_POWER_KW_MIN_FIELD_NUMBER: _ClassVar[int]
+    RATED_POWER_KW_MAX_FIELD_NUMBER: _ClassVar[int]
+    SPECIFIC_POWER_MIN_FIELD_NUMBER: _ClassVar[int]
+    SPECIFIC_POWER_MAX_FIELD_NUMBER: _ClassVar[int]
+    IEC_WIND_CLASS_FIELD_NUMBER: _ClassVar[int]
     name: str
     turbine_model: str
-    def __init__(self, name: _Optional[str] = ..., turbine_model: _Optional[str] = ...) -> None: ...
+    rated_power_kw_min: float
+    rated_power_kw_max: float
+    specific_power_min: float
+    specific_power_max: float
+    iec_wind_class: str
+    def __init__(self, name: _Optional[str] = ..., turbine_model: _Optional[str] = ..., rated_power_kw_min: _Optional[float] = ..., rated_power_kw_max: _Optional[float] = ..., specific_power_min: _Optional[float] = ..., specific_power_max: _Optional[float] = ..., iec_wind_class: _Optional[str] = ...) -> None: ...
+
+class Filter(_message.Message):
+    __slots__ = ("name", "parameters")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    parameters: _containers.ScalarMap[str, float]
+    def __init__(self, name: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Block(_message.Message):
     __slots__ = ("cohort", "statistic", "shape", "unit", "scale_exponent", "per_site_bound")
@@ -71,7 +106,7 @@ class Block(_message.Message):
     def __init__(self, cohort: _Optional[str] = ..., statistic: _Optional[_Union[Statistic, str]] = ..., shape: _Optional[_Iterable[int]] = ..., unit: _Optional[str] = ..., scale_exponent: _Optional[int] = ..., per_site_bound: _Optional[float] = ...) -> None: ...
 
 class BenchmarkSpec(_message.Message):
-    __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site")
+    __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site", "reference_air_density", "filters", "dominance_max_share", "aep_cut_out_wind_speed")
     CONTRACT_FIELD_NUMBER: _ClassVar[int]
     SPEC_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -81,6 +116,10 @@ class BenchmarkSpec(_message.Message):
     BLOCKS_FIELD_NUMBER: _ClassVar[int]
     K_MIN_OPERATORS_FIELD_NUMBER: _ClassVar[int]
     MAX_TURBINES_PER_SITE_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_AIR_DENSITY_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    DOMINANCE_MAX_SHARE_FIELD_NUMBER: _ClassVar[int]
+    AEP_CUT_OUT_WIND_SPEED_FIELD_NUMBER: _ClassVar[int]
     contract: str
     spec_id: str
     period: Period
@@ -90,4 +129,8 @@ class BenchmarkSpec(_message.Message):
     blocks: _containers.RepeatedCompositeFieldContainer[Block]
     k_min_operators: int
     max_turbines_per_site: int
-    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ...) -> None: ...
+    reference_air_density: float
+    filters: _containers.RepeatedCompositeFieldContainer[Filter]
+    dominance_max_share: float
+    aep_cut_out_wind_speed: float
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., aep_cut_out_wind_speed: _Optional[float] = ...) -> None: ...
