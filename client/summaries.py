@@ -115,6 +115,7 @@ class PreparedRecords:
     V and report P_n = P rho0 / rho (IEC 61400-12-1:2017, 9.1.5).
     """
 
+    frame: pd.DataFrame  # the canonical records themselves
     asset: np.ndarray  # index into site.turbines
     in_period: np.ndarray
     flags: dict[str, np.ndarray]
@@ -163,6 +164,7 @@ def prepared_records(
         wind_speed = np.where(stall, wind_speed, normalise_wind_speed(wind_speed, density, rho0))
         power = np.where(stall, normalise_power(power, density, rho0), power)
         yield PreparedRecords(
+            frame=chunk,
             asset=asset,
             in_period=in_period,
             flags=flags,

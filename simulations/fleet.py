@@ -155,6 +155,7 @@ class FleetConfig:
     curtailment_fraction: float = 0.02
     curtailment_limit: float = 0.5  # curtailed power limit, per unit of rated [-]
     frozen_fraction: float = 0.01  # share of records with a frozen anemometer [-]
+    turbines_by_operator: tuple[int, ...] = ()  # overrides turbines_per_operator, operator by operator
     export_styles: tuple[int, ...] = ()
 
     @property
@@ -213,7 +214,8 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
     common = _ar1(rng, n, 0.98)
     frames, truth_frames = [], []
     codes = export_style(config, operator).status_codes
-    for t in range(config.turbines_per_operator):
+    n_turbines = config.turbines_by_operator[operator] if config.turbines_by_operator else config.turbines_per_operator
+    for t in range(n_turbines):
         asset_id = f"WTG{t + 1:02d}"
         wind_speed = _weibull_series(rng, n, scale, shape, common)
         rho = air_density(temperature_c + 273.15, pressure, 0.5)

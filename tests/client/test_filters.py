@@ -1,0 +1,115 @@
+"""Quality filters on hand-made records: each rule, its edges, and streaming across chunks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from client.filters import (
+    BinOutlierStatistics,
+    TurbineArrays,
+    bin_outlier_flag,
+    check_filters,
+    frozen_sensor_flag,
+    hold_back_open_runs,
+    range_flag,
+    status_flag,
+    window_flag,
+)
+
+WINDOW = {"wind_speed_min": 5.0, "wind_speed_max": 40.0, "power_min": 0.02, "power_max": 1.2}
+STATUS = {"downtime_wind_speed": 4.5, "curtailment_pitch": 5.0}
+
+
+def _frame(wind_speed, power, asset=None, **extra) -> pd.DataFrame:
+    n = len(wind_speed)
+    return pd.DataFrame(
+        {
+            "time": pd.date_range("2025-01-01", periods=n, freq="10min", tz="UTC"),
+            "asset_id": asset if asset is not None else ["A"] * n,
+            "WTUR_W": np.asarray(power, dtype=float),
+            "WMET_HorWdSpd": np.asarray(wind_speed, dtype=float),
+            "WMET_EnvTmp": np.full(n, 10.0),
+            **extra,
+        }
+    )
+
+
+def _turbines(frame: pd.DataFrame, rated: float = 2000.0, codes=(0,)) -> TurbineArrays:
+    index = pd.Index(sorted(frame["asset_id"].unique())).get_indexer(frame["asset_id"])
+    return TurbineArrays(index, np.full(len(frame), rated), codes)
+
+
+def test_range_flags_missing_and_implausible_records():
+    frame = _frame([5.0, np.nan, 6.0, 7.0, 8.0], [100.0, 100.0, np.nan, 4100.0, -1100.0])
+    frame.loc[4, "WMET_EnvTmp"] = np.nan
+    np.testing.assert_array_equal(range_flag(frame, _turbines(frame), {}), [False, True, True, True, True])
+
+
+def test_status_by_code_and_by_signature():
+    frame = _frame([6.0, 6.0, 3.0, 10.0, 10.0], [500.0, 0.0, 0.0, 1200.0, 1990.0], WTUR_TurSt=[0, 4, 0, 0, 7])
+    np.testing.assert_array_equal(status_flag(frame, _turbines(frame), STATUS), [False, True, False, False, True])
+    # No status column: downtime when V >= 4.5 m/s and P <= 0; curtailment when pitch >= 5 deg below 95 % rated.
+    frame = frame.drop(columns="WTUR_TurSt").assign(WROT_BlPthAngVal=[0.0, 0.0, 0.0, 8.0, 8.0])
+    np.testing.assert_array_equal(status_flag(frame, _turbines(frame), STATUS), [False, True, False, True, False])
+
+
+def test_window_by_hand():
+    # 2 % of 2000 kW = 40 kW; 120 % = 2400 kW; only wind speeds in [5, 40] m/s are judged.
+    frame = _frame([4.9, 5.0, 5.0, 12.0, 12.0, 41.0], [0.0, 39.9, 40.0, 2400.0, 2400.1, 0.0])
+    np.testing.assert_array_equal(
+        window_flag(frame, _turbines(frame), WINDOW), [False, True, False, False, True, False]
+    )
+
+
+def test_frozen_runs_of_three_or_more_are_flagged_whole():
+    wind_speed = [5.0, 5.0, 6.0, 6.0, 6.0, 7.0, np.nan, np.nan, np.nan, 8.0, 8.0, 8.0]
+    asset = ["A"] * 10 + ["B"] * 2  # the last three 8.0 are split between turbines A and B
+    frame = _frame(wind_speed, [100.0] * 12, asset=asset)
+    flags = frozen_sensor_flag(frame, _turbines(frame), {"min_run": 3})
+    np.testing.assert_array_equal(flags, [0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 5, 7, 100])
+def test_streamed_chunks_flag_exactly_like_one_chunk(chunk_rows):
+    rng = np.random.default_rng(1)
+    wind_speed = np.round(rng.uniform(3, 4, 60), 1)  # coarse values: many natural runs
+    wind_speed[20:27] = 9.0  # a frozen stretch
+    frame = _frame(wind_speed, np.full(60, 100.0), asset=["A", "B", "C"] * 20)
+    order = pd.Index(["A", "B", "C"])
+
+    def flagged(chunks):
+        out = []
+        for chunk in hold_back_open_runs(chunks, order):
+            turbines = TurbineArrays(order.get_indexer(chunk["asset_id"]), np.full(len(chunk), 2000.0), (0,))
+            out.append(chunk.assign(flag=frozen_sensor_flag(chunk, turbines, {"min_run": 3})))
+        return pd.concat(out).sort_values(["asset_id", "time"]).reset_index(drop=True)
+
+    whole = flagged([frame])
+    streamed = flagged([frame.iloc[i : i + chunk_rows] for i in range(0, 60, chunk_rows)])
+    pd.testing.assert_frame_equal(streamed, whole)
+    assert len(streamed) == 60 and whole["flag"].sum() > 0
+
+
+def test_bin_outlier_flags_wind_speeds_far_from_their_power_bin():
+    rng = np.random.default_rng(2)
+    n = 2000
+    power = np.full(n, 500.0)  # 0.25 p.u.: power bin [0.25, 0.31)
+    wind_speed = rng.normal(7.0, 0.3, n)
+    wind_speed[:5] = [9.0, 10.0, 5.0, 8.1, 6.2]  # beyond +-3 sigma (0.9 m/s) of the median 7.0, or not
+    frame = _frame(wind_speed, power)
+    parameters = {"bin_width": 0.06, "power_min": 0.01, "power_max": 0.9, "n_sigma": 3.0}
+    statistics = BinOutlierStatistics(1, parameters)
+    statistics.add(np.zeros(n, dtype=int), wind_speed, power / 2000.0, np.ones(n, dtype=bool))
+    flags = bin_outlier_flag(frame, _turbines(frame), statistics)
+    np.testing.assert_array_equal(flags[:5], [True, True, True, True, False])
+    assert flags[5:].mean() < 0.01  # about 0.3 % of a Gaussian lies beyond 3 sigma
+
+
+def test_unknown_filters_and_missing_parameters_are_refused():
+    check_filters([("window", WINDOW)])
+    with pytest.raises(ValueError, match="unknown filter 'despike'"):
+        check_filters([("despike", {})])
+    with pytest.raises(ValueError, match=r"lacks parameter\(s\) \['power_max'\]"):
+        check_filters([("window", {k: v for k, v in WINDOW.items() if k != "power_max"})])
