@@ -14,34 +14,57 @@ from simulations.fleet import FleetConfig
 
 
 def format_release(release: release_pb2.Release) -> str:
-    """A human-readable summary of a release: one table per cohort."""
+    """A human-readable summary of a release: one table per cohort, completeness and AEP."""
     p = release.provenance
     lines = [
         f"release of spec {release.spec_id} ({release.contract}), "
         f"period {release.period.start} .. {release.period.end}",
         f"method {p.method}, {p.participants} participants, k = {release.k_min_operators}, "
-        f"{p.suppressed_cells} suppressed cells, spec sha256 {p.spec_sha256[:16]}..., created {p.created_utc}",
+        f"dominance p = {release.dominance_max_share:.0%}, {p.suppressed_cells} suppressed cells, "
+        f"rho0 = {release.reference_air_density} kg/m^3, filters {[f.name for f in release.filters]}",
+        f"spec sha256 {p.spec_sha256[:16]}..., created {p.created_utc}",
     ]
+    header = (
+        f"{'V [m/s]':>7} {'N':>7} {'ops':>4} {'mean V':>7} {'P [kW]':>8} {'s_A':>6} {'P [pu]':>7} {'sd [pu]':>7} "
+        f"{'Cp':>5} {'P10':>6} {'P50':>6} {'P90':>6}"
+    )
     for curve in release.curves:
         if curve.suppressed:
             lines.append(f"\n{curve.cohort}: SUPPRESSED ({curve.suppression_reason})")
             continue
-        lines.append(f"\n{curve.cohort}: {curve.operator_count} operators")
+        if not curve.bins:
+            lines.append(f"\n{curve.cohort}: {curve.aep_note}")
+            continue
+        c = curve.completeness
         lines.append(
-            f"{'ws [m/s]':>8} {'N':>8} {'ops':>4} {'mean ws':>8} {'P [kW]':>9} {'sd P':>8} "
-            f"{'P10':>6} {'P50':>6} {'P90':>6}"
+            f"\n{curve.cohort}: {curve.operator_count} operators, {c.hours:.0f} h, "
+            f"{'complete' if c.complete else 'INCOMPLETE'} from {c.from_wind_speed:.1f} to {c.to_wind_speed:.1f} m/s"
         )
+        lines.append(header)
         for cell in curve.bins:
             if cell.suppressed:
-                lines.append(f"{cell.wind_speed_centre:8.1f}  suppressed: {cell.suppression_reason}")
+                lines.append(f"{cell.wind_speed_centre:7.1f}  suppressed: {cell.suppression_reason}")
                 continue
-            sd = f"{cell.std_power:8.1f}" if cell.HasField("std_power") else f"{'-':>8}"
+            s_a = f"{cell.uncertainty_power:6.1f}" if cell.HasField("uncertainty_power") else f"{'-':>6}"
+            sd = f"{cell.std_power_per_unit:7.3f}" if cell.HasField("std_power_per_unit") else f"{'-':>7}"
             lines.append(
-                f"{cell.wind_speed_centre:8.1f} {cell.record_count:8d} {cell.operator_count:4d} "
-                f"{cell.mean_wind_speed:8.3f} "
-                f"{cell.mean_power:9.1f} {sd} {cell.p10_normalised_power:6.3f} {cell.p50_normalised_power:6.3f} "
+                f"{cell.wind_speed_centre:7.1f} {cell.record_count:7d} {cell.operator_count:4d} "
+                f"{cell.mean_wind_speed:7.2f} {cell.mean_power:8.1f} {s_a} {cell.mean_power_per_unit:7.3f} {sd} "
+                f"{cell.power_coefficient:5.2f} {cell.p10_normalised_power:6.3f} {cell.p50_normalised_power:6.3f} "
                 f"{cell.p90_normalised_power:6.3f}"
             )
+        if curve.aep:
+            lines.append("AEP (Rayleigh), full-load hours measured / extrapolated:")
+            lines.append(
+                "  "
+                + "  ".join(
+                    f"{a.mean_wind_speed:.0f} m/s: "
+                    f"{a.measured_full_load_hours:.0f}/{a.extrapolated_full_load_hours:.0f}"
+                    for a in curve.aep
+                )
+            )
+        else:
+            lines.append(f"AEP: {curve.aep_note}")
     return "\n".join(lines)
 
 
