@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint protos bench
+.PHONY: demo test lint protos bench bench-openoa
 
 $(BIN)/fleetbench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,9 @@ protos: $(BIN)/fleetbench
 
 bench: $(BIN)/fleetbench
 	$(BIN)/python bench/summary_throughput.py
+
+# OpenOA (the reference for issue 4's benchmark) needs pandas < 3: it gets its own environment.
+bench-openoa: $(BIN)/fleetbench
+	test -x .venv-openoa/bin/python || $(PYTHON) -m venv .venv-openoa
+	.venv-openoa/bin/python -m pip install --quiet openoa==3.2 pyarrow
+	$(BIN)/python bench/openoa_comparison.py

@@ -89,6 +89,13 @@ def window_flag(frame: pd.DataFrame, turbines: TurbineArrays, parameters: Mappin
     return windy & outside
 
 
+def asset_codes(asset_id: pd.Series, asset_order: pd.Index) -> np.ndarray:
+    """Index of each record's turbine in ``asset_order`` (-1 if absent); free for ingest's categoricals."""
+    if isinstance(asset_id.dtype, pd.CategoricalDtype) and asset_id.cat.categories.equals(asset_order):
+        return asset_id.cat.codes.to_numpy(dtype=np.int64)
+    return asset_order.get_indexer(asset_id)
+
+
 def run_ids(asset_index: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Id of the run of equal consecutive values each record belongs to (runs end at a new turbine)."""
     if len(values) == 0:
@@ -113,6 +120,7 @@ class BinOutlierStatistics:
     total: np.ndarray = field(init=False)
     total_sq: np.ndarray = field(init=False)
     histogram: np.ndarray = field(init=False)
+    _limits: tuple[np.ndarray, np.ndarray] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         n_bins = self.n_power_bins
@@ -138,6 +146,7 @@ class BinOutlierStatistics:
 
     def add(self, asset_index: np.ndarray, wind_speed: np.ndarray, per_unit: np.ndarray, keep: np.ndarray) -> None:
         """Accumulate the records ``keep`` marks (those the earlier filters passed)."""
+        self._limits = None
         power_bin = self.power_bin(per_unit)
         use = keep & (power_bin >= 0) & np.isfinite(wind_speed)
         cell = asset_index[use] * self.n_power_bins + power_bin[use]
@@ -147,10 +156,18 @@ class BinOutlierStatistics:
         self.total += np.bincount(cell, weights=ws, minlength=size).reshape(self.count.shape)
         self.total_sq += np.bincount(cell, weights=ws * ws, minlength=size).reshape(self.count.shape)
         ws_bin = np.clip((ws / _WS_HIST_WIDTH).astype(np.int64), 0, _WS_HIST_COUNT - 1)
-        np.add.at(self.histogram, (asset_index[use], power_bin[use], ws_bin), 1)
+        flat = cell * _WS_HIST_COUNT + ws_bin
+        self.histogram += (
+            np.bincount(flat, minlength=size * _WS_HIST_COUNT).reshape(self.histogram.shape).astype(np.int32)
+        )
 
     def limits(self) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper wind-speed limits per turbine and power bin: median -+ n_sigma * std."""
+        if self._limits is None:
+            self._limits = self._compute_limits()
+        return self._limits
+
+    def _compute_limits(self) -> tuple[np.ndarray, np.ndarray]:
         n_sigma = self.parameters["n_sigma"]
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = self.total / self.count
@@ -212,25 +229,35 @@ def check_filters(filters: Iterable[tuple[str, Mapping[str, float]]]) -> None:
 
 def hold_back_open_runs(
     chunks: Iterable[pd.DataFrame], asset_order: pd.Index, max_held: int = 100_000
-) -> Iterator[pd.DataFrame]:
+) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
     """Re-chunk so that no run of equal wind speeds of a turbine is split between chunks.
 
-    Each yielded chunk is sorted by turbine, then time. The trailing run of each turbine is held
-    back and prepended to the next chunk, where it may continue; at most ``max_held`` rows are
-    held (a run longer than that is frozen by any definition and is released as it stands).
+    Yields each chunk sorted by turbine, then time, with the index of each row's turbine in
+    ``asset_order``. The trailing run of each turbine is held back and prepended to the next
+    chunk, where it may continue; at most ``max_held`` rows are held (a run longer than that is
+    frozen by any definition and is released as it stands).
     """
     held: pd.DataFrame | None = None
-    for chunk in chunks:
+    iterator = iter(chunks)
+    chunk = next(iterator, None)
+    while chunk is not None:
+        following = next(iterator, None)  # a look ahead: the last chunk holds nothing back
         frame = chunk if held is None else pd.concat([held, chunk], ignore_index=True)
-        order = np.lexsort((frame["time"].to_numpy(), asset_order.get_indexer(frame["asset_id"])))
-        frame = frame.iloc[order].reset_index(drop=True)
-        run = run_ids(asset_order.get_indexer(frame["asset_id"]), frame["WMET_HorWdSpd"].to_numpy())
-        assets = frame["asset_id"].to_numpy()
-        last_row_of_asset = np.flatnonzero(np.r_[assets[1:] != assets[:-1], True])
+        chunk = following
+        asset = asset_codes(frame["asset_id"], asset_order)
+        # Integer nanoseconds sort fast; tz-aware timestamps as objects do not.
+        time = frame["time"].array.asi8
+        in_order = np.all((asset[1:] > asset[:-1]) | ((asset[1:] == asset[:-1]) & (time[1:] >= time[:-1])))
+        if not in_order:
+            order = np.lexsort((time, asset))
+            frame, asset = frame.iloc[order].reset_index(drop=True), asset[order]
+        if following is None:
+            yield frame, asset
+            return
+        run = run_ids(asset, frame["WMET_HorWdSpd"].to_numpy())
+        last_row_of_asset = np.flatnonzero(np.r_[asset[1:] != asset[:-1], True])
         hold = np.isin(run, run[last_row_of_asset])
         if hold.sum() > max_held:
             hold[:] = False
         held = frame[hold]
-        yield frame[~hold]
-    if held is not None and len(held):
-        yield held.reset_index(drop=True)
+        yield frame[~hold], asset[~hold]

@@ -67,10 +67,19 @@ def _to_utc(raw: pd.Series, timezone: str, path: Path, column: str) -> pd.Series
 def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFrame:
     """Rename, convert units, parse time to UTC and blank impossible values of one raw chunk."""
     columns = site.columns
+    asset_ids = raw[columns[ASSET_ID]].astype(str)
+    known = [t.asset_id for t in site.turbines]
+    unknown = sorted(set(asset_ids.unique()) - set(known))
+    if unknown:
+        raise SiteConfigError(
+            f"{path}: turbine(s) {unknown[:5]} in column {columns[ASSET_ID]!r} are not listed in "
+            f"[[turbines]] of {site.path}; add them"
+        )
     frame = pd.DataFrame(
         {
             TIME: _to_utc(raw[columns[TIME]], site.timezone, path, columns[TIME]),
-            ASSET_ID: raw[columns[ASSET_ID]].astype(str),
+            # Categories in site.toml's order: the codes index site.turbines directly.
+            ASSET_ID: pd.Categorical(asset_ids, categories=known),
         }
     )
     for name, channel in CHANNELS.items():
@@ -83,12 +92,6 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
         frame[name] = values
     if STATUS in columns:
         frame[STATUS] = pd.to_numeric(raw[columns[STATUS]], errors="coerce").to_numpy(dtype=np.float64)
-    unknown = sorted(set(frame[ASSET_ID].unique()) - {t.asset_id for t in site.turbines})
-    if unknown:
-        raise SiteConfigError(
-            f"{path}: turbine(s) {unknown[:5]} in column {columns[ASSET_ID]!r} are not listed in "
-            f"[[turbines]] of {site.path}; add them"
-        )
     return frame
 
 

@@ -142,8 +142,7 @@ def prepared_records(
     statistics = BinOutlierStatistics(len(site.turbines), bin_filter.parameters) if bin_filter else None
 
     def chunks() -> Iterable[tuple[pd.DataFrame, np.ndarray, TurbineArrays]]:
-        for chunk in hold_back_open_runs(read_chunks(), turbines.ids):
-            asset = turbines.ids.get_indexer(chunk["asset_id"])
+        for chunk, asset in hold_back_open_runs(read_chunks(), turbines.ids):
             yield chunk, asset, TurbineArrays(asset, turbines.rated_kw[asset], site.normal_status_codes)
 
     if statistics is not None:

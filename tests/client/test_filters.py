@@ -81,8 +81,9 @@ def test_streamed_chunks_flag_exactly_like_one_chunk(chunk_rows):
 
     def flagged(chunks):
         out = []
-        for chunk in hold_back_open_runs(chunks, order):
-            turbines = TurbineArrays(order.get_indexer(chunk["asset_id"]), np.full(len(chunk), 2000.0), (0,))
+        for chunk, asset in hold_back_open_runs(chunks, order):
+            assert np.array_equal(asset, order.get_indexer(chunk["asset_id"]))
+            turbines = TurbineArrays(asset, np.full(len(chunk), 2000.0), (0,))
             out.append(chunk.assign(flag=frozen_sensor_flag(chunk, turbines, {"min_run": 3})))
         return pd.concat(out).sort_values(["asset_id", "time"]).reset_index(drop=True)
 
