@@ -257,7 +257,14 @@ def hold_back_open_runs(
         run = run_ids(asset, frame["WMET_HorWdSpd"].to_numpy())
         last_row_of_asset = np.flatnonzero(np.r_[asset[1:] != asset[:-1], True])
         hold = np.isin(run, run[last_row_of_asset])
-        if hold.sum() > max_held:
-            hold[:] = False
-        held = frame[hold]
-        yield frame[~hold], asset[~hold]
+        n_held = int(hold.sum())
+        if n_held > max_held:
+            hold[:], n_held = False, 0
+        if n_held == 0 or hold[len(hold) - n_held :].all():
+            # One turbine per chunk (or nothing held): the held rows are the tail, so slice, not copy.
+            cut = len(hold) - n_held
+            held = frame.iloc[cut:]
+            yield frame.iloc[:cut], asset[:cut]
+        else:
+            held = frame[hold]
+            yield frame[~hold], asset[~hold]
