@@ -10,10 +10,15 @@ import numpy as np
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.summaries import summarise_site
+from client.validate import validate_site
 from protos.codec import block_layouts, encode_blocks
 from protos.fleetbench.v1 import spec_pb2
 
 LOG = logging.getLogger("fleetbench.site")
+
+
+class SiteValidationError(ValueError):
+    """The site's mapping or data failed validation; nothing is computed or sent."""
 
 
 class ContributionRefused(RuntimeError):
@@ -29,6 +34,12 @@ class ContributionRefused(RuntimeError):
 
 def site_contribution(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> list[np.ndarray]:
     """The encoded blocks this site sends for ``spec`` (limb arrays, see protos.codec)."""
+    report = validate_site(site_config)
+    if not report.usable:
+        errors = [
+            f"{f.file} {f.column} {f.turbine}: {f.problem} ({f.fix})" for f in report.findings if f.severity == "error"
+        ]
+        raise SiteValidationError("site validation failed:\n  - " + "\n  - ".join(errors))
     site = load_site_config(site_config)
     summary = summarise_site(lambda: read_canonical_chunks(site), site, spec)
     return encode_blocks(block_layouts(spec), summary.values)

@@ -8,6 +8,7 @@ physically impossible) and, when mapped, the status code ``WTUR_TurSt``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,8 @@ from client.site_config import SiteConfig, SiteConfigError
 CHUNK_ROWS = 500_000
 
 
-def _raw_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def raw_chunks(site: SiteConfig, path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """The mapped columns of one export file, as exported, in chunks of at most ``chunk_rows`` rows."""
     wanted = list(site.columns.values())
     if site.file_format == "parquet":
         parquet = pq.ParquetFile(path)
@@ -64,6 +66,30 @@ def _to_utc(raw: pd.Series, timezone: str, path: Path, column: str) -> pd.Series
     return times.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
 
 
+@dataclass(frozen=True)
+class ChannelValues:
+    """One channel of a raw chunk in canonical units, and why values were blanked."""
+
+    values: np.ndarray  # canonical unit; NaN where missing, a sentinel or impossible
+    not_numeric: np.ndarray  # present in the export but not a number
+    sentinel: np.ndarray  # one of the site's declared "missing" codes
+    out_of_range: np.ndarray  # outside the channel's physical range
+
+
+def channel_values(raw: pd.Series, name: str, site: SiteConfig) -> ChannelValues:
+    """Convert one exported column to channel ``name`` in its canonical unit, blanking bad values."""
+    channel = CHANNELS[name]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    not_numeric = np.isnan(values) & raw.notna().to_numpy()
+    sentinel = np.isin(values, site.sentinels.get(name, ()))
+    factor, offset = UNIT_CONVERSIONS[channel.unit][site.units.get(name, channel.unit)]
+    values = values * factor + offset
+    with np.errstate(invalid="ignore"):
+        out_of_range = ~sentinel & ((values < channel.valid_min) | (values > channel.valid_max))
+    values[sentinel | out_of_range] = np.nan
+    return ChannelValues(values, not_numeric, sentinel, out_of_range)
+
+
 def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFrame:
     """Rename, convert units, parse time to UTC and blank impossible values of one raw chunk."""
     columns = site.columns
@@ -82,14 +108,9 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
             ASSET_ID: pd.Categorical(asset_ids, categories=known),
         }
     )
-    for name, channel in CHANNELS.items():
-        if name not in columns:
-            continue
-        values = pd.to_numeric(raw[columns[name]], errors="coerce").to_numpy(dtype=np.float64)
-        factor, offset = UNIT_CONVERSIONS[channel.unit][site.units.get(name, channel.unit)]
-        values = values * factor + offset
-        values[(values < channel.valid_min) | (values > channel.valid_max)] = np.nan
-        frame[name] = values
+    for name in CHANNELS:
+        if name in columns:
+            frame[name] = channel_values(raw[columns[name]], name, site).values
     if STATUS in columns:
         frame[STATUS] = pd.to_numeric(raw[columns[STATUS]], errors="coerce").to_numpy(dtype=np.float64)
     return frame
@@ -98,5 +119,5 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
 def read_canonical_chunks(site: SiteConfig, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """Yield the site's export as canonical frames of at most ``chunk_rows`` rows."""
     for path in site.files:
-        for raw in _raw_chunks(site, path, chunk_rows):
+        for raw in raw_chunks(site, path, chunk_rows):
             yield canonicalise(raw, site, path)

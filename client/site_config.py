@@ -23,6 +23,9 @@ Example::
     [units]                      # unit of each exported channel (canonical unit when absent)
     WTUR_W = "W"
 
+    [sentinels]                  # values the export writes for "missing", in the export's units
+    WMET_EnvTmp = [-273.2]
+
     [status]
     normal = [0]                 # status codes that mean normal operation
 
@@ -55,6 +58,11 @@ from client.schema import CHANNELS, REQUIRED, STATUS, UNIT_CONVERSIONS
 
 FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")
+KNOWN_SETTINGS = {
+    "site": ("name", "timezone", "elevation_m"),
+    "source": ("files", "format", "delimiter", "decimal"),
+    "status": ("normal",),
+}
 
 
 class SiteConfigError(ValueError):
@@ -100,6 +108,7 @@ class SiteConfig:
     units: dict[str, str]
     normal_status_codes: tuple[int, ...]
     turbines: tuple[Turbine, ...]
+    sentinels: dict[str, tuple[float, ...]] = field(default_factory=dict)
     policy: SitePolicy = field(default_factory=SitePolicy)
 
     def turbine(self, asset_id: str) -> Turbine:
@@ -172,6 +181,11 @@ def load_site_config(path: Path) -> SiteConfig:
     columns = {str(k): str(v) for k, v in raw.get("columns", {}).items()}
     units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
 
+    for table, allowed in KNOWN_SETTINGS.items():
+        for key in sorted(set(raw.get(table, {})) - set(allowed)):
+            problems.append(f"[{table}] {key} is not a setting; use one of {list(allowed)}")
+    for table in sorted(set(raw) - {*KNOWN_SETTINGS, "columns", "units", "sentinels", "turbines", "policy"}):
+        problems.append(f"[{table}] is not a section of site.toml; see client/site_config.py for the format")
     name = str(site.get("name", path.parent.name))
     elevation = site.get("elevation_m")
     if elevation is not None and not isinstance(elevation, int | float):
@@ -214,6 +228,15 @@ def load_site_config(path: Path) -> SiteConfig:
         elif unit not in UNIT_CONVERSIONS[channel.unit]:
             problems.append(f"[units] {canonical} = {unit!r}; use one of {sorted(UNIT_CONVERSIONS[channel.unit])}")
 
+    sentinels: dict[str, tuple[float, ...]] = {}
+    for canonical, codes in raw.get("sentinels", {}).items():
+        if canonical not in CHANNELS:
+            problems.append(f"[sentinels] {canonical} is not a numeric channel; use one of {sorted(CHANNELS)}")
+        elif not isinstance(codes, list) or not all(isinstance(c, int | float) for c in codes):
+            problems.append(f"[sentinels] {canonical} = {codes!r}; give a list of numbers, e.g. [-273.2, -999]")
+        else:
+            sentinels[canonical] = tuple(float(c) for c in codes)
+
     normal = raw.get("status", {}).get("normal", [])
     if STATUS in columns and not normal:
         problems.append("[status] normal: list the status codes that mean normal operation, e.g. normal = [0]")
@@ -235,5 +258,6 @@ def load_site_config(path: Path) -> SiteConfig:
         units=units,
         normal_status_codes=tuple(int(c) for c in normal),
         turbines=turbines,
+        sentinels=sentinels,
         policy=policy,
     )

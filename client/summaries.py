@@ -233,7 +233,7 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
     """
     layouts = block_layouts(spec)
     membership = cohort_membership(site, spec)
-    ids = pd.Index([t.asset_id for t in site.turbines])
+    ids = pd.Index([t.asset_id for t in site.turbines], name="asset_id")
     sums: dict[int, np.ndarray] = {}
     report = pd.DataFrame(0, index=ids, columns=["records", *[f.name for f in spec.filters], "used"])
     for records in prepared_records(read_chunks, site, spec):

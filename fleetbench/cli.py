@@ -8,7 +8,13 @@ import logging
 import sys
 from pathlib import Path
 
-from protos.fleetbench.v1 import release_pb2
+import pandas as pd
+from google.protobuf import json_format
+
+from client.preview import preview_site
+from client.validate import validate_site
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from server.spec import band_cohort, power_curve_spec
 from server.store import export_json, read_release, release_to_dict, write_release
 from simulations.fleet import FleetConfig
 
@@ -98,6 +104,49 @@ def _release_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_table(title: str, frame: pd.DataFrame) -> None:
+    print(f"\n{title}")
+    print(frame.to_string(index=False) if len(frame) else "  (none)")
+
+
+def _validate(args: argparse.Namespace) -> int:
+    report = validate_site(Path(args.site))
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=1, default=str))
+    else:
+        print(f"site {report.site}: {'usable' if report.usable else 'NOT USABLE'}")
+        for f in report.findings:
+            print(f"  {f.severity.upper():7} {f.file} [{f.column}] {f.turbine}: {f.problem}\n          fix: {f.fix}")
+        if len(report.turbines):
+            print(report.turbines.to_string())
+    return 0 if report.usable else 1
+
+
+def _preview(args: argparse.Namespace) -> int:
+    spec = json_format.Parse(Path(args.spec).read_text(), spec_pb2.BenchmarkSpec())
+    report = validate_site(Path(args.site))
+    if not report.usable:
+        args.json = False
+        return _validate(args)
+    preview = preview_site(Path(args.site), spec)
+    if args.json:
+        print(json.dumps(preview.to_dict(), indent=1))
+        return 0
+    print(f"preview of {args.site} for spec {spec.spec_id}: nothing is sent. Each block leaves only masked by SecAgg+.")
+    _print_table("blocks (name, shape, unit, total over cells, non-zero cells):", preview.blocks)
+    _print_table("filters, records removed per turbine:", preview.filter_report.reset_index())
+    _print_table("wind-speed bins this site fills, per cohort:", preview.cells_filled)
+    return 0
+
+
+def _spec_new(args: argparse.Namespace) -> int:
+    cohorts = [*args.model, *(band_cohort((low, high)) for low, high in args.rated_band)]
+    spec = power_curve_spec(args.id, args.start, args.end, cohorts, k_min_operators=args.k)
+    Path(args.out).write_text(json_format.MessageToJson(spec, preserving_proto_field_name=True))
+    print(f"spec {spec.spec_id} with {len(spec.cohorts)} cohorts and {len(spec.blocks)} blocks written to {args.out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     top = argparse.ArgumentParser(prog="fleetbench", description=__doc__)
@@ -112,6 +161,29 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", required=True, help="output folder (fleet/, release.sqlite, release.json)")
     simulate.add_argument("--pooled", action="store_true", help="compute the pooled (non-federated) reference instead")
     simulate.set_defaults(run=_simulate)
+
+    validate = commands.add_parser("validate", help="check a site's mapping and data (exit 1 when not usable)")
+    validate.add_argument("--site", required=True, help="path of the site's site.toml")
+    validate.add_argument("--json", action="store_true")
+    validate.set_defaults(run=_validate)
+
+    preview = commands.add_parser("preview", help="show exactly what would leave the site for a spec; sends nothing")
+    preview.add_argument("--site", required=True, help="path of the site's site.toml")
+    preview.add_argument("--spec", required=True, help="BenchmarkSpec in protobuf JSON (see `fleetbench spec new`)")
+    preview.add_argument("--json", action="store_true")
+    preview.set_defaults(run=_preview)
+
+    spec = commands.add_parser("spec", help="write benchmark specs")
+    spec_commands = spec.add_subparsers(dest="spec_command", required=True)
+    new = spec_commands.add_parser("new", help="a power-curve spec in protobuf JSON")
+    new.add_argument("--id", required=True, help="spec id, e.g. power-curve-2025-Q1")
+    new.add_argument("--start", required=True, help="period start, ISO 8601 UTC, e.g. 2025-01-01T00:00:00Z")
+    new.add_argument("--end", required=True, help="period end (exclusive)")
+    new.add_argument("--model", action="append", default=[], help="a turbine-model cohort (repeatable)")
+    new.add_argument("--rated-band", nargs=2, type=float, action="append", default=[], metavar=("MIN_KW", "MAX_KW"))
+    new.add_argument("--k", type=int, default=3)
+    new.add_argument("--out", required=True)
+    new.set_defaults(run=_spec_new)
 
     release = commands.add_parser("release", help="inspect the release store")
     release_commands = release.add_subparsers(dest="release_command", required=True)

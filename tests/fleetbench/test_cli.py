@@ -48,3 +48,50 @@ def test_user_errors_print_one_line_not_a_traceback(tmp_path: Path, capsys: pyte
     assert main(["release", "show", "--store", str(tmp_path / "missing.sqlite")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("fleetbench: error:") and "Traceback" not in err and "missing.sqlite" in err
+
+
+def test_validate_preview_and_spec_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from simulations.fleet import FleetConfig, generate_fleet
+
+    (site,) = generate_fleet(FleetConfig(operators=1, turbines_per_operator=2, months=1, seed=5), tmp_path / "fleet")
+    spec = tmp_path / "spec.json"
+    assert (
+        main(
+            [
+                "spec",
+                "new",
+                "--id",
+                "q1",
+                "--start",
+                "2025-01-01T00:00:00Z",
+                "--end",
+                "2025-02-01T00:00:00Z",
+                "--model",
+                "E-82/2300",
+                "--rated-band",
+                "1500",
+                "3000",
+                "--out",
+                str(spec),
+            ]
+        )
+        == 0
+    )
+    assert "2 cohorts and 24 blocks" in capsys.readouterr().out
+
+    assert main(["validate", "--site", str(site), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["usable"] and [t["asset_id"] for t in report["turbines"]] == ["WTG01", "WTG02"]
+
+    assert main(["preview", "--site", str(site), "--spec", str(spec), "--json"]) == 0
+    preview = json.loads(capsys.readouterr().out)
+    blocks = {b["block"]: b for b in preview["blocks"]}
+    assert len(blocks) == 24 and blocks["E-82/2300:COHORT_CONTRIBUTOR"]["total"] == 1.0
+    counts = {row["asset_id"]: row for row in preview["filter_report"]}
+    assert counts["WTG01"]["records"] == 31 * 144
+    assert counts["WTG01"]["used"] + counts["WTG01"]["status"] <= counts["WTG01"]["records"]
+    assert blocks["E-82/2300:RECORD_COUNT"]["total"] == sum(row["used"] for row in counts.values())
+
+    site.write_text(site.read_text().replace("elevation_m", "altitude"))
+    assert main(["validate", "--site", str(site)]) == 1
+    assert "[site] altitude is not a setting" in capsys.readouterr().out

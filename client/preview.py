@@ -1,0 +1,66 @@
+"""What would leave the site for a spec: every block with its shape and totals, and what was filtered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from client.ingest import read_canonical_chunks
+from client.site_config import load_site_config
+from client.summaries import summarise_site
+from protos.codec import block_layouts
+from protos.fleetbench.v1 import spec_pb2
+
+S = spec_pb2.Statistic
+
+
+@dataclass(frozen=True)
+class SitePreview:
+    """The blocks this site would send (before masking) and the local filter report."""
+
+    blocks: pd.DataFrame  # one row per block: name, shape, unit, total, nonzero cells
+    filter_report: pd.DataFrame  # per turbine: records, one column per filter, used
+    cells_filled: pd.DataFrame  # per cohort: wind-speed bins this site has records in
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {
+            "blocks": self.blocks.to_dict(orient="records"),
+            "filter_report": self.filter_report.reset_index().to_dict(orient="records"),
+            "cells_filled": self.cells_filled.to_dict(orient="records"),
+        }
+
+
+def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> SitePreview:
+    """Compute, but do not send, this site's blocks for ``spec``."""
+    site = load_site_config(site_config)
+    summary = summarise_site(lambda: read_canonical_chunks(site), site, spec)
+    blocks = pd.DataFrame(
+        [
+            {
+                "block": layout.name,
+                "shape": "x".join(map(str, layout.shape)),
+                "unit": layout.unit,
+                "total": float(np.sum(summary.values[layout.name])),
+                "nonzero_cells": int(np.count_nonzero(summary.values[layout.name])),
+            }
+            for layout in block_layouts(spec)
+        ]
+    )
+    ws = spec.wind_speed_bins
+    cells = []
+    for cohort in spec.cohorts:
+        filled = np.flatnonzero(summary.values[f"{cohort.name}:BIN_CONTRIBUTOR"])
+        centres = ws.first_centre + ws.width * filled
+        cells.append(
+            {
+                "cohort": cohort.name,
+                "bins_filled": len(filled),
+                "from_wind_speed": float(centres.min()) if len(filled) else None,
+                "to_wind_speed": float(centres.max()) if len(filled) else None,
+            }
+        )
+    return SitePreview(blocks, summary.filter_report, pd.DataFrame(cells))

@@ -1,0 +1,121 @@
+"""Validation of small messy exports the tests write themselves: every finding names where and how to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from client.contribution import SiteValidationError, site_contribution
+from client.validate import validate_site
+from server.spec import power_curve_spec
+
+SITE = """
+[site]
+timezone = "Europe/Berlin"
+elevation_m = 100
+[source]
+files = ["export.csv"]
+[columns]
+time = "t"
+asset_id = "wtg"
+WTUR_W = "p"
+WMET_HorWdSpd = "v"
+WMET_EnvTmp = "temp"
+[units]
+WTUR_W = "{unit}"
+[sentinels]
+WMET_EnvTmp = [-273.2]
+[[turbines]]
+asset_id = "A"
+model = "E-82/2300"
+rated_power_kw = 2300
+rotor_diameter_m = 82
+hub_height_m = 98
+"""
+
+
+def _export(tmp_path: Path, n: int = 300, unit: str = "kW", scale: float = 1.0, edit=None) -> Path:
+    rng = np.random.default_rng(0)
+    times = pd.date_range("2025-01-01", periods=n, freq="10min", tz="UTC")
+    wind = rng.uniform(3, 15, n).round(3)
+    frame = pd.DataFrame(
+        {
+            "t": times.map(lambda t: t.isoformat()),
+            "wtg": "A",
+            "p": np.clip((wind - 3) / 9, 0, 1) * 2300 * scale,
+            "v": wind,
+            "temp": 5.0,
+        }
+    )
+    if edit:
+        frame = edit(frame)
+    frame.to_csv(tmp_path / "export.csv", index=False)
+    (tmp_path / "site.toml").write_text(SITE.format(unit=unit))
+    return tmp_path / "site.toml"
+
+
+def _problems(report) -> list[str]:
+    return [f"{f.severity}:{f.column}:{f.problem}" for f in report.findings]
+
+
+def test_a_clean_export_is_usable(tmp_path: Path):
+    report = validate_site(_export(tmp_path))
+    assert report.usable, _problems(report)
+    row = report.turbines.loc["A"]
+    assert row["rows"] == 300 and row["duplicates"] == 0 and row["gaps"] == 0
+    assert row["first"] == pd.Timestamp("2025-01-01T00:00Z")
+
+
+def test_power_in_watts_declared_as_kilowatts_is_an_error_naming_the_column(tmp_path: Path):
+    report = validate_site(_export(tmp_path, unit="kW", scale=1000.0))
+    assert not report.usable
+    (finding,) = [f for f in report.findings if f.severity == "error"]
+    assert finding.column == "p" and "unit looks wrong" in finding.problem and "[units] WTUR_W" in finding.fix
+
+
+def test_power_in_megawatts_declared_as_kilowatts_is_an_error(tmp_path: Path):
+    report = validate_site(_export(tmp_path, unit="kW", scale=0.001))
+    assert not report.usable
+    assert any("unit looks too large" in f.problem for f in report.findings)
+    assert validate_site(_export(tmp_path, unit="MW", scale=0.001)).usable
+
+
+def test_duplicates_gaps_frozen_sensors_and_sentinels_are_reported(tmp_path: Path):
+    def mess(frame: pd.DataFrame) -> pd.DataFrame:
+        frame["temp"] = frame["temp"].astype(object)
+        frame.loc[10:14, "v"] = 7.25  # frozen anemometer
+        frame.loc[20:29, "temp"] = -273.2  # the export's "missing" code, declared as a sentinel
+        frame.loc[30, "temp"] = "sensor fault"
+        frame = frame.drop(index=range(100, 110))  # a gap of 10 records
+        return pd.concat([frame, frame.iloc[[50, 51]]])  # two duplicated timestamps
+
+    report = validate_site(_export(tmp_path, edit=mess))
+    assert report.usable  # warnings only
+    row = report.turbines.loc["A"]
+    assert (row["frozen"], row["gaps"], row["duplicates"]) == (5, 10, 2)
+    problems = "\n".join(_problems(report))
+    assert "warning:v:5 records in runs of >= 3 identical wind speeds" in problems
+    assert "warning:t:10 missing 10-min records" in problems
+    assert "warning:t:2 duplicated timestamps" in problems
+    # The sentinel is missing data, not an error of range; the text is not numeric.
+    assert "warning:temp:1 values not numeric or outside the physical range" in problems
+
+
+def test_unreadable_and_misconfigured_sites_are_findings_not_tracebacks(tmp_path: Path):
+    path = _export(tmp_path)
+    (tmp_path / "export.csv").write_text("t,wtg\n2025-01-01,A\n")  # mapped columns missing
+    report = validate_site(path)
+    assert not report.usable and "['p', 'v', 'temp']" in report.findings[0].problem
+    path.write_text("[site\n")
+    report = validate_site(path)
+    assert not report.usable and "not valid TOML" in report.findings[0].problem
+
+
+def test_a_site_that_fails_validation_computes_and_sends_nothing(tmp_path: Path):
+    spec = power_curve_spec("s", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300"])
+    with pytest.raises(SiteValidationError, match=r"p A: power is above 150 % of rated"):
+        site_contribution(_export(tmp_path, scale=1000.0), spec)
+    assert len(site_contribution(_export(tmp_path), spec)) == len(spec.blocks)
