@@ -93,6 +93,9 @@ def channel_values(raw: pd.Series, name: str, site: SiteConfig) -> ChannelValues
 def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFrame:
     """Rename, convert units, parse time to UTC and blank impossible values of one raw chunk."""
     columns = site.columns
+    # A row without a turbine (an empty line, say) belongs to no one: it is left out here and
+    # counted by validation.
+    raw = raw[raw[columns[ASSET_ID]].notna()]
     asset_ids = raw[columns[ASSET_ID]].astype(str)
     known = [t.asset_id for t in site.turbines]
     unknown = sorted(set(asset_ids.unique()) - set(known))

@@ -90,10 +90,13 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
     blanked = {name: 0 for name in CHANNELS if name in site.columns}
     findings: list[Finding] = []
     times: dict[str, list] = {}
+    rows_without_turbine = 0
     for file in site.files:
         try:
             for raw in raw_chunks(site, file, chunk_rows):
                 frame = canonicalise(raw, site, file)
+                rows_without_turbine += len(raw) - len(frame)
+                raw = raw[raw[site.columns["asset_id"]].notna()]
                 converted = {name: channel_values(raw[site.columns[name]], name, site) for name in blanked}
                 for name, values in converted.items():
                     blanked[name] += int((values.not_numeric | values.out_of_range).sum())
@@ -128,6 +131,17 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
     counts["first"] = pd.to_datetime(pd.Series(first, dtype="float64"), unit="ms", utc=True).reindex(ids)
     counts["last"] = pd.to_datetime(pd.Series(last, dtype="float64"), unit="ms", utc=True).reindex(ids)
     findings += _findings(site, counts, blanked)
+    if rows_without_turbine:
+        findings.append(
+            Finding(
+                "warning",
+                ", ".join(map(str, site.files)),
+                site.columns["asset_id"],
+                "",
+                f"{rows_without_turbine} rows have no turbine id and are left out",
+                "nothing to fix if they are empty lines; otherwise fill the turbine column",
+            )
+        )
     return ValidationReport(str(site.path), tuple(findings), counts)
 
 
