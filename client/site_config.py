@@ -10,6 +10,7 @@ Example::
     [source]
     files = ["scada/*.csv"]      # relative to site.toml; globs allowed
     format = "csv"               # csv | parquet
+    resolution = "10min"         # "1s" or "1min" exports are averaged to 10-min means on site
     delimiter = ";"
     decimal = ","
 
@@ -53,6 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from client.policy import SitePolicy, parse_policy
 from client.schema import CHANNELS, REQUIRED, STATUS, UNIT_CONVERSIONS
 
@@ -60,7 +63,7 @@ FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")
 KNOWN_SETTINGS = {
     "site": ("name", "timezone", "elevation_m"),
-    "source": ("files", "format", "delimiter", "decimal"),
+    "source": ("files", "format", "delimiter", "decimal", "resolution"),
     "status": ("normal",),
 }
 
@@ -101,6 +104,7 @@ class SiteConfig:
     timezone: str
     elevation_m: float | None
     files: tuple[Path, ...]
+    resolution: pd.Timedelta
     file_format: str
     delimiter: str
     decimal: str
@@ -199,6 +203,15 @@ def load_site_config(path: Path) -> SiteConfig:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         problems.append(f'[site] timezone = {timezone!r} is not an IANA zone; use e.g. "Europe/Berlin" or "UTC"')
 
+    try:
+        resolution = pd.Timedelta(str(source.get("resolution", "10min")))
+    except ValueError:
+        resolution = pd.Timedelta(minutes=10)
+        problems.append(f'[source] resolution = {source.get("resolution")!r}; use e.g. "1s", "1min" or "10min"')
+    if resolution <= pd.Timedelta(0) or pd.Timedelta(minutes=10) % resolution != pd.Timedelta(0):
+        problems.append(
+            f'[source] resolution = {source.get("resolution")!r} must divide 10 minutes, e.g. "1s" or "1min"'
+        )
     file_format = str(source.get("format", "csv")).lower()
     if file_format not in FORMATS:
         problems.append(f"[source] format = {file_format!r}; use one of {list(FORMATS)}")
@@ -251,6 +264,7 @@ def load_site_config(path: Path) -> SiteConfig:
         timezone=timezone,
         elevation_m=None if elevation is None else float(elevation),
         files=tuple(files),
+        resolution=resolution,
         file_format=file_format,
         delimiter=str(source.get("delimiter", ",")),
         decimal=str(source.get("decimal", ".")),

@@ -86,3 +86,26 @@ def test_missing_columns_and_unknown_turbines_name_file_column_and_fix(tmp_path:
     site = _site(tmp_path, "Zeit;WEA;P;V;T\n2025-01-01T00:00Z;B7;1;5;280\n")
     with pytest.raises(SiteConfigError, match=r"B7.*\[\[turbines\]\]"):
         list(read_canonical_chunks(site))
+
+
+def _one_second_site(tmp_path: Path, text: str):
+    site_text = SITE.format(fmt="csv", file="export.csv").replace('decimal = ","', 'decimal = ","\nresolution = "1s"')
+    (tmp_path / "site.toml").write_text(site_text)
+    (tmp_path / "export.csv").write_text(text)
+    return load_site_config(tmp_path / "site.toml")
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 1000])
+def test_one_second_data_becomes_ten_minute_means_whatever_the_chunks(tmp_path: Path, chunk_rows: int):
+    rows = ["Zeit;WEA;P;V;T"]
+    start = pd.Timestamp("2025-01-01T00:00:00Z")
+    for second in range(0, 1500, 30):  # every 30 s over 25 minutes: 20 records per full 10 minutes
+        stamp = (start + pd.Timedelta(seconds=second)).isoformat()
+        rows.append(f"{stamp};A1;{second / 1000:.3f};{5 + second / 600:.4f};283,15".replace(".", ","))
+    site = _one_second_site(tmp_path, "\n".join(rows) + "\n")
+    frame = pd.concat(list(read_canonical_chunks(site, chunk_rows=chunk_rows)), ignore_index=True)
+    assert list(frame["time"]) == [start, start + pd.Timedelta(minutes=10), start + pd.Timedelta(minutes=20)]
+    # Mean of seconds 0..570 step 30 is 285 s: P = 0.285 MW, V = 5 + 285/600 m/s.
+    assert frame["WTUR_W"].iloc[0] == pytest.approx(285.0)
+    assert frame["WMET_HorWdSpd"].iloc[0] == pytest.approx(5 + 285 / 600, abs=1e-4)
+    assert frame["WMET_EnvTmp"].iloc[1] == pytest.approx(10.0)

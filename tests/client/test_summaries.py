@@ -29,6 +29,7 @@ def _site(turbines: tuple[Turbine, ...]) -> SiteConfig:
         name="s",
         timezone="UTC",
         elevation_m=0.0,
+        resolution=pd.Timedelta(minutes=10),
         files=(),
         file_format="csv",
         delimiter=",",
