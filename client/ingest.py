@@ -21,9 +21,37 @@ from client.site_config import SiteConfig, SiteConfigError
 CHUNK_ROWS = 500_000
 
 
+def exported_columns(site: SiteConfig) -> list[str]:
+    """The export's columns the mapping reads (wide layouts: every turbine's column of each signal)."""
+    if site.layout == "long":
+        return list(site.columns.values())
+    per_turbine = [column for name, column in site.columns.items() if name != TIME]
+    return [site.columns[TIME]] + [c.format(asset=t.asset_id) for t in site.turbines for c in per_turbine]
+
+
+def long_from_wide(raw: pd.DataFrame, site: SiteConfig) -> pd.DataFrame:
+    """Stack a wide chunk (one column per turbine and signal) into long rows named by the mapping."""
+    frames = []
+    for turbine in site.turbines:
+        frame = pd.DataFrame({site.columns[TIME]: raw[site.columns[TIME]].to_numpy(), "asset_id": turbine.asset_id})
+        for name, column in site.columns.items():
+            if name != TIME:
+                frame[column] = raw[column.format(asset=turbine.asset_id)].to_numpy()
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
 def raw_chunks(site: SiteConfig, path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """The mapped columns of one export file, as exported, in chunks of at most ``chunk_rows`` rows."""
-    wanted = list(site.columns.values())
+    """The mapped columns of one export file, as exported (wide ones stacked), in chunks of ~``chunk_rows`` rows."""
+    if site.layout == "wide":
+        for raw in _file_chunks(site, path, max(1, chunk_rows // len(site.turbines))):
+            yield long_from_wide(raw, site)
+    else:
+        yield from _file_chunks(site, path, chunk_rows)
+
+
+def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    wanted = exported_columns(site)
     if site.file_format == "parquet":
         parquet = pq.ParquetFile(path)
         absent = [c for c in wanted if c not in parquet.schema_arrow.names]
@@ -47,7 +75,7 @@ def raw_chunks(site: SiteConfig, path: Path, chunk_rows: int = CHUNK_ROWS) -> It
         decimal=site.decimal,
         usecols=wanted,
         chunksize=chunk_rows,
-        dtype={site.columns[ASSET_ID]: str},
+        dtype={site.columns[ASSET_ID]: str} if site.layout == "long" else None,
     )
 
 
@@ -92,7 +120,7 @@ def channel_values(raw: pd.Series, name: str, site: SiteConfig) -> ChannelValues
 
 def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFrame:
     """Rename, convert units, parse time to UTC and blank impossible values of one raw chunk."""
-    columns = site.columns
+    columns = site.mapped_columns
     # A row without a turbine (an empty line, say) belongs to no one: it is left out here and
     # counted by validation.
     raw = raw[raw[columns[ASSET_ID]].notna()]

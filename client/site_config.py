@@ -11,6 +11,7 @@ Example::
     files = ["scada/*.csv"]      # relative to site.toml; globs allowed
     format = "csv"               # csv | parquet
     resolution = "10min"         # "1s" or "1min" exports are averaged to 10-min means on site
+    layout = "long"              # or "wide": one column per turbine per signal, named with {asset}
     delimiter = ";"
     decimal = ","
 
@@ -61,9 +62,10 @@ from client.schema import CHANNELS, REQUIRED, STATUS, UNIT_CONVERSIONS
 
 FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")
+LAYOUTS = ("long", "wide")  # one row per turbine and time, or one column per turbine and signal
 KNOWN_SETTINGS = {
     "site": ("name", "timezone", "elevation_m"),
-    "source": ("files", "format", "delimiter", "decimal", "resolution"),
+    "source": ("files", "format", "delimiter", "decimal", "resolution", "layout"),
     "status": ("normal",),
 }
 
@@ -105,6 +107,7 @@ class SiteConfig:
     elevation_m: float | None
     files: tuple[Path, ...]
     resolution: pd.Timedelta
+    layout: str
     file_format: str
     delimiter: str
     decimal: str
@@ -114,6 +117,11 @@ class SiteConfig:
     turbines: tuple[Turbine, ...]
     sentinels: dict[str, tuple[float, ...]] = field(default_factory=dict)
     policy: SitePolicy = field(default_factory=SitePolicy)
+
+    @property
+    def mapped_columns(self) -> dict[str, str]:
+        """Canonical name -> column of the (long, or stacked wide) raw frame; wide exports stack into "asset_id"."""
+        return self.columns if self.layout == "long" else {**self.columns, "asset_id": "asset_id"}
 
     def turbine(self, asset_id: str) -> Turbine:
         """Metadata of turbine ``asset_id``."""
@@ -228,9 +236,19 @@ def load_site_config(path: Path) -> SiteConfig:
     if not patterns:
         problems.append("[source] files: list the SCADA export files (paths or globs relative to site.toml)")
 
+    layout = str(source.get("layout", "long"))
+    if layout not in LAYOUTS:
+        problems.append(f"[source] layout = {layout!r}; use one of {list(LAYOUTS)}")
     for canonical in REQUIRED:
-        if canonical not in columns:
+        if canonical not in columns and not (layout == "wide" and canonical == "asset_id"):
             problems.append(f"[columns] {canonical} is missing; map it to the export's column name")
+    if layout == "wide":
+        for canonical, column in columns.items():
+            if canonical != "time" and "{asset}" not in column:
+                problems.append(
+                    f'[columns] {canonical} = "{column}": in a wide export name each turbine\'s column with '
+                    '{asset}, e.g. "{asset}_ActivePower"'
+                )
     known = set(REQUIRED) | set(CHANNELS) | {STATUS}
     for canonical in sorted(set(columns) - known):
         problems.append(f"[columns] {canonical} is not a canonical name; use one of {sorted(known)}")
@@ -265,6 +283,7 @@ def load_site_config(path: Path) -> SiteConfig:
         elevation_m=None if elevation is None else float(elevation),
         files=tuple(files),
         resolution=resolution,
+        layout=layout,
         file_format=file_format,
         delimiter=str(source.get("delimiter", ",")),
         decimal=str(source.get("decimal", ".")),

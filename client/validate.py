@@ -96,8 +96,8 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
             for raw in raw_chunks(site, file, chunk_rows):
                 frame = canonicalise(raw, site, file)
                 rows_without_turbine += len(raw) - len(frame)
-                raw = raw[raw[site.columns["asset_id"]].notna()]
-                converted = {name: channel_values(raw[site.columns[name]], name, site) for name in blanked}
+                raw = raw[raw[site.mapped_columns["asset_id"]].notna()]
+                converted = {name: channel_values(raw[site.mapped_columns[name]], name, site) for name in blanked}
                 for name, values in converted.items():
                     blanked[name] += int((values.not_numeric | values.out_of_range).sum())
                 _profile_chunk(frame, converted["WTUR_W"].out_of_range, site, counts, times)
@@ -136,7 +136,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
             Finding(
                 "warning",
                 ", ".join(map(str, site.files)),
-                site.columns["asset_id"],
+                site.mapped_columns["asset_id"],
                 "",
                 f"{rows_without_turbine} rows have no turbine id and are left out",
                 "nothing to fix if they are empty lines; otherwise fill the turbine column",
@@ -147,7 +147,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
 
 def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -> list[Finding]:
     files = ", ".join(str(f) for f in site.files)
-    power_column = site.columns["WTUR_W"]
+    power_column = site.mapped_columns["WTUR_W"]
     out = []
     for asset, row in counts.iterrows():
         rows = int(row["rows"])
@@ -156,7 +156,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -
                 Finding(
                     "warning",
                     files,
-                    site.columns["asset_id"],
+                    site.mapped_columns["asset_id"],
                     asset,
                     "no records for this turbine",
                     "check the turbine's asset_id in [[turbines]] against the export",
@@ -191,7 +191,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -
                 Finding(
                     "warning",
                     files,
-                    site.columns["time"],
+                    site.mapped_columns["time"],
                     asset,
                     f"{int(row['duplicates'])} duplicated timestamps (e.g. at a DST change)",
                     "export with UTC offsets, or set [site] timezone to the export's zone",
@@ -202,7 +202,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -
                 Finding(
                     "error",
                     files,
-                    site.columns["time"],
+                    site.mapped_columns["time"],
                     asset,
                     "more than one record per 10 minutes: the export is not 10-min data",
                     "export 10-min means",
@@ -213,7 +213,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -
                 Finding(
                     "warning",
                     files,
-                    site.columns["time"],
+                    site.mapped_columns["time"],
                     asset,
                     f"{int(row['bad_time'])} timestamps unreadable or missing in local time (DST)",
                     "export ISO 8601 timestamps with UTC offsets",
@@ -224,7 +224,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -
                 Finding(
                     "warning",
                     files,
-                    site.columns["time"],
+                    site.mapped_columns["time"],
                     asset,
                     f"{int(row['gaps'])} missing 10-min records between first and last",
                     "nothing to fix if the turbine was offline; otherwise re-export the gap",
@@ -235,7 +235,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -
                 Finding(
                     "warning",
                     files,
-                    site.columns["WMET_HorWdSpd"],
+                    site.mapped_columns["WMET_HorWdSpd"],
                     asset,
                     f"{int(row['frozen'])} records in runs of >= 3 identical wind speeds (frozen sensor)",
                     "they are left out of every benchmark; check the anemometer",
@@ -247,7 +247,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -
                 Finding(
                     "warning",
                     files,
-                    site.columns[name],
+                    site.mapped_columns[name],
                     "",
                     f"{n} values not numeric or outside the physical range of {name}, treated as missing",
                     f"declare 'missing' codes in [sentinels] {name}, or check [units] {name}",

@@ -109,3 +109,31 @@ def test_one_second_data_becomes_ten_minute_means_whatever_the_chunks(tmp_path: 
     assert frame["WTUR_W"].iloc[0] == pytest.approx(285.0)
     assert frame["WMET_HorWdSpd"].iloc[0] == pytest.approx(5 + 285 / 600, abs=1e-4)
     assert frame["WMET_EnvTmp"].iloc[1] == pytest.approx(10.0)
+
+
+def test_wide_exports_stack_into_one_row_per_turbine_and_time(tmp_path: Path):
+    site_text = SITE.format(fmt="csv", file="export.csv")
+    site_text = site_text.replace('decimal = ","', 'decimal = ","\nlayout = "wide"').replace('asset_id = "WEA"\n', "")
+    for name in ("P", "V", "T"):
+        site_text = site_text.replace(f'= "{name}"', f'= "{{asset}}_{name}"')
+    site_text += SITE[SITE.index("[[turbines]]") :].replace('"A1"', '"A2"')
+    (tmp_path / "site.toml").write_text(site_text)
+    (tmp_path / "export.csv").write_text(
+        "Zeit;A1_P;A1_V;A1_T;A2_P;A2_V;A2_T\n"
+        "2025-01-01T00:00:00Z;1,0;8,0;280;2,0;9,0;281\n"
+        "2025-01-01T00:10:00Z;1,5;8,5;280;2,1;9,5;281\n"
+    )
+    site = load_site_config(tmp_path / "site.toml")
+    frame = pd.concat(list(read_canonical_chunks(site, chunk_rows=2)), ignore_index=True)
+    frame = frame.sort_values(["asset_id", "time"]).reset_index(drop=True)
+    assert list(frame["asset_id"]) == ["A1", "A1", "A2", "A2"]
+    np.testing.assert_allclose(frame["WTUR_W"], [1000.0, 1500.0, 2000.0, 2100.0])  # MW -> kW
+    np.testing.assert_allclose(frame["WMET_HorWdSpd"], [8.0, 8.5, 9.0, 9.5])
+
+
+def test_a_wide_mapping_without_the_asset_placeholder_names_the_fix(tmp_path: Path):
+    site_text = SITE.format(fmt="csv", file="export.csv").replace('decimal = ","', 'decimal = ","\nlayout = "wide"')
+    (tmp_path / "site.toml").write_text(site_text)
+    (tmp_path / "export.csv").write_text("Zeit\n")
+    with pytest.raises(SiteConfigError, match=r'\[columns\] WTUR_W = "P": in a wide export name each turbine'):
+        load_site_config(tmp_path / "site.toml")

@@ -30,6 +30,7 @@ def _site(turbines: tuple[Turbine, ...]) -> SiteConfig:
         timezone="UTC",
         elevation_m=0.0,
         resolution=pd.Timedelta(minutes=10),
+        layout="long",
         files=(),
         file_format="csv",
         delimiter=",",
