@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 from google.protobuf import json_format
 
+from client.openoa_import import site_toml_from_openoa
 from client.preview import preview_site
 from client.validate import validate_site
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -147,6 +148,21 @@ def _spec_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _site_from_openoa(args: argparse.Namespace) -> int:
+    text = site_toml_from_openoa(
+        Path(args.meta),
+        args.scada,
+        Path(args.assets),
+        args.model,
+        args.timezone,
+        args.rated_power_unit,
+        tuple(args.normal_status),
+    )
+    Path(args.out).write_text(text)
+    print(f"site.toml written to {args.out}; check it with `fleetbench validate --site {args.out}`")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     top = argparse.ArgumentParser(prog="fleetbench", description=__doc__)
@@ -184,6 +200,19 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("--k", type=int, default=3)
     new.add_argument("--out", required=True)
     new.set_defaults(run=_spec_new)
+
+    site = commands.add_parser("site", help="write a site.toml")
+    site_commands = site.add_subparsers(dest="site_command", required=True)
+    openoa = site_commands.add_parser("from-openoa", help="from an OpenOA plant_meta.yml and asset table")
+    openoa.add_argument("--meta", required=True, help="OpenOA plant metadata, YAML or JSON")
+    openoa.add_argument("--assets", required=True, help="the asset table (CSV) the metadata describes")
+    openoa.add_argument("--scada", nargs="+", required=True, help="SCADA files, relative to the site.toml")
+    openoa.add_argument("--model", required=True, help="turbine model, e.g. MM82 or E-82/2300")
+    openoa.add_argument("--timezone", default="UTC")
+    openoa.add_argument("--rated-power-unit", choices=["kW", "MW"], default="kW")
+    openoa.add_argument("--normal-status", type=int, nargs="*", default=[])
+    openoa.add_argument("--out", required=True)
+    openoa.set_defaults(run=_site_from_openoa)
 
     release = commands.add_parser("release", help="inspect the release store")
     release_commands = release.add_subparsers(dest="release_command", required=True)
