@@ -79,7 +79,21 @@ def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.D
     )
 
 
-def _to_utc(raw: pd.Series, timezone: str, path: Path, column: str) -> pd.Series:
+def _localise(times: pd.Series, timezone: str) -> pd.Series:
+    """Local wall-clock times of one turbine, in order, to UTC.
+
+    The repeated hour when clocks go back is resolved by order (the first 02:xx is summer time);
+    wall-clock times that do not exist (clocks going forward) become NaT. If the order cannot tell
+    (a repeated hour split between chunks, say), the ambiguous times become NaT too.
+    """
+    try:
+        local = times.dt.tz_localize(timezone, ambiguous="infer", nonexistent="NaT")
+    except (ValueError, TypeError):
+        local = times.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+    return local.dt.tz_convert("UTC")
+
+
+def _to_utc(raw: pd.Series, assets: pd.Series, timezone: str, path: Path, column: str) -> pd.Series:
     try:
         times = pd.to_datetime(raw, errors="coerce", format="ISO8601")
     except ValueError:
@@ -91,7 +105,7 @@ def _to_utc(raw: pd.Series, timezone: str, path: Path, column: str) -> pd.Series
         raise SiteConfigError(
             f"{path}: column {column!r} (time) is not a timestamp; map [columns] time to the timestamp column"
         )
-    return times.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    return times.groupby(assets.to_numpy(), sort=False, group_keys=False).apply(lambda t: _localise(t, timezone))
 
 
 @dataclass(frozen=True)
@@ -134,7 +148,7 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
         )
     frame = pd.DataFrame(
         {
-            TIME: _to_utc(raw[columns[TIME]], site.timezone, path, columns[TIME]),
+            TIME: _to_utc(raw[columns[TIME]], asset_ids, site.timezone, path, columns[TIME]),
             # Categories in site.toml's order: the codes index site.turbines directly.
             ASSET_ID: pd.Categorical(asset_ids, categories=known),
         }

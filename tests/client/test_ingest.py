@@ -137,3 +137,30 @@ def test_a_wide_mapping_without_the_asset_placeholder_names_the_fix(tmp_path: Pa
     (tmp_path / "export.csv").write_text("Zeit\n")
     with pytest.raises(SiteConfigError, match=r'\[columns\] WTUR_W = "P": in a wide export name each turbine'):
         load_site_config(tmp_path / "site.toml")
+
+
+def test_the_repeated_autumn_hour_of_naive_local_time_is_resolved_by_order(tmp_path: Path):
+    # Europe/Berlin, 2025-10-26: 02:00-02:50 local happen twice (CEST, then CET).
+    local = pd.date_range("2025-10-26 01:00", "2025-10-26 03:50", freq="10min")
+    wall = [t.strftime("%Y-%m-%d %H:%M:%S") for t in local if t.hour != 2]
+    wall = wall[:6] + [f"2025-10-26 02:{m:02d}:00" for m in range(0, 60, 10)] * 2 + wall[6:]
+    rows = ["Zeit;WEA;P;V;T"] + [f"{w};{a};1;5;280" for a in ("A1", "A2") for w in wall]
+    site = _site(tmp_path, "\n".join(rows) + "\n")
+    (tmp_path / "site.toml").write_text(
+        (tmp_path / "site.toml").read_text() + SITE[SITE.index("[[turbines]]") :].replace('"A1"', '"A2"')
+    )
+    site = load_site_config(tmp_path / "site.toml")
+    (frame,) = read_canonical_chunks(site)
+    for _, turbine in frame.groupby("asset_id", observed=True):
+        times = turbine["time"]
+        assert times.notna().all() and times.is_monotonic_increasing and times.is_unique
+        assert times.iloc[0] == pd.Timestamp("2025-10-25T23:00Z") and times.iloc[-1] == pd.Timestamp(
+            "2025-10-26T02:50Z"
+        )
+        assert len(times) == 24
+
+
+def test_the_missing_spring_hour_of_naive_local_time_is_not_invented(tmp_path: Path):
+    site = _site(tmp_path, "Zeit;WEA;P;V;T\n2025-03-30 01:50:00;A1;1;5;280\n2025-03-30 02:10:00;A1;1;5;280\n")
+    (frame,) = read_canonical_chunks(site)
+    assert frame["time"].iloc[0] == pd.Timestamp("2025-03-30T00:50Z") and pd.isna(frame["time"].iloc[1])
