@@ -105,6 +105,8 @@ def _to_utc(raw: pd.Series, assets: pd.Series, timezone: str, path: Path, column
         raise SiteConfigError(
             f"{path}: column {column!r} (time) is not a timestamp; map [columns] time to the timestamp column"
         )
+    if times.empty:
+        return times.dt.tz_localize("UTC")
     return times.groupby(assets.to_numpy(), sort=False, group_keys=False).apply(lambda t: _localise(t, timezone))
 
 
