@@ -1,0 +1,158 @@
+"""Ingest + summarise throughput and peak memory at 1, 10 and 50 million rows (issue 5).
+
+For each size, writes one synthetic operator's export as CSV and as Parquet (100 turbines, as
+many years of 10-min records as the size needs, written in batches so generation itself stays
+small), then in a fresh process each
+  FleetBench: read_canonical_chunks + summarise_site with the default spec (all five filters,
+              so the export is read twice), streaming in chunks of 500,000 rows;
+  pandas:     read the whole file, then one group-by of counts and power sums per wind-speed bin;
+and prints rows/s and the peak resident memory of that process (ru_maxrss).
+
+Run: .venv/bin/python bench/ingest_scaling.py [--rows 1000000 10000000 50000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TURBINES = 100
+BATCH_TURBINES = 10
+
+
+def write_exports(rows: int, folder: Path) -> dict[str, Path]:
+    """CSV and Parquet exports of about ``rows`` records, plus a site.toml for each."""
+    from simulations.fleet import EXPORT_STYLES, FleetConfig, simulate_operator, site_toml, to_export, turbine_type
+
+    records_per_year = 52_560
+    years = max(1, -(-rows // (TURBINES * records_per_year)))
+    config = FleetConfig(
+        operators=1,
+        turbines_per_operator=BATCH_TURBINES,
+        months=12 * years,
+        seed=1,
+        models=("E-82/2300",),
+        export_styles=(2,),
+    )
+    per_turbine = rows // TURBINES
+    style = EXPORT_STYLES[0]
+    csv_path, parquet_path = folder / "scada.csv", folder / "scada.parquet"
+    writer, asset_ids, elevation = None, [], 0.0
+    for batch in range(TURBINES // BATCH_TURBINES):
+        records, truth = simulate_operator(config, 0, np.random.default_rng(batch))
+        elevation = truth["elevation_m"]
+        records = records.groupby("asset_id").head(per_turbine)
+        records["asset_id"] = records["asset_id"].str.replace("WTG", f"B{batch:02d}-")
+        asset_ids += sorted(records["asset_id"].unique())
+        export = to_export(records, style)
+        export.to_csv(csv_path, mode="a", header=batch == 0, index=False)
+        table = pa.Table.from_pandas(
+            to_export(records, EXPORT_STYLES[0]).assign(Timestamp=records["time"].to_numpy()), preserve_index=False
+        )
+        writer = writer or pq.ParquetWriter(parquet_path, table.schema)
+        writer.write_table(table)
+    writer.close()
+    kind = turbine_type("E-82/2300")
+    paths = {}
+    for name, data_file in (("csv", "scada.csv"), ("parquet", "scada.parquet")):
+        text = site_toml(name, data_file, style, kind, asset_ids, elevation).replace(
+            'format = "csv"', f'format = "{name}"'
+        )
+        (folder / f"site-{name}.toml").write_text(text)
+        paths[name] = folder / f"site-{name}.toml"
+    (folder / "period.json").write_text(json.dumps([config.start, config.period_end]))
+    return paths
+
+
+def run_fleetbench(site_path: str, start: str, end: str) -> dict:
+    from client.ingest import read_canonical_chunks
+    from client.site_config import load_site_config
+    from client.summaries import summarise_site
+    from server.spec import power_curve_spec
+
+    site = load_site_config(Path(site_path))
+    spec = power_curve_spec("bench", start, end, ["E-82/2300"], max_turbines_per_site=TURBINES)
+    begin = time.perf_counter()
+    summary = summarise_site(lambda: read_canonical_chunks(site), site, spec)
+    seconds = time.perf_counter() - begin
+    return {"seconds": seconds, "rows": int(summary.filter_report["records"].sum())}
+
+
+def run_pandas(site_path: str, start: str, end: str) -> dict:
+    from client.site_config import load_site_config
+
+    site = load_site_config(Path(site_path))
+    begin = time.perf_counter()
+    path = site.files[0]
+    frame = pd.read_parquet(path) if site.file_format == "parquet" else pd.read_csv(path)
+    ws = frame[site.columns["WMET_HorWdSpd"]]
+    power = frame[site.columns["WTUR_W"]]
+    sums = power.groupby([frame[site.columns["asset_id"]], np.floor(ws / 0.5 + 0.5)]).agg(["size", "sum"])
+    seconds = time.perf_counter() - begin
+    return {"seconds": seconds, "rows": len(frame), "cells": len(sums)}
+
+
+def measured(method: str, site_path: Path, start: str, end: str) -> dict:
+    """Run one method in a fresh process; add its peak resident memory [MiB]."""
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", method, str(site_path), start, end],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000, 50_000_000])
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        method, site_path, start, end = args.child
+        result = (run_fleetbench if method == "fleetbench" else run_pandas)(site_path, start, end)
+        result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+    table = []
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"writing {rows:,} rows as CSV and Parquet ...", flush=True)
+            sites = write_exports(rows, Path(tmp))
+            start, end = json.loads((Path(tmp) / "period.json").read_text())
+            for file_format, site_path in sites.items():
+                ours = measured("fleetbench", site_path, start, end)
+                theirs = measured("pandas", site_path, start, end)
+                table.append((rows, file_format, ours, theirs))
+                print(
+                    f"  {file_format}: FleetBench {ours['rows'] / ours['seconds']:,.0f} rows/s, "
+                    f"{ours['peak_mib']:.0f} MiB; pandas {theirs['rows'] / theirs['seconds']:,.0f} rows/s, "
+                    f"{theirs['peak_mib']:.0f} MiB",
+                    flush=True,
+                )
+    print("\nend to end (read + filters + density + all sums; pandas: read + one group-by), one process each")
+    header = f"{'rows':>11} {'format':>8} {'FB rows/s':>11} {'FB MiB':>7} {'pandas rows/s':>14} {'pandas MiB':>11}"
+    print(header + f" {'speed':>6}")
+    for rows, file_format, ours, theirs in table:
+        ours_rate, theirs_rate = ours["rows"] / ours["seconds"], theirs["rows"] / theirs["seconds"]
+        print(
+            f"{rows:11,d} {file_format:>8} {ours_rate:11,.0f} {ours['peak_mib']:7.0f} {theirs_rate:14,.0f} "
+            f"{theirs['peak_mib']:11.0f} {ours_rate / theirs_rate:5.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
