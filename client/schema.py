@@ -50,3 +50,21 @@ UNIT_CONVERSIONS: dict[str, dict[str, tuple[float, float]]] = {
     "Pa": {"Pa": (1.0, 0.0), "hPa": (100.0, 0.0), "mbar": (100.0, 0.0), "kPa": (1000.0, 0.0)},
     "1": {"1": (1.0, 0.0), "%": (0.01, 0.0)},
 }
+
+
+# IEC 61400-26-1:2019 information categories a status code can map to, and whether time in each
+# counts as available (True), unavailable (False) or is excluded from time-based availability (None).
+AVAILABILITY_CATEGORIES: dict[str, bool | None] = {
+    "full_performance": True,
+    "partial_performance": True,
+    "technical_standby": True,
+    "out_of_environmental_specification": True,
+    "requested_shutdown": True,
+    "out_of_electrical_specification": True,
+    "scheduled_maintenance": False,
+    "planned_corrective_action": False,
+    "forced_outage": False,
+    "suspended": False,
+    "force_majeure": None,
+    "information_unavailable": None,
+}

@@ -29,7 +29,11 @@ Example::
     WMET_EnvTmp = [-273.2]
 
     [status]
-    normal = [0]                 # status codes that mean normal operation
+    normal = [0]                 # status codes that mean normal operation (default: full_performance)
+
+    [status.categories]          # optional: IEC 61400-26-1 information categories (client/schema.py)
+    full_performance = [0]
+    forced_outage = [1, 4]
 
     [policy]                     # optional, see client/policy.py
     min_participants = 5
@@ -58,7 +62,7 @@ from typing import Any
 import pandas as pd
 
 from client.policy import SitePolicy, parse_policy
-from client.schema import CHANNELS, REQUIRED, STATUS, UNIT_CONVERSIONS
+from client.schema import AVAILABILITY_CATEGORIES, CHANNELS, REQUIRED, STATUS, UNIT_CONVERSIONS
 
 FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")
@@ -66,7 +70,7 @@ LAYOUTS = ("long", "wide")  # one row per turbine and time, or one column per tu
 KNOWN_SETTINGS = {
     "site": ("name", "timezone", "elevation_m"),
     "source": ("files", "format", "delimiter", "decimal", "resolution", "layout"),
-    "status": ("normal",),
+    "status": ("normal", "categories"),
 }
 
 
@@ -116,6 +120,7 @@ class SiteConfig:
     normal_status_codes: tuple[int, ...]
     turbines: tuple[Turbine, ...]
     sentinels: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    status_categories: dict[str, tuple[int, ...]] = field(default_factory=dict)  # IEC 61400-26 category -> codes
     policy: SitePolicy = field(default_factory=SitePolicy)
 
     @property
@@ -268,7 +273,26 @@ def load_site_config(path: Path) -> SiteConfig:
         else:
             sentinels[canonical] = tuple(float(c) for c in codes)
 
-    normal = raw.get("status", {}).get("normal", [])
+    status_categories: dict[str, tuple[int, ...]] = {}
+    seen_codes: dict[int, str] = {}
+    for category, codes in raw.get("status", {}).get("categories", {}).items():
+        if category not in AVAILABILITY_CATEGORIES:
+            problems.append(
+                f"[status.categories] {category} is not an IEC 61400-26 category; "
+                f"use one of {list(AVAILABILITY_CATEGORIES)}"
+            )
+            continue
+        if not isinstance(codes, list) or not all(isinstance(c, int) for c in codes):
+            problems.append(f"[status.categories] {category} = {codes!r}; give a list of integer status codes")
+            continue
+        for code in codes:
+            if code in seen_codes:
+                problems.append(f"[status.categories] code {code} is in both {seen_codes[code]} and {category}")
+            seen_codes[code] = category
+        status_categories[category] = tuple(codes)
+
+    # Normal operation defaults to the IEC "full performance" codes.
+    normal = raw.get("status", {}).get("normal", list(status_categories.get("full_performance", ())))
     if STATUS in columns and not normal:
         problems.append("[status] normal: list the status codes that mean normal operation, e.g. normal = [0]")
 
@@ -292,5 +316,6 @@ def load_site_config(path: Path) -> SiteConfig:
         normal_status_codes=tuple(int(c) for c in normal),
         turbines=turbines,
         sentinels=sentinels,
+        status_categories=status_categories,
         policy=policy,
     )

@@ -85,3 +85,20 @@ def test_missing_and_malformed_files_name_the_path(tmp_path: Path):
     bad.write_text("[site\nname=")
     with pytest.raises(SiteConfigError, match="not valid TOML"):
         load_site_config(bad)
+
+
+def test_status_codes_map_to_iec_61400_26_categories(tmp_path: Path):
+    (tmp_path / "export.csv").write_text("Zeit;WEA;P;V;S;T\n")
+    path = tmp_path / "site.toml"
+    text = VALID.replace(
+        "[status]\nnormal = [100, 101]", "[status.categories]\nfull_performance = [100]\nforced_outage = [7, 9]"
+    )
+    path.write_text(text)
+    site = load_site_config(path)
+    assert site.status_categories == {"full_performance": (100,), "forced_outage": (7, 9)}
+    assert site.normal_status_codes == (100,)  # normal defaults to full performance
+    path.write_text(text.replace("forced_outage = [7, 9]", "broken_gearbox = [7]\nforced_outage = [100]"))
+    with pytest.raises(SiteConfigError) as error:
+        load_site_config(path)
+    assert "broken_gearbox is not an IEC 61400-26 category" in str(error.value)
+    assert "code 100 is in both full_performance and forced_outage" in str(error.value)
