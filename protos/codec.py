@@ -189,7 +189,7 @@ def decode_limb_sums(layouts: Sequence[BlockLayout], limb_sums: Sequence[np.ndar
     -------
     dict
         Block name -> array (dtype object, Python ints) of round(value * 2^e) summed over sites,
-        with the block's shape. Divide by 2^e (see :func:`to_float`) for the value.
+        with the block's shape. Divide by 2^e for the value.
     """
     if len(limb_sums) != len(layouts):
         raise ValueError(f"got {len(limb_sums)} arrays for {len(layouts)} blocks")
@@ -205,14 +205,6 @@ def decode_limb_sums(layouts: Sequence[BlockLayout], limb_sums: Sequence[np.ndar
             total = total + np.array([int(x) for x in sums[j]], dtype=object) * (1 << (LIMB_BITS * j))
         totals[layout.name] = total.reshape(layout.shape)
     return totals
-
-
-def to_float(total: np.ndarray, scale_exponent: int) -> np.ndarray:
-    """Fixed-point integers (object array) -> float64 values, correctly rounded."""
-    denominator = 1 << scale_exponent if scale_exponent >= 0 else 1
-    numerator_scale = 1 << -scale_exponent if scale_exponent < 0 else 1
-    flat = [(int(x) * numerator_scale) / denominator for x in np.ravel(total)]
-    return np.array(flat, dtype=np.float64).reshape(np.shape(total))
 
 
 def limb_sums_from_weighted_mean(means: Sequence[np.ndarray], n_sites: int) -> list[np.ndarray]:

@@ -8,7 +8,7 @@ every message the server received, so tests can see exactly what the aggregator 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass, field
 from uuid import uuid4
@@ -108,8 +108,3 @@ class LoopbackGrid(Grid):
                 replies.append(Message(error, reply_to=message))
         self.received.extend(replies)
         return replies
-
-
-def node_ids(n_nodes: int) -> Sequence[int]:
-    """Node ids the grid gives partitions 0 .. n_nodes - 1."""
-    return [FIRST_NODE_ID + i for i in range(n_nodes)]
