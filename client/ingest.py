@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS
@@ -59,8 +60,10 @@ def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.D
             raise SiteConfigError(
                 f"{path}: column(s) {absent} named in [columns] of {site.path} are not in the file; fix the mapping"
             )
+        # Turbine ids repeat on every row: read them as a dictionary (a categorical), not as strings.
+        parquet = pq.ParquetFile(path, read_dictionary=_string_columns(parquet, wanted))
         for batch in parquet.iter_batches(batch_size=chunk_rows, columns=wanted):
-            yield batch.to_pandas()
+            yield batch.to_pandas(split_blocks=True)  # one array per column: no consolidating copy
         return
     header = pd.read_csv(path, sep=site.delimiter, nrows=0).columns
     absent = [c for c in wanted if c not in header]
@@ -75,8 +78,15 @@ def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.D
         decimal=site.decimal,
         usecols=wanted,
         chunksize=chunk_rows,
-        dtype={site.columns[ASSET_ID]: str} if site.layout == "long" else None,
+        dtype={site.columns[ASSET_ID]: "category"} if site.layout == "long" else None,
     )
+
+
+def _string_columns(parquet: pq.ParquetFile, columns: list[str]) -> list[str]:
+    schema = parquet.schema_arrow
+    return [
+        c for c in columns if pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type)
+    ]
 
 
 def _localise(times: pd.Series, timezone: str) -> pd.Series:
@@ -93,7 +103,7 @@ def _localise(times: pd.Series, timezone: str) -> pd.Series:
     return local.dt.tz_convert("UTC")
 
 
-def _to_utc(raw: pd.Series, assets: pd.Series, timezone: str, path: Path, column: str) -> pd.Series:
+def _to_utc(raw: pd.Series, assets: np.ndarray, timezone: str, path: Path, column: str) -> pd.Series:
     try:
         times = pd.to_datetime(raw, errors="coerce", format="ISO8601")
     except ValueError:
@@ -107,7 +117,12 @@ def _to_utc(raw: pd.Series, assets: pd.Series, timezone: str, path: Path, column
         )
     if times.empty:
         return times.dt.tz_localize("UTC")
-    return times.groupby(assets.to_numpy(), sort=False, group_keys=False).apply(lambda t: _localise(t, timezone))
+    try:
+        # Without a repeated hour (always so in UTC) one call localises every turbine alike.
+        return times.dt.tz_localize(timezone, ambiguous="raise", nonexistent="NaT").dt.tz_convert("UTC")
+    except ValueError:
+        pass
+    return times.groupby(assets, sort=False, group_keys=False).apply(lambda t: _localise(t, timezone))
 
 
 @dataclass(frozen=True)
@@ -137,22 +152,26 @@ def channel_values(raw: pd.Series, name: str, site: SiteConfig) -> ChannelValues
 def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFrame:
     """Rename, convert units, parse time to UTC and blank impossible values of one raw chunk."""
     columns = site.mapped_columns
+    known = [t.asset_id for t in site.turbines]
+    exported = raw[columns[ASSET_ID]].astype("category").cat
+    names = exported.categories.astype(str)
+    turbine_of_name = pd.Index(known).get_indexer(names)
+    if (turbine_of_name < 0).any():
+        raise SiteConfigError(
+            f"{path}: turbine(s) {sorted(names[turbine_of_name < 0])[:5]} in column {columns[ASSET_ID]!r} are not "
+            f"listed in [[turbines]] of {site.path}; add them"
+        )
+    codes = exported.codes.to_numpy()
     # A row without a turbine (an empty line, say) belongs to no one: it is left out here and
     # counted by validation.
-    raw = raw[raw[columns[ASSET_ID]].notna()]
-    asset_ids = raw[columns[ASSET_ID]].astype(str)
-    known = [t.asset_id for t in site.turbines]
-    unknown = sorted(set(asset_ids.unique()) - set(known))
-    if unknown:
-        raise SiteConfigError(
-            f"{path}: turbine(s) {unknown[:5]} in column {columns[ASSET_ID]!r} are not listed in "
-            f"[[turbines]] of {site.path}; add them"
-        )
+    if (codes < 0).any():
+        raw, codes = raw[codes >= 0], codes[codes >= 0]
+    turbine = turbine_of_name[codes] if len(names) else codes.astype(np.int64)
     frame = pd.DataFrame(
         {
-            TIME: _to_utc(raw[columns[TIME]], asset_ids, site.timezone, path, columns[TIME]),
+            TIME: _to_utc(raw[columns[TIME]], turbine, site.timezone, path, columns[TIME]),
             # Categories in site.toml's order: the codes index site.turbines directly.
-            ASSET_ID: pd.Categorical(asset_ids, categories=known),
+            ASSET_ID: pd.Categorical.from_codes(turbine, categories=known),
         }
     )
     for name in CHANNELS:

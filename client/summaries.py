@@ -6,7 +6,8 @@ is sent, and only through secure aggregation. The per-turbine filter report neve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,80 +100,139 @@ class _Turbines:
         )
 
 
-def _row_flags(
-    chunk: pd.DataFrame, arrays: TurbineArrays, spec: spec_pb2.BenchmarkSpec, start: pd.Timestamp, end: pd.Timestamp
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
-    flags = {f.name: FILTERS[f.name].flag(chunk, arrays, f.parameters) for f in spec.filters if FILTERS[f.name].flag}
-    return in_period, flags
-
-
 @dataclass(frozen=True)
 class PreparedRecords:
-    """One chunk's records, flagged and density-normalised, ready to bin (arrays align with rows).
+    """Records that passed every filter of the spec, density-normalised, ready to bin (arrays align).
 
     Pitch-regulated turbines are binned on V_n = V (rho / rho0)^(1/3); stall-regulated ones keep
     V and report P_n = P rho0 / rho (IEC 61400-12-1:2017, 9.1.5).
     """
 
-    frame: pd.DataFrame  # the canonical records themselves
     asset: np.ndarray  # index into site.turbines
-    in_period: np.ndarray
-    flags: dict[str, np.ndarray]
-    keep: np.ndarray  # in the period and flagged by no filter
+    time: np.ndarray  # datetime64, UTC
     wind_speed: np.ndarray  # [m/s], normalised
     power: np.ndarray  # [kW], normalised
     power_per_unit: np.ndarray  # [-]
     power_per_area: np.ndarray  # [W/m^2]
 
 
-def prepared_records(
-    read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.BenchmarkSpec
-) -> Iterable[PreparedRecords]:
-    """Flag and normalise the site's records, chunk by chunk, as the spec asks.
+class FilterCounts:
+    """What the filters did per turbine: records in the period, flagged by each filter, used.
 
-    With a ``bin_outlier`` filter the export is read twice: once for each turbine's wind-speed
-    statistics per power bin (over the records the other filters pass), once to flag.
+    Row filters count every record of the period they flag (a record may count under several);
+    ``bin_outlier`` counts among the records the row filters passed, which its statistics describe.
+    """
+
+    def __init__(self, asset_ids: pd.Index, filter_names: Iterable[str]) -> None:
+        self.asset_ids = asset_ids
+        self.counts = {name: np.zeros(len(asset_ids), dtype=np.int64) for name in ("records", *filter_names, "used")}
+
+    def add(self, name: str, asset: np.ndarray) -> None:
+        """Count one record under ``name`` for each turbine index in ``asset``."""
+        self.counts[name] += np.bincount(asset, minlength=len(self.asset_ids))
+
+    def frame(self) -> pd.DataFrame:
+        """The counts as a table, one row per turbine (index asset_id)."""
+        return pd.DataFrame(self.counts, index=self.asset_ids.rename("asset_id"))
+
+
+class _Spill:
+    """Arrays written to an unnamed site-local temporary file and read back in order.
+
+    The bin filter's second pass replays the records the row filters passed from here, instead of
+    reading and converting the export again; memory stays one chunk whatever the export's size.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by replay()
+        self._chunks = 0
+
+    def write(self, arrays: tuple[np.ndarray, ...]) -> None:
+        for array in arrays:
+            np.lib.format.write_array(self._file, np.ascontiguousarray(array), allow_pickle=False)
+        self._chunks += 1
+
+    def replay(self, arrays_per_chunk: int) -> Iterator[tuple[np.ndarray, ...]]:
+        with self._file:
+            self._file.seek(0)
+            for _ in range(self._chunks):
+                yield tuple(np.lib.format.read_array(self._file) for _ in range(arrays_per_chunk))
+
+
+def prepared_records(
+    read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.BenchmarkSpec, counts: FilterCounts | None = None
+) -> Iterator[PreparedRecords]:
+    """The site's records in the spec's period that pass its filters, normalised, chunk by chunk.
+
+    The export is read once. Row filters judge each record as it streams past; with a
+    ``bin_outlier`` filter the records they pass are spilled to a local temporary file while each
+    turbine's wind-speed statistics per power bin accumulate, then replayed and judged against
+    them. ``counts``, when given, receives what each filter removed.
     """
     check_filters((f.name, f.parameters) for f in spec.filters)
     turbines = _Turbines.of(site, spec)
     start, end = period_bounds(spec)
-    rho0 = spec.reference_air_density
+    row_filters = [f for f in spec.filters if FILTERS[f.name].flag]
     bin_filter = next((f for f in spec.filters if f.name == "bin_outlier"), None)
     statistics = BinOutlierStatistics(len(site.turbines), bin_filter.parameters) if bin_filter else None
+    spill = _Spill() if statistics is not None else None
 
-    def chunks() -> Iterable[tuple[pd.DataFrame, np.ndarray, TurbineArrays]]:
-        for chunk, asset in hold_back_open_runs(read_chunks(), turbines.ids):
-            yield chunk, asset, TurbineArrays(asset, turbines.rated_kw[asset], site.normal_status_codes)
-
-    if statistics is not None:
-        for chunk, asset, arrays in chunks():
-            in_period, flags = _row_flags(chunk, arrays, spec, start, end)
-            keep = in_period & ~np.logical_or.reduce(list(flags.values()), initial=False)
-            per_unit = chunk["WTUR_W"].to_numpy() / arrays.rated_power_kw
-            statistics.add(asset, chunk["WMET_HorWdSpd"].to_numpy(dtype=np.float64), per_unit, keep)
-
-    for chunk, asset, arrays in chunks():
-        in_period, flags = _row_flags(chunk, arrays, spec, start, end)
-        if statistics is not None:
-            flags["bin_outlier"] = bin_outlier_flag(chunk, arrays, statistics)
-        density = record_air_density(chunk, site)
+    for chunk, asset in hold_back_open_runs(read_chunks(), turbines.ids):
+        arrays = TurbineArrays(asset, turbines.rated_kw[asset], site.normal_status_codes)
+        in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
+        passed = in_period.copy()
+        if counts is not None:
+            counts.add("records", asset[in_period])
+        for f in row_filters:
+            flagged = FILTERS[f.name].flag(chunk, arrays, f.parameters)
+            passed &= ~flagged
+            if counts is not None:
+                counts.add(f.name, asset[in_period & flagged])
+        asset = asset[passed]
+        wind_speed = chunk["WMET_HorWdSpd"].to_numpy(dtype=np.float64)[passed]
+        power = chunk["WTUR_W"].to_numpy(dtype=np.float64)[passed]
+        density = record_air_density(chunk, site)[passed]
         stall = turbines.stall[asset]
-        wind_speed = chunk["WMET_HorWdSpd"].to_numpy(dtype=np.float64)
-        power = chunk["WTUR_W"].to_numpy(dtype=np.float64)
-        wind_speed = np.where(stall, wind_speed, normalise_wind_speed(wind_speed, density, rho0))
-        power = np.where(stall, normalise_power(power, density, rho0), power)
-        yield PreparedRecords(
-            frame=chunk,
-            asset=asset,
-            in_period=in_period,
-            flags=flags,
-            keep=in_period & ~np.logical_or.reduce(list(flags.values()), initial=False),
-            wind_speed=wind_speed,
-            power=power,
-            power_per_unit=power / turbines.rated_kw[asset],
-            power_per_area=power * 1e3 / turbines.area_m2[asset],
+        records = (
+            asset,
+            chunk["time"].dt.tz_convert(None).to_numpy()[passed],
+            np.where(stall, wind_speed, normalise_wind_speed(wind_speed, density, spec.reference_air_density)),
+            np.where(stall, normalise_power(power, density, spec.reference_air_density), power),
         )
+        if spill is None:
+            yield _prepared(*records, turbines, counts)
+        else:
+            per_unit = power / turbines.rated_kw[asset]
+            statistics.add(asset, wind_speed, per_unit)
+            spill.write((*records, wind_speed, per_unit))
+
+    if spill is not None:
+        for asset, time, wind_speed, power, raw_wind_speed, raw_per_unit in spill.replay(6):
+            outlier = bin_outlier_flag(asset, raw_wind_speed, raw_per_unit, statistics)
+            if counts is not None:
+                counts.add("bin_outlier", asset[outlier])
+            keep = ~outlier
+            yield _prepared(asset[keep], time[keep], wind_speed[keep], power[keep], turbines, counts)
+
+
+def _prepared(
+    asset: np.ndarray,
+    time: np.ndarray,
+    wind_speed: np.ndarray,
+    power: np.ndarray,
+    turbines: _Turbines,
+    counts: FilterCounts | None,
+) -> PreparedRecords:
+    if counts is not None:
+        counts.add("used", asset)
+    return PreparedRecords(
+        asset=asset,
+        time=time,
+        wind_speed=wind_speed,
+        power=power,
+        power_per_unit=power / turbines.rated_kw[asset],
+        power_per_area=power * 1e3 / turbines.area_m2[asset],
+    )
 
 
 SUMMED = (
@@ -207,7 +267,7 @@ def cohort_sums(
     out = {statistic: np.zeros((n_cohorts, n_ws)) for statistic in SUMMED}
     out[S.NORMALISED_POWER_HISTOGRAM] = np.zeros((n_cohorts, n_ws, p_grid.count))
     for c in range(n_cohorts):
-        cell = np.where(records.keep & membership[records.asset, c], ws_bin, -1)
+        cell = np.where(membership[records.asset, c], ws_bin, -1)
         count, sum_ws, sum_p, sum_p2 = bin_power_curve(cell, records.wind_speed, records.power, n_ws)
         _, sum_area, sum_pu, sum_pu2 = bin_power_curve(cell, records.power_per_area, records.power_per_unit, n_ws)
         for statistic, value in zip(SUMMED, (count, sum_ws, sum_p, sum_p2, sum_pu, sum_pu2, sum_area), strict=True):
@@ -233,25 +293,20 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
     """
     layouts = block_layouts(spec)
     membership = cohort_membership(site, spec)
-    ids = pd.Index([t.asset_id for t in site.turbines], name="asset_id")
+    counts = FilterCounts(pd.Index([t.asset_id for t in site.turbines]), [f.name for f in spec.filters])
     sums: dict[int, np.ndarray] = {}
-    report = pd.DataFrame(0, index=ids, columns=["records", *[f.name for f in spec.filters], "used"])
-    for records in prepared_records(read_chunks, site, spec):
+    for records in prepared_records(read_chunks, site, spec, counts):
         for statistic, value in cohort_sums(records, membership, spec).items():
             sums[statistic] = sums[statistic] + value if statistic in sums else value
-        report["records"] += np.bincount(records.asset[records.in_period], minlength=len(ids))
-        for name, flagged in records.flags.items():
-            report[name] += np.bincount(records.asset[records.in_period & flagged], minlength=len(ids))
-        report["used"] += np.bincount(records.asset[records.keep], minlength=len(ids))
 
     n_cohorts, n_ws = len(spec.cohorts), spec.wind_speed_bins.count
-    counts = sums.get(S.RECORD_COUNT, np.zeros((n_cohorts, n_ws)))
+    record_count = sums.get(S.RECORD_COUNT, np.zeros((n_cohorts, n_ws)))
     cohort_index = {cohort.name: i for i, cohort in enumerate(spec.cohorts)}
     derived = {
-        S.BIN_CONTRIBUTOR: lambda c: (counts[c] > 0).astype(np.float64),
-        S.COHORT_CONTRIBUTOR: lambda c: np.array([float(counts[c].sum() > 0)]),
-        S.SQUARED_RECORD_COUNT: lambda c: counts[c] ** 2,
-        S.SQUARED_COHORT_RECORD_COUNT: lambda c: np.array([counts[c].sum() ** 2]),
+        S.BIN_CONTRIBUTOR: lambda c: (record_count[c] > 0).astype(np.float64),
+        S.COHORT_CONTRIBUTOR: lambda c: np.array([float(record_count[c].sum() > 0)]),
+        S.SQUARED_RECORD_COUNT: lambda c: record_count[c] ** 2,
+        S.SQUARED_COHORT_RECORD_COUNT: lambda c: np.array([record_count[c].sum() ** 2]),
     }
     values = {}
     for layout in layouts:
@@ -261,4 +316,4 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
         else:
             value = sums[layout.statistic][c] if layout.statistic in sums else np.zeros(layout.shape)
         values[layout.name] = np.asarray(value, dtype=np.float64).reshape(layout.shape)
-    return SiteSummary(values, report)
+    return SiteSummary(values, counts.frame())

@@ -28,18 +28,17 @@ def pooled_rows(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> p
         site = load_site_config(path)
         membership = cohort_membership(site, spec)
         for records in prepared_records(lambda site=site: read_canonical_chunks(site), site, spec):
-            keep = records.keep
             frame = pd.DataFrame(
                 {
                     "operator": operator,
-                    "wind_speed": records.wind_speed[keep],
-                    "power": records.power[keep],
-                    "power_per_unit": records.power_per_unit[keep],
-                    "power_per_area": records.power_per_area[keep],
+                    "wind_speed": records.wind_speed,
+                    "power": records.power,
+                    "power_per_unit": records.power_per_unit,
+                    "power_per_area": records.power_per_area,
                 }
             )
             for c, cohort in enumerate(spec.cohorts):
-                frame[cohort.name] = membership[records.asset[keep], c]
+                frame[cohort.name] = membership[records.asset, c]
             frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

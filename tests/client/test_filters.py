@@ -99,11 +99,11 @@ def test_bin_outlier_flags_wind_speeds_far_from_their_power_bin():
     power = np.full(n, 500.0)  # 0.25 p.u.: power bin [0.25, 0.31)
     wind_speed = rng.normal(7.0, 0.3, n)
     wind_speed[:5] = [9.0, 10.0, 5.0, 8.1, 6.2]  # beyond +-3 sigma (0.9 m/s) of the median 7.0, or not
-    frame = _frame(wind_speed, power)
     parameters = {"bin_width": 0.06, "power_min": 0.01, "power_max": 0.9, "n_sigma": 3.0}
     statistics = BinOutlierStatistics(1, parameters)
-    statistics.add(np.zeros(n, dtype=int), wind_speed, power / 2000.0, np.ones(n, dtype=bool))
-    flags = bin_outlier_flag(frame, _turbines(frame), statistics)
+    asset = np.zeros(n, dtype=int)
+    statistics.add(asset, wind_speed, power / 2000.0)
+    flags = bin_outlier_flag(asset, wind_speed, power / 2000.0, statistics)
     np.testing.assert_array_equal(flags[:5], [True, True, True, True, False])
     assert flags[5:].mean() < 0.01  # about 0.3 % of a Gaussian lies beyond 3 sigma
 

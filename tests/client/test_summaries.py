@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from client.contribution import ContributionRefused, guarded_site_contribution
-from client.site_config import SiteConfig, Turbine
+from client.ingest import read_canonical_chunks
+from client.site_config import SiteConfig, Turbine, load_site_config
 from client.summaries import summarise_site
 from server.spec import power_curve_spec
 
@@ -93,3 +94,21 @@ def test_a_refusal_sends_no_detail_but_logs_it_on_site(tmp_path: Path, caplog: p
     assert "secret" not in str(error.value) and str(tmp_path) not in str(error.value)
     assert error.value.__cause__ is None and error.value.__suppress_context__
     assert "customer-north-secret" in caplog.text
+
+
+@pytest.mark.parametrize("chunk_rows", [997, 4_000])
+def test_streamed_summaries_with_the_bin_filter_equal_one_chunk(small_fleet, chunk_rows: int):
+    # The bin filter's statistics cover the whole period; its second pass replays a spill, so
+    # chunk boundaries (here mid-turbine, mid-run) must change no block and no count.
+    fleet = small_fleet(3)
+    site = load_site_config(fleet.site_configs[0])
+    assert "bin_outlier" in [f.name for f in fleet.spec.filters]
+    whole = summarise_site(lambda: read_canonical_chunks(site, chunk_rows=10**7), site, fleet.spec)
+    streamed = summarise_site(lambda: read_canonical_chunks(site, chunk_rows=chunk_rows), site, fleet.spec)
+    assert whole.values.keys() == streamed.values.keys()
+    for name, value in whole.values.items():
+        # Counts agree exactly; float sums to their summation order.
+        np.testing.assert_allclose(streamed.values[name], value, rtol=1e-12, atol=0, err_msg=name)
+    pd.testing.assert_frame_equal(streamed.filter_report, whole.filter_report)
+    report = whole.filter_report.iloc[0]
+    assert report["bin_outlier"] > 0 and report["used"] > 0.9 * report["records"]

@@ -29,10 +29,14 @@ def flagged_records(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     merged = []
     for path in sites:
         site = load_site_config(path)
-        flagged = pd.concat(
-            records.frame[["time", "asset_id", "WTUR_W"]].assign(flagged=records.in_period & ~records.keep)
+        every = pd.concat(read_canonical_chunks(site))[["time", "asset_id", "WTUR_W"]]
+        used = pd.concat(
+            pd.DataFrame({"time": records.time, "asset_id": [site.turbines[i].asset_id for i in records.asset]})
             for records in prepared_records(lambda site=site: read_canonical_chunks(site), site, spec)
         )
+        used["time"] = used["time"].dt.tz_localize("UTC")
+        flagged = every.merge(used, on=["time", "asset_id"], how="left", indicator=True, validate="one_to_one")
+        flagged["flagged"] = flagged.pop("_merge") == "left_only"
         truth = pd.read_parquet(path.parent / "truth.parquet")
         merged.append(flagged.merge(truth, on=["time", "asset_id"], validate="one_to_one"))
     return pd.concat(merged, ignore_index=True)
