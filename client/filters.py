@@ -156,8 +156,11 @@ class BinOutlierStatistics:
         self.total += np.bincount(cell, weights=ws, minlength=size).reshape(self.count.shape)
         self.total_sq += np.bincount(cell, weights=ws * ws, minlength=size).reshape(self.count.shape)
         ws_bin = np.clip((ws / _WS_HIST_WIDTH).astype(np.int64), 0, _WS_HIST_COUNT - 1)
-        # add.at touches only the cells in use; a bincount would build the whole histogram per chunk.
-        np.add.at(self.histogram.reshape(-1), cell * _WS_HIST_COUNT + ws_bin, 1)
+        flat = cell * _WS_HIST_COUNT + ws_bin
+        if len(flat):
+            # A chunk holds few turbines: count over the span of cells it touches, not the whole histogram.
+            low, high = int(flat.min()), int(flat.max()) + 1
+            self.histogram.reshape(-1)[low:high] += np.bincount(flat - low, minlength=high - low).astype(np.int32)
 
     def limits(self) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper wind-speed limits per turbine and power bin: median -+ n_sigma * std."""
