@@ -34,6 +34,9 @@ CHANNELS: dict[str, Channel] = {
         Channel("WMET_EnvPres", "Pa", "ambient air pressure", 5.0e4, 1.1e5),
         Channel("WMET_EnvHum", "1", "relative humidity", 0.0, 1.0),
         Channel("WROT_BlPthAngVal", "deg", "blade pitch angle", -10.0, 95.0),
+        Channel("WMET_HorWdDirRel", "deg", "wind direction relative to the nacelle (vane), 10-min mean", -180.0, 180.0),
+        Channel("WTRM_GbxBrgTmp", "degC", "gearbox (high-speed shaft) bearing temperature", -50.0, 200.0),
+        Channel("WGEN_GnBrgTmp", "degC", "generator bearing temperature", -50.0, 200.0),
     )
 }
 """Numeric channels FleetBench reads, by canonical name."""
@@ -68,3 +71,7 @@ AVAILABILITY_CATEGORIES: dict[str, bool | None] = {
     "force_majeure": None,
     "information_unavailable": None,
 }
+
+
+COMPONENTS = ("gearbox", "generator", "pitch_system", "converter", "yaw_system", "blades", "other")
+"""Component categories a forced-outage status code can name, for failure rates (reliability)."""

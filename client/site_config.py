@@ -33,7 +33,10 @@ Example::
 
     [status.categories]          # optional: IEC 61400-26-1 information categories (client/schema.py)
     full_performance = [0]
-    forced_outage = [1, 4]
+    forced_outage = [1, 4, 41]
+
+    [status.components]          # optional: forced-outage codes that are failures of a component
+    gearbox = [41]
 
     [policy]                     # optional, see client/policy.py
     min_participants = 5
@@ -46,6 +49,7 @@ Example::
     hub_height_m = 98.0
     regulation = "pitch"         # or "stall": how density normalisation applies
     iec_wind_class = "IIA"       # optional
+    commissioning_date = 2012-05-01  # optional: age bands of failure rates
 
 Turbine metadata never leaves the site.
 """
@@ -62,7 +66,7 @@ from typing import Any
 import pandas as pd
 
 from client.policy import SitePolicy, parse_policy
-from client.schema import AVAILABILITY_CATEGORIES, CHANNELS, REQUIRED, STATUS, UNIT_CONVERSIONS
+from client.schema import AVAILABILITY_CATEGORIES, CHANNELS, COMPONENTS, REQUIRED, STATUS, UNIT_CONVERSIONS
 
 FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")
@@ -70,7 +74,7 @@ LAYOUTS = ("long", "wide")  # one row per turbine and time, or one column per tu
 KNOWN_SETTINGS = {
     "site": ("name", "timezone", "elevation_m"),
     "source": ("files", "format", "delimiter", "decimal", "resolution", "layout"),
-    "status": ("normal", "categories"),
+    "status": ("normal", "categories", "components"),
 }
 
 
@@ -89,6 +93,7 @@ class Turbine:
     hub_height_m: float
     regulation: str = "pitch"  # "pitch" (active power control) or "stall"
     iec_wind_class: str = ""  # IEC 61400-1 class ("I", "II", "III", "S"), "" when unknown
+    commissioning_date: pd.Timestamp | None = None  # UTC; gives the turbine's age for failure rates
 
     @property
     def swept_area_m2(self) -> float:
@@ -121,6 +126,7 @@ class SiteConfig:
     turbines: tuple[Turbine, ...]
     sentinels: dict[str, tuple[float, ...]] = field(default_factory=dict)
     status_categories: dict[str, tuple[int, ...]] = field(default_factory=dict)  # IEC 61400-26 category -> codes
+    status_components: dict[str, tuple[int, ...]] = field(default_factory=dict)  # component -> failure codes
     policy: SitePolicy = field(default_factory=SitePolicy)
 
     @property
@@ -134,6 +140,17 @@ class SiteConfig:
             if turbine.asset_id == asset_id:
                 return turbine
         raise KeyError(asset_id)
+
+
+def _date(value: Any) -> pd.Timestamp | None:
+    """A TOML date (or ISO text) as a UTC timestamp; ValueError names the value."""
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(str(value))
+    except ValueError:
+        raise ValueError(f"commissioning_date = {value!r} (give a date, e.g. 2012-05-01)") from None
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
@@ -153,6 +170,7 @@ def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
                 hub_height_m=float(entry["hub_height_m"]),
                 regulation=str(entry.get("regulation", "pitch")),
                 iec_wind_class=str(entry.get("iec_wind_class", "")),
+                commissioning_date=_date(entry.get("commissioning_date")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(
@@ -291,6 +309,19 @@ def load_site_config(path: Path) -> SiteConfig:
             seen_codes[code] = category
         status_categories[category] = tuple(codes)
 
+    status_components: dict[str, tuple[int, ...]] = {}
+    forced_outage = set(status_categories.get("forced_outage", ()))
+    for component, codes in raw.get("status", {}).get("components", {}).items():
+        if component not in COMPONENTS:
+            problems.append(f"[status.components] {component} is not a component category; use one of {COMPONENTS}")
+        elif not isinstance(codes, list) or not all(isinstance(c, int) and c in forced_outage for c in codes):
+            problems.append(
+                f"[status.components] {component} = {codes!r}; give a list of status codes that are also listed "
+                "under [status.categories] forced_outage"
+            )
+        else:
+            status_components[component] = tuple(codes)
+
     # Normal operation defaults to the IEC "full performance" codes.
     normal = raw.get("status", {}).get("normal", list(status_categories.get("full_performance", ())))
     if STATUS in columns and not normal:
@@ -317,5 +348,6 @@ def load_site_config(path: Path) -> SiteConfig:
         turbines=turbines,
         sentinels=sentinels,
         status_categories=status_categories,
+        status_components=status_components,
         policy=policy,
     )
