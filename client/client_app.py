@@ -10,16 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from flwr.app import Context, Message
+from flwr.app import Context, Message, RecordDict
 from flwr.client.mod import secaggplus_mod
 from flwr.clientapp import ClientApp
 from flwr.clientapp.typing import Mod
 from flwr.common import Code, FitRes, Status, ndarrays_to_parameters
 from flwr.compat.common.recorddict_compat import fitres_to_recorddict, recorddict_to_fitins
 
-from client.contribution import guarded_site_contribution
+from client.contribution import guarded_site_contribution, keep_received_release
 from client.guard import make_site_guard
-from protos.messages import CONSTANT_WEIGHT, FLEET_DIR_RUN_KEY, SITE_CONFIG_NODE_KEY, SPEC_CONFIG_KEY
+from protos.messages import (
+    BASELINE_RELEASE_CONFIG_KEY,
+    CONSTANT_WEIGHT,
+    FINAL_RELEASE_CONFIG_KEY,
+    FLEET_DIR_RUN_KEY,
+    SITE_CONFIG_NODE_KEY,
+    SPEC_CONFIG_KEY,
+)
 
 
 def resolve_site_config(context: Context, site_configs: Sequence[Path] | None = None) -> Path:
@@ -53,7 +60,12 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
     @app.train()
     def contribute(msg: Message, context: Context) -> Message:
         fitins = recorddict_to_fitins(msg.content, keep_input=True)
-        arrays = guarded_site_contribution(locate_site(context), bytes(fitins.config[SPEC_CONFIG_KEY]))
+        baseline = fitins.config.get(BASELINE_RELEASE_CONFIG_KEY)
+        arrays = guarded_site_contribution(
+            locate_site(context),
+            bytes(fitins.config[SPEC_CONFIG_KEY]),
+            bytes(baseline) if baseline is not None else None,
+        )
         fitres = FitRes(
             status=Status(code=Code.OK, message=""),
             parameters=ndarrays_to_parameters(arrays),
@@ -61,6 +73,11 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
             metrics={},
         )
         return Message(fitres_to_recorddict(fitres, keep_input=False), reply_to=msg)
+
+    @app.query()
+    def receive_release(msg: Message, context: Context) -> Message:
+        keep_received_release(locate_site(context), bytes(msg.content["config"][FINAL_RELEASE_CONFIG_KEY]))
+        return Message(RecordDict(), reply_to=msg)
 
     return app
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
 import numpy as np
 
 from client.ingest import read_canonical_chunks
+from client.maintenance import site_indicators
 from client.site_config import load_site_config
 from client.summaries import summarise_site
 from client.validate import validate_site
 from protos.codec import block_layouts, encode_blocks
-from protos.fleetbench.v1 import spec_pb2
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.release_json import export_json
 
 LOG = logging.getLogger("fleetbench.site")
 
@@ -32,8 +35,14 @@ class ContributionRefused(RuntimeError):
         super().__init__("the site refused to contribute; the reason is in the site's own log")
 
 
-def site_contribution(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> list[np.ndarray]:
-    """The encoded blocks this site sends for ``spec`` (limb arrays, see protos.codec)."""
+def site_contribution(
+    site_config: Path, spec: spec_pb2.BenchmarkSpec, baseline: bytes | None = None
+) -> list[np.ndarray]:
+    """The encoded blocks this site sends for ``spec`` (limb arrays, see protos.codec).
+
+    A round-2 spec (``spec.indicators`` set) needs ``baseline``, the serialised round-1 release,
+    whose SHA-256 the spec names.
+    """
     report = validate_site(site_config)
     if not report.usable:
         errors = [
@@ -41,17 +50,39 @@ def site_contribution(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> list[n
         ]
         raise SiteValidationError("site validation failed:\n  - " + "\n  - ".join(errors))
     site = load_site_config(site_config)
-    summary = summarise_site(lambda: read_canonical_chunks(site), site, spec)
-    return encode_blocks(block_layouts(spec), summary.values)
+    if spec.HasField("indicators"):
+        if baseline is None or hashlib.sha256(baseline).hexdigest() != spec.indicators.baseline_release_sha256:
+            raise ValueError("round-2 spec without the round-1 release it names (SHA-256 mismatch)")
+        release = release_pb2.Release.FromString(baseline)
+        values = site_indicators(lambda: read_canonical_chunks(site), site, spec, release).values
+    else:
+        values = summarise_site(lambda: read_canonical_chunks(site), site, spec).values
+    return encode_blocks(block_layouts(spec), values)
 
 
-def guarded_site_contribution(site_config: Path, spec_bytes: bytes) -> list[np.ndarray]:
+def guarded_site_contribution(site_config: Path, spec_bytes: bytes, baseline: bytes | None = None) -> list[np.ndarray]:
     """:func:`site_contribution`, logging any failure locally and raising ContributionRefused."""
     try:
         spec = spec_pb2.BenchmarkSpec.FromString(spec_bytes)
-        arrays = site_contribution(site_config, spec)
+        arrays = site_contribution(site_config, spec, baseline)
     except Exception:
         LOG.exception("site %s: contribution refused", site_config)
         raise ContributionRefused() from None
     LOG.info("site %s: contributing %d blocks to spec %s", site_config, len(arrays), spec.spec_id)
     return arrays
+
+
+def received_releases_dir(site_config: Path) -> Path:
+    """Where a site keeps the releases it received: ``releases/`` beside its site.toml."""
+    return Path(site_config).parent / "releases"
+
+
+def keep_received_release(site_config: Path, release_bytes: bytes) -> Path:
+    """Store a final release the aggregator sent, as JSON, atomically; return its path."""
+    release = release_pb2.Release.FromString(release_bytes)
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in release.spec_id)
+    path = received_releases_dir(site_config) / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    export_json(release, path)
+    LOG.info("site %s: received release %s -> %s", site_config, release.spec_id, path)
+    return path

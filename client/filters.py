@@ -231,14 +231,18 @@ def check_filters(filters: Iterable[tuple[str, Mapping[str, float]]]) -> None:
 
 
 def hold_back_open_runs(
-    chunks: Iterable[pd.DataFrame], asset_order: pd.Index, max_held: int = 100_000
+    chunks: Iterable[pd.DataFrame],
+    asset_order: pd.Index,
+    max_held: int = 100_000,
+    keys: tuple[str, ...] = ("WMET_HorWdSpd",),
 ) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    """Re-chunk so that no run of equal wind speeds of a turbine is split between chunks.
+    """Re-chunk so that no run of equal values of a turbine (in any column of ``keys``) is split.
 
     Yields each chunk sorted by turbine, then time, with the index of each row's turbine in
     ``asset_order``. The trailing run of each turbine is held back and prepended to the next
     chunk, where it may continue; at most ``max_held`` rows are held (a run longer than that is
-    frozen by any definition and is released as it stands).
+    frozen by any definition and is released as it stands). NaN never forms a run, so a key
+    column that is NaN except where runs matter (failure codes, say) holds back little.
     """
     held: pd.DataFrame | None = None
     iterator = iter(chunks)
@@ -257,9 +261,12 @@ def hold_back_open_runs(
         if following is None:
             yield frame, asset
             return
-        run = run_ids(asset, frame["WMET_HorWdSpd"].to_numpy())
         last_row_of_asset = np.flatnonzero(np.r_[asset[1:] != asset[:-1], True])
-        hold = np.isin(run, run[last_row_of_asset])
+        hold = np.zeros(len(frame), dtype=bool)
+        for key in keys:
+            # Each key's trailing runs are suffixes of their turbine's rows: their union is too.
+            run = run_ids(asset, frame[key].to_numpy())
+            hold |= np.isin(run, run[last_row_of_asset])
         n_held = int(hold.sum())
         if n_held > max_held:
             hold[:], n_held = False, 0

@@ -22,7 +22,9 @@ from client.filters import (
     check_filters,
     hold_back_open_runs,
 )
+from client.indicators import MomentSums, centred_sums, nbm_design
 from client.power_curve import bin_index, bin_power_curve, clipped_bin_index, power_histogram
+from client.schema import STATUS
 from client.site_config import SiteConfig, Turbine
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
@@ -79,8 +81,25 @@ def record_air_density(frame: pd.DataFrame, site: SiteConfig) -> np.ndarray:
     return np.broadcast_to(air_density(temperature_k, pressure, humidity), (len(frame),))
 
 
+def density_normalised(
+    frame: pd.DataFrame, site: SiteConfig, stall: np.ndarray, reference_air_density: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wind speed [m/s] and power [kW] of each record, normalised to rho0 (IEC 61400-12-1:2017, 9.1.5).
+
+    Pitch-regulated turbines (``stall`` False) get V_n = V (rho / rho0)^(1/3) and keep P;
+    stall-regulated ones keep V and get P_n = P rho0 / rho.
+    """
+    wind_speed = frame["WMET_HorWdSpd"].to_numpy(dtype=np.float64)
+    power = frame["WTUR_W"].to_numpy(dtype=np.float64)
+    density = record_air_density(frame, site)
+    return (
+        np.where(stall, wind_speed, normalise_wind_speed(wind_speed, density, reference_air_density)),
+        np.where(stall, normalise_power(power, density, reference_air_density), power),
+    )
+
+
 @dataclass(frozen=True)
-class _Turbines:
+class SiteTurbines:
     """The site's turbine metadata as arrays, indexed like ``site.turbines``."""
 
     ids: pd.Index
@@ -90,7 +109,8 @@ class _Turbines:
     membership: np.ndarray
 
     @classmethod
-    def of(cls, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> _Turbines:
+    def of(cls, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> SiteTurbines:
+        """The arrays of ``site``'s turbines, with their membership of ``spec``'s cohorts."""
         return cls(
             ids=pd.Index([t.asset_id for t in site.turbines]),
             rated_kw=np.array([t.rated_power_kw for t in site.turbines]),
@@ -104,8 +124,7 @@ class _Turbines:
 class PreparedRecords:
     """Records that passed every filter of the spec, density-normalised, ready to bin (arrays align).
 
-    Pitch-regulated turbines are binned on V_n = V (rho / rho0)^(1/3); stall-regulated ones keep
-    V and report P_n = P rho0 / rho (IEC 61400-12-1:2017, 9.1.5).
+    Normalised as :func:`density_normalised` says.
     """
 
     asset: np.ndarray  # index into site.turbines
@@ -136,10 +155,10 @@ class FilterCounts:
         return pd.DataFrame(self.counts, index=self.asset_ids.rename("asset_id"))
 
 
-class _Spill:
+class RecordSpill:
     """Arrays written to an unnamed site-local temporary file and read back in order.
 
-    The bin filter's second pass replays the records the row filters passed from here, instead of
+    A second pass (the bin filter, model residuals) replays compact records from here instead of
     reading and converting the export again; memory stays one chunk whatever the export's size.
     """
 
@@ -148,11 +167,13 @@ class _Spill:
         self._chunks = 0
 
     def write(self, arrays: tuple[np.ndarray, ...]) -> None:
+        """Append one chunk's arrays (the same number, in the same order, every time)."""
         for array in arrays:
             np.lib.format.write_array(self._file, np.ascontiguousarray(array), allow_pickle=False)
         self._chunks += 1
 
     def replay(self, arrays_per_chunk: int) -> Iterator[tuple[np.ndarray, ...]]:
+        """The chunks in the order written; the file is closed (and gone) afterwards."""
         with self._file:
             self._file.seek(0)
             for _ in range(self._chunks):
@@ -160,24 +181,31 @@ class _Spill:
 
 
 def prepared_records(
-    read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.BenchmarkSpec, counts: FilterCounts | None = None
+    read_chunks: ChunkSource,
+    site: SiteConfig,
+    spec: spec_pb2.BenchmarkSpec,
+    counts: FilterCounts | None = None,
+    observe: Callable[[pd.DataFrame, np.ndarray], None] | None = None,
 ) -> Iterator[PreparedRecords]:
     """The site's records in the spec's period that pass its filters, normalised, chunk by chunk.
 
     The export is read once. Row filters judge each record as it streams past; with a
     ``bin_outlier`` filter the records they pass are spilled to a local temporary file while each
     turbine's wind-speed statistics per power bin accumulate, then replayed and judged against
-    them. ``counts``, when given, receives what each filter removed.
+    them. ``counts``, when given, receives what each filter removed; ``observe``, when given, sees
+    every canonical chunk (sorted by turbine, then time) with its turbine indices, before filtering.
     """
     check_filters((f.name, f.parameters) for f in spec.filters)
-    turbines = _Turbines.of(site, spec)
+    turbines = SiteTurbines.of(site, spec)
     start, end = period_bounds(spec)
     row_filters = [f for f in spec.filters if FILTERS[f.name].flag]
     bin_filter = next((f for f in spec.filters if f.name == "bin_outlier"), None)
     statistics = BinOutlierStatistics(len(site.turbines), bin_filter.parameters) if bin_filter else None
-    spill = _Spill() if statistics is not None else None
+    spill = RecordSpill() if statistics is not None else None
 
     for chunk, asset in hold_back_open_runs(read_chunks(), turbines.ids):
+        if observe is not None:
+            observe(chunk, asset)
         arrays = TurbineArrays(asset, turbines.rated_kw[asset], site.normal_status_codes)
         in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
         passed = in_period.copy()
@@ -188,17 +216,11 @@ def prepared_records(
             passed &= ~flagged
             if counts is not None:
                 counts.add(f.name, asset[in_period & flagged])
-        asset = asset[passed]
         wind_speed = chunk["WMET_HorWdSpd"].to_numpy(dtype=np.float64)[passed]
         power = chunk["WTUR_W"].to_numpy(dtype=np.float64)[passed]
-        density = record_air_density(chunk, site)[passed]
-        stall = turbines.stall[asset]
-        records = (
-            asset,
-            chunk["time"].dt.tz_convert(None).to_numpy()[passed],
-            np.where(stall, wind_speed, normalise_wind_speed(wind_speed, density, spec.reference_air_density)),
-            np.where(stall, normalise_power(power, density, spec.reference_air_density), power),
-        )
+        normalised = density_normalised(chunk[passed], site, turbines.stall[asset[passed]], spec.reference_air_density)
+        asset = asset[passed]
+        records = (asset, chunk["time"].dt.tz_convert(None).to_numpy()[passed], *normalised)
         if spill is None:
             yield _prepared(*records, turbines, counts)
         else:
@@ -220,7 +242,7 @@ def _prepared(
     time: np.ndarray,
     wind_speed: np.ndarray,
     power: np.ndarray,
-    turbines: _Turbines,
+    turbines: SiteTurbines,
     counts: FilterCounts | None,
 ) -> PreparedRecords:
     if counts is not None:
@@ -233,6 +255,66 @@ def _prepared(
         power_per_unit=power / turbines.rated_kw[asset],
         power_per_area=power * 1e3 / turbines.area_m2[asset],
     )
+
+
+def _nbm_training_mask(chunk: pd.DataFrame, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+    """Records a normal-behaviour model trains on: in the training window, normal status, finite inputs."""
+    start = pd.Timestamp(spec.training_period.start).tz_convert("UTC")
+    end = pd.Timestamp(spec.training_period.end).tz_convert("UTC")
+    mask = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
+    return mask & normal_status(chunk, site)
+
+
+def normal_status(chunk: pd.DataFrame, site: SiteConfig) -> np.ndarray:
+    """Records whose status code means normal operation (all of them without a status channel)."""
+    if STATUS in chunk:
+        return chunk[STATUS].isin(site.normal_status_codes).to_numpy()
+    return np.ones(len(chunk), dtype=bool)
+
+
+def model_rows(
+    chunk: pd.DataFrame, rated_kw: np.ndarray, model: spec_pb2.NormalBehaviourModel
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Design matrix, target and which rows are usable (all finite) for ``model``."""
+    power_per_unit = chunk["WTUR_W"].to_numpy(dtype=np.float64) / rated_kw
+    ambient = chunk["WMET_EnvTmp"].to_numpy(dtype=np.float64)
+    design = nbm_design(power_per_unit, ambient, tuple(model.features))
+    target = chunk[model.target].to_numpy(dtype=np.float64) if model.target in chunk else np.full(len(chunk), np.nan)
+    usable = np.isfinite(target) & np.all(np.isfinite(design), axis=1)
+    return design, target, usable
+
+
+class ModelTraining:
+    """Round 1: per-turbine moment sums of every model of the spec, over its training records."""
+
+    def __init__(self, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> None:
+        self.site, self.spec = site, spec
+        self.turbines = SiteTurbines.of(site, spec)
+        self.moments = {m.target: MomentSums.zeros(len(site.turbines), len(m.features) + 1) for m in spec.models}
+
+    def observe(self, chunk: pd.DataFrame, asset: np.ndarray) -> None:
+        """Add one canonical chunk (see :func:`client.summaries.prepared_records`)."""
+        training = _nbm_training_mask(chunk, self.site, self.spec)
+        for model in self.spec.models:
+            design, target, usable = model_rows(chunk, self.turbines.rated_kw[asset], model)
+            use = training & usable
+            self.moments[model.target].add(asset[use], np.column_stack([design[use], target[use]]))
+
+    def blocks(self) -> dict[str, np.ndarray]:
+        """The NBM_* blocks of every cohort and model."""
+        values = {}
+        for c, cohort in enumerate(self.spec.cohorts):
+            members = self.turbines.membership[:, c]
+            for model in self.spec.models:
+                moments = self.moments[model.target]
+                gram, moment, squares, n = centred_sums(moments, members)
+                turbines = int(np.count_nonzero(moments.count[members]))
+                prefix = f"{cohort.name}:"
+                values[f"{prefix}NBM_GRAM:{model.target}"] = gram
+                values[f"{prefix}NBM_MOMENT:{model.target}"] = moment
+                values[f"{prefix}NBM_RESPONSE_SQUARES:{model.target}"] = np.array([squares])
+                values[f"{prefix}NBM_RECORD_COUNT:{model.target}"] = np.array([n, turbines, float(n > 0), n**2])
+        return values
 
 
 SUMMED = (
@@ -294,8 +376,9 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
     layouts = block_layouts(spec)
     membership = cohort_membership(site, spec)
     counts = FilterCounts(pd.Index([t.asset_id for t in site.turbines]), [f.name for f in spec.filters])
+    training = ModelTraining(site, spec)
     sums: dict[int, np.ndarray] = {}
-    for records in prepared_records(read_chunks, site, spec, counts):
+    for records in prepared_records(read_chunks, site, spec, counts, training.observe):
         for statistic, value in cohort_sums(records, membership, spec).items():
             sums[statistic] = sums[statistic] + value if statistic in sums else value
 
@@ -308,8 +391,10 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
         S.SQUARED_RECORD_COUNT: lambda c: record_count[c] ** 2,
         S.SQUARED_COHORT_RECORD_COUNT: lambda c: np.array([record_count[c].sum() ** 2]),
     }
-    values = {}
+    values = training.blocks()
     for layout in layouts:
+        if layout.name in values:
+            continue
         c = cohort_index[layout.cohort]
         if layout.statistic in derived:
             value = derived[layout.statistic](c)

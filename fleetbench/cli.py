@@ -15,8 +15,9 @@ from client.openoa_import import site_toml_from_openoa
 from client.preview import preview_site
 from client.validate import validate_site
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.release_json import export_json, release_to_dict
 from server.spec import band_cohort, power_curve_spec
-from server.store import export_json, read_release, release_to_dict, write_release
+from server.store import read_release, write_release
 from simulations.fleet import FleetConfig
 
 

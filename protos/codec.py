@@ -38,6 +38,7 @@ class BlockLayout:
     name: str
     cohort: str
     statistic: int
+    target: str
     shape: tuple[int, ...]
     unit: str
     scale_exponent: int
@@ -50,9 +51,10 @@ class BlockLayout:
         return math.prod(self.shape)
 
 
-def block_name(cohort: str, statistic: int) -> str:
-    """Canonical name of a block, e.g. ``"E-82/2300:RECORD_COUNT"``."""
-    return f"{cohort}:{spec_pb2.Statistic.Name(statistic)}"
+def block_name(cohort: str, statistic: int, target: str = "") -> str:
+    """Canonical name of a block, e.g. ``"E-82/2300:RECORD_COUNT"`` or ``"E-82/2300:NBM_GRAM:WTRM_GbxBrgTmp"``."""
+    name = f"{cohort}:{spec_pb2.Statistic.Name(statistic)}"
+    return f"{name}:{target}" if target else name
 
 
 def limbs_for_bound(per_site_bound: float, scale_exponent: int) -> int:
@@ -79,7 +81,7 @@ def block_layouts(spec: spec_pb2.BenchmarkSpec) -> list[BlockLayout]:
     seen: set[str] = set()
     cohorts = {cohort.name for cohort in spec.cohorts}
     for block in spec.blocks:
-        name = block_name(block.cohort, block.statistic)
+        name = block_name(block.cohort, block.statistic, block.target)
         if block.cohort not in cohorts:
             raise ValueError(f"block {name} names cohort {block.cohort!r}, which the spec does not declare")
         if name in seen:
@@ -92,6 +94,7 @@ def block_layouts(spec: spec_pb2.BenchmarkSpec) -> list[BlockLayout]:
                 name=name,
                 cohort=block.cohort,
                 statistic=block.statistic,
+                target=block.target,
                 shape=tuple(block.shape),
                 unit=block.unit,
                 scale_exponent=block.scale_exponent,

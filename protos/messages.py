@@ -3,6 +3,12 @@
 SPEC_CONFIG_KEY = "fleetbench.spec"
 """FitIns.config key holding the serialised BenchmarkSpec (bytes)."""
 
+BASELINE_RELEASE_CONFIG_KEY = "fleetbench.baseline-release"
+"""FitIns.config key (round 2): the serialised round-1 Release the indicators are measured against."""
+
+FINAL_RELEASE_CONFIG_KEY = "fleetbench.release"
+"""Query message config key: the serialised final Release every site receives."""
+
 SITE_CONFIG_NODE_KEY = "site-config"
 """SuperNode node-config key: path of the operator's site.toml on the operator's machine."""
 

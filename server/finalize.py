@@ -84,6 +84,8 @@ def cohort_statistics_from_totals(
     by_cohort: dict[str, dict[int, np.ndarray]] = {}
     exponent: dict[int, int] = {}
     for layout in block_layouts(spec):
+        if layout.target:
+            continue  # normal-behaviour model sums: server/baselines.py
         if layout.scale_exponent < 0:
             raise ValueError(f"block {layout.name}: negative scale_exponent is not supported")
         by_cohort.setdefault(layout.cohort, {})[layout.statistic] = totals[layout.name]

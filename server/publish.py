@@ -5,23 +5,47 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean, spec_sha256
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.release_json import export_json
+from server.baselines import block_values, indicator_baselines, model_fits
 from server.finalize import build_release, cohort_statistics_from_totals
 from server.secure_sum import SecureSumOutcome
-from server.store import export_json, write_release
+from server.store import write_release
 
 LOG = logging.getLogger("fleetbench.aggregator")
+
+
+def _totals(spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome) -> dict:
+    return decode_limb_sums(block_layouts(spec), limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites))
 
 
 def release_from_secure_sum(
     spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome, flower_run_id: str
 ) -> release_pb2.Release:
-    """Decode the summed limbs and finalise the industry curves."""
-    layouts = block_layouts(spec)
-    totals = decode_limb_sums(layouts, limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites))
+    """Decode the summed limbs and finalise the industry curves and normal-behaviour models (round 1)."""
+    totals = _totals(spec, outcome)
     statistics = cohort_statistics_from_totals(spec, totals)
-    return build_release(spec, statistics, participants=outcome.n_sites, flower_run_id=flower_run_id, method="secagg+")
+    release = build_release(
+        spec, statistics, participants=outcome.n_sites, flower_run_id=flower_run_id, method="secagg+"
+    )
+    release.models.extend(model_fits(spec, block_values(spec, totals)))
+    release.training_period.CopyFrom(spec.training_period)
+    return release
+
+
+def complete_release(
+    round_one: release_pb2.Release, spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome
+) -> release_pb2.Release:
+    """The final release: ``round_one`` with round 2's industry baselines (``spec`` is the round-2 spec)."""
+    release = release_pb2.Release()
+    release.CopyFrom(round_one)
+    suppressed = indicator_baselines(spec, block_values(spec, _totals(spec, outcome)), release)
+    release.provenance.suppressed_cells += suppressed
+    release.provenance.indicator_spec_sha256 = spec_sha256(spec)
+    release.provenance.indicator_participants = outcome.n_sites
+    release.indicator_spec.CopyFrom(spec)
+    return release
 
 
 def store_release(release: release_pb2.Release, store: Path, json_path: Path | None = None) -> int:

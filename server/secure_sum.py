@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,7 +43,9 @@ class SecureSumOutcome:
 class SecureSumStrategy(FedAvg):
     """Sends the spec to every site and keeps the unmasked aggregate SecAgg+ hands over."""
 
-    def __init__(self, spec: spec_pb2.BenchmarkSpec, min_sites: int) -> None:
+    def __init__(
+        self, spec: spec_pb2.BenchmarkSpec, min_sites: int, extra_config: Mapping[str, bytes] | None = None
+    ) -> None:
         super().__init__(
             fraction_fit=1.0,
             fraction_evaluate=0.0,
@@ -50,7 +53,8 @@ class SecureSumStrategy(FedAvg):
             min_available_clients=min_sites,
             accept_failures=True,
         )
-        self.spec_bytes = spec.SerializeToString(deterministic=True)
+        self.config: dict[str, Scalar] = {SPEC_CONFIG_KEY: spec.SerializeToString(deterministic=True)}
+        self.config.update(extra_config or {})
         self.outcome: SecureSumOutcome | None = None
 
     def initialize_parameters(self, client_manager: ClientManager) -> Parameters:
@@ -63,7 +67,7 @@ class SecureSumStrategy(FedAvg):
         """Every available site, each sent the serialised spec; refuses a count that could wrap."""
         sampled = super().configure_fit(server_round, parameters, client_manager)
         check_secure_sum_capacity(len(sampled))
-        return [(proxy, FitIns(parameters, {SPEC_CONFIG_KEY: self.spec_bytes})) for proxy, _ in sampled]
+        return [(proxy, FitIns(parameters, dict(self.config))) for proxy, _ in sampled]
 
     def aggregate_fit(
         self,
@@ -136,8 +140,11 @@ def run_secure_sum(
     context: Context,
     spec: spec_pb2.BenchmarkSpec,
     min_sites: int,
+    extra_config: Mapping[str, bytes] | None = None,
 ) -> SecureSumOutcome:
     """Run one SecAgg+ round in which every connected site contributes its blocks for ``spec``.
+
+    ``extra_config`` travels beside the spec to every site (round 2: the round-1 release).
 
     Raises
     ------
@@ -146,7 +153,7 @@ def run_secure_sum(
     """
     install_keyed_masks()
     num_shares, threshold = neighbourhood(max(min_sites, len(list(grid.get_node_ids()))))
-    strategy = SecureSumStrategy(spec, min_sites)
+    strategy = SecureSumStrategy(spec, min_sites, extra_config)
     workflow = DefaultWorkflow(
         fit_workflow=DropoutTolerantSecAggPlusWorkflow(
             num_shares=num_shares,

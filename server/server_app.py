@@ -1,22 +1,30 @@
 """The aggregator's Flower ServerApp: wiring only.
 
 Run config (``[tool.flwr.app.config]``): ``spec`` (path of a BenchmarkSpec in protobuf JSON),
-``store`` (SQLite release store), ``release-json`` (JSON export, empty for none), ``min-sites``.
+``store`` (SQLite release store), ``release-json`` (JSON export, empty for none), ``min-sites``,
+``indicators`` (true: a second round of maintenance indicators against the first's release).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from flwr.app import Context
+from flwr.app import ConfigRecord, Context, Message, RecordDict
+from flwr.app.message_type import MessageType
 from flwr.serverapp import Grid, ServerApp
 from google.protobuf import json_format
 
-from protos.fleetbench.v1 import spec_pb2
-from server.publish import release_from_secure_sum, store_release
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.messages import BASELINE_RELEASE_CONFIG_KEY, FINAL_RELEASE_CONFIG_KEY
+from server.publish import complete_release, release_from_secure_sum, store_release
 from server.secure_sum import SecureSumOutcome, run_secure_sum
+from server.spec import indicator_spec
 from server.store import check_release_absent
+
+LOG = logging.getLogger("fleetbench.aggregator")
 
 
 def build_server_app(
@@ -25,11 +33,14 @@ def build_server_app(
     release_json: Path | None = None,
     min_sites: int | None = None,
     on_outcome: Callable[[SecureSumOutcome], None] | None = None,
+    indicators: bool | None = None,
 ) -> ServerApp:
-    """A ServerApp that runs one secure sum for ``spec`` and writes the release.
+    """A ServerApp that runs the secure sums for ``spec``, writes the release and sends it to every site.
 
-    Arguments left as None are read from the run config. ``on_outcome`` is called with the
-    unmasked aggregate before it is finalised (tests and benchmarks check exactness with it).
+    Round 1 sums the power curves and model training sums; with ``indicators``, round 2 sums
+    each site's indicators against round 1's release into industry baselines. Arguments left as
+    None are read from the run config. ``on_outcome`` is called with each round's unmasked
+    aggregate before it is finalised (tests and benchmarks check exactness with it).
     """
     app = ServerApp()
 
@@ -39,14 +50,35 @@ def build_server_app(
         run_spec = spec or json_format.Parse(Path(str(config["spec"])).read_text(), spec_pb2.BenchmarkSpec())
         run_store = store or Path(str(config["store"]))
         check_release_absent(run_store, run_spec, "secagg+")
-        outcome = run_secure_sum(grid, context, run_spec, min_sites or int(config["min-sites"]))
+        sites = min_sites or int(config["min-sites"])
+        outcome = run_secure_sum(grid, context, run_spec, sites)
         if on_outcome is not None:
             on_outcome(outcome)
         release = release_from_secure_sum(run_spec, outcome, flower_run_id=str(context.run_id))
+        if indicators if indicators is not None else bool(config.get("indicators", True)):
+            baseline = release.SerializeToString(deterministic=True)
+            round_two = indicator_spec(run_spec, hashlib.sha256(baseline).hexdigest())
+            outcome = run_secure_sum(grid, context, round_two, sites, {BASELINE_RELEASE_CONFIG_KEY: baseline})
+            if on_outcome is not None:
+                on_outcome(outcome)
+            release = complete_release(release, round_two, outcome)
+            send_release(grid, release)
         json_path = release_json or (Path(str(config["release-json"])) if config.get("release-json") else None)
         store_release(release, run_store, json_path)
 
     return app
+
+
+def send_release(grid: Grid, release: release_pb2.Release, timeout: float = 120.0) -> int:
+    """Send the final release to every connected site (a query message); return how many acknowledged."""
+    payload = RecordDict({"config": ConfigRecord({FINAL_RELEASE_CONFIG_KEY: release.SerializeToString()})})
+    messages = [
+        Message(content=payload, dst_node_id=node, message_type=MessageType.QUERY) for node in grid.get_node_ids()
+    ]
+    replies = list(grid.send_and_receive(messages, timeout=timeout))
+    acknowledged = sum(1 for reply in replies if not reply.has_error())
+    LOG.info("final release sent to %d sites, %d acknowledged", len(messages), acknowledged)
+    return acknowledged
 
 
 app = build_server_app()

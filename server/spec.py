@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from client.schema import AVAILABILITY_CATEGORIES, COMPONENTS
 from protos.codec import CONTRACT
 from protos.fleetbench.v1 import spec_pb2
 
@@ -33,6 +34,22 @@ SCALE_EXPONENTS = {
     S.SUM_POWER_PER_AREA: 40,
     S.SQUARED_RECORD_COUNT: 0,
     S.SQUARED_COHORT_RECORD_COUNT: 0,
+    S.NBM_GRAM: 24,
+    S.NBM_MOMENT: 24,
+    S.NBM_RESPONSE_SQUARES: 24,
+    S.NBM_RECORD_COUNT: 0,
+    S.PERFORMANCE_INDEX_HISTOGRAM: 0,
+    S.YAW_MISALIGNMENT_HISTOGRAM: 0,
+    S.NBM_RESIDUAL_HISTOGRAM: 0,
+    S.TIME_AVAILABILITY_HISTOGRAM: 0,
+    S.PRODUCTION_AVAILABILITY_HISTOGRAM: 0,
+    S.LOST_PRODUCTION: 24,
+    S.FAILURE_COUNT: 0,
+    S.FAILURE_DOWNTIME: 24,
+    S.TURBINE_YEARS: 40,
+    S.AGE_BAND_CONTRIBUTOR: 0,
+    S.TURBINE_COUNT: 0,
+    S.SQUARED_TURBINE_COUNT: 0,
 }
 UNITS = {
     S.RECORD_COUNT: "1",
@@ -47,7 +64,33 @@ UNITS = {
     S.SUM_POWER_PER_AREA: "W/m^2",
     S.SQUARED_RECORD_COUNT: "1",
     S.SQUARED_COHORT_RECORD_COUNT: "1",
+    S.NBM_GRAM: "feature^2",
+    S.NBM_MOMENT: "feature x target",
+    S.NBM_RESPONSE_SQUARES: "target^2",
+    S.NBM_RECORD_COUNT: "1",
+    S.PERFORMANCE_INDEX_HISTOGRAM: "1",
+    S.YAW_MISALIGNMENT_HISTOGRAM: "1",
+    S.NBM_RESIDUAL_HISTOGRAM: "1",
+    S.TIME_AVAILABILITY_HISTOGRAM: "1",
+    S.PRODUCTION_AVAILABILITY_HISTOGRAM: "1",
+    S.LOST_PRODUCTION: "MWh",
+    S.FAILURE_COUNT: "1",
+    S.FAILURE_DOWNTIME: "h",
+    S.TURBINE_YEARS: "year",
+    S.AGE_BAND_CONTRIBUTOR: "1",
+    S.TURBINE_COUNT: "1",
+    S.SQUARED_TURBINE_COUNT: "1",
 }
+# Normal-behaviour models of round 1 (client/indicators.py names the features).
+DEFAULT_MODELS = (
+    ("WTRM_GbxBrgTmp", ("power_per_unit", "power_per_unit_squared", "ambient_temperature")),
+    ("WGEN_GnBrgTmp", ("power_per_unit", "power_per_unit_squared", "ambient_temperature")),
+)
+DEFAULT_RIDGE_LAMBDA = 1e-4
+# Largest |centred value| of a model's features and targets (degC and p.u. ranges of client/schema.py).
+MAX_ABS_NBM_VALUE = 250.0
+AGE_BAND_EDGES = (0.0, 1.0, 2.0, 5.0, 10.0, 15.0, 20.0)  # [year]: infant, early, mid-life, wear-out
+MAX_MWH_PER_RECORD = MAX_ABS_POWER / 6e3  # [MWh] in 10 min at the largest power
 # The filters every site applies by default, in order (client/filters.py implements them).
 DEFAULT_FILTERS = (
     ("range", {}),
@@ -101,6 +144,8 @@ def power_curve_spec(
     max_turbines_per_site: int = 500,
     dominance_max_share: float = 0.6,
     filters: Sequence[tuple[str, dict[str, float]]] = DEFAULT_FILTERS,
+    models: Sequence[tuple[str, Sequence[str]]] = DEFAULT_MODELS,
+    training_end: str | None = None,
 ) -> spec_pb2.BenchmarkSpec:
     """A spec for industry power curves, one per cohort.
 
@@ -126,6 +171,11 @@ def power_curve_spec(
         Largest share of a released cell's records one operator may hold (0 < p <= 1).
     filters : sequence of (name, parameters)
         Quality filters every site applies, in order.
+    models : sequence of (target, features)
+        Normal-behaviour models (client/indicators.py NBM_FEATURES) trained in this round.
+    training_end : str, optional
+        End of the models' training window, [period_start, training_end); default: the first
+        third of the period. Records after it are what round 2 monitors.
     """
     if k_min_operators < 1:
         raise ValueError(f"k_min_operators must be at least 1, got {k_min_operators}")
@@ -149,6 +199,13 @@ def power_curve_spec(
     )
     for name, parameters in filters:
         spec.filters.add(name=name, parameters=parameters)
+    if training_end is None:
+        training_end = (start + (end - start) / 3).floor("D").isoformat().replace("+00:00", "Z")
+    if not start < pd.Timestamp(training_end) <= end:
+        raise ValueError(f"training_end {training_end!r} must lie in the period ({period_start}, {period_end}]")
+    spec.training_period.CopyFrom(spec_pb2.Period(start=period_start, end=training_end))
+    for target, features in models:
+        spec.models.add(target=target, features=list(features), ridge_lambda=DEFAULT_RIDGE_LAMBDA)
     n_ws, n_p = spec.wind_speed_bins.count, spec.normalised_power_bins.count
     bounds = {
         S.RECORD_COUNT: max_records,
@@ -181,4 +238,84 @@ def power_curve_spec(
                 scale_exponent=SCALE_EXPONENTS[statistic],
                 per_site_bound=float(bound),
             )
+        for model in spec.models:
+            p = len(model.features)
+            for statistic, shape, bound in (
+                (S.NBM_GRAM, [p, p], max_records * MAX_ABS_NBM_VALUE**2),
+                (S.NBM_MOMENT, [p], max_records * MAX_ABS_NBM_VALUE**2),
+                (S.NBM_RESPONSE_SQUARES, [1], max_records * MAX_ABS_NBM_VALUE**2),
+                # records, turbines, 1 if any, records squared (dominance)
+                (S.NBM_RECORD_COUNT, [4], max_records**2),
+            ):
+                _add_block(spec, cohort.name, statistic, shape, bound, model.target)
+    return spec
+
+
+def _add_block(
+    spec: spec_pb2.BenchmarkSpec, cohort: str, statistic: int, shape: list[int], bound: float, target: str = ""
+) -> None:
+    spec.blocks.add(
+        cohort=cohort,
+        statistic=statistic,
+        shape=shape,
+        unit=UNITS[statistic],
+        scale_exponent=SCALE_EXPONENTS[statistic],
+        per_site_bound=float(bound),
+        target=target,
+    )
+
+
+def indicator_spec(round_one: spec_pb2.BenchmarkSpec, baseline_release_sha256: str) -> spec_pb2.BenchmarkSpec:
+    """The round-2 spec: indicators every site computes against the round-1 release.
+
+    Same period, cohorts, filters, models and disclosure settings as ``round_one``; its blocks are
+    distributions over turbines (performance index, yaw misalignment, availability) or records
+    (model residuals), lost production by IEC 61400-26 category, and failures and turbine-years
+    by component and age band.
+    """
+    spec = spec_pb2.BenchmarkSpec()
+    spec.CopyFrom(round_one)
+    spec.spec_id = f"{round_one.spec_id}/indicators"
+    del spec.blocks[:]
+    indicators = spec.indicators
+    indicators.baseline_release_sha256 = baseline_release_sha256
+    indicators.performance_index_bins.CopyFrom(spec_pb2.BinGrid(first_centre=0.7, width=0.0025, count=241, unit="1"))
+    indicators.yaw_misalignment_bins.CopyFrom(spec_pb2.BinGrid(first_centre=-20.0, width=0.5, count=81, unit="deg"))
+    indicators.residual_bins.CopyFrom(spec_pb2.BinGrid(first_centre=-20.0, width=0.25, count=161, unit="degC"))
+    indicators.availability_bins.CopyFrom(spec_pb2.BinGrid(first_centre=0.5, width=0.0025, count=201, unit="1"))
+    indicators.age_band_edges.extend(AGE_BAND_EDGES)
+    indicators.components.extend(COMPONENTS)
+    indicators.loss_categories.extend(c for c, available in AVAILABILITY_CATEGORIES.items() if available is not None)
+    indicators.yaw_wind_speed_min, indicators.yaw_wind_speed_max = 4.5, 9.0
+    max_turbines = round_one.max_turbines_per_site
+    start, end = pd.Timestamp(round_one.period.start), pd.Timestamp(round_one.period.end)
+    max_records = max_turbines * math.ceil((end - start) / RECORD_PERIOD)
+    n_age, n_comp = len(AGE_BAND_EDGES), len(COMPONENTS)
+    years = max_records * RECORD_PERIOD / pd.Timedelta(days=365.25)
+    for cohort in spec.cohorts:
+        for statistic, grid in (
+            (S.PERFORMANCE_INDEX_HISTOGRAM, indicators.performance_index_bins),
+            (S.YAW_MISALIGNMENT_HISTOGRAM, indicators.yaw_misalignment_bins),
+            (S.TIME_AVAILABILITY_HISTOGRAM, indicators.availability_bins),
+            (S.PRODUCTION_AVAILABILITY_HISTOGRAM, indicators.availability_bins),
+        ):
+            _add_block(spec, cohort.name, statistic, [grid.count], max_turbines)
+        for model in spec.models:
+            _add_block(
+                spec, cohort.name, S.NBM_RESIDUAL_HISTOGRAM, [indicators.residual_bins.count], max_records, model.target
+            )
+        _add_block(
+            spec,
+            cohort.name,
+            S.LOST_PRODUCTION,
+            [len(indicators.loss_categories) + 1],
+            max_records * MAX_MWH_PER_RECORD,
+        )
+        _add_block(spec, cohort.name, S.FAILURE_COUNT, [n_comp, n_age], max_records)
+        _add_block(spec, cohort.name, S.FAILURE_DOWNTIME, [n_comp, n_age], years * 8766.0)
+        _add_block(spec, cohort.name, S.TURBINE_YEARS, [n_age], years)
+        _add_block(spec, cohort.name, S.AGE_BAND_CONTRIBUTOR, [n_age], 1)
+        _add_block(spec, cohort.name, S.COHORT_CONTRIBUTOR, [1], 1)
+        _add_block(spec, cohort.name, S.TURBINE_COUNT, [1], max_turbines)
+        _add_block(spec, cohort.name, S.SQUARED_TURBINE_COUNT, [1], max_turbines**2)
     return spec

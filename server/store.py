@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
-import tempfile
 from pathlib import Path
-
-from google.protobuf import json_format
 
 from protos.codec import spec_sha256
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -119,25 +114,3 @@ def read_release(store: Path, release_id: int | None = None) -> release_pb2.Rele
     if row is None:
         raise LookupError(f"{store}: no release {'at all' if release_id is None else release_id}")
     return release_pb2.Release.FromString(row[0])
-
-
-def release_to_dict(release: release_pb2.Release) -> dict:
-    """The release as plain JSON-ready data (protobuf JSON mapping, field names as in the .proto)."""
-    return json_format.MessageToDict(
-        release, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
-
-
-def export_json(release: release_pb2.Release, path: Path) -> None:
-    """Write the release as JSON atomically: a reader sees the old file or the new, never a part."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(release_to_dict(release), out, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -26,7 +26,8 @@ class FederatedRun:
     site_configs: list[Path]
     spec: spec_pb2.BenchmarkSpec
     release: release_pb2.Release
-    outcome: SecureSumOutcome
+    outcome: SecureSumOutcome  # round 1
+    indicator_outcome: SecureSumOutcome  # round 2
     outgoing_dir: Path
 
 
@@ -88,7 +89,14 @@ def _federated_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> Feder
         backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}, "init_args": {"num_cpus": 2}},
     )
     return FederatedRun(
-        config, root / "fleet", site_configs, spec, read_release(root / "release.sqlite"), outcomes[0], outgoing
+        config,
+        root / "fleet",
+        site_configs,
+        spec,
+        read_release(root / "release.sqlite"),
+        outcomes[0],
+        outcomes[1],
+        outgoing,
     )
 
 

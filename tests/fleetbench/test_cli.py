@@ -77,7 +77,7 @@ def test_validate_preview_and_spec_commands(tmp_path: Path, capsys: pytest.Captu
         )
         == 0
     )
-    assert "2 cohorts and 24 blocks" in capsys.readouterr().out
+    assert "2 cohorts and 40 blocks" in capsys.readouterr().out
 
     assert main(["validate", "--site", str(site), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -86,7 +86,7 @@ def test_validate_preview_and_spec_commands(tmp_path: Path, capsys: pytest.Captu
     assert main(["preview", "--site", str(site), "--spec", str(spec), "--json"]) == 0
     preview = json.loads(capsys.readouterr().out)
     blocks = {b["block"]: b for b in preview["blocks"]}
-    assert len(blocks) == 24 and blocks["E-82/2300:COHORT_CONTRIBUTOR"]["total"] == 1.0
+    assert len(blocks) == 40 and blocks["E-82/2300:COHORT_CONTRIBUTOR"]["total"] == 1.0
     counts = {row["asset_id"]: row for row in preview["filter_report"]}
     assert counts["WTG01"]["records"] == 31 * 144
     assert counts["WTG01"]["used"] + counts["WTG01"]["status"] <= counts["WTG01"]["records"]

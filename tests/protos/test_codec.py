@@ -30,6 +30,7 @@ def _layout(bound: float, exponent: int, shape: tuple[int, ...] = (4,)) -> Block
         name="c:SUM_POWER",
         cohort="c",
         statistic=spec_pb2.SUM_POWER,
+        target="",
         shape=shape,
         unit="kW",
         scale_exponent=exponent,

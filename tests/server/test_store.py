@@ -10,8 +10,9 @@ import pytest
 
 from protos.codec import spec_sha256
 from protos.fleetbench.v1 import release_pb2
+from protos.release_json import export_json
 from server.spec import power_curve_spec
-from server.store import ReleaseExistsError, check_release_absent, export_json, read_release, write_release
+from server.store import ReleaseExistsError, check_release_absent, read_release, write_release
 
 
 def _release(spec_hash: str = "ab" * 32) -> release_pb2.Release:

@@ -15,6 +15,8 @@ from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.summaries import summarise_site
 from protos.codec import MODULUS_RANGE, block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos.fleetbench.v1 import spec_pb2
+from protos.messages import BASELINE_RELEASE_CONFIG_KEY, SPEC_CONFIG_KEY
 from simulations.fleet import turbine_type
 from simulations.pooled import pooled_release, pooled_rows, pooled_statistics
 
@@ -116,7 +118,8 @@ PROTOCOL_KEYS = {
 def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
     records = [pickle.loads(p.read_bytes()) for p in federated_run.outgoing_dir.glob("*.pkl")]
     n_sites = len(federated_run.site_configs)
-    assert len(records) == 4 * n_sites  # setup, share keys, collect masked vectors, unmask
+    # Two SecAgg+ rounds (setup, share keys, collect masked vectors, unmask) and the release's receipt.
+    assert len(records) == (2 * 4 + 1) * n_sites
     masked_seen = 0
     for record in records:
         # Ray worker processes: both of Flower's SecAgg+ modules draw keyed masks.
@@ -135,7 +138,9 @@ def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
                 if Key.MASKED_PARAMETERS in config:
                     masked = [bytes_to_ndarray(b) for b in config[Key.MASKED_PARAMETERS]]
                     site = federated_run.site_configs[record["partition_id"]]
-                    plain = site_contribution(site, federated_run.spec)
+                    sent = record["incoming"]["fitins.config"]
+                    spec = spec_pb2.BenchmarkSpec.FromString(sent[SPEC_CONFIG_KEY])
+                    plain = site_contribution(site, spec, sent.get(BASELINE_RELEASE_CONFIG_KEY))
                     # Flower prepends the weight factor; the rest are the blocks, masked mod 2^62.
                     assert len(masked) == len(plain) + 1
                     for m, p in zip(masked[1:], plain, strict=True):
@@ -146,7 +151,7 @@ def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
                     # Uniform masks: the mean sits near 2^61, far from any plaintext limb (< 2^30).
                     assert abs(values.mean() / MODULUS_RANGE - 0.5) < 0.05
                     masked_seen += 1
-    assert masked_seen == n_sites
+    assert masked_seen == 2 * n_sites
 
 
 @pytest.mark.parametrize("derate", [1.0, 0.97])

@@ -90,23 +90,121 @@ class CohortCurve(_message.Message):
     def __init__(self, cohort: _Optional[str] = ..., turbine_model: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., operator_count: _Optional[int] = ..., bins: _Optional[_Iterable[_Union[PowerCurveBin, _Mapping]]] = ..., completeness: _Optional[_Union[Completeness, _Mapping]] = ..., aep: _Optional[_Iterable[_Union[AnnualEnergy, _Mapping]]] = ..., aep_note: _Optional[str] = ...) -> None: ...
 
 class Provenance(_message.Message):
-    __slots__ = ("spec_sha256", "participants", "suppressed_cells", "flower_run_id", "created_utc", "method")
+    __slots__ = ("spec_sha256", "participants", "suppressed_cells", "flower_run_id", "created_utc", "method", "indicator_spec_sha256", "indicator_participants")
     SPEC_SHA256_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSED_CELLS_FIELD_NUMBER: _ClassVar[int]
     FLOWER_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_UTC_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_SPEC_SHA256_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     spec_sha256: str
     participants: int
     suppressed_cells: int
     flower_run_id: str
     created_utc: str
     method: str
-    def __init__(self, spec_sha256: _Optional[str] = ..., participants: _Optional[int] = ..., suppressed_cells: _Optional[int] = ..., flower_run_id: _Optional[str] = ..., created_utc: _Optional[str] = ..., method: _Optional[str] = ...) -> None: ...
+    indicator_spec_sha256: str
+    indicator_participants: int
+    def __init__(self, spec_sha256: _Optional[str] = ..., participants: _Optional[int] = ..., suppressed_cells: _Optional[int] = ..., flower_run_id: _Optional[str] = ..., created_utc: _Optional[str] = ..., method: _Optional[str] = ..., indicator_spec_sha256: _Optional[str] = ..., indicator_participants: _Optional[int] = ...) -> None: ...
+
+class NormalBehaviourModelFit(_message.Message):
+    __slots__ = ("cohort", "target", "features", "coefficients", "ridge_lambda", "suppressed", "suppression_reason", "record_count", "operator_count", "residual_std")
+    COHORT_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    COEFFICIENTS_FIELD_NUMBER: _ClassVar[int]
+    RIDGE_LAMBDA_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
+    RECORD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RESIDUAL_STD_FIELD_NUMBER: _ClassVar[int]
+    cohort: str
+    target: str
+    features: _containers.RepeatedScalarFieldContainer[str]
+    coefficients: _containers.RepeatedScalarFieldContainer[float]
+    ridge_lambda: float
+    suppressed: bool
+    suppression_reason: str
+    record_count: int
+    operator_count: int
+    residual_std: float
+    def __init__(self, cohort: _Optional[str] = ..., target: _Optional[str] = ..., features: _Optional[_Iterable[str]] = ..., coefficients: _Optional[_Iterable[float]] = ..., ridge_lambda: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., residual_std: _Optional[float] = ...) -> None: ...
+
+class Distribution(_message.Message):
+    __slots__ = ("cohort", "indicator", "counts_of", "bins", "suppressed", "suppression_reason", "counts", "operator_count", "p10", "p25", "p50", "p75", "p90")
+    COHORT_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_OF_FIELD_NUMBER: _ClassVar[int]
+    BINS_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_COUNT_FIELD_NUMBER: _ClassVar[int]
+    P10_FIELD_NUMBER: _ClassVar[int]
+    P25_FIELD_NUMBER: _ClassVar[int]
+    P50_FIELD_NUMBER: _ClassVar[int]
+    P75_FIELD_NUMBER: _ClassVar[int]
+    P90_FIELD_NUMBER: _ClassVar[int]
+    cohort: str
+    indicator: str
+    counts_of: str
+    bins: _spec_pb2.BinGrid
+    suppressed: bool
+    suppression_reason: str
+    counts: _containers.RepeatedScalarFieldContainer[int]
+    operator_count: int
+    p10: float
+    p25: float
+    p50: float
+    p75: float
+    p90: float
+    def __init__(self, cohort: _Optional[str] = ..., indicator: _Optional[str] = ..., counts_of: _Optional[str] = ..., bins: _Optional[_Union[_spec_pb2.BinGrid, _Mapping]] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., counts: _Optional[_Iterable[int]] = ..., operator_count: _Optional[int] = ..., p10: _Optional[float] = ..., p25: _Optional[float] = ..., p50: _Optional[float] = ..., p75: _Optional[float] = ..., p90: _Optional[float] = ...) -> None: ...
+
+class FailureRate(_message.Message):
+    __slots__ = ("cohort", "component", "age_from_years", "age_to_years", "suppressed", "suppression_reason", "failures", "turbine_years", "failures_per_turbine_year", "mean_downtime_hours", "operator_count")
+    COHORT_FIELD_NUMBER: _ClassVar[int]
+    COMPONENT_FIELD_NUMBER: _ClassVar[int]
+    AGE_FROM_YEARS_FIELD_NUMBER: _ClassVar[int]
+    AGE_TO_YEARS_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    TURBINE_YEARS_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_PER_TURBINE_YEAR_FIELD_NUMBER: _ClassVar[int]
+    MEAN_DOWNTIME_HOURS_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_COUNT_FIELD_NUMBER: _ClassVar[int]
+    cohort: str
+    component: str
+    age_from_years: float
+    age_to_years: float
+    suppressed: bool
+    suppression_reason: str
+    failures: int
+    turbine_years: float
+    failures_per_turbine_year: float
+    mean_downtime_hours: float
+    operator_count: int
+    def __init__(self, cohort: _Optional[str] = ..., component: _Optional[str] = ..., age_from_years: _Optional[float] = ..., age_to_years: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., failures: _Optional[int] = ..., turbine_years: _Optional[float] = ..., failures_per_turbine_year: _Optional[float] = ..., mean_downtime_hours: _Optional[float] = ..., operator_count: _Optional[int] = ...) -> None: ...
+
+class LostProduction(_message.Message):
+    __slots__ = ("cohort", "category", "suppressed", "suppression_reason", "share_of_potential")
+    COHORT_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
+    SHARE_OF_POTENTIAL_FIELD_NUMBER: _ClassVar[int]
+    cohort: str
+    category: str
+    suppressed: bool
+    suppression_reason: str
+    share_of_potential: float
+    def __init__(self, cohort: _Optional[str] = ..., category: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., share_of_potential: _Optional[float] = ...) -> None: ...
 
 class Release(_message.Message):
-    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution", "reference_air_density", "filters", "dominance_max_share")
+    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution", "reference_air_density", "filters", "dominance_max_share", "models", "distributions", "failure_rates", "lost_production", "training_period", "indicator_spec")
     CONTRACT_FIELD_NUMBER: _ClassVar[int]
     SPEC_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +215,12 @@ class Release(_message.Message):
     REFERENCE_AIR_DENSITY_FIELD_NUMBER: _ClassVar[int]
     FILTERS_FIELD_NUMBER: _ClassVar[int]
     DOMINANCE_MAX_SHARE_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTIONS_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_RATES_FIELD_NUMBER: _ClassVar[int]
+    LOST_PRODUCTION_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_SPEC_FIELD_NUMBER: _ClassVar[int]
     contract: str
     spec_id: str
     period: _spec_pb2.Period
@@ -127,4 +231,10 @@ class Release(_message.Message):
     reference_air_density: float
     filters: _containers.RepeatedCompositeFieldContainer[_spec_pb2.Filter]
     dominance_max_share: float
-    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ...) -> None: ...
+    models: _containers.RepeatedCompositeFieldContainer[NormalBehaviourModelFit]
+    distributions: _containers.RepeatedCompositeFieldContainer[Distribution]
+    failure_rates: _containers.RepeatedCompositeFieldContainer[FailureRate]
+    lost_production: _containers.RepeatedCompositeFieldContainer[LostProduction]
+    training_period: _spec_pb2.Period
+    indicator_spec: _spec_pb2.BenchmarkSpec
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModelFit, _Mapping]]] = ..., distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., failure_rates: _Optional[_Iterable[_Union[FailureRate, _Mapping]]] = ..., lost_production: _Optional[_Iterable[_Union[LostProduction, _Mapping]]] = ..., training_period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., indicator_spec: _Optional[_Union[_spec_pb2.BenchmarkSpec, _Mapping]] = ...) -> None: ...

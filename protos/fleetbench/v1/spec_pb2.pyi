@@ -22,6 +22,22 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUM_POWER_PER_AREA: _ClassVar[Statistic]
     SQUARED_RECORD_COUNT: _ClassVar[Statistic]
     SQUARED_COHORT_RECORD_COUNT: _ClassVar[Statistic]
+    NBM_GRAM: _ClassVar[Statistic]
+    NBM_MOMENT: _ClassVar[Statistic]
+    NBM_RESPONSE_SQUARES: _ClassVar[Statistic]
+    NBM_RECORD_COUNT: _ClassVar[Statistic]
+    PERFORMANCE_INDEX_HISTOGRAM: _ClassVar[Statistic]
+    YAW_MISALIGNMENT_HISTOGRAM: _ClassVar[Statistic]
+    NBM_RESIDUAL_HISTOGRAM: _ClassVar[Statistic]
+    TIME_AVAILABILITY_HISTOGRAM: _ClassVar[Statistic]
+    PRODUCTION_AVAILABILITY_HISTOGRAM: _ClassVar[Statistic]
+    LOST_PRODUCTION: _ClassVar[Statistic]
+    FAILURE_COUNT: _ClassVar[Statistic]
+    FAILURE_DOWNTIME: _ClassVar[Statistic]
+    TURBINE_YEARS: _ClassVar[Statistic]
+    AGE_BAND_CONTRIBUTOR: _ClassVar[Statistic]
+    TURBINE_COUNT: _ClassVar[Statistic]
+    SQUARED_TURBINE_COUNT: _ClassVar[Statistic]
 STATISTIC_UNSPECIFIED: Statistic
 RECORD_COUNT: Statistic
 SUM_WIND_SPEED: Statistic
@@ -35,6 +51,22 @@ SUM_POWER_PER_UNIT_SQUARED: Statistic
 SUM_POWER_PER_AREA: Statistic
 SQUARED_RECORD_COUNT: Statistic
 SQUARED_COHORT_RECORD_COUNT: Statistic
+NBM_GRAM: Statistic
+NBM_MOMENT: Statistic
+NBM_RESPONSE_SQUARES: Statistic
+NBM_RECORD_COUNT: Statistic
+PERFORMANCE_INDEX_HISTOGRAM: Statistic
+YAW_MISALIGNMENT_HISTOGRAM: Statistic
+NBM_RESIDUAL_HISTOGRAM: Statistic
+TIME_AVAILABILITY_HISTOGRAM: Statistic
+PRODUCTION_AVAILABILITY_HISTOGRAM: Statistic
+LOST_PRODUCTION: Statistic
+FAILURE_COUNT: Statistic
+FAILURE_DOWNTIME: Statistic
+TURBINE_YEARS: Statistic
+AGE_BAND_CONTRIBUTOR: Statistic
+TURBINE_COUNT: Statistic
+SQUARED_TURBINE_COUNT: Statistic
 
 class BinGrid(_message.Message):
     __slots__ = ("first_centre", "width", "count", "unit")
@@ -90,23 +122,59 @@ class Filter(_message.Message):
     def __init__(self, name: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Block(_message.Message):
-    __slots__ = ("cohort", "statistic", "shape", "unit", "scale_exponent", "per_site_bound")
+    __slots__ = ("cohort", "statistic", "shape", "unit", "scale_exponent", "per_site_bound", "target")
     COHORT_FIELD_NUMBER: _ClassVar[int]
     STATISTIC_FIELD_NUMBER: _ClassVar[int]
     SHAPE_FIELD_NUMBER: _ClassVar[int]
     UNIT_FIELD_NUMBER: _ClassVar[int]
     SCALE_EXPONENT_FIELD_NUMBER: _ClassVar[int]
     PER_SITE_BOUND_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
     cohort: str
     statistic: Statistic
     shape: _containers.RepeatedScalarFieldContainer[int]
     unit: str
     scale_exponent: int
     per_site_bound: float
-    def __init__(self, cohort: _Optional[str] = ..., statistic: _Optional[_Union[Statistic, str]] = ..., shape: _Optional[_Iterable[int]] = ..., unit: _Optional[str] = ..., scale_exponent: _Optional[int] = ..., per_site_bound: _Optional[float] = ...) -> None: ...
+    target: str
+    def __init__(self, cohort: _Optional[str] = ..., statistic: _Optional[_Union[Statistic, str]] = ..., shape: _Optional[_Iterable[int]] = ..., unit: _Optional[str] = ..., scale_exponent: _Optional[int] = ..., per_site_bound: _Optional[float] = ..., target: _Optional[str] = ...) -> None: ...
+
+class NormalBehaviourModel(_message.Message):
+    __slots__ = ("target", "features", "ridge_lambda")
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    RIDGE_LAMBDA_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    features: _containers.RepeatedScalarFieldContainer[str]
+    ridge_lambda: float
+    def __init__(self, target: _Optional[str] = ..., features: _Optional[_Iterable[str]] = ..., ridge_lambda: _Optional[float] = ...) -> None: ...
+
+class IndicatorSpec(_message.Message):
+    __slots__ = ("baseline_release_sha256", "performance_index_bins", "yaw_misalignment_bins", "residual_bins", "availability_bins", "age_band_edges", "components", "loss_categories", "yaw_wind_speed_min", "yaw_wind_speed_max")
+    BASELINE_RELEASE_SHA256_FIELD_NUMBER: _ClassVar[int]
+    PERFORMANCE_INDEX_BINS_FIELD_NUMBER: _ClassVar[int]
+    YAW_MISALIGNMENT_BINS_FIELD_NUMBER: _ClassVar[int]
+    RESIDUAL_BINS_FIELD_NUMBER: _ClassVar[int]
+    AVAILABILITY_BINS_FIELD_NUMBER: _ClassVar[int]
+    AGE_BAND_EDGES_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    LOSS_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    YAW_WIND_SPEED_MIN_FIELD_NUMBER: _ClassVar[int]
+    YAW_WIND_SPEED_MAX_FIELD_NUMBER: _ClassVar[int]
+    baseline_release_sha256: str
+    performance_index_bins: BinGrid
+    yaw_misalignment_bins: BinGrid
+    residual_bins: BinGrid
+    availability_bins: BinGrid
+    age_band_edges: _containers.RepeatedScalarFieldContainer[float]
+    components: _containers.RepeatedScalarFieldContainer[str]
+    loss_categories: _containers.RepeatedScalarFieldContainer[str]
+    yaw_wind_speed_min: float
+    yaw_wind_speed_max: float
+    def __init__(self, baseline_release_sha256: _Optional[str] = ..., performance_index_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., yaw_misalignment_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., residual_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., age_band_edges: _Optional[_Iterable[float]] = ..., components: _Optional[_Iterable[str]] = ..., loss_categories: _Optional[_Iterable[str]] = ..., yaw_wind_speed_min: _Optional[float] = ..., yaw_wind_speed_max: _Optional[float] = ...) -> None: ...
 
 class BenchmarkSpec(_message.Message):
-    __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site", "reference_air_density", "filters", "dominance_max_share", "aep_cut_out_wind_speed")
+    __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site", "reference_air_density", "filters", "dominance_max_share", "aep_cut_out_wind_speed", "models", "training_period", "indicators")
     CONTRACT_FIELD_NUMBER: _ClassVar[int]
     SPEC_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +188,9 @@ class BenchmarkSpec(_message.Message):
     FILTERS_FIELD_NUMBER: _ClassVar[int]
     DOMINANCE_MAX_SHARE_FIELD_NUMBER: _ClassVar[int]
     AEP_CUT_OUT_WIND_SPEED_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    INDICATORS_FIELD_NUMBER: _ClassVar[int]
     contract: str
     spec_id: str
     period: Period
@@ -133,4 +204,7 @@ class BenchmarkSpec(_message.Message):
     filters: _containers.RepeatedCompositeFieldContainer[Filter]
     dominance_max_share: float
     aep_cut_out_wind_speed: float
-    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., aep_cut_out_wind_speed: _Optional[float] = ...) -> None: ...
+    models: _containers.RepeatedCompositeFieldContainer[NormalBehaviourModel]
+    training_period: Period
+    indicators: IndicatorSpec
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., aep_cut_out_wind_speed: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModel, _Mapping]]] = ..., training_period: _Optional[_Union[Period, _Mapping]] = ..., indicators: _Optional[_Union[IndicatorSpec, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,242 @@
+"""Maintenance indicators as pure array kernels.
+
+Normal-behaviour models, performance index, static yaw misalignment, availability, failures and
+the persistence rule for alarms.
+
+Every function takes numpy arrays aligned by record (``asset`` indexes the site's turbines) and
+returns per-turbine sums or values; streaming over chunks and all I/O live in client/maintenance.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from client.power_curve import clipped_bin_index
+
+NBM_FEATURES = ("power_per_unit", "power_per_unit_squared", "ambient_temperature")
+"""Regressors a normal-behaviour model may name: P / P_rated [-], its square [-], ambient temperature [degC]."""
+
+
+def nbm_design(power_per_unit: np.ndarray, ambient_temperature: np.ndarray, features: tuple[str, ...]) -> np.ndarray:
+    """The design matrix (records x features) of a normal-behaviour model, columns in ``features`` order."""
+    columns = {
+        "power_per_unit": power_per_unit,
+        "power_per_unit_squared": power_per_unit**2,
+        "ambient_temperature": ambient_temperature,
+    }
+    unknown = sorted(set(features) - set(columns))
+    if unknown:
+        raise ValueError(f"normal-behaviour model names unknown feature(s) {unknown}; known: {list(columns)}")
+    return np.column_stack([columns[name] for name in features]) if features else np.zeros((len(power_per_unit), 0))
+
+
+@dataclass
+class MomentSums:
+    """Per-turbine count, sum and sum of outer products of z = [features..., target]."""
+
+    count: np.ndarray  # (turbines,)
+    first: np.ndarray  # (turbines, q)
+    second: np.ndarray  # (turbines, q, q)
+
+    @classmethod
+    def zeros(cls, n_turbines: int, q: int) -> MomentSums:
+        """Empty sums for ``n_turbines`` turbines and q = features + 1."""
+        return cls(np.zeros(n_turbines), np.zeros((n_turbines, q)), np.zeros((n_turbines, q, q)))
+
+    def add(self, asset: np.ndarray, z: np.ndarray) -> None:
+        """Accumulate the rows of ``z`` (records x q) of turbines ``asset``."""
+        n_turbines, q = self.first.shape
+        self.count += np.bincount(asset, minlength=n_turbines)
+        for i in range(q):
+            self.first[:, i] += np.bincount(asset, weights=z[:, i], minlength=n_turbines)
+            for j in range(i, q):
+                self.second[:, i, j] += np.bincount(asset, weights=z[:, i] * z[:, j], minlength=n_turbines)
+                self.second[:, j, i] = self.second[:, i, j]
+
+
+def centred_sums(moments: MomentSums, turbines: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """X^T X, X^T y, y^T y and n over ``turbines`` (bool mask), each turbine centred on its own means.
+
+    Centring per turbine makes the regression a fixed-effects model: each turbine keeps its own
+    intercept (cooling, sensor placement), the slopes are shared by the cohort.
+    """
+    count = moments.count[turbines]
+    used = count > 0
+    count, first, second = count[used], moments.first[turbines][used], moments.second[turbines][used]
+    centred = second - first[:, :, None] * first[:, None, :] / count[:, None, None]
+    total = centred.sum(axis=0) if len(count) else np.zeros(second.shape[1:])
+    return total[:-1, :-1], total[:-1, -1], float(total[-1, -1]), int(count.sum())
+
+
+def ridge_coefficients(gram: np.ndarray, moment: np.ndarray, n: float, ridge_lambda: float) -> np.ndarray:
+    """Ridge coefficients beta = (X^T X + lambda n I)^-1 X^T y: the ridge regression on centred data (closed form)."""
+    return np.linalg.solve(gram + ridge_lambda * n * np.eye(len(moment)), moment)
+
+
+def residual_variance(
+    gram: np.ndarray, moment: np.ndarray, response_squares: float, n: int, n_turbines: int, beta: np.ndarray
+) -> float:
+    """Residual variance of the centred fit, RSS / (n - p - turbines) [target unit^2]."""
+    rss = response_squares - 2.0 * beta @ moment + beta @ gram @ beta
+    dof = n - len(beta) - n_turbines
+    return float(max(rss, 0.0) / dof) if dof > 0 else float("nan")
+
+
+def turbine_intercepts(moments: MomentSums, beta: np.ndarray) -> np.ndarray:
+    """Each turbine's intercept, mean(y) - mean(x) . beta over its training records (NaN without any)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = moments.first / moments.count[:, None]
+    return means[:, -1] - means[:, :-1] @ beta
+
+
+def expected_power_per_unit(
+    wind_speed: np.ndarray, curve_wind_speed: np.ndarray, curve_power_per_unit: np.ndarray
+) -> np.ndarray:
+    """P / P_rated expected from a cohort curve at normalised wind speed [m/s]; NaN outside the curve.
+
+    The curve is linearly interpolated between its released bins (means of wind speed and power,
+    as IEC 61400-12-1 tabulates them); beyond its first and last bin nothing is expected.
+    """
+    if len(curve_wind_speed) < 2:
+        return np.full(len(wind_speed), np.nan)
+    return np.interp(wind_speed, curve_wind_speed, curve_power_per_unit, left=np.nan, right=np.nan)
+
+
+def per_turbine_sum(asset: np.ndarray, values: np.ndarray, n_turbines: int) -> np.ndarray:
+    """Sum of ``values`` per turbine."""
+    return np.bincount(asset, weights=values, minlength=n_turbines)
+
+
+@dataclass
+class YawSums:
+    """Per turbine sums for a least-squares parabola r(phi).
+
+    Sums of phi^k (k = 0..4) and of r phi^k (k = 0..2), phi the vane angle [deg], r the power
+    ratio actual / expected [-].
+    """
+
+    phi_powers: np.ndarray  # (turbines, 5)
+    ratio_phi_powers: np.ndarray  # (turbines, 3)
+
+    @classmethod
+    def zeros(cls, n_turbines: int) -> YawSums:
+        """Empty sums for ``n_turbines`` turbines."""
+        return cls(np.zeros((n_turbines, 5)), np.zeros((n_turbines, 3)))
+
+    def add(self, asset: np.ndarray, vane: np.ndarray, ratio: np.ndarray) -> None:
+        """Accumulate records of turbines ``asset``: vane angle [deg] and power ratio [-]."""
+        n_turbines = len(self.phi_powers)
+        for k in range(5):
+            self.phi_powers[:, k] += np.bincount(asset, weights=vane**k, minlength=n_turbines)
+        for k in range(3):
+            self.ratio_phi_powers[:, k] += np.bincount(asset, weights=ratio * vane**k, minlength=n_turbines)
+
+
+def static_yaw_misalignment(sums: YawSums, min_records: int = 500) -> np.ndarray:
+    """Static yaw misalignment per turbine [deg]: the vane angle at which performance peaks.
+
+    Fits r = a + b phi + c phi^2 by least squares to the power ratio r (actual over the cohort
+    curve's expectation) against the vane angle phi over below-rated records, and returns the
+    vertex -b / 2c. A vane mounted off by delta makes the controller hold the nacelle delta away
+    from the wind, so the rotor sees the wind straight on only when the vane reads delta. This is
+    the method of OpenOA's StaticYawMisalignment (NREL; binned power versus vane angle fitted with a
+    cosine-type curve, its peak the misalignment) in closed form, so a site needs only 8 sums per
+    turbine. NaN where the fit is not concave or rests on fewer than ``min_records`` records.
+    """
+    s, t = sums.phi_powers, sums.ratio_phi_powers
+    normal = np.stack(
+        [
+            np.stack([s[:, 0], s[:, 1], s[:, 2]], -1),
+            np.stack([s[:, 1], s[:, 2], s[:, 3]], -1),
+            np.stack([s[:, 2], s[:, 3], s[:, 4]], -1),
+        ],
+        axis=1,
+    )
+    out = np.full(len(s), np.nan)
+    usable = s[:, 0] >= min_records
+    if usable.any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coefficients = np.linalg.solve(normal[usable], t[usable][..., None])[..., 0]
+            b, c = coefficients[:, 1], coefficients[:, 2]
+            out[usable] = np.where(c < 0, -b / (2.0 * c), np.nan)
+    return out
+
+
+def histogram_counts(values: np.ndarray, first_centre: float, width: float, count: int) -> np.ndarray:
+    """Counts of finite ``values`` per bin of a regular grid, values beyond it in the end bins."""
+    finite = values[np.isfinite(values)]
+    return np.bincount(clipped_bin_index(finite, first_centre, width, count), minlength=count).astype(np.float64)
+
+
+def availability(
+    time_available: np.ndarray, time_unavailable: np.ndarray, actual_energy: np.ndarray, lost_energy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Time-based and production-based availability per turbine [-] (IEC 61400-26-1 and -2).
+
+    A_t = available time / (available + unavailable time), excluded categories left out of both;
+    A_p = actual energy / (actual + lost energy). NaN where the denominator is zero.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (
+            time_available / (time_available + time_unavailable),
+            actual_energy / (actual_energy + lost_energy),
+        )
+
+
+@dataclass(frozen=True)
+class FailureEvents:
+    """Failures found in a status log: one entry per failure."""
+
+    asset: np.ndarray  # turbine index
+    component: np.ndarray  # index into the component list
+    start: np.ndarray  # datetime64 of the first record
+    records: np.ndarray  # records in the outage (10-min each)
+
+
+def failure_events(
+    asset: np.ndarray, time: np.ndarray, component: np.ndarray, record_seconds: int = 600
+) -> FailureEvents:
+    """Runs of consecutive records of one turbine carrying one component's failure code.
+
+    Records must be sorted by turbine, then time; ``component`` is -1 where the status is not a
+    component failure. A run is broken by a new turbine, another component, or a gap in time.
+    """
+    failing = component >= 0
+    step = np.diff(time).astype("timedelta64[s]").astype(np.int64) if len(time) else np.zeros(0, dtype=np.int64)
+    continues = np.r_[False, (asset[1:] == asset[:-1]) & (component[1:] == component[:-1]) & (step == record_seconds)]
+    starts = np.flatnonzero(failing & ~continues)
+    run_id = np.cumsum(failing & ~continues) - 1
+    lengths = np.bincount(run_id[failing], minlength=len(starts))
+    return FailureEvents(asset[starts], component[starts], time[starts], lengths)
+
+
+def age_band(age_years: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Index of each age's band: [edges[i], edges[i+1]), the last band open; -1 below the first edge."""
+    return np.searchsorted(edges, age_years, side="right") - 1
+
+
+def criticality_alarms(exceeds: np.ndarray, raise_at: int) -> np.ndarray:
+    """Persistence rule over a sequence of periods: alarm while the criticality counter >= ``raise_at``.
+
+    The counter rises by one in every period that exceeds its threshold and falls by one (not
+    below 0) otherwise.
+
+    As the criticality counter of the CARE-to-Compare benchmark (Gueck et al. 2024): one hot
+    period never alarms, a sustained drift does.
+    """
+    counter, out = 0, np.zeros(len(exceeds), dtype=bool)
+    for i, hot in enumerate(exceeds):
+        counter = counter + 1 if hot else max(counter - 1, 0)
+        out[i] = counter >= raise_at
+    return out
+
+
+def position_in_distribution(value: float, counts: np.ndarray, first_centre: float, width: float) -> float:
+    """Share of the distribution below ``value`` [0..1] (the "you are here" percentile), half the own bin."""
+    total = counts.sum()
+    if not np.isfinite(value) or total == 0:
+        return float("nan")
+    index = int(clipped_bin_index(np.array([value]), first_centre, width, len(counts))[0])
+    return float((counts[:index].sum() + 0.5 * counts[index]) / total)
