@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from client.filters import FILTERS, TurbineArrays
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
-from client.summaries import cohort_membership, prepared_records
+from client.summaries import cohort_membership, prepared_records, record_air_density
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from server.finalize import CohortStatistics, build_release
 
@@ -96,3 +97,98 @@ def pooled_release(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -
     return build_release(
         spec, pooled_statistics(rows, spec), participants=len(site_configs), flower_run_id="", method="pooled"
     )
+
+
+def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
+    """Every operator's canonical records in one frame, with operator, turbine metadata and cohort columns.
+
+    ``passes_row_filters`` marks the records the spec's row filters (all but the bin filter) pass.
+    """
+    frames = []
+    for operator, path in enumerate(site_configs):
+        site = load_site_config(path)
+        frame = pd.concat(read_canonical_chunks(site), ignore_index=True)
+        frame = frame.sort_values(["asset_id", "time"], kind="stable").reset_index(drop=True)
+        index = pd.Index([t.asset_id for t in site.turbines]).get_indexer(frame["asset_id"].astype(str))
+        rated = np.array([t.rated_power_kw for t in site.turbines])[index]
+        arrays = TurbineArrays(index, rated, site.normal_status_codes)
+        passes = np.ones(len(frame), dtype=bool)
+        for f in spec.filters:
+            if FILTERS[f.name].flag:
+                passes &= ~FILTERS[f.name].flag(frame, arrays, f.parameters)
+        membership = cohort_membership(site, spec)[index]
+        frame = frame.assign(
+            operator=operator,
+            turbine=f"{operator}/" + frame["asset_id"].astype(str),
+            rated_power_kw=rated,
+            stall=[site.turbines[i].regulation == "stall" for i in index],
+            normal=frame["WTUR_TurSt"].isin(site.normal_status_codes) if "WTUR_TurSt" in frame else True,
+            passes_row_filters=passes,
+            density=record_air_density(frame, site),
+        )
+        for c, cohort in enumerate(spec.cohorts):
+            frame[cohort.name] = membership[:, c]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def pooled_model_coefficients(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, cohort: str, model: spec_pb2.NormalBehaviourModel
+) -> np.ndarray:
+    """The fixed-effects ridge regression on the pooled training rows: demean per turbine, then solve."""
+    start, end = (pd.Timestamp(t) for t in (spec.training_period.start, spec.training_period.end))
+    pu = rows["WTUR_W"] / rows["rated_power_kw"]
+    columns = {"power_per_unit": pu, "power_per_unit_squared": pu**2, "ambient_temperature": rows["WMET_EnvTmp"]}
+    data = pd.DataFrame({name: columns[name] for name in model.features}).assign(
+        y=rows[model.target], turbine=rows["turbine"]
+    )
+    use = rows[cohort] & rows["normal"] & (rows["time"] >= start) & (rows["time"] < end) & data.notna().all(axis=1)
+    data = data[use]
+    centred = data.drop(columns="turbine") - data.groupby("turbine").transform("mean")
+    x, y = centred[list(model.features)].to_numpy(), centred["y"].to_numpy()
+    return np.linalg.solve(x.T @ x + model.ridge_lambda * len(y) * np.eye(x.shape[1]), x.T @ y)
+
+
+def pooled_performance_and_yaw(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release, cohort: str
+) -> pd.DataFrame:
+    """Per turbine of ``cohort``: performance index and the vertex of np.polyfit(vane, ratio, 2)."""
+    curve = next(c for c in release.curves if c.cohort == cohort)
+    bins = [b for b in curve.bins if not b.suppressed]
+    ws_curve = np.array([b.mean_wind_speed for b in bins])
+    pu_curve = np.array([b.mean_power_per_unit for b in bins])
+    rho0 = spec.reference_air_density
+    v_n = np.where(rows["stall"], rows["WMET_HorWdSpd"], rows["WMET_HorWdSpd"] * (rows["density"] / rho0) ** (1 / 3))
+    p_n = np.where(rows["stall"], rows["WTUR_W"] * rho0 / rows["density"], rows["WTUR_W"])
+    expected = np.interp(v_n, ws_curve, pu_curve, left=np.nan, right=np.nan) * rows["rated_power_kw"]
+    start, end = (pd.Timestamp(t) for t in (spec.period.start, spec.period.end))
+    frame = pd.DataFrame(
+        {
+            "turbine": rows["turbine"],
+            "actual": p_n,
+            "expected": expected,
+            "v": v_n,
+            "vane": rows.get("WMET_HorWdDirRel", np.nan),
+            "rated": rows["rated_power_kw"],
+        }
+    )
+    use = rows[cohort] & rows["passes_row_filters"] & (rows["time"] >= start) & (rows["time"] < end)
+    frame = frame[use & frame["expected"].notna() & frame["actual"].notna()]
+    out = frame.groupby("turbine")[["actual", "expected"]].sum()
+    out["performance_index"] = out["actual"] / out["expected"]
+    ind = spec.indicators
+    fit = frame[
+        (frame["v"] >= ind.yaw_wind_speed_min)
+        & (frame["v"] < ind.yaw_wind_speed_max)
+        & frame["vane"].notna()
+        & (frame["expected"] > 0.05 * frame["rated"])
+    ]
+
+    def vertex(group: pd.DataFrame) -> float:
+        if len(group) < 500:
+            return np.nan
+        c, b, _ = np.polyfit(group["vane"], group["actual"] / group["expected"], 2)
+        return -b / (2 * c) if c < 0 else np.nan
+
+    out["yaw_misalignment"] = fit.groupby("turbine")[["vane", "actual", "expected"]].apply(vertex)
+    return out
