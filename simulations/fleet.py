@@ -3,16 +3,20 @@
 Each operator runs turbines of one real type, with the manufacturer power curve windpowerlib
 ships (OpenEnergy turbine library). Winds are Weibull-distributed with autocorrelation and site
 variation; air density follows temperature and site elevation; 10-min power scatters around the
-density-corrected curve; downtime and curtailment periods carry their status codes. Every
-operator's data is written as its own export (column names, units, delimiter, time zone) with a
-site.toml, and the noiseless truth is kept beside it.
+density-corrected curve and responds to the turbine's yaw error; nacelle vane and bearing
+temperatures follow simple normal-behaviour models; downtime and curtailment periods carry their
+status codes. With a :class:`FaultConfig`, turbines also underperform, run misaligned, carry
+anemometer offsets, develop gearbox-bearing faults (a temperature drift ending in a failure) and
+fail at age-dependent rates, and are maintained. Every operator's data is written as its own
+export (column names, units, delimiter, time zone) with a site.toml, and the noiseless truth is
+kept beside it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,10 +29,29 @@ from scipy.special import ndtr
 from windpowerlib import WindTurbine
 
 from client.air_density import air_density, pressure_at_elevation
+from client.schema import AVAILABILITY_CATEGORIES, COMPONENTS
 
 DEFAULT_MODELS = ("E-82/2300", "V90/2000", "N117/2400")
 RHO_REFERENCE = 1.225  # [kg/m^3], density of the manufacturer curves
 RECORD = pd.Timedelta(minutes=10)
+RECORDS_PER_DAY = 144
+DAYS_PER_YEAR = 365.25
+
+FAILURE_COMPONENTS = ("gearbox", "generator", "pitch_system", "converter")
+"""Components that fail at random (each with its own forced-outage status code)."""
+
+STATUS_CATEGORIES: dict[str, str] = {
+    "normal": "full_performance",
+    "curtailed": "partial_performance",
+    "fault": "forced_outage",
+    "maintenance": "scheduled_maintenance",
+    **dict.fromkeys(FAILURE_COMPONENTS, "forced_outage"),
+}
+"""IEC 61400-26-1 information category of each status an export writes; site.toml reads this one list."""
+
+OUTAGE_LABELS = ("", *FAILURE_COMPONENTS, "maintenance")
+"""What keeps a turbine stopped, per record: nothing, a failed component, or scheduled maintenance."""
+FAILURE_OF_LABEL = np.array([*OUTAGE_LABELS[:-1], ""])  # per outage label: the failed component, or ""
 
 
 @dataclass(frozen=True)
@@ -77,8 +100,39 @@ def iec_wind_class_of(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class BearingModel:
+    """Normal behaviour of one bearing temperature.
+
+    T = base + ambient * T_amb + linear * pu + quadratic * pu^2 + noise [degC], with T_amb the
+    ambient temperature [degC] and pu = P / P_rated [-] (0 while stopped). ``base`` is the
+    model's mean; each turbine's own constant scatters around it.
+    """
+
+    base_c: float  # [degC]
+    ambient: float  # [-], degC per degC of ambient temperature
+    linear: float  # [degC] per unit of rated power
+    quadratic: float  # [degC] per unit of rated power squared
+
+
+# Fixed per turbine model, so a normal-behaviour model fitted on one turbine of a model suits its
+# siblings. (The real E-82 is gearless; it gets a gearbox channel so every cohort has the same channels.)
+BEARING_MODELS: dict[str, dict[str, BearingModel]] = {
+    "E-82/2300": {"gearbox": BearingModel(35.0, 0.6, 25.0, 10.0), "generator": BearingModel(30.0, 0.5, 15.0, 12.0)},
+    "V90/2000": {"gearbox": BearingModel(37.0, 0.55, 28.0, 8.0), "generator": BearingModel(31.0, 0.45, 18.0, 10.0)},
+    "N117/2400": {"gearbox": BearingModel(34.0, 0.65, 22.0, 12.0), "generator": BearingModel(29.0, 0.5, 14.0, 14.0)},
+}
+DEFAULT_BEARING_MODEL = BEARING_MODELS["E-82/2300"]
+BEARING_CHANNELS = {"gearbox": "WTRM_GbxBrgTmp", "generator": "WGEN_GnBrgTmp"}
+
+
+@dataclass(frozen=True)
 class ExportStyle:
-    """How one operator's SCADA system writes its export."""
+    """How one operator's SCADA system writes its export.
+
+    ``status_codes`` holds one code per key of :data:`STATUS_CATEGORIES`: normal, fault (generic
+    downtime), curtailed, maintenance and a forced-outage code per component of
+    :data:`FAILURE_COMPONENTS`.
+    """
 
     file_format: str
     columns: dict[str, str]
@@ -86,7 +140,18 @@ class ExportStyle:
     delimiter: str = ","
     decimal: str = "."
     timezone: str = "UTC"
-    status_codes: dict[str, int] = field(default_factory=lambda: {"normal": 0, "fault": 1, "curtailed": 2})
+    status_codes: dict[str, int] = field(
+        default_factory=lambda: {
+            "normal": 0,
+            "fault": 1,
+            "curtailed": 2,
+            "maintenance": 3,
+            "gearbox": 11,
+            "generator": 12,
+            "pitch_system": 13,
+            "converter": 14,
+        }
+    )
 
 
 EXPORT_STYLES = (
@@ -100,6 +165,9 @@ EXPORT_STYLES = (
             "WTUR_TurSt": "Status",
             "WMET_EnvTmp": "AmbientTemp_C",
             "WMET_EnvPres": "AirPressure_hPa",
+            "WMET_HorWdDirRel": "NacelleVane_deg",
+            "WTRM_GbxBrgTmp": "GearboxBearingTemp_C",
+            "WGEN_GnBrgTmp": "GeneratorBearingTemp_C",
         },
         {"WMET_EnvPres": "hPa"},
     ),
@@ -112,12 +180,24 @@ EXPORT_STYLES = (
             "WMET_HorWdSpd": "Windgeschwindigkeit",
             "WTUR_TurSt": "Betriebszustand",
             "WMET_EnvTmp": "Aussentemperatur",
+            "WMET_HorWdDirRel": "Windrichtung_Gondel",
+            "WTRM_GbxBrgTmp": "Temperatur_Getriebelager",
+            "WGEN_GnBrgTmp": "Temperatur_Generatorlager",
         },
-        {"WTUR_W": "W", "WMET_EnvTmp": "K"},
+        {"WTUR_W": "W", "WMET_EnvTmp": "K", "WTRM_GbxBrgTmp": "K", "WGEN_GnBrgTmp": "K"},
         delimiter=";",
         decimal=",",
         timezone="Europe/Berlin",
-        status_codes={"normal": 100, "fault": 400, "curtailed": 210},
+        status_codes={
+            "normal": 100,
+            "fault": 400,
+            "curtailed": 210,
+            "maintenance": 300,
+            "gearbox": 410,
+            "generator": 420,
+            "pitch_system": 430,
+            "converter": 440,
+        },
     ),
     ExportStyle(
         "parquet",
@@ -128,11 +208,112 @@ EXPORT_STYLES = (
             "WMET_HorWdSpd": "ws",
             "WTUR_TurSt": "state",
             "WMET_EnvTmp": "t_amb",
+            "WMET_HorWdDirRel": "yaw_misalign",
+            "WTRM_GbxBrgTmp": "t_gbx_bearing",
+            "WGEN_GnBrgTmp": "t_gen_bearing",
         },
         {"WTUR_W": "MW"},
-        status_codes={"normal": 1, "fault": 5, "curtailed": 3},
+        status_codes={
+            "normal": 1,
+            "fault": 5,
+            "curtailed": 3,
+            "maintenance": 4,
+            "gearbox": 51,
+            "generator": 52,
+            "pitch_system": 53,
+            "converter": 54,
+        },
     ),
 )
+
+
+def _check_range(name: str, bounds: tuple[float, float], low: float = 0.0) -> None:
+    if len(bounds) != 2 or not low <= bounds[0] <= bounds[1]:
+        raise ValueError(f"FaultConfig.{name} = {bounds!r}; give (min, max) with {low} <= min <= max")
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Which maintenance-relevant faults to inject, and how often.
+
+    Each turbine draws each fault class independently. Probabilities are per turbine for the
+    whole simulated period [-]; failure rates are per turbine-year in mid-life [1/yr], scaled by
+    the bathtub curve of :meth:`bathtub`. The default rates are illustrative, of the order of
+    magnitude published for onshore fleets, not a fit to any data set.
+    """
+
+    underperformance_probability: float = 0.1
+    underperformance_levels: tuple[float, ...] = (0.02, 0.03, 0.05)  # power deficit u [-]: P * (1 - u)
+    yaw_probability: float = 0.1
+    vane_offsets_deg: tuple[float, ...] = (3.0, 6.0, 10.0)  # magnitudes [deg]; the sign is drawn
+    anemometer_probability: float = 0.05
+    anemometer_offsets_ms: tuple[float, ...] = (0.5,)  # [m/s], added to the true wind speed
+    bearing_fault_probability: float = 0.08
+    drift_days: tuple[float, float] = (21.0, 56.0)  # [d], temperature drift before the failure
+    drift_rise_degc: tuple[float, float] = (10.0, 15.0)  # [degC], drift reached at the failure
+    drift_exponent: tuple[float, float] = (1.0, 3.0)  # [-], 1 linear ramp, > 1 convex
+    bearing_outage_days: tuple[float, float] = (3.0, 10.0)  # [d], replacement after the failure
+    failure_rates: tuple[tuple[str, float], ...] = (
+        ("gearbox", 0.1),
+        ("generator", 0.1),
+        ("pitch_system", 0.4),
+        ("converter", 0.3),
+    )  # [1/turbine-year] in mid-life
+    failure_days: tuple[float, float] = (1.0, 7.0)  # [d], forced outage of a random failure
+    infant_factor: float = 2.0  # [-], extra rate at age 0 (early failures)
+    infant_years: float = 1.0  # [yr], decay time of the early failures
+    wearout_onset_years: float = 15.0  # [yr], age at which wear-out failures set in
+    wearout_per_year: float = 0.15  # [1/yr], extra rate per year of age beyond the onset
+    maintenance_per_year: float = 2.0  # [1/turbine-year], scheduled visits
+    maintenance_days: tuple[float, float] = (0.5, 1.5)  # [d]
+
+    def __post_init__(self) -> None:
+        """Raise ValueError naming the first setting out of range."""
+        for name in (
+            "underperformance_probability",
+            "yaw_probability",
+            "anemometer_probability",
+            "bearing_fault_probability",
+        ):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"FaultConfig.{name} = {value!r}; give a probability in [0, 1]")
+        for name in ("underperformance_levels", "vane_offsets_deg", "anemometer_offsets_ms"):
+            if not getattr(self, name):
+                raise ValueError(f"FaultConfig.{name} is empty; give at least one value")
+        if not all(0.0 <= u < 1.0 for u in self.underperformance_levels):
+            raise ValueError(
+                f"FaultConfig.underperformance_levels = {self.underperformance_levels!r}; give u in [0, 1)"
+            )
+        for name in ("drift_days", "drift_rise_degc", "bearing_outage_days", "failure_days", "maintenance_days"):
+            _check_range(name, getattr(self, name))
+        _check_range("drift_exponent", self.drift_exponent, low=1.0)
+        unknown = sorted({c for c, _ in self.failure_rates} - set(FAILURE_COMPONENTS))
+        if unknown or any(rate < 0 for _, rate in self.failure_rates):
+            raise ValueError(
+                f"FaultConfig.failure_rates = {self.failure_rates!r}; give (component, rate >= 0) pairs with "
+                f"components from {FAILURE_COMPONENTS}"
+            )
+
+    def bathtub(self, age_years: np.ndarray) -> np.ndarray:
+        """Failure-rate multiplier at turbine age ``age_years`` [yr] (the bathtub curve) [-].
+
+        m(a) = 1 + infant_factor * exp(-a / infant_years) + wearout_per_year * max(0, a - wearout_onset_years):
+        high in the first year, 1 in mid-life, rising again with wear.
+        """
+        age = np.asarray(age_years, dtype=np.float64)
+        return (
+            1.0
+            + self.infant_factor * np.exp(-age / self.infant_years)
+            + self.wearout_per_year * np.maximum(0.0, age - self.wearout_onset_years)
+        )
+
+    def failure_rate(self, component: str, age_years: np.ndarray) -> np.ndarray:
+        """Failure rate of ``component`` at age ``age_years`` [yr], in failures per turbine-year [1/yr]."""
+        rates = dict(self.failure_rates)
+        if component not in FAILURE_COMPONENTS:
+            raise ValueError(f"component = {component!r}; use one of {FAILURE_COMPONENTS}")
+        return rates.get(component, 0.0) * self.bathtub(age_years)
 
 
 @dataclass(frozen=True)
@@ -141,7 +322,9 @@ class FleetConfig:
 
     Operator i runs ``models[i % len(models)]`` and writes EXPORT_STYLES entry
     ``export_styles[i % len(export_styles)]`` or, when that is empty, ``(i // len(models)) % 3``,
-    so every model is seen through several export styles.
+    so every model is seen through several export styles. ``faults = None`` gives a healthy fleet:
+    no underperformance, misalignment, sensor offsets, bearing faults, component failures or
+    maintenance (generic downtime, curtailment and frozen anemometers are always there).
     """
 
     operators: int = 10
@@ -157,6 +340,9 @@ class FleetConfig:
     frozen_fraction: float = 0.01  # share of records with a frozen anemometer [-]
     turbines_by_operator: tuple[int, ...] = ()  # overrides turbines_per_operator, operator by operator
     export_styles: tuple[int, ...] = ()
+    yaw_error_std_deg: float = 7.0  # [deg], 10-min yaw tracking error of a healthy turbine
+    max_age_years: float = 20.0  # [yr], sites are commissioned up to this long before the start
+    faults: FaultConfig | None = None
 
     @property
     def period_end(self) -> str:
@@ -194,8 +380,190 @@ def _event_mask(rng: np.random.Generator, n: int, fraction: float, mean_length: 
     return mask
 
 
+def yaw_power_factor(yaw_error_deg: np.ndarray, yaw_error_std_deg: float) -> np.ndarray:
+    """Power of a turbine at yaw error gamma, relative to the manufacturer curve, below rated [-].
+
+    f = cos^2(gamma) / E[cos^2(eps)], eps ~ N(0, sigma^2): the rotor sees V cos(gamma)^(2/3), so
+    the power below rated goes with cos^2(gamma) (the ~0.8 % loss at 5 deg and ~3 % at 10 deg
+    vendors quote). The manufacturer curve is measured (IEC 61400-12-1) on a turbine tracking the
+    wind with its normal yaw error of standard deviation sigma, so that tracking error is already
+    in the curve: E[cos^2(eps)] = (1 + exp(-2 sigma^2)) / 2 normalises it out, and a healthy
+    turbine's mean power is the curve's.
+
+    Parameters
+    ----------
+    yaw_error_deg : numpy.ndarray
+        True yaw error gamma, wind direction minus nacelle direction [deg].
+    yaw_error_std_deg : float
+        Standard deviation sigma of the healthy 10-min yaw tracking error [deg].
+
+    Returns
+    -------
+    numpy.ndarray
+        Factor f on the power below rated [-]; the hub wind speed the rotor sees is V f^(1/3).
+    """
+    sigma = np.deg2rad(yaw_error_std_deg)
+    return np.cos(np.deg2rad(yaw_error_deg)) ** 2 / ((1.0 + np.exp(-2.0 * sigma**2)) / 2.0)
+
+
+def bearing_temperature(
+    model: BearingModel, constant_c: float, ambient_c: np.ndarray, per_unit_power: np.ndarray
+) -> np.ndarray:
+    """Normal-behaviour bearing temperature [degC], without noise.
+
+    T = c + a T_amb + b pu + c2 pu^2 with a, b, c2 from ``model``.
+
+    Parameters
+    ----------
+    model : BearingModel
+        The turbine model's coefficients.
+    constant_c : float
+        The turbine's own constant c [degC].
+    ambient_c : numpy.ndarray
+        Ambient temperature [degC].
+    per_unit_power : numpy.ndarray
+        Active power per unit of rated power [-], 0 while stopped.
+    """
+    return constant_c + model.ambient * ambient_c + model.linear * per_unit_power + model.quadratic * per_unit_power**2
+
+
+@dataclass(frozen=True)
+class TurbineFaults:
+    """The faults one turbine drew (all zero or None for a healthy turbine)."""
+
+    underperformance: float = 0.0  # [-], power deficit u
+    vane_offset_deg: float = 0.0  # [deg], vane reading minus true yaw error
+    anemometer_offset_ms: float = 0.0  # [m/s], measured minus true wind speed
+    bearing_failure: int | None = None  # record index at which the gearbox bearing fails
+    drift_records: int = 0  # length of the temperature drift before the failure [records]
+    drift_rise_degc: float = 0.0  # [degC], drift reached at the failure
+    drift_exponent: float = 1.0  # [-], 1 linear, > 1 convex
+    bearing_outage_records: int = 0  # [records]
+
+
+def draw_turbine_faults(faults: FaultConfig | None, n: int, rng: np.random.Generator) -> TurbineFaults:
+    """Draw one turbine's faults for a period of ``n`` records; a healthy turbine when ``faults`` is None.
+
+    A bearing failure is placed so that its whole drift lies inside the period; a period no
+    longer than the drift gets none.
+    """
+    if faults is None:
+        return TurbineFaults()
+    draws = rng.random(4)
+    underperformance = float(rng.choice(faults.underperformance_levels))
+    vane_offset = float(rng.choice(faults.vane_offsets_deg)) * float(rng.choice((-1.0, 1.0)))
+    anemometer_offset = float(rng.choice(faults.anemometer_offsets_ms))
+    drift = round(rng.uniform(*faults.drift_days) * RECORDS_PER_DAY)
+    bearing = draws[3] < faults.bearing_fault_probability and drift < n
+    return TurbineFaults(
+        underperformance=underperformance if draws[0] < faults.underperformance_probability else 0.0,
+        vane_offset_deg=vane_offset if draws[1] < faults.yaw_probability else 0.0,
+        anemometer_offset_ms=anemometer_offset if draws[2] < faults.anemometer_probability else 0.0,
+        bearing_failure=int(rng.integers(drift, n)) if bearing else None,
+        drift_records=drift if bearing else 0,
+        drift_rise_degc=float(rng.uniform(*faults.drift_rise_degc)) if bearing else 0.0,
+        drift_exponent=float(rng.uniform(*faults.drift_exponent)) if bearing else 1.0,
+        bearing_outage_records=round(rng.uniform(*faults.bearing_outage_days) * RECORDS_PER_DAY) if bearing else 0,
+    )
+
+
+def gearbox_drift(turbine: TurbineFaults, n: int) -> np.ndarray:
+    """Temperature added to the gearbox bearing [degC]: rise * (k / d)^p over the d records before the failure.
+
+    The drift reaches ``drift_rise_degc`` on the last record before the failure and is gone from
+    the failure on (the bearing is replaced). It is added whether or not the turbine runs, so the
+    truth column is exactly what a detector should find in the data.
+    """
+    drift = np.zeros(n)
+    if turbine.bearing_failure is not None:
+        d, end = turbine.drift_records, turbine.bearing_failure
+        drift[end - d : end] = turbine.drift_rise_degc * (np.arange(1, d + 1) / d) ** turbine.drift_exponent
+    return drift
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A period a turbine stands still for a failed component or scheduled maintenance."""
+
+    label: str  # a component of FAILURE_COMPONENTS, or "maintenance"
+    start: int  # first record
+    stop: int  # record after the last; may lie beyond the period
+
+
+def draw_outages(
+    faults: FaultConfig | None, turbine: TurbineFaults, n: int, age_years: float, rng: np.random.Generator
+) -> tuple[np.ndarray, list[Outage]]:
+    """Failures and maintenance of one turbine: the label index per record and the outages placed.
+
+    Random failures are a Poisson process per component whose daily rate follows the turbine's
+    age (:meth:`FaultConfig.failure_rate`); maintenance visits are a Poisson process at a constant
+    rate, starting in the morning (06:00-10:00 UTC). The gearbox-bearing failure is placed first;
+    an event that would start or run into an outage already placed is dropped (a stopped turbine
+    does not fail again).
+
+    Parameters
+    ----------
+    faults : FaultConfig or None
+        None: no outages.
+    turbine : TurbineFaults
+        The turbine's drawn faults (for its bearing failure).
+    n : int
+        Records in the period (10-min, from midnight UTC).
+    age_years : float
+        Age at the first record [yr].
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    labels : numpy.ndarray
+        Index into :data:`OUTAGE_LABELS` per record (0: running).
+    outages : list of Outage
+        The outages placed, by start.
+    """
+    labels = np.zeros(n, dtype=np.int8)
+    if faults is None:
+        return labels, []
+    candidates = []
+    if turbine.bearing_failure is not None:
+        candidates.append(
+            Outage("gearbox", turbine.bearing_failure, turbine.bearing_failure + turbine.bearing_outage_records)
+        )
+    days = np.arange(-(-n // RECORDS_PER_DAY))
+    ages = age_years + days / DAYS_PER_YEAR
+    daily = np.stack(
+        [faults.failure_rate(c, ages) for c in FAILURE_COMPONENTS] + [np.full(len(days), faults.maintenance_per_year)],
+        axis=1,
+    )
+    counts = rng.poisson(daily / DAYS_PER_YEAR)
+    day, kind = np.nonzero(counts)
+    repeats = counts[day, kind]
+    day, kind = np.repeat(day, repeats), np.repeat(kind, repeats)
+    maintenance = kind == len(FAILURE_COMPONENTS)
+    # Failures strike at any time of day; maintenance crews start in the morning.
+    offset = np.where(maintenance, rng.integers(36, 60, len(day)), rng.integers(0, RECORDS_PER_DAY, len(day)))
+    days_range = np.where(maintenance[:, None], faults.maintenance_days, faults.failure_days)
+    length = np.maximum(1, np.round(rng.uniform(days_range[:, 0], days_range[:, 1]) * RECORDS_PER_DAY))
+    length = length.astype(np.int64)
+    start = day * RECORDS_PER_DAY + offset
+    order = np.argsort(start, kind="stable")
+    candidates += [
+        Outage(OUTAGE_LABELS[1 + kind[i]], int(start[i]), int(start[i] + length[i])) for i in order if start[i] < n
+    ]
+    placed = []
+    for outage in candidates:
+        if not labels[outage.start : min(outage.stop, n)].any():
+            labels[outage.start : outage.stop] = OUTAGE_LABELS.index(outage.label)
+            placed.append(outage)
+    return labels, sorted(placed, key=lambda o: o.start)
+
+
 def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
-    """Canonical records (UTC, kW, degC) and the truth for one operator."""
+    """Canonical records (UTC, kW, degC, deg) and the truth for one operator.
+
+    The truth holds the site's parameters, ``records`` (per-record truth, a DataFrame) and
+    ``turbines`` (per-turbine truth: commissioning date, faults, failures; JSON-ready).
+    """
     model = config.models[operator % len(config.models)]
     kind = turbine_type(model)
     times = pd.date_range(config.start, config.period_end, freq=RECORD, inclusive="left")
@@ -211,27 +579,52 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
         + 3.0 * np.sin(2 * np.pi * np.asarray(day))
         + 1.5 * _ar1(rng, n, 0.99)
     )
+    rho = air_density(temperature_c + 273.15, pressure, 0.5)
     common = _ar1(rng, n, 0.98)
-    frames, truth_frames = [], []
+    # A wind farm is commissioned at once: one date per site.
+    drawn_age = rng.uniform(0.0, config.max_age_years)
+    commissioning = (times[0] - pd.Timedelta(days=drawn_age * DAYS_PER_YEAR)).normalize()
+    age_years = (times[0] - commissioning) / pd.Timedelta(days=DAYS_PER_YEAR)
     codes = export_style(config, operator).status_codes
+    status_of_label = np.array([codes["normal"]] + [codes[label] for label in OUTAGE_LABELS[1:]])
+    bearings = BEARING_MODELS.get(model, DEFAULT_BEARING_MODEL)
+    frames, truth_frames, turbines = [], [], []
     n_turbines = config.turbines_by_operator[operator] if config.turbines_by_operator else config.turbines_per_operator
     for t in range(n_turbines):
         asset_id = f"WTG{t + 1:02d}"
+        faults = draw_turbine_faults(config.faults, n, rng)
+        outage_labels, outages = draw_outages(config.faults, faults, n, age_years, rng)
+        stopped = outage_labels > 0
         wind_speed = _weibull_series(rng, n, scale, shape, common)
-        rho = air_density(temperature_c + 273.15, pressure, 0.5)
+        # The controller zeroes the vane's mean: a vane offset o leaves the rotor misaligned by -o.
+        yaw_error = -faults.vane_offset_deg + config.yaw_error_std_deg * _ar1(rng, n, 0.8)
         expected = kind.power(wind_speed * (rho / RHO_REFERENCE) ** (1 / 3))
-        power = expected * (1.0 + config.power_scatter * rng.standard_normal(n))
-        fault = _event_mask(rng, n, config.downtime_fraction, 36)
-        curtailed = _event_mask(rng, n, config.curtailment_fraction, 18) & ~fault
-        power = np.where(fault, 0.0, power)
+        seen = wind_speed * (rho / RHO_REFERENCE * yaw_power_factor(yaw_error, config.yaw_error_std_deg)) ** (1 / 3)
+        power = kind.power(seen) * (1.0 - faults.underperformance)
+        power = power * (1.0 + config.power_scatter * rng.standard_normal(n))
+        fault = _event_mask(rng, n, config.downtime_fraction, 36) & ~stopped
+        curtailed = _event_mask(rng, n, config.curtailment_fraction, 18) & ~fault & ~stopped
+        power = np.where(fault | stopped, 0.0, power)
         power = np.where(curtailed, np.minimum(power, config.curtailment_limit * kind.rated_power_kw), power)
         status = np.where(fault, codes["fault"], np.where(curtailed, codes["curtailed"], codes["normal"]))
+        status = np.where(stopped, status_of_label[outage_labels], status)
+        per_unit = np.maximum(power, 0.0) / kind.rated_power_kw  # before blanking: the bearing felt it
+        drift = gearbox_drift(faults, n)
+        temperatures = {
+            BEARING_CHANNELS[part]: bearing_temperature(
+                bearings[part], bearings[part].base_c + 1.5 * rng.standard_normal(), temperature_c, per_unit
+            )
+            + _ar1(rng, n, 0.9)
+            for part in ("gearbox", "generator")
+        }
+        temperatures[BEARING_CHANNELS["gearbox"]] += drift
         missing = rng.random(n) < 0.002
         power[missing] = np.nan
         # A frozen anemometer repeats the value it had when it froze; the turbine runs on.
         frozen = _event_mask(rng, n, config.frozen_fraction, 12)
         frozen_start = frozen & ~np.r_[False, frozen[:-1]]
-        measured_wind_speed = pd.Series(np.where(frozen & ~frozen_start, np.nan, wind_speed)).ffill().to_numpy()
+        measured = np.maximum(0.0, wind_speed + faults.anemometer_offset_ms)
+        measured_wind_speed = pd.Series(np.where(frozen & ~frozen_start, np.nan, measured)).ffill().to_numpy()
         frames.append(
             pd.DataFrame(
                 {
@@ -242,6 +635,8 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
                     "WTUR_TurSt": status,
                     "WMET_EnvTmp": temperature_c,
                     "WMET_EnvPres": pressure,
+                    "WMET_HorWdDirRel": yaw_error + faults.vane_offset_deg,
+                    **temperatures,
                 }
             )
         )
@@ -256,9 +651,14 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
                     "fault": fault,
                     "curtailed": curtailed,
                     "frozen": frozen,
+                    "yaw_error_deg": yaw_error,
+                    "gearbox_drift_degC": drift,
+                    "failure_component": FAILURE_OF_LABEL[outage_labels],
+                    "maintenance": outage_labels == OUTAGE_LABELS.index("maintenance"),
                 }
             )
         )
+        turbines.append(_turbine_truth(asset_id, commissioning, faults, outages, times[0]))
     truth = {
         "operator": operator,
         "model": model,
@@ -267,8 +667,41 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
         "weibull_shape": shape,
         "elevation_m": elevation,
         "power_scatter": config.power_scatter,
+        "commissioning_date": commissioning.date().isoformat(),
+        "turbines": turbines,
     }
     return pd.concat(frames, ignore_index=True), truth | {"records": pd.concat(truth_frames, ignore_index=True)}
+
+
+def _iso(start: pd.Timestamp, record: int) -> str:
+    return (start + record * RECORD).isoformat().replace("+00:00", "Z")
+
+
+def _turbine_truth(
+    asset_id: str, commissioning: pd.Timestamp, faults: TurbineFaults, outages: list[Outage], start: pd.Timestamp
+) -> dict:
+    """Per-turbine truth, JSON-ready; times ISO 8601 UTC, ``end`` exclusive (may lie after the period)."""
+    failure = faults.bearing_failure
+    return {
+        "asset_id": asset_id,
+        "commissioning_date": commissioning.date().isoformat(),
+        "underperformance": faults.underperformance,
+        "vane_offset_deg": faults.vane_offset_deg,
+        "anemometer_offset_ms": faults.anemometer_offset_ms,
+        "bearing_failure_time": None if failure is None else _iso(start, failure),
+        "bearing_drift_start": None if failure is None else _iso(start, failure - faults.drift_records),
+        "failures": [
+            {"component": o.label, "start": _iso(start, o.start), "end": _iso(start, o.stop)}
+            for o in outages
+            if o.label != "maintenance"
+        ],
+        "maintenance": [
+            {"start": _iso(start, o.start), "end": _iso(start, o.stop)} for o in outages if o.label == "maintenance"
+        ],
+    }
+
+
+TEMPERATURE_CHANNELS = ("WMET_EnvTmp", "WTRM_GbxBrgTmp", "WGEN_GnBrgTmp")
 
 
 def to_export(records: pd.DataFrame, style: ExportStyle) -> pd.DataFrame:
@@ -281,17 +714,39 @@ def to_export(records: pd.DataFrame, style: ExportStyle) -> pd.DataFrame:
     out[style.columns["WTUR_W"]] = records["WTUR_W"] * factors.get(style.units.get("WTUR_W", "kW"), 1.0)
     out[style.columns["WMET_HorWdSpd"]] = records["WMET_HorWdSpd"].round(3)
     out[style.columns["WTUR_TurSt"]] = records["WTUR_TurSt"]
-    temperature = records["WMET_EnvTmp"] + (273.15 if style.units.get("WMET_EnvTmp") == "K" else 0.0)
-    out[style.columns["WMET_EnvTmp"]] = temperature.round(2)
+    for name in TEMPERATURE_CHANNELS:
+        if name in style.columns:
+            kelvin = 273.15 if style.units.get(name) == "K" else 0.0
+            out[style.columns[name]] = (records[name] + kelvin).round(2)
     if "WMET_EnvPres" in style.columns:
         out[style.columns["WMET_EnvPres"]] = (records["WMET_EnvPres"] / 100.0).round(2)  # hPa
+    if "WMET_HorWdDirRel" in style.columns:
+        out[style.columns["WMET_HorWdDirRel"]] = records["WMET_HorWdDirRel"].round(2)
     return out
 
 
+def _toml_list(codes: list[int]) -> str:
+    return "[" + ", ".join(str(c) for c in codes) + "]"
+
+
 def site_toml(
-    name: str, data_file: str, style: ExportStyle, kind: TurbineType, asset_ids: list[str], elevation_m: float
+    name: str,
+    data_file: str,
+    style: ExportStyle,
+    kind: TurbineType,
+    asset_ids: list[str],
+    elevation_m: float,
+    commissioning_dates: Mapping[str, str] | None = None,
 ) -> str:
-    """The site.toml an operator would write for this export."""
+    """The site.toml an operator would write for this export.
+
+    Status codes map to IEC 61400-26-1 categories through :data:`STATUS_CATEGORIES`; each
+    component's forced-outage code is listed under ``[status.components]``.
+    ``commissioning_dates`` (asset id -> ISO date) become TOML dates.
+    """
+    categories: dict[str, list[int]] = {}
+    for status, code in style.status_codes.items():
+        categories.setdefault(STATUS_CATEGORIES[status], []).append(code)
     lines = [
         "[site]",
         f'name = "{name}"',
@@ -313,6 +768,12 @@ def site_toml(
         "[status]",
         f"normal = [{style.status_codes['normal']}]",
         "",
+        "[status.categories]",
+        *[f"{c} = {_toml_list(categories[c])}" for c in AVAILABILITY_CATEGORIES if c in categories],
+        "",
+        "[status.components]",
+        *[f"{c} = [{style.status_codes[c]}]" for c in COMPONENTS if c in style.status_codes],
+        "",
     ]
     for asset_id in asset_ids:
         lines += [
@@ -323,16 +784,19 @@ def site_toml(
             f"rotor_diameter_m = {kind.rotor_diameter_m}",
             f"hub_height_m = {kind.hub_height_m}",
             f'iec_wind_class = "{kind.iec_wind_class}"',
-            "",
         ]
+        if commissioning_dates and asset_id in commissioning_dates:
+            lines.append(f"commissioning_date = {commissioning_dates[asset_id]}")
+        lines.append("")
     return "\n".join(lines)
 
 
 def generate_fleet(config: FleetConfig, out_dir: Path, progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write every operator's export, site.toml and truth under ``out_dir``; return the site.tomls.
 
-    Layout: ``out_dir/operator-NN/{scada.csv|scada.parquet, site.toml, truth.parquet}`` and
-    ``out_dir/ground_truth.json``.
+    Layout: ``out_dir/operator-NN/{scada.csv|scada.parquet, site.toml, truth.parquet, turbines.json}``
+    and ``out_dir/ground_truth.json`` (the config, and per operator its parameters and the
+    per-turbine truth that turbines.json repeats).
     """
     rng = np.random.default_rng(config.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -349,9 +813,11 @@ def generate_fleet(config: FleetConfig, out_dir: Path, progress: Callable[[str],
         else:
             export.to_csv(site_dir / data_file, sep=style.delimiter, decimal=style.decimal, index=False)
         truth.pop("records").to_parquet(site_dir / "truth.parquet", index=False)
+        (site_dir / "turbines.json").write_text(json.dumps(truth["turbines"], indent=1))
         kind = turbine_type(truth["model"])
         asset_ids = sorted(records["asset_id"].unique())
-        text = site_toml(site_dir.name, data_file, style, kind, asset_ids, truth["elevation_m"])
+        dates = {t["asset_id"]: t["commissioning_date"] for t in truth["turbines"]}
+        text = site_toml(site_dir.name, data_file, style, kind, asset_ids, truth["elevation_m"], dates)
         (site_dir / "site.toml").write_text(text)
         site_files.append(site_dir / "site.toml")
         truths.append(truth)
