@@ -294,11 +294,13 @@ class ModelTraining:
 
     def observe(self, chunk: pd.DataFrame, asset: np.ndarray) -> None:
         """Add one canonical chunk (see :func:`client.summaries.prepared_records`)."""
+        models = [m for m in self.spec.models if m.target in chunk]
+        if not models:
+            return  # the export maps no modelled channel: nothing to train, nothing to scan
         training = _nbm_training_mask(chunk, self.site, self.spec)
-        for model in self.spec.models:
-            design, target, usable = model_rows(chunk, self.turbines.rated_kw[asset], model)
-            use = training & usable
-            self.moments[model.target].add(asset[use], np.column_stack([design[use], target[use]]))
+        for model in models:
+            design, target, usable = model_rows(chunk[training], self.turbines.rated_kw[asset[training]], model)
+            self.moments[model.target].add(asset[training][usable], np.column_stack([design[usable], target[usable]]))
 
     def blocks(self) -> dict[str, np.ndarray]:
         """The NBM_* blocks of every cohort and model."""

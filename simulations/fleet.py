@@ -250,6 +250,8 @@ class FaultConfig:
     anemometer_offsets_ms: tuple[float, ...] = (0.5,)  # [m/s], added to the true wind speed
     bearing_fault_probability: float = 0.08
     drift_days: tuple[float, float] = (21.0, 56.0)  # [d], temperature drift before the failure
+    # Share of the period no drift starts in: leaves the normal-behaviour models' training window clean.
+    earliest_drift_fraction: float = 0.0  # [-]
     drift_rise_degc: tuple[float, float] = (10.0, 15.0)  # [degC], drift reached at the failure
     drift_exponent: tuple[float, float] = (1.0, 3.0)  # [-], 1 linear ramp, > 1 convex
     bearing_outage_days: tuple[float, float] = (3.0, 10.0)  # [d], replacement after the failure
@@ -278,6 +280,10 @@ class FaultConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"FaultConfig.{name} = {value!r}; give a probability in [0, 1]")
+        if not 0.0 <= self.earliest_drift_fraction < 1.0:
+            raise ValueError(
+                f"FaultConfig.earliest_drift_fraction = {self.earliest_drift_fraction!r}; give a share in [0, 1)"
+            )
         for name in ("underperformance_levels", "vane_offsets_deg", "anemometer_offsets_ms"):
             if not getattr(self, name):
                 raise ValueError(f"FaultConfig.{name} is empty; give at least one value")
@@ -444,8 +450,8 @@ class TurbineFaults:
 def draw_turbine_faults(faults: FaultConfig | None, n: int, rng: np.random.Generator) -> TurbineFaults:
     """Draw one turbine's faults for a period of ``n`` records; a healthy turbine when ``faults`` is None.
 
-    A bearing failure is placed so that its whole drift lies inside the period; a period no
-    longer than the drift gets none.
+    A bearing failure is placed so that its whole drift lies inside the period, after its first
+    ``earliest_drift_fraction``; a period too short for that gets none.
     """
     if faults is None:
         return TurbineFaults()
@@ -454,12 +460,13 @@ def draw_turbine_faults(faults: FaultConfig | None, n: int, rng: np.random.Gener
     vane_offset = float(rng.choice(faults.vane_offsets_deg)) * float(rng.choice((-1.0, 1.0)))
     anemometer_offset = float(rng.choice(faults.anemometer_offsets_ms))
     drift = round(rng.uniform(*faults.drift_days) * RECORDS_PER_DAY)
-    bearing = draws[3] < faults.bearing_fault_probability and drift < n
+    earliest_failure = drift + round(faults.earliest_drift_fraction * n)
+    bearing = draws[3] < faults.bearing_fault_probability and earliest_failure < n
     return TurbineFaults(
         underperformance=underperformance if draws[0] < faults.underperformance_probability else 0.0,
         vane_offset_deg=vane_offset if draws[1] < faults.yaw_probability else 0.0,
         anemometer_offset_ms=anemometer_offset if draws[2] < faults.anemometer_probability else 0.0,
-        bearing_failure=int(rng.integers(drift, n)) if bearing else None,
+        bearing_failure=int(rng.integers(earliest_failure, n)) if bearing else None,
         drift_records=drift if bearing else 0,
         drift_rise_degc=float(rng.uniform(*faults.drift_rise_degc)) if bearing else 0.0,
         drift_exponent=float(rng.uniform(*faults.drift_exponent)) if bearing else 1.0,
