@@ -347,7 +347,9 @@ def site_indicators(
 class FlagRules:
     """When a site flags a turbine (site-local settings; nothing here leaves the site)."""
 
-    performance_index_below: float = 0.975  # [-], 2.5 % short of the cohort curve
+    # [-]: PI this far below the industry's median PI. The median, not the cohort curve (PI = 1):
+    # the curve is the industry's mean, which its own underperformers pull down.
+    performance_index_shortfall: float = 0.025
     yaw_misalignment_from_deg: float = 4.5  # [deg], |static misalignment|
     residual_above_deg_c: float = 2.5  # [degC], daily mean model residual
     alarm_after_days: int = 3  # criticality counter: days above (net of days below) before an alarm
@@ -385,12 +387,15 @@ def turbine_flags(
 
     for row in indicators.turbines.itertuples(index=False):
         pi, yaw = row.performance_index, row.yaw_misalignment_deg
+        median = distributions.get((row.cohort, "performance_index"))
+        typical = median.p50 if median is not None else 1.0
         for indicator, value, flagged, evidence in (
             (
                 "performance_index",
                 pi,
-                pi < rules.performance_index_below,
-                f"energy {100 * (pi - 1):+.1f} % against the cohort curve in normal operation",
+                pi < typical * (1 - rules.performance_index_shortfall),
+                f"energy {100 * (pi / typical - 1):+.1f} % against the industry's median turbine "
+                f"({100 * (pi - 1):+.1f} % against the cohort curve) in normal operation",
             ),
             (
                 "yaw_misalignment",

@@ -92,7 +92,7 @@ class LoopbackGrid(Grid):
         for message in messages:
             node = message.metadata.dst_node_id
             stage = message.content.config_records.get(RECORD_KEY_CONFIGS, {}).get(Key.STAGE)
-            if self.drop_at.get(node - FIRST_NODE_ID) == stage:
+            if node - FIRST_NODE_ID in self.drop_at and self.drop_at[node - FIRST_NODE_ID] == stage:
                 self._dropped.add(node)
             if node in self._dropped:
                 continue

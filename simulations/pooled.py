@@ -16,6 +16,7 @@ import pandas as pd
 
 from client.filters import FILTERS, TurbineArrays
 from client.ingest import read_canonical_chunks
+from client.schema import AVAILABILITY_CATEGORIES
 from client.site_config import load_site_config
 from client.summaries import cohort_membership, prepared_records, record_air_density
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -125,6 +126,17 @@ def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.Benchm
             normal=frame["WTUR_TurSt"].isin(site.normal_status_codes) if "WTUR_TurSt" in frame else True,
             passes_row_filters=passes,
             density=record_air_density(frame, site),
+            commissioned=[site.turbines[i].commissioning_date for i in index],
+            component=frame["WTUR_TurSt"].map(
+                {code: name for name, codes in site.status_components.items() for code in codes}
+            )
+            if "WTUR_TurSt" in frame
+            else None,
+            category=frame["WTUR_TurSt"].map(
+                {code: name for name, codes in site.status_categories.items() for code in codes}
+            )
+            if "WTUR_TurSt" in frame
+            else "full_performance",
         )
         for c, cohort in enumerate(spec.cohorts):
             frame[cohort.name] = membership[:, c]
@@ -192,3 +204,57 @@ def pooled_performance_and_yaw(
 
     out["yaw_misalignment"] = fit.groupby("turbine")[["vane", "actual", "expected"]].apply(vertex)
     return out
+
+
+def _in_period(rows: pd.DataFrame, period: spec_pb2.Period) -> pd.Series:
+    return (rows["time"] >= pd.Timestamp(period.start)) & (rows["time"] < pd.Timestamp(period.end))
+
+
+def pooled_reliability(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, cohort: str) -> tuple[np.ndarray, np.ndarray]:
+    """Failures (components x age bands) and turbine-years (age bands) of ``cohort`` from pooled records.
+
+    A failure is a run of one component's failure code on one turbine, consecutive 10-min records;
+    its age band is the turbine's age at the run's first record.
+    """
+    ind = spec.indicators
+    edges = np.array(ind.age_band_edges)
+    rows = rows[rows[cohort] & _in_period(rows, spec.period) & rows["commissioned"].notna()]
+    age = (rows["time"] - pd.to_datetime(rows["commissioned"], utc=True)).dt.total_seconds() / (8766 * 3600)
+    band = np.searchsorted(edges, age.to_numpy(), side="right") - 1
+    years = np.bincount(band[band >= 0], minlength=len(edges)) / (6 * 8766)
+    component = rows["component"].fillna("")
+    new_run = (
+        (rows["turbine"] != rows["turbine"].shift())
+        | (component != component.shift())
+        | (rows["time"].diff() != pd.Timedelta(minutes=10))
+    )
+    starts = new_run & (component != "") & (band >= 0)
+    failures = np.zeros((len(ind.components), len(edges)))
+    for name, b in zip(component[starts], band[starts.to_numpy()], strict=True):
+        failures[list(ind.components).index(name), b] += 1
+    return failures, years
+
+
+def pooled_time_availability(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, cohort: str) -> pd.Series:
+    """Time-based availability per turbine (IEC 61400-26-1): available / (available + unavailable) time."""
+    rows = rows[rows[cohort] & _in_period(rows, spec.period)]
+    state = rows["category"].map(AVAILABILITY_CATEGORIES)
+    counted = rows[state.notna()].assign(available=state[state.notna()].astype(bool))
+    return counted.groupby("turbine")["available"].mean()
+
+
+def pooled_residuals(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, fit: release_pb2.NormalBehaviourModelFit
+) -> np.ndarray:
+    """A released model's residuals on the pooled monitored records, intercepts from each turbine's training rows."""
+    model = next(m for m in spec.models if m.target == fit.target)
+    pu = rows["WTUR_W"] / rows["rated_power_kw"]
+    columns = {"power_per_unit": pu, "power_per_unit_squared": pu**2, "ambient_temperature": rows["WMET_EnvTmp"]}
+    x = pd.DataFrame({name: columns[name] for name in model.features})
+    residual = rows[fit.target] - x.to_numpy() @ np.array(fit.coefficients)
+    usable = rows[fit.cohort] & rows["normal"] & x.notna().all(axis=1) & rows[fit.target].notna()
+    training = usable & _in_period(rows, spec.training_period)
+    intercept = residual[training].groupby(rows["turbine"][training]).mean()
+    monitored = usable & _in_period(rows, spec.period) & (rows["time"] >= pd.Timestamp(spec.training_period.end))
+    monitored &= rows["turbine"].isin(intercept.index)
+    return (residual[monitored] - rows["turbine"][monitored].map(intercept)).to_numpy()

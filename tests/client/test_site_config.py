@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from client.site_config import SiteConfigError, load_site_config
@@ -102,3 +103,25 @@ def test_status_codes_map_to_iec_61400_26_categories(tmp_path: Path):
         load_site_config(path)
     assert "broken_gearbox is not an IEC 61400-26 category" in str(error.value)
     assert "code 100 is in both full_performance and forced_outage" in str(error.value)
+
+
+def test_failure_codes_by_component_and_commissioning_dates(tmp_path: Path):
+    (tmp_path / "export.csv").write_text("Zeit;WEA;P;V;S;T\n")
+    path = tmp_path / "site.toml"
+    text = VALID.replace(
+        "[status]\nnormal = [100, 101]",
+        "[status.categories]\nfull_performance = [100]\nforced_outage = [7, 41]\n[status.components]\ngearbox = [41]",
+    ).replace("hub_height_m = 98", "hub_height_m = 98\ncommissioning_date = 2012-05-01")
+    path.write_text(text)
+    site = load_site_config(path)
+    assert site.status_components == {"gearbox": (41,)}
+    assert site.turbines[0].commissioning_date == pd.Timestamp("2012-05-01", tz="UTC")
+    path.write_text(
+        text.replace("gearbox = [41]", "gearbox = [100]\nflux_capacitor = [7]").replace("2012-05-01", '"last spring"')
+    )
+    with pytest.raises(SiteConfigError) as error:
+        load_site_config(path)
+    message = str(error.value)
+    assert "gearbox = [100]; give a list of status codes that are also listed under" in message
+    assert "flux_capacitor is not a component category" in message
+    assert "commissioning_date = 'last spring' (give a date, e.g. 2012-05-01)" in message
