@@ -3,10 +3,10 @@
 Generates a synthetic industry (default 20 operators x 5 turbines x 12 months) with injected
 underperformance (2, 3, 5 %), static yaw misalignment (vane offsets of 3, 6, 10 deg), anemometer
 offsets, gearbox-bearing temperatures that drift for weeks before a failure, and random component
-failures; four operators joined late (two weeks of history before the models' training window
-ends: the data-scarce ones). It runs the two-round release with SecAgg+ in process (Flower's
-workflow over an in-process grid), every site receives the final release and flags its own
-turbines, and the bench prints
+failures; the last four operators run one turbine each and joined late (--scarce-days of history, default 7,
+before the models' training window ends: the data-scarce ones). It runs the two-round release
+with SecAgg+ in process (Flower's workflow over an in-process grid), every site receives the
+final release and flags its own turbines, and the bench prints
 
   - underperformance >= 3 % and yaw misalignment >= 6 deg: precision and recall of the flags;
   - yaw misalignment estimated against the injected vane offset (error per turbine);
@@ -43,7 +43,7 @@ from simulations.loopback import LoopbackGrid
 from simulations.onboarding import fleet_spec
 
 TARGET = "WTRM_GbxBrgTmp"
-SCARCE_DAYS = 14  # history a late joiner has before the training window ends [d]
+SCARCE_OPERATORS = 4  # the last ones, each with a single turbine
 
 
 def _truncate_history(site_path: Path, keep_from: pd.Timestamp) -> None:
@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--turbines", type=int, default=5)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--scarce-days", type=float, default=7.0, help="history of the late joiners [d]")
     args = parser.parse_args()
     faults = FaultConfig(
         underperformance_probability=0.25,
@@ -111,7 +112,7 @@ def main() -> None:
     )
     config = FleetConfig(
         operators=args.operators,
-        turbines_per_operator=args.turbines,
+        turbines_by_operator=(args.turbines,) * (args.operators - SCARCE_OPERATORS) + (1,) * SCARCE_OPERATORS,
         months=args.months,
         seed=args.seed,
         models=("E-82/2300",),
@@ -124,9 +125,9 @@ def main() -> None:
         print(f"generating {args.operators} operators x {args.turbines} turbines x {args.months} months ...")
         sites = generate_fleet(config, Path(tmp) / "fleet")
         training_end = pd.Timestamp(spec.training_period.end)
-        scarce = sites[-4:]
+        scarce = sites[-SCARCE_OPERATORS:]
         for site_path in scarce:
-            _truncate_history(site_path, training_end - pd.Timedelta(days=SCARCE_DAYS))
+            _truncate_history(site_path, training_end - pd.Timedelta(days=args.scarce_days))
         print(f"two-round release over {len(sites)} sites (SecAgg+, in process) ...", flush=True)
         grid = LoopbackGrid(build_client_app(sites), len(sites))
         context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
@@ -156,9 +157,9 @@ def main() -> None:
                         "operator": operator,
                         "scarce": site_path in scarce,
                         "pi": mine.loc["performance_index", "value"],
-                        "pi_flag": mine.loc["performance_index", "flagged"] is True,
+                        "pi_flag": mine.loc["performance_index", "flagged"] == True,  # noqa: E712 - NaN if absent
                         "yaw": mine.loc["yaw_misalignment", "value"],
-                        "yaw_flag": mine.loc["yaw_misalignment", "flagged"] is True,
+                        "yaw_flag": mine.loc["yaw_misalignment", "flagged"] == True,  # noqa: E712
                         "episodes": episodes,
                         "days": daily[daily["asset_id"] == turbine["asset_id"]]["day"].nunique(),
                     }
@@ -169,7 +170,7 @@ def main() -> None:
                 {"operator": operator, "scarce": site_path in scarce, "federated": federated, "local": local}
             )
     turbines = pd.DataFrame(rows)
-    _report(turbines, pd.DataFrame(model_rows))
+    _report(turbines, pd.DataFrame(model_rows), args.scarce_days)
 
 
 def _precision_recall(flagged: pd.Series, positive: pd.Series, acceptable: pd.Series) -> tuple[float, float, int, int]:
@@ -179,7 +180,7 @@ def _precision_recall(flagged: pd.Series, positive: pd.Series, acceptable: pd.Se
     return precision, recall, int(flagged.sum()), int(positive.sum())
 
 
-def _report(t: pd.DataFrame, models: pd.DataFrame) -> None:
+def _report(t: pd.DataFrame, models: pd.DataFrame, scarce_days: float) -> None:
     yaw_true = t["vane_offset_deg"].abs()
     under = sorted(t["underperformance"][t["underperformance"] > 0].round(2).tolist())
     print(
@@ -193,7 +194,7 @@ def _report(t: pd.DataFrame, models: pd.DataFrame) -> None:
     short = (t["underperformance"] > 0) | (yaw_true >= 6) | (t["anemometer_offset_ms"] > 0)
     p, r, nf, npos = _precision_recall(t["pi_flag"], t["underperformance"] >= 0.03, short)
     strict_p = float((t["pi_flag"] & (t["underperformance"] > 0)).sum() / max(nf, 1))
-    print(f"\nunderperformance (PI < {FlagRules().performance_index_below:.3f})")
+    print(f"\nunderperformance (PI more than {FlagRules().performance_index_shortfall:.1%} below the industry median)")
     print(
         f"  precision {p:.2f} (flag on a turbine with any output-reducing fault; "
         f"counting only injected underperformance: {strict_p:.2f})"
@@ -230,8 +231,10 @@ def _report(t: pd.DataFrame, models: pd.DataFrame) -> None:
     faulted = t[t["bearing_failure_time"].notna()]
     warnings, false_alarms = [], 0
     for row in t.itertuples():
-        failure = pd.Timestamp(row.bearing_failure_time).tz_localize(None) if row.bearing_failure_time else None
-        drift = pd.Timestamp(row.bearing_drift_start).tz_localize(None) if row.bearing_drift_start else None
+        failure = (
+            pd.Timestamp(row.bearing_failure_time).tz_localize(None) if pd.notna(row.bearing_failure_time) else None
+        )
+        drift = pd.Timestamp(row.bearing_drift_start).tz_localize(None) if pd.notna(row.bearing_drift_start) else None
         true_alarms = [e for e in row.episodes if failure is not None and drift.floor("D") <= e <= failure]
         false_alarms += len(row.episodes) - len(true_alarms)
         if failure is not None:
@@ -257,9 +260,8 @@ def _report(t: pd.DataFrame, models: pd.DataFrame) -> None:
     print("\ngearbox-bearing temperature model, RMS residual [degC] on each operator's healthy monitored records")
     print(f"  {'operator':>8} {'history':>9} {'federated':>10} {'own data':>9}")
     for row in models.itertuples():
-        print(
-            f"  {row.operator + 1:8d} {'2 weeks' if row.scarce else 'full':>9} {row.federated:10.3f} {row.local:9.3f}"
-        )
+        history = f"{scarce_days:g} days" if row.scarce else "full"
+        print(f"  {row.operator + 1:8d} {history:>9} {row.federated:10.3f} {row.local:9.3f}")
     worse = models[models["federated"] > models["local"] * 1.001]
     scarce = models[models["scarce"]]
     print(

@@ -372,11 +372,18 @@ def turbine_flags(
     Returns
     -------
     DataFrame
-        One row per (cohort, asset_id, indicator): value, flagged, evidence, industry_percentile
-        (share of the industry's turbines below this one, NaN where the distribution is
-        suppressed), first_alarm (temperature drifts only).
+        One row per (asset_id, indicator) in the turbine's own cohort: the first cohort of the
+        release it belongs to with a released curve (its model's, when enough operators run it;
+        comparing a turbine with a band of other models would flag their differences): value,
+        flagged, evidence, industry_percentile (share of the industry's turbines below this one,
+        NaN where the distribution is suppressed), first_alarm (temperature drifts only).
     """
     distributions = {(d.cohort, d.indicator): d for d in release.distributions if not d.suppressed}
+    released = [c.cohort for c in release.curves if not c.suppressed and c.bins]
+    candidates = indicators.turbines[indicators.turbines["cohort"].isin(released)]
+    rank = candidates["cohort"].map({name: i for i, name in enumerate(released)})
+    own = candidates.loc[rank.groupby(candidates["asset_id"]).idxmin().to_numpy()]
+    own_cohort = dict(zip(own["asset_id"], own["cohort"], strict=True))
     rows = []
 
     def percentile(cohort: str, indicator: str, value: float) -> float:
@@ -385,7 +392,7 @@ def turbine_flags(
             return float("nan")
         return position_in_distribution(value, np.array(d.counts, dtype=float), d.bins.first_centre, d.bins.width)
 
-    for row in indicators.turbines.itertuples(index=False):
+    for row in own.itertuples(index=False):
         pi, yaw = row.performance_index, row.yaw_misalignment_deg
         median = distributions.get((row.cohort, "performance_index"))
         typical = median.p50 if median is not None else 1.0
@@ -419,6 +426,8 @@ def turbine_flags(
                 }
             )
     for (cohort, target, asset_id), days in indicators.daily_residuals.groupby(["cohort", "target", "asset_id"]):
+        if own_cohort.get(asset_id) != cohort:
+            continue
         days = days.sort_values("day")
         alarms = criticality_alarms(days["residual"].to_numpy() > rules.residual_above_deg_c, rules.alarm_after_days)
         first = days["day"].to_numpy()[alarms][0] if alarms.any() else pd.NaT
@@ -427,7 +436,7 @@ def turbine_flags(
             {
                 "cohort": cohort,
                 "asset_id": asset_id,
-                "indicator": f"residual:{target}",
+                "indicator": f"max_daily_residual:{target}",
                 "value": peak,
                 "flagged": bool(alarms.any()),
                 "evidence": f"daily mean {target} up to {peak:+.1f} degC above its normal-behaviour model, "

@@ -18,7 +18,7 @@ from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.release_json import export_json, release_to_dict
 from server.spec import band_cohort, power_curve_spec
 from server.store import read_release, write_release
-from simulations.fleet import FleetConfig
+from simulations.fleet import FaultConfig, FleetConfig
 
 
 def format_release(release: release_pb2.Release) -> str:
@@ -73,12 +73,65 @@ def format_release(release: release_pb2.Release) -> str:
             )
         else:
             lines.append(f"AEP: {curve.aep_note}")
+    lines += _format_baselines(release)
     return "\n".join(lines)
+
+
+def _format_baselines(release: release_pb2.Release) -> list[str]:
+    """Models (round 1) and the industry baselines of round 2, when the release has them."""
+    lines = []
+    if release.models:
+        lines.append(
+            f"\nnormal-behaviour models (trained {release.training_period.start} .. {release.training_period.end}):"
+        )
+    for m in release.models:
+        if m.suppressed:
+            lines.append(f"  {m.cohort} {m.target}: SUPPRESSED ({m.suppression_reason})")
+            continue
+        terms = " ".join(f"{c:+.3f} {name}" for c, name in zip(m.coefficients, m.features, strict=True))
+        lines.append(
+            f"  {m.cohort} {m.target} = turbine intercept {terms}; residual sd {m.residual_std:.2f}, "
+            f"{m.record_count} records, {m.operator_count} operators"
+        )
+    if release.distributions:
+        lines.append("\nindustry distributions (P10 / P25 / P50 / P75 / P90):")
+    for d in release.distributions:
+        if d.suppressed:
+            lines.append(f"  {d.cohort} {d.indicator}: suppressed ({d.suppression_reason})")
+        else:
+            lines.append(
+                f"  {d.cohort} {d.indicator} [{d.bins.unit}] over {sum(d.counts)} {d.counts_of}: "
+                f"{d.p10:.3f} / {d.p25:.3f} / {d.p50:.3f} / {d.p75:.3f} / {d.p90:.3f}"
+            )
+    released_rates = [r for r in release.failure_rates if not r.suppressed]
+    if release.failure_rates:
+        lines.append(
+            f"\nfailure rates: {len(released_rates)} cells released, "
+            f"{len(release.failure_rates) - len(released_rates)} suppressed"
+        )
+    for r in released_rates:
+        band = f"{r.age_from_years:g}-{r.age_to_years:g}" if r.age_to_years else f"{r.age_from_years:g}+"
+        downtime = f", {r.mean_downtime_hours:.0f} h per failure" if r.HasField("mean_downtime_hours") else ""
+        lines.append(
+            f"  {r.cohort} {r.component} age {band} y: {r.failures_per_turbine_year:.2f} per turbine-year "
+            f"({r.failures} in {r.turbine_years:.1f} turbine-years){downtime}"
+        )
+    shares = [x for x in release.lost_production if not x.suppressed and x.share_of_potential > 0]
+    if shares:
+        lines.append(
+            "\nlost production, share of potential: "
+            + ", ".join(f"{x.cohort} {x.category} {x.share_of_potential:.2%}" for x in shares)
+        )
+    return lines
 
 
 def _simulate(args: argparse.Namespace) -> int:
     config = FleetConfig(
-        operators=args.operators, turbines_per_operator=args.turbines, months=args.months, seed=args.seed
+        operators=args.operators,
+        turbines_per_operator=args.turbines,
+        months=args.months,
+        seed=args.seed,
+        faults=None if args.no_faults else FaultConfig(earliest_drift_fraction=0.34),
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -97,6 +150,39 @@ def _simulate(args: argparse.Namespace) -> int:
         release = simulate(config, out, args.k, progress=print)
     print(format_release(release))
     print(f"\nrelease written to {out / 'release.sqlite'} and {out / 'release.json'}")
+    if not args.pooled:
+        first = out / "fleet" / "operator-01"
+        received = next((first / "releases").glob("*.json"))
+        print(f"\neach site received the final release; operator-01's own view ({received}):")
+        _flags(argparse.Namespace(site=str(first / "site.toml"), release=str(received), json=False))
+        print(f"\nsee it again: fleetbench flags --site {first / 'site.toml'} --release {received}")
+    return 0
+
+
+def _flags(args: argparse.Namespace) -> int:
+    from client.ingest import read_canonical_chunks
+    from client.maintenance import site_indicators, turbine_flags
+    from client.site_config import load_site_config
+    from protos.release_json import read_release_json
+
+    release = read_release_json(Path(args.release))
+    if not release.HasField("indicator_spec"):
+        raise ValueError(f"{args.release} has no indicator round; flags need a final (two-round) release")
+    site = load_site_config(Path(args.site))
+    indicators = site_indicators(lambda: read_canonical_chunks(site), site, release.indicator_spec, release)
+    flags = turbine_flags(indicators, release)
+    if args.json:
+        print(flags.to_json(orient="records", date_format="iso", indent=1))
+        return 0
+    print(f"flags of {args.site} against release {release.spec_id}: computed here, never sent")
+    raised = flags[flags["flagged"]]
+    _print_table("flagged:", raised[["cohort", "asset_id", "indicator", "evidence"]])
+    table = flags.pivot_table(index=["cohort", "asset_id"], columns="indicator", values="value", aggfunc="first")
+    position = flags.pivot_table(
+        index=["cohort", "asset_id"], columns="indicator", values="industry_percentile", aggfunc="first"
+    )
+    _print_table("indicators per turbine:", table.reset_index().round(3))
+    _print_table("you are here (share of the industry's turbines below each value):", position.reset_index().round(2))
     return 0
 
 
@@ -177,6 +263,7 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument("--k", type=int, default=3, help="minimum operators per released cell")
     simulate.add_argument("--out", required=True, help="output folder (fleet/, release.sqlite, release.json)")
     simulate.add_argument("--pooled", action="store_true", help="compute the pooled (non-federated) reference instead")
+    simulate.add_argument("--no-faults", action="store_true", help="a healthy fleet (default: injected faults)")
     simulate.set_defaults(run=_simulate)
 
     validate = commands.add_parser("validate", help="check a site's mapping and data (exit 1 when not usable)")
@@ -214,6 +301,12 @@ def parser() -> argparse.ArgumentParser:
     openoa.add_argument("--normal-status", type=int, nargs="*", default=[])
     openoa.add_argument("--out", required=True)
     openoa.set_defaults(run=_site_from_openoa)
+
+    flags = commands.add_parser("flags", help="the site's own turbines against a final release (computed locally)")
+    flags.add_argument("--site", required=True, help="path of the site's site.toml")
+    flags.add_argument("--release", required=True, help="the final release JSON (the site keeps it under releases/)")
+    flags.add_argument("--json", action="store_true")
+    flags.set_defaults(run=_flags)
 
     release = commands.add_parser("release", help="inspect the release store")
     release_commands = release.add_subparsers(dest="release_command", required=True)

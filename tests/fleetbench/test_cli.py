@@ -95,3 +95,39 @@ def test_validate_preview_and_spec_commands(tmp_path: Path, capsys: pytest.Captu
     site.write_text(site.read_text().replace("elevation_m", "altitude"))
     assert main(["validate", "--site", str(site)]) == 1
     assert "[site] altitude is not a setting" in capsys.readouterr().out
+
+
+def test_flags_show_a_sites_turbines_against_the_final_release(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from flwr.app import Context, RecordDict
+
+    from client.client_app import build_client_app
+    from server.server_app import run_release, send_release
+    from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
+    from simulations.loopback import LoopbackGrid
+    from simulations.onboarding import fleet_spec
+
+    config = FleetConfig(
+        operators=3, turbines_per_operator=2, months=2, seed=8, models=("E-82/2300",), faults=FaultConfig()
+    )
+    sites = generate_fleet(config, tmp_path)
+    grid = LoopbackGrid(build_client_app(sites), len(sites))
+    context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
+    send_release(grid, run_release(grid, context, fleet_spec(config), len(sites)))
+    (received,) = (sites[0].parent / "releases").glob("*.json")
+
+    assert main(["flags", "--site", str(sites[0]), "--release", str(received), "--json"]) == 0
+    flags = json.loads(capsys.readouterr().out)
+    indicators = {row["indicator"] for row in flags}
+    assert {"performance_index", "yaw_misalignment", "time_availability"} <= indicators
+    assert {row["asset_id"] for row in flags} == {"WTG01", "WTG02"}
+    assert {row["cohort"] for row in flags} == {"E-82/2300"}  # each turbine against its own model's cohort
+    assert main(["flags", "--site", str(sites[0]), "--release", str(received)]) == 0
+    assert "computed here, never sent" in capsys.readouterr().out
+    # A round-1-only release has nothing to flag against: a clear error, no traceback.
+    from protos.release_json import export_json, read_release_json
+
+    round_one = read_release_json(received)
+    round_one.ClearField("indicator_spec")
+    export_json(round_one, tmp_path / "round-one.json")
+    assert main(["flags", "--site", str(sites[0]), "--release", str(tmp_path / "round-one.json")]) == 2
+    assert "has no indicator round" in capsys.readouterr().err
