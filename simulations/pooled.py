@@ -210,11 +210,13 @@ def _in_period(rows: pd.DataFrame, period: spec_pb2.Period) -> pd.Series:
     return (rows["time"] >= pd.Timestamp(period.start)) & (rows["time"] < pd.Timestamp(period.end))
 
 
-def pooled_reliability(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, cohort: str) -> tuple[np.ndarray, np.ndarray]:
-    """Failures (components x age bands) and turbine-years (age bands) of ``cohort`` from pooled records.
+def pooled_reliability(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, cohort: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Failures and their downtime [h] (components x age bands), turbine-years (age bands) of ``cohort``.
 
     A failure is a run of one component's failure code on one turbine, consecutive 10-min records;
-    its age band is the turbine's age at the run's first record.
+    its age band is the turbine's age at the run's first record, its downtime the run's length.
     """
     ind = spec.indicators
     edges = np.array(ind.age_band_edges)
@@ -229,10 +231,46 @@ def pooled_reliability(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, cohort:
         | (rows["time"].diff() != pd.Timedelta(minutes=10))
     )
     starts = new_run & (component != "") & (band >= 0)
+    run_length = new_run.cumsum().map(new_run.cumsum().value_counts())
     failures = np.zeros((len(ind.components), len(edges)))
-    for name, b in zip(component[starts], band[starts.to_numpy()], strict=True):
+    downtime = np.zeros((len(ind.components), len(edges)))
+    for name, b, length in zip(component[starts], band[starts.to_numpy()], run_length[starts], strict=True):
         failures[list(ind.components).index(name), b] += 1
-    return failures, years
+        downtime[list(ind.components).index(name), b] += length / 6
+    return failures, downtime, years
+
+
+def pooled_production(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release, cohort: str
+) -> tuple[pd.Series, float, pd.Series]:
+    """Lost production [MWh] per IEC 61400-26 category, potential production [MWh], production availability.
+
+    Lost = what the cohort curve expects at the record's normalised wind speed less what came (not
+    below 0), in every category but full performance; production-based availability per turbine =
+    actual / (actual + lost in the unavailable categories).
+    """
+    curve = next(c for c in release.curves if c.cohort == cohort)
+    bins = [b for b in curve.bins if not b.suppressed]
+    rho0 = spec.reference_air_density
+    v_n = np.where(rows["stall"], rows["WMET_HorWdSpd"], rows["WMET_HorWdSpd"] * (rows["density"] / rho0) ** (1 / 3))
+    expected = (
+        np.interp(
+            v_n, [b.mean_wind_speed for b in bins], [b.mean_power_per_unit for b in bins], left=np.nan, right=np.nan
+        )
+        * rows["rated_power_kw"].to_numpy()
+    )
+    frame = pd.DataFrame(
+        {"turbine": rows["turbine"], "power": rows["WTUR_W"], "expected": expected, "category": rows["category"]}
+    )[rows[cohort] & _in_period(rows, spec.period) & rows["WTUR_W"].notna()]
+    actual = frame["power"].clip(lower=0) / 6e3
+    lost = ((frame["expected"] - frame["power"]).clip(lower=0) / 6e3).where(
+        frame["category"].notna() & (frame["category"] != "full_performance") & frame["expected"].notna(), 0.0
+    )
+    by_category = lost.groupby(frame["category"]).sum()
+    unavailable = frame["category"].map(AVAILABILITY_CATEGORIES) == False  # noqa: E712 - None is excluded
+    production = actual.groupby(frame["turbine"]).sum()
+    lost_unavailable = lost.where(unavailable, 0.0).groupby(frame["turbine"]).sum()
+    return by_category, float(actual.sum() + lost.sum()), production / (production + lost_unavailable)
 
 
 def pooled_time_availability(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, cohort: str) -> pd.Series:

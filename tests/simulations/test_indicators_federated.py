@@ -25,6 +25,7 @@ from simulations.pooled import (
     pooled_canonical_records,
     pooled_model_coefficients,
     pooled_performance_and_yaw,
+    pooled_production,
     pooled_reliability,
     pooled_residuals,
     pooled_time_availability,
@@ -111,9 +112,11 @@ def faulty_run(tmp_path_factory: pytest.TempPathFactory):
 def test_failures_and_turbine_years_equal_the_pooled_status_log(faulty_run):
     _, release, values, rows = faulty_run
     spec = release.indicator_spec
-    failures, years = pooled_reliability(rows, spec, "E-82/2300")
+    failures, downtime, years = pooled_reliability(rows, spec, "E-82/2300")
     assert failures.sum() >= 10  # the fleet does fail
     np.testing.assert_array_equal(values["E-82/2300:FAILURE_COUNT"], failures)
+    # Fixed point at 2^-24 h per site: equal to well under a second.
+    np.testing.assert_allclose(values["E-82/2300:FAILURE_DOWNTIME"], downtime, rtol=0, atol=1e-6)
     np.testing.assert_allclose(values["E-82/2300:TURBINE_YEARS"], years, rtol=1e-12)
     # One commissioning date per site: with 4 operators no age band reaches k = 3, so every
     # observed band is published suppressed, with its reason, never dropped.
@@ -132,6 +135,14 @@ def test_availability_and_residual_histograms_equal_the_pooled_reference(faulty_
     expected = histogram_counts(availability.to_numpy(), grid.first_centre, grid.width, grid.count)
     np.testing.assert_array_equal(values["E-82/2300:TIME_AVAILABILITY_HISTOGRAM"], expected)
     assert availability.min() < 0.99  # outages happened
+    lost, potential, production_availability = pooled_production(rows, spec, release, "E-82/2300")
+    sums = values["E-82/2300:LOST_PRODUCTION"]
+    categories = list(grids.loss_categories)
+    np.testing.assert_allclose(sums[:-1], lost.reindex(categories, fill_value=0.0).to_numpy(), rtol=1e-9, atol=1e-9)
+    assert sums[-1] == pytest.approx(potential, rel=1e-9) and lost["forced_outage"] > 0
+    grid = grids.availability_bins
+    expected = histogram_counts(production_availability.to_numpy(), grid.first_centre, grid.width, grid.count)
+    np.testing.assert_array_equal(values["E-82/2300:PRODUCTION_AVAILABILITY_HISTOGRAM"], expected)
     for fit in (m for m in release.models if not m.suppressed):
         residuals = pooled_residuals(rows, spec, fit)
         grid = grids.residual_bins
