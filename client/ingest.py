@@ -61,7 +61,8 @@ def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.D
                 f"{path}: column(s) {absent} named in [columns] of {site.path} are not in the file; fix the mapping"
             )
         # Turbine ids repeat on every row: read them as a dictionary (a categorical), not as strings.
-        parquet = pq.ParquetFile(path, read_dictionary=_string_columns(parquet, wanted))
+        # pre_buffer would read (and keep) the whole file's column chunks ahead: memory grew with the file.
+        parquet = pq.ParquetFile(path, read_dictionary=_string_columns(parquet, wanted), pre_buffer=False)
         for batch in parquet.iter_batches(batch_size=chunk_rows, columns=wanted):
             yield batch.to_pandas(split_blocks=True)  # one array per column: no consolidating copy
         return
