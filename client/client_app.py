@@ -2,7 +2,8 @@
 
 SecAgg+ (``secaggplus_mod``) calls the handler once per round, in its "collect masked vectors"
 stage, with the legacy FitIns layout; the handler answers with the site's encoded blocks, a
-constant weight and no metrics, and the mod masks them before anything leaves the site.
+constant weight and no metrics, and the mod masks them before anything leaves the site. Each
+contribution and each received release is recorded in the site's own audit log (client.audit).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from flwr.clientapp.typing import Mod
 from flwr.common import Code, FitRes, Status, ndarrays_to_parameters
 from flwr.compat.common.recorddict_compat import fitres_to_recorddict, recorddict_to_fitins
 
+from client.audit import record_contribution, record_release
 from client.contribution import guarded_site_contribution, keep_received_release
-from client.guard import make_site_guard
+from client.guard import GUARD_STATE, make_site_guard
 from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
     CONSTANT_WEIGHT,
@@ -61,11 +63,12 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
     def contribute(msg: Message, context: Context) -> Message:
         fitins = recorddict_to_fitins(msg.content, keep_input=True)
         baseline = fitins.config.get(BASELINE_RELEASE_CONFIG_KEY)
-        arrays = guarded_site_contribution(
-            locate_site(context),
-            bytes(fitins.config[SPEC_CONFIG_KEY]),
-            bytes(baseline) if baseline is not None else None,
-        )
+        site, spec_bytes = locate_site(context), bytes(fitins.config[SPEC_CONFIG_KEY])
+        arrays = guarded_site_contribution(site, spec_bytes, bytes(baseline) if baseline is not None else None)
+        # Recorded before SecAgg+ masks and sends the blocks: a contribution the site cannot record is not sent.
+        guard_state = context.state.config_records.get(GUARD_STATE)
+        participants = int(guard_state["participants"]) if guard_state and "participants" in guard_state else None
+        record_contribution(site, spec_bytes, participants, context.run_id, context.node_id)
         fitres = FitRes(
             status=Status(code=Code.OK, message=""),
             parameters=ndarrays_to_parameters(arrays),
@@ -76,7 +79,8 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
 
     @app.query()
     def receive_release(msg: Message, context: Context) -> Message:
-        keep_received_release(locate_site(context), bytes(msg.content["config"][FINAL_RELEASE_CONFIG_KEY]))
+        site, release_bytes = locate_site(context), bytes(msg.content["config"][FINAL_RELEASE_CONFIG_KEY])
+        record_release(site, release_bytes, keep_received_release(site, release_bytes))
         return Message(RecordDict(), reply_to=msg)
 
     return app

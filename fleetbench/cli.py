@@ -186,6 +186,22 @@ def _flags(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_verify(args: argparse.Namespace) -> int:
+    from client.audit import audit_log_path, verify_log
+
+    log = Path(args.log) if args.log else audit_log_path(Path(args.site))
+    result = verify_log(log)
+    if args.json:
+        print(json.dumps({"log": str(log), **result.to_dict()}, indent=1))
+    elif result.ok:
+        print(f"audit log {log}: {result.entries} entries, OK (last sha256 {result.last_sha256})")
+    else:
+        print(f"audit log {log}: {result.entries} entries, {len(result.problems)} problems:")
+        for problem in result.problems:
+            print(f"  {problem}")
+    return 0 if result.ok else 1
+
+
 def _release_show(args: argparse.Namespace) -> int:
     release = read_release(Path(args.store), args.id)
     print(json.dumps(release_to_dict(release), indent=1) if args.json else format_release(release))
@@ -307,6 +323,15 @@ def parser() -> argparse.ArgumentParser:
     flags.add_argument("--release", required=True, help="the final release JSON (the site keeps it under releases/)")
     flags.add_argument("--json", action="store_true")
     flags.set_defaults(run=_flags)
+
+    audit = commands.add_parser("audit", help="the site's own audit log of what it sent and received")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="check the log's hash chain (exit 1 when broken or edited)")
+    verify_target = verify.add_mutually_exclusive_group(required=True)
+    verify_target.add_argument("--site", help="path of the site's site.toml (its audit.log lies beside it)")
+    verify_target.add_argument("--log", help="path of an audit log")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(run=_audit_verify)
 
     release = commands.add_parser("release", help="inspect the release store")
     release_commands = release.add_subparsers(dest="release_command", required=True)

@@ -1,0 +1,253 @@
+"""The site's audit log: the hash chain, what breaks it, the file's mode, the CLI and the wiring."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from client.audit import (
+    GENESIS_SHA256,
+    AuditLogError,
+    append_entry,
+    audit_log_path,
+    contribution_fields,
+    entry_sha256,
+    record_contribution,
+    verify_log,
+)
+from client.contribution import ContributionRefused
+from fleetbench.cli import main
+from protos.codec import block_layouts, spec_sha256
+from server.spec import indicator_spec, power_curve_spec
+
+SPEC = power_curve_spec("audit-test", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300"])
+
+
+def _log_of_four(tmp_path: Path) -> Path:
+    """A log of two contributions (rounds 1 and 2) and two releases, as a site writes them."""
+    path = tmp_path / "audit.log"
+    append_entry(path, "contribution", contribution_fields(SPEC, 5, run_id=7, node_id=101))
+    append_entry(path, "contribution", contribution_fields(indicator_spec(SPEC, "ab" * 32), 5, 7, 101))
+    for n in range(2):
+        fields = {"spec_id": SPEC.spec_id, "participants": 5, "release_sha256": f"{n:064x}"}
+        append_entry(path, "release_received", fields)
+    return path
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines(keepends=True)
+
+
+def test_a_chain_of_entries_verifies_and_each_links_to_the_last(tmp_path: Path):
+    path = _log_of_four(tmp_path)
+    entries = [json.loads(line) for line in _lines(path)]
+    assert [e["seq"] for e in entries] == [0, 1, 2, 3]
+    assert entries[0]["prev_sha256"] == GENESIS_SHA256
+    assert [e["prev_sha256"] for e in entries[1:]] == [e["sha256"] for e in entries[:-1]]
+    # sha256 is over the canonical JSON without itself, computed here by hand.
+    body = {k: v for k, v in entries[2].items() if k != "sha256"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    assert entries[2]["sha256"] == hashlib.sha256(canonical).hexdigest() == entry_sha256(entries[2])
+
+    result = verify_log(path)
+    assert result.ok and result.entries == 4 and result.problems == []
+    assert result.last_sha256 == entries[-1]["sha256"]
+
+
+def test_contribution_entries_name_blocks_and_shapes_never_values(tmp_path: Path):
+    first, second = (json.loads(line) for line in _lines(_log_of_four(tmp_path))[:2])
+    assert (first["event"], first["round"], second["round"]) == ("contribution", "1", "2")
+    assert first["spec_sha256"] == spec_sha256(SPEC) and first["spec_id"] == "audit-test"
+    assert (first["participants"], first["run_id"], first["node_id"]) == (5, 7, 101)
+    assert first["blocks"] == [{"name": b.name, "shape": list(b.shape)} for b in block_layouts(SPEC)]
+    assert first["blocks"][0]["name"] == "E-82/2300:RECORD_COUNT"
+
+
+def test_entries_longer_than_the_tail_read_still_chain(tmp_path: Path):
+    path = tmp_path / "audit.log"
+    for n in range(3):
+        append_entry(path, "release_received", {"stored_at": "x" * (5000 * n + 4095)})
+    assert verify_log(path).ok and [json.loads(line)["seq"] for line in _lines(path)] == [0, 1, 2]
+
+
+def test_an_empty_log_verifies_and_a_missing_one_is_an_error(tmp_path: Path):
+    (tmp_path / "audit.log").touch()
+    assert verify_log(tmp_path / "audit.log").ok and verify_log(tmp_path / "audit.log").entries == 0
+    with pytest.raises(FileNotFoundError):
+        verify_log(tmp_path / "nowhere.log")
+
+
+def _edit_line(path: Path, index: int, edit) -> None:
+    lines = _lines(path)
+    entry = json.loads(lines[index])
+    edit(entry)
+    lines[index] = json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n"
+    path.write_text("".join(lines))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda e: e.update(participants=3),
+        lambda e: e["blocks"][0].update(name="E-82/2300:MEAN_POWER"),
+        lambda e: e.update(time_utc="2020-01-01T00:00:00+00:00"),
+    ],
+    ids=["participants", "block name", "time"],
+)
+def test_editing_a_middle_entry_fails_naming_its_line(tmp_path: Path, edit):
+    path = _log_of_four(tmp_path)
+    _edit_line(path, 1, edit)
+    result = verify_log(path)
+    assert not result.ok and result.entries == 4
+    assert result.problems == ["line 2: sha256 does not match the entry (the entry was edited)"]
+
+
+def test_an_edit_with_its_own_hash_recomputed_breaks_the_next_link(tmp_path: Path):
+    path = _log_of_four(tmp_path)
+    _edit_line(path, 1, lambda e: e.update(participants=3, sha256=entry_sha256({**e, "participants": 3})))
+    assert verify_log(path).problems == ["line 3: prev_sha256 is not the previous entry's sha256 (broken chain)"]
+
+
+def test_deleting_a_line_fails(tmp_path: Path):
+    path = _log_of_four(tmp_path)
+    lines = _lines(path)
+    path.write_text("".join(lines[:1] + lines[2:]))
+    assert verify_log(path).problems == [
+        "line 2: seq 2, expected 1 (an entry deleted, inserted or moved)",
+        "line 2: prev_sha256 is not the previous entry's sha256 (broken chain)",
+    ]
+
+
+def test_reordering_two_lines_fails(tmp_path: Path):
+    path = _log_of_four(tmp_path)
+    lines = _lines(path)
+    lines[1], lines[2] = lines[2], lines[1]
+    path.write_text("".join(lines))
+    problems = verify_log(path).problems
+    assert problems[0] == "line 2: seq 2, expected 1 (an entry deleted, inserted or moved)"
+    assert {p.split(":")[0] for p in problems} == {"line 2", "line 3", "line 4"}
+
+
+def test_truncating_the_last_line_fails_and_blocks_further_appends(tmp_path: Path):
+    path = _log_of_four(tmp_path)
+    path.write_bytes(path.read_bytes()[:-20])
+    result = verify_log(path)
+    assert not result.ok and result.entries == 4
+    assert result.problems == ["line 4: truncated final line (no newline at the end of the log)"]
+    # Chaining onto an entry nobody can verify would hide the damage: the append is refused.
+    with pytest.raises(AuditLogError, match="truncated"):
+        append_entry(path, "release_received", {})
+
+
+def test_a_forged_entry_with_a_wrong_prev_hash_fails(tmp_path: Path):
+    path = _log_of_four(tmp_path)
+    forged = {
+        "seq": 4,
+        "time_utc": "2025-03-01T00:00:00+00:00",
+        "event": "contribution",
+        "participants": 50,
+        "prev_sha256": "f" * 64,
+    }
+    forged["sha256"] = entry_sha256(forged)
+    with path.open("a") as log:
+        log.write(json.dumps(forged, sort_keys=True, separators=(",", ":")) + "\n")
+    result = verify_log(path)
+    assert result.entries == 5
+    assert result.problems == ["line 5: prev_sha256 is not the previous entry's sha256 (broken chain)"]
+
+
+def test_bad_json_and_missing_fields_are_named_by_line(tmp_path: Path):
+    path = _log_of_four(tmp_path)
+    lines = _lines(path)
+    lines[0] = lines[0][:30] + "\n"
+    lines[3] = json.dumps({"seq": 3, "event": "contribution"}) + "\n"
+    path.write_text("".join(lines))
+    problems = verify_log(path).problems
+    assert problems[0] == "line 1: not valid JSON"
+    assert "line 4: missing time_utc, prev_sha256, sha256" in problems
+
+
+def test_append_refuses_unknown_events_and_reserved_fields(tmp_path: Path):
+    with pytest.raises(ValueError, match="contribution, release_received"):
+        append_entry(tmp_path / "audit.log", "upload", {})
+    with pytest.raises(ValueError, match="reserved"):
+        append_entry(tmp_path / "audit.log", "contribution", {"seq": 9})
+
+
+def test_a_fresh_log_is_readable_by_its_owner_only(tmp_path: Path):
+    path = audit_log_path(tmp_path / "site.toml")
+    assert path == tmp_path / "audit.log"
+    append_entry(path, "release_received", {"spec_id": "x"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_contribution_that_cannot_be_recorded_is_refused_without_detail(tmp_path: Path):
+    site = tmp_path / "gone" / "site.toml"  # no such folder: the log cannot be created
+    with pytest.raises(ContributionRefused) as refused:
+        record_contribution(site, SPEC.SerializeToString(), 5, 7, 101)
+    assert "gone" not in str(refused.value) and refused.value.__cause__ is None
+
+
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    path = _log_of_four(tmp_path)
+    assert main(["audit", "verify", "--site", str(tmp_path / "site.toml")]) == 0
+    assert "4 entries, OK" in capsys.readouterr().out
+    assert main(["audit", "verify", "--log", str(path), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["ok"] and shown["entries"] == 4 and shown["log"] == str(path)
+
+    _edit_line(path, 2, lambda e: e.update(participants=1))
+    assert main(["audit", "verify", "--log", str(path)]) == 1
+    assert "line 3: sha256 does not match the entry" in capsys.readouterr().out
+    assert main(["audit", "verify", "--log", str(path), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["problems"] == [
+        "line 3: sha256 does not match the entry (the entry was edited)"
+    ]
+    assert main(["audit", "verify", "--log", str(tmp_path / "missing.log")]) == 2
+    assert "missing.log" in capsys.readouterr().err
+
+
+def test_each_site_logs_both_rounds_and_the_release_it_received(tmp_path: Path):
+    from flwr.app import Context, RecordDict
+
+    from client.client_app import build_client_app
+    from protos.release_json import read_release_json
+    from server.server_app import run_release, send_release
+    from simulations.fleet import FleetConfig, generate_fleet
+    from simulations.loopback import FIRST_NODE_ID, LoopbackGrid
+    from simulations.onboarding import fleet_spec
+
+    config = FleetConfig(operators=3, turbines_per_operator=2, months=2, seed=8, models=("E-82/2300",))
+    sites = generate_fleet(config, tmp_path)
+    grid = LoopbackGrid(build_client_app(sites), len(sites))
+    context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
+    release = run_release(grid, context, fleet_spec(config), len(sites))
+    send_release(grid, release)
+    release_bytes = release.SerializeToString()
+
+    for partition, site in enumerate(sites):
+        log = audit_log_path(site)
+        assert verify_log(log).ok and verify_log(log).entries == 3
+        round_one, round_two, received = (json.loads(line) for line in _lines(log))
+        assert [e["event"] for e in (round_one, round_two, received)] == [
+            "contribution",
+            "contribution",
+            "release_received",
+        ]
+        assert (round_one["round"], round_two["round"]) == ("1", "2")
+        assert round_one["participants"] == round_two["participants"] == len(sites)
+        assert round_one["node_id"] == FIRST_NODE_ID + partition and round_one["run_id"] == grid.run.run_id
+        # The spec hashes the site recorded are the ones the release names in its provenance.
+        assert round_one["spec_sha256"] == received["spec_sha256"] == release.provenance.spec_sha256
+        assert round_two["spec_sha256"] == received["indicator_spec_sha256"]
+        assert received["indicator_spec_sha256"] == release.provenance.indicator_spec_sha256
+        assert received["participants"] == len(sites)
+        assert received["release_sha256"] == hashlib.sha256(release_bytes).hexdigest()
+        stored = site.parent / received["stored_at"]
+        assert read_release_json(stored).spec_id == release.spec_id
+        # Nothing but names and shapes: no entry holds a number list longer than a shape.
+        assert all(len(block["shape"]) <= 2 for block in round_one["blocks"] + round_two["blocks"])
