@@ -50,23 +50,37 @@ def build_server_app(
         run_spec = spec or json_format.Parse(Path(str(config["spec"])).read_text(), spec_pb2.BenchmarkSpec())
         run_store = store or Path(str(config["store"]))
         check_release_absent(run_store, run_spec, "secagg+")
-        sites = min_sites or int(config["min-sites"])
-        outcome = run_secure_sum(grid, context, run_spec, sites)
-        if on_outcome is not None:
-            on_outcome(outcome)
-        release = release_from_secure_sum(run_spec, outcome, flower_run_id=str(context.run_id))
-        if indicators if indicators is not None else bool(config.get("indicators", True)):
-            baseline = release.SerializeToString(deterministic=True)
-            round_two = indicator_spec(run_spec, hashlib.sha256(baseline).hexdigest())
-            outcome = run_secure_sum(grid, context, round_two, sites, {BASELINE_RELEASE_CONFIG_KEY: baseline})
-            if on_outcome is not None:
-                on_outcome(outcome)
-            release = complete_release(release, round_two, outcome)
+        two_rounds = indicators if indicators is not None else bool(config.get("indicators", True))
+        release = run_release(grid, context, run_spec, min_sites or int(config["min-sites"]), two_rounds, on_outcome)
+        if two_rounds:
             send_release(grid, release)
         json_path = release_json or (Path(str(config["release-json"])) if config.get("release-json") else None)
         store_release(release, run_store, json_path)
 
     return app
+
+
+def run_release(
+    grid: Grid,
+    context: Context,
+    spec: spec_pb2.BenchmarkSpec,
+    min_sites: int,
+    indicators: bool = True,
+    on_outcome: Callable[[SecureSumOutcome], None] | None = None,
+) -> release_pb2.Release:
+    """Round 1 (curves, model sums) and, with ``indicators``, round 2 (baselines) of one release."""
+    outcome = run_secure_sum(grid, context, spec, min_sites)
+    if on_outcome is not None:
+        on_outcome(outcome)
+    release = release_from_secure_sum(spec, outcome, flower_run_id=str(context.run_id))
+    if not indicators:
+        return release
+    baseline = release.SerializeToString(deterministic=True)
+    round_two = indicator_spec(spec, hashlib.sha256(baseline).hexdigest())
+    outcome = run_secure_sum(grid, context, round_two, min_sites, {BASELINE_RELEASE_CONFIG_KEY: baseline})
+    if on_outcome is not None:
+        on_outcome(outcome)
+    return complete_release(release, round_two, outcome)
 
 
 def send_release(grid: Grid, release: release_pb2.Release, timeout: float = 120.0) -> int:
