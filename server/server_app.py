@@ -68,7 +68,11 @@ def run_release(
     indicators: bool = True,
     on_outcome: Callable[[SecureSumOutcome], None] | None = None,
 ) -> release_pb2.Release:
-    """Round 1 (curves, model sums) and, with ``indicators``, round 2 (baselines) of one release."""
+    """Round 1 (curves, model sums) and, with ``indicators``, round 2 (baselines) of one release.
+
+    When round 2 ends without a result (sites dropped, or refused it), round 1's release stands
+    alone: its provenance then names no indicator spec.
+    """
     outcome = run_secure_sum(grid, context, spec, min_sites)
     if on_outcome is not None:
         on_outcome(outcome)
@@ -77,7 +81,11 @@ def run_release(
         return release
     baseline = release.SerializeToString(deterministic=True)
     round_two = indicator_spec(spec, hashlib.sha256(baseline).hexdigest())
-    outcome = run_secure_sum(grid, context, round_two, min_sites, {BASELINE_RELEASE_CONFIG_KEY: baseline})
+    try:
+        outcome = run_secure_sum(grid, context, round_two, min_sites, {BASELINE_RELEASE_CONFIG_KEY: baseline})
+    except (RuntimeError, ValueError):  # too few sites left, or too few took part
+        LOG.exception("round 2 (indicators) ended without a result; the release has round 1 only")
+        return release
     if on_outcome is not None:
         on_outcome(outcome)
     return complete_release(release, round_two, outcome)

@@ -133,16 +133,12 @@ class LocalConsortium:
         wait_for_port(self.port, daemon)
         return daemon
 
-    def start_supernode(
-        self, name: str, site_config: Path, private_key: Path | None = None, public_key: Path | None = None
-    ) -> Daemon:
-        """Start a SuperNode serving the operator whose data ``site_config`` maps."""
+    def start_supernode(self, name: str, site_config: Path, private_key: Path | None = None) -> Daemon:
+        """Start a SuperNode serving the operator whose data ``site_config`` maps (key: OpenSSH ECDSA)."""
         command = [str(BIN / "flower-supernode"), "--superlink", f"127.0.0.1:{self.port}", *self._tls_client_flags()]
         command += ["--port", str(free_port()), "--node-config", f'site-config="{site_config}"']
         if private_key is not None:
             command += ["--auth-supernode-private-key", str(private_key)]
-        if public_key is not None:
-            command += ["--auth-supernode-public-key", str(public_key)]
         return self._start(name, command)
 
     def flwr(self, *arguments: str, timeout: float = 300.0) -> subprocess.CompletedProcess:
@@ -156,10 +152,27 @@ class LocalConsortium:
             cwd=REPO_ROOT,
         )
 
-    def run_release(self, run_config: Mapping[str, str | int], timeout: float = 300.0) -> subprocess.CompletedProcess:
+    def run_release(self, run_config: Mapping[str, object], timeout: float = 300.0) -> subprocess.CompletedProcess:
         """``flwr run`` the FleetBench app with ``run_config`` and wait for it to finish (``--stream``)."""
+        process = self.start_release(run_config)
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        return subprocess.CompletedProcess(process.args, process.returncode, output, "")
+
+    def start_release(self, run_config: Mapping[str, object]) -> subprocess.Popen:
+        """Start ``flwr run`` of the FleetBench app with ``run_config``; its output streams to a pipe."""
         values = " ".join(f"{k}={v}" if isinstance(v, int) else f'{k}="{v}"' for k, v in run_config.items())
-        return self.flwr("run", str(REPO_ROOT), self.federation, "--run-config", values, "--stream", timeout=timeout)
+        return subprocess.Popen(
+            [str(BIN / "flwr"), "run", str(REPO_ROOT), self.federation, "--run-config", values, "--stream"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=self.environment(),
+            cwd=REPO_ROOT,
+        )
 
     def stop_all(self) -> None:
         """Stop every daemon this consortium started, newest first."""

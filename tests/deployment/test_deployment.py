@@ -1,0 +1,141 @@
+"""A consortium on Flower's deployment engine, on loopback: TLS, node authentication, dropouts, restarts.
+
+One SuperLink (TLS, SuperNode authentication) and three registered SuperNodes, each serving one
+synthetic operator through its site.toml, run two releases with ``flwr run``. Every process is
+started here and stopped here by pid (its whole process group).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from flwr.app import Context, RecordDict
+from google.protobuf import json_format
+
+from client.audit import audit_log_path, verify_log
+from client.client_app import build_client_app
+from server.consortium import make_ca, make_node_keys, make_server_certificate
+from server.server_app import run_release
+from server.store import read_release
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.local_deployment import Daemon, LocalConsortium
+from simulations.loopback import LoopbackGrid
+from simulations.onboarding import fleet_spec
+
+CONFIG = FleetConfig(operators=3, turbines_per_operator=2, months=1, seed=5, models=("E-82/2300",))
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _sent(daemon: Daemon) -> int:
+    return daemon.log.read_text(errors="replace").count("Sent successfully")
+
+
+@pytest.fixture(scope="module")
+def consortium(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("consortium")
+    sites = generate_fleet(CONFIG, root / "fleet")
+    pki = root / "pki"
+    ca_cert, ca_key = make_ca(pki)
+    server_cert, server_key = make_server_certificate(ca_cert, ca_key, pki)
+    consortium = LocalConsortium(root / "aggregator", ca_cert, server_cert, server_key, node_authentication=True)
+    try:
+        consortium.start_superlink()
+        keys = []
+        for i, site in enumerate(sites):
+            private, public = make_node_keys(site.parent / "node-key", f"operator-{i + 1}")
+            result = consortium.flwr("supernode", "register", str(public), consortium.federation)
+            assert result.returncode == 0, result.stdout + result.stderr
+            keys.append((private, public))
+        nodes = [consortium.start_supernode(f"node{i + 1}", site, keys[i][0]) for i, site in enumerate(sites)]
+        yield consortium, sites, nodes
+    finally:
+        consortium.stop_all()
+        for daemon in consortium.daemons:
+            assert not daemon.alive(), f"{daemon.name} (pid {daemon.pid}) still running"
+
+
+def test_an_unregistered_node_is_refused(consortium, tmp_path: Path):
+    consortium, sites, _ = consortium
+    private, _ = make_node_keys(tmp_path, "intruder")
+    intruder = consortium.start_supernode("intruder", sites[0], private)
+    try:
+        _wait_for(lambda: not intruder.alive(), 60, "the unregistered SuperNode to be refused")
+    finally:
+        intruder.stop()
+    assert intruder.process.returncode != 0
+    assert "Sent successfully" not in intruder.log.read_text(errors="replace")
+
+
+def test_a_release_in_deployment_equals_the_simulation(consortium):
+    consortium, sites, _ = consortium
+    spec = fleet_spec(CONFIG, k_min_operators=3)
+    spec_path = consortium.root / "spec-a.json"
+    spec_path.write_text(json_format.MessageToJson(spec))
+    store = consortium.root / "release.sqlite"
+    began = time.perf_counter()
+    result = consortium.run_release({"spec": spec_path, "store": store, "release-json": "", "min-sites": 3})
+    seconds = time.perf_counter() - began
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    deployed = read_release(store)
+    assert deployed.provenance.participants == 3 and deployed.provenance.indicator_participants == 3
+    assert seconds < 150, f"the release took {seconds:.0f} s"
+
+    for site in sites:  # each site got the release, and its audit log records both rounds and the receipt
+        assert list((site.parent / "releases").glob("*.json"))
+        verification = verify_log(audit_log_path(site))
+        assert verification.ok and verification.entries == 3, verification.problems
+
+    # The same data through the same apps in one process (the simulation's path) gives the same release.
+    grid = LoopbackGrid(build_client_app(sites), len(sites))
+    context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
+    simulated = run_release(grid, context, spec, len(sites))
+    for field in ("curves", "models", "distributions", "failure_rates", "lost_production"):
+        assert list(getattr(deployed, field)) == list(getattr(simulated, field)), field
+
+
+def test_a_node_killed_mid_round_and_a_restarted_superlink_leave_a_release_and_the_store(consortium):
+    consortium, _, nodes = consortium
+    store = consortium.root / "release.sqlite"
+    first = read_release(store, 1).SerializeToString()
+
+    superlink = next(d for d in consortium.daemons if d.name == "superlink")
+    superlink.stop()
+    consortium.daemons.remove(superlink)
+    consortium.start_superlink()  # same state database and store: the nodes reconnect by themselves
+
+    spec = fleet_spec(CONFIG, k_min_operators=3)  # sites refuse a spec with k below their policy's (3)
+    spec.spec_id += "-second"
+    spec_path = consortium.root / "spec-b.json"
+    spec_path.write_text(json_format.MessageToJson(spec))
+    run = consortium.start_release({"spec": spec_path, "store": store, "release-json": "", "min-sites": 2})
+    try:
+        victim = nodes[2]
+        already = _sent(victim)
+        _wait_for(lambda: _sent(victim) >= already + 2, 120, "the third node to pass SecAgg+ setup and key sharing")
+        victim.stop(signal.SIGKILL)
+        output, _ = run.communicate(timeout=400)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    (consortium.root / "release-b.log").write_text(output)
+    assert run.returncode == 0, output[-3000:]
+    second = read_release(store)
+    assert second.spec_id.endswith("-second"), output[-5000:]
+    assert second.provenance.participants == 2, "the release is over the two survivors"
+    # Round 2 then has two participants, below every site's policy minimum of 3: the sites refuse it
+    # cleanly and round 1 stands alone.
+    assert not second.provenance.indicator_spec_sha256 and not second.distributions
+    assert all(curve.suppressed for curve in second.curves if curve.HasField("operator_count") or curve.suppressed)
+    assert not any(curve.bins for curve in second.curves), "two operators are below k = 3: nothing is disclosed"
+    assert read_release(store, 1).SerializeToString() == first, "the first release is untouched"
