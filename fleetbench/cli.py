@@ -202,6 +202,23 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _consortium(args: argparse.Namespace) -> int:
+    from server.consortium import make_ca, make_node_keys, make_server_certificate
+
+    out = Path(args.out)
+    if args.consortium_command == "ca":
+        paths = make_ca(out)
+    elif args.consortium_command == "server-cert":
+        paths = make_server_certificate(
+            Path(args.ca_cert), Path(args.ca_key), out, tuple(args.hostname), tuple(args.ip)
+        )
+    else:
+        paths = make_node_keys(out, args.name)
+    for path in paths:
+        print(f"wrote {path}{' (private: keep it on this machine)' if path.suffix == '.key' else ''}")
+    return 0
+
+
 def _release_show(args: argparse.Namespace) -> int:
     release = read_release(Path(args.store), args.id)
     print(json.dumps(release_to_dict(release), indent=1) if args.json else format_release(release))
@@ -333,6 +350,25 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(run=_audit_verify)
 
+    consortium = commands.add_parser("consortium", help="keys and certificates for a deployment (see README)")
+    consortium_commands = consortium.add_subparsers(dest="consortium_command", required=True)
+    ca = consortium_commands.add_parser("ca", help="the consortium's CA (on the aggregator's machine)")
+    ca.add_argument("--out", required=True, help="folder for ca.pem and ca.key")
+    ca.set_defaults(run=_consortium)
+    server_cert = consortium_commands.add_parser(
+        "server-cert", help="the SuperLink's TLS certificate, signed by the CA"
+    )
+    server_cert.add_argument("--ca-cert", required=True)
+    server_cert.add_argument("--ca-key", required=True)
+    server_cert.add_argument("--hostname", action="append", default=[], help="DNS name of the SuperLink (repeatable)")
+    server_cert.add_argument("--ip", action="append", default=[], help="IP address of the SuperLink (repeatable)")
+    server_cert.add_argument("--out", required=True, help="folder for server.pem and server.key")
+    server_cert.set_defaults(run=_consortium)
+    node_keys = consortium_commands.add_parser("node-keys", help="a SuperNode's key pair (on the operator's machine)")
+    node_keys.add_argument("--name", required=True, help="e.g. the operator's name")
+    node_keys.add_argument("--out", required=True, help="folder for NAME.key (stays here) and NAME.pub (to register)")
+    node_keys.set_defaults(run=_consortium)
+
     release = commands.add_parser("release", help="inspect the release store")
     release_commands = release.add_subparsers(dest="release_command", required=True)
     show = release_commands.add_parser("show", help="print a release")
@@ -352,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("fleetbench").setLevel(logging.INFO)
     try:
         return int(args.run(args))
-    except (ValueError, LookupError, FileNotFoundError, RuntimeError) as exc:
+    except (ValueError, LookupError, FileNotFoundError, FileExistsError, RuntimeError) as exc:
         print(f"fleetbench: error: {exc}", file=sys.stderr)
         return 2
 

@@ -131,3 +131,17 @@ def test_flags_show_a_sites_turbines_against_the_final_release(tmp_path: Path, c
     export_json(round_one, tmp_path / "round-one.json")
     assert main(["flags", "--site", str(sites[0]), "--release", str(tmp_path / "round-one.json")]) == 2
     assert "has no indicator round" in capsys.readouterr().err
+
+
+def test_consortium_keys_and_certificates(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["consortium", "ca", "--out", str(tmp_path / "ca")]) == 0
+    ca_args = ["--ca-cert", str(tmp_path / "ca" / "ca.pem"), "--ca-key", str(tmp_path / "ca" / "ca.key")]
+    args = ["consortium", "server-cert", *ca_args, "--hostname", "link.example", "--ip", "127.0.0.1"]
+    assert main([*args, "--out", str(tmp_path / "link")]) == 0
+    assert main(["consortium", "node-keys", "--name", "north", "--out", str(tmp_path / "node")]) == 0
+    out = capsys.readouterr().out
+    assert "north.key (private: keep it on this machine)" in out and "server.pem" in out
+    assert (tmp_path / "node" / "north.pub").read_text().startswith("ecdsa-sha2-nistp384 ")
+    assert (tmp_path / "node" / "north.key").stat().st_mode & 0o777 == 0o600
+    # Never overwrites a key: a clean error, exit 2.
+    assert main(["consortium", "node-keys", "--name", "north", "--out", str(tmp_path / "node")]) == 2
