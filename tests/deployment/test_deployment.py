@@ -7,6 +7,7 @@ started here and stopped here by pid (its whole process group).
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from pathlib import Path
@@ -75,6 +76,23 @@ def test_an_unregistered_node_is_refused(consortium, tmp_path: Path):
         intruder.stop()
     assert intruder.process.returncode != 0
     assert "Sent successfully" not in intruder.log.read_text(errors="replace")
+
+
+def test_a_revoked_node_is_stopped_and_its_key_cannot_return(consortium, tmp_path: Path):
+    consortium, sites, _ = consortium
+    private, public = make_node_keys(tmp_path, "leaver")
+    registered = consortium.flwr("supernode", "register", str(public), consortium.federation)
+    node_id = re.search(r"SuperNode (\d+) registered", registered.stdout + registered.stderr).group(1)
+    leaver = consortium.start_supernode("leaver", sites[0], private)
+    try:
+        _wait_for(lambda: "SuperNode ID" in leaver.log.read_text(errors="replace"), 60, "the node to be admitted")
+        revoked = consortium.flwr("supernode", "unregister", node_id, consortium.federation)
+        assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+        _wait_for(lambda: not leaver.alive(), 60, "the revoked SuperNode to stop")
+    finally:
+        leaver.stop()
+    again = consortium.flwr("supernode", "register", str(public), consortium.federation)
+    assert "already in use" in again.stdout + again.stderr
 
 
 def test_a_release_in_deployment_equals_the_simulation(consortium):
