@@ -6,7 +6,8 @@ small), then in a fresh process each
   FleetBench: read_canonical_chunks + summarise_site with the default spec (all five filters,
               so the export is read twice), streaming in chunks of 500,000 rows;
   pandas:     read the whole file, then one group-by of counts and power sums per wind-speed bin;
-and prints rows/s and the peak resident memory of that process (VmHWM).
+and prints rows/s and the peak resident memory of that process (VmHWM). Both run on one core
+(Arrow's thread pools set to one thread).
 
 Run: .venv/bin/python bench/ingest_scaling.py [--rows 1000000 10000000 50000000]
 """
@@ -82,6 +83,9 @@ def run_fleetbench(site_path: str, start: str, end: str) -> dict:
     from client.summaries import summarise_site
     from server.spec import power_curve_spec
 
+    # One core, as the target states: Arrow's decoding threads would otherwise use the second.
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
     site = load_site_config(Path(site_path))
     spec = power_curve_spec("bench", start, end, ["E-82/2300"], max_turbines_per_site=TURBINES)
     begin = time.perf_counter()
@@ -93,6 +97,8 @@ def run_fleetbench(site_path: str, start: str, end: str) -> dict:
 def run_pandas(site_path: str, start: str, end: str) -> dict:
     from client.site_config import load_site_config
 
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
     site = load_site_config(Path(site_path))
     begin = time.perf_counter()
     path = site.files[0]
