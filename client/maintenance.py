@@ -304,6 +304,7 @@ def site_indicators(
         years = turbine_years[members].sum(axis=0)
         values[prefix + "TURBINE_YEARS"] = years
         values[prefix + "AGE_BAND_CONTRIBUTOR"] = (years > 0).astype(np.float64)
+        values[prefix + "SQUARED_TURBINE_YEARS"] = years**2
         count = float(np.count_nonzero(scored))
         values[prefix + "COHORT_CONTRIBUTOR"] = np.array([float(count > 0)])
         values[prefix + "TURBINE_COUNT"] = np.array([count])

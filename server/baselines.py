@@ -142,6 +142,7 @@ def indicator_baselines(
             cell.share_of_potential = float(energy / lost[-1])
         band_operators = values[prefix + "AGE_BAND_CONTRIBUTOR"]
         years = values[prefix + "TURBINE_YEARS"]
+        squares = values[prefix + "SQUARED_TURBINE_YEARS"]
         edges = list(ind.age_band_edges)
         for j, component in enumerate(ind.components):
             for b, low in enumerate(edges):
@@ -153,6 +154,11 @@ def indicator_baselines(
                 )
                 if band_operators[b] < k:
                     rate.suppressed, rate.suppression_reason = True, f"fewer than {k} operators in the age band"
+                    suppressed += 1
+                    continue
+                if dominated(squares[b : b + 1], years[b : b + 1], band_operators[b : b + 1], p)[0]:
+                    rate.suppressed = True
+                    rate.suppression_reason = f"one operator may hold more than {p:.0%} of the age band's turbine-years"
                     suppressed += 1
                     continue
                 failures = int(np.rint(values[prefix + "FAILURE_COUNT"][j, b]))

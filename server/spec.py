@@ -48,6 +48,7 @@ SCALE_EXPONENTS = {
     S.FAILURE_DOWNTIME: 24,
     S.TURBINE_YEARS: 40,
     S.AGE_BAND_CONTRIBUTOR: 0,
+    S.SQUARED_TURBINE_YEARS: 32,
     S.TURBINE_COUNT: 0,
     S.SQUARED_TURBINE_COUNT: 0,
 }
@@ -78,6 +79,7 @@ UNITS = {
     S.FAILURE_DOWNTIME: "h",
     S.TURBINE_YEARS: "year",
     S.AGE_BAND_CONTRIBUTOR: "1",
+    S.SQUARED_TURBINE_YEARS: "year^2",
     S.TURBINE_COUNT: "1",
     S.SQUARED_TURBINE_COUNT: "1",
 }
@@ -315,6 +317,7 @@ def indicator_spec(round_one: spec_pb2.BenchmarkSpec, baseline_release_sha256: s
         _add_block(spec, cohort.name, S.FAILURE_DOWNTIME, [n_comp, n_age], years * 8766.0)
         _add_block(spec, cohort.name, S.TURBINE_YEARS, [n_age], years)
         _add_block(spec, cohort.name, S.AGE_BAND_CONTRIBUTOR, [n_age], 1)
+        _add_block(spec, cohort.name, S.SQUARED_TURBINE_YEARS, [n_age], years**2)
         _add_block(spec, cohort.name, S.COHORT_CONTRIBUTOR, [1], 1)
         _add_block(spec, cohort.name, S.TURBINE_COUNT, [1], max_turbines)
         _add_block(spec, cohort.name, S.SQUARED_TURBINE_COUNT, [1], max_turbines**2)

@@ -36,6 +36,7 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FAILURE_DOWNTIME: _ClassVar[Statistic]
     TURBINE_YEARS: _ClassVar[Statistic]
     AGE_BAND_CONTRIBUTOR: _ClassVar[Statistic]
+    SQUARED_TURBINE_YEARS: _ClassVar[Statistic]
     TURBINE_COUNT: _ClassVar[Statistic]
     SQUARED_TURBINE_COUNT: _ClassVar[Statistic]
 STATISTIC_UNSPECIFIED: Statistic
@@ -65,6 +66,7 @@ FAILURE_COUNT: Statistic
 FAILURE_DOWNTIME: Statistic
 TURBINE_YEARS: Statistic
 AGE_BAND_CONTRIBUTOR: Statistic
+SQUARED_TURBINE_YEARS: Statistic
 TURBINE_COUNT: Statistic
 SQUARED_TURBINE_COUNT: Statistic
 
