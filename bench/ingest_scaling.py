@@ -9,7 +9,7 @@ small), then in a fresh process each
 and prints rows/s and the peak resident memory of that process (VmHWM). Both run on one core
 (Arrow's thread pools set to one thread).
 
-Run: .venv/bin/python bench/ingest_scaling.py [--rows 1000000 10000000 50000000]
+Run: .venv/bin/python bench/ingest_scaling.py [--rows 1000000 10000000 50000000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -121,8 +121,16 @@ def peak_resident_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measured(method: str, site_path: Path, start: str, end: str) -> dict:
-    """Run one method in a fresh process; add its peak resident memory [MiB]."""
+def measured(method: str, site_path: Path, start: str, end: str, repeat: int = 1) -> dict:
+    """Run one method in ``repeat`` fresh processes; the run of median time, with its peak memory [MiB].
+
+    The median, because this shared machine's speed varies by +-30 % from one minute to the next.
+    """
+    runs = sorted((_measured_once(method, site_path, start, end) for _ in range(repeat)), key=lambda r: r["seconds"])
+    return runs[len(runs) // 2]
+
+
+def _measured_once(method: str, site_path: Path, start: str, end: str) -> dict:
     output = subprocess.run(
         [sys.executable, __file__, "--child", method, str(site_path), start, end],
         check=True,
@@ -136,6 +144,7 @@ def measured(method: str, site_path: Path, start: str, end: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000, 50_000_000])
+    parser.add_argument("--repeat", type=int, default=3, help="fresh processes per method; the median is kept")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -151,8 +160,8 @@ def main() -> None:
             sites = write_exports(rows, Path(tmp))
             start, end = json.loads((Path(tmp) / "period.json").read_text())
             for file_format, site_path in sites.items():
-                ours = measured("fleetbench", site_path, start, end)
-                theirs = measured("pandas", site_path, start, end)
+                ours = measured("fleetbench", site_path, start, end, args.repeat)
+                theirs = measured("pandas", site_path, start, end, args.repeat)
                 table.append((rows, file_format, ours, theirs))
                 print(
                     f"  {file_format}: FleetBench {ours['rows'] / ours['seconds']:,.0f} rows/s, "

@@ -139,8 +139,12 @@ class ChannelValues:
 def channel_values(raw: pd.Series, name: str, site: SiteConfig) -> ChannelValues:
     """Convert one exported column to channel ``name`` in its canonical unit, blanking bad values."""
     channel = CHANNELS[name]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-    not_numeric = np.isnan(values) & raw.notna().to_numpy()
+    if pd.api.types.is_numeric_dtype(raw.dtype):  # Parquet and clean CSV columns: nothing to parse
+        values = raw.to_numpy(dtype=np.float64, na_value=np.nan)
+        not_numeric = np.zeros(len(values), dtype=bool)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+        not_numeric = np.isnan(values) & raw.notna().to_numpy()
     sentinel = np.isin(values, site.sentinels.get(name, ()))
     factor, offset = UNIT_CONVERSIONS[channel.unit][site.units.get(name, channel.unit)]
     values = values * factor + offset
