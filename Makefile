@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
+# Headless Chromium for the browser tests, from Debian's package (Playwright drives it; it downloads no browser).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
 .PHONY: demo test lint protos bench bench-openoa
 
 $(BIN)/fleetbench: pyproject.toml
@@ -11,11 +15,15 @@ $(BIN)/fleetbench: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
 demo: $(BIN)/fleetbench
 	rm -rf demo-output
 	$(BIN)/fleetbench simulate --operators 10 --turbines 5 --months 3 --seed 7 --out demo-output
 
-test: $(BIN)/fleetbench
+test: $(BIN)/fleetbench $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/fleetbench
