@@ -1,0 +1,438 @@
+"""Plotly figures of a release, shared by the aggregator's dashboard and the operator's local report.
+
+Every builder takes release protobufs (and, for the report, the site's own arrays, which never leave
+it) and returns a ``plotly.graph_objects.Figure``; nothing here reads or writes files, so
+``client`` and ``server`` can both import this module without importing each other. Charts are SVG
+traces only (no WebGL), so they render in any browser, headless ones included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from protos.fleetbench.v1 import release_pb2
+
+INDUSTRY = "#1f77b4"
+BAND = "rgba(31, 119, 180, 0.22)"
+SUPPRESSED = "rgba(128, 128, 128, 0.25)"
+SUPPRESSED_MARKER = "#7f7f7f"
+OWN = "#d62728"
+PERCENTILES = ("p10", "p25", "p50", "p75", "p90")
+
+RENDER_SCRIPT = """
+(function () {
+  function render() {
+    document.querySelectorAll("[data-figure]").forEach(function (element) {
+      var figure = JSON.parse(element.getAttribute("data-figure"));
+      Plotly.newPlot(element, figure.data, figure.layout, {displaylogo: false, responsive: true});
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", render);
+  } else {
+    render();
+  }
+})();
+"""
+"""Draws every element carrying a ``data-figure`` attribute (a figure's JSON) with Plotly.
+
+One script for both the dashboard (served as a static file) and the report (inlined): the page
+holds data only, so the dashboard needs no inline script at all.
+"""
+
+
+@dataclass(frozen=True)
+class OwnCurve:
+    """One turbine's binned power curve, computed on its own site (IEC 61400-12-1 method of bins)."""
+
+    label: str
+    bin_centre: np.ndarray  # [m/s], centre of each bin drawn
+    wind_speed: np.ndarray  # [m/s], mean density-normalised wind speed per bin
+    power_per_unit: np.ndarray  # [-], mean P / P_rated per bin
+    records: np.ndarray  # [-], records per bin
+
+
+def _layout(figure: go.Figure, title: str, height: int = 420) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "x": 0.01},
+        height=height,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.18},
+        hovermode="closest",
+    )
+    return figure
+
+
+def released_bins(curve: release_pb2.CohortCurve) -> list[release_pb2.PowerCurveBin]:
+    """The bins of ``curve`` that carry statistics (not suppressed)."""
+    return [b for b in curve.bins if not b.suppressed and b.HasField("mean_power_per_unit")]
+
+
+def suppressed_bins(curve: release_pb2.CohortCurve) -> list[release_pb2.PowerCurveBin]:
+    """The bins of ``curve`` withheld by disclosure control, each with its reason."""
+    return [b for b in curve.bins if b.suppressed]
+
+
+def power_curve_figure(curve: release_pb2.CohortCurve, own: OwnCurve | None = None) -> go.Figure:
+    """The cohort's industry power curve per unit of rated power, its P10-P90 band and contributors per bin.
+
+    Top: P10 and P90 of P / P_rated per bin as a shaded band, P50 dashed, the mean curve with a
+    marker per released bin (mean normalised wind speed [m/s], mean P / P_rated [-]); suppressed
+    bins are grey columns with a grey cross at their centre, whose hover text gives the reason.
+    With ``own``, the turbine's own binned curve in red. Bottom: contributing operators per bin.
+    """
+    released = released_bins(curve)
+    withheld = suppressed_bins(curve)
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.06)
+    centre = [b.wind_speed_centre for b in released]
+    figure.add_trace(
+        go.Scatter(
+            x=centre,
+            y=[b.p10_normalised_power for b in released],
+            mode="lines",
+            line={"width": 0},
+            name="P10",
+            showlegend=False,
+            hovertemplate="V %{x:.1f} m/s: P10 %{y:.3f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=centre,
+            y=[b.p90_normalised_power for b in released],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=BAND,
+            name="P10-P90 band",
+            hovertemplate="V %{x:.1f} m/s: P90 %{y:.3f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=centre,
+            y=[b.p50_normalised_power for b in released],
+            mode="lines",
+            line={"color": INDUSTRY, "dash": "dash", "width": 1},
+            name="P50",
+            hovertemplate="V %{x:.1f} m/s: P50 %{y:.3f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[b.mean_wind_speed for b in released],
+            y=[b.mean_power_per_unit for b in released],
+            mode="lines+markers",
+            line={"color": INDUSTRY},
+            marker={"size": 6},
+            name="industry mean",
+            customdata=[[b.record_count, b.operator_count, b.mean_power] for b in released],
+            hovertemplate="V %{x:.2f} m/s: %{y:.3f} p.u. (%{customdata[2]:.0f} kW)<br>"
+            "%{customdata[0]} records, %{customdata[1]} operators<extra>industry mean</extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    if withheld:
+        figure.add_trace(
+            go.Scatter(
+                x=[b.wind_speed_centre for b in withheld],
+                y=[0.0] * len(withheld),
+                mode="markers",
+                marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
+                name="suppressed bin",
+                text=[b.suppression_reason for b in withheld],
+                hovertemplate="V %{x:.1f} m/s suppressed: %{text}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+        for b in withheld:
+            figure.add_vrect(
+                x0=b.wind_speed_centre - 0.25,
+                x1=b.wind_speed_centre + 0.25,
+                fillcolor=SUPPRESSED,
+                line_width=0,
+                layer="below",
+                row=1,
+                col=1,
+            )
+    if own is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=own.wind_speed,
+                y=own.power_per_unit,
+                mode="lines+markers",
+                line={"color": OWN},
+                marker={"size": 5},
+                name=own.label,
+                customdata=own.records,
+                hovertemplate="V %{x:.2f} m/s: %{y:.3f} p.u., %{customdata} records<extra>" + own.label + "</extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    figure.add_trace(
+        go.Bar(
+            x=centre,
+            y=[b.operator_count for b in released],
+            marker={"color": INDUSTRY},
+            name="operators per bin",
+            showlegend=False,
+            hovertemplate="V %{x:.1f} m/s: %{y} operators<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    figure.update_yaxes(title_text="P / P_rated [-]", row=1, col=1)
+    figure.update_yaxes(title_text="operators", rangemode="tozero", row=2, col=1)
+    figure.update_xaxes(title_text="normalised wind speed [m/s]", row=2, col=1)
+    return _layout(figure, f"{curve.cohort}: industry power curve", height=520)
+
+
+def power_coefficient_figure(curve: release_pb2.CohortCurve) -> go.Figure:
+    """Power coefficient Cp per released bin (IEC 61400-12-1:2017, 9.4) against mean wind speed."""
+    released = [b for b in released_bins(curve) if b.HasField("power_coefficient")]
+    figure = go.Figure(
+        go.Scatter(
+            x=[b.mean_wind_speed for b in released],
+            y=[b.power_coefficient for b in released],
+            mode="lines+markers",
+            line={"color": INDUSTRY},
+            name="Cp",
+            hovertemplate="V %{x:.2f} m/s: Cp %{y:.3f}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(title_text="normalised wind speed [m/s]")
+    figure.update_yaxes(title_text="Cp [-]", rangemode="tozero")
+    return _layout(figure, f"{curve.cohort}: power coefficient", height=340)
+
+
+def _trimmed(counts: np.ndarray, margin: int = 3) -> slice:
+    """The bins from the first to the last non-empty one, with ``margin`` empty bins either side."""
+    filled = np.flatnonzero(counts)
+    if not len(filled):
+        return slice(0, len(counts))
+    return slice(max(filled[0] - margin, 0), min(filled[-1] + margin + 1, len(counts)))
+
+
+def distribution_figure(
+    distribution: release_pb2.Distribution, you_are_here: float | None = None, label: str = "you are here"
+) -> go.Figure:
+    """The industry histogram of one indicator with its P10, P25, P50, P75 and P90 marked.
+
+    ``you_are_here`` (in the distribution's unit) draws a red line: where the site's own turbine
+    stands. Empty bins beyond the filled range are left out.
+    """
+    grid = distribution.bins
+    counts = np.asarray(distribution.counts, dtype=np.float64)
+    centres = grid.first_centre + grid.width * np.arange(len(counts))
+    shown = _trimmed(counts)
+    unit = f" [{grid.unit}]" if grid.unit else ""
+    figure = go.Figure(
+        go.Bar(
+            x=centres[shown],
+            y=counts[shown],
+            width=grid.width,
+            marker={"color": INDUSTRY},
+            name=distribution.counts_of,
+            hovertemplate="%{x:.4g}: %{y:.0f} " + distribution.counts_of + "<extra></extra>",
+        )
+    )
+    for name in PERCENTILES:
+        if distribution.HasField(name):
+            figure.add_vline(
+                x=getattr(distribution, name),
+                line={"color": "#555555", "dash": "dot", "width": 1},
+                annotation_text=name.upper(),
+                annotation_position="top",
+            )
+    if you_are_here is not None and np.isfinite(you_are_here):
+        figure.add_vline(
+            x=float(you_are_here),
+            line={"color": OWN, "width": 3},
+            annotation_text=f"{label}: {you_are_here:.4g}",
+            annotation_position="top right",
+            annotation_font_color=OWN,
+        )
+    figure.update_xaxes(title_text=f"{distribution.indicator}{unit}")
+    figure.update_yaxes(title_text=distribution.counts_of)
+    return _layout(figure, f"{distribution.cohort}: {distribution.indicator}", height=320)
+
+
+def _age_band(rate: release_pb2.FailureRate) -> str:
+    if rate.age_to_years:
+        return f"{rate.age_from_years:g}-{rate.age_to_years:g} y"
+    return f"{rate.age_from_years:g}+ y"
+
+
+def failure_rate_figure(rates: Sequence[release_pb2.FailureRate]) -> go.Figure:
+    """Failures per turbine-year by component (bars) and turbine-age band (x); suppressed cells as grey crosses."""
+    figure = go.Figure()
+    bands = sorted({(r.age_from_years, _age_band(r)) for r in rates})
+    order = [label for _, label in bands]
+    for component in dict.fromkeys(r.component for r in rates):
+        released = [r for r in rates if r.component == component and not r.suppressed]
+        figure.add_trace(
+            go.Bar(
+                x=[_age_band(r) for r in released],
+                y=[r.failures_per_turbine_year for r in released],
+                name=component,
+                customdata=[[r.failures, r.turbine_years, r.operator_count] for r in released],
+                hovertemplate="%{x}: %{y:.3f} per turbine-year<br>%{customdata[0]} failures in "
+                "%{customdata[1]:.1f} turbine-years, %{customdata[2]} operators<extra>" + component + "</extra>",
+            )
+        )
+    withheld = [r for r in rates if r.suppressed]
+    if withheld:
+        figure.add_trace(
+            go.Scatter(
+                x=[_age_band(r) for r in withheld],
+                y=[0.0] * len(withheld),
+                mode="markers",
+                marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
+                name="suppressed cell",
+                text=[f"{r.component}: {r.suppression_reason}" for r in withheld],
+                hovertemplate="%{x} %{text}<extra></extra>",
+            )
+        )
+    figure.update_layout(barmode="group")
+    figure.update_xaxes(title_text="turbine age", categoryorder="array", categoryarray=order)
+    figure.update_yaxes(title_text="failures per turbine-year", rangemode="tozero")
+    cohort = rates[0].cohort if rates else ""
+    return _layout(figure, f"{cohort}: failure rates by component and age", height=360)
+
+
+def lost_production_figure(losses: Sequence[release_pb2.LostProduction]) -> go.Figure:
+    """Lost production per IEC 61400-26 category as a share of potential production; suppressed ones grey."""
+    released = [x for x in losses if not x.suppressed]
+    withheld = [x for x in losses if x.suppressed]
+    figure = go.Figure(
+        go.Bar(
+            x=[x.category for x in released],
+            y=[100.0 * x.share_of_potential for x in released],
+            marker={"color": INDUSTRY},
+            name="share of potential",
+            hovertemplate="%{x}: %{y:.2f} %<extra></extra>",
+        )
+    )
+    if withheld:
+        figure.add_trace(
+            go.Scatter(
+                x=[x.category for x in withheld],
+                y=[0.0] * len(withheld),
+                mode="markers",
+                marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
+                name="suppressed",
+                text=[x.suppression_reason for x in withheld],
+                hovertemplate="%{x} suppressed: %{text}<extra></extra>",
+            )
+        )
+    figure.update_yaxes(title_text="lost production [% of potential]", rangemode="tozero")
+    cohort = losses[0].cohort if losses else ""
+    return _layout(figure, f"{cohort}: lost production by IEC 61400-26 category", height=340)
+
+
+def curve_trend_figure(curves: Sequence[tuple[str, release_pb2.CohortCurve]]) -> go.Figure:
+    """The cohort's P50 curve (P / P_rated per bin centre) of each release, one line per period."""
+    figure = go.Figure()
+    for label, curve in curves:
+        released = released_bins(curve)
+        figure.add_trace(
+            go.Scatter(
+                x=[b.wind_speed_centre for b in released],
+                y=[b.p50_normalised_power for b in released],
+                mode="lines+markers",
+                marker={"size": 4},
+                name=label,
+                hovertemplate="V %{x:.1f} m/s: P50 %{y:.3f}<extra>" + label + "</extra>",
+            )
+        )
+    figure.update_xaxes(title_text="normalised wind speed [m/s]")
+    figure.update_yaxes(title_text="P50 of P / P_rated [-]")
+    return _layout(figure, "P50 power curve by period")
+
+
+def distribution_trend_figure(distributions: Sequence[tuple[str, release_pb2.Distribution]]) -> go.Figure:
+    """P10..P90 of one indicator's industry distribution over periods (suppressed periods left as gaps)."""
+    labels = [label for label, _ in distributions]
+    figure = go.Figure()
+    for name, dash in zip(PERCENTILES, ("dot", "dash", "solid", "dash", "dot"), strict=True):
+        values = [getattr(d, name) if not d.suppressed and d.HasField(name) else None for _, d in distributions]
+        figure.add_trace(
+            go.Scatter(
+                x=labels,
+                y=values,
+                mode="lines+markers",
+                line={"color": INDUSTRY, "dash": dash},
+                name=name.upper(),
+                hovertemplate="%{x}: " + name.upper() + " %{y:.4g}<extra></extra>",
+            )
+        )
+    indicator = distributions[0][1].indicator if distributions else ""
+    unit = distributions[0][1].bins.unit if distributions else ""
+    figure.update_xaxes(title_text="period", type="category")
+    figure.update_yaxes(title_text=f"{indicator} [{unit}]" if unit else indicator)
+    return _layout(figure, f"{indicator}: industry percentiles by period")
+
+
+def residual_figure(
+    day: np.ndarray, residual: np.ndarray, alarm: np.ndarray, threshold: float, target: str, label: str
+) -> go.Figure:
+    """A turbine's daily mean normal-behaviour-model residual [degC] with the flag threshold and alarm days.
+
+    Parameters
+    ----------
+    day : ndarray of datetime64
+        Days of the monitored window.
+    residual : ndarray
+        Daily mean residual, measured minus modelled [degC].
+    alarm : ndarray of bool
+        Days on which the persistence rule raises the alarm.
+    threshold : float
+        Daily mean residual above which a day counts as hot [degC].
+    target, label : str
+        The modelled channel and the turbine, for the title.
+    """
+    figure = go.Figure(
+        go.Scatter(
+            x=day,
+            y=residual,
+            mode="lines+markers",
+            marker={"size": 4},
+            line={"color": INDUSTRY},
+            name="daily mean residual",
+            hovertemplate="%{x|%Y-%m-%d}: %{y:+.2f} degC<extra></extra>",
+        )
+    )
+    figure.add_hline(
+        y=threshold,
+        line={"color": "#555555", "dash": "dash"},
+        annotation_text=f"threshold {threshold:+.1f} degC",
+        annotation_position="top left",
+    )
+    if np.any(alarm):
+        figure.add_trace(
+            go.Scatter(
+                x=day[alarm],
+                y=residual[alarm],
+                mode="markers",
+                marker={"color": OWN, "size": 9, "symbol": "diamond"},
+                name="alarm day",
+                hovertemplate="%{x|%Y-%m-%d}: alarm, %{y:+.2f} degC<extra></extra>",
+            )
+        )
+    figure.update_yaxes(title_text=f"{target} residual [degC]")
+    return _layout(figure, f"{label}: {target}, measured minus normal behaviour", height=320)
