@@ -156,7 +156,18 @@ def _simulate(args: argparse.Namespace) -> int:
         print(f"\neach site received the final release; operator-01's own view ({received}):")
         _flags(argparse.Namespace(site=str(first / "site.toml"), release=str(received), json=False))
         print(f"\nsee it again: fleetbench flags --site {first / 'site.toml'} --release {received}")
+    _print_dashboard_help(out)
     return 0
+
+
+def _print_dashboard_help(out: Path) -> None:
+    tokens = out / "dashboard-tokens.json"
+    print(
+        "\nthe consortium's dashboard over the release store (members log in with a token):\n"
+        f"  fleetbench dashboard token --tokens {tokens} --name demo    # prints the token, once\n"
+        f"  fleetbench dashboard --store {out / 'release.sqlite'} --tokens {tokens}\n"
+        "  then open http://127.0.0.1:8050 and log in with the token"
+    )
 
 
 def _flags(args: argparse.Namespace) -> int:
@@ -183,6 +194,43 @@ def _flags(args: argparse.Namespace) -> int:
     )
     _print_table("indicators per turbine:", table.reset_index().round(3))
     _print_table("you are here (share of the industry's turbines below each value):", position.reset_index().round(2))
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from server.dashboard.tokens import create_token, revoke_token
+
+    if args.dashboard_command == "token":
+        token = create_token(Path(args.tokens), args.name)
+        print(f"member token for {args.name} (shown once; only its hash is kept in {args.tokens}):\n{token}")
+        return 0
+    if args.dashboard_command == "revoke":
+        revoke_token(Path(args.tokens), args.name)
+        print(f"token of {args.name} removed from {args.tokens}; its sessions end at their next request")
+        return 0
+    return _serve_dashboard(args)
+
+
+def _serve_dashboard(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.dashboard.app import create_app
+    from server.dashboard.tokens import MemberTokens
+
+    if args.store is None:
+        raise ValueError("fleetbench dashboard needs --store release.sqlite (or the sub-command token or revoke)")
+    store = Path(args.store)
+    tokens = Path(args.tokens) if args.tokens else store.parent / "dashboard-tokens.json"
+    if not MemberTokens(tokens).members():
+        raise ValueError(
+            f"no member tokens in {tokens}: nobody could log in; "
+            f"create one with `fleetbench dashboard token --tokens {tokens} --name NAME`"
+        )
+    app = create_app(store, tokens)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host} without TLS; put a TLS proxy in front of it", file=sys.stderr)
+    print(f"dashboard of {store} on http://{args.host}:{args.port} (members: tokens in {tokens}); Ctrl-C stops it")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -340,6 +388,19 @@ def parser() -> argparse.ArgumentParser:
     flags.add_argument("--release", required=True, help="the final release JSON (the site keeps it under releases/)")
     flags.add_argument("--json", action="store_true")
     flags.set_defaults(run=_flags)
+
+    dashboard = commands.add_parser("dashboard", help="serve the dashboard over a release store (members only)")
+    dashboard.add_argument("--store", help="path of release.sqlite (opened read-only)")
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    dashboard.add_argument("--port", type=int, default=8050)
+    dashboard.add_argument("--tokens", help="member tokens file (default: dashboard-tokens.json beside the store)")
+    dashboard.set_defaults(run=_dashboard, dashboard_command=None)
+    dashboard_commands = dashboard.add_subparsers(dest="dashboard_command")
+    for name, what in (("token", "create a member token (printed once, stored hashed)"), ("revoke", "remove one")):
+        command = dashboard_commands.add_parser(name, help=what)
+        command.add_argument("--tokens", required=True, help="member tokens file, e.g. dashboard-tokens.json")
+        command.add_argument("--name", required=True, help="the member, e.g. the operator's name")
+        command.set_defaults(run=_dashboard)
 
     audit = commands.add_parser("audit", help="the site's own audit log of what it sent and received")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

@@ -1,0 +1,425 @@
+"""The dashboard's JSON API under /api/: response models (documented in /openapi.json) and routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.security import HTTPBearer
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from pydantic import BaseModel
+
+from protos.fleetbench.v1 import release_pb2
+from protos.release_json import release_to_dict
+from server.dashboard.releases import ReleaseStore, StoredRelease, UnknownReleaseError
+
+CONTENT_FIELDS = (
+    "provenance",
+    "curves",
+    "models",
+    "distributions",
+    "failure_rates",
+    "lost_production",
+    "indicator_spec",
+)
+"""Release fields shown in their own sections; every other field is a setting, listed generically."""
+
+
+class ErrorOut(BaseModel):
+    """What a refused request gets back."""
+
+    detail: str
+
+
+class ReleaseSummary(BaseModel):
+    """A release as the store lists it."""
+
+    release_id: int
+    spec_id: str
+    period_start: str
+    period_end: str
+    participants: int
+    suppressed_cells: int
+    method: str
+    created_utc: str
+
+
+class CohortSummary(BaseModel):
+    """One cohort of a release: whether it was released and how much of its curve."""
+
+    cohort: str
+    turbine_model: str
+    suppressed: bool
+    suppression_reason: str
+    operator_count: int | None = None
+    bins_released: int
+    bins_suppressed: int
+    complete: bool
+
+
+class ReleaseDetail(ReleaseSummary):
+    """A release's provenance, its settings (every other top-level field, whatever it is) and its cohorts."""
+
+    provenance: dict[str, Any]
+    settings: dict[str, Any]
+    indicator_spec_id: str
+    cohorts: list[CohortSummary]
+    indicators: list[str]
+
+
+class PowerCurveBinOut(BaseModel):
+    """One wind-speed bin (release.proto PowerCurveBin): statistics absent when suppressed."""
+
+    wind_speed_centre: float
+    suppressed: bool
+    suppression_reason: str
+    record_count: int | None = None
+    operator_count: int | None = None
+    mean_wind_speed: float | None = None
+    mean_power: float | None = None
+    std_power: float | None = None
+    p10_normalised_power: float | None = None
+    p50_normalised_power: float | None = None
+    p90_normalised_power: float | None = None
+    mean_power_per_unit: float | None = None
+    std_power_per_unit: float | None = None
+    uncertainty_power: float | None = None
+    uncertainty_power_per_unit: float | None = None
+    power_coefficient: float | None = None
+
+
+class CompletenessOut(BaseModel):
+    """Database completeness (IEC 61400-12-1:2017, 8.3)."""
+
+    complete: bool
+    hours: float
+    from_wind_speed: float
+    to_wind_speed: float
+    short_bins: list[float]
+
+
+class AnnualEnergyOut(BaseModel):
+    """AEP for a Rayleigh mean wind speed, in full-load hours [h]."""
+
+    mean_wind_speed: float
+    measured_full_load_hours: float
+    extrapolated_full_load_hours: float
+
+
+class CohortCurveOut(BaseModel):
+    """A cohort's industry power curve, completeness and AEP table."""
+
+    release_id: int
+    cohort: str
+    turbine_model: str
+    suppressed: bool
+    suppression_reason: str
+    operator_count: int | None = None
+    bins: list[PowerCurveBinOut]
+    completeness: CompletenessOut | None = None
+    aep: list[AnnualEnergyOut]
+    aep_note: str
+
+
+class BinGridOut(BaseModel):
+    """A histogram's grid: bin i is centred on first_centre + i * width."""
+
+    first_centre: float
+    width: float
+    count: int
+    unit: str
+
+
+class DistributionOut(BaseModel):
+    """An industry distribution of one indicator in one cohort, with its percentiles."""
+
+    cohort: str
+    indicator: str
+    counts_of: str
+    bins: BinGridOut
+    suppressed: bool
+    suppression_reason: str
+    counts: list[int]
+    operator_count: int | None = None
+    p10: float | None = None
+    p25: float | None = None
+    p50: float | None = None
+    p75: float | None = None
+    p90: float | None = None
+
+
+class ModelOut(BaseModel):
+    """A cohort's normal-behaviour model (the anomaly baseline of one temperature channel)."""
+
+    cohort: str
+    target: str
+    features: list[str]
+    coefficients: list[float]
+    ridge_lambda: float
+    suppressed: bool
+    suppression_reason: str
+    record_count: int | None = None
+    operator_count: int | None = None
+    residual_std: float | None = None
+
+
+class FailureRateOut(BaseModel):
+    """Failures per turbine-year of one component in one turbine-age band (age_to_years 0: open band)."""
+
+    cohort: str
+    component: str
+    age_from_years: float
+    age_to_years: float
+    suppressed: bool
+    suppression_reason: str
+    failures: int | None = None
+    turbine_years: float | None = None
+    failures_per_turbine_year: float | None = None
+    mean_downtime_hours: float | None = None
+    operator_count: int | None = None
+
+
+class LostProductionOut(BaseModel):
+    """Lost production of one IEC 61400-26 category as a share of potential production."""
+
+    cohort: str
+    category: str
+    suppressed: bool
+    suppression_reason: str
+    share_of_potential: float | None = None
+
+
+class CurveTrendPoint(BaseModel):
+    """A cohort's curve in one release of the trend."""
+
+    release: ReleaseSummary
+    curve: CohortCurveOut
+
+
+class DistributionTrendPoint(BaseModel):
+    """An indicator's industry distribution in one release of the trend."""
+
+    release: ReleaseSummary
+    distribution: DistributionOut
+
+
+def _fields(message: Message) -> dict[str, Any]:
+    """A message's fields by their .proto names; unset optional fields left out (so they become None)."""
+    return json_format.MessageToDict(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+
+
+def summary(row: StoredRelease) -> ReleaseSummary:
+    """The API's view of a store row."""
+    return ReleaseSummary(**row.__dict__)
+
+
+def release_detail(row: StoredRelease, release: release_pb2.Release) -> ReleaseDetail:
+    """Provenance, settings and cohorts of ``release``."""
+    everything = release_to_dict(release)
+    return ReleaseDetail(
+        **row.__dict__,
+        provenance=everything["provenance"],
+        settings={key: value for key, value in everything.items() if key not in CONTENT_FIELDS},
+        indicator_spec_id=release.indicator_spec.spec_id,
+        cohorts=[
+            CohortSummary(
+                cohort=c.cohort,
+                turbine_model=c.turbine_model,
+                suppressed=c.suppressed,
+                suppression_reason=c.suppression_reason,
+                operator_count=c.operator_count if c.HasField("operator_count") else None,
+                bins_released=sum(not b.suppressed for b in c.bins),
+                bins_suppressed=sum(b.suppressed for b in c.bins),
+                complete=c.completeness.complete,
+            )
+            for c in release.curves
+        ],
+        indicators=list(dict.fromkeys(d.indicator for d in release.distributions)),
+    )
+
+
+def cohort_curve(release: release_pb2.Release, release_id: int, cohort: str) -> release_pb2.CohortCurve:
+    """The curve of ``cohort`` in ``release``.
+
+    Raises
+    ------
+    HTTPException
+        404 naming the release's cohorts when it has no such cohort.
+    """
+    for curve in release.curves:
+        if curve.cohort == cohort:
+            return curve
+    known = [c.cohort for c in release.curves]
+    raise HTTPException(404, f"release {release_id} has no cohort {cohort!r}; cohorts: {known}")
+
+
+def curve_out(curve: release_pb2.CohortCurve, release_id: int) -> CohortCurveOut:
+    """The API's view of a cohort curve."""
+    fields = _fields(curve)
+    if not curve.HasField("completeness"):
+        fields.pop("completeness", None)
+    return CohortCurveOut(release_id=release_id, **fields)
+
+
+class Releases:
+    """Looks releases up for the routes, turning an unknown id into a 404."""
+
+    def __init__(self, store: ReleaseStore) -> None:
+        self.store = store
+
+    def row(self, release_id: int) -> StoredRelease:
+        """The store row of ``release_id`` (404 when absent)."""
+        for row in self.store.releases():
+            if row.release_id == release_id:
+                return row
+        known = [r.release_id for r in self.store.releases()]
+        raise HTTPException(404, f"no release {release_id} in the store; releases: {known}")
+
+    def get(self, release_id: int) -> release_pb2.Release:
+        """Release ``release_id`` (404 when absent)."""
+        try:
+            return self.store.release(release_id)
+        except UnknownReleaseError as exc:
+            raise HTTPException(404, str(exc)) from None
+
+
+def _releases(request: Request) -> Releases:
+    return request.app.state.releases
+
+
+ReleasesDep = Annotated[Releases, Depends(_releases)]
+CohortName = Annotated[str, Query(min_length=1, description="cohort name, e.g. E-82/2300 or 1500-3000 kW")]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no valid member token"},
+    404: {"model": ErrorOut, "description": "unknown release, cohort or indicator"},
+}
+
+# Declares bearer authentication in the OpenAPI schema; the check itself is the app's gate (app.py),
+# which refuses every unauthenticated request before it reaches a route.
+router = APIRouter(prefix="/api", responses=ERRORS, dependencies=[Depends(HTTPBearer(auto_error=False))])
+
+
+@router.get("/releases", response_model=list[ReleaseSummary], summary="Every release in the store")
+def list_releases(releases: ReleasesDep) -> list[ReleaseSummary]:
+    """Every release, oldest period first."""
+    return [summary(row) for row in releases.store.releases()]
+
+
+@router.get("/releases/{release_id}", response_model=ReleaseDetail, summary="A release's provenance and cohorts")
+def get_release(release_id: int, releases: ReleasesDep) -> ReleaseDetail:
+    """Provenance, settings (privacy and disclosure settings included) and cohorts of one release."""
+    return release_detail(releases.row(release_id), releases.get(release_id))
+
+
+@router.get("/releases/{release_id}/curve", response_model=CohortCurveOut, summary="A cohort's industry power curve")
+def get_curve(release_id: int, cohort: CohortName, releases: ReleasesDep) -> CohortCurveOut:
+    """Bins (P10/P50/P90, mean, Cp, counts; suppressed bins with their reason), completeness and AEP."""
+    return curve_out(cohort_curve(releases.get(release_id), release_id, cohort), release_id)
+
+
+@router.get(
+    "/releases/{release_id}/distributions",
+    response_model=list[DistributionOut],
+    summary="Industry distributions (KPIs and model residuals)",
+)
+def get_distributions(
+    release_id: int,
+    releases: ReleasesDep,
+    cohort: Annotated[str | None, Query(description="only this cohort")] = None,
+    indicator: Annotated[str | None, Query(description="only this indicator, e.g. performance_index")] = None,
+) -> list[DistributionOut]:
+    """Histograms with P10..P90 of the performance index, yaw misalignment, availability and model residuals."""
+    release = releases.get(release_id)
+    if cohort is not None:
+        cohort_curve(release, release_id, cohort)
+    known = list(dict.fromkeys(d.indicator for d in release.distributions))
+    if indicator is not None and indicator not in known:
+        raise HTTPException(404, f"release {release_id} has no indicator {indicator!r}; indicators: {known}")
+    return [
+        DistributionOut(**_fields(d))
+        for d in release.distributions
+        if (cohort is None or d.cohort == cohort) and (indicator is None or d.indicator == indicator)
+    ]
+
+
+@router.get("/releases/{release_id}/models", response_model=list[ModelOut], summary="Normal-behaviour models")
+def get_models(release_id: int, releases: ReleasesDep, cohort: Annotated[str | None, Query()] = None) -> list[ModelOut]:
+    """The anomaly baselines: each cohort's temperature models and their residual spread."""
+    release = releases.get(release_id)
+    if cohort is not None:
+        cohort_curve(release, release_id, cohort)
+    return [ModelOut(**_fields(m)) for m in release.models if cohort is None or m.cohort == cohort]
+
+
+@router.get("/releases/{release_id}/failure-rates", response_model=list[FailureRateOut], summary="Failure rates")
+def get_failure_rates(
+    release_id: int, releases: ReleasesDep, cohort: Annotated[str | None, Query()] = None
+) -> list[FailureRateOut]:
+    """Failures per turbine-year by component and turbine-age band."""
+    release = releases.get(release_id)
+    if cohort is not None:
+        cohort_curve(release, release_id, cohort)
+    return [FailureRateOut(**_fields(r)) for r in release.failure_rates if cohort is None or r.cohort == cohort]
+
+
+@router.get("/releases/{release_id}/lost-production", response_model=list[LostProductionOut], summary="Lost production")
+def get_lost_production(
+    release_id: int, releases: ReleasesDep, cohort: Annotated[str | None, Query()] = None
+) -> list[LostProductionOut]:
+    """Lost production by IEC 61400-26 category, as a share of potential production."""
+    release = releases.get(release_id)
+    if cohort is not None:
+        cohort_curve(release, release_id, cohort)
+    return [LostProductionOut(**_fields(x)) for x in release.lost_production if cohort is None or x.cohort == cohort]
+
+
+def curve_trend(releases: Releases, cohort: str) -> list[tuple[StoredRelease, release_pb2.CohortCurve]]:
+    """The cohort's curve in every release that has it, oldest period first (404 when none does)."""
+    points = []
+    for row in releases.store.releases():
+        curve = next((c for c in releases.get(row.release_id).curves if c.cohort == cohort), None)
+        if curve is not None:
+            points.append((row, curve))
+    if not points:
+        raise HTTPException(404, f"no release has a cohort {cohort!r}")
+    return points
+
+
+def distribution_trend(
+    releases: Releases, cohort: str, indicator: str
+) -> list[tuple[StoredRelease, release_pb2.Distribution]]:
+    """The indicator's distribution in every release that has it, oldest period first (404 when none does)."""
+    points = []
+    for row in releases.store.releases():
+        found = [
+            d for d in releases.get(row.release_id).distributions if (d.cohort, d.indicator) == (cohort, indicator)
+        ]
+        points += [(row, d) for d in found]
+    if not points:
+        raise HTTPException(404, f"no release has a distribution of {indicator!r} in cohort {cohort!r}")
+    return points
+
+
+@router.get("/trends/curve", response_model=list[CurveTrendPoint], summary="A cohort's curve across releases")
+def get_curve_trend(cohort: CohortName, releases: ReleasesDep) -> list[CurveTrendPoint]:
+    """The cohort's curve in every release that has it, oldest period first."""
+    return [
+        CurveTrendPoint(release=summary(row), curve=curve_out(curve, row.release_id))
+        for row, curve in curve_trend(releases, cohort)
+    ]
+
+
+@router.get("/trends/distribution", response_model=list[DistributionTrendPoint], summary="An indicator across releases")
+def get_distribution_trend(
+    cohort: CohortName,
+    releases: ReleasesDep,
+    indicator: Annotated[str, Query(min_length=1, description="e.g. performance_index")] = "performance_index",
+) -> list[DistributionTrendPoint]:
+    """The indicator's industry distribution and percentiles in every release that has it."""
+    return [
+        DistributionTrendPoint(release=summary(row), distribution=DistributionOut(**_fields(d)))
+        for row, d in distribution_trend(releases, cohort, indicator)
+    ]

@@ -1,0 +1,143 @@
+"""The dashboard's HTML pages: server-rendered (Jinja2), each chart a Plotly figure drawn by /static/charts.js."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from fleetbench import figures
+from protos.fleetbench.v1 import release_pb2
+from server.dashboard.api import (
+    Releases,
+    cohort_curve,
+    curve_trend,
+    distribution_trend,
+    release_detail,
+)
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def _page(request: Request, template: str, **context: Any) -> Response:
+    return request.app.state.templates.TemplateResponse(request, template, {"member": request.state.member, **context})
+
+
+def _releases(request: Request) -> Releases:
+    return request.app.state.releases
+
+
+def _period(start: str, end: str) -> str:
+    return f"{start[:10]} .. {end[:10]}"
+
+
+@router.get("/")
+def release_list(request: Request) -> Response:
+    """Every release with its provenance."""
+    releases = _releases(request)
+    rows = releases.store.releases()
+    details = [release_detail(row, releases.get(row.release_id)) for row in reversed(rows)]
+    return _page(request, "releases.html", releases=details)
+
+
+@router.get("/releases/{release_id}")
+def release_page(request: Request, release_id: int) -> Response:
+    """One release: provenance, settings, cohorts and the normal-behaviour models."""
+    releases = _releases(request)
+    release = releases.get(release_id)
+    return _page(
+        request,
+        "release.html",
+        release=release_detail(releases.row(release_id), release),
+        models=list(release.models),
+    )
+
+
+def _failure_rates(release: release_pb2.Release, cohort: str) -> list[release_pb2.FailureRate]:
+    return [r for r in release.failure_rates if r.cohort == cohort]
+
+
+@router.get("/releases/{release_id}/cohort")
+def cohort_page(
+    request: Request, release_id: int, name: Annotated[str, Query(min_length=1, description="cohort name")]
+) -> Response:
+    """One cohort of a release: curve, Cp, AEP, baselines, distributions, failure rates and lost production."""
+    releases = _releases(request)
+    release = releases.get(release_id)
+    curve = cohort_curve(release, release_id, name)
+    distributions = [d for d in release.distributions if d.cohort == name]
+    rates = _failure_rates(release, name)
+    losses = [x for x in release.lost_production if x.cohort == name]
+    released = figures.released_bins(curve)
+    return _page(
+        request,
+        "cohort.html",
+        release=release_detail(releases.row(release_id), release),
+        curve=curve,
+        curve_figure=figures.power_curve_figure(curve).to_json() if curve.bins else None,
+        cp_figure=figures.power_coefficient_figure(curve).to_json() if released else None,
+        withheld=figures.suppressed_bins(curve),
+        models=[m for m in release.models if m.cohort == name],
+        distributions=[(d, None if d.suppressed else figures.distribution_figure(d).to_json()) for d in distributions],
+        rates=rates,
+        rates_suppressed=sum(r.suppressed for r in rates),
+        rates_figure=figures.failure_rate_figure(rates).to_json() if rates else None,
+        losses=losses,
+        losses_figure=figures.lost_production_figure(losses).to_json() if losses else None,
+    )
+
+
+@router.get("/trends")
+def trends_page(
+    request: Request,
+    cohort: Annotated[str, Query(min_length=1)],
+    indicator: Annotated[str, Query(min_length=1)] = "performance_index",
+) -> Response:
+    """A cohort across releases: the P50 curve per period and an indicator's percentiles per period."""
+    releases = _releases(request)
+    curves = curve_trend(releases, cohort)
+    labels = {row.release_id: f"{_period(row.period_start, row.period_end)} (#{row.release_id})" for row, _ in curves}
+    indicators = sorted(
+        {d.indicator for row, _ in curves for d in releases.get(row.release_id).distributions if d.cohort == cohort}
+    )
+    distribution_figure = None
+    if indicator in indicators:
+        points = distribution_trend(releases, cohort, indicator)
+        distribution_figure = figures.distribution_trend_figure(
+            [(labels.get(row.release_id, str(row.release_id)), d) for row, d in points]
+        ).to_json()
+    cohorts = sorted({c.cohort for row in releases.store.releases() for c in releases.get(row.release_id).curves})
+    return _page(
+        request,
+        "trends.html",
+        cohort=cohort,
+        indicator=indicator,
+        cohorts=cohorts,
+        indicators=indicators,
+        periods=[(row, labels[row.release_id]) for row, _ in curves],
+        curve_figure=figures.curve_trend_figure([(labels[row.release_id], c) for row, c in curves]).to_json(),
+        distribution_figure=distribution_figure,
+    )
+
+
+@router.get("/api-docs")
+def api_docs(request: Request) -> Response:
+    """The JSON API, rendered from the app's own OpenAPI schema (no Swagger UI: it would load from a CDN)."""
+    schema = request.app.openapi()
+    operations = [
+        {
+            "method": method.upper(),
+            "path": path,
+            "summary": operation.get("summary", ""),
+            "description": operation.get("description", ""),
+            "parameters": [
+                f"{p['name']} ({p['in']}{', required' if p.get('required') else ''})"
+                for p in operation.get("parameters", [])
+            ],
+            "responses": sorted(operation.get("responses", {})),
+        }
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    ]
+    return _page(request, "api_docs.html", operations=operations, version=schema["info"]["version"])

@@ -1,0 +1,72 @@
+"""A small faulty fleet and a store of two two-round releases (two periods), for the dashboard and report tests.
+
+Made with the in-process federation (the real ServerApp rounds and ClientApps over
+simulations/loopback.py, no Ray) in a few seconds, once per test session. Three operators at
+k = 3: every bin that not all three fill is suppressed, so the releases carry suppressed bins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flwr.app import Context, RecordDict
+
+from client.client_app import build_client_app
+from protos.fleetbench.v1 import release_pb2
+from server.server_app import run_release, send_release
+from server.spec import band_cohort, power_curve_spec
+from server.store import write_release
+from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
+from simulations.loopback import LoopbackGrid
+
+CONFIG = FleetConfig(
+    operators=3,
+    turbines_per_operator=2,
+    months=2,
+    seed=5,
+    models=("E-82/2300",),
+    faults=FaultConfig(
+        underperformance_probability=0.5,
+        yaw_probability=0.5,
+        bearing_fault_probability=0.5,
+        earliest_drift_fraction=0.34,
+    ),
+)
+PERIODS = (("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), ("2025-02-01T00:00:00Z", "2025-03-01T00:00:00Z"))
+COHORT = "E-82/2300"
+
+
+@dataclass(frozen=True)
+class TwoReleases:
+    """A fleet's site.toml files, the store with one release per period (ids 1 and 2) and the releases."""
+
+    site_configs: list[Path]
+    store: Path
+    releases: list[release_pb2.Release]
+
+    def received(self, operator: int, period: int) -> Path:
+        """The final release of ``period`` as operator ``operator`` (0-based) received and kept it."""
+        return self.site_configs[operator].parent / "releases" / f"{self.releases[period].spec_id}.json"
+
+
+_MADE: dict[str, TwoReleases] = {}
+
+
+def two_releases(tmp_path_factory: pytest.TempPathFactory) -> TwoReleases:
+    """The fleet and store, made on first use in this test session."""
+    if "made" not in _MADE:
+        root = tmp_path_factory.mktemp("two-releases")
+        sites = generate_fleet(CONFIG, root / "fleet")
+        releases = []
+        for i, (start, end) in enumerate(PERIODS):
+            spec = power_curve_spec(f"power-curve-{start[:7]}", start, end, [COHORT, band_cohort((1500.0, 3000.0))])
+            grid = LoopbackGrid(build_client_app(sites), len(sites))
+            context = Context(run_id=i + 1, node_id=0, node_config={}, state=RecordDict(), run_config={})
+            release = run_release(grid, context, spec, len(sites))
+            send_release(grid, release)
+            write_release(root / "release.sqlite", release)
+            releases.append(release)
+        _MADE["made"] = TwoReleases(sites, root / "release.sqlite", releases)
+    return _MADE["made"]

@@ -1,0 +1,302 @@
+"""The dashboard's API and pages over FastAPI's TestClient: members only, clear 4xx, nothing from other hosts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fleetbench.cli import main, parser
+from server.dashboard.app import SESSION_COOKIE
+from server.dashboard.releases import ReleaseStore, StoreError
+from server.dashboard.tokens import MemberTokens, TokenFileError, create_token, read_tokens, revoke_token
+
+COHORT = "E-82/2300"
+API_PATHS = {
+    "/api/releases",
+    "/api/releases/{release_id}",
+    "/api/releases/{release_id}/curve",
+    "/api/releases/{release_id}/distributions",
+    "/api/releases/{release_id}/models",
+    "/api/releases/{release_id}/failure-rates",
+    "/api/releases/{release_id}/lost-production",
+    "/api/trends/curve",
+    "/api/trends/distribution",
+}
+GOOD_REQUESTS = [
+    "/api/releases",
+    "/api/releases/1",
+    f"/api/releases/2/curve?cohort={COHORT}",
+    "/api/releases/2/distributions",
+    "/api/releases/2/models",
+    "/api/releases/2/failure-rates",
+    "/api/releases/2/lost-production",
+    f"/api/trends/curve?cohort={COHORT}",
+    f"/api/trends/distribution?cohort={COHORT}&indicator=yaw_misalignment",
+    "/openapi.json",
+]
+PAGES = [
+    "/",
+    "/releases/1",
+    f"/releases/2/cohort?name={COHORT}",
+    "/releases/2/cohort?name=1500-3000%20kW",
+    f"/trends?cohort={COHORT}",
+    "/api-docs",
+]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def client(dashboard) -> TestClient:
+    return TestClient(dashboard.app, follow_redirects=False)
+
+
+@pytest.mark.parametrize("path", GOOD_REQUESTS)
+def test_every_endpoint_answers_a_member_and_refuses_missing_or_bad_tokens(dashboard, client, path):
+    assert client.get(path, headers=bearer(dashboard.token)).status_code == 200
+    token_id = dashboard.token.split("_")[1]
+    for headers in (
+        {},
+        bearer(""),
+        bearer("not-a-token"),
+        bearer(f"fbt_{token_id}_wrong-secret"),  # a real token id with a guessed secret
+        bearer(dashboard.token[:-1]),
+        {"Authorization": f"Basic {dashboard.token}"},
+    ):
+        refused = client.get(path, headers=headers)
+        assert refused.status_code == 401, (path, headers)
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert "valid member token" in refused.json()["detail"]
+
+
+def test_release_list_and_detail_match_the_store(dashboard, client):
+    made, headers = dashboard.made, bearer(dashboard.token)
+    listed = client.get("/api/releases", headers=headers).json()
+    assert [r["release_id"] for r in listed] == [1, 2]
+    assert [r["period_start"] for r in listed] == [r.period.start for r in made.releases]
+    assert [r["suppressed_cells"] for r in listed] == [r.provenance.suppressed_cells for r in made.releases]
+    detail = client.get("/api/releases/2", headers=headers).json()
+    release = made.releases[1]
+    assert detail["provenance"]["participants"] == release.provenance.participants == 3
+    assert detail["provenance"]["spec_sha256"] == release.provenance.spec_sha256
+    # Every top-level field not shown in its own section is a setting: a new field (privacy) shows by itself.
+    assert detail["settings"]["k_min_operators"] == 3
+    assert detail["settings"]["dominance_max_share"] == release.dominance_max_share
+    assert [f["name"] for f in detail["settings"]["filters"]] == [f.name for f in release.filters]
+    cohorts = {c["cohort"]: c for c in detail["cohorts"]}
+    curve = next(c for c in release.curves if c.cohort == COHORT)
+    assert cohorts[COHORT]["bins_suppressed"] == sum(b.suppressed for b in curve.bins) > 0
+    assert cohorts[COHORT]["bins_released"] == sum(not b.suppressed for b in curve.bins) > 10
+    assert "performance_index" in detail["indicators"]
+
+
+def test_curve_carries_every_bin_with_suppressed_ones_empty(dashboard, client):
+    got = client.get(f"/api/releases/1/curve?cohort={COHORT}", headers=bearer(dashboard.token)).json()
+    curve = next(c for c in dashboard.made.releases[0].curves if c.cohort == COHORT)
+    assert len(got["bins"]) == len(curve.bins)
+    for out, cell in zip(got["bins"], curve.bins, strict=True):
+        assert out["suppressed"] == cell.suppressed and out["wind_speed_centre"] == cell.wind_speed_centre
+        if cell.suppressed:
+            assert out["suppression_reason"] and out["mean_power"] is None and out["record_count"] is None
+        else:
+            assert out["record_count"] == cell.record_count and out["mean_power"] == cell.mean_power
+            assert out["p10_normalised_power"] <= out["p50_normalised_power"] <= out["p90_normalised_power"]
+    assert got["completeness"]["hours"] == curve.completeness.hours
+    assert [a["mean_wind_speed"] for a in got["aep"]] == [a.mean_wind_speed for a in curve.aep]
+
+
+def test_distributions_models_failures_and_losses_filter_by_cohort(dashboard, client):
+    headers, release = bearer(dashboard.token), dashboard.made.releases[1]
+    everything = client.get("/api/releases/2/distributions", headers=headers).json()
+    assert len(everything) == len(release.distributions)
+    yaw = client.get(f"/api/releases/2/distributions?cohort={COHORT}&indicator=yaw_misalignment", headers=headers)
+    (only,) = yaw.json()
+    expected = next(d for d in release.distributions if (d.cohort, d.indicator) == (COHORT, "yaw_misalignment"))
+    assert only["counts"] == list(expected.counts) and only["p50"] == expected.p50
+    models = client.get(f"/api/releases/2/models?cohort={COHORT}", headers=headers).json()
+    assert {m["target"] for m in models} == {m.target for m in release.models if m.cohort == COHORT}
+    rates = client.get(f"/api/releases/2/failure-rates?cohort={COHORT}", headers=headers).json()
+    assert len(rates) == sum(r.cohort == COHORT for r in release.failure_rates) > 0
+    losses = client.get(f"/api/releases/2/lost-production?cohort={COHORT}", headers=headers).json()
+    assert [x["category"] for x in losses] == [x.category for x in release.lost_production if x.cohort == COHORT]
+
+
+def test_trends_follow_the_periods(dashboard, client):
+    headers = bearer(dashboard.token)
+    curves = client.get(f"/api/trends/curve?cohort={COHORT}", headers=headers).json()
+    assert [p["release"]["period_start"] for p in curves] == ["2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"]
+    assert [len(p["curve"]["bins"]) for p in curves] == [
+        len(next(c for c in r.curves if c.cohort == COHORT).bins) for r in dashboard.made.releases
+    ]
+    points = client.get(f"/api/trends/distribution?cohort={COHORT}", headers=headers).json()
+    assert [p["distribution"]["indicator"] for p in points] == ["performance_index"] * 2
+    assert [p["distribution"]["p50"] for p in points] == [
+        next(d for d in r.distributions if (d.cohort, d.indicator) == (COHORT, "performance_index")).p50
+        for r in dashboard.made.releases
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        ("/api/releases/99", 404, "no release 99 in the store; releases: [1, 2]"),
+        (f"/api/releases/99/curve?cohort={COHORT}", 404, "no release 99"),
+        ("/api/releases/1/curve?cohort=V164", 404, "release 1 has no cohort 'V164'; cohorts: ['E-82/2300'"),
+        ("/api/releases/1/distributions?indicator=vibration", 404, "no indicator 'vibration'"),
+        ("/api/releases/1/models?cohort=V164", 404, "no cohort 'V164'"),
+        ("/api/trends/curve?cohort=V164", 404, "no release has a cohort 'V164'"),
+        (f"/api/trends/distribution?cohort={COHORT}&indicator=vibration", 404, "no release has a distribution"),
+        ("/api/releases/first", 422, "release_id"),
+        ("/api/releases/1/curve", 422, "cohort"),
+        ("/api/trends/curve?cohort=", 422, "cohort"),
+    ],
+)
+def test_unknown_releases_and_bad_parameters_get_a_clear_4xx(dashboard, client, path, status, says):
+    response = client.get(path, headers=bearer(dashboard.token))
+    assert response.status_code == status
+    assert says in json.dumps(response.json()["detail"])
+
+
+def test_pages_say_not_found_in_html(dashboard, client):
+    response = client.get("/releases/99", headers=bearer(dashboard.token))
+    assert response.status_code == 404 and "no release 99 in the store" in response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert client.get("/docs", headers=bearer(dashboard.token)).status_code == 404  # Swagger UI (a CDN): off
+
+
+def test_openapi_schema_documents_every_endpoint_with_bearer_auth(dashboard, client):
+    assert client.get("/openapi.json").status_code == 401
+    schema = client.get("/openapi.json", headers=bearer(dashboard.token)).json()
+    assert set(schema["paths"]) == API_PATHS
+    assert any(s.get("scheme") == "bearer" for s in schema["components"]["securitySchemes"].values())
+    curve = schema["paths"]["/api/releases/{release_id}/curve"]["get"]
+    assert curve["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("CohortCurveOut")
+    assert {"401", "404", "422"} <= set(curve["responses"])
+    assert "PowerCurveBinOut" in schema["components"]["schemas"]
+    docs = client.get("/api-docs", headers=bearer(dashboard.token)).text
+    assert all(path in docs for path in API_PATHS)
+
+
+EXTERNAL = re.compile(r"(?:https?:)?//([A-Za-z0-9.\-\[\]:]+)")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_answer_members_only_and_load_nothing_from_other_hosts(dashboard, client, path):
+    refused = client.get(path)
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/login?next=")
+    page = client.get(path, headers=bearer(dashboard.token))
+    assert page.status_code == 200 and "north-wind" in page.text
+    hosts = set(EXTERNAL.findall(page.text))
+    assert hosts <= {"testserver"}, hosts
+    assert "/static/plotly.min.js" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_the_cohort_page_marks_suppressed_bins(dashboard, client):
+    page = client.get(f"/releases/1/cohort?name={COHORT}", headers=bearer(dashboard.token)).text
+    curve = next(c for c in dashboard.made.releases[0].curves if c.cohort == COHORT)
+    withheld = [b for b in curve.bins if b.suppressed]
+    table = page.split('id="suppressed-bins"')[1].split("</table>")[0]
+    assert table.count('<tr class="suppressed">') == len(withheld) > 0
+    assert withheld[0].suppression_reason in table
+
+
+def test_only_the_login_page_and_its_style_answer_without_a_token(client):
+    assert client.get("/login").status_code == 200
+    assert client.get("/static/style.css").status_code == 200
+    for path in ("/static/plotly.min.js", "/static/charts.js", "/no-such-page"):
+        assert client.get(path).status_code == 303
+    assert client.get("/api/no-such-endpoint").status_code == 401
+
+
+def test_login_sets_a_session_cookie_not_the_token_and_logout_ends_it(dashboard, client):
+    failed = client.post("/login", data={"token": dashboard.token + "x", "next": "/releases/1"})
+    assert failed.status_code == 303 and failed.headers["location"].startswith("/login?failed=true")
+    assert SESSION_COOKIE not in failed.cookies
+    login = client.post("/login", data={"token": dashboard.token, "next": "/releases/1"})
+    assert login.status_code == 303 and login.headers["location"] == "/releases/1"
+    cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    session = login.cookies[SESSION_COOKIE]
+    assert dashboard.token not in cookie and dashboard.token.split("_")[2] not in session
+    assert client.get("/releases/1").status_code == 200
+    assert client.get("/api/releases").status_code == 200
+    client.post("/logout")
+    client.cookies.set(SESSION_COOKIE, session)  # the old session id is no longer any good
+    assert client.get("/releases/1").status_code == 303
+    # After login, a "next" pointing to another host is not followed.
+    assert client.post("/login", data={"token": dashboard.token, "next": "//evil.example/"}).headers["location"] == "/"
+
+
+def test_a_revoked_token_and_its_sessions_are_refused(dashboard, client):
+    client.post("/login", data={"token": dashboard.token, "next": "/"})
+    assert client.get("/").status_code == 200
+    revoke_token(dashboard.tokens, "north-wind")
+    assert client.get("/").status_code == 303
+    assert client.get("/api/releases", headers=bearer(dashboard.token)).status_code == 401
+
+
+def test_tokens_are_stored_salted_and_hashed_never_in_clear(tmp_path: Path):
+    path = tmp_path / "tokens.json"
+    first, second = create_token(path, "north"), create_token(path, "south")
+    text = path.read_text()
+    for token in (first, second):
+        assert token not in text and token.split("_", 2)[2] not in text
+    stored = read_tokens(path)
+    assert len({t.salt for t in stored}) == 2 and len({t.hash for t in stored}) == 2
+    secret = first.split("_", 2)[2]
+    assert (
+        stored[0].hash
+        == hashlib.scrypt(
+            secret.encode(), salt=bytes.fromhex(stored[0].salt), n=stored[0].n, r=stored[0].r, p=stored[0].p, dklen=32
+        ).hex()
+    )
+    assert path.stat().st_mode & 0o777 == 0o600
+    tokens = MemberTokens(path)
+    assert tokens.verify(first).name == "north" and tokens.verify(second).name == "south"
+    assert tokens.verify(first.replace("_", "-")) is None
+    with pytest.raises(TokenFileError, match="already holds a token for 'north'"):
+        create_token(path, "north")
+    with pytest.raises(TokenFileError, match="no token for 'east'"):
+        revoke_token(path, "east")
+    path.write_text("[1, 2]")
+    with pytest.raises(TokenFileError, match="is not a dashboard tokens file"):
+        read_tokens(path)
+
+
+def test_the_store_is_opened_read_only_and_left_untouched(dashboard, client):
+    before = hashlib.sha256(dashboard.made.store.read_bytes()).hexdigest()
+    for path in [*GOOD_REQUESTS, *PAGES]:
+        client.get(path, headers=bearer(dashboard.token))
+    assert hashlib.sha256(dashboard.made.store.read_bytes()).hexdigest() == before
+    with (
+        ReleaseStore(dashboard.made.store)._connect() as connection,
+        pytest.raises(sqlite3.OperationalError, match="readonly"),
+    ):
+        connection.execute("CREATE TABLE intruder (x)")
+    with pytest.raises(StoreError, match="no release store here"):
+        ReleaseStore(dashboard.made.store.parent / "missing.sqlite")
+
+
+def test_cli_creates_a_token_once_and_refuses_to_serve_without_members(dashboard, tmp_path, capsys):
+    tokens = tmp_path / "members.json"
+    assert main(["dashboard", "token", "--tokens", str(tokens), "--name", "south-wind"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert MemberTokens(tokens).verify(token).name == "south-wind" and token not in tokens.read_text()
+    assert main(["dashboard", "token", "--tokens", str(tokens), "--name", "south-wind"]) == 2
+    assert "already holds a token for 'south-wind'" in capsys.readouterr().err
+    empty = tmp_path / "nobody.json"
+    assert main(["dashboard", "--store", str(dashboard.made.store), "--tokens", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert "no member tokens in" in err and "fleetbench dashboard token" in err and "Traceback" not in err
+    assert main(["dashboard", "--store", str(tmp_path / "missing.sqlite"), "--tokens", str(tokens)]) == 2
+    assert "no release store here" in capsys.readouterr().err
+    assert parser().parse_args(["dashboard", "--store", "release.sqlite"]).host == "127.0.0.1"

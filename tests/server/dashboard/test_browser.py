@@ -1,0 +1,93 @@
+"""The dashboard in headless Chromium: login, a cohort's curve with points, band and suppressed bins, refusals.
+
+Screenshots go to the test's own tmp_path (pytest keeps the last runs under its basetemp).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from browser import offline_browser, serving
+
+COHORT = "E-82/2300"
+
+
+def _cohort_url(base: str, release_id: int) -> str:
+    return f"{base}/releases/{release_id}/cohort?name={quote(COHORT, safe='')}"
+
+
+def test_dashboard_refuses_without_a_token(dashboard, tmp_path):
+    with serving(dashboard.app) as base, offline_browser() as browser:
+        page = browser.context.new_page()
+        page.goto(_cohort_url(base, 1))
+        assert page.url.startswith(f"{base}/login?next=")
+        assert page.locator("form input#token").count() == 1
+        assert page.locator(".chart").count() == 0 and page.locator(".main-svg").count() == 0
+        page.fill("#token", dashboard.token[:-2] + "xx")
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        assert "/login?failed=true" in page.url
+        assert "not valid" in page.locator(".error").inner_text()
+        assert browser.context.cookies() == []
+        api = page.request.get(f"{base}/api/releases")
+        assert api.status == 401 and "valid member token" in api.json()["detail"]
+        page.screenshot(path=str(tmp_path / "refused.png"), full_page=True)
+        browser.assert_offline()
+
+
+def test_dashboard_logs_in_and_draws_the_cohort_curve_with_band_and_suppressed_bins(dashboard, tmp_path):
+    curve = next(c for c in dashboard.made.releases[0].curves if c.cohort == COHORT)
+    released = [b for b in curve.bins if not b.suppressed]
+    withheld = [b for b in curve.bins if b.suppressed]
+    assert released and withheld  # the fixture has both, or this test would prove nothing
+    with serving(dashboard.app) as base, offline_browser() as browser:
+        page = browser.context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto(_cohort_url(base, 1))
+        page.fill("#token", dashboard.token)
+        page.click("button[type=submit]")
+        page.wait_for_url(_cohort_url(base, 1))  # back where the member was sent to log in
+        (cookie,) = browser.context.cookies()
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and dashboard.token not in cookie["value"]
+
+        chart = page.locator("#power-curve")
+        chart.locator(".main-svg").first.wait_for()
+        main = chart.locator(".subplot.xy .scatterlayer .trace")
+        # P10, P90 (the band), P50, the industry mean, the suppressed bins: in the order the figure adds them.
+        assert main.count() == 5
+        assert main.nth(3).locator("path.point").count() == len(released)
+        assert main.nth(4).locator("path.point").count() == len(withheld)
+        band = main.locator("path.js-fill")  # Plotly draws a tonexty fill in the group of the trace below
+        assert band.count() == 1 and len(band.get_attribute("d")) > 100  # a filled area, not an empty path
+        assert chart.locator(".barlayer .point").count() == len(released)  # operators per bin
+        assert chart.locator(".layer-below .shapelayer path").count() == len(withheld)  # grey columns
+        legend = chart.locator(".legendtext").all_text_contents()
+        assert {"P10-P90 band", "industry mean", "suppressed bin", "P50"} <= set(legend)
+        # Hovering a suppressed bin's cross says why it is suppressed.
+        box = main.nth(4).locator("path.point").first.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        hover = chart.locator(".hoverlayer .hovertext")
+        hover.first.wait_for()
+        assert withheld[0].suppression_reason in hover.first.text_content()
+        rows = page.locator("#suppressed-bins tbody tr.suppressed")
+        assert rows.count() == len(withheld)
+        chart.screenshot(path=str(tmp_path / "power-curve.png"))
+        page.screenshot(path=str(tmp_path / "cohort.png"), full_page=True)
+        assert page.locator("#power-coefficient .main-svg").count() > 0
+        assert page.locator("#aep tbody tr").count() == len(curve.aep)
+
+        page.goto(f"{base}/trends?cohort={quote(COHORT, safe='')}")
+        trend = page.locator("#curve-trend")
+        trend.locator(".main-svg").first.wait_for()
+        assert trend.locator(".scatterlayer .trace").count() == len(dashboard.made.releases)
+        spread = page.locator("#distribution-trend .scatterlayer .trace")
+        assert spread.count() == 5 and spread.nth(2).locator("path.point").count() == len(dashboard.made.releases)
+        page.screenshot(path=str(tmp_path / "trends.png"), full_page=True)
+
+        page.goto(base + "/")
+        assert page.locator("#releases tbody a[href='/releases/2']").count() == 1
+        page.screenshot(path=str(tmp_path / "releases.png"), full_page=True)
+        assert errors == []
+        browser.assert_offline()
