@@ -156,6 +156,10 @@ def _simulate(args: argparse.Namespace) -> int:
         print(f"\neach site received the final release; operator-01's own view ({received}):")
         _flags(argparse.Namespace(site=str(first / "site.toml"), release=str(received), json=False))
         print(f"\nsee it again: fleetbench flags --site {first / 'site.toml'} --release {received}")
+        from client.report import write_report
+
+        report = write_report(first / "site.toml", received, out / "operator-01-report.html")
+        print(f"\noperator-01's report, computed on its site (nothing sent); open it in a browser: {report}")
     _print_dashboard_help(out)
     return 0
 
@@ -194,6 +198,14 @@ def _flags(args: argparse.Namespace) -> int:
     )
     _print_table("indicators per turbine:", table.reset_index().round(3))
     _print_table("you are here (share of the industry's turbines below each value):", position.reset_index().round(2))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from client.report import write_report
+
+    out = write_report(Path(args.site), Path(args.release), Path(args.out))
+    print(f"report written to {out}: computed here, never sent; it opens offline in any browser")
     return 0
 
 
@@ -388,6 +400,12 @@ def parser() -> argparse.ArgumentParser:
     flags.add_argument("--release", required=True, help="the final release JSON (the site keeps it under releases/)")
     flags.add_argument("--json", action="store_true")
     flags.set_defaults(run=_flags)
+
+    report = commands.add_parser("report", help="the site's turbines against a final release, as one HTML file")
+    report.add_argument("--site", required=True, help="path of the site's site.toml")
+    report.add_argument("--release", required=True, help="the final release JSON (the site keeps it under releases/)")
+    report.add_argument("--out", required=True, help="HTML file to write, e.g. report.html")
+    report.set_defaults(run=_report)
 
     dashboard = commands.add_parser("dashboard", help="serve the dashboard over a release store (members only)")
     dashboard.add_argument("--store", help="path of release.sqlite (opened read-only)")

@@ -406,10 +406,14 @@ def residual_figure(
     target, label : str
         The modelled channel and the turbine, for the title.
     """
+    # Days without monitored records (an outage) become gaps in the line, not a straight bridge.
+    every_day = np.arange(day.min(), day.max() + np.timedelta64(1, "D"), dtype="datetime64[D]") if len(day) else day
+    daily = np.full(len(every_day), np.nan)
+    daily[np.searchsorted(every_day, day.astype("datetime64[D]"))] = residual
     figure = go.Figure(
         go.Scatter(
-            x=day,
-            y=residual,
+            x=every_day,
+            y=daily,
             mode="lines+markers",
             marker={"size": 4},
             line={"color": INDUSTRY},

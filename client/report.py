@@ -1,0 +1,260 @@
+"""The operator's local report: its own turbines against a final release, as one self-contained HTML file.
+
+Everything is computed on the site, from the site's own export, against the release it received:
+each turbine's binned power curve over the industry curve and its P10-P90 band, its flags with
+their evidence (daily model residuals with the threshold and the alarm days), and its place in
+each industry distribution ("you are here"). The file inlines Plotly and carries a
+Content-Security-Policy that forbids any network access, so it opens offline and sends nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+import plotly.offline
+from google.protobuf import json_format
+
+from client.indicators import criticality_alarms
+from client.ingest import read_canonical_chunks
+from client.maintenance import FlagRules, site_indicators, turbine_flags
+from client.power_curve import bin_index, bin_power_curve
+from client.site_config import SiteConfig, load_site_config
+from client.summaries import prepared_records
+from fleetbench import figures
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.release_json import read_release_json
+
+MIN_BIN_RECORDS = 3  # a turbine's bin is drawn from 3 records, IEC 61400-12-1:2017, 8.3's minimum per bin
+DEFAULT_RULES = FlagRules()
+KPI_INDICATORS = ("performance_index", "yaw_misalignment", "time_availability", "production_availability")
+
+
+def turbine_power_curves(
+    read_chunks: Callable[[], Iterable[pd.DataFrame]],
+    site: SiteConfig,
+    spec: spec_pb2.BenchmarkSpec,
+    min_records: int = MIN_BIN_RECORDS,
+) -> dict[str, figures.OwnCurve]:
+    """Each turbine's binned power curve over the spec's period, after the spec's filters.
+
+    The same records, density normalisation and bins as the site's contribution to the
+    industry curve (:func:`client.summaries.prepared_records`), binned per turbine: bins with at
+    least ``min_records`` records, mean normalised wind speed [m/s] and mean P / P_rated [-].
+    """
+    grid = spec.wind_speed_bins
+    n_turbines = len(site.turbines)
+    count = np.zeros(n_turbines * grid.count)
+    sum_wind_speed = np.zeros_like(count)
+    sum_power_per_unit = np.zeros_like(count)
+    for records in prepared_records(read_chunks, site, spec):
+        ws_bin = bin_index(records.wind_speed, grid.first_centre, grid.width, grid.count)
+        # One cell per (turbine, bin): the cohort kernel, run over turbines instead of cohorts.
+        cell = np.where(ws_bin >= 0, records.asset * grid.count + ws_bin, -1)
+        n, s_ws, s_pu, _ = bin_power_curve(cell, records.wind_speed, records.power_per_unit, len(count))
+        count += n
+        sum_wind_speed += s_ws
+        sum_power_per_unit += s_pu
+    curves = {}
+    for i, turbine in enumerate(site.turbines):
+        cells = slice(i * grid.count, (i + 1) * grid.count)
+        n = count[cells]
+        shown = n >= max(min_records, 1)
+        curves[turbine.asset_id] = figures.OwnCurve(
+            label=f"{turbine.asset_id} (this site)",
+            bin_centre=grid.first_centre + grid.width * np.flatnonzero(shown),
+            wind_speed=sum_wind_speed[cells][shown] / n[shown],
+            power_per_unit=sum_power_per_unit[cells][shown] / n[shown],
+            records=n[shown].astype(np.int64),
+        )
+    return curves
+
+
+@dataclass(frozen=True)
+class TurbineSection:
+    """What the report shows of one turbine."""
+
+    asset_id: str
+    cohort: str
+    flags: list[dict]  # rows of turbine_flags for this turbine
+    charts: list[tuple[str, str, str]]  # (element id, heading, figure JSON)
+    notes: list[str]  # what could not be drawn, and why
+
+
+def _turbine_section(
+    asset_id: str,
+    cohort: str,
+    flags: pd.DataFrame,
+    release: release_pb2.Release,
+    own: figures.OwnCurve,
+    daily_residuals: pd.DataFrame,
+    rules: FlagRules,
+) -> TurbineSection:
+    curve = next(c for c in release.curves if c.cohort == cohort)
+    charts = [
+        (
+            f"{asset_id}-power-curve",
+            "Power curve against the industry",
+            figures.power_curve_figure(curve, own).to_json(),
+        )
+    ]
+    notes = []
+    rows = flags[flags["asset_id"] == asset_id]
+    values = dict(zip(rows["indicator"], rows["value"], strict=True))
+    distributions = {d.indicator: d for d in release.distributions if d.cohort == cohort}
+    for indicator in KPI_INDICATORS:
+        d = distributions.get(indicator)
+        if d is None:
+            continue
+        if d.suppressed:
+            notes.append(f"industry {indicator} not released: {d.suppression_reason}")
+            continue
+        value = values.get(indicator, float("nan"))
+        figure = figures.distribution_figure(d, value, asset_id)
+        charts.append((f"{asset_id}-{indicator}", f"{indicator}: you are here", figure.to_json()))
+    mine = daily_residuals[(daily_residuals["asset_id"] == asset_id) & (daily_residuals["cohort"] == cohort)]
+    for target, days in mine.groupby("target"):
+        days = days.sort_values("day")
+        residual = days["residual"].to_numpy(dtype=np.float64)
+        alarm = criticality_alarms(residual > rules.residual_above_deg_c, rules.alarm_after_days)
+        figure = figures.residual_figure(
+            days["day"].to_numpy(), residual, alarm, rules.residual_above_deg_c, str(target), asset_id
+        )
+        heading = f"{target}: daily residual against its normal-behaviour model"
+        charts.append((f"{asset_id}-residual-{target}", heading, figure.to_json()))
+    table = rows.assign(first_alarm=rows["first_alarm"].astype(str)).to_dict(orient="records")
+    return TurbineSection(asset_id, cohort, table, charts, notes)
+
+
+REPORT_TEMPLATE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+ content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:">
+<title>{{ site.name }}: turbines against {{ release.spec_id }}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 1rem 2rem; color: #222; max-width: 1200px; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: left; font-size: 0.9rem; }
+tr.flagged td { background: #fde8e8; }
+.chart { width: 100%; min-height: 320px; }
+.note { color: #666; font-style: italic; }
+section.turbine { border-top: 2px solid #12355b; margin-top: 2rem; }
+</style>
+<script>{{ plotly_js | safe }}</script>
+<script>{{ render_script | safe }}</script>
+</head>
+<body>
+<h1>{{ site.name }}: its turbines against the industry</h1>
+<p>Release <strong>{{ release.spec_id }}</strong>, period {{ release.period.start }} .. {{ release.period.end }},
+{{ release.provenance.participants }} operators (k = {{ release.k_min_operators }}), created
+{{ release.provenance.created_utc }}.</p>
+<p><strong>Computed on this machine</strong> from the data that <code>{{ site.path }}</code> maps;
+nothing was sent anywhere. This file shows this site's own turbines: keep it within your organisation.</p>
+
+<h2>Flags</h2>
+{% if flagged %}
+<table id="flags">
+<thead><tr><th>turbine</th><th>cohort</th><th>indicator</th><th>evidence</th></tr></thead>
+<tbody>{% for f in flagged %}<tr class="flagged"><td><a href="#{{ f.asset_id }}">{{ f.asset_id }}</a></td>
+<td>{{ f.cohort }}</td><td>{{ f.indicator }}</td><td>{{ f.evidence }}</td></tr>{% endfor %}</tbody>
+</table>
+{% else %}<p id="flags">No turbine is flagged.</p>{% endif %}
+{% if unmatched %}
+<p class="note">Not in any released cohort, so not compared: {{ unmatched | join(", ") }}.</p>
+{% endif %}
+
+{% for t in turbines %}
+<section class="turbine" id="{{ t.asset_id }}">
+<h2>{{ t.asset_id }} <small>({{ t.cohort }})</small></h2>
+<table>
+<thead><tr><th>indicator</th><th>value</th><th>share of the industry below</th><th>flag</th></tr></thead>
+<tbody>{% for f in t.flags %}<tr class="{{ 'flagged' if f.flagged else '' }}"><td>{{ f.indicator }}</td>
+<td>{{ "%.4g" | format(f.value) }}</td>
+<td>{% if f.industry_percentile == f.industry_percentile %}{{ "%.0f %%" | format(100 * f.industry_percentile) }}
+{%- else %}-{% endif %}</td>
+<td>{{ f.evidence if f.flagged else '' }}</td></tr>{% endfor %}</tbody>
+</table>
+{% for note in t.notes %}<p class="note">{{ note }}</p>{% endfor %}
+{% for id, heading, figure in t.charts %}
+<h3>{{ heading }}</h3>
+<div class="chart" id="{{ id }}" data-figure="{{ figure }}"></div>
+{% endfor %}
+</section>
+{% endfor %}
+</body>
+</html>
+"""
+
+
+def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRules = DEFAULT_RULES) -> str:
+    """The report of ``site``'s turbines against the final ``release``, as HTML.
+
+    Raises
+    ------
+    ValueError
+        If the release has no indicator round (a round-1 release has no distributions to compare with).
+    """
+    if not release.HasField("indicator_spec"):
+        raise ValueError(
+            f"release {release.spec_id} has no indicator round; the report needs a final (two-round) release"
+        )
+    spec = release.indicator_spec
+    indicators = site_indicators(lambda: read_canonical_chunks(site), site, spec, release)
+    flags = turbine_flags(indicators, release, rules)
+    own = turbine_power_curves(lambda: read_canonical_chunks(site), site, spec)
+    cohort_of = dict(zip(flags["asset_id"], flags["cohort"], strict=False)) if len(flags) else {}
+    sections = [
+        _turbine_section(
+            t.asset_id, cohort_of[t.asset_id], flags, release, own[t.asset_id], indicators.daily_residuals, rules
+        )
+        for t in site.turbines
+        if t.asset_id in cohort_of
+    ]
+    flagged = flags[flags["flagged"]].to_dict(orient="records") if len(flags) else []
+    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    return environment.from_string(REPORT_TEMPLATE).render(
+        site=site,
+        release=release,
+        flagged=flagged,
+        turbines=sections,
+        unmatched=[t.asset_id for t in site.turbines if t.asset_id not in cohort_of],
+        plotly_js=plotly.offline.get_plotlyjs(),
+        render_script=figures.RENDER_SCRIPT,
+    )
+
+
+def write_report(site_config: Path, release_json: Path, out: Path, rules: FlagRules = DEFAULT_RULES) -> Path:
+    """Write the report of the site ``site_config`` against ``release_json`` to ``out`` atomically; return ``out``.
+
+    A reader sees the previous file or the new one, never a part: the HTML goes to a temporary file
+    beside ``out`` and replaces it in one step.
+    """
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"--out {out}: folder {out.parent} does not exist; create it or choose another path")
+    try:
+        release = read_release_json(Path(release_json))
+    except (ValueError, json_format.ParseError) as exc:
+        raise ValueError(
+            f"--release {release_json} is not a release JSON ({exc}); use the one the site keeps under releases/"
+        ) from None
+    html = render_report(load_site_config(Path(site_config)), release, rules)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(html)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return out
