@@ -10,6 +10,7 @@ import numpy as np
 
 from client.ingest import read_canonical_chunks
 from client.maintenance import site_indicators
+from client.privacy import add_site_noise, charge_private_spec
 from client.site_config import load_site_config
 from client.summaries import summarise_site
 from client.validate import validate_site
@@ -41,7 +42,8 @@ def site_contribution(
     """The encoded blocks this site sends for ``spec`` (limb arrays, see protos.codec).
 
     A round-2 spec (``spec.indicators`` set) needs ``baseline``, the serialised round-1 release,
-    whose SHA-256 the spec names.
+    whose SHA-256 the spec names. A private spec (``spec.privacy`` set) is charged to the site's
+    privacy ledger, within its policy's budget, before its noise is added and anything leaves.
     """
     report = validate_site(site_config)
     if not report.usable:
@@ -57,6 +59,8 @@ def site_contribution(
         values = site_indicators(lambda: read_canonical_chunks(site), site, spec, release).values
     else:
         values = summarise_site(lambda: read_canonical_chunks(site), site, spec).values
+    if charge_private_spec(site_config, site.policy, spec) is not None:
+        values = add_site_noise(values, spec)
     return encode_blocks(block_layouts(spec), values)
 
 

@@ -11,6 +11,9 @@ In site.toml::
     min_k_operators = 5                   # spec's k_min_operators, at least
     allowed_statistics = ["RECORD_COUNT", "SUM_WIND_SPEED", "SUM_POWER", "SUM_POWER_SQUARED",
                           "NORMALISED_POWER_HISTOGRAM", "BIN_CONTRIBUTOR", "COHORT_CONTRIBUTOR"]
+    require_differential_privacy = true   # refuse specs that add no noise
+    privacy_epsilon_per_year = 4.0        # differential privacy budget per turbine, last 365 days
+    privacy_delta = 1e-6                  # the delta at which that epsilon is counted
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class SitePolicy:
     min_reconstruction_threshold: int = 2
     min_k_operators: int = 3
     allowed_statistics: frozenset[str] = field(default_factory=lambda: frozenset(STATISTICS))
+    require_differential_privacy: bool = False
+    privacy_epsilon_per_year: float = 4.0
+    privacy_delta: float = 1e-6
 
 
 def parse_policy(raw: Mapping[str, Any], problems: list[str]) -> SitePolicy:
@@ -48,14 +54,34 @@ def parse_policy(raw: Mapping[str, Any], problems: list[str]) -> SitePolicy:
             problems.append(f"[policy] {name} = {value!r}; use a positive integer")
             value = getattr(default, name)
         values[name] = value
+    require = raw.get("require_differential_privacy", default.require_differential_privacy)
+    if not isinstance(require, bool):
+        problems.append(f"[policy] require_differential_privacy = {require!r}; use true or false")
+        require = default.require_differential_privacy
+    budget = raw.get("privacy_epsilon_per_year", default.privacy_epsilon_per_year)
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 < budget < float("inf"):
+        problems.append(f"[policy] privacy_epsilon_per_year = {budget!r}; use a positive number, e.g. 4.0")
+        budget = default.privacy_epsilon_per_year
+    delta = raw.get("privacy_delta", default.privacy_delta)
+    if isinstance(delta, bool) or not isinstance(delta, int | float) or not 0 < delta < 1e-3:
+        problems.append(f"[policy] privacy_delta = {delta!r}; use a number in (0, 0.001), e.g. 1e-6")
+        delta = default.privacy_delta
     statistics = raw.get("allowed_statistics", list(STATISTICS))
     unknown = sorted(set(map(str, statistics)) - set(STATISTICS))
     if unknown:
         problems.append(f"[policy] allowed_statistics: {unknown} unknown; use names from {list(STATISTICS)}")
-    settings = sorted({*values, "allowed_statistics"})
+    settings = sorted(
+        {*values, "allowed_statistics", "require_differential_privacy", "privacy_epsilon_per_year", "privacy_delta"}
+    )
     for name in sorted(set(raw) - set(settings)):
         problems.append(f"[policy] {name} is not a policy setting; use one of {settings}")
-    return SitePolicy(**values, allowed_statistics=frozenset(map(str, statistics)) & frozenset(STATISTICS))
+    return SitePolicy(
+        **values,
+        allowed_statistics=frozenset(map(str, statistics)) & frozenset(STATISTICS),
+        require_differential_privacy=require,
+        privacy_epsilon_per_year=float(budget),
+        privacy_delta=float(delta),
+    )
 
 
 def check_round(policy: SitePolicy, participants: int, neighbours: int, threshold: int) -> None:

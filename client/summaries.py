@@ -24,6 +24,7 @@ from client.filters import (
 )
 from client.indicators import MomentSums, centred_sums, nbm_design
 from client.power_curve import bin_index, bin_power_curve, clipped_bin_index, power_histogram
+from client.privacy import cap_turbine_histograms
 from client.schema import STATUS
 from client.site_config import SiteConfig, Turbine
 from protos.codec import block_layouts
@@ -360,6 +361,16 @@ def cohort_sums(
     return out
 
 
+def turbine_power_histograms(records: PreparedRecords, spec: spec_pb2.BenchmarkSpec, n_turbines: int) -> np.ndarray:
+    """Records per (turbine, wind-speed bin, normalised-power bin) of one chunk [records]."""
+    ws_grid, p_grid = spec.wind_speed_bins, spec.normalised_power_bins
+    ws_bin = bin_index(records.wind_speed, ws_grid.first_centre, ws_grid.width, ws_grid.count)
+    power_bin = clipped_bin_index(records.power_per_unit, p_grid.first_centre, p_grid.width, p_grid.count)
+    turbine_bin = np.where(ws_bin >= 0, records.asset * ws_grid.count + ws_bin, -1)
+    histogram = power_histogram(turbine_bin, power_bin, n_turbines * ws_grid.count, p_grid.count)
+    return histogram.reshape(n_turbines, ws_grid.count, p_grid.count)
+
+
 def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> SiteSummary:
     """Every block of ``spec`` for this site, streamed over canonical chunks, and the filter report.
 
@@ -380,9 +391,16 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
     counts = FilterCounts(pd.Index([t.asset_id for t in site.turbines]), [f.name for f in spec.filters])
     training = ModelTraining(site, spec)
     sums: dict[int, np.ndarray] = {}
+    private = any(layout.statistic == S.CAPPED_POWER_HISTOGRAM for layout in layouts)
+    n_turbines = len(site.turbines)
+    per_turbine = np.zeros((n_turbines, spec.wind_speed_bins.count, spec.normalised_power_bins.count) if private else 0)
     for records in prepared_records(read_chunks, site, spec, counts, training.observe):
         for statistic, value in cohort_sums(records, membership, spec).items():
             sums[statistic] = sums[statistic] + value if statistic in sums else value
+        if private:
+            per_turbine += turbine_power_histograms(records, spec, n_turbines)
+    if private:
+        capped = cap_turbine_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin)
 
     n_cohorts, n_ws = len(spec.cohorts), spec.wind_speed_bins.count
     record_count = sums.get(S.RECORD_COUNT, np.zeros((n_cohorts, n_ws)))
@@ -392,6 +410,7 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
         S.COHORT_CONTRIBUTOR: lambda c: np.array([float(record_count[c].sum() > 0)]),
         S.SQUARED_RECORD_COUNT: lambda c: record_count[c] ** 2,
         S.SQUARED_COHORT_RECORD_COUNT: lambda c: np.array([record_count[c].sum() ** 2]),
+        S.CAPPED_POWER_HISTOGRAM: lambda c: capped[membership[:, c]].sum(axis=0),
     }
     values = training.blocks()
     for layout in layouts:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
+from scipy.optimize import isotonic_regression
 
 from protos.codec import CONTRACT, block_layouts, spec_sha256
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.privacy import composed_epsilon, spec_rho
 from server.aep import RAYLEIGH_MEAN_WIND_SPEEDS, annual_energy_production, completeness_range
 from server.disclosure import below_k_operators, dominated
 
@@ -19,6 +21,12 @@ PERCENTILES = (0.10, 0.50, 0.90)
 MIN_RECORDS_PER_BIN = 3  # IEC 61400-12-1:2017, 8.3
 MIN_HOURS = 180.0  # IEC 61400-12-1:2017, 8.3
 RECORDS_PER_HOUR = 6
+OPERATOR_SIZES = (10, 50, 100)
+# Where the noise on a private row's cumulative count at its median, s sqrt(m) / 2 for m cells of
+# noise s, exceeds this share of the row's weight, the P50 error is no longer the delta method's
+# small-noise value (bench/dp_curve_error.py: measured/predicted 0.9-1.0 below it, 1.7-4 above):
+# such bins get no p50_noise_stddev, and a cohort whose bins are all above it is not usable.
+LINEAR_REGIME_MAX_NOISE_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,8 @@ def cohort_statistics_from_totals(
         by_cohort.setdefault(layout.cohort, {})[layout.statistic] = totals[layout.name]
         exponent[layout.statistic] = layout.scale_exponent
 
+    if spec.HasField("privacy"):
+        return _private_cohort_statistics(spec, by_cohort, exponent)
     result = {}
     for cohort, blocks in by_cohort.items():
         n = _ints(blocks[S.RECORD_COUNT])
@@ -129,6 +139,85 @@ def cohort_statistics_from_totals(
             ),
         )
     return result
+
+
+def _private_cohort_statistics(
+    spec: spec_pb2.BenchmarkSpec, by_cohort: Mapping[str, Mapping[int, np.ndarray]], exponent: Mapping[int, int]
+) -> dict[str, CohortStatistics]:
+    """Cohort statistics of a private spec: the noisy capped histograms, and exact disclosure inputs.
+
+    The exact record counts and squared operator totals only decide suppression; what the release
+    publishes comes from the noisy histogram alone (see :func:`build_release`).
+    """
+    n_ws = spec.wind_speed_bins.count
+    centres = spec.wind_speed_bins.first_centre + spec.wind_speed_bins.width * np.arange(n_ws)
+    undefined = np.full(n_ws, np.nan)
+    result = {}
+    for cohort, blocks in by_cohort.items():
+        histogram = blocks[S.CAPPED_POWER_HISTOGRAM]
+        result[cohort] = CohortStatistics(
+            operator_count=int(blocks[S.COHORT_CONTRIBUTOR][0]),
+            cohort_records_squared=int(blocks[S.SQUARED_COHORT_RECORD_COUNT][0]),
+            bin_operator_count=np.array(_ints(blocks[S.BIN_CONTRIBUTOR]), dtype=np.int64),
+            record_count=np.array(_ints(blocks[S.RECORD_COUNT]), dtype=np.int64),
+            records_squared=np.array(_ints(blocks[S.SQUARED_RECORD_COUNT]), dtype=np.float64),
+            mean_wind_speed=centres,
+            mean_power=undefined,
+            std_power=undefined,
+            mean_power_per_unit=undefined,
+            std_power_per_unit=undefined,
+            mean_power_per_area=undefined,
+            histogram=np.ldexp(
+                np.array(_ints(histogram), dtype=np.float64), -exponent[S.CAPPED_POWER_HISTOGRAM]
+            ).reshape(histogram.shape),
+        )
+    return result
+
+
+def denoised_histogram(noisy_counts: np.ndarray) -> np.ndarray:
+    """Non-negative counts whose cumulative is the least-squares monotone fit of the noisy cumulative.
+
+    Post-processing of a noisy histogram (it costs no privacy): the isotonic regression (pool
+    adjacent violators) of the cumulative counts, floored at zero, differenced. Percentiles taken
+    from the result are monotone in the quantile.
+
+    Parameters
+    ----------
+    noisy_counts : ndarray
+        Counts per bin with additive noise (may be negative) [-].
+    """
+    cumulative = np.maximum(isotonic_regression(np.cumsum(noisy_counts)).x, 0.0)
+    return np.diff(cumulative, prepend=0.0)
+
+
+def percentile_noise_stddev(
+    counts: np.ndarray, width: float, quantile: float, percentile_bin: int, cell_noise_stddev: float
+) -> float:
+    """Standard deviation of a histogram percentile caused by independent noise on every cell.
+
+    Delta method: the percentile q solves F(q) = p T, with F the cumulative count and T the total.
+    Noise of standard deviation s on each of m cells moves F(q) - p T by a variance
+    s^2 (j (1 - p)^2 + (m - j) p^2), j the cells up to q; dividing by the count density at q,
+    counts[j] / width, gives the percentile's standard deviation [grid unit]. Inf where the
+    density is zero.
+
+    Parameters
+    ----------
+    counts : ndarray
+        Counts per bin (noiseless, or denoised) [-].
+    width : float
+        Bin width [grid unit].
+    quantile : float
+        p in (0, 1).
+    percentile_bin : int
+        Index of the bin holding the percentile.
+    cell_noise_stddev : float
+        s [-].
+    """
+    m, j = len(counts), percentile_bin + 1
+    variance = cell_noise_stddev**2 * (j * (1 - quantile) ** 2 + (m - j) * quantile**2)
+    density = counts[percentile_bin] / width
+    return math.sqrt(variance) / density if density > 0 else math.inf
 
 
 def histogram_percentiles(
@@ -236,6 +325,7 @@ def build_release(
         filters=spec.filters,
         dominance_max_share=p,
     )
+    private = spec.HasField("privacy")
     suppressed_cells = 0
     for cohort in spec.cohorts:
         stats = statistics[cohort.name]
@@ -254,7 +344,8 @@ def build_release(
             curve.suppressed, curve.suppression_reason = True, reason
             suppressed_cells += 1
             continue
-        curve.operator_count = stats.operator_count
+        if not private:
+            curve.operator_count = stats.operator_count
         few = below_k_operators(stats.bin_operator_count, k)
         dominant = dominated(stats.records_squared, stats.record_count, stats.bin_operator_count, p)
         for i in np.flatnonzero(stats.bin_operator_count > 0):
@@ -267,6 +358,9 @@ def build_release(
                     else f"one operator may hold more than {p:.0%} of the bin's records"
                 )
                 suppressed_cells += 1
+                continue
+            if private:
+                _private_bin(cell, stats.histogram[i], pg, _cell_noise_stddev(spec, cohort.name))
                 continue
             n = int(stats.record_count[i])
             cell.record_count, cell.operator_count = n, int(stats.bin_operator_count[i])
@@ -282,6 +376,8 @@ def build_release(
                 cell.uncertainty_power_per_unit = cell.std_power_per_unit / math.sqrt(n)
             p10, p50, p90 = histogram_percentiles(stats.histogram[i], pg.first_centre, pg.width, PERCENTILES)
             cell.p10_normalised_power, cell.p50_normalised_power, cell.p90_normalised_power = p10, p50, p90
+        if private:
+            stats = _published_statistics(stats, curve, centres)
         curve.completeness.CopyFrom(_completeness(stats, centres))
         _annual_energy(curve, spec.aep_cut_out_wind_speed)
     release.provenance.CopyFrom(
@@ -294,4 +390,114 @@ def build_release(
             method=method,
         )
     )
+    if private:
+        release.privacy.CopyFrom(privacy_parameters(spec, release))
     return release
+
+
+def _cell_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str) -> float:
+    return next(b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic == S.CAPPED_POWER_HISTOGRAM)
+
+
+@dataclass(frozen=True)
+class NoisyPercentiles:
+    """What a private release publishes of one bin's noisy histogram row."""
+
+    percentiles: np.ndarray  # at PERCENTILES [-], NaN when the row is empty after denoising
+    mean: float  # [-]
+    # [-], the P50 error the noise alone causes (delta method); inf where the noise is too large for it.
+    p50_noise_stddev: float
+
+
+def noisy_histogram_percentiles(
+    noisy: np.ndarray, grid: spec_pb2.BinGrid, cell_noise_stddev: float
+) -> NoisyPercentiles:
+    """P10, P50, P90, mean and P50 noise of one noisy histogram row, after :func:`denoised_histogram`.
+
+    Parameters
+    ----------
+    noisy : ndarray
+        Noisy counts per normalised-power bin [record weight].
+    grid : BinGrid
+        The normalised-power grid.
+    cell_noise_stddev : float
+        Standard deviation of the noise on each cell [record weight].
+    """
+    counts = denoised_histogram(noisy)
+    if counts.sum() <= 0:
+        return NoisyPercentiles(np.full(len(PERCENTILES), np.nan), math.nan, math.inf)
+    small_noise = cell_noise_stddev * math.sqrt(len(counts)) / 2 <= LINEAR_REGIME_MAX_NOISE_SHARE * counts.sum()
+    percentiles = histogram_percentiles(counts, grid.first_centre, grid.width, PERCENTILES)
+    centres = grid.first_centre + grid.width * np.arange(grid.count)
+    p50 = percentiles[PERCENTILES.index(0.5)]
+    j = int(np.clip(np.floor((p50 - grid.first_centre) / grid.width + 0.5), 0, grid.count - 1))
+    return NoisyPercentiles(
+        percentiles=percentiles,
+        mean=float(np.dot(counts, centres) / counts.sum()),
+        p50_noise_stddev=percentile_noise_stddev(counts, grid.width, 0.5, j, cell_noise_stddev)
+        if small_noise
+        else math.inf,
+    )
+
+
+def _private_bin(
+    cell: release_pb2.PowerCurveBin, noisy: np.ndarray, grid: spec_pb2.BinGrid, cell_noise_stddev: float
+) -> None:
+    """Fill a released bin of a private release from its noisy capped histogram row."""
+    cell.noisy_record_weight = float(noisy.sum())
+    result = noisy_histogram_percentiles(noisy, grid, cell_noise_stddev)
+    if math.isnan(result.mean):
+        return
+    cell.p10_normalised_power, cell.p50_normalised_power, cell.p90_normalised_power = result.percentiles
+    cell.mean_power_per_unit = result.mean
+    if math.isfinite(result.p50_noise_stddev):
+        cell.p50_noise_stddev = result.p50_noise_stddev
+
+
+def _published_statistics(
+    stats: CohortStatistics, curve: release_pb2.CohortCurve, centres: np.ndarray
+) -> CohortStatistics:
+    """A private curve's statistics as published, for its completeness and AEP.
+
+    Counts become the noisy record weights (rounded, floored at 0) and mean power the histogram
+    means, so nothing exact but the suppression pattern enters the published curve.
+    """
+    published = {cell.wind_speed_centre: cell for cell in curve.bins if not cell.suppressed}
+    weights = [max(0, round(published[c].noisy_record_weight)) if c in published else 0 for c in centres]
+    means = [
+        published[c].mean_power_per_unit if c in published and published[c].HasField("mean_power_per_unit") else np.nan
+        for c in centres
+    ]
+    for cell in published.values():
+        cell.mean_wind_speed = cell.wind_speed_centre
+    return replace(stats, record_count=np.array(weights, dtype=np.int64), mean_power_per_unit=np.array(means))
+
+
+def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> release_pb2.PrivacyParameters:
+    """What a private release gives each turbine, and what its noise means for the curves."""
+    rho = spec_rho(spec)
+    privacy = spec.privacy
+    parameters = release_pb2.PrivacyParameters(
+        privacy_unit=privacy.privacy_unit,
+        rho=rho,
+        epsilon=composed_epsilon([rho], privacy.delta),
+        delta=privacy.delta,
+        max_records_per_turbine_per_bin=privacy.max_records_per_turbine_per_bin,
+        min_noise_sites=privacy.min_noise_sites,
+    )
+    for cohort in spec.cohorts:
+        parameters.cell_noise_stddev[cohort.name] = _cell_noise_stddev(spec, cohort.name)
+    for turbines in OPERATOR_SIZES:
+        # Group privacy: a group of T units is (T^2 rho)-zCDP (Bun and Steinke 2016, proposition 1.9).
+        parameters.operator_epsilon[turbines] = composed_epsilon([rho * turbines**2], privacy.delta)
+    noise = max(parameters.cell_noise_stddev.values(), default=0.0)
+    cells, cap = spec.normalised_power_bins.count, privacy.max_records_per_turbine_per_bin
+    usable = math.ceil(noise * math.sqrt(cells) / 2 / LINEAR_REGIME_MAX_NOISE_SHARE / cap)
+    parameters.note = (
+        f"Each turbine's records weigh at most {cap} per wind-speed bin; every histogram cell carries noise of "
+        f"standard deviation {noise:.0f}. A bin's p50_noise_stddev states the P50 error the noise causes; a bin "
+        f"without it is dominated by noise. Curves are usable (P50 error about 2 % of rated or less) where a bin "
+        f"holds {cap} records from each of about {usable} turbines or more; smaller cohorts are protected by "
+        "disclosure control, not by differential privacy."
+    )
+    return parameters

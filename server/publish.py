@@ -23,7 +23,18 @@ def _totals(spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome) -> dict:
 def release_from_secure_sum(
     spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome, flower_run_id: str
 ) -> release_pb2.Release:
-    """Decode the summed limbs and finalise the industry curves and normal-behaviour models (round 1)."""
+    """Decode the summed limbs and finalise the industry curves and normal-behaviour models (round 1).
+
+    Raises
+    ------
+    ValueError
+        If a private spec's sum has fewer sites than its noise was calibrated for.
+    """
+    if spec.HasField("privacy") and outcome.n_sites < spec.privacy.min_noise_sites:
+        raise ValueError(
+            f"{outcome.n_sites} sites took part; spec {spec.spec_id}'s noise needs at least "
+            f"{spec.privacy.min_noise_sites} (privacy.min_noise_sites): nothing is published"
+        )
     totals = _totals(spec, outcome)
     statistics = cohort_statistics_from_totals(spec, totals)
     release = build_release(

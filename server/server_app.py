@@ -71,13 +71,14 @@ def run_release(
     """Round 1 (curves, model sums) and, with ``indicators``, round 2 (baselines) of one release.
 
     When round 2 ends without a result (sites dropped, or refused it), round 1's release stands
-    alone: its provenance then names no indicator spec.
+    alone: its provenance then names no indicator spec. A private spec has no round 2: the
+    indicators are not yet differentially private.
     """
     outcome = run_secure_sum(grid, context, spec, min_sites)
     if on_outcome is not None:
         on_outcome(outcome)
     release = release_from_secure_sum(spec, outcome, flower_run_id=str(context.run_id))
-    if not indicators:
+    if not indicators or spec.HasField("privacy"):
         return release
     baseline = release.SerializeToString(deterministic=True)
     round_two = indicator_spec(spec, hashlib.sha256(baseline).hexdigest())

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
 from client.schema import AVAILABILITY_CATEGORIES, COMPONENTS
 from protos.codec import CONTRACT
 from protos.fleetbench.v1 import spec_pb2
+from protos.privacy import (
+    DISCLOSURE_CONTROL_STATISTICS,
+    capped_histogram_l2_sensitivity,
+    rho_for_epsilon,
+    site_noise_stddev,
+    spec_rho,
+)
 
 S = spec_pb2.Statistic
 RECORD_PERIOD = pd.Timedelta(minutes=10)
@@ -51,6 +59,7 @@ SCALE_EXPONENTS = {
     S.SQUARED_TURBINE_YEARS: 32,
     S.TURBINE_COUNT: 0,
     S.SQUARED_TURBINE_COUNT: 0,
+    S.CAPPED_POWER_HISTOGRAM: 8,
 }
 UNITS = {
     S.RECORD_COUNT: "1",
@@ -82,6 +91,7 @@ UNITS = {
     S.SQUARED_TURBINE_YEARS: "year^2",
     S.TURBINE_COUNT: "1",
     S.SQUARED_TURBINE_COUNT: "1",
+    S.CAPPED_POWER_HISTOGRAM: "record weight",
 }
 # Normal-behaviour models of round 1 (client/indicators.py names the features).
 DEFAULT_MODELS = (
@@ -101,6 +111,26 @@ DEFAULT_FILTERS = (
     ("window", {"wind_speed_min": 5.0, "wind_speed_max": 40.0, "power_min": 0.02, "power_max": 1.2}),
     ("bin_outlier", {"bin_width": 0.06, "power_min": 0.01, "power_max": 0.9, "n_sigma": 3.0}),
 )
+
+
+# A noised value stays within its per-site bound unless the noise exceeds this many standard deviations
+# (probability below 1e-340 for a discrete Gaussian).
+NOISE_HEADROOM_STDDEVS = 40.0
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """Distributed differential privacy for a power-curve release (see spec.proto DifferentialPrivacy).
+
+    The privacy unit is one turbine with all of its records in the release. ``epsilon`` at
+    ``delta`` is what one release costs each turbine; the noise is split evenly over the cohorts'
+    histograms (a turbine may belong to several cohorts).
+    """
+
+    epsilon: float
+    delta: float = 1e-6
+    max_records_per_turbine_per_bin: int = 60
+    min_noise_sites: int = 3
 
 
 def model_cohort(model: str) -> spec_pb2.Cohort:
@@ -148,6 +178,7 @@ def power_curve_spec(
     filters: Sequence[tuple[str, dict[str, float]]] = DEFAULT_FILTERS,
     models: Sequence[tuple[str, Sequence[str]]] = DEFAULT_MODELS,
     training_end: str | None = None,
+    privacy: PrivacySettings | None = None,
 ) -> spec_pb2.BenchmarkSpec:
     """A spec for industry power curves, one per cohort.
 
@@ -178,6 +209,9 @@ def power_curve_spec(
     training_end : str, optional
         End of the models' training window, [period_start, training_end); default: the first
         third of the period. Records after it are what round 2 monitors.
+    privacy : PrivacySettings, optional
+        Make the release differentially private: the spec then asks only for the capped power
+        histograms (noised) and the disclosure-control blocks, and trains no models.
     """
     if k_min_operators < 1:
         raise ValueError(f"k_min_operators must be at least 1, got {k_min_operators}")
@@ -206,6 +240,8 @@ def power_curve_spec(
     if not start < pd.Timestamp(training_end) <= end:
         raise ValueError(f"training_end {training_end!r} must lie in the period ({period_start}, {period_end}]")
     spec.training_period.CopyFrom(spec_pb2.Period(start=period_start, end=training_end))
+    if privacy is not None:
+        return _private_power_curve_spec(spec, cohorts, max_turbines_per_site, max_records, privacy)
     for target, features in models:
         spec.models.add(target=target, features=list(features), ridge_lambda=DEFAULT_RIDGE_LAMBDA)
     n_ws, n_p = spec.wind_speed_bins.count, spec.normalised_power_bins.count
@@ -250,6 +286,61 @@ def power_curve_spec(
                 (S.NBM_RECORD_COUNT, [4], max_records**2),
             ):
                 _add_block(spec, cohort.name, statistic, shape, bound, model.target)
+    return spec
+
+
+def _private_power_curve_spec(
+    spec: spec_pb2.BenchmarkSpec,
+    cohorts: Sequence[spec_pb2.Cohort | str],
+    max_turbines_per_site: int,
+    max_records: int,
+    privacy: PrivacySettings,
+) -> spec_pb2.BenchmarkSpec:
+    """Complete ``spec`` as a private release: calibrated noise on each cohort's capped histogram.
+
+    zCDP composes by addition, so each of the C cohorts' histograms gets rho / C, where rho is the
+    largest zCDP whose release is (epsilon, delta)-DP; its noise is sigma = Delta / sqrt(2 rho / C).
+    """
+    if privacy.min_noise_sites < 2 or privacy.max_records_per_turbine_per_bin < 1:
+        raise ValueError(
+            f"privacy: min_noise_sites must be >= 2 and max_records_per_turbine_per_bin >= 1, got {privacy}"
+        )
+    spec.privacy.CopyFrom(
+        spec_pb2.DifferentialPrivacy(
+            privacy_unit="turbine",
+            max_records_per_turbine_per_bin=privacy.max_records_per_turbine_per_bin,
+            min_noise_sites=privacy.min_noise_sites,
+            epsilon=privacy.epsilon,
+            delta=privacy.delta,
+        )
+    )
+    names = set(c.name if isinstance(c, spec_pb2.Cohort) else c for c in cohorts)
+    rho = rho_for_epsilon(privacy.epsilon, privacy.delta)
+    n_ws, n_p = spec.wind_speed_bins.count, spec.normalised_power_bins.count
+    sensitivity = capped_histogram_l2_sensitivity(privacy.max_records_per_turbine_per_bin, n_ws)
+    # A hair above the calibrated sigma, so the tau term of protos.privacy.block_rho stays inside rho.
+    noise = sensitivity / math.sqrt(2.0 * rho / len(names)) * (1.0 + 1e-9)
+    for cohort in cohorts:
+        cohort = model_cohort(cohort) if isinstance(cohort, str) else cohort
+        if any(c.name == cohort.name for c in spec.cohorts):
+            continue
+        spec.cohorts.add().CopyFrom(cohort)
+        for statistic in sorted(DISCLOSURE_CONTROL_STATISTICS):
+            one = statistic in (S.COHORT_CONTRIBUTOR, S.SQUARED_COHORT_RECORD_COUNT)
+            bound = {S.BIN_CONTRIBUTOR: 1, S.COHORT_CONTRIBUTOR: 1}.get(statistic, max_records)
+            squared = statistic in (S.SQUARED_RECORD_COUNT, S.SQUARED_COHORT_RECORD_COUNT)
+            _add_block(spec, cohort.name, statistic, [1] if one else [n_ws], bound**2 if squared else bound)
+        _add_block(
+            spec,
+            cohort.name,
+            S.CAPPED_POWER_HISTOGRAM,
+            [n_ws, n_p],
+            max_turbines_per_site * privacy.max_records_per_turbine_per_bin
+            + NOISE_HEADROOM_STDDEVS * site_noise_stddev(noise, privacy.min_noise_sites),
+        )
+        spec.blocks[-1].l2_sensitivity, spec.blocks[-1].noise_stddev = sensitivity, noise
+    if spec_rho(spec) > rho:
+        raise ValueError(f"calibration error: the spec costs rho {spec_rho(spec)} > {rho}; raise the noise")
     return spec
 
 

@@ -24,15 +24,17 @@ from server.finalize import CohortStatistics, build_release
 
 
 def pooled_rows(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
-    """All operators' usable records: operator, normalised values and one membership column per cohort."""
+    """All operators' usable records: operator, turbine, normalised values and one membership column per cohort."""
     frames = []
     for operator, path in enumerate(site_configs):
         site = load_site_config(path)
         membership = cohort_membership(site, spec)
+        asset_ids = np.array([t.asset_id for t in site.turbines])
         for records in prepared_records(lambda site=site: read_canonical_chunks(site), site, spec):
             frame = pd.DataFrame(
                 {
                     "operator": operator,
+                    "turbine": np.char.add(f"{operator}/", asset_ids[records.asset]),
                     "wind_speed": records.wind_speed,
                     "power": records.power,
                     "power_per_unit": records.power_per_unit,
@@ -45,14 +47,38 @@ def pooled_rows(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> p
     return pd.concat(frames, ignore_index=True)
 
 
-def pooled_statistics(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[str, CohortStatistics]:
-    """Per-cohort, per-bin statistics straight from the rows (pandas group-by)."""
+def _with_bins(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
     ws, pg = spec.wind_speed_bins, spec.normalised_power_bins
     rows = rows.assign(
         ws_bin=np.floor((rows["wind_speed"] - ws.first_centre) / ws.width + 0.5),
         p_bin=np.floor((rows["power_per_unit"] - pg.first_centre) / pg.width + 0.5).clip(0, pg.count - 1),
     )
-    rows = rows[(rows["ws_bin"] >= 0) & (rows["ws_bin"] < ws.count)].astype({"ws_bin": int, "p_bin": int})
+    return rows[(rows["ws_bin"] >= 0) & (rows["ws_bin"] < ws.count)].astype({"ws_bin": int, "p_bin": int})
+
+
+def pooled_capped_histograms(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[str, np.ndarray]:
+    """Per cohort, the capped power histogram of a private spec, weighting each record by min(1, c / n).
+
+    n is the number of records its turbine has in its wind-speed bin, c the spec's
+    max_records_per_turbine_per_bin: the pooled form of the sites' per-turbine cap.
+    """
+    rows = _with_bins(rows, spec)
+    n = rows.groupby(["turbine", "ws_bin"])["power"].transform("size").to_numpy(dtype=np.float64)
+    weight = np.minimum(1.0, spec.privacy.max_records_per_turbine_per_bin / n)
+    n_ws, n_p = spec.wind_speed_bins.count, spec.normalised_power_bins.count
+    cell = rows["ws_bin"].to_numpy() * n_p + rows["p_bin"].to_numpy()
+    return {
+        cohort.name: np.bincount(
+            cell[rows[cohort.name].to_numpy()], weights=weight[rows[cohort.name].to_numpy()], minlength=n_ws * n_p
+        ).reshape(n_ws, n_p)
+        for cohort in spec.cohorts
+    }
+
+
+def pooled_statistics(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[str, CohortStatistics]:
+    """Per-cohort, per-bin statistics straight from the rows (pandas group-by)."""
+    ws, pg = spec.wind_speed_bins, spec.normalised_power_bins
+    rows = _with_bins(rows, spec)
     result = {}
     for cohort in spec.cohorts:
         group = rows[rows[cohort.name]]

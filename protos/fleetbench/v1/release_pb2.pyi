@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class PowerCurveBin(_message.Message):
-    __slots__ = ("wind_speed_centre", "suppressed", "suppression_reason", "record_count", "operator_count", "mean_wind_speed", "mean_power", "std_power", "p10_normalised_power", "p50_normalised_power", "p90_normalised_power", "mean_power_per_unit", "std_power_per_unit", "uncertainty_power", "uncertainty_power_per_unit", "power_coefficient")
+    __slots__ = ("wind_speed_centre", "suppressed", "suppression_reason", "record_count", "operator_count", "mean_wind_speed", "mean_power", "std_power", "p10_normalised_power", "p50_normalised_power", "p90_normalised_power", "mean_power_per_unit", "std_power_per_unit", "uncertainty_power", "uncertainty_power_per_unit", "power_coefficient", "noisy_record_weight", "p50_noise_stddev")
     WIND_SPEED_CENTRE_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +25,8 @@ class PowerCurveBin(_message.Message):
     UNCERTAINTY_POWER_FIELD_NUMBER: _ClassVar[int]
     UNCERTAINTY_POWER_PER_UNIT_FIELD_NUMBER: _ClassVar[int]
     POWER_COEFFICIENT_FIELD_NUMBER: _ClassVar[int]
+    NOISY_RECORD_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    P50_NOISE_STDDEV_FIELD_NUMBER: _ClassVar[int]
     wind_speed_centre: float
     suppressed: bool
     suppression_reason: str
@@ -41,7 +43,9 @@ class PowerCurveBin(_message.Message):
     uncertainty_power: float
     uncertainty_power_per_unit: float
     power_coefficient: float
-    def __init__(self, wind_speed_centre: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., mean_wind_speed: _Optional[float] = ..., mean_power: _Optional[float] = ..., std_power: _Optional[float] = ..., p10_normalised_power: _Optional[float] = ..., p50_normalised_power: _Optional[float] = ..., p90_normalised_power: _Optional[float] = ..., mean_power_per_unit: _Optional[float] = ..., std_power_per_unit: _Optional[float] = ..., uncertainty_power: _Optional[float] = ..., uncertainty_power_per_unit: _Optional[float] = ..., power_coefficient: _Optional[float] = ...) -> None: ...
+    noisy_record_weight: float
+    p50_noise_stddev: float
+    def __init__(self, wind_speed_centre: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., mean_wind_speed: _Optional[float] = ..., mean_power: _Optional[float] = ..., std_power: _Optional[float] = ..., p10_normalised_power: _Optional[float] = ..., p50_normalised_power: _Optional[float] = ..., p90_normalised_power: _Optional[float] = ..., mean_power_per_unit: _Optional[float] = ..., std_power_per_unit: _Optional[float] = ..., uncertainty_power: _Optional[float] = ..., uncertainty_power_per_unit: _Optional[float] = ..., power_coefficient: _Optional[float] = ..., noisy_record_weight: _Optional[float] = ..., p50_noise_stddev: _Optional[float] = ...) -> None: ...
 
 class Completeness(_message.Message):
     __slots__ = ("complete", "hours", "from_wind_speed", "to_wind_speed", "short_bins")
@@ -203,8 +207,44 @@ class LostProduction(_message.Message):
     share_of_potential: float
     def __init__(self, cohort: _Optional[str] = ..., category: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., share_of_potential: _Optional[float] = ...) -> None: ...
 
+class PrivacyParameters(_message.Message):
+    __slots__ = ("privacy_unit", "rho", "epsilon", "delta", "max_records_per_turbine_per_bin", "min_noise_sites", "cell_noise_stddev", "note", "operator_epsilon")
+    class CellNoiseStddevEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class OperatorEpsilonEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: float
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[float] = ...) -> None: ...
+    PRIVACY_UNIT_FIELD_NUMBER: _ClassVar[int]
+    RHO_FIELD_NUMBER: _ClassVar[int]
+    EPSILON_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    MAX_RECORDS_PER_TURBINE_PER_BIN_FIELD_NUMBER: _ClassVar[int]
+    MIN_NOISE_SITES_FIELD_NUMBER: _ClassVar[int]
+    CELL_NOISE_STDDEV_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_EPSILON_FIELD_NUMBER: _ClassVar[int]
+    privacy_unit: str
+    rho: float
+    epsilon: float
+    delta: float
+    max_records_per_turbine_per_bin: int
+    min_noise_sites: int
+    cell_noise_stddev: _containers.ScalarMap[str, float]
+    note: str
+    operator_epsilon: _containers.ScalarMap[int, float]
+    def __init__(self, privacy_unit: _Optional[str] = ..., rho: _Optional[float] = ..., epsilon: _Optional[float] = ..., delta: _Optional[float] = ..., max_records_per_turbine_per_bin: _Optional[int] = ..., min_noise_sites: _Optional[int] = ..., cell_noise_stddev: _Optional[_Mapping[str, float]] = ..., note: _Optional[str] = ..., operator_epsilon: _Optional[_Mapping[int, float]] = ...) -> None: ...
+
 class Release(_message.Message):
-    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution", "reference_air_density", "filters", "dominance_max_share", "models", "distributions", "failure_rates", "lost_production", "training_period", "indicator_spec")
+    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution", "reference_air_density", "filters", "dominance_max_share", "models", "distributions", "failure_rates", "lost_production", "training_period", "indicator_spec", "privacy")
     CONTRACT_FIELD_NUMBER: _ClassVar[int]
     SPEC_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -221,6 +261,7 @@ class Release(_message.Message):
     LOST_PRODUCTION_FIELD_NUMBER: _ClassVar[int]
     TRAINING_PERIOD_FIELD_NUMBER: _ClassVar[int]
     INDICATOR_SPEC_FIELD_NUMBER: _ClassVar[int]
+    PRIVACY_FIELD_NUMBER: _ClassVar[int]
     contract: str
     spec_id: str
     period: _spec_pb2.Period
@@ -237,4 +278,5 @@ class Release(_message.Message):
     lost_production: _containers.RepeatedCompositeFieldContainer[LostProduction]
     training_period: _spec_pb2.Period
     indicator_spec: _spec_pb2.BenchmarkSpec
-    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModelFit, _Mapping]]] = ..., distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., failure_rates: _Optional[_Iterable[_Union[FailureRate, _Mapping]]] = ..., lost_production: _Optional[_Iterable[_Union[LostProduction, _Mapping]]] = ..., training_period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., indicator_spec: _Optional[_Union[_spec_pb2.BenchmarkSpec, _Mapping]] = ...) -> None: ...
+    privacy: PrivacyParameters
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModelFit, _Mapping]]] = ..., distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., failure_rates: _Optional[_Iterable[_Union[FailureRate, _Mapping]]] = ..., lost_production: _Optional[_Iterable[_Union[LostProduction, _Mapping]]] = ..., training_period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., indicator_spec: _Optional[_Union[_spec_pb2.BenchmarkSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacyParameters, _Mapping]] = ...) -> None: ...

@@ -39,6 +39,7 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SQUARED_TURBINE_YEARS: _ClassVar[Statistic]
     TURBINE_COUNT: _ClassVar[Statistic]
     SQUARED_TURBINE_COUNT: _ClassVar[Statistic]
+    CAPPED_POWER_HISTOGRAM: _ClassVar[Statistic]
 STATISTIC_UNSPECIFIED: Statistic
 RECORD_COUNT: Statistic
 SUM_WIND_SPEED: Statistic
@@ -69,6 +70,7 @@ AGE_BAND_CONTRIBUTOR: Statistic
 SQUARED_TURBINE_YEARS: Statistic
 TURBINE_COUNT: Statistic
 SQUARED_TURBINE_COUNT: Statistic
+CAPPED_POWER_HISTOGRAM: Statistic
 
 class BinGrid(_message.Message):
     __slots__ = ("first_centre", "width", "count", "unit")
@@ -124,7 +126,7 @@ class Filter(_message.Message):
     def __init__(self, name: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Block(_message.Message):
-    __slots__ = ("cohort", "statistic", "shape", "unit", "scale_exponent", "per_site_bound", "target")
+    __slots__ = ("cohort", "statistic", "shape", "unit", "scale_exponent", "per_site_bound", "target", "l2_sensitivity", "noise_stddev")
     COHORT_FIELD_NUMBER: _ClassVar[int]
     STATISTIC_FIELD_NUMBER: _ClassVar[int]
     SHAPE_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +134,8 @@ class Block(_message.Message):
     SCALE_EXPONENT_FIELD_NUMBER: _ClassVar[int]
     PER_SITE_BOUND_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
+    L2_SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
+    NOISE_STDDEV_FIELD_NUMBER: _ClassVar[int]
     cohort: str
     statistic: Statistic
     shape: _containers.RepeatedScalarFieldContainer[int]
@@ -139,7 +143,23 @@ class Block(_message.Message):
     scale_exponent: int
     per_site_bound: float
     target: str
-    def __init__(self, cohort: _Optional[str] = ..., statistic: _Optional[_Union[Statistic, str]] = ..., shape: _Optional[_Iterable[int]] = ..., unit: _Optional[str] = ..., scale_exponent: _Optional[int] = ..., per_site_bound: _Optional[float] = ..., target: _Optional[str] = ...) -> None: ...
+    l2_sensitivity: float
+    noise_stddev: float
+    def __init__(self, cohort: _Optional[str] = ..., statistic: _Optional[_Union[Statistic, str]] = ..., shape: _Optional[_Iterable[int]] = ..., unit: _Optional[str] = ..., scale_exponent: _Optional[int] = ..., per_site_bound: _Optional[float] = ..., target: _Optional[str] = ..., l2_sensitivity: _Optional[float] = ..., noise_stddev: _Optional[float] = ...) -> None: ...
+
+class DifferentialPrivacy(_message.Message):
+    __slots__ = ("privacy_unit", "max_records_per_turbine_per_bin", "min_noise_sites", "epsilon", "delta")
+    PRIVACY_UNIT_FIELD_NUMBER: _ClassVar[int]
+    MAX_RECORDS_PER_TURBINE_PER_BIN_FIELD_NUMBER: _ClassVar[int]
+    MIN_NOISE_SITES_FIELD_NUMBER: _ClassVar[int]
+    EPSILON_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    privacy_unit: str
+    max_records_per_turbine_per_bin: int
+    min_noise_sites: int
+    epsilon: float
+    delta: float
+    def __init__(self, privacy_unit: _Optional[str] = ..., max_records_per_turbine_per_bin: _Optional[int] = ..., min_noise_sites: _Optional[int] = ..., epsilon: _Optional[float] = ..., delta: _Optional[float] = ...) -> None: ...
 
 class NormalBehaviourModel(_message.Message):
     __slots__ = ("target", "features", "ridge_lambda")
@@ -176,7 +196,7 @@ class IndicatorSpec(_message.Message):
     def __init__(self, baseline_release_sha256: _Optional[str] = ..., performance_index_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., yaw_misalignment_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., residual_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., age_band_edges: _Optional[_Iterable[float]] = ..., components: _Optional[_Iterable[str]] = ..., loss_categories: _Optional[_Iterable[str]] = ..., yaw_wind_speed_min: _Optional[float] = ..., yaw_wind_speed_max: _Optional[float] = ...) -> None: ...
 
 class BenchmarkSpec(_message.Message):
-    __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site", "reference_air_density", "filters", "dominance_max_share", "aep_cut_out_wind_speed", "models", "training_period", "indicators")
+    __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site", "reference_air_density", "filters", "dominance_max_share", "aep_cut_out_wind_speed", "models", "training_period", "indicators", "privacy")
     CONTRACT_FIELD_NUMBER: _ClassVar[int]
     SPEC_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -193,6 +213,7 @@ class BenchmarkSpec(_message.Message):
     MODELS_FIELD_NUMBER: _ClassVar[int]
     TRAINING_PERIOD_FIELD_NUMBER: _ClassVar[int]
     INDICATORS_FIELD_NUMBER: _ClassVar[int]
+    PRIVACY_FIELD_NUMBER: _ClassVar[int]
     contract: str
     spec_id: str
     period: Period
@@ -209,4 +230,5 @@ class BenchmarkSpec(_message.Message):
     models: _containers.RepeatedCompositeFieldContainer[NormalBehaviourModel]
     training_period: Period
     indicators: IndicatorSpec
-    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., aep_cut_out_wind_speed: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModel, _Mapping]]] = ..., training_period: _Optional[_Union[Period, _Mapping]] = ..., indicators: _Optional[_Union[IndicatorSpec, _Mapping]] = ...) -> None: ...
+    privacy: DifferentialPrivacy
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., aep_cut_out_wind_speed: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModel, _Mapping]]] = ..., training_period: _Optional[_Union[Period, _Mapping]] = ..., indicators: _Optional[_Union[IndicatorSpec, _Mapping]] = ..., privacy: _Optional[_Union[DifferentialPrivacy, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,165 @@
+"""Differential-privacy accounting, the same on both ends.
+
+The aggregator calibrates a spec's noise with these functions; every site recomputes what the spec
+costs it from the spec's sensitivities and noise, checks the sensitivity against the bound it
+enforces itself, and keeps the cost in its own ledger. Privacy is zero-concentrated DP (zCDP,
+Bun and Steinke 2016, doi:10.1007/978-3-662-53641-4_24), composed and converted to
+(epsilon, delta) by Google's dp-accounting (its RDP accountant).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import dp_accounting
+from dp_accounting import rdp
+from scipy.optimize import brentq
+
+from protos.fleetbench.v1 import spec_pb2
+
+PRIVACY_UNITS = ("turbine",)
+S = spec_pb2.Statistic
+
+# Blocks a private spec sends without noise: they only decide which cells are suppressed, and the
+# release publishes none of them (see server/finalize.py).
+DISCLOSURE_CONTROL_STATISTICS = frozenset(
+    {S.RECORD_COUNT, S.BIN_CONTRIBUTOR, S.COHORT_CONTRIBUTOR, S.SQUARED_RECORD_COUNT, S.SQUARED_COHORT_RECORD_COUNT}
+)
+
+
+def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind_speed_bins: int) -> float:
+    """L2 sensitivity of one cohort's capped power histogram to one turbine [record weight].
+
+    A turbine's records in one wind-speed bin weigh at most c in total, so that row of its
+    histogram has L1 norm, hence L2 norm, at most c; over B wind-speed bins the L2 norm is at most
+    c sqrt(B), whatever the turbine's data.
+
+    Parameters
+    ----------
+    max_records_per_turbine_per_bin : int
+        The cap c [records].
+    n_wind_speed_bins : int
+        B, the number of wind-speed bins of the spec.
+    """
+    return max_records_per_turbine_per_bin * math.sqrt(n_wind_speed_bins)
+
+
+def site_noise_stddev(noise_stddev: float, min_noise_sites: int) -> float:
+    """Standard deviation of one site's discrete Gaussian noise [block unit].
+
+    sigma / sqrt(t - 1): the noise of any t - 1 sites together has variance sigma^2, so the sum
+    keeps it when one participant (knowing its own noise) subtracts its share.
+
+    Parameters
+    ----------
+    noise_stddev : float
+        sigma, the noise the spec states for the sum [block unit].
+    min_noise_sites : int
+        t, the fewest sites a release is finalised with (at least 2).
+    """
+    if min_noise_sites < 2:
+        raise ValueError(f"min_noise_sites must be at least 2, got {min_noise_sites}")
+    return noise_stddev / math.sqrt(min_noise_sites - 1)
+
+
+def block_rho(l2_sensitivity: float, noise_stddev: float, min_noise_sites: int, size: int) -> float:
+    """The zCDP rho of one noised block, against a participant that subtracts its own noise.
+
+    The n = t - 1 other sites add independent discrete Gaussians of scale sigma_s each. Their sum
+    is not exactly a discrete Gaussian; Kairouz, Liu and Steinke (2021), "The Distributed
+    Discrete Gaussian Mechanism", Proposition 14, bound its Renyi DP of order alpha by
+    alpha / 2 * Delta^2 / (n sigma_s^2) + tau d, tau = 10 sum_{k=1}^{n-1} exp(-2 pi^2 sigma_s^2 k / (k+1)),
+    for a d-element block. Since alpha >= 1, that is at most alpha (rho + tau d): rho + tau d zCDP.
+
+    Parameters
+    ----------
+    l2_sensitivity : float
+        Delta [block unit, fixed-point units when the block is scaled].
+    noise_stddev : float
+        sigma, in the same unit.
+    min_noise_sites : int
+        t (see :func:`site_noise_stddev`).
+    size : int
+        d, the number of elements of the block.
+    """
+    if l2_sensitivity <= 0 or noise_stddev <= 0:
+        raise ValueError(
+            f"a noised block needs l2_sensitivity > 0 and noise_stddev > 0, got {l2_sensitivity}, {noise_stddev}"
+        )
+    n = min_noise_sites - 1
+    sigma_site = site_noise_stddev(noise_stddev, min_noise_sites)
+    tau = 10.0 * sum(math.exp(-2.0 * math.pi**2 * sigma_site**2 * k / (k + 1)) for k in range(1, n))
+    return l2_sensitivity**2 / (2.0 * n * sigma_site**2) + tau * size
+
+
+def enforced_l2_sensitivity(spec: spec_pb2.BenchmarkSpec, block: spec_pb2.Block) -> float:
+    """The L2 sensitivity a site's own enforcement gives ``block``, to check the spec's claim against.
+
+    Raises
+    ------
+    ValueError
+        If the spec asks for noise on a statistic no site bounds per privacy unit.
+    """
+    if block.statistic == S.CAPPED_POWER_HISTOGRAM:
+        return capped_histogram_l2_sensitivity(
+            spec.privacy.max_records_per_turbine_per_bin, spec.wind_speed_bins.count
+        )
+    raise ValueError(
+        f"block {block.cohort}:{S.Name(block.statistic)} asks for noise, but sites bound no privacy unit's "
+        "contribution to it; only CAPPED_POWER_HISTOGRAM is differentially private in this version"
+    )
+
+
+def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
+    """The zCDP rho one release of ``spec`` costs each privacy unit (0 for a spec without privacy).
+
+    Checked, not trusted: every noised block's sensitivity must be at least what the sites
+    enforce, and a private spec may carry no block without noise but the disclosure-control ones.
+
+    Raises
+    ------
+    ValueError
+        Naming the block or setting that makes the spec's privacy claim wrong.
+    """
+    if not spec.HasField("privacy"):
+        if any(block.noise_stddev > 0 for block in spec.blocks):
+            raise ValueError(f"spec {spec.spec_id} has noised blocks but no privacy settings")
+        return 0.0
+    privacy = spec.privacy
+    if privacy.privacy_unit not in PRIVACY_UNITS:
+        raise ValueError(f"privacy_unit {privacy.privacy_unit!r} is not supported; use one of {list(PRIVACY_UNITS)}")
+    if privacy.max_records_per_turbine_per_bin < 1:
+        raise ValueError("privacy.max_records_per_turbine_per_bin must be at least 1")
+    rho = 0.0
+    for block in spec.blocks:
+        name = f"{block.cohort}:{S.Name(block.statistic)}"
+        if block.noise_stddev <= 0:
+            if block.statistic not in DISCLOSURE_CONTROL_STATISTICS:
+                raise ValueError(f"private spec {spec.spec_id} sends block {name} without noise")
+            continue
+        enforced = enforced_l2_sensitivity(spec, block)
+        if block.l2_sensitivity < enforced * (1 - 1e-12):
+            raise ValueError(
+                f"block {name} states l2_sensitivity {block.l2_sensitivity:g}, below the {enforced:g} the sites enforce"
+            )
+        scale = math.ldexp(1.0, block.scale_exponent)  # the noise is drawn on the fixed-point integers
+        size = math.prod(block.shape)
+        rho += block_rho(block.l2_sensitivity * scale, block.noise_stddev * scale, privacy.min_noise_sites, size)
+    return rho
+
+
+
+def composed_epsilon(rhos: Iterable[float], delta: float) -> float:
+    """(epsilon, delta)-DP of releases of zCDP rho_i each, composed by dp-accounting's RDP accountant."""
+    accountant = rdp.RdpAccountant()
+    for rho in rhos:
+        accountant.compose(dp_accounting.ZCDpEvent(rho))
+    return float(accountant.get_epsilon(delta))
+
+
+def rho_for_epsilon(epsilon: float, delta: float) -> float:
+    """The largest zCDP rho whose release alone is (epsilon, delta)-DP (by :func:`composed_epsilon`)."""
+    if epsilon <= 0 or not 0 < delta < 1:
+        raise ValueError(f"need epsilon > 0 and 0 < delta < 1, got {epsilon}, {delta}")
+    return float(brentq(lambda rho: composed_epsilon([rho], delta) - epsilon, 1e-12, 100.0 * epsilon, xtol=1e-14))

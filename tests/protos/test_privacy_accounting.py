@@ -1,0 +1,80 @@
+"""Privacy accounting: the calibration both ends share, against closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from protos.privacy import (
+    block_rho,
+    capped_histogram_l2_sensitivity,
+    composed_epsilon,
+    rho_for_epsilon,
+    site_noise_stddev,
+    spec_rho,
+)
+from server.spec import PrivacySettings, power_curve_spec
+
+PERIOD = ("2025-01-01T00:00:00Z", "2025-04-01T00:00:00Z")
+
+
+def _private_spec(epsilon: float = 1.0, cohorts: tuple[str, ...] = ("E-82/2300",), **settings):
+    return power_curve_spec("private", *PERIOD, list(cohorts), privacy=PrivacySettings(epsilon, **settings))
+
+
+def test_sensitivity_of_a_capped_histogram_is_the_cap_times_the_root_of_the_bins():
+    assert capped_histogram_l2_sensitivity(60, 61) == pytest.approx(60 * math.sqrt(61), rel=1e-15)
+
+
+def test_block_rho_is_the_gaussian_zcdp_of_the_noise_all_sites_but_one_add():
+    # 5 sites with sigma / 2 each: any 4 of them add variance sigma^2, rho = Delta^2 / (2 sigma^2).
+    assert site_noise_stddev(100.0, 5) == pytest.approx(50.0)
+    assert block_rho(10.0, 100.0, 5, 1000) == pytest.approx(10.0**2 / (2 * 100.0**2), rel=1e-12)
+    # Tiny noise makes the discrete sum's correction term tau (Kairouz et al. 2021) visible.
+    assert block_rho(1.0, 0.5, 3, 10) > 1.0 / (2 * 0.25)
+
+
+def test_composition_of_zcdp_releases_is_additive():
+    rho = 0.01
+    assert composed_epsilon([rho] * 12, 1e-6) == pytest.approx(composed_epsilon([12 * rho], 1e-6), rel=1e-9)
+    # The conversion is no looser than the classic rho + 2 sqrt(rho log(1/delta)).
+    assert composed_epsilon([rho], 1e-6) <= rho + 2 * math.sqrt(rho * math.log(1e6))
+
+
+@pytest.mark.parametrize("epsilon", [0.5, 1.0, 2.0, 4.0])
+def test_rho_for_epsilon_inverts_the_accountant(epsilon):
+    rho = rho_for_epsilon(epsilon, 1e-6)
+    assert composed_epsilon([rho], 1e-6) == pytest.approx(epsilon, rel=1e-9)
+
+
+@pytest.mark.parametrize("cohorts", [("E-82/2300",), ("E-82/2300", "V90/2000", "N117/2400")])
+def test_a_calibrated_spec_costs_the_epsilon_it_asks_for(cohorts):
+    spec = _private_spec(1.0, cohorts)
+    assert composed_epsilon([spec_rho(spec)], 1e-6) == pytest.approx(1.0, rel=1e-6)
+    assert composed_epsilon([spec_rho(spec)], 1e-6) <= 1.0
+    noised = [b for b in spec.blocks if b.noise_stddev > 0]
+    assert len(noised) == len(cohorts)
+    assert not spec.models
+
+
+def test_a_spec_that_understates_its_sensitivity_or_sends_a_sum_in_the_clear_is_rejected():
+    spec = _private_spec()
+    histogram = next(b for b in spec.blocks if b.noise_stddev > 0)
+    histogram.l2_sensitivity /= 2
+    with pytest.raises(ValueError, match=r"below the .* the sites enforce"):
+        spec_rho(spec)
+    spec = _private_spec()
+    spec.blocks.add(cohort="E-82/2300", statistic=3, shape=[61], per_site_bound=1.0)  # SUM_POWER, no noise
+    with pytest.raises(ValueError, match="without noise"):
+        spec_rho(spec)
+
+
+def test_noise_grows_with_the_cap_and_shrinks_with_epsilon():
+    def noise(spec):
+        return next(b.noise_stddev for b in spec.blocks if b.noise_stddev > 0)
+
+    assert noise(_private_spec(1.0, max_records_per_turbine_per_bin=120)) == pytest.approx(
+        2 * noise(_private_spec(1.0, max_records_per_turbine_per_bin=60)), rel=1e-9
+    )
+    assert noise(_private_spec(2.0)) < noise(_private_spec(1.0)) / 1.8

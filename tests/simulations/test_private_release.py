@@ -1,0 +1,136 @@
+"""A differentially private release end to end: capped sums, site noise under SecAgg+, ledgers, finalisation."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import numpy as np
+import pytest
+from flwr.app import Context, RecordDict
+
+from client.client_app import build_client_app
+from client.ingest import read_canonical_chunks
+from client.privacy import ledger_path, read_ledger
+from client.site_config import load_site_config
+from client.summaries import summarise_site
+from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos.privacy import composed_epsilon, spec_rho
+from server.finalize import histogram_percentiles
+from server.publish import release_from_secure_sum
+from server.secure_sum import SecureSumOutcome
+from server.server_app import run_release
+from server.spec import PrivacySettings, power_curve_spec
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.loopback import LoopbackGrid
+from simulations.pooled import pooled_capped_histograms, pooled_rows
+
+CONFIG = FleetConfig(operators=4, turbines_per_operator=3, months=2, seed=41, models=("E-82/2300",))
+COHORT = "E-82/2300"
+
+
+def _spec(epsilon: float, min_noise_sites: int = 3):
+    settings = PrivacySettings(epsilon, max_records_per_turbine_per_bin=40, min_noise_sites=min_noise_sites)
+    return power_curve_spec(
+        f"private-{epsilon:g}", CONFIG.start, CONFIG.period_end, [COHORT], k_min_operators=3, privacy=settings
+    )
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory):
+    return generate_fleet(CONFIG, tmp_path_factory.mktemp("private-fleet"))
+
+
+@pytest.fixture(scope="module")
+def generous_fleet(fleet, tmp_path_factory: pytest.TempPathFactory):
+    """The same sites, whose policies allow a (hardly private) release of epsilon 1000."""
+    root = tmp_path_factory.mktemp("generous")
+    sites = []
+    for path in fleet:
+        shutil.copytree(path.parent, root / path.parent.name, ignore=shutil.ignore_patterns("privacy-ledger.jsonl"))
+        site = root / path.parent.name / path.name
+        site.write_text(site.read_text() + "\n[policy]\nprivacy_epsilon_per_year = 1e5\n")
+        sites.append(site)
+    return sites
+
+
+@pytest.fixture(scope="module")
+def noiseless(fleet):
+    """The pooled capped histogram a trusted party would compute (pandas group-by per record)."""
+    return pooled_capped_histograms(pooled_rows(fleet, _spec(1.0)), _spec(1.0))[COHORT]
+
+
+def _private_run(sites, spec):
+    grid = LoopbackGrid(build_client_app(sites), len(sites))
+    context = Context(run_id=11, node_id=0, node_config={}, state=RecordDict(), run_config={})
+    outcomes: list[SecureSumOutcome] = []
+    release = run_release(grid, context, spec, len(sites), on_outcome=outcomes.append)
+    totals = decode_limb_sums(
+        block_layouts(spec), limb_sums_from_weighted_mean(outcomes[0].mean_arrays, outcomes[0].n_sites)
+    )
+    return release, totals, outcomes
+
+
+def test_sites_cap_each_turbine_exactly_as_the_pooled_reference_does(fleet, noiseless):
+    spec = _spec(1.0)
+    summed = sum(
+        summarise_site(lambda s=site: read_canonical_chunks(s), site, spec).values[f"{COHORT}:CAPPED_POWER_HISTOGRAM"]
+        for site in (load_site_config(path) for path in fleet)
+    )
+    np.testing.assert_allclose(summed, noiseless, rtol=1e-12, atol=1e-9)
+    rows = noiseless.sum(axis=1)
+    assert rows.max() <= CONFIG.operators * CONFIG.turbines_per_operator * 40 + 1e-9
+    assert rows.max() == pytest.approx(CONFIG.operators * CONFIG.turbines_per_operator * 40)  # the cap binds
+
+
+def test_the_secure_sum_is_the_capped_histogram_plus_noise_of_the_stated_variance(fleet, noiseless):
+    spec = _spec(1.0)
+    release, totals, outcomes = _private_run(fleet, spec)
+    block = next(b for b in spec.blocks if b.noise_stddev > 0)
+    noise = np.ldexp(np.array(totals[f"{COHORT}:CAPPED_POWER_HISTOGRAM"], dtype=np.float64), -block.scale_exponent)
+    noise -= noiseless
+    n = noise.size
+    # All 4 sites survived, each adding sigma / sqrt(t - 1): variance 4 / 2 sigma^2.
+    expected = block.noise_stddev**2 * outcomes[0].n_sites / (spec.privacy.min_noise_sites - 1)
+    assert noise.var() == pytest.approx(expected, rel=5 * math.sqrt(2 / n))
+    assert abs(noise.mean()) < 5 * math.sqrt(expected / n)
+    # Every site charged its ledger the cost it recomputed from the spec, before sending.
+    for site in fleet:
+        (entry,) = read_ledger(ledger_path(site))
+        assert entry.rho == pytest.approx(spec_rho(spec)) and entry.spec_id == spec.spec_id
+    # The release states its privacy and publishes nothing exact about any bin.
+    assert release.privacy.epsilon == pytest.approx(1.0, rel=1e-6)
+    assert release.privacy.operator_epsilon[10] == pytest.approx(composed_epsilon([spec_rho(spec) * 100], 1e-6))
+    assert not release.models and not release.distributions  # no second round under DP
+    (curve,) = release.curves
+    assert not curve.HasField("operator_count")
+    released = [cell for cell in curve.bins if not cell.suppressed]
+    assert released
+    for cell in released:
+        assert not cell.HasField("record_count") and not cell.HasField("operator_count")
+        assert not cell.HasField("mean_power") and not cell.HasField("power_coefficient")
+        assert cell.HasField("noisy_record_weight")
+        if cell.HasField("p50_normalised_power"):
+            assert cell.p10_normalised_power <= cell.p50_normalised_power <= cell.p90_normalised_power
+
+
+def test_with_little_noise_the_private_p50_is_within_its_stated_error_of_the_noiseless_one(generous_fleet, noiseless):
+    spec = _spec(1000.0, min_noise_sites=4)
+    release, _, _ = _private_run(generous_fleet, spec)
+    grid = spec.normalised_power_bins
+    centres = spec.wind_speed_bins.first_centre + spec.wind_speed_bins.width * np.arange(spec.wind_speed_bins.count)
+    checked = 0
+    for cell in release.curves[0].bins:
+        if cell.suppressed or not cell.HasField("p50_noise_stddev") or cell.p50_noise_stddev > 0.05:
+            continue
+        row = noiseless[int(np.argmin(np.abs(centres - cell.wind_speed_centre)))]
+        (truth,) = histogram_percentiles(row, grid.first_centre, grid.width, (0.5,))
+        assert abs(cell.p50_normalised_power - truth) <= 5 * cell.p50_noise_stddev + grid.width, cell
+        checked += 1
+    assert checked >= 10
+
+
+def test_a_private_sum_over_fewer_sites_than_the_noise_needs_is_not_published():
+    spec = _spec(1.0, min_noise_sites=5)
+    with pytest.raises(ValueError, match="needs at least 5"):
+        release_from_secure_sum(spec, SecureSumOutcome(n_sites=4, mean_arrays=[]), flower_run_id="1")
