@@ -31,6 +31,7 @@ from typing import Any
 from client.contribution import ContributionRefused
 from protos.codec import block_layouts, spec_sha256
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.privacy import spec_rho
 
 try:
     import fcntl
@@ -268,6 +269,8 @@ def contribution_fields(
         "participants": participants,
         "run_id": run_id,
         "node_id": node_id,
+        # What a private spec cost this site's turbines (zCDP rho, see client/privacy.py), else None.
+        "privacy_rho": spec_rho(spec) if spec.HasField("privacy") else None,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from flwr.app import Context, RecordDict
 
+from client.audit import audit_log_path
 from client.client_app import build_client_app
 from client.ingest import read_canonical_chunks
 from client.privacy import ledger_path, read_ledger
@@ -98,6 +100,8 @@ def test_the_secure_sum_is_the_capped_histogram_plus_noise_of_the_stated_varianc
     for site in fleet:
         (entry,) = read_ledger(ledger_path(site))
         assert entry.rho == pytest.approx(spec_rho(spec)) and entry.spec_id == spec.spec_id
+        (audited,) = [json.loads(line) for line in audit_log_path(site).read_text().splitlines()]
+        assert audited["privacy_rho"] == pytest.approx(entry.rho)
     # The release states its privacy and publishes nothing exact about any bin.
     assert release.privacy.epsilon == pytest.approx(1.0, rel=1e-6)
     assert release.privacy.operator_epsilon[10] == pytest.approx(composed_epsilon([spec_rho(spec) * 100], 1e-6))
