@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections import defaultdict
 from types import SimpleNamespace
 
@@ -127,3 +129,9 @@ def test_report_opens_from_file_and_draws_its_plots_offline(report, tmp_path):
         assert errors == []
     browser.assert_offline()
     assert np.all([url.startswith("file://") for url in browser.requested])
+
+
+def test_the_report_imports_nothing_from_the_aggregator():
+    code = "import sys, client.report; print(sorted(m for m in sys.modules if m.split('.')[0] == 'server'))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

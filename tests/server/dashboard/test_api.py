@@ -6,6 +6,8 @@ import hashlib
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -300,3 +302,9 @@ def test_cli_creates_a_token_once_and_refuses_to_serve_without_members(dashboard
     assert main(["dashboard", "--store", str(tmp_path / "missing.sqlite"), "--tokens", str(tokens)]) == 2
     assert "no release store here" in capsys.readouterr().err
     assert parser().parse_args(["dashboard", "--store", "release.sqlite"]).host == "127.0.0.1"
+
+
+def test_the_dashboard_imports_nothing_from_the_sites():
+    code = "import sys, server.dashboard.app; print(sorted(m for m in sys.modules if m.split('.')[0] == 'client'))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
