@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pytest
 from browser import offline_browser, serving
 
 COHORT = "E-82/2300"
@@ -91,3 +92,11 @@ def test_dashboard_logs_in_and_draws_the_cohort_curve_with_band_and_suppressed_b
         page.screenshot(path=str(tmp_path / "releases.png"), full_page=True)
         assert errors == []
         browser.assert_offline()
+
+
+def test_a_missing_chromium_fails_the_browser_tests_with_the_fix(monkeypatch, tmp_path):
+    import browser
+
+    monkeypatch.setattr(browser, "CHROMIUM", tmp_path / "no-chromium")
+    with pytest.raises(pytest.fail.Exception, match="chromium package"), offline_browser():
+        pass
