@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from fleetbench import figures
-from protos.fleetbench.v1 import release_pb2
 from server.dashboard.api import (
     Releases,
     cohort_curve,
@@ -54,10 +53,6 @@ def release_page(request: Request, release_id: int) -> Response:
     )
 
 
-def _failure_rates(release: release_pb2.Release, cohort: str) -> list[release_pb2.FailureRate]:
-    return [r for r in release.failure_rates if r.cohort == cohort]
-
-
 @router.get("/releases/{release_id}/cohort")
 def cohort_page(
     request: Request, release_id: int, name: Annotated[str, Query(min_length=1, description="cohort name")]
@@ -67,7 +62,7 @@ def cohort_page(
     release = releases.get(release_id)
     curve = cohort_curve(release, release_id, name)
     distributions = [d for d in release.distributions if d.cohort == name]
-    rates = _failure_rates(release, name)
+    rates = [r for r in release.failure_rates if r.cohort == name]
     losses = [x for x in release.lost_production if x.cohort == name]
     released = figures.released_bins(curve)
     return _page(
