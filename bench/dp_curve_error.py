@@ -10,7 +10,8 @@ finalises the noisy sum as a private release does. It prints
     curve (same cap, same grid), in % of rated power, over --trials noise draws;
   - the RMS error the calibration predicts (the delta method on the noiseless histogram with the
     noise the sites add: :func:`server.finalize.percentile_noise_stddev`) and the ratio of the two;
-  - what the same noise means per operator (group privacy over its turbines).
+  - what the same noise means per operator (group privacy over its turbines);
+  - from what cohort size the curve is usable, as each private release's note states it.
 
 Targets: measured within 10 % of predicted; under 2 % of rated at epsilon 1 with 2,000 turbines.
 
@@ -29,7 +30,12 @@ from client.privacy import add_site_noise, cap_turbine_histograms
 from client.summaries import PreparedRecords, turbine_power_histograms
 from protos.codec import block_name
 from protos.privacy import composed_epsilon, spec_rho
-from server.finalize import histogram_percentiles, noisy_histogram_percentiles, percentile_noise_stddev
+from server.finalize import (
+    histogram_percentiles,
+    noisy_histogram_percentiles,
+    percentile_noise_stddev,
+    usable_cohort_turbines,
+)
 from server.spec import PrivacySettings, power_curve_spec
 from simulations.fleet import turbine_type
 
@@ -121,6 +127,13 @@ def main() -> None:
                 + (f"  ({lost:.0%} of bins without P50)" if lost else ""),
                 flush=True,
             )
+    print("\nfrom what cohort size DP is usable (what each private release's note states, 20 sites):")
+    for epsilon in EPSILONS:
+        settings = PrivacySettings(epsilon, max_records_per_turbine_per_bin=args.cap, min_noise_sites=20)
+        spec = power_curve_spec("dp-bench", *PERIOD, [MODEL], privacy=settings)
+        noise = next(b.noise_stddev for b in spec.blocks if b.noise_stddev > 0) * math.sqrt(20 / 19)
+        turbines = usable_cohort_turbines(noise, spec.normalised_power_bins.count, args.cap)
+        print(f"  epsilon {epsilon:g} per release: about {turbines} turbines per cohort")
     print(f"\n{time.perf_counter() - started:.0f} s")
 
 

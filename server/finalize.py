@@ -473,6 +473,16 @@ def _published_statistics(
     return replace(stats, record_count=np.array(weights, dtype=np.int64), mean_power_per_unit=np.array(means))
 
 
+def usable_cohort_turbines(cell_noise_stddev: float, cells: int, max_records_per_turbine_per_bin: int) -> int:
+    """Turbines a cohort needs, each with the full capped weight in a bin, for that bin's P50 to be usable.
+
+    Usable means the small-noise regime (see LINEAR_REGIME_MAX_NOISE_SHARE): the noise on the
+    cumulative count at the median, s sqrt(m) / 2, is at most that share of the row's weight N c.
+    """
+    noise_at_median = cell_noise_stddev * math.sqrt(cells) / 2
+    return math.ceil(noise_at_median / LINEAR_REGIME_MAX_NOISE_SHARE / max_records_per_turbine_per_bin)
+
+
 def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> release_pb2.PrivacyParameters:
     """What a private release gives each turbine, and what its noise means for the curves."""
     rho = spec_rho(spec)
@@ -491,8 +501,8 @@ def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Releas
         # Group privacy: a group of T units is (T^2 rho)-zCDP (Bun and Steinke 2016, proposition 1.9).
         parameters.operator_epsilon[turbines] = composed_epsilon([rho * turbines**2], privacy.delta)
     noise = max(parameters.cell_noise_stddev.values(), default=0.0)
-    cells, cap = spec.normalised_power_bins.count, privacy.max_records_per_turbine_per_bin
-    usable = math.ceil(noise * math.sqrt(cells) / 2 / LINEAR_REGIME_MAX_NOISE_SHARE / cap)
+    cap = privacy.max_records_per_turbine_per_bin
+    usable = usable_cohort_turbines(noise, spec.normalised_power_bins.count, cap)
     parameters.note = (
         f"Each turbine's records weigh at most {cap} per wind-speed bin; every histogram cell carries noise of "
         f"standard deviation {noise:.0f}. A bin's p50_noise_stddev states the P50 error the noise causes; a bin "

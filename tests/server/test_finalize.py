@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from protos.codec import block_layouts
-from server.finalize import CohortStatistics, build_release, cohort_statistics_from_totals, histogram_percentiles
+from server.finalize import (
+    CohortStatistics,
+    build_release,
+    cohort_statistics_from_totals,
+    denoised_histogram,
+    histogram_percentiles,
+    percentile_noise_stddev,
+    usable_cohort_turbines,
+)
 from server.spec import power_curve_spec
 
 SPEC = power_curve_spec("t", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300"], k_min_operators=3)
@@ -131,3 +139,23 @@ def test_power_coefficient_and_category_a_uncertainty_by_hand():
     # s = sigma / sqrt(N) = 5 / sqrt(10)
     assert cell.uncertainty_power == pytest.approx(5 / np.sqrt(10))
     assert cell.uncertainty_power_per_unit == pytest.approx(0.0025 / np.sqrt(10))
+
+
+def test_denoising_leaves_a_clean_histogram_alone_and_makes_a_noisy_one_non_negative_and_monotone():
+    clean = np.array([0.0, 3.0, 10.0, 5.0, 0.0])
+    np.testing.assert_allclose(denoised_histogram(clean), clean, atol=1e-12)
+    noisy = np.array([-4.0, 3.0, 10.0, -7.0, 2.0, 1.0])
+    counts = denoised_histogram(noisy)
+    assert (counts >= 0).all()
+    # The cumulative is the least-squares monotone fit of [-4, -1, 9, 2, 4, 5], floored at zero.
+    np.testing.assert_allclose(np.cumsum(counts), [0.0, 0.0, 5.0, 5.0, 5.0, 5.0], atol=1e-12)
+
+
+def test_percentile_noise_follows_the_delta_method_by_hand():
+    counts = np.array([0.0, 100.0, 300.0, 100.0, 0.0])
+    # Median in bin 2 (j = 3 cells up to it, m = 5): variance s^2 (3 / 4 + 2 / 4), density 300 / 0.01.
+    expected = math.sqrt(10.0**2 * (3 * 0.25 + 2 * 0.25)) / (300 / 0.01)
+    assert percentile_noise_stddev(counts, 0.01, 0.5, 2, 10.0) == pytest.approx(expected, rel=1e-12)
+    assert percentile_noise_stddev(counts, 0.01, 0.5, 0, 10.0) == math.inf
+    # s sqrt(m) / 2 <= 0.15 N c: 1000 sqrt(141) / 2 / 0.15 / 60 = 659.7 turbines.
+    assert usable_cohort_turbines(1000.0, 141, 60) == 660
