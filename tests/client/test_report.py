@@ -108,7 +108,8 @@ def test_report_opens_from_file_and_draws_its_plots_offline(report, tmp_path):
         page.goto(out.as_uri())
         charts = page.locator(".chart")
         assert charts.count() >= 3 * len(config.turbines)
-        page.wait_for_function("n => document.querySelectorAll('.chart .main-svg').length >= n", arg=charts.count())
+        every_chart_drawn = "() => [...document.querySelectorAll('.chart')].every(c => c.querySelector('.main-svg'))"
+        page.wait_for_function(every_chart_drawn)
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         for turbine in config.turbines:
             curve = page.locator(f"#{turbine.asset_id}-power-curve .subplot.xy .scatterlayer .trace")
