@@ -235,7 +235,8 @@ def write_report(site_config: Path, release_json: Path, out: Path, rules: FlagRu
     """Write the report of the site ``site_config`` against ``release_json`` to ``out`` atomically; return ``out``.
 
     A reader sees the previous file or the new one, never a part: the HTML goes to a temporary file
-    beside ``out`` and replaces it in one step.
+    beside ``out`` and replaces it in one step. The file is readable by its owner only (mode 0600,
+    as the temporary file is created): it shows the site's own turbines.
     """
     out = Path(out)
     if not out.parent.is_dir():
