@@ -79,22 +79,41 @@ def suppressed_bins(curve: release_pb2.CohortCurve) -> list[release_pb2.PowerCur
     return [b for b in curve.bins if b.suppressed]
 
 
+def _bin_hover(cell: release_pb2.PowerCurveBin) -> str:
+    """What a released bin's marker says: its power, and its counts (or, in a private release, its noise)."""
+    lines = [f"V {cell.mean_wind_speed:.2f} m/s: {cell.mean_power_per_unit:.3f} p.u."]
+    if cell.HasField("mean_power"):
+        lines[0] += f" ({cell.mean_power:.0f} kW)"
+    if cell.HasField("record_count"):
+        lines.append(f"{cell.record_count} records, {cell.operator_count} operators")
+    if cell.HasField("noisy_record_weight"):
+        lines.append(f"noisy record weight {cell.noisy_record_weight:.0f}")
+    if cell.HasField("p50_noise_stddev"):
+        lines.append(f"P50 noise sd {cell.p50_noise_stddev:.3f}")
+    return "<br>".join(lines)
+
+
 def power_curve_figure(curve: release_pb2.CohortCurve, own: OwnCurve | None = None) -> go.Figure:
     """The cohort's industry power curve per unit of rated power, its P10-P90 band and contributors per bin.
 
-    Top: P10 and P90 of P / P_rated per bin as a shaded band, P50 dashed, the mean curve with a
-    marker per released bin (mean normalised wind speed [m/s], mean P / P_rated [-]); suppressed
-    bins are grey columns with a grey cross at their centre, whose hover text gives the reason.
-    With ``own``, the turbine's own binned curve in red. Bottom: contributing operators per bin.
+    Top: P10 and P90 of P / P_rated per bin as a shaded band, P50 dashed (with the noise's
+    standard deviation as error bars in a private release), the mean curve with a marker per
+    released bin (mean normalised wind speed [m/s], mean P / P_rated [-]); suppressed bins are
+    grey columns with a grey cross at their centre, whose hover text gives the reason. A statistic
+    a bin does not carry is left out, never drawn as 0. With ``own``, the turbine's own binned
+    curve in red. Bottom: contributing operators per bin.
     """
     released = released_bins(curve)
     withheld = suppressed_bins(curve)
+    shown = [b for b in curve.bins if not b.suppressed]
+    banded = [b for b in shown if b.HasField("p10_normalised_power") and b.HasField("p90_normalised_power")]
+    median = [b for b in shown if b.HasField("p50_normalised_power")]
+    counted = [b for b in shown if b.HasField("operator_count")]
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.06)
-    centre = [b.wind_speed_centre for b in released]
     figure.add_trace(
         go.Scatter(
-            x=centre,
-            y=[b.p10_normalised_power for b in released],
+            x=[b.wind_speed_centre for b in banded],
+            y=[b.p10_normalised_power for b in banded],
             mode="lines",
             line={"width": 0},
             name="P10",
@@ -106,8 +125,8 @@ def power_curve_figure(curve: release_pb2.CohortCurve, own: OwnCurve | None = No
     )
     figure.add_trace(
         go.Scatter(
-            x=centre,
-            y=[b.p90_normalised_power for b in released],
+            x=[b.wind_speed_centre for b in banded],
+            y=[b.p90_normalised_power for b in banded],
             mode="lines",
             line={"width": 0},
             fill="tonexty",
@@ -118,12 +137,16 @@ def power_curve_figure(curve: release_pb2.CohortCurve, own: OwnCurve | None = No
         row=1,
         col=1,
     )
+    noise = [b.p50_noise_stddev for b in median]
     figure.add_trace(
         go.Scatter(
-            x=centre,
-            y=[b.p50_normalised_power for b in released],
+            x=[b.wind_speed_centre for b in median],
+            y=[b.p50_normalised_power for b in median],
             mode="lines",
             line={"color": INDUSTRY, "dash": "dash", "width": 1},
+            error_y={"type": "data", "array": noise, "visible": True, "width": 2}
+            if any(b.HasField("p50_noise_stddev") for b in median)
+            else None,
             name="P50",
             hovertemplate="V %{x:.1f} m/s: P50 %{y:.3f}<extra></extra>",
         ),
@@ -138,9 +161,8 @@ def power_curve_figure(curve: release_pb2.CohortCurve, own: OwnCurve | None = No
             line={"color": INDUSTRY},
             marker={"size": 6},
             name="industry mean",
-            customdata=[[b.record_count, b.operator_count, b.mean_power] for b in released],
-            hovertemplate="V %{x:.2f} m/s: %{y:.3f} p.u. (%{customdata[2]:.0f} kW)<br>"
-            "%{customdata[0]} records, %{customdata[1]} operators<extra>industry mean</extra>",
+            text=[_bin_hover(b) for b in released],
+            hovertemplate="%{text}<extra>industry mean</extra>",
         ),
         row=1,
         col=1,
@@ -186,8 +208,8 @@ def power_curve_figure(curve: release_pb2.CohortCurve, own: OwnCurve | None = No
         )
     figure.add_trace(
         go.Bar(
-            x=centre,
-            y=[b.operator_count for b in released],
+            x=[b.wind_speed_centre for b in counted],
+            y=[b.operator_count for b in counted],
             marker={"color": INDUSTRY},
             name="operators per bin",
             showlegend=False,
@@ -349,7 +371,7 @@ def curve_trend_figure(curves: Sequence[tuple[str, release_pb2.CohortCurve]]) ->
     """The cohort's P50 curve (P / P_rated per bin centre) of each release, one line per period."""
     figure = go.Figure()
     for label, curve in curves:
-        released = released_bins(curve)
+        released = [b for b in curve.bins if not b.suppressed and b.HasField("p50_normalised_power")]
         figure.add_trace(
             go.Scatter(
                 x=[b.wind_speed_centre for b in released],

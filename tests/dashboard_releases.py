@@ -16,7 +16,7 @@ from flwr.app import Context, RecordDict
 from client.client_app import build_client_app
 from protos.fleetbench.v1 import release_pb2
 from server.server_app import run_release, send_release
-from server.spec import band_cohort, power_curve_spec
+from server.spec import PrivacySettings, band_cohort, power_curve_spec
 from server.store import write_release
 from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
 from simulations.loopback import LoopbackGrid
@@ -70,3 +70,27 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory) -> TwoReleases:
             releases.append(release)
         _MADE["made"] = TwoReleases(sites, root / "release.sqlite", releases)
     return _MADE["made"]
+
+
+PRIVATE_CONFIG = FleetConfig(operators=4, turbines_per_operator=3, months=2, seed=41, models=(COHORT,))
+PRIVATE_EPSILON = 50.0
+
+
+def private_release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, release_pb2.Release]:
+    """A store holding one differentially private release (round 1 only), made on first use in this session."""
+    if "private" not in _MADE:
+        root = tmp_path_factory.mktemp("private-release")
+        sites = generate_fleet(PRIVATE_CONFIG, root / "fleet")
+        for site in sites:  # a budget that lets the sites take part in a release of epsilon 50
+            site.write_text(site.read_text() + "\n[policy]\nprivacy_epsilon_per_year = 1e5\n")
+        privacy = PrivacySettings(PRIVATE_EPSILON, max_records_per_turbine_per_bin=40, min_noise_sites=3)
+        spec = power_curve_spec(
+            "private", PRIVATE_CONFIG.start, PRIVATE_CONFIG.period_end, [COHORT], k_min_operators=3, privacy=privacy
+        )
+        grid = LoopbackGrid(build_client_app(sites), len(sites))
+        context = Context(run_id=9, node_id=0, node_config={}, state=RecordDict(), run_config={})
+        release = run_release(grid, context, spec, len(sites), indicators=False)
+        write_release(root / "release.sqlite", release)
+        _MADE["private"] = TwoReleases(sites, root / "release.sqlite", [release])
+    made = _MADE["private"]
+    return made.store, made.releases[0]

@@ -87,6 +87,8 @@ class PowerCurveBinOut(BaseModel):
     uncertainty_power: float | None = None
     uncertainty_power_per_unit: float | None = None
     power_coefficient: float | None = None
+    noisy_record_weight: float | None = None
+    p50_noise_stddev: float | None = None
 
 
 class CompletenessOut(BaseModel):

@@ -11,6 +11,7 @@ from fleetbench import figures
 from server.dashboard.api import (
     Releases,
     cohort_curve,
+    curve_out,
     curve_trend,
     distribution_trend,
     release_detail,
@@ -70,6 +71,7 @@ def cohort_page(
         "cohort.html",
         release=release_detail(releases.row(release_id), release),
         curve=curve,
+        bins=curve_out(curve, release_id).bins,
         curve_figure=figures.power_curve_figure(curve).to_json() if curve.bins else None,
         cp_figure=figures.power_coefficient_figure(curve).to_json() if released else None,
         withheld=figures.suppressed_bins(curve),

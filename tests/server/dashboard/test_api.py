@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from dashboard_releases import PRIVATE_EPSILON, private_release
 from fastapi.testclient import TestClient
 
+from fleetbench import figures
 from fleetbench.cli import main, parser
-from server.dashboard.app import SESSION_COOKIE
+from server.dashboard.app import SESSION_COOKIE, create_app
 from server.dashboard.releases import ReleaseStore, StoreError
 from server.dashboard.tokens import MemberTokens, TokenFileError, create_token, read_tokens, revoke_token
 
@@ -308,3 +310,28 @@ def test_the_dashboard_imports_nothing_from_the_sites():
     code = "import sys, server.dashboard.app; print(sorted(m for m in sys.modules if m.split('.')[0] == 'client'))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_private_release_shows_its_privacy_and_no_count_it_does_not_carry(tmp_path, tmp_path_factory):
+    store, release = private_release(tmp_path_factory)
+    assert release.HasField("privacy")
+    token = create_token(tmp_path / "tokens.json", "north-wind")
+    client = TestClient(create_app(store, tmp_path / "tokens.json"))
+    detail = client.get("/api/releases/1", headers=bearer(token)).json()
+    assert detail["settings"]["privacy"]["epsilon"] == pytest.approx(PRIVATE_EPSILON, rel=1e-6)
+    listing = client.get("/", headers=bearer(token)).text
+    assert "differentially private: &epsilon; = 50," in listing
+    bins = client.get(f"/api/releases/1/curve?cohort={COHORT}", headers=bearer(token)).json()["bins"]
+    noisy = [b for b in bins if b["noisy_record_weight"] is not None]
+    assert noisy and all(b["record_count"] is None and b["operator_count"] is None for b in noisy)
+    page = client.get(f"/releases/1/cohort?name={COHORT}", headers=bearer(token)).text
+    table = page.split('id="bins"')[1].split("</table>")[0]
+    assert "<th>noisy record weight</th>" in table
+    first = next(b for b in release.curves[0].bins if not b.suppressed)
+    row = table.split(f"<td>{first.wind_speed_centre:.1f}</td>")[1].split("</tr>")[0]
+    dash = "\u2013"  # what the page shows for a statistic the bin does not carry
+    assert row.startswith(f"<td>{dash}</td><td>{dash}</td>")  # no record or operator count, none drawn as 0
+    figure = figures.power_curve_figure(release.curves[0])
+    assert figure.data[-1].name == "operators per bin" and len(figure.data[-1].x) == sum(
+        b.HasField("operator_count") for b in release.curves[0].bins
+    )
