@@ -39,8 +39,8 @@ COHORT = "E-82/2300"
 
 
 @dataclass(frozen=True)
-class TwoReleases:
-    """A fleet's site.toml files, the store with one release per period (ids 1 and 2) and the releases."""
+class FleetReleases:
+    """A fleet's site.toml files, a store and the releases it holds (ids 1, 2, ... in this order)."""
 
     site_configs: list[Path]
     store: Path
@@ -51,10 +51,10 @@ class TwoReleases:
         return self.site_configs[operator].parent / "releases" / f"{self.releases[period].spec_id}.json"
 
 
-_MADE: dict[str, TwoReleases] = {}
+_MADE: dict[str, FleetReleases] = {}
 
 
-def two_releases(tmp_path_factory: pytest.TempPathFactory) -> TwoReleases:
+def two_releases(tmp_path_factory: pytest.TempPathFactory) -> FleetReleases:
     """The fleet and store, made on first use in this test session."""
     if "made" not in _MADE:
         root = tmp_path_factory.mktemp("two-releases")
@@ -68,7 +68,7 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory) -> TwoReleases:
             send_release(grid, release)
             write_release(root / "release.sqlite", release)
             releases.append(release)
-        _MADE["made"] = TwoReleases(sites, root / "release.sqlite", releases)
+        _MADE["made"] = FleetReleases(sites, root / "release.sqlite", releases)
     return _MADE["made"]
 
 
@@ -91,6 +91,6 @@ def private_release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, rel
         context = Context(run_id=9, node_id=0, node_config={}, state=RecordDict(), run_config={})
         release = run_release(grid, context, spec, len(sites), indicators=False)
         write_release(root / "release.sqlite", release)
-        _MADE["private"] = TwoReleases(sites, root / "release.sqlite", [release])
+        _MADE["private"] = FleetReleases(sites, root / "release.sqlite", [release])
     made = _MADE["private"]
     return made.store, made.releases[0]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from dashboard_releases import TwoReleases, two_releases
+from dashboard_releases import FleetReleases, two_releases
 from fastapi import FastAPI
 
 from server.dashboard.app import create_app
@@ -17,7 +17,7 @@ from server.dashboard.tokens import create_token
 class Dashboard:
     """An app over the two-release store, its tokens file and a member's token."""
 
-    made: TwoReleases
+    made: FleetReleases
     tokens: Path
     token: str
     app: FastAPI
