@@ -16,7 +16,7 @@ from client.preview import preview_site
 from client.validate import validate_site
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.release_json import export_json, release_to_dict
-from server.spec import band_cohort, power_curve_spec
+from server.spec import PrivacySettings, band_cohort, power_curve_spec
 from server.store import read_release, write_release
 from simulations.fleet import FaultConfig, FleetConfig
 
@@ -32,8 +32,18 @@ def format_release(release: release_pb2.Release) -> str:
         f"rho0 = {release.reference_air_density} kg/m^3, filters {[f.name for f in release.filters]}",
         f"spec sha256 {p.spec_sha256[:16]}..., created {p.created_utc}",
     ]
+    private = release.HasField("privacy")
+    if private:
+        q = release.privacy
+        lines.append(
+            f"differentially private: epsilon {q.epsilon:g} at delta {q.delta:g} per {q.privacy_unit} "
+            f"(zCDP rho {q.rho:.4g}), at most {q.max_records_per_turbine_per_bin} records per turbine per bin, "
+            f"noise sufficient with {q.min_noise_sites} sites or more\n{q.note}"
+        )
     header = (
-        f"{'V [m/s]':>7} {'N':>7} {'ops':>4} {'mean V':>7} {'P [kW]':>8} {'s_A':>6} {'P [pu]':>7} {'sd [pu]':>7} "
+        f"{'V [m/s]':>7} {'weight':>8} {'P [pu]':>7} {'P10':>6} {'P50':>6} {'P90':>6} {'+-P50':>6}"
+        if private
+        else f"{'V [m/s]':>7} {'N':>7} {'ops':>4} {'mean V':>7} {'P [kW]':>8} {'s_A':>6} {'P [pu]':>7} {'sd [pu]':>7} "
         f"{'Cp':>5} {'P10':>6} {'P50':>6} {'P90':>6}"
     )
     for curve in release.curves:
@@ -44,14 +54,18 @@ def format_release(release: release_pb2.Release) -> str:
             lines.append(f"\n{curve.cohort}: {curve.aep_note}")
             continue
         c = curve.completeness
+        operators = "" if private else f"{curve.operator_count} operators, "
         lines.append(
-            f"\n{curve.cohort}: {curve.operator_count} operators, {c.hours:.0f} h, "
+            f"\n{curve.cohort}: {operators}{c.hours:.0f} h, "
             f"{'complete' if c.complete else 'INCOMPLETE'} from {c.from_wind_speed:.1f} to {c.to_wind_speed:.1f} m/s"
         )
         lines.append(header)
         for cell in curve.bins:
             if cell.suppressed:
                 lines.append(f"{cell.wind_speed_centre:7.1f}  suppressed: {cell.suppression_reason}")
+                continue
+            if private:
+                lines.append(_format_private_bin(cell))
                 continue
             s_a = f"{cell.uncertainty_power:6.1f}" if cell.HasField("uncertainty_power") else f"{'-':>6}"
             sd = f"{cell.std_power_per_unit:7.3f}" if cell.HasField("std_power_per_unit") else f"{'-':>7}"
@@ -75,6 +89,17 @@ def format_release(release: release_pb2.Release) -> str:
             lines.append(f"AEP: {curve.aep_note}")
     lines += _format_baselines(release)
     return "\n".join(lines)
+
+
+def _format_private_bin(cell: release_pb2.PowerCurveBin) -> str:
+    def value(name: str, width: int) -> str:
+        return f"{getattr(cell, name):{width}.3f}" if cell.HasField(name) else f"{'-':>{width}}"
+
+    return (
+        f"{cell.wind_speed_centre:7.1f} {cell.noisy_record_weight:8.0f} {value('mean_power_per_unit', 7)} "
+        f"{value('p10_normalised_power', 6)} {value('p50_normalised_power', 6)} {value('p90_normalised_power', 6)} "
+        f"{value('p50_noise_stddev', 6)}"
+    )
 
 
 def _format_baselines(release: release_pb2.Release) -> list[str]:
@@ -135,6 +160,9 @@ def _simulate(args: argparse.Namespace) -> int:
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    privacy = PrivacySettings(args.epsilon, min_noise_sites=args.operators) if args.epsilon else None
+    if args.pooled and privacy is not None:
+        raise ValueError("--pooled computes the noiseless reference; leave out --epsilon")
     if args.pooled:
         from simulations.fleet import generate_fleet
         from simulations.onboarding import fleet_spec
@@ -147,10 +175,14 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         from simulations.onboarding import simulate
 
-        release = simulate(config, out, args.k, progress=print)
+        release = simulate(config, out, args.k, progress=print, privacy=privacy)
     print(format_release(release))
     print(f"\nrelease written to {out / 'release.sqlite'} and {out / 'release.json'}")
-    if not args.pooled:
+    if privacy is not None:
+        first = out / "fleet" / "operator-01" / "site.toml"
+        print(f"\neach site charged its privacy ledger; see it: fleetbench privacy status --site {first}")
+        print("(a private release has no indicator round, so there are no flags or operator report)")
+    elif not args.pooled:
         first = out / "fleet" / "operator-01"
         received = next((first / "releases").glob("*.json"))
         print(f"\neach site received the final release; operator-01's own view ({received}):")
@@ -279,6 +311,27 @@ def _consortium(args: argparse.Namespace) -> int:
     return 0
 
 
+def _privacy_status(args: argparse.Namespace) -> int:
+    from client.privacy import privacy_status
+    from client.site_config import load_site_config
+
+    site = load_site_config(Path(args.site))
+    status = privacy_status(Path(args.site), site.policy)
+    if args.json:
+        print(json.dumps(status, indent=1))
+        return 0
+    print(
+        f"privacy ledger {status['ledger']}: per {status['privacy_unit']}, at delta {status['delta']:g}\n"
+        f"  spent in the last 365 days: epsilon {status['spent_epsilon_last_365_days']:.3f} "
+        f"over {status['releases_last_365_days']} releases\n"
+        f"  budget (policy privacy_epsilon_per_year): {status['budget_epsilon_per_year']:g}; "
+        f"left: {status['left_epsilon']:.3f}"
+    )
+    for entry in status["entries"]:
+        print(f"  {entry['time_utc']}  {entry['spec_id']}  epsilon {entry['epsilon']:.3f}  rho {entry['rho']:.4g}")
+    return 0
+
+
 def _release_show(args: argparse.Namespace) -> int:
     release = read_release(Path(args.store), args.id)
     print(json.dumps(release_to_dict(release), indent=1) if args.json else format_release(release))
@@ -322,7 +375,12 @@ def _preview(args: argparse.Namespace) -> int:
 
 def _spec_new(args: argparse.Namespace) -> int:
     cohorts = [*args.model, *(band_cohort((low, high)) for low, high in args.rated_band)]
-    spec = power_curve_spec(args.id, args.start, args.end, cohorts, k_min_operators=args.k)
+    privacy = (
+        PrivacySettings(args.epsilon, args.delta, args.max_records_per_bin, args.min_noise_sites)
+        if args.epsilon
+        else None
+    )
+    spec = power_curve_spec(args.id, args.start, args.end, cohorts, k_min_operators=args.k, privacy=privacy)
     Path(args.out).write_text(json_format.MessageToJson(spec, preserving_proto_field_name=True))
     print(f"spec {spec.spec_id} with {len(spec.cohorts)} cohorts and {len(spec.blocks)} blocks written to {args.out}")
     return 0
@@ -357,6 +415,9 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", required=True, help="output folder (fleet/, release.sqlite, release.json)")
     simulate.add_argument("--pooled", action="store_true", help="compute the pooled (non-federated) reference instead")
     simulate.add_argument("--no-faults", action="store_true", help="a healthy fleet (default: injected faults)")
+    simulate.add_argument(
+        "--epsilon", type=float, default=None, help="make the release differentially private (epsilon per turbine)"
+    )
     simulate.set_defaults(run=_simulate)
 
     validate = commands.add_parser("validate", help="check a site's mapping and data (exit 1 when not usable)")
@@ -379,6 +440,10 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("--model", action="append", default=[], help="a turbine-model cohort (repeatable)")
     new.add_argument("--rated-band", nargs=2, type=float, action="append", default=[], metavar=("MIN_KW", "MAX_KW"))
     new.add_argument("--k", type=int, default=3)
+    new.add_argument("--epsilon", type=float, default=None, help="differentially private: epsilon per turbine")
+    new.add_argument("--delta", type=float, default=1e-6, help="with --epsilon: the delta it is counted at")
+    new.add_argument("--max-records-per-bin", type=int, default=60, help="with --epsilon: cap per turbine per bin")
+    new.add_argument("--min-noise-sites", type=int, default=3, help="with --epsilon: fewest sites to publish")
     new.add_argument("--out", required=True)
     new.set_defaults(run=_spec_new)
 
@@ -447,6 +512,13 @@ def parser() -> argparse.ArgumentParser:
     node_keys.add_argument("--name", required=True, help="e.g. the operator's name")
     node_keys.add_argument("--out", required=True, help="folder for NAME.key (stays here) and NAME.pub (to register)")
     node_keys.set_defaults(run=_consortium)
+
+    privacy = commands.add_parser("privacy", help="the site's own differential-privacy ledger")
+    privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True)
+    status = privacy_commands.add_parser("status", help="privacy spent in the last 365 days and what is left")
+    status.add_argument("--site", required=True, help="path of the site's site.toml (its ledger lies beside it)")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(run=_privacy_status)
 
     release = commands.add_parser("release", help="inspect the release store")
     release_commands = release.add_subparsers(dest="release_command", required=True)

@@ -11,21 +11,24 @@ from flwr.simulation import run_simulation
 from client.client_app import build_client_app
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from server.server_app import build_server_app
-from server.spec import band_cohort, power_curve_spec
+from server.spec import PrivacySettings, band_cohort, power_curve_spec
 from server.store import read_release
 from simulations.fleet import FleetConfig, generate_fleet
 
 LOG = logging.getLogger("fleetbench.simulation")
 
 
-def fleet_spec(config: FleetConfig, k_min_operators: int = 3) -> spec_pb2.BenchmarkSpec:
-    """The spec an aggregator would publish for this fleet's period and turbine models."""
+def fleet_spec(
+    config: FleetConfig, k_min_operators: int = 3, privacy: PrivacySettings | None = None
+) -> spec_pb2.BenchmarkSpec:
+    """The spec an aggregator would publish for this fleet's period and turbine models (private with ``privacy``)."""
     return power_curve_spec(
-        spec_id=f"power-curve-{config.start[:10]}-{config.months}m",
+        spec_id=f"power-curve-{config.start[:10]}-{config.months}m" + ("-private" if privacy else ""),
         period_start=config.start,
         period_end=config.period_end,
         cohorts=[*config.models, band_cohort((1500.0, 3000.0))],
         k_min_operators=k_min_operators,
+        privacy=privacy,
     )
 
 
@@ -54,6 +57,7 @@ def simulate(
     out_dir: Path,
     k_min_operators: int = 3,
     progress: Callable[[str], None] = LOG.info,
+    privacy: PrivacySettings | None = None,
 ) -> release_pb2.Release:
     """Generate the fleet under ``out_dir`` and run the federated release into out_dir/release.sqlite."""
     progress(
@@ -61,6 +65,6 @@ def simulate(
         f"x {config.months} months"
     )
     site_configs = generate_fleet(config, out_dir / "fleet", progress)
-    spec = fleet_spec(config, k_min_operators)
+    spec = fleet_spec(config, k_min_operators, privacy)
     progress(f"running secure aggregation (SecAgg+) over {len(site_configs)} sites in Flower's simulation engine")
     return run_federated_release(site_configs, spec, out_dir / "release.sqlite", out_dir / "release.json")

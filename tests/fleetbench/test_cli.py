@@ -145,3 +145,39 @@ def test_consortium_keys_and_certificates(tmp_path: Path, capsys: pytest.Capture
     assert (tmp_path / "node" / "north.key").stat().st_mode & 0o777 == 0o600
     # Never overwrites a key: a clean error, exit 2.
     assert main(["consortium", "node-keys", "--name", "north", "--out", str(tmp_path / "node")]) == 2
+
+
+def test_private_spec_release_text_and_privacy_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from flwr.app import Context, RecordDict
+    from google.protobuf import json_format
+
+    from client.client_app import build_client_app
+    from fleetbench.cli import format_release
+    from protos.fleetbench.v1 import spec_pb2
+    from server.server_app import run_release
+    from simulations.fleet import FleetConfig, generate_fleet
+    from simulations.loopback import LoopbackGrid
+
+    spec_path = tmp_path / "spec.json"
+    new = ["spec", "new", "--id", "private-q1", "--start", "2025-01-01T00:00:00Z", "--end", "2025-02-01T00:00:00Z"]
+    private = ["--epsilon", "1", "--min-noise-sites", "3"]
+    assert main([*new, "--model", "E-82/2300", *private, "--out", str(spec_path)]) == 0
+    spec = json_format.Parse(spec_path.read_text(), spec_pb2.BenchmarkSpec())
+    assert spec.privacy.epsilon == 1.0 and spec.privacy.min_noise_sites == 3
+
+    config = FleetConfig(operators=3, turbines_per_operator=2, months=1, seed=9, models=("E-82/2300",))
+    sites = generate_fleet(config, tmp_path / "fleet")
+    grid = LoopbackGrid(build_client_app(sites), len(sites))
+    context = Context(run_id=3, node_id=0, node_config={}, state=RecordDict(), run_config={})
+    text = format_release(run_release(grid, context, spec, len(sites)))
+    assert "differentially private: epsilon 1 at delta 1e-06 per turbine" in text
+    assert "usable" in text and "+-P50" in text
+
+    capsys.readouterr()
+    assert main(["privacy", "status", "--site", str(sites[0]), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["releases_last_365_days"] == 1
+    assert status["spent_epsilon_last_365_days"] == pytest.approx(1.0, rel=1e-6)
+    assert status["left_epsilon"] == pytest.approx(3.0, rel=1e-6)
+    assert main(["privacy", "status", "--site", str(sites[0])]) == 0
+    assert "budget (policy privacy_epsilon_per_year): 4" in capsys.readouterr().out
