@@ -160,7 +160,7 @@ def _simulate(args: argparse.Namespace) -> int:
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    privacy = PrivacySettings(args.epsilon, min_noise_sites=args.operators) if args.epsilon else None
+    privacy = PrivacySettings(args.epsilon, min_noise_sites=args.operators) if args.epsilon is not None else None
     if args.pooled and privacy is not None:
         raise ValueError("--pooled computes the noiseless reference; leave out --epsilon")
     if args.pooled:
@@ -377,7 +377,7 @@ def _spec_new(args: argparse.Namespace) -> int:
     cohorts = [*args.model, *(band_cohort((low, high)) for low, high in args.rated_band)]
     privacy = (
         PrivacySettings(args.epsilon, args.delta, args.max_records_per_bin, args.min_noise_sites)
-        if args.epsilon
+        if args.epsilon is not None
         else None
     )
     spec = power_curve_spec(args.id, args.start, args.end, cohorts, k_min_operators=args.k, privacy=privacy)

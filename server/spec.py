@@ -301,9 +301,14 @@ def _private_power_curve_spec(
     zCDP composes by addition, so each of the C cohorts' histograms gets rho / C, where rho is the
     largest zCDP whose release is (epsilon, delta)-DP; its noise is sigma = Delta / sqrt(2 rho / C).
     """
+    if not (privacy.epsilon > 0 and 0 < privacy.delta < 1e-3):
+        raise ValueError(
+            f"privacy: epsilon must be > 0 and delta in (0, 0.001), got epsilon {privacy.epsilon}, delta {privacy.delta}"
+        )
     if privacy.min_noise_sites < 2 or privacy.max_records_per_turbine_per_bin < 1:
         raise ValueError(
-            f"privacy: min_noise_sites must be >= 2 and max_records_per_turbine_per_bin >= 1, got {privacy}"
+            "privacy: min_noise_sites must be >= 2 and max_records_per_turbine_per_bin >= 1, got "
+            f"{privacy.min_noise_sites} and {privacy.max_records_per_turbine_per_bin}"
         )
     spec.privacy.CopyFrom(
         spec_pb2.DifferentialPrivacy(
