@@ -303,7 +303,8 @@ def _private_power_curve_spec(
     """
     if not (privacy.epsilon > 0 and 0 < privacy.delta < 1e-3):
         raise ValueError(
-            f"privacy: epsilon must be > 0 and delta in (0, 0.001), got epsilon {privacy.epsilon}, delta {privacy.delta}"
+            "privacy: epsilon must be > 0 and delta in (0, 0.001), "
+            f"got epsilon {privacy.epsilon}, delta {privacy.delta}"
         )
     if privacy.min_noise_sites < 2 or privacy.max_records_per_turbine_per_bin < 1:
         raise ValueError(
