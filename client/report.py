@@ -9,8 +9,6 @@ Content-Security-Policy that forbids any network access, so it opens offline and
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from client.power_curve import bin_index, bin_power_curve
 from client.site_config import SiteConfig, load_site_config
 from client.summaries import prepared_records
 from fleetbench import figures
+from protos.atomic_file import write_text_atomically
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.release_json import read_release_json
 
@@ -248,14 +247,5 @@ def write_report(site_config: Path, release_json: Path, out: Path, rules: FlagRu
             f"--release {release_json} is not a release JSON ({exc}); use the one the site keeps under releases/"
         ) from None
     html = render_report(load_site_config(Path(site_config)), release, rules)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(html)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomically(out, html)
     return out

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from google.protobuf import json_format
 
+from protos.atomic_file import write_text_atomically
 from protos.fleetbench.v1 import release_pb2
 
 
@@ -21,17 +20,7 @@ def release_to_dict(release: release_pb2.Release) -> dict:
 
 def export_json(release: release_pb2.Release, path: Path) -> None:
     """Write the release as JSON atomically: a reader sees the old file or the new, never a part."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(release_to_dict(release), out, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, json.dumps(release_to_dict(release), indent=1))
 
 
 def read_release_json(path: Path) -> release_pb2.Release:

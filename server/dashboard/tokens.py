@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from protos.atomic_file import write_text_atomically
 
 TOKEN_PREFIX = "fbt"
 # scrypt cost (RFC 7914): N = 2^14, r = 8, p = 1 costs 16 MiB and some tens of ms per check, which
@@ -70,17 +70,7 @@ def read_tokens(path: Path) -> list[StoredToken]:
 
 def _write_tokens(path: Path, tokens: list[StoredToken]) -> None:
     """Replace ``path`` atomically; only the owner may read it."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump({"tokens": [asdict(t) for t in tokens]}, out, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, json.dumps({"tokens": [asdict(t) for t in tokens]}, indent=1))
 
 
 def create_token(path: Path, name: str) -> str:
