@@ -137,7 +137,8 @@ def power_curve_figure(curve: release_pb2.CohortCurve, own: OwnCurve | None = No
         row=1,
         col=1,
     )
-    noise = [b.p50_noise_stddev for b in median]
+    # A private bin without p50_noise_stddev is dominated by noise: no error bar, rather than a false 0.
+    noise = [b.p50_noise_stddev if b.HasField("p50_noise_stddev") else None for b in median]
     figure.add_trace(
         go.Scatter(
             x=[b.wind_speed_centre for b in median],
