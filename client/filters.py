@@ -6,17 +6,42 @@ more than one row at a time: ``frozen_sensor`` needs each turbine's records in t
 :func:`hold_back_open_runs` guarantees across chunks, and ``bin_outlier`` needs each turbine's
 statistics over the whole period, gathered in a first pass (:class:`BinOutlierStatistics`).
 Thresholds follow NREL OpenOA's filters (openoa.utils.filters) unless stated.
+
+A filter reads its records either from a canonical DataFrame or from its columns as numpy arrays
+(:data:`Records`), so the summaries can run the same filters over slices of arrays.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
+import numba
 import numpy as np
 import pandas as pd
 
 from client.schema import STATUS
+
+Records: TypeAlias = pd.DataFrame | Mapping[str, np.ndarray]
+"""Canonical records: a DataFrame, or its columns as numpy arrays (``time`` as datetime64, UTC)."""
+
+
+def values(records: Records, name: str) -> np.ndarray:
+    """Column ``name`` of ``records`` as a float64 array (no copy when it already is one)."""
+    return np.asarray(records[name], dtype=np.float64)
+
+
+def n_records(records: Records) -> int:
+    """Number of records (rows, not columns, of a mapping of columns)."""
+    return len(records) if isinstance(records, pd.DataFrame) else len(next(iter(records.values())))
+
+
+def missing_time(records: Records) -> np.ndarray:
+    """Which records have no valid time (NaT)."""
+    time = records["time"]
+    return time.isna().to_numpy() if isinstance(time, pd.Series) else np.isnat(time)
 
 
 @dataclass(frozen=True)
@@ -28,24 +53,24 @@ class TurbineArrays:
     normal_status_codes: tuple[int, ...]
 
 
-def range_flag(frame: pd.DataFrame, turbines: TurbineArrays, parameters: Mapping[str, float]) -> np.ndarray:
+def range_flag(frame: Records, turbines: TurbineArrays, parameters: Mapping[str, float]) -> np.ndarray:
     """Flag records without a valid time, wind speed, power or temperature, or with P / P_rated outside [-0.5, 2].
 
     Ingest has already blanked values outside each channel's physical range (client/schema.py).
     """
-    per_unit = frame["WTUR_W"].to_numpy() / turbines.rated_power_kw
+    power = values(frame, "WTUR_W")
+    per_unit = power / turbines.rated_power_kw
     with np.errstate(invalid="ignore"):
-        implausible = (per_unit < -0.5) | (per_unit > 2.0)
-    missing = (
-        frame["time"].isna().to_numpy()
-        | ~np.isfinite(frame["WMET_HorWdSpd"].to_numpy())
-        | ~np.isfinite(frame["WTUR_W"].to_numpy())
-        | ~np.isfinite(frame["WMET_EnvTmp"].to_numpy() if "WMET_EnvTmp" in frame else np.zeros(len(frame)))
-    )
-    return missing | implausible
+        flagged = (per_unit < -0.5) | (per_unit > 2.0)
+    flagged |= missing_time(frame)
+    flagged |= ~np.isfinite(values(frame, "WMET_HorWdSpd"))
+    flagged |= ~np.isfinite(power)
+    if "WMET_EnvTmp" in frame:
+        flagged |= ~np.isfinite(values(frame, "WMET_EnvTmp"))
+    return flagged
 
 
-def status_flag(frame: pd.DataFrame, turbines: TurbineArrays, parameters: Mapping[str, float]) -> np.ndarray:
+def status_flag(frame: Records, turbines: TurbineArrays, parameters: Mapping[str, float]) -> np.ndarray:
     """Flag downtime and curtailment: by status code when mapped, else by signature.
 
     Without a status channel, a record is downtime when the wind speed is at least
@@ -54,35 +79,44 @@ def status_flag(frame: pd.DataFrame, turbines: TurbineArrays, parameters: Mappin
     rated.
     """
     if STATUS in frame:
-        return ~frame[STATUS].isin(turbines.normal_status_codes).to_numpy()
-    wind_speed, power = frame["WMET_HorWdSpd"].to_numpy(), frame["WTUR_W"].to_numpy()
+        return ~np.isin(np.asarray(frame[STATUS]), turbines.normal_status_codes)
+    wind_speed, power = values(frame, "WMET_HorWdSpd"), values(frame, "WTUR_W")
     with np.errstate(invalid="ignore"):
         flagged = (wind_speed >= parameters["downtime_wind_speed"]) & (power <= 0.0)
         if "WROT_BlPthAngVal" in frame:
-            pitch = frame["WROT_BlPthAngVal"].to_numpy()
+            pitch = values(frame, "WROT_BlPthAngVal")
             flagged |= (pitch >= parameters["curtailment_pitch"]) & (power < 0.95 * turbines.rated_power_kw)
     return flagged
 
 
-def frozen_sensor_flag(frame: pd.DataFrame, turbines: TurbineArrays, parameters: Mapping[str, float]) -> np.ndarray:
+def frozen_sensor_flag(frame: Records, turbines: TurbineArrays, parameters: Mapping[str, float]) -> np.ndarray:
     """Flag every record of a run of at least ``min_run`` equal consecutive wind speeds.
 
     As OpenOA's ``unresponsive_flag``. Records must be sorted by turbine, then time; NaN never
-    forms a run.
+    forms a run. A record's flag depends on the ``min_run - 1`` records either side of it only
+    (:func:`frozen_sensor_context`).
     """
     min_run = int(parameters["min_run"])
-    run = run_ids(turbines.asset_index, frame["WMET_HorWdSpd"].to_numpy())
-    lengths = np.bincount(run)
-    return lengths[run] >= min_run
+    lengths = run_lengths(turbines.asset_index, values(frame, "WMET_HorWdSpd"))
+    return np.repeat(lengths >= min_run, lengths)
 
 
-def window_flag(frame: pd.DataFrame, turbines: TurbineArrays, parameters: Mapping[str, float]) -> np.ndarray:
+def frozen_sensor_context(parameters: Mapping[str, float]) -> int:
+    """Records either side of a record that decide its frozen-sensor flag: min_run - 1.
+
+    A record lies in a run of at least m equal values exactly when some m consecutive records
+    around it, all within m - 1 of it, are equal; records farther away cannot change its flag.
+    """
+    return max(int(parameters["min_run"]) - 1, 0)
+
+
+def window_flag(frame: Records, turbines: TurbineArrays, parameters: Mapping[str, float]) -> np.ndarray:
     """Flag records with wind speed in [wind_speed_min, wind_speed_max] but power outside [power_min, power_max] p.u.
 
     As OpenOA's ``window_range_flag`` (the reference uses 5 to 40 m/s and 2 % to 120 % of rated).
     """
-    wind_speed = frame["WMET_HorWdSpd"].to_numpy()
-    per_unit = frame["WTUR_W"].to_numpy() / turbines.rated_power_kw
+    wind_speed = values(frame, "WMET_HorWdSpd")
+    per_unit = values(frame, "WTUR_W") / turbines.rated_power_kw
     with np.errstate(invalid="ignore"):
         windy = (wind_speed >= parameters["wind_speed_min"]) & (wind_speed <= parameters["wind_speed_max"])
         outside = (per_unit < parameters["power_min"]) | (per_unit > parameters["power_max"])
@@ -100,9 +134,19 @@ def run_ids(asset_index: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Id of the run of equal consecutive values each record belongs to (runs end at a new turbine)."""
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
+    return np.cumsum(_new_run(asset_index, values)) - 1
+
+
+def run_lengths(asset_index: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Length of each run of equal consecutive values, in order (runs end at a new turbine; NaN is a run of 1)."""
+    starts = np.flatnonzero(_new_run(asset_index, values))
+    return np.diff(starts, append=len(values))
+
+
+def _new_run(asset_index: np.ndarray, values: np.ndarray) -> np.ndarray:
     new_run = np.ones(len(values), dtype=bool)
     new_run[1:] = (asset_index[1:] != asset_index[:-1]) | ~(values[1:] == values[:-1])
-    return np.cumsum(new_run) - 1
+    return new_run
 
 
 # Power bins of the bin filter, per unit of rated power; wind speed histograms per power bin.
@@ -135,6 +179,11 @@ class BinOutlierStatistics:
         p = self.parameters
         return int(np.ceil((p["power_max"] - p["power_min"]) / p["bin_width"]))
 
+    @property
+    def n_cells(self) -> int:
+        """Number of (turbine, power bin) cells; :meth:`cells` gives this index to records outside every bin."""
+        return self.n_turbines * self.n_power_bins
+
     def power_bin(self, per_unit: np.ndarray) -> np.ndarray:
         """Power bin of each record, -1 outside [power_min, power_max)."""
         p = self.parameters
@@ -144,23 +193,44 @@ class BinOutlierStatistics:
             inside = (per_unit >= low) & (per_unit < high)
         return np.where(inside, np.nan_to_num(index, nan=-1), -1).astype(np.int64)
 
+    def cells(self, asset_index: np.ndarray, per_unit: np.ndarray) -> np.ndarray:
+        """Cell (turbine x n_power_bins + power bin) of each record; ``n_cells`` outside [power_min, power_max)."""
+        p = self.parameters
+        low, high = p["power_min"], p["power_max"]
+        with np.errstate(invalid="ignore"):
+            inside = (per_unit >= low) & (per_unit < high)  # False for NaN
+            index = ((per_unit - low) / p["bin_width"]).astype(np.int64, casting="unsafe")  # floor: >= 0 inside
+        index += asset_index * self.n_power_bins
+        index[~inside] = self.n_cells
+        return index
+
     def add(self, asset_index: np.ndarray, wind_speed: np.ndarray, per_unit: np.ndarray) -> None:
         """Accumulate records (those the earlier filters passed) of turbines ``asset_index``."""
+        self.add_cells(self.cells(asset_index, per_unit), wind_speed)
+
+    def add_cells(self, cell: np.ndarray, wind_speed: np.ndarray) -> None:
+        """Accumulate wind speeds [m/s] by their :meth:`cells` (records outside every bin, or without one, skipped)."""
         self._limits = None
-        power_bin = self.power_bin(per_unit)
-        use = (power_bin >= 0) & np.isfinite(wind_speed)
-        cell = asset_index[use] * self.n_power_bins + power_bin[use]
-        size = self.n_turbines * self.n_power_bins
-        ws = wind_speed[use]
-        self.count += np.bincount(cell, minlength=size).reshape(self.count.shape)
-        self.total += np.bincount(cell, weights=ws, minlength=size).reshape(self.count.shape)
-        self.total_sq += np.bincount(cell, weights=ws * ws, minlength=size).reshape(self.count.shape)
-        ws_bin = np.clip((ws / _WS_HIST_WIDTH).astype(np.int64), 0, _WS_HIST_COUNT - 1)
-        flat = cell * _WS_HIST_COUNT + ws_bin
-        if len(flat):
-            # A chunk holds few turbines: count over the span of cells it touches, not the whole histogram.
-            low, high = int(flat.min()), int(flat.max()) + 1
-            self.histogram.reshape(-1)[low:high] += np.bincount(flat - low, minlength=high - low).astype(np.int32)
+        if len(cell) != len(wind_speed):
+            raise ValueError(f"add_cells needs one cell per wind speed, got {len(cell)} and {len(wind_speed)}")
+        _wind_speed_moments_kernel(
+            np.ascontiguousarray(cell, dtype=np.int64),
+            np.ascontiguousarray(wind_speed, dtype=np.float64),
+            self.count.reshape(-1),
+            self.total.reshape(-1),
+            self.total_sq.reshape(-1),
+            self.histogram.reshape(self.n_cells, _WS_HIST_COUNT),
+            _WS_HIST_WIDTH,
+        )
+
+    def outliers(self, cell: np.ndarray, wind_speed: np.ndarray) -> np.ndarray:
+        """Whether each wind speed [m/s] lies beyond its :meth:`cells` cell's limits (never outside every cell)."""
+        lower, upper = self.limits()
+        # One more cell, for the records outside every power bin, whose limits hold every wind speed.
+        lower = np.append(lower.reshape(-1), -np.inf)
+        upper = np.append(upper.reshape(-1), np.inf)
+        with np.errstate(invalid="ignore"):
+            return (wind_speed < lower[cell]) | (wind_speed > upper[cell])
 
     def limits(self) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper wind-speed limits per turbine and power bin: median -+ n_sigma * std."""
@@ -179,6 +249,39 @@ class BinOutlierStatistics:
         return median - n_sigma * std, median + n_sigma * std
 
 
+@numba.njit(
+    "void(int64[::1], float64[::1], float64[::1], float64[::1], float64[::1], int32[:, ::1], float64)", cache=True
+)
+def _wind_speed_moments_kernel(
+    cell: np.ndarray,
+    wind_speed: np.ndarray,
+    count: np.ndarray,
+    total: np.ndarray,
+    total_sq: np.ndarray,
+    histogram: np.ndarray,
+    width: float,
+) -> None:
+    """Loop of :meth:`BinOutlierStatistics.add_cells`, one pass over the records.
+
+    For each record of a cell in [0, n_cells) with a finite wind speed V [m/s]: count += 1,
+    total += V [m/s], total_sq += V^2 [m^2/s^2], and one more in its histogram bin
+    floor(V / width) (``width`` [m/s]), the end bins holding what lies beyond. Records are added
+    in order, as ``np.bincount`` adds them.
+    """
+    n_cells, n_bins = histogram.shape
+    for i in range(cell.shape[0]):
+        c = cell[i]
+        v = wind_speed[i]
+        if c < 0 or c >= n_cells or not np.isfinite(v):
+            continue
+        count[c] += 1.0
+        total[c] += v
+        total_sq[c] += v * v
+        position = v / width
+        b = 0 if position < 1.0 else (n_bins - 1 if position >= n_bins else int(position))
+        histogram[c, b] += 1
+
+
 def bin_outlier_flag(
     asset_index: np.ndarray, wind_speed: np.ndarray, per_unit: np.ndarray, statistics: BinOutlierStatistics
 ) -> np.ndarray:
@@ -189,31 +292,34 @@ def bin_outlier_flag(
     FleetBench's default spec uses 3 sigma, as 2 removes ~4.6 % of the good records of a Gaussian
     bin by construction).
     """
-    lower, upper = statistics.limits()
-    power_bin = statistics.power_bin(per_unit)
-    inside = power_bin >= 0
-    flagged = np.zeros(len(wind_speed), dtype=bool)
-    a, b = asset_index[inside], power_bin[inside]
-    with np.errstate(invalid="ignore"):
-        flagged[inside] = (wind_speed[inside] < lower[a, b]) | (wind_speed[inside] > upper[a, b])
-    return flagged
+    return statistics.outliers(statistics.cells(asset_index, per_unit), wind_speed)
 
 
-RowFilter = Callable[[pd.DataFrame, TurbineArrays, Mapping[str, float]], np.ndarray]
+RowFilter = Callable[[Records, TurbineArrays, Mapping[str, float]], np.ndarray]
+
+
+def no_context(parameters: Mapping[str, float]) -> int:
+    """A filter that judges each record by itself needs no neighbouring records."""
+    return 0
 
 
 @dataclass(frozen=True)
 class FilterMethod:
-    """A filter the spec may name: its row function (None: needs a first pass) and parameters."""
+    """A filter the spec may name: its row function (None: needs a first pass) and parameters.
+
+    ``context`` gives, from the parameters, how many neighbouring records either side of a record
+    (same turbine, time order) can change its flag, so records can be judged in slices.
+    """
 
     flag: RowFilter | None
     parameters: tuple[str, ...]
+    context: Callable[[Mapping[str, float]], int] = no_context
 
 
 FILTERS: dict[str, FilterMethod] = {
     "range": FilterMethod(range_flag, ()),
     "status": FilterMethod(status_flag, ("downtime_wind_speed", "curtailment_pitch")),
-    "frozen_sensor": FilterMethod(frozen_sensor_flag, ("min_run",)),
+    "frozen_sensor": FilterMethod(frozen_sensor_flag, ("min_run",), frozen_sensor_context),
     "window": FilterMethod(window_flag, ("wind_speed_min", "wind_speed_max", "power_min", "power_max")),
     "bin_outlier": FilterMethod(None, ("bin_width", "power_min", "power_max", "n_sigma")),
 }
@@ -253,23 +359,15 @@ def hold_back_open_runs(
         chunk = following
         asset = asset_codes(frame["asset_id"], asset_order)
         # Integer nanoseconds sort fast; tz-aware timestamps as objects do not.
-        time = frame["time"].array.asi8
-        in_order = np.all((asset[1:] > asset[:-1]) | ((asset[1:] == asset[:-1]) & (time[1:] >= time[:-1])))
-        if not in_order:
-            order = np.lexsort((time, asset))
+        order = _turbine_time_order(asset, frame["time"].array.asi8)
+        if order is not None:
             frame, asset = frame.iloc[order].reset_index(drop=True), asset[order]
         if following is None:
             yield frame, asset
             return
-        last_row_of_asset = np.flatnonzero(np.r_[asset[1:] != asset[:-1], True])
-        hold = np.zeros(len(frame), dtype=bool)
-        for key in keys:
-            # Each key's trailing runs are suffixes of their turbine's rows: their union is too.
-            run = run_ids(asset, frame[key].to_numpy())
-            hold |= np.isin(run, run[last_row_of_asset])
+        columns = {"asset": asset, **{key: frame[key].to_numpy() for key in keys}}
+        hold = _open_runs(HeldChunk({name: column[:0] for name, column in columns.items()}, columns), keys, max_held)
         n_held = int(hold.sum())
-        if n_held > max_held:
-            hold[:], n_held = False, 0
         if n_held == 0 or hold[len(hold) - n_held :].all():
             # One turbine per chunk (or nothing held): the held rows are the tail, so slice, not copy.
             cut = len(hold) - n_held
@@ -278,3 +376,129 @@ def hold_back_open_runs(
         else:
             held = frame[hold]
             yield frame[~hold], asset[~hold]
+
+
+@dataclass(frozen=True)
+class HeldChunk:
+    """Records sorted by turbine, then time: the rows held back before (``head``), then a chunk's (``body``).
+
+    Both map column names, ``asset`` (turbine index) and ``time`` (datetime64) among them, to
+    arrays. :meth:`rows` reads across the two; only a range that spans both is copied.
+    """
+
+    head: dict[str, np.ndarray]
+    body: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.head["asset"]) + len(self.body["asset"])
+
+    def rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """Every column of rows [start, stop)."""
+        n_head = len(self.head["asset"])
+        if start >= n_head:
+            return {name: column[start - n_head : stop - n_head] for name, column in self.body.items()}
+        if stop <= n_head:
+            return {name: column[start:stop] for name, column in self.head.items()}
+        return {name: np.concatenate([self.head[name][start:], self.body[name][: stop - n_head]]) for name in self.body}
+
+    def column(self, name: str, start: int, stop: int) -> np.ndarray:
+        """One column of rows [start, stop)."""
+        n_head = len(self.head["asset"])
+        if start >= n_head:
+            return self.body[name][start - n_head : stop - n_head]
+        if stop <= n_head:
+            return self.head[name][start:stop]
+        return np.concatenate([self.head[name][start:], self.body[name][: stop - n_head]])
+
+
+def hold_back_open_run_arrays(
+    chunks: Iterable[dict[str, np.ndarray]],
+    max_held: int = 100_000,
+    keys: tuple[str, ...] = ("WMET_HorWdSpd",),
+) -> Iterator[tuple[HeldChunk, np.ndarray | None]]:
+    """:func:`hold_back_open_runs` over chunks of numpy columns (``asset``: turbine index; ``time``: datetime64).
+
+    Yields each chunk behind the rows held back from the one before, sorted by turbine, then
+    time, and which rows it releases (None: all). The rows it does not release are the trailing
+    runs, held back: they come again at the head of the next chunk. A chunk is copied only when
+    its records (with the held rows before them) are not in order.
+    """
+    head: dict[str, np.ndarray] | None = None
+    iterator = iter(chunks)
+    current = next(iterator, None)
+    while current is not None:
+        following = next(iterator, None)
+        chunk = _sorted_behind(head, current)
+        current = following
+        if following is None:
+            yield chunk, None
+            return
+        hold = _open_runs(chunk, keys, max_held)
+        rows = np.flatnonzero(hold)
+        head = {name: _take(chunk, name, rows) for name in chunk.body}
+        yield chunk, (~hold if len(rows) else None)
+
+
+def _sorted_behind(head: dict[str, np.ndarray] | None, body: dict[str, np.ndarray]) -> HeldChunk:
+    empty = {name: column[:0] for name, column in body.items()}
+    if head is None or not len(head["asset"]):
+        order = _turbine_time_order(body["asset"], body["time"].view(np.int64))
+        return HeldChunk(empty, body if order is None else {name: column[order] for name, column in body.items()})
+    asset, time = body["asset"], body["time"].view(np.int64)
+    last_asset, last_time = head["asset"][-1], head["time"].view(np.int64)[-1]
+    joins = len(asset) == 0 or asset[0] > last_asset or (asset[0] == last_asset and time[0] >= last_time)
+    if joins and _turbine_time_order(asset, time) is None:
+        return HeldChunk(head, body)  # the held rows go first, the chunk stays where it is
+    joined = {name: np.concatenate([head[name], column]) for name, column in body.items()}
+    order = _turbine_time_order(joined["asset"], joined["time"].view(np.int64))
+    return HeldChunk(empty, joined if order is None else {name: column[order] for name, column in joined.items()})
+
+
+def _take(chunk: HeldChunk, name: str, rows: np.ndarray) -> np.ndarray:
+    n_head = len(chunk.head["asset"])
+    in_head = rows[rows < n_head]
+    return np.concatenate([chunk.head[name][in_head], chunk.body[name][rows[len(in_head) :] - n_head]])
+
+
+def _turbine_time_order(asset: np.ndarray, time: np.ndarray) -> np.ndarray | None:
+    """The order that sorts records by turbine, then time; None when they already are."""
+    in_order = np.all((asset[1:] > asset[:-1]) | ((asset[1:] == asset[:-1]) & (time[1:] >= time[:-1])))
+    return None if in_order else np.lexsort((time, asset))
+
+
+def _open_runs(chunk: HeldChunk, keys: tuple[str, ...], max_held: int) -> np.ndarray:
+    """Rows of each turbine's trailing run in any of ``keys`` (sorted records); none if more than ``max_held``."""
+    n_head = len(chunk.head["asset"])
+    hold = np.zeros(len(chunk), dtype=bool)
+    if len(chunk) == 0:
+        return hold
+    # Turbine boundaries: within the head, within the body, and between them.
+    head, body = chunk.head["asset"], chunk.body["asset"]
+    ends = [np.flatnonzero(head[1:] != head[:-1]) + 1]
+    if n_head and len(body) and head[-1] != body[0]:
+        ends.append(np.array([n_head]))
+    ends.append(np.flatnonzero(body[1:] != body[:-1]) + 1 + n_head)
+    bounds = [0, *np.concatenate(ends).tolist(), len(chunk)]
+    spans = []
+    for first, end in itertools.pairwise(bounds):
+        # Each key's trailing run is a suffix of the turbine's rows: their union is the longest.
+        spans.append((min(_trailing_run_start(chunk, key, first, end) for key in keys), end))
+    if sum(end - start for start, end in spans) <= max_held:
+        for start, end in spans:
+            hold[start:end] = True
+    return hold
+
+
+def _trailing_run_start(chunk: HeldChunk, key: str, first: int, end: int) -> int:
+    """First row of the run of equal ``key`` values that ends at row ``end`` - 1 (it starts at ``first`` at most)."""
+    last = chunk.column(key, end - 1, end)[0]
+    start, step = end - 1, 8
+    if np.isnan(last):  # NaN never forms a run
+        return start
+    while start > first:
+        low = max(first, start - step)
+        different = np.flatnonzero(chunk.column(key, low, start) != last)
+        if len(different):
+            return low + int(different[-1]) + 1
+        start, step = low, step * 2
+    return first

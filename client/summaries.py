@@ -6,9 +6,11 @@ is sent, and only through secure aggregation. The per-turbine filter report neve
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -17,13 +19,16 @@ from client.air_density import air_density, normalise_power, normalise_wind_spee
 from client.filters import (
     FILTERS,
     BinOutlierStatistics,
+    Records,
     TurbineArrays,
-    bin_outlier_flag,
+    asset_codes,
     check_filters,
-    hold_back_open_runs,
+    hold_back_open_run_arrays,
+    n_records,
+    values,
 )
 from client.indicators import MomentSums, centred_sums, nbm_design
-from client.power_curve import bin_index, bin_power_curve, clipped_bin_index, power_histogram
+from client.power_curve import bin_index, binned_sums, clipped_bin_index, power_histogram
 from client.privacy import cap_turbine_histograms
 from client.schema import STATUS
 from client.site_config import SiteConfig, Turbine
@@ -32,6 +37,10 @@ from protos.fleetbench.v1 import spec_pb2
 
 S = spec_pb2.Statistic
 ChunkSource = Callable[[], Iterable[pd.DataFrame]]
+BLOCK_ROWS = 32768
+"""Records judged at once: a block's temporaries stay small (in cache, and reused rather than mapped afresh)."""
+FILTERED_CHANNELS = ("WTUR_W", "WMET_HorWdSpd", "WMET_EnvTmp", "WMET_EnvPres", "WMET_EnvHum", "WROT_BlPthAngVal")
+"""Numeric channels the filters and the density normalisation read, when mapped."""
 
 
 @dataclass(frozen=True)
@@ -69,30 +78,60 @@ def period_bounds(spec: spec_pb2.BenchmarkSpec) -> tuple[pd.Timestamp, pd.Timest
     return pd.Timestamp(spec.period.start).tz_convert("UTC"), pd.Timestamp(spec.period.end).tz_convert("UTC")
 
 
-def record_air_density(frame: pd.DataFrame, site: SiteConfig) -> np.ndarray:
+def utc_times(records: Records) -> np.ndarray:
+    """Each record's time as datetime64 in UTC (no copy)."""
+    time = records["time"]
+    if isinstance(time, pd.Series):
+        if isinstance(time.dtype, pd.DatetimeTZDtype):
+            return time.array.asi8.view(f"datetime64[{time.dtype.unit}]")  # stored as UTC
+        return time.to_numpy()
+    return np.asarray(time)
+
+
+def time_within(time: np.ndarray, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+    """Which datetime64 (UTC) ``time`` values lie in [start, end)."""
+    return (time >= _datetime64(start, time.dtype)) & (time < _datetime64(end, time.dtype))
+
+
+def _datetime64(timestamp: pd.Timestamp, dtype: np.dtype) -> np.datetime64:
+    # In the unit of the times compared when exact there (no conversion of the array), else in ns.
+    value = np.datetime64(timestamp.value, "ns")
+    converted = value.astype(dtype) if np.issubdtype(dtype, np.datetime64) else value
+    return converted if converted == value else value
+
+
+def record_air_density(frame: Records, site: SiteConfig) -> np.ndarray:
     """Air density of each record [kg/m^3] from temperature, pressure (or elevation) and humidity."""
-    temperature_k = frame["WMET_EnvTmp"].to_numpy(dtype=np.float64) + 273.15 if "WMET_EnvTmp" in frame else np.nan
+    temperature_k = values(frame, "WMET_EnvTmp") + 273.15 if "WMET_EnvTmp" in frame else np.nan
     if "WMET_EnvPres" in frame:
-        pressure = frame["WMET_EnvPres"].to_numpy(dtype=np.float64)
+        pressure = values(frame, "WMET_EnvPres")
         if site.elevation_m is not None:
             pressure = np.where(np.isfinite(pressure), pressure, pressure_at_elevation(site.elevation_m))
     else:
         pressure = pressure_at_elevation(site.elevation_m)
-    humidity = frame["WMET_EnvHum"].fillna(0.5).to_numpy(dtype=np.float64) if "WMET_EnvHum" in frame else 0.5
-    return np.broadcast_to(air_density(temperature_k, pressure, humidity), (len(frame),))
+    humidity = 0.5
+    if "WMET_EnvHum" in frame:
+        humidity = values(frame, "WMET_EnvHum")
+        humidity = np.where(np.isnan(humidity), 0.5, humidity)
+    return np.broadcast_to(air_density(temperature_k, pressure, humidity), (n_records(frame),))
 
 
 def density_normalised(
-    frame: pd.DataFrame, site: SiteConfig, stall: np.ndarray, reference_air_density: float
+    frame: Records, site: SiteConfig, stall: np.ndarray, reference_air_density: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Wind speed [m/s] and power [kW] of each record, normalised to rho0 (IEC 61400-12-1:2017, 9.1.5).
 
     Pitch-regulated turbines (``stall`` False) get V_n = V (rho / rho0)^(1/3) and keep P;
     stall-regulated ones keep V and get P_n = P rho0 / rho.
     """
-    wind_speed = frame["WMET_HorWdSpd"].to_numpy(dtype=np.float64)
-    power = frame["WTUR_W"].to_numpy(dtype=np.float64)
+    wind_speed = values(frame, "WMET_HorWdSpd")
+    power = values(frame, "WTUR_W")
     density = record_air_density(frame, site)
+    stall = np.broadcast_to(stall, wind_speed.shape)
+    if not stall.any():
+        return normalise_wind_speed(wind_speed, density, reference_air_density), power
+    if stall.all():
+        return wind_speed, normalise_power(power, density, reference_air_density)
     return (
         np.where(stall, wind_speed, normalise_wind_speed(wind_speed, density, reference_air_density)),
         np.where(stall, normalise_power(power, density, reference_air_density), power),
@@ -157,28 +196,66 @@ class FilterCounts:
 
 
 class RecordSpill:
-    """Arrays written to an unnamed site-local temporary file and read back in order.
+    """Arrays kept in memory up to a budget, beyond it in an unnamed site-local temporary file, read back in order.
 
     A second pass (the bin filter, model residuals) replays compact records from here instead of
-    reading and converting the export again; memory stays one chunk whatever the export's size.
+    reading and converting the export again; memory stays bounded (``memory_bytes`` plus one
+    chunk) whatever the export's size.
     """
 
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by replay()
+    def __init__(self, memory_bytes: int = 64 << 20) -> None:
+        self._memory_bytes = memory_bytes
+        self._held: list[tuple[np.ndarray, ...]] = []
+        self._held_bytes = 0
+        self._file: BinaryIO | None = None
         self._chunks = 0
 
     def write(self, arrays: tuple[np.ndarray, ...]) -> None:
         """Append one chunk's arrays (the same number, in the same order, every time)."""
+        self._chunks += 1
+        if self._file is None:
+            self._held.append(tuple(np.ascontiguousarray(array) for array in arrays))
+            self._held_bytes += sum(array.nbytes for array in arrays)
+            if self._held_bytes <= self._memory_bytes:
+                return
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by replay()
+            held, self._held = self._held, []
+            for chunk in held:
+                self._write_file(chunk)
+            return
+        self._write_file(arrays)
+
+    def _write_file(self, arrays: tuple[np.ndarray, ...]) -> None:
         for array in arrays:
             np.lib.format.write_array(self._file, np.ascontiguousarray(array), allow_pickle=False)
-        self._chunks += 1
 
     def replay(self, arrays_per_chunk: int) -> Iterator[tuple[np.ndarray, ...]]:
-        """The chunks in the order written; the file is closed (and gone) afterwards."""
+        """The chunks in the order written; memory and file are released (the file is gone) afterwards."""
+        if self._file is None:
+            held, self._held = self._held, []
+            while held:
+                yield held.pop(0)
+            return
         with self._file:
             self._file.seek(0)
             for _ in range(self._chunks):
                 yield tuple(np.lib.format.read_array(self._file) for _ in range(arrays_per_chunk))
+
+
+def canonical_columns(frame: pd.DataFrame, asset_order: pd.Index, names: Iterable[str]) -> dict[str, np.ndarray]:
+    """A canonical frame's columns as numpy arrays, without copies where its columns allow.
+
+    ``time`` (datetime64, UTC), ``asset`` (index into ``asset_order``) and those of the channels
+    ``names`` the frame has (float64).
+    """
+    columns = {"time": utc_times(frame), "asset": asset_codes(frame["asset_id"], asset_order)}
+    for name in names:
+        if name in frame:
+            columns[name] = frame[name].to_numpy(dtype=np.float64)
+    return columns
+
+
+Observer = Callable[[Records, np.ndarray, "np.ndarray | None"], None]
 
 
 def prepared_records(
@@ -186,56 +263,95 @@ def prepared_records(
     site: SiteConfig,
     spec: spec_pb2.BenchmarkSpec,
     counts: FilterCounts | None = None,
-    observe: Callable[[pd.DataFrame, np.ndarray], None] | None = None,
+    observe: Observer | None = None,
+    observed_channels: Iterable[str] = (),
 ) -> Iterator[PreparedRecords]:
-    """The site's records in the spec's period that pass its filters, normalised, chunk by chunk.
+    """The site's records in the spec's period that pass its filters, normalised, block by block.
 
-    The export is read once. Row filters judge each record as it streams past; with a
-    ``bin_outlier`` filter the records they pass are spilled to a local temporary file while each
-    turbine's wind-speed statistics per power bin accumulate, then replayed and judged against
-    them. ``counts``, when given, receives what each filter removed; ``observe``, when given, sees
-    every canonical chunk (sorted by turbine, then time) with its turbine indices, before filtering.
+    The export is read once. Row filters judge each record as it streams past, in blocks of
+    ``BLOCK_ROWS`` records (with the neighbours a filter's context needs); with a ``bin_outlier``
+    filter the records they pass within its power bins are spilled (:class:`RecordSpill`) while
+    each turbine's wind-speed statistics per power bin accumulate, then replayed and judged against
+    them (the records outside its power bins are yielded at once). ``counts``, when
+    given, receives what each filter removed; ``observe``, when given, sees every canonical record
+    before filtering, block by block (sorted by turbine, then time), as numpy columns (also
+    ``observed_channels``) with its turbine indices and which of them it owns (None: all; the
+    others are seen again with the next chunk).
     """
     check_filters((f.name, f.parameters) for f in spec.filters)
     turbines = SiteTurbines.of(site, spec)
     start, end = period_bounds(spec)
     row_filters = [f for f in spec.filters if FILTERS[f.name].flag]
+    contexts = [FILTERS[f.name].context(f.parameters) for f in row_filters]
+    context = max(contexts, default=0)
     bin_filter = next((f for f in spec.filters if f.name == "bin_outlier"), None)
     statistics = BinOutlierStatistics(len(site.turbines), bin_filter.parameters) if bin_filter else None
     spill = RecordSpill() if statistics is not None else None
+    channels = {*FILTERED_CHANNELS, STATUS, *(observed_channels if observe is not None else ())}
 
-    for chunk, asset in hold_back_open_runs(read_chunks(), turbines.ids):
-        if observe is not None:
-            observe(chunk, asset)
-        arrays = TurbineArrays(asset, turbines.rated_kw[asset], site.normal_status_codes)
-        in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
-        passed = in_period.copy()
-        if counts is not None:
-            counts.add("records", asset[in_period])
-        for f in row_filters:
-            flagged = FILTERS[f.name].flag(chunk, arrays, f.parameters)
-            passed &= ~flagged
+    def chunk_columns() -> Iterator[dict[str, np.ndarray]]:
+        for frame in read_chunks():
+            yield canonical_columns(frame, turbines.ids, channels)
+
+    for chunk, released in hold_back_open_run_arrays(chunk_columns()):
+        n = len(chunk)
+        for a in range(0, n, BLOCK_ROWS):
+            b = min(a + BLOCK_ROWS, n)
+            block = chunk.rows(a, b)
+            asset = block.pop("asset")
+            owned = None if released is None else released[a:b]
+            if observe is not None:
+                observe(block, asset, owned)
+            passed = time_within(block["time"], start, end)
+            if owned is not None:
+                passed &= owned
+            counted = passed.copy() if counts is not None else None
             if counts is not None:
-                counts.add(f.name, asset[in_period & flagged])
-        wind_speed = chunk["WMET_HorWdSpd"].to_numpy(dtype=np.float64)[passed]
-        power = chunk["WTUR_W"].to_numpy(dtype=np.float64)[passed]
-        normalised = density_normalised(chunk[passed], site, turbines.stall[asset[passed]], spec.reference_air_density)
-        asset = asset[passed]
-        records = (asset, chunk["time"].dt.tz_convert(None).to_numpy()[passed], *normalised)
-        if spill is None:
-            yield _prepared(*records, turbines, counts)
-        else:
-            per_unit = power / turbines.rated_kw[asset]
-            statistics.add(asset, wind_speed, per_unit)
-            spill.write((*records, wind_speed, per_unit))
+                counts.add("records", asset[counted])
+            here = TurbineArrays(asset, turbines.rated_kw[asset], site.normal_status_codes)
+            low, high = max(a - context, 0), min(b + context, n)
+            for f, f_context in zip(row_filters, contexts, strict=True):
+                if f_context:  # judged with its neighbours, within the chunk
+                    window = chunk.rows(low, high)
+                    near = window["asset"]
+                    flags = FILTERS[f.name].flag(
+                        window, TurbineArrays(near, turbines.rated_kw[near], site.normal_status_codes), f.parameters
+                    )[a - low : b - low]
+                else:
+                    flags = FILTERS[f.name].flag(block, here, f.parameters)
+                if counts is not None:
+                    counts.add(f.name, asset[counted & flags])
+                passed &= ~flags
+            used = {name: block[name][passed] for name in (*FILTERED_CHANNELS, "time") if name in block}
+            asset = asset[passed]
+            wind_speed, power = density_normalised(used, site, turbines.stall[asset], spec.reference_air_density)
+            if spill is None:
+                yield _prepared(asset, used["time"], wind_speed, power, turbines, counts)
+            else:
+                raw_wind_speed, time = used["WMET_HorWdSpd"], used["time"]
+                cells = statistics.cells(asset, used["WTUR_W"] / turbines.rated_kw[asset])
+                statistics.add_cells(cells, raw_wind_speed)
+                # Records outside every power bin of the bin filter are never outliers: they need no second pass.
+                judged = cells < statistics.n_cells
+                if not judged.all():
+                    free = ~judged
+                    yield _prepared(asset[free], time[free], wind_speed[free], power[free], turbines, counts)
+                    asset, time, wind_speed, power = asset[judged], time[judged], wind_speed[judged], power[judged]
+                    raw_wind_speed, cells = raw_wind_speed[judged], cells[judged]
+                spill.write((_compact(asset), time, wind_speed, power, raw_wind_speed, _compact(cells)))
 
     if spill is not None:
-        for asset, time, wind_speed, power, raw_wind_speed, raw_per_unit in spill.replay(6):
-            outlier = bin_outlier_flag(asset, raw_wind_speed, raw_per_unit, statistics)
+        for asset, time, wind_speed, power, raw_wind_speed, cells in spill.replay(6):
+            outlier = statistics.outliers(cells, raw_wind_speed)
             if counts is not None:
                 counts.add("bin_outlier", asset[outlier])
             keep = ~outlier
             yield _prepared(asset[keep], time[keep], wind_speed[keep], power[keep], turbines, counts)
+
+
+def _compact(index: np.ndarray) -> np.ndarray:
+    """Non-negative indices below 2^31 as int32, to spill half the bytes."""
+    return index.astype(np.int32)
 
 
 def _prepared(
@@ -258,31 +374,55 @@ def _prepared(
     )
 
 
-def _nbm_training_mask(chunk: pd.DataFrame, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+def _nbm_training_mask(chunk: Records, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
     """Records a normal-behaviour model trains on: in the training window, normal status, finite inputs."""
     start = pd.Timestamp(spec.training_period.start).tz_convert("UTC")
     end = pd.Timestamp(spec.training_period.end).tz_convert("UTC")
-    mask = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
-    return mask & normal_status(chunk, site)
+    return time_within(utc_times(chunk), start, end) & normal_status(chunk, site)
 
 
-def normal_status(chunk: pd.DataFrame, site: SiteConfig) -> np.ndarray:
+def normal_status(chunk: Records, site: SiteConfig) -> np.ndarray:
     """Records whose status code means normal operation (all of them without a status channel)."""
     if STATUS in chunk:
-        return chunk[STATUS].isin(site.normal_status_codes).to_numpy()
-    return np.ones(len(chunk), dtype=bool)
+        return np.isin(np.asarray(chunk[STATUS]), site.normal_status_codes)
+    return np.ones(n_records(chunk), dtype=bool)
 
 
 def model_rows(
-    chunk: pd.DataFrame, rated_kw: np.ndarray, model: spec_pb2.NormalBehaviourModel
+    chunk: Records, rated_kw: np.ndarray, model: spec_pb2.NormalBehaviourModel
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Design matrix, target and which rows are usable (all finite) for ``model``."""
-    power_per_unit = chunk["WTUR_W"].to_numpy(dtype=np.float64) / rated_kw
-    ambient = chunk["WMET_EnvTmp"].to_numpy(dtype=np.float64)
+    power_per_unit = values(chunk, "WTUR_W") / rated_kw
+    ambient = values(chunk, "WMET_EnvTmp") if "WMET_EnvTmp" in chunk else np.full(len(power_per_unit), np.nan)
     design = nbm_design(power_per_unit, ambient, tuple(model.features))
-    target = chunk[model.target].to_numpy(dtype=np.float64) if model.target in chunk else np.full(len(chunk), np.nan)
-    usable = np.isfinite(target) & np.all(np.isfinite(design), axis=1)
-    return design, target, usable
+    target = values(chunk, model.target) if model.target in chunk else np.full(len(power_per_unit), np.nan)
+    return design, target, _finite_rows(design, target)
+
+
+def _finite_rows(design: np.ndarray, target: np.ndarray) -> np.ndarray:
+    usable = np.isfinite(target)
+    for j in range(design.shape[1]):
+        usable &= np.isfinite(design[:, j])
+    return usable
+
+
+def add_moments(moments: MomentSums, asset: np.ndarray, z: np.ndarray) -> None:
+    """:meth:`MomentSums.add`, one matrix product per turbine when the records are sorted by turbine.
+
+    Adds, per turbine, the record count, the column sums of ``z`` and Z^T Z over its records.
+    """
+    if len(asset) == 0:
+        return
+    if np.any(asset[1:] < asset[:-1]):
+        moments.add(asset, z)
+        return
+    bounds = np.flatnonzero(np.r_[True, asset[1:] != asset[:-1], True])
+    for begin, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        rows = z[begin:stop]
+        turbine = asset[begin]
+        moments.count[turbine] += stop - begin
+        moments.first[turbine] += rows.sum(axis=0)
+        moments.second[turbine] += rows.T @ rows
 
 
 class ModelTraining:
@@ -293,15 +433,36 @@ class ModelTraining:
         self.turbines = SiteTurbines.of(site, spec)
         self.moments = {m.target: MomentSums.zeros(len(site.turbines), len(m.features) + 1) for m in spec.models}
 
-    def observe(self, chunk: pd.DataFrame, asset: np.ndarray) -> None:
-        """Add one canonical chunk (see :func:`client.summaries.prepared_records`)."""
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels the models read besides power, ambient temperature and status: their targets."""
+        return tuple(m.target for m in self.spec.models)
+
+    def observe(self, chunk: Records, asset: np.ndarray, rows: np.ndarray | None = None) -> None:
+        """Add one canonical chunk (see :func:`client.summaries.prepared_records`), or its ``rows`` (a mask)."""
         models = [m for m in self.spec.models if m.target in chunk]
         if not models:
             return  # the export maps no modelled channel: nothing to train, nothing to scan
         training = _nbm_training_mask(chunk, self.site, self.spec)
+        if rows is not None:
+            training &= rows
+        index = np.flatnonzero(training)
+        asset = asset[index]
+        power_per_unit = values(chunk, "WTUR_W")[index] / self.turbines.rated_kw[asset]
+        ambient = values(chunk, "WMET_EnvTmp")[index] if "WMET_EnvTmp" in chunk else np.full(len(index), np.nan)
+        designs: dict[tuple[str, ...], np.ndarray] = {}  # models of the same features share their design
         for model in models:
-            design, target, usable = model_rows(chunk[training], self.turbines.rated_kw[asset[training]], model)
-            self.moments[model.target].add(asset[training][usable], np.column_stack([design[usable], target[usable]]))
+            features = tuple(model.features)
+            if features not in designs:
+                designs[features] = nbm_design(power_per_unit, ambient, features)
+            design, target = designs[features], values(chunk, model.target)[index]
+            usable = _finite_rows(design, target)
+            z = np.column_stack([design, target])
+            if not usable.all():
+                z, used = z[usable], asset[usable]
+            else:
+                used = asset
+            add_moments(self.moments[model.target], used, z)
 
     def blocks(self) -> dict[str, np.ndarray]:
         """The NBM_* blocks of every cohort and model."""
@@ -336,6 +497,9 @@ def cohort_sums(
 ) -> dict[int, np.ndarray]:
     """Per-bin sums of every cohort, by statistic, each of shape (n_cohorts, n_ws[, n_p]).
 
+    Turbines that belong to the same cohorts are summed together, once (one bincount per
+    statistic whatever the number of cohorts), then each cohort adds its groups.
+
     Parameters
     ----------
     records : PreparedRecords
@@ -346,19 +510,57 @@ def cohort_sums(
         Source of the bin grids.
     """
     ws_grid, p_grid = spec.wind_speed_bins, spec.normalised_power_bins
+    n_cohorts, n_ws, n_p = membership.shape[1], ws_grid.count, p_grid.count
+    groups, group_of_turbine = _cohort_groups(membership)
+    size = len(groups) * n_ws
+    # Each record's cell (its group's wind-speed bin), or one cell past the end: outside the grid or every cohort.
     ws_bin = bin_index(records.wind_speed, ws_grid.first_centre, ws_grid.width, ws_grid.count)
-    power_bin = clipped_bin_index(records.power_per_unit, p_grid.first_centre, p_grid.width, p_grid.count)
-    n_cohorts, n_ws = membership.shape[1], ws_grid.count
-    out = {statistic: np.zeros((n_cohorts, n_ws)) for statistic in SUMMED}
-    out[S.NORMALISED_POWER_HISTOGRAM] = np.zeros((n_cohorts, n_ws, p_grid.count))
-    for c in range(n_cohorts):
-        cell = np.where(membership[records.asset, c], ws_bin, -1)
-        count, sum_ws, sum_p, sum_p2 = bin_power_curve(cell, records.wind_speed, records.power, n_ws)
-        _, sum_area, sum_pu, sum_pu2 = bin_power_curve(cell, records.power_per_area, records.power_per_unit, n_ws)
-        for statistic, value in zip(SUMMED, (count, sum_ws, sum_p, sum_p2, sum_pu, sum_pu2, sum_area), strict=True):
-            out[statistic][c] = value
-        out[S.NORMALISED_POWER_HISTOGRAM][c] = power_histogram(cell, power_bin, n_ws, p_grid.count)
+    cell = group_of_turbine[records.asset] * n_ws + ws_bin
+    cell[ws_bin < 0] = size
+    power_bin = clipped_bin_index(records.power_per_unit, p_grid.first_centre, p_grid.width, n_p)
+    sums, histogram = binned_sums(
+        cell,
+        power_bin,
+        size,
+        n_p,
+        records.wind_speed,
+        records.power,
+        records.power_per_unit,
+        records.power_per_area,
+    )
+    by_group = {statistic: row.reshape(-1, n_ws) for statistic, row in zip(SUMMED, sums, strict=True)}
+    by_group[S.NORMALISED_POWER_HISTOGRAM] = histogram.reshape(-1, n_ws, n_p)
+    out = {}
+    for statistic, value in by_group.items():
+        out[statistic] = np.zeros((n_cohorts, *value.shape[1:]))
+        for c in range(n_cohorts):
+            members = np.flatnonzero(groups[:, c])
+            if len(members) == 1:
+                out[statistic][c] = value[members[0]]
+            elif len(members):
+                out[statistic][c] = value[members].sum(axis=0)
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _cohort_groups_of(shape: tuple[int, int], packed: bytes) -> tuple[np.ndarray, np.ndarray]:
+    membership = np.frombuffer(packed, dtype=bool).reshape(shape)
+    distinct, group = np.unique(membership, axis=0, return_inverse=True)
+    some = distinct.any(axis=1)
+    n_groups = int(some.sum())
+    renumber = np.full(len(distinct), n_groups)  # turbines of no cohort: the group past the last
+    renumber[some] = np.arange(n_groups)
+    groups, group_of_turbine = distinct[some], renumber[group.reshape(-1)]
+    groups.flags.writeable = group_of_turbine.flags.writeable = False  # shared by every call
+    return groups, group_of_turbine
+
+
+def _cohort_groups(membership: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct memberships of some cohort (groups x cohorts), and each turbine's group (n_groups: none).
+
+    Records of a group's turbines are summed together once; cells of the group past the last are dropped.
+    """
+    return _cohort_groups_of(membership.shape, np.ascontiguousarray(membership, dtype=bool).tobytes())
 
 
 def turbine_power_histograms(records: PreparedRecords, spec: spec_pb2.BenchmarkSpec, n_turbines: int) -> np.ndarray:
@@ -394,7 +596,7 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
     private = any(layout.statistic == S.CAPPED_POWER_HISTOGRAM for layout in layouts)
     n_turbines = len(site.turbines)
     per_turbine = np.zeros((n_turbines, spec.wind_speed_bins.count, spec.normalised_power_bins.count) if private else 0)
-    for records in prepared_records(read_chunks, site, spec, counts, training.observe):
+    for records in prepared_records(read_chunks, site, spec, counts, training.observe, training.channels):
         for statistic, value in cohort_sums(records, membership, spec).items():
             sums[statistic] = sums[statistic] + value if statistic in sums else value
         if private:

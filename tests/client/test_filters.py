@@ -108,6 +108,28 @@ def test_bin_outlier_flags_wind_speeds_far_from_their_power_bin():
     assert flags[5:].mean() < 0.01  # about 0.3 % of a Gaussian lies beyond 3 sigma
 
 
+def test_bin_statistics_equal_their_bincounts_to_the_bit():
+    # The one-pass kernel against np.bincount over the same cells, in the same record order.
+    rng = np.random.default_rng(3)
+    n, n_turbines = 40_000, 4
+    parameters = {"bin_width": 0.06, "power_min": 0.01, "power_max": 0.9, "n_sigma": 3.0}
+    asset = rng.integers(0, n_turbines, n)
+    per_unit = rng.uniform(-0.1, 1.1, n)
+    wind_speed = rng.uniform(-1.0, 70.0, n)  # below 0 and beyond 60 m/s fall into the end histogram bins
+    wind_speed[::97] = np.nan
+    statistics = BinOutlierStatistics(n_turbines, parameters)
+    statistics.add(asset, wind_speed, per_unit)
+    inside = (per_unit >= 0.01) & (per_unit < 0.9) & np.isfinite(wind_speed)
+    cell = asset[inside] * 15 + np.floor((per_unit[inside] - 0.01) / 0.06).astype(int)
+    ws = wind_speed[inside]
+    np.testing.assert_array_equal(statistics.count.ravel(), np.bincount(cell, minlength=n_turbines * 15))
+    np.testing.assert_array_equal(statistics.total.ravel(), np.bincount(cell, ws, minlength=n_turbines * 15))
+    np.testing.assert_array_equal(statistics.total_sq.ravel(), np.bincount(cell, ws * ws, minlength=n_turbines * 15))
+    ws_bin = np.clip((ws / 0.02).astype(int), 0, 2999)
+    expected = np.bincount(cell * 3000 + ws_bin, minlength=n_turbines * 15 * 3000).reshape(n_turbines, 15, 3000)
+    np.testing.assert_array_equal(statistics.histogram, expected)
+
+
 def test_unknown_filters_and_missing_parameters_are_refused():
     check_filters([("window", WINDOW)])
     with pytest.raises(ValueError, match="unknown filter 'despike'"):

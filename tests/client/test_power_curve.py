@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from client.power_curve import bin_index, bin_power_curve, clipped_bin_index, power_histogram
+from client.power_curve import (
+    BINNED_SUMS,
+    bin_index,
+    bin_power_curve,
+    binned_sums,
+    clipped_bin_index,
+    power_histogram,
+)
 
 
 def test_bins_are_centred_on_multiples_of_half_a_metre_per_second():
@@ -35,3 +43,41 @@ def test_power_histogram_counts_each_record_once():
     p_bin = np.array([2, 2, 0, 1, 3])
     hist = power_histogram(ws_bin, p_bin, 2, 4)
     np.testing.assert_array_equal(hist, [[0, 0, 2, 0], [1, 0, 0, 1]])
+
+
+def test_binned_sums_by_hand():
+    # Cells 0 and 1; the third record lies outside every cell, the fourth has cell -1.
+    cell = np.array([1, 0, 2, -1, 1])
+    power_bin = np.array([3, 0, 1, 2, 3])
+    ws, power = np.array([8.0, 5.0, 9.0, 9.5, 8.5]), np.array([1000.0, 200.0, 1.0, 2.0, 1200.0])
+    per_unit, per_area = power / 2000.0, power * 1e3 / 5281.0
+    sums, histogram = binned_sums(cell, power_bin, 2, 4, ws, power, per_unit, per_area)
+    assert BINNED_SUMS[0] == "count" and sums.shape == (7, 2) and histogram.shape == (2, 4)
+    np.testing.assert_array_equal(sums[:, 0], [1, 5.0, 200.0, 200.0**2, 0.1, 0.1**2, 200e3 / 5281.0])
+    np.testing.assert_array_equal(
+        sums[:, 1], [2, 16.5, 2200.0, 1000.0**2 + 1200.0**2, 0.5 + 0.6, 0.5**2 + 0.6**2, 1e6 / 5281.0 + 1.2e6 / 5281.0]
+    )
+    np.testing.assert_array_equal(histogram, [[1, 0, 0, 0], [0, 0, 0, 2]])
+
+
+def test_binned_sums_equal_the_bincount_sums_to_the_bit():
+    # The one-pass kernel adds in record order, as np.bincount does: the same floats, not just close ones.
+    rng = np.random.default_rng(5)
+    n, n_cells, n_power_bins = 50_000, 122, 141
+    ws = rng.uniform(0.0, 30.0, n)
+    power = rng.uniform(-50.0, 2400.0, n)
+    per_unit, per_area = power / 2300.0, power * 1e3 / 5281.0
+    cell = np.where(rng.random(n) < 0.9, rng.integers(0, n_cells, n), rng.choice([-1, n_cells, n_cells + 7], n))
+    power_bin = clipped_bin_index(per_unit, -0.1, 0.01, n_power_bins)
+    sums, histogram = binned_sums(cell, power_bin, n_cells, n_power_bins, ws, power, per_unit, per_area)
+    index = np.where(cell < n_cells, cell, -1)
+    count, s_ws, s_p, s_p2 = bin_power_curve(index, ws, power, n_cells)
+    _, s_area, s_pu, s_pu2 = bin_power_curve(index, per_area, per_unit, n_cells)
+    np.testing.assert_array_equal(sums, np.vstack([count, s_ws, s_p, s_p2, s_pu, s_pu2, s_area]))
+    np.testing.assert_array_equal(histogram, power_histogram(index, power_bin, n_cells, n_power_bins))
+
+
+def test_binned_sums_refuse_a_power_bin_outside_the_histogram():
+    one = np.ones(1)
+    with pytest.raises(ValueError, match=r"power_bin must lie in \[0, 4\)"):
+        binned_sums(np.array([0]), np.array([4]), 1, 4, one, one, one, one)
