@@ -97,8 +97,34 @@ def frozen_sensor_flag(frame: Records, turbines: TurbineArrays, parameters: Mapp
     (:func:`frozen_sensor_context`).
     """
     min_run = int(parameters["min_run"])
-    lengths = run_lengths(turbines.asset_index, values(frame, "WMET_HorWdSpd"))
-    return np.repeat(lengths >= min_run, lengths)
+    wind_speed = values(frame, "WMET_HorWdSpd")
+    n = len(wind_speed)
+    if min_run <= 1:
+        return np.ones(n, dtype=bool)
+    if n < min_run:
+        return np.zeros(n, dtype=bool)
+    # Record k + j continues the run of record k + j - 1, for j = 1 .. min_run - 1: records k .. k + min_run - 1
+    # are equal. A record is flagged when such a window of min_run records starts within min_run - 1 before it.
+    continues = ~_new_run(turbines.asset_index, wind_speed)
+    window_equal = _sliding_all(continues[1:], min_run - 1)
+    none = np.zeros(min_run - 1, dtype=bool)
+    return _sliding_any(np.concatenate([none, window_equal, none]), min_run)
+
+
+def _sliding_all(x: np.ndarray, width: int) -> np.ndarray:
+    """out[k] = x[k : k + width].all(), for k = 0 .. len(x) - width (width >= 1), by doubling spans."""
+    out, span = x, 1
+    while span * 2 <= width:
+        out, span = out[:-span] & out[span:], span * 2
+    if span < width:
+        length = len(x) - width + 1
+        out = out[:length] & out[width - span : width - span + length]
+    return out
+
+
+def _sliding_any(x: np.ndarray, width: int) -> np.ndarray:
+    """out[k] = x[k : k + width].any(), for k = 0 .. len(x) - width (width >= 1), by doubling spans."""
+    return ~_sliding_all(~x, width)
 
 
 def frozen_sensor_context(parameters: Mapping[str, float]) -> int:
@@ -128,19 +154,6 @@ def asset_codes(asset_id: pd.Series, asset_order: pd.Index) -> np.ndarray:
     if isinstance(asset_id.dtype, pd.CategoricalDtype) and asset_id.cat.categories.equals(asset_order):
         return asset_id.cat.codes.to_numpy(dtype=np.int64)
     return asset_order.get_indexer(asset_id)
-
-
-def run_ids(asset_index: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Id of the run of equal consecutive values each record belongs to (runs end at a new turbine)."""
-    if len(values) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.cumsum(_new_run(asset_index, values)) - 1
-
-
-def run_lengths(asset_index: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Length of each run of equal consecutive values, in order (runs end at a new turbine; NaN is a run of 1)."""
-    starts = np.flatnonzero(_new_run(asset_index, values))
-    return np.diff(starts, append=len(values))
 
 
 def _new_run(asset_index: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -243,14 +256,26 @@ class BinOutlierStatistics:
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = self.total / self.count
             std = np.sqrt(np.maximum(self.total_sq / self.count - mean**2, 0.0) * self.count / (self.count - 1))
-        cumulative = np.cumsum(self.histogram, axis=2)
-        median_bin = np.argmax(cumulative >= (self.count[..., None] / 2.0), axis=2)
-        median = (median_bin + 0.5) * _WS_HIST_WIDTH
+        median_bin = _median_bins_kernel(self.histogram.reshape(self.n_cells, _WS_HIST_COUNT), self.count.reshape(-1))
+        median = (median_bin.reshape(self.count.shape) + 0.5) * _WS_HIST_WIDTH
         return median - n_sigma * std, median + n_sigma * std
 
 
+_INTEGERS = numba.types.Array(numba.int64, 1, "C", readonly=True)  # inputs may be read-only views
+_FLOATS = numba.types.Array(numba.float64, 1, "C", readonly=True)
+
+
 @numba.njit(
-    "void(int64[::1], float64[::1], float64[::1], float64[::1], float64[::1], int32[:, ::1], float64)", cache=True
+    numba.void(
+        _INTEGERS,
+        _FLOATS,
+        numba.float64[::1],
+        numba.float64[::1],
+        numba.float64[::1],
+        numba.int32[:, ::1],
+        numba.float64,
+    ),
+    cache=True,
 )
 def _wind_speed_moments_kernel(
     cell: np.ndarray,
@@ -280,6 +305,26 @@ def _wind_speed_moments_kernel(
         position = v / width
         b = 0 if position < 1.0 else (n_bins - 1 if position >= n_bins else int(position))
         histogram[c, b] += 1
+
+
+@numba.njit(numba.int64[::1](numba.types.Array(numba.int32, 2, "C", readonly=True), _FLOATS), cache=True)
+def _median_bins_kernel(histogram: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Per cell (row of ``histogram``): the first bin at which the running count reaches half of ``count``.
+
+    The bin of the median of a cell's wind speeds (0 for an empty cell), as np.argmax of
+    np.cumsum(histogram, axis=1) >= count / 2 finds it, without the cumulative array.
+    """
+    n_cells, n_bins = histogram.shape
+    median = np.zeros(n_cells, dtype=np.int64)
+    for c in range(n_cells):
+        half = count[c] / 2.0
+        total = 0
+        for b in range(n_bins):
+            total += histogram[c, b]
+            if total >= half:
+                median[c] = b
+                break
+    return median
 
 
 def bin_outlier_flag(

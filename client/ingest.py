@@ -145,12 +145,19 @@ def channel_values(raw: pd.Series, name: str, site: SiteConfig) -> ChannelValues
     else:
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
         not_numeric = np.isnan(values) & raw.notna().to_numpy()
-    sentinel = np.isin(values, site.sentinels.get(name, ()))
+    codes = site.sentinels.get(name, ())
+    sentinel = np.isin(values, codes) if len(codes) else np.zeros(len(values), dtype=bool)
     factor, offset = UNIT_CONVERSIONS[channel.unit][site.units.get(name, channel.unit)]
-    values = values * factor + offset
+    converted = factor != 1.0 or offset != 0.0
+    if converted:
+        values = values * factor + offset
     with np.errstate(invalid="ignore"):
-        out_of_range = ~sentinel & ((values < channel.valid_min) | (values > channel.valid_max))
-    values[sentinel | out_of_range] = np.nan
+        out_of_range = (values < channel.valid_min) | (values > channel.valid_max)
+    out_of_range &= ~sentinel
+    blank = sentinel | out_of_range
+    if blank.any():
+        values = values if converted else values.copy()  # never write into the export's own buffer
+        values[blank] = np.nan
     return ChannelValues(values, not_numeric, sentinel, out_of_range)
 
 
@@ -172,19 +179,18 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
     if (codes < 0).any():
         raw, codes = raw[codes >= 0], codes[codes >= 0]
     turbine = turbine_of_name[codes] if len(names) else codes.astype(np.int64)
-    frame = pd.DataFrame(
-        {
-            TIME: _to_utc(raw[columns[TIME]], turbine, site.timezone, path, columns[TIME]),
-            # Categories in site.toml's order: the codes index site.turbines directly.
-            ASSET_ID: pd.Categorical.from_codes(turbine, categories=known),
-        }
-    )
+    time = _to_utc(raw[columns[TIME]], turbine, site.timezone, path, columns[TIME])
+    canonical = {
+        TIME: time.array,
+        # Categories in site.toml's order: the codes index site.turbines directly.
+        ASSET_ID: pd.Categorical.from_codes(turbine, categories=known),
+    }
     for name in CHANNELS:
         if name in columns:
-            frame[name] = channel_values(raw[columns[name]], name, site).values
+            canonical[name] = channel_values(raw[columns[name]], name, site).values
     if STATUS in columns:
-        frame[STATUS] = pd.to_numeric(raw[columns[STATUS]], errors="coerce").to_numpy(dtype=np.float64)
-    return frame
+        canonical[STATUS] = pd.to_numeric(raw[columns[STATUS]], errors="coerce").to_numpy(dtype=np.float64)
+    return pd.DataFrame(canonical, index=time.index, copy=False)  # one frame, no copies of the columns
 
 
 def read_canonical_chunks(site: SiteConfig, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:

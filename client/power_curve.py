@@ -96,26 +96,36 @@ BINNED_SUMS = (
 
 
 def binned_sums(
-    cell: np.ndarray,
+    asset: np.ndarray,
+    group_of_turbine: np.ndarray,
+    n_groups: int,
+    ws_bin: np.ndarray,
+    n_ws_bins: int,
     power_bin: np.ndarray,
-    n_cells: int,
     n_power_bins: int,
     wind_speed: np.ndarray,
     power: np.ndarray,
     power_per_unit: np.ndarray,
     power_per_area: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per cell: record count and the sums of the method of bins, and the normalised-power histogram, in one pass.
+    """Per group of turbines and wind-speed bin: the method of bins' sums and the power histogram, in one pass.
 
     Parameters
     ----------
-    cell : ndarray of int
-        Cell of each record (a wind-speed bin, of one group of turbines, say); records outside
-        [0, n_cells) are ignored.
+    asset : ndarray of int
+        Turbine of each record, an index into ``group_of_turbine``.
+    group_of_turbine : ndarray of int
+        Group of each turbine; records of a turbine outside [0, n_groups) are ignored.
+    n_groups : int
+        Number of groups.
+    ws_bin : ndarray of int
+        Wind-speed bin of each record (:func:`bin_index`); records outside [0, n_ws_bins) are ignored.
+    n_ws_bins : int
+        Number of wind-speed bins.
     power_bin : ndarray of int
         Normalised-power bin of each record, in [0, n_power_bins) (:func:`clipped_bin_index`).
-    n_cells, n_power_bins : int
-        Number of cells and of power bins.
+    n_power_bins : int
+        Number of normalised-power bins.
     wind_speed : ndarray
         Wind speed [m/s].
     power : ndarray
@@ -127,37 +137,44 @@ def binned_sums(
 
     Returns
     -------
-    sums : ndarray, shape (7, n_cells)
-        Rows as :data:`BINNED_SUMS`: count [-], sum of wind speed [m/s], of power [kW], of squared
+    sums : ndarray, shape (7, n_groups, n_ws_bins)
+        As :data:`BINNED_SUMS`: record count [-], sum of wind speed [m/s], of power [kW], of squared
         power [kW^2], of P / P_rated [-], of its square [-], of power per area [W/m^2].
-    histogram : ndarray, shape (n_cells, n_power_bins)
-        Records per cell and power bin [-].
+    histogram : ndarray, shape (n_groups, n_ws_bins, n_power_bins)
+        Records per group, wind-speed bin and power bin [-].
     """
-    sums = np.zeros((len(BINNED_SUMS), n_cells))
-    histogram = np.zeros((n_cells, n_power_bins))
-    arrays = (cell, power_bin, wind_speed, power, power_per_unit, power_per_area)
-    if len({len(a) for a in arrays}) != 1:
-        raise ValueError(f"binned_sums needs arrays of one length, got {[len(a) for a in arrays]}")
+    per_record = (asset, ws_bin, power_bin, wind_speed, power, power_per_unit, power_per_area)
+    if len({len(a) for a in per_record}) != 1:
+        raise ValueError(f"binned_sums needs one value per record in each array, got {[len(a) for a in per_record]}")
+    if len(asset) and (asset.min() < 0 or asset.max() >= len(group_of_turbine)):
+        raise ValueError(f"asset must index group_of_turbine (length {len(group_of_turbine)})")
     if len(power_bin) and (power_bin.min() < 0 or power_bin.max() >= n_power_bins):
         raise ValueError(f"power_bin must lie in [0, {n_power_bins}), got [{power_bin.min()}, {power_bin.max()}]")
+    sums = np.zeros((len(BINNED_SUMS), n_groups, n_ws_bins))
+    histogram = np.zeros((n_groups, n_ws_bins, n_power_bins))
+    integers = (asset, group_of_turbine, ws_bin, power_bin)
     _binned_sums_kernel(
-        np.ascontiguousarray(cell, dtype=np.int64),
-        np.ascontiguousarray(power_bin, dtype=np.int64),
-        *(np.ascontiguousarray(a, dtype=np.float64) for a in arrays[2:]),
+        *(np.ascontiguousarray(a, dtype=np.int64) for a in integers),
+        *(np.ascontiguousarray(a, dtype=np.float64) for a in per_record[3:]),
         sums,
         histogram,
     )
     return sums, histogram
 
 
+_INTEGERS = numba.types.Array(numba.int64, 1, "C", readonly=True)  # inputs may be read-only views
+_FLOATS = numba.types.Array(numba.float64, 1, "C", readonly=True)
+
+
 @numba.njit(
-    "void(int64[::1], int64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[:, ::1], "
-    "float64[:, ::1])",
+    numba.void(*[_INTEGERS] * 4, *[_FLOATS] * 4, numba.float64[:, :, ::1], numba.float64[:, :, ::1]),
     cache=True,
     nogil=True,
 )
 def _binned_sums_kernel(
-    cell: np.ndarray,
+    asset: np.ndarray,
+    group_of_turbine: np.ndarray,
+    ws_bin: np.ndarray,
     power_bin: np.ndarray,
     wind_speed: np.ndarray,
     power: np.ndarray,
@@ -166,19 +183,20 @@ def _binned_sums_kernel(
     sums: np.ndarray,
     histogram: np.ndarray,
 ) -> None:
-    """Loop of :func:`binned_sums`: adds each record of a cell in [0, n_cells) to ``sums`` and ``histogram``."""
-    n_cells = sums.shape[1]
-    for i in range(cell.shape[0]):
-        c = cell[i]
-        if c < 0 or c >= n_cells:
+    """Loop of :func:`binned_sums`: adds each record, in order, to its (group, wind-speed bin) cell."""
+    n_groups, n_ws_bins = sums.shape[1], sums.shape[2]
+    for i in range(asset.shape[0]):
+        g = group_of_turbine[asset[i]]
+        b = ws_bin[i]
+        if g < 0 or g >= n_groups or b < 0 or b >= n_ws_bins:
             continue
         p = power[i]
         pu = power_per_unit[i]
-        sums[0, c] += 1.0
-        sums[1, c] += wind_speed[i]
-        sums[2, c] += p
-        sums[3, c] += p * p
-        sums[4, c] += pu
-        sums[5, c] += pu * pu
-        sums[6, c] += power_per_area[i]
-        histogram[c, power_bin[i]] += 1.0
+        sums[0, g, b] += 1.0
+        sums[1, g, b] += wind_speed[i]
+        sums[2, g, b] += p
+        sums[3, g, b] += p * p
+        sums[4, g, b] += pu
+        sums[5, g, b] += pu * pu
+        sums[6, g, b] += power_per_area[i]
+        histogram[g, b, power_bin[i]] += 1.0

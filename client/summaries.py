@@ -7,6 +7,7 @@ is sent, and only through secure aggregation. The per-turbine filter report neve
 from __future__ import annotations
 
 import functools
+import itertools
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -89,15 +90,20 @@ def utc_times(records: Records) -> np.ndarray:
 
 
 def time_within(time: np.ndarray, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
-    """Which datetime64 (UTC) ``time`` values lie in [start, end)."""
-    return (time >= _datetime64(start, time.dtype)) & (time < _datetime64(end, time.dtype))
+    """Which datetime64 (UTC) ``time`` values lie in [start, end) (NaT never does)."""
+    unit, _ = np.datetime_data(time.dtype)
+    low, high = _ticks(start, unit), _ticks(end, unit)
+    if low is None or high is None:  # a bound between two ticks of the unit: compare in nanoseconds
+        time, low, high = time.astype("datetime64[ns]"), start.value, end.value
+    ticks = time.view(np.int64)  # NaT is the smallest int64: before any start
+    return (ticks >= low) & (ticks < high)
 
 
-def _datetime64(timestamp: pd.Timestamp, dtype: np.dtype) -> np.datetime64:
-    # In the unit of the times compared when exact there (no conversion of the array), else in ns.
+def _ticks(timestamp: pd.Timestamp, unit: str) -> int | None:
+    """``timestamp`` as an integer count of ``unit`` since the epoch, or None if it is not a whole count."""
     value = np.datetime64(timestamp.value, "ns")
-    converted = value.astype(dtype) if np.issubdtype(dtype, np.datetime64) else value
-    return converted if converted == value else value
+    converted = value.astype(f"datetime64[{unit}]")
+    return int(converted.view(np.int64)) if converted == value else None
 
 
 def record_air_density(frame: Records, site: SiteConfig) -> np.ndarray:
@@ -200,7 +206,8 @@ class RecordSpill:
 
     A second pass (the bin filter, model residuals) replays compact records from here instead of
     reading and converting the export again; memory stays bounded (``memory_bytes`` plus one
-    chunk) whatever the export's size.
+    chunk) whatever the export's size. The file holds raw bytes; each array's dtype and length
+    stay in memory.
     """
 
     def __init__(self, memory_bytes: int = 64 << 20) -> None:
@@ -208,13 +215,13 @@ class RecordSpill:
         self._held: list[tuple[np.ndarray, ...]] = []
         self._held_bytes = 0
         self._file: BinaryIO | None = None
-        self._chunks = 0
+        self._layouts: list[tuple[tuple[np.dtype, tuple[int, ...]], ...]] = []
 
     def write(self, arrays: tuple[np.ndarray, ...]) -> None:
         """Append one chunk's arrays (the same number, in the same order, every time)."""
-        self._chunks += 1
+        arrays = tuple(np.ascontiguousarray(array) for array in arrays)
         if self._file is None:
-            self._held.append(tuple(np.ascontiguousarray(array) for array in arrays))
+            self._held.append(arrays)
             self._held_bytes += sum(array.nbytes for array in arrays)
             if self._held_bytes <= self._memory_bytes:
                 return
@@ -226,20 +233,29 @@ class RecordSpill:
         self._write_file(arrays)
 
     def _write_file(self, arrays: tuple[np.ndarray, ...]) -> None:
+        self._layouts.append(tuple((array.dtype, array.shape) for array in arrays))
         for array in arrays:
-            np.lib.format.write_array(self._file, np.ascontiguousarray(array), allow_pickle=False)
+            self._file.write(array.reshape(-1).view(np.uint8).data)
 
     def replay(self, arrays_per_chunk: int) -> Iterator[tuple[np.ndarray, ...]]:
         """The chunks in the order written; memory and file are released (the file is gone) afterwards."""
         if self._file is None:
             held, self._held = self._held, []
+            held.reverse()
             while held:
-                yield held.pop(0)
+                yield held.pop()
             return
         with self._file:
             self._file.seek(0)
-            for _ in range(self._chunks):
-                yield tuple(np.lib.format.read_array(self._file) for _ in range(arrays_per_chunk))
+            for layout in self._layouts:
+                yield tuple(_read_array(self._file, dtype, shape) for dtype, shape in layout)
+
+
+def _read_array(file: BinaryIO, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    array = np.empty(shape, dtype=dtype)
+    if array.nbytes and file.readinto(array.reshape(-1).view(np.uint8).data) != array.nbytes:
+        raise OSError("the spill file ended early")
+    return array
 
 
 def canonical_columns(frame: pd.DataFrame, asset_order: pd.Index, names: Iterable[str]) -> dict[str, np.ndarray]:
@@ -322,23 +338,32 @@ def prepared_records(
                 if counts is not None:
                     counts.add(f.name, asset[counted & flags])
                 passed &= ~flags
-            used = {name: block[name][passed] for name in (*FILTERED_CHANNELS, "time") if name in block}
-            asset = asset[passed]
-            wind_speed, power = density_normalised(used, site, turbines.stall[asset], spec.reference_air_density)
+            # Normalising every record of the block costs less than selecting the passed ones first.
+            with np.errstate(all="ignore"):
+                wind_speed, power = density_normalised(block, site, turbines.stall[asset], spec.reference_air_density)
+            time = block["time"]
             if spill is None:
-                yield _prepared(asset, used["time"], wind_speed, power, turbines, counts)
-            else:
-                raw_wind_speed, time = used["WMET_HorWdSpd"], used["time"]
-                cells = statistics.cells(asset, used["WTUR_W"] / turbines.rated_kw[asset])
-                statistics.add_cells(cells, raw_wind_speed)
-                # Records outside every power bin of the bin filter are never outliers: they need no second pass.
-                judged = cells < statistics.n_cells
-                if not judged.all():
-                    free = ~judged
-                    yield _prepared(asset[free], time[free], wind_speed[free], power[free], turbines, counts)
-                    asset, time, wind_speed, power = asset[judged], time[judged], wind_speed[judged], power[judged]
-                    raw_wind_speed, cells = raw_wind_speed[judged], cells[judged]
-                spill.write((_compact(asset), time, wind_speed, power, raw_wind_speed, _compact(cells)))
+                rows = np.flatnonzero(passed)
+                yield _prepared(asset[rows], time[rows], wind_speed[rows], power[rows], turbines, counts)
+                continue
+            raw_wind_speed = block["WMET_HorWdSpd"]
+            cells = statistics.cells(asset, block["WTUR_W"] / here.rated_power_kw)
+            cells[~passed] = -1  # not accumulated, not judged
+            statistics.add_cells(cells, raw_wind_speed)
+            # Records outside every power bin of the bin filter are never outliers: they need no second pass.
+            rows = np.flatnonzero(cells == statistics.n_cells)
+            yield _prepared(asset[rows], time[rows], wind_speed[rows], power[rows], turbines, counts)
+            rows = np.flatnonzero((cells >= 0) & (cells < statistics.n_cells))
+            spill.write(
+                (
+                    _compact(asset[rows]),
+                    time[rows],
+                    wind_speed[rows],
+                    power[rows],
+                    raw_wind_speed[rows],
+                    _compact(cells[rows]),
+                )
+            )
 
     if spill is not None:
         for asset, time, wind_speed, power, raw_wind_speed, cells in spill.replay(6):
@@ -406,23 +431,29 @@ def _finite_rows(design: np.ndarray, target: np.ndarray) -> np.ndarray:
     return usable
 
 
-def add_moments(moments: MomentSums, asset: np.ndarray, z: np.ndarray) -> None:
+def add_moments(moments: MomentSums, asset: np.ndarray, z: np.ndarray, usable: np.ndarray | None = None) -> None:
     """:meth:`MomentSums.add`, one matrix product per turbine when the records are sorted by turbine.
 
-    Adds, per turbine, the record count, the column sums of ``z`` and Z^T Z over its records.
+    Adds, per turbine, the count of its ``usable`` records (all when None), the column sums of
+    ``z`` and Z^T Z over its records; rows of ``z`` that are not usable must be zero. With
+    W = [u, Z] (u: 1 for a usable record, else 0), W^T W holds all three: count, sums and Z^T Z.
     """
     if len(asset) == 0:
         return
+    if usable is None:
+        usable = np.ones(len(asset), dtype=bool)
     if np.any(asset[1:] < asset[:-1]):
-        moments.add(asset, z)
+        moments.add(asset[usable], z[usable])
         return
-    bounds = np.flatnonzero(np.r_[True, asset[1:] != asset[:-1], True])
-    for begin, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        rows = z[begin:stop]
+    weighted = np.column_stack([usable.astype(np.float64), z])
+    bounds = np.flatnonzero(np.r_[True, asset[1:] != asset[:-1], True]).tolist()
+    for begin, stop in itertools.pairwise(bounds):
+        rows = weighted[begin:stop]
+        gram = rows.T @ rows
         turbine = asset[begin]
-        moments.count[turbine] += stop - begin
-        moments.first[turbine] += rows.sum(axis=0)
-        moments.second[turbine] += rows.T @ rows
+        moments.count[turbine] += gram[0, 0]
+        moments.first[turbine] += gram[0, 1:]
+        moments.second[turbine] += gram[1:, 1:]
 
 
 class ModelTraining:
@@ -459,10 +490,8 @@ class ModelTraining:
             usable = _finite_rows(design, target)
             z = np.column_stack([design, target])
             if not usable.all():
-                z, used = z[usable], asset[usable]
-            else:
-                used = asset
-            add_moments(self.moments[model.target], used, z)
+                z[~usable] = 0.0  # a record without all its values adds nothing
+            add_moments(self.moments[model.target], asset, z, usable)
 
     def blocks(self) -> dict[str, np.ndarray]:
         """The NBM_* blocks of every cohort and model."""
@@ -512,24 +541,23 @@ def cohort_sums(
     ws_grid, p_grid = spec.wind_speed_bins, spec.normalised_power_bins
     n_cohorts, n_ws, n_p = membership.shape[1], ws_grid.count, p_grid.count
     groups, group_of_turbine = _cohort_groups(membership)
-    size = len(groups) * n_ws
-    # Each record's cell (its group's wind-speed bin), or one cell past the end: outside the grid or every cohort.
     ws_bin = bin_index(records.wind_speed, ws_grid.first_centre, ws_grid.width, ws_grid.count)
-    cell = group_of_turbine[records.asset] * n_ws + ws_bin
-    cell[ws_bin < 0] = size
     power_bin = clipped_bin_index(records.power_per_unit, p_grid.first_centre, p_grid.width, n_p)
     sums, histogram = binned_sums(
-        cell,
+        records.asset,
+        group_of_turbine,
+        len(groups),
+        ws_bin,
+        n_ws,
         power_bin,
-        size,
         n_p,
         records.wind_speed,
         records.power,
         records.power_per_unit,
         records.power_per_area,
     )
-    by_group = {statistic: row.reshape(-1, n_ws) for statistic, row in zip(SUMMED, sums, strict=True)}
-    by_group[S.NORMALISED_POWER_HISTOGRAM] = histogram.reshape(-1, n_ws, n_p)
+    by_group = dict(zip(SUMMED, sums, strict=True))
+    by_group[S.NORMALISED_POWER_HISTOGRAM] = histogram
     out = {}
     for statistic, value in by_group.items():
         out[statistic] = np.zeros((n_cohorts, *value.shape[1:]))

@@ -71,6 +71,34 @@ def test_frozen_runs_of_three_or_more_are_flagged_whole():
     np.testing.assert_array_equal(flags, [0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
 
 
+@pytest.mark.parametrize("min_run", [1, 2, 3, 4, 7, 12])
+def test_frozen_flags_equal_the_run_lengths_definition(min_run):
+    # Reference: split into runs of equal values (NaN alone, a new turbine starts a new run), flag runs >= min_run.
+    rng = np.random.default_rng(min_run)
+    n = 3_000
+    wind_speed = np.round(rng.uniform(3.0, 3.3, n), 1)  # coarse: runs of every length
+    wind_speed[rng.random(n) < 0.05] = np.nan
+    wind_speed[100:115] = 9.0  # a frozen stretch, within the first turbine
+    asset = np.sort(rng.integers(0, 4, n))
+    expected = np.zeros(n, dtype=bool)
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or asset[i] != asset[i - 1] or wind_speed[i] != wind_speed[i - 1]:  # NaN != NaN
+            expected[start:i] = i - start >= min_run
+            start = i
+    frame = {"WMET_HorWdSpd": wind_speed}
+    flags = frozen_sensor_flag(frame, TurbineArrays(asset, np.full(n, 2000.0), (0,)), {"min_run": min_run})
+    np.testing.assert_array_equal(flags, expected)
+    assert 0 < flags.sum() < n or min_run == 1
+    short = {"WMET_HorWdSpd": wind_speed[: min_run - 1]}
+    assert (
+        not frozen_sensor_flag(
+            short, TurbineArrays(asset[: min_run - 1], np.ones(min_run - 1), (0,)), {"min_run": min_run}
+        ).any()
+        or min_run == 1
+    )
+
+
 @pytest.mark.parametrize("chunk_rows", [1, 2, 3, 5, 7, 100])
 def test_streamed_chunks_flag_exactly_like_one_chunk(chunk_rows):
     rng = np.random.default_rng(1)

@@ -46,38 +46,55 @@ def test_power_histogram_counts_each_record_once():
 
 
 def test_binned_sums_by_hand():
-    # Cells 0 and 1; the third record lies outside every cell, the fourth has cell -1.
-    cell = np.array([1, 0, 2, -1, 1])
-    power_bin = np.array([3, 0, 1, 2, 3])
-    ws, power = np.array([8.0, 5.0, 9.0, 9.5, 8.5]), np.array([1000.0, 200.0, 1.0, 2.0, 1200.0])
+    # Turbines 0 and 2 form group 0, turbine 1 group 1, turbine 3 no group; wind-speed bins 0..2, power bins 0..3.
+    group_of_turbine = np.array([0, 1, 0, 2])
+    asset = np.array([0, 1, 2, 3, 2, 1])
+    ws_bin = np.array([2, 0, 2, 1, 2, -1])  # the last record lies outside the wind-speed grid
+    power_bin = np.array([3, 0, 3, 1, 1, 2])
+    ws, power = np.array([8.0, 5.0, 8.5, 7.0, 8.2, 30.0]), np.array([1000.0, 200.0, 1200.0, 9.0, 800.0, 5.0])
     per_unit, per_area = power / 2000.0, power * 1e3 / 5281.0
-    sums, histogram = binned_sums(cell, power_bin, 2, 4, ws, power, per_unit, per_area)
-    assert BINNED_SUMS[0] == "count" and sums.shape == (7, 2) and histogram.shape == (2, 4)
-    np.testing.assert_array_equal(sums[:, 0], [1, 5.0, 200.0, 200.0**2, 0.1, 0.1**2, 200e3 / 5281.0])
+    sums, histogram = binned_sums(asset, group_of_turbine, 2, ws_bin, 3, power_bin, 4, ws, power, per_unit, per_area)
+    assert BINNED_SUMS[0] == "count" and sums.shape == (7, 2, 3) and histogram.shape == (2, 3, 4)
+    np.testing.assert_array_equal(sums[:, 1, 0], [1, 5.0, 200.0, 200.0**2, 0.1, 0.1**2, 200e3 / 5281.0])
+    p = np.array([1000.0, 1200.0, 800.0])
     np.testing.assert_array_equal(
-        sums[:, 1], [2, 16.5, 2200.0, 1000.0**2 + 1200.0**2, 0.5 + 0.6, 0.5**2 + 0.6**2, 1e6 / 5281.0 + 1.2e6 / 5281.0]
+        sums[:, 0, 2],
+        [3, 8.0 + 8.5 + 8.2, p.sum(), np.sum(p * p), 0.5 + 0.6 + 0.4, 0.25 + 0.36 + 0.16, sum(p * 1e3 / 5281.0)],
     )
-    np.testing.assert_array_equal(histogram, [[1, 0, 0, 0], [0, 0, 0, 2]])
+    assert sums[0].sum() == 4
+    expected = np.zeros((2, 3, 4))
+    expected[0, 2, 3], expected[0, 2, 1], expected[1, 0, 0] = 2, 1, 1
+    np.testing.assert_array_equal(histogram, expected)
 
 
 def test_binned_sums_equal_the_bincount_sums_to_the_bit():
     # The one-pass kernel adds in record order, as np.bincount does: the same floats, not just close ones.
     rng = np.random.default_rng(5)
-    n, n_cells, n_power_bins = 50_000, 122, 141
-    ws = rng.uniform(0.0, 30.0, n)
+    n, n_turbines, n_groups, n_ws, n_p = 50_000, 9, 3, 61, 141
+    group_of_turbine = np.array([0, 1, 2, 0, 1, 2, 3, 0, 3])  # group 3: no cohort
+    asset = rng.integers(0, n_turbines, n)
+    ws = rng.uniform(-1.0, 32.0, n)
     power = rng.uniform(-50.0, 2400.0, n)
     per_unit, per_area = power / 2300.0, power * 1e3 / 5281.0
-    cell = np.where(rng.random(n) < 0.9, rng.integers(0, n_cells, n), rng.choice([-1, n_cells, n_cells + 7], n))
-    power_bin = clipped_bin_index(per_unit, -0.1, 0.01, n_power_bins)
-    sums, histogram = binned_sums(cell, power_bin, n_cells, n_power_bins, ws, power, per_unit, per_area)
-    index = np.where(cell < n_cells, cell, -1)
-    count, s_ws, s_p, s_p2 = bin_power_curve(index, ws, power, n_cells)
-    _, s_area, s_pu, s_pu2 = bin_power_curve(index, per_area, per_unit, n_cells)
-    np.testing.assert_array_equal(sums, np.vstack([count, s_ws, s_p, s_p2, s_pu, s_pu2, s_area]))
-    np.testing.assert_array_equal(histogram, power_histogram(index, power_bin, n_cells, n_power_bins))
+    ws_bin = bin_index(ws, 0.0, 0.5, n_ws)
+    power_bin = clipped_bin_index(per_unit, -0.1, 0.01, n_p)
+    sums, histogram = binned_sums(
+        asset, group_of_turbine, n_groups, ws_bin, n_ws, power_bin, n_p, ws, power, per_unit, per_area
+    )
+    group = group_of_turbine[asset]
+    cell = np.where((ws_bin >= 0) & (group < n_groups), group * n_ws + ws_bin, -1)
+    count, s_ws, s_p, s_p2 = bin_power_curve(cell, ws, power, n_groups * n_ws)
+    _, s_area, s_pu, s_pu2 = bin_power_curve(cell, per_area, per_unit, n_groups * n_ws)
+    expected = np.stack([count, s_ws, s_p, s_p2, s_pu, s_pu2, s_area]).reshape(7, n_groups, n_ws)
+    np.testing.assert_array_equal(sums, expected)
+    np.testing.assert_array_equal(
+        histogram, power_histogram(cell, power_bin, n_groups * n_ws, n_p).reshape(n_groups, n_ws, n_p)
+    )
 
 
-def test_binned_sums_refuse_a_power_bin_outside_the_histogram():
+def test_binned_sums_refuse_indices_outside_their_arrays():
     one = np.ones(1)
     with pytest.raises(ValueError, match=r"power_bin must lie in \[0, 4\)"):
-        binned_sums(np.array([0]), np.array([4]), 1, 4, one, one, one, one)
+        binned_sums(np.array([0]), np.array([0]), 1, np.array([0]), 1, np.array([4]), 4, one, one, one, one)
+    with pytest.raises(ValueError, match="asset must index group_of_turbine"):
+        binned_sums(np.array([1]), np.array([0]), 1, np.array([0]), 1, np.array([0]), 4, one, one, one, one)
