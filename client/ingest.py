@@ -189,7 +189,10 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
         if name in columns:
             canonical[name] = channel_values(raw[columns[name]], name, site).values
     if STATUS in columns:
-        canonical[STATUS] = pd.to_numeric(raw[columns[STATUS]], errors="coerce").to_numpy(dtype=np.float64)
+        status = raw[columns[STATUS]]
+        if not pd.api.types.is_numeric_dtype(status.dtype):
+            status = pd.to_numeric(status, errors="coerce")
+        canonical[STATUS] = status.to_numpy(dtype=np.float64, na_value=np.nan)
     return pd.DataFrame(canonical, index=time.index, copy=False)  # one frame, no copies of the columns
 
 

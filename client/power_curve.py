@@ -29,17 +29,27 @@ def bin_index(values: np.ndarray, first_centre: float, width: float, count: int)
     count : int
         Number of bins.
     """
-    position = np.floor((np.asarray(values, dtype=np.float64) - first_centre) / width + 0.5)
-    inside = np.isfinite(position) & (position >= 0) & (position < count)
-    index = np.full(position.shape, -1, dtype=np.int64)
-    index[inside] = position[inside].astype(np.int64)
-    return index
+    position = _position(values, first_centre, width)
+    with np.errstate(invalid="ignore"):
+        outside = ~((position >= 0) & (position < count))  # NaN and +-inf too
+    position[outside] = -1
+    return position.astype(np.int64)
 
 
 def clipped_bin_index(values: np.ndarray, first_centre: float, width: float, count: int) -> np.ndarray:
     """Like :func:`bin_index`, but values beyond either end fall into the end bins."""
-    position = np.floor((np.asarray(values, dtype=np.float64) - first_centre) / width + 0.5)
-    return np.clip(np.nan_to_num(position, nan=0.0), 0, count - 1).astype(np.int64)
+    position = _position(values, first_centre, width)
+    np.fmax(position, 0, out=position)  # NaN goes to 0 too
+    np.minimum(position, count - 1, out=position)
+    return position.astype(np.int64)
+
+
+def _position(values: np.ndarray, first_centre: float, width: float) -> np.ndarray:
+    """floor((values - first_centre) / width + 0.5), in one new array."""
+    position = np.subtract(values, first_centre, dtype=np.float64)
+    position /= width
+    position += 0.5
+    return np.floor(position, out=position)
 
 
 def bin_power_curve(
@@ -146,31 +156,32 @@ def binned_sums(
     per_record = (asset, ws_bin, power_bin, wind_speed, power, power_per_unit, power_per_area)
     if len({len(a) for a in per_record}) != 1:
         raise ValueError(f"binned_sums needs one value per record in each array, got {[len(a) for a in per_record]}")
-    if len(asset) and (asset.min() < 0 or asset.max() >= len(group_of_turbine)):
-        raise ValueError(f"asset must index group_of_turbine (length {len(group_of_turbine)})")
-    if len(power_bin) and (power_bin.min() < 0 or power_bin.max() >= n_power_bins):
-        raise ValueError(f"power_bin must lie in [0, {n_power_bins}), got [{power_bin.min()}, {power_bin.max()}]")
     sums = np.zeros((len(BINNED_SUMS), n_groups, n_ws_bins))
     histogram = np.zeros((n_groups, n_ws_bins, n_power_bins))
-    integers = (asset, group_of_turbine, ws_bin, power_bin)
-    _binned_sums_kernel(
-        *(np.ascontiguousarray(a, dtype=np.int64) for a in integers),
+    asset = np.ascontiguousarray(asset, dtype=np.int32 if asset.dtype == np.int32 else np.int64)
+    bad = _binned_sums_kernel(
+        asset,
+        *(np.ascontiguousarray(a, dtype=np.int64) for a in (group_of_turbine, ws_bin, power_bin)),
         *(np.ascontiguousarray(a, dtype=np.float64) for a in per_record[3:]),
         sums,
         histogram,
     )
+    if bad >= 0:
+        raise ValueError(
+            f"record {bad}: turbine {asset[bad]} outside group_of_turbine (length {len(group_of_turbine)}) or "
+            f"power bin {power_bin[bad]} outside [0, {n_power_bins})"
+        )
     return sums, histogram
 
 
-_INTEGERS = numba.types.Array(numba.int64, 1, "C", readonly=True)  # inputs may be read-only views
-_FLOATS = numba.types.Array(numba.float64, 1, "C", readonly=True)
+def _kernel_signature(asset: numba.types.Type) -> numba.core.typing.Signature:
+    integers = numba.types.Array(numba.int64, 1, "C", readonly=True)  # inputs may be read-only views
+    floats = numba.types.Array(numba.float64, 1, "C", readonly=True)
+    grid = numba.float64[:, :, ::1]
+    return numba.int64(numba.types.Array(asset, 1, "C", readonly=True), *[integers] * 3, *[floats] * 4, grid, grid)
 
 
-@numba.njit(
-    numba.void(*[_INTEGERS] * 4, *[_FLOATS] * 4, numba.float64[:, :, ::1], numba.float64[:, :, ::1]),
-    cache=True,
-    nogil=True,
-)
+@numba.njit([_kernel_signature(numba.int64), _kernel_signature(numba.int32)], cache=True, nogil=True)
 def _binned_sums_kernel(
     asset: np.ndarray,
     group_of_turbine: np.ndarray,
@@ -182,11 +193,18 @@ def _binned_sums_kernel(
     power_per_area: np.ndarray,
     sums: np.ndarray,
     histogram: np.ndarray,
-) -> None:
-    """Loop of :func:`binned_sums`: adds each record, in order, to its (group, wind-speed bin) cell."""
-    n_groups, n_ws_bins = sums.shape[1], sums.shape[2]
+) -> int:
+    """Loop of :func:`binned_sums`: adds each record, in order, to its (group, wind-speed bin) cell.
+
+    Returns -1, or the first record whose turbine or power bin lies outside its array (added nowhere).
+    """
+    n_groups, n_ws_bins, n_power_bins = histogram.shape
+    n_turbines = group_of_turbine.shape[0]
     for i in range(asset.shape[0]):
-        g = group_of_turbine[asset[i]]
+        t = asset[i]
+        if t < 0 or t >= n_turbines or power_bin[i] < 0 or power_bin[i] >= n_power_bins:
+            return i
+        g = group_of_turbine[t]
         b = ws_bin[i]
         if g < 0 or g >= n_groups or b < 0 or b >= n_ws_bins:
             continue
@@ -200,3 +218,4 @@ def _binned_sums_kernel(
         sums[5, g, b] += pu * pu
         sums[6, g, b] += power_per_area[i]
         histogram[g, b, power_bin[i]] += 1.0
+    return -1

@@ -401,9 +401,13 @@ def _prepared(
 
 def _nbm_training_mask(chunk: Records, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
     """Records a normal-behaviour model trains on: in the training window, normal status, finite inputs."""
-    start = pd.Timestamp(spec.training_period.start).tz_convert("UTC")
-    end = pd.Timestamp(spec.training_period.end).tz_convert("UTC")
+    start, end = _training_bounds(spec.training_period.start, spec.training_period.end)
     return time_within(utc_times(chunk), start, end) & normal_status(chunk, site)
+
+
+@functools.lru_cache(maxsize=8)
+def _training_bounds(start: str, end: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    return pd.Timestamp(start).tz_convert("UTC"), pd.Timestamp(end).tz_convert("UTC")
 
 
 def normal_status(chunk: Records, site: SiteConfig) -> np.ndarray:
@@ -431,29 +435,19 @@ def _finite_rows(design: np.ndarray, target: np.ndarray) -> np.ndarray:
     return usable
 
 
-def add_moments(moments: MomentSums, asset: np.ndarray, z: np.ndarray, usable: np.ndarray | None = None) -> None:
-    """:meth:`MomentSums.add`, one matrix product per turbine when the records are sorted by turbine.
+def turbine_grams(asset: np.ndarray, weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per turbine of records sorted by turbine: W^T W over its rows of ``weighted`` (records x columns).
 
-    Adds, per turbine, the count of its ``usable`` records (all when None), the column sums of
-    ``z`` and Z^T Z over its records; rows of ``z`` that are not usable must be zero. With
-    W = [u, Z] (u: 1 for a usable record, else 0), W^T W holds all three: count, sums and Z^T Z.
+    Returns the turbines and their products (turbines x columns x columns), one matrix product
+    each. With W = [u, Z] (u: 1 for a usable record, else 0, and Z zero there), W^T W holds a
+    turbine's count of usable records, the sums of Z and Z^T Z at once.
     """
-    if len(asset) == 0:
-        return
-    if usable is None:
-        usable = np.ones(len(asset), dtype=bool)
-    if np.any(asset[1:] < asset[:-1]):
-        moments.add(asset[usable], z[usable])
-        return
-    weighted = np.column_stack([usable.astype(np.float64), z])
     bounds = np.flatnonzero(np.r_[True, asset[1:] != asset[:-1], True]).tolist()
-    for begin, stop in itertools.pairwise(bounds):
+    grams = np.empty((len(bounds) - 1, weighted.shape[1], weighted.shape[1]))
+    for k, (begin, stop) in enumerate(itertools.pairwise(bounds)):
         rows = weighted[begin:stop]
-        gram = rows.T @ rows
-        turbine = asset[begin]
-        moments.count[turbine] += gram[0, 0]
-        moments.first[turbine] += gram[0, 1:]
-        moments.second[turbine] += gram[1:, 1:]
+        grams[k] = rows.T @ rows
+    return asset[bounds[:-1]], grams
 
 
 class ModelTraining:
@@ -481,17 +475,51 @@ class ModelTraining:
         asset = asset[index]
         power_per_unit = values(chunk, "WTUR_W")[index] / self.turbines.rated_kw[asset]
         ambient = values(chunk, "WMET_EnvTmp")[index] if "WMET_EnvTmp" in chunk else np.full(len(index), np.nan)
-        designs: dict[tuple[str, ...], np.ndarray] = {}  # models of the same features share their design
+        by_features: dict[tuple[str, ...], list[spec_pb2.NormalBehaviourModel]] = {}
         for model in models:
-            features = tuple(model.features)
-            if features not in designs:
-                designs[features] = nbm_design(power_per_unit, ambient, features)
-            design, target = designs[features], values(chunk, model.target)[index]
-            usable = _finite_rows(design, target)
-            z = np.column_stack([design, target])
-            if not usable.all():
-                z[~usable] = 0.0  # a record without all its values adds nothing
-            add_moments(self.moments[model.target], asset, z, usable)
+            by_features.setdefault(tuple(model.features), []).append(model)
+        for features, members in by_features.items():
+            design = nbm_design(power_per_unit, ambient, features)  # shared by the models of these features
+            targets = [values(chunk, model.target)[index] for model in members]
+            usable = [_finite_rows(design, target) for target in targets]
+            if all(np.array_equal(usable[0], u) for u in usable[1:]):
+                together = [(members, targets, usable[0])]  # one product for all of them
+            else:
+                together = [([m], [t], u) for m, t, u in zip(members, targets, usable, strict=True)]
+            for group, group_targets, group_usable in together:
+                self._add(asset, design, group, group_targets, group_usable)
+
+    def _add(
+        self,
+        asset: np.ndarray,
+        design: np.ndarray,
+        models: list[spec_pb2.NormalBehaviourModel],
+        targets: list[np.ndarray],
+        usable: np.ndarray,
+    ) -> None:
+        if len(asset) == 0:
+            return
+        n_features = design.shape[1]
+        # W = [u, design, targets...], column by column (Fortran order): its columns are written contiguously.
+        weighted = np.empty((len(asset), 1 + n_features + len(targets)), order="F")
+        weighted[:, 0] = usable
+        weighted[:, 1 : 1 + n_features] = design
+        for j, target in enumerate(targets):
+            weighted[:, 1 + n_features + j] = target
+        if not usable.all():
+            weighted[~usable, 1:] = 0.0  # a record without all its values adds nothing
+        sorted_by_turbine = not np.any(asset[1:] < asset[:-1])
+        turbines, grams = turbine_grams(asset, weighted) if sorted_by_turbine else (None, None)
+        for k, model in enumerate(models):
+            moments = self.moments[model.target]
+            columns = [*range(1 + n_features), 1 + n_features + k]
+            if not sorted_by_turbine:
+                moments.add(asset[usable], weighted[np.ix_(usable, columns[1:])])
+                continue
+            own = grams[:, columns][:, :, columns]
+            np.add.at(moments.count, turbines, own[:, 0, 0])
+            np.add.at(moments.first, turbines, own[:, 0, 1:])
+            np.add.at(moments.second, turbines, own[:, 1:, 1:])
 
     def blocks(self) -> dict[str, np.ndarray]:
         """The NBM_* blocks of every cohort and model."""
@@ -558,15 +586,15 @@ def cohort_sums(
     )
     by_group = dict(zip(SUMMED, sums, strict=True))
     by_group[S.NORMALISED_POWER_HISTOGRAM] = histogram
+    members = [np.flatnonzero(groups[:, c]) for c in range(n_cohorts)]
     out = {}
     for statistic, value in by_group.items():
         out[statistic] = np.zeros((n_cohorts, *value.shape[1:]))
-        for c in range(n_cohorts):
-            members = np.flatnonzero(groups[:, c])
-            if len(members) == 1:
-                out[statistic][c] = value[members[0]]
-            elif len(members):
-                out[statistic][c] = value[members].sum(axis=0)
+        for c, groups_of_cohort in enumerate(members):
+            if len(groups_of_cohort) == 1:
+                out[statistic][c] = value[groups_of_cohort[0]]
+            elif len(groups_of_cohort):
+                out[statistic][c] = value[groups_of_cohort].sum(axis=0)
     return out
 
 

@@ -90,11 +90,17 @@ def test_binned_sums_equal_the_bincount_sums_to_the_bit():
     np.testing.assert_array_equal(
         histogram, power_histogram(cell, power_bin, n_groups * n_ws, n_p).reshape(n_groups, n_ws, n_p)
     )
+    # Turbine indices spilled as int32 give the same sums.
+    as_int32 = binned_sums(
+        asset.astype(np.int32), group_of_turbine, n_groups, ws_bin, n_ws, power_bin, n_p, ws, power, per_unit, per_area
+    )
+    np.testing.assert_array_equal(as_int32[0], sums)
+    np.testing.assert_array_equal(as_int32[1], histogram)
 
 
 def test_binned_sums_refuse_indices_outside_their_arrays():
     one = np.ones(1)
-    with pytest.raises(ValueError, match=r"power_bin must lie in \[0, 4\)"):
+    with pytest.raises(ValueError, match=r"power bin 4 outside \[0, 4\)"):
         binned_sums(np.array([0]), np.array([0]), 1, np.array([0]), 1, np.array([4]), 4, one, one, one, one)
-    with pytest.raises(ValueError, match="asset must index group_of_turbine"):
+    with pytest.raises(ValueError, match=r"turbine 1 outside group_of_turbine \(length 1\)"):
         binned_sums(np.array([1]), np.array([0]), 1, np.array([0]), 1, np.array([0]), 4, one, one, one, one)
