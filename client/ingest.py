@@ -105,6 +105,8 @@ def _localise(times: pd.Series, timezone: str) -> pd.Series:
 
 
 def _to_utc(raw: pd.Series, assets: np.ndarray, timezone: str, path: Path, column: str) -> pd.Series:
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):  # Parquet timestamps with a zone: nothing to parse
+        return raw.dt.tz_convert("UTC")
     try:
         times = pd.to_datetime(raw, errors="coerce", format="ISO8601")
     except ValueError:
@@ -153,8 +155,11 @@ def channel_values(raw: pd.Series, name: str, site: SiteConfig) -> ChannelValues
         values = values * factor + offset
     with np.errstate(invalid="ignore"):
         out_of_range = (values < channel.valid_min) | (values > channel.valid_max)
-    out_of_range &= ~sentinel
-    blank = sentinel | out_of_range
+    if len(codes):
+        out_of_range &= ~sentinel
+        blank = sentinel | out_of_range
+    else:
+        blank = out_of_range
     if blank.any():
         values = values if converted else values.copy()  # never write into the export's own buffer
         values[blank] = np.nan
