@@ -163,7 +163,7 @@ def main() -> None:
     table = []
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as tmp:
-            print(f"writing {rows:,} rows as CSV and Parquet ...", flush=True)
+            print(f"writing {rows:,} rows as {' and '.join(args.formats)} ...", flush=True)
             sites = write_exports(rows, Path(tmp), tuple(args.formats))
             start, end = json.loads((Path(tmp) / "period.json").read_text())
             for file_format, site_path in sites.items():
