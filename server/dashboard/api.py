@@ -32,19 +32,6 @@ class ErrorOut(BaseModel):
     detail: str
 
 
-class ReleaseSummary(BaseModel):
-    """A release as the store lists it."""
-
-    release_id: int
-    spec_id: str
-    period_start: str
-    period_end: str
-    participants: int
-    suppressed_cells: int
-    method: str
-    created_utc: str
-
-
 class CohortSummary(BaseModel):
     """One cohort of a release: whether it was released and how much of its curve."""
 
@@ -58,7 +45,7 @@ class CohortSummary(BaseModel):
     complete: bool
 
 
-class ReleaseDetail(ReleaseSummary):
+class ReleaseDetail(StoredRelease):
     """A release's provenance, its settings (every other top-level field, whatever it is) and its cohorts."""
 
     provenance: dict[str, Any]
@@ -195,14 +182,14 @@ class LostProductionOut(BaseModel):
 class CurveTrendPoint(BaseModel):
     """A cohort's curve in one release of the trend."""
 
-    release: ReleaseSummary
+    release: StoredRelease
     curve: CohortCurveOut
 
 
 class DistributionTrendPoint(BaseModel):
     """An indicator's industry distribution in one release of the trend."""
 
-    release: ReleaseSummary
+    release: StoredRelease
     distribution: DistributionOut
 
 
@@ -213,16 +200,11 @@ def _fields(message: Message) -> dict[str, Any]:
     )
 
 
-def summary(row: StoredRelease) -> ReleaseSummary:
-    """The API's view of a store row."""
-    return ReleaseSummary(**row.__dict__)
-
-
 def release_detail(row: StoredRelease, release: release_pb2.Release) -> ReleaseDetail:
     """Provenance, settings and cohorts of ``release``."""
     everything = release_to_dict(release)
     return ReleaseDetail(
-        **row.__dict__,
+        **row.model_dump(),
         provenance=everything["provenance"],
         settings={key: value for key, value in everything.items() if key not in CONTENT_FIELDS},
         indicator_spec_id=release.indicator_spec.spec_id,
@@ -304,10 +286,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api", responses=ERRORS, dependencies=[Depends(HTTPBearer(auto_error=False))])
 
 
-@router.get("/releases", response_model=list[ReleaseSummary], summary="Every release in the store")
-def list_releases(releases: ReleasesDep) -> list[ReleaseSummary]:
+@router.get("/releases", response_model=list[StoredRelease], summary="Every release in the store")
+def list_releases(releases: ReleasesDep) -> list[StoredRelease]:
     """Every release, oldest period first."""
-    return [summary(row) for row in releases.store.releases()]
+    return releases.store.releases()
 
 
 @router.get("/releases/{release_id}", response_model=ReleaseDetail, summary="A release's provenance and cohorts")
@@ -409,7 +391,7 @@ def distribution_trend(
 def get_curve_trend(cohort: CohortName, releases: ReleasesDep) -> list[CurveTrendPoint]:
     """The cohort's curve in every release that has it, oldest period first."""
     return [
-        CurveTrendPoint(release=summary(row), curve=curve_out(curve, row.release_id))
+        CurveTrendPoint(release=row, curve=curve_out(curve, row.release_id))
         for row, curve in curve_trend(releases, cohort)
     ]
 
@@ -422,6 +404,6 @@ def get_distribution_trend(
 ) -> list[DistributionTrendPoint]:
     """The indicator's industry distribution and percentiles in every release that has it."""
     return [
-        DistributionTrendPoint(release=summary(row), distribution=DistributionOut(**_fields(d)))
+        DistributionTrendPoint(release=row, distribution=DistributionOut(**_fields(d)))
         for row, d in distribution_trend(releases, cohort, indicator)
     ]

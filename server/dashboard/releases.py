@@ -7,9 +7,10 @@ kept for good; the list is read afresh on every call, so a new release shows wit
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
 
 from protos.fleetbench.v1 import release_pb2
 
@@ -22,9 +23,10 @@ class UnknownReleaseError(LookupError):
     """No release with this id in the store."""
 
 
-@dataclass(frozen=True)
-class StoredRelease:
-    """One row of the store's ``releases`` table, without the release itself."""
+class StoredRelease(BaseModel):
+    """One row of the store's ``releases`` table, without the release itself (also the API's release summary)."""
+
+    model_config = ConfigDict(frozen=True)
 
     release_id: int
     spec_id: str
@@ -61,7 +63,7 @@ class ReleaseStore:
                 "SELECT release_id, spec_id, period_start, period_end, participants, suppressed_cells, method,"
                 " created_utc FROM releases ORDER BY period_start, period_end, release_id"
             ).fetchall()
-        return [StoredRelease(*row) for row in rows]
+        return [StoredRelease(**dict(zip(StoredRelease.model_fields, row, strict=True))) for row in rows]
 
     def release(self, release_id: int) -> release_pb2.Release:
         """Release ``release_id``.
