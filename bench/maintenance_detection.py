@@ -28,19 +28,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from flwr.app import Context, RecordDict
 
-from client.client_app import build_client_app
 from client.contribution import received_releases_dir
 from client.indicators import MomentSums, centred_sums, criticality_alarms, ridge_coefficients, turbine_intercepts
 from client.ingest import read_canonical_chunks
 from client.maintenance import FlagRules, site_indicators, turbine_flags
 from client.site_config import load_site_config
 from protos.release_json import read_release_json
-from server.server_app import run_release, send_release
 from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
-from simulations.loopback import LoopbackGrid
-from simulations.onboarding import fleet_spec
+from simulations.onboarding import fleet_spec, run_release_in_process
 
 TARGET = "WTRM_GbxBrgTmp"
 SCARCE_OPERATORS = 4  # the last ones, each with a single turbine
@@ -129,10 +125,7 @@ def main() -> None:
         for site_path in scarce:
             _truncate_history(site_path, training_end - pd.Timedelta(days=args.scarce_days))
         print(f"two-round release over {len(sites)} sites (SecAgg+, in process) ...", flush=True)
-        grid = LoopbackGrid(build_client_app(sites), len(sites))
-        context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
-        release = run_release(grid, context, spec, len(sites))
-        send_release(grid, release)
+        run_release_in_process(sites, spec)
         print(f"  released in {time.perf_counter() - began:.0f} s; each site flags its turbines ...", flush=True)
 
         rows, model_rows = [], []

@@ -6,14 +6,17 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from flwr.app import Context, RecordDict
 from flwr.simulation import run_simulation
 
 from client.client_app import build_client_app
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from server.server_app import build_server_app
+from server.secure_sum import SecureSumOutcome
+from server.server_app import build_server_app, run_release, send_release
 from server.spec import PrivacySettings, band_cohort, power_curve_spec
 from server.store import read_release
 from simulations.fleet import FleetConfig, generate_fleet
+from simulations.loopback import LoopbackGrid
 
 LOG = logging.getLogger("fleetbench.simulation")
 
@@ -50,6 +53,28 @@ def run_federated_release(
         backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}, "init_args": {"num_cpus": 2}},
     )
     return read_release(store)
+
+
+def run_release_in_process(
+    site_configs: Sequence[Path],
+    spec: spec_pb2.BenchmarkSpec,
+    *,
+    indicators: bool = True,
+    send: bool = True,
+    on_outcome: Callable[[SecureSumOutcome], None] | None = None,
+    run_id: int = 7,
+) -> release_pb2.Release:
+    """The ServerApp's release over ``site_configs`` with SecAgg+ in this process (no Ray): tests and benches.
+
+    Every site runs the real ClientApp over a :class:`simulations.loopback.LoopbackGrid`; with
+    ``send`` the final release is sent to every site as in a deployment. Nothing is stored.
+    """
+    grid = LoopbackGrid(build_client_app(list(site_configs)), len(site_configs))
+    context = Context(run_id=run_id, node_id=0, node_config={}, state=RecordDict(), run_config={})
+    release = run_release(grid, context, spec, len(site_configs), indicators, on_outcome)
+    if send:
+        send_release(grid, release)
+    return release
 
 
 def simulate(

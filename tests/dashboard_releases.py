@@ -11,15 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flwr.app import Context, RecordDict
 
-from client.client_app import build_client_app
 from protos.fleetbench.v1 import release_pb2
-from server.server_app import run_release, send_release
 from server.spec import PrivacySettings, band_cohort, power_curve_spec
 from server.store import write_release
 from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
-from simulations.loopback import LoopbackGrid
+from simulations.onboarding import run_release_in_process
 
 CONFIG = FleetConfig(
     operators=3,
@@ -62,10 +59,7 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory) -> FleetReleases:
         releases = []
         for i, (start, end) in enumerate(PERIODS):
             spec = power_curve_spec(f"power-curve-{start[:7]}", start, end, [COHORT, band_cohort((1500.0, 3000.0))])
-            grid = LoopbackGrid(build_client_app(sites), len(sites))
-            context = Context(run_id=i + 1, node_id=0, node_config={}, state=RecordDict(), run_config={})
-            release = run_release(grid, context, spec, len(sites))
-            send_release(grid, release)
+            release = run_release_in_process(sites, spec, run_id=i + 1)
             write_release(root / "release.sqlite", release)
             releases.append(release)
         _MADE["made"] = FleetReleases(sites, root / "release.sqlite", releases)
@@ -87,9 +81,7 @@ def private_release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, rel
         spec = power_curve_spec(
             "private", PRIVATE_CONFIG.start, PRIVATE_CONFIG.period_end, [COHORT], k_min_operators=3, privacy=privacy
         )
-        grid = LoopbackGrid(build_client_app(sites), len(sites))
-        context = Context(run_id=9, node_id=0, node_config={}, state=RecordDict(), run_config={})
-        release = run_release(grid, context, spec, len(sites), indicators=False)
+        release = run_release_in_process(sites, spec, indicators=False, send=False, run_id=9)
         write_release(root / "release.sqlite", release)
         _MADE["private"] = FleetReleases(sites, root / "release.sqlite", [release])
     made = _MADE["private"]

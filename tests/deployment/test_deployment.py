@@ -13,18 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
-from flwr.app import Context, RecordDict
 from google.protobuf import json_format
 
 from client.audit import audit_log_path, verify_log
-from client.client_app import build_client_app
 from server.consortium import make_ca, make_node_keys, make_server_certificate
-from server.server_app import run_release
 from server.store import read_release
 from simulations.fleet import FleetConfig, generate_fleet
 from simulations.local_deployment import Daemon, LocalConsortium
-from simulations.loopback import LoopbackGrid
-from simulations.onboarding import fleet_spec
+from simulations.onboarding import fleet_spec, run_release_in_process
 
 CONFIG = FleetConfig(operators=3, turbines_per_operator=2, months=1, seed=5, models=("E-82/2300",))
 
@@ -115,9 +111,7 @@ def test_a_release_in_deployment_equals_the_simulation(consortium):
         assert verification.ok and verification.entries == 3, verification.problems
 
     # The same data through the same apps in one process (the simulation's path) gives the same release.
-    grid = LoopbackGrid(build_client_app(sites), len(sites))
-    context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
-    simulated = run_release(grid, context, spec, len(sites))
+    simulated = run_release_in_process(sites, spec, send=False)
     for field in ("curves", "models", "distributions", "failure_rates", "lost_production"):
         assert list(getattr(deployed, field)) == list(getattr(simulated, field)), field
 

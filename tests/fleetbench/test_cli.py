@@ -98,21 +98,14 @@ def test_validate_preview_and_spec_commands(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_flags_show_a_sites_turbines_against_the_final_release(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    from flwr.app import Context, RecordDict
-
-    from client.client_app import build_client_app
-    from server.server_app import run_release, send_release
     from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
-    from simulations.loopback import LoopbackGrid
-    from simulations.onboarding import fleet_spec
+    from simulations.onboarding import fleet_spec, run_release_in_process
 
     config = FleetConfig(
         operators=3, turbines_per_operator=2, months=2, seed=8, models=("E-82/2300",), faults=FaultConfig()
     )
     sites = generate_fleet(config, tmp_path)
-    grid = LoopbackGrid(build_client_app(sites), len(sites))
-    context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
-    send_release(grid, run_release(grid, context, fleet_spec(config), len(sites)))
+    run_release_in_process(sites, fleet_spec(config))
     (received,) = (sites[0].parent / "releases").glob("*.json")
 
     assert main(["flags", "--site", str(sites[0]), "--release", str(received), "--json"]) == 0
@@ -148,15 +141,12 @@ def test_consortium_keys_and_certificates(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_private_spec_release_text_and_privacy_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    from flwr.app import Context, RecordDict
     from google.protobuf import json_format
 
-    from client.client_app import build_client_app
     from fleetbench.cli import format_release
     from protos.fleetbench.v1 import spec_pb2
-    from server.server_app import run_release
     from simulations.fleet import FleetConfig, generate_fleet
-    from simulations.loopback import LoopbackGrid
+    from simulations.onboarding import run_release_in_process
 
     spec_path = tmp_path / "spec.json"
     new = ["spec", "new", "--id", "private-q1", "--start", "2025-01-01T00:00:00Z", "--end", "2025-02-01T00:00:00Z"]
@@ -167,9 +157,7 @@ def test_private_spec_release_text_and_privacy_status(tmp_path: Path, capsys: py
 
     config = FleetConfig(operators=3, turbines_per_operator=2, months=1, seed=9, models=("E-82/2300",))
     sites = generate_fleet(config, tmp_path / "fleet")
-    grid = LoopbackGrid(build_client_app(sites), len(sites))
-    context = Context(run_id=3, node_id=0, node_config={}, state=RecordDict(), run_config={})
-    text = format_release(run_release(grid, context, spec, len(sites)))
+    text = format_release(run_release_in_process(sites, spec, send=False, run_id=3))
     assert "differentially private: epsilon 1 at delta 1e-06 per turbine" in text
     assert "usable" in text and "+-P50" in text
 

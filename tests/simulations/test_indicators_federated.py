@@ -6,9 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from flwr.app import Context, RecordDict
 
-from client.client_app import build_client_app
 from client.contribution import received_releases_dir
 from client.indicators import histogram_counts
 from client.ingest import read_canonical_chunks
@@ -17,10 +15,8 @@ from client.site_config import load_site_config
 from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
 from protos.release_json import read_release_json
 from server.baselines import block_values
-from server.server_app import run_release, send_release
 from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
-from simulations.loopback import LoopbackGrid
-from simulations.onboarding import fleet_spec
+from simulations.onboarding import fleet_spec, run_release_in_process
 from simulations.pooled import (
     pooled_canonical_records,
     pooled_model_coefficients,
@@ -96,11 +92,8 @@ def faulty_run(tmp_path_factory: pytest.TempPathFactory):
     )
     sites = generate_fleet(config, tmp_path_factory.mktemp("faulty"))
     spec = fleet_spec(config, k_min_operators=3)
-    grid = LoopbackGrid(build_client_app(sites), len(sites))
-    context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
     outcomes = []
-    release = run_release(grid, context, spec, len(sites), on_outcome=outcomes.append)
-    send_release(grid, release)
+    release = run_release_in_process(sites, spec, on_outcome=outcomes.append)
     totals = decode_limb_sums(
         block_layouts(release.indicator_spec),
         limb_sums_from_weighted_mean(outcomes[1].mean_arrays, outcomes[1].n_sites),

@@ -8,10 +8,8 @@ import shutil
 
 import numpy as np
 import pytest
-from flwr.app import Context, RecordDict
 
 from client.audit import audit_log_path
-from client.client_app import build_client_app
 from client.ingest import read_canonical_chunks
 from client.privacy import ledger_path, read_ledger
 from client.site_config import load_site_config
@@ -21,10 +19,9 @@ from protos.privacy import composed_epsilon, spec_rho
 from server.finalize import histogram_percentiles
 from server.publish import release_from_secure_sum
 from server.secure_sum import SecureSumOutcome
-from server.server_app import run_release
 from server.spec import PrivacySettings, power_curve_spec
 from simulations.fleet import FleetConfig, generate_fleet
-from simulations.loopback import LoopbackGrid
+from simulations.onboarding import run_release_in_process
 from simulations.pooled import pooled_capped_histograms, pooled_rows
 
 CONFIG = FleetConfig(operators=4, turbines_per_operator=3, months=2, seed=41, models=("E-82/2300",))
@@ -63,10 +60,8 @@ def noiseless(fleet):
 
 
 def _private_run(sites, spec):
-    grid = LoopbackGrid(build_client_app(sites), len(sites))
-    context = Context(run_id=11, node_id=0, node_config={}, state=RecordDict(), run_config={})
     outcomes: list[SecureSumOutcome] = []
-    release = run_release(grid, context, spec, len(sites), on_outcome=outcomes.append)
+    release = run_release_in_process(sites, spec, send=False, on_outcome=outcomes.append, run_id=11)
     totals = decode_limb_sums(
         block_layouts(spec), limb_sums_from_weighted_mean(outcomes[0].mean_arrays, outcomes[0].n_sites)
     )
