@@ -346,6 +346,7 @@ def build_release(
             continue
         if not private:
             curve.operator_count = stats.operator_count
+        cell_noise = _cell_noise_stddev(spec, cohort.name) if private else 0.0
         few = below_k_operators(stats.bin_operator_count, k)
         dominant = dominated(stats.records_squared, stats.record_count, stats.bin_operator_count, p)
         for i in np.flatnonzero(stats.bin_operator_count > 0):
@@ -360,7 +361,7 @@ def build_release(
                 suppressed_cells += 1
                 continue
             if private:
-                _private_bin(cell, stats.histogram[i], pg, _cell_noise_stddev(spec, cohort.name))
+                _private_bin(cell, stats.histogram[i], pg, cell_noise)
                 continue
             n = int(stats.record_count[i])
             cell.record_count, cell.operator_count = n, int(stats.bin_operator_count[i])
