@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from client.privacy import add_site_noise, cap_turbine_histograms
-from client.summaries import PreparedRecords, turbine_power_histograms
+from client.summaries import PreparedRecords, add_turbine_power_histograms
 from protos.codec import block_name
 from protos.privacy import composed_epsilon, spec_rho
 from server.finalize import (
@@ -64,7 +64,8 @@ def site_histograms(spec, n_turbines: int, rng: np.random.Generator) -> np.ndarr
         power_per_unit=power.ravel() / kind.rated_power_kw,
         power_per_area=np.zeros(n_turbines * RECORDS),
     )
-    per_turbine = turbine_power_histograms(records, spec, n_turbines)
+    per_turbine = np.zeros((n_turbines, spec.wind_speed_bins.count, spec.normalised_power_bins.count))
+    add_turbine_power_histograms(records, spec, per_turbine)
     return cap_turbine_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin).sum(axis=0)
 
 

@@ -619,14 +619,23 @@ def _cohort_groups(membership: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _cohort_groups_of(membership.shape, np.ascontiguousarray(membership, dtype=bool).tobytes())
 
 
-def turbine_power_histograms(records: PreparedRecords, spec: spec_pb2.BenchmarkSpec, n_turbines: int) -> np.ndarray:
-    """Records per (turbine, wind-speed bin, normalised-power bin) of one chunk [records]."""
+def add_turbine_power_histograms(records: PreparedRecords, spec: spec_pb2.BenchmarkSpec, out: np.ndarray) -> None:
+    """Add one block's records per (turbine, wind-speed bin, normalised-power bin) to ``out`` [records].
+
+    Only the (turbine, wind-speed bin) rows the block touches are counted, so a block of a few
+    turbines does not allocate and add a whole (turbines x wind-speed bins x power bins) array.
+    """
     ws_grid, p_grid = spec.wind_speed_bins, spec.normalised_power_bins
     ws_bin = bin_index(records.wind_speed, ws_grid.first_centre, ws_grid.width, ws_grid.count)
     power_bin = clipped_bin_index(records.power_per_unit, p_grid.first_centre, p_grid.width, p_grid.count)
-    turbine_bin = np.where(ws_bin >= 0, records.asset * ws_grid.count + ws_bin, -1)
-    histogram = power_histogram(turbine_bin, power_bin, n_turbines * ws_grid.count, p_grid.count)
-    return histogram.reshape(n_turbines, ws_grid.count, p_grid.count)
+    row = np.where(ws_bin >= 0, records.asset * ws_grid.count + ws_bin, -1)
+    touched = row[row >= 0]
+    if touched.size:
+        first, last = int(touched.min()), int(touched.max())
+        rows = out.reshape(-1, p_grid.count)  # a view: out is C-contiguous
+        rows[first : last + 1] += power_histogram(
+            np.where(row >= 0, row - first, -1), power_bin, last - first + 1, p_grid.count
+        )
 
 
 def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> SiteSummary:
@@ -656,7 +665,7 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
         for statistic, value in cohort_sums(records, membership, spec).items():
             sums[statistic] = sums[statistic] + value if statistic in sums else value
         if private:
-            per_turbine += turbine_power_histograms(records, spec, n_turbines)
+            add_turbine_power_histograms(records, spec, per_turbine)
     if private:
         capped = cap_turbine_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin)
 
