@@ -42,7 +42,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def generous_fleet(fleet, tmp_path_factory: pytest.TempPathFactory):
-    """The same sites, whose policies allow a (hardly private) release of epsilon 1000."""
+    """The same sites, whose policies allow a (hardly private) release of epsilon 20000."""
     root = tmp_path_factory.mktemp("generous")
     sites = []
     for path in fleet:
@@ -114,13 +114,18 @@ def test_the_secure_sum_is_the_capped_histogram_plus_noise_of_the_stated_varianc
 
 
 def test_with_little_noise_the_private_p50_is_within_its_stated_error_of_the_noiseless_one(generous_fleet, noiseless):
-    spec = _spec(1000.0, min_noise_sites=4)
+    spec = _spec(20000.0, min_noise_sites=4)
     release, _, _ = _private_run(generous_fleet, spec)
     grid = spec.normalised_power_bins
     centres = spec.wind_speed_bins.first_centre + spec.wind_speed_bins.width * np.arange(spec.wind_speed_bins.count)
+    # Well inside the small-noise regime (noise on the cumulative count at the median <= 5 % of the
+    # bin's weight): near the release's 15 % limit a bin whose records sit in one cell (rated power)
+    # can still be thrown off by more than the delta method says (docs/privacy.md).
+    cell_noise = release.privacy.cell_noise_stddev[COHORT] * math.sqrt(len(generous_fleet) / 3)
     checked = 0
     for cell in release.curves[0].bins:
-        if cell.suppressed or not cell.HasField("p50_noise_stddev") or cell.p50_noise_stddev > 0.05:
+        small_noise = cell_noise * math.sqrt(grid.count) / 2 <= 0.05 * cell.noisy_record_weight
+        if cell.suppressed or not cell.HasField("p50_noise_stddev") or not small_noise:
             continue
         row = noiseless[int(np.argmin(np.abs(centres - cell.wind_speed_centre)))]
         (truth,) = histogram_percentiles(row, grid.first_centre, grid.width, (0.5,))
