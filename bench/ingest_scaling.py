@@ -3,8 +3,9 @@
 For each size, writes one synthetic operator's export as CSV and as Parquet (100 turbines, as
 many years of 10-min records as the size needs, written in batches so generation itself stays
 small), then in a fresh process each
-  FleetBench: read_canonical_chunks + summarise_site with the default spec (all five filters,
-              so the export is read twice), streaming in chunks of 500,000 rows;
+  FleetBench: read_canonical_chunks + summarise_site with the default spec (all five filters;
+              the export is read once, the bin filter's second pass replays a compact spill),
+              streaming in chunks of 500,000 rows;
   pandas:     read the whole file, then one group-by of counts and power sums per wind-speed bin;
 and prints rows/s and the peak resident memory of that process (VmHWM). Both run on one core
 (Arrow's thread pools set to one thread).

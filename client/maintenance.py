@@ -247,7 +247,7 @@ def site_indicators(
     per_turbine, daily = [], []
     residual_hist = {(c, m.target): np.zeros(ind.residual_bins.count) for c in range(n_cohorts) for m in spec.models}
     # The spill holds, per chunk, one entry per model in spec order.
-    for i, (asset_m, time_m, design_m, target_m) in enumerate(spill.replay(4)):
+    for i, (asset_m, time_m, design_m, target_m) in enumerate(spill.replay()):
         model = spec.models[i % len(spec.models)]
         for c, cohort in enumerate(spec.cohorts):
             released = cohorts.get(cohort.name)

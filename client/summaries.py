@@ -38,8 +38,9 @@ from protos.fleetbench.v1 import spec_pb2
 
 S = spec_pb2.Statistic
 ChunkSource = Callable[[], Iterable[pd.DataFrame]]
-BLOCK_ROWS = 32768
-"""Records judged at once: a block's temporaries stay small (in cache, and reused rather than mapped afresh)."""
+BLOCK_ROWS = 65536
+"""Records judged at once: a block's temporaries stay small (reused rather than mapped afresh), and the
+per-block Python work is paid once per 65,536 records (32,768 measured about 10 % slower at 10 M rows)."""
 FILTERED_CHANNELS = ("WTUR_W", "WMET_HorWdSpd", "WMET_EnvTmp", "WMET_EnvPres", "WMET_EnvHum", "WROT_BlPthAngVal")
 """Numeric channels the filters and the density normalisation read, when mapped."""
 
@@ -174,7 +175,6 @@ class PreparedRecords:
     """
 
     asset: np.ndarray  # index into site.turbines
-    time: np.ndarray  # datetime64, UTC
     wind_speed: np.ndarray  # [m/s], normalised
     power: np.ndarray  # [kW], normalised
     power_per_unit: np.ndarray  # [-]
@@ -237,7 +237,7 @@ class RecordSpill:
         for array in arrays:
             self._file.write(array.reshape(-1).view(np.uint8).data)
 
-    def replay(self, arrays_per_chunk: int) -> Iterator[tuple[np.ndarray, ...]]:
+    def replay(self) -> Iterator[tuple[np.ndarray, ...]]:
         """The chunks in the order written; memory and file are released (the file is gone) afterwards."""
         if self._file is None:
             held, self._held = self._held, []
@@ -341,10 +341,9 @@ def prepared_records(
             # Normalising every record of the block costs less than selecting the passed ones first.
             with np.errstate(all="ignore"):
                 wind_speed, power = density_normalised(block, site, turbines.stall[asset], spec.reference_air_density)
-            time = block["time"]
             if spill is None:
                 rows = np.flatnonzero(passed)
-                yield _prepared(asset[rows], time[rows], wind_speed[rows], power[rows], turbines, counts)
+                yield _prepared(asset[rows], wind_speed[rows], power[rows], turbines, counts)
                 continue
             raw_wind_speed = block["WMET_HorWdSpd"]
             cells = statistics.cells(asset, block["WTUR_W"] / here.rated_power_kw)
@@ -352,26 +351,19 @@ def prepared_records(
             statistics.add_cells(cells, raw_wind_speed)
             # Records outside every power bin of the bin filter are never outliers: they need no second pass.
             rows = np.flatnonzero(cells == statistics.n_cells)
-            yield _prepared(asset[rows], time[rows], wind_speed[rows], power[rows], turbines, counts)
+            yield _prepared(asset[rows], wind_speed[rows], power[rows], turbines, counts)
             rows = np.flatnonzero((cells >= 0) & (cells < statistics.n_cells))
-            spill.write(
-                (
-                    _compact(asset[rows]),
-                    time[rows],
-                    wind_speed[rows],
-                    power[rows],
-                    raw_wind_speed[rows],
-                    _compact(cells[rows]),
-                )
-            )
+            # The fewest bytes that replay the record: its cell also says its turbine.
+            spill.write((_compact(cells[rows]), wind_speed[rows], power[rows], raw_wind_speed[rows]))
 
     if spill is not None:
-        for asset, time, wind_speed, power, raw_wind_speed, cells in spill.replay(6):
+        for cells, wind_speed, power, raw_wind_speed in spill.replay():
+            asset = (cells // statistics.n_power_bins).astype(np.int64)
             outlier = statistics.outliers(cells, raw_wind_speed)
             if counts is not None:
                 counts.add("bin_outlier", asset[outlier])
             keep = ~outlier
-            yield _prepared(asset[keep], time[keep], wind_speed[keep], power[keep], turbines, counts)
+            yield _prepared(asset[keep], wind_speed[keep], power[keep], turbines, counts)
 
 
 def _compact(index: np.ndarray) -> np.ndarray:
@@ -381,7 +373,6 @@ def _compact(index: np.ndarray) -> np.ndarray:
 
 def _prepared(
     asset: np.ndarray,
-    time: np.ndarray,
     wind_speed: np.ndarray,
     power: np.ndarray,
     turbines: SiteTurbines,
@@ -391,7 +382,6 @@ def _prepared(
         counts.add("used", asset)
     return PreparedRecords(
         asset=asset,
-        time=time,
         wind_speed=wind_speed,
         power=power,
         power_per_unit=power / turbines.rated_kw[asset],

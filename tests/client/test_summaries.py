@@ -128,7 +128,7 @@ def test_a_spill_replays_its_arrays_in_order_from_memory_or_file(memory_bytes: i
     spill = RecordSpill(memory_bytes)
     for chunk in chunks:
         spill.write(chunk)
-    replayed = list(spill.replay(3))
+    replayed = list(spill.replay())
     assert len(replayed) == len(chunks)
     for got, expected in zip(replayed, chunks, strict=True):
         for a, b in zip(got, expected, strict=True):

@@ -12,7 +12,7 @@ from flwr.app import Context, RecordDict
 from client.client_app import build_client_app
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
-from client.summaries import prepared_records
+from client.summaries import density_normalised, prepared_records
 from server.publish import release_from_secure_sum
 from server.secure_sum import run_secure_sum
 from simulations.fleet import FleetConfig, generate_fleet
@@ -29,15 +29,25 @@ def flagged_records(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     merged = []
     for path in sites:
         site = load_site_config(path)
-        every = pd.concat(read_canonical_chunks(site))[["time", "asset_id", "WTUR_W"]]
+        every = pd.concat(read_canonical_chunks(site), ignore_index=True)
+        # A used record is known by its turbine and its normalised wind speed and power (continuous
+        # values: no two records share them), normalised here as the site does.
+        stall = np.array([t.regulation == "stall" for t in site.turbines])
+        asset = every["asset_id"].cat.codes.to_numpy()
+        wind_speed, power = density_normalised(every, site, stall[asset], spec.reference_air_density)
+        keys = pd.DataFrame({"asset": asset, "wind_speed": wind_speed, "power": power}).dropna()
         used = pd.concat(
-            pd.DataFrame({"time": records.time, "asset_id": [site.turbines[i].asset_id for i in records.asset]})
+            pd.DataFrame({"asset": records.asset, "wind_speed": records.wind_speed, "power": records.power})
             for records in prepared_records(lambda site=site: read_canonical_chunks(site), site, spec)
         )
-        used["time"] = used["time"].dt.tz_localize("UTC")
-        flagged = every.merge(used, on=["time", "asset_id"], how="left", indicator=True, validate="one_to_one")
-        flagged["flagged"] = flagged.pop("_merge") == "left_only"
+        matched = keys.merge(used, on=list(keys.columns), how="left", indicator=True, validate="one_to_one")
+        matched.index = keys.index  # a left merge keeps the left's order
+        used_rows = matched.index[matched["_merge"] == "both"]
+        assert len(used_rows) == len(used)  # every used record is identified, once
+        every["flagged"] = True
+        every.loc[used_rows, "flagged"] = False
         truth = pd.read_parquet(path.parent / "truth.parquet")
+        flagged = every[["time", "asset_id", "WTUR_W", "flagged"]]
         merged.append(flagged.merge(truth, on=["time", "asset_id"], validate="one_to_one"))
     return pd.concat(merged, ignore_index=True)
 
