@@ -3,7 +3,7 @@
 For each size, writes one synthetic operator's export as CSV and as Parquet (100 turbines, as
 many years of 10-min records as the size needs, written in batches so generation itself stays
 small), then in a fresh process each
-  FleetBench: read_canonical_chunks + summarise_site with the default spec (all five filters;
+  FleetBench: client.contribution.summarise_export with the default spec (all five filters;
               the export is read once, the bin filter's second pass replays a compact spill),
               streaming in chunks of 500,000 rows;
   pandas:     read the whole file, then one group-by of counts and power sums per wind-speed bin;
@@ -81,9 +81,8 @@ def write_exports(rows: int, folder: Path, formats: tuple[str, ...] = ("csv", "p
 
 
 def run_fleetbench(site_path: str, start: str, end: str) -> dict:
-    from client.ingest import read_canonical_chunks
+    from client.contribution import summarise_export
     from client.site_config import load_site_config
-    from client.summaries import summarise_site
     from server.spec import power_curve_spec
 
     # One core, as the target states: Arrow's decoding threads would otherwise use the second.
@@ -92,7 +91,7 @@ def run_fleetbench(site_path: str, start: str, end: str) -> dict:
     site = load_site_config(Path(site_path))
     spec = power_curve_spec("bench", start, end, ["E-82/2300"], max_turbines_per_site=TURBINES)
     begin = time.perf_counter()
-    summary = summarise_site(lambda: read_canonical_chunks(site), site, spec)
+    summary = summarise_export(site, spec)
     seconds = time.perf_counter() - begin
     report = summary.filter_report.sum()
     # A bench whose records all fail a filter (a status code the site.toml does not call normal, say) times nothing.

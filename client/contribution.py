@@ -11,14 +11,20 @@ import numpy as np
 from client.ingest import read_canonical_chunks
 from client.maintenance import site_indicators
 from client.privacy import add_site_noise, charge_private_spec
-from client.site_config import load_site_config
-from client.summaries import summarise_site
+from client.site_config import SiteConfig, load_site_config
+from client.summaries import SiteSummary, summarise_site, summary_channels
 from client.validate import validate_site
 from protos.codec import block_layouts, encode_blocks
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.release_json import export_json
 
 LOG = logging.getLogger("fleetbench.site")
+
+
+def summarise_export(site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> SiteSummary:
+    """Round 1 over the site's export, reading only the columns of the channels the spec needs."""
+    narrowed = site.with_channels(summary_channels(spec))
+    return summarise_site(lambda: read_canonical_chunks(narrowed), site, spec)
 
 
 class SiteValidationError(ValueError):
@@ -58,7 +64,7 @@ def site_contribution(
         release = release_pb2.Release.FromString(baseline)
         values = site_indicators(lambda: read_canonical_chunks(site), site, spec, release).values
     else:
-        values = summarise_site(lambda: read_canonical_chunks(site), site, spec).values
+        values = summarise_export(site, spec).values
     if charge_private_spec(site_config, site.policy, spec) is not None:
         values = add_site_noise(values, spec)
     return encode_blocks(block_layouts(spec), values)

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from client.ingest import read_canonical_chunks
+from client.contribution import summarise_export
 from client.site_config import load_site_config
-from client.summaries import summarise_site
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
 
@@ -37,7 +36,7 @@ class SitePreview:
 def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> SitePreview:
     """Compute, but do not send, this site's blocks for ``spec``."""
     site = load_site_config(site_config)
-    summary = summarise_site(lambda: read_canonical_chunks(site), site, spec)
+    summary = summarise_export(site, spec)
     blocks = pd.DataFrame(
         [
             {

@@ -59,14 +59,24 @@ from __future__ import annotations
 import math
 import tomllib
 import zoneinfo
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from client.policy import SitePolicy, parse_policy
-from client.schema import AVAILABILITY_CATEGORIES, CHANNELS, COMPONENTS, REQUIRED, STATUS, UNIT_CONVERSIONS
+from client.schema import (
+    ASSET_ID,
+    AVAILABILITY_CATEGORIES,
+    CHANNELS,
+    COMPONENTS,
+    REQUIRED,
+    STATUS,
+    TIME,
+    UNIT_CONVERSIONS,
+)
 
 FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")
@@ -133,6 +143,15 @@ class SiteConfig:
     def mapped_columns(self) -> dict[str, str]:
         """Canonical name -> column of the (long, or stacked wide) raw frame; wide exports stack into "asset_id"."""
         return self.columns if self.layout == "long" else {**self.columns, "asset_id": "asset_id"}
+
+    def with_channels(self, channels: Collection[str]) -> SiteConfig:
+        """The same site, mapping only ``channels`` (and time and turbine) of its export.
+
+        A round reads only what its statistics need: an export's other mapped columns are then
+        never decoded.
+        """
+        kept = {name: column for name, column in self.columns.items() if name in (TIME, ASSET_ID, *channels)}
+        return replace(self, columns=kept)
 
     def turbine(self, asset_id: str) -> Turbine:
         """Metadata of turbine ``asset_id``."""

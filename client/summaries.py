@@ -628,6 +628,11 @@ def add_turbine_power_histograms(records: PreparedRecords, spec: spec_pb2.Benchm
         )
 
 
+def summary_channels(spec: spec_pb2.BenchmarkSpec) -> frozenset[str]:
+    """The canonical channels :func:`summarise_site` reads for ``spec``, when the export maps them."""
+    return frozenset({*FILTERED_CHANNELS, STATUS, *(model.target for model in spec.models)})
+
+
 def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> SiteSummary:
     """Every block of ``spec`` for this site, streamed over canonical chunks, and the filter report.
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from client.contribution import ContributionRefused, guarded_site_contribution
-from client.ingest import read_canonical_chunks
+from client.contribution import ContributionRefused, guarded_site_contribution, summarise_export
+from client.ingest import exported_columns, read_canonical_chunks
 from client.site_config import SiteConfig, Turbine, load_site_config
-from client.summaries import RecordSpill, summarise_site
+from client.summaries import RecordSpill, summarise_site, summary_channels
 from server.spec import power_curve_spec
 
 SPEC = power_curve_spec(
@@ -134,3 +134,18 @@ def test_a_spill_replays_its_arrays_in_order_from_memory_or_file(memory_bytes: i
         for a, b in zip(got, expected, strict=True):
             assert a.dtype == b.dtype
             np.testing.assert_array_equal(a, b)
+
+
+def test_round_one_reads_only_the_channels_it_needs_and_sums_the_same(small_fleet):
+    fleet = small_fleet(3)
+    site = load_site_config(fleet.site_configs[0])
+    vane = site.columns["WMET_HorWdDirRel"]  # mapped for round 2's yaw, not read in round 1
+    narrowed = exported_columns(site.with_channels(summary_channels(fleet.spec)))
+    assert vane in exported_columns(site) and vane not in narrowed
+    assert {site.columns[name] for name in ("time", "asset_id", "WTUR_W", "WMET_HorWdSpd")} <= set(narrowed)
+    full = summarise_site(lambda: read_canonical_chunks(site), site, fleet.spec)
+    read_less = summarise_export(site, fleet.spec)
+    assert full.values.keys() == read_less.values.keys()
+    for name, value in full.values.items():
+        np.testing.assert_array_equal(read_less.values[name], value, err_msg=name)
+    pd.testing.assert_frame_equal(read_less.filter_report, full.filter_report)
