@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -16,7 +17,6 @@ from client.ingest import CHUNK_ROWS, canonicalise, channel_values, raw_chunks
 from client.schema import CHANNELS
 from client.site_config import SiteConfig, SiteConfigError, load_site_config
 
-RECORD_SECONDS = 600
 # Share of a turbine's power values that, impossible for its rated power, point at a unit mistake.
 UNIT_SUSPICION_SHARE = 0.05
 
@@ -60,25 +60,142 @@ class ValidationReport:
 _COUNTS = ("rows", "bad_time", "duplicates", "gaps", "frozen", "power_over_rated", "windy", "power_tiny_in_wind")
 
 
-def _profile_chunk(
-    frame: pd.DataFrame, power_out_of_range: np.ndarray, site: SiteConfig, counts: pd.DataFrame, times: dict[str, list]
+@dataclass(frozen=True)
+class TimeOrder:
+    """Per turbine, streamed over chunks: timestamps seen, repeated, out of order, and the first and last [ms].
+
+    Exports list each turbine's records in time order (by turbine, or by time across turbines), so
+    a repeated timestamp follows its twin: counting repeats of the latest stamp is exact, in
+    constant memory. A turbine with a stamp earlier than its latest (``out_of_order``) needs the
+    exact count over all its stamps instead (:func:`validate_site` makes a second pass for it).
+    """
+
+    stamped: np.ndarray
+    duplicates: np.ndarray
+    out_of_order: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    @classmethod
+    def empty(cls, n_turbines: int) -> TimeOrder:
+        """No stamp seen for any of ``n_turbines`` turbines."""
+        extreme = np.iinfo(np.int64)
+        return cls(
+            *(np.zeros(n_turbines, dtype=np.int64) for _ in range(3)),
+            np.full(n_turbines, extreme.max),
+            np.full(n_turbines, extreme.min),
+        )
+
+    def add(self, asset: np.ndarray, stamp: np.ndarray) -> None:
+        """Add the stamps [ms since the epoch] of turbines ``asset`` (indices), in export order."""
+        _time_order_kernel(
+            np.ascontiguousarray(asset, dtype=np.int64),
+            np.ascontiguousarray(stamp, dtype=np.int64),
+            self.stamped,
+            self.duplicates,
+            self.out_of_order,
+            self.first,
+            self.last,
+        )
+
+
+_INDEX = numba.types.Array(numba.int64, 1, "C", readonly=True)
+
+
+@numba.njit(numba.void(_INDEX, _INDEX, *([numba.int64[::1]] * 5)), cache=True)
+def _time_order_kernel(
+    asset: np.ndarray,
+    stamp: np.ndarray,
+    stamped: np.ndarray,
+    duplicates: np.ndarray,
+    out_of_order: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
 ) -> None:
-    rated = frame["asset_id"].map({t.asset_id: t.rated_power_kw for t in site.turbines}).astype(float).to_numpy()
-    per_unit = frame["WTUR_W"].to_numpy() / rated
+    """Loop of :meth:`TimeOrder.add`: one pass, each record compared with its turbine's latest stamp."""
+    for i in range(asset.shape[0]):
+        a, s = asset[i], stamp[i]
+        stamped[a] += 1
+        if stamped[a] > 1 and s == last[a]:
+            duplicates[a] += 1
+        elif s < last[a]:
+            out_of_order[a] += 1
+        else:
+            last[a] = s
+        first[a] = min(first[a], s)
+
+
+def _profile_chunk(
+    frame: pd.DataFrame,
+    power_out_of_range: np.ndarray,
+    rated_kw: np.ndarray,
+    counts: dict[str, np.ndarray],
+    times: TimeOrder,
+) -> None:
+    # Canonical frames code turbines in site.toml's order.
+    asset = frame["asset_id"].cat.codes.to_numpy().astype(np.int64)
+    stamp = frame["time"].dt.as_unit("ms").array.asi8  # [ms]; NaT is the smallest int64
+    bad_time = stamp == np.iinfo(np.int64).min
+    per_unit = frame["WTUR_W"].to_numpy() / rated_kw[asset]
     windy = frame["WMET_HorWdSpd"].to_numpy() > 10.0
-    for asset, rows in frame.groupby("asset_id", observed=True).indices.items():
-        counts.loc[asset, "rows"] += len(rows)
-        t = frame["time"].iloc[rows]
-        counts.loc[asset, "bad_time"] += int(t.isna().sum())
-        times.setdefault(asset, []).append(t.dropna().dt.as_unit("ms").array.asi8)  # [ms]
-        with np.errstate(invalid="ignore"):
-            counts.loc[asset, "power_over_rated"] += int(np.sum((per_unit[rows] > 1.5) | power_out_of_range[rows]))
-            counts.loc[asset, "windy"] += int(np.sum(windy[rows]))
-            counts.loc[asset, "power_tiny_in_wind"] += int(np.sum(windy[rows] & (np.abs(per_unit[rows]) < 0.005)))
+    with np.errstate(invalid="ignore"):
+        tiny = np.abs(per_unit) < 0.005
+        over = (per_unit > 1.5) | power_out_of_range
+    n = len(rated_kw)
+    for name, rows in (
+        ("rows", slice(None)),
+        ("bad_time", bad_time),
+        ("power_over_rated", over),
+        ("windy", windy),
+        ("power_tiny_in_wind", windy & tiny),
+    ):
+        counts[name] += np.bincount(asset[rows], minlength=n)
+    times.add(asset[~bad_time], stamp[~bad_time])
+
+
+def _all_stamps(site: SiteConfig, turbines: np.ndarray) -> dict[int, np.ndarray]:
+    """Every valid timestamp [ms] of the given turbines (indices), read again: time and turbine columns only."""
+    times_only = site.with_channels(())
+    parts: dict[int, list[np.ndarray]] = {int(t): [] for t in turbines}
+    for file in site.files:
+        for raw in raw_chunks(times_only, file, CHUNK_ROWS):
+            frame = canonicalise(raw, times_only, file)
+            asset = frame["asset_id"].cat.codes.to_numpy()
+            stamp = frame["time"].dt.as_unit("ms").array.asi8
+            for t in parts:
+                mine = stamp[(asset == t) & (stamp != np.iinfo(np.int64).min)]
+                parts[t].append(mine)
+    return {t: np.concatenate(p) if p else np.zeros(0, dtype=np.int64) for t, p in parts.items()}
+
+
+def _time_profile(
+    site: SiteConfig, times: TimeOrder, counts: dict[str, np.ndarray], reread: bool
+) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """Fill duplicates and gaps (at the site's resolution); the first and last timestamps per turbine.
+
+    With ``reread``, turbines whose records are out of time order get their exact count of
+    distinct stamps from a second pass; without (the export could not be read), a lower bound.
+    """
+    distinct = times.stamped - times.duplicates
+    unordered = np.flatnonzero(times.out_of_order)
+    for t, stamps in _all_stamps(site, unordered).items() if reread and len(unordered) else ():
+        distinct[t] = len(np.unique(stamps))
+    counts["duplicates"] = times.stamped - distinct
+    seen = times.stamped > 0
+    step = int(site.resolution / pd.Timedelta(milliseconds=1))
+    expected = np.where(seen, (times.last - times.first) // step + 1, 0)
+    counts["gaps"] = np.maximum(expected - distinct, 0)
+    first = pd.to_datetime(np.where(seen, times.first, np.iinfo(np.int64).min), unit="ms", utc=True)
+    last = pd.to_datetime(np.where(seen, times.last, np.iinfo(np.int64).min), unit="ms", utc=True)
+    return first, last
 
 
 def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
-    """Validate the site.toml at ``path`` and its export; never raises for bad input."""
+    """Validate the site.toml at ``path`` and its export; never raises for bad input.
+
+    One pass over the export in chunks, memory independent of its size; a second pass over the
+    time and turbine columns only if some turbine's records are not in time order.
+    """
     try:
         site = load_site_config(path)
     except SiteConfigError as error:
@@ -86,10 +203,11 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
         return ValidationReport(str(path), (finding,), pd.DataFrame())
 
     ids = pd.Index([t.asset_id for t in site.turbines], name="asset_id")
-    counts = pd.DataFrame(0, index=ids, columns=list(_COUNTS))
+    rated_kw = np.array([t.rated_power_kw for t in site.turbines], dtype=np.float64)
+    counts = {name: np.zeros(len(ids), dtype=np.int64) for name in _COUNTS}
     blanked = {name: 0 for name in CHANNELS if name in site.columns}
     findings: list[Finding] = []
-    times: dict[str, list] = {}
+    times = TimeOrder.empty(len(ids))
     rows_without_turbine = 0
     for file in site.files:
         try:
@@ -100,7 +218,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
                 converted = {name: channel_values(raw[site.mapped_columns[name]], name, site) for name in blanked}
                 for name, values in converted.items():
                     blanked[name] += int((values.not_numeric | values.out_of_range).sum())
-                _profile_chunk(frame, converted["WTUR_W"].out_of_range, site, counts, times)
+                _profile_chunk(frame, converted["WTUR_W"].out_of_range, rated_kw, counts, times)
                 for chunk, asset in hold_back_open_runs([frame], ids):
                     arrays = TurbineArrays(asset, np.ones(len(chunk)), site.normal_status_codes)
                     flags = frozen_sensor_flag(chunk, arrays, {"min_run": 3})
@@ -119,18 +237,10 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
                 )
             )
 
-    first, last = {}, {}
-    for asset, parts in times.items():
-        stamps = np.concatenate(parts)
-        unique = np.unique(stamps)
-        counts.loc[asset, "duplicates"] = len(stamps) - len(unique)
-        if len(unique):
-            first[asset], last[asset] = unique[0], unique[-1]
-            expected = (unique[-1] - unique[0]) // (RECORD_SECONDS * 1000) + 1
-            counts.loc[asset, "gaps"] = max(int(expected) - len(unique), 0)
-    counts["first"] = pd.to_datetime(pd.Series(first, dtype="float64"), unit="ms", utc=True).reindex(ids)
-    counts["last"] = pd.to_datetime(pd.Series(last, dtype="float64"), unit="ms", utc=True).reindex(ids)
-    findings += _findings(site, counts, blanked)
+    first, last = _time_profile(site, times, counts, reread=not findings)
+    profile = pd.DataFrame(counts, index=ids)
+    profile["first"], profile["last"] = first, last
+    findings += _findings(site, profile, blanked)
     if rows_without_turbine:
         findings.append(
             Finding(
@@ -142,11 +252,18 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
                 "nothing to fix if they are empty lines; otherwise fill the turbine column",
             )
         )
-    return ValidationReport(str(site.path), tuple(findings), counts)
+    return ValidationReport(str(site.path), tuple(findings), profile)
+
+
+def _record_period(resolution: pd.Timedelta) -> str:
+    """How findings name the export's record interval: "10-min", "1-min", "1-s"."""
+    seconds = int(resolution.total_seconds())
+    return f"{seconds // 60}-min" if seconds % 60 == 0 else f"{seconds}-s"
 
 
 def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -> list[Finding]:
     files = ", ".join(str(f) for f in site.files)
+    period = _record_period(site.resolution)
     power_column = site.mapped_columns["WTUR_W"]
     out = []
     for asset, row in counts.iterrows():
@@ -204,8 +321,8 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -
                     files,
                     site.mapped_columns["time"],
                     asset,
-                    "more than one record per 10 minutes: the export is not 10-min data",
-                    "export 10-min means",
+                    f"more than one record per {period} period: the export is not {period} data",
+                    f"set [source] resolution to the export's record interval, or export {period} means",
                 )
             )
         if row["bad_time"]:
@@ -226,7 +343,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -
                     files,
                     site.mapped_columns["time"],
                     asset,
-                    f"{int(row['gaps'])} missing 10-min records between first and last",
+                    f"{int(row['gaps'])} missing {period} records between first and last",
                     "nothing to fix if the turbine was offline; otherwise re-export the gap",
                 )
             )

@@ -119,3 +119,32 @@ def test_a_site_that_fails_validation_computes_and_sends_nothing(tmp_path: Path)
     with pytest.raises(SiteValidationError, match=r"p A: power is above 150 % of rated"):
         site_contribution(_export(tmp_path, scale=1000.0), spec)
     assert len(site_contribution(_export(tmp_path), spec)) == len(spec.blocks)
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_duplicates_and_gaps_equal_a_pandas_count_in_any_row_order(tmp_path: Path, order: str):
+    # Sorted records are counted in one streaming pass; shuffled ones need the exact second pass.
+    rng = np.random.default_rng(3)
+
+    def mess(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.drop(index=rng.choice(300, 40, replace=False))
+        frame = pd.concat([frame, frame.sample(25, random_state=1)]).sort_values("t", kind="stable")
+        return frame.sample(frac=1.0, random_state=2) if order == "shuffled" else frame
+
+    site = _export(tmp_path, edit=mess)
+    export = pd.read_csv(tmp_path / "export.csv")
+    stamps = pd.to_datetime(export["t"], utc=True)
+    expected_gaps = int((stamps.max() - stamps.min()) / pd.Timedelta("10min")) + 1 - stamps.nunique()
+    row = validate_site(site).turbines.loc["A"]
+    assert row["duplicates"] == stamps.duplicated().sum() == 25
+    assert row["gaps"] == expected_gaps > 0
+    assert (row["first"], row["last"]) == (stamps.min(), stamps.max())
+
+
+def test_a_turbine_without_records_has_no_time_span(tmp_path: Path):
+    site = _export(tmp_path)
+    site.write_text(site.read_text() + SITE[SITE.index("[[turbines]]") :].replace('"A"', '"B"'))
+    report = validate_site(site)
+    row = report.turbines.loc["B"]
+    assert row["rows"] == 0 and pd.isna(row["first"]) and pd.isna(row["last"])
+    assert any(f.turbine == "B" and "no records" in f.problem for f in report.findings)
