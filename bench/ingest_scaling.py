@@ -6,6 +6,8 @@ small), then in a fresh process each
   FleetBench: client.contribution.summarise_export with the default spec (all five filters;
               the export is read once, the bin filter's second pass replays a compact spill),
               streaming in chunks of 500,000 rows;
+  validate:   client.validate.validate_site, which a site runs before every contribution (one
+              streaming pass over every mapped column);
   pandas:     read the whole file, then one group-by of counts and power sums per wind-speed bin;
 and prints rows/s and the peak resident memory of that process (VmHWM). Both run on one core
 (Arrow's thread pools set to one thread).
@@ -100,6 +102,19 @@ def run_fleetbench(site_path: str, start: str, end: str) -> dict:
     return {"seconds": seconds, "rows": int(report["records"]), "used": int(report["used"])}
 
 
+def run_validate(site_path: str, start: str, end: str) -> dict:
+    from client.validate import validate_site
+
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    begin = time.perf_counter()
+    report = validate_site(Path(site_path))
+    seconds = time.perf_counter() - begin
+    if not report.usable:
+        raise SystemExit(f"the bench's export fails validation: {report.findings}")
+    return {"seconds": seconds, "rows": int(report.turbines["rows"].sum())}
+
+
 def run_pandas(site_path: str, start: str, end: str) -> dict:
     from client.site_config import load_site_config
 
@@ -156,7 +171,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         method, site_path, start, end = args.child
-        result = (run_fleetbench if method == "fleetbench" else run_pandas)(site_path, start, end)
+        run = {"fleetbench": run_fleetbench, "validate": run_validate, "pandas": run_pandas}[method]
+        result = run(site_path, start, end)
         result["peak_mib"] = peak_resident_mib()
         print(json.dumps(result))
         return
@@ -168,21 +184,30 @@ def main() -> None:
             start, end = json.loads((Path(tmp) / "period.json").read_text())
             for file_format, site_path in sites.items():
                 ours = measured("fleetbench", site_path, start, end, args.repeat)
+                check = measured("validate", site_path, start, end, args.repeat)
                 theirs = measured("pandas", site_path, start, end, args.repeat)
-                table.append((rows, file_format, ours, theirs))
+                table.append((rows, file_format, ours, check, theirs))
                 print(
                     f"  {file_format}: FleetBench {ours['rows'] / ours['seconds']:,.0f} rows/s, "
-                    f"{ours['peak_mib']:.0f} MiB; pandas {theirs['rows'] / theirs['seconds']:,.0f} rows/s, "
+                    f"{ours['peak_mib']:.0f} MiB; validate {check['rows'] / check['seconds']:,.0f} rows/s, "
+                    f"{check['peak_mib']:.0f} MiB; pandas {theirs['rows'] / theirs['seconds']:,.0f} rows/s, "
                     f"{theirs['peak_mib']:.0f} MiB",
                     flush=True,
                 )
-    print("\nend to end (read + filters + density + all sums; pandas: read + one group-by), one process each")
-    header = f"{'rows':>11} {'format':>8} {'FB rows/s':>11} {'FB MiB':>7} {'pandas rows/s':>14} {'pandas MiB':>11}"
-    print(header + f" {'speed':>6}")
-    for rows, file_format, ours, theirs in table:
+    print(
+        "\nend to end, one core, one process each (FB: read + filters + density + all sums; validate: the check a "
+        "site runs before contributing; pandas: read + one group-by); speed = FB / pandas"
+    )
+    header = (
+        f"{'rows':>11} {'format':>8} {'FB rows/s':>11} {'FB MiB':>7} {'validate rows/s':>16} {'MiB':>5} "
+        f"{'pandas rows/s':>14} {'pandas MiB':>11} {'speed':>6}"
+    )
+    print(header)
+    for rows, file_format, ours, check, theirs in table:
         ours_rate, theirs_rate = ours["rows"] / ours["seconds"], theirs["rows"] / theirs["seconds"]
         print(
-            f"{rows:11,d} {file_format:>8} {ours_rate:11,.0f} {ours['peak_mib']:7.0f} {theirs_rate:14,.0f} "
+            f"{rows:11,d} {file_format:>8} {ours_rate:11,.0f} {ours['peak_mib']:7.0f} "
+            f"{check['rows'] / check['seconds']:16,.0f} {check['peak_mib']:5.0f} {theirs_rate:14,.0f} "
             f"{theirs['peak_mib']:11.0f} {ours_rate / theirs_rate:5.2f}x"
         )
 
