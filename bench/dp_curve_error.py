@@ -128,7 +128,7 @@ def main() -> None:
                 else f"{'-':>10} {'-':>11} {'-':>6}"
             )
             print(
-                f"{n_turbines:>8} {len(sites):>5} {epsilon:>7g} {cell_noise:>10.0f} {figures} {share:>8.0%} "
+                f"{n_turbines:>8} {len(sites):>5} {epsilon:>7g} {cell_noise:>10.0f} {figures} {share:>8.1%} "
                 f"{operator:>22.0f}",
                 flush=True,
             )
