@@ -19,7 +19,7 @@ For the bins from cut-in to rated wind speed it prints
 
 Targets: measured within 10 % of predicted; under 2 % of rated at epsilon 1 with 2,000 turbines.
 
-Run: .venv/bin/python bench/dp_curve_error.py [--trials 40 --seed 5] (about 20 minutes at 40 trials)
+Run: .venv/bin/python bench/dp_curve_error.py [--trials 40 --seed 5] (about 12 minutes at 40 trials)
 """
 
 from __future__ import annotations
