@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 from scipy.optimize import isotonic_regression
+from scipy.stats import norm
 
 from protos.codec import CONTRACT, block_layouts, spec_sha256
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -18,15 +19,37 @@ from server.disclosure import below_k_operators, dominated
 
 S = spec_pb2.Statistic
 PERCENTILES = (0.10, 0.50, 0.90)
+P50 = PERCENTILES.index(0.50)
 MIN_RECORDS_PER_BIN = 3  # IEC 61400-12-1:2017, 8.3
 MIN_HOURS = 180.0  # IEC 61400-12-1:2017, 8.3
 RECORDS_PER_HOUR = 6
 OPERATOR_SIZES = (10, 50, 100)
-# Where the noise on a private row's cumulative count at its median, s sqrt(m) / 2 for m cells of
-# noise s, exceeds this share of the row's weight, the P50 error is no longer the delta method's
-# small-noise value (bench/dp_curve_error.py: measured/predicted 0.9-1.0 below it, 1.7-4 above):
-# such bins get no p50_noise_stddev, and a cohort whose bins are all above it is not usable.
-LINEAR_REGIME_MAX_NOISE_SHARE = 0.15
+# Post-processing of a private histogram row (it costs no privacy; bench/dp_curve_error.py measures it).
+# A row's records sit in a few of the normalised-power cells; a percentile over the whole row would
+# carry the noise of every structurally empty cell too, which dominated its error. So percentiles are
+# taken over the row's data window, found from the noisy row: the noisy counts are summed over boxes
+# of WINDOW_BOX_CELLS cells (noise s sqrt(k) per box), and the window is the run of boxes above
+# WINDOW_EDGE_STDDEVS around the densest box, which must exceed WINDOW_PEAK_STDDEVS (a row of noise
+# alone does so about once in 3,000 rows, and is published about once in 10^4), widened to any box
+# above WINDOW_FAR_STDDEVS (a second group of records; noise alone reaches it in under 1 row in 10^5),
+# plus WINDOW_PAD_CELLS cells on each side for the tails that stay below the noise.
+WINDOW_BOX_CELLS = 11
+WINDOW_PEAK_STDDEVS = 4.5
+WINDOW_FAR_STDDEVS = 5.5
+WINDOW_EDGE_STDDEVS = 1.0
+WINDOW_PAD_CELLS = 4
+# A bin is dominated by noise, and publishes no percentiles or mean, where the noise on its window's
+# cumulative count at the median, s sqrt(w) / 2 for w cells, exceeds this share of the window's
+# weight, or where its own parametric bootstrap would withhold it in more than half of the draws.
+NOISE_DOMINATED_SHARE = 0.15
+# The parametric bootstrap that states a bin's P50 error (see noisy_histogram_percentiles): its draws
+# (relative precision of a variance about sqrt(2 / B) = 8 %), and the least its correction may scale it.
+BOOTSTRAP_DRAWS = 300
+BOOTSTRAP_MIN_CORRECTION = 0.75
+# Standard deviation of P/P_rated within the widest 0.5 m/s bins of a pitch-regulated curve, half-way
+# from cut-in to rated (0.08 in the simulated fleet of bench/dp_curve_error.py): the bin a cohort must
+# be large enough for before its curve is usable from cut-in to rated [-].
+REFERENCE_BIN_SPREAD = 0.08
 
 
 @dataclass(frozen=True)
@@ -190,36 +213,6 @@ def denoised_histogram(noisy_counts: np.ndarray) -> np.ndarray:
     return np.diff(cumulative, prepend=0.0)
 
 
-def percentile_noise_stddev(
-    counts: np.ndarray, width: float, quantile: float, percentile_bin: int, cell_noise_stddev: float
-) -> float:
-    """Standard deviation of a histogram percentile caused by independent noise on every cell.
-
-    Delta method: the percentile q solves F(q) = p T, with F the cumulative count and T the total.
-    Noise of standard deviation s on each of m cells moves F(q) - p T by a variance
-    s^2 (j (1 - p)^2 + (m - j) p^2), j the cells up to q; dividing by the count density at q,
-    counts[j] / width, gives the percentile's standard deviation [grid unit]. Inf where the
-    density is zero.
-
-    Parameters
-    ----------
-    counts : ndarray
-        Counts per bin (noiseless, or denoised) [-].
-    width : float
-        Bin width [grid unit].
-    quantile : float
-        p in (0, 1).
-    percentile_bin : int
-        Index of the bin holding the percentile.
-    cell_noise_stddev : float
-        s [-].
-    """
-    m, j = len(counts), percentile_bin + 1
-    variance = cell_noise_stddev**2 * (j * (1 - quantile) ** 2 + (m - j) * quantile**2)
-    density = counts[percentile_bin] / width
-    return math.sqrt(variance) / density if density > 0 else math.inf
-
-
 def histogram_percentiles(
     counts: np.ndarray, first_centre: float, width: float, quantiles: tuple[float, ...]
 ) -> np.ndarray:
@@ -251,7 +244,8 @@ def histogram_percentiles(
 
 
 def _completeness(stats: CohortStatistics, centres: np.ndarray) -> release_pb2.Completeness:
-    occupied = stats.record_count > 0
+    # A private bin dominated by noise has no mean: the range is read from the bins that have one.
+    occupied = (stats.record_count > 0) & np.isfinite(stats.mean_power_per_unit)
     low, high = completeness_range(stats.mean_wind_speed[occupied], stats.mean_power_per_unit[occupied])
     hours = float(stats.record_count.sum()) / RECORDS_PER_HOUR
     completeness = release_pb2.Completeness(hours=hours)
@@ -270,20 +264,25 @@ def _annual_energy(curve: release_pb2.CohortCurve, cut_out: float) -> None:
     if not completeness.complete:
         curve.aep_note = "database incomplete (IEC 61400-12-1, 8.3): no AEP"
         return
-    blocked = [
-        b.wind_speed_centre
-        for b in curve.bins
-        if b.suppressed
-        and completeness.from_wind_speed - 0.25 <= b.wind_speed_centre <= completeness.to_wind_speed + 0.25
-    ]
+    low, high = completeness.from_wind_speed - 0.25, completeness.to_wind_speed + 0.25
+    blocked = [b.wind_speed_centre for b in curve.bins if b.suppressed and low <= b.wind_speed_centre <= high]
     if blocked:
         curve.aep_note = f"bins {blocked} are suppressed inside the completeness range: no AEP"
         return
+    # A private bin dominated by noise is present but has no mean power.
+    noisy = [
+        b.wind_speed_centre
+        for b in curve.bins
+        if not b.suppressed and not b.HasField("mean_power_per_unit") and low <= b.wind_speed_centre <= high
+    ]
+    if noisy:
+        curve.aep_note = f"bins {noisy} are dominated by noise inside the completeness range: no AEP"
+        return
     released = []
     for cell in curve.bins:
-        if cell.suppressed:
+        if cell.suppressed or not cell.HasField("mean_power_per_unit"):
             if cell.wind_speed_centre > completeness.to_wind_speed:
-                break  # the measured curve ends at the first suppressed bin above the range
+                break  # the measured curve ends at the first bin above the range without a mean
             continue
         released.append((cell.mean_wind_speed, cell.mean_power_per_unit))
     if not released:
@@ -326,6 +325,8 @@ def build_release(
         dominance_max_share=p,
     )
     private = spec.HasField("privacy")
+    # The stated P50 errors are a bootstrap: seeded from the spec, so the release is a function of the sums.
+    rng = np.random.default_rng(int(spec_sha256(spec), 16))
     suppressed_cells = 0
     for cohort in spec.cohorts:
         stats = statistics[cohort.name]
@@ -346,7 +347,12 @@ def build_release(
             continue
         if not private:
             curve.operator_count = stats.operator_count
-        cell_noise = _cell_noise_stddev(spec, cohort.name) if private else 0.0
+        # Each participant added noise of variance sigma^2 / (t - 1): the sum carries participants / (t - 1) sigma^2.
+        cell_noise = (
+            _cell_noise_stddev(spec, cohort.name) * math.sqrt(participants / (spec.privacy.min_noise_sites - 1))
+            if private
+            else 0.0
+        )
         few = below_k_operators(stats.bin_operator_count, k)
         dominant = dominated(stats.records_squared, stats.record_count, stats.bin_operator_count, p)
         for i in np.flatnonzero(stats.bin_operator_count > 0):
@@ -361,7 +367,7 @@ def build_release(
                 suppressed_cells += 1
                 continue
             if private:
-                _private_bin(cell, stats.histogram[i], pg, cell_noise)
+                _private_bin(cell, stats.histogram[i], pg, cell_noise, rng)
                 continue
             n = int(stats.record_count[i])
             cell.record_count, cell.operator_count = n, int(stats.bin_operator_count[i])
@@ -400,59 +406,176 @@ def _cell_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str) -> float:
     return next(b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic == S.CAPPED_POWER_HISTOGRAM)
 
 
-@dataclass(frozen=True)
-class NoisyPercentiles:
-    """What a private release publishes of one bin's noisy histogram row."""
+def data_window(noisy: np.ndarray, cell_noise_stddev: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where the records of each noisy histogram row sit, found from the noisy row alone.
 
-    percentiles: np.ndarray  # at PERCENTILES [-], NaN when the row is empty after denoising
-    mean: float  # [-]
-    # [-], the P50 error the noise alone causes (delta method); inf where the noise is too large for it.
-    p50_noise_stddev: float
-
-
-def noisy_histogram_percentiles(
-    noisy: np.ndarray, grid: spec_pb2.BinGrid, cell_noise_stddev: float
-) -> NoisyPercentiles:
-    """P10, P50, P90, mean and P50 noise of one noisy histogram row, after :func:`denoised_histogram`.
+    Each row is summed over boxes of ``WINDOW_BOX_CELLS`` (k) cells centred on every cell, in
+    units of the box's noise s sqrt(k). A row holds records where its densest box exceeds
+    ``WINDOW_PEAK_STDDEVS``; its window is the run of boxes above ``WINDOW_EDGE_STDDEVS`` that holds
+    the densest box, stretched over any box above ``WINDOW_FAR_STDDEVS``, and widened by
+    ``WINDOW_PAD_CELLS`` on each side, within the grid.
 
     Parameters
     ----------
     noisy : ndarray
-        Noisy counts per normalised-power bin [record weight].
+        Noisy counts per cell, one row per histogram, shape (rows, cells) or (cells,) [record weight].
+    cell_noise_stddev : float
+        s, the standard deviation of the noise on each cell (> 0) [record weight].
+
+    Returns
+    -------
+    start, stop : ndarray of int
+        Per row, the window is cells start to stop - 1; start == stop where no records stand out.
+    """
+    rows = np.atleast_2d(noisy)
+    n, m = rows.shape
+    k, half = WINDOW_BOX_CELLS, WINDOW_BOX_CELLS // 2
+    cumulative = np.cumsum(np.pad(rows, [(0, 0), (half + 1, half)]), axis=1)
+    z = (cumulative[:, k:] - cumulative[:, :-k]) / (cell_noise_stddev * math.sqrt(k))
+    index = np.arange(n)
+    peak = np.argmax(z, axis=1)
+    found = z[index, peak] > WINDOW_PEAK_STDDEVS
+    far = z > WINDOW_FAR_STDDEVS
+    has_far = far.any(axis=1)
+    first = np.where(has_far, np.minimum(peak, np.argmax(far, axis=1)), peak)
+    last = np.where(has_far, np.maximum(peak, m - 1 - np.argmax(far[:, ::-1], axis=1)), peak)
+    cells = np.arange(m)
+    low = z <= WINDOW_EDGE_STDDEVS
+    run_start = np.maximum.accumulate(np.where(low, cells, -1), axis=1)[index, first] + 1
+    run_stop = np.minimum.accumulate(np.where(low, cells, m)[:, ::-1], axis=1)[:, ::-1][index, last]
+    start = np.where(found, np.maximum(run_start - WINDOW_PAD_CELLS, 0), 0)
+    return start, np.where(found, np.minimum(run_stop + WINDOW_PAD_CELLS, m), 0)
+
+
+def windowed_percentiles(
+    noisy: np.ndarray, grid: spec_pb2.BinGrid, cell_noise_stddev: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentiles of noisy histogram rows over their data windows, NaN where noise dominates.
+
+    Each row's window (:func:`data_window`) is denoised (:func:`denoised_histogram`: non-negative
+    counts, monotone percentiles) and the cells outside it are set to zero, so their noise does not
+    enter. A row is dominated by noise where no window is found or where s sqrt(w) / 2, the noise
+    on the cumulative count of its w window cells at the median, exceeds ``NOISE_DOMINATED_SHARE``
+    of the window's denoised weight.
+
+    Parameters
+    ----------
+    noisy : ndarray
+        Noisy counts, shape (rows, cells) or (cells,) [record weight].
     grid : BinGrid
         The normalised-power grid.
     cell_noise_stddev : float
-        Standard deviation of the noise on each cell [record weight].
+        s (> 0) [record weight].
+
+    Returns
+    -------
+    percentiles : ndarray
+        Shape (rows, len(PERCENTILES)), at PERCENTILES [-]; NaN in a row dominated by noise.
+    counts : ndarray
+        Shape (rows, cells), the denoised window counts [record weight]; zero in a row dominated by noise.
     """
-    counts = denoised_histogram(noisy)
-    if counts.sum() <= 0:
-        return NoisyPercentiles(np.full(len(PERCENTILES), np.nan), math.nan, math.inf)
-    small_noise = cell_noise_stddev * math.sqrt(len(counts)) / 2 <= LINEAR_REGIME_MAX_NOISE_SHARE * counts.sum()
-    percentiles = histogram_percentiles(counts, grid.first_centre, grid.width, PERCENTILES)
+    rows = np.atleast_2d(noisy)
+    start, stop = data_window(rows, cell_noise_stddev)
+    counts = np.zeros(rows.shape)
+    percentiles = np.full((len(rows), len(PERCENTILES)), np.nan)
+    # scipy's isotonic regression fits one vector at a time, and windows differ in length: one call per row.
+    for r in np.flatnonzero(stop > start):
+        window = denoised_histogram(rows[r, start[r] : stop[r]])
+        if cell_noise_stddev * math.sqrt(len(window)) / 2 > NOISE_DOMINATED_SHARE * window.sum():
+            continue
+        counts[r, start[r] : stop[r]] = window
+        percentiles[r] = histogram_percentiles(counts[r], grid.first_centre, grid.width, PERCENTILES)
+    return percentiles, counts
+
+
+@dataclass(frozen=True)
+class NoisyPercentiles:
+    """What a private release publishes of one bin's noisy histogram row; all NaN where noise dominates."""
+
+    percentiles: np.ndarray  # at PERCENTILES [-]
+    mean: float  # [-]
+    p50_noise_stddev: float  # [-], the P50's standard deviation from the noise (parametric bootstrap)
+
+
+def _redrawn_p50(
+    counts: np.ndarray, grid: spec_pb2.BinGrid, cell_noise_stddev: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """P50 (NaN where withheld) and denoised window counts of each row of ``counts`` with fresh noise added."""
+    noisy = counts + rng.normal(0.0, cell_noise_stddev, size=counts.shape)
+    percentiles, denoised = windowed_percentiles(noisy, grid, cell_noise_stddev)
+    return percentiles[:, P50], denoised
+
+
+def noisy_histogram_percentiles(
+    noisy: np.ndarray, grid: spec_pb2.BinGrid, cell_noise_stddev: float, rng: np.random.Generator
+) -> NoisyPercentiles:
+    """P10, P50, P90, mean and stated P50 error of one noisy histogram row (post-processing only).
+
+    Percentiles and mean come from the row's denoised data window (:func:`windowed_percentiles`).
+    The P50's error is a parametric bootstrap from what the release itself shows: the denoised
+    window counts are taken as the truth, Gaussian noise of standard deviation s is added to every
+    cell in ``BOOTSTRAP_DRAWS`` draws, and the whole estimator is run again. With v1 the mean
+    squared difference of the redrawn P50s from the published one (over the draws that publish
+    one), the stated error is sqrt(v1 c). The bootstrap's truth carries the noise once already,
+    which makes v1 overstate; c, the iterated bootstrap's correction (Hall and Martin 1988, On
+    bootstrap resampling and iteration, Biometrika 75), is v1 / v2, with v2 the same mean square
+    one layer further (each draw's own denoised counts redrawn once), held within
+    [``BOOTSTRAP_MIN_CORRECTION``, 1] because it is itself a ratio of two noisy estimates. Unlike
+    a small-noise (delta-method) value it holds where the noise moves the median across cells; for
+    a bin whose records sit in one cell it is conservative (the denoised row spreads them). A row
+    whose draws are withheld more often than not is dominated by noise itself.
+
+    Parameters
+    ----------
+    noisy : ndarray
+        Noisy counts per normalised-power cell [record weight].
+    grid : BinGrid
+        The normalised-power grid.
+    cell_noise_stddev : float
+        s, the standard deviation of the noise in the summed row (> 0) [record weight].
+    rng : numpy.random.Generator
+        Source of the bootstrap draws (the DP noise itself is the sites', not drawn here).
+    """
+    withheld = NoisyPercentiles(np.full(len(PERCENTILES), np.nan), math.nan, math.nan)
+    (percentiles,), (counts,) = windowed_percentiles(noisy, grid, cell_noise_stddev)
+    if np.isnan(percentiles[P50]):
+        return withheld
+    once, once_counts = _redrawn_p50(np.tile(counts, (BOOTSTRAP_DRAWS, 1)), grid, cell_noise_stddev, rng)
+    published = ~np.isnan(once)
+    if published.mean() < 0.5:
+        return withheld
+    once, once_counts = once[published], once_counts[published]
+    twice, _ = _redrawn_p50(once_counts, grid, cell_noise_stddev, rng)
+    both = ~np.isnan(twice)
+    v1 = float(np.mean(np.square(once - percentiles[P50])))
+    v2 = float(np.mean(np.square(twice[both] - once[both]))) if both.any() else 0.0
+    correction = min(1.0, max(BOOTSTRAP_MIN_CORRECTION, v1 / v2)) if v2 > 0 else 1.0
     centres = grid.first_centre + grid.width * np.arange(grid.count)
-    p50 = percentiles[PERCENTILES.index(0.5)]
-    j = int(np.clip(np.floor((p50 - grid.first_centre) / grid.width + 0.5), 0, grid.count - 1))
     return NoisyPercentiles(
         percentiles=percentiles,
         mean=float(np.dot(counts, centres) / counts.sum()),
-        p50_noise_stddev=percentile_noise_stddev(counts, grid.width, 0.5, j, cell_noise_stddev)
-        if small_noise
-        else math.inf,
+        p50_noise_stddev=math.sqrt(v1 * correction),
     )
 
 
 def _private_bin(
-    cell: release_pb2.PowerCurveBin, noisy: np.ndarray, grid: spec_pb2.BinGrid, cell_noise_stddev: float
+    cell: release_pb2.PowerCurveBin,
+    noisy: np.ndarray,
+    grid: spec_pb2.BinGrid,
+    cell_noise_stddev: float,
+    rng: np.random.Generator,
 ) -> None:
-    """Fill a released bin of a private release from its noisy capped histogram row."""
+    """Fill a released bin of a private release from its noisy capped histogram row.
+
+    A bin dominated by noise keeps its noisy weight and publishes no percentile, mean or P50 error.
+    """
     cell.noisy_record_weight = float(noisy.sum())
-    result = noisy_histogram_percentiles(noisy, grid, cell_noise_stddev)
+    result = noisy_histogram_percentiles(noisy, grid, cell_noise_stddev, rng)
     if math.isnan(result.mean):
         return
     cell.p10_normalised_power, cell.p50_normalised_power, cell.p90_normalised_power = result.percentiles
     cell.mean_power_per_unit = result.mean
-    if math.isfinite(result.p50_noise_stddev):
-        cell.p50_noise_stddev = result.p50_noise_stddev
+    cell.p50_noise_stddev = result.p50_noise_stddev
 
 
 def _published_statistics(
@@ -474,14 +597,47 @@ def _published_statistics(
     return replace(stats, record_count=np.array(weights, dtype=np.int64), mean_power_per_unit=np.array(means))
 
 
-def usable_cohort_turbines(cell_noise_stddev: float, cells: int, max_records_per_turbine_per_bin: int) -> int:
-    """Turbines a cohort needs, each with the full capped weight in a bin, for that bin's P50 to be usable.
+def usable_cohort_turbines(
+    cell_noise_stddev: float,
+    grid: spec_pb2.BinGrid,
+    max_records_per_turbine_per_bin: int,
+    spread: float = REFERENCE_BIN_SPREAD,
+) -> int:
+    """Turbines a cohort needs, each with the full capped weight in a bin, for that bin's P50 to be published.
 
-    Usable means the small-noise regime (see LINEAR_REGIME_MAX_NOISE_SHARE): the noise on the
-    cumulative count at the median, s sqrt(m) / 2, is at most that share of the row's weight N c.
+    The bin holds N c records, normally distributed with standard deviation ``spread`` about
+    P/P_rated = 0.5, and its P50 is published when :func:`windowed_percentiles` publishes it on the
+    noiseless row: its records stand out from the noise and the noise on its window's cumulative
+    count at the median is within ``NOISE_DOMINATED_SHARE`` of its weight. With noise, such a bin
+    is published in most draws at that N (about 3 in 4), in a few at N / 2 and in all at 2 N
+    (tests/server/test_finalize.py); the curve is usable from cut-in to rated from there.
+
+    Parameters
+    ----------
+    cell_noise_stddev : float
+        s, the noise on each cell of the summed histogram (> 0) [record weight].
+    grid : BinGrid
+        The normalised-power grid.
+    max_records_per_turbine_per_bin : int
+        c [records].
+    spread : float
+        Standard deviation of P/P_rated in the bin [-].
     """
-    noise_at_median = cell_noise_stddev * math.sqrt(cells) / 2
-    return math.ceil(noise_at_median / LINEAR_REGIME_MAX_NOISE_SHARE / max_records_per_turbine_per_bin)
+    edges = grid.first_centre + grid.width * (np.arange(grid.count + 1) - 0.5)
+    shape = np.diff(norm.cdf(edges, loc=0.5, scale=spread))
+
+    def published(turbines: int) -> bool:
+        row = shape * turbines * max_records_per_turbine_per_bin
+        return not np.isnan(windowed_percentiles(row, grid, cell_noise_stddev)[0][0, P50])
+
+    high = 1
+    while not published(high):
+        high *= 2
+    low = high // 2  # not published (or 0)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if published(middle) else (middle, high)
+    return high
 
 
 def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> release_pb2.PrivacyParameters:
@@ -501,14 +657,20 @@ def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Releas
     for turbines in OPERATOR_SIZES:
         # Group privacy: a group of T units is (T^2 rho)-zCDP (Bun and Steinke 2016, proposition 1.9).
         parameters.operator_epsilon[turbines] = composed_epsilon([rho * turbines**2], privacy.delta)
-    noise = max(parameters.cell_noise_stddev.values(), default=0.0)
+    # Each of the release's participants added noise of variance sigma^2 / (t - 1) to every cell.
+    noise = max(parameters.cell_noise_stddev.values(), default=0.0) * math.sqrt(
+        release.provenance.participants / (privacy.min_noise_sites - 1)
+    )
     cap = privacy.max_records_per_turbine_per_bin
-    usable = usable_cohort_turbines(noise, spec.normalised_power_bins.count, cap)
+    usable = usable_cohort_turbines(noise, spec.normalised_power_bins, cap)
+    shown = [b for curve in release.curves for b in curve.bins if not b.suppressed]
+    withheld = sum(not b.HasField("p50_normalised_power") for b in shown)
     parameters.note = (
         f"Each turbine's records weigh at most {cap} per wind-speed bin; every histogram cell carries noise of "
-        f"standard deviation {noise:.0f}. A bin's p50_noise_stddev states the P50 error the noise causes; a bin "
-        f"without it is dominated by noise. Curves are usable (P50 error about 2 % of rated or less) where a bin "
-        f"holds {cap} records from each of about {usable} turbines or more; smaller cohorts are protected by "
-        "disclosure control, not by differential privacy."
+        f"standard deviation {noise:.0f} from the {release.provenance.participants} participants. A bin whose "
+        f"records do not stand out from the noise publishes no percentiles or mean ({withheld} of {len(shown)} "
+        "bins here); elsewhere p50_noise_stddev states the P50's standard deviation from the noise. Curves are "
+        f"usable from cut-in to rated where a bin holds {cap} records from each of about {usable} turbines or "
+        "more; smaller cohorts are protected by disclosure control, not by differential privacy."
     )
     return parameters
