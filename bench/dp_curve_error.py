@@ -34,7 +34,12 @@ from client.privacy import add_site_noise, cap_turbine_histograms
 from client.summaries import PreparedRecords, add_turbine_power_histograms
 from protos.codec import block_name
 from protos.privacy import composed_epsilon, spec_rho
-from server.finalize import histogram_percentiles, noisy_histogram_percentiles, usable_cohort_turbines
+from server.finalize import (
+    histogram_percentiles,
+    noisy_histogram_percentiles,
+    summed_noise_stddev,
+    usable_cohort_turbines,
+)
 from server.spec import PrivacySettings, power_curve_spec
 from simulations.fleet import turbine_type
 
@@ -106,8 +111,7 @@ def main() -> None:
             spec = power_curve_spec("dp-bench", *PERIOD, [MODEL], privacy=settings)
             block = next(b for b in spec.blocks if b.noise_stddev > 0)
             name = block_name(MODEL, block.statistic)
-            # All sites survive: each adds sigma / sqrt(t - 1), so the sum carries t / (t - 1) sigma^2.
-            cell_noise = block.noise_stddev * math.sqrt(len(sites) / (len(sites) - 1))
+            cell_noise = summed_noise_stddev(spec, MODEL, len(sites))  # all sites survive
             errors, stated, withheld = [], [], 0
             for _ in range(args.trials):
                 noisy = sum(add_site_noise({name: site}, spec)[name] for site in sites)
@@ -137,7 +141,7 @@ def main() -> None:
         for sites in (5, 20):
             settings = PrivacySettings(epsilon, max_records_per_turbine_per_bin=args.cap, min_noise_sites=sites)
             spec = power_curve_spec("dp-bench", *PERIOD, [MODEL], privacy=settings)
-            noise = next(b.noise_stddev for b in spec.blocks if b.noise_stddev > 0) * math.sqrt(sites / (sites - 1))
+            noise = summed_noise_stddev(spec, MODEL, sites)
             usable.append(usable_cohort_turbines(noise, spec.normalised_power_bins, args.cap))
         print(f"  epsilon {epsilon:g} per release: about {usable[0]} turbines (5 sites), {usable[1]} (20 sites)")
     print(f"\n{time.perf_counter() - started:.0f} s")

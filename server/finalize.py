@@ -347,12 +347,7 @@ def build_release(
             continue
         if not private:
             curve.operator_count = stats.operator_count
-        # Each participant added noise of variance sigma^2 / (t - 1): the sum carries participants / (t - 1) sigma^2.
-        cell_noise = (
-            _cell_noise_stddev(spec, cohort.name) * math.sqrt(participants / (spec.privacy.min_noise_sites - 1))
-            if private
-            else 0.0
-        )
+        cell_noise = summed_noise_stddev(spec, cohort.name, participants) if private else 0.0
         few = below_k_operators(stats.bin_operator_count, k)
         dominant = dominated(stats.records_squared, stats.record_count, stats.bin_operator_count, p)
         for i in np.flatnonzero(stats.bin_operator_count > 0):
@@ -404,6 +399,15 @@ def build_release(
 
 def _cell_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str) -> float:
     return next(b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic == S.CAPPED_POWER_HISTOGRAM)
+
+
+def summed_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str, participants: int) -> float:
+    """Standard deviation of the noise on each cell of a cohort's summed capped histogram [record weight].
+
+    Each participant adds noise of variance sigma^2 / (t - 1) (t = min_noise_sites), so the sum of
+    ``participants`` shares carries participants / (t - 1) sigma^2.
+    """
+    return _cell_noise_stddev(spec, cohort) * math.sqrt(participants / (spec.privacy.min_noise_sites - 1))
 
 
 def data_window(noisy: np.ndarray, cell_noise_stddev: float) -> tuple[np.ndarray, np.ndarray]:
@@ -657,17 +661,15 @@ def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Releas
     for turbines in OPERATOR_SIZES:
         # Group privacy: a group of T units is (T^2 rho)-zCDP (Bun and Steinke 2016, proposition 1.9).
         parameters.operator_epsilon[turbines] = composed_epsilon([rho * turbines**2], privacy.delta)
-    # Each of the release's participants added noise of variance sigma^2 / (t - 1) to every cell.
-    noise = max(parameters.cell_noise_stddev.values(), default=0.0) * math.sqrt(
-        release.provenance.participants / (privacy.min_noise_sites - 1)
-    )
+    participants = release.provenance.participants
+    noise = max((summed_noise_stddev(spec, cohort.name, participants) for cohort in spec.cohorts), default=0.0)
     cap = privacy.max_records_per_turbine_per_bin
     usable = usable_cohort_turbines(noise, spec.normalised_power_bins, cap)
     shown = [b for curve in release.curves for b in curve.bins if not b.suppressed]
     withheld = sum(not b.HasField("p50_normalised_power") for b in shown)
     parameters.note = (
         f"Each turbine's records weigh at most {cap} per wind-speed bin; every histogram cell carries noise of "
-        f"standard deviation {noise:.0f} from the {release.provenance.participants} participants. A bin whose "
+        f"standard deviation {noise:.0f} from the {participants} participants. A bin whose "
         f"records do not stand out from the noise publishes no percentiles or mean ({withheld} of {len(shown)} "
         "bins here); elsewhere p50_noise_stddev states the P50's standard deviation from the noise. Curves are "
         f"usable from cut-in to rated where a bin holds {cap} records from each of about {usable} turbines or "
