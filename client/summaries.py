@@ -358,7 +358,7 @@ def prepared_records(
 
     if spill is not None:
         for cells, wind_speed, power, raw_wind_speed in spill.replay():
-            asset = (cells // statistics.n_power_bins).astype(np.int64)
+            asset = cells // statistics.n_power_bins  # int32, as binned_sums takes it
             outlier = statistics.outliers(cells, raw_wind_speed)
             if counts is not None:
                 counts.add("bin_outlier", asset[outlier])

@@ -57,6 +57,8 @@ class ValidationReport:
         }
 
 
+_NAT = np.iinfo(np.int64).min  # a missing time among int64 stamps
+
 _COUNTS = ("rows", "bad_time", "duplicates", "gaps", "frozen", "power_over_rated", "windy", "power_tiny_in_wind")
 
 
@@ -79,11 +81,10 @@ class TimeOrder:
     @classmethod
     def empty(cls, n_turbines: int) -> TimeOrder:
         """No stamp seen for any of ``n_turbines`` turbines."""
-        extreme = np.iinfo(np.int64)
         return cls(
             *(np.zeros(n_turbines, dtype=np.int64) for _ in range(3)),
-            np.full(n_turbines, extreme.max),
-            np.full(n_turbines, extreme.min),
+            np.full(n_turbines, np.iinfo(np.int64).max),
+            np.full(n_turbines, _NAT),
         )
 
     def add(self, asset: np.ndarray, stamp: np.ndarray) -> None:
@@ -125,6 +126,11 @@ def _time_order_kernel(
         first[a] = min(first[a], s)
 
 
+def _stamps(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """A canonical frame's turbine indices (site.toml's order) and timestamps [ms since the epoch, _NAT if missing]."""
+    return frame["asset_id"].cat.codes.to_numpy().astype(np.int64), frame["time"].dt.as_unit("ms").array.asi8
+
+
 def _profile_chunk(
     frame: pd.DataFrame,
     power_out_of_range: np.ndarray,
@@ -132,10 +138,8 @@ def _profile_chunk(
     counts: dict[str, np.ndarray],
     times: TimeOrder,
 ) -> None:
-    # Canonical frames code turbines in site.toml's order.
-    asset = frame["asset_id"].cat.codes.to_numpy().astype(np.int64)
-    stamp = frame["time"].dt.as_unit("ms").array.asi8  # [ms]; NaT is the smallest int64
-    bad_time = stamp == np.iinfo(np.int64).min
+    asset, stamp = _stamps(frame)
+    bad_time = stamp == _NAT
     per_unit = frame["WTUR_W"].to_numpy() / rated_kw[asset]
     windy = frame["WMET_HorWdSpd"].to_numpy() > 10.0
     with np.errstate(invalid="ignore"):
@@ -153,23 +157,20 @@ def _profile_chunk(
     times.add(asset[~bad_time], stamp[~bad_time])
 
 
-def _all_stamps(site: SiteConfig, turbines: np.ndarray) -> dict[int, np.ndarray]:
+def _all_stamps(site: SiteConfig, turbines: np.ndarray, chunk_rows: int) -> dict[int, np.ndarray]:
     """Every valid timestamp [ms] of the given turbines (indices), read again: time and turbine columns only."""
     times_only = site.with_channels(())
     parts: dict[int, list[np.ndarray]] = {int(t): [] for t in turbines}
     for file in site.files:
-        for raw in raw_chunks(times_only, file, CHUNK_ROWS):
-            frame = canonicalise(raw, times_only, file)
-            asset = frame["asset_id"].cat.codes.to_numpy()
-            stamp = frame["time"].dt.as_unit("ms").array.asi8
+        for raw in raw_chunks(times_only, file, chunk_rows):
+            asset, stamp = _stamps(canonicalise(raw, times_only, file))
             for t in parts:
-                mine = stamp[(asset == t) & (stamp != np.iinfo(np.int64).min)]
-                parts[t].append(mine)
+                parts[t].append(stamp[(asset == t) & (stamp != _NAT)])
     return {t: np.concatenate(p) if p else np.zeros(0, dtype=np.int64) for t, p in parts.items()}
 
 
 def _time_profile(
-    site: SiteConfig, times: TimeOrder, counts: dict[str, np.ndarray], reread: bool
+    site: SiteConfig, times: TimeOrder, counts: dict[str, np.ndarray], reread: bool, chunk_rows: int
 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
     """Fill duplicates and gaps (at the site's resolution); the first and last timestamps per turbine.
 
@@ -178,15 +179,15 @@ def _time_profile(
     """
     distinct = times.stamped - times.duplicates
     unordered = np.flatnonzero(times.out_of_order)
-    for t, stamps in _all_stamps(site, unordered).items() if reread and len(unordered) else ():
+    for t, stamps in _all_stamps(site, unordered, chunk_rows).items() if reread and len(unordered) else ():
         distinct[t] = len(np.unique(stamps))
     counts["duplicates"] = times.stamped - distinct
     seen = times.stamped > 0
     step = int(site.resolution / pd.Timedelta(milliseconds=1))
     expected = np.where(seen, (times.last - times.first) // step + 1, 0)
     counts["gaps"] = np.maximum(expected - distinct, 0)
-    first = pd.to_datetime(np.where(seen, times.first, np.iinfo(np.int64).min), unit="ms", utc=True)
-    last = pd.to_datetime(np.where(seen, times.last, np.iinfo(np.int64).min), unit="ms", utc=True)
+    first = pd.to_datetime(np.where(seen, times.first, _NAT), unit="ms", utc=True)
+    last = pd.to_datetime(np.where(seen, times.last, _NAT), unit="ms", utc=True)
     return first, last
 
 
@@ -237,7 +238,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
                 )
             )
 
-    first, last = _time_profile(site, times, counts, reread=not findings)
+    first, last = _time_profile(site, times, counts, reread=not findings, chunk_rows=chunk_rows)
     profile = pd.DataFrame(counts, index=ids)
     profile["first"], profile["last"] = first, last
     findings += _findings(site, profile, blanked)
