@@ -32,8 +32,8 @@ import numpy as np
 
 from client.privacy import add_site_noise, cap_turbine_histograms
 from client.summaries import PreparedRecords, add_turbine_power_histograms
-from protos.codec import block_name
 from protos.privacy import composed_epsilon, spec_rho
+from protos.statistics import BlockKey
 from server.finalize import (
     histogram_percentiles,
     noisy_histogram_percentiles,
@@ -110,7 +110,7 @@ def main() -> None:
             settings = PrivacySettings(epsilon, max_records_per_turbine_per_bin=args.cap, min_noise_sites=len(sites))
             spec = power_curve_spec("dp-bench", *PERIOD, [MODEL], privacy=settings)
             block = next(b for b in spec.blocks if b.noise_stddev > 0)
-            name = block_name(MODEL, block.statistic)
+            name = BlockKey.of(block)
             cell_noise = summed_noise_stddev(spec, MODEL, len(sites))  # all sites survive
             errors, stated, withheld = [], [], 0
             for _ in range(args.trials):

@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 
 from client.contribution import received_releases_dir
-from client.indicators import MomentSums, centred_sums, criticality_alarms, ridge_coefficients, turbine_intercepts
+from client.indicators import MomentSums, centred_sums, criticality_alarms, turbine_intercepts
 from client.ingest import read_canonical_chunks
 from client.maintenance import FlagRules, site_indicators, turbine_flags
 from client.site_config import load_site_config
-from protos.release_json import read_release_json
+from common.release_json import read_release_json
+from protos.normal_behaviour import ridge_coefficients
 from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
 from simulations.onboarding import fleet_spec, run_release_in_process
 

@@ -24,8 +24,12 @@ from client.air_density import air_density, pressure_at_elevation
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.summaries import period_bounds, summarise_site
+from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import BlockKey
 from server.spec import power_curve_spec
 from simulations.fleet import FleetConfig, generate_fleet
+
+S = spec_pb2.Statistic
 
 STATELESS_FILTERS = [("range", {}), ("status", {"downtime_wind_speed": 4.5, "curtailment_pitch": 5.0})]
 
@@ -64,14 +68,14 @@ def pandas_groupby_summaries(frame: pd.DataFrame, site, spec) -> dict[str, np.nd
             part = sums.loc[cohort.name]
             counts[part.index.to_numpy(dtype=int)] = part["n"].to_numpy()
             power[part.index.to_numpy(dtype=int)] = part["p"].to_numpy()
-        out[f"{cohort.name}:RECORD_COUNT"] = counts
-        out[f"{cohort.name}:SUM_POWER"] = power
+        out[BlockKey(cohort.name, S.RECORD_COUNT)] = counts
+        out[BlockKey(cohort.name, S.SUM_POWER)] = power
         hist = np.zeros((ws.count, pg.count))
         if cohort.name in histogram.index.get_level_values(0):
             part = histogram.loc[cohort.name]
             ws_index = part.index.get_level_values(0).to_numpy(dtype=int)
             hist[ws_index, part.index.get_level_values(1).to_numpy(dtype=int)] = part.to_numpy()
-        out[f"{cohort.name}:NORMALISED_POWER_HISTOGRAM"] = hist
+        out[BlockKey(cohort.name, S.NORMALISED_POWER_HISTOGRAM)] = hist
     return out
 
 

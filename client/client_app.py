@@ -20,7 +20,7 @@ from flwr.compat.common.recorddict_compat import fitres_to_recorddict, recorddic
 
 from client.audit import record_contribution, record_release
 from client.contribution import guarded_site_contribution, keep_received_release
-from client.guard import GUARD_STATE, make_site_guard
+from client.guard import RoundState, make_site_guard
 from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
     CONSTANT_WEIGHT,
@@ -66,8 +66,8 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
         site, spec_bytes = locate_site(context), bytes(fitins.config[SPEC_CONFIG_KEY])
         arrays = guarded_site_contribution(site, spec_bytes, bytes(baseline) if baseline is not None else None)
         # Recorded before SecAgg+ masks and sends the blocks: a contribution the site cannot record is not sent.
-        guard_state = context.state.config_records.get(GUARD_STATE)
-        participants = int(guard_state["participants"]) if guard_state and "participants" in guard_state else None
+        round_state = RoundState.recall(context)
+        participants = round_state.participants if round_state is not None else None
         record_contribution(site, spec_bytes, participants, context.run_id, context.node_id)
         fitres = FitRes(
             status=Status(code=Code.OK, message=""),

@@ -14,9 +14,9 @@ from client.privacy import add_site_noise, charge_private_spec
 from client.site_config import SiteConfig, load_site_config
 from client.summaries import SiteSummary, summarise_site, summary_channels
 from client.validate import validate_site
+from common.release_json import export_json
 from protos.codec import block_layouts, encode_blocks
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.release_json import export_json
 
 LOG = logging.getLogger("fleetbench.site")
 

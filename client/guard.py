@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from flwr.app import ConfigRecord, Context, Message
@@ -24,22 +25,47 @@ from protos.masking import install_keyed_masks
 from protos.messages import SPEC_CONFIG_KEY
 
 LOG = logging.getLogger("fleetbench.site")
-GUARD_STATE = "fleetbench.guard"
+
+
+@dataclass(frozen=True)
+class RoundState:
+    """What the site guard learned of a SecAgg+ round at setup, kept in the node's state for later stages."""
+
+    participants: int  # sites sampled, as the aggregator announced
+    threshold: int  # shares needed to reconstruct a secret
+
+    STATE_KEY = "fleetbench.guard"
+
+    def remember(self, context: Context) -> None:
+        """Keep this state in ``context`` for the round's later stages (and the ClientApp)."""
+        context.state.config_records[self.STATE_KEY] = ConfigRecord(
+            {"participants": self.participants, "threshold": self.threshold}
+        )
+
+    @classmethod
+    def recall(cls, context: Context) -> RoundState | None:
+        """The state remembered in ``context`` at this round's setup, or None if there was none."""
+        record = context.state.config_records.get(cls.STATE_KEY)
+        if record is None:
+            return None
+        return cls(participants=int(record["participants"]), threshold=int(record["threshold"]))
 
 
 def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
     configs = msg.content.config_records[RECORD_KEY_CONFIGS]
     stage = configs.get(Key.STAGE)
     policy = load_site_config(site_path).policy
-    remembered = context.state.config_records.get(GUARD_STATE, ConfigRecord())
     if stage == Stage.SETUP:
-        participants, threshold = int(configs[Key.SAMPLE_NUMBER]), int(configs[Key.THRESHOLD])
-        check_round(policy, participants, int(configs[Key.SHARE_NUMBER]), threshold)
-        context.state.config_records[GUARD_STATE] = ConfigRecord({"participants": participants, "threshold": threshold})
+        state = RoundState(participants=int(configs[Key.SAMPLE_NUMBER]), threshold=int(configs[Key.THRESHOLD]))
+        check_round(policy, state.participants, int(configs[Key.SHARE_NUMBER]), state.threshold)
+        state.remember(context)
     elif stage == Stage.SHARE_KEYS:
+        state = RoundState.recall(context)
+        if state is None:
+            raise PolicyViolation("key sharing without a setup stage this site took part in")
         # One public-key pair per neighbour, this site included: the real neighbourhood size.
         neighbours = sum(1 for key in configs if key != Key.STAGE)
-        check_round(policy, int(remembered["participants"]), neighbours, int(remembered["threshold"]))
+        check_round(policy, state.participants, neighbours, state.threshold)
     elif stage == Stage.COLLECT_MASKED_VECTORS:
         spec_bytes = recorddict_to_fitins(msg.content, keep_input=True).config[SPEC_CONFIG_KEY]
         check_spec(policy, spec_pb2.BenchmarkSpec.FromString(bytes(spec_bytes)))

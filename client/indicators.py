@@ -14,21 +14,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from client.power_curve import clipped_bin_index
-
-NBM_FEATURES = ("power_per_unit", "power_per_unit_squared", "ambient_temperature")
-"""Regressors a normal-behaviour model may name: P / P_rated [-], its square [-], ambient temperature [degC]."""
+from protos.domain import NBM_FEATURES
 
 
 def nbm_design(power_per_unit: np.ndarray, ambient_temperature: np.ndarray, features: tuple[str, ...]) -> np.ndarray:
     """The design matrix (records x features) of a normal-behaviour model, columns in ``features`` order."""
+    unknown = sorted(set(features) - set(NBM_FEATURES))
+    if unknown:
+        raise ValueError(f"normal-behaviour model names unknown feature(s) {unknown}; known: {list(NBM_FEATURES)}")
     columns = {
         "power_per_unit": power_per_unit,
         "power_per_unit_squared": power_per_unit**2,
         "ambient_temperature": ambient_temperature,
     }
-    unknown = sorted(set(features) - set(columns))
-    if unknown:
-        raise ValueError(f"normal-behaviour model names unknown feature(s) {unknown}; known: {list(columns)}")
     return np.column_stack([columns[name] for name in features]) if features else np.zeros((len(power_per_unit), 0))
 
 
@@ -68,20 +66,6 @@ def centred_sums(moments: MomentSums, turbines: np.ndarray) -> tuple[np.ndarray,
     centred = second - first[:, :, None] * first[:, None, :] / count[:, None, None]
     total = centred.sum(axis=0) if len(count) else np.zeros(second.shape[1:])
     return total[:-1, :-1], total[:-1, -1], float(total[-1, -1]), int(count.sum())
-
-
-def ridge_coefficients(gram: np.ndarray, moment: np.ndarray, n: float, ridge_lambda: float) -> np.ndarray:
-    """Ridge coefficients beta = (X^T X + lambda n I)^-1 X^T y: the ridge regression on centred data (closed form)."""
-    return np.linalg.solve(gram + ridge_lambda * n * np.eye(len(moment)), moment)
-
-
-def residual_variance(
-    gram: np.ndarray, moment: np.ndarray, response_squares: float, n: int, n_turbines: int, beta: np.ndarray
-) -> float:
-    """Residual variance of the centred fit, RSS / (n - p - turbines) [target unit^2]."""
-    rss = response_squares - 2.0 * beta @ moment + beta @ gram @ beta
-    dof = n - len(beta) - n_turbines
-    return float(max(rss, 0.0) / dof) if dof > 0 else float("nan")
 
 
 def turbine_intercepts(moments: MomentSums, beta: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from client.indicators import (
     static_yaw_misalignment,
     turbine_intercepts,
 )
-from client.schema import AVAILABILITY_CATEGORIES, STATUS
+from client.schema import STATUS
 from client.site_config import SiteConfig
 from client.summaries import (
     ChunkSource,
@@ -41,11 +41,12 @@ from client.summaries import (
     normal_status,
     period_bounds,
 )
+from protos.codec import block_layouts
+from protos.domain import AVAILABILITY_CATEGORIES, JULIAN_YEAR_HOURS, KWH_PER_MWH, RECORD_HOURS
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import BlockKey
 
 S = spec_pb2.Statistic
-RECORD_HOURS = 1.0 / 6.0  # one 10-min record [h]
-YEAR_HOURS = 8766.0  # [h], 365.25 days
 FAILURE_KEY = "failure_component"  # per-record component index of a failure code, NaN otherwise
 
 
@@ -78,7 +79,7 @@ def released_cohorts(release: release_pb2.Release) -> dict[str, ReleasedCohort]:
 class SiteIndicators:
     """Round 2 on one site: the blocks it sends, and what stays (per-turbine values, daily residuals)."""
 
-    values: dict[str, np.ndarray]
+    values: dict[BlockKey, np.ndarray]
     turbines: pd.DataFrame  # per (cohort, asset_id): performance_index, yaw_misalignment, availabilities
     daily_residuals: pd.DataFrame  # per (cohort, target, asset_id, day): records, mean residual [degC]
     failures: pd.DataFrame  # per failure: asset_id, component, start, downtime_h, age_years
@@ -202,9 +203,11 @@ def site_indicators(
             yaw[c].add(asset[below_rated], vane[below_rated], power[below_rated] / expected_kw[below_rated])
             # Lost production: what the cohort curve expects at the measured wind speed, less what came.
             energy = in_period & member & np.isfinite(raw_power)
-            actual_mwh[c] += per_turbine_sum(asset[energy], np.maximum(raw_power[energy], 0.0), n_turbines) / 6e3
+            actual_mwh[c] += per_turbine_sum(asset[energy], np.maximum(raw_power[energy], 0.0), n_turbines) * (
+                RECORD_HOURS / KWH_PER_MWH
+            )
             short = energy & counted & np.isfinite(expected_kw)
-            lost = np.maximum(expected_kw - np.nan_to_num(raw_power), 0.0) / 6e3
+            lost = np.maximum(expected_kw - np.nan_to_num(raw_power), 0.0) * (RECORD_HOURS / KWH_PER_MWH)
             lost[category == loss_categories.index("full_performance")] = 0.0
             flat = asset[short] * len(loss_categories) + category[short]
             lost_mwh[c] += np.bincount(flat, weights=lost[short], minlength=n_turbines * len(loss_categories)).reshape(
@@ -213,12 +216,12 @@ def site_indicators(
         # Reliability: turbine-time and failures by age band (turbines with a commissioning date).
         dated = in_period & (commissioned[asset] >= 0)
         time_ns = chunk["time"].array.as_unit("ns").asi8
-        age = (time_ns - commissioned[asset]) / (YEAR_HOURS * 3600e9)
+        age = (time_ns - commissioned[asset]) / (JULIAN_YEAR_HOURS * 3600e9)
         band = age_band(age, edges)
         aged = dated & (band >= 0)
         turbine_years += np.bincount(asset[aged] * len(edges) + band[aged], minlength=n_turbines * len(edges)).reshape(
             n_turbines, -1
-        ) * (RECORD_HOURS / YEAR_HOURS)
+        ) * (RECORD_HOURS / JULIAN_YEAR_HOURS)
         component = np.nan_to_num(chunk[FAILURE_KEY].to_numpy(), nan=-1).astype(np.int64)
         component[~aged] = -1
         events = failure_events(asset, chunk["time"].dt.tz_convert(None).to_numpy(), component)
@@ -243,7 +246,7 @@ def site_indicators(
             use = monitored & usable
             spill.write((asset[use], chunk["time"].dt.tz_convert(None).to_numpy()[use], design[use], target[use]))
 
-    values: dict[str, np.ndarray] = {}
+    values: dict[BlockKey, np.ndarray] = {}
     per_turbine, daily = [], []
     residual_hist = {(c, m.target): np.zeros(ind.residual_bins.count) for c in range(n_cohorts) for m in spec.models}
     # The spill holds, per chunk, one entry per model in spec order.
@@ -283,15 +286,14 @@ def site_indicators(
             S.TIME_AVAILABILITY_HISTOGRAM: (time_av, ind.availability_bins),
             S.PRODUCTION_AVAILABILITY_HISTOGRAM: (production_av, ind.availability_bins),
         }
-        prefix = f"{cohort.name}:"
         for statistic, (kpi, grid) in grids.items():
-            values[prefix + S.Name(statistic)] = histogram_counts(
+            values[BlockKey(cohort.name, statistic)] = histogram_counts(
                 kpi[scored], grid.first_centre, grid.width, grid.count
             )
         for model in spec.models:
-            values[f"{prefix}NBM_RESIDUAL_HISTOGRAM:{model.target}"] = residual_hist[c, model.target]
+            values[BlockKey(cohort.name, S.NBM_RESIDUAL_HISTOGRAM, model.target)] = residual_hist[c, model.target]
         lost = lost_mwh[c][members].sum(axis=0)
-        values[prefix + "LOST_PRODUCTION"] = np.r_[lost, actual_mwh[c][members].sum() + lost.sum()]
+        values[BlockKey(cohort.name, S.LOST_PRODUCTION)] = np.r_[lost, actual_mwh[c][members].sum() + lost.sum()]
         n_comp, n_age = len(ind.components), len(edges)
         failure_count, downtime = np.zeros((n_comp, n_age)), np.zeros((n_comp, n_age))
         for frame in failures:
@@ -299,16 +301,16 @@ def site_indicators(
             comp = np.array([list(ind.components).index(name) for name in mine["component"]], dtype=np.int64)
             np.add.at(failure_count, (comp, mine["band"].to_numpy()), 1)
             np.add.at(downtime, (comp, mine["band"].to_numpy()), mine["downtime_h"].to_numpy())
-        values[prefix + "FAILURE_COUNT"] = failure_count
-        values[prefix + "FAILURE_DOWNTIME"] = downtime
+        values[BlockKey(cohort.name, S.FAILURE_COUNT)] = failure_count
+        values[BlockKey(cohort.name, S.FAILURE_DOWNTIME)] = downtime
         years = turbine_years[members].sum(axis=0)
-        values[prefix + "TURBINE_YEARS"] = years
-        values[prefix + "AGE_BAND_CONTRIBUTOR"] = (years > 0).astype(np.float64)
-        values[prefix + "SQUARED_TURBINE_YEARS"] = years**2
+        values[BlockKey(cohort.name, S.TURBINE_YEARS)] = years
+        values[BlockKey(cohort.name, S.AGE_BAND_CONTRIBUTOR)] = (years > 0).astype(np.float64)
+        values[BlockKey(cohort.name, S.SQUARED_TURBINE_YEARS)] = years**2
         count = float(np.count_nonzero(scored))
-        values[prefix + "COHORT_CONTRIBUTOR"] = np.array([float(count > 0)])
-        values[prefix + "TURBINE_COUNT"] = np.array([count])
-        values[prefix + "SQUARED_TURBINE_COUNT"] = np.array([count**2])
+        values[BlockKey(cohort.name, S.COHORT_CONTRIBUTOR)] = np.array([float(count > 0)])
+        values[BlockKey(cohort.name, S.TURBINE_COUNT)] = np.array([count])
+        values[BlockKey(cohort.name, S.SQUARED_TURBINE_COUNT)] = np.array([count**2])
         per_turbine.append(
             pd.DataFrame(
                 {
@@ -321,6 +323,9 @@ def site_indicators(
                 }
             )[scored]
         )
+    unknown = [layout.name for layout in block_layouts(spec) if layout.key not in values]
+    if unknown:
+        raise ValueError(f"spec {spec.spec_id} asks for blocks {unknown}, which a site does not compute in round 2")
     failure_table = (
         pd.concat(failures, ignore_index=True)
         if failures

@@ -12,6 +12,7 @@ from client.contribution import summarise_export
 from client.site_config import load_site_config
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import BlockKey
 
 S = spec_pb2.Statistic
 
@@ -43,8 +44,8 @@ def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> SitePreview
                 "block": layout.name,
                 "shape": "x".join(map(str, layout.shape)),
                 "unit": layout.unit,
-                "total": float(np.sum(summary.values[layout.name])),
-                "nonzero_cells": int(np.count_nonzero(summary.values[layout.name])),
+                "total": float(np.sum(summary.values[layout.key])),
+                "nonzero_cells": int(np.count_nonzero(summary.values[layout.key])),
             }
             for layout in block_layouts(spec)
         ]
@@ -52,7 +53,7 @@ def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> SitePreview
     ws = spec.wind_speed_bins
     cells = []
     for cohort in spec.cohorts:
-        filled = np.flatnonzero(summary.values[f"{cohort.name}:BIN_CONTRIBUTOR"])
+        filled = np.flatnonzero(summary.values[BlockKey(cohort.name, S.BIN_CONTRIBUTOR)])
         centres = ws.first_centre + ws.width * filled
         cells.append(
             {

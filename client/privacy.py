@@ -23,16 +23,15 @@ import numpy as np
 import opendp.prelude as dp
 
 from client.policy import PolicyViolation, SitePolicy
-from protos.codec import block_name, spec_sha256
+from protos.codec import spec_sha256
 from protos.fleetbench.v1 import spec_pb2
-from protos.privacy import composed_epsilon, site_noise_stddev, spec_rho
+from protos.privacy import composed_epsilon, spec_rho
+from protos.statistics import BlockKey, site_noise_stddev
 
 LEDGER_NAME = "privacy-ledger.jsonl"
 BUDGET_WINDOW = timedelta(days=365)
 # |value| * 2^e must stay an exact float64 integer once noise is added.
 _EXACT_FLOAT_INTEGER = 2.0**53
-
-dp.enable_features("contrib")
 
 
 def cap_turbine_histograms(histograms: np.ndarray, max_records_per_turbine_per_bin: int) -> np.ndarray:
@@ -63,11 +62,14 @@ def discrete_gaussian_noise(size: int, stddev: float) -> np.ndarray:
     """``size`` independent draws of the discrete Gaussian N_Z(0, stddev^2) (OpenDP, exact sampler) [-]."""
     if size == 0:
         return np.zeros(0, dtype=np.int64)
+    # OpenDP lists its exact sampler under "contrib" (not yet vetted by its own review); enabled here, when a
+    # site draws noise, rather than as a side effect of importing this module.
+    dp.enable_features("contrib")
     measurement = dp.m.make_gaussian(dp.vector_domain(dp.atom_domain(T="i64")), dp.l2_distance(T="i64"), scale=stddev)
     return np.asarray(measurement([0] * size), dtype=np.int64)
 
 
-def add_site_noise(values: Mapping[str, np.ndarray], spec: spec_pb2.BenchmarkSpec) -> dict[str, np.ndarray]:
+def add_site_noise(values: Mapping[BlockKey, np.ndarray], spec: spec_pb2.BenchmarkSpec) -> dict[BlockKey, np.ndarray]:
     """The site's block values with its share of the spec's noise added to every noised block.
 
     The noise is an integer in the block's fixed-point units (2^-scale_exponent of its unit), so
@@ -82,15 +84,15 @@ def add_site_noise(values: Mapping[str, np.ndarray], spec: spec_pb2.BenchmarkSpe
     for block in spec.blocks:
         if block.noise_stddev <= 0:
             continue
-        name = block_name(block.cohort, block.statistic, block.target)
+        key = BlockKey.of(block)
         scale = math.ldexp(1.0, block.scale_exponent)
         stddev = site_noise_stddev(block.noise_stddev * scale, spec.privacy.min_noise_sites)
-        value = np.asarray(values[name], dtype=np.float64)
+        value = np.asarray(values[key], dtype=np.float64)
         noise = discrete_gaussian_noise(value.size, stddev).reshape(value.shape)
         result = np.rint(value * scale) + noise
         if np.any(np.abs(result) >= _EXACT_FLOAT_INTEGER):
-            raise ValueError(f"block {name}: noised fixed-point values exceed 2^53; lower its scale_exponent")
-        noisy[name] = np.ldexp(result, -block.scale_exponent)
+            raise ValueError(f"block {key}: noised fixed-point values exceed 2^53; lower its scale_exponent")
+        noisy[key] = np.ldexp(result, -block.scale_exponent)
     return noisy
 
 
@@ -172,9 +174,7 @@ def charge_private_spec(
         raise PolicyViolation(f"spec {spec.spec_id}: {error}") from None
     if not spec.HasField("privacy"):
         if policy.require_differential_privacy:
-            raise PolicyViolation(
-                f"spec {spec.spec_id} adds no noise; policy require_differential_privacy is true"
-            )
+            raise PolicyViolation(f"spec {spec.spec_id} adds no noise; policy require_differential_privacy is true")
         return None
     path = ledger_path(site_config)
     spent = rhos_in_window(read_ledger(path), now)

@@ -25,10 +25,10 @@ from client.maintenance import FlagRules, site_indicators, turbine_flags
 from client.power_curve import bin_index, bin_power_curve
 from client.site_config import SiteConfig, load_site_config
 from client.summaries import prepared_records
-from fleetbench import figures
-from protos.atomic_file import write_text_atomically
+from common import figures
+from common.atomic_file import write_text_atomically
+from common.release_json import read_release_json
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.release_json import read_release_json
 
 MIN_BIN_RECORDS = 3  # a turbine's bin is drawn from 3 records, IEC 61400-12-1:2017, 8.3's minimum per bin
 DEFAULT_RULES = FlagRules()

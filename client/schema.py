@@ -1,11 +1,14 @@
 """Canonical SCADA schema: IEC 61400-25 names (as NREL OpenOA uses them), units and ranges.
 
-One declaration, read by ingest (unit conversion, validation) and by the quality flags.
+One declaration, read by ingest (unit conversion, validation) and by the quality flags. The ranges
+of power and wind speed are the contract's (protos/domain.py): every per-site bound derives from them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from protos.domain import MAX_ABS_POWER, MAX_WIND_SPEED
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,8 @@ STATUS = "WTUR_TurSt"
 CHANNELS: dict[str, Channel] = {
     c.name: c
     for c in (
-        Channel("WTUR_W", "kW", "active power, 10-min mean", -1.0e4, 3.0e4),
-        Channel("WMET_HorWdSpd", "m/s", "nacelle wind speed, 10-min mean", 0.0, 60.0),
+        Channel("WTUR_W", "kW", "active power, 10-min mean", -1.0e4, MAX_ABS_POWER),
+        Channel("WMET_HorWdSpd", "m/s", "nacelle wind speed, 10-min mean", 0.0, MAX_WIND_SPEED),
         Channel("WMET_HorWdDir", "deg", "wind direction", 0.0, 360.0),
         Channel("WMET_EnvTmp", "degC", "ambient temperature", -50.0, 60.0),
         Channel("WMET_EnvPres", "Pa", "ambient air pressure", 5.0e4, 1.1e5),
@@ -53,25 +56,3 @@ UNIT_CONVERSIONS: dict[str, dict[str, tuple[float, float]]] = {
     "Pa": {"Pa": (1.0, 0.0), "hPa": (100.0, 0.0), "mbar": (100.0, 0.0), "kPa": (1000.0, 0.0)},
     "1": {"1": (1.0, 0.0), "%": (0.01, 0.0)},
 }
-
-
-# IEC 61400-26-1:2019 information categories a status code can map to, and whether time in each
-# counts as available (True), unavailable (False) or is excluded from time-based availability (None).
-AVAILABILITY_CATEGORIES: dict[str, bool | None] = {
-    "full_performance": True,
-    "partial_performance": True,
-    "technical_standby": True,
-    "out_of_environmental_specification": True,
-    "requested_shutdown": True,
-    "out_of_electrical_specification": True,
-    "scheduled_maintenance": False,
-    "planned_corrective_action": False,
-    "forced_outage": False,
-    "suspended": False,
-    "force_majeure": None,
-    "information_unavailable": None,
-}
-
-
-COMPONENTS = ("gearbox", "generator", "pitch_system", "converter", "yaw_system", "blades", "other")
-"""Component categories a forced-outage status code can name, for failure rates (reliability)."""

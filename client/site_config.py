@@ -67,16 +67,8 @@ from typing import Any
 import pandas as pd
 
 from client.policy import SitePolicy, parse_policy
-from client.schema import (
-    ASSET_ID,
-    AVAILABILITY_CATEGORIES,
-    CHANNELS,
-    COMPONENTS,
-    REQUIRED,
-    STATUS,
-    TIME,
-    UNIT_CONVERSIONS,
-)
+from client.schema import ASSET_ID, CHANNELS, REQUIRED, STATUS, TIME, UNIT_CONVERSIONS
+from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS
 
 FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")

@@ -35,6 +35,7 @@ from client.schema import STATUS
 from client.site_config import SiteConfig, Turbine
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import BlockKey, NbmRecordCount
 
 S = spec_pb2.Statistic
 ChunkSource = Callable[[], Iterable[pd.DataFrame]]
@@ -49,7 +50,7 @@ FILTERED_CHANNELS = ("WTUR_W", "WMET_HorWdSpd", "WMET_EnvTmp", "WMET_EnvPres", "
 class SiteSummary:
     """The blocks a site would send, and what its filters did (which stays on site)."""
 
-    values: dict[str, np.ndarray]
+    values: dict[BlockKey, np.ndarray]
     filter_report: pd.DataFrame  # index asset_id; columns records, one per filter, used
 
 
@@ -511,7 +512,7 @@ class ModelTraining:
             np.add.at(moments.first, turbines, own[:, 0, 1:])
             np.add.at(moments.second, turbines, own[:, 1:, 1:])
 
-    def blocks(self) -> dict[str, np.ndarray]:
+    def blocks(self) -> dict[BlockKey, np.ndarray]:
         """The NBM_* blocks of every cohort and model."""
         values = {}
         for c, cohort in enumerate(self.spec.cohorts):
@@ -520,11 +521,11 @@ class ModelTraining:
                 moments = self.moments[model.target]
                 gram, moment, squares, n = centred_sums(moments, members)
                 turbines = int(np.count_nonzero(moments.count[members]))
-                prefix = f"{cohort.name}:"
-                values[f"{prefix}NBM_GRAM:{model.target}"] = gram
-                values[f"{prefix}NBM_MOMENT:{model.target}"] = moment
-                values[f"{prefix}NBM_RESPONSE_SQUARES:{model.target}"] = np.array([squares])
-                values[f"{prefix}NBM_RECORD_COUNT:{model.target}"] = np.array([n, turbines, float(n > 0), n**2])
+                counts = NbmRecordCount(records=n, turbines=turbines, contributor=float(n > 0), records_squared=n**2)
+                values[BlockKey(cohort.name, S.NBM_GRAM, model.target)] = gram
+                values[BlockKey(cohort.name, S.NBM_MOMENT, model.target)] = moment
+                values[BlockKey(cohort.name, S.NBM_RESPONSE_SQUARES, model.target)] = np.array([squares])
+                values[BlockKey(cohort.name, S.NBM_RECORD_COUNT, model.target)] = np.array(counts, dtype=np.float64)
         return values
 
 
@@ -652,20 +653,20 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
     membership = cohort_membership(site, spec)
     counts = FilterCounts(pd.Index([t.asset_id for t in site.turbines]), [f.name for f in spec.filters])
     training = ModelTraining(site, spec)
-    sums: dict[int, np.ndarray] = {}
+    n_cohorts, n_ws, n_p = len(spec.cohorts), spec.wind_speed_bins.count, spec.normalised_power_bins.count
+    sums = {statistic: np.zeros((n_cohorts, n_ws)) for statistic in SUMMED}
+    sums[S.NORMALISED_POWER_HISTOGRAM] = np.zeros((n_cohorts, n_ws, n_p))
     private = any(layout.statistic == S.CAPPED_POWER_HISTOGRAM for layout in layouts)
-    n_turbines = len(site.turbines)
-    per_turbine = np.zeros((n_turbines, spec.wind_speed_bins.count, spec.normalised_power_bins.count) if private else 0)
+    per_turbine = np.zeros((len(site.turbines), n_ws, n_p) if private else 0)
     for records in prepared_records(read_chunks, site, spec, counts, training.observe, training.channels):
         for statistic, value in cohort_sums(records, membership, spec).items():
-            sums[statistic] = sums[statistic] + value if statistic in sums else value
+            sums[statistic] += value
         if private:
             add_turbine_power_histograms(records, spec, per_turbine)
     if private:
         capped = cap_turbine_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin)
 
-    n_cohorts, n_ws = len(spec.cohorts), spec.wind_speed_bins.count
-    record_count = sums.get(S.RECORD_COUNT, np.zeros((n_cohorts, n_ws)))
+    record_count = sums[S.RECORD_COUNT]
     cohort_index = {cohort.name: i for i, cohort in enumerate(spec.cohorts)}
     derived = {
         S.BIN_CONTRIBUTOR: lambda c: (record_count[c] > 0).astype(np.float64),
@@ -676,12 +677,16 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
     }
     values = training.blocks()
     for layout in layouts:
-        if layout.name in values:
+        if layout.key in values:
             continue
         c = cohort_index[layout.cohort]
         if layout.statistic in derived:
             value = derived[layout.statistic](c)
+        elif layout.statistic in sums:
+            value = sums[layout.statistic][c]
         else:
-            value = sums[layout.statistic][c] if layout.statistic in sums else np.zeros(layout.shape)
-        values[layout.name] = np.asarray(value, dtype=np.float64).reshape(layout.shape)
+            raise ValueError(
+                f"spec {spec.spec_id} asks for block {layout.name}, which a site does not compute in round 1"
+            )
+        values[layout.key] = np.asarray(value, dtype=np.float64).reshape(layout.shape)
     return SiteSummary(values, counts.frame())

@@ -14,8 +14,8 @@ from google.protobuf import json_format
 from client.openoa_import import site_toml_from_openoa
 from client.preview import preview_site
 from client.validate import validate_site
+from common.release_json import export_json, release_to_dict
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.release_json import export_json, release_to_dict
 from server.spec import PrivacySettings, band_cohort, power_curve_spec
 from server.store import read_release, write_release
 from simulations.fleet import FaultConfig, FleetConfig
@@ -210,7 +210,7 @@ def _flags(args: argparse.Namespace) -> int:
     from client.ingest import read_canonical_chunks
     from client.maintenance import site_indicators, turbine_flags
     from client.site_config import load_site_config
-    from protos.release_json import read_release_json
+    from common.release_json import read_release_json
 
     release = read_release_json(Path(args.release))
     if not release.HasField("indicator_spec"):

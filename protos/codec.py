@@ -1,9 +1,10 @@
-"""Block layout and fixed-point codec: spec -> ordered named blocks -> 30-bit limbs -> arrays.
+"""Block layout and fixed-point codec: spec -> ordered blocks -> 30-bit limbs -> arrays.
 
 Secure aggregation (SecAgg+) sums vectors of small integers modulo 2^62. FleetBench sends every
 statistic as a signed fixed-point integer ``round(value * 2^e)`` split into base-2^30 limbs, so any
 bound fits; the aggregator adds limbs across sites and recombines them with exact integer
-arithmetic. Both ends derive the same order of blocks from the spec: names never travel.
+arithmetic. Both ends derive the same order of blocks from the spec: names never travel. Each
+block's unit, fixed point, shape and bound are the statistics registry's (protos/statistics.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import BlockKey, SpecExtent, check_block
 
 CONTRACT = "fleetbench/v1"
 LIMB_BITS = 30
@@ -35,10 +37,7 @@ _INT32_MAX = (1 << 31) - 1
 class BlockLayout:
     """Where one block sits in the payload and how it is encoded."""
 
-    name: str
-    cohort: str
-    statistic: int
-    target: str
+    key: BlockKey
     shape: tuple[int, ...]
     unit: str
     scale_exponent: int
@@ -46,15 +45,29 @@ class BlockLayout:
     n_limbs: int
 
     @property
+    def name(self) -> str:
+        """The block's printable name (see :attr:`BlockKey.name`)."""
+        return self.key.name
+
+    @property
+    def cohort(self) -> str:
+        """The cohort the block is about."""
+        return self.key.cohort
+
+    @property
+    def statistic(self) -> int:
+        """The block's statistic (a spec_pb2.Statistic value)."""
+        return self.key.statistic
+
+    @property
+    def target(self) -> str:
+        """The model target of a per-target block, else ""."""
+        return self.key.target
+
+    @property
     def size(self) -> int:
         """Number of elements of the block."""
         return math.prod(self.shape)
-
-
-def block_name(cohort: str, statistic: int, target: str = "") -> str:
-    """Canonical name of a block, e.g. ``"E-82/2300:RECORD_COUNT"`` or ``"E-82/2300:NBM_GRAM:WTRM_GbxBrgTmp"``."""
-    name = f"{cohort}:{spec_pb2.Statistic.Name(statistic)}"
-    return f"{name}:{target}" if target else name
 
 
 def limbs_for_bound(per_site_bound: float, scale_exponent: int) -> int:
@@ -74,27 +87,34 @@ def limbs_for_bound(per_site_bound: float, scale_exponent: int) -> int:
 
 
 def block_layouts(spec: spec_pb2.BenchmarkSpec) -> list[BlockLayout]:
-    """The ordered blocks a site sends for ``spec``."""
+    """The ordered blocks a site sends for ``spec``, each checked against the statistics registry.
+
+    Raises
+    ------
+    ValueError
+        If the spec speaks another contract, names an undeclared cohort, repeats a block, or
+        declares a block otherwise than the registry (:func:`protos.statistics.check_block`).
+    """
     if spec.contract != CONTRACT:
         raise ValueError(f"spec.contract is {spec.contract!r}; this build speaks {CONTRACT!r}")
     layouts = []
-    seen: set[str] = set()
+    seen: set[BlockKey] = set()
     cohorts = {cohort.name for cohort in spec.cohorts}
     for block in spec.blocks:
-        name = block_name(block.cohort, block.statistic, block.target)
+        key = BlockKey.of(block)
         if block.cohort not in cohorts:
-            raise ValueError(f"block {name} names cohort {block.cohort!r}, which the spec does not declare")
-        if name in seen:
-            raise ValueError(f"spec declares block {name} twice")
+            raise ValueError(f"block {key} names cohort {block.cohort!r}, which the spec does not declare")
+        if key in seen:
+            raise ValueError(f"spec declares block {key} twice")
         if not block.shape or any(d == 0 for d in block.shape):
-            raise ValueError(f"block {name} has an empty shape {list(block.shape)}")
-        seen.add(name)
+            raise ValueError(f"block {key} has an empty shape {list(block.shape)}")
+        seen.add(key)
+    extent = SpecExtent.of(spec)
+    for block in spec.blocks:
+        check_block(extent, block)
         layouts.append(
             BlockLayout(
-                name=name,
-                cohort=block.cohort,
-                statistic=block.statistic,
-                target=block.target,
+                key=BlockKey.of(block),
                 shape=tuple(block.shape),
                 unit=block.unit,
                 scale_exponent=block.scale_exponent,
@@ -140,7 +160,7 @@ def check_secure_sum_capacity(
         )
 
 
-def encode_blocks(layouts: Sequence[BlockLayout], values: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+def encode_blocks(layouts: Sequence[BlockLayout], values: Mapping[BlockKey, np.ndarray]) -> list[np.ndarray]:
     """Encode one site's block values as limb arrays, one array per block.
 
     Each returned array has shape ``(n_limbs, size)``, dtype float64, integer-valued in
@@ -152,13 +172,13 @@ def encode_blocks(layouts: Sequence[BlockLayout], values: Mapping[str, np.ndarra
     ValueError
         If a block is missing, has the wrong shape, is not finite or exceeds its bound.
     """
-    missing = [layout.name for layout in layouts if layout.name not in values]
-    extra = sorted(set(values) - {layout.name for layout in layouts})
+    missing = [layout.name for layout in layouts if layout.key not in values]
+    extra = sorted(key.name for key in set(values) - {layout.key for layout in layouts})
     if missing or extra:
         raise ValueError(f"blocks do not match the spec: missing {missing}, not in spec {extra}")
     encoded = []
     for layout in layouts:
-        value = np.asarray(values[layout.name], dtype=np.float64)
+        value = np.asarray(values[layout.key], dtype=np.float64)
         if value.shape != layout.shape:
             raise ValueError(f"block {layout.name} has shape {value.shape}, spec says {layout.shape}")
         if not np.all(np.isfinite(value)):
@@ -177,7 +197,7 @@ def encode_blocks(layouts: Sequence[BlockLayout], values: Mapping[str, np.ndarra
     return encoded
 
 
-def decode_limb_sums(layouts: Sequence[BlockLayout], limb_sums: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+def decode_limb_sums(layouts: Sequence[BlockLayout], limb_sums: Sequence[np.ndarray]) -> dict[BlockKey, np.ndarray]:
     """Recombine summed limbs into exact fixed-point totals, one object array of ints per block.
 
     Parameters
@@ -191,7 +211,7 @@ def decode_limb_sums(layouts: Sequence[BlockLayout], limb_sums: Sequence[np.ndar
     Returns
     -------
     dict
-        Block name -> array (dtype object, Python ints) of round(value * 2^e) summed over sites,
+        Block key -> array (dtype object, Python ints) of round(value * 2^e) summed over sites,
         with the block's shape. Divide by 2^e for the value.
     """
     if len(limb_sums) != len(layouts):
@@ -206,7 +226,7 @@ def decode_limb_sums(layouts: Sequence[BlockLayout], limb_sums: Sequence[np.ndar
         total = np.zeros(layout.size, dtype=object)
         for j in range(layout.n_limbs):
             total = total + np.array([int(x) for x in sums[j]], dtype=object) * (1 << (LIMB_BITS * j))
-        totals[layout.name] = total.reshape(layout.shape)
+        totals[layout.key] = total.reshape(layout.shape)
     return totals
 
 

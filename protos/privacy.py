@@ -17,15 +17,10 @@ from dp_accounting import rdp
 from scipy.optimize import brentq
 
 from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import STATISTICS, BlockKey, site_noise_stddev
 
 PRIVACY_UNITS = ("turbine",)
 S = spec_pb2.Statistic
-
-# Blocks a private spec sends without noise: they only decide which cells are suppressed, and the
-# release publishes none of them (see server/finalize.py).
-DISCLOSURE_CONTROL_STATISTICS = frozenset(
-    {S.RECORD_COUNT, S.BIN_CONTRIBUTOR, S.COHORT_CONTRIBUTOR, S.SQUARED_RECORD_COUNT, S.SQUARED_COHORT_RECORD_COUNT}
-)
 
 
 def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind_speed_bins: int) -> float:
@@ -45,24 +40,6 @@ def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind
     return max_records_per_turbine_per_bin * math.sqrt(n_wind_speed_bins)
 
 
-def site_noise_stddev(noise_stddev: float, min_noise_sites: int) -> float:
-    """Standard deviation of one site's discrete Gaussian noise [block unit].
-
-    sigma / sqrt(t - 1): the noise of any t - 1 sites together has variance sigma^2, so the sum
-    keeps it when one participant (knowing its own noise) subtracts its share.
-
-    Parameters
-    ----------
-    noise_stddev : float
-        sigma, the noise the spec states for the sum [block unit].
-    min_noise_sites : int
-        t, the fewest sites a release is finalised with (at least 2).
-    """
-    if min_noise_sites < 2:
-        raise ValueError(f"min_noise_sites must be at least 2, got {min_noise_sites}")
-    return noise_stddev / math.sqrt(min_noise_sites - 1)
-
-
 def block_rho(l2_sensitivity: float, noise_stddev: float, min_noise_sites: int, size: int) -> float:
     """The zCDP rho of one noised block, against a participant that subtracts its own noise.
 
@@ -79,7 +56,7 @@ def block_rho(l2_sensitivity: float, noise_stddev: float, min_noise_sites: int, 
     noise_stddev : float
         sigma, in the same unit.
     min_noise_sites : int
-        t (see :func:`site_noise_stddev`).
+        t (see :func:`protos.statistics.site_noise_stddev`).
     size : int
         d, the number of elements of the block.
     """
@@ -102,11 +79,9 @@ def enforced_l2_sensitivity(spec: spec_pb2.BenchmarkSpec, block: spec_pb2.Block)
         If the spec asks for noise on a statistic no site bounds per privacy unit.
     """
     if block.statistic == S.CAPPED_POWER_HISTOGRAM:
-        return capped_histogram_l2_sensitivity(
-            spec.privacy.max_records_per_turbine_per_bin, spec.wind_speed_bins.count
-        )
+        return capped_histogram_l2_sensitivity(spec.privacy.max_records_per_turbine_per_bin, spec.wind_speed_bins.count)
     raise ValueError(
-        f"block {block.cohort}:{S.Name(block.statistic)} asks for noise, but sites bound no privacy unit's "
+        f"block {BlockKey.of(block)} asks for noise, but sites bound no privacy unit's "
         "contribution to it; only CAPPED_POWER_HISTOGRAM is differentially private in this version"
     )
 
@@ -115,7 +90,8 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
     """The zCDP rho one release of ``spec`` costs each privacy unit (0 for a spec without privacy).
 
     Checked, not trusted: every noised block's sensitivity must be at least what the sites
-    enforce, and a private spec may carry no block without noise but the disclosure-control ones.
+    enforce, and a private spec may carry no block without noise but disclosure-control inputs
+    (protos/statistics.py), which decide suppression and are not published.
 
     Raises
     ------
@@ -133,9 +109,9 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
         raise ValueError("privacy.max_records_per_turbine_per_bin must be at least 1")
     rho = 0.0
     for block in spec.blocks:
-        name = f"{block.cohort}:{S.Name(block.statistic)}"
+        name = BlockKey.of(block).name
         if block.noise_stddev <= 0:
-            if block.statistic not in DISCLOSURE_CONTROL_STATISTICS:
+            if not STATISTICS[block.statistic].disclosure_input:
                 raise ValueError(f"private spec {spec.spec_id} sends block {name} without noise")
             continue
         enforced = enforced_l2_sensitivity(spec, block)
@@ -147,7 +123,6 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
         size = math.prod(block.shape)
         rho += block_rho(block.l2_sensitivity * scale, block.noise_stddev * scale, privacy.min_noise_sites, size)
     return rho
-
 
 
 def composed_epsilon(rhos: Iterable[float], delta: float) -> float:

@@ -13,9 +13,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from client.indicators import residual_variance, ridge_coefficients
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.normal_behaviour import residual_variance, ridge_coefficients
+from protos.statistics import BlockKey, CohortBlocks, NbmRecordCount
 from server.disclosure import below_k_operators, dominated
 from server.finalize import histogram_percentiles
 
@@ -23,13 +24,13 @@ S = spec_pb2.Statistic
 DISTRIBUTION_PERCENTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
 
 
-def block_values(spec: spec_pb2.BenchmarkSpec, totals: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Block name -> float64 values, each exact fixed-point total divided by its 2^e once."""
+def block_values(spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray]) -> dict[BlockKey, np.ndarray]:
+    """Block key -> float64 values, each exact fixed-point total divided by its 2^e once."""
     out = {}
     for layout in block_layouts(spec):
         scale = 1 << layout.scale_exponent
-        flat = [float(Fraction(int(v), scale)) for v in np.ravel(totals[layout.name])]
-        out[layout.name] = np.array(flat, dtype=np.float64).reshape(layout.shape)
+        flat = [float(Fraction(int(v), scale)) for v in np.ravel(totals[layout.key])]
+        out[layout.key] = np.array(flat, dtype=np.float64).reshape(layout.shape)
     return out
 
 
@@ -42,18 +43,18 @@ def _reason(operators: int, squares: float, total: float, k: int, p: float, unit
 
 
 def model_fits(
-    spec: spec_pb2.BenchmarkSpec, values: Mapping[str, np.ndarray]
+    spec: spec_pb2.BenchmarkSpec, values: Mapping[BlockKey, np.ndarray]
 ) -> list[release_pb2.NormalBehaviourModelFit]:
     """Each cohort's normal-behaviour models, solved in closed form from the summed X^T X, X^T y, y^T y, n.
 
     The coefficients equal those of the pooled fixed-effects ridge regression over every
-    operator's training records (client/indicators.py).
+    operator's training records (protos/normal_behaviour.py).
     """
     fits = []
     for cohort in spec.cohorts:
+        block = CohortBlocks(values, cohort.name)
         for model in spec.models:
-            name = f"{cohort.name}:{{}}:{model.target}"
-            n, turbines, operators, n_squared = values[name.format("NBM_RECORD_COUNT")]
+            counts = NbmRecordCount(*block(S.NBM_RECORD_COUNT, model.target))
             fit = release_pb2.NormalBehaviourModelFit(
                 cohort=cohort.name,
                 target=model.target,
@@ -61,28 +62,28 @@ def model_fits(
                 ridge_lambda=model.ridge_lambda,
             )
             fits.append(fit)
+            operators, n = int(counts.contributor), counts.records
             if operators == 0:
                 fit.suppressed, fit.suppression_reason = True, "no operator sent training records"
                 continue
             reason = _reason(
-                int(operators), n_squared, n, spec.k_min_operators, spec.dominance_max_share, "training records"
+                operators, counts.records_squared, n, spec.k_min_operators, spec.dominance_max_share, "training records"
             )
             if reason:
                 fit.suppressed, fit.suppression_reason = True, reason
                 continue
-            gram, moment = values[name.format("NBM_GRAM")], values[name.format("NBM_MOMENT")]
+            gram, moment = block(S.NBM_GRAM, model.target), block(S.NBM_MOMENT, model.target)
             beta = ridge_coefficients(gram, moment, n, model.ridge_lambda)
-            variance = residual_variance(
-                gram, moment, float(values[name.format("NBM_RESPONSE_SQUARES")][0]), int(n), int(turbines), beta
-            )
+            squares = float(block(S.NBM_RESPONSE_SQUARES, model.target)[0])
+            variance = residual_variance(gram, moment, squares, int(n), int(counts.turbines), beta)
             fit.coefficients.extend(beta.tolist())
-            fit.record_count, fit.operator_count = int(n), int(operators)
+            fit.record_count, fit.operator_count = int(n), operators
             fit.residual_std = math.sqrt(variance) if variance == variance else float("nan")
     return fits
 
 
 def indicator_baselines(
-    spec: spec_pb2.BenchmarkSpec, values: Mapping[str, np.ndarray], release: release_pb2.Release
+    spec: spec_pb2.BenchmarkSpec, values: Mapping[BlockKey, np.ndarray], release: release_pb2.Release
 ) -> int:
     """Add round 2's industry baselines to ``release``; return the number of suppressed cells.
 
@@ -99,25 +100,19 @@ def indicator_baselines(
         "production_availability": (S.PRODUCTION_AVAILABILITY_HISTOGRAM, ind.availability_bins, "turbines"),
     }
     for cohort in spec.cohorts:
-        prefix = f"{cohort.name}:"
-        operators = int(values[prefix + "COHORT_CONTRIBUTOR"][0])
+        block = CohortBlocks(values, cohort.name)
+        operators = int(block(S.COHORT_CONTRIBUTOR)[0])
         if operators == 0:
             continue
         reason = _reason(
-            operators,
-            float(values[prefix + "SQUARED_TURBINE_COUNT"][0]),
-            float(values[prefix + "TURBINE_COUNT"][0]),
-            k,
-            p,
-            "turbines",
+            operators, float(block(S.SQUARED_TURBINE_COUNT)[0]), float(block(S.TURBINE_COUNT)[0]), k, p, "turbines"
         )
         histograms = {
-            indicator: (values[prefix + S.Name(statistic)], grid, counts_of)
-            for indicator, (statistic, grid, counts_of) in grids.items()
+            indicator: (block(statistic), grid, counts_of) for indicator, (statistic, grid, counts_of) in grids.items()
         }
         for model in spec.models:
             histograms[f"residual:{model.target}"] = (
-                values[f"{prefix}NBM_RESIDUAL_HISTOGRAM:{model.target}"],
+                block(S.NBM_RESIDUAL_HISTOGRAM, model.target),
                 ind.residual_bins,
                 "records",
             )
@@ -133,16 +128,16 @@ def indicator_baselines(
                 counts, grid.first_centre, grid.width, DISTRIBUTION_PERCENTILES
             )
             d.p10, d.p25, d.p50, d.p75, d.p90 = p10, p25, p50, p75, p90
-        lost = values[prefix + "LOST_PRODUCTION"]
+        lost = block(S.LOST_PRODUCTION)
         for category, energy in zip(ind.loss_categories, lost[:-1], strict=True):
             cell = release.lost_production.add(cohort=cohort.name, category=category)
             if reason or lost[-1] <= 0:
                 cell.suppressed, cell.suppression_reason = True, reason or "no production"
                 continue
             cell.share_of_potential = float(energy / lost[-1])
-        band_operators = values[prefix + "AGE_BAND_CONTRIBUTOR"]
-        years = values[prefix + "TURBINE_YEARS"]
-        squares = values[prefix + "SQUARED_TURBINE_YEARS"]
+        band_operators = block(S.AGE_BAND_CONTRIBUTOR)
+        years = block(S.TURBINE_YEARS)
+        squares = block(S.SQUARED_TURBINE_YEARS)
         edges = list(ind.age_band_edges)
         for j, component in enumerate(ind.components):
             for b, low in enumerate(edges):
@@ -161,10 +156,10 @@ def indicator_baselines(
                     rate.suppression_reason = f"one operator may hold more than {p:.0%} of the age band's turbine-years"
                     suppressed += 1
                     continue
-                failures = int(np.rint(values[prefix + "FAILURE_COUNT"][j, b]))
+                failures = int(np.rint(block(S.FAILURE_COUNT)[j, b]))
                 rate.failures, rate.turbine_years = failures, float(years[b])
                 rate.failures_per_turbine_year = failures / float(years[b])
                 rate.operator_count = int(band_operators[b])
                 if failures:
-                    rate.mean_downtime_hours = float(values[prefix + "FAILURE_DOWNTIME"][j, b] / failures)
+                    rate.mean_downtime_hours = float(block(S.FAILURE_DOWNTIME)[j, b] / failures)
     return suppressed

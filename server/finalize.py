@@ -12,17 +12,16 @@ from scipy.optimize import isotonic_regression
 from scipy.stats import norm
 
 from protos.codec import CONTRACT, block_layouts, spec_sha256
+from protos.domain import MIN_DATABASE_HOURS, MIN_RECORDS_PER_BIN, RECORD_HOURS
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import composed_epsilon, spec_rho
+from protos.statistics import BlockKey
 from server.aep import RAYLEIGH_MEAN_WIND_SPEEDS, annual_energy_production, completeness_range
 from server.disclosure import below_k_operators, dominated
 
 S = spec_pb2.Statistic
 PERCENTILES = (0.10, 0.50, 0.90)
 P50 = PERCENTILES.index(0.50)
-MIN_RECORDS_PER_BIN = 3  # IEC 61400-12-1:2017, 8.3
-MIN_HOURS = 180.0  # IEC 61400-12-1:2017, 8.3
-RECORDS_PER_HOUR = 6
 OPERATOR_SIZES = (10, 50, 100)
 # Post-processing of a private histogram row (it costs no privacy; bench/dp_curve_error.py measures it).
 # A row's records sit in a few of the normalised-power cells; a percentile over the whole row would
@@ -101,7 +100,7 @@ def exact_mean_and_std(
 
 
 def cohort_statistics_from_totals(
-    spec: spec_pb2.BenchmarkSpec, totals: Mapping[str, np.ndarray]
+    spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray]
 ) -> dict[str, CohortStatistics]:
     """Industry statistics of every cohort from the exact fixed-point totals.
 
@@ -110,7 +109,7 @@ def cohort_statistics_from_totals(
     spec : BenchmarkSpec
         The spec the totals were summed for.
     totals : mapping
-        Block name -> object array of Python ints, as :func:`protos.codec.decode_limb_sums` returns.
+        Block key -> object array of Python ints, as :func:`protos.codec.decode_limb_sums` returns.
     """
     by_cohort: dict[str, dict[int, np.ndarray]] = {}
     exponent: dict[int, int] = {}
@@ -119,7 +118,7 @@ def cohort_statistics_from_totals(
             continue  # normal-behaviour model sums: server/baselines.py
         if layout.scale_exponent < 0:
             raise ValueError(f"block {layout.name}: negative scale_exponent is not supported")
-        by_cohort.setdefault(layout.cohort, {})[layout.statistic] = totals[layout.name]
+        by_cohort.setdefault(layout.cohort, {})[layout.statistic] = totals[layout.key]
         exponent[layout.statistic] = layout.scale_exponent
 
     if spec.HasField("privacy"):
@@ -247,7 +246,7 @@ def _completeness(stats: CohortStatistics, centres: np.ndarray) -> release_pb2.C
     # A private bin dominated by noise has no mean: the range is read from the bins that have one.
     occupied = (stats.record_count > 0) & np.isfinite(stats.mean_power_per_unit)
     low, high = completeness_range(stats.mean_wind_speed[occupied], stats.mean_power_per_unit[occupied])
-    hours = float(stats.record_count.sum()) / RECORDS_PER_HOUR
+    hours = float(stats.record_count.sum()) * RECORD_HOURS
     completeness = release_pb2.Completeness(hours=hours)
     if math.isnan(low):
         return completeness
@@ -255,7 +254,7 @@ def _completeness(stats: CohortStatistics, centres: np.ndarray) -> release_pb2.C
     short = centres[in_range & (stats.record_count < MIN_RECORDS_PER_BIN)]
     completeness.from_wind_speed, completeness.to_wind_speed = low, high
     completeness.short_bins.extend(float(c) for c in short)
-    completeness.complete = len(short) == 0 and hours >= MIN_HOURS
+    completeness.complete = len(short) == 0 and hours >= MIN_DATABASE_HOURS
     return completeness
 
 

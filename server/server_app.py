@@ -1,15 +1,17 @@
 """The aggregator's Flower ServerApp: wiring only.
 
-Run config (``[tool.flwr.app.config]``): ``spec`` (path of a BenchmarkSpec in protobuf JSON),
-``store`` (SQLite release store), ``release-json`` (JSON export, empty for none), ``min-sites``,
-``indicators`` (true: a second round of maintenance indicators against the first's release).
+Run config (``[tool.flwr.app.config]`` in pyproject.toml declares every key :class:`ReleaseRun` reads):
+``spec`` (path of a BenchmarkSpec in protobuf JSON), ``store`` (SQLite release store),
+``release-json`` (JSON export, empty for none), ``min-sites``, ``indicators`` (true: a second round
+of maintenance indicators against the first's release).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from flwr.app import ConfigRecord, Context, Message, RecordDict
@@ -27,35 +29,54 @@ from server.store import check_release_absent
 LOG = logging.getLogger("fleetbench.aggregator")
 
 
-def build_server_app(
-    spec: spec_pb2.BenchmarkSpec | None = None,
-    store: Path | None = None,
-    release_json: Path | None = None,
-    min_sites: int | None = None,
-    on_outcome: Callable[[SecureSumOutcome], None] | None = None,
-    indicators: bool | None = None,
-) -> ServerApp:
-    """A ServerApp that runs the secure sums for ``spec``, writes the release and sends it to every site.
+RUN_CONFIG_KEYS = ("spec", "store", "release-json", "min-sites", "indicators")
+"""Every run-config key the ServerApp reads; pyproject.toml declares each (tests/server/test_server_app.py)."""
 
-    Round 1 sums the power curves and model training sums; with ``indicators``, round 2 sums
-    each site's indicators against round 1's release into industry baselines. Arguments left as
-    None are read from the run config. ``on_outcome`` is called with each round's unmasked
-    aggregate before it is finalised (tests and benchmarks check exactness with it).
+
+@dataclass(frozen=True)
+class ReleaseRun:
+    """What one run of the ServerApp is to do: the spec, where the release goes, and its rounds."""
+
+    spec: spec_pb2.BenchmarkSpec
+    store: Path
+    min_sites: int
+    release_json: Path | None = None
+    indicators: bool = True  # a second round of maintenance indicators against the first's release
+
+    @classmethod
+    def from_run_config(cls, config: Mapping[str, object]) -> ReleaseRun:
+        """The run that ``flwr run --run-config`` asks for (keys :data:`RUN_CONFIG_KEYS`)."""
+        spec_path = Path(str(config["spec"]))
+        return cls(
+            spec=json_format.Parse(spec_path.read_text(encoding="utf-8"), spec_pb2.BenchmarkSpec()),
+            store=Path(str(config["store"])),
+            min_sites=int(str(config["min-sites"])),
+            release_json=Path(str(config["release-json"])) if config["release-json"] else None,
+            indicators=bool(config["indicators"]),
+        )
+
+
+def build_server_app(
+    run: ReleaseRun | None = None, on_outcome: Callable[[SecureSumOutcome], None] | None = None
+) -> ServerApp:
+    """A ServerApp that runs the secure sums of a release, writes it and sends it to every site.
+
+    Round 1 sums the power curves and model training sums; with ``run.indicators``, round 2 sums
+    each site's indicators against round 1's release into industry baselines. Without ``run``, the
+    run config says what to do (:meth:`ReleaseRun.from_run_config`). ``on_outcome`` is called with
+    each round's unmasked aggregate before it is finalised (tests and benchmarks check exactness
+    with it).
     """
     app = ServerApp()
 
     @app.main()
     def main(grid: Grid, context: Context) -> None:
-        config = context.run_config
-        run_spec = spec or json_format.Parse(Path(str(config["spec"])).read_text(), spec_pb2.BenchmarkSpec())
-        run_store = store or Path(str(config["store"]))
-        check_release_absent(run_store, run_spec, "secagg+")
-        two_rounds = indicators if indicators is not None else bool(config.get("indicators", True))
-        release = run_release(grid, context, run_spec, min_sites or int(config["min-sites"]), two_rounds, on_outcome)
-        if two_rounds:
+        settings = run or ReleaseRun.from_run_config(context.run_config)
+        check_release_absent(settings.store, settings.spec, "secagg+")
+        release = run_release(grid, context, settings.spec, settings.min_sites, settings.indicators, on_outcome)
+        if settings.indicators:
             send_release(grid, release)
-        json_path = release_json or (Path(str(config["release-json"])) if config.get("release-json") else None)
-        store_release(release, run_store, json_path)
+        store_release(release, settings.store, settings.release_json)
 
     return app
 

@@ -1,4 +1,8 @@
-"""Building the BenchmarkSpec the aggregator publishes for a benchmark period."""
+"""Building the BenchmarkSpec the aggregator publishes for a benchmark period.
+
+Every block's unit, fixed point, shape and per-site bound come from the statistics registry
+(protos/statistics.py); this module chooses which statistics a spec asks for, and its grids.
+"""
 
 from __future__ import annotations
 
@@ -8,101 +12,56 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from client.schema import AVAILABILITY_CATEGORIES, COMPONENTS
 from protos.codec import CONTRACT
+from protos.domain import AGE_BAND_EDGES, COMPONENTS, LOSS_CATEGORIES
 from protos.fleetbench.v1 import spec_pb2
-from protos.privacy import (
-    DISCLOSURE_CONTROL_STATISTICS,
-    capped_histogram_l2_sensitivity,
-    rho_for_epsilon,
-    site_noise_stddev,
-    spec_rho,
-)
+from protos.privacy import capped_histogram_l2_sensitivity, rho_for_epsilon, spec_rho
+from protos.statistics import STATISTICS, spec_block
 
 S = spec_pb2.Statistic
-RECORD_PERIOD = pd.Timedelta(minutes=10)
 REFERENCE_AIR_DENSITY = 1.225  # [kg/m^3], the industry-wide rho0 (IEC 61400-12-1, 9.1.5)
-# Largest |value| a single 10-min record may add, matching the range filter and client/schema.py.
-MAX_WIND_SPEED = 60.0  # [m/s]
-MAX_ABS_POWER = 3.0e4  # [kW]
-MAX_ABS_POWER_PER_UNIT = 2.0  # [-]
-MAX_ABS_POWER_PER_AREA = 4000.0  # [W/m^2]
-# Fixed-point exponents: finer than the float64 resolution of any sum above 2^13 in its unit, so
-# the secure sum matches a pooled float64 computation to ~1e-12 relative.
-SCALE_EXPONENTS = {
-    S.RECORD_COUNT: 0,
-    S.SUM_WIND_SPEED: 40,
-    S.SUM_POWER: 40,
-    S.SUM_POWER_SQUARED: 32,
-    S.NORMALISED_POWER_HISTOGRAM: 0,
-    S.BIN_CONTRIBUTOR: 0,
-    S.COHORT_CONTRIBUTOR: 0,
-    S.SUM_POWER_PER_UNIT: 48,
-    S.SUM_POWER_PER_UNIT_SQUARED: 48,
-    S.SUM_POWER_PER_AREA: 40,
-    S.SQUARED_RECORD_COUNT: 0,
-    S.SQUARED_COHORT_RECORD_COUNT: 0,
-    S.NBM_GRAM: 24,
-    S.NBM_MOMENT: 24,
-    S.NBM_RESPONSE_SQUARES: 24,
-    S.NBM_RECORD_COUNT: 0,
-    S.PERFORMANCE_INDEX_HISTOGRAM: 0,
-    S.YAW_MISALIGNMENT_HISTOGRAM: 0,
-    S.NBM_RESIDUAL_HISTOGRAM: 0,
-    S.TIME_AVAILABILITY_HISTOGRAM: 0,
-    S.PRODUCTION_AVAILABILITY_HISTOGRAM: 0,
-    S.LOST_PRODUCTION: 24,
-    S.FAILURE_COUNT: 0,
-    S.FAILURE_DOWNTIME: 24,
-    S.TURBINE_YEARS: 40,
-    S.AGE_BAND_CONTRIBUTOR: 0,
-    S.SQUARED_TURBINE_YEARS: 32,
-    S.TURBINE_COUNT: 0,
-    S.SQUARED_TURBINE_COUNT: 0,
-    S.CAPPED_POWER_HISTOGRAM: 8,
-}
-UNITS = {
-    S.RECORD_COUNT: "1",
-    S.SUM_WIND_SPEED: "m/s",
-    S.SUM_POWER: "kW",
-    S.SUM_POWER_SQUARED: "kW^2",
-    S.NORMALISED_POWER_HISTOGRAM: "1",
-    S.BIN_CONTRIBUTOR: "1",
-    S.COHORT_CONTRIBUTOR: "1",
-    S.SUM_POWER_PER_UNIT: "1",
-    S.SUM_POWER_PER_UNIT_SQUARED: "1",
-    S.SUM_POWER_PER_AREA: "W/m^2",
-    S.SQUARED_RECORD_COUNT: "1",
-    S.SQUARED_COHORT_RECORD_COUNT: "1",
-    S.NBM_GRAM: "feature^2",
-    S.NBM_MOMENT: "feature x target",
-    S.NBM_RESPONSE_SQUARES: "target^2",
-    S.NBM_RECORD_COUNT: "1",
-    S.PERFORMANCE_INDEX_HISTOGRAM: "1",
-    S.YAW_MISALIGNMENT_HISTOGRAM: "1",
-    S.NBM_RESIDUAL_HISTOGRAM: "1",
-    S.TIME_AVAILABILITY_HISTOGRAM: "1",
-    S.PRODUCTION_AVAILABILITY_HISTOGRAM: "1",
-    S.LOST_PRODUCTION: "MWh",
-    S.FAILURE_COUNT: "1",
-    S.FAILURE_DOWNTIME: "h",
-    S.TURBINE_YEARS: "year",
-    S.AGE_BAND_CONTRIBUTOR: "1",
-    S.SQUARED_TURBINE_YEARS: "year^2",
-    S.TURBINE_COUNT: "1",
-    S.SQUARED_TURBINE_COUNT: "1",
-    S.CAPPED_POWER_HISTOGRAM: "record weight",
-}
+CURVE_STATISTICS = (
+    S.RECORD_COUNT,
+    S.SUM_WIND_SPEED,
+    S.SUM_POWER,
+    S.SUM_POWER_SQUARED,
+    S.NORMALISED_POWER_HISTOGRAM,
+    S.BIN_CONTRIBUTOR,
+    S.COHORT_CONTRIBUTOR,
+    S.SUM_POWER_PER_UNIT,
+    S.SUM_POWER_PER_UNIT_SQUARED,
+    S.SUM_POWER_PER_AREA,
+    S.SQUARED_RECORD_COUNT,
+    S.SQUARED_COHORT_RECORD_COUNT,
+)
+"""Round 1's power-curve statistics per cohort, in payload order."""
+MODEL_STATISTICS = (S.NBM_GRAM, S.NBM_MOMENT, S.NBM_RESPONSE_SQUARES, S.NBM_RECORD_COUNT)
+"""Round 1's statistics per cohort and normal-behaviour model."""
+PRIVATE_CURVE_STATISTICS = tuple(sorted(s for s in CURVE_STATISTICS if STATISTICS[s].disclosure_input))
+"""What a private spec sends without noise: only what decides suppression (the release publishes none)."""
+INDICATOR_STATISTICS = (
+    S.PERFORMANCE_INDEX_HISTOGRAM,
+    S.YAW_MISALIGNMENT_HISTOGRAM,
+    S.TIME_AVAILABILITY_HISTOGRAM,
+    S.PRODUCTION_AVAILABILITY_HISTOGRAM,
+    S.NBM_RESIDUAL_HISTOGRAM,
+    S.LOST_PRODUCTION,
+    S.FAILURE_COUNT,
+    S.FAILURE_DOWNTIME,
+    S.TURBINE_YEARS,
+    S.AGE_BAND_CONTRIBUTOR,
+    S.SQUARED_TURBINE_YEARS,
+    S.COHORT_CONTRIBUTOR,
+    S.TURBINE_COUNT,
+    S.SQUARED_TURBINE_COUNT,
+)
+"""Round 2's statistics per cohort, in payload order (NBM_RESIDUAL_HISTOGRAM once per model)."""
 # Normal-behaviour models of round 1 (client/indicators.py names the features).
 DEFAULT_MODELS = (
     ("WTRM_GbxBrgTmp", ("power_per_unit", "power_per_unit_squared", "ambient_temperature")),
     ("WGEN_GnBrgTmp", ("power_per_unit", "power_per_unit_squared", "ambient_temperature")),
 )
 DEFAULT_RIDGE_LAMBDA = 1e-4
-# Largest |centred value| of a model's features and targets (degC and p.u. ranges of client/schema.py).
-MAX_ABS_NBM_VALUE = 250.0
-AGE_BAND_EDGES = (0.0, 1.0, 2.0, 5.0, 10.0, 15.0, 20.0)  # [year]: infant, early, mid-life, wear-out
-MAX_MWH_PER_RECORD = MAX_ABS_POWER / 6e3  # [MWh] in 10 min at the largest power
 # The filters every site applies by default, in order (client/filters.py implements them).
 DEFAULT_FILTERS = (
     ("range", {}),
@@ -111,11 +70,6 @@ DEFAULT_FILTERS = (
     ("window", {"wind_speed_min": 5.0, "wind_speed_max": 40.0, "power_min": 0.02, "power_max": 1.2}),
     ("bin_outlier", {"bin_width": 0.06, "power_min": 0.01, "power_max": 0.9, "n_sigma": 3.0}),
 )
-
-
-# A noised value stays within its per-site bound unless the noise exceeds this many standard deviations
-# (probability below 1e-340 for a discrete Gaussian).
-NOISE_HEADROOM_STDDEVS = 40.0
 
 
 @dataclass(frozen=True)
@@ -220,7 +174,6 @@ def power_curve_spec(
     start, end = pd.Timestamp(period_start), pd.Timestamp(period_end)
     if start.tzinfo is None or end.tzinfo is None or end <= start:
         raise ValueError(f"period must be two UTC timestamps with start < end, got {period_start!r}, {period_end!r}")
-    max_records = max_turbines_per_site * math.ceil((end - start) / RECORD_PERIOD)
     spec = spec_pb2.BenchmarkSpec(
         contract=CONTRACT,
         spec_id=spec_id,
@@ -241,59 +194,31 @@ def power_curve_spec(
         raise ValueError(f"training_end {training_end!r} must lie in the period ({period_start}, {period_end}]")
     spec.training_period.CopyFrom(spec_pb2.Period(start=period_start, end=training_end))
     if privacy is not None:
-        return _private_power_curve_spec(spec, cohorts, max_turbines_per_site, max_records, privacy)
+        return _private_power_curve_spec(spec, cohorts, privacy)
     for target, features in models:
         spec.models.add(target=target, features=list(features), ridge_lambda=DEFAULT_RIDGE_LAMBDA)
-    n_ws, n_p = spec.wind_speed_bins.count, spec.normalised_power_bins.count
-    bounds = {
-        S.RECORD_COUNT: max_records,
-        S.SUM_WIND_SPEED: max_records * MAX_WIND_SPEED,
-        S.SUM_POWER: max_records * MAX_ABS_POWER,
-        S.SUM_POWER_SQUARED: max_records * MAX_ABS_POWER**2,
-        S.NORMALISED_POWER_HISTOGRAM: max_records,
-        S.BIN_CONTRIBUTOR: 1,
-        S.COHORT_CONTRIBUTOR: 1,
-        S.SUM_POWER_PER_UNIT: max_records * MAX_ABS_POWER_PER_UNIT,
-        S.SUM_POWER_PER_UNIT_SQUARED: max_records * MAX_ABS_POWER_PER_UNIT**2,
-        S.SUM_POWER_PER_AREA: max_records * MAX_ABS_POWER_PER_AREA,
-        S.SQUARED_RECORD_COUNT: max_records**2,
-        S.SQUARED_COHORT_RECORD_COUNT: max_records**2,
-    }
-    shapes = {S.NORMALISED_POWER_HISTOGRAM: [n_ws, n_p], S.COHORT_CONTRIBUTOR: [1], S.SQUARED_COHORT_RECORD_COUNT: [1]}
-    names: set[str] = set()
+    for cohort in _distinct_cohorts(cohorts):
+        spec.cohorts.add().CopyFrom(cohort)
+        for statistic in CURVE_STATISTICS:
+            spec.blocks.append(spec_block(spec, cohort.name, statistic))
+        for model in spec.models:
+            for statistic in MODEL_STATISTICS:
+                spec.blocks.append(spec_block(spec, cohort.name, statistic, model.target))
+    return spec
+
+
+def _distinct_cohorts(cohorts: Sequence[spec_pb2.Cohort | str]) -> list[spec_pb2.Cohort]:
+    """The cohorts, a string standing for its turbine model's cohort, each name once (first wins)."""
+    distinct: dict[str, spec_pb2.Cohort] = {}
     for cohort in cohorts:
         cohort = model_cohort(cohort) if isinstance(cohort, str) else cohort
-        if cohort.name in names:
-            continue
-        names.add(cohort.name)
-        spec.cohorts.add().CopyFrom(cohort)
-        for statistic, bound in bounds.items():
-            spec.blocks.add(
-                cohort=cohort.name,
-                statistic=statistic,
-                shape=shapes.get(statistic, [n_ws]),
-                unit=UNITS[statistic],
-                scale_exponent=SCALE_EXPONENTS[statistic],
-                per_site_bound=float(bound),
-            )
-        for model in spec.models:
-            p = len(model.features)
-            for statistic, shape, bound in (
-                (S.NBM_GRAM, [p, p], max_records * MAX_ABS_NBM_VALUE**2),
-                (S.NBM_MOMENT, [p], max_records * MAX_ABS_NBM_VALUE**2),
-                (S.NBM_RESPONSE_SQUARES, [1], max_records * MAX_ABS_NBM_VALUE**2),
-                # records, turbines, 1 if any, records squared (dominance)
-                (S.NBM_RECORD_COUNT, [4], max_records**2),
-            ):
-                _add_block(spec, cohort.name, statistic, shape, bound, model.target)
-    return spec
+        distinct.setdefault(cohort.name, cohort)
+    return list(distinct.values())
 
 
 def _private_power_curve_spec(
     spec: spec_pb2.BenchmarkSpec,
     cohorts: Sequence[spec_pb2.Cohort | str],
-    max_turbines_per_site: int,
-    max_records: int,
     privacy: PrivacySettings,
 ) -> spec_pb2.BenchmarkSpec:
     """Complete ``spec`` as a private release: calibrated noise on each cohort's capped histogram.
@@ -320,48 +245,21 @@ def _private_power_curve_spec(
             delta=privacy.delta,
         )
     )
-    names = set(c.name if isinstance(c, spec_pb2.Cohort) else c for c in cohorts)
+    distinct = _distinct_cohorts(cohorts)
     rho = rho_for_epsilon(privacy.epsilon, privacy.delta)
-    n_ws, n_p = spec.wind_speed_bins.count, spec.normalised_power_bins.count
-    sensitivity = capped_histogram_l2_sensitivity(privacy.max_records_per_turbine_per_bin, n_ws)
+    sensitivity = capped_histogram_l2_sensitivity(privacy.max_records_per_turbine_per_bin, spec.wind_speed_bins.count)
     # A hair above the calibrated sigma, so the tau term of protos.privacy.block_rho stays inside rho.
-    noise = sensitivity / math.sqrt(2.0 * rho / len(names)) * (1.0 + 1e-9)
-    for cohort in cohorts:
-        cohort = model_cohort(cohort) if isinstance(cohort, str) else cohort
-        if any(c.name == cohort.name for c in spec.cohorts):
-            continue
+    noise = sensitivity / math.sqrt(2.0 * rho / len(distinct)) * (1.0 + 1e-9)
+    for cohort in distinct:
         spec.cohorts.add().CopyFrom(cohort)
-        for statistic in sorted(DISCLOSURE_CONTROL_STATISTICS):
-            one = statistic in (S.COHORT_CONTRIBUTOR, S.SQUARED_COHORT_RECORD_COUNT)
-            bound = {S.BIN_CONTRIBUTOR: 1, S.COHORT_CONTRIBUTOR: 1}.get(statistic, max_records)
-            squared = statistic in (S.SQUARED_RECORD_COUNT, S.SQUARED_COHORT_RECORD_COUNT)
-            _add_block(spec, cohort.name, statistic, [1] if one else [n_ws], bound**2 if squared else bound)
-        _add_block(
-            spec,
-            cohort.name,
-            S.CAPPED_POWER_HISTOGRAM,
-            [n_ws, n_p],
-            max_turbines_per_site * privacy.max_records_per_turbine_per_bin
-            + NOISE_HEADROOM_STDDEVS * site_noise_stddev(noise, privacy.min_noise_sites),
-        )
-        spec.blocks[-1].l2_sensitivity, spec.blocks[-1].noise_stddev = sensitivity, noise
+        for statistic in PRIVATE_CURVE_STATISTICS:
+            spec.blocks.append(spec_block(spec, cohort.name, statistic))
+        histogram = spec_block(spec, cohort.name, S.CAPPED_POWER_HISTOGRAM, noise_stddev=noise)
+        histogram.l2_sensitivity = sensitivity
+        spec.blocks.append(histogram)
     if spec_rho(spec) > rho:
         raise ValueError(f"calibration error: the spec costs rho {spec_rho(spec)} > {rho}; raise the noise")
     return spec
-
-
-def _add_block(
-    spec: spec_pb2.BenchmarkSpec, cohort: str, statistic: int, shape: list[int], bound: float, target: str = ""
-) -> None:
-    spec.blocks.add(
-        cohort=cohort,
-        statistic=statistic,
-        shape=shape,
-        unit=UNITS[statistic],
-        scale_exponent=SCALE_EXPONENTS[statistic],
-        per_site_bound=float(bound),
-        target=target,
-    )
 
 
 def indicator_spec(round_one: spec_pb2.BenchmarkSpec, baseline_release_sha256: str) -> spec_pb2.BenchmarkSpec:
@@ -384,38 +282,11 @@ def indicator_spec(round_one: spec_pb2.BenchmarkSpec, baseline_release_sha256: s
     indicators.availability_bins.CopyFrom(spec_pb2.BinGrid(first_centre=0.5, width=0.0025, count=201, unit="1"))
     indicators.age_band_edges.extend(AGE_BAND_EDGES)
     indicators.components.extend(COMPONENTS)
-    indicators.loss_categories.extend(c for c, available in AVAILABILITY_CATEGORIES.items() if available is not None)
+    indicators.loss_categories.extend(LOSS_CATEGORIES)
     indicators.yaw_wind_speed_min, indicators.yaw_wind_speed_max = 4.5, 9.0
-    max_turbines = round_one.max_turbines_per_site
-    start, end = pd.Timestamp(round_one.period.start), pd.Timestamp(round_one.period.end)
-    max_records = max_turbines * math.ceil((end - start) / RECORD_PERIOD)
-    n_age, n_comp = len(AGE_BAND_EDGES), len(COMPONENTS)
-    years = max_records * RECORD_PERIOD / pd.Timedelta(days=365.25)
     for cohort in spec.cohorts:
-        for statistic, grid in (
-            (S.PERFORMANCE_INDEX_HISTOGRAM, indicators.performance_index_bins),
-            (S.YAW_MISALIGNMENT_HISTOGRAM, indicators.yaw_misalignment_bins),
-            (S.TIME_AVAILABILITY_HISTOGRAM, indicators.availability_bins),
-            (S.PRODUCTION_AVAILABILITY_HISTOGRAM, indicators.availability_bins),
-        ):
-            _add_block(spec, cohort.name, statistic, [grid.count], max_turbines)
-        for model in spec.models:
-            _add_block(
-                spec, cohort.name, S.NBM_RESIDUAL_HISTOGRAM, [indicators.residual_bins.count], max_records, model.target
-            )
-        _add_block(
-            spec,
-            cohort.name,
-            S.LOST_PRODUCTION,
-            [len(indicators.loss_categories) + 1],
-            max_records * MAX_MWH_PER_RECORD,
-        )
-        _add_block(spec, cohort.name, S.FAILURE_COUNT, [n_comp, n_age], max_records)
-        _add_block(spec, cohort.name, S.FAILURE_DOWNTIME, [n_comp, n_age], years * 8766.0)
-        _add_block(spec, cohort.name, S.TURBINE_YEARS, [n_age], years)
-        _add_block(spec, cohort.name, S.AGE_BAND_CONTRIBUTOR, [n_age], 1)
-        _add_block(spec, cohort.name, S.SQUARED_TURBINE_YEARS, [n_age], years**2)
-        _add_block(spec, cohort.name, S.COHORT_CONTRIBUTOR, [1], 1)
-        _add_block(spec, cohort.name, S.TURBINE_COUNT, [1], max_turbines)
-        _add_block(spec, cohort.name, S.SQUARED_TURBINE_COUNT, [1], max_turbines**2)
+        for statistic in INDICATOR_STATISTICS:
+            targets = [model.target for model in spec.models] if STATISTICS[statistic].per_target else [""]
+            for target in targets:
+                spec.blocks.append(spec_block(spec, cohort.name, statistic, target))
     return spec

@@ -29,7 +29,7 @@ from scipy.special import ndtr
 from windpowerlib import WindTurbine
 
 from client.air_density import air_density, pressure_at_elevation
-from client.schema import AVAILABILITY_CATEGORIES, COMPONENTS
+from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS
 
 DEFAULT_MODELS = ("E-82/2300", "V90/2000", "N117/2400")
 RHO_REFERENCE = 1.225  # [kg/m^3], density of the manufacturer curves

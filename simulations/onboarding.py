@@ -12,7 +12,7 @@ from flwr.simulation import run_simulation
 from client.client_app import build_client_app
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from server.secure_sum import SecureSumOutcome
-from server.server_app import build_server_app, run_release, send_release
+from server.server_app import ReleaseRun, build_server_app, run_release, send_release
 from server.spec import PrivacySettings, band_cohort, power_curve_spec
 from server.store import read_release
 from simulations.fleet import FleetConfig, generate_fleet
@@ -47,7 +47,7 @@ def run_federated_release(
     release to ``store`` (and ``release_json``) and this returns it as read back from the store.
     """
     run_simulation(
-        server_app=build_server_app(spec=spec, store=store, release_json=release_json, min_sites=len(site_configs)),
+        server_app=build_server_app(ReleaseRun(spec, store, len(site_configs), release_json)),
         client_app=build_client_app(site_configs=list(site_configs)),
         num_supernodes=len(site_configs),
         backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}, "init_args": {"num_cpus": 2}},

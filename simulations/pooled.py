@@ -16,9 +16,9 @@ import pandas as pd
 
 from client.filters import FILTERS, TurbineArrays
 from client.ingest import read_canonical_chunks
-from client.schema import AVAILABILITY_CATEGORIES
 from client.site_config import load_site_config
 from client.summaries import cohort_membership, prepared_records, record_air_density
+from protos.domain import AVAILABILITY_CATEGORIES
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from server.finalize import CohortStatistics, build_release
 

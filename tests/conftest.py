@@ -70,7 +70,7 @@ def _federated_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> Feder
     from flwr.simulation import run_simulation
 
     from client.client_app import build_client_app
-    from server.server_app import build_server_app
+    from server.server_app import ReleaseRun, build_server_app
     from server.store import read_release
 
     config = FLEETS[name]
@@ -82,7 +82,7 @@ def _federated_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> Feder
     outcomes: list[SecureSumOutcome] = []
     run_simulation(
         server_app=build_server_app(
-            spec=spec, store=root / "release.sqlite", min_sites=len(site_configs), on_outcome=outcomes.append
+            ReleaseRun(spec, root / "release.sqlite", len(site_configs)), on_outcome=outcomes.append
         ),
         client_app=build_client_app(site_configs, outer_mods=[RecordOutgoing(outgoing)]),
         num_supernodes=len(site_configs),

@@ -10,8 +10,8 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from pydantic import BaseModel
 
+from common.release_json import release_to_dict
 from protos.fleetbench.v1 import release_pb2
-from protos.release_json import release_to_dict
 from server.dashboard.releases import ReleaseStore, StoredRelease, UnknownReleaseError
 
 CONTENT_FIELDS = (

@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fleetbench.figures import RENDER_SCRIPT
+from common.figures import RENDER_SCRIPT
 from server.dashboard import api, pages
 from server.dashboard.releases import ReleaseStore
 from server.dashboard.tokens import MemberTokens

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from fleetbench import figures
+from common import figures
 from server.dashboard.api import (
     Releases,
     cohort_curve,

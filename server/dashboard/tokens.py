@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from protos.atomic_file import write_text_atomically
+from common.atomic_file import write_text_atomically
 
 TOKEN_PREFIX = "fbt"
 # scrypt cost (RFC 7914): N = 2^14, r = 8, p = 1 costs 16 MiB and some tens of ms per check, which

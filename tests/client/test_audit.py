@@ -215,7 +215,7 @@ def test_each_site_logs_both_rounds_and_the_release_it_received(tmp_path: Path):
     from flwr.app import Context, RecordDict
 
     from client.client_app import build_client_app
-    from protos.release_json import read_release_json
+    from common.release_json import read_release_json
     from server.server_app import run_release, send_release
     from simulations.fleet import FleetConfig, generate_fleet
     from simulations.loopback import FIRST_NODE_ID, LoopbackGrid

@@ -16,11 +16,10 @@ from client.indicators import (
     failure_events,
     histogram_counts,
     position_in_distribution,
-    residual_variance,
-    ridge_coefficients,
     static_yaw_misalignment,
     turbine_intercepts,
 )
+from protos.normal_behaviour import residual_variance, ridge_coefficients
 
 
 def test_fixed_effects_ridge_from_sums_equals_lstsq_on_demeaned_rows():

@@ -70,8 +70,8 @@ def test_discrete_gaussian_noise_has_zero_mean_the_stated_variance_and_gaussian_
 def test_any_t_minus_1_sites_together_carry_the_noise_the_spec_states():
     spec = _spec(min_noise_sites=3)
     block = next(b for b in spec.blocks if b.noise_stddev > 0)
-    zeros = {layout.name: np.zeros(layout.shape) for layout in block_layouts(spec)}
-    name = next(layout.name for layout in block_layouts(spec) if layout.statistic == block.statistic)
+    zeros = {layout.key: np.zeros(layout.shape) for layout in block_layouts(spec)}
+    name = next(layout.key for layout in block_layouts(spec) if layout.statistic == block.statistic)
     two_sites = add_site_noise(zeros, spec)[name] + add_site_noise(zeros, spec)[name]
     n = two_sites.size
     assert two_sites.var() == pytest.approx(block.noise_stddev**2, rel=5 * math.sqrt(2 / n))

@@ -18,8 +18,8 @@ from client.ingest import read_canonical_chunks
 from client.maintenance import site_indicators, turbine_flags
 from client.report import turbine_power_curves
 from client.site_config import load_site_config
+from common.release_json import export_json, read_release_json
 from fleetbench.cli import main
-from protos.release_json import export_json, read_release_json
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,11 @@ from client.contribution import ContributionRefused, guarded_site_contribution, 
 from client.ingest import exported_columns, read_canonical_chunks
 from client.site_config import SiteConfig, Turbine, load_site_config
 from client.summaries import RecordSpill, summarise_site, summary_channels
+from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import BlockKey, spec_block
 from server.spec import power_curve_spec
+
+S = spec_pb2.Statistic
 
 SPEC = power_curve_spec(
     "t",
@@ -66,23 +70,26 @@ def test_only_usable_records_of_cohort_turbines_are_summed_after_density_normali
     )
     summary = summarise_site(lambda: [frame.iloc[:3], frame.iloc[3:]], site, SPEC)  # two chunks
     values = summary.values
-    count = values["E-82/2300:RECORD_COUNT"]
+    count = values[BlockKey("E-82/2300", S.RECORD_COUNT)]
     assert count[16] == 2 and count.sum() == 2  # 8.0 m/s bin: records 1 and 2 only
     # Sea level, 15 degC, 50 % humidity: rho = 1.22123 kg/m^3 (IEC 61400-12-1 eq. 12), V_n = V (rho / 1.225)^(1/3).
     factor = (1.22123 / 1.225) ** (1 / 3)
-    assert values["E-82/2300:SUM_WIND_SPEED"][16] == pytest.approx((8.1 + 8.2) * factor, rel=2e-5)
-    assert values["E-82/2300:SUM_POWER"][16] == 1500.0
-    assert values["E-82/2300:SUM_POWER_SQUARED"][16] == 1000.0**2 + 500.0**2
-    assert values["E-82/2300:SUM_POWER_PER_UNIT"][16] == pytest.approx(0.75)
+    assert values[BlockKey("E-82/2300", S.SUM_WIND_SPEED)][16] == pytest.approx((8.1 + 8.2) * factor, rel=2e-5)
+    assert values[BlockKey("E-82/2300", S.SUM_POWER)][16] == 1500.0
+    assert values[BlockKey("E-82/2300", S.SUM_POWER_SQUARED)][16] == 1000.0**2 + 500.0**2
+    assert values[BlockKey("E-82/2300", S.SUM_POWER_PER_UNIT)][16] == pytest.approx(0.75)
     area = np.pi * 82**2 / 4
-    assert values["E-82/2300:SUM_POWER_PER_AREA"][16] == pytest.approx(1.5e6 / area)
-    hist = values["E-82/2300:NORMALISED_POWER_HISTOGRAM"]
+    assert values[BlockKey("E-82/2300", S.SUM_POWER_PER_AREA)][16] == pytest.approx(1.5e6 / area)
+    hist = values[BlockKey("E-82/2300", S.NORMALISED_POWER_HISTOGRAM)]
     assert hist[16].sum() == 2 and hist[16, 60] == 1 and hist[16, 35] == 1  # 0.5 p.u. and 0.25 p.u.
-    assert values["E-82/2300:BIN_CONTRIBUTOR"].sum() == 1
-    assert values["E-82/2300:COHORT_CONTRIBUTOR"][0] == 1
-    assert values["E-82/2300:SQUARED_RECORD_COUNT"][16] == 4
-    assert values["E-82/2300:SQUARED_COHORT_RECORD_COUNT"][0] == 4
-    assert values["V90/2000:COHORT_CONTRIBUTOR"][0] == 0 and values["V90/2000:RECORD_COUNT"].sum() == 0
+    assert values[BlockKey("E-82/2300", S.BIN_CONTRIBUTOR)].sum() == 1
+    assert values[BlockKey("E-82/2300", S.COHORT_CONTRIBUTOR)][0] == 1
+    assert values[BlockKey("E-82/2300", S.SQUARED_RECORD_COUNT)][16] == 4
+    assert values[BlockKey("E-82/2300", S.SQUARED_COHORT_RECORD_COUNT)][0] == 4
+    assert (
+        values[BlockKey("V90/2000", S.COHORT_CONTRIBUTOR)][0] == 0
+        and values[BlockKey("V90/2000", S.RECORD_COUNT)].sum() == 0
+    )
     report = summary.filter_report
     assert report.loc["A", "records"] == 4 and report.loc["A", "status"] == 1 and report.loc["A", "used"] == 3
 
@@ -149,3 +156,12 @@ def test_round_one_reads_only_the_channels_it_needs_and_sums_the_same(small_flee
     for name, value in full.values.items():
         np.testing.assert_array_equal(read_less.values[name], value, err_msg=name)
     pd.testing.assert_frame_equal(read_less.filter_report, full.filter_report)
+
+
+def test_a_statistic_the_site_does_not_compute_is_an_error_not_zeros():
+    site = _site((Turbine("A", "E-82/2300", 2000.0, 82, 98),))
+    spec = spec_pb2.BenchmarkSpec()
+    spec.CopyFrom(SPEC)
+    spec.blocks.append(spec_block(spec, "E-82/2300", S.TURBINE_COUNT))  # a round-2 statistic in round 1
+    with pytest.raises(ValueError, match="E-82/2300:TURBINE_COUNT, which a site does not compute in round 1"):
+        summarise_site(lambda: [], site, spec)

@@ -117,7 +117,7 @@ def test_flags_show_a_sites_turbines_against_the_final_release(tmp_path: Path, c
     assert main(["flags", "--site", str(sites[0]), "--release", str(received)]) == 0
     assert "computed here, never sent" in capsys.readouterr().out
     # A round-1-only release has nothing to flag against: a clear error, no traceback.
-    from protos.release_json import export_json, read_release_json
+    from common.release_json import export_json, read_release_json
 
     round_one = read_release_json(received)
     round_one.ClearField("indicator_spec")

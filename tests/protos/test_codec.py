@@ -23,14 +23,12 @@ from protos.codec import (
     limbs_for_bound,
 )
 from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import BlockKey
 
 
 def _layout(bound: float, exponent: int, shape: tuple[int, ...] = (4,)) -> BlockLayout:
     return BlockLayout(
-        name="c:SUM_POWER",
-        cohort="c",
-        statistic=spec_pb2.SUM_POWER,
-        target="",
+        key=BlockKey("c", spec_pb2.SUM_POWER),
         shape=shape,
         unit="kW",
         scale_exponent=exponent,
@@ -59,7 +57,7 @@ def test_quantizer_settings_make_flowers_quantizer_the_identity():
 def test_encoded_limbs_fit_the_clipping_range_and_carry_sign():
     layout = _layout(1e9, 40)
     value = np.array([-123456.789, 0.0, 5e8, -1e9])
-    (limbs,) = encode_blocks([layout], {layout.name: value})
+    (limbs,) = encode_blocks([layout], {layout.key: value})
     assert limbs.shape == (layout.n_limbs, 4)
     assert np.all(np.abs(limbs) <= CLIPPING_RANGE)
     assert np.all(limbs == np.rint(limbs))
@@ -67,8 +65,8 @@ def test_encoded_limbs_fit_the_clipping_range_and_carry_sign():
 
 
 def _sum_sites(layout: BlockLayout, sites: list[np.ndarray]) -> np.ndarray:
-    encoded = [encode_blocks([layout], {layout.name: v})[0] for v in sites]
-    return decode_limb_sums([layout], [np.sum(encoded, axis=0).astype(np.int64)])[layout.name]
+    encoded = [encode_blocks([layout], {layout.key: v})[0] for v in sites]
+    return decode_limb_sums([layout], [np.sum(encoded, axis=0).astype(np.int64)])[layout.key]
 
 
 @settings(max_examples=200, deadline=None)
@@ -103,11 +101,11 @@ def test_float_values_round_trip_to_within_half_a_fixed_point_step():
 def test_encode_refuses_values_beyond_the_bound_and_wrong_shapes():
     layout = _layout(100.0, 10)
     with pytest.raises(ValueError, match="exceeds its per-site bound"):
-        encode_blocks([layout], {layout.name: np.array([0.0, 0.0, 100.5, 0.0])})
+        encode_blocks([layout], {layout.key: np.array([0.0, 0.0, 100.5, 0.0])})
     with pytest.raises(ValueError, match="shape"):
-        encode_blocks([layout], {layout.name: np.zeros(5)})
+        encode_blocks([layout], {layout.key: np.zeros(5)})
     with pytest.raises(ValueError, match="non-finite"):
-        encode_blocks([layout], {layout.name: np.array([np.nan, 0, 0, 0])})
+        encode_blocks([layout], {layout.key: np.array([np.nan, 0, 0, 0])})
     with pytest.raises(ValueError, match="missing"):
         encode_blocks([layout], {})
 

@@ -6,23 +6,26 @@ import numpy as np
 import pytest
 
 from protos.codec import block_layouts
-from protos.fleetbench.v1 import release_pb2
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import BlockKey
 from server.baselines import indicator_baselines
 from server.spec import indicator_spec, power_curve_spec
+
+S = spec_pb2.Statistic
 
 
 def test_failure_rate_cells_need_k_operators_and_no_dominant_one():
     spec = indicator_spec(power_curve_spec("s", "2025-01-01T00:00:00Z", "2025-04-01T00:00:00Z", ["A"]), "0" * 64)
-    values = {layout.name: np.zeros(layout.shape) for layout in block_layouts(spec)}
-    values["A:COHORT_CONTRIBUTOR"][0] = 3
+    values = {layout.key: np.zeros(layout.shape) for layout in block_layouts(spec)}
+    values[BlockKey("A", S.COHORT_CONTRIBUTOR)][0] = 3
     gearbox = list(spec.indicators.components).index("gearbox")
     # Band 2 (2-5 years): 8, 1 and 1 turbine-years; band 3 (5-10): 2 each; band 4 (10-15): two operators.
     for band, shares in ((2, [8.0, 1.0, 1.0]), (3, [2.0, 2.0, 2.0]), (4, [3.0, 3.0])):
-        values["A:AGE_BAND_CONTRIBUTOR"][band] = len(shares)
-        values["A:TURBINE_YEARS"][band] = sum(shares)
-        values["A:SQUARED_TURBINE_YEARS"][band] = sum(s * s for s in shares)
-        values["A:FAILURE_COUNT"][gearbox, band] = 3
-        values["A:FAILURE_DOWNTIME"][gearbox, band] = 3 * 72.0
+        values[BlockKey("A", S.AGE_BAND_CONTRIBUTOR)][band] = len(shares)
+        values[BlockKey("A", S.TURBINE_YEARS)][band] = sum(shares)
+        values[BlockKey("A", S.SQUARED_TURBINE_YEARS)][band] = sum(s * s for s in shares)
+        values[BlockKey("A", S.FAILURE_COUNT)][gearbox, band] = 3
+        values[BlockKey("A", S.FAILURE_DOWNTIME)][gearbox, band] = 3 * 72.0
     release = release_pb2.Release()
     indicator_baselines(spec, values, release)
     rates = {(r.component, r.age_from_years): r for r in release.failure_rates}

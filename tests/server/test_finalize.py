@@ -9,6 +9,8 @@ import pytest
 from scipy.stats import norm
 
 from protos.codec import block_layouts
+from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import BlockKey, CohortBlocks
 from server.finalize import (
     CohortStatistics,
     build_release,
@@ -22,21 +24,22 @@ from server.finalize import (
 )
 from server.spec import PrivacySettings, power_curve_spec
 
+S = spec_pb2.Statistic
 SPEC = power_curve_spec("t", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300"], k_min_operators=3)
 
 
-def _totals(power: np.ndarray, wind: np.ndarray, bin_: int) -> dict[str, np.ndarray]:
+def _totals(power: np.ndarray, wind: np.ndarray, bin_: int) -> dict[BlockKey, np.ndarray]:
     totals = {}
     for layout in block_layouts(SPEC):
-        totals[layout.name] = np.zeros(layout.shape, dtype=object)
+        totals[layout.key] = np.zeros(layout.shape, dtype=object)
     scale = {layout.statistic: layout.scale_exponent for layout in block_layouts(SPEC)}
-    name = "E-82/2300:"
-    totals[name + "RECORD_COUNT"][bin_] = len(power)
-    totals[name + "SUM_WIND_SPEED"][bin_] = sum(round(math.ldexp(w, scale[2])) for w in wind)
-    totals[name + "SUM_POWER"][bin_] = sum(round(math.ldexp(p, scale[3])) for p in power)
-    totals[name + "SUM_POWER_SQUARED"][bin_] = sum(round(math.ldexp(p * p, scale[4])) for p in power)
-    totals[name + "BIN_CONTRIBUTOR"][bin_] = 3
-    totals[name + "COHORT_CONTRIBUTOR"][0] = 3
+    block = CohortBlocks(totals, "E-82/2300")
+    block(S.RECORD_COUNT)[bin_] = len(power)
+    block(S.SUM_WIND_SPEED)[bin_] = sum(round(math.ldexp(w, scale[S.SUM_WIND_SPEED])) for w in wind)
+    block(S.SUM_POWER)[bin_] = sum(round(math.ldexp(p, scale[S.SUM_POWER])) for p in power)
+    block(S.SUM_POWER_SQUARED)[bin_] = sum(round(math.ldexp(p * p, scale[S.SUM_POWER_SQUARED])) for p in power)
+    block(S.BIN_CONTRIBUTOR)[bin_] = 3
+    block(S.COHORT_CONTRIBUTOR)[0] = 3
     return totals
 
 

@@ -18,7 +18,7 @@ from client.contribution import site_contribution
 from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, QUANTIZATION_RANGE, limb_sums_from_weighted_mean
 from protos.masking import install_keyed_masks, keyed_masks_in_force
 from server.secure_sum import SecureSumStrategy, neighbourhood, run_secure_sum
-from server.server_app import build_server_app
+from server.server_app import ReleaseRun, build_server_app
 from simulations.loopback import LoopbackGrid
 
 STAGES = (Stage.SETUP, Stage.SHARE_KEYS, Stage.COLLECT_MASKED_VECTORS, Stage.UNMASK)
@@ -105,7 +105,7 @@ def test_too_many_dropouts_end_with_a_clear_error_and_no_release(small_fleet, tm
     fleet = small_fleet(6)  # full graph of 6, threshold 4: three dropouts leave three
     store = tmp_path / "release.sqlite"
     grid = LoopbackGrid(build_client_app(fleet.site_configs), 6, drop_at=dict.fromkeys([0, 1, 2], Stage.SHARE_KEYS))
-    app = build_server_app(spec=fleet.spec, store=store, release_json=tmp_path / "release.json", min_sites=3)
+    app = build_server_app(ReleaseRun(fleet.spec, store, 3, tmp_path / "release.json"))
     with pytest.raises(RuntimeError, match=r"ended without a result.*no release was written"):
         app(grid, _server_context())
     assert not store.exists() and not (tmp_path / "release.json").exists()
@@ -116,7 +116,7 @@ def test_release_records_the_number_of_survivors(small_fleet, tmp_path: Path):
 
     fleet = small_fleet(6)
     grid = LoopbackGrid(build_client_app(fleet.site_configs), 6, drop_at={4: Stage.COLLECT_MASKED_VECTORS})
-    build_server_app(spec=fleet.spec, store=tmp_path / "r.sqlite", min_sites=5)(grid, _server_context())
+    build_server_app(ReleaseRun(fleet.spec, tmp_path / "r.sqlite", 5))(grid, _server_context())
     release = read_release(tmp_path / "r.sqlite")
     assert release.provenance.participants == 5
     assert release.curves[0].operator_count == 5

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from common.release_json import export_json
 from protos.codec import spec_sha256
 from protos.fleetbench.v1 import release_pb2
-from protos.release_json import export_json
 from server.spec import power_curve_spec
 from server.store import ReleaseExistsError, check_release_absent, read_release, write_release
 

@@ -12,8 +12,10 @@ from client.indicators import histogram_counts
 from client.ingest import read_canonical_chunks
 from client.maintenance import site_indicators, turbine_flags
 from client.site_config import load_site_config
+from common.release_json import read_release_json
 from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
-from protos.release_json import read_release_json
+from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import BlockKey
 from server.baselines import block_values
 from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
 from simulations.onboarding import fleet_spec, run_release_in_process
@@ -26,6 +28,8 @@ from simulations.pooled import (
     pooled_residuals,
     pooled_time_availability,
 )
+
+S = spec_pb2.Statistic
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +64,11 @@ def test_federated_distributions_equal_the_pooled_per_turbine_indicators(federat
             continue
         reference = pooled_performance_and_yaw(pooled, spec, federated_run.release, curve.cohort)
         for indicator, grid, column in (
-            ("PERFORMANCE_INDEX_HISTOGRAM", spec.indicators.performance_index_bins, "performance_index"),
-            ("YAW_MISALIGNMENT_HISTOGRAM", spec.indicators.yaw_misalignment_bins, "yaw_misalignment"),
+            (S.PERFORMANCE_INDEX_HISTOGRAM, spec.indicators.performance_index_bins, "performance_index"),
+            (S.YAW_MISALIGNMENT_HISTOGRAM, spec.indicators.yaw_misalignment_bins, "yaw_misalignment"),
         ):
             expected = histogram_counts(reference[column].to_numpy(), grid.first_centre, grid.width, grid.count)
-            np.testing.assert_array_equal(values[f"{curve.cohort}:{indicator}"], expected)
+            np.testing.assert_array_equal(values[BlockKey(curve.cohort, indicator)], expected)
         distribution = released[curve.cohort, "performance_index"]
         if not distribution.suppressed:
             assert sum(distribution.counts) == len(reference)
@@ -107,10 +111,10 @@ def test_failures_and_turbine_years_equal_the_pooled_status_log(faulty_run):
     spec = release.indicator_spec
     failures, downtime, years = pooled_reliability(rows, spec, "E-82/2300")
     assert failures.sum() >= 10  # the fleet does fail
-    np.testing.assert_array_equal(values["E-82/2300:FAILURE_COUNT"], failures)
+    np.testing.assert_array_equal(values[BlockKey("E-82/2300", S.FAILURE_COUNT)], failures)
     # Fixed point at 2^-24 h per site: equal to well under a second.
-    np.testing.assert_allclose(values["E-82/2300:FAILURE_DOWNTIME"], downtime, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(values["E-82/2300:TURBINE_YEARS"], years, rtol=1e-12)
+    np.testing.assert_allclose(values[BlockKey("E-82/2300", S.FAILURE_DOWNTIME)], downtime, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(values[BlockKey("E-82/2300", S.TURBINE_YEARS)], years, rtol=1e-12)
     # One commissioning date per site: with 4 operators no age band reaches k = 3, so every
     # observed band is published suppressed, with its reason, never dropped.
     rates = [r for r in release.failure_rates if r.cohort == "E-82/2300"]
@@ -126,21 +130,21 @@ def test_availability_and_residual_histograms_equal_the_pooled_reference(faulty_
     availability = pooled_time_availability(rows, spec, "E-82/2300")
     grid = grids.availability_bins
     expected = histogram_counts(availability.to_numpy(), grid.first_centre, grid.width, grid.count)
-    np.testing.assert_array_equal(values["E-82/2300:TIME_AVAILABILITY_HISTOGRAM"], expected)
+    np.testing.assert_array_equal(values[BlockKey("E-82/2300", S.TIME_AVAILABILITY_HISTOGRAM)], expected)
     assert availability.min() < 0.99  # outages happened
     lost, potential, production_availability = pooled_production(rows, spec, release, "E-82/2300")
-    sums = values["E-82/2300:LOST_PRODUCTION"]
+    sums = values[BlockKey("E-82/2300", S.LOST_PRODUCTION)]
     categories = list(grids.loss_categories)
     np.testing.assert_allclose(sums[:-1], lost.reindex(categories, fill_value=0.0).to_numpy(), rtol=1e-9, atol=1e-9)
     assert sums[-1] == pytest.approx(potential, rel=1e-9) and lost["forced_outage"] > 0
     grid = grids.availability_bins
     expected = histogram_counts(production_availability.to_numpy(), grid.first_centre, grid.width, grid.count)
-    np.testing.assert_array_equal(values["E-82/2300:PRODUCTION_AVAILABILITY_HISTOGRAM"], expected)
+    np.testing.assert_array_equal(values[BlockKey("E-82/2300", S.PRODUCTION_AVAILABILITY_HISTOGRAM)], expected)
     for fit in (m for m in release.models if not m.suppressed):
         residuals = pooled_residuals(rows, spec, fit)
         grid = grids.residual_bins
         expected = histogram_counts(residuals, grid.first_centre, grid.width, grid.count)
-        np.testing.assert_array_equal(values[f"{fit.cohort}:NBM_RESIDUAL_HISTOGRAM:{fit.target}"], expected)
+        np.testing.assert_array_equal(values[BlockKey(fit.cohort, S.NBM_RESIDUAL_HISTOGRAM, fit.target)], expected)
 
 
 def test_every_site_receives_the_final_release_and_flags_its_faulty_turbines(faulty_run):

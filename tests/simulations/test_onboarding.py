@@ -17,8 +17,11 @@ from client.summaries import summarise_site
 from protos.codec import MODULUS_RANGE, block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
 from protos.fleetbench.v1 import spec_pb2
 from protos.messages import BASELINE_RELEASE_CONFIG_KEY, SPEC_CONFIG_KEY
+from protos.statistics import BlockKey
 from simulations.fleet import turbine_type
 from simulations.pooled import pooled_release, pooled_rows, pooled_statistics
+
+S = spec_pb2.Statistic
 
 STATS = ("mean_wind_speed", "mean_power", "std_power")
 
@@ -64,14 +67,16 @@ def test_secure_sum_counts_and_histograms_equal_pooled_bit_for_bit(federated_run
     pooled = pooled_statistics(pooled_rows(federated_run.site_configs, spec), spec)
     for cohort in spec.cohorts:
         stats = pooled[cohort.name]
-        np.testing.assert_array_equal(totals[f"{cohort.name}:RECORD_COUNT"].astype(np.int64), stats.record_count)
         np.testing.assert_array_equal(
-            totals[f"{cohort.name}:NORMALISED_POWER_HISTOGRAM"].astype(np.int64), stats.histogram
+            totals[BlockKey(cohort.name, S.RECORD_COUNT)].astype(np.int64), stats.record_count
         )
         np.testing.assert_array_equal(
-            totals[f"{cohort.name}:BIN_CONTRIBUTOR"].astype(np.int64), stats.bin_operator_count
+            totals[BlockKey(cohort.name, S.NORMALISED_POWER_HISTOGRAM)].astype(np.int64), stats.histogram
         )
-        assert int(totals[f"{cohort.name}:COHORT_CONTRIBUTOR"][0]) == stats.operator_count
+        np.testing.assert_array_equal(
+            totals[BlockKey(cohort.name, S.BIN_CONTRIBUTOR)].astype(np.int64), stats.bin_operator_count
+        )
+        assert int(totals[BlockKey(cohort.name, S.COHORT_CONTRIBUTOR)][0]) == stats.operator_count
         assert stats.record_count.sum() > 0
 
 
@@ -198,5 +203,5 @@ def test_summed_site_blocks_equal_pooled_histograms(federated_run):
             summed[name] = summed.get(name, 0) + value
     for cohort in spec.cohorts:
         np.testing.assert_array_equal(
-            summed[f"{cohort.name}:NORMALISED_POWER_HISTOGRAM"], pooled[cohort.name].histogram
+            summed[BlockKey(cohort.name, S.NORMALISED_POWER_HISTOGRAM)], pooled[cohort.name].histogram
         )

@@ -15,7 +15,9 @@ from client.privacy import ledger_path, read_ledger
 from client.site_config import load_site_config
 from client.summaries import summarise_site
 from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import composed_epsilon, spec_rho
+from protos.statistics import BlockKey
 from server.finalize import histogram_percentiles
 from server.publish import release_from_secure_sum
 from server.secure_sum import SecureSumOutcome
@@ -26,6 +28,7 @@ from simulations.pooled import pooled_capped_histograms, pooled_rows
 
 CONFIG = FleetConfig(operators=4, turbines_per_operator=3, months=2, seed=41, models=("E-82/2300",))
 COHORT = "E-82/2300"
+CAPPED = BlockKey(COHORT, spec_pb2.Statistic.CAPPED_POWER_HISTOGRAM)
 
 
 def _spec(epsilon: float, min_noise_sites: int = 3):
@@ -71,7 +74,7 @@ def _private_run(sites, spec):
 def test_sites_cap_each_turbine_exactly_as_the_pooled_reference_does(fleet, noiseless):
     spec = _spec(1.0)
     summed = sum(
-        summarise_site(lambda s=site: read_canonical_chunks(s), site, spec).values[f"{COHORT}:CAPPED_POWER_HISTOGRAM"]
+        summarise_site(lambda s=site: read_canonical_chunks(s), site, spec).values[CAPPED]
         for site in (load_site_config(path) for path in fleet)
     )
     np.testing.assert_allclose(summed, noiseless, rtol=1e-12, atol=1e-9)
@@ -84,7 +87,7 @@ def test_the_secure_sum_is_the_capped_histogram_plus_noise_of_the_stated_varianc
     spec = _spec(1.0)
     release, totals, outcomes = _private_run(fleet, spec)
     block = next(b for b in spec.blocks if b.noise_stddev > 0)
-    noise = np.ldexp(np.array(totals[f"{COHORT}:CAPPED_POWER_HISTOGRAM"], dtype=np.float64), -block.scale_exponent)
+    noise = np.ldexp(np.array(totals[CAPPED], dtype=np.float64), -block.scale_exponent)
     noise -= noiseless
     n = noise.size
     # All 4 sites survived, each adding sigma / sqrt(t - 1): variance 4 / 2 sigma^2.

@@ -14,7 +14,7 @@ import pytest
 from dashboard_releases import PRIVATE_EPSILON, private_release
 from fastapi.testclient import TestClient
 
-from fleetbench import figures
+from common import figures
 from fleetbench.cli import main, parser
 from server.dashboard.app import SESSION_COOKIE, create_app
 from server.dashboard.releases import ReleaseStore, StoreError

@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from protos import atomic_file
-from protos.atomic_file import write_text_atomically
+from common import atomic_file
+from common.atomic_file import write_text_atomically
 
 
 def test_a_write_replaces_the_file_whole_and_only_its_owner_may_read_it(tmp_path):

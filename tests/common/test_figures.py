@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fleetbench import figures
+from common import figures
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from google.protobuf import json_format
 
-from protos.atomic_file import write_text_atomically
+from common.atomic_file import write_text_atomically
 from protos.fleetbench.v1 import release_pb2
 
 

@@ -1,0 +1,68 @@
+"""Domain facts both ends of the contract must agree on: the record, the year, IEC categories, bounds.
+
+A site computes and bounds its blocks with these values and the aggregator builds specs and
+finalises releases with the same ones, so they live in the contract package, once.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+RECORD_PERIOD = pd.Timedelta(minutes=10)
+"""The SCADA record every statistic counts: one 10-minute mean (IEC 61400-12-1:2017, 8.2)."""
+
+RECORD_HOURS = RECORD_PERIOD / pd.Timedelta(hours=1)
+"""One record's duration [h]."""
+
+JULIAN_YEAR = pd.Timedelta(days=365.25)
+"""The year of turbine-years and failure rates [d]."""
+
+JULIAN_YEAR_HOURS = JULIAN_YEAR / pd.Timedelta(hours=1)
+"""Hours in a turbine-year [h]."""
+
+KWH_PER_MWH = 1000.0
+"""[kWh / MWh]: a record of P [kW] produces P * RECORD_HOURS / KWH_PER_MWH [MWh]."""
+
+MIN_RECORDS_PER_BIN = 3
+"""Records a wind-speed bin needs for a complete database (IEC 61400-12-1:2017, 8.3) [-]."""
+
+MIN_DATABASE_HOURS = 180.0
+"""Hours of records a complete database needs (IEC 61400-12-1:2017, 8.3) [h]."""
+
+# Largest |value| a single 10-min record may carry, matching the canonical channels' physical ranges
+# (client/schema.py reads them from here): every per-site bound of the contract derives from them.
+MAX_WIND_SPEED = 60.0  # [m/s]
+MAX_ABS_POWER = 3.0e4  # [kW]
+MAX_ABS_POWER_PER_UNIT = 2.0  # [-], the range filter's limit on P / P_rated
+MAX_ABS_POWER_PER_AREA = 4000.0  # [W/m^2]
+MAX_ABS_NBM_VALUE = 250.0  # [degC or -]: largest |centred value| of a model's features and targets
+MAX_MWH_PER_RECORD = MAX_ABS_POWER * RECORD_HOURS / KWH_PER_MWH  # [MWh]
+
+AVAILABILITY_CATEGORIES: dict[str, bool | None] = {
+    "full_performance": True,
+    "partial_performance": True,
+    "technical_standby": True,
+    "out_of_environmental_specification": True,
+    "requested_shutdown": True,
+    "out_of_electrical_specification": True,
+    "scheduled_maintenance": False,
+    "planned_corrective_action": False,
+    "forced_outage": False,
+    "suspended": False,
+    "force_majeure": None,
+    "information_unavailable": None,
+}
+"""IEC 61400-26-1:2019 information categories a status code can map to, and whether time in each
+counts as available (True), unavailable (False) or is excluded from time-based availability (None)."""
+
+LOSS_CATEGORIES = tuple(c for c, available in AVAILABILITY_CATEGORIES.items() if available is not None)
+"""The categories lost production is counted in (the excluded ones carry no availability)."""
+
+COMPONENTS = ("gearbox", "generator", "pitch_system", "converter", "yaw_system", "blades", "other")
+"""Component categories a forced-outage status code can name, for failure rates (reliability)."""
+
+AGE_BAND_EDGES = (0.0, 1.0, 2.0, 5.0, 10.0, 15.0, 20.0)
+"""Turbine-age band edges [year]: infant, early, mid-life, wear-out; the last band is open."""
+
+NBM_FEATURES = ("power_per_unit", "power_per_unit_squared", "ambient_temperature")
+"""Regressors a normal-behaviour model may name: P / P_rated [-], its square [-], ambient temperature [degC]."""

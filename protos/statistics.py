@@ -1,0 +1,420 @@
+"""The statistics registry: for every summable statistic, its unit, fixed point, shape, bound and role.
+
+This is the one list both ends read. The aggregator builds a spec's blocks from it
+(server/spec.py); every site checks each block of a spec it receives against it before computing
+anything (:func:`check_block`, called by :func:`protos.codec.block_layouts`); the proto's comments
+state the same units (checked by tests/protos/test_statistics.py). A block is named by a
+:class:`BlockKey`, the only way a block key is made.
+
+Shape and bound rules read what the spec already states (its grids, ``max_turbines_per_site`` and
+period), never a site's data: the largest value one site may send follows from the most turbines
+it may bring times the records a period holds times the largest value a record can carry
+(:mod:`protos.domain`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Generic, NamedTuple, TypeVar
+
+import pandas as pd
+
+from protos.domain import (
+    JULIAN_YEAR,
+    JULIAN_YEAR_HOURS,
+    MAX_ABS_NBM_VALUE,
+    MAX_ABS_POWER,
+    MAX_ABS_POWER_PER_AREA,
+    MAX_ABS_POWER_PER_UNIT,
+    MAX_MWH_PER_RECORD,
+    MAX_WIND_SPEED,
+    RECORD_PERIOD,
+)
+from protos.fleetbench.v1 import spec_pb2
+
+S = spec_pb2.Statistic
+NOISE_HEADROOM_STDDEVS = 40.0
+"""A noised value stays within its per-site bound unless the noise exceeds this many standard deviations
+(probability below 1e-340 for a discrete Gaussian)."""
+
+
+@dataclass(frozen=True, order=True)
+class BlockKey:
+    """The name of one block: a statistic of a cohort, and for per-target statistics, its target channel."""
+
+    cohort: str
+    statistic: int
+    target: str = ""
+
+    @classmethod
+    def of(cls, block: spec_pb2.Block) -> BlockKey:
+        """The key of a spec's block."""
+        return cls(block.cohort, block.statistic, block.target)
+
+    @property
+    def name(self) -> str:
+        """Printable name, e.g. ``"E-82/2300:RECORD_COUNT"`` or ``"E-82/2300:NBM_GRAM:WTRM_GbxBrgTmp"``.
+
+        For people and logs (the audit log records it); code indexes blocks by the key itself.
+        """
+        name = f"{self.cohort}:{S.Name(self.statistic)}"
+        return f"{name}:{self.target}" if self.target else name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Value = TypeVar("Value")
+
+
+class CohortBlocks(Generic[Value]):
+    """One cohort's entries of a mapping keyed by :class:`BlockKey`, looked up by statistic (and target).
+
+    Parameters
+    ----------
+    values : mapping
+        Block key -> value (block values, fixed-point totals, ...).
+    cohort : str
+        The cohort whose blocks are read.
+    """
+
+    def __init__(self, values: Mapping[BlockKey, Value], cohort: str) -> None:
+        self.values, self.cohort = values, cohort
+
+    def __call__(self, statistic: int, target: str = "") -> Value:
+        """The cohort's block of ``statistic`` (for ``target``, a per-target statistic)."""
+        return self.values[BlockKey(self.cohort, statistic, target)]
+
+
+class NbmRecordCount(NamedTuple):
+    """The fields of an NBM_RECORD_COUNT block, in payload order [-]."""
+
+    records: float  # n, training records
+    turbines: float  # turbines with training records
+    contributor: float  # 1 when the site has any training record, else 0
+    records_squared: float  # n^2, for the dominance rule
+
+
+@dataclass(frozen=True)
+class SpecExtent:
+    """What a spec states about the size of one site's contribution: the grids and the most records.
+
+    Parameters
+    ----------
+    spec : BenchmarkSpec
+        Any spec (round 1, round 2 or private).
+    """
+
+    wind_speed_bins: int
+    power_per_unit_bins: int
+    max_turbines: int
+    max_records: int  # per site in the period: max_turbines x records the period holds
+    max_turbine_years: float  # [year], per site in the period
+    features: Mapping[str, int]  # model target -> number of features
+    indicator_bins: Mapping[int, int]  # histogram statistic -> bins of its grid (round 2)
+    loss_categories: int
+    components: int
+    age_bands: int
+    max_records_per_turbine_per_bin: int  # private specs, else 0
+    min_noise_sites: int  # private specs, else 0
+
+    @classmethod
+    def of(cls, spec: spec_pb2.BenchmarkSpec) -> SpecExtent:
+        """The extent of ``spec``.
+
+        Raises
+        ------
+        ValueError
+            If the period is not two UTC timestamps with start < end.
+        """
+        start, end = pd.Timestamp(spec.period.start), pd.Timestamp(spec.period.end)
+        if start.tzinfo is None or end.tzinfo is None or end <= start:
+            raise ValueError(
+                f"spec {spec.spec_id}: period must be two UTC timestamps with start < end, "
+                f"got {spec.period.start!r}, {spec.period.end!r}"
+            )
+        max_records = spec.max_turbines_per_site * math.ceil((end - start) / RECORD_PERIOD)
+        ind = spec.indicators
+        return cls(
+            wind_speed_bins=spec.wind_speed_bins.count,
+            power_per_unit_bins=spec.normalised_power_bins.count,
+            max_turbines=spec.max_turbines_per_site,
+            max_records=max_records,
+            max_turbine_years=max_records * RECORD_PERIOD / JULIAN_YEAR,
+            features={m.target: len(m.features) for m in spec.models},
+            indicator_bins={
+                S.PERFORMANCE_INDEX_HISTOGRAM: ind.performance_index_bins.count,
+                S.YAW_MISALIGNMENT_HISTOGRAM: ind.yaw_misalignment_bins.count,
+                S.TIME_AVAILABILITY_HISTOGRAM: ind.availability_bins.count,
+                S.PRODUCTION_AVAILABILITY_HISTOGRAM: ind.availability_bins.count,
+                S.NBM_RESIDUAL_HISTOGRAM: ind.residual_bins.count,
+            },
+            loss_categories=len(ind.loss_categories),
+            components=len(ind.components),
+            age_bands=len(ind.age_band_edges),
+            max_records_per_turbine_per_bin=spec.privacy.max_records_per_turbine_per_bin,
+            min_noise_sites=spec.privacy.min_noise_sites,
+        )
+
+
+Rule = Callable[[SpecExtent, spec_pb2.Block], float]
+ShapeRule = Callable[[SpecExtent, spec_pb2.Block], tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """How one statistic is sent: unit, fixed point, shape and per-site bound, and what it is for."""
+
+    statistic: int
+    unit: str
+    scale_exponent: int  # fixed point: the integer sent is round(value * 2^scale_exponent)
+    shape: ShapeRule
+    bound: Rule  # largest |value| of any element one site may send, in `unit`
+    disclosure_input: bool  # decides suppression (k, dominance); published only through that decision
+    per_target: bool = False  # one block per normal-behaviour model target
+    fields: type[NamedTuple] | None = None  # a composite block's named elements
+
+    @property
+    def name(self) -> str:
+        """The statistic's enum name, e.g. ``"RECORD_COUNT"``."""
+        return S.Name(self.statistic)
+
+
+def _wind_speed_bins(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.wind_speed_bins,)
+
+
+def _power_histogram(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.wind_speed_bins, e.power_per_unit_bins)
+
+
+def _one(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (1,)
+
+
+def _features_squared(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.features.get(b.target, 0),) * 2
+
+
+def _features(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.features.get(b.target, 0),)
+
+
+def _nbm_record_count(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (len(NbmRecordCount._fields),)
+
+
+def _indicator_grid(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.indicator_bins[b.statistic],)
+
+
+def _losses_and_potential(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.loss_categories + 1,)
+
+
+def _components_by_age(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.components, e.age_bands)
+
+
+def _age_bands(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.age_bands,)
+
+
+def _records_times(value: float) -> Rule:
+    """Bound: the most records a site may have, each carrying at most ``value``."""
+    return lambda e, b: e.max_records * value
+
+
+def _records(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return float(e.max_records)
+
+
+def _records_squared(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return float(e.max_records) ** 2
+
+
+def _indicator(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return 1.0
+
+
+def _turbines(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return float(e.max_turbines)
+
+
+def _turbines_squared(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return float(e.max_turbines) ** 2
+
+
+def _turbine_years(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return e.max_turbine_years
+
+
+def _turbine_years_squared(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return e.max_turbine_years**2
+
+
+def _turbine_hours(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return e.max_turbine_years * JULIAN_YEAR_HOURS
+
+
+def site_noise_stddev(noise_stddev: float, min_noise_sites: int) -> float:
+    """Standard deviation of one site's share of a block's noise [block unit].
+
+    The contract's split of distributed noise (spec.proto, DifferentialPrivacy): each site adds
+    sigma / sqrt(t - 1), so the noise of any t - 1 sites together has variance sigma^2 and the sum
+    keeps it when one participant (knowing its own noise) subtracts its share.
+
+    Parameters
+    ----------
+    noise_stddev : float
+        sigma, the noise the spec states for the sum [block unit].
+    min_noise_sites : int
+        t, the fewest sites a release is finalised with (at least 2).
+    """
+    if min_noise_sites < 2:
+        raise ValueError(f"min_noise_sites must be at least 2, got {min_noise_sites}")
+    return noise_stddev / math.sqrt(min_noise_sites - 1)
+
+
+def _capped_weight(e: SpecExtent, b: spec_pb2.Block) -> float:
+    # The noised value stays within the bound unless a site's noise exceeds NOISE_HEADROOM_STDDEVS.
+    headroom = NOISE_HEADROOM_STDDEVS * site_noise_stddev(b.noise_stddev, e.min_noise_sites) if b.noise_stddev else 0
+    return e.max_turbines * e.max_records_per_turbine_per_bin + headroom
+
+
+STATISTICS: dict[int, Statistic] = {
+    entry.statistic: entry
+    for entry in (
+        # Power curves (round 1), per cohort and wind-speed bin. Fixed-point exponents: finer than the
+        # float64 resolution of any sum above 2^13 in its unit, so the secure sum matches a pooled
+        # float64 computation to ~1e-12 relative.
+        Statistic(S.RECORD_COUNT, "1", 0, _wind_speed_bins, _records, disclosure_input=True),
+        Statistic(S.SUM_WIND_SPEED, "m/s", 40, _wind_speed_bins, _records_times(MAX_WIND_SPEED), False),
+        Statistic(S.SUM_POWER, "kW", 40, _wind_speed_bins, _records_times(MAX_ABS_POWER), False),
+        Statistic(S.SUM_POWER_SQUARED, "kW^2", 32, _wind_speed_bins, _records_times(MAX_ABS_POWER**2), False),
+        Statistic(S.NORMALISED_POWER_HISTOGRAM, "1", 0, _power_histogram, _records, False),
+        Statistic(S.BIN_CONTRIBUTOR, "1", 0, _wind_speed_bins, _indicator, disclosure_input=True),
+        Statistic(S.COHORT_CONTRIBUTOR, "1", 0, _one, _indicator, disclosure_input=True),
+        Statistic(S.SUM_POWER_PER_UNIT, "1", 48, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_UNIT), False),
+        Statistic(
+            S.SUM_POWER_PER_UNIT_SQUARED, "1", 48, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_UNIT**2), False
+        ),
+        Statistic(S.SUM_POWER_PER_AREA, "W/m^2", 40, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_AREA), False),
+        Statistic(S.SQUARED_RECORD_COUNT, "1", 0, _wind_speed_bins, _records_squared, disclosure_input=True),
+        Statistic(S.SQUARED_COHORT_RECORD_COUNT, "1", 0, _one, _records_squared, disclosure_input=True),
+        # Normal-behaviour models (round 1), per cohort and target.
+        Statistic(S.NBM_GRAM, "feature^2", 24, _features_squared, _records_times(MAX_ABS_NBM_VALUE**2), False, True),
+        Statistic(S.NBM_MOMENT, "feature x target", 24, _features, _records_times(MAX_ABS_NBM_VALUE**2), False, True),
+        Statistic(
+            S.NBM_RESPONSE_SQUARES, "target^2", 24, _one, _records_times(MAX_ABS_NBM_VALUE**2), False, per_target=True
+        ),
+        Statistic(
+            S.NBM_RECORD_COUNT,
+            "1",
+            0,
+            _nbm_record_count,
+            _records_squared,
+            disclosure_input=True,
+            per_target=True,
+            fields=NbmRecordCount,
+        ),
+        # Indicators (round 2), per cohort.
+        Statistic(S.PERFORMANCE_INDEX_HISTOGRAM, "1", 0, _indicator_grid, _turbines, False),
+        Statistic(S.YAW_MISALIGNMENT_HISTOGRAM, "1", 0, _indicator_grid, _turbines, False),
+        Statistic(S.NBM_RESIDUAL_HISTOGRAM, "1", 0, _indicator_grid, _records, False, per_target=True),
+        Statistic(S.TIME_AVAILABILITY_HISTOGRAM, "1", 0, _indicator_grid, _turbines, False),
+        Statistic(S.PRODUCTION_AVAILABILITY_HISTOGRAM, "1", 0, _indicator_grid, _turbines, False),
+        Statistic(S.LOST_PRODUCTION, "MWh", 24, _losses_and_potential, _records_times(MAX_MWH_PER_RECORD), False),
+        Statistic(S.FAILURE_COUNT, "1", 0, _components_by_age, _records, False),
+        Statistic(S.FAILURE_DOWNTIME, "h", 24, _components_by_age, _turbine_hours, False),
+        Statistic(S.TURBINE_YEARS, "year", 40, _age_bands, _turbine_years, disclosure_input=True),
+        Statistic(S.AGE_BAND_CONTRIBUTOR, "1", 0, _age_bands, _indicator, disclosure_input=True),
+        Statistic(S.SQUARED_TURBINE_YEARS, "year^2", 32, _age_bands, _turbine_years_squared, disclosure_input=True),
+        Statistic(S.TURBINE_COUNT, "1", 0, _one, _turbines, disclosure_input=True),
+        Statistic(S.SQUARED_TURBINE_COUNT, "1", 0, _one, _turbines_squared, disclosure_input=True),
+        # Differentially private power curves.
+        Statistic(S.CAPPED_POWER_HISTOGRAM, "record weight", 8, _power_histogram, _capped_weight, False),
+    )
+}
+"""Every statistic of the contract, by its spec_pb2.Statistic value."""
+
+
+def statistic(value: int) -> Statistic:
+    """The registry entry of a statistic.
+
+    Raises
+    ------
+    ValueError
+        If the contract declares no such statistic.
+    """
+    try:
+        return STATISTICS[value]
+    except KeyError:
+        raise ValueError(
+            f"statistic {value} is not in this build's contract; known: {[e.name for e in STATISTICS.values()]}"
+        ) from None
+
+
+def spec_block(
+    spec: spec_pb2.BenchmarkSpec, cohort: str, value: int, target: str = "", noise_stddev: float = 0.0
+) -> spec_pb2.Block:
+    """The block of ``value`` for ``cohort`` (and ``target``) as this contract defines it for ``spec``.
+
+    Unit, fixed point, shape and per-site bound come from the registry; ``noise_stddev`` is the
+    noise a private spec calibrated for the block (its l2_sensitivity is set by the caller).
+    """
+    return _contract_block(SpecExtent.of(spec), cohort, value, target, noise_stddev)
+
+
+def _contract_block(extent: SpecExtent, cohort: str, value: int, target: str, noise_stddev: float) -> spec_pb2.Block:
+    entry = statistic(value)
+    if entry.per_target != bool(target):
+        raise ValueError(f"{entry.name} {'needs' if entry.per_target else 'takes no'} target channel, got {target!r}")
+    block = spec_pb2.Block(
+        cohort=cohort,
+        statistic=value,
+        unit=entry.unit,
+        scale_exponent=entry.scale_exponent,
+        target=target,
+        noise_stddev=noise_stddev,
+    )
+    block.shape.extend(entry.shape(extent, block))
+    block.per_site_bound = float(entry.bound(extent, block))
+    return block
+
+
+def check_block(extent: SpecExtent, block: spec_pb2.Block) -> None:
+    """Refuse a spec block whose unit, fixed point, shape or bound is not the contract's.
+
+    A site checks every block of a spec it receives, so a spec cannot ask for a statistic in
+    another unit or resolution than the registry states, nor let one site send more than what
+    the spec's own turbines and period allow.
+
+    Parameters
+    ----------
+    extent : SpecExtent
+        The extent of the spec that declares ``block``.
+    block : Block
+        One of its blocks.
+
+    Raises
+    ------
+    ValueError
+        Naming the block and the field that differs.
+    """
+    key = BlockKey.of(block)
+    expected = _contract_block(extent, block.cohort, block.statistic, block.target, block.noise_stddev)
+    for field in ("unit", "scale_exponent"):
+        if getattr(block, field) != getattr(expected, field):
+            raise ValueError(
+                f"block {key}: {field} {getattr(block, field)!r}, the contract says {getattr(expected, field)!r}"
+            )
+    if tuple(block.shape) != tuple(expected.shape):
+        raise ValueError(f"block {key}: shape {list(block.shape)}, the contract says {list(expected.shape)} here")
+    if not math.isclose(block.per_site_bound, expected.per_site_bound, rel_tol=1e-12):
+        raise ValueError(
+            f"block {key}: per_site_bound {block.per_site_bound:g}, the contract says {expected.per_site_bound:g} "
+            "for this spec's max_turbines_per_site and period"
+        )
