@@ -62,8 +62,8 @@ def site_histograms(spec, n_turbines: int, rng: np.random.Generator) -> np.ndarr
     measured = true_speed * (1 + 0.05 * rng.standard_normal(true_speed.shape))  # nacelle anemometer scatter
     records = PreparedRecords(
         asset=np.repeat(np.arange(n_turbines), RECORDS),
-        wind_speed=measured.ravel(),
-        power=power.ravel(),
+        density_normalised_wind_speed=measured.ravel(),
+        density_normalised_power=power.ravel(),
         power_per_unit=power.ravel() / kind.rated_power_kw,
         power_per_area=np.zeros(n_turbines * RECORDS),
     )

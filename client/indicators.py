@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from client.power_curve import clipped_bin_index
-from protos.domain import NBM_FEATURES
+from protos.domain import NBM_FEATURES, RECORD_PERIOD
 
 
 def nbm_design(power_per_unit: np.ndarray, ambient_temperature: np.ndarray, features: tuple[str, ...]) -> np.ndarray:
@@ -180,7 +180,7 @@ class FailureEvents:
 
 
 def failure_events(
-    asset: np.ndarray, time: np.ndarray, component: np.ndarray, record_seconds: int = 600
+    asset: np.ndarray, time: np.ndarray, component: np.ndarray, record_seconds: int = RECORD_PERIOD.seconds
 ) -> FailureEvents:
     """Runs of consecutive records of one turbine carrying one component's failure code.
 

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS
 from client.site_config import SiteConfig, SiteConfigError
+from protos.domain import RECORD_PERIOD
 
 CHUNK_ROWS = 500_000
 
@@ -207,10 +208,7 @@ def read_canonical_chunks(site: SiteConfig, chunk_rows: int = CHUNK_ROWS) -> Ite
     Exports at a finer resolution (``[source] resolution``) are averaged to 10-min means first.
     """
     chunks = (canonicalise(raw, site, path) for path in site.files for raw in raw_chunks(site, path, chunk_rows))
-    yield from chunks if site.resolution == TEN_MINUTES else ten_minute_means(chunks, site.normal_status_codes)
-
-
-TEN_MINUTES = pd.Timedelta(minutes=10)
+    yield from chunks if site.resolution == RECORD_PERIOD else ten_minute_means(chunks, site.normal_status_codes)
 
 
 def ten_minute_means(chunks: Iterable[pd.DataFrame], normal_status_codes: tuple[int, ...]) -> Iterator[pd.DataFrame]:
@@ -225,14 +223,14 @@ def ten_minute_means(chunks: Iterable[pd.DataFrame], normal_status_codes: tuple[
     for chunk in chunks:
         frame = chunk if held is None else pd.concat([held, chunk], ignore_index=True)
         frame = frame[frame[TIME].notna()]
-        period = frame[TIME].dt.floor(TEN_MINUTES)
+        period = frame[TIME].dt.floor(RECORD_PERIOD)
         last = period.groupby(frame[ASSET_ID], observed=True).transform("max")
         open_period = (period == last).to_numpy()
         held = frame[open_period]
         if (~open_period).any():
             yield _period_means(frame[~open_period], period[~open_period], normal_status_codes)
     if held is not None and len(held):
-        yield _period_means(held, held[TIME].dt.floor(TEN_MINUTES), normal_status_codes)
+        yield _period_means(held, held[TIME].dt.floor(RECORD_PERIOD), normal_status_codes)
 
 
 def _period_means(frame: pd.DataFrame, period: pd.Series, normal_status_codes: tuple[int, ...]) -> pd.DataFrame:

@@ -28,9 +28,9 @@ from client.summaries import prepared_records
 from common import figures
 from common.atomic_file import write_text_atomically
 from common.release_json import read_release_json
+from protos.domain import MIN_RECORDS_PER_BIN
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 
-MIN_BIN_RECORDS = 3  # a turbine's bin is drawn from 3 records, IEC 61400-12-1:2017, 8.3's minimum per bin
 DEFAULT_RULES = FlagRules()
 KPI_INDICATORS = ("performance_index", "yaw_misalignment", "time_availability", "production_availability")
 
@@ -39,13 +39,14 @@ def turbine_power_curves(
     read_chunks: Callable[[], Iterable[pd.DataFrame]],
     site: SiteConfig,
     spec: spec_pb2.BenchmarkSpec,
-    min_records: int = MIN_BIN_RECORDS,
+    min_records: int = MIN_RECORDS_PER_BIN,
 ) -> dict[str, figures.OwnCurve]:
     """Each turbine's binned power curve over the spec's period, after the spec's filters.
 
     The same records, density normalisation and bins as the site's contribution to the
     industry curve (:func:`client.summaries.prepared_records`), binned per turbine: bins with at
-    least ``min_records`` records, mean normalised wind speed [m/s] and mean P / P_rated [-].
+    least ``min_records`` records (IEC 61400-12-1:2017, 8.3), mean density-normalised wind speed
+    [m/s] and mean P / P_rated [-].
     """
     grid = spec.wind_speed_bins
     n_turbines = len(site.turbines)
@@ -53,10 +54,12 @@ def turbine_power_curves(
     sum_wind_speed = np.zeros_like(count)
     sum_power_per_unit = np.zeros_like(count)
     for records in prepared_records(read_chunks, site, spec):
-        ws_bin = bin_index(records.wind_speed, grid.first_centre, grid.width, grid.count)
+        ws_bin = bin_index(records.density_normalised_wind_speed, grid.first_centre, grid.width, grid.count)
         # One cell per (turbine, bin): the cohort kernel, run over turbines instead of cohorts.
         cell = np.where(ws_bin >= 0, records.asset * grid.count + ws_bin, -1)
-        n, s_ws, s_pu, _ = bin_power_curve(cell, records.wind_speed, records.power_per_unit, len(count))
+        n, s_ws, s_pu, _ = bin_power_curve(
+            cell, records.density_normalised_wind_speed, records.power_per_unit, len(count)
+        )
         count += n
         sum_wind_speed += s_ws
         sum_power_per_unit += s_pu

@@ -68,7 +68,7 @@ import pandas as pd
 
 from client.policy import SitePolicy, parse_policy
 from client.schema import ASSET_ID, CHANNELS, REQUIRED, STATUS, TIME, UNIT_CONVERSIONS
-from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS
+from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS, RECORD_PERIOD
 
 FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")
@@ -248,9 +248,9 @@ def load_site_config(path: Path) -> SiteConfig:
     try:
         resolution = pd.Timedelta(str(source.get("resolution", "10min")))
     except ValueError:
-        resolution = pd.Timedelta(minutes=10)
+        resolution = RECORD_PERIOD
         problems.append(f'[source] resolution = {source.get("resolution")!r}; use e.g. "1s", "1min" or "10min"')
-    if resolution <= pd.Timedelta(0) or pd.Timedelta(minutes=10) % resolution != pd.Timedelta(0):
+    if resolution <= pd.Timedelta(0) or RECORD_PERIOD % resolution != pd.Timedelta(0):
         problems.append(
             f'[source] resolution = {source.get("resolution")!r} must divide 10 minutes, e.g. "1s" or "1min"'
         )

@@ -172,14 +172,16 @@ class SiteTurbines:
 class PreparedRecords:
     """Records that passed every filter of the spec, density-normalised, ready to bin (arrays align).
 
-    Normalised as :func:`density_normalised` says.
+    Density-normalised as :func:`density_normalised` says (IEC 61400-12-1:2017, 9.1.5). Not to be
+    confused with the contract's "normalised power" (``normalised_power_bins``), which is
+    ``power_per_unit``, P / P_rated.
     """
 
     asset: np.ndarray  # index into site.turbines
-    wind_speed: np.ndarray  # [m/s], normalised
-    power: np.ndarray  # [kW], normalised
-    power_per_unit: np.ndarray  # [-]
-    power_per_area: np.ndarray  # [W/m^2]
+    density_normalised_wind_speed: np.ndarray  # [m/s]
+    density_normalised_power: np.ndarray  # [kW]
+    power_per_unit: np.ndarray  # [-], density-normalised power / rated power
+    power_per_area: np.ndarray  # [W/m^2], density-normalised power / swept area
 
 
 class FilterCounts:
@@ -383,8 +385,8 @@ def _prepared(
         counts.add("used", asset)
     return PreparedRecords(
         asset=asset,
-        wind_speed=wind_speed,
-        power=power,
+        density_normalised_wind_speed=wind_speed,
+        density_normalised_power=power,
         power_per_unit=power / turbines.rated_kw[asset],
         power_per_area=power * 1e3 / turbines.area_m2[asset],
     )
@@ -560,7 +562,7 @@ def cohort_sums(
     ws_grid, p_grid = spec.wind_speed_bins, spec.normalised_power_bins
     n_cohorts, n_ws, n_p = membership.shape[1], ws_grid.count, p_grid.count
     groups, group_of_turbine = _cohort_groups(membership)
-    ws_bin = bin_index(records.wind_speed, ws_grid.first_centre, ws_grid.width, ws_grid.count)
+    ws_bin = bin_index(records.density_normalised_wind_speed, ws_grid.first_centre, ws_grid.width, ws_grid.count)
     power_bin = clipped_bin_index(records.power_per_unit, p_grid.first_centre, p_grid.width, n_p)
     sums, histogram = binned_sums(
         records.asset,
@@ -570,8 +572,8 @@ def cohort_sums(
         n_ws,
         power_bin,
         n_p,
-        records.wind_speed,
-        records.power,
+        records.density_normalised_wind_speed,
+        records.density_normalised_power,
         records.power_per_unit,
         records.power_per_area,
     )
@@ -617,7 +619,7 @@ def add_turbine_power_histograms(records: PreparedRecords, spec: spec_pb2.Benchm
     turbines does not allocate and add a whole (turbines x wind-speed bins x power bins) array.
     """
     ws_grid, p_grid = spec.wind_speed_bins, spec.normalised_power_bins
-    ws_bin = bin_index(records.wind_speed, ws_grid.first_centre, ws_grid.width, ws_grid.count)
+    ws_bin = bin_index(records.density_normalised_wind_speed, ws_grid.first_centre, ws_grid.width, ws_grid.count)
     power_bin = clipped_bin_index(records.power_per_unit, p_grid.first_centre, p_grid.width, p_grid.count)
     row = np.where(ws_bin >= 0, records.asset * ws_grid.count + ws_bin, -1)
     touched = row[row >= 0]

@@ -29,11 +29,10 @@ from scipy.special import ndtr
 from windpowerlib import WindTurbine
 
 from client.air_density import air_density, pressure_at_elevation
-from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS
+from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS, RECORD_PERIOD
 
 DEFAULT_MODELS = ("E-82/2300", "V90/2000", "N117/2400")
 RHO_REFERENCE = 1.225  # [kg/m^3], density of the manufacturer curves
-RECORD = pd.Timedelta(minutes=10)
 RECORDS_PER_DAY = 144
 DAYS_PER_YEAR = 365.25
 
@@ -573,7 +572,7 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
     """
     model = config.models[operator % len(config.models)]
     kind = turbine_type(model)
-    times = pd.date_range(config.start, config.period_end, freq=RECORD, inclusive="left")
+    times = pd.date_range(config.start, config.period_end, freq=RECORD_PERIOD, inclusive="left")
     n = len(times)
     scale, shape = rng.uniform(6.5, 9.0), rng.uniform(1.8, 2.4)
     elevation = rng.uniform(0.0, 1500.0)
@@ -681,7 +680,7 @@ def simulate_operator(config: FleetConfig, operator: int, rng: np.random.Generat
 
 
 def _iso(start: pd.Timestamp, record: int) -> str:
-    return (start + record * RECORD).isoformat().replace("+00:00", "Z")
+    return (start + record * RECORD_PERIOD).isoformat().replace("+00:00", "Z")
 
 
 def _turbine_truth(

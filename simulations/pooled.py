@@ -18,7 +18,14 @@ from client.filters import FILTERS, TurbineArrays
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.summaries import cohort_membership, prepared_records, record_air_density
-from protos.domain import AVAILABILITY_CATEGORIES
+from protos.domain import (
+    AVAILABILITY_CATEGORIES,
+    JULIAN_YEAR,
+    JULIAN_YEAR_HOURS,
+    KWH_PER_MWH,
+    RECORD_HOURS,
+    RECORD_PERIOD,
+)
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from server.finalize import CohortStatistics, build_release
 
@@ -35,8 +42,8 @@ def pooled_rows(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> p
                 {
                     "operator": operator,
                     "turbine": np.char.add(f"{operator}/", asset_ids[records.asset]),
-                    "wind_speed": records.wind_speed,
-                    "power": records.power,
+                    "wind_speed": records.density_normalised_wind_speed,
+                    "power": records.density_normalised_power,
                     "power_per_unit": records.power_per_unit,
                     "power_per_area": records.power_per_area,
                 }
@@ -247,14 +254,14 @@ def pooled_reliability(
     ind = spec.indicators
     edges = np.array(ind.age_band_edges)
     rows = rows[rows[cohort] & _in_period(rows, spec.period) & rows["commissioned"].notna()]
-    age = (rows["time"] - pd.to_datetime(rows["commissioned"], utc=True)).dt.total_seconds() / (8766 * 3600)
+    age = (rows["time"] - pd.to_datetime(rows["commissioned"], utc=True)) / JULIAN_YEAR
     band = np.searchsorted(edges, age.to_numpy(), side="right") - 1
-    years = np.bincount(band[band >= 0], minlength=len(edges)) / (6 * 8766)
+    years = np.bincount(band[band >= 0], minlength=len(edges)) * (RECORD_HOURS / JULIAN_YEAR_HOURS)
     component = rows["component"].fillna("")
     new_run = (
         (rows["turbine"] != rows["turbine"].shift())
         | (component != component.shift())
-        | (rows["time"].diff() != pd.Timedelta(minutes=10))
+        | (rows["time"].diff() != RECORD_PERIOD)
     )
     starts = new_run & (component != "") & (band >= 0)
     run_length = new_run.cumsum().map(new_run.cumsum().value_counts())
@@ -262,7 +269,7 @@ def pooled_reliability(
     downtime = np.zeros((len(ind.components), len(edges)))
     for name, b, length in zip(component[starts], band[starts.to_numpy()], run_length[starts], strict=True):
         failures[list(ind.components).index(name), b] += 1
-        downtime[list(ind.components).index(name), b] += length / 6
+        downtime[list(ind.components).index(name), b] += length * RECORD_HOURS
     return failures, downtime, years
 
 
@@ -288,8 +295,8 @@ def pooled_production(
     frame = pd.DataFrame(
         {"turbine": rows["turbine"], "power": rows["WTUR_W"], "expected": expected, "category": rows["category"]}
     )[rows[cohort] & _in_period(rows, spec.period) & rows["WTUR_W"].notna()]
-    actual = frame["power"].clip(lower=0) / 6e3
-    lost = ((frame["expected"] - frame["power"]).clip(lower=0) / 6e3).where(
+    actual = frame["power"].clip(lower=0) * (RECORD_HOURS / KWH_PER_MWH)
+    lost = ((frame["expected"] - frame["power"]).clip(lower=0) * (RECORD_HOURS / KWH_PER_MWH)).where(
         frame["category"].notna() & (frame["category"] != "full_performance") & frame["expected"].notna(), 0.0
     )
     by_category = lost.groupby(frame["category"]).sum()

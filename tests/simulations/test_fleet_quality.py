@@ -37,7 +37,13 @@ def flagged_records(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
         wind_speed, power = density_normalised(every, site, stall[asset], spec.reference_air_density)
         keys = pd.DataFrame({"asset": asset, "wind_speed": wind_speed, "power": power}).dropna()
         used = pd.concat(
-            pd.DataFrame({"asset": records.asset, "wind_speed": records.wind_speed, "power": records.power})
+            pd.DataFrame(
+                {
+                    "asset": records.asset,
+                    "wind_speed": records.density_normalised_wind_speed,
+                    "power": records.density_normalised_power,
+                }
+            )
             for records in prepared_records(lambda site=site: read_canonical_chunks(site), site, spec)
         )
         matched = keys.merge(used, on=list(keys.columns), how="left", indicator=True, validate="one_to_one")
