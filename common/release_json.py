@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from google.protobuf import json_format
 
@@ -11,7 +12,7 @@ from common.atomic_file import write_text_atomically
 from protos.fleetbench.v1 import release_pb2
 
 
-def release_to_dict(release: release_pb2.Release) -> dict:
+def release_to_dict(release: release_pb2.Release) -> dict[str, Any]:
     """The release as plain JSON-ready data (protobuf JSON mapping, field names as in the .proto)."""
     return json_format.MessageToDict(
         release, preserving_proto_field_name=True, always_print_fields_with_no_presence=True

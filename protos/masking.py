@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
@@ -60,7 +61,8 @@ def install_keyed_masks() -> None:
     round do), or the masks would not cancel and the sum would fail its exactness check.
     """
     for name in FLOWER_MASK_USERS:
-        importlib.import_module(name).pseudo_rand_gen = keyed_masks
+        module: Any = importlib.import_module(name)  # Flower's module attribute, replaced at run time
+        module.pseudo_rand_gen = keyed_masks
 
 
 def keyed_masks_in_force() -> dict[str, bool]:

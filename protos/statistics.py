@@ -45,7 +45,7 @@ class BlockKey:
     """The name of one block: a statistic of a cohort, and for per-target statistics, its target channel."""
 
     cohort: str
-    statistic: int
+    statistic: spec_pb2.Statistic
     target: str = ""
 
     @classmethod
@@ -83,7 +83,7 @@ class CohortBlocks(Generic[Value]):
     def __init__(self, values: Mapping[BlockKey, Value], cohort: str) -> None:
         self.values, self.cohort = values, cohort
 
-    def __call__(self, statistic: int, target: str = "") -> Value:
+    def __call__(self, statistic: spec_pb2.Statistic, target: str = "") -> Value:
         """The cohort's block of ``statistic`` (for ``target``, a per-target statistic)."""
         return self.values[BlockKey(self.cohort, statistic, target)]
 
@@ -113,7 +113,7 @@ class SpecExtent:
     max_records: int  # per site in the period: max_turbines x records the period holds
     max_turbine_years: float  # [year], per site in the period
     features: Mapping[str, int]  # model target -> number of features
-    indicator_bins: Mapping[int, int]  # histogram statistic -> bins of its grid (round 2)
+    indicator_bins: Mapping[spec_pb2.Statistic, int]  # histogram statistic -> bins of its grid (round 2)
     loss_categories: int
     components: int
     age_bands: int
@@ -159,22 +159,22 @@ class SpecExtent:
         )
 
 
-Rule = Callable[[SpecExtent, spec_pb2.Block], float]
+BoundRule = Callable[[SpecExtent, spec_pb2.Block], float]
 ShapeRule = Callable[[SpecExtent, spec_pb2.Block], tuple[int, ...]]
 
 
 @dataclass(frozen=True)
-class Statistic:
+class StatisticEntry:
     """How one statistic is sent: unit, fixed point, shape and per-site bound, and what it is for."""
 
-    statistic: int
+    statistic: spec_pb2.Statistic
     unit: str
     scale_exponent: int  # fixed point: the integer sent is round(value * 2^scale_exponent)
     shape: ShapeRule
-    bound: Rule  # largest |value| of any element one site may send, in `unit`
+    bound: BoundRule  # largest |value| of any element one site may send, in `unit`
     disclosure_input: bool  # decides suppression (k, dominance); published only through that decision
     per_target: bool = False  # one block per normal-behaviour model target
-    fields: type[NamedTuple] | None = None  # a composite block's named elements
+    fields: type[tuple[float, ...]] | None = None  # a composite block's named elements
 
     @property
     def name(self) -> str:
@@ -222,7 +222,7 @@ def _age_bands(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
     return (e.age_bands,)
 
 
-def _records_times(value: float) -> Rule:
+def _records_times(value: float) -> BoundRule:
     """Bound: the most records a site may have, each carrying at most ``value``."""
     return lambda e, b: e.max_records * value
 
@@ -284,64 +284,85 @@ def _capped_weight(e: SpecExtent, b: spec_pb2.Block) -> float:
     return e.max_turbines * e.max_records_per_turbine_per_bin + headroom
 
 
-STATISTICS: dict[int, Statistic] = {
+_VALUE = False  # published (through disclosure control)
+_DISCLOSURE_INPUT = True  # only decides suppression
+
+STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
     entry.statistic: entry
     for entry in (
         # Power curves (round 1), per cohort and wind-speed bin. Fixed-point exponents: finer than the
         # float64 resolution of any sum above 2^13 in its unit, so the secure sum matches a pooled
         # float64 computation to ~1e-12 relative.
-        Statistic(S.RECORD_COUNT, "1", 0, _wind_speed_bins, _records, disclosure_input=True),
-        Statistic(S.SUM_WIND_SPEED, "m/s", 40, _wind_speed_bins, _records_times(MAX_WIND_SPEED), False),
-        Statistic(S.SUM_POWER, "kW", 40, _wind_speed_bins, _records_times(MAX_ABS_POWER), False),
-        Statistic(S.SUM_POWER_SQUARED, "kW^2", 32, _wind_speed_bins, _records_times(MAX_ABS_POWER**2), False),
-        Statistic(S.NORMALISED_POWER_HISTOGRAM, "1", 0, _power_histogram, _records, False),
-        Statistic(S.BIN_CONTRIBUTOR, "1", 0, _wind_speed_bins, _indicator, disclosure_input=True),
-        Statistic(S.COHORT_CONTRIBUTOR, "1", 0, _one, _indicator, disclosure_input=True),
-        Statistic(S.SUM_POWER_PER_UNIT, "1", 48, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_UNIT), False),
-        Statistic(
-            S.SUM_POWER_PER_UNIT_SQUARED, "1", 48, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_UNIT**2), False
+        StatisticEntry(S.RECORD_COUNT, "1", 0, _wind_speed_bins, _records, _DISCLOSURE_INPUT),
+        StatisticEntry(S.SUM_WIND_SPEED, "m/s", 40, _wind_speed_bins, _records_times(MAX_WIND_SPEED), _VALUE),
+        StatisticEntry(S.SUM_POWER, "kW", 40, _wind_speed_bins, _records_times(MAX_ABS_POWER), _VALUE),
+        StatisticEntry(S.SUM_POWER_SQUARED, "kW^2", 32, _wind_speed_bins, _records_times(MAX_ABS_POWER**2), _VALUE),
+        StatisticEntry(S.NORMALISED_POWER_HISTOGRAM, "1", 0, _power_histogram, _records, _VALUE),
+        StatisticEntry(S.BIN_CONTRIBUTOR, "1", 0, _wind_speed_bins, _indicator, _DISCLOSURE_INPUT),
+        StatisticEntry(S.COHORT_CONTRIBUTOR, "1", 0, _one, _indicator, _DISCLOSURE_INPUT),
+        StatisticEntry(S.SUM_POWER_PER_UNIT, "1", 48, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_UNIT), _VALUE),
+        StatisticEntry(
+            S.SUM_POWER_PER_UNIT_SQUARED, "1", 48, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_UNIT**2), _VALUE
         ),
-        Statistic(S.SUM_POWER_PER_AREA, "W/m^2", 40, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_AREA), False),
-        Statistic(S.SQUARED_RECORD_COUNT, "1", 0, _wind_speed_bins, _records_squared, disclosure_input=True),
-        Statistic(S.SQUARED_COHORT_RECORD_COUNT, "1", 0, _one, _records_squared, disclosure_input=True),
-        # Normal-behaviour models (round 1), per cohort and target.
-        Statistic(S.NBM_GRAM, "feature^2", 24, _features_squared, _records_times(MAX_ABS_NBM_VALUE**2), False, True),
-        Statistic(S.NBM_MOMENT, "feature x target", 24, _features, _records_times(MAX_ABS_NBM_VALUE**2), False, True),
-        Statistic(
-            S.NBM_RESPONSE_SQUARES, "target^2", 24, _one, _records_times(MAX_ABS_NBM_VALUE**2), False, per_target=True
+        StatisticEntry(
+            S.SUM_POWER_PER_AREA, "W/m^2", 40, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_AREA), _VALUE
         ),
-        Statistic(
+        StatisticEntry(S.SQUARED_RECORD_COUNT, "1", 0, _wind_speed_bins, _records_squared, _DISCLOSURE_INPUT),
+        StatisticEntry(S.SQUARED_COHORT_RECORD_COUNT, "1", 0, _one, _records_squared, _DISCLOSURE_INPUT),
+        # Normal-behaviour models (round 1), per cohort and model target.
+        StatisticEntry(
+            S.NBM_GRAM,
+            "feature^2",
+            24,
+            _features_squared,
+            _records_times(MAX_ABS_NBM_VALUE**2),
+            _VALUE,
+            per_target=True,
+        ),
+        StatisticEntry(
+            S.NBM_MOMENT,
+            "feature x target",
+            24,
+            _features,
+            _records_times(MAX_ABS_NBM_VALUE**2),
+            _VALUE,
+            per_target=True,
+        ),
+        StatisticEntry(
+            S.NBM_RESPONSE_SQUARES, "target^2", 24, _one, _records_times(MAX_ABS_NBM_VALUE**2), _VALUE, per_target=True
+        ),
+        StatisticEntry(
             S.NBM_RECORD_COUNT,
             "1",
             0,
             _nbm_record_count,
             _records_squared,
-            disclosure_input=True,
+            _DISCLOSURE_INPUT,
             per_target=True,
             fields=NbmRecordCount,
         ),
         # Indicators (round 2), per cohort.
-        Statistic(S.PERFORMANCE_INDEX_HISTOGRAM, "1", 0, _indicator_grid, _turbines, False),
-        Statistic(S.YAW_MISALIGNMENT_HISTOGRAM, "1", 0, _indicator_grid, _turbines, False),
-        Statistic(S.NBM_RESIDUAL_HISTOGRAM, "1", 0, _indicator_grid, _records, False, per_target=True),
-        Statistic(S.TIME_AVAILABILITY_HISTOGRAM, "1", 0, _indicator_grid, _turbines, False),
-        Statistic(S.PRODUCTION_AVAILABILITY_HISTOGRAM, "1", 0, _indicator_grid, _turbines, False),
-        Statistic(S.LOST_PRODUCTION, "MWh", 24, _losses_and_potential, _records_times(MAX_MWH_PER_RECORD), False),
-        Statistic(S.FAILURE_COUNT, "1", 0, _components_by_age, _records, False),
-        Statistic(S.FAILURE_DOWNTIME, "h", 24, _components_by_age, _turbine_hours, False),
-        Statistic(S.TURBINE_YEARS, "year", 40, _age_bands, _turbine_years, disclosure_input=True),
-        Statistic(S.AGE_BAND_CONTRIBUTOR, "1", 0, _age_bands, _indicator, disclosure_input=True),
-        Statistic(S.SQUARED_TURBINE_YEARS, "year^2", 32, _age_bands, _turbine_years_squared, disclosure_input=True),
-        Statistic(S.TURBINE_COUNT, "1", 0, _one, _turbines, disclosure_input=True),
-        Statistic(S.SQUARED_TURBINE_COUNT, "1", 0, _one, _turbines_squared, disclosure_input=True),
+        StatisticEntry(S.PERFORMANCE_INDEX_HISTOGRAM, "1", 0, _indicator_grid, _turbines, _VALUE),
+        StatisticEntry(S.YAW_MISALIGNMENT_HISTOGRAM, "1", 0, _indicator_grid, _turbines, _VALUE),
+        StatisticEntry(S.NBM_RESIDUAL_HISTOGRAM, "1", 0, _indicator_grid, _records, _VALUE, per_target=True),
+        StatisticEntry(S.TIME_AVAILABILITY_HISTOGRAM, "1", 0, _indicator_grid, _turbines, _VALUE),
+        StatisticEntry(S.PRODUCTION_AVAILABILITY_HISTOGRAM, "1", 0, _indicator_grid, _turbines, _VALUE),
+        StatisticEntry(S.LOST_PRODUCTION, "MWh", 24, _losses_and_potential, _records_times(MAX_MWH_PER_RECORD), _VALUE),
+        StatisticEntry(S.FAILURE_COUNT, "1", 0, _components_by_age, _records, _VALUE),
+        StatisticEntry(S.FAILURE_DOWNTIME, "h", 24, _components_by_age, _turbine_hours, _VALUE),
+        StatisticEntry(S.TURBINE_YEARS, "year", 40, _age_bands, _turbine_years, _DISCLOSURE_INPUT),
+        StatisticEntry(S.AGE_BAND_CONTRIBUTOR, "1", 0, _age_bands, _indicator, _DISCLOSURE_INPUT),
+        StatisticEntry(S.SQUARED_TURBINE_YEARS, "year^2", 32, _age_bands, _turbine_years_squared, _DISCLOSURE_INPUT),
+        StatisticEntry(S.TURBINE_COUNT, "1", 0, _one, _turbines, _DISCLOSURE_INPUT),
+        StatisticEntry(S.SQUARED_TURBINE_COUNT, "1", 0, _one, _turbines_squared, _DISCLOSURE_INPUT),
         # Differentially private power curves.
-        Statistic(S.CAPPED_POWER_HISTOGRAM, "record weight", 8, _power_histogram, _capped_weight, False),
+        StatisticEntry(S.CAPPED_POWER_HISTOGRAM, "record weight", 8, _power_histogram, _capped_weight, _VALUE),
     )
 }
 """Every statistic of the contract, by its spec_pb2.Statistic value."""
 
 
-def statistic(value: int) -> Statistic:
+def statistic(value: spec_pb2.Statistic) -> StatisticEntry:
     """The registry entry of a statistic.
 
     Raises
@@ -358,7 +379,7 @@ def statistic(value: int) -> Statistic:
 
 
 def spec_block(
-    spec: spec_pb2.BenchmarkSpec, cohort: str, value: int, target: str = "", noise_stddev: float = 0.0
+    spec: spec_pb2.BenchmarkSpec, cohort: str, value: spec_pb2.Statistic, target: str = "", noise_stddev: float = 0.0
 ) -> spec_pb2.Block:
     """The block of ``value`` for ``cohort`` (and ``target``) as this contract defines it for ``spec``.
 
@@ -368,7 +389,9 @@ def spec_block(
     return _contract_block(SpecExtent.of(spec), cohort, value, target, noise_stddev)
 
 
-def _contract_block(extent: SpecExtent, cohort: str, value: int, target: str, noise_stddev: float) -> spec_pb2.Block:
+def _contract_block(
+    extent: SpecExtent, cohort: str, value: spec_pb2.Statistic, target: str, noise_stddev: float
+) -> spec_pb2.Block:
     entry = statistic(value)
     if entry.per_target != bool(target):
         raise ValueError(f"{entry.name} {'needs' if entry.per_target else 'takes no'} target channel, got {target!r}")
