@@ -89,7 +89,7 @@ def dominated(sum_of_squares: np.ndarray, total: np.ndarray, contributors: np.nd
         p of the rule: the largest share a released cell may have.
     """
     bound = largest_share_bound(sum_of_squares, total, contributors)
-    return np.nan_to_num(bound, nan=0.0) > max_share + SHARE_TOLERANCE
+    return np.asarray(np.nan_to_num(bound, nan=0.0) > max_share + SHARE_TOLERANCE)
 
 
 def iec_wind_class_matches(cohort_class: str, turbine_class: str) -> bool:
@@ -248,26 +248,26 @@ def decide_cell(
     reasons: dict[int, str] = {}
     while True:
         classes: dict[tuple[int, ...], list[int]] = {}
-        for a in np.flatnonzero(filled):
-            key = tuple(int(c) for c in np.flatnonzero(member[a] & published))
+        for a in np.flatnonzero(filled).tolist():
+            key = tuple(np.flatnonzero(member[a] & published).tolist())
             if key:
-                classes.setdefault(key, []).append(int(a))
+                classes.setdefault(key, []).append(a)
         failing = []
-        for key, members in classes.items():
-            why = _class_failure(census, np.array(members), k_min_operators, dominance_max_share, unit)
+        for key, in_class in classes.items():
+            why = _class_failure(census, np.array(in_class), k_min_operators, dominance_max_share, unit)
             if why:
-                failing.append((float(census.totals[members].sum()), key, members, why))
+                failing.append((float(census.totals[in_class].sum()), key, in_class, why))
         if not failing:
             break
-        _, key, members, why = min(failing)
+        _, key, in_class, why = min(failing)
         cohort = min(key, key=lambda c: (cohort_totals[c], -c))
-        whole = set(np.flatnonzero(member[:, cohort] & filled).tolist()) == set(members)
+        whole = set(np.flatnonzero(member[:, cohort] & filled).tolist()) == set(in_class)
         reasons[cohort] = (
             why
             if whole
             else f"linked to other published cohorts: a part of it they share ({why}) would be isolated by difference"
         )
         published[cohort] = False
-    for cohort in np.flatnonzero(non_empty & ~np.asarray(candidates, dtype=bool)):
-        reasons.setdefault(int(cohort), "its cohort is suppressed")
+    for outside in np.flatnonzero(non_empty & ~np.asarray(candidates, dtype=bool)).tolist():
+        reasons.setdefault(outside, "its cohort is suppressed")
     return CellDecision(published, reasons)
