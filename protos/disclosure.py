@@ -17,7 +17,6 @@ the same decision, so no site sends values for a cell that fails, whatever the a
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -122,22 +121,39 @@ def cohorts_compatible(a: spec_pb2.Cohort, b: spec_pb2.Cohort) -> bool:
     ) and _intervals_overlap(a.specific_power_min, a.specific_power_max, b.specific_power_min, b.specific_power_max)
 
 
-def cohort_atoms(cohorts: Sequence[spec_pb2.Cohort]) -> tuple[tuple[int, ...], ...]:
+MAX_ATOMS = 4096
+"""Most atoms a spec may have: every census block has one row per atom, so this bounds its size."""
+
+
+def cohort_atoms(cohorts: Sequence[spec_pb2.Cohort], max_atoms: int = MAX_ATOMS) -> tuple[tuple[int, ...], ...]:
     """Every set of cohorts one turbine can belong to at once: the atoms, as sorted cohort indices.
 
     A turbine belongs to a set of cohorts only if they are pairwise compatible (one turbine model,
     overlapping bands, one wind class); for intervals and equalities pairwise is enough. Atoms are
     ordered by size, then lexicographically, so both ends number them alike.
+
+    Raises
+    ------
+    ValueError
+        If the cohorts make more than ``max_atoms`` atoms (many mutually overlapping bands).
     """
     n = len(cohorts)
     compatible = [[cohorts_compatible(cohorts[i], cohorts[j]) for j in range(n)] for i in range(n)]
-    atoms = [
-        members
-        for size in range(1, n + 1)
-        for members in itertools.combinations(range(n), size)
-        if all(compatible[i][j] for i, j in itertools.combinations(members, 2))
-    ]
-    return tuple(atoms)
+    atoms: list[tuple[int, ...]] = []
+
+    def extend(members: tuple[int, ...]) -> None:
+        for c in range(members[-1] + 1 if members else 0, n):
+            if all(compatible[c][m] for m in members):
+                atoms.append((*members, c))
+                if len(atoms) > max_atoms:
+                    raise ValueError(
+                        f"the spec's {n} cohorts make more than {max_atoms} atoms (sets of cohorts one turbine "
+                        "can be in); use fewer overlapping bands"
+                    )
+                extend((*members, c))
+
+    extend(())
+    return tuple(sorted(atoms, key=lambda members: (len(members), members)))
 
 
 def atom_index(memberships: np.ndarray, atoms: Sequence[tuple[int, ...]]) -> np.ndarray:

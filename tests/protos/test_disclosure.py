@@ -132,3 +132,9 @@ def _assert_no_published_combination_isolates(atoms, decision, census: CellCensu
             vector[list(chosen)] = 1.0
             if np.linalg.matrix_rank(np.vstack([cells, vector])) == rank:  # computable from published cells
                 assert census.contributors[filled[list(chosen)]].max() >= k, [atoms[filled[i]] for i in chosen]
+
+
+def test_a_spec_of_many_overlapping_bands_is_refused_before_its_atoms_are_listed():
+    bands = [_band(1000.0 + i, 0) for i in range(40)]  # 2^40 - 1 sets of cohorts a turbine could be in
+    with pytest.raises(ValueError, match="more than 4096 atoms"):
+        cohort_atoms(bands)
