@@ -14,6 +14,10 @@ In site.toml::
     require_differential_privacy = true   # refuse specs that add no noise
     privacy_epsilon_per_year = 4.0        # differential privacy budget per turbine, last 365 days
     privacy_delta = 1e-6                  # the delta at which that epsilon is counted
+    max_cohorts = 32                      # size limits on a spec, checked before anything is computed,
+    max_bins = 1000                       #   so a spec cannot make the site allocate what it cannot hold
+    max_block_elements = 2000000          #   (every block's elements together)
+    max_memory_mib = 2048                 #   (the largest array the spec's shapes imply for a full site)
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from protos.codec import block_layouts
+from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import spec_pb2
 
 STATISTICS = tuple(name for name in spec_pb2.Statistic.keys() if name != "STATISTIC_UNSPECIFIED")  # noqa: SIM118
@@ -42,13 +48,25 @@ class SitePolicy:
     require_differential_privacy: bool = False
     privacy_epsilon_per_year: float = 4.0
     privacy_delta: float = 1e-6
+    max_cohorts: int = 32
+    max_bins: int = 1000
+    max_block_elements: int = 2_000_000
+    max_memory_mib: int = 2048
 
 
 def parse_policy(raw: Mapping[str, Any], problems: list[str]) -> SitePolicy:
     """Read the [policy] table; append a message to ``problems`` for each bad entry."""
     default = SitePolicy()
     values: dict[str, Any] = {}
-    for name in ("min_participants", "min_reconstruction_threshold", "min_k_operators"):
+    for name in (
+        "min_participants",
+        "min_reconstruction_threshold",
+        "min_k_operators",
+        "max_cohorts",
+        "max_bins",
+        "max_block_elements",
+        "max_memory_mib",
+    ):
         value = raw.get(name, getattr(default, name))
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             problems.append(f"[policy] {name} = {value!r}; use a positive integer")
@@ -137,6 +155,52 @@ def check_spec(policy: SitePolicy, spec: spec_pb2.BenchmarkSpec) -> None:
     refused = sorted(asked - policy.allowed_statistics)
     if refused:
         raise PolicyViolation(f"spec {spec.spec_id} asks for {refused}, which policy allowed_statistics does not allow")
+    check_spec_size(policy, spec)
+
+
+def check_spec_size(policy: SitePolicy, spec: spec_pb2.BenchmarkSpec) -> None:
+    """Refuse a spec larger than the site's size limits, from its declared shapes alone, before any allocation.
+
+    Every limit reads the spec, never the site's data or fleet: the largest array is the one a
+    private spec's per-turbine histograms take for the spec's ``max_turbines_per_site``.
+
+    Raises
+    ------
+    PolicyViolation
+        Naming the limit and the spec's size.
+    """
+    if len(spec.cohorts) > policy.max_cohorts:
+        raise PolicyViolation(
+            f"spec {spec.spec_id} has {len(spec.cohorts)} cohorts; policy max_cohorts is {policy.max_cohorts}"
+        )
+    ind = spec.indicators
+    grids = {
+        "wind_speed_bins": spec.wind_speed_bins.count,
+        "normalised_power_bins": spec.normalised_power_bins.count,
+        "performance_index_bins": ind.performance_index_bins.count,
+        "yaw_misalignment_bins": ind.yaw_misalignment_bins.count,
+        "residual_bins": ind.residual_bins.count,
+        "availability_bins": ind.availability_bins.count,
+    }
+    for grid, count in grids.items():
+        if count > policy.max_bins:
+            raise PolicyViolation(f"spec {spec.spec_id} has {count} {grid}; policy max_bins is {policy.max_bins}")
+    try:
+        cohort_atoms(spec.cohorts)
+        elements = sum(layout.size for layout in block_layouts(spec))
+    except ValueError as error:
+        raise PolicyViolation(f"spec {spec.spec_id}: {error}") from None
+    if elements > policy.max_block_elements:
+        raise PolicyViolation(
+            f"spec {spec.spec_id} asks for {elements} block elements; policy max_block_elements is "
+            f"{policy.max_block_elements}"
+        )
+    histogram_mib = spec.max_turbines_per_site * grids["wind_speed_bins"] * grids["normalised_power_bins"] * 8 / 2**20
+    if spec.HasField("privacy") and histogram_mib > policy.max_memory_mib:
+        raise PolicyViolation(
+            f"spec {spec.spec_id} implies {histogram_mib:.0f} MiB of per-turbine histograms; policy max_memory_mib is "
+            f"{policy.max_memory_mib}"
+        )
 
 
 def check_unmask_request(own_id: int, active: list[int], dead: list[int]) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 
 from client.policy import PolicyViolation, SitePolicy, check_round, check_spec, check_unmask_request, parse_policy
-from server.spec import power_curve_spec
+from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import spec_block
+from server.spec import PrivacySettings, power_curve_spec
 
 SPEC = power_curve_spec("s", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["A"], k_min_operators=4)
 
@@ -54,3 +58,37 @@ def test_check_unmask_request():
         check_unmask_request(1, [1, 2, 3], [3])
     with pytest.raises(PolicyViolation, match=r"\[1\]"):
         check_unmask_request(1, [2, 3], [1])
+
+
+def _resized(spec: spec_pb2.BenchmarkSpec, wind_speed_bins: int) -> spec_pb2.BenchmarkSpec:
+    """``spec`` with its wind-speed grid (and every block's shape) resized as the contract would declare it."""
+    big = spec_pb2.BenchmarkSpec()
+    big.CopyFrom(spec)
+    big.wind_speed_bins.count = wind_speed_bins
+    del big.blocks[:]
+    for block in spec.blocks:
+        big.blocks.append(spec_block(big, block.cohort, block.statistic, block.target, block.noise_stddev))
+    return big
+
+
+def test_a_spec_too_large_for_the_site_is_refused_from_its_shapes_alone():
+    huge = _resized(SPEC, 1_000_000)  # 10^6 bins: 1.1 x 10^11 histogram cells, ~10^12 bytes as limbs
+    tracemalloc.start()
+    with pytest.raises(PolicyViolation, match="1000000 wind_speed_bins; policy max_bins is 1000"):
+        check_spec(SitePolicy(min_k_operators=4), huge)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 20 * 2**20  # refused without allocating anything of the spec's size
+    with pytest.raises(PolicyViolation, match="block elements; policy max_block_elements is 5000"):
+        check_spec(SitePolicy(min_k_operators=4, max_block_elements=5000), SPEC)
+    with pytest.raises(PolicyViolation, match="policy max_cohorts is 1"):
+        check_spec(
+            SitePolicy(min_k_operators=4, max_cohorts=1),
+            power_curve_spec("s", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["A", "B"], k_min_operators=4),
+        )
+    private = power_curve_spec(
+        "p", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["A"], k_min_operators=4, privacy=PrivacySettings(1.0)
+    )
+    with pytest.raises(PolicyViolation, match="MiB of per-turbine histograms; policy max_memory_mib is 10"):
+        check_spec(SitePolicy(min_k_operators=4, max_memory_mib=10), private)
+    check_spec(SitePolicy(min_k_operators=4), private)  # the defaults fit the default spec
