@@ -126,7 +126,7 @@ class DistributionOut(BaseModel):
     cohort: str
     indicator: str
     counts_of: str
-    bins: BinGridOut
+    bins: BinGridOut | None = None
     suppressed: bool
     suppression_reason: str
     counts: list[int]
