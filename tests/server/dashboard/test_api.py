@@ -192,6 +192,11 @@ def test_openapi_schema_documents_every_endpoint_with_bearer_auth(dashboard, cli
     assert curve["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("CohortCurveOut")
     assert {"401", "404", "422"} <= set(curve["responses"])
     assert "PowerCurveBinOut" in schema["components"]["schemas"]
+    for model, message in FOLLOWS_PROTO.items():  # every field of every served message, documented
+        documented = schema["components"]["schemas"][model.__name__]
+        assert documented["description"]
+        fields = {f.name for f in message.DESCRIPTOR.fields} | ADDED_BY_API.get(model, frozenset())
+        assert set(documented["properties"]) == fields, model.__name__
     docs = client.get("/api-docs", headers=bearer(dashboard.token)).text
     assert all(path in docs for path in API_PATHS)
 
