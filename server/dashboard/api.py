@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 from pydantic import BaseModel
 
 from common.release_json import release_to_dict
-from protos.fleetbench.v1 import release_pb2
+from protos.fleetbench.v1 import release_pb2, spec_pb2
 from server.dashboard.releases import ReleaseStore, StoredRelease, UnknownReleaseError
 
 CONTENT_FIELDS = (
@@ -126,7 +126,7 @@ class DistributionOut(BaseModel):
     cohort: str
     indicator: str
     counts_of: str
-    bins: BinGridOut
+    bins: BinGridOut | None = None
     suppressed: bool
     suppression_reason: str
     counts: list[int]
@@ -177,6 +177,29 @@ class LostProductionOut(BaseModel):
     suppressed: bool
     suppression_reason: str
     share_of_potential: float | None = None
+
+
+FOLLOWS_PROTO: dict[type[BaseModel], type[Message]] = {
+    PowerCurveBinOut: release_pb2.PowerCurveBin,
+    CompletenessOut: release_pb2.Completeness,
+    AnnualEnergyOut: release_pb2.AnnualEnergy,
+    CohortCurveOut: release_pb2.CohortCurve,
+    BinGridOut: spec_pb2.BinGrid,
+    DistributionOut: release_pb2.Distribution,
+    ModelOut: release_pb2.NormalBehaviourModelFit,
+    FailureRateOut: release_pb2.FailureRate,
+    LostProductionOut: release_pb2.LostProduction,
+}
+"""API model -> the proto message it serves, field for field.
+
+A model has every field of its message under the same name: ``X | None = None`` where the field has
+presence (``optional``, or a message), ``list[X]`` where it is repeated, a message's own API model in
+place of the message. tests/server/dashboard/test_api.py fails, naming the field, when the two differ,
+so a field added to the .proto cannot drop out of the API unnoticed.
+"""
+
+ADDED_BY_API: dict[type[BaseModel], frozenset[str]] = {CohortCurveOut: frozenset({"release_id"})}
+"""The fields an API model adds to its proto message on purpose: the only ones the message may lack."""
 
 
 class CurveTrendPoint(BaseModel):

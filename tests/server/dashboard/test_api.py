@@ -1,4 +1,5 @@
-"""The dashboard's API and pages over FastAPI's TestClient: members only, clear 4xx, nothing from other hosts."""
+"""The dashboard's API and pages over FastAPI's TestClient: members only, clear 4xx, nothing from other hosts; every API
+model carries every field of the proto message it serves."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from pathlib import Path
 import pytest
 from dashboard_releases import PRIVATE_EPSILON, private_release
 from fastapi.testclient import TestClient
+from google.protobuf import descriptor_pb2, descriptor_pool
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from pydantic import BaseModel, create_model
 
 from common import figures
 from fleetbench.cli import main, parser
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from server.dashboard import api
+from server.dashboard.api import ADDED_BY_API, FOLLOWS_PROTO
 from server.dashboard.app import SESSION_COOKIE, create_app
 from server.dashboard.releases import ReleaseStore, StoreError
 from server.dashboard.tokens import MemberTokens, TokenFileError, create_token, read_tokens, revoke_token
@@ -185,8 +192,225 @@ def test_openapi_schema_documents_every_endpoint_with_bearer_auth(dashboard, cli
     assert curve["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("CohortCurveOut")
     assert {"401", "404", "422"} <= set(curve["responses"])
     assert "PowerCurveBinOut" in schema["components"]["schemas"]
+    for model, message in FOLLOWS_PROTO.items():  # every field of every served message, documented
+        documented = schema["components"]["schemas"][model.__name__]
+        assert documented["description"]
+        fields = {f.name for f in message.DESCRIPTOR.fields} | ADDED_BY_API.get(model, frozenset())
+        assert set(documented["properties"]) == fields, model.__name__
     docs = client.get("/api-docs", headers=bearer(dashboard.token)).text
     assert all(path in docs for path in API_PATHS)
+
+
+JSON_TYPES: dict[int, type] = {
+    FieldDescriptor.TYPE_DOUBLE: float,
+    FieldDescriptor.TYPE_FLOAT: float,
+    FieldDescriptor.TYPE_BOOL: bool,
+    FieldDescriptor.TYPE_STRING: str,
+    FieldDescriptor.TYPE_BYTES: str,  # base64 in the JSON mapping
+    FieldDescriptor.TYPE_ENUM: str,  # the value's name in the JSON mapping
+    **dict.fromkeys(
+        (
+            FieldDescriptor.TYPE_INT32,
+            FieldDescriptor.TYPE_INT64,
+            FieldDescriptor.TYPE_UINT32,
+            FieldDescriptor.TYPE_UINT64,
+            FieldDescriptor.TYPE_SINT32,
+            FieldDescriptor.TYPE_SINT64,
+            FieldDescriptor.TYPE_FIXED32,
+            FieldDescriptor.TYPE_FIXED64,
+            FieldDescriptor.TYPE_SFIXED32,
+            FieldDescriptor.TYPE_SFIXED64,
+        ),
+        int,
+    ),
+}
+"""Proto scalar type -> the type of its value in an API model."""
+
+
+def shown(annotation: object) -> str:
+    return annotation.__name__ if isinstance(annotation, type) else repr(annotation).replace(f"{api.__name__}.", "")
+
+
+def api_type(field: FieldDescriptor, models: dict[str, type[BaseModel]]) -> object:
+    """The annotation an API model gives ``field`` (None when no API model follows its message type)."""
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        key, value = (api_type(field.message_type.fields_by_name[n], models) for n in ("key", "value"))
+        return None if value is None else dict[key, value]
+    single = JSON_TYPES[field.type] if field.message_type is None else models.get(field.message_type.full_name)
+    if single is None:
+        return None
+    if field.is_repeated:
+        return list[single]
+    return single | None if field.has_presence else single
+
+
+def divergences(model: type[BaseModel], message: Descriptor) -> list[str]:
+    """Every way ``model`` differs from the proto ``message`` it serves, each naming the field."""
+    models = {m.DESCRIPTOR.full_name: api_model for api_model, m in FOLLOWS_PROTO.items()}
+    # A test-local subclass of an API model may add what the model adds.
+    added = next((names for m, names in ADDED_BY_API.items() if issubclass(model, m)), frozenset())
+    fields, problems = model.model_fields, []
+    for field in message.fields:
+        proto = f"{message.full_name}.{field.name}"
+        expected = api_type(field, models)
+        if expected is None:
+            problems.append(f"{proto}: no API model follows {field.message_type.full_name} (add it to FOLLOWS_PROTO)")
+            continue
+        wanted = f"`{field.name}: {shown(expected)}{' = None' if field.has_presence else ''}`"
+        if field.name not in fields:
+            problems.append(f"{model.__name__} lacks {proto}: add {wanted}")
+            continue
+        got = fields[field.name]
+        defaulted = got.default is None and not got.is_required() if field.has_presence else got.is_required()
+        if got.annotation != expected or not defaulted:
+            has = f"{shown(got.annotation)}{'' if got.is_required() else f' = {got.default!r}'}"
+            problems.append(f"{model.__name__}.{field.name} is `{has}`, but {proto} needs {wanted}")
+    for name in sorted(fields.keys() - {f.name for f in message.fields} - added):
+        problems.append(f"{model.__name__}.{name} is in neither {message.full_name} nor ADDED_BY_API")
+    problems += [
+        f"ADDED_BY_API names {model.__name__}.{name}, which it lacks" for name in sorted(added - fields.keys())
+    ]
+    return problems
+
+
+@pytest.mark.parametrize("model", FOLLOWS_PROTO, ids=lambda model: model.__name__)
+def test_each_api_model_has_every_field_of_its_proto_message_and_no_other(model):
+    problems = divergences(model, FOLLOWS_PROTO[model].DESCRIPTOR)
+    assert not problems, "\n".join(problems)
+
+
+def with_one_more_field(message: str, field: descriptor_pb2.FieldDescriptorProto) -> Descriptor:
+    """Message ``message`` of release.proto or spec.proto with ``field`` added, in a descriptor pool of its own."""
+    pool = descriptor_pool.DescriptorPool()
+    for module in (spec_pb2, release_pb2):
+        file = descriptor_pb2.FileDescriptorProto()
+        module.DESCRIPTOR.CopyToProto(file)
+        for declared in file.message_type:
+            if declared.name == message:
+                new = declared.field.add()
+                new.CopyFrom(field)
+                if new.proto3_optional:  # protoc declares a synthetic oneof for each proto3 optional field
+                    declared.oneof_decl.add(name=f"_{new.name}")
+                    new.oneof_index = len(declared.oneof_decl) - 1
+        pool.AddSerializedFile(file.SerializeToString())
+    return pool.FindMessageTypeByName(f"fleetbench.v1.{message}")
+
+
+FieldProto = descriptor_pb2.FieldDescriptorProto
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "says"),
+    [
+        (
+            api.PowerCurveBinOut,
+            FieldProto(name="p75_normalised_power", number=19, type=FieldProto.TYPE_DOUBLE, proto3_optional=True),
+            "PowerCurveBinOut lacks fleetbench.v1.PowerCurveBin.p75_normalised_power:"
+            " add `p75_normalised_power: float | None = None`",
+        ),
+        (
+            api.ModelOut,
+            FieldProto(name="feature_units", number=11, type=FieldProto.TYPE_STRING, label=FieldProto.LABEL_REPEATED),
+            "ModelOut lacks fleetbench.v1.NormalBehaviourModelFit.feature_units: add `feature_units: list[str]`",
+        ),
+        (
+            api.CohortCurveOut,
+            FieldProto(name="rated_power_kw", number=10, type=FieldProto.TYPE_UINT32),
+            "CohortCurveOut lacks fleetbench.v1.CohortCurve.rated_power_kw: add `rated_power_kw: int`",
+        ),
+        (
+            api.CohortCurveOut,
+            FieldProto(
+                name="reference_aep", number=10, type=FieldProto.TYPE_MESSAGE, type_name=".fleetbench.v1.AnnualEnergy"
+            ),
+            "CohortCurveOut lacks fleetbench.v1.CohortCurve.reference_aep:"
+            " add `reference_aep: AnnualEnergyOut | None = None`",
+        ),
+        (
+            api.DistributionOut,
+            FieldProto(name="period", number=14, type=FieldProto.TYPE_MESSAGE, type_name=".fleetbench.v1.Period"),
+            "fleetbench.v1.Distribution.period: no API model follows fleetbench.v1.Period (add it to FOLLOWS_PROTO)",
+        ),
+    ],
+    ids=["optional", "repeated", "scalar", "message", "message-without-model"],
+)
+def test_a_field_added_to_a_proto_message_but_not_to_its_api_model_is_named(model, field, says):
+    assert divergences(model, FOLLOWS_PROTO[model].DESCRIPTOR) == []
+    assert divergences(model, with_one_more_field(FOLLOWS_PROTO[model].DESCRIPTOR.name, field)) == [says]
+
+
+def test_map_fields_would_be_dicts_keyed_as_their_proto_map():
+    privacy = release_pb2.PrivacyParameters.DESCRIPTOR.fields_by_name
+    assert api_type(privacy["cell_noise_stddev"], {}) == dict[str, float]
+    assert api_type(privacy["operator_epsilon"], {}) == dict[int, float]
+
+
+class CountAsFloat(api.BinGridOut):
+    count: float
+
+
+class RequiredP50(api.DistributionOut):
+    p50: float
+
+
+class NotNullable(api.CohortCurveOut):
+    completeness: api.CompletenessOut
+
+
+class ZeroFailures(api.FailureRateOut):
+    failures: int | None = 0
+
+
+class WithRetiredField(api.LostProductionOut):
+    share_of_actual: float | None = None
+
+
+WithoutMeanPower = create_model(
+    "WithoutMeanPower",
+    **{name: (f.annotation, f) for name, f in api.PowerCurveBinOut.model_fields.items() if name != "mean_power"},
+)
+
+
+@pytest.mark.parametrize(
+    ("model", "message", "says"),
+    [
+        (
+            CountAsFloat,
+            spec_pb2.BinGrid,
+            "CountAsFloat.count is `float`, but fleetbench.v1.BinGrid.count needs `count: int`",
+        ),
+        (
+            RequiredP50,
+            release_pb2.Distribution,
+            "RequiredP50.p50 is `float`, but fleetbench.v1.Distribution.p50 needs `p50: float | None = None`",
+        ),
+        (
+            NotNullable,
+            release_pb2.CohortCurve,
+            "NotNullable.completeness is `CompletenessOut`, but fleetbench.v1.CohortCurve.completeness needs"
+            " `completeness: CompletenessOut | None = None`",
+        ),
+        (
+            ZeroFailures,
+            release_pb2.FailureRate,
+            "ZeroFailures.failures is `int | None = 0`, but fleetbench.v1.FailureRate.failures needs"
+            " `failures: int | None = None`",
+        ),
+        (
+            WithRetiredField,
+            release_pb2.LostProduction,
+            "WithRetiredField.share_of_actual is in neither fleetbench.v1.LostProduction nor ADDED_BY_API",
+        ),
+        (
+            WithoutMeanPower,
+            release_pb2.PowerCurveBin,
+            "WithoutMeanPower lacks fleetbench.v1.PowerCurveBin.mean_power: add `mean_power: float | None = None`",
+        ),
+    ],
+    ids=["type", "required", "not-nullable", "not-null-default", "not-in-proto", "removed"],
+)
+def test_an_api_model_typed_otherwise_than_its_proto_message_is_named(model, message, says):
+    assert divergences(model, message.DESCRIPTOR) == [says]
 
 
 EXTERNAL = re.compile(r"(?:https?:)?//([A-Za-z0-9.\-\[\]:]+)")
