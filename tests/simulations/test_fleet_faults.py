@@ -12,8 +12,6 @@ import pytest
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from simulations.fleet import (
-    BEARING_CHANNELS,
-    BEARING_MODELS,
     FAILURE_COMPONENTS,
     FaultConfig,
     FleetConfig,
@@ -21,6 +19,7 @@ from simulations.fleet import (
     draw_outages,
     generate_fleet,
 )
+from simulations.fleet_turbines import BEARING_CHANNELS, BEARING_MODELS
 
 # Fault probabilities raised so that 12 turbines hold several cases of each class.
 FAULTS = FaultConfig(
