@@ -11,14 +11,8 @@ import pytest
 
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
-from simulations.fleet import (
-    FAILURE_COMPONENTS,
-    FaultConfig,
-    FleetConfig,
-    TurbineFaults,
-    draw_outages,
-    generate_fleet,
-)
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.fleet_faults import FAILURE_COMPONENTS, FaultConfig, TurbineFaults, draw_outages
 from simulations.fleet_turbines import BEARING_CHANNELS, BEARING_MODELS
 
 # Fault probabilities raised so that 12 turbines hold several cases of each class.
