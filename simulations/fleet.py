@@ -15,8 +15,8 @@ kept beside it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +25,10 @@ from scipy.signal import lfilter
 from scipy.special import ndtr
 
 from client.air_density import air_density, pressure_at_elevation
-from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS, RECORD_PERIOD
+from protos.domain import RECORD_PERIOD
+from simulations.fleet_exports import EXPORT_STYLES, ExportStyle, site_toml, to_export
 from simulations.fleet_faults import (
     DAYS_PER_YEAR,
-    FAILURE_COMPONENTS,
     FAILURE_OF_LABEL,
     OUTAGE_LABELS,
     FaultConfig,
@@ -43,124 +43,12 @@ from simulations.fleet_turbines import (
     BEARING_MODELS,
     DEFAULT_BEARING_MODEL,
     RHO_REFERENCE,
-    TurbineType,
     bearing_temperature,
     turbine_type,
     yaw_power_factor,
 )
 
 DEFAULT_MODELS = ("E-82/2300", "V90/2000", "N117/2400")
-
-STATUS_CATEGORIES: dict[str, str] = {
-    "normal": "full_performance",
-    "curtailed": "partial_performance",
-    "fault": "forced_outage",
-    "maintenance": "scheduled_maintenance",
-    **dict.fromkeys(FAILURE_COMPONENTS, "forced_outage"),
-}
-"""IEC 61400-26-1 information category of each status an export writes; site.toml reads this one list."""
-
-
-@dataclass(frozen=True)
-class ExportStyle:
-    """How one operator's SCADA system writes its export.
-
-    ``status_codes`` holds one code per key of :data:`STATUS_CATEGORIES`: normal, fault (generic
-    downtime), curtailed, maintenance and a forced-outage code per component of
-    :data:`FAILURE_COMPONENTS`.
-    """
-
-    file_format: str
-    columns: dict[str, str]
-    units: dict[str, str]
-    delimiter: str = ","
-    decimal: str = "."
-    timezone: str = "UTC"
-    status_codes: dict[str, int] = field(
-        default_factory=lambda: {
-            "normal": 0,
-            "fault": 1,
-            "curtailed": 2,
-            "maintenance": 3,
-            "gearbox": 11,
-            "generator": 12,
-            "pitch_system": 13,
-            "converter": 14,
-        }
-    )
-
-
-EXPORT_STYLES = (
-    ExportStyle(
-        "csv",
-        {
-            "time": "Timestamp",
-            "asset_id": "Turbine",
-            "WTUR_W": "ActivePower_kW",
-            "WMET_HorWdSpd": "WindSpeed_ms",
-            "WTUR_TurSt": "Status",
-            "WMET_EnvTmp": "AmbientTemp_C",
-            "WMET_EnvPres": "AirPressure_hPa",
-            "WMET_HorWdDirRel": "NacelleVane_deg",
-            "WTRM_GbxBrgTmp": "GearboxBearingTemp_C",
-            "WGEN_GnBrgTmp": "GeneratorBearingTemp_C",
-        },
-        {"WMET_EnvPres": "hPa"},
-    ),
-    ExportStyle(
-        "csv",
-        {
-            "time": "Zeitstempel",
-            "asset_id": "Anlage",
-            "WTUR_W": "Wirkleistung",
-            "WMET_HorWdSpd": "Windgeschwindigkeit",
-            "WTUR_TurSt": "Betriebszustand",
-            "WMET_EnvTmp": "Aussentemperatur",
-            "WMET_HorWdDirRel": "Windrichtung_Gondel",
-            "WTRM_GbxBrgTmp": "Temperatur_Getriebelager",
-            "WGEN_GnBrgTmp": "Temperatur_Generatorlager",
-        },
-        {"WTUR_W": "W", "WMET_EnvTmp": "K", "WTRM_GbxBrgTmp": "K", "WGEN_GnBrgTmp": "K"},
-        delimiter=";",
-        decimal=",",
-        timezone="Europe/Berlin",
-        status_codes={
-            "normal": 100,
-            "fault": 400,
-            "curtailed": 210,
-            "maintenance": 300,
-            "gearbox": 410,
-            "generator": 420,
-            "pitch_system": 430,
-            "converter": 440,
-        },
-    ),
-    ExportStyle(
-        "parquet",
-        {
-            "time": "ts",
-            "asset_id": "wtg",
-            "WTUR_W": "p_mw",
-            "WMET_HorWdSpd": "ws",
-            "WTUR_TurSt": "state",
-            "WMET_EnvTmp": "t_amb",
-            "WMET_HorWdDirRel": "yaw_misalign",
-            "WTRM_GbxBrgTmp": "t_gbx_bearing",
-            "WGEN_GnBrgTmp": "t_gen_bearing",
-        },
-        {"WTUR_W": "MW"},
-        status_codes={
-            "normal": 1,
-            "fault": 5,
-            "curtailed": 3,
-            "maintenance": 4,
-            "gearbox": 51,
-            "generator": 52,
-            "pitch_system": 53,
-            "converter": 54,
-        },
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -368,96 +256,6 @@ def _turbine_truth(
             {"start": _iso(start, o.start), "end": _iso(start, o.stop)} for o in outages if o.label == "maintenance"
         ],
     }
-
-
-TEMPERATURE_CHANNELS = ("WMET_EnvTmp", "WTRM_GbxBrgTmp", "WGEN_GnBrgTmp")
-
-
-def to_export(records: pd.DataFrame, style: ExportStyle) -> pd.DataFrame:
-    """Canonical records -> the operator's own export columns, units and local time."""
-    factors = {"W": 1e3, "MW": 1e-3}
-    out = pd.DataFrame()
-    local = records["time"].dt.tz_convert(style.timezone)
-    out[style.columns["time"]] = local if style.file_format == "parquet" else local.map(lambda t: t.isoformat())
-    out[style.columns["asset_id"]] = records["asset_id"]
-    out[style.columns["WTUR_W"]] = records["WTUR_W"] * factors.get(style.units.get("WTUR_W", "kW"), 1.0)
-    out[style.columns["WMET_HorWdSpd"]] = records["WMET_HorWdSpd"].round(3)
-    out[style.columns["WTUR_TurSt"]] = records["WTUR_TurSt"]
-    for name in TEMPERATURE_CHANNELS:
-        if name in style.columns:
-            kelvin = 273.15 if style.units.get(name) == "K" else 0.0
-            out[style.columns[name]] = (records[name] + kelvin).round(2)
-    if "WMET_EnvPres" in style.columns:
-        out[style.columns["WMET_EnvPres"]] = (records["WMET_EnvPres"] / 100.0).round(2)  # hPa
-    if "WMET_HorWdDirRel" in style.columns:
-        out[style.columns["WMET_HorWdDirRel"]] = records["WMET_HorWdDirRel"].round(2)
-    return out
-
-
-def _toml_list(codes: list[int]) -> str:
-    return "[" + ", ".join(str(c) for c in codes) + "]"
-
-
-def site_toml(
-    name: str,
-    data_file: str,
-    style: ExportStyle,
-    kind: TurbineType,
-    asset_ids: list[str],
-    elevation_m: float,
-    commissioning_dates: Mapping[str, str] | None = None,
-) -> str:
-    """The site.toml an operator would write for this export.
-
-    Status codes map to IEC 61400-26-1 categories through :data:`STATUS_CATEGORIES`; each
-    component's forced-outage code is listed under ``[status.components]``.
-    ``commissioning_dates`` (asset id -> ISO date) become TOML dates.
-    """
-    categories: dict[str, list[int]] = {}
-    for status, code in style.status_codes.items():
-        categories.setdefault(STATUS_CATEGORIES[status], []).append(code)
-    lines = [
-        "[site]",
-        f'name = "{name}"',
-        f'timezone = "{style.timezone}"',
-        f"elevation_m = {elevation_m:.0f}",
-        "",
-        "[source]",
-        f'files = ["{data_file}"]',
-        f'format = "{style.file_format}"',
-        f'delimiter = "{style.delimiter}"',
-        f'decimal = "{style.decimal}"',
-        "",
-        "[columns]",
-        *[f'{canonical} = "{column}"' for canonical, column in style.columns.items()],
-        "",
-        "[units]",
-        *[f'{canonical} = "{unit}"' for canonical, unit in style.units.items()],
-        "",
-        "[status]",
-        f"normal = [{style.status_codes['normal']}]",
-        "",
-        "[status.categories]",
-        *[f"{c} = {_toml_list(categories[c])}" for c in AVAILABILITY_CATEGORIES if c in categories],
-        "",
-        "[status.components]",
-        *[f"{c} = [{style.status_codes[c]}]" for c in COMPONENTS if c in style.status_codes],
-        "",
-    ]
-    for asset_id in asset_ids:
-        lines += [
-            "[[turbines]]",
-            f'asset_id = "{asset_id}"',
-            f'model = "{kind.model}"',
-            f"rated_power_kw = {kind.rated_power_kw}",
-            f"rotor_diameter_m = {kind.rotor_diameter_m}",
-            f"hub_height_m = {kind.hub_height_m}",
-            f'iec_wind_class = "{kind.iec_wind_class}"',
-        ]
-        if commissioning_dates and asset_id in commissioning_dates:
-            lines.append(f"commissioning_date = {commissioning_dates[asset_id]}")
-        lines.append("")
-    return "\n".join(lines)
 
 
 def generate_fleet(config: FleetConfig, out_dir: Path, progress: Callable[[str], None] | None = None) -> list[Path]:
