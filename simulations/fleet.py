@@ -26,7 +26,7 @@ from scipy.special import ndtr
 
 from client.air_density import air_density, pressure_at_elevation
 from protos.domain import RECORD_PERIOD
-from simulations.fleet_exports import EXPORT_STYLES, ExportStyle, site_toml, to_export
+from simulations.fleet_exports import export_style, write_operator_files
 from simulations.fleet_faults import (
     DAYS_PER_YEAR,
     FAILURE_OF_LABEL,
@@ -84,13 +84,6 @@ class FleetConfig:
         """End of the simulated period (exclusive), ISO 8601 UTC."""
         end = pd.Timestamp(self.start) + pd.DateOffset(months=self.months)
         return end.isoformat().replace("+00:00", "Z")
-
-
-def export_style(config: FleetConfig, operator: int) -> ExportStyle:
-    """The export style operator ``operator`` writes."""
-    if config.export_styles:
-        return EXPORT_STYLES[config.export_styles[operator % len(config.export_styles)]]
-    return EXPORT_STYLES[(operator // len(config.models)) % len(EXPORT_STYLES)]
 
 
 def _weibull_series(rng: np.random.Generator, n: int, scale: float, shape: float, common: np.ndarray) -> np.ndarray:
@@ -270,25 +263,12 @@ def generate_fleet(config: FleetConfig, out_dir: Path, progress: Callable[[str],
     site_files, truths = [], []
     for operator in range(config.operators):
         records, truth = simulate_operator(config, operator, rng)
-        style = export_style(config, operator)
+        truth_records = truth.pop("records")
         site_dir = out_dir / f"operator-{operator + 1:02d}"
-        site_dir.mkdir(exist_ok=True)
-        export = to_export(records, style)
-        data_file = f"scada.{style.file_format}"
-        if style.file_format == "parquet":
-            export.to_parquet(site_dir / data_file, index=False)
-        else:
-            export.to_csv(site_dir / data_file, sep=style.delimiter, decimal=style.decimal, index=False)
-        truth.pop("records").to_parquet(site_dir / "truth.parquet", index=False)
-        (site_dir / "turbines.json").write_text(json.dumps(truth["turbines"], indent=1))
-        kind = turbine_type(truth["model"])
-        asset_ids = sorted(records["asset_id"].unique())
-        dates = {t["asset_id"]: t["commissioning_date"] for t in truth["turbines"]}
-        text = site_toml(site_dir.name, data_file, style, kind, asset_ids, truth["elevation_m"], dates)
-        (site_dir / "site.toml").write_text(text)
-        site_files.append(site_dir / "site.toml")
+        site_files.append(write_operator_files(site_dir, export_style(config, operator), records, truth_records, truth))
         truths.append(truth)
         if progress:
-            progress(f"generated {site_dir.name}: {kind.model}, {len(asset_ids)} turbines, {len(records):,} records")
+            turbines = len(truth["turbines"])
+            progress(f"generated {site_dir.name}: {truth['model']}, {turbines} turbines, {len(records):,} records")
     (out_dir / "ground_truth.json").write_text(json.dumps({"config": asdict(config), "operators": truths}, indent=1))
     return site_files

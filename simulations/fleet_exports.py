@@ -8,14 +8,20 @@ site.toml that tells FleetBench how to read it back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS
 from simulations.fleet_faults import FAILURE_COMPONENTS
-from simulations.fleet_turbines import TurbineType
+from simulations.fleet_turbines import TurbineType, turbine_type
+
+if TYPE_CHECKING:
+    from simulations.fleet import FleetConfig
 
 STATUS_CATEGORIES: dict[str, str] = {
     "normal": "full_performance",
@@ -129,6 +135,13 @@ EXPORT_STYLES = (
 )
 
 
+def export_style(config: FleetConfig, operator: int) -> ExportStyle:
+    """The export style operator ``operator`` writes."""
+    if config.export_styles:
+        return EXPORT_STYLES[config.export_styles[operator % len(config.export_styles)]]
+    return EXPORT_STYLES[(operator // len(config.models)) % len(EXPORT_STYLES)]
+
+
 TEMPERATURE_CHANNELS = ("WMET_EnvTmp", "WTRM_GbxBrgTmp", "WGEN_GnBrgTmp")
 
 
@@ -217,3 +230,40 @@ def site_toml(
             lines.append(f"commissioning_date = {commissioning_dates[asset_id]}")
         lines.append("")
     return "\n".join(lines)
+
+
+def write_operator_files(
+    site_dir: Path, style: ExportStyle, records: pd.DataFrame, truth_records: pd.DataFrame, truth: Mapping
+) -> Path:
+    """Write one operator's export, site.toml and truth into ``site_dir``; return the site.toml.
+
+    Parameters
+    ----------
+    site_dir : pathlib.Path
+        The operator's folder; created if missing. It receives ``scada.csv`` or ``scada.parquet``
+        (as ``style`` says), ``site.toml``, ``truth.parquet`` and ``turbines.json``.
+    style : ExportStyle
+        How the operator writes its export.
+    records : pandas.DataFrame
+        Canonical records (UTC, kW, degC, deg), as :func:`simulations.fleet.simulate_operator` returns them.
+    truth_records : pandas.DataFrame
+        Per-record truth, written to ``truth.parquet``.
+    truth : Mapping
+        The operator's truth: ``model``, ``elevation_m`` [m] and ``turbines`` (per-turbine truth,
+        written to ``turbines.json``; its commissioning dates go into the site.toml).
+    """
+    site_dir.mkdir(exist_ok=True)
+    export = to_export(records, style)
+    data_file = f"scada.{style.file_format}"
+    if style.file_format == "parquet":
+        export.to_parquet(site_dir / data_file, index=False)
+    else:
+        export.to_csv(site_dir / data_file, sep=style.delimiter, decimal=style.decimal, index=False)
+    truth_records.to_parquet(site_dir / "truth.parquet", index=False)
+    (site_dir / "turbines.json").write_text(json.dumps(truth["turbines"], indent=1))
+    kind = turbine_type(truth["model"])
+    asset_ids = sorted(records["asset_id"].unique())
+    dates = {t["asset_id"]: t["commissioning_date"] for t in truth["turbines"]}
+    text = site_toml(site_dir.name, data_file, style, kind, asset_ids, truth["elevation_m"], dates)
+    (site_dir / "site.toml").write_text(text)
+    return site_dir / "site.toml"
