@@ -39,8 +39,9 @@ BATCH_TURBINES = 10
 
 def write_exports(rows: int, folder: Path, formats: tuple[str, ...] = ("csv", "parquet")) -> dict[str, Path]:
     """Exports of about ``rows`` records in each of ``formats`` (csv, parquet), plus a site.toml for each."""
-    from simulations.fleet import FleetConfig, simulate_operator
+    from simulations.fleet import FleetConfig
     from simulations.fleet_exports import EXPORT_STYLES, site_toml, to_export
+    from simulations.fleet_operator import simulate_operator
     from simulations.fleet_turbines import turbine_type
 
     records_per_year = 52_560

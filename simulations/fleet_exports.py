@@ -245,7 +245,7 @@ def write_operator_files(
     style : ExportStyle
         How the operator writes its export.
     records : pandas.DataFrame
-        Canonical records (UTC, kW, degC, deg), as :func:`simulations.fleet.simulate_operator` returns them.
+        Canonical records (UTC, kW, degC, deg), as :func:`simulations.fleet_operator.simulate_operator` returns them.
     truth_records : pandas.DataFrame
         Per-record truth, written to ``truth.parquet``.
     truth : Mapping
