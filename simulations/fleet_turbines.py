@@ -39,6 +39,31 @@ class TurbineType:
         power = np.interp(wind_speed, self.curve_wind_speed, self.curve_power_kw, left=0.0, right=0.0)
         return np.where(wind_speed > self.curve_wind_speed[-1], 0.0, power)
 
+    def power_at_density(
+        self, wind_speed: np.ndarray, air_density: np.ndarray, yaw_factor: np.ndarray | float = 1.0
+    ) -> np.ndarray:
+        """Power [kW] at hub wind speed and air density, the yaw loss included.
+
+        P = P_curve(V (rho / rho0 * f)^(1/3)): the manufacturer curve, measured at rho0 = 1.225
+        kg/m^3, read at the wind speed normalised to rho0 (IEC 61400-12-1:2017, 9.1.5, equation 14),
+        with the yaw factor f taken into the cube as well (:func:`yaw_power_factor`).
+
+        Parameters
+        ----------
+        wind_speed : numpy.ndarray
+            Hub wind speed V [m/s].
+        air_density : numpy.ndarray
+            Air density rho [kg/m^3].
+        yaw_factor : numpy.ndarray or float
+            Factor f on the power below rated [-]; 1 for a turbine facing the wind as the curve's did.
+
+        Returns
+        -------
+        numpy.ndarray
+            Power [kW]; 0 beyond cut-out.
+        """
+        return self.power(wind_speed * (air_density / RHO_REFERENCE * yaw_factor) ** (1 / 3))
+
 
 @cache
 def turbine_type(model: str) -> TurbineType:
