@@ -5,11 +5,19 @@ ships (OpenEnergy turbine library). Winds are Weibull-distributed with autocorre
 variation; air density follows temperature and site elevation; 10-min power scatters around the
 density-corrected curve and responds to the turbine's yaw error; nacelle vane and bearing
 temperatures follow simple normal-behaviour models; downtime and curtailment periods carry their
-status codes. With a :class:`FaultConfig`, turbines also underperform, run misaligned, carry
-anemometer offsets, develop gearbox-bearing faults (a temperature drift ending in a failure) and
-fail at age-dependent rates, and are maintained. Every operator's data is written as its own
-export (column names, units, delimiter, time zone) with a site.toml, and the noiseless truth is
-kept beside it.
+status codes. With a :class:`~simulations.fleet_faults.FaultConfig`, turbines also underperform,
+run misaligned, carry anemometer offsets, develop gearbox-bearing faults (a temperature drift
+ending in a failure) and fail at age-dependent rates, and are maintained. Every operator's data
+is written as its own export (column names, units, delimiter, time zone) with a site.toml, and
+the noiseless truth is kept beside it.
+
+Start here: :class:`FleetConfig` says what to simulate, :func:`generate_fleet` writes it. The
+generator's parts live beside this module:
+
+- ``fleet_turbines``: turbine types and power curves (windpowerlib), the yaw loss, bearing models;
+- ``fleet_faults``: which faults to inject (FaultConfig), the bathtub curve, each turbine's draw;
+- ``fleet_operator``: one operator's site weather and turbine time series, with their truth;
+- ``fleet_exports``: export styles, the export, site.toml and the operator's files.
 """
 
 from __future__ import annotations
@@ -33,9 +41,10 @@ DEFAULT_MODELS = ("E-82/2300", "V90/2000", "N117/2400")
 class FleetConfig:
     """What to simulate.
 
-    Operator i runs ``models[i % len(models)]`` and writes EXPORT_STYLES entry
-    ``export_styles[i % len(export_styles)]`` or, when that is empty, ``(i // len(models)) % 3``,
-    so every model is seen through several export styles. ``faults = None`` gives a healthy fleet:
+    Operator i runs ``models[i % len(models)]`` and writes the export style
+    ``EXPORT_STYLES[export_styles[i % len(export_styles)]]`` (:mod:`simulations.fleet_exports`) or,
+    when that is empty, ``EXPORT_STYLES[(i // len(models)) % 3]``, so every model is seen through
+    several export styles. ``faults = None`` gives a healthy fleet:
     no underperformance, misalignment, sensor offsets, bearing faults, component failures or
     maintenance (generic downtime, curtailment and frozen anemometers are always there).
     """
@@ -66,6 +75,9 @@ class FleetConfig:
 
 def generate_fleet(config: FleetConfig, out_dir: Path, progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write every operator's export, site.toml and truth under ``out_dir``; return the site.tomls.
+
+    One seeded Generator serves every operator in turn: :func:`~simulations.fleet_operator.simulate_operator`
+    draws its records and truth, :func:`~simulations.fleet_exports.write_operator_files` writes them.
 
     Layout: ``out_dir/operator-NN/{scada.csv|scada.parquet, site.toml, truth.parquet, turbines.json}``
     and ``out_dir/ground_truth.json`` (the config, and per operator its parameters and the
