@@ -44,9 +44,9 @@ class FleetConfig:
     Operator i runs ``models[i % len(models)]`` and writes the export style
     ``EXPORT_STYLES[export_styles[i % len(export_styles)]]`` (:mod:`simulations.fleet_exports`) or,
     when that is empty, ``EXPORT_STYLES[(i // len(models)) % 3]``, so every model is seen through
-    several export styles. ``faults = None`` gives a healthy fleet:
-    no underperformance, misalignment, sensor offsets, bearing faults, component failures or
-    maintenance (generic downtime, curtailment and frozen anemometers are always there).
+    several export styles. ``faults = None`` gives a healthy fleet: no underperformance,
+    misalignment, sensor offsets, bearing faults, component failures or maintenance (generic
+    downtime, curtailment and frozen anemometers are always there).
     """
 
     operators: int = 10

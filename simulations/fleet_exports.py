@@ -1,9 +1,10 @@
 """How operators write their SCADA data: export styles, the export itself and the site.toml.
 
 Each operator's SCADA system names its columns, picks its units, delimiter, decimal mark and
-time zone, and codes turbine states its own way (:class:`ExportStyle`). :func:`to_export` turns
-canonical records (UTC, kW, degC, deg) into that export and :func:`site_toml` writes the
-site.toml that tells FleetBench how to read it back.
+time zone, and codes turbine states its own way (:class:`ExportStyle`; :func:`export_style` says
+which one an operator uses). :func:`to_export` turns canonical records (UTC, kW, degC, deg) into
+that export, :func:`site_toml` writes the site.toml that tells FleetBench how to read it back, and
+:func:`write_operator_files` writes both with the operator's truth.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RECORDS_PER_DAY = 144
-DAYS_PER_YEAR = 365.25
+RECORDS_PER_DAY = 144  # 10-min records in a day
+DAYS_PER_YEAR = 365.25  # [d], the Julian year failure rates and ages count in
 
 FAILURE_COMPONENTS = ("gearbox", "generator", "pitch_system", "converter")
 """Components that fail at random (each with its own forced-outage status code)."""
