@@ -41,7 +41,7 @@ from server.finalize import (
     usable_cohort_turbines,
 )
 from server.spec import PrivacySettings, power_curve_spec
-from simulations.fleet import turbine_type
+from simulations.fleet_turbines import turbine_type
 
 MODEL = "E-82/2300"
 PERIOD = ("2025-01-01T00:00:00Z", "2025-04-01T00:00:00Z")

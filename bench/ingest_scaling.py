@@ -39,7 +39,10 @@ BATCH_TURBINES = 10
 
 def write_exports(rows: int, folder: Path, formats: tuple[str, ...] = ("csv", "parquet")) -> dict[str, Path]:
     """Exports of about ``rows`` records in each of ``formats`` (csv, parquet), plus a site.toml for each."""
-    from simulations.fleet import EXPORT_STYLES, FleetConfig, simulate_operator, site_toml, to_export, turbine_type
+    from simulations.fleet import FleetConfig
+    from simulations.fleet_exports import EXPORT_STYLES, site_toml, to_export
+    from simulations.fleet_operator import simulate_operator
+    from simulations.fleet_turbines import turbine_type
 
     records_per_year = 52_560
     years = max(1, -(-rows // (TURBINES * records_per_year)))

@@ -36,7 +36,8 @@ from client.maintenance import FlagRules, site_indicators, turbine_flags
 from client.site_config import load_site_config
 from common.release_json import read_release_json
 from protos.normal_behaviour import ridge_coefficients
-from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.fleet_faults import FaultConfig
 from simulations.onboarding import fleet_spec, run_release_in_process
 
 TARGET = "WTRM_GbxBrgTmp"

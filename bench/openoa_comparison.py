@@ -32,7 +32,8 @@ from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.summaries import cohort_membership, cohort_sums, prepared_records
 from protos.fleetbench.v1 import spec_pb2
-from simulations.fleet import FleetConfig, generate_fleet, turbine_type
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.fleet_turbines import turbine_type
 from simulations.onboarding import fleet_spec
 
 REPO = Path(__file__).resolve().parent.parent

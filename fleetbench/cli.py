@@ -18,7 +18,8 @@ from common.release_json import export_json, release_to_dict
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from server.spec import PrivacySettings, band_cohort, power_curve_spec
 from server.store import read_release, write_release
-from simulations.fleet import FaultConfig, FleetConfig
+from simulations.fleet import FleetConfig
+from simulations.fleet_faults import FaultConfig
 
 
 def format_release(release: release_pb2.Release) -> str:

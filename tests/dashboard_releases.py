@@ -15,7 +15,8 @@ import pytest
 from protos.fleetbench.v1 import release_pb2
 from server.spec import PrivacySettings, band_cohort, power_curve_spec
 from server.store import write_release
-from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.fleet_faults import FaultConfig
 from simulations.onboarding import run_release_in_process
 
 CONFIG = FleetConfig(

@@ -98,7 +98,8 @@ def test_validate_preview_and_spec_commands(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_flags_show_a_sites_turbines_against_the_final_release(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
+    from simulations.fleet import FleetConfig, generate_fleet
+    from simulations.fleet_faults import FaultConfig
     from simulations.onboarding import fleet_spec, run_release_in_process
 
     config = FleetConfig(

@@ -2,59 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from client.ingest import read_canonical_chunks
-from client.site_config import load_site_config
-from simulations.fleet import (
-    BEARING_CHANNELS,
-    BEARING_MODELS,
-    FAILURE_COMPONENTS,
-    FaultConfig,
-    FleetConfig,
-    TurbineFaults,
-    draw_outages,
-    generate_fleet,
-)
+from simulations.fleet_faults import FAILURE_COMPONENTS, FaultConfig, TurbineFaults, draw_outages
+from simulations.fleet_turbines import BEARING_CHANNELS, BEARING_MODELS
 
-# Fault probabilities raised so that 12 turbines hold several cases of each class.
-FAULTS = FaultConfig(
-    underperformance_probability=0.4, yaw_probability=0.4, anemometer_probability=0.3, bearing_fault_probability=0.5
-)
-FAULTY = FleetConfig(operators=3, turbines_per_operator=4, months=3, seed=3, export_styles=(0, 1, 2), faults=FAULTS)
-HEALTHY = FleetConfig(operators=3, turbines_per_operator=2, months=2, seed=3, export_styles=(0, 1, 2))
 SIGMA = np.deg2rad(7.0)  # FleetConfig.yaw_error_std_deg
-
-
-def _read_fleet(config: FleetConfig, out_dir: Path) -> list[dict]:
-    """Per operator: its site, its records as read back merged with truth.parquet, and its ground truth."""
-    sites = generate_fleet(config, out_dir)
-    truth = json.loads((out_dir / "ground_truth.json").read_text())
-    operators = []
-    for path, operator in zip(sites, truth["operators"], strict=True):
-        site = load_site_config(path)
-        records = pd.concat(read_canonical_chunks(site), ignore_index=True)
-        records["asset_id"] = records["asset_id"].astype(str)
-        merged = records.merge(
-            pd.read_parquet(path.parent / "truth.parquet"), on=["time", "asset_id"], validate="one_to_one"
-        )
-        operators.append({"site": site, "records": merged, "truth": operator, "dir": path.parent})
-    return operators
-
-
-@pytest.fixture(scope="module")
-def faulty(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    return _read_fleet(FAULTY, tmp_path_factory.mktemp("faulty"))
-
-
-@pytest.fixture(scope="module")
-def healthy(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    return _read_fleet(HEALTHY, tmp_path_factory.mktemp("healthy"))
 
 
 def _turbines(operators: list[dict]):
@@ -81,22 +36,6 @@ def test_the_test_fleet_holds_several_cases_of_each_fault(faulty):
     assert sum(t["anemometer_offset_ms"] != 0 for t in turbines) >= 3
     assert sum(t["bearing_failure_time"] is not None for t in turbines) >= 3
     assert {operator["site"].file_format for operator in faulty} == {"csv", "parquet"}
-
-
-def test_every_style_maps_the_new_channels_status_categories_and_commissioning_dates(faulty):
-    for operator in faulty:
-        site, truth = operator["site"], operator["truth"]
-        assert {"WMET_HorWdDirRel", "WTRM_GbxBrgTmp", "WGEN_GnBrgTmp"} <= set(site.columns)
-        assert set(site.status_components) == set(FAILURE_COMPONENTS)
-        forced = set(site.status_categories["forced_outage"])
-        assert len(forced) == 5 and all(codes[0] in forced for codes in site.status_components.values())
-        assert len(site.status_categories["scheduled_maintenance"]) == 1
-        assert site.status_categories["full_performance"] == site.normal_status_codes
-        for turbine in site.turbines:
-            assert turbine.commissioning_date == pd.Timestamp(truth["commissioning_date"], tz="UTC")
-        age = (pd.Timestamp(FAULTY.start) - pd.Timestamp(truth["commissioning_date"], tz="UTC")).days / 365.25
-        assert 0 <= age <= FAULTY.max_age_years
-        assert json.loads((operator["dir"] / "turbines.json").read_text()) == truth["turbines"]
 
 
 def test_vane_reads_the_true_yaw_error_plus_its_offset_in_degrees(faulty):
@@ -194,8 +133,8 @@ def _normal_behaviour_residual(
     return rows["WTRM_GbxBrgTmp"].to_numpy() - design @ coef
 
 
-def test_gearbox_bearing_drift_ends_at_a_failure_with_the_gearbox_code_and_zero_power(faulty):
-    start, end = pd.Timestamp(FAULTY.start), pd.Timestamp(FAULTY.period_end)
+def test_gearbox_bearing_drift_ends_at_a_failure_with_the_gearbox_code_and_zero_power(faulty, faulty_config):
+    start, end = pd.Timestamp(faulty_config.start), pd.Timestamp(faulty_config.period_end)
     failures = 0
     for operator, turbine, rows in _turbines(faulty):
         drift = rows.set_index("time")["gearbox_drift_degC"]

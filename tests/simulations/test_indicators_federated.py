@@ -17,7 +17,8 @@ from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighte
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import BlockKey
 from server.baselines import block_values
-from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.fleet_faults import FaultConfig
 from simulations.onboarding import fleet_spec, run_release_in_process
 from simulations.pooled import (
     pooled_canonical_records,

@@ -18,7 +18,7 @@ from protos.codec import MODULUS_RANGE, block_layouts, decode_limb_sums, limb_su
 from protos.fleetbench.v1 import spec_pb2
 from protos.messages import BASELINE_RELEASE_CONFIG_KEY, SPEC_CONFIG_KEY
 from protos.statistics import BlockKey
-from simulations.fleet import turbine_type
+from simulations.fleet_turbines import turbine_type
 from simulations.pooled import pooled_release, pooled_rows, pooled_statistics
 
 S = spec_pb2.Statistic
