@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-RECORDS_PER_DAY = 144  # 10-min records in a day
-DAYS_PER_YEAR = 365.25  # [d], the Julian year failure rates and ages count in
+from protos.domain import JULIAN_YEAR, RECORD_PERIOD
+
+RECORDS_PER_DAY = round(pd.Timedelta(days=1) / RECORD_PERIOD)  # 144 10-min records in a day
+DAYS_PER_YEAR = JULIAN_YEAR / pd.Timedelta(days=1)  # [d], the year failure rates and ages count in
 
 FAILURE_COMPONENTS = ("gearbox", "generator", "pitch_system", "converter")
 """Components that fail at random (each with its own forced-outage status code)."""
