@@ -102,7 +102,7 @@ def block_layouts(spec: spec_pb2.BenchmarkSpec) -> list[BlockLayout]:
     cohorts = {cohort.name for cohort in spec.cohorts}
     for block in spec.blocks:
         key = BlockKey.of(block)
-        if block.cohort not in cohorts:
+        if block.cohort and block.cohort not in cohorts:  # "": a spec-wide block (protos/statistics.py)
             raise ValueError(f"block {key} names cohort {block.cohort!r}, which the spec does not declare")
         if key in seen:
             raise ValueError(f"spec declares block {key} twice")

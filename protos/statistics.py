@@ -19,8 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
 
+import numpy as np
 import pandas as pd
 
+from protos.disclosure import cohort_atoms
 from protos.domain import (
     JULIAN_YEAR,
     JULIAN_YEAR_HOURS,
@@ -55,11 +57,11 @@ class BlockKey:
 
     @property
     def name(self) -> str:
-        """Printable name, e.g. ``"E-82/2300:RECORD_COUNT"`` or ``"E-82/2300:NBM_GRAM:WTRM_GbxBrgTmp"``.
+        """Printable name: ``"E-82/2300:RECORD_COUNT"``, ``"E-82/2300:NBM_GRAM:WTRM_GbxBrgTmp"``, ``"CURVE_CENSUS"``.
 
         For people and logs (the audit log records it); code indexes blocks by the key itself.
         """
-        name = f"{self.cohort}:{S.Name(self.statistic)}"
+        name = f"{self.cohort}:{S.Name(self.statistic)}" if self.cohort else S.Name(self.statistic)
         return f"{name}:{self.target}" if self.target else name
 
     def __str__(self) -> str:
@@ -86,6 +88,29 @@ class CohortBlocks(Generic[Value]):
     def __call__(self, statistic: spec_pb2.Statistic, target: str = "") -> Value:
         """The cohort's block of ``statistic`` (for ``target``, a per-target statistic)."""
         return self.values[BlockKey(self.cohort, statistic, target)]
+
+
+class CensusFields(NamedTuple):
+    """The fields along the first axis of a census block, in payload order."""
+
+    contributor: np.ndarray  # 1 where the site has anything in the cell, else 0
+    total: np.ndarray  # the site's total in the cell (records, turbines, turbine-years)
+    total_squared: np.ndarray  # that total squared, for the dominance rule
+
+
+INDICATOR_CELLS = (
+    "performance_index",
+    "yaw_misalignment",
+    "time_availability",
+    "production_availability",
+    "lost_production",
+)
+"""Round 2's disclosure-control cells per cohort, before one per model target (its residuals)."""
+
+
+def indicator_cells(spec: spec_pb2.BenchmarkSpec) -> tuple[str, ...]:
+    """The names of round 2's cells per cohort: :data:`INDICATOR_CELLS`, then ``residual:<target>`` per model."""
+    return (*INDICATOR_CELLS, *(f"residual:{model.target}" for model in spec.models))
 
 
 class NbmRecordCount(NamedTuple):
@@ -119,6 +144,8 @@ class SpecExtent:
     age_bands: int
     max_records_per_turbine_per_bin: int  # private specs, else 0
     min_noise_sites: int  # private specs, else 0
+    atoms: int  # sets of cohorts one turbine can be in at once (protos/disclosure.py)
+    indicator_cells: int  # round 2's disclosure-control cells per cohort
 
     @classmethod
     def of(cls, spec: spec_pb2.BenchmarkSpec) -> SpecExtent:
@@ -156,6 +183,8 @@ class SpecExtent:
             age_bands=len(ind.age_band_edges),
             max_records_per_turbine_per_bin=spec.privacy.max_records_per_turbine_per_bin,
             min_noise_sites=spec.privacy.min_noise_sites,
+            atoms=len(cohort_atoms(spec.cohorts)),
+            indicator_cells=len(indicator_cells(spec)),
         )
 
 
@@ -175,6 +204,7 @@ class StatisticEntry:
     disclosure_input: bool  # decides suppression (k, dominance); published only through that decision
     per_target: bool = False  # one block per normal-behaviour model target
     fields: type[tuple[float, ...]] | None = None  # a composite block's named elements
+    spec_wide: bool = False  # one block for the whole spec (cohort ""), not one per cohort
 
     @property
     def name(self) -> str:
@@ -220,6 +250,19 @@ def _components_by_age(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
 
 def _age_bands(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
     return (e.age_bands,)
+
+
+def _census_of(cells: ShapeRule) -> ShapeRule:
+    """Shape of a census block: its three fields, per atom, per cell of ``cells``."""
+    return lambda e, b: (len(CensusFields._fields), e.atoms, *cells(e, b))
+
+
+def _no_cells(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return ()
+
+
+def _indicator_cells(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.indicator_cells,)
 
 
 def _records_times(value: float) -> BoundRule:
@@ -286,6 +329,7 @@ def _capped_weight(e: SpecExtent, b: spec_pb2.Block) -> float:
 
 _VALUE = False  # published (through disclosure control)
 _DISCLOSURE_INPUT = True  # only decides suppression
+_CENSUS = True  # summed in the census round, before any value
 
 STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
     entry.statistic: entry
@@ -355,8 +399,21 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         StatisticEntry(S.SQUARED_TURBINE_YEARS, "year^2", 32, _age_bands, _turbine_years_squared, _DISCLOSURE_INPUT),
         StatisticEntry(S.TURBINE_COUNT, "1", 0, _one, _turbines, _DISCLOSURE_INPUT),
         StatisticEntry(S.SQUARED_TURBINE_COUNT, "1", 0, _one, _turbines_squared, _DISCLOSURE_INPUT),
+        StatisticEntry(S.INDICATOR_CONTRIBUTOR, "1", 0, _indicator_cells, _indicator, _VALUE),
         # Differentially private power curves.
         StatisticEntry(S.CAPPED_POWER_HISTOGRAM, "record weight", 8, _power_histogram, _capped_weight, _VALUE),
+        # The census, spec-wide, per atom: its bound is the largest field's, the total squared.
+        StatisticEntry(S.CURVE_CENSUS, "1", 0, _census_of(_wind_speed_bins), _records_squared, _CENSUS, spec_wide=True),
+        StatisticEntry(S.COHORT_CENSUS, "1", 0, _census_of(_no_cells), _records_squared, _CENSUS, spec_wide=True),
+        StatisticEntry(
+            S.TRAINING_CENSUS, "1", 0, _census_of(_no_cells), _records_squared, _CENSUS, per_target=True, spec_wide=True
+        ),
+        StatisticEntry(
+            S.INDICATOR_CENSUS, "1", 0, _census_of(_indicator_cells), _turbines_squared, _CENSUS, spec_wide=True
+        ),
+        StatisticEntry(
+            S.AGE_BAND_CENSUS, "year", 32, _census_of(_age_bands), _turbine_years_squared, _CENSUS, spec_wide=True
+        ),
     )
 }
 """Every statistic of the contract, by its spec_pb2.Statistic value."""
@@ -393,6 +450,9 @@ def _contract_block(
     extent: SpecExtent, cohort: str, value: spec_pb2.Statistic, target: str, noise_stddev: float
 ) -> spec_pb2.Block:
     entry = statistic(value)
+    if entry.spec_wide != (cohort == ""):
+        scope = "spec-wide (cohort '')" if entry.spec_wide else "per cohort"
+        raise ValueError(f"{entry.name} is {scope}, got cohort {cohort!r}")
     if entry.per_target != bool(target):
         raise ValueError(f"{entry.name} {'needs' if entry.per_target else 'takes no'} target channel, got {target!r}")
     block = spec_pb2.Block(

@@ -40,6 +40,12 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TURBINE_COUNT: _ClassVar[Statistic]
     SQUARED_TURBINE_COUNT: _ClassVar[Statistic]
     CAPPED_POWER_HISTOGRAM: _ClassVar[Statistic]
+    INDICATOR_CONTRIBUTOR: _ClassVar[Statistic]
+    CURVE_CENSUS: _ClassVar[Statistic]
+    COHORT_CENSUS: _ClassVar[Statistic]
+    TRAINING_CENSUS: _ClassVar[Statistic]
+    INDICATOR_CENSUS: _ClassVar[Statistic]
+    AGE_BAND_CENSUS: _ClassVar[Statistic]
 STATISTIC_UNSPECIFIED: Statistic
 RECORD_COUNT: Statistic
 SUM_WIND_SPEED: Statistic
@@ -71,6 +77,12 @@ SQUARED_TURBINE_YEARS: Statistic
 TURBINE_COUNT: Statistic
 SQUARED_TURBINE_COUNT: Statistic
 CAPPED_POWER_HISTOGRAM: Statistic
+INDICATOR_CONTRIBUTOR: Statistic
+CURVE_CENSUS: Statistic
+COHORT_CENSUS: Statistic
+TRAINING_CENSUS: Statistic
+INDICATOR_CENSUS: Statistic
+AGE_BAND_CENSUS: Statistic
 
 class BinGrid(_message.Message):
     __slots__ = ("first_centre", "width", "count", "unit")
@@ -196,7 +208,7 @@ class IndicatorSpec(_message.Message):
     def __init__(self, baseline_release_sha256: _Optional[str] = ..., performance_index_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., yaw_misalignment_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., residual_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., age_band_edges: _Optional[_Iterable[float]] = ..., components: _Optional[_Iterable[str]] = ..., loss_categories: _Optional[_Iterable[str]] = ..., yaw_wind_speed_min: _Optional[float] = ..., yaw_wind_speed_max: _Optional[float] = ...) -> None: ...
 
 class BenchmarkSpec(_message.Message):
-    __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site", "reference_air_density", "filters", "dominance_max_share", "aep_cut_out_wind_speed", "models", "training_period", "indicators", "privacy")
+    __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site", "reference_air_density", "filters", "dominance_max_share", "aep_cut_out_wind_speed", "models", "training_period", "indicators", "privacy", "census_of_sha256")
     CONTRACT_FIELD_NUMBER: _ClassVar[int]
     SPEC_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -214,6 +226,7 @@ class BenchmarkSpec(_message.Message):
     TRAINING_PERIOD_FIELD_NUMBER: _ClassVar[int]
     INDICATORS_FIELD_NUMBER: _ClassVar[int]
     PRIVACY_FIELD_NUMBER: _ClassVar[int]
+    CENSUS_OF_SHA256_FIELD_NUMBER: _ClassVar[int]
     contract: str
     spec_id: str
     period: Period
@@ -231,4 +244,21 @@ class BenchmarkSpec(_message.Message):
     training_period: Period
     indicators: IndicatorSpec
     privacy: DifferentialPrivacy
-    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., aep_cut_out_wind_speed: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModel, _Mapping]]] = ..., training_period: _Optional[_Union[Period, _Mapping]] = ..., indicators: _Optional[_Union[IndicatorSpec, _Mapping]] = ..., privacy: _Optional[_Union[DifferentialPrivacy, _Mapping]] = ...) -> None: ...
+    census_of_sha256: str
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., aep_cut_out_wind_speed: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModel, _Mapping]]] = ..., training_period: _Optional[_Union[Period, _Mapping]] = ..., indicators: _Optional[_Union[IndicatorSpec, _Mapping]] = ..., privacy: _Optional[_Union[DifferentialPrivacy, _Mapping]] = ..., census_of_sha256: _Optional[str] = ...) -> None: ...
+
+class Census(_message.Message):
+    __slots__ = ("census_spec_sha256", "participants", "totals")
+    CENSUS_SPEC_SHA256_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    TOTALS_FIELD_NUMBER: _ClassVar[int]
+    census_spec_sha256: str
+    participants: int
+    totals: _containers.RepeatedCompositeFieldContainer[CensusTotal]
+    def __init__(self, census_spec_sha256: _Optional[str] = ..., participants: _Optional[int] = ..., totals: _Optional[_Iterable[_Union[CensusTotal, _Mapping]]] = ...) -> None: ...
+
+class CensusTotal(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, values: _Optional[_Iterable[str]] = ...) -> None: ...
