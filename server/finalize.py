@@ -257,87 +257,137 @@ def build_release(
     Within a released cohort each bin failing either rule keeps its centre and is marked
     suppressed, with every statistic absent. Bins no operator filled are left out.
     """
-    k, p = spec.k_min_operators, spec.dominance_max_share
-    ws, pg = spec.wind_speed_bins, spec.normalised_power_bins
-    centres = ws.first_centre + ws.width * np.arange(ws.count)
-    release = release_pb2.Release(
+    release = _release_header(spec)
+    # The stated P50 errors are a bootstrap: seeded from the spec, so the release is a function of the sums.
+    rng = np.random.default_rng(int(spec_sha256(spec), 16))
+    for cohort in spec.cohorts:
+        curve = release.curves.add(cohort=cohort.name, turbine_model=cohort.turbine_model)
+        _fill_cohort_curve(curve, spec, statistics[cohort.name], participants, rng)
+    release.provenance.CopyFrom(_provenance(spec, release, participants, flower_run_id, method))
+    if spec.HasField("privacy"):
+        release.privacy.CopyFrom(privacy_parameters(spec, release))
+    return release
+
+
+def _release_header(spec: spec_pb2.BenchmarkSpec) -> release_pb2.Release:
+    """A release with no curves yet: what it covers and the rules its figures follow, read from ``spec``."""
+    return release_pb2.Release(
         contract=CONTRACT,
         spec_id=spec.spec_id,
         period=spec.period,
-        k_min_operators=k,
-        percentile_resolution=pg.width,
+        k_min_operators=spec.k_min_operators,
+        percentile_resolution=spec.normalised_power_bins.width,
         reference_air_density=spec.reference_air_density,
         filters=spec.filters,
-        dominance_max_share=p,
+        dominance_max_share=spec.dominance_max_share,
     )
+
+
+def _fill_cohort_curve(
+    curve: release_pb2.CohortCurve,
+    spec: spec_pb2.BenchmarkSpec,
+    stats: CohortStatistics,
+    participants: int,
+    rng: np.random.Generator,
+) -> None:
+    """Fill the curve of cohort ``curve.cohort``: suppressed whole, or bin by bin, then its completeness and AEP.
+
+    Each bin some operator filled gets a cell: suppressed (:func:`_bin_suppression_reasons`), or
+    filled from the exact statistics or, in a private release, from its noisy histogram row
+    (:func:`server.private_curve.fill_private_bin`, drawing its bootstrap from ``rng``).
+    """
+    if stats.operator_count == 0:
+        curve.aep_note = "no operator has turbines in this cohort"
+        return
+    reason = _cohort_suppression_reason(stats, spec)
+    if reason:
+        curve.suppressed, curve.suppression_reason = True, reason
+        return
     private = spec.HasField("privacy")
-    # The stated P50 errors are a bootstrap: seeded from the spec, so the release is a function of the sums.
-    rng = np.random.default_rng(int(spec_sha256(spec), 16))
-    suppressed_cells = 0
-    for cohort in spec.cohorts:
-        stats = statistics[cohort.name]
-        curve = release.curves.add(cohort=cohort.name, turbine_model=cohort.turbine_model)
-        cohort_total = np.array([stats.record_count.sum()])
-        if stats.operator_count == 0:
-            curve.aep_note = "no operator has turbines in this cohort"
-            continue
-        if below_k_operators(np.array([stats.operator_count]), k)[0]:
-            reason = f"fewer than {k} operators in the cohort"
-        elif dominated(np.array([stats.cohort_records_squared]), cohort_total, np.array([stats.operator_count]), p)[0]:
-            reason = f"one operator may hold more than {p:.0%} of the cohort's records"
+    if not private:
+        curve.operator_count = stats.operator_count
+    ws, pg = spec.wind_speed_bins, spec.normalised_power_bins
+    centres = ws.first_centre + ws.width * np.arange(ws.count)
+    cell_noise = summed_noise_stddev(spec, curve.cohort, participants) if private else 0.0
+    reasons = _bin_suppression_reasons(stats, spec)
+    for i in np.flatnonzero(stats.bin_operator_count > 0):
+        cell = curve.bins.add(wind_speed_centre=float(centres[i]))
+        if reasons[i]:
+            cell.suppressed, cell.suppression_reason = True, reasons[i]
+        elif private:
+            fill_private_bin(cell, stats.histogram[i], pg, cell_noise, rng)
         else:
-            reason = ""
-        if reason:
-            curve.suppressed, curve.suppression_reason = True, reason
-            suppressed_cells += 1
-            continue
-        if not private:
-            curve.operator_count = stats.operator_count
-        cell_noise = summed_noise_stddev(spec, cohort.name, participants) if private else 0.0
-        few = below_k_operators(stats.bin_operator_count, k)
-        dominant = dominated(stats.records_squared, stats.record_count, stats.bin_operator_count, p)
-        for i in np.flatnonzero(stats.bin_operator_count > 0):
-            cell = curve.bins.add(wind_speed_centre=float(centres[i]))
-            if few[i] or dominant[i]:
-                cell.suppressed = True
-                cell.suppression_reason = (
-                    f"fewer than {k} operators in the bin"
-                    if few[i]
-                    else f"one operator may hold more than {p:.0%} of the bin's records"
-                )
-                suppressed_cells += 1
-                continue
-            if private:
-                fill_private_bin(cell, stats.histogram[i], pg, cell_noise, rng)
-                continue
-            n = int(stats.record_count[i])
-            cell.record_count, cell.operator_count = n, int(stats.bin_operator_count[i])
-            cell.mean_wind_speed = float(stats.mean_wind_speed[i])
-            cell.mean_power = float(stats.mean_power[i])
-            cell.mean_power_per_unit = float(stats.mean_power_per_unit[i])
-            cell.power_coefficient = float(
-                stats.mean_power_per_area[i] / (0.5 * spec.reference_air_density * stats.mean_wind_speed[i] ** 3)
-            )
-            if n > 1:
-                cell.std_power, cell.std_power_per_unit = float(stats.std_power[i]), float(stats.std_power_per_unit[i])
-                cell.uncertainty_power = cell.std_power / math.sqrt(n)
-                cell.uncertainty_power_per_unit = cell.std_power_per_unit / math.sqrt(n)
-            p10, p50, p90 = histogram_percentiles(stats.histogram[i], pg.first_centre, pg.width, PERCENTILES)
-            cell.p10_normalised_power, cell.p50_normalised_power, cell.p90_normalised_power = p10, p50, p90
-        if private:
-            stats = _published_statistics(stats, curve, centres)
-        curve.completeness.CopyFrom(_completeness(stats, centres))
-        _annual_energy(curve, spec.aep_cut_out_wind_speed)
-    release.provenance.CopyFrom(
-        release_pb2.Provenance(
-            spec_sha256=spec_sha256(spec),
-            participants=participants,
-            suppressed_cells=suppressed_cells,
-            flower_run_id=flower_run_id,
-            created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
-            method=method,
-        )
-    )
+            _fill_exact_bin(cell, stats, i, spec)
     if private:
-        release.privacy.CopyFrom(privacy_parameters(spec, release))
-    return release
+        stats = _published_statistics(stats, curve, centres)
+    curve.completeness.CopyFrom(_completeness(stats, centres))
+    _annual_energy(curve, spec.aep_cut_out_wind_speed)
+
+
+def _cohort_suppression_reason(stats: CohortStatistics, spec: spec_pb2.BenchmarkSpec) -> str:
+    """Why a cohort's whole curve is suppressed: too few operators, or one that may dominate; "" if released."""
+    k, p = spec.k_min_operators, spec.dominance_max_share
+    operators = np.array([stats.operator_count])
+    if below_k_operators(operators, k)[0]:
+        return f"fewer than {k} operators in the cohort"
+    if dominated(np.array([stats.cohort_records_squared]), np.array([stats.record_count.sum()]), operators, p)[0]:
+        return f"one operator may hold more than {p:.0%} of the cohort's records"
+    return ""
+
+
+def _bin_suppression_reasons(stats: CohortStatistics, spec: spec_pb2.BenchmarkSpec) -> list[str]:
+    """Bin-level disclosure control: per wind-speed bin, why it is suppressed, or "" where it is released."""
+    k, p = spec.k_min_operators, spec.dominance_max_share
+    few = below_k_operators(stats.bin_operator_count, k)
+    dominant = dominated(stats.records_squared, stats.record_count, stats.bin_operator_count, p)
+    reasons = []
+    for too_few, too_dominant in zip(few, dominant, strict=True):
+        if too_few:
+            reasons.append(f"fewer than {k} operators in the bin")
+        elif too_dominant:
+            reasons.append(f"one operator may hold more than {p:.0%} of the bin's records")
+        else:
+            reasons.append("")
+    return reasons
+
+
+def _fill_exact_bin(
+    cell: release_pb2.PowerCurveBin, stats: CohortStatistics, i: int, spec: spec_pb2.BenchmarkSpec
+) -> None:
+    """Fill released bin ``i`` of an exact release from the cohort's statistics.
+
+    Records and operators, mean wind speed [m/s], mean power [kW] and P/P_rated [-], power
+    coefficient Cp = (P / A) / (0.5 rho0 V^3) at the reference air density rho0 [kg/m^3], and
+    P10/P50/P90 of P/P_rated [-]. Where N > 1 also the sample standard deviations and the
+    category A uncertainty of each mean, s / sqrt(N).
+    """
+    pg = spec.normalised_power_bins
+    n = int(stats.record_count[i])
+    cell.record_count, cell.operator_count = n, int(stats.bin_operator_count[i])
+    cell.mean_wind_speed = float(stats.mean_wind_speed[i])
+    cell.mean_power = float(stats.mean_power[i])
+    cell.mean_power_per_unit = float(stats.mean_power_per_unit[i])
+    cell.power_coefficient = float(
+        stats.mean_power_per_area[i] / (0.5 * spec.reference_air_density * stats.mean_wind_speed[i] ** 3)
+    )
+    if n > 1:
+        cell.std_power, cell.std_power_per_unit = float(stats.std_power[i]), float(stats.std_power_per_unit[i])
+        cell.uncertainty_power = cell.std_power / math.sqrt(n)
+        cell.uncertainty_power_per_unit = cell.std_power_per_unit / math.sqrt(n)
+    p10, p50, p90 = histogram_percentiles(stats.histogram[i], pg.first_centre, pg.width, PERCENTILES)
+    cell.p10_normalised_power, cell.p50_normalised_power, cell.p90_normalised_power = p10, p50, p90
+
+
+def _provenance(
+    spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release, participants: int, flower_run_id: str, method: str
+) -> release_pb2.Provenance:
+    """Where ``release`` comes from, and how many of its cells (whole cohorts and bins) are suppressed."""
+    suppressed_cells = sum(curve.suppressed + sum(cell.suppressed for cell in curve.bins) for curve in release.curves)
+    return release_pb2.Provenance(
+        spec_sha256=spec_sha256(spec),
+        participants=participants,
+        suppressed_cells=suppressed_cells,
+        flower_run_id=flower_run_id,
+        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+        method=method,
+    )
