@@ -310,7 +310,7 @@ def _fill_cohort_curve(
     centres = ws.first_centre + ws.width * np.arange(ws.count)
     cell_noise = summed_noise_stddev(spec, curve.cohort, participants) if private else 0.0
     reasons = _bin_suppression_reasons(stats, spec)
-    for i in np.flatnonzero(stats.bin_operator_count > 0):
+    for i in np.flatnonzero(stats.bin_operator_count > 0).tolist():
         cell = curve.bins.add(wind_speed_centre=float(centres[i]))
         if reasons[i]:
             cell.suppressed, cell.suppression_reason = True, reasons[i]
