@@ -4,7 +4,7 @@ For cohorts of 50, 500 and 2,000 turbines (one turbine type, 3 months of 10-min 
 site-specific Weibull winds, anemometer scatter, per-turbine performance) the bench builds each
 site's capped power histograms with the sites' own kernels, then for epsilon 0.5, 1, 2 and 4 per
 release draws every site's noise with the sites' own sampler (OpenDP's discrete Gaussian) and
-finalises the noisy sum as a private release does (:func:`server.finalize.noisy_histogram_percentiles`).
+finalises the noisy sum as a private release does (:func:`server.private_curve.noisy_histogram_percentiles`).
 For the bins from cut-in to rated wind speed it prints
 
   - measured: the RMS error of the published P50s against the noiseless curve (same cap, same
@@ -34,12 +34,8 @@ from client.privacy import add_site_noise, cap_turbine_histograms
 from client.summaries import PreparedRecords, add_turbine_power_histograms
 from protos.privacy import composed_epsilon, spec_rho
 from protos.statistics import BlockKey
-from server.finalize import (
-    histogram_percentiles,
-    noisy_histogram_percentiles,
-    summed_noise_stddev,
-    usable_cohort_turbines,
-)
+from server.percentiles import histogram_percentiles
+from server.private_curve import noisy_histogram_percentiles, summed_noise_stddev, usable_cohort_turbines
 from server.spec import PrivacySettings, power_curve_spec
 from simulations.fleet_turbines import turbine_type
 

@@ -153,6 +153,213 @@ class SiteConfig:
         raise KeyError(asset_id)
 
 
+def load_site_config(path: Path) -> SiteConfig:
+    """Read and validate ``path``; raise SiteConfigError listing every problem at once.
+
+    Each table has its parser, which appends a message to ``problems`` for every bad entry and
+    carries on, so one error names them all.
+    """
+    path = Path(path)
+    raw = _read_toml(path)
+    problems: list[str] = []
+    _unknown_settings_and_tables(raw, problems)
+    columns = {str(k): str(v) for k, v in raw.get("columns", {}).items()}
+    units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
+    site = _site(raw.get("site", {}), path, columns, problems)
+    source = _source(raw.get("source", {}), path, problems)
+    _columns_and_units(columns, units, source["layout"], problems)
+    sentinels = _sentinels(raw.get("sentinels", {}), problems)
+    normal, status_categories, status_components = _status(raw.get("status", {}), columns, problems)
+    turbines = _turbines(raw.get("turbines"), problems)
+    policy = parse_policy(raw.get("policy", {}), problems)
+    if problems:
+        raise SiteConfigError(f"{path}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
+    return SiteConfig(
+        path=path,
+        **site,
+        **source,
+        columns=columns,
+        units=units,
+        normal_status_codes=tuple(int(c) for c in normal),
+        turbines=turbines,
+        sentinels=sentinels,
+        status_categories=status_categories,
+        status_components=status_components,
+        policy=policy,
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The tables of ``path``; SiteConfigError when it is missing or not TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SiteConfigError(f"{path}: file not found; pass the path of the site's site.toml") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteConfigError(f"{path}: not valid TOML ({exc}); fix the syntax at the position given") from None
+
+
+def _unknown_settings_and_tables(raw: dict[str, Any], problems: list[str]) -> None:
+    """Report settings of [site], [source] and [status] that do not exist, and tables site.toml does not have."""
+    for table, allowed in KNOWN_SETTINGS.items():
+        for key in sorted(set(raw.get(table, {})) - set(allowed)):
+            problems.append(f"[{table}] {key} is not a setting; use one of {list(allowed)}")
+    for table in sorted(set(raw) - {*KNOWN_SETTINGS, "columns", "units", "sentinels", "turbines", "policy"}):
+        problems.append(f"[{table}] is not a section of site.toml; see client/site_config.py for the format")
+
+
+def _site(table: dict[str, Any], path: Path, columns: dict[str, str], problems: list[str]) -> dict[str, Any]:
+    """The [site] table as SiteConfig fields: name (default: the folder of site.toml), timezone, elevation_m [m].
+
+    The elevation is required only when no pressure column is mapped: air density needs one or the other.
+    """
+    elevation = table.get("elevation_m")
+    if elevation is not None and not isinstance(elevation, int | float):
+        problems.append(f"[site] elevation_m = {elevation!r}; give the site's elevation above sea level in m")
+        elevation = None
+    if elevation is None and "WMET_EnvPres" not in columns:
+        problems.append("[site] elevation_m is needed for air density when no pressure column (WMET_EnvPres) is mapped")
+    timezone = str(table.get("timezone", "UTC"))
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problems.append(f'[site] timezone = {timezone!r} is not an IANA zone; use e.g. "Europe/Berlin" or "UTC"')
+    return {
+        "name": str(table.get("name", path.parent.name)),
+        "timezone": timezone,
+        "elevation_m": None if elevation is None else float(elevation),
+    }
+
+
+def _source(table: dict[str, Any], path: Path, problems: list[str]) -> dict[str, Any]:
+    """The [source] table as SiteConfig fields: the export's files, resolution, format, CSV dialect and layout.
+
+    ``files`` are paths or globs relative to site.toml, each of which must match an existing file.
+    """
+    try:
+        resolution = pd.Timedelta(str(table.get("resolution", "10min")))
+    except ValueError:
+        resolution = RECORD_PERIOD
+        problems.append(f'[source] resolution = {table.get("resolution")!r}; use e.g. "1s", "1min" or "10min"')
+    if resolution <= pd.Timedelta(0) or RECORD_PERIOD % resolution != pd.Timedelta(0):
+        problems.append(
+            f'[source] resolution = {table.get("resolution")!r} must divide 10 minutes, e.g. "1s" or "1min"'
+        )
+    file_format = str(table.get("format", "csv")).lower()
+    if file_format not in FORMATS:
+        problems.append(f"[source] format = {file_format!r}; use one of {list(FORMATS)}")
+    patterns = table.get("files", [])
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    files: list[Path] = []
+    for pattern in patterns:
+        matched = sorted(path.parent.glob(pattern)) if any(ch in pattern for ch in "*?[") else [path.parent / pattern]
+        existing = [m for m in matched if m.is_file()]
+        if not existing:
+            problems.append(f"[source] files: {pattern!r} matches no file next to {path}; fix the path or glob")
+        files.extend(existing)
+    if not patterns:
+        problems.append("[source] files: list the SCADA export files (paths or globs relative to site.toml)")
+    layout = str(table.get("layout", "long"))
+    if layout not in LAYOUTS:
+        problems.append(f"[source] layout = {layout!r}; use one of {list(LAYOUTS)}")
+    return {
+        "files": tuple(files),
+        "resolution": resolution,
+        "layout": layout,
+        "file_format": file_format,
+        "delimiter": str(table.get("delimiter", ",")),
+        "decimal": str(table.get("decimal", ".")),
+    }
+
+
+def _columns_and_units(columns: dict[str, str], units: dict[str, str], layout: str, problems: list[str]) -> None:
+    """Check [columns] (canonical name = the export's column) and [units] (canonical name = the export's unit).
+
+    Every required channel is mapped (a wide export has no turbine column: its columns carry
+    ``{asset}``), every name is canonical, and every unit converts to the channel's canonical unit.
+    """
+    for canonical in REQUIRED:
+        if canonical not in columns and not (layout == "wide" and canonical == "asset_id"):
+            problems.append(f"[columns] {canonical} is missing; map it to the export's column name")
+    if layout == "wide":
+        for canonical, column in columns.items():
+            if canonical != "time" and "{asset}" not in column:
+                problems.append(
+                    f'[columns] {canonical} = "{column}": in a wide export name each turbine\'s column with '
+                    '{asset}, e.g. "{asset}_ActivePower"'
+                )
+    known = set(REQUIRED) | set(CHANNELS) | {STATUS}
+    for canonical in sorted(set(columns) - known):
+        problems.append(f"[columns] {canonical} is not a canonical name; use one of {sorted(known)}")
+    for canonical, unit in units.items():
+        channel = CHANNELS.get(canonical)
+        if channel is None:
+            problems.append(f"[units] {canonical} is not a numeric channel; use one of {sorted(CHANNELS)}")
+        elif unit not in UNIT_CONVERSIONS[channel.unit]:
+            problems.append(f"[units] {canonical} = {unit!r}; use one of {sorted(UNIT_CONVERSIONS[channel.unit])}")
+
+
+def _sentinels(table: dict[str, Any], problems: list[str]) -> dict[str, tuple[float, ...]]:
+    """The [sentinels] table: numeric channel -> the values the export writes for "missing", in its units."""
+    sentinels: dict[str, tuple[float, ...]] = {}
+    for canonical, codes in table.items():
+        if canonical not in CHANNELS:
+            problems.append(f"[sentinels] {canonical} is not a numeric channel; use one of {sorted(CHANNELS)}")
+        elif not isinstance(codes, list) or not all(isinstance(c, int | float) for c in codes):
+            problems.append(f"[sentinels] {canonical} = {codes!r}; give a list of numbers, e.g. [-273.2, -999]")
+        else:
+            sentinels[canonical] = tuple(float(c) for c in codes)
+    return sentinels
+
+
+def _status(
+    table: dict[str, Any], columns: dict[str, str], problems: list[str]
+) -> tuple[Any, dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """The [status] table: normal codes, IEC 61400-26 category -> codes, component -> failure codes.
+
+    A code belongs to one category at most, and a component's failure codes must be forced-outage
+    codes. The normal codes are returned as written; load_site_config makes them integers once the
+    whole file is valid.
+    """
+    status_categories: dict[str, tuple[int, ...]] = {}
+    seen_codes: dict[int, str] = {}
+    for category, codes in table.get("categories", {}).items():
+        if category not in AVAILABILITY_CATEGORIES:
+            problems.append(
+                f"[status.categories] {category} is not an IEC 61400-26 category; "
+                f"use one of {list(AVAILABILITY_CATEGORIES)}"
+            )
+            continue
+        if not isinstance(codes, list) or not all(isinstance(c, int) for c in codes):
+            problems.append(f"[status.categories] {category} = {codes!r}; give a list of integer status codes")
+            continue
+        for code in codes:
+            if code in seen_codes:
+                problems.append(f"[status.categories] code {code} is in both {seen_codes[code]} and {category}")
+            seen_codes[code] = category
+        status_categories[category] = tuple(codes)
+
+    status_components: dict[str, tuple[int, ...]] = {}
+    forced_outage = set(status_categories.get("forced_outage", ()))
+    for component, codes in table.get("components", {}).items():
+        if component not in COMPONENTS:
+            problems.append(f"[status.components] {component} is not a component category; use one of {COMPONENTS}")
+        elif not isinstance(codes, list) or not all(isinstance(c, int) and c in forced_outage for c in codes):
+            problems.append(
+                f"[status.components] {component} = {codes!r}; give a list of status codes that are also listed "
+                "under [status.categories] forced_outage"
+            )
+        else:
+            status_components[component] = tuple(codes)
+
+    # Normal operation defaults to the IEC "full performance" codes.
+    normal = table.get("normal", list(status_categories.get("full_performance", ())))
+    if STATUS in columns and not normal:
+        problems.append("[status] normal: list the status codes that mean normal operation, e.g. normal = [0]")
+    return normal, status_categories, status_components
+
+
 def _date(value: Any) -> pd.Timestamp | None:
     """A TOML date (or ISO text) as a UTC timestamp; ValueError names the value."""
     if value is None:
@@ -165,6 +372,7 @@ def _date(value: Any) -> pd.Timestamp | None:
 
 
 def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
+    """The [[turbines]] array: at least one, unique asset_ids, 100-2000 W/m^2 of rated power per swept area."""
     if not isinstance(raw, list) or not raw:
         problems.append(
             "[[turbines]]: list at least one turbine (asset_id, model, rated_power_kw, rotor_diameter_m, hub_height_m)"
@@ -209,156 +417,3 @@ def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
     if duplicates:
         problems.append(f"[[turbines]]: asset_id listed twice: {duplicates}")
     return tuple(turbines)
-
-
-def load_site_config(path: Path) -> SiteConfig:
-    """Read and validate ``path``; raise SiteConfigError listing every problem at once."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SiteConfigError(f"{path}: file not found; pass the path of the site's site.toml") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SiteConfigError(f"{path}: not valid TOML ({exc}); fix the syntax at the position given") from None
-
-    problems: list[str] = []
-    site = raw.get("site", {})
-    source = raw.get("source", {})
-    columns = {str(k): str(v) for k, v in raw.get("columns", {}).items()}
-    units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
-
-    for table, allowed in KNOWN_SETTINGS.items():
-        for key in sorted(set(raw.get(table, {})) - set(allowed)):
-            problems.append(f"[{table}] {key} is not a setting; use one of {list(allowed)}")
-    for table in sorted(set(raw) - {*KNOWN_SETTINGS, "columns", "units", "sentinels", "turbines", "policy"}):
-        problems.append(f"[{table}] is not a section of site.toml; see client/site_config.py for the format")
-    name = str(site.get("name", path.parent.name))
-    elevation = site.get("elevation_m")
-    if elevation is not None and not isinstance(elevation, int | float):
-        problems.append(f"[site] elevation_m = {elevation!r}; give the site's elevation above sea level in m")
-        elevation = None
-    if elevation is None and "WMET_EnvPres" not in columns:
-        problems.append("[site] elevation_m is needed for air density when no pressure column (WMET_EnvPres) is mapped")
-    timezone = str(site.get("timezone", "UTC"))
-    try:
-        zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems.append(f'[site] timezone = {timezone!r} is not an IANA zone; use e.g. "Europe/Berlin" or "UTC"')
-
-    try:
-        resolution = pd.Timedelta(str(source.get("resolution", "10min")))
-    except ValueError:
-        resolution = RECORD_PERIOD
-        problems.append(f'[source] resolution = {source.get("resolution")!r}; use e.g. "1s", "1min" or "10min"')
-    if resolution <= pd.Timedelta(0) or RECORD_PERIOD % resolution != pd.Timedelta(0):
-        problems.append(
-            f'[source] resolution = {source.get("resolution")!r} must divide 10 minutes, e.g. "1s" or "1min"'
-        )
-    file_format = str(source.get("format", "csv")).lower()
-    if file_format not in FORMATS:
-        problems.append(f"[source] format = {file_format!r}; use one of {list(FORMATS)}")
-    patterns = source.get("files", [])
-    if isinstance(patterns, str):
-        patterns = [patterns]
-    files: list[Path] = []
-    for pattern in patterns:
-        matched = sorted(path.parent.glob(pattern)) if any(ch in pattern for ch in "*?[") else [path.parent / pattern]
-        existing = [m for m in matched if m.is_file()]
-        if not existing:
-            problems.append(f"[source] files: {pattern!r} matches no file next to {path}; fix the path or glob")
-        files.extend(existing)
-    if not patterns:
-        problems.append("[source] files: list the SCADA export files (paths or globs relative to site.toml)")
-
-    layout = str(source.get("layout", "long"))
-    if layout not in LAYOUTS:
-        problems.append(f"[source] layout = {layout!r}; use one of {list(LAYOUTS)}")
-    for canonical in REQUIRED:
-        if canonical not in columns and not (layout == "wide" and canonical == "asset_id"):
-            problems.append(f"[columns] {canonical} is missing; map it to the export's column name")
-    if layout == "wide":
-        for canonical, column in columns.items():
-            if canonical != "time" and "{asset}" not in column:
-                problems.append(
-                    f'[columns] {canonical} = "{column}": in a wide export name each turbine\'s column with '
-                    '{asset}, e.g. "{asset}_ActivePower"'
-                )
-    known = set(REQUIRED) | set(CHANNELS) | {STATUS}
-    for canonical in sorted(set(columns) - known):
-        problems.append(f"[columns] {canonical} is not a canonical name; use one of {sorted(known)}")
-    for canonical, unit in units.items():
-        channel = CHANNELS.get(canonical)
-        if channel is None:
-            problems.append(f"[units] {canonical} is not a numeric channel; use one of {sorted(CHANNELS)}")
-        elif unit not in UNIT_CONVERSIONS[channel.unit]:
-            problems.append(f"[units] {canonical} = {unit!r}; use one of {sorted(UNIT_CONVERSIONS[channel.unit])}")
-
-    sentinels: dict[str, tuple[float, ...]] = {}
-    for canonical, codes in raw.get("sentinels", {}).items():
-        if canonical not in CHANNELS:
-            problems.append(f"[sentinels] {canonical} is not a numeric channel; use one of {sorted(CHANNELS)}")
-        elif not isinstance(codes, list) or not all(isinstance(c, int | float) for c in codes):
-            problems.append(f"[sentinels] {canonical} = {codes!r}; give a list of numbers, e.g. [-273.2, -999]")
-        else:
-            sentinels[canonical] = tuple(float(c) for c in codes)
-
-    status_categories: dict[str, tuple[int, ...]] = {}
-    seen_codes: dict[int, str] = {}
-    for category, codes in raw.get("status", {}).get("categories", {}).items():
-        if category not in AVAILABILITY_CATEGORIES:
-            problems.append(
-                f"[status.categories] {category} is not an IEC 61400-26 category; "
-                f"use one of {list(AVAILABILITY_CATEGORIES)}"
-            )
-            continue
-        if not isinstance(codes, list) or not all(isinstance(c, int) for c in codes):
-            problems.append(f"[status.categories] {category} = {codes!r}; give a list of integer status codes")
-            continue
-        for code in codes:
-            if code in seen_codes:
-                problems.append(f"[status.categories] code {code} is in both {seen_codes[code]} and {category}")
-            seen_codes[code] = category
-        status_categories[category] = tuple(codes)
-
-    status_components: dict[str, tuple[int, ...]] = {}
-    forced_outage = set(status_categories.get("forced_outage", ()))
-    for component, codes in raw.get("status", {}).get("components", {}).items():
-        if component not in COMPONENTS:
-            problems.append(f"[status.components] {component} is not a component category; use one of {COMPONENTS}")
-        elif not isinstance(codes, list) or not all(isinstance(c, int) and c in forced_outage for c in codes):
-            problems.append(
-                f"[status.components] {component} = {codes!r}; give a list of status codes that are also listed "
-                "under [status.categories] forced_outage"
-            )
-        else:
-            status_components[component] = tuple(codes)
-
-    # Normal operation defaults to the IEC "full performance" codes.
-    normal = raw.get("status", {}).get("normal", list(status_categories.get("full_performance", ())))
-    if STATUS in columns and not normal:
-        problems.append("[status] normal: list the status codes that mean normal operation, e.g. normal = [0]")
-
-    turbines = _turbines(raw.get("turbines"), problems)
-    policy = parse_policy(raw.get("policy", {}), problems)
-    if problems:
-        raise SiteConfigError(f"{path}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
-    return SiteConfig(
-        path=path,
-        name=name,
-        timezone=timezone,
-        elevation_m=None if elevation is None else float(elevation),
-        files=tuple(files),
-        resolution=resolution,
-        layout=layout,
-        file_format=file_format,
-        delimiter=str(source.get("delimiter", ",")),
-        decimal=str(source.get("decimal", ".")),
-        columns=columns,
-        units=units,
-        normal_status_codes=tuple(int(c) for c in normal),
-        turbines=turbines,
-        sentinels=sentinels,
-        status_categories=status_categories,
-        status_components=status_components,
-        policy=policy,
-    )

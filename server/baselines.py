@@ -18,7 +18,7 @@ from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.normal_behaviour import residual_variance, ridge_coefficients
 from protos.statistics import BlockKey, CohortBlocks, NbmRecordCount
 from server.disclosure import below_k_operators, dominated
-from server.finalize import histogram_percentiles
+from server.percentiles import histogram_percentiles
 
 S = spec_pb2.Statistic
 DISTRIBUTION_PERCENTILES = (0.10, 0.25, 0.50, 0.75, 0.90)

@@ -18,7 +18,7 @@ from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighte
 from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import composed_epsilon, spec_rho
 from protos.statistics import BlockKey
-from server.finalize import histogram_percentiles
+from server.percentiles import histogram_percentiles
 from server.publish import release_from_secure_sum
 from server.secure_sum import SecureSumOutcome
 from server.spec import PrivacySettings, power_curve_spec

@@ -1,0 +1,326 @@
+"""The private power curve: what a differentially private release publishes of its noisy histograms.
+
+Everything here is post-processing of the noisy capped histograms the sites summed (it costs no
+privacy), and what the release states about that noise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import isotonic_regression
+from scipy.stats import norm
+
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.privacy import composed_epsilon, spec_rho
+from server.percentiles import P50, PERCENTILES, histogram_percentiles
+
+S = spec_pb2.Statistic
+# Operators' sizes [turbines] whose group privacy the release states.
+OPERATOR_SIZES = (10, 50, 100)
+# Post-processing of a private histogram row (it costs no privacy; bench/dp_curve_error.py measures it).
+# A row's records sit in a few of the normalised-power cells; a percentile over the whole row would
+# carry the noise of every structurally empty cell too, which dominated its error. So percentiles are
+# taken over the row's data window, found from the noisy row: the noisy counts are summed over boxes
+# of WINDOW_BOX_CELLS cells (noise s sqrt(k) per box), and the window is the run of boxes above
+# WINDOW_EDGE_STDDEVS around the densest box, which must exceed WINDOW_PEAK_STDDEVS (a row of noise
+# alone does so about once in 3,000 rows, and is published about once in 10^4), widened to any box
+# above WINDOW_FAR_STDDEVS (a second group of records; noise alone reaches it in under 1 row in 10^5),
+# plus WINDOW_PAD_CELLS cells on each side for the tails that stay below the noise.
+WINDOW_BOX_CELLS = 11
+WINDOW_PEAK_STDDEVS = 4.5
+WINDOW_FAR_STDDEVS = 5.5
+WINDOW_EDGE_STDDEVS = 1.0
+WINDOW_PAD_CELLS = 4
+# A bin is dominated by noise, and publishes no percentiles or mean, where the noise on its window's
+# cumulative count at the median, s sqrt(w) / 2 for w cells, exceeds this share of the window's
+# weight, or where its own parametric bootstrap would withhold it in more than half of the draws.
+NOISE_DOMINATED_SHARE = 0.15
+# The parametric bootstrap that states a bin's P50 error (see noisy_histogram_percentiles): its draws
+# (relative precision of a variance about sqrt(2 / B) = 8 %), and the least its correction may scale it.
+BOOTSTRAP_DRAWS = 300
+BOOTSTRAP_MIN_CORRECTION = 0.75
+# Standard deviation of P/P_rated within the widest 0.5 m/s bins of a pitch-regulated curve, half-way
+# from cut-in to rated (0.08 in the simulated fleet of bench/dp_curve_error.py): the bin a cohort must
+# be large enough for before its curve is usable from cut-in to rated [-].
+REFERENCE_BIN_SPREAD = 0.08
+
+
+def denoised_histogram(noisy_counts: np.ndarray) -> np.ndarray:
+    """Non-negative counts whose cumulative is the least-squares monotone fit of the noisy cumulative.
+
+    Post-processing of a noisy histogram (it costs no privacy): the isotonic regression (pool
+    adjacent violators) of the cumulative counts, floored at zero, differenced. Percentiles taken
+    from the result are monotone in the quantile.
+
+    Parameters
+    ----------
+    noisy_counts : ndarray
+        Counts per bin with additive noise (may be negative) [-].
+    """
+    cumulative = np.maximum(isotonic_regression(np.cumsum(noisy_counts)).x, 0.0)
+    return np.diff(cumulative, prepend=0.0)
+
+
+def _cell_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str) -> float:
+    return next(b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic == S.CAPPED_POWER_HISTOGRAM)
+
+
+def summed_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str, participants: int) -> float:
+    """Standard deviation of the noise on each cell of a cohort's summed capped histogram [record weight].
+
+    Each participant adds noise of variance sigma^2 / (t - 1) (t = min_noise_sites), so the sum of
+    ``participants`` shares carries participants / (t - 1) sigma^2.
+    """
+    return _cell_noise_stddev(spec, cohort) * math.sqrt(participants / (spec.privacy.min_noise_sites - 1))
+
+
+def data_window(noisy: np.ndarray, cell_noise_stddev: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where the records of each noisy histogram row sit, found from the noisy row alone.
+
+    Each row is summed over boxes of ``WINDOW_BOX_CELLS`` (k) cells centred on every cell, in
+    units of the box's noise s sqrt(k). A row holds records where its densest box exceeds
+    ``WINDOW_PEAK_STDDEVS``; its window is the run of boxes above ``WINDOW_EDGE_STDDEVS`` that holds
+    the densest box, stretched over any box above ``WINDOW_FAR_STDDEVS``, and widened by
+    ``WINDOW_PAD_CELLS`` on each side, within the grid.
+
+    Parameters
+    ----------
+    noisy : ndarray
+        Noisy counts per cell, one row per histogram, shape (rows, cells) or (cells,) [record weight].
+    cell_noise_stddev : float
+        s, the standard deviation of the noise on each cell (> 0) [record weight].
+
+    Returns
+    -------
+    start, stop : ndarray of int
+        Per row, the window is cells start to stop - 1; start == stop where no records stand out.
+    """
+    rows = np.atleast_2d(noisy)
+    n, m = rows.shape
+    k, half = WINDOW_BOX_CELLS, WINDOW_BOX_CELLS // 2
+    cumulative = np.cumsum(np.pad(rows, [(0, 0), (half + 1, half)]), axis=1)
+    z = (cumulative[:, k:] - cumulative[:, :-k]) / (cell_noise_stddev * math.sqrt(k))
+    index = np.arange(n)
+    peak = np.argmax(z, axis=1)
+    found = z[index, peak] > WINDOW_PEAK_STDDEVS
+    far = z > WINDOW_FAR_STDDEVS
+    has_far = far.any(axis=1)
+    first = np.where(has_far, np.minimum(peak, np.argmax(far, axis=1)), peak)
+    last = np.where(has_far, np.maximum(peak, m - 1 - np.argmax(far[:, ::-1], axis=1)), peak)
+    cells = np.arange(m)
+    low = z <= WINDOW_EDGE_STDDEVS
+    run_start = np.maximum.accumulate(np.where(low, cells, -1), axis=1)[index, first] + 1
+    run_stop = np.minimum.accumulate(np.where(low, cells, m)[:, ::-1], axis=1)[:, ::-1][index, last]
+    start = np.where(found, np.maximum(run_start - WINDOW_PAD_CELLS, 0), 0)
+    return start, np.where(found, np.minimum(run_stop + WINDOW_PAD_CELLS, m), 0)
+
+
+def windowed_percentiles(
+    noisy: np.ndarray, grid: spec_pb2.BinGrid, cell_noise_stddev: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentiles of noisy histogram rows over their data windows, NaN where noise dominates.
+
+    Each row's window (:func:`data_window`) is denoised (:func:`denoised_histogram`: non-negative
+    counts, monotone percentiles) and the cells outside it are set to zero, so their noise does not
+    enter. A row is dominated by noise where no window is found or where s sqrt(w) / 2, the noise
+    on the cumulative count of its w window cells at the median, exceeds ``NOISE_DOMINATED_SHARE``
+    of the window's denoised weight.
+
+    Parameters
+    ----------
+    noisy : ndarray
+        Noisy counts, shape (rows, cells) or (cells,) [record weight].
+    grid : BinGrid
+        The normalised-power grid.
+    cell_noise_stddev : float
+        s (> 0) [record weight].
+
+    Returns
+    -------
+    percentiles : ndarray
+        Shape (rows, len(PERCENTILES)), at PERCENTILES [-]; NaN in a row dominated by noise.
+    counts : ndarray
+        Shape (rows, cells), the denoised window counts [record weight]; zero in a row dominated by noise.
+    """
+    rows = np.atleast_2d(noisy)
+    start, stop = data_window(rows, cell_noise_stddev)
+    counts = np.zeros(rows.shape)
+    percentiles = np.full((len(rows), len(PERCENTILES)), np.nan)
+    # scipy's isotonic regression fits one vector at a time, and windows differ in length: one call per row.
+    for r in np.flatnonzero(stop > start):
+        window = denoised_histogram(rows[r, start[r] : stop[r]])
+        if cell_noise_stddev * math.sqrt(len(window)) / 2 > NOISE_DOMINATED_SHARE * window.sum():
+            continue
+        counts[r, start[r] : stop[r]] = window
+        percentiles[r] = histogram_percentiles(counts[r], grid.first_centre, grid.width, PERCENTILES)
+    return percentiles, counts
+
+
+@dataclass(frozen=True)
+class NoisyPercentiles:
+    """What a private release publishes of one bin's noisy histogram row; all NaN where noise dominates."""
+
+    percentiles: np.ndarray  # at PERCENTILES [-]
+    mean: float  # [-]
+    p50_noise_stddev: float  # [-], the P50's standard deviation from the noise (parametric bootstrap)
+
+
+def _redrawn_p50(
+    counts: np.ndarray, grid: spec_pb2.BinGrid, cell_noise_stddev: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """P50 (NaN where withheld) and denoised window counts of each row of ``counts`` with fresh noise added."""
+    noisy = counts + rng.normal(0.0, cell_noise_stddev, size=counts.shape)
+    percentiles, denoised = windowed_percentiles(noisy, grid, cell_noise_stddev)
+    return percentiles[:, P50], denoised
+
+
+def noisy_histogram_percentiles(
+    noisy: np.ndarray, grid: spec_pb2.BinGrid, cell_noise_stddev: float, rng: np.random.Generator
+) -> NoisyPercentiles:
+    """P10, P50, P90, mean and stated P50 error of one noisy histogram row (post-processing only).
+
+    Percentiles and mean come from the row's denoised data window (:func:`windowed_percentiles`).
+    The P50's error is a parametric bootstrap from what the release itself shows: the denoised
+    window counts are taken as the truth, Gaussian noise of standard deviation s is added to every
+    cell in ``BOOTSTRAP_DRAWS`` draws, and the whole estimator is run again. With v1 the mean
+    squared difference of the redrawn P50s from the published one (over the draws that publish
+    one), the stated error is sqrt(v1 c). The bootstrap's truth carries the noise once already,
+    which makes v1 overstate; c, the iterated bootstrap's correction (Hall and Martin 1988, On
+    bootstrap resampling and iteration, Biometrika 75), is v1 / v2, with v2 the same mean square
+    one layer further (each draw's own denoised counts redrawn once), held within
+    [``BOOTSTRAP_MIN_CORRECTION``, 1] because it is itself a ratio of two noisy estimates. Unlike
+    a small-noise (delta-method) value it holds where the noise moves the median across cells; for
+    a bin whose records sit in one cell it is conservative (the denoised row spreads them). A row
+    whose draws are withheld more often than not is dominated by noise itself.
+
+    Parameters
+    ----------
+    noisy : ndarray
+        Noisy counts per normalised-power cell [record weight].
+    grid : BinGrid
+        The normalised-power grid.
+    cell_noise_stddev : float
+        s, the standard deviation of the noise in the summed row (> 0) [record weight].
+    rng : numpy.random.Generator
+        Source of the bootstrap draws (the DP noise itself is the sites', not drawn here).
+    """
+    withheld = NoisyPercentiles(np.full(len(PERCENTILES), np.nan), math.nan, math.nan)
+    (percentiles,), (counts,) = windowed_percentiles(noisy, grid, cell_noise_stddev)
+    if np.isnan(percentiles[P50]):
+        return withheld
+    once, once_counts = _redrawn_p50(np.tile(counts, (BOOTSTRAP_DRAWS, 1)), grid, cell_noise_stddev, rng)
+    published = ~np.isnan(once)
+    if published.mean() < 0.5:
+        return withheld
+    once, once_counts = once[published], once_counts[published]
+    twice, _ = _redrawn_p50(once_counts, grid, cell_noise_stddev, rng)
+    both = ~np.isnan(twice)
+    v1 = float(np.mean(np.square(once - percentiles[P50])))
+    v2 = float(np.mean(np.square(twice[both] - once[both]))) if both.any() else 0.0
+    correction = min(1.0, max(BOOTSTRAP_MIN_CORRECTION, v1 / v2)) if v2 > 0 else 1.0
+    centres = grid.first_centre + grid.width * np.arange(grid.count)
+    return NoisyPercentiles(
+        percentiles=percentiles,
+        mean=float(np.dot(counts, centres) / counts.sum()),
+        p50_noise_stddev=math.sqrt(v1 * correction),
+    )
+
+
+def fill_private_bin(
+    cell: release_pb2.PowerCurveBin,
+    noisy: np.ndarray,
+    grid: spec_pb2.BinGrid,
+    cell_noise_stddev: float,
+    rng: np.random.Generator,
+) -> None:
+    """Fill a released bin of a private release from its noisy capped histogram row.
+
+    A bin dominated by noise keeps its noisy weight and publishes no percentile, mean or P50 error.
+    """
+    cell.noisy_record_weight = float(noisy.sum())
+    result = noisy_histogram_percentiles(noisy, grid, cell_noise_stddev, rng)
+    if math.isnan(result.mean):
+        return
+    cell.p10_normalised_power, cell.p50_normalised_power, cell.p90_normalised_power = result.percentiles
+    cell.mean_power_per_unit = result.mean
+    cell.p50_noise_stddev = result.p50_noise_stddev
+
+
+def usable_cohort_turbines(
+    cell_noise_stddev: float,
+    grid: spec_pb2.BinGrid,
+    max_records_per_turbine_per_bin: int,
+    spread: float = REFERENCE_BIN_SPREAD,
+) -> int:
+    """Turbines a cohort needs, each with the full capped weight in a bin, for that bin's P50 to be published.
+
+    The bin holds N c records, normally distributed with standard deviation ``spread`` about
+    P/P_rated = 0.5, and its P50 is published when :func:`windowed_percentiles` publishes it on the
+    noiseless row: its records stand out from the noise and the noise on its window's cumulative
+    count at the median is within ``NOISE_DOMINATED_SHARE`` of its weight. With noise, such a bin
+    is published in most draws at that N (about 3 in 4), in a few at N / 2 and in all at 2 N
+    (tests/server/test_private_curve.py); the curve is usable from cut-in to rated from there.
+
+    Parameters
+    ----------
+    cell_noise_stddev : float
+        s, the noise on each cell of the summed histogram (> 0) [record weight].
+    grid : BinGrid
+        The normalised-power grid.
+    max_records_per_turbine_per_bin : int
+        c [records].
+    spread : float
+        Standard deviation of P/P_rated in the bin [-].
+    """
+    edges = grid.first_centre + grid.width * (np.arange(grid.count + 1) - 0.5)
+    shape = np.diff(norm.cdf(edges, loc=0.5, scale=spread))
+
+    def published(turbines: int) -> bool:
+        row = shape * turbines * max_records_per_turbine_per_bin
+        return not np.isnan(windowed_percentiles(row, grid, cell_noise_stddev)[0][0, P50])
+
+    high = 1
+    while not published(high):
+        high *= 2
+    low = high // 2  # not published (or 0)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if published(middle) else (middle, high)
+    return high
+
+
+def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> release_pb2.PrivacyParameters:
+    """What a private release gives each turbine, and what its noise means for the curves."""
+    rho = spec_rho(spec)
+    privacy = spec.privacy
+    parameters = release_pb2.PrivacyParameters(
+        privacy_unit=privacy.privacy_unit,
+        rho=rho,
+        epsilon=composed_epsilon([rho], privacy.delta),
+        delta=privacy.delta,
+        max_records_per_turbine_per_bin=privacy.max_records_per_turbine_per_bin,
+        min_noise_sites=privacy.min_noise_sites,
+    )
+    for cohort in spec.cohorts:
+        parameters.cell_noise_stddev[cohort.name] = _cell_noise_stddev(spec, cohort.name)
+    for turbines in OPERATOR_SIZES:
+        # Group privacy: a group of T units is (T^2 rho)-zCDP (Bun and Steinke 2016, proposition 1.9).
+        parameters.operator_epsilon[turbines] = composed_epsilon([rho * turbines**2], privacy.delta)
+    participants = release.provenance.participants
+    noise = max((summed_noise_stddev(spec, cohort.name, participants) for cohort in spec.cohorts), default=0.0)
+    cap = privacy.max_records_per_turbine_per_bin
+    usable = usable_cohort_turbines(noise, spec.normalised_power_bins, cap)
+    shown = [b for curve in release.curves for b in curve.bins if not b.suppressed]
+    withheld = sum(not b.HasField("p50_normalised_power") for b in shown)
+    parameters.note = (
+        f"Each turbine's records weigh at most {cap} per wind-speed bin; every histogram cell carries noise of "
+        f"standard deviation {noise:.0f} from the {participants} participants. A bin whose "
+        f"records do not stand out from the noise publishes no percentiles or mean ({withheld} of {len(shown)} "
+        "bins here); elsewhere p50_noise_stddev states the P50's standard deviation from the noise. Curves are "
+        f"usable from cut-in to rated where a bin holds {cap} records from each of about {usable} turbines or "
+        "more; smaller cohorts are protected by disclosure control, not by differential privacy."
+    )
+    return parameters
