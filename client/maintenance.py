@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from client.filters import FILTERS, TurbineArrays, check_filters, hold_back_open_runs
+from client.filters import FILTERS, TurbineArrays, check_filters
 from client.indicators import (
     YawSums,
     age_band,
@@ -31,10 +31,9 @@ from client.indicators import (
 )
 from client.schema import STATUS
 from client.site_config import SiteConfig
+from client.streaming import ChunkSource, RecordSpill, hold_back_open_runs
 from client.summaries import (
-    ChunkSource,
     ModelTraining,
-    RecordSpill,
     SiteTurbines,
     density_normalised,
     model_rows,
