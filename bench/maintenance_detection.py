@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 
 from client.contribution import received_releases_dir
+from client.flags import FlagRules, turbine_flags
 from client.indicators import MomentSums, centred_sums, criticality_alarms, turbine_intercepts
 from client.ingest import read_canonical_chunks
-from client.maintenance import FlagRules, site_indicators, turbine_flags
+from client.maintenance import site_indicators
 from client.site_config import load_site_config
 from common.release_json import read_release_json
 from protos.normal_behaviour import ridge_coefficients

@@ -4,7 +4,8 @@ Normal-behaviour models, performance index, static yaw misalignment, availabilit
 the persistence rule for alarms.
 
 Every function takes numpy arrays aligned by record (``asset`` indexes the site's turbines) and
-returns per-turbine sums or values; streaming over chunks and all I/O live in client/maintenance.py.
+returns per-turbine sums or values. They are accumulated chunk by chunk in client/maintenance.py
+(streamed as client/streaming.py says); reading the export is client/ingest.py's.
 """
 
 from __future__ import annotations

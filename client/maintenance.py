@@ -1,10 +1,11 @@
-"""A site's maintenance indicators: model training sums (round 1), indicator blocks and local flags (round 2).
+"""A site's maintenance indicators (round 2): the blocks it sends and the per-turbine values it keeps.
 
 Round 1 adds, beside the power-curve sums, each cohort's normal-behaviour-model sums over the
-training window. Round 2 reads the export once more against the round-1 release and computes,
-per turbine, the performance index, static yaw misalignment, availability, model residuals and
-failures; only distributions and sums of them leave (through secure aggregation). The per-turbine
-values, the daily residuals and the flags stay on site.
+training window (:class:`client.summaries.ModelTraining`). Round 2 reads the export once more
+against the round-1 release and computes, per turbine, the performance index, static yaw
+misalignment, availability, model residuals and failures; only distributions and sums of them
+leave (through secure aggregation). The per-turbine values and the daily residuals stay on site,
+where the operator's flags are made from them (:mod:`client.flags`).
 """
 
 from __future__ import annotations
@@ -15,26 +16,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from client.filters import FILTERS, TurbineArrays, check_filters, hold_back_open_runs
+from client.filters import FILTERS, TurbineArrays, check_filters
 from client.indicators import (
     YawSums,
     age_band,
     availability,
-    criticality_alarms,
     expected_power_per_unit,
     failure_events,
     histogram_counts,
     per_turbine_sum,
-    position_in_distribution,
     static_yaw_misalignment,
     turbine_intercepts,
 )
 from client.schema import STATUS
 from client.site_config import SiteConfig
+from client.streaming import ChunkSource, RecordSpill, hold_back_open_runs
 from client.summaries import (
-    ChunkSource,
     ModelTraining,
-    RecordSpill,
     SiteTurbines,
     density_normalised,
     model_rows,
@@ -80,18 +78,150 @@ class SiteIndicators:
     """Round 2 on one site: the blocks it sends, and what stays (per-turbine values, daily residuals)."""
 
     values: dict[BlockKey, np.ndarray]
-    turbines: pd.DataFrame  # per (cohort, asset_id): performance_index, yaw_misalignment, availabilities
+    turbines: pd.DataFrame  # per (cohort, asset_id): performance_index, yaw_misalignment_deg, *_availability
     daily_residuals: pd.DataFrame  # per (cohort, target, asset_id, day): records, mean residual [degC]
     failures: pd.DataFrame  # per failure: asset_id, component, start, downtime_h, age_years
 
 
+@dataclass(frozen=True)
+class CohortExpectation:
+    """A cohort's released power curve applied to one chunk of records (arrays align with its rows)."""
+
+    member: np.ndarray  # bool, the record's turbine belongs to the cohort
+    power_kw: np.ndarray  # [kW], P_rated x the curve's P / P_rated at the normalised wind speed; NaN beyond it
+
+
+@dataclass(frozen=True)
+class IndicatorRecords:
+    """One chunk of canonical records as every round-2 indicator reads it (arrays align with its rows).
+
+    ``expected`` holds, by cohort index, the cohort's released curve applied to these records, for
+    the cohorts with a released curve and a turbine among them.
+    """
+
+    chunk: pd.DataFrame  # canonical records sorted by turbine, then time, with FAILURE_KEY
+    asset: np.ndarray  # index into site.turbines
+    in_period: np.ndarray  # bool, in the spec's period
+    normal: np.ndarray  # bool, in the period and passed by every row filter of the spec
+    wind_speed: np.ndarray  # [m/s], density-normalised (IEC 61400-12-1:2017, 9.1.5)
+    power: np.ndarray  # [kW], density-normalised
+    expected: dict[int, CohortExpectation]
+
+
 def _with_failure_key(chunks: Iterable[pd.DataFrame], site: SiteConfig) -> Iterator[pd.DataFrame]:
+    """Each chunk with a ``FAILURE_KEY`` column: index of the site's component whose failure code a record carries."""
     component_of_code = {
         code: float(i) for i, (_, codes) in enumerate(site.status_components.items()) for code in codes
     }
     for chunk in chunks:
         key = chunk[STATUS].map(component_of_code) if STATUS in chunk else pd.Series(np.nan, index=chunk.index)
         yield chunk.assign(**{FAILURE_KEY: key.to_numpy(dtype=np.float64)})
+
+
+def _indicator_records(
+    read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release
+) -> Iterator[IndicatorRecords]:
+    """The export's canonical records, chunk by chunk, judged by the spec's row filters (checked by the caller).
+
+    Chunks are re-cut so that neither a run of equal wind speeds (the frozen-sensor filter) nor a
+    failure is split between two (:func:`client.streaming.hold_back_open_runs`).
+    """
+    turbines = SiteTurbines.of(site, spec)
+    cohorts = released_cohorts(release)
+    start, end = period_bounds(spec)
+    row_filters = [f for f in spec.filters if FILTERS[f.name].flag]
+    chunks = _with_failure_key(read_chunks(), site)
+    for chunk, asset in hold_back_open_runs(chunks, turbines.ids, keys=("WMET_HorWdSpd", FAILURE_KEY)):
+        in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
+        arrays = TurbineArrays(asset, turbines.rated_kw[asset], site.normal_status_codes)
+        normal = in_period.copy()
+        for f in row_filters:
+            normal &= ~FILTERS[f.name].flag(chunk, arrays, f.parameters)
+        wind_speed, power = density_normalised(chunk, site, turbines.stall[asset], spec.reference_air_density)
+        expected = {}
+        for c, cohort in enumerate(spec.cohorts):
+            released = cohorts.get(cohort.name)
+            member = turbines.membership[asset, c]
+            if released is None or not member.any():
+                continue
+            per_unit = expected_power_per_unit(wind_speed, released.curve_wind_speed, released.curve_power_per_unit)
+            expected[c] = CohortExpectation(member, per_unit * turbines.rated_kw[asset])
+        yield IndicatorRecords(chunk, asset, in_period, normal, wind_speed, power, expected)
+
+
+def _histogram(values: np.ndarray, grid: spec_pb2.BinGrid) -> np.ndarray:
+    """Counts of the finite ``values`` per bin of one of the spec's indicator grids."""
+    return histogram_counts(values, grid.first_centre, grid.width, grid.count)
+
+
+class CurvePerformance:
+    """Performance index and static yaw misalignment of each cohort's turbines, against its released curve.
+
+    Over a turbine's records in normal operation where the curve expects a power, PI = sum(P) /
+    sum(P_expected) [-], P the density-normalised power [kW] and P_expected the curve's at the
+    record's normalised wind speed; over the below-rated ones, the power ratio P / P_expected
+    against the vane angle gives the misalignment (:func:`client.indicators.static_yaw_misalignment`).
+    """
+
+    def __init__(self, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> None:
+        self.spec = spec
+        self.turbines = SiteTurbines.of(site, spec)
+        n_cohorts, n_turbines = len(spec.cohorts), len(site.turbines)
+        self.actual_kw = np.zeros((n_cohorts, n_turbines))  # [kW], summed over scored records
+        self.expected_kw = np.zeros((n_cohorts, n_turbines))  # [kW], summed over scored records
+        self.yaw = [YawSums.zeros(n_turbines) for _ in range(n_cohorts)]
+
+    def observe(self, records: IndicatorRecords) -> None:
+        """Add one chunk's records."""
+        ind, chunk, asset = self.spec.indicators, records.chunk, records.asset
+        n_turbines = len(self.turbines.ids)
+        wind_speed, power = records.wind_speed, records.power
+        vane = (
+            chunk["WMET_HorWdDirRel"].to_numpy(dtype=np.float64)
+            if "WMET_HorWdDirRel" in chunk
+            else np.full(len(chunk), np.nan)
+        )
+        for c, expected in records.expected.items():
+            expected_kw = expected.power_kw
+            scored = records.normal & expected.member & np.isfinite(expected_kw) & np.isfinite(power)
+            self.actual_kw[c] += per_turbine_sum(asset[scored], power[scored], n_turbines)
+            self.expected_kw[c] += per_turbine_sum(asset[scored], expected_kw[scored], n_turbines)
+            below_rated = (
+                scored
+                & (wind_speed >= ind.yaw_wind_speed_min)
+                & (wind_speed < ind.yaw_wind_speed_max)
+                & np.isfinite(vane)
+                & (expected_kw > 0.05 * self.turbines.rated_kw[asset])
+            )
+            self.yaw[c].add(asset[below_rated], vane[below_rated], power[below_rated] / expected_kw[below_rated])
+
+    def scored_turbines(self) -> np.ndarray:
+        """Boolean matrix (turbines x cohorts): a cohort's turbines of which its curve expected some power."""
+        return self.turbines.membership & (self.expected_kw > 0).T
+
+    def turbine_values(self, c: int) -> dict[str, np.ndarray]:
+        """Per turbine, against cohort ``c``'s curve: performance_index [-] and yaw_misalignment_deg [deg]."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            performance_index = self.actual_kw[c] / self.expected_kw[c]
+        return {"performance_index": performance_index, "yaw_misalignment_deg": static_yaw_misalignment(self.yaw[c])}
+
+    def blocks(self) -> dict[BlockKey, np.ndarray]:
+        """Each cohort's distributions of PI and misalignment over its scored turbines, and their number."""
+        ind, scored = self.spec.indicators, self.scored_turbines()
+        values = {}
+        for c, cohort in enumerate(self.spec.cohorts):
+            turbine, mine = self.turbine_values(c), scored[:, c]
+            values[BlockKey(cohort.name, S.PERFORMANCE_INDEX_HISTOGRAM)] = _histogram(
+                turbine["performance_index"][mine], ind.performance_index_bins
+            )
+            values[BlockKey(cohort.name, S.YAW_MISALIGNMENT_HISTOGRAM)] = _histogram(
+                turbine["yaw_misalignment_deg"][mine], ind.yaw_misalignment_bins
+            )
+            count = float(np.count_nonzero(mine))
+            values[BlockKey(cohort.name, S.COHORT_CONTRIBUTOR)] = np.array([float(count > 0)])
+            values[BlockKey(cohort.name, S.TURBINE_COUNT)] = np.array([count])
+            values[BlockKey(cohort.name, S.SQUARED_TURBINE_COUNT)] = np.array([count**2])
+        return values
 
 
 def _categories(chunk: pd.DataFrame, site: SiteConfig, loss_categories: list[str]) -> np.ndarray:
@@ -114,10 +244,265 @@ def _categories(chunk: pd.DataFrame, site: SiteConfig, loss_categories: list[str
     return out
 
 
+class Availability:
+    """Time- and production-based availability and lost production by IEC 61400-26 category.
+
+    Per turbine, the hours of each of the spec's loss categories in the period (from its status
+    codes, :func:`_categories`). Per cohort and turbine, the energy produced [MWh] and the energy
+    lost per category [MWh]: what the cohort's released curve expects at the measured wind speed,
+    less what came (nothing in full performance).
+    """
+
+    def __init__(self, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> None:
+        self.site, self.spec = site, spec
+        self.turbines = SiteTurbines.of(site, spec)
+        self.loss_categories = list(spec.indicators.loss_categories)
+        self.available = np.array([AVAILABILITY_CATEGORIES[c] is True for c in self.loss_categories])
+        n_cohorts, n_turbines, n_categories = len(spec.cohorts), len(site.turbines), len(self.loss_categories)
+        self.category_hours = np.zeros((n_turbines, n_categories))  # [h]
+        self.actual_mwh = np.zeros((n_cohorts, n_turbines))  # [MWh]
+        self.lost_mwh = np.zeros((n_cohorts, n_turbines, n_categories))  # [MWh]
+
+    def observe(self, records: IndicatorRecords) -> None:
+        """Add one chunk's records."""
+        chunk, asset = records.chunk, records.asset
+        n_turbines, n_categories = len(self.turbines.ids), len(self.loss_categories)
+        category = _categories(chunk, self.site, self.loss_categories)
+        category[~records.in_period] = -1
+        counted = category >= 0
+        self.category_hours += (
+            np.bincount(asset[counted] * n_categories + category[counted], minlength=n_turbines * n_categories).reshape(
+                n_turbines, -1
+            )
+            * RECORD_HOURS
+        )
+        raw_power = chunk["WTUR_W"].to_numpy(dtype=np.float64)
+        full_performance = category == self.loss_categories.index("full_performance")
+        for c, expected in records.expected.items():
+            energy = records.in_period & expected.member & np.isfinite(raw_power)
+            self.actual_mwh[c] += per_turbine_sum(asset[energy], np.maximum(raw_power[energy], 0.0), n_turbines) * (
+                RECORD_HOURS / KWH_PER_MWH
+            )
+            short = energy & counted & np.isfinite(expected.power_kw)
+            lost = np.maximum(expected.power_kw - np.nan_to_num(raw_power), 0.0) * (RECORD_HOURS / KWH_PER_MWH)
+            lost[full_performance] = 0.0
+            flat = asset[short] * n_categories + category[short]
+            self.lost_mwh[c] += np.bincount(flat, weights=lost[short], minlength=n_turbines * n_categories).reshape(
+                n_turbines, -1
+            )
+
+    def turbine_values(self, c: int) -> dict[str, np.ndarray]:
+        """Per turbine, in cohort ``c``: time_availability and production_availability [-] (IEC 61400-26-1, -2)."""
+        hours_available = (self.category_hours * self.available).sum(axis=1)
+        hours_unavailable = (self.category_hours * ~self.available).sum(axis=1)
+        lost_unavailable = (self.lost_mwh[c] * ~self.available).sum(axis=1)
+        time_av, production_av = availability(hours_available, hours_unavailable, self.actual_mwh[c], lost_unavailable)
+        return {"time_availability": time_av, "production_availability": production_av}
+
+    def blocks(self, scored: np.ndarray) -> dict[BlockKey, np.ndarray]:
+        """Each cohort's availability distributions and its lost production by category, then its potential [MWh].
+
+        Parameters
+        ----------
+        scored : ndarray of bool
+            Turbines x cohorts: the turbines each availability distribution counts, those
+            measured against the cohort's curve (:meth:`CurvePerformance.scored_turbines`).
+        """
+        grid = self.spec.indicators.availability_bins
+        values = {}
+        for c, cohort in enumerate(self.spec.cohorts):
+            turbine, mine, members = self.turbine_values(c), scored[:, c], self.turbines.membership[:, c]
+            values[BlockKey(cohort.name, S.TIME_AVAILABILITY_HISTOGRAM)] = _histogram(
+                turbine["time_availability"][mine], grid
+            )
+            values[BlockKey(cohort.name, S.PRODUCTION_AVAILABILITY_HISTOGRAM)] = _histogram(
+                turbine["production_availability"][mine], grid
+            )
+            lost = self.lost_mwh[c][members].sum(axis=0)
+            values[BlockKey(cohort.name, S.LOST_PRODUCTION)] = np.r_[
+                lost, self.actual_mwh[c][members].sum() + lost.sum()
+            ]
+        return values
+
+
+class Reliability:
+    """Turbine-years and failures by component and age band, of the turbines with a commissioning date.
+
+    A record in the period adds its duration (RECORD_HOURS) to its turbine's age band; a run of consecutive
+    records carrying one component's failure code is one failure
+    (:func:`client.indicators.failure_events`), its downtime the run's length [h], its age band
+    that of its first record.
+    """
+
+    def __init__(self, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> None:
+        self.spec = spec
+        self.turbines = SiteTurbines.of(site, spec)
+        self.edges = np.array(spec.indicators.age_band_edges)  # [year]
+        self.commissioned = np.array(  # [ns] since the epoch, -1 without a commissioning date
+            [t.commissioning_date.value if t.commissioning_date is not None else -1 for t in site.turbines],
+            dtype=np.int64,
+        )
+        self.components = np.array(list(site.status_components))  # the site's, by FAILURE_KEY index
+        self.turbine_years = np.zeros((len(site.turbines), len(self.edges)))  # [year]
+        self.failures: list[pd.DataFrame] = []  # per chunk with failures: asset, component, start, downtime_h, ...
+
+    def observe(self, records: IndicatorRecords) -> None:
+        """Add one chunk's records."""
+        chunk, asset = records.chunk, records.asset
+        n_turbines, n_bands = len(self.turbines.ids), len(self.edges)
+        dated = records.in_period & (self.commissioned[asset] >= 0)
+        time_ns = chunk["time"].array.as_unit("ns").asi8
+        age = (time_ns - self.commissioned[asset]) / (JULIAN_YEAR_HOURS * 3600e9)
+        band = age_band(age, self.edges)
+        aged = dated & (band >= 0)
+        self.turbine_years += np.bincount(asset[aged] * n_bands + band[aged], minlength=n_turbines * n_bands).reshape(
+            n_turbines, -1
+        ) * (RECORD_HOURS / JULIAN_YEAR_HOURS)
+        component = np.nan_to_num(chunk[FAILURE_KEY].to_numpy(), nan=-1).astype(np.int64)
+        component[~aged] = -1
+        events = failure_events(asset, chunk["time"].dt.tz_convert(None).to_numpy(), component)
+        if len(events.asset):
+            first = np.searchsorted(time_ns, events.start.astype("datetime64[ns]").astype(np.int64))
+            self.failures.append(
+                pd.DataFrame(
+                    {
+                        "asset": events.asset,
+                        "component": self.components[events.component],
+                        "start": events.start,
+                        "downtime_h": events.records * RECORD_HOURS,
+                        "age_years": age[np.clip(first, 0, len(age) - 1)],
+                        "band": band[np.clip(first, 0, len(band) - 1)],
+                    }
+                )
+            )
+
+    def failure_table(self) -> pd.DataFrame:
+        """One row per failure: asset_id, component, start, downtime_h [h], age_years [year]."""
+        table = (
+            pd.concat(self.failures, ignore_index=True)
+            if self.failures
+            else pd.DataFrame(columns=["asset", "component", "start", "downtime_h", "age_years", "band"])
+        )
+        table.insert(0, "asset_id", self.turbines.ids[table["asset"].to_numpy(dtype=np.int64)])
+        return table.drop(columns=["asset", "band"])
+
+    def blocks(self) -> dict[BlockKey, np.ndarray]:
+        """Each cohort's failures and downtime [h] by component and age band, and its turbine-years by age band."""
+        components = list(self.spec.indicators.components)
+        values = {}
+        for c, cohort in enumerate(self.spec.cohorts):
+            members = self.turbines.membership[:, c]
+            shape = (len(components), len(self.edges))
+            failure_count, downtime = np.zeros(shape), np.zeros(shape)
+            for frame in self.failures:
+                mine = frame[members[frame["asset"].to_numpy()]]
+                comp = np.array([components.index(name) for name in mine["component"]], dtype=np.int64)
+                np.add.at(failure_count, (comp, mine["band"].to_numpy()), 1)
+                np.add.at(downtime, (comp, mine["band"].to_numpy()), mine["downtime_h"].to_numpy())
+            values[BlockKey(cohort.name, S.FAILURE_COUNT)] = failure_count
+            values[BlockKey(cohort.name, S.FAILURE_DOWNTIME)] = downtime
+            years = self.turbine_years[members].sum(axis=0)
+            values[BlockKey(cohort.name, S.TURBINE_YEARS)] = years
+            values[BlockKey(cohort.name, S.AGE_BAND_CONTRIBUTOR)] = (years > 0).astype(np.float64)
+            values[BlockKey(cohort.name, S.SQUARED_TURBINE_YEARS)] = years**2
+        return values
+
+
+class ModelResiduals:
+    """Residuals of the released normal-behaviour models over the monitored records (after the training window).
+
+    A residual is the measured target less the prediction a_t + x . beta [degC]: beta the cohort's
+    released coefficients, a_t the turbine's own intercept over its training records
+    (:func:`client.indicators.turbine_intercepts`). The intercepts are known only once the whole
+    export has been read, so the models' inputs of monitored records in normal operation are
+    spilled as chunks pass (:class:`client.streaming.RecordSpill`) and replayed once, by
+    :meth:`replay`, before :meth:`blocks` and :meth:`daily_residuals`.
+    """
+
+    def __init__(self, site: SiteConfig, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> None:
+        self.site, self.spec = site, spec
+        self.turbines = SiteTurbines.of(site, spec)
+        self.cohorts = released_cohorts(release)
+        self.training = ModelTraining(site, spec)
+        self.training_end = pd.Timestamp(spec.training_period.end).tz_convert("UTC")
+        self.spill = RecordSpill()  # per chunk, one entry per model in spec order
+        grid = spec.indicators.residual_bins
+        self.histograms = {
+            (c, model.target): np.zeros(grid.count) for c in range(len(spec.cohorts)) for model in spec.models
+        }
+        self.daily: list[pd.DataFrame] = []  # per (asset, day): sum and size of residuals, with cohort and target
+
+    def observe(self, records: IndicatorRecords) -> None:
+        """Add one chunk's records: to the intercepts' training sums, and its monitored model inputs to the spill."""
+        chunk, asset = records.chunk, records.asset
+        self.training.observe(chunk, asset)
+        monitored = (
+            records.in_period & (chunk["time"] >= self.training_end).to_numpy() & normal_status(chunk, self.site)
+        )
+        time = chunk["time"].dt.tz_convert(None).to_numpy()
+        for model in self.spec.models:
+            design, target, usable = model_rows(chunk, self.turbines.rated_kw[asset], model)
+            use = monitored & usable
+            self.spill.write((asset[use], time[use], design[use], target[use]))
+
+    def replay(self) -> None:
+        """Residuals of every spilled record under each released model of its turbine's cohorts."""
+        fits = {}  # (cohort index, target) -> (coefficients, each turbine's intercept)
+        for c, cohort in enumerate(self.spec.cohorts):
+            released = self.cohorts.get(cohort.name)
+            for model in self.spec.models:
+                if released is not None and model.target in released.models:
+                    beta, _ = released.models[model.target]
+                    fits[c, model.target] = beta, turbine_intercepts(self.training.moments[model.target], beta)
+        grid = self.spec.indicators.residual_bins
+        for i, (asset, time, design, target) in enumerate(self.spill.replay()):
+            model = self.spec.models[i % len(self.spec.models)]
+            for c, cohort in enumerate(self.spec.cohorts):
+                if (c, model.target) not in fits:
+                    continue
+                beta, intercept = fits[c, model.target]
+                member = self.turbines.membership[asset, c] & np.isfinite(intercept[asset])
+                residual = target[member] - intercept[asset[member]] - design[member] @ beta
+                self.histograms[c, model.target] += _histogram(residual, grid)
+                by_day = pd.DataFrame(
+                    {"asset": asset[member], "day": time[member].astype("datetime64[D]"), "residual": residual}
+                )
+                self.daily.append(
+                    by_day.groupby(["asset", "day"])["residual"]
+                    .agg(["sum", "size"])
+                    .reset_index()
+                    .assign(cohort=cohort.name, target=model.target)
+                )
+
+    def blocks(self) -> dict[BlockKey, np.ndarray]:
+        """Each cohort's distribution of the residuals of each model [records]."""
+        return {
+            BlockKey(cohort.name, S.NBM_RESIDUAL_HISTOGRAM, model.target): self.histograms[c, model.target]
+            for c, cohort in enumerate(self.spec.cohorts)
+            for model in self.spec.models
+        }
+
+    def daily_residuals(self) -> pd.DataFrame:
+        """Per (cohort, target, asset_id, day): records, and their mean residual [degC]."""
+        residuals = (
+            pd.concat(self.daily, ignore_index=True)
+            if self.daily
+            else pd.DataFrame(columns=["asset", "day", "sum", "size", "cohort", "target"])
+        )
+        daily = residuals.groupby(["cohort", "target", "asset", "day"])[["sum", "size"]].sum().reset_index()
+        daily["residual"] = daily.pop("sum") / daily["size"]
+        daily = daily.rename(columns={"size": "records"})
+        daily.insert(2, "asset_id", self.turbines.ids[daily["asset"].to_numpy(dtype=np.int64)])
+        return daily.drop(columns="asset")
+
+
 def site_indicators(
     read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release
 ) -> SiteIndicators:
     """Every block of the round-2 ``spec`` for this site, computed against the round-1 ``release``.
+
+    The export is read once; each indicator family observes every chunk, then gives its blocks
+    and its per-turbine values.
 
     Parameters
     ----------
@@ -129,328 +514,38 @@ def site_indicators(
         A round-2 spec (``spec.indicators`` set, see server.spec.indicator_spec).
     release : Release
         The round-1 release whose curves and models the indicators are measured against.
+
+    Raises
+    ------
+    ValueError
+        If the spec names an unknown filter, or asks for blocks a site does not compute in round 2.
     """
     check_filters((f.name, f.parameters) for f in spec.filters)
-    ind = spec.indicators
-    turbines = SiteTurbines.of(site, spec)
-    n_turbines, n_cohorts = len(site.turbines), len(spec.cohorts)
-    cohorts = released_cohorts(release)
-    start, end = period_bounds(spec)
-    training_end = pd.Timestamp(spec.training_period.end).tz_convert("UTC")
-    loss_categories = list(ind.loss_categories)
-    available = np.array([AVAILABILITY_CATEGORIES[c] is True for c in loss_categories])
-    edges = np.array(ind.age_band_edges)
-    commissioned = np.array(
-        [t.commissioning_date.value if t.commissioning_date is not None else -1 for t in site.turbines], dtype=np.int64
-    )
-    row_filters = [f for f in spec.filters if FILTERS[f.name].flag]
-
-    actual = np.zeros((n_cohorts, n_turbines))
-    expected = np.zeros((n_cohorts, n_turbines))
-    yaw = [YawSums.zeros(n_turbines) for _ in range(n_cohorts)]
-    category_hours = np.zeros((n_turbines, len(loss_categories)))
-    actual_mwh = np.zeros((n_cohorts, n_turbines))
-    lost_mwh = np.zeros((n_cohorts, n_turbines, len(loss_categories)))
-    turbine_years = np.zeros((n_turbines, len(edges)))
-    failures: list[pd.DataFrame] = []
-    training = ModelTraining(site, spec)
-    spill = RecordSpill()
-
-    for chunk, asset in hold_back_open_runs(
-        _with_failure_key(read_chunks(), site), turbines.ids, keys=("WMET_HorWdSpd", FAILURE_KEY)
-    ):
-        in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
-        training.observe(chunk, asset)
-        arrays = TurbineArrays(asset, turbines.rated_kw[asset], site.normal_status_codes)
-        normal = in_period.copy()
-        for f in row_filters:
-            normal &= ~FILTERS[f.name].flag(chunk, arrays, f.parameters)
-        wind_speed, power = density_normalised(chunk, site, turbines.stall[asset], spec.reference_air_density)
-        raw_power = chunk["WTUR_W"].to_numpy(dtype=np.float64)
-        vane = (
-            chunk["WMET_HorWdDirRel"].to_numpy(dtype=np.float64)
-            if "WMET_HorWdDirRel" in chunk
-            else np.full(len(chunk), np.nan)
-        )
-        category = _categories(chunk, site, loss_categories)
-        category[~in_period] = -1
-        counted = category >= 0
-        category_hours += (
-            np.bincount(
-                asset[counted] * len(loss_categories) + category[counted], minlength=n_turbines * len(loss_categories)
-            ).reshape(n_turbines, -1)
-            * RECORD_HOURS
-        )
-        for c, cohort in enumerate(spec.cohorts):
-            released = cohorts.get(cohort.name)
-            member = turbines.membership[asset, c]
-            if released is None or not member.any():
-                continue
-            expected_kw = (
-                expected_power_per_unit(wind_speed, released.curve_wind_speed, released.curve_power_per_unit)
-                * turbines.rated_kw[asset]
-            )
-            scored = normal & member & np.isfinite(expected_kw) & np.isfinite(power)
-            actual[c] += per_turbine_sum(asset[scored], power[scored], n_turbines)
-            expected[c] += per_turbine_sum(asset[scored], expected_kw[scored], n_turbines)
-            below_rated = (
-                scored
-                & (wind_speed >= ind.yaw_wind_speed_min)
-                & (wind_speed < ind.yaw_wind_speed_max)
-                & np.isfinite(vane)
-                & (expected_kw > 0.05 * turbines.rated_kw[asset])
-            )
-            yaw[c].add(asset[below_rated], vane[below_rated], power[below_rated] / expected_kw[below_rated])
-            # Lost production: what the cohort curve expects at the measured wind speed, less what came.
-            energy = in_period & member & np.isfinite(raw_power)
-            actual_mwh[c] += per_turbine_sum(asset[energy], np.maximum(raw_power[energy], 0.0), n_turbines) * (
-                RECORD_HOURS / KWH_PER_MWH
-            )
-            short = energy & counted & np.isfinite(expected_kw)
-            lost = np.maximum(expected_kw - np.nan_to_num(raw_power), 0.0) * (RECORD_HOURS / KWH_PER_MWH)
-            lost[category == loss_categories.index("full_performance")] = 0.0
-            flat = asset[short] * len(loss_categories) + category[short]
-            lost_mwh[c] += np.bincount(flat, weights=lost[short], minlength=n_turbines * len(loss_categories)).reshape(
-                n_turbines, -1
-            )
-        # Reliability: turbine-time and failures by age band (turbines with a commissioning date).
-        dated = in_period & (commissioned[asset] >= 0)
-        time_ns = chunk["time"].array.as_unit("ns").asi8
-        age = (time_ns - commissioned[asset]) / (JULIAN_YEAR_HOURS * 3600e9)
-        band = age_band(age, edges)
-        aged = dated & (band >= 0)
-        turbine_years += np.bincount(asset[aged] * len(edges) + band[aged], minlength=n_turbines * len(edges)).reshape(
-            n_turbines, -1
-        ) * (RECORD_HOURS / JULIAN_YEAR_HOURS)
-        component = np.nan_to_num(chunk[FAILURE_KEY].to_numpy(), nan=-1).astype(np.int64)
-        component[~aged] = -1
-        events = failure_events(asset, chunk["time"].dt.tz_convert(None).to_numpy(), component)
-        if len(events.asset):
-            first = np.searchsorted(time_ns, events.start.astype("datetime64[ns]").astype(np.int64))
-            failures.append(
-                pd.DataFrame(
-                    {
-                        "asset": events.asset,
-                        "component": np.array(list(site.status_components))[events.component],
-                        "start": events.start,
-                        "downtime_h": events.records * RECORD_HOURS,
-                        "age_years": age[np.clip(first, 0, len(age) - 1)],
-                        "band": band[np.clip(first, 0, len(band) - 1)],
-                    }
-                )
-            )
-        # Model inputs of monitored records, replayed once every turbine's intercept is known.
-        monitored = in_period & (chunk["time"] >= training_end).to_numpy() & normal_status(chunk, site)
-        for model in spec.models:
-            design, target, usable = model_rows(chunk, turbines.rated_kw[asset], model)
-            use = monitored & usable
-            spill.write((asset[use], chunk["time"].dt.tz_convert(None).to_numpy()[use], design[use], target[use]))
-
-    values: dict[BlockKey, np.ndarray] = {}
-    per_turbine, daily = [], []
-    residual_hist = {(c, m.target): np.zeros(ind.residual_bins.count) for c in range(n_cohorts) for m in spec.models}
-    # The spill holds, per chunk, one entry per model in spec order.
-    for i, (asset_m, time_m, design_m, target_m) in enumerate(spill.replay()):
-        model = spec.models[i % len(spec.models)]
-        for c, cohort in enumerate(spec.cohorts):
-            released = cohorts.get(cohort.name)
-            if released is None or model.target not in released.models:
-                continue
-            beta, _ = released.models[model.target]
-            intercept = turbine_intercepts(training.moments[model.target], beta)
-            member = turbines.membership[asset_m, c] & np.isfinite(intercept[asset_m])
-            residual = target_m[member] - intercept[asset_m[member]] - design_m[member] @ beta
-            grid = ind.residual_bins
-            residual_hist[c, model.target] += histogram_counts(residual, grid.first_centre, grid.width, grid.count)
-            day = time_m[member].astype("datetime64[D]")
-            by_day = pd.DataFrame({"asset": asset_m[member], "day": day, "residual": residual})
-            daily.append(
-                by_day.groupby(["asset", "day"])["residual"]
-                .agg(["sum", "size"])
-                .reset_index()
-                .assign(cohort=cohort.name, target=model.target)
-            )
-    for c, cohort in enumerate(spec.cohorts):
-        members = turbines.membership[:, c]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            performance_index = actual[c] / expected[c]
-        misalignment = static_yaw_misalignment(yaw[c])
-        hours_available = (category_hours * available).sum(axis=1)
-        hours_unavailable = (category_hours * ~available).sum(axis=1)
-        lost_unavailable = (lost_mwh[c] * ~available).sum(axis=1)
-        time_av, production_av = availability(hours_available, hours_unavailable, actual_mwh[c], lost_unavailable)
-        scored = members & (expected[c] > 0)
-        grids = {
-            S.PERFORMANCE_INDEX_HISTOGRAM: (performance_index, ind.performance_index_bins),
-            S.YAW_MISALIGNMENT_HISTOGRAM: (misalignment, ind.yaw_misalignment_bins),
-            S.TIME_AVAILABILITY_HISTOGRAM: (time_av, ind.availability_bins),
-            S.PRODUCTION_AVAILABILITY_HISTOGRAM: (production_av, ind.availability_bins),
-        }
-        for statistic, (kpi, grid) in grids.items():
-            values[BlockKey(cohort.name, statistic)] = histogram_counts(
-                kpi[scored], grid.first_centre, grid.width, grid.count
-            )
-        for model in spec.models:
-            values[BlockKey(cohort.name, S.NBM_RESIDUAL_HISTOGRAM, model.target)] = residual_hist[c, model.target]
-        lost = lost_mwh[c][members].sum(axis=0)
-        values[BlockKey(cohort.name, S.LOST_PRODUCTION)] = np.r_[lost, actual_mwh[c][members].sum() + lost.sum()]
-        n_comp, n_age = len(ind.components), len(edges)
-        failure_count, downtime = np.zeros((n_comp, n_age)), np.zeros((n_comp, n_age))
-        for frame in failures:
-            mine = frame[members[frame["asset"].to_numpy()]]
-            comp = np.array([list(ind.components).index(name) for name in mine["component"]], dtype=np.int64)
-            np.add.at(failure_count, (comp, mine["band"].to_numpy()), 1)
-            np.add.at(downtime, (comp, mine["band"].to_numpy()), mine["downtime_h"].to_numpy())
-        values[BlockKey(cohort.name, S.FAILURE_COUNT)] = failure_count
-        values[BlockKey(cohort.name, S.FAILURE_DOWNTIME)] = downtime
-        years = turbine_years[members].sum(axis=0)
-        values[BlockKey(cohort.name, S.TURBINE_YEARS)] = years
-        values[BlockKey(cohort.name, S.AGE_BAND_CONTRIBUTOR)] = (years > 0).astype(np.float64)
-        values[BlockKey(cohort.name, S.SQUARED_TURBINE_YEARS)] = years**2
-        count = float(np.count_nonzero(scored))
-        values[BlockKey(cohort.name, S.COHORT_CONTRIBUTOR)] = np.array([float(count > 0)])
-        values[BlockKey(cohort.name, S.TURBINE_COUNT)] = np.array([count])
-        values[BlockKey(cohort.name, S.SQUARED_TURBINE_COUNT)] = np.array([count**2])
-        per_turbine.append(
-            pd.DataFrame(
-                {
-                    "cohort": cohort.name,
-                    "asset_id": turbines.ids,
-                    "performance_index": performance_index,
-                    "yaw_misalignment_deg": misalignment,
-                    "time_availability": time_av,
-                    "production_availability": production_av,
-                }
-            )[scored]
-        )
+    performance = CurvePerformance(site, spec)
+    availability = Availability(site, spec)
+    reliability = Reliability(site, spec)
+    residuals = ModelResiduals(site, spec, release)
+    for records in _indicator_records(read_chunks, site, spec, release):
+        for indicator in (performance, availability, reliability, residuals):
+            indicator.observe(records)
+    residuals.replay()
+    scored = performance.scored_turbines()
+    values = {**performance.blocks(), **availability.blocks(scored), **reliability.blocks(), **residuals.blocks()}
     unknown = [layout.name for layout in block_layouts(spec) if layout.key not in values]
     if unknown:
         raise ValueError(f"spec {spec.spec_id} asks for blocks {unknown}, which a site does not compute in round 2")
-    failure_table = (
-        pd.concat(failures, ignore_index=True)
-        if failures
-        else pd.DataFrame(columns=["asset", "component", "start", "downtime_h", "age_years", "band"])
-    )
-    failure_table.insert(0, "asset_id", turbines.ids[failure_table["asset"].to_numpy(dtype=np.int64)])
-    residuals = (
-        pd.concat(daily, ignore_index=True)
-        if daily
-        else pd.DataFrame(columns=["asset", "day", "sum", "size", "cohort", "target"])
-    )
-    daily_residuals = residuals.groupby(["cohort", "target", "asset", "day"])[["sum", "size"]].sum().reset_index()
-    daily_residuals["residual"] = daily_residuals.pop("sum") / daily_residuals["size"]
-    daily_residuals = daily_residuals.rename(columns={"size": "records"})
-    daily_residuals.insert(2, "asset_id", turbines.ids[daily_residuals["asset"].to_numpy(dtype=np.int64)])
-    return SiteIndicators(
-        values,
-        pd.concat(per_turbine, ignore_index=True),
-        daily_residuals.drop(columns="asset"),
-        failure_table.drop(columns=["asset", "band"]),
-    )
-
-
-@dataclass(frozen=True)
-class FlagRules:
-    """When a site flags a turbine (site-local settings; nothing here leaves the site)."""
-
-    # [-]: PI this far below the industry's median PI. The median, not the cohort curve (PI = 1):
-    # the curve is the industry's mean, which its own underperformers pull down.
-    performance_index_shortfall: float = 0.025
-    yaw_misalignment_from_deg: float = 4.5  # [deg], |static misalignment|
-    residual_above_deg_c: float = 2.5  # [degC], daily mean model residual
-    alarm_after_days: int = 3  # criticality counter: days above (net of days below) before an alarm
-
-
-def turbine_flags(
-    indicators: SiteIndicators, release: release_pb2.Release, rules: FlagRules = FlagRules()
-) -> pd.DataFrame:
-    """Flags with their evidence, and each indicator's position in the industry distribution.
-
-    Parameters
-    ----------
-    indicators : SiteIndicators
-        This site's round-2 results.
-    release : Release
-        The final release (with the industry distributions) the site received.
-    rules : FlagRules
-        Thresholds.
-
-    Returns
-    -------
-    DataFrame
-        One row per (asset_id, indicator) in the turbine's own cohort: the first cohort of the
-        release it belongs to with a released curve (its model's, when enough operators run it;
-        comparing a turbine with a band of other models would flag their differences): value,
-        flagged, evidence, industry_percentile (share of the industry's turbines below this one,
-        NaN where the distribution is suppressed), first_alarm (temperature drifts only).
-    """
-    distributions = {(d.cohort, d.indicator): d for d in release.distributions if not d.suppressed}
-    released = [c.cohort for c in release.curves if not c.suppressed and c.bins]
-    candidates = indicators.turbines[indicators.turbines["cohort"].isin(released)]
-    rank = candidates["cohort"].map({name: i for i, name in enumerate(released)})
-    own = candidates.loc[rank.groupby(candidates["asset_id"]).idxmin().to_numpy()]
-    own_cohort = dict(zip(own["asset_id"], own["cohort"], strict=True))
-    rows = []
-
-    def percentile(cohort: str, indicator: str, value: float) -> float:
-        d = distributions.get((cohort, indicator))
-        if d is None:
-            return float("nan")
-        return position_in_distribution(value, np.array(d.counts, dtype=float), d.bins.first_centre, d.bins.width)
-
-    for row in own.itertuples(index=False):
-        pi, yaw = row.performance_index, row.yaw_misalignment_deg
-        median = distributions.get((row.cohort, "performance_index"))
-        typical = median.p50 if median is not None else 1.0
-        for indicator, value, flagged, evidence in (
-            (
-                "performance_index",
-                pi,
-                pi < typical * (1 - rules.performance_index_shortfall),
-                f"energy {100 * (pi / typical - 1):+.1f} % against the industry's median turbine "
-                f"({100 * (pi - 1):+.1f} % against the cohort curve) in normal operation",
-            ),
-            (
-                "yaw_misalignment",
-                yaw,
-                abs(yaw) >= rules.yaw_misalignment_from_deg,
-                f"performance peaks at a vane angle of {yaw:+.1f} deg",
-            ),
-            ("time_availability", row.time_availability, False, ""),
-            ("production_availability", row.production_availability, False, ""),
-        ):
-            rows.append(
-                {
-                    "cohort": row.cohort,
-                    "asset_id": row.asset_id,
-                    "indicator": indicator,
-                    "value": value,
-                    "flagged": bool(flagged),
-                    "evidence": evidence if flagged else "",
-                    "industry_percentile": percentile(row.cohort, indicator, value),
-                    "first_alarm": pd.NaT,
-                }
-            )
-    for (cohort, target, asset_id), days in indicators.daily_residuals.groupby(["cohort", "target", "asset_id"]):
-        if own_cohort.get(asset_id) != cohort:
-            continue
-        days = days.sort_values("day")
-        alarms = criticality_alarms(days["residual"].to_numpy() > rules.residual_above_deg_c, rules.alarm_after_days)
-        first = days["day"].to_numpy()[alarms][0] if alarms.any() else pd.NaT
-        peak = float(days["residual"].max())
-        rows.append(
+    asset_ids = pd.Index([t.asset_id for t in site.turbines])
+    per_turbine = [
+        pd.DataFrame(
             {
-                "cohort": cohort,
-                "asset_id": asset_id,
-                "indicator": f"max_daily_residual:{target}",
-                "value": peak,
-                "flagged": bool(alarms.any()),
-                "evidence": f"daily mean {target} up to {peak:+.1f} degC above its normal-behaviour model, "
-                f"alarm from {pd.Timestamp(first).date()}"
-                if alarms.any()
-                else "",
-                "industry_percentile": float("nan"),
-                "first_alarm": pd.Timestamp(first),
+                "cohort": cohort.name,
+                "asset_id": asset_ids,
+                **performance.turbine_values(c),
+                **availability.turbine_values(c),
             }
-        )
-    return pd.DataFrame(rows)
+        )[scored[:, c]]
+        for c, cohort in enumerate(spec.cohorts)
+    ]
+    return SiteIndicators(
+        values, pd.concat(per_turbine, ignore_index=True), residuals.daily_residuals(), reliability.failure_table()
+    )

@@ -19,9 +19,10 @@ import pandas as pd
 import plotly.offline
 from google.protobuf import json_format
 
+from client.flags import FlagRules, turbine_flags
 from client.indicators import criticality_alarms
 from client.ingest import read_canonical_chunks
-from client.maintenance import FlagRules, site_indicators, turbine_flags
+from client.maintenance import site_indicators
 from client.power_curve import bin_index, bin_power_curve
 from client.site_config import SiteConfig, load_site_config
 from client.summaries import prepared_records

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import functools
 import itertools
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -24,7 +22,6 @@ from client.filters import (
     TurbineArrays,
     asset_codes,
     check_filters,
-    hold_back_open_run_arrays,
     n_records,
     values,
 )
@@ -33,12 +30,12 @@ from client.power_curve import bin_index, binned_sums, clipped_bin_index, power_
 from client.privacy import cap_turbine_histograms
 from client.schema import STATUS
 from client.site_config import SiteConfig, Turbine
+from client.streaming import ChunkSource, RecordSpill, hold_back_open_run_arrays
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import BlockKey, NbmRecordCount
 
 S = spec_pb2.Statistic
-ChunkSource = Callable[[], Iterable[pd.DataFrame]]
 BLOCK_ROWS = 65536
 """Records judged at once: a block's temporaries stay small (reused rather than mapped afresh), and the
 per-block Python work is paid once per 65,536 records (32,768 measured about 10 % slower at 10 M rows)."""
@@ -204,63 +201,6 @@ class FilterCounts:
         return pd.DataFrame(self.counts, index=self.asset_ids.rename("asset_id"))
 
 
-class RecordSpill:
-    """Arrays kept in memory up to a budget, beyond it in an unnamed site-local temporary file, read back in order.
-
-    A second pass (the bin filter, model residuals) replays compact records from here instead of
-    reading and converting the export again; memory stays bounded (``memory_bytes`` plus one
-    chunk) whatever the export's size. The file holds raw bytes; each array's dtype and length
-    stay in memory.
-    """
-
-    def __init__(self, memory_bytes: int = 64 << 20) -> None:
-        self._memory_bytes = memory_bytes
-        self._held: list[tuple[np.ndarray, ...]] = []
-        self._held_bytes = 0
-        self._file: BinaryIO | None = None
-        self._layouts: list[tuple[tuple[np.dtype, tuple[int, ...]], ...]] = []
-
-    def write(self, arrays: tuple[np.ndarray, ...]) -> None:
-        """Append one chunk's arrays (the same number, in the same order, every time)."""
-        arrays = tuple(np.ascontiguousarray(array) for array in arrays)
-        if self._file is None:
-            self._held.append(arrays)
-            self._held_bytes += sum(array.nbytes for array in arrays)
-            if self._held_bytes <= self._memory_bytes:
-                return
-            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by replay()
-            held, self._held = self._held, []
-            for chunk in held:
-                self._write_file(chunk)
-            return
-        self._write_file(arrays)
-
-    def _write_file(self, arrays: tuple[np.ndarray, ...]) -> None:
-        self._layouts.append(tuple((array.dtype, array.shape) for array in arrays))
-        for array in arrays:
-            self._file.write(array.reshape(-1).view(np.uint8).data)
-
-    def replay(self) -> Iterator[tuple[np.ndarray, ...]]:
-        """The chunks in the order written; memory and file are released (the file is gone) afterwards."""
-        if self._file is None:
-            held, self._held = self._held, []
-            held.reverse()
-            while held:
-                yield held.pop()
-            return
-        with self._file:
-            self._file.seek(0)
-            for layout in self._layouts:
-                yield tuple(_read_array(self._file, dtype, shape) for dtype, shape in layout)
-
-
-def _read_array(file: BinaryIO, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
-    array = np.empty(shape, dtype=dtype)
-    if array.nbytes and file.readinto(array.reshape(-1).view(np.uint8).data) != array.nbytes:
-        raise OSError("the spill file ended early")
-    return array
-
-
 def canonical_columns(frame: pd.DataFrame, asset_order: pd.Index, names: Iterable[str]) -> dict[str, np.ndarray]:
     """A canonical frame's columns as numpy arrays, without copies where its columns allow.
 
@@ -289,7 +229,7 @@ def prepared_records(
 
     The export is read once. Row filters judge each record as it streams past, in blocks of
     ``BLOCK_ROWS`` records (with the neighbours a filter's context needs); with a ``bin_outlier``
-    filter the records they pass within its power bins are spilled (:class:`RecordSpill`) while
+    filter the records they pass within its power bins are spilled (:class:`client.streaming.RecordSpill`) while
     each turbine's wind-speed statistics per power bin accumulate, then replayed and judged against
     them (the records outside its power bins are yielded at once). ``counts``, when
     given, receives what each filter removed; ``observe``, when given, sees every canonical record

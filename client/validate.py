@@ -12,10 +12,11 @@ import numba
 import numpy as np
 import pandas as pd
 
-from client.filters import TurbineArrays, frozen_sensor_flag, hold_back_open_runs
+from client.filters import TurbineArrays, frozen_sensor_flag
 from client.ingest import CHUNK_ROWS, canonicalise, channel_values, raw_chunks
 from client.schema import CHANNELS
 from client.site_config import SiteConfig, SiteConfigError, load_site_config
+from client.streaming import hold_back_open_runs
 
 # Share of a turbine's power values that, impossible for its rated power, point at a unit mistake.
 UNIT_SUSPICION_SHARE = 0.05

@@ -208,8 +208,9 @@ def _print_dashboard_help(out: Path) -> None:
 
 
 def _flags(args: argparse.Namespace) -> int:
+    from client.flags import turbine_flags
     from client.ingest import read_canonical_chunks
-    from client.maintenance import site_indicators, turbine_flags
+    from client.maintenance import site_indicators
     from client.site_config import load_site_config
     from common.release_json import read_release_json
 

@@ -1,4 +1,4 @@
-"""Quality filters on hand-made records: each rule, its edges, and streaming across chunks."""
+"""Quality filters on hand-made records: each rule and its edges."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from client.filters import (
     bin_outlier_flag,
     check_filters,
     frozen_sensor_flag,
-    hold_back_open_runs,
     range_flag,
     status_flag,
     window_flag,
@@ -97,28 +96,6 @@ def test_frozen_flags_equal_the_run_lengths_definition(min_run):
         ).any()
         or min_run == 1
     )
-
-
-@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 5, 7, 100])
-def test_streamed_chunks_flag_exactly_like_one_chunk(chunk_rows):
-    rng = np.random.default_rng(1)
-    wind_speed = np.round(rng.uniform(3, 4, 60), 1)  # coarse values: many natural runs
-    wind_speed[20:27] = 9.0  # a frozen stretch
-    frame = _frame(wind_speed, np.full(60, 100.0), asset=["A", "B", "C"] * 20)
-    order = pd.Index(["A", "B", "C"])
-
-    def flagged(chunks):
-        out = []
-        for chunk, asset in hold_back_open_runs(chunks, order):
-            assert np.array_equal(asset, order.get_indexer(chunk["asset_id"]))
-            turbines = TurbineArrays(asset, np.full(len(chunk), 2000.0), (0,))
-            out.append(chunk.assign(flag=frozen_sensor_flag(chunk, turbines, {"min_run": 3})))
-        return pd.concat(out).sort_values(["asset_id", "time"]).reset_index(drop=True)
-
-    whole = flagged([frame])
-    streamed = flagged([frame.iloc[i : i + chunk_rows] for i in range(0, 60, chunk_rows)])
-    pd.testing.assert_frame_equal(streamed, whole)
-    assert len(streamed) == 60 and whole["flag"].sum() > 0
 
 
 def test_bin_outlier_flags_wind_speeds_far_from_their_power_bin():

@@ -14,8 +14,9 @@ import pytest
 from browser import offline_browser
 from dashboard_releases import COHORT, two_releases
 
+from client.flags import turbine_flags
 from client.ingest import read_canonical_chunks
-from client.maintenance import site_indicators, turbine_flags
+from client.maintenance import site_indicators
 from client.report import turbine_power_curves
 from client.site_config import load_site_config
 from common.release_json import export_json, read_release_json

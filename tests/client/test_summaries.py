@@ -12,7 +12,7 @@ import pytest
 from client.contribution import ContributionRefused, guarded_site_contribution, summarise_export
 from client.ingest import exported_columns, read_canonical_chunks
 from client.site_config import SiteConfig, Turbine, load_site_config
-from client.summaries import RecordSpill, summarise_site, summary_channels
+from client.summaries import summarise_site, summary_channels
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import BlockKey, spec_block
 from server.spec import power_curve_spec
@@ -119,28 +119,6 @@ def test_streamed_summaries_with_the_bin_filter_equal_one_chunk(small_fleet, chu
     pd.testing.assert_frame_equal(streamed.filter_report, whole.filter_report)
     report = whole.filter_report.iloc[0]
     assert report["bin_outlier"] > 0 and report["used"] > 0.9 * report["records"]
-
-
-@pytest.mark.parametrize("memory_bytes", [0, 1 << 20])
-def test_a_spill_replays_its_arrays_in_order_from_memory_or_file(memory_bytes: int):
-    rng = np.random.default_rng(4)
-    chunks = [
-        (
-            rng.integers(0, 9, n).astype(np.int32),
-            np.datetime64("2025-01-01T00:00", "us") + np.arange(n).astype("timedelta64[m]"),
-            rng.normal(size=n),
-        )
-        for n in (5, 0, 1000, 3)
-    ]
-    spill = RecordSpill(memory_bytes)
-    for chunk in chunks:
-        spill.write(chunk)
-    replayed = list(spill.replay())
-    assert len(replayed) == len(chunks)
-    for got, expected in zip(replayed, chunks, strict=True):
-        for a, b in zip(got, expected, strict=True):
-            assert a.dtype == b.dtype
-            np.testing.assert_array_equal(a, b)
 
 
 def test_round_one_reads_only_the_channels_it_needs_and_sums_the_same(small_fleet):

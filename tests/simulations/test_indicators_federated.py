@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from client.contribution import received_releases_dir
+from client.flags import turbine_flags
 from client.indicators import histogram_counts
 from client.ingest import read_canonical_chunks
-from client.maintenance import site_indicators, turbine_flags
+from client.maintenance import site_indicators
 from client.site_config import load_site_config
 from common.release_json import read_release_json
 from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean

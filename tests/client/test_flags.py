@@ -1,0 +1,81 @@
+"""Site-local flags on hand-made indicators: each rule at its threshold, the percentile, the persistence rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from client.flags import FlagRules, turbine_flags
+from client.maintenance import SiteIndicators
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+
+
+def _release() -> release_pb2.Release:
+    release = release_pb2.Release()
+    release.curves.add(cohort="E-82/2300").bins.add()
+    release.curves.add(cohort="band", suppressed=True)
+    release.distributions.add(
+        cohort="E-82/2300",
+        indicator="performance_index",
+        bins=spec_pb2.BinGrid(first_centre=0.9, width=0.1, count=3),
+        counts=[1, 2, 1],
+        p50=1.0,
+    )
+    return release
+
+
+def _indicators() -> SiteIndicators:
+    turbines = pd.DataFrame(
+        {
+            "cohort": ["E-82/2300", "E-82/2300", "band"],
+            "asset_id": ["T1", "T2", "T1"],
+            "performance_index": [0.97, 0.98, 0.5],
+            "yaw_misalignment_deg": [4.5, -4.4, 20.0],
+            "time_availability": [0.99, 0.95, 0.9],
+            "production_availability": [0.98, 0.94, 0.9],
+        }
+    )
+    days = pd.date_range("2025-03-01", periods=5).to_numpy()
+    daily = pd.DataFrame(
+        {
+            "cohort": "E-82/2300",
+            "target": "WTRM_GbxBrgTmp",
+            "asset_id": ["T1"] * 5 + ["T2"] * 5,
+            "day": np.r_[days, days],
+            "records": 144,
+            "residual": [3.0, 3.0, 1.0, 3.0, 3.0, 3.0, 3.0, 2.5, 3.0, 1.0],  # [degC]
+        }
+    )
+    return SiteIndicators({}, turbines, daily, pd.DataFrame())
+
+
+def test_each_rule_flags_at_its_threshold_in_the_turbines_own_cohort():
+    flags = turbine_flags(_indicators(), _release()).set_index(["asset_id", "indicator"])
+    assert set(flags["cohort"]) == {"E-82/2300"}  # the suppressed band curve flags nothing
+    # PI below 97.5 % of the industry's median (1.0) is flagged; 0.98 is not.
+    assert flags.loc[("T1", "performance_index"), "flagged"]
+    assert not flags.loc[("T2", "performance_index"), "flagged"]
+    assert flags.loc[("T1", "performance_index"), "evidence"].startswith("energy -3.0 % against the industry's median")
+    # |misalignment| >= 4.5 deg is flagged.
+    assert flags.loc[("T1", "yaw_misalignment"), "flagged"]
+    assert not flags.loc[("T2", "yaw_misalignment"), "flagged"]
+    assert not flags.loc[("T1", "time_availability"), "flagged"]
+
+
+def test_the_percentile_counts_the_bins_below_and_half_the_own_bin():
+    flags = turbine_flags(_indicators(), _release()).set_index(["asset_id", "indicator"])
+    # 0.97 lies in the bin centred on 1.0: (1 below + 2 / 2) of 4 turbines.
+    assert flags.loc[("T1", "performance_index"), "industry_percentile"] == pytest.approx(0.5, abs=1e-15)
+    assert np.isnan(flags.loc[("T1", "yaw_misalignment"), "industry_percentile"])  # no released distribution
+
+
+def test_a_residual_drift_alarms_once_the_counter_reaches_its_days():
+    flags = turbine_flags(_indicators(), _release(), FlagRules(alarm_after_days=3)).set_index(["asset_id", "indicator"])
+    drift = "max_daily_residual:WTRM_GbxBrgTmp"
+    # T1's counter over the days above 2.5 degC: 1, 2, 1, 2, 3 -> the alarm on the fifth day.
+    assert flags.loc[("T1", drift), "flagged"]
+    assert flags.loc[("T1", drift), "first_alarm"] == pd.Timestamp("2025-03-05")
+    # T2: 1, 2, 1 (2.5 is not above), 2, 1: never 3.
+    assert not flags.loc[("T2", drift), "flagged"] and pd.isna(flags.loc[("T2", drift), "first_alarm"])
+    assert flags.loc[("T1", drift), "value"] == 3.0

@@ -1,0 +1,43 @@
+"""Round 2 on one site: what it refuses to compute (its numbers are checked against the pooled reference in
+tests/simulations/test_indicators_federated.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from client.maintenance import site_indicators
+from client.site_config import SiteConfig, Turbine
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import spec_block
+from server.spec import indicator_spec, power_curve_spec
+
+S = spec_pb2.Statistic
+
+
+def test_a_statistic_the_site_does_not_compute_is_an_error_naming_its_block():
+    site = SiteConfig(
+        path=Path("site.toml"),
+        name="s",
+        timezone="UTC",
+        elevation_m=0.0,
+        resolution=pd.Timedelta(minutes=10),
+        layout="long",
+        files=(),
+        file_format="csv",
+        decimal=".",
+        delimiter=",",
+        columns={},
+        units={},
+        normal_status_codes=(0,),
+        turbines=(Turbine("A", "E-82/2300", 2000.0, 82, 98),),
+    )
+    spec = indicator_spec(
+        power_curve_spec("t", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300"]), "0" * 64
+    )
+    site_indicators(lambda: [], site, spec, release_pb2.Release())  # every round-2 block: computed
+    spec.blocks.append(spec_block(spec, "E-82/2300", S.RECORD_COUNT))  # a round-1 statistic in round 2
+    with pytest.raises(ValueError, match=r"\['E-82/2300:RECORD_COUNT'\], which a site does not compute in round 2"):
+        site_indicators(lambda: [], site, spec, release_pb2.Release())
