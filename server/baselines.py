@@ -14,10 +14,10 @@ from fractions import Fraction
 import numpy as np
 
 from protos.codec import block_layouts
+from protos.disclosure import below_k_operators, dominated
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.normal_behaviour import residual_variance, ridge_coefficients
 from protos.statistics import BlockKey, CohortBlocks, NbmRecordCount
-from server.disclosure import below_k_operators, dominated
 from server.percentiles import histogram_percentiles
 
 S = spec_pb2.Statistic

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 import numpy as np
 
 from protos.codec import CONTRACT, block_layouts, spec_sha256
+from protos.disclosure import below_k_operators, dominated
 from protos.domain import MIN_DATABASE_HOURS, MIN_RECORDS_PER_BIN, RECORD_HOURS
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import BlockKey
 from server.aep import RAYLEIGH_MEAN_WIND_SPEEDS, annual_energy_production, completeness_range
-from server.disclosure import below_k_operators, dominated
 from server.percentiles import PERCENTILES, histogram_percentiles
 from server.private_curve import fill_private_bin, privacy_parameters, summed_noise_stddev
 
