@@ -5,6 +5,11 @@ Without a valid member token only the login page and its style sheet answer: pag
 post); the browser then holds a random session id (HttpOnly, SameSite=Strict cookie), never the
 token. Scripts and API clients send ``Authorization: Bearer <token>`` instead. Every script the
 pages load is served by the app itself (Plotly from the installed package), so it works offline.
+
+A login is accepted only from the dashboard's own pages: its Origin header (or, without one, its
+Referer) must be the request's own scheme://host:port, else 403 and no cookie (a page on another
+site could otherwise log the browser in to the attacker's session). Behind a TLS proxy, the proxy
+must pass the Host header on and set X-Forwarded-Proto (uvicorn trusts it from 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import plotly.offline
 from fastapi import FastAPI, Request
@@ -34,12 +39,16 @@ STATIC = Path(__file__).parent / "static"
 TEMPLATES = Path(__file__).parent / "templates"
 PUBLIC_PATHS = frozenset({"/login", "/static/style.css"})
 NO_TOKEN = "a valid member token is required: send `Authorization: Bearer <token>` or log in at /login"
+CROSS_SITE = "a login must be sent from this dashboard's own login page: open /login here and log in there"
+DEFAULT_PORTS = {"http": 80, "https": 443}
 SECURITY_HEADERS = {
     # Scripts, styles, data and forms from this origin only: a page cannot reach any other host.
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # No Referer to other hosts. Not "no-referrer": under it a browser sends `Origin: null` even with a
+    # same-origin form post, and the login could not tell its own page from a cross-site one.
+    "Referrer-Policy": "same-origin",
 }
 
 
@@ -80,6 +89,29 @@ class Sessions:
 def _safe_next(target: str) -> str:
     """A local path to return to after login; anything else (another host, a scheme) becomes /."""
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL or origin; None for anything else (``null``, a relative URL)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port out of range or not a number
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme]
+
+
+def _from_own_origin(request: Request) -> bool:
+    """Whether ``request`` was sent by a page of this dashboard.
+
+    It was if its Origin header (without one, its Referer) is the dashboard's own scheme://host:port;
+    not if it has neither header, or ``Origin: null``. Browsers send Origin with every form post.
+    """
+    sender = request.headers.get("origin") or request.headers.get("referer")
+    own = _origin(f"{request.url.scheme}://{request.url.netloc}")
+    return sender is not None and own is not None and _origin(sender) == own
 
 
 def _refused(request: Request, reason: str) -> Response:
@@ -143,6 +175,8 @@ def create_app(store: Path, tokens: Path) -> FastAPI:
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
+        if not _from_own_origin(request):  # a cross-site page logging the browser in to the sender's session
+            raise StarletteHTTPException(403, CROSS_SITE)
         # A urlencoded form of two fields, parsed here rather than pulling in python-multipart.
         form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
         token = form.get("token", [""])[0]
