@@ -1,4 +1,4 @@
-"""The dashboard's gate against attacks on its login: cross-site logins (login CSRF).
+"""The dashboard's gate against attacks on its tokens: cross-site logins (login CSRF) and guessing in bursts.
 
 Each defence is tested with the attack, and with a control that switches the defence off (a
 monkeypatch of this test only) and shows the same attack then succeeding, so the test can fail.
@@ -6,11 +6,22 @@ monkeypatch of this test only) and shows the same attack then succeeding, so the
 
 from __future__ import annotations
 
+from contextlib import suppress
+
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from server.dashboard import app as dashboard_app
-from server.dashboard.app import SESSION_COOKIE
+from server.dashboard.app import (
+    FAILURES_PER_ADDRESS,
+    SESSION_COOKIE,
+    Attempt,
+    FailedLogins,
+    TooManyFailures,
+    create_app,
+)
 
 OWN_ORIGIN = "http://testserver"  # TestClient's base URL: the dashboard's own scheme://host
 
@@ -20,8 +31,33 @@ def client(dashboard) -> TestClient:
     return TestClient(dashboard.app, follow_redirects=False)
 
 
-def log_in(client: TestClient, token: str, headers: dict[str, str]) -> object:
+def log_in(client: TestClient, token: str, headers: dict[str, str]) -> httpx.Response:
     return client.post("/login", data={"token": token, "next": "/"}, headers=headers)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Clock:
+    """A clock the test moves by hand [s]."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+ATTACKER, MEMBER = "198.51.100.7", "192.0.2.10"
+
+
+def client_at(app: FastAPI, address: str) -> TestClient:
+    return TestClient(app, follow_redirects=False, client=(address, 50000))
+
+
+def wrong(token: str, guess: int) -> str:
+    return f"{token[:-4]}{guess:04d}"
 
 
 CROSS_SITE = {
@@ -64,3 +100,112 @@ def test_without_the_origin_check_another_site_logs_the_browser_in(dashboard, cl
     response = log_in(client, dashboard.token, CROSS_SITE["other site"])
     assert response.status_code == 303 and SESSION_COOKIE in response.cookies
     assert client.get("/").status_code == 200
+
+
+def test_a_burst_of_failures_from_one_address_is_refused_until_they_age():
+    clock = Clock()
+    limiter = FailedLogins(per_address=5, overall=100, window=60, clock=clock)
+    for _ in range(5):
+        limiter.begin(ATTACKER)
+    with pytest.raises(TooManyFailures, match="from this address: try again in 60 s") as refused:
+        limiter.begin(ATTACKER)
+    assert refused.value.retry_after == 60
+    limiter.succeeded(limiter.begin(MEMBER))  # another address is not held up
+    clock.now += 59.5
+    with pytest.raises(TooManyFailures, match="try again in 1 s"):
+        limiter.begin(ATTACKER)
+    clock.now += 0.5  # the first failure is a window old
+    limiter.begin(ATTACKER)
+
+
+def test_failures_of_all_addresses_together_are_capped():
+    clock = Clock()
+    limiter = FailedLogins(per_address=5, overall=12, window=60, clock=clock)
+    for i in range(12):  # each address stays under its own limit
+        clock.now += 1
+        limiter.begin(f"203.0.113.{i}")
+    with pytest.raises(TooManyFailures, match="in the last minute: try again in 49 s"):
+        limiter.begin(MEMBER)  # a fresh address, refused by the overall cap only
+    clock.now += 49
+    limiter.begin(MEMBER)
+
+
+def test_checks_under_way_count_until_they_succeed_and_successes_never_count():
+    limiter = FailedLogins(per_address=3, overall=100, window=60, clock=Clock())
+    under_way = [limiter.begin(MEMBER) for _ in range(3)]  # three parallel checks, scrypt still running
+    with pytest.raises(TooManyFailures):
+        limiter.begin(MEMBER)
+    limiter.succeeded(under_way[0])
+    limiter.succeeded(limiter.begin(MEMBER))
+    for _ in range(50):
+        limiter.succeeded(limiter.begin(MEMBER))
+    assert limiter.held() == (2, 1)
+
+
+def test_an_ipv6_address_counts_as_its_64_and_a_mapped_ipv4_as_itself():
+    limiter = FailedLogins(per_address=2, overall=100, window=60, clock=Clock())
+    limiter.begin("2001:db8:1:2::1")
+    limiter.begin("2001:db8:1:2:ffff::9")
+    with pytest.raises(TooManyFailures):
+        limiter.begin("2001:db8:1:2::abcd")  # the same /64
+    limiter.begin("2001:db8:1:3::1")  # another /64
+    limiter.begin("::ffff:198.51.100.7")
+    limiter.begin(ATTACKER)
+    with pytest.raises(TooManyFailures):
+        limiter.begin(ATTACKER)
+
+
+def test_the_limiter_forgets_old_failures_and_holds_no_more_than_the_overall_cap():
+    clock = Clock()
+    limiter = FailedLogins(per_address=3, overall=50, window=60, clock=clock)
+    for minute in range(3):
+        for i in range(2000):  # a flood from ever new addresses
+            with suppress(TooManyFailures):
+                limiter.begin(f"10.{minute}.{i // 256}.{i % 256}")
+            failures, addresses = limiter.held()
+            assert failures <= 50 and addresses <= 50
+        assert limiter.held() == (50, 50)
+        clock.now += 60
+        assert limiter.held() == (0, 0)
+
+
+def test_a_burst_of_wrong_tokens_at_the_login_form_is_refused_after_the_limit(dashboard):
+    clock = Clock()
+    app = create_app(dashboard.made.store, dashboard.tokens, failures=FailedLogins(clock=clock))
+    attacker, member = client_at(app, ATTACKER), client_at(app, MEMBER)
+    for guess in range(FAILURES_PER_ADDRESS):
+        failed = log_in(attacker, wrong(dashboard.token, guess), {"Origin": OWN_ORIGIN})
+        assert failed.status_code == 303 and failed.headers["location"].startswith("/login?failed=true")
+    refused = log_in(attacker, dashboard.token, {"Origin": OWN_ORIGIN})  # not even the right token is checked now
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "60"
+    assert "set-cookie" not in refused.headers and "try again in 60 s" in refused.text
+    assert log_in(member, dashboard.token, {"Origin": OWN_ORIGIN}).status_code == 303  # other addresses log in
+    assert member.get("/").status_code == 200
+    clock.now += 60
+    assert SESSION_COOKIE in log_in(attacker, dashboard.token, {"Origin": OWN_ORIGIN}).cookies
+
+
+def test_a_burst_of_wrong_bearer_tokens_is_refused_after_the_limit_sharing_the_logins_budget(dashboard):
+    clock = Clock()
+    app = create_app(dashboard.made.store, dashboard.tokens, failures=FailedLogins(clock=clock))
+    attacker, member = client_at(app, ATTACKER), client_at(app, MEMBER)
+    assert log_in(attacker, wrong(dashboard.token, 0), {"Origin": OWN_ORIGIN}).status_code == 303
+    for guess in range(1, FAILURES_PER_ADDRESS):
+        assert attacker.get("/api/releases", headers=bearer(wrong(dashboard.token, guess))).status_code == 401
+    refused = attacker.get("/api/releases", headers=bearer(dashboard.token))
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "60"
+    assert refused.json() == {"detail": "too many failed token checks from this address: try again in 60 s"}
+    assert attacker.get("/", headers=bearer(dashboard.token)).status_code == 429  # pages too
+    assert log_in(attacker, dashboard.token, {"Origin": OWN_ORIGIN}).status_code == 429
+    assert member.get("/api/releases", headers=bearer(dashboard.token)).status_code == 200
+    clock.now += 60
+    assert attacker.get("/api/releases", headers=bearer(dashboard.token)).status_code == 200
+
+
+def test_without_the_limit_a_burst_of_wrong_tokens_is_never_refused(dashboard, monkeypatch):
+    """The control: with the limiter switched off, every guess is checked, by form and by header."""
+    monkeypatch.setattr(FailedLogins, "begin", lambda self, address: Attempt(address, 0.0))
+    attacker = client_at(create_app(dashboard.made.store, dashboard.tokens), ATTACKER)
+    for guess in range(3 * FAILURES_PER_ADDRESS):
+        assert log_in(attacker, wrong(dashboard.token, guess), {"Origin": OWN_ORIGIN}).status_code == 303
+        assert attacker.get("/api/releases", headers=bearer(wrong(dashboard.token, guess))).status_code == 401
