@@ -1,4 +1,5 @@
-"""The dashboard's gate against attacks on its tokens: cross-site logins (login CSRF) and guessing in bursts.
+"""The dashboard's gate against attacks on its tokens: cross-site logins (login CSRF), guessing in bursts, and
+telling token ids apart by the work a check takes (through the login form and the Bearer header).
 
 Each defence is tested with the attack, and with a control that switches the defence off (a
 monkeypatch of this test only) and shows the same attack then succeeding, so the test can fail.
@@ -14,14 +15,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from server.dashboard import app as dashboard_app
+from server.dashboard import tokens
 from server.dashboard.app import (
     FAILURES_PER_ADDRESS,
+    NO_TOKEN,
     SESSION_COOKIE,
     Attempt,
     FailedLogins,
     TooManyFailures,
     create_app,
 )
+from server.dashboard.tokens import SCRYPT_N, SCRYPT_P, SCRYPT_R
 
 OWN_ORIGIN = "http://testserver"  # TestClient's base URL: the dashboard's own scheme://host
 
@@ -209,3 +213,44 @@ def test_without_the_limit_a_burst_of_wrong_tokens_is_never_refused(dashboard, m
     for guess in range(3 * FAILURES_PER_ADDRESS):
         assert log_in(attacker, wrong(dashboard.token, guess), {"Origin": OWN_ORIGIN}).status_code == 303
         assert attacker.get("/api/releases", headers=bearer(wrong(dashboard.token, guess))).status_code == 401
+
+
+def wrong_tokens(token: str) -> dict[str, str]:
+    _, token_id, secret = token.split("_", 2)
+    return {
+        "known id, wrong secret": f"fbt_{token_id}_{secret[:-2]}xx",
+        "unknown id": f"fbt_{'0' * len(token_id)}_{secret}",
+        "no secret": f"fbt_{token_id}",
+        "other prefix": f"xyz_{token_id}_{secret}",
+    }
+
+
+def answers_and_work(dashboard, scrypt_calls, path: str) -> dict[str, tuple[object, list[tuple[int, ...]]]]:
+    """For each wrong token sent by ``path`` ("bearer" or "login"): the answer and the scrypt evaluations it cost."""
+    app = create_app(dashboard.made.store, dashboard.tokens, failures=FailedLogins(per_address=100))
+    client, seen = client_at(app, ATTACKER), {}
+    for what, token in wrong_tokens(dashboard.token).items():
+        scrypt_calls.clear()
+        if path == "bearer":
+            response = client.get("/api/releases", headers=bearer(token))
+            answer: object = (response.status_code, response.json())
+        else:
+            response = log_in(client, token, {"Origin": OWN_ORIGIN})
+            answer = (response.status_code, response.headers["location"], "set-cookie" in response.headers)
+        seen[what] = (answer, list(scrypt_calls))
+    return seen
+
+
+@pytest.mark.parametrize("path", ["bearer", "login"])
+def test_a_wrong_token_costs_one_scrypt_and_gets_one_answer_whatever_is_wrong(dashboard, scrypt_calls, path):
+    seen = answers_and_work(dashboard, scrypt_calls, path)
+    refusal = (401, {"detail": NO_TOKEN}) if path == "bearer" else (303, "/login?failed=true&next=%2F", False)
+    assert seen == dict.fromkeys(seen, (refusal, [(16, SCRYPT_N, SCRYPT_R, SCRYPT_P, 32)]))
+
+
+@pytest.mark.parametrize("path", ["bearer", "login"])
+def test_without_the_stand_in_check_the_work_tells_an_unknown_id(dashboard, scrypt_calls, monkeypatch, path):
+    """The control: without the stand-in scrypt, a known id costs a scrypt that an unknown one does not."""
+    monkeypatch.setattr(tokens, "_check_stand_in", lambda secret: None)
+    seen = answers_and_work(dashboard, scrypt_calls, path)
+    assert len(seen["known id, wrong secret"][1]) == 1 and seen["unknown id"][1] == seen["other prefix"][1] == []
