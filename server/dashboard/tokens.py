@@ -2,6 +2,10 @@
 
 A token reads ``fbt_<id>_<secret>``. The id (public, not secret) finds the stored entry, so each
 check costs one scrypt evaluation whatever the number of members; the secret is 256 random bits.
+Every check does the same work whatever is wrong with the token: an unknown id or a malformed
+token costs one scrypt of the secret (with the cost parameters new tokens get) against a stand-in
+salt and hash, ids and hashes are compared in constant time, and the answer is only ever "no", so
+neither the time taken nor the reply tells which token ids exist.
 The tokens file is JSON, written atomically with mode 0600:
 ``{"tokens": [{"id", "name", "created_utc", "kdf": "scrypt", "n", "r", "p", "salt", "hash"}]}``.
 """
@@ -22,6 +26,9 @@ TOKEN_PREFIX = "fbt"
 # scrypt cost (RFC 7914): N = 2^14, r = 8, p = 1 costs 16 MiB and some tens of ms per check, which
 # is negligible beside a page load and makes a stolen tokens file useless for guessing.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+# What a token without a stored entry is checked against, so that it costs what a real check costs.
+# Random per process; the hash is no scrypt output, so no secret can match it (nor would a match count).
+_STAND_IN_SALT, _STAND_IN_HASH = secrets.token_bytes(16), secrets.token_bytes(32)
 
 
 class TokenFileError(ValueError):
@@ -147,12 +154,29 @@ class MemberTokens:
         return token_id in self._current()
 
     def verify(self, token: str) -> StoredToken | None:
-        """The stored entry ``token`` matches, or None (malformed, unknown or wrong secret)."""
+        """The stored entry ``token`` matches, or None (malformed, unknown or wrong secret: the same work for each)."""
         parts = token.strip().split("_", 2)
         if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+            _check_stand_in(token)
             return None
-        stored = self._current().get(parts[1])
+        stored = _find(self._current(), parts[1])
         if stored is None or stored.kdf != "scrypt":
+            _check_stand_in(parts[2])
             return None
         digest = _scrypt(parts[2], bytes.fromhex(stored.salt), stored.n, stored.r, stored.p)
         return stored if hmac.compare_digest(digest, bytes.fromhex(stored.hash)) else None
+
+
+def _find(by_id: dict[str, StoredToken], token_id: str) -> StoredToken | None:
+    """The entry of ``token_id``, found by comparing it with every stored id in constant time."""
+    wanted, found = token_id.encode(), None
+    for stored_id, stored in by_id.items():
+        if hmac.compare_digest(stored_id.encode(), wanted):
+            found = stored
+    return found
+
+
+def _check_stand_in(secret: str) -> None:
+    """Spend on ``secret`` what checking a stored token costs (one scrypt, one comparison); the answer is always no."""
+    digest = _scrypt(secret, _STAND_IN_SALT, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    hmac.compare_digest(digest, _STAND_IN_HASH)

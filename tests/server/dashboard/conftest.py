@@ -1,7 +1,8 @@
-"""The dashboard over a store of two releases, with one member token."""
+"""The dashboard over a store of two releases, with one member token; a count of scrypt evaluations."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,3 +30,17 @@ def dashboard(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Dashb
     tokens = tmp_path / "dashboard-tokens.json"
     token = create_token(tokens, "north-wind")
     return Dashboard(made, tokens, token, create_app(made.store, tokens))
+
+
+@pytest.fixture
+def scrypt_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
+    """Every scrypt evaluation made from here on, as (salt length, n, r, p, dklen)."""
+    calls: list[tuple[int, ...]] = []
+    real = hashlib.scrypt
+
+    def counted(password: bytes, *, salt: bytes, n: int, r: int, p: int, maxmem: int = 0, dklen: int = 64) -> bytes:
+        calls.append((len(salt), n, r, p, dklen))
+        return real(password, salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=dklen)
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+    return calls

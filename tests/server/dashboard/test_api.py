@@ -61,6 +61,9 @@ PAGES = [
 ]
 
 
+SAME_ORIGIN = {"Origin": "http://testserver"}  # what a browser sends with the login page's form
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -446,10 +449,10 @@ def test_only_the_login_page_and_its_style_answer_without_a_token(client):
 
 
 def test_login_sets_a_session_cookie_not_the_token_and_logout_ends_it(dashboard, client):
-    failed = client.post("/login", data={"token": dashboard.token + "x", "next": "/releases/1"})
+    failed = client.post("/login", data={"token": dashboard.token + "x", "next": "/releases/1"}, headers=SAME_ORIGIN)
     assert failed.status_code == 303 and failed.headers["location"].startswith("/login?failed=true")
     assert SESSION_COOKIE not in failed.cookies
-    login = client.post("/login", data={"token": dashboard.token, "next": "/releases/1"})
+    login = client.post("/login", data={"token": dashboard.token, "next": "/releases/1"}, headers=SAME_ORIGIN)
     assert login.status_code == 303 and login.headers["location"] == "/releases/1"
     cookie = login.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
@@ -461,11 +464,12 @@ def test_login_sets_a_session_cookie_not_the_token_and_logout_ends_it(dashboard,
     client.cookies.set(SESSION_COOKIE, session)  # the old session id is no longer any good
     assert client.get("/releases/1").status_code == 303
     # After login, a "next" pointing to another host is not followed.
-    assert client.post("/login", data={"token": dashboard.token, "next": "//evil.example/"}).headers["location"] == "/"
+    away = client.post("/login", data={"token": dashboard.token, "next": "//evil.example/"}, headers=SAME_ORIGIN)
+    assert away.headers["location"] == "/"
 
 
 def test_a_revoked_token_and_its_sessions_are_refused(dashboard, client):
-    client.post("/login", data={"token": dashboard.token, "next": "/"})
+    client.post("/login", data={"token": dashboard.token, "next": "/"}, headers=SAME_ORIGIN)
     assert client.get("/").status_code == 200
     revoke_token(dashboard.tokens, "north-wind")
     assert client.get("/").status_code == 303

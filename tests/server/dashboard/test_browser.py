@@ -9,6 +9,11 @@ from urllib.parse import quote
 
 import pytest
 from browser import offline_browser, serving
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from server.dashboard import app as dashboard_app
+from server.dashboard.tokens import create_token
 
 COHORT = "E-82/2300"
 
@@ -92,6 +97,40 @@ def test_dashboard_logs_in_and_draws_the_cohort_curve_with_band_and_suppressed_b
         page.screenshot(path=str(tmp_path / "releases.png"), full_page=True)
         assert errors == []
         browser.assert_offline()
+
+
+@pytest.mark.parametrize("defended", [True, False], ids=["defended", "control-without-the-origin-check"])
+def test_a_page_of_another_site_cannot_log_the_browser_in_to_its_session(dashboard, monkeypatch, defended):
+    # Login CSRF: a page on another site posts the attacker's own token to /login, so that what the
+    # victim then does on the dashboard happens in the attacker's session.
+    attacker_token = create_token(dashboard.tokens, "attacker-co")
+    if not defended:
+        monkeypatch.setattr(dashboard_app, "_from_own_origin", lambda request: True)
+    with serving(dashboard.app) as base:
+        lure = FastAPI()
+
+        @lure.get("/")
+        def lure_page() -> HTMLResponse:
+            return HTMLResponse(
+                f'<form method="post" action="{base}/login"><input type="hidden" name="token" value="{attacker_token}">'
+                '<input type="hidden" name="next" value="/"><button type="submit">See the data</button></form>'
+            )
+
+        with serving(lure) as lure_base, offline_browser() as browser:
+            page = browser.context.new_page()
+            page.goto(lure_base.replace("127.0.0.1", "localhost"))  # another site than 127.0.0.1
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: url.startswith(base))
+            page.wait_for_load_state()
+            if defended:
+                assert "own login page" in page.locator(".error").inner_text()
+                assert browser.context.cookies(base) == []
+            page.goto(base + "/")
+            if defended:
+                assert page.url.startswith(f"{base}/login?next=")
+            else:  # the attack works: the victim's browser is in the attacker's session
+                assert page.url == base + "/" and "attacker-co" in page.locator("header").inner_text()
+            browser.assert_offline()
 
 
 def test_a_missing_chromium_fails_the_browser_tests_with_the_fix(monkeypatch, tmp_path):
