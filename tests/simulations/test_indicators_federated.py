@@ -111,7 +111,8 @@ def faulty_run(tmp_path_factory: pytest.TempPathFactory):
 def test_failures_and_turbine_years_equal_the_pooled_status_log(faulty_run):
     _, release, values, rows = faulty_run
     spec = release.indicator_spec
-    failures, downtime, years = pooled_reliability(rows, spec, "E-82/2300")
+    failures, downtime, years_by_operator = pooled_reliability(rows, spec, "E-82/2300")
+    years = years_by_operator.sum(axis=0).to_numpy()
     assert failures.sum() >= 10  # the fleet does fail
     np.testing.assert_array_equal(values[BlockKey("E-82/2300", S.FAILURE_COUNT)], failures)
     # Fixed point at 2^-24 h per site: equal to well under a second.
