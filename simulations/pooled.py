@@ -1,13 +1,17 @@
 """The pooled reference: the same release computed from every operator's raw rows in one process.
 
-This is what a trusted third party holding everyone's data would compute. It shares ingest, the
-filters and the density normalisation (the sites' own, applied to their own rows) and the release
-assembly (suppression rules, percentile definition) with the federated path, but computes every
-statistic directly from the pooled rows with pandas, not from per-site sums.
+This is what a trusted third party holding everyone's data would publish, both rounds. It shares
+ingest, the filters and the density normalisation (the sites' own, applied to their own rows) with
+the federated path, and computes every statistic directly from the pooled rows with pandas, not
+from per-site sums: the value of each block of the round-1 and round-2 specs (keyed by BlockKey).
+Those values then go through the aggregator's own finalisation (server.finalize.build_release,
+server.baselines.model_fits and indicator_baselines: suppression rules, percentile definition,
+model solve), so the pooled and the federated release differ only where the sums do.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +22,7 @@ from client.filters import FILTERS, TurbineArrays
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.summaries import cohort_membership, prepared_records, record_air_density
-from protos.codec import block_layouts
+from protos.codec import block_layouts, spec_sha256
 from protos.domain import (
     AVAILABILITY_CATEGORIES,
     JULIAN_YEAR,
@@ -29,9 +33,13 @@ from protos.domain import (
 )
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import BlockKey, NbmRecordCount
+from server.baselines import indicator_baselines, model_fits
 from server.finalize import CohortStatistics, build_release
+from server.spec import indicator_spec
 
 S = spec_pb2.Statistic
+METHOD = "pooled"
+"""The provenance method of the pooled reference (a federated release says "secagg+")."""
 
 
 def pooled_rows(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
@@ -129,12 +137,47 @@ def pooled_statistics(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[
     return result
 
 
-def pooled_release(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> release_pb2.Release:
-    """The release a trusted party would publish from all rows, with the same disclosure rules."""
+def pooled_release(
+    site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec, indicators: bool = True
+) -> release_pb2.Release:
+    """The release a trusted party would publish from all rows: both rounds, finalised as the aggregator does.
+
+    Round 1: the curves (:func:`server.finalize.build_release`) and the normal-behaviour models
+    (:func:`server.baselines.model_fits`) from the pooled values of the ``spec``'s blocks. With
+    ``indicators``, round 2 against that release: its spec built as the aggregator builds it
+    (:func:`server.spec.indicator_spec`, with the sha256 of the pooled round-1 release) and its
+    baselines finalised by :func:`server.baselines.indicator_baselines` from the pooled value of
+    every round-2 block. A private spec has no models and no round 2 (as in
+    server.server_app.run_release).
+
+    Parameters
+    ----------
+    site_configs : sequence of Path
+        Every operator's site.toml; each is one participant.
+    spec : BenchmarkSpec
+        The round-1 spec.
+    indicators : bool
+        Add round 2 (the industry baselines).
+    """
+    participants = len(site_configs)
     rows = pooled_rows(site_configs, spec)
-    return build_release(
-        spec, pooled_statistics(rows, spec), participants=len(site_configs), flower_run_id="", method="pooled"
-    )
+    release = build_release(spec, pooled_statistics(rows, spec), participants, flower_run_id="", method=METHOD)
+    release.training_period.CopyFrom(spec.training_period)
+    if spec.HasField("privacy"):
+        return release
+    records = pooled_canonical_records(site_configs, spec)
+    release.models.extend(model_fits(spec, pooled_model_values(records, spec)))
+    if not indicators:
+        return release
+    round_two = indicator_spec(spec, hashlib.sha256(release.SerializeToString(deterministic=True)).hexdigest())
+    final = release_pb2.Release()
+    final.CopyFrom(release)
+    values = pooled_indicator_values(records, round_two, release)
+    final.provenance.suppressed_cells += indicator_baselines(round_two, values, final)
+    final.provenance.indicator_spec_sha256 = spec_sha256(round_two)
+    final.provenance.indicator_participants = participants
+    final.indicator_spec.CopyFrom(round_two)
+    return final
 
 
 def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
