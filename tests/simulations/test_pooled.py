@@ -1,0 +1,336 @@
+"""The pooled reference is the whole release: the federated release equals it field by field.
+
+Only provenance may differ (method, creation time, Flower run id, and the hashes that cover the
+round-1 release: the round-2 spec's baseline_release_sha256 and its own sha256). Counts, histograms,
+percentiles, suppression flags and reasons are equal bit for bit; values the sites send as fixed-point
+sums (protos/statistics.py) agree to the tolerances of :data:`TOLERANCES`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import STATISTICS, BlockKey
+from server.baselines import block_values
+from server.secure_sum import SecureSumOutcome
+from server.spec import PrivacySettings, power_curve_spec
+from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
+from simulations.onboarding import fleet_spec, run_release_in_process
+from simulations.pooled import pooled_canonical_records, pooled_indicator_values, pooled_model_values, pooled_release
+
+S = spec_pb2.Statistic
+PROVENANCE_ONLY = ("method", "created_utc", "flower_run_id", "indicator_spec_sha256")
+"""Provenance fields that say how and when a release was made, not what it publishes."""
+MOST_SITES = 8
+"""At most this many sites take part in a release compared here (tests/conftest.py FLEETS: 6 and 7)."""
+
+
+def rounding(scale_exponent: int) -> float:
+    """Most a secure sum can differ from the exact sum of its sites' values: each rounds to 2^-e [block unit]."""
+    return MOST_SITES * 2.0 ** -(scale_exponent + 1)
+
+
+CURVE = (1e-9, 0.0)  # curve means and standard deviations, and what is read off them (README: 1e-9 relative)
+TOLERANCES: dict[tuple[str, str], tuple[float, float]] = {
+    ("PowerCurveBin", "mean_wind_speed"): CURVE,
+    ("PowerCurveBin", "mean_power"): CURVE,
+    ("PowerCurveBin", "std_power"): CURVE,
+    ("PowerCurveBin", "mean_power_per_unit"): CURVE,
+    ("PowerCurveBin", "std_power_per_unit"): CURVE,
+    ("PowerCurveBin", "uncertainty_power"): CURVE,
+    ("PowerCurveBin", "uncertainty_power_per_unit"): CURVE,
+    ("PowerCurveBin", "power_coefficient"): CURVE,
+    ("Completeness", "from_wind_speed"): CURVE,
+    ("Completeness", "to_wind_speed"): CURVE,
+    ("AnnualEnergy", "measured_full_load_hours"): CURVE,
+    ("AnnualEnergy", "extrapolated_full_load_hours"): CURVE,
+    # The model sums travel at 2^-24 per site (~3e-8 in sums of 1e4 to 1e6). The coefficients see that
+    # through the Gram matrix, whose P/P_rated and (P/P_rated)^2 columns are nearly collinear (up to
+    # 1.6e-9 relative seen); the residual variance through beta^T dG beta with |beta|_1 ~ 35, at most
+    # ~2e-8 relative over 8,000 training records (up to 4e-9 seen).
+    ("NormalBehaviourModelFit", "coefficients"): (1e-8, 0.0),
+    ("NormalBehaviourModelFit", "residual_std"): (3e-8, 0.0),
+    # lost / potential is off by at most 2 rounding(24) / potential [MWh]: under 1e-9 above 500 MWh
+    # (these fleets: 2,000 to 5,000 MWh per cohort; up to 2e-11 seen).
+    ("LostProduction", "share_of_potential"): (0.0, 1e-9),
+    ("FailureRate", "turbine_years"): (0.0, rounding(STATISTICS[S.TURBINE_YEARS].scale_exponent)),
+    ("FailureRate", "failures_per_turbine_year"): (1e-9, 0.0),  # that, relative to bands of >= 0.004 years
+    ("FailureRate", "mean_downtime_hours"): (0.0, rounding(STATISTICS[S.FAILURE_DOWNTIME].scale_exponent)),
+}
+"""(message, field) -> (relative, absolute) tolerance; every other field must be equal, bit for bit."""
+
+
+def publication(release: release_pb2.Release) -> release_pb2.Release:
+    """``release`` without the provenance of how and when it was made (see :data:`PROVENANCE_ONLY`)."""
+    out = release_pb2.Release()
+    out.CopyFrom(release)
+    for name in PROVENANCE_ONLY:
+        out.provenance.ClearField(name)
+    out.indicator_spec.indicators.ClearField("baseline_release_sha256")
+    return out
+
+
+def _same_value(field: FieldDescriptor, a: object, b: object, where: str) -> list[str]:
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        assert isinstance(a, Message) and isinstance(b, Message)
+        return differences(a, b, where)
+    tolerance = TOLERANCES.get((field.containing_type.name, field.name))
+    if tolerance is not None and isinstance(a, float) and isinstance(b, float):
+        rel, abs_ = tolerance
+        same = math.isclose(a, b, rel_tol=rel, abs_tol=abs_) or (math.isnan(a) and math.isnan(b))
+    else:
+        same = a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+    return [] if same else [f"{where}: {a!r} != {b!r}"]
+
+
+def differences(a: Message, b: Message, where: str = "release") -> list[str]:
+    """Every field in which ``a`` and ``b`` differ beyond :data:`TOLERANCES`: presence, length, value."""
+    found = []
+    for field in a.DESCRIPTOR.fields:
+        here = f"{where}.{field.name}"
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            if dict(x) != dict(y):
+                found.append(f"{here}: {dict(x)} != {dict(y)}")
+        elif field.is_repeated:
+            if len(x) != len(y):
+                found.append(f"{here}: {len(x)} != {len(y)} entries")
+                continue
+            for i, (u, v) in enumerate(zip(x, y, strict=True)):
+                found += _same_value(field, u, v, f"{here}[{i}]")
+        elif field.has_presence and a.HasField(field.name) != b.HasField(field.name):
+            found.append(f"{here}: {'set' if a.HasField(field.name) else 'absent'} in one release only")
+        else:
+            found += _same_value(field, x, y, here)
+    return found
+
+
+def assert_publishes_the_same(federated: release_pb2.Release, pooled: release_pb2.Release) -> None:
+    """The two releases publish the same: only provenance may differ."""
+    assert federated.provenance.method == "secagg+" and pooled.provenance.method == "pooled"
+    assert federated.provenance.participants <= MOST_SITES  # the tolerances assume it
+    found = differences(publication(federated), publication(pooled))
+    assert not found, f"{len(found)} differences:\n" + "\n".join(found[:40])
+
+
+def assert_holds_both_rounds(release: release_pb2.Release) -> None:
+    """Not an empty comparison: models, every distribution, lost production and failure rates are there.
+
+    Round 2 measures turbines against their cohort's released curve: a cohort without one (suppressed)
+    has no turbines to count, hence no baselines.
+    """
+    spec = release.indicator_spec
+    assert spec.indicators.baseline_release_sha256 and release.provenance.indicator_spec_sha256
+    measured = {c.cohort for c in release.curves if not c.suppressed and c.bins}
+    assert any(not m.suppressed and m.coefficients for m in release.models)
+    assert len(release.models) == len(spec.cohorts) * len(spec.models)
+    assert {d.cohort for d in release.distributions} == measured
+    assert len(release.distributions) == len(measured) * (4 + len(spec.models))
+    assert sum(sum(d.counts) for d in release.distributions if not d.suppressed) > 0
+    assert len(release.lost_production) == len(measured) * len(spec.indicators.loss_categories)
+    assert any(x.share_of_potential > 0 for x in release.lost_production)
+    assert {r.cohort for r in release.failure_rates} == measured
+
+
+@dataclass(frozen=True)
+class Federated:
+    """A federated release, what its two secure sums held, and the fleet it was computed over."""
+
+    site_configs: list[Path]
+    spec: spec_pb2.BenchmarkSpec
+    release: release_pb2.Release
+    outcomes: tuple[SecureSumOutcome, SecureSumOutcome]  # round 1, round 2
+
+
+def summed_values(spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome) -> dict[BlockKey, np.ndarray]:
+    """The value of every block of ``spec`` as the aggregator decodes its secure sum."""
+    totals = decode_limb_sums(block_layouts(spec), limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites))
+    return block_values(spec, totals)
+
+
+def assert_blocks_equal(
+    spec: spec_pb2.BenchmarkSpec, summed: Mapping[BlockKey, np.ndarray], pooled: Mapping[BlockKey, np.ndarray]
+) -> None:
+    """Every block in ``pooled`` equals its secure sum: counts exactly, fixed-point sums to their rounding."""
+    layouts = [layout for layout in block_layouts(spec) if layout.key in pooled]
+    assert len(layouts) == len(pooled)
+    for layout in layouts:
+        if layout.scale_exponent == 0:
+            np.testing.assert_array_equal(summed[layout.key], pooled[layout.key], err_msg=layout.name)
+        else:
+            np.testing.assert_allclose(
+                summed[layout.key],
+                pooled[layout.key],
+                rtol=1e-12,
+                atol=rounding(layout.scale_exponent),
+                err_msg=layout.name,
+            )
+
+
+def assert_every_model_and_indicator_block_equal(run: Federated) -> None:
+    """Round 1's model blocks, and every block of round 2 measured against the federated round-1 release."""
+    rows = pooled_canonical_records(run.site_configs, run.spec)
+    models = pooled_model_values(rows, run.spec)
+    assert len(models) == len(run.spec.cohorts) * len(run.spec.models) * 4
+    assert_blocks_equal(run.spec, summed_values(run.spec, run.outcomes[0]), models)
+    round_two = run.release.indicator_spec
+    indicators = pooled_indicator_values(rows, round_two, run.release)
+    assert len(indicators) == len(round_two.blocks)
+    assert_blocks_equal(round_two, summed_values(round_two, run.outcomes[1]), indicators)
+
+
+def _of(federated_run) -> Federated:
+    return Federated(
+        federated_run.site_configs,
+        federated_run.spec,
+        federated_run.release,
+        (federated_run.outcome, federated_run.indicator_outcome),
+    )
+
+
+def test_federated_release_equals_the_pooled_release(federated_run):
+    """Both fleets of tests/conftest.py (Ray, two SecAgg+ rounds), one with a cohort suppressed at k = 3."""
+    pooled = pooled_release(federated_run.site_configs, federated_run.spec)
+    assert_holds_both_rounds(pooled)
+    assert any(c.suppressed for c in pooled.curves) == ("N117/2400" in federated_run.config.models)
+    assert_publishes_the_same(federated_run.release, pooled)
+
+
+def test_every_summed_block_equals_its_pooled_value(federated_run):
+    assert_every_model_and_indicator_block_equal(_of(federated_run))
+
+
+# Young sites (commissioned under a year before the start) with frequent failures: three operators share
+# the first age band, so its failure rates are released, with failures and downtime; fewer age into the
+# second band during the period, and that band is suppressed.
+YOUNG_FAILING = FleetConfig(
+    operators=3,
+    turbines_per_operator=2,
+    months=2,
+    seed=5,
+    models=("E-82/2300",),
+    max_age_years=0.9,
+    faults=FaultConfig(
+        earliest_drift_fraction=0.34,
+        failure_rates=(("gearbox", 3.0), ("generator", 3.0), ("pitch_system", 6.0), ("converter", 4.0)),
+        failure_days=(0.5, 2.0),
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def young_failing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Federated, release_pb2.Release]:
+    """The federated release of :data:`YOUNG_FAILING` (SecAgg+ over the in-process grid) and its pooled one."""
+    sites = generate_fleet(YOUNG_FAILING, tmp_path_factory.mktemp("young-failing"))
+    spec = fleet_spec(YOUNG_FAILING)
+    outcomes: list[SecureSumOutcome] = []
+    release = run_release_in_process(sites, spec, send=False, on_outcome=outcomes.append)
+    first, second = outcomes
+    return Federated(sites, spec, release, (first, second)), pooled_release(sites, spec)
+
+
+def test_federated_failure_rates_and_lost_production_equal_the_pooled_release(young_failing):
+    federated, pooled = young_failing
+    assert_holds_both_rounds(pooled)
+    released = [r for r in pooled.failure_rates if not r.suppressed]
+    assert any(r.failures > 0 and r.HasField("mean_downtime_hours") for r in released)
+    assert any(r.suppressed and "in the age band" in r.suppression_reason for r in pooled.failure_rates)
+    assert_publishes_the_same(federated.release, pooled)
+
+
+def test_every_summed_block_of_a_failing_fleet_equals_its_pooled_value(young_failing):
+    federated, _ = young_failing
+    assert_every_model_and_indicator_block_equal(federated)
+
+
+def _drop_a_distribution(r: release_pb2.Release) -> None:
+    del r.distributions[-1]
+
+
+def _count_one_more_turbine(r: release_pb2.Release) -> None:
+    d = next(d for d in r.distributions if d.indicator == "performance_index" and not d.suppressed)
+    d.counts[max(range(len(d.counts)), key=d.counts.__getitem__)] += 1
+
+
+def _drop_a_curve_record(r: release_pb2.Release) -> None:
+    next(b for b in r.curves[0].bins if b.HasField("record_count")).record_count -= 1
+
+
+def _move_a_coefficient(r: release_pb2.Release) -> None:
+    r.models[0].coefficients[0] *= 1 + 1e-6
+
+
+def _nudge(message: Message, field: str, relative: float) -> None:
+    setattr(message, field, getattr(message, field) * (1 + relative))
+
+
+def _lost_share(r: release_pb2.Release) -> release_pb2.LostProduction:
+    return next(x for x in r.lost_production if x.share_of_potential > 0)
+
+
+MUTATIONS: dict[str, Callable[[release_pb2.Release], None]] = {
+    "a distribution dropped": _drop_a_distribution,
+    "a turbine counted twice": _count_one_more_turbine,
+    "a percentile moved": lambda r: _nudge(next(d for d in r.distributions if not d.suppressed), "p50", 1e-6),
+    "a model coefficient off by 1e-6": _move_a_coefficient,
+    "a residual std off by 1e-6": lambda r: _nudge(r.models[0], "residual_std", 1e-6),
+    "a model suppressed": lambda r: setattr(r.models[0], "suppressed", True),
+    "a suppression reason reworded": lambda r: setattr(
+        next(x for x in r.failure_rates if x.suppressed), "suppression_reason", "fewer operators"
+    ),
+    "a failure rate off by 1e-9": lambda r: _nudge(
+        next(x for x in r.failure_rates if x.failures), "failures_per_turbine_year", 1e-9
+    ),
+    "a lost-production share withheld": lambda r: _lost_share(r).ClearField("share_of_potential"),
+    "a lost-production share off by 1e-8": lambda r: setattr(
+        _lost_share(r), "share_of_potential", _lost_share(r).share_of_potential + 1e-8
+    ),
+    "a curve mean off by 1e-8": lambda r: _nudge(
+        next(b for b in r.curves[0].bins if b.mean_power > 0), "mean_power", 1e-8
+    ),
+    "a curve record dropped": _drop_a_curve_record,
+    "the indicator spec's grid changed": lambda r: setattr(r.indicator_spec.indicators.residual_bins, "count", 160),
+    "the suppressed-cell count changed": lambda r: setattr(
+        r.provenance, "suppressed_cells", r.provenance.suppressed_cells + 1
+    ),
+}
+"""Ways a pooled release could differ from the federated one; the comparison must see each."""
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_the_comparison_fails_when_the_release_differs(young_failing, mutation):
+    _, pooled = young_failing
+    changed = release_pb2.Release()
+    changed.CopyFrom(pooled)
+    MUTATIONS[mutation](changed)
+    assert differences(publication(pooled), publication(changed))
+
+
+def test_the_comparison_ignores_provenance_only(young_failing):
+    federated, pooled = young_failing
+    assert federated.release.provenance.created_utc and federated.release.provenance.flower_run_id == "7"
+    baseline = federated.release.indicator_spec.indicators.baseline_release_sha256
+    assert baseline != pooled.indicator_spec.indicators.baseline_release_sha256
+    assert not differences(publication(federated.release), publication(pooled))
+
+
+def test_round_one_only_and_private_specs_have_no_round_two(small_fleet):
+    fleet = small_fleet(3)
+    round_one = pooled_release(fleet.site_configs, fleet.spec, indicators=False)
+    assert round_one.models and round_one.training_period == fleet.spec.training_period
+    assert not round_one.distributions and not round_one.HasField("indicator_spec")
+    assert not round_one.provenance.indicator_spec_sha256
+    period = fleet.spec.period
+    spec = power_curve_spec("private", period.start, period.end, ["E-82/2300"], privacy=PrivacySettings(1.0))
+    private = pooled_release(fleet.site_configs, spec)
+    assert not private.models and not private.distributions and not private.HasField("indicator_spec")
