@@ -170,6 +170,7 @@ def _simulate(args: argparse.Namespace) -> int:
         from simulations.pooled import pooled_release
 
         site_configs = generate_fleet(config, out / "fleet", print)
+        print(f"computing the pooled reference from the raw rows of {len(site_configs)} operators: both rounds")
         release = pooled_release(site_configs, fleet_spec(config, args.k))
         write_release(out / "release.sqlite", release)
         export_json(release, out / "release.json")
@@ -415,7 +416,12 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, default=0)
     simulate.add_argument("--k", type=int, default=3, help="minimum operators per released cell")
     simulate.add_argument("--out", required=True, help="output folder (fleet/, release.sqlite, release.json)")
-    simulate.add_argument("--pooled", action="store_true", help="compute the pooled (non-federated) reference instead")
+    simulate.add_argument(
+        "--pooled",
+        action="store_true",
+        help="compute the pooled (non-federated) reference instead: the whole release, curves, models and "
+        "indicator baselines, from every operator's raw rows",
+    )
     simulate.add_argument("--no-faults", action="store_true", help="a healthy fleet (default: injected faults)")
     simulate.add_argument(
         "--epsilon", type=float, default=None, help="make the release differentially private (epsilon per turbine)"

@@ -1,4 +1,4 @@
-"""The command line: simulate (pooled, no Ray) and release show, text and JSON; clean errors."""
+"""The command line: simulate (pooled, no Ray: the whole release) and release show, text and JSON; clean errors."""
 
 from __future__ import annotations
 
@@ -39,6 +39,27 @@ def test_pooled_simulation_then_release_show(tmp_path: Path, capsys: pytest.Capt
     shown = json.loads(capsys.readouterr().out)
     assert shown == json.loads((out / "release.json").read_text())
     assert len(shown["curves"]) == 4 and shown["k_min_operators"] == 3  # three models and a rated-power band
+    # The whole release, both rounds: the band's three operators make its models and its baselines.
+    band = "1500-3000 kW"
+    models = {m["target"]: m for m in shown["models"] if m["cohort"] == band}
+    assert set(models) == {"WTRM_GbxBrgTmp", "WGEN_GnBrgTmp"}
+    assert all(not m["suppressed"] and len(m["coefficients"]) == 3 for m in models.values())
+    assert all(m["suppressed"] for m in shown["models"] if m["cohort"] != band)  # one operator per model
+    distributions = {d["indicator"]: d for d in shown["distributions"]}
+    assert {d["cohort"] for d in shown["distributions"]} == {band}
+    assert set(distributions) == {
+        "performance_index",
+        "yaw_misalignment",
+        "time_availability",
+        "production_availability",
+        "residual:WTRM_GbxBrgTmp",
+        "residual:WGEN_GnBrgTmp",
+    }
+    assert sum(map(int, distributions["performance_index"]["counts"])) == 3  # one turbine per operator
+    assert any(x["share_of_potential"] > 0 for x in shown["lost_production"] if not x["suppressed"])
+    assert shown["failure_rates"] and shown["indicator_spec"]["indicators"]["baseline_release_sha256"]
+    assert shown["provenance"]["indicator_participants"] == 3
+    assert "normal-behaviour models" in printed and "industry distributions" in printed
 
     assert main(["release", "show", "--store", str(out / "release.sqlite")]) == 0
     assert "E-82/2300: 1 operators" not in capsys.readouterr().out  # one operator per model: suppressed
