@@ -132,6 +132,7 @@ def assert_holds_both_rounds(release: release_pb2.Release) -> None:
     spec = release.indicator_spec
     assert spec.indicators.baseline_release_sha256 and release.provenance.indicator_spec_sha256
     measured = {c.cohort for c in release.curves if not c.suppressed and c.bins}
+    assert sum(b.HasField("mean_power") for c in release.curves for b in c.bins) > 40
     assert any(not m.suppressed and m.coefficients for m in release.models)
     assert len(release.models) == len(spec.cohorts) * len(spec.models)
     assert {d.cohort for d in release.distributions} == measured
@@ -202,6 +203,7 @@ def test_federated_release_equals_the_pooled_release(federated_run):
     """Both fleets of tests/conftest.py (Ray, two SecAgg+ rounds), one with a cohort suppressed at k = 3."""
     pooled = pooled_release(federated_run.site_configs, federated_run.spec)
     assert_holds_both_rounds(pooled)
+    assert len({c.turbine_model for c in pooled.curves if c.turbine_model}) >= 2
     assert any(c.suppressed for c in pooled.curves) == ("N117/2400" in federated_run.config.models)
     assert_publishes_the_same(federated_run.release, pooled)
 
