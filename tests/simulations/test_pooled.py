@@ -24,7 +24,8 @@ from protos.statistics import STATISTICS, BlockKey
 from server.baselines import block_values
 from server.secure_sum import SecureSumOutcome
 from server.spec import PrivacySettings, power_curve_spec
-from simulations.fleet import FaultConfig, FleetConfig, generate_fleet
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.fleet_faults import FaultConfig
 from simulations.onboarding import fleet_spec, run_release_in_process
 from simulations.pooled import pooled_canonical_records, pooled_indicator_values, pooled_model_values, pooled_release
 
