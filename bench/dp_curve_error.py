@@ -32,10 +32,10 @@ import numpy as np
 
 from client.privacy import add_site_noise, cap_turbine_histograms
 from client.summaries import PreparedRecords, add_turbine_power_histograms
-from protos.privacy import composed_epsilon, spec_rho
+from protos.privacy import composed_epsilon, spec_rho, summed_noise_stddev
 from protos.statistics import BlockKey
 from server.percentiles import histogram_percentiles
-from server.private_curve import noisy_histogram_percentiles, summed_noise_stddev, usable_cohort_turbines
+from server.private_curve import noisy_histogram_percentiles, usable_cohort_turbines
 from server.spec import PrivacySettings, power_curve_spec
 from simulations.fleet_turbines import turbine_type
 

@@ -31,8 +31,9 @@ from flwr.serverapp import Grid, ServerApp
 from flwr.simulation import run_simulation
 
 from client.client_app import build_client_app
-from client.contribution import guarded_site_contribution, site_contribution
+from client.contribution import site_contribution
 from protos.codec import limb_sums_from_weighted_mean
+from protos.fleetbench.v1 import spec_pb2
 from protos.messages import CONSTANT_WEIGHT, SPEC_CONFIG_KEY
 from server.secure_sum import SecureSumStrategy, neighbourhood, run_secure_sum
 from simulations.fleet import FleetConfig, generate_fleet
@@ -57,7 +58,8 @@ def plain_client_app(site_configs: list[Path]) -> ClientApp:
     def contribute(msg: Message, context: Context) -> Message:
         fitins = recorddict_to_fitins(msg.content, keep_input=True)
         partition = int(context.node_config["partition-id"])
-        arrays = guarded_site_contribution(site_configs[partition], bytes(fitins.config[SPEC_CONFIG_KEY]))
+        spec = spec_pb2.BenchmarkSpec.FromString(bytes(fitins.config[SPEC_CONFIG_KEY]))
+        arrays = site_contribution(site_configs[partition], spec)
         fitres = FitRes(Status(Code.OK, ""), ndarrays_to_parameters(arrays), CONSTANT_WEIGHT, {})
         return Message(fitres_to_recorddict(fitres, keep_input=False), reply_to=msg)
 

@@ -22,13 +22,15 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from client.contribution import ContributionRefused
+import pandas as pd
+
+from protos.census import census_sha256, is_round_two
 from protos.codec import block_layouts, spec_sha256
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import spec_rho
@@ -42,7 +44,7 @@ LOG = logging.getLogger("fleetbench.site")
 
 AUDIT_LOG_NAME = "audit.log"
 GENESIS_SHA256 = "0" * 64
-EVENTS = ("contribution", "release_received")
+EVENTS = ("contribution", "unmask", "release_received")
 RESERVED_FIELDS = ("seq", "time_utc", "event", "prev_sha256", "sha256")
 FILE_MODE = 0o600
 # Bytes read per step when looking for the last line from the end of the file.
@@ -139,8 +141,14 @@ def _chain_head(fd: int, path: Path) -> tuple[int, str]:
     return seq, sha256
 
 
-def append_entry(path: Path, event: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+def append_entry(
+    path: Path, event: str, fields: Mapping[str, Any], admit: Callable[[list[dict[str, Any]]], None] | None = None
+) -> dict[str, Any]:
     """Append one entry to the audit log at ``path``, creating the log (mode 0o600) if needed.
+
+    With ``admit``, the entry is appended only if ``admit`` accepts the log's entries so far (it
+    raises to refuse); it runs under the same lock as the append, so two rounds at once cannot both
+    pass a rule that only one of them may.
 
     Parameters
     ----------
@@ -178,6 +186,8 @@ def append_entry(path: Path, event: str, fields: Mapping[str, Any]) -> dict[str,
             # Reading the head and writing the next entry must not interleave with another append.
             fcntl.flock(fd, fcntl.LOCK_EX)
         seq, prev_sha256 = _chain_head(fd, path)
+        if admit is not None:
+            admit(_entries(path))
         entry: dict[str, Any] = {
             **fields,
             "seq": seq + 1,
@@ -196,6 +206,18 @@ def append_entry(path: Path, event: str, fields: Mapping[str, Any]) -> dict[str,
     finally:
         os.close(fd)  # closing also releases the lock
     return entry
+
+
+def _entries(path: Path) -> list[dict[str, Any]]:
+    """Every entry of the log at ``path``, parsed (its chain is verified separately, by :func:`verify_log`)."""
+    if not Path(path).exists():
+        return []
+    return [json.loads(line) for line in Path(path).read_text(encoding="ascii").splitlines() if line.strip()]
+
+
+def audit_entries(site_config: Path) -> list[dict[str, Any]]:
+    """Every entry of the site's audit log (none when it has none yet)."""
+    return _entries(audit_log_path(site_config))
 
 
 def verify_log(path: Path) -> AuditVerification:
@@ -252,26 +274,114 @@ def verify_log(path: Path) -> AuditVerification:
     return AuditVerification(ok=not problems, entries=len(lines), problems=problems, last_sha256=prev_sha256)
 
 
+def round_label(spec: spec_pb2.BenchmarkSpec) -> str:
+    """The round a spec asks for: "census 1", "1", "census 2" or "2" (round 2: the indicators)."""
+    number = "2" if is_round_two(spec) else "1"
+    return f"census {number}" if spec.census_of_sha256 else number
+
+
 def contribution_fields(
-    spec: spec_pb2.BenchmarkSpec, participants: int | None, run_id: int | None = None, node_id: int | None = None
+    spec: spec_pb2.BenchmarkSpec,
+    participants: int | None,
+    run_id: int | None = None,
+    node_id: int | None = None,
+    release_key: str = "",
+    census: bytes | None = None,
 ) -> dict[str, Any]:
     """What a contribution entry says: the spec, the round, the blocks' names and shapes, who took part.
 
     Values are never recorded: the blocks are what the site sent, and their shapes suffice to
-    show it sent nothing else.
+    show it sent nothing else. ``release_key`` names the release the round belongs to (its round-1
+    spec's SHA-256), and with the period it is the site's release calendar (:func:`check_release_calendar`).
     """
     return {
         "spec_id": spec.spec_id,
         "spec_sha256": spec_sha256(spec),
-        # A round-2 spec carries the indicators computed against the round-1 release.
-        "round": "2" if spec.HasField("indicators") else "1",
+        "round": round_label(spec),
+        "release_key": release_key,
+        "period_start": spec.period.start,
+        "period_end": spec.period.end,
+        "census_sha256": census_sha256(spec_pb2.Census.FromString(census)) if census is not None else None,
         "blocks": [{"name": layout.name, "shape": list(layout.shape)} for layout in block_layouts(spec)],
         "participants": participants,
         "run_id": run_id,
         "node_id": node_id,
         # What a private spec cost this site's turbines (zCDP rho, see client/privacy.py), else None.
-        "privacy_rho": spec_rho(spec) if spec.HasField("privacy") else None,
+        "privacy_rho": spec_rho(spec) if spec.HasField("privacy") and not spec.census_of_sha256 else None,
     }
+
+
+class CalendarConflict(ValueError):
+    """A round the site's release calendar refuses: its numbers could be differenced with an earlier release."""
+
+
+def check_release_calendar(entries: Sequence[Mapping[str, Any]], fields: Mapping[str, Any]) -> None:
+    """Refuse a contribution whose period overlaps another release's.
+
+    Two releases whose periods overlap are linked tables: the difference of their sums is the
+    data of the overlap (one operator's day, say), and two releases of one period with other
+    cohorts difference too. So a period belongs to one release only; the rounds of that release
+    may run again (see :func:`check_unmask_calendar`).
+
+    Parameters
+    ----------
+    entries : sequence of mapping
+        The site's audit log so far.
+    fields : mapping
+        The contribution about to be recorded (:func:`contribution_fields`).
+
+    Raises
+    ------
+    CalendarConflict
+        Naming the earlier release it overlaps.
+    """
+    start, end = pd.Timestamp(fields["period_start"]), pd.Timestamp(fields["period_end"])
+    for entry in entries:
+        if entry.get("event") != "contribution" or not entry.get("release_key"):
+            continue
+        overlaps = pd.Timestamp(entry["period_start"]) < end and start < pd.Timestamp(entry["period_end"])
+        if overlaps and entry["release_key"] != fields["release_key"]:
+            raise CalendarConflict(
+                f"period {fields['period_start']} .. {fields['period_end']} overlaps release {entry['spec_id']} "
+                f"({entry['period_start']} .. {entry['period_end']}) this site contributed to on {entry['time_utc']}"
+            )
+
+
+def check_unmask_calendar(entries: Sequence[Mapping[str, Any]], fields: Mapping[str, Any]) -> None:
+    """Refuse to unmask a round of a release again over another number of sites than before.
+
+    The same round summed over two participant sets gives the missing sites' data by difference.
+    A round may run again (after a dropout, say) only over as many survivors as the first time it
+    was unmasked (with members' identities, issue "members, not nodes": the same members).
+
+    Raises
+    ------
+    CalendarConflict
+        Naming the earlier unmask.
+    """
+    for entry in entries:
+        same_round = entry.get("release_key") == fields["release_key"] and entry.get("round") == fields["round"]
+        if entry.get("event") == "unmask" and same_round and entry["survivors"] != fields["survivors"]:
+            raise CalendarConflict(
+                f"round {fields['round']} of release {entry['spec_id']} was unmasked over {entry['survivors']} sites "
+                f"on {entry['time_utc']}; unmasking it over {fields['survivors']} would give the difference"
+            )
+
+
+def record_unmask(
+    site_config: Path, spec_id: str, release_key: str, round_label: str, survivors: int
+) -> dict[str, Any]:
+    """Append an unmask entry (this site reveals its shares of a round's sum), if the calendar admits it.
+
+    Raises
+    ------
+    CalendarConflict
+        If an earlier unmask of the same round had another number of survivors; nothing is appended.
+    """
+    fields = {"spec_id": spec_id, "release_key": release_key, "round": round_label, "survivors": survivors}
+    return append_entry(
+        audit_log_path(site_config), "unmask", fields, admit=lambda entries: check_unmask_calendar(entries, fields)
+    )
 
 
 def release_fields(release_bytes: bytes, stored_at: Path, site_config: Path) -> dict[str, Any]:
@@ -296,30 +406,34 @@ def release_fields(release_bytes: bytes, stored_at: Path, site_config: Path) -> 
 
 
 def record_contribution(
-    site_config: Path, spec_bytes: bytes, participants: int | None, run_id: int | None, node_id: int | None
+    site_config: Path,
+    spec: spec_pb2.BenchmarkSpec,
+    participants: int | None,
+    run_id: int | None,
+    node_id: int | None,
+    release_key: str,
+    census: bytes | None = None,
 ) -> dict[str, Any]:
-    """Append a contribution entry to the site's audit log; on any failure, refuse the round.
+    """Append a contribution entry to the site's audit log, if the site's release calendar admits it.
 
     Raises
     ------
-    ContributionRefused
-        When the entry cannot be written; the reason goes to the site's own log only, because
-        Flower forwards exception text to the aggregator.
+    CalendarConflict
+        If the calendar refuses the round (:func:`check_release_calendar`); nothing is appended.
+    AuditLogError, OSError
+        When the entry cannot be written: the contribution must then not be sent.
     """
-    try:
-        spec = spec_pb2.BenchmarkSpec.FromString(spec_bytes)
-        fields = contribution_fields(spec, participants, run_id, node_id)
-        return append_entry(audit_log_path(site_config), "contribution", fields)
-    except Exception:
-        LOG.exception("site %s: audit log not written; contribution refused", site_config)
-        raise ContributionRefused() from None
+    fields = contribution_fields(spec, participants, run_id, node_id, release_key, census)
+    return append_entry(
+        audit_log_path(site_config),
+        "contribution",
+        fields,
+        admit=lambda entries: check_release_calendar(entries, fields),
+    )
 
 
 def record_release(site_config: Path, release_bytes: bytes, stored_at: Path) -> dict[str, Any]:
-    """Append a release_received entry to the site's audit log; on failure, raise ContributionRefused."""
-    try:
-        fields = release_fields(release_bytes, stored_at, site_config)
-        return append_entry(audit_log_path(site_config), "release_received", fields)
-    except Exception:
-        LOG.exception("site %s: audit log not written for the received release", site_config)
-        raise ContributionRefused() from None
+    """Append a release_received entry to the site's audit log."""
+    return append_entry(
+        audit_log_path(site_config), "release_received", release_fields(release_bytes, stored_at, site_config)
+    )

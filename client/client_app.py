@@ -18,11 +18,11 @@ from flwr.clientapp.typing import Mod
 from flwr.common import Code, FitRes, Status, ndarrays_to_parameters
 from flwr.compat.common.recorddict_compat import fitres_to_recorddict, recorddict_to_fitins
 
-from client.audit import record_contribution, record_release
-from client.contribution import guarded_site_contribution, keep_received_release
+from client.contribution import ContributionRefused, contribute, receive_release
 from client.guard import RoundState, make_site_guard
 from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
+    CENSUS_CONFIG_KEY,
     CONSTANT_WEIGHT,
     FINAL_RELEASE_CONFIG_KEY,
     FLEET_DIR_RUN_KEY,
@@ -60,15 +60,22 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
     app = ClientApp(mods=[*outer_mods, make_site_guard(locate_site), secaggplus_mod])
 
     @app.train()
-    def contribute(msg: Message, context: Context) -> Message:
+    def send_blocks(msg: Message, context: Context) -> Message:
         fitins = recorddict_to_fitins(msg.content, keep_input=True)
-        baseline = fitins.config.get(BASELINE_RELEASE_CONFIG_KEY)
+        baseline, census = fitins.config.get(BASELINE_RELEASE_CONFIG_KEY), fitins.config.get(CENSUS_CONFIG_KEY)
         site, spec_bytes = locate_site(context), bytes(fitins.config[SPEC_CONFIG_KEY])
-        arrays = guarded_site_contribution(site, spec_bytes, bytes(baseline) if baseline is not None else None)
-        # Recorded before SecAgg+ masks and sends the blocks: a contribution the site cannot record is not sent.
         round_state = RoundState.recall(context)
-        participants = round_state.participants if round_state is not None else None
-        record_contribution(site, spec_bytes, participants, context.run_id, context.node_id)
+        # Recorded in the audit log before SecAgg+ masks and sends the blocks: a contribution the site
+        # cannot record (or its release calendar refuses) is not sent.
+        arrays = contribute(
+            site,
+            spec_bytes,
+            bytes(baseline) if baseline is not None else None,
+            bytes(census) if census is not None else None,
+            round_state.participants if round_state is not None else None,
+            context.run_id,
+            context.node_id,
+        )
         fitres = FitRes(
             status=Status(code=Code.OK, message=""),
             parameters=ndarrays_to_parameters(arrays),
@@ -78,9 +85,13 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
         return Message(fitres_to_recorddict(fitres, keep_input=False), reply_to=msg)
 
     @app.query()
-    def receive_release(msg: Message, context: Context) -> Message:
-        site, release_bytes = locate_site(context), bytes(msg.content["config"][FINAL_RELEASE_CONFIG_KEY])
-        record_release(site, release_bytes, keep_received_release(site, release_bytes))
+    def keep_release(msg: Message, context: Context) -> Message:
+        site = locate_site(context)
+        try:
+            release_bytes = bytes(msg.content["config"][FINAL_RELEASE_CONFIG_KEY])
+        except (KeyError, TypeError):
+            raise ContributionRefused() from None
+        receive_release(site, release_bytes)
         return Message(RecordDict(), reply_to=msg)
 
     return app

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from client.audit import audit_entries, record_contribution, record_release
 from client.ingest import read_canonical_chunks
 from client.maintenance import site_indicators
-from client.privacy import add_site_noise, charge_private_spec
+from client.policy import PolicyViolation, SitePolicy
+from client.privacy import add_site_noise, charge_private_spec, private_spec_cost
 from client.site_config import SiteConfig, load_site_config
 from client.summaries import SiteSummary, summarise_site, summary_channels
 from client.validate import validate_site
-from common.release_json import export_json
-from protos.codec import block_layouts, encode_blocks
+from common.release_json import export_json, read_release_json
+from protos.census import census_totals, decide, is_round_two, values_spec_of, withhold_failing_cells
+from protos.codec import BlockLayout, block_layouts, clip_to_bounds, encode_blocks, spec_sha256
+from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.privacy import min_publishable_weight, summed_noise_stddev
+from protos.statistics import BlockKey, CensusFields
+
+S = spec_pb2.Statistic
 
 LOG = logging.getLogger("fleetbench.site")
 
@@ -42,14 +52,90 @@ class ContributionRefused(RuntimeError):
         super().__init__("the site refused to contribute; the reason is in the site's own log")
 
 
-def site_contribution(
-    site_config: Path, spec: spec_pb2.BenchmarkSpec, baseline: bytes | None = None
-) -> list[np.ndarray]:
-    """The encoded blocks this site sends for ``spec`` (limb arrays, see protos.codec).
+@dataclass(frozen=True)
+class SiteBlocks:
+    """What a site computes for a release's spec: the values of its blocks and of its census's blocks."""
+
+    values: dict[BlockKey, np.ndarray]
+    census: dict[BlockKey, np.ndarray]
+
+
+def site_blocks(site: SiteConfig, spec: spec_pb2.BenchmarkSpec, baseline: bytes | None) -> SiteBlocks:
+    """Every block of values spec ``spec`` and of its census, from the site's export.
 
     A round-2 spec (``spec.indicators`` set) needs ``baseline``, the serialised round-1 release,
-    whose SHA-256 the spec names. A private spec (``spec.privacy`` set) is charged to the site's
-    privacy ledger, within its policy's budget, before its noise is added and anything leaves.
+    whose SHA-256 the spec names.
+    """
+    if is_round_two(spec):
+        if baseline is None or hashlib.sha256(baseline).hexdigest() != spec.indicators.baseline_release_sha256:
+            raise ValueError("round-2 spec without the round-1 release it names (SHA-256 mismatch)")
+        release = release_pb2.Release.FromString(baseline)
+        indicators = site_indicators(lambda: read_canonical_chunks(site), site, spec, release)
+        return SiteBlocks(indicators.values, indicators.census)
+    summary = summarise_export(site, spec)
+    return SiteBlocks(summary.values, summary.census)
+
+
+def check_private_release_usable(
+    spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray], participants: int
+) -> None:
+    """Decline a private spec, before any budget is spent, when its census says no bin can be published.
+
+    Every site reads the same census, so every site declines alike: whether a site takes part
+    never depends on its own data. A bin can be published only if its records reach
+    :func:`protos.privacy.min_publishable_weight` for the noise the participants put on each cell.
+
+    Raises
+    ------
+    PolicyViolation
+        If no cohort's bin holds the weight the private curve needs.
+    """
+    curve = CensusFields(*totals[BlockKey("", S.CURVE_CENSUS)])
+    atoms = cohort_atoms(spec.cohorts)
+    for c, cohort in enumerate(spec.cohorts):
+        in_cohort = [a for a, members in enumerate(atoms) if c in members]
+        records = curve.total[in_cohort].sum(axis=0)
+        if records.max(initial=0.0) >= min_publishable_weight(summed_noise_stddev(spec, cohort.name, participants)):
+            return
+    raise PolicyViolation(
+        f"private spec {spec.spec_id}: the census shows no bin with the weight its noise needs to publish anything; "
+        "nothing is charged or sent"
+    )
+
+
+@dataclass(frozen=True)
+class PreparedContribution:
+    """A round's blocks as this site would send them, before any privacy budget is spent."""
+
+    spec: spec_pb2.BenchmarkSpec
+    layouts: list[BlockLayout]
+    values: dict[BlockKey, np.ndarray]  # clipped to the bounds, withheld where the census says
+    policy: SitePolicy
+    release_key: str  # the release the round belongs to: its round-1 spec's SHA-256
+
+
+def release_key(spec: spec_pb2.BenchmarkSpec, baseline: bytes | None) -> str:
+    """The release a round belongs to, as the site's calendar keys it: the round-1 spec's SHA-256."""
+    if is_round_two(spec) and baseline is not None:
+        return release_pb2.Release.FromString(baseline).provenance.spec_sha256
+    return spec.census_of_sha256 or spec_sha256(spec)
+
+
+def prepare_contribution(
+    site_config: Path,
+    spec: spec_pb2.BenchmarkSpec,
+    baseline: bytes | None = None,
+    census: bytes | None = None,
+) -> PreparedContribution:
+    """The site's blocks for ``spec``, validated, decided, clipped and once encoded, but not yet noised.
+
+    A census spec (``spec.census_of_sha256`` set) gets the site's census of the values spec it
+    decides. A values spec needs ``census``, the serialised :class:`Census` the aggregator summed
+    for it: the site decides from it, as the aggregator does, which cells may carry values, and
+    sends zeros for every other (:func:`protos.census.withhold_failing_cells`). Every block is
+    clipped to its per-site bound (the counts go to the site's log). A private spec is declined
+    when the census says it cannot publish anything, and when it would overrun the site's budget.
+    The blocks are encoded once here so that nothing fails after a charge.
     """
     report = validate_site(site_config)
     if not report.usable:
@@ -58,28 +144,72 @@ def site_contribution(
         ]
         raise SiteValidationError("site validation failed:\n  - " + "\n  - ".join(errors))
     site = load_site_config(site_config)
-    if spec.HasField("indicators"):
-        if baseline is None or hashlib.sha256(baseline).hexdigest() != spec.indicators.baseline_release_sha256:
-            raise ValueError("round-2 spec without the round-1 release it names (SHA-256 mismatch)")
-        release = release_pb2.Release.FromString(baseline)
-        values = site_indicators(lambda: read_canonical_chunks(site), site, spec, release).values
+    layouts = block_layouts(spec)
+    if spec.census_of_sha256:
+        values = site_blocks(site, values_spec_of(spec), baseline).census
     else:
-        values = summarise_export(site, spec).values
-    if charge_private_spec(site_config, site.policy, spec) is not None:
-        values = add_site_noise(values, spec)
-    return encode_blocks(block_layouts(spec), values)
+        if census is None:
+            raise ValueError(f"spec {spec.spec_id}: a values round needs the census it is decided by")
+        received = spec_pb2.Census.FromString(census)
+        totals = census_totals(received, spec)
+        if spec.HasField("privacy"):
+            check_private_release_usable(spec, totals, received.participants)
+            private_spec_cost(site_config, site.policy, spec)
+        values = withhold_failing_cells(site_blocks(site, spec, baseline).values, spec, decide(spec, totals))
+    values, clipped = clip_to_bounds(layouts, values)
+    if any(clipped.values()):
+        LOG.warning(
+            "site %s: spec %s: values clipped to the spec's per-site bounds in %s",
+            site_config,
+            spec.spec_id,
+            {key.name: n for key, n in clipped.items() if n},
+        )
+    encode_blocks(layouts, values)
+    return PreparedContribution(spec, layouts, values, site.policy, release_key(spec, baseline))
 
 
-def guarded_site_contribution(site_config: Path, spec_bytes: bytes, baseline: bytes | None = None) -> list[np.ndarray]:
-    """:func:`site_contribution`, logging any failure locally and raising ContributionRefused."""
+def sendable_arrays(site_config: Path, prepared: PreparedContribution) -> list[np.ndarray]:
+    """The limb arrays to send: a private spec charged to the site's ledger first, then noised."""
+    if charge_private_spec(site_config, prepared.policy, prepared.spec) is None:
+        return encode_blocks(prepared.layouts, prepared.values)
+    noisy, _ = clip_to_bounds(prepared.layouts, add_site_noise(prepared.values, prepared.spec))
+    return encode_blocks(prepared.layouts, noisy)
+
+
+def contribute(
+    site_config: Path,
+    spec_bytes: bytes,
+    baseline: bytes | None = None,
+    census: bytes | None = None,
+    participants: int | None = None,
+    run_id: int | None = None,
+    node_id: int | None = None,
+) -> list[np.ndarray]:
+    """Everything a site does for one round, in the order that leaks nothing and spends nothing in vain.
+
+    Prepare the blocks (:func:`prepare_contribution`); record the contribution in the audit log,
+    where the site's release calendar may refuse it (:func:`client.audit.check_release_calendar`);
+    only then charge a private spec and add its noise. Any failure is logged here and raised as
+    :class:`ContributionRefused`, which carries no detail to the aggregator.
+    """
     try:
         spec = spec_pb2.BenchmarkSpec.FromString(spec_bytes)
-        arrays = site_contribution(site_config, spec, baseline)
+        prepared = prepare_contribution(site_config, spec, baseline, census)
+        record_contribution(site_config, spec, participants, run_id, node_id, prepared.release_key, census)
+        arrays = sendable_arrays(site_config, prepared)
     except Exception:
         LOG.exception("site %s: contribution refused", site_config)
         raise ContributionRefused() from None
     LOG.info("site %s: contributing %d blocks to spec %s", site_config, len(arrays), spec.spec_id)
     return arrays
+
+
+def site_contribution(
+    site_config: Path, spec: spec_pb2.BenchmarkSpec, baseline: bytes | None = None, census: bytes | None = None
+) -> list[np.ndarray]:
+    """The limb arrays the site would send for ``spec``, without recording or charging (previews, tests)."""
+    prepared = prepare_contribution(site_config, spec, baseline, census)
+    return encode_blocks(prepared.layouts, prepared.values)
 
 
 def received_releases_dir(site_config: Path) -> Path:
@@ -88,11 +218,47 @@ def received_releases_dir(site_config: Path) -> Path:
 
 
 def keep_received_release(site_config: Path, release_bytes: bytes) -> Path:
-    """Store a final release the aggregator sent, as JSON, atomically; return its path."""
+    """Store a final release the aggregator sent, as JSON, atomically; return its path.
+
+    Only a release of a spec this site contributed to (its audit log says so) is kept, under that
+    spec's name; a different release is never written over one the site already keeps.
+
+    Raises
+    ------
+    ValueError
+        If the site did not contribute to the release's spec, or already keeps another release under its name.
+    """
     release = release_pb2.Release.FromString(release_bytes)
-    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in release.spec_id)
+    contributed = {
+        entry["spec_sha256"]: entry["spec_id"]
+        for entry in audit_entries(site_config)
+        if entry.get("event") == "contribution" and entry.get("round") == "1"
+    }
+    if release.provenance.spec_sha256 not in contributed:
+        raise ValueError(
+            f"a release of spec {release.spec_id!r} ({release.provenance.spec_sha256[:12]}...) this site did not "
+            "contribute to: not kept"
+        )
+    spec_id = contributed[release.provenance.spec_sha256]
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in spec_id)
     path = received_releases_dir(site_config) / f"{name}.json"
+    if path.exists() and read_release_json(path).SerializeToString(deterministic=True) != release.SerializeToString(
+        deterministic=True
+    ):
+        raise ValueError(f"{path} already holds another release of spec {spec_id}: not overwritten")
     path.parent.mkdir(parents=True, exist_ok=True)
     export_json(release, path)
     LOG.info("site %s: received release %s -> %s", site_config, release.spec_id, path)
     return path
+
+
+def receive_release(site_config: Path, release_bytes: bytes) -> None:
+    """Keep a final release (:func:`keep_received_release`) and record it in the audit log.
+
+    Any failure is logged here and raised as :class:`ContributionRefused`, without detail.
+    """
+    try:
+        record_release(site_config, release_bytes, keep_received_release(site_config, release_bytes))
+    except Exception:
+        LOG.exception("site %s: release not kept", site_config)
+        raise ContributionRefused() from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flwr.app import ConfigRecord, Context, Message
@@ -17,38 +17,102 @@ from flwr.clientapp.typing import ClientAppCallable, Mod
 from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS, Key, Stage
 from flwr.compat.common.recorddict_compat import recorddict_to_fitins
 
-from client.contribution import ContributionRefused
-from client.policy import PolicyViolation, check_round, check_spec, check_unmask_request
+from client.audit import CalendarConflict, record_unmask, round_label
+from client.contribution import ContributionRefused, release_key
+from client.policy import PolicyViolation, SitePolicy, check_round, check_spec, check_unmask_request
 from client.site_config import SiteConfigError, load_site_config
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
-from protos.messages import SPEC_CONFIG_KEY
+from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, SPEC_CONFIG_KEY
 
 LOG = logging.getLogger("fleetbench.site")
 
 
 @dataclass(frozen=True)
 class RoundState:
-    """What the site guard learned of a SecAgg+ round at setup, kept in the node's state for later stages."""
+    """What the site guard learned of a SecAgg+ round, kept in the node's state for its later stages."""
 
-    participants: int  # sites sampled, as the aggregator announced
+    participants: int  # sites sampled, as the aggregator announced at setup
     threshold: int  # shares needed to reconstruct a secret
+    min_survivors: int = 0  # the fewest sites the sum may be unmasked over (set when the spec arrives)
+    census_participants: int = 0  # a values round: the sites its census summed, which it must sum exactly
+    spec_id: str = ""  # the round's spec, its release and round (client.audit.round_label), for the calendar
+    release_key: str = ""
+    round_label: str = ""
 
     STATE_KEY = "fleetbench.guard"
 
     def remember(self, context: Context) -> None:
         """Keep this state in ``context`` for the round's later stages (and the ClientApp)."""
         context.state.config_records[self.STATE_KEY] = ConfigRecord(
-            {"participants": self.participants, "threshold": self.threshold}
+            {name: getattr(self, name) for name in self.__dataclass_fields__}
         )
 
     @classmethod
     def recall(cls, context: Context) -> RoundState | None:
-        """The state remembered in ``context`` at this round's setup, or None if there was none."""
+        """The state remembered in ``context`` for this round, or None if this site took no part in its setup."""
         record = context.state.config_records.get(cls.STATE_KEY)
         if record is None:
             return None
-        return cls(participants=int(record["participants"]), threshold=int(record["threshold"]))
+        return cls(**{name: record[name] for name in cls.__dataclass_fields__})
+
+
+def check_spec_round(
+    policy: SitePolicy,
+    state: RoundState,
+    spec: spec_pb2.BenchmarkSpec,
+    census: bytes | None,
+    baseline: bytes | None = None,
+) -> RoundState:
+    """Check a spec against the round it arrives in; return the state the unmask stage will check against.
+
+    Survivors at unmask must be at least the policy's ``min_participants`` and, for a private
+    spec, its ``min_noise_sites`` (already refused here when fewer were sampled). A values round
+    must sum exactly the sites of the census it was decided by.
+
+    Raises
+    ------
+    PolicyViolation
+    """
+    check_spec(policy, spec)
+    min_survivors = policy.min_participants
+    if spec.HasField("privacy"):
+        min_survivors = max(min_survivors, spec.privacy.min_noise_sites)
+        if state.participants < spec.privacy.min_noise_sites:
+            raise PolicyViolation(
+                f"round of private spec {spec.spec_id} sampled {state.participants} sites; its noise needs "
+                f"min_noise_sites {spec.privacy.min_noise_sites}"
+            )
+    census_participants = spec_pb2.Census.FromString(census).participants if census is not None else 0
+    if census_participants and state.participants != census_participants:
+        raise PolicyViolation(
+            f"values round of spec {spec.spec_id} sampled {state.participants} sites; its census summed "
+            f"{census_participants}"
+        )
+    return replace(
+        state,
+        min_survivors=min_survivors,
+        census_participants=census_participants,
+        spec_id=spec.spec_id,
+        release_key=release_key(spec, baseline),
+        round_label=round_label(spec),
+    )
+
+
+def check_survivors(state: RoundState, survivors: int) -> None:
+    """Refuse to unmask a sum over fewer sites than the round needs, or other than its census's.
+
+    Raises
+    ------
+    PolicyViolation
+    """
+    if survivors < state.min_survivors:
+        raise PolicyViolation(f"unmask over {survivors} surviving sites; this round needs {state.min_survivors}")
+    if state.census_participants and survivors != state.census_participants:
+        raise PolicyViolation(
+            f"unmask over {survivors} surviving sites; the census these values were decided by summed "
+            f"{state.census_participants}"
+        )
 
 
 def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
@@ -60,19 +124,36 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
         check_round(policy, state.participants, int(configs[Key.SHARE_NUMBER]), state.threshold)
         state.remember(context)
     elif stage == Stage.SHARE_KEYS:
-        state = RoundState.recall(context)
-        if state is None:
-            raise PolicyViolation("key sharing without a setup stage this site took part in")
+        state = _recalled(context)
         # One public-key pair per neighbour, this site included: the real neighbourhood size.
         neighbours = sum(1 for key in configs if key != Key.STAGE)
         check_round(policy, state.participants, neighbours, state.threshold)
     elif stage == Stage.COLLECT_MASKED_VECTORS:
-        spec_bytes = recorddict_to_fitins(msg.content, keep_input=True).config[SPEC_CONFIG_KEY]
-        check_spec(policy, spec_pb2.BenchmarkSpec.FromString(bytes(spec_bytes)))
+        state = _recalled(context)
+        config = recorddict_to_fitins(msg.content, keep_input=True).config
+        spec = spec_pb2.BenchmarkSpec.FromString(bytes(config[SPEC_CONFIG_KEY]))
+        census, baseline = config.get(CENSUS_CONFIG_KEY), config.get(BASELINE_RELEASE_CONFIG_KEY)
+        check_spec_round(
+            policy,
+            state,
+            spec,
+            bytes(census) if census is not None else None,
+            bytes(baseline) if baseline is not None else None,
+        ).remember(context)
     elif stage == Stage.UNMASK:
-        check_unmask_request(
-            msg.metadata.dst_node_id, list(configs[Key.ACTIVE_NODE_ID_LIST]), list(configs[Key.DEAD_NODE_ID_LIST])
-        )
+        active = list(configs[Key.ACTIVE_NODE_ID_LIST])
+        check_unmask_request(msg.metadata.dst_node_id, active, list(configs[Key.DEAD_NODE_ID_LIST]))
+        state = _recalled(context)
+        check_survivors(state, len(active))
+        # Written (and checked against the calendar) before any share of this round is revealed.
+        record_unmask(site_path, state.spec_id, state.release_key, state.round_label, len(active))
+
+
+def _recalled(context: Context) -> RoundState:
+    state = RoundState.recall(context)
+    if state is None:
+        raise PolicyViolation("a stage of a round this site took no part in the setup of")
+    return state
 
 
 def make_site_guard(locate_site: Callable[[Context], Path]) -> Mod:
@@ -84,7 +165,7 @@ def make_site_guard(locate_site: Callable[[Context], Path]) -> Mod:
             site_path = locate_site(context)
             try:
                 _check_stage(msg, context, site_path)
-            except (PolicyViolation, SiteConfigError, KeyError, TypeError, ValueError):
+            except (PolicyViolation, CalendarConflict, SiteConfigError, KeyError, TypeError, ValueError, OSError):
                 LOG.exception("site %s: round refused by site policy", site_path)
                 raise ContributionRefused() from None
         return call_next(msg, context)

@@ -6,6 +6,11 @@ against the round-1 release and computes, per turbine, the performance index, st
 misalignment, availability, model residuals and failures; only distributions and sums of them
 leave (through secure aggregation). The per-turbine values and the daily residuals stay on site,
 where the operator's flags are made from them (:mod:`client.flags`).
+
+Each turbine is measured once, against its own cohort: the first cohort of the spec it belongs to
+whose released curve (or model, for residuals) it can be measured against. A cohort's distribution
+then gathers its turbines' values, so a turbine carries the same value into every cohort it is in
+and the census can count, per atom, the turbines each indicator measured (protos/census.py).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from client.indicators import (
     static_yaw_misalignment,
     turbine_intercepts,
 )
+from client.power_curve import clipped_bin_index
 from client.schema import STATUS
 from client.site_config import SiteConfig
 from client.streaming import ChunkSource, RecordSpill, hold_back_open_runs
@@ -40,9 +46,10 @@ from client.summaries import (
     period_bounds,
 )
 from protos.codec import block_layouts
+from protos.disclosure import atom_index, cohort_atoms
 from protos.domain import AVAILABILITY_CATEGORIES, JULIAN_YEAR_HOURS, KWH_PER_MWH, RECORD_HOURS
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import BlockKey
+from protos.statistics import INDICATOR_CELLS, BlockKey, indicator_cells
 
 S = spec_pb2.Statistic
 FAILURE_KEY = "failure_component"  # per-record component index of a failure code, NaN otherwise
@@ -77,27 +84,16 @@ def released_cohorts(release: release_pb2.Release) -> dict[str, ReleasedCohort]:
 class SiteIndicators:
     """Round 2 on one site: the blocks it sends, and what stays (per-turbine values, daily residuals)."""
 
-    values: dict[BlockKey, np.ndarray]
+    values: dict[BlockKey, np.ndarray]  # the round-2 spec's blocks
+    census: dict[BlockKey, np.ndarray]  # its census spec's blocks (protos/census.py)
     turbines: pd.DataFrame  # per (cohort, asset_id): performance_index, yaw_misalignment_deg, *_availability
     daily_residuals: pd.DataFrame  # per (cohort, target, asset_id, day): records, mean residual [degC]
     failures: pd.DataFrame  # per failure: asset_id, component, start, downtime_h, age_years
 
 
 @dataclass(frozen=True)
-class CohortExpectation:
-    """A cohort's released power curve applied to one chunk of records (arrays align with its rows)."""
-
-    member: np.ndarray  # bool, the record's turbine belongs to the cohort
-    power_kw: np.ndarray  # [kW], P_rated x the curve's P / P_rated at the normalised wind speed; NaN beyond it
-
-
-@dataclass(frozen=True)
 class IndicatorRecords:
-    """One chunk of canonical records as every round-2 indicator reads it (arrays align with its rows).
-
-    ``expected`` holds, by cohort index, the cohort's released curve applied to these records, for
-    the cohorts with a released curve and a turbine among them.
-    """
+    """One chunk of canonical records as every round-2 indicator reads it (arrays align with its rows)."""
 
     chunk: pd.DataFrame  # canonical records sorted by turbine, then time, with FAILURE_KEY
     asset: np.ndarray  # index into site.turbines
@@ -105,7 +101,24 @@ class IndicatorRecords:
     normal: np.ndarray  # bool, in the period and passed by every row filter of the spec
     wind_speed: np.ndarray  # [m/s], density-normalised (IEC 61400-12-1:2017, 9.1.5)
     power: np.ndarray  # [kW], density-normalised
-    expected: dict[int, CohortExpectation]
+    expected_kw: np.ndarray  # [kW], the turbine's own curve at the record's wind speed; NaN beyond it or without one
+
+
+def own_cohorts(membership: np.ndarray, spec: spec_pb2.BenchmarkSpec, measurable: Iterable[str]) -> np.ndarray:
+    """Each turbine's own cohort: the first of the spec's cohorts it belongs to among ``measurable`` (-1: none).
+
+    Parameters
+    ----------
+    membership : ndarray of bool
+        Turbines x cohorts.
+    spec : BenchmarkSpec
+        Its cohorts, in order.
+    measurable : iterable of str
+        Names of the cohorts a turbine can be measured against (a released curve, or model).
+    """
+    usable = np.array([cohort.name in set(measurable) for cohort in spec.cohorts], dtype=bool)
+    candidates = membership & usable
+    return np.where(candidates.any(axis=1), np.argmax(candidates, axis=1), -1)
 
 
 def _with_failure_key(chunks: Iterable[pd.DataFrame], site: SiteConfig) -> Iterator[pd.DataFrame]:
@@ -123,11 +136,13 @@ def _indicator_records(
 ) -> Iterator[IndicatorRecords]:
     """The export's canonical records, chunk by chunk, judged by the spec's row filters (checked by the caller).
 
-    Chunks are re-cut so that neither a run of equal wind speeds (the frozen-sensor filter) nor a
+    Each record carries the power its turbine's own curve expects (:func:`own_cohorts`). Chunks are
+    re-cut so that neither a run of equal wind speeds (the frozen-sensor filter) nor a
     failure is split between two (:func:`client.streaming.hold_back_open_runs`).
     """
     turbines = SiteTurbines.of(site, spec)
     cohorts = released_cohorts(release)
+    own = own_cohorts(turbines.membership, spec, [name for name, c in cohorts.items() if len(c.curve_wind_speed) >= 2])
     start, end = period_bounds(spec)
     row_filters = [f for f in spec.filters if FILTERS[f.name].flag]
     chunks = _with_failure_key(read_chunks(), site)
@@ -138,15 +153,15 @@ def _indicator_records(
         for f in row_filters:
             normal &= ~FILTERS[f.name].flag(chunk, arrays, f.parameters)
         wind_speed, power = density_normalised(chunk, site, turbines.stall[asset], spec.reference_air_density)
-        expected = {}
-        for c, cohort in enumerate(spec.cohorts):
-            released = cohorts.get(cohort.name)
-            member = turbines.membership[asset, c]
-            if released is None or not member.any():
+        expected_kw = np.full(len(chunk), np.nan)
+        for c in np.unique(own[asset]):
+            if c < 0:
                 continue
-            per_unit = expected_power_per_unit(wind_speed, released.curve_wind_speed, released.curve_power_per_unit)
-            expected[c] = CohortExpectation(member, per_unit * turbines.rated_kw[asset])
-        yield IndicatorRecords(chunk, asset, in_period, normal, wind_speed, power, expected)
+            curve = cohorts[spec.cohorts[c].name]
+            rows = own[asset] == c
+            per_unit = expected_power_per_unit(wind_speed[rows], curve.curve_wind_speed, curve.curve_power_per_unit)
+            expected_kw[rows] = per_unit * turbines.rated_kw[asset[rows]]
+        yield IndicatorRecords(chunk, asset, in_period, normal, wind_speed, power, expected_kw)
 
 
 def _histogram(values: np.ndarray, grid: spec_pb2.BinGrid) -> np.ndarray:
@@ -155,7 +170,7 @@ def _histogram(values: np.ndarray, grid: spec_pb2.BinGrid) -> np.ndarray:
 
 
 class CurvePerformance:
-    """Performance index and static yaw misalignment of each cohort's turbines, against its released curve.
+    """Performance index and static yaw misalignment of each turbine, against its own cohort's released curve.
 
     Over a turbine's records in normal operation where the curve expects a power, PI = sum(P) /
     sum(P_expected) [-], P the density-normalised power [kW] and P_expected the curve's at the
@@ -166,62 +181,38 @@ class CurvePerformance:
     def __init__(self, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> None:
         self.spec = spec
         self.turbines = SiteTurbines.of(site, spec)
-        n_cohorts, n_turbines = len(spec.cohorts), len(site.turbines)
-        self.actual_kw = np.zeros((n_cohorts, n_turbines))  # [kW], summed over scored records
-        self.expected_kw = np.zeros((n_cohorts, n_turbines))  # [kW], summed over scored records
-        self.yaw = [YawSums.zeros(n_turbines) for _ in range(n_cohorts)]
+        n_turbines = len(site.turbines)
+        self.actual_kw = np.zeros(n_turbines)  # [kW], summed over scored records
+        self.expected_kw = np.zeros(n_turbines)  # [kW], summed over scored records
+        self.yaw = YawSums.zeros(n_turbines)
 
     def observe(self, records: IndicatorRecords) -> None:
         """Add one chunk's records."""
         ind, chunk, asset = self.spec.indicators, records.chunk, records.asset
         n_turbines = len(self.turbines.ids)
-        wind_speed, power = records.wind_speed, records.power
+        wind_speed, power, expected_kw = records.wind_speed, records.power, records.expected_kw
         vane = (
             chunk["WMET_HorWdDirRel"].to_numpy(dtype=np.float64)
             if "WMET_HorWdDirRel" in chunk
             else np.full(len(chunk), np.nan)
         )
-        for c, expected in records.expected.items():
-            expected_kw = expected.power_kw
-            scored = records.normal & expected.member & np.isfinite(expected_kw) & np.isfinite(power)
-            self.actual_kw[c] += per_turbine_sum(asset[scored], power[scored], n_turbines)
-            self.expected_kw[c] += per_turbine_sum(asset[scored], expected_kw[scored], n_turbines)
-            below_rated = (
-                scored
-                & (wind_speed >= ind.yaw_wind_speed_min)
-                & (wind_speed < ind.yaw_wind_speed_max)
-                & np.isfinite(vane)
-                & (expected_kw > 0.05 * self.turbines.rated_kw[asset])
-            )
-            self.yaw[c].add(asset[below_rated], vane[below_rated], power[below_rated] / expected_kw[below_rated])
+        scored = records.normal & np.isfinite(expected_kw) & np.isfinite(power)
+        self.actual_kw += per_turbine_sum(asset[scored], power[scored], n_turbines)
+        self.expected_kw += per_turbine_sum(asset[scored], expected_kw[scored], n_turbines)
+        below_rated = (
+            scored
+            & (wind_speed >= ind.yaw_wind_speed_min)
+            & (wind_speed < ind.yaw_wind_speed_max)
+            & np.isfinite(vane)
+            & (expected_kw > 0.05 * self.turbines.rated_kw[asset])
+        )
+        self.yaw.add(asset[below_rated], vane[below_rated], power[below_rated] / expected_kw[below_rated])
 
-    def scored_turbines(self) -> np.ndarray:
-        """Boolean matrix (turbines x cohorts): a cohort's turbines of which its curve expected some power."""
-        return self.turbines.membership & (self.expected_kw > 0).T
-
-    def turbine_values(self, c: int) -> dict[str, np.ndarray]:
-        """Per turbine, against cohort ``c``'s curve: performance_index [-] and yaw_misalignment_deg [deg]."""
+    def turbine_values(self) -> dict[str, np.ndarray]:
+        """Per turbine: performance_index [-] (NaN where its curve expected nothing) and yaw_misalignment_deg [deg]."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            performance_index = self.actual_kw[c] / self.expected_kw[c]
-        return {"performance_index": performance_index, "yaw_misalignment_deg": static_yaw_misalignment(self.yaw[c])}
-
-    def blocks(self) -> dict[BlockKey, np.ndarray]:
-        """Each cohort's distributions of PI and misalignment over its scored turbines, and their number."""
-        ind, scored = self.spec.indicators, self.scored_turbines()
-        values = {}
-        for c, cohort in enumerate(self.spec.cohorts):
-            turbine, mine = self.turbine_values(c), scored[:, c]
-            values[BlockKey(cohort.name, S.PERFORMANCE_INDEX_HISTOGRAM)] = _histogram(
-                turbine["performance_index"][mine], ind.performance_index_bins
-            )
-            values[BlockKey(cohort.name, S.YAW_MISALIGNMENT_HISTOGRAM)] = _histogram(
-                turbine["yaw_misalignment_deg"][mine], ind.yaw_misalignment_bins
-            )
-            count = float(np.count_nonzero(mine))
-            values[BlockKey(cohort.name, S.COHORT_CONTRIBUTOR)] = np.array([float(count > 0)])
-            values[BlockKey(cohort.name, S.TURBINE_COUNT)] = np.array([count])
-            values[BlockKey(cohort.name, S.SQUARED_TURBINE_COUNT)] = np.array([count**2])
-        return values
+            performance_index = np.where(self.expected_kw > 0, self.actual_kw / self.expected_kw, np.nan)
+        return {"performance_index": performance_index, "yaw_misalignment_deg": static_yaw_misalignment(self.yaw)}
 
 
 def _categories(chunk: pd.DataFrame, site: SiteConfig, loss_categories: list[str]) -> np.ndarray:
@@ -245,12 +236,12 @@ def _categories(chunk: pd.DataFrame, site: SiteConfig, loss_categories: list[str
 
 
 class Availability:
-    """Time- and production-based availability and lost production by IEC 61400-26 category.
+    """Time- and production-based availability and lost production by IEC 61400-26 category, per turbine.
 
     Per turbine, the hours of each of the spec's loss categories in the period (from its status
-    codes, :func:`_categories`). Per cohort and turbine, the energy produced [MWh] and the energy
-    lost per category [MWh]: what the cohort's released curve expects at the measured wind speed,
-    less what came (nothing in full performance).
+    codes, :func:`_categories`), the energy produced [MWh] and the energy lost per category [MWh]:
+    what its own cohort's released curve expects at the measured wind speed, less what came
+    (nothing in full performance).
     """
 
     def __init__(self, site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> None:
@@ -258,10 +249,10 @@ class Availability:
         self.turbines = SiteTurbines.of(site, spec)
         self.loss_categories = list(spec.indicators.loss_categories)
         self.available = np.array([AVAILABILITY_CATEGORIES[c] is True for c in self.loss_categories])
-        n_cohorts, n_turbines, n_categories = len(spec.cohorts), len(site.turbines), len(self.loss_categories)
+        n_turbines, n_categories = len(site.turbines), len(self.loss_categories)
         self.category_hours = np.zeros((n_turbines, n_categories))  # [h]
-        self.actual_mwh = np.zeros((n_cohorts, n_turbines))  # [MWh]
-        self.lost_mwh = np.zeros((n_cohorts, n_turbines, n_categories))  # [MWh]
+        self.actual_mwh = np.zeros(n_turbines)  # [MWh]
+        self.lost_mwh = np.zeros((n_turbines, n_categories))  # [MWh]
 
     def observe(self, records: IndicatorRecords) -> None:
         """Add one chunk's records."""
@@ -278,51 +269,30 @@ class Availability:
         )
         raw_power = chunk["WTUR_W"].to_numpy(dtype=np.float64)
         full_performance = category == self.loss_categories.index("full_performance")
-        for c, expected in records.expected.items():
-            energy = records.in_period & expected.member & np.isfinite(raw_power)
-            self.actual_mwh[c] += per_turbine_sum(asset[energy], np.maximum(raw_power[energy], 0.0), n_turbines) * (
-                RECORD_HOURS / KWH_PER_MWH
-            )
-            short = energy & counted & np.isfinite(expected.power_kw)
-            lost = np.maximum(expected.power_kw - np.nan_to_num(raw_power), 0.0) * (RECORD_HOURS / KWH_PER_MWH)
-            lost[full_performance] = 0.0
-            flat = asset[short] * n_categories + category[short]
-            self.lost_mwh[c] += np.bincount(flat, weights=lost[short], minlength=n_turbines * n_categories).reshape(
-                n_turbines, -1
-            )
+        member = self.turbines.membership[asset].any(axis=1)
+        energy = records.in_period & member & np.isfinite(raw_power)
+        self.actual_mwh += per_turbine_sum(asset[energy], np.maximum(raw_power[energy], 0.0), n_turbines) * (
+            RECORD_HOURS / KWH_PER_MWH
+        )
+        short = energy & counted & np.isfinite(records.expected_kw)
+        lost = np.maximum(records.expected_kw - np.nan_to_num(raw_power), 0.0) * (RECORD_HOURS / KWH_PER_MWH)
+        lost[full_performance] = 0.0
+        flat = asset[short] * n_categories + category[short]
+        self.lost_mwh += np.bincount(flat, weights=lost[short], minlength=n_turbines * n_categories).reshape(
+            n_turbines, -1
+        )
 
-    def turbine_values(self, c: int) -> dict[str, np.ndarray]:
-        """Per turbine, in cohort ``c``: time_availability and production_availability [-] (IEC 61400-26-1, -2)."""
+    def turbine_values(self) -> dict[str, np.ndarray]:
+        """Per turbine: time_availability and production_availability [-] (IEC 61400-26-1, -2)."""
         hours_available = (self.category_hours * self.available).sum(axis=1)
         hours_unavailable = (self.category_hours * ~self.available).sum(axis=1)
-        lost_unavailable = (self.lost_mwh[c] * ~self.available).sum(axis=1)
-        time_av, production_av = availability(hours_available, hours_unavailable, self.actual_mwh[c], lost_unavailable)
+        lost_unavailable = (self.lost_mwh * ~self.available).sum(axis=1)
+        time_av, production_av = availability(hours_available, hours_unavailable, self.actual_mwh, lost_unavailable)
         return {"time_availability": time_av, "production_availability": production_av}
 
-    def blocks(self, scored: np.ndarray) -> dict[BlockKey, np.ndarray]:
-        """Each cohort's availability distributions and its lost production by category, then its potential [MWh].
-
-        Parameters
-        ----------
-        scored : ndarray of bool
-            Turbines x cohorts: the turbines each availability distribution counts, those
-            measured against the cohort's curve (:meth:`CurvePerformance.scored_turbines`).
-        """
-        grid = self.spec.indicators.availability_bins
-        values = {}
-        for c, cohort in enumerate(self.spec.cohorts):
-            turbine, mine, members = self.turbine_values(c), scored[:, c], self.turbines.membership[:, c]
-            values[BlockKey(cohort.name, S.TIME_AVAILABILITY_HISTOGRAM)] = _histogram(
-                turbine["time_availability"][mine], grid
-            )
-            values[BlockKey(cohort.name, S.PRODUCTION_AVAILABILITY_HISTOGRAM)] = _histogram(
-                turbine["production_availability"][mine], grid
-            )
-            lost = self.lost_mwh[c][members].sum(axis=0)
-            values[BlockKey(cohort.name, S.LOST_PRODUCTION)] = np.r_[
-                lost, self.actual_mwh[c][members].sum() + lost.sum()
-            ]
-        return values
+    def potential_mwh(self) -> np.ndarray:
+        """Per turbine: the energy it produced and lost, its potential production [MWh]."""
+        return self.actual_mwh + self.lost_mwh.sum(axis=1)
 
 
 class Reliability:
@@ -404,19 +374,19 @@ class Reliability:
             years = self.turbine_years[members].sum(axis=0)
             values[BlockKey(cohort.name, S.TURBINE_YEARS)] = years
             values[BlockKey(cohort.name, S.AGE_BAND_CONTRIBUTOR)] = (years > 0).astype(np.float64)
-            values[BlockKey(cohort.name, S.SQUARED_TURBINE_YEARS)] = years**2
         return values
 
 
 class ModelResiduals:
     """Residuals of the released normal-behaviour models over the monitored records (after the training window).
 
-    A residual is the measured target less the prediction a_t + x . beta [degC]: beta the cohort's
-    released coefficients, a_t the turbine's own intercept over its training records
+    A residual is the measured target less the prediction a_t + x . beta [degC]: beta the released
+    coefficients of the turbine's own cohort for that target (the first of its cohorts with a
+    released model, :func:`own_cohorts`), a_t the turbine's own intercept over its training records
     (:func:`client.indicators.turbine_intercepts`). The intercepts are known only once the whole
     export has been read, so the models' inputs of monitored records in normal operation are
     spilled as chunks pass (:class:`client.streaming.RecordSpill`) and replayed once, by
-    :meth:`replay`, before :meth:`blocks` and :meth:`daily_residuals`.
+    :meth:`replay`, before :meth:`turbine_histograms` and :meth:`daily_residuals`.
     """
 
     def __init__(self, site: SiteConfig, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> None:
@@ -427,9 +397,8 @@ class ModelResiduals:
         self.training_end = pd.Timestamp(spec.training_period.end).tz_convert("UTC")
         self.spill = RecordSpill()  # per chunk, one entry per model in spec order
         grid = spec.indicators.residual_bins
-        self.histograms = {
-            (c, model.target): np.zeros(grid.count) for c in range(len(spec.cohorts)) for model in spec.models
-        }
+        n_turbines = len(site.turbines)
+        self.histograms = {model.target: np.zeros((n_turbines, grid.count)) for model in spec.models}  # [records]
         self.daily: list[pd.DataFrame] = []  # per (asset, day): sum and size of residuals, with cohort and target
 
     def observe(self, records: IndicatorRecords) -> None:
@@ -446,44 +415,40 @@ class ModelResiduals:
             self.spill.write((asset[use], time[use], design[use], target[use]))
 
     def replay(self) -> None:
-        """Residuals of every spilled record under each released model of its turbine's cohorts."""
-        fits = {}  # (cohort index, target) -> (coefficients, each turbine's intercept)
-        for c, cohort in enumerate(self.spec.cohorts):
-            released = self.cohorts.get(cohort.name)
-            for model in self.spec.models:
-                if released is not None and model.target in released.models:
-                    beta, _ = released.models[model.target]
-                    fits[c, model.target] = beta, turbine_intercepts(self.training.moments[model.target], beta)
+        """Residuals of every spilled record under its turbine's own released model."""
+        own, fits = {}, {}  # target -> each turbine's own cohort; (target, cohort) -> (beta, intercepts)
+        for model in self.spec.models:
+            with_model = [name for name, c in self.cohorts.items() if model.target in c.models]
+            own[model.target] = own_cohorts(self.turbines.membership, self.spec, with_model)
+            for c in np.unique(own[model.target][own[model.target] >= 0]).tolist():
+                beta, _ = self.cohorts[self.spec.cohorts[c].name].models[model.target]
+                fits[model.target, c] = beta, turbine_intercepts(self.training.moments[model.target], beta)
         grid = self.spec.indicators.residual_bins
         for i, (asset, time, design, target) in enumerate(self.spill.replay()):
             model = self.spec.models[i % len(self.spec.models)]
-            for c, cohort in enumerate(self.spec.cohorts):
-                if (c, model.target) not in fits:
+            for (fitted, c), (beta, intercept) in fits.items():
+                if fitted != model.target:
                     continue
-                beta, intercept = fits[c, model.target]
-                member = self.turbines.membership[asset, c] & np.isfinite(intercept[asset])
-                residual = target[member] - intercept[asset[member]] - design[member] @ beta
-                self.histograms[c, model.target] += _histogram(residual, grid)
+                mine = (own[model.target][asset] == c) & np.isfinite(intercept[asset])
+                residual = target[mine] - intercept[asset[mine]] - design[mine] @ beta
+                bins = clipped_bin_index(residual, grid.first_centre, grid.width, grid.count)
+                np.add.at(self.histograms[model.target], (asset[mine], bins), 1.0)
                 by_day = pd.DataFrame(
-                    {"asset": asset[member], "day": time[member].astype("datetime64[D]"), "residual": residual}
+                    {"asset": asset[mine], "day": time[mine].astype("datetime64[D]"), "residual": residual}
                 )
                 self.daily.append(
                     by_day.groupby(["asset", "day"])["residual"]
                     .agg(["sum", "size"])
                     .reset_index()
-                    .assign(cohort=cohort.name, target=model.target)
+                    .assign(cohort=self.spec.cohorts[c].name, target=model.target)
                 )
 
-    def blocks(self) -> dict[BlockKey, np.ndarray]:
-        """Each cohort's distribution of the residuals of each model [records]."""
-        return {
-            BlockKey(cohort.name, S.NBM_RESIDUAL_HISTOGRAM, model.target): self.histograms[c, model.target]
-            for c, cohort in enumerate(self.spec.cohorts)
-            for model in self.spec.models
-        }
+    def turbine_histograms(self, target: str) -> np.ndarray:
+        """Per turbine (rows), its residuals of ``target``'s model per residual bin [records]."""
+        return self.histograms[target]
 
     def daily_residuals(self) -> pd.DataFrame:
-        """Per (cohort, target, asset_id, day): records, and their mean residual [degC]."""
+        """Per (cohort, target, asset_id, day): records, and their mean residual [degC]; the cohort is the model's."""
         residuals = (
             pd.concat(self.daily, ignore_index=True)
             if self.daily
@@ -496,13 +461,26 @@ class ModelResiduals:
         return daily.drop(columns="asset")
 
 
+def _atom_census(turbine_totals: np.ndarray, atom_of_turbine: np.ndarray, n_atoms: int) -> np.ndarray:
+    """A census block (3, atoms, ...) from per-turbine totals (turbines, ...): this site's sums per atom.
+
+    The site is one operator: its total in an atom's cell is the sum over its turbines in the atom;
+    it contributes where that is positive, and its square is its own total squared.
+    """
+    in_atom = atom_of_turbine >= 0
+    totals = np.zeros((n_atoms, *turbine_totals.shape[1:]))
+    np.add.at(totals, atom_of_turbine[in_atom], turbine_totals[in_atom])
+    return np.stack([(totals > 0).astype(np.float64), totals, totals**2])
+
+
 def site_indicators(
     read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release
 ) -> SiteIndicators:
-    """Every block of the round-2 ``spec`` for this site, computed against the round-1 ``release``.
+    """Every block of the round-2 ``spec`` and of its census for this site, against the round-1 ``release``.
 
-    The export is read once; each indicator family observes every chunk, then gives its blocks
-    and its per-turbine values.
+    The export is read once; each indicator family observes every chunk, then gives its
+    per-turbine values. A cohort's blocks gather its turbines that each indicator measured; the
+    census counts those turbines per atom, and the turbine-years per atom and age band.
 
     Parameters
     ----------
@@ -529,23 +507,54 @@ def site_indicators(
         for indicator in (performance, availability, reliability, residuals):
             indicator.observe(records)
     residuals.replay()
-    scored = performance.scored_turbines()
-    values = {**performance.blocks(), **availability.blocks(scored), **reliability.blocks(), **residuals.blocks()}
+    kpis = {**performance.turbine_values(), **availability.turbine_values()}
+    ind, membership = spec.indicators, performance.turbines.membership
+    # Per turbine and indicator cell (protos.statistics.indicator_cells): was it measured?
+    measured = np.column_stack(
+        [
+            *(np.isfinite(kpis[name]) for name in ("performance_index", "yaw_misalignment_deg")),
+            *(np.isfinite(kpis[name]) for name in ("time_availability", "production_availability")),
+            availability.potential_mwh() > 0,
+            *(residuals.turbine_histograms(m.target).sum(axis=1) > 0 for m in spec.models),
+        ]
+    ).reshape(len(site.turbines), len(indicator_cells(spec)))
+    grids = {
+        S.PERFORMANCE_INDEX_HISTOGRAM: ("performance_index", ind.performance_index_bins),
+        S.YAW_MISALIGNMENT_HISTOGRAM: ("yaw_misalignment_deg", ind.yaw_misalignment_bins),
+        S.TIME_AVAILABILITY_HISTOGRAM: ("time_availability", ind.availability_bins),
+        S.PRODUCTION_AVAILABILITY_HISTOGRAM: ("production_availability", ind.availability_bins),
+    }
+    values = reliability.blocks()
+    for c, cohort in enumerate(spec.cohorts):
+        member = membership[:, c]
+        for cell, (statistic, (name, grid)) in enumerate(grids.items()):
+            values[BlockKey(cohort.name, statistic)] = _histogram(kpis[name][member & measured[:, cell]], grid)
+        mine = member & measured[:, INDICATOR_CELLS.index("lost_production")]
+        lost = availability.lost_mwh[mine].sum(axis=0)
+        values[BlockKey(cohort.name, S.LOST_PRODUCTION)] = np.r_[lost, availability.actual_mwh[mine].sum() + lost.sum()]
+        for m, model in enumerate(spec.models):
+            values[BlockKey(cohort.name, S.NBM_RESIDUAL_HISTOGRAM, model.target)] = residuals.turbine_histograms(
+                model.target
+            )[member & measured[:, len(INDICATOR_CELLS) + m]].sum(axis=0)
+        values[BlockKey(cohort.name, S.INDICATOR_CONTRIBUTOR)] = (member[:, None] & measured).any(axis=0).astype(float)
     unknown = [layout.name for layout in block_layouts(spec) if layout.key not in values]
     if unknown:
         raise ValueError(f"spec {spec.spec_id} asks for blocks {unknown}, which a site does not compute in round 2")
+    atoms = cohort_atoms(spec.cohorts)
+    atom_of_turbine = atom_index(membership, atoms)
+    census = {
+        BlockKey("", S.INDICATOR_CENSUS): _atom_census(measured.astype(np.float64), atom_of_turbine, len(atoms)),
+        BlockKey("", S.AGE_BAND_CENSUS): _atom_census(reliability.turbine_years, atom_of_turbine, len(atoms)),
+    }
     asset_ids = pd.Index([t.asset_id for t in site.turbines])
     per_turbine = [
-        pd.DataFrame(
-            {
-                "cohort": cohort.name,
-                "asset_id": asset_ids,
-                **performance.turbine_values(c),
-                **availability.turbine_values(c),
-            }
-        )[scored[:, c]]
+        pd.DataFrame({"cohort": cohort.name, "asset_id": asset_ids, **kpis})[membership[:, c] & measured[:, 0]]
         for c, cohort in enumerate(spec.cohorts)
     ]
     return SiteIndicators(
-        values, pd.concat(per_turbine, ignore_index=True), residuals.daily_residuals(), reliability.failure_table()
+        values,
+        census,
+        pd.concat(per_turbine, ignore_index=True),
+        residuals.daily_residuals(),
+        reliability.failure_table(),
     )

@@ -22,6 +22,11 @@ from pathlib import Path
 import numpy as np
 import opendp.prelude as dp
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; a site runs one SuperNode, so charges do not race.
+    fcntl = None  # type: ignore[assignment]
+
 from client.policy import PolicyViolation, SitePolicy
 from protos.codec import spec_sha256
 from protos.fleetbench.v1 import spec_pb2
@@ -153,13 +158,13 @@ def rhos_in_window(entries: Sequence[LedgerEntry], now: datetime) -> list[float]
     return [e.rho for e in entries if datetime.fromisoformat(e.time_utc) > since]
 
 
-def charge_private_spec(
+def private_spec_cost(
     site_config: Path, policy: SitePolicy, spec: spec_pb2.BenchmarkSpec, now: datetime | None = None
 ) -> LedgerEntry | None:
-    """Check a spec against the site's policy and budget; record its cost in the ledger when private.
+    """What ``spec`` would cost this site, checked against its policy and budget; nothing is written.
 
-    Returns the new ledger entry, or None for a spec without privacy (which costs nothing and is
-    refused when the policy requires privacy).
+    Returns the ledger entry a charge would append, or None for a spec without privacy (which
+    costs nothing and is refused when the policy requires privacy).
 
     Raises
     ------
@@ -172,19 +177,18 @@ def charge_private_spec(
         rho = spec_rho(spec)
     except ValueError as error:
         raise PolicyViolation(f"spec {spec.spec_id}: {error}") from None
-    if not spec.HasField("privacy"):
-        if policy.require_differential_privacy:
+    if not spec.HasField("privacy") or spec.census_of_sha256:
+        if policy.require_differential_privacy and not spec.HasField("privacy"):
             raise PolicyViolation(f"spec {spec.spec_id} adds no noise; policy require_differential_privacy is true")
-        return None
-    path = ledger_path(site_config)
-    spent = rhos_in_window(read_ledger(path), now)
+        return None  # a census costs no budget: it is never published (its suppression pattern is, see docs)
+    spent = rhos_in_window(read_ledger(ledger_path(site_config)), now)
     after = composed_epsilon([*spent, rho], policy.privacy_delta)
     if after > policy.privacy_epsilon_per_year:
         raise PolicyViolation(
             f"spec {spec.spec_id} would take the site to epsilon {after:.3f} over the last 365 days "
             f"(delta {policy.privacy_delta:g}); policy privacy_epsilon_per_year is {policy.privacy_epsilon_per_year:g}"
         )
-    entry = LedgerEntry(
+    return LedgerEntry(
         time_utc=now.isoformat(timespec="seconds"),
         spec_id=spec.spec_id,
         spec_sha256=spec_sha256(spec),
@@ -195,7 +199,31 @@ def charge_private_spec(
         epsilon=composed_epsilon([rho], policy.privacy_delta),
         delta=policy.privacy_delta,
     )
-    append_ledger_entry(path, entry)
+
+
+def charge_private_spec(
+    site_config: Path, policy: SitePolicy, spec: spec_pb2.BenchmarkSpec, now: datetime | None = None
+) -> LedgerEntry | None:
+    """Check a spec against the site's policy and budget, and record its cost in the ledger when private.
+
+    The ledger is read, checked and appended to under an exclusive lock, so two private
+    contributions at once cannot both pass a budget that covers one.
+
+    Raises
+    ------
+    PolicyViolation
+        As :func:`private_spec_cost`.
+    """
+    if private_spec_cost(site_config, policy, spec, now) is None:
+        return None
+    path = ledger_path(site_config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes
+        entry = private_spec_cost(site_config, policy, spec, now)  # again, now that no one else can charge
+        if entry is not None:
+            append_ledger_entry(path, entry)
     return entry
 
 

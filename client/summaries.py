@@ -32,6 +32,7 @@ from client.schema import STATUS
 from client.site_config import SiteConfig, Turbine
 from client.streaming import ChunkSource, RecordSpill, hold_back_open_run_arrays
 from protos.codec import block_layouts
+from protos.disclosure import atom_index, cohort_atoms, turbine_in_cohort
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import BlockKey, NbmRecordCount
 
@@ -47,22 +48,15 @@ FILTERED_CHANNELS = ("WTUR_W", "WMET_HorWdSpd", "WMET_EnvTmp", "WMET_EnvPres", "
 class SiteSummary:
     """The blocks a site would send, and what its filters did (which stays on site)."""
 
-    values: dict[BlockKey, np.ndarray]
+    values: dict[BlockKey, np.ndarray]  # the spec's blocks
+    census: dict[BlockKey, np.ndarray]  # its census spec's blocks (protos/census.py)
     filter_report: pd.DataFrame  # index asset_id; columns records, one per filter, used
 
 
 def in_cohort(turbine: Turbine, cohort: spec_pb2.Cohort) -> bool:
-    """Whether ``turbine`` belongs to ``cohort`` (by model, or by its bands; 0 leaves a bound open)."""
-    if cohort.turbine_model:
-        return turbine.model == cohort.turbine_model
-
-    def within(value: float, low: float, high: float) -> bool:
-        return (low == 0 or value >= low) and (high == 0 or value < high)
-
-    return (
-        within(turbine.rated_power_kw, cohort.rated_power_kw_min, cohort.rated_power_kw_max)
-        and within(turbine.specific_power, cohort.specific_power_min, cohort.specific_power_max)
-        and (not cohort.iec_wind_class or turbine.iec_wind_class.startswith(cohort.iec_wind_class))
+    """Whether ``turbine`` belongs to ``cohort`` (:func:`protos.disclosure.turbine_in_cohort`)."""
+    return turbine_in_cohort(
+        cohort, turbine.model, turbine.rated_power_kw, turbine.specific_power, turbine.iec_wind_class
     )
 
 
@@ -463,7 +457,7 @@ class ModelTraining:
                 moments = self.moments[model.target]
                 gram, moment, squares, n = centred_sums(moments, members)
                 turbines = int(np.count_nonzero(moments.count[members]))
-                counts = NbmRecordCount(records=n, turbines=turbines, contributor=float(n > 0), records_squared=n**2)
+                counts = NbmRecordCount(records=n, turbines=turbines, contributor=float(n > 0))
                 values[BlockKey(cohort.name, S.NBM_GRAM, model.target)] = gram
                 values[BlockKey(cohort.name, S.NBM_MOMENT, model.target)] = moment
                 values[BlockKey(cohort.name, S.NBM_RESPONSE_SQUARES, model.target)] = np.array([squares])
@@ -484,11 +478,13 @@ SUMMED = (
 
 def cohort_sums(
     records: PreparedRecords, membership: np.ndarray, spec: spec_pb2.BenchmarkSpec
-) -> dict[int, np.ndarray]:
-    """Per-bin sums of every cohort, by statistic, each of shape (n_cohorts, n_ws[, n_p]).
+) -> tuple[dict[spec_pb2.Statistic, np.ndarray], np.ndarray]:
+    """Per-bin sums of every cohort, by statistic, each of shape (n_cohorts, n_ws[, n_p]), and each group's records.
 
-    Turbines that belong to the same cohorts are summed together, once (one bincount per
-    statistic whatever the number of cohorts), then each cohort adds its groups.
+    Turbines that belong to the same cohorts (a group: an atom of the spec, protos/disclosure.py)
+    are summed together, once (one bincount per statistic whatever the number of cohorts), then each
+    cohort adds its groups. The groups' records per bin (:func:`cohort_groups` order, n_groups x
+    n_ws) are what the census counts.
 
     Parameters
     ----------
@@ -501,7 +497,7 @@ def cohort_sums(
     """
     ws_grid, p_grid = spec.wind_speed_bins, spec.normalised_power_bins
     n_cohorts, n_ws, n_p = membership.shape[1], ws_grid.count, p_grid.count
-    groups, group_of_turbine = _cohort_groups(membership)
+    groups, group_of_turbine = cohort_groups(membership)
     ws_bin = bin_index(records.density_normalised_wind_speed, ws_grid.first_centre, ws_grid.width, ws_grid.count)
     power_bin = clipped_bin_index(records.power_per_unit, p_grid.first_centre, p_grid.width, n_p)
     sums, histogram = binned_sums(
@@ -528,7 +524,7 @@ def cohort_sums(
                 out[statistic][c] = value[groups_of_cohort[0]]
             elif len(groups_of_cohort):
                 out[statistic][c] = value[groups_of_cohort].sum(axis=0)
-    return out
+    return out, by_group[S.RECORD_COUNT]
 
 
 @functools.lru_cache(maxsize=16)
@@ -544,7 +540,7 @@ def _cohort_groups_of(shape: tuple[int, int], packed: bytes) -> tuple[np.ndarray
     return groups, group_of_turbine
 
 
-def _cohort_groups(membership: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def cohort_groups(membership: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct memberships of some cohort (groups x cohorts), and each turbine's group (n_groups: none).
 
     Records of a group's turbines are summed together once; cells of the group past the last are dropped.
@@ -569,6 +565,46 @@ def add_turbine_power_histograms(records: PreparedRecords, spec: spec_pb2.Benchm
         rows[first : last + 1] += power_histogram(
             np.where(row >= 0, row - first, -1), power_bin, last - first + 1, p_grid.count
         )
+
+
+def atom_census(atom_totals: np.ndarray) -> np.ndarray:
+    """A census block (3, atoms, ...) from this site's totals per atom: contributor, total, total squared.
+
+    The site is one operator: it contributes where its total is positive, and its square is its
+    own total squared (protos.statistics.CensusFields).
+    """
+    return np.stack([(atom_totals > 0).astype(np.float64), atom_totals, atom_totals**2])
+
+
+def round_one_census(
+    spec: spec_pb2.BenchmarkSpec, groups: np.ndarray, group_records: np.ndarray, training: ModelTraining
+) -> dict[BlockKey, np.ndarray]:
+    """The census blocks of round-1 spec ``spec``: records per atom and bin, per atom, training records per atom.
+
+    Parameters
+    ----------
+    groups : ndarray of bool
+        The site's membership groups (groups x cohorts, :func:`cohort_groups`): each is an atom.
+    group_records : ndarray
+        Each group's records per wind-speed bin (groups x bins).
+    training : ModelTraining
+        The models' per-turbine training sums (their record counts).
+    """
+    atoms = cohort_atoms(spec.cohorts)
+    atom_of_group = atom_index(groups, atoms)
+    per_atom = np.zeros((len(atoms), group_records.shape[1]))
+    per_atom[atom_of_group] = group_records
+    census = {
+        BlockKey("", S.CURVE_CENSUS): atom_census(per_atom),
+        BlockKey("", S.COHORT_CENSUS): atom_census(per_atom.sum(axis=1)),
+    }
+    atom_of_turbine = atom_index(training.turbines.membership, atoms)
+    in_atom = atom_of_turbine >= 0
+    for model in spec.models:
+        records = np.zeros(len(atoms))
+        np.add.at(records, atom_of_turbine[in_atom], training.moments[model.target].count[in_atom])
+        census[BlockKey("", S.TRAINING_CENSUS, model.target)] = atom_census(records)
+    return census
 
 
 def summary_channels(spec: spec_pb2.BenchmarkSpec) -> frozenset[str]:
@@ -598,11 +634,15 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
     n_cohorts, n_ws, n_p = len(spec.cohorts), spec.wind_speed_bins.count, spec.normalised_power_bins.count
     sums = {statistic: np.zeros((n_cohorts, n_ws)) for statistic in SUMMED}
     sums[S.NORMALISED_POWER_HISTOGRAM] = np.zeros((n_cohorts, n_ws, n_p))
+    groups, _ = cohort_groups(membership)
+    group_records = np.zeros((len(groups), n_ws))
     private = any(layout.statistic == S.CAPPED_POWER_HISTOGRAM for layout in layouts)
     per_turbine = np.zeros((len(site.turbines), n_ws, n_p) if private else 0)
     for records in prepared_records(read_chunks, site, spec, counts, training.observe, training.channels):
-        for statistic, value in cohort_sums(records, membership, spec).items():
+        by_cohort, by_group = cohort_sums(records, membership, spec)
+        for statistic, value in by_cohort.items():
             sums[statistic] += value
+        group_records += by_group[: len(groups)]
         if private:
             add_turbine_power_histograms(records, spec, per_turbine)
     if private:
@@ -613,8 +653,6 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
     derived = {
         S.BIN_CONTRIBUTOR: lambda c: (record_count[c] > 0).astype(np.float64),
         S.COHORT_CONTRIBUTOR: lambda c: np.array([float(record_count[c].sum() > 0)]),
-        S.SQUARED_RECORD_COUNT: lambda c: record_count[c] ** 2,
-        S.SQUARED_COHORT_RECORD_COUNT: lambda c: np.array([record_count[c].sum() ** 2]),
         S.CAPPED_POWER_HISTOGRAM: lambda c: capped[membership[:, c]].sum(axis=0),
     }
     values = training.blocks()
@@ -631,4 +669,5 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
                 f"spec {spec.spec_id} asks for block {layout.name}, which a site does not compute in round 1"
             )
         values[layout.key] = np.asarray(value, dtype=np.float64).reshape(layout.shape)
-    return SiteSummary(values, counts.frame())
+    census = round_one_census(spec, groups, group_records, training)
+    return SiteSummary(values, census, counts.frame())

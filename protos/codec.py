@@ -160,6 +160,24 @@ def check_secure_sum_capacity(
         )
 
 
+def clip_to_bounds(
+    layouts: Sequence[BlockLayout], values: Mapping[BlockKey, np.ndarray]
+) -> tuple[dict[BlockKey, np.ndarray], dict[BlockKey, int]]:
+    """Each block's values clipped to its per-site bound, and how many elements each had beyond it.
+
+    A site clips rather than refuses: whether it takes part must not depend on its data, or an
+    aggregator could learn about the data by moving the bound and watching who refuses. The
+    counts stay on site (its log).
+    """
+    clipped, counts = {}, {}
+    for layout in layouts:
+        value = np.asarray(values[layout.key], dtype=np.float64)
+        beyond = np.abs(value) > layout.per_site_bound
+        counts[layout.key] = int(np.count_nonzero(beyond))
+        clipped[layout.key] = np.clip(value, -layout.per_site_bound, layout.per_site_bound) if beyond.any() else value
+    return clipped, counts
+
+
 def encode_blocks(layouts: Sequence[BlockLayout], values: Mapping[BlockKey, np.ndarray]) -> list[np.ndarray]:
     """Encode one site's block values as limb arrays, one array per block.
 
@@ -186,7 +204,7 @@ def encode_blocks(layouts: Sequence[BlockLayout], values: Mapping[BlockKey, np.n
         if np.any(np.abs(value) > layout.per_site_bound):
             raise ValueError(
                 f"block {layout.name} exceeds its per-site bound {layout.per_site_bound} {layout.unit} "
-                f"(largest |value| {np.abs(value).max():.6g}); the spec's max_turbines_per_site may be too low"
+                f"(largest |value| {np.abs(value).max():.6g}); sites clip to it first (clip_to_bounds)"
             )
         scaled = np.rint(np.ldexp(value.ravel(), layout.scale_exponent))
         magnitude, sign = np.abs(scaled), np.sign(scaled)

@@ -110,10 +110,45 @@ def _intervals_overlap(low_a: float, high_a: float, low_b: float, high_b: float)
     return max(a_low, b_low) < min(a_high, b_high)
 
 
+def turbine_in_cohort(
+    cohort: spec_pb2.Cohort, model: str, rated_power_kw: float, specific_power: float, iec_wind_class: str
+) -> bool:
+    """Whether a turbine belongs to ``cohort``: by its model when the cohort names one, else by its bands.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        The spec's cohort.
+    model : str
+        The turbine's model (windpowerlib turbine-type name).
+    rated_power_kw : float
+        Rated power [kW].
+    specific_power : float
+        Rated power over swept area [W/m^2].
+    iec_wind_class : str
+        IEC 61400-1 class, with or without turbulence category ("IIA"); "" when unknown.
+    """
+    if cohort.turbine_model:
+        return model == cohort.turbine_model
+
+    def within(value: float, low: float, high: float) -> bool:
+        return (low == 0 or value >= low) and (high == 0 or value < high)
+
+    return (
+        within(rated_power_kw, cohort.rated_power_kw_min, cohort.rated_power_kw_max)
+        and within(specific_power, cohort.specific_power_min, cohort.specific_power_max)
+        and iec_wind_class_matches(cohort.iec_wind_class, iec_wind_class)
+    )
+
+
 def cohorts_compatible(a: spec_pb2.Cohort, b: spec_pb2.Cohort) -> bool:
-    """Whether one turbine can belong to both cohorts (one model; its rated and specific power; one class)."""
-    if a.turbine_model and b.turbine_model and a.turbine_model != b.turbine_model:
-        return False
+    """Whether one turbine can belong to both cohorts, as :func:`turbine_in_cohort` decides membership.
+
+    A model cohort admits any turbine of its model (its bands are not read); band cohorts need
+    overlapping bands and one wind class.
+    """
+    if a.turbine_model or b.turbine_model:
+        return not (a.turbine_model and b.turbine_model and a.turbine_model != b.turbine_model)
     if a.iec_wind_class and b.iec_wind_class and a.iec_wind_class != b.iec_wind_class:
         return False
     return _intervals_overlap(

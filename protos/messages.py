@@ -6,6 +6,9 @@ SPEC_CONFIG_KEY = "fleetbench.spec"
 BASELINE_RELEASE_CONFIG_KEY = "fleetbench.baseline-release"
 """FitIns.config key (round 2): the serialised round-1 Release the indicators are measured against."""
 
+CENSUS_CONFIG_KEY = "fleetbench.census"
+"""FitIns.config key (values rounds): the serialised Census the round's cells are decided by."""
+
 FINAL_RELEASE_CONFIG_KEY = "fleetbench.release"
 """Query message config key: the serialised final Release every site receives."""
 

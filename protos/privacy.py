@@ -21,6 +21,11 @@ from protos.statistics import STATISTICS, BlockKey, site_noise_stddev
 
 PRIVACY_UNITS = ("turbine",)
 S = spec_pb2.Statistic
+# The private curve's estimator (server/private_curve.py) finds a bin's records in its noisy row by
+# summing the noisy counts over boxes of WINDOW_BOX_CELLS cells: a bin publishes nothing unless its
+# densest box stands WINDOW_PEAK_STDDEVS box-noise standard deviations above zero.
+WINDOW_BOX_CELLS = 11
+WINDOW_PEAK_STDDEVS = 4.5
 
 
 def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind_speed_bins: int) -> float:
@@ -90,8 +95,8 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
     """The zCDP rho one release of ``spec`` costs each privacy unit (0 for a spec without privacy).
 
     Checked, not trusted: every noised block's sensitivity must be at least what the sites
-    enforce, and a private spec may carry no block without noise but disclosure-control inputs
-    (protos/statistics.py), which decide suppression and are not published.
+    enforce, and a private spec may carry no block without noise but census inputs
+    (protos/statistics.py), which decide suppression and are never published.
 
     Raises
     ------
@@ -111,7 +116,7 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
     for block in spec.blocks:
         name = BlockKey.of(block).name
         if block.noise_stddev <= 0:
-            if not STATISTICS[block.statistic].disclosure_input:
+            if not STATISTICS[block.statistic].census:
                 raise ValueError(f"private spec {spec.spec_id} sends block {name} without noise")
             continue
         enforced = enforced_l2_sensitivity(spec, block)
@@ -123,6 +128,35 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
         size = math.prod(block.shape)
         rho += block_rho(block.l2_sensitivity * scale, block.noise_stddev * scale, privacy.min_noise_sites, size)
     return rho
+
+
+def cell_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str) -> float:
+    """sigma, the noise a private spec states for each cell of ``cohort``'s capped histogram [record weight]."""
+    return next(b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic == S.CAPPED_POWER_HISTOGRAM)
+
+
+def summed_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str, participants: int) -> float:
+    """Standard deviation of the noise on each cell of a cohort's summed capped histogram [record weight].
+
+    Each participant adds noise of variance sigma^2 / (t - 1) (t = min_noise_sites), so the sum of
+    ``participants`` shares carries participants / (t - 1) sigma^2.
+    """
+    return cell_noise_stddev(spec, cohort) * math.sqrt(participants / (spec.privacy.min_noise_sites - 1))
+
+
+def min_publishable_weight(summed_cell_noise_stddev: float) -> float:
+    """The least record weight a bin must hold before the private curve can publish anything of it [record weight].
+
+    A necessary condition, not a sufficient one: the estimator publishes a bin only where its densest
+    box of WINDOW_BOX_CELLS cells exceeds WINDOW_PEAK_STDDEVS times the box's noise s sqrt(k), which
+    the bin's whole weight must then exceed too.
+
+    Parameters
+    ----------
+    summed_cell_noise_stddev : float
+        s, the noise on each cell of the summed histogram (:func:`summed_noise_stddev`) [record weight].
+    """
+    return WINDOW_PEAK_STDDEVS * summed_cell_noise_stddev * math.sqrt(WINDOW_BOX_CELLS)
 
 
 def composed_epsilon(rhos: Iterable[float], delta: float) -> float:

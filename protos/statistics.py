@@ -119,7 +119,6 @@ class NbmRecordCount(NamedTuple):
     records: float  # n, training records
     turbines: float  # turbines with training records
     contributor: float  # 1 when the site has any training record, else 0
-    records_squared: float  # n^2, for the dominance rule
 
 
 @dataclass(frozen=True)
@@ -201,7 +200,7 @@ class StatisticEntry:
     scale_exponent: int  # fixed point: the integer sent is round(value * 2^scale_exponent)
     shape: ShapeRule
     bound: BoundRule  # largest |value| of any element one site may send, in `unit`
-    disclosure_input: bool  # decides suppression (k, dominance); published only through that decision
+    census: bool  # a census input (protos/census.py): decides suppression, never published
     per_target: bool = False  # one block per normal-behaviour model target
     fields: type[tuple[float, ...]] | None = None  # a composite block's named elements
     spec_wide: bool = False  # one block for the whole spec (cohort ""), not one per cohort
@@ -327,9 +326,8 @@ def _capped_weight(e: SpecExtent, b: spec_pb2.Block) -> float:
     return e.max_turbines * e.max_records_per_turbine_per_bin + headroom
 
 
-_VALUE = False  # published (through disclosure control)
-_DISCLOSURE_INPUT = True  # only decides suppression
-_CENSUS = True  # summed in the census round, before any value
+_VALUE = False  # summed in a values round, for the cells the census lets through
+_CENSUS = True  # summed in the census round, before any value: decides suppression, never published
 
 STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
     entry.statistic: entry
@@ -337,13 +335,13 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         # Power curves (round 1), per cohort and wind-speed bin. Fixed-point exponents: finer than the
         # float64 resolution of any sum above 2^13 in its unit, so the secure sum matches a pooled
         # float64 computation to ~1e-12 relative.
-        StatisticEntry(S.RECORD_COUNT, "1", 0, _wind_speed_bins, _records, _DISCLOSURE_INPUT),
+        StatisticEntry(S.RECORD_COUNT, "1", 0, _wind_speed_bins, _records, _VALUE),
         StatisticEntry(S.SUM_WIND_SPEED, "m/s", 40, _wind_speed_bins, _records_times(MAX_WIND_SPEED), _VALUE),
         StatisticEntry(S.SUM_POWER, "kW", 40, _wind_speed_bins, _records_times(MAX_ABS_POWER), _VALUE),
         StatisticEntry(S.SUM_POWER_SQUARED, "kW^2", 32, _wind_speed_bins, _records_times(MAX_ABS_POWER**2), _VALUE),
         StatisticEntry(S.NORMALISED_POWER_HISTOGRAM, "1", 0, _power_histogram, _records, _VALUE),
-        StatisticEntry(S.BIN_CONTRIBUTOR, "1", 0, _wind_speed_bins, _indicator, _DISCLOSURE_INPUT),
-        StatisticEntry(S.COHORT_CONTRIBUTOR, "1", 0, _one, _indicator, _DISCLOSURE_INPUT),
+        StatisticEntry(S.BIN_CONTRIBUTOR, "1", 0, _wind_speed_bins, _indicator, _VALUE),
+        StatisticEntry(S.COHORT_CONTRIBUTOR, "1", 0, _one, _indicator, _VALUE),
         StatisticEntry(S.SUM_POWER_PER_UNIT, "1", 48, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_UNIT), _VALUE),
         StatisticEntry(
             S.SUM_POWER_PER_UNIT_SQUARED, "1", 48, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_UNIT**2), _VALUE
@@ -351,8 +349,6 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         StatisticEntry(
             S.SUM_POWER_PER_AREA, "W/m^2", 40, _wind_speed_bins, _records_times(MAX_ABS_POWER_PER_AREA), _VALUE
         ),
-        StatisticEntry(S.SQUARED_RECORD_COUNT, "1", 0, _wind_speed_bins, _records_squared, _DISCLOSURE_INPUT),
-        StatisticEntry(S.SQUARED_COHORT_RECORD_COUNT, "1", 0, _one, _records_squared, _DISCLOSURE_INPUT),
         # Normal-behaviour models (round 1), per cohort and model target.
         StatisticEntry(
             S.NBM_GRAM,
@@ -380,8 +376,8 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
             "1",
             0,
             _nbm_record_count,
-            _records_squared,
-            _DISCLOSURE_INPUT,
+            _records,
+            _VALUE,
             per_target=True,
             fields=NbmRecordCount,
         ),
@@ -394,11 +390,8 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         StatisticEntry(S.LOST_PRODUCTION, "MWh", 24, _losses_and_potential, _records_times(MAX_MWH_PER_RECORD), _VALUE),
         StatisticEntry(S.FAILURE_COUNT, "1", 0, _components_by_age, _records, _VALUE),
         StatisticEntry(S.FAILURE_DOWNTIME, "h", 24, _components_by_age, _turbine_hours, _VALUE),
-        StatisticEntry(S.TURBINE_YEARS, "year", 40, _age_bands, _turbine_years, _DISCLOSURE_INPUT),
-        StatisticEntry(S.AGE_BAND_CONTRIBUTOR, "1", 0, _age_bands, _indicator, _DISCLOSURE_INPUT),
-        StatisticEntry(S.SQUARED_TURBINE_YEARS, "year^2", 32, _age_bands, _turbine_years_squared, _DISCLOSURE_INPUT),
-        StatisticEntry(S.TURBINE_COUNT, "1", 0, _one, _turbines, _DISCLOSURE_INPUT),
-        StatisticEntry(S.SQUARED_TURBINE_COUNT, "1", 0, _one, _turbines_squared, _DISCLOSURE_INPUT),
+        StatisticEntry(S.TURBINE_YEARS, "year", 40, _age_bands, _turbine_years, _VALUE),
+        StatisticEntry(S.AGE_BAND_CONTRIBUTOR, "1", 0, _age_bands, _indicator, _VALUE),
         StatisticEntry(S.INDICATOR_CONTRIBUTOR, "1", 0, _indicator_cells, _indicator, _VALUE),
         # Differentially private power curves.
         StatisticEntry(S.CAPPED_POWER_HISTOGRAM, "record weight", 8, _power_histogram, _capped_weight, _VALUE),

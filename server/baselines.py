@@ -1,8 +1,9 @@
 """From securely summed blocks to normal-behaviour models (round 1) and industry baselines (round 2).
 
-Every released cell follows the power curve's disclosure control: at least ``k_min_operators``
-operators, and no operator that may hold more than ``dominance_max_share`` of the cell (records
-for a model, turbines for a distribution).
+Which cells are released was decided from the census before any value was summed
+(protos/census.py): at least ``k_min_operators`` operators, no operator that may hold more than
+``dominance_max_share`` of the cell (training records for a model, measured turbines for a
+distribution, turbine-years for a failure-rate age band), over linked cohorts.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from fractions import Fraction
 
 import numpy as np
 
+from protos.census import Decision
 from protos.codec import block_layouts
-from protos.disclosure import below_k_operators, dominated
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.normal_behaviour import residual_variance, ridge_coefficients
-from protos.statistics import BlockKey, CohortBlocks, NbmRecordCount
+from protos.statistics import BlockKey, CohortBlocks, NbmRecordCount, indicator_cells
 from server.percentiles import histogram_percentiles
 
 S = spec_pb2.Statistic
@@ -34,27 +35,19 @@ def block_values(spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndar
     return out
 
 
-def _reason(operators: int, squares: float, total: float, k: int, p: float, unit: str) -> str:
-    if below_k_operators(np.array([operators]), k)[0]:
-        return f"fewer than {k} operators"
-    if dominated(np.array([squares]), np.array([total]), np.array([operators]), p)[0]:
-        return f"one operator may hold more than {p:.0%} of the {unit}"
-    return ""
-
-
 def model_fits(
-    spec: spec_pb2.BenchmarkSpec, values: Mapping[BlockKey, np.ndarray]
+    spec: spec_pb2.BenchmarkSpec, values: Mapping[BlockKey, np.ndarray], decision: Decision
 ) -> list[release_pb2.NormalBehaviourModelFit]:
     """Each cohort's normal-behaviour models, solved in closed form from the summed X^T X, X^T y, y^T y, n.
 
     The coefficients equal those of the pooled fixed-effects ridge regression over every
-    operator's training records (protos/normal_behaviour.py).
+    operator's training records (protos/normal_behaviour.py). A model the census ``decision``
+    suppresses is listed with its reason and no coefficients (its sites sent zeros).
     """
     fits = []
-    for cohort in spec.cohorts:
+    for c, cohort in enumerate(spec.cohorts):
         block = CohortBlocks(values, cohort.name)
-        for model in spec.models:
-            counts = NbmRecordCount(*block(S.NBM_RECORD_COUNT, model.target))
+        for m, model in enumerate(spec.models):
             fit = release_pb2.NormalBehaviourModelFit(
                 cohort=cohort.name,
                 target=model.target,
@@ -62,54 +55,51 @@ def model_fits(
                 ridge_lambda=model.ridge_lambda,
             )
             fits.append(fit)
-            operators, n = int(counts.contributor), counts.records
-            if operators == 0:
+            if not decision.training.filled[c, m]:
                 fit.suppressed, fit.suppression_reason = True, "no operator sent training records"
                 continue
-            reason = _reason(
-                operators, counts.records_squared, n, spec.k_min_operators, spec.dominance_max_share, "training records"
-            )
-            if reason:
-                fit.suppressed, fit.suppression_reason = True, reason
+            if not decision.training.published[c, m]:
+                fit.suppressed, fit.suppression_reason = True, decision.training.reasons[c, m]
                 continue
+            counts = NbmRecordCount(*block(S.NBM_RECORD_COUNT, model.target))
+            n = counts.records
             gram, moment = block(S.NBM_GRAM, model.target), block(S.NBM_MOMENT, model.target)
             beta = ridge_coefficients(gram, moment, n, model.ridge_lambda)
             squares = float(block(S.NBM_RESPONSE_SQUARES, model.target)[0])
             variance = residual_variance(gram, moment, squares, int(n), int(counts.turbines), beta)
             fit.coefficients.extend(beta.tolist())
-            fit.record_count, fit.operator_count = int(n), operators
+            fit.record_count, fit.operator_count = int(n), int(counts.contributor)
             fit.residual_std = math.sqrt(variance) if variance == variance else float("nan")
     return fits
 
 
 def indicator_baselines(
-    spec: spec_pb2.BenchmarkSpec, values: Mapping[BlockKey, np.ndarray], release: release_pb2.Release
+    spec: spec_pb2.BenchmarkSpec,
+    values: Mapping[BlockKey, np.ndarray],
+    release: release_pb2.Release,
+    decision: Decision,
 ) -> int:
-    """Add round 2's industry baselines to ``release``; return the number of suppressed cells.
+    """Add round 2's industry baselines to ``release``, as the census ``decision`` allows; return the suppressed cells.
 
     Distributions (performance index, yaw misalignment, availabilities: over turbines; model
-    residuals: over records) are released per cohort with percentiles; failure rates per component
-    and age band, each band needing k operators; lost production as shares of the potential.
+    residuals: over records) are released per cohort with percentiles, each an indicator cell of
+    the census (the turbines it measured); lost production as shares of the potential; failure
+    rates per component and age band, each age band a cell. A cell no operator filled is left out;
+    a cell the decision suppresses is listed with its reason and no figures.
     """
-    ind, k, p = spec.indicators, spec.k_min_operators, spec.dominance_max_share
-    suppressed = 0
+    ind = spec.indicators
+    cells = indicator_cells(spec)
     grids = {
-        "performance_index": (S.PERFORMANCE_INDEX_HISTOGRAM, ind.performance_index_bins, "turbines"),
-        "yaw_misalignment": (S.YAW_MISALIGNMENT_HISTOGRAM, ind.yaw_misalignment_bins, "turbines"),
-        "time_availability": (S.TIME_AVAILABILITY_HISTOGRAM, ind.availability_bins, "turbines"),
-        "production_availability": (S.PRODUCTION_AVAILABILITY_HISTOGRAM, ind.availability_bins, "turbines"),
+        "performance_index": (S.PERFORMANCE_INDEX_HISTOGRAM, ind.performance_index_bins),
+        "yaw_misalignment": (S.YAW_MISALIGNMENT_HISTOGRAM, ind.yaw_misalignment_bins),
+        "time_availability": (S.TIME_AVAILABILITY_HISTOGRAM, ind.availability_bins),
+        "production_availability": (S.PRODUCTION_AVAILABILITY_HISTOGRAM, ind.availability_bins),
     }
-    for cohort in spec.cohorts:
+    suppressed = 0
+    for c, cohort in enumerate(spec.cohorts):
         block = CohortBlocks(values, cohort.name)
-        operators = int(block(S.COHORT_CONTRIBUTOR)[0])
-        if operators == 0:
-            continue
-        reason = _reason(
-            operators, float(block(S.SQUARED_TURBINE_COUNT)[0]), float(block(S.TURBINE_COUNT)[0]), k, p, "turbines"
-        )
-        histograms = {
-            indicator: (block(statistic), grid, counts_of) for indicator, (statistic, grid, counts_of) in grids.items()
-        }
+        operators = block(S.INDICATOR_CONTRIBUTOR)
+        histograms = {name: (block(statistic), grid, "turbines") for name, (statistic, grid) in grids.items()}
         for model in spec.models:
             histograms[f"residual:{model.target}"] = (
                 block(S.NBM_RESIDUAL_HISTOGRAM, model.target),
@@ -117,49 +107,59 @@ def indicator_baselines(
                 "records",
             )
         for indicator, (counts, grid, counts_of) in histograms.items():
-            d = release.distributions.add(cohort=cohort.name, indicator=indicator, counts_of=counts_of, bins=grid)
-            if reason or counts.sum() == 0:
-                d.suppressed, d.suppression_reason = True, reason or "no data"
-                suppressed += bool(reason)
+            i = cells.index(indicator)
+            if not decision.indicators.filled[c, i]:
                 continue
-            d.counts.extend(int(c) for c in np.rint(counts))
-            d.operator_count = operators
+            d = release.distributions.add(cohort=cohort.name, indicator=indicator, counts_of=counts_of, bins=grid)
+            if not decision.indicators.published[c, i]:
+                d.suppressed, d.suppression_reason = True, decision.indicators.reasons[c, i]
+                suppressed += 1
+                continue
+            d.counts.extend(int(n) for n in np.rint(counts))
+            d.operator_count = int(operators[i])
             p10, p25, p50, p75, p90 = histogram_percentiles(
                 counts, grid.first_centre, grid.width, DISTRIBUTION_PERCENTILES
             )
             d.p10, d.p25, d.p50, d.p75, d.p90 = p10, p25, p50, p75, p90
-        lost = block(S.LOST_PRODUCTION)
-        for category, energy in zip(ind.loss_categories, lost[:-1], strict=True):
-            cell = release.lost_production.add(cohort=cohort.name, category=category)
-            if reason or lost[-1] <= 0:
-                cell.suppressed, cell.suppression_reason = True, reason or "no production"
+        lost, i = block(S.LOST_PRODUCTION), cells.index("lost_production")
+        if decision.indicators.filled[c, i]:
+            for category, energy in zip(ind.loss_categories, lost[:-1], strict=True):
+                cell = release.lost_production.add(cohort=cohort.name, category=category)
+                if not decision.indicators.published[c, i]:
+                    cell.suppressed, cell.suppression_reason = True, decision.indicators.reasons[c, i]
+                    continue
+                cell.share_of_potential = float(energy / lost[-1])
+        suppressed += _failure_rates(spec, block, decision, c, release)
+    return suppressed
+
+
+def _failure_rates(
+    spec: spec_pb2.BenchmarkSpec,
+    block: CohortBlocks[np.ndarray],
+    decision: Decision,
+    c: int,
+    release: release_pb2.Release,
+) -> int:
+    """Add cohort ``c``'s failure rates by component and age band [1 / turbine-year]; return how many are suppressed."""
+    ind, suppressed = spec.indicators, 0
+    band_operators, years = block(S.AGE_BAND_CONTRIBUTOR), block(S.TURBINE_YEARS)
+    edges = list(ind.age_band_edges)
+    for j, component in enumerate(ind.components):
+        for b, low in enumerate(edges):
+            if not decision.age_bands.filled[c, b]:
                 continue
-            cell.share_of_potential = float(energy / lost[-1])
-        band_operators = block(S.AGE_BAND_CONTRIBUTOR)
-        years = block(S.TURBINE_YEARS)
-        squares = block(S.SQUARED_TURBINE_YEARS)
-        edges = list(ind.age_band_edges)
-        for j, component in enumerate(ind.components):
-            for b, low in enumerate(edges):
-                if band_operators[b] == 0:
-                    continue
-                high = edges[b + 1] if b + 1 < len(edges) else 0.0
-                rate = release.failure_rates.add(
-                    cohort=cohort.name, component=component, age_from_years=low, age_to_years=high
-                )
-                if band_operators[b] < k:
-                    rate.suppressed, rate.suppression_reason = True, f"fewer than {k} operators in the age band"
-                    suppressed += 1
-                    continue
-                if dominated(squares[b : b + 1], years[b : b + 1], band_operators[b : b + 1], p)[0]:
-                    rate.suppressed = True
-                    rate.suppression_reason = f"one operator may hold more than {p:.0%} of the age band's turbine-years"
-                    suppressed += 1
-                    continue
-                failures = int(np.rint(block(S.FAILURE_COUNT)[j, b]))
-                rate.failures, rate.turbine_years = failures, float(years[b])
-                rate.failures_per_turbine_year = failures / float(years[b])
-                rate.operator_count = int(band_operators[b])
-                if failures:
-                    rate.mean_downtime_hours = float(block(S.FAILURE_DOWNTIME)[j, b] / failures)
+            high = edges[b + 1] if b + 1 < len(edges) else 0.0
+            rate = release.failure_rates.add(
+                cohort=spec.cohorts[c].name, component=component, age_from_years=low, age_to_years=high
+            )
+            if not decision.age_bands.published[c, b]:
+                rate.suppressed, rate.suppression_reason = True, decision.age_bands.reasons[c, b]
+                suppressed += 1
+                continue
+            failures = int(np.rint(block(S.FAILURE_COUNT)[j, b]))
+            rate.failures, rate.turbine_years = failures, float(years[b])
+            rate.failures_per_turbine_year = failures / float(years[b])
+            rate.operator_count = int(band_operators[b])
+            if failures:
+                rate.mean_downtime_hours = float(block(S.FAILURE_DOWNTIME)[j, b] / failures)
     return suppressed

@@ -13,14 +13,15 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from protos.census import Decision
 from protos.codec import CONTRACT, block_layouts, spec_sha256
-from protos.disclosure import below_k_operators, dominated
 from protos.domain import MIN_DATABASE_HOURS, MIN_RECORDS_PER_BIN, RECORD_HOURS
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.privacy import summed_noise_stddev
 from protos.statistics import BlockKey
 from server.aep import RAYLEIGH_MEAN_WIND_SPEEDS, annual_energy_production, completeness_range
 from server.percentiles import PERCENTILES, histogram_percentiles
-from server.private_curve import fill_private_bin, privacy_parameters, summed_noise_stddev
+from server.private_curve import fill_private_bin, privacy_parameters
 
 S = spec_pb2.Statistic
 
@@ -29,11 +30,9 @@ S = spec_pb2.Statistic
 class CohortStatistics:
     """Industry statistics of one cohort, per wind-speed bin (NaN where undefined)."""
 
-    operator_count: int
-    cohort_records_squared: int  # sum over operators of (records in the cohort)^2
-    bin_operator_count: np.ndarray
+    operator_count: int  # operators with records in the cohort (0 where withheld, and in a private release)
+    bin_operator_count: np.ndarray  # per bin, likewise
     record_count: np.ndarray
-    records_squared: np.ndarray  # per bin, sum over operators of (records in the bin)^2
     mean_wind_speed: np.ndarray  # [m/s], density-normalised
     mean_power: np.ndarray  # [kW]
     std_power: np.ndarray  # [kW], sample standard deviation (N - 1)
@@ -120,10 +119,8 @@ def cohort_statistics_from_totals(
         )
         result[cohort] = CohortStatistics(
             operator_count=int(blocks[S.COHORT_CONTRIBUTOR][0]),
-            cohort_records_squared=int(blocks[S.SQUARED_COHORT_RECORD_COUNT][0]),
             bin_operator_count=np.array(_ints(blocks[S.BIN_CONTRIBUTOR]), dtype=np.int64),
             record_count=np.array(n, dtype=np.int64),
-            records_squared=np.array(_ints(blocks[S.SQUARED_RECORD_COUNT]), dtype=np.float64),
             mean_wind_speed=mean_ws,
             mean_power=mean_p,
             std_power=std_p,
@@ -140,10 +137,10 @@ def cohort_statistics_from_totals(
 def _private_cohort_statistics(
     spec: spec_pb2.BenchmarkSpec, by_cohort: Mapping[str, Mapping[int, np.ndarray]], exponent: Mapping[int, int]
 ) -> dict[str, CohortStatistics]:
-    """Cohort statistics of a private spec: the noisy capped histograms, and exact disclosure inputs.
+    """Cohort statistics of a private spec: the noisy capped histograms alone.
 
-    The exact record counts and squared operator totals only decide suppression; what the release
-    publishes comes from the noisy histogram alone (see :func:`build_release`).
+    Suppression was decided from the census; what the release publishes comes from the noisy
+    histogram alone (see :func:`build_release`).
     """
     n_ws = spec.wind_speed_bins.count
     centres = spec.wind_speed_bins.first_centre + spec.wind_speed_bins.width * np.arange(n_ws)
@@ -152,11 +149,9 @@ def _private_cohort_statistics(
     for cohort, blocks in by_cohort.items():
         histogram = blocks[S.CAPPED_POWER_HISTOGRAM]
         result[cohort] = CohortStatistics(
-            operator_count=int(blocks[S.COHORT_CONTRIBUTOR][0]),
-            cohort_records_squared=int(blocks[S.SQUARED_COHORT_RECORD_COUNT][0]),
-            bin_operator_count=np.array(_ints(blocks[S.BIN_CONTRIBUTOR]), dtype=np.int64),
-            record_count=np.array(_ints(blocks[S.RECORD_COUNT]), dtype=np.int64),
-            records_squared=np.array(_ints(blocks[S.SQUARED_RECORD_COUNT]), dtype=np.float64),
+            operator_count=0,
+            bin_operator_count=np.zeros(n_ws, dtype=np.int64),
+            record_count=np.zeros(n_ws, dtype=np.int64),
             mean_wind_speed=centres,
             mean_power=undefined,
             std_power=undefined,
@@ -246,23 +241,24 @@ def _annual_energy(curve: release_pb2.CohortCurve, cut_out: float) -> None:
 def build_release(
     spec: spec_pb2.BenchmarkSpec,
     statistics: Mapping[str, CohortStatistics],
+    decision: Decision,
     participants: int,
     flower_run_id: str,
     method: str,
 ) -> release_pb2.Release:
-    """Assemble the release: cohort curves with bands, completeness, AEP and disclosure control.
+    """Assemble the release: cohort curves with bands, completeness, AEP, as the census ``decision`` allows.
 
-    A cohort with fewer than ``k_min_operators`` operators, or whose largest operator may hold
-    more than ``dominance_max_share`` of its records, is released as suppressed with no bins.
-    Within a released cohort each bin failing either rule keeps its centre and is marked
-    suppressed, with every statistic absent. Bins no operator filled are left out.
+    A cohort the decision suppresses as a whole is released as suppressed with no bins. Within a
+    released cohort each bin the decision suppresses keeps its centre and is marked suppressed,
+    with its reason and every statistic absent (the sites sent zeros for it). Bins no operator
+    filled are left out. Completeness and AEP read the released bins only.
     """
     release = _release_header(spec)
     # The stated P50 errors are a bootstrap: seeded from the spec, so the release is a function of the sums.
     rng = np.random.default_rng(int(spec_sha256(spec), 16))
-    for cohort in spec.cohorts:
+    for c, cohort in enumerate(spec.cohorts):
         curve = release.curves.add(cohort=cohort.name, turbine_model=cohort.turbine_model)
-        _fill_cohort_curve(curve, spec, statistics[cohort.name], participants, rng)
+        _fill_cohort_curve(curve, spec, statistics[cohort.name], decision, c, participants, rng)
     release.provenance.CopyFrom(_provenance(spec, release, participants, flower_run_id, method))
     if spec.HasField("privacy"):
         release.privacy.CopyFrom(privacy_parameters(spec, release))
@@ -287,21 +283,22 @@ def _fill_cohort_curve(
     curve: release_pb2.CohortCurve,
     spec: spec_pb2.BenchmarkSpec,
     stats: CohortStatistics,
+    decision: Decision,
+    c: int,
     participants: int,
     rng: np.random.Generator,
 ) -> None:
-    """Fill the curve of cohort ``curve.cohort``: suppressed whole, or bin by bin, then its completeness and AEP.
+    """Fill the curve of cohort ``c``: suppressed whole, or bin by bin, then its completeness and AEP.
 
-    Each bin some operator filled gets a cell: suppressed (:func:`_bin_suppression_reasons`), or
-    filled from the exact statistics or, in a private release, from its noisy histogram row
-    (:func:`server.private_curve.fill_private_bin`, drawing its bootstrap from ``rng``).
+    Each bin some operator filled (by the census) gets a cell: suppressed with the decision's
+    reason, or filled from the exact statistics or, in a private release, from its noisy histogram
+    row (:func:`server.private_curve.fill_private_bin`, drawing its bootstrap from ``rng``).
     """
-    if stats.operator_count == 0:
+    if not decision.cohorts.filled[c, 0]:
         curve.aep_note = "no operator has turbines in this cohort"
         return
-    reason = _cohort_suppression_reason(stats, spec)
-    if reason:
-        curve.suppressed, curve.suppression_reason = True, reason
+    if not decision.cohorts.published[c, 0]:
+        curve.suppressed, curve.suppression_reason = True, decision.cohorts.reasons[c, 0]
         return
     private = spec.HasField("privacy")
     if not private:
@@ -309,11 +306,10 @@ def _fill_cohort_curve(
     ws, pg = spec.wind_speed_bins, spec.normalised_power_bins
     centres = ws.first_centre + ws.width * np.arange(ws.count)
     cell_noise = summed_noise_stddev(spec, curve.cohort, participants) if private else 0.0
-    reasons = _bin_suppression_reasons(stats, spec)
-    for i in np.flatnonzero(stats.bin_operator_count > 0).tolist():
+    for i in np.flatnonzero(decision.bins.filled[c]).tolist():
         cell = curve.bins.add(wind_speed_centre=float(centres[i]))
-        if reasons[i]:
-            cell.suppressed, cell.suppression_reason = True, reasons[i]
+        if not decision.bins.published[c, i]:
+            cell.suppressed, cell.suppression_reason = True, decision.bins.reasons[c, i]
         elif private:
             fill_private_bin(cell, stats.histogram[i], pg, cell_noise, rng)
         else:
@@ -322,33 +318,6 @@ def _fill_cohort_curve(
         stats = _published_statistics(stats, curve, centres)
     curve.completeness.CopyFrom(_completeness(stats, centres))
     _annual_energy(curve, spec.aep_cut_out_wind_speed)
-
-
-def _cohort_suppression_reason(stats: CohortStatistics, spec: spec_pb2.BenchmarkSpec) -> str:
-    """Why a cohort's whole curve is suppressed: too few operators, or one that may dominate; "" if released."""
-    k, p = spec.k_min_operators, spec.dominance_max_share
-    operators = np.array([stats.operator_count])
-    if below_k_operators(operators, k)[0]:
-        return f"fewer than {k} operators in the cohort"
-    if dominated(np.array([stats.cohort_records_squared]), np.array([stats.record_count.sum()]), operators, p)[0]:
-        return f"one operator may hold more than {p:.0%} of the cohort's records"
-    return ""
-
-
-def _bin_suppression_reasons(stats: CohortStatistics, spec: spec_pb2.BenchmarkSpec) -> list[str]:
-    """Bin-level disclosure control: per wind-speed bin, why it is suppressed, or "" where it is released."""
-    k, p = spec.k_min_operators, spec.dominance_max_share
-    few = below_k_operators(stats.bin_operator_count, k)
-    dominant = dominated(stats.records_squared, stats.record_count, stats.bin_operator_count, p)
-    reasons = []
-    for too_few, too_dominant in zip(few, dominant, strict=True):
-        if too_few:
-            reasons.append(f"fewer than {k} operators in the bin")
-        elif too_dominant:
-            reasons.append(f"one operator may hold more than {p:.0%} of the bin's records")
-        else:
-            reasons.append("")
-    return reasons
 
 
 def _fill_exact_bin(

@@ -14,7 +14,14 @@ from scipy.optimize import isotonic_regression
 from scipy.stats import norm
 
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.privacy import composed_epsilon, spec_rho
+from protos.privacy import (
+    WINDOW_BOX_CELLS,
+    WINDOW_PEAK_STDDEVS,
+    cell_noise_stddev,
+    composed_epsilon,
+    spec_rho,
+    summed_noise_stddev,
+)
 from server.percentiles import P50, PERCENTILES, histogram_percentiles
 
 S = spec_pb2.Statistic
@@ -29,8 +36,8 @@ OPERATOR_SIZES = (10, 50, 100)
 # alone does so about once in 3,000 rows, and is published about once in 10^4), widened to any box
 # above WINDOW_FAR_STDDEVS (a second group of records; noise alone reaches it in under 1 row in 10^5),
 # plus WINDOW_PAD_CELLS cells on each side for the tails that stay below the noise.
-WINDOW_BOX_CELLS = 11
-WINDOW_PEAK_STDDEVS = 4.5
+# WINDOW_BOX_CELLS and WINDOW_PEAK_STDDEVS live in the contract: a site decides from them, before it
+# spends any budget, whether a release can publish anything (protos.privacy.min_publishable_weight).
 WINDOW_FAR_STDDEVS = 5.5
 WINDOW_EDGE_STDDEVS = 1.0
 WINDOW_PAD_CELLS = 4
@@ -62,19 +69,6 @@ def denoised_histogram(noisy_counts: np.ndarray) -> np.ndarray:
     """
     cumulative = np.maximum(isotonic_regression(np.cumsum(noisy_counts)).x, 0.0)
     return np.diff(cumulative, prepend=0.0)
-
-
-def _cell_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str) -> float:
-    return next(b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic == S.CAPPED_POWER_HISTOGRAM)
-
-
-def summed_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str, participants: int) -> float:
-    """Standard deviation of the noise on each cell of a cohort's summed capped histogram [record weight].
-
-    Each participant adds noise of variance sigma^2 / (t - 1) (t = min_noise_sites), so the sum of
-    ``participants`` shares carries participants / (t - 1) sigma^2.
-    """
-    return _cell_noise_stddev(spec, cohort) * math.sqrt(participants / (spec.privacy.min_noise_sites - 1))
 
 
 def data_window(noisy: np.ndarray, cell_noise_stddev: float) -> tuple[np.ndarray, np.ndarray]:
@@ -305,7 +299,7 @@ def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Releas
         min_noise_sites=privacy.min_noise_sites,
     )
     for cohort in spec.cohorts:
-        parameters.cell_noise_stddev[cohort.name] = _cell_noise_stddev(spec, cohort.name)
+        parameters.cell_noise_stddev[cohort.name] = cell_noise_stddev(spec, cohort.name)
     for turbines in OPERATOR_SIZES:
         # Group privacy: a group of T units is (T^2 rho)-zCDP (Bun and Steinke 2016, proposition 1.9).
         parameters.operator_epsilon[turbines] = composed_epsilon([rho * turbines**2], privacy.delta)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from common.release_json import export_json
+from protos.census import Decision, census_message, census_totals, decide
 from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean, spec_sha256
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import BlockKey
 from server.baselines import block_values, indicator_baselines, model_fits
 from server.finalize import build_release, cohort_statistics_from_totals
 from server.secure_sum import SecureSumOutcome
@@ -16,42 +20,67 @@ from server.store import write_release
 LOG = logging.getLogger("fleetbench.aggregator")
 
 
-def _totals(spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome) -> dict:
+def decoded_totals(spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome) -> dict[BlockKey, np.ndarray]:
+    """The exact fixed-point totals of every block of ``spec`` that ``outcome`` summed."""
     return decode_limb_sums(block_layouts(spec), limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites))
 
 
+def census_from_secure_sum(census: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome) -> spec_pb2.Census:
+    """The census every site of the values round receives, from the census round's sum."""
+    return census_message(census, decoded_totals(census, outcome), outcome.n_sites)
+
+
+def _checked_decision(spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome, census: spec_pb2.Census) -> Decision:
+    """The census's decision for ``spec``, once the values round is known to sum exactly the census's sites.
+
+    Raises
+    ------
+    ValueError
+        If the values round summed another number of sites than the census (its cells were
+        decided for other operators), or too few for a private spec's noise.
+    """
+    if outcome.n_sites != census.participants:
+        raise ValueError(
+            f"the values round of spec {spec.spec_id} summed {outcome.n_sites} sites, its census "
+            f"{census.participants}: nothing is published"
+        )
+    if spec.HasField("privacy") and outcome.n_sites < spec.privacy.min_noise_sites:
+        raise ValueError(
+            f"{outcome.n_sites} sites took part; spec {spec.spec_id}'s noise needs at least "
+            f"{spec.privacy.min_noise_sites} (privacy.min_noise_sites): nothing is published"
+        )
+    return decide(spec, census_totals(census, spec))
+
+
 def release_from_secure_sum(
-    spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome, flower_run_id: str
+    spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome, census: spec_pb2.Census, flower_run_id: str
 ) -> release_pb2.Release:
     """Decode the summed limbs and finalise the industry curves and normal-behaviour models (round 1).
 
     Raises
     ------
     ValueError
-        If a private spec's sum has fewer sites than its noise was calibrated for.
+        If the values round's sites are not the census's, or too few for a private spec's noise.
     """
-    if spec.HasField("privacy") and outcome.n_sites < spec.privacy.min_noise_sites:
-        raise ValueError(
-            f"{outcome.n_sites} sites took part; spec {spec.spec_id}'s noise needs at least "
-            f"{spec.privacy.min_noise_sites} (privacy.min_noise_sites): nothing is published"
-        )
-    totals = _totals(spec, outcome)
+    decision = _checked_decision(spec, outcome, census)
+    totals = decoded_totals(spec, outcome)
     statistics = cohort_statistics_from_totals(spec, totals)
     release = build_release(
-        spec, statistics, participants=outcome.n_sites, flower_run_id=flower_run_id, method="secagg+"
+        spec, statistics, decision, participants=outcome.n_sites, flower_run_id=flower_run_id, method="secagg+"
     )
-    release.models.extend(model_fits(spec, block_values(spec, totals)))
+    release.models.extend(model_fits(spec, block_values(spec, totals), decision))
     release.training_period.CopyFrom(spec.training_period)
     return release
 
 
 def complete_release(
-    round_one: release_pb2.Release, spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome
+    round_one: release_pb2.Release, spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome, census: spec_pb2.Census
 ) -> release_pb2.Release:
     """The final release: ``round_one`` with round 2's industry baselines (``spec`` is the round-2 spec)."""
+    decision = _checked_decision(spec, outcome, census)
     release = release_pb2.Release()
     release.CopyFrom(round_one)
-    suppressed = indicator_baselines(spec, block_values(spec, _totals(spec, outcome)), release)
+    suppressed = indicator_baselines(spec, block_values(spec, decoded_totals(spec, outcome)), release, decision)
     release.provenance.suppressed_cells += suppressed
     release.provenance.indicator_spec_sha256 = spec_sha256(spec)
     release.provenance.indicator_participants = outcome.n_sites

@@ -38,13 +38,18 @@ class SecureSumOutcome:
 
     n_sites: int = 0
     mean_arrays: list[np.ndarray] = field(default_factory=list)
+    node_ids: frozenset[int] = frozenset()  # the sites summed
 
 
 class SecureSumStrategy(FedAvg):
     """Sends the spec to every site and keeps the unmasked aggregate SecAgg+ hands over."""
 
     def __init__(
-        self, spec: spec_pb2.BenchmarkSpec, min_sites: int, extra_config: Mapping[str, bytes] | None = None
+        self,
+        spec: spec_pb2.BenchmarkSpec,
+        min_sites: int,
+        extra_config: Mapping[str, bytes] | None = None,
+        only_nodes: frozenset[int] | None = None,
     ) -> None:
         super().__init__(
             fraction_fit=1.0,
@@ -55,6 +60,7 @@ class SecureSumStrategy(FedAvg):
         )
         self.config: dict[str, Scalar] = {SPEC_CONFIG_KEY: spec.SerializeToString(deterministic=True)}
         self.config.update(extra_config or {})
+        self.only_nodes = only_nodes
         self.outcome: SecureSumOutcome | None = None
 
     def initialize_parameters(self, client_manager: ClientManager) -> Parameters:
@@ -64,8 +70,13 @@ class SecureSumStrategy(FedAvg):
     def configure_fit(
         self, server_round: int, parameters: Parameters, client_manager: ClientManager
     ) -> list[tuple[ClientProxy, FitIns]]:
-        """Every available site, each sent the serialised spec; refuses a count that could wrap."""
+        """Every available site (of ``only_nodes``, when given), each sent the serialised spec.
+
+        Refuses a count that could wrap the sum.
+        """
         sampled = super().configure_fit(server_round, parameters, client_manager)
+        if self.only_nodes is not None:
+            sampled = [(proxy, ins) for proxy, ins in sampled if proxy.node_id in self.only_nodes]
         check_secure_sum_capacity(len(sampled))
         return [(proxy, FitIns(parameters, dict(self.config))) for proxy, _ in sampled]
 
@@ -78,7 +89,9 @@ class SecureSumStrategy(FedAvg):
         """Keep the aggregate (every FitRes carries the same unmasked mean) and its site count."""
         if results:
             self.outcome = SecureSumOutcome(
-                n_sites=len(results), mean_arrays=parameters_to_ndarrays(results[0][1].parameters)
+                n_sites=len(results),
+                mean_arrays=parameters_to_ndarrays(results[0][1].parameters),
+                node_ids=frozenset(proxy.node_id for proxy, _ in results),
             )
         LOG.info("secure sum over %d sites (%d failures)", len(results), len(failures))
         return None, {}
@@ -141,10 +154,12 @@ def run_secure_sum(
     spec: spec_pb2.BenchmarkSpec,
     min_sites: int,
     extra_config: Mapping[str, bytes] | None = None,
+    only_nodes: frozenset[int] | None = None,
 ) -> SecureSumOutcome:
-    """Run one SecAgg+ round in which every connected site contributes its blocks for ``spec``.
+    """Run one SecAgg+ round in which every connected site (of ``only_nodes``, when given) contributes to ``spec``.
 
-    ``extra_config`` travels beside the spec to every site (round 2: the round-1 release).
+    ``extra_config`` travels beside the spec to every site (round 2: the round-1 release; a
+    values round: its census, whose sites are the ``only_nodes``).
 
     Raises
     ------
@@ -152,8 +167,10 @@ def run_secure_sum(
         If the round ends without an aggregate (too few sites survived to unmask).
     """
     install_keyed_masks()
-    num_shares, threshold = neighbourhood(max(min_sites, len(list(grid.get_node_ids()))))
-    strategy = SecureSumStrategy(spec, min_sites, extra_config)
+    connected = set(grid.get_node_ids())
+    sites = len(connected & only_nodes) if only_nodes is not None else len(connected)
+    num_shares, threshold = neighbourhood(max(min_sites, sites))
+    strategy = SecureSumStrategy(spec, min_sites, extra_config, only_nodes)
     workflow = DefaultWorkflow(
         fit_workflow=DropoutTolerantSecAggPlusWorkflow(
             num_shares=num_shares,

@@ -19,9 +19,10 @@ from flwr.app.message_type import MessageType
 from flwr.serverapp import Grid, ServerApp
 from google.protobuf import json_format
 
+from protos.census import census_spec
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.messages import BASELINE_RELEASE_CONFIG_KEY, FINAL_RELEASE_CONFIG_KEY
-from server.publish import complete_release, release_from_secure_sum, store_release
+from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, FINAL_RELEASE_CONFIG_KEY
+from server.publish import census_from_secure_sum, complete_release, release_from_secure_sum, store_release
 from server.secure_sum import SecureSumOutcome, run_secure_sum
 from server.spec import indicator_spec
 from server.store import check_release_absent
@@ -81,6 +82,23 @@ def build_server_app(
     return app
 
 
+def run_census(
+    grid: Grid,
+    context: Context,
+    spec: spec_pb2.BenchmarkSpec,
+    min_sites: int,
+    extra_config: Mapping[str, bytes] | None = None,
+) -> tuple[spec_pb2.Census, frozenset[int]]:
+    """The census round of values spec ``spec``: its disclosure-control inputs summed, and nothing else.
+
+    ``extra_config`` travels beside the census spec (round 2: the round-1 release). Returns the
+    census and the sites it summed, the only ones its values round may ask.
+    """
+    census = census_spec(spec)
+    outcome = run_secure_sum(grid, context, census, min_sites, extra_config)
+    return census_from_secure_sum(census, outcome), outcome.node_ids
+
+
 def run_release(
     grid: Grid,
     context: Context,
@@ -91,26 +109,42 @@ def run_release(
 ) -> release_pb2.Release:
     """Round 1 (curves, model sums) and, with ``indicators``, round 2 (baselines) of one release.
 
-    When round 2 ends without a result (sites dropped, or refused it), round 1's release stands
-    alone: its provenance then names no indicator spec. A private spec has no round 2: the
-    indicators are not yet differentially private.
+    Each round is a census round, then a values round: every site receives the census with the
+    values spec and sends values only for the cells the census lets through (protos/census.py),
+    so the aggregator never decodes a cell that fails disclosure control. ``on_outcome`` sees the
+    values rounds' sums. When round 2 ends without a result (sites dropped, or refused it), round
+    1's release stands alone: its provenance then names no indicator spec. A private spec has no
+    round 2: the indicators are not yet differentially private.
     """
-    outcome = run_secure_sum(grid, context, spec, min_sites)
+    census, sites = run_census(grid, context, spec, min_sites)
+    outcome = run_secure_sum(grid, context, spec, min_sites, {CENSUS_CONFIG_KEY: _bytes(census)}, sites)
     if on_outcome is not None:
         on_outcome(outcome)
-    release = release_from_secure_sum(spec, outcome, flower_run_id=str(context.run_id))
+    release = release_from_secure_sum(spec, outcome, census, flower_run_id=str(context.run_id))
     if not indicators or spec.HasField("privacy"):
         return release
     baseline = release.SerializeToString(deterministic=True)
     round_two = indicator_spec(spec, hashlib.sha256(baseline).hexdigest())
     try:
-        outcome = run_secure_sum(grid, context, round_two, min_sites, {BASELINE_RELEASE_CONFIG_KEY: baseline})
+        census, sites = run_census(grid, context, round_two, min_sites, {BASELINE_RELEASE_CONFIG_KEY: baseline})
+        outcome = run_secure_sum(
+            grid,
+            context,
+            round_two,
+            min_sites,
+            {BASELINE_RELEASE_CONFIG_KEY: baseline, CENSUS_CONFIG_KEY: _bytes(census)},
+            sites,
+        )
+        if on_outcome is not None:
+            on_outcome(outcome)
+        return complete_release(release, round_two, outcome, census)
     except (RuntimeError, ValueError):  # too few sites left, or too few took part
         LOG.exception("round 2 (indicators) ended without a result; the release has round 1 only")
         return release
-    if on_outcome is not None:
-        on_outcome(outcome)
-    return complete_release(release, round_two, outcome)
+
+
+def _bytes(message: spec_pb2.Census) -> bytes:
+    return message.SerializeToString(deterministic=True)
 
 
 def send_release(grid: Grid, release: release_pb2.Release, timeout: float = 120.0) -> int:

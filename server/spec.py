@@ -31,14 +31,10 @@ CURVE_STATISTICS = (
     S.SUM_POWER_PER_UNIT,
     S.SUM_POWER_PER_UNIT_SQUARED,
     S.SUM_POWER_PER_AREA,
-    S.SQUARED_RECORD_COUNT,
-    S.SQUARED_COHORT_RECORD_COUNT,
 )
 """Round 1's power-curve statistics per cohort, in payload order."""
 MODEL_STATISTICS = (S.NBM_GRAM, S.NBM_MOMENT, S.NBM_RESPONSE_SQUARES, S.NBM_RECORD_COUNT)
 """Round 1's statistics per cohort and normal-behaviour model."""
-PRIVATE_CURVE_STATISTICS = tuple(sorted(s for s in CURVE_STATISTICS if STATISTICS[s].disclosure_input))
-"""What a private spec sends without noise: only what decides suppression (the release publishes none)."""
 INDICATOR_STATISTICS = (
     S.PERFORMANCE_INDEX_HISTOGRAM,
     S.YAW_MISALIGNMENT_HISTOGRAM,
@@ -50,10 +46,7 @@ INDICATOR_STATISTICS = (
     S.FAILURE_DOWNTIME,
     S.TURBINE_YEARS,
     S.AGE_BAND_CONTRIBUTOR,
-    S.SQUARED_TURBINE_YEARS,
-    S.COHORT_CONTRIBUTOR,
-    S.TURBINE_COUNT,
-    S.SQUARED_TURBINE_COUNT,
+    S.INDICATOR_CONTRIBUTOR,
 )
 """Round 2's statistics per cohort, in payload order (NBM_RESIDUAL_HISTOGRAM once per model)."""
 # Normal-behaviour models of round 1 (client/indicators.py names the features).
@@ -165,7 +158,7 @@ def power_curve_spec(
         third of the period. Records after it are what round 2 monitors.
     privacy : PrivacySettings, optional
         Make the release differentially private: the spec then asks only for the capped power
-        histograms (noised) and the disclosure-control blocks, and trains no models.
+        histograms (noised), and trains no models; its census (exact counts) decides suppression.
     """
     if k_min_operators < 1:
         raise ValueError(f"k_min_operators must be at least 1, got {k_min_operators}")
@@ -252,8 +245,6 @@ def _private_power_curve_spec(
     noise = sensitivity / math.sqrt(2.0 * rho / len(distinct)) * (1.0 + 1e-9)
     for cohort in distinct:
         spec.cohorts.add().CopyFrom(cohort)
-        for statistic in PRIVATE_CURVE_STATISTICS:
-            spec.blocks.append(spec_block(spec, cohort.name, statistic))
         histogram = spec_block(spec, cohort.name, S.CAPPED_POWER_HISTOGRAM, noise_stddev=noise)
         histogram.l2_sensitivity = sensitivity
         spec.blocks.append(histogram)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,9 +109,21 @@ class SmallFleet:
     spec: spec_pb2.BenchmarkSpec
 
 
+def forget_site_history(site_config: Path) -> None:
+    """Remove what a site keeps of its past rounds: audit log, privacy ledger, received releases."""
+    folder = site_config.parent
+    (folder / "audit.log").unlink(missing_ok=True)
+    (folder / "privacy-ledger.jsonl").unlink(missing_ok=True)
+    shutil.rmtree(folder / "releases", ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def small_fleet(tmp_path_factory: pytest.TempPathFactory):
-    """Factory: ``small_fleet(n)`` -> a SmallFleet of n operators (made once per n)."""
+    """Factory: ``small_fleet(n)`` -> a SmallFleet of n operators (exports made once per n).
+
+    Each call hands out sites with no history (no audit log, ledger or kept releases): a site's
+    release calendar would otherwise, rightly, refuse one test's rounds after another's.
+    """
     made: dict[int, SmallFleet] = {}
 
     def make(n_operators: int) -> SmallFleet:
@@ -120,6 +133,8 @@ def small_fleet(tmp_path_factory: pytest.TempPathFactory):
             )
             sites = generate_fleet(config, tmp_path_factory.mktemp(f"small-{n_operators}"))
             made[n_operators] = SmallFleet(sites, fleet_spec(config, k_min_operators=3))
+        for site in made[n_operators].site_configs:
+            forget_site_history(site)
         return made[n_operators]
 
     return make

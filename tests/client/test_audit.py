@@ -6,6 +6,7 @@ import hashlib
 import json
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -19,7 +20,7 @@ from client.audit import (
     record_contribution,
     verify_log,
 )
-from client.contribution import ContributionRefused
+from client.contribution import ContributionRefused, contribute
 from fleetbench.cli import main
 from protos.codec import block_layouts, spec_sha256
 from server.spec import indicator_spec, power_curve_spec
@@ -172,7 +173,7 @@ def test_bad_json_and_missing_fields_are_named_by_line(tmp_path: Path):
 
 
 def test_append_refuses_unknown_events_and_reserved_fields(tmp_path: Path):
-    with pytest.raises(ValueError, match="contribution, release_received"):
+    with pytest.raises(ValueError, match="contribution, unmask, release_received"):
         append_entry(tmp_path / "audit.log", "upload", {})
     with pytest.raises(ValueError, match="reserved"):
         append_entry(tmp_path / "audit.log", "contribution", {"seq": 9})
@@ -185,10 +186,15 @@ def test_a_fresh_log_is_readable_by_its_owner_only(tmp_path: Path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_a_contribution_that_cannot_be_recorded_is_refused_without_detail(tmp_path: Path):
+def test_a_contribution_that_cannot_be_recorded_is_refused_without_detail(tmp_path: Path, monkeypatch):
     site = tmp_path / "gone" / "site.toml"  # no such folder: the log cannot be created
+    with pytest.raises(FileNotFoundError):
+        record_contribution(site, SPEC, 5, 7, 101, "key")
+    prepared = SimpleNamespace(release_key="key")
+    monkeypatch.setattr("client.contribution.prepare_contribution", lambda *args: prepared)
+    monkeypatch.setattr("client.contribution.sendable_arrays", lambda *args: pytest.fail("sent unrecorded"))
     with pytest.raises(ContributionRefused) as refused:
-        record_contribution(site, SPEC.SerializeToString(), 5, 7, 101)
+        contribute(site, SPEC.SerializeToString(), participants=5, run_id=7, node_id=101)
     assert "gone" not in str(refused.value) and refused.value.__cause__ is None
 
 
@@ -231,15 +237,27 @@ def test_each_site_logs_both_rounds_and_the_release_it_received(tmp_path: Path):
 
     for partition, site in enumerate(sites):
         log = audit_log_path(site)
-        assert verify_log(log).ok and verify_log(log).entries == 3
-        round_one, round_two, received = (json.loads(line) for line in _lines(log))
-        assert [e["event"] for e in (round_one, round_two, received)] == [
-            "contribution",
-            "contribution",
-            "release_received",
+        assert verify_log(log).ok and verify_log(log).entries == 9
+        entries = [json.loads(line) for line in _lines(log)]
+        assert [e["event"] for e in entries] == [*["contribution", "unmask"] * 4, "release_received"]
+        # Every unmask of a round, before its shares were revealed, with the round's survivors.
+        assert [(e["round"], e["survivors"]) for e in entries[1:8:2]] == [
+            ("census 1", 3),
+            ("1", 3),
+            ("census 2", 3),
+            ("2", 3),
         ]
-        assert (round_one["round"], round_two["round"]) == ("1", "2")
+        census_one, round_one, census_two, round_two, received = (*entries[0:8:2], entries[8])
+        assert [e["round"] for e in (census_one, round_one, census_two, round_two)] == [
+            "census 1",
+            "1",
+            "census 2",
+            "2",
+        ]
         assert round_one["participants"] == round_two["participants"] == len(sites)
+        # Every round of the release is one release in the site's calendar; each values round names its census.
+        assert {e["release_key"] for e in (census_one, round_one, census_two, round_two)} == {round_one["spec_sha256"]}
+        assert round_one["census_sha256"] and round_two["census_sha256"] and census_one["census_sha256"] is None
         assert round_one["node_id"] == FIRST_NODE_ID + partition and round_one["run_id"] == grid.run.run_id
         # The spec hashes the site recorded are the ones the release names in its provenance.
         assert round_one["spec_sha256"] == received["spec_sha256"] == release.provenance.spec_sha256
@@ -250,4 +268,6 @@ def test_each_site_logs_both_rounds_and_the_release_it_received(tmp_path: Path):
         stored = site.parent / received["stored_at"]
         assert read_release_json(stored).spec_id == release.spec_id
         # Nothing but names and shapes: no entry holds a number list longer than a shape.
-        assert all(len(block["shape"]) <= 2 for block in round_one["blocks"] + round_two["blocks"])
+        assert all(
+            len(block["shape"]) <= 3 for e in (census_one, round_one, census_two, round_two) for block in e["blocks"]
+        )

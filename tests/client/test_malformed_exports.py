@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from client.contribution import SiteValidationError, site_contribution
 from client.site_config import SiteConfigError
 from client.validate import validate_site
+from protos.census import census_spec
 from server.spec import power_curve_spec
 
 SPEC = power_curve_spec("s", "2025-01-01T00:00:00Z", "2025-01-08T00:00:00Z", ["E-82/2300"])
@@ -81,9 +82,9 @@ def test_validation_never_crashes(text, cut):
 def test_a_contribution_is_a_clear_refusal_or_valid_blocks(text):
     with tempfile.TemporaryDirectory() as folder:
         try:
-            arrays = site_contribution(_site(text, Path(folder)), SPEC)
+            arrays = site_contribution(_site(text, Path(folder)), census_spec(SPEC))
         except (SiteValidationError, SiteConfigError) as error:
             assert str(error)
             return
-        assert len(arrays) == len(SPEC.blocks)
+        assert len(arrays) == len(census_spec(SPEC).blocks)
         assert all(np.all(np.isfinite(a)) for a in arrays)

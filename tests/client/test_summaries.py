@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from client.contribution import ContributionRefused, guarded_site_contribution, summarise_export
+from client.contribution import ContributionRefused, contribute, summarise_export
 from client.ingest import exported_columns, read_canonical_chunks
 from client.site_config import SiteConfig, Turbine, load_site_config
 from client.summaries import summarise_site, summary_channels
+from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import spec_pb2
-from protos.statistics import BlockKey, spec_block
+from protos.statistics import BlockKey, CensusFields, spec_block
 from server.spec import power_curve_spec
 
 S = spec_pb2.Statistic
@@ -84,8 +85,11 @@ def test_only_usable_records_of_cohort_turbines_are_summed_after_density_normali
     assert hist[16].sum() == 2 and hist[16, 60] == 1 and hist[16, 35] == 1  # 0.5 p.u. and 0.25 p.u.
     assert values[BlockKey("E-82/2300", S.BIN_CONTRIBUTOR)].sum() == 1
     assert values[BlockKey("E-82/2300", S.COHORT_CONTRIBUTOR)][0] == 1
-    assert values[BlockKey("E-82/2300", S.SQUARED_RECORD_COUNT)][16] == 4
-    assert values[BlockKey("E-82/2300", S.SQUARED_COHORT_RECORD_COUNT)][0] == 4
+    # The census of the one atom {E-82/2300}: this site, its 2 records in bin 16, squared.
+    atom = cohort_atoms(SPEC.cohorts).index((0,))
+    census = CensusFields(*summary.census[BlockKey("", S.CURVE_CENSUS)])
+    assert (census.contributor[atom, 16], census.total[atom, 16], census.total_squared[atom, 16]) == (1, 2, 4)
+    assert census.total.sum() == 2 and CensusFields(*summary.census[BlockKey("", S.COHORT_CENSUS)]).total[atom] == 2
     assert (
         values[BlockKey("V90/2000", S.COHORT_CONTRIBUTOR)][0] == 0
         and values[BlockKey("V90/2000", S.RECORD_COUNT)].sum() == 0
@@ -97,7 +101,7 @@ def test_only_usable_records_of_cohort_turbines_are_summed_after_density_normali
 def test_a_refusal_sends_no_detail_but_logs_it_on_site(tmp_path: Path, caplog: pytest.LogCaptureFixture):
     secret_path = tmp_path / "customer-north-secret" / "site.toml"
     with caplog.at_level(logging.ERROR, logger="fleetbench.site"), pytest.raises(ContributionRefused) as error:
-        guarded_site_contribution(secret_path, SPEC.SerializeToString())
+        contribute(secret_path, SPEC.SerializeToString())
     assert "secret" not in str(error.value) and str(tmp_path) not in str(error.value)
     assert error.value.__cause__ is None and error.value.__suppress_context__
     assert "customer-north-secret" in caplog.text
@@ -140,6 +144,6 @@ def test_a_statistic_the_site_does_not_compute_is_an_error_not_zeros():
     site = _site((Turbine("A", "E-82/2300", 2000.0, 82, 98),))
     spec = spec_pb2.BenchmarkSpec()
     spec.CopyFrom(SPEC)
-    spec.blocks.append(spec_block(spec, "E-82/2300", S.TURBINE_COUNT))  # a round-2 statistic in round 1
-    with pytest.raises(ValueError, match="E-82/2300:TURBINE_COUNT, which a site does not compute in round 1"):
+    spec.blocks.append(spec_block(spec, "E-82/2300", S.INDICATOR_CONTRIBUTOR))  # a round-2 statistic in round 1
+    with pytest.raises(ValueError, match="E-82/2300:INDICATOR_CONTRIBUTOR, which a site does not compute in round 1"):
         summarise_site(lambda: [], site, spec)

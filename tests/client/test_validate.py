@@ -10,6 +10,7 @@ import pytest
 
 from client.contribution import SiteValidationError, site_contribution
 from client.validate import validate_site
+from protos.census import census_spec
 from server.spec import power_curve_spec
 
 SITE = """
@@ -117,8 +118,8 @@ def test_unreadable_and_misconfigured_sites_are_findings_not_tracebacks(tmp_path
 def test_a_site_that_fails_validation_computes_and_sends_nothing(tmp_path: Path):
     spec = power_curve_spec("s", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300"])
     with pytest.raises(SiteValidationError, match=r"p A: power is above 150 % of rated"):
-        site_contribution(_export(tmp_path, scale=1000.0), spec)
-    assert len(site_contribution(_export(tmp_path), spec)) == len(spec.blocks)
+        site_contribution(_export(tmp_path, scale=1000.0), census_spec(spec))
+    assert len(site_contribution(_export(tmp_path), census_spec(spec))) == len(census_spec(spec).blocks)
 
 
 @pytest.mark.parametrize("order", ["sorted", "shuffled"])

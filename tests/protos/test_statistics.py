@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 
+from protos.census import census_spec
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
 from protos.generate import PROTO_DIR, REPO_ROOT
@@ -80,9 +81,10 @@ def test_bounds_follow_from_the_spec_turbines_and_period_by_hand():
     bounds = {(layout.statistic, layout.target): layout.per_site_bound for layout in block_layouts(spec)}
     assert bounds[S.RECORD_COUNT, ""] == records
     assert bounds[S.SUM_POWER, ""] == records * 3.0e4  # [kW], the largest power a record may carry
-    assert bounds[S.SQUARED_RECORD_COUNT, ""] == records**2
+    census = {(layout.statistic, layout.target): layout.per_site_bound for layout in block_layouts(census_spec(spec))}
+    assert census[S.CURVE_CENSUS, ""] == records**2  # the largest of its fields: records squared
     assert bounds[S.BIN_CONTRIBUTOR, ""] == 1
-    assert bounds[S.NBM_RECORD_COUNT, "WTRM_GbxBrgTmp"] == records**2
+    assert bounds[S.NBM_RECORD_COUNT, "WTRM_GbxBrgTmp"] == records
     round_two = {(lay.statistic, lay.target): lay for lay in block_layouts(indicator_spec(spec, "0" * 64))}
     years = records / (365.25 * 24 * 6)
     assert round_two[S.TURBINE_YEARS, ""].per_site_bound == pytest.approx(years, rel=1e-15)
@@ -135,7 +137,7 @@ def test_composite_blocks_have_named_fields_in_payload_order():
     spec = power_curve_spec("p", *JANUARY, ["A"])
     layout = next(layout for layout in block_layouts(spec) if layout.statistic == S.NBM_RECORD_COUNT)
     assert layout.shape == (len(NbmRecordCount._fields),)
-    counts = NbmRecordCount(records=40.0, turbines=2.0, contributor=1.0, records_squared=1600.0)
+    counts = NbmRecordCount(records=40.0, turbines=2.0, contributor=1.0)
     assert NbmRecordCount(*np.array(counts)) == counts
     assert STATISTICS[S.NBM_RECORD_COUNT].fields is NbmRecordCount
 

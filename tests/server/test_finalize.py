@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from protos.census import Decision, decide
 from protos.codec import block_layouts
+from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import BlockKey, CohortBlocks
 from server.finalize import CohortStatistics, build_release, cohort_statistics_from_totals
@@ -46,17 +48,14 @@ def test_mean_and_sample_std_from_totals_match_numpy_without_cancellation():
     assert np.isnan(stats.mean_power[0]) and np.isnan(stats.std_power[0])
 
 
-def _stats(operators: int, bin_operators: list[int], records_squared: list[float] | None = None) -> CohortStatistics:
-    """Ten records per occupied bin, shared equally among its operators unless ``records_squared`` says."""
+def _stats(operators: int, bin_operators: list[int]) -> CohortStatistics:
+    """Ten records per occupied bin: what the values round summed for the cells the census let through."""
     n = len(bin_operators)
     counts = np.where(np.array(bin_operators) > 0, 10, 0)
-    equal = [100.0 / b if b else 0.0 for b in bin_operators]
     return CohortStatistics(
         operator_count=operators,
-        cohort_records_squared=int(counts.sum() ** 2 / max(operators, 1)),
         bin_operator_count=np.array(bin_operators),
         record_count=counts,
-        records_squared=np.array(records_squared if records_squared is not None else equal),
         mean_wind_speed=np.arange(n, dtype=float) * 0.5,
         mean_power=np.full(n, 100.0),
         std_power=np.full(n, 5.0),
@@ -67,10 +66,31 @@ def _stats(operators: int, bin_operators: list[int], records_squared: list[float
     )
 
 
+def _decision(spec, bins: dict[int, list[float]], cohort: list[float] | None = None) -> Decision:
+    """The census decision for a one-cohort spec: per bin and for the whole period, each operator's records."""
+    (atom,) = range(len(cohort_atoms(spec.cohorts)))
+    curve = np.zeros((3, 1, spec.wind_speed_bins.count))
+    for i, shares in bins.items():
+        curve[:, atom, i] = len(shares), sum(shares), sum(x * x for x in shares)
+    whole = cohort if cohort is not None else [sum(column) for column in zip(*bins.values(), strict=False)]
+    totals = {
+        BlockKey("", S.CURVE_CENSUS): curve,
+        BlockKey("", S.COHORT_CENSUS): np.array([[len(whole)], [sum(whole)], [sum(x * x for x in whole)]]),
+    }
+    for model in spec.models:
+        totals[BlockKey("", S.TRAINING_CENSUS, model.target)] = np.zeros((3, 1))
+    return decide(spec, totals)
+
+
+def _equal(operators: int) -> list[float]:
+    return [10.0 / operators] * operators
+
+
 def test_release_suppresses_and_marks_cells_below_k():
     bins = [0] * 61
     bins[10], bins[11], bins[12] = 3, 2, 5
-    release = build_release(SPEC, {"E-82/2300": _stats(5, bins)}, participants=5, flower_run_id="7", method="secagg+")
+    decision = _decision(SPEC, {10: _equal(3), 11: _equal(2), 12: _equal(5)}, cohort=[6.0] * 5)
+    release = build_release(SPEC, {"E-82/2300": _stats(5, bins)}, decision, 5, flower_run_id="7", method="secagg+")
     (curve,) = release.curves
     assert [b.wind_speed_centre for b in curve.bins] == [5.0, 5.5, 6.0]  # empty bins are not cells
     released, suppressed, also_released = curve.bins
@@ -84,9 +104,11 @@ def test_release_suppresses_and_marks_cells_below_k():
 
 
 def test_release_suppresses_a_cohort_below_k_entirely():
-    release = build_release(SPEC, {"E-82/2300": _stats(2, [2] * 61)}, participants=9, flower_run_id="", method="pooled")
+    decision = _decision(SPEC, dict.fromkeys(range(61), _equal(2)))
+    release = build_release(SPEC, {"E-82/2300": _stats(2, [2] * 61)}, decision, 9, flower_run_id="", method="pooled")
     (curve,) = release.curves
     assert curve.suppressed and not curve.bins and not curve.HasField("operator_count")
+    assert curve.suppression_reason == "fewer than 3 operators"
     assert release.provenance.suppressed_cells == 1
 
 
@@ -95,9 +117,8 @@ def test_a_bin_one_operator_dominates_is_suppressed_although_k_is_met():
     # Bin 11: 4 operators holding 4, 2, 2, 2: sum of squares 28, H = 0.28, s* = 0.4 <= 0.6.
     bins = [0] * 61
     bins[10] = bins[11] = 4
-    squares = [0.0] * 61
-    squares[10], squares[11] = 52.0, 28.0
-    release = build_release(SPEC, {"E-82/2300": _stats(4, bins, squares)}, 4, "", "pooled")
+    decision = _decision(SPEC, {10: [7.0, 1.0, 1.0, 1.0], 11: [4.0, 2.0, 2.0, 2.0]}, cohort=[5.0] * 4)
+    release = build_release(SPEC, {"E-82/2300": _stats(4, bins)}, decision, 4, "", "pooled")
     dominated, fine = release.curves[0].bins
     assert dominated.suppressed and "more than 60%" in dominated.suppression_reason
     assert not dominated.HasField("mean_power") and not dominated.HasField("operator_count")
@@ -105,10 +126,20 @@ def test_a_bin_one_operator_dominates_is_suppressed_although_k_is_met():
 
 
 def test_a_dominated_cohort_is_suppressed():
-    stats = _stats(3, [3] * 61)
-    dominated = CohortStatistics(**{**stats.__dict__, "cohort_records_squared": int(610**2 * 0.9)})
-    release = build_release(SPEC, {"E-82/2300": dominated}, 3, "", "pooled")
+    decision = _decision(SPEC, dict.fromkeys(range(61), _equal(3)), cohort=[90.0, 5.0, 5.0])
+    release = build_release(SPEC, {"E-82/2300": _stats(3, [3] * 61)}, decision, 3, "", "pooled")
     assert release.curves[0].suppressed and "more than 60%" in release.curves[0].suppression_reason
+
+
+def test_completeness_counts_the_released_bins_only():
+    # Bin 11 fails k: the sites sent zeros for it, and its records must not enter the database's hours.
+    bins = [0] * 61
+    bins[10], bins[11], bins[12] = 3, 2, 3
+    stats = _stats(3, bins)
+    stats.record_count[11] = 0  # withheld by every site
+    decision = _decision(SPEC, {10: _equal(3), 11: _equal(2), 12: _equal(3)}, cohort=[7.0] * 3)
+    release = build_release(SPEC, {"E-82/2300": stats}, decision, 3, "", "pooled")
+    assert release.curves[0].completeness.hours == pytest.approx(20 / 6)
 
 
 def test_power_coefficient_and_category_a_uncertainty_by_hand():
@@ -117,7 +148,8 @@ def test_power_coefficient_and_category_a_uncertainty_by_hand():
     stats = _stats(3, bins)
     stats.mean_wind_speed[16] = 8.0
     stats.mean_power_per_area[16] = 150.0  # W/m^2
-    cell = build_release(SPEC, {"E-82/2300": stats}, 3, "", "pooled").curves[0].bins[0]
+    decision = _decision(SPEC, {16: _equal(3)})
+    cell = build_release(SPEC, {"E-82/2300": stats}, decision, 3, "", "pooled").curves[0].bins[0]
     # Cp = (P / A) / (0.5 rho0 V^3) = 150 / (0.5 * 1.225 * 512) = 0.47832
     assert cell.power_coefficient == pytest.approx(0.478316, abs=1e-6)
     # s = sigma / sqrt(N) = 5 / sqrt(10)
@@ -142,7 +174,8 @@ def test_a_private_release_withholds_the_percentiles_of_a_bin_dominated_by_noise
     histogram = np.zeros((61, grid.count))
     histogram[20, 60] = 100 * noise  # every record in cell 60: P50 0.5
     stats = CohortStatistics(**{**stats.__dict__, "histogram": histogram})
-    release = build_release(private, {"E-82/2300": stats}, participants=3, flower_run_id="", method="secagg+")
+    decision = _decision(private, {20: _equal(3), 21: _equal(3)})
+    release = build_release(private, {"E-82/2300": stats}, decision, 3, flower_run_id="", method="secagg+")
     shown, withheld = release.curves[0].bins
     assert shown.p50_normalised_power == pytest.approx(0.5, abs=1e-9) and shown.p50_noise_stddev < 1e-3
     assert withheld.HasField("noisy_record_weight") and not withheld.suppressed

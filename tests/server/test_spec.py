@@ -12,8 +12,8 @@ def test_spec_declares_every_statistic_per_cohort_with_bounds():
     )
     layouts = block_layouts(spec)
     assert [c.name for c in spec.cohorts] == ["A", "B"]
-    # 12 power-curve statistics and 4 sums for each of the two default temperature models, per cohort
-    assert len(layouts) == 2 * (12 + 2 * 4)
+    # 10 power-curve statistics and 4 sums for each of the two default temperature models, per cohort
+    assert len(layouts) == 2 * (10 + 2 * 4)
     gram = next(layout for layout in layouts if layout.name == "A:NBM_GRAM:WTRM_GbxBrgTmp")
     assert gram.shape == (3, 3) and gram.target == "WTRM_GbxBrgTmp"
     assert spec.training_period.start == spec.period.start and spec.training_period.end == "2025-01-31T00:00:00Z"

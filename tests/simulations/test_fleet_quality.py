@@ -7,17 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from flwr.app import Context, RecordDict
 
-from client.client_app import build_client_app
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.summaries import density_normalised, prepared_records
-from server.publish import release_from_secure_sum
-from server.secure_sum import run_secure_sum
 from simulations.fleet import FleetConfig, generate_fleet
-from simulations.loopback import LoopbackGrid
-from simulations.onboarding import fleet_spec
+from simulations.onboarding import fleet_spec, run_release_in_process
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +73,10 @@ def test_a_cohort_one_operator_dominates_is_suppressed_although_k_is_met(tmp_pat
     config = FleetConfig(operators=4, months=1, seed=9, models=("E-82/2300",), turbines_by_operator=(12, 1, 1, 1))
     sites = generate_fleet(config, tmp_path)
     spec = fleet_spec(config, k_min_operators=3)
-    grid = LoopbackGrid(build_client_app(sites), 4)
-    context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
-    release = release_from_secure_sum(spec, run_secure_sum(grid, context, spec, 4), "7")
+    release = run_release_in_process(sites, spec, indicators=False, send=False)
     curves = {curve.cohort: curve for curve in release.curves}
     model = curves["E-82/2300"]
-    assert model.suppressed and "more than 60% of the cohort's records" in model.suppression_reason
+    assert model.suppressed and "more than 60% of the records" in model.suppression_reason
     assert not model.bins and not model.HasField("operator_count")
     assert release.provenance.participants == 4  # k = 3 is met: dominance alone suppresses it
     assert np.isclose(spec.dominance_max_share, 0.6)

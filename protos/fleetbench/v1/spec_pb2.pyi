@@ -20,8 +20,6 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SUM_POWER_PER_UNIT: _ClassVar[Statistic]
     SUM_POWER_PER_UNIT_SQUARED: _ClassVar[Statistic]
     SUM_POWER_PER_AREA: _ClassVar[Statistic]
-    SQUARED_RECORD_COUNT: _ClassVar[Statistic]
-    SQUARED_COHORT_RECORD_COUNT: _ClassVar[Statistic]
     NBM_GRAM: _ClassVar[Statistic]
     NBM_MOMENT: _ClassVar[Statistic]
     NBM_RESPONSE_SQUARES: _ClassVar[Statistic]
@@ -36,9 +34,6 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FAILURE_DOWNTIME: _ClassVar[Statistic]
     TURBINE_YEARS: _ClassVar[Statistic]
     AGE_BAND_CONTRIBUTOR: _ClassVar[Statistic]
-    SQUARED_TURBINE_YEARS: _ClassVar[Statistic]
-    TURBINE_COUNT: _ClassVar[Statistic]
-    SQUARED_TURBINE_COUNT: _ClassVar[Statistic]
     CAPPED_POWER_HISTOGRAM: _ClassVar[Statistic]
     INDICATOR_CONTRIBUTOR: _ClassVar[Statistic]
     CURVE_CENSUS: _ClassVar[Statistic]
@@ -57,8 +52,6 @@ COHORT_CONTRIBUTOR: Statistic
 SUM_POWER_PER_UNIT: Statistic
 SUM_POWER_PER_UNIT_SQUARED: Statistic
 SUM_POWER_PER_AREA: Statistic
-SQUARED_RECORD_COUNT: Statistic
-SQUARED_COHORT_RECORD_COUNT: Statistic
 NBM_GRAM: Statistic
 NBM_MOMENT: Statistic
 NBM_RESPONSE_SQUARES: Statistic
@@ -73,9 +66,6 @@ FAILURE_COUNT: Statistic
 FAILURE_DOWNTIME: Statistic
 TURBINE_YEARS: Statistic
 AGE_BAND_CONTRIBUTOR: Statistic
-SQUARED_TURBINE_YEARS: Statistic
-TURBINE_COUNT: Statistic
-SQUARED_TURBINE_COUNT: Statistic
 CAPPED_POWER_HISTOGRAM: Statistic
 INDICATOR_CONTRIBUTOR: Statistic
 CURVE_CENSUS: Statistic

@@ -1,0 +1,316 @@
+"""The census: what a release's cells may carry, decided from disclosure-control inputs alone.
+
+A release's values are summed only after a census round: every site sends, per atom (a set of
+cohorts one turbine can be in at once, protos/disclosure.py), whether it has anything in each cell,
+its total there (records, turbines, turbine-years) and that total squared. From the summed census
+the aggregator and every site decide, in the same way (:func:`decide`), which cohort cells pass k
+and dominance over linked cohorts; in the values round each site sends zeros for every other cell
+(:func:`withhold_failing_cells`). So the aggregator never holds a decoded value of a cell that
+fails, and no site relies on the aggregator's word for what is safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from protos.codec import block_layouts, spec_sha256
+from protos.disclosure import CellCensus, cohort_atoms, decide_cell
+from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import STATISTICS, BlockKey, CensusFields, indicator_cells, spec_block
+
+S = spec_pb2.Statistic
+
+
+class CensusMismatch(ValueError):
+    """A census that is not the one the values round must be decided by."""
+
+
+@dataclass(frozen=True)
+class CohortCells:
+    """One family of cohort cells: which each cohort publishes, and why it does not publish the others.
+
+    Attributes
+    ----------
+    published : ndarray of bool
+        (cohorts, cells): the cells the values round carries.
+    filled : ndarray of bool
+        (cohorts, cells): the cells some operator has anything in (a release lists these).
+    reasons : dict
+        (cohort index, cell index) -> why a filled cell is not published.
+    """
+
+    published: NDArray[np.bool_]
+    filled: NDArray[np.bool_]
+    reasons: dict[tuple[int, int], str]
+
+    @classmethod
+    def empty(cls, n_cohorts: int) -> CohortCells:
+        """A family with no cells (one the spec does not ask for)."""
+        none = np.zeros((n_cohorts, 0), dtype=bool)
+        return cls(none, none, {})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Which cells of a values spec pass disclosure control, by family (see :func:`decide`)."""
+
+    cohorts: CohortCells  # one cell per cohort: the whole period (round 1)
+    bins: CohortCells  # wind-speed bins (round 1)
+    training: CohortCells  # one cell per model target (round 1)
+    indicators: CohortCells  # protos.statistics.indicator_cells (round 2)
+    age_bands: CohortCells  # turbine-age bands (round 2)
+
+    @property
+    def suppressed_cells(self) -> int:
+        """Filled cells that are not published, over every family."""
+        families = (self.cohorts, self.bins, self.training, self.indicators, self.age_bands)
+        return sum(int(np.count_nonzero(f.filled & ~f.published)) for f in families)
+
+
+def is_round_two(spec: spec_pb2.BenchmarkSpec) -> bool:
+    """Whether ``spec`` is a round-2 (indicators) spec."""
+    return spec.HasField("indicators")
+
+
+def census_statistics(spec: spec_pb2.BenchmarkSpec) -> tuple[spec_pb2.Statistic, ...]:
+    """The census statistics a values spec is decided by (TRAINING_CENSUS once per model)."""
+    if is_round_two(spec):
+        return (S.INDICATOR_CENSUS, S.AGE_BAND_CENSUS)
+    if spec.HasField("privacy"):
+        return (S.COHORT_CENSUS, S.CURVE_CENSUS)
+    return (S.COHORT_CENSUS, S.CURVE_CENSUS, S.TRAINING_CENSUS)
+
+
+def census_spec(spec: spec_pb2.BenchmarkSpec) -> spec_pb2.BenchmarkSpec:
+    """The census spec of values spec ``spec``: its fields, the census blocks, and the hash of ``spec``."""
+    census = spec_pb2.BenchmarkSpec()
+    census.CopyFrom(spec)
+    del census.blocks[:]
+    census.census_of_sha256 = spec_sha256(spec)
+    for statistic in census_statistics(spec):
+        targets = [model.target for model in spec.models] if STATISTICS[statistic].per_target else [""]
+        for target in targets:
+            census.blocks.append(spec_block(census, "", statistic, target))
+    return census
+
+
+def values_spec_of(census: spec_pb2.BenchmarkSpec) -> spec_pb2.BenchmarkSpec:
+    """The fields of the values spec a census spec decides (its blocks are not needed to compute the census)."""
+    values = spec_pb2.BenchmarkSpec()
+    values.CopyFrom(census)
+    del values.blocks[:]
+    values.ClearField("census_of_sha256")
+    return values
+
+
+def census_message(
+    census: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray], participants: int
+) -> spec_pb2.Census:
+    """The census every site of the values round receives: the exact totals of ``census``'s blocks."""
+    message = spec_pb2.Census(census_spec_sha256=spec_sha256(census), participants=participants)
+    for layout in block_layouts(census):
+        message.totals.add(values=[str(int(v)) for v in np.ravel(totals[layout.key])])
+    return message
+
+
+def census_totals(census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec) -> dict[BlockKey, np.ndarray]:
+    """The census's totals per block, as real values (fixed point undone), checked against values spec ``spec``.
+
+    Raises
+    ------
+    CensusMismatch
+        If the census was not taken for ``spec``, or its totals do not have the census blocks' shapes.
+    """
+    expected = census_spec(spec)
+    if census.census_spec_sha256 != spec_sha256(expected):
+        raise CensusMismatch(f"the census was not taken for spec {spec.spec_id}: its census spec hash differs")
+    layouts = block_layouts(expected)
+    if len(census.totals) != len(layouts):
+        raise CensusMismatch(f"the census has {len(census.totals)} blocks; spec {spec.spec_id}'s has {len(layouts)}")
+    out = {}
+    for layout, total in zip(layouts, census.totals, strict=True):
+        if len(total.values) != layout.size:
+            raise CensusMismatch(f"census block {layout.name} has {len(total.values)} values, not {layout.size}")
+        integers = [int(v) for v in total.values]
+        if any(v < 0 for v in integers):
+            raise CensusMismatch(f"census block {layout.name} holds negative totals")
+        values = np.ldexp(np.array(integers, dtype=np.float64), -layout.scale_exponent)
+        out[layout.key] = values.reshape(layout.shape)
+    return out
+
+
+def census_sha256(census: spec_pb2.Census) -> str:
+    """SHA-256 of a census's deterministic serialisation (hex), as the audit log records it."""
+    return hashlib.sha256(census.SerializeToString(deterministic=True)).hexdigest()
+
+
+def _family(
+    atoms: tuple[tuple[int, ...], ...],
+    block: np.ndarray,
+    candidates: np.ndarray,
+    spec: spec_pb2.BenchmarkSpec,
+    unit: str,
+) -> CohortCells:
+    """Decide every cell of one census block, shape (3, atoms, cells), for every cohort."""
+    n_cohorts, n_cells = len(spec.cohorts), block.shape[2]
+    published = np.zeros((n_cohorts, n_cells), dtype=bool)
+    filled = np.zeros((n_cohorts, n_cells), dtype=bool)
+    reasons: dict[tuple[int, int], str] = {}
+    member = np.zeros((len(atoms), n_cohorts), dtype=bool)
+    for a, members in enumerate(atoms):
+        member[a, list(members)] = True
+    fields = CensusFields(*block)
+    for cell in range(n_cells):
+        census = CellCensus(fields.contributor[:, cell], fields.total[:, cell], fields.total_squared[:, cell])
+        decision = decide_cell(atoms, census, candidates[:, cell], spec.k_min_operators, spec.dominance_max_share, unit)
+        present = (census.contributors > 0) | (census.totals > 0)
+        filled[:, cell] = (member & present[:, None]).any(axis=0)
+        published[:, cell] = decision.published
+        reasons.update(((cohort, cell), why) for cohort, why in decision.reasons.items())
+    return CohortCells(published, filled, reasons)
+
+
+def decide(spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray]) -> Decision:
+    """Which cells of values spec ``spec`` may be published, from its census ``totals`` (:func:`census_totals`).
+
+    Round 1: each cohort as a whole (its records over the period) first; the bins of a cohort
+    suppressed as a whole are not candidates; each model's training records on their own. Round 2:
+    each indicator cell (turbines whose indicator was measured) and each age band (turbine-years).
+    """
+    atoms = cohort_atoms(spec.cohorts)
+    n = len(spec.cohorts)
+    everywhere = np.ones((n, 1), dtype=bool)
+    if is_round_two(spec):
+        cells = len(indicator_cells(spec))
+        bands = len(spec.indicators.age_band_edges)
+        return Decision(
+            cohorts=CohortCells.empty(n),
+            bins=CohortCells.empty(n),
+            training=CohortCells.empty(n),
+            indicators=_family(
+                atoms, totals[BlockKey("", S.INDICATOR_CENSUS)], np.ones((n, cells), bool), spec, "turbines"
+            ),
+            age_bands=_family(
+                atoms, totals[BlockKey("", S.AGE_BAND_CENSUS)], np.ones((n, bands), bool), spec, "turbine-years"
+            ),
+        )
+    cohorts = _family(atoms, totals[BlockKey("", S.COHORT_CENSUS)][..., None], everywhere, spec, "records")
+    n_bins = spec.wind_speed_bins.count
+    bins = _family(
+        atoms, totals[BlockKey("", S.CURVE_CENSUS)], np.repeat(cohorts.published, n_bins, axis=1), spec, "records"
+    )
+    training = CohortCells.empty(n)
+    if spec.models:
+        per_model = [
+            _family(
+                atoms, totals[BlockKey("", S.TRAINING_CENSUS, model.target)][..., None], everywhere, spec, "records"
+            )
+            for model in spec.models
+        ]
+        training = CohortCells(
+            np.hstack([f.published for f in per_model]),
+            np.hstack([f.filled for f in per_model]),
+            {(cohort, m): why for m, f in enumerate(per_model) for (cohort, _), why in f.reasons.items()},
+        )
+    return Decision(cohorts, bins, training, CohortCells.empty(n), CohortCells.empty(n))
+
+
+# How each values statistic's block maps onto the decision's cells: a function of (decision, cohort
+# index, block key, spec) returning the block's mask of elements the values round may carry.
+Withhold = Callable[[Decision, int, BlockKey, spec_pb2.BenchmarkSpec], np.ndarray]
+
+
+def _by_bin(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+    return np.asarray(decision.bins.published[c])
+
+
+def _by_cohort(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+    return np.asarray(decision.cohorts.published[c])
+
+
+def _by_model(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+    m = [model.target for model in spec.models].index(key.target)
+    return np.asarray(decision.training.published[c, m : m + 1])
+
+
+def _by_indicator(cell: str) -> Withhold:
+    def carried(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+        name = f"residual:{key.target}" if cell == "residual" else cell
+        i = indicator_cells(spec).index(name)
+        return np.asarray(decision.indicators.published[c, i : i + 1])
+
+    return carried
+
+
+def _by_indicator_cells(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+    return np.asarray(decision.indicators.published[c])
+
+
+def _by_age_band(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+    return np.asarray(decision.age_bands.published[c])
+
+
+CARRIED: dict[spec_pb2.Statistic, tuple[Withhold, int]] = {
+    # statistic -> (its cells' mask, the axis of the block the mask runs along; -1 for a whole-block cell)
+    S.RECORD_COUNT: (_by_bin, 0),
+    S.SUM_WIND_SPEED: (_by_bin, 0),
+    S.SUM_POWER: (_by_bin, 0),
+    S.SUM_POWER_SQUARED: (_by_bin, 0),
+    S.NORMALISED_POWER_HISTOGRAM: (_by_bin, 0),
+    S.BIN_CONTRIBUTOR: (_by_bin, 0),
+    S.SUM_POWER_PER_UNIT: (_by_bin, 0),
+    S.SUM_POWER_PER_UNIT_SQUARED: (_by_bin, 0),
+    S.SUM_POWER_PER_AREA: (_by_bin, 0),
+    S.CAPPED_POWER_HISTOGRAM: (_by_bin, 0),
+    S.COHORT_CONTRIBUTOR: (_by_cohort, -1),
+    S.NBM_GRAM: (_by_model, -1),
+    S.NBM_MOMENT: (_by_model, -1),
+    S.NBM_RESPONSE_SQUARES: (_by_model, -1),
+    S.NBM_RECORD_COUNT: (_by_model, -1),
+    S.PERFORMANCE_INDEX_HISTOGRAM: (_by_indicator("performance_index"), -1),
+    S.YAW_MISALIGNMENT_HISTOGRAM: (_by_indicator("yaw_misalignment"), -1),
+    S.TIME_AVAILABILITY_HISTOGRAM: (_by_indicator("time_availability"), -1),
+    S.PRODUCTION_AVAILABILITY_HISTOGRAM: (_by_indicator("production_availability"), -1),
+    S.LOST_PRODUCTION: (_by_indicator("lost_production"), -1),
+    S.NBM_RESIDUAL_HISTOGRAM: (_by_indicator("residual"), -1),
+    S.INDICATOR_CONTRIBUTOR: (_by_indicator_cells, 0),
+    S.FAILURE_COUNT: (_by_age_band, 1),
+    S.FAILURE_DOWNTIME: (_by_age_band, 1),
+    S.TURBINE_YEARS: (_by_age_band, 0),
+    S.AGE_BAND_CONTRIBUTOR: (_by_age_band, 0),
+}
+"""Every values statistic, and which cells of the decision its elements belong to."""
+
+
+def carried_mask(decision: Decision, spec: spec_pb2.BenchmarkSpec, key: BlockKey, shape: tuple[int, ...]) -> np.ndarray:
+    """Which elements of block ``key`` (of ``shape``) the values round may carry: those of published cells.
+
+    Raises
+    ------
+    ValueError
+        If the statistic has no cells in the decision (it could escape disclosure control).
+    """
+    if key.statistic not in CARRIED:
+        raise ValueError(f"block {key} belongs to no disclosure-control cell; a values round cannot carry it")
+    cells, axis = CARRIED[key.statistic]
+    c = [cohort.name for cohort in spec.cohorts].index(key.cohort)
+    mask = np.asarray(cells(decision, c, key, spec), dtype=bool)
+    if axis < 0:
+        return np.broadcast_to(mask.all(), shape)
+    along = [1] * len(shape)
+    along[axis] = shape[axis]
+    return np.broadcast_to(mask.reshape(along), shape)
+
+
+def withhold_failing_cells(
+    values: Mapping[BlockKey, np.ndarray], spec: spec_pb2.BenchmarkSpec, decision: Decision
+) -> dict[BlockKey, np.ndarray]:
+    """The values with every element of a cell that fails disclosure control set to zero (sent as zeros)."""
+    return {
+        key: np.where(carried_mask(decision, spec, key, np.shape(value)), value, 0.0) for key, value in values.items()
+    }
