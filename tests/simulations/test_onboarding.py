@@ -16,7 +16,7 @@ from client.site_config import load_site_config
 from client.summaries import summarise_site
 from protos.codec import MODULUS_RANGE, block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
 from protos.fleetbench.v1 import spec_pb2
-from protos.messages import BASELINE_RELEASE_CONFIG_KEY, SPEC_CONFIG_KEY
+from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, SPEC_CONFIG_KEY
 from protos.statistics import BlockKey
 from simulations.fleet_turbines import turbine_type
 from simulations.pooled import pooled_rows, pooled_statistics
@@ -29,32 +29,43 @@ def _cohorts(release):
 
 
 def test_secure_sum_counts_and_histograms_equal_pooled_bit_for_bit(federated_run):
+    """The values round's sums equal the pooled counts in every released bin, and are zero in every other."""
     spec = federated_run.spec
     outcome = federated_run.outcome
     assert outcome.n_sites == len(federated_run.site_configs)
     totals = decode_limb_sums(block_layouts(spec), limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites))
     pooled = pooled_statistics(pooled_rows(federated_run.site_configs, spec), spec)
-    for cohort in spec.cohorts:
+    centres = spec.wind_speed_bins.first_centre + spec.wind_speed_bins.width * np.arange(spec.wind_speed_bins.count)
+    released_somewhere = 0
+    for cohort, curve in zip(spec.cohorts, federated_run.release.curves, strict=True):
         stats = pooled[cohort.name]
-        np.testing.assert_array_equal(
-            totals[BlockKey(cohort.name, S.RECORD_COUNT)].astype(np.int64), stats.record_count
-        )
-        np.testing.assert_array_equal(
-            totals[BlockKey(cohort.name, S.NORMALISED_POWER_HISTOGRAM)].astype(np.int64), stats.histogram
-        )
-        np.testing.assert_array_equal(
-            totals[BlockKey(cohort.name, S.BIN_CONTRIBUTOR)].astype(np.int64), stats.bin_operator_count
-        )
-        assert int(totals[BlockKey(cohort.name, S.COHORT_CONTRIBUTOR)][0]) == stats.operator_count
-        assert stats.record_count.sum() > 0
+        released = {cell.wind_speed_centre for cell in curve.bins if not cell.suppressed}
+        carried = np.isin(centres, sorted(released))
+        for statistic, pooled_counts in (
+            (S.RECORD_COUNT, stats.record_count),
+            (S.NORMALISED_POWER_HISTOGRAM, stats.histogram),
+            (S.BIN_CONTRIBUTOR, stats.bin_operator_count),
+        ):
+            summed = totals[BlockKey(cohort.name, statistic)].astype(np.int64)
+            np.testing.assert_array_equal(summed[carried], pooled_counts[carried])
+            assert not summed[~carried].any(), f"{cohort.name}: values of a withheld bin were summed"
+        cohort_operators = int(totals[BlockKey(cohort.name, S.COHORT_CONTRIBUTOR)][0])
+        assert cohort_operators == (stats.operator_count if not curve.suppressed else 0)
+        released_somewhere += int(carried.sum())
+    assert released_somewhere > 0
 
 
 def test_cohort_with_fewer_than_k_operators_is_suppressed_and_marked(federated_run):
     release = federated_run.release
     config = federated_run.config
     models = [config.models[i % len(config.models)] for i in range(config.operators)]
+    rare = [model for model in set(models) if models.count(model) < release.k_min_operators]
     for curve in release.curves:
-        # Model cohorts hold their model's operators; the 1.5-3 MW band holds every operator here.
+        # Model cohorts hold their model's operators; the 1.5-3 MW band holds every operator here,
+        # and nothing but the model cohorts' turbines: band - (the published models) = the rare model.
+        if not curve.turbine_model and rare:
+            assert curve.suppressed and curve.suppression_reason.startswith("linked to other published cohorts")
+            continue
         operators = models.count(curve.turbine_model) if curve.turbine_model else config.operators
         if operators < release.k_min_operators:
             assert curve.suppressed
@@ -92,8 +103,9 @@ PROTOCOL_KEYS = {
 def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
     records = [pickle.loads(p.read_bytes()) for p in federated_run.outgoing_dir.glob("*.pkl")]
     n_sites = len(federated_run.site_configs)
-    # Two SecAgg+ rounds (setup, share keys, collect masked vectors, unmask) and the release's receipt.
-    assert len(records) == (2 * 4 + 1) * n_sites
+    # A census and a values round for each of the two rounds (setup, share keys, collect masked vectors,
+    # unmask), and the release's receipt.
+    assert len(records) == (4 * 4 + 1) * n_sites
     masked_seen = 0
     for record in records:
         # Ray worker processes: both of Flower's SecAgg+ modules draw keyed masks.
@@ -114,7 +126,9 @@ def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
                     site = federated_run.site_configs[record["partition_id"]]
                     sent = record["incoming"]["fitins.config"]
                     spec = spec_pb2.BenchmarkSpec.FromString(sent[SPEC_CONFIG_KEY])
-                    plain = site_contribution(site, spec, sent.get(BASELINE_RELEASE_CONFIG_KEY))
+                    plain = site_contribution(
+                        site, spec, sent.get(BASELINE_RELEASE_CONFIG_KEY), sent.get(CENSUS_CONFIG_KEY)
+                    )
                     # Flower prepends the weight factor; the rest are the blocks, masked mod 2^62.
                     assert len(masked) == len(plain) + 1
                     for m, p in zip(masked[1:], plain, strict=True):
@@ -125,7 +139,7 @@ def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
                     # Uniform masks: the mean sits near 2^61, far from any plaintext limb (< 2^30).
                     assert abs(values.mean() / MODULUS_RANGE - 0.5) < 0.05
                     masked_seen += 1
-    assert masked_seen == 2 * n_sites
+    assert masked_seen == 4 * n_sites
 
 
 @pytest.mark.parametrize("derate", [1.0, 0.97])
