@@ -75,14 +75,10 @@ def check_spec_round(
     PolicyViolation
     """
     check_spec(policy, spec)
+    check_private_sampling(spec, state)
     min_survivors = policy.min_participants
     if spec.HasField("privacy"):
         min_survivors = max(min_survivors, spec.privacy.min_noise_sites)
-        if state.participants < spec.privacy.min_noise_sites:
-            raise PolicyViolation(
-                f"round of private spec {spec.spec_id} sampled {state.participants} sites; its noise needs "
-                f"min_noise_sites {spec.privacy.min_noise_sites}"
-            )
     census_participants = spec_pb2.Census.FromString(census).participants if census is not None else 0
     if census_participants and state.participants != census_participants:
         raise PolicyViolation(
@@ -97,6 +93,23 @@ def check_spec_round(
         release_key=release_key(spec, baseline),
         round_label=round_label(spec),
     )
+
+
+def check_private_sampling(spec: spec_pb2.BenchmarkSpec, state: RoundState) -> None:
+    """Refuse a private spec's round that sampled fewer sites than its noise is split over.
+
+    Each site adds sigma / sqrt(t - 1) of noise (t = min_noise_sites): with fewer than t sites
+    the sum carries less noise than the spec states and every site is charged for.
+
+    Raises
+    ------
+    PolicyViolation
+    """
+    if spec.HasField("privacy") and state.participants < spec.privacy.min_noise_sites:
+        raise PolicyViolation(
+            f"round of private spec {spec.spec_id} sampled {state.participants} sites; its noise needs "
+            f"min_noise_sites {spec.privacy.min_noise_sites}"
+        )
 
 
 def check_survivors(state: RoundState, survivors: int) -> None:

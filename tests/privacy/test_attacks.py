@@ -1,0 +1,305 @@
+"""The red-team review's attacks, each run against the defence and, as a control, with the defence switched off.
+
+Every attack uses only what its attacker holds: the aggregator, what it decodes (the sums SecAgg+
+hands it) and which sites answer; a member, the published release and its own data. The control
+switches one defence off (a test-only monkeypatch of the defending function) and shows the same
+attack succeeding, so each test can fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from client.ingest import read_canonical_chunks
+from client.site_config import load_site_config
+from client.summaries import summarise_site
+from protos import census as census_module
+from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos.disclosure import CellCensus, CellDecision
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import BlockKey
+from server.secure_sum import SecureSumOutcome
+from server.spec import PrivacySettings, band_cohort, power_curve_spec
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.onboarding import fleet_spec, run_release_in_process
+
+S = spec_pb2.Statistic
+A, B, C = "E-82/2300", "V90/2000", "N117/2400"  # rated 2300, 2000, 2400 kW: all inside [1500, 3000)
+JANUARY = ("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z")
+
+
+def _fleet(tmp_path: Path, models: tuple[str, ...], seed: int) -> list[Path]:
+    """One turbine per operator, operator i running models[i], one month of healthy data."""
+    config = FleetConfig(operators=len(models), turbines_per_operator=1, months=1, seed=seed, models=models)
+    return generate_fleet(config, tmp_path)
+
+
+def _decoded(sites, spec) -> tuple[release_pb2.Release | None, dict[BlockKey, np.ndarray]]:
+    """A release in process, and the values sums the aggregator decoded on the way (round 1)."""
+    outcomes: list[SecureSumOutcome] = []
+    try:
+        release = run_release_in_process(sites, spec, indicators=False, send=False, on_outcome=outcomes.append)
+    except (RuntimeError, ValueError):
+        release = None
+    if not outcomes:
+        return release, {}
+    outcome = outcomes[0]
+    return release, decode_limb_sums(
+        block_layouts(spec), limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites)
+    )
+
+
+def _per_cohort_rule(
+    atoms, census: CellCensus, candidates, k_min_operators: int, dominance_max_share: float, unit: str
+) -> CellDecision:
+    """The rule before the census: each cohort judged alone, by k on its own atoms' operators (no linking)."""
+    n_cohorts = len(candidates)
+    published = np.zeros(n_cohorts, dtype=bool)
+    reasons = {}
+    for c in range(n_cohorts):
+        mine = [a for a, members in enumerate(atoms) if c in members]
+        published[c] = candidates[c] and census.contributors[mine].sum() >= k_min_operators
+        if not published[c]:
+            reasons[c] = "fewer than k operators in the cohort alone"
+    return CellDecision(published, reasons)
+
+
+# 1. The aggregator decodes one operator's exact sums -------------------------------------------
+
+
+def test_the_aggregator_never_decodes_the_cohort_of_a_lone_operator(tmp_path, monkeypatch):
+    """One operator is the only one with its model: the aggregator must hold nothing of that cohort."""
+    sites = _fleet(tmp_path, (A, A, A, B, B, B, C), seed=31)
+    spec = power_curve_spec("lone", *JANUARY, [A, B, C], k_min_operators=3)
+    lone = load_site_config(sites[-1])
+    own = summarise_site(lambda: read_canonical_chunks(lone), lone, spec).values
+    c_blocks = [key for key in own if key.cohort == C]
+
+    release, decoded = _decoded(sites, spec)
+    assert release is not None and next(c for c in release.curves if c.cohort == C).suppressed
+    assert all(not np.any(decoded[key]) for key in c_blocks)  # every element of the lone cohort: zero
+
+    # Control: sites that send every cell (no withholding) hand the aggregator the operator's exact sums.
+    monkeypatch.setattr("client.contribution.withhold_failing_cells", lambda values, spec, decision: dict(values))
+    for site in sites:
+        (site.parent / "audit.log").unlink(missing_ok=True)
+    _, leaked = _decoded(sites, spec)
+    record_count = BlockKey(C, S.RECORD_COUNT)
+    np.testing.assert_array_equal(leaked[record_count].astype(float), own[record_count])
+    assert own[record_count].sum() > 1000
+
+
+# 2. Overlapping cohorts difference in the public release ---------------------------------------
+
+
+def _band_minus_models(release: release_pb2.Release, band: str, models: list[str]) -> dict[float, tuple[int, float]]:
+    """Per wind-speed bin where band and every model are published: (records, summed power [kW]) of the rest."""
+    curves = {curve.cohort: curve for curve in release.curves}
+    published = {
+        name: {b.wind_speed_centre: b for b in curves[name].bins if not b.suppressed}
+        for name in (band, *models)
+        if not curves[name].suppressed
+    }
+    if band not in published or any(m not in published for m in models):
+        return {}
+    rest = {}
+    for centre, cell in published[band].items():
+        if all(centre in published[m] for m in models):
+            records = cell.record_count - sum(published[m][centre].record_count for m in models)
+            power = cell.mean_power * cell.record_count - sum(
+                published[m][centre].mean_power * published[m][centre].record_count for m in models
+            )
+            rest[centre] = (records, power)
+    return rest
+
+
+def test_a_member_cannot_recover_another_members_curve_by_differencing_cohorts(tmp_path, monkeypatch):
+    """Models A, B (3 operators each) and C (2): band - A - B leaves C; one C operator subtracts its own."""
+    sites = _fleet(tmp_path, (A, A, A, B, B, B, C, C), seed=32)
+    spec = power_curve_spec("overlap", *JANUARY, [A, B, C, band_cohort((1500.0, 3000.0))], k_min_operators=3)
+    band = spec.cohorts[-1].name
+    attacker, victim = (load_site_config(path) for path in sites[-2:])
+    mine = summarise_site(lambda: read_canonical_chunks(attacker), attacker, spec).values
+    theirs = summarise_site(lambda: read_canonical_chunks(victim), victim, spec).values
+    centres = spec.wind_speed_bins.first_centre + spec.wind_speed_bins.width * np.arange(spec.wind_speed_bins.count)
+
+    def recovered(release: release_pb2.Release) -> int:
+        """Bins where band - A - B - the attacker's own records equals the victim's record count exactly."""
+        hits = 0
+        for centre, (records, _) in _band_minus_models(release, band, [A, B]).items():
+            i = int(np.flatnonzero(np.isclose(centres, centre))[0])
+            own, target = mine[BlockKey(C, S.RECORD_COUNT)][i], theirs[BlockKey(C, S.RECORD_COUNT)][i]
+            hits += target > 0 and records - own == target
+        return hits
+
+    release, _ = _decoded(sites, spec)
+    assert release is not None
+    assert recovered(release) == 0 and _band_minus_models(release, band, [A, B]) == {}
+
+    # Control: each cohort judged alone (k on its own operators, no linked suppression).
+    monkeypatch.setattr(census_module, "decide_cell", _per_cohort_rule)
+    for site in sites:
+        (site.parent / "audit.log").unlink(missing_ok=True)
+    leaked, _ = _decoded(sites, spec)
+    assert recovered(leaked) >= 20  # the victim's record count in most bins of its curve
+
+
+def test_two_nested_bands_do_not_isolate_the_operators_between_them(tmp_path, monkeypatch):
+    """[1500, 3000) and [1500, 2350): their difference is the two N117/2400 operators (rated 2400 kW)."""
+    sites = _fleet(tmp_path, (A, A, A, B, B, B, C, C), seed=33)
+    wide, narrow = band_cohort((1500.0, 3000.0)), band_cohort((1500.0, 2350.0))
+    spec = power_curve_spec("nested", *JANUARY, [wide, narrow], k_min_operators=3)
+
+    def difference_bins(release) -> int:
+        return len(_band_minus_models(release, wide.name, [narrow.name]))
+
+    release, _ = _decoded(sites, spec)
+    assert release is not None and difference_bins(release) == 0
+
+    monkeypatch.setattr(census_module, "decide_cell", _per_cohort_rule)
+    for site in sites:
+        (site.parent / "audit.log").unlink(missing_ok=True)
+    leaked, _ = _decoded(sites, spec)
+    assert difference_bins(leaked) >= 20
+
+
+# 3. Overlapping periods difference ---------------------------------------------------------------
+
+
+def test_sites_refuse_a_release_whose_period_overlaps_one_they_contributed_to(tmp_path, monkeypatch):
+    """Jan 1 - Feb 1, then Jan 2 - Feb 1: the difference would be one day of every operator."""
+    sites = _fleet(tmp_path, (A, A, A), seed=34)
+    first = power_curve_spec("jan", *JANUARY, [A], k_min_operators=3)
+    later = power_curve_spec("jan-less-a-day", "2025-01-02T00:00:00Z", JANUARY[1], [A], k_min_operators=3)
+    january, _ = _decoded(sites, first)
+    assert january is not None
+    refused, decoded = _decoded(sites, later)
+    assert refused is None and decoded == {}  # no site sent anything: the aggregator decoded nothing
+
+    # Control: without the calendar, the two releases' counts difference to the first day's records.
+    monkeypatch.setattr("client.audit.check_release_calendar", lambda entries, fields: None)
+    shorter, _ = _decoded(sites, later)
+    assert shorter is not None
+    day = sum(
+        a.record_count - b.record_count
+        for a, b in zip(january.curves[0].bins, shorter.curves[0].bins, strict=False)
+        if not a.suppressed and not b.suppressed and a.wind_speed_centre == b.wind_speed_centre
+    )
+    assert day > 0
+
+
+# 4. A refusal is a data-dependent yes/no the aggregator controls ---------------------------------
+
+
+def test_whether_a_site_takes_part_does_not_depend_on_its_data(tmp_path, monkeypatch):
+    """A bound only the big operator's counts exceed: with clipping every site still takes part."""
+    config = FleetConfig(operators=4, months=1, seed=35, models=(A,), turbines_by_operator=(6, 1, 1, 1))
+    sites = generate_fleet(config, tmp_path)
+    spec = fleet_spec(config, k_min_operators=3)
+    spec.ClearField("blocks")
+    tight = power_curve_spec(spec.spec_id, spec.period.start, spec.period.end, [A], max_turbines_per_site=1)
+    release, _ = _decoded(sites, tight)
+    assert release is not None and release.provenance.participants == 4
+
+    # Control: a site that refuses instead of clipping tells the aggregator its counts exceed the bound.
+    monkeypatch.setattr(
+        "client.contribution.clip_to_bounds", lambda layouts, values: (dict(values), {key: 0 for key in values})
+    )
+    for site in sites:
+        (site.parent / "audit.log").unlink(missing_ok=True)
+    without_it, _ = _decoded(sites, tight)
+    assert without_it is not None and without_it.provenance.participants == 3  # the big operator refused
+
+
+# 5. DP noise below what the site is charged for --------------------------------------------------
+
+
+def test_a_private_round_with_fewer_sites_than_its_noise_needs_is_refused_before_anything_leaves(tmp_path, monkeypatch):
+    """min_noise_sites = 1000 with 5 participants: each site's share of the noise is far below the claim."""
+    sites = _fleet(tmp_path, (A,) * 5, seed=36)
+    settings = PrivacySettings(1.0, min_noise_sites=1000)
+    spec = power_curve_spec("private", *JANUARY, [A], k_min_operators=3, privacy=settings)
+    release, decoded = _decoded(sites, spec)
+    assert release is None and decoded == {}
+    assert not any((site.parent / "privacy-ledger.jsonl").exists() for site in sites)  # nothing charged
+
+    # Control: sites that skip the check hand the aggregator a sum with a sliver of the stated noise.
+    monkeypatch.setattr("client.guard.check_private_sampling", lambda spec, state: None)
+    monkeypatch.setattr("client.guard.check_survivors", lambda state, survivors: None)
+    monkeypatch.setattr("client.contribution.check_private_release_usable", lambda spec, totals, participants: None)
+    for site in sites:
+        (site.parent / "audit.log").unlink(missing_ok=True)
+    _, leaked = _decoded(sites, spec)
+    block = next(b for b in spec.blocks if b.noise_stddev > 0)
+    sigma_in_sum = block.noise_stddev * math.sqrt(5 / 999)
+    assert leaked and sigma_in_sum < block.noise_stddev / 10  # decoded, with 7 % of the noise it claims
+
+
+# Also found: the checks every stage repeats -----------------------------------------------------
+
+
+def test_sites_refuse_to_unmask_over_fewer_survivors_than_their_policy(tmp_path, monkeypatch):
+    """Two sites drop after key sharing: the three survivors must not unmask a sum their policy forbids."""
+    from flwr.app import Context, RecordDict
+    from flwr.common.secure_aggregation.secaggplus_constants import Stage
+
+    from client.client_app import build_client_app
+    from server import server_app
+    from simulations.loopback import LoopbackGrid
+
+    sites = _fleet(tmp_path, (A,) * 5, seed=37)
+    for site in sites:
+        site.write_text(site.read_text().split("\n[policy]")[0] + "\n[policy]\nmin_participants = 4\n")
+    spec = power_curve_spec("drops", *JANUARY, [A], k_min_operators=3)
+
+    unmasked: list[SecureSumOutcome] = []  # every sum the aggregator decoded, census rounds included
+    secure_sum = server_app.run_secure_sum
+
+    def recording(*args, **kwargs):
+        outcome = secure_sum(*args, **kwargs)
+        unmasked.append(outcome)
+        return outcome
+
+    monkeypatch.setattr(server_app, "run_secure_sum", recording)
+
+    def run(drop) -> list[SecureSumOutcome]:
+        unmasked.clear()
+        grid = LoopbackGrid(build_client_app(sites), 5, drop_at=dict.fromkeys(drop, Stage.COLLECT_MASKED_VECTORS))
+        context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
+        with contextlib.suppress(RuntimeError, ValueError):
+            server_app.run_release(grid, context, spec, 3, indicators=False)
+        return list(unmasked)
+
+    assert run([3, 4]) == []  # not even the census is unmasked over 3 < 4
+
+    monkeypatch.setattr("client.guard.check_survivors", lambda state, survivors: None)
+    for site in sites:
+        (site.parent / "audit.log").unlink(missing_ok=True)
+    assert [outcome.n_sites for outcome in run([3, 4])] == [3]
+
+
+@pytest.mark.parametrize("forged", ["another spec", "an overwrite"])
+def test_a_site_keeps_only_releases_of_specs_it_contributed_to_and_never_overwrites_one(tmp_path, forged):
+    from client.contribution import ContributionRefused, receive_release, received_releases_dir
+
+    sites = _fleet(tmp_path, (A, A, A), seed=38)
+    spec = power_curve_spec("kept", *JANUARY, [A], k_min_operators=3)
+    release = run_release_in_process(sites, spec, indicators=False, send=True)
+    kept = received_releases_dir(sites[0]) / "kept.json"
+    original = kept.read_bytes()
+    fake = release_pb2.Release()
+    fake.CopyFrom(release)
+    if forged == "another spec":
+        fake.provenance.spec_sha256 = "f" * 64
+        fake.spec_id = "../../site"
+    else:
+        fake.curves[0].bins[0].mean_power = 1.0
+    with pytest.raises(ContributionRefused) as refused:
+        receive_release(sites[0], fake.SerializeToString())
+    assert str(refused.value) == str(ContributionRefused()) and str(sites[0].parent) not in str(refused.value)
+    assert kept.read_bytes() == original and sorted(p.name for p in kept.parent.iterdir()) == ["kept.json"]

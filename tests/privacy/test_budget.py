@@ -1,0 +1,95 @@
+"""Attacks on a site's privacy budget: concurrent charges, charges for nothing, and unusable releases."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from client import privacy
+from client.policy import PolicyViolation, SitePolicy
+from client.privacy import charge_private_spec, ledger_path, read_ledger
+from protos.privacy import composed_epsilon, spec_rho
+from server.spec import PrivacySettings, power_curve_spec
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.onboarding import run_release_in_process
+
+JANUARY = ("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z")
+NOW = datetime(2025, 3, 1, tzinfo=UTC)
+
+
+def _spec(epsilon: float = 1.0, min_noise_sites: int = 3):
+    settings = PrivacySettings(epsilon, min_noise_sites=min_noise_sites)
+    return power_curve_spec("private", *JANUARY, ["E-82/2300"], k_min_operators=3, privacy=settings)
+
+
+def _charge_twice_at_once(site: Path, policy: SitePolicy, spec) -> list[str]:
+    """Two charges that both read the ledger before either writes (when nothing stops them)."""
+    both_read = threading.Barrier(2, timeout=2.0)
+    read = privacy.read_ledger
+
+    def read_then_wait(path):
+        entries = read(path)
+        # When the other charge is held at the lock, it reads after this one wrote: the wait times out.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait()
+        return entries
+
+    outcomes: list[str] = []
+
+    def charge():
+        try:
+            charge_private_spec(site, policy, spec, NOW)
+            outcomes.append("charged")
+        except PolicyViolation:
+            outcomes.append("refused")
+
+    original = privacy.read_ledger
+    privacy.read_ledger = read_then_wait
+    try:
+        threads = [threading.Thread(target=charge) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        privacy.read_ledger = original
+    return sorted(outcomes)
+
+
+def test_two_charges_at_once_cannot_both_pass_a_budget_for_one(tmp_path, monkeypatch):
+    spec = _spec()
+    budget = composed_epsilon([spec_rho(spec)], 1e-6) * 1.01  # room for one release, not two
+    policy = SitePolicy(privacy_epsilon_per_year=budget)
+    site = tmp_path / "site.toml"
+    assert _charge_twice_at_once(site, policy, spec) == ["charged", "refused"]
+    assert len(read_ledger(ledger_path(site))) == 1
+
+    # Control: without the ledger's lock both read an empty ledger, and both pass.
+    monkeypatch.setattr(privacy, "fcntl", None)
+    other = tmp_path / "other" / "site.toml"
+    assert _charge_twice_at_once(other, policy, spec) == ["charged", "charged"]
+    assert len(read_ledger(ledger_path(other))) == 2
+
+
+def test_nothing_is_charged_for_a_contribution_that_fails_or_cannot_publish(tmp_path, monkeypatch):
+    """A failed encoding, or a census below the size the noise needs, costs the sites nothing."""
+    config = FleetConfig(operators=3, turbines_per_operator=1, months=1, seed=39, models=("E-82/2300",))
+    sites = generate_fleet(config, tmp_path)
+    tiny = _spec(epsilon=1.0)  # three turbines: far below the size at which any bin can be published
+    with pytest.raises((RuntimeError, ValueError)):
+        run_release_in_process(sites, tiny, indicators=False, send=False)
+    assert not any(ledger_path(site).exists() for site in sites)
+
+    # Control: a site that charged first (as before the census) spends its budget on a release that
+    # publishes nothing.
+    monkeypatch.setattr("client.contribution.check_private_release_usable", lambda spec, totals, participants: None)
+    for site in sites:
+        (site.parent / "audit.log").unlink(missing_ok=True)
+    release = run_release_in_process(sites, tiny, indicators=False, send=False)
+    assert all(len(read_ledger(ledger_path(site))) == 1 for site in sites)
+    published = [b for curve in release.curves for b in curve.bins if b.HasField("p50_normalised_power")]
+    assert len(published) <= 1  # nothing (or a bin passing by chance) for a year's share of budget
