@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from client.policy import PolicyViolation
 from protos.census import census_sha256, is_round_two
 from protos.codec import block_layouts, spec_sha256
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -311,7 +312,7 @@ def contribution_fields(
     }
 
 
-class CalendarConflict(ValueError):
+class CalendarConflict(PolicyViolation):
     """A round the site's release calendar refuses: its numbers could be differenced with an earlier release."""
 
 

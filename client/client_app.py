@@ -18,8 +18,8 @@ from flwr.clientapp.typing import Mod
 from flwr.common import Code, FitRes, Status, ndarrays_to_parameters
 from flwr.compat.common.recorddict_compat import fitres_to_recorddict, recorddict_to_fitins
 
-from client.contribution import ContributionRefused, contribute, receive_release
 from client.guard import RoundState, make_site_guard
+from client.policy import ContributionRefused
 from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
     CENSUS_CONFIG_KEY,
@@ -64,6 +64,9 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
         fitins = recorddict_to_fitins(msg.content, keep_input=True)
         baseline, census = fitins.config.get(BASELINE_RELEASE_CONFIG_KEY), fitins.config.get(CENSUS_CONFIG_KEY)
         site, spec_bytes = locate_site(context), bytes(fitins.config[SPEC_CONFIG_KEY])
+        # Imported here: a SuperNode starts a process per message, and only this one computes blocks.
+        from client.contribution import contribute
+
         round_state = RoundState.recall(context)
         # Recorded in the audit log before SecAgg+ masks and sends the blocks: a contribution the site
         # cannot record (or its release calendar refuses) is not sent.
@@ -86,6 +89,8 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
 
     @app.query()
     def keep_release(msg: Message, context: Context) -> Message:
+        from client.contribution import receive_release
+
         site = locate_site(context)
         try:
             release_bytes = bytes(msg.content["config"][FINAL_RELEASE_CONFIG_KEY])

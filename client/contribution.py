@@ -13,7 +13,7 @@ import numpy as np
 from client.audit import audit_entries, record_contribution, record_release
 from client.ingest import read_canonical_chunks
 from client.maintenance import site_indicators
-from client.policy import PolicyViolation, SitePolicy
+from client.policy import ContributionRefused, PolicyViolation, SitePolicy
 from client.privacy import add_site_noise, charge_private_spec, private_spec_cost
 from client.site_config import SiteConfig, load_site_config
 from client.summaries import SiteSummary, summarise_site, summary_channels
@@ -39,17 +39,6 @@ def summarise_export(site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> SiteSumm
 
 class SiteValidationError(ValueError):
     """The site's mapping or data failed validation; nothing is computed or sent."""
-
-
-class ContributionRefused(RuntimeError):
-    """The site did not contribute.
-
-    The reason is in the site's own log, never in this message, because Flower forwards
-    exception text to the aggregator.
-    """
-
-    def __init__(self) -> None:
-        super().__init__("the site refused to contribute; the reason is in the site's own log")
 
 
 @dataclass(frozen=True)

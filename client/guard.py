@@ -17,9 +17,14 @@ from flwr.clientapp.typing import ClientAppCallable, Mod
 from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS, Key, Stage
 from flwr.compat.common.recorddict_compat import recorddict_to_fitins
 
-from client.audit import CalendarConflict, record_unmask, round_label
-from client.contribution import ContributionRefused, release_key
-from client.policy import PolicyViolation, SitePolicy, check_round, check_spec, check_unmask_request
+from client.policy import (
+    ContributionRefused,
+    PolicyViolation,
+    SitePolicy,
+    check_round,
+    check_spec,
+    check_unmask_request,
+)
 from client.site_config import SiteConfigError, load_site_config
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
@@ -79,6 +84,11 @@ def check_spec_round(
     min_survivors = policy.min_participants
     if spec.HasField("privacy"):
         min_survivors = max(min_survivors, spec.privacy.min_noise_sites)
+    # Imported here: a SuperNode starts a process per SecAgg+ stage, and only this stage and the
+    # unmask read the site's records; setup and key sharing stay quick.
+    from client.audit import round_label
+    from client.contribution import release_key
+
     census_participants = spec_pb2.Census.FromString(census).participants if census is not None else 0
     if census_participants and state.participants != census_participants:
         raise PolicyViolation(
@@ -158,6 +168,8 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
         check_unmask_request(msg.metadata.dst_node_id, active, list(configs[Key.DEAD_NODE_ID_LIST]))
         state = _recalled(context)
         check_survivors(state, len(active))
+        from client.audit import record_unmask
+
         # Written (and checked against the calendar) before any share of this round is revealed.
         record_unmask(site_path, state.spec_id, state.release_key, state.round_label, len(active))
 
@@ -178,7 +190,7 @@ def make_site_guard(locate_site: Callable[[Context], Path]) -> Mod:
             site_path = locate_site(context)
             try:
                 _check_stage(msg, context, site_path)
-            except (PolicyViolation, CalendarConflict, SiteConfigError, KeyError, TypeError, ValueError, OSError):
+            except (PolicyViolation, SiteConfigError, KeyError, TypeError, ValueError, OSError):
                 LOG.exception("site %s: round refused by site policy", site_path)
                 raise ContributionRefused() from None
         return call_next(msg, context)

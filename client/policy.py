@@ -33,6 +33,17 @@ from protos.fleetbench.v1 import spec_pb2
 STATISTICS = tuple(name for name in spec_pb2.Statistic.keys() if name != "STATISTIC_UNSPECIFIED")  # noqa: SIM118
 
 
+class ContributionRefused(RuntimeError):
+    """The site did not contribute.
+
+    The reason is in the site's own log, never in this message, because Flower forwards
+    exception text to the aggregator.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("the site refused to contribute; the reason is in the site's own log")
+
+
 class PolicyViolation(ValueError):
     """A round or spec the site's policy does not allow; the message says which rule."""
 

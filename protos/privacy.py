@@ -12,10 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-import dp_accounting
-from dp_accounting import rdp
-from scipy.optimize import brentq
-
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import STATISTICS, BlockKey, site_noise_stddev
 
@@ -161,6 +157,11 @@ def min_publishable_weight(summed_cell_noise_stddev: float) -> float:
 
 def composed_epsilon(rhos: Iterable[float], delta: float) -> float:
     """(epsilon, delta)-DP of releases of zCDP rho_i each, composed by dp-accounting's RDP accountant."""
+    # Imported here: dp-accounting pulls in most of scipy (seconds), and a SuperNode starts a process per
+    # SecAgg+ stage; only the stages that account for privacy should pay for it.
+    import dp_accounting
+    from dp_accounting import rdp
+
     accountant = rdp.RdpAccountant()
     for rho in rhos:
         accountant.compose(dp_accounting.ZCDpEvent(rho))
@@ -171,4 +172,6 @@ def rho_for_epsilon(epsilon: float, delta: float) -> float:
     """The largest zCDP rho whose release alone is (epsilon, delta)-DP (by :func:`composed_epsilon`)."""
     if epsilon <= 0 or not 0 < delta < 1:
         raise ValueError(f"need epsilon > 0 and 0 < delta < 1, got {epsilon}, {delta}")
+    from scipy.optimize import brentq
+
     return float(brentq(lambda rho: composed_epsilon([rho], delta) - epsilon, 1e-12, 100.0 * epsilon, xtol=1e-14))

@@ -20,7 +20,8 @@ from client.audit import (
     record_contribution,
     verify_log,
 )
-from client.contribution import ContributionRefused, contribute
+from client.contribution import contribute
+from client.policy import ContributionRefused
 from fleetbench.cli import main
 from protos.codec import block_layouts, spec_sha256
 from server.spec import indicator_spec, power_curve_spec

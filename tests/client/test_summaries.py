@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from client.contribution import ContributionRefused, contribute, summarise_export
+from client.contribution import contribute, summarise_export
 from client.ingest import exported_columns, read_canonical_chunks
+from client.policy import ContributionRefused
 from client.site_config import SiteConfig, Turbine, load_site_config
 from client.summaries import summarise_site, summary_channels
 from protos.disclosure import cohort_atoms

@@ -285,7 +285,8 @@ def test_sites_refuse_to_unmask_over_fewer_survivors_than_their_policy(tmp_path,
 
 @pytest.mark.parametrize("forged", ["another spec", "an overwrite"])
 def test_a_site_keeps_only_releases_of_specs_it_contributed_to_and_never_overwrites_one(tmp_path, forged):
-    from client.contribution import ContributionRefused, receive_release, received_releases_dir
+    from client.contribution import receive_release, received_releases_dir
+    from client.policy import ContributionRefused
 
     sites = _fleet(tmp_path, (A, A, A), seed=38)
     spec = power_curve_spec("kept", *JANUARY, [A], k_min_operators=3)

@@ -192,8 +192,8 @@ def test_the_guard_refuses_an_unmask_request_that_calls_a_node_alive_and_dropped
     from flwr.app import ConfigRecord
     from flwr.app.message_type import MessageType
 
-    from client.contribution import ContributionRefused
     from client.guard import make_site_guard
+    from client.policy import ContributionRefused
 
     fleet = small_fleet(6)
     guard = make_site_guard(lambda context: fleet.site_configs[0])
