@@ -1,11 +1,13 @@
-"""Secure-aggregation round time against the same round without it (issue 3).
+"""Secure-aggregation round time against the same round without it (issues 3 and 16).
 
 For 5, 20, 50, 100 and 200 simulated sites in Flower's simulation engine (Ray, this machine's
-cores), times one round inside the ServerApp (Ray start-up excluded):
-  secure: FleetBench's SecAgg+ round (keyed masks, log-size neighbourhood, site guard);
-  plain:  the same ClientApp handler and strategy in Flower's default FedAvg fit round.
-Every site contributes the real blocks of one turbine-month of synthetic SCADA. The secure sum
-is checked for exactness against the plain per-site sum before any time is printed.
+cores), times inside the ServerApp (Ray start-up excluded):
+  census: FleetBench's SecAgg+ census round (keyed masks, log-size neighbourhood, site guard);
+  values: the values round it decides (the round that was the only one before the census);
+  plain:  the census's ClientApp handler and strategy in Flower's default FedAvg fit round.
+Every site contributes the real blocks of one turbine-month of synthetic SCADA. The secure census
+sum is checked for exactness against the plain per-site sum before any time is printed. The
+census's cost is census / values: what the census round adds to each round of a release.
 
 Run: .venv/bin/python bench/secagg_round_time.py [--sites 5 20 50 100 200]
 """
@@ -32,9 +34,11 @@ from flwr.simulation import run_simulation
 
 from client.client_app import build_client_app
 from client.contribution import site_contribution
+from protos.census import census_spec
 from protos.codec import limb_sums_from_weighted_mean
 from protos.fleetbench.v1 import spec_pb2
-from protos.messages import CONSTANT_WEIGHT, SPEC_CONFIG_KEY
+from protos.messages import CENSUS_CONFIG_KEY, CONSTANT_WEIGHT, SPEC_CONFIG_KEY
+from server.publish import census_from_secure_sum
 from server.secure_sum import SecureSumStrategy, neighbourhood, run_secure_sum
 from simulations.fleet import FleetConfig, generate_fleet
 from simulations.onboarding import fleet_spec
@@ -89,8 +93,10 @@ def timed_rounds(site_configs: list[Path], spec) -> dict[str, object]:
     result: dict[str, object] = {}
     app = ServerApp()
 
+    census = census_spec(spec)
+
     def plain_round(grid: Grid, context: Context) -> list[np.ndarray]:
-        strategy = PlainSumStrategy(spec, n)
+        strategy = PlainSumStrategy(census, n)
         DefaultWorkflow()(grid, LegacyContext(context, config=ServerConfig(num_rounds=1), strategy=strategy))
         return limb_sums_from_weighted_mean(strategy.plain_mean, n)
 
@@ -101,9 +107,13 @@ def timed_rounds(site_configs: list[Path], spec) -> dict[str, object]:
         result["plain_sums"] = plain_round(grid, context)
         result["plain_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        outcome = run_secure_sum(grid, context, spec, n)
-        result["secure_s"] = time.perf_counter() - start
+        outcome = run_secure_sum(grid, context, census, n)
+        result["census_s"] = time.perf_counter() - start
         result["secure_sums"] = limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites)
+        summed = census_from_secure_sum(census, outcome).SerializeToString(deterministic=True)
+        start = time.perf_counter()
+        run_secure_sum(grid, context, spec, n, {CENSUS_CONFIG_KEY: summed}, outcome.node_ids)
+        result["values_s"] = time.perf_counter() - start
 
     run_simulation(
         server_app=app, client_app=routing_client_app(site_configs), num_supernodes=n, backend_config=BACKEND
@@ -124,22 +134,29 @@ def main() -> None:
         print(f"generating {config.operators} synthetic sites ...", flush=True)
         all_sites = generate_fleet(config, Path(tmp))
         spec = fleet_spec(config)
-        payload = sum(a.size for a in site_contribution(all_sites[0], spec))
+        payload = sum(a.size for a in site_contribution(all_sites[0], census_spec(spec)))
         for n in args.sites:
             sites = all_sites[:n]
             result = timed_rounds(sites, spec)
             for s, p in zip(result["secure_sums"], result["plain_sums"], strict=True):
                 np.testing.assert_array_equal(s, p)
-            secure_s, plain_s = float(result["secure_s"]), float(result["plain_s"])
+            census_s, values_s, plain_s = (float(result[key]) for key in ("census_s", "values_s", "plain_s"))
             k, t = neighbourhood(n)
-            rows.append((n, k, t, secure_s, plain_s))
-            print(f"  {n} sites: secure {secure_s:.1f} s, plain {plain_s:.1f} s", flush=True)
+            rows.append((n, k, t, census_s, values_s, plain_s))
+            print(f"  {n} sites: census {census_s:.1f} s, values {values_s:.1f} s, plain {plain_s:.1f} s", flush=True)
     print(
-        f"\nOne warm round each, Flower simulation engine, 2 CPUs; payload {payload:,} limbs per site; sums identical."
+        f"\nOne warm round each, Flower simulation engine, 2 CPUs; census payload {payload:,} limbs per site; "
+        "census sums identical to the plain sums."
     )
-    print(f"{'sites':>6} {'neighbours':>10} {'threshold':>9} {'secure [s]':>11} {'plain [s]':>10} {'secure/plain':>13}")
-    for n, k, t, secure_s, plain_s in rows:
-        print(f"{n:6d} {k:10d} {t:9d} {secure_s:11.2f} {plain_s:10.2f} {secure_s / plain_s:13.2f}")
+    print(
+        f"{'sites':>6} {'neighbours':>10} {'threshold':>9} {'census [s]':>11} {'values [s]':>11} {'plain [s]':>10} "
+        f"{'census/plain':>13} {'census/values':>14}"
+    )
+    for n, k, t, census_s, values_s, plain_s in rows:
+        print(
+            f"{n:6d} {k:10d} {t:9d} {census_s:11.2f} {values_s:11.2f} {plain_s:10.2f} {census_s / plain_s:13.2f} "
+            f"{census_s / values_s:14.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ class LocalConsortium:
             cwd=REPO_ROOT,
         )
 
-    def run_release(self, run_config: Mapping[str, object], timeout: float = 300.0) -> subprocess.CompletedProcess:
+    def run_release(self, run_config: Mapping[str, object], timeout: float = 900.0) -> subprocess.CompletedProcess:
         """``flwr run`` the FleetBench app with ``run_config`` and wait for it to finish (``--stream``)."""
         process = self.start_release(run_config)
         try:
