@@ -43,7 +43,7 @@ def annual_energy_production(
     cdf = rayleigh_cdf(v, mean_wind_speed)
     energy = np.sum(np.diff(cdf) * (p[:-1] + p[1:]) / 2.0)
     if cut_out_wind_speed is not None and cut_out_wind_speed > wind_speed[-1]:
-        energy += (rayleigh_cdf(cut_out_wind_speed, mean_wind_speed) - cdf[-1]) * power[-1]
+        energy += (rayleigh_cdf(np.array(cut_out_wind_speed), mean_wind_speed) - cdf[-1]) * power[-1]
     return float(HOURS_PER_YEAR * energy)
 
 

@@ -187,7 +187,11 @@ def _load_ca(ca_cert: Path, ca_key: Path) -> tuple[x509.Certificate, ec.Elliptic
         )
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise ValueError(f"ca_key {ca_key} is a {type(key).__name__}, expected an EC key from make_ca")
-    if key.public_key().public_numbers() != cert.public_key().public_numbers():
+    cert_key = cert.public_key()
+    if (
+        not isinstance(cert_key, ec.EllipticCurvePublicKey)
+        or key.public_key().public_numbers() != cert_key.public_numbers()
+    ):
         raise ValueError(f"ca_key {ca_key} does not belong to ca_cert {ca_cert}; pass the pair make_ca returned")
     return cert, key
 

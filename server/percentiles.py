@@ -35,4 +35,4 @@ def histogram_percentiles(
     # First bin whose upper cumulative count reaches the target, skipping empty bins.
     j = np.clip(np.searchsorted(cumulative[1:], targets, side="left"), 0, len(counts) - 1)
     fraction = np.where(counts[j] > 0, (targets - cumulative[j]) / np.where(counts[j] > 0, counts[j], 1.0), 0.0)
-    return lower_edges[j] + np.clip(fraction, 0.0, 1.0) * width
+    return np.asarray(lower_edges[j] + np.clip(fraction, 0.0, 1.0) * width)

@@ -56,7 +56,7 @@ DEFAULT_MODELS = (
 )
 DEFAULT_RIDGE_LAMBDA = 1e-4
 # The filters every site applies by default, in order (client/filters.py implements them).
-DEFAULT_FILTERS = (
+DEFAULT_FILTERS: tuple[tuple[str, dict[str, float]], ...] = (
     ("range", {}),
     ("status", {"downtime_wind_speed": 4.5, "curtailment_pitch": 5.0}),
     ("frozen_sensor", {"min_run": 3}),

@@ -294,7 +294,8 @@ class Releases:
 
 
 def _releases(request: Request) -> Releases:
-    return request.app.state.releases
+    releases: Releases = request.app.state.releases
+    return releases
 
 
 ReleasesDep = Annotated[Releases, Depends(_releases)]

@@ -21,11 +21,15 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 def _page(request: Request, template: str, **context: Any) -> Response:
-    return request.app.state.templates.TemplateResponse(request, template, {"member": request.state.member, **context})
+    page: Response = request.app.state.templates.TemplateResponse(
+        request, template, {"member": request.state.member, **context}
+    )
+    return page
 
 
 def _releases(request: Request) -> Releases:
-    return request.app.state.releases
+    releases: Releases = request.app.state.releases
+    return releases
 
 
 def _period(start: str, end: str) -> str:
