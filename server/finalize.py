@@ -184,11 +184,16 @@ def _published_statistics(
     return replace(stats, record_count=np.array(weights, dtype=np.int64), mean_power_per_unit=np.array(means))
 
 
-def _completeness(stats: CohortStatistics, centres: np.ndarray) -> release_pb2.Completeness:
+def _completeness(stats: CohortStatistics, centres: np.ndarray, private: bool) -> release_pb2.Completeness:
+    """Database completeness (IEC 61400-12-1:2017, 8.3) over the released bins (withheld ones count nothing).
+
+    A private release states no hours and leaves the 180 h criterion out: its bins carry capped,
+    noisy record weights, not record counts.
+    """
     # A private bin dominated by noise has no mean: the range is read from the bins that have one.
     occupied = (stats.record_count > 0) & np.isfinite(stats.mean_power_per_unit)
     low, high = completeness_range(stats.mean_wind_speed[occupied], stats.mean_power_per_unit[occupied])
-    hours = float(stats.record_count.sum()) * RECORD_HOURS
+    hours = 0.0 if private else float(stats.record_count.sum()) * RECORD_HOURS
     completeness = release_pb2.Completeness(hours=hours)
     if math.isnan(low):
         return completeness
@@ -196,7 +201,7 @@ def _completeness(stats: CohortStatistics, centres: np.ndarray) -> release_pb2.C
     short = centres[in_range & (stats.record_count < MIN_RECORDS_PER_BIN)]
     completeness.from_wind_speed, completeness.to_wind_speed = low, high
     completeness.short_bins.extend(float(c) for c in short)
-    completeness.complete = len(short) == 0 and hours >= MIN_DATABASE_HOURS
+    completeness.complete = len(short) == 0 and (private or hours >= MIN_DATABASE_HOURS)
     return completeness
 
 
@@ -316,7 +321,7 @@ def _fill_cohort_curve(
             _fill_exact_bin(cell, stats, i, spec)
     if private:
         stats = _published_statistics(stats, curve, centres)
-    curve.completeness.CopyFrom(_completeness(stats, centres))
+    curve.completeness.CopyFrom(_completeness(stats, centres, private))
     _annual_energy(curve, spec.aep_cut_out_wind_speed)
 
 

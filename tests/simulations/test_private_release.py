@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,14 +44,16 @@ def fleet(tmp_path_factory: pytest.TempPathFactory):
     return generate_fleet(CONFIG, tmp_path_factory.mktemp("private-fleet"))
 
 
-@pytest.fixture(scope="module")
-def generous_fleet(fleet, tmp_path_factory: pytest.TempPathFactory):
-    """The same sites, whose policies allow a (hardly private) release of epsilon 20000."""
-    root = tmp_path_factory.mktemp("generous")
+@pytest.fixture
+def generous_fleet(fleet, tmp_path: Path):
+    """The same exports, at sites with no history whose policies allow (hardly private) releases up to epsilon 1e5.
+
+    A fresh copy for each test: a site keeps one release per period, and each test runs its own.
+    """
     sites = []
     for path in fleet:
-        shutil.copytree(path.parent, root / path.parent.name, ignore=shutil.ignore_patterns("privacy-ledger.jsonl"))
-        site = root / path.parent.name / path.name
+        shutil.copytree(path.parent, tmp_path / path.parent.name, ignore=shutil.ignore_patterns("*.jsonl", "*.log"))
+        site = tmp_path / path.parent.name / path.name
         site.write_text(site.read_text() + "\n[policy]\nprivacy_epsilon_per_year = 1e5\n")
         sites.append(site)
     return sites
@@ -83,9 +86,10 @@ def test_sites_cap_each_turbine_exactly_as_the_pooled_reference_does(fleet, nois
     assert rows.max() == pytest.approx(CONFIG.operators * CONFIG.turbines_per_operator * 40)  # the cap binds
 
 
-def test_the_secure_sum_is_the_capped_histogram_plus_noise_of_the_stated_variance(fleet, noiseless):
-    spec = _spec(1.0)
-    release, totals, outcomes = _private_run(fleet, spec)
+def test_the_secure_sum_is_the_capped_histogram_plus_noise_of_the_stated_variance(generous_fleet, noiseless):
+    # Epsilon 100: twelve turbines hold enough weight for the noise to let bins through, so the sites take part.
+    spec = _spec(100.0)
+    release, totals, outcomes = _private_run(generous_fleet, spec)
     block = next(b for b in spec.blocks if b.noise_stddev > 0)
     noise = np.ldexp(np.array(totals[CAPPED], dtype=np.float64), -block.scale_exponent)
     noise -= noiseless
@@ -94,18 +98,19 @@ def test_the_secure_sum_is_the_capped_histogram_plus_noise_of_the_stated_varianc
     expected = block.noise_stddev**2 * outcomes[0].n_sites / (spec.privacy.min_noise_sites - 1)
     assert noise.var() == pytest.approx(expected, rel=5 * math.sqrt(2 / n))
     assert abs(noise.mean()) < 5 * math.sqrt(expected / n)
-    # Every site charged its ledger the cost it recomputed from the spec, before sending.
-    for site in fleet:
+    # Every site charged its ledger the cost it recomputed from the spec, before sending; the census cost nothing.
+    for site in generous_fleet:
         (entry,) = read_ledger(ledger_path(site))
         assert entry.rho == pytest.approx(spec_rho(spec)) and entry.spec_id == spec.spec_id
-        (audited,) = [json.loads(line) for line in audit_log_path(site).read_text().splitlines()]
-        assert audited["privacy_rho"] == pytest.approx(entry.rho)
+        audited = [json.loads(line) for line in audit_log_path(site).read_text().splitlines()]
+        census, values = (e for e in audited if e["event"] == "contribution")
+        assert census["privacy_rho"] is None and values["privacy_rho"] == pytest.approx(entry.rho)
     # The release states its privacy and publishes nothing exact about any bin.
-    assert release.privacy.epsilon == pytest.approx(1.0, rel=1e-6)
+    assert release.privacy.epsilon == pytest.approx(100.0, rel=1e-6)
     assert release.privacy.operator_epsilon[10] == pytest.approx(composed_epsilon([spec_rho(spec) * 100], 1e-6))
     assert not release.models and not release.distributions  # no second round under DP
     (curve,) = release.curves
-    assert not curve.HasField("operator_count")
+    assert not curve.HasField("operator_count") and curve.completeness.hours == 0  # weights are not counts
     released = [cell for cell in curve.bins if not cell.suppressed]
     assert released
     for cell in released:
@@ -138,5 +143,6 @@ def test_with_little_noise_the_private_p50_is_within_its_stated_error_of_the_noi
 
 def test_a_private_sum_over_fewer_sites_than_the_noise_needs_is_not_published():
     spec = _spec(1.0, min_noise_sites=5)
+    census = spec_pb2.Census(participants=4)
     with pytest.raises(ValueError, match="needs at least 5"):
-        release_from_secure_sum(spec, SecureSumOutcome(n_sites=4, mean_arrays=[]), flower_run_id="1")
+        release_from_secure_sum(spec, SecureSumOutcome(n_sites=4, mean_arrays=[]), census, flower_run_id="1")
