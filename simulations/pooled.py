@@ -694,7 +694,8 @@ def pooled_residuals(
     monitored = usable & _in_period(rows, spec.period) & (rows["time"] >= pd.Timestamp(spec.training_period.end))
     monitored &= rows["turbine"].isin(intercept.index)
     turbine = rows["turbine"][monitored]
-    return pd.DataFrame({"turbine": turbine, "residual": residual[monitored] - turbine.map(intercept)})
+    own_intercept = intercept.reindex(turbine.to_numpy()).to_numpy(dtype=np.float64)
+    return pd.DataFrame({"turbine": turbine, "residual": residual[monitored].to_numpy() - own_intercept})
 
 
 @dataclass(frozen=True)
