@@ -1,18 +1,29 @@
 """The pooled reference: the same release computed from every operator's raw rows in one process.
 
 This is what a trusted third party holding everyone's data would publish, both rounds. It shares
-ingest, the filters and the density normalisation (the sites' own, applied to their own rows) with
-the federated path, and computes every statistic directly from the pooled rows with pandas, not
-from per-site sums: the value of each block of the round-1 and round-2 specs (keyed by BlockKey).
-Those values then go through the aggregator's own finalisation (server.finalize.build_release,
-server.baselines.model_fits and indicator_baselines: suppression rules, percentile definition,
-model solve), so the pooled and the federated release differ only where the sums do.
+ingest, the filters, the density normalisation (the sites' own, applied to their own rows), cohort
+membership and atoms with the federated path, and computes every statistic directly from the
+pooled rows with pandas, not from per-site sums.
+
+Each round follows the protocol (protos/census.py): first its census, per atom (a set of cohorts
+one turbine can be in at once) and cell, the operators with anything there, the total and the sum
+of each operator's total squared; then the decision :func:`protos.census.decide` takes from it;
+then the values, with every element of a cell the decision withholds set to zero, as the sites
+send them. Those values go through the aggregator's own finalisation with that decision
+(server.finalize.build_release, server.baselines.model_fits and indicator_baselines), so the
+pooled and the federated release differ only where the sums do.
+
+Round 2 measures each turbine once, against its own cohort: the first of the spec's cohorts it
+belongs to whose released curve has at least two bins with a mean (for a model's residuals, the
+first with a released model for that target). A cohort's distributions gather its member
+turbines that an indicator measured.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +33,9 @@ from client.filters import FILTERS, TurbineArrays
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.summaries import cohort_membership, prepared_records, record_air_density
+from protos.census import Decision, census_spec, decide, withhold_failing_cells
 from protos.codec import block_layouts, spec_sha256
+from protos.disclosure import atom_index, cohort_atoms
 from protos.domain import (
     AVAILABILITY_CATEGORIES,
     JULIAN_YEAR,
@@ -32,7 +45,7 @@ from protos.domain import (
     RECORD_PERIOD,
 )
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import BlockKey, NbmRecordCount
+from protos.statistics import INDICATOR_CELLS, STATISTICS, BlockKey, NbmRecordCount, indicator_cells
 from server.baselines import indicator_baselines, model_fits
 from server.finalize import CohortStatistics, build_release
 from server.spec import indicator_spec
@@ -42,18 +55,48 @@ METHOD = "pooled"
 """The provenance method of the pooled reference (a federated release says "secagg+")."""
 
 
+@dataclass(frozen=True)
+class PooledRound:
+    """One round of the pooled reference: its census, the decision taken from it, and its values.
+
+    Attributes
+    ----------
+    census : dict
+        Census block key -> totals per atom, as :func:`protos.census.census_totals` reads a census.
+    decision : Decision
+        :func:`protos.census.decide` of the census.
+    values : dict
+        Block key -> value, zero in every cell the decision withholds: the model blocks of round 1,
+        every block of round 2.
+    curves : dict
+        Round 1: cohort name -> its curve statistics, the withheld bins empty (no records, no means).
+    """
+
+    census: dict[BlockKey, np.ndarray]
+    decision: Decision
+    values: dict[BlockKey, np.ndarray]
+    curves: dict[str, CohortStatistics] = field(default_factory=dict)
+
+
+def _atoms(membership: np.ndarray, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+    """Each turbine's atom of ``spec`` (index into protos.disclosure.cohort_atoms), -1 for none."""
+    return atom_index(membership, cohort_atoms(spec.cohorts))
+
+
 def pooled_rows(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
-    """All operators' usable records: operator, turbine, normalised values and one membership column per cohort."""
+    """All operators' usable records: operator, turbine, atom, normalised values, one membership column per cohort."""
     frames = []
     for operator, path in enumerate(site_configs):
         site = load_site_config(path)
         membership = cohort_membership(site, spec)
+        atoms = _atoms(membership, spec)
         asset_ids = np.array([t.asset_id for t in site.turbines])
         for records in prepared_records(lambda site=site: read_canonical_chunks(site), site, spec):
             frame = pd.DataFrame(
                 {
                     "operator": operator,
                     "turbine": np.char.add(f"{operator}/", asset_ids[records.asset]),
+                    "atom": atoms[records.asset],
                     "wind_speed": records.density_normalised_wind_speed,
                     "power": records.density_normalised_power,
                     "power_per_unit": records.power_per_unit,
@@ -94,12 +137,18 @@ def pooled_capped_histograms(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -
     }
 
 
-def pooled_statistics(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[str, CohortStatistics]:
-    """Per-cohort, per-bin statistics straight from the rows (pandas group-by)."""
+def pooled_statistics(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, decision: Decision | None = None
+) -> dict[str, CohortStatistics]:
+    """Per-cohort, per-bin statistics straight from the rows (pandas group-by).
+
+    With ``decision``, as the values round carries them: a bin the decision withholds has no
+    records, operators or histogram and no means; a cohort it withholds also no operator count.
+    """
     ws, pg = spec.wind_speed_bins, spec.normalised_power_bins
     rows = _with_bins(rows, spec)
     result = {}
-    for cohort in spec.cohorts:
+    for c, cohort in enumerate(spec.cohorts):
         group = rows[rows[cohort.name]]
         per_bin = (
             group.groupby("ws_bin")
@@ -115,17 +164,13 @@ def pooled_statistics(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[
             )
             .reindex(range(ws.count))
         )
-        per_operator_bin = group.groupby(["ws_bin", "operator"]).size()
-        squares = (per_operator_bin**2).groupby(level=0).sum().reindex(range(ws.count), fill_value=0)
         histogram = np.zeros((ws.count, pg.count), dtype=np.int64)
         cells = group.groupby(["ws_bin", "p_bin"]).size()
         histogram[cells.index.get_level_values(0), cells.index.get_level_values(1)] = cells.to_numpy()
-        result[cohort.name] = CohortStatistics(
+        stats = CohortStatistics(
             operator_count=int(group["operator"].nunique()),
-            cohort_records_squared=int((group.groupby("operator").size() ** 2).sum()),
             bin_operator_count=per_bin["operators"].fillna(0).to_numpy(dtype=np.int64),
             record_count=per_bin["n"].fillna(0).to_numpy(dtype=np.int64),
-            records_squared=squares.to_numpy(dtype=np.float64),
             mean_wind_speed=per_bin["ws"].to_numpy(dtype=np.float64),
             mean_power=per_bin["p"].to_numpy(dtype=np.float64),
             std_power=per_bin["sd"].to_numpy(dtype=np.float64),
@@ -134,7 +179,117 @@ def pooled_statistics(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[
             mean_power_per_area=per_bin["area"].to_numpy(dtype=np.float64),
             histogram=histogram,
         )
+        result[cohort.name] = stats if decision is None else _withheld_bins(stats, decision, c)
     return result
+
+
+def _withheld_bins(stats: CohortStatistics, decision: Decision, c: int) -> CohortStatistics:
+    """Cohort ``c``'s statistics without the bins (for a cohort withheld whole, operators) the decision withholds."""
+    kept = decision.bins.published[c]
+
+    def undefined_where_withheld(values: np.ndarray) -> np.ndarray:
+        return np.where(kept, values, np.nan)
+
+    return CohortStatistics(
+        operator_count=stats.operator_count if decision.cohorts.published[c, 0] else 0,
+        bin_operator_count=np.where(kept, stats.bin_operator_count, 0),
+        record_count=np.where(kept, stats.record_count, 0),
+        mean_wind_speed=undefined_where_withheld(stats.mean_wind_speed),
+        mean_power=undefined_where_withheld(stats.mean_power),
+        std_power=undefined_where_withheld(stats.std_power),
+        mean_power_per_unit=undefined_where_withheld(stats.mean_power_per_unit),
+        std_power_per_unit=undefined_where_withheld(stats.std_power_per_unit),
+        mean_power_per_area=undefined_where_withheld(stats.mean_power_per_area),
+        histogram=np.where(kept[:, None], stats.histogram, 0),
+    )
+
+
+def _census_block(statistic: spec_pb2.Statistic, totals: np.ndarray) -> np.ndarray:
+    """A census block (3, atoms, cells...) from every operator's totals (operators, atoms, cells...).
+
+    Its fields (protos.statistics.CensusFields), summed over operators: 1 where the operator's total
+    is positive, the total, and the total squared; each operator's figures rounded to the block's
+    fixed point (protos.statistics.STATISTICS) first, as each site sends its own.
+    """
+    exponent = STATISTICS[statistic].scale_exponent
+
+    def fixed(value: np.ndarray) -> np.ndarray:
+        return np.ldexp(np.rint(np.ldexp(value, exponent)), -exponent)
+
+    return np.stack([(totals > 0).sum(axis=0), fixed(totals).sum(axis=0), fixed(totals**2).sum(axis=0)]).astype(
+        np.float64
+    )
+
+
+def _operator_atom_totals(
+    frame: pd.DataFrame, n_atoms: int, cells: Mapping[str, int] | None = None, weight: str | None = None
+) -> np.ndarray:
+    """Per operator, atom and cell, the records of ``frame`` (or the sum of its column ``weight``).
+
+    ``cells`` maps each column of ``frame`` holding a cell index to that axis's length. Rows of
+    no atom (-1) count nowhere.
+    """
+    cells = cells or {}
+    frame = frame[frame["atom"] >= 0]
+    n_operators = int(frame["operator"].max()) + 1 if len(frame) else 0
+    totals = np.zeros((n_operators, n_atoms, *cells.values()))
+    index = tuple(frame[column].to_numpy(dtype=np.int64) for column in ("operator", "atom", *cells))
+    np.add.at(totals, index, 1.0 if weight is None else frame[weight].to_numpy(dtype=np.float64))
+    return totals
+
+
+def _checked_census(spec: spec_pb2.BenchmarkSpec, census: dict[BlockKey, np.ndarray]) -> dict[BlockKey, np.ndarray]:
+    """``census``, once it holds exactly the blocks of ``spec``'s census spec, each of its shape."""
+    layouts = {layout.key: layout.shape for layout in block_layouts(census_spec(spec))}
+    if set(census) != set(layouts):
+        raise ValueError(
+            f"spec {spec.spec_id}: its census has blocks {sorted(map(str, layouts))}; "
+            f"the pooled reference computes {sorted(map(str, census))}"
+        )
+    for key, value in census.items():
+        if value.shape != layouts[key]:
+            raise ValueError(f"census block {key}: shape {value.shape}, the contract says {layouts[key]}")
+    return census
+
+
+def pooled_round_one_census(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, records: pd.DataFrame | None = None
+) -> dict[BlockKey, np.ndarray]:
+    """Round 1's census from the pooled rows: records per atom and wind-speed bin, per atom, and training records.
+
+    ``rows`` (:func:`pooled_rows`): the records that pass the filters and enter a wind-speed bin,
+    the curves' records. ``records`` (:func:`pooled_canonical_records`): each model's training
+    records (not needed for a private spec, which has no models).
+    """
+    n_atoms, n_ws = len(cohort_atoms(spec.cohorts)), spec.wind_speed_bins.count
+    curve = _operator_atom_totals(_with_bins(rows, spec), n_atoms, {"ws_bin": n_ws})
+    census = {
+        BlockKey("", S.CURVE_CENSUS): _census_block(S.CURVE_CENSUS, curve),
+        BlockKey("", S.COHORT_CENSUS): _census_block(S.COHORT_CENSUS, curve.sum(axis=2)),
+    }
+    if not spec.HasField("privacy"):
+        if records is None:
+            raise ValueError(f"spec {spec.spec_id} has models: its census needs the canonical records")
+        for model in spec.models:
+            training = _training_rows(records, spec, records["atom"] >= 0, model)
+            key = BlockKey("", S.TRAINING_CENSUS, model.target)
+            census[key] = _census_block(S.TRAINING_CENSUS, _operator_atom_totals(training, n_atoms))
+    return _checked_census(spec, census)
+
+
+def pooled_round_one(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, records: pd.DataFrame | None = None
+) -> PooledRound:
+    """Round 1 from the pooled rows: its census, the decision, the curves and the model blocks as carried.
+
+    ``records`` as :func:`pooled_round_one_census` takes them (a private spec needs none).
+    """
+    census = pooled_round_one_census(rows, spec, records)
+    decision = decide(spec, census)
+    models = {} if records is None or spec.HasField("privacy") else pooled_model_values(records, spec)
+    return PooledRound(
+        census, decision, withhold_failing_cells(models, spec, decision), pooled_statistics(rows, spec, decision)
+    )
 
 
 def pooled_release(
@@ -142,13 +297,12 @@ def pooled_release(
 ) -> release_pb2.Release:
     """The release a trusted party would publish from all rows: both rounds, finalised as the aggregator does.
 
-    Round 1: the curves (:func:`server.finalize.build_release`) and the normal-behaviour models
-    (:func:`server.baselines.model_fits`) from the pooled values of the ``spec``'s blocks. With
-    ``indicators``, round 2 against that release: its spec built as the aggregator builds it
-    (:func:`server.spec.indicator_spec`, with the sha256 of the pooled round-1 release) and its
-    baselines finalised by :func:`server.baselines.indicator_baselines` from the pooled value of
-    every round-2 block. A private spec has no models and no round 2 (as in
-    server.server_app.run_release).
+    Round 1 (:func:`pooled_round_one`): the curves (:func:`server.finalize.build_release`) and the
+    normal-behaviour models (:func:`server.baselines.model_fits`), decided by the pooled census.
+    With ``indicators``, round 2 (:func:`pooled_round_two`) against that release: its spec built as
+    the aggregator builds it (:func:`server.spec.indicator_spec`, with the sha256 of the pooled
+    round-1 release) and its baselines finalised by :func:`server.baselines.indicator_baselines`.
+    A private spec has no models and no round 2 (as in server.server_app.run_release).
 
     Parameters
     ----------
@@ -160,20 +314,21 @@ def pooled_release(
         Add round 2 (the industry baselines).
     """
     participants = len(site_configs)
-    rows = pooled_rows(site_configs, spec)
-    release = build_release(spec, pooled_statistics(rows, spec), participants, flower_run_id="", method=METHOD)
+    private = spec.HasField("privacy")
+    records = None if private else pooled_canonical_records(site_configs, spec)
+    first = pooled_round_one(pooled_rows(site_configs, spec), spec, records)
+    release = build_release(spec, first.curves, first.decision, participants, flower_run_id="", method=METHOD)
     release.training_period.CopyFrom(spec.training_period)
-    if spec.HasField("privacy"):
+    if records is None:
         return release
-    records = pooled_canonical_records(site_configs, spec)
-    release.models.extend(model_fits(spec, pooled_model_values(records, spec)))
+    release.models.extend(model_fits(spec, first.values, first.decision))
     if not indicators:
         return release
     round_two = indicator_spec(spec, hashlib.sha256(release.SerializeToString(deterministic=True)).hexdigest())
+    second = pooled_round_two(records, round_two, release)
     final = release_pb2.Release()
     final.CopyFrom(release)
-    values = pooled_indicator_values(records, round_two, release)
-    final.provenance.suppressed_cells += indicator_baselines(round_two, values, final)
+    final.provenance.suppressed_cells += indicator_baselines(round_two, second.values, final, second.decision)
     final.provenance.indicator_spec_sha256 = spec_sha256(round_two)
     final.provenance.indicator_participants = participants
     final.indicator_spec.CopyFrom(round_two)
@@ -181,7 +336,7 @@ def pooled_release(
 
 
 def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
-    """Every operator's canonical records in one frame, with operator, turbine metadata and cohort columns.
+    """Every operator's canonical records in one frame, with operator, turbine metadata, atom and cohort columns.
 
     ``passes_row_filters`` marks the records the spec's row filters (all but the bin filter) pass.
     ``category`` is each record's IEC 61400-26 information category: the site's [status.categories];
@@ -200,7 +355,7 @@ def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.Benchm
         for f in spec.filters:
             if FILTERS[f.name].flag:
                 passes &= ~FILTERS[f.name].flag(frame, arrays, f.parameters)
-        membership = cohort_membership(site, spec)[index]
+        membership = cohort_membership(site, spec)
         has_status = "WTUR_TurSt" in frame
         normal = frame["WTUR_TurSt"].isin(site.normal_status_codes) if has_status else pd.Series(True, frame.index)
         if not has_status:
@@ -214,6 +369,7 @@ def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.Benchm
         frame = frame.assign(
             operator=operator,
             turbine=f"{operator}/" + frame["asset_id"].astype(str),
+            atom=_atoms(membership, spec)[index],
             rated_power_kw=rated,
             stall=[site.turbines[i].regulation == "stall" for i in index],
             normal=normal,
@@ -228,7 +384,7 @@ def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.Benchm
             category=category,
         )
         for c, cohort in enumerate(spec.cohorts):
-            frame[cohort.name] = membership[:, c]
+            frame[cohort.name] = membership[index, c]
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
@@ -257,18 +413,18 @@ def _design(rows: pd.DataFrame, model: spec_pb2.NormalBehaviourModel) -> pd.Data
     return data
 
 
-def _modelled(rows: pd.DataFrame, data: pd.DataFrame, cohort: str) -> pd.Series:
-    """Normal-status records of ``cohort`` whose features and target (``data``) are all finite."""
-    return rows[cohort] & rows["normal"] & np.isfinite(data.to_numpy(dtype=np.float64)).all(axis=1)
+def _modelled(rows: pd.DataFrame, data: pd.DataFrame) -> pd.Series:
+    """Normal-status records whose features and target (``data``) are all finite."""
+    return rows["normal"] & np.isfinite(data.to_numpy(dtype=np.float64)).all(axis=1)
 
 
 def _training_rows(
-    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, cohort: str, model: spec_pb2.NormalBehaviourModel
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, members: pd.Series, model: spec_pb2.NormalBehaviourModel
 ) -> pd.DataFrame:
-    """A model's training records of ``cohort`` (in the training window): features, ``y``, operator, turbine."""
+    """A model's training records among ``members``, in the training window: features, y, operator, turbine, atom."""
     data = _design(rows, model)
-    use = _modelled(rows, data, cohort) & _in_period(rows, spec.training_period)
-    return data[use].assign(operator=rows["operator"][use], turbine=rows["turbine"][use])
+    use = members & _modelled(rows, data) & _in_period(rows, spec.training_period)
+    return data[use].assign(operator=rows["operator"][use], turbine=rows["turbine"][use], atom=rows["atom"][use])
 
 
 def _centred(data: pd.DataFrame, model: spec_pb2.NormalBehaviourModel) -> tuple[np.ndarray, np.ndarray]:
@@ -282,28 +438,25 @@ def pooled_model_coefficients(
     rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, cohort: str, model: spec_pb2.NormalBehaviourModel
 ) -> np.ndarray:
     """The fixed-effects ridge regression on the pooled training rows: demean per turbine, then solve."""
-    x, y = _centred(_training_rows(rows, spec, cohort, model), model)
+    x, y = _centred(_training_rows(rows, spec, rows[cohort], model), model)
     return np.linalg.solve(x.T @ x + model.ridge_lambda * len(y) * np.eye(x.shape[1]), x.T @ y)
 
 
 def pooled_model_values(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[BlockKey, np.ndarray]:
-    """The pooled value of every normal-behaviour-model block of the round-1 ``spec``.
+    """The pooled value of every normal-behaviour-model block of the round-1 ``spec`` (before any is withheld).
 
     Per cohort and model, over the pooled training rows each turbine demeaned: X^T X, X^T y,
-    y^T y, and the record count block (records, turbines, operators with training records and the
-    sum over operators of their records squared).
+    y^T y, and the record count block (records, turbines and operators with training records).
     """
     values = {}
     for cohort in spec.cohorts:
         for model in spec.models:
-            data = _training_rows(rows, spec, cohort.name, model)
+            data = _training_rows(rows, spec, rows[cohort.name], model)
             x, y = _centred(data, model)
-            per_operator = data.groupby("operator").size().to_numpy(dtype=np.float64)
             counts = NbmRecordCount(
                 records=float(len(y)),
                 turbines=float(data["turbine"].nunique()),
-                contributor=float(len(per_operator)),
-                records_squared=float((per_operator**2).sum()),
+                contributor=float(data["operator"].nunique()),
             )
             values[BlockKey(cohort.name, S.NBM_GRAM, model.target)] = x.T @ x
             values[BlockKey(cohort.name, S.NBM_MOMENT, model.target)] = x.T @ y
@@ -312,41 +465,83 @@ def pooled_model_values(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dic
     return values
 
 
-def _expected_power(
-    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release, cohort: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each record's density-normalised wind speed [m/s] and power [kW], and the power the cohort curve expects [kW].
+def pooled_turbines(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
+    """One row per turbine of the pooled records (index ``turbine``): operator, atom, membership of each cohort."""
+    return rows.groupby("turbine")[["operator", "atom", *(c.name for c in spec.cohorts)]].first()
 
-    The expectation interpolates linearly between the released bins of ``cohort``'s curve (mean
-    wind speed, mean P / P_rated), times rated power; NaN beyond its first and last bin, and
-    everywhere when fewer than two bins are released.
+
+def pooled_own_cohorts(turbines: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, measurable: Iterable[str]) -> pd.Series:
+    """Each turbine's own cohort: the first of the spec's cohorts it belongs to among ``measurable`` ("" for none).
+
+    Parameters
+    ----------
+    turbines : DataFrame
+        One membership column per cohort (:func:`pooled_turbines`).
+    measurable : iterable of str
+        Names of the cohorts a turbine can be measured against.
+    """
+    measurable = set(measurable)
+    own = pd.Series("", index=turbines.index)
+    for cohort in reversed(spec.cohorts):  # the first cohort in spec order is written last
+        if cohort.name in measurable:
+            own = own.mask(turbines[cohort.name].astype(bool), cohort.name)
+    return own
+
+
+def released_curves(release: release_pb2.Release) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each cohort's curve a turbine can be measured against: mean wind speed [m/s] and P/P_rated [-] per bin.
+
+    The released bins with a mean, of the cohorts with at least two of them.
+    """
+    out = {}
+    for curve in release.curves:
+        bins = [b for b in curve.bins if not b.suppressed and b.HasField("mean_power_per_unit")]
+        if len(bins) >= 2:
+            out[curve.cohort] = (
+                np.array([b.mean_wind_speed for b in bins]),
+                np.array([b.mean_power_per_unit for b in bins]),
+            )
+    return out
+
+
+def pooled_expected_power(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each record's density-normalised wind speed [m/s] and power [kW], and the power its own curve expects [kW].
+
+    The expectation interpolates linearly between the released bins (mean wind speed, mean
+    P / P_rated) of the curve of the turbine's own cohort (:func:`pooled_own_cohorts` among
+    :func:`released_curves`), times rated power; NaN beyond its first and last bin, and for a
+    turbine with no own cohort.
     """
     rho0 = spec.reference_air_density
     wind_speed = np.where(
         rows["stall"], rows["WMET_HorWdSpd"], rows["WMET_HorWdSpd"] * (rows["density"] / rho0) ** (1 / 3)
     )
     power = np.where(rows["stall"], rows["WTUR_W"] * rho0 / rows["density"], rows["WTUR_W"])
-    curve = next(c for c in release.curves if c.cohort == cohort)
-    bins = [b for b in curve.bins if not b.suppressed]
-    if len(bins) < 2:
-        return wind_speed, power, np.full(len(rows), np.nan)
-    per_unit = np.interp(
-        wind_speed, [b.mean_wind_speed for b in bins], [b.mean_power_per_unit for b in bins], left=np.nan, right=np.nan
-    )
-    return wind_speed, power, per_unit * rows["rated_power_kw"].to_numpy()
+    curves = released_curves(release)
+    own = rows["turbine"].map(pooled_own_cohorts(pooled_turbines(rows, spec), spec, curves)).to_numpy()
+    expected = np.full(len(rows), np.nan)
+    for cohort, (curve_wind_speed, curve_power_per_unit) in curves.items():
+        here = own == cohort
+        per_unit = np.interp(wind_speed[here], curve_wind_speed, curve_power_per_unit, left=np.nan, right=np.nan)
+        expected[here] = per_unit * rows["rated_power_kw"].to_numpy()[here]
+    return wind_speed, power, expected
 
 
 def pooled_performance_and_yaw(
-    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release, cohort: str
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release
 ) -> pd.DataFrame:
-    """Per turbine of ``cohort``: operator, performance index and the vertex of np.polyfit(vane, ratio, 2).
+    """Per turbine measured against its own cohort's curve: operator, performance index and yaw misalignment.
 
     Turbines with a positive expected energy, over the period's records that pass the row filters
-    and have an expectation from the cohort curve [kW]; the yaw misalignment [deg] needs 500
-    records in the spec's yaw wind-speed range whose expected power is above 5 % of rated, and a
-    concave parabola, else it is NaN.
+    and have an expectation from their own curve (:func:`pooled_expected_power`) [kW]:
+    performance index = actual / expected energy [-]. The yaw misalignment [deg] is the vertex of
+    np.polyfit(vane, actual / expected, 2) over the records in the spec's yaw wind-speed range
+    whose expected power is above 5 % of rated: NaN below 500 such records or for a parabola that
+    is not concave.
     """
-    wind_speed, power, expected = _expected_power(rows, spec, release, cohort)
+    wind_speed, power, expected = pooled_expected_power(rows, spec, release)
     frame = pd.DataFrame(
         {
             "operator": rows["operator"],
@@ -358,7 +553,7 @@ def pooled_performance_and_yaw(
             "rated": rows["rated_power_kw"],
         }
     )
-    use = rows[cohort] & rows["passes_row_filters"] & _in_period(rows, spec.period)
+    use = rows["passes_row_filters"] & _in_period(rows, spec.period)
     frame = frame[use & frame["expected"].notna() & frame["actual"].notna()]
     out = frame.groupby("turbine").agg(
         operator=("operator", "first"), actual=("actual", "sum"), expected=("expected", "sum")
@@ -382,6 +577,15 @@ def pooled_performance_and_yaw(
     yaw = {turbine: vertex(group) for turbine, group in fit.groupby("turbine")}
     out["yaw_misalignment"] = out.index.map(yaw).astype(np.float64)
     return out
+
+
+def _aged_records(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
+    """The period's records of dated turbines, with their age band ``band`` (from the first edge on)."""
+    edges = np.array(spec.indicators.age_band_edges)
+    rows = rows[_in_period(rows, spec.period) & rows["commissioned"].notna()]
+    age = (rows["time"] - pd.to_datetime(rows["commissioned"], utc=True)) / JULIAN_YEAR
+    rows = rows.assign(band=np.searchsorted(edges, age.to_numpy(), side="right") - 1)
+    return rows[rows["band"] >= 0]
 
 
 def pooled_reliability(
@@ -418,107 +622,208 @@ def pooled_reliability(
     return failures, downtime, years
 
 
-def pooled_production(
-    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release, cohort: str
-) -> tuple[pd.Series, float, pd.Series]:
-    """Lost production [MWh] per IEC 61400-26 category, potential production [MWh], production availability.
+def pooled_production(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> pd.DataFrame:
+    """Per turbine of some cohort: actual, lost and potential production [MWh], and production-based availability [-].
 
-    Lost = what the cohort curve expects at the record's normalised wind speed less what came (not
-    below 0), in every loss category of the spec but full performance; potential = actual
-    production + lost; production-based availability per turbine = actual / (actual + lost in the
-    unavailable categories).
+    Over the period's records with a power: actual = the power produced (not below 0); lost, per
+    IEC 61400-26 loss category of the spec but full performance (columns ``lost:<category>``) =
+    what the turbine's own curve expects at the record's normalised wind speed
+    (:func:`pooled_expected_power`) less what came, not below 0, where it expects anything;
+    potential = actual + lost; production-based availability (IEC 61400-26-2) = actual /
+    (actual + lost in the unavailable categories), NaN where that is 0 / 0.
     """
-    _, _, expected = _expected_power(rows, spec, release, cohort)
+    _, _, expected = pooled_expected_power(rows, spec, release)
+    categories = list(spec.indicators.loss_categories)
+    keep = (rows["atom"] >= 0) & _in_period(rows, spec.period) & rows["WTUR_W"].notna()
     frame = pd.DataFrame(
         {"turbine": rows["turbine"], "power": rows["WTUR_W"], "expected": expected, "category": rows["category"]}
-    )[rows[cohort] & _in_period(rows, spec.period) & rows["WTUR_W"].notna()]
-    actual = frame["power"].clip(lower=0) * (RECORD_HOURS / KWH_PER_MWH)
-    counted = frame["category"].isin(list(spec.indicators.loss_categories)) & (frame["category"] != "full_performance")
+    )[keep]
+    actual = (frame["power"].clip(lower=0) * (RECORD_HOURS / KWH_PER_MWH)).groupby(frame["turbine"]).sum()
+    counted = frame["category"].isin(categories) & (frame["category"] != "full_performance")
     lost = ((frame["expected"] - frame["power"]).clip(lower=0) * (RECORD_HOURS / KWH_PER_MWH)).where(
         counted & frame["expected"].notna(), 0.0
     )
-    by_category = lost.groupby(frame["category"]).sum()
+    by_category = pd.DataFrame(
+        {category: lost[frame["category"] == category].groupby(frame["turbine"]).sum() for category in categories},
+        index=actual.index,
+    ).fillna(0.0)
     unavailable = frame["category"].map(AVAILABILITY_CATEGORIES) == False  # noqa: E712 - None is excluded
-    production = actual.groupby(frame["turbine"]).sum()
     lost_unavailable = lost.where(unavailable, 0.0).groupby(frame["turbine"]).sum()
-    return by_category, float(actual.sum() + lost.sum()), production / (production + lost_unavailable)
+    out = pd.DataFrame(
+        {
+            "actual": actual,
+            "potential": actual + by_category.sum(axis=1),
+            "production_availability": actual / (actual + lost_unavailable),
+        }
+    )
+    return out.join(by_category.add_prefix("lost:"))
 
 
-def pooled_time_availability(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, cohort: str) -> pd.Series:
-    """Time-based availability per turbine (IEC 61400-26-1): available / (available + unavailable) time."""
-    rows = rows[rows[cohort] & _in_period(rows, spec.period)]
-    state = rows["category"].map(AVAILABILITY_CATEGORIES)
-    counted = rows[state.notna()].assign(available=state[state.notna()].astype(bool))
-    return counted.groupby("turbine")["available"].mean()
+def pooled_time_availability(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> pd.Series:
+    """Time-based availability per turbine (IEC 61400-26-1): available / (available + unavailable) time [-].
+
+    Over the period's records in the spec's loss categories (the excluded categories count in neither).
+    """
+    rows = rows[_in_period(rows, spec.period) & rows["category"].isin(list(spec.indicators.loss_categories))]
+    available = rows["category"].map(AVAILABILITY_CATEGORIES) == True  # noqa: E712 - a category's flag
+    return available.groupby(rows["turbine"]).mean()
 
 
 def pooled_residuals(
-    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, fit: release_pb2.NormalBehaviourModelFit
-) -> np.ndarray:
-    """A released model's residuals on the pooled monitored records, intercepts from each turbine's training rows.
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release, target: str
+) -> pd.DataFrame:
+    """The residuals of ``target``'s released models on the pooled monitored records: turbine and residual [degC].
 
-    Monitored: the model's usable records of the period from the end of the training window on,
-    of turbines with training records; a turbine's intercept is its mean of y - X beta over them.
+    Each turbine's residuals are under its own cohort's model: the first of its cohorts with a
+    released (not suppressed) model for ``target`` (:func:`pooled_own_cohorts`). Residual = y - X
+    beta - a, a the turbine's intercept: its mean of y - X beta over its training records (normal
+    status, finite features and target, in the training window). Monitored: the model's usable
+    records of the period from the end of the training window on, of turbines with an intercept.
     """
-    model = next(m for m in spec.models if m.target == fit.target)
+    model = next(m for m in spec.models if m.target == target)
+    fits = {m.cohort: np.array(m.coefficients) for m in release.models if m.target == target and not m.suppressed}
+    own = rows["turbine"].map(pooled_own_cohorts(pooled_turbines(rows, spec), spec, fits))
     data = _design(rows, model)
-    residual = data["y"] - data[list(model.features)].to_numpy() @ np.array(fit.coefficients)
-    usable = _modelled(rows, data, fit.cohort)
+    residual = pd.Series(np.nan, index=rows.index)
+    for cohort, beta in fits.items():
+        here = own == cohort
+        residual[here] = data["y"][here] - data.loc[here, list(model.features)].to_numpy() @ beta
+    usable = _modelled(rows, data) & (own != "")
     training = usable & _in_period(rows, spec.training_period)
     intercept = residual[training].groupby(rows["turbine"][training]).mean()
     monitored = usable & _in_period(rows, spec.period) & (rows["time"] >= pd.Timestamp(spec.training_period.end))
     monitored &= rows["turbine"].isin(intercept.index)
-    return (residual[monitored] - rows["turbine"][monitored].map(intercept)).to_numpy()
+    turbine = rows["turbine"][monitored]
+    own_intercept = intercept.reindex(turbine.to_numpy()).to_numpy(dtype=np.float64)
+    return pd.DataFrame({"turbine": turbine, "residual": residual[monitored].to_numpy() - own_intercept})
+
+
+@dataclass(frozen=True)
+class PooledIndicators:
+    """Round 2 per turbine, each measured against its own cohort (see the module's docstring).
+
+    Attributes
+    ----------
+    turbines : DataFrame
+        Index ``turbine``: operator, atom, one membership column per cohort; performance_index,
+        yaw_misalignment, time_availability, production_availability [-, deg] (NaN where not
+        measured); actual, potential and ``lost:<category>`` production [MWh]; and per model
+        target ``residuals:<target>``, its monitored records.
+    residuals : dict
+        Model target -> the monitored records' residuals (:func:`pooled_residuals`).
+    measured : DataFrame
+        Index ``turbine``, one column per indicator cell (protos.statistics.indicator_cells): whether
+        the turbine was measured for it.
+    """
+
+    turbines: pd.DataFrame
+    residuals: dict[str, pd.DataFrame]
+    measured: pd.DataFrame
+
+
+def pooled_indicators(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release
+) -> PooledIndicators:
+    """Every round-2 indicator of every turbine, measured against the round-1 ``release``, and what it measured.
+
+    A turbine is measured for the performance index, yaw misalignment and the availabilities where
+    they are defined (finite), for lost production where its potential production is positive, for
+    a model's residuals where it has monitored records.
+    """
+    turbines = pooled_turbines(rows, spec)
+    performance = pooled_performance_and_yaw(rows, spec, release)
+    turbines = turbines.join(performance[["performance_index", "yaw_misalignment"]])
+    turbines["time_availability"] = pooled_time_availability(rows, spec)
+    turbines = turbines.join(pooled_production(rows, spec, release))
+    residuals = {model.target: pooled_residuals(rows, spec, release, model.target) for model in spec.models}
+    for target, records in residuals.items():
+        turbines[f"residuals:{target}"] = records.groupby("turbine").size()
+    turbines = turbines.fillna({"potential": 0.0, **{f"residuals:{m.target}": 0 for m in spec.models}})
+    measured = pd.DataFrame(
+        {
+            **{name: np.isfinite(turbines[name]) for name in INDICATOR_CELLS if name != "lost_production"},
+            "lost_production": turbines["potential"] > 0,
+            **{f"residual:{m.target}": turbines[f"residuals:{m.target}"] > 0 for m in spec.models},
+        },
+        index=turbines.index,
+    )[list(indicator_cells(spec))]
+    return PooledIndicators(turbines, residuals, measured)
+
+
+def pooled_indicator_census(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, indicators: PooledIndicators
+) -> dict[BlockKey, np.ndarray]:
+    """Round 2's census: turbines measured per atom and indicator cell, turbine-years per atom and age band."""
+    n_atoms, cells = len(cohort_atoms(spec.cohorts)), list(indicator_cells(spec))
+    measured = indicators.measured.join(indicators.turbines[["operator", "atom"]])
+    per_cell = np.stack(
+        [_operator_atom_totals(measured.assign(n=measured[cell].astype(float)), n_atoms, weight="n") for cell in cells],
+        axis=-1,
+    )
+    aged = _aged_records(rows, spec)
+    years = _operator_atom_totals(aged, n_atoms, {"band": len(spec.indicators.age_band_edges)})
+    census = {
+        BlockKey("", S.INDICATOR_CENSUS): _census_block(S.INDICATOR_CENSUS, per_cell),
+        BlockKey("", S.AGE_BAND_CENSUS): _census_block(S.AGE_BAND_CENSUS, years * (RECORD_HOURS / JULIAN_YEAR_HOURS)),
+    }
+    return _checked_census(spec, census)
 
 
 def pooled_indicator_values(
-    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, indicators: PooledIndicators
 ) -> dict[BlockKey, np.ndarray]:
-    """The pooled value of every block of the round-2 ``spec``, measured against the round-1 ``release``.
+    """The pooled value of every block of the round-2 ``spec`` (before any is withheld).
 
-    Per cohort: histograms over its turbines with expected energy of performance index, yaw
-    misalignment and time- and production-based availability; histograms over monitored records
-    of each released model's residuals (empty for a suppressed model); lost production per loss
-    category and the potential; failures, downtime and turbine-years by component and age band;
-    and the disclosure inputs (operators per age band and in the cohort, turbines, and the sums
-    over operators of their turbine-years and turbines squared).
+    Per cohort, over its member turbines each indicator measured: histograms of performance index,
+    yaw misalignment and time- and production-based availability, of each model's residuals (over
+    records), lost production per loss category and the potential, and per indicator cell the
+    operators with such a turbine; over all its members, failures, downtime and turbine-years by
+    component and age band, and per age band the operators with turbine-years in it.
 
     Raises
     ------
     ValueError
         If the spec asks for a block this reference does not compute.
     """
-    ind = spec.indicators
+    ind, turbines, measured = spec.indicators, indicators.turbines, indicators.measured
+    grids = {
+        S.PERFORMANCE_INDEX_HISTOGRAM: ("performance_index", ind.performance_index_bins),
+        S.YAW_MISALIGNMENT_HISTOGRAM: ("yaw_misalignment", ind.yaw_misalignment_bins),
+        S.TIME_AVAILABILITY_HISTOGRAM: ("time_availability", ind.availability_bins),
+        S.PRODUCTION_AVAILABILITY_HISTOGRAM: ("production_availability", ind.availability_bins),
+    }
     values: dict[BlockKey, np.ndarray] = {}
     for cohort in spec.cohorts:
-        name = cohort.name
-        turbines = pooled_performance_and_yaw(rows, spec, release, name)
-        lost, potential, production_availability = pooled_production(rows, spec, release, name)
-        per_turbine = {
-            S.PERFORMANCE_INDEX_HISTOGRAM: (turbines["performance_index"], ind.performance_index_bins),
-            S.YAW_MISALIGNMENT_HISTOGRAM: (turbines["yaw_misalignment"], ind.yaw_misalignment_bins),
-            S.TIME_AVAILABILITY_HISTOGRAM: (pooled_time_availability(rows, spec, name), ind.availability_bins),
-            S.PRODUCTION_AVAILABILITY_HISTOGRAM: (production_availability, ind.availability_bins),
-        }
-        for statistic, (kpi, grid) in per_turbine.items():
-            values[BlockKey(name, statistic)] = _histogram(kpi.reindex(turbines.index).to_numpy(np.float64), grid)
-        fits = {m.target: m for m in release.models if m.cohort == name and not m.suppressed}
+        name, member = cohort.name, turbines[cohort.name].astype(bool)
+        for statistic, (indicator, grid) in grids.items():
+            mine = member & measured[indicator]
+            values[BlockKey(name, statistic)] = _histogram(turbines[indicator][mine].to_numpy(np.float64), grid)
         for model in spec.models:
-            residuals = pooled_residuals(rows, spec, fits[model.target]) if model.target in fits else np.zeros(0)
+            mine = turbines.index[member & measured[f"residual:{model.target}"]]
+            records = indicators.residuals[model.target]
+            residuals = records["residual"][records["turbine"].isin(mine)].to_numpy(np.float64)
             values[BlockKey(name, S.NBM_RESIDUAL_HISTOGRAM, model.target)] = _histogram(residuals, ind.residual_bins)
-        lost_by_category = lost.reindex(list(ind.loss_categories), fill_value=0.0).to_numpy(np.float64)
-        values[BlockKey(name, S.LOST_PRODUCTION)] = np.r_[lost_by_category, potential]
+        mine = turbines[member & measured["lost_production"]]
+        lost = mine[[f"lost:{category}" for category in ind.loss_categories]].sum(axis=0).to_numpy(np.float64)
+        values[BlockKey(name, S.LOST_PRODUCTION)] = np.r_[lost, mine["actual"].sum() + lost.sum()]
+        values[BlockKey(name, S.INDICATOR_CONTRIBUTOR)] = np.array(
+            [turbines["operator"][member & measured[cell]].nunique() for cell in measured.columns], dtype=np.float64
+        )
         failures, downtime, years = pooled_reliability(rows, spec, name)
         values[BlockKey(name, S.FAILURE_COUNT)] = failures
         values[BlockKey(name, S.FAILURE_DOWNTIME)] = downtime
         values[BlockKey(name, S.TURBINE_YEARS)] = years.sum(axis=0).to_numpy(np.float64)
         values[BlockKey(name, S.AGE_BAND_CONTRIBUTOR)] = (years > 0).sum(axis=0).to_numpy(np.float64)
-        values[BlockKey(name, S.SQUARED_TURBINE_YEARS)] = (years**2).sum(axis=0).to_numpy(np.float64)
-        per_operator = turbines.groupby("operator").size().to_numpy(dtype=np.float64)
-        values[BlockKey(name, S.COHORT_CONTRIBUTOR)] = np.array([float(len(per_operator))])
-        values[BlockKey(name, S.TURBINE_COUNT)] = np.array([per_operator.sum()])
-        values[BlockKey(name, S.SQUARED_TURBINE_COUNT)] = np.array([(per_operator**2).sum()])
     unknown = [layout.name for layout in block_layouts(spec) if layout.key not in values]
     if unknown:
         raise ValueError(f"spec {spec.spec_id} asks for blocks {unknown}, which the pooled reference does not compute")
     return values
+
+
+def pooled_round_two(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> PooledRound:
+    """Round 2 from the pooled canonical records, against the round-1 ``release``: census, decision, values."""
+    indicators = pooled_indicators(rows, spec, release)
+    census = pooled_indicator_census(rows, spec, indicators)
+    decision = decide(spec, census)
+    values = withhold_failing_cells(pooled_indicator_values(rows, spec, indicators), spec, decision)
+    return PooledRound(census, decision, values)

@@ -1,4 +1,9 @@
-"""Round 2 against the pooled reference: models, indicator distributions and failures."""
+"""Round 2 against the pooled reference: models, indicator distributions and failures.
+
+Each turbine is measured once, against its own cohort (the first of its cohorts with a released
+curve, or model); a cohort's distribution gathers its member turbines that the indicator measured.
+Where the census withholds a cell, the sites send zeros for it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import json
 
 import numpy as np
 import pytest
+from test_pooled import assert_blocks_equal, assert_census_equal, run_recording_censuses, summed_values
 
 from client.contribution import received_releases_dir
 from client.flags import turbine_flags
@@ -14,21 +20,25 @@ from client.ingest import read_canonical_chunks
 from client.maintenance import site_indicators
 from client.site_config import load_site_config
 from common.release_json import read_release_json
-from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
-from protos.fleetbench.v1 import spec_pb2
-from protos.statistics import BlockKey
-from server.baselines import block_values
+from protos.census import census_totals
+from protos.disclosure import cohort_atoms
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import STATISTICS, BlockKey, CensusFields
 from simulations.fleet import FleetConfig, generate_fleet
 from simulations.fleet_faults import FaultConfig
-from simulations.onboarding import fleet_spec, run_release_in_process
+from simulations.onboarding import fleet_spec
 from simulations.pooled import (
     pooled_canonical_records,
     pooled_model_coefficients,
+    pooled_own_cohorts,
     pooled_performance_and_yaw,
     pooled_production,
     pooled_reliability,
     pooled_residuals,
+    pooled_round_two,
     pooled_time_availability,
+    pooled_turbines,
+    released_curves,
 )
 
 S = spec_pb2.Statistic
@@ -39,11 +49,28 @@ def pooled(federated_run):
     return pooled_canonical_records(federated_run.site_configs, federated_run.spec)
 
 
-def _round_two_values(run) -> dict[str, np.ndarray]:
-    spec = run.release.indicator_spec
-    outcome = run.indicator_outcome
-    totals = decode_limb_sums(block_layouts(spec), limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites))
-    return block_values(spec, totals)
+def assert_carried(
+    values: dict[BlockKey, np.ndarray],
+    release: release_pb2.Release,
+    key: BlockKey,
+    indicator: str,
+    expected: np.ndarray,
+) -> bool:
+    """The block of a distribution holds the pooled counts where the release publishes it, zeros where withheld.
+
+    A distribution nothing measured is not listed. Returns whether it is published.
+    """
+    listed = [d for d in release.distributions if (d.cohort, d.indicator) == (key.cohort, indicator)]
+    if not listed:
+        assert not expected.any() and not values[key].any(), f"{key.name}: measured, but not listed"
+        return False
+    (distribution,) = listed
+    if distribution.suppressed:
+        assert expected.any() and not values[key].any(), f"{key.name}: withheld, yet sent"
+        return False
+    np.testing.assert_array_equal(values[key], expected, err_msg=key.name)
+    assert list(distribution.counts) == expected.astype(np.int64).tolist()
+    return True
 
 
 def test_federated_models_equal_the_pooled_fixed_effects_regression(federated_run, pooled):
@@ -57,31 +84,32 @@ def test_federated_models_equal_the_pooled_fixed_effects_regression(federated_ru
 
 
 def test_federated_distributions_equal_the_pooled_per_turbine_indicators(federated_run, pooled):
-    spec = federated_run.release.indicator_spec
-    values = _round_two_values(federated_run)
-    released = {(d.cohort, d.indicator): d for d in federated_run.release.distributions}
+    release = federated_run.release
+    spec = release.indicator_spec
+    values = summed_values(spec, federated_run.indicator_outcome)
+    turbines = pooled_turbines(pooled, spec)
+    own = pooled_own_cohorts(turbines, spec, released_curves(release))
+    reference = pooled_performance_and_yaw(pooled, spec, release)
+    # Every turbine with an own cohort is measured against its curve, and no other.
+    assert set(reference.index) == set(own.index[own != ""])
     checked = 0
-    for curve in federated_run.release.curves:
-        if curve.suppressed or not curve.bins:
-            continue
-        reference = pooled_performance_and_yaw(pooled, spec, federated_run.release, curve.cohort)
-        for indicator, grid, column in (
+    for cohort in spec.cohorts:
+        members = reference[turbines[cohort.name].reindex(reference.index)]
+        for statistic, grid, column in (
             (S.PERFORMANCE_INDEX_HISTOGRAM, spec.indicators.performance_index_bins, "performance_index"),
             (S.YAW_MISALIGNMENT_HISTOGRAM, spec.indicators.yaw_misalignment_bins, "yaw_misalignment"),
         ):
-            expected = histogram_counts(reference[column].to_numpy(), grid.first_centre, grid.width, grid.count)
-            np.testing.assert_array_equal(values[BlockKey(curve.cohort, indicator)], expected)
-        distribution = released[curve.cohort, "performance_index"]
-        if not distribution.suppressed:
-            assert sum(distribution.counts) == len(reference)
-            assert distribution.p10 <= distribution.p50 <= distribution.p90
-            checked += 1
-    assert checked >= 1
+            expected = histogram_counts(members[column].to_numpy(), grid.first_centre, grid.width, grid.count)
+            checked += assert_carried(values, release, BlockKey(cohort.name, statistic), column, expected)
+    assert checked >= 4
 
 
 @pytest.fixture(scope="module")
 def faulty_run(tmp_path_factory: pytest.TempPathFactory):
-    """A two-round release (SecAgg+ over the in-process grid) of a small fleet with every fault injected often."""
+    """A two-round release (SecAgg+ over the in-process grid) of a small fleet with every fault injected often.
+
+    Returns its sites, the release, round 2's summed values and census, and the pooled canonical records.
+    """
     config = FleetConfig(
         operators=4,
         turbines_per_operator=3,
@@ -98,68 +126,115 @@ def faulty_run(tmp_path_factory: pytest.TempPathFactory):
     )
     sites = generate_fleet(config, tmp_path_factory.mktemp("faulty"))
     spec = fleet_spec(config, k_min_operators=3)
-    outcomes = []
-    release = run_release_in_process(sites, spec, on_outcome=outcomes.append)
-    totals = decode_limb_sums(
-        block_layouts(release.indicator_spec),
-        limb_sums_from_weighted_mean(outcomes[1].mean_arrays, outcomes[1].n_sites),
-    )
-    values = block_values(release.indicator_spec, totals)
-    return sites, release, values, pooled_canonical_records(sites, spec)
+    release, outcomes, censuses = run_recording_censuses(sites, spec, send=True)
+    values = summed_values(release.indicator_spec, outcomes[1])
+    return sites, release, values, censuses[1], pooled_canonical_records(sites, spec)
 
 
-def test_failures_and_turbine_years_equal_the_pooled_status_log(faulty_run):
-    _, release, values, rows = faulty_run
-    spec = release.indicator_spec
-    failures, downtime, years_by_operator = pooled_reliability(rows, spec, "E-82/2300")
-    years = years_by_operator.sum(axis=0).to_numpy()
-    assert failures.sum() >= 10  # the fleet does fail
-    np.testing.assert_array_equal(values[BlockKey("E-82/2300", S.FAILURE_COUNT)], failures)
-    # Fixed point at 2^-24 h per site: equal to well under a second.
-    np.testing.assert_allclose(values[BlockKey("E-82/2300", S.FAILURE_DOWNTIME)], downtime, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(values[BlockKey("E-82/2300", S.TURBINE_YEARS)], years, rtol=1e-12)
-    # One commissioning date per site: with 4 operators no age band reaches k = 3, so every
-    # observed band is published suppressed, with its reason, never dropped.
-    rates = [r for r in release.failure_rates if r.cohort == "E-82/2300"]
-    bands = {(r.age_from_years, r.age_to_years) for r in rates}
-    assert len(bands) == np.count_nonzero(years) and len(rates) == len(bands) * len(spec.indicators.components)
-    assert all(r.suppressed and "fewer than 3 operators" in r.suppression_reason for r in rates)
-    assert not any(r.HasField("failures") for r in rates)
-
-
-def test_availability_and_residual_histograms_equal_the_pooled_reference(faulty_run):
-    _, release, values, rows = faulty_run
-    spec, grids = release.indicator_spec, release.indicator_spec.indicators
-    availability = pooled_time_availability(rows, spec, "E-82/2300")
-    grid = grids.availability_bins
-    expected = histogram_counts(availability.to_numpy(), grid.first_centre, grid.width, grid.count)
-    np.testing.assert_array_equal(values[BlockKey("E-82/2300", S.TIME_AVAILABILITY_HISTOGRAM)], expected)
-    assert availability.min() < 0.99  # outages happened
-    lost, potential, production_availability = pooled_production(rows, spec, release, "E-82/2300")
-    sums = values[BlockKey("E-82/2300", S.LOST_PRODUCTION)]
-    categories = list(grids.loss_categories)
-    np.testing.assert_allclose(sums[:-1], lost.reindex(categories, fill_value=0.0).to_numpy(), rtol=1e-9, atol=1e-9)
-    assert sums[-1] == pytest.approx(potential, rel=1e-9) and lost["forced_outage"] > 0
-    grid = grids.availability_bins
-    expected = histogram_counts(production_availability.to_numpy(), grid.first_centre, grid.width, grid.count)
-    np.testing.assert_array_equal(values[BlockKey("E-82/2300", S.PRODUCTION_AVAILABILITY_HISTOGRAM)], expected)
-    for fit in (m for m in release.models if not m.suppressed):
-        residuals = pooled_residuals(rows, spec, fit)
-        grid = grids.residual_bins
-        expected = histogram_counts(residuals, grid.first_centre, grid.width, grid.count)
-        np.testing.assert_array_equal(values[BlockKey(fit.cohort, S.NBM_RESIDUAL_HISTOGRAM, fit.target)], expected)
-
-
-def test_every_site_receives_the_final_release_and_flags_its_faulty_turbines(faulty_run):
-    sites, release, _, _ = faulty_run
-    truth = json.loads((sites[0].parent.parent / "ground_truth.json").read_text())["operators"]
-    flagged_yaw, big_yaw = 0, 0
-    for operator, site_path in enumerate(sites):
+@pytest.fixture(scope="module")
+def kept_on_site(faulty_run):
+    """What each site keeps of round 2, measured against the final release it received."""
+    sites, release, *_ = faulty_run
+    kept = []
+    for site_path in sites:
         (received,) = received_releases_dir(site_path).glob("*.json")
         final = read_release_json(received)
         assert final.provenance.indicator_spec_sha256 == release.provenance.indicator_spec_sha256
         site = load_site_config(site_path)
-        indicators = site_indicators(lambda site=site: read_canonical_chunks(site), site, final.indicator_spec, final)
+        kept.append(site_indicators(lambda site=site: read_canonical_chunks(site), site, final.indicator_spec, final))
+    return kept
+
+
+def test_every_round_two_block_and_the_census_equal_the_pooled_reference(faulty_run):
+    _, release, values, census, rows = faulty_run
+    spec = release.indicator_spec
+    second = pooled_round_two(rows, spec, release)
+    assert_census_equal(spec, census, second)
+    assert len(second.values) == len(spec.blocks)
+    assert_blocks_equal(spec, values, second.values)
+
+
+def test_failures_and_turbine_years_equal_the_pooled_status_log(faulty_run, kept_on_site):
+    _, release, values, census, rows = faulty_run
+    spec = release.indicator_spec
+    failures, downtime, years_by_operator = pooled_reliability(rows, spec, "E-82/2300")
+    years = years_by_operator.sum(axis=0).to_numpy()
+    assert failures.sum() >= 10  # the fleet does fail
+    # The failures each site keeps (its failure table) are the pooled status log's, run by run.
+    edges, components = np.array(spec.indicators.age_band_edges), list(spec.indicators.components)
+    kept_failures, kept_downtime = np.zeros_like(failures), np.zeros_like(downtime)
+    for table in (indicators.failures for indicators in kept_on_site):
+        band = np.searchsorted(edges, table["age_years"].to_numpy(dtype=np.float64), side="right") - 1
+        component = [components.index(name) for name in table["component"]]
+        np.add.at(kept_failures, (component, band), 1)
+        np.add.at(kept_downtime, (component, band), table["downtime_h"].to_numpy(dtype=np.float64))
+    np.testing.assert_array_equal(kept_failures, failures)
+    np.testing.assert_allclose(kept_downtime, downtime, rtol=0, atol=1e-9)
+    # The census holds the cohort's turbine-years per age band (all its turbines are in one atom,
+    # with the band's), summed over operators at the census's fixed point.
+    (atom,) = [a for a, members in enumerate(cohort_atoms(spec.cohorts)) if members == (0, 1)]
+    age_bands = CensusFields(*census_totals(census, spec)[BlockKey("", S.AGE_BAND_CENSUS)])
+    step = 2.0 ** -STATISTICS[S.AGE_BAND_CENSUS].scale_exponent
+    np.testing.assert_allclose(age_bands.total[atom], years, rtol=0, atol=len(years_by_operator) * step)
+    np.testing.assert_array_equal(age_bands.contributor[atom], (years_by_operator > 0).sum(axis=0))
+    # One commissioning date per site: with 4 operators no age band reaches k = 3, so the sites
+    # withheld every band (they sent zeros) and every observed band is published suppressed, with
+    # its reason, never dropped.
+    for statistic in (S.FAILURE_COUNT, S.FAILURE_DOWNTIME, S.TURBINE_YEARS, S.AGE_BAND_CONTRIBUTOR):
+        assert not values[BlockKey("E-82/2300", statistic)].any()
+    rates = [r for r in release.failure_rates if r.cohort == "E-82/2300"]
+    bands = {(r.age_from_years, r.age_to_years) for r in rates}
+    assert len(bands) == np.count_nonzero(years) and len(rates) == len(bands) * len(spec.indicators.components)
+    assert all(r.suppressed and r.suppression_reason == "fewer than 3 operators" for r in rates)
+    assert not any(r.HasField("failures") for r in rates)
+
+
+def test_availability_lost_production_and_residuals_equal_the_pooled_reference(faulty_run):
+    _, release, values, _, rows = faulty_run
+    spec, grids = release.indicator_spec, release.indicator_spec.indicators
+    turbines = pooled_turbines(rows, spec)
+    time_availability = pooled_time_availability(rows, spec)
+    production = pooled_production(rows, spec, release)
+    residuals = {m.target: pooled_residuals(rows, spec, release, m.target) for m in spec.models}
+    assert time_availability.min() < 0.99  # outages happened
+    grid = grids.availability_bins
+    categories = [f"lost:{category}" for category in grids.loss_categories]
+    published = 0
+    for cohort in spec.cohorts:
+        members = turbines.index[turbines[cohort.name]]
+        for statistic, indicator, per_turbine in (
+            (S.TIME_AVAILABILITY_HISTOGRAM, "time_availability", time_availability),
+            (S.PRODUCTION_AVAILABILITY_HISTOGRAM, "production_availability", production["production_availability"]),
+        ):
+            measured = per_turbine.reindex(members).to_numpy()  # NaN: not measured, not counted
+            expected = histogram_counts(measured, grid.first_centre, grid.width, grid.count)
+            published += assert_carried(values, release, BlockKey(cohort.name, statistic), indicator, expected)
+        # Lost production of the members with a potential production; each measured against its own curve.
+        assert not any(x.suppressed for x in release.lost_production if x.cohort == cohort.name)
+        mine = production.reindex(members)[lambda frame: frame["potential"] > 0]
+        lost = mine[categories].sum(axis=0).to_numpy()
+        sums = values[BlockKey(cohort.name, S.LOST_PRODUCTION)]
+        np.testing.assert_allclose(sums[:-1], lost, rtol=1e-9, atol=1e-9)
+        assert sums[-1] == pytest.approx(mine["actual"].sum() + lost.sum(), rel=1e-9)
+        assert lost[list(grids.loss_categories).index("forced_outage")] > 0
+        for model in spec.models:
+            records = residuals[model.target]
+            mine = records["residual"][records["turbine"].isin(members)].to_numpy()
+            bins = grids.residual_bins
+            expected = histogram_counts(mine, bins.first_centre, bins.width, bins.count)
+            key = BlockKey(cohort.name, S.NBM_RESIDUAL_HISTOGRAM, model.target)
+            published += assert_carried(values, release, key, f"residual:{model.target}", expected)
+    assert published == len(spec.cohorts) * (2 + len(spec.models))
+
+
+def test_every_site_receives_the_final_release_and_flags_its_faulty_turbines(faulty_run, kept_on_site):
+    sites, release, *_ = faulty_run
+    truth = json.loads((sites[0].parent.parent / "ground_truth.json").read_text())["operators"]
+    flagged_yaw, big_yaw = 0, 0
+    for operator, (site_path, indicators) in enumerate(zip(sites, kept_on_site, strict=True)):
+        (received,) = received_releases_dir(site_path).glob("*.json")
+        final = read_release_json(received)
+        assert final.provenance.indicator_spec_sha256 == release.provenance.indicator_spec_sha256
         flags = turbine_flags(indicators, final)
         flags = flags[flags["cohort"] == "E-82/2300"].set_index(["asset_id", "indicator"])
         for turbine in truth[operator]["turbines"]:

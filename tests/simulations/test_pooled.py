@@ -3,14 +3,17 @@
 Only provenance may differ (method, creation time, Flower run id, and the hashes that cover the
 round-1 release: the round-2 spec's baseline_release_sha256 and its own sha256). Counts, histograms,
 percentiles, suppression flags and reasons are equal bit for bit; values the sites send as fixed-point
-sums (protos/statistics.py) agree to the tolerances of :data:`TOLERANCES`.
+sums (protos/statistics.py) agree to the tolerances of :data:`TOLERANCES`. Each round's census, from
+which both decide what is withheld, is equal bit for bit.
 """
 
 from __future__ import annotations
 
 import math
+import pickle
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +21,26 @@ import pytest
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos.census import census_spec, census_totals
+from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean, spec_sha256
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import STATISTICS, BlockKey
+from protos.messages import CENSUS_CONFIG_KEY
+from protos.statistics import INDICATOR_CELLS, STATISTICS, BlockKey, CensusFields
+from server import server_app
 from server.baselines import block_values
 from server.secure_sum import SecureSumOutcome
 from server.spec import PrivacySettings, power_curve_spec
 from simulations.fleet import FleetConfig, generate_fleet
 from simulations.fleet_faults import FaultConfig
 from simulations.onboarding import fleet_spec, run_release_in_process
-from simulations.pooled import pooled_canonical_records, pooled_indicator_values, pooled_model_values, pooled_release
+from simulations.pooled import (
+    PooledRound,
+    pooled_canonical_records,
+    pooled_release,
+    pooled_round_one,
+    pooled_round_two,
+    pooled_rows,
+)
 
 S = spec_pb2.Statistic
 PROVENANCE_ONLY = ("method", "created_utc", "flower_run_id", "indicator_spec_sha256")
@@ -127,8 +140,10 @@ def assert_publishes_the_same(federated: release_pb2.Release, pooled: release_pb
 def assert_holds_both_rounds(release: release_pb2.Release) -> None:
     """Not an empty comparison: models, every distribution, lost production and failure rates are there.
 
-    Round 2 measures turbines against their cohort's released curve: a cohort without one (suppressed)
-    has no turbines to count, hence no baselines.
+    Round 2 measures each turbine once, against its own cohort (the first of its cohorts with a
+    released curve, or model): a cohort with a released curve lists every distribution, lost
+    production per category and failure rates. A cohort without one may list some too (its
+    turbines measured against another cohort, or measured without a curve, as time availability is).
     """
     spec = release.indicator_spec
     assert spec.indicators.baseline_release_sha256 and release.provenance.indicator_spec_sha256
@@ -136,22 +151,44 @@ def assert_holds_both_rounds(release: release_pb2.Release) -> None:
     assert sum(b.HasField("mean_power") for c in release.curves for b in c.bins) > 40
     assert any(not m.suppressed and m.coefficients for m in release.models)
     assert len(release.models) == len(spec.cohorts) * len(spec.models)
-    assert {d.cohort for d in release.distributions} == measured
-    assert len(release.distributions) == len(measured) * (4 + len(spec.models))
+    indicators = (*INDICATOR_CELLS[:4], *(f"residual:{m.target}" for m in spec.models))
+    listed = Counter((d.cohort, d.indicator) for d in release.distributions)
+    assert set(listed.values()) == {1} and {(c, i) for c in measured for i in indicators} <= set(listed)
     assert sum(sum(d.counts) for d in release.distributions if not d.suppressed) > 0
-    assert len(release.lost_production) == len(measured) * len(spec.indicators.loss_categories)
+    lost = Counter(x.cohort for x in release.lost_production)
+    assert set(lost) >= measured and set(lost.values()) == {len(spec.indicators.loss_categories)}
     assert any(x.share_of_potential > 0 for x in release.lost_production)
-    assert {r.cohort for r in release.failure_rates} == measured
+    assert {r.cohort for r in release.failure_rates} >= measured
+
+
+def assert_each_turbine_measured_once(release: release_pb2.Release) -> None:
+    """A turbine carries its own cohort's value into every cohort it is in: a band's distribution adds its models'.
+
+    Every turbine of these fleets is in the 1.5-3 MW band and its model's cohort, which comes first
+    in the spec; so where the band and all the model cohorts publish an indicator, the band's counts
+    are the sum of the models'. (Measured against the band's own curve, they would not be.)
+    """
+    band = next(c.cohort for c in release.curves if not c.turbine_model)
+    checked = 0
+    for indicator in {d.indicator for d in release.distributions}:
+        of = {d.cohort: d for d in release.distributions if d.indicator == indicator}
+        if band not in of or any(d.suppressed for d in of.values()):
+            continue
+        models = np.sum([np.array(d.counts) for cohort, d in of.items() if cohort != band], axis=0)
+        np.testing.assert_array_equal(np.array(of[band].counts), models, err_msg=indicator)
+        checked += 1
+    assert checked >= 2
 
 
 @dataclass(frozen=True)
 class Federated:
-    """A federated release, what its two secure sums held, and the fleet it was computed over."""
+    """A federated release, what its two censuses and two secure sums held, and the fleet it was computed over."""
 
     site_configs: list[Path]
     spec: spec_pb2.BenchmarkSpec
     release: release_pb2.Release
-    outcomes: tuple[SecureSumOutcome, SecureSumOutcome]  # round 1, round 2
+    outcomes: tuple[SecureSumOutcome, SecureSumOutcome]  # values rounds: round 1, round 2
+    censuses: tuple[spec_pb2.Census, spec_pb2.Census]  # as the aggregator decoded them: round 1, round 2
 
 
 def summed_values(spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome) -> dict[BlockKey, np.ndarray]:
@@ -179,39 +216,127 @@ def assert_blocks_equal(
             )
 
 
-def assert_every_model_and_indicator_block_equal(run: Federated) -> None:
-    """Round 1's model blocks, and every block of round 2 measured against the federated round-1 release."""
-    rows = pooled_canonical_records(run.site_configs, run.spec)
-    models = pooled_model_values(rows, run.spec)
-    assert len(models) == len(run.spec.cohorts) * len(run.spec.models) * 4
-    assert_blocks_equal(run.spec, summed_values(run.spec, run.outcomes[0]), models)
+def assert_census_equal(spec: spec_pb2.BenchmarkSpec, census: spec_pb2.Census, pooled: PooledRound) -> None:
+    """The pooled census of values spec ``spec`` equals the federated ``census``, bit for bit, block by block."""
+    federated = census_totals(census, spec)
+    assert set(federated) == set(pooled.census)
+    for key, totals in federated.items():
+        np.testing.assert_array_equal(pooled.census[key], totals, err_msg=key.name)
+
+
+def pooled_rounds(run: Federated) -> tuple[PooledRound, PooledRound]:
+    """Both pooled rounds of ``run``'s fleet; round 2 measured against the federated round-1 release."""
+    records = pooled_canonical_records(run.site_configs, run.spec)
+    first = pooled_round_one(pooled_rows(run.site_configs, run.spec), run.spec, records)
+    return first, pooled_round_two(records, run.release.indicator_spec, run.release)
+
+
+def assert_every_model_and_indicator_block_equal(run: Federated, rounds: tuple[PooledRound, PooledRound]) -> None:
+    """Round 1's model blocks, and every block of round 2, as the sites send them (zero where withheld)."""
+    first, second = rounds
+    assert len(first.values) == len(run.spec.cohorts) * len(run.spec.models) * 4
+    assert_blocks_equal(run.spec, summed_values(run.spec, run.outcomes[0]), first.values)
     round_two = run.release.indicator_spec
-    indicators = pooled_indicator_values(rows, round_two, run.release)
-    assert len(indicators) == len(round_two.blocks)
-    assert_blocks_equal(round_two, summed_values(round_two, run.outcomes[1]), indicators)
+    assert len(second.values) == len(round_two.blocks)
+    assert_blocks_equal(round_two, summed_values(round_two, run.outcomes[1]), second.values)
+
+
+def assert_both_censuses_equal(run: Federated, rounds: tuple[PooledRound, PooledRound]) -> None:
+    """Both rounds' censuses equal the federated ones bit for bit, and they hold something in every family."""
+    first, second = rounds
+    assert_census_equal(run.spec, run.censuses[0], first)
+    assert_census_equal(run.release.indicator_spec, run.censuses[1], second)
+    for census in (first.census, second.census):
+        for key, block in census.items():
+            fields = CensusFields(*block)
+            assert fields.total.sum() > 0 and fields.contributor.max() >= 2, key.name
+
+
+def received_census(outgoing_dir: Path, spec: spec_pb2.BenchmarkSpec) -> spec_pb2.Census:
+    """The census of values spec ``spec`` the sites received with its values round (tests/conftest.py RecordOutgoing).
+
+    Every site receives the one census the aggregator decoded (server.publish.census_from_secure_sum).
+    """
+    expected = spec_sha256(census_spec(spec))
+    received = set()
+    for path in outgoing_dir.glob("*.pkl"):
+        sent = pickle.loads(path.read_bytes())["incoming"].get("fitins.config", {})
+        if (
+            CENSUS_CONFIG_KEY in sent
+            and spec_pb2.Census.FromString(sent[CENSUS_CONFIG_KEY]).census_spec_sha256 == expected
+        ):
+            received.add(bytes(sent[CENSUS_CONFIG_KEY]))
+    (census,) = received
+    return spec_pb2.Census.FromString(census)
 
 
 def _of(federated_run) -> Federated:
+    specs = (federated_run.spec, federated_run.release.indicator_spec)
     return Federated(
         federated_run.site_configs,
         federated_run.spec,
         federated_run.release,
         (federated_run.outcome, federated_run.indicator_outcome),
+        (received_census(federated_run.outgoing_dir, specs[0]), received_census(federated_run.outgoing_dir, specs[1])),
     )
+
+
+def run_recording_censuses(
+    site_configs: list[Path], spec: spec_pb2.BenchmarkSpec, send: bool = False
+) -> tuple[release_pb2.Release, list[SecureSumOutcome], list[spec_pb2.Census]]:
+    """The release of :func:`simulations.onboarding.run_release_in_process`, its values rounds' sums and censuses.
+
+    The censuses are what server.server_app.run_census hands the aggregator, round by round.
+    """
+    outcomes: list[SecureSumOutcome] = []
+    censuses: list[spec_pb2.Census] = []
+    run_census = server_app.run_census
+
+    def recording(*args, **kwargs):
+        census, sites = run_census(*args, **kwargs)
+        censuses.append(census)
+        return census, sites
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(server_app, "run_census", recording)
+        release = run_release_in_process(site_configs, spec, send=send, on_outcome=outcomes.append)
+    return release, outcomes, censuses
 
 
 def test_federated_release_equals_the_pooled_release(federated_run):
     """Both fleets of tests/conftest.py (Ray, two SecAgg+ rounds), one with a cohort suppressed at k = 3."""
     pooled = pooled_release(federated_run.site_configs, federated_run.spec)
     assert_holds_both_rounds(pooled)
+    assert_each_turbine_measured_once(pooled)
     assert len({c.turbine_model for c in pooled.curves if c.turbine_model}) >= 2
-    assert any(c.suppressed for c in pooled.curves) == ("N117/2400" in federated_run.config.models)
+    rare = "N117/2400" in federated_run.config.models
+    assert any(c.suppressed for c in pooled.curves) == rare
+    if rare:  # its turbines have no own cohort (the band is suppressed with it): no curve-based indicator
+        of_rare = {d.indicator: d for d in pooled.distributions if d.cohort == "N117/2400"}
+        assert "performance_index" not in of_rare and of_rare["time_availability"].suppressed
     assert_publishes_the_same(federated_run.release, pooled)
 
 
-def test_every_summed_block_equals_its_pooled_value(federated_run):
-    assert_every_model_and_indicator_block_equal(_of(federated_run))
+@pytest.fixture(scope="module")
+def federated(federated_run) -> tuple[Federated, tuple[PooledRound, PooledRound]]:
+    run = _of(federated_run)
+    return run, pooled_rounds(run)
 
+
+def test_every_summed_block_equals_its_pooled_value(federated):
+    assert_every_model_and_indicator_block_equal(*federated)
+
+
+def test_the_pooled_census_equals_the_federated_census(federated):
+    """Both rounds' census blocks, bit for bit; in the fleet with a rare model, its cells are decided away."""
+    run, rounds = federated
+    assert_both_censuses_equal(run, rounds)
+    first, second = rounds
+    assert first.decision.suppressed_cells > 0 and second.decision.suppressed_cells > 0
+
+
+YOUNG_FAILING_TARGET = "WTRM_GbxBrgTmp"
+"""A model target of every fleet spec (server.spec.power_curve_spec)."""
 
 # Young sites (commissioned under a year before the start) with frequent failures: three operators share
 # the first age band, so its failure rates are released, with failures and downtime; fewer age into the
@@ -236,24 +361,41 @@ def young_failing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Federated, 
     """The federated release of :data:`YOUNG_FAILING` (SecAgg+ over the in-process grid) and its pooled one."""
     sites = generate_fleet(YOUNG_FAILING, tmp_path_factory.mktemp("young-failing"))
     spec = fleet_spec(YOUNG_FAILING)
-    outcomes: list[SecureSumOutcome] = []
-    release = run_release_in_process(sites, spec, send=False, on_outcome=outcomes.append)
-    first, second = outcomes
-    return Federated(sites, spec, release, (first, second)), pooled_release(sites, spec)
+    release, (first, second), (census_one, census_two) = run_recording_censuses(sites, spec)
+    return Federated(sites, spec, release, (first, second), (census_one, census_two)), pooled_release(sites, spec)
+
+
+@pytest.fixture(scope="module")
+def young_failing_rounds(young_failing) -> tuple[PooledRound, PooledRound]:
+    federated, _ = young_failing
+    return pooled_rounds(federated)
 
 
 def test_federated_failure_rates_and_lost_production_equal_the_pooled_release(young_failing):
     federated, pooled = young_failing
     assert_holds_both_rounds(pooled)
+    assert_each_turbine_measured_once(pooled)
     released = [r for r in pooled.failure_rates if not r.suppressed]
     assert any(r.failures > 0 and r.HasField("mean_downtime_hours") for r in released)
-    assert any(r.suppressed and "in the age band" in r.suppression_reason for r in pooled.failure_rates)
+    assert any(r.suppressed and r.suppression_reason == "fewer than 3 operators" for r in pooled.failure_rates)
     assert_publishes_the_same(federated.release, pooled)
 
 
-def test_every_summed_block_of_a_failing_fleet_equals_its_pooled_value(young_failing):
+def test_every_summed_block_of_a_failing_fleet_equals_its_pooled_value(young_failing, young_failing_rounds):
     federated, _ = young_failing
-    assert_every_model_and_indicator_block_equal(federated)
+    assert_every_model_and_indicator_block_equal(federated, young_failing_rounds)
+    # The suppressed age band's failures were withheld: the sites sent zeros, and so does the reference.
+    _, second = young_failing_rounds
+    decided = second.decision.age_bands  # cohort 0 is E-82/2300
+    withheld = decided.filled[0] & ~decided.published[0]
+    assert withheld.any() and decided.published[0].any()
+    assert not second.values[BlockKey("E-82/2300", S.TURBINE_YEARS)][withheld].any()
+    assert not second.values[BlockKey("E-82/2300", S.FAILURE_COUNT)][:, withheld].any()
+
+
+def test_the_pooled_census_of_a_failing_fleet_equals_the_federated_census(young_failing, young_failing_rounds):
+    federated, _ = young_failing
+    assert_both_censuses_equal(federated, young_failing_rounds)
 
 
 def _drop_a_distribution(r: release_pb2.Release) -> None:
@@ -288,6 +430,12 @@ MUTATIONS: dict[str, Callable[[release_pb2.Release], None]] = {
     "a model coefficient off by 1e-6": _move_a_coefficient,
     "a residual std off by 1e-6": lambda r: _nudge(r.models[0], "residual_std", 1e-6),
     "a model suppressed": lambda r: setattr(r.models[0], "suppressed", True),
+    "a suppressed failure rate published": lambda r: setattr(
+        next(x for x in r.failure_rates if x.suppressed), "suppressed", False
+    ),
+    "a suppressed curve bin published": lambda r: setattr(
+        next(b for c in r.curves for b in c.bins if b.suppressed), "suppressed", False
+    ),
     "a suppression reason reworded": lambda r: setattr(
         next(x for x in r.failure_rates if x.suppressed), "suppression_reason", "fewer operators"
     ),
@@ -317,6 +465,47 @@ def test_the_comparison_fails_when_the_release_differs(young_failing, mutation):
     changed.CopyFrom(pooled)
     MUTATIONS[mutation](changed)
     assert differences(publication(pooled), publication(changed))
+
+
+def _nudged(block: np.ndarray, field: int, step: float) -> np.ndarray:
+    """``block`` with ``step`` added to the largest element of its census field ``field`` (CensusFields order)."""
+    out = block.copy()
+    values = out[field].reshape(-1)  # a view of the copy
+    values[np.argmax(values)] += step
+    return out
+
+
+CENSUS_MUTATIONS: dict[str, tuple[int, BlockKey, Callable[[np.ndarray], np.ndarray]]] = {
+    "one record more in a curve bin": (0, BlockKey("", S.CURVE_CENSUS), lambda b: _nudged(b, 1, 1.0)),
+    "one operator more in a cohort": (0, BlockKey("", S.COHORT_CENSUS), lambda b: _nudged(b, 0, 1.0)),
+    "one training record less": (
+        0,
+        BlockKey("", S.TRAINING_CENSUS, YOUNG_FAILING_TARGET),
+        lambda b: _nudged(b, 1, -1.0),
+    ),
+    "one turbine more measured": (1, BlockKey("", S.INDICATOR_CENSUS), lambda b: _nudged(b, 1, 1.0)),
+    "turbine-years off by one fixed-point step": (
+        1,
+        BlockKey("", S.AGE_BAND_CENSUS),
+        lambda b: _nudged(b, 1, 2.0 ** -STATISTICS[S.AGE_BAND_CENSUS].scale_exponent),
+    ),
+    "the summed total squared instead of the operators' squares summed": (
+        1,
+        BlockKey("", S.AGE_BAND_CENSUS),
+        lambda b: np.stack([b[0], b[1], b[1] ** 2]),
+    ),
+}
+"""Ways a pooled census could differ from the federated one: (round index, block, change); the comparison sees each."""
+
+
+@pytest.mark.parametrize("mutation", sorted(CENSUS_MUTATIONS))
+def test_the_census_comparison_fails_when_a_total_differs(young_failing, young_failing_rounds, mutation):
+    federated, _ = young_failing
+    which, key, change = CENSUS_MUTATIONS[mutation]
+    rounds = list(young_failing_rounds)
+    rounds[which] = replace(rounds[which], census={**rounds[which].census, key: change(rounds[which].census[key])})
+    with pytest.raises(AssertionError, match=key.name):
+        assert_both_censuses_equal(federated, (rounds[0], rounds[1]))
 
 
 def test_the_comparison_ignores_provenance_only(young_failing):
