@@ -40,6 +40,7 @@ from client.streaming import ChunkSource, RecordSpill, hold_back_open_runs
 from client.summaries import (
     ModelTraining,
     SiteTurbines,
+    atom_census,
     density_normalised,
     model_rows,
     normal_status,
@@ -121,6 +122,11 @@ def own_cohorts(membership: np.ndarray, spec: spec_pb2.BenchmarkSpec, measurable
     return np.where(candidates.any(axis=1), np.argmax(candidates, axis=1), -1)
 
 
+def _curve_cohorts(release: release_pb2.Release) -> list[str]:
+    """The cohorts of ``release`` a turbine can be measured against: a released curve of two bins or more."""
+    return [name for name, cohort in released_cohorts(release).items() if len(cohort.curve_wind_speed) >= 2]
+
+
 def _with_failure_key(chunks: Iterable[pd.DataFrame], site: SiteConfig) -> Iterator[pd.DataFrame]:
     """Each chunk with a ``FAILURE_KEY`` column: index of the site's component whose failure code a record carries."""
     component_of_code = {
@@ -142,7 +148,7 @@ def _indicator_records(
     """
     turbines = SiteTurbines.of(site, spec)
     cohorts = released_cohorts(release)
-    own = own_cohorts(turbines.membership, spec, [name for name, c in cohorts.items() if len(c.curve_wind_speed) >= 2])
+    own = own_cohorts(turbines.membership, spec, _curve_cohorts(release))
     start, end = period_bounds(spec)
     row_filters = [f for f in spec.filters if FILTERS[f.name].flag]
     chunks = _with_failure_key(read_chunks(), site)
@@ -461,16 +467,19 @@ class ModelResiduals:
         return daily.drop(columns="asset")
 
 
-def _atom_census(turbine_totals: np.ndarray, atom_of_turbine: np.ndarray, n_atoms: int) -> np.ndarray:
-    """A census block (3, atoms, ...) from per-turbine totals (turbines, ...): this site's sums per atom.
+def _turbine_census(
+    turbine_totals: np.ndarray, atom_of_turbine: np.ndarray, n_atoms: int, membership: np.ndarray
+) -> np.ndarray:
+    """A census block (3, atoms + cohorts, ...) from per-turbine totals (turbines, ...): this site's sums.
 
-    The site is one operator: its total in an atom's cell is the sum over its turbines in the atom;
-    it contributes where that is positive, and its square is its own total squared.
+    The site is one operator: its total in an atom's (or a cohort's) cell is the sum over its
+    turbines there (:func:`client.summaries.atom_census`).
     """
     in_atom = atom_of_turbine >= 0
-    totals = np.zeros((n_atoms, *turbine_totals.shape[1:]))
-    np.add.at(totals, atom_of_turbine[in_atom], turbine_totals[in_atom])
-    return np.stack([(totals > 0).astype(np.float64), totals, totals**2])
+    per_atom = np.zeros((n_atoms, *turbine_totals.shape[1:]))
+    np.add.at(per_atom, atom_of_turbine[in_atom], turbine_totals[in_atom])
+    per_cohort = np.tensordot(membership.T.astype(np.float64), turbine_totals, axes=1)
+    return atom_census(per_atom, per_cohort)
 
 
 def site_indicators(
@@ -510,11 +519,15 @@ def site_indicators(
     kpis = {**performance.turbine_values(), **availability.turbine_values()}
     ind, membership = spec.indicators, performance.turbines.membership
     # Per turbine and indicator cell (protos.statistics.indicator_cells): was it measured?
+    # Production availability and lost production need the turbine's own curve (what it lost is what
+    # that curve expected); time availability does not.
+    has_curve = own_cohorts(membership, spec, _curve_cohorts(release)) >= 0
     measured = np.column_stack(
         [
             *(np.isfinite(kpis[name]) for name in ("performance_index", "yaw_misalignment_deg")),
-            *(np.isfinite(kpis[name]) for name in ("time_availability", "production_availability")),
-            availability.potential_mwh() > 0,
+            np.isfinite(kpis["time_availability"]),
+            np.isfinite(kpis["production_availability"]) & has_curve,
+            (availability.potential_mwh() > 0) & has_curve,
             *(residuals.turbine_histograms(m.target).sum(axis=1) > 0 for m in spec.models),
         ]
     ).reshape(len(site.turbines), len(indicator_cells(spec)))
@@ -543,8 +556,12 @@ def site_indicators(
     atoms = cohort_atoms(spec.cohorts)
     atom_of_turbine = atom_index(membership, atoms)
     census = {
-        BlockKey("", S.INDICATOR_CENSUS): _atom_census(measured.astype(np.float64), atom_of_turbine, len(atoms)),
-        BlockKey("", S.AGE_BAND_CENSUS): _atom_census(reliability.turbine_years, atom_of_turbine, len(atoms)),
+        BlockKey("", S.INDICATOR_CENSUS): _turbine_census(
+            measured.astype(np.float64), atom_of_turbine, len(atoms), membership
+        ),
+        BlockKey("", S.AGE_BAND_CENSUS): _turbine_census(
+            reliability.turbine_years, atom_of_turbine, len(atoms), membership
+        ),
     }
     asset_ids = pd.Index([t.asset_id for t in site.turbines])
     per_turbine = [

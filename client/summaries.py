@@ -567,19 +567,24 @@ def add_turbine_power_histograms(records: PreparedRecords, spec: spec_pb2.Benchm
         )
 
 
-def atom_census(atom_totals: np.ndarray) -> np.ndarray:
-    """A census block (3, atoms, ...) from this site's totals per atom: contributor, total, total squared.
+def atom_census(atom_totals: np.ndarray, cohort_totals: np.ndarray) -> np.ndarray:
+    """A census block (3, atoms + cohorts, ...) from this site's totals per atom and per cohort.
 
     The site is one operator: it contributes where its total is positive, and its square is its
     own total squared (protos.statistics.CensusFields).
     """
-    return np.stack([(atom_totals > 0).astype(np.float64), atom_totals, atom_totals**2])
+    totals = np.concatenate([atom_totals, cohort_totals])
+    return np.stack([(totals > 0).astype(np.float64), totals, totals**2])
 
 
 def round_one_census(
-    spec: spec_pb2.BenchmarkSpec, groups: np.ndarray, group_records: np.ndarray, training: ModelTraining
+    spec: spec_pb2.BenchmarkSpec,
+    groups: np.ndarray,
+    group_records: np.ndarray,
+    cohort_records: np.ndarray,
+    training: ModelTraining,
 ) -> dict[BlockKey, np.ndarray]:
-    """The census blocks of round-1 spec ``spec``: records per atom and bin, per atom, training records per atom.
+    """The census blocks of round-1 spec ``spec``: records per atom (and cohort) and bin, over the period, in training.
 
     Parameters
     ----------
@@ -587,6 +592,8 @@ def round_one_census(
         The site's membership groups (groups x cohorts, :func:`cohort_groups`): each is an atom.
     group_records : ndarray
         Each group's records per wind-speed bin (groups x bins).
+    cohort_records : ndarray
+        Each cohort's records per wind-speed bin (cohorts x bins).
     training : ModelTraining
         The models' per-turbine training sums (their record counts).
     """
@@ -595,15 +602,17 @@ def round_one_census(
     per_atom = np.zeros((len(atoms), group_records.shape[1]))
     per_atom[atom_of_group] = group_records
     census = {
-        BlockKey("", S.CURVE_CENSUS): atom_census(per_atom),
-        BlockKey("", S.COHORT_CENSUS): atom_census(per_atom.sum(axis=1)),
+        BlockKey("", S.CURVE_CENSUS): atom_census(per_atom, cohort_records),
+        BlockKey("", S.COHORT_CENSUS): atom_census(per_atom.sum(axis=1), cohort_records.sum(axis=1)),
     }
-    atom_of_turbine = atom_index(training.turbines.membership, atoms)
+    membership = training.turbines.membership
+    atom_of_turbine = atom_index(membership, atoms)
     in_atom = atom_of_turbine >= 0
     for model in spec.models:
+        count = training.moments[model.target].count
         records = np.zeros(len(atoms))
-        np.add.at(records, atom_of_turbine[in_atom], training.moments[model.target].count[in_atom])
-        census[BlockKey("", S.TRAINING_CENSUS, model.target)] = atom_census(records)
+        np.add.at(records, atom_of_turbine[in_atom], count[in_atom])
+        census[BlockKey("", S.TRAINING_CENSUS, model.target)] = atom_census(records, membership.T @ count)
     return census
 
 
@@ -669,5 +678,5 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
                 f"spec {spec.spec_id} asks for block {layout.name}, which a site does not compute in round 1"
             )
         values[layout.key] = np.asarray(value, dtype=np.float64).reshape(layout.shape)
-    census = round_one_census(spec, groups, group_records, training)
+    census = round_one_census(spec, groups, group_records, sums[S.RECORD_COUNT], training)
     return SiteSummary(values, census, counts.frame())

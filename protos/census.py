@@ -156,7 +156,7 @@ def _family(
     spec: spec_pb2.BenchmarkSpec,
     unit: str,
 ) -> CohortCells:
-    """Decide every cell of one census block, shape (3, atoms, cells), for every cohort."""
+    """Decide every cell of one census block, shape (3, atoms + cohorts, cells), for every cohort."""
     n_cohorts, n_cells = len(spec.cohorts), block.shape[2]
     published = np.zeros((n_cohorts, n_cells), dtype=bool)
     filled = np.zeros((n_cohorts, n_cells), dtype=bool)
@@ -165,9 +165,19 @@ def _family(
     for a, members in enumerate(atoms):
         member[a, list(members)] = True
     fields = CensusFields(*block)
+    n_atoms = len(atoms)
     for cell in range(n_cells):
-        census = CellCensus(fields.contributor[:, cell], fields.total[:, cell], fields.total_squared[:, cell])
-        decision = decide_cell(atoms, census, candidates[:, cell], spec.k_min_operators, spec.dominance_max_share, unit)
+        census = CellCensus(*(field[:n_atoms, cell] for field in fields))
+        whole_cohorts = CellCensus(*(field[n_atoms:, cell] for field in fields))
+        decision = decide_cell(
+            atoms,
+            census,
+            candidates[:, cell],
+            spec.k_min_operators,
+            spec.dominance_max_share,
+            unit,
+            whole_cohorts,
+        )
         present = (census.contributors > 0) | (census.totals > 0)
         filled[:, cell] = (member & present[:, None]).any(axis=0)
         published[:, cell] = decision.published

@@ -257,6 +257,15 @@ def _class_failure(census: CellCensus, atoms: np.ndarray, k: int, p: float, unit
     return ""
 
 
+def _whole_cohort(in_class: list[int], member: np.ndarray, filled: np.ndarray) -> int | None:
+    """A cohort whose filled atoms are exactly ``in_class``, if there is one."""
+    atoms = set(in_class)
+    for cohort in range(member.shape[1]):
+        if set(np.flatnonzero(member[:, cohort] & filled).tolist()) == atoms:
+            return cohort
+    return None
+
+
 def decide_cell(
     atoms: Sequence[tuple[int, ...]],
     census: CellCensus,
@@ -264,6 +273,7 @@ def decide_cell(
     k_min_operators: int,
     dominance_max_share: float,
     unit: str,
+    cohort_census: CellCensus | None = None,
 ) -> CellDecision:
     """Which cohorts one cell may be published for, with linked (secondary) suppression.
 
@@ -279,14 +289,18 @@ def decide_cell(
         k and p of the rules.
     unit : str
         What the totals count ("records", "turbines", "turbine-years"), for the reasons.
+    cohort_census : CellCensus, optional
+        The same inputs per cohort (its atoms together): a class that is a whole cohort's cell is
+        judged on these exact numbers instead of the bounds from its atoms.
 
     Returns
     -------
     CellDecision
         Published cohorts: every class of atoms they leave apart passes k and dominance. While a
-        class fails, the cohort holding it with the fewest ``unit`` (the least lost) is suppressed:
-        its reason is the class's failure when the class is the whole cohort cell, else that a part
-        of it shared with other cohorts would be isolated by difference.
+        class that is a cohort's whole cell fails, that cohort is suppressed with the class's reason
+        (primary suppression); then, while another class fails, the cohort holding it with the fewest
+        ``unit`` (the least lost) is suppressed, as a part of it shared with other cohorts would be
+        isolated by difference (secondary suppression).
     """
     n_cohorts = len(candidates)
     member = np.zeros((len(atoms), n_cohorts), dtype=bool)
@@ -305,19 +319,29 @@ def decide_cell(
                 classes.setdefault(key, []).append(a)
         failing = []
         for key, in_class in classes.items():
-            why = _class_failure(census, np.array(in_class), k_min_operators, dominance_max_share, unit)
+            whole = _whole_cohort(in_class, member, filled)
+            if whole is not None and cohort_census is not None:
+                why = _class_failure(cohort_census, np.array([whole]), k_min_operators, dominance_max_share, unit)
+            else:
+                why = _class_failure(census, np.array(in_class), k_min_operators, dominance_max_share, unit)
             if why:
-                failing.append((float(census.totals[in_class].sum()), key, in_class, why))
+                # A class that is a published cohort's whole cell fails on its own (primary): that cohort goes
+                # first; other failing classes are parts of cohorts (secondary), handled once none is left.
+                primary = whole is not None and bool(published[whole])
+                failing.append(
+                    (not primary, float(census.totals[in_class].sum()), key, whole if whole is not None else -1, why)
+                )
         if not failing:
             break
-        _, key, in_class, why = min(failing)
-        cohort = min(key, key=lambda c: (cohort_totals[c], -c))
-        whole = set(np.flatnonzero(member[:, cohort] & filled).tolist()) == set(in_class)
-        reasons[cohort] = (
-            why
-            if whole
-            else f"linked to other published cohorts: a part of it they share ({why}) would be isolated by difference"
-        )
+        secondary, _, key, whole, why = min(failing)
+        if secondary:
+            cohort = min(key, key=lambda c: (cohort_totals[c], -c))
+            reasons[cohort] = (
+                f"linked to other published cohorts: a part of it they share ({why}) would be isolated by difference"
+            )
+        else:
+            cohort = whole
+            reasons[cohort] = why
         published[cohort] = False
     for outside in np.flatnonzero(non_empty & ~np.asarray(candidates, dtype=bool)).tolist():
         reasons.setdefault(outside, "its cohort is suppressed")

@@ -144,6 +144,7 @@ class SpecExtent:
     max_records_per_turbine_per_bin: int  # private specs, else 0
     min_noise_sites: int  # private specs, else 0
     atoms: int  # sets of cohorts one turbine can be in at once (protos/disclosure.py)
+    cohorts: int
     indicator_cells: int  # round 2's disclosure-control cells per cohort
 
     @classmethod
@@ -183,6 +184,7 @@ class SpecExtent:
             max_records_per_turbine_per_bin=spec.privacy.max_records_per_turbine_per_bin,
             min_noise_sites=spec.privacy.min_noise_sites,
             atoms=len(cohort_atoms(spec.cohorts)),
+            cohorts=len(spec.cohorts),
             indicator_cells=len(indicator_cells(spec)),
         )
 
@@ -252,8 +254,8 @@ def _age_bands(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
 
 
 def _census_of(cells: ShapeRule) -> ShapeRule:
-    """Shape of a census block: its three fields, per atom, per cell of ``cells``."""
-    return lambda e, b: (len(CensusFields._fields), e.atoms, *cells(e, b))
+    """Shape of a census block: its three fields, per atom and then per cohort, per cell of ``cells``."""
+    return lambda e, b: (len(CensusFields._fields), e.atoms + e.cohorts, *cells(e, b))
 
 
 def _no_cells(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:

@@ -204,8 +204,18 @@ def _withheld_bins(stats: CohortStatistics, decision: Decision, c: int) -> Cohor
     )
 
 
+def _with_cohort_rows(totals: np.ndarray, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+    """Every operator's totals per atom (operators, atoms, cells...), then per cohort: the sum over its atoms."""
+    atoms = cohort_atoms(spec.cohorts)
+    member = np.zeros((len(atoms), len(spec.cohorts)))
+    for a, members in enumerate(atoms):
+        member[a, list(members)] = 1.0
+    per_cohort = np.moveaxis(np.tensordot(member.T, np.moveaxis(totals, 1, 0), axes=1), 0, 1)
+    return np.concatenate([totals, per_cohort], axis=1)
+
+
 def _census_block(statistic: spec_pb2.Statistic, totals: np.ndarray) -> np.ndarray:
-    """A census block (3, atoms, cells...) from every operator's totals (operators, atoms, cells...).
+    """A census block (3, atoms + cohorts, cells...) from every operator's totals (operators, atoms + cohorts, ...).
 
     Its fields (protos.statistics.CensusFields), summed over operators: 1 where the operator's total
     is positive, the total, and the total squared; each operator's figures rounded to the block's
@@ -264,8 +274,8 @@ def pooled_round_one_census(
     n_atoms, n_ws = len(cohort_atoms(spec.cohorts)), spec.wind_speed_bins.count
     curve = _operator_atom_totals(_with_bins(rows, spec), n_atoms, {"ws_bin": n_ws})
     census = {
-        BlockKey("", S.CURVE_CENSUS): _census_block(S.CURVE_CENSUS, curve),
-        BlockKey("", S.COHORT_CENSUS): _census_block(S.COHORT_CENSUS, curve.sum(axis=2)),
+        BlockKey("", S.CURVE_CENSUS): _census_block(S.CURVE_CENSUS, _with_cohort_rows(curve, spec)),
+        BlockKey("", S.COHORT_CENSUS): _census_block(S.COHORT_CENSUS, _with_cohort_rows(curve.sum(axis=2), spec)),
     }
     if not spec.HasField("privacy"):
         if records is None:
@@ -273,7 +283,9 @@ def pooled_round_one_census(
         for model in spec.models:
             training = _training_rows(records, spec, records["atom"] >= 0, model)
             key = BlockKey("", S.TRAINING_CENSUS, model.target)
-            census[key] = _census_block(S.TRAINING_CENSUS, _operator_atom_totals(training, n_atoms))
+            census[key] = _census_block(
+                S.TRAINING_CENSUS, _with_cohort_rows(_operator_atom_totals(training, n_atoms), spec)
+            )
     return _checked_census(spec, census)
 
 
@@ -728,7 +740,8 @@ def pooled_indicators(
 
     A turbine is measured for the performance index, yaw misalignment and the availabilities where
     they are defined (finite), for lost production where its potential production is positive, for
-    a model's residuals where it has monitored records.
+    a model's residuals where it has monitored records; production availability and lost production
+    need its own curve (what it lost is what that curve expected), time availability does not.
     """
     turbines = pooled_turbines(rows, spec)
     performance = pooled_performance_and_yaw(rows, spec, release)
@@ -739,14 +752,17 @@ def pooled_indicators(
     for target, records in residuals.items():
         turbines[f"residuals:{target}"] = records.groupby("turbine").size()
     turbines = turbines.fillna({"potential": 0.0, **{f"residuals:{m.target}": 0 for m in spec.models}})
+    curves = [c.cohort for c in release.curves if sum(b.HasField("mean_power_per_unit") for b in c.bins) >= 2]
+    with_curve = pooled_own_cohorts(turbines, spec, curves) != ""
     measured = pd.DataFrame(
         {
             **{name: np.isfinite(turbines[name]) for name in INDICATOR_CELLS if name != "lost_production"},
-            "lost_production": turbines["potential"] > 0,
+            "lost_production": (turbines["potential"] > 0) & with_curve,
             **{f"residual:{m.target}": turbines[f"residuals:{m.target}"] > 0 for m in spec.models},
         },
         index=turbines.index,
     )[list(indicator_cells(spec))]
+    measured["production_availability"] &= with_curve
     return PooledIndicators(turbines, residuals, measured)
 
 
@@ -763,8 +779,10 @@ def pooled_indicator_census(
     aged = _aged_records(rows, spec)
     years = _operator_atom_totals(aged, n_atoms, {"band": len(spec.indicators.age_band_edges)})
     census = {
-        BlockKey("", S.INDICATOR_CENSUS): _census_block(S.INDICATOR_CENSUS, per_cell),
-        BlockKey("", S.AGE_BAND_CENSUS): _census_block(S.AGE_BAND_CENSUS, years * (RECORD_HOURS / JULIAN_YEAR_HOURS)),
+        BlockKey("", S.INDICATOR_CENSUS): _census_block(S.INDICATOR_CENSUS, _with_cohort_rows(per_cell, spec)),
+        BlockKey("", S.AGE_BAND_CENSUS): _census_block(
+            S.AGE_BAND_CENSUS, _with_cohort_rows(years, spec) * (RECORD_HOURS / JULIAN_YEAR_HOURS)
+        ),
     }
     return _checked_census(spec, census)
 

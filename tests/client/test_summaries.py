@@ -90,7 +90,9 @@ def test_only_usable_records_of_cohort_turbines_are_summed_after_density_normali
     atom = cohort_atoms(SPEC.cohorts).index((0,))
     census = CensusFields(*summary.census[BlockKey("", S.CURVE_CENSUS)])
     assert (census.contributor[atom, 16], census.total[atom, 16], census.total_squared[atom, 16]) == (1, 2, 4)
-    assert census.total.sum() == 2 and CensusFields(*summary.census[BlockKey("", S.COHORT_CENSUS)]).total[atom] == 2
+    n_atoms = len(cohort_atoms(SPEC.cohorts))
+    assert census.total[:n_atoms].sum() == 2 and census.total[n_atoms + 0, 16] == 2  # and the cohort's own row
+    assert CensusFields(*summary.census[BlockKey("", S.COHORT_CENSUS)]).total[atom] == 2
     assert (
         values[BlockKey("V90/2000", S.COHORT_CONTRIBUTOR)][0] == 0
         and values[BlockKey("V90/2000", S.RECORD_COUNT)].sum() == 0

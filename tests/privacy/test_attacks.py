@@ -55,17 +55,17 @@ def _decoded(sites, spec) -> tuple[release_pb2.Release | None, dict[BlockKey, np
 
 
 def _per_cohort_rule(
-    atoms, census: CellCensus, candidates, k_min_operators: int, dominance_max_share: float, unit: str
+    atoms,
+    census: CellCensus,
+    candidates,
+    k_min_operators: int,
+    dominance_max_share: float,
+    unit: str,
+    cohort_census: CellCensus | None = None,
 ) -> CellDecision:
-    """The rule before the census: each cohort judged alone, by k on its own atoms' operators (no linking)."""
-    n_cohorts = len(candidates)
-    published = np.zeros(n_cohorts, dtype=bool)
-    reasons = {}
-    for c in range(n_cohorts):
-        mine = [a for a, members in enumerate(atoms) if c in members]
-        published[c] = candidates[c] and census.contributors[mine].sum() >= k_min_operators
-        if not published[c]:
-            reasons[c] = "fewer than k operators in the cohort alone"
+    """The rule before the census: each cohort judged alone, by k on its own operators (no linking)."""
+    published = np.asarray(candidates, dtype=bool) & (cohort_census.contributors >= k_min_operators)
+    reasons = {c: "fewer than k operators in the cohort alone" for c in np.flatnonzero(~published).tolist()}
     return CellDecision(published, reasons)
 
 

@@ -28,11 +28,18 @@ ATOMS = cohort_atoms(SPEC.cohorts)
 
 
 def _census_block(per_atom_operators: dict[tuple[int, ...], list[float]], cells: int) -> np.ndarray:
-    """A census block (3, atoms, cells) from each atom's per-operator totals, the same in every cell."""
-    block = np.zeros((3, len(ATOMS), cells))
+    """A census block (3, atoms + cohorts, cells) from each atom's per-operator totals, the same in every cell.
+
+    Each operator of an atom is an operator of its own (none runs turbines in two atoms), so a
+    cohort's rows are its atoms' operators together.
+    """
+    n = len(SPEC.cohorts)
+    block = np.zeros((3, len(ATOMS) + n, cells))
     for atom, totals in per_atom_operators.items():
-        a = ATOMS.index(atom)
-        block[0, a], block[1, a], block[2, a] = len(totals), sum(totals), sum(t * t for t in totals)
+        for row in (ATOMS.index(atom), *(len(ATOMS) + c for c in atom)):
+            block[0, row] += len(totals)
+            block[1, row] += sum(totals)
+            block[2, row] += sum(t * t for t in totals)
     return block
 
 
@@ -53,7 +60,7 @@ def test_a_census_spec_holds_the_census_blocks_of_the_spec_it_decides():
     names = [layout.name for layout in block_layouts(census)]
     assert names == ["COHORT_CENSUS", "CURVE_CENSUS", *(f"TRAINING_CENSUS:{m.target}" for m in SPEC.models)]
     curve = next(layout for layout in block_layouts(census) if layout.statistic == S.CURVE_CENSUS)
-    assert curve.shape == (3, len(ATOMS), SPEC.wind_speed_bins.count)
+    assert curve.shape == (3, len(ATOMS) + len(SPEC.cohorts), SPEC.wind_speed_bins.count)
     private = census_spec(power_curve_spec("q", *JANUARY, ["A"], privacy=PrivacySettings(1.0)))
     assert [layout.name for layout in block_layouts(private)] == ["COHORT_CENSUS", "CURVE_CENSUS"]
     round_two = census_spec(indicator_spec(SPEC, "0" * 64))

@@ -138,3 +138,22 @@ def test_a_spec_of_many_overlapping_bands_is_refused_before_its_atoms_are_listed
     bands = [_band(1000.0 + i, 0) for i in range(40)]  # 2^40 - 1 sets of cohorts a turbine could be in
     with pytest.raises(ValueError, match="more than 4096 atoms"):
         cohort_atoms(bands)
+
+
+def test_a_class_that_is_a_whole_cohort_is_judged_on_the_cohorts_exact_numbers():
+    # Three models of one operator each, all in the band: every model fails k, and the band's class is
+    # its three atoms together. From its atoms alone the band's operators are bounded below by 1; its
+    # own row (the cohort's operators together) says 3.
+    cohorts = [_model("A"), _model("B"), _model("C"), _band(1500, 3000)]
+    atoms = cohort_atoms(cohorts)
+    census = _census(atoms, {(0, 3): [100.0], (1, 3): [90.0], (2, 3): [80.0]})
+    band = CellCensus(
+        contributors=np.array([1, 1, 1, 3]),
+        totals=np.array([100.0, 90, 80, 270]),
+        squares=np.array([1e4, 8100, 6400, 1e4 + 8100 + 6400]),
+    )
+    without = decide_cell(atoms, census, np.ones(4, dtype=bool), 3, 0.6, "records")
+    assert not without.published.any()  # the conservative bound
+    exact = decide_cell(atoms, census, np.ones(4, dtype=bool), 3, 0.6, "records", cohort_census=band)
+    assert exact.published.tolist() == [False, False, False, True]
+    _assert_no_published_combination_isolates(atoms, exact, census, k=1)

@@ -19,13 +19,15 @@ def test_failure_rate_cells_need_k_operators_and_no_dominant_one():
     spec = indicator_spec(power_curve_spec("s", "2025-01-01T00:00:00Z", "2025-04-01T00:00:00Z", ["A"]), "0" * 64)
     values = {layout.key: np.zeros(layout.shape) for layout in block_layouts(spec)}
     census = {
-        BlockKey("", S.INDICATOR_CENSUS): np.zeros((3, 1, len(indicator_cells(spec)))),
-        BlockKey("", S.AGE_BAND_CENSUS): np.zeros((3, 1, len(spec.indicators.age_band_edges))),
+        BlockKey("", S.INDICATOR_CENSUS): np.zeros((3, 2, len(indicator_cells(spec)))),  # the atom, the cohort
+        BlockKey("", S.AGE_BAND_CENSUS): np.zeros((3, 2, len(spec.indicators.age_band_edges))),
     }
     gearbox = list(spec.indicators.components).index("gearbox")
     # Band 2 (2-5 years): 8, 1 and 1 turbine-years; band 3 (5-10): 2 each; band 4 (10-15): two operators.
     for band, shares in ((2, [8.0, 1.0, 1.0]), (3, [2.0, 2.0, 2.0]), (4, [3.0, 3.0])):
-        census[BlockKey("", S.AGE_BAND_CENSUS)][:, 0, band] = len(shares), sum(shares), sum(s * s for s in shares)
+        census[BlockKey("", S.AGE_BAND_CENSUS)][:, :, band] = np.array(
+            [len(shares), sum(shares), sum(s * s for s in shares)]
+        )[:, None]
         values[BlockKey("A", S.AGE_BAND_CONTRIBUTOR)][band] = len(shares)
         values[BlockKey("A", S.TURBINE_YEARS)][band] = sum(shares)
         values[BlockKey("A", S.FAILURE_COUNT)][gearbox, band] = 3

@@ -68,17 +68,17 @@ def _stats(operators: int, bin_operators: list[int]) -> CohortStatistics:
 
 def _decision(spec, bins: dict[int, list[float]], cohort: list[float] | None = None) -> Decision:
     """The census decision for a one-cohort spec: per bin and for the whole period, each operator's records."""
-    (atom,) = range(len(cohort_atoms(spec.cohorts)))
-    curve = np.zeros((3, 1, spec.wind_speed_bins.count))
+    assert len(cohort_atoms(spec.cohorts)) == 1  # one atom, and the cohort: the same rows
+    curve = np.zeros((3, 2, spec.wind_speed_bins.count))
     for i, shares in bins.items():
-        curve[:, atom, i] = len(shares), sum(shares), sum(x * x for x in shares)
+        curve[:, :, i] = np.array([len(shares), sum(shares), sum(x * x for x in shares)])[:, None]
     whole = cohort if cohort is not None else [sum(column) for column in zip(*bins.values(), strict=False)]
     totals = {
         BlockKey("", S.CURVE_CENSUS): curve,
-        BlockKey("", S.COHORT_CENSUS): np.array([[len(whole)], [sum(whole)], [sum(x * x for x in whole)]]),
+        BlockKey("", S.COHORT_CENSUS): np.array([[len(whole)] * 2, [sum(whole)] * 2, [sum(x * x for x in whole)] * 2]),
     }
     for model in spec.models:
-        totals[BlockKey("", S.TRAINING_CENSUS, model.target)] = np.zeros((3, 1))
+        totals[BlockKey("", S.TRAINING_CENSUS, model.target)] = np.zeros((3, 2))
     return decide(spec, totals)
 
 
