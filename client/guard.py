@@ -28,7 +28,7 @@ from client.policy import (
 from client.site_config import SiteConfigError, load_site_config
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
-from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, SPEC_CONFIG_KEY
+from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, SPEC_CONFIG_KEY, SURVIVORS_RECORD
 
 LOG = logging.getLogger("fleetbench.site")
 
@@ -44,13 +44,17 @@ class RoundState:
     spec_id: str = ""  # the round's spec, its release and round (client.audit.round_label), for the calendar
     release_key: str = ""
     round_label: str = ""
+    neighbours: tuple[int, ...] = ()  # the nodes this site shared its secrets with (itself included)
 
     STATE_KEY = "fleetbench.guard"
 
     def remember(self, context: Context) -> None:
         """Keep this state in ``context`` for the round's later stages (and the ClientApp)."""
         context.state.config_records[self.STATE_KEY] = ConfigRecord(
-            {name: getattr(self, name) for name in self.__dataclass_fields__}
+            {
+                name: list(value) if isinstance(value, tuple) else value
+                for name, value in ((name, getattr(self, name)) for name in self.__dataclass_fields__)
+            }
         )
 
     @classmethod
@@ -59,7 +63,12 @@ class RoundState:
         record = context.state.config_records.get(cls.STATE_KEY)
         if record is None:
             return None
-        return cls(**{name: record[name] for name in cls.__dataclass_fields__})
+        return cls(
+            **{
+                name: tuple(value) if isinstance(value, list) else value
+                for name, value in ((name, record[name]) for name in cls.__dataclass_fields__)
+            }
+        )
 
 
 def check_spec_round(
@@ -148,9 +157,10 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
         state.remember(context)
     elif stage == Stage.SHARE_KEYS:
         state = _recalled(context)
-        # One public-key pair per neighbour, this site included: the real neighbourhood size.
-        neighbours = sum(1 for key in configs if key != Key.STAGE)
-        check_round(policy, state.participants, neighbours, state.threshold)
+        # One public-key pair per neighbour, this site included: the real neighbourhood.
+        neighbours = tuple(sorted(int(key) for key in configs if key != Key.STAGE))
+        check_round(policy, state.participants, len(neighbours), state.threshold)
+        replace(state, neighbours=neighbours).remember(context)
     elif stage == Stage.COLLECT_MASKED_VECTORS:
         state = _recalled(context)
         config = recorddict_to_fitins(msg.content, keep_input=True).config
@@ -164,14 +174,20 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
             bytes(baseline) if baseline is not None else None,
         ).remember(context)
     elif stage == Stage.UNMASK:
-        active = list(configs[Key.ACTIVE_NODE_ID_LIST])
-        check_unmask_request(msg.metadata.dst_node_id, active, list(configs[Key.DEAD_NODE_ID_LIST]))
         state = _recalled(context)
-        check_survivors(state, len(active))
+        survivors = frozenset(int(node) for node in msg.content.config_records[SURVIVORS_RECORD]["node_ids"])
+        check_unmask_request(
+            msg.metadata.dst_node_id,
+            frozenset(state.neighbours),
+            survivors,
+            list(configs[Key.ACTIVE_NODE_ID_LIST]),
+            list(configs[Key.DEAD_NODE_ID_LIST]),
+        )
+        check_survivors(state, len(survivors))
         from client.audit import record_unmask
 
         # Written (and checked against the calendar) before any share of this round is revealed.
-        record_unmask(site_path, state.spec_id, state.release_key, state.round_label, len(active))
+        record_unmask(site_path, state.spec_id, state.release_key, state.round_label, len(survivors))
 
 
 def _recalled(context: Context) -> RoundState:

@@ -214,13 +214,26 @@ def check_spec_size(policy: SitePolicy, spec: spec_pb2.BenchmarkSpec) -> None:
         )
 
 
-def check_unmask_request(own_id: int, active: list[int], dead: list[int]) -> None:
-    """Refuse an unmask request that calls a node both alive and dropped, or this site dropped.
+def check_unmask_request(
+    own_id: int, neighbours: frozenset[int], survivors: frozenset[int], active: list[int], dead: list[int]
+) -> None:
+    """Refuse an unmask request inconsistent with the survivor set it comes with.
+
+    A site reveals, for each neighbour, a share of its mask seed (listed active) or of its key
+    (listed dead), never both: the active neighbours must be exactly the neighbours among the
+    ``survivors`` (this site one of them) and no dead one a survivor.
 
     Raises
     ------
     PolicyViolation
     """
-    contradictory = (set(active) & set(dead)) | ({own_id} & set(dead))
+    if own_id not in survivors:
+        raise PolicyViolation(f"unmask request to node {own_id}, which its survivor set does not list")
+    contradictory = set(active) & set(dead)
     if contradictory:
         raise PolicyViolation(f"unmask request lists nodes {sorted(contradictory)} as both alive and dropped")
+    if set(active) != neighbours & survivors or set(dead) & survivors or not set(dead) <= neighbours:
+        raise PolicyViolation(
+            f"unmask request names active neighbours {sorted(active)} and dropped {sorted(dead)}, not the "
+            f"neighbours {sorted(neighbours)} split by the survivor set"
+        )

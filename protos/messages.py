@@ -20,3 +20,6 @@ FLEET_DIR_RUN_KEY = "fleet-dir"
 
 CONSTANT_WEIGHT = 1
 """num_examples every site reports: equal weights make Flower's weighted mean a plain sum."""
+
+SURVIVORS_RECORD = "fleetbench.survivors"
+"""ConfigRecord of a SecAgg+ unmask request: ``node_ids``, every site whose masked vector the sum holds."""

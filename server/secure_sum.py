@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from flwr.app import Context
+from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.common import FitIns, FitRes, Parameters, Scalar, parameters_to_ndarrays
 from flwr.server import LegacyContext, ServerConfig
 from flwr.server.client_manager import ClientManager
@@ -23,11 +23,12 @@ from flwr.server.strategy import FedAvg
 from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
 from flwr.server.workflow.secure_aggregation.secaggplus_workflow import WorkflowState
 from flwr.serverapp import Grid
+from flwr.supercore.run import Run
 
 from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, QUANTIZATION_RANGE, check_secure_sum_capacity
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
-from protos.messages import SPEC_CONFIG_KEY
+from protos.messages import SPEC_CONFIG_KEY, SURVIVORS_RECORD
 
 LOG = logging.getLogger("fleetbench.aggregator")
 
@@ -115,6 +116,63 @@ class DropoutTolerantSecAggPlusWorkflow(SecAggPlusWorkflow):
     def share_keys_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
         """Flower's key sharing, then forget the sites that sent no key shares."""
         return super().share_keys_stage(grid, context, state) and _forget_absent(self, state)
+
+    def unmask_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
+        """Flower's unmasking, each request carrying the whole survivor set.
+
+        Beyond 15 sites a request lists only the site's neighbours; the survivor set lets every
+        site check the count its policy and census hold the sum to.
+        """
+        survivors = ConfigRecord({"node_ids": sorted(state.active_node_ids)})
+
+        def add_survivors(message: Message) -> None:
+            message.content.config_records[SURVIVORS_RECORD] = survivors
+
+        return super().unmask_stage(AmendingGrid(grid, add_survivors), context, state)
+
+
+class AmendingGrid(Grid):
+    """A grid that passes every message it sends through ``amend`` first (Flower's stages build their own)."""
+
+    def __init__(self, grid: Grid, amend: Callable[[Message], None]) -> None:
+        self.grid, self.amend = grid, amend
+
+    def set_run(self, run: Run) -> None:
+        """Adopt ``run``."""
+        self.grid.set_run(run)
+
+    @property
+    def run(self) -> Run:
+        """The current run."""
+        return self.grid.run
+
+    def create_message(
+        self, content: RecordDict, message_type: str, dst_node_id: int, group_id: str, ttl: float | None = None
+    ) -> Message:
+        """Flower's deprecated helper, passed through."""
+        return self.grid.create_message(content, message_type, dst_node_id, group_id, ttl)
+
+    def get_node_ids(self) -> Iterable[int]:
+        """The wrapped grid's nodes."""
+        return self.grid.get_node_ids()
+
+    def push_messages(self, messages: Iterable[Message]) -> Iterable[str]:
+        """Amend, then push."""
+        return self.grid.push_messages(self._amended(messages))
+
+    def pull_messages(self, message_ids: Iterable[str]) -> Iterable[Message]:
+        """Pull, unchanged."""
+        return self.grid.pull_messages(message_ids)
+
+    def send_and_receive(self, messages: Iterable[Message], *, timeout: float | None = None) -> Iterable[Message]:
+        """Amend, then send and receive."""
+        return self.grid.send_and_receive(self._amended(messages), timeout=timeout)
+
+    def _amended(self, messages: Iterable[Message]) -> list[Message]:
+        messages = list(messages)
+        for message in messages:
+            self.amend(message)
+        return messages
 
 
 def _forget_absent(workflow: SecAggPlusWorkflow, state: WorkflowState) -> bool:

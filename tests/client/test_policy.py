@@ -52,12 +52,18 @@ def test_check_spec():
         check_spec(SitePolicy(allowed_statistics=frozenset({"RECORD_COUNT", "SUM_POWER"})), SPEC)
 
 
-def test_check_unmask_request():
-    check_unmask_request(1, [1, 2, 3], [4])
-    with pytest.raises(PolicyViolation, match=r"\[3\]"):
-        check_unmask_request(1, [1, 2, 3], [3])
-    with pytest.raises(PolicyViolation, match=r"\[1\]"):
-        check_unmask_request(1, [2, 3], [1])
+def test_check_unmask_request_splits_the_neighbours_by_the_survivor_set():
+    neighbours, survivors = frozenset({1, 2, 3, 4}), frozenset({1, 2, 3, 9})
+    check_unmask_request(1, neighbours, survivors, [1, 2, 3], [4])
+    check_unmask_request(1, neighbours, survivors, [1, 2, 3], [])  # 4 forgotten (it shared no keys)
+    with pytest.raises(PolicyViolation, match=r"both alive and dropped"):
+        check_unmask_request(1, neighbours, survivors, [1, 2, 3], [3])
+    with pytest.raises(PolicyViolation, match="not the neighbours"):
+        check_unmask_request(1, neighbours, survivors, [1, 2], [3])  # 3 survived: its key share is not due
+    with pytest.raises(PolicyViolation, match="not the neighbours"):
+        check_unmask_request(1, neighbours, survivors, [1, 2, 3, 4], [])  # 4 is no survivor
+    with pytest.raises(PolicyViolation, match="does not list"):
+        check_unmask_request(1, neighbours, frozenset({2, 3, 9}), [2, 3], [1])
 
 
 def _resized(spec: spec_pb2.BenchmarkSpec, wind_speed_bins: int) -> spec_pb2.BenchmarkSpec:

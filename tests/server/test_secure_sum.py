@@ -18,6 +18,7 @@ from client.contribution import site_contribution
 from protos.census import census_spec
 from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, QUANTIZATION_RANGE, limb_sums_from_weighted_mean
 from protos.masking import install_keyed_masks, keyed_masks_in_force
+from protos.messages import CENSUS_CONFIG_KEY
 from server.secure_sum import SecureSumStrategy, neighbourhood, run_secure_sum
 from server.server_app import ReleaseRun, build_server_app
 from simulations.loopback import LoopbackGrid
@@ -63,6 +64,18 @@ def test_secure_sum_is_exact_and_keyed_masks_are_in_force(small_fleet, n_sites):
     assert all(keyed_masks_in_force().values())
     assert outcome.n_sites == n_sites
     _assert_exact(outcome, _plain_sum(fleet.site_configs, census_spec(fleet.spec), range(n_sites)))
+
+
+def test_a_values_round_beyond_one_neighbourhood_unmasks_over_exactly_its_census_sites(small_fleet):
+    """20 sites: each unmask request lists only a site's 11 neighbours, yet every site checks all 20 survived."""
+    from server.server_app import run_census
+
+    fleet = small_fleet(20)
+    grid = LoopbackGrid(build_client_app(fleet.site_configs), 20)
+    census, sites = run_census(grid, _server_context(), fleet.spec, 20)
+    census_bytes = census.SerializeToString(deterministic=True)
+    outcome = run_secure_sum(grid, _server_context(), fleet.spec, 20, {CENSUS_CONFIG_KEY: census_bytes}, sites)
+    assert outcome.n_sites == census.participants == 20
 
 
 def test_masks_from_different_generators_do_not_cancel(small_fleet, monkeypatch):
