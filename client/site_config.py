@@ -41,6 +41,12 @@ Example::
     [policy]                     # optional, see client/policy.py
     min_participants = 5
 
+    [member]                     # needed to take part in rounds (protos/roster.py)
+    name = "operator-03"         # the consortium member (legal operator) this site speaks for
+    key = "consortium/operator-03.member.key"   # its identity key; never leaves the site
+    roster = "consortium/roster.json"           # the roster the operator installed
+    roster_sha256 = "5f0c..."    # the roster's fingerprint, as the operator accepted it
+
     [[turbines]]
     asset_id = "T01"
     model = "E-82/2300"
@@ -65,10 +71,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from client.policy import SitePolicy, parse_policy
 from client.schema import ASSET_ID, CHANNELS, REQUIRED, STATUS, TIME, UNIT_CONVERSIONS
 from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS, RECORD_PERIOD
+from protos.roster import Roster, RosterError, public_bytes, read_member_key, read_roster
 
 FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")
@@ -77,6 +85,7 @@ KNOWN_SETTINGS = {
     "site": ("name", "timezone", "elevation_m"),
     "source": ("files", "format", "delimiter", "decimal", "resolution", "layout"),
     "status": ("normal", "categories", "components"),
+    "member": ("name", "key", "roster", "roster_sha256"),
 }
 
 
@@ -109,6 +118,26 @@ class Turbine:
 
 
 @dataclass(frozen=True)
+class MemberConfig:
+    """The [member] table: who this site speaks for, and the roster it pinned (checked when read)."""
+
+    name: str
+    key_path: Path  # the member's Ed25519 identity key (PEM)
+    roster_path: Path
+    roster_sha256: str
+
+    def identity(self) -> tuple[Ed25519PrivateKey, Roster]:
+        """The member's private key and the pinned roster.
+
+        Raises
+        ------
+        RosterError
+            If either file changed since the site was configured (a new roster needs a new pin).
+        """
+        return read_member_key(self.key_path), read_roster(self.roster_path, self.roster_sha256)
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """A parsed, validated site.toml."""
 
@@ -130,6 +159,7 @@ class SiteConfig:
     status_categories: dict[str, tuple[int, ...]] = field(default_factory=dict)  # IEC 61400-26 category -> codes
     status_components: dict[str, tuple[int, ...]] = field(default_factory=dict)  # component -> failure codes
     policy: SitePolicy = field(default_factory=SitePolicy)
+    member: MemberConfig | None = None  # None: the site can validate, preview and compare, not take part
 
     @property
     def mapped_columns(self) -> dict[str, str]:
@@ -172,6 +202,7 @@ def load_site_config(path: Path) -> SiteConfig:
     normal, status_categories, status_components = _status(raw.get("status", {}), columns, problems)
     turbines = _turbines(raw.get("turbines"), problems)
     policy = parse_policy(raw.get("policy", {}), problems)
+    member = _member(raw["member"], path, problems) if "member" in raw else None
     if problems:
         raise SiteConfigError(f"{path}: {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
     return SiteConfig(
@@ -186,6 +217,7 @@ def load_site_config(path: Path) -> SiteConfig:
         status_categories=status_categories,
         status_components=status_components,
         policy=policy,
+        member=member,
     )
 
 
@@ -229,6 +261,36 @@ def _site(table: dict[str, Any], path: Path, columns: dict[str, str], problems: 
         "timezone": timezone,
         "elevation_m": None if elevation is None else float(elevation),
     }
+
+
+def _member(table: dict[str, Any], path: Path, problems: list[str]) -> MemberConfig | None:
+    """The [member] table: the member's name and key, and the roster it pinned, checked against each other.
+
+    The roster must have the pinned fingerprint and list ``name`` with the public half of ``key``.
+    """
+    missing = [setting for setting in KNOWN_SETTINGS["member"] if not isinstance(table.get(setting), str)]
+    if missing:
+        problems.append(
+            f"[member] {', '.join(missing)} missing; give name, key, roster and roster_sha256 (fleetbench consortium "
+            "pinned shows what a site has pinned)"
+        )
+        return None
+    member = MemberConfig(
+        name=table["name"],
+        key_path=path.parent / table["key"],
+        roster_path=path.parent / table["roster"],
+        roster_sha256=table["roster_sha256"].lower(),
+    )
+    try:
+        key, roster = member.identity()
+        if roster.member(member.name).public_key != public_bytes(key):
+            raise RosterError(
+                f"{member.key_path} is not the key the roster lists for {member.name!r}; use the member's own key"
+            )
+    except RosterError as error:
+        problems.append(f"[member] {error}")
+        return None
+    return member
 
 
 def _source(table: dict[str, Any], path: Path, problems: list[str]) -> dict[str, Any]:

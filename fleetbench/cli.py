@@ -300,6 +300,8 @@ def _audit_verify(args: argparse.Namespace) -> int:
 def _consortium(args: argparse.Namespace) -> int:
     from server.consortium import make_ca, make_node_keys, make_server_certificate
 
+    if args.consortium_command in _MEMBER_COMMANDS:
+        return _MEMBER_COMMANDS[args.consortium_command](args)
     out = Path(args.out)
     if args.consortium_command == "ca":
         paths = make_ca(out)
@@ -312,6 +314,64 @@ def _consortium(args: argparse.Namespace) -> int:
     for path in paths:
         print(f"wrote {path}{' (private: keep it on this machine)' if path.suffix == '.key' else ''}")
     return 0
+
+
+def _member_key(args: argparse.Namespace) -> int:
+    from protos.roster import write_member_key
+
+    private, public = write_member_key(Path(args.out), args.name)
+    print(f"wrote {private} (private: the member's identity; keep it on the site, never send it)")
+    print(f"wrote {public} (send it to whoever assembles the consortium's roster)")
+    return 0
+
+
+def _roster(args: argparse.Namespace) -> int:
+    from protos.roster import Roster, read_public_key
+
+    suffix = ".member.pub"
+    members = {}
+    for path in map(Path, args.public_keys):
+        if not path.name.endswith(suffix):
+            raise ValueError(f"{path}: a member public key is named NAME{suffix} (fleetbench consortium member-key)")
+        members[path.name.removesuffix(suffix)] = read_public_key(path)
+    roster = Roster.of(args.consortium, members)
+    out = Path(args.out)
+    if out.exists():
+        raise FileExistsError(f"{out} exists; a roster is never overwritten: write the new one beside it")
+    out.write_text(roster.to_json() + "\n", encoding="utf-8")
+    print(f"wrote {out}: consortium {roster.consortium!r}, {len(roster.members)} members: {sorted(roster.names)}")
+    print(
+        "every operator checks the members, installs the file and pins it in its site.toml:\n\n"
+        f'[member]\nname = "<its member name>"\nkey = "<path of its NAME.member.key>"\nroster = "<path of this file>"\n'
+        f'roster_sha256 = "{roster.sha256}"'
+    )
+    return 0
+
+
+def _pinned(args: argparse.Namespace) -> int:
+    import base64
+    import hashlib
+
+    from client.site_config import load_site_config
+
+    site = load_site_config(Path(args.site))
+    if site.member is None:
+        print(f"{args.site} has no [member] table: the site cannot take part in rounds")
+        return 1
+    _, roster = site.member.identity()
+    print(
+        f"site {site.name} speaks for member {site.member.name!r} of consortium {roster.consortium!r}\n"
+        f"roster {site.member.roster_path}, pinned sha256 {site.member.roster_sha256} (matches)\n"
+        f"{len(roster.members)} members (key fingerprint: first 16 hex of SHA-256 of the public key):"
+    )
+    for member in sorted(roster.members, key=lambda m: m.name):
+        fingerprint = hashlib.sha256(member.public_key).hexdigest()[:16]
+        own = "  <- this site" if member.name == site.member.name else ""
+        print(f"  {member.name:<24} {fingerprint}  {base64.b64encode(member.public_key).decode()}{own}")
+    return 0
+
+
+_MEMBER_COMMANDS = {"member-key": _member_key, "roster": _roster, "pinned": _pinned}
 
 
 def _privacy_status(args: argparse.Namespace) -> int:
@@ -520,6 +580,20 @@ def parser() -> argparse.ArgumentParser:
     node_keys.add_argument("--name", required=True, help="e.g. the operator's name")
     node_keys.add_argument("--out", required=True, help="folder for NAME.key (stays here) and NAME.pub (to register)")
     node_keys.set_defaults(run=_consortium)
+    member_key = consortium_commands.add_parser(
+        "member-key", help="a member's identity key pair (on the operator's machine; signs its SecAgg+ keys)"
+    )
+    member_key.add_argument("--name", required=True, help="the member's name on the roster (the legal operator)")
+    member_key.add_argument("--out", required=True, help="folder for NAME.member.key (stays) and NAME.member.pub")
+    member_key.set_defaults(run=_consortium)
+    roster = consortium_commands.add_parser("roster", help="the consortium's roster from its members' public keys")
+    roster.add_argument("--consortium", required=True, help="the consortium's name")
+    roster.add_argument("--out", required=True, help="the roster file to write (roster.json)")
+    roster.add_argument("public_keys", nargs="+", help="every member's NAME.member.pub")
+    roster.set_defaults(run=_consortium)
+    pinned = consortium_commands.add_parser("pinned", help="the member and roster a site has pinned, checked")
+    pinned.add_argument("--site", required=True, help="path of the site's site.toml")
+    pinned.set_defaults(run=_consortium)
 
     privacy = commands.add_parser("privacy", help="the site's own differential-privacy ledger")
     privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True)

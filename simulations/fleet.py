@@ -23,13 +23,16 @@ generator's parts live beside this module:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from protos.roster import Roster, member_table, public_bytes, write_private_key
 from simulations.fleet_exports import export_style, write_operator_files
 from simulations.fleet_faults import FaultConfig
 from simulations.fleet_operator import simulate_operator
@@ -96,4 +99,49 @@ def generate_fleet(config: FleetConfig, out_dir: Path, progress: Callable[[str],
             turbines = len(truth["turbines"])
             progress(f"generated {site_dir.name}: {truth['model']}, {turbines} turbines, {len(records):,} records")
     (out_dir / "ground_truth.json").write_text(json.dumps({"config": asdict(config), "operators": truths}, indent=1))
+    enrol_members(site_files)
     return site_files
+
+
+def enrol_members(
+    site_configs: Sequence[Path], names: Sequence[str] | None = None, consortium: str = "synthetic consortium"
+) -> Roster:
+    """Make the sites consortium members: member keys, the shared roster, and a [member] table pinning it.
+
+    Site i speaks for member ``names[i]`` (default: its folder's name); sites given one name share
+    that member's key, as the sites of one operator would. Each site folder gets
+    ``consortium/NAME.member.key`` and ``consortium/roster.json`` (its own installed copy), so a
+    site folder stays self-contained; a membership the sites already had (folder and [member]
+    table) is replaced. The keys
+    come from the operating system's CSPRNG, not the fleet's seeded Generator: identity keys must
+    never be reproducible.
+    """
+    names = list(names) if names is not None else [path.parent.name for path in site_configs]
+    if len(names) != len(site_configs):
+        raise ValueError(f"{len(names)} member names for {len(site_configs)} sites")
+    keys = {name: Ed25519PrivateKey.generate() for name in dict.fromkeys(names)}
+    roster = Roster.of(consortium, {name: public_bytes(key) for name, key in keys.items()})
+    for path in site_configs:
+        shutil.rmtree(path.parent / "consortium", ignore_errors=True)
+    for path, name in zip(site_configs, names, strict=True):
+        folder = path.parent / "consortium"
+        folder.mkdir(exist_ok=True)
+        write_private_key(folder / f"{name}.member.key", keys[name])
+        (folder / "roster.json").write_text(roster.to_json() + "\n", encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        if text.startswith("[member]"):
+            text = text.split("\n\n", 1)[1]
+        path.write_text(member_table(name, roster.sha256) + "\n" + text, encoding="utf-8")
+    return roster
+
+
+def forget_site_history(site_config: Path) -> None:
+    """Remove what a synthetic site keeps of its past rounds: audit log, privacy ledger, received releases.
+
+    A site's release calendar rightly refuses to contribute to a period twice; tests and benches
+    that replay one period on the same synthetic fleet start each replay from a clean slate.
+    """
+    folder = site_config.parent
+    (folder / "audit.log").unlink(missing_ok=True)
+    (folder / "privacy-ledger.jsonl").unlink(missing_ok=True)
+    shutil.rmtree(folder / "releases", ignore_errors=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from flwr.clientapp.typing import ClientAppCallable
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.masking import keyed_masks_in_force
 from server.secure_sum import SecureSumOutcome
-from simulations.fleet import FleetConfig, generate_fleet
+from simulations.fleet import FleetConfig, forget_site_history, generate_fleet
 from simulations.onboarding import fleet_spec
 
 
@@ -107,14 +106,6 @@ class SmallFleet:
 
     site_configs: list[Path]
     spec: spec_pb2.BenchmarkSpec
-
-
-def forget_site_history(site_config: Path) -> None:
-    """Remove what a site keeps of its past rounds: audit log, privacy ledger, received releases."""
-    folder = site_config.parent
-    (folder / "audit.log").unlink(missing_ok=True)
-    (folder / "privacy-ledger.jsonl").unlink(missing_ok=True)
-    shutil.rmtree(folder / "releases", ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

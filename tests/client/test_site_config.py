@@ -125,3 +125,50 @@ def test_failure_codes_by_component_and_commissioning_dates(tmp_path: Path):
     assert "gearbox = [100]; give a list of status codes that are also listed under" in message
     assert "flux_capacitor is not a component category" in message
     assert "commissioning_date = 'last spring' (give a date, e.g. 2012-05-01)" in message
+
+
+def _member_site(tmp_path: Path, name: str = "north", on_roster: tuple[str, ...] = ("north", "south")) -> Path:
+    """VALID with a [member] table: keys for ``on_roster`` (CLI layout) and the roster pinned as installed."""
+    from protos.roster import Roster, member_table, read_public_key, write_member_key
+
+    members = {}
+    for member in on_roster:
+        _, public = write_member_key(tmp_path / "consortium", member)
+        members[member] = read_public_key(public)
+    roster = Roster.of("test consortium", members)
+    (tmp_path / "consortium" / "roster.json").write_text(roster.to_json())
+    (tmp_path / "export.csv").write_text("Zeit;WEA;P;V;S;T\n")
+    path = tmp_path / "site.toml"
+    path.write_text(member_table(name, roster.sha256) + VALID)
+    return path
+
+
+def test_member_table_names_the_member_its_key_and_the_pinned_roster(tmp_path: Path):
+    site = load_site_config(_member_site(tmp_path))
+    assert site.member is not None and site.member.name == "north"
+    key, roster = site.member.identity()
+    assert roster.names == {"north", "south"} and roster.member("north").verifies(key.sign(b"x"), b"x")
+
+
+def test_member_table_problems_name_the_setting(tmp_path: Path):
+    path = _member_site(tmp_path)
+    text = path.read_text()
+    path.write_text(text.replace('roster_sha256 = "', 'pinned = "'))
+    with pytest.raises(SiteConfigError, match=r"\[member\] roster_sha256 missing"):
+        load_site_config(path)
+
+    # The roster file swapped (here: renamed) without a new pin.
+    path.write_text(text)
+    roster = (tmp_path / "consortium" / "roster.json").read_text()
+    (tmp_path / "consortium" / "roster.json").write_text(roster.replace('"consortium":"test', '"consortium":"other'))
+    with pytest.raises(SiteConfigError, match=r"the site pinned .*fleetbench consortium"):
+        load_site_config(path)
+    (tmp_path / "consortium" / "roster.json").write_text(roster)
+
+    # Another member's key, or a name the roster does not list.
+    path.write_text(text.replace("consortium/north.member.key", "consortium/south.member.key"))
+    with pytest.raises(SiteConfigError, match="is not the key the roster lists for 'north'"):
+        load_site_config(path)
+    path.write_text(text.replace('name = "north"\nkey', 'name = "west"\nkey'))
+    with pytest.raises(SiteConfigError, match="west"):
+        load_site_config(path)

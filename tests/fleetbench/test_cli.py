@@ -195,3 +195,37 @@ def test_private_spec_release_text_and_privacy_status(tmp_path: Path, capsys: py
     assert status["left_epsilon"] == pytest.approx(150.0, rel=1e-6)
     assert main(["privacy", "status", "--site", str(sites[0])]) == 0
     assert "budget (policy privacy_epsilon_per_year): 200" in capsys.readouterr().out
+
+
+def test_consortium_member_keys_roster_and_what_a_site_pinned(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from simulations.fleet import FleetConfig, generate_fleet
+
+    keys = tmp_path / "keys"
+    for name in ("north", "south"):
+        assert main(["consortium", "member-key", "--name", name, "--out", str(keys)]) == 0
+    assert (keys / "north.member.key").stat().st_mode & 0o777 == 0o600
+    assert main(["consortium", "member-key", "--name", "north", "--out", str(keys)]) == 2  # never overwrites a key
+    roster = tmp_path / "roster.json"
+    publics = [str(keys / "north.member.pub"), str(keys / "south.member.pub")]
+    assert main(["consortium", "roster", "--consortium", "test", "--out", str(roster), *publics]) == 0
+    out = capsys.readouterr().out
+    sha = out.split('roster_sha256 = "')[1].split('"')[0]
+    assert "2 members: ['north', 'south']" in out and len(sha) == 64
+    assert main(["consortium", "roster", "--consortium", "test", "--out", str(roster), *publics]) == 2
+    assert "a roster is never overwritten" in capsys.readouterr().err
+
+    # A site installs the roster and its member key, and pins the fingerprint the roster command printed.
+    site = generate_fleet(FleetConfig(operators=1, turbines_per_operator=1, months=1, seed=3), tmp_path / "fleet")[0]
+    text = site.read_text().split("\n\n", 1)[1]  # without the synthetic [member] table
+    member = f'[member]\nname = "north"\nkey = "{keys / "north.member.key"}"\nroster = "{roster}"\n'
+    site.write_text(member + f'roster_sha256 = "{sha}"\n\n' + text)
+    assert main(["consortium", "pinned", "--site", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert f"pinned sha256 {sha} (matches)" in out and "<- this site" in out and "south" in out
+
+    site.write_text(member + f'roster_sha256 = "{"0" * 64}"\n\n' + text)
+    assert main(["consortium", "pinned", "--site", str(site)]) == 2
+    assert "the site pinned 0000000000000000" in capsys.readouterr().err
+    site.write_text(text)
+    assert main(["consortium", "pinned", "--site", str(site)]) == 1
+    assert "no [member] table" in capsys.readouterr().out
