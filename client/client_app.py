@@ -75,7 +75,7 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
             spec_bytes,
             bytes(baseline) if baseline is not None else None,
             bytes(census) if census is not None else None,
-            round_state.participants if round_state is not None else None,
+            len(round_state.participants) if round_state is not None else None,
             context.run_id,
             context.node_id,
         )

@@ -1,5 +1,14 @@
 """The site guard: a Flower mod, outside SecAgg+, that enforces the site's policy at every stage.
 
+Stage by stage (client/membership.py has the member checks):
+
+- setup: the round's size and threshold; the site signs the fresh public keys SecAgg+ made;
+- key sharing: every neighbour a distinct roster member, before any secret is shared;
+- collect: every participant a distinct member, and the spec and census, before the masked vector;
+- consistency (FleetBench's own stage): sign the survivor set, which must be verified participants;
+- unmask: every survivor signed that same set, and the request splits the neighbours by it,
+  before any share is revealed.
+
 It also installs the keyed mask generator in this process before SecAgg+ masks anything. A
 refusal is logged on the site and raised as ContributionRefused, whose text carries no detail.
 """
@@ -11,12 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from flwr.app import ConfigRecord, Context, Message
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.app.message_type import MessageType
 from flwr.clientapp.typing import ClientAppCallable, Mod
 from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS, Key, Stage
 from flwr.compat.common.recorddict_compat import recorddict_to_fitins
 
+from client.membership import (
+    check_neighbours,
+    check_participants,
+    check_survivor_set,
+    check_survivor_signatures,
+)
 from client.policy import (
     ContributionRefused,
     PolicyViolation,
@@ -25,10 +41,19 @@ from client.policy import (
     check_spec,
     check_unmask_request,
 )
-from client.site_config import SiteConfigError, load_site_config
+from client.site_config import SiteConfig, SiteConfigError, load_site_config
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
-from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, SPEC_CONFIG_KEY, SURVIVORS_RECORD
+from protos.messages import (
+    BASELINE_RELEASE_CONFIG_KEY,
+    CENSUS_CONFIG_KEY,
+    CONSISTENCY_STAGE,
+    MEMBER_RECORD,
+    MEMBERS_RECORD,
+    SPEC_CONFIG_KEY,
+    SURVIVORS_RECORD,
+)
+from protos.roster import Advertisement, Roster, RosterError, key_advertisement, survivor_statement
 
 LOG = logging.getLogger("fleetbench.site")
 
@@ -37,7 +62,7 @@ LOG = logging.getLogger("fleetbench.site")
 class RoundState:
     """What the site guard learned of a SecAgg+ round, kept in the node's state for its later stages."""
 
-    participants: int  # sites sampled, as the aggregator announced at setup
+    sampled: int  # sites sampled, as the aggregator announced at setup
     threshold: int  # shares needed to reconstruct a secret
     min_survivors: int = 0  # the fewest sites the sum may be unmasked over (set when the spec arrives)
     census_participants: int = 0  # a values round: the sites its census summed, which it must sum exactly
@@ -45,6 +70,10 @@ class RoundState:
     release_key: str = ""
     round_label: str = ""
     neighbours: tuple[int, ...] = ()  # the nodes this site shared its secrets with (itself included)
+    neighbour_members: tuple[str, ...] = ()  # their members, verified
+    participants: tuple[int, ...] = ()  # every node of the round, each verified a distinct member (at collect)
+    participant_members: tuple[str, ...] = ()
+    survivors: tuple[int, ...] = ()  # the survivor set this site signed
 
     STATE_KEY = "fleetbench.guard"
 
@@ -99,9 +128,9 @@ def check_spec_round(
     from client.contribution import release_key
 
     census_participants = spec_pb2.Census.FromString(census).participants if census is not None else 0
-    if census_participants and state.participants != census_participants:
+    if census_participants and len(state.participants) != census_participants:
         raise PolicyViolation(
-            f"values round of spec {spec.spec_id} sampled {state.participants} sites; its census summed "
+            f"values round of spec {spec.spec_id} has {len(state.participants)} members; its census summed "
             f"{census_participants}"
         )
     return replace(
@@ -124,9 +153,9 @@ def check_private_sampling(spec: spec_pb2.BenchmarkSpec, state: RoundState) -> N
     ------
     PolicyViolation
     """
-    if spec.HasField("privacy") and state.participants < spec.privacy.min_noise_sites:
+    if spec.HasField("privacy") and len(state.participants) < spec.privacy.min_noise_sites:
         raise PolicyViolation(
-            f"round of private spec {spec.spec_id} sampled {state.participants} sites; its noise needs "
+            f"round of private spec {spec.spec_id} has {len(state.participants)} members; its noise needs "
             f"min_noise_sites {spec.privacy.min_noise_sites}"
         )
 
@@ -148,24 +177,39 @@ def check_survivors(state: RoundState, survivors: int) -> None:
 
 
 def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
+    """The checks before SecAgg+ handles a stage (the consistency stage is the guard's own: :func:`_sign_survivors`)."""
     configs = msg.content.config_records[RECORD_KEY_CONFIGS]
     stage = configs.get(Key.STAGE)
-    policy = load_site_config(site_path).policy
+    config = load_site_config(site_path)
+    policy = config.policy
     if stage == Stage.SETUP:
-        state = RoundState(participants=int(configs[Key.SAMPLE_NUMBER]), threshold=int(configs[Key.THRESHOLD]))
-        check_round(policy, state.participants, int(configs[Key.SHARE_NUMBER]), state.threshold)
+        state = RoundState(sampled=int(configs[Key.SAMPLE_NUMBER]), threshold=int(configs[Key.THRESHOLD]))
+        check_round(policy, state.sampled, int(configs[Key.SHARE_NUMBER]), state.threshold)
+        _identity(config)  # a site that cannot sign refuses before it makes keys
         state.remember(context)
     elif stage == Stage.SHARE_KEYS:
         state = _recalled(context)
         # One public-key pair per neighbour, this site included: the real neighbourhood.
-        neighbours = tuple(sorted(int(key) for key in configs if key != Key.STAGE))
-        check_round(policy, state.participants, len(neighbours), state.threshold)
-        replace(state, neighbours=neighbours).remember(context)
+        keys = {int(node): (bytes(pair[0]), bytes(pair[1])) for node, pair in configs.items() if node != Key.STAGE}
+        check_round(policy, state.sampled, len(keys), state.threshold)
+        name, _, roster = _identity(config)
+        members = check_neighbours(roster, context.run_id, (context.node_id, name), keys, _advertisements(msg))
+        replace(state, neighbours=tuple(members), neighbour_members=tuple(members.values())).remember(context)
     elif stage == Stage.COLLECT_MASKED_VECTORS:
         state = _recalled(context)
-        config = recorddict_to_fitins(msg.content, keep_input=True).config
-        spec = spec_pb2.BenchmarkSpec.FromString(bytes(config[SPEC_CONFIG_KEY]))
-        census, baseline = config.get(CENSUS_CONFIG_KEY), config.get(BASELINE_RELEASE_CONFIG_KEY)
+        name, _, roster = _identity(config)
+        members = check_participants(
+            roster,
+            context.run_id,
+            (context.node_id, name),
+            dict(zip(state.neighbours, state.neighbour_members, strict=True)),
+            state.sampled,
+            _advertisements(msg),
+        )
+        state = replace(state, participants=tuple(members), participant_members=tuple(members.values()))
+        fit_config = recorddict_to_fitins(msg.content, keep_input=True).config
+        spec = spec_pb2.BenchmarkSpec.FromString(bytes(fit_config[SPEC_CONFIG_KEY]))
+        census, baseline = fit_config.get(CENSUS_CONFIG_KEY), fit_config.get(BASELINE_RELEASE_CONFIG_KEY)
         check_spec_round(
             policy,
             state,
@@ -175,11 +219,21 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
         ).remember(context)
     elif stage == Stage.UNMASK:
         state = _recalled(context)
-        survivors = frozenset(int(node) for node in msg.content.config_records[SURVIVORS_RECORD]["node_ids"])
-        check_unmask_request(
-            msg.metadata.dst_node_id,
-            frozenset(state.neighbours),
+        _, _, roster = _identity(config)
+        record = msg.content.config_records[SURVIVORS_RECORD]
+        survivors = tuple(int(node) for node in record["node_ids"])
+        check_survivor_signatures(
+            roster,
+            context.run_id,
+            dict(zip(state.participants, state.participant_members, strict=True)),
+            state.survivors,
             survivors,
+            [bytes(signature) for signature in record["signatures"]],
+        )
+        check_unmask_request(
+            context.node_id,
+            frozenset(state.neighbours),
+            frozenset(survivors),
             list(configs[Key.ACTIVE_NODE_ID_LIST]),
             list(configs[Key.DEAD_NODE_ID_LIST]),
         )
@@ -188,6 +242,50 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
 
         # Written (and checked against the calendar) before any share of this round is revealed.
         record_unmask(site_path, state.spec_id, state.release_key, state.round_label, len(survivors))
+
+
+def _sign_keys(reply: Message, context: Context, site_path: Path) -> None:
+    """Sign, in the setup reply, the public keys SecAgg+ just made, with this site's member key."""
+    keys = reply.content.config_records[RECORD_KEY_CONFIGS]
+    name, key, _ = _identity(load_site_config(site_path))
+    payload = key_advertisement(
+        context.run_id, context.node_id, bytes(keys[Key.PUBLIC_KEY_1]), bytes(keys[Key.PUBLIC_KEY_2])
+    )
+    reply.content.config_records[MEMBER_RECORD] = ConfigRecord({"name": name, "signature": key.sign(payload)})
+
+
+def _sign_survivors(msg: Message, context: Context, site_path: Path) -> Message:
+    """The consistency stage: check the survivor set, remember it and answer with this site's signature over it.
+
+    A site signs one survivor set per round: signing a second would let the aggregator show
+    different sites different sets.
+    """
+    state = _recalled(context)
+    if state.survivors or not state.participants:
+        raise PolicyViolation("a survivor set to sign out of turn (before collect, or a second one)")
+    survivors = tuple(sorted(int(node) for node in msg.content.config_records[SURVIVORS_RECORD]["node_ids"]))
+    check_survivor_set(context.node_id, state.participants, survivors)
+    check_survivors(state, len(survivors))
+    _, key, _ = _identity(load_site_config(site_path))
+    replace(state, survivors=survivors).remember(context)
+    signature = key.sign(survivor_statement(context.run_id, survivors))
+    return Message(RecordDict({SURVIVORS_RECORD: ConfigRecord({"signature": signature})}), reply_to=msg)
+
+
+def _identity(config: SiteConfig) -> tuple[str, Ed25519PrivateKey, Roster]:
+    """The site's member name and key, and the roster it pinned."""
+    if config.member is None:
+        raise PolicyViolation(
+            f"{config.path} has no [member] table: a site takes part in rounds only as a consortium member "
+            "(see client/site_config.py)"
+        )
+    key, roster = config.member.identity()
+    return config.member.name, key, roster
+
+
+def _advertisements(msg: Message) -> dict[int, Advertisement]:
+    record = msg.content.config_records.get(MEMBERS_RECORD, ConfigRecord())
+    return {int(node): Advertisement.from_values([bytes(v) for v in values]) for node, values in record.items()}
 
 
 def _recalled(context: Context) -> RoundState:
@@ -202,13 +300,20 @@ def make_site_guard(locate_site: Callable[[Context], Path]) -> Mod:
 
     def site_guard(msg: Message, context: Context, call_next: ClientAppCallable) -> Message:
         install_keyed_masks()
-        if msg.metadata.message_type == MessageType.TRAIN and RECORD_KEY_CONFIGS in msg.content.config_records:
-            site_path = locate_site(context)
-            try:
-                _check_stage(msg, context, site_path)
-            except (PolicyViolation, SiteConfigError, KeyError, TypeError, ValueError, OSError):
-                LOG.exception("site %s: round refused by site policy", site_path)
-                raise ContributionRefused() from None
-        return call_next(msg, context)
+        if msg.metadata.message_type != MessageType.TRAIN or RECORD_KEY_CONFIGS not in msg.content.config_records:
+            return call_next(msg, context)
+        site_path = locate_site(context)
+        stage = msg.content.config_records[RECORD_KEY_CONFIGS].get(Key.STAGE)
+        try:
+            if stage == CONSISTENCY_STAGE:
+                return _sign_survivors(msg, context, site_path)
+            _check_stage(msg, context, site_path)
+            reply = call_next(msg, context)
+            if stage == Stage.SETUP and not reply.has_error():
+                _sign_keys(reply, context, site_path)
+            return reply
+        except (PolicyViolation, SiteConfigError, RosterError, KeyError, TypeError, ValueError, OSError):
+            LOG.exception("site %s: round refused by site policy", site_path)
+            raise ContributionRefused() from None
 
     return site_guard

@@ -8,6 +8,8 @@ In site.toml::
     [policy]
     min_participants = 5                  # sites in the round, at least
     min_reconstruction_threshold = 3      # SecAgg+ shares needed to unmask, at least
+    max_colluding_members = 1             # members that may collude with the aggregator; the threshold must
+                                          #   exceed (neighbours + this) / 2 so that they cannot unmask a site
     min_k_operators = 5                   # spec's k_min_operators, at least
     allowed_statistics = ["RECORD_COUNT", "SUM_WIND_SPEED", "SUM_POWER", "SUM_POWER_SQUARED",
                           "NORMALISED_POWER_HISTOGRAM", "BIN_CONTRIBUTOR", "COHORT_CONTRIBUTOR"]
@@ -29,6 +31,7 @@ from typing import Any
 from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import spec_pb2
+from protos.roster import COLLUDING_MEMBERS
 
 STATISTICS = tuple(name for name in spec_pb2.Statistic.keys() if name != "STATISTIC_UNSPECIFIED")  # noqa: SIM118
 
@@ -54,6 +57,7 @@ class SitePolicy:
 
     min_participants: int = 3
     min_reconstruction_threshold: int = 2
+    max_colluding_members: int = COLLUDING_MEMBERS
     min_k_operators: int = 3
     allowed_statistics: frozenset[str] = field(default_factory=lambda: frozenset(STATISTICS))
     require_differential_privacy: bool = False
@@ -83,6 +87,11 @@ def parse_policy(raw: Mapping[str, Any], problems: list[str]) -> SitePolicy:
             problems.append(f"[policy] {name} = {value!r}; use a positive integer")
             value = getattr(default, name)
         values[name] = value
+    colluding = raw.get("max_colluding_members", default.max_colluding_members)
+    if not isinstance(colluding, int) or isinstance(colluding, bool) or colluding < 0:
+        problems.append(f"[policy] max_colluding_members = {colluding!r}; use 0 or a positive integer")
+        colluding = default.max_colluding_members
+    values["max_colluding_members"] = colluding
     require = raw.get("require_differential_privacy", default.require_differential_privacy)
     if not isinstance(require, bool):
         problems.append(f"[policy] require_differential_privacy = {require!r}; use true or false")
@@ -113,18 +122,27 @@ def parse_policy(raw: Mapping[str, Any], problems: list[str]) -> SitePolicy:
     )
 
 
-def check_round(policy: SitePolicy, participants: int, neighbours: int, threshold: int) -> None:
+def check_round(policy: SitePolicy, sampled: int, neighbours: int, threshold: int) -> None:
     """Refuse a SecAgg+ round the policy does not allow.
 
-    Besides the site's minimums, the reconstruction threshold must exceed half of the
-    neighbourhood: otherwise an aggregator could ask some neighbours for a site's mask seed and
-    others for its key, and unmask that site alone (Bell et al. 2020, SecAgg+, section 3).
+    Besides the site's minimums, the round must not let the aggregator unmask this site alone,
+    even with ``max_colluding_members`` (c) members on its side. The aggregator would tell some
+    neighbours the site survived (they reveal shares of its mask seed) and others that it
+    dropped (shares of its key). Either of two rules defeats it:
+
+    - the threshold t exceeds half the neighbourhood k plus c: k - c honest shares split two
+      ways, plus c of each kind from colluders, never make t of both (2t > k + c; Bonawitz et
+      al. 2017, section 6; Bell et al. 2020, section 3);
+    - in a full graph (every participant a neighbour), twice the policy's ``min_participants``
+      exceeds k + c: each site reveals only for a survivor set that every survivor signed and
+      that holds at least ``min_participants``, and two such sets cannot be made of k sites of
+      which only the c colluders sign both (client/membership.py).
 
     Parameters
     ----------
     policy : SitePolicy
         The site's policy.
-    participants : int
+    sampled : int
         Sites sampled for the round, as the aggregator announces it.
     neighbours : int
         Size of this site's neighbourhood (shares of its secrets), including itself.
@@ -135,18 +153,19 @@ def check_round(policy: SitePolicy, participants: int, neighbours: int, threshol
     ------
     PolicyViolation
     """
-    if participants < policy.min_participants:
-        raise PolicyViolation(
-            f"round has {participants} participants; policy min_participants is {policy.min_participants}"
-        )
+    if sampled < policy.min_participants:
+        raise PolicyViolation(f"round has {sampled} participants; policy min_participants is {policy.min_participants}")
     if threshold < policy.min_reconstruction_threshold:
         raise PolicyViolation(
             f"reconstruction threshold {threshold} is below policy min_reconstruction_threshold "
             f"{policy.min_reconstruction_threshold}"
         )
-    if 2 * threshold <= neighbours:
+    colluders = policy.max_colluding_members
+    full_graph_holds = neighbours == sampled and 2 * policy.min_participants > neighbours + colluders
+    if 2 * threshold <= neighbours + colluders and not full_graph_holds:
         raise PolicyViolation(
-            f"reconstruction threshold {threshold} is not a strict majority of the {neighbours} neighbours"
+            f"reconstruction threshold {threshold} of {neighbours} neighbours would let the aggregator and policy "
+            f"max_colluding_members {colluders} unmask one site: it must exceed (neighbours + colluders) / 2"
         )
 
 

@@ -22,4 +22,15 @@ CONSTANT_WEIGHT = 1
 """num_examples every site reports: equal weights make Flower's weighted mean a plain sum."""
 
 SURVIVORS_RECORD = "fleetbench.survivors"
-"""ConfigRecord of a SecAgg+ unmask request: ``node_ids``, every site whose masked vector the sum holds."""
+"""ConfigRecord of the consistency stage and unmask requests: ``node_ids``, every site whose masked vector the sum
+holds; in unmask requests also ``signatures``, each survivor's over that set (by node id); in a consistency reply,
+the site's ``signature``."""
+
+MEMBER_RECORD = "fleetbench.member"
+"""ConfigRecord a site adds to its SecAgg+ setup reply: ``name`` (its member) and ``signature`` of its keys."""
+
+MEMBERS_RECORD = "fleetbench.members"
+"""ConfigRecord of key sharing (the neighbours) and collect (every participant): node id -> signed advertisement."""
+
+CONSISTENCY_STAGE = "fleetbench.consistency"
+"""The SecAgg+ stage FleetBench adds before unmasking: every survivor signs the survivor set it is told."""

@@ -12,15 +12,20 @@ import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from flwr.app import ConfigRecord, Context, Message, RecordDict
+from flwr.app.message_type import MessageType
 from flwr.common import FitIns, FitRes, Parameters, Scalar, parameters_to_ndarrays
+from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS, Key
 from flwr.server import LegacyContext, ServerConfig
 from flwr.server.client_manager import ClientManager
 from flwr.server.client_proxy import ClientProxy
 from flwr.server.strategy import FedAvg
 from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
+from flwr.server.workflow.constant import MAIN_CONFIGS_RECORD
+from flwr.server.workflow.constant import Key as WorkflowKey
 from flwr.server.workflow.secure_aggregation.secaggplus_workflow import WorkflowState
 from flwr.serverapp import Grid
 from flwr.supercore.run import Run
@@ -28,7 +33,8 @@ from flwr.supercore.run import Run
 from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, QUANTIZATION_RANGE, check_secure_sum_capacity
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
-from protos.messages import SPEC_CONFIG_KEY, SURVIVORS_RECORD
+from protos.messages import CONSISTENCY_STAGE, MEMBER_RECORD, MEMBERS_RECORD, SPEC_CONFIG_KEY, SURVIVORS_RECORD
+from protos.roster import COLLUDING_MEMBERS, Advertisement
 
 LOG = logging.getLogger("fleetbench.aggregator")
 
@@ -98,44 +104,128 @@ class SecureSumStrategy(FedAvg):
         return None, {}
 
 
-class DropoutTolerantSecAggPlusWorkflow(SecAggPlusWorkflow):
-    """Flower's SecAgg+ workflow, with sites that drop before sharing their keys taken out of the round.
+class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
+    """Flower's SecAgg+ workflow, relaying member signatures, with a consistency stage and dropout tolerance.
 
-    In Flower 1.42 a site that drops during setup or key sharing stays "sampled" and in its
-    neighbours' neighbourhoods, although no one holds a share of its secrets and no one masked
+    Member signatures (client/membership.py checks them on every site): the signed key
+    advertisement each site adds to its setup reply is relayed with the public keys at key
+    sharing (the neighbours') and with the spec at collect (every participant's). A site that
+    sends no advertisement is left out at setup, as if it had dropped.
+
+    Consistency (Bonawitz et al. 2017, Bell et al. 2020): after collect, every survivor is sent
+    the survivor set and signs it; the unmask requests carry all those signatures. A survivor
+    that does not sign ends the round: its masked vector is in the sum, and no site would reveal
+    shares without its signature.
+
+    Dropouts: in Flower 1.42 a site that drops during setup or key sharing stays "sampled" and in
+    its neighbours' neighbourhoods, although no one holds a share of its secrets and no one masked
     with it: unmasking then asks for shares that do not exist ("Not enough shares", the round
     halts) or for public keys never received (KeyError). After each of these two stages this
     workflow forgets such sites, which is exactly their role in the protocol (Bell et al. 2020:
     a site that shared no keys is not part of any mask), and re-checks the threshold.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.advertisements: dict[int, Advertisement] = {}
+        self.survivor_signatures: dict[int, bytes] = {}
+
     def setup_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
-        """Flower's setup, then forget the sites that sent no public keys."""
-        return super().setup_stage(grid, context, state) and _forget_absent(self, state)
+        """Flower's setup, keeping each site's signed advertisement; then forget the sites that sent none."""
+
+        def keep_advertisement(reply: Message) -> None:
+            member = None if reply.has_error() else reply.content.config_records.get(MEMBER_RECORD)
+            if member is None:
+                return
+            keys = reply.content.config_records[RECORD_KEY_CONFIGS]
+            fields = (
+                member.get("name"),
+                keys.get(Key.PUBLIC_KEY_1),
+                keys.get(Key.PUBLIC_KEY_2),
+                member.get("signature"),
+            )
+            if isinstance(fields[0], str) and all(isinstance(f, bytes) for f in fields[1:]):
+                self.advertisements[reply.metadata.src_node_id] = Advertisement(*fields)  # type: ignore[arg-type]
+
+        if not super().setup_stage(RelayGrid(grid, read=keep_advertisement), context, state):
+            return False
+        state.active_node_ids &= set(self.advertisements)
+        return _forget_absent(self, state)
 
     def share_keys_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
-        """Flower's key sharing, then forget the sites that sent no key shares."""
-        return super().share_keys_stage(grid, context, state) and _forget_absent(self, state)
+        """Flower's key sharing, with the neighbours' advertisements; then forget the sites that sent no key shares."""
+
+        def add_neighbours(message: Message) -> None:
+            neighbours = (int(node) for node in message.content.config_records[RECORD_KEY_CONFIGS] if node != Key.STAGE)
+            message.content.config_records[MEMBERS_RECORD] = self._advertisements_of(neighbours)
+
+        return super().share_keys_stage(RelayGrid(grid, add_neighbours), context, state) and _forget_absent(self, state)
+
+    def collect_masked_vectors_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
+        """Flower's collect, each site sent every participant's advertisement; then the consistency stage."""
+        participants = self._advertisements_of(state.active_node_ids)
+
+        def add_participants(message: Message) -> None:
+            message.content.config_records[MEMBERS_RECORD] = participants
+
+        return super().collect_masked_vectors_stage(
+            RelayGrid(grid, add_participants), context, state
+        ) and self.consistency_stage(grid, context, state)
+
+    def consistency_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
+        """Send every survivor the survivor set; keep each one's signature over it. False unless all sign."""
+        survivors = sorted(state.active_node_ids)
+        group_id = str(context.state.config_records[MAIN_CONFIGS_RECORD][WorkflowKey.CURRENT_ROUND])
+        content = RecordDict(
+            {
+                RECORD_KEY_CONFIGS: ConfigRecord({Key.STAGE: CONSISTENCY_STAGE}),
+                SURVIVORS_RECORD: ConfigRecord({"node_ids": survivors}),
+            }
+        )
+        messages = [
+            Message(content=content, dst_node_id=node, message_type=MessageType.TRAIN, group_id=group_id)
+            for node in survivors
+        ]
+        for reply in grid.send_and_receive(messages, timeout=self.timeout):
+            signed = None if reply.has_error() else reply.content.config_records.get(SURVIVORS_RECORD)
+            if signed is not None and isinstance(signed.get("signature"), bytes):
+                self.survivor_signatures[reply.metadata.src_node_id] = signed["signature"]  # type: ignore[assignment]
+        unsigned = sorted(set(survivors) - set(self.survivor_signatures))
+        if unsigned:
+            LOG.error("sites %s did not sign the survivor set; no site will unmask without their signatures", unsigned)
+            return False
+        return True
 
     def unmask_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
-        """Flower's unmasking, each request carrying the whole survivor set.
+        """Flower's unmasking, each request carrying the survivor set and every survivor's signature over it.
 
-        Beyond 15 sites a request lists only the site's neighbours; the survivor set lets every
-        site check the count its policy and census hold the sum to.
+        Beyond 15 sites a request lists only the site's neighbours; the signed set lets every site
+        check the count its policy and census hold the sum to, and that no site was told another.
         """
-        survivors = ConfigRecord({"node_ids": sorted(state.active_node_ids)})
+        survivors = sorted(state.active_node_ids)
+        signed = ConfigRecord(
+            {"node_ids": survivors, "signatures": [self.survivor_signatures[node] for node in survivors]}
+        )
 
         def add_survivors(message: Message) -> None:
-            message.content.config_records[SURVIVORS_RECORD] = survivors
+            message.content.config_records[SURVIVORS_RECORD] = signed
 
-        return super().unmask_stage(AmendingGrid(grid, add_survivors), context, state)
+        return super().unmask_stage(RelayGrid(grid, add_survivors), context, state)
+
+    def _advertisements_of(self, nodes: Iterable[int]) -> ConfigRecord:
+        return ConfigRecord({str(node): self.advertisements[node].to_values() for node in nodes})
 
 
-class AmendingGrid(Grid):
-    """A grid that passes every message it sends through ``amend`` first (Flower's stages build their own)."""
+class RelayGrid(Grid):
+    """A grid that passes every message it sends through ``amend`` and every reply through ``read``.
 
-    def __init__(self, grid: Grid, amend: Callable[[Message], None]) -> None:
-        self.grid, self.amend = grid, amend
+    Flower's SecAgg+ stages build and read their own messages; FleetBench adds its records on the way.
+    """
+
+    def __init__(
+        self, grid: Grid, amend: Callable[[Message], None] | None = None, read: Callable[[Message], None] | None = None
+    ) -> None:
+        self.grid, self.amend, self.read = grid, amend, read
 
     def set_run(self, run: Run) -> None:
         """Adopt ``run``."""
@@ -161,18 +251,26 @@ class AmendingGrid(Grid):
         return self.grid.push_messages(self._amended(messages))
 
     def pull_messages(self, message_ids: Iterable[str]) -> Iterable[Message]:
-        """Pull, unchanged."""
-        return self.grid.pull_messages(message_ids)
+        """Pull, and read each reply."""
+        return self._read(self.grid.pull_messages(message_ids))
 
     def send_and_receive(self, messages: Iterable[Message], *, timeout: float | None = None) -> Iterable[Message]:
-        """Amend, then send and receive."""
-        return self.grid.send_and_receive(self._amended(messages), timeout=timeout)
+        """Amend, send, and read each reply."""
+        return self._read(self.grid.send_and_receive(self._amended(messages), timeout=timeout))
 
     def _amended(self, messages: Iterable[Message]) -> list[Message]:
         messages = list(messages)
-        for message in messages:
-            self.amend(message)
+        if self.amend is not None:
+            for message in messages:
+                self.amend(message)
         return messages
+
+    def _read(self, replies: Iterable[Message]) -> list[Message]:
+        replies = list(replies)
+        if self.read is not None:
+            for reply in replies:
+                self.read(reply)
+        return replies
 
 
 def _forget_absent(workflow: SecAggPlusWorkflow, state: WorkflowState) -> bool:
@@ -187,14 +285,20 @@ def _forget_absent(workflow: SecAggPlusWorkflow, state: WorkflowState) -> bool:
 FULL_GRAPH_MAX_SITES = 15
 
 
-def neighbourhood(n_sites: int) -> tuple[int, int]:
+def neighbourhood(n_sites: int, colluding_members: int = COLLUDING_MEMBERS) -> tuple[int, int]:
     """SecAgg+ neighbourhood size and reconstruction threshold for ``n_sites`` sites.
 
     Up to 15 sites every site shares its secrets with all others; beyond, with a ring of
     k = 2 ceil(log2 n) + 1 sites (itself included), the logarithmic neighbourhood of SecAgg+
     (Bell et al. 2020, CCS, section 3.2) that keeps the protocol's cost O(n log n), not O(n^2).
-    The threshold t = floor(k / 2) + 1 is a strict majority of the neighbourhood, so the
-    aggregator can never hold both a site's mask seed and its key (the site guard insists).
+
+    The threshold t = floor((k + c) / 2) + 1 exceeds half the neighbourhood plus the c members
+    that may collude with the aggregator: whatever the aggregator tells whom, it never holds
+    both t shares of a site's mask seed and t of its key (client.policy.check_round insists).
+    Flower needs t < k; where that leaves no such t (3 sites and one colluder) the threshold is
+    a strict majority, and the signed survivor set does the work: a full graph of k sites cannot
+    be split into two signed survivor sets that each hold the sites' minimum of survivors. The
+    price is dropout tolerance: a neighbourhood survives k - t dropouts.
 
     Returns
     -------
@@ -203,7 +307,8 @@ def neighbourhood(n_sites: int) -> tuple[int, int]:
     if n_sites < 3:
         raise ValueError(f"secure aggregation needs at least 3 sites, got {n_sites}")
     k = n_sites if n_sites <= FULL_GRAPH_MAX_SITES else min(n_sites, 2 * math.ceil(math.log2(n_sites)) + 1)
-    return k, k // 2 + 1
+    threshold = (k + colluding_members) // 2 + 1
+    return k, threshold if threshold < k else k // 2 + 1
 
 
 def run_secure_sum(
@@ -230,7 +335,7 @@ def run_secure_sum(
     num_shares, threshold = neighbourhood(max(min_sites, sites))
     strategy = SecureSumStrategy(spec, min_sites, extra_config, only_nodes)
     workflow = DefaultWorkflow(
-        fit_workflow=DropoutTolerantSecAggPlusWorkflow(
+        fit_workflow=SignedSecAggPlusWorkflow(
             num_shares=num_shares,
             reconstruction_threshold=threshold,
             max_weight=1.0,

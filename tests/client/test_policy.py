@@ -26,22 +26,34 @@ def test_parse_policy_defaults_and_errors():
 
 
 @pytest.mark.parametrize(
-    ("participants", "neighbours", "threshold", "message"),
+    ("sampled", "neighbours", "threshold", "message"),
     [
         (4, 4, 3, "min_participants is 5"),
         (9, 9, 1, "min_reconstruction_threshold"),
-        (9, 9, 4, "not a strict majority"),
-        (20, 10, 5, "not a strict majority"),
+        (9, 9, 5, "would let the aggregator"),  # 2 * 5 <= 9 + 1: a majority is not enough with a colluder
+        (20, 11, 6, "would let the aggregator"),
     ],
 )
-def test_check_round_refuses(participants, neighbours, threshold, message):
+def test_check_round_refuses(sampled, neighbours, threshold, message):
     policy = SitePolicy(min_participants=5, min_reconstruction_threshold=2)
     with pytest.raises(PolicyViolation, match=message):
-        check_round(policy, participants, neighbours, threshold)
+        check_round(policy, sampled, neighbours, threshold)
 
 
-def test_check_round_accepts_a_majority_threshold():
-    check_round(SitePolicy(min_participants=5), 20, 11, 6)
+def test_check_round_needs_a_threshold_above_half_the_neighbours_and_colluders():
+    check_round(SitePolicy(min_participants=5), 20, 11, 7)  # 14 > 11 + 1
+    check_round(SitePolicy(min_participants=5, max_colluding_members=0), 20, 11, 6)  # 12 > 11 + 0
+    with pytest.raises(PolicyViolation):
+        check_round(SitePolicy(min_participants=5, max_colluding_members=3), 20, 11, 7)  # 14 <= 11 + 3
+
+
+def test_check_round_lets_a_small_full_graph_rely_on_its_signed_survivor_minimum():
+    # 3 sites, one colluder: no threshold below 3 outvotes; but two signed survivor sets of 3 cannot be made of 3.
+    check_round(SitePolicy(min_participants=3), 3, 3, 2)
+    with pytest.raises(PolicyViolation):
+        check_round(SitePolicy(min_participants=2), 3, 3, 2)  # 2 * 2 <= 3 + 1
+    with pytest.raises(PolicyViolation):
+        check_round(SitePolicy(min_participants=3), 20, 3, 2)  # not a full graph: the sets may reach beyond it
 
 
 def test_check_spec():

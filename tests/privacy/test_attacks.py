@@ -244,7 +244,7 @@ def test_a_private_round_with_fewer_sites_than_its_noise_needs_is_refused_before
 
 
 def test_sites_refuse_to_unmask_over_fewer_survivors_than_their_policy(tmp_path, monkeypatch):
-    """Two sites drop after key sharing: the three survivors must not unmask a sum their policy forbids."""
+    """Two sites drop after key sharing: the four survivors must not unmask a sum their policy forbids."""
     from flwr.app import Context, RecordDict
     from flwr.common.secure_aggregation.secaggplus_constants import Stage
 
@@ -252,9 +252,9 @@ def test_sites_refuse_to_unmask_over_fewer_survivors_than_their_policy(tmp_path,
     from server import server_app
     from simulations.loopback import LoopbackGrid
 
-    sites = _fleet(tmp_path, (A,) * 5, seed=37)
+    sites = _fleet(tmp_path, (A,) * 6, seed=37)
     for site in sites:
-        site.write_text(site.read_text().split("\n[policy]")[0] + "\n[policy]\nmin_participants = 4\n")
+        site.write_text(site.read_text().split("\n[policy]")[0] + "\n[policy]\nmin_participants = 5\n")
     spec = power_curve_spec("drops", *JANUARY, [A], k_min_operators=3)
 
     unmasked: list[SecureSumOutcome] = []  # every sum the aggregator decoded, census rounds included
@@ -269,18 +269,18 @@ def test_sites_refuse_to_unmask_over_fewer_survivors_than_their_policy(tmp_path,
 
     def run(drop) -> list[SecureSumOutcome]:
         unmasked.clear()
-        grid = LoopbackGrid(build_client_app(sites), 5, drop_at=dict.fromkeys(drop, Stage.COLLECT_MASKED_VECTORS))
+        grid = LoopbackGrid(build_client_app(sites), 6, drop_at=dict.fromkeys(drop, Stage.COLLECT_MASKED_VECTORS))
         context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
         with contextlib.suppress(RuntimeError, ValueError):
             server_app.run_release(grid, context, spec, 3, indicators=False)
         return list(unmasked)
 
-    assert run([3, 4]) == []  # not even the census is unmasked over 3 < 4
+    assert run([4, 5]) == []  # not even the census is unmasked over 4 < 5
 
     monkeypatch.setattr("client.guard.check_survivors", lambda state, survivors: None)
     for site in sites:
         (site.parent / "audit.log").unlink(missing_ok=True)
-    assert [outcome.n_sites for outcome in run([3, 4])] == [3]
+    assert [outcome.n_sites for outcome in run([4, 5])] == [4]
 
 
 @pytest.mark.parametrize("forged", ["another spec", "an overwrite"])

@@ -43,15 +43,21 @@ def _assert_exact(outcome, expected: list[np.ndarray]) -> None:
 
 
 def test_neighbourhood_is_full_when_small_and_logarithmic_beyond():
-    assert neighbourhood(3) == (3, 2)
-    assert neighbourhood(15) == (15, 8)
-    assert neighbourhood(20) == (11, 6)
-    assert neighbourhood(100) == (15, 8)
-    assert neighbourhood(200) == (17, 9)
-    for n in (3, 10, 16, 50, 1000):
-        k, t = neighbourhood(n)
-        assert k % 2 == 1 or k == n
-        assert 2 * t > k  # strict majority: the aggregator cannot hold a seed and a key of one site
+    assert neighbourhood(3) == (3, 2)  # Flower needs t < k: the signed survivor minimum covers a colluder
+    assert neighbourhood(5) == (5, 4)
+    assert neighbourhood(15) == (15, 9)
+    assert neighbourhood(20) == (11, 7)
+    assert neighbourhood(100) == (15, 9)
+    assert neighbourhood(200) == (17, 10)
+    assert neighbourhood(5, colluding_members=0) == (5, 3)  # the honest-but-curious majority
+    for n in (4, 10, 16, 50, 1000):
+        for c in (0, 1, 2):
+            k, t = neighbourhood(n, c)
+            assert k % 2 == 1 or k == n
+            assert t < k
+            # The aggregator and c colluders split k - c honest neighbours two ways: never t of both;
+            # or else a full graph, where the signed survivor minimum holds instead (client.policy.check_round).
+            assert 2 * t > k + c or k == n
     with pytest.raises(ValueError, match="at least 3"):
         neighbourhood(2)
 
@@ -253,7 +259,7 @@ def test_the_aggregator_never_holds_an_individual_sites_blocks(small_fleet, monk
             assert dict(record) == {"num_examples": 1}, name
         configs = message.content.config_records
         assert dict(configs.get("fitres.metrics", {})) == {}
-        masked = configs[RECORD_KEY_CONFIGS].get(Key.MASKED_PARAMETERS)
+        masked = configs.get(RECORD_KEY_CONFIGS, {}).get(Key.MASKED_PARAMETERS)  # a consistency reply has none
         if masked is None:
             continue
         vectors += 1

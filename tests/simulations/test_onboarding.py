@@ -16,7 +16,13 @@ from client.site_config import load_site_config
 from client.summaries import summarise_site
 from protos.codec import MODULUS_RANGE, block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
 from protos.fleetbench.v1 import spec_pb2
-from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, SPEC_CONFIG_KEY
+from protos.messages import (
+    BASELINE_RELEASE_CONFIG_KEY,
+    CENSUS_CONFIG_KEY,
+    MEMBER_RECORD,
+    SPEC_CONFIG_KEY,
+    SURVIVORS_RECORD,
+)
 from protos.statistics import BlockKey
 from simulations.fleet_turbines import turbine_type
 from simulations.pooled import pooled_rows, pooled_statistics
@@ -104,8 +110,8 @@ def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
     records = [pickle.loads(p.read_bytes()) for p in federated_run.outgoing_dir.glob("*.pkl")]
     n_sites = len(federated_run.site_configs)
     # A census and a values round for each of the two rounds (setup, share keys, collect masked vectors,
-    # unmask), and the release's receipt.
-    assert len(records) == (4 * 4 + 1) * n_sites
+    # consistency, unmask), and the release's receipt.
+    assert len(records) == (4 * 5 + 1) * n_sites
     masked_seen = 0
     for record in records:
         # Ray worker processes: both of Flower's SecAgg+ modules draw keyed masks.
@@ -118,6 +124,11 @@ def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
                 assert config == {}
             elif name == "fitres.status":
                 assert config == {"code": 0, "message": ""}
+            elif name in (MEMBER_RECORD, SURVIVORS_RECORD):  # the member's name, its Ed25519 signature
+                member = load_site_config(federated_run.site_configs[record["partition_id"]]).member
+                assert member is not None
+                assert set(config) == ({"name", "signature"} if name == MEMBER_RECORD else {"signature"})
+                assert config.get("name", member.name) == member.name and len(config["signature"]) == 64
             else:
                 assert name == RECORD_KEY_CONFIGS
                 assert set(config) <= PROTOCOL_KEYS, f"unexpected keys {set(config) - PROTOCOL_KEYS}"

@@ -1,0 +1,161 @@
+"""The site's checks that every party to a SecAgg+ round is a distinct consortium member, and agrees on who survived.
+
+Flower 1.42's SecAgg+ trusts the aggregator to say who the other parties are and who dropped
+out. Here each site signs, with its member key (protos/roster.py), the fresh public keys it
+advertises, and checks before each step of a round:
+
+- before sharing its secrets (key sharing): every neighbour is a member of the roster the site
+  pinned, with a valid signature on the keys the site is about to encrypt to, and no member twice;
+- before sending its masked vector (collect): the same for every participant of the round, so the
+  site knows how many distinct members it is summed with;
+- before revealing any share (unmask): every survivor signed the same survivor set as this site
+  (the consistency check of Bonawitz et al. 2017 and Bell et al. 2020).
+
+Every check raises PolicyViolation; the guard turns it into a refusal that names nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from client.policy import PolicyViolation
+from protos.roster import Advertisement, Roster, key_advertisement, survivor_statement
+
+
+def verified_members(roster: Roster, run_id: int, advertisements: Mapping[int, Advertisement]) -> dict[int, str]:
+    """Node -> member for ``advertisements`` that are all signed by distinct roster members.
+
+    Raises
+    ------
+    PolicyViolation
+        Naming the node that is not a member, whose signature does not verify, or whose member
+        already has a node in the round.
+    """
+    for node, advert in sorted(advertisements.items()):
+        check_on_roster(roster, node, advert)
+        check_signature(roster, run_id, node, advert)
+    members = {node: advert.member for node, advert in sorted(advertisements.items())}
+    check_one_node_per_member(members)
+    return members
+
+
+def check_on_roster(roster: Roster, node: int, advert: Advertisement) -> None:
+    """Refuse a node whose member is not on the roster the site pinned (whatever the aggregator says)."""
+    if advert.member not in roster.names:
+        raise PolicyViolation(f"node {node} signs as {advert.member!r}, who is not on the roster this site pinned")
+
+
+def check_signature(roster: Roster, run_id: int, node: int, advert: Advertisement) -> None:
+    """Refuse a node whose keys its member did not sign, for this node in this run."""
+    payload = key_advertisement(run_id, node, advert.public_key_1, advert.public_key_2)
+    if advert.member not in roster.names or not roster.member(advert.member).verifies(advert.signature, payload):
+        raise PolicyViolation(f"node {node}'s keys are not signed by member {advert.member!r}")
+
+
+def check_one_node_per_member(members: Mapping[int, str]) -> None:
+    """Refuse a round in which a member has more than one node: k counts members, not nodes."""
+    names = list(members.values())
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise PolicyViolation(f"member(s) {twice} take part in this round with more than one node")
+
+
+def check_neighbours(
+    roster: Roster,
+    run_id: int,
+    own: tuple[int, str],
+    neighbour_keys: Mapping[int, tuple[bytes, bytes]],
+    advertisements: Mapping[int, Advertisement],
+) -> dict[int, str]:
+    """Before sharing secrets: each neighbour's keys, as SecAgg+ hands them over, signed by a distinct member.
+
+    ``own`` is this site's (node, member). Returns node -> member of the neighbourhood.
+
+    Raises
+    ------
+    PolicyViolation
+    """
+    for node, keys in neighbour_keys.items():
+        advert = advertisements.get(node)
+        if advert is None or (advert.public_key_1, advert.public_key_2) != tuple(keys):
+            raise PolicyViolation(f"neighbour {node}'s keys come without its member's signature")
+    members = verified_members(roster, run_id, {node: advertisements[node] for node in neighbour_keys})
+    _check_own(members, own)
+    return members
+
+
+def check_participants(
+    roster: Roster,
+    run_id: int,
+    own: tuple[int, str],
+    neighbours: Mapping[int, str],
+    sampled: int,
+    advertisements: Mapping[int, Advertisement],
+) -> dict[int, str]:
+    """Before sending the masked vector: every participant a distinct member, the neighbours as they were.
+
+    No more participants than ``sampled`` at setup and, in a full graph (as many neighbours as
+    sampled), none but the neighbours: the guarantee client.policy.check_round relies on there.
+    Returns node -> member of every participant: the members this site's values are summed with.
+
+    Raises
+    ------
+    PolicyViolation
+    """
+    members = verified_members(roster, run_id, advertisements)
+    _check_own(members, own)
+    changed = sorted(node for node, member in neighbours.items() if node in members and members[node] != member)
+    if changed:
+        raise PolicyViolation(f"neighbours {changed} changed member since they shared keys")
+    strangers = sorted(set(members) - set(neighbours)) if len(neighbours) == sampled else []
+    if len(members) > sampled or strangers:
+        raise PolicyViolation(
+            f"{len(members)} participants (beyond the neighbours: {strangers}) in a round that sampled {sampled}"
+        )
+    return members
+
+
+def check_survivor_set(own_node: int, participants: Collection[int], survivors: Collection[int]) -> None:
+    """Before signing a survivor set: this site in it, and every survivor a participant it verified.
+
+    Raises
+    ------
+    PolicyViolation
+    """
+    if own_node not in survivors:
+        raise PolicyViolation(f"survivor set to sign leaves out node {own_node}, this site")
+    strangers = sorted(set(survivors) - set(participants))
+    if strangers:
+        raise PolicyViolation(f"survivor set names nodes {strangers} that are not verified participants")
+
+
+def check_survivor_signatures(
+    roster: Roster,
+    run_id: int,
+    members: Mapping[int, str],
+    signed: tuple[int, ...],
+    survivors: tuple[int, ...],
+    signatures: list[bytes],
+) -> None:
+    """Before revealing any share: the survivor set is the one this site signed, and every survivor signed it too.
+
+    Raises
+    ------
+    PolicyViolation
+        If the aggregator tells this site another set than the one it signed, or any survivor's
+        signature is missing or over another set: different sites were told different stories.
+    """
+    if tuple(sorted(survivors)) != tuple(sorted(signed)):
+        raise PolicyViolation("unmask request names another survivor set than the one this site signed")
+    if len(signatures) != len(survivors):
+        raise PolicyViolation(f"{len(signatures)} survivor signatures for {len(survivors)} survivors")
+    statement = survivor_statement(run_id, survivors)
+    for node, signature in zip(sorted(survivors), signatures, strict=True):
+        if not roster.member(members[node]).verifies(signature, statement):
+            raise PolicyViolation(f"survivor {node} did not sign this survivor set: sites were told different sets")
+
+
+def _check_own(members: Mapping[int, str], own: tuple[int, str]) -> None:
+    node, member = own
+    if members.get(node) != member:
+        raise PolicyViolation(f"this site (node {node}) is listed as {members.get(node)!r}, not as {member!r}")
