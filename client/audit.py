@@ -45,7 +45,7 @@ LOG = logging.getLogger("fleetbench.site")
 
 AUDIT_LOG_NAME = "audit.log"
 GENESIS_SHA256 = "0" * 64
-EVENTS = ("contribution", "unmask", "release_received")
+EVENTS = ("contribution", "unmask", "release_received", "release_inconsistent")
 RESERVED_FIELDS = ("seq", "time_utc", "event", "prev_sha256", "sha256")
 FILE_MODE = 0o600
 # Bytes read per step when looking for the last line from the end of the file.
@@ -404,6 +404,20 @@ def release_fields(release_bytes: bytes, stored_at: Path, site_config: Path) -> 
         "stored_at": stored_text,
         "release_sha256": hashlib.sha256(release_bytes).hexdigest(),
     }
+
+
+def record_inconsistent_release(site_config: Path, release_bytes: bytes, contradictions: list[str]) -> dict[str, Any]:
+    """Append a release_inconsistent entry: a received release that contradicts the censuses the site saw."""
+    release = release_pb2.Release.FromString(release_bytes)
+    return append_entry(
+        audit_log_path(site_config),
+        "release_inconsistent",
+        {
+            "spec_id": release.spec_id,
+            "release_sha256": hashlib.sha256(release_bytes).hexdigest(),
+            "contradictions": contradictions,
+        },
+    )
 
 
 def record_contribution(

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from client.audit import audit_entries, record_contribution, record_release
+from client.audit import audit_entries, record_contribution, record_inconsistent_release, record_release
 from client.ingest import read_canonical_chunks
 from client.maintenance import site_indicators
 from client.policy import ContributionRefused, PolicyViolation, SitePolicy
 from client.privacy import add_site_noise, charge_private_spec, private_spec_cost
+from client.release_check import census_contradictions, keep_census, kept_census
 from client.site_config import SiteConfig, load_site_config
 from client.summaries import SiteSummary, summarise_site, summary_channels
 from client.validate import validate_site
@@ -185,6 +186,8 @@ def contribute(
         spec = spec_pb2.BenchmarkSpec.FromString(spec_bytes)
         prepared = prepare_contribution(site_config, spec, baseline, census)
         record_contribution(site_config, spec, participants, run_id, node_id, prepared.release_key, census)
+        if census is not None:  # to check the release against (client/release_check.py)
+            keep_census(site_config, spec, spec_pb2.Census.FromString(census))
         arrays = sendable_arrays(site_config, prepared)
     except Exception:
         LOG.exception("site %s: contribution refused", site_config)
@@ -242,12 +245,23 @@ def keep_received_release(site_config: Path, release_bytes: bytes) -> Path:
 
 
 def receive_release(site_config: Path, release_bytes: bytes) -> None:
-    """Keep a final release (:func:`keep_received_release`) and record it in the audit log.
+    """Keep a final release (:func:`keep_received_release`), record it, and flag what contradicts its censuses.
 
-    Any failure is logged here and raised as :class:`ContributionRefused`, without detail.
+    A release that contradicts a census the site contributed under (client/release_check.py) is
+    kept, and a ``release_inconsistent`` entry in the audit log lists each contradiction. Any
+    failure is logged here and raised as :class:`ContributionRefused`, without detail.
     """
     try:
+        release = release_pb2.Release.FromString(release_bytes)
         record_release(site_config, release_bytes, keep_received_release(site_config, release_bytes))
+        hashes = (release.provenance.spec_sha256, release.provenance.indicator_spec_sha256)
+        rounds = [kept for kept in (kept_census(site_config, h) for h in hashes if h) if kept is not None]
+        contradictions = census_contradictions(release, rounds)
+        if contradictions:
+            LOG.warning(
+                "site %s: release %s contradicts its censuses: %s", site_config, release.spec_id, contradictions
+            )
+            record_inconsistent_release(site_config, release_bytes, contradictions)
     except Exception:
         LOG.exception("site %s: release not kept", site_config)
         raise ContributionRefused() from None

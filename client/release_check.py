@@ -1,0 +1,173 @@
+"""What a site checks in a release it receives: that it honours the censuses the site contributed under.
+
+The aggregator builds the release from sums only it decodes, so a site cannot check the values.
+But the site holds the census of each values round it took part in, and from it the decision
+every cell had to follow (protos/census.py, exactly as the aggregator takes it). A release that
+publishes a cell its census suppresses, or whose published participants, operators, records or
+turbine-years differ from the census's, was not built as the protocol says: the site keeps it and
+flags it in its audit log (``release_inconsistent``) for its operator to raise with the consortium.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from google.protobuf import json_format
+
+from common.atomic_file import write_text_atomically
+from protos.census import Decision, census_totals, decide, is_round_two
+from protos.codec import spec_sha256
+from protos.disclosure import cohort_atoms
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import BlockKey, CensusFields, indicator_cells
+
+S = spec_pb2.Statistic
+
+
+def kept_censuses_dir(site_config: Path) -> Path:
+    """Where a site keeps the censuses of the values rounds it contributed to: ``censuses/`` beside its site.toml."""
+    return Path(site_config).parent / "censuses"
+
+
+def keep_census(site_config: Path, spec: spec_pb2.BenchmarkSpec, census: spec_pb2.Census) -> Path:
+    """Keep a values round's spec and census (JSON, atomically), named by the spec's hash; return the path."""
+    path = kept_censuses_dir(site_config) / f"{spec_sha256(spec)}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = {"spec": json_format.MessageToDict(spec), "census": json_format.MessageToDict(census)}
+    write_text_atomically(path, json.dumps(kept, indent=1) + "\n")
+    return path
+
+
+def kept_census(site_config: Path, spec_hash: str) -> tuple[spec_pb2.BenchmarkSpec, spec_pb2.Census] | None:
+    """The values spec and census kept for ``spec_hash``, or None if the site kept none."""
+    path = kept_censuses_dir(site_config) / f"{spec_hash}.json"
+    if not path.exists():
+        return None
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    return json_format.ParseDict(kept["spec"], spec_pb2.BenchmarkSpec()), json_format.ParseDict(
+        kept["census"], spec_pb2.Census()
+    )
+
+
+def census_contradictions(
+    release: release_pb2.Release, rounds: Sequence[tuple[spec_pb2.BenchmarkSpec, spec_pb2.Census]]
+) -> list[str]:
+    """Every way ``release`` contradicts the censuses of its rounds (values spec, census), round 1 or 2.
+
+    Returns
+    -------
+    list of str
+        One line per contradiction; empty when the release honours every census.
+    """
+    problems: list[str] = []
+    for spec, census in rounds:
+        totals = census_totals(census, spec)
+        decision = decide(spec, totals)
+        if is_round_two(spec):
+            problems += _round_two(release, spec, census.participants, totals, decision)
+        else:
+            problems += _round_one(release, spec, census.participants, totals, decision)
+    return problems
+
+
+def _cohort_rows(spec: spec_pb2.BenchmarkSpec, block: np.ndarray) -> CensusFields:
+    """The census fields of each cohort's own row (after the atoms' rows)."""
+    n_atoms = len(cohort_atoms(spec.cohorts))
+    return CensusFields(*(field[n_atoms:] for field in block))
+
+
+def _round_one(
+    release: release_pb2.Release,
+    spec: spec_pb2.BenchmarkSpec,
+    participants: int,
+    totals: Mapping[BlockKey, np.ndarray],
+    decision: Decision,
+) -> list[str]:
+    problems = []
+    if release.provenance.participants != participants:
+        problems.append(f"participants {release.provenance.participants}, census {participants}")
+    whole = _cohort_rows(spec, totals[BlockKey("", S.COHORT_CENSUS)][..., None])  # one cell: the period
+    bins = _cohort_rows(spec, totals[BlockKey("", S.CURVE_CENSUS)])
+    grid = spec.wind_speed_bins
+    index = {cohort.name: c for c, cohort in enumerate(spec.cohorts)}
+    for curve in release.curves:
+        c = index.get(curve.cohort)
+        if c is None or curve.suppressed:
+            continue
+        if not decision.cohorts.published[c, 0]:
+            problems.append(f"cohort {curve.cohort} published; its census suppresses it")
+            continue
+        if curve.HasField("operator_count") and curve.operator_count != int(whole.contributor[c, 0]):
+            problems.append(
+                f"cohort {curve.cohort}: {curve.operator_count} operators, census {whole.contributor[c, 0]:.0f}"
+            )
+        for cell in curve.bins:
+            b = round((cell.wind_speed_centre - grid.first_centre) / grid.width)
+            if cell.suppressed:
+                continue
+            where = f"cohort {curve.cohort} bin {cell.wind_speed_centre:g} m/s"
+            if not 0 <= b < grid.count or not decision.bins.published[c, b]:
+                problems.append(f"{where} published; its census suppresses it")
+                continue
+            if cell.HasField("record_count") and cell.record_count != int(bins.total[c, b]):
+                problems.append(f"{where}: {cell.record_count} records, census {bins.total[c, b]:.0f}")
+            if cell.HasField("operator_count") and cell.operator_count != int(bins.contributor[c, b]):
+                problems.append(f"{where}: {cell.operator_count} operators, census {bins.contributor[c, b]:.0f}")
+    targets = {model.target: m for m, model in enumerate(spec.models)}
+    for fit in release.models:
+        c, m = index.get(fit.cohort), targets.get(fit.target)
+        if c is None or m is None or fit.suppressed:
+            continue
+        training = _cohort_rows(spec, totals[BlockKey("", S.TRAINING_CENSUS, fit.target)][..., None])
+        if not decision.training.published[c, m]:
+            problems.append(f"model {fit.cohort}/{fit.target} published; its census suppresses it")
+        elif fit.HasField("record_count") and fit.record_count != int(training.total[c, 0]):
+            problems.append(
+                f"model {fit.cohort}/{fit.target}: {fit.record_count} records, census {training.total[c, 0]:.0f}"
+            )
+    return problems
+
+
+def _round_two(
+    release: release_pb2.Release,
+    spec: spec_pb2.BenchmarkSpec,
+    participants: int,
+    totals: Mapping[BlockKey, np.ndarray],
+    decision: Decision,
+) -> list[str]:
+    problems = []
+    if release.provenance.indicator_participants != participants:
+        problems.append(f"indicator participants {release.provenance.indicator_participants}, census {participants}")
+    index = {cohort.name: c for c, cohort in enumerate(spec.cohorts)}
+    cells = indicator_cells(spec)
+    measured = _cohort_rows(spec, totals[BlockKey("", S.INDICATOR_CENSUS)])
+    for d in release.distributions:
+        c = index.get(d.cohort)
+        if c is None or d.suppressed or d.indicator not in cells:
+            continue
+        i = cells.index(d.indicator)
+        if not decision.indicators.published[c, i]:
+            problems.append(f"distribution {d.cohort}/{d.indicator} published; its census suppresses it")
+        elif d.HasField("operator_count") and d.operator_count != int(measured.contributor[c, i]):
+            problems.append(
+                f"distribution {d.cohort}/{d.indicator}: {d.operator_count} operators, census "
+                f"{measured.contributor[c, i]:.0f}"
+            )
+    edges = list(spec.indicators.age_band_edges)
+    years = _cohort_rows(spec, totals[BlockKey("", S.AGE_BAND_CENSUS)])
+    for rate in release.failure_rates:
+        c = index.get(rate.cohort)
+        if c is None or rate.suppressed or rate.age_from_years not in edges:
+            continue
+        b = edges.index(rate.age_from_years)
+        where = f"failure rate {rate.cohort}/{rate.component} from {rate.age_from_years:g} years"
+        if not decision.age_bands.published[c, b]:
+            problems.append(f"{where} published; its census suppresses it")
+        elif rate.HasField("operator_count") and rate.operator_count != int(years.contributor[c, b]):
+            problems.append(f"{where}: {rate.operator_count} operators, census {years.contributor[c, b]:.0f}")
+        elif rate.HasField("turbine_years") and not np.isclose(rate.turbine_years, years.total[c, b], rtol=1e-9):
+            problems.append(f"{where}: {rate.turbine_years:g} turbine-years, census {years.total[c, b]:g}")
+    return problems

@@ -1,0 +1,82 @@
+"""A site checks the release it receives against the censuses it contributed under, and flags what contradicts them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from client.audit import audit_entries
+from client.contribution import receive_release
+from client.release_check import census_contradictions, kept_census
+from protos.fleetbench.v1 import release_pb2
+from server.spec import power_curve_spec
+from simulations.fleet import FleetConfig, generate_fleet
+from simulations.onboarding import run_release_in_process
+
+A, B = "E-82/2300", "V90/2000"
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], release_pb2.Release]:
+    """Three operators of model A and one of model B (suppressed: one operator), released and sent to every site."""
+    config = FleetConfig(operators=4, turbines_per_operator=1, months=1, seed=41, models=(A, A, A, B))
+    sites = generate_fleet(config, tmp_path_factory.mktemp("release-check"))
+    spec = power_curve_spec("check", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", [A, B], k_min_operators=3)
+    return sites, run_release_in_process(sites, spec, indicators=False)
+
+
+def _rounds(site: Path, release: release_pb2.Release):
+    kept = kept_census(site, release.provenance.spec_sha256)
+    assert kept is not None
+    return [kept]
+
+
+def _events(site: Path) -> list[str]:
+    return [entry["event"] for entry in audit_entries(site)]
+
+
+def test_an_honest_release_honours_every_census(released):
+    sites, release = released
+    for site in sites:
+        assert census_contradictions(release, _rounds(site, release)) == []
+        assert "release_received" in _events(site) and "release_inconsistent" not in _events(site)
+
+
+def test_a_release_that_publishes_a_suppressed_cohort_or_other_counts_is_flagged(released):
+    sites, release = released
+    lone = next(curve for curve in release.curves if curve.cohort == B)
+    assert lone.suppressed
+
+    forged = release_pb2.Release()
+    forged.CopyFrom(release)
+    curve_b = next(curve for curve in forged.curves if curve.cohort == B)
+    curve_b.suppressed = False
+    curve_a = next(curve for curve in forged.curves if curve.cohort == A)
+    cell = next(cell for cell in curve_a.bins if not cell.suppressed)
+    cell.record_count += 1
+    forged.provenance.participants += 1
+    problems = census_contradictions(forged, _rounds(sites[0], release))
+    assert f"cohort {B} published; its census suppresses it" in problems
+    assert any(f"cohort {A} bin {cell.wind_speed_centre:g} m/s: {cell.record_count} records" in p for p in problems)
+    assert "participants 5, census 4" in problems
+
+
+def test_the_site_flags_a_contradicting_release_in_its_audit_log(released, monkeypatch):
+    sites, release = released
+    forged = release_pb2.Release()
+    forged.CopyFrom(release)
+    next(curve for curve in forged.curves if curve.cohort == B).suppressed = False
+    site = sites[1]
+    shutil.rmtree(site.parent / "releases")  # as if the honest release had never arrived
+    receive_release(site, forged.SerializeToString())
+    flagged = [entry for entry in audit_entries(site) if entry["event"] == "release_inconsistent"]
+    assert len(flagged) == 1 and f"cohort {B} published; its census suppresses it" in flagged[0]["contradictions"]
+
+    # Control: a site that does not check keeps the same release without a word.
+    site = sites[2]
+    shutil.rmtree(site.parent / "releases")
+    monkeypatch.setattr("client.contribution.census_contradictions", lambda release, rounds: [])
+    receive_release(site, forged.SerializeToString())
+    assert "release_inconsistent" not in _events(site)
