@@ -14,6 +14,7 @@ from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import BlockKey
 from server.baselines import block_values, indicator_baselines, model_fits
 from server.finalize import build_release, cohort_statistics_from_totals
+from server.plausibility import without_impossible_cells
 from server.secure_sum import SecureSumOutcome
 from server.store import write_release
 
@@ -62,8 +63,10 @@ def release_from_secure_sum(
     ValueError
         If the values round's sites are not the census's, or too few for a private spec's noise.
     """
-    decision = _checked_decision(spec, outcome, census)
     totals = decoded_totals(spec, outcome)
+    decision = without_impossible_cells(
+        spec, totals, census_totals(census, spec), _checked_decision(spec, outcome, census)
+    )
     statistics = cohort_statistics_from_totals(spec, totals)
     release = build_release(
         spec, statistics, decision, participants=outcome.n_sites, flower_run_id=flower_run_id, method="secagg+"
