@@ -101,8 +101,18 @@ class LocalConsortium:
         return self.root / "flwr-home"
 
     def environment(self) -> dict[str, str]:
-        """Environment for every Flower process: FLWR_HOME, and PATH with Flower's executables first."""
-        return {**os.environ, "FLWR_HOME": str(self.flwr_home), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+        """Environment for every Flower process: FLWR_HOME, PATH with Flower's executables first, and fast polling.
+
+        A SuperExec looks for new ClientApp and ServerApp tasks once a second by default; a
+        release runs 20 SecAgg+ stages, each a new ClientApp task on every node, so it polls every
+        0.2 s (FLWR_SUPEREXEC_TASK_POLL_INTERVAL, docs/deploying-facts.md).
+        """
+        return {
+            **os.environ,
+            "FLWR_HOME": str(self.flwr_home),
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+            "FLWR_SUPEREXEC_TASK_POLL_INTERVAL": "0.2",
+        }
 
     def _start(self, name: str, command: list[str]) -> Daemon:
         log = self.root / f"{name}.log"

@@ -20,7 +20,7 @@ from client.audit import audit_log_path, verify_log
 from server.consortium import make_ca, make_node_keys, make_server_certificate
 from server.spec import band_cohort, power_curve_spec
 from server.store import read_release
-from simulations.fleet import FleetConfig, generate_fleet
+from simulations.fleet import FleetConfig, enrol_members, generate_fleet
 from simulations.local_deployment import Daemon, LocalConsortium
 from simulations.onboarding import run_release_in_process
 
@@ -119,6 +119,40 @@ def test_a_release_in_deployment_equals_the_simulation(consortium):
     simulated = run_release_in_process(sites, spec, send=False)
     for field in ("curves", "models", "distributions", "failure_rates", "lost_production"):
         assert list(getattr(deployed, field)) == list(getattr(simulated, field)), field
+
+
+def test_a_node_the_aggregator_registers_under_a_members_name_gets_nothing(consortium):
+    """The aggregator registers a SuperNode of its own that signs as operator-01 with a key of its own.
+
+    Every honest site refuses at key sharing (the signature is not the roster's): no site records a
+    contribution, nothing is stored. The same attack with the member checks off recovers a site's
+    data in process (tests/privacy/test_malicious_aggregator.py, its controls).
+    """
+    consortium, sites, _ = consortium
+    store = consortium.root / "release.sqlite"
+    first = read_release(store, 1).SerializeToString()
+    rogue_site = generate_fleet(
+        FleetConfig(operators=1, turbines_per_operator=2, months=2, seed=77, models=("E-82/2300",)),
+        consortium.root / "rogue",
+    )[0]
+    enrol_members([rogue_site], ["operator-01"], consortium="synthetic consortium")
+    private, public = make_node_keys(rogue_site.parent / "node-key", "rogue")
+    registered = consortium.flwr("supernode", "register", str(public), consortium.federation)
+    node_id = re.search(r"SuperNode (\d+) registered", registered.stdout + registered.stderr).group(1)
+    rogue = consortium.start_supernode("rogue", rogue_site, private)
+    spec_path = consortium.root / "spec-rogue.json"
+    spec_path.write_text(json_format.MessageToJson(_spec("rogue", FEBRUARY)))
+    try:
+        _wait_for(lambda: "SuperNode ID" in rogue.log.read_text(errors="replace"), 60, "the rogue node to be admitted")
+        result = consortium.run_release({"spec": spec_path, "store": store, "release-json": "", "min-sites": 4})
+    finally:
+        rogue.stop()
+        consortium.flwr("supernode", "unregister", node_id, consortium.federation)
+    (consortium.root / "release-rogue.log").write_text(result.stdout + result.stderr)
+    assert read_release(store).SerializeToString() == first, "no release from a round with a rogue node"
+    for site in sites:
+        entries = [json.loads(line) for line in audit_log_path(site).read_text().splitlines()]
+        assert not [e for e in entries if e.get("spec_id", "").startswith("rogue")]
 
 
 def test_a_node_killed_mid_round_and_a_restarted_superlink_leave_no_release_and_the_store(consortium):
