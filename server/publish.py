@@ -63,10 +63,9 @@ def release_from_secure_sum(
     ValueError
         If the values round's sites are not the census's, or too few for a private spec's noise.
     """
+    decision = _checked_decision(spec, outcome, census)
     totals = decoded_totals(spec, outcome)
-    decision = without_impossible_cells(
-        spec, totals, census_totals(census, spec), _checked_decision(spec, outcome, census)
-    )
+    decision = without_impossible_cells(spec, totals, census_totals(census, spec), decision)
     statistics = cohort_statistics_from_totals(spec, totals)
     release = build_release(
         spec, statistics, decision, participants=outcome.n_sites, flower_run_id=flower_run_id, method="secagg+"
