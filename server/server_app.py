@@ -78,8 +78,7 @@ def build_server_app(
         grid = PromptGrid(grid)
         release = run_release(grid, context, settings.spec, settings.min_sites, settings.indicators, on_outcome)
         store_release(release, settings.store, settings.release_json)  # first: no site holds a release the store lacks
-        if settings.indicators:
-            send_release(grid, release)
+        send_release(grid, release)
 
     return app
 

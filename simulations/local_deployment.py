@@ -174,7 +174,7 @@ class LocalConsortium:
 
     def start_release(self, run_config: Mapping[str, object]) -> subprocess.Popen:
         """Start ``flwr run`` of the FleetBench app with ``run_config``; its output streams to a pipe."""
-        values = " ".join(f"{k}={v}" if isinstance(v, int) else f'{k}="{v}"' for k, v in run_config.items())
+        values = " ".join(f"{k}={_toml_value(v)}" for k, v in run_config.items())
         return subprocess.Popen(
             [str(BIN / "flwr"), "run", str(REPO_ROOT), self.federation, "--run-config", values, "--stream"],
             stdout=subprocess.PIPE,
@@ -188,6 +188,13 @@ class LocalConsortium:
         """Stop every daemon this consortium started, newest first."""
         for daemon in reversed(self.daemons):
             daemon.stop()
+
+
+def _toml_value(value: object) -> str:
+    """``value`` as a TOML literal of ``--run-config`` (true/false, integers bare, paths and text quoted)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int) else f'"{value}"'
 
 
 def wait_for_port(port: int, daemon: Daemon, timeout: float = 60.0) -> None:
