@@ -15,13 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import numba
 import numpy as np
 import pandas as pd
 
 from client.schema import STATUS
+from protos.domain import REFERENCE_AIR_DENSITY
+
+if TYPE_CHECKING:
+    from client.site_config import SiteConfig
 
 Records: TypeAlias = pd.DataFrame | Mapping[str, np.ndarray]
 """Canonical records: a DataFrame, or its columns as numpy arrays (``time`` as datetime64, UTC)."""
@@ -49,7 +53,32 @@ class TurbineArrays:
 
     asset_index: np.ndarray  # index into the site's turbines
     rated_power_kw: np.ndarray  # [kW]
+    rated_wind_speed: np.ndarray  # [m/s], :func:`rated_wind_speed` of the turbine's specific power
     normal_status_codes: tuple[int, ...]
+
+    @classmethod
+    def of(cls, site: SiteConfig, asset_index: np.ndarray) -> TurbineArrays:
+        """The metadata of ``site``'s turbines for records of turbines ``asset_index``."""
+        rated = np.array([t.rated_power_kw for t in site.turbines])
+        specific = np.array([t.specific_power for t in site.turbines])
+        return cls(asset_index, rated[asset_index], rated_wind_speed(specific)[asset_index], site.normal_status_codes)
+
+
+RATED_POWER_COEFFICIENT = 0.35
+"""Power coefficient Cp [-] typical of pitch-regulated turbines at rated wind speed (their peak, lower down, ~0.45)."""
+
+
+def rated_wind_speed(specific_power: np.ndarray) -> np.ndarray:
+    """Wind speed [m/s] at which a turbine of ``specific_power`` [W/m^2] reaches rated power, estimated.
+
+    P_rated / A = rho0 Cp V^3 / 2 with rho0 = 1.225 kg/m^3 (the release's reference) and Cp =
+    :data:`RATED_POWER_COEFFICIENT`.
+    It runs low rather than high (by 0-2.5 m/s on windpowerlib's curves at 99 % of rated): a rule
+    that must not judge records above rated then leaves some below rated unjudged, never the reverse.
+    """
+    return (2.0 * np.asarray(specific_power, dtype=np.float64) / (REFERENCE_AIR_DENSITY * RATED_POWER_COEFFICIENT)) ** (
+        1 / 3
+    )
 
 
 def range_flag(frame: Records, turbines: TurbineArrays, parameters: Mapping[str, float]) -> np.ndarray:
@@ -73,9 +102,12 @@ def status_flag(frame: Records, turbines: TurbineArrays, parameters: Mapping[str
     """Flag downtime and curtailment: by status code when mapped, else by signature.
 
     Without a status channel, a record is downtime when the wind speed is at least
-    ``downtime_wind_speed`` [m/s] but the power is not positive, and curtailed when the pitch
-    angle (if mapped) is at least ``curtailment_pitch`` [deg] while the power is below 95 % of
-    rated.
+    ``downtime_wind_speed`` [m/s] but the power is not positive. With a pitch channel, it is
+    curtailed when the blades are pitched at least ``curtailment_pitch`` [deg] where a free
+    turbine holds fine pitch: between ``downtime_wind_speed`` and its rated wind speed
+    (:func:`rated_wind_speed`) with the power below 95 % of rated; above rated, where the blades
+    pitch anyway to hold rated power, only with the power below 80 % of rated. Below
+    ``downtime_wind_speed`` a pitched turbine is idling, which the power curve includes.
     """
     if STATUS in frame:
         return ~np.isin(np.asarray(frame[STATUS]), turbines.normal_status_codes)
@@ -83,8 +115,11 @@ def status_flag(frame: Records, turbines: TurbineArrays, parameters: Mapping[str
     with np.errstate(invalid="ignore"):
         flagged = (wind_speed >= parameters["downtime_wind_speed"]) & (power <= 0.0)
         if "WROT_BlPthAngVal" in frame:
-            pitch = values(frame, "WROT_BlPthAngVal")
-            flagged |= (pitch >= parameters["curtailment_pitch"]) & (power < 0.95 * turbines.rated_power_kw)
+            pitched = values(frame, "WROT_BlPthAngVal") >= parameters["curtailment_pitch"]
+            below_rated = wind_speed < turbines.rated_wind_speed
+            in_partial_load = (wind_speed >= parameters["downtime_wind_speed"]) & below_rated
+            limited = np.where(below_rated, 0.95, 0.80) * turbines.rated_power_kw
+            flagged |= pitched & (in_partial_load | ~below_rated) & (power < limited)
     return flagged
 
 

@@ -154,7 +154,7 @@ def _indicator_records(
     chunks = _with_failure_key(read_chunks(), site)
     for chunk, asset in hold_back_open_runs(chunks, turbines.ids, keys=("WMET_HorWdSpd", FAILURE_KEY)):
         in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
-        arrays = TurbineArrays(asset, turbines.rated_kw[asset], site.normal_status_codes)
+        arrays = TurbineArrays.of(site, asset)
         normal = in_period.copy()
         for f in row_filters:
             normal &= ~FILTERS[f.name].flag(chunk, arrays, f.parameters)

@@ -23,6 +23,7 @@ class SitePreview:
 
     blocks: pd.DataFrame  # one row per block: name, shape, unit, total, nonzero cells
     filter_report: pd.DataFrame  # per turbine: records, one column per filter, used
+    filters_by_wind_speed: pd.DataFrame  # per 1 m/s of measured wind speed: records, one column per filter
     cells_filled: pd.DataFrame  # per cohort: wind-speed bins this site has records in
 
     def to_dict(self) -> dict:
@@ -30,6 +31,7 @@ class SitePreview:
         return {
             "blocks": self.blocks.to_dict(orient="records"),
             "filter_report": self.filter_report.reset_index().to_dict(orient="records"),
+            "filters_by_wind_speed": self.filters_by_wind_speed.reset_index().to_dict(orient="records"),
             "cells_filled": self.cells_filled.to_dict(orient="records"),
         }
 
@@ -63,4 +65,4 @@ def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> SitePreview
                 "to_wind_speed": float(centres.max()) if len(filled) else None,
             }
         )
-    return SitePreview(blocks, summary.filter_report, pd.DataFrame(cells))
+    return SitePreview(blocks, summary.filter_report, summary.filters_by_wind_speed, pd.DataFrame(cells))

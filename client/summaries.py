@@ -51,6 +51,7 @@ class SiteSummary:
     values: dict[BlockKey, np.ndarray]  # the spec's blocks
     census: dict[BlockKey, np.ndarray]  # its census spec's blocks (protos/census.py)
     filter_report: pd.DataFrame  # index asset_id; columns records, one per filter, used
+    filters_by_wind_speed: pd.DataFrame  # index 1 m/s bins of measured wind speed; columns records, one per filter
 
 
 def in_cohort(turbine: Turbine, cohort: spec_pb2.Cohort) -> bool:
@@ -176,23 +177,40 @@ class PreparedRecords:
 
 
 class FilterCounts:
-    """What the filters did per turbine: records in the period, flagged by each filter, used.
+    """What the filters did, per turbine and per measured wind speed: records in the period, flagged, used.
 
     Row filters count every record of the period they flag (a record may count under several);
     ``bin_outlier`` counts among the records the row filters passed, which its statistics describe.
+    By wind speed, records count in 1 m/s bins of the measured wind speed (the last bin holds 25
+    m/s and above, and records without one); ``used`` is counted by turbine only.
     """
+
+    WIND_SPEED_BINS = 26
 
     def __init__(self, asset_ids: pd.Index, filter_names: Iterable[str]) -> None:
         self.asset_ids = asset_ids
         self.counts = {name: np.zeros(len(asset_ids), dtype=np.int64) for name in ("records", *filter_names, "used")}
+        self.by_wind_speed = {
+            name: np.zeros(self.WIND_SPEED_BINS, dtype=np.int64) for name in ("records", *filter_names)
+        }
 
-    def add(self, name: str, asset: np.ndarray) -> None:
-        """Count one record under ``name`` for each turbine index in ``asset``."""
+    def add(self, name: str, asset: np.ndarray, wind_speed: np.ndarray | None = None) -> None:
+        """Count one record under ``name`` for each turbine index in ``asset`` (at ``wind_speed`` [m/s], if given)."""
         self.counts[name] += np.bincount(asset, minlength=len(self.asset_ids))
+        if wind_speed is not None:
+            with np.errstate(invalid="ignore"):
+                bins = np.nan_to_num(np.floor(wind_speed), nan=self.WIND_SPEED_BINS - 1)
+            bins = np.clip(bins, 0, self.WIND_SPEED_BINS - 1).astype(np.int64)
+            self.by_wind_speed[name] += np.bincount(bins, minlength=self.WIND_SPEED_BINS)
 
     def frame(self) -> pd.DataFrame:
         """The counts as a table, one row per turbine (index asset_id)."""
         return pd.DataFrame(self.counts, index=self.asset_ids.rename("asset_id"))
+
+    def wind_speed_frame(self) -> pd.DataFrame:
+        """The counts by measured wind speed, one row per 1 m/s bin (index: its lower edge [m/s])."""
+        edges = pd.Index(np.arange(self.WIND_SPEED_BINS, dtype=float), name="wind_speed_from")
+        return pd.DataFrame(self.by_wind_speed, index=edges)
 
 
 def canonical_columns(frame: pd.DataFrame, asset_order: pd.Index, names: Iterable[str]) -> dict[str, np.ndarray]:
@@ -260,20 +278,18 @@ def prepared_records(
                 passed &= owned
             counted = passed.copy() if counts is not None else None
             if counts is not None:
-                counts.add("records", asset[counted])
-            here = TurbineArrays(asset, turbines.rated_kw[asset], site.normal_status_codes)
+                counts.add("records", asset[counted], block["WMET_HorWdSpd"][counted])
+            here = TurbineArrays.of(site, asset)
             low, high = max(a - context, 0), min(b + context, n)
             for f, f_context in zip(row_filters, contexts, strict=True):
                 if f_context:  # judged with its neighbours, within the chunk
                     window = chunk.rows(low, high)
                     near = window["asset"]
-                    flags = FILTERS[f.name].flag(
-                        window, TurbineArrays(near, turbines.rated_kw[near], site.normal_status_codes), f.parameters
-                    )[a - low : b - low]
+                    flags = FILTERS[f.name].flag(window, TurbineArrays.of(site, near), f.parameters)[a - low : b - low]
                 else:
                     flags = FILTERS[f.name].flag(block, here, f.parameters)
                 if counts is not None:
-                    counts.add(f.name, asset[counted & flags])
+                    counts.add(f.name, asset[counted & flags], block["WMET_HorWdSpd"][counted & flags])
                 passed &= ~flags
             # Normalising every record of the block costs less than selecting the passed ones first.
             with np.errstate(all="ignore"):
@@ -298,7 +314,7 @@ def prepared_records(
             asset = cells // statistics.n_power_bins  # int32, as binned_sums takes it
             outlier = statistics.outliers(cells, raw_wind_speed)
             if counts is not None:
-                counts.add("bin_outlier", asset[outlier])
+                counts.add("bin_outlier", asset[outlier], raw_wind_speed[outlier])
             keep = ~outlier
             yield _prepared(asset[keep], wind_speed[keep], power[keep], turbines, counts)
 
@@ -679,4 +695,4 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
             )
         values[layout.key] = np.asarray(value, dtype=np.float64).reshape(layout.shape)
     census = round_one_census(spec, groups, group_records, sums[S.RECORD_COUNT], training)
-    return SiteSummary(values, census, counts.frame())
+    return SiteSummary(values, census, counts.frame(), counts.wind_speed_frame())

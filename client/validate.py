@@ -222,7 +222,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
                     blanked[name] += int((values.not_numeric | values.out_of_range).sum())
                 _profile_chunk(frame, converted["WTUR_W"].out_of_range, rated_kw, counts, times)
                 for chunk, asset in hold_back_open_runs([frame], ids):
-                    arrays = TurbineArrays(asset, np.ones(len(chunk)), site.normal_status_codes)
+                    arrays = TurbineArrays.of(site, asset)
                     flags = frozen_sensor_flag(chunk, arrays, {"min_run": 3})
                     counts["frozen"] += np.bincount(asset[flags], minlength=len(ids))
         except SiteConfigError as error:

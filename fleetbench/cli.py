@@ -432,6 +432,11 @@ def _preview(args: argparse.Namespace) -> int:
     print(f"preview of {args.site} for spec {spec.spec_id}: nothing is sent. Each block leaves only masked by SecAgg+.")
     _print_table("blocks (name, shape, unit, total over cells, non-zero cells):", preview.blocks)
     _print_table("filters, records removed per turbine:", preview.filter_report.reset_index())
+    by_wind_speed = preview.filters_by_wind_speed
+    _print_table(
+        "filters, records removed per 1 m/s of measured wind speed (25: 25 m/s and above, or no wind speed):",
+        by_wind_speed[by_wind_speed["records"] > 0].reset_index(),
+    )
     _print_table("wind-speed bins this site fills, per cohort:", preview.cells_filled)
     return 0
 

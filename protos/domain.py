@@ -31,6 +31,7 @@ MIN_DATABASE_HOURS = 180.0
 
 # Largest |value| a single 10-min record may carry, matching the canonical channels' physical ranges
 # (client/schema.py reads them from here): every per-site bound of the contract derives from them.
+REFERENCE_AIR_DENSITY = 1.225  # [kg/m^3], the industry-wide rho0 (IEC 61400-12-1, 9.1.5)
 MAX_WIND_SPEED = 60.0  # [m/s]
 MAX_ABS_POWER = 3.0e4  # [kW]
 MAX_ABS_POWER_PER_UNIT = 2.0  # [-], the range filter's limit on P / P_rated

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from protos.codec import CONTRACT
-from protos.domain import AGE_BAND_EDGES, COMPONENTS, LOSS_CATEGORIES
+from protos.domain import AGE_BAND_EDGES, COMPONENTS, LOSS_CATEGORIES, REFERENCE_AIR_DENSITY
 from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import capped_histogram_l2_sensitivity, rho_for_epsilon, spec_rho
 from protos.statistics import STATISTICS, spec_block
 
 S = spec_pb2.Statistic
-REFERENCE_AIR_DENSITY = 1.225  # [kg/m^3], the industry-wide rho0 (IEC 61400-12-1, 9.1.5)
 CURVE_STATISTICS = (
     S.RECORD_COUNT,
     S.SUM_WIND_SPEED,

@@ -133,14 +133,30 @@ EXPORT_STYLES = (
             "converter": 54,
         },
     ),
+    # A SCADA export with no status codes at all, but the blade pitch angle: the site's status
+    # filter then judges records by signature (client/filters.py: status_flag).
+    ExportStyle(
+        "csv",
+        {
+            "time": "Date_Time",
+            "asset_id": "WTG",
+            "WTUR_W": "Power_kW",
+            "WMET_HorWdSpd": "Wind_ms",
+            "WROT_BlPthAngVal": "Pitch_deg",
+            "WMET_EnvTmp": "Temp_C",
+        },
+        {},
+        status_codes={},
+    ),
 )
+"""Styles 0-2 are the default fleets' (with status codes); style 3 has none, and a pitch channel."""
 
 
 def export_style(config: FleetConfig, operator: int) -> ExportStyle:
     """The export style operator ``operator`` writes."""
     if config.export_styles:
         return EXPORT_STYLES[config.export_styles[operator % len(config.export_styles)]]
-    return EXPORT_STYLES[(operator // len(config.models)) % len(EXPORT_STYLES)]
+    return EXPORT_STYLES[(operator // len(config.models)) % 3]
 
 
 TEMPERATURE_CHANNELS = ("WMET_EnvTmp", "WTRM_GbxBrgTmp", "WGEN_GnBrgTmp")
@@ -155,7 +171,9 @@ def to_export(records: pd.DataFrame, style: ExportStyle) -> pd.DataFrame:
     out[style.columns["asset_id"]] = records["asset_id"]
     out[style.columns["WTUR_W"]] = records["WTUR_W"] * factors.get(style.units.get("WTUR_W", "kW"), 1.0)
     out[style.columns["WMET_HorWdSpd"]] = records["WMET_HorWdSpd"].round(3)
-    out[style.columns["WTUR_TurSt"]] = records["WTUR_TurSt"]
+    for name in ("WTUR_TurSt", "WROT_BlPthAngVal"):
+        if name in style.columns:
+            out[style.columns[name]] = records[name].round(2) if name == "WROT_BlPthAngVal" else records[name]
     for name in TEMPERATURE_CHANNELS:
         if name in style.columns:
             kelvin = 273.15 if style.units.get(name) == "K" else 0.0
@@ -207,16 +225,19 @@ def site_toml(
         "[units]",
         *[f'{canonical} = "{unit}"' for canonical, unit in style.units.items()],
         "",
-        "[status]",
-        f"normal = [{style.status_codes['normal']}]",
-        "",
-        "[status.categories]",
-        *[f"{c} = {_toml_list(categories[c])}" for c in AVAILABILITY_CATEGORIES if c in categories],
-        "",
-        "[status.components]",
-        *[f"{c} = [{style.status_codes[c]}]" for c in COMPONENTS if c in style.status_codes],
-        "",
     ]
+    if style.status_codes:
+        lines += [
+            "[status]",
+            f"normal = [{style.status_codes['normal']}]",
+            "",
+            "[status.categories]",
+            *[f"{c} = {_toml_list(categories[c])}" for c in AVAILABILITY_CATEGORIES if c in categories],
+            "",
+            "[status.components]",
+            *[f"{c} = [{style.status_codes[c]}]" for c in COMPONENTS if c in style.status_codes],
+            "",
+        ]
     for asset_id in asset_ids:
         lines += [
             "[[turbines]]",

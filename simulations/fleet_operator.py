@@ -36,6 +36,7 @@ from simulations.fleet_turbines import (
     BEARING_CHANNELS,
     BEARING_MODELS,
     DEFAULT_BEARING_MODEL,
+    RHO_REFERENCE,
     TurbineType,
     bearing_temperature,
     turbine_type,
@@ -179,8 +180,10 @@ def simulate_turbine(config: FleetConfig, site: Site, asset_id: str, rng: np.ran
     power = power * (1.0 + config.power_scatter * rng.standard_normal(n))
     fault = _event_mask(rng, n, config.downtime_fraction, 36) & ~stopped
     curtailed = _event_mask(rng, n, config.curtailment_fraction, 18) & ~fault & ~stopped
+    limit_kw = np.where(curtailed, config.curtailment_limit * kind.rated_power_kw, np.inf)
     power = _delivered_power(power, fault | stopped, curtailed, config.curtailment_limit * kind.rated_power_kw)
-    status = _status(site.status_codes, fault, curtailed, outage_labels)
+    pitch = kind.blade_pitch(wind_speed * (weather.air_density / RHO_REFERENCE) ** (1 / 3), fault | stopped, limit_kw)
+    status = _status(site.status_codes, fault, curtailed, outage_labels) if site.status_codes else np.zeros(n, int)
     per_unit = np.maximum(power, 0.0) / kind.rated_power_kw  # before blanking: the bearing felt it
     drift = gearbox_drift(faults, n)
     temperatures = _bearing_temperatures(kind.model, weather.temperature_c, per_unit, drift, rng)
@@ -197,6 +200,7 @@ def simulate_turbine(config: FleetConfig, site: Site, asset_id: str, rng: np.ran
             "WMET_EnvTmp": weather.temperature_c,
             "WMET_EnvPres": weather.pressure_pa,
             "WMET_HorWdDirRel": yaw_error + faults.vane_offset_deg,
+            "WROT_BlPthAngVal": pitch,
             **temperatures,
         }
     )

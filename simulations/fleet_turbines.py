@@ -19,7 +19,6 @@ import windpowerlib
 from windpowerlib import WindTurbine
 
 RHO_REFERENCE = 1.225  # [kg/m^3], density of the manufacturer curves
-RHO_REFERENCE = 1.225  # [kg/m^3], density of the manufacturer curves
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,27 @@ class TurbineType:
             Power [kW]; 0 beyond cut-out.
         """
         return self.power(wind_speed * (air_density / RHO_REFERENCE * yaw_factor) ** (1 / 3))
+
+    def blade_pitch(self, wind_speed: np.ndarray, stopped: np.ndarray, limit_kw: np.ndarray) -> np.ndarray:
+        """10-min mean blade pitch angle [deg] of a pitch-regulated turbine's controller.
+
+        Fine pitch (0 deg) in partial load; above the wind speed at which the turbine reaches
+        rated power, or its curtailed ``limit_kw`` [kW], the blades pitch by PITCH_SLOPE per m/s
+        (at least CURTAILED_PITCH when a curtailment limit sheds power); feathered while
+        ``stopped`` and idling below cut-in (the manufacturer curve's first non-zero power).
+        """
+        limited = np.minimum(limit_kw, self.rated_power_kw)
+        full = np.interp(limited, np.maximum.accumulate(self.curve_power_kw), self.curve_wind_speed)
+        pitch = np.where(wind_speed > full, PITCH_SLOPE * (wind_speed - full), 0.0)
+        curtailing = (limit_kw < self.rated_power_kw) & (wind_speed > full)
+        pitch = np.where(curtailing, np.maximum(pitch, CURTAILED_PITCH), pitch)
+        cut_in = self.curve_wind_speed[np.argmax(self.curve_power_kw > 0)]
+        return np.where(stopped | (wind_speed < cut_in), FEATHERED_PITCH, pitch)
+
+
+PITCH_SLOPE = 2.5  # [deg per m/s] beyond the wind speed of full (or curtailed) power
+CURTAILED_PITCH = 6.0  # [deg], the least pitch of a turbine shedding power to a curtailment limit
+FEATHERED_PITCH = 85.0  # [deg], blades feathered: stopped or idling
 
 
 @cache

@@ -361,8 +361,7 @@ def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.Benchm
         frame = pd.concat(read_canonical_chunks(site), ignore_index=True)
         frame = frame.sort_values(["asset_id", "time"], kind="stable").reset_index(drop=True)
         index = pd.Index([t.asset_id for t in site.turbines]).get_indexer(frame["asset_id"].astype(str))
-        rated = np.array([t.rated_power_kw for t in site.turbines])[index]
-        arrays = TurbineArrays(index, rated, site.normal_status_codes)
+        arrays = TurbineArrays.of(site, index)
         passes = np.ones(len(frame), dtype=bool)
         for f in spec.filters:
             if FILTERS[f.name].flag:
@@ -382,7 +381,7 @@ def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.Benchm
             operator=operator,
             turbine=f"{operator}/" + frame["asset_id"].astype(str),
             atom=_atoms(membership, spec)[index],
-            rated_power_kw=rated,
+            rated_power_kw=arrays.rated_power_kw,
             stall=[site.turbines[i].regulation == "stall" for i in index],
             normal=normal,
             passes_row_filters=passes,

@@ -37,7 +37,7 @@ def _frame(wind_speed, power, asset=None, **extra) -> pd.DataFrame:
 
 def _turbines(frame: pd.DataFrame, rated: float = 2000.0, codes=(0,)) -> TurbineArrays:
     index = pd.Index(sorted(frame["asset_id"].unique())).get_indexer(frame["asset_id"])
-    return TurbineArrays(index, np.full(len(frame), rated), codes)
+    return TurbineArrays(index, np.full(len(frame), rated), np.full(len(frame), 12.0), codes)
 
 
 def test_range_flags_missing_and_implausible_records():
@@ -52,6 +52,15 @@ def test_status_by_code_and_by_signature():
     # No status column: downtime when V >= 4.5 m/s and P <= 0; curtailment when pitch >= 5 deg below 95 % rated.
     frame = frame.drop(columns="WTUR_TurSt").assign(WROT_BlPthAngVal=[0.0, 0.0, 0.0, 8.0, 8.0])
     np.testing.assert_array_equal(status_flag(frame, _turbines(frame), STATUS), [False, True, False, True, False])
+
+
+def test_status_less_pitch_rule_judges_partial_load_and_far_below_rated_only():
+    """Rated wind speed 12 m/s (_turbines): pitched idling below 4.5 m/s and pitching above rated are normal."""
+    wind_speed = [3.0, 4.4, 8.0, 11.9, 14.0, 14.0, 20.0]
+    power = [0.0, 10.0, 900.0, 1890.0, 1700.0, 1500.0, 1000.0]  # 95 % of 2000 kW = 1900; 80 % = 1600
+    frame = _frame(wind_speed, power, WROT_BlPthAngVal=[85.0, 30.0, 8.0, 6.0, 9.0, 9.0, 20.0])
+    expected = [False, False, True, True, False, True, True]
+    np.testing.assert_array_equal(status_flag(frame, _turbines(frame), STATUS), expected)
 
 
 def test_window_by_hand():
@@ -86,13 +95,17 @@ def test_frozen_flags_equal_the_run_lengths_definition(min_run):
             expected[start:i] = i - start >= min_run
             start = i
     frame = {"WMET_HorWdSpd": wind_speed}
-    flags = frozen_sensor_flag(frame, TurbineArrays(asset, np.full(n, 2000.0), (0,)), {"min_run": min_run})
+    flags = frozen_sensor_flag(
+        frame, TurbineArrays(asset, np.full(n, 2000.0), np.full(n, 12.0), (0,)), {"min_run": min_run}
+    )
     np.testing.assert_array_equal(flags, expected)
     assert 0 < flags.sum() < n or min_run == 1
     short = {"WMET_HorWdSpd": wind_speed[: min_run - 1]}
     assert (
         not frozen_sensor_flag(
-            short, TurbineArrays(asset[: min_run - 1], np.ones(min_run - 1), (0,)), {"min_run": min_run}
+            short,
+            TurbineArrays(asset[: min_run - 1], np.ones(min_run - 1), np.ones(min_run - 1), (0,)),
+            {"min_run": min_run},
         ).any()
         or min_run == 1
     )

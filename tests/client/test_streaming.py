@@ -34,7 +34,7 @@ def test_streamed_chunks_flag_exactly_like_one_chunk(chunk_rows):
         out = []
         for chunk, asset in hold_back_open_runs(chunks, order):
             assert np.array_equal(asset, order.get_indexer(chunk["asset_id"]))
-            turbines = TurbineArrays(asset, np.full(len(chunk), 2000.0), (0,))
+            turbines = TurbineArrays(asset, np.full(len(chunk), 2000.0), np.full(len(chunk), 12.0), (0,))
             out.append(chunk.assign(flag=frozen_sensor_flag(chunk, turbines, {"min_run": 3})))
         return pd.concat(out).sort_values(["asset_id", "time"]).reset_index(drop=True)
 
@@ -57,7 +57,7 @@ def test_streamed_arrays_release_every_record_once_and_flag_like_one_chunk(chunk
         out = []
         for chunk, released in hold_back_open_run_arrays(chunks):
             rows = chunk.rows(0, len(chunk))
-            turbines = TurbineArrays(rows["asset"], np.full(len(chunk), 2000.0), (0,))
+            turbines = TurbineArrays(rows["asset"], np.full(len(chunk), 2000.0), np.full(len(chunk), 12.0), (0,))
             flags = frozen_sensor_flag(rows, turbines, {"min_run": 3})
             mine = np.ones(len(chunk), dtype=bool) if released is None else released
             out.append(pd.DataFrame({**rows, "flag": flags})[mine])

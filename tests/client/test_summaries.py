@@ -99,6 +99,8 @@ def test_only_usable_records_of_cohort_turbines_are_summed_after_density_normali
     )
     report = summary.filter_report
     assert report.loc["A", "records"] == 4 and report.loc["A", "status"] == 1 and report.loc["A", "used"] == 3
+    by_wind_speed = summary.filters_by_wind_speed  # the same counts, by 1 m/s of measured wind speed
+    assert (by_wind_speed.sum() == report.drop(columns="used").sum()).all()
 
 
 def test_a_refusal_sends_no_detail_but_logs_it_on_site(tmp_path: Path, caplog: pytest.LogCaptureFixture):

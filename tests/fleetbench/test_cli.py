@@ -112,6 +112,9 @@ def test_validate_preview_and_spec_commands(tmp_path: Path, capsys: pytest.Captu
     assert counts["WTG01"]["records"] == 31 * 144
     assert counts["WTG01"]["used"] + counts["WTG01"]["status"] <= counts["WTG01"]["records"]
     assert blocks["E-82/2300:RECORD_COUNT"]["total"] == sum(row["used"] for row in counts.values())
+    by_wind_speed = preview["filters_by_wind_speed"]
+    assert [row["wind_speed_from"] for row in by_wind_speed] == list(range(26))
+    assert sum(row["records"] for row in by_wind_speed) == sum(row["records"] for row in counts.values())
 
     site.write_text(site.read_text().replace("elevation_m", "altitude"))
     assert main(["validate", "--site", str(site)]) == 1

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from client.filters import TurbineArrays, status_flag
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.summaries import density_normalised, prepared_records
+from server.spec import DEFAULT_FILTERS
 from simulations.fleet import FleetConfig, generate_fleet
 from simulations.onboarding import fleet_spec, run_release_in_process
 
@@ -80,3 +82,51 @@ def test_a_cohort_one_operator_dominates_is_suppressed_although_k_is_met(tmp_pat
     assert not model.bins and not model.HasField("operator_count")
     assert release.provenance.participants == 4  # k = 3 is met: dominance alone suppresses it
     assert np.isclose(spec.dominance_max_share, 0.6)
+
+
+def _status_less_records(tmp_path: Path) -> tuple[pd.DataFrame, TurbineArrays]:
+    """A status-less export with a pitch channel (export style 3), beside the generator's truth."""
+    config = FleetConfig(operators=2, turbines_per_operator=3, months=3, seed=3, export_styles=(3,))
+    merged, arrays = [], []
+    for path in generate_fleet(config, tmp_path):
+        site = load_site_config(path)
+        frame = pd.concat(read_canonical_chunks(site), ignore_index=True)
+        truth = pd.read_parquet(path.parent / "truth.parquet")
+        merged.append(frame.merge(truth, on=["time", "asset_id"], validate="one_to_one"))
+        asset = pd.Index([t.asset_id for t in site.turbines]).get_indexer(merged[-1]["asset_id"].astype(str))
+        arrays.append(TurbineArrays.of(site, asset))
+    records = pd.concat(merged, ignore_index=True)
+    joined = TurbineArrays(
+        np.concatenate([a.asset_index for a in arrays]),
+        np.concatenate([a.rated_power_kw for a in arrays]),
+        np.concatenate([a.rated_wind_speed for a in arrays]),
+        (),
+    )
+    return records, joined
+
+
+def test_the_status_less_rule_flags_downtime_and_curtailment_not_idling_or_pitching_above_rated(tmp_path):
+    records, turbines = _status_less_records(tmp_path)
+    parameters = dict(next(parameters for name, parameters in DEFAULT_FILTERS if name == "status"))
+    # Stopped: downtime, outages, and storms beyond the curve's cut-out (the controller stops the turbine).
+    stopped = records["fault"] | (records["failure_component"] != "") | records["maintenance"]
+    stopped |= records["expected_power_kw"] <= 0.0
+    binding = records["curtailed"] & (records["expected_power_kw"] > 0.5 * turbines.rated_power_kw)
+    judged = records["WMET_HorWdSpd"] >= parameters["downtime_wind_speed"]  # below, stops and idling look alike
+    should = (stopped | binding) & judged
+
+    flagged = status_flag(records, turbines, parameters)
+    precision, recall = float(should[flagged].mean()), float(flagged[should].mean())
+    assert precision >= 0.9 and recall >= 0.9, (precision, recall)
+
+    # Control: the rule before (pitched and below 95 % of rated, at any wind speed) flags idling below
+    # cut-in and normal pitching above rated, most of what it removes.
+    def pitch_anywhere(frame, turbines, parameters):
+        wind_speed, power = frame["WMET_HorWdSpd"].to_numpy(), frame["WTUR_W"].to_numpy()
+        pitched = frame["WROT_BlPthAngVal"].to_numpy() >= parameters["curtailment_pitch"]
+        return ((wind_speed >= parameters["downtime_wind_speed"]) & (power <= 0)) | (
+            pitched & (power < 0.95 * turbines.rated_power_kw)
+        )
+
+    flagged = pitch_anywhere(records, turbines, parameters)
+    assert float(should[flagged].mean()) < 0.7
