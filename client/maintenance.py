@@ -304,6 +304,8 @@ class Availability:
 class Reliability:
     """Turbine-years and failures by component and age band, of the turbines with a commissioning date.
 
+    Only a site whose status channel carries failure codes ([status.components]) observes failures:
+    any other counts no turbine-years (its failure rates are not measured, rather than zero).
     A record in the period adds its duration (RECORD_HOURS) to its turbine's age band; a run of consecutive
     records carrying one component's failure code is one failure
     (:func:`client.indicators.failure_events`), its downtime the run's length [h], its age band
@@ -319,6 +321,7 @@ class Reliability:
             dtype=np.int64,
         )
         self.components = np.array(list(site.status_components))  # the site's, by FAILURE_KEY index
+        self.observes_failures = STATUS in site.mapped_columns and bool(site.status_components)
         self.turbine_years = np.zeros((len(site.turbines), len(self.edges)))  # [year]
         self.failures: list[pd.DataFrame] = []  # per chunk with failures: asset, component, start, downtime_h, ...
 
@@ -326,6 +329,8 @@ class Reliability:
         """Add one chunk's records."""
         chunk, asset = records.chunk, records.asset
         n_turbines, n_bands = len(self.turbines.ids), len(self.edges)
+        if not self.observes_failures:
+            return
         dated = records.in_period & (self.commissioned[asset] >= 0)
         time_ns = chunk["time"].array.as_unit("ns").asi8
         age = (time_ns - self.commissioned[asset]) / (JULIAN_YEAR_HOURS * 3600e9)
@@ -518,6 +523,9 @@ def site_indicators(
     residuals.replay()
     kpis = {**performance.turbine_values(), **availability.turbine_values()}
     ind, membership = spec.indicators, performance.turbines.membership
+    # Availability and lost production need the turbine's state: without a status channel they are
+    # not measured (sent as nothing), never invented as full performance.
+    has_status = STATUS in site.mapped_columns
     # Per turbine and indicator cell (protos.statistics.indicator_cells): was it measured?
     # Production availability and lost production need the turbine's own curve (what it lost is what
     # that curve expected); time availability does not.
@@ -525,9 +533,9 @@ def site_indicators(
     measured = np.column_stack(
         [
             *(np.isfinite(kpis[name]) for name in ("performance_index", "yaw_misalignment_deg")),
-            np.isfinite(kpis["time_availability"]),
-            np.isfinite(kpis["production_availability"]) & has_curve,
-            (availability.potential_mwh() > 0) & has_curve,
+            np.isfinite(kpis["time_availability"]) & has_status,
+            np.isfinite(kpis["production_availability"]) & has_curve & has_status,
+            (availability.potential_mwh() > 0) & has_curve & has_status,
             *(residuals.turbine_histograms(m.target).sum(axis=1) > 0 for m in spec.models),
         ]
     ).reshape(len(site.turbines), len(indicator_cells(spec)))

@@ -353,7 +353,9 @@ def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.Benchm
     ``passes_row_filters`` marks the records the spec's row filters (all but the bin filter) pass.
     ``category`` is each record's IEC 61400-26 information category: the site's [status.categories];
     without them, normal status codes are full performance and any other code a forced outage;
-    without a status channel, every record is full performance.
+    without a status channel, every record is full performance. ``status_measured``: the site has a
+    status channel (availability and lost production are measured); ``failures_measured``: it also
+    lists failure codes ([status.components]), so its turbine-years count.
     """
     frames = []
     for operator, path in enumerate(site_configs):
@@ -393,6 +395,8 @@ def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.Benchm
             if has_status
             else None,
             category=category,
+            status_measured=has_status,
+            failures_measured=has_status and bool(site.status_components),
         )
         for c, cohort in enumerate(spec.cohorts):
             frame[cohort.name] = membership[index, c]
@@ -593,7 +597,7 @@ def pooled_performance_and_yaw(
 def _aged_records(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
     """The period's records of dated turbines, with their age band ``band`` (from the first edge on)."""
     edges = np.array(spec.indicators.age_band_edges)
-    rows = rows[_in_period(rows, spec.period) & rows["commissioned"].notna()]
+    rows = rows[_in_period(rows, spec.period) & rows["commissioned"].notna() & rows["failures_measured"]]
     age = (rows["time"] - pd.to_datetime(rows["commissioned"], utc=True)) / JULIAN_YEAR
     rows = rows.assign(band=np.searchsorted(edges, age.to_numpy(), side="right") - 1)
     return rows[rows["band"] >= 0]
@@ -611,7 +615,7 @@ def pooled_reliability(
     """
     ind = spec.indicators
     edges = np.array(ind.age_band_edges)
-    rows = rows[rows[cohort] & _in_period(rows, spec.period) & rows["commissioned"].notna()]
+    rows = rows[rows[cohort] & _in_period(rows, spec.period) & rows["commissioned"].notna() & rows["failures_measured"]]
     age = (rows["time"] - pd.to_datetime(rows["commissioned"], utc=True)) / JULIAN_YEAR
     band = np.searchsorted(edges, age.to_numpy(), side="right") - 1
     aged = band >= 0
@@ -762,6 +766,9 @@ def pooled_indicators(
         index=turbines.index,
     )[list(indicator_cells(spec))]
     measured["production_availability"] &= with_curve
+    status_measured = rows.groupby("turbine")["status_measured"].first().reindex(turbines.index, fill_value=False)
+    for name in ("time_availability", "production_availability", "lost_production"):
+        measured[name] &= status_measured
     return PooledIndicators(turbines, residuals, measured)
 
 

@@ -526,3 +526,34 @@ def test_round_one_only_and_private_specs_have_no_round_two(small_fleet):
     spec = power_curve_spec("private", period.start, period.end, ["E-82/2300"], privacy=PrivacySettings(1.0))
     private = pooled_release(fleet.site_configs, spec)
     assert not private.models and not private.distributions and not private.HasField("indicator_spec")
+
+
+def test_sites_without_status_codes_measure_no_availability_losses_or_failures(tmp_path):
+    """Three operators export status codes, three do not (style 3): only the first three are counted.
+
+    Availability, lost production and failure rates count the three that measured them (and are
+    published at k = 3); a status-less site sends nothing for them, not "full performance".
+    Federated == pooled on this mixed fleet too.
+    """
+    config = FleetConfig(
+        operators=6,
+        turbines_per_operator=2,
+        months=2,
+        seed=8,
+        models=("E-82/2300",),
+        export_styles=(0, 3),
+        max_age_years=0.9,
+    )
+    sites = generate_fleet(config, tmp_path)
+    spec = fleet_spec(config, k_min_operators=3)
+    release = run_release_in_process(sites, spec, send=False)
+    model = "E-82/2300"
+    by_indicator = {d.indicator: d for d in release.distributions if d.cohort == model}
+    for indicator in ("time_availability", "production_availability"):
+        assert not by_indicator[indicator].suppressed and by_indicator[indicator].operator_count == 3
+        assert sum(by_indicator[indicator].counts) == 6  # the status sites' turbines only
+    assert by_indicator["performance_index"].operator_count == 6
+    rates = [r for r in release.failure_rates if r.cohort == model and not r.suppressed]
+    assert rates and all(r.operator_count == 3 for r in rates)
+    assert all(0.9 < r.turbine_years <= 6 * 2 / 12 for r in rates)  # the 6 turbines of three operators, not 12
+    assert_publishes_the_same(release, pooled_release(sites, spec))
