@@ -401,6 +401,41 @@ def _release_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _onboard(args: argparse.Namespace) -> int:
+    from simulations.onboarding import onboard
+
+    if not validate_site(Path(args.site)).usable:
+        print(f"{args.site} is not usable yet; fix what this says first:")
+        _validate(argparse.Namespace(site=args.site, json=False))
+        return 1
+    release, report = onboard(Path(args.site), Path(args.out), args.peers, args.seed, progress=print)
+    print(format_release(release))
+    print(f"\nyour report, computed on your site's copy (nothing of yours left this machine): {report}")
+    return 0
+
+
+def _release_run(args: argparse.Namespace) -> int:
+    from simulations.onboarding import run_federated_release
+
+    spec = _read_spec(Path(args.spec))
+    sites = [Path(site) for site in args.site]
+    json_path = Path(args.release_json) if args.release_json else None
+    release = run_federated_release(sites, spec, Path(args.store), json_path, indicators=not args.round_one_only)
+    print(format_release(release))
+    print(f"\nrelease stored in {args.store}; every site keeps its copy in releases/ beside its site.toml")
+    return 0
+
+
+def _read_spec(path: Path) -> spec_pb2.BenchmarkSpec:
+    """The BenchmarkSpec at ``path`` (protobuf JSON), or a clear error."""
+    try:
+        return json_format.Parse(path.read_text(encoding="utf-8"), spec_pb2.BenchmarkSpec())
+    except json_format.ParseError as error:
+        raise ValueError(
+            f"{path} is not a BenchmarkSpec in protobuf JSON ({error}); write one with fleetbench spec new"
+        ) from None
+
+
 def _print_table(title: str, frame: pd.DataFrame) -> None:
     print(f"\n{title}")
     print(frame.to_string(index=False) if len(frame) else "  (none)")
@@ -420,7 +455,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    spec = json_format.Parse(Path(args.spec).read_text(), spec_pb2.BenchmarkSpec())
+    spec = _read_spec(Path(args.spec))
     report = validate_site(Path(args.site))
     if not report.usable:
         args.json = False
@@ -492,6 +527,19 @@ def parser() -> argparse.ArgumentParser:
         "--epsilon", type=float, default=None, help="make the release differentially private (epsilon per turbine)"
     )
     simulate.set_defaults(run=_simulate)
+
+    onboard = commands.add_parser(
+        "onboard",
+        help="your own export beside synthetic peers, through a whole release, to your own report",
+        description="Copies your site.toml (your export stays where it is, unchanged) beside synthetic peers running "
+        "your turbine models over the whole months your export covers, runs both rounds of SecAgg+ in Flower's "
+        "simulation engine and writes the report you would get as a member.",
+    )
+    onboard.add_argument("--site", required=True, help="your site.toml (run fleetbench validate on it first)")
+    onboard.add_argument("--out", required=True, help="folder for the peers, the release and your report")
+    onboard.add_argument("--peers", type=int, default=4, help="synthetic peers (default 4; k is 3)")
+    onboard.add_argument("--seed", type=int, default=0, help="the peers' random seed (default 0)")
+    onboard.set_defaults(run=_onboard)
 
     validate = commands.add_parser("validate", help="check a site's mapping and data (exit 1 when not usable)")
     validate.add_argument("--site", required=True, help="path of the site's site.toml")
@@ -614,6 +662,19 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--id", type=int, default=None, help="release id (default: the latest)")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_release_show)
+    run = release_commands.add_parser(
+        "run",
+        help="a release over existing site folders, in Flower's simulation engine (members trying it together)",
+        description="Runs both rounds of SecAgg+ over the sites, in this process (no server, no ports), stores "
+        "the release, then sends it to every site. Checks first: at least 3 sites, each valid and a member of "
+        "one roster, the store's folder writable and free of this release.",
+    )
+    run.add_argument("--site", action="append", required=True, help="a site's site.toml; repeat, one per site")
+    run.add_argument("--spec", required=True, help="the BenchmarkSpec (protobuf JSON; fleetbench spec new)")
+    run.add_argument("--store", required=True, help="release store (SQLite) to write, e.g. release.sqlite")
+    run.add_argument("--release-json", default=None, help="also write the release as JSON here")
+    run.add_argument("--round-one-only", action="store_true", help="power curves and models only, no indicators")
+    run.set_defaults(run=_release_run)
     return top
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from protos.census import census_spec
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, FINAL_RELEASE_CONFIG_KEY
 from server.publish import census_from_secure_sum, complete_release, release_from_secure_sum, store_release
-from server.secure_sum import RelayGrid, SecureSumOutcome, run_secure_sum
+from server.secure_sum import SecureSumOutcome, run_secure_sum
 from server.spec import indicator_spec
 from server.store import check_release_absent
 
@@ -75,36 +74,11 @@ def build_server_app(
     def main(grid: Grid, context: Context) -> None:
         settings = run or ReleaseRun.from_run_config(context.run_config)
         check_release_absent(settings.store, settings.spec, "secagg+")
-        grid = PromptGrid(grid)
         release = run_release(grid, context, settings.spec, settings.min_sites, settings.indicators, on_outcome)
         store_release(release, settings.store, settings.release_json)  # first: no site holds a release the store lacks
         send_release(grid, release)
 
     return app
-
-
-class PromptGrid(RelayGrid):
-    """The ServerApp's grid, pulling replies every 0.2 s where Flower's deployment grid waits 3 s between pulls.
-
-    A release runs 20 SecAgg+ stages and sends the release: 21 exchanges, each of which Flower's
-    HttpGrid would end up to 3 s after the last reply arrived (docs/deploying-facts.md).
-    """
-
-    def send_and_receive(self, messages: Iterable[Message], *, timeout: float | None = None) -> Iterable[Message]:
-        """Push ``messages``; pull their replies until all arrived or ``timeout`` seconds passed."""
-        pending = set(self.push_messages(messages))
-        deadline = None if timeout is None else time.monotonic() + timeout
-        replies: list[Message] = []
-        while pending and (deadline is None or time.monotonic() < deadline):
-            arrived = list(self.pull_messages(pending))
-            replies += arrived
-            pending -= {reply.metadata.reply_to_message_id for reply in arrived}
-            if pending:
-                time.sleep(REPLY_POLL_SECONDS)
-        return replies
-
-
-REPLY_POLL_SECONDS = 0.2
 
 
 def run_census(

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pandas as pd
 from flwr.app import Context, RecordDict
 from flwr.simulation import run_simulation
 
 from client.client_app import build_client_app
+from client.ingest import read_canonical_chunks
+from client.report import write_report
+from client.site_config import SiteConfig, load_site_config
+from client.validate import validate_site
+from protos.codec import spec_sha256
+from protos.domain import RECORD_PERIOD
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from server.secure_sum import SecureSumOutcome
 from server.server_app import ReleaseRun, build_server_app, run_release, send_release
 from server.spec import PrivacySettings, band_cohort, power_curve_spec
-from server.store import read_release
-from simulations.fleet import FleetConfig, generate_fleet
+from server.store import check_release_absent, read_release
+from simulations.fleet import FleetConfig, enrol_members, generate_fleet
 from simulations.loopback import LoopbackGrid
 
 LOG = logging.getLogger("fleetbench.simulation")
@@ -35,24 +44,65 @@ def fleet_spec(
     )
 
 
+def check_release_run(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec, store: Path) -> None:
+    """Everything a release over ``site_configs`` needs, checked before round 1 (a clear error, never a hang).
+
+    Raises
+    ------
+    ValueError
+        Naming the setting or file and how to fix it: fewer than 3 sites, a store whose folder is
+        missing or read-only or that already holds this release, a site that does not validate or
+        is not a consortium member, sites pinning different rosters.
+    """
+    if len(site_configs) < 3:
+        raise ValueError(f"secure aggregation needs at least 3 sites; got {len(site_configs)} (one --site per site)")
+    folder = Path(store).resolve().parent
+    if not folder.is_dir():
+        raise ValueError(f"--store {store}: folder {folder} does not exist; create it or choose another store")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"--store {store}: folder {folder} is not writable; choose another store")
+    check_release_absent(Path(store), spec, "secagg+")
+    rosters = {}
+    for path in site_configs:
+        if not validate_site(Path(path)).usable:
+            raise ValueError(f"site {path} is not usable; see why: fleetbench validate --site {path}")
+        member = load_site_config(Path(path)).member
+        if member is None:
+            raise ValueError(f"site {path} has no [member] table: it cannot take part in rounds (README, Deploying)")
+        rosters[path] = member.roster_sha256
+    if len(set(rosters.values())) > 1:
+        raise ValueError(f"the sites pin different rosters: {rosters}; every member must install the same roster")
+
+
 def run_federated_release(
     site_configs: Sequence[Path],
     spec: spec_pb2.BenchmarkSpec,
     store: Path,
     release_json: Path | None = None,
+    indicators: bool = True,
 ) -> release_pb2.Release:
     """Run one SecAgg+ release over ``site_configs`` in Flower's simulation engine (Ray).
 
     Every site is a virtual SuperNode running the real ClientApp; the ServerApp writes the
-    release to ``store`` (and ``release_json``) and this returns it as read back from the store.
+    release to ``store`` (and ``release_json``) before sending it to the sites, and this returns
+    it as read back from the store. The engine is in-process: no ports, nothing left running.
     """
+    check_release_run(site_configs, spec, store)
     run_simulation(
-        server_app=build_server_app(ReleaseRun(spec, store, len(site_configs), release_json)),
+        server_app=build_server_app(ReleaseRun(spec, store, len(site_configs), release_json, indicators)),
         client_app=build_client_app(site_configs=list(site_configs)),
         num_supernodes=len(site_configs),
         backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}, "init_args": {"num_cpus": 2}},
     )
-    return read_release(store)
+    try:
+        release: release_pb2.Release | None = read_release(store)
+    except (FileNotFoundError, LookupError):
+        release = None
+    if release is None or release.provenance.spec_sha256 != spec_sha256(spec):
+        raise RuntimeError(
+            f"the release of spec {spec.spec_id} did not complete (the log above says why): nothing stored"
+        )
+    return release
 
 
 def run_release_in_process(
@@ -93,3 +143,77 @@ def simulate(
     spec = fleet_spec(config, k_min_operators, privacy)
     progress(f"running secure aggregation (SecAgg+) over {len(site_configs)} sites in Flower's simulation engine")
     return run_federated_release(site_configs, spec, out_dir / "release.sqlite", out_dir / "release.json")
+
+
+def onboard(
+    site_config: Path, out_dir: Path, peers: int = 4, seed: int = 0, progress: Callable[[str], None] = LOG.info
+) -> tuple[release_pb2.Release, Path]:
+    """A prospective member's own export beside synthetic peers, through a whole release, to its own report.
+
+    The member's site.toml is copied into ``out_dir/member`` (its export is read where it lies,
+    never copied or changed); ``peers`` synthetic operators run the member's turbine models over
+    the whole months its export covers. All join one throwaway roster, run both rounds in Flower's
+    simulation engine, and the member's report is written from the release its copy received.
+
+    Returns
+    -------
+    release, report_path
+    """
+    site = load_site_config(site_config)
+    models = tuple(sorted({t.model for t in site.turbines}))
+    start, months = _whole_months(site)
+    config = FleetConfig(
+        operators=peers,
+        turbines_per_operator=max(1, round(len(site.turbines) / len(models))),
+        months=months,
+        seed=seed,
+        start=start,
+        models=models,
+    )
+    progress(f"your export covers {months} whole month(s) from {start[:10]}; {peers} synthetic peers run {models}")
+    member = _member_copy(site_config, site, out_dir / "member")
+    sites = [member, *generate_fleet(config, out_dir / "peers", progress)]
+    enrol_members(sites, ["you", *(path.parent.name for path in sites[1:])], consortium="onboarding")
+    spec = fleet_spec(config)
+    progress(f"running both rounds of SecAgg+ over {len(sites)} sites in Flower's simulation engine")
+    release = run_federated_release(sites, spec, out_dir / "release.sqlite", out_dir / "release.json")
+    received = next((member.parent / "releases").glob("*.json"))
+    return release, write_report(member, received, out_dir / "your-report.html")
+
+
+def _whole_months(site: SiteConfig) -> tuple[str, int]:
+    """The first whole month of ``site``'s export (ISO 8601 UTC) and how many whole months it covers.
+
+    Raises
+    ------
+    ValueError
+        If the export does not cover one whole calendar month.
+    """
+    first, last = None, None
+    for chunk in read_canonical_chunks(site):
+        times = chunk["time"].dropna()
+        if len(times):
+            first = times.min() if first is None else min(first, times.min())
+            last = times.max() if last is None else max(last, times.max())
+    if first is None or last is None:
+        raise ValueError(f"site {site.name}: the export has no timestamps; see fleetbench validate")
+    day = first.tz_convert("UTC").tz_localize(None).floor("D")
+    start = day if day.day == 1 else day + pd.offsets.MonthBegin(1)
+    latest = last.tz_convert("UTC").tz_localize(None)
+    end = latest.to_period("M").to_timestamp()  # the last month counts if its last record is there
+    if latest >= end + pd.offsets.MonthBegin(1) - RECORD_PERIOD:
+        end += pd.offsets.MonthBegin(1)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months < 1:
+        raise ValueError(f"site {site.name}: onboarding needs one whole calendar month of records; the export has less")
+    return start.strftime("%Y-%m-%dT00:00:00Z"), months
+
+
+def _member_copy(site_config: Path, site: SiteConfig, folder: Path) -> Path:
+    """``site_config`` copied into ``folder`` with its export files as absolute paths; return the copy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = "files = [" + ", ".join(f'"{path.resolve().as_posix()}"' for path in site.files) + "]"
+    text = re.sub(r"(?m)^files\s*=\s*\[[^\]]*\]", lambda _: files, Path(site_config).read_text(encoding="utf-8"))
+    copy = folder / "site.toml"
+    copy.write_text(text, encoding="utf-8")
+    return copy

@@ -232,3 +232,47 @@ def test_consortium_member_keys_roster_and_what_a_site_pinned(tmp_path: Path, ca
     site.write_text(text)
     assert main(["consortium", "pinned", "--site", str(site)]) == 1
     assert "no [member] table" in capsys.readouterr().out
+
+
+def test_release_run_checks_everything_before_round_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from simulations.fleet import FleetConfig, generate_fleet
+
+    sites = generate_fleet(FleetConfig(operators=3, turbines_per_operator=1, months=1, seed=2), tmp_path / "fleet")
+    spec = tmp_path / "spec.json"
+    new = ["spec", "new", "--id", "q", "--start", "2025-01-01T00:00:00Z", "--end", "2025-02-01T00:00:00Z"]
+    assert main([*new, "--model", "E-82/2300", "--out", str(spec)]) == 0
+    run = ["release", "run", "--spec", str(spec), *[arg for site in sites for arg in ("--site", str(site))]]
+
+    def refused(arguments: list[str], says: str) -> None:
+        capsys.readouterr()
+        assert main(arguments) == 2
+        assert says in capsys.readouterr().err
+
+    refused([*run[:4], "--site", str(sites[0]), "--store", str(tmp_path / "s.sqlite")], "needs at least 3 sites")
+    refused([*run, "--store", str(tmp_path / "missing" / "s.sqlite")], "does not exist; create it")
+    (tmp_path / "not-json.json").write_text("spec: yes")
+    refused([*run[:3], str(tmp_path / "not-json.json"), *run[4:], "--store", "s"], "is not a BenchmarkSpec")
+    sites[1].write_text(sites[1].read_text().split("\n\n", 1)[1])  # no [member] table
+    refused([*run, "--store", str(tmp_path / "s.sqlite")], "has no [member] table")
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_onboard_runs_a_prospective_members_own_export_to_its_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A status-less export with no [member] table, beside three synthetic peers: a release and the member's report."""
+    from simulations.fleet import FleetConfig, generate_fleet
+
+    config = FleetConfig(
+        operators=1, turbines_per_operator=1, months=1, seed=21, export_styles=(3,), models=("V90/2000",)
+    )
+    mine = generate_fleet(config, tmp_path / "mine")[0]
+    mine.write_text(mine.read_text().split("\n\n", 1)[1])  # the operator's own site.toml: no membership yet
+    before = mine.read_text()
+    assert main(["onboard", "--site", str(mine), "--out", str(tmp_path / "out"), "--peers", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "your export covers 1 whole month(s) from 2025-01-01" in out
+    assert (tmp_path / "out" / "your-report.html").stat().st_size > 10_000
+    assert mine.read_text() == before and not (mine.parent / "audit.log").exists()  # the original is untouched
+    release = json.loads((tmp_path / "out" / "release.json").read_text())
+    assert release["provenance"]["participants"] == 4
