@@ -1,4 +1,4 @@
-"""Secure-aggregation round time against the same round without it (issues 3 and 16).
+"""Secure-aggregation round time against the same round without it (issues 3, 16 and 17).
 
 For 5, 20, 50, 100 and 200 simulated sites in Flower's simulation engine (Ray, this machine's
 cores), times inside the ServerApp (Ray start-up excluded):
@@ -8,6 +8,13 @@ cores), times inside the ServerApp (Ray start-up excluded):
 Every site contributes the real blocks of one turbine-month of synthetic SCADA. The secure census
 sum is checked for exactness against the plain per-site sum before any time is printed. The
 census's cost is census / values: what the census round adds to each round of a release.
+
+The members' checks (issue 17) are inside both secure rounds: each site signs its keys and the
+survivor set, and verifies its neighbours' signatures at key sharing, every participant's at
+collect and every survivor's at unmask. Printed apart: the consistency stage of the census round
+(wall time in the ServerApp: one more exchange with every site) and the signature work of one
+round over all sites (2n signatures and n (k + 2n) verifications, at this machine's Ed25519 rate;
+CPU seconds spread over the sites, which run in parallel in a deployment).
 
 Run: .venv/bin/python bench/secagg_round_time.py [--sites 5 20 50 100 200]
 """
@@ -21,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flwr.app import Context, Message
 from flwr.clientapp import ClientApp
 from flwr.common import Code, FitRes, Status, ndarrays_to_parameters, parameters_to_ndarrays
@@ -39,7 +47,7 @@ from protos.codec import limb_sums_from_weighted_mean
 from protos.fleetbench.v1 import spec_pb2
 from protos.messages import CENSUS_CONFIG_KEY, CONSTANT_WEIGHT, SPEC_CONFIG_KEY
 from server.publish import census_from_secure_sum
-from server.secure_sum import SecureSumStrategy, neighbourhood, run_secure_sum
+from server.secure_sum import SecureSumStrategy, SignedSecAggPlusWorkflow, neighbourhood, run_secure_sum
 from simulations.fleet import FleetConfig, forget_site_history, generate_fleet
 from simulations.onboarding import fleet_spec
 
@@ -87,6 +95,22 @@ def routing_client_app(site_configs: list[Path]) -> ClientApp:
     return app
 
 
+def signature_cpu_seconds(n: int, k: int) -> float:
+    """CPU time [s] of one round's member signatures over ``n`` sites with neighbourhoods of ``k``."""
+    key = Ed25519PrivateKey.generate()
+    public, payload = key.public_key(), b"x" * 80
+    signature = key.sign(payload)
+    start = time.perf_counter()
+    for _ in range(200):
+        key.sign(payload)
+    sign = (time.perf_counter() - start) / 200
+    start = time.perf_counter()
+    for _ in range(200):
+        public.verify(signature, payload)
+    verify = (time.perf_counter() - start) / 200
+    return 2 * n * sign + n * (k + 2 * n) * verify
+
+
 def timed_rounds(site_configs: list[Path], spec) -> dict[str, object]:
     """Warm-up round (Ray actors start, modules load), then a timed plain and a timed secure round."""
     n = len(site_configs)
@@ -100,6 +124,15 @@ def timed_rounds(site_configs: list[Path], spec) -> dict[str, object]:
         DefaultWorkflow()(grid, LegacyContext(context, config=ServerConfig(num_rounds=1), strategy=strategy))
         return limb_sums_from_weighted_mean(strategy.plain_mean, n)
 
+    consistency: list[float] = []
+    stage = SignedSecAggPlusWorkflow.consistency_stage
+
+    def timed_consistency(workflow, grid, context, state) -> bool:
+        start = time.perf_counter()
+        signed = stage(workflow, grid, context, state)
+        consistency.append(time.perf_counter() - start)
+        return signed
+
     @app.main()
     def main(grid: Grid, context: Context) -> None:
         plain_round(grid, context)
@@ -107,8 +140,13 @@ def timed_rounds(site_configs: list[Path], spec) -> dict[str, object]:
         result["plain_sums"] = plain_round(grid, context)
         result["plain_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        outcome = run_secure_sum(grid, context, census, n)
+        SignedSecAggPlusWorkflow.consistency_stage = timed_consistency
+        try:
+            outcome = run_secure_sum(grid, context, census, n)
+        finally:
+            SignedSecAggPlusWorkflow.consistency_stage = stage
         result["census_s"] = time.perf_counter() - start
+        result["consistency_s"] = consistency[0]
         result["secure_sums"] = limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites)
         summed = census_from_secure_sum(census, outcome).SerializeToString(deterministic=True)
         start = time.perf_counter()
@@ -142,9 +180,12 @@ def main() -> None:
             result = timed_rounds(sites, spec)
             for s, p in zip(result["secure_sums"], result["plain_sums"], strict=True):
                 np.testing.assert_array_equal(s, p)
-            census_s, values_s, plain_s = (float(result[key]) for key in ("census_s", "values_s", "plain_s"))
+            census_s, values_s, plain_s, consistency_s = (
+                float(result[key]) for key in ("census_s", "values_s", "plain_s", "consistency_s")
+            )
             k, t = neighbourhood(n)
-            rows.append((n, k, t, census_s, values_s, plain_s))
+            signatures_s = signature_cpu_seconds(n, k)
+            rows.append((n, k, t, census_s, values_s, plain_s, consistency_s, signatures_s))
             print(f"  {n} sites: census {census_s:.1f} s, values {values_s:.1f} s, plain {plain_s:.1f} s", flush=True)
     print(
         f"\nOne warm round each, Flower simulation engine, 2 CPUs; census payload {payload:,} limbs per site; "
@@ -152,12 +193,12 @@ def main() -> None:
     )
     print(
         f"{'sites':>6} {'neighbours':>10} {'threshold':>9} {'census [s]':>11} {'values [s]':>11} {'plain [s]':>10} "
-        f"{'census/plain':>13} {'census/values':>14}"
+        f"{'census/plain':>13} {'census/values':>14} {'consistency [s]':>16} {'signatures [CPU s]':>19}"
     )
-    for n, k, t, census_s, values_s, plain_s in rows:
+    for n, k, t, census_s, values_s, plain_s, consistency_s, signatures_s in rows:
         print(
             f"{n:6d} {k:10d} {t:9d} {census_s:11.2f} {values_s:11.2f} {plain_s:10.2f} {census_s / plain_s:13.2f} "
-            f"{census_s / values_s:14.2f}"
+            f"{census_s / values_s:14.2f} {consistency_s:16.2f} {signatures_s:19.2f}"
         )
 
 

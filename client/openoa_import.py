@@ -74,7 +74,7 @@ def site_toml_from_openoa(
     elevation_column = asset.get("elevation")
     elevation = float(table[elevation_column].mean()) if elevation_column in table.columns else None
 
-    lines = ["[site]", f'name = "{meta_path.parent.name}"', f'timezone = "{timezone}"']
+    lines = ["[site]", f'name = "{Path(meta_path).resolve().parent.name}"', f'timezone = "{timezone}"']
     if elevation is not None:
         lines.append(f"elevation_m = {elevation:.1f}")
     frequency = str(scada.get("frequency", "10min")).replace("T", "min")

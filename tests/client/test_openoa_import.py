@@ -54,6 +54,19 @@ def test_openoa_metadata_becomes_a_usable_site(tmp_path: Path):
     assert validate_site(tmp_path / "site.toml").usable
 
 
+def test_a_relative_meta_path_still_names_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "la-haute-borne").mkdir()
+    (tmp_path / "la-haute-borne" / "plant_meta.yml").write_text(META)
+    (tmp_path / "la-haute-borne" / "assets.csv").write_text(
+        "Wind_turbine_name,Rated_power,Rotor_diameter_m,Hub_height_m,elevation_m\nR80711,2.05,82,80,411\n"
+    )
+    monkeypatch.chdir(tmp_path / "la-haute-borne")
+    text = site_toml_from_openoa(
+        Path("plant_meta.yml"), ["scada.csv"], Path("assets.csv"), "MM82", rated_power_unit="MW"
+    )
+    assert 'name = "la-haute-borne"' in text
+
+
 def test_incomplete_openoa_metadata_says_what_is_missing(tmp_path: Path):
     (tmp_path / "plant_meta.yml").write_text(META.replace("  WTUR_W: P_avg\n", ""))
     (tmp_path / "assets.csv").write_text("Wind_turbine_name\nR1\n")
