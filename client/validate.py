@@ -211,9 +211,11 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
     findings: list[Finding] = []
     times = TimeOrder.empty(len(ids))
     rows_without_turbine = 0
+    with_offsets = True  # every timestamp states its UTC offset (or is a zoned datetime)
     for file in site.files:
         try:
             for raw in raw_chunks(site, file, chunk_rows):
+                with_offsets &= states_utc_offsets(raw[site.mapped_columns["time"]])
                 frame = canonicalise(raw, site, file)
                 rows_without_turbine += len(raw) - len(frame)
                 raw = raw[raw[site.mapped_columns["asset_id"]].notna()]
@@ -242,7 +244,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
     first, last = _time_profile(site, times, counts, reread=not findings, chunk_rows=chunk_rows)
     profile = pd.DataFrame(counts, index=ids)
     profile["first"], profile["last"] = first, last
-    findings += _findings(site, profile, blanked)
+    findings += _findings(site, profile, blanked, with_offsets)
     if rows_without_turbine:
         findings.append(
             Finding(
@@ -263,7 +265,15 @@ def _record_period(resolution: pd.Timedelta) -> str:
     return f"{seconds // 60}-min" if seconds % 60 == 0 else f"{seconds}-s"
 
 
-def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -> list[Finding]:
+def states_utc_offsets(times: pd.Series) -> bool:
+    """Whether every timestamp of an export column states its UTC offset (ISO 8601 "Z" or +hh:mm), or is zoned."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        return True
+    text = times.dropna().astype(str)
+    return bool(text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).all())
+
+
+def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], with_offsets: bool) -> list[Finding]:
     files = ", ".join(str(f) for f in site.files)
     period = _record_period(site.resolution)
     power_column = site.mapped_columns["WTUR_W"]
@@ -312,8 +322,12 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int]) -
                     files,
                     site.mapped_columns["time"],
                     asset,
-                    f"{int(row['duplicates'])} duplicated timestamps (e.g. at a DST change)",
-                    "export with UTC offsets, or set [site] timezone to the export's zone",
+                    f"{int(row['duplicates'])} duplicated timestamps"
+                    + (" although they state their UTC offsets" if with_offsets else " (e.g. at a DST change)"),
+                    "the exporter repeats these instants (often a bug at the spring DST change): ask for a fixed "
+                    "export; each repeat is one more record of the same 10 minutes"
+                    if with_offsets
+                    else "export with UTC offsets, or set [site] timezone to the export's zone",
                 )
             )
         if row["duplicates"] > rows / 2:

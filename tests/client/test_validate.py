@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from client.contribution import SiteValidationError, site_contribution
-from client.validate import validate_site
+from client.validate import states_utc_offsets, validate_site
 from protos.census import census_spec
 from server.spec import power_curve_spec
 
@@ -84,6 +84,12 @@ def test_power_in_megawatts_declared_as_kilowatts_is_an_error(tmp_path: Path):
     assert validate_site(_export(tmp_path, unit="MW", scale=0.001)).usable
 
 
+def test_the_duplicate_hint_says_dst_only_for_local_times():
+    assert states_utc_offsets(pd.Series(["2025-03-30T01:50:00+00:00", "2025-03-30T02:00:00Z"]))
+    assert states_utc_offsets(pd.Series(pd.date_range("2025-01-01", periods=2, freq="10min", tz="UTC")))
+    assert not states_utc_offsets(pd.Series(["2025-03-30 01:50:00", "2025-03-30T02:00:00+01:00"]))
+
+
 def test_duplicates_gaps_frozen_sensors_and_sentinels_are_reported(tmp_path: Path):
     def mess(frame: pd.DataFrame) -> pd.DataFrame:
         frame["temp"] = frame["temp"].astype(object)
@@ -100,7 +106,8 @@ def test_duplicates_gaps_frozen_sensors_and_sentinels_are_reported(tmp_path: Pat
     problems = "\n".join(_problems(report))
     assert "warning:v:5 records in runs of >= 3 identical wind speeds" in problems
     assert "warning:t:10 missing 10-min records" in problems
-    assert "warning:t:2 duplicated timestamps" in problems
+    assert "warning:t:2 duplicated timestamps although they state their UTC offsets" in problems
+    assert any("the exporter repeats these instants" in f.fix for f in report.findings)
     # The sentinel is missing data, not an error of range; the text is not numeric.
     assert "warning:temp:1 values not numeric or outside the physical range" in problems
 
