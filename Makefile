@@ -23,8 +23,10 @@ demo: $(BIN)/fleetbench
 	rm -rf demo-output
 	$(BIN)/fleetbench simulate --operators 10 --turbines 5 --months 3 --seed 7 --out demo-output
 
+# Two workers, a test file each at a time: the deployment tests (mostly waiting on Flower's polls) run
+# beside the rest, which keeps the suite under 15 minutes on two cores.
 test: $(BIN)/fleetbench $(CHROMIUM)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(BIN)/fleetbench
 	$(BIN)/ruff check .
