@@ -109,7 +109,7 @@ def main() -> None:
         frame = pd.concat(chunks, ignore_index=True)
         t_fleetbench, ours = best_of(args.repeats, lambda: summarise_site(lambda: chunks, site, spec).values)
         t_pandas, theirs = best_of(args.repeats, lambda: pandas_groupby_summaries(frame, site, spec))
-        assert ours[f"{spec.cohorts[0].name}:RECORD_COUNT"].sum() > 0.9 * rows, "most records should count"
+        assert ours[BlockKey(spec.cohorts[0].name, S.RECORD_COUNT)].sum() > 0.9 * rows, "most records should count"
         for name, value in theirs.items():
             np.testing.assert_allclose(ours[name], value, rtol=1e-9, atol=0, err_msg=name)
 

@@ -194,14 +194,16 @@ class FilterCounts:
             name: np.zeros(self.WIND_SPEED_BINS, dtype=np.int64) for name in ("records", *filter_names)
         }
 
-    def add(self, name: str, asset: np.ndarray, wind_speed: np.ndarray | None = None) -> None:
-        """Count one record under ``name`` for each turbine index in ``asset`` (at ``wind_speed`` [m/s], if given)."""
+    def wind_speed_bin(self, wind_speed: np.ndarray) -> np.ndarray:
+        """Each record's 1 m/s bin of measured wind speed [m/s] (the last for 25 m/s and above, or none)."""
+        with np.errstate(invalid="ignore"):
+            return np.clip(np.nan_to_num(wind_speed, nan=np.inf), 0, self.WIND_SPEED_BINS - 1).astype(np.int64)
+
+    def add(self, name: str, asset: np.ndarray, wind_speed_bin: np.ndarray | None = None) -> None:
+        """Count one record under ``name`` for each turbine index in ``asset`` (and in its :meth:`wind_speed_bin`)."""
         self.counts[name] += np.bincount(asset, minlength=len(self.asset_ids))
-        if wind_speed is not None:
-            with np.errstate(invalid="ignore"):
-                bins = np.nan_to_num(np.floor(wind_speed), nan=self.WIND_SPEED_BINS - 1)
-            bins = np.clip(bins, 0, self.WIND_SPEED_BINS - 1).astype(np.int64)
-            self.by_wind_speed[name] += np.bincount(bins, minlength=self.WIND_SPEED_BINS)
+        if wind_speed_bin is not None:
+            self.by_wind_speed[name] += np.bincount(wind_speed_bin, minlength=self.WIND_SPEED_BINS)
 
     def frame(self) -> pd.DataFrame:
         """The counts as a table, one row per turbine (index asset_id)."""
@@ -277,8 +279,9 @@ def prepared_records(
             if owned is not None:
                 passed &= owned
             counted = passed.copy() if counts is not None else None
+            ws_bin = counts.wind_speed_bin(block["WMET_HorWdSpd"]) if counts is not None else None
             if counts is not None:
-                counts.add("records", asset[counted], block["WMET_HorWdSpd"][counted])
+                counts.add("records", asset[counted], ws_bin[counted])
             here = TurbineArrays.of(site, asset)
             low, high = max(a - context, 0), min(b + context, n)
             for f, f_context in zip(row_filters, contexts, strict=True):
@@ -289,7 +292,7 @@ def prepared_records(
                 else:
                     flags = FILTERS[f.name].flag(block, here, f.parameters)
                 if counts is not None:
-                    counts.add(f.name, asset[counted & flags], block["WMET_HorWdSpd"][counted & flags])
+                    counts.add(f.name, asset[counted & flags], ws_bin[counted & flags])
                 passed &= ~flags
             # Normalising every record of the block costs less than selecting the passed ones first.
             with np.errstate(all="ignore"):
@@ -314,7 +317,7 @@ def prepared_records(
             asset = cells // statistics.n_power_bins  # int32, as binned_sums takes it
             outlier = statistics.outliers(cells, raw_wind_speed)
             if counts is not None:
-                counts.add("bin_outlier", asset[outlier], raw_wind_speed[outlier])
+                counts.add("bin_outlier", asset[outlier], counts.wind_speed_bin(raw_wind_speed[outlier]))
             keep = ~outlier
             yield _prepared(asset[keep], wind_speed[keep], power[keep], turbines, counts)
 
