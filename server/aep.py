@@ -6,6 +6,7 @@ import numpy as np
 
 HOURS_PER_YEAR = 8760.0
 RAYLEIGH_MEAN_WIND_SPEEDS = (4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0)  # [m/s], IEC 61400-12-1, 9.3
+PRODUCING_PER_UNIT = 0.005  # [-], mean P/P_rated above which a bin is producing (its first is cut-in)
 
 
 def rayleigh_cdf(wind_speed: np.ndarray, mean_wind_speed: float) -> np.ndarray:
@@ -60,7 +61,7 @@ def completeness_range(wind_speed: np.ndarray, power_per_unit: np.ndarray) -> tu
     power_per_unit : ndarray
         Bin mean power per unit of rated power [-].
     """
-    producing = np.flatnonzero(power_per_unit > 0.005)
+    producing = np.flatnonzero(power_per_unit > PRODUCING_PER_UNIT)
     if len(producing) == 0 or power_per_unit.max() < 0.85:
         return float("nan"), float("nan")
     cut_in = wind_speed[producing[0]]

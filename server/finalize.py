@@ -19,7 +19,7 @@ from protos.domain import MIN_DATABASE_HOURS, MIN_RECORDS_PER_BIN, RECORD_HOURS
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import summed_noise_stddev
 from protos.statistics import BlockKey
-from server.aep import RAYLEIGH_MEAN_WIND_SPEEDS, annual_energy_production, completeness_range
+from server.aep import PRODUCING_PER_UNIT, RAYLEIGH_MEAN_WIND_SPEEDS, annual_energy_production, completeness_range
 from server.percentiles import PERCENTILES, histogram_percentiles
 from server.private_curve import fill_private_bin, privacy_parameters
 
@@ -325,6 +325,10 @@ def _fill_cohort_curve(
     _annual_energy(curve, spec.aep_cut_out_wind_speed)
 
 
+BETZ_LIMIT = 16.0 / 27.0  # [-], the most power a rotor can take from the wind
+RATED_PER_UNIT = 0.95  # [-], P/P_rated from which a bin is held at rated
+
+
 def _fill_exact_bin(
     cell: release_pb2.PowerCurveBin, stats: CohortStatistics, i: int, spec: spec_pb2.BenchmarkSpec
 ) -> None:
@@ -333,7 +337,10 @@ def _fill_exact_bin(
     Records and operators, mean wind speed [m/s], mean power [kW] and P/P_rated [-], power
     coefficient Cp = (P / A) / (0.5 rho0 V^3) at the reference air density rho0 [kg/m^3], and
     P10/P50/P90 of P/P_rated [-]. Where N > 1 also the sample standard deviations and the
-    category A uncertainty of each mean, s / sqrt(N).
+    category A uncertainty of each mean, s / sqrt(N). Cp only between cut-in and rated (mean
+    P/P_rated in (0.005, 0.95): idling or held at rated, the ratio says nothing of the rotor) and
+    below the Betz limit 16/27: a higher one is not physical (a nacelle anemometer reading low,
+    say) and is left out rather than published.
     """
     pg = spec.normalised_power_bins
     n = int(stats.record_count[i])
@@ -341,9 +348,9 @@ def _fill_exact_bin(
     cell.mean_wind_speed = float(stats.mean_wind_speed[i])
     cell.mean_power = float(stats.mean_power[i])
     cell.mean_power_per_unit = float(stats.mean_power_per_unit[i])
-    cell.power_coefficient = float(
-        stats.mean_power_per_area[i] / (0.5 * spec.reference_air_density * stats.mean_wind_speed[i] ** 3)
-    )
+    cp = float(stats.mean_power_per_area[i] / (0.5 * spec.reference_air_density * stats.mean_wind_speed[i] ** 3))
+    if PRODUCING_PER_UNIT < cell.mean_power_per_unit < RATED_PER_UNIT and 0.0 < cp < BETZ_LIMIT:
+        cell.power_coefficient = cp
     if n > 1:
         cell.std_power, cell.std_power_per_unit = float(stats.std_power[i]), float(stats.std_power_per_unit[i])
         cell.uncertainty_power = cell.std_power / math.sqrt(n)

@@ -154,6 +154,11 @@ def test_power_coefficient_and_category_a_uncertainty_by_hand():
     assert cell.power_coefficient == pytest.approx(0.478316, abs=1e-6)
     # s = sigma / sqrt(N) = 5 / sqrt(10)
     assert cell.uncertainty_power == pytest.approx(5 / np.sqrt(10))
+    # Idling, held at rated, or beyond the Betz limit (16/27): no Cp.
+    for per_unit, per_area in ((0.001, 150.0), (0.99, 150.0), (0.5, 190.0)):
+        stats.mean_power_per_unit[16], stats.mean_power_per_area[16] = per_unit, per_area
+        cell = build_release(SPEC, {"E-82/2300": stats}, decision, 3, "", "pooled").curves[0].bins[0]
+        assert not cell.HasField("power_coefficient"), (per_unit, per_area)
     assert cell.uncertainty_power_per_unit == pytest.approx(0.0025 / np.sqrt(10))
 
 
