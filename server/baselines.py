@@ -73,6 +73,25 @@ def model_fits(
     return fits
 
 
+INDICATOR_RANGES: dict[str, tuple[float, float]] = {
+    "time_availability": (0.0, 1.0),
+    "production_availability": (0.0, 1.0),
+    "performance_index": (0.0, math.inf),
+}
+"""The values an indicator can take [-]: its percentiles stay inside, whatever its histogram's bin edges."""
+
+
+def indicator_percentiles(indicator: str, counts: np.ndarray, grid: spec_pb2.BinGrid) -> tuple[float, ...]:
+    """P10, P25, P50, P75 and P90 of an indicator's histogram, within the indicator's range.
+
+    Interpolating within a bin reaches its edges: an availability bin centred on 1 spans up to
+    1.005, a value no turbine can have (:data:`INDICATOR_RANGES`).
+    """
+    low, high = INDICATOR_RANGES.get(indicator, (-math.inf, math.inf))
+    percentiles = histogram_percentiles(counts, grid.first_centre, grid.width, DISTRIBUTION_PERCENTILES)
+    return tuple(float(p) for p in np.clip(percentiles, low, high))
+
+
 def indicator_baselines(
     spec: spec_pb2.BenchmarkSpec,
     values: Mapping[BlockKey, np.ndarray],
@@ -117,10 +136,7 @@ def indicator_baselines(
                 continue
             d.counts.extend(int(n) for n in np.rint(counts))
             d.operator_count = int(operators[i])
-            p10, p25, p50, p75, p90 = histogram_percentiles(
-                counts, grid.first_centre, grid.width, DISTRIBUTION_PERCENTILES
-            )
-            d.p10, d.p25, d.p50, d.p75, d.p90 = p10, p25, p50, p75, p90
+            d.p10, d.p25, d.p50, d.p75, d.p90 = indicator_percentiles(indicator, counts, grid)
         lost, i = block(S.LOST_PRODUCTION), cells.index("lost_production")
         if decision.indicators.filled[c, i]:
             for category, energy in zip(ind.loss_categories, lost[:-1], strict=True):

@@ -41,3 +41,16 @@ def test_failure_rate_cells_need_k_operators_and_no_dominant_one():
     assert not released.suppressed and released.failures == 3
     assert released.failures_per_turbine_year == pytest.approx(0.5) and released.mean_downtime_hours == 72.0
     assert not any(r.HasField("failures") for r in release.failure_rates if r.suppressed)
+
+
+def test_availability_percentiles_stay_within_zero_and_one():
+    """Every turbine at full availability: the bin centred on 1.0 spans to 1.005, its percentiles do not."""
+    from server.baselines import indicator_percentiles
+
+    grid = spec_pb2.BinGrid(first_centre=0.0, width=0.01, count=101)
+    counts = np.zeros(101)
+    counts[100] = 12
+    percentiles = indicator_percentiles("time_availability", counts, grid)
+    assert max(percentiles) == 1.0 and min(percentiles) > 0.995
+    # Control: the same histogram read as a quantity without a range goes past 1.
+    assert max(indicator_percentiles("residual:x", counts, grid)) > 1.0
