@@ -174,14 +174,17 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
     exported = raw[columns[ASSET_ID]].astype("category").cat
     names = exported.categories.astype(str)
     turbine_of_name = pd.Index(known).get_indexer(names)
-    if (turbine_of_name < 0).any():
+    unlisted = turbine_of_name < 0
+    if unlisted.any() and not site.only_listed_turbines:
         raise SiteConfigError(
-            f"{path}: turbine(s) {sorted(names[turbine_of_name < 0])[:5]} in column {columns[ASSET_ID]!r} are not "
-            f"listed in [[turbines]] of {site.path}; add them"
+            f"{path}: turbine(s) {sorted(names[unlisted])[:5]} in column {columns[ASSET_ID]!r} are not "
+            f"listed in [[turbines]] of {site.path}; add them, or set [source] only_listed_turbines = true "
+            "to take the listed ones only (an export shared with other turbines)"
         )
     codes = exported.codes.to_numpy()
-    # A row without a turbine (an empty line, say) belongs to no one: it is left out here and
-    # counted by validation.
+    # A row without a turbine (an empty line, say), or of a turbine the site leaves out, belongs to
+    # no one here: it is dropped, and counted by validation.
+    codes = np.where((codes >= 0) & unlisted[np.maximum(codes, 0)], -1, codes) if unlisted.any() else codes
     if (codes < 0).any():
         raw, codes = raw[codes >= 0], codes[codes >= 0]
     turbine = turbine_of_name[codes] if len(names) else codes.astype(np.int64)

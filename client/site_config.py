@@ -12,6 +12,7 @@ Example::
     format = "csv"               # csv | parquet
     resolution = "10min"         # "1s" or "1min" exports are averaged to 10-min means on site
     layout = "long"              # or "wide": one column per turbine per signal, named with {asset}
+    only_listed_turbines = false # true: an export shared with other turbines; their rows are left out
     delimiter = ";"
     decimal = ","
 
@@ -83,7 +84,7 @@ REGULATIONS = ("pitch", "stall")
 LAYOUTS = ("long", "wide")  # one row per turbine and time, or one column per turbine and signal
 KNOWN_SETTINGS = {
     "site": ("name", "timezone", "elevation_m"),
-    "source": ("files", "format", "delimiter", "decimal", "resolution", "layout"),
+    "source": ("files", "format", "delimiter", "decimal", "resolution", "layout", "only_listed_turbines"),
     "status": ("normal", "categories", "components"),
     "member": ("name", "key", "roster", "roster_sha256"),
 }
@@ -160,6 +161,7 @@ class SiteConfig:
     status_components: dict[str, tuple[int, ...]] = field(default_factory=dict)  # component -> failure codes
     policy: SitePolicy = field(default_factory=SitePolicy)
     member: MemberConfig | None = None  # None: the site can validate, preview and compare, not take part
+    only_listed_turbines: bool = False  # [source]: leave out the export's rows of turbines not in [[turbines]]
 
     @property
     def mapped_columns(self) -> dict[str, str]:
@@ -325,7 +327,12 @@ def _source(table: dict[str, Any], path: Path, problems: list[str]) -> dict[str,
     layout = str(table.get("layout", "long"))
     if layout not in LAYOUTS:
         problems.append(f"[source] layout = {layout!r}; use one of {list(LAYOUTS)}")
+    only_listed = table.get("only_listed_turbines", False)
+    if not isinstance(only_listed, bool):
+        problems.append(f"[source] only_listed_turbines = {only_listed!r}; use true or false")
+        only_listed = False
     return {
+        "only_listed_turbines": only_listed,
         "files": tuple(files),
         "resolution": resolution,
         "layout": layout,

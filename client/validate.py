@@ -218,7 +218,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
                 with_offsets &= states_utc_offsets(raw[site.mapped_columns["time"]])
                 frame = canonicalise(raw, site, file)
                 rows_without_turbine += len(raw) - len(frame)
-                raw = raw[raw[site.mapped_columns["asset_id"]].notna()]
+                raw = raw[raw[site.mapped_columns["asset_id"]].astype(str).isin(ids)]  # the rows canonicalise kept
                 converted = {name: channel_values(raw[site.mapped_columns[name]], name, site) for name in blanked}
                 for name, values in converted.items():
                     blanked[name] += int((values.not_numeric | values.out_of_range).sum())
@@ -252,8 +252,10 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
                 ", ".join(map(str, site.files)),
                 site.mapped_columns["asset_id"],
                 "",
-                f"{rows_without_turbine} rows have no turbine id and are left out",
-                "nothing to fix if they are empty lines; otherwise fill the turbine column",
+                f"{rows_without_turbine} rows have no turbine id"
+                + (" or one not in [[turbines]]" if site.only_listed_turbines else "")
+                + " and are left out",
+                "nothing to fix if they are empty lines or other turbines' rows; otherwise fill the turbine column",
             )
         )
     return ValidationReport(str(site.path), tuple(findings), profile)

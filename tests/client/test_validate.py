@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from client.contribution import SiteValidationError, site_contribution
+from client.ingest import read_canonical_chunks
+from client.site_config import load_site_config
 from client.validate import states_utc_offsets, validate_site
 from protos.census import census_spec
 from server.spec import power_curve_spec
@@ -156,3 +158,20 @@ def test_a_turbine_without_records_has_no_time_span(tmp_path: Path):
     row = report.turbines.loc["B"]
     assert row["rows"] == 0 and pd.isna(row["first"]) and pd.isna(row["last"])
     assert any(f.turbine == "B" and "no records" in f.problem for f in report.findings)
+
+
+def test_a_site_takes_only_its_listed_turbines_of_a_shared_export_when_it_says_so(tmp_path: Path):
+    """The export also holds turbine B, which the site does not list: an error, unless [source] says to leave it out."""
+    path = _export(tmp_path, edit=lambda frame: pd.concat([frame, frame.assign(wtg="B")], ignore_index=True))
+    report = validate_site(path)
+    assert not report.usable
+    assert any("['B']" in f.problem and "only_listed_turbines = true" in f.problem for f in report.findings)
+
+    path.write_text(
+        path.read_text().replace('files = ["export.csv"]', 'files = ["export.csv"]\nonly_listed_turbines = true')
+    )
+    report = validate_site(path)
+    assert report.usable and report.turbines.loc["A", "rows"] == 300
+    assert "300 rows have no turbine id or one not in [[turbines]] and are left out" in "\n".join(_problems(report))
+    (frame,) = read_canonical_chunks(load_site_config(path))
+    assert set(frame["asset_id"]) == {"A"} and len(frame) == 300
