@@ -57,11 +57,18 @@ class TurbineArrays:
     normal_status_codes: tuple[int, ...]
 
     @classmethod
-    def of(cls, site: SiteConfig, asset_index: np.ndarray) -> TurbineArrays:
-        """The metadata of ``site``'s turbines for records of turbines ``asset_index``."""
+    def of(cls, site: SiteConfig, asset_index: np.ndarray | None = None) -> TurbineArrays:
+        """The metadata of ``site``'s turbines for records of turbines ``asset_index`` (default: one per turbine)."""
         rated = np.array([t.rated_power_kw for t in site.turbines])
         specific = np.array([t.specific_power for t in site.turbines])
-        return cls(asset_index, rated[asset_index], rated_wind_speed(specific)[asset_index], site.normal_status_codes)
+        whole = cls(np.arange(len(rated)), rated, rated_wind_speed(specific), site.normal_status_codes)
+        return whole if asset_index is None else whole.select(asset_index)
+
+    def select(self, asset_index: np.ndarray) -> TurbineArrays:
+        """The metadata for records of turbines ``asset_index``, from one entry per turbine (:meth:`of` a site)."""
+        return TurbineArrays(
+            asset_index, self.rated_power_kw[asset_index], self.rated_wind_speed[asset_index], self.normal_status_codes
+        )
 
 
 RATED_POWER_COEFFICIENT = 0.35

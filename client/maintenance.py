@@ -152,9 +152,10 @@ def _indicator_records(
     start, end = period_bounds(spec)
     row_filters = [f for f in spec.filters if FILTERS[f.name].flag]
     chunks = _with_failure_key(read_chunks(), site)
+    site_arrays = TurbineArrays.of(site)
     for chunk, asset in hold_back_open_runs(chunks, turbines.ids, keys=("WMET_HorWdSpd", FAILURE_KEY)):
         in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
-        arrays = TurbineArrays.of(site, asset)
+        arrays = site_arrays.select(asset)
         normal = in_period.copy()
         for f in row_filters:
             normal &= ~FILTERS[f.name].flag(chunk, arrays, f.parameters)

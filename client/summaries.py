@@ -253,6 +253,7 @@ def prepared_records(
     """
     check_filters((f.name, f.parameters) for f in spec.filters)
     turbines = SiteTurbines.of(site, spec)
+    site_arrays = TurbineArrays.of(site)
     start, end = period_bounds(spec)
     row_filters = [f for f in spec.filters if FILTERS[f.name].flag]
     contexts = [FILTERS[f.name].context(f.parameters) for f in row_filters]
@@ -282,13 +283,13 @@ def prepared_records(
             ws_bin = counts.wind_speed_bin(block["WMET_HorWdSpd"]) if counts is not None else None
             if counts is not None:
                 counts.add("records", asset[counted], ws_bin[counted])
-            here = TurbineArrays.of(site, asset)
+            here = site_arrays.select(asset)
             low, high = max(a - context, 0), min(b + context, n)
             for f, f_context in zip(row_filters, contexts, strict=True):
                 if f_context:  # judged with its neighbours, within the chunk
                     window = chunk.rows(low, high)
                     near = window["asset"]
-                    flags = FILTERS[f.name].flag(window, TurbineArrays.of(site, near), f.parameters)[a - low : b - low]
+                    flags = FILTERS[f.name].flag(window, site_arrays.select(near), f.parameters)[a - low : b - low]
                 else:
                     flags = FILTERS[f.name].flag(block, here, f.parameters)
                 if counts is not None:

@@ -212,10 +212,12 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
     times = TimeOrder.empty(len(ids))
     rows_without_turbine = 0
     with_offsets = True  # every timestamp states its UTC offset (or is a zoned datetime)
+    site_arrays = TurbineArrays.of(site)
     for file in site.files:
         try:
-            for raw in raw_chunks(site, file, chunk_rows):
-                with_offsets &= states_utc_offsets(raw[site.mapped_columns["time"]])
+            for i, raw in enumerate(raw_chunks(site, file, chunk_rows)):
+                if i == 0:  # an exporter writes one time format per file: its first chunk says which
+                    with_offsets &= states_utc_offsets(raw[site.mapped_columns["time"]])
                 frame = canonicalise(raw, site, file)
                 rows_without_turbine += len(raw) - len(frame)
                 raw = raw[raw[site.mapped_columns["asset_id"]].astype(str).isin(ids)]  # the rows canonicalise kept
@@ -224,7 +226,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
                     blanked[name] += int((values.not_numeric | values.out_of_range).sum())
                 _profile_chunk(frame, converted["WTUR_W"].out_of_range, rated_kw, counts, times)
                 for chunk, asset in hold_back_open_runs([frame], ids):
-                    arrays = TurbineArrays.of(site, asset)
+                    arrays = site_arrays.select(asset)
                     flags = frozen_sensor_flag(chunk, arrays, {"min_run": 3})
                     counts["frozen"] += np.bincount(asset[flags], minlength=len(ids))
         except SiteConfigError as error:

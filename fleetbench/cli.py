@@ -404,10 +404,6 @@ def _release_show(args: argparse.Namespace) -> int:
 def _onboard(args: argparse.Namespace) -> int:
     from simulations.onboarding import onboard
 
-    if not validate_site(Path(args.site)).usable:
-        print(f"{args.site} is not usable yet; fix what this says first:")
-        _validate(argparse.Namespace(site=args.site, json=False))
-        return 1
     release, report = onboard(Path(args.site), Path(args.out), args.peers, args.seed, progress=print)
     print(format_release(release))
     print(f"\nyour report, computed on your site's copy (nothing of yours left this machine): {report}")

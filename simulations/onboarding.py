@@ -13,7 +13,6 @@ from flwr.app import Context, RecordDict
 from flwr.simulation import run_simulation
 
 from client.client_app import build_client_app
-from client.ingest import read_canonical_chunks
 from client.report import write_report
 from client.site_config import SiteConfig, load_site_config
 from client.validate import validate_site
@@ -159,9 +158,12 @@ def onboard(
     -------
     release, report_path
     """
+    report = validate_site(Path(site_config))
+    if not report.usable:
+        raise ValueError(f"site {site_config} is not usable yet; see why: fleetbench validate --site {site_config}")
     site = load_site_config(site_config)
     models = tuple(sorted({t.model for t in site.turbines}))
-    start, months = _whole_months(site)
+    start, months = _whole_months(site.name, report.turbines["first"].min(), report.turbines["last"].max())
     config = FleetConfig(
         operators=peers,
         turbines_per_operator=max(1, round(len(site.turbines) / len(models))),
@@ -181,22 +183,16 @@ def onboard(
     return release, write_report(member, received, out_dir / "your-report.html")
 
 
-def _whole_months(site: SiteConfig) -> tuple[str, int]:
-    """The first whole month of ``site``'s export (ISO 8601 UTC) and how many whole months it covers.
+def _whole_months(name: str, first: pd.Timestamp, last: pd.Timestamp) -> tuple[str, int]:
+    """The first whole month from ``first`` to ``last`` (a site's records, UTC) and how many whole months they cover.
 
     Raises
     ------
     ValueError
-        If the export does not cover one whole calendar month.
+        If the records do not cover one whole calendar month.
     """
-    first, last = None, None
-    for chunk in read_canonical_chunks(site):
-        times = chunk["time"].dropna()
-        if len(times):
-            first = times.min() if first is None else min(first, times.min())
-            last = times.max() if last is None else max(last, times.max())
-    if first is None or last is None:
-        raise ValueError(f"site {site.name}: the export has no timestamps; see fleetbench validate")
+    if pd.isna(first) or pd.isna(last):
+        raise ValueError(f"site {name}: the export has no timestamps; see fleetbench validate")
     day = first.tz_convert("UTC").tz_localize(None).floor("D")
     start = day if day.day == 1 else day + pd.offsets.MonthBegin(1)
     latest = last.tz_convert("UTC").tz_localize(None)
@@ -205,7 +201,7 @@ def _whole_months(site: SiteConfig) -> tuple[str, int]:
         end += pd.offsets.MonthBegin(1)
     months = (end.year - start.year) * 12 + end.month - start.month
     if months < 1:
-        raise ValueError(f"site {site.name}: onboarding needs one whole calendar month of records; the export has less")
+        raise ValueError(f"site {name}: onboarding needs one whole calendar month of records; the export has less")
     return start.strftime("%Y-%m-%dT00:00:00Z"), months
 
 
