@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from client.nacelle_transfer import free_stream_wind_speed
 from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS
 from client.site_config import SiteConfig, SiteConfigError
 from protos.domain import RECORD_PERIOD
@@ -209,9 +210,21 @@ def read_canonical_chunks(site: SiteConfig, chunk_rows: int = CHUNK_ROWS) -> Ite
     """Yield the site's export as canonical 10-min frames of at most about ``chunk_rows`` rows.
 
     Exports at a finer resolution (``[source] resolution``) are averaged to 10-min means first.
+    A turbine with a nacelle transfer function has its 10-min mean wind speed read through it
+    (free stream, IEC 61400-12-2), so that every statistic of the site sees one wind speed.
     """
     chunks = (canonicalise(raw, site, path) for path in site.files for raw in raw_chunks(site, path, chunk_rows))
-    yield from chunks if site.resolution == RECORD_PERIOD else ten_minute_means(chunks, site.normal_status_codes)
+    means = chunks if site.resolution == RECORD_PERIOD else ten_minute_means(chunks, site.normal_status_codes)
+    corrected = [(i, t.nacelle_transfer_function) for i, t in enumerate(site.turbines) if t.nacelle_transfer_function]
+    for chunk in means:
+        if corrected and "WMET_HorWdSpd" in chunk:
+            turbine = chunk[ASSET_ID].cat.codes.to_numpy()
+            wind_speed = chunk["WMET_HorWdSpd"].to_numpy(dtype=np.float64, copy=True)
+            for i, ntf in corrected:
+                own = turbine == i
+                wind_speed[own] = free_stream_wind_speed(wind_speed[own], ntf)
+            chunk["WMET_HorWdSpd"] = wind_speed
+        yield chunk
 
 
 def ten_minute_means(chunks: Iterable[pd.DataFrame], normal_status_codes: tuple[int, ...]) -> Iterator[pd.DataFrame]:

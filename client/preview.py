@@ -10,6 +10,7 @@ import pandas as pd
 
 from client.contribution import summarise_export
 from client.site_config import load_site_config
+from client.summaries import cohort_membership
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import BlockKey
@@ -25,6 +26,7 @@ class SitePreview:
     filter_report: pd.DataFrame  # per turbine: records, one column per filter, used
     filters_by_wind_speed: pd.DataFrame  # per 1 m/s of measured wind speed: records, one column per filter
     cells_filled: pd.DataFrame  # per cohort: wind-speed bins this site has records in
+    outside_every_cohort: pd.DataFrame  # turbines the spec has no cohort for, with their wind-speed reference
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -33,6 +35,7 @@ class SitePreview:
             "filter_report": self.filter_report.reset_index().to_dict(orient="records"),
             "filters_by_wind_speed": self.filters_by_wind_speed.reset_index().to_dict(orient="records"),
             "cells_filled": self.cells_filled.to_dict(orient="records"),
+            "outside_every_cohort": self.outside_every_cohort.to_dict(orient="records"),
         }
 
 
@@ -65,4 +68,13 @@ def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> SitePreview
                 "to_wind_speed": float(centres.max()) if len(filled) else None,
             }
         )
-    return SitePreview(blocks, summary.filter_report, summary.filters_by_wind_speed, pd.DataFrame(cells))
+    membership = cohort_membership(site, spec)
+    outside = pd.DataFrame(
+        [
+            {"asset_id": t.asset_id, "wind_speed_reference": spec_pb2.WindSpeedReference.Name(t.wind_speed_reference)}
+            for t, member in zip(site.turbines, membership.any(axis=1), strict=True)
+            if not member
+        ],
+        columns=["asset_id", "wind_speed_reference"],
+    )
+    return SitePreview(blocks, summary.filter_report, summary.filters_by_wind_speed, pd.DataFrame(cells), outside)

@@ -28,6 +28,7 @@ from client.site_config import SiteConfig, load_site_config
 from client.summaries import prepared_records
 from common import figures
 from common.atomic_file import write_text_atomically
+from common.labels import wind_speed_reference_note
 from common.release_json import read_release_json
 from protos.domain import MIN_RECORDS_PER_BIN
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -87,7 +88,7 @@ class TurbineSection:
     cohort: str
     flags: list[dict]  # rows of turbine_flags for this turbine
     charts: list[tuple[str, str, str]]  # (element id, heading, figure JSON)
-    notes: list[str]  # what could not be drawn, and why
+    notes: list[str]  # what the curve's wind speed is; what could not be drawn, and why
 
 
 def _turbine_section(
@@ -107,7 +108,7 @@ def _turbine_section(
             figures.power_curve_figure(curve, own).to_json(),
         )
     ]
-    notes = []
+    notes = [wind_speed_reference_note(curve)]
     rows = flags[flags["asset_id"] == asset_id]
     values = dict(zip(rows["indicator"], rows["value"], strict=True))
     distributions = {d.indicator: d for d in release.distributions if d.cohort == cohort}

@@ -57,6 +57,9 @@ Example::
     regulation = "pitch"         # or "stall": how density normalisation applies
     iec_wind_class = "IIA"       # optional
     commissioning_date = 2012-05-01  # optional: age bands of failure rates
+    anemometer = "nacelle"       # or "mast": where WMET_HorWdSpd is measured (cohorts never mix them)
+    # optional, nacelle only: its transfer function to free stream (IEC 61400-12-2), linear between points
+    nacelle_transfer_function = { nacelle_m_s = [3.0, 8.0, 16.0], free_stream_m_s = [3.3, 8.6, 17.0] }
 
 Turbine metadata never leaves the site.
 """
@@ -74,13 +77,16 @@ from typing import Any
 import pandas as pd
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from client.nacelle_transfer import NacelleTransferFunction
 from client.policy import SitePolicy, parse_policy
 from client.schema import ASSET_ID, CHANNELS, REQUIRED, STATUS, TIME, UNIT_CONVERSIONS
 from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS, RECORD_PERIOD
+from protos.fleetbench.v1 import spec_pb2
 from protos.roster import Roster, RosterError, public_bytes, read_member_key, read_roster
 
 FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")
+ANEMOMETERS = ("nacelle", "mast")  # behind the rotor on the nacelle, or free stream on a met mast
 LAYOUTS = ("long", "wide")  # one row per turbine and time, or one column per turbine and signal
 KNOWN_SETTINGS = {
     "site": ("name", "timezone", "elevation_m"),
@@ -106,6 +112,15 @@ class Turbine:
     regulation: str = "pitch"  # "pitch" (active power control) or "stall"
     iec_wind_class: str = ""  # IEC 61400-1 class ("I", "II", "III", "S"), "" when unknown
     commissioning_date: pd.Timestamp | None = None  # UTC; gives the turbine's age for failure rates
+    anemometer: str = "nacelle"  # where WMET_HorWdSpd is measured: "nacelle" or "mast"
+    nacelle_transfer_function: NacelleTransferFunction | None = None  # nacelle only (IEC 61400-12-2)
+
+    @property
+    def wind_speed_reference(self) -> spec_pb2.WindSpeedReference:
+        """The reference of the turbine's wind speed, as the spec's cohorts name it."""
+        if self.anemometer == "mast":
+            return spec_pb2.MET_MAST
+        return spec_pb2.NACELLE_TRANSFER_FUNCTION if self.nacelle_transfer_function else spec_pb2.NACELLE_ANEMOMETER
 
     @property
     def swept_area_m2(self) -> float:
@@ -429,6 +444,30 @@ def _status(
     return normal, status_categories, status_components
 
 
+def _transfer_function(value: Any) -> NacelleTransferFunction | None:
+    """A turbine's nacelle_transfer_function table ({nacelle_m_s = [...], free_stream_m_s = [...]})."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"nacelle_m_s", "free_stream_m_s"}:
+        raise ValueError("'nacelle_transfer_function' (give { nacelle_m_s = [...], free_stream_m_s = [...] })")
+    return NacelleTransferFunction(
+        tuple(float(v) for v in value["nacelle_m_s"]), tuple(float(v) for v in value["free_stream_m_s"])
+    )
+
+
+def _anemometer_problems(turbine: Turbine) -> list[str]:
+    """What is wrong with a turbine's anemometer and transfer function, with the fix."""
+    where = f"[[turbines]] {turbine.asset_id}"
+    if turbine.anemometer not in ANEMOMETERS:
+        return [f"{where}: anemometer = {turbine.anemometer!r}; use one of {ANEMOMETERS} (where it measures)"]
+    if turbine.nacelle_transfer_function is None:
+        return []
+    if turbine.anemometer != "nacelle":
+        return [f"{where}: a nacelle_transfer_function corrects a nacelle anemometer; remove it or set anemometer"]
+    ntf = turbine.nacelle_transfer_function
+    return [f"{where}: nacelle_transfer_function: {problem}" for problem in ntf.problems()]
+
+
 def _date(value: Any) -> pd.Timestamp | None:
     """A TOML date (or ISO text) as a UTC timestamp; ValueError names the value."""
     if value is None:
@@ -459,6 +498,8 @@ def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
                 regulation=str(entry.get("regulation", "pitch")),
                 iec_wind_class=str(entry.get("iec_wind_class", "")),
                 commissioning_date=_date(entry.get("commissioning_date")),
+                anemometer=str(entry.get("anemometer", "nacelle")),
+                nacelle_transfer_function=_transfer_function(entry.get("nacelle_transfer_function")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(
@@ -480,6 +521,7 @@ def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
             problems.append(
                 f"[[turbines]] {turbine.asset_id}: regulation = {turbine.regulation!r}; use one of {REGULATIONS}"
             )
+        problems.extend(_anemometer_problems(turbine))
         turbines.append(turbine)
     ids = [t.asset_id for t in turbines]
     duplicates = sorted({a for a in ids if ids.count(a) > 1})

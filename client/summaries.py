@@ -57,7 +57,12 @@ class SiteSummary:
 def in_cohort(turbine: Turbine, cohort: spec_pb2.Cohort) -> bool:
     """Whether ``turbine`` belongs to ``cohort`` (:func:`protos.disclosure.turbine_in_cohort`)."""
     return turbine_in_cohort(
-        cohort, turbine.model, turbine.rated_power_kw, turbine.specific_power, turbine.iec_wind_class
+        cohort,
+        turbine.model,
+        turbine.rated_power_kw,
+        turbine.specific_power,
+        turbine.iec_wind_class,
+        turbine.wind_speed_reference,
     )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from common.labels import wind_speed_axis
 from protos.fleetbench.v1 import release_pb2
 
 INDUSTRY = "#1f77b4"
@@ -221,7 +222,7 @@ def power_curve_figure(curve: release_pb2.CohortCurve, own: OwnCurve | None = No
     )
     figure.update_yaxes(title_text="P / P_rated [-]", row=1, col=1)
     figure.update_yaxes(title_text="operators", rangemode="tozero", row=2, col=1)
-    figure.update_xaxes(title_text="normalised wind speed [m/s]", row=2, col=1)
+    figure.update_xaxes(title_text=wind_speed_axis(curve), row=2, col=1)
     return _layout(figure, f"{curve.cohort}: industry power curve", height=520)
 
 
@@ -238,7 +239,7 @@ def power_coefficient_figure(curve: release_pb2.CohortCurve) -> go.Figure:
             hovertemplate="V %{x:.2f} m/s: Cp %{y:.3f}<extra></extra>",
         )
     )
-    figure.update_xaxes(title_text="normalised wind speed [m/s]")
+    figure.update_xaxes(title_text=wind_speed_axis(curve))
     figure.update_yaxes(title_text="Cp [-]", rangemode="tozero")
     return _layout(figure, f"{curve.cohort}: power coefficient", height=340)
 
@@ -383,7 +384,8 @@ def curve_trend_figure(curves: Sequence[tuple[str, release_pb2.CohortCurve]]) ->
                 hovertemplate="V %{x:.1f} m/s: P50 %{y:.3f}<extra>" + label + "</extra>",
             )
         )
-    figure.update_xaxes(title_text="normalised wind speed [m/s]")
+    if curves:  # one cohort: one reference across periods
+        figure.update_xaxes(title_text=wind_speed_axis(curves[0][1]))
     figure.update_yaxes(title_text="P50 of P / P_rated [-]")
     return _layout(figure, "P50 power curve by period")
 

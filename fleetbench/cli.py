@@ -14,9 +14,10 @@ from google.protobuf import json_format
 from client.openoa_import import site_toml_from_openoa
 from client.preview import preview_site
 from client.validate import validate_site
+from common.labels import wind_speed_reference_note
 from common.release_json import export_json, release_to_dict
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from server.spec import PrivacySettings, band_cohort, power_curve_spec
+from server.spec import WIND_SPEED_REFERENCES, PrivacySettings, band_cohort, model_cohort, power_curve_spec
 from server.store import read_release, write_release
 from simulations.fleet import FleetConfig
 from simulations.fleet_faults import FaultConfig
@@ -60,6 +61,7 @@ def format_release(release: release_pb2.Release) -> str:
             f"\n{curve.cohort}: {operators}{c.hours:.0f} h, "
             f"{'complete' if c.complete else 'INCOMPLETE'} from {c.from_wind_speed:.1f} to {c.to_wind_speed:.1f} m/s"
         )
+        lines.append(wind_speed_reference_note(curve))
         lines.append(header)
         for cell in curve.bins:
             if cell.suppressed:
@@ -83,9 +85,12 @@ def format_release(release: release_pb2.Release) -> str:
                 + "  ".join(
                     f"{a.mean_wind_speed:.0f} m/s: "
                     f"{a.measured_full_load_hours:.0f}/{a.extrapolated_full_load_hours:.0f}"
+                    + (f" ({a.interpolated_share:.1%} interpolated)" if c.interpolated_bins else "")
                     for a in curve.aep
                 )
             )
+            if c.interpolated_bins:
+                lines.append(curve.aep_note)
         else:
             lines.append(f"AEP: {curve.aep_note}")
     lines += _format_baselines(release)
@@ -469,11 +474,25 @@ def _preview(args: argparse.Namespace) -> int:
         by_wind_speed[by_wind_speed["records"] > 0].reset_index(),
     )
     _print_table("wind-speed bins this site fills, per cohort:", preview.cells_filled)
+    if len(preview.outside_every_cohort):
+        _print_table(
+            "turbines in no cohort of this spec (a cohort takes one wind-speed reference; ask the consortium for "
+            "cohorts of theirs, `spec new --wind-speed-reference`):",
+            preview.outside_every_cohort,
+        )
     return 0
 
 
 def _spec_new(args: argparse.Namespace) -> int:
-    cohorts = [*args.model, *(band_cohort((low, high)) for low, high in args.rated_band)]
+    references = [WIND_SPEED_REFERENCES[name] for name in dict.fromkeys(args.wind_speed_reference or ["nacelle"])]
+    cohorts = [
+        cohort
+        for reference in references
+        for cohort in (
+            *(model_cohort(model, reference) for model in args.model),
+            *(band_cohort((low, high), wind_speed_reference=reference) for low, high in args.rated_band),
+        )
+    ]
     privacy = (
         PrivacySettings(args.epsilon, args.delta, args.max_records_per_bin, args.min_noise_sites)
         if args.epsilon is not None
@@ -556,6 +575,13 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("--end", required=True, help="period end (exclusive)")
     new.add_argument("--model", action="append", default=[], help="a turbine-model cohort (repeatable)")
     new.add_argument("--rated-band", nargs=2, type=float, action="append", default=[], metavar=("MIN_KW", "MAX_KW"))
+    new.add_argument(
+        "--wind-speed-reference",
+        action="append",
+        choices=list(WIND_SPEED_REFERENCES),
+        help="cohorts for turbines whose wind speed is read on the nacelle (the default), through a nacelle "
+        "transfer function (ntf) or on a met mast; repeat for each, turbines are never mixed across them",
+    )
     new.add_argument("--k", type=int, default=3)
     new.add_argument("--epsilon", type=float, default=None, help="differentially private: epsilon per turbine")
     new.add_argument("--delta", type=float, default=1e-6, help="with --epsilon: the delta it is counted at")

@@ -111,9 +111,17 @@ def _intervals_overlap(low_a: float, high_a: float, low_b: float, high_b: float)
 
 
 def turbine_in_cohort(
-    cohort: spec_pb2.Cohort, model: str, rated_power_kw: float, specific_power: float, iec_wind_class: str
+    cohort: spec_pb2.Cohort,
+    model: str,
+    rated_power_kw: float,
+    specific_power: float,
+    iec_wind_class: str,
+    wind_speed_reference: spec_pb2.WindSpeedReference,
 ) -> bool:
     """Whether a turbine belongs to ``cohort``: by its model when the cohort names one, else by its bands.
+
+    Only a turbine whose wind speed is measured as the cohort's is (a nacelle anemometer reads the
+    wake of the rotor: its curve is not a met mast's, and the two are never summed together).
 
     Parameters
     ----------
@@ -127,7 +135,11 @@ def turbine_in_cohort(
         Rated power over swept area [W/m^2].
     iec_wind_class : str
         IEC 61400-1 class, with or without turbulence category ("IIA"); "" when unknown.
+    wind_speed_reference : WindSpeedReference
+        Where the turbine's wind speed is measured (nacelle, nacelle with transfer function, met mast).
     """
+    if cohort.wind_speed_reference != wind_speed_reference:
+        return False
     if cohort.turbine_model:
         return model == cohort.turbine_model
 
@@ -144,9 +156,11 @@ def turbine_in_cohort(
 def cohorts_compatible(a: spec_pb2.Cohort, b: spec_pb2.Cohort) -> bool:
     """Whether one turbine can belong to both cohorts, as :func:`turbine_in_cohort` decides membership.
 
-    A model cohort admits any turbine of its model (its bands are not read); band cohorts need
-    overlapping bands and one wind class.
+    Both need one wind-speed reference. A model cohort admits any turbine of its model (its bands
+    are not read); band cohorts need overlapping bands and one wind class.
     """
+    if a.wind_speed_reference != b.wind_speed_reference:
+        return False
     if a.turbine_model or b.turbine_model:
         return not (a.turbine_model and b.turbine_model and a.turbine_model != b.turbine_model)
     if a.iec_wind_class and b.iec_wind_class and a.iec_wind_class != b.iec_wind_class:

@@ -39,13 +39,39 @@ def annual_energy_production(
     float
         AEP [X h].
     """
+    energy = float(interval_energy(wind_speed, power, mean_wind_speed).sum())
+    if cut_out_wind_speed is not None and cut_out_wind_speed > wind_speed[-1]:
+        last = rayleigh_cdf(np.array([wind_speed[-1], cut_out_wind_speed]), mean_wind_speed)
+        energy += HOURS_PER_YEAR * float(last[1] - last[0]) * float(power[-1])
+    return energy
+
+
+def interval_energy(wind_speed: np.ndarray, power: np.ndarray, mean_wind_speed: float) -> np.ndarray:
+    """The terms of AEP-measured: N_h [F(V_i) - F(V_{i-1})] (P_{i-1} + P_i) / 2 for i = 1..n [X h].
+
+    Term i is the interval ending at bin i (bin 0's interval starts at V_1 - 0.5 m/s with P_0 = 0),
+    so the terms that read bin i are i and i + 1. Arguments as :func:`annual_energy_production`.
+    """
     v = np.concatenate(([wind_speed[0] - 0.5], wind_speed))
     p = np.concatenate(([0.0], power))
-    cdf = rayleigh_cdf(v, mean_wind_speed)
-    energy = np.sum(np.diff(cdf) * (p[:-1] + p[1:]) / 2.0)
-    if cut_out_wind_speed is not None and cut_out_wind_speed > wind_speed[-1]:
-        energy += (rayleigh_cdf(np.array(cut_out_wind_speed), mean_wind_speed) - cdf[-1]) * power[-1]
-    return float(HOURS_PER_YEAR * energy)
+    terms: np.ndarray = HOURS_PER_YEAR * np.diff(rayleigh_cdf(v, mean_wind_speed)) * (p[:-1] + p[1:]) / 2.0
+    return terms
+
+
+def interpolated_share(wind_speed: np.ndarray, power: np.ndarray, mean_wind_speed: float, points: np.ndarray) -> float:
+    """Share of AEP-measured in the intervals next to ``points`` (indices of interpolated bins) [-].
+
+    The energy of every interval whose trapezoid reads an interpolated bin's power, over the whole:
+    how much of the figure rests on interpolation. Arguments as :func:`annual_energy_production`.
+    """
+    terms = interval_energy(wind_speed, power, mean_wind_speed)
+    total = terms.sum()
+    if total <= 0 or len(points) == 0:
+        return 0.0
+    reads = np.zeros(len(terms), dtype=bool)
+    reads[points] = True
+    reads[np.minimum(np.asarray(points) + 1, len(terms) - 1)] = True
+    return float(terms[reads].sum() / total)
 
 
 def completeness_range(wind_speed: np.ndarray, power_per_unit: np.ndarray) -> tuple[float, float]:

@@ -19,7 +19,13 @@ from protos.domain import MIN_DATABASE_HOURS, MIN_RECORDS_PER_BIN, RECORD_HOURS
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import summed_noise_stddev
 from protos.statistics import BlockKey
-from server.aep import PRODUCING_PER_UNIT, RAYLEIGH_MEAN_WIND_SPEEDS, annual_energy_production, completeness_range
+from server.aep import (
+    PRODUCING_PER_UNIT,
+    RAYLEIGH_MEAN_WIND_SPEEDS,
+    annual_energy_production,
+    completeness_range,
+    interpolated_share,
+)
 from server.percentiles import PERCENTILES, histogram_percentiles
 from server.private_curve import fill_private_bin, privacy_parameters
 
@@ -184,36 +190,80 @@ def _published_statistics(
     return replace(stats, record_count=np.array(weights, dtype=np.int64), mean_power_per_unit=np.array(means))
 
 
-def _completeness(stats: CohortStatistics, centres: np.ndarray, private: bool) -> release_pb2.Completeness:
+def _completeness(
+    stats: CohortStatistics, centres: np.ndarray, private: bool, curve: release_pb2.CohortCurve
+) -> release_pb2.Completeness:
     """Database completeness (IEC 61400-12-1:2017, 8.3) over the released bins (withheld ones count nothing).
 
-    A private release states no hours and leaves the 180 h criterion out: its bins carry capped,
-    noisy record weights, not record counts.
+    A suppressed bin inside the range between two released bins is not short but interpolated
+    (:func:`interpolable_bins`): whether it has 3 records is not published, and the standard lets
+    an incomplete bin be estimated from its neighbours. A private release states no hours and
+    leaves the 180 h criterion out: its bins carry capped, noisy record weights, not record counts.
     """
     # A private bin dominated by noise has no mean: the range is read from the bins that have one.
-    occupied = (stats.record_count > 0) & np.isfinite(stats.mean_power_per_unit)
+    # Only released cells count: a suppressed cell's sums are never read (an honest site sent zeros).
+    released = np.isin(centres, [cell.wind_speed_centre for cell in curve.bins if not cell.suppressed])
+    records = np.where(released, stats.record_count, 0)
+    occupied = (records > 0) & np.isfinite(stats.mean_power_per_unit)
     low, high = completeness_range(stats.mean_wind_speed[occupied], stats.mean_power_per_unit[occupied])
-    hours = 0.0 if private else float(stats.record_count.sum()) * RECORD_HOURS
+    hours = 0.0 if private else float(records.sum()) * RECORD_HOURS
     completeness = release_pb2.Completeness(hours=hours)
     if math.isnan(low):
         return completeness
     in_range = (centres >= low - 0.25) & (centres <= high + 0.25)
-    short = centres[in_range & (stats.record_count < MIN_RECORDS_PER_BIN)]
+    interpolated = interpolable_bins(curve, low, high)
+    suppressed = np.isin(centres, [cell.wind_speed_centre for cell in curve.bins if cell.suppressed])
+    # A suppressed bin is not called short: how many records it has is not published.
+    short = centres[in_range & (records < MIN_RECORDS_PER_BIN) & ~suppressed]
+    blocked = in_range & suppressed & ~np.isin(centres, interpolated)
     completeness.from_wind_speed, completeness.to_wind_speed = low, high
     completeness.short_bins.extend(float(c) for c in short)
-    completeness.complete = len(short) == 0 and (private or hours >= MIN_DATABASE_HOURS)
+    completeness.interpolated_bins.extend(interpolated)
+    completeness.complete = len(short) == 0 and not blocked.any() and (private or hours >= MIN_DATABASE_HOURS)
     return completeness
 
 
+def interpolable_bins(curve: release_pb2.CohortCurve, low: float, high: float) -> list[float]:
+    """Centres of suppressed bins in [low, high] whose two neighbours are released with a mean [m/s].
+
+    Such a bin's power can be estimated by linear interpolation between its neighbours (IEC
+    61400-12-1:2017, 8.3, for an incomplete bin); two suppressed bins side by side cannot.
+    """
+    bins = list(curve.bins)
+    return [
+        cell.wind_speed_centre
+        for i, cell in enumerate(bins)
+        if cell.suppressed
+        and low - 0.25 <= cell.wind_speed_centre <= high + 0.25
+        and 0 < i < len(bins) - 1
+        and all(_has_mean(bins[j], cell.wind_speed_centre) for j in (i - 1, i + 1))
+    ]
+
+
+def _has_mean(neighbour: release_pb2.PowerCurveBin, centre: float) -> bool:
+    """Whether ``neighbour`` is the released bin next to ``centre`` (0.5 m/s away) with a mean power."""
+    return (
+        not neighbour.suppressed
+        and neighbour.HasField("mean_power_per_unit")
+        and math.isclose(abs(neighbour.wind_speed_centre - centre), 0.5)
+    )
+
+
 def _annual_energy(curve: release_pb2.CohortCurve, cut_out: float) -> None:
+    """AEP per Rayleigh mean wind speed from the released bins, suppressed single bins interpolated."""
     completeness = curve.completeness
+    low, high = completeness.from_wind_speed - 0.25, completeness.to_wind_speed + 0.25
+    interpolated = set(completeness.interpolated_bins)
+    blocked = [
+        b.wind_speed_centre
+        for b in curve.bins
+        if b.suppressed and low <= b.wind_speed_centre <= high and b.wind_speed_centre not in interpolated
+    ]
+    if blocked:
+        curve.aep_note = f"bins {blocked} are suppressed side by side inside the completeness range: no AEP"
+        return
     if not completeness.complete:
         curve.aep_note = "database incomplete (IEC 61400-12-1, 8.3): no AEP"
-        return
-    low, high = completeness.from_wind_speed - 0.25, completeness.to_wind_speed + 0.25
-    blocked = [b.wind_speed_centre for b in curve.bins if b.suppressed and low <= b.wind_speed_centre <= high]
-    if blocked:
-        curve.aep_note = f"bins {blocked} are suppressed inside the completeness range: no AEP"
         return
     # A private bin dominated by noise is present but has no mean power.
     noisy = [
@@ -224,8 +274,20 @@ def _annual_energy(curve: release_pb2.CohortCurve, cut_out: float) -> None:
     if noisy:
         curve.aep_note = f"bins {noisy} are dominated by noise inside the completeness range: no AEP"
         return
-    released = []
-    for cell in curve.bins:
+    bins = list(curve.bins)
+    released: list[tuple[float, float]] = []
+    filled: list[int] = []  # indices into released of interpolated points
+    for i, cell in enumerate(bins):
+        if cell.wind_speed_centre in interpolated:
+            before, after = bins[i - 1], bins[i + 1]
+            estimate = np.interp(
+                cell.wind_speed_centre,
+                [before.mean_wind_speed, after.mean_wind_speed],
+                [before.mean_power_per_unit, after.mean_power_per_unit],
+            )
+            filled.append(len(released))
+            released.append((cell.wind_speed_centre, float(estimate)))
+            continue
         if cell.suppressed or not cell.HasField("mean_power_per_unit"):
             if cell.wind_speed_centre > completeness.to_wind_speed:
                 break  # the measured curve ends at the first bin above the range without a mean
@@ -240,6 +302,12 @@ def _annual_energy(curve: release_pb2.CohortCurve, cut_out: float) -> None:
             mean_wind_speed=v_ave,
             measured_full_load_hours=annual_energy_production(wind_speed, power, v_ave),
             extrapolated_full_load_hours=annual_energy_production(wind_speed, power, v_ave, cut_out),
+            interpolated_share=interpolated_share(wind_speed, power, v_ave, np.array(filled, dtype=np.int64)),
+        )
+    if filled:
+        curve.aep_note = (
+            f"bins {sorted(interpolated)} m/s suppressed: their power is interpolated between the neighbouring "
+            "bins (IEC 61400-12-1, 8.3); interpolated_share says how much of each AEP rests on it"
         )
 
 
@@ -262,7 +330,9 @@ def build_release(
     # The stated P50 errors are a bootstrap: seeded from the spec, so the release is a function of the sums.
     rng = np.random.default_rng(int(spec_sha256(spec), 16))
     for c, cohort in enumerate(spec.cohorts):
-        curve = release.curves.add(cohort=cohort.name, turbine_model=cohort.turbine_model)
+        curve = release.curves.add(
+            cohort=cohort.name, turbine_model=cohort.turbine_model, wind_speed_reference=cohort.wind_speed_reference
+        )
         _fill_cohort_curve(curve, spec, statistics[cohort.name], decision, c, participants, rng)
     release.provenance.CopyFrom(_provenance(spec, release, participants, flower_run_id, method))
     if spec.HasField("privacy"):
@@ -321,7 +391,7 @@ def _fill_cohort_curve(
             _fill_exact_bin(cell, stats, i, spec)
     if private:
         stats = _published_statistics(stats, curve, centres)
-    curve.completeness.CopyFrom(_completeness(stats, centres, private))
+    curve.completeness.CopyFrom(_completeness(stats, centres, private, curve))
     _annual_energy(curve, spec.aep_cut_out_wind_speed)
 
 

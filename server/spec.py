@@ -79,13 +79,44 @@ class PrivacySettings:
     min_noise_sites: int = 3
 
 
-def model_cohort(model: str) -> spec_pb2.Cohort:
-    """The cohort of one turbine model (windpowerlib turbine-type name, e.g. "E-82/2300")."""
-    return spec_pb2.Cohort(name=model, turbine_model=model)
+WIND_SPEED_REFERENCES: dict[str, spec_pb2.WindSpeedReference] = {
+    "nacelle": spec_pb2.NACELLE_ANEMOMETER,
+    "ntf": spec_pb2.NACELLE_TRANSFER_FUNCTION,
+    "mast": spec_pb2.MET_MAST,
+}
+"""A cohort's wind-speed reference by its short name (the command line's and the cohort name's)."""
+
+
+def _referenced(cohort: spec_pb2.Cohort, reference: spec_pb2.WindSpeedReference) -> spec_pb2.Cohort:
+    """The cohort for turbines of ``reference``, named apart unless it is the nacelle anemometer (the usual)."""
+    if reference != spec_pb2.NACELLE_ANEMOMETER:
+        short = next(name for name, value in WIND_SPEED_REFERENCES.items() if value == reference)
+        cohort.name += f" [{short}]"
+        cohort.wind_speed_reference = reference
+    return cohort
+
+
+def model_cohort(
+    model: str, wind_speed_reference: spec_pb2.WindSpeedReference = spec_pb2.NACELLE_ANEMOMETER
+) -> spec_pb2.Cohort:
+    """The cohort of one turbine model (windpowerlib turbine-type name, e.g. "E-82/2300").
+
+    Parameters
+    ----------
+    model : str
+        The turbine model.
+    wind_speed_reference : WindSpeedReference
+        Where its turbines' wind speed is measured; a cohort other than the nacelle anemometer's is
+        named with it ("E-82/2300 [mast]").
+    """
+    return _referenced(spec_pb2.Cohort(name=model, turbine_model=model), wind_speed_reference)
 
 
 def band_cohort(
-    rated_power_kw: tuple[float, float], specific_power: tuple[float, float] = (0.0, 0.0), iec_wind_class: str = ""
+    rated_power_kw: tuple[float, float],
+    specific_power: tuple[float, float] = (0.0, 0.0),
+    iec_wind_class: str = "",
+    wind_speed_reference: spec_pb2.WindSpeedReference = spec_pb2.NACELLE_ANEMOMETER,
 ) -> spec_pb2.Cohort:
     """A cohort of every turbine in a rated-power band, specific-power band and IEC wind class.
 
@@ -97,13 +128,15 @@ def band_cohort(
         [min, max) rated power per swept area [W/m^2]; 0 leaves a bound open.
     iec_wind_class : str
         IEC 61400-1 wind class ("I", "II", "III", "S"), "" for any.
+    wind_speed_reference : WindSpeedReference
+        As for :func:`model_cohort`.
     """
     name = f"{rated_power_kw[0]:g}-{rated_power_kw[1]:g} kW"
     if any(specific_power):
         name += f", {specific_power[0]:g}-{specific_power[1]:g} W/m^2"
     if iec_wind_class:
         name += f", IEC {iec_wind_class}"
-    return spec_pb2.Cohort(
+    cohort = spec_pb2.Cohort(
         name=name,
         rated_power_kw_min=rated_power_kw[0],
         rated_power_kw_max=rated_power_kw[1],
@@ -111,6 +144,7 @@ def band_cohort(
         specific_power_max=specific_power[1],
         iec_wind_class=iec_wind_class,
     )
+    return _referenced(cohort, wind_speed_reference)
 
 
 def power_curve_spec(

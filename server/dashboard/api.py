@@ -86,6 +86,7 @@ class CompletenessOut(BaseModel):
     from_wind_speed: float
     to_wind_speed: float
     short_bins: list[float]
+    interpolated_bins: list[float]
 
 
 class AnnualEnergyOut(BaseModel):
@@ -94,6 +95,7 @@ class AnnualEnergyOut(BaseModel):
     mean_wind_speed: float
     measured_full_load_hours: float
     extrapolated_full_load_hours: float
+    interpolated_share: float
 
 
 class CohortCurveOut(BaseModel):
@@ -109,6 +111,7 @@ class CohortCurveOut(BaseModel):
     completeness: CompletenessOut | None = None
     aep: list[AnnualEnergyOut]
     aep_note: str
+    wind_speed_reference: str  # NACELLE_ANEMOMETER, NACELLE_TRANSFER_FUNCTION or MET_MAST
 
 
 class BinGridOut(BaseModel):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from common import figures
+from common.labels import wind_speed_reference_note
 from server.dashboard.api import (
     Releases,
     cohort_curve,
@@ -76,6 +77,7 @@ def cohort_page(
         release=release_detail(releases.row(release_id), release),
         curve=curve,
         bins=curve_out(curve, release_id).bins,
+        wind_speed_note=wind_speed_reference_note(curve),
         curve_figure=figures.power_curve_figure(curve).to_json() if curve.bins else None,
         cp_figure=figures.power_coefficient_figure(curve).to_json() if released else None,
         withheld=figures.suppressed_bins(curve),

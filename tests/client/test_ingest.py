@@ -164,3 +164,21 @@ def test_the_missing_spring_hour_of_naive_local_time_is_not_invented(tmp_path: P
     site = _site(tmp_path, "Zeit;WEA;P;V;T\n2025-03-30 01:50:00;A1;1;5;280\n2025-03-30 02:10:00;A1;1;5;280\n")
     (frame,) = read_canonical_chunks(site)
     assert frame["time"].iloc[0] == pd.Timestamp("2025-03-30T00:50Z") and pd.isna(frame["time"].iloc[1])
+
+
+def test_a_nacelle_transfer_function_turns_nacelle_into_free_stream_wind_speed_for_its_turbine(tmp_path: Path):
+    (tmp_path / "site.toml").write_text(
+        SITE.format(fmt="csv", file="export.csv")
+        + "nacelle_transfer_function = { nacelle_m_s = [3, 8, 16], free_stream_m_s = [3.3, 8.8, 17] }\n"
+        + '[[turbines]]\nasset_id = "A2"\nmodel = "E-82/2300"\nrated_power_kw = 2300\nrotor_diameter_m = 82\n'
+        + "hub_height_m = 98\n"
+    )
+    (tmp_path / "export.csv").write_text(
+        "Zeit;WEA;P;V;T\n"
+        "2025-03-01T00:00:00Z;A1;1;5,5;280\n"
+        "2025-03-01T00:00:00Z;A2;1;5,5;280\n"
+        "2025-03-01T00:10:00Z;A1;1;2,0;280\n"
+    )
+    (frame,) = read_canonical_chunks(load_site_config(tmp_path / "site.toml"))
+    # A1 through its NTF (3.3 + 0.5 * 5.5 = 6.05; 2 m/s lies below the table: no wind speed); A2 as logged.
+    np.testing.assert_allclose(frame["WMET_HorWdSpd"].to_numpy(), [6.05, 5.5, np.nan], rtol=1e-12)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from client.site_config import SiteConfigError, load_site_config
+from protos.fleetbench.v1 import spec_pb2
 
 VALID = """
 [site]
@@ -172,3 +173,40 @@ def test_member_table_problems_name_the_setting(tmp_path: Path):
     path.write_text(text.replace('name = "north"\nkey', 'name = "west"\nkey'))
     with pytest.raises(SiteConfigError, match="west"):
         load_site_config(path)
+
+
+def test_the_anemometer_and_its_transfer_function_set_the_wind_speed_reference(tmp_path: Path):
+    (tmp_path / "export.csv").write_text("Zeit;WEA;P;V;S;T\n")
+    path = tmp_path / "site.toml"
+    path.write_text(VALID)
+    assert load_site_config(path).turbine("A1").wind_speed_reference == spec_pb2.NACELLE_ANEMOMETER
+    path.write_text(VALID + 'anemometer = "mast"\n')
+    assert load_site_config(path).turbine("A1").wind_speed_reference == spec_pb2.MET_MAST
+    path.write_text(VALID + "nacelle_transfer_function = { nacelle_m_s = [3, 16], free_stream_m_s = [3.2, 17] }\n")
+    turbine = load_site_config(path).turbine("A1")
+    assert turbine.wind_speed_reference == spec_pb2.NACELLE_TRANSFER_FUNCTION
+    assert turbine.nacelle_transfer_function.free_stream_wind_speed == (3.2, 17.0)
+
+
+@pytest.mark.parametrize(
+    ("lines", "says"),
+    [
+        ('anemometer = "spinner"', "anemometer = 'spinner'; use one of ('nacelle', 'mast')"),
+        (
+            'anemometer = "mast"\nnacelle_transfer_function = { nacelle_m_s = [3, 16], free_stream_m_s = [3, 17] }',
+            "a nacelle_transfer_function corrects a nacelle anemometer",
+        ),
+        (
+            "nacelle_transfer_function = { nacelle_m_s = [3, 16, 10], free_stream_m_s = [3, 17, 18] }",
+            "nacelle_transfer_function: nacelle_m_s and free_stream_m_s must both be strictly increasing",
+        ),
+        ("nacelle_transfer_function = [3, 16]", "nacelle_transfer_function"),
+    ],
+)
+def test_anemometer_problems_name_the_turbine_and_the_fix(tmp_path: Path, lines: str, says: str):
+    (tmp_path / "export.csv").write_text("Zeit;WEA;P;V;S;T\n")
+    path = tmp_path / "site.toml"
+    path.write_text(VALID + lines + "\n")
+    with pytest.raises(SiteConfigError, match="turbines") as error:
+        load_site_config(path)
+    assert says in str(error.value)

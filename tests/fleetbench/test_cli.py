@@ -121,6 +121,43 @@ def test_validate_preview_and_spec_commands(tmp_path: Path, capsys: pytest.Captu
     assert "[site] altitude is not a setting" in capsys.readouterr().out
 
 
+def test_a_mast_turbine_joins_only_mast_cohorts_and_preview_names_one_outside_every_cohort(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    from simulations.fleet import FleetConfig, generate_fleet
+
+    (site,) = generate_fleet(FleetConfig(operators=1, turbines_per_operator=2, months=1, seed=5), tmp_path / "fleet")
+    text = site.read_text()
+    at = text.index('asset_id = "WTG02"')
+    site.write_text(text[:at] + 'anemometer = "mast"\n' + text[at:])
+    spec_args = ["spec", "new", "--id", "q1", "--start", "2025-01-01T00:00:00Z", "--end", "2025-02-01T00:00:00Z"]
+    spec_args += ["--model", "E-82/2300"]
+    both, nacelle = tmp_path / "both.json", tmp_path / "nacelle.json"
+    assert (
+        main([*spec_args, "--wind-speed-reference", "nacelle", "--wind-speed-reference", "mast", "--out", str(both)])
+        == 0
+    )
+    assert main([*spec_args, "--out", str(nacelle)]) == 0
+    capsys.readouterr()
+
+    assert main(["preview", "--site", str(site), "--spec", str(both), "--json"]) == 0
+    preview = json.loads(capsys.readouterr().out)
+    assert {row["cohort"]: row["bins_filled"] > 0 for row in preview["cells_filled"]} == {
+        "E-82/2300": True,
+        "E-82/2300 [mast]": True,
+    }
+    blocks = {b["block"]: b["total"] for b in preview["blocks"]}
+    used = {row["asset_id"]: row["used"] for row in preview["filter_report"]}
+    assert (
+        blocks["E-82/2300:RECORD_COUNT"] == used["WTG01"] and blocks["E-82/2300 [mast]:RECORD_COUNT"] == used["WTG02"]
+    )
+    assert preview["outside_every_cohort"] == []
+
+    assert main(["preview", "--site", str(site), "--spec", str(nacelle)]) == 0
+    printed = capsys.readouterr().out
+    assert "turbines in no cohort of this spec" in printed and "WTG02 MET_MAST" in " ".join(printed.split())
+
+
 def test_flags_show_a_sites_turbines_against_the_final_release(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     from simulations.fleet import FleetConfig, generate_fleet
     from simulations.fleet_faults import FaultConfig

@@ -16,6 +16,7 @@ from protos.disclosure import (
     dominated,
     iec_wind_class_matches,
     largest_share_bound,
+    turbine_in_cohort,
 )
 from protos.fleetbench.v1 import spec_pb2
 
@@ -157,3 +158,19 @@ def test_a_class_that_is_a_whole_cohort_is_judged_on_the_cohorts_exact_numbers()
     exact = decide_cell(atoms, census, np.ones(4, dtype=bool), 3, 0.6, "records", cohort_census=band)
     assert exact.published.tolist() == [False, False, False, True]
     _assert_no_published_combination_isolates(atoms, exact, census, k=1)
+
+
+def test_turbines_of_one_wind_speed_reference_only_share_a_cohort():
+    nacelle, mast = _model("A"), _model("A")
+    mast.name, mast.wind_speed_reference = "A [mast]", spec_pb2.MET_MAST
+    band_mast = _band(1500, 3000)
+    band_mast.wind_speed_reference = spec_pb2.MET_MAST
+    # A mast-measured turbine of model A is in the mast cohorts only; a nacelle one in the nacelle cohort only.
+    args = ("A", 2300.0, 435.0, "")
+    assert turbine_in_cohort(nacelle, *args, spec_pb2.NACELLE_ANEMOMETER)
+    assert not turbine_in_cohort(mast, *args, spec_pb2.NACELLE_ANEMOMETER)
+    assert turbine_in_cohort(mast, *args, spec_pb2.MET_MAST) and turbine_in_cohort(band_mast, *args, spec_pb2.MET_MAST)
+    assert not turbine_in_cohort(nacelle, *args, spec_pb2.NACELLE_TRANSFER_FUNCTION)
+    # No atom joins cohorts of two references, so no census cell ever sums them together.
+    atoms = cohort_atoms([nacelle, mast, band_mast])
+    assert set(atoms) == {(0,), (1,), (2,), (1, 2)}

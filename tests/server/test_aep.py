@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from server.aep import annual_energy_production, completeness_range, rayleigh_cdf
+from server.aep import annual_energy_production, completeness_range, interpolated_share, rayleigh_cdf
 
 
 def test_rayleigh_cdf_by_hand():
@@ -43,3 +43,17 @@ def test_completeness_range_by_hand():
     assert low == pytest.approx(2.0)
     assert high == pytest.approx(1.5 * 10.25)
     assert np.isnan(completeness_range(wind_speed, power * 0.5)[0])  # never reaches 85 %
+
+
+def test_interpolated_share_is_the_energy_of_the_intervals_that_read_the_point_by_hand():
+    # Bins V = 5, 5.5, 6 m/s with P = 100, 200, 300; the middle one interpolated. Its trapezoids are
+    # [5, 5.5] and [5.5, 6]; the first, [4.5, 5] from P_0 = 0, does not read it.
+    v_ave = 6.0
+    f = [1 - math.exp(-math.pi / 4 * (v / v_ave) ** 2) for v in (4.5, 5.0, 5.5, 6.0)]
+    terms = [(f[1] - f[0]) * 50, (f[2] - f[1]) * 150, (f[3] - f[2]) * 250]
+    wind_speed, power = np.array([5.0, 5.5, 6.0]), np.array([100.0, 200.0, 300.0])
+    share = interpolated_share(wind_speed, power, v_ave, np.array([1]))
+    assert share == pytest.approx((terms[1] + terms[2]) / sum(terms), rel=1e-12)
+    # The last point reads only its own interval; no point, no share.
+    assert interpolated_share(wind_speed, power, v_ave, np.array([2])) == pytest.approx(terms[2] / sum(terms))
+    assert interpolated_share(wind_speed, power, v_ave, np.array([], dtype=np.int64)) == 0.0

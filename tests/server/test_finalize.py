@@ -12,9 +12,10 @@ from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import BlockKey, CohortBlocks
+from server.aep import annual_energy_production
 from server.finalize import CohortStatistics, build_release, cohort_statistics_from_totals
 from server.private_curve import usable_cohort_turbines
-from server.spec import PrivacySettings, power_curve_spec
+from server.spec import PrivacySettings, model_cohort, power_curve_spec
 
 S = spec_pb2.Statistic
 SPEC = power_curve_spec("t", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300"], k_min_operators=3)
@@ -191,3 +192,60 @@ def test_a_private_release_withholds_the_percentiles_of_a_bin_dominated_by_noise
     assert not withheld.HasField("p50_noise_stddev")
     assert "(1 of 2 bins here)" in release.privacy.note
     assert f"about {usable_cohort_turbines(noise, grid, 60)} turbines" in release.privacy.note
+
+
+def _rising_curve(bins: list[int]) -> CohortStatistics:
+    """A curve rising from cut-in at 3 m/s to rated at 12 m/s, 10 records in every occupied bin."""
+    stats = _stats(4, bins)
+    centres = np.arange(61) * 0.5
+    stats.mean_wind_speed[:] = centres
+    stats.mean_power_per_unit[:] = np.clip((centres - 2.5) / 9.5, 0.0, 1.0)
+    stats.record_count[:] = np.where(np.array(bins) > 0, 400, 0)  # 180 h over the range
+    return stats
+
+
+def test_a_suppressed_bin_inside_the_range_is_interpolated_for_aep_and_labelled():
+    # Bins 2 to 25 m/s filled by 4 equal operators; 9 m/s (bin 18) dominated by one of them.
+    filled = range(4, 51)
+    bins = [4 if i in filled else 0 for i in range(61)]
+    shares = {i: [7.0, 1.0, 1.0, 1.0] if i == 18 else _equal(4) for i in filled}
+    stats = _rising_curve(bins)
+    decision = _decision(SPEC, shares, cohort=[20.0] * 4)
+    curve = build_release(SPEC, {"E-82/2300": stats}, decision, 4, "", "pooled").curves[0]
+    assert [b.suppressed for b in curve.bins if b.wind_speed_centre == 9.0] == [True]
+    assert curve.completeness.complete and list(curve.completeness.interpolated_bins) == [9.0]
+    assert "9.0" in curve.aep_note and "interpolated" in curve.aep_note
+    # By hand: the released bins with 9 m/s at the mean of its neighbours' P/P_rated.
+    released = [(b.mean_wind_speed, b.mean_power_per_unit) for b in curve.bins if not b.suppressed]
+    released.insert(next(i for i, (v, _) in enumerate(released) if v > 9.0), (9.0, (6 / 9.5 + 7 / 9.5) / 2))
+    v, p = (np.array(x) for x in zip(*released, strict=True))
+    at_8 = next(a for a in curve.aep if a.mean_wind_speed == 8.0)
+    assert at_8.measured_full_load_hours == pytest.approx(annual_energy_production(v, p, 8.0), rel=1e-12)
+    assert 0.0 < at_8.interpolated_share < 0.2
+    # Nothing of the suppressed cell's own sums is read: garbage there changes nothing.
+    stats.mean_power_per_unit[18], stats.record_count[18] = 5.0, 1
+    again = build_release(SPEC, {"E-82/2300": stats}, decision, 4, "", "pooled").curves[0]
+    assert list(again.aep) == list(curve.aep) and again.completeness == curve.completeness
+
+
+def test_two_suppressed_bins_side_by_side_withhold_aep():
+    filled = range(4, 51)
+    bins = [4 if i in filled else 0 for i in range(61)]
+    shares = {i: [7.0, 1.0, 1.0, 1.0] if i in (18, 19) else _equal(4) for i in filled}
+    decision = _decision(SPEC, shares, cohort=[20.0] * 4)
+    curve = build_release(SPEC, {"E-82/2300": _rising_curve(bins)}, decision, 4, "", "pooled").curves[0]
+    assert not curve.aep and "side by side" in curve.aep_note
+    assert list(curve.completeness.interpolated_bins) == []
+
+
+def test_the_curve_states_its_wind_speed_reference():
+    spec = power_curve_spec(
+        "t", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", [model_cohort("E-82/2300", spec_pb2.MET_MAST)]
+    )
+    assert spec.cohorts[0].name == "E-82/2300 [mast]"
+    decision = _decision(spec, {16: _equal(3)})
+    stats = _stats(3, [3 if i == 16 else 0 for i in range(61)])
+    curve = build_release(spec, {"E-82/2300 [mast]": stats}, decision, 3, "", "pooled").curves[0]
+    assert curve.wind_speed_reference == spec_pb2.MET_MAST
+    nacelle = build_release(SPEC, {"E-82/2300": stats}, _decision(SPEC, {16: _equal(3)}), 3, "", "pooled").curves[0]
+    assert nacelle.wind_speed_reference == spec_pb2.NACELLE_ANEMOMETER

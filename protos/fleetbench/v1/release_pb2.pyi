@@ -48,31 +48,35 @@ class PowerCurveBin(_message.Message):
     def __init__(self, wind_speed_centre: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., mean_wind_speed: _Optional[float] = ..., mean_power: _Optional[float] = ..., std_power: _Optional[float] = ..., p10_normalised_power: _Optional[float] = ..., p50_normalised_power: _Optional[float] = ..., p90_normalised_power: _Optional[float] = ..., mean_power_per_unit: _Optional[float] = ..., std_power_per_unit: _Optional[float] = ..., uncertainty_power: _Optional[float] = ..., uncertainty_power_per_unit: _Optional[float] = ..., power_coefficient: _Optional[float] = ..., noisy_record_weight: _Optional[float] = ..., p50_noise_stddev: _Optional[float] = ...) -> None: ...
 
 class Completeness(_message.Message):
-    __slots__ = ("complete", "hours", "from_wind_speed", "to_wind_speed", "short_bins")
+    __slots__ = ("complete", "hours", "from_wind_speed", "to_wind_speed", "short_bins", "interpolated_bins")
     COMPLETE_FIELD_NUMBER: _ClassVar[int]
     HOURS_FIELD_NUMBER: _ClassVar[int]
     FROM_WIND_SPEED_FIELD_NUMBER: _ClassVar[int]
     TO_WIND_SPEED_FIELD_NUMBER: _ClassVar[int]
     SHORT_BINS_FIELD_NUMBER: _ClassVar[int]
+    INTERPOLATED_BINS_FIELD_NUMBER: _ClassVar[int]
     complete: bool
     hours: float
     from_wind_speed: float
     to_wind_speed: float
     short_bins: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, complete: _Optional[bool] = ..., hours: _Optional[float] = ..., from_wind_speed: _Optional[float] = ..., to_wind_speed: _Optional[float] = ..., short_bins: _Optional[_Iterable[float]] = ...) -> None: ...
+    interpolated_bins: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, complete: _Optional[bool] = ..., hours: _Optional[float] = ..., from_wind_speed: _Optional[float] = ..., to_wind_speed: _Optional[float] = ..., short_bins: _Optional[_Iterable[float]] = ..., interpolated_bins: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class AnnualEnergy(_message.Message):
-    __slots__ = ("mean_wind_speed", "measured_full_load_hours", "extrapolated_full_load_hours")
+    __slots__ = ("mean_wind_speed", "measured_full_load_hours", "extrapolated_full_load_hours", "interpolated_share")
     MEAN_WIND_SPEED_FIELD_NUMBER: _ClassVar[int]
     MEASURED_FULL_LOAD_HOURS_FIELD_NUMBER: _ClassVar[int]
     EXTRAPOLATED_FULL_LOAD_HOURS_FIELD_NUMBER: _ClassVar[int]
+    INTERPOLATED_SHARE_FIELD_NUMBER: _ClassVar[int]
     mean_wind_speed: float
     measured_full_load_hours: float
     extrapolated_full_load_hours: float
-    def __init__(self, mean_wind_speed: _Optional[float] = ..., measured_full_load_hours: _Optional[float] = ..., extrapolated_full_load_hours: _Optional[float] = ...) -> None: ...
+    interpolated_share: float
+    def __init__(self, mean_wind_speed: _Optional[float] = ..., measured_full_load_hours: _Optional[float] = ..., extrapolated_full_load_hours: _Optional[float] = ..., interpolated_share: _Optional[float] = ...) -> None: ...
 
 class CohortCurve(_message.Message):
-    __slots__ = ("cohort", "turbine_model", "suppressed", "suppression_reason", "operator_count", "bins", "completeness", "aep", "aep_note")
+    __slots__ = ("cohort", "turbine_model", "suppressed", "suppression_reason", "operator_count", "bins", "completeness", "aep", "aep_note", "wind_speed_reference")
     COHORT_FIELD_NUMBER: _ClassVar[int]
     TURBINE_MODEL_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +86,7 @@ class CohortCurve(_message.Message):
     COMPLETENESS_FIELD_NUMBER: _ClassVar[int]
     AEP_FIELD_NUMBER: _ClassVar[int]
     AEP_NOTE_FIELD_NUMBER: _ClassVar[int]
+    WIND_SPEED_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     cohort: str
     turbine_model: str
     suppressed: bool
@@ -91,7 +96,8 @@ class CohortCurve(_message.Message):
     completeness: Completeness
     aep: _containers.RepeatedCompositeFieldContainer[AnnualEnergy]
     aep_note: str
-    def __init__(self, cohort: _Optional[str] = ..., turbine_model: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., operator_count: _Optional[int] = ..., bins: _Optional[_Iterable[_Union[PowerCurveBin, _Mapping]]] = ..., completeness: _Optional[_Union[Completeness, _Mapping]] = ..., aep: _Optional[_Iterable[_Union[AnnualEnergy, _Mapping]]] = ..., aep_note: _Optional[str] = ...) -> None: ...
+    wind_speed_reference: _spec_pb2.WindSpeedReference
+    def __init__(self, cohort: _Optional[str] = ..., turbine_model: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., operator_count: _Optional[int] = ..., bins: _Optional[_Iterable[_Union[PowerCurveBin, _Mapping]]] = ..., completeness: _Optional[_Union[Completeness, _Mapping]] = ..., aep: _Optional[_Iterable[_Union[AnnualEnergy, _Mapping]]] = ..., aep_note: _Optional[str] = ..., wind_speed_reference: _Optional[_Union[_spec_pb2.WindSpeedReference, str]] = ...) -> None: ...
 
 class Provenance(_message.Message):
     __slots__ = ("spec_sha256", "participants", "suppressed_cells", "flower_run_id", "created_utc", "method", "indicator_spec_sha256", "indicator_participants")

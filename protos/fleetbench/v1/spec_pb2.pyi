@@ -7,6 +7,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class WindSpeedReference(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NACELLE_ANEMOMETER: _ClassVar[WindSpeedReference]
+    NACELLE_TRANSFER_FUNCTION: _ClassVar[WindSpeedReference]
+    MET_MAST: _ClassVar[WindSpeedReference]
+
 class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     STATISTIC_UNSPECIFIED: _ClassVar[Statistic]
@@ -41,6 +47,9 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRAINING_CENSUS: _ClassVar[Statistic]
     INDICATOR_CENSUS: _ClassVar[Statistic]
     AGE_BAND_CENSUS: _ClassVar[Statistic]
+NACELLE_ANEMOMETER: WindSpeedReference
+NACELLE_TRANSFER_FUNCTION: WindSpeedReference
+MET_MAST: WindSpeedReference
 STATISTIC_UNSPECIFIED: Statistic
 RECORD_COUNT: Statistic
 SUM_WIND_SPEED: Statistic
@@ -95,7 +104,7 @@ class Period(_message.Message):
     def __init__(self, start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
 
 class Cohort(_message.Message):
-    __slots__ = ("name", "turbine_model", "rated_power_kw_min", "rated_power_kw_max", "specific_power_min", "specific_power_max", "iec_wind_class")
+    __slots__ = ("name", "turbine_model", "rated_power_kw_min", "rated_power_kw_max", "specific_power_min", "specific_power_max", "iec_wind_class", "wind_speed_reference")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TURBINE_MODEL_FIELD_NUMBER: _ClassVar[int]
     RATED_POWER_KW_MIN_FIELD_NUMBER: _ClassVar[int]
@@ -103,6 +112,7 @@ class Cohort(_message.Message):
     SPECIFIC_POWER_MIN_FIELD_NUMBER: _ClassVar[int]
     SPECIFIC_POWER_MAX_FIELD_NUMBER: _ClassVar[int]
     IEC_WIND_CLASS_FIELD_NUMBER: _ClassVar[int]
+    WIND_SPEED_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     turbine_model: str
     rated_power_kw_min: float
@@ -110,7 +120,8 @@ class Cohort(_message.Message):
     specific_power_min: float
     specific_power_max: float
     iec_wind_class: str
-    def __init__(self, name: _Optional[str] = ..., turbine_model: _Optional[str] = ..., rated_power_kw_min: _Optional[float] = ..., rated_power_kw_max: _Optional[float] = ..., specific_power_min: _Optional[float] = ..., specific_power_max: _Optional[float] = ..., iec_wind_class: _Optional[str] = ...) -> None: ...
+    wind_speed_reference: WindSpeedReference
+    def __init__(self, name: _Optional[str] = ..., turbine_model: _Optional[str] = ..., rated_power_kw_min: _Optional[float] = ..., rated_power_kw_max: _Optional[float] = ..., specific_power_min: _Optional[float] = ..., specific_power_max: _Optional[float] = ..., iec_wind_class: _Optional[str] = ..., wind_speed_reference: _Optional[_Union[WindSpeedReference, str]] = ...) -> None: ...
 
 class Filter(_message.Message):
     __slots__ = ("name", "parameters")

@@ -318,13 +318,13 @@ FieldProto = descriptor_pb2.FieldDescriptorProto
         ),
         (
             api.CohortCurveOut,
-            FieldProto(name="rated_power_kw", number=10, type=FieldProto.TYPE_UINT32),
+            FieldProto(name="rated_power_kw", number=99, type=FieldProto.TYPE_UINT32),
             "CohortCurveOut lacks fleetbench.v1.CohortCurve.rated_power_kw: add `rated_power_kw: int`",
         ),
         (
             api.CohortCurveOut,
             FieldProto(
-                name="reference_aep", number=10, type=FieldProto.TYPE_MESSAGE, type_name=".fleetbench.v1.AnnualEnergy"
+                name="reference_aep", number=99, type=FieldProto.TYPE_MESSAGE, type_name=".fleetbench.v1.AnnualEnergy"
             ),
             "CohortCurveOut lacks fleetbench.v1.CohortCurve.reference_aep:"
             " add `reference_aep: AnnualEnergyOut | None = None`",

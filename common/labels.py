@@ -1,0 +1,33 @@
+"""What a release's fields mean, in words: one wording for the command line, the dashboard and the report."""
+
+from __future__ import annotations
+
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+
+WIND_SPEED_REFERENCE_LABELS = {
+    spec_pb2.NACELLE_ANEMOMETER: (
+        "nacelle wind speed",
+        "Wind speed from the nacelle anemometers, behind the rotor, as the SCADA logs it: a nacelle power curve, "
+        "not an IEC 61400-12-1 measurement, so its Cp and AEP are indicative and compare with nacelle curves only.",
+    ),
+    spec_pb2.NACELLE_TRANSFER_FUNCTION: (
+        "free-stream wind speed (NTF)",
+        "Free-stream wind speed read from the nacelle anemometers through each turbine type's nacelle transfer "
+        "function (IEC 61400-12-2): a nacelle power performance measurement.",
+    ),
+    spec_pb2.MET_MAST: (
+        "free-stream wind speed (met mast)",
+        "Free-stream wind speed from met masts in front of the turbines (IEC 61400-12-1).",
+    ),
+}
+"""Per wind-speed reference: the axis's name for the wind speed, and what it means for the curve."""
+
+
+def wind_speed_reference_note(curve: release_pb2.CohortCurve) -> str:
+    """What the cohort curve's wind speed is, and so what it can be compared with."""
+    return WIND_SPEED_REFERENCE_LABELS[curve.wind_speed_reference][1]
+
+
+def wind_speed_axis(curve: release_pb2.CohortCurve) -> str:
+    """The axis title of the cohort curve's wind speed, with its reference."""
+    return f"{WIND_SPEED_REFERENCE_LABELS[curve.wind_speed_reference][0]}, density-normalised [m/s]"
