@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,10 +11,13 @@ import numpy as np
 import pandas as pd
 
 from client.contribution import summarise_export
-from client.site_config import load_site_config
+from client.policy import PolicyViolation
+from client.privacy import private_spec_cost
+from client.site_config import SiteConfig, load_site_config
 from client.summaries import cohort_membership
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
+from protos.privacy import min_publishable_weight, summed_noise_stddev
 from protos.statistics import BlockKey
 
 S = spec_pb2.Statistic
@@ -27,6 +32,8 @@ class SitePreview:
     filters_by_wind_speed: pd.DataFrame  # per 1 m/s of measured wind speed: records, one column per filter
     cells_filled: pd.DataFrame  # per cohort: wind-speed bins this site has records in
     outside_every_cohort: pd.DataFrame  # turbines the spec has no cohort for, with their wind-speed reference
+    private_cohorts: pd.DataFrame  # a private spec: per cohort, the weight a bin needs and what this site brings
+    private_charge: str  # a private spec: what it would cost the site's budget, or why the site would decline
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -36,6 +43,8 @@ class SitePreview:
             "filters_by_wind_speed": self.filters_by_wind_speed.reset_index().to_dict(orient="records"),
             "cells_filled": self.cells_filled.to_dict(orient="records"),
             "outside_every_cohort": self.outside_every_cohort.to_dict(orient="records"),
+            "private_cohorts": self.private_cohorts.to_dict(orient="records"),
+            "private_charge": self.private_charge,
         }
 
 
@@ -58,7 +67,11 @@ def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> SitePreview
     ws = spec.wind_speed_bins
     cells = []
     for cohort in spec.cohorts:
-        filled = np.flatnonzero(summary.values[BlockKey(cohort.name, S.BIN_CONTRIBUTOR)])
+        contributor = BlockKey(cohort.name, S.BIN_CONTRIBUTOR)
+        if contributor in summary.values:
+            filled = np.flatnonzero(summary.values[contributor])
+        else:  # a private spec sends the capped histogram only
+            filled = np.flatnonzero(summary.values[BlockKey(cohort.name, S.CAPPED_POWER_HISTOGRAM)].sum(axis=1))
         centres = ws.first_centre + ws.width * filled
         cells.append(
             {
@@ -77,4 +90,45 @@ def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> SitePreview
         ],
         columns=["asset_id", "wind_speed_reference"],
     )
-    return SitePreview(blocks, summary.filter_report, summary.filters_by_wind_speed, pd.DataFrame(cells), outside)
+    private_cohorts, charge = _private_outlook(site_config, site, spec, summary.values)
+    return SitePreview(
+        blocks,
+        summary.filter_report,
+        summary.filters_by_wind_speed,
+        pd.DataFrame(cells),
+        outside,
+        private_cohorts,
+        charge,
+    )
+
+
+def _private_outlook(
+    site_config: Path, site: SiteConfig, spec: spec_pb2.BenchmarkSpec, values: Mapping[BlockKey, np.ndarray]
+) -> tuple[pd.DataFrame, str]:
+    """For a private spec: per cohort, what a bin must weigh to be published and what this site brings; the charge.
+
+    The weight is :func:`protos.privacy.min_publishable_weight` for the noise of the fewest sites
+    that may take part (the spec's min_noise_sites, or the site's min_participants if more): with
+    more sites the noise, and the weight needed, grows. In the round the site declines, before
+    anything is charged, when the census shows no bin of any cohort with that weight.
+    """
+    columns = ["cohort", "weight_needed_per_bin", "largest_bin_weight_here", "sites_like_this_needed"]
+    if not spec.HasField("privacy"):
+        return pd.DataFrame(columns=columns), ""
+    participants = max(spec.privacy.min_noise_sites, site.policy.min_participants)
+    rows = []
+    for cohort in spec.cohorts:
+        needed = min_publishable_weight(summed_noise_stddev(spec, cohort.name, participants))
+        own = float(values[BlockKey(cohort.name, S.CAPPED_POWER_HISTOGRAM)].sum(axis=1).max(initial=0.0))
+        rows.append([cohort.name, needed, own, math.ceil(needed / own) if own > 0 else None])
+    try:
+        entry = private_spec_cost(site_config, site.policy, spec)
+    except PolicyViolation as refusal:
+        return pd.DataFrame(rows, columns=columns), f"the site would decline this spec: {refusal}"
+    charge = (
+        f"would charge epsilon {entry.epsilon:.3f} at delta {entry.delta:g} per {entry.privacy_unit} to the site's "
+        "ledger, and only if the census shows a cohort bin with the weight needed (else the site declines, uncharged)"
+        if entry is not None
+        else ""
+    )
+    return pd.DataFrame(rows, columns=columns), charge

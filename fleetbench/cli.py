@@ -57,10 +57,13 @@ def format_release(release: release_pb2.Release) -> str:
             continue
         c = curve.completeness
         operators = "" if private else f"{curve.operator_count} operators, "
-        lines.append(
-            f"\n{curve.cohort}: {operators}{c.hours:.0f} h, "
-            f"{'complete' if c.complete else 'INCOMPLETE'} from {c.from_wind_speed:.1f} to {c.to_wind_speed:.1f} m/s"
+        span = (
+            f"from {c.from_wind_speed:.1f} to {c.to_wind_speed:.1f} m/s"
+            if c.to_wind_speed > 0
+            else "over no known range (no released bin reaches 85 % of rated power)"
         )
+        hours = "" if private else f"{c.hours:.0f} h, "
+        lines.append(f"\n{curve.cohort}: {operators}{hours}{'complete' if c.complete else 'INCOMPLETE'} {span}")
         lines.append(wind_speed_reference_note(curve))
         lines.append(header)
         for cell in curve.bins:
@@ -474,6 +477,13 @@ def _preview(args: argparse.Namespace) -> int:
         by_wind_speed[by_wind_speed["records"] > 0].reset_index(),
     )
     _print_table("wind-speed bins this site fills, per cohort:", preview.cells_filled)
+    if preview.private_charge:
+        print(f"\ndifferentially private spec: {preview.private_charge}")
+        _print_table(
+            "record weight a bin needs to be published, with the fewest sites allowed, and the most this site puts "
+            "in one bin:",
+            preview.private_cohorts,
+        )
     if len(preview.outside_every_cohort):
         _print_table(
             "turbines in no cohort of this spec (a cohort takes one wind-speed reference; ask the consortium for "

@@ -223,6 +223,10 @@ def test_private_spec_release_text_and_privacy_status(tmp_path: Path, capsys: py
     sites = generate_fleet(config, tmp_path / "fleet")
     for site in sites:
         site.write_text(site.read_text() + "\n[policy]\nprivacy_epsilon_per_year = 200.0\n")
+    capsys.readouterr()
+    assert main(["preview", "--site", str(sites[0]), "--spec", str(spec_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "would charge epsilon 50.000 at delta 1e-06 per turbine" in printed and "sites_like_this_needed" in printed
     text = format_release(run_release_in_process(sites, spec, send=False, run_id=3))
     assert "differentially private: epsilon 50 at delta 1e-06 per turbine" in text
     assert "usable" in text and "+-P50" in text
@@ -313,3 +317,16 @@ def test_onboard_runs_a_prospective_members_own_export_to_its_report(
     assert mine.read_text() == before and not (mine.parent / "audit.log").exists()  # the original is untouched
     release = json.loads((tmp_path / "out" / "release.json").read_text())
     assert release["provenance"]["participants"] == 4
+
+
+def test_release_text_states_no_completeness_range_it_does_not_know():
+    from fleetbench.cli import format_release
+    from protos.fleetbench.v1 import release_pb2
+
+    release = release_pb2.Release(spec_id="r")
+    curve = release.curves.add(cohort="E-82/2300", operator_count=4)
+    curve.bins.add(wind_speed_centre=3.0, record_count=10, operator_count=4, mean_power_per_unit=0.02)
+    curve.completeness.hours = 1.7
+    curve.aep_note = "database incomplete (IEC 61400-12-1, 8.3): no AEP"
+    text = format_release(release)
+    assert "INCOMPLETE over no known range" in text and "from 0.0 to 0.0" not in text

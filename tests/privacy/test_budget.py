@@ -11,11 +11,13 @@ import pytest
 
 from client import privacy
 from client.policy import PolicyViolation, SitePolicy
+from client.preview import preview_site
 from client.privacy import charge_private_spec, ledger_path, read_ledger
-from protos.privacy import composed_epsilon, spec_rho
+from protos.privacy import composed_epsilon, min_publishable_weight, spec_rho, summed_noise_stddev
 from server.spec import PrivacySettings, power_curve_spec
 from simulations.fleet import FleetConfig, generate_fleet
 from simulations.onboarding import run_release_in_process
+from simulations.pooled import pooled_capped_histograms, pooled_rows
 
 JANUARY = ("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z")
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
@@ -80,6 +82,14 @@ def test_nothing_is_charged_for_a_contribution_that_fails_or_cannot_publish(tmp_
     config = FleetConfig(operators=3, turbines_per_operator=1, months=1, seed=39, models=("E-82/2300",))
     sites = generate_fleet(config, tmp_path)
     tiny = _spec(epsilon=1.0)  # three turbines: far below the size at which any bin can be published
+    # The preview tells each operator so in advance: a bin needs the weight of more sites like it than take part.
+    for site in sites:
+        outlook = preview_site(site, tiny).private_cohorts.set_index("cohort").loc["E-82/2300"]
+        own = pooled_capped_histograms(pooled_rows([site], tiny), tiny)["E-82/2300"].sum(axis=1).max()
+        assert outlook["largest_bin_weight_here"] == pytest.approx(own, rel=1e-9)
+        needed = min_publishable_weight(summed_noise_stddev(tiny, "E-82/2300", 3))
+        assert outlook["weight_needed_per_bin"] == pytest.approx(needed) and needed > 3 * own
+        assert outlook["sites_like_this_needed"] > len(sites)
     with pytest.raises((RuntimeError, ValueError)):
         run_release_in_process(sites, tiny, indicators=False, send=False)
     assert not any(ledger_path(site).exists() for site in sites)
