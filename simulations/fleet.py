@@ -33,7 +33,7 @@ import pandas as pd
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from protos.roster import Roster, member_table, public_bytes, write_private_key
-from simulations.fleet_exports import export_style, write_operator_files
+from simulations.fleet_exports import export_style, with_export_quirks, write_operator_files
 from simulations.fleet_faults import FaultConfig
 from simulations.fleet_operator import simulate_operator
 
@@ -93,7 +93,10 @@ def generate_fleet(config: FleetConfig, out_dir: Path, progress: Callable[[str],
         records, truth = simulate_operator(config, operator, rng)
         truth_records = truth.pop("records")
         site_dir = out_dir / f"operator-{operator + 1:02d}"
-        site_files.append(write_operator_files(site_dir, export_style(config, operator), records, truth_records, truth))
+        style = export_style(config, operator)
+        if style.quirks is not None:
+            records = with_export_quirks(records, style.quirks, rng)
+        site_files.append(write_operator_files(site_dir, style, records, truth_records, truth))
         truths.append(truth)
         if progress:
             turbines = len(truth["turbines"])

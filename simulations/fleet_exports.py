@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS
@@ -32,6 +33,18 @@ STATUS_CATEGORIES: dict[str, str] = {
     **dict.fromkeys(FAILURE_COMPONENTS, "forced_outage"),
 }
 """IEC 61400-26-1 information category of each status an export writes; site.toml reads this one list."""
+
+
+@dataclass(frozen=True)
+class ExportQuirks:
+    """What a real export does that a clean one does not (each seen in a public multi-year 10-min export)."""
+
+    nacelle_wind_speed_factor: float = 0.93  # [-], the nacelle anemometer reads the wind the rotor has slowed
+    idle_consumption_kw: float = 5.0  # [kW], an idle turbine draws up to this from the grid: negative power
+    temperature_sentinel: float = -273.2  # [degC], written for a missing temperature
+    sentinel_fraction: float = 0.01  # [-], share of temperature values written as the sentinel
+    empty_row_fraction: float = 0.005  # [-], rows with a time and a turbine and every channel empty
+    repeat_spring_forward_hour: bool = True  # the exporter writes the hour after the spring DST change twice
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,7 @@ class ExportStyle:
             "converter": 14,
         }
     )
+    quirks: ExportQuirks | None = None
 
 
 EXPORT_STYLES = (
@@ -148,8 +162,28 @@ EXPORT_STYLES = (
         {},
         status_codes={},
     ),
+    # A real export's quirks (ExportQuirks): no status codes, local time with UTC offsets, a nacelle
+    # anemometer reading low, negative idle power, temperature sentinels, empty rows, a repeated hour.
+    ExportStyle(
+        "csv",
+        {
+            "time": "# Date and time",
+            "asset_id": "Turbine",
+            "WTUR_W": "Power (kW)",
+            "WMET_HorWdSpd": "Wind speed (m/s)",
+            "WROT_BlPthAngVal": "Blade angle (pitch position) A (deg)",
+            "WMET_EnvTmp": "Ambient temperature (converter) (degC)",
+            "WTRM_GbxBrgTmp": "Gear bearing temperature, rotor side (degC)",
+            "WGEN_GnBrgTmp": "Generator bearing front temperature (degC)",
+        },
+        {},
+        timezone="Europe/London",
+        status_codes={},
+        quirks=ExportQuirks(),
+    ),
 )
-"""Styles 0-2 are the default fleets' (with status codes); style 3 has none, and a pitch channel."""
+"""Styles 0-2 are the default fleets' (with status codes); style 3 has none, and a pitch channel;
+style 4 is style 3 with a real export's quirks."""
 
 
 def export_style(config: FleetConfig, operator: int) -> ExportStyle:
@@ -183,6 +217,35 @@ def to_export(records: pd.DataFrame, style: ExportStyle) -> pd.DataFrame:
     if "WMET_HorWdDirRel" in style.columns:
         out[style.columns["WMET_HorWdDirRel"]] = records["WMET_HorWdDirRel"].round(2)
     return out
+
+
+def with_export_quirks(records: pd.DataFrame, quirks: ExportQuirks, rng: np.random.Generator) -> pd.DataFrame:
+    """Canonical records as an exporter with ``quirks`` writes them (still UTC, kW, degC).
+
+    Draws from ``rng`` in this order: idle consumption, sentinels per temperature channel, empty rows.
+    """
+    out = records.copy()
+    out["WMET_HorWdSpd"] = out["WMET_HorWdSpd"] * quirks.nacelle_wind_speed_factor
+    idle = (out["WTUR_W"] <= 0).to_numpy()
+    out.loc[idle, "WTUR_W"] = -rng.uniform(0.0, quirks.idle_consumption_kw, int(idle.sum()))
+    for name in TEMPERATURE_CHANNELS:
+        if name in out:
+            out.loc[rng.random(len(out)) < quirks.sentinel_fraction, name] = quirks.temperature_sentinel
+    channels = [c for c in out.columns if c not in ("time", "asset_id")]
+    out.loc[rng.random(len(out)) < quirks.empty_row_fraction, channels] = np.nan
+    if quirks.repeat_spring_forward_hour:
+        repeated = out[np.isin(out["time"].dt.floor("h"), spring_forward_hours(out["time"]))]
+        out = pd.concat([out, repeated]).sort_values(["asset_id", "time"], kind="stable", ignore_index=True)
+    return out
+
+
+def spring_forward_hours(times: pd.Series) -> list[pd.Timestamp]:
+    """The first hour (UTC) of European summer time in each year ``times`` span: last Sunday of March, 01:00 UTC."""
+    hours = []
+    for year in range(times.min().year, times.max().year + 1):
+        march_31 = pd.Timestamp(year=year, month=3, day=31, hour=1, tz="UTC")
+        hours.append(march_31 - pd.Timedelta(days=(march_31.weekday() + 1) % 7))
+    return hours
 
 
 def _toml_list(codes: list[int]) -> str:
@@ -226,6 +289,9 @@ def site_toml(
         *[f'{canonical} = "{unit}"' for canonical, unit in style.units.items()],
         "",
     ]
+    if style.quirks is not None:
+        sentinel = style.quirks.temperature_sentinel
+        lines += ["[sentinels]", *[f"{c} = [{sentinel}]" for c in TEMPERATURE_CHANNELS if c in style.columns], ""]
     if style.status_codes:
         lines += [
             "[status]",
