@@ -65,6 +65,9 @@ def format_release(release: release_pb2.Release) -> str:
         hours = "" if private else f"{c.hours:.0f} h, "
         lines.append(f"\n{curve.cohort}: {operators}{hours}{'complete' if c.complete else 'INCOMPLETE'} {span}")
         lines.append(wind_speed_reference_note(curve))
+        if curve.implausible_power_coefficient_bins:
+            bins = ", ".join(f"{v:g}" for v in curve.implausible_power_coefficient_bins)
+            lines.append(f"Cp not published at {bins} m/s: above the Betz limit, so the wind speed reads low there")
         lines.append(header)
         for cell in curve.bins:
             if cell.suppressed:
@@ -75,10 +78,11 @@ def format_release(release: release_pb2.Release) -> str:
                 continue
             s_a = f"{cell.uncertainty_power:6.1f}" if cell.HasField("uncertainty_power") else f"{'-':>6}"
             sd = f"{cell.std_power_per_unit:7.3f}" if cell.HasField("std_power_per_unit") else f"{'-':>7}"
+            cp = f"{cell.power_coefficient:5.2f}" if cell.HasField("power_coefficient") else f"{'-':>5}"
             lines.append(
                 f"{cell.wind_speed_centre:7.1f} {cell.record_count:7d} {cell.operator_count:4d} "
                 f"{cell.mean_wind_speed:7.2f} {cell.mean_power:8.1f} {s_a} {cell.mean_power_per_unit:7.3f} {sd} "
-                f"{cell.power_coefficient:5.2f} {cell.p10_normalised_power:6.3f} {cell.p50_normalised_power:6.3f} "
+                f"{cp} {cell.p10_normalised_power:6.3f} {cell.p50_normalised_power:6.3f} "
                 f"{cell.p90_normalised_power:6.3f}"
             )
         if curve.aep:

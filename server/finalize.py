@@ -388,7 +388,7 @@ def _fill_cohort_curve(
         elif private:
             fill_private_bin(cell, stats.histogram[i], pg, cell_noise, rng)
         else:
-            _fill_exact_bin(cell, stats, i, spec)
+            _fill_exact_bin(curve, cell, stats, i, spec)
     if private:
         stats = _published_statistics(stats, curve, centres)
     curve.completeness.CopyFrom(_completeness(stats, centres, private, curve))
@@ -400,7 +400,11 @@ RATED_PER_UNIT = 0.95  # [-], P/P_rated from which a bin is held at rated
 
 
 def _fill_exact_bin(
-    cell: release_pb2.PowerCurveBin, stats: CohortStatistics, i: int, spec: spec_pb2.BenchmarkSpec
+    curve: release_pb2.CohortCurve,
+    cell: release_pb2.PowerCurveBin,
+    stats: CohortStatistics,
+    i: int,
+    spec: spec_pb2.BenchmarkSpec,
 ) -> None:
     """Fill released bin ``i`` of an exact release from the cohort's statistics.
 
@@ -410,7 +414,7 @@ def _fill_exact_bin(
     category A uncertainty of each mean, s / sqrt(N). Cp only between cut-in and rated (mean
     P/P_rated in (0.005, 0.95): idling or held at rated, the ratio says nothing of the rotor) and
     below the Betz limit 16/27: a higher one is not physical (a nacelle anemometer reading low,
-    say) and is left out rather than published.
+    say), left out and its bin listed in the curve's ``implausible_power_coefficient_bins``.
     """
     pg = spec.normalised_power_bins
     n = int(stats.record_count[i])
@@ -419,8 +423,11 @@ def _fill_exact_bin(
     cell.mean_power = float(stats.mean_power[i])
     cell.mean_power_per_unit = float(stats.mean_power_per_unit[i])
     cp = float(stats.mean_power_per_area[i] / (0.5 * spec.reference_air_density * stats.mean_wind_speed[i] ** 3))
-    if PRODUCING_PER_UNIT < cell.mean_power_per_unit < RATED_PER_UNIT and 0.0 < cp < BETZ_LIMIT:
-        cell.power_coefficient = cp
+    if PRODUCING_PER_UNIT < cell.mean_power_per_unit < RATED_PER_UNIT:
+        if 0.0 < cp < BETZ_LIMIT:
+            cell.power_coefficient = cp
+        elif cp >= BETZ_LIMIT:
+            curve.implausible_power_coefficient_bins.append(cell.wind_speed_centre)
     if n > 1:
         cell.std_power, cell.std_power_per_unit = float(stats.std_power[i]), float(stats.std_power_per_unit[i])
         cell.uncertainty_power = cell.std_power / math.sqrt(n)

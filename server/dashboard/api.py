@@ -112,6 +112,7 @@ class CohortCurveOut(BaseModel):
     aep: list[AnnualEnergyOut]
     aep_note: str
     wind_speed_reference: str  # NACELLE_ANEMOMETER, NACELLE_TRANSFER_FUNCTION or MET_MAST
+    implausible_power_coefficient_bins: list[float]
 
 
 class BinGridOut(BaseModel):

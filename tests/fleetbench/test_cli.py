@@ -330,3 +330,25 @@ def test_release_text_states_no_completeness_range_it_does_not_know():
     curve.aep_note = "database incomplete (IEC 61400-12-1, 8.3): no AEP"
     text = format_release(release)
     assert "INCOMPLETE over no known range" in text and "from 0.0 to 0.0" not in text
+
+
+def test_release_text_shows_no_cp_where_none_is_published_and_says_why():
+    from fleetbench.cli import format_release
+    from protos.fleetbench.v1 import release_pb2
+
+    release = release_pb2.Release(spec_id="r")
+    curve = release.curves.add(cohort="E-82/2300", operator_count=4, implausible_power_coefficient_bins=[7.0])
+    curve.bins.add(
+        wind_speed_centre=7.0,
+        record_count=10,
+        operator_count=4,
+        mean_wind_speed=7.0,
+        mean_power=690.0,
+        mean_power_per_unit=0.3,
+        p10_normalised_power=0.25,
+        p50_normalised_power=0.3,
+        p90_normalised_power=0.35,
+    )
+    (row,) = [line for line in format_release(release).splitlines() if line.startswith("    7.0")]
+    assert row.split()[8] == "-"  # the Cp column
+    assert "Cp not published at 7 m/s: above the Betz limit" in format_release(release)

@@ -158,8 +158,11 @@ def test_power_coefficient_and_category_a_uncertainty_by_hand():
     # Idling, held at rated, or beyond the Betz limit (16/27): no Cp.
     for per_unit, per_area in ((0.001, 150.0), (0.99, 150.0), (0.5, 190.0)):
         stats.mean_power_per_unit[16], stats.mean_power_per_area[16] = per_unit, per_area
-        cell = build_release(SPEC, {"E-82/2300": stats}, decision, 3, "", "pooled").curves[0].bins[0]
+        curve = build_release(SPEC, {"E-82/2300": stats}, decision, 3, "", "pooled").curves[0]
+        cell = curve.bins[0]
         assert not cell.HasField("power_coefficient"), (per_unit, per_area)
+        # Only the one past Betz between cut-in and rated is flagged: idling or at rated, Cp says nothing.
+        assert list(curve.implausible_power_coefficient_bins) == ([8.0] if per_unit == 0.5 else [])
     assert cell.uncertainty_power_per_unit == pytest.approx(0.0025 / np.sqrt(10))
 
 

@@ -76,7 +76,7 @@ class AnnualEnergy(_message.Message):
     def __init__(self, mean_wind_speed: _Optional[float] = ..., measured_full_load_hours: _Optional[float] = ..., extrapolated_full_load_hours: _Optional[float] = ..., interpolated_share: _Optional[float] = ...) -> None: ...
 
 class CohortCurve(_message.Message):
-    __slots__ = ("cohort", "turbine_model", "suppressed", "suppression_reason", "operator_count", "bins", "completeness", "aep", "aep_note", "wind_speed_reference")
+    __slots__ = ("cohort", "turbine_model", "suppressed", "suppression_reason", "operator_count", "bins", "completeness", "aep", "aep_note", "wind_speed_reference", "implausible_power_coefficient_bins")
     COHORT_FIELD_NUMBER: _ClassVar[int]
     TURBINE_MODEL_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
@@ -87,6 +87,7 @@ class CohortCurve(_message.Message):
     AEP_FIELD_NUMBER: _ClassVar[int]
     AEP_NOTE_FIELD_NUMBER: _ClassVar[int]
     WIND_SPEED_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    IMPLAUSIBLE_POWER_COEFFICIENT_BINS_FIELD_NUMBER: _ClassVar[int]
     cohort: str
     turbine_model: str
     suppressed: bool
@@ -97,7 +98,8 @@ class CohortCurve(_message.Message):
     aep: _containers.RepeatedCompositeFieldContainer[AnnualEnergy]
     aep_note: str
     wind_speed_reference: _spec_pb2.WindSpeedReference
-    def __init__(self, cohort: _Optional[str] = ..., turbine_model: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., operator_count: _Optional[int] = ..., bins: _Optional[_Iterable[_Union[PowerCurveBin, _Mapping]]] = ..., completeness: _Optional[_Union[Completeness, _Mapping]] = ..., aep: _Optional[_Iterable[_Union[AnnualEnergy, _Mapping]]] = ..., aep_note: _Optional[str] = ..., wind_speed_reference: _Optional[_Union[_spec_pb2.WindSpeedReference, str]] = ...) -> None: ...
+    implausible_power_coefficient_bins: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, cohort: _Optional[str] = ..., turbine_model: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., operator_count: _Optional[int] = ..., bins: _Optional[_Iterable[_Union[PowerCurveBin, _Mapping]]] = ..., completeness: _Optional[_Union[Completeness, _Mapping]] = ..., aep: _Optional[_Iterable[_Union[AnnualEnergy, _Mapping]]] = ..., aep_note: _Optional[str] = ..., wind_speed_reference: _Optional[_Union[_spec_pb2.WindSpeedReference, str]] = ..., implausible_power_coefficient_bins: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class Provenance(_message.Message):
     __slots__ = ("spec_sha256", "participants", "suppressed_cells", "flower_run_id", "created_utc", "method", "indicator_spec_sha256", "indicator_participants")
