@@ -8,6 +8,7 @@ traces only (no WebGL), so they render in any browser, headless ones included.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,12 +26,29 @@ SUPPRESSED_MARKER = "#7f7f7f"
 OWN = "#d62728"
 PERCENTILES = ("p10", "p25", "p50", "p75", "p90")
 
-RENDER_SCRIPT = """
+PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    # Plotly.js 3 shows "Share chart" by default, which uploads the chart's data to Plotly Cloud:
+    # no chart of a release or a site's report may offer to send its data anywhere.
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio"],
+}
+"""Plotly's config for every chart: its own modebar only (zoom, pan, download as PNG), no cloud action."""
+
+RENDER_SCRIPT = (
+    """
 (function () {
+  var PLOT_CONFIG = """
+    + json.dumps(PLOT_CONFIG)
+    + """;
   function render() {
     document.querySelectorAll("[data-figure]").forEach(function (element) {
       var figure = JSON.parse(element.getAttribute("data-figure"));
-      Plotly.newPlot(element, figure.data, figure.layout, {displaylogo: false, responsive: true});
+      Plotly.newPlot(element, figure.data, figure.layout, PLOT_CONFIG);
     });
   }
   if (document.readyState === "loading") {
@@ -40,6 +58,7 @@ RENDER_SCRIPT = """
   }
 })();
 """
+)
 """Draws every element carrying a ``data-figure`` attribute (a figure's JSON) with Plotly.
 
 One script for both the dashboard (served as a static file) and the report (inlined): the page

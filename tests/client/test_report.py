@@ -119,7 +119,11 @@ def test_report_opens_from_file_and_draws_its_plots_offline(report, tmp_path):
             assert curve.nth(5).locator("path.point").count() == len(own[turbine.asset_id].records) > 10
             here = page.locator(f"#{turbine.asset_id}-performance_index .annotation-text").all_text_contents()
             assert any(text.startswith(f"{turbine.asset_id}: ") for text in here), here
-        page.locator(f"#{config.turbines[0].asset_id}-power-curve").screenshot(path=str(tmp_path / "power-curve.png"))
+        first_curve = page.locator(f"#{config.turbines[0].asset_id}-power-curve")
+        first_curve.hover()
+        titles = first_curve.locator(".modebar-btn").evaluate_all("buttons => buttons.map(b => b.dataset.title)")
+        assert titles and not [t for t in titles if "share" in t.lower()]  # nothing offers to upload the site's curve
+        first_curve.screenshot(path=str(tmp_path / "power-curve.png"))
         alarms = flags[flags["indicator"].str.startswith("max_daily_residual:") & flags["flagged"]]
         for row in alarms.itertuples():
             target = row.indicator.split(":")[1]

@@ -79,6 +79,25 @@ def test_dashboard_logs_in_and_draws_the_cohort_curve_with_band_and_suppressed_b
         assert withheld[0].suppression_reason in hover.first.text_content()
         rows = page.locator("#suppressed-bins tbody tr.suppressed")
         assert rows.count() == len(withheld)
+        # The modebar offers nothing that sends a chart anywhere (Plotly.js 3 shows "Share chart", which uploads
+        # the chart's data to Plotly Cloud, unless told not to).
+        chart.hover()
+        titles = chart.locator(".modebar-btn").evaluate_all("buttons => buttons.map(b => b.dataset.title)")
+        assert "Download plot as a PNG" in titles and not [t for t in titles if "share" in t.lower()]
+        # Control: the same figure drawn with Plotly's default config has the button.
+        default_titles = page.evaluate(
+            """async () => {
+                const element = document.querySelector("#power-curve");
+                const div = document.createElement("div");
+                document.body.appendChild(div);
+                await Plotly.newPlot(div, element.data, element.layout);
+                const titles = [...div.querySelectorAll(".modebar-btn")].map(b => b.dataset.title);
+                Plotly.purge(div);
+                div.remove();
+                return titles;
+            }"""
+        )
+        assert [t for t in default_titles if t.startswith("Share chart")]
         chart.screenshot(path=str(tmp_path / "power-curve.png"))
         page.screenshot(path=str(tmp_path / "cohort.png"), full_page=True)
         assert page.locator("#power-coefficient .main-svg").count() > 0
