@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 
+WIND_SPEED_REFERENCES: dict[str, spec_pb2.WindSpeedReference] = {
+    "nacelle": spec_pb2.NACELLE_ANEMOMETER,
+    "ntf": spec_pb2.NACELLE_TRANSFER_FUNCTION,
+    "mast": spec_pb2.MET_MAST,
+}
+"""A cohort's wind-speed reference by its short name (the command line's and the cohort name's)."""
+
 WIND_SPEED_REFERENCE_LABELS = {
     spec_pb2.NACELLE_ANEMOMETER: (
         "nacelle wind speed",

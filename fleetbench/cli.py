@@ -5,22 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from google.protobuf import json_format
+from common.labels import WIND_SPEED_REFERENCES, wind_speed_reference_note
 
-from client.openoa_import import site_toml_from_openoa
-from client.preview import preview_site
-from client.validate import validate_site
-from common.labels import wind_speed_reference_note
-from common.release_json import export_json, release_to_dict
-from protos.fleetbench.v1 import release_pb2, spec_pb2
-from server.spec import WIND_SPEED_REFERENCES, PrivacySettings, band_cohort, model_cohort, power_curve_spec
-from server.store import read_release, write_release
-from simulations.fleet import FleetConfig
-from simulations.fleet_faults import FaultConfig
+if TYPE_CHECKING:  # the commands import what they use when they run: `fleetbench --help` stays fast
+    import pandas as pd
+
+    from protos.fleetbench.v1 import release_pb2, spec_pb2
 
 
 def format_release(release: release_pb2.Release) -> str:
@@ -164,6 +160,12 @@ def _format_baselines(release: release_pb2.Release) -> list[str]:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from common.release_json import export_json
+    from server.spec import PrivacySettings
+    from server.store import write_release
+    from simulations.fleet import FleetConfig
+    from simulations.fleet_faults import FaultConfig
+
     config = FleetConfig(
         operators=args.operators,
         turbines_per_operator=args.turbines,
@@ -234,7 +236,8 @@ def _flags(args: argparse.Namespace) -> int:
     indicators = site_indicators(lambda: read_canonical_chunks(site), site, release.indicator_spec, release)
     flags = turbine_flags(indicators, release)
     if args.json:
-        print(flags.to_json(orient="records", date_format="iso", indent=1))
+        rows = json.loads(flags.to_json(orient="records", date_format="iso"))
+        print(json.dumps({"site": str(args.site), "release": release.spec_id, "flags": rows}, indent=1))
         return 0
     print(f"flags of {args.site} against release {release.spec_id}: computed here, never sent")
     raised = flags[flags["flagged"]]
@@ -408,6 +411,9 @@ def _privacy_status(args: argparse.Namespace) -> int:
 
 
 def _release_show(args: argparse.Namespace) -> int:
+    from common.release_json import release_to_dict
+    from server.store import read_release
+
     release = read_release(Path(args.store), args.id)
     print(json.dumps(release_to_dict(release), indent=1) if args.json else format_release(release))
     return 0
@@ -436,6 +442,10 @@ def _release_run(args: argparse.Namespace) -> int:
 
 def _read_spec(path: Path) -> spec_pb2.BenchmarkSpec:
     """The BenchmarkSpec at ``path`` (protobuf JSON), or a clear error."""
+    from google.protobuf import json_format
+
+    from protos.fleetbench.v1 import spec_pb2
+
     try:
         return json_format.Parse(path.read_text(encoding="utf-8"), spec_pb2.BenchmarkSpec())
     except json_format.ParseError as error:
@@ -450,6 +460,8 @@ def _print_table(title: str, frame: pd.DataFrame) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from client.validate import validate_site
+
     report = validate_site(Path(args.site))
     if args.json:
         print(json.dumps(report.to_dict(), indent=1, default=str))
@@ -463,6 +475,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
+    from client.preview import preview_site
+    from client.validate import validate_site
+
     spec = _read_spec(Path(args.spec))
     report = validate_site(Path(args.site))
     if not report.usable:
@@ -498,6 +513,10 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _spec_new(args: argparse.Namespace) -> int:
+    from google.protobuf import json_format
+
+    from server.spec import PrivacySettings, band_cohort, model_cohort, power_curve_spec
+
     references = [WIND_SPEED_REFERENCES[name] for name in dict.fromkeys(args.wind_speed_reference or ["nacelle"])]
     cohorts = [
         cohort
@@ -519,6 +538,8 @@ def _spec_new(args: argparse.Namespace) -> int:
 
 
 def _site_from_openoa(args: argparse.Namespace) -> int:
+    from client.openoa_import import site_toml_from_openoa
+
     text = site_toml_from_openoa(
         Path(args.meta),
         args.scada,
@@ -533,9 +554,80 @@ def _site_from_openoa(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLES = {
+    "simulate": "fleetbench simulate --operators 10 --turbines 5 --months 3 --seed 7 --out run/",
+    "onboard": "fleetbench onboard --site /srv/scada/site.toml --out onboarding/",
+    "validate": "fleetbench validate --site /srv/scada/site.toml",
+    "preview": "fleetbench preview --site /srv/scada/site.toml --spec spec.json",
+    "spec new": "fleetbench spec new --id q1 --start 2025-01-01T00:00:00Z --end 2025-04-01T00:00:00Z "
+    "--model E-82/2300 --rated-band 1500 3000 --out spec.json",
+    "site from-openoa": "fleetbench site from-openoa --meta plant_meta.yml --assets assets.csv --scada scada.csv "
+    "--model MM82 --out site.toml",
+    "flags": "fleetbench flags --site site.toml --release releases/q1.json",
+    "report": "fleetbench report --site site.toml --release releases/q1.json --out report.html",
+    "dashboard": "fleetbench dashboard --store release.sqlite",
+    "dashboard token": "fleetbench dashboard token --tokens dashboard-tokens.json --name operator-03",
+    "dashboard revoke": "fleetbench dashboard revoke --tokens dashboard-tokens.json --name operator-03",
+    "audit verify": "fleetbench audit verify --site site.toml",
+    "consortium ca": "fleetbench consortium ca --out consortium/",
+    "consortium server-cert": "fleetbench consortium server-cert --ca-cert consortium/ca.pem --ca-key "
+    "consortium/ca.key --hostname superlink.example.org --out consortium/",
+    "consortium node-keys": "fleetbench consortium node-keys --name operator-03 --out keys/",
+    "consortium member-key": "fleetbench consortium member-key --name operator-03 --out keys/",
+    "consortium roster": "fleetbench consortium roster --consortium wind-benchmark --out roster.json keys/*.member.pub",
+    "consortium pinned": "fleetbench consortium pinned --site site.toml",
+    "privacy status": "fleetbench privacy status --site site.toml",
+    "release show": "fleetbench release show --store release.sqlite",
+    "release run": "fleetbench release run --spec spec.json --store release.sqlite --site a/site.toml "
+    "--site b/site.toml --site c/site.toml",
+}
+"""One example per command, shown at the end of its --help."""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Every option's default after its help (where it has one that says something), the example kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if not _shows_default(action) or "default" in text:
+            return text
+        return f"{text} (default: %(default)s)".lstrip()
+
+
+def _shows_default(action: argparse.Action) -> bool:
+    """Whether an option's default says something (not absent, off or an empty list; 0 does)."""
+    default = action.default
+    nothing = default is None or default is False or default == [] or default is argparse.SUPPRESS
+    return bool(action.option_strings) and not nothing
+
+
+def _document(command: argparse.ArgumentParser, path: str = "") -> None:
+    """Give ``command`` and every subcommand below it defaults in their help and their example."""
+    command.formatter_class = _HelpFormatter
+    if path in EXAMPLES:
+        command.epilog = f"example:\n  {EXAMPLES[path]}"
+    for action in command._actions:
+        if action.help is None and _shows_default(action):
+            action.help = "(default: %(default)s)"  # argparse expands no help, so no default, for an option without
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                _document(sub, f"{path} {name}".strip())
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fleetbench")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     top = argparse.ArgumentParser(prog="fleetbench", description=__doc__)
+    top.add_argument("--version", action="version", version=f"fleetbench {_version()}")
+    top.add_argument("--verbose", action="store_true", help="show third-party warnings and logs (pandas, Flower, Ray)")
     commands = top.add_subparsers(dest="command", required=True)
 
     simulate = commands.add_parser("simulate", help="run the onboarding simulation on a synthetic fleet")
@@ -711,21 +803,43 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--release-json", default=None, help="also write the release as JSON here")
     run.add_argument("--round-one-only", action="store_true", help="power curves and models only, no indicators")
     run.set_defaults(run=_release_run)
+    _document(top)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``fleetbench`` console script."""
+    """Entry point of the ``fleetbench`` console script.
+
+    A user's error (a bad file, path, setting or spec) is one line on stderr and exit code 2, never
+    a traceback; output cut short by a closed pipe (``| head``) ends quietly. Third-party warnings
+    and logs (pandas, Flower, Ray) show only with ``--verbose``.
+    """
     args = parser().parse_args(argv)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
     logging.getLogger("fleetbench").addHandler(handler)
     logging.getLogger("fleetbench").setLevel(logging.INFO)
-    try:
-        return int(args.run(args))
-    except (ValueError, LookupError, FileNotFoundError, FileExistsError, RuntimeError) as exc:
-        print(f"fleetbench: error: {exc}", file=sys.stderr)
-        return 2
+    flower = logging.getLogger("flwr")
+    errors_only = logging.Filter()
+    errors_only.filter = lambda record: record.levelno >= logging.ERROR  # type: ignore[method-assign]
+    if not args.verbose:
+        # Flower resets its handler's level when a simulation starts; a filter on its logger stays.
+        flower.addFilter(errors_only)
+    with warnings.catch_warnings():
+        if not args.verbose:
+            # Not a filter: Flower installs its own ("once" for DeprecationWarning) when imported mid-run.
+            warnings.showwarning = lambda *_, **__: None
+        try:
+            return int(args.run(args))
+        except BrokenPipeError:
+            # The reader left (`| head`): nothing more to say, and nothing to say it to.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        except (ValueError, LookupError, OSError, RuntimeError) as exc:
+            print(f"fleetbench: error: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            flower.removeFilter(errors_only)
 
 
 if __name__ == "__main__":

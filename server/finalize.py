@@ -260,7 +260,10 @@ def _annual_energy(curve: release_pb2.CohortCurve, cut_out: float) -> None:
         if b.suppressed and low <= b.wind_speed_centre <= high and b.wind_speed_centre not in interpolated
     ]
     if blocked:
-        curve.aep_note = f"bins {blocked} are suppressed side by side inside the completeness range: no AEP"
+        curve.aep_note = (
+            f"bins {blocked} m/s inside the completeness range are suppressed without a released bin on each side "
+            "to interpolate from: no AEP"
+        )
         return
     if not completeness.complete:
         curve.aep_note = "database incomplete (IEC 61400-12-1, 8.3): no AEP"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from common.labels import WIND_SPEED_REFERENCES
 from protos.codec import CONTRACT
 from protos.domain import AGE_BAND_EDGES, COMPONENTS, LOSS_CATEGORIES, REFERENCE_AIR_DENSITY
 from protos.fleetbench.v1 import spec_pb2
@@ -77,14 +78,6 @@ class PrivacySettings:
     delta: float = 1e-6
     max_records_per_turbine_per_bin: int = 60
     min_noise_sites: int = 3
-
-
-WIND_SPEED_REFERENCES: dict[str, spec_pb2.WindSpeedReference] = {
-    "nacelle": spec_pb2.NACELLE_ANEMOMETER,
-    "ntf": spec_pb2.NACELLE_TRANSFER_FUNCTION,
-    "mast": spec_pb2.MET_MAST,
-}
-"""A cohort's wind-speed reference by its short name (the command line's and the cohort name's)."""
 
 
 def _referenced(cohort: spec_pb2.Cohort, reference: spec_pb2.WindSpeedReference) -> spec_pb2.Cohort:

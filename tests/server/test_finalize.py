@@ -237,7 +237,7 @@ def test_two_suppressed_bins_side_by_side_withhold_aep():
     shares = {i: [7.0, 1.0, 1.0, 1.0] if i in (18, 19) else _equal(4) for i in filled}
     decision = _decision(SPEC, shares, cohort=[20.0] * 4)
     curve = build_release(SPEC, {"E-82/2300": _rising_curve(bins)}, decision, 4, "", "pooled").curves[0]
-    assert not curve.aep and "side by side" in curve.aep_note
+    assert not curve.aep and "without a released bin on each side" in curve.aep_note
     assert list(curve.completeness.interpolated_bins) == []
 
 
