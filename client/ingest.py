@@ -7,6 +7,7 @@ physically impossible) and, when mapped, the status code ``WTUR_TurSt``.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,15 +54,39 @@ def raw_chunks(site: SiteConfig, path: Path, chunk_rows: int = CHUNK_ROWS) -> It
         yield from _file_chunks(site, path, chunk_rows)
 
 
+class MissingColumnsError(SiteConfigError):
+    """Columns site.toml maps that the export lacks; the message suggests the export's closest names."""
+
+    def __init__(self, site: SiteConfig, path: Path, absent: list[str], found: list[str]) -> None:
+        self.absent = absent
+        canonical = {column: name for name, column in site.mapped_columns.items()}
+        fixes = []
+        for column in absent:
+            setting = canonical.get(column, "").split("{asset}")[0] or column
+            guess = difflib.get_close_matches(column, found, n=1, cutoff=0.6) or _only_containing(column, found)
+            hint = f"; did you mean {guess[0]!r}?" if guess else ""
+            fixes.append(f"[columns] {setting} = {column!r} is not a column of the export{hint}")
+            self.fix = f'set {setting} = "{guess[0]}" in [columns]' if guess else "fix the mapping in [columns]"
+        if len(absent) > 1:
+            self.fix = "fix each mapping in [columns]"
+        single = len(found) == 1 and site.file_format == "csv"
+        delimiter = f"; the header reads as one column: is the delimiter {site.delimiter!r} right?" if single else ""
+        super().__init__(f"{path}: " + "; ".join(fixes) + f" (it has {list(found)[:12]}){delimiter}")
+
+
+def _only_containing(name: str, found: list[str]) -> list[str]:
+    """The one column whose name contains ``name`` (any case), when exactly one does ("v" in "v_mean")."""
+    containing = [column for column in found if name.lower() in str(column).lower()]
+    return containing if len(containing) == 1 else []
+
+
 def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     wanted = exported_columns(site)
     if site.file_format == "parquet":
         parquet = pq.ParquetFile(path)
         absent = [c for c in wanted if c not in parquet.schema_arrow.names]
         if absent:
-            raise SiteConfigError(
-                f"{path}: column(s) {absent} named in [columns] of {site.path} are not in the file; fix the mapping"
-            )
+            raise MissingColumnsError(site, path, absent, parquet.schema_arrow.names)
         # Turbine ids repeat on every row: read them as a dictionary (a categorical), not as strings.
         # pre_buffer would read (and keep) the whole file's column chunks ahead: memory grew with the file.
         parquet = pq.ParquetFile(path, read_dictionary=_string_columns(parquet, wanted), pre_buffer=False)
@@ -71,10 +96,7 @@ def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.D
     header = pd.read_csv(path, sep=site.delimiter, nrows=0).columns
     absent = [c for c in wanted if c not in header]
     if absent:
-        raise SiteConfigError(
-            f"{path}: column(s) {absent} named in [columns] of {site.path} are not in the header "
-            f"(found {list(header)[:12]}); fix the mapping or the delimiter ({site.delimiter!r})"
-        )
+        raise MissingColumnsError(site, path, absent, list(header))
     yield from pd.read_csv(
         path,
         sep=site.delimiter,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from client.filters import TurbineArrays, frozen_sensor_flag
-from client.ingest import CHUNK_ROWS, canonicalise, channel_values, raw_chunks
+from client.ingest import CHUNK_ROWS, MissingColumnsError, canonicalise, channel_values, raw_chunks
 from client.schema import CHANNELS
 from client.site_config import SiteConfig, SiteConfigError, load_site_config
 from client.streaming import hold_back_open_runs
@@ -229,6 +229,8 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
                     arrays = site_arrays.select(asset)
                     flags = frozen_sensor_flag(chunk, arrays, {"min_run": 3})
                     counts["frozen"] += np.bincount(asset[flags], minlength=len(ids))
+        except MissingColumnsError as error:
+            findings.append(Finding("error", str(file), ", ".join(error.absent), "", str(error), error.fix))
         except SiteConfigError as error:
             findings.append(Finding("error", str(file), "", "", str(error), "fix the mapping in site.toml"))
         except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -246,7 +248,9 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
     first, last = _time_profile(site, times, counts, reread=not findings, chunk_rows=chunk_rows)
     profile = pd.DataFrame(counts, index=ids)
     profile["first"], profile["last"] = first, last
-    findings += _findings(site, profile, blanked, with_offsets)
+    unread = any(f.severity == "error" for f in findings)
+    # A file that could not be read explains its turbines' missing records; they are not findings of their own.
+    findings += [f for f in _findings(site, profile, blanked, with_offsets) if not (unread and f.problem == NO_RECORDS)]
     if rows_without_turbine:
         findings.append(
             Finding(
@@ -267,6 +271,9 @@ def _record_period(resolution: pd.Timedelta) -> str:
     """How findings name the export's record interval: "10-min", "1-min", "1-s"."""
     seconds = int(resolution.total_seconds())
     return f"{seconds // 60}-min" if seconds % 60 == 0 else f"{seconds}-s"
+
+
+NO_RECORDS = "no records for this turbine"
 
 
 def states_utc_offsets(times: pd.Series) -> bool:
@@ -291,7 +298,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], w
                     files,
                     site.mapped_columns["asset_id"],
                     asset,
-                    "no records for this turbine",
+                    NO_RECORDS,
                     "check the turbine's asset_id in [[turbines]] against the export",
                 )
             )

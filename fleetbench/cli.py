@@ -481,8 +481,7 @@ def _preview(args: argparse.Namespace) -> int:
     spec = _read_spec(Path(args.spec))
     report = validate_site(Path(args.site))
     if not report.usable:
-        args.json = False
-        return _validate(args)
+        return _validate(args)  # its findings, as text or (with --json) the same object validate prints
     preview = preview_site(Path(args.site), spec)
     if args.json:
         print(json.dumps(preview.to_dict(), indent=1))

@@ -81,7 +81,7 @@ def test_parquet_exports_read_like_csv(tmp_path: Path):
 
 def test_missing_columns_and_unknown_turbines_name_file_column_and_fix(tmp_path: Path):
     site = _site(tmp_path, "Zeit;WEA;P;T\n2025-01-01T00:00Z;A1;1;280\n")
-    with pytest.raises(SiteConfigError, match=r"export.csv.*\['V'\].*fix the mapping"):
+    with pytest.raises(SiteConfigError, match=r"export.csv: \[columns\] WMET_HorWdSpd = 'V' is not a column"):
         list(read_canonical_chunks(site))
     site = _site(tmp_path, "Zeit;WEA;P;V;T\n2025-01-01T00:00Z;B7;1;5;280\n")
     with pytest.raises(SiteConfigError, match=r"B7.*\[\[turbines\]\]"):

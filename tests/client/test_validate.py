@@ -118,7 +118,7 @@ def test_unreadable_and_misconfigured_sites_are_findings_not_tracebacks(tmp_path
     path = _export(tmp_path)
     (tmp_path / "export.csv").write_text("t,wtg\n2025-01-01,A\n")  # mapped columns missing
     report = validate_site(path)
-    assert not report.usable and "['p', 'v', 'temp']" in report.findings[0].problem
+    assert not report.usable and report.findings[0].column == "p, v, temp"
     path.write_text("[site\n")
     report = validate_site(path)
     assert not report.usable and "not valid TOML" in report.findings[0].problem
@@ -175,3 +175,17 @@ def test_a_site_takes_only_its_listed_turbines_of_a_shared_export_when_it_says_s
     assert "300 rows have no turbine id or one not in [[turbines]] and are left out" in "\n".join(_problems(report))
     (frame,) = read_canonical_chunks(load_site_config(path))
     assert set(frame["asset_id"]) == {"A"} and len(frame) == 300
+
+
+def test_a_mapped_column_the_export_lacks_suggests_the_closest_name_and_nothing_else(tmp_path: Path):
+    site = _export(tmp_path, edit=lambda frame: frame.rename(columns={"v": "v_mean"}))
+    report = validate_site(site)
+    assert not report.usable
+    (finding,) = report.findings  # the missing column; not also "no records" for every turbine it explains
+    assert finding.column == "v" and "[columns] WMET_HorWdSpd = 'v' is not a column" in finding.problem
+    assert "did you mean 'v_mean'?" in finding.problem and finding.fix == 'set WMET_HorWdSpd = "v_mean" in [columns]'
+    # A semicolon export read with commas is one column: the finding asks about the delimiter.
+    frame = pd.read_csv(tmp_path / "export.csv")
+    frame.to_csv(tmp_path / "export.csv", sep=";", index=False)
+    (finding,) = validate_site(site).findings
+    assert "is the delimiter ',' right?" in finding.problem

@@ -119,6 +119,10 @@ def test_validate_preview_and_spec_commands(tmp_path: Path, capsys: pytest.Captu
     site.write_text(site.read_text().replace("elevation_m", "altitude"))
     assert main(["validate", "--site", str(site)]) == 1
     assert "[site] altitude is not a setting" in capsys.readouterr().out
+    # preview --json of an unusable site prints validate's object, not text.
+    assert main(["preview", "--site", str(site), "--spec", str(spec), "--json"]) == 1
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["usable"] is False and "altitude" in shown["findings"][0]["problem"]
 
 
 def test_a_mast_turbine_joins_only_mast_cohorts_and_preview_names_one_outside_every_cohort(
