@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.offline
 from google.protobuf import json_format
 
+from client.curve_diagnosis import diagnose_curve
 from client.flags import FlagRules, turbine_flags
 from client.indicators import criticality_alarms
 from client.ingest import read_canonical_chunks
@@ -89,6 +90,7 @@ class TurbineSection:
     flags: list[dict]  # rows of turbine_flags for this turbine
     charts: list[tuple[str, str, str]]  # (element id, heading, figure JSON)
     notes: list[str]  # what the curve's wind speed is; what could not be drawn, and why
+    check: str  # what its curve's shape against the typical turbine's says to check ("" when nothing)
 
 
 def _turbine_section(
@@ -112,6 +114,7 @@ def _turbine_section(
     rows = flags[flags["asset_id"] == asset_id]
     values = dict(zip(rows["indicator"], rows["value"], strict=True))
     distributions = {d.indicator: d for d in release.distributions if d.cohort == cohort}
+    check = _curve_check(curve, own, distributions.get("performance_index"))
     for indicator in KPI_INDICATORS:
         d = distributions.get(indicator)
         if d is None:
@@ -133,7 +136,23 @@ def _turbine_section(
         heading = f"{target}: daily residual against its normal-behaviour model"
         charts.append((f"{asset_id}-residual-{target}", heading, figure.to_json()))
     table = rows.assign(first_alarm=rows["first_alarm"].astype(str)).to_dict(orient="records")
-    return TurbineSection(asset_id, cohort, table, charts, notes)
+    return TurbineSection(asset_id, cohort, table, charts, notes, check)
+
+
+def _curve_check(
+    curve: release_pb2.CohortCurve, own: figures.OwnCurve, performance: release_pb2.Distribution | None
+) -> str:
+    """What the turbine's curve against the typical turbine's says to check (:func:`diagnose_curve`)."""
+    released = [b for b in curve.bins if not b.suppressed and b.HasField("mean_power_per_unit")]
+    typical = performance.p50 if performance is not None and not performance.suppressed else 1.0
+    diagnosis = diagnose_curve(
+        own.wind_speed,
+        own.power_per_unit,
+        np.array([b.mean_wind_speed for b in released]),
+        np.array([b.mean_power_per_unit for b in released]),
+        typical,
+    )
+    return diagnosis.hint if diagnosis.shape in ("shift", "scale", "plateau") else ""
 
 
 REPORT_TEMPLATE = """<!doctype html>
@@ -166,9 +185,10 @@ nothing was sent anywhere. This file shows this site's own turbines: keep it wit
 <h2>Flags</h2>
 {% if flagged %}
 <table id="flags">
-<thead><tr><th>turbine</th><th>cohort</th><th>indicator</th><th>evidence</th></tr></thead>
+<thead><tr><th>turbine</th><th>cohort</th><th>indicator</th><th>evidence</th><th>what to check</th></tr></thead>
 <tbody>{% for f in flagged %}<tr class="flagged"><td><a href="#{{ f.asset_id }}">{{ f.asset_id }}</a></td>
-<td>{{ f.cohort }}</td><td>{{ f.indicator }}</td><td>{{ f.evidence }}</td></tr>{% endfor %}</tbody>
+<td>{{ f.cohort }}</td><td>{{ f.indicator }}</td><td>{{ f.evidence }}</td>
+<td>{{ checks.get(f.asset_id, "") if f.indicator == "performance_index" else "" }}</td></tr>{% endfor %}</tbody>
 </table>
 {% else %}<p id="flags">No turbine is flagged.</p>{% endif %}
 {% if unmatched %}
@@ -178,6 +198,7 @@ nothing was sent anywhere. This file shows this site's own turbines: keep it wit
 {% for t in turbines %}
 <section class="turbine" id="{{ t.asset_id }}">
 <h2>{{ t.asset_id }} <small>({{ t.cohort }})</small></h2>
+{% if t.check %}<p class="check"><strong>What to check:</strong> {{ t.check }}.</p>{% endif %}
 <table>
 <thead><tr><th>indicator</th><th>value</th><th>share of the industry below</th><th>flag</th></tr></thead>
 <tbody>{% for f in t.flags %}<tr class="{{ 'flagged' if f.flagged else '' }}"><td>{{ f.indicator }}</td>
@@ -229,6 +250,7 @@ def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRul
         release=release,
         flagged=flagged,
         turbines=sections,
+        checks={section.asset_id: section.check for section in sections},
         unmatched=[t.asset_id for t in site.turbines if t.asset_id not in cohort_of],
         plotly_js=plotly.offline.get_plotlyjs(),
         render_script=figures.RENDER_SCRIPT,

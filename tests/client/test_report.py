@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -66,6 +67,13 @@ def test_the_report_lists_every_flag_with_its_evidence(report):
         assert row.evidence.replace("'", "&#39;") in table
     for turbine in config.turbines:
         assert f'<section class="turbine" id="{turbine.asset_id}">' in html
+    # What to check, from the curve's shape: the turbine the fleet made 5 % less efficient is sent to its blades.
+    truth = json.loads((config.path.parent / "turbines.json").read_text())
+    weak = [t["asset_id"] for t in truth if t["underperformance"] >= 0.05 and not t["anemometer_offset_ms"]]
+    assert weak  # the fixture's first site has one, or this would prove nothing
+    for asset_id in weak:
+        section = html.split(f'<section class="turbine" id="{asset_id}">')[1].split("</section>")[0]
+        assert "What to check:</strong> -" in section and "check the blades" in section
 
 
 def test_the_report_names_no_other_host_and_forbids_network_access(report):
