@@ -69,13 +69,15 @@ def turbine_flags(
         pi, yaw = row.performance_index, row.yaw_misalignment_deg
         median = distributions.get((row.cohort, "performance_index"))
         typical = median.p50 if median is not None else 1.0
+        # What the median turbine would have made from the same wind, less what this one made [MWh].
+        lost_mwh = (typical - pi) * row.expected_mwh
         for indicator, value, flagged, evidence in (
             (
                 "performance_index",
                 pi,
                 pi < typical * (1 - rules.performance_index_shortfall),
-                f"energy {100 * (pi / typical - 1):+.1f} % against the industry's median turbine "
-                f"({100 * (pi - 1):+.1f} % against the cohort curve) in normal operation",
+                f"{lost_mwh:.0f} MWh ({100 * (pi / typical - 1):+.1f} %) against the industry's median turbine "
+                f"in normal operation over the period ({100 * (pi - 1):+.1f} % against the cohort curve)",
             ),
             (
                 "yaw_misalignment",

@@ -216,10 +216,18 @@ class CurvePerformance:
         self.yaw.add(asset[below_rated], vane[below_rated], power[below_rated] / expected_kw[below_rated])
 
     def turbine_values(self) -> dict[str, np.ndarray]:
-        """Per turbine: performance_index [-] (NaN where its curve expected nothing) and yaw_misalignment_deg [deg]."""
+        """Per turbine: performance_index [-], yaw_misalignment_deg [deg] and expected_mwh [MWh].
+
+        The performance index is NaN where the curve expected nothing; expected_mwh is the energy
+        the curve expected over the scored records (it stays on site: the report's MWh).
+        """
         with np.errstate(invalid="ignore", divide="ignore"):
             performance_index = np.where(self.expected_kw > 0, self.actual_kw / self.expected_kw, np.nan)
-        return {"performance_index": performance_index, "yaw_misalignment_deg": static_yaw_misalignment(self.yaw)}
+        return {
+            "performance_index": performance_index,
+            "yaw_misalignment_deg": static_yaw_misalignment(self.yaw),
+            "expected_mwh": self.expected_kw * (RECORD_HOURS / KWH_PER_MWH),
+        }
 
 
 def _categories(chunk: pd.DataFrame, site: SiteConfig, loss_categories: list[str]) -> np.ndarray:

@@ -34,6 +34,7 @@ def _indicators() -> SiteIndicators:
             "yaw_misalignment_deg": [4.5, -4.4, 20.0],
             "time_availability": [0.99, 0.95, 0.9],
             "production_availability": [0.98, 0.94, 0.9],
+            "expected_mwh": [1200.0, 1100.0, 1200.0],
         }
     )
     days = pd.date_range("2025-03-01", periods=5).to_numpy()
@@ -56,7 +57,9 @@ def test_each_rule_flags_at_its_threshold_in_the_turbines_own_cohort():
     # PI below 97.5 % of the industry's median (1.0) is flagged; 0.98 is not.
     assert flags.loc[("T1", "performance_index"), "flagged"]
     assert not flags.loc[("T2", "performance_index"), "flagged"]
-    assert flags.loc[("T1", "performance_index"), "evidence"].startswith("energy -3.0 % against the industry's median")
+    # What the median turbine (PI 1.0) would have made from T1's wind, less what T1 made: 0.03 x 1200 MWh.
+    evidence = flags.loc[("T1", "performance_index"), "evidence"]
+    assert evidence.startswith("36 MWh (-3.0 %) against the industry's median")
     # |misalignment| >= 4.5 deg is flagged.
     assert flags.loc[("T1", "yaw_misalignment"), "flagged"]
     assert not flags.loc[("T2", "yaw_misalignment"), "flagged"]

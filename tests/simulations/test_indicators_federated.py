@@ -244,3 +244,19 @@ def test_every_site_receives_the_final_release_and_flags_its_faulty_turbines(fau
             estimate = flags.loc[(turbine["asset_id"], "yaw_misalignment"), "value"]
             assert abs(estimate - turbine["vane_offset_deg"]) < 2.0
     assert big_yaw >= 1 and flagged_yaw == big_yaw
+
+
+def test_the_energy_each_site_expects_of_its_turbines_equals_the_pooled_reference(faulty_run, kept_on_site):
+    """expected_mwh (the report's MWh lost per flag) is the pooled expected energy over the scored records."""
+    _, release, *_, rows = faulty_run
+    reference = pooled_performance_and_yaw(rows, release.indicator_spec, release)
+    checked = 0
+    for operator, indicators in enumerate(kept_on_site):  # the pooled reference numbers operators in site order
+        own = indicators.turbines.drop_duplicates("asset_id")  # the same curve's expectation in every cohort row
+        for row in own.itertuples():
+            turbine = f"{operator}/{row.asset_id}"
+            if turbine in reference.index:
+                expected_mwh = reference.loc[turbine, "expected"] * (10 / 60) / 1000  # kW per 10-min record
+                assert row.expected_mwh == pytest.approx(expected_mwh, rel=1e-9), turbine
+                checked += 1
+    assert checked >= 6
