@@ -26,6 +26,7 @@ class FlagRules:
     yaw_misalignment_from_deg: float = 4.5  # [deg], |static misalignment|
     residual_above_deg_c: float = 2.5  # [degC], daily mean model residual
     alarm_after_days: int = 3  # criticality counter: days above (net of days below) before an alarm
+    availability_below_share: float = 0.10  # [-], flagged when fewer of the industry's turbines are below it
 
 
 def turbine_flags(
@@ -71,6 +72,22 @@ def turbine_flags(
         typical = median.p50 if median is not None else 1.0
         # What the median turbine would have made from the same wind, less what this one made [MWh].
         lost_mwh = (typical - pi) * row.expected_mwh
+        lost = f"{row.lost_mwh:.0f} MWh lost" + (
+            f", most as {row.main_loss_category} (IEC 61400-26)" if row.lost_mwh > 0 else ""
+        )
+        availabilities = [
+            (
+                name,
+                value,
+                share < rules.availability_below_share,
+                f"{value:.1%}: {share:.0%} of the industry's turbines are below it; {lost}",
+            )
+            for name, value in (
+                ("time_availability", row.time_availability),
+                ("production_availability", row.production_availability),
+            )
+            for share in [percentile(row.cohort, name, value)]
+        ]
         for indicator, value, flagged, evidence in (
             (
                 "performance_index",
@@ -85,8 +102,7 @@ def turbine_flags(
                 abs(yaw) >= rules.yaw_misalignment_from_deg,
                 f"performance peaks at a vane angle of {yaw:+.1f} deg",
             ),
-            ("time_availability", row.time_availability, False, ""),
-            ("production_availability", row.production_availability, False, ""),
+            *availabilities,
         ):
             rows.append(
                 {

@@ -298,12 +298,23 @@ class Availability:
         )
 
     def turbine_values(self) -> dict[str, np.ndarray]:
-        """Per turbine: time_availability and production_availability [-] (IEC 61400-26-1, -2)."""
+        """Per turbine: time and production availability, the energy lost and the category it was most lost in.
+
+        time_availability and production_availability [-] (IEC 61400-26-1, -2); lost_mwh [MWh] and
+        main_loss_category, the IEC 61400-26 category it lost most in ("" when it lost nothing): the
+        last two stay on site (the report's).
+        """
         hours_available = (self.category_hours * self.available).sum(axis=1)
         hours_unavailable = (self.category_hours * ~self.available).sum(axis=1)
         lost_unavailable = (self.lost_mwh * ~self.available).sum(axis=1)
         time_av, production_av = availability(hours_available, hours_unavailable, self.actual_mwh, lost_unavailable)
-        return {"time_availability": time_av, "production_availability": production_av}
+        main = np.array(self.loss_categories, dtype=object)[np.argmax(self.lost_mwh, axis=1)]
+        return {
+            "time_availability": time_av,
+            "production_availability": production_av,
+            "lost_mwh": self.lost_mwh.sum(axis=1),
+            "main_loss_category": np.where(self.lost_mwh.sum(axis=1) > 0, main, ""),
+        }
 
     def potential_mwh(self) -> np.ndarray:
         """Per turbine: the energy it produced and lost, its potential production [MWh]."""

@@ -22,6 +22,12 @@ def _release() -> release_pb2.Release:
         counts=[1, 2, 1],
         p50=1.0,
     )
+    release.distributions.add(  # 20 turbines from 0.9 to 1.0: 1 below 0.95, the rest above
+        cohort="E-82/2300",
+        indicator="time_availability",
+        bins=spec_pb2.BinGrid(first_centre=0.9125, width=0.025, count=4),
+        counts=[0, 1, 4, 15],
+    )
     return release
 
 
@@ -32,9 +38,11 @@ def _indicators() -> SiteIndicators:
             "asset_id": ["T1", "T2", "T1"],
             "performance_index": [0.97, 0.98, 0.5],
             "yaw_misalignment_deg": [4.5, -4.4, 20.0],
-            "time_availability": [0.99, 0.95, 0.9],
+            "time_availability": [0.99, 0.93, 0.9],
             "production_availability": [0.98, 0.94, 0.9],
             "expected_mwh": [1200.0, 1100.0, 1200.0],
+            "lost_mwh": [5.0, 61.2, 5.0],
+            "main_loss_category": ["scheduled_maintenance", "forced_outage", "scheduled_maintenance"],
         }
     )
     days = pd.date_range("2025-03-01", periods=5).to_numpy()
@@ -63,7 +71,14 @@ def test_each_rule_flags_at_its_threshold_in_the_turbines_own_cohort():
     # |misalignment| >= 4.5 deg is flagged.
     assert flags.loc[("T1", "yaw_misalignment"), "flagged"]
     assert not flags.loc[("T2", "yaw_misalignment"), "flagged"]
-    assert not flags.loc[("T1", "time_availability"), "flagged"]
+    # Time availability with fewer than 10 % of the industry's turbines below it is flagged, with what was lost.
+    assert not flags.loc[("T1", "time_availability"), "flagged"]  # 0.99: 5 + 15 / 2 of 20 below it
+    t2 = flags.loc[("T2", "time_availability")]  # 0.93: half of its bin's one turbine, 0.5 of 20
+    assert t2["flagged"] and t2["industry_percentile"] == pytest.approx(0.5 / 20)
+    assert t2["evidence"] == (
+        "93.0%: 2% of the industry's turbines are below it; 61 MWh lost, most as forced_outage (IEC 61400-26)"
+    )
+    assert not flags.loc[("T2", "production_availability"), "flagged"]  # no released distribution: not judged
 
 
 def test_the_percentile_counts_the_bins_below_and_half_the_own_bin():
