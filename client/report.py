@@ -29,7 +29,7 @@ from client.site_config import SiteConfig, load_site_config
 from client.summaries import prepared_records
 from common import figures
 from common.atomic_file import write_text_atomically
-from common.labels import wind_speed_reference_note
+from common.labels import indicator_label, wind_speed_reference_note
 from common.release_json import read_release_json
 from protos.domain import MIN_RECORDS_PER_BIN
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -124,7 +124,7 @@ def _turbine_section(
             continue
         value = values.get(indicator, float("nan"))
         figure = figures.distribution_figure(d, value, asset_id)
-        charts.append((f"{asset_id}-{indicator}", f"{indicator}: you are here", figure.to_json()))
+        charts.append((f"{asset_id}-{indicator}", f"{indicator_label(indicator)}: you are here", figure.to_json()))
     mine = daily_residuals[(daily_residuals["asset_id"] == asset_id) & (daily_residuals["cohort"] == cohort)]
     for target, days in mine.groupby("target"):
         days = days.sort_values("day")
@@ -133,7 +133,7 @@ def _turbine_section(
         figure = figures.residual_figure(
             days["day"].to_numpy(), residual, alarm, rules.residual_above_deg_c, str(target), asset_id
         )
-        heading = f"{target}: daily residual against its normal-behaviour model"
+        heading = f"{indicator_label(f'residual:{target}')}, day by day"
         charts.append((f"{asset_id}-residual-{target}", heading, figure.to_json()))
     table = rows.assign(first_alarm=rows["first_alarm"].astype(str)).to_dict(orient="records")
     return TurbineSection(asset_id, cohort, table, charts, notes, check)
@@ -187,7 +187,7 @@ nothing was sent anywhere. This file shows this site's own turbines: keep it wit
 <table id="flags">
 <thead><tr><th>turbine</th><th>cohort</th><th>indicator</th><th>evidence</th><th>what to check</th></tr></thead>
 <tbody>{% for f in flagged %}<tr class="flagged"><td><a href="#{{ f.asset_id }}">{{ f.asset_id }}</a></td>
-<td>{{ f.cohort }}</td><td>{{ f.indicator }}</td><td>{{ f.evidence }}</td>
+<td>{{ f.cohort }}</td><td>{{ label(f.indicator) }}</td><td>{{ f.evidence }}</td>
 <td>{{ checks.get(f.asset_id, "") if f.indicator == "performance_index" else "" }}</td></tr>{% endfor %}</tbody>
 </table>
 {% else %}<p id="flags">No turbine is flagged.</p>{% endif %}
@@ -201,7 +201,7 @@ nothing was sent anywhere. This file shows this site's own turbines: keep it wit
 {% if t.check %}<p class="check"><strong>What to check:</strong> {{ t.check }}.</p>{% endif %}
 <table>
 <thead><tr><th>indicator</th><th>value</th><th>share of the industry below</th><th>flag</th></tr></thead>
-<tbody>{% for f in t.flags %}<tr class="{{ 'flagged' if f.flagged else '' }}"><td>{{ f.indicator }}</td>
+<tbody>{% for f in t.flags %}<tr class="{{ 'flagged' if f.flagged else '' }}"><td>{{ label(f.indicator) }}</td>
 <td>{{ "%.4g" | format(f.value) }}</td>
 <td>{% if f.industry_percentile == f.industry_percentile %}{{ "%.0f %%" | format(100 * f.industry_percentile) }}
 {%- else %}-{% endif %}</td>
@@ -245,6 +245,7 @@ def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRul
     ]
     flagged = flags[flags["flagged"]].to_dict(orient="records") if len(flags) else []
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    environment.globals["label"] = indicator_label
     return environment.from_string(REPORT_TEMPLATE).render(
         site=site,
         release=release,

@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from common.labels import wind_speed_axis
+from common.labels import indicator_label, wind_speed_axis
 from protos.fleetbench.v1 import release_pb2
 
 INDUSTRY = "#1f77b4"
@@ -310,9 +310,9 @@ def distribution_figure(
             annotation_position="top right",
             annotation_font_color=OWN,
         )
-    figure.update_xaxes(title_text=f"{distribution.indicator}{unit}")
+    figure.update_xaxes(title_text=f"{indicator_label(distribution.indicator)}{unit}")
     figure.update_yaxes(title_text=distribution.counts_of)
-    return _layout(figure, f"{distribution.cohort}: {distribution.indicator}", height=320)
+    return _layout(figure, f"{distribution.cohort}: {indicator_label(distribution.indicator)}", height=320)
 
 
 def _age_band(rate: release_pb2.FailureRate) -> str:
@@ -428,7 +428,7 @@ def distribution_trend_figure(distributions: Sequence[tuple[str, release_pb2.Dis
     indicator = distributions[0][1].indicator if distributions else ""
     unit = distributions[0][1].bins.unit if distributions else ""
     figure.update_xaxes(title_text="period", type="category")
-    figure.update_yaxes(title_text=f"{indicator} [{unit}]" if unit else indicator)
+    figure.update_yaxes(title_text=f"{indicator_label(indicator)} [{unit}]" if unit else indicator_label(indicator))
     return _layout(figure, f"{indicator}: industry percentiles by period")
 
 

@@ -38,3 +38,30 @@ def wind_speed_reference_note(curve: release_pb2.CohortCurve) -> str:
 def wind_speed_axis(curve: release_pb2.CohortCurve) -> str:
     """The axis title of the cohort curve's wind speed, with its reference."""
     return f"{WIND_SPEED_REFERENCE_LABELS[curve.wind_speed_reference][0]}, density-normalised [m/s]"
+
+
+INDICATOR_LABELS = {
+    "performance_index": "performance index (energy over the cohort curve's expectation)",
+    "yaw_misalignment": "static yaw misalignment",
+    "time_availability": "time-based availability (IEC 61400-26-1)",
+    "production_availability": "production-based availability (IEC 61400-26-2)",
+}
+"""What each indicator is, in words (its unit comes with its grid)."""
+
+CHANNEL_LABELS = {
+    "WTRM_GbxBrgTmp": "gearbox bearing temperature",
+    "WGEN_GnBrgTmp": "generator bearing temperature",
+}
+"""The normal-behaviour models' targets, in words."""
+
+
+def indicator_label(indicator: str) -> str:
+    """An indicator as a reader would name it: "residual:WTRM_GbxBrgTmp" is the gearbox bearing's residual."""
+    kind, _, target = indicator.partition(":")
+    if target:
+        what = CHANNEL_LABELS.get(target, target)
+        if kind == "residual":
+            return f"{what}: residual against its normal-behaviour model"
+        if kind == "max_daily_residual":
+            return f"{what}: largest daily mean residual"
+    return INDICATOR_LABELS.get(indicator, indicator.replace("_", " "))

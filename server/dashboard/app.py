@@ -41,6 +41,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from common.figures import RENDER_SCRIPT
+from common.labels import indicator_label
 from server.dashboard import api, pages
 from server.dashboard.releases import ReleaseStore
 from server.dashboard.tokens import MemberTokens, StoredToken
@@ -295,6 +296,7 @@ def create_app(store: Path, tokens: Path, *, failures: FailedLogins | None = Non
     app.state.releases = api.Releases(ReleaseStore(store))
     # Typed here for the closures below; app.state carries them to the routers and to tests.
     members, sessions, templates = MemberTokens(tokens), Sessions(), Jinja2Templates(directory=TEMPLATES)
+    templates.env.globals["label"] = indicator_label
     failures = failures if failures is not None else FailedLogins()
     app.state.members, app.state.sessions, app.state.templates = members, sessions, templates
     app.state.failures = failures
