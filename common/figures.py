@@ -100,10 +100,17 @@ def suppressed_bins(curve: release_pb2.CohortCurve) -> list[release_pb2.PowerCur
 
 
 def _bin_hover(cell: release_pb2.PowerCurveBin) -> str:
-    """What a released bin's marker says: its power, and its counts (or, in a private release, its noise)."""
-    lines = [f"V {cell.mean_wind_speed:.2f} m/s: {cell.mean_power_per_unit:.3f} p.u."]
+    """What a released bin's marker says, in one hover.
+
+    Its mean power (p.u. and kW), its P10/P50/P90 and the band's width, and its counts (or, in a
+    private release, its noise).
+    """
+    lines = [f"V {cell.mean_wind_speed:.2f} m/s: mean {cell.mean_power_per_unit:.3f} p.u."]
     if cell.HasField("mean_power"):
         lines[0] += f" ({cell.mean_power:.0f} kW)"
+    if all(cell.HasField(f"p{q}_normalised_power") for q in (10, 50, 90)):
+        p10, p50, p90 = cell.p10_normalised_power, cell.p50_normalised_power, cell.p90_normalised_power
+        lines.append(f"P50 {p50:.3f}, P10-P90 {p10:.3f}-{p90:.3f} (width {p90 - p10:.3f}) p.u.")
     if cell.HasField("record_count"):
         lines.append(f"{cell.record_count} records, {cell.operator_count} operators")
     if cell.HasField("noisy_record_weight"):

@@ -47,6 +47,11 @@ def test_power_curve_has_band_mean_suppressed_bins_and_the_own_curve():
     assert list(suppressed.x) == [0.0] and suppressed.text == ("fewer than 3 operators in the bin",)
     assert [(s.x0, s.x1) for s in figure.layout.shapes] == [(-0.25, 0.25)]  # the suppressed bin's grey column
     assert list(figure.data[-1].y) == [4, 4, 4]  # operators per bin
+    # One hover on the mean says everything of the bin: mean in p.u. and kW, P50 and the band, counts.
+    assert figure.data[3].text[1] == (
+        "V 3.51 m/s: mean 0.040 p.u. (92 kW)<br>P50 0.040, P10-P90 0.030-0.050 (width 0.020) p.u.<br>"
+        "100 records, 4 operators"
+    )
 
 
 def test_distribution_marks_percentiles_and_you_are_here():
