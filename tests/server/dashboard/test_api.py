@@ -575,3 +575,23 @@ def test_plotly_and_pages_travel_gzipped_and_static_assets_are_cached(dashboard,
     assert "content-encoding" not in plain.headers and plain.content == script.content
     page = client.get(f"/releases/1/cohort?name={COHORT}", headers=member)
     assert page.headers["content-encoding"] == "gzip" and page.num_bytes_downloaded < len(page.content) / 3
+
+
+def test_suppressed_rows_meet_wcag_aa_contrast():
+    import re
+
+    from server.dashboard.app import STATIC
+
+    def luminance(hex_colour: str) -> float:
+        digits = hex_colour.lstrip("#")
+        digits = "".join(c * 2 for c in digits) if len(digits) == 3 else digits
+        channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    rule = re.search(r"tr\.suppressed td[^{]*\{([^}]*)\}", (STATIC / "style.css").read_text()).group(1)
+    colour = re.search(r"(?<!-)color:\s*(#[0-9a-fA-F]{3,6})", rule).group(1)
+    background = re.search(r"background:\s*(#[0-9a-fA-F]{3,6})", rule).group(1)
+    lighter, darker = sorted((luminance(colour), luminance(background)), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5  # WCAG 2 AA for normal text (#777 on #eee was 3.9)
+    assert round((luminance("#eee") + 0.05) / (luminance("#777") + 0.05), 2) < 4.5  # the control: the old grey fails
