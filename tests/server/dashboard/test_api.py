@@ -595,3 +595,30 @@ def test_suppressed_rows_meet_wcag_aa_contrast():
     lighter, darker = sorted((luminance(colour), luminance(background)), reverse=True)
     assert (lighter + 0.05) / (darker + 0.05) >= 4.5  # WCAG 2 AA for normal text (#777 on #eee was 3.9)
     assert round((luminance("#eee") + 0.05) / (luminance("#777") + 0.05), 2) < 4.5  # the control: the old grey fails
+
+
+@pytest.mark.parametrize("case", ["released", "all suppressed", "not measured"])
+def test_failure_rates_that_are_not_released_are_never_drawn_as_zero(dashboard, tmp_path, case):
+    from server.store import write_release
+
+    release = release_pb2.Release()
+    release.CopyFrom(dashboard.made.releases[0])
+    rates = [r for r in release.failure_rates if r.cohort == COHORT]
+    assert rates  # the fixture's cohort has failure-rate cells, or this would prove nothing
+    del release.failure_rates[:]
+    if case == "released":
+        rates[0].suppressed, rates[0].failures_per_turbine_year, rates[0].failures = False, 0.4, 2
+        rates[0].turbine_years, rates[0].operator_count = 5.0, 3
+        release.failure_rates.extend(rates)
+    if case == "all suppressed":
+        for rate in rates:
+            rate.ClearField("failures_per_turbine_year")
+            rate.suppressed, rate.suppression_reason = True, "fewer than 3 operators"
+        release.failure_rates.extend(rates)
+    write_release(tmp_path / "one.sqlite", release)
+    client = TestClient(create_app(tmp_path / "one.sqlite", dashboard.tokens), follow_redirects=False)
+    page = client.get(f"/releases/1/cohort?name={COHORT}", headers=bearer(dashboard.token)).text
+    section = page.split("Failure rates by component and turbine age")[1].split("<h2>")[0]
+    drawn = 'id="failure-rates"' in section
+    assert drawn == (case == "released") and ("This is not a rate of zero." in section) == (not drawn)
+    assert ("None released: all" in section) == (case == "all suppressed")
