@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from common import figures
 from common.labels import wind_speed_reference_note
+from protos.fleetbench.v1 import release_pb2
 from server.dashboard.api import (
     Releases,
     cohort_curve,
@@ -37,6 +38,37 @@ def _period(start: str, end: str) -> str:
     return f"{start[:10]} .. {end[:10]}"
 
 
+SUPPRESSIBLE = ("cohorts", "curve bins", "models", "distributions", "failure-rate cells", "lost-production cells")
+"""What a release suppresses, in the order the overview lists it."""
+
+
+def suppressions_by_reason(release: release_pb2.Release) -> list[dict[str, Any]]:
+    """Every suppressed cell of ``release`` counted by its reason and kind, with the cohorts it is in.
+
+    One row per reason, most frequent first: how many whole cohorts, curve bins, models,
+    distributions, failure-rate and lost-production cells it withholds, and which cohorts.
+    """
+    cells: list[tuple[str, str, str]] = []  # (reason, kind, cohort)
+    for curve in release.curves:
+        if curve.suppressed:
+            cells.append((curve.suppression_reason, "cohorts", curve.cohort))
+        cells += [(b.suppression_reason, "curve bins", curve.cohort) for b in curve.bins if b.suppressed]
+    for kind, items in (
+        ("models", release.models),
+        ("distributions", release.distributions),
+        ("failure-rate cells", release.failure_rates),
+        ("lost-production cells", release.lost_production),
+    ):
+        cells += [(item.suppression_reason, kind, item.cohort) for item in items if item.suppressed]
+    rows: dict[str, dict[str, Any]] = {}
+    for reason, kind, cohort in cells:
+        row = rows.setdefault(reason, {"reason": reason, "total": 0, "counts": dict.fromkeys(SUPPRESSIBLE, 0)})
+        row["total"] += 1
+        row["counts"][kind] += 1
+        row.setdefault("in_cohorts", {})[cohort] = None  # ordered, once each
+    return sorted(rows.values(), key=lambda row: -row["total"])
+
+
 @router.get("/")
 def release_list(request: Request) -> Response:
     """Every release with its provenance."""
@@ -55,6 +87,8 @@ def release_page(request: Request, release_id: int) -> Response:
         request,
         "release.html",
         release=release_detail(releases.row(release_id), release),
+        suppressions=suppressions_by_reason(release),
+        kinds=SUPPRESSIBLE,
         models=list(release.models),
     )
 

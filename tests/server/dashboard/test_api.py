@@ -622,3 +622,26 @@ def test_failure_rates_that_are_not_released_are_never_drawn_as_zero(dashboard, 
     drawn = 'id="failure-rates"' in section
     assert drawn == (case == "released") and ("This is not a rate of zero." in section) == (not drawn)
     assert ("None released: all" in section) == (case == "all suppressed")
+
+
+def test_the_release_page_counts_every_suppressed_cell_by_reason_with_links(dashboard, client):
+    from server.dashboard.pages import suppressions_by_reason
+
+    release = dashboard.made.releases[0]
+    rows = suppressions_by_reason(release)
+    # Every suppressed cell of the release, counted once: the number its provenance states, and every one listed.
+    listed = sum(c.suppressed + sum(b.suppressed for b in c.bins) for c in release.curves) + sum(
+        x.suppressed
+        for items in (release.models, release.distributions, release.failure_rates, release.lost_production)
+        for x in items
+    )
+    assert sum(row["total"] for row in rows) == listed == release.provenance.suppressed_cells
+    assert [row["total"] for row in rows] == sorted((row["total"] for row in rows), reverse=True)
+    page = client.get("/releases/1", headers=bearer(dashboard.token)).text
+    table = page.split('id="suppressions"')[1].split("</table>")[0]
+    for row in rows:
+        assert f"<td>{row['reason']}</td><td>{row['total']}</td>" in table.replace("&#39;", "'")
+    cohorts = {cohort for row in rows for cohort in row["in_cohorts"]}
+    assert all(f">{cohort}</a>" in table for cohort in cohorts) and table.count(
+        'href="/releases/1/cohort?name='
+    ) >= len(cohorts)
