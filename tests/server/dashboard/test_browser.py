@@ -158,3 +158,20 @@ def test_a_missing_chromium_fails_the_browser_tests_with_the_fix(monkeypatch, tm
     monkeypatch.setattr(browser, "CHROMIUM", tmp_path / "no-chromium")
     with pytest.raises(pytest.fail.Exception, match="chromium package"), offline_browser():
         pass
+
+
+def test_pages_fit_a_390_px_phone_without_horizontal_scrolling(dashboard, tmp_path):
+    with serving(dashboard.app) as base, offline_browser() as browser:
+        page = browser.context.new_page()
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{base}/login")
+        page.fill("#token", dashboard.token)
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        for path in ("/", "/releases/1", _cohort_url("", 1)):
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            page.screenshot(path=str(tmp_path / f"phone{path.replace('/', '_')[:40]}.png"), full_page=True)
+            assert width <= 390, (path, width)
+        browser.assert_offline()
