@@ -210,7 +210,8 @@ nothing was sent anywhere. This file shows this site's own turbines: keep it wit
 {% for note in t.notes %}<p class="note">{{ note }}</p>{% endfor %}
 {% for id, heading, figure in t.charts %}
 <h3>{{ heading }}</h3>
-<div class="chart" id="{{ id }}" data-figure="{{ figure }}"></div>
+<div class="chart" id="{{ id }}" role="img" aria-label="{{ figure | accessible_name }}"
+ data-figure="{{ figure }}"></div>
 {% endfor %}
 </section>
 {% endfor %}
@@ -246,6 +247,7 @@ def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRul
     flagged = flags[flags["flagged"]].to_dict(orient="records") if len(flags) else []
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     environment.globals["label"] = indicator_label
+    environment.filters["accessible_name"] = figures.accessible_name
     return environment.from_string(REPORT_TEMPLATE).render(
         site=site,
         release=release,

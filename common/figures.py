@@ -89,6 +89,12 @@ def _layout(figure: go.Figure, title: str, height: int = 420) -> go.Figure:
     return figure
 
 
+def accessible_name(figure_json: str) -> str:
+    """A chart's name for a screen reader: its title (every figure here has one, :func:`_layout`)."""
+    title = json.loads(figure_json).get("layout", {}).get("title", {})
+    return f"chart: {title.get('text', '')}" if isinstance(title, dict) else "chart"
+
+
 def released_bins(curve: release_pb2.CohortCurve) -> list[release_pb2.PowerCurveBin]:
     """The bins of ``curve`` that carry statistics (not suppressed)."""
     return [b for b in curve.bins if not b.suppressed and b.HasField("mean_power_per_unit")]

@@ -40,7 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from common.figures import RENDER_SCRIPT
+from common.figures import RENDER_SCRIPT, accessible_name
 from common.labels import indicator_label
 from server.dashboard import api, pages
 from server.dashboard.releases import ReleaseStore
@@ -297,6 +297,7 @@ def create_app(store: Path, tokens: Path, *, failures: FailedLogins | None = Non
     # Typed here for the closures below; app.state carries them to the routers and to tests.
     members, sessions, templates = MemberTokens(tokens), Sessions(), Jinja2Templates(directory=TEMPLATES)
     templates.env.globals["label"] = indicator_label
+    templates.env.filters["accessible_name"] = accessible_name
     failures = failures if failures is not None else FailedLogins()
     app.state.members, app.state.sessions, app.state.templates = members, sessions, templates
     app.state.failures = failures

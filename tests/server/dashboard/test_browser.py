@@ -60,6 +60,9 @@ def test_dashboard_logs_in_and_draws_the_cohort_curve_with_band_and_suppressed_b
 
         chart = page.locator("#power-curve")
         chart.locator(".main-svg").first.wait_for()
+        names = page.locator(".chart").evaluate_all("charts => charts.map(c => c.getAttribute('aria-label'))")
+        assert names and all(name.startswith("chart: ") and len(name) > 12 for name in names), names
+        assert f"chart: {COHORT}: industry power curve" in names
         main = chart.locator(".subplot.xy .scatterlayer .trace")
         # P10, P90 (the band), P50, the industry mean, the suppressed bins: in the order the figure adds them.
         assert main.count() == 5
