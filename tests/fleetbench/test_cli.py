@@ -407,24 +407,8 @@ def test_version_and_no_traceback_when_the_reader_leaves(tmp_path: Path, capsys:
     import subprocess
     import sys
 
-    store = tmp_path / "release.sqlite"
-    assert (
-        main(
-            [
-                "simulate",
-                "--operators",
-                "3",
-                "--turbines",
-                "1",
-                "--months",
-                "1",
-                "--out",
-                str(tmp_path / "r"),
-                "--pooled",
-            ]
-        )
-        == 0
-    )
+    simulated = ["simulate", *"--operators 3 --turbines 1 --months 1 --pooled --out".split(), str(tmp_path / "r")]
+    assert main(simulated) == 0
     store = tmp_path / "r" / "release.sqlite"
     reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     shown = subprocess.run(
