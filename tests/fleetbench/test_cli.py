@@ -407,8 +407,8 @@ def test_version_and_no_traceback_when_the_reader_leaves(tmp_path: Path, capsys:
     import subprocess
     import sys
 
-    simulated = ["simulate", *"--operators 3 --turbines 1 --months 1 --pooled --out".split(), str(tmp_path / "r")]
-    assert main(simulated) == 0
+    fleet = ["--operators", "3", "--turbines", "1", "--months", "1", "--pooled"]
+    assert main(["simulate", *fleet, "--out", str(tmp_path / "r")]) == 0
     store = tmp_path / "r" / "release.sqlite"
     reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     shown = subprocess.run(
