@@ -9,7 +9,8 @@ Stage by stage (client/membership.py has the member checks):
 - unmask: every survivor signed that same set, and the request splits the neighbours by it,
   before any share is revealed.
 
-It also installs the keyed mask generator in this process before SecAgg+ masks anything. A
+It also installs the keyed mask generator (and the faster, share-compatible Shamir sharing of
+protos/shamir.py) in this process before SecAgg+ masks or shares anything. A
 refusal is logged on the site and raised as ContributionRefused, whose text carries no detail.
 """
 
@@ -54,6 +55,7 @@ from protos.messages import (
     SURVIVORS_RECORD,
 )
 from protos.roster import Advertisement, Roster, RosterError, key_advertisement, survivor_statement
+from protos.shamir import install_fast_shamir
 
 LOG = logging.getLogger("fleetbench.site")
 
@@ -300,6 +302,7 @@ def make_site_guard(locate_site: Callable[[Context], Path]) -> Mod:
 
     def site_guard(msg: Message, context: Context, call_next: ClientAppCallable) -> Message:
         install_keyed_masks()
+        install_fast_shamir()
         if msg.metadata.message_type != MessageType.TRAIN or RECORD_KEY_CONFIGS not in msg.content.config_records:
             return call_next(msg, context)
         site_path = locate_site(context)

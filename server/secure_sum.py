@@ -35,6 +35,7 @@ from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
 from protos.messages import CONSISTENCY_STAGE, MEMBER_RECORD, MEMBERS_RECORD, SPEC_CONFIG_KEY, SURVIVORS_RECORD
 from protos.roster import COLLUDING_MEMBERS, Advertisement
+from protos.shamir import install_fast_shamir
 
 LOG = logging.getLogger("fleetbench.aggregator")
 
@@ -330,6 +331,7 @@ def run_secure_sum(
         If the round ends without an aggregate (too few sites survived to unmask).
     """
     install_keyed_masks()
+    install_fast_shamir()
     connected = set(grid.get_node_ids())
     sites = len(connected & only_nodes) if only_nodes is not None else len(connected)
     num_shares, threshold = neighbourhood(max(min_sites, sites))

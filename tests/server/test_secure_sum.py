@@ -19,6 +19,7 @@ from protos.census import census_spec
 from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, QUANTIZATION_RANGE, limb_sums_from_weighted_mean
 from protos.masking import install_keyed_masks, keyed_masks_in_force
 from protos.messages import CENSUS_CONFIG_KEY
+from protos.shamir import fast_shamir_in_force
 from server.secure_sum import SecureSumStrategy, neighbourhood, run_secure_sum
 from server.server_app import ReleaseRun, build_server_app
 from simulations.loopback import LoopbackGrid
@@ -68,6 +69,7 @@ def test_secure_sum_is_exact_and_keyed_masks_are_in_force(small_fleet, n_sites):
     grid = LoopbackGrid(build_client_app(fleet.site_configs), n_sites)
     outcome = run_secure_sum(grid, _server_context(), census_spec(fleet.spec), n_sites)
     assert all(keyed_masks_in_force().values())
+    assert all(fast_shamir_in_force().values())
     assert outcome.n_sites == n_sites
     _assert_exact(outcome, _plain_sum(fleet.site_configs, census_spec(fleet.spec), range(n_sites)))
 
