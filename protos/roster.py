@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -45,10 +46,16 @@ class Member:
     def verifies(self, signature: bytes, payload: bytes) -> bool:
         """Whether ``signature`` is this member's over ``payload``."""
         try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, payload)
+            _public_key(self.public_key).verify(signature, payload)
         except (InvalidSignature, ValueError):
             return False
         return True
+
+
+@lru_cache(maxsize=1024)
+def _public_key(raw: bytes) -> Ed25519PublicKey:
+    # Decoded once per process, not per signature: a site verifies each member two or three times a round.
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 @dataclass(frozen=True)
@@ -73,10 +80,18 @@ class Roster:
             separators=(",", ":"),
         )
 
-    @property
+    @cached_property
     def names(self) -> frozenset[str]:
         """Every member's name."""
-        return frozenset(m.name for m in self.members)
+        return frozenset(self._by_name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Member]:
+        # Built once per roster: a round looks members up by name a few hundred times per site.
+        by_name: dict[str, Member] = {}
+        for m in self.members:
+            by_name.setdefault(m.name, m)
+        return by_name
 
     @property
     def sha256(self) -> str:
@@ -91,9 +106,8 @@ class Roster:
         RosterError
             If the roster has no such member.
         """
-        for m in self.members:
-            if m.name == name:
-                return m
+        if name in self._by_name:
+            return self._by_name[name]
         raise RosterError(f"{name!r} is not a member of consortium {self.consortium!r}")
 
     @classmethod
