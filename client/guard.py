@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from secrets import token_hex
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flwr.app import ConfigRecord, Context, Message, RecordDict
@@ -33,6 +34,7 @@ from client.membership import (
     check_participants,
     check_survivor_set,
     check_survivor_signatures,
+    signature_check,
 )
 from client.policy import (
     ContributionRefused,
@@ -42,7 +44,7 @@ from client.policy import (
     check_spec,
     check_unmask_request,
 )
-from client.site_config import SiteConfig, SiteConfigError, load_site_config
+from client.site_config import MemberConfig, SiteConfig, SiteConfigError, load_site_config
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
 from protos.messages import (
@@ -66,6 +68,7 @@ class RoundState:
 
     sampled: int  # sites sampled, as the aggregator announced at setup
     threshold: int  # shares needed to reconstruct a secret
+    round_id: str = ""  # random, drawn at setup: names the round's identity in this process (see _site_identity)
     min_survivors: int = 0  # the fewest sites the sum may be unmasked over (set when the spec arrives)
     census_participants: int = 0  # a values round: the sites its census summed, which it must sum exactly
     spec_id: str = ""  # the round's spec, its release and round (client.audit.round_label), for the calendar
@@ -73,6 +76,7 @@ class RoundState:
     round_label: str = ""
     neighbours: tuple[int, ...] = ()  # the nodes this site shared its secrets with (itself included)
     neighbour_members: tuple[str, ...] = ()  # their members, verified
+    verified_signatures: tuple[bytes, ...] = ()  # membership.signature_check of each neighbour's advertisement
     participants: tuple[int, ...] = ()  # every node of the round, each verified a distinct member (at collect)
     participant_members: tuple[str, ...] = ()
     survivors: tuple[int, ...] = ()  # the survivor set this site signed
@@ -182,38 +186,50 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
     """The checks before SecAgg+ handles a stage (the consistency stage is the guard's own: :func:`_sign_survivors`)."""
     configs = msg.content.config_records[RECORD_KEY_CONFIGS]
     stage = configs.get(Key.STAGE)
-    config = load_site_config(site_path)
-    policy = config.policy
     if stage == Stage.SETUP:
-        state = RoundState(sampled=int(configs[Key.SAMPLE_NUMBER]), threshold=int(configs[Key.THRESHOLD]))
-        check_round(policy, state.sampled, int(configs[Key.SHARE_NUMBER]), state.threshold)
-        _identity(config)  # a site that cannot sign refuses before it makes keys
+        state = RoundState(
+            sampled=int(configs[Key.SAMPLE_NUMBER]), threshold=int(configs[Key.THRESHOLD]), round_id=token_hex(16)
+        )
+        # Read afresh at every setup; a site that cannot sign refuses before it makes keys.
+        site = _site_identity(site_path, state.round_id)
+        check_round(site.config.policy, state.sampled, int(configs[Key.SHARE_NUMBER]), state.threshold)
         state.remember(context)
     elif stage == Stage.SHARE_KEYS:
         state = _recalled(context)
+        site = _site_identity(site_path, state.round_id)
         # One public-key pair per neighbour, this site included: the real neighbourhood.
         keys = {int(node): (bytes(pair[0]), bytes(pair[1])) for node, pair in configs.items() if node != Key.STAGE}
-        check_round(policy, state.sampled, len(keys), state.threshold)
-        name, _, roster = _identity(config)
-        members = check_neighbours(roster, context.run_id, (context.node_id, name), keys, _advertisements(msg))
-        replace(state, neighbours=tuple(members), neighbour_members=tuple(members.values())).remember(context)
+        check_round(site.config.policy, state.sampled, len(keys), state.threshold)
+        advertisements = _advertisements(msg)
+        members = check_neighbours(
+            site.roster, context.run_id, (context.node_id, site.member.name), keys, advertisements
+        )
+        replace(
+            state,
+            neighbours=tuple(members),
+            neighbour_members=tuple(members.values()),
+            verified_signatures=tuple(
+                signature_check(site.roster, context.run_id, node, advertisements[node]) for node in members
+            ),
+        ).remember(context)
     elif stage == Stage.COLLECT_MASKED_VECTORS:
         state = _recalled(context)
-        name, _, roster = _identity(config)
+        site = _site_identity(site_path, state.round_id)
         members = check_participants(
-            roster,
+            site.roster,
             context.run_id,
-            (context.node_id, name),
+            (context.node_id, site.member.name),
             dict(zip(state.neighbours, state.neighbour_members, strict=True)),
             state.sampled,
             _advertisements(msg),
+            frozenset(state.verified_signatures),
         )
         state = replace(state, participants=tuple(members), participant_members=tuple(members.values()))
         fit_config = recorddict_to_fitins(msg.content, keep_input=True).config
         spec = spec_pb2.BenchmarkSpec.FromString(bytes(fit_config[SPEC_CONFIG_KEY]))
         census, baseline = fit_config.get(CENSUS_CONFIG_KEY), fit_config.get(BASELINE_RELEASE_CONFIG_KEY)
         check_spec_round(
-            policy,
+            site.config.policy,
             state,
             spec,
             bytes(census) if census is not None else None,
@@ -221,11 +237,11 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
         ).remember(context)
     elif stage == Stage.UNMASK:
         state = _recalled(context)
-        _, _, roster = _identity(config)
+        site = _site_identity(site_path, state.round_id)
         record = msg.content.config_records[SURVIVORS_RECORD]
         survivors = tuple(int(node) for node in record["node_ids"])
         check_survivor_signatures(
-            roster,
+            site.roster,
             context.run_id,
             dict(zip(state.participants, state.participant_members, strict=True)),
             state.survivors,
@@ -249,11 +265,13 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
 def _sign_keys(reply: Message, context: Context, site_path: Path) -> None:
     """Sign, in the setup reply, the public keys SecAgg+ just made, with this site's member key."""
     keys = reply.content.config_records[RECORD_KEY_CONFIGS]
-    name, key, _ = _identity(load_site_config(site_path))
+    site = _site_identity(site_path, _recalled(context).round_id)
     payload = key_advertisement(
         context.run_id, context.node_id, bytes(keys[Key.PUBLIC_KEY_1]), bytes(keys[Key.PUBLIC_KEY_2])
     )
-    reply.content.config_records[MEMBER_RECORD] = ConfigRecord({"name": name, "signature": key.sign(payload)})
+    reply.content.config_records[MEMBER_RECORD] = ConfigRecord(
+        {"name": site.member.name, "signature": site.key.sign(payload)}
+    )
 
 
 def _sign_survivors(msg: Message, context: Context, site_path: Path) -> Message:
@@ -268,21 +286,56 @@ def _sign_survivors(msg: Message, context: Context, site_path: Path) -> Message:
     survivors = tuple(sorted(int(node) for node in msg.content.config_records[SURVIVORS_RECORD]["node_ids"]))
     check_survivor_set(context.node_id, state.participants, survivors)
     check_survivors(state, len(survivors))
-    _, key, _ = _identity(load_site_config(site_path))
+    key = _site_identity(site_path, state.round_id).key
     replace(state, survivors=survivors).remember(context)
     signature = key.sign(survivor_statement(context.run_id, survivors))
     return Message(RecordDict({SURVIVORS_RECORD: ConfigRecord({"signature": signature})}), reply_to=msg)
 
 
-def _identity(config: SiteConfig) -> tuple[str, Ed25519PrivateKey, Roster]:
-    """The site's member name and key, and the roster it pinned."""
+@dataclass(frozen=True)
+class SiteIdentity:
+    """The site's validated config, its member name and key, and the roster it pinned."""
+
+    config: SiteConfig
+    member: MemberConfig
+    key: Ed25519PrivateKey
+    roster: Roster
+
+
+# site.toml -> (round_id, the bytes of site.toml, member key and roster, what was read from them). One round per
+# site: a stage of the same round reuses the identity while the three files hold the same bytes, and the next
+# round's setup reads them afresh.
+_IDENTITIES: dict[Path, tuple[str, tuple[bytes, ...], SiteIdentity]] = {}
+
+
+def _site_identity(site_path: Path, round_id: str) -> SiteIdentity:
+    """The site's config and identity, as every stage of a round must see them: read and checked as its files now are.
+
+    Parsing and checking site.toml, its member key and its roster (fingerprint and all) took
+    several milliseconds, twice per stage; within one round (in one process) they are parsed once
+    and each stage compares the files' bytes with those parsed: any change is read and checked
+    again, as before.
+    """
+    cached = _IDENTITIES.get(site_path)
+    if cached is not None and cached[0] == round_id and cached[1] == _identity_sources(site_path, cached[2].member):
+        return cached[2]
+    site_toml = site_path.read_bytes()  # read before parsing: a file changed meanwhile misses next time
+    config = load_site_config(site_path)
     if config.member is None:
         raise PolicyViolation(
             f"{config.path} has no [member] table: a site takes part in rounds only as a consortium member "
             "(see client/site_config.py)"
         )
+    sources = (site_toml, *_identity_sources(site_path, config.member)[1:])
     key, roster = config.member.identity()
-    return config.member.name, key, roster
+    site = SiteIdentity(config, config.member, key, roster)
+    _IDENTITIES[site_path] = (round_id, sources, site)
+    return site
+
+
+def _identity_sources(site_path: Path, member: MemberConfig) -> tuple[bytes, ...]:
+    """The bytes of the files a site's identity is read from: site.toml, the member key, the roster."""
+    return site_path.read_bytes(), member.key_path.read_bytes(), member.roster_path.read_bytes()
 
 
 def _advertisements(msg: Message) -> dict[int, Advertisement]:

@@ -16,14 +16,23 @@ Every check raises PolicyViolation; the guard turns it into a refusal that names
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Mapping
 
 from client.policy import PolicyViolation
 from protos.roster import Advertisement, Roster, key_advertisement, survivor_statement
 
 
-def verified_members(roster: Roster, run_id: int, advertisements: Mapping[int, Advertisement]) -> dict[int, str]:
+def verified_members(
+    roster: Roster,
+    run_id: int,
+    advertisements: Mapping[int, Advertisement],
+    verified: Collection[bytes] = frozenset(),
+) -> dict[int, str]:
     """Node -> member for ``advertisements`` that are all signed by distinct roster members.
+
+    ``verified``: :func:`signature_check` digests of the signatures this site already verified
+    in this round (the neighbours', at key sharing), not verified again.
 
     Raises
     ------
@@ -33,7 +42,7 @@ def verified_members(roster: Roster, run_id: int, advertisements: Mapping[int, A
     """
     for node, advert in sorted(advertisements.items()):
         check_on_roster(roster, node, advert)
-        check_signature(roster, run_id, node, advert)
+        check_signature(roster, run_id, node, advert, verified)
     members = {node: advert.member for node, advert in sorted(advertisements.items())}
     check_one_node_per_member(members)
     return members
@@ -45,11 +54,39 @@ def check_on_roster(roster: Roster, node: int, advert: Advertisement) -> None:
         raise PolicyViolation(f"node {node} signs as {advert.member!r}, who is not on the roster this site pinned")
 
 
-def check_signature(roster: Roster, run_id: int, node: int, advert: Advertisement) -> None:
-    """Refuse a node whose keys its member did not sign, for this node in this run."""
-    payload = key_advertisement(run_id, node, advert.public_key_1, advert.public_key_2)
-    if advert.member not in roster.names or not roster.member(advert.member).verifies(advert.signature, payload):
+def check_signature(
+    roster: Roster, run_id: int, node: int, advert: Advertisement, verified: Collection[bytes] = frozenset()
+) -> None:
+    """Refuse a node whose keys its member did not sign, for this node in this run.
+
+    A signature whose :func:`signature_check` is in ``verified`` passed this very check before:
+    the same member key, payload and signature.
+    """
+    if advert.member not in roster.names:
         raise PolicyViolation(f"node {node}'s keys are not signed by member {advert.member!r}")
+    member = roster.member(advert.member)
+    payload = key_advertisement(run_id, node, advert.public_key_1, advert.public_key_2)
+    if verified and _check_digest(member.public_key, payload, advert.signature) in verified:
+        return
+    if not member.verifies(advert.signature, payload):
+        raise PolicyViolation(f"node {node}'s keys are not signed by member {advert.member!r}")
+
+
+def signature_check(roster: Roster, run_id: int, node: int, advert: Advertisement) -> bytes:
+    """SHA-256 of all :func:`check_signature` decides on: the member's key on ``roster``, the payload, the signature.
+
+    Equal digests, the same check: a site keeps the digests of the checks it passed for a round's
+    later stages, where the outcome (Ed25519 verification is deterministic) would be the same.
+    """
+    payload = key_advertisement(run_id, node, advert.public_key_1, advert.public_key_2)
+    return _check_digest(roster.member(advert.member).public_key, payload, advert.signature)
+
+
+def _check_digest(public_key: bytes, payload: bytes, signature: bytes) -> bytes:
+    digest = hashlib.sha256()
+    for part in (public_key, payload, signature):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.digest()
 
 
 def check_one_node_per_member(members: Mapping[int, str]) -> None:
@@ -91,18 +128,20 @@ def check_participants(
     neighbours: Mapping[int, str],
     sampled: int,
     advertisements: Mapping[int, Advertisement],
+    verified: Collection[bytes] = frozenset(),
 ) -> dict[int, str]:
     """Before sending the masked vector: every participant a distinct member, the neighbours as they were.
 
     No more participants than ``sampled`` at setup and, in a full graph (as many neighbours as
     sampled), none but the neighbours: the guarantee client.policy.check_round relies on there.
+    ``verified``: the signature checks this site passed at key sharing (see :func:`verified_members`).
     Returns node -> member of every participant: the members this site's values are summed with.
 
     Raises
     ------
     PolicyViolation
     """
-    members = verified_members(roster, run_id, advertisements)
+    members = verified_members(roster, run_id, advertisements, verified)
     _check_own(members, own)
     changed = sorted(node for node, member in neighbours.items() if node in members and members[node] != member)
     if changed:

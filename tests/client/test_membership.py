@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from client.membership import check_participants, check_survivor_set
+from client.membership import check_participants, check_survivor_set, signature_check
 from client.policy import PolicyViolation
-from protos.roster import Advertisement, Roster, key_advertisement, public_bytes
+from protos.roster import Advertisement, Member, Roster, key_advertisement, public_bytes
 
 RUN = 7
 
@@ -51,3 +53,32 @@ def test_a_site_signs_no_survivor_set_without_itself_or_with_nodes_it_did_not_ve
     with pytest.raises(PolicyViolation, match=r"\[104\] that are not verified participants"):
         check_survivor_set(100, participants, [100, 101, 104])
     check_survivor_set(100, participants, [100, 101, 102])  # control: a subset of verified participants, itself in it
+
+
+def test_signatures_verified_at_key_sharing_are_not_verified_again_at_collect_unless_anything_differs(monkeypatch):
+    """The neighbours' checks are remembered by digest; a changed signature or roster key is verified again."""
+    roster, adverts = _consortium(6)
+    neighbours = {node: adverts[node].member for node in list(adverts)[:3]}
+    verified = frozenset(signature_check(roster, RUN, node, adverts[node]) for node in neighbours)
+    calls: list[str] = []
+    verifies = Member.verifies
+
+    def counted(member: Member, signature: bytes, payload: bytes) -> bool:
+        calls.append(member.name)
+        return verifies(member, signature, payload)
+
+    monkeypatch.setattr(Member, "verifies", counted)
+    assert len(check_participants(roster, RUN, (100, "m0"), neighbours, 6, adverts, verified)) == 6
+    assert sorted(calls) == ["m3", "m4", "m5"]
+
+    # A neighbour whose advertisement now carries another signature is verified, and refused.
+    forged = dict(adverts)
+    forged[101] = replace(adverts[101], signature=bytes(64))
+    with pytest.raises(PolicyViolation, match="node 101's keys are not signed"):
+        check_participants(roster, RUN, (100, "m0"), neighbours, 6, forged, verified)
+    # So is one whose member holds another key on the roster the site now reads.
+    rekeyed = Roster.of(
+        "test", {m.name: m.public_key for m in roster.members} | {"m1": public_bytes(Ed25519PrivateKey.generate())}
+    )
+    with pytest.raises(PolicyViolation, match="node 101's keys are not signed"):
+        check_participants(rekeyed, RUN, (100, "m0"), neighbours, 6, adverts, verified)

@@ -105,9 +105,10 @@ def _without_member_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setattr(
         "client.guard.check_participants",
-        lambda roster, run_id, own, neighbours, sampled, adverts: {n: a.member for n, a in adverts.items()},
+        lambda roster, run_id, own, neighbours, sampled, adverts, verified: {n: a.member for n, a in adverts.items()},
     )
     monkeypatch.setattr("client.guard.check_survivor_signatures", lambda *args: None)
+    monkeypatch.setattr("client.guard.signature_check", lambda *args: b"")  # nothing verified, nothing to remember
 
 
 def _refused_because(caplog: pytest.LogCaptureFixture, reason: str) -> bool:
@@ -211,6 +212,27 @@ def test_a_roster_changed_on_disk_without_a_new_pin_stops_the_site(consortium, a
         load_site_config(consortium[0])
     outcome, grid = _sybil_round(consortium[0], aggregator_sites)
     assert outcome is None and all(reply.has_error() for reply in grid.replies_from(VICTIM))
+
+
+def test_a_roster_changed_on_disk_during_a_round_stops_the_site_at_its_next_stage(consortium, caplog):
+    """A stage reuses what the round's setup read only while the files hold the same bytes."""
+    victim_roster = consortium[0].parent / "consortium" / "roster.json"
+    pinned = read_roster(victim_roster)
+
+    def swap_roster_before_consistency(message: Message) -> None:
+        stage = message.content.config_records.get(RECORD_KEY_CONFIGS, {}).get(Key.STAGE)
+        if stage == CONSISTENCY_STAGE and message.metadata.dst_node_id == VICTIM:
+            victim_roster.write_text(Roster(pinned.consortium, pinned.members[:-1]).to_json())
+
+    outcome, grid = _sybil_round(consortium[0], consortium[1:3], swap_roster_before_consistency)
+    replies = grid.replies_from(VICTIM)
+    assert outcome is None and replies[2].has_content() and replies[3].has_error()  # sent its vector, signed nothing
+    assert _refused_because(caplog, "the site pinned")
+
+    # Control: the same round with the pinned roster back in place.
+    victim_roster.write_text(pinned.to_json())
+    outcome, _ = _sybil_round(consortium[0], consortium[1:3])
+    assert outcome is not None and outcome.n_sites == 3
 
 
 # 2. One member, two nodes ------------------------------------------------------------------------
