@@ -294,7 +294,7 @@ def _sign_survivors(msg: Message, context: Context, site_path: Path) -> Message:
 
 @dataclass(frozen=True)
 class SiteIdentity:
-    """The site's validated config, its member name and key, and the roster it pinned."""
+    """The site's validated config, its [member] table, its member key and the roster it pinned."""
 
     config: SiteConfig
     member: MemberConfig
@@ -326,7 +326,7 @@ def _site_identity(site_path: Path, round_id: str) -> SiteIdentity:
             f"{config.path} has no [member] table: a site takes part in rounds only as a consortium member "
             "(see client/site_config.py)"
         )
-    sources = (site_toml, *_identity_sources(site_path, config.member)[1:])
+    sources = (site_toml, config.member.key_path.read_bytes(), config.member.roster_path.read_bytes())
     key, roster = config.member.identity()
     site = SiteIdentity(config, config.member, key, roster)
     _IDENTITIES[site_path] = (round_id, sources, site)
