@@ -50,7 +50,9 @@ def turbine_flags(
         release it belongs to with a released curve (its model's, when enough operators run it;
         comparing a turbine with a band of other models would flag their differences): value,
         flagged, evidence, industry_percentile (share of the industry's turbines below this one,
-        NaN where the distribution is suppressed), first_alarm (temperature drifts only).
+        NaN where the distribution is suppressed), first_alarm (temperature drifts only), energy_mwh
+        (performance_index: the energy short of the industry's median turbine in normal operation;
+        time_availability: the energy lost in downtime, by IEC 61400-26 category [MWh]; else NaN).
     """
     distributions = {(d.cohort, d.indicator): d for d in release.distributions if not d.suppressed}
     released = [c.cohort for c in release.curves if not c.suppressed and c.bins]
@@ -114,6 +116,9 @@ def turbine_flags(
                     "evidence": evidence if flagged else "",
                     "industry_percentile": percentile(row.cohort, indicator, value),
                     "first_alarm": pd.NaT,
+                    "energy_mwh": {"performance_index": lost_mwh, "time_availability": row.lost_mwh}.get(
+                        indicator, float("nan")
+                    ),
                 }
             )
     for (cohort, target, asset_id), days in indicators.daily_residuals.groupby(["cohort", "target", "asset_id"]):
@@ -136,6 +141,7 @@ def turbine_flags(
                 else "",
                 "industry_percentile": float("nan"),
                 "first_alarm": pd.Timestamp(first),
+                "energy_mwh": float("nan"),
             }
         )
     return pd.DataFrame(rows)

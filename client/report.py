@@ -182,6 +182,17 @@ section.turbine { border-top: 2px solid #12355b; margin-top: 2rem; }
 <p><strong>Computed on this machine</strong> from the data that <code>{{ site.path }}</code> maps;
 nothing was sent anywhere. This file shows this site's own turbines: keep it within your organisation.</p>
 
+<h2>Turbines, the most energy short first</h2>
+<table id="ranking">
+<thead><tr><th>turbine</th><th>performance index</th><th>short of the median turbine [MWh]</th>
+<th>lost in downtime [MWh]</th><th>total [MWh]</th><th>flags</th></tr></thead>
+<tbody>{% for r in ranking %}<tr><td><a href="#{{ r.asset_id }}">{{ r.asset_id }}</a></td>
+<td>{{ "%.3f" | format(r.performance_index) }}</td>
+{% for key in ("short_of_median_mwh", "downtime_mwh", "total_mwh") %}
+<td>{{ "%.0f" | format(r[key]) if r[key] == r[key] else "not measured" }}</td>{% endfor %}
+<td>{{ r.flags }}</td></tr>{% endfor %}</tbody>
+</table>
+
 <h2>Flags</h2>
 {% if flagged %}
 <table id="flags">
@@ -220,6 +231,30 @@ nothing was sent anywhere. This file shows this site's own turbines: keep it wit
 """
 
 
+def turbine_ranking(flags: pd.DataFrame) -> pd.DataFrame:
+    """The site's turbines, the most energy short first: against the median turbine, and in downtime [MWh].
+
+    One row per turbine: its performance index, the MWh it made less than the industry's median
+    turbine would have from its wind in normal operation, the MWh it lost in downtime, their sum
+    and how many of its indicators are flagged.
+    """
+    columns = ["asset_id", "performance_index", "short_of_median_mwh", "downtime_mwh", "total_mwh", "flags"]
+    if not len(flags):
+        return pd.DataFrame(columns=columns)
+    by = flags.pivot_table(index="asset_id", columns="indicator", values="energy_mwh", aggfunc="first")
+    ranking = pd.DataFrame(
+        {
+            "performance_index": flags[flags["indicator"] == "performance_index"].set_index("asset_id")["value"],
+            "short_of_median_mwh": by.get("performance_index"),
+            "downtime_mwh": by.get("time_availability"),
+            "flags": flags.groupby("asset_id")["flagged"].sum(),
+        }
+    )
+    ranking["total_mwh"] = ranking[["short_of_median_mwh", "downtime_mwh"]].sum(axis=1, min_count=1)
+    ranking = ranking.sort_values("total_mwh", ascending=False, na_position="last")
+    return ranking.reset_index(names="asset_id")[columns]
+
+
 def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRules = DEFAULT_RULES) -> str:
     """The report of ``site``'s turbines against the final ``release``, as HTML.
 
@@ -245,6 +280,7 @@ def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRul
         if t.asset_id in cohort_of
     ]
     flagged = flags[flags["flagged"]].to_dict(orient="records") if len(flags) else []
+    ranking = turbine_ranking(flags)
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     environment.globals["label"] = indicator_label
     environment.filters["accessible_name"] = figures.accessible_name
@@ -254,6 +290,7 @@ def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRul
         flagged=flagged,
         turbines=sections,
         checks={section.asset_id: section.check for section in sections},
+        ranking=ranking.to_dict(orient="records"),
         unmatched=[t.asset_id for t in site.turbines if t.asset_id not in cohort_of],
         plotly_js=plotly.offline.get_plotlyjs(),
         render_script=figures.RENDER_SCRIPT,

@@ -149,3 +149,20 @@ def test_the_report_imports_nothing_from_the_aggregator():
     code = "import sys, client.report; print(sorted(m for m in sys.modules if m.split('.')[0] == 'server'))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_report_ranks_turbines_by_the_energy_they_are_short(report):
+    from client.report import turbine_ranking
+
+    flags = report.flags
+    ranking = turbine_ranking(flags)
+    # Each turbine's MWh: short of the median turbine (performance) plus lost in downtime, from its own flags.
+    for row in ranking.itertuples():
+        mine = flags[flags["asset_id"] == row.asset_id].set_index("indicator")["energy_mwh"]
+        expected = mine["performance_index"] + mine["time_availability"]
+        assert row.total_mwh == pytest.approx(expected)
+    assert list(ranking["total_mwh"]) == sorted(ranking["total_mwh"], reverse=True)
+    assert set(ranking["asset_id"]) == {t.asset_id for t in report.site.turbines}
+    table = report.out.read_text().split('<table id="ranking">')[1].split("</table>")[0]
+    shown = re.findall(r'<a href="#([^"]+)">', table)
+    assert shown == list(ranking["asset_id"])
