@@ -9,6 +9,7 @@ Content-Security-Policy that forbids any network access, so it opens offline and
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,6 +184,7 @@ section.turbine { border-top: 2px solid #12355b; margin-top: 2rem; }
 nothing was sent anywhere. This file shows this site's own turbines: keep it within your organisation.</p>
 
 <h2>Turbines, the most energy short first</h2>
+<p><a id="ranking-csv" download="{{ site.name }}-ranking.csv" href="{{ downloads.ranking }}">CSV</a></p>
 <table id="ranking">
 <thead><tr><th>turbine</th><th>performance index</th><th>short of the median turbine [MWh]</th>
 <th>lost in downtime [MWh]</th><th>total [MWh]</th><th>flags</th></tr></thead>
@@ -194,6 +196,8 @@ nothing was sent anywhere. This file shows this site's own turbines: keep it wit
 </table>
 
 <h2>Flags</h2>
+<p><a id="flags-csv" download="{{ site.name }}-indicators.csv" href="{{ downloads.flags }}">CSV, every indicator</a>
+</p>
 {% if flagged %}
 <table id="flags">
 <thead><tr><th>turbine</th><th>cohort</th><th>indicator</th><th>evidence</th><th>what to check</th></tr></thead>
@@ -255,6 +259,11 @@ def turbine_ranking(flags: pd.DataFrame) -> pd.DataFrame:
     return ranking.reset_index(names="asset_id")[columns]
 
 
+def _csv_link(table: pd.DataFrame) -> str:
+    """``table`` as a data: URL of CSV, for a download link that needs no server and no network."""
+    return "data:text/csv;charset=utf-8," + urllib.parse.quote(table.to_csv(index=False))
+
+
 def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRules = DEFAULT_RULES) -> str:
     """The report of ``site``'s turbines against the final ``release``, as HTML.
 
@@ -291,6 +300,10 @@ def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRul
         turbines=sections,
         checks={section.asset_id: section.check for section in sections},
         ranking=ranking.to_dict(orient="records"),
+        downloads={
+            "ranking": _csv_link(ranking),
+            "flags": _csv_link(flags.drop(columns=["first_alarm"]) if len(flags) else flags),
+        },
         unmatched=[t.asset_id for t in site.turbines if t.asset_id not in cohort_of],
         plotly_js=plotly.offline.get_plotlyjs(),
         render_script=figures.RENDER_SCRIPT,

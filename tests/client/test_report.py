@@ -127,6 +127,15 @@ def test_report_opens_from_file_and_draws_its_plots_offline(report, tmp_path):
             assert curve.nth(5).locator("path.point").count() == len(own[turbine.asset_id].records) > 10
             here = page.locator(f"#{turbine.asset_id}-performance_index .annotation-text").all_text_contents()
             assert any(text.startswith(f"{turbine.asset_id}: ") for text in here), here
+        # The tables download as CSV from the file itself: no server, no network.
+        with page.expect_download() as download:
+            page.click("#ranking-csv")
+        ranking = pd.read_csv(download.value.path())
+        assert list(ranking.columns)[:3] == ["asset_id", "performance_index", "short_of_median_mwh"]
+        assert set(ranking["asset_id"]) == {t.asset_id for t in config.turbines}
+        with page.expect_download() as download:
+            page.click("#flags-csv")
+        assert len(pd.read_csv(download.value.path())) == len(flags)
         first_curve = page.locator(f"#{config.turbines[0].asset_id}-power-curve")
         first_curve.hover()
         titles = first_curve.locator(".modebar-btn").evaluate_all("buttons => buttons.map(b => b.dataset.title)")
