@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -317,7 +318,7 @@ def distribution_figure(
     return _layout(figure, f"{distribution.cohort}: {indicator_label(distribution.indicator)}", height=320)
 
 
-def _vertical_line(x: float, text: str, colour: str, width: int, align: str) -> tuple[dict, dict]:
+def _vertical_line(x: float, text: str, colour: str, width: int, align: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """A full-height line at ``x`` and its label at the top, as layout shape and annotation."""
     dash = "dot" if width == 1 else "solid"
     shape = {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain"}
