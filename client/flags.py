@@ -73,7 +73,7 @@ def turbine_flags(
         median = distributions.get((row.cohort, "performance_index"))
         typical = median.p50 if median is not None else 1.0
         # What the median turbine would have made from the same wind, less what this one made [MWh].
-        lost_mwh = (typical - pi) * row.expected_mwh
+        short_of_median_mwh = (typical - pi) * row.expected_mwh
         lost = f"{row.lost_mwh:.0f} MWh lost" + (
             f", most as {row.main_loss_category} (IEC 61400-26)" if row.lost_mwh > 0 else ""
         )
@@ -95,8 +95,8 @@ def turbine_flags(
                 "performance_index",
                 pi,
                 pi < typical * (1 - rules.performance_index_shortfall),
-                f"{lost_mwh:.0f} MWh ({100 * (pi / typical - 1):+.1f} %) against the industry's median turbine "
-                f"in normal operation over the period ({100 * (pi - 1):+.1f} % against the cohort curve)",
+                f"{short_of_median_mwh:.0f} MWh ({100 * (pi / typical - 1):+.1f} %) against the industry's median "
+                f"turbine in normal operation over the period ({100 * (pi - 1):+.1f} % against the cohort curve)",
             ),
             (
                 "yaw_misalignment",
@@ -116,7 +116,7 @@ def turbine_flags(
                     "evidence": evidence if flagged else "",
                     "industry_percentile": percentile(row.cohort, indicator, value),
                     "first_alarm": pd.NaT,
-                    "energy_mwh": {"performance_index": lost_mwh, "time_availability": row.lost_mwh}.get(
+                    "energy_mwh": {"performance_index": short_of_median_mwh, "time_availability": row.lost_mwh}.get(
                         indicator, float("nan")
                     ),
                 }

@@ -819,8 +819,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("fleetbench").addHandler(handler)
     logging.getLogger("fleetbench").setLevel(logging.INFO)
     flower = logging.getLogger("flwr")
-    errors_only = logging.Filter()
-    errors_only.filter = lambda record: record.levelno >= logging.ERROR  # type: ignore[method-assign]
+
+    def errors_only(record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
     if not args.verbose:
         # Flower resets its handler's level when a simulation starts; a filter on its logger stays.
         flower.addFilter(errors_only)
