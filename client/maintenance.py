@@ -48,9 +48,17 @@ from client.summaries import (
 )
 from protos.codec import block_layouts
 from protos.disclosure import atom_index, cohort_atoms
-from protos.domain import AVAILABILITY_CATEGORIES, JULIAN_YEAR_HOURS, KWH_PER_MWH, RECORD_HOURS
+from protos.domain import (
+    AVAILABILITY_CATEGORIES,
+    JULIAN_YEAR_HOURS,
+    KWH_PER_MWH,
+    MONTH_FORMAT,
+    RECORD_HOURS,
+    month_index,
+    period_months,
+)
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import INDICATOR_CELLS, BlockKey, indicator_cells
+from protos.statistics import INDICATOR_CELLS, MONTHLY_INDICATORS, BlockKey, indicator_cells
 
 S = spec_pb2.Statistic
 FAILURE_KEY = "failure_component"  # per-record component index of a failure code, NaN otherwise
@@ -90,6 +98,7 @@ class SiteIndicators:
     turbines: pd.DataFrame  # per (cohort, asset_id): performance_index, yaw_misalignment_deg, *_availability
     daily_residuals: pd.DataFrame  # per (cohort, target, asset_id, day): records, mean residual [degC]
     failures: pd.DataFrame  # per failure: asset_id, component, start, downtime_h, age_years
+    monthly: pd.DataFrame  # per (asset_id, month "YYYY-MM"): performance_index, time_availability [-]
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,7 @@ class IndicatorRecords:
     wind_speed: np.ndarray  # [m/s], density-normalised (IEC 61400-12-1:2017, 9.1.5)
     power: np.ndarray  # [kW], density-normalised
     expected_kw: np.ndarray  # [kW], the turbine's own curve at the record's wind speed; NaN beyond it or without one
+    month: np.ndarray  # index into the period's months (protos.domain.period_months), -1 outside the period
 
 
 def own_cohorts(membership: np.ndarray, spec: spec_pb2.BenchmarkSpec, measurable: Iterable[str]) -> np.ndarray:
@@ -151,6 +161,7 @@ def _indicator_records(
     own = own_cohorts(turbines.membership, spec, _curve_cohorts(release))
     start, end = period_bounds(spec)
     row_filters = [f for f in spec.filters if FILTERS[f.name].flag]
+    months = period_months(spec.period.start, spec.period.end)
     chunks = _with_failure_key(read_chunks(), site)
     site_arrays = TurbineArrays.of(site)
     for chunk, asset in hold_back_open_runs(chunks, turbines.ids, keys=("WMET_HorWdSpd", FAILURE_KEY)):
@@ -168,7 +179,8 @@ def _indicator_records(
             rows = own[asset] == c
             per_unit = expected_power_per_unit(wind_speed[rows], curve.curve_wind_speed, curve.curve_power_per_unit)
             expected_kw[rows] = per_unit * turbines.rated_kw[asset[rows]]
-        yield IndicatorRecords(chunk, asset, in_period, normal, wind_speed, power, expected_kw)
+        month = np.where(in_period, month_index(chunk["time"], months), -1)
+        yield IndicatorRecords(chunk, asset, in_period, normal, wind_speed, power, expected_kw, month)
 
 
 def _histogram(values: np.ndarray, grid: spec_pb2.BinGrid) -> np.ndarray:
@@ -192,6 +204,9 @@ class CurvePerformance:
         self.actual_kw = np.zeros(n_turbines)  # [kW], summed over scored records
         self.expected_kw = np.zeros(n_turbines)  # [kW], summed over scored records
         self.yaw = YawSums.zeros(n_turbines)
+        self.months = len(period_months(spec.period.start, spec.period.end))
+        self.monthly_actual_kw = np.zeros((n_turbines, self.months))  # [kW], summed over scored records
+        self.monthly_expected_kw = np.zeros((n_turbines, self.months))  # [kW], summed over scored records
 
     def observe(self, records: IndicatorRecords) -> None:
         """Add one chunk's records."""
@@ -206,6 +221,13 @@ class CurvePerformance:
         scored = records.normal & np.isfinite(expected_kw) & np.isfinite(power)
         self.actual_kw += per_turbine_sum(asset[scored], power[scored], n_turbines)
         self.expected_kw += per_turbine_sum(asset[scored], expected_kw[scored], n_turbines)
+        by_month = asset[scored] * self.months + records.month[scored]
+        self.monthly_actual_kw += per_turbine_sum(by_month, power[scored], n_turbines * self.months).reshape(
+            n_turbines, -1
+        )
+        self.monthly_expected_kw += per_turbine_sum(by_month, expected_kw[scored], n_turbines * self.months).reshape(
+            n_turbines, -1
+        )
         below_rated = (
             scored
             & (wind_speed >= ind.yaw_wind_speed_min)
@@ -228,6 +250,11 @@ class CurvePerformance:
             "yaw_misalignment_deg": static_yaw_misalignment(self.yaw),
             "expected_mwh": self.expected_kw * (RECORD_HOURS / KWH_PER_MWH),
         }
+
+    def monthly_performance_index(self) -> np.ndarray:
+        """Per turbine and month of the period, the performance index over that month's scored records [-]."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.monthly_expected_kw > 0, self.monthly_actual_kw / self.monthly_expected_kw, np.nan)
 
 
 def _categories(chunk: pd.DataFrame, site: SiteConfig, loss_categories: list[str]) -> np.ndarray:
@@ -268,6 +295,8 @@ class Availability:
         self.category_hours = np.zeros((n_turbines, n_categories))  # [h]
         self.actual_mwh = np.zeros(n_turbines)  # [MWh]
         self.lost_mwh = np.zeros((n_turbines, n_categories))  # [MWh]
+        self.months = len(period_months(spec.period.start, spec.period.end))
+        self.monthly_hours = np.zeros((2, n_turbines, self.months))  # [h], available then unavailable
 
     def observe(self, records: IndicatorRecords) -> None:
         """Add one chunk's records."""
@@ -280,6 +309,14 @@ class Availability:
             np.bincount(asset[counted] * n_categories + category[counted], minlength=n_turbines * n_categories).reshape(
                 n_turbines, -1
             )
+            * RECORD_HOURS
+        )
+        unavailable = (~self.available[category[counted]]).astype(np.int64)
+        self.monthly_hours += (
+            np.bincount(
+                (unavailable * n_turbines + asset[counted]) * self.months + records.month[counted],
+                minlength=2 * n_turbines * self.months,
+            ).reshape(2, n_turbines, -1)
             * RECORD_HOURS
         )
         raw_power = chunk["WTUR_W"].to_numpy(dtype=np.float64)
@@ -315,6 +352,12 @@ class Availability:
             "lost_mwh": self.lost_mwh.sum(axis=1),
             "main_loss_category": np.where(self.lost_mwh.sum(axis=1) > 0, main, ""),
         }
+
+    def monthly_time_availability(self) -> np.ndarray:
+        """Per turbine and month of the period, its time-based availability that month [-] (NaN: no counted time)."""
+        available, unavailable = self.monthly_hours
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return available / (available + unavailable)  # IEC 61400-26-1, as availability() over the period
 
     def potential_mwh(self) -> np.ndarray:
         """Per turbine: the energy it produced and lost, its potential production [MWh]."""
@@ -566,6 +609,15 @@ def site_indicators(
         S.PRODUCTION_AVAILABILITY_HISTOGRAM: ("production_availability", ind.availability_bins),
     }
     values = reliability.blocks()
+    monthly = {
+        "performance_index": performance.monthly_performance_index(),
+        "time_availability": np.where(has_status, availability.monthly_time_availability(), np.nan),
+    }
+    monthly_measured = np.hstack([np.isfinite(monthly[name]) for name in MONTHLY_INDICATORS])
+    monthly_grids = {
+        S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM: ("performance_index", ind.monthly_performance_index_bins),
+        S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM: ("time_availability", ind.monthly_availability_bins),
+    }
     for c, cohort in enumerate(spec.cohorts):
         member = membership[:, c]
         for cell, (statistic, (name, grid)) in enumerate(grids.items()):
@@ -578,6 +630,13 @@ def site_indicators(
                 model.target
             )[member & measured[:, len(INDICATOR_CELLS) + m]].sum(axis=0)
         values[BlockKey(cohort.name, S.INDICATOR_CONTRIBUTOR)] = (member[:, None] & measured).any(axis=0).astype(float)
+        for statistic, (name, grid) in monthly_grids.items():
+            values[BlockKey(cohort.name, statistic)] = np.array(
+                [_histogram(month[member], grid) for month in monthly[name].T]
+            ).reshape(-1, grid.count)
+        values[BlockKey(cohort.name, S.MONTHLY_CONTRIBUTOR)] = (
+            (member[:, None] & monthly_measured).any(axis=0).astype(float)
+        )
     unknown = [layout.name for layout in block_layouts(spec) if layout.key not in values]
     if unknown:
         raise ValueError(f"spec {spec.spec_id} asks for blocks {unknown}, which a site does not compute in round 2")
@@ -590,16 +649,28 @@ def site_indicators(
         BlockKey("", S.AGE_BAND_CENSUS): _turbine_census(
             reliability.turbine_years, atom_of_turbine, len(atoms), membership
         ),
+        BlockKey("", S.MONTHLY_CENSUS): _turbine_census(
+            monthly_measured.astype(np.float64), atom_of_turbine, len(atoms), membership
+        ),
     }
     asset_ids = pd.Index([t.asset_id for t in site.turbines])
     per_turbine = [
         pd.DataFrame({"cohort": cohort.name, "asset_id": asset_ids, **kpis})[membership[:, c] & measured[:, 0]]
         for c, cohort in enumerate(spec.cohorts)
     ]
+    months = period_months(spec.period.start, spec.period.end).strftime(MONTH_FORMAT)
+    per_month = pd.DataFrame(
+        {
+            "asset_id": np.repeat(asset_ids, len(months)),
+            "month": np.tile(months, len(asset_ids)),
+            **{name: monthly[name].ravel() for name in MONTHLY_INDICATORS},
+        }
+    )
     return SiteIndicators(
         values,
         census,
         pd.concat(per_turbine, ignore_index=True),
         residuals.daily_residuals(),
         reliability.failure_table(),
+        per_month,
     )

@@ -21,8 +21,9 @@ from common.atomic_file import write_text_atomically
 from protos.census import Decision, census_totals, decide, is_round_two
 from protos.codec import spec_sha256
 from protos.disclosure import cohort_atoms
+from protos.domain import MONTH_FORMAT, period_months
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import BlockKey, CensusFields, indicator_cells
+from protos.statistics import MONTHLY_INDICATORS, BlockKey, CensusFields, indicator_cells
 
 S = spec_pb2.Statistic
 
@@ -170,4 +171,18 @@ def _round_two(
             problems.append(f"{where}: {rate.operator_count} operators, census {years.contributor[c, b]:.0f}")
         elif rate.HasField("turbine_years") and not np.isclose(rate.turbine_years, years.total[c, b], rtol=1e-9):
             problems.append(f"{where}: {rate.turbine_years:g} turbine-years, census {years.total[c, b]:g}")
+    months = list(period_months(spec.period.start, spec.period.end).strftime(MONTH_FORMAT))
+    monthly = _cohort_rows(spec, totals[BlockKey("", S.MONTHLY_CENSUS)])
+    for d in release.monthly_distributions:
+        c = index.get(d.cohort)
+        if c is None or d.suppressed or d.indicator not in MONTHLY_INDICATORS or d.month not in months:
+            continue
+        cell = MONTHLY_INDICATORS.index(d.indicator) * len(months) + months.index(d.month)
+        where = f"monthly distribution {d.cohort}/{d.indicator}/{d.month}"
+        if not decision.months.published[c, cell]:
+            problems.append(f"{where} published; its census suppresses it")
+        elif d.HasField("operator_count") and d.operator_count != int(monthly.contributor[c, cell]):
+            problems.append(f"{where}: {d.operator_count} operators, census {monthly.contributor[c, cell]:.0f}")
+        elif sum(d.counts) != int(monthly.total[c, cell]):
+            problems.append(f"{where}: {sum(d.counts)} turbines, census {monthly.total[c, cell]:.0f}")
     return problems

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from protos.codec import block_layouts, spec_sha256
 from protos.disclosure import CellCensus, cohort_atoms, decide_cell
 from protos.fleetbench.v1 import spec_pb2
-from protos.statistics import STATISTICS, BlockKey, CensusFields, indicator_cells, spec_block
+from protos.statistics import MONTHLY_INDICATORS, STATISTICS, BlockKey, CensusFields, indicator_cells, spec_block
 
 S = spec_pb2.Statistic
 
@@ -64,11 +64,12 @@ class Decision:
     training: CohortCells  # one cell per model target (round 1)
     indicators: CohortCells  # protos.statistics.indicator_cells (round 2)
     age_bands: CohortCells  # turbine-age bands (round 2)
+    months: CohortCells  # protos.statistics.MONTHLY_INDICATORS by month (round 2)
 
     @property
     def suppressed_cells(self) -> int:
         """Filled cells that are not published, over every family."""
-        families = (self.cohorts, self.bins, self.training, self.indicators, self.age_bands)
+        families = (self.cohorts, self.bins, self.training, self.indicators, self.age_bands, self.months)
         return sum(int(np.count_nonzero(f.filled & ~f.published)) for f in families)
 
 
@@ -80,7 +81,7 @@ def is_round_two(spec: spec_pb2.BenchmarkSpec) -> bool:
 def census_statistics(spec: spec_pb2.BenchmarkSpec) -> tuple[spec_pb2.Statistic, ...]:
     """The census statistics a values spec is decided by (TRAINING_CENSUS once per model)."""
     if is_round_two(spec):
-        return (S.INDICATOR_CENSUS, S.AGE_BAND_CENSUS)
+        return (S.INDICATOR_CENSUS, S.AGE_BAND_CENSUS, S.MONTHLY_CENSUS)
     if spec.HasField("privacy"):
         return (S.COHORT_CENSUS, S.CURVE_CENSUS)
     return (S.COHORT_CENSUS, S.CURVE_CENSUS, S.TRAINING_CENSUS)
@@ -190,7 +191,8 @@ def decide(spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray]) 
 
     Round 1: each cohort as a whole (its records over the period) first; the bins of a cohort
     suppressed as a whole are not candidates; each model's training records on their own. Round 2:
-    each indicator cell (turbines whose indicator was measured) and each age band (turbine-years).
+    each indicator cell (turbines whose indicator was measured), each age band (turbine-years) and
+    each monthly cell (turbines measured in the month).
     """
     atoms = cohort_atoms(spec.cohorts)
     n = len(spec.cohorts)
@@ -198,6 +200,7 @@ def decide(spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray]) 
     if is_round_two(spec):
         cells = len(indicator_cells(spec))
         bands = len(spec.indicators.age_band_edges)
+        monthly = totals[BlockKey("", S.MONTHLY_CENSUS)]
         return Decision(
             cohorts=CohortCells.empty(n),
             bins=CohortCells.empty(n),
@@ -208,6 +211,7 @@ def decide(spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray]) 
             age_bands=_family(
                 atoms, totals[BlockKey("", S.AGE_BAND_CENSUS)], np.ones((n, bands), bool), spec, "turbine-years"
             ),
+            months=_family(atoms, monthly, np.ones((n, monthly.shape[2]), bool), spec, "turbines"),
         )
     cohorts = _family(atoms, totals[BlockKey("", S.COHORT_CENSUS)][..., None], everywhere, spec, "records")
     n_bins = spec.wind_speed_bins.count
@@ -227,7 +231,7 @@ def decide(spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray]) 
             np.hstack([f.filled for f in per_model]),
             {(cohort, m): why for m, f in enumerate(per_model) for (cohort, _), why in f.reasons.items()},
         )
-    return Decision(cohorts, bins, training, CohortCells.empty(n), CohortCells.empty(n))
+    return Decision(cohorts, bins, training, CohortCells.empty(n), CohortCells.empty(n), CohortCells.empty(n))
 
 
 # How each values statistic's block maps onto the decision's cells: a function of (decision, cohort
@@ -259,6 +263,19 @@ def _by_indicator(cell: str) -> Withhold:
 
 def _by_indicator_cells(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
     return np.asarray(decision.indicators.published[c])
+
+
+def _by_month(indicator: str) -> Withhold:
+    def carried(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+        return np.asarray(
+            np.split(decision.months.published[c], len(MONTHLY_INDICATORS))[MONTHLY_INDICATORS.index(indicator)]
+        )
+
+    return carried
+
+
+def _by_monthly_cells(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+    return np.asarray(decision.months.published[c])
 
 
 def _by_age_band(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
@@ -293,6 +310,9 @@ CARRIED: dict[spec_pb2.Statistic, tuple[Withhold, int]] = {
     S.FAILURE_DOWNTIME: (_by_age_band, 1),
     S.TURBINE_YEARS: (_by_age_band, 0),
     S.AGE_BAND_CONTRIBUTOR: (_by_age_band, 0),
+    S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM: (_by_month("performance_index"), 0),
+    S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM: (_by_month("time_availability"), 0),
+    S.MONTHLY_CONTRIBUTOR: (_by_monthly_cells, 0),
 }
 """Every values statistic, and which cells of the decision its elements belong to."""
 

@@ -6,6 +6,7 @@ finalises releases with the same ones, so they live in the contract package, onc
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 RECORD_PERIOD = pd.Timedelta(minutes=10)
@@ -67,3 +68,30 @@ AGE_BAND_EDGES = (0.0, 1.0, 2.0, 5.0, 10.0, 15.0, 20.0)
 
 NBM_FEATURES = ("power_per_unit", "power_per_unit_squared", "ambient_temperature")
 """Regressors a normal-behaviour model may name: P / P_rated [-], its square [-], ambient temperature [degC]."""
+
+
+MONTH_FORMAT = "%Y-%m"
+"""How a month of a monthly statistic is named, in releases and on site (strftime)."""
+
+
+def period_months(start: str, end: str) -> pd.DatetimeIndex:
+    """The calendar months (UTC) the period [start, end) overlaps, as their first instants.
+
+    Monthly statistics have one entry per month, partial first and last months included.
+
+    Parameters
+    ----------
+    start, end : str
+        The period's bounds, UTC timestamps (ISO 8601).
+    """
+    first = pd.Timestamp(start).tz_convert("UTC").tz_localize(None).to_period("M")
+    last = (pd.Timestamp(end).tz_convert("UTC").tz_localize(None) - pd.Timedelta(1, "ns")).to_period("M")
+    return pd.period_range(first, last, freq="M").to_timestamp().tz_localize("UTC")
+
+
+def month_index(time: pd.Series, months: pd.DatetimeIndex) -> np.ndarray:
+    """Index into ``months`` (:func:`period_months`) of each UTC timestamp; -1 before or after them."""
+    ends = months + pd.offsets.MonthBegin(1)
+    edges = np.append(months.asi8, ends.asi8[-1:])
+    index = np.searchsorted(edges, time.array.as_unit(months.unit).asi8, side="right") - 1
+    return np.where(index < len(months), index, -1)

@@ -33,6 +33,7 @@ from protos.domain import (
     MAX_MWH_PER_RECORD,
     MAX_WIND_SPEED,
     RECORD_PERIOD,
+    period_months,
 )
 from protos.fleetbench.v1 import spec_pb2
 
@@ -108,6 +109,11 @@ INDICATOR_CELLS = (
 """Round 2's disclosure-control cells per cohort, before one per model target (its residuals)."""
 
 
+MONTHLY_INDICATORS = ("performance_index", "time_availability")
+"""Round 2's indicators released month by month. A monthly cell is one of them in one month of the
+period (:func:`protos.domain.period_months`), indicator-major: cell ``i * months + m``."""
+
+
 def indicator_cells(spec: spec_pb2.BenchmarkSpec) -> tuple[str, ...]:
     """The names of round 2's cells per cohort: :data:`INDICATOR_CELLS`, then ``residual:<target>`` per model."""
     return (*INDICATOR_CELLS, *(f"residual:{model.target}" for model in spec.models))
@@ -146,6 +152,8 @@ class SpecExtent:
     atoms: int  # sets of cohorts one turbine can be in at once (protos/disclosure.py)
     cohorts: int
     indicator_cells: int  # round 2's disclosure-control cells per cohort
+    months: int  # calendar months the period overlaps
+    monthly_bins: Mapping[spec_pb2.Statistic, int]  # monthly histogram statistic -> bins of its grid (round 2)
 
     @classmethod
     def of(cls, spec: spec_pb2.BenchmarkSpec) -> SpecExtent:
@@ -186,6 +194,11 @@ class SpecExtent:
             atoms=len(cohort_atoms(spec.cohorts)),
             cohorts=len(spec.cohorts),
             indicator_cells=len(indicator_cells(spec)),
+            months=len(period_months(spec.period.start, spec.period.end)),
+            monthly_bins={
+                S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM: ind.monthly_performance_index_bins.count,
+                S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM: ind.monthly_availability_bins.count,
+            },
         )
 
 
@@ -239,6 +252,14 @@ def _nbm_record_count(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
 
 def _indicator_grid(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
     return (e.indicator_bins[b.statistic],)
+
+
+def _monthly_grid(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.months, e.monthly_bins[b.statistic])
+
+
+def _monthly_cells(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (len(MONTHLY_INDICATORS) * e.months,)
 
 
 def _losses_and_potential(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
@@ -395,6 +416,9 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         StatisticEntry(S.TURBINE_YEARS, "year", 40, _age_bands, _turbine_years, _VALUE),
         StatisticEntry(S.AGE_BAND_CONTRIBUTOR, "1", 0, _age_bands, _indicator, _VALUE),
         StatisticEntry(S.INDICATOR_CONTRIBUTOR, "1", 0, _indicator_cells, _indicator, _VALUE),
+        StatisticEntry(S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM, "1", 0, _monthly_grid, _turbines, _VALUE),
+        StatisticEntry(S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM, "1", 0, _monthly_grid, _turbines, _VALUE),
+        StatisticEntry(S.MONTHLY_CONTRIBUTOR, "1", 0, _monthly_cells, _indicator, _VALUE),
         # Differentially private power curves.
         StatisticEntry(S.CAPPED_POWER_HISTOGRAM, "record weight", 8, _power_histogram, _capped_weight, _VALUE),
         # The census, spec-wide, per atom: its bound is the largest field's, the total squared.
@@ -405,6 +429,9 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         ),
         StatisticEntry(
             S.INDICATOR_CENSUS, "1", 0, _census_of(_indicator_cells), _turbines_squared, _CENSUS, spec_wide=True
+        ),
+        StatisticEntry(
+            S.MONTHLY_CENSUS, "1", 0, _census_of(_monthly_cells), _turbines_squared, _CENSUS, spec_wide=True
         ),
         StatisticEntry(
             S.AGE_BAND_CENSUS, "year", 32, _census_of(_age_bands), _turbine_years_squared, _CENSUS, spec_wide=True

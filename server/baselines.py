@@ -16,9 +16,10 @@ import numpy as np
 
 from protos.census import Decision
 from protos.codec import block_layouts
+from protos.domain import MONTH_FORMAT, period_months
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.normal_behaviour import residual_variance, ridge_coefficients
-from protos.statistics import BlockKey, CohortBlocks, NbmRecordCount, indicator_cells
+from protos.statistics import MONTHLY_INDICATORS, BlockKey, CohortBlocks, NbmRecordCount, indicator_cells
 from server.percentiles import histogram_percentiles
 
 S = spec_pb2.Statistic
@@ -104,7 +105,8 @@ def indicator_baselines(
     residuals: over records) are released per cohort with percentiles, each an indicator cell of
     the census (the turbines it measured); lost production as shares of the potential; failure
     rates per component and age band, each age band a cell. A cell no operator filled is left out;
-    a cell the decision suppresses is listed with its reason and no figures.
+    a cell the decision suppresses is listed with its reason and no figures. The performance index
+    and time availability are released month by month too, each month a cell.
     """
     ind = spec.indicators
     cells = indicator_cells(spec)
@@ -146,6 +148,7 @@ def indicator_baselines(
                     continue
                 cell.share_of_potential = float(energy / lost[-1])
         suppressed += _failure_rates(spec, block, decision, c, release)
+        suppressed += _monthly_distributions(spec, block, decision, c, release)
     return suppressed
 
 
@@ -178,4 +181,39 @@ def _failure_rates(
             rate.operator_count = int(band_operators[b])
             if failures:
                 rate.mean_downtime_hours = float(block(S.FAILURE_DOWNTIME)[j, b] / failures)
+    return suppressed
+
+
+def _monthly_distributions(
+    spec: spec_pb2.BenchmarkSpec,
+    block: CohortBlocks[np.ndarray],
+    decision: Decision,
+    c: int,
+    release: release_pb2.Release,
+) -> int:
+    """Add cohort ``c``'s monthly distributions (:data:`MONTHLY_INDICATORS`); return how many are suppressed."""
+    ind, suppressed = spec.indicators, 0
+    months = period_months(spec.period.start, spec.period.end).strftime(MONTH_FORMAT)
+    operators = block(S.MONTHLY_CONTRIBUTOR)
+    grids = {
+        "performance_index": (S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM, ind.monthly_performance_index_bins),
+        "time_availability": (S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM, ind.monthly_availability_bins),
+    }
+    for i, indicator in enumerate(MONTHLY_INDICATORS):
+        statistic, grid = grids[indicator]
+        for m, month in enumerate(months):
+            cell = i * len(months) + m
+            if not decision.months.filled[c, cell]:
+                continue
+            d = release.monthly_distributions.add(
+                cohort=spec.cohorts[c].name, indicator=indicator, counts_of="turbines", bins=grid, month=month
+            )
+            if not decision.months.published[c, cell]:
+                d.suppressed, d.suppression_reason = True, decision.months.reasons[c, cell]
+                suppressed += 1
+                continue
+            counts = block(statistic)[m]
+            d.counts.extend(int(n) for n in np.rint(counts))
+            d.operator_count = int(operators[cell])
+            d.p10, d.p25, d.p50, d.p75, d.p90 = indicator_percentiles(indicator, counts, grid)
     return suppressed

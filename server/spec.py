@@ -47,6 +47,9 @@ INDICATOR_STATISTICS = (
     S.TURBINE_YEARS,
     S.AGE_BAND_CONTRIBUTOR,
     S.INDICATOR_CONTRIBUTOR,
+    S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM,
+    S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM,
+    S.MONTHLY_CONTRIBUTOR,
 )
 """Round 2's statistics per cohort, in payload order (NBM_RESIDUAL_HISTOGRAM once per model)."""
 # Normal-behaviour models of round 1 (client/indicators.py names the features).
@@ -284,8 +287,8 @@ def indicator_spec(round_one: spec_pb2.BenchmarkSpec, baseline_release_sha256: s
 
     Same period, cohorts, filters, models and disclosure settings as ``round_one``; its blocks are
     distributions over turbines (performance index, yaw misalignment, availability) or records
-    (model residuals), lost production by IEC 61400-26 category, and failures and turbine-years
-    by component and age band.
+    (model residuals), lost production by IEC 61400-26 category, failures and turbine-years
+    by component and age band, and the performance index and time availability month by month.
     """
     spec = spec_pb2.BenchmarkSpec()
     spec.CopyFrom(round_one)
@@ -301,6 +304,10 @@ def indicator_spec(round_one: spec_pb2.BenchmarkSpec, baseline_release_sha256: s
     indicators.components.extend(COMPONENTS)
     indicators.loss_categories.extend(LOSS_CATEGORIES)
     indicators.yaw_wind_speed_min, indicators.yaw_wind_speed_max = 4.5, 9.0
+    indicators.monthly_performance_index_bins.CopyFrom(
+        spec_pb2.BinGrid(first_centre=0.7, width=0.01, count=61, unit="1")
+    )
+    indicators.monthly_availability_bins.CopyFrom(spec_pb2.BinGrid(first_centre=0.5, width=0.01, count=51, unit="1"))
     for cohort in spec.cohorts:
         for statistic in INDICATOR_STATISTICS:
             targets = [model.target for model in spec.models] if STATISTICS[statistic].per_target else [""]

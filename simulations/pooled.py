@@ -41,11 +41,20 @@ from protos.domain import (
     JULIAN_YEAR,
     JULIAN_YEAR_HOURS,
     KWH_PER_MWH,
+    MONTH_FORMAT,
     RECORD_HOURS,
     RECORD_PERIOD,
+    period_months,
 )
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import INDICATOR_CELLS, STATISTICS, BlockKey, NbmRecordCount, indicator_cells
+from protos.statistics import (
+    INDICATOR_CELLS,
+    MONTHLY_INDICATORS,
+    STATISTICS,
+    BlockKey,
+    NbmRecordCount,
+    indicator_cells,
+)
 from server.baselines import indicator_baselines, model_fits
 from server.finalize import CohortStatistics, build_release
 from server.spec import indicator_spec
@@ -684,6 +693,34 @@ def pooled_time_availability(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -
     return available.groupby(rows["turbine"]).mean()
 
 
+def pooled_monthly_indicators(
+    rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release
+) -> pd.DataFrame:
+    """Per (turbine, month "YYYY-MM", UTC): performance index and time availability over that month's records [-].
+
+    As :func:`pooled_performance_and_yaw` and :func:`pooled_time_availability` over the period, with
+    the records grouped by calendar month; NaN where a month has no expected energy or no counted
+    time, and time availability NaN for a turbine without a status channel.
+    """
+    _, power, expected = pooled_expected_power(rows, spec, release)
+    in_period = _in_period(rows, spec.period)
+    month = rows["time"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
+    scored = rows["passes_row_filters"] & in_period & np.isfinite(expected) & np.isfinite(power)
+    energy = pd.DataFrame({"actual": power, "expected": expected})[scored]
+    sums = energy.groupby([rows["turbine"][scored], month[scored]]).sum()
+    sums = sums[sums["expected"] > 0]
+    counted = in_period & rows["category"].isin(list(spec.indicators.loss_categories)) & rows["status_measured"]
+    available = rows["category"][counted].map(AVAILABILITY_CATEGORIES) == True  # noqa: E712 - a category's flag
+    monthly = pd.DataFrame(
+        {
+            "performance_index": sums["actual"] / sums["expected"],
+            "time_availability": available.groupby([rows["turbine"][counted], month[counted]]).mean(),
+        }
+    )
+    monthly.index.names = ["turbine", "month"]
+    return monthly
+
+
 def pooled_residuals(
     rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release, target: str
 ) -> pd.DataFrame:
@@ -726,6 +763,9 @@ class PooledIndicators:
         target ``residuals:<target>``, its monitored records.
     residuals : dict
         Model target -> the monitored records' residuals (:func:`pooled_residuals`).
+    monthly : DataFrame
+        Index (``turbine``, ``month``): performance_index and time_availability of the month
+        (:func:`pooled_monthly_indicators`), NaN where not measured.
     measured : DataFrame
         Index ``turbine``, one column per indicator cell (protos.statistics.indicator_cells): whether
         the turbine was measured for it.
@@ -734,6 +774,7 @@ class PooledIndicators:
     turbines: pd.DataFrame
     residuals: dict[str, pd.DataFrame]
     measured: pd.DataFrame
+    monthly: pd.DataFrame
 
 
 def pooled_indicators(
@@ -769,7 +810,7 @@ def pooled_indicators(
     status_measured = rows.groupby("turbine")["status_measured"].first().reindex(turbines.index, fill_value=False)
     for name in ("time_availability", "production_availability", "lost_production"):
         measured[name] &= status_measured
-    return PooledIndicators(turbines, residuals, measured)
+    return PooledIndicators(turbines, residuals, measured, pooled_monthly_indicators(rows, spec, release))
 
 
 def pooled_indicator_census(
@@ -784,13 +825,29 @@ def pooled_indicator_census(
     )
     aged = _aged_records(rows, spec)
     years = _operator_atom_totals(aged, n_atoms, {"band": len(spec.indicators.age_band_edges)})
+    months = list(period_months(spec.period.start, spec.period.end).strftime(MONTH_FORMAT))
+    monthly = _monthly_cells(indicators, months)
+    per_month = _operator_atom_totals(monthly, n_atoms, {"cell": len(MONTHLY_INDICATORS) * len(months)})
     census = {
         BlockKey("", S.INDICATOR_CENSUS): _census_block(S.INDICATOR_CENSUS, _with_cohort_rows(per_cell, spec)),
         BlockKey("", S.AGE_BAND_CENSUS): _census_block(
             S.AGE_BAND_CENSUS, _with_cohort_rows(years, spec) * (RECORD_HOURS / JULIAN_YEAR_HOURS)
         ),
+        BlockKey("", S.MONTHLY_CENSUS): _census_block(S.MONTHLY_CENSUS, _with_cohort_rows(per_month, spec)),
     }
     return _checked_census(spec, census)
+
+
+def _monthly_cells(indicators: PooledIndicators, months: list[str]) -> pd.DataFrame:
+    """One row per measured (turbine, monthly cell): turbine, operator, atom, cell, indicator, month, value."""
+    long = (
+        indicators.monthly.reset_index()
+        .melt(id_vars=["turbine", "month"], value_vars=list(MONTHLY_INDICATORS), var_name="indicator")
+        .dropna(subset=["value"])
+    )
+    long = long[long["month"].isin(months)]
+    long["cell"] = long["indicator"].map(MONTHLY_INDICATORS.index) * len(months) + long["month"].map(months.index)
+    return long.join(indicators.turbines[["operator", "atom"]], on="turbine")
 
 
 def pooled_indicator_values(
@@ -802,7 +859,8 @@ def pooled_indicator_values(
     yaw misalignment and time- and production-based availability, of each model's residuals (over
     records), lost production per loss category and the potential, and per indicator cell the
     operators with such a turbine; over all its members, failures, downtime and turbine-years by
-    component and age band, and per age band the operators with turbine-years in it.
+    component and age band, and per age band the operators with turbine-years in it; per month,
+    histograms of performance index and time availability and the operators of each monthly cell.
 
     Raises
     ------
@@ -816,6 +874,12 @@ def pooled_indicator_values(
         S.TIME_AVAILABILITY_HISTOGRAM: ("time_availability", ind.availability_bins),
         S.PRODUCTION_AVAILABILITY_HISTOGRAM: ("production_availability", ind.availability_bins),
     }
+    monthly_grids = {
+        S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM: ("performance_index", ind.monthly_performance_index_bins),
+        S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM: ("time_availability", ind.monthly_availability_bins),
+    }
+    months = list(period_months(spec.period.start, spec.period.end).strftime(MONTH_FORMAT))
+    monthly = _monthly_cells(indicators, months)
     values: dict[BlockKey, np.ndarray] = {}
     for cohort in spec.cohorts:
         name, member = cohort.name, turbines[cohort.name].astype(bool)
@@ -838,6 +902,20 @@ def pooled_indicator_values(
         values[BlockKey(name, S.FAILURE_DOWNTIME)] = downtime
         values[BlockKey(name, S.TURBINE_YEARS)] = years.sum(axis=0).to_numpy(np.float64)
         values[BlockKey(name, S.AGE_BAND_CONTRIBUTOR)] = (years > 0).sum(axis=0).to_numpy(np.float64)
+        mine = monthly[monthly["turbine"].map(turbines[name].astype(bool))]
+        for statistic, (indicator, grid) in monthly_grids.items():
+            values[BlockKey(name, statistic)] = np.array(
+                [
+                    _histogram(mine["value"][(mine["indicator"] == indicator) & (mine["month"] == m)].to_numpy(), grid)
+                    for m in months
+                ]
+            )
+        values[BlockKey(name, S.MONTHLY_CONTRIBUTOR)] = (
+            mine.groupby("cell")["operator"]
+            .nunique()
+            .reindex(range(len(MONTHLY_INDICATORS) * len(months)), fill_value=0)
+            .to_numpy(np.float64)
+        )
     unknown = [layout.name for layout in block_layouts(spec) if layout.key not in values]
     if unknown:
         raise ValueError(f"spec {spec.spec_id} asks for blocks {unknown}, which the pooled reference does not compute")

@@ -56,7 +56,7 @@ def _indicators() -> SiteIndicators:
             "residual": [3.0, 3.0, 1.0, 3.0, 3.0, 3.0, 3.0, 2.5, 3.0, 1.0],  # [degC]
         }
     )
-    return SiteIndicators({}, {}, turbines, daily, pd.DataFrame())
+    return SiteIndicators({}, {}, turbines, daily, pd.DataFrame(), pd.DataFrame())
 
 
 def test_each_rule_flags_at_its_threshold_in_the_turbines_own_cohort():

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from client.ingest import read_canonical_chunks
@@ -304,3 +305,44 @@ def test_a_site_keeps_only_releases_of_specs_it_contributed_to_and_never_overwri
         receive_release(sites[0], fake.SerializeToString())
     assert str(refused.value) == str(ContributionRefused()) and str(sites[0].parent) not in str(refused.value)
     assert kept.read_bytes() == original and sorted(p.name for p in kept.parent.iterdir()) == ["kept.json"]
+
+
+# 6. A month only one operator covers ------------------------------------------------------------
+
+
+def test_the_aggregator_never_decodes_a_month_only_one_operator_covers(tmp_path, monkeypatch):
+    """Three operators' exports end in January, the fourth's runs through February: February is one operator's."""
+    config = FleetConfig(operators=4, turbines_per_operator=2, months=2, seed=34, models=(A,), export_styles=(0,))
+    sites = generate_fleet(config, tmp_path)
+    for site in sites[:3]:
+        export = site.parent / "scada.csv"
+        rows = pd.read_csv(export)
+        january = pd.to_datetime(rows["Timestamp"], utc=True) < pd.Timestamp("2025-01-30T00:00Z")
+        rows[january].to_csv(export, index=False)
+    spec = fleet_spec(config, k_min_operators=3)
+
+    def round_two_decoded() -> tuple[release_pb2.Release, dict[BlockKey, np.ndarray]]:
+        """The final release, and round 2's values sums as the aggregator decoded them."""
+        for site in sites:
+            (site.parent / "audit.log").unlink(missing_ok=True)
+        outcomes: list[SecureSumOutcome] = []
+        release = run_release_in_process(sites, spec, send=False, on_outcome=outcomes.append)
+        round_two = release.indicator_spec
+        assert len(outcomes) == 2 and round_two.spec_id, "round 2 must have run"
+        mean = outcomes[1]
+        return release, decode_limb_sums(
+            block_layouts(round_two), limb_sums_from_weighted_mean(mean.mean_arrays, mean.n_sites)
+        )
+
+    release, decoded = round_two_decoded()
+    listed = {(d.indicator, d.month): d for d in release.monthly_distributions if d.cohort == A}
+    assert not listed["performance_index", "2025-01"].suppressed  # January: four operators
+    assert "fewer than 3 operators" in listed["performance_index", "2025-02"].suppression_reason
+    assert not decoded[BlockKey(A, S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM)][1].any()  # February: zeros
+    assert not decoded[BlockKey(A, S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM)][1].any()
+
+    # Control: sites that send every cell hand the aggregator the lone operator's February, turbine by turbine.
+    monkeypatch.setattr("client.contribution.withhold_failing_cells", lambda values, spec, decision: dict(values))
+    _, leaked = round_two_decoded()
+    assert leaked[BlockKey(A, S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM)][1].sum() == 2  # its two turbines' indices
+    assert leaked[BlockKey(A, S.MONTHLY_CONTRIBUTOR)][1] == 1  # and that they are one operator's

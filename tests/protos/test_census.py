@@ -64,7 +64,8 @@ def test_a_census_spec_holds_the_census_blocks_of_the_spec_it_decides():
     private = census_spec(power_curve_spec("q", *JANUARY, ["A"], privacy=PrivacySettings(1.0)))
     assert [layout.name for layout in block_layouts(private)] == ["COHORT_CENSUS", "CURVE_CENSUS"]
     round_two = census_spec(indicator_spec(SPEC, "0" * 64))
-    assert [layout.name for layout in block_layouts(round_two)] == ["INDICATOR_CENSUS", "AGE_BAND_CENSUS"]
+    names = [layout.name for layout in block_layouts(round_two)]
+    assert names == ["INDICATOR_CENSUS", "AGE_BAND_CENSUS", "MONTHLY_CENSUS"]
 
 
 def test_the_census_message_carries_exact_totals_and_is_bound_to_its_spec():

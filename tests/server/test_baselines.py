@@ -1,4 +1,4 @@
-"""Round-2 baselines from summed values: failure-rate cells under k and the dominance rule."""
+"""Round-2 baselines from summed values: failure-rate and monthly cells under k and the dominance rule."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def test_failure_rate_cells_need_k_operators_and_no_dominant_one():
     census = {
         BlockKey("", S.INDICATOR_CENSUS): np.zeros((3, 2, len(indicator_cells(spec)))),  # the atom, the cohort
         BlockKey("", S.AGE_BAND_CENSUS): np.zeros((3, 2, len(spec.indicators.age_band_edges))),
+        BlockKey("", S.MONTHLY_CENSUS): np.zeros((3, 2, 2 * 3)),
     }
     gearbox = list(spec.indicators.components).index("gearbox")
     # Band 2 (2-5 years): 8, 1 and 1 turbine-years; band 3 (5-10): 2 each; band 4 (10-15): two operators.
@@ -41,6 +42,37 @@ def test_failure_rate_cells_need_k_operators_and_no_dominant_one():
     assert not released.suppressed and released.failures == 3
     assert released.failures_per_turbine_year == pytest.approx(0.5) and released.mean_downtime_hours == 72.0
     assert not any(r.HasField("failures") for r in release.failure_rates if r.suppressed)
+
+
+def test_each_month_is_a_cell_of_its_own_published_with_its_percentiles_or_suppressed_with_its_reason():
+    spec = indicator_spec(power_curve_spec("s", "2025-01-01T00:00:00Z", "2025-03-15T00:00:00Z", ["A"]), "0" * 64)
+    months, grid = 3, spec.indicators.monthly_performance_index_bins  # January, February, half of March
+    values = {layout.key: np.zeros(layout.shape) for layout in block_layouts(spec)}
+    monthly = np.zeros((3, 2, 2 * months))  # fields, (the atom, the cohort), (indicator, month)
+    # Performance index: January 4 + 3 + 3 turbines; February 8 + 1 + 1 (one operator dominates); March two operators.
+    for month, turbines in ((0, [4.0, 3.0, 3.0]), (1, [8.0, 1.0, 1.0]), (2, [2.0, 2.0])):
+        monthly[:, :, month] = np.array([len(turbines), sum(turbines), sum(t * t for t in turbines)])[:, None]
+        values[BlockKey("A", S.MONTHLY_CONTRIBUTOR)][month] = len(turbines)
+    january = values[BlockKey("A", S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM)][0]
+    january[[20, 25, 30]] = [2, 6, 2]  # centres 0.90, 0.95, 1.00
+    values[BlockKey("A", S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM)][1, 25] = 10
+    census = {
+        BlockKey("", S.INDICATOR_CENSUS): np.zeros((3, 2, len(indicator_cells(spec)))),
+        BlockKey("", S.AGE_BAND_CENSUS): np.zeros((3, 2, len(spec.indicators.age_band_edges))),
+        BlockKey("", S.MONTHLY_CENSUS): monthly,
+    }
+    release = release_pb2.Release()
+    suppressed = indicator_baselines(spec, values, release, decide(spec, census))
+    by_month = {(d.indicator, d.month): d for d in release.monthly_distributions}
+    assert set(by_month) == {("performance_index", m) for m in ("2025-01", "2025-02", "2025-03")}  # none: not listed
+    jan = by_month["performance_index", "2025-01"]
+    assert not jan.suppressed and jan.operator_count == 3 and list(jan.counts) == january.astype(int).tolist()
+    assert jan.p50 == pytest.approx(grid.first_centre + 25 * grid.width, abs=grid.width / 2)
+    assert jan.p10 < jan.p50 < jan.p90
+    assert "more than 60% of the turbines" in by_month["performance_index", "2025-02"].suppression_reason
+    assert "fewer than 3 operators" in by_month["performance_index", "2025-03"].suppression_reason
+    assert not by_month["performance_index", "2025-02"].counts  # the February sums are never published
+    assert suppressed == 2
 
 
 def test_availability_percentiles_stay_within_zero_and_one():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_pooled import assert_blocks_equal, assert_census_equal, run_recording_censuses, summed_values
 
@@ -30,6 +31,7 @@ from simulations.onboarding import fleet_spec
 from simulations.pooled import (
     pooled_canonical_records,
     pooled_model_coefficients,
+    pooled_monthly_indicators,
     pooled_own_cohorts,
     pooled_performance_and_yaw,
     pooled_production,
@@ -260,3 +262,40 @@ def test_the_energy_each_site_expects_of_its_turbines_equals_the_pooled_referenc
                 assert row.expected_mwh == pytest.approx(expected_mwh, rel=1e-9), turbine
                 checked += 1
     assert checked >= 6
+
+
+def test_what_each_site_keeps_month_by_month_equals_the_pooled_reference(faulty_run, kept_on_site):
+    """The report's monthly performance index and time availability per turbine are the pooled month's."""
+    _, release, *_, rows = faulty_run
+    reference = pooled_monthly_indicators(rows, release.indicator_spec, release)
+    months = {d.month for d in release.monthly_distributions}
+    assert len(months) == 4  # the four months of the period, each released
+    checked = 0
+    for operator, indicators in enumerate(kept_on_site):
+        kept = indicators.monthly.assign(turbine=f"{operator}/" + indicators.monthly["asset_id"])
+        kept = kept.set_index(["turbine", "month"])
+        for column in ("performance_index", "time_availability"):
+            ours = kept[column].dropna()
+            theirs = reference[column].dropna()
+            theirs = theirs[theirs.index.get_level_values("turbine").str.startswith(f"{operator}/")]
+            assert set(ours.index) == set(theirs.index), column
+            np.testing.assert_allclose(ours.sort_index(), theirs.sort_index(), rtol=1e-9)
+            checked += len(ours)
+    assert checked >= 4 * 12  # every turbine, every month, at least one indicator
+
+
+def test_each_month_s_time_availability_is_the_share_of_the_month_no_injected_stop_took(faulty_run, kept_on_site):
+    """Ground truth: a month's time availability is 1 - the records an injected fault or outage stopped."""
+    sites, *_ = faulty_run
+    dips = 0
+    for site_path, indicators in zip(sites, kept_on_site, strict=True):
+        truth = pd.read_parquet(site_path.parent / "truth.parquet")
+        stopped = truth["fault"] | (truth["failure_component"] != "") | truth["maintenance"]
+        month = truth["time"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
+        injected = 1.0 - stopped.groupby([truth["asset_id"].astype(str), month]).mean()
+        measured = indicators.monthly.set_index(["asset_id", "month"])["time_availability"].dropna()
+        if measured.empty:
+            continue  # a site without a status channel measures no availability
+        np.testing.assert_allclose(measured, injected.reindex(measured.index), atol=0.002)
+        dips += int((measured < 0.97).sum())
+    assert dips >= 3  # outages struck some months, which the monthly view shows

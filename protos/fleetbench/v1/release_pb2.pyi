@@ -146,7 +146,7 @@ class NormalBehaviourModelFit(_message.Message):
     def __init__(self, cohort: _Optional[str] = ..., target: _Optional[str] = ..., features: _Optional[_Iterable[str]] = ..., coefficients: _Optional[_Iterable[float]] = ..., ridge_lambda: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., residual_std: _Optional[float] = ...) -> None: ...
 
 class Distribution(_message.Message):
-    __slots__ = ("cohort", "indicator", "counts_of", "bins", "suppressed", "suppression_reason", "counts", "operator_count", "p10", "p25", "p50", "p75", "p90")
+    __slots__ = ("cohort", "indicator", "counts_of", "bins", "suppressed", "suppression_reason", "counts", "operator_count", "p10", "p25", "p50", "p75", "p90", "month")
     COHORT_FIELD_NUMBER: _ClassVar[int]
     INDICATOR_FIELD_NUMBER: _ClassVar[int]
     COUNTS_OF_FIELD_NUMBER: _ClassVar[int]
@@ -160,6 +160,7 @@ class Distribution(_message.Message):
     P50_FIELD_NUMBER: _ClassVar[int]
     P75_FIELD_NUMBER: _ClassVar[int]
     P90_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
     cohort: str
     indicator: str
     counts_of: str
@@ -173,7 +174,8 @@ class Distribution(_message.Message):
     p50: float
     p75: float
     p90: float
-    def __init__(self, cohort: _Optional[str] = ..., indicator: _Optional[str] = ..., counts_of: _Optional[str] = ..., bins: _Optional[_Union[_spec_pb2.BinGrid, _Mapping]] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., counts: _Optional[_Iterable[int]] = ..., operator_count: _Optional[int] = ..., p10: _Optional[float] = ..., p25: _Optional[float] = ..., p50: _Optional[float] = ..., p75: _Optional[float] = ..., p90: _Optional[float] = ...) -> None: ...
+    month: str
+    def __init__(self, cohort: _Optional[str] = ..., indicator: _Optional[str] = ..., counts_of: _Optional[str] = ..., bins: _Optional[_Union[_spec_pb2.BinGrid, _Mapping]] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., counts: _Optional[_Iterable[int]] = ..., operator_count: _Optional[int] = ..., p10: _Optional[float] = ..., p25: _Optional[float] = ..., p50: _Optional[float] = ..., p75: _Optional[float] = ..., p90: _Optional[float] = ..., month: _Optional[str] = ...) -> None: ...
 
 class FailureRate(_message.Message):
     __slots__ = ("cohort", "component", "age_from_years", "age_to_years", "suppressed", "suppression_reason", "failures", "turbine_years", "failures_per_turbine_year", "mean_downtime_hours", "operator_count")
@@ -252,7 +254,7 @@ class PrivacyParameters(_message.Message):
     def __init__(self, privacy_unit: _Optional[str] = ..., rho: _Optional[float] = ..., epsilon: _Optional[float] = ..., delta: _Optional[float] = ..., max_records_per_turbine_per_bin: _Optional[int] = ..., min_noise_sites: _Optional[int] = ..., cell_noise_stddev: _Optional[_Mapping[str, float]] = ..., note: _Optional[str] = ..., operator_epsilon: _Optional[_Mapping[int, float]] = ...) -> None: ...
 
 class Release(_message.Message):
-    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution", "reference_air_density", "filters", "dominance_max_share", "models", "distributions", "failure_rates", "lost_production", "training_period", "indicator_spec", "privacy")
+    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution", "reference_air_density", "filters", "dominance_max_share", "models", "distributions", "failure_rates", "lost_production", "training_period", "indicator_spec", "privacy", "monthly_distributions")
     CONTRACT_FIELD_NUMBER: _ClassVar[int]
     SPEC_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -270,6 +272,7 @@ class Release(_message.Message):
     TRAINING_PERIOD_FIELD_NUMBER: _ClassVar[int]
     INDICATOR_SPEC_FIELD_NUMBER: _ClassVar[int]
     PRIVACY_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_DISTRIBUTIONS_FIELD_NUMBER: _ClassVar[int]
     contract: str
     spec_id: str
     period: _spec_pb2.Period
@@ -287,4 +290,5 @@ class Release(_message.Message):
     training_period: _spec_pb2.Period
     indicator_spec: _spec_pb2.BenchmarkSpec
     privacy: PrivacyParameters
-    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModelFit, _Mapping]]] = ..., distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., failure_rates: _Optional[_Iterable[_Union[FailureRate, _Mapping]]] = ..., lost_production: _Optional[_Iterable[_Union[LostProduction, _Mapping]]] = ..., training_period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., indicator_spec: _Optional[_Union[_spec_pb2.BenchmarkSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacyParameters, _Mapping]] = ...) -> None: ...
+    monthly_distributions: _containers.RepeatedCompositeFieldContainer[Distribution]
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModelFit, _Mapping]]] = ..., distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., failure_rates: _Optional[_Iterable[_Union[FailureRate, _Mapping]]] = ..., lost_production: _Optional[_Iterable[_Union[LostProduction, _Mapping]]] = ..., training_period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., indicator_spec: _Optional[_Union[_spec_pb2.BenchmarkSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacyParameters, _Mapping]] = ..., monthly_distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ...) -> None: ...

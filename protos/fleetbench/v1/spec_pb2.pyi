@@ -42,11 +42,15 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AGE_BAND_CONTRIBUTOR: _ClassVar[Statistic]
     CAPPED_POWER_HISTOGRAM: _ClassVar[Statistic]
     INDICATOR_CONTRIBUTOR: _ClassVar[Statistic]
+    MONTHLY_PERFORMANCE_INDEX_HISTOGRAM: _ClassVar[Statistic]
+    MONTHLY_TIME_AVAILABILITY_HISTOGRAM: _ClassVar[Statistic]
+    MONTHLY_CONTRIBUTOR: _ClassVar[Statistic]
     CURVE_CENSUS: _ClassVar[Statistic]
     COHORT_CENSUS: _ClassVar[Statistic]
     TRAINING_CENSUS: _ClassVar[Statistic]
     INDICATOR_CENSUS: _ClassVar[Statistic]
     AGE_BAND_CENSUS: _ClassVar[Statistic]
+    MONTHLY_CENSUS: _ClassVar[Statistic]
 NACELLE_ANEMOMETER: WindSpeedReference
 NACELLE_TRANSFER_FUNCTION: WindSpeedReference
 MET_MAST: WindSpeedReference
@@ -77,11 +81,15 @@ TURBINE_YEARS: Statistic
 AGE_BAND_CONTRIBUTOR: Statistic
 CAPPED_POWER_HISTOGRAM: Statistic
 INDICATOR_CONTRIBUTOR: Statistic
+MONTHLY_PERFORMANCE_INDEX_HISTOGRAM: Statistic
+MONTHLY_TIME_AVAILABILITY_HISTOGRAM: Statistic
+MONTHLY_CONTRIBUTOR: Statistic
 CURVE_CENSUS: Statistic
 COHORT_CENSUS: Statistic
 TRAINING_CENSUS: Statistic
 INDICATOR_CENSUS: Statistic
 AGE_BAND_CENSUS: Statistic
+MONTHLY_CENSUS: Statistic
 
 class BinGrid(_message.Message):
     __slots__ = ("first_centre", "width", "count", "unit")
@@ -185,7 +193,7 @@ class NormalBehaviourModel(_message.Message):
     def __init__(self, target: _Optional[str] = ..., features: _Optional[_Iterable[str]] = ..., ridge_lambda: _Optional[float] = ...) -> None: ...
 
 class IndicatorSpec(_message.Message):
-    __slots__ = ("baseline_release_sha256", "performance_index_bins", "yaw_misalignment_bins", "residual_bins", "availability_bins", "age_band_edges", "components", "loss_categories", "yaw_wind_speed_min", "yaw_wind_speed_max")
+    __slots__ = ("baseline_release_sha256", "performance_index_bins", "yaw_misalignment_bins", "residual_bins", "availability_bins", "age_band_edges", "components", "loss_categories", "yaw_wind_speed_min", "yaw_wind_speed_max", "monthly_performance_index_bins", "monthly_availability_bins")
     BASELINE_RELEASE_SHA256_FIELD_NUMBER: _ClassVar[int]
     PERFORMANCE_INDEX_BINS_FIELD_NUMBER: _ClassVar[int]
     YAW_MISALIGNMENT_BINS_FIELD_NUMBER: _ClassVar[int]
@@ -196,6 +204,8 @@ class IndicatorSpec(_message.Message):
     LOSS_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
     YAW_WIND_SPEED_MIN_FIELD_NUMBER: _ClassVar[int]
     YAW_WIND_SPEED_MAX_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_PERFORMANCE_INDEX_BINS_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_AVAILABILITY_BINS_FIELD_NUMBER: _ClassVar[int]
     baseline_release_sha256: str
     performance_index_bins: BinGrid
     yaw_misalignment_bins: BinGrid
@@ -206,7 +216,9 @@ class IndicatorSpec(_message.Message):
     loss_categories: _containers.RepeatedScalarFieldContainer[str]
     yaw_wind_speed_min: float
     yaw_wind_speed_max: float
-    def __init__(self, baseline_release_sha256: _Optional[str] = ..., performance_index_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., yaw_misalignment_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., residual_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., age_band_edges: _Optional[_Iterable[float]] = ..., components: _Optional[_Iterable[str]] = ..., loss_categories: _Optional[_Iterable[str]] = ..., yaw_wind_speed_min: _Optional[float] = ..., yaw_wind_speed_max: _Optional[float] = ...) -> None: ...
+    monthly_performance_index_bins: BinGrid
+    monthly_availability_bins: BinGrid
+    def __init__(self, baseline_release_sha256: _Optional[str] = ..., performance_index_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., yaw_misalignment_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., residual_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., age_band_edges: _Optional[_Iterable[float]] = ..., components: _Optional[_Iterable[str]] = ..., loss_categories: _Optional[_Iterable[str]] = ..., yaw_wind_speed_min: _Optional[float] = ..., yaw_wind_speed_max: _Optional[float] = ..., monthly_performance_index_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., monthly_availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ...) -> None: ...
 
 class BenchmarkSpec(_message.Message):
     __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site", "reference_air_density", "filters", "dominance_max_share", "aep_cut_out_wind_speed", "models", "training_period", "indicators", "privacy", "census_of_sha256")
