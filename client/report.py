@@ -34,6 +34,7 @@ from common.labels import indicator_label, wind_speed_reference_note
 from common.release_json import read_release_json
 from protos.domain import MIN_RECORDS_PER_BIN
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import MONTHLY_INDICATORS
 
 DEFAULT_RULES = FlagRules()
 KPI_INDICATORS = ("performance_index", "yaw_misalignment", "time_availability", "production_availability")
@@ -101,6 +102,7 @@ def _turbine_section(
     release: release_pb2.Release,
     own: figures.OwnCurve,
     daily_residuals: pd.DataFrame,
+    monthly: pd.DataFrame,
     rules: FlagRules,
 ) -> TurbineSection:
     curve = next(c for c in release.curves if c.cohort == cohort)
@@ -126,6 +128,16 @@ def _turbine_section(
         value = values.get(indicator, float("nan"))
         figure = figures.distribution_figure(d, value, asset_id)
         charts.append((f"{asset_id}-{indicator}", f"{indicator_label(indicator)}: you are here", figure.to_json()))
+    own_months = monthly[monthly["asset_id"] == asset_id].set_index("month")
+    for indicator in MONTHLY_INDICATORS:
+        industry = sorted(
+            (d for d in release.monthly_distributions if (d.cohort, d.indicator) == (cohort, indicator)),
+            key=lambda d: d.month,
+        )
+        if industry:
+            figure = figures.monthly_figure(industry, own_months[indicator].to_dict(), asset_id)
+            heading = f"{indicator_label(indicator)}, month by month"
+            charts.append((f"{asset_id}-monthly-{indicator}", heading, figure.to_json()))
     mine = daily_residuals[(daily_residuals["asset_id"] == asset_id) & (daily_residuals["cohort"] == cohort)]
     for target, days in mine.groupby("target"):
         days = days.sort_values("day")
@@ -167,7 +179,7 @@ REPORT_TEMPLATE = """<!doctype html>
 body { font-family: system-ui, sans-serif; margin: 1rem 2rem; color: #222; max-width: 1200px; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: left; font-size: 0.9rem; }
-tr.flagged td { background: #fde8e8; }
+tr.flagged td, td.flagged { background: #fde8e8; }
 .chart { width: 100%; min-height: 320px; }
 .note { color: #666; font-style: italic; }
 section.turbine { border-top: 2px solid #12355b; margin-top: 2rem; }
@@ -206,6 +218,18 @@ nothing was sent anywhere. This file shows this site's own turbines: keep it wit
 <td>{{ checks.get(f.asset_id, "") if f.indicator == "performance_index" else "" }}</td></tr>{% endfor %}</tbody>
 </table>
 {% else %}<p id="flags">No turbine is flagged.</p>{% endif %}
+
+<h2>Performance index, month by month</h2>
+<p><a id="monthly-csv" download="{{ site.name }}-monthly.csv" href="{{ downloads.monthly }}">CSV, with the
+industry's P10, P50 and P90 of each month</a>. A month below the industry's P10 is marked.</p>
+{% if monthly is not none %}
+<table id="monthly">
+<thead><tr><th>turbine</th>{% for month in monthly.columns %}<th>{{ month }}</th>{% endfor %}</tr></thead>
+<tbody>{% for asset_id, row in monthly.iterrows() %}<tr><td><a href="#{{ asset_id }}">{{ asset_id }}</a></td>
+{% for month, value in row.items() %}<td class="{{ 'flagged' if below_p10.loc[asset_id, month] else '' }}">
+{{- "%.1f %%" | format(100 * value) if value == value else "-" }}</td>{% endfor %}</tr>{% endfor %}</tbody>
+</table>
+{% endif %}
 {% if unmatched %}
 <p class="note">Not in any released cohort, so not compared: {{ unmatched | join(", ") }}.</p>
 {% endif %}
@@ -259,6 +283,36 @@ def turbine_ranking(flags: pd.DataFrame) -> pd.DataFrame:
     return ranking.reset_index(names="asset_id")[columns]
 
 
+def monthly_table(monthly: pd.DataFrame, release: release_pb2.Release, cohort_of: dict[str, str]) -> pd.DataFrame:
+    """Each compared turbine's month: its performance index and time availability beside its cohort's P10/P50/P90.
+
+    One row per (asset_id, month); the industry columns are empty where the month is suppressed
+    (``industry_note`` says why) or not released.
+    """
+    industry = pd.DataFrame(
+        [
+            {
+                "cohort": d.cohort,
+                "month": d.month,
+                "indicator": d.indicator,
+                **{name: getattr(d, name) if d.HasField(name) else np.nan for name in ("p10", "p50", "p90")},
+                "note": f"{d.indicator} suppressed: {d.suppression_reason}" if d.suppressed else "",
+            }
+            for d in release.monthly_distributions
+        ],
+        columns=["cohort", "month", "indicator", "p10", "p50", "p90", "note"],
+    )
+    table = monthly[monthly["asset_id"].isin(list(cohort_of))].assign(cohort=lambda f: f["asset_id"].map(cohort_of))
+    for indicator in MONTHLY_INDICATORS:
+        mine = industry[industry["indicator"] == indicator].drop(columns="indicator")
+        mine = mine.rename(columns={name: f"industry_{name}_{indicator}" for name in ("p10", "p50", "p90", "note")})
+        table = table.merge(mine, on=["cohort", "month"], how="left")
+    notes = table[[f"industry_note_{indicator}" for indicator in MONTHLY_INDICATORS]].fillna("")
+    table["industry_note"] = notes.apply(lambda row: "; ".join(n for n in row if n), axis=1)
+    table = table.drop(columns=list(notes.columns))
+    return table.sort_values(["asset_id", "month"]).reset_index(drop=True)
+
+
 def _csv_link(table: pd.DataFrame) -> str:
     """``table`` as a data: URL of CSV, for a download link that needs no server and no network."""
     return "data:text/csv;charset=utf-8," + urllib.parse.quote(table.to_csv(index=False))
@@ -283,13 +337,21 @@ def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRul
     cohort_of = dict(zip(flags["asset_id"], flags["cohort"], strict=False)) if len(flags) else {}
     sections = [
         _turbine_section(
-            t.asset_id, cohort_of[t.asset_id], flags, release, own[t.asset_id], indicators.daily_residuals, rules
+            t.asset_id,
+            cohort_of[t.asset_id],
+            flags,
+            release,
+            own[t.asset_id],
+            indicators.daily_residuals,
+            indicators.monthly,
+            rules,
         )
         for t in site.turbines
         if t.asset_id in cohort_of
     ]
     flagged = flags[flags["flagged"]].to_dict(orient="records") if len(flags) else []
     ranking = turbine_ranking(flags)
+    months = monthly_table(indicators.monthly, release, cohort_of)
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     environment.globals["label"] = indicator_label
     environment.filters["accessible_name"] = figures.accessible_name
@@ -303,7 +365,16 @@ def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRul
         downloads={
             "ranking": _csv_link(ranking),
             "flags": _csv_link(flags.drop(columns=["first_alarm"]) if len(flags) else flags),
+            "monthly": _csv_link(months),
         },
+        monthly=months.pivot(index="asset_id", columns="month", values="performance_index") if len(months) else None,
+        below_p10=(
+            months.assign(low=months["performance_index"] < months["industry_p10_performance_index"]).pivot(
+                index="asset_id", columns="month", values="low"
+            )
+            if len(months)
+            else None
+        ),
         unmatched=[t.asset_id for t in site.turbines if t.asset_id not in cohort_of],
         plotly_js=plotly.offline.get_plotlyjs(),
         render_script=figures.RENDER_SCRIPT,

@@ -9,7 +9,8 @@ traces only (no WebGL), so they render in any browser, headless ones included.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -497,3 +498,90 @@ def residual_figure(
         )
     figure.update_yaxes(title_text=f"{target} residual [degC]")
     return _layout(figure, f"{label}: {target}, measured minus normal behaviour", height=320)
+
+
+def monthly_figure(
+    distributions: Sequence[release_pb2.Distribution], own: Mapping[str, float] | None = None, label: str = ""
+) -> go.Figure:
+    """One indicator month by month: the industry's P10-P90 band and P50, and a turbine's own months.
+
+    Parameters
+    ----------
+    distributions : sequence of Distribution
+        One cohort's monthly distributions of one indicator (``month`` set), in month order.
+    own : mapping, optional
+        Month ("YYYY-MM") -> the turbine's value that month [-]; NaN or absent where not measured.
+    label : str
+        The turbine, for the legend and the title.
+    """
+    months = [d.month for d in distributions]
+    figure = go.Figure()
+
+    def percentile(name: str) -> list[float | None]:
+        return [getattr(d, name) if not d.suppressed and d.HasField(name) else None for d in distributions]
+
+    figure.add_trace(
+        go.Scatter(x=months, y=percentile("p10"), mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=months,
+            y=percentile("p90"),
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=BAND,
+            name="industry P10-P90",
+            hoverinfo="skip",
+        )
+    )
+    hover = [
+        f"suppressed: {d.suppression_reason}"
+        if d.suppressed
+        else f"P10 {d.p10:.1%} · P50 {d.p50:.1%} · P90 {d.p90:.1%}<br>{d.operator_count} members"
+        for d in distributions
+    ]
+    figure.add_trace(
+        go.Scatter(
+            x=months,
+            y=percentile("p50"),
+            mode="lines+markers",
+            line={"color": INDUSTRY},
+            name="industry P50",
+            customdata=hover,
+            hovertemplate="%{x}: %{customdata}<extra></extra>",
+        )
+    )
+    suppressed = [d for d in distributions if d.suppressed]
+    if suppressed:
+        figure.add_trace(
+            go.Scatter(
+                x=[d.month for d in suppressed],
+                y=[0.0] * len(suppressed),
+                mode="markers",
+                marker={"color": SUPPRESSED_MARKER, "symbol": "x", "size": 9},
+                name="industry month suppressed",
+                customdata=[d.suppression_reason for d in suppressed],
+                hovertemplate="%{x}: suppressed, %{customdata}<extra></extra>",
+                yaxis="y2",
+            )
+        )
+        figure.update_layout(yaxis2={"overlaying": "y", "range": [0, 1], "visible": False})
+    if own is not None:
+        values = [own.get(month, math.nan) for month in months]
+        figure.add_trace(
+            go.Scatter(
+                x=months,
+                y=[v if math.isfinite(v) else None for v in values],
+                mode="lines+markers",
+                line={"color": OWN},
+                marker={"size": 8},
+                name=label or "this turbine",
+                hovertemplate="%{x}: %{y:.1%}<extra>" + (label or "this turbine") + "</extra>",
+            )
+        )
+    indicator = distributions[0].indicator if distributions else ""
+    figure.update_xaxes(title_text="month (UTC)", type="category")
+    figure.update_yaxes(title_text=f"{indicator_label(indicator)} [%]", tickformat=".0%")
+    title = f"{label}: " if label else ""
+    return _layout(figure, f"{title}{indicator_label(indicator)}, month by month", height=340)

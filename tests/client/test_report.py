@@ -175,3 +175,32 @@ def test_the_report_ranks_turbines_by_the_energy_they_are_short(report):
     table = report.out.read_text().split('<table id="ranking">')[1].split("</table>")[0]
     shown = re.findall(r'<a href="#([^"]+)">', table)
     assert shown == list(ranking["asset_id"])
+
+
+def test_the_report_shows_each_turbines_months_against_the_industrys(report):
+    """Month by month: each turbine's performance index and availability, beside its cohort's P10/P50/P90."""
+    from client.report import monthly_table
+
+    config, release = report.site, report.release
+    indicators = site_indicators(lambda: read_canonical_chunks(config), config, release.indicator_spec, release)
+    cohort_of = dict(zip(report.flags["asset_id"], report.flags["cohort"], strict=False))
+    table = monthly_table(indicators.monthly, release, cohort_of)
+    months = sorted({d.month for d in release.monthly_distributions})
+    assert months and len(table) == len(cohort_of) * len(months)  # one month in this fixture; more in test_baselines
+    industry = {(d.cohort, d.indicator, d.month): d for d in release.monthly_distributions}
+    for row in table.itertuples():
+        d = industry[row.cohort, "performance_index", row.month]
+        assert row.industry_p50_performance_index == (d.p50 if not d.suppressed else pytest.approx(np.nan, nan_ok=True))
+        assert row.performance_index == indicators.monthly.set_index(["asset_id", "month"]).loc[
+            (row.asset_id, row.month), "performance_index"
+        ]
+    html = report.out.read_text()
+    shown = html.split('<table id="monthly">')[1].split("</table>")[0]
+    first = table.iloc[0]
+    assert f"<th>{first.month}</th>" in shown and f"{100 * first.performance_index:.1f} %" in shown
+    # Below the industry's P10 that month: marked, as a flag is.
+    low = table[table["performance_index"] < table["industry_p10_performance_index"]]
+    assert shown.count('class="flagged"') == len(low)
+    for turbine in config.turbines:
+        assert f'id="{turbine.asset_id}-monthly-performance_index"' in html
+        assert f'id="{turbine.asset_id}-monthly-time_availability"' in html
