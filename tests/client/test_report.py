@@ -191,9 +191,10 @@ def test_the_report_shows_each_turbines_months_against_the_industrys(report):
     for row in table.itertuples():
         d = industry[row.cohort, "performance_index", row.month]
         assert row.industry_p50_performance_index == (d.p50 if not d.suppressed else pytest.approx(np.nan, nan_ok=True))
-        assert row.performance_index == indicators.monthly.set_index(["asset_id", "month"]).loc[
-            (row.asset_id, row.month), "performance_index"
-        ]
+        assert (
+            row.performance_index
+            == indicators.monthly.set_index(["asset_id", "month"]).loc[(row.asset_id, row.month), "performance_index"]
+        )
     html = report.out.read_text()
     shown = html.split('<table id="monthly">')[1].split("</table>")[0]
     first = table.iloc[0]
