@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from client.settings import Setting, unknown_keys
 from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import spec_pb2
@@ -69,6 +70,74 @@ class SitePolicy:
     max_memory_mib: int = 2048
 
 
+_DEFAULT = SitePolicy()
+POLICY_SETTINGS = (
+    Setting("min_participants", "integer", "sites in a round, at least", _DEFAULT.min_participants, "sites"),
+    Setting(
+        "min_reconstruction_threshold",
+        "integer",
+        "SecAgg+ shares needed to unmask, at least",
+        _DEFAULT.min_reconstruction_threshold,
+        "shares",
+    ),
+    Setting(
+        "max_colluding_members",
+        "integer",
+        "members that may collude with the aggregator; the threshold must exceed (neighbours + this) / 2 so that "
+        "they cannot unmask a site; 0 allowed",
+        _DEFAULT.max_colluding_members,
+        "members",
+    ),
+    Setting(
+        "min_k_operators", "integer", "the spec's `k_min_operators`, at least", _DEFAULT.min_k_operators, "operators"
+    ),
+    Setting(
+        "allowed_statistics",
+        "array of strings",
+        "the statistics (names of the contract's `Statistic`) a spec may ask of this site",
+        sorted(_DEFAULT.allowed_statistics),
+    ),
+    Setting(
+        "require_differential_privacy",
+        "boolean",
+        "true: refuse every spec that adds no noise (the maintenance indicators of round 2 included)",
+        _DEFAULT.require_differential_privacy,
+    ),
+    Setting(
+        "privacy_epsilon_per_year",
+        "float",
+        "differential privacy budget per turbine over the last 365 days; a release past it is refused",
+        _DEFAULT.privacy_epsilon_per_year,
+    ),
+    Setting(
+        "privacy_delta", "float", "the delta at which that epsilon is counted, in (0, 0.001)", _DEFAULT.privacy_delta
+    ),
+    Setting(
+        "max_cohorts",
+        "integer",
+        "cohorts a spec may have, at most (checked before anything is computed)",
+        _DEFAULT.max_cohorts,
+        "cohorts",
+    ),
+    Setting("max_bins", "integer", "bins of any one grid of a spec, at most", _DEFAULT.max_bins, "bins"),
+    Setting(
+        "max_block_elements",
+        "integer",
+        "elements of every block of a spec together, at most",
+        _DEFAULT.max_block_elements,
+        "elements",
+    ),
+    Setting(
+        "max_memory_mib",
+        "integer",
+        "the largest array a spec's shapes imply for a full site (a private spec's per-turbine histograms), at most",
+        _DEFAULT.max_memory_mib,
+        "MiB",
+    ),
+)
+"""The keys of [policy]; their defaults are SitePolicy's."""
+
+
 def parse_policy(raw: Mapping[str, Any], problems: list[str]) -> SitePolicy:
     """Read the [policy] table; append a message to ``problems`` for each bad entry."""
     default = SitePolicy()
@@ -108,11 +177,7 @@ def parse_policy(raw: Mapping[str, Any], problems: list[str]) -> SitePolicy:
     unknown = sorted(set(map(str, statistics)) - set(STATISTICS))
     if unknown:
         problems.append(f"[policy] allowed_statistics: {unknown} unknown; use names from {list(STATISTICS)}")
-    settings = sorted(
-        {*values, "allowed_statistics", "require_differential_privacy", "privacy_epsilon_per_year", "privacy_delta"}
-    )
-    for name in sorted(set(raw) - set(settings)):
-        problems.append(f"[policy] {name} is not a policy setting; use one of {settings}")
+    unknown_keys("[policy]", raw, POLICY_SETTINGS, problems)
     return SitePolicy(
         **values,
         allowed_statistics=frozenset(map(str, statistics)) & frozenset(STATISTICS),

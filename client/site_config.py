@@ -61,7 +61,8 @@ Example::
     # optional, nacelle only: its transfer function to free stream (IEC 61400-12-2), linear between points
     nacelle_transfer_function = { nacelle_m_s = [3.0, 8.0, 16.0], free_stream_m_s = [3.3, 8.6, 17.0] }
 
-Turbine metadata never leaves the site.
+Turbine metadata never leaves the site. Every key, its type, default and meaning: docs/site-toml.md,
+generated from the declarations below (``python -m client.site_config_reference``).
 """
 
 from __future__ import annotations
@@ -78,8 +79,9 @@ import pandas as pd
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from client.nacelle_transfer import NacelleTransferFunction
-from client.policy import SitePolicy, parse_policy
+from client.policy import POLICY_SETTINGS, SitePolicy, parse_policy
 from client.schema import ASSET_ID, CHANNELS, REQUIRED, STATUS, TIME, UNIT_CONVERSIONS
+from client.settings import NO_DEFAULT, Setting, read_table, unknown_keys
 from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS, RECORD_PERIOD
 from protos.fleetbench.v1 import spec_pb2
 from protos.roster import Roster, RosterError, public_bytes, read_member_key, read_roster
@@ -88,12 +90,14 @@ FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")
 ANEMOMETERS = ("nacelle", "mast")  # behind the rotor on the nacelle, or free stream on a met mast
 LAYOUTS = ("long", "wide")  # one row per turbine and time, or one column per turbine and signal
-KNOWN_SETTINGS = {
-    "site": ("name", "timezone", "elevation_m"),
-    "source": ("files", "format", "delimiter", "decimal", "resolution", "layout", "only_listed_turbines"),
-    "status": ("normal", "categories", "components"),
-    "member": ("name", "key", "roster", "roster_sha256"),
+
+COLUMNS: dict[str, str] = {
+    TIME: "the record's timestamp; one without a UTC offset is read in `[site] timezone`",
+    ASSET_ID: "the turbine's `asset_id` (a wide export has no such column: its columns carry `{asset}`)",
+    STATUS: "the turbine's status code (see `[status]`)",
+    **{name: channel.description for name, channel in CHANNELS.items()},
 }
+"""Canonical names [columns] maps to the export's columns, with what each holds."""
 
 
 class SiteConfigError(ValueError):
@@ -131,6 +135,119 @@ class Turbine:
     def specific_power(self) -> float:
         """Rated power per swept area [W/m^2]."""
         return self.rated_power_kw * 1e3 / self.swept_area_m2
+
+
+def _choices(values: tuple[str, ...]) -> str:
+    """The allowed values of a string setting, as its meaning in the reference lists them."""
+    return " or ".join(f'`"{value}"`' for value in values)
+
+
+SITE_SETTINGS = (
+    Setting("name", "string", "the site's name; absent: the name of the folder holding site.toml", None),
+    Setting("timezone", "string", "IANA zone of timestamps that carry no UTC offset (DST included)", "UTC"),
+    Setting(
+        "elevation_m",
+        "float",
+        "elevation above sea level, for air pressure (ISO standard atmosphere); required when no pressure column "
+        "(`WMET_EnvPres`) is mapped",
+        None,
+        "m",
+    ),
+)
+SOURCE_SETTINGS = (
+    Setting(
+        "files",
+        "string or array of strings",
+        "the SCADA export: paths or globs relative to site.toml, each matching at least one file",
+    ),
+    Setting("format", "string", "the files' format: " + _choices(FORMATS), "csv"),
+    Setting("delimiter", "string", "CSV column delimiter", ","),
+    Setting("decimal", "string", 'CSV decimal mark (`","` for a decimal comma)', "."),
+    Setting(
+        "resolution",
+        "string",
+        'period of the export records, dividing 10 minutes (`"1s"`, `"1min"`, ...); finer data are averaged to '
+        "10-min means on site",
+        "10min",
+    ),
+    Setting(
+        "layout",
+        "string",
+        '`"long"`: one row per turbine and time; `"wide"`: one column per turbine and signal, each named in '
+        "`[columns]` with `{asset}`",
+        "long",
+    ),
+    Setting(
+        "only_listed_turbines",
+        "boolean",
+        "true: the export is shared with other turbines, whose rows are left out (only `[[turbines]]` are read)",
+        False,
+    ),
+)
+STATUS_SETTINGS = (
+    Setting(
+        "normal",
+        "array of integers",
+        "status codes that mean normal operation; needed when a status column is mapped; absent: the codes of "
+        "`[status.categories] full_performance`",
+        None,
+    ),
+    Setting("categories", "table", "IEC 61400-26-1 information category = its status codes (below)", {}),
+    Setting("components", "table", "component = the forced-outage codes that are its failures (below)", {}),
+)
+MEMBER_SETTINGS = (
+    Setting("name", "string", "the consortium member (legal operator) this site speaks for, as the roster names it"),
+    Setting("key", "string", "path of the member's identity key (PEM), relative to site.toml; never leaves the site"),
+    Setting("roster", "string", "path of the roster the operator installed, relative to site.toml"),
+    Setting("roster_sha256", "string", "the roster's SHA-256 fingerprint, as the operator accepted it"),
+)
+TURBINE_SETTINGS = (
+    Setting("asset_id", "string", "the turbine's id in the export"),
+    Setting("model", "string", "the turbine model, as the spec's cohorts name it (e.g. `E-82/2300`)"),
+    Setting("rated_power_kw", "float", "rated power", unit="kW"),
+    Setting(
+        "rotor_diameter_m", "float", "rotor diameter (rated power per swept area must be 100-2000 W/m^2)", unit="m"
+    ),
+    Setting("hub_height_m", "float", "hub height", unit="m"),
+    Setting("regulation", "string", "how density normalisation applies: " + _choices(REGULATIONS), Turbine.regulation),
+    Setting(
+        "iec_wind_class",
+        "string",
+        'IEC 61400-1 class (`"I"`, `"IIA"`, `"S"`, ...); `""`: unknown',
+        Turbine.iec_wind_class,
+    ),
+    Setting(
+        "commissioning_date",
+        "date",
+        "gives the turbine's age band for failure rates; absent: the turbine counts in no age band",
+        Turbine.commissioning_date,
+    ),
+    Setting(
+        "anemometer",
+        "string",
+        f"where `WMET_HorWdSpd` is measured: {_choices(ANEMOMETERS)}; cohorts never mix them",
+        Turbine.anemometer,
+    ),
+    Setting(
+        "nacelle_transfer_function",
+        "inline table",
+        "nacelle only: `{ nacelle_m_s = [...], free_stream_m_s = [...] }`, its transfer function to free stream "
+        "(IEC 61400-12-2), linear between the points, none outside them",
+        Turbine.nacelle_transfer_function,
+        "m/s",
+    ),
+)
+SETTINGS: dict[str, tuple[Setting, ...]] = {
+    "site": SITE_SETTINGS,
+    "source": SOURCE_SETTINGS,
+    "status": STATUS_SETTINGS,
+    "member": MEMBER_SETTINGS,
+    "turbines": TURBINE_SETTINGS,
+    "policy": POLICY_SETTINGS,
+}
+"""Every table of site.toml whose keys are settings, with its keys (the parser of each reads its tuple)."""
+CHANNEL_TABLES = ("columns", "units", "sentinels")
+"""The tables whose keys are canonical names (COLUMNS; CHANNELS for units and sentinels)."""
 
 
 @dataclass(frozen=True)
@@ -249,12 +366,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _unknown_settings_and_tables(raw: dict[str, Any], problems: list[str]) -> None:
-    """Report settings of [site], [source] and [status] that do not exist, and tables site.toml does not have."""
-    for table, allowed in KNOWN_SETTINGS.items():
-        for key in sorted(set(raw.get(table, {})) - set(allowed)):
-            problems.append(f"[{table}] {key} is not a setting; use one of {list(allowed)}")
-    for table in sorted(set(raw) - {*KNOWN_SETTINGS, "columns", "units", "sentinels", "turbines", "policy"}):
-        problems.append(f"[{table}] is not a section of site.toml; see client/site_config.py for the format")
+    """Report settings of [site], [source], [status] and [member] that do not exist, and tables site.toml does not have.
+
+    [policy] and [[turbines]] entries are checked by their own parsers.
+    """
+    for table in ("site", "source", "status", "member"):
+        unknown_keys(f"[{table}]", raw.get(table, {}), SETTINGS[table], problems)
+    for table in sorted(set(raw) - {*SETTINGS, *CHANNEL_TABLES}):
+        problems.append(f"[{table}] is not a section of site.toml; see docs/site-toml.md for the format")
 
 
 def _site(table: dict[str, Any], path: Path, columns: dict[str, str], problems: list[str]) -> dict[str, Any]:
@@ -262,19 +381,20 @@ def _site(table: dict[str, Any], path: Path, columns: dict[str, str], problems: 
 
     The elevation is required only when no pressure column is mapped: air density needs one or the other.
     """
-    elevation = table.get("elevation_m")
+    values = read_table(table, SITE_SETTINGS)
+    elevation = values["elevation_m"]
     if elevation is not None and not isinstance(elevation, int | float):
         problems.append(f"[site] elevation_m = {elevation!r}; give the site's elevation above sea level in m")
         elevation = None
     if elevation is None and "WMET_EnvPres" not in columns:
         problems.append("[site] elevation_m is needed for air density when no pressure column (WMET_EnvPres) is mapped")
-    timezone = str(table.get("timezone", "UTC"))
+    timezone = str(values["timezone"])
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         problems.append(f'[site] timezone = {timezone!r} is not an IANA zone; use e.g. "Europe/Berlin" or "UTC"')
     return {
-        "name": str(table.get("name", path.parent.name)),
+        "name": str(path.parent.name if values["name"] is None else values["name"]),
         "timezone": timezone,
         "elevation_m": None if elevation is None else float(elevation),
     }
@@ -285,7 +405,7 @@ def _member(table: dict[str, Any], path: Path, problems: list[str]) -> MemberCon
 
     The roster must have the pinned fingerprint and list ``name`` with the public half of ``key``.
     """
-    missing = [setting for setting in KNOWN_SETTINGS["member"] if not isinstance(table.get(setting), str)]
+    missing = [setting.key for setting in MEMBER_SETTINGS if not isinstance(setting.read(table), str)]
     if missing:
         problems.append(
             f"[member] {', '.join(missing)} missing; give name, key, roster and roster_sha256 (fleetbench consortium "
@@ -315,19 +435,18 @@ def _source(table: dict[str, Any], path: Path, problems: list[str]) -> dict[str,
 
     ``files`` are paths or globs relative to site.toml, each of which must match an existing file.
     """
+    values = read_table(table, SOURCE_SETTINGS)
     try:
-        resolution = pd.Timedelta(str(table.get("resolution", "10min")))
+        resolution = pd.Timedelta(str(values["resolution"]))
     except ValueError:
         resolution = RECORD_PERIOD
-        problems.append(f'[source] resolution = {table.get("resolution")!r}; use e.g. "1s", "1min" or "10min"')
+        problems.append(f'[source] resolution = {values["resolution"]!r}; use e.g. "1s", "1min" or "10min"')
     if resolution <= pd.Timedelta(0) or RECORD_PERIOD % resolution != pd.Timedelta(0):
-        problems.append(
-            f'[source] resolution = {table.get("resolution")!r} must divide 10 minutes, e.g. "1s" or "1min"'
-        )
-    file_format = str(table.get("format", "csv")).lower()
+        problems.append(f'[source] resolution = {values["resolution"]!r} must divide 10 minutes, e.g. "1s" or "1min"')
+    file_format = str(values["format"]).lower()
     if file_format not in FORMATS:
         problems.append(f"[source] format = {file_format!r}; use one of {list(FORMATS)}")
-    patterns = table.get("files", [])
+    patterns = [] if values["files"] is NO_DEFAULT else values["files"]
     if isinstance(patterns, str):
         patterns = [patterns]
     files: list[Path] = []
@@ -339,10 +458,10 @@ def _source(table: dict[str, Any], path: Path, problems: list[str]) -> dict[str,
         files.extend(existing)
     if not patterns:
         problems.append("[source] files: list the SCADA export files (paths or globs relative to site.toml)")
-    layout = str(table.get("layout", "long"))
+    layout = str(values["layout"])
     if layout not in LAYOUTS:
         problems.append(f"[source] layout = {layout!r}; use one of {list(LAYOUTS)}")
-    only_listed = table.get("only_listed_turbines", False)
+    only_listed = values["only_listed_turbines"]
     if not isinstance(only_listed, bool):
         problems.append(f"[source] only_listed_turbines = {only_listed!r}; use true or false")
         only_listed = False
@@ -352,8 +471,8 @@ def _source(table: dict[str, Any], path: Path, problems: list[str]) -> dict[str,
         "resolution": resolution,
         "layout": layout,
         "file_format": file_format,
-        "delimiter": str(table.get("delimiter", ",")),
-        "decimal": str(table.get("decimal", ".")),
+        "delimiter": str(values["delimiter"]),
+        "decimal": str(values["decimal"]),
     }
 
 
@@ -373,9 +492,8 @@ def _columns_and_units(columns: dict[str, str], units: dict[str, str], layout: s
                     f'[columns] {canonical} = "{column}": in a wide export name each turbine\'s column with '
                     '{asset}, e.g. "{asset}_ActivePower"'
                 )
-    known = set(REQUIRED) | set(CHANNELS) | {STATUS}
-    for canonical in sorted(set(columns) - known):
-        problems.append(f"[columns] {canonical} is not a canonical name; use one of {sorted(known)}")
+    for canonical in sorted(set(columns) - set(COLUMNS)):
+        problems.append(f"[columns] {canonical} is not a canonical name; use one of {sorted(COLUMNS)}")
     for canonical, unit in units.items():
         channel = CHANNELS.get(canonical)
         if channel is None:
@@ -406,9 +524,10 @@ def _status(
     codes. The normal codes are returned as written; load_site_config makes them integers once the
     whole file is valid.
     """
+    values = read_table(table, STATUS_SETTINGS)
     status_categories: dict[str, tuple[int, ...]] = {}
     seen_codes: dict[int, str] = {}
-    for category, codes in table.get("categories", {}).items():
+    for category, codes in values["categories"].items():
         if category not in AVAILABILITY_CATEGORIES:
             problems.append(
                 f"[status.categories] {category} is not an IEC 61400-26 category; "
@@ -426,7 +545,7 @@ def _status(
 
     status_components: dict[str, tuple[int, ...]] = {}
     forced_outage = set(status_categories.get("forced_outage", ()))
-    for component, codes in table.get("components", {}).items():
+    for component, codes in values["components"].items():
         if component not in COMPONENTS:
             problems.append(f"[status.components] {component} is not a component category; use one of {COMPONENTS}")
         elif not isinstance(codes, list) or not all(isinstance(c, int) and c in forced_outage for c in codes):
@@ -438,7 +557,9 @@ def _status(
             status_components[component] = tuple(codes)
 
     # Normal operation defaults to the IEC "full performance" codes.
-    normal = table.get("normal", list(status_categories.get("full_performance", ())))
+    normal = values["normal"]
+    if normal is None:
+        normal = list(status_categories.get("full_performance", ()))
     if STATUS in columns and not normal:
         problems.append("[status] normal: list the status codes that mean normal operation, e.g. normal = [0]")
     return normal, status_categories, status_components
@@ -482,30 +603,36 @@ def _date(value: Any) -> pd.Timestamp | None:
 def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
     """The [[turbines]] array: at least one, unique asset_ids, 100-2000 W/m^2 of rated power per swept area."""
     if not isinstance(raw, list) or not raw:
-        problems.append(
-            "[[turbines]]: list at least one turbine (asset_id, model, rated_power_kw, rotor_diameter_m, hub_height_m)"
-        )
+        required = ", ".join(setting.key for setting in TURBINE_SETTINGS if setting.required)
+        problems.append(f"[[turbines]]: list at least one turbine ({required})")
         return ()
     turbines = []
+    required = [setting.key for setting in TURBINE_SETTINGS if setting.required]
     for i, entry in enumerate(raw):
+        where = f"[[turbines]] entry {i + 1}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: {entry!r} is not a table; give {', '.join(required)}")
+            continue
+        unknown_keys(f"{where}:", entry, TURBINE_SETTINGS, problems)
+        values = read_table(entry, TURBINE_SETTINGS)
         try:
+            missing = [key for key in required if values[key] is NO_DEFAULT]
+            if missing:
+                raise KeyError(missing[0])
             turbine = Turbine(
-                asset_id=str(entry["asset_id"]),
-                model=str(entry["model"]),
-                rated_power_kw=float(entry["rated_power_kw"]),
-                rotor_diameter_m=float(entry["rotor_diameter_m"]),
-                hub_height_m=float(entry["hub_height_m"]),
-                regulation=str(entry.get("regulation", "pitch")),
-                iec_wind_class=str(entry.get("iec_wind_class", "")),
-                commissioning_date=_date(entry.get("commissioning_date")),
-                anemometer=str(entry.get("anemometer", "nacelle")),
-                nacelle_transfer_function=_transfer_function(entry.get("nacelle_transfer_function")),
+                asset_id=str(values["asset_id"]),
+                model=str(values["model"]),
+                rated_power_kw=float(values["rated_power_kw"]),
+                rotor_diameter_m=float(values["rotor_diameter_m"]),
+                hub_height_m=float(values["hub_height_m"]),
+                regulation=str(values["regulation"]),
+                iec_wind_class=str(values["iec_wind_class"]),
+                commissioning_date=_date(values["commissioning_date"]),
+                anemometer=str(values["anemometer"]),
+                nacelle_transfer_function=_transfer_function(values["nacelle_transfer_function"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            problems.append(
-                f"[[turbines]] entry {i + 1}: missing or invalid {exc}; "
-                "give asset_id, model, rated_power_kw, rotor_diameter_m, hub_height_m"
-            )
+            problems.append(f"{where}: missing or invalid {exc}; give {', '.join(required)}")
             continue
         if turbine.rated_power_kw <= 0 or turbine.rotor_diameter_m <= 0:
             problems.append(

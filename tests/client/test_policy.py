@@ -22,7 +22,7 @@ def test_parse_policy_defaults_and_errors():
     parse_policy({"min_participants": 0, "allowed_statistics": ["RAW_ROWS"], "trust_server": True}, problems)
     assert any("min_participants = 0" in p for p in problems)
     assert any("RAW_ROWS" in p for p in problems)
-    assert any("trust_server is not a policy setting" in p for p in problems)
+    assert any("[policy] trust_server is not a setting" in p for p in problems)
 
 
 @pytest.mark.parametrize(
