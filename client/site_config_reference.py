@@ -1,0 +1,164 @@
+"""The site.toml reference (docs/site-toml.md), rendered from the declarations the parser reads.
+
+Regenerate it after changing a setting::
+
+    python -m client.site_config_reference > docs/site-toml.md
+
+``tests/client/test_site_config_reference.py`` fails while the committed file differs from this output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from client.schema import CHANNELS, REQUIRED, UNIT_CONVERSIONS
+from client.settings import NO_DEFAULT, Setting
+from client.site_config import COLUMNS, SETTINGS
+from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS
+
+HEADINGS = {
+    "site": "[site]",
+    "source": "[source]",
+    "status": "[status]",
+    "member": "[member]",
+    "turbines": "[[turbines]]",
+    "policy": "[policy]",
+}
+"""Each table of SETTINGS as site.toml writes it (turbines is an array of tables)."""
+
+INTRODUCTIONS = {
+    "site": "Where the site is.",
+    "source": "The SCADA export: where it is and how it is written.",
+    "status": "What the export's status codes mean; its two sub-tables follow.",
+    "member": (
+        "Who this site speaks for in a consortium, and the roster it pinned (`protos/roster.py`). Without it a site "
+        "can validate, preview, compare and onboard, but takes part in no round."
+    ),
+    "turbines": "One table per turbine. Turbine metadata never leaves the site.",
+    "policy": (
+        "The operator's own rules, checked on site before anything is computed or sent (`client/policy.py`); "
+        "a round, spec or block that breaks them is refused."
+    ),
+}
+"""A sentence on each table of SETTINGS, above its keys."""
+
+
+def toml_value(value: Any) -> str:
+    """``value`` as site.toml writes it, in Markdown: "required" for ``NO_DEFAULT``, "none" for None."""
+    if value is NO_DEFAULT:
+        return "required"
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, str):
+        return f'`"{value}"`'
+    if isinstance(value, dict):
+        return "`{}`" if not value else f"`{value}`"
+    if isinstance(value, list | tuple | frozenset):
+        return "`[" + ", ".join(f'"{item}"' if isinstance(item, str) else str(item) for item in value) + "]`"
+    return f"`{value}`"
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """The lines of a Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def settings_table(settings: Sequence[Setting]) -> list[str]:
+    """The lines of one table's keys: key, type, default, unit, meaning."""
+    return markdown_table(
+        ("key", "type", "default", "unit", "meaning"),
+        ((f"`{s.key}`", s.kind, toml_value(s.default), s.unit or "-", s.meaning) for s in settings),
+    )
+
+
+def channel_sections() -> list[str]:
+    """The lines of [columns], [units] and [sentinels], whose keys are canonical names."""
+    required = ", ".join(f"`{name}`" for name in REQUIRED)
+    return [
+        "## [columns]",
+        "",
+        f"Canonical name (IEC 61400-25, as NREL OpenOA names them) = the export's column name. Required: {required} "
+        "(`asset_id` not in a wide export, whose every column but `time` names its turbine with `{asset}`, e.g. "
+        '`WTUR_W = "{asset}_ActivePower"`).',
+        "",
+        *markdown_table(
+            ("key", "canonical unit", "the column holds"),
+            (
+                (f"`{name}`", f"`{CHANNELS[name].unit}`" if name in CHANNELS else "-", meaning)
+                for name, meaning in COLUMNS.items()
+            ),
+        ),
+        "",
+        "## [units]",
+        "",
+        "Numeric channel = the unit the export writes it in; absent: the canonical unit. Converted on site.",
+        "",
+        *markdown_table(
+            ("key", "canonical unit", "units accepted"),
+            (
+                (f"`{name}`", f"`{channel.unit}`", ", ".join(f'`"{unit}"`' for unit in UNIT_CONVERSIONS[channel.unit]))
+                for name, channel in CHANNELS.items()
+            ),
+        ),
+        "",
+        "## [sentinels]",
+        "",
+        'Numeric channel = array of the values the export writes for "missing", in the export\'s units (e.g. '
+        "`WMET_EnvTmp = [-273.2]`); they become missing values on site. Keys: the channels of [units].",
+        "",
+    ]
+
+
+def status_sections() -> list[str]:
+    """The lines of [status.categories] and [status.components]."""
+    return [
+        "## [status.categories]",
+        "",
+        "IEC 61400-26-1 information category = array of integer status codes; a code belongs to one category at most.",
+        "",
+        *markdown_table(
+            ("key", "counts as available"),
+            (
+                (f"`{category}`", {True: "yes", False: "no", None: "excluded"}[available])
+                for category, available in AVAILABILITY_CATEGORIES.items()
+            ),
+        ),
+        "",
+        "## [status.components]",
+        "",
+        "Component = array of forced-outage codes (listed under `[status.categories] forced_outage`) that are its "
+        "failures, for failure rates. Keys: " + ", ".join(f"`{component}`" for component in COMPONENTS) + ".",
+        "",
+    ]
+
+
+FOLLOWING = {"source": channel_sections, "status": status_sections}
+"""Sections printed after a table of SETTINGS: the tables whose keys are names, not settings."""
+
+
+def site_toml_reference() -> str:
+    """docs/site-toml.md: every table and key of site.toml with its type, default, unit and meaning."""
+    lines = [
+        "# site.toml reference",
+        "",
+        "<!-- Generated by `python -m client.site_config_reference > docs/site-toml.md`; do not edit by hand. -->",
+        "",
+        "Every key a site.toml may hold, as the parser (`client/site_config.py`, `client/policy.py`) declares and "
+        "reads it. A key not listed here is refused with the list of those that are; paths are relative to "
+        "site.toml. An example, and how to check a site.toml: [operator.md](operator.md).",
+        "",
+    ]
+    for table, settings in SETTINGS.items():
+        lines += [f"## {HEADINGS[table]}", "", INTRODUCTIONS[table], "", *settings_table(settings), ""]
+        if table in FOLLOWING:
+            lines += FOLLOWING[table]()
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(site_toml_reference(), end="")
