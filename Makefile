@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: demo test lint protos bench bench-openoa
+.PHONY: demo test lint protos bench bench-openoa screenshots
 
 $(BIN)/fleetbench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ demo: $(BIN)/fleetbench
 # beside the rest, which keeps the suite under 15 minutes on two cores.
 test: $(BIN)/fleetbench $(CHROMIUM)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# The docs' pictures: the browser tests save the screenshots the docs use into docs/images (tests/browser.py).
+screenshots: $(BIN)/fleetbench $(CHROMIUM)
+	FLEETBENCH_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/python -m pytest -q tests/server/dashboard/test_browser.py \
+		tests/client/test_report.py
 
 lint: $(BIN)/fleetbench
 	$(BIN)/ruff check .

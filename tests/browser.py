@@ -4,10 +4,15 @@ The browser tests use Debian's ``/usr/bin/chromium`` (``make test`` installs it)
 downloads a browser here. Every request the page makes is routed through :class:`OfflineBrowser`,
 which lets file://, data: and loopback requests through and aborts and records any other, so a
 test can assert that a page needed no network.
+
+The pictures in README.md and docs/ are these tests' own screenshots: with ``FLEETBENCH_SCREENSHOTS``
+naming a folder (``make screenshots`` sets it to docs/images), :func:`docs_screenshot` also writes
+each of :data:`DOC_SCREENSHOTS` there, so a picture in the docs is always the page as it is tested.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -19,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import BrowserContext, Route, sync_playwright
+from playwright.sync_api import BrowserContext, Locator, Page, Route, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,6 +39,18 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_SCHEMES = frozenset({"file", "data", "blob", "about"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+SCREENSHOTS_ENV = "FLEETBENCH_SCREENSHOTS"
+DOC_SCREENSHOTS = frozenset(
+    {
+        "dashboard-cohort.png",  # tests/server/dashboard/test_browser.py
+        "dashboard-power-curve.png",
+        "dashboard-trends.png",
+        "dashboard-releases.png",
+        "report.png",  # tests/client/test_report.py
+        "report-turbine-curve.png",
+    }
+)
+"""The screenshots the docs may show: the names the browser tests pass to :func:`docs_screenshot`."""
 
 
 def is_local(url: str) -> bool:
@@ -81,6 +98,18 @@ def offline_browser(**context_options: object) -> Iterator[OfflineBrowser]:
             yield OfflineBrowser(context)
         finally:
             browser.close()
+
+
+def docs_screenshot(target: Page | Locator, name: str) -> None:
+    """Also save ``target`` as the docs' picture ``name`` when ``FLEETBENCH_SCREENSHOTS`` names a folder.
+
+    A page is shot as its viewport (1280 x 900), never its full length, to keep the committed PNGs small.
+    """
+    assert name in DOC_SCREENSHOTS, f"{name} is not in DOC_SCREENSHOTS: add it there first"
+    folder = os.environ.get(SCREENSHOTS_ENV)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        target.screenshot(path=str(Path(folder) / name))
 
 
 def free_port() -> int:

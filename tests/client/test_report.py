@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from browser import offline_browser
+from browser import docs_screenshot, offline_browser
 from dashboard_releases import COHORT, two_releases
 
 from client.flags import turbine_flags
@@ -120,6 +120,7 @@ def test_report_opens_from_file_and_draws_its_plots_offline(report, tmp_path):
         every_chart_drawn = "() => [...document.querySelectorAll('.chart')].every(c => c.querySelector('.main-svg'))"
         page.wait_for_function(every_chart_drawn)
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        docs_screenshot(page, "report.png")
         for turbine in config.turbines:
             curve = page.locator(f"#{turbine.asset_id}-power-curve .subplot.xy .scatterlayer .trace")
             # P10, P90, P50, industry mean, suppressed bins, then the turbine's own curve.
@@ -141,6 +142,7 @@ def test_report_opens_from_file_and_draws_its_plots_offline(report, tmp_path):
         titles = first_curve.locator(".modebar-btn").evaluate_all("buttons => buttons.map(b => b.dataset.title)")
         assert titles and not [t for t in titles if "share" in t.lower()]  # nothing offers to upload the site's curve
         first_curve.screenshot(path=str(tmp_path / "power-curve.png"))
+        docs_screenshot(first_curve, "report-turbine-curve.png")
         alarms = flags[flags["indicator"].str.startswith("max_daily_residual:") & flags["flagged"]]
         for row in alarms.itertuples():
             target = row.indicator.split(":")[1]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from browser import offline_browser, serving
+from browser import docs_screenshot, offline_browser, serving
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
@@ -102,7 +102,9 @@ def test_dashboard_logs_in_and_draws_the_cohort_curve_with_band_and_suppressed_b
         )
         assert [t for t in default_titles if t.startswith("Share chart")]
         chart.screenshot(path=str(tmp_path / "power-curve.png"))
+        docs_screenshot(chart, "dashboard-power-curve.png")
         page.screenshot(path=str(tmp_path / "cohort.png"), full_page=True)
+        docs_screenshot(page, "dashboard-cohort.png")
         assert page.locator("#power-coefficient .main-svg").count() > 0
         assert page.locator("#aep tbody tr").count() == len(curve.aep)
 
@@ -113,10 +115,12 @@ def test_dashboard_logs_in_and_draws_the_cohort_curve_with_band_and_suppressed_b
         spread = page.locator("#distribution-trend .scatterlayer .trace")
         assert spread.count() == 5 and spread.nth(2).locator("path.point").count() == len(dashboard.made.releases)
         page.screenshot(path=str(tmp_path / "trends.png"), full_page=True)
+        docs_screenshot(page, "dashboard-trends.png")
 
         page.goto(base + "/")
         assert page.locator("#releases tbody a[href='/releases/2']").count() == 1
         page.screenshot(path=str(tmp_path / "releases.png"), full_page=True)
+        docs_screenshot(page, "dashboard-releases.png")
         assert errors == []
         browser.assert_offline()
 
