@@ -1,6 +1,6 @@
 """A whole consortium on one machine, on Flower's deployment engine (SuperLink, SuperNodes, ``flwr run``).
 
-For the deployment test, the deployment benchmark and trying the README's "Deploying" steps on
+For the deployment test, the deployment benchmark and trying the steps of docs/deploying.md on
 loopback. Every daemon runs in its own process session, so stopping it by pid also stops the
 processes it started (Flower's SuperExec and its app processes).
 """

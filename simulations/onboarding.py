@@ -67,7 +67,7 @@ def check_release_run(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec
             raise ValueError(f"site {path} is not usable; see why: fleetbench validate --site {path}")
         member = load_site_config(Path(path)).member
         if member is None:
-            raise ValueError(f"site {path} has no [member] table: it cannot take part in rounds (README, Deploying)")
+            raise ValueError(f"site {path} has no [member] table: it cannot take part in rounds (docs/deploying.md)")
         rosters[path] = member.roster_sha256
     if len(set(rosters.values())) > 1:
         raise ValueError(f"the sites pin different rosters: {rosters}; every member must install the same roster")
