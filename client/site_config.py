@@ -219,7 +219,7 @@ TURBINE_SETTINGS = (
     Setting(
         "commissioning_date",
         "date",
-        "gives the turbine's age band for failure rates; absent: the turbine counts in no age band",
+        "gives the turbine's age band for failure rates; absent: its failures and turbine-years count in no age band",
         Turbine.commissioning_date,
     ),
     Setting(
