@@ -54,9 +54,7 @@ def toml_value(value: Any) -> str:
         return f"`{str(value).lower()}`"
     if isinstance(value, str):
         return f'`"{value}"`'
-    if isinstance(value, dict):
-        return "`{}`" if not value else f"`{value}`"
-    if isinstance(value, list | tuple | frozenset):
+    if isinstance(value, list):
         return "`[" + ", ".join(f'"{item}"' if isinstance(item, str) else str(item) for item in value) + "]`"
     return f"`{value}`"
 
