@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from client.ingest import read_canonical_chunks
+from client.release_check import census_contradictions, kept_census
 from client.site_config import load_site_config
 from client.summaries import summarise_site
 from protos import census as census_module
@@ -340,6 +341,17 @@ def test_the_aggregator_never_decodes_a_month_only_one_operator_covers(tmp_path,
     assert "fewer than 3 operators" in listed["performance_index", "2025-02"].suppression_reason
     assert not decoded[BlockKey(A, S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM)][1].any()  # February: zeros
     assert not decoded[BlockKey(A, S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM)][1].any()
+    # An aggregator that publishes February anyway is caught by the lone operator's own census.
+    rounds = [kept_census(sites[3], release.provenance.spec_sha256)]
+    rounds.append(kept_census(sites[3], release.provenance.indicator_spec_sha256))
+    assert census_contradictions(release, rounds) == []
+    forged = release_pb2.Release()
+    forged.CopyFrom(release)
+    month = next(d for d in forged.monthly_distributions if (d.cohort, d.month) == (A, "2025-02"))
+    month.suppressed = False
+    assert f"monthly distribution {A}/{month.indicator}/2025-02 published; its census suppresses it" in (
+        census_contradictions(forged, rounds)
+    )
 
     # Control: sites that send every cell hand the aggregator the lone operator's February, turbine by turbine.
     monkeypatch.setattr("client.contribution.withhold_failing_cells", lambda values, spec, decision: dict(values))
