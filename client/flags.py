@@ -52,7 +52,9 @@ def turbine_flags(
         flagged, evidence, industry_percentile (share of the industry's turbines below this one,
         NaN where the distribution is suppressed), first_alarm (temperature drifts only), energy_mwh
         (performance_index: the energy short of the industry's median turbine in normal operation;
-        time_availability: the energy lost in downtime, by IEC 61400-26 category [MWh]; else NaN).
+        time_availability: the energy lost in downtime, by IEC 61400-26 category [MWh]; else NaN) and
+        energy_share, that energy as a share of the potential (what the median turbine would have
+        made; what the turbine made plus what it lost) [-].
     """
     distributions = {(d.cohort, d.indicator): d for d in release.distributions if not d.suppressed}
     released = [c.cohort for c in release.curves if not c.suppressed and c.bins]
@@ -74,7 +76,8 @@ def turbine_flags(
         typical = median.p50 if median is not None else 1.0
         # What the median turbine would have made from the same wind, less what this one made [MWh].
         short_of_median_mwh = (typical - pi) * row.expected_mwh
-        lost = f"{row.lost_mwh:.0f} MWh lost" + (
+        lost_share = row.lost_mwh / row.potential_mwh if row.potential_mwh > 0 else float("nan")
+        lost = f"{row.lost_mwh:.0f} MWh lost ({lost_share:.1%} of its potential)" + (
             f", most as {row.main_loss_category} (IEC 61400-26)" if row.lost_mwh > 0 else ""
         )
         availabilities = [
@@ -119,6 +122,9 @@ def turbine_flags(
                     "energy_mwh": {"performance_index": short_of_median_mwh, "time_availability": row.lost_mwh}.get(
                         indicator, float("nan")
                     ),
+                    "energy_share": {"performance_index": 1 - pi / typical, "time_availability": lost_share}.get(
+                        indicator, float("nan")
+                    ),
                 }
             )
     for (cohort, target, asset_id), days in indicators.daily_residuals.groupby(["cohort", "target", "asset_id"]):
@@ -142,6 +148,7 @@ def turbine_flags(
                 "industry_percentile": float("nan"),
                 "first_alarm": pd.Timestamp(first),
                 "energy_mwh": float("nan"),
+                "energy_share": float("nan"),
             }
         )
     return pd.DataFrame(rows)

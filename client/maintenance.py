@@ -337,9 +337,9 @@ class Availability:
     def turbine_values(self) -> dict[str, np.ndarray]:
         """Per turbine: time and production availability, the energy lost and the category it was most lost in.
 
-        time_availability and production_availability [-] (IEC 61400-26-1, -2); lost_mwh [MWh] and
-        main_loss_category, the IEC 61400-26 category it lost most in ("" when it lost nothing): the
-        last two stay on site (the report's).
+        time_availability and production_availability [-] (IEC 61400-26-1, -2); lost_mwh and
+        potential_mwh [MWh] (produced + lost) and main_loss_category, the IEC 61400-26 category it
+        lost most in ("" when it lost nothing): the last three stay on site (the report's).
         """
         hours_available = (self.category_hours * self.available).sum(axis=1)
         hours_unavailable = (self.category_hours * ~self.available).sum(axis=1)
@@ -350,6 +350,7 @@ class Availability:
             "time_availability": time_av,
             "production_availability": production_av,
             "lost_mwh": self.lost_mwh.sum(axis=1),
+            "potential_mwh": self.potential_mwh(),
             "main_loss_category": np.where(self.lost_mwh.sum(axis=1) > 0, main, ""),
         }
 

@@ -42,6 +42,7 @@ def _indicators() -> SiteIndicators:
             "production_availability": [0.98, 0.94, 0.9],
             "expected_mwh": [1200.0, 1100.0, 1200.0],
             "lost_mwh": [5.0, 61.2, 5.0],
+            "potential_mwh": [1300.0, 1224.0, 1300.0],
             "main_loss_category": ["scheduled_maintenance", "forced_outage", "scheduled_maintenance"],
         }
     )
@@ -68,6 +69,7 @@ def test_each_rule_flags_at_its_threshold_in_the_turbines_own_cohort():
     # What the median turbine (PI 1.0) would have made from T1's wind, less what T1 made: 0.03 x 1200 MWh.
     evidence = flags.loc[("T1", "performance_index"), "evidence"]
     assert evidence.startswith("36 MWh (-3.0 %) against the industry's median")
+    assert flags.loc[("T1", "performance_index"), "energy_share"] == pytest.approx(0.03)
     # |misalignment| >= 4.5 deg is flagged.
     assert flags.loc[("T1", "yaw_misalignment"), "flagged"]
     assert not flags.loc[("T2", "yaw_misalignment"), "flagged"]
@@ -76,8 +78,10 @@ def test_each_rule_flags_at_its_threshold_in_the_turbines_own_cohort():
     t2 = flags.loc[("T2", "time_availability")]  # 0.93: half of its bin's one turbine, 0.5 of 20
     assert t2["flagged"] and t2["industry_percentile"] == pytest.approx(0.5 / 20)
     assert t2["evidence"] == (
-        "93.0%: 2% of the industry's turbines are below it; 61 MWh lost, most as forced_outage (IEC 61400-26)"
+        "93.0%: 2% of the industry's turbines are below it; 61 MWh lost (5.0% of its potential), "
+        "most as forced_outage (IEC 61400-26)"
     )
+    assert t2["energy_share"] == pytest.approx(61.2 / 1224.0)
     assert not flags.loc[("T2", "production_availability"), "flagged"]  # no released distribution: not judged
 
 
