@@ -22,6 +22,9 @@ from common.labels import indicator_label, wind_speed_axis
 from protos.fleetbench.v1 import release_pb2
 
 INDUSTRY = "#1f77b4"
+# The P50 line sits on or next to the mean: another hue (blue/orange tells apart in every common colour
+# vision deficiency), dashed, with its own markers, and 4.9:1 on white, as readable as the mean's 4.8:1.
+MEDIAN = "#b35806"
 BAND = "rgba(31, 119, 180, 0.22)"
 SUPPRESSED = "rgba(128, 128, 128, 0.25)"
 SUPPRESSED_MARKER = "#7f7f7f"
@@ -107,11 +110,56 @@ def suppressed_bins(curve: release_pb2.CohortCurve) -> list[release_pb2.PowerCur
     return [b for b in curve.bins if b.suppressed]
 
 
-def _bin_hover(cell: release_pb2.PowerCurveBin) -> str:
+RATIO_FROM_PER_UNIT = 0.005  # [-]: below, mean P / mean P/P_rated divides two near-zero means
+RATED_TOLERANCE = 1e-6  # [-], relative: the fixed-point sums agree to ~1e-14 when one rated power holds
+
+
+@dataclass(frozen=True)
+class Kilowatts:
+    """What a cohort curve honestly shows in kW, and the words that say so on the chart.
+
+    The release carries each bin's mean power in kW, but its P10/P50/P90 per unit of rated power
+    only, and no rated power. A percentile converts to kW only where every record has one rated
+    power: in a model cohort whose bins all give the same mean P / mean P/P_rated (that power).
+    """
+
+    rated_power: float | None  # [kW], the cohort's one rated power; None where the release does not pin one
+    note: str  # what a chart in kW draws
+
+
+def kilowatts(curve: release_pb2.CohortCurve) -> Kilowatts | None:
+    """How ``curve`` reads in kW; None where no released bin carries its mean power in kW.
+
+    A differentially private release publishes P / P_rated only. Bins whose mean is under
+    RATIO_FROM_PER_UNIT of rated power take no part in finding the rated power: their ratio
+    divides two near-zero means.
+    """
+    powered = [b for b in released_bins(curve) if b.HasField("mean_power")]
+    if not powered:
+        return None
+    ratios = [
+        b.mean_power / b.mean_power_per_unit for b in powered if abs(b.mean_power_per_unit) >= RATIO_FROM_PER_UNIT
+    ]
+    drawn = "mean power in kW as released"
+    if curve.turbine_model and ratios and max(ratios) - min(ratios) <= RATED_TOLERANCE * abs(max(ratios)):
+        rated = float(np.mean(ratios))
+        return Kilowatts(
+            rated,
+            f"{drawn}; P10/P50/P90 = P/P_rated x {rated:.0f} kW, the rated power of {curve.turbine_model} "
+            "(every bin's mean P / mean P/P_rated)",
+        )
+    return Kilowatts(
+        None,
+        f"{drawn} only: P10/P50/P90 of P/P_rated convert to kW only with one rated power, which the release "
+        "does not pin for this cohort (the p.u. view shows them)",
+    )
+
+
+def _bin_hover(cell: release_pb2.PowerCurveBin, rated_power: float | None) -> str:
     """What a released bin's marker says, in one hover.
 
-    Its mean power (p.u. and kW), its P10/P50/P90 and the band's width, and its counts (or, in a
-    private release, its noise).
+    Its mean power (p.u. and kW), its P10/P50/P90 and the band's width (also in kW with the
+    cohort's one ``rated_power`` [kW]), and its counts (or, in a private release, its noise).
     """
     lines = [f"V {cell.mean_wind_speed:.2f} m/s: mean {cell.mean_power_per_unit:.3f} p.u."]
     if cell.HasField("mean_power"):
@@ -119,6 +167,8 @@ def _bin_hover(cell: release_pb2.PowerCurveBin) -> str:
     if all(cell.HasField(f"p{q}_normalised_power") for q in (10, 50, 90)):
         p10, p50, p90 = cell.p10_normalised_power, cell.p50_normalised_power, cell.p90_normalised_power
         lines.append(f"P50 {p50:.3f}, P10-P90 {p10:.3f}-{p90:.3f} (width {p90 - p10:.3f}) p.u.")
+        if rated_power is not None:
+            lines.append(f"P50 {p50 * rated_power:.0f} kW, P10-P90 {p10 * rated_power:.0f}-{p90 * rated_power:.0f} kW")
     if cell.HasField("record_count"):
         lines.append(f"{cell.record_count} records, {cell.operator_count} operators")
     if cell.HasField("noisy_record_weight"):
@@ -128,76 +178,99 @@ def _bin_hover(cell: release_pb2.PowerCurveBin) -> str:
     return "<br>".join(lines)
 
 
-def power_curve_figure(curve: release_pb2.CohortCurve, own: OwnCurve | None = None) -> go.Figure:
-    """The cohort's industry power curve per unit of rated power, its P10-P90 band and contributors per bin.
+def power_curve_figure(
+    curve: release_pb2.CohortCurve, own: OwnCurve | None = None, in_kilowatts: bool = False
+) -> go.Figure:
+    """The cohort's industry power curve, its P10-P90 band and contributors per bin.
 
-    Top: P10 and P90 of P / P_rated per bin as a shaded band, P50 dashed (with the noise's
-    standard deviation as error bars in a private release), the mean curve with a marker per
-    released bin (mean normalised wind speed [m/s], mean P / P_rated [-]); suppressed bins are
+    Top: P10 and P90 per bin as a shaded band, P50 dashed orange with a marker per bin (with the
+    noise's standard deviation as error bars in a private release), the mean curve solid blue with
+    a marker per released bin, at the bin's mean normalised wind speed [m/s]; suppressed bins are
     grey columns with a grey cross at their centre, whose hover text gives the reason. A statistic
     a bin does not carry is left out, never drawn as 0. With ``own``, the turbine's own binned
     curve in red. Bottom: contributing operators per bin.
+
+    Per unit of rated power P / P_rated [-] by default. ``in_kilowatts`` draws the mean power in kW
+    and the percentiles in kW where :func:`kilowatts` finds the cohort's one rated power, leaves
+    them out otherwise, and says which in the subtitle.
+
+    Raises
+    ------
+    ValueError
+        ``in_kilowatts`` for a curve without power in kW, or with ``own`` (a site's curve is per unit).
     """
-    released = released_bins(curve)
+    scale = kilowatts(curve)
+    if in_kilowatts and (scale is None or own is not None):
+        raise ValueError("a power curve in kW needs bins with mean power in kW and no own curve")
+    rated = scale.rated_power if scale is not None else None
+    factor, shown = 1.0, [b for b in curve.bins if not b.suppressed]
+    if in_kilowatts:
+        # Percentiles convert to kW with the cohort's one rated power only; without one they are left out.
+        factor, shown = (rated, shown) if rated is not None else (1.0, [])
+    value = "%{y:.0f} kW" if in_kilowatts else "%{y:.3f} p.u."
+    released = [b for b in released_bins(curve) if not in_kilowatts or b.HasField("mean_power")]
     withheld = suppressed_bins(curve)
-    shown = [b for b in curve.bins if not b.suppressed]
     banded = [b for b in shown if b.HasField("p10_normalised_power") and b.HasField("p90_normalised_power")]
     median = [b for b in shown if b.HasField("p50_normalised_power")]
-    counted = [b for b in shown if b.HasField("operator_count")]
+    counted = [b for b in curve.bins if not b.suppressed and b.HasField("operator_count")]
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.06)
-    figure.add_trace(
-        go.Scatter(
-            x=[b.wind_speed_centre for b in banded],
-            y=[b.p10_normalised_power for b in banded],
-            mode="lines",
-            line={"width": 0},
-            name="P10",
-            showlegend=False,
-            hovertemplate="V %{x:.1f} m/s: P10 %{y:.3f}<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=[b.wind_speed_centre for b in banded],
-            y=[b.p90_normalised_power for b in banded],
-            mode="lines",
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor=BAND,
-            name="P10-P90 band",
-            hovertemplate="V %{x:.1f} m/s: P90 %{y:.3f}<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
-    # A private bin without p50_noise_stddev is dominated by noise: no error bar, rather than a false 0.
-    noise = [b.p50_noise_stddev if b.HasField("p50_noise_stddev") else None for b in median]
-    figure.add_trace(
-        go.Scatter(
-            x=[b.wind_speed_centre for b in median],
-            y=[b.p50_normalised_power for b in median],
-            mode="lines",
-            line={"color": INDUSTRY, "dash": "dash", "width": 1},
-            error_y={"type": "data", "array": noise, "visible": True, "width": 2}
-            if any(b.HasField("p50_noise_stddev") for b in median)
-            else None,
-            name="P50",
-            hovertemplate="V %{x:.1f} m/s: P50 %{y:.3f}<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
+    if banded:
+        figure.add_trace(
+            go.Scatter(
+                x=[b.wind_speed_centre for b in banded],
+                y=[b.p10_normalised_power * factor for b in banded],
+                mode="lines",
+                line={"width": 0},
+                name="P10",
+                showlegend=False,
+                hovertemplate="V %{x:.1f} m/s: P10 " + value + "<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=[b.wind_speed_centre for b in banded],
+                y=[b.p90_normalised_power * factor for b in banded],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=BAND,
+                name="P10-P90 band",
+                hovertemplate="V %{x:.1f} m/s: P90 " + value + "<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    if median:
+        # A private bin without p50_noise_stddev is dominated by noise: no error bar, rather than a false 0.
+        noise = [b.p50_noise_stddev * factor if b.HasField("p50_noise_stddev") else None for b in median]
+        figure.add_trace(
+            go.Scatter(
+                x=[b.wind_speed_centre for b in median],
+                y=[b.p50_normalised_power * factor for b in median],
+                mode="lines+markers",
+                line={"color": MEDIAN, "dash": "dash", "width": 2},
+                # Open diamonds, larger than the mean's dots: where P50 and the mean coincide both still show.
+                marker={"symbol": "diamond-open", "size": 9, "color": MEDIAN, "line": {"width": 1.5}},
+                error_y={"type": "data", "array": noise, "visible": True, "width": 2, "color": MEDIAN}
+                if any(b.HasField("p50_noise_stddev") for b in median)
+                else None,
+                name="P50",
+                hovertemplate="V %{x:.1f} m/s: P50 " + value + "<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
     figure.add_trace(
         go.Scatter(
             x=[b.mean_wind_speed for b in released],
-            y=[b.mean_power_per_unit for b in released],
+            y=[b.mean_power if in_kilowatts else b.mean_power_per_unit for b in released],
             mode="lines+markers",
-            line={"color": INDUSTRY},
-            marker={"size": 6},
+            line={"color": INDUSTRY, "width": 2},
+            marker={"size": 6, "color": INDUSTRY},
             name="industry mean",
-            text=[_bin_hover(b) for b in released],
+            text=[_bin_hover(b, rated) for b in released],
             hovertemplate="%{text}<extra>industry mean</extra>",
         ),
         row=1,
@@ -250,10 +323,17 @@ def power_curve_figure(curve: release_pb2.CohortCurve, own: OwnCurve | None = No
         row=2,
         col=1,
     )
-    figure.update_yaxes(title_text="P / P_rated [-]", row=1, col=1)
+    figure.update_yaxes(title_text=POWER_AXES[in_kilowatts], row=1, col=1)
     figure.update_yaxes(title_text="operators", rangemode="tozero", row=2, col=1)
     figure.update_xaxes(title_text=wind_speed_axis(curve), row=2, col=1)
-    return _layout(figure, f"{curve.cohort}: industry power curve", height=520)
+    _layout(figure, f"{curve.cohort}: industry power curve", height=520)
+    if in_kilowatts and scale is not None:
+        figure.update_layout(title_subtitle_text=scale.note, margin_t=80)
+    return figure
+
+
+POWER_AXES = {False: "P / P_rated [p.u.]", True: "P, density-normalised [kW]"}
+"""The power curve's y-axis title, per unit of rated power or in kW."""
 
 
 def power_coefficient_figure(curve: release_pb2.CohortCurve) -> go.Figure:
@@ -274,7 +354,7 @@ def power_coefficient_figure(curve: release_pb2.CohortCurve) -> go.Figure:
     return _layout(figure, f"{curve.cohort}: power coefficient", height=340)
 
 
-def _trimmed(counts: np.ndarray, margin: int = 3) -> slice:
+def trimmed(counts: np.ndarray, margin: int = 3) -> slice:
     """The bins from the first to the last non-empty one, with ``margin`` empty bins either side."""
     filled = np.flatnonzero(counts)
     if not len(filled):
@@ -293,7 +373,7 @@ def distribution_figure(
     grid = distribution.bins
     counts = np.asarray(distribution.counts, dtype=np.float64)
     centres = grid.first_centre + grid.width * np.arange(len(counts))
-    shown = _trimmed(counts)
+    shown = trimmed(counts)
     unit = f" [{grid.unit}]" if grid.unit else ""
     figure = go.Figure(
         go.Bar(
@@ -329,7 +409,8 @@ def _vertical_line(x: float, text: str, colour: str, width: int, align: str) -> 
     return shape, annotation
 
 
-def _age_band(rate: release_pb2.FailureRate) -> str:
+def age_band(rate: release_pb2.FailureRate) -> str:
+    """A failure-rate cell's turbine-age band as the chart's axis names it: "0-5 y", or "20+ y" (open)."""
     if rate.age_to_years:
         return f"{rate.age_from_years:g}-{rate.age_to_years:g} y"
     return f"{rate.age_from_years:g}+ y"
@@ -338,13 +419,13 @@ def _age_band(rate: release_pb2.FailureRate) -> str:
 def failure_rate_figure(rates: Sequence[release_pb2.FailureRate]) -> go.Figure:
     """Failures per turbine-year by component (bars) and turbine-age band (x); suppressed cells as grey crosses."""
     figure = go.Figure()
-    bands = sorted({(r.age_from_years, _age_band(r)) for r in rates})
+    bands = sorted({(r.age_from_years, age_band(r)) for r in rates})
     order = [label for _, label in bands]
     for component in dict.fromkeys(r.component for r in rates):
         released = [r for r in rates if r.component == component and not r.suppressed]
         figure.add_trace(
             go.Bar(
-                x=[_age_band(r) for r in released],
+                x=[age_band(r) for r in released],
                 y=[r.failures_per_turbine_year for r in released],
                 name=component,
                 customdata=[[r.failures, r.turbine_years, r.operator_count] for r in released],
@@ -356,7 +437,7 @@ def failure_rate_figure(rates: Sequence[release_pb2.FailureRate]) -> go.Figure:
     if withheld:
         figure.add_trace(
             go.Scatter(
-                x=[_age_band(r) for r in withheld],
+                x=[age_band(r) for r in withheld],
                 y=[0.0] * len(withheld),
                 mode="markers",
                 marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},

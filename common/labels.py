@@ -65,3 +65,18 @@ def indicator_label(indicator: str) -> str:
         if kind == "max_daily_residual":
             return f"{what}: largest daily mean residual"
     return INDICATOR_LABELS.get(indicator, indicator.replace("_", " "))
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` and ``noun`` in the number it takes: "1 release", "2 releases", "0 releases".
+
+    Parameters
+    ----------
+    count : int
+        How many.
+    noun : str
+        The noun in the singular.
+    plural : str, optional
+        Its plural, where it is not ``noun + "s"`` ("1 turbine-year", "3 analyses").
+    """
+    return f"{count} {noun if count == 1 else (plural or noun + 's')}"

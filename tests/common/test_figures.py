@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from common import figures
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -47,11 +48,73 @@ def test_power_curve_has_band_mean_suppressed_bins_and_the_own_curve():
     assert list(suppressed.x) == [0.0] and suppressed.text == ("fewer than 3 operators in the bin",)
     assert [(s.x0, s.x1) for s in figure.layout.shapes] == [(-0.25, 0.25)]  # the suppressed bin's grey column
     assert list(figure.data[-1].y) == [4, 4, 4]  # operators per bin
-    # One hover on the mean says everything of the bin: mean in p.u. and kW, P50 and the band, counts.
+    # One hover on the mean says everything of the bin: mean in p.u. and kW, P50 and the band (in kW too:
+    # one model, one rated power), counts.
     assert figure.data[3].text[1] == (
         "V 3.51 m/s: mean 0.040 p.u. (92 kW)<br>P50 0.040, P10-P90 0.030-0.050 (width 0.020) p.u.<br>"
-        "100 records, 4 operators"
+        "P50 92 kW, P10-P90 69-115 kW<br>100 records, 4 operators"
     )
+    assert figure.layout.yaxis.title.text == "P / P_rated [p.u.]"
+
+
+def _contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_p50_and_the_mean_stay_apart_where_they_coincide():
+    figure = figures.power_curve_figure(_curve())
+    p50, mean = figure.data[2], figure.data[3]
+    assert list(p50.y) == list(mean.y)  # the fixture's P50 is its mean: the case where one hid the other
+    assert (p50.line.color, p50.line.dash, p50.mode) == (figures.MEDIAN, "dash", "lines+markers")
+    assert (mean.line.color, mean.line.dash) == (figures.INDUSTRY, None)
+    assert p50.marker.symbol == "diamond-open" and p50.marker.size > mean.marker.size  # a ring around the dot
+    assert p50.showlegend is not False and mean.showlegend is not False
+    for colour in (figures.MEDIAN, figures.INDUSTRY):  # readable on the white plot (WCAG 1.4.11 asks 3:1)
+        assert _contrast(colour, "#ffffff") >= 4.5, colour
+    assert _contrast("#d95f02", "#ffffff") < 4.5  # the control: a lighter orange would not do
+
+
+def test_a_model_cohort_converts_to_kw_with_its_one_rated_power():
+    scale = figures.kilowatts(_curve())
+    assert scale is not None and abs(scale.rated_power - 2300.0) < 1e-9
+    figure = figures.power_curve_figure(_curve(), in_kilowatts=True)
+    assert figure.layout.yaxis.title.text == "P, density-normalised [kW]"
+    assert "2300 kW, the rated power of E-82/2300" in figure.layout.title.subtitle.text
+    mean = next(t for t in figure.data if t.name == "industry mean")
+    assert list(mean.y) == [b.mean_power for b in _curve().bins if not b.suppressed]  # as released, not scaled
+    p50 = next(t for t in figure.data if t.name == "P50")
+    assert [round(y, 9) for y in p50.y] == [46.0, 92.0, 161.0]
+
+
+def test_a_cohort_without_one_rated_power_draws_only_its_mean_in_kw():
+    band = _curve()
+    band.turbine_model = ""  # a rated-power band: its turbines may differ in rated power
+    mixed = _curve()
+    mixed.bins[2].mean_power = 3000 * mixed.bins[2].mean_power_per_unit  # two rated powers in one model cohort
+    for curve in (band, mixed):
+        scale = figures.kilowatts(curve)
+        assert scale is not None and scale.rated_power is None and "only" in scale.note
+        figure = figures.power_curve_figure(curve, in_kilowatts=True)
+        assert [t.name for t in figure.data] == ["industry mean", "suppressed bin", "operators per bin"]
+        assert "kW, P10-P90" not in figure.data[0].text[0]  # no percentile in kW in the hover either
+        assert "only" in figure.layout.title.subtitle.text
+
+
+def test_a_curve_without_power_in_kw_has_no_kw_view():
+    private = _curve()
+    for cell in private.bins:
+        cell.ClearField("mean_power")
+    assert figures.kilowatts(private) is None
+    with pytest.raises(ValueError, match="kW"):
+        figures.power_curve_figure(private, in_kilowatts=True)
 
 
 def test_distribution_marks_percentiles_and_you_are_here():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common.labels import indicator_label
+from common.labels import counted, indicator_label
 
 
 def test_indicators_and_model_residuals_read_as_words():
@@ -18,3 +18,8 @@ def test_indicators_and_model_residuals_read_as_words():
     # An identifier without a label is still readable, and never lost.
     assert indicator_label("forced_outage") == "forced outage"
     assert indicator_label("residual:WNAC_Vib") == "WNAC_Vib: residual against its normal-behaviour model"
+
+
+def test_counts_take_the_number_of_their_noun():
+    assert [counted(n, "release") for n in (0, 1, 2)] == ["0 releases", "1 release", "2 releases"]
+    assert counted(1, "analysis", "analyses") == "1 analysis" and counted(3, "analysis", "analyses") == "3 analyses"
