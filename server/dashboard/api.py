@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import HTTPBearer
@@ -24,6 +24,9 @@ CONTENT_FIELDS = (
     "indicator_spec",
 )
 """Release fields shown in their own sections; every other field is a setting, listed generically."""
+
+
+Out = TypeVar("Out", bound=BaseModel)
 
 
 class ErrorOut(BaseModel):
@@ -227,6 +230,11 @@ def _fields(message: Message) -> dict[str, Any]:
     )
 
 
+def as_api(model: type[Out], message: Message) -> Out:
+    """``message`` as its API model ``model`` (one of FOLLOWS_PROTO's): the one way a message becomes one."""
+    return model(**_fields(message))
+
+
 def release_detail(row: StoredRelease, release: release_pb2.Release) -> ReleaseDetail:
     """Provenance, settings and cohorts of ``release``."""
     everything = release_to_dict(release)
@@ -351,7 +359,7 @@ def get_distributions(
     if indicator is not None and indicator not in known:
         raise HTTPException(404, f"release {release_id} has no indicator {indicator!r}; indicators: {known}")
     return [
-        DistributionOut(**_fields(d))
+        as_api(DistributionOut, d)
         for d in release.distributions
         if (cohort is None or d.cohort == cohort) and (indicator is None or d.indicator == indicator)
     ]
@@ -363,7 +371,7 @@ def get_models(release_id: int, releases: ReleasesDep, cohort: Annotated[str | N
     release = releases.get(release_id)
     if cohort is not None:
         cohort_curve(release, release_id, cohort)
-    return [ModelOut(**_fields(m)) for m in release.models if cohort is None or m.cohort == cohort]
+    return [as_api(ModelOut, m) for m in release.models if cohort is None or m.cohort == cohort]
 
 
 @router.get("/releases/{release_id}/failure-rates", response_model=list[FailureRateOut], summary="Failure rates")
@@ -374,7 +382,7 @@ def get_failure_rates(
     release = releases.get(release_id)
     if cohort is not None:
         cohort_curve(release, release_id, cohort)
-    return [FailureRateOut(**_fields(r)) for r in release.failure_rates if cohort is None or r.cohort == cohort]
+    return [as_api(FailureRateOut, r) for r in release.failure_rates if cohort is None or r.cohort == cohort]
 
 
 @router.get("/releases/{release_id}/lost-production", response_model=list[LostProductionOut], summary="Lost production")
@@ -385,7 +393,7 @@ def get_lost_production(
     release = releases.get(release_id)
     if cohort is not None:
         cohort_curve(release, release_id, cohort)
-    return [LostProductionOut(**_fields(x)) for x in release.lost_production if cohort is None or x.cohort == cohort]
+    return [as_api(LostProductionOut, x) for x in release.lost_production if cohort is None or x.cohort == cohort]
 
 
 def curve_trend(releases: Releases, cohort: str) -> list[tuple[StoredRelease, release_pb2.CohortCurve]]:
@@ -432,6 +440,6 @@ def get_distribution_trend(
 ) -> list[DistributionTrendPoint]:
     """The indicator's industry distribution and percentiles in every release that has it."""
     return [
-        DistributionTrendPoint(release=row, distribution=DistributionOut(**_fields(d)))
+        DistributionTrendPoint(release=row, distribution=as_api(DistributionOut, d))
         for row, d in distribution_trend(releases, cohort, indicator)
     ]

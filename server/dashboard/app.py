@@ -41,8 +41,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from common.figures import RENDER_SCRIPT, accessible_name
-from common.labels import indicator_label
-from server.dashboard import api, pages
+from common.labels import counted, indicator_label
+from server.dashboard import api, downloads, pages
 from server.dashboard.releases import ReleaseStore
 from server.dashboard.tokens import MemberTokens, StoredToken
 
@@ -298,6 +298,7 @@ def create_app(store: Path, tokens: Path, *, failures: FailedLogins | None = Non
     members, sessions, templates = MemberTokens(tokens), Sessions(), Jinja2Templates(directory=TEMPLATES)
     templates.env.globals["label"] = indicator_label
     templates.env.filters["accessible_name"] = accessible_name
+    templates.env.filters["counted"] = counted
     failures = failures if failures is not None else FailedLogins()
     app.state.members, app.state.sessions, app.state.templates = members, sessions, templates
     app.state.failures = failures
@@ -407,6 +408,7 @@ def create_app(store: Path, tokens: Path, *, failures: FailedLogins | None = Non
         return _error(request, exc.status_code, exc.detail, exc.headers)
 
     app.include_router(api.router)
+    app.include_router(downloads.router)
     app.include_router(pages.router)
     return app
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,6 +18,7 @@ from server.dashboard.api import (
     distribution_trend,
     release_detail,
 )
+from server.dashboard.downloads import data_links
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -95,12 +96,22 @@ def release_page(request: Request, release_id: int) -> Response:
 
 @router.get("/releases/{release_id}/cohort")
 def cohort_page(
-    request: Request, release_id: int, name: Annotated[str, Query(min_length=1, description="cohort name")]
+    request: Request,
+    release_id: int,
+    name: Annotated[str, Query(min_length=1, description="cohort name")],
+    unit: Annotated[Literal["pu", "kw"], Query(description="the power curve per unit of rated power or in kW")] = "pu",
 ) -> Response:
-    """One cohort of a release: curve, Cp, AEP, baselines, distributions, failure rates and lost production."""
+    """One cohort of a release: curve, Cp, AEP, baselines, distributions, failure rates and lost production.
+
+    The power curve is drawn per unit of rated power, or with ``unit=kw`` in kW where the release
+    carries power in kW (a differentially private one does not: then per unit, and the page says so).
+    """
     releases = _releases(request)
     release = releases.get(release_id)
     curve = cohort_curve(release, release_id, name)
+    kilowatts = figures.kilowatts(curve)
+    in_kilowatts = unit == "kw" and kilowatts is not None
+    charts = f"/api/releases/{release_id}/charts"
     distributions = [d for d in release.distributions if d.cohort == name]
     rates = [r for r in release.failure_rates if r.cohort == name]
     losses = [x for x in release.lost_production if x.cohort == name]
@@ -112,49 +123,72 @@ def cohort_page(
         curve=curve,
         bins=curve_out(curve, release_id).bins,
         wind_speed_note=wind_speed_reference_note(curve),
-        curve_figure=figures.power_curve_figure(curve).to_json() if curve.bins else None,
+        unit=unit,
+        kilowatts=kilowatts,
+        in_kilowatts=in_kilowatts,
+        curve_figure=figures.power_curve_figure(curve, in_kilowatts=in_kilowatts).to_json() if curve.bins else None,
+        curve_data=data_links(f"{charts}/power-curve", cohort=name),
         cp_figure=figures.power_coefficient_figure(curve).to_json() if released else None,
+        cp_data=data_links(f"{charts}/power-coefficient", cohort=name),
         withheld=figures.suppressed_bins(curve),
         models=[m for m in release.models if m.cohort == name],
-        distributions=[(d, None if d.suppressed else figures.distribution_figure(d).to_json()) for d in distributions],
+        distributions=[
+            (
+                d,
+                None if d.suppressed else figures.distribution_figure(d).to_json(),
+                data_links(f"{charts}/distribution", cohort=name, indicator=d.indicator),
+            )
+            for d in distributions
+        ],
         rates=rates,
         rates_suppressed=sum(r.suppressed for r in rates),
         rates_figure=figures.failure_rate_figure(rates).to_json() if rates else None,
+        rates_data=data_links(f"{charts}/failure-rates", cohort=name),
         losses=losses,
         losses_figure=figures.lost_production_figure(losses).to_json() if losses else None,
+        losses_data=data_links(f"{charts}/lost-production", cohort=name),
     )
 
 
 @router.get("/trends")
 def trends_page(
     request: Request,
-    cohort: Annotated[str, Query(min_length=1)],
+    cohort: Annotated[str | None, Query(min_length=1, description="by default the first cohort by name")] = None,
     indicator: Annotated[str, Query(min_length=1)] = "performance_index",
 ) -> Response:
-    """A cohort across releases: the P50 curve per period and an indicator's percentiles per period."""
+    """A cohort across releases: the P50 curve per period and an indicator's percentiles per period.
+
+    With one release of the cohort so far there is no trend to draw: the page says so and links to it.
+    """
     releases = _releases(request)
+    cohorts = sorted({c.cohort for row in releases.store.releases() for c in releases.get(row.release_id).curves})
+    if not cohorts:  # an empty store: the navigation's Trends link still lands on a page
+        return _page(request, "trends.html", cohort=None, cohorts=[], periods=[])
+    cohort = cohort if cohort is not None else cohorts[0]
     curves = curve_trend(releases, cohort)
     labels = {row.release_id: f"{_period(row.period_start, row.period_end)} (#{row.release_id})" for row, _ in curves}
+    periods = [(row, labels[row.release_id]) for row, _ in curves]
     indicators = sorted(
         {d.indicator for row, _ in curves for d in releases.get(row.release_id).distributions if d.cohort == cohort}
     )
+    context: dict[str, Any] = {"cohort": cohort, "indicator": indicator, "cohorts": cohorts, "indicators": indicators}
+    if len(curves) < 2:
+        return _page(request, "trends.html", periods=periods, **context)
     distribution_figure = None
     if indicator in indicators:
         points = distribution_trend(releases, cohort, indicator)
         distribution_figure = figures.distribution_trend_figure(
             [(labels.get(row.release_id, str(row.release_id)), d) for row, d in points]
         ).to_json()
-    cohorts = sorted({c.cohort for row in releases.store.releases() for c in releases.get(row.release_id).curves})
     return _page(
         request,
         "trends.html",
-        cohort=cohort,
-        indicator=indicator,
-        cohorts=cohorts,
-        indicators=indicators,
-        periods=[(row, labels[row.release_id]) for row, _ in curves],
+        periods=periods,
         curve_figure=figures.curve_trend_figure([(labels[row.release_id], c) for row, c in curves]).to_json(),
+        curve_data=data_links("/api/trends/charts/curve-trend", cohort=cohort),
         distribution_figure=distribution_figure,
+        distribution_data=data_links("/api/trends/charts/distribution-trend", cohort=cohort, indicator=indicator),
+        **context,
     )
 
 

@@ -38,6 +38,8 @@ API_PATHS = {
     "/api/releases/{release_id}/lost-production",
     "/api/trends/curve",
     "/api/trends/distribution",
+    "/api/releases/{release_id}/charts/{chart}",
+    "/api/trends/charts/{chart}",
 }
 GOOD_REQUESTS = [
     "/api/releases",
@@ -49,6 +51,8 @@ GOOD_REQUESTS = [
     "/api/releases/2/lost-production",
     f"/api/trends/curve?cohort={COHORT}",
     f"/api/trends/distribution?cohort={COHORT}&indicator=yaw_misalignment",
+    f"/api/releases/2/charts/power-curve?cohort={COHORT}&format=csv",
+    f"/api/trends/charts/curve-trend?cohort={COHORT}&format=json",
     "/openapi.json",
 ]
 PAGES = [

@@ -11,9 +11,12 @@ import pytest
 from browser import docs_screenshot, offline_browser, serving
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from playwright.sync_api import Page
 
 from server.dashboard import app as dashboard_app
+from server.dashboard.app import create_app
 from server.dashboard.tokens import create_token
+from server.store import write_release
 
 COHORT = "E-82/2300"
 
@@ -107,6 +110,22 @@ def test_dashboard_logs_in_and_draws_the_cohort_curve_with_band_and_suppressed_b
         docs_screenshot(page, "dashboard-cohort.png")
         assert page.locator("#power-coefficient .main-svg").count() > 0
         assert page.locator("#aep tbody tr").count() == len(curve.aep)
+        # P50 no longer hides under the mean: its own markers, drawn beside the mean's.
+        assert main.nth(2).locator("path.point").count() == len(
+            [b for b in released if b.HasField("p50_normalised_power")]
+        )
+        _assert_every_chart_links_its_data(page)
+        assert page.locator("header nav a[href='/trends']").inner_text() == "Trends"
+
+        # The unit switch redraws the curve in kW: the y-axis says so.
+        y_title = chart.locator(".g-ytitle").first
+        assert y_title.text_content() == "P / P_rated [p.u.]"
+        page.click("#power-unit a")
+        page.wait_for_url("**unit=kw*")
+        chart.locator(".main-svg").first.wait_for()
+        assert y_title.text_content() == "P, density-normalised [kW]"
+        assert "2300 kW" in chart.locator(".gtitle-subtitle, .g-gtitle").first.text_content()
+        chart.screenshot(path=str(tmp_path / "power-curve-kw.png"))
 
         page.goto(f"{base}/trends?cohort={quote(COHORT, safe='')}")
         trend = page.locator("#curve-trend")
@@ -114,6 +133,7 @@ def test_dashboard_logs_in_and_draws_the_cohort_curve_with_band_and_suppressed_b
         assert trend.locator(".scatterlayer .trace").count() == len(dashboard.made.releases)
         spread = page.locator("#distribution-trend .scatterlayer .trace")
         assert spread.count() == 5 and spread.nth(2).locator("path.point").count() == len(dashboard.made.releases)
+        _assert_every_chart_links_its_data(page)
         page.screenshot(path=str(tmp_path / "trends.png"), full_page=True)
         docs_screenshot(page, "dashboard-trends.png")
 
@@ -123,6 +143,16 @@ def test_dashboard_logs_in_and_draws_the_cohort_curve_with_band_and_suppressed_b
         docs_screenshot(page, "dashboard-releases.png")
         assert errors == []
         browser.assert_offline()
+
+
+def _assert_every_chart_links_its_data(page: Page) -> None:
+    """Under each chart of ``page`` a CSV and a JSON link, each answering 200 with a file to save."""
+    charts = page.locator(".chart").evaluate_all("charts => charts.map(c => c.id)")
+    data = page.locator(".chart-data").evaluate_all("links => links.map(p => p.id)")
+    assert charts and data == [f"{chart}-data" for chart in charts]
+    for link in page.locator(".chart-data a").all():
+        answer = page.request.get(link.evaluate("a => a.href"))  # the browser's session cookie, as a click sends
+        assert answer.status == 200 and "attachment" in answer.headers["content-disposition"], link
 
 
 @pytest.mark.parametrize("defended", [True, False], ids=["defended", "control-without-the-origin-check"])
@@ -181,4 +211,18 @@ def test_pages_fit_a_390_px_phone_without_horizontal_scrolling(dashboard, tmp_pa
             width = page.evaluate("document.documentElement.scrollWidth")
             page.screenshot(path=str(tmp_path / f"phone{path.replace('/', '_')[:40]}.png"), full_page=True)
             assert width <= 390, (path, width)
+        # A store of one release: the trends page says so in words, instead of a trend of one dot.
+        store = tmp_path / "one-release.sqlite"
+        write_release(store, dashboard.made.releases[0])
+        token = create_token(tmp_path / "one-release-tokens.json", "north-wind")
+        with serving(create_app(store, tmp_path / "one-release-tokens.json")) as one:
+            page.set_extra_http_headers({"Authorization": f"Bearer {token}"})
+            page.goto(f"{one}/trends")
+            assert (
+                page.locator("#one-release")
+                .inner_text()
+                .startswith("One release so far: trends across releases appear from the second.")
+            )
+            assert page.locator(".chart").count() == 0
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
         browser.assert_offline()
