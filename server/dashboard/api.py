@@ -19,6 +19,7 @@ CONTENT_FIELDS = (
     "curves",
     "models",
     "distributions",
+    "monthly_distributions",
     "failure_rates",
     "lost_production",
     "indicator_spec",
@@ -143,6 +144,7 @@ class DistributionOut(BaseModel):
     p50: float | None = None
     p75: float | None = None
     p90: float | None = None
+    month: str  # "YYYY-MM" of a monthly distribution; "" for the whole period
 
 
 class ModelOut(BaseModel):
@@ -365,6 +367,28 @@ def get_distributions(
     ]
 
 
+@router.get(
+    "/releases/{release_id}/monthly",
+    response_model=list[DistributionOut],
+    summary="Industry distributions month by month (performance index, time availability)",
+)
+def get_monthly(
+    release_id: int,
+    releases: ReleasesDep,
+    cohort: Annotated[str | None, Query(description="only this cohort")] = None,
+    indicator: Annotated[str | None, Query(description="only this indicator, e.g. time_availability")] = None,
+) -> list[DistributionOut]:
+    """Each calendar month's histogram with P10..P90; a month one too few members covered is suppressed."""
+    release = releases.get(release_id)
+    if cohort is not None:
+        cohort_curve(release, release_id, cohort)
+    return [
+        as_api(DistributionOut, d)
+        for d in release.monthly_distributions
+        if (cohort is None or d.cohort == cohort) and (indicator is None or d.indicator == indicator)
+    ]
+
+
 @router.get("/releases/{release_id}/models", response_model=list[ModelOut], summary="Normal-behaviour models")
 def get_models(release_id: int, releases: ReleasesDep, cohort: Annotated[str | None, Query()] = None) -> list[ModelOut]:
     """The anomaly baselines: each cohort's temperature models and their residual spread."""
@@ -421,6 +445,21 @@ def distribution_trend(
     if not points:
         raise HTTPException(404, f"no release has a distribution of {indicator!r} in cohort {cohort!r}")
     return points
+
+
+def monthly_trend(
+    releases: Releases, cohort: str, indicator: str
+) -> list[tuple[StoredRelease, release_pb2.Distribution]]:
+    """The indicator's monthly distributions of the cohort in every release, month by month (none: empty).
+
+    A month two releases cover (a rerun for another spec) is taken from the later release.
+    """
+    by_month = {}
+    for row in releases.store.releases():
+        for d in releases.get(row.release_id).monthly_distributions:
+            if (d.cohort, d.indicator) == (cohort, indicator):
+                by_month[d.month] = (row, d)
+    return [by_month[month] for month in sorted(by_month)]
 
 
 @router.get("/trends/curve", response_model=list[CurveTrendPoint], summary="A cohort's curve across releases")

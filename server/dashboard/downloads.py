@@ -41,6 +41,7 @@ from server.dashboard.api import (
     curve_out,
     curve_trend,
     distribution_trend,
+    monthly_trend,
 )
 
 Cell = float | int | str | bool | None
@@ -297,6 +298,41 @@ def distribution_trend_table(releases: Releases, cohort: str, indicator: str | N
     return ChartTable(_filename("trends", cohort, "distribution-trend", indicator), columns, rows)
 
 
+def _monthly_rows(points: Sequence[tuple[int | None, release_pb2.Distribution]]) -> list[dict[str, Cell]]:
+    rows: list[dict[str, Cell]] = []
+    for release_id, distribution in points:
+        d = as_api(DistributionOut, distribution)
+        cells: dict[str, Cell] = {"release_id": release_id} if release_id is not None else {}
+        cells |= {"month": d.month} | {
+            p + "_percent": None if getattr(d, p) is None else 100.0 * getattr(d, p) for p in figures.PERCENTILES
+        }
+        rows.append(cells | {"operator_count": d.operator_count, **_withheld(d.suppressed, d.suppression_reason)})
+    return rows
+
+
+MONTHLY_COLUMNS = ("month", *(p + "_percent" for p in figures.PERCENTILES), "operator_count", *WITHHELD)
+
+
+def monthly_table(release: release_pb2.Release, release_id: int, cohort: str, indicator: str | None) -> ChartTable:
+    """The cohort page's month-by-month chart of one indicator: a row per month, percentiles in %."""
+    cohort_curve(release, release_id, cohort)
+    found = [d for d in release.monthly_distributions if (d.cohort, d.indicator) == (cohort, indicator)]
+    if indicator is None or not found:
+        raise HTTPException(404, f"release {release_id} has no monthly {indicator!r} in cohort {cohort!r}")
+    rows = _monthly_rows([(None, d) for d in sorted(found, key=lambda d: d.month)])
+    return ChartTable(_filename(f"release-{release_id}", cohort, "monthly", indicator), MONTHLY_COLUMNS, rows)
+
+
+def monthly_trend_table(releases: Releases, cohort: str, indicator: str | None) -> ChartTable:
+    """The trends page's months across releases of one indicator: a row per month, with its release."""
+    points = monthly_trend(releases, cohort, indicator or "performance_index")
+    if not points:
+        raise HTTPException(404, f"no release has monthly {indicator!r} in cohort {cohort!r}")
+    rows = _monthly_rows([(row.release_id, d) for row, d in points])
+    name = _filename("trends", cohort, "monthly-trend", indicator)
+    return ChartTable(name, ("release_id", *MONTHLY_COLUMNS), rows)
+
+
 ReleaseChart = Callable[[release_pb2.Release, int, str, str | None], ChartTable]
 TrendChart = Callable[[Releases, str, str | None], ChartTable]
 RELEASE_CHARTS: dict[str, ReleaseChart] = {
@@ -305,11 +341,13 @@ RELEASE_CHARTS: dict[str, ReleaseChart] = {
     "distribution": distribution_table,
     "failure-rates": failure_rate_table,
     "lost-production": lost_production_table,
+    "monthly": monthly_table,
 }
 """A release's charts by the name their download path carries."""
 TREND_CHARTS: dict[str, TrendChart] = {
     "curve-trend": curve_trend_table,
     "distribution-trend": distribution_trend_table,
+    "monthly-trend": monthly_trend_table,
 }
 """The trends page's charts by the name their download path carries."""
 

@@ -10,12 +10,14 @@ from fastapi.responses import HTMLResponse, Response
 from common import figures
 from common.labels import wind_speed_reference_note
 from protos.fleetbench.v1 import release_pb2
+from protos.statistics import MONTHLY_INDICATORS
 from server.dashboard.api import (
     Releases,
     cohort_curve,
     curve_out,
     curve_trend,
     distribution_trend,
+    monthly_trend,
     release_detail,
 )
 from server.dashboard.downloads import data_links
@@ -115,6 +117,10 @@ def cohort_page(
     distributions = [d for d in release.distributions if d.cohort == name]
     rates = [r for r in release.failure_rates if r.cohort == name]
     losses = [x for x in release.lost_production if x.cohort == name]
+    monthly: dict[str, list[release_pb2.Distribution]] = {indicator: [] for indicator in MONTHLY_INDICATORS}
+    for d in release.monthly_distributions:
+        if d.cohort == name and d.indicator in monthly:
+            monthly[d.indicator].append(d)
     released = figures.released_bins(curve)
     return _page(
         request,
@@ -147,6 +153,16 @@ def cohort_page(
         losses=losses,
         losses_figure=figures.lost_production_figure(losses).to_json() if losses else None,
         losses_data=data_links(f"{charts}/lost-production", cohort=name),
+        monthly=[
+            (
+                indicator,
+                figures.monthly_figure(months).to_json(),
+                data_links(f"{charts}/monthly", cohort=name, indicator=indicator),
+            )
+            for indicator in MONTHLY_INDICATORS
+            for months in [sorted(monthly[indicator], key=lambda d: d.month)]
+            if months
+        ],
     )
 
 
@@ -156,9 +172,11 @@ def trends_page(
     cohort: Annotated[str | None, Query(min_length=1, description="by default the first cohort by name")] = None,
     indicator: Annotated[str, Query(min_length=1)] = "performance_index",
 ) -> Response:
-    """A cohort across releases: the P50 curve per period and an indicator's percentiles per period.
+    """A cohort across releases: the P50 curve per period, an indicator's percentiles per period and by month.
 
-    With one release of the cohort so far there is no trend to draw: the page says so and links to it.
+    With one release of the cohort so far there is no trend across releases to draw: the page says so
+    and links to it, and still shows the months inside that release (performance index and time
+    availability are released month by month).
     """
     releases = _releases(request)
     cohorts = sorted({c.cohort for row in releases.store.releases() for c in releases.get(row.release_id).curves})
@@ -172,6 +190,10 @@ def trends_page(
         {d.indicator for row, _ in curves for d in releases.get(row.release_id).distributions if d.cohort == cohort}
     )
     context: dict[str, Any] = {"cohort": cohort, "indicator": indicator, "cohorts": cohorts, "indicators": indicators}
+    months = [d for _, d in monthly_trend(releases, cohort, indicator)]
+    if months:
+        context["monthly_figure"] = figures.monthly_figure(months).to_json()
+        context["monthly_data"] = data_links("/api/trends/charts/monthly-trend", cohort=cohort, indicator=indicator)
     if len(curves) < 2:
         return _page(request, "trends.html", periods=periods, **context)
     distribution_figure = None

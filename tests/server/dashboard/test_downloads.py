@@ -229,3 +229,35 @@ def test_one_release_is_said_in_words_not_drawn_as_a_trend(tmp_path, tmp_path_fa
     assert 'id="power-unit"' not in cohort
     assert "carries no power in kW" in client.get(_cohort(1, COHORT, "kw")).text
     assert release.curves[0].cohort == COHORT
+
+
+def test_months_inside_a_release_and_across_releases_download_as_drawn(dashboard, client):
+    """The cohort page's months, and the trends page's months of every release, one row per month in %."""
+    releases = dashboard.made.releases
+    first = {
+        d.month: d
+        for d in releases[0].monthly_distributions
+        if (d.cohort, d.indicator) == (COHORT, "time_availability")
+    }
+    assert first and all(not d.suppressed for d in first.values())
+    cohort = client.get(_cohort(1, COHORT)).text
+    assert 'id="monthly-performance_index"' in cohort and 'id="monthly-time_availability"' in cohort
+    rows = _rows(
+        client.get(f"/api/releases/1/charts/monthly?cohort={quote(COHORT)}&indicator=time_availability&format=csv").text
+    )
+    assert [row["month"] for row in rows] == sorted(first)
+    for row in rows:
+        assert float(row["p50_percent"]) == pytest.approx(100 * first[row["month"]].p50)
+        assert int(row["operator_count"]) == first[row["month"]].operator_count
+    # Across releases: January from release 1, February from release 2, in month order.
+    trend = client.get(
+        f"/api/trends/charts/monthly-trend?cohort={quote(COHORT)}&indicator=performance_index&format=json"
+    )
+    points = trend.json()
+    assert [(p["release_id"], p["month"]) for p in points] == [(1, "2025-01"), (2, "2025-02")]
+    assert 'id="monthly-trend"' in client.get(f"/trends?cohort={quote(COHORT, safe='')}").text
+    api = client.get(f"/api/releases/2/monthly?cohort={quote(COHORT)}").json()
+    assert {(d["indicator"], d["month"]) for d in api} == {
+        ("performance_index", "2025-02"),
+        ("time_availability", "2025-02"),
+    }
