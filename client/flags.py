@@ -99,7 +99,8 @@ def turbine_flags(
                 pi,
                 pi < typical * (1 - rules.performance_index_shortfall),
                 f"{short_of_median_mwh:.0f} MWh ({100 * (pi / typical - 1):+.1f} %) against the industry's median "
-                f"turbine in normal operation over the period ({100 * (pi - 1):+.1f} % against the cohort curve)",
+                f"turbine in normal operation over the period (against the cohort curve, the fleet's mean, which "
+                f"its underperformers pull below the median: {100 * (pi - 1):+.1f} %)",
             ),
             (
                 "yaw_misalignment",

@@ -663,6 +663,7 @@ def monthly_figure(
         )
     indicator = distributions[0].indicator if distributions else ""
     figure.update_xaxes(title_text="month (UTC)", type="category")
-    figure.update_yaxes(title_text=f"{indicator_label(indicator)} [%]", tickformat=".0%")
+    # The axis names the indicator short; the title carries its full label.
+    figure.update_yaxes(title_text=f"{indicator_label(indicator).split(' (')[0]} [%]", tickformat=".0%")
     title = f"{label}: " if label else ""
     return _layout(figure, f"{title}{indicator_label(indicator)}, month by month", height=340)
