@@ -201,12 +201,11 @@ class CurvePerformance:
         self.spec = spec
         self.turbines = SiteTurbines.of(site, spec)
         n_turbines = len(site.turbines)
-        self.actual_kw = np.zeros(n_turbines)  # [kW], summed over scored records
-        self.expected_kw = np.zeros(n_turbines)  # [kW], summed over scored records
         self.yaw = YawSums.zeros(n_turbines)
         self.months = len(period_months(spec.period.start, spec.period.end))
-        self.monthly_actual_kw = np.zeros((n_turbines, self.months))  # [kW], summed over scored records
-        self.monthly_expected_kw = np.zeros((n_turbines, self.months))  # [kW], summed over scored records
+        # Per turbine and month; the period's sums are their totals over the months.
+        self.actual_kw = np.zeros((n_turbines, self.months))  # [kW], summed over scored records
+        self.expected_kw = np.zeros((n_turbines, self.months))  # [kW], summed over scored records
 
     def observe(self, records: IndicatorRecords) -> None:
         """Add one chunk's records."""
@@ -219,13 +218,9 @@ class CurvePerformance:
             else np.full(len(chunk), np.nan)
         )
         scored = records.normal & np.isfinite(expected_kw) & np.isfinite(power)
-        self.actual_kw += per_turbine_sum(asset[scored], power[scored], n_turbines)
-        self.expected_kw += per_turbine_sum(asset[scored], expected_kw[scored], n_turbines)
         by_month = asset[scored] * self.months + records.month[scored]
-        self.monthly_actual_kw += per_turbine_sum(by_month, power[scored], n_turbines * self.months).reshape(
-            n_turbines, -1
-        )
-        self.monthly_expected_kw += per_turbine_sum(by_month, expected_kw[scored], n_turbines * self.months).reshape(
+        self.actual_kw += per_turbine_sum(by_month, power[scored], n_turbines * self.months).reshape(n_turbines, -1)
+        self.expected_kw += per_turbine_sum(by_month, expected_kw[scored], n_turbines * self.months).reshape(
             n_turbines, -1
         )
         below_rated = (
@@ -244,17 +239,18 @@ class CurvePerformance:
         the curve expected over the scored records (it stays on site: the report's MWh).
         """
         with np.errstate(invalid="ignore", divide="ignore"):
-            performance_index = np.where(self.expected_kw > 0, self.actual_kw / self.expected_kw, np.nan)
+            actual_kw, expected_kw = self.actual_kw.sum(axis=1), self.expected_kw.sum(axis=1)
+            performance_index = np.where(expected_kw > 0, actual_kw / expected_kw, np.nan)
         return {
             "performance_index": performance_index,
             "yaw_misalignment_deg": static_yaw_misalignment(self.yaw),
-            "expected_mwh": self.expected_kw * (RECORD_HOURS / KWH_PER_MWH),
+            "expected_mwh": expected_kw * (RECORD_HOURS / KWH_PER_MWH),
         }
 
     def monthly_performance_index(self) -> np.ndarray:
         """Per turbine and month of the period, the performance index over that month's scored records [-]."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.monthly_expected_kw > 0, self.monthly_actual_kw / self.monthly_expected_kw, np.nan)
+            return np.where(self.expected_kw > 0, self.actual_kw / self.expected_kw, np.nan)
 
 
 def _categories(chunk: pd.DataFrame, site: SiteConfig, loss_categories: list[str]) -> np.ndarray:
@@ -292,11 +288,10 @@ class Availability:
         self.loss_categories = list(spec.indicators.loss_categories)
         self.available = np.array([AVAILABILITY_CATEGORIES[c] is True for c in self.loss_categories])
         n_turbines, n_categories = len(site.turbines), len(self.loss_categories)
-        self.category_hours = np.zeros((n_turbines, n_categories))  # [h]
+        self.months = len(period_months(spec.period.start, spec.period.end))
+        self.category_hours = np.zeros((n_turbines, self.months, n_categories))  # [h]
         self.actual_mwh = np.zeros(n_turbines)  # [MWh]
         self.lost_mwh = np.zeros((n_turbines, n_categories))  # [MWh]
-        self.months = len(period_months(spec.period.start, spec.period.end))
-        self.monthly_hours = np.zeros((2, n_turbines, self.months))  # [h], available then unavailable
 
     def observe(self, records: IndicatorRecords) -> None:
         """Add one chunk's records."""
@@ -305,19 +300,9 @@ class Availability:
         category = _categories(chunk, self.site, self.loss_categories)
         category[~records.in_period] = -1
         counted = category >= 0
+        cell = (asset[counted] * self.months + records.month[counted]) * n_categories + category[counted]
         self.category_hours += (
-            np.bincount(asset[counted] * n_categories + category[counted], minlength=n_turbines * n_categories).reshape(
-                n_turbines, -1
-            )
-            * RECORD_HOURS
-        )
-        unavailable = (~self.available[category[counted]]).astype(np.int64)
-        self.monthly_hours += (
-            np.bincount(
-                (unavailable * n_turbines + asset[counted]) * self.months + records.month[counted],
-                minlength=2 * n_turbines * self.months,
-            ).reshape(2, n_turbines, -1)
-            * RECORD_HOURS
+            np.bincount(cell, minlength=self.category_hours.size).reshape(self.category_hours.shape) * RECORD_HOURS
         )
         raw_power = chunk["WTUR_W"].to_numpy(dtype=np.float64)
         full_performance = category == self.loss_categories.index("full_performance")
@@ -341,8 +326,9 @@ class Availability:
         potential_mwh [MWh] (produced + lost) and main_loss_category, the IEC 61400-26 category it
         lost most in ("" when it lost nothing): the last three stay on site (the report's).
         """
-        hours_available = (self.category_hours * self.available).sum(axis=1)
-        hours_unavailable = (self.category_hours * ~self.available).sum(axis=1)
+        hours = self.category_hours.sum(axis=1)
+        hours_available = (hours * self.available).sum(axis=1)
+        hours_unavailable = (hours * ~self.available).sum(axis=1)
         lost_unavailable = (self.lost_mwh * ~self.available).sum(axis=1)
         time_av, production_av = availability(hours_available, hours_unavailable, self.actual_mwh, lost_unavailable)
         main = np.array(self.loss_categories, dtype=object)[np.argmax(self.lost_mwh, axis=1)]
@@ -356,7 +342,8 @@ class Availability:
 
     def monthly_time_availability(self) -> np.ndarray:
         """Per turbine and month of the period, its time-based availability that month [-] (NaN: no counted time)."""
-        available, unavailable = self.monthly_hours
+        available = (self.category_hours * self.available).sum(axis=2)
+        unavailable = (self.category_hours * ~self.available).sum(axis=2)
         with np.errstate(invalid="ignore", divide="ignore"):
             return available / (available + unavailable)  # IEC 61400-26-1, as availability() over the period
 
