@@ -19,6 +19,7 @@ from client.release_check import census_contradictions, keep_census, kept_census
 from client.site_config import SiteConfig, load_site_config
 from client.summaries import SiteSummary, summarise_site, summary_channels
 from client.validate import validate_site
+from common.progress import Progress, silent
 from common.release_json import export_json, read_release_json
 from protos.census import census_totals, decide, is_round_two, values_spec_of, withhold_failing_cells
 from protos.codec import BlockLayout, block_layouts, clip_to_bounds, encode_blocks, spec_sha256
@@ -32,10 +33,13 @@ S = spec_pb2.Statistic
 LOG = logging.getLogger("fleetbench.site")
 
 
-def summarise_export(site: SiteConfig, spec: spec_pb2.BenchmarkSpec) -> SiteSummary:
-    """Round 1 over the site's export, reading only the columns of the channels the spec needs."""
+def summarise_export(site: SiteConfig, spec: spec_pb2.BenchmarkSpec, progress: Progress = silent) -> SiteSummary:
+    """Round 1 over the site's export, reading only the columns of the channels the spec needs.
+
+    ``progress`` hears how far into each file the reading is (:func:`client.ingest.raw_chunks`).
+    """
     narrowed = site.with_channels(summary_channels(spec))
-    return summarise_site(lambda: read_canonical_chunks(narrowed), site, spec)
+    return summarise_site(lambda: read_canonical_chunks(narrowed, progress=progress), site, spec)
 
 
 class SiteValidationError(ValueError):

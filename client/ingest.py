@@ -8,6 +8,7 @@ physically impossible) and, when mapped, the status code ``WTUR_TurSt``.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +17,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pandas.io.common import infer_compression
 
 from client.nacelle_transfer import free_stream_wind_speed
 from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS
 from client.site_config import SiteConfig, SiteConfigError
+from common.progress import Progress, Stage, silent
 from protos.domain import RECORD_PERIOD
 
 CHUNK_ROWS = 500_000
@@ -45,13 +48,19 @@ def long_from_wide(raw: pd.DataFrame, site: SiteConfig) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def raw_chunks(site: SiteConfig, path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """The mapped columns of one export file, as exported (wide ones stacked), in chunks of ~``chunk_rows`` rows."""
+def raw_chunks(
+    site: SiteConfig, path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress = silent
+) -> Iterator[pd.DataFrame]:
+    """The mapped columns of one export file, as exported (wide ones stacked), in chunks of ~``chunk_rows`` rows.
+
+    ``progress`` hears, after each chunk, how far into the file the reading is: rows, and of a CSV
+    the bytes read of its size; of a Parquet file the rows of its rows. It hears when the file ends.
+    """
     if site.layout == "wide":
-        for raw in _file_chunks(site, path, max(1, chunk_rows // len(site.turbines))):
+        for raw in _file_chunks(site, path, max(1, chunk_rows // len(site.turbines)), progress):
             yield long_from_wide(raw, site)
     else:
-        yield from _file_chunks(site, path, chunk_rows)
+        yield from _file_chunks(site, path, chunk_rows, progress)
 
 
 class MissingColumnsError(SiteConfigError):
@@ -80,8 +89,9 @@ def _only_containing(name: str, found: list[str]) -> list[str]:
     return containing if len(containing) == 1 else []
 
 
-def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int, progress: Progress) -> Iterator[pd.DataFrame]:
     wanted = exported_columns(site)
+    stage, rows = Stage(progress, f"reading {path.name}"), 0
     if site.file_format == "parquet":
         parquet = pq.ParquetFile(path)
         absent = [c for c in wanted if c not in parquet.schema_arrow.names]
@@ -90,21 +100,44 @@ def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int) -> Iterator[pd.D
         # Turbine ids repeat on every row: read them as a dictionary (a categorical), not as strings.
         # pre_buffer would read (and keep) the whole file's column chunks ahead: memory grew with the file.
         parquet = pq.ParquetFile(path, read_dictionary=_string_columns(parquet, wanted), pre_buffer=False)
+        total = parquet.metadata.num_rows
         for batch in parquet.iter_batches(batch_size=chunk_rows, columns=wanted):
+            rows += batch.num_rows
+            stage.update(f"{rows:,} of {total:,} rows ({rows / max(total, 1):.0%})")
             yield batch.to_pandas(split_blocks=True)  # one array per column: no consolidating copy
+        stage.done(f"{rows:,} rows")
         return
     header = pd.read_csv(path, sep=site.delimiter, nrows=0).columns
     absent = [c for c in wanted if c not in header]
     if absent:
         raise MissingColumnsError(site, path, absent, list(header))
-    yield from pd.read_csv(
-        path,
-        sep=site.delimiter,
-        decimal=site.decimal,
-        usecols=wanted,
-        chunksize=chunk_rows,
-        dtype={site.columns[ASSET_ID]: "category"} if site.layout == "long" else None,
-    )
+    # Read through our own handle, whose position is how far the parser has read; given a handle,
+    # pandas no longer infers the compression from the file's name, so it is told.
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        for chunk in pd.read_csv(
+            handle,
+            sep=site.delimiter,
+            decimal=site.decimal,
+            usecols=wanted,
+            chunksize=chunk_rows,
+            dtype={site.columns[ASSET_ID]: "category"} if site.layout == "long" else None,
+            compression=infer_compression(str(path), "infer"),
+        ):
+            rows += len(chunk)
+            read = handle.tell()
+            stage.update(f"{rows:,} rows, {_byte_size(read)} of {_byte_size(size)} ({read / max(size, 1):.0%})")
+            yield chunk
+    stage.done(f"{rows:,} rows, {_byte_size(size)}")
+
+
+def _byte_size(n: int) -> str:
+    """``n`` bytes for a person: "820 kB", "52.1 MB", "9.80 GB" (powers of 1000)."""
+    if n < 1_000_000:
+        return f"{n / 1000:.0f} kB"
+    if n < 1_000_000_000:
+        return f"{n / 1e6:.1f} MB"
+    return f"{n / 1e9:.2f} GB"
 
 
 def _string_columns(parquet: pq.ParquetFile, columns: list[str]) -> list[str]:
@@ -228,14 +261,19 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
     return pd.DataFrame(canonical, index=time.index, copy=False)  # one frame, no copies of the columns
 
 
-def read_canonical_chunks(site: SiteConfig, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+def read_canonical_chunks(
+    site: SiteConfig, chunk_rows: int = CHUNK_ROWS, progress: Progress = silent
+) -> Iterator[pd.DataFrame]:
     """Yield the site's export as canonical 10-min frames of at most about ``chunk_rows`` rows.
 
     Exports at a finer resolution (``[source] resolution``) are averaged to 10-min means first.
     A turbine with a nacelle transfer function has its 10-min mean wind speed read through it
     (free stream, IEC 61400-12-2), so that every statistic of the site sees one wind speed.
+    ``progress`` hears how far into each file the reading is (:func:`raw_chunks`).
     """
-    chunks = (canonicalise(raw, site, path) for path in site.files for raw in raw_chunks(site, path, chunk_rows))
+    chunks = (
+        canonicalise(raw, site, path) for path in site.files for raw in raw_chunks(site, path, chunk_rows, progress)
+    )
     means = chunks if site.resolution == RECORD_PERIOD else ten_minute_means(chunks, site.normal_status_codes)
     corrected = [(i, t.nacelle_transfer_function) for i, t in enumerate(site.turbines) if t.nacelle_transfer_function]
     for chunk in means:

@@ -15,6 +15,7 @@ from client.policy import PolicyViolation
 from client.privacy import private_spec_cost
 from client.site_config import SiteConfig, load_site_config
 from client.summaries import cohort_membership
+from common.progress import Progress, silent
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import min_publishable_weight, summed_noise_stddev
@@ -48,10 +49,10 @@ class SitePreview:
         }
 
 
-def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec) -> SitePreview:
-    """Compute, but do not send, this site's blocks for ``spec``."""
+def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec, progress: Progress = silent) -> SitePreview:
+    """Compute, but do not send, this site's blocks for ``spec``; ``progress`` hears how far the export is read."""
     site = load_site_config(site_config)
-    summary = summarise_export(site, spec)
+    summary = summarise_export(site, spec, progress)
     blocks = pd.DataFrame(
         [
             {

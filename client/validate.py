@@ -17,6 +17,7 @@ from client.ingest import CHUNK_ROWS, MissingColumnsError, canonicalise, channel
 from client.schema import CHANNELS
 from client.site_config import SiteConfig, SiteConfigError, load_site_config
 from client.streaming import hold_back_open_runs
+from common.progress import Progress, silent
 
 # Share of a turbine's power values that, impossible for its rated power, point at a unit mistake.
 UNIT_SUSPICION_SHARE = 0.05
@@ -158,12 +159,12 @@ def _profile_chunk(
     times.add(asset[~bad_time], stamp[~bad_time])
 
 
-def _all_stamps(site: SiteConfig, turbines: np.ndarray, chunk_rows: int) -> dict[int, np.ndarray]:
+def _all_stamps(site: SiteConfig, turbines: np.ndarray, chunk_rows: int, progress: Progress) -> dict[int, np.ndarray]:
     """Every valid timestamp [ms] of the given turbines (indices), read again: time and turbine columns only."""
     times_only = site.with_channels(())
     parts: dict[int, list[np.ndarray]] = {int(t): [] for t in turbines}
     for file in site.files:
-        for raw in raw_chunks(times_only, file, chunk_rows):
+        for raw in raw_chunks(times_only, file, chunk_rows, progress):
             asset, stamp = _stamps(canonicalise(raw, times_only, file))
             for t in parts:
                 parts[t].append(stamp[(asset == t) & (stamp != _NAT)])
@@ -171,7 +172,12 @@ def _all_stamps(site: SiteConfig, turbines: np.ndarray, chunk_rows: int) -> dict
 
 
 def _time_profile(
-    site: SiteConfig, times: TimeOrder, counts: dict[str, np.ndarray], reread: bool, chunk_rows: int
+    site: SiteConfig,
+    times: TimeOrder,
+    counts: dict[str, np.ndarray],
+    reread: bool,
+    chunk_rows: int,
+    progress: Progress,
 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
     """Fill duplicates and gaps (at the site's resolution); the first and last timestamps per turbine.
 
@@ -180,7 +186,7 @@ def _time_profile(
     """
     distinct = times.stamped - times.duplicates
     unordered = np.flatnonzero(times.out_of_order)
-    for t, stamps in _all_stamps(site, unordered, chunk_rows).items() if reread and len(unordered) else ():
+    for t, stamps in _all_stamps(site, unordered, chunk_rows, progress).items() if reread and len(unordered) else ():
         distinct[t] = len(np.unique(stamps))
     counts["duplicates"] = times.stamped - distinct
     seen = times.stamped > 0
@@ -192,11 +198,12 @@ def _time_profile(
     return first, last
 
 
-def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
+def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress = silent) -> ValidationReport:
     """Validate the site.toml at ``path`` and its export; never raises for bad input.
 
     One pass over the export in chunks, memory independent of its size; a second pass over the
-    time and turbine columns only if some turbine's records are not in time order.
+    time and turbine columns only if some turbine's records are not in time order. ``progress``
+    hears how far into each file each pass is (:func:`client.ingest.raw_chunks`).
     """
     try:
         site = load_site_config(path)
@@ -215,7 +222,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
     site_arrays = TurbineArrays.of(site)
     for file in site.files:
         try:
-            for i, raw in enumerate(raw_chunks(site, file, chunk_rows)):
+            for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):
                 if i == 0:  # an exporter writes one time format per file: its first chunk says which
                     with_offsets &= states_utc_offsets(raw[site.mapped_columns["time"]])
                 frame = canonicalise(raw, site, file)
@@ -245,7 +252,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
                 )
             )
 
-    first, last = _time_profile(site, times, counts, reread=not findings, chunk_rows=chunk_rows)
+    first, last = _time_profile(site, times, counts, reread=not findings, chunk_rows=chunk_rows, progress=progress)
     profile = pd.DataFrame(counts, index=ids)
     profile["first"], profile["last"] = first, last
     unread = any(f.severity == "error" for f in findings)

@@ -189,3 +189,36 @@ def test_a_mapped_column_the_export_lacks_suggests_the_closest_name_and_nothing_
     frame.to_csv(tmp_path / "export.csv", sep=";", index=False)
     (finding,) = validate_site(site).findings
     assert "is the delimiter ',' right?" in finding.problem
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_progress_follows_a_multi_chunk_export_as_it_is_read(tmp_path: Path, file_format: str):
+    site = _export(tmp_path, n=12_000)  # about 0.8 MB of CSV: more than the parser reads at once
+    if file_format == "parquet":
+        pd.read_csv(tmp_path / "export.csv").to_parquet(tmp_path / "export.parquet")
+        site.write_text(
+            site.read_text().replace('files = ["export.csv"]', 'files = ["export.parquet"]\nformat = "parquet"')
+        )
+    size = (tmp_path / f"export.{file_format}").stat().st_size
+    heard: list[tuple[str, bool]] = []
+
+    def progress(message: str, *, ongoing: bool = False) -> None:
+        heard.append((message, ongoing))
+
+    assert validate_site(site, chunk_rows=3000, progress=progress).usable
+    *reading, (last, ongoing) = heard
+    assert all(flag for _, flag in reading) and not ongoing and last.endswith(" s")
+    name, chunks = f"reading export.{file_format}", (3000, 6000, 9000, 12000)
+    if file_format == "parquet":
+        assert [m for m, _ in reading] == [f"{name}: {rows:,} of 12,000 rows ({rows / 12000:.0%})" for rows in chunks]
+        assert last.startswith(f"{name}: 12,000 rows in ")
+        return
+    kb = f"{size / 1000:.0f} kB"
+    shares = []
+    for (message, _), rows in zip(reading, chunks, strict=True):
+        head, share = message.split(f" of {kb} (")
+        assert head.startswith(f"{name}: {rows:,} rows, ")
+        shares.append(int(share.removesuffix("%)")))
+    # The bytes the parser has read: ahead of the rows handed over, but not the whole file at the first chunk.
+    assert shares == sorted(shares) and shares[0] < 100 and shares[-1] == 100
+    assert last.startswith(f"{name}: 12,000 rows, {kb} in ")
