@@ -101,7 +101,13 @@ class SecureSumStrategy(FedAvg):
                 mean_arrays=parameters_to_ndarrays(results[0][1].parameters),
                 node_ids=frozenset(proxy.node_id for proxy, _ in results),
             )
-        LOG.info("secure sum over %d sites (%d failures)", len(results), len(failures))
+        # A failed site is worth seeing without the info logs (the command line shows those with --verbose only).
+        LOG.log(
+            logging.WARNING if failures else logging.INFO,
+            "secure sum over %d sites (%d failures)",
+            len(results),
+            len(failures),
+        )
         return None, {}
 
 

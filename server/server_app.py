@@ -19,6 +19,7 @@ from flwr.app.message_type import MessageType
 from flwr.serverapp import Grid, ServerApp
 from google.protobuf import json_format
 
+from common.progress import Progress, Stage, silent
 from protos.census import census_spec
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, FINAL_RELEASE_CONFIG_KEY
@@ -58,7 +59,9 @@ class ReleaseRun:
 
 
 def build_server_app(
-    run: ReleaseRun | None = None, on_outcome: Callable[[SecureSumOutcome], None] | None = None
+    run: ReleaseRun | None = None,
+    on_outcome: Callable[[SecureSumOutcome], None] | None = None,
+    progress: Progress = silent,
 ) -> ServerApp:
     """A ServerApp that runs the secure sums of a release, writes it and sends it to every site.
 
@@ -66,7 +69,8 @@ def build_server_app(
     each site's indicators against round 1's release into industry baselines. Without ``run``, the
     run config says what to do (:meth:`ReleaseRun.from_run_config`). ``on_outcome`` is called with
     each round's unmasked aggregate before it is finalised (tests and benchmarks check exactness
-    with it).
+    with it). ``progress`` hears each round and the sending of the release start and end (an
+    in-process run: Flower's simulation engine runs this app in the caller's process).
     """
     app = ServerApp()
 
@@ -74,9 +78,11 @@ def build_server_app(
     def main(grid: Grid, context: Context) -> None:
         settings = run or ReleaseRun.from_run_config(context.run_config)
         check_release_absent(settings.store, settings.spec, "secagg+")
-        release = run_release(grid, context, settings.spec, settings.min_sites, settings.indicators, on_outcome)
+        release = run_release(
+            grid, context, settings.spec, settings.min_sites, settings.indicators, on_outcome, progress
+        )
         store_release(release, settings.store, settings.release_json)  # first: no site holds a release the store lacks
-        send_release(grid, release)
+        send_release(grid, release, progress=progress)
 
     return app
 
@@ -105,18 +111,24 @@ def run_release(
     min_sites: int,
     indicators: bool = True,
     on_outcome: Callable[[SecureSumOutcome], None] | None = None,
+    progress: Progress = silent,
 ) -> release_pb2.Release:
     """Round 1 (curves, model sums) and, with ``indicators``, round 2 (baselines) of one release.
 
     Each round is a census round, then a values round: every site receives the census with the
     values spec and sends values only for the cells the census lets through (protos/census.py),
     so the aggregator never decodes a cell that fails disclosure control. ``on_outcome`` sees the
-    values rounds' sums. When round 2 ends without a result (sites dropped, or refused it), round
-    1's release stands alone: its provenance then names no indicator spec. A private spec has no
-    round 2: the indicators are not yet differentially private.
+    values rounds' sums; ``progress`` hears each census and values round start and end. When round
+    2 ends without a result (sites dropped, or refused it), round 1's release stands alone: its
+    provenance then names no indicator spec. A private spec has no round 2: the indicators are not
+    yet differentially private.
     """
+    stage = _round_started(progress, "round 1 census", f"asking every site (at least {min_sites})")
     census, sites = run_census(grid, context, spec, min_sites)
+    stage.done(f"{len(sites)} sites summed")
+    stage = _round_started(progress, "round 1 values", f"asking the census's {len(sites)} sites")
     outcome = run_secure_sum(grid, context, spec, min_sites, {CENSUS_CONFIG_KEY: _bytes(census)}, sites)
+    stage.done(f"{outcome.n_sites} sites summed")
     if on_outcome is not None:
         on_outcome(outcome)
     release = release_from_secure_sum(spec, outcome, census, flower_run_id=str(context.run_id))
@@ -125,7 +137,10 @@ def run_release(
     baseline = release.SerializeToString(deterministic=True)
     round_two = indicator_spec(spec, hashlib.sha256(baseline).hexdigest())
     try:
+        stage = _round_started(progress, "round 2 census", f"asking every site (at least {min_sites})")
         census, sites = run_census(grid, context, round_two, min_sites, {BASELINE_RELEASE_CONFIG_KEY: baseline})
+        stage.done(f"{len(sites)} sites summed")
+        stage = _round_started(progress, "round 2 values", f"asking the census's {len(sites)} sites")
         outcome = run_secure_sum(
             grid,
             context,
@@ -134,6 +149,7 @@ def run_release(
             {BASELINE_RELEASE_CONFIG_KEY: baseline, CENSUS_CONFIG_KEY: _bytes(census)},
             sites,
         )
+        stage.done(f"{outcome.n_sites} sites summed")
         if on_outcome is not None:
             on_outcome(outcome)
         return complete_release(release, round_two, outcome, census)
@@ -142,19 +158,32 @@ def run_release(
         return release
 
 
+def _round_started(progress: Progress, name: str, asking: str) -> Stage:
+    """A secure-sum round's :class:`~common.progress.Stage`, its start told: "NAME: ASKING"."""
+    stage = Stage(progress, name)
+    stage.update(asking)
+    return stage
+
+
 def _bytes(message: spec_pb2.Census) -> bytes:
     return message.SerializeToString(deterministic=True)
 
 
-def send_release(grid: Grid, release: release_pb2.Release, timeout: float = 120.0) -> int:
-    """Send the final release to every connected site (a query message); return how many acknowledged."""
+def send_release(grid: Grid, release: release_pb2.Release, timeout: float = 120.0, progress: Progress = silent) -> int:
+    """Send the final release to every connected site (a query message); return how many acknowledged.
+
+    ``progress`` hears the sending start and end.
+    """
     payload = RecordDict({"config": ConfigRecord({FINAL_RELEASE_CONFIG_KEY: release.SerializeToString()})})
     messages = [
         Message(content=payload, dst_node_id=node, message_type=MessageType.QUERY) for node in grid.get_node_ids()
     ]
+    stage = Stage(progress, "final release")
+    stage.update(f"sending to {len(messages)} sites")
     replies = list(grid.send_and_receive(messages, timeout=timeout))
     acknowledged = sum(1 for reply in replies if not reply.has_error())
     LOG.info("final release sent to %d sites, %d acknowledged", len(messages), acknowledged)
+    stage.done(f"{acknowledged} of {len(messages)} sites acknowledged")
     return acknowledged
 
 
