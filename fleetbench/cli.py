@@ -6,17 +6,52 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from common.labels import WIND_SPEED_REFERENCES, wind_speed_reference_note
+from common.progress import Stage, silent
 
 if TYPE_CHECKING:  # the commands import what they use when they run: `fleetbench --help` stays fast
     import pandas as pd
 
     from protos.fleetbench.v1 import release_pb2, spec_pb2
+
+
+class TerminalProgress:
+    """Progress (:class:`common.progress.Progress`) as lines on ``stream``, apart from the output on stdout.
+
+    On a terminal an ongoing line is redrawn in place (a carriage return, then the line padded
+    with spaces over the one before: no escape codes); anywhere else (a log file, a pipe) every
+    message is a plain line of its own.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._redraw = stream.isatty()
+        self._open = 0  # width of the ongoing line the terminal shows, 0 when none
+
+    def __call__(self, message: str, *, ongoing: bool = False) -> None:
+        """Write ``message``: to stay, or (``ongoing``, on a terminal) to be redrawn by the next."""
+        if not self._redraw:
+            print(message, file=self._stream, flush=True)
+            return
+        if ongoing:  # a line wider than the terminal wraps, and a carriage return redraws its last row only
+            message = message[: shutil.get_terminal_size().columns - 1]
+        end = "" if ongoing else "\n"
+        self._stream.write(f"\r{message.ljust(self._open)}{end}")
+        self._stream.flush()
+        self._open = len(message) if ongoing else 0
+
+    def close(self) -> None:
+        """End an ongoing line on the terminal, so that what is written next starts a line of its own."""
+        if self._open:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._open = 0
 
 
 def format_release(release: release_pb2.Release) -> str:
@@ -183,15 +218,17 @@ def _simulate(args: argparse.Namespace) -> int:
         from simulations.onboarding import fleet_spec
         from simulations.pooled import pooled_release
 
-        site_configs = generate_fleet(config, out / "fleet", print)
-        print(f"computing the pooled reference from the raw rows of {len(site_configs)} operators: both rounds")
+        site_configs = generate_fleet(config, out / "fleet", args.progress)
+        stage = Stage(args.progress, "pooled reference")
+        stage.update(f"computing both rounds from the raw rows of {len(site_configs)} operators")
         release = pooled_release(site_configs, fleet_spec(config, args.k))
+        stage.done(f"both rounds from the raw rows of {len(site_configs)} operators")
         write_release(out / "release.sqlite", release)
         export_json(release, out / "release.json")
     else:
         from simulations.onboarding import simulate
 
-        release = simulate(config, out, args.k, progress=print, privacy=privacy)
+        release = simulate(config, out, args.k, progress=args.progress, privacy=privacy)
     print(format_release(release))
     print(f"\nrelease written to {out / 'release.sqlite'} and {out / 'release.json'}")
     if privacy is not None:
@@ -202,7 +239,9 @@ def _simulate(args: argparse.Namespace) -> int:
         first = out / "fleet" / "operator-01"
         received = next((first / "releases").glob("*.json"))
         print(f"\neach site received the final release; operator-01's own view ({received}):")
-        _flags(argparse.Namespace(site=str(first / "site.toml"), release=str(received), json=False))
+        _flags(
+            argparse.Namespace(site=str(first / "site.toml"), release=str(received), json=False, progress=args.progress)
+        )
         print(f"\nsee it again: fleetbench flags --site {first / 'site.toml'} --release {received}")
         from client.report import write_report
 
@@ -233,7 +272,9 @@ def _flags(args: argparse.Namespace) -> int:
     if not release.HasField("indicator_spec"):
         raise ValueError(f"{args.release} has no indicator round; flags need a final (two-round) release")
     site = load_site_config(Path(args.site))
-    indicators = site_indicators(lambda: read_canonical_chunks(site), site, release.indicator_spec, release)
+    indicators = site_indicators(
+        lambda: read_canonical_chunks(site, progress=args.progress), site, release.indicator_spec, release
+    )
     flags = turbine_flags(indicators, release)
     if args.json:
         rows = json.loads(flags.to_json(orient="records", date_format="iso"))
@@ -422,7 +463,7 @@ def _release_show(args: argparse.Namespace) -> int:
 def _onboard(args: argparse.Namespace) -> int:
     from simulations.onboarding import onboard
 
-    release, report = onboard(Path(args.site), Path(args.out), args.peers, args.seed, progress=print)
+    release, report = onboard(Path(args.site), Path(args.out), args.peers, args.seed, progress=args.progress)
     print(format_release(release))
     print(f"\nyour report, computed on your site's copy (nothing of yours left this machine): {report}")
     return 0
@@ -434,7 +475,9 @@ def _release_run(args: argparse.Namespace) -> int:
     spec = _read_spec(Path(args.spec))
     sites = [Path(site) for site in args.site]
     json_path = Path(args.release_json) if args.release_json else None
-    release = run_federated_release(sites, spec, Path(args.store), json_path, indicators=not args.round_one_only)
+    release = run_federated_release(
+        sites, spec, Path(args.store), json_path, indicators=not args.round_one_only, progress=args.progress
+    )
     print(format_release(release))
     print(f"\nrelease stored in {args.store}; every site keeps its copy in releases/ beside its site.toml")
     return 0
@@ -462,7 +505,7 @@ def _print_table(title: str, frame: pd.DataFrame) -> None:
 def _validate(args: argparse.Namespace) -> int:
     from client.validate import validate_site
 
-    report = validate_site(Path(args.site))
+    report = validate_site(Path(args.site), progress=args.progress)
     if args.json:
         print(json.dumps(report.to_dict(), indent=1, default=str))
     else:
@@ -479,10 +522,10 @@ def _preview(args: argparse.Namespace) -> int:
     from client.validate import validate_site
 
     spec = _read_spec(Path(args.spec))
-    report = validate_site(Path(args.site))
+    report = validate_site(Path(args.site), progress=args.progress)
     if not report.usable:
         return _validate(args)  # its findings, as text or (with --json) the same object validate prints
-    preview = preview_site(Path(args.site), spec)
+    preview = preview_site(Path(args.site), spec, args.progress)
     if args.json:
         print(json.dumps(preview.to_dict(), indent=1))
         return 0
@@ -626,7 +669,14 @@ def parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     top = argparse.ArgumentParser(prog="fleetbench", description=__doc__)
     top.add_argument("--version", action="version", version=f"fleetbench {_version()}")
-    top.add_argument("--verbose", action="store_true", help="show third-party warnings and logs (pandas, Flower, Ray)")
+    top.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show third-party warnings and logs (pandas, Flower, Ray) and FleetBench's own info logs",
+    )
+    top.add_argument(
+        "--quiet", action="store_true", help="no progress lines on stderr (stdout carries the output either way)"
+    )
     commands = top.add_subparsers(dest="command", required=True)
 
     simulate = commands.add_parser("simulate", help="run the onboarding simulation on a synthetic fleet")
@@ -810,14 +860,18 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``fleetbench`` console script.
 
     A user's error (a bad file, path, setting or spec) is one line on stderr and exit code 2, never
-    a traceback; output cut short by a closed pipe (``| head``) ends quietly. Third-party warnings
-    and logs (pandas, Flower, Ray) show only with ``--verbose``.
+    a traceback; output cut short by a closed pipe (``| head``) ends quietly. Long commands say on
+    stderr what they are doing (not with ``--quiet``). Third-party warnings and logs (pandas,
+    Flower, Ray), and FleetBench's own info logs, which the progress lines say again, show only
+    with ``--verbose``.
     """
     args = parser().parse_args(argv)
+    terminal = TerminalProgress(sys.stderr)
+    args.progress = silent if args.quiet else terminal
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
     logging.getLogger("fleetbench").addHandler(handler)
-    logging.getLogger("fleetbench").setLevel(logging.INFO)
+    logging.getLogger("fleetbench").setLevel(logging.INFO if args.verbose else logging.WARNING)
     flower = logging.getLogger("flwr")
 
     def errors_only(record: logging.LogRecord) -> bool:
@@ -837,6 +891,7 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
         except (ValueError, LookupError, OSError, RuntimeError) as exc:
+            terminal.close()
             print(f"fleetbench: error: {exc}", file=sys.stderr)
             return 2
         finally:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from common.progress import Progress, Stage, silent
 from protos.roster import Roster, member_table, public_bytes, write_private_key
 from simulations.fleet_exports import export_style, with_export_quirks, write_operator_files
 from simulations.fleet_faults import FaultConfig
@@ -76,8 +77,10 @@ class FleetConfig:
         return end.isoformat().replace("+00:00", "Z")
 
 
-def generate_fleet(config: FleetConfig, out_dir: Path, progress: Callable[[str], None] | None = None) -> list[Path]:
+def generate_fleet(config: FleetConfig, out_dir: Path, progress: Progress = silent) -> list[Path]:
     """Write every operator's export, site.toml and truth under ``out_dir``; return the site.tomls.
+
+    ``progress`` hears each operator as it is written.
 
     One seeded Generator serves every operator in turn: :func:`~simulations.fleet_operator.simulate_operator`
     draws its records and truth, :func:`~simulations.fleet_exports.write_operator_files` writes them.
@@ -90,17 +93,16 @@ def generate_fleet(config: FleetConfig, out_dir: Path, progress: Callable[[str],
     out_dir.mkdir(parents=True, exist_ok=True)
     site_files, truths = [], []
     for operator in range(config.operators):
+        site_dir = out_dir / f"operator-{operator + 1:02d}"
+        stage = Stage(progress, f"generating {site_dir.name} ({operator + 1}/{config.operators})")
         records, truth = simulate_operator(config, operator, rng)
         truth_records = truth.pop("records")
-        site_dir = out_dir / f"operator-{operator + 1:02d}"
         style = export_style(config, operator)
         if style.quirks is not None:
             records = with_export_quirks(records, style.quirks, rng)
         site_files.append(write_operator_files(site_dir, style, records, truth_records, truth))
         truths.append(truth)
-        if progress:
-            turbines = len(truth["turbines"])
-            progress(f"generated {site_dir.name}: {truth['model']}, {turbines} turbines, {len(records):,} records")
+        stage.done(f"{truth['model']}, {len(truth['turbines'])} turbines, {len(records):,} records")
     (out_dir / "ground_truth.json").write_text(json.dumps({"config": asdict(config), "operators": truths}, indent=1))
     enrol_members(site_files)
     return site_files

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -16,6 +15,7 @@ from client.client_app import build_client_app
 from client.report import write_report
 from client.site_config import SiteConfig, load_site_config
 from client.validate import validate_site
+from common.progress import Progress, Stage, silent
 from protos.codec import spec_sha256
 from protos.domain import RECORD_PERIOD
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -25,8 +25,6 @@ from server.spec import PrivacySettings, band_cohort, power_curve_spec
 from server.store import check_release_absent, read_release
 from simulations.fleet import FleetConfig, enrol_members, generate_fleet
 from simulations.loopback import LoopbackGrid
-
-LOG = logging.getLogger("fleetbench.simulation")
 
 
 def fleet_spec(
@@ -43,8 +41,12 @@ def fleet_spec(
     )
 
 
-def check_release_run(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec, store: Path) -> None:
+def check_release_run(
+    site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec, store: Path, progress: Progress = silent
+) -> None:
     """Everything a release over ``site_configs`` needs, checked before round 1 (a clear error, never a hang).
+
+    ``progress`` hears each site checked.
 
     Raises
     ------
@@ -62,13 +64,15 @@ def check_release_run(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec
         raise ValueError(f"--store {store}: folder {folder} is not writable; choose another store")
     check_release_absent(Path(store), spec, "secagg+")
     rosters = {}
-    for path in site_configs:
+    for i, path in enumerate(site_configs, 1):
+        stage = Stage(progress, f"checking site {i}/{len(site_configs)}")
         if not validate_site(Path(path)).usable:
             raise ValueError(f"site {path} is not usable; see why: fleetbench validate --site {path}")
         member = load_site_config(Path(path)).member
         if member is None:
             raise ValueError(f"site {path} has no [member] table: it cannot take part in rounds (docs/deploying.md)")
         rosters[path] = member.roster_sha256
+        stage.done(f"{path} usable, member {member.name}")
     if len(set(rosters.values())) > 1:
         raise ValueError(f"the sites pin different rosters: {rosters}; every member must install the same roster")
 
@@ -79,16 +83,22 @@ def run_federated_release(
     store: Path,
     release_json: Path | None = None,
     indicators: bool = True,
+    progress: Progress = silent,
 ) -> release_pb2.Release:
     """Run one SecAgg+ release over ``site_configs`` in Flower's simulation engine (Ray).
 
     Every site is a virtual SuperNode running the real ClientApp; the ServerApp writes the
     release to ``store`` (and ``release_json``) before sending it to the sites, and this returns
     it as read back from the store. The engine is in-process: no ports, nothing left running.
+    ``progress`` hears the checks, the engine starting, each round and the sending of the release.
     """
-    check_release_run(site_configs, spec, store)
+    check_release_run(site_configs, spec, store, progress)
+    rounds = "both rounds" if indicators and not spec.HasField("privacy") else "round 1"
+    progress(f"starting Flower's simulation engine: {rounds} of SecAgg+ over {len(site_configs)} sites", ongoing=True)
     run_simulation(
-        server_app=build_server_app(ReleaseRun(spec, store, len(site_configs), release_json, indicators)),
+        server_app=build_server_app(
+            ReleaseRun(spec, store, len(site_configs), release_json, indicators), progress=progress
+        ),
         client_app=build_client_app(site_configs=list(site_configs)),
         num_supernodes=len(site_configs),
         backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}, "init_args": {"num_cpus": 2}},
@@ -130,22 +140,26 @@ def simulate(
     config: FleetConfig,
     out_dir: Path,
     k_min_operators: int = 3,
-    progress: Callable[[str], None] = LOG.info,
+    progress: Progress = silent,
     privacy: PrivacySettings | None = None,
 ) -> release_pb2.Release:
-    """Generate the fleet under ``out_dir`` and run the federated release into out_dir/release.sqlite."""
+    """Generate the fleet under ``out_dir`` and run the federated release into out_dir/release.sqlite.
+
+    ``progress`` hears each operator generated, then the release's stages (:func:`run_federated_release`).
+    """
     progress(
         f"generating {config.operators} synthetic operators x {config.turbines_per_operator} turbines "
         f"x {config.months} months"
     )
     site_configs = generate_fleet(config, out_dir / "fleet", progress)
     spec = fleet_spec(config, k_min_operators, privacy)
-    progress(f"running secure aggregation (SecAgg+) over {len(site_configs)} sites in Flower's simulation engine")
-    return run_federated_release(site_configs, spec, out_dir / "release.sqlite", out_dir / "release.json")
+    return run_federated_release(
+        site_configs, spec, out_dir / "release.sqlite", out_dir / "release.json", progress=progress
+    )
 
 
 def onboard(
-    site_config: Path, out_dir: Path, peers: int = 4, seed: int = 0, progress: Callable[[str], None] = LOG.info
+    site_config: Path, out_dir: Path, peers: int = 4, seed: int = 0, progress: Progress = silent
 ) -> tuple[release_pb2.Release, Path]:
     """A prospective member's own export beside synthetic peers, through a whole release, to its own report.
 
@@ -153,12 +167,13 @@ def onboard(
     never copied or changed); ``peers`` synthetic operators run the member's turbine models over
     the whole months its export covers. All join one throwaway roster, run both rounds in Flower's
     simulation engine, and the member's report is written from the release its copy received.
+    ``progress`` hears the export read, each peer generated, the release's stages and the report.
 
     Returns
     -------
     release, report_path
     """
-    report = validate_site(Path(site_config))
+    report = validate_site(Path(site_config), progress=progress)
     if not report.usable:
         raise ValueError(f"site {site_config} is not usable yet; see why: fleetbench validate --site {site_config}")
     site = load_site_config(site_config)
@@ -177,10 +192,15 @@ def onboard(
     sites = [member, *generate_fleet(config, out_dir / "peers", progress)]
     enrol_members(sites, ["you", *(path.parent.name for path in sites[1:])], consortium="onboarding")
     spec = fleet_spec(config)
-    progress(f"running both rounds of SecAgg+ over {len(sites)} sites in Flower's simulation engine")
-    release = run_federated_release(sites, spec, out_dir / "release.sqlite", out_dir / "release.json")
+    release = run_federated_release(
+        sites, spec, out_dir / "release.sqlite", out_dir / "release.json", progress=progress
+    )
     received = next((member.parent / "releases").glob("*.json"))
-    return release, write_report(member, received, out_dir / "your-report.html")
+    stage = Stage(progress, "your report")
+    stage.update("computing your turbines' flags against the release")
+    written = write_report(member, received, out_dir / "your-report.html")
+    stage.done(f"written to {written}")
+    return release, written
 
 
 def _whole_months(name: str, first: pd.Timestamp, last: pd.Timestamp) -> tuple[str, int]:

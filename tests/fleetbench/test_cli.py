@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from fleetbench.cli import main
+from fleetbench.cli import TerminalProgress, main
+
+
+def _assert_in_order(text: str, *parts: str) -> None:
+    """Each of ``parts`` is in ``text``, each after the one before."""
+    at = 0
+    for part in parts:
+        found = text.find(part, at)
+        assert found >= 0, f"{part!r} not after position {at} of:\n{text}"
+        at = found + len(part)
+
+
+def _assert_plain_lines(text: str) -> None:
+    """Progress for a log or a pipe: whole lines, no carriage-return redraws, no escape codes."""
+    assert "\r" not in text and "\x1b" not in text and text.endswith("\n")
 
 
 def test_pooled_simulation_then_release_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -31,8 +47,16 @@ def test_pooled_simulation_then_release_show(tmp_path: Path, capsys: pytest.Capt
         )
         == 0
     )
-    printed = capsys.readouterr().out
-    assert "generated operator-03" in printed and "method pooled, 3 participants" in printed
+    printed, progress = capsys.readouterr()
+    assert "method pooled, 3 participants" in printed and "generating operator" not in printed
+    _assert_in_order(
+        progress,
+        "generating operator-01 (1/3): E-82/2300, 1 turbines, 4,464 records in ",
+        "generating operator-03 (3/3): N117/2400, 1 turbines, 4,464 records in ",
+        "pooled reference: computing both rounds from the raw rows of 3 operators\n",
+        "pooled reference: both rounds from the raw rows of 3 operators in ",
+    )
+    _assert_plain_lines(progress)
     assert (out / "release.sqlite").is_file() and (out / "release.json").is_file()
 
     assert main(["release", "show", "--store", str(out / "release.sqlite"), "--json"]) == 0
@@ -101,11 +125,25 @@ def test_validate_preview_and_spec_commands(tmp_path: Path, capsys: pytest.Captu
     assert "2 cohorts and 36 blocks" in capsys.readouterr().out
 
     assert main(["validate", "--site", str(site), "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    printed, progress = capsys.readouterr()
+    report = json.loads(printed)  # stdout is the JSON object and nothing else: progress goes to stderr
     assert report["usable"] and [t["asset_id"] for t in report["turbines"]] == ["WTG01", "WTG02"]
+    export = site.parent / "scada.csv"
+    assert re.fullmatch(
+        r"reading scada\.csv: 8,928 rows, (\d+) kB of \1 kB \(100%\)\n"
+        r"reading scada\.csv: 8,928 rows, (\d+) kB in \d+\.\d s\n",
+        progress,
+    )
+    assert progress.split()[4] == f"{export.stat().st_size / 1000:.0f}"
+    assert main(["--quiet", "validate", "--site", str(site), "--json"]) == 0
+    printed, progress = capsys.readouterr()
+    assert json.loads(printed) == report and progress == ""
 
     assert main(["preview", "--site", str(site), "--spec", str(spec), "--json"]) == 0
-    preview = json.loads(capsys.readouterr().out)
+    printed, progress = capsys.readouterr()
+    preview = json.loads(printed)
+    # Validated, then summarised: the export is read twice.
+    assert progress.count("reading scada.csv: 8,928 rows, ") == 4 and progress.count(" s\n") == 2
     blocks = {b["block"]: b for b in preview["blocks"]}
     assert len(blocks) == 36 and blocks["E-82/2300:COHORT_CONTRIBUTOR"]["total"] == 1.0
     counts = {row["asset_id"]: row for row in preview["filter_report"]}
@@ -317,8 +355,32 @@ def test_onboard_runs_a_prospective_members_own_export_to_its_report(
     mine.write_text(mine.read_text().split("\n\n", 1)[1])  # the operator's own site.toml: no membership yet
     before = mine.read_text()
     assert main(["onboard", "--site", str(mine), "--out", str(tmp_path / "out"), "--peers", "3"]) == 0
-    out = capsys.readouterr().out
-    assert "your export covers 1 whole month(s) from 2025-01-01" in out
+    out, progress = capsys.readouterr()
+    assert "your report, computed on your site's copy" in out and "round 1" not in out
+    _assert_in_order(
+        progress,
+        "reading scada.csv: 4,464 rows, ",
+        "your export covers 1 whole month(s) from 2025-01-01; 3 synthetic peers run ('V90/2000',)\n",
+        "generating operator-01 (1/3): V90/2000, 1 turbines, 4,464 records in ",
+        "generating operator-03 (3/3)",
+        "checking site 1/4: ",
+        "checking site 4/4: ",
+        "starting Flower's simulation engine: both rounds of SecAgg+ over 4 sites\n",
+        "round 1 census: asking every site (at least 4)\n",
+        "round 1 census: 4 sites summed in ",
+        "round 1 values: asking the census's 4 sites\n",
+        "round 1 values: 4 sites summed in ",
+        "round 2 census: asking every site (at least 4)\n",
+        "round 2 census: 4 sites summed in ",
+        "round 2 values: asking the census's 4 sites\n",
+        "round 2 values: 4 sites summed in ",
+        "final release: sending to 4 sites\n",
+        "final release: 4 of 4 sites acknowledged in ",
+        "your report: computing your turbines' flags against the release\n",
+        f"your report: written to {tmp_path / 'out' / 'your-report.html'} in ",
+    )
+    # Not _assert_plain_lines: Ray forwards its workers' output (the sites' own logs) to stderr as it comes.
+    assert "fleetbench.aggregator" not in progress  # its info logs, which the progress says again, need --verbose
     assert (tmp_path / "out" / "your-report.html").stat().st_size > 10_000
     assert mine.read_text() == before and not (mine.parent / "audit.log").exists()  # the original is untouched
     release = json.loads((tmp_path / "out" / "release.json").read_text())
@@ -420,3 +482,30 @@ def test_version_and_no_traceback_when_the_reader_leaves(tmp_path: Path, capsys:
     reader.stdin.close()
     reader.wait()
     assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_redraws_an_ongoing_line_on_a_terminal_and_writes_plain_lines_elsewhere():
+    messages = [("round 1 census: asking every site (at least 3)", True), ("round 1 census: 3 sites summed", False)]
+    for stream, expected in (
+        (io.StringIO(), "round 1 census: asking every site (at least 3)\nround 1 census: 3 sites summed\n"),
+        # The ending line is padded over the longer ongoing one; no escape codes, even on a terminal.
+        (
+            _Terminal(),
+            "\rround 1 census: asking every site (at least 3)\rround 1 census: 3 sites summed" + " " * 16 + "\n",
+        ),
+    ):
+        progress = TerminalProgress(stream)
+        for message, ongoing in messages:
+            progress(message, ongoing=ongoing)
+        progress.close()  # nothing open: nothing written
+        assert stream.getvalue() == expected
+    terminal = _Terminal()
+    progress = TerminalProgress(terminal)
+    progress("reading scada.csv: 10 rows", ongoing=True)
+    progress.close()  # an error follows on a line of its own
+    assert terminal.getvalue() == "\rreading scada.csv: 10 rows\n"
