@@ -228,7 +228,7 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         from simulations.onboarding import simulate
 
-        release = simulate(config, out, args.k, progress=args.progress, privacy=privacy)
+        release = simulate(config, out, args.k, progress=args.progress, privacy=privacy, engine_logs=args.verbose)
     print(format_release(release))
     print(f"\nrelease written to {out / 'release.sqlite'} and {out / 'release.json'}")
     if privacy is not None:
@@ -463,7 +463,9 @@ def _release_show(args: argparse.Namespace) -> int:
 def _onboard(args: argparse.Namespace) -> int:
     from simulations.onboarding import onboard
 
-    release, report = onboard(Path(args.site), Path(args.out), args.peers, args.seed, progress=args.progress)
+    release, report = onboard(
+        Path(args.site), Path(args.out), args.peers, args.seed, progress=args.progress, engine_logs=args.verbose
+    )
     print(format_release(release))
     print(f"\nyour report, computed on your site's copy (nothing of yours left this machine): {report}")
     return 0
@@ -476,7 +478,13 @@ def _release_run(args: argparse.Namespace) -> int:
     sites = [Path(site) for site in args.site]
     json_path = Path(args.release_json) if args.release_json else None
     release = run_federated_release(
-        sites, spec, Path(args.store), json_path, indicators=not args.round_one_only, progress=args.progress
+        sites,
+        spec,
+        Path(args.store),
+        json_path,
+        indicators=not args.round_one_only,
+        progress=args.progress,
+        engine_logs=args.verbose,
     )
     print(format_release(release))
     print(f"\nrelease stored in {args.store}; every site keeps its copy in releases/ beside its site.toml")

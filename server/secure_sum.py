@@ -274,6 +274,11 @@ class RelayGrid(Grid):
 
     def _read(self, replies: Iterable[Message]) -> list[Message]:
         replies = list(replies)
+        for reply in replies:
+            if reply.has_error():
+                # The reason a site left, as it sent it (sites' errors name no data): shown without the
+                # sites' own logs, which the simulation engine forwards only with --verbose.
+                LOG.warning("site %d left the round: %s", reply.metadata.src_node_id, reply.error.reason)
         if self.read is not None:
             for reply in replies:
                 self.read(reply)

@@ -84,6 +84,7 @@ def run_federated_release(
     release_json: Path | None = None,
     indicators: bool = True,
     progress: Progress = silent,
+    engine_logs: bool = False,
 ) -> release_pb2.Release:
     """Run one SecAgg+ release over ``site_configs`` in Flower's simulation engine (Ray).
 
@@ -91,6 +92,8 @@ def run_federated_release(
     release to ``store`` (and ``release_json``) before sending it to the sites, and this returns
     it as read back from the store. The engine is in-process: no ports, nothing left running.
     ``progress`` hears the checks, the engine starting, each round and the sending of the release.
+    With ``engine_logs`` the sites' own logs (Ray workers') are forwarded too; without, a site that
+    leaves a round is still named with its reason, by the aggregator.
     """
     check_release_run(site_configs, spec, store, progress)
     rounds = "both rounds" if indicators and not spec.HasField("privacy") else "round 1"
@@ -101,7 +104,10 @@ def run_federated_release(
         ),
         client_app=build_client_app(site_configs=list(site_configs)),
         num_supernodes=len(site_configs),
-        backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}, "init_args": {"num_cpus": 2}},
+        backend_config={
+            "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+            "init_args": {"num_cpus": 2, "log_to_driver": engine_logs},
+        },
     )
     try:
         release: release_pb2.Release | None = read_release(store)
@@ -142,10 +148,12 @@ def simulate(
     k_min_operators: int = 3,
     progress: Progress = silent,
     privacy: PrivacySettings | None = None,
+    engine_logs: bool = False,
 ) -> release_pb2.Release:
     """Generate the fleet under ``out_dir`` and run the federated release into out_dir/release.sqlite.
 
-    ``progress`` hears each operator generated, then the release's stages (:func:`run_federated_release`).
+    ``progress`` hears each operator generated, then the release's stages (:func:`run_federated_release`,
+    which ``engine_logs`` goes to).
     """
     progress(
         f"generating {config.operators} synthetic operators x {config.turbines_per_operator} turbines "
@@ -154,12 +162,22 @@ def simulate(
     site_configs = generate_fleet(config, out_dir / "fleet", progress)
     spec = fleet_spec(config, k_min_operators, privacy)
     return run_federated_release(
-        site_configs, spec, out_dir / "release.sqlite", out_dir / "release.json", progress=progress
+        site_configs,
+        spec,
+        out_dir / "release.sqlite",
+        out_dir / "release.json",
+        progress=progress,
+        engine_logs=engine_logs,
     )
 
 
 def onboard(
-    site_config: Path, out_dir: Path, peers: int = 4, seed: int = 0, progress: Progress = silent
+    site_config: Path,
+    out_dir: Path,
+    peers: int = 4,
+    seed: int = 0,
+    progress: Progress = silent,
+    engine_logs: bool = False,
 ) -> tuple[release_pb2.Release, Path]:
     """A prospective member's own export beside synthetic peers, through a whole release, to its own report.
 
@@ -167,7 +185,8 @@ def onboard(
     never copied or changed); ``peers`` synthetic operators run the member's turbine models over
     the whole months its export covers. All join one throwaway roster, run both rounds in Flower's
     simulation engine, and the member's report is written from the release its copy received.
-    ``progress`` hears the export read, each peer generated, the release's stages and the report.
+    ``progress`` hears the export read, each peer generated, the release's stages and the report;
+    ``engine_logs`` forwards the sites' own logs (:func:`run_federated_release`).
 
     Returns
     -------
@@ -193,7 +212,7 @@ def onboard(
     enrol_members(sites, ["you", *(path.parent.name for path in sites[1:])], consortium="onboarding")
     spec = fleet_spec(config)
     release = run_federated_release(
-        sites, spec, out_dir / "release.sqlite", out_dir / "release.json", progress=progress
+        sites, spec, out_dir / "release.sqlite", out_dir / "release.json", progress=progress, engine_logs=engine_logs
     )
     received = next((member.parent / "releases").glob("*.json"))
     stage = Stage(progress, "your report")

@@ -221,7 +221,9 @@ def test_whether_a_site_takes_part_does_not_depend_on_its_data(tmp_path, monkeyp
 # 5. DP noise below what the site is charged for --------------------------------------------------
 
 
-def test_a_private_round_with_fewer_sites_than_its_noise_needs_is_refused_before_anything_leaves(tmp_path, monkeypatch):
+def test_a_private_round_with_fewer_sites_than_its_noise_needs_is_refused_before_anything_leaves(
+    tmp_path, monkeypatch, caplog
+):
     """min_noise_sites = 1000 with 5 participants: each site's share of the noise is far below the claim."""
     sites = _fleet(tmp_path, (A,) * 5, seed=36)
     settings = PrivacySettings(1.0, min_noise_sites=1000)
@@ -229,6 +231,11 @@ def test_a_private_round_with_fewer_sites_than_its_noise_needs_is_refused_before
     release, decoded = _decoded(sites, spec)
     assert release is None and decoded == {}
     assert not any((site.parent / "privacy-ledger.jsonl").exists() for site in sites)  # nothing charged
+    # The aggregator names each site that left with the reason it sent, which names nothing of its data.
+    left = [r.getMessage() for r in caplog.records if "left the round" in r.getMessage()]
+    assert len(left) == 5 and all(
+        "the site refused to contribute; the reason is in the site's own log" in m for m in left
+    )
 
     # Control: sites that skip the check hand the aggregator a sum with a sliver of the stated noise.
     monkeypatch.setattr("client.guard.check_private_sampling", lambda spec, state: None)
