@@ -500,7 +500,7 @@ def curve_trend_figure(curves: Sequence[tuple[str, release_pb2.CohortCurve]]) ->
         )
     if curves:  # one cohort: one reference across periods
         figure.update_xaxes(title_text=wind_speed_axis(curves[0][1]))
-    figure.update_yaxes(title_text="P50 of P / P_rated [-]")
+    figure.update_yaxes(title_text="P50 of P / P_rated [p.u.]")
     return _layout(figure, "P50 power curve by period")
 
 
