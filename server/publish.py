@@ -1,4 +1,4 @@
-"""Turn a secure sum into a stored, exported release."""
+"""Turn a secure sum into a release, stored in place of its run's claim and exported."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from server.baselines import block_values, indicator_baselines, model_fits
 from server.finalize import build_release, cohort_statistics_from_totals
 from server.plausibility import without_impossible_cells
 from server.secure_sum import SecureSumOutcome
-from server.store import write_release
+from server.store import read_release, store_claimed_release
 
 LOG = logging.getLogger("fleetbench.aggregator")
 
@@ -90,11 +90,17 @@ def complete_release(
     return release
 
 
-def store_release(release: release_pb2.Release, store: Path, json_path: Path | None = None) -> int:
-    """Write the release to the store (one transaction) and, if asked, to JSON (atomic replace)."""
-    release_id = write_release(store, release)
-    if json_path is not None:
-        export_json(release, json_path)
+def store_release(release: release_pb2.Release, store: Path) -> int:
+    """Write the release in place of its run's claim, in one transaction, before any site receives it; return its id.
+
+    Raises
+    ------
+    server.store.ReleaseClaimedError
+        If the run no longer holds the claim (the operator abandoned it): nothing is stored.
+    server.store.StoreError
+        If the store cannot be written (a full or read-only disk): nothing is stored.
+    """
+    release_id = store_claimed_release(store, release)
     LOG.info(
         "release %d written to %s: %d participants, %d suppressed cells",
         release_id,
@@ -103,3 +109,11 @@ def store_release(release: release_pb2.Release, store: Path, json_path: Path | N
         release.provenance.suppressed_cells,
     )
     return release_id
+
+
+def stored_release(store: Path, release_id: int, json_path: Path | None = None) -> release_pb2.Release:
+    """Release ``release_id`` as stored (what every site is sent) and, if asked, as JSON (atomic replace)."""
+    release = read_release(store, release_id)
+    if json_path is not None:
+        export_json(release, json_path)
+    return release

@@ -23,10 +23,16 @@ from common.progress import Progress, Stage, silent
 from protos.census import census_spec
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, FINAL_RELEASE_CONFIG_KEY
-from server.publish import census_from_secure_sum, complete_release, release_from_secure_sum, store_release
+from server.publish import (
+    census_from_secure_sum,
+    complete_release,
+    release_from_secure_sum,
+    store_release,
+    stored_release,
+)
 from server.secure_sum import SecureSumOutcome, run_secure_sum
 from server.spec import indicator_spec
-from server.store import check_release_absent
+from server.store import claim_dropped_on_failure, claim_release, mark_sent
 
 LOG = logging.getLogger("fleetbench.aggregator")
 
@@ -63,7 +69,7 @@ def build_server_app(
     on_outcome: Callable[[SecureSumOutcome], None] | None = None,
     progress: Progress = silent,
 ) -> ServerApp:
-    """A ServerApp that runs the secure sums of a release, writes it and sends it to every site.
+    """A ServerApp that claims a release in the store, runs its secure sums, stores it and sends it to every site.
 
     Round 1 sums the power curves and model training sums; with ``run.indicators``, round 2 sums
     each site's indicators against round 1's release into industry baselines. Without ``run``, the
@@ -71,18 +77,39 @@ def build_server_app(
     each round's unmasked aggregate before it is finalised (tests and benchmarks check exactness
     with it). ``progress`` hears each round and the sending of the release start and end (an
     in-process run: Flower's simulation engine runs this app in the caller's process).
+
+    Claimed, stored, then sent: the release is claimed in the store before any round (a spec that
+    another run claimed, or stored and sent, is refused before any site is asked anything), stored
+    in place of the claim, and then sent as the store holds it. A run that fails before storing
+    drops its claim; one killed outright leaves it pending (``fleetbench release claims``, ``release
+    abandon``). A rerun of a spec whose release is stored but not yet sent to every site runs no
+    round: it sends the stored release again (docs/architecture.md, "One release, round by round").
     """
     app = ServerApp()
 
     @app.main()
     def main(grid: Grid, context: Context) -> None:
         settings = run or ReleaseRun.from_run_config(context.run_config)
-        check_release_absent(settings.store, settings.spec, "secagg+")
-        release = run_release(
-            grid, context, settings.spec, settings.min_sites, settings.indicators, on_outcome, progress
-        )
-        store_release(release, settings.store, settings.release_json)  # first: no site holds a release the store lacks
-        send_release(grid, release, progress=progress)
+        run_id = str(context.run_id)
+        # Before any site is asked anything: a spec another run claimed (or stored and sent) is refused here.
+        release_id = claim_release(settings.store, settings.spec, "secagg+", run_id)
+        if release_id is None:
+            with claim_dropped_on_failure(settings.store, settings.spec, "secagg+", run_id):
+                release = run_release(
+                    grid, context, settings.spec, settings.min_sites, settings.indicators, on_outcome, progress
+                )
+                # Committed before the send below: no site can hold a release the store lacks.
+                release_id = store_release(release, settings.store)
+        else:
+            LOG.warning(
+                "%s holds release %d of spec %s, stored by a run that did not finish sending it: no round runs, "
+                "its stored bytes are sent to every site again",
+                settings.store,
+                release_id,
+                settings.spec.spec_id,
+            )
+        send_release(grid, stored_release(settings.store, release_id, settings.release_json), progress=progress)
+        mark_sent(settings.store, release_id)
 
     return app
 
@@ -174,7 +201,9 @@ def send_release(grid: Grid, release: release_pb2.Release, timeout: float = 120.
 
     ``progress`` hears the sending start and end.
     """
-    payload = RecordDict({"config": ConfigRecord({FINAL_RELEASE_CONFIG_KEY: release.SerializeToString()})})
+    # Deterministic: the bytes the store holds, so a site sent the release twice (a resumed send) keeps the same.
+    release_bytes = release.SerializeToString(deterministic=True)
+    payload = RecordDict({"config": ConfigRecord({FINAL_RELEASE_CONFIG_KEY: release_bytes})})
     messages = [
         Message(content=payload, dst_node_id=node, message_type=MessageType.QUERY) for node in grid.get_node_ids()
     ]

@@ -22,7 +22,7 @@ from protos.fleetbench.v1 import release_pb2, spec_pb2
 from server.secure_sum import SecureSumOutcome
 from server.server_app import ReleaseRun, build_server_app, run_release, send_release
 from server.spec import PrivacySettings, band_cohort, power_curve_spec
-from server.store import check_release_absent, read_release
+from server.store import check_claimable, read_release
 from simulations.fleet import FleetConfig, enrol_members, generate_fleet
 from simulations.loopback import LoopbackGrid
 
@@ -52,8 +52,11 @@ def check_release_run(
     ------
     ValueError
         Naming the setting or file and how to fix it: fewer than 3 sites, a store whose folder is
-        missing or read-only or that already holds this release, a site that does not validate or
-        is not a consortium member, sites pinning different rosters.
+        missing or read-only, a site that does not validate or is not a consortium member, sites
+        pinning different rosters.
+    RuntimeError
+        Naming the store and how to proceed: a store that already holds this release (sent to
+        every site), a release another run claimed, a file that is not a release store.
     """
     if len(site_configs) < 3:
         raise ValueError(f"secure aggregation needs at least 3 sites; got {len(site_configs)} (one --site per site)")
@@ -62,7 +65,7 @@ def check_release_run(
         raise ValueError(f"--store {store}: folder {folder} does not exist; create it or choose another store")
     if not os.access(folder, os.W_OK):
         raise ValueError(f"--store {store}: folder {folder} is not writable; choose another store")
-    check_release_absent(Path(store), spec, "secagg+")
+    check_claimable(Path(store), spec, "secagg+")  # the ServerApp claims it; this refuses before the engine starts
     rosters = {}
     for i, path in enumerate(site_configs, 1):
         stage = Stage(progress, f"checking site {i}/{len(site_configs)}")
@@ -88,9 +91,10 @@ def run_federated_release(
 ) -> release_pb2.Release:
     """Run one SecAgg+ release over ``site_configs`` in Flower's simulation engine (Ray).
 
-    Every site is a virtual SuperNode running the real ClientApp; the ServerApp writes the
-    release to ``store`` (and ``release_json``) before sending it to the sites, and this returns
-    it as read back from the store. The engine is in-process: no ports, nothing left running.
+    Every site is a virtual SuperNode running the real ClientApp; the ServerApp claims the release
+    in ``store``, writes it there (and to ``release_json``) before sending it to the sites, and this
+    returns it as read back from the store (a release stored by a run that did not finish sending
+    it is sent again, without rounds). The engine is in-process: no ports, nothing left running.
     ``progress`` hears the checks, the engine starting, each round and the sending of the release.
     With ``engine_logs`` the sites' own logs (Ray workers') are forwarded too; without, a site that
     leaves a round is still named with its reason, by the aggregator.

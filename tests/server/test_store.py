@@ -12,7 +12,7 @@ from common.release_json import export_json
 from protos.codec import spec_sha256
 from protos.fleetbench.v1 import release_pb2
 from server.spec import power_curve_spec
-from server.store import ReleaseExistsError, check_release_absent, read_release, write_release
+from server.store import ReleaseExistsError, check_claimable, read_release, write_release
 
 
 def _release(spec_hash: str = "ab" * 32) -> release_pb2.Release:
@@ -48,13 +48,13 @@ def test_releases_cannot_be_replaced_changed_or_deleted(tmp_path: Path):
 def test_an_existing_release_is_refused_before_any_round(tmp_path: Path):
     store = tmp_path / "r.sqlite"
     spec = power_curve_spec("s", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["A"])
-    check_release_absent(store, spec, "secagg+")  # no store yet
+    check_claimable(store, spec, "secagg+")  # no store yet
     write_release(store, _release(spec_sha256(spec)))
     with pytest.raises(ReleaseExistsError, match="immutable"):
-        check_release_absent(store, spec, "secagg+")
-    check_release_absent(store, spec, "pooled")
+        check_claimable(store, spec, "secagg+")
+    check_claimable(store, spec, "pooled")
     spec.k_min_operators = 5  # another spec
-    check_release_absent(store, spec, "secagg+")
+    check_claimable(store, spec, "secagg+")
 
 
 def test_reading_a_missing_store_says_what_to_run(tmp_path: Path):
