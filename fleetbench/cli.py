@@ -460,6 +460,58 @@ def _release_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _release_claims(args: argparse.Namespace) -> int:
+    """Every claim in the store: releases under way (or whose run stopped) and releases stored but not yet sent."""
+    from server.store import claims
+
+    found = claims(Path(args.store))
+    if not found:
+        print(f"{args.store}: no claims (no release is under way, every stored release was sent)")
+        return 0
+    for claim in found:
+        state = (
+            "pending: rounds under way, or the run stopped before storing"
+            if claim.pending
+            else f"stored as release {claim.release_id}, not yet sent to every site: run the release again to send it"
+        )
+        print(
+            f"spec {claim.spec_id} ({claim.method}, {claim.period_start} .. {claim.period_end}), "
+            f"Flower run {claim.flower_run_id} since {claim.claimed_utc}: {state}\n  --spec-sha256 {claim.spec_sha256}"
+        )
+    return 0
+
+
+def _release_abandon(args: argparse.Namespace) -> int:
+    """Remove a pending claim whose run is no longer running, so the release can run again."""
+    from server.store import abandon_claim
+
+    claim = abandon_claim(Path(args.store), args.spec_sha256)
+    print(
+        f"claim of Flower run {claim.flower_run_id} (since {claim.claimed_utc}) on spec {claim.spec_id} abandoned: "
+        "nothing was stored under it; the release can run again"
+    )
+    return 0
+
+
+def _add_release_claim_commands(release_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``release claims`` and ``release abandon``: the store's claims, and clearing a stale one."""
+    listing = release_commands.add_parser(
+        "claims", help="releases claimed and not finished: under way, stopped before storing, or not yet sent"
+    )
+    listing.add_argument("--store", required=True, help="path of release.sqlite (opened read-only)")
+    listing.set_defaults(run=_release_claims)
+    abandon = release_commands.add_parser(
+        "abandon",
+        help="clear the pending claim of a run that is no longer running (it stored nothing)",
+        description="A run killed before storing its release leaves its claim, and every new run of that spec is "
+        "refused until the claim is cleared. Clear it only once that run is no longer running: a run whose claim "
+        "was abandoned stores nothing and sends nothing.",
+    )
+    abandon.add_argument("--store", required=True, help="path of release.sqlite")
+    abandon.add_argument("--spec-sha256", required=True, help="the spec's hash, as `release claims` prints it")
+    abandon.set_defaults(run=_release_abandon)
+
+
 def _onboard(args: argparse.Namespace) -> int:
     from simulations.onboarding import onboard
 
@@ -630,6 +682,8 @@ EXAMPLES = {
     "release show": "fleetbench release show --store release.sqlite",
     "release run": "fleetbench release run --spec spec.json --store release.sqlite --site a/site.toml "
     "--site b/site.toml --site c/site.toml",
+    "release claims": "fleetbench release claims --store release.sqlite",
+    "release abandon": "fleetbench release abandon --store release.sqlite --spec-sha256 3f9a...",
 }
 """One example per command, shown at the end of its --help."""
 
@@ -852,7 +906,8 @@ def parser() -> argparse.ArgumentParser:
         help="a release over existing site folders, in Flower's simulation engine (members trying it together)",
         description="Runs both rounds of SecAgg+ over the sites, in this process (no server, no ports), stores "
         "the release, then sends it to every site. Checks first: at least 3 sites, each valid and a member of "
-        "one roster, the store's folder writable and free of this release.",
+        "one roster, the store's folder writable, this release neither stored nor claimed by another run (a "
+        "release stored by a run that stopped before sending it is sent again, without rounds).",
     )
     run.add_argument("--site", action="append", required=True, help="a site's site.toml; repeat, one per site")
     run.add_argument("--spec", required=True, help="the BenchmarkSpec (protobuf JSON; fleetbench spec new)")
@@ -860,6 +915,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--release-json", default=None, help="also write the release as JSON here")
     run.add_argument("--round-one-only", action="store_true", help="power curves and models only, no indicators")
     run.set_defaults(run=_release_run)
+    _add_release_claim_commands(release_commands)
     _document(top)
     return top
 
