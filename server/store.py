@@ -109,7 +109,9 @@ def _write_failure(store: Path, exc: sqlite3.Error) -> str:
     if not folder.is_dir():
         return f"{store}: folder {folder} does not exist; create it or choose another store"
     if "readonly" in text or "unable to open" in text:
-        return f"{store}: cannot write the release store ({text}); make {folder} writable or choose another store"
+        return (
+            f"{store}: cannot write the release store ({text}); make it and {folder} writable, or choose another store"
+        )
     if "locked" in text or "busy" in text:
         return f"{store}: another writer holds the release store ({text}); try again once it is done"
     if "not a database" in text or "malformed" in text:
