@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from protos.codec import spec_sha256
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -226,18 +227,9 @@ def _claimed_message(store: Path, claim: Claim) -> str:
     )
 
 
-def _claim(row: tuple[object, ...]) -> Claim:
-    spec_id, sha, start, end, method, run_id, claimed, release_id = row
-    return Claim(
-        str(spec_id),
-        str(sha),
-        str(start),
-        str(end),
-        str(method),
-        str(run_id),
-        str(claimed),
-        None if release_id is None else int(str(release_id)),
-    )
+def _claim(row: tuple[Any, ...]) -> Claim:
+    """A row of ``claims`` (columns in the order of ``_CLAIM_COLUMNS``, Claim's fields) as a Claim."""
+    return Claim(*row)
 
 
 def _stored_release_id(connection: sqlite3.Connection, key: tuple[str, str, str, str]) -> int | None:
