@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,68 @@ def test_two_charges_at_once_cannot_both_pass_a_budget_for_one(tmp_path, monkeyp
     other = tmp_path / "other" / "site.toml"
     assert _charge_twice_at_once(other, policy, spec) == ["charged", "charged"]
     assert len(read_ledger(ledger_path(other))) == 2
+
+
+TRIALS = 12
+
+
+def _charge_in_process(sites: list[Path], barriers: list, locked: bool, outcomes) -> None:
+    """One SuperNode's process: charge each site's ledger once, the other process charging it at the same moment.
+
+    Each read of the ledger waits for the other process to read too, so two charges that nothing
+    keeps apart both read before either writes. With the lock, the other charge is held at it and
+    the wait times out: briefly, since how late either process comes cannot make both pass then.
+    """
+    if not locked:
+        privacy.fcntl = None
+    wait = 0.2 if locked else 10.0
+    read = privacy.read_ledger
+
+    def read_then_wait(path):
+        entries = read(path)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barriers[current].wait(timeout=wait)
+        return entries
+
+    privacy.read_ledger = read_then_wait
+    policy = SitePolicy(privacy_epsilon_per_year=composed_epsilon([spec_rho(_spec())], 1e-6) * 1.01)
+    for current, site in enumerate(sites):
+        try:
+            charge_private_spec(site, policy, _spec(), NOW)
+            outcomes.put((current, "charged"))
+        except PolicyViolation:
+            outcomes.put((current, "refused"))
+
+
+def _charges_by_two_processes(folder: Path, locked: bool) -> list[list[str]]:
+    """Per trial, the outcomes of two processes charging one site's ledger at once (budget for one charge)."""
+    context = multiprocessing.get_context("fork")  # the test's modules already imported: no second start-up
+    sites = [folder / f"trial-{n}" / "site.toml" for n in range(TRIALS)]
+    for site in sites:
+        site.parent.mkdir(parents=True)
+    barriers = [context.Barrier(2) for _ in sites]
+    outcomes = context.Queue()
+    processes = [context.Process(target=_charge_in_process, args=(sites, barriers, locked, outcomes)) for _ in range(2)]
+    for process in processes:
+        process.start()
+    results: list[list[str]] = [[] for _ in sites]
+    for _ in range(2 * TRIALS):
+        trial, outcome = outcomes.get(timeout=60)
+        results[trial].append(outcome)
+    for process in processes:
+        process.join(timeout=60)
+        assert process.exitcode == 0
+    return [sorted(r) for r in results]
+
+
+def test_two_supernode_processes_charging_at_once_cannot_both_pass_a_budget_for_one(tmp_path):
+    results = _charges_by_two_processes(tmp_path / "locked", locked=True)
+    assert results == [["charged", "refused"]] * TRIALS
+    ledgers = [ledger_path(tmp_path / "locked" / f"trial-{n}" / "site.toml") for n in range(TRIALS)]
+    assert all(len(read_ledger(ledger)) == 1 for ledger in ledgers)
+
+    # Control: without the lock the same two processes both pass in every trial.
+    assert _charges_by_two_processes(tmp_path / "unlocked", locked=False) == [["charged", "charged"]] * TRIALS
 
 
 def test_nothing_is_charged_for_a_contribution_that_fails_or_cannot_publish(tmp_path, monkeypatch):
