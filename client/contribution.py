@@ -163,11 +163,18 @@ def prepare_contribution(
 
 
 def sendable_arrays(site_config: Path, prepared: PreparedContribution) -> list[np.ndarray]:
-    """The limb arrays to send: a private spec charged to the site's ledger first, then noised."""
-    if charge_private_spec(site_config, prepared.policy, prepared.spec) is None:
-        return encode_blocks(prepared.layouts, prepared.values)
-    noisy, _ = clip_to_bounds(prepared.layouts, add_site_noise(prepared.values, prepared.spec))
-    return encode_blocks(prepared.layouts, noisy)
+    """The limb arrays to send: a private spec's blocks noised and encoded, and only then charged to the ledger.
+
+    The charge is the last step that can fail: a contribution that fails on the way (its noise,
+    its encoding) costs the site nothing, and one that is charged is sent. Noise drawn for a
+    contribution that is then refused (the budget ran out meanwhile) is discarded, never sent.
+    """
+    values = prepared.values
+    if prepared.spec.HasField("privacy") and not prepared.spec.census_of_sha256:  # a census is never noised
+        values, _ = clip_to_bounds(prepared.layouts, add_site_noise(prepared.values, prepared.spec))
+    arrays = encode_blocks(prepared.layouts, values)
+    charge_private_spec(site_config, prepared.policy, prepared.spec)
+    return arrays
 
 
 def contribute(
@@ -183,8 +190,9 @@ def contribute(
 
     Prepare the blocks (:func:`prepare_contribution`); record the contribution in the audit log,
     where the site's release calendar may refuse it (:func:`client.audit.check_release_calendar`);
-    only then charge a private spec and add its noise. Any failure is logged here and raised as
-    :class:`ContributionRefused`, which carries no detail to the aggregator.
+    then add a private spec's noise, encode, and charge it last (:func:`sendable_arrays`). Any
+    failure is logged here and raised as :class:`ContributionRefused`, which carries no detail to
+    the aggregator.
     """
     try:
         spec = spec_pb2.BenchmarkSpec.FromString(spec_bytes)

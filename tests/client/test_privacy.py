@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from client.policy import PolicyViolation, SitePolicy, parse_policy
+from client.audit import audit_log_path
+from client.contribution import PreparedContribution, contribute
+from client.policy import ContributionRefused, PolicyViolation, SitePolicy, parse_policy
 from client.privacy import (
     add_site_noise,
     cap_turbine_histograms,
@@ -152,3 +155,54 @@ def test_privacy_policy_settings_are_read():
         1e-7,
         True,
     )
+
+
+def _prepared(spec) -> PreparedContribution:
+    """A private round's blocks as prepared on site (zeros), ready to record, charge, noise and send."""
+    layouts = block_layouts(spec)
+    return PreparedContribution(
+        spec, layouts, {layout.key: np.zeros(layout.shape) for layout in layouts}, SitePolicy(), "release"
+    )
+
+
+def _break_log(log: Path, damage: str) -> None:
+    if damage == "torn last line":  # a crash mid-append
+        log.write_bytes(log.read_bytes()[:-20])
+    elif damage == "edited last entry":
+        log.write_text(log.read_text().replace('"participants":3', '"participants":30'))
+    else:  # not a file the site can append to
+        log.unlink()
+        log.mkdir()
+
+
+@pytest.mark.parametrize("damage", ["torn last line", "edited last entry", "a folder"])
+def test_a_site_with_a_broken_audit_log_refuses_and_charges_nothing(tmp_path, monkeypatch, damage):
+    spec = _spec()
+    monkeypatch.setattr("client.contribution.prepare_contribution", lambda *args: _prepared(spec))
+    site = tmp_path / "site.toml"
+    # Control: with its log intact the site records, charges and sends.
+    assert contribute(site, spec.SerializeToString(), participants=3)
+    assert len(read_ledger(ledger_path(site))) == 1
+
+    _break_log(audit_log_path(site), damage)
+    with pytest.raises(ContributionRefused):
+        contribute(site, spec.SerializeToString(), participants=3)
+    assert len(read_ledger(ledger_path(site))) == 1
+
+
+def test_a_contribution_that_fails_after_its_audit_entry_is_not_charged(tmp_path, monkeypatch):
+    spec = _spec()
+    monkeypatch.setattr("client.contribution.prepare_contribution", lambda *args: _prepared(spec))
+    site = tmp_path / "site.toml"
+
+    def noise_fails(values, spec):
+        raise ValueError("noised fixed-point values exceed 2^53")
+
+    monkeypatch.setattr("client.contribution.add_site_noise", noise_fails)
+    with pytest.raises(ContributionRefused):
+        contribute(site, spec.SerializeToString(), participants=3)
+    assert not ledger_path(site).exists()
+    # Control: the same contribution with its noise drawn is charged once.
+    monkeypatch.setattr("client.contribution.add_site_noise", add_site_noise)
+    assert contribute(site, spec.SerializeToString(), participants=3)
+    assert len(read_ledger(ledger_path(site))) == 1
