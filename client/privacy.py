@@ -227,12 +227,35 @@ def charge_private_spec(
     return entry
 
 
+def within_budget_from(entries: Sequence[LedgerEntry], policy: SitePolicy, now: datetime) -> datetime | None:
+    """When the charges in the budget window, as they leave it, compose to the budget again (None: they already do).
+
+    A ledger can hold more than the budget allows: charged by a FleetBench whose ledger took no
+    lock, before the policy's budget was lowered, or edited by hand. Until the oldest charges leave
+    the 365-day window every private contribution is refused.
+    """
+    since = now - BUDGET_WINDOW
+    window = sorted((e for e in entries if datetime.fromisoformat(e.time_utc) > since), key=lambda e: e.time_utc)
+    for dropped in range(len(window)):
+        if composed_epsilon([e.rho for e in window[dropped:]], policy.privacy_delta) <= policy.privacy_epsilon_per_year:
+            # Once the charges before this one have left the window.
+            return datetime.fromisoformat(window[dropped - 1].time_utc) + BUDGET_WINDOW if dropped else None
+    # Even the latest charge alone is past the budget: it has to leave the window too.
+    return datetime.fromisoformat(window[-1].time_utc) + BUDGET_WINDOW if window else None
+
+
 def privacy_status(site_config: Path, policy: SitePolicy, now: datetime | None = None) -> dict:
-    """What the site has spent in the budget window and what is left, as plain data."""
+    """What the site has spent in the budget window and what is left, as plain data.
+
+    ``overspent_epsilon`` is how far the window's charges compose past the budget (0 when they do
+    not), and ``within_budget_from`` when they no longer will (None when not overspent).
+    """
     now = now or datetime.now(UTC)
     entries = read_ledger(ledger_path(site_config))
     window = rhos_in_window(entries, now)
     spent = composed_epsilon(window, policy.privacy_delta) if window else 0.0
+    overspent = max(0.0, spent - policy.privacy_epsilon_per_year)
+    back = within_budget_from(entries, policy, now)
     return {
         "ledger": str(ledger_path(site_config)),
         "privacy_unit": "turbine",
@@ -240,6 +263,8 @@ def privacy_status(site_config: Path, policy: SitePolicy, now: datetime | None =
         "budget_epsilon_per_year": policy.privacy_epsilon_per_year,
         "spent_epsilon_last_365_days": spent,
         "left_epsilon": max(0.0, policy.privacy_epsilon_per_year - spent),
+        "overspent_epsilon": overspent,
+        "within_budget_from": back.isoformat(timespec="seconds") if back else None,
         "releases_last_365_days": len(window),
         "entries": [asdict(e) for e in entries],
     }

@@ -438,7 +438,7 @@ def _privacy_status(args: argparse.Namespace) -> int:
     status = privacy_status(Path(args.site), site.policy)
     if args.json:
         print(json.dumps(status, indent=1))
-        return 0
+        return 1 if status["overspent_epsilon"] else 0
     print(
         f"privacy ledger {status['ledger']}: per {status['privacy_unit']}, at delta {status['delta']:g}\n"
         f"  spent in the last 365 days: epsilon {status['spent_epsilon_last_365_days']:.3f} "
@@ -448,7 +448,20 @@ def _privacy_status(args: argparse.Namespace) -> int:
     )
     for entry in status["entries"]:
         print(f"  {entry['time_utc']}  {entry['spec_id']}  epsilon {entry['epsilon']:.3f}  rho {entry['rho']:.4g}")
-    return 0
+    return _warn_overspent(status)
+
+
+def _warn_overspent(status: dict) -> int:
+    """Say so (exit code 1) when the ledger's charges compose past the budget; 0 otherwise."""
+    if not status["overspent_epsilon"]:
+        return 0
+    print(
+        f"WARNING: overspent by epsilon {status['overspent_epsilon']:.3f}: the last 365 days' charges compose past "
+        f"the budget of {status['budget_epsilon_per_year']:g} (charged without the ledger's lock, the budget lowered "
+        f"since, or the ledger edited); every private contribution is refused until {status['within_budget_from']}, "
+        "when enough of them have left the window"
+    )
+    return 1
 
 
 def _release_show(args: argparse.Namespace) -> int:
@@ -889,7 +902,9 @@ def parser() -> argparse.ArgumentParser:
 
     privacy = commands.add_parser("privacy", help="the site's own differential-privacy ledger")
     privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True)
-    status = privacy_commands.add_parser("status", help="privacy spent in the last 365 days and what is left")
+    status = privacy_commands.add_parser(
+        "status", help="privacy spent in the last 365 days and what is left (exit 1 when overspent)"
+    )
     status.add_argument("--site", required=True, help="path of the site's site.toml (its ledger lies beside it)")
     status.add_argument("--json", action="store_true")
     status.set_defaults(run=_privacy_status)

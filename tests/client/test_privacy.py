@@ -26,6 +26,7 @@ from client.privacy import (
     privacy_status,
     read_ledger,
 )
+from fleetbench.cli import main
 from protos.codec import block_layouts
 from protos.privacy import composed_epsilon, spec_rho
 from server.spec import PrivacySettings, power_curve_spec
@@ -206,3 +207,38 @@ def test_a_contribution_that_fails_after_its_audit_entry_is_not_charged(tmp_path
     monkeypatch.setattr("client.contribution.add_site_noise", add_site_noise)
     assert contribute(site, spec.SerializeToString(), participants=3)
     assert len(read_ledger(ledger_path(site))) == 1
+
+
+def _site_with_budget(folder: Path, epsilon_per_year: float) -> Path:
+    (folder / "export.csv").write_text("t,wtg,p,v,temp\n2025-01-01T00:00:00Z,A,100,5,4\n")
+    site = folder / "site.toml"
+    site.write_text(
+        '[site]\nelevation_m = 10\n[source]\nfiles = ["export.csv"]\n'
+        '[columns]\ntime = "t"\nasset_id = "wtg"\nWTUR_W = "p"\nWMET_HorWdSpd = "v"\nWMET_EnvTmp = "temp"\n'
+        '[[turbines]]\nasset_id = "A"\nmodel = "E-82/2300"\nrated_power_kw = 2300\n'
+        f"rotor_diameter_m = 82\nhub_height_m = 98\n[policy]\nprivacy_epsilon_per_year = {epsilon_per_year}\n"
+    )
+    return site
+
+
+def test_privacy_status_warns_when_the_ledger_is_overspent(tmp_path, capsys):
+    site = _site_with_budget(tmp_path, 4.0)
+    first = charge_private_spec(site, SitePolicy(), _spec(1.0, "q1"))
+    charge_private_spec(site, SitePolicy(), _spec(1.0, "q2"))
+    # Control: two releases within the budget.
+    assert main(["privacy", "status", "--site", str(site)]) == 0
+    assert "WARNING" not in capsys.readouterr().out
+
+    _site_with_budget(tmp_path, 1.2)  # the budget lowered below what the last 365 days spent
+    assert main(["privacy", "status", "--site", str(site)]) == 1
+    out = capsys.readouterr().out
+    spent = composed_epsilon([spec_rho(_spec(1.0))] * 2, 1e-6)
+    back = (datetime.fromisoformat(first.time_utc) + timedelta(days=365)).isoformat(timespec="seconds")
+    assert "left: 0.000" in out
+    assert f"WARNING: overspent by epsilon {spent - 1.2:.3f}" in out
+    assert f"every private contribution is refused until {back}" in out  # when q1 leaves the window
+    assert main(["privacy", "status", "--site", str(site), "--json"]) == 1
+    status = json.loads(capsys.readouterr().out)
+    assert status["overspent_epsilon"] == pytest.approx(spent - 1.2) and status["within_budget_from"] == back
+    with pytest.raises(PolicyViolation, match=r"privacy_epsilon_per_year is 1\.2"):
+        charge_private_spec(site, SitePolicy(privacy_epsilon_per_year=1.2), _spec(1.0, "q3"))
