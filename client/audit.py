@@ -45,11 +45,13 @@ LOG = logging.getLogger("fleetbench.site")
 
 AUDIT_LOG_NAME = "audit.log"
 GENESIS_SHA256 = "0" * 64
-EVENTS = ("contribution", "unmask", "release_received", "release_inconsistent")
+EVENTS = ("contribution", "unmask", "release_received", "release_inconsistent", "repair")
 RESERVED_FIELDS = ("seq", "time_utc", "event", "prev_sha256", "sha256")
 FILE_MODE = 0o600
 # Bytes read per step when looking for the last line from the end of the file.
 _TAIL_CHUNK = 4096
+# How verify_log names a last line cut short: the one problem `fleetbench audit repair` mends.
+_TORN_PROBLEM = "truncated final line (no newline at the end of the log)"
 
 
 class AuditLogError(RuntimeError):
@@ -131,7 +133,10 @@ def _chain_head(fd: int, path: Path) -> tuple[int, str]:
     if not last:
         return -1, GENESIS_SHA256
     if not last.endswith(b"\n"):
-        raise AuditLogError(f"{path}: the last line is truncated (no newline); run `fleetbench audit verify`")
+        raise AuditLogError(
+            f"{path}: the last line is truncated (no newline), as a crash mid-append leaves it; "
+            "run `fleetbench audit repair` to drop it"
+        )
     try:
         entry = json.loads(last)
         seq, sha256 = int(entry["seq"]), str(entry["sha256"])
@@ -179,33 +184,46 @@ def append_entry(
     clashes = sorted(set(fields) & set(RESERVED_FIELDS))
     if clashes:
         raise ValueError(f"fields {clashes} are reserved for the chain ({', '.join(RESERVED_FIELDS)})")
+    fd = _open_locked(path)
+    try:
+        return _append_locked(fd, path, event, fields, admit)
+    finally:
+        os.close(fd)  # closing also releases the lock
+
+
+def _open_locked(path: Path) -> int:
+    """The log at ``path`` opened for appending (created 0o600 if need be), under an exclusive lock."""
     # O_APPEND: every write lands at the end, whatever another writer did; 0o600 because the log
     # says when and with whom this operator benchmarked.
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, FILE_MODE)
-    try:
-        if fcntl is not None:
-            # Reading the head and writing the next entry must not interleave with another append.
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        seq, prev_sha256 = _chain_head(fd, path)
-        if admit is not None:
-            admit(_entries(path))
-        entry: dict[str, Any] = {
-            **fields,
-            "seq": seq + 1,
-            "time_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-            "event": event,
-            "prev_sha256": prev_sha256,
-        }
-        entry["sha256"] = entry_sha256(entry)
-        line = (canonical_json(entry) + "\n").encode("ascii")
-        # One unbuffered write per line (nothing to flush), then fsync: an entry is on disk before
-        # the round goes on.
-        written = os.write(fd, line)
-        if written != len(line):
-            raise OSError(f"{path}: wrote {written} of {len(line)} bytes of audit entry {entry['seq']}")
-        os.fsync(fd)
-    finally:
-        os.close(fd)  # closing also releases the lock
+    if fcntl is not None:
+        # Reading the head and writing the next entry must not interleave with another append.
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _append_locked(
+    fd: int, path: Path, event: str, fields: Mapping[str, Any], admit: Callable[[list[dict[str, Any]]], None] | None
+) -> dict[str, Any]:
+    """:func:`append_entry` on the log ``fd``, opened and locked by :func:`_open_locked`."""
+    seq, prev_sha256 = _chain_head(fd, path)
+    if admit is not None:
+        admit(_entries(path))
+    entry: dict[str, Any] = {
+        **fields,
+        "seq": seq + 1,
+        "time_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "event": event,
+        "prev_sha256": prev_sha256,
+    }
+    entry["sha256"] = entry_sha256(entry)
+    line = (canonical_json(entry) + "\n").encode("ascii")
+    # One unbuffered write per line (nothing to flush), then fsync: an entry is on disk before
+    # the round goes on.
+    written = os.write(fd, line)
+    if written != len(line):
+        raise OSError(f"{path}: wrote {written} of {len(line)} bytes of audit entry {entry['seq']}")
+    os.fsync(fd)
     return entry
 
 
@@ -245,7 +263,7 @@ def verify_log(path: Path) -> AuditVerification:
     expected_seq, prev_sha256 = 0, GENESIS_SHA256
     for number, raw in enumerate(lines, start=1):
         if truncated and number == len(lines):
-            problems.append(f"line {number}: truncated final line (no newline at the end of the log)")
+            problems.append(f"line {number}: {_TORN_PROBLEM}")
             continue
         try:
             entry = json.loads(raw)
@@ -273,6 +291,83 @@ def verify_log(path: Path) -> AuditVerification:
         expected_seq = entry["seq"] + 1 if isinstance(entry["seq"], int) else expected_seq + 1
         prev_sha256 = entry["sha256"]
     return AuditVerification(ok=not problems, entries=len(lines), problems=problems, last_sha256=prev_sha256)
+
+
+@dataclass(frozen=True)
+class TornLine:
+    """The last line of a log, cut short by a crash (or a full disk) while it was written.
+
+    Attributes
+    ----------
+    line : int
+        Its 1-based line number.
+    offset : int
+        Where it starts: the log's size once it is dropped [bytes].
+    dropped : bytes
+        The line as it stands, without a newline.
+    """
+
+    line: int
+    offset: int
+    dropped: bytes
+
+
+def torn_last_line(path: Path) -> TornLine | None:
+    """The torn last line a repair would drop, or None when the log verifies as it is.
+
+    Only a last line without its newline, after entries that all verify, is torn: an append
+    writes a whole line, then syncs it, before the round goes on, so a line cut short was
+    never acted on (no contribution sent, no share revealed on its account).
+
+    Raises
+    ------
+    AuditLogError
+        When the log has any other problem: that is no crash mid-append, and dropping lines would hide it.
+    FileNotFoundError
+        When there is no log at ``path``.
+    """
+    verification = verify_log(path)
+    if verification.ok:
+        return None
+    torn = [p for p in verification.problems if p.endswith(_TORN_PROBLEM)]
+    if len(torn) != len(verification.problems):
+        raise AuditLogError(
+            f"{path} is not repaired: it is damaged elsewhere than a torn last line ("
+            + "; ".join(p for p in verification.problems if p not in torn)
+            + "); restore it from a backup, or keep it as evidence and start a new log beside it"
+        )
+    data = Path(path).read_bytes()
+    offset = data.rfind(b"\n") + 1
+    return TornLine(verification.entries, offset, data[offset:])
+
+
+def repair_torn_line(path: Path, torn: TornLine) -> dict[str, Any]:
+    """Drop ``torn`` (as :func:`torn_last_line` found it) from the log and record the repair as its next entry.
+
+    The repair entry keeps the dropped bytes' length, SHA-256 and text, and chains onto the last
+    entry that verifies, so the log verifies again and still says what was lost.
+
+    Raises
+    ------
+    AuditLogError
+        When the log is no longer as ``torn`` describes it (written meanwhile): nothing is changed.
+    """
+    fd = _open_locked(path)
+    try:
+        size = os.lseek(fd, 0, os.SEEK_END)
+        if size != torn.offset + len(torn.dropped) or os.pread(fd, len(torn.dropped), torn.offset) != torn.dropped:
+            raise AuditLogError(f"{path} changed since its torn line was shown; nothing repaired: run the repair again")
+        os.ftruncate(fd, torn.offset)
+        os.fsync(fd)
+        fields = {
+            "line": torn.line,
+            "dropped_bytes": len(torn.dropped),
+            "dropped_sha256": hashlib.sha256(torn.dropped).hexdigest(),
+            "dropped_text": torn.dropped.decode("ascii", errors="backslashreplace"),
+        }
+        return _append_locked(fd, path, "repair", fields, None)
+    finally:
+        os.close(fd)
 
 
 def round_label(spec: spec_pb2.BenchmarkSpec) -> str:

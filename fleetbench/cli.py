@@ -353,6 +353,56 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _audit_repair(args: argparse.Namespace) -> int:
+    from client.audit import audit_log_path, repair_torn_line, torn_last_line, verify_log
+
+    log = Path(args.log) if args.log else audit_log_path(Path(args.site))
+    torn = torn_last_line(log)
+    if torn is None:
+        print(f"audit log {log}: it verifies; nothing to repair")
+        return 0
+    print(
+        f"audit log {log}: line {torn.line} is torn ({len(torn.dropped)} bytes without a newline, as a crash or a "
+        f"full disk mid-append leaves it); the {torn.line - 1} entries before it verify.\n"
+        f"the repair drops these bytes:\n  {torn.dropped.decode('ascii', errors='backslashreplace')}\n"
+        "an entry cut short was never acted on (a contribution is sent, a share revealed, only once its entry is on "
+        "disk); the repair keeps what it dropped in an entry of its own"
+    )
+    if not args.yes and not _confirmed("drop the torn line and record the repair in the log?"):
+        print("nothing changed")
+        return 1
+    entry = repair_torn_line(log, torn)
+    checked = verify_log(log)
+    print(
+        f"dropped line {torn.line}; recorded the repair as entry {entry['seq']}; the log verifies: "
+        f"{checked.entries} entries, {'OK' if checked.ok else 'NOT OK'} (last sha256 {checked.last_sha256})"
+    )
+    return 0 if checked.ok else 1
+
+
+def _confirmed(question: str) -> bool:
+    """Whether the person at the terminal answers yes (no answer, as from an empty pipe, is no)."""
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def _add_audit_repair(audit_commands: argparse._SubParsersAction) -> None:
+    repair = audit_commands.add_parser(
+        "repair",
+        help="drop a torn last line (a crash mid-append) after showing it, and record the repair in the log",
+        description="A crash or a full disk while the site appends to its audit log leaves a last line without its "
+        "newline, and the site then refuses every round. This shows that line, asks, drops it and appends a repair "
+        "entry that keeps what was dropped; the chain verifies again. A log damaged anywhere else is not repaired.",
+    )
+    target = repair.add_mutually_exclusive_group(required=True)
+    target.add_argument("--site", help="path of the site's site.toml (its audit.log lies beside it)")
+    target.add_argument("--log", help="path of an audit log")
+    repair.add_argument("--yes", action="store_true", help="repair without asking")
+    repair.set_defaults(run=_audit_repair)
+
+
 def _consortium(args: argparse.Namespace) -> int:
     from server.consortium import make_ca, make_node_keys, make_server_certificate
 
@@ -684,6 +734,7 @@ EXAMPLES = {
     "dashboard token": "fleetbench dashboard token --tokens dashboard-tokens.json --name operator-03",
     "dashboard revoke": "fleetbench dashboard revoke --tokens dashboard-tokens.json --name operator-03",
     "audit verify": "fleetbench audit verify --site site.toml",
+    "audit repair": "fleetbench audit repair --site site.toml",
     "consortium ca": "fleetbench consortium ca --out consortium/",
     "consortium server-cert": "fleetbench consortium server-cert --ca-cert consortium/ca.pem --ca-key "
     "consortium/ca.key --hostname superlink.example.org --out consortium/",
@@ -866,6 +917,7 @@ def parser() -> argparse.ArgumentParser:
     verify_target.add_argument("--log", help="path of an audit log")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(run=_audit_verify)
+    _add_audit_repair(audit_commands)
 
     consortium = commands.add_parser("consortium", help="keys and certificates for a deployment (see README)")
     consortium_commands = consortium.add_subparsers(dest="consortium_command", required=True)

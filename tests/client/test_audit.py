@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import stat
 from pathlib import Path
@@ -272,3 +273,49 @@ def test_each_site_logs_both_rounds_and_the_release_it_received(tmp_path: Path):
         assert all(
             len(block["shape"]) <= 3 for e in (census_one, round_one, census_two, round_two) for block in e["blocks"]
         )
+
+
+def test_repair_drops_a_torn_last_line_after_asking_and_records_it_in_the_log(tmp_path: Path, capsys, monkeypatch):
+    path = _log_of_four(tmp_path)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-20])  # a crash mid-append of the fourth entry
+    torn = whole[:-20].rsplit(b"\n", 1)[1]
+    site = str(tmp_path / "site.toml")
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    assert main(["audit", "repair", "--site", site]) == 1
+    out = capsys.readouterr().out
+    assert "line 4 is torn" in out and torn.decode() in out and "nothing changed" in out
+    assert path.read_bytes() == whole[:-20]
+    with pytest.raises(AuditLogError, match="fleetbench audit repair"):  # the site refuses every round meanwhile
+        append_entry(path, "release_received", {})
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    assert main(["audit", "repair", "--site", site]) == 0
+    assert "recorded the repair as entry 3; the log verifies: 4 entries, OK" in capsys.readouterr().out
+    repair = json.loads(_lines(path)[-1])
+    assert repair["event"] == "repair" and repair["line"] == 4 and repair["dropped_text"] == torn.decode()
+    assert repair["dropped_sha256"] == hashlib.sha256(torn).hexdigest()
+    assert b"".join(line.encode() for line in _lines(path)[:3]) == whole[: whole.index(torn)]  # the rest untouched
+    append_entry(path, "release_received", {"spec_id": "after"})  # the site takes part again
+    assert verify_log(path).ok and verify_log(path).entries == 5
+    assert main(["audit", "repair", "--log", str(path)]) == 0
+    assert "nothing to repair" in capsys.readouterr().out
+
+
+def test_repair_of_a_log_whose_only_line_is_torn_needs_no_question_with_yes(tmp_path: Path, capsys):
+    path = tmp_path / "audit.log"
+    path.write_bytes(b'{"event":"contribution","seq":0,')
+    assert main(["audit", "repair", "--log", str(path), "--yes"]) == 0
+    assert verify_log(path).ok and [json.loads(line)["seq"] for line in _lines(path)] == [0]
+
+
+def test_a_log_damaged_elsewhere_than_its_last_line_is_not_repaired(tmp_path: Path, capsys):
+    path = _log_of_four(tmp_path)
+    _edit_line(path, 1, lambda e: e.update(participants=1))
+    path.write_bytes(path.read_bytes()[:-20])
+    before = path.read_bytes()
+    assert main(["audit", "repair", "--log", str(path), "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "is not repaired: it is damaged elsewhere than a torn last line (line 2: sha256 does not match" in err
+    assert path.read_bytes() == before
