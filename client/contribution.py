@@ -10,13 +10,19 @@ from pathlib import Path
 
 import numpy as np
 
-from client.audit import audit_entries, record_contribution, record_inconsistent_release, record_release
+from client.audit import (
+    AuditLogError,
+    audit_entries,
+    record_contribution,
+    record_inconsistent_release,
+    record_release,
+)
 from client.ingest import read_canonical_chunks
 from client.maintenance import site_indicators
 from client.policy import ContributionRefused, PolicyViolation, SitePolicy
 from client.privacy import add_site_noise, charge_private_spec, private_spec_cost
 from client.release_check import census_contradictions, keep_census, kept_census
-from client.site_config import SiteConfig, load_site_config
+from client.site_config import SiteConfig, SiteConfigError, load_site_config
 from client.summaries import SiteSummary, summarise_site, summary_channels
 from client.validate import validate_site
 from common.progress import Progress, silent
@@ -26,6 +32,7 @@ from protos.codec import BlockLayout, block_layouts, clip_to_bounds, encode_bloc
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import min_publishable_weight, summed_noise_stddev
+from protos.roster import RosterError
 from protos.statistics import BlockKey, CensusFields
 
 S = spec_pb2.Statistic
@@ -44,6 +51,26 @@ def summarise_export(site: SiteConfig, spec: spec_pb2.BenchmarkSpec, progress: P
 
 class SiteValidationError(ValueError):
     """The site's mapping or data failed validation; nothing is computed or sent."""
+
+
+def leaving_reason(error: Exception) -> str:
+    """What the site's own log says when it leaves a round: the real reason, named by its kind.
+
+    A refusal by the site's rules is not a failure of its files: an operator whose export was
+    deleted must not read "refused by site policy". Only the site's log says this; the aggregator
+    hears :class:`ContributionRefused`, which names nothing.
+    """
+    if isinstance(error, PolicyViolation | RosterError):  # a roster that is not the one pinned is refused as policy
+        return f"round refused by site policy: {error}"
+    if isinstance(error, SiteValidationError):
+        return f"cannot take part: the export fails validation ({error})"
+    if isinstance(error, SiteConfigError):
+        return f"cannot take part: site.toml or a file it names cannot be used: {error}"
+    if isinstance(error, AuditLogError):
+        return f"cannot take part: the audit log cannot be extended: {error}"
+    if isinstance(error, OSError):
+        return f"cannot take part: a file cannot be read or written: {error}"
+    return f"round failed on this site ({type(error).__name__}): {error}"
 
 
 @dataclass(frozen=True)
@@ -201,8 +228,8 @@ def contribute(
         if census is not None:  # to check the release against (client/release_check.py)
             keep_census(site_config, spec, spec_pb2.Census.FromString(census))
         arrays = sendable_arrays(site_config, prepared)
-    except Exception:
-        LOG.exception("site %s: contribution refused", site_config)
+    except Exception as error:
+        LOG.exception("site %s: no contribution: %s", site_config, leaving_reason(error))
         raise ContributionRefused() from None
     LOG.info("site %s: contributing %d blocks to spec %s", site_config, len(arrays), spec.spec_id)
     return arrays

@@ -368,8 +368,11 @@ def make_site_guard(locate_site: Callable[[Context], Path]) -> Mod:
             if stage == Stage.SETUP and not reply.has_error():
                 _sign_keys(reply, context, site_path)
             return reply
-        except (PolicyViolation, SiteConfigError, RosterError, KeyError, TypeError, ValueError, OSError):
-            LOG.exception("site %s: round refused by site policy", site_path)
+        except (PolicyViolation, SiteConfigError, RosterError, KeyError, TypeError, ValueError, OSError) as error:
+            # Imported on refusal only: setup and key sharing stay quick (see check_spec_round).
+            from client.contribution import leaving_reason
+
+            LOG.exception("site %s: %s", site_path, leaving_reason(error))
             raise ContributionRefused() from None
 
     return site_guard

@@ -152,3 +152,62 @@ def test_a_statistic_the_site_does_not_compute_is_an_error_not_zeros():
     spec.blocks.append(spec_block(spec, "E-82/2300", S.INDICATOR_CONTRIBUTOR))  # a round-2 statistic in round 1
     with pytest.raises(ValueError, match="E-82/2300:INDICATOR_CONTRIBUTOR, which a site does not compute in round 1"):
         summarise_site(lambda: [], site, spec)
+
+
+def _site_folder(folder: Path) -> Path:
+    (folder / "export.csv").write_text("t,wtg,p,v,temp\n2025-01-01T00:00:00Z,A,100,5,4\n")
+    site = folder / "site.toml"
+    site.write_text(
+        '[site]\nelevation_m = 10\n[source]\nfiles = ["export.csv"]\n'
+        '[columns]\ntime = "t"\nasset_id = "wtg"\nWTUR_W = "p"\nWMET_HorWdSpd = "v"\nWMET_EnvTmp = "temp"\n'
+        '[[turbines]]\nasset_id = "A"\nmodel = "E-82/2300"\nrated_power_kw = 2300\n'
+        "rotor_diameter_m = 82\nhub_height_m = 98\n"
+    )
+    return site
+
+
+def _setup_message(monkeypatch: pytest.MonkeyPatch):
+    """A SecAgg+ setup message, as the aggregator sends one (Flower stamps it with the sender's identity)."""
+    from flwr.app import ConfigRecord, Message, RecordDict
+    from flwr.app.message_type import MessageType
+    from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS, Key, Stage
+    from flwr.supercore.task_identity import TaskIdentity
+
+    for name, value in (("_task_id", 1), ("_run_id", 7), ("_node_id", 0)):
+        monkeypatch.setattr(TaskIdentity, name, value)
+
+    configs = {Key.STAGE: Stage.SETUP, Key.SAMPLE_NUMBER: 5, Key.SHARE_NUMBER: 5, Key.THRESHOLD: 3}
+    return Message(
+        RecordDict({RECORD_KEY_CONFIGS: ConfigRecord(configs)}), dst_node_id=1, message_type=MessageType.TRAIN
+    )
+
+
+def test_a_deleted_export_is_logged_as_what_it_is_and_the_aggregator_hears_nothing_more(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+):
+    from flwr.app import Context, RecordDict
+
+    from client.guard import make_site_guard
+
+    site = _site_folder(tmp_path)
+    guard = make_site_guard(lambda context: site)
+    context = Context(run_id=7, node_id=1, node_config={}, state=RecordDict(), run_config={})
+    # Control: a site that is no member refuses by its policy, and its log says so.
+    with caplog.at_level(logging.ERROR, logger="fleetbench.site"), pytest.raises(ContributionRefused):
+        guard(_setup_message(monkeypatch), context, lambda msg, context: pytest.fail("passed the guard"))
+    assert "round refused by site policy" in caplog.text and "no [member] table" in caplog.text
+    caplog.clear()
+
+    (tmp_path / "export.csv").unlink()
+    with caplog.at_level(logging.ERROR, logger="fleetbench.site"), pytest.raises(ContributionRefused) as refused:
+        guard(_setup_message(monkeypatch), context, lambda msg, context: pytest.fail("passed the guard"))
+    assert "cannot take part: site.toml or a file it names cannot be used" in caplog.text
+    assert "'export.csv' matches no file" in caplog.text and "site policy" not in caplog.text
+    assert "export" not in str(refused.value) and refused.value.__cause__ is None
+    caplog.clear()
+
+    # The export gone between the round's setup and its contribution: the same, from the ClientApp.
+    with caplog.at_level(logging.ERROR, logger="fleetbench.site"), pytest.raises(ContributionRefused) as refused:
+        contribute(site, SPEC.SerializeToString())
+    assert "no contribution: cannot take part: the export fails validation" in caplog.text
+    assert "'export.csv' matches no file" in caplog.text and "export" not in str(refused.value)
