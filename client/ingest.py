@@ -8,6 +8,7 @@ physically impossible) and, when mapped, the status code ``WTUR_TurSt``.
 from __future__ import annotations
 
 import difflib
+import io
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from pandas.io.common import infer_compression
 
@@ -83,6 +85,66 @@ class MissingColumnsError(SiteConfigError):
         super().__init__(f"{path}: " + "; ".join(fixes) + f" (it has {list(found)[:12]}){delimiter}")
 
 
+class MisalignedRowsError(SiteConfigError):
+    """Rows of a CSV export with more fields than its header: their values do not belong to the header's names.
+
+    A decimal comma in a comma-separated export splits a number in two (1234,5), and every value
+    after it moves one column to the right; read by name, the row would give wrong numbers, and a
+    first row like it made pandas take the time column for an index and shift every column.
+    """
+
+    def __init__(self, site: SiteConfig, path: Path, rows: list[str], header_fields: int) -> None:
+        self.rows = rows
+        self.fix = (
+            'quote such fields ("1234,5"), export numbers with a decimal point, or export with another delimiter '
+            'and set [source] delimiter (with decimal = "," for a decimal comma)'
+        )
+        line = _line_number(path, rows[0])
+        where = f"line {line}" if line is not None else "a row"
+        more = f" (and {len(rows) - 1} more rows like it)" if len(rows) > 1 else ""
+        super().__init__(
+            f"{path}: {where} has more fields than the header's {header_fields}: {rows[0]!r}{more}; "
+            f"with delimiter {site.delimiter!r}, is a decimal comma splitting a number in two?"
+        )
+
+
+def _rows_longer_than_header(site: SiteConfig, path: Path, fields: int) -> list[str]:
+    """The rows of a CSV export with more than ``fields`` fields, as text.
+
+    Arrow's CSV reader counts every row's fields (pandas does not when it reads some columns
+    only); it decodes one column, as bytes, so the check costs a fraction of the read itself.
+    """
+    found: list[str] = []
+
+    def note(row: pa_csv.InvalidRow) -> str:
+        if row.actual_columns > row.expected_columns:  # a short row is read with blanks: nothing moves
+            found.append(row.text)
+        return "skip"
+
+    names = [f"f{i}" for i in range(fields)]
+    with pa.input_stream(str(path), compression="detect") as stream:
+        reader = pa_csv.open_csv(
+            stream,
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=site.delimiter, newlines_in_values=True, invalid_row_handler=note
+            ),
+            convert_options=pa_csv.ConvertOptions(include_columns=names[:1], column_types={names[0]: pa.binary()}),
+        )
+        for _ in reader:
+            pass
+    return found
+
+
+def _line_number(path: Path, text: str) -> int | None:
+    """The 1-based line of the export that reads ``text`` (an error's detail only: the file is read again)."""
+    with pa.input_stream(str(path), compression="detect") as stream:
+        for number, line in enumerate(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"), start=1):
+            if line.rstrip("\r\n") == text:
+                return number
+    return None
+
+
 def _only_containing(name: str, found: list[str]) -> list[str]:
     """The one column whose name contains ``name`` (any case), when exactly one does ("v" in "v_mean")."""
     containing = [column for column in found if name.lower() in str(column).lower()]
@@ -111,6 +173,12 @@ def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int, progress: Progre
     absent = [c for c in wanted if c not in header]
     if absent:
         raise MissingColumnsError(site, path, absent, list(header))
+    # pandas reads the named columns of a row with more fields than the header by position, and
+    # says nothing when it reads only some columns: such rows are refused first, whichever columns
+    # the reader asks for (validation and a round alike).
+    long_rows = _rows_longer_than_header(site, path, len(header))
+    if long_rows:
+        raise MisalignedRowsError(site, path, long_rows, len(header))
     # Read through our own handle, whose position is how far the parser has read; given a handle,
     # pandas no longer infers the compression from the file's name, so it is told.
     with path.open("rb") as handle:
@@ -120,6 +188,7 @@ def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int, progress: Progre
             sep=site.delimiter,
             decimal=site.decimal,
             usecols=wanted,
+            index_col=False,  # a first row with an extra field is no index (refused above in any case)
             chunksize=chunk_rows,
             dtype={site.columns[ASSET_ID]: "category"} if site.layout == "long" else None,
             compression=infer_compression(str(path), "infer"),

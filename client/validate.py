@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 
 from client.filters import TurbineArrays, frozen_sensor_flag
-from client.ingest import CHUNK_ROWS, MissingColumnsError, canonicalise, channel_values, raw_chunks
+from client.ingest import (
+    CHUNK_ROWS,
+    MisalignedRowsError,
+    MissingColumnsError,
+    canonicalise,
+    channel_values,
+    raw_chunks,
+)
 from client.schema import CHANNELS
 from client.site_config import SiteConfig, SiteConfigError, load_site_config
 from client.streaming import hold_back_open_runs
@@ -238,6 +245,8 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
                     counts["frozen"] += np.bincount(asset[flags], minlength=len(ids))
         except MissingColumnsError as error:
             findings.append(Finding("error", str(file), ", ".join(error.absent), "", str(error), error.fix))
+        except MisalignedRowsError as error:
+            findings.append(Finding("error", str(file), "", "", str(error), error.fix))
         except SiteConfigError as error:
             findings.append(Finding("error", str(file), "", "", str(error), "fix the mapping in site.toml"))
         except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:

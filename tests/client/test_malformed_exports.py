@@ -1,6 +1,7 @@
 """Property-based: malformed exports never crash validation or a contribution; they give a clear error or a result.
 
-At least 1000 generated exports per run (two tests x 500 examples).
+At least 1000 generated exports per run (two tests x 500 examples), and `validate`, `preview` and a
+contribution agree on 40 more, among them rows whose decimal comma splits a number.
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
+from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from client.contribution import SiteValidationError, site_contribution
-from client.site_config import SiteConfigError
+from client.contribution import SiteValidationError, site_contribution, summarise_export
+from client.site_config import SiteConfigError, load_site_config
 from client.validate import validate_site
+from fleetbench.cli import main
 from protos.census import census_spec
 from server.spec import power_curve_spec
 
@@ -57,9 +61,9 @@ export = st.one_of(
 )
 
 
-def _site(text: str, folder: Path) -> Path:
+def _site(text: str, folder: Path, site: str = SITE) -> Path:
     (folder / "export.csv").write_text(text, encoding="utf-8", errors="surrogatepass")
-    (folder / "site.toml").write_text(SITE)
+    (folder / "site.toml").write_text(site)
     return folder / "site.toml"
 
 
@@ -88,3 +92,67 @@ def test_a_contribution_is_a_clear_refusal_or_valid_blocks(text):
             return
         assert len(arrays) == len(census_spec(SPEC).blocks)
         assert all(np.all(np.isfinite(a)) for a in arrays)
+
+
+SHIFT_SITE = SITE.replace('WMET_EnvTmp = "temp"', 'WMET_EnvTmp = "temp"\nWMET_HorWdDirRel = "vane"')
+
+
+def _export_with(row: str, position: int) -> str:
+    """Six rows of turbine A, 10 min apart, the given row among them; the header names six fields."""
+    rows = [f"2025-01-01T0{n // 6}:{n % 6}0:00Z,A,{1000 + n}.5,{6 + n / 10},5.0,1.5" for n in range(6)]
+    rows[position] = row
+    return "\n".join(["t,wtg,p,v,temp,vane", *rows]) + "\n"
+
+
+@pytest.mark.parametrize("position", [0, 3])
+def test_a_decimal_comma_row_is_one_clear_finding_for_validation_and_the_contribution_alike(tmp_path, position):
+    shifted = f"2025-01-01T00:{position}0:00Z,A,1234,5,6.1,5.0,1.5"  # 1234,5 splits: seven fields, six names
+    (tmp_path / "export.csv").write_text(_export_with(shifted, position))
+    (tmp_path / "site.toml").write_text(SHIFT_SITE)
+    report = validate_site(tmp_path / "site.toml")
+    assert not report.usable
+    [finding] = [f for f in report.findings if f.severity == "error"]
+    assert finding.file == str(tmp_path / "export.csv")
+    assert f"line {position + 2} has more fields than the header's 6: {shifted!r}" in finding.problem
+    assert "quote" in finding.fix and "decimal point" in finding.fix and "delimiter" in finding.fix
+    with pytest.raises(SiteValidationError, match=f"line {position + 2} has more fields"):
+        site_contribution(tmp_path / "site.toml", census_spec(SPEC))
+    # Read without validating first (the round's own reader), the row is the same error, not shifted columns.
+    with pytest.raises(SiteConfigError, match=f"line {position + 2} has more fields"):
+        summarise_export(load_site_config(tmp_path / "site.toml"), census_spec(SPEC))
+
+    # Control: the same value with a decimal point; validation and the contribution agree it is usable.
+    (tmp_path / "export.csv").write_text(_export_with(shifted.replace("1234,5", "1234.5"), position))
+    assert validate_site(tmp_path / "site.toml").usable
+    assert len(site_contribution(tmp_path / "site.toml", census_spec(SPEC))) == len(census_spec(SPEC).blocks)
+
+
+decimal_comma_row = st.builds(
+    lambda minute, power, comma: f"2025-01-02T00:{minute:02d}:00Z,A,{power:.1f},7.5,5.0,1.5".replace(
+        f"{power:.1f}", f"{power:.1f}".replace(".", ",") if comma else f"{power:.1f}"
+    ),
+    st.integers(min_value=0, max_value=59),
+    st.floats(min_value=0.0, max_value=2300.0),
+    st.booleans(),
+)
+plausible_export = st.lists(decimal_comma_row, min_size=1, max_size=12).map(
+    lambda rows: "\n".join([",".join([*HEADER, "vane"]), *rows]) + "\n"
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(export, plausible_export))
+def test_validate_preview_and_a_contribution_agree(text):
+    """`fleetbench validate` and `preview` exit 0 exactly when a contribution is made, 1 when it is refused; never 2."""
+    with tempfile.TemporaryDirectory() as folder:
+        site = _site(text, Path(folder), SHIFT_SITE)  # the vane is mapped, and no round-1 statistic reads it
+        spec = Path(folder) / "spec.json"
+        spec.write_text(json_format.MessageToJson(SPEC))
+        validated = main(["--quiet", "validate", "--site", str(site)])
+        previewed = main(["--quiet", "preview", "--site", str(site), "--spec", str(spec)])
+        try:
+            site_contribution(site, census_spec(SPEC))
+            contributed = 0
+        except (SiteValidationError, SiteConfigError):
+            contributed = 1
+        assert validated == previewed == contributed
