@@ -235,7 +235,7 @@ def test_each_site_logs_both_rounds_and_the_release_it_received(tmp_path: Path):
     context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
     release = run_release(grid, context, fleet_spec(config), len(sites))
     send_release(grid, release)
-    release_bytes = release.SerializeToString()
+    release_bytes = release.SerializeToString(deterministic=True)  # as the aggregator sends and stores it
 
     for partition, site in enumerate(sites):
         log = audit_log_path(site)
