@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from common.atomic_file import write_text_atomically
 from common.labels import WIND_SPEED_REFERENCES, wind_speed_reference_note
 from common.progress import Stage, silent
 
@@ -444,7 +446,7 @@ def _roster(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists():
         raise FileExistsError(f"{out} exists; a roster is never overwritten: write the new one beside it")
-    out.write_text(roster.to_json() + "\n", encoding="utf-8")
+    write_text_atomically(out, roster.to_json() + "\n")
     print(f"wrote {out}: consortium {roster.consortium!r}, {len(roster.members)} members: {sorted(roster.names)}")
     print(
         "every operator checks the members, installs the file and pins it in its site.toml:\n\n"
@@ -697,7 +699,7 @@ def _spec_new(args: argparse.Namespace) -> int:
         else None
     )
     spec = power_curve_spec(args.id, args.start, args.end, cohorts, k_min_operators=args.k, privacy=privacy)
-    Path(args.out).write_text(json_format.MessageToJson(spec, preserving_proto_field_name=True))
+    write_text_atomically(Path(args.out), json_format.MessageToJson(spec, preserving_proto_field_name=True))
     print(f"spec {spec.spec_id} with {len(spec.cohorts)} cohorts and {len(spec.blocks)} blocks written to {args.out}")
     return 0
 
@@ -714,7 +716,7 @@ def _site_from_openoa(args: argparse.Namespace) -> int:
         args.rated_power_unit,
         tuple(args.normal_status),
     )
-    Path(args.out).write_text(text)
+    write_text_atomically(Path(args.out), text)
     print(f"site.toml written to {args.out}; check it with `fleetbench validate --site {args.out}`")
     return 0
 
@@ -987,6 +989,24 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+DISK_FIXES = {
+    errno.ENOSPC: "free space on its disk, or choose another path",
+    errno.EDQUOT: "free space within your quota, or choose another path",
+    errno.EROFS: "its file system is mounted read-only: choose another path",
+    errno.EACCES: "make it and its folder writable (or readable) for this user, or choose another path",
+    errno.EPERM: "make it and its folder writable (or readable) for this user, or choose another path",
+    errno.ENOENT: "check the path: it, or its folder, does not exist",
+}
+"""What to do about the file errors a user can meet (a full or read-only disk, a missing folder), by errno."""
+
+
+def user_error(exc: BaseException) -> str:
+    """The one line a user error prints: a file error names the file, what went wrong and the fix."""
+    if isinstance(exc, OSError) and exc.errno in DISK_FIXES and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror}; {DISK_FIXES[exc.errno]}"
+    return str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``fleetbench`` console script.
 
@@ -1023,7 +1043,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         except (ValueError, LookupError, OSError, RuntimeError) as exc:
             terminal.close()
-            print(f"fleetbench: error: {exc}", file=sys.stderr)
+            print(f"fleetbench: error: {user_error(exc)}", file=sys.stderr)
             return 2
         finally:
             flower.removeFilter(errors_only)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -93,6 +95,30 @@ def test_user_errors_print_one_line_not_a_traceback(tmp_path: Path, capsys: pyte
     assert main(["release", "show", "--store", str(tmp_path / "missing.sqlite")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("fleetbench: error:") and "Traceback" not in err and "missing.sqlite" in err
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (errno.ENOSPC, "No space left on device; free space on its disk, or choose another path"),
+        (errno.EROFS, "Read-only file system; its file system is mounted read-only: choose another path"),
+    ],
+)
+def test_a_full_or_read_only_disk_is_one_line_naming_the_file_and_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, error: int, says: str
+):
+    def full(source: object, target: object) -> None:
+        raise OSError(error, os.strerror(error), str(target))
+
+    monkeypatch.setattr(os, "replace", full)  # the last step of every atomic write
+    out = tmp_path / "spec.json"
+    argv = ["spec", "new", "--id", "q1", "--start", "2025-01-01T00:00:00Z", "--end", "2025-02-01T00:00:00Z"]
+    assert main([*argv, "--model", "E-82/2300", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"fleetbench: error: {out}: {says}\n"
+    assert not out.exists() and not list(tmp_path.iterdir())  # nothing half-written left behind
+    # Control: the message without the file error's own parts says neither the file nor the fix.
+    assert str(OSError(error, os.strerror(error))) == f"[Errno {error}] {os.strerror(error)}"
 
 
 def test_validate_preview_and_spec_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
