@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from flwr.app.message_type import MessageType
 from flwr.common import FitIns, FitRes, Parameters, Scalar, parameters_to_ndarrays
 from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS, Key
 from flwr.server import LegacyContext, ServerConfig
-from flwr.server.client_manager import ClientManager
+from flwr.server.client_manager import ClientManager, SimpleClientManager
 from flwr.server.client_proxy import ClientProxy
 from flwr.server.strategy import FedAvg
 from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
@@ -38,6 +39,31 @@ from protos.roster import COLLUDING_MEMBERS, Advertisement
 from protos.shamir import install_fast_shamir
 
 LOG = logging.getLogger("fleetbench.aggregator")
+
+MIN_SECURE_SUM_SITES = 3
+"""The fewest sites a SecAgg+ round can have here (:func:`neighbourhood`)."""
+
+POLL_SECONDS = 0.2
+"""How often a stage looks for replies (Flower's own ``send_and_receive`` sleeps 3 s between looks)."""
+
+REPORT_SECONDS = 5.0
+"""How often a wait names the sites it is still waiting for."""
+
+
+@dataclass(frozen=True)
+class Waits:
+    """How long a secure-sum round waits, in seconds (run config ``sampling-timeout`` and ``stage-timeout``).
+
+    ``sampling``: for the sites the round needs to be connected before it starts (Flower's own
+    wait is a day, silent). ``stage``: for the replies to one SecAgg+ stage (Flower's default
+    waits for ever); a site that has not answered by then is dropped from the round.
+    """
+
+    sampling: int = 300
+    stage: int = 600
+
+
+DEFAULT_WAITS = Waits()
 
 
 @dataclass
@@ -58,6 +84,7 @@ class SecureSumStrategy(FedAvg):
         min_sites: int,
         extra_config: Mapping[str, bytes] | None = None,
         only_nodes: frozenset[int] | None = None,
+        sampling_timeout: int = Waits.sampling,
     ) -> None:
         super().__init__(
             fraction_fit=1.0,
@@ -69,6 +96,7 @@ class SecureSumStrategy(FedAvg):
         self.config: dict[str, Scalar] = {SPEC_CONFIG_KEY: spec.SerializeToString(deterministic=True)}
         self.config.update(extra_config or {})
         self.only_nodes = only_nodes
+        self.sampling_timeout = sampling_timeout
         self.outcome: SecureSumOutcome | None = None
 
     def initialize_parameters(self, client_manager: ClientManager) -> Parameters:
@@ -78,15 +106,24 @@ class SecureSumStrategy(FedAvg):
     def configure_fit(
         self, server_round: int, parameters: Parameters, client_manager: ClientManager
     ) -> list[tuple[ClientProxy, FitIns]]:
-        """Every available site (of ``only_nodes``, when given), each sent the serialised spec.
+        """Every connected site (of ``only_nodes``, when given), each sent the serialised spec.
 
-        Refuses a count that could wrap the sum.
+        First waits, at most ``sampling_timeout`` seconds, until ``min_available_clients`` sites
+        are connected (none is asked if they never are). Refuses a count that could wrap the sum.
         """
-        sampled = super().configure_fit(server_round, parameters, client_manager)
-        if self.only_nodes is not None:
-            sampled = [(proxy, ins) for proxy, ins in sampled if proxy.node_id in self.only_nodes]
+        # Flower's node-update thread refreshes the client manager when num_available or all is called
+        # (and every 5 s); Flower's own sampling would pick a random sample_size of the sites it saw before
+        # the wait, and could leave out a census site that connected during it.
+        client_manager.num_available()
+        if not client_manager.wait_for(self.min_available_clients, timeout=self.sampling_timeout):
+            return []
+        sampled = [
+            proxy
+            for proxy in client_manager.all().values()
+            if self.only_nodes is None or proxy.node_id in self.only_nodes
+        ]
         check_secure_sum_capacity(len(sampled))
-        return [(proxy, FitIns(parameters, dict(self.config))) for proxy, _ in sampled]
+        return [(proxy, FitIns(parameters, dict(self.config))) for proxy in sampled]
 
     def aggregate_fit(
         self,
@@ -111,6 +148,73 @@ class SecureSumStrategy(FedAvg):
         return None, {}
 
 
+class BoundedClientManager(SimpleClientManager):
+    """Flower's client manager, whose wait for sites counts the round's own and names the missing.
+
+    Flower's ``SimpleClientManager`` waits silently (``sample`` for a day). Here the wait
+    counts only ``expected`` sites (when given: the round's own, e.g. a census's), says which
+    are missing every :data:`REPORT_SECONDS`, and keeps why it gave up in :attr:`shortfall`.
+
+    Parameters
+    ----------
+    name : str
+        The round, as logs name it ("round 2 census").
+    expected : frozenset of int, optional
+        The sites the round is for; None: any site.
+    """
+
+    def __init__(self, name: str, expected: frozenset[int] | None = None) -> None:
+        super().__init__()
+        self.name, self.expected = name, expected
+        self.shortfall: str | None = None  # why the wait gave up, for the round's error
+
+    def connected(self) -> set[int]:
+        """The connected sites the wait counts."""
+        # A copy: Flower's node-update thread adds and removes clients meanwhile.
+        nodes = {proxy.node_id for proxy in tuple(self.clients.values())}
+        return nodes if self.expected is None else nodes & self.expected
+
+    def wait_for(self, num_clients: int, timeout: int = Waits.sampling) -> bool:
+        """Wait until ``num_clients`` of the sites the round counts are connected, at most ``timeout`` seconds."""
+        if self.expected is not None and len(self.expected) < num_clients:
+            self.shortfall = f"it is for {len(self.expected)} sites, at least {num_clients} needed"
+            LOG.error("%s: not started: %s", self.name, self.shortfall)
+            return False
+        began = time.monotonic()
+        reported = False
+        while len(self.connected()) < num_clients:
+            waited = time.monotonic() - began
+            if waited >= timeout:
+                self.shortfall = f"{self._missing(num_clients)} after {timeout} s (sampling-timeout)"
+                LOG.error("%s: gave up waiting for sites: %s", self.name, self.shortfall)
+                return False
+            LOG.warning(
+                "%s: waiting for sites (%.0f of at most %d s): %s",
+                self.name,
+                waited,
+                timeout,
+                self._missing(num_clients),
+            )
+            reported = True
+            with self._cv:  # a registration or departure wakes it; else it reports again
+                self._cv.wait_for(
+                    lambda: len(self.connected()) >= num_clients, timeout=min(REPORT_SECONDS, timeout - waited)
+                )
+        if reported:
+            LOG.warning("%s: the sites it needs are connected after %.0f s", self.name, time.monotonic() - began)
+        return True
+
+    def _missing(self, num_clients: int) -> str:
+        connected = sorted(self.connected())
+        if self.expected is None:
+            return f"{len(connected)} connected {connected}, at least {num_clients} needed"
+        missing = sorted(self.expected - set(connected))
+        return (
+            f"{len(connected)} of its {len(self.expected)} sites connected, at least {num_clients} needed; "
+            f"missing {missing}"
+        )
+
+
 class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
     """Flower's SecAgg+ workflow, relaying member signatures, with a consistency stage and dropout tolerance.
 
@@ -132,8 +236,9 @@ class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
     a site that shared no keys is not part of any mask), and re-checks the threshold.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, name: str = "secure sum", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.name = name  # the round, as logs name it
         self.advertisements: dict[int, Advertisement] = {}
         self.survivor_signatures: dict[int, bytes] = {}
 
@@ -154,7 +259,7 @@ class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
             if isinstance(fields[0], str) and all(isinstance(f, bytes) for f in fields[1:]):
                 self.advertisements[reply.metadata.src_node_id] = Advertisement(*fields)  # type: ignore[arg-type]
 
-        if not super().setup_stage(RelayGrid(grid, read=keep_advertisement), context, state):
+        if not super().setup_stage(RelayGrid(grid, read=keep_advertisement, name=self.name), context, state):
             return False
         state.active_node_ids &= set(self.advertisements)
         return _forget_absent(self, state)
@@ -166,7 +271,9 @@ class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
             neighbours = (int(node) for node in message.content.config_records[RECORD_KEY_CONFIGS] if node != Key.STAGE)
             message.content.config_records[MEMBERS_RECORD] = self._advertisements_of(neighbours)
 
-        return super().share_keys_stage(RelayGrid(grid, add_neighbours), context, state) and _forget_absent(self, state)
+        return super().share_keys_stage(
+            RelayGrid(grid, add_neighbours, name=self.name), context, state
+        ) and _forget_absent(self, state)
 
     def collect_masked_vectors_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
         """Flower's collect, each site sent every participant's advertisement; then the consistency stage."""
@@ -176,7 +283,7 @@ class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
             message.content.config_records[MEMBERS_RECORD] = participants
 
         return super().collect_masked_vectors_stage(
-            RelayGrid(grid, add_participants), context, state
+            RelayGrid(grid, add_participants, name=self.name), context, state
         ) and self.consistency_stage(grid, context, state)
 
     def consistency_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
@@ -193,7 +300,7 @@ class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
             Message(content=content, dst_node_id=node, message_type=MessageType.TRAIN, group_id=group_id)
             for node in survivors
         ]
-        for reply in grid.send_and_receive(messages, timeout=self.timeout):
+        for reply in RelayGrid(grid, name=self.name).send_and_receive(messages, timeout=self.timeout):
             signed = None if reply.has_error() else reply.content.config_records.get(SURVIVORS_RECORD)
             if signed is not None and isinstance(signed.get("signature"), bytes):
                 self.survivor_signatures[reply.metadata.src_node_id] = signed["signature"]  # type: ignore[assignment]
@@ -217,7 +324,7 @@ class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
         def add_survivors(message: Message) -> None:
             message.content.config_records[SURVIVORS_RECORD] = signed
 
-        return super().unmask_stage(RelayGrid(grid, add_survivors), context, state)
+        return super().unmask_stage(RelayGrid(grid, add_survivors, name=self.name), context, state)
 
     def _advertisements_of(self, nodes: Iterable[int]) -> ConfigRecord:
         return ConfigRecord({str(node): self.advertisements[node].to_values() for node in nodes})
@@ -230,9 +337,13 @@ class RelayGrid(Grid):
     """
 
     def __init__(
-        self, grid: Grid, amend: Callable[[Message], None] | None = None, read: Callable[[Message], None] | None = None
+        self,
+        grid: Grid,
+        amend: Callable[[Message], None] | None = None,
+        read: Callable[[Message], None] | None = None,
+        name: str = "secure sum",
     ) -> None:
-        self.grid, self.amend, self.read = grid, amend, read
+        self.grid, self.amend, self.read, self.name = grid, amend, read, name
 
     def set_run(self, run: Run) -> None:
         """Adopt ``run``."""
@@ -262,8 +373,40 @@ class RelayGrid(Grid):
         return self._read(self.grid.pull_messages(message_ids))
 
     def send_and_receive(self, messages: Iterable[Message], *, timeout: float | None = None) -> Iterable[Message]:
-        """Amend, send, and read each reply."""
-        return self._read(self.grid.send_and_receive(self._amended(messages), timeout=timeout))
+        """Amend, send, and read the replies that come within ``timeout`` seconds, naming the sites awaited.
+
+        Flower's own loop looks for replies every 3 s and says nothing while it waits; this one
+        looks every :data:`POLL_SECONDS` and names the sites it waits for every :data:`REPORT_SECONDS`.
+        """
+        messages = self._amended(messages)
+        what = f"{self.name}, {_stage(messages)} stage"
+        pushed = list(self.grid.push_messages(messages))
+        awaited = {mid: m.metadata.dst_node_id for mid, m in zip(pushed, messages, strict=True) if mid}
+        unreachable = sorted(m.metadata.dst_node_id for mid, m in zip(pushed, messages, strict=True) if not mid)
+        if unreachable:
+            LOG.warning("%s: sites %s could not be sent their message; they leave the round", what, unreachable)
+        replies: list[Message] = []
+        began = reported = time.monotonic()
+        while awaited:
+            for reply in self.grid.pull_messages(list(awaited)):
+                awaited.pop(reply.metadata.reply_to_message_id, None)
+                replies.append(reply)
+            now = time.monotonic()
+            if not awaited:
+                break
+            if timeout is not None and now - began >= timeout:
+                LOG.error(
+                    "%s: no reply from sites %s within %.0f s (stage-timeout); they leave the round",
+                    what,
+                    sorted(awaited.values()),
+                    timeout,
+                )
+                break
+            if now - reported >= REPORT_SECONDS:
+                LOG.info("%s: %.0f s, waiting for sites %s", what, now - began, sorted(awaited.values()))
+                reported = now
+            time.sleep(POLL_SECONDS)
+        return self._read(replies)
 
     def _amended(self, messages: Iterable[Message]) -> list[Message]:
         messages = list(messages)
@@ -283,6 +426,12 @@ class RelayGrid(Grid):
             for reply in replies:
                 self.read(reply)
         return replies
+
+
+def _stage(messages: list[Message]) -> str:
+    """The SecAgg+ stage ``messages`` are for, as they say it ("" when they are not SecAgg+'s)."""
+    configs = messages[0].content.config_records.get(RECORD_KEY_CONFIGS) if messages else None
+    return str(configs.get(Key.STAGE, "")) if configs is not None else ""
 
 
 def _forget_absent(workflow: SecAggPlusWorkflow, state: WorkflowState) -> bool:
@@ -316,8 +465,8 @@ def neighbourhood(n_sites: int, colluding_members: int = COLLUDING_MEMBERS) -> t
     -------
     num_shares, threshold : int
     """
-    if n_sites < 3:
-        raise ValueError(f"secure aggregation needs at least 3 sites, got {n_sites}")
+    if n_sites < MIN_SECURE_SUM_SITES:
+        raise ValueError(f"secure aggregation needs at least {MIN_SECURE_SUM_SITES} sites, got {n_sites}")
     k = n_sites if n_sites <= FULL_GRAPH_MAX_SITES else min(n_sites, 2 * math.ceil(math.log2(n_sites)) + 1)
     threshold = (k + colluding_members) // 2 + 1
     return k, threshold if threshold < k else k // 2 + 1
@@ -330,23 +479,32 @@ def run_secure_sum(
     min_sites: int,
     extra_config: Mapping[str, bytes] | None = None,
     only_nodes: frozenset[int] | None = None,
+    *,
+    expected: frozenset[int] | None = None,
+    waits: Waits = DEFAULT_WAITS,
+    name: str = "secure sum",
 ) -> SecureSumOutcome:
     """Run one SecAgg+ round in which every connected site (of ``only_nodes``, when given) contributes to ``spec``.
 
     ``extra_config`` travels beside the spec to every site (round 2: the round-1 release; a
-    values round: its census, whose sites are the ``only_nodes``).
+    values round: its census, whose sites are the ``only_nodes``). The round starts once
+    ``min_sites`` of the ``expected`` sites (default ``only_nodes``; None: any) are connected,
+    waiting at most ``waits.sampling`` seconds; each SecAgg+ stage waits at most ``waits.stage``
+    seconds for its replies. ``name`` is the round in the logs ("round 2 census").
 
     Raises
     ------
     RuntimeError
-        If the round ends without an aggregate (too few sites survived to unmask).
+        If the round ends without an aggregate (the sites it needs never connected, or too few
+        sites survived to unmask).
     """
     install_keyed_masks()
     install_fast_shamir()
     connected = set(grid.get_node_ids())
     sites = len(connected & only_nodes) if only_nodes is not None else len(connected)
     num_shares, threshold = neighbourhood(max(min_sites, sites))
-    strategy = SecureSumStrategy(spec, min_sites, extra_config, only_nodes)
+    strategy = SecureSumStrategy(spec, min_sites, extra_config, only_nodes, waits.sampling)
+    manager = BoundedClientManager(name, expected if expected is not None else only_nodes)
     workflow = DefaultWorkflow(
         fit_workflow=SignedSecAggPlusWorkflow(
             num_shares=num_shares,
@@ -355,12 +513,13 @@ def run_secure_sum(
             clipping_range=float(CLIPPING_RANGE),
             quantization_range=QUANTIZATION_RANGE,
             modulus_range=MODULUS_RANGE,
+            timeout=waits.stage,
+            name=name,
         )
     )
-    workflow(grid, LegacyContext(context, config=ServerConfig(num_rounds=1), strategy=strategy))
+    legacy = LegacyContext(context, config=ServerConfig(num_rounds=1), strategy=strategy, client_manager=manager)
+    workflow(grid, legacy)
     if strategy.outcome is None:
-        raise RuntimeError(
-            "secure aggregation ended without a result (too few sites took part or survived to unmask); "
-            "no release was written"
-        )
+        why = manager.shortfall or "too few sites took part or survived to unmask"
+        raise RuntimeError(f"{name}: secure aggregation ended without a result ({why}); no release was written")
     return strategy.outcome

@@ -2,8 +2,9 @@
 
 Run config (``[tool.flwr.app.config]`` in pyproject.toml declares every key :class:`ReleaseRun` reads):
 ``spec`` (path of a BenchmarkSpec in protobuf JSON), ``store`` (SQLite release store),
-``release-json`` (JSON export, empty for none), ``min-sites``, ``indicators`` (true: a second round
-of maintenance indicators against the first's release).
+``release-json`` (JSON export, empty for none), ``min-sites`` (round 1), ``indicators`` (true: a second
+round of maintenance indicators against the first's release), ``sampling-timeout`` (seconds a round
+waits for the sites it needs to connect) and ``stage-timeout`` (seconds a SecAgg+ stage waits for replies).
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ from server.publish import (
     store_release,
     stored_release,
 )
-from server.secure_sum import SecureSumOutcome, run_secure_sum
+from server.secure_sum import DEFAULT_WAITS, MIN_SECURE_SUM_SITES, SecureSumOutcome, Waits, run_secure_sum
 from server.spec import indicator_spec
 from server.store import claim_dropped_on_failure, claim_release, mark_sent
 
 LOG = logging.getLogger("fleetbench.aggregator")
 
 
-RUN_CONFIG_KEYS = ("spec", "store", "release-json", "min-sites", "indicators")
+RUN_CONFIG_KEYS = ("spec", "store", "release-json", "min-sites", "indicators", "sampling-timeout", "stage-timeout")
 """Every run-config key the ServerApp reads; pyproject.toml declares each (tests/server/test_server_app.py)."""
 
 
@@ -50,6 +51,7 @@ class ReleaseRun:
     min_sites: int
     release_json: Path | None = None
     indicators: bool = True  # a second round of maintenance indicators against the first's release
+    waits: Waits = DEFAULT_WAITS
 
     @classmethod
     def from_run_config(cls, config: Mapping[str, object]) -> ReleaseRun:
@@ -61,6 +63,7 @@ class ReleaseRun:
             min_sites=int(str(config["min-sites"])),
             release_json=Path(str(config["release-json"])) if config["release-json"] else None,
             indicators=bool(config["indicators"]),
+            waits=Waits(int(str(config["sampling-timeout"])), int(str(config["stage-timeout"]))),
         )
 
 
@@ -96,7 +99,14 @@ def build_server_app(
         if release_id is None:
             with claim_dropped_on_failure(settings.store, settings.spec, "secagg+", run_id):
                 release = run_release(
-                    grid, context, settings.spec, settings.min_sites, settings.indicators, on_outcome, progress
+                    grid,
+                    context,
+                    settings.spec,
+                    settings.min_sites,
+                    settings.indicators,
+                    on_outcome,
+                    progress,
+                    settings.waits,
                 )
                 # Committed before the send below: no site can hold a release the store lacks.
                 release_id = store_release(release, settings.store)
@@ -120,15 +130,29 @@ def run_census(
     spec: spec_pb2.BenchmarkSpec,
     min_sites: int,
     extra_config: Mapping[str, bytes] | None = None,
+    *,
+    expected: frozenset[int] | None = None,
+    waits: Waits = DEFAULT_WAITS,
+    name: str = "census",
 ) -> tuple[spec_pb2.Census, frozenset[int]]:
     """The census round of values spec ``spec``: its disclosure-control inputs summed, and nothing else.
 
-    ``extra_config`` travels beside the census spec (round 2: the round-1 release). Returns the
+    ``extra_config`` travels beside the census spec (round 2: the round-1 release); the round
+    starts once ``min_sites`` of the ``expected`` sites (None: any) are connected. Returns the
     census and the sites it summed, the only ones its values round may ask.
     """
     census = census_spec(spec)
-    outcome = run_secure_sum(grid, context, census, min_sites, extra_config)
+    outcome = run_secure_sum(grid, context, census, min_sites, extra_config, expected=expected, waits=waits, name=name)
     return census_from_secure_sum(census, outcome), outcome.node_ids
+
+
+def round_two_min_sites(spec: spec_pb2.BenchmarkSpec) -> int:
+    """How many of round 1's sites round 2 needs: the spec's k (fewer can release no cell), and SecAgg+'s 3.
+
+    Not round 1's ``min-sites``: a site lost in round 1 must not stall round 2 for the count it no
+    longer has. Each site's own ``min_participants`` it checks itself, at setup.
+    """
+    return max(MIN_SECURE_SUM_SITES, spec.k_min_operators)
 
 
 def run_release(
@@ -139,22 +163,34 @@ def run_release(
     indicators: bool = True,
     on_outcome: Callable[[SecureSumOutcome], None] | None = None,
     progress: Progress = silent,
+    waits: Waits = DEFAULT_WAITS,
 ) -> release_pb2.Release:
     """Round 1 (curves, model sums) and, with ``indicators``, round 2 (baselines) of one release.
 
     Each round is a census round, then a values round: every site receives the census with the
     values spec and sends values only for the cells the census lets through (protos/census.py),
-    so the aggregator never decodes a cell that fails disclosure control. ``on_outcome`` sees the
-    values rounds' sums; ``progress`` hears each census and values round start and end. When round
-    2 ends without a result (sites dropped, or refused it), round 1's release stands alone: its
-    provenance then names no indicator spec. A private spec has no round 2: the indicators are not
-    yet differentially private.
+    so the aggregator never decodes a cell that fails disclosure control. Round 1's census waits
+    for ``min_sites`` sites; each values round for every site of its census (each site's guard
+    insists on them all); round 2's census for :func:`round_two_min_sites` of round 1's sites.
+    Every wait is bounded by ``waits``. ``on_outcome`` sees the values rounds' sums; ``progress``
+    hears each census and values round start and end. When round 2 ends without a result (sites
+    dropped, or refused it), round 1's release stands alone: its provenance then names no
+    indicator spec. A private spec has no round 2: the indicators are not yet differentially private.
     """
     stage = _round_started(progress, "round 1 census", f"asking every site (at least {min_sites})")
-    census, sites = run_census(grid, context, spec, min_sites)
+    census, sites = run_census(grid, context, spec, min_sites, waits=waits, name="round 1 census")
     stage.done(f"{len(sites)} sites summed")
     stage = _round_started(progress, "round 1 values", f"asking the census's {len(sites)} sites")
-    outcome = run_secure_sum(grid, context, spec, min_sites, {CENSUS_CONFIG_KEY: _bytes(census)}, sites)
+    outcome = run_secure_sum(
+        grid,
+        context,
+        spec,
+        len(sites),
+        {CENSUS_CONFIG_KEY: _bytes(census)},
+        sites,
+        waits=waits,
+        name="round 1 values",
+    )
     stage.done(f"{outcome.n_sites} sites summed")
     if on_outcome is not None:
         on_outcome(outcome)
@@ -163,18 +199,30 @@ def run_release(
         return release
     baseline = release.SerializeToString(deterministic=True)
     round_two = indicator_spec(spec, hashlib.sha256(baseline).hexdigest())
+    needed = round_two_min_sites(round_two)
     try:
-        stage = _round_started(progress, "round 2 census", f"asking every site (at least {min_sites})")
-        census, sites = run_census(grid, context, round_two, min_sites, {BASELINE_RELEASE_CONFIG_KEY: baseline})
+        stage = _round_started(progress, "round 2 census", f"asking every site (at least {needed} of round 1's)")
+        census, sites = run_census(
+            grid,
+            context,
+            round_two,
+            needed,
+            {BASELINE_RELEASE_CONFIG_KEY: baseline},
+            expected=outcome.node_ids,
+            waits=waits,
+            name="round 2 census",
+        )
         stage.done(f"{len(sites)} sites summed")
         stage = _round_started(progress, "round 2 values", f"asking the census's {len(sites)} sites")
         outcome = run_secure_sum(
             grid,
             context,
             round_two,
-            min_sites,
+            len(sites),
             {BASELINE_RELEASE_CONFIG_KEY: baseline, CENSUS_CONFIG_KEY: _bytes(census)},
             sites,
+            waits=waits,
+            name="round 2 values",
         )
         stage.done(f"{outcome.n_sites} sites summed")
         if on_outcome is not None:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import inspect
+import logging
+import threading
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from flwr.app import Context, RecordDict
+from flwr.server.client_manager import SimpleClientManager
 from google.protobuf import json_format
 
 from client.client_app import build_client_app
-from server.server_app import RUN_CONFIG_KEYS, ReleaseRun, build_server_app
+from server.secure_sum import Waits
+from server.server_app import RUN_CONFIG_KEYS, ReleaseRun, build_server_app, run_release
 from server.spec import power_curve_spec
-from simulations.loopback import LoopbackGrid
+from simulations.loopback import FIRST_NODE_ID, LoopbackGrid
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,6 +40,10 @@ class RecordingConfig(Mapping[str, object]):
         return len(self.values)
 
 
+def _context() -> Context:
+    return Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
+
+
 def test_every_key_the_server_app_reads_is_declared_with_a_default(tmp_path):
     declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["flwr"]["app"]["config"]
     spec = power_curve_spec("q1", "2025-01-01T00:00:00Z", "2025-04-01T00:00:00Z", ["E-82/2300"])
@@ -44,6 +53,7 @@ def test_every_key_the_server_app_reads_is_declared_with_a_default(tmp_path):
     assert config.read == set(RUN_CONFIG_KEYS) and set(RUN_CONFIG_KEYS) <= set(declared)
     assert run.spec == spec and run.min_sites == declared["min-sites"] and run.indicators is True
     assert run.release_json == Path(declared["release-json"])
+    assert run.waits == Waits(declared["sampling-timeout"], declared["stage-timeout"])
 
 
 def test_a_release_the_store_cannot_take_reaches_no_site(small_fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -56,7 +66,7 @@ def test_a_release_the_store_cannot_take_reaches_no_site(small_fleet, tmp_path: 
     monkeypatch.setattr("server.server_app.store_release", full_disk)
     grid = LoopbackGrid(build_client_app(fleet.site_configs), 3)
     app = build_server_app(ReleaseRun(fleet.spec, tmp_path / "release.sqlite", 3, indicators=False))
-    context = Context(run_id=7, node_id=0, node_config={}, state=RecordDict(), run_config={})
+    context = _context()
     with pytest.raises(OSError, match="No space left"):
         app(grid, context)
     assert not any((site.parent / "releases").exists() for site in fleet.site_configs)
@@ -69,3 +79,57 @@ def test_a_release_the_store_cannot_take_reaches_no_site(small_fleet, tmp_path: 
         LoopbackGrid(build_client_app(fleet.site_configs), 3), context
     )
     assert all(list((site.parent / "releases").glob("*.json")) for site in fleet.site_configs)
+
+
+def _lost_after_round_one(grid: LoopbackGrid, node: int, back_after: float | None = None):
+    """An ``on_outcome`` that takes ``node`` off the grid once round 1's values are summed (and back, if told)."""
+    rounds = []
+
+    def lose(outcome) -> None:
+        if not rounds:
+            grid.leave(node)
+            if back_after is not None:
+                threading.Timer(back_after, grid.rejoin, [node]).start()
+        rounds.append(outcome)
+
+    return lose
+
+
+def test_a_site_lost_in_round_one_ends_round_two_at_its_timeout_naming_it(small_fleet, caplog):
+    """Three sites, k = 3: the third is gone after round 1, and round 2 needs all three of round 1's sites.
+
+    Flower's own wait would hold round 2 for a day, silently (SimpleClientManager.wait_for's default);
+    here it waits the run's sampling-timeout, names the missing site, and the release keeps round 1.
+    """
+    assert inspect.signature(SimpleClientManager.wait_for).parameters["timeout"].default == 86_400
+    fleet = small_fleet(3)
+    grid = LoopbackGrid(build_client_app(fleet.site_configs), 3)
+    lost = FIRST_NODE_ID + 2
+    with caplog.at_level(logging.WARNING, logger="fleetbench.aggregator"):
+        release = run_release(
+            grid, _context(), fleet.spec, 3, on_outcome=_lost_after_round_one(grid, lost), waits=Waits(sampling=2)
+        )
+    waits = [r for r in caplog.records if r.getMessage().startswith("round 2 census: waiting for sites")]
+    gave_up = [r for r in caplog.records if r.getMessage().startswith("round 2 census: gave up waiting")]
+    assert waits and gave_up, caplog.text
+    assert f"missing [{lost}]" in waits[0].getMessage()
+    assert (
+        gave_up[0]
+        .getMessage()
+        .endswith(f"2 of its 3 sites connected, at least 3 needed; missing [{lost}] after 2 s (sampling-timeout)")
+    )
+    assert 2.0 <= gave_up[0].created - waits[0].created < 4.0  # the configured timeout, not a day
+    assert release.provenance.participants == 3 and not release.provenance.indicator_spec_sha256
+
+
+def test_a_site_back_within_the_timeout_takes_part_in_round_two(small_fleet, caplog):
+    """Control: the same lost site reconnects while round 2 waits for it; round 2 then runs over all three."""
+    fleet = small_fleet(3)
+    grid = LoopbackGrid(build_client_app(fleet.site_configs), 3)
+    lost = FIRST_NODE_ID + 2
+    back = _lost_after_round_one(grid, lost, back_after=1.0)
+    with caplog.at_level(logging.WARNING, logger="fleetbench.aggregator"):
+        # Flower's node-update thread notices a returning node within 5 s.
+        release = run_release(grid, _context(), fleet.spec, 3, on_outcome=back, waits=Waits(sampling=30))
+    assert f"missing [{lost}]" in caplog.text and "round 2 census: the sites it needs are connected" in caplog.text
+    assert release.provenance.indicator_participants == 3
