@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,8 @@ def build_server_app(
 
     @app.main()
     def main(grid: Grid, context: Context) -> None:
+        if run is None:  # Flower's deployment engine: what this process writes on stderr is the run's log
+            _log_to_the_run()
         settings = run or ReleaseRun.from_run_config(context.run_config)
         run_id = str(context.run_id)
         # Before any site is asked anything: a spec another run claimed (or stored and sent) is refused here.
@@ -264,4 +267,23 @@ def send_release(grid: Grid, release: release_pb2.Release, timeout: float = 120.
     return acknowledged
 
 
-app = build_server_app()
+def logged(message: str, *, ongoing: bool = False) -> None:
+    """The :class:`~common.progress.Progress` of a deployed release: every line an info log of the aggregator."""
+    LOG.info(message)
+
+
+def _log_to_the_run() -> None:
+    """The aggregator's info logs on stderr, each line marked "fleetbench:".
+
+    ``flwr log`` shows them and ``fleetbench release deploy`` relays them; without this handler
+    Python would show only the warnings, unmarked.
+    """
+    logger = logging.getLogger("fleetbench")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("fleetbench: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+app = build_server_app(progress=logged)

@@ -266,6 +266,20 @@ def check_claimable(store: Path, spec: spec_pb2.BenchmarkSpec, method: str) -> N
         raise ReleaseExistsError(_exists_message(Path(store), method, spec.spec_id, spec.period.start, spec.period.end))
 
 
+def stored_release_id(store: Path, spec: spec_pb2.BenchmarkSpec, method: str) -> int | None:
+    """The release_id of the release of ``spec`` (its period, hash and ``method``) in ``store``; None if absent.
+
+    Raises
+    ------
+    StoreError
+        If ``store`` is a file but not a FleetBench release store.
+    """
+    if not Path(store).is_file():
+        return None
+    with _reading(store) as connection:
+        return _stored_release_id(connection, _key(spec, method))
+
+
 def claim_release(store: Path, spec: spec_pb2.BenchmarkSpec, method: str, flower_run_id: str) -> int | None:
     """Claim the release of ``spec`` for run ``flower_run_id`` before it asks any site anything.
 

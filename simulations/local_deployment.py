@@ -17,6 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.progress import Progress, silent
+from server.deployment import DeployOutcome, Federation, deploy_release, run_config_text
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # flower-superlink, flower-supernode, flwr live beside this Python
 
@@ -162,21 +165,21 @@ class LocalConsortium:
             cwd=REPO_ROOT,
         )
 
-    def run_release(self, run_config: Mapping[str, object], timeout: float = 900.0) -> subprocess.CompletedProcess:
-        """``flwr run`` the FleetBench app with ``run_config`` and wait for it to finish (``--stream``)."""
-        process = self.start_release(run_config)
-        try:
-            output, _ = process.communicate(timeout=timeout)
-        finally:
-            if process.poll() is None:
-                process.kill()
-        return subprocess.CompletedProcess(process.args, process.returncode, output, "")
+    def deploy_release(
+        self, run_config: Mapping[str, object], timeout: float = 900.0, progress: Progress = silent
+    ) -> DeployOutcome:
+        """The FleetBench app's release with ``run_config``, as ``fleetbench release deploy`` runs and follows it.
+
+        ``progress`` hears what the command would print: the run's status and the ServerApp's lines.
+        """
+        federation = Federation(REPO_ROOT, self.federation, str(BIN / "flwr"), self.environment())
+        return deploy_release(federation, run_config, timeout=timeout, poll=2.0, progress=progress)
 
     def start_release(self, run_config: Mapping[str, object]) -> subprocess.Popen:
         """Start ``flwr run`` of the FleetBench app with ``run_config``; its output streams to a pipe."""
-        values = " ".join(f"{k}={_toml_value(v)}" for k, v in run_config.items())
+        command = [str(BIN / "flwr"), "run", str(REPO_ROOT), self.federation]
         return subprocess.Popen(
-            [str(BIN / "flwr"), "run", str(REPO_ROOT), self.federation, "--run-config", values, "--stream"],
+            [*command, "--run-config", run_config_text(run_config), "--stream"],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -188,13 +191,6 @@ class LocalConsortium:
         """Stop every daemon this consortium started, newest first."""
         for daemon in reversed(self.daemons):
             daemon.stop()
-
-
-def _toml_value(value: object) -> str:
-    """``value`` as a TOML literal of ``--run-config`` (true/false, integers bare, paths and text quoted)."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value) if isinstance(value, int) else f'"{value}"'
 
 
 def wait_for_port(port: int, daemon: Daemon, timeout: float = 60.0) -> None:
