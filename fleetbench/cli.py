@@ -608,6 +608,63 @@ def _release_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _release_deploy(args: argparse.Namespace) -> int:
+    """``fleetbench release deploy``: exit 0 only when the store holds the release (``flwr run``'s 0 says nothing)."""
+    from server.deployment import Federation, deploy_release
+
+    chosen = {
+        "min-sites": args.min_sites,
+        "sampling-timeout": args.sampling_timeout,
+        "stage-timeout": args.stage_timeout,
+    }
+    run_config = {
+        "spec": args.spec,
+        "store": args.store,
+        "release-json": args.release_json or "",
+        "indicators": not args.round_one_only,
+        # Left out, a key keeps the app's default ([tool.flwr.app.config] in its pyproject.toml).
+        **{key: value for key, value in chosen.items() if value is not None},
+    }
+    federation = Federation(Path(args.app).resolve(), args.federation, args.flwr)
+    outcome = deploy_release(federation, run_config, timeout=args.timeout, progress=args.progress)
+    if outcome.stored:
+        where = f"run {outcome.run_id}, {outcome.status}"
+        print(f"stored: release {outcome.release_id} of {args.spec} in {args.store} ({where})")
+        return 0
+    finished = outcome.status.startswith("finished")
+    print(
+        f"NOT stored: run {outcome.run_id} is {outcome.status}"
+        + ("" if finished else f" after {args.timeout:.0f} s (--timeout)")
+        + f"; {args.store} holds no release of {args.spec}. The run's log: flwr log {outcome.run_id} {args.federation}"
+    )
+    return 1
+
+
+def _add_release_deploy(release_commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The ``release deploy`` command's arguments."""
+    deploy = release_commands.add_parser(
+        "deploy",
+        help="a release on the consortium's SuperLink (Flower's deployment engine), followed until it is stored",
+        description="Submits the FleetBench app with `flwr run`, prints the run's status and the aggregator's lines "
+        "as they come, and exits 0 only if the store then holds the spec's release (1 otherwise: failed, stopped "
+        "or still running at --timeout). Runs the SuperLink lists as unfinished beforehand are reported: after a "
+        "SuperLink restart a killed run stays 'running'. Run it on the aggregator's machine: the store is read here.",
+    )
+    deploy.add_argument("--app", default=".", help="the FleetBench app directory (its pyproject.toml)")
+    deploy.add_argument("--federation", required=True, help="the SuperLink connection in $FLWR_HOME/config.toml")
+    deploy.add_argument("--spec", required=True, help="the BenchmarkSpec (protobuf JSON; fleetbench spec new)")
+    deploy.add_argument("--store", required=True, help="release store (SQLite) the ServerApp writes")
+    deploy.add_argument("--release-json", default=None, help="also write the release as JSON here")
+    app_default = " (default: the app's, in its pyproject.toml)"
+    deploy.add_argument("--min-sites", type=int, help="sites round 1 waits for, at least" + app_default)
+    deploy.add_argument("--round-one-only", action="store_true", help="power curves and models only, no indicators")
+    deploy.add_argument("--sampling-timeout", type=int, help="seconds a round waits for its sites" + app_default)
+    deploy.add_argument("--stage-timeout", type=int, help="seconds a SecAgg+ stage waits for replies" + app_default)
+    deploy.add_argument("--timeout", type=float, default=3600.0, help="seconds to follow the run before giving up")
+    deploy.add_argument("--flwr", default="flwr", help="the flwr executable")
+    deploy.set_defaults(run=_release_deploy)
+
+
 def _read_spec(path: Path) -> spec_pb2.BenchmarkSpec:
     """The BenchmarkSpec at ``path`` (protobuf JSON), or a clear error."""
     from google.protobuf import json_format
@@ -750,6 +807,8 @@ EXAMPLES = {
     "--site b/site.toml --site c/site.toml",
     "release claims": "fleetbench release claims --store release.sqlite",
     "release abandon": "fleetbench release abandon --store release.sqlite --spec-sha256 3f9a...",
+    "release deploy": "fleetbench release deploy --app . --federation consortium --spec /abs/spec.json "
+    "--store /abs/release.sqlite --min-sites 5",
 }
 """One example per command, shown at the end of its --help."""
 
@@ -985,6 +1044,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--round-one-only", action="store_true", help="power curves and models only, no indicators")
     run.set_defaults(run=_release_run)
     _add_release_claim_commands(release_commands)
+    _add_release_deploy(release_commands)
     _document(top)
     return top
 

@@ -1,7 +1,8 @@
 """A consortium on Flower's deployment engine, on loopback: TLS, node authentication, dropouts, restarts.
 
 One SuperLink (TLS, SuperNode authentication) and three registered SuperNodes, each serving one
-synthetic operator through its site.toml, run two releases with ``flwr run``. Every process is
+synthetic operator through its site.toml, run releases as ``fleetbench release deploy`` does
+(server/deployment.py: a release is made when the store holds it, whatever ``flwr run`` says). Every process is
 started here and stopped here by pid (its whole process group).
 """
 
@@ -111,9 +112,11 @@ def test_a_release_in_deployment_equals_the_simulation(consortium):
     spec_path.write_text(json_format.MessageToJson(spec))
     store = consortium.root / "release.sqlite"
     run_config = {"spec": spec_path, "store": store, "release-json": "", "min-sites": 3, "indicators": False}
-    result = consortium.run_release(run_config)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    deployed = read_release(store)
+    lines: list[str] = []
+    outcome = consortium.deploy_release(run_config, progress=lambda line, ongoing=False: lines.append(line))
+    assert outcome.stored and outcome.status == "finished:completed", "\n".join(lines)
+    assert any("round 1 values: 3 sites summed" in line for line in lines)  # the ServerApp's own lines, relayed
+    deployed = read_release(store, outcome.release_id)
     assert deployed.provenance.participants == 3
 
     for site in sites:  # each site got the release; its audit log records 2 rounds, their unmasks and the receipt
@@ -150,11 +153,16 @@ def test_a_node_the_aggregator_registers_under_a_members_name_gets_nothing(conso
     spec_path.write_text(json_format.MessageToJson(_spec("rogue", FEBRUARY)))
     try:
         _wait_for(lambda: "SuperNode ID" in rogue.log.read_text(errors="replace"), 60, "the rogue node to be admitted")
-        result = consortium.run_release({"spec": spec_path, "store": store, "release-json": "", "min-sites": 4})
+        lines: list[str] = []
+        outcome = consortium.deploy_release(
+            {"spec": spec_path, "store": store, "release-json": "", "min-sites": 4},
+            progress=lambda line, ongoing=False: lines.append(line),
+        )
     finally:
         rogue.stop()
         consortium.flwr("supernode", "unregister", node_id, consortium.federation)
-    (consortium.root / "release-rogue.log").write_text(result.stdout + result.stderr)
+    (consortium.root / "release-rogue.log").write_text("\n".join(lines))
+    assert outcome.status == "finished:failed" and not outcome.stored  # told as it is
     assert read_release(store).SerializeToString() == first, "no release from a round with a rogue node"
     for site in sites:
         entries = [json.loads(line) for line in audit_log_path(site).read_text().splitlines()]
