@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import threading
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -81,18 +80,28 @@ def test_a_release_the_store_cannot_take_reaches_no_site(small_fleet, tmp_path: 
     assert all(list((site.parent / "releases").glob("*.json")) for site in fleet.site_configs)
 
 
-def _lost_after_round_one(grid: LoopbackGrid, node: int, back_after: float | None = None):
-    """An ``on_outcome`` that takes ``node`` off the grid once round 1's values are summed (and back, if told)."""
+def _lost_after_round_one(grid: LoopbackGrid, node: int):
+    """An ``on_outcome`` that takes ``node`` off the grid once round 1's values are summed."""
     rounds = []
 
     def lose(outcome) -> None:
         if not rounds:
             grid.leave(node)
-            if back_after is not None:
-                threading.Timer(back_after, grid.rejoin, [node]).start()
         rounds.append(outcome)
 
     return lose
+
+
+class _RejoinWhenAwaited(logging.Handler):
+    """Brings ``node`` back once round 2 says it waits for it: whenever that is, however loaded the machine."""
+
+    def __init__(self, grid: LoopbackGrid, node: int) -> None:
+        super().__init__()
+        self.grid, self.node = grid, node
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("round 2 census: waiting for sites"):
+            self.grid.rejoin(self.node)
 
 
 def test_a_site_lost_in_round_one_ends_round_two_at_its_timeout_naming_it(small_fleet, caplog):
@@ -127,9 +136,15 @@ def test_a_site_back_within_the_timeout_takes_part_in_round_two(small_fleet, cap
     fleet = small_fleet(3)
     grid = LoopbackGrid(build_client_app(fleet.site_configs), 3)
     lost = FIRST_NODE_ID + 2
-    back = _lost_after_round_one(grid, lost, back_after=1.0)
-    with caplog.at_level(logging.WARNING, logger="fleetbench.aggregator"):
-        # Flower's node-update thread notices a returning node within 5 s.
-        release = run_release(grid, _context(), fleet.spec, 3, on_outcome=back, waits=Waits(sampling=30))
+    rejoin = _RejoinWhenAwaited(grid, lost)
+    logging.getLogger("fleetbench.aggregator").addHandler(rejoin)
+    try:
+        with caplog.at_level(logging.WARNING, logger="fleetbench.aggregator"):
+            # Flower's node-update thread notices a returning node within 5 s.
+            release = run_release(
+                grid, _context(), fleet.spec, 3, on_outcome=_lost_after_round_one(grid, lost), waits=Waits(sampling=30)
+            )
+    finally:
+        logging.getLogger("fleetbench.aggregator").removeHandler(rejoin)
     assert f"missing [{lost}]" in caplog.text and "round 2 census: the sites it needs are connected" in caplog.text
     assert release.provenance.indicator_participants == 3
