@@ -396,7 +396,7 @@ def test_onboard_runs_a_prospective_members_own_export_to_its_report(
         "round 1 census: 4 sites summed in ",
         "round 1 values: asking the census's 4 sites\n",
         "round 1 values: 4 sites summed in ",
-        "round 2 census: asking every site (at least 4)\n",
+        "round 2 census: asking every site (at least 3 of round 1's)\n",
         "round 2 census: 4 sites summed in ",
         "round 2 values: asking the census's 4 sites\n",
         "round 2 values: 4 sites summed in ",

@@ -61,12 +61,12 @@ class CheatingGrid(LoopbackGrid):
 
     tamper: Callable[[Message], None] = field(default=lambda message: None)
 
-    def send_and_receive(self, messages: Iterable[Message], *, timeout: float | None = None) -> Iterable[Message]:
-        """Tamper with each message, then deliver it."""
+    def push_messages(self, messages: Iterable[Message]) -> Iterable[str]:
+        """Tamper with each message, then deliver it (every send pushes: the stages poll for replies)."""
         messages = [deepcopy(message) for message in messages]  # Flower's stages share one content between messages
         for message in messages:
             self.tamper(message)
-        return super().send_and_receive(messages, timeout=timeout)
+        return super().push_messages(messages)
 
     def replies_from(self, node: int) -> list[Message]:
         """Every reply ``node`` sent."""

@@ -21,9 +21,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from conftest import SmallFleet
 from flwr.app import Context, Message, RecordDict
 
 import server.store
@@ -49,6 +49,9 @@ from server.store import (
     write_release,
 )
 from simulations.loopback import LoopbackGrid
+
+if TYPE_CHECKING:  # tests/conftest.py: imported by name, it could be another conftest of the session
+    from conftest import SmallFleet
 
 
 class Killed(BaseException):
