@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pytest
@@ -66,7 +68,29 @@ FLEETS = {
 }
 
 
-def _federated_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> FederatedRun:
+def _shared_federated_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> FederatedRun:
+    """:func:`_federated_run`, made once per test session and fleet, whichever worker and test file asks first.
+
+    pytest keeps one parameter of a session fixture at a time, and each xdist worker has its own
+    session: without this, each of the three files that use a fleet ran its Ray federation again
+    (six runs of ~35 s for two fleets). The run is pickled beside the workers' temporary folders,
+    under a lock, and its folders are only read by the tests.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # this session's folder, above each worker's own
+    done = shared / f"federated-{name}.pkl"
+    with open(shared / f"federated-{name}.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes
+        if done.exists():
+            return FederatedRun(*pickle.loads(done.read_bytes()))
+        run = _federated_run(name, shared / f"federated-{name}")
+        # Its fields, not the run: a class of a conftest module cannot be found again by name.
+        done.write_bytes(pickle.dumps([getattr(run, f.name) for f in fields(run)]))
+        return run
+
+
+def _federated_run(name: str, root: Path) -> FederatedRun:
     from flwr.simulation import run_simulation
 
     from client.client_app import build_client_app
@@ -74,11 +98,10 @@ def _federated_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> Feder
     from server.store import read_release
 
     config = FLEETS[name]
-    root = tmp_path_factory.mktemp(name)
     site_configs = generate_fleet(config, root / "fleet")
     spec = fleet_spec(config, k_min_operators=3)
     outgoing = root / "outgoing"
-    outgoing.mkdir()
+    outgoing.mkdir(parents=True)
     outcomes: list[SecureSumOutcome] = []
     run_simulation(
         server_app=build_server_app(
@@ -134,4 +157,4 @@ def small_fleet(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session", params=sorted(FLEETS))
 def federated_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> FederatedRun:
     """A federated SecAgg+ release over each synthetic fleet of FLEETS (one Ray run each)."""
-    return _federated_run(request.param, tmp_path_factory)
+    return _shared_federated_run(request.param, tmp_path_factory)
