@@ -58,7 +58,7 @@ from protos.domain import (
     period_months,
 )
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import INDICATOR_CELLS, MONTHLY_INDICATORS, BlockKey, indicator_cells
+from protos.statistics import INDICATOR_CELLS, MONTHLY_INDICATORS, BlockKey, indicator_cells, monthly_grids
 
 S = spec_pb2.Statistic
 FAILURE_KEY = "failure_component"  # per-record component index of a failure code, NaN otherwise
@@ -602,10 +602,6 @@ def site_indicators(
         "time_availability": np.where(has_status, availability.monthly_time_availability(), np.nan),
     }
     monthly_measured = np.hstack([np.isfinite(monthly[name]) for name in MONTHLY_INDICATORS])
-    monthly_grids = {
-        S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM: ("performance_index", ind.monthly_performance_index_bins),
-        S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM: ("time_availability", ind.monthly_availability_bins),
-    }
     for c, cohort in enumerate(spec.cohorts):
         member = membership[:, c]
         for cell, (statistic, (name, grid)) in enumerate(grids.items()):
@@ -618,7 +614,7 @@ def site_indicators(
                 model.target
             )[member & measured[:, len(INDICATOR_CELLS) + m]].sum(axis=0)
         values[BlockKey(cohort.name, S.INDICATOR_CONTRIBUTOR)] = (member[:, None] & measured).any(axis=0).astype(float)
-        for statistic, (name, grid) in monthly_grids.items():
+        for name, (statistic, grid) in monthly_grids(spec).items():
             values[BlockKey(cohort.name, statistic)] = np.array(
                 [_histogram(month[member], grid) for month in monthly[name].T]
             ).reshape(-1, grid.count)

@@ -114,6 +114,15 @@ MONTHLY_INDICATORS = ("performance_index", "time_availability")
 period (:func:`protos.domain.period_months`), indicator-major: cell ``i * months + m``."""
 
 
+def monthly_grids(spec: spec_pb2.BenchmarkSpec) -> dict[str, tuple[spec_pb2.Statistic, spec_pb2.BinGrid]]:
+    """Each of :data:`MONTHLY_INDICATORS`: the statistic of its monthly histogram and the round-2 spec's grid of it."""
+    ind = spec.indicators
+    return {
+        "performance_index": (S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM, ind.monthly_performance_index_bins),
+        "time_availability": (S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM, ind.monthly_availability_bins),
+    }
+
+
 def indicator_cells(spec: spec_pb2.BenchmarkSpec) -> tuple[str, ...]:
     """The names of round 2's cells per cohort: :data:`INDICATOR_CELLS`, then ``residual:<target>`` per model."""
     return (*INDICATOR_CELLS, *(f"residual:{model.target}" for model in spec.models))

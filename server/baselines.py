@@ -19,7 +19,14 @@ from protos.codec import block_layouts
 from protos.domain import MONTH_FORMAT, period_months
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.normal_behaviour import residual_variance, ridge_coefficients
-from protos.statistics import MONTHLY_INDICATORS, BlockKey, CohortBlocks, NbmRecordCount, indicator_cells
+from protos.statistics import (
+    MONTHLY_INDICATORS,
+    BlockKey,
+    CohortBlocks,
+    NbmRecordCount,
+    indicator_cells,
+    monthly_grids,
+)
 from server.percentiles import histogram_percentiles
 
 S = spec_pb2.Statistic
@@ -192,13 +199,10 @@ def _monthly_distributions(
     release: release_pb2.Release,
 ) -> int:
     """Add cohort ``c``'s monthly distributions (:data:`MONTHLY_INDICATORS`); return how many are suppressed."""
-    ind, suppressed = spec.indicators, 0
+    suppressed = 0
     months = period_months(spec.period.start, spec.period.end).strftime(MONTH_FORMAT)
     operators = block(S.MONTHLY_CONTRIBUTOR)
-    grids = {
-        "performance_index": (S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM, ind.monthly_performance_index_bins),
-        "time_availability": (S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM, ind.monthly_availability_bins),
-    }
+    grids = monthly_grids(spec)
     for i, indicator in enumerate(MONTHLY_INDICATORS):
         statistic, grid = grids[indicator]
         for m, month in enumerate(months):

@@ -54,6 +54,7 @@ from protos.statistics import (
     BlockKey,
     NbmRecordCount,
     indicator_cells,
+    monthly_grids,
 )
 from server.baselines import indicator_baselines, model_fits
 from server.finalize import CohortStatistics, build_release
@@ -874,10 +875,6 @@ def pooled_indicator_values(
         S.TIME_AVAILABILITY_HISTOGRAM: ("time_availability", ind.availability_bins),
         S.PRODUCTION_AVAILABILITY_HISTOGRAM: ("production_availability", ind.availability_bins),
     }
-    monthly_grids = {
-        S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM: ("performance_index", ind.monthly_performance_index_bins),
-        S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM: ("time_availability", ind.monthly_availability_bins),
-    }
     months = list(period_months(spec.period.start, spec.period.end).strftime(MONTH_FORMAT))
     monthly = _monthly_cells(indicators, months)
     values: dict[BlockKey, np.ndarray] = {}
@@ -903,7 +900,7 @@ def pooled_indicator_values(
         values[BlockKey(name, S.TURBINE_YEARS)] = years.sum(axis=0).to_numpy(np.float64)
         values[BlockKey(name, S.AGE_BAND_CONTRIBUTOR)] = (years > 0).sum(axis=0).to_numpy(np.float64)
         mine = monthly[monthly["turbine"].map(turbines[name].astype(bool))]
-        for statistic, (indicator, grid) in monthly_grids.items():
+        for indicator, (statistic, grid) in monthly_grids(spec).items():
             values[BlockKey(name, statistic)] = np.array(
                 [
                     _histogram(mine["value"][(mine["indicator"] == indicator) & (mine["month"] == m)].to_numpy(), grid)
