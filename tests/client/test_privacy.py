@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from minimal_site import write_minimal_site
 
 from client.audit import audit_log_path
 from client.contribution import PreparedContribution, contribute
@@ -209,27 +210,17 @@ def test_a_contribution_that_fails_after_its_audit_entry_is_not_charged(tmp_path
     assert len(read_ledger(ledger_path(site))) == 1
 
 
-def _site_with_budget(folder: Path, epsilon_per_year: float) -> Path:
-    (folder / "export.csv").write_text("t,wtg,p,v,temp\n2025-01-01T00:00:00Z,A,100,5,4\n")
-    site = folder / "site.toml"
-    site.write_text(
-        '[site]\nelevation_m = 10\n[source]\nfiles = ["export.csv"]\n'
-        '[columns]\ntime = "t"\nasset_id = "wtg"\nWTUR_W = "p"\nWMET_HorWdSpd = "v"\nWMET_EnvTmp = "temp"\n'
-        '[[turbines]]\nasset_id = "A"\nmodel = "E-82/2300"\nrated_power_kw = 2300\n'
-        f"rotor_diameter_m = 82\nhub_height_m = 98\n[policy]\nprivacy_epsilon_per_year = {epsilon_per_year}\n"
-    )
-    return site
-
-
 def test_privacy_status_warns_when_the_ledger_is_overspent(tmp_path, capsys):
-    site = _site_with_budget(tmp_path, 4.0)
+    site = write_minimal_site(tmp_path, "privacy_epsilon_per_year = 4.0")
     first = charge_private_spec(site, SitePolicy(), _spec(1.0, "q1"))
     charge_private_spec(site, SitePolicy(), _spec(1.0, "q2"))
     # Control: two releases within the budget.
     assert main(["privacy", "status", "--site", str(site)]) == 0
     assert "WARNING" not in capsys.readouterr().out
 
-    _site_with_budget(tmp_path, 1.2)  # the budget lowered below what the last 365 days spent
+    write_minimal_site(
+        tmp_path, "privacy_epsilon_per_year = 1.2"
+    )  # the budget lowered below what the last 365 days spent
     assert main(["privacy", "status", "--site", str(site)]) == 1
     out = capsys.readouterr().out
     spent = composed_epsilon([spec_rho(_spec(1.0))] * 2, 1e-6)

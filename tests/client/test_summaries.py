@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from minimal_site import write_minimal_site
 
 from client.contribution import contribute, summarise_export
 from client.ingest import exported_columns, read_canonical_chunks
@@ -154,18 +155,6 @@ def test_a_statistic_the_site_does_not_compute_is_an_error_not_zeros():
         summarise_site(lambda: [], site, spec)
 
 
-def _site_folder(folder: Path) -> Path:
-    (folder / "export.csv").write_text("t,wtg,p,v,temp\n2025-01-01T00:00:00Z,A,100,5,4\n")
-    site = folder / "site.toml"
-    site.write_text(
-        '[site]\nelevation_m = 10\n[source]\nfiles = ["export.csv"]\n'
-        '[columns]\ntime = "t"\nasset_id = "wtg"\nWTUR_W = "p"\nWMET_HorWdSpd = "v"\nWMET_EnvTmp = "temp"\n'
-        '[[turbines]]\nasset_id = "A"\nmodel = "E-82/2300"\nrated_power_kw = 2300\n'
-        "rotor_diameter_m = 82\nhub_height_m = 98\n"
-    )
-    return site
-
-
 def _setup_message(monkeypatch: pytest.MonkeyPatch):
     """A SecAgg+ setup message, as the aggregator sends one (Flower stamps it with the sender's identity)."""
     from flwr.app import ConfigRecord, Message, RecordDict
@@ -189,7 +178,7 @@ def test_a_deleted_export_is_logged_as_what_it_is_and_the_aggregator_hears_nothi
 
     from client.guard import make_site_guard
 
-    site = _site_folder(tmp_path)
+    site = write_minimal_site(tmp_path)
     guard = make_site_guard(lambda context: site)
     context = Context(run_id=7, node_id=1, node_config={}, state=RecordDict(), run_config={})
     # Control: a site that is no member refuses by its policy, and its log says so.
