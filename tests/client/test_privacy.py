@@ -218,9 +218,8 @@ def test_privacy_status_warns_when_the_ledger_is_overspent(tmp_path, capsys):
     assert main(["privacy", "status", "--site", str(site)]) == 0
     assert "WARNING" not in capsys.readouterr().out
 
-    write_minimal_site(
-        tmp_path, "privacy_epsilon_per_year = 1.2"
-    )  # the budget lowered below what the last 365 days spent
+    # The budget lowered below what the last 365 days spent.
+    write_minimal_site(tmp_path, "privacy_epsilon_per_year = 1.2")
     assert main(["privacy", "status", "--site", str(site)]) == 1
     out = capsys.readouterr().out
     spent = composed_epsilon([spec_rho(_spec(1.0))] * 2, 1e-6)
