@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import logging
@@ -778,6 +779,28 @@ def _site_from_openoa(args: argparse.Namespace) -> int:
     return 0
 
 
+def _site_serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from client.client_app import app
+    from client.site_runtime import serve_tasks
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM (systemd's stop) ends a wait for the SuperNode too
+
+    signal.signal(signal.SIGTERM, interrupt)
+    print(
+        f"serving the ClientApp tasks of the SuperNode at {args.runtime_api_address} with FleetBench {_version()}'s "
+        "own code (the FAB the aggregator sends is never run); stop with Ctrl-C or SIGTERM",
+        file=sys.stderr,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_tasks(args.runtime_api_address, app, threading.Event(), progress=args.progress)
+    print("stopped", file=sys.stderr)
+    return 0
+
+
 EXAMPLES = {
     "simulate": "fleetbench simulate --operators 10 --turbines 5 --months 3 --seed 7 --out run/",
     "onboard": "fleetbench onboard --site /srv/scada/site.toml --out onboarding/",
@@ -787,6 +810,7 @@ EXAMPLES = {
     "--model E-82/2300 --rated-band 1500 3000 --out spec.json",
     "site from-openoa": "fleetbench site from-openoa --meta plant_meta.yml --assets assets.csv --scada scada.csv "
     "--model MM82 --out site.toml",
+    "site serve": "fleetbench site serve --runtime-api-address 127.0.0.1:9094",
     "flags": "fleetbench flags --site site.toml --release releases/q1.json",
     "report": "fleetbench report --site site.toml --release releases/q1.json --out report.html",
     "dashboard": "fleetbench dashboard --store release.sqlite",
@@ -932,7 +956,7 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("--out", required=True)
     new.set_defaults(run=_spec_new)
 
-    site = commands.add_parser("site", help="write a site.toml")
+    site = commands.add_parser("site", help="write a site.toml; run the site's tasks with its own code")
     site_commands = site.add_subparsers(dest="site_command", required=True)
     openoa = site_commands.add_parser("from-openoa", help="from an OpenOA plant_meta.yml and asset table")
     openoa.add_argument("--meta", required=True, help="OpenOA plant metadata, YAML or JSON")
@@ -944,6 +968,13 @@ def parser() -> argparse.ArgumentParser:
     openoa.add_argument("--normal-status", type=int, nargs="*", default=[])
     openoa.add_argument("--out", required=True)
     openoa.set_defaults(run=_site_from_openoa)
+    serve = site_commands.add_parser(
+        "serve", help="run a SuperNode's ClientApp tasks (flower-supernode --isolation process) with this installation"
+    )
+    serve.add_argument(
+        "--runtime-api-address", default="127.0.0.1:9094", help="the SuperNode's Runtime API: its --host and --port"
+    )
+    serve.set_defaults(run=_site_serve)
 
     flags = commands.add_parser("flags", help="the site's own turbines against a final release (computed locally)")
     flags.add_argument("--site", required=True, help="path of the site's site.toml")

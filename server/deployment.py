@@ -10,6 +10,7 @@ holds it. ``fleetbench release deploy`` prints what it finds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import threading
@@ -29,6 +30,9 @@ METHOD = "secagg+"  # the provenance method of a federated release (server/publi
 
 UNFINISHED = ("pending", "starting", "running")
 """Flower's statuses of a run that has not finished (``flwr ls``); a finished one is "finished:REASON"."""
+
+STATUS_EVERY = 30.0
+"""Seconds between two ``flwr ls`` while the run's log still streams (:func:`deploy_release`)."""
 
 RELAYED = ("fleetbench:", "ERROR", "Exit Code")
 """What of the run's log is relayed: the ServerApp's own lines, and Flower's errors."""
@@ -106,9 +110,9 @@ def deploy_release(
 
     Refuses, before submitting, a spec whose release the store already holds. Reports every other
     run the SuperLink lists unfinished (after a SuperLink restart a killed run stays "running").
-    Then submits, relays the ServerApp's lines, and polls the run's status every ``poll`` seconds
-    until it is finished or ``timeout`` seconds pass. Paths in ``run_config`` are made absolute:
-    the ServerApp runs elsewhere.
+    Then submits, relays the ServerApp's lines, and follows the run's status (every ``poll``
+    seconds once its log has ended) until it is finished or ``timeout`` seconds pass. Paths in
+    ``run_config`` are made absolute: the ServerApp runs elsewhere.
 
     Raises
     ------
@@ -136,31 +140,47 @@ def deploy_release(
     progress(f"submitted: run {outcome.run_id} on {federation.name}")
     log = _relay_log(federation, outcome.run_id, progress)
     try:
-        outcome.status = _follow(federation, outcome, timeout, poll, progress)
+        outcome.status = _follow(federation, outcome, timeout, poll, progress, log)
     finally:
         log.stop()
     outcome.release_id = stored_release_id(store, spec, METHOD)
     return outcome
 
 
-def _follow(federation: Federation, outcome: DeployOutcome, timeout: float, poll: float, progress: Progress) -> str:
-    """The run's status once it is finished, or its last status when ``timeout`` seconds have passed."""
+def _follow(
+    federation: Federation, outcome: DeployOutcome, timeout: float, poll: float, progress: Progress, log: _LogRelay
+) -> str:
+    """The run's status once it is finished, or its last status when ``timeout`` seconds have passed.
+
+    Each ``flwr ls`` is a new Python process of over a second of CPU, which a deployment on few
+    cores takes from the release itself; while the run's log streams (``flwr log --stream`` ends
+    with the run) the status is asked every :data:`STATUS_EVERY` seconds, once it has ended every
+    ``poll`` seconds.
+    """
     deadline, status, unreachable = time.monotonic() + timeout, outcome.status, False
+    next_ask = time.monotonic()
     while time.monotonic() < deadline:
-        try:
-            listed = federation.runs(outcome.run_id)
-        except RuntimeError as exc:  # a SuperLink restarting; it may be back before the deadline
-            if not unreachable:
-                progress(f"run {outcome.run_id}: the SuperLink does not answer ({exc}); still asking")
-            unreachable = True
+        streaming = log.process.poll() is None
+        if not streaming or time.monotonic() >= next_ask:
+            next_ask = time.monotonic() + STATUS_EVERY
+            try:
+                listed = federation.runs(outcome.run_id)
+            except RuntimeError as exc:  # a SuperLink restarting; it may be back before the deadline
+                if not unreachable:
+                    progress(f"run {outcome.run_id}: the SuperLink does not answer ({exc}); still asking")
+                unreachable = True
+            else:
+                unreachable = False
+                if listed and listed[0]["status"] != status:
+                    status = str(listed[0]["status"])
+                    progress(f"run {outcome.run_id}: {status}")
+                if status.startswith("finished"):
+                    return status
+        if streaming:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                log.process.wait(timeout=poll)
         else:
-            unreachable = False
-            if listed and listed[0]["status"] != status:
-                status = str(listed[0]["status"])
-                progress(f"run {outcome.run_id}: {status}")
-            if status.startswith("finished"):
-                return status
-        time.sleep(poll)
+            time.sleep(poll)
     return status
 
 

@@ -146,13 +146,29 @@ class LocalConsortium:
         wait_for_port(self.port, daemon)
         return daemon
 
-    def start_supernode(self, name: str, site_config: Path, private_key: Path | None = None) -> Daemon:
-        """Start a SuperNode serving the operator whose data ``site_config`` maps (key: OpenSSH ECDSA)."""
+    def start_supernode(
+        self, name: str, site_config: Path, private_key: Path | None = None, site_runtime: bool = True
+    ) -> Daemon:
+        """Start a SuperNode serving the operator whose data ``site_config`` maps (key: OpenSSH ECDSA).
+
+        With ``site_runtime`` (as docs/deploying.md sets a site up) the SuperNode runs with
+        ``--isolation process`` beside ``fleetbench site serve``, which answers its tasks with this
+        installation's ClientApp; without, Flower's own SuperExec runs the FAB's ClientApp in a new
+        process per message.
+        """
+        runtime_port = free_port()
         command = [str(BIN / "flower-supernode"), "--superlink", f"127.0.0.1:{self.port}", *self._tls_client_flags()]
-        command += ["--port", str(free_port()), "--node-config", f'site-config="{site_config}"']
+        command += ["--port", str(runtime_port), "--node-config", f'site-config="{site_config}"']
         if private_key is not None:
             command += ["--auth-supernode-private-key", str(private_key)]
-        return self._start(name, command)
+        if site_runtime:
+            command += ["--isolation", "process"]
+        supernode = self._start(name, command)
+        if site_runtime:
+            wait_for_port(runtime_port, supernode)
+            serve = [sys.executable, "-m", "fleetbench.cli", "site", "serve"]
+            self._start(f"{name}-runtime", [*serve, "--runtime-api-address", f"127.0.0.1:{runtime_port}"])
+        return supernode
 
     def flwr(self, *arguments: str, timeout: float = 300.0) -> subprocess.CompletedProcess:
         """Run the ``flwr`` CLI against this consortium's SuperLink (output captured)."""
