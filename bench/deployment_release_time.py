@@ -2,7 +2,8 @@
 
 Makes a consortium CA, a SuperLink certificate and one node key pair per operator
 (server/consortium.py), starts a SuperLink with TLS and SuperNode authentication on loopback,
-registers the nodes, starts them (each serving one synthetic operator, 2 turbines x 1 month),
+registers the nodes, starts them (each serving one synthetic operator, 2 turbines x 1 month, with
+``--isolation process`` and ``fleetbench site serve`` beside it, as docs/deploying.md sets a site up),
 then times the release as ``fleetbench release deploy`` runs it (server/deployment.py: per round,
 a census round, then a values round: four SecAgg+ rounds of five stages) and prints where the time
 goes against the target (10 nodes under 120 s). Every process is stopped at the end.
@@ -13,6 +14,7 @@ Run: PYTHONPATH=. .venv/bin/python bench/deployment_release_time.py --nodes 3   
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import tempfile
 import time
@@ -84,8 +86,9 @@ def main() -> None:
     )
     print(
         f"bound: {stages} stages, each a message every node pulls at its next poll (every {NODE_POLL_SECONDS:.0f} s, "
-        f"Flower's, hard-coded) and answers in a new ClientApp process: {stages * NODE_POLL_SECONDS / 2:.0f} s of "
-        f"polling on average, {stages * NODE_POLL_SECONDS:.0f} s at worst; {seconds / stages:.1f} s per stage here"
+        f"Flower's, hard-coded: {stages * NODE_POLL_SECONDS / 2:.0f} s of polling on average, "
+        f"{stages * NODE_POLL_SECONDS:.0f} s at worst) and the slowest node's answer, on {os.cpu_count()} cores shared "
+        f"by every process; {seconds / stages:.1f} s per stage here"
     )
 
 

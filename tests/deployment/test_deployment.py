@@ -103,8 +103,8 @@ def test_a_revoked_node_is_stopped_and_its_key_cannot_return(consortium, tmp_pat
 def test_a_release_in_deployment_equals_the_simulation(consortium):
     """Round 1 on the deployment engine (round 2 runs the same apps and transport: tests/simulations compare it).
 
-    Each SecAgg+ stage costs ~11 s here (a new ClientApp process per message on every node, and
-    Flower's 3 s polls): both rounds would take ~250 s of the suite (bench/deployment_release_time.py).
+    Each SecAgg+ stage costs ~5 s here (Flower's 3 s polls, the site runtime's answer): both rounds
+    would take ~100 s of the suite (bench/deployment_release_time.py).
     """
     consortium, sites, _ = consortium
     spec = _spec("january", JANUARY)
