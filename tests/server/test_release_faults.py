@@ -1,7 +1,8 @@
 """Fault injection across a release: it is all or nothing, everywhere (issue 20).
 
-A run is killed (an exception no handler of the app's catches, as ``kill -9`` would leave it) at
-each point between finalising, storing and sending; two runs of one spec start at once; a writer
+A run is killed (an exception no handler of the app's catches, as ``kill -9`` would leave it) in
+each SecAgg+ stage of the census and values rounds, and at each point between finalising, storing
+and sending; two runs of one spec start at once; a writer
 is SIGKILLed mid-commit; the store is on a full or read-only disk, or is another program's file.
 After each: either no release anywhere, or the same release bytes in the store and at every site
 that keeps one, and what the operator runs next says so. Fleets of 3 operators x 1 turbine x 1
@@ -400,3 +401,44 @@ def test_a_disk_that_fills_after_the_claim_stores_nothing_sends_nothing_and_drop
     # Control: with room on the disk, the same release is stored and sent.
     _run(fleet, store, run_id=8)
     assert all(_kept(site) == _stored(store)[1] for site in fleet.site_configs)
+
+
+class KilledAtPush(LoopbackGrid):
+    """Delivers the ``nth`` batch of messages the ServerApp pushes (a SecAgg+ stage), then the process dies."""
+
+    def __init__(self, fleet: SmallFleet, nth: int) -> None:
+        super().__init__(build_client_app(fleet.site_configs), len(fleet.site_configs))
+        self.nth, self.pushes = nth, 0
+
+    def push_messages(self, messages: Iterable[Message]) -> Iterable[str]:
+        ids = super().push_messages(messages)
+        self.pushes += 1
+        if self.pushes == self.nth:
+            raise Killed(f"after push {self.nth}")
+        return ids
+
+
+# Round 1 is a census round then a values round, each setup, key sharing, collect, consistency, unmask.
+ROUND_ONE_STAGES = [f"{r} {s}" for r in ("census", "values") for s in ("setup", "keys", "collect", "sign", "unmask")]
+
+
+@pytest.mark.parametrize("nth", range(1, len(ROUND_ONE_STAGES) + 1), ids=ROUND_ONE_STAGES)
+def test_a_run_killed_in_any_secagg_stage_leaves_no_release_anywhere_and_a_way_on(
+    nth: int, fleet: SmallFleet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    store = tmp_path / "release.sqlite"
+    with pytest.raises(Killed):
+        _run(fleet, store, grid=KilledAtPush(fleet, nth))
+    assert _assert_all_or_nothing(store, fleet) is None
+    for site in fleet.site_configs:  # what a site contributed, it contributed once
+        assert set(_contributions(site).values()) <= {1}
+    [claim] = claims(store)
+    assert claim.pending
+    with pytest.raises(ReleaseClaimedError):
+        _run(fleet, store, run_id=8, grid=(idle := _idle_grid(fleet)))
+    assert idle.received == []
+    assert main(["release", "abandon", "--store", str(store), "--spec-sha256", claim.spec_sha256]) == 0
+    capsys.readouterr()
+    _run(fleet, store, run_id=8)
+    released = _assert_all_or_nothing(store, fleet)
+    assert released is not None and all(_kept(site) == released for site in fleet.site_configs)
