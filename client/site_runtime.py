@@ -39,7 +39,7 @@ from flwr.supercore.inflatable.inflatable_protobuf_utils import (
 from flwr.supercore.inflatable.inflatable_utils import pull_and_inflate_object_from_tree
 from flwr.supercore.interceptors import RuntimeTokenHttpInterceptor, RuntimeVersionHttpInterceptor
 from flwr.supercore.retry import make_simple_http_retry_invoker
-from flwr.supercore.run import Run
+from flwr.supercore.run import Run, RunNotRunningException
 from flwr.supercore.runtime import RuntimeHttpClient
 from flwr.supercore.task_identity import TaskIdentity
 from flwr.supernode.runtime.run_clientapp import push_message, push_task_output
@@ -137,18 +137,25 @@ def serve_tasks(
     """Take the SuperNode's ClientApp tasks at ``address`` one at a time until ``stop`` is set; return how many ran.
 
     ``poll`` (seconds) is the wait between two asks when none is pending; the SuperNode itself
-    hands a node one message at a time.
+    hands a node one message at a time. A task that fails outside the ClientApp (its run stopped
+    meanwhile, the SuperNode restarted) is reported and left to the SuperNode's own expiry: the
+    runtime goes on with the next.
     """
     client = _runtime_client(address)
     ran = 0
     try:
         while not stop.is_set():
             acquired = client.AcquireTask(AcquireTaskRequest(supported_task_types=[TaskType.CLIENT_APP]))
-            if acquired.HasField("task") and acquired.token:
-                run_task(address, acquired.token, app, progress)
-                ran += 1
-            else:
+            if not (acquired.HasField("task") and acquired.token):
                 stop.wait(poll)
+                continue
+            ran += 1
+            try:
+                run_task(address, acquired.token, app, progress)
+            except RunNotRunningException:  # a BaseException in Flower 1.42
+                progress(f"run {acquired.task.run_id}: no longer running; its task was dropped")
+            except Exception as exc:
+                progress(f"run {acquired.task.run_id}: task not answered ({type(exc).__name__}: {exc})")
     finally:
         client.close()
     return ran
