@@ -9,7 +9,7 @@ With ``--isolation process`` the SuperNode leaves its tasks to an outside runtim
 Runtime API (``AcquireTask``, as Flower's SuperExec does), pulls its message and context, and
 answers with the ClientApp this installation imports (``client.client_app.app``): the FAB is
 never installed, imported or run, so an aggregator that ships other code changes nothing at the
-site (tests/deployment/test_site_runtime.py runs that attack, with Flower's own runtime as the
+site (tests/deployment/test_aggregator_app.py runs that attack, with Flower's own runtime as the
 control).
 """
 

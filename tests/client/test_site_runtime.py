@@ -1,7 +1,7 @@
 """The site runtime outlives a task that fails outside the ClientApp (client/site_runtime.py).
 
 The runtime's end-to-end behaviour (tasks answered with the installed ClientApp, the aggregator's
-FAB never run) is tested on the deployment engine: tests/deployment/test_site_runtime.py.
+FAB never run) is tested on the deployment engine: tests/deployment/test_aggregator_app.py.
 """
 
 from __future__ import annotations
