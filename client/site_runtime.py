@@ -97,8 +97,8 @@ def pull_task_input(client: RuntimeHttpClient) -> tuple[Message, Context, Run, F
     return message, context, run_from_proto(task.run), fab_from_proto(task.fab)
 
 
-def run_task(address: str, token: str, app: ClientApp, progress: Progress = silent) -> str:
-    """Run the task ``token`` names with ``app`` and push its reply and context; return its final sub-status.
+def run_task(address: str, token: str, app: ClientApp, progress: Progress = silent) -> None:
+    """Run the task ``token`` names with ``app`` and push its reply, context and final sub-status.
 
     What the ClientApp raises becomes an error reply carrying the exception's type and text, as in
     Flower's own runtime; the site's messages say what was refused without naming data. ``progress``
@@ -128,7 +128,6 @@ def run_task(address: str, token: str, app: ClientApp, progress: Progress = sile
         push_task_output(client=client, context=context, sub_status=status, details=details)
         heartbeat.stop()
         client.close()
-    return status
 
 
 def serve_tasks(

@@ -47,11 +47,10 @@ def test_a_task_that_fails_outside_the_app_is_reported_and_the_next_one_still_ru
     api = FakeRuntimeApi(tasks=2, stop=stop)
     answered: list[str] = []
 
-    def run_task(address: str, token: str, app: object, progress: object) -> str:
+    def run_task(address: str, token: str, app: object, progress: object) -> None:
         if token == "token-1":
             raise failure
         answered.append(token)
-        return "completed"
 
     monkeypatch.setattr(site_runtime, "_runtime_client", lambda address, token=None: api)
     monkeypatch.setattr(site_runtime, "run_task", run_task)
