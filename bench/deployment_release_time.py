@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from google.protobuf import json_format
@@ -31,6 +33,25 @@ TARGET_SECONDS, TARGET_NODES = 120.0, 10
 ROUND = re.compile(r"(round \d (?:census|values)): (\d+) sites summed in ([0-9.]+) s")
 STAGES_PER_ROUND = 5  # setup, key sharing, collect, the members' consistency stage, unmask
 NODE_POLL_SECONDS = 3.0  # a SuperNode that pulled nothing sleeps this long (flwr/supernode/start_client_internal.py)
+
+
+ROLES = {"flower-superlink": "SuperLink", "flower-supernode": "SuperNodes", "site serve": "site runtimes"}
+ROLES |= {"flwr-serverapp": "ServerApp", "flower-superexec": "SuperExec"}
+
+
+def cpu_seconds_by_role(sessions: set[int]) -> Counter[str]:
+    """CPU seconds so far of the processes in ``sessions`` (each daemon's process session), by what they are.
+
+    A process that has exited and been reaped is not counted (the ServerApp, once its run ends, is
+    a zombie until its SuperExec reaps it).
+    """
+    listing = subprocess.run(["ps", "-eo", "sid=,cputimes=,args="], capture_output=True, text=True, check=True)
+    used: Counter[str] = Counter()
+    for row in listing.stdout.splitlines():
+        session, seconds, command = row.split(None, 2)
+        if int(session) in sessions:
+            used[next((role for key, role in ROLES.items() if key in command), "other")] += int(seconds)
+    return used
 
 
 def main() -> None:
@@ -62,11 +83,13 @@ def main() -> None:
             spec_path = root / "spec.json"
             spec_path.write_text(json_format.MessageToJson(fleet_spec(config)))
             run_config = {"spec": spec_path, "store": root / "release.sqlite", "release-json": "", "min-sites": n}
+            cpu_before = cpu_seconds_by_role({d.pid for d in consortium.daemons})
             began = time.perf_counter()
             outcome = consortium.deploy_release(
                 run_config, progress=lambda line, ongoing=False: lines.append((time.perf_counter() - began, line))
             )
             seconds = time.perf_counter() - began
+            cpu_after = cpu_seconds_by_role({d.pid for d in consortium.daemons})
         finally:
             consortium.stop_all()
     if not outcome.stored:
@@ -80,6 +103,12 @@ def main() -> None:
     rest = seconds - sum(round_seconds for *_, round_seconds in rounds)
     print(f"  the rest (submission, app start, finalisation, sending, status polls): {rest:.1f} s")
     stages = STAGES_PER_ROUND * len(rounds)
+    cpu = {role: cpu_after[role] - cpu_before.get(role, 0) for role in cpu_after}
+    print(
+        "  CPU seconds during the release (ps): "
+        + ", ".join(f"{role} {cpu[role]}" for role in sorted(cpu, key=cpu.__getitem__, reverse=True))
+        + f"; {sum(cpu.values())} in all on {os.cpu_count()} cores"
+    )
     print(
         f"whole release: {seconds:.1f} s over {n} nodes (run {outcome.run_id} {outcome.status}); "
         f"target: {TARGET_NODES} nodes under {TARGET_SECONDS:.0f} s"
