@@ -1,0 +1,46 @@
+"""Canonical solar SCADA schema: IEC 61724-1:2021 quantities, units and physically possible ranges.
+
+One row of a solar export is one inverter at one time (``asset_id`` names the inverter); the
+plant's meteorological channels repeat on every inverter's row. Ingest renames the operator's
+columns to these names, converts units and blanks values outside the ranges.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from client.schema import Channel
+
+TIME = "time"
+ASSET_ID = "asset_id"
+STATUS = "INV_St"
+"""The inverter's status code (site.toml ``[status]`` says which codes are available)."""
+
+RECORD_PERIOD = pd.Timedelta(minutes=15)
+"""A solar record: one 15-minute mean per inverter. Finer exports are averaged to it on site."""
+
+CHANNELS: dict[str, Channel] = {
+    c.name: c
+    for c in (
+        Channel("P_out", "kW", "inverter AC output power, interval mean", -100.0, 1.0e4),
+        Channel("G_i", "W/m^2", "in-plane (plane-of-array) irradiance", -20.0, 1600.0),
+        Channel("G_h", "W/m^2", "global horizontal irradiance", -20.0, 1600.0),
+        Channel("T_mod", "degC", "PV module (back-of-module) temperature", -50.0, 100.0),
+        Channel("T_amb", "degC", "ambient air temperature", -50.0, 60.0),
+        Channel("v_w", "m/s", "wind speed", 0.0, 60.0),
+    )
+}
+"""Numeric channels a solar site reads, by IEC 61724-1 symbol."""
+
+REQUIRED = (TIME, ASSET_ID, "P_out")
+"""Columns every solar mapping gives; besides, one irradiance (``G_i`` or ``G_h``) and one temperature
+(``T_mod`` or ``T_amb``)."""
+
+MODULE_TECHNOLOGIES = ("mono-Si", "multi-Si", "CdTe", "CIGS", "a-Si")
+"""Module technologies a plant declares (and a solar cohort selects)."""
+
+MOUNTINGS = ("fixed", "single_axis")
+"""How the modules are mounted."""
+
+CLIMATE_ZONES = ("tropical", "arid", "temperate", "continental", "polar")
+"""Köppen-Geiger main climate groups (A to E)."""
