@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ import pyarrow.parquet as pq
 from pandas.io.common import infer_compression
 
 from client.nacelle_transfer import free_stream_wind_speed
-from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS
+from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS, Channel
 from client.site_config import SiteConfig, SiteConfigError
 from common.progress import Progress, Stage, silent
 from protos.domain import RECORD_PERIOD
@@ -30,9 +31,27 @@ from protos.domain import RECORD_PERIOD
 CHUNK_ROWS = 500_000
 
 
-def exported_columns(site: SiteConfig) -> list[str]:
+class ExportMapping(Protocol):
+    """What reading an export needs of a site.toml, wind's (SiteConfig) or solar's (SolarSiteConfig)."""
+
+    path: Path
+    layout: str
+    file_format: str
+    delimiter: str
+    decimal: str
+    columns: dict[str, str]
+    units: dict[str, str]
+    sentinels: dict[str, tuple[float, ...]]
+
+    @property
+    def mapped_columns(self) -> dict[str, str]:
+        """Canonical name -> the column of the (long) raw frame that holds it."""
+        ...
+
+
+def exported_columns(site: ExportMapping) -> list[str]:
     """The export's columns the mapping reads (wide layouts: every turbine's column of each signal)."""
-    if site.layout == "long":
+    if not isinstance(site, SiteConfig) or site.layout == "long":
         return list(site.columns.values())
     per_turbine = [column for name, column in site.columns.items() if name != TIME]
     return [site.columns[TIME]] + [c.format(asset=t.asset_id) for t in site.turbines for c in per_turbine]
@@ -51,14 +70,14 @@ def long_from_wide(raw: pd.DataFrame, site: SiteConfig) -> pd.DataFrame:
 
 
 def raw_chunks(
-    site: SiteConfig, path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress = silent
+    site: ExportMapping, path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress = silent
 ) -> Iterator[pd.DataFrame]:
     """The mapped columns of one export file, as exported (wide ones stacked), in chunks of ~``chunk_rows`` rows.
 
     ``progress`` hears, after each chunk, how far into the file the reading is: rows, and of a CSV
     the bytes read of its size; of a Parquet file the rows of its rows. It hears when the file ends.
     """
-    if site.layout == "wide":
+    if isinstance(site, SiteConfig) and site.layout == "wide":
         for raw in _file_chunks(site, path, max(1, chunk_rows // len(site.turbines)), progress):
             yield long_from_wide(raw, site)
     else:
@@ -68,7 +87,7 @@ def raw_chunks(
 class MissingColumnsError(SiteConfigError):
     """Columns site.toml maps that the export lacks; the message suggests the export's closest names."""
 
-    def __init__(self, site: SiteConfig, path: Path, absent: list[str], found: list[str]) -> None:
+    def __init__(self, site: ExportMapping, path: Path, absent: list[str], found: list[str]) -> None:
         self.absent = absent
         canonical = {column: name for name, column in site.mapped_columns.items()}
         fixes = []
@@ -93,7 +112,7 @@ class MisalignedRowsError(SiteConfigError):
     first row like it made pandas take the time column for an index and shift every column.
     """
 
-    def __init__(self, site: SiteConfig, path: Path, rows: list[str], header_fields: int) -> None:
+    def __init__(self, site: ExportMapping, path: Path, rows: list[str], header_fields: int) -> None:
         self.rows = rows
         self.fix = (
             'quote such fields ("1234,5"), export numbers with a decimal point, or export with another delimiter '
@@ -108,7 +127,7 @@ class MisalignedRowsError(SiteConfigError):
         )
 
 
-def _rows_longer_than_header(site: SiteConfig, path: Path, fields: int) -> list[str]:
+def _rows_longer_than_header(site: ExportMapping, path: Path, fields: int) -> list[str]:
     """The rows of a CSV export with more than ``fields`` fields, as text.
 
     Arrow's CSV reader counts every row's fields (pandas does not when it reads some columns
@@ -151,7 +170,7 @@ def _only_containing(name: str, found: list[str]) -> list[str]:
     return containing if len(containing) == 1 else []
 
 
-def _file_chunks(site: SiteConfig, path: Path, chunk_rows: int, progress: Progress) -> Iterator[pd.DataFrame]:
+def _file_chunks(site: ExportMapping, path: Path, chunk_rows: int, progress: Progress) -> Iterator[pd.DataFrame]:
     wanted = exported_columns(site)
     stage, rows = Stage(progress, f"reading {path.name}"), 0
     if site.file_format == "parquet":
@@ -230,7 +249,14 @@ def _localise(times: pd.Series, timezone: str) -> pd.Series:
     return local.dt.tz_convert("UTC")
 
 
-def _to_utc(raw: pd.Series, assets: np.ndarray, timezone: str, path: Path, column: str) -> pd.Series:
+def timestamps_to_utc(raw: pd.Series, assets: np.ndarray, timezone: str, path: Path, column: str) -> pd.Series:
+    """An export's time column as UTC timestamps: offsets honoured, naive times read in ``timezone`` per asset.
+
+    Raises
+    ------
+    SiteConfigError
+        If the column holds no timestamps (named with the fix).
+    """
     if isinstance(raw.dtype, pd.DatetimeTZDtype):  # Parquet timestamps with a zone: nothing to parse
         return raw.dt.tz_convert("UTC")
     try:
@@ -264,9 +290,11 @@ class ChannelValues:
     out_of_range: np.ndarray  # outside the channel's physical range
 
 
-def channel_values(raw: pd.Series, name: str, site: SiteConfig) -> ChannelValues:
-    """Convert one exported column to channel ``name`` in its canonical unit, blanking bad values."""
-    channel = CHANNELS[name]
+def channel_values(
+    raw: pd.Series, name: str, site: ExportMapping, channels: Mapping[str, Channel] = CHANNELS
+) -> ChannelValues:
+    """Convert one exported column to channel ``name`` of ``channels`` in its canonical unit, blanking bad values."""
+    channel = channels[name]
     if pd.api.types.is_numeric_dtype(raw.dtype):  # Parquet and clean CSV columns: nothing to parse
         values = raw.to_numpy(dtype=np.float64, na_value=np.nan)
         not_numeric = np.zeros(len(values), dtype=bool)
@@ -313,7 +341,7 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
     if (codes < 0).any():
         raw, codes = raw[codes >= 0], codes[codes >= 0]
     turbine = turbine_of_name[codes] if len(names) else codes.astype(np.int64)
-    time = _to_utc(raw[columns[TIME]], turbine, site.timezone, path, columns[TIME])
+    time = timestamps_to_utc(raw[columns[TIME]], turbine, site.timezone, path, columns[TIME])
     canonical = {
         TIME: time.array,
         # Categories in site.toml's order: the codes index site.turbines directly.
@@ -343,7 +371,7 @@ def read_canonical_chunks(
     chunks = (
         canonicalise(raw, site, path) for path in site.files for raw in raw_chunks(site, path, chunk_rows, progress)
     )
-    means = chunks if site.resolution == RECORD_PERIOD else ten_minute_means(chunks, site.normal_status_codes)
+    means = chunks if site.resolution == RECORD_PERIOD else record_means(chunks, site.normal_status_codes)
     corrected = [(i, t.nacelle_transfer_function) for i, t in enumerate(site.turbines) if t.nacelle_transfer_function]
     for chunk in means:
         if corrected and "WMET_HorWdSpd" in chunk:
@@ -356,37 +384,50 @@ def read_canonical_chunks(
         yield chunk
 
 
-def ten_minute_means(chunks: Iterable[pd.DataFrame], normal_status_codes: tuple[int, ...]) -> Iterator[pd.DataFrame]:
-    """Average finer records to 10-min means per turbine, streaming (IEC 61400-12-1 uses 10-min means).
+def record_means(
+    chunks: Iterable[pd.DataFrame],
+    normal_status_codes: tuple[int, ...],
+    record_period: pd.Timedelta = RECORD_PERIOD,
+    channels: Collection[str] = tuple(CHANNELS),
+    status: str = STATUS,
+) -> Iterator[pd.DataFrame]:
+    """Average finer records to ``record_period`` means per asset, streaming.
 
-    A period is stamped with its start. Numeric channels are averaged over the records present;
-    the status of a period is normal only if every record in it is normal (otherwise the first
-    abnormal code). Each turbine's last, possibly incomplete, period of a chunk is held back and
+    Wind records are 10-min means (IEC 61400-12-1), solar ones 15-min means per inverter. A period
+    is stamped with its start. Numeric ``channels`` are averaged over the records present; the
+    ``status`` of a period is normal only if every record in it is normal (otherwise the first
+    abnormal code). Each asset's last, possibly incomplete, period of a chunk is held back and
     completed with the next chunk, so chunk boundaries change nothing.
     """
     held: pd.DataFrame | None = None
     for chunk in chunks:
         frame = chunk if held is None else pd.concat([held, chunk], ignore_index=True)
         frame = frame[frame[TIME].notna()]
-        period = frame[TIME].dt.floor(RECORD_PERIOD)
+        period = frame[TIME].dt.floor(record_period)
         last = period.groupby(frame[ASSET_ID], observed=True).transform("max")
         open_period = (period == last).to_numpy()
         held = frame[open_period]
         if (~open_period).any():
-            yield _period_means(frame[~open_period], period[~open_period], normal_status_codes)
+            yield _period_means(frame[~open_period], period[~open_period], normal_status_codes, channels, status)
     if held is not None and len(held):
-        yield _period_means(held, held[TIME].dt.floor(RECORD_PERIOD), normal_status_codes)
+        yield _period_means(held, held[TIME].dt.floor(record_period), normal_status_codes, channels, status)
 
 
-def _period_means(frame: pd.DataFrame, period: pd.Series, normal_status_codes: tuple[int, ...]) -> pd.DataFrame:
+def _period_means(
+    frame: pd.DataFrame,
+    period: pd.Series,
+    normal_status_codes: tuple[int, ...],
+    channels: Collection[str],
+    status: str,
+) -> pd.DataFrame:
     keys = [frame[ASSET_ID], period.rename(TIME)]
-    numeric = [name for name in CHANNELS if name in frame]
+    numeric = [name for name in channels if name in frame]
     means = frame[numeric].groupby(keys, observed=True).mean()
-    if STATUS in frame:
-        abnormal = frame[STATUS].where(~frame[STATUS].isin(normal_status_codes))
+    if status in frame:
+        abnormal = frame[status].where(~frame[status].isin(normal_status_codes))
         first_abnormal = abnormal.groupby(keys, observed=True).first()
-        normal = frame[STATUS].groupby(keys, observed=True).first()
-        means[STATUS] = first_abnormal.fillna(normal)
+        normal = frame[status].groupby(keys, observed=True).first()
+        means[status] = first_abnormal.fillna(normal)
     out = means.reset_index()
     out[ASSET_ID] = out[ASSET_ID].astype(frame[ASSET_ID].dtype)
     return out

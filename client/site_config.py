@@ -142,7 +142,15 @@ def _choices(values: tuple[str, ...]) -> str:
     return " or ".join(f'`"{value}"`' for value in values)
 
 
+KINDS = ("wind", "solar")
+
 SITE_SETTINGS = (
+    Setting(
+        "kind",
+        "string",
+        f"what the site is: {_choices(KINDS)}; a solar site.toml has its own tables (docs/solar-site-toml.md)",
+        "wind",
+    ),
     Setting("name", "string", "the site's name; absent: the name of the folder holding site.toml", None),
     Setting("timezone", "string", "IANA zone of timestamps that carry no UTC offset (DST included)", "UTC"),
     Setting(
@@ -382,6 +390,15 @@ def _site(table: dict[str, Any], path: Path, columns: dict[str, str], problems: 
     The elevation is required only when no pressure column is mapped: air density needs one or the other.
     """
     values = read_table(table, SITE_SETTINGS)
+    if values["kind"] != "wind":
+        problems.append(
+            f"[site] kind = {values['kind']!r}: this reader takes wind sites; "
+            + (
+                "read it as a solar site (fleetbench site validate does)"
+                if values["kind"] == "solar"
+                else f"use one of {list(KINDS)}"
+            )
+        )
     elevation = values["elevation_m"]
     if elevation is not None and not isinstance(elevation, int | float):
         problems.append(f"[site] elevation_m = {elevation!r}; give the site's elevation above sea level in m")
@@ -430,19 +447,24 @@ def _member(table: dict[str, Any], path: Path, problems: list[str]) -> MemberCon
     return member
 
 
-def _source(table: dict[str, Any], path: Path, problems: list[str]) -> dict[str, Any]:
+def _source(
+    table: dict[str, Any], path: Path, problems: list[str], record_period: pd.Timedelta = RECORD_PERIOD
+) -> dict[str, Any]:
     """The [source] table as SiteConfig fields: the export's files, resolution, format, CSV dialect and layout.
 
-    ``files`` are paths or globs relative to site.toml, each of which must match an existing file.
+    ``files`` are paths or globs relative to site.toml, each of which must match an existing file;
+    the resolution must divide ``record_period``, the record the site's statistics count (10 min
+    for wind, 15 min for solar).
     """
     values = read_table(table, SOURCE_SETTINGS)
+    minutes = f"{record_period / pd.Timedelta(minutes=1):g} minutes"
     try:
         resolution = pd.Timedelta(str(values["resolution"]))
     except ValueError:
-        resolution = RECORD_PERIOD
-        problems.append(f'[source] resolution = {values["resolution"]!r}; use e.g. "1s", "1min" or "10min"')
-    if resolution <= pd.Timedelta(0) or RECORD_PERIOD % resolution != pd.Timedelta(0):
-        problems.append(f'[source] resolution = {values["resolution"]!r} must divide 10 minutes, e.g. "1s" or "1min"')
+        resolution = record_period
+        problems.append(f'[source] resolution = {values["resolution"]!r}; use e.g. "1s", "1min" or "{minutes}"')
+    if resolution <= pd.Timedelta(0) or record_period % resolution != pd.Timedelta(0):
+        problems.append(f'[source] resolution = {values["resolution"]!r} must divide {minutes}, e.g. "1s" or "1min"')
     file_format = str(values["format"]).lower()
     if file_format not in FORMATS:
         problems.append(f"[source] format = {file_format!r}; use one of {list(FORMATS)}")

@@ -95,3 +95,16 @@ def month_index(time: pd.Series, months: pd.DatetimeIndex) -> np.ndarray:
     edges = np.append(months.asi8, ends.asi8[-1:])
     index = np.searchsorted(edges, time.array.as_unit(months.unit).asi8, side="right") - 1
     return np.where(index < len(months), index, -1)
+
+SOLAR_RECORD_PERIOD = pd.Timedelta(minutes=15)
+"""The solar record every solar statistic counts: one 15-minute mean per inverter."""
+
+SOLAR_RECORD_HOURS = SOLAR_RECORD_PERIOD / pd.Timedelta(hours=1)
+"""One solar record's duration [h]."""
+
+SOLAR_LOSS_CATEGORIES = ("inverter_fault", "grid", "maintenance", "curtailment")
+"""Why a solar inverter was unavailable: a site maps its status codes to these (site.toml [status]);
+lost production is released by category."""
+
+MAX_INVERTER_AC_KW = 1.0e4
+"""Largest AC output of one inverter [kW] (the P_out channel's range)."""

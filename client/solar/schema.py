@@ -7,22 +7,21 @@ columns to these names, converts units and blanks values outside the ranges.
 
 from __future__ import annotations
 
-import pandas as pd
-
 from client.schema import Channel
+from protos.domain import MAX_INVERTER_AC_KW, SOLAR_RECORD_PERIOD
 
 TIME = "time"
 ASSET_ID = "asset_id"
 STATUS = "INV_St"
 """The inverter's status code (site.toml ``[status]`` says which codes are available)."""
 
-RECORD_PERIOD = pd.Timedelta(minutes=15)
-"""A solar record: one 15-minute mean per inverter. Finer exports are averaged to it on site."""
+RECORD_PERIOD = SOLAR_RECORD_PERIOD
+"""A solar record: one 15-minute mean per inverter (the contract's). Finer exports are averaged to it on site."""
 
 CHANNELS: dict[str, Channel] = {
     c.name: c
     for c in (
-        Channel("P_out", "kW", "inverter AC output power, interval mean", -100.0, 1.0e4),
+        Channel("P_out", "kW", "inverter AC output power, interval mean", -100.0, MAX_INVERTER_AC_KW),
         Channel("G_i", "W/m^2", "in-plane (plane-of-array) irradiance", -20.0, 1600.0),
         Channel("G_h", "W/m^2", "global horizontal irradiance", -20.0, 1600.0),
         Channel("T_mod", "degC", "PV module (back-of-module) temperature", -50.0, 100.0),
