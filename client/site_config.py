@@ -3,6 +3,7 @@
 Example::
 
     [site]
+    kind = "wind"                # the default; a solar site.toml is read by client/solar/site_config.py
     name = "operator-03"
     timezone = "Europe/Berlin"   # zone of timestamps that carry no UTC offset
     elevation_m = 120.0          # for air pressure when the export has none

@@ -22,6 +22,7 @@ REFERENCE = REPO_ROOT / "docs" / "site-toml.md"
 # A site.toml that sets every key of every table (the [member] table is added with real keys by _every_key_site).
 EVERY_KEY = """
 [site]
+kind = "wind"
 name = "north"
 timezone = "Europe/Berlin"
 elevation_m = 320
