@@ -21,7 +21,16 @@ from numpy.typing import NDArray
 from protos.codec import block_layouts, spec_sha256
 from protos.disclosure import CellCensus, cohort_atoms, decide_cell
 from protos.fleetbench.v1 import spec_pb2
-from protos.statistics import MONTHLY_INDICATORS, STATISTICS, BlockKey, CensusFields, indicator_cells, spec_block
+from protos.statistics import (
+    MONTHLY_INDICATORS,
+    SOLAR_CELLS,
+    SOLAR_INVERTER_CELLS,
+    STATISTICS,
+    BlockKey,
+    CensusFields,
+    indicator_cells,
+    spec_block,
+)
 
 S = spec_pb2.Statistic
 
@@ -65,12 +74,15 @@ class Decision:
     indicators: CohortCells  # protos.statistics.indicator_cells (round 2)
     age_bands: CohortCells  # turbine-age bands (round 2)
     months: CohortCells  # protos.statistics.MONTHLY_INDICATORS by month (round 2)
+    irradiance_bins: CohortCells | None = None  # a solar release's irradiance bins
+    solar: CohortCells | None = None  # a solar release's protos.statistics.SOLAR_CELLS
 
     @property
     def suppressed_cells(self) -> int:
         """Filled cells that are not published, over every family."""
         families = (self.cohorts, self.bins, self.training, self.indicators, self.age_bands, self.months)
-        return sum(int(np.count_nonzero(f.filled & ~f.published)) for f in families)
+        solar = tuple(f for f in (self.irradiance_bins, self.solar) if f is not None)
+        return sum(int(np.count_nonzero(f.filled & ~f.published)) for f in (*families, *solar))
 
 
 def is_round_two(spec: spec_pb2.BenchmarkSpec) -> bool:
@@ -78,8 +90,15 @@ def is_round_two(spec: spec_pb2.BenchmarkSpec) -> bool:
     return spec.HasField("indicators")
 
 
+def is_solar(spec: spec_pb2.BenchmarkSpec) -> bool:
+    """Whether ``spec`` is a solar release's (plants, not turbines)."""
+    return spec.HasField("solar")
+
+
 def census_statistics(spec: spec_pb2.BenchmarkSpec) -> tuple[spec_pb2.Statistic, ...]:
     """The census statistics a values spec is decided by (TRAINING_CENSUS once per model)."""
+    if is_solar(spec):
+        return (S.IRRADIANCE_CENSUS, S.SOLAR_CENSUS)
     if is_round_two(spec):
         return (S.INDICATOR_CENSUS, S.AGE_BAND_CENSUS, S.MONTHLY_CENSUS)
     if spec.HasField("privacy"):
@@ -197,6 +216,8 @@ def decide(spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray]) 
     atoms = cohort_atoms(spec.cohorts)
     n = len(spec.cohorts)
     everywhere = np.ones((n, 1), dtype=bool)
+    if is_solar(spec):
+        return _solar_decision(spec, totals, atoms)
     if is_round_two(spec):
         cells = len(indicator_cells(spec))
         bands = len(spec.indicators.age_band_edges)
@@ -232,6 +253,38 @@ def decide(spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray]) 
             {(cohort, m): why for m, f in enumerate(per_model) for (cohort, _), why in f.reasons.items()},
         )
     return Decision(cohorts, bins, training, CohortCells.empty(n), CohortCells.empty(n), CohortCells.empty(n))
+
+
+def _solar_decision(
+    spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray], atoms: tuple[tuple[int, ...], ...]
+) -> Decision:
+    """A solar release: each irradiance bin (records), each plant cell (plants) and inverter cell (inverters)."""
+    n = len(spec.cohorts)
+    irradiance = totals[BlockKey("", S.IRRADIANCE_CENSUS)]
+    cells = totals[BlockKey("", S.SOLAR_CENSUS)]
+    by_plant = [i for i, cell in enumerate(SOLAR_CELLS) if cell not in SOLAR_INVERTER_CELLS]
+    by_inverter = [i for i, cell in enumerate(SOLAR_CELLS) if cell in SOLAR_INVERTER_CELLS]
+    plants = _family(atoms, cells[..., by_plant], np.ones((n, len(by_plant)), bool), spec, "plants")
+    inverters = _family(atoms, cells[..., by_inverter], np.ones((n, len(by_inverter)), bool), spec, "inverters")
+    order = np.argsort(by_plant + by_inverter)  # back to SOLAR_CELLS' order
+    reasons = {(c, by_plant[i]): why for (c, i), why in plants.reasons.items()}
+    reasons.update({(c, by_inverter[i]): why for (c, i), why in inverters.reasons.items()})
+    solar = CohortCells(
+        np.hstack([plants.published, inverters.published])[:, order],
+        np.hstack([plants.filled, inverters.filled])[:, order],
+        reasons,
+    )
+    empty = CohortCells.empty(n)
+    return Decision(
+        empty,
+        empty,
+        empty,
+        empty,
+        empty,
+        empty,
+        irradiance_bins=_family(atoms, irradiance, np.ones((n, irradiance.shape[2]), bool), spec, "records"),
+        solar=solar,
+    )
 
 
 # How each values statistic's block maps onto the decision's cells: a function of (decision, cohort
@@ -282,6 +335,28 @@ def _by_age_band(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.Bench
     return np.asarray(decision.age_bands.published[c])
 
 
+def _by_irradiance_bin(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+    if decision.irradiance_bins is None:
+        raise ValueError(f"block {key} is a solar statistic; spec {spec.spec_id} is not a solar spec")
+    return np.asarray(decision.irradiance_bins.published[c])
+
+
+def _by_solar_cell(cell: str) -> Withhold:
+    def carried(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+        if decision.solar is None:
+            raise ValueError(f"block {key} is a solar statistic; spec {spec.spec_id} is not a solar spec")
+        i = SOLAR_CELLS.index(cell)
+        return np.asarray(decision.solar.published[c, i : i + 1])
+
+    return carried
+
+
+def _by_solar_cells(decision: Decision, c: int, key: BlockKey, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
+    if decision.solar is None:
+        raise ValueError(f"block {key} is a solar statistic; spec {spec.spec_id} is not a solar spec")
+    return np.asarray(decision.solar.published[c])
+
+
 CARRIED: dict[spec_pb2.Statistic, tuple[Withhold, int]] = {
     # statistic -> (its cells' mask, the axis of the block the mask runs along; -1 for a whole-block cell)
     S.RECORD_COUNT: (_by_bin, 0),
@@ -313,6 +388,20 @@ CARRIED: dict[spec_pb2.Statistic, tuple[Withhold, int]] = {
     S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM: (_by_month("performance_index"), 0),
     S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM: (_by_month("time_availability"), 0),
     S.MONTHLY_CONTRIBUTOR: (_by_monthly_cells, 0),
+    S.IRRADIANCE_RECORD_COUNT: (_by_irradiance_bin, 0),
+    S.SUM_SPECIFIC_POWER: (_by_irradiance_bin, 0),
+    S.SUM_SPECIFIC_POWER_SQUARED: (_by_irradiance_bin, 0),
+    S.SPECIFIC_POWER_HISTOGRAM: (_by_irradiance_bin, 0),
+    S.IRRADIANCE_BIN_CONTRIBUTOR: (_by_irradiance_bin, 0),
+    S.PERFORMANCE_RATIO_HISTOGRAM: (_by_solar_cell("performance_ratio"), -1),
+    S.PERFORMANCE_RATIO_STC_HISTOGRAM: (_by_solar_cell("performance_ratio_stc"), -1),
+    S.DEGRADATION_RATE_HISTOGRAM: (_by_solar_cell("degradation_rate"), -1),
+    S.DEGRADATION_INTERVAL_HISTOGRAM: (_by_solar_cell("degradation_interval"), -1),
+    S.SOILING_LOSS_HISTOGRAM: (_by_solar_cell("soiling_loss"), -1),
+    S.CLIPPING_SHARE_HISTOGRAM: (_by_solar_cell("clipping_share"), -1),
+    S.INVERTER_AVAILABILITY_HISTOGRAM: (_by_solar_cell("inverter_availability"), -1),
+    S.SOLAR_LOST_PRODUCTION: (_by_solar_cell("lost_production"), -1),
+    S.SOLAR_CONTRIBUTOR: (_by_solar_cells, 0),
 }
 """Every values statistic, and which cells of the decision its elements belong to."""
 

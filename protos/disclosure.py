@@ -157,8 +157,16 @@ def cohorts_compatible(a: spec_pb2.Cohort, b: spec_pb2.Cohort) -> bool:
     """Whether one turbine can belong to both cohorts, as :func:`turbine_in_cohort` decides membership.
 
     Both need one wind-speed reference. A model cohort admits any turbine of its model (its bands
-    are not read); band cohorts need overlapping bands and one wind class.
+    are not read); band cohorts need overlapping bands and one wind class. Solar cohorts (of a
+    solar spec, as :func:`plant_in_cohort` decides membership) need one technology, mounting and
+    climate zone where both name one, and overlapping DC/AC bands.
     """
+    for criterion in ("module_technology", "mounting", "climate_zone"):
+        mine, theirs = getattr(a, criterion), getattr(b, criterion)
+        if mine and theirs and mine != theirs:
+            return False
+    if not _intervals_overlap(a.dc_ac_ratio_min, a.dc_ac_ratio_max, b.dc_ac_ratio_min, b.dc_ac_ratio_max):
+        return False
     if a.wind_speed_reference != b.wind_speed_reference:
         return False
     if a.turbine_model or b.turbine_model:
@@ -168,6 +176,31 @@ def cohorts_compatible(a: spec_pb2.Cohort, b: spec_pb2.Cohort) -> bool:
     return _intervals_overlap(
         a.rated_power_kw_min, a.rated_power_kw_max, b.rated_power_kw_min, b.rated_power_kw_max
     ) and _intervals_overlap(a.specific_power_min, a.specific_power_max, b.specific_power_min, b.specific_power_max)
+
+
+def plant_in_cohort(
+    cohort: spec_pb2.Cohort, module_technology: str, mounting: str, climate_zone: str, dc_ac_ratio: float
+) -> bool:
+    """Whether a solar plant belongs to solar ``cohort``: every criterion it names matches, the ratio in its band.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        A solar spec's cohort; "" or 0 criteria select any plant.
+    module_technology, mounting, climate_zone : str
+        The plant's, as client/solar/schema.py names them.
+    dc_ac_ratio : float
+        DC capacity over AC capacity [-], in [dc_ac_ratio_min, dc_ac_ratio_max).
+    """
+    named = (
+        (cohort.module_technology, module_technology),
+        (cohort.mounting, mounting),
+        (cohort.climate_zone, climate_zone),
+    )
+    if any(wanted and wanted != value for wanted, value in named):
+        return False
+    low, high = cohort.dc_ac_ratio_min, cohort.dc_ac_ratio_max
+    return (low == 0 or dc_ac_ratio >= low) and (high == 0 or dc_ac_ratio < high)
 
 
 MAX_ATOMS = 4096

@@ -26,13 +26,17 @@ from protos.disclosure import cohort_atoms
 from protos.domain import (
     JULIAN_YEAR,
     JULIAN_YEAR_HOURS,
+    KWH_PER_MWH,
     MAX_ABS_NBM_VALUE,
     MAX_ABS_POWER,
     MAX_ABS_POWER_PER_AREA,
     MAX_ABS_POWER_PER_UNIT,
+    MAX_INVERTER_AC_KW,
     MAX_MWH_PER_RECORD,
     MAX_WIND_SPEED,
     RECORD_PERIOD,
+    SOLAR_RECORD_HOURS,
+    SOLAR_RECORD_PERIOD,
     period_months,
 )
 from protos.fleetbench.v1 import spec_pb2
@@ -128,6 +132,39 @@ def indicator_cells(spec: spec_pb2.BenchmarkSpec) -> tuple[str, ...]:
     return (*INDICATOR_CELLS, *(f"residual:{model.target}" for model in spec.models))
 
 
+SOLAR_CELLS = (
+    "performance_ratio",
+    "performance_ratio_stc",
+    "degradation_rate",
+    "degradation_interval",
+    "soiling_loss",
+    "clipping_share",
+    "inverter_availability",
+    "lost_production",
+)
+"""A solar release's disclosure-control cells per cohort besides its irradiance bins: the plants'
+distributions (counted in plants), then the inverters' availability and lost production (in inverters)."""
+
+SOLAR_INVERTER_CELLS = ("inverter_availability", "lost_production")
+"""The solar cells whose census counts inverters; the others count plants."""
+
+MAX_SPECIFIC_POWER = 2.0
+"""Largest |P_out / P_0| of a solar record [kW/kWp]: an AC output twice the DC capacity is no plant's."""
+
+
+def solar_histograms(solar: spec_pb2.SolarSpec) -> dict[str, tuple[spec_pb2.Statistic, spec_pb2.BinGrid]]:
+    """Each solar distribution cell: the statistic of its histogram and the solar spec's grid of it."""
+    return {
+        "performance_ratio": (S.PERFORMANCE_RATIO_HISTOGRAM, solar.performance_ratio_bins),
+        "performance_ratio_stc": (S.PERFORMANCE_RATIO_STC_HISTOGRAM, solar.performance_ratio_bins),
+        "degradation_rate": (S.DEGRADATION_RATE_HISTOGRAM, solar.degradation_bins),
+        "degradation_interval": (S.DEGRADATION_INTERVAL_HISTOGRAM, solar.degradation_interval_bins),
+        "soiling_loss": (S.SOILING_LOSS_HISTOGRAM, solar.soiling_loss_bins),
+        "clipping_share": (S.CLIPPING_SHARE_HISTOGRAM, solar.clipping_share_bins),
+        "inverter_availability": (S.INVERTER_AVAILABILITY_HISTOGRAM, solar.availability_bins),
+    }
+
+
 class NbmRecordCount(NamedTuple):
     """The fields of an NBM_RECORD_COUNT block, in payload order [-]."""
 
@@ -163,6 +200,12 @@ class SpecExtent:
     indicator_cells: int  # round 2's disclosure-control cells per cohort
     months: int  # calendar months the period overlaps
     monthly_bins: Mapping[spec_pb2.Statistic, int]  # monthly histogram statistic -> bins of its grid (round 2)
+    max_inverters: int  # solar specs, else 0
+    max_solar_records: int  # per site in the period: max_inverters x 15-min records the period holds
+    irradiance_bins: int
+    specific_power_bins: int
+    solar_bins: Mapping[spec_pb2.Statistic, int]  # solar histogram statistic -> bins of its grid
+    solar_loss_categories: int
 
     @classmethod
     def of(cls, spec: spec_pb2.BenchmarkSpec) -> SpecExtent:
@@ -180,7 +223,7 @@ class SpecExtent:
                 f"got {spec.period.start!r}, {spec.period.end!r}"
             )
         max_records = spec.max_turbines_per_site * math.ceil((end - start) / RECORD_PERIOD)
-        ind = spec.indicators
+        ind, solar = spec.indicators, spec.solar
         return cls(
             wind_speed_bins=spec.wind_speed_bins.count,
             power_per_unit_bins=spec.normalised_power_bins.count,
@@ -208,6 +251,12 @@ class SpecExtent:
                 S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM: ind.monthly_performance_index_bins.count,
                 S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM: ind.monthly_availability_bins.count,
             },
+            max_inverters=solar.max_inverters_per_site,
+            max_solar_records=solar.max_inverters_per_site * math.ceil((end - start) / SOLAR_RECORD_PERIOD),
+            irradiance_bins=solar.irradiance_bins.count,
+            specific_power_bins=solar.specific_power_bins.count,
+            solar_bins={statistic: grid.count for statistic, grid in solar_histograms(solar).values()},
+            solar_loss_categories=len(solar.loss_categories),
         )
 
 
@@ -283,6 +332,26 @@ def _age_bands(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
     return (e.age_bands,)
 
 
+def _irradiance_bins(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.irradiance_bins,)
+
+
+def _specific_power_histogram(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.irradiance_bins, e.specific_power_bins)
+
+
+def _solar_grid(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.solar_bins[b.statistic],)
+
+
+def _solar_losses_and_potential(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.solar_loss_categories + 1,)
+
+
+def _solar_cells(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (len(SOLAR_CELLS),)
+
+
 def _census_of(cells: ShapeRule) -> ShapeRule:
     """Shape of a census block: its three fields, per atom and then per cohort, per cell of ``cells``."""
     return lambda e, b: (len(CensusFields._fields), e.atoms + e.cohorts, *cells(e, b))
@@ -350,6 +419,31 @@ def site_noise_stddev(noise_stddev: float, min_noise_sites: int) -> float:
     if min_noise_sites < 2:
         raise ValueError(f"min_noise_sites must be at least 2, got {min_noise_sites}")
     return noise_stddev / math.sqrt(min_noise_sites - 1)
+
+
+def _solar_records(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return float(e.max_solar_records)
+
+
+def _solar_records_times(value: float) -> BoundRule:
+    """Bound: the most solar records a site may have, each carrying at most ``value``."""
+    return lambda e, b: e.max_solar_records * value
+
+
+def _solar_records_squared(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return float(e.max_solar_records) ** 2
+
+
+def _plant(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return 1.0  # a solar site is one plant
+
+
+def _inverters(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return float(e.max_inverters)
+
+
+def _inverters_squared(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return float(e.max_inverters) ** 2
 
 
 def _capped_weight(e: SpecExtent, b: spec_pb2.Block) -> float:
@@ -428,6 +522,38 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         StatisticEntry(S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM, "1", 0, _monthly_grid, _turbines, _VALUE),
         StatisticEntry(S.MONTHLY_TIME_AVAILABILITY_HISTOGRAM, "1", 0, _monthly_grid, _turbines, _VALUE),
         StatisticEntry(S.MONTHLY_CONTRIBUTOR, "1", 0, _monthly_cells, _indicator, _VALUE),
+        # Solar plants, per cohort: the energy-normalised curve per irradiance bin, then each plant's
+        # distributions (one count per plant; inverters for availability) and lost production.
+        StatisticEntry(S.IRRADIANCE_RECORD_COUNT, "1", 0, _irradiance_bins, _solar_records, _VALUE),
+        StatisticEntry(
+            S.SUM_SPECIFIC_POWER, "kW/kWp", 40, _irradiance_bins, _solar_records_times(MAX_SPECIFIC_POWER), _VALUE
+        ),
+        StatisticEntry(
+            S.SUM_SPECIFIC_POWER_SQUARED,
+            "(kW/kWp)^2",
+            40,
+            _irradiance_bins,
+            _solar_records_times(MAX_SPECIFIC_POWER**2),
+            _VALUE,
+        ),
+        StatisticEntry(S.SPECIFIC_POWER_HISTOGRAM, "1", 0, _specific_power_histogram, _solar_records, _VALUE),
+        StatisticEntry(S.IRRADIANCE_BIN_CONTRIBUTOR, "1", 0, _irradiance_bins, _indicator, _VALUE),
+        StatisticEntry(S.PERFORMANCE_RATIO_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.PERFORMANCE_RATIO_STC_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.DEGRADATION_RATE_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.DEGRADATION_INTERVAL_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.SOILING_LOSS_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.CLIPPING_SHARE_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.INVERTER_AVAILABILITY_HISTOGRAM, "1", 0, _solar_grid, _inverters, _VALUE),
+        StatisticEntry(
+            S.SOLAR_LOST_PRODUCTION,
+            "MWh",
+            24,
+            _solar_losses_and_potential,
+            _solar_records_times(MAX_INVERTER_AC_KW * SOLAR_RECORD_HOURS / KWH_PER_MWH),
+            _VALUE,
+        ),
+        StatisticEntry(S.SOLAR_CONTRIBUTOR, "1", 0, _solar_cells, _indicator, _VALUE),
         # Differentially private power curves.
         StatisticEntry(S.CAPPED_POWER_HISTOGRAM, "record weight", 8, _power_histogram, _capped_weight, _VALUE),
         # The census, spec-wide, per atom: its bound is the largest field's, the total squared.
@@ -445,6 +571,16 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         StatisticEntry(
             S.AGE_BAND_CENSUS, "year", 32, _census_of(_age_bands), _turbine_years_squared, _CENSUS, spec_wide=True
         ),
+        StatisticEntry(
+            S.IRRADIANCE_CENSUS,
+            "1",
+            0,
+            _census_of(_irradiance_bins),
+            _solar_records_squared,
+            _CENSUS,
+            spec_wide=True,
+        ),
+        StatisticEntry(S.SOLAR_CENSUS, "1", 0, _census_of(_solar_cells), _inverters_squared, _CENSUS, spec_wide=True),
     )
 }
 """Every statistic of the contract, by its spec_pb2.Statistic value."""

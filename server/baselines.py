@@ -85,6 +85,12 @@ INDICATOR_RANGES: dict[str, tuple[float, float]] = {
     "time_availability": (0.0, 1.0),
     "production_availability": (0.0, 1.0),
     "performance_index": (0.0, math.inf),
+    "performance_ratio": (0.0, math.inf),
+    "performance_ratio_stc": (0.0, math.inf),
+    "degradation_interval": (0.0, math.inf),
+    "soiling_loss": (0.0, 100.0),
+    "clipping_share": (0.0, 1.0),
+    "inverter_availability": (0.0, 1.0),
 }
 """The values an indicator can take [-]: its percentiles stay inside, whatever its histogram's bin edges."""
 

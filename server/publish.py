@@ -16,6 +16,7 @@ from server.baselines import block_values, indicator_baselines, model_fits
 from server.finalize import build_release, cohort_statistics_from_totals
 from server.plausibility import without_impossible_cells
 from server.secure_sum import SecureSumOutcome
+from server.solar import build_solar_release, implausible_irradiance_bins
 from server.store import read_release, store_claimed_release
 
 LOG = logging.getLogger("fleetbench.aggregator")
@@ -73,6 +74,30 @@ def release_from_secure_sum(
     release.models.extend(model_fits(spec, block_values(spec, totals), decision))
     release.training_period.CopyFrom(spec.training_period)
     return release
+
+
+def solar_release_from_secure_sum(
+    spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome, census: spec_pb2.Census, flower_run_id: str
+) -> release_pb2.Release:
+    """Decode the summed limbs and finalise a solar release (curves, distributions, lost production).
+
+    Raises
+    ------
+    ValueError
+        If the values round's sites are not the census's.
+    """
+    decision = _checked_decision(spec, outcome, census)
+    totals = decoded_totals(spec, outcome)
+    decision = implausible_irradiance_bins(spec, totals, census_totals(census, spec), decision)
+    return build_solar_release(
+        spec,
+        totals,
+        block_values(spec, totals),
+        decision,
+        participants=outcome.n_sites,
+        flower_run_id=flower_run_id,
+        method="secagg+",
+    )
 
 
 def complete_release(

@@ -22,13 +22,14 @@ from flwr.serverapp import Grid, ServerApp
 from google.protobuf import json_format
 
 from common.progress import Progress, Stage, silent
-from protos.census import census_spec
+from protos.census import census_spec, is_solar
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, FINAL_RELEASE_CONFIG_KEY
 from server.publish import (
     census_from_secure_sum,
     complete_release,
     release_from_secure_sum,
+    solar_release_from_secure_sum,
     store_release,
     stored_release,
 )
@@ -179,6 +180,7 @@ def run_release(
     hears each census and values round start and end. When round 2 ends without a result (sites
     dropped, or refused it), round 1's release stands alone: its provenance then names no
     indicator spec. A private spec has no round 2: the indicators are not yet differentially private.
+    A solar spec is one round (census, values) and its release is the plants' (server/solar.py).
     """
     stage = _round_started(progress, "round 1 census", f"asking every site (at least {min_sites})")
     census, sites = run_census(grid, context, spec, min_sites, waits=waits, name="round 1 census")
@@ -197,6 +199,8 @@ def run_release(
     stage.done(f"{outcome.n_sites} sites summed")
     if on_outcome is not None:
         on_outcome(outcome)
+    if is_solar(spec):  # one round: a solar release has no indicators against a baseline
+        return solar_release_from_secure_sum(spec, outcome, census, flower_run_id=str(context.run_id))
     release = release_from_secure_sum(spec, outcome, census, flower_run_id=str(context.run_id))
     if not indicators or spec.HasField("privacy"):
         return release

@@ -14,7 +14,7 @@ import pandas as pd
 
 from common.labels import WIND_SPEED_REFERENCES
 from protos.codec import CONTRACT
-from protos.domain import AGE_BAND_EDGES, COMPONENTS, LOSS_CATEGORIES, REFERENCE_AIR_DENSITY
+from protos.domain import AGE_BAND_EDGES, COMPONENTS, LOSS_CATEGORIES, REFERENCE_AIR_DENSITY, SOLAR_LOSS_CATEGORIES
 from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import capped_histogram_l2_sensitivity, rho_for_epsilon, spec_rho
 from protos.statistics import STATISTICS, spec_block
@@ -52,6 +52,23 @@ INDICATOR_STATISTICS = (
     S.MONTHLY_CONTRIBUTOR,
 )
 """Round 2's statistics per cohort, in payload order (NBM_RESIDUAL_HISTOGRAM once per model)."""
+SOLAR_STATISTICS = (
+    S.IRRADIANCE_RECORD_COUNT,
+    S.SUM_SPECIFIC_POWER,
+    S.SUM_SPECIFIC_POWER_SQUARED,
+    S.SPECIFIC_POWER_HISTOGRAM,
+    S.IRRADIANCE_BIN_CONTRIBUTOR,
+    S.PERFORMANCE_RATIO_HISTOGRAM,
+    S.PERFORMANCE_RATIO_STC_HISTOGRAM,
+    S.DEGRADATION_RATE_HISTOGRAM,
+    S.DEGRADATION_INTERVAL_HISTOGRAM,
+    S.SOILING_LOSS_HISTOGRAM,
+    S.CLIPPING_SHARE_HISTOGRAM,
+    S.INVERTER_AVAILABILITY_HISTOGRAM,
+    S.SOLAR_LOST_PRODUCTION,
+    S.SOLAR_CONTRIBUTOR,
+)
+"""A solar release's statistics per cohort, in payload order."""
 # Normal-behaviour models of round 1 (client/indicators.py names the features).
 DEFAULT_MODELS = (
     ("WTRM_GbxBrgTmp", ("power_per_unit", "power_per_unit_squared", "ambient_temperature")),
@@ -313,4 +330,92 @@ def indicator_spec(round_one: spec_pb2.BenchmarkSpec, baseline_release_sha256: s
             targets = [model.target for model in spec.models] if STATISTICS[statistic].per_target else [""]
             for target in targets:
                 spec.blocks.append(spec_block(spec, cohort.name, statistic, target))
+    return spec
+
+
+def solar_cohort(
+    name: str,
+    module_technology: str = "",
+    mounting: str = "",
+    climate_zone: str = "",
+    dc_ac_ratio_min: float = 0.0,
+    dc_ac_ratio_max: float = 0.0,
+) -> spec_pb2.Cohort:
+    """A solar cohort: plants of a technology, mounting, climate zone and DC/AC band ("" or 0: any)."""
+    return spec_pb2.Cohort(
+        name=name,
+        module_technology=module_technology,
+        mounting=mounting,
+        climate_zone=climate_zone,
+        dc_ac_ratio_min=dc_ac_ratio_min,
+        dc_ac_ratio_max=dc_ac_ratio_max,
+    )
+
+
+def solar_spec(
+    spec_id: str,
+    period_start: str,
+    period_end: str,
+    cohorts: Sequence[spec_pb2.Cohort],
+    k_min_operators: int = 3,
+    max_inverters_per_site: int = 200,
+    dominance_max_share: float = 0.6,
+) -> spec_pb2.BenchmarkSpec:
+    """A spec for solar benchmarks, one set of blocks per cohort of plants.
+
+    Grids (values beyond a grid fall into its end bins): in-plane irradiance in 50 W/m^2 bins
+    from 0 to 1400 W/m^2; specific power P_out / P_0 in 0.01 kW/kWp bins centred on 0 to 1.5;
+    performance ratio in 0.01 bins centred on 0.30 to 1.20; degradation rate in 0.1 %/year bins
+    centred on -5 to +2; its confidence interval's width in 0.05 %/year bins from 0 to 2; soiling
+    loss in 0.25 % bins from 0 to 20 %; clipping share in 0.01 bins from 0 to 0.5; inverter
+    availability in 0.005 bins from 0 to 1. Degradation intervals are 68.2 % (RdTools' default).
+
+    Parameters
+    ----------
+    spec_id : str
+        Name of the benchmark, e.g. "solar-2022-2024".
+    period_start, period_end : str
+        ISO 8601 UTC bounds of the period, [start, end). Degradation needs two years of it.
+    cohorts : sequence of Cohort
+        Solar cohorts (:func:`solar_cohort`).
+    k_min_operators : int
+        Minimum number of contributing operators for a released cell.
+    max_inverters_per_site : int
+        Most inverters one site (one plant) may bring; sets the per-site bounds.
+    dominance_max_share : float
+        Largest share of a released cell's records (or inverters) one operator may hold (0 < p <= 1).
+    """
+    if k_min_operators < 1:
+        raise ValueError(f"k_min_operators must be at least 1, got {k_min_operators}")
+    if not 0 < dominance_max_share <= 1:
+        raise ValueError(f"dominance_max_share must be in (0, 1], got {dominance_max_share}")
+    start, end = pd.Timestamp(period_start), pd.Timestamp(period_end)
+    if start.tzinfo is None or end.tzinfo is None or end <= start:
+        raise ValueError(f"period must be two UTC timestamps with start < end, got {period_start!r}, {period_end!r}")
+    spec = spec_pb2.BenchmarkSpec(
+        contract=CONTRACT,
+        spec_id=spec_id,
+        period=spec_pb2.Period(start=period_start, end=period_end),
+        k_min_operators=k_min_operators,
+        dominance_max_share=dominance_max_share,
+        solar=spec_pb2.SolarSpec(
+            irradiance_bins=spec_pb2.BinGrid(first_centre=25.0, width=50.0, count=28, unit="W/m^2"),
+            specific_power_bins=spec_pb2.BinGrid(first_centre=0.0, width=0.01, count=151, unit="kW/kWp"),
+            performance_ratio_bins=spec_pb2.BinGrid(first_centre=0.3, width=0.01, count=91, unit="1"),
+            degradation_bins=spec_pb2.BinGrid(first_centre=-5.0, width=0.1, count=71, unit="%/year"),
+            degradation_interval_bins=spec_pb2.BinGrid(first_centre=0.025, width=0.05, count=40, unit="%/year"),
+            soiling_loss_bins=spec_pb2.BinGrid(first_centre=0.125, width=0.25, count=80, unit="%"),
+            clipping_share_bins=spec_pb2.BinGrid(first_centre=0.005, width=0.01, count=50, unit="1"),
+            availability_bins=spec_pb2.BinGrid(first_centre=0.0025, width=0.005, count=200, unit="1"),
+            loss_categories=list(SOLAR_LOSS_CATEGORIES),
+            max_inverters_per_site=max_inverters_per_site,
+            degradation_confidence_level=68.2,
+        ),
+    )
+    for cohort in cohorts:
+        if cohort.name in [c.name for c in spec.cohorts]:
+            raise ValueError(f"cohort {cohort.name!r} is named twice; give each cohort its own name")
+        spec.cohorts.add().CopyFrom(cohort)
+        for statistic in SOLAR_STATISTICS:
+            spec.blocks.append(spec_block(spec, cohort.name, statistic))
     return spec

@@ -254,7 +254,7 @@ class PrivacyParameters(_message.Message):
     def __init__(self, privacy_unit: _Optional[str] = ..., rho: _Optional[float] = ..., epsilon: _Optional[float] = ..., delta: _Optional[float] = ..., max_records_per_turbine_per_bin: _Optional[int] = ..., min_noise_sites: _Optional[int] = ..., cell_noise_stddev: _Optional[_Mapping[str, float]] = ..., note: _Optional[str] = ..., operator_epsilon: _Optional[_Mapping[int, float]] = ...) -> None: ...
 
 class Release(_message.Message):
-    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution", "reference_air_density", "filters", "dominance_max_share", "models", "distributions", "failure_rates", "lost_production", "training_period", "indicator_spec", "privacy", "monthly_distributions")
+    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution", "reference_air_density", "filters", "dominance_max_share", "models", "distributions", "failure_rates", "lost_production", "training_period", "indicator_spec", "privacy", "monthly_distributions", "solar_curves", "solar")
     CONTRACT_FIELD_NUMBER: _ClassVar[int]
     SPEC_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -273,6 +273,8 @@ class Release(_message.Message):
     INDICATOR_SPEC_FIELD_NUMBER: _ClassVar[int]
     PRIVACY_FIELD_NUMBER: _ClassVar[int]
     MONTHLY_DISTRIBUTIONS_FIELD_NUMBER: _ClassVar[int]
+    SOLAR_CURVES_FIELD_NUMBER: _ClassVar[int]
+    SOLAR_FIELD_NUMBER: _ClassVar[int]
     contract: str
     spec_id: str
     period: _spec_pb2.Period
@@ -291,4 +293,38 @@ class Release(_message.Message):
     indicator_spec: _spec_pb2.BenchmarkSpec
     privacy: PrivacyParameters
     monthly_distributions: _containers.RepeatedCompositeFieldContainer[Distribution]
-    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModelFit, _Mapping]]] = ..., distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., failure_rates: _Optional[_Iterable[_Union[FailureRate, _Mapping]]] = ..., lost_production: _Optional[_Iterable[_Union[LostProduction, _Mapping]]] = ..., training_period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., indicator_spec: _Optional[_Union[_spec_pb2.BenchmarkSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacyParameters, _Mapping]] = ..., monthly_distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ...) -> None: ...
+    solar_curves: _containers.RepeatedCompositeFieldContainer[SolarCurve]
+    solar: _spec_pb2.SolarSpec
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModelFit, _Mapping]]] = ..., distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., failure_rates: _Optional[_Iterable[_Union[FailureRate, _Mapping]]] = ..., lost_production: _Optional[_Iterable[_Union[LostProduction, _Mapping]]] = ..., training_period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., indicator_spec: _Optional[_Union[_spec_pb2.BenchmarkSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacyParameters, _Mapping]] = ..., monthly_distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., solar_curves: _Optional[_Iterable[_Union[SolarCurve, _Mapping]]] = ..., solar: _Optional[_Union[_spec_pb2.SolarSpec, _Mapping]] = ...) -> None: ...
+
+class SolarCurveBin(_message.Message):
+    __slots__ = ("irradiance_centre", "suppressed", "suppression_reason", "record_count", "operator_count", "mean_specific_power", "std_specific_power", "p10_specific_power", "p50_specific_power", "p90_specific_power")
+    IRRADIANCE_CENTRE_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
+    RECORD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MEAN_SPECIFIC_POWER_FIELD_NUMBER: _ClassVar[int]
+    STD_SPECIFIC_POWER_FIELD_NUMBER: _ClassVar[int]
+    P10_SPECIFIC_POWER_FIELD_NUMBER: _ClassVar[int]
+    P50_SPECIFIC_POWER_FIELD_NUMBER: _ClassVar[int]
+    P90_SPECIFIC_POWER_FIELD_NUMBER: _ClassVar[int]
+    irradiance_centre: float
+    suppressed: bool
+    suppression_reason: str
+    record_count: int
+    operator_count: int
+    mean_specific_power: float
+    std_specific_power: float
+    p10_specific_power: float
+    p50_specific_power: float
+    p90_specific_power: float
+    def __init__(self, irradiance_centre: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., mean_specific_power: _Optional[float] = ..., std_specific_power: _Optional[float] = ..., p10_specific_power: _Optional[float] = ..., p50_specific_power: _Optional[float] = ..., p90_specific_power: _Optional[float] = ...) -> None: ...
+
+class SolarCurve(_message.Message):
+    __slots__ = ("cohort", "bins")
+    COHORT_FIELD_NUMBER: _ClassVar[int]
+    BINS_FIELD_NUMBER: _ClassVar[int]
+    cohort: str
+    bins: _containers.RepeatedCompositeFieldContainer[SolarCurveBin]
+    def __init__(self, cohort: _Optional[str] = ..., bins: _Optional[_Iterable[_Union[SolarCurveBin, _Mapping]]] = ...) -> None: ...

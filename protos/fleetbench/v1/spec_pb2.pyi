@@ -51,6 +51,22 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INDICATOR_CENSUS: _ClassVar[Statistic]
     AGE_BAND_CENSUS: _ClassVar[Statistic]
     MONTHLY_CENSUS: _ClassVar[Statistic]
+    IRRADIANCE_RECORD_COUNT: _ClassVar[Statistic]
+    SUM_SPECIFIC_POWER: _ClassVar[Statistic]
+    SUM_SPECIFIC_POWER_SQUARED: _ClassVar[Statistic]
+    SPECIFIC_POWER_HISTOGRAM: _ClassVar[Statistic]
+    IRRADIANCE_BIN_CONTRIBUTOR: _ClassVar[Statistic]
+    PERFORMANCE_RATIO_HISTOGRAM: _ClassVar[Statistic]
+    PERFORMANCE_RATIO_STC_HISTOGRAM: _ClassVar[Statistic]
+    DEGRADATION_RATE_HISTOGRAM: _ClassVar[Statistic]
+    DEGRADATION_INTERVAL_HISTOGRAM: _ClassVar[Statistic]
+    SOILING_LOSS_HISTOGRAM: _ClassVar[Statistic]
+    CLIPPING_SHARE_HISTOGRAM: _ClassVar[Statistic]
+    INVERTER_AVAILABILITY_HISTOGRAM: _ClassVar[Statistic]
+    SOLAR_LOST_PRODUCTION: _ClassVar[Statistic]
+    SOLAR_CONTRIBUTOR: _ClassVar[Statistic]
+    IRRADIANCE_CENSUS: _ClassVar[Statistic]
+    SOLAR_CENSUS: _ClassVar[Statistic]
 NACELLE_ANEMOMETER: WindSpeedReference
 NACELLE_TRANSFER_FUNCTION: WindSpeedReference
 MET_MAST: WindSpeedReference
@@ -90,6 +106,22 @@ TRAINING_CENSUS: Statistic
 INDICATOR_CENSUS: Statistic
 AGE_BAND_CENSUS: Statistic
 MONTHLY_CENSUS: Statistic
+IRRADIANCE_RECORD_COUNT: Statistic
+SUM_SPECIFIC_POWER: Statistic
+SUM_SPECIFIC_POWER_SQUARED: Statistic
+SPECIFIC_POWER_HISTOGRAM: Statistic
+IRRADIANCE_BIN_CONTRIBUTOR: Statistic
+PERFORMANCE_RATIO_HISTOGRAM: Statistic
+PERFORMANCE_RATIO_STC_HISTOGRAM: Statistic
+DEGRADATION_RATE_HISTOGRAM: Statistic
+DEGRADATION_INTERVAL_HISTOGRAM: Statistic
+SOILING_LOSS_HISTOGRAM: Statistic
+CLIPPING_SHARE_HISTOGRAM: Statistic
+INVERTER_AVAILABILITY_HISTOGRAM: Statistic
+SOLAR_LOST_PRODUCTION: Statistic
+SOLAR_CONTRIBUTOR: Statistic
+IRRADIANCE_CENSUS: Statistic
+SOLAR_CENSUS: Statistic
 
 class BinGrid(_message.Message):
     __slots__ = ("first_centre", "width", "count", "unit")
@@ -112,7 +144,7 @@ class Period(_message.Message):
     def __init__(self, start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
 
 class Cohort(_message.Message):
-    __slots__ = ("name", "turbine_model", "rated_power_kw_min", "rated_power_kw_max", "specific_power_min", "specific_power_max", "iec_wind_class", "wind_speed_reference")
+    __slots__ = ("name", "turbine_model", "rated_power_kw_min", "rated_power_kw_max", "specific_power_min", "specific_power_max", "iec_wind_class", "wind_speed_reference", "module_technology", "mounting", "climate_zone", "dc_ac_ratio_min", "dc_ac_ratio_max")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TURBINE_MODEL_FIELD_NUMBER: _ClassVar[int]
     RATED_POWER_KW_MIN_FIELD_NUMBER: _ClassVar[int]
@@ -121,6 +153,11 @@ class Cohort(_message.Message):
     SPECIFIC_POWER_MAX_FIELD_NUMBER: _ClassVar[int]
     IEC_WIND_CLASS_FIELD_NUMBER: _ClassVar[int]
     WIND_SPEED_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    MODULE_TECHNOLOGY_FIELD_NUMBER: _ClassVar[int]
+    MOUNTING_FIELD_NUMBER: _ClassVar[int]
+    CLIMATE_ZONE_FIELD_NUMBER: _ClassVar[int]
+    DC_AC_RATIO_MIN_FIELD_NUMBER: _ClassVar[int]
+    DC_AC_RATIO_MAX_FIELD_NUMBER: _ClassVar[int]
     name: str
     turbine_model: str
     rated_power_kw_min: float
@@ -129,7 +166,12 @@ class Cohort(_message.Message):
     specific_power_max: float
     iec_wind_class: str
     wind_speed_reference: WindSpeedReference
-    def __init__(self, name: _Optional[str] = ..., turbine_model: _Optional[str] = ..., rated_power_kw_min: _Optional[float] = ..., rated_power_kw_max: _Optional[float] = ..., specific_power_min: _Optional[float] = ..., specific_power_max: _Optional[float] = ..., iec_wind_class: _Optional[str] = ..., wind_speed_reference: _Optional[_Union[WindSpeedReference, str]] = ...) -> None: ...
+    module_technology: str
+    mounting: str
+    climate_zone: str
+    dc_ac_ratio_min: float
+    dc_ac_ratio_max: float
+    def __init__(self, name: _Optional[str] = ..., turbine_model: _Optional[str] = ..., rated_power_kw_min: _Optional[float] = ..., rated_power_kw_max: _Optional[float] = ..., specific_power_min: _Optional[float] = ..., specific_power_max: _Optional[float] = ..., iec_wind_class: _Optional[str] = ..., wind_speed_reference: _Optional[_Union[WindSpeedReference, str]] = ..., module_technology: _Optional[str] = ..., mounting: _Optional[str] = ..., climate_zone: _Optional[str] = ..., dc_ac_ratio_min: _Optional[float] = ..., dc_ac_ratio_max: _Optional[float] = ...) -> None: ...
 
 class Filter(_message.Message):
     __slots__ = ("name", "parameters")
@@ -221,7 +263,7 @@ class IndicatorSpec(_message.Message):
     def __init__(self, baseline_release_sha256: _Optional[str] = ..., performance_index_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., yaw_misalignment_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., residual_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., age_band_edges: _Optional[_Iterable[float]] = ..., components: _Optional[_Iterable[str]] = ..., loss_categories: _Optional[_Iterable[str]] = ..., yaw_wind_speed_min: _Optional[float] = ..., yaw_wind_speed_max: _Optional[float] = ..., monthly_performance_index_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., monthly_availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ...) -> None: ...
 
 class BenchmarkSpec(_message.Message):
-    __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site", "reference_air_density", "filters", "dominance_max_share", "aep_cut_out_wind_speed", "models", "training_period", "indicators", "privacy", "census_of_sha256")
+    __slots__ = ("contract", "spec_id", "period", "wind_speed_bins", "normalised_power_bins", "cohorts", "blocks", "k_min_operators", "max_turbines_per_site", "reference_air_density", "filters", "dominance_max_share", "aep_cut_out_wind_speed", "models", "training_period", "indicators", "privacy", "census_of_sha256", "solar")
     CONTRACT_FIELD_NUMBER: _ClassVar[int]
     SPEC_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -240,6 +282,7 @@ class BenchmarkSpec(_message.Message):
     INDICATORS_FIELD_NUMBER: _ClassVar[int]
     PRIVACY_FIELD_NUMBER: _ClassVar[int]
     CENSUS_OF_SHA256_FIELD_NUMBER: _ClassVar[int]
+    SOLAR_FIELD_NUMBER: _ClassVar[int]
     contract: str
     spec_id: str
     period: Period
@@ -258,7 +301,34 @@ class BenchmarkSpec(_message.Message):
     indicators: IndicatorSpec
     privacy: DifferentialPrivacy
     census_of_sha256: str
-    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., aep_cut_out_wind_speed: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModel, _Mapping]]] = ..., training_period: _Optional[_Union[Period, _Mapping]] = ..., indicators: _Optional[_Union[IndicatorSpec, _Mapping]] = ..., privacy: _Optional[_Union[DifferentialPrivacy, _Mapping]] = ..., census_of_sha256: _Optional[str] = ...) -> None: ...
+    solar: SolarSpec
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., aep_cut_out_wind_speed: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModel, _Mapping]]] = ..., training_period: _Optional[_Union[Period, _Mapping]] = ..., indicators: _Optional[_Union[IndicatorSpec, _Mapping]] = ..., privacy: _Optional[_Union[DifferentialPrivacy, _Mapping]] = ..., census_of_sha256: _Optional[str] = ..., solar: _Optional[_Union[SolarSpec, _Mapping]] = ...) -> None: ...
+
+class SolarSpec(_message.Message):
+    __slots__ = ("irradiance_bins", "specific_power_bins", "performance_ratio_bins", "degradation_bins", "degradation_interval_bins", "soiling_loss_bins", "clipping_share_bins", "availability_bins", "loss_categories", "max_inverters_per_site", "degradation_confidence_level")
+    IRRADIANCE_BINS_FIELD_NUMBER: _ClassVar[int]
+    SPECIFIC_POWER_BINS_FIELD_NUMBER: _ClassVar[int]
+    PERFORMANCE_RATIO_BINS_FIELD_NUMBER: _ClassVar[int]
+    DEGRADATION_BINS_FIELD_NUMBER: _ClassVar[int]
+    DEGRADATION_INTERVAL_BINS_FIELD_NUMBER: _ClassVar[int]
+    SOILING_LOSS_BINS_FIELD_NUMBER: _ClassVar[int]
+    CLIPPING_SHARE_BINS_FIELD_NUMBER: _ClassVar[int]
+    AVAILABILITY_BINS_FIELD_NUMBER: _ClassVar[int]
+    LOSS_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    MAX_INVERTERS_PER_SITE_FIELD_NUMBER: _ClassVar[int]
+    DEGRADATION_CONFIDENCE_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    irradiance_bins: BinGrid
+    specific_power_bins: BinGrid
+    performance_ratio_bins: BinGrid
+    degradation_bins: BinGrid
+    degradation_interval_bins: BinGrid
+    soiling_loss_bins: BinGrid
+    clipping_share_bins: BinGrid
+    availability_bins: BinGrid
+    loss_categories: _containers.RepeatedScalarFieldContainer[str]
+    max_inverters_per_site: int
+    degradation_confidence_level: float
+    def __init__(self, irradiance_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., specific_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., performance_ratio_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., degradation_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., degradation_interval_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., soiling_loss_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., clipping_share_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., loss_categories: _Optional[_Iterable[str]] = ..., max_inverters_per_site: _Optional[int] = ..., degradation_confidence_level: _Optional[float] = ...) -> None: ...
 
 class Census(_message.Message):
     __slots__ = ("census_spec_sha256", "participants", "totals")

@@ -1,0 +1,188 @@
+"""From securely summed solar blocks to a published solar release: curves, distributions, lost production.
+
+Which cells are released was decided from the census before any value was summed
+(protos/census.py): an irradiance bin by its records, a plant distribution by its plants, the
+inverters' availability and lost production by their inverters, each with at least
+``k_min_operators`` operators and no operator above ``dominance_max_share``, over linked cohorts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import numpy as np
+
+from protos.census import CohortCells, Decision
+from protos.codec import CONTRACT, spec_sha256
+from protos.disclosure import cohort_atoms
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import SOLAR_CELLS, BlockKey, CensusFields, CohortBlocks, solar_histograms
+from server.baselines import indicator_percentiles
+from server.finalize import exact_mean_and_std
+from server.percentiles import PERCENTILES, histogram_percentiles
+
+S = spec_pb2.Statistic
+
+
+def implausible_irradiance_bins(
+    spec: spec_pb2.BenchmarkSpec,
+    totals: Mapping[BlockKey, np.ndarray],
+    census: Mapping[BlockKey, np.ndarray],
+    decision: Decision,
+) -> Decision:
+    """The decision with every published irradiance bin suppressed whose summed records are not its census's.
+
+    The census counted each cohort's records per bin before any value was sent; a values round
+    that sums to another count was not the census's sites sending their own records (a site
+    replaying another's, or inventing records), so its figures are not published.
+    """
+    bins = decision.irradiance_bins
+    if bins is None:
+        raise ValueError(f"spec {spec.spec_id} is not a solar spec")
+    n_atoms = len(cohort_atoms(spec.cohorts))
+    counted = CensusFields(*census[BlockKey("", S.IRRADIANCE_CENSUS)]).total[n_atoms:]
+    published, reasons = bins.published.copy(), dict(bins.reasons)
+    for c, cohort in enumerate(spec.cohorts):
+        summed = totals[BlockKey(cohort.name, S.IRRADIANCE_RECORD_COUNT)]
+        for b in np.flatnonzero(published[c] & (summed != counted[c])):
+            published[c, b] = False
+            reasons[(c, int(b))] = "the summed records differ from the census's: the values round was not the census's"
+    return Decision(
+        decision.cohorts,
+        decision.bins,
+        decision.training,
+        decision.indicators,
+        decision.age_bands,
+        decision.months,
+        irradiance_bins=CohortCells(published, bins.filled, reasons),
+        solar=decision.solar,
+    )
+
+
+def build_solar_release(
+    spec: spec_pb2.BenchmarkSpec,
+    totals: Mapping[BlockKey, np.ndarray],
+    values: Mapping[BlockKey, np.ndarray],
+    decision: Decision,
+    participants: int,
+    flower_run_id: str,
+    method: str,
+) -> release_pb2.Release:
+    """The solar release: each cohort's curve, its plants' distributions and its lost production.
+
+    Parameters
+    ----------
+    spec : BenchmarkSpec
+        The solar values spec.
+    totals : mapping
+        Block key -> exact fixed-point totals (integers as float64 arrays, before 2^-e).
+    values : mapping
+        Block key -> the same totals in their units (:func:`server.baselines.block_values`).
+    decision : Decision
+        The census's decision (:func:`implausible_irradiance_bins` applied).
+    participants : int
+        Sites summed.
+    flower_run_id, method : str
+        Provenance.
+    """
+    if decision.irradiance_bins is None or decision.solar is None:
+        raise ValueError(f"spec {spec.spec_id} is not a solar spec")
+    solar = spec.solar
+    release = release_pb2.Release(
+        contract=CONTRACT,
+        spec_id=spec.spec_id,
+        period=spec.period,
+        k_min_operators=spec.k_min_operators,
+        percentile_resolution=solar.specific_power_bins.width,
+        dominance_max_share=spec.dominance_max_share,
+        solar=solar,
+    )
+    suppressed = 0
+    for c, cohort in enumerate(spec.cohorts):
+        curve = release.solar_curves.add(cohort=cohort.name)
+        suppressed += _fill_curve(curve, spec, totals, values, decision.irradiance_bins, c)
+        block = CohortBlocks(values, cohort.name)
+        operators = block(S.SOLAR_CONTRIBUTOR)
+        for cell, (statistic, grid) in solar_histograms(solar).items():
+            i = SOLAR_CELLS.index(cell)
+            if not decision.solar.filled[c, i]:
+                continue
+            counts_of = "inverters" if statistic == S.INVERTER_AVAILABILITY_HISTOGRAM else "plants"
+            d = release.distributions.add(cohort=cohort.name, indicator=cell, counts_of=counts_of, bins=grid)
+            if not decision.solar.published[c, i]:
+                d.suppressed, d.suppression_reason = True, decision.solar.reasons[c, i]
+                suppressed += 1
+                continue
+            counts = block(statistic)
+            d.counts.extend(int(n) for n in np.rint(counts))
+            d.operator_count = int(operators[i])
+            d.p10, d.p25, d.p50, d.p75, d.p90 = indicator_percentiles(cell, counts, grid)
+        i = SOLAR_CELLS.index("lost_production")
+        if decision.solar.filled[c, i]:
+            lost = block(S.SOLAR_LOST_PRODUCTION)
+            published = bool(decision.solar.published[c, i])
+            suppressed += not published
+            for category, energy in zip(solar.loss_categories, lost[:-1], strict=True):
+                loss = release.lost_production.add(cohort=cohort.name, category=category)
+                if not published:
+                    loss.suppressed, loss.suppression_reason = True, decision.solar.reasons[c, i]
+                elif lost[-1] > 0:
+                    loss.share_of_potential = float(energy / lost[-1])
+    release.provenance.CopyFrom(
+        release_pb2.Provenance(
+            spec_sha256=spec_sha256(spec),
+            participants=participants,
+            suppressed_cells=suppressed,
+            flower_run_id=flower_run_id,
+            created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+            method=method,
+        )
+    )
+    return release
+
+
+def _fill_curve(
+    curve: release_pb2.SolarCurve,
+    spec: spec_pb2.BenchmarkSpec,
+    totals: Mapping[BlockKey, np.ndarray],
+    values: Mapping[BlockKey, np.ndarray],
+    bins: CohortCells,
+    c: int,
+) -> int:
+    """Fill one cohort's curve bins (those some operator filled); return how many are suppressed."""
+    grid = spec.solar.irradiance_bins
+    name = spec.cohorts[c].name
+    exact = CohortBlocks(totals, name)
+    n = [int(x) for x in exact(S.IRRADIANCE_RECORD_COUNT)]
+    mean, std = exact_mean_and_std(
+        n,
+        [int(x) for x in exact(S.SUM_SPECIFIC_POWER)],
+        [int(x) for x in exact(S.SUM_SPECIFIC_POWER_SQUARED)],
+        _exponent(spec, name, S.SUM_SPECIFIC_POWER),
+        _exponent(spec, name, S.SUM_SPECIFIC_POWER_SQUARED),
+    )
+    histogram = CohortBlocks(values, name)(S.SPECIFIC_POWER_HISTOGRAM)
+    operators = CohortBlocks(values, name)(S.IRRADIANCE_BIN_CONTRIBUTOR)
+    power_grid = spec.solar.specific_power_bins
+    suppressed = 0
+    for b in np.flatnonzero(bins.filled[c]):
+        cell = curve.bins.add(irradiance_centre=grid.first_centre + b * grid.width)
+        if not bins.published[c, b]:
+            cell.suppressed, cell.suppression_reason = True, bins.reasons[c, int(b)]
+            suppressed += 1
+            continue
+        cell.record_count, cell.operator_count = n[b], int(operators[b])
+        cell.mean_specific_power = float(mean[b])
+        if n[b] > 1:
+            cell.std_specific_power = float(std[b])
+        p10, p50, p90 = histogram_percentiles(histogram[b], power_grid.first_centre, power_grid.width, PERCENTILES)
+        cell.p10_specific_power, cell.p50_specific_power, cell.p90_specific_power = float(p10), float(p50), float(p90)
+    return suppressed
+
+
+def _exponent(spec: spec_pb2.BenchmarkSpec, cohort: str, statistic: spec_pb2.Statistic) -> int:
+    for block in spec.blocks:
+        if block.cohort == cohort and block.statistic == statistic:
+            return int(block.scale_exponent)
+    raise ValueError(f"spec {spec.spec_id} has no block {statistic} for cohort {cohort!r}")
