@@ -44,7 +44,9 @@ from client.policy import (
     check_spec,
     check_unmask_request,
 )
-from client.site_config import MemberConfig, SiteConfig, SiteConfigError, load_site_config
+from client.site_config import MemberConfig, SiteConfig, SiteConfigError
+from client.site_kinds import load_any_site_config
+from client.solar.site_config import SolarSiteConfig
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
 from protos.messages import (
@@ -296,7 +298,7 @@ def _sign_survivors(msg: Message, context: Context, site_path: Path) -> Message:
 class SiteIdentity:
     """The site's validated config, its [member] table, its member key and the roster it pinned."""
 
-    config: SiteConfig
+    config: SiteConfig | SolarSiteConfig
     member: MemberConfig
     key: Ed25519PrivateKey
     roster: Roster
@@ -320,7 +322,7 @@ def _site_identity(site_path: Path, round_id: str) -> SiteIdentity:
     if cached is not None and cached[0] == round_id and cached[1] == _identity_sources(site_path, cached[2].member):
         return cached[2]
     site_toml = site_path.read_bytes()  # read before parsing: a file changed meanwhile misses next time
-    config = load_site_config(site_path)
+    config = load_any_site_config(site_path)
     if config.member is None:
         raise PolicyViolation(
             f"{config.path} has no [member] table: a site takes part in rounds only as a consortium member "

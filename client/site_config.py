@@ -149,7 +149,7 @@ SITE_SETTINGS = (
     Setting(
         "kind",
         "string",
-        f"what the site is: {_choices(KINDS)}; a solar site.toml has its own tables (docs/solar-site-toml.md)",
+        f"what the site is: {_choices(KINDS)}; a solar site.toml has its own tables (docs/site-toml.md, Solar sites)",
         "wind",
     ),
     Setting("name", "string", "the site's name; absent: the name of the folder holding site.toml", None),

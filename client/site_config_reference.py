@@ -15,6 +15,8 @@ from typing import Any
 from client.schema import CHANNELS, REQUIRED, UNIT_CONVERSIONS
 from client.settings import NO_DEFAULT, Setting
 from client.site_config import COLUMNS, SETTINGS
+from client.solar import schema as solar_schema
+from client.solar import site_config as solar_config
 from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS
 
 HEADINGS = {
@@ -139,6 +141,65 @@ FOLLOWING = {"source": channel_sections, "status": status_sections}
 """Sections printed after a table of SETTINGS: the tables whose keys are names, not settings."""
 
 
+SOLAR_INTRODUCTIONS = {
+    "site": "A solar site says so; the rest as a wind site's.",
+    "plant": "What the plant is: where, which modules, how mounted. Plant metadata never leaves the site.",
+    "inverters": "One table per inverter: the export's rows are one per inverter and time.",
+    "source": "The export, as a wind site's `[source]` (one row per inverter and time); its resolution divides 15 "
+    "minutes, and finer records are averaged to 15-min means on site.",
+    "status": "What the inverter status codes mean: the available ones, and one list per loss category. A code "
+    "in no list counts as unavailable without a category.",
+    "member": "As a wind site's.",
+    "policy": "As a wind site's.",
+}
+"""A sentence on each table of a solar site.toml."""
+
+
+def solar_sections() -> list[str]:
+    """The lines of the solar site.toml's tables, and its [columns] and [units]."""
+    lines = [
+        "# Solar sites",
+        "",
+        'A site.toml with `[site] kind = "solar"` describes one PV plant (`client/solar/site_config.py`, whose '
+        "docstring holds an example). Its tables:",
+        "",
+    ]
+    for table, settings in solar_config.SOLAR_SETTINGS.items():
+        heading = "[[inverters]]" if table == "inverters" else f"[{table}]"
+        lines += [f"## Solar {heading}", "", SOLAR_INTRODUCTIONS[table], ""]
+        if table not in ("member", "policy"):
+            lines += [*settings_table(settings), ""]
+    channels = solar_schema.CHANNELS
+    lines += [
+        "## Solar [columns]",
+        "",
+        "IEC 61724-1 symbol = the export's column name. Required: `time`, `asset_id`, `P_out`, one irradiance "
+        "(`G_i`, or `G_h` transposed on site with pvlib) and one temperature (`T_mod`, or `T_amb`).",
+        "",
+        *markdown_table(
+            ("key", "canonical unit", "the column holds"),
+            (
+                (f"`{name}`", f"`{channels[name].unit}`" if name in channels else "-", meaning)
+                for name, meaning in solar_config.COLUMNS.items()
+            ),
+        ),
+        "",
+        "## Solar [units] and [sentinels]",
+        "",
+        "As a wind site's, for the solar channels:",
+        "",
+        *markdown_table(
+            ("key", "canonical unit", "units accepted"),
+            (
+                (f"`{name}`", f"`{channel.unit}`", ", ".join(f'`"{unit}"`' for unit in UNIT_CONVERSIONS[channel.unit]))
+                for name, channel in channels.items()
+            ),
+        ),
+        "",
+    ]
+    return lines
+
+
 def site_toml_reference() -> str:
     """docs/site-toml.md: every table and key of site.toml with its type, default, unit and meaning."""
     lines = [
@@ -155,7 +216,7 @@ def site_toml_reference() -> str:
         lines += [f"## {HEADINGS[table]}", "", INTRODUCTIONS[table], "", *settings_table(settings), ""]
         if table in FOLLOWING:
             lines += FOLLOWING[table]()
-    return "\n".join(lines)
+    return "\n".join([*lines, *solar_sections()])
 
 
 if __name__ == "__main__":

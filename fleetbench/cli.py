@@ -686,9 +686,9 @@ def _print_table(title: str, frame: pd.DataFrame) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from client.validate import validate_site
+    from client.site_kinds import validate_any_site
 
-    report = validate_site(Path(args.site), progress=args.progress)
+    report = validate_any_site(Path(args.site), progress=args.progress)
     if args.json:
         print(json.dumps(report.to_dict(), indent=1, default=str))
     else:

@@ -14,6 +14,7 @@ from flwr.simulation import run_simulation
 from client.client_app import build_client_app
 from client.report import write_report
 from client.site_config import SiteConfig, load_site_config
+from client.site_kinds import load_any_site_config, validate_any_site
 from client.validate import validate_site
 from common.progress import Progress, Stage, silent
 from protos.codec import spec_sha256
@@ -69,9 +70,9 @@ def check_release_run(
     rosters = {}
     for i, path in enumerate(site_configs, 1):
         stage = Stage(progress, f"checking site {i}/{len(site_configs)}")
-        if not validate_site(Path(path)).usable:
+        if not validate_any_site(Path(path)).usable:
             raise ValueError(f"site {path} is not usable; see why: fleetbench validate --site {path}")
-        member = load_site_config(Path(path)).member
+        member = load_any_site_config(Path(path)).member
         if member is None:
             raise ValueError(f"site {path} has no [member] table: it cannot take part in rounds (docs/deploying.md)")
         rosters[path] = member.roster_sha256

@@ -137,7 +137,7 @@ SOLAR_STATUS_SETTINGS = (
         None,
     ),
     *(
-        Setting(category, "array of integers", f"status codes of time lost to {category.replace('_', ' ')}", ())
+        Setting(category, "array of integers", f"status codes of time lost to {category.replace('_', ' ')}", [])
         for category in SOLAR_LOSS_CATEGORIES
     ),
 )
@@ -231,7 +231,9 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
     for table in ("site", "plant", "source", "status", "member"):
         unknown_keys(f"[{table}]", raw.get(table, {}), SOLAR_SETTINGS[table], problems)
     for table in sorted(set(raw) - {*SOLAR_SETTINGS, *CHANNEL_TABLES}):
-        problems.append(f"[{table}] is not a section of a solar site.toml; see docs/solar-site-toml.md for the format")
+        problems.append(
+            f"[{table}] is not a section of a solar site.toml; docs/site-toml.md (Solar sites) has the format"
+        )
     site = read_table(raw.get("site", {}), SOLAR_SITE_SETTINGS)
     if site["kind"] != "solar":
         problems.append(f'[site] kind = {site["kind"]!r}; a solar site.toml says kind = "solar"')
@@ -409,9 +411,3 @@ def _status(
     if STATUS in columns and not lists.get("available"):
         problems.append("[status] available: list the status codes of an inverter able to produce, e.g. [0]")
     return lists.get("available", ()), {c: lists.get(c, ()) for c in SOLAR_LOSS_CATEGORIES}
-
-
-def site_kind(path: Path) -> str:
-    """What a site.toml describes: ``"wind"`` (the default) or ``"solar"`` ([site] kind)."""
-    kind = _read_toml(Path(path)).get("site", {}).get("kind", "wind")
-    return str(kind)
