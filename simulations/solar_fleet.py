@@ -203,12 +203,12 @@ def _weather(
     cloud = _ar1(rng, n, float(np.exp(-step_h / 0.5)))  # half-hour decorrelation
     kc = np.clip(kc_day + (0.02 + 0.4 * (1.0 - kc_day)) * cloud, 0.03, 1.08)
     ghi = clearsky["ghi"].to_numpy() * kc
-    decomposed = pvlib.irradiance.erbs(ghi, solpos["zenith"].to_numpy(), times.dayofyear.to_numpy())
+    decomposed = pvlib.irradiance.erbs(ghi, solpos["zenith"].to_numpy(), times.day_of_year.to_numpy())
     irradiance = pd.DataFrame(
         {"ghi": ghi, "dni": np.nan_to_num(decomposed["dni"]), "dhi": np.nan_to_num(decomposed["dhi"])}, index=times
     )
     summer_day = 200 if truth.latitude >= 0 else 17
-    season = np.cos(2 * np.pi * (times.dayofyear.to_numpy() - summer_day) / 365.25)
+    season = np.cos(2 * np.pi * (times.day_of_year.to_numpy() - summer_day) / 365.25)
     diurnal = np.cos(2 * np.pi * ((solar_hours % 24.0) - 15.0) / 24.0) * (0.4 + 0.6 * kc_day)
     anomaly = 2.5 * _ar1(rng, n_days, 0.7)[day]
     t_amb = climate.temperature_c + climate.seasonal_c * season + climate.diurnal_c * diurnal + anomaly
