@@ -51,8 +51,9 @@ CEC_MODULES: dict[str, str] = {
 }
 """The module of pvlib's CEC database (``retrieve_sam('CECMod')``) a plant of each technology runs."""
 
-SAPM_MOUNTS: dict[str, str] = {"fixed": "open_rack_glass_polymer", "single_axis": "open_rack_glass_polymer"}
-"""SAPM temperature model parameters (``pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS['sapm']``) by mounting."""
+SAPM_MOUNT = "open_rack_glass_polymer"
+"""SAPM temperature model parameters (``pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS['sapm']``) of every plant:
+fixed racks and trackers are both open racks (a = -3.56, b = -0.075 s/m, deltaT = 3 degC)."""
 
 
 @dataclass(frozen=True)
@@ -222,8 +223,6 @@ def _orientation(truth: SolarPlantTruth, solpos: pd.DataFrame) -> tuple[np.ndarr
     n = len(solpos)
     if truth.mounting == "fixed":
         return np.full(n, truth.tilt_deg), np.full(n, truth.azimuth_deg)
-    if truth.mounting != "single_axis":
-        raise ValueError(f"mounting {truth.mounting!r}: expected one of {MOUNTINGS}")
     tracking = pvlib.tracking.singleaxis(
         solpos["apparent_zenith"],
         solpos["azimuth"],
@@ -299,6 +298,25 @@ def _in_windows(times: pd.DatetimeIndex, windows: list[tuple[str, str]]) -> np.n
     return inside
 
 
+def check_truth(truth: SolarPlantTruth) -> None:
+    """Raise a ValueError naming the first setting of ``truth`` a plant cannot have, and the values it accepts."""
+    cec_module(truth.module_technology)
+    if truth.climate_zone not in CLIMATES:
+        raise ValueError(f"climate_zone {truth.climate_zone!r}: expected one of {CLIMATE_ZONES}")
+    if truth.mounting not in MOUNTINGS:
+        raise ValueError(f"mounting {truth.mounting!r}: expected one of {MOUNTINGS}")
+    if truth.soiling_schedule not in CLEANING_SCHEDULES:
+        raise ValueError(f"soiling_schedule {truth.soiling_schedule!r}: expected one of {CLEANING_SCHEDULES}")
+    if not len(truth.inverters) == len(truth.dc_capacity_kw) == len(truth.ac_capacity_kw):
+        raise ValueError(f"{len(truth.inverters)} inverters: dc_capacity_kw and ac_capacity_kw need one value each")
+    for case in (*truth.outages, *truth.underperforming):
+        if case.inverter not in truth.inverters:
+            raise ValueError(f"inverter {case.inverter!r} of {case}: expected one of {truth.inverters}")
+    for outage in truth.outages:
+        if outage.category not in OUTAGE_CATEGORIES:
+            raise ValueError(f"outage category {outage.category!r}: expected one of {OUTAGE_CATEGORIES}")
+
+
 def simulate_solar_plant_with_truth(
     truth: SolarPlantTruth, start: str, end: str, resolution: str, rng: np.random.Generator
 ) -> SolarSimulation:
@@ -333,8 +351,7 @@ def simulate_solar_plant_with_truth(
     (:data:`STATUS_CODES`). Noise: ``P_out`` 0.1 % relative, ``G_i`` and ``G_h`` 1 % relative plus
     1 W/m^2, temperatures 0.2 degC, wind 0.1 m/s.
     """
-    if truth.climate_zone not in CLIMATES:
-        raise ValueError(f"climate_zone {truth.climate_zone!r}: expected one of {CLIMATE_ZONES}")
+    check_truth(truth)
     times = pd.date_range(_utc(start), _utc(end), freq=resolution, inclusive="left").as_unit("us")
     step = pd.Timedelta(resolution)
     mid = times + step / 2
@@ -342,7 +359,7 @@ def simulate_solar_plant_with_truth(
     tilt, azimuth = _orientation(truth, solpos)
     poa = _poa(tilt, azimuth, solpos, irradiance)
     sensor = _poa(np.clip(tilt + truth.sensor_tilt_error_deg, 0.0, 90.0), azimuth, solpos, irradiance)
-    sapm = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"][SAPM_MOUNTS[truth.mounting]]
+    sapm = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"][SAPM_MOUNT]
     temp_cell = np.asarray(pvlib.temperature.sapm_cell(poa, t_amb, wind, **sapm))
     temp_module = np.asarray(pvlib.temperature.sapm_module(poa, t_amb, wind, sapm["a"], sapm["b"]))
     ratio = soiling_ratio(mid, truth)
@@ -435,7 +452,7 @@ def _outages(
     return tuple(sorted(cases, key=lambda o: o.start))
 
 
-def _cleanings(schedule: str, climate: Climate, start: pd.Timestamp, days: int, rng: np.random.Generator) -> list:
+def _cleanings(schedule: str, climate: Climate, start: pd.Timestamp, days: int, rng: np.random.Generator) -> list[str]:
     """Cleaning dates (ISO): every N days (N drawn from 30-120) or rain as a Poisson process."""
     if schedule == "regular":
         every = int(rng.integers(30, 121))

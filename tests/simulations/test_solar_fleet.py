@@ -282,12 +282,11 @@ def test_one_minute_records_and_a_csv_export(fleet, tmp_path):
     assert np.allclose(read["P_out"], frame["P_out"], atol=1e-3) and np.allclose(read["G_i"], frame["G_i"], atol=1e-3)
 
 
-def test_a_wrong_setting_is_named():
-    with pytest.raises(ValueError, match="module_technology"):
-        simulate_solar_plant(
-            replace(solar_fleet(1, 1, np.random.default_rng(0))[0], module_technology="perovskite"),
-            "2022-01-01",
-            "2022-01-02",
-            "15min",
-            np.random.default_rng(0),
-        )
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("module_technology", "perovskite"), ("mounting", "dual_axis"), ("climate_zone", "alpine"), ("inverters", ("X",))],
+)
+def test_a_wrong_setting_is_named(setting, value):
+    truth = replace(solar_fleet(1, 1, np.random.default_rng(0))[0], **{setting: value})
+    with pytest.raises(ValueError, match=setting.rstrip("s") if setting == "inverters" else setting):
+        simulate_solar_plant(truth, "2022-01-01", "2022-01-02", "15min", np.random.default_rng(0))
