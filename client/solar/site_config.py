@@ -300,7 +300,7 @@ def _plant(table: dict[str, Any], problems: list[str]) -> Plant | None:
     latitude = _number(table, "latitude", "[plant]", problems, -90, 90)
     longitude = _number(table, "longitude", "[plant]", problems, -180, 180)
     elevation = _number(values, "elevation_m", "[plant]", problems, -500, 9000)
-    azimuth = _number(values, "azimuth_deg", "[plant]", problems, 0, 360)
+    azimuth = _number(values, "azimuth_deg", "[plant]", problems, -360, 360) % 360  # -2.5 faces as 357.5
     tilt = None
     if values["mounting"] == "fixed":
         if values["tilt_deg"] is None:

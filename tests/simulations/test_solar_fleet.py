@@ -12,7 +12,9 @@ import pandas as pd
 import pvlib
 import pytest
 
+from client.solar.ingest import read_solar_chunks
 from client.solar.schema import CHANNELS, CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS
+from client.solar.site_config import load_solar_site_config
 from simulations.solar_fleet import (
     CEC_MODULES,
     CLIMATES,
@@ -32,16 +34,11 @@ CANONICAL = ["time", "asset_id", "P_out", "G_i", "G_h", "T_mod", "T_amb", "v_w",
 
 
 def read_site(folder: Path) -> tuple[dict, pd.DataFrame]:
-    """A site's site.toml and its export in canonical names, read with nothing but the site.toml."""
+    """A site's site.toml as written, and its export as the site's own parser and reader see it (15-min records)."""
     config = tomllib.loads((folder / "site.toml").read_text(encoding="utf-8"))
-    source = config["source"]
-    files = sorted(p for pattern in source["files"] for p in folder.glob(pattern))
-    if source["format"] == "parquet":
-        export = pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
-    else:
-        export = pd.concat([pd.read_csv(p) for p in files], ignore_index=True)
-        export[config["columns"]["time"]] = pd.to_datetime(export[config["columns"]["time"]], utc=True)
-    frame = export.rename(columns={column: canonical for canonical, column in config["columns"].items()})
+    site = load_solar_site_config(folder / "site.toml")
+    frame = pd.concat(read_solar_chunks(site), ignore_index=True)
+    frame["asset_id"] = frame["asset_id"].astype(str)
     return config, frame
 
 
@@ -278,8 +275,12 @@ def test_one_minute_records_and_a_csv_export(fleet, tmp_path):
     write_solar_site(truth, frame, tmp_path, file_format="csv")
     config, read = read_site(tmp_path)
     assert config["source"] == {"files": ["scada/*.csv"], "format": "csv", "resolution": "1min"}
-    assert (read["time"] == frame["time"]).all() and (read["INV_St"] == frame["INV_St"]).all()
-    assert np.allclose(read["P_out"], frame["P_out"], atol=1e-3) and np.allclose(read["G_i"], frame["G_i"], atol=1e-3)
+    # The site averages 1-min records to 15-min means per inverter.
+    means = frame.groupby(["asset_id", frame["time"].dt.floor("15min")])[["P_out", "G_i"]].mean().reset_index()
+    assert len(read) == len(means) == len(truth.inverters) * 2 * 96
+    read = read.sort_values(["asset_id", "time"]).reset_index(drop=True)
+    assert (read["time"] == means["time"]).all()
+    assert np.allclose(read["P_out"], means["P_out"], atol=1e-3) and np.allclose(read["G_i"], means["G_i"], atol=1e-3)
 
 
 @pytest.mark.parametrize(
