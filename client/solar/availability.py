@@ -1,0 +1,119 @@
+"""Clipping, availability and lost energy of a solar plant: sums over records, pure functions over arrays.
+
+Counts and energies rather than shares are returned where a plant's figure over many chunks is the
+ratio of summed terms. Powers in kW, energies in kWh.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CLIPPING_THRESHOLD = 0.98
+"""A record at or above this fraction of the AC capacity counts as clipped [-]."""
+
+
+def clipping_share(
+    p_out_kw: np.ndarray, ac_capacity_kw: float, daylight: np.ndarray, threshold: float = CLIPPING_THRESHOLD
+) -> float:
+    """Share of daylight records at which the inverter clips: P_out >= threshold * P_ac0.
+
+    Parameters
+    ----------
+    p_out_kw : ndarray
+        Measured AC output power P_out [kW].
+    ac_capacity_kw : float
+        Inverter AC rating P_ac0 [kW].
+    daylight : ndarray of bool
+        True for the records in daylight (sun above the horizon).
+    threshold : float
+        Fraction of the AC rating [-], in (0, 1].
+
+    Returns
+    -------
+    float
+        Clipped daylight records over daylight records [-] (NaN power counts as not clipped); NaN
+        without daylight records.
+
+    Raises
+    ------
+    ValueError
+        When ``threshold`` is not in (0, 1].
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    daylight = np.asarray(daylight, dtype=bool)
+    n_daylight = int(daylight.sum())
+    if n_daylight == 0:
+        return float("nan")
+    with np.errstate(invalid="ignore"):
+        clipped = np.asarray(p_out_kw, dtype=np.float64) >= threshold * ac_capacity_kw
+    return float((clipped & daylight).sum() / n_daylight)
+
+
+def availability_terms(daylight: np.ndarray, available: np.ndarray) -> tuple[int, int]:
+    """Numerator and denominator of the time-based availability: only daylight records count.
+
+    A_t = (daylight records in which the plant is available) / (daylight records), in the manner of
+    IEC TS 61724-3:2016 (energy evaluation), which counts the period in which the plant could produce.
+
+    Parameters
+    ----------
+    daylight : ndarray of bool
+        True for the records in daylight.
+    available : ndarray of bool
+        True for the records in which the inverter is available (its status says so).
+
+    Returns
+    -------
+    available_daylight : int
+        Available daylight records [-].
+    daylight : int
+        Daylight records [-]; A_t = available_daylight / daylight.
+    """
+    daylight = np.asarray(daylight, dtype=bool)
+    available = np.asarray(available, dtype=bool)
+    return int((daylight & available).sum()), int(daylight.sum())
+
+
+def lost_energy_by_category(
+    p_expected_kw: np.ndarray,
+    p_out_kw: np.ndarray,
+    category: np.ndarray,
+    n_categories: int,
+    record_hours: float,
+) -> np.ndarray:
+    """Energy lost in each category of unavailability: sum of max(P_expected - P_out, 0) * tau.
+
+    Parameters
+    ----------
+    p_expected_kw : ndarray
+        Expected power P_expected [kW] (e.g. :func:`client.solar.performance.expected_ac_power`).
+    p_out_kw : ndarray
+        Measured power P_out [kW]; NaN counts as 0 (an unavailable inverter that reports nothing
+        produced nothing).
+    category : ndarray of int
+        Category of each record: -1 when available, else the index of its unavailability category in
+        0 .. n_categories - 1.
+    n_categories : int
+        Number of unavailability categories.
+    record_hours : float
+        Record duration tau [h].
+
+    Returns
+    -------
+    ndarray
+        Lost energy of each category [kWh], shape (n_categories,); records with NaN expected power add
+        nothing.
+
+    Raises
+    ------
+    ValueError
+        When a category is below -1 or not below ``n_categories``.
+    """
+    category = np.asarray(category, dtype=np.int64)
+    if category.size and (category.min() < -1 or category.max() >= n_categories):
+        raise ValueError(f"category must be -1 (available) or in 0 .. {n_categories - 1}")
+    lost = np.asarray(p_expected_kw, dtype=np.float64) - np.nan_to_num(np.asarray(p_out_kw, dtype=np.float64))
+    lost = np.where(np.isfinite(lost), np.fmax(lost, 0.0), 0.0) * record_hours
+    counted = category >= 0
+    return np.bincount(category[counted], weights=lost[counted], minlength=n_categories)

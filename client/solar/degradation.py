@@ -1,0 +1,133 @@
+"""Degradation rate of a solar plant by the year-on-year method (RdTools), from daily normalised energy.
+
+RdTools is imported inside the function that needs it (``import rdtools`` takes seconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from client.solar._random_state import seeded_global_random_state
+
+MIN_EXPECTED_FRACTION = 0.2
+"""Days whose expected energy is below this fraction of the median day's carry no ratio [-]."""
+
+
+@dataclass(frozen=True)
+class DegradationEstimate:
+    """A plant's degradation rate and its bootstrap confidence interval.
+
+    Attributes
+    ----------
+    rate_pct_per_year : float
+        Median of the year-on-year rates [%/year], negative for a plant losing output.
+    ci_low, ci_high : float
+        Bounds of the confidence interval [%/year].
+    """
+
+    rate_pct_per_year: float
+    ci_low: float
+    ci_high: float
+
+
+def daily_normalised_energy(
+    daily_energy_kwh: pd.Series,
+    daily_expected_kwh: pd.Series,
+    min_expected_fraction: float = MIN_EXPECTED_FRACTION,
+) -> pd.Series:
+    """Daily measured energy over daily expected energy, the normalised energy of RdTools.
+
+    PI_d = E_d / E_expected,d (Jordan & Kurtz 2013, doi:10.1002/pip.1182; RdTools
+    ``normalization.normalize_with_expected_power``). Days whose expected energy is under
+    ``min_expected_fraction`` times the median day's (overcast, snow, mostly missing records) give NaN:
+    their ratio is dominated by offsets and low-light effects.
+
+    Parameters
+    ----------
+    daily_energy_kwh : pandas.Series
+        Measured energy of each day E_d [kWh], indexed by day.
+    daily_expected_kwh : pandas.Series
+        Expected energy of each day E_expected,d [kWh] (e.g. summed PVWatts power with the clipped
+        records left out of both), indexed by day.
+    min_expected_fraction : float
+        Fraction of the median day's expected energy [-], in [0, 1).
+
+    Returns
+    -------
+    pandas.Series
+        PI_d [-] on the union of both indexes; NaN where either energy is missing or the expected
+        energy is too small (or not positive).
+
+    Raises
+    ------
+    ValueError
+        When ``min_expected_fraction`` is not in [0, 1).
+    """
+    if not 0.0 <= min_expected_fraction < 1.0:
+        raise ValueError(f"min_expected_fraction must be in [0, 1), got {min_expected_fraction}")
+    energy, expected = daily_energy_kwh.align(daily_expected_kwh)
+    expected = expected.astype(np.float64)
+    floor = min_expected_fraction * np.nanmedian(expected.to_numpy()) if expected.notna().any() else np.inf
+    usable = (expected > 0.0) & (expected >= floor)
+    ratio = energy.astype(np.float64) / expected.where(usable)
+    ratio.name = "normalised_energy"
+    return ratio
+
+
+def year_on_year_degradation(
+    daily_normalised: pd.Series, rng: np.random.Generator, confidence_level: float = 68.2
+) -> DegradationEstimate | None:
+    """Degradation rate by the year-on-year method, with a bootstrap confidence interval.
+
+    Each day's rate is R_d = 100 (PI_d - PI_d-365) / (PI_first-year median) [%/year]; the plant's rate
+    is the median of the R_d and its interval the percentiles of 10 000 bootstrap medians (Jordan,
+    Deline, Kurtz, Kimball & Anderson 2018, IEEE JPV 8(2), doi:10.1109/JPHOTOV.2017.2779779; RdTools
+    documentation, ``rdtools.degradation_year_on_year`` with uncertainty method ``'simple'``). Leave
+    clipped records out of the expected energy first, else clipping masks the degradation
+    (docs/solar-facts.md).
+
+    Parameters
+    ----------
+    daily_normalised : pandas.Series
+        Daily normalised energy PI_d [-] (:func:`daily_normalised_energy`) on a timezone-aware daily
+        index; NaN days are left out.
+    rng : numpy.random.Generator
+        Seeds RdTools' bootstrap (which draws from numpy's global state; that state is restored).
+    confidence_level : float
+        Size of the confidence interval [%], in (0, 100).
+
+    Returns
+    -------
+    DegradationEstimate or None
+        None when the finite days span under two years or RdTools finds no year-on-year pair.
+
+    Raises
+    ------
+    ValueError
+        When the index is not a timezone-aware DatetimeIndex or ``confidence_level`` is not in (0, 100).
+    """
+    if not 0.0 < confidence_level < 100.0:
+        raise ValueError(f"confidence_level must be in (0, 100), got {confidence_level}")
+    index = daily_normalised.index
+    if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
+        raise ValueError("daily_normalised needs a timezone-aware DatetimeIndex")
+    values = daily_normalised.astype(np.float64)
+    values = values[np.isfinite(values.to_numpy()) & (values.to_numpy() > 0.0)]
+    if len(values) < 2 or values.index.max() - values.index.min() < pd.Timedelta(days=730):
+        return None
+
+    import rdtools.degradation
+
+    try:
+        with seeded_global_random_state(rng):
+            rate, interval, _ = rdtools.degradation.degradation_year_on_year(
+                values, confidence_level=confidence_level, uncertainty_method="simple"
+            )
+    except ValueError:  # under two years by RdTools' count, or no pair a year apart
+        return None
+    if not np.isfinite(rate):
+        return None
+    return DegradationEstimate(float(rate), float(interval[0]), float(interval[1]))
