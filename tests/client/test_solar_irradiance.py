@@ -111,5 +111,5 @@ def test_cell_temperature_prefers_the_module_and_falls_back_by_record():
     assert result[0] == pytest.approx(52.4, abs=1e-12)
     assert result[1] == pytest.approx(20.0 + 800.0 * np.exp(-3.47 - 0.0594) + 2.4, abs=1e-9)
     assert np.isnan(result[2])
-    with pytest.raises(ValueError, match="t_mod .* or t_amb"):
+    with pytest.raises(ValueError, match=r"t_mod .* or t_amb"):
         cell_temperature(g)
