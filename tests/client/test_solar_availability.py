@@ -1,0 +1,39 @@
+"""Clipping share, time-based availability and lost energy on small arrays computed by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from client.solar.availability import availability_terms, clipping_share, lost_energy_by_category
+
+
+def test_clipping_share_by_hand():
+    p_out = np.array([0.0, 50.0, 97.9, 98.0, 100.0, np.nan, 99.0, 100.0])
+    daylight = np.array([False, True, True, True, True, True, True, False])
+    # AC 100 kW, threshold 0.98: daylight records 1..6 (6); at or above 98 kW: 3, 4 and 6 -> 3 / 6.
+    assert clipping_share(p_out, 100.0, daylight) == pytest.approx(0.5, abs=1e-15)
+    assert clipping_share(p_out, 100.0, daylight, threshold=0.99) == pytest.approx(2 / 6, abs=1e-15)
+    assert np.isnan(clipping_share(p_out, 100.0, np.zeros(8, dtype=bool)))
+    with pytest.raises(ValueError, match="threshold"):
+        clipping_share(p_out, 100.0, daylight, threshold=0.0)
+
+
+def test_availability_counts_only_daylight():
+    daylight = np.array([False, False, True, True, True, True])
+    available = np.array([False, True, True, False, True, True])  # the night outage does not count
+    assert availability_terms(daylight, available) == (3, 4)
+    assert availability_terms(np.zeros(3, dtype=bool), np.ones(3, dtype=bool)) == (0, 0)
+
+
+def test_lost_energy_by_category_by_hand():
+    p_expected = np.array([10.0, 20.0, 30.0, 40.0, 50.0, np.nan, 60.0])
+    p_out = np.array([10.0, 5.0, np.nan, 45.0, 20.0, 0.0, 0.0])
+    category = np.array([-1, 0, 0, 1, 2, 2, -1])
+    # tau = 0.25 h: category 0 = (15 + 30) * 0.25 = 11.25; 1 = max(40 - 45, 0) = 0; 2 = 30 * 0.25 = 7.5
+    # (NaN expected adds nothing); category 3 has no record; the available records (-1) count nowhere.
+    lost = lost_energy_by_category(p_expected, p_out, category, 4, 0.25)
+    assert lost.shape == (4,)
+    assert lost == pytest.approx([11.25, 0.0, 7.5, 0.0], abs=1e-12)
+    with pytest.raises(ValueError, match="category"):
+        lost_energy_by_category(p_expected, p_out, category, 2, 0.25)
