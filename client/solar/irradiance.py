@@ -98,8 +98,8 @@ def plane_of_array_irradiance(
     dni, dhi = np.asarray(split["dni"], dtype=np.float64), np.asarray(split["dhi"], dtype=np.float64)
     dni_extra = pvlib.irradiance.get_extra_radiation(times).to_numpy()
 
-    if mounting == "fixed":
-        surface_tilt = np.full(len(times), float(tilt_deg))  # type: ignore[arg-type]
+    if mounting == "fixed" and tilt_deg is not None:  # (a fixed plane without tilt raised above)
+        surface_tilt = np.full(len(times), float(tilt_deg))
         surface_azimuth = np.full(len(times), float(azimuth_deg))
     else:
         tracking = pvlib.tracking.singleaxis(
