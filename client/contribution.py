@@ -22,12 +22,15 @@ from client.maintenance import site_indicators
 from client.policy import ContributionRefused, PolicyViolation, SitePolicy
 from client.privacy import add_site_noise, charge_private_spec, private_spec_cost
 from client.release_check import census_contradictions, keep_census, kept_census
-from client.site_config import SiteConfig, SiteConfigError, load_site_config
+from client.site_config import SiteConfig, SiteConfigError
+from client.site_kinds import load_any_site_config, validate_any_site
+from client.solar.ingest import read_solar_chunks
+from client.solar.site_config import SolarSiteConfig
+from client.solar.summaries import solar_blocks, summarise_plant
 from client.summaries import SiteSummary, summarise_site, summary_channels
-from client.validate import validate_site
 from common.progress import Progress, silent
 from common.release_json import export_json, read_release_json
-from protos.census import census_totals, decide, is_round_two, values_spec_of, withhold_failing_cells
+from protos.census import census_totals, decide, is_round_two, is_solar, values_spec_of, withhold_failing_cells
 from protos.codec import BlockLayout, block_layouts, clip_to_bounds, encode_blocks, spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -81,12 +84,24 @@ class SiteBlocks:
     census: dict[BlockKey, np.ndarray]
 
 
-def site_blocks(site: SiteConfig, spec: spec_pb2.BenchmarkSpec, baseline: bytes | None) -> SiteBlocks:
+def site_blocks(site: SiteConfig | SolarSiteConfig, spec: spec_pb2.BenchmarkSpec, baseline: bytes | None) -> SiteBlocks:
     """Every block of values spec ``spec`` and of its census, from the site's export.
 
     A round-2 spec (``spec.indicators`` set) needs ``baseline``, the serialised round-1 release,
-    whose SHA-256 the spec names.
+    whose SHA-256 the spec names. A solar spec is answered by a solar site only, and a wind spec
+    by a wind site.
+
+    Raises
+    ------
+    ValueError
+        If the spec asks for another kind of site than this one.
     """
+    if isinstance(site, SolarSiteConfig) != is_solar(spec):
+        kind = "solar" if isinstance(site, SolarSiteConfig) else "wind"
+        raise ValueError(f"spec {spec.spec_id} is not for a {kind} site like {site.path}: nothing is computed")
+    if isinstance(site, SolarSiteConfig):
+        values, census = solar_blocks(summarise_plant(lambda: read_solar_chunks(site), site, spec), site, spec)
+        return SiteBlocks(values, census)
     if is_round_two(spec):
         if baseline is None or hashlib.sha256(baseline).hexdigest() != spec.indicators.baseline_release_sha256:
             raise ValueError("round-2 spec without the round-1 release it names (SHA-256 mismatch)")
@@ -158,13 +173,13 @@ def prepare_contribution(
     when the census says it cannot publish anything, and when it would overrun the site's budget.
     The blocks are encoded once here so that nothing fails after a charge.
     """
-    report = validate_site(site_config)
+    report = validate_any_site(site_config)
     if not report.usable:
         errors = [
             f"{f.file} {f.column} {f.turbine}: {f.problem} ({f.fix})" for f in report.findings if f.severity == "error"
         ]
         raise SiteValidationError("site validation failed:\n  - " + "\n  - ".join(errors))
-    site = load_site_config(site_config)
+    site = load_any_site_config(site_config)
     layouts = block_layouts(spec)
     if spec.census_of_sha256:
         values = site_blocks(site, values_spec_of(spec), baseline).census

@@ -18,12 +18,12 @@ import numpy as np
 from google.protobuf import json_format
 
 from common.atomic_file import write_text_atomically
-from protos.census import Decision, census_totals, decide, is_round_two
+from protos.census import Decision, census_totals, decide, is_round_two, is_solar
 from protos.codec import spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.domain import MONTH_FORMAT, period_months
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import MONTHLY_INDICATORS, BlockKey, CensusFields, indicator_cells
+from protos.statistics import MONTHLY_INDICATORS, SOLAR_CELLS, BlockKey, CensusFields, indicator_cells
 
 S = spec_pb2.Statistic
 
@@ -67,7 +67,9 @@ def census_contradictions(
     for spec, census in rounds:
         totals = census_totals(census, spec)
         decision = decide(spec, totals)
-        if is_round_two(spec):
+        if is_solar(spec):
+            problems += _solar(release, spec, census.participants, totals, decision)
+        elif is_round_two(spec):
             problems += _round_two(release, spec, census.participants, totals, decision)
         else:
             problems += _round_one(release, spec, census.participants, totals, decision)
@@ -78,6 +80,55 @@ def _cohort_rows(spec: spec_pb2.BenchmarkSpec, block: np.ndarray) -> CensusField
     """The census fields of each cohort's own row (after the atoms' rows)."""
     n_atoms = len(cohort_atoms(spec.cohorts))
     return CensusFields(*(field[n_atoms:] for field in block))
+
+
+def _solar(
+    release: release_pb2.Release,
+    spec: spec_pb2.BenchmarkSpec,
+    participants: int,
+    totals: Mapping[BlockKey, np.ndarray],
+    decision: Decision,
+) -> list[str]:
+    """A solar release against its census: every published bin and cell passes it, with the census's counts."""
+    problems = []
+    if release.provenance.participants != participants:
+        problems.append(f"participants {release.provenance.participants}, census {participants}")
+    if decision.irradiance_bins is None or decision.solar is None:
+        return [*problems, f"spec {spec.spec_id} has no solar decision"]
+    bins = _cohort_rows(spec, totals[BlockKey("", S.IRRADIANCE_CENSUS)])
+    cells = _cohort_rows(spec, totals[BlockKey("", S.SOLAR_CENSUS)])
+    grid = spec.solar.irradiance_bins
+    index = {cohort.name: c for c, cohort in enumerate(spec.cohorts)}
+    for curve in release.solar_curves:
+        c = index.get(curve.cohort)
+        for cell in curve.bins if c is not None else ():
+            b = round((cell.irradiance_centre - grid.first_centre) / grid.width)
+            where = f"cohort {curve.cohort} bin {cell.irradiance_centre:g} W/m^2"
+            if cell.suppressed:
+                continue
+            if not 0 <= b < grid.count or not decision.irradiance_bins.published[c, b]:
+                problems.append(f"{where} published; its census suppresses it")
+                continue
+            if cell.HasField("record_count") and cell.record_count != int(bins.total[c, b]):
+                problems.append(f"{where}: {cell.record_count} records, census {bins.total[c, b]:.0f}")
+            if cell.HasField("operator_count") and cell.operator_count != int(bins.contributor[c, b]):
+                problems.append(f"{where}: {cell.operator_count} operators, census {bins.contributor[c, b]:.0f}")
+    for distribution in release.distributions:
+        c = index.get(distribution.cohort)
+        if c is None or distribution.suppressed or distribution.indicator not in SOLAR_CELLS:
+            continue
+        i = SOLAR_CELLS.index(distribution.indicator)
+        where = f"{distribution.indicator} of cohort {distribution.cohort}"
+        if not decision.solar.published[c, i]:
+            problems.append(f"{where} published; its census suppresses it")
+        elif distribution.HasField("operator_count") and distribution.operator_count != int(cells.contributor[c, i]):
+            problems.append(f"{where}: {distribution.operator_count} operators, census {cells.contributor[c, i]:.0f}")
+    lost = SOLAR_CELLS.index("lost_production")
+    for loss in release.lost_production:
+        c = index.get(loss.cohort)
+        if c is not None and not loss.suppressed and not decision.solar.published[c, lost]:
+            problems.append(f"lost production of cohort {loss.cohort} published; its census suppresses it")
+    return problems
 
 
 def _round_one(

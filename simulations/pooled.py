@@ -32,10 +32,12 @@ import pandas as pd
 from client.filters import FILTERS, TurbineArrays
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
+from client.solar.ingest import read_solar_chunks
+from client.solar.site_config import load_solar_site_config
 from client.summaries import cohort_membership, prepared_records, record_air_density
 from protos.census import Decision, census_spec, decide, withhold_failing_cells
 from protos.codec import block_layouts, spec_sha256
-from protos.disclosure import atom_index, cohort_atoms
+from protos.disclosure import atom_index, cohort_atoms, plant_in_cohort
 from protos.domain import (
     AVAILABILITY_CATEGORIES,
     JULIAN_YEAR,
@@ -926,3 +928,72 @@ def pooled_round_two(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec, release: 
     decision = decide(spec, census)
     values = withhold_failing_cells(pooled_indicator_values(rows, spec, indicators), spec, decision)
     return PooledRound(census, decision, values)
+
+
+def pooled_solar_rows(site_configs: Sequence[Path], spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
+    """Every solar plant's 15-min records in the period: plant, inverter, G_i, specific power, availability, cohorts.
+
+    The plants' exports through the sites' own reader (client/solar/ingest.py), pooled; the
+    plane-of-array irradiance is the export's ``G_i``. A record is available when its status is
+    one of the plant's available codes (without a status column: unless it produced nothing at
+    200 W/m^2 or more).
+    """
+    start, end = pd.Timestamp(spec.period.start), pd.Timestamp(spec.period.end)
+    frames = []
+    for plant_index, path in enumerate(site_configs):
+        site = load_solar_site_config(path)
+        plant = site.plant
+        member = [
+            plant_in_cohort(c, plant.module_technology, plant.mounting, plant.climate_zone, site.dc_ac_ratio)
+            for c in spec.cohorts
+        ]
+        dc = pd.Series({i.inverter_id: i.dc_capacity_kw for i in site.inverters})
+        records = pd.concat(read_solar_chunks(site), ignore_index=True)
+        records = records[(records["time"] >= start) & (records["time"] < end)]
+        inverter = records["asset_id"].astype(str)
+        if "INV_St" in records:
+            available = records["INV_St"].isin(site.available_codes)
+        else:
+            available = ~((records["G_i"] >= 200.0) & (records["P_out"] <= 0))
+        frame = pd.DataFrame(
+            {
+                "plant": plant_index,
+                "inverter": f"{plant_index}/" + inverter,
+                "g_i": records["G_i"],
+                "specific_power": records["P_out"] / inverter.map(dc).to_numpy(),
+                "p_out": records["P_out"],
+                "reference_kw": inverter.map(dc).to_numpy() * records["G_i"] / 1000.0,
+                "available": available.to_numpy(),
+            }
+        )
+        for cohort, is_member in zip(spec.cohorts, member, strict=True):
+            frame[cohort.name] = is_member
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def pooled_solar_curves(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame:
+    """Per cohort and irradiance bin: records, operators, mean and sample std of specific power (before any rule)."""
+    grid = spec.solar.irradiance_bins
+    usable = rows[rows["available"] & rows["g_i"].notna() & rows["specific_power"].notna()]
+    usable = usable.assign(irradiance_bin=np.floor((usable["g_i"] - grid.first_centre) / grid.width + 0.5))
+    usable = usable[(usable["irradiance_bin"] >= 0) & (usable["irradiance_bin"] < grid.count)]
+    curves = []
+    for cohort in spec.cohorts:
+        members = usable[usable[cohort.name]]
+        curve = members.groupby("irradiance_bin").agg(
+            records=("specific_power", "size"),
+            operators=("plant", "nunique"),
+            mean_specific_power=("specific_power", "mean"),
+            std_specific_power=("specific_power", "std"),
+        )
+        curve["irradiance_centre"] = grid.first_centre + grid.width * curve.index.to_numpy()
+        curves.append(curve.reset_index(drop=True).assign(cohort=cohort.name))
+    return pd.concat(curves, ignore_index=True)
+
+
+def pooled_performance_ratios(rows: pd.DataFrame) -> pd.Series:
+    """Each plant's IEC 61724-1 performance ratio over its records with power and irradiance [-]."""
+    valid = rows[rows["p_out"].notna() & rows["reference_kw"].notna()]
+    sums = valid.groupby("plant")[["p_out", "reference_kw"]].sum()
+    return sums["p_out"] / sums["reference_kw"]

@@ -32,6 +32,7 @@ from scipy.signal import lfilter
 
 from client.solar.schema import CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS
 from common.progress import Progress, Stage, silent
+from simulations.fleet import enrol_members
 
 STATUS_CODES: dict[str, int] = {"available": 0, "inverter_fault": 3, "grid": 2, "maintenance": 4, "curtailment": 5}
 """Status code the export writes for an available inverter and for each outage category; site.toml reads this."""
@@ -650,7 +651,8 @@ def write_solar_fleet(
     One Generator seeded with ``seed`` draws the fleet (:func:`solar_fleet`), then each plant's
     records in turn. Layout: ``folder/<plant name>/{site.toml, scada/<year>.<format>, truth.parquet}``
     (``truth.parquet``: the per-record truth of :class:`SolarSimulation`) and ``folder/ground_truth.json``
-    (the settings and each plant's truth). ``progress`` hears each plant as it is written.
+    (the settings and each plant's truth). Each plant is a consortium member of its own
+    (:func:`simulations.fleet.enrol_members`). ``progress`` hears each plant as it is written.
     """
     progress = progress or silent
     folder = Path(folder)
@@ -669,4 +671,5 @@ def write_solar_fleet(
     settings = {"seed": seed, "years": years, "start": begin.isoformat(), "end": end, "resolution": resolution}
     plants = [{**asdict(t), "gamma_pdc_per_c": t.gamma_pdc_per_c} for t in truths]
     (folder / "ground_truth.json").write_text(json.dumps({**settings, "plants": plants}, indent=1), encoding="utf-8")
+    enrol_members([folder / truth.name / "site.toml" for truth in truths])
     return truths

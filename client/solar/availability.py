@@ -12,27 +12,37 @@ CLIPPING_THRESHOLD = 0.98
 """A record at or above this fraction of the AC capacity counts as clipped [-]."""
 
 
-def clipping_share(
-    p_out_kw: np.ndarray, ac_capacity_kw: float, daylight: np.ndarray, threshold: float = CLIPPING_THRESHOLD
-) -> float:
-    """Share of daylight records at which the inverter clips: P_out >= threshold * P_ac0.
+def clipping_terms(
+    p_out_kw: np.ndarray,
+    ac_capacity_kw: np.ndarray,
+    daylight: np.ndarray,
+    inverter: np.ndarray,
+    n_inverters: int,
+    threshold: float = CLIPPING_THRESHOLD,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per inverter, daylight records at which it clips (P_out >= threshold * P_ac0) and daylight records.
+
+    The clipping share is the ratio of the two, summed over chunks and, for the plant, over inverters.
 
     Parameters
     ----------
     p_out_kw : ndarray
-        Measured AC output power P_out [kW].
-    ac_capacity_kw : float
-        Inverter AC rating P_ac0 [kW].
+        Measured AC output power P_out [kW]; NaN counts as not clipped.
+    ac_capacity_kw : ndarray
+        Each record's inverter AC rating P_ac0 [kW].
     daylight : ndarray of bool
-        True for the records in daylight (sun above the horizon).
+        True for the records that count (in daylight, and available).
+    inverter : ndarray of int
+        Each record's inverter, 0 .. n_inverters - 1.
+    n_inverters : int
+        Inverters of the plant.
     threshold : float
         Fraction of the AC rating [-], in (0, 1].
 
     Returns
     -------
-    float
-        Clipped daylight records over daylight records [-] (NaN power counts as not clipped); NaN
-        without daylight records.
+    clipped, daylight : ndarray
+        Records per inverter [-], shape (n_inverters,).
 
     Raises
     ------
@@ -42,19 +52,21 @@ def clipping_share(
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
     daylight = np.asarray(daylight, dtype=bool)
-    n_daylight = int(daylight.sum())
-    if n_daylight == 0:
-        return float("nan")
     with np.errstate(invalid="ignore"):
-        clipped = np.asarray(p_out_kw, dtype=np.float64) >= threshold * ac_capacity_kw
-    return float((clipped & daylight).sum() / n_daylight)
+        clipped = np.asarray(p_out_kw, dtype=np.float64) >= threshold * np.asarray(ac_capacity_kw, dtype=np.float64)
+    return (
+        np.bincount(inverter[clipped & daylight], minlength=n_inverters).astype(np.float64),
+        np.bincount(inverter[daylight], minlength=n_inverters).astype(np.float64),
+    )
 
 
-def availability_terms(daylight: np.ndarray, available: np.ndarray) -> tuple[int, int]:
-    """Numerator and denominator of the time-based availability: only daylight records count.
+def availability_terms(
+    daylight: np.ndarray, available: np.ndarray, inverter: np.ndarray, n_inverters: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per inverter, the numerator and denominator of its time-based availability: only daylight records count.
 
-    A_t = (daylight records in which the plant is available) / (daylight records), in the manner of
-    IEC TS 61724-3:2016 (energy evaluation), which counts the period in which the plant could produce.
+    A_t = (daylight records in which the inverter is available) / (daylight records), in the manner
+    of IEC TS 61724-3:2016 (energy evaluation), which counts the period in which the plant could produce.
 
     Parameters
     ----------
@@ -62,17 +74,22 @@ def availability_terms(daylight: np.ndarray, available: np.ndarray) -> tuple[int
         True for the records in daylight.
     available : ndarray of bool
         True for the records in which the inverter is available (its status says so).
+    inverter : ndarray of int
+        Each record's inverter, 0 .. n_inverters - 1.
+    n_inverters : int
+        Inverters of the plant.
 
     Returns
     -------
-    available_daylight : int
-        Available daylight records [-].
-    daylight : int
-        Daylight records [-]; A_t = available_daylight / daylight.
+    available_daylight, daylight : ndarray
+        Records per inverter [-], shape (n_inverters,); A_t = available_daylight / daylight.
     """
     daylight = np.asarray(daylight, dtype=bool)
     available = np.asarray(available, dtype=bool)
-    return int((daylight & available).sum()), int(daylight.sum())
+    return (
+        np.bincount(inverter[daylight & available], minlength=n_inverters).astype(np.float64),
+        np.bincount(inverter[daylight], minlength=n_inverters).astype(np.float64),
+    )
 
 
 def lost_energy_by_category(

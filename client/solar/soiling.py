@@ -41,11 +41,16 @@ class SoilingEstimate:
         Energy lost to soiling, (1 - insolation-weighted soiling ratio) * 100 [%].
     ci_low, ci_high : float
         Bounds of the confidence interval of the loss [%].
+    daily_ratio : pandas.Series
+        The soiling ratio SR_d of each day [-] (P50 rates, cleanings perfect; NaN outside the soiling
+        intervals RdTools found): what divides the normalised energy out of soiling before
+        year-on-year degradation, which a sawtooth of regular cleanings otherwise biases.
     """
 
     loss_pct: float
     ci_low: float
     ci_high: float
+    daily_ratio: pd.Series
 
 
 def soiling_loss(
@@ -115,7 +120,7 @@ def soiling_loss(
     try:
         with seeded_global_random_state(rng), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="20% or more of the daily data")
-            ratio, interval, _ = rdtools.soiling.soiling_srr(
+            ratio, interval, info = rdtools.soiling.soiling_srr(
                 normalised.astype(np.float64), insolation.astype(np.float64), reps=reps, method=method
             )
     except (ValueError, rdtools.soiling.NoValidIntervalError):
@@ -126,4 +131,5 @@ def soiling_loss(
         loss_pct=float((1.0 - ratio) * 100.0),
         ci_low=float((1.0 - interval[1]) * 100.0),
         ci_high=float((1.0 - interval[0]) * 100.0),
+        daily_ratio=info["soiling_ratio_perfect_clean"].reindex(normalised.index),
     )

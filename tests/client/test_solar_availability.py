@@ -5,25 +5,30 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from client.solar.availability import availability_terms, clipping_share, lost_energy_by_category
+from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category
 
 
-def test_clipping_share_by_hand():
+def test_clipping_terms_by_hand():
     p_out = np.array([0.0, 50.0, 97.9, 98.0, 100.0, np.nan, 99.0, 100.0])
     daylight = np.array([False, True, True, True, True, True, True, False])
-    # AC 100 kW, threshold 0.98: daylight records 1..6 (6); at or above 98 kW: 3, 4 and 6 -> 3 / 6.
-    assert clipping_share(p_out, 100.0, daylight) == pytest.approx(0.5, abs=1e-15)
-    assert clipping_share(p_out, 100.0, daylight, threshold=0.99) == pytest.approx(2 / 6, abs=1e-15)
-    assert np.isnan(clipping_share(p_out, 100.0, np.zeros(8, dtype=bool)))
+    ac, one = np.full(8, 100.0), np.zeros(8, dtype=np.int64)
+    # AC 100 kW, threshold 0.98: daylight records 1..6 (6); at or above 98 kW: 3, 4 and 6 -> 3 of 6.
+    assert [list(t) for t in clipping_terms(p_out, ac, daylight, one, 1)] == [[3.0], [6.0]]
+    assert [list(t) for t in clipping_terms(p_out, ac, daylight, one, 1, threshold=0.99)] == [[2.0], [6.0]]
+    # Two inverters of 100 and 200 kW: the second's 99 and 100 kW are not its limit.
+    two, rated = np.array([0, 0, 0, 0, 1, 1, 1, 1]), np.array([100.0] * 4 + [200.0] * 4)
+    assert [list(t) for t in clipping_terms(p_out, rated, daylight, two, 2)] == [[1.0, 0.0], [3.0, 3.0]]
     with pytest.raises(ValueError, match="threshold"):
-        clipping_share(p_out, 100.0, daylight, threshold=0.0)
+        clipping_terms(p_out, ac, daylight, one, 1, threshold=0.0)
 
 
 def test_availability_counts_only_daylight():
     daylight = np.array([False, False, True, True, True, True])
     available = np.array([False, True, True, False, True, True])  # the night outage does not count
-    assert availability_terms(daylight, available) == (3, 4)
-    assert availability_terms(np.zeros(3, dtype=bool), np.ones(3, dtype=bool)) == (0, 0)
+    one, two = np.zeros(6, dtype=np.int64), np.array([0, 0, 0, 1, 1, 1])
+    assert [list(t) for t in availability_terms(daylight, available, one, 1)] == [[3.0], [4.0]]
+    assert [list(t) for t in availability_terms(daylight, available, two, 2)] == [[1.0, 2.0], [1.0, 3.0]]
+    assert [list(t) for t in availability_terms(np.zeros(6, dtype=bool), available, one, 1)] == [[0.0], [0.0]]
 
 
 def test_lost_energy_by_category_by_hand():

@@ -1,0 +1,402 @@
+"""A solar plant's summaries for a solar spec: streamed over its 15-minute records, then its blocks.
+
+One pass over the export accumulates, per chunk, sums that add across chunks: the
+energy-normalised curve's sums per irradiance bin, the performance-ratio terms, each inverter's
+daylight, available and clipped records and its measured and expected energy, lost energy by
+category, and daily measured energy, expected energy and insolation. From the daily series at the
+end RdTools estimates the degradation rate (year on year) and the soiling loss (stochastic rate
+and recovery). :class:`PlantSummary` holds the plant's own numbers, which stay on site;
+:func:`solar_blocks` turns them into the spec's blocks and census.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from client.power_curve import bin_index, bin_power_curve, clipped_bin_index, power_histogram
+from client.solar.availability import CLIPPING_THRESHOLD, availability_terms, clipping_terms, lost_energy_by_category
+from client.solar.degradation import DegradationEstimate, daily_normalised_energy, year_on_year_degradation
+from client.solar.irradiance import cell_temperature, plane_of_array_irradiance
+from client.solar.performance import expected_ac_power, expected_dc_power, performance_ratio_terms
+from client.solar.schema import ASSET_ID, STATUS, TIME
+from client.solar.site_config import SolarSiteConfig
+from client.solar.soiling import SoilingEstimate, soiling_loss
+from client.summaries import atom_census
+from protos.codec import spec_sha256
+from protos.disclosure import atom_index, cohort_atoms, plant_in_cohort
+from protos.domain import KWH_PER_MWH, SOLAR_LOSS_CATEGORIES, SOLAR_RECORD_HOURS
+from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import SOLAR_CELLS, BlockKey, solar_histograms
+
+S = spec_pb2.Statistic
+
+DAYLIGHT_IRRADIANCE = 50.0
+"""In-plane irradiance from which a record counts as daylight (availability, clipping) [W/m^2]."""
+
+NORMALISATION_IRRADIANCE = 200.0
+"""In-plane irradiance from which a record enters the daily normalised energy (degradation, soiling) [W/m^2]:
+low-light records carry the model's largest relative errors."""
+
+RECENT_DAYS = 90
+"""Days an inverter's current condition is judged over: a fault that began during the period shows in them
+undiluted by the months before it [d]."""
+
+SOILING_REALISATIONS = 50
+"""RdTools soiling Monte Carlo realisations on site: the released loss is their P50, stable to ~0.05 points at 50
+(client/solar/soiling.py); each costs ~25 ms, and a release computes the summary in two rounds."""
+
+AVAILABLE, UNCATEGORISED = -1, -2
+"""A record's category when its inverter is available, and when its status says neither available nor a loss."""
+
+ChunkSource = Callable[[], Iterable[pd.DataFrame]]
+
+
+@dataclass
+class _Sums:
+    """What one pass adds up, chunk by chunk (every field sums across chunks)."""
+
+    curve_records: np.ndarray
+    curve_sum: np.ndarray
+    curve_sum_squared: np.ndarray
+    curve_histogram: np.ndarray
+    pr_terms: np.ndarray = field(default_factory=lambda: np.zeros(3))  # [kWh]: measured, reference, STC reference
+    daylight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per inverter [records]
+    available: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    clipped: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # [kWh] per (measured, expected), inverter and day, over the normalisation records
+    inverter_daily: np.ndarray = field(default_factory=lambda: np.zeros((2, 0, 0)))
+    records: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per inverter, any record in the period
+    lost: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_LOSS_CATEGORIES)))  # [kWh]
+    produced: float = 0.0  # [kWh]
+    daily: np.ndarray = field(default_factory=lambda: np.zeros((3, 0)))  # energy, expected [kWh], insolation [Wh/m^2]
+
+
+@dataclass(frozen=True)
+class PlantSummary:
+    """One plant's figures over a spec's period: what it sends (binned) and what it keeps to compare.
+
+    Attributes
+    ----------
+    curve_records, curve_sum, curve_sum_squared : ndarray
+        Per irradiance bin: records, sum of specific power [kW/kWp] and of its square.
+    curve_histogram : ndarray
+        Records per (irradiance bin, specific-power bin).
+    performance_ratio, performance_ratio_stc : float
+        IEC 61724-1 PR and its temperature-corrected form over the period [-]; NaN without records.
+    degradation : DegradationEstimate or None
+        Year-on-year rate [%/year] and interval; None with under two years.
+    soiling : SoilingEstimate or None
+        Insolation-weighted soiling loss [%]; None when RdTools finds no soiling intervals.
+    clipping_share : float
+        Share of daylight, available records at the AC limit [-].
+    inverter_availability : ndarray
+        Per inverter: available daylight records over daylight records [-] (NaN without daylight).
+    inverter_ratio : ndarray
+        Per inverter: measured over expected energy in the normalisation records of the period's last
+        RECENT_DAYS [-] (its own, not released: what :func:`client.solar.performance.underperforming_inverters`
+        reads).
+    inverter_records : ndarray
+        Per inverter: records in the period.
+    lost_energy_kwh : ndarray
+        Lost energy per SOLAR_LOSS_CATEGORIES [kWh].
+    produced_kwh : float
+        Energy produced [kWh].
+    daily : DataFrame
+        Per day (local solar day): energy, expected and insolation; the normalised series RdTools read.
+    """
+
+    curve_records: np.ndarray
+    curve_sum: np.ndarray
+    curve_sum_squared: np.ndarray
+    curve_histogram: np.ndarray
+    performance_ratio: float
+    performance_ratio_stc: float
+    degradation: DegradationEstimate | None
+    soiling: SoilingEstimate | None
+    clipping_share: float
+    inverter_availability: np.ndarray
+    inverter_ratio: np.ndarray
+    inverter_records: np.ndarray
+    lost_energy_kwh: np.ndarray
+    produced_kwh: float
+    daily: pd.DataFrame
+
+
+def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_pb2.BenchmarkSpec) -> PlantSummary:
+    """The plant's summary over ``spec``'s period, from one pass over its canonical 15-min chunks.
+
+    RdTools' bootstrap is seeded from the spec's hash, so the census and values rounds of one
+    spec see the same interval, and the summary is a function of the export and the spec.
+    """
+    solar, plant = spec.solar, site.plant
+    start, end = pd.Timestamp(spec.period.start), pd.Timestamp(spec.period.end)
+    # Local solar days: a plant's day does not straddle UTC midnight west of Greenwich.
+    solar_offset = pd.Timedelta(hours=plant.longitude / 15.0)
+    n_days = math.ceil((end - start) / pd.Timedelta(days=1)) + 1
+    irr, sp = solar.irradiance_bins, solar.specific_power_bins
+    n_inv = len(site.inverters)
+    dc = np.array([inverter.dc_capacity_kw for inverter in site.inverters])
+    ac = np.array([inverter.ac_capacity_kw for inverter in site.inverters])
+    sums = _Sums(np.zeros(irr.count), np.zeros(irr.count), np.zeros(irr.count), np.zeros((irr.count, sp.count)))
+    sums.daylight, sums.available, sums.clipped = np.zeros(n_inv), np.zeros(n_inv), np.zeros(n_inv)
+    sums.records, sums.inverter_daily = np.zeros(n_inv), np.zeros((2, n_inv, n_days))
+    sums.daily = np.zeros((3, n_days))
+    category_of_code = {code: i for i, c in enumerate(SOLAR_LOSS_CATEGORIES) for code in site.loss_codes.get(c, ())}
+    category_of_code.update({code: AVAILABLE for code in site.available_codes})
+    for chunk in read_chunks():
+        times = pd.DatetimeIndex(chunk[TIME])
+        keep = np.asarray((times >= start) & (times < end))
+        if not keep.any():
+            continue
+        chunk, times = chunk[keep], times[keep]
+        inverter = chunk[ASSET_ID].cat.codes.to_numpy().astype(np.int64)
+        p_out = chunk["P_out"].to_numpy(dtype=np.float64)
+        if "G_i" in chunk:
+            g_poa = chunk["G_i"].to_numpy(dtype=np.float64)
+        else:
+            g_poa = plane_of_array_irradiance(
+                times,
+                chunk["G_h"].to_numpy(dtype=np.float64),
+                plant.latitude,
+                plant.longitude,
+                plant.elevation_m,
+                plant.mounting,
+                plant.tilt_deg,
+                plant.azimuth_deg,
+            )
+        t_cell = cell_temperature(
+            g_poa,
+            t_mod=_column(chunk, "T_mod"),
+            t_amb=_column(chunk, "T_amb"),
+            wind_speed=_column(chunk, "v_w"),
+        )
+        p_expected = expected_ac_power(
+            expected_dc_power(g_poa, t_cell, dc[inverter], plant.gamma_pdc_per_c), ac[inverter]
+        )
+        category = _categories(chunk, category_of_code)
+        # Without a status column an inverter producing nothing in good light is out.
+        no_output = (g_poa >= NORMALISATION_IRRADIANCE) & (p_out <= 0)
+        available = category == AVAILABLE if STATUS in chunk else ~no_output
+        valid = np.isfinite(p_out) & np.isfinite(g_poa)
+        daylight = valid & (g_poa >= DAYLIGHT_IRRADIANCE)
+        _add_curve(sums, g_poa, p_out / dc[inverter], valid & available, irr, sp)
+        measured, reference = performance_ratio_terms(
+            p_out[valid], g_poa[valid], SOLAR_RECORD_HOURS, dc[inverter][valid]
+        )
+        _, reference_stc = performance_ratio_terms(
+            p_out[valid],
+            g_poa[valid],
+            SOLAR_RECORD_HOURS,
+            dc[inverter][valid],
+            t_cell=t_cell[valid],
+            gamma_pdc_per_c=plant.gamma_pdc_per_c,
+        )
+        sums.pr_terms += (measured, reference, reference_stc)
+        sums.records += np.bincount(inverter, minlength=n_inv)
+        day_available, day_total = availability_terms(daylight, available, inverter, n_inv)
+        sums.available += day_available
+        sums.daylight += day_total
+        sums.clipped += clipping_terms(p_out, ac[inverter], daylight & available, inverter, n_inv)[0]
+        sums.lost += lost_energy_by_category(
+            p_expected, p_out, np.where(valid, category, -1), len(SOLAR_LOSS_CATEGORIES), SOLAR_RECORD_HOURS
+        )
+        sums.produced += float(np.nansum(np.maximum(p_out, 0.0))) * SOLAR_RECORD_HOURS
+        normalising = (
+            valid
+            & available
+            & (g_poa >= NORMALISATION_IRRADIANCE)
+            & np.isfinite(p_expected)
+            & (p_expected < CLIPPING_THRESHOLD * ac[inverter])
+        )
+        energy = np.where(normalising, p_out, 0.0) * SOLAR_RECORD_HOURS
+        expected = np.where(normalising, p_expected, 0.0) * SOLAR_RECORD_HOURS
+        day = ((times + solar_offset - start) // pd.Timedelta(days=1)).to_numpy().clip(0, n_days - 1)
+        cell = inverter * n_days + day
+        for i, values in enumerate((energy, expected)):
+            sums.inverter_daily[i] += np.bincount(cell, values, minlength=n_inv * n_days).reshape(n_inv, n_days)
+        sums.daily[0] += np.bincount(day, energy, minlength=n_days)
+        sums.daily[1] += np.bincount(day, expected, minlength=n_days)
+        # Insolation of the plane of array, once per time: the sensor's reading repeats on every inverter's row.
+        sums.daily[2] += np.bincount(day, np.where(valid, g_poa, 0.0) * SOLAR_RECORD_HOURS / n_inv, minlength=n_days)
+    return _plant_summary(sums, start, solar_offset, spec)
+
+
+def _column(chunk: pd.DataFrame, name: str) -> np.ndarray | None:
+    return chunk[name].to_numpy(dtype=np.float64) if name in chunk else None
+
+
+def _categories(chunk: pd.DataFrame, category_of_code: dict[int, int]) -> np.ndarray:
+    """Each record's loss category (index into SOLAR_LOSS_CATEGORIES), AVAILABLE, or UNCATEGORISED.
+
+    A record whose status is missing or a code site.toml does not list is unavailable, without a
+    category; without a status column every record is AVAILABLE here (the caller judges by power).
+    """
+    if STATUS not in chunk:
+        return np.full(len(chunk), AVAILABLE)
+    status = chunk[STATUS].to_numpy(dtype=np.float64)
+    category = np.full(len(status), UNCATEGORISED)
+    for code, i in category_of_code.items():
+        category[status == code] = i
+    return category
+
+
+def _add_curve(
+    sums: _Sums,
+    g_poa: np.ndarray,
+    specific_power: np.ndarray,
+    kept: np.ndarray,
+    irr: spec_pb2.BinGrid,
+    sp: spec_pb2.BinGrid,
+) -> None:
+    """Add a chunk's energy-normalised curve: records, sums and histogram per irradiance bin."""
+    irr_bin = np.where(kept, bin_index(g_poa, irr.first_centre, irr.width, irr.count), -1)
+    count, _, total, squares = bin_power_curve(irr_bin, g_poa, specific_power, irr.count)
+    sums.curve_records += count
+    sums.curve_sum += total
+    sums.curve_sum_squared += squares
+    power_bin = clipped_bin_index(specific_power, sp.first_centre, sp.width, sp.count)
+    sums.curve_histogram += power_histogram(irr_bin, power_bin, irr.count, sp.count)
+
+
+def _plant_summary(
+    sums: _Sums, start: pd.Timestamp, solar_offset: pd.Timedelta, spec: spec_pb2.BenchmarkSpec
+) -> PlantSummary:
+    """The plant's figures from its sums: the ratios, and RdTools' estimates from the daily series."""
+    days = pd.date_range(start - solar_offset, periods=sums.daily.shape[1], freq="D").as_unit("ns")
+    daily = pd.DataFrame({"energy": sums.daily[0], "expected": sums.daily[1], "insolation": sums.daily[2]}, index=days)
+    normalised = daily_normalised_energy(daily["energy"], daily["expected"])
+    daily["normalised"] = normalised
+    rng = np.random.default_rng(int(spec_sha256(spec)[:16], 16))
+    soiling = soiling_loss(normalised, daily["insolation"], rng, reps=SOILING_REALISATIONS)
+    # Soiling divided out first: a sawtooth of cleanings out of step with the year biases year-on-year pairs.
+    daily["soiling_ratio"] = soiling.daily_ratio if soiling else np.nan
+    desoiled = normalised / daily["soiling_ratio"].fillna(1.0)
+    measured, reference, reference_stc = sums.pr_terms
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return PlantSummary(
+            curve_records=sums.curve_records,
+            curve_sum=sums.curve_sum,
+            curve_sum_squared=sums.curve_sum_squared,
+            curve_histogram=sums.curve_histogram,
+            performance_ratio=measured / reference if reference > 0 else math.nan,
+            performance_ratio_stc=measured / reference_stc if reference_stc > 0 else math.nan,
+            degradation=year_on_year_degradation(desoiled, rng, spec.solar.degradation_confidence_level),
+            soiling=soiling,
+            clipping_share=float(sums.clipped.sum() / sums.available.sum()) if sums.available.sum() else math.nan,
+            inverter_availability=np.where(sums.daylight > 0, sums.available / sums.daylight, np.nan),
+            inverter_ratio=_recent_ratio(sums.inverter_daily),
+            inverter_records=sums.records,
+            lost_energy_kwh=sums.lost,
+            produced_kwh=sums.produced,
+            daily=daily,
+        )
+
+
+def _recent_ratio(inverter_daily: np.ndarray) -> np.ndarray:
+    """Each inverter's measured over expected energy over the last RECENT_DAYS days with any (NaN without)."""
+    measured, expected = inverter_daily
+    days = np.flatnonzero(expected.sum(axis=0) > 0)[-RECENT_DAYS:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return measured[:, days].sum(axis=1) / expected[:, days].sum(axis=1)
+
+
+def plant_cells(summary: PlantSummary) -> dict[str, float]:
+    """Each SOLAR_CELLS cell the plant has a figure in: the census's count (1 plant, or its inverters)."""
+    cells = {
+        "performance_ratio": math.isfinite(summary.performance_ratio),
+        "performance_ratio_stc": math.isfinite(summary.performance_ratio_stc),
+        "degradation_rate": summary.degradation is not None,
+        "degradation_interval": summary.degradation is not None,
+        "soiling_loss": summary.soiling is not None,
+        "clipping_share": math.isfinite(summary.clipping_share),
+    }
+    counts = {cell: float(present) for cell, present in cells.items()}
+    counts["inverter_availability"] = float(np.isfinite(summary.inverter_availability).sum())
+    counts["lost_production"] = float((summary.inverter_records > 0).sum())
+    return counts
+
+
+def plant_values(summary: PlantSummary) -> dict[str, float]:
+    """The value of each plant distribution the plant is in (NaN where it has none)."""
+    degradation = summary.degradation
+    return {
+        "performance_ratio": summary.performance_ratio,
+        "performance_ratio_stc": summary.performance_ratio_stc,
+        "degradation_rate": degradation.rate_pct_per_year if degradation else math.nan,
+        "degradation_interval": degradation.ci_high - degradation.ci_low if degradation else math.nan,
+        "soiling_loss": summary.soiling.loss_pct if summary.soiling else math.nan,
+        "clipping_share": summary.clipping_share,
+    }
+
+
+def _one_count(value: float, grid: spec_pb2.BinGrid) -> np.ndarray:
+    """A histogram with one count in the bin of ``value`` (end bins for values beyond the grid); none for NaN."""
+    counts = np.zeros(grid.count)
+    if math.isfinite(value):
+        counts[clipped_bin_index(np.array([value]), grid.first_centre, grid.width, grid.count)[0]] = 1.0
+    return counts
+
+
+def solar_blocks(
+    summary: PlantSummary, site: SolarSiteConfig, spec: spec_pb2.BenchmarkSpec
+) -> tuple[dict[BlockKey, np.ndarray], dict[BlockKey, np.ndarray]]:
+    """The plant's values and census blocks for solar spec ``spec``: its figures in each cohort it is in."""
+    plant = site.plant
+    member = np.array(
+        [
+            plant_in_cohort(c, plant.module_technology, plant.mounting, plant.climate_zone, site.dc_ac_ratio)
+            for c in spec.cohorts
+        ]
+    )
+    solar = spec.solar
+    cells = plant_cells(summary)
+    cell_counts = np.array([cells[cell] for cell in SOLAR_CELLS])
+    figures = plant_values(summary)
+    histograms = solar_histograms(solar)
+    availability_counts = np.zeros(solar.availability_bins.count)
+    finite = np.isfinite(summary.inverter_availability)
+    grid = solar.availability_bins
+    np.add.at(
+        availability_counts,
+        clipped_bin_index(summary.inverter_availability[finite], grid.first_centre, grid.width, grid.count),
+        1.0,
+    )
+    lost = np.append(summary.lost_energy_kwh, summary.produced_kwh + summary.lost_energy_kwh.sum()) / KWH_PER_MWH
+    plant_blocks = {
+        S.IRRADIANCE_RECORD_COUNT: summary.curve_records,
+        S.SUM_SPECIFIC_POWER: summary.curve_sum,
+        S.SUM_SPECIFIC_POWER_SQUARED: summary.curve_sum_squared,
+        S.SPECIFIC_POWER_HISTOGRAM: summary.curve_histogram,
+        S.IRRADIANCE_BIN_CONTRIBUTOR: (summary.curve_records > 0).astype(np.float64),
+        **{
+            statistic: availability_counts if cell == "inverter_availability" else _one_count(figures[cell], grid)
+            for cell, (statistic, grid) in histograms.items()
+        },
+        S.SOLAR_LOST_PRODUCTION: lost,
+        S.SOLAR_CONTRIBUTOR: (cell_counts > 0).astype(np.float64),
+    }
+    values = {
+        BlockKey(cohort.name, statistic): block if member[c] else np.zeros_like(block)
+        for c, cohort in enumerate(spec.cohorts)
+        for statistic, block in plant_blocks.items()
+    }
+    atoms = cohort_atoms(spec.cohorts)
+    atom = atom_index(member[None, :], atoms)[0]
+    n_atoms = len(atoms)
+    per_atom_records = np.zeros((n_atoms, solar.irradiance_bins.count))
+    per_atom_cells = np.zeros((n_atoms, len(SOLAR_CELLS)))
+    if atom >= 0:
+        per_atom_records[atom] = summary.curve_records
+        per_atom_cells[atom] = cell_counts
+    cohort_records = member[:, None] * summary.curve_records[None, :]
+    cohort_cells = member[:, None] * cell_counts[None, :]
+    census = {
+        BlockKey("", S.IRRADIANCE_CENSUS): atom_census(per_atom_records, cohort_records),
+        BlockKey("", S.SOLAR_CENSUS): atom_census(per_atom_cells, cohort_cells),
+    }
+    return values, census
