@@ -6,7 +6,7 @@ RdTools is imported inside the function that needs it (``import rdtools`` takes 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -50,7 +50,7 @@ class SoilingEstimate:
     loss_pct: float
     ci_low: float
     ci_high: float
-    daily_ratio: pd.Series
+    daily_ratio: pd.Series = field(compare=False)  # an estimate equals another by its loss and interval
 
 
 def soiling_loss(
