@@ -26,7 +26,7 @@ from client.site_config import SiteConfig, SiteConfigError
 from client.site_kinds import load_any_site_config, validate_any_site
 from client.solar.ingest import read_solar_chunks
 from client.solar.site_config import SolarSiteConfig
-from client.solar.summaries import solar_blocks, summarise_plant
+from client.solar.summaries import PlantSummary, solar_blocks, summarise_plant
 from client.summaries import SiteSummary, summarise_site, summary_channels
 from common.progress import Progress, silent
 from common.release_json import export_json, read_release_json
@@ -100,7 +100,7 @@ def site_blocks(site: SiteConfig | SolarSiteConfig, spec: spec_pb2.BenchmarkSpec
         kind = "solar" if isinstance(site, SolarSiteConfig) else "wind"
         raise ValueError(f"spec {spec.spec_id} is not for a {kind} site like {site.path}: nothing is computed")
     if isinstance(site, SolarSiteConfig):
-        values, census = solar_blocks(summarise_plant(lambda: read_solar_chunks(site), site, spec), site, spec)
+        values, census = solar_blocks(_plant_summary(site, spec), site, spec)
         return SiteBlocks(values, census)
     if is_round_two(spec):
         if baseline is None or hashlib.sha256(baseline).hexdigest() != spec.indicators.baseline_release_sha256:
@@ -110,6 +110,23 @@ def site_blocks(site: SiteConfig | SolarSiteConfig, spec: spec_pb2.BenchmarkSpec
         return SiteBlocks(indicators.values, indicators.census)
     summary = summarise_export(site, spec)
     return SiteBlocks(summary.values, summary.census)
+
+
+# (site.toml, spec SHA-256, each export file's path, size and modification time) -> the plant's summary: a
+# release's census and values rounds read the same export for the same spec; the second pass is skipped
+# while no file changed. A few entries: one process serves one site.
+_PLANT_SUMMARIES: dict[tuple[object, ...], PlantSummary] = {}
+
+
+def _plant_summary(site: SolarSiteConfig, spec: spec_pb2.BenchmarkSpec) -> PlantSummary:
+    """The plant's summary for ``spec``, computed once per unchanged export (see _PLANT_SUMMARIES)."""
+    files = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in site.files)
+    key = (str(site.path), spec_sha256(spec), files)
+    if key not in _PLANT_SUMMARIES:
+        if len(_PLANT_SUMMARIES) >= 4:
+            _PLANT_SUMMARIES.pop(next(iter(_PLANT_SUMMARIES)))
+        _PLANT_SUMMARIES[key] = summarise_plant(lambda: read_solar_chunks(site), site, spec)
+    return _PLANT_SUMMARIES[key]
 
 
 def check_private_release_usable(

@@ -1,0 +1,128 @@
+"""The disclosure attacks on a solar release, each against the defence and, as a control, with it switched off.
+
+Four plants; cohorts of every plant, of the three with the lowest DC/AC ratio, and of the one
+above them. The aggregator holds what SecAgg+ hands it; a member holds the release. Each control
+switches one defence off (a test-only monkeypatch) and shows the attack recovering the lone
+plant's figures, so each test can fail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from client.release_check import census_contradictions, kept_census
+from client.solar.ingest import read_solar_chunks
+from client.solar.site_config import load_solar_site_config
+from client.solar.summaries import solar_blocks, summarise_plant
+from protos import census as census_module
+from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos.disclosure import CellCensus, CellDecision
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import BlockKey
+from server.secure_sum import SecureSumOutcome
+from server.spec import solar_cohort, solar_spec
+from simulations.onboarding import run_release_in_process
+from simulations.solar_fleet import write_solar_fleet
+
+S = spec_pb2.Statistic
+PERIOD = ("2022-04-01T00:00:00Z", "2022-06-01T00:00:00Z")
+
+
+@pytest.fixture(scope="module")
+def plants(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], spec_pb2.BenchmarkSpec, Path]:
+    """The four plants, a spec whose "low" cohort holds three of them and "high" the fourth, and that fourth."""
+    folder = tmp_path_factory.mktemp("solar-attacks")
+    truths = write_solar_fleet(folder, n_plants=4, years=1, seed=5)
+    sites = [folder / truth.name / "site.toml" for truth in truths]
+    ratios = sorted((load_solar_site_config(site).dc_ac_ratio, site) for site in sites)
+    cut = (ratios[2][0] + ratios[3][0]) / 2
+    cohorts = [solar_cohort("all"), solar_cohort("low", dc_ac_ratio_max=cut), solar_cohort("high", dc_ac_ratio_min=cut)]
+    return sites, solar_spec("solar-attacks", *PERIOD, cohorts, k_min_operators=3), ratios[3][1]
+
+
+@pytest.fixture(scope="module")
+def defended(plants) -> tuple[release_pb2.Release, dict[BlockKey, np.ndarray]]:
+    """The release with every defence on, and what the aggregator decoded on the way."""
+    return _run(*plants[:2])
+
+
+def _run(sites: list[Path], spec: spec_pb2.BenchmarkSpec) -> tuple[release_pb2.Release, dict[BlockKey, np.ndarray]]:
+    """A fresh release in process (the sites forget the last one), and the values sums the aggregator decoded."""
+    for site in sites:
+        (site.parent / "audit.log").unlink(missing_ok=True)
+    outcomes: list[SecureSumOutcome] = []
+    release = run_release_in_process(sites, spec, indicators=False, send=False, on_outcome=outcomes.append)
+    sums = outcomes[0]
+    return release, decode_limb_sums(block_layouts(spec), limb_sums_from_weighted_mean(sums.mean_arrays, sums.n_sites))
+
+
+def _own_blocks(site_toml: Path, spec: spec_pb2.BenchmarkSpec) -> dict[BlockKey, np.ndarray]:
+    site = load_solar_site_config(site_toml)
+    return solar_blocks(summarise_plant(lambda: read_solar_chunks(site), site, spec), site, spec)[0]
+
+
+def _per_cohort_rule(
+    atoms,
+    census: CellCensus,
+    candidates,
+    k_min_operators: int,
+    dominance_max_share: float,
+    unit: str,
+    cohort_census: CellCensus | None = None,
+) -> CellDecision:
+    """The rule without linking: each cohort judged alone, by k on its own operators."""
+    published = np.asarray(candidates, dtype=bool) & (cohort_census.contributors >= k_min_operators)
+    return CellDecision(published, {c: "fewer than k operators alone" for c in np.flatnonzero(~published).tolist()})
+
+
+def _all_minus_low(release: release_pb2.Release, indicator: str) -> np.ndarray | None:
+    """What a member reads off the release for the plant outside "low": all's histogram minus low's."""
+    found = {d.cohort: d for d in release.distributions if d.indicator == indicator and not d.suppressed}
+    if "all" not in found or "low" not in found:
+        return None
+    return np.array(found["all"].counts) - np.array(found["low"].counts)
+
+
+def test_the_aggregator_never_decodes_the_cohort_of_a_lone_plant(plants, defended, monkeypatch):
+    sites, spec, lone = plants
+    own = _own_blocks(lone, spec)
+    high = [key for key in own if key.cohort == "high"]
+    assert sum(float(np.sum(own[key])) for key in high) > 0
+
+    release, decoded = defended
+    assert all(d.suppressed for d in release.distributions if d.cohort == "high")
+    assert all(not np.any(decoded[key]) for key in high)  # every element of the lone plant's cohort: zero
+    # An aggregator that publishes the lone plant's cohort anyway is caught by that plant's own census.
+    forged = release_pb2.Release()
+    forged.CopyFrom(release)
+    pr = next(d for d in forged.distributions if d.cohort == "high" and d.indicator == "performance_ratio")
+    pr.suppressed = False
+    census = [kept_census(lone, release.provenance.spec_sha256)]
+    assert census_contradictions(release, census) == []
+    assert "performance_ratio of cohort high published; its census suppresses it" in census_contradictions(
+        forged, census
+    )
+
+    # Control: sites that send every cell hand the aggregator the lone plant's exact figures.
+    monkeypatch.setattr("client.contribution.withhold_failing_cells", lambda values, spec, decision: dict(values))
+    _, leaked = _run(sites, spec)
+    pr_key = BlockKey("high", S.PERFORMANCE_RATIO_HISTOGRAM)
+    np.testing.assert_array_equal(leaked[pr_key].astype(float), own[pr_key])  # its performance ratio's bin
+    records = BlockKey("high", S.IRRADIANCE_RECORD_COUNT)
+    np.testing.assert_array_equal(leaked[records].astype(float), own[records])  # its records, bin by bin
+
+
+def test_a_member_cannot_difference_two_cohorts_down_to_one_plant(plants, defended, monkeypatch):
+    sites, spec, lone = plants
+    victim = _own_blocks(lone, spec)[BlockKey("all", S.PERFORMANCE_RATIO_HISTOGRAM)]
+    assert victim.sum() == 1
+
+    assert _all_minus_low(defended[0], "performance_ratio") is None  # never both published
+
+    # Control: each cohort judged alone publishes both, and their difference is the lone plant's ratio bin.
+    monkeypatch.setattr(census_module, "decide_cell", _per_cohort_rule)
+    leaked, _ = _run(sites, spec)
+    np.testing.assert_array_equal(_all_minus_low(leaked, "performance_ratio"), victim)
