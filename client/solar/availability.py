@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-CLIPPING_THRESHOLD = 0.98
-"""A record at or above this fraction of the AC capacity counts as clipped [-]."""
+CLIPPING_THRESHOLD = 0.995
+"""A record at or above this fraction of the AC capacity counts as clipped [-]: at the limit, allowing for the
+meter's noise. At 0.98 the records an inverter delivers just below its limit, unclipped, doubled the share
+on a synthetic plant at DC/AC 1.3 (tests/client/test_solar_summaries.py)."""
 
 
 def clipping_terms(

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from client.power_curve import bin_index, bin_power_curve, clipped_bin_index, power_histogram
-from client.solar.availability import CLIPPING_THRESHOLD, availability_terms, clipping_terms, lost_energy_by_category
+from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category
 from client.solar.degradation import DegradationEstimate, daily_normalised_energy, year_on_year_degradation
 from client.solar.irradiance import cell_temperature, plane_of_array_irradiance
 from client.solar.performance import expected_ac_power, expected_dc_power, performance_ratio_terms
@@ -41,6 +41,10 @@ DAYLIGHT_IRRADIANCE = 50.0
 NORMALISATION_IRRADIANCE = 200.0
 """In-plane irradiance from which a record enters the daily normalised energy (degradation, soiling) [W/m^2]:
 low-light records carry the model's largest relative errors."""
+
+EXPECTED_CLIPPING_MARGIN = 0.98
+"""Records whose expected power reaches this share of the AC capacity are left out of the daily normalised
+energy: the model clips there and the degraded plant does not yet (docs/solar-facts.md) [-]."""
 
 RECENT_DAYS = 90
 """Days an inverter's current condition is judged over: a fault that began during the period shows in them
@@ -211,7 +215,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
             & available
             & (g_poa >= NORMALISATION_IRRADIANCE)
             & np.isfinite(p_expected)
-            & (p_expected < CLIPPING_THRESHOLD * ac[inverter])
+            & (p_expected < EXPECTED_CLIPPING_MARGIN * ac[inverter])
         )
         energy = np.where(normalising, p_out, 0.0) * SOLAR_RECORD_HOURS
         expected = np.where(normalising, p_expected, 0.0) * SOLAR_RECORD_HOURS

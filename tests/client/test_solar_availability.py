@@ -13,11 +13,12 @@ def test_clipping_terms_by_hand():
     daylight = np.array([False, True, True, True, True, True, True, False])
     ac, one = np.full(8, 100.0), np.zeros(8, dtype=np.int64)
     # AC 100 kW, threshold 0.98: daylight records 1..6 (6); at or above 98 kW: 3, 4 and 6 -> 3 of 6.
-    assert [list(t) for t in clipping_terms(p_out, ac, daylight, one, 1)] == [[3.0], [6.0]]
+    assert [list(t) for t in clipping_terms(p_out, ac, daylight, one, 1, threshold=0.98)] == [[3.0], [6.0]]
     assert [list(t) for t in clipping_terms(p_out, ac, daylight, one, 1, threshold=0.99)] == [[2.0], [6.0]]
+    assert [list(t) for t in clipping_terms(p_out, ac, daylight, one, 1)] == [[1.0], [6.0]]  # 0.995: 100 kW only
     # Two inverters of 100 and 200 kW: the second's 99 and 100 kW are not its limit.
     two, rated = np.array([0, 0, 0, 0, 1, 1, 1, 1]), np.array([100.0] * 4 + [200.0] * 4)
-    assert [list(t) for t in clipping_terms(p_out, rated, daylight, two, 2)] == [[1.0, 0.0], [3.0, 3.0]]
+    assert [list(t) for t in clipping_terms(p_out, rated, daylight, two, 2, 0.98)] == [[1.0, 0.0], [3.0, 3.0]]
     with pytest.raises(ValueError, match="threshold"):
         clipping_terms(p_out, ac, daylight, one, 1, threshold=0.0)
 

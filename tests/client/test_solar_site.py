@@ -1,0 +1,151 @@
+"""A solar site.toml and its export: parsed, read to 15-min records, validated; bad input named with its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from client.contribution import SiteValidationError, prepare_contribution
+from client.site_config import SiteConfigError, load_site_config
+from client.site_kinds import load_any_site_config, validate_any_site
+from client.solar.ingest import read_solar_chunks
+from client.solar.site_config import load_solar_site_config
+from protos.census import census_spec
+from server.spec import power_curve_spec, solar_cohort, solar_spec
+
+SITE = """
+[site]
+kind = "solar"
+name = "sun"
+
+[plant]
+latitude = 40.0
+longitude = -3.7
+elevation_m = 650.0
+module_technology = "mono-Si"
+mounting = "fixed"
+tilt_deg = 30.0
+azimuth_deg = 180.0
+climate_zone = "arid"
+
+[[inverters]]
+id = "INV01"
+dc_capacity_kw = 120.0
+ac_capacity_kw = 100.0
+
+[[inverters]]
+id = "INV02"
+dc_capacity_kw = 120.0
+ac_capacity_kw = 100.0
+
+[source]
+files = ["export.csv"]
+resolution = "5min"
+
+[columns]
+time = "Zeit"
+asset_id = "WR"
+P_out = "P_W"
+G_i = "G_POA"
+T_mod = "T_Modul"
+INV_St = "Status"
+
+[units]
+P_out = "W"
+
+[status]
+available = [0]
+grid = [2]
+"""
+
+
+def _export(folder: Path, rows: int = 24, p_w: float = 50_000.0) -> None:
+    times = pd.date_range("2024-06-01T10:00:00Z", periods=rows, freq="5min")
+    frames = [
+        pd.DataFrame(
+            {
+                "Zeit": times.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "WR": inverter,
+                "P_W": p_w + np.arange(rows),
+                "G_POA": 800.0,
+                "T_Modul": 45.0,
+                "Status": 0,
+            }
+        )
+        for inverter in ("INV01", "INV02")
+    ]
+    pd.concat(frames).to_csv(folder / "export.csv", index=False)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    (tmp_path / "site.toml").write_text(SITE)
+    _export(tmp_path)
+    return tmp_path / "site.toml"
+
+
+def test_a_solar_export_is_read_to_15_minute_means_per_inverter_in_canonical_units(site: Path):
+    config = load_any_site_config(site)
+    assert config == load_solar_site_config(site) and config.dc_ac_ratio == pytest.approx(1.2)
+    assert config.plant.gamma_pdc_per_c == pytest.approx(-0.0037)  # mono-Si's default
+    frame = pd.concat(read_solar_chunks(config), ignore_index=True)
+    assert len(frame) == 2 * 24 * 5 // 15  # 2 inverters x 2 h of 5-min records, as 15-min means
+    first = frame[frame["asset_id"] == "INV01"].iloc[0]
+    assert first["time"] == pd.Timestamp("2024-06-01T10:00:00Z")
+    assert first["P_out"] == pytest.approx((50_000.0 + 1.0) / 1000.0)  # mean of 50 000, +1, +2 W, in kW
+    assert validate_any_site(site).usable
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (('mounting = "fixed"', 'mounting = "dual_axis"'), "[plant] mounting = 'dual_axis'; use one of"),
+        (('climate_zone = "arid"', 'climate_zone = "alpine"'), "[plant] climate_zone = 'alpine'"),
+        (("tilt_deg = 30.0\n", ""), "[plant] tilt_deg is missing"),
+        (('G_i = "G_POA"\n', ""), "[columns] G_i (plane-of-array irradiance) or G_h"),
+        (('resolution = "5min"', 'resolution = "20min"'), "must divide 15 minutes"),
+        (("grid = [2]", "grid = [0]"), "[status] code 0 is in both available and grid"),
+        (('P_out = "W"', 'P_out = "GW"'), "[units] P_out = 'GW'; use one of"),
+    ],
+)
+def test_a_wrong_setting_is_named_with_its_fix(site: Path, edit: tuple[str, str], named: str):
+    site.write_text(SITE.replace(*edit))
+    with pytest.raises(SiteConfigError) as error:
+        load_solar_site_config(site)
+    assert named in str(error.value)
+    report = validate_any_site(site)
+    assert not report.usable and named in report.findings[0].problem
+
+
+def test_a_wind_reader_given_a_solar_site_says_what_it_is(site: Path):
+    with pytest.raises(SiteConfigError, match="read it as a solar site"):
+        load_site_config(site)
+
+
+def test_an_inverter_the_site_does_not_list_is_refused_naming_the_column(site: Path):
+    rows = pd.read_csv(site.parent / "export.csv")
+    rows.loc[rows.index[-1], "WR"] = "INV09"
+    rows.to_csv(site.parent / "export.csv", index=False)
+    report = validate_any_site(site)
+    assert not report.usable
+    assert "INV09" in report.findings[0].problem and "'WR'" in report.findings[0].problem
+
+
+def test_power_in_the_wrong_unit_fails_validation_and_nothing_is_computed(site: Path):
+    _export(site.parent, p_w=500_000.0)  # 500 kW on a 100 kW inverter: the export is in W, say, but x10
+    report = validate_any_site(site)
+    assert not report.usable
+    finding = next(f for f in report.findings if f.severity == "error")
+    assert finding.column == "P_W" and "[units] P_out" in finding.fix
+    spec = solar_spec("s", "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", [solar_cohort("all")])
+    with pytest.raises(SiteValidationError, match="above 120 %"):
+        prepare_contribution(site, spec)
+
+
+def test_a_solar_site_refuses_a_wind_spec(site: Path):
+    wind = power_curve_spec("w", "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", ["E-82/2300"])
+    with pytest.raises(ValueError, match="is not for a solar site"):
+        prepare_contribution(site, census_spec(wind))

@@ -1,0 +1,114 @@
+"""A plant's summary against the truth injected into its export, and its blocks against its census."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from client.solar.ingest import read_solar_chunks
+from client.solar.performance import underperforming_inverters
+from client.solar.site_config import load_solar_site_config
+from client.solar.summaries import PlantSummary, solar_blocks, summarise_plant
+from protos.census import census_spec
+from protos.codec import block_layouts
+from protos.disclosure import cohort_atoms
+from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import SOLAR_CELLS, BlockKey, CensusFields
+from server.spec import solar_cohort, solar_spec
+from simulations.solar_fleet import (
+    CLIMATES,
+    Outage,
+    SolarPlantTruth,
+    Underperformance,
+    simulate_solar_plant_with_truth,
+    solar_fleet,
+    write_solar_site,
+)
+
+S = spec_pb2.Statistic
+Spec = spec_pb2.BenchmarkSpec
+START, END = "2022-01-01T00:00:00Z", "2024-02-01T00:00:00Z"  # RdTools asks for over two years
+
+
+@pytest.fixture(scope="module")
+def plant(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[SolarPlantTruth, PlantSummary, Path, spec_pb2.BenchmarkSpec]:
+    """25 months of a three-inverter arid plant: -0.8 %/year, cleaned every 45 days, INV03 at 90 %, a grid outage."""
+    drawn = solar_fleet(1, 2, np.random.default_rng(21))[0]
+    lat, lon, elevation = CLIMATES["arid"].sites[0]
+    planned = replace(
+        drawn,
+        module_technology="mono-Si",
+        mounting="fixed",
+        climate_zone="arid",
+        latitude=lat,
+        longitude=lon,
+        elevation_m=elevation,
+        tilt_deg=30.0,
+        azimuth_deg=180.0,
+        inverters=("INV01", "INV02", "INV03"),
+        dc_capacity_kw=(1300.0,) * 3,
+        ac_capacity_kw=(1000.0,) * 3,
+        degradation_pct_per_year=-0.8,
+        soiling_schedule="regular",
+        soiling_rate_pct_per_day=0.12,
+        cleaning_dates=tuple(pd.date_range("2022-02-15", "2023-12-31", freq="45D").strftime("%Y-%m-%d")),
+        outages=(Outage("INV01", "2023-05-02T12:00:00Z", "2023-05-04T12:00:00Z", "grid", 2),),
+        underperforming=(Underperformance("INV03", 0.9),),
+        sensor_tilt_error_deg=0.0,
+    )
+    simulation = simulate_solar_plant_with_truth(planned, START, END, "15min", np.random.default_rng(22))
+    folder = tmp_path_factory.mktemp("plant")
+    write_solar_site(simulation.truth, simulation.frame, folder)
+    site = load_solar_site_config(folder / "site.toml")
+    spec = solar_spec("two-years", START, END, [solar_cohort("all"), solar_cohort("cdte", module_technology="CdTe")])
+    return (
+        simulation.truth,
+        summarise_plant(lambda: read_solar_chunks(site, chunk_rows=20_000), site, spec),
+        folder,
+        spec,
+    )
+
+
+def test_the_summary_recovers_the_injected_degradation_soiling_and_clipping(plant):
+    truth, summary, _, _ = plant
+    assert summary.degradation is not None and summary.soiling is not None
+    assert summary.degradation.rate_pct_per_year == pytest.approx(truth.degradation_pct_per_year, abs=0.2)
+    assert summary.degradation.ci_low < summary.degradation.ci_high
+    assert summary.soiling.loss_pct == pytest.approx(truth.soiling_loss_pct, abs=1.0)
+    assert summary.clipping_share == pytest.approx(truth.clipping_share, abs=0.01)
+    assert 0.7 < summary.performance_ratio < 1.0 and 0.7 < summary.performance_ratio_stc < 1.05
+
+
+def test_the_underperforming_inverter_is_flagged_and_the_outage_counted_in_its_category(plant):
+    _, summary, _, _ = plant
+    assert list(underperforming_inverters(summary.inverter_ratio)) == [False, False, True]
+    assert summary.inverter_ratio[2] / summary.inverter_ratio[0] == pytest.approx(0.9, abs=0.01)
+    assert summary.inverter_availability[0] < 1.0 and summary.inverter_availability[1] == 1.0
+    grid, others = summary.lost_energy_kwh[1], np.delete(summary.lost_energy_kwh, 1)
+    assert grid > 1000.0 and not others.any()  # two sunny days of a 1000 kW inverter: MWh, not kWh
+
+
+def test_the_blocks_are_the_plants_in_its_cohorts_and_the_census_counts_them(plant):
+    _, summary, folder, spec = plant
+    site = load_solar_site_config(folder / "site.toml")
+    values, census = solar_blocks(summary, site, spec)
+    assert {layout.key for layout in block_layouts(spec)} == set(values)
+    assert {layout.key for layout in block_layouts(census_spec(spec))} == set(census)
+    np.testing.assert_array_equal(values[BlockKey("all", S.IRRADIANCE_RECORD_COUNT)], summary.curve_records)
+    assert not any(np.any(block) for key, block in values.items() if key.cohort == "cdte")  # not a CdTe plant
+    pr = values[BlockKey("all", S.PERFORMANCE_RATIO_HISTOGRAM)]
+    grid = spec.solar.performance_ratio_bins
+    assert pr.sum() == 1 and abs(grid.first_centre + grid.width * np.argmax(pr) - summary.performance_ratio) <= 0.005
+    n_atoms = len(cohort_atoms(spec.cohorts))
+    records = CensusFields(*census[BlockKey("", S.IRRADIANCE_CENSUS)])
+    np.testing.assert_array_equal(records.total[n_atoms], summary.curve_records)  # cohort "all"'s row
+    assert not records.total[n_atoms + 1].any()
+    cells = CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)])
+    assert cells.total[n_atoms, SOLAR_CELLS.index("inverter_availability")] == 3  # inverters
+    assert cells.total[n_atoms, SOLAR_CELLS.index("degradation_rate")] == 1  # one plant
