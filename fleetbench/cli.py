@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from client.solar.schema import CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS
 from common.atomic_file import write_text_atomically
 from common.labels import WIND_SPEED_REFERENCES, wind_speed_reference_note
 from common.progress import Stage, silent
@@ -60,14 +61,21 @@ class TerminalProgress:
 def format_release(release: release_pb2.Release) -> str:
     """A human-readable summary of a release: one table per cohort, completeness and AEP."""
     p = release.provenance
+    solar = release.HasField("solar")
     lines = [
-        f"release of spec {release.spec_id} ({release.contract}), "
+        f"{'solar ' if solar else ''}release of spec {release.spec_id} ({release.contract}), "
         f"period {release.period.start} .. {release.period.end}",
         f"method {p.method}, {p.participants} participants, k = {release.k_min_operators}, "
-        f"dominance p = {release.dominance_max_share:.0%}, {p.suppressed_cells} suppressed cells, "
-        f"rho0 = {release.reference_air_density} kg/m^3, filters {[f.name for f in release.filters]}",
+        f"dominance p = {release.dominance_max_share:.0%}, {p.suppressed_cells} suppressed cells"
+        + (
+            ""
+            if solar
+            else f", rho0 = {release.reference_air_density} kg/m^3, filters {[f.name for f in release.filters]}"
+        ),
         f"spec sha256 {p.spec_sha256[:16]}..., created {p.created_utc}",
     ]
+    if solar:
+        return "\n".join(lines + _format_solar_curves(release) + _format_baselines(release))
     private = release.HasField("privacy")
     if private:
         q = release.privacy
@@ -138,6 +146,28 @@ def format_release(release: release_pb2.Release) -> str:
     return "\n".join(lines)
 
 
+def _format_solar_curves(release: release_pb2.Release) -> list[str]:
+    """Each solar cohort's energy-normalised curve: specific power [kW/kWp] per in-plane irradiance bin."""
+    lines = []
+    for curve in release.solar_curves:
+        if not curve.bins:
+            lines.append(f"\n{curve.cohort}: no plant in this cohort")
+            continue
+        lines.append(f"\n{curve.cohort}: specific power P_out / P_0 [kW/kWp] against in-plane irradiance")
+        lines.append(f"{'G [W/m2]':>8} {'N':>8} {'ops':>4} {'mean':>6} {'sd':>6} {'P10':>6} {'P50':>6} {'P90':>6}")
+        for cell in curve.bins:
+            if cell.suppressed:
+                lines.append(f"{cell.irradiance_centre:8.0f}  suppressed: {cell.suppression_reason}")
+                continue
+            sd = f"{cell.std_specific_power:6.3f}" if cell.HasField("std_specific_power") else f"{'-':>6}"
+            lines.append(
+                f"{cell.irradiance_centre:8.0f} {cell.record_count:8d} {cell.operator_count:4d} "
+                f"{cell.mean_specific_power:6.3f} {sd} {cell.p10_specific_power:6.3f} {cell.p50_specific_power:6.3f} "
+                f"{cell.p90_specific_power:6.3f}"
+            )
+    return lines
+
+
 def _format_private_bin(cell: release_pb2.PowerCurveBin) -> str:
     def value(name: str, width: int) -> str:
         return f"{getattr(cell, name):{width}.3f}" if cell.HasField(name) else f"{'-':>{width}}"
@@ -198,6 +228,8 @@ def _format_baselines(release: release_pb2.Release) -> list[str]:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    if args.solar:
+        return _simulate_solar(args)
     from common.release_json import export_json
     from server.spec import PrivacySettings
     from server.store import write_release
@@ -250,6 +282,22 @@ def _simulate(args: argparse.Namespace) -> int:
 
         report = write_report(first / "site.toml", received, out / "operator-01-report.html")
         print(f"\noperator-01's report, computed on its site (nothing sent); open it in a browser: {report}")
+    _print_dashboard_help(out)
+    return 0
+
+
+def _simulate_solar(args: argparse.Namespace) -> int:
+    from simulations.onboarding import simulate_solar
+
+    if args.pooled or args.epsilon is not None:
+        raise ValueError("--solar runs the federated release only: leave out --pooled and --epsilon")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    release = simulate_solar(out, args.operators, args.months, args.seed, args.k, args.progress, args.verbose)
+    print(format_release(release))
+    print(f"\nrelease written to {out / 'release.sqlite'} and {out / 'release.json'}")
+    first = next(p for p in sorted((out / "fleet").iterdir()) if (p / "site.toml").is_file())
+    print(f"\neach plant received the final release; {first.name}'s copy: {next((first / 'releases').glob('*.json'))}")
     _print_dashboard_help(out)
     return 0
 
@@ -702,12 +750,14 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _preview(args: argparse.Namespace) -> int:
     from client.preview import preview_site
-    from client.validate import validate_site
+    from client.site_kinds import site_kind, validate_any_site
 
     spec = _read_spec(Path(args.spec))
-    report = validate_site(Path(args.site), progress=args.progress)
+    report = validate_any_site(Path(args.site), progress=args.progress)
     if not report.usable:
         return _validate(args)  # its findings, as text or (with --json) the same object validate prints
+    if site_kind(Path(args.site)) == "solar":
+        return _preview_solar(args, spec)
     preview = preview_site(Path(args.site), spec, args.progress)
     if args.json:
         print(json.dumps(preview.to_dict(), indent=1))
@@ -737,10 +787,47 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preview_solar(args: argparse.Namespace, spec: spec_pb2.BenchmarkSpec) -> int:
+    from client.solar.preview import preview_solar_site
+
+    preview = preview_solar_site(Path(args.site), spec, args.progress)
+    if args.json:
+        print(json.dumps(preview.to_dict(), indent=1))
+        return 0
+    print(f"preview of {args.site} for spec {spec.spec_id}: nothing is sent. Each block leaves only masked by SecAgg+.")
+    _print_table("blocks (name, shape, unit, total over cells, non-zero cells):", preview.blocks)
+    _print_table("the spec's cohorts, and whether this plant is in them:", preview.cohorts)
+    _print_table(
+        "solar cells: what the census counts of this plant, and its figure (sent only as one count in its bin):",
+        preview.cells,
+    )
+    return 0
+
+
 def _spec_new(args: argparse.Namespace) -> int:
     from google.protobuf import json_format
 
-    from server.spec import PrivacySettings, band_cohort, model_cohort, power_curve_spec
+    from server.spec import PrivacySettings, band_cohort, model_cohort, power_curve_spec, solar_cohort, solar_spec
+
+    if args.solar:
+        if args.model or args.rated_band or args.epsilon is not None:
+            raise ValueError(
+                "--solar takes solar cohorts (--technology, --mounting, ...): no --model, --rated-band, --epsilon"
+            )
+        cohorts = [
+            solar_cohort("all plants"),
+            *(solar_cohort(t, module_technology=t) for t in args.technology),
+            *(solar_cohort(m, mounting=m) for m in args.mounting),
+            *(solar_cohort(z, climate_zone=z) for z in args.climate_zone),
+            *(
+                solar_cohort(f"DC/AC {low:g}-{high:g}", dc_ac_ratio_min=low, dc_ac_ratio_max=high)
+                for low, high in args.dc_ac_band
+            ),
+        ]
+        spec = solar_spec(args.id, args.start, args.end, cohorts, k_min_operators=args.k)
+        write_text_atomically(Path(args.out), json_format.MessageToJson(spec, preserving_proto_field_name=True))
+        print(f"solar spec {spec.spec_id}: {len(spec.cohorts)} cohorts, {len(spec.blocks)} blocks, in {args.out}")
+        return 0
 
     references = [WIND_SPEED_REFERENCES[name] for name in dict.fromkeys(args.wind_speed_reference or ["nacelle"])]
     cohorts = [
@@ -905,6 +992,11 @@ def parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--no-faults", action="store_true", help="a healthy fleet (default: injected faults)")
     simulate.add_argument(
+        "--solar",
+        action="store_true",
+        help="a fleet of PV plants instead (--operators plants, each a member; degradation needs over 24 --months)",
+    )
+    simulate.add_argument(
         "--epsilon", type=float, default=None, help="make the release differentially private (epsilon per turbine)"
     )
     simulate.set_defaults(run=_simulate)
@@ -948,6 +1040,16 @@ def parser() -> argparse.ArgumentParser:
         help="cohorts for turbines whose wind speed is read on the nacelle (the default), through a nacelle "
         "transfer function (ntf) or on a met mast; repeat for each, turbines are never mixed across them",
     )
+    new.add_argument(
+        "--solar",
+        action="store_true",
+        help="a solar spec: one cohort of every plant, and one per --technology, --mounting, --climate-zone and "
+        "--dc-ac-band given (repeatable each)",
+    )
+    new.add_argument("--technology", action="append", default=[], choices=MODULE_TECHNOLOGIES)
+    new.add_argument("--mounting", action="append", default=[], choices=MOUNTINGS)
+    new.add_argument("--climate-zone", action="append", default=[], choices=CLIMATE_ZONES)
+    new.add_argument("--dc-ac-band", nargs=2, type=float, action="append", default=[], metavar=("MIN", "MAX"))
     new.add_argument("--k", type=int, default=3)
     new.add_argument("--epsilon", type=float, default=None, help="differentially private: epsilon per turbine")
     new.add_argument("--delta", type=float, default=1e-6, help="with --epsilon: the delta it is counted at")

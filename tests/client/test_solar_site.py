@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -149,3 +150,30 @@ def test_a_solar_site_refuses_a_wind_spec(site: Path):
     wind = power_curve_spec("w", "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", ["E-82/2300"])
     with pytest.raises(ValueError, match="is not for a solar site"):
         prepare_contribution(site, census_spec(wind))
+
+
+def test_the_command_line_writes_a_solar_spec_and_previews_what_the_plant_would_send(site: Path, capsys):
+    from fleetbench.cli import main
+
+    spec_path = site.parent / "spec.json"
+    argv = [
+        "spec",
+        "new",
+        "--solar",
+        "--id",
+        "june",
+        "--start",
+        "2024-06-01T00:00:00Z",
+        "--end",
+        "2024-07-01T00:00:00Z",
+    ]
+    assert main([*argv, "--mounting", "fixed", "--technology", "CdTe", "--out", str(spec_path)]) == 0
+    capsys.readouterr()
+    assert main(["preview", "--site", str(site), "--spec", str(spec_path), "--json"]) == 0
+    preview = json.loads(capsys.readouterr().out)
+    assert {c["cohort"]: c["member"] for c in preview["cohorts"]} == {"all plants": True, "fixed": True, "CdTe": False}
+    records = {b["block"]: b["total"] for b in preview["blocks"]}
+    assert records["all plants:IRRADIANCE_RECORD_COUNT"] == 2 * 8  # 2 inverters x 8 records of 15 min
+    assert records["CdTe:IRRADIANCE_RECORD_COUNT"] == 0
+    cells = {c["cell"]: c for c in preview["cells"]}
+    assert cells["inverter_availability"]["census_count"] == 2 and cells["degradation_rate"]["census_count"] == 0
