@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from common.labels import indicator_label, wind_speed_axis
+from common.labels import IRRADIANCE_AXIS, SPECIFIC_POWER_AXIS, indicator_label, loss_category_label, wind_speed_axis
 from protos.fleetbench.v1 import release_pb2
 
 INDUSTRY = "#1f77b4"
@@ -79,6 +79,16 @@ class OwnCurve:
     bin_centre: np.ndarray  # [m/s], centre of each bin drawn
     wind_speed: np.ndarray  # [m/s], mean density-normalised wind speed per bin
     power_per_unit: np.ndarray  # [-], mean P / P_rated per bin
+    records: np.ndarray  # [-], records per bin
+
+
+@dataclass(frozen=True)
+class OwnSolarCurve:
+    """A plant's energy-normalised curve, computed on its own site from its curve sums per irradiance bin."""
+
+    label: str
+    irradiance_centre: np.ndarray  # [W/m^2], centre of each irradiance bin drawn
+    specific_power: np.ndarray  # [kW/kWp], mean P_out / P_0 per bin
     records: np.ndarray  # [-], records per bin
 
 
@@ -277,24 +287,12 @@ def power_curve_figure(
         col=1,
     )
     if withheld:
-        figure.add_trace(
-            go.Scatter(
-                x=[b.wind_speed_centre for b in withheld],
-                y=[0.0] * len(withheld),
-                mode="markers",
-                marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
-                name="suppressed bin",
-                text=[b.suppression_reason for b in withheld],
-                hovertemplate="V %{x:.1f} m/s suppressed: %{text}<extra></extra>",
-            ),
-            row=1,
-            col=1,
-        )
-        # One layout update, not an add_vrect per bin (each validates the whole layout).
-        column = {"type": "rect", "xref": "x", "yref": "y domain", "y0": 0, "y1": 1, "fillcolor": SUPPRESSED}
-        column |= {"line": {"width": 0}, "layer": "below"}
-        figure.update_layout(
-            shapes=[{**column, "x0": b.wind_speed_centre - 0.25, "x1": b.wind_speed_centre + 0.25} for b in withheld]
+        _mark_suppressed_bins(
+            figure,
+            [b.wind_speed_centre for b in withheld],
+            [b.suppression_reason for b in withheld],
+            0.25,
+            "V %{x:.1f} m/s",
         )
     if own is not None:
         figure.add_trace(
@@ -332,8 +330,187 @@ def power_curve_figure(
     return figure
 
 
+def _mark_suppressed_bins(
+    figure: go.Figure, centres: Sequence[float], reasons: Sequence[str], half_width: float, where: str
+) -> None:
+    """Suppressed bins of a curve (subplot row 1): a grey column each, and a grey cross at 0 giving its reason.
+
+    ``where`` is the hover's start for a bin centre (``"V %{x:.1f} m/s"``); ``half_width`` is half a
+    column's width in the x axis's unit.
+    """
+    figure.add_trace(
+        go.Scatter(
+            x=list(centres),
+            y=[0.0] * len(centres),
+            mode="markers",
+            marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
+            name="suppressed bin",
+            text=list(reasons),
+            hovertemplate=where + " suppressed: %{text}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    # One layout update, not an add_vrect per bin (each validates the whole layout).
+    column = {"type": "rect", "xref": "x", "yref": "y domain", "y0": 0, "y1": 1, "fillcolor": SUPPRESSED}
+    column |= {"line": {"width": 0}, "layer": "below"}
+    figure.update_layout(shapes=[{**column, "x0": x - half_width, "x1": x + half_width} for x in centres])
+
+
 POWER_AXES = {False: "P / P_rated [p.u.]", True: "P, density-normalised [kW]"}
 """The power curve's y-axis title, per unit of rated power or in kW."""
+
+
+def released_solar_bins(curve: release_pb2.SolarCurve) -> list[release_pb2.SolarCurveBin]:
+    """The bins of a solar curve that carry statistics (not suppressed)."""
+    return [b for b in curve.bins if not b.suppressed and b.HasField("mean_specific_power")]
+
+
+def _solar_bin_hover(cell: release_pb2.SolarCurveBin) -> str:
+    """What a released irradiance bin's marker says: mean, P10/P50/P90 and counts."""
+    lines = [f"G_i {cell.irradiance_centre:.0f} W/m^2: mean {cell.mean_specific_power:.3f} kW/kWp"]
+    if all(cell.HasField(f"p{q}_specific_power") for q in (10, 50, 90)):
+        p10, p50, p90 = cell.p10_specific_power, cell.p50_specific_power, cell.p90_specific_power
+        lines.append(f"P50 {p50:.3f}, P10-P90 {p10:.3f}-{p90:.3f} (width {p90 - p10:.3f}) kW/kWp")
+    if cell.HasField("record_count"):
+        lines.append(f"{cell.record_count} records, {cell.operator_count} operators")
+    return "<br>".join(lines)
+
+
+def solar_curve_figure(curve: release_pb2.SolarCurve, bin_width: float, own: OwnSolarCurve | None = None) -> go.Figure:
+    """A solar cohort's energy-normalised curve: specific power [kW/kWp] against in-plane irradiance [W/m^2].
+
+    Top: P10 and P90 per irradiance bin as a shaded band, P50 dashed orange with a marker per bin,
+    the mean solid blue with a marker per released bin, all at the bin's centre; suppressed bins are
+    grey columns ``bin_width`` [W/m^2] wide with a grey cross whose hover gives the reason. A
+    statistic a bin does not carry is left out, never drawn as 0. With ``own``, the plant's own
+    curve in red. Bottom: contributing operators per bin.
+    """
+    released = released_solar_bins(curve)
+    banded = [b for b in released if b.HasField("p10_specific_power") and b.HasField("p90_specific_power")]
+    median = [b for b in released if b.HasField("p50_specific_power")]
+    counted = [b for b in released if b.HasField("operator_count")]
+    withheld = [b for b in curve.bins if b.suppressed]
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.06)
+    value = "%{y:.3f} kW/kWp"
+    if banded:
+        x = [b.irradiance_centre for b in banded]
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=[b.p10_specific_power for b in banded],
+                mode="lines",
+                line={"width": 0},
+                name="P10",
+                showlegend=False,
+                hovertemplate="G_i %{x:.0f} W/m^2: P10 " + value + "<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=[b.p90_specific_power for b in banded],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=BAND,
+                name="P10-P90 band",
+                hovertemplate="G_i %{x:.0f} W/m^2: P90 " + value + "<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    if median:
+        figure.add_trace(
+            go.Scatter(
+                x=[b.irradiance_centre for b in median],
+                y=[b.p50_specific_power for b in median],
+                mode="lines+markers",
+                line={"color": MEDIAN, "dash": "dash", "width": 2},
+                marker={"symbol": "diamond-open", "size": 9, "color": MEDIAN, "line": {"width": 1.5}},
+                name="P50",
+                hovertemplate="G_i %{x:.0f} W/m^2: P50 " + value + "<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=[b.irradiance_centre for b in released],
+            y=[b.mean_specific_power for b in released],
+            mode="lines+markers",
+            line={"color": INDUSTRY, "width": 2},
+            marker={"size": 6, "color": INDUSTRY},
+            name="industry mean",
+            text=[_solar_bin_hover(b) for b in released],
+            hovertemplate="%{text}<extra>industry mean</extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    if withheld:
+        _mark_suppressed_bins(
+            figure,
+            [b.irradiance_centre for b in withheld],
+            [b.suppression_reason for b in withheld],
+            bin_width / 2,
+            "G_i %{x:.0f} W/m^2",
+        )
+    if own is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=own.irradiance_centre,
+                y=own.specific_power,
+                mode="lines+markers",
+                line={"color": OWN},
+                marker={"size": 5},
+                name=own.label,
+                customdata=own.records,
+                hovertemplate="G_i %{x:.0f} W/m^2: %{y:.3f} kW/kWp, %{customdata} records<extra>"
+                + own.label
+                + "</extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    figure.add_trace(
+        go.Bar(
+            x=[b.irradiance_centre for b in counted],
+            y=[b.operator_count for b in counted],
+            marker={"color": INDUSTRY},
+            name="operators per bin",
+            showlegend=False,
+            hovertemplate="G_i %{x:.0f} W/m^2: %{y} operators<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    figure.update_yaxes(title_text=SPECIFIC_POWER_AXIS, rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(title_text="operators", rangemode="tozero", row=2, col=1)
+    figure.update_xaxes(title_text=IRRADIANCE_AXIS, row=2, col=1)
+    return _layout(figure, f"{curve.cohort}: energy-normalised curve", height=520)
+
+
+def solar_curve_trend_figure(curves: Sequence[tuple[str, release_pb2.SolarCurve]]) -> go.Figure:
+    """A solar cohort's P50 specific power per irradiance bin in each release, one line per period."""
+    figure = go.Figure()
+    for label, curve in curves:
+        released = [b for b in released_solar_bins(curve) if b.HasField("p50_specific_power")]
+        figure.add_trace(
+            go.Scatter(
+                x=[b.irradiance_centre for b in released],
+                y=[b.p50_specific_power for b in released],
+                mode="lines+markers",
+                marker={"size": 4},
+                name=label,
+                hovertemplate="G_i %{x:.0f} W/m^2: P50 %{y:.3f} kW/kWp<extra>" + label + "</extra>",
+            )
+        )
+    figure.update_xaxes(title_text=IRRADIANCE_AXIS)
+    figure.update_yaxes(title_text=f"P50 of {SPECIFIC_POWER_AXIS}")
+    return _layout(figure, "P50 energy-normalised curve by period")
 
 
 def power_coefficient_figure(curve: release_pb2.CohortCurve) -> go.Figure:
@@ -453,23 +630,51 @@ def failure_rate_figure(rates: Sequence[release_pb2.FailureRate]) -> go.Figure:
     return _layout(figure, f"{cohort}: failure rates by component and age", height=360)
 
 
-def lost_production_figure(losses: Sequence[release_pb2.LostProduction]) -> go.Figure:
-    """Lost production per IEC 61400-26 category as a share of potential production; suppressed ones grey."""
+def lost_production_figure(
+    losses: Sequence[release_pb2.LostProduction],
+    own: Mapping[str, float] | None = None,
+    label: str = "",
+    categories_of: str = "IEC 61400-26 category",
+) -> go.Figure:
+    """Lost production per category as a share of potential production; suppressed ones grey.
+
+    Parameters
+    ----------
+    losses : sequence of LostProduction
+        One cohort's lost production, a cell per category.
+    own : mapping, optional
+        Category -> the site's own share of its potential production [-], drawn beside the industry's.
+    label : str
+        The site, for the legend.
+    categories_of : str
+        What the categories are, for the title ("IEC 61400-26 category"; a solar release's causes).
+    """
     released = [x for x in losses if not x.suppressed]
     withheld = [x for x in losses if x.suppressed]
     figure = go.Figure(
         go.Bar(
-            x=[x.category for x in released],
+            x=[loss_category_label(x.category) for x in released],
             y=[100.0 * x.share_of_potential for x in released],
             marker={"color": INDUSTRY},
-            name="share of potential",
+            name="industry: share of potential",
             hovertemplate="%{x}: %{y:.2f} %<extra></extra>",
         )
     )
+    if own is not None:
+        figure.add_trace(
+            go.Bar(
+                x=[loss_category_label(category) for category in own],
+                y=[100.0 * share for share in own.values()],
+                marker={"color": OWN},
+                name=label or "this site",
+                hovertemplate="%{x}: %{y:.2f} %<extra>" + (label or "this site") + "</extra>",
+            )
+        )
+        figure.update_layout(barmode="group")
     if withheld:
         figure.add_trace(
             go.Scatter(
-                x=[x.category for x in withheld],
+                x=[loss_category_label(x.category) for x in withheld],
                 y=[0.0] * len(withheld),
                 mode="markers",
                 marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
@@ -480,7 +685,7 @@ def lost_production_figure(losses: Sequence[release_pb2.LostProduction]) -> go.F
         )
     figure.update_yaxes(title_text="lost production [% of potential]", rangemode="tozero")
     cohort = losses[0].cohort if losses else ""
-    return _layout(figure, f"{cohort}: lost production by IEC 61400-26 category", height=340)
+    return _layout(figure, f"{cohort}: lost production by {categories_of}", height=340)
 
 
 def curve_trend_figure(curves: Sequence[tuple[str, release_pb2.CohortCurve]]) -> go.Figure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import SOLAR_CELLS
 
 WIND_SPEED_REFERENCES: dict[str, spec_pb2.WindSpeedReference] = {
     "nacelle": spec_pb2.NACELLE_ANEMOMETER,
@@ -45,8 +46,44 @@ INDICATOR_LABELS = {
     "yaw_misalignment": "static yaw misalignment",
     "time_availability": "time-based availability (IEC 61400-26-1)",
     "production_availability": "production-based availability (IEC 61400-26-2)",
+    "performance_ratio": "performance ratio PR (IEC 61724-1)",
+    "performance_ratio_stc": "temperature-corrected performance ratio PR_STC (IEC 61724-1)",
+    "degradation_rate": "degradation rate (year on year, RdTools)",
+    "degradation_interval": "width of the degradation rate's confidence interval",
+    "soiling_loss": "soiling loss (RdTools stochastic rate and recovery)",
+    "clipping_share": "clipping: share of daylight records at the inverter's AC limit",
+    "inverter_availability": "inverter time-based availability (daylight records)",
 }
 """What each indicator is, in words (its unit comes with its grid)."""
+
+SOLAR_INDICATORS = tuple(cell for cell in SOLAR_CELLS if cell != "lost_production")
+"""A solar release's distributions (performance ratio .. inverter availability), in the order pages and the
+report show them: protos.statistics.SOLAR_CELLS less lost production, which is released by category."""
+
+LOSS_CATEGORY_LABELS = {
+    "inverter_fault": "inverter fault",
+    "grid": "grid outage",
+    "maintenance": "maintenance",
+    "curtailment": "curtailment",
+}
+"""A solar release's lost-production categories (protos.domain.SOLAR_LOSS_CATEGORIES), in words; a wind
+release's IEC 61400-26 categories are shown by their own names."""
+
+IRRADIANCE_AXIS = "in-plane irradiance G_i [W/m^2]"
+SPECIFIC_POWER_AXIS = "specific power P_out / P_0 [kW/kWp]"
+SOLAR_CURVE_NOTE = (
+    "Energy-normalised curve: each plant's AC output per kWp of its DC nameplate (P_out / P_0) against the "
+    "in-plane irradiance its sensor measured, over the records its inverters were available; 15-minute records, "
+    "binned by irradiance. It compares plants of any size; at 1000 W/m^2 a plant without losses would give about "
+    "1 kW/kWp less its temperature, inverter and wiring losses."
+)
+"""What a solar cohort's curve is, and so what it can be compared with."""
+
+
+def loss_category_label(category: str) -> str:
+    """A lost-production category as a reader would name it."""
+    return LOSS_CATEGORY_LABELS.get(category, category)
+
 
 CHANNEL_LABELS = {
     "WTRM_GbxBrgTmp": "gearbox bearing temperature",

@@ -23,6 +23,8 @@ CONTENT_FIELDS = (
     "failure_rates",
     "lost_production",
     "indicator_spec",
+    "solar_curves",
+    "solar",
 )
 """Release fields shown in their own sections; every other field is a setting, listed generically."""
 
@@ -49,13 +51,56 @@ class CohortSummary(BaseModel):
     complete: bool
 
 
-class ReleaseDetail(StoredRelease):
-    """A release's provenance, its settings (every other top-level field, whatever it is) and its cohorts."""
+class SolarCohortSummary(BaseModel):
+    """One solar cohort of a release: how much of its curve and of its distributions was released."""
 
+    cohort: str
+    operator_count: int | None = None  # the most operators of any released irradiance bin
+    bins_released: int
+    bins_suppressed: int
+    distributions_released: int
+    distributions_suppressed: int
+
+
+class BinGridOut(BaseModel):
+    """A histogram's grid: bin i is centred on first_centre + i * width."""
+
+    first_centre: float
+    width: float
+    count: int
+    unit: str
+
+
+class SolarSpecOut(BaseModel):
+    """The solar spec a solar release was summed for: its grids, loss categories and bounds (spec.proto SolarSpec)."""
+
+    irradiance_bins: BinGridOut | None = None
+    specific_power_bins: BinGridOut | None = None
+    performance_ratio_bins: BinGridOut | None = None
+    degradation_bins: BinGridOut | None = None
+    degradation_interval_bins: BinGridOut | None = None
+    soiling_loss_bins: BinGridOut | None = None
+    clipping_share_bins: BinGridOut | None = None
+    availability_bins: BinGridOut | None = None
+    loss_categories: list[str]
+    max_inverters_per_site: int
+    degradation_confidence_level: float
+
+
+class ReleaseDetail(StoredRelease):
+    """A release's provenance, its settings (every other top-level field, whatever it is) and its cohorts.
+
+    A wind release lists its cohorts in ``cohorts``; a solar release (``kind`` "solar") in
+    ``solar_cohorts``, with the solar spec it was summed for in ``solar``.
+    """
+
+    kind: str  # "wind" or "solar"
     provenance: dict[str, Any]
     settings: dict[str, Any]
     indicator_spec_id: str
     cohorts: list[CohortSummary]
+    solar_cohorts: list[SolarCohortSummary]
+    solar: SolarSpecOut | None = None
     indicators: list[str]
 
 
@@ -119,13 +164,27 @@ class CohortCurveOut(BaseModel):
     implausible_power_coefficient_bins: list[float]
 
 
-class BinGridOut(BaseModel):
-    """A histogram's grid: bin i is centred on first_centre + i * width."""
+class SolarCurveBinOut(BaseModel):
+    """One in-plane irradiance bin of a solar curve (release.proto SolarCurveBin): statistics absent when suppressed."""
 
-    first_centre: float
-    width: float
-    count: int
-    unit: str
+    irradiance_centre: float
+    suppressed: bool
+    suppression_reason: str
+    record_count: int | None = None
+    operator_count: int | None = None
+    mean_specific_power: float | None = None
+    std_specific_power: float | None = None
+    p10_specific_power: float | None = None
+    p50_specific_power: float | None = None
+    p90_specific_power: float | None = None
+
+
+class SolarCurveOut(BaseModel):
+    """A solar cohort's energy-normalised curve: specific power [kW/kWp] per in-plane irradiance bin [W/m^2]."""
+
+    release_id: int
+    cohort: str
+    bins: list[SolarCurveBinOut]
 
 
 class DistributionOut(BaseModel):
@@ -198,6 +257,9 @@ FOLLOWS_PROTO: dict[type[BaseModel], type[Message]] = {
     ModelOut: release_pb2.NormalBehaviourModelFit,
     FailureRateOut: release_pb2.FailureRate,
     LostProductionOut: release_pb2.LostProduction,
+    SolarCurveBinOut: release_pb2.SolarCurveBin,
+    SolarCurveOut: release_pb2.SolarCurve,
+    SolarSpecOut: spec_pb2.SolarSpec,
 }
 """API model -> the proto message it serves, field for field.
 
@@ -207,7 +269,10 @@ place of the message. tests/server/dashboard/test_api.py fails, naming the field
 so a field added to the .proto cannot drop out of the API unnoticed.
 """
 
-ADDED_BY_API: dict[type[BaseModel], frozenset[str]] = {CohortCurveOut: frozenset({"release_id"})}
+ADDED_BY_API: dict[type[BaseModel], frozenset[str]] = {
+    CohortCurveOut: frozenset({"release_id"}),
+    SolarCurveOut: frozenset({"release_id"}),
+}
 """The fields an API model adds to its proto message on purpose: the only ones the message may lack."""
 
 
@@ -216,6 +281,13 @@ class CurveTrendPoint(BaseModel):
 
     release: StoredRelease
     curve: CohortCurveOut
+
+
+class SolarCurveTrendPoint(BaseModel):
+    """A solar cohort's curve in one release of the trend."""
+
+    release: StoredRelease
+    curve: SolarCurveOut
 
 
 class DistributionTrendPoint(BaseModel):
@@ -237,11 +309,17 @@ def as_api(model: type[Out], message: Message) -> Out:
     return model(**_fields(message))
 
 
+def release_kind(release: release_pb2.Release) -> str:
+    """``"solar"`` for a solar release (it carries its solar spec), else ``"wind"``."""
+    return "solar" if release.HasField("solar") or release.solar_curves else "wind"
+
+
 def release_detail(row: StoredRelease, release: release_pb2.Release) -> ReleaseDetail:
     """Provenance, settings and cohorts of ``release``."""
     everything = release_to_dict(release)
     return ReleaseDetail(
         **row.model_dump(),
+        kind=release_kind(release),
         provenance=everything["provenance"],
         settings={key: value for key, value in everything.items() if key not in CONTENT_FIELDS},
         indicator_spec_id=release.indicator_spec.spec_id,
@@ -258,8 +336,35 @@ def release_detail(row: StoredRelease, release: release_pb2.Release) -> ReleaseD
             )
             for c in release.curves
         ],
+        solar_cohorts=[solar_cohort_summary(release, c) for c in release.solar_curves],
+        solar=as_api(SolarSpecOut, release.solar) if release.HasField("solar") else None,
         indicators=list(dict.fromkeys(d.indicator for d in release.distributions)),
     )
+
+
+def solar_cohort_summary(release: release_pb2.Release, curve: release_pb2.SolarCurve) -> SolarCohortSummary:
+    """How much of a solar cohort's curve and distributions ``release`` publishes."""
+    operators = [b.operator_count for b in curve.bins if b.HasField("operator_count")]
+    distributions = [d for d in release.distributions if d.cohort == curve.cohort]
+    return SolarCohortSummary(
+        cohort=curve.cohort,
+        operator_count=max(operators) if operators else None,
+        bins_released=sum(not b.suppressed for b in curve.bins),
+        bins_suppressed=sum(b.suppressed for b in curve.bins),
+        distributions_released=sum(not d.suppressed for d in distributions),
+        distributions_suppressed=sum(d.suppressed for d in distributions),
+    )
+
+
+def cohort_names(release: release_pb2.Release) -> list[str]:
+    """Every cohort of ``release``, wind and solar, in release order."""
+    return [c.cohort for c in release.curves] + [c.cohort for c in release.solar_curves]
+
+
+def check_cohort(release: release_pb2.Release, release_id: int, cohort: str) -> None:
+    """Nothing when ``release`` has ``cohort`` (wind or solar); else a 404 naming its cohorts."""
+    if cohort not in cohort_names(release):
+        raise HTTPException(404, f"release {release_id} has no cohort {cohort!r}; cohorts: {cohort_names(release)}")
 
 
 def cohort_curve(release: release_pb2.Release, release_id: int, cohort: str) -> release_pb2.CohortCurve:
@@ -268,13 +373,29 @@ def cohort_curve(release: release_pb2.Release, release_id: int, cohort: str) -> 
     Raises
     ------
     HTTPException
-        404 naming the release's cohorts when it has no such cohort.
+        404 naming the release's cohorts when it has no such cohort, and saying so when it is a solar one.
     """
     for curve in release.curves:
         if curve.cohort == cohort:
             return curve
-    known = [c.cohort for c in release.curves]
-    raise HTTPException(404, f"release {release_id} has no cohort {cohort!r}; cohorts: {known}")
+    check_cohort(release, release_id, cohort)
+    raise HTTPException(
+        404, f"cohort {cohort!r} of release {release_id} is a solar cohort: its curve is at /solar-curve"
+    )
+
+
+def solar_curve(release: release_pb2.Release, release_id: int, cohort: str) -> release_pb2.SolarCurve:
+    """The energy-normalised curve of solar cohort ``cohort`` in ``release`` (404 naming the cohorts when absent)."""
+    for curve in release.solar_curves:
+        if curve.cohort == cohort:
+            return curve
+    check_cohort(release, release_id, cohort)
+    raise HTTPException(404, f"cohort {cohort!r} of release {release_id} is a wind cohort: its curve is at /curve")
+
+
+def solar_curve_out(curve: release_pb2.SolarCurve, release_id: int) -> SolarCurveOut:
+    """The API's view of a solar cohort's curve."""
+    return SolarCurveOut(release_id=release_id, **_fields(curve))
 
 
 def curve_out(curve: release_pb2.CohortCurve, release_id: int) -> CohortCurveOut:
@@ -343,6 +464,16 @@ def get_curve(release_id: int, cohort: CohortName, releases: ReleasesDep) -> Coh
 
 
 @router.get(
+    "/releases/{release_id}/solar-curve",
+    response_model=SolarCurveOut,
+    summary="A solar cohort's energy-normalised curve",
+)
+def get_solar_curve(release_id: int, cohort: CohortName, releases: ReleasesDep) -> SolarCurveOut:
+    """Specific power per in-plane irradiance bin (P10/P50/P90, mean, counts; suppressed bins with their reason)."""
+    return solar_curve_out(solar_curve(releases.get(release_id), release_id, cohort), release_id)
+
+
+@router.get(
     "/releases/{release_id}/distributions",
     response_model=list[DistributionOut],
     summary="Industry distributions (KPIs and model residuals)",
@@ -353,10 +484,14 @@ def get_distributions(
     cohort: Annotated[str | None, Query(description="only this cohort")] = None,
     indicator: Annotated[str | None, Query(description="only this indicator, e.g. performance_index")] = None,
 ) -> list[DistributionOut]:
-    """Histograms with P10..P90 of the performance index, yaw misalignment, availability and model residuals."""
+    """Histograms with P10..P90 of each cohort's indicators.
+
+    Wind: performance index, yaw misalignment, availability and model residuals. Solar: performance
+    ratio (plain and STC), degradation rate and its interval, soiling loss, clipping and inverter availability.
+    """
     release = releases.get(release_id)
     if cohort is not None:
-        cohort_curve(release, release_id, cohort)
+        check_cohort(release, release_id, cohort)
     known = list(dict.fromkeys(d.indicator for d in release.distributions))
     if indicator is not None and indicator not in known:
         raise HTTPException(404, f"release {release_id} has no indicator {indicator!r}; indicators: {known}")
@@ -381,7 +516,7 @@ def get_monthly(
     """Each calendar month's histogram with P10..P90; a month one too few members covered is suppressed."""
     release = releases.get(release_id)
     if cohort is not None:
-        cohort_curve(release, release_id, cohort)
+        check_cohort(release, release_id, cohort)
     return [
         as_api(DistributionOut, d)
         for d in release.monthly_distributions
@@ -394,7 +529,7 @@ def get_models(release_id: int, releases: ReleasesDep, cohort: Annotated[str | N
     """The anomaly baselines: each cohort's temperature models and their residual spread."""
     release = releases.get(release_id)
     if cohort is not None:
-        cohort_curve(release, release_id, cohort)
+        check_cohort(release, release_id, cohort)
     return [as_api(ModelOut, m) for m in release.models if cohort is None or m.cohort == cohort]
 
 
@@ -405,7 +540,7 @@ def get_failure_rates(
     """Failures per turbine-year by component and turbine-age band."""
     release = releases.get(release_id)
     if cohort is not None:
-        cohort_curve(release, release_id, cohort)
+        check_cohort(release, release_id, cohort)
     return [as_api(FailureRateOut, r) for r in release.failure_rates if cohort is None or r.cohort == cohort]
 
 
@@ -416,7 +551,7 @@ def get_lost_production(
     """Lost production by IEC 61400-26 category, as a share of potential production."""
     release = releases.get(release_id)
     if cohort is not None:
-        cohort_curve(release, release_id, cohort)
+        check_cohort(release, release_id, cohort)
     return [as_api(LostProductionOut, x) for x in release.lost_production if cohort is None or x.cohort == cohort]
 
 
@@ -429,6 +564,18 @@ def curve_trend(releases: Releases, cohort: str) -> list[tuple[StoredRelease, re
             points.append((row, curve))
     if not points:
         raise HTTPException(404, f"no release has a cohort {cohort!r}")
+    return points
+
+
+def solar_curve_trend(releases: Releases, cohort: str) -> list[tuple[StoredRelease, release_pb2.SolarCurve]]:
+    """The solar cohort's curve in every release that has it, oldest period first (404 when none does)."""
+    points = []
+    for row in releases.store.releases():
+        curve = next((c for c in releases.get(row.release_id).solar_curves if c.cohort == cohort), None)
+        if curve is not None:
+            points.append((row, curve))
+    if not points:
+        raise HTTPException(404, f"no release has a solar cohort {cohort!r}")
     return points
 
 
@@ -468,6 +615,17 @@ def get_curve_trend(cohort: CohortName, releases: ReleasesDep) -> list[CurveTren
     return [
         CurveTrendPoint(release=row, curve=curve_out(curve, row.release_id))
         for row, curve in curve_trend(releases, cohort)
+    ]
+
+
+@router.get(
+    "/trends/solar-curve", response_model=list[SolarCurveTrendPoint], summary="A solar cohort's curve across releases"
+)
+def get_solar_curve_trend(cohort: CohortName, releases: ReleasesDep) -> list[SolarCurveTrendPoint]:
+    """The solar cohort's energy-normalised curve in every release that has it, oldest period first."""
+    return [
+        SolarCurveTrendPoint(release=row, curve=solar_curve_out(curve, row.release_id))
+        for row, curve in solar_curve_trend(releases, cohort)
     ]
 
 

@@ -37,16 +37,30 @@ from server.dashboard.api import (
     Releases,
     ReleasesDep,
     as_api,
+    check_cohort,
     cohort_curve,
     curve_out,
     curve_trend,
     distribution_trend,
     monthly_trend,
+    solar_curve,
+    solar_curve_out,
+    solar_curve_trend,
 )
 
 Cell = float | int | str | bool | None
 Format = Literal["csv", "json"]
-UNIT_SUFFIXES = {"": "", "1": "", "-": "", "%": "_percent", "m/s": "_m_s", "kW": "_kw"}
+UNIT_SUFFIXES = {
+    "": "",
+    "1": "",
+    "-": "",
+    "%": "_percent",
+    "%/year": "_percent_per_year",
+    "m/s": "_m_s",
+    "kW": "_kw",
+    "W/m^2": "_w_m2",
+    "kW/kWp": "_kw_kwp",
+}
 """A BinGrid unit as a column name's suffix; any other unit is spelled as it is ("deg", "degC")."""
 
 
@@ -162,6 +176,38 @@ def power_curve_table(release: release_pb2.Release, release_id: int, cohort: str
     return ChartTable(_filename(f"release-{release_id}", cohort, "power-curve", None), POWER_CURVE_COLUMNS, rows)
 
 
+SOLAR_CURVE_COLUMNS = (
+    "irradiance_bin_centre_w_m2",
+    "mean_specific_power_kw_kwp",
+    "std_specific_power_kw_kwp",
+    "p10_specific_power_kw_kwp",
+    "p50_specific_power_kw_kwp",
+    "p90_specific_power_kw_kwp",
+    "record_count",
+    "operator_count",
+    *WITHHELD,
+)
+
+
+def solar_curve_table(release: release_pb2.Release, release_id: int, cohort: str, _: str | None) -> ChartTable:
+    """A solar cohort page's energy-normalised curve: every irradiance bin, specific power in kW/kWp, its counts."""
+    rows: list[dict[str, Cell]] = [
+        {
+            "irradiance_bin_centre_w_m2": b.irradiance_centre,
+            "mean_specific_power_kw_kwp": b.mean_specific_power,
+            "std_specific_power_kw_kwp": b.std_specific_power,
+            "p10_specific_power_kw_kwp": b.p10_specific_power,
+            "p50_specific_power_kw_kwp": b.p50_specific_power,
+            "p90_specific_power_kw_kwp": b.p90_specific_power,
+            "record_count": b.record_count,
+            "operator_count": b.operator_count,
+            **_withheld(b.suppressed, b.suppression_reason),
+        }
+        for b in solar_curve_out(solar_curve(release, release_id, cohort), release_id).bins
+    ]
+    return ChartTable(_filename(f"release-{release_id}", cohort, "solar-curve", None), SOLAR_CURVE_COLUMNS, rows)
+
+
 def power_coefficient_table(release: release_pb2.Release, release_id: int, cohort: str, _: str | None) -> ChartTable:
     """The cohort page's Cp chart: every bin's Cp (empty where suppressed or not published)."""
     bins: Sequence[PowerCurveBinOut] = curve_out(cohort_curve(release, release_id, cohort), release_id).bins
@@ -190,7 +236,7 @@ def distribution_table(release: release_pb2.Release, release_id: int, cohort: st
     A row's ``statistic`` says what it is: "bin" (value: the bin's centre, with its width and
     count) or "P10" .. "P90" (value: the percentile). A suppressed distribution is one empty row.
     """
-    cohort_curve(release, release_id, cohort)  # 404 for an unknown cohort
+    check_cohort(release, release_id, cohort)  # 404 for an unknown cohort
     found = [d for d in release.distributions if (d.cohort, d.indicator) == (cohort, indicator)]
     if indicator is None or not found:
         raise HTTPException(404, f"release {release_id} has no distribution of {indicator!r} in cohort {cohort!r}")
@@ -227,7 +273,7 @@ def distribution_table(release: release_pb2.Release, release_id: int, cohort: st
 
 def failure_rate_table(release: release_pb2.Release, release_id: int, cohort: str, _: str | None) -> ChartTable:
     """The cohort page's failure rates: a row per component and turbine-age band (open band: no upper age)."""
-    cohort_curve(release, release_id, cohort)
+    check_cohort(release, release_id, cohort)
     columns: tuple[str, ...] = ("component", "age_band", "age_from_years", "age_to_years")
     columns += ("failures_per_turbine_year", "failures", "turbine_years", "operator_count", *WITHHELD)
     rows: list[dict[str, Cell]] = []
@@ -250,8 +296,8 @@ def failure_rate_table(release: release_pb2.Release, release_id: int, cohort: st
 
 
 def lost_production_table(release: release_pb2.Release, release_id: int, cohort: str, _: str | None) -> ChartTable:
-    """The cohort page's lost production: a row per IEC 61400-26 category, in % of potential production."""
-    cohort_curve(release, release_id, cohort)
+    """The cohort page's lost production: a row per category (IEC 61400-26's, or a solar cause), in % of potential."""
+    check_cohort(release, release_id, cohort)
     columns = ("category", "lost_production_percent_of_potential", *WITHHELD)
     rows: list[dict[str, Cell]] = [
         {
@@ -281,6 +327,24 @@ def curve_trend_table(releases: Releases, cohort: str, _: str | None) -> ChartTa
         for b in curve_out(curve, row.release_id).bins
     ]
     return ChartTable(_filename("trends", cohort, "curve-trend", None), columns, rows)
+
+
+def solar_curve_trend_table(releases: Releases, cohort: str, _: str | None) -> ChartTable:
+    """The trends page's P50 solar curves: a row per release and irradiance bin."""
+    columns = ("release_id", "period_start", "period_end", "irradiance_bin_centre_w_m2", "p50_specific_power_kw_kwp")
+    rows: list[dict[str, Cell]] = [
+        {
+            "release_id": row.release_id,
+            "period_start": row.period_start,
+            "period_end": row.period_end,
+            "irradiance_bin_centre_w_m2": b.irradiance_centre,
+            "p50_specific_power_kw_kwp": b.p50_specific_power,
+            **_withheld(b.suppressed, b.suppression_reason),
+        }
+        for row, curve in solar_curve_trend(releases, cohort)
+        for b in solar_curve_out(curve, row.release_id).bins
+    ]
+    return ChartTable(_filename("trends", cohort, "solar-curve-trend", None), (*columns, *WITHHELD), rows)
 
 
 def distribution_trend_table(releases: Releases, cohort: str, indicator: str | None) -> ChartTable:
@@ -315,7 +379,7 @@ MONTHLY_COLUMNS = ("month", *(p + "_percent" for p in figures.PERCENTILES), "ope
 
 def monthly_table(release: release_pb2.Release, release_id: int, cohort: str, indicator: str | None) -> ChartTable:
     """The cohort page's month-by-month chart of one indicator: a row per month, percentiles in %."""
-    cohort_curve(release, release_id, cohort)
+    check_cohort(release, release_id, cohort)
     found = [d for d in release.monthly_distributions if (d.cohort, d.indicator) == (cohort, indicator)]
     if indicator is None or not found:
         raise HTTPException(404, f"release {release_id} has no monthly {indicator!r} in cohort {cohort!r}")
@@ -338,6 +402,7 @@ TrendChart = Callable[[Releases, str, str | None], ChartTable]
 RELEASE_CHARTS: dict[str, ReleaseChart] = {
     "power-curve": power_curve_table,
     "power-coefficient": power_coefficient_table,
+    "solar-curve": solar_curve_table,
     "distribution": distribution_table,
     "failure-rates": failure_rate_table,
     "lost-production": lost_production_table,
@@ -346,6 +411,7 @@ RELEASE_CHARTS: dict[str, ReleaseChart] = {
 """A release's charts by the name their download path carries."""
 TREND_CHARTS: dict[str, TrendChart] = {
     "curve-trend": curve_trend_table,
+    "solar-curve-trend": solar_curve_trend_table,
     "distribution-trend": distribution_trend_table,
     "monthly-trend": monthly_trend_table,
 }
@@ -390,7 +456,8 @@ def get_release_chart(
 ) -> Response:
     """What a chart of the cohort page draws, a row per bin or cell; suppressed ones empty, with their reason.
 
-    Charts: power-curve, power-coefficient, distribution (with indicator), failure-rates, lost-production.
+    Charts: power-curve, power-coefficient, solar-curve, distribution (with indicator), failure-rates,
+    lost-production, monthly (with indicator).
     """
     _known(chart, list(RELEASE_CHARTS))
     return table_response(RELEASE_CHARTS[chart](releases.get(release_id), release_id, cohort, indicator), fmt)
@@ -404,7 +471,8 @@ def get_trend_chart(
 ) -> Response:
     """What a chart of the trends page draws, a row per release (and bin); suppressed ones empty, with their reason.
 
-    Charts: curve-trend, distribution-trend (indicator, by default performance_index).
+    Charts: curve-trend, solar-curve-trend, distribution-trend (indicator, by default performance_index),
+    monthly-trend.
     """
     _known(chart, list(TREND_CHARTS))
     return table_response(TREND_CHARTS[chart](releases, cohort, indicator), fmt)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from common import figures
-from common.labels import wind_speed_reference_note
+from common.labels import SOLAR_CURVE_NOTE, SOLAR_INDICATORS, wind_speed_reference_note
 from protos.fleetbench.v1 import release_pb2
 from protos.statistics import MONTHLY_INDICATORS
 from server.dashboard.api import (
@@ -19,8 +19,11 @@ from server.dashboard.api import (
     distribution_trend,
     monthly_trend,
     release_detail,
+    solar_curve_out,
+    solar_curve_trend,
 )
 from server.dashboard.downloads import data_links
+from server.dashboard.releases import StoredRelease
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -56,6 +59,8 @@ def suppressions_by_reason(release: release_pb2.Release) -> list[dict[str, Any]]
         if curve.suppressed:
             cells.append((curve.suppression_reason, "cohorts", curve.cohort))
         cells += [(b.suppression_reason, "curve bins", curve.cohort) for b in curve.bins if b.suppressed]
+    for solar in release.solar_curves:
+        cells += [(b.suppression_reason, "curve bins", solar.cohort) for b in solar.bins if b.suppressed]
     for kind, items in (
         ("models", release.models),
         ("distributions", release.distributions),
@@ -110,11 +115,12 @@ def cohort_page(
     """
     releases = _releases(request)
     release = releases.get(release_id)
+    if any(c.cohort == name for c in release.solar_curves):
+        return _solar_cohort_page(request, releases, release, release_id, name)
     curve = cohort_curve(release, release_id, name)
     kilowatts = figures.kilowatts(curve)
     in_kilowatts = unit == "kw" and kilowatts is not None
     charts = f"/api/releases/{release_id}/charts"
-    distributions = [d for d in release.distributions if d.cohort == name]
     rates = [r for r in release.failure_rates if r.cohort == name]
     losses = [x for x in release.lost_production if x.cohort == name]
     monthly: dict[str, list[release_pb2.Distribution]] = {indicator: [] for indicator in MONTHLY_INDICATORS}
@@ -138,14 +144,7 @@ def cohort_page(
         cp_data=data_links(f"{charts}/power-coefficient", cohort=name),
         withheld=figures.suppressed_bins(curve),
         models=[m for m in release.models if m.cohort == name],
-        distributions=[
-            (
-                d,
-                None if d.suppressed else figures.distribution_figure(d).to_json(),
-                data_links(f"{charts}/distribution", cohort=name, indicator=d.indicator),
-            )
-            for d in distributions
-        ],
+        distributions=_distribution_charts(release, charts, name),
         rates=rates,
         rates_suppressed=sum(r.suppressed for r in rates),
         rates_figure=figures.failure_rate_figure(rates).to_json() if rates else None,
@@ -166,24 +165,81 @@ def cohort_page(
     )
 
 
+def _distribution_charts(
+    release: release_pb2.Release, charts: str, cohort: str, order: tuple[str, ...] = ()
+) -> list[tuple[release_pb2.Distribution, str | None, dict[str, str]]]:
+    """The cohort's distributions (those in ``order`` first, in its order), each with its figure and data links."""
+    mine = [d for d in release.distributions if d.cohort == cohort]
+    mine.sort(key=lambda d: order.index(d.indicator) if d.indicator in order else len(order))
+    return [
+        (
+            d,
+            None if d.suppressed else figures.distribution_figure(d).to_json(),
+            data_links(f"{charts}/distribution", cohort=cohort, indicator=d.indicator),
+        )
+        for d in mine
+    ]
+
+
+def _solar_cohort_page(
+    request: Request, releases: Releases, release: release_pb2.Release, release_id: int, name: str
+) -> Response:
+    """A solar cohort: its energy-normalised curve, its plants' distributions and its lost production by cause."""
+    curve = next(c for c in release.solar_curves if c.cohort == name)
+    charts = f"/api/releases/{release_id}/charts"
+    losses = [x for x in release.lost_production if x.cohort == name]
+    return _page(
+        request,
+        "solar_cohort.html",
+        release=release_detail(releases.row(release_id), release),
+        curve=curve,
+        bins=solar_curve_out(curve, release_id).bins,
+        curve_note=SOLAR_CURVE_NOTE,
+        curve_figure=(
+            figures.solar_curve_figure(curve, release.solar.irradiance_bins.width).to_json() if curve.bins else None
+        ),
+        curve_data=data_links(f"{charts}/solar-curve", cohort=name),
+        withheld=[b for b in curve.bins if b.suppressed],
+        released=figures.released_solar_bins(curve),
+        distributions=_distribution_charts(release, charts, name, SOLAR_INDICATORS),
+        losses=losses,
+        losses_figure=figures.lost_production_figure(losses, categories_of="cause").to_json() if losses else None,
+        losses_data=data_links(f"{charts}/lost-production", cohort=name),
+    )
+
+
+DEFAULT_INDICATOR = {"wind": "performance_index", "solar": "performance_ratio"}
+"""The indicator the trends page shows of a cohort unless asked for another, by the cohort's kind."""
+
+
 @router.get("/trends")
 def trends_page(
     request: Request,
     cohort: Annotated[str | None, Query(min_length=1, description="by default the first cohort by name")] = None,
-    indicator: Annotated[str, Query(min_length=1)] = "performance_index",
+    indicator: Annotated[
+        str | None,
+        Query(min_length=1, description="by default performance_index, or a solar cohort's performance_ratio"),
+    ] = None,
 ) -> Response:
     """A cohort across releases: the P50 curve per period, an indicator's percentiles per period and by month.
 
-    With one release of the cohort so far there is no trend across releases to draw: the page says so
-    and links to it, and still shows the months inside that release (performance index and time
-    availability are released month by month).
+    A solar cohort's curve is its energy-normalised one, and its indicators its plants' (performance
+    ratio, degradation, ...). With one release of the cohort so far there is no trend across
+    releases to draw: the page says so and links to it, and still shows the months inside that
+    release (performance index and time availability are released month by month).
     """
     releases = _releases(request)
-    cohorts = sorted({c.cohort for row in releases.store.releases() for c in releases.get(row.release_id).curves})
+    stored = [releases.get(row.release_id) for row in releases.store.releases()]
+    solar = {c.cohort for release in stored for c in release.solar_curves}
+    cohorts = sorted({c.cohort for release in stored for c in release.curves} | solar)
     if not cohorts:  # an empty store: the navigation's Trends link still lands on a page
         return _page(request, "trends.html", cohort=None, cohorts=[], periods=[])
     cohort = cohort if cohort is not None else cohorts[0]
-    curves = curve_trend(releases, cohort)
+    kind = "solar" if cohort in solar else "wind"
+    indicator = indicator if indicator is not None else DEFAULT_INDICATOR[kind]
+    curves: list[tuple[StoredRelease, Any]] = (
+        list(solar_curve_trend(releases, cohort)) if kind == "solar" else list(curve_trend(releases, cohort))
+    )
     labels = {row.release_id: f"{_period(row.period_start, row.period_end)} (#{row.release_id})" for row, _ in curves}
     periods = [(row, labels[row.release_id]) for row, _ in curves]
     indicators = sorted(
@@ -202,12 +258,20 @@ def trends_page(
         distribution_figure = figures.distribution_trend_figure(
             [(labels.get(row.release_id, str(row.release_id)), d) for row, d in points]
         ).to_json()
+    by_period = [(labels[row.release_id], c) for row, c in curves]
+    if kind == "solar":
+        curve_heading, chart = "P50 energy-normalised curve by period", "solar-curve-trend"
+        curve_figure = figures.solar_curve_trend_figure(by_period)
+    else:
+        curve_heading, chart = "P50 power curve by period", "curve-trend"
+        curve_figure = figures.curve_trend_figure(by_period)
     return _page(
         request,
         "trends.html",
         periods=periods,
-        curve_figure=figures.curve_trend_figure([(labels[row.release_id], c) for row, c in curves]).to_json(),
-        curve_data=data_links("/api/trends/charts/curve-trend", cohort=cohort),
+        curve_heading=curve_heading,
+        curve_figure=curve_figure.to_json(),
+        curve_data=data_links(f"/api/trends/charts/{chart}", cohort=cohort),
         distribution_figure=distribution_figure,
         distribution_data=data_links("/api/trends/charts/distribution-trend", cohort=cohort, indicator=indicator),
         **context,
