@@ -168,13 +168,13 @@ def _curve_check(
     return diagnosis.hint if diagnosis.shape in ("shift", "scale", "plateau") else ""
 
 
-REPORT_TEMPLATE = """<!doctype html>
+REPORT_HEAD = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy"
  content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:">
-<title>{{ site.name }}: turbines against {{ release.spec_id }}</title>
+<title>{{ title }}</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 1rem 2rem; color: #222; max-width: 1200px; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
@@ -188,7 +188,13 @@ section.turbine { border-top: 2px solid #12355b; margin-top: 2rem; }
 <script>{{ render_script | safe }}</script>
 </head>
 <body>
-<h1>{{ site.name }}: its turbines against the industry</h1>
+"""
+"""Every local report's head (wind and solar): a Content-Security-Policy that forbids any network access,
+the style, Plotly and the figure renderer inlined; ``title`` is the page's title."""
+
+REPORT_TEMPLATE = (
+    REPORT_HEAD
+    + """<h1>{{ site.name }}: its turbines against the industry</h1>
 <p>Release <strong>{{ release.spec_id }}</strong>, period {{ release.period.start }} .. {{ release.period.end }},
 {{ release.provenance.participants }} operators (k = {{ release.k_min_operators }}), created
 {{ release.provenance.created_utc }}.</p>
@@ -257,6 +263,7 @@ industry's P10, P50 and P90 of each month</a>. A month below the industry's P10 
 </body>
 </html>
 """
+)
 
 
 def turbine_ranking(flags: pd.DataFrame) -> pd.DataFrame:
@@ -313,7 +320,7 @@ def monthly_table(monthly: pd.DataFrame, release: release_pb2.Release, cohort_of
     return table.sort_values(["asset_id", "month"]).reset_index(drop=True)
 
 
-def _csv_link(table: pd.DataFrame) -> str:
+def csv_link(table: pd.DataFrame) -> str:
     """``table`` as a data: URL of CSV, for a download link that needs no server and no network."""
     return "data:text/csv;charset=utf-8," + urllib.parse.quote(table.to_csv(index=False))
 
@@ -352,10 +359,9 @@ def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRul
     flagged = flags[flags["flagged"]].to_dict(orient="records") if len(flags) else []
     ranking = turbine_ranking(flags)
     months = monthly_table(indicators.monthly, release, cohort_of)
-    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    environment.globals["label"] = indicator_label
-    environment.filters["accessible_name"] = figures.accessible_name
-    return environment.from_string(REPORT_TEMPLATE).render(
+    return render_html(
+        REPORT_TEMPLATE,
+        title=f"{site.name}: turbines against {release.spec_id}",
         site=site,
         release=release,
         flagged=flagged,
@@ -363,9 +369,9 @@ def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRul
         checks={section.asset_id: section.check for section in sections},
         ranking=ranking.to_dict(orient="records"),
         downloads={
-            "ranking": _csv_link(ranking),
-            "flags": _csv_link(flags.drop(columns=["first_alarm"]) if len(flags) else flags),
-            "monthly": _csv_link(months),
+            "ranking": csv_link(ranking),
+            "flags": csv_link(flags.drop(columns=["first_alarm"]) if len(flags) else flags),
+            "monthly": csv_link(months),
         },
         monthly=months.pivot(index="asset_id", columns="month", values="performance_index") if len(months) else None,
         below_p10=(
@@ -376,8 +382,20 @@ def render_report(site: SiteConfig, release: release_pb2.Release, rules: FlagRul
             else None
         ),
         unmatched=[t.asset_id for t in site.turbines if t.asset_id not in cohort_of],
-        plotly_js=plotly.offline.get_plotlyjs(),
-        render_script=figures.RENDER_SCRIPT,
+    )
+
+
+def render_html(template: str, **context: object) -> str:
+    """A local report's ``template`` (:data:`REPORT_HEAD` and its body) rendered with ``context``.
+
+    Autoescaped, strict about undefined names, with the indicator labels and the charts' accessible
+    names; Plotly and the figure renderer inlined, so the file needs no network.
+    """
+    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    environment.globals["label"] = indicator_label
+    environment.filters["accessible_name"] = figures.accessible_name
+    return environment.from_string(template).render(
+        plotly_js=plotly.offline.get_plotlyjs(), render_script=figures.RENDER_SCRIPT, **context
     )
 
 
@@ -388,15 +406,24 @@ def write_report(site_config: Path, release_json: Path, out: Path, rules: FlagRu
     beside ``out`` and replaces it in one step. The file is readable by its owner only (mode 0600,
     as the temporary file is created): it shows the site's own turbines.
     """
+    release = read_received_release(release_json, out)
+    return write_html(out, render_report(load_site_config(Path(site_config)), release, rules))
+
+
+def read_received_release(release_json: Path, out: Path) -> release_pb2.Release:
+    """The release a report reads, once its ``out`` folder is known to exist (each refused with the fix)."""
     out = Path(out)
     if not out.parent.is_dir():
         raise FileNotFoundError(f"--out {out}: folder {out.parent} does not exist; create it or choose another path")
     try:
-        release = read_release_json(Path(release_json))
+        return read_release_json(Path(release_json))
     except (ValueError, json_format.ParseError) as exc:
         raise ValueError(
             f"--release {release_json} is not a release JSON ({exc}); use the one the site keeps under releases/"
         ) from None
-    html = render_report(load_site_config(Path(site_config)), release, rules)
-    write_text_atomically(out, html)
-    return out
+
+
+def write_html(out: Path, html: str) -> Path:
+    """Write a report's ``html`` to ``out`` atomically, readable by its owner only (0600); return ``out``."""
+    write_text_atomically(Path(out), html)
+    return Path(out)

@@ -345,8 +345,11 @@ def _flags(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from client.report import write_report
+    from client.site_kinds import site_kind
+    from client.solar.report import write_solar_report
 
-    out = write_report(Path(args.site), Path(args.release), Path(args.out))
+    write = write_solar_report if site_kind(Path(args.site)) == "solar" else write_report
+    out = write(Path(args.site), Path(args.release), Path(args.out))
     print(f"report written to {out}: computed here, never sent; it opens offline in any browser")
     return 0
 
@@ -1084,7 +1087,9 @@ def parser() -> argparse.ArgumentParser:
     flags.add_argument("--json", action="store_true")
     flags.set_defaults(run=_flags)
 
-    report = commands.add_parser("report", help="the site's turbines against a final release, as one HTML file")
+    report = commands.add_parser(
+        "report", help="the site's turbines (or solar plant) against a final release, as one HTML file"
+    )
     report.add_argument("--site", required=True, help="path of the site's site.toml")
     report.add_argument("--release", required=True, help="the final release JSON (the site keeps it under releases/)")
     report.add_argument("--out", required=True, help="HTML file to write, e.g. report.html")

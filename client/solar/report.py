@@ -1,0 +1,340 @@
+"""The solar operator's local report: its plant against a solar release, as one self-contained HTML file.
+
+Everything is computed on the site, from the plant's own export and the release it received: the
+plant's performance ratio (plain and temperature-corrected), degradation rate with its interval,
+soiling loss, clipping share and each inverter's availability placed on the industry's
+distributions ("you are here"), its energy-normalised curve over the cohort's, the inverters
+:func:`client.solar.performance.underperforming_inverters` flags with the energy they lose, and its
+lost energy by cause against the cohort's shares. The plant is summarised for the very spec it
+contributed under (kept beside its site.toml, :func:`client.release_check.kept_census`), so its
+cohorts and its figures are those it sent. The file is the wind report's (client/report.py): Plotly
+inlined and a Content-Security-Policy that forbids any network access.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from client.indicators import position_in_distribution
+from client.release_check import kept_census, kept_censuses_dir
+from client.report import REPORT_HEAD, csv_link, read_received_release, render_html, write_html
+from client.solar.ingest import read_solar_chunks
+from client.solar.performance import UNDERPERFORMANCE_THRESHOLD, underperforming_inverters
+from client.solar.site_config import SolarSiteConfig, load_solar_site_config
+from client.solar.summaries import RECENT_DAYS, PlantSummary, plant_values, summarise_plant
+from common import figures
+from common.labels import SOLAR_CURVE_NOTE, SOLAR_INDICATORS, indicator_label, loss_category_label
+from protos.disclosure import plant_in_cohort
+from protos.domain import KWH_PER_MWH, MIN_RECORDS_PER_BIN, SOLAR_LOSS_CATEGORIES
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+
+
+def plant_curve(summary: PlantSummary, grid: spec_pb2.BinGrid, label: str) -> figures.OwnSolarCurve:
+    """The plant's energy-normalised curve: mean specific power [kW/kWp] per irradiance bin [W/m^2].
+
+    The very sums the plant added to the cohort's curve, per bin with at least MIN_RECORDS_PER_BIN records.
+    """
+    shown = summary.curve_records >= MIN_RECORDS_PER_BIN
+    return figures.OwnSolarCurve(
+        label=label,
+        irradiance_centre=grid.first_centre + grid.width * np.flatnonzero(shown),
+        specific_power=summary.curve_sum[shown] / summary.curve_records[shown],
+        records=summary.curve_records[shown].astype(np.int64),
+    )
+
+
+def inverter_table(
+    summary: PlantSummary, site: SolarSiteConfig, threshold: float = UNDERPERFORMANCE_THRESHOLD
+) -> pd.DataFrame:
+    """Each inverter: availability, recent measured/expected ratio, whether it underperforms, and its loss [MWh].
+
+    An inverter underperforms when its ratio over the period's last RECENT_DAYS days is below
+    ``threshold`` times the plant's median (:func:`underperforming_inverters`). What it loses is
+    (median ratio - its ratio) x its expected energy over those days, the plant's expected energy
+    shared by DC capacity (the summary keeps the plant's daily expected energy, not each inverter's):
+    the energy it would have made at the median inverter's ratio [MWh].
+    """
+    ratio = np.asarray(summary.inverter_ratio, dtype=np.float64)
+    flagged = underperforming_inverters(ratio, threshold)
+    dc = np.array([inverter.dc_capacity_kw for inverter in site.inverters])
+    daily = summary.daily
+    recent = daily.loc[daily["expected"] > 0, "expected"].iloc[-RECENT_DAYS:]
+    expected_kwh = recent.sum() * dc / dc.sum()
+    median = float(np.nanmedian(ratio)) if np.isfinite(ratio).any() else math.nan
+    lost_mwh = np.where(flagged, (median - ratio) * expected_kwh / KWH_PER_MWH, 0.0)
+    return pd.DataFrame(
+        {
+            "inverter": [inverter.inverter_id for inverter in site.inverters],
+            "availability": summary.inverter_availability,
+            "ratio_to_expected": ratio,
+            "ratio_to_plant_median": ratio / median,
+            "underperforming": flagged,
+            "lost_mwh_recent": lost_mwh,
+            "recent_from": recent.index.min().date().isoformat() if len(recent) else "",
+            "recent_to": recent.index.max().date().isoformat() if len(recent) else "",
+        }
+    )
+
+
+def loss_table(summary: PlantSummary, release: release_pb2.Release, cohort: str) -> pd.DataFrame:
+    """Lost energy by cause: the plant's [MWh] and share of its potential, beside the cohort's (empty if withheld)."""
+    potential = summary.produced_kwh + summary.lost_energy_kwh.sum()
+    industry = {x.category: x for x in release.lost_production if x.cohort == cohort}
+    rows = []
+    for category, kwh in zip(SOLAR_LOSS_CATEGORIES, summary.lost_energy_kwh, strict=True):
+        cell = industry.get(category)
+        released = cell is not None and not cell.suppressed and cell.HasField("share_of_potential")
+        rows.append(
+            {
+                "category": category,
+                "lost_mwh": kwh / KWH_PER_MWH,
+                "share_of_potential": kwh / potential if potential > 0 else math.nan,
+                "industry_share_of_potential": cell.share_of_potential if released else math.nan,
+                "industry_note": f"suppressed: {cell.suppression_reason}"
+                if cell is not None and cell.suppressed
+                else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class CohortSection:
+    """What the report shows of the plant in one cohort it belongs to."""
+
+    cohort: str
+    positions: list[dict]  # label, value, unit, share of the industry below, note
+    charts: list[tuple[str, str, str]]  # (element id, heading, figure JSON)
+    losses: list[dict]  # rows of loss_table
+
+
+def _cohort_section(
+    cohort: str, release: release_pb2.Release, summary: PlantSummary, inverters: pd.DataFrame, site: SolarSiteConfig
+) -> CohortSection:
+    curve = next(c for c in release.solar_curves if c.cohort == cohort)
+    own = plant_curve(summary, release.solar.irradiance_bins, f"{site.name} (this plant)")
+    charts = [
+        (
+            f"{cohort}-solar-curve",
+            "Energy-normalised curve against the industry",
+            figures.solar_curve_figure(curve, release.solar.irradiance_bins.width, own).to_json(),
+        )
+    ]
+    distributions = {d.indicator: d for d in release.distributions if d.cohort == cohort}
+    values = plant_values(summary)
+    positions = []
+    for indicator in SOLAR_INDICATORS:
+        d = distributions.get(indicator)
+        if indicator == "inverter_availability":
+            lowest = (
+                int(np.nanargmin(summary.inverter_availability))
+                if np.isfinite(summary.inverter_availability).any()
+                else None
+            )
+            value = float(summary.inverter_availability[lowest]) if lowest is not None else math.nan
+            label = f"{site.inverters[lowest].inverter_id} (lowest)" if lowest is not None else site.name
+        else:
+            value, label = values[indicator], site.name
+        note = ""
+        if not math.isfinite(value):
+            note = _no_value(indicator)
+        elif d is None:
+            note = "no industry distribution of it in this release"
+        elif d.suppressed:
+            note = f"industry distribution suppressed: {d.suppression_reason}"
+        share = math.nan
+        if d is not None and not d.suppressed:
+            share = position_in_distribution(value, np.array(d.counts, dtype=float), d.bins.first_centre, d.bins.width)
+            figure = figures.distribution_figure(d, value if math.isfinite(value) else None, label)
+            charts.append((f"{cohort}-{indicator}", f"{indicator_label(indicator)}: you are here", figure.to_json()))
+        if indicator != "inverter_availability":
+            unit = d.bins.unit if d is not None else ""
+            positions.append(
+                {"label": indicator_label(indicator), "value": value, "unit": unit, "share_below": share, "note": note}
+            )
+    availability = distributions.get("inverter_availability")
+    for row in inverters.itertuples(index=False):
+        share = math.nan
+        if availability is not None and not availability.suppressed:
+            counts = np.array(availability.counts, dtype=float)
+            share = position_in_distribution(
+                row.availability, counts, availability.bins.first_centre, availability.bins.width
+            )
+        positions.append(
+            {
+                "label": f"availability of inverter {row.inverter}",
+                "value": row.availability,
+                "unit": "1",
+                "share_below": share,
+                "note": "" if math.isfinite(row.availability) else "no daylight records",
+            }
+        )
+    losses = loss_table(summary, release, cohort)
+    industry = [x for x in release.lost_production if x.cohort == cohort]
+    if industry:
+        own_shares = dict(zip(losses["category"], losses["share_of_potential"], strict=True))
+        figure = figures.lost_production_figure(industry, own_shares, site.name, categories_of="cause")
+        charts.append((f"{cohort}-lost-production", "Lost energy by cause against the industry", figure.to_json()))
+    return CohortSection(cohort, positions, charts, losses.to_dict(orient="records"))
+
+
+def _no_value(indicator: str) -> str:
+    """Why the plant has no value of ``indicator`` over the period."""
+    if indicator.startswith("degradation"):
+        return "not estimated: year-on-year degradation needs two years of the period"
+    if indicator == "soiling_loss":
+        return "not estimated: RdTools found no soiling interval in the period"
+    return "no records in the period"
+
+
+REPORT_BODY = """
+<h1>{{ site.name }}: its plant against the industry</h1>
+<p>Release <strong>{{ release.spec_id }}</strong>, period {{ release.period.start }} .. {{ release.period.end }},
+{{ release.provenance.participants }} operators (k = {{ release.k_min_operators }}), created
+{{ release.provenance.created_utc }}.</p>
+<p><strong>Computed on this machine</strong> from the data that <code>{{ site.path }}</code> maps, for the spec this
+plant contributed under; nothing was sent anywhere. This file shows this plant's own figures: keep it within your
+organisation.</p>
+
+<h2>How much: the plant over the period</h2>
+<table id="plant">
+<thead><tr><th>performance ratio PR</th><th>PR_STC</th><th>degradation [%/year]</th><th>soiling loss [%]</th>
+<th>clipping share</th><th>produced [MWh]</th><th>lost [MWh]</th></tr></thead>
+<tbody><tr><td>{{ fmt(values.performance_ratio, "%.3f") }}</td><td>{{ fmt(values.performance_ratio_stc, "%.3f") }}</td>
+<td>{% if degradation %}{{ "%+.2f" | format(degradation.rate_pct_per_year) }}
+({{ "%+.2f" | format(degradation.ci_low) }} .. {{ "%+.2f" | format(degradation.ci_high) }},
+{{ "%.1f" | format(confidence) }} %){% else %}not estimated: needs two years{% endif %}</td>
+<td>{{ fmt(values.soiling_loss, "%.2f") }}</td><td>{{ fmt(100 * values.clipping_share, "%.1f %%") }}</td>
+<td>{{ "%.0f" | format(produced_mwh) }}</td><td>{{ "%.1f" | format(lost_mwh) }}</td></tr></tbody>
+</table>
+
+<h2>What to check: inverters</h2>
+<p><a id="inverters-csv" download="{{ site.name }}-inverters.csv" href="{{ downloads.inverters }}">CSV</a>.
+An inverter is flagged when its measured over expected energy of the period's last {{ recent_days }} days
+({{ recent_from }} .. {{ recent_to }}) is below {{ "%.0f" | format(100 * threshold) }} % of the plant's median
+inverter's; what it lost is the energy it would have made at the median inverter's ratio, its expected energy taken
+as the plant's shared by DC capacity. Since when it underperforms is not shown: the on-site summary keeps the plant's
+daily series, not each inverter's.</p>
+{% if flagged %}
+<table id="flags">
+<thead><tr><th>inverter</th><th>ratio to the plant's median</th><th>lost in {{ recent_days }} days [MWh]</th>
+<th>availability</th></tr></thead>
+<tbody>{% for f in flagged %}<tr class="flagged"><td>{{ f.inverter }}</td>
+<td>{{ "%.1f %%" | format(100 * f.ratio_to_plant_median) }}</td><td>{{ "%.1f" | format(f.lost_mwh_recent) }}</td>
+<td>{{ fmt(100 * f.availability, "%.1f %%") }}</td></tr>{% endfor %}</tbody>
+</table>
+{% else %}<p id="flags">No inverter underperforms.</p>{% endif %}
+
+{% if not sections %}
+<p class="note" id="no-cohort">This plant is in no cohort of the release that carries a curve, so it is compared
+with nothing.</p>
+{% endif %}
+{% for s in sections %}
+<section class="turbine" id="cohort-{{ loop.index }}">
+<h2>Against cohort {{ s.cohort }}</h2>
+<p class="note">{{ curve_note }}</p>
+<h3>Where it stands in the industry</h3>
+<table class="positions">
+<thead><tr><th>indicator</th><th>this plant</th><th>share of the industry below</th><th></th></tr></thead>
+<tbody>{% for p in s.positions %}<tr><td>{{ p.label }}</td>
+<td>{{ fmt(p.value, "%.4g") }}{% if p.unit and p.unit != "1" %} {{ p.unit }}{% endif %}</td>
+<td>{{ fmt(100 * p.share_below, "%.0f %%") }}</td><td>{{ p.note }}</td></tr>{% endfor %}</tbody>
+</table>
+<h3>Lost energy by cause</h3>
+<table class="losses">
+<thead><tr><th>cause</th><th>this plant [MWh]</th><th>this plant [% of potential]</th>
+<th>industry [% of potential]</th></tr></thead>
+<tbody>{% for x in s.losses %}<tr><td>{{ loss_label(x.category) }}</td><td>{{ "%.2f" | format(x.lost_mwh) }}</td>
+<td>{{ fmt(100 * x.share_of_potential, "%.2f") }}</td>
+<td>{{ x.industry_note or fmt(100 * x.industry_share_of_potential, "%.2f") }}</td></tr>{% endfor %}</tbody>
+</table>
+{% for id, heading, figure in s.charts %}
+<h3>{{ heading }}</h3>
+<div class="chart" id="{{ id }}" role="img" aria-label="{{ figure | accessible_name }}"
+ data-figure="{{ figure }}"></div>
+{% endfor %}
+</section>
+{% endfor %}
+</body>
+</html>
+"""
+
+SOLAR_REPORT_TEMPLATE = REPORT_HEAD + REPORT_BODY
+
+
+def _fmt(value: float, fmt: str) -> str:
+    """``value`` formatted, or "-" where it is NaN (not measured)."""
+    return fmt % value if value is not None and math.isfinite(value) else "-"
+
+
+def contributed_spec(site: SolarSiteConfig, release: release_pb2.Release) -> spec_pb2.BenchmarkSpec:
+    """The values spec the plant contributed under to ``release``, as the site kept it.
+
+    Raises
+    ------
+    ValueError
+        If the release is not a solar one, or the site kept no spec of it (it did not take part).
+    """
+    if not release.HasField("solar"):
+        raise ValueError(
+            f"release {release.spec_id} is not a solar release: `fleetbench report` of a wind site reads it"
+        )
+    kept = kept_census(site.path, release.provenance.spec_sha256)
+    if kept is None:
+        raise ValueError(
+            f"site {site.name} keeps no spec of release {release.spec_id} (no "
+            f"{kept_censuses_dir(site.path) / (release.provenance.spec_sha256 + '.json')}): the report compares a "
+            "plant with a release it contributed to"
+        )
+    return kept[0]
+
+
+def render_solar_report(site: SolarSiteConfig, release: release_pb2.Release) -> str:
+    """The report of ``site``'s plant against the solar ``release``, as HTML."""
+    spec = contributed_spec(site, release)
+    summary = summarise_plant(lambda: read_solar_chunks(site), site, spec)
+    plant = site.plant
+    member = [
+        c.name
+        for c in spec.cohorts
+        if plant_in_cohort(c, plant.module_technology, plant.mounting, plant.climate_zone, site.dc_ac_ratio)
+    ]
+    released = {c.cohort for c in release.solar_curves if any(not b.suppressed for b in c.bins)}
+    inverters = inverter_table(summary, site)
+    sections = [_cohort_section(cohort, release, summary, inverters, site) for cohort in member if cohort in released]
+    values = plant_values(summary)
+    return render_html(
+        SOLAR_REPORT_TEMPLATE,
+        title=f"{site.name}: plant against {release.spec_id}",
+        site=site,
+        release=release,
+        values=values,
+        degradation=summary.degradation,
+        confidence=release.solar.degradation_confidence_level,
+        produced_mwh=summary.produced_kwh / KWH_PER_MWH,
+        lost_mwh=summary.lost_energy_kwh.sum() / KWH_PER_MWH,
+        flagged=inverters[inverters["underperforming"]].to_dict(orient="records"),
+        threshold=UNDERPERFORMANCE_THRESHOLD,
+        recent_days=RECENT_DAYS,
+        recent_from=inverters["recent_from"].iloc[0] if len(inverters) else "",
+        recent_to=inverters["recent_to"].iloc[0] if len(inverters) else "",
+        downloads={"inverters": csv_link(inverters)},
+        sections=sections,
+        curve_note=SOLAR_CURVE_NOTE,
+        fmt=_fmt,
+        loss_label=loss_category_label,
+    )
+
+
+def write_solar_report(site_config: Path, release_json: Path, out: Path) -> Path:
+    """Write the report of solar site ``site_config`` against ``release_json`` to ``out`` atomically; return ``out``.
+
+    As :func:`client.report.write_report`: the file replaces ``out`` in one step, readable by its owner only.
+    """
+    release = read_received_release(release_json, out)
+    return write_html(out, render_solar_report(load_solar_site_config(Path(site_config)), release))
