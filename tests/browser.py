@@ -48,6 +48,8 @@ DOC_SCREENSHOTS = frozenset(
         "dashboard-releases.png",
         "report.png",  # tests/client/test_report.py
         "report-turbine-curve.png",
+        "dashboard-solar-cohort.png",  # tests/server/dashboard/test_browser.py
+        "report-solar-curve.png",  # tests/client/test_solar_report.py
     }
 )
 """The screenshots the docs may show: the names the browser tests pass to :func:`docs_screenshot`."""

@@ -1,0 +1,85 @@
+"""The solar operator's report: the plant's own figures on the industry's, its flagged inverters, opened offline."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from browser import docs_screenshot, offline_browser
+from solar_releases import COHORT, two_solar_releases
+
+from client.release_check import kept_census
+from client.solar.ingest import read_solar_chunks
+from client.solar.performance import underperforming_inverters
+from client.solar.report import plant_curve
+from client.solar.site_config import load_solar_site_config
+from client.solar.summaries import summarise_plant
+from common.release_json import read_release_json
+from fleetbench.cli import main
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory):
+    made = two_solar_releases(tmp_path_factory)
+    out = tmp_path_factory.mktemp("solar-report") / "report.html"
+    site, received = made.site_configs[0], made.received(0, 0)
+    assert main(["report", "--site", str(site), "--release", str(received), "--out", str(out)]) == 0
+    config = load_solar_site_config(site)
+    release = read_release_json(received)
+    spec, _ = kept_census(site, release.provenance.spec_sha256)
+    summary = summarise_plant(lambda: read_solar_chunks(config), config, spec)
+    return SimpleNamespace(out=out, site=config, release=release, summary=summary, html=out.read_text())
+
+
+def test_the_report_shows_the_plants_own_figures_and_its_flagged_inverters(report):
+    html, summary, site = unescape(report.html), report.summary, report.site
+    plant = html.split('id="plant"')[1].split("</table>")[0]
+    assert f"<td>{summary.performance_ratio:.3f}</td>" in plant
+    assert f"<td>{summary.performance_ratio_stc:.3f}</td>" in plant
+    assert "not estimated: needs two years" in plant  # one year of data: no year-on-year degradation
+    under = underperforming_inverters(summary.inverter_ratio)
+    flagged = [inverter.inverter_id for inverter, f in zip(site.inverters, under, strict=True) if f]
+    if flagged:
+        table = html.split('id="flags"')[1].split("</table>")[0]
+        assert re.findall(r'<tr class="flagged"><td>([^<]+)</td>', table) == flagged
+    else:
+        assert "No inverter underperforms." in html
+    for inverter in site.inverters:
+        assert f"availability of inverter {inverter.inverter_id}" in html
+    assert f"Against cohort {COHORT}" in html and "Against cohort fixed" not in html  # suppressed: nothing to compare
+    # The wind report's head: network forbidden (the browser test checks nothing is asked for).
+    assert "default-src 'none'" in html
+    assert report.out.stat().st_mode & 0o077 == 0
+
+
+def test_a_wind_release_is_refused_with_what_to_do(report, tmp_path, capsys):
+    wind = tmp_path / "wind.json"
+    wind.write_text('{"contract": "fleetbench/v1", "spec_id": "q1"}')
+    site = str(report.site.path)
+    assert main(["report", "--site", site, "--release", str(wind), "--out", str(tmp_path / "r.html")]) == 2
+    assert "is not a solar release" in capsys.readouterr().err
+
+
+def test_the_solar_report_opens_offline_with_the_plants_curve_over_the_cohorts(report, tmp_path):
+    own = plant_curve(report.summary, report.release.solar.irradiance_bins, "")
+    with offline_browser() as browser:
+        page = browser.context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(report.out.as_uri())
+        every_chart_drawn = "() => [...document.querySelectorAll('.chart')].every(c => c.querySelector('.main-svg'))"
+        page.wait_for_function(every_chart_drawn)
+        curve = page.locator(f"#{COHORT}-solar-curve .subplot.xy .scatterlayer .trace")
+        # P10, P90, P50, industry mean, then the plant's own curve (the cohort has no suppressed bin here).
+        assert curve.nth(curve.count() - 1).locator("path.point").count() == len(own.records) > 10
+        here = page.locator(f"#{COHORT}-performance_ratio .annotation-text").all_text_contents()
+        assert any(text.startswith(f"{report.site.name}: ") for text in here), here
+        chart = page.locator(f"#{COHORT}-solar-curve")
+        chart.screenshot(path=str(tmp_path / "solar-curve.png"))
+        docs_screenshot(chart, "report-solar-curve.png")
+        assert errors == []
+    browser.assert_offline()
+    assert np.all([url.startswith("file://") for url in browser.requested])
