@@ -31,7 +31,7 @@ test: $(BIN)/fleetbench $(CHROMIUM)
 # The docs' pictures: the browser tests save the screenshots the docs use into docs/images (tests/browser.py).
 screenshots: $(BIN)/fleetbench $(CHROMIUM)
 	FLEETBENCH_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/python -m pytest -q tests/server/dashboard/test_browser.py \
-		tests/client/test_report.py
+		tests/client/test_report.py tests/client/test_solar_report.py
 
 lint: $(BIN)/fleetbench
 	$(BIN)/ruff check .

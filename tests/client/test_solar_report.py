@@ -73,7 +73,7 @@ def test_the_solar_report_opens_offline_with_the_plants_curve_over_the_cohorts(r
         every_chart_drawn = "() => [...document.querySelectorAll('.chart')].every(c => c.querySelector('.main-svg'))"
         page.wait_for_function(every_chart_drawn)
         curve = page.locator(f"#{COHORT}-solar-curve .subplot.xy .scatterlayer .trace")
-        # P10, P90, P50, industry mean, then the plant's own curve (the cohort has no suppressed bin here).
+        # P10, P90, P50, industry mean (suppressed bins, if any), then the plant's own curve, last.
         assert curve.nth(curve.count() - 1).locator("path.point").count() == len(own.records) > 10
         here = page.locator(f"#{COHORT}-performance_ratio .annotation-text").all_text_contents()
         assert any(text.startswith(f"{report.site.name}: ") for text in here), here

@@ -12,6 +12,8 @@ from browser import docs_screenshot, offline_browser, serving
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from playwright.sync_api import Page
+from solar_releases import COHORT as SOLAR_COHORT
+from solar_releases import SUPPRESSED_COHORT, two_solar_releases
 
 from server.dashboard import app as dashboard_app
 from server.dashboard.app import create_app
@@ -226,4 +228,41 @@ def test_pages_fit_a_390_px_phone_without_horizontal_scrolling(dashboard, tmp_pa
             # Only the months inside that one release are drawn.
             assert page.locator(".chart").evaluate_all("charts => charts.map(c => c.id)") == ["monthly-trend"]
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        browser.assert_offline()
+
+
+def test_a_solar_cohort_page_draws_its_energy_normalised_curve_and_its_suppressed_bins(tmp_path, tmp_path_factory):
+    made = two_solar_releases(tmp_path_factory)
+    token = create_token(tmp_path / "tokens.json", "sunny-operator")
+    app = create_app(made.store, tmp_path / "tokens.json")
+    release = made.releases[0]
+    with serving(app) as base, offline_browser(extra_http_headers={"Authorization": f"Bearer {token}"}) as browser:
+        page = browser.context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        for cohort in (SOLAR_COHORT, SUPPRESSED_COHORT):
+            curve = next(c for c in release.solar_curves if c.cohort == cohort)
+            released = [b for b in curve.bins if not b.suppressed]
+            withheld = [b for b in curve.bins if b.suppressed]
+            page.goto(f"{base}/releases/1/cohort?name={cohort}")
+            chart = page.locator("#solar-curve")
+            chart.locator(".main-svg").first.wait_for()
+            assert f"chart: {cohort}: energy-normalised curve" in chart.get_attribute("aria-label")
+            main = chart.locator(".subplot.xy .scatterlayer .trace")
+            # P10, P90 (the band), P50 and the mean where bins are released, then the suppressed bins' crosses.
+            assert main.count() == (4 if released else 0) + (1 if withheld else 0)  # an empty mean draws nothing
+            if released:
+                assert main.nth(3).locator("path.point").count() == len(released) >= 10
+                assert main.locator("path.js-fill").count() == 1
+                assert chart.locator(".barlayer .point").count() == len(released)  # operators per bin
+            assert chart.locator(".layer-below .shapelayer path").count() == len(withheld)
+            if withheld:
+                assert main.nth(main.count() - 1).locator("path.point").count() == len(withheld)
+            axes = chart.locator(".g-xtitle, .g-x2title, .g-ytitle").all_text_contents()
+            assert any("W/m^2" in text for text in axes) and any("kW/kWp" in text for text in axes), axes
+            if cohort == SOLAR_COHORT:
+                page.screenshot(path=str(tmp_path / "solar-cohort.png"))
+                docs_screenshot(page, "dashboard-solar-cohort.png")
+                assert page.locator("#distribution-performance_ratio .main-svg").count() >= 1
+        assert errors == []
         browser.assert_offline()
