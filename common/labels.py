@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import SOLAR_CELLS
 
 WIND_SPEED_REFERENCES: dict[str, spec_pb2.WindSpeedReference] = {
     "nacelle": spec_pb2.NACELLE_ANEMOMETER,
@@ -55,10 +54,6 @@ INDICATOR_LABELS = {
     "inverter_availability": "inverter time-based availability (daylight records)",
 }
 """What each indicator is, in words (its unit comes with its grid)."""
-
-SOLAR_INDICATORS = tuple(cell for cell in SOLAR_CELLS if cell != "lost_production")
-"""A solar release's distributions (performance ratio .. inverter availability), in the order pages and the
-report show them: protos.statistics.SOLAR_CELLS less lost production, which is released by category."""
 
 LOSS_CATEGORY_LABELS = {
     "inverter_fault": "inverter fault",

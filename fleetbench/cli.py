@@ -14,7 +14,6 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from client.solar.schema import CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS
 from common.atomic_file import write_text_atomically
 from common.labels import WIND_SPEED_REFERENCES, wind_speed_reference_note
 from common.progress import Stage, silent
@@ -630,13 +629,18 @@ def _add_release_claim_commands(release_commands: argparse._SubParsersAction[arg
 
 
 def _onboard(args: argparse.Namespace) -> int:
-    from simulations.onboarding import onboard
+    from client.site_kinds import site_kind
+    from simulations.onboarding import onboard, onboard_solar
 
-    release, report = onboard(
-        Path(args.site), Path(args.out), args.peers, args.seed, progress=args.progress, engine_logs=args.verbose
-    )
-    print(format_release(release))
-    print(f"\nyour report, computed on your site's copy (nothing of yours left this machine): {report}")
+    sites = [Path(site) for site in args.site]
+    for i, site in enumerate(sites, 1):
+        kind = site_kind(site)
+        # A mixed portfolio: each site beside peers of its own kind, each in a folder of its own.
+        out = Path(args.out) if len(sites) == 1 else Path(args.out) / f"{i}-{kind}-{site.parent.name}"
+        run = onboard_solar if kind == "solar" else onboard
+        release, report = run(site, out, args.peers, args.seed, progress=args.progress, engine_logs=args.verbose)
+        print(format_release(release))
+        print(f"\nyour report for {site}, computed on your site's copy (nothing of yours left this machine): {report}")
     return 0
 
 
@@ -1008,10 +1012,17 @@ def parser() -> argparse.ArgumentParser:
         "onboard",
         help="your own export beside synthetic peers, through a whole release, to your own report",
         description="Copies your site.toml (your export stays where it is, unchanged) beside synthetic peers running "
-        "your turbine models over the whole months your export covers, runs both rounds of SecAgg+ in Flower's "
-        "simulation engine and writes the report you would get as a member.",
+        "your turbine models (a solar site: plants of your technology, mounting and climate zone) over the whole "
+        "months your export covers, runs the release's SecAgg+ rounds in Flower's simulation engine and writes the "
+        "report you would get as a member.",
     )
-    onboard.add_argument("--site", required=True, help="your site.toml (run fleetbench validate on it first)")
+    onboard.add_argument(
+        "--site",
+        required=True,
+        action="append",
+        help="your site.toml (run fleetbench validate on it first); repeat for a mixed portfolio of wind and solar "
+        "sites, each onboarded beside peers of its kind",
+    )
     onboard.add_argument("--out", required=True, help="folder for the peers, the release and your report")
     onboard.add_argument("--peers", type=int, default=4, help="synthetic peers (default 4; k is 3)")
     onboard.add_argument("--seed", type=int, default=0, help="the peers' random seed (default 0)")
@@ -1049,9 +1060,11 @@ def parser() -> argparse.ArgumentParser:
         help="a solar spec: one cohort of every plant, and one per --technology, --mounting, --climate-zone and "
         "--dc-ac-band given (repeatable each)",
     )
-    new.add_argument("--technology", action="append", default=[], choices=MODULE_TECHNOLOGIES)
-    new.add_argument("--mounting", action="append", default=[], choices=MOUNTINGS)
-    new.add_argument("--climate-zone", action="append", default=[], choices=CLIMATE_ZONES)
+    new.add_argument("--technology", action="append", default=[], help="mono-Si, multi-Si, CdTe, CIGS or a-Si")
+    new.add_argument("--mounting", action="append", default=[], help="fixed or single_axis")
+    new.add_argument(
+        "--climate-zone", action="append", default=[], help="tropical, arid, temperate, continental or polar"
+    )
     new.add_argument("--dc-ac-band", nargs=2, type=float, action="append", default=[], metavar=("MIN", "MAX"))
     new.add_argument("--k", type=int, default=3)
     new.add_argument("--epsilon", type=float, default=None, help="differentially private: epsilon per turbine")

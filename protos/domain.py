@@ -108,3 +108,12 @@ lost production is released by category."""
 
 MAX_INVERTER_AC_KW = 1.0e4
 """Largest AC output of one inverter [kW] (the P_out channel's range)."""
+
+MODULE_TECHNOLOGIES = ("mono-Si", "multi-Si", "CdTe", "CIGS", "a-Si")
+"""Module technologies a solar plant declares and a solar cohort selects."""
+
+MOUNTINGS = ("fixed", "single_axis")
+"""How a plant's modules are mounted."""
+
+CLIMATE_ZONES = ("tropical", "arid", "temperate", "continental", "polar")
+"""Köppen-Geiger main climate groups (A to E)."""

@@ -145,6 +145,10 @@ SOLAR_CELLS = (
 """A solar release's disclosure-control cells per cohort besides its irradiance bins: the plants'
 distributions (counted in plants), then the inverters' availability and lost production (in inverters)."""
 
+SOLAR_INDICATORS = tuple(cell for cell in SOLAR_CELLS if cell != "lost_production")
+"""A solar release's distributions (performance ratio .. inverter availability), in the order pages and the
+report show them: SOLAR_CELLS less lost production, which is released by category."""
+
 SOLAR_INVERTER_CELLS = ("inverter_availability", "lost_production")
 """The solar cells whose census counts inverters; the others count plants."""
 

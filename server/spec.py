@@ -14,7 +14,16 @@ import pandas as pd
 
 from common.labels import WIND_SPEED_REFERENCES
 from protos.codec import CONTRACT
-from protos.domain import AGE_BAND_EDGES, COMPONENTS, LOSS_CATEGORIES, REFERENCE_AIR_DENSITY, SOLAR_LOSS_CATEGORIES
+from protos.domain import (
+    AGE_BAND_EDGES,
+    CLIMATE_ZONES,
+    COMPONENTS,
+    LOSS_CATEGORIES,
+    MODULE_TECHNOLOGIES,
+    MOUNTINGS,
+    REFERENCE_AIR_DENSITY,
+    SOLAR_LOSS_CATEGORIES,
+)
 from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import capped_histogram_l2_sensitivity, rho_for_epsilon, spec_rho
 from protos.statistics import STATISTICS, spec_block
@@ -341,7 +350,22 @@ def solar_cohort(
     dc_ac_ratio_min: float = 0.0,
     dc_ac_ratio_max: float = 0.0,
 ) -> spec_pb2.Cohort:
-    """A solar cohort: plants of a technology, mounting, climate zone and DC/AC band ("" or 0: any)."""
+    """A solar cohort: plants of a technology, mounting, climate zone and DC/AC band ("" or 0: any).
+
+    Raises
+    ------
+    ValueError
+        Naming a criterion whose value no plant can declare, with the values it can.
+    """
+    for criterion, value, allowed in (
+        ("module technology", module_technology, MODULE_TECHNOLOGIES),
+        ("mounting", mounting, MOUNTINGS),
+        ("climate zone", climate_zone, CLIMATE_ZONES),
+    ):
+        if value and value not in allowed:
+            raise ValueError(f"solar cohort {name!r}: {criterion} {value!r} is none of {list(allowed)}")
+    if dc_ac_ratio_max and dc_ac_ratio_max <= dc_ac_ratio_min:
+        raise ValueError(f"solar cohort {name!r}: DC/AC band [{dc_ac_ratio_min:g}, {dc_ac_ratio_max:g}) is empty")
     return spec_pb2.Cohort(
         name=name,
         module_technology=module_technology,

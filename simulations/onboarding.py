@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from flwr.app import Context, RecordDict
 from flwr.simulation import run_simulation
@@ -15,10 +17,12 @@ from client.client_app import build_client_app
 from client.report import write_report
 from client.site_config import SiteConfig, load_site_config
 from client.site_kinds import load_any_site_config, validate_any_site
+from client.solar.report import write_solar_report
+from client.solar.site_config import SolarSiteConfig, load_solar_site_config
 from client.validate import validate_site
 from common.progress import Progress, Stage, silent
 from protos.codec import spec_sha256
-from protos.domain import RECORD_PERIOD
+from protos.domain import RECORD_PERIOD, SOLAR_RECORD_PERIOD
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from server.secure_sum import SecureSumOutcome
 from server.server_app import ReleaseRun, build_server_app, run_release, send_release
@@ -26,7 +30,13 @@ from server.spec import PrivacySettings, band_cohort, power_curve_spec, solar_co
 from server.store import check_claimable, read_release
 from simulations.fleet import FleetConfig, enrol_members, generate_fleet
 from simulations.loopback import LoopbackGrid
-from simulations.solar_fleet import write_solar_fleet
+from simulations.solar_fleet import (
+    CLIMATES,
+    simulate_solar_plant_with_truth,
+    solar_fleet,
+    write_solar_fleet,
+    write_solar_site,
+)
 
 
 def fleet_spec(
@@ -228,8 +238,12 @@ def onboard(
     return release, written
 
 
-def _whole_months(name: str, first: pd.Timestamp, last: pd.Timestamp) -> tuple[str, int]:
+def _whole_months(
+    name: str, first: pd.Timestamp, last: pd.Timestamp, record_period: pd.Timedelta = RECORD_PERIOD
+) -> tuple[str, int]:
     """The first whole month from ``first`` to ``last`` (a site's records, UTC) and how many whole months they cover.
+
+    A month counts when its last record (``record_period`` before its end) is there.
 
     Raises
     ------
@@ -242,7 +256,7 @@ def _whole_months(name: str, first: pd.Timestamp, last: pd.Timestamp) -> tuple[s
     start = day if day.day == 1 else day + pd.offsets.MonthBegin(1)
     latest = last.tz_convert("UTC").tz_localize(None)
     end = latest.to_period("M").to_timestamp()  # the last month counts if its last record is there
-    if latest >= end + pd.offsets.MonthBegin(1) - RECORD_PERIOD:
+    if latest >= end + pd.offsets.MonthBegin(1) - record_period:
         end += pd.offsets.MonthBegin(1)
     months = (end.year - start.year) * 12 + end.month - start.month
     if months < 1:
@@ -250,7 +264,7 @@ def _whole_months(name: str, first: pd.Timestamp, last: pd.Timestamp) -> tuple[s
     return start.strftime("%Y-%m-%dT00:00:00Z"), months
 
 
-def _member_copy(site_config: Path, site: SiteConfig, folder: Path) -> Path:
+def _member_copy(site_config: Path, site: SiteConfig | SolarSiteConfig, folder: Path) -> Path:
     """``site_config`` copied into ``folder`` with its export files as absolute paths; return the copy."""
     folder.mkdir(parents=True, exist_ok=True)
     files = "files = [" + ", ".join(f'"{path.resolve().as_posix()}"' for path in site.files) + "]"
@@ -308,3 +322,88 @@ def simulate_solar(
         progress=progress,
         engine_logs=engine_logs,
     )
+
+
+def solar_peers_like(site: SolarSiteConfig, peers: int, start: str, end: str, folder: Path, seed: int) -> list[Path]:
+    """``peers`` synthetic plants like the member's (technology, mounting, climate zone), written under ``folder``.
+
+    Each is drawn as the synthetic fleet draws a plant (size, inverters, DC/AC ratio, soiling,
+    outages, faults), then given the member's technology and mounting, and placed within half a
+    degree of one of its climate zone's sites; simulated from ``start`` to ``end``.
+    """
+    rng = np.random.default_rng(seed)
+    plant = site.plant
+    years = max(1, -(-(pd.Timestamp(end) - pd.Timestamp(start)).days // 365))
+    paths = []
+    for drawn in solar_fleet(peers, years, rng, start[:10]):
+        lat, lon, elevation = CLIMATES[plant.climate_zone].sites[
+            int(rng.integers(len(CLIMATES[plant.climate_zone].sites)))
+        ]
+        truth = replace(
+            drawn,
+            module_technology=plant.module_technology,
+            mounting=plant.mounting,
+            climate_zone=plant.climate_zone,
+            latitude=round(lat + rng.uniform(-0.5, 0.5), 3),
+            longitude=round(lon + rng.uniform(-0.5, 0.5), 3),
+            elevation_m=elevation,
+            tilt_deg=plant.tilt_deg if plant.mounting == "fixed" and plant.tilt_deg is not None else drawn.tilt_deg,
+        )
+        simulation = simulate_solar_plant_with_truth(truth, start, end, "15min", rng)
+        paths.append(write_solar_site(simulation.truth, simulation.frame, folder / truth.name))
+    return paths
+
+
+def onboard_solar(
+    site_config: Path,
+    out_dir: Path,
+    peers: int = 4,
+    seed: int = 0,
+    progress: Progress = silent,
+    engine_logs: bool = False,
+) -> tuple[release_pb2.Release, Path]:
+    """A prospective member's own PV plant beside synthetic plants like it, through a solar release.
+
+    As :func:`onboard` for a wind site: the member's site.toml is copied into ``out_dir/member``
+    (its export read where it lies), ``peers`` synthetic plants of its technology, mounting and
+    climate zone (:func:`solar_peers_like`) cover the whole months its export covers, all join one
+    throwaway roster and run the solar release in Flower's simulation engine, and the member's
+    report is written from the release its copy received.
+
+    Returns
+    -------
+    release, report_path
+    """
+    report = validate_any_site(Path(site_config), progress=progress)
+    if not report.usable:
+        raise ValueError(f"site {site_config} is not usable yet; see why: fleetbench validate --site {site_config}")
+    site = load_solar_site_config(site_config)
+    profile = report.turbines
+    start, months = _whole_months(site.name, profile["first"].min(), profile["last"].max(), SOLAR_RECORD_PERIOD)
+    end = (pd.Timestamp(start) + pd.DateOffset(months=months)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    plant = site.plant
+    progress(
+        f"your export covers {months} whole month(s) from {start[:10]}; {peers} synthetic {plant.module_technology} "
+        f"{plant.mounting} plants in a {plant.climate_zone} climate join it"
+    )
+    member = _member_copy(site_config, site, out_dir / "member")
+    sites = [member, *solar_peers_like(site, peers, start, end, out_dir / "peers", seed)]
+    enrol_members(sites, ["you", *(path.parent.name for path in sites[1:])], consortium="onboarding")
+    like = f"{plant.module_technology} {plant.mounting} {plant.climate_zone}"
+    cohort = solar_cohort(like, plant.module_technology, plant.mounting, plant.climate_zone)
+    spec = solar_spec(f"onboarding-solar-{start[:10]}-{months}m", start, end, [cohort])
+    release = run_federated_release(
+        sites,
+        spec,
+        out_dir / "release.sqlite",
+        out_dir / "release.json",
+        indicators=False,
+        progress=progress,
+        engine_logs=engine_logs,
+    )
+    received = next((member.parent / "releases").glob("*.json"))
+    stage = Stage(progress, "your report")
+    stage.update("computing your plant's figures against the release")
+    written = write_solar_report(member, received, out_dir / "your-report.html")
+    stage.done(f"written to {written}")
+    return release, written

@@ -30,8 +30,8 @@ import pandas as pd
 import pvlib
 from scipy.signal import lfilter
 
-from client.solar.schema import CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS
 from common.progress import Progress, Stage, silent
+from protos.domain import CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS
 from simulations.fleet import enrol_members
 
 STATUS_CODES: dict[str, int] = {"available": 0, "inverter_fault": 3, "grid": 2, "maintenance": 4, "curtailment": 5}
@@ -79,7 +79,7 @@ CLIMATES: dict[str, Climate] = {
     "continental": Climate(((44.98, -93.27, 260.0), (50.45, 30.52, 180.0)), 0.64, 7.0, 15.0, 6.0, 4.0, 10.0),
     "polar": Climate(((78.22, 15.65, 10.0), (69.65, 18.96, 30.0)), 0.52, -3.0, 9.0, 2.0, 5.0, 15.0),
 }
-"""Weather by climate zone; :data:`client.solar.schema.CLIMATE_ZONES` lists the same keys."""
+"""Weather by climate zone; :data:`protos.domain.CLIMATE_ZONES` lists the same keys."""
 
 
 @dataclass(frozen=True)

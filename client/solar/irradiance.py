@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pvlib
 
-from client.solar.schema import MOUNTINGS
+from protos.domain import MOUNTINGS
 
 MAX_TRACKER_ANGLE = 60.0
 """Rotation limit of a single-axis tracker [deg]."""

@@ -28,10 +28,11 @@ from client.solar.performance import UNDERPERFORMANCE_THRESHOLD, underperforming
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
 from client.solar.summaries import RECENT_DAYS, PlantSummary, plant_values, summarise_plant
 from common import figures
-from common.labels import SOLAR_CURVE_NOTE, SOLAR_INDICATORS, indicator_label, loss_category_label
+from common.labels import SOLAR_CURVE_NOTE, indicator_label, loss_category_label
 from protos.disclosure import plant_in_cohort
 from protos.domain import KWH_PER_MWH, MIN_RECORDS_PER_BIN, SOLAR_LOSS_CATEGORIES
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import SOLAR_INDICATORS
 
 
 def plant_curve(summary: PlantSummary, grid: spec_pb2.BinGrid, label: str) -> figures.OwnSolarCurve:

@@ -34,12 +34,3 @@ CHANNELS: dict[str, Channel] = {
 REQUIRED = (TIME, ASSET_ID, "P_out")
 """Columns every solar mapping gives; besides, one irradiance (``G_i`` or ``G_h``) and one temperature
 (``T_mod`` or ``T_amb``)."""
-
-MODULE_TECHNOLOGIES = ("mono-Si", "multi-Si", "CdTe", "CIGS", "a-Si")
-"""Module technologies a plant declares (and a solar cohort selects)."""
-
-MOUNTINGS = ("fixed", "single_axis")
-"""How the modules are mounted."""
-
-CLIMATE_ZONES = ("tropical", "arid", "temperate", "continental", "polar")
-"""Köppen-Geiger main climate groups (A to E)."""

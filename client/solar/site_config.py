@@ -68,8 +68,8 @@ from client.site_config import (
     _read_toml,
     _source,
 )
-from client.solar.schema import ASSET_ID, CHANNELS, CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS, STATUS, TIME
-from protos.domain import SOLAR_LOSS_CATEGORIES, SOLAR_RECORD_PERIOD
+from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
+from protos.domain import CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS, SOLAR_LOSS_CATEGORIES, SOLAR_RECORD_PERIOD
 
 GAMMA_PDC_PER_C: dict[str, float] = {
     "mono-Si": -0.0037,

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from common import figures
-from common.labels import SOLAR_CURVE_NOTE, SOLAR_INDICATORS, wind_speed_reference_note
+from common.labels import SOLAR_CURVE_NOTE, wind_speed_reference_note
 from protos.fleetbench.v1 import release_pb2
-from protos.statistics import MONTHLY_INDICATORS
+from protos.statistics import MONTHLY_INDICATORS, SOLAR_INDICATORS
 from server.dashboard.api import (
     Releases,
     cohort_curve,

@@ -382,7 +382,7 @@ def test_onboard_runs_a_prospective_members_own_export_to_its_report(
     before = mine.read_text()
     assert main(["onboard", "--site", str(mine), "--out", str(tmp_path / "out"), "--peers", "3"]) == 0
     out, progress = capsys.readouterr()
-    assert "your report, computed on your site's copy" in out and "round 1" not in out
+    assert "computed on your site's copy (nothing of yours left this machine)" in out and "round 1" not in out
     _assert_in_order(
         progress,
         "reading scada.csv: 4,464 rows, ",

@@ -13,8 +13,9 @@ import pvlib
 import pytest
 
 from client.solar.ingest import read_solar_chunks
-from client.solar.schema import CHANNELS, CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS
+from client.solar.schema import CHANNELS
 from client.solar.site_config import load_solar_site_config
+from protos.domain import CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS
 from simulations.solar_fleet import (
     CEC_MODULES,
     CLIMATES,

@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from solar_releases import COHORT, SUPPRESSED_COHORT, two_solar_releases
 
-from common.labels import SOLAR_INDICATORS, indicator_label
+from common.labels import indicator_label
+from protos.statistics import SOLAR_INDICATORS
 from server.dashboard.app import create_app
 from server.dashboard.tokens import create_token
 
