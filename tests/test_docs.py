@@ -13,6 +13,7 @@ IMAGES = REPO_ROOT / "docs" / "images"
 BROWSER_TESTS = [
     REPO_ROOT / "tests" / "server" / "dashboard" / "test_browser.py",
     REPO_ROOT / "tests" / "client" / "test_report.py",
+    REPO_ROOT / "tests" / "client" / "test_solar_report.py",
 ]
 MARKDOWN_TARGET = re.compile(r"(!?)\[[^\]]*\]\(([^)\s]+)\)")
 

@@ -22,7 +22,12 @@ from client.power_curve import bin_index, bin_power_curve, clipped_bin_index, po
 from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category
 from client.solar.degradation import DegradationEstimate, daily_normalised_energy, year_on_year_degradation
 from client.solar.irradiance import cell_temperature, plane_of_array_irradiance
-from client.solar.performance import expected_ac_power, expected_dc_power, performance_ratio_terms
+from client.solar.performance import (
+    expected_ac_power,
+    expected_dc_power,
+    performance_ratio_terms,
+    underperforming_inverters,
+)
 from client.solar.schema import ASSET_ID, STATUS, TIME
 from client.solar.site_config import SolarSiteConfig
 from client.solar.soiling import SoilingEstimate, soiling_loss
@@ -111,7 +116,10 @@ class PlantSummary:
     produced_kwh : float
         Energy produced [kWh].
     daily : DataFrame
-        Per day (local solar day): energy, expected and insolation; the normalised series RdTools read.
+        Per day (local solar day): the plant's measured and expected energy [kWh] over the normalisation
+        records, its plane-of-array insolation [Wh/m^2], the normalised energy RdTools read (of the
+        inverters :func:`client.solar.performance.underperforming_inverters` does not flag: a fault's
+        step is not degradation) and the soiling ratio RdTools found.
     """
 
     curve_records: np.ndarray
@@ -273,7 +281,11 @@ def _plant_summary(
     """The plant's figures from its sums: the ratios, and RdTools' estimates from the daily series."""
     days = pd.date_range(start - solar_offset, periods=sums.daily.shape[1], freq="D").as_unit("ns")
     daily = pd.DataFrame({"energy": sums.daily[0], "expected": sums.daily[1], "insolation": sums.daily[2]}, index=days)
-    normalised = daily_normalised_energy(daily["energy"], daily["expected"])
+    inverter_ratio = _recent_ratio(sums.inverter_daily)
+    # An inverter that lost strings mid-period is a fault, not wear: its step would read as degradation.
+    healthy = ~underperforming_inverters(inverter_ratio)
+    measured_kwh, expected_kwh = sums.inverter_daily[:, healthy if healthy.any() else slice(None)].sum(axis=1)
+    normalised = daily_normalised_energy(pd.Series(measured_kwh, index=days), pd.Series(expected_kwh, index=days))
     daily["normalised"] = normalised
     rng = np.random.default_rng(int(spec_sha256(spec)[:16], 16))
     soiling = soiling_loss(normalised, daily["insolation"], rng, reps=SOILING_REALISATIONS)
@@ -293,7 +305,7 @@ def _plant_summary(
             soiling=soiling,
             clipping_share=float(sums.clipped.sum() / sums.available.sum()) if sums.available.sum() else math.nan,
             inverter_availability=np.where(sums.daylight > 0, sums.available / sums.daylight, np.nan),
-            inverter_ratio=_recent_ratio(sums.inverter_daily),
+            inverter_ratio=inverter_ratio,
             inverter_records=sums.records,
             lost_energy_kwh=sums.lost,
             produced_kwh=sums.produced,

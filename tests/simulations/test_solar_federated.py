@@ -6,28 +6,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from solar_releases import COHORT, PERIODS, SUPPRESSED_COHORT, two_solar_releases
 
 from client.audit import audit_entries
 from client.contribution import received_releases_dir
+from protos.codec import spec_sha256
 from protos.fleetbench.v1 import release_pb2
 from server.spec import solar_cohort, solar_spec
-from simulations.onboarding import run_release_in_process
 from simulations.pooled import pooled_performance_ratios, pooled_solar_curves, pooled_solar_rows
-from simulations.solar_fleet import write_solar_fleet
-
-PERIOD = ("2022-03-01T00:00:00Z", "2022-07-01T00:00:00Z")
 
 
 @pytest.fixture(scope="module")
 def solar_release(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], release_pb2.Release, object]:
-    folder = tmp_path_factory.mktemp("solar-federated")
-    truths = write_solar_fleet(folder, n_plants=4, years=1, seed=5)
-    sites = [folder / truth.name / "site.toml" for truth in truths]
+    """The first release of the shared solar store (tests/solar_releases.py), and the spec it was summed for."""
+    made = two_solar_releases(tmp_path_factory)
+    start, end = PERIODS[0]
     spec = solar_spec(
-        "solar-2022-spring", *PERIOD, [solar_cohort("all"), solar_cohort("fixed", mounting="fixed")], k_min_operators=3
+        f"solar-{start[:7]}", start, end, [solar_cohort(COHORT), solar_cohort(SUPPRESSED_COHORT, mounting="fixed")], 3
     )
-    release = run_release_in_process(sites, spec, indicators=False, send=True)
-    return sites, release, spec
+    assert made.releases[0].provenance.spec_sha256 == spec_sha256(spec)
+    return made.site_configs, made.releases[0], spec
 
 
 def test_the_federated_curve_is_the_pooled_one(solar_release):
@@ -47,7 +45,7 @@ def test_the_federated_curve_is_the_pooled_one(solar_release):
             assert cell.p10_specific_power <= cell.p50_specific_power <= cell.p90_specific_power
     assert published >= 15  # the whole-fleet cohort's curve from 0 to 750 W/m^2 and more
     # The fixed-mounting cohort has fewer than k plants in this fleet: none of its bins is published.
-    fixed = next(c for c in release.solar_curves if c.cohort == "fixed")
+    fixed = next(c for c in release.solar_curves if c.cohort == SUPPRESSED_COHORT)
     assert fixed.bins and all(cell.suppressed for cell in fixed.bins)
 
 
@@ -59,15 +57,17 @@ def test_the_performance_ratio_distribution_counts_the_pooled_plants(solar_relea
     np.add.at(
         expected, np.clip(np.floor((ratios - grid.first_centre) / grid.width + 0.5), 0, grid.count - 1).astype(int), 1
     )
-    pr = next(d for d in release.distributions if d.cohort == "all" and d.indicator == "performance_ratio")
+    pr = next(d for d in release.distributions if d.cohort == COHORT and d.indicator == "performance_ratio")
     assert not pr.suppressed and pr.operator_count == len(sites)
     np.testing.assert_array_equal(np.array(pr.counts), expected)
     assert grid.first_centre <= pr.p50 <= grid.first_centre + grid.count * grid.width
 
 
 def test_every_plant_keeps_the_release_and_finds_it_consistent_with_its_census(solar_release):
-    sites = solar_release[0]
+    sites, _, spec = solar_release
     for site in sites:
-        assert (received_releases_dir(site) / "solar-2022-spring.json").is_file()
-        events = [entry.get("event") for entry in audit_entries(site)]
-        assert "release_inconsistent" not in events and events.count("contribution") == 2
+        assert (received_releases_dir(site) / f"{spec.spec_id}.json").is_file()
+        entries = audit_entries(site)
+        assert not [entry for entry in entries if entry.get("event") == "release_inconsistent"]
+        rounds = [e for e in entries if e.get("event") == "contribution" and e.get("spec_id") == spec.spec_id]
+        assert len(rounds) == 2  # its census and its values

@@ -86,7 +86,8 @@ def test_the_fleet_is_varied():
 def test_site_toml_has_the_documented_tables_and_the_plant(fleet):
     for truth in fleet["truths"]:
         config, frame = fleet["sites"][truth.name]
-        assert list(config) == ["site", "plant", "inverters", "source", "columns", "status"]
+        # [member] first: write_solar_fleet enrols each plant as a consortium member
+        assert list(config) == ["member", "site", "plant", "inverters", "source", "columns", "status"]
         assert config["site"] == {"name": truth.name, "kind": "solar", "timezone": "UTC"}
         plant = config["plant"]
         keys = ["latitude", "longitude", "elevation_m", "module_technology", "mounting", "tilt_deg", "azimuth_deg"]
