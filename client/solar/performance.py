@@ -176,3 +176,55 @@ def underperforming_inverters(inverter_ratio: np.ndarray, threshold: float = UND
         return np.zeros(ratio.shape, dtype=bool)
     with np.errstate(invalid="ignore"):
         return ratio < threshold * np.nanmedian(ratio)
+
+
+UNDERPERFORMANCE_WINDOW_DAYS = 14
+"""Days of energy each day's ratio in :func:`underperforming_since` sums: enough to average out weather."""
+
+
+def underperforming_since(
+    inverter_daily: np.ndarray,
+    threshold: float = UNDERPERFORMANCE_THRESHOLD,
+    window: int = UNDERPERFORMANCE_WINDOW_DAYS,
+) -> np.ndarray:
+    """Per inverter, the first day of its latest run below ``threshold`` times the plant's median ratio.
+
+    Each day d gets every inverter's ratio over the ``window`` days ending on d (measured over
+    expected energy summed over them) and the plant's median of those ratios; a run is the days on
+    which an inverter's ratio stays below ``threshold`` times the median, days without expected
+    energy neither ending nor starting one. The run must reach the last day with data, so a fault
+    the inverter has recovered from gives none. The first day of the run is when the window first
+    holds enough of the fault to fall below: a fault from day f shows from about f + window / 2.
+
+    Parameters
+    ----------
+    inverter_daily : ndarray
+        (measured, expected) x inverter x day: daily energies [kWh]
+        (:attr:`client.solar.summaries.PlantSummary.inverter_daily`).
+    threshold : float
+        Fraction of the plant's median ratio [-], in (0, 1].
+    window : int
+        Days each ratio sums [d], at least 1.
+
+    Returns
+    -------
+    ndarray of int
+        Per inverter, the day index the run begins on; -1 when the inverter is not below at the end.
+    """
+    if not 0.0 < threshold <= 1.0 or window < 1:
+        raise ValueError(f"threshold must be in (0, 1] and window at least 1, got {threshold}, {window}")
+    measured, expected = (np.cumsum(np.nan_to_num(np.asarray(a, dtype=np.float64)), axis=1) for a in inverter_daily)
+    summed = [np.concatenate([c[:, :window], c[:, window:] - c[:, :-window]], axis=1) for c in (measured, expected)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(summed[1] > 0, summed[0] / summed[1], np.nan)
+        median = np.nanmedian(np.where(np.isfinite(ratio).any(axis=0), ratio, 0.0), axis=0)
+        below = ratio < threshold * median
+    valid = np.isfinite(ratio)
+    since = np.full(ratio.shape[0], -1)
+    for i in range(ratio.shape[0]):
+        days = np.flatnonzero(valid[i])
+        if len(days) == 0 or not below[i, days[-1]]:
+            continue
+        above = days[~below[i, days]]
+        since[i] = days[np.searchsorted(days, above[-1], side="right")] if len(above) else days[0]
+    return since

@@ -24,7 +24,7 @@ from client.indicators import position_in_distribution
 from client.release_check import kept_census, kept_censuses_dir
 from client.report import REPORT_HEAD, csv_link, read_received_release, render_html, write_html
 from client.solar.ingest import read_solar_chunks
-from client.solar.performance import UNDERPERFORMANCE_THRESHOLD, underperforming_inverters
+from client.solar.performance import UNDERPERFORMANCE_THRESHOLD, underperforming_inverters, underperforming_since
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
 from client.solar.summaries import RECENT_DAYS, PlantSummary, plant_values, summarise_plant
 from common import figures
@@ -52,22 +52,22 @@ def plant_curve(summary: PlantSummary, grid: spec_pb2.BinGrid, label: str) -> fi
 def inverter_table(
     summary: PlantSummary, site: SolarSiteConfig, threshold: float = UNDERPERFORMANCE_THRESHOLD
 ) -> pd.DataFrame:
-    """Each inverter: availability, recent measured/expected ratio, whether it underperforms, and its loss [MWh].
+    """Each inverter: availability, recent measured/expected ratio, whether it underperforms, since when, its loss.
 
     An inverter underperforms when its ratio over the period's last RECENT_DAYS days is below
-    ``threshold`` times the plant's median (:func:`underperforming_inverters`). What it loses is
-    (median ratio - its ratio) x its expected energy over those days, the plant's expected energy
-    shared by DC capacity (the summary keeps the plant's daily expected energy, not each inverter's):
-    the energy it would have made at the median inverter's ratio [MWh].
+    ``threshold`` times the plant's median (:func:`underperforming_inverters`); since when is the
+    first day of its latest run below (:func:`underperforming_since`, 14-day windows: a fault shows
+    about a week after it began). What it loses is (median ratio - its ratio) x its own expected
+    energy over those days: the energy it would have made at the median inverter's ratio [MWh].
     """
     ratio = np.asarray(summary.inverter_ratio, dtype=np.float64)
     flagged = underperforming_inverters(ratio, threshold)
-    dc = np.array([inverter.dc_capacity_kw for inverter in site.inverters])
-    daily = summary.daily
-    recent = daily.loc[daily["expected"] > 0, "expected"].iloc[-RECENT_DAYS:]
-    expected_kwh = recent.sum() * dc / dc.sum()
+    expected = summary.inverter_daily[1]
+    days = np.flatnonzero(expected.sum(axis=0) > 0)[-RECENT_DAYS:]
     median = float(np.nanmedian(ratio)) if np.isfinite(ratio).any() else math.nan
-    lost_mwh = np.where(flagged, (median - ratio) * expected_kwh / KWH_PER_MWH, 0.0)
+    lost_mwh = np.where(flagged, (median - ratio) * expected[:, days].sum(axis=1) / KWH_PER_MWH, 0.0)
+    since = underperforming_since(summary.inverter_daily, threshold)
+    dates = summary.daily.index
     return pd.DataFrame(
         {
             "inverter": [inverter.inverter_id for inverter in site.inverters],
@@ -75,9 +75,13 @@ def inverter_table(
             "ratio_to_expected": ratio,
             "ratio_to_plant_median": ratio / median,
             "underperforming": flagged,
+            "underperforming_since": [
+                dates[d].date().isoformat() if is_flagged and d >= 0 else ""
+                for d, is_flagged in zip(since, flagged, strict=True)
+            ],
             "lost_mwh_recent": lost_mwh,
-            "recent_from": recent.index.min().date().isoformat() if len(recent) else "",
-            "recent_to": recent.index.max().date().isoformat() if len(recent) else "",
+            "recent_from": dates[days[0]].date().isoformat() if len(days) else "",
+            "recent_to": dates[days[-1]].date().isoformat() if len(days) else "",
         }
     )
 
@@ -218,15 +222,15 @@ organisation.</p>
 <p><a id="inverters-csv" download="{{ site.name }}-inverters.csv" href="{{ downloads.inverters }}">CSV</a>.
 An inverter is flagged when its measured over expected energy of the period's last {{ recent_days }} days
 ({{ recent_from }} .. {{ recent_to }}) is below {{ "%.0f" | format(100 * threshold) }} % of the plant's median
-inverter's; what it lost is the energy it would have made at the median inverter's ratio, its expected energy taken
-as the plant's shared by DC capacity. Since when it underperforms is not shown: the on-site summary keeps the plant's
-daily series, not each inverter's.</p>
+inverter's; what it lost is the energy it would have made at the median inverter's ratio. "Since" is the first day
+of its latest run below that line in 14-day windows: a fault shows about a week after it began.</p>
 {% if flagged %}
 <table id="flags">
-<thead><tr><th>inverter</th><th>ratio to the plant's median</th><th>lost in {{ recent_days }} days [MWh]</th>
-<th>availability</th></tr></thead>
+<thead><tr><th>inverter</th><th>ratio to the plant's median</th><th>since</th>
+<th>lost in {{ recent_days }} days [MWh]</th><th>availability</th></tr></thead>
 <tbody>{% for f in flagged %}<tr class="flagged"><td>{{ f.inverter }}</td>
-<td>{{ "%.1f %%" | format(100 * f.ratio_to_plant_median) }}</td><td>{{ "%.1f" | format(f.lost_mwh_recent) }}</td>
+<td>{{ "%.1f %%" | format(100 * f.ratio_to_plant_median) }}</td><td>{{ f.underperforming_since }}</td>
+<td>{{ "%.1f" | format(f.lost_mwh_recent) }}</td>
 <td>{{ fmt(100 * f.availability, "%.1f %%") }}</td></tr>{% endfor %}</tbody>
 </table>
 {% else %}<p id="flags">No inverter underperforms.</p>{% endif %}

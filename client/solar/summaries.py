@@ -105,6 +105,9 @@ class PlantSummary:
         Share of daylight, available records at the AC limit [-].
     inverter_availability : ndarray
         Per inverter: available daylight records over daylight records [-] (NaN without daylight).
+    inverter_daily : ndarray
+        (measured, expected) x inverter x day: each inverter's daily energy over the normalisation
+        records [kWh], on the days of ``daily`` (its own, not released).
     inverter_ratio : ndarray
         Per inverter: measured over expected energy in the normalisation records of the period's last
         RECENT_DAYS [-] (its own, not released: what :func:`client.solar.performance.underperforming_inverters`
@@ -132,6 +135,7 @@ class PlantSummary:
     soiling: SoilingEstimate | None
     clipping_share: float
     inverter_availability: np.ndarray
+    inverter_daily: np.ndarray
     inverter_ratio: np.ndarray
     inverter_records: np.ndarray
     lost_energy_kwh: np.ndarray
@@ -305,6 +309,7 @@ def _plant_summary(
             soiling=soiling,
             clipping_share=float(sums.clipped.sum() / sums.available.sum()) if sums.available.sum() else math.nan,
             inverter_availability=np.where(sums.daylight > 0, sums.available / sums.daylight, np.nan),
+            inverter_daily=sums.inverter_daily,
             inverter_ratio=inverter_ratio,
             inverter_records=sums.records,
             lost_energy_kwh=sums.lost,

@@ -13,6 +13,7 @@ from client.solar.performance import (
     expected_dc_power,
     performance_ratio_terms,
     underperforming_inverters,
+    underperforming_since,
 )
 
 
@@ -130,3 +131,20 @@ def test_default_threshold_finds_lost_dc_and_spares_healthy_inverters():
     assert found[:, 2:].mean() < 0.003  # 0.001 expected (3 sigma)
     # 0.95 would miss most 5 % losses (0.24 found expected).
     assert np.mean([underperforming_inverters(r, threshold=0.95)[0] for r in ratio]) < 0.4
+
+
+def test_underperforming_since_finds_the_latest_fault_and_not_one_recovered_from():
+    rng = np.random.default_rng(3)
+    expected = rng.uniform(500.0, 1500.0, size=(4, 300))
+    expected[:, 50:53] = 0.0  # three days without data: they neither end nor start a run
+    factor = np.ones((4, 300))
+    factor[1, 200:] = 0.9  # a fault from day 200 on
+    factor[2, 100:150] = 0.9  # a fault repaired on day 150
+    measured = expected * factor * rng.normal(1.0, 0.005, size=(4, 300))
+    since = underperforming_since(np.stack([measured, expected]))
+    # A 14-day window falls below 0.97 of the median once it holds about 5 days of the 10 % fault.
+    assert 202 <= since[1] <= 208
+    assert list(since[[0, 2, 3]]) == [-1, -1, -1]
+    whole = factor.copy()
+    whole[3] = 0.9
+    assert underperforming_since(np.stack([expected * whole, expected]))[3] == 0  # from the first day

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from client.solar.ingest import read_solar_chunks
-from client.solar.performance import underperforming_inverters
+from client.solar.performance import underperforming_inverters, underperforming_since
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import PlantSummary, solar_blocks, summarise_plant
 from protos.census import census_spec
@@ -88,6 +88,7 @@ def test_the_summary_recovers_the_injected_degradation_soiling_and_clipping(plan
 def test_the_underperforming_inverter_is_flagged_and_the_outage_counted_in_its_category(plant):
     _, summary, _, _ = plant
     assert list(underperforming_inverters(summary.inverter_ratio)) == [False, False, True]
+    assert list(underperforming_since(summary.inverter_daily)) == [-1, -1, 0]  # INV03: from the first day
     assert summary.inverter_ratio[2] / summary.inverter_ratio[0] == pytest.approx(0.9, abs=0.01)
     assert summary.inverter_availability[0] < 1.0 and summary.inverter_availability[1] == 1.0
     grid, others = summary.lost_energy_kwh[1], np.delete(summary.lost_energy_kwh, 1)
