@@ -1,0 +1,71 @@
+"""A solar release from its sums: a bin whose summed records are not its census's is not published."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from protos.census import decide
+from protos.codec import block_layouts
+from protos.disclosure import cohort_atoms
+from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import SOLAR_CELLS, BlockKey
+from server.baselines import block_values
+from server.solar import build_solar_release, implausible_irradiance_bins
+from server.spec import solar_cohort, solar_spec
+
+S = spec_pb2.Statistic
+BIN = 16  # 825 W/m^2
+
+
+def _sums(spec: spec_pb2.BenchmarkSpec, records: list[float], specific_power: float) -> tuple[dict, dict]:
+    """Census and exact fixed-point value totals of plants with ``records`` each in BIN, at ``specific_power``."""
+    n_atoms, bins = len(cohort_atoms(spec.cohorts)), spec.solar.irradiance_bins.count
+    census_records, census_cells = np.zeros((3, n_atoms + 1, bins)), np.zeros((3, n_atoms + 1, len(SOLAR_CELLS)))
+    for n in records:
+        for row in (0, n_atoms):
+            census_records[:, row, BIN] += (1.0, n, n * n)
+            census_cells[:, row, :] += 1.0  # one plant (and here one inverter) in every cell
+    census = {BlockKey("", S.IRRADIANCE_CENSUS): census_records, BlockKey("", S.SOLAR_CENSUS): census_cells}
+    totals = {}
+    for layout in block_layouts(spec):
+        totals[layout.key] = np.zeros(layout.shape, dtype=object)
+    count = sum(records)
+    fixed = {
+        S.IRRADIANCE_RECORD_COUNT: count,
+        S.SUM_SPECIFIC_POWER: count * specific_power,
+        S.SUM_SPECIFIC_POWER_SQUARED: count * specific_power**2,
+        S.IRRADIANCE_BIN_CONTRIBUTOR: len(records),
+    }
+    for layout in block_layouts(spec):
+        if layout.key.statistic in fixed:
+            totals[layout.key][BIN] = round(fixed[layout.key.statistic] * 2**layout.scale_exponent)
+    histogram = BlockKey("all", S.SPECIFIC_POWER_HISTOGRAM)
+    totals[histogram][BIN, round(specific_power / 0.01)] = count
+    return census, totals
+
+
+def _curve_bin(release, centre: float):
+    return next(cell for cell in release.solar_curves[0].bins if cell.irradiance_centre == centre)
+
+
+def test_a_bin_whose_summed_records_differ_from_its_census_is_suppressed():
+    """A site sends twice the records it counted in the census (to drag the bin's mean): the bin is withheld."""
+    spec = solar_spec("s", "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", [solar_cohort("all")])
+    census, honest = _sums(spec, [100.0, 100.0, 100.0], 0.70)
+    _, forged = _sums(spec, [100.0, 100.0, 100.0 * 2], 0.70)
+    decision = decide(spec, census)
+    centre = spec.solar.irradiance_bins.first_centre + BIN * spec.solar.irradiance_bins.width
+
+    checked = implausible_irradiance_bins(spec, honest, census, decision)
+    release = build_solar_release(spec, honest, block_values(spec, honest), checked, 3, "1", "test")
+    assert _curve_bin(release, centre).record_count == 300
+    assert _curve_bin(release, centre).mean_specific_power == 0.70
+
+    checked = implausible_irradiance_bins(spec, forged, census, decision)
+    cell = _curve_bin(build_solar_release(spec, forged, block_values(spec, forged), checked, 3, "1", "test"), centre)
+    assert cell.suppressed and "differ from the census" in cell.suppression_reason
+    assert not cell.HasField("record_count") and not cell.HasField("mean_specific_power")
+
+    # Control: without the check the census's decision publishes the forged sums as they came.
+    leaked = _curve_bin(build_solar_release(spec, forged, block_values(spec, forged), decision, 3, "1", "test"), centre)
+    assert not leaked.suppressed and leaked.record_count == 400
