@@ -26,7 +26,7 @@ from client.site_config import SiteConfig, SiteConfigError
 from client.site_kinds import load_any_site_config, validate_any_site
 from client.solar.ingest import read_solar_chunks
 from client.solar.site_config import SolarSiteConfig
-from client.solar.summaries import PlantSummary, solar_blocks, summarise_plant
+from client.solar.summaries import PlantSummary, solar_blocks, summarise_plant, summary_key
 from client.summaries import SiteSummary, summarise_site, summary_channels
 from common.progress import Progress, silent
 from common.release_json import export_json, read_release_json
@@ -112,16 +112,17 @@ def site_blocks(site: SiteConfig | SolarSiteConfig, spec: spec_pb2.BenchmarkSpec
     return SiteBlocks(summary.values, summary.census)
 
 
-# (site.toml, spec SHA-256, each export file's path, size and modification time) -> the plant's summary: a
-# release's census and values rounds read the same export for the same spec; the second pass is skipped
-# while no file changed. A few entries: one process serves one site.
+# (the summary key of the spec, site.toml and each export file: path, size, modification time) -> the plant's
+# summary. A release's census and values rounds read the same export for the same spec
+# (client/solar/summaries.py: summary_key); the second pass is skipped while no file changed. A few entries:
+# one process serves one site.
 _PLANT_SUMMARIES: dict[tuple[object, ...], PlantSummary] = {}
 
 
 def _plant_summary(site: SolarSiteConfig, spec: spec_pb2.BenchmarkSpec) -> PlantSummary:
-    """The plant's summary for ``spec``, computed once per unchanged export (see _PLANT_SUMMARIES)."""
-    files = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in site.files)
-    key = (str(site.path), spec_sha256(spec), files)
+    """The plant's summary for ``spec``, computed once per unchanged site.toml and export (see _PLANT_SUMMARIES)."""
+    files = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in (site.path, *site.files))
+    key = (summary_key(spec), files)
     if key not in _PLANT_SUMMARIES:
         if len(_PLANT_SUMMARIES) >= 4:
             _PLANT_SUMMARIES.pop(next(iter(_PLANT_SUMMARIES)))

@@ -71,7 +71,7 @@ from __future__ import annotations
 import math
 import tomllib
 import zoneinfo
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -81,7 +81,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from client.nacelle_transfer import NacelleTransferFunction
 from client.policy import POLICY_SETTINGS, SitePolicy, parse_policy
-from client.schema import ASSET_ID, CHANNELS, REQUIRED, STATUS, TIME, UNIT_CONVERSIONS
+from client.schema import ASSET_ID, CHANNELS, REQUIRED, STATUS, TIME, UNIT_CONVERSIONS, Channel
 from client.settings import NO_DEFAULT, Setting, read_table, unknown_keys
 from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS, RECORD_PERIOD
 from protos.fleetbench.v1 import spec_pb2
@@ -517,20 +517,27 @@ def _columns_and_units(columns: dict[str, str], units: dict[str, str], layout: s
                 )
     for canonical in sorted(set(columns) - set(COLUMNS)):
         problems.append(f"[columns] {canonical} is not a canonical name; use one of {sorted(COLUMNS)}")
+    _units(units, CHANNELS, problems)
+
+
+def _units(units: dict[str, str], channels: Mapping[str, Channel], problems: list[str]) -> None:
+    """Check [units]: each key one of ``channels``, each unit one that converts to the channel's canonical unit."""
     for canonical, unit in units.items():
-        channel = CHANNELS.get(canonical)
+        channel = channels.get(canonical)
         if channel is None:
-            problems.append(f"[units] {canonical} is not a numeric channel; use one of {sorted(CHANNELS)}")
+            problems.append(f"[units] {canonical} is not a numeric channel; use one of {sorted(channels)}")
         elif unit not in UNIT_CONVERSIONS[channel.unit]:
             problems.append(f"[units] {canonical} = {unit!r}; use one of {sorted(UNIT_CONVERSIONS[channel.unit])}")
 
 
-def _sentinels(table: dict[str, Any], problems: list[str]) -> dict[str, tuple[float, ...]]:
-    """The [sentinels] table: numeric channel -> the values the export writes for "missing", in its units."""
+def _sentinels(
+    table: dict[str, Any], problems: list[str], channels: Mapping[str, Channel] = CHANNELS
+) -> dict[str, tuple[float, ...]]:
+    """The [sentinels] table: numeric channel of ``channels`` -> the values the export writes for "missing"."""
     sentinels: dict[str, tuple[float, ...]] = {}
     for canonical, codes in table.items():
-        if canonical not in CHANNELS:
-            problems.append(f"[sentinels] {canonical} is not a numeric channel; use one of {sorted(CHANNELS)}")
+        if canonical not in channels:
+            problems.append(f"[sentinels] {canonical} is not a numeric channel; use one of {sorted(channels)}")
         elif not isinstance(codes, list) or not all(isinstance(c, int | float) for c in codes):
             problems.append(f"[sentinels] {canonical} = {codes!r}; give a list of numbers, e.g. [-273.2, -999]")
         else:

@@ -243,23 +243,8 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
                     arrays = site_arrays.select(asset)
                     flags = frozen_sensor_flag(chunk, arrays, {"min_run": 3})
                     counts["frozen"] += np.bincount(asset[flags], minlength=len(ids))
-        except MissingColumnsError as error:
-            findings.append(Finding("error", str(file), ", ".join(error.absent), "", str(error), error.fix))
-        except MisalignedRowsError as error:
-            findings.append(Finding("error", str(file), "", "", str(error), error.fix))
-        except SiteConfigError as error:
-            findings.append(Finding("error", str(file), "", "", str(error), "fix the mapping in site.toml"))
-        except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-            findings.append(
-                Finding(
-                    "error",
-                    str(file),
-                    "",
-                    "",
-                    f"cannot read the file: {error}",
-                    f"check [source] format = {site.file_format!r}, delimiter and decimal, or repair the file",
-                )
-            )
+        except READ_ERRORS as error:
+            findings.append(read_error_finding(file, error, site.file_format, "fix the mapping in site.toml"))
 
     first, last = _time_profile(site, times, counts, reread=not findings, chunk_rows=chunk_rows, progress=progress)
     profile = pd.DataFrame(counts, index=ids)
@@ -281,6 +266,28 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
             )
         )
     return ValidationReport(str(site.path), tuple(findings), profile)
+
+
+READ_ERRORS = (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError)
+"""What reading an export may raise that is the export's or the mapping's fault (site.toml errors are ValueErrors)."""
+
+
+def read_error_finding(file: Path, error: Exception, file_format: str, mapping_fix: str) -> Finding:
+    """The finding of an export file that could not be read: which columns, which row, or which setting to fix."""
+    if isinstance(error, MissingColumnsError):
+        return Finding("error", str(file), ", ".join(error.absent), "", str(error), error.fix)
+    if isinstance(error, MisalignedRowsError):
+        return Finding("error", str(file), "", "", str(error), error.fix)
+    if isinstance(error, SiteConfigError):
+        return Finding("error", str(file), "", "", str(error), mapping_fix)
+    return Finding(
+        "error",
+        str(file),
+        "",
+        "",
+        f"cannot read the file: {error}",
+        f"check [source] format = {file_format!r}, delimiter and decimal, or repair the file",
+    )
 
 
 def _record_period(resolution: pd.Timedelta) -> str:

@@ -68,7 +68,8 @@ IRRADIANCE_AXIS = "in-plane irradiance G_i [W/m^2]"
 SPECIFIC_POWER_AXIS = "specific power P_out / P_0 [kW/kWp]"
 SOLAR_CURVE_NOTE = (
     "Energy-normalised curve: each plant's AC output per kWp of its DC nameplate (P_out / P_0) against the "
-    "in-plane irradiance its sensor measured, over the records its inverters were available; 15-minute records, "
+    "in-plane irradiance (its sensor's, or transposed on site from global horizontal), over the records its "
+    "inverters were available; 15-minute records, "
     "binned by irradiance. It compares plants of any size; at 1000 W/m^2 a plant without losses would give about "
     "1 kW/kWp less its temperature, inverter and wiring losses."
 )

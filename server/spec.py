@@ -215,13 +215,7 @@ def power_curve_spec(
         Make the release differentially private: the spec then asks only for the capped power
         histograms (noised), and trains no models; its census (exact counts) decides suppression.
     """
-    if k_min_operators < 1:
-        raise ValueError(f"k_min_operators must be at least 1, got {k_min_operators}")
-    if not 0 < dominance_max_share <= 1:
-        raise ValueError(f"dominance_max_share must be in (0, 1], got {dominance_max_share}")
-    start, end = pd.Timestamp(period_start), pd.Timestamp(period_end)
-    if start.tzinfo is None or end.tzinfo is None or end <= start:
-        raise ValueError(f"period must be two UTC timestamps with start < end, got {period_start!r}, {period_end!r}")
+    start, end = _checked_rules(k_min_operators, dominance_max_share, period_start, period_end)
     spec = spec_pb2.BenchmarkSpec(
         contract=CONTRACT,
         spec_id=spec_id,
@@ -253,6 +247,26 @@ def power_curve_spec(
             for statistic in MODEL_STATISTICS:
                 spec.blocks.append(spec_block(spec, cohort.name, statistic, model.target))
     return spec
+
+
+def _checked_rules(
+    k_min_operators: int, dominance_max_share: float, period_start: str, period_end: str
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The period's bounds, once k, the dominance share and the period are checked.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter that is out of range.
+    """
+    if k_min_operators < 1:
+        raise ValueError(f"k_min_operators must be at least 1, got {k_min_operators}")
+    if not 0 < dominance_max_share <= 1:
+        raise ValueError(f"dominance_max_share must be in (0, 1], got {dominance_max_share}")
+    start, end = pd.Timestamp(period_start), pd.Timestamp(period_end)
+    if start.tzinfo is None or end.tzinfo is None or end <= start:
+        raise ValueError(f"period must be two UTC timestamps with start < end, got {period_start!r}, {period_end!r}")
+    return start, end
 
 
 def _distinct_cohorts(cohorts: Sequence[spec_pb2.Cohort | str]) -> list[spec_pb2.Cohort]:
@@ -382,17 +396,18 @@ def solar_spec(
     period_end: str,
     cohorts: Sequence[spec_pb2.Cohort],
     k_min_operators: int = 3,
-    max_inverters_per_site: int = 200,
+    max_inverters_per_site: int = 5000,
     dominance_max_share: float = 0.6,
 ) -> spec_pb2.BenchmarkSpec:
     """A spec for solar benchmarks, one set of blocks per cohort of plants.
 
-    Grids (values beyond a grid fall into its end bins): in-plane irradiance in 50 W/m^2 bins
-    from 0 to 1400 W/m^2; specific power P_out / P_0 in 0.01 kW/kWp bins centred on 0 to 1.5;
-    performance ratio in 0.01 bins centred on 0.30 to 1.20; degradation rate in 0.1 %/year bins
-    centred on -5 to +2; its confidence interval's width in 0.05 %/year bins from 0 to 2; soiling
-    loss in 0.25 % bins from 0 to 20 %; clipping share in 0.01 bins from 0 to 0.5; inverter
-    availability in 0.005 bins from 0 to 1. Degradation intervals are 68.2 % (RdTools' default).
+    Grids (values beyond a grid fall into its end bins): in-plane irradiance in 50 W/m^2 bins from
+    50 W/m^2 (daylight; records below are in no bin) to 1400 W/m^2 and above; specific power
+    P_out / P_0 in 0.01 kW/kWp bins centred on 0 to 1.5; performance ratio in 0.01 bins centred on
+    0.30 to 1.20; degradation rate in 0.1 %/year bins centred on -5 to +2; its confidence
+    interval's width in 0.05 %/year bins from 0 to 2; soiling loss in 0.25 % bins from 0 to 20 %;
+    clipping share in 0.01 bins from 0 to 0.5; inverter availability in 0.005 bins from 0 to 1.
+    Degradation intervals are 68.2 % (RdTools' default).
 
     Parameters
     ----------
@@ -409,13 +424,7 @@ def solar_spec(
     dominance_max_share : float
         Largest share of a released cell's records (or inverters) one operator may hold (0 < p <= 1).
     """
-    if k_min_operators < 1:
-        raise ValueError(f"k_min_operators must be at least 1, got {k_min_operators}")
-    if not 0 < dominance_max_share <= 1:
-        raise ValueError(f"dominance_max_share must be in (0, 1], got {dominance_max_share}")
-    start, end = pd.Timestamp(period_start), pd.Timestamp(period_end)
-    if start.tzinfo is None or end.tzinfo is None or end <= start:
-        raise ValueError(f"period must be two UTC timestamps with start < end, got {period_start!r}, {period_end!r}")
+    _checked_rules(k_min_operators, dominance_max_share, period_start, period_end)
     spec = spec_pb2.BenchmarkSpec(
         contract=CONTRACT,
         spec_id=spec_id,
@@ -423,7 +432,7 @@ def solar_spec(
         k_min_operators=k_min_operators,
         dominance_max_share=dominance_max_share,
         solar=spec_pb2.SolarSpec(
-            irradiance_bins=spec_pb2.BinGrid(first_centre=25.0, width=50.0, count=28, unit="W/m^2"),
+            irradiance_bins=spec_pb2.BinGrid(first_centre=75.0, width=50.0, count=27, unit="W/m^2"),
             specific_power_bins=spec_pb2.BinGrid(first_centre=0.0, width=0.01, count=151, unit="kW/kWp"),
             performance_ratio_bins=spec_pb2.BinGrid(first_centre=0.3, width=0.01, count=91, unit="1"),
             degradation_bins=spec_pb2.BinGrid(first_centre=-5.0, width=0.1, count=71, unit="%/year"),

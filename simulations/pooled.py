@@ -976,8 +976,10 @@ def pooled_solar_curves(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> pd.
     """Per cohort and irradiance bin: records, operators, mean and sample std of specific power (before any rule)."""
     grid = spec.solar.irradiance_bins
     usable = rows[rows["available"] & rows["g_i"].notna() & rows["specific_power"].notna()]
-    usable = usable.assign(irradiance_bin=np.floor((usable["g_i"] - grid.first_centre) / grid.width + 0.5))
-    usable = usable[(usable["irradiance_bin"] >= 0) & (usable["irradiance_bin"] < grid.count)]
+    # From daylight (the grid's first bin) up; the last bin holds every record above it.
+    usable = usable[usable["g_i"] >= grid.first_centre - grid.width / 2]
+    position = np.floor((usable["g_i"] - grid.first_centre) / grid.width + 0.5)
+    usable = usable.assign(irradiance_bin=position.clip(upper=grid.count - 1))
     curves = []
     for cohort in spec.cohorts:
         members = usable[usable[cohort.name]]

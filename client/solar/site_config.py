@@ -57,16 +57,18 @@ from typing import Any
 import pandas as pd
 
 from client.policy import POLICY_SETTINGS, SitePolicy, parse_policy
-from client.schema import UNIT_CONVERSIONS
 from client.settings import Setting, read_table, unknown_keys
 from client.site_config import (
     MEMBER_SETTINGS,
     SOURCE_SETTINGS,
     MemberConfig,
     SiteConfigError,
+    _choices,
     _member,
     _read_toml,
+    _sentinels,
     _source,
+    _units,
 )
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
 from protos.domain import CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS, SOLAR_LOSS_CATEGORIES, SOLAR_RECORD_PERIOD
@@ -88,10 +90,6 @@ COLUMNS: dict[str, str] = {
     **{name: channel.description for name, channel in CHANNELS.items()},
 }
 """IEC 61724-1 symbols [columns] maps to the export's columns, with what each holds."""
-
-
-def _choices(values: tuple[str, ...]) -> str:
-    return " or ".join(f'`"{value}"`' for value in values)
 
 
 SOLAR_SITE_SETTINGS = (
@@ -249,7 +247,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
     columns = {str(k): str(v) for k, v in raw.get("columns", {}).items()}
     units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
     _columns_and_units(columns, units, problems)
-    sentinels = _sentinels(raw.get("sentinels", {}), problems)
+    sentinels = _sentinels(raw.get("sentinels", {}), problems, CHANNELS)
     available, loss_codes = _status(raw.get("status", {}), columns, problems)
     policy = parse_policy(raw.get("policy", {}), problems)
     member = _member(raw["member"], path, problems) if "member" in raw else None
@@ -369,24 +367,7 @@ def _columns_and_units(columns: dict[str, str], units: dict[str, str], problems:
         problems.append("[columns] T_mod (module temperature) or T_amb (ambient temperature) is needed; map one")
     for canonical in sorted(set(columns) - set(COLUMNS)):
         problems.append(f"[columns] {canonical} is not a solar channel; use one of {sorted(COLUMNS)}")
-    for canonical, unit in units.items():
-        channel = CHANNELS.get(canonical)
-        if channel is None:
-            problems.append(f"[units] {canonical} is not a numeric channel; use one of {sorted(CHANNELS)}")
-        elif unit not in UNIT_CONVERSIONS[channel.unit]:
-            problems.append(f"[units] {canonical} = {unit!r}; use one of {sorted(UNIT_CONVERSIONS[channel.unit])}")
-
-
-def _sentinels(table: dict[str, Any], problems: list[str]) -> dict[str, tuple[float, ...]]:
-    sentinels: dict[str, tuple[float, ...]] = {}
-    for canonical, codes in table.items():
-        if canonical not in CHANNELS:
-            problems.append(f"[sentinels] {canonical} is not a numeric channel; use one of {sorted(CHANNELS)}")
-        elif not isinstance(codes, list) or not all(isinstance(c, int | float) for c in codes):
-            problems.append(f"[sentinels] {canonical} = {codes!r}; give a list of numbers, e.g. [-999]")
-        else:
-            sentinels[canonical] = tuple(float(c) for c in codes)
-    return sentinels
+    _units(units, CHANNELS, problems)
 
 
 def _status(

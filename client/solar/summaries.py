@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from client.power_curve import bin_index, bin_power_curve, clipped_bin_index, power_histogram
+from client.power_curve import bin_power_curve, clipped_bin_index, power_histogram
 from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category
 from client.solar.degradation import DegradationEstimate, daily_normalised_energy, year_on_year_degradation
 from client.solar.irradiance import cell_temperature, plane_of_array_irradiance
@@ -34,7 +34,7 @@ from client.solar.soiling import SoilingEstimate, soiling_loss
 from client.summaries import atom_census
 from protos.codec import spec_sha256
 from protos.disclosure import atom_index, cohort_atoms, plant_in_cohort
-from protos.domain import KWH_PER_MWH, SOLAR_LOSS_CATEGORIES, SOLAR_RECORD_HOURS
+from protos.domain import KWH_PER_MWH, SOLAR_LOSS_CATEGORIES, SOLAR_RECORD_HOURS, SOLAR_RECORD_PERIOD
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import SOLAR_CELLS, BlockKey, solar_histograms
 
@@ -73,7 +73,8 @@ class _Sums:
     curve_sum: np.ndarray
     curve_sum_squared: np.ndarray
     curve_histogram: np.ndarray
-    pr_terms: np.ndarray = field(default_factory=lambda: np.zeros(3))  # [kWh]: measured, reference, STC reference
+    # [kWh]: measured and reference energy of the PR, and of the PR_STC (the records with a cell temperature)
+    pr_terms: np.ndarray = field(default_factory=lambda: np.zeros(4))
     daylight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per inverter [records]
     available: np.ndarray = field(default_factory=lambda: np.zeros(0))
     clipped: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -146,14 +147,17 @@ class PlantSummary:
 def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_pb2.BenchmarkSpec) -> PlantSummary:
     """The plant's summary over ``spec``'s period, from one pass over its canonical 15-min chunks.
 
-    RdTools' bootstrap is seeded from the spec's hash, so the census and values rounds of one
-    spec see the same interval, and the summary is a function of the export and the spec.
+    RdTools' bootstrap is seeded from :func:`summary_key` of the spec, which a census spec's values
+    spec and the values round's spec share, so both rounds see the same figures, and the summary is
+    a function of the export and the spec.
     """
     solar, plant = spec.solar, site.plant
     start, end = pd.Timestamp(spec.period.start), pd.Timestamp(spec.period.end)
-    # Local solar days: a plant's day does not straddle UTC midnight west of Greenwich.
+    # Local solar days (a plant's day does not straddle UTC midnight), counted from the local day before
+    # the period's first: west of Greenwich the period opens in that day's evening.
     solar_offset = pd.Timedelta(hours=plant.longitude / 15.0)
-    n_days = math.ceil((end - start) / pd.Timedelta(days=1)) + 1
+    first_day = start - pd.Timedelta(days=1)
+    n_days = math.ceil((end - first_day) / pd.Timedelta(days=1)) + 1
     irr, sp = solar.irradiance_bins, solar.specific_power_bins
     n_inv = len(site.inverters)
     dc = np.array([inverter.dc_capacity_kw for inverter in site.inverters])
@@ -176,7 +180,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
             g_poa = chunk["G_i"].to_numpy(dtype=np.float64)
         else:
             g_poa = plane_of_array_irradiance(
-                times,
+                times + SOLAR_RECORD_PERIOD / 2,  # the sun at the middle of each 15-min record
                 chunk["G_h"].to_numpy(dtype=np.float64),
                 plant.latitude,
                 plant.longitude,
@@ -199,27 +203,29 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         no_output = (g_poa >= NORMALISATION_IRRADIANCE) & (p_out <= 0)
         available = category == AVAILABLE if STATUS in chunk else ~no_output
         valid = np.isfinite(p_out) & np.isfinite(g_poa)
-        daylight = valid & (g_poa >= DAYLIGHT_IRRADIANCE)
+        # Daylight by irradiance alone: an outage that left the power blank still counts against availability.
+        daylight = np.isfinite(g_poa) & (g_poa >= DAYLIGHT_IRRADIANCE)
         _add_curve(sums, g_poa, p_out / dc[inverter], valid & available, irr, sp)
-        measured, reference = performance_ratio_terms(
-            p_out[valid], g_poa[valid], SOLAR_RECORD_HOURS, dc[inverter][valid]
+        # Each PR over the records it can read: PR_STC's numerator too leaves out records without a temperature.
+        sums.pr_terms += (
+            *performance_ratio_terms(p_out[valid], g_poa[valid], SOLAR_RECORD_HOURS, dc[inverter][valid]),
+            *performance_ratio_terms(
+                p_out[valid],
+                g_poa[valid],
+                SOLAR_RECORD_HOURS,
+                dc[inverter][valid],
+                t_cell=t_cell[valid],
+                gamma_pdc_per_c=plant.gamma_pdc_per_c,
+            ),
         )
-        _, reference_stc = performance_ratio_terms(
-            p_out[valid],
-            g_poa[valid],
-            SOLAR_RECORD_HOURS,
-            dc[inverter][valid],
-            t_cell=t_cell[valid],
-            gamma_pdc_per_c=plant.gamma_pdc_per_c,
-        )
-        sums.pr_terms += (measured, reference, reference_stc)
         sums.records += np.bincount(inverter, minlength=n_inv)
         day_available, day_total = availability_terms(daylight, available, inverter, n_inv)
         sums.available += day_available
         sums.daylight += day_total
         sums.clipped += clipping_terms(p_out, ac[inverter], daylight & available, inverter, n_inv)[0]
+        # Unavailable without a category (a status site.toml does not list) is lost in no category.
         sums.lost += lost_energy_by_category(
-            p_expected, p_out, np.where(valid, category, -1), len(SOLAR_LOSS_CATEGORIES), SOLAR_RECORD_HOURS
+            p_expected, p_out, np.where(category >= 0, category, -1), len(SOLAR_LOSS_CATEGORIES), SOLAR_RECORD_HOURS
         )
         sums.produced += float(np.nansum(np.maximum(p_out, 0.0))) * SOLAR_RECORD_HOURS
         normalising = (
@@ -231,7 +237,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         )
         energy = np.where(normalising, p_out, 0.0) * SOLAR_RECORD_HOURS
         expected = np.where(normalising, p_expected, 0.0) * SOLAR_RECORD_HOURS
-        day = ((times + solar_offset - start) // pd.Timedelta(days=1)).to_numpy().clip(0, n_days - 1)
+        day = ((times + solar_offset - first_day) // pd.Timedelta(days=1)).to_numpy().clip(0, n_days - 1)
         cell = inverter * n_days + day
         for i, values in enumerate((energy, expected)):
             sums.inverter_daily[i] += np.bincount(cell, values, minlength=n_inv * n_days).reshape(n_inv, n_days)
@@ -239,7 +245,21 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         sums.daily[1] += np.bincount(day, expected, minlength=n_days)
         # Insolation of the plane of array, once per time: the sensor's reading repeats on every inverter's row.
         sums.daily[2] += np.bincount(day, np.where(valid, g_poa, 0.0) * SOLAR_RECORD_HOURS / n_inv, minlength=n_days)
-    return _plant_summary(sums, start, solar_offset, spec)
+    return _plant_summary(sums, first_day, solar_offset, spec)
+
+
+def summary_key(spec: spec_pb2.BenchmarkSpec) -> str:
+    """SHA-256 of what a plant's summary depends on in ``spec``: every field but its blocks and census hash.
+
+    A census round's site computes the summary for the values spec its census spec decides
+    (:func:`protos.census.values_spec_of`, no blocks), the values round for the values spec itself:
+    the same key, so the same seed and the same figures.
+    """
+    bare = spec_pb2.BenchmarkSpec()
+    bare.CopyFrom(spec)
+    del bare.blocks[:]
+    bare.ClearField("census_of_sha256")
+    return spec_sha256(bare)
 
 
 def _column(chunk: pd.DataFrame, name: str) -> np.ndarray | None:
@@ -269,8 +289,13 @@ def _add_curve(
     irr: spec_pb2.BinGrid,
     sp: spec_pb2.BinGrid,
 ) -> None:
-    """Add a chunk's energy-normalised curve: records, sums and histogram per irradiance bin."""
-    irr_bin = np.where(kept, bin_index(g_poa, irr.first_centre, irr.width, irr.count), -1)
+    """Add a chunk's energy-normalised curve: records, sums and histogram per irradiance bin.
+
+    The grid starts at daylight (records below its first bin are left out) and its last bin holds
+    every record above it, as the spec states.
+    """
+    on_grid = kept & (g_poa >= irr.first_centre - irr.width / 2)
+    irr_bin = np.where(on_grid, clipped_bin_index(g_poa, irr.first_centre, irr.width, irr.count), -1)
     count, _, total, squares = bin_power_curve(irr_bin, g_poa, specific_power, irr.count)
     sums.curve_records += count
     sums.curve_sum += total
@@ -280,10 +305,10 @@ def _add_curve(
 
 
 def _plant_summary(
-    sums: _Sums, start: pd.Timestamp, solar_offset: pd.Timedelta, spec: spec_pb2.BenchmarkSpec
+    sums: _Sums, first_day: pd.Timestamp, solar_offset: pd.Timedelta, spec: spec_pb2.BenchmarkSpec
 ) -> PlantSummary:
     """The plant's figures from its sums: the ratios, and RdTools' estimates from the daily series."""
-    days = pd.date_range(start - solar_offset, periods=sums.daily.shape[1], freq="D").as_unit("ns")
+    days = pd.date_range(first_day - solar_offset, periods=sums.daily.shape[1], freq="D").as_unit("ns")
     daily = pd.DataFrame({"energy": sums.daily[0], "expected": sums.daily[1], "insolation": sums.daily[2]}, index=days)
     inverter_ratio = _recent_ratio(sums.inverter_daily)
     # An inverter that lost strings mid-period is a fault, not wear: its step would read as degradation.
@@ -291,12 +316,12 @@ def _plant_summary(
     measured_kwh, expected_kwh = sums.inverter_daily[:, healthy if healthy.any() else slice(None)].sum(axis=1)
     normalised = daily_normalised_energy(pd.Series(measured_kwh, index=days), pd.Series(expected_kwh, index=days))
     daily["normalised"] = normalised
-    rng = np.random.default_rng(int(spec_sha256(spec)[:16], 16))
+    rng = np.random.default_rng(int(summary_key(spec)[:16], 16))
     soiling = soiling_loss(normalised, daily["insolation"], rng, reps=SOILING_REALISATIONS)
     # Soiling divided out first: a sawtooth of cleanings out of step with the year biases year-on-year pairs.
     daily["soiling_ratio"] = soiling.daily_ratio if soiling else np.nan
     desoiled = normalised / daily["soiling_ratio"].fillna(1.0)
-    measured, reference, reference_stc = sums.pr_terms
+    measured, reference, measured_stc, reference_stc = sums.pr_terms
     with np.errstate(invalid="ignore", divide="ignore"):
         return PlantSummary(
             curve_records=sums.curve_records,
@@ -304,7 +329,7 @@ def _plant_summary(
             curve_sum_squared=sums.curve_sum_squared,
             curve_histogram=sums.curve_histogram,
             performance_ratio=measured / reference if reference > 0 else math.nan,
-            performance_ratio_stc=measured / reference_stc if reference_stc > 0 else math.nan,
+            performance_ratio_stc=measured_stc / reference_stc if reference_stc > 0 else math.nan,
             degradation=year_on_year_degradation(desoiled, rng, spec.solar.degradation_confidence_level),
             soiling=soiling,
             clipping_share=float(sums.clipped.sum() / sums.available.sum()) if sums.available.sum() else math.nan,

@@ -11,12 +11,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from client.ingest import CHUNK_ROWS, MisalignedRowsError, MissingColumnsError, channel_values, raw_chunks
+from client.ingest import CHUNK_ROWS, channel_values, raw_chunks
 from client.site_config import SiteConfigError
 from client.solar.ingest import canonicalise
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
-from client.validate import UNIT_SUSPICION_SHARE, Finding, TimeOrder, ValidationReport, states_utc_offsets
+from client.validate import (
+    READ_ERRORS,
+    UNIT_SUSPICION_SHARE,
+    Finding,
+    TimeOrder,
+    ValidationReport,
+    read_error_finding,
+    states_utc_offsets,
+)
 from common.progress import Progress, silent
 
 _COUNTS = ("rows", "bad_time", "duplicates", "gaps", "power_over_ac", "unlisted_status")
@@ -72,24 +80,9 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
                 ):
                     counts[name] += np.bincount(asset[rows], minlength=len(ids))
                 times.add(asset[~bad_time], stamp[~bad_time])
-        except MissingColumnsError as error:
-            findings.append(Finding("error", str(file), ", ".join(error.absent), "", str(error), error.fix))
-        except MisalignedRowsError as error:
-            findings.append(Finding("error", str(file), "", "", str(error), error.fix))
-        except SiteConfigError as error:
+        except READ_ERRORS as error:
             findings.append(
-                Finding("error", str(file), "", "", str(error), "fix [[inverters]] or [columns] in site.toml")
-            )
-        except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-            findings.append(
-                Finding(
-                    "error",
-                    str(file),
-                    "",
-                    "",
-                    f"cannot read the file: {error}",
-                    f"check [source] format = {site.file_format!r}, delimiter and decimal, or repair the file",
-                )
+                read_error_finding(file, error, site.file_format, "fix [[inverters]] or [columns] in site.toml")
             )
     distinct = times.stamped - times.duplicates
     counts["duplicates"] = times.duplicates

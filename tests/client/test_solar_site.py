@@ -14,7 +14,9 @@ from client.site_config import SiteConfigError, load_site_config
 from client.site_kinds import load_any_site_config, validate_any_site
 from client.solar.ingest import read_solar_chunks
 from client.solar.site_config import load_solar_site_config
-from protos.census import census_spec
+from client.solar.summaries import summarise_plant, summary_key
+from protos.census import census_spec, values_spec_of
+from protos.domain import SOLAR_LOSS_CATEGORIES
 from server.spec import power_curve_spec, solar_cohort, solar_spec
 
 SITE = """
@@ -177,3 +179,42 @@ def test_the_command_line_writes_a_solar_spec_and_previews_what_the_plant_would_
     assert records["CdTe:IRRADIANCE_RECORD_COUNT"] == 0
     cells = {c["cell"]: c for c in preview["cells"]}
     assert cells["inverter_availability"]["census_count"] == 2 and cells["degradation_rate"]["census_count"] == 0
+
+
+def _summary(site: Path):
+    config = load_solar_site_config(site)
+    spec = solar_spec("june", "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", [solar_cohort("all")])
+    return summarise_plant(lambda: read_solar_chunks(config), config, spec)
+
+
+def test_messy_status_temperature_and_power_are_read_as_the_site_toml_says(site: Path):
+    """An unlisted status and a blank one, a blank temperature and a blank power during a grid outage."""
+    rows = pd.read_csv(site.parent / "export.csv")
+    inv01 = rows.index[rows["WR"] == "INV01"]
+    rows.loc[inv01[:3], "Status"] = 7  # the first 15-min record of INV01: a code [status] does not list
+    rows.loc[inv01[3:6], "Status"] = np.nan  # its second: no status at all
+    rows.loc[inv01[6:9], ["Status", "P_W"]] = [2, np.nan]  # its third: a grid outage that logged no power
+    rows.loc[rows.index[rows["WR"] == "INV02"][:3], "T_Modul"] = np.nan  # INV02's first: no temperature
+    rows.to_csv(site.parent / "export.csv", index=False)
+    report = validate_any_site(site)
+    assert report.usable
+    assert any("status codes [7]" in f.problem for f in report.findings)
+    summary = _summary(site)
+    # INV01: 8 daylight records, 3 not available (unlisted, blank, grid); INV02: all 8.
+    assert list(summary.inverter_availability) == [5 / 8, 1.0]
+    assert summary.lost_energy_kwh[SOLAR_LOSS_CATEGORIES.index("grid")] > 0  # the blank power produced nothing
+    assert summary.lost_energy_kwh[SOLAR_LOSS_CATEGORIES.index("inverter_fault")] == 0
+    # PR over the records with power: 15 of 16; PR_STC over those with a temperature too: 14.
+    mean_kw = {"INV01": (50.001 + 4 * 0.003), "INV02": (50.001 + 4 * 0.003)}
+    assert summary.performance_ratio == pytest.approx(mean_kw["INV01"] / (120.0 * 0.8), rel=2e-3)
+    gamma, t_cell = -0.0037, 45.0 + 800.0 / 1000.0 * 3.0  # SAPM: module + G/1000 x 3 degC
+    assert summary.performance_ratio_stc == pytest.approx(
+        mean_kw["INV01"] / (120.0 * 0.8 * (1 + gamma * (t_cell - 25.0))), rel=2e-3
+    )
+
+
+def test_the_census_and_values_rounds_summarise_the_same_spec():
+    spec = solar_spec("june", "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", [solar_cohort("all")])
+    assert summary_key(values_spec_of(census_spec(spec))) == summary_key(spec)
+    other = solar_spec("july", "2024-07-01T00:00:00Z", "2024-08-01T00:00:00Z", [solar_cohort("all")])
+    assert summary_key(other) != summary_key(spec)

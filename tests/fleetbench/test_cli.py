@@ -535,3 +535,13 @@ def test_progress_redraws_an_ongoing_line_on_a_terminal_and_writes_plain_lines_e
     progress("reading scada.csv: 10 rows", ongoing=True)
     progress.close()  # an error follows on a line of its own
     assert terminal.getvalue() == "\rreading scada.csv: 10 rows\n"
+
+
+def test_the_solar_cohort_options_name_the_contracts_values():
+    from fleetbench.cli import parser
+    from protos.domain import CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS
+
+    new = parser()._subparsers._group_actions[0].choices["spec"]._subparsers._group_actions[0].choices["new"]
+    helps = {action.dest: action.help for action in new._actions}
+    for dest, values in (("technology", MODULE_TECHNOLOGIES), ("mounting", MOUNTINGS), ("climate_zone", CLIMATE_ZONES)):
+        assert all(value in helps[dest] for value in values), dest
