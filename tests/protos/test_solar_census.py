@@ -46,7 +46,8 @@ def test_a_solar_specs_blocks_are_the_registrys_and_its_census_has_a_cell_per_bi
         check_block(extent, block)
     shapes = {layout.name: layout.shape for layout in block_layouts(census_spec(spec))}
     atoms = len(cohort_atoms(spec.cohorts))
-    assert shapes == {"IRRADIANCE_CENSUS": (3, atoms + 2, 28), "SOLAR_CENSUS": (3, atoms + 2, len(SOLAR_CELLS))}
+    bins = spec.solar.irradiance_bins.count
+    assert shapes == {"IRRADIANCE_CENSUS": (3, atoms + 2, bins), "SOLAR_CENSUS": (3, atoms + 2, len(SOLAR_CELLS))}
     forged = spec_pb2.Block()
     forged.CopyFrom(spec.blocks[0])
     forged.per_site_bound *= 10  # a spec asking one site for ten times the records its inverters can have
