@@ -82,6 +82,25 @@ def _cohort_rows(spec: spec_pb2.BenchmarkSpec, block: np.ndarray) -> CensusField
     return CensusFields(*(field[n_atoms:] for field in block))
 
 
+def _bin_problems(
+    where: str,
+    cell: release_pb2.PowerCurveBin | release_pb2.SolarCurveBin,
+    b: int,
+    published: np.ndarray,
+    bins: CensusFields,
+    c: int,
+) -> list[str]:
+    """How a published curve bin (``b`` of cohort ``c``) contradicts its census: suppressed there, or other counts."""
+    if not 0 <= b < len(published) or not published[b]:
+        return [f"{where} published; its census suppresses it"]
+    problems = []
+    if cell.HasField("record_count") and cell.record_count != int(bins.total[c, b]):
+        problems.append(f"{where}: {cell.record_count} records, census {bins.total[c, b]:.0f}")
+    if cell.HasField("operator_count") and cell.operator_count != int(bins.contributor[c, b]):
+        problems.append(f"{where}: {cell.operator_count} operators, census {bins.contributor[c, b]:.0f}")
+    return problems
+
+
 def _solar(
     release: release_pb2.Release,
     spec: spec_pb2.BenchmarkSpec,
@@ -102,17 +121,10 @@ def _solar(
     for curve in release.solar_curves:
         c = index.get(curve.cohort)
         for cell in curve.bins if c is not None else ():
-            b = round((cell.irradiance_centre - grid.first_centre) / grid.width)
-            where = f"cohort {curve.cohort} bin {cell.irradiance_centre:g} W/m^2"
-            if cell.suppressed:
-                continue
-            if not 0 <= b < grid.count or not decision.irradiance_bins.published[c, b]:
-                problems.append(f"{where} published; its census suppresses it")
-                continue
-            if cell.HasField("record_count") and cell.record_count != int(bins.total[c, b]):
-                problems.append(f"{where}: {cell.record_count} records, census {bins.total[c, b]:.0f}")
-            if cell.HasField("operator_count") and cell.operator_count != int(bins.contributor[c, b]):
-                problems.append(f"{where}: {cell.operator_count} operators, census {bins.contributor[c, b]:.0f}")
+            if not cell.suppressed:
+                where = f"cohort {curve.cohort} bin {cell.irradiance_centre:g} W/m^2"
+                b = round((cell.irradiance_centre - grid.first_centre) / grid.width)
+                problems += _bin_problems(where, cell, b, decision.irradiance_bins.published[c], bins, c)
     for distribution in release.distributions:
         c = index.get(distribution.cohort)
         if c is None or distribution.suppressed or distribution.indicator not in SOLAR_CELLS:
@@ -157,17 +169,10 @@ def _round_one(
                 f"cohort {curve.cohort}: {curve.operator_count} operators, census {whole.contributor[c, 0]:.0f}"
             )
         for cell in curve.bins:
-            b = round((cell.wind_speed_centre - grid.first_centre) / grid.width)
-            if cell.suppressed:
-                continue
-            where = f"cohort {curve.cohort} bin {cell.wind_speed_centre:g} m/s"
-            if not 0 <= b < grid.count or not decision.bins.published[c, b]:
-                problems.append(f"{where} published; its census suppresses it")
-                continue
-            if cell.HasField("record_count") and cell.record_count != int(bins.total[c, b]):
-                problems.append(f"{where}: {cell.record_count} records, census {bins.total[c, b]:.0f}")
-            if cell.HasField("operator_count") and cell.operator_count != int(bins.contributor[c, b]):
-                problems.append(f"{where}: {cell.operator_count} operators, census {bins.contributor[c, b]:.0f}")
+            if not cell.suppressed:
+                where = f"cohort {curve.cohort} bin {cell.wind_speed_centre:g} m/s"
+                b = round((cell.wind_speed_centre - grid.first_centre) / grid.width)
+                problems += _bin_problems(where, cell, b, decision.bins.published[c], bins, c)
     targets = {model.target: m for m, model in enumerate(spec.models)}
     for fit in release.models:
         c, m = index.get(fit.cohort), targets.get(fit.target)

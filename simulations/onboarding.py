@@ -21,6 +21,7 @@ from client.solar.report import write_solar_report
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
 from client.validate import validate_site
 from common.progress import Progress, Stage, silent
+from protos.census import is_solar
 from protos.codec import spec_sha256
 from protos.domain import RECORD_PERIOD, SOLAR_RECORD_PERIOD
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -112,7 +113,7 @@ def run_federated_release(
     leaves a round is still named with its reason, by the aggregator.
     """
     check_release_run(site_configs, spec, store, progress)
-    rounds = "both rounds" if indicators and not spec.HasField("privacy") else "round 1"
+    rounds = "both rounds" if indicators and not spec.HasField("privacy") and not is_solar(spec) else "round 1"
     progress(f"starting Flower's simulation engine: {rounds} of SecAgg+ over {len(site_configs)} sites", ongoing=True)
     run_simulation(
         server_app=build_server_app(
@@ -227,15 +228,7 @@ def onboard(
     sites = [member, *generate_fleet(config, out_dir / "peers", progress)]
     enrol_members(sites, ["you", *(path.parent.name for path in sites[1:])], consortium="onboarding")
     spec = fleet_spec(config)
-    release = run_federated_release(
-        sites, spec, out_dir / "release.sqlite", out_dir / "release.json", progress=progress, engine_logs=engine_logs
-    )
-    received = next((member.parent / "releases").glob("*.json"))
-    stage = Stage(progress, "your report")
-    stage.update("computing your turbines' flags against the release")
-    written = write_report(member, received, out_dir / "your-report.html")
-    stage.done(f"written to {written}")
-    return release, written
+    return _release_and_report(sites, spec, out_dir, write_report, progress, engine_logs)
 
 
 def _whole_months(
@@ -392,18 +385,28 @@ def onboard_solar(
     like = f"{plant.module_technology} {plant.mounting} {plant.climate_zone}"
     cohort = solar_cohort(like, plant.module_technology, plant.mounting, plant.climate_zone)
     spec = solar_spec(f"onboarding-solar-{start[:10]}-{months}m", start, end, [cohort])
+    return _release_and_report(sites, spec, out_dir, write_solar_report, progress, engine_logs)
+
+
+def _release_and_report(
+    sites: Sequence[Path],
+    spec: spec_pb2.BenchmarkSpec,
+    out_dir: Path,
+    write: Callable[[Path, Path, Path], Path],
+    progress: Progress,
+    engine_logs: bool,
+) -> tuple[release_pb2.Release, Path]:
+    """The onboarding release over ``sites`` (the member's copy first), and the member's report from its copy.
+
+    Every round the spec has (a solar spec has no indicator round); ``write`` is the report of the
+    member's kind of site (site.toml, received release, out) -> the file written.
+    """
     release = run_federated_release(
-        sites,
-        spec,
-        out_dir / "release.sqlite",
-        out_dir / "release.json",
-        indicators=False,
-        progress=progress,
-        engine_logs=engine_logs,
+        sites, spec, out_dir / "release.sqlite", out_dir / "release.json", progress=progress, engine_logs=engine_logs
     )
-    received = next((member.parent / "releases").glob("*.json"))
+    received = next((sites[0].parent / "releases").glob("*.json"))
     stage = Stage(progress, "your report")
-    stage.update("computing your plant's figures against the release")
-    written = write_solar_report(member, received, out_dir / "your-report.html")
+    stage.update("computing your report against the release, on your site's copy")
+    written = write(sites[0], received, out_dir / "your-report.html")
     stage.done(f"written to {written}")
     return release, written
