@@ -402,7 +402,7 @@ def test_onboard_runs_a_prospective_members_own_export_to_its_report(
         "round 2 values: 4 sites summed in ",
         "final release: sending to 4 sites\n",
         "final release: 4 of 4 sites acknowledged in ",
-        "your report: computing your turbines' flags against the release\n",
+        "your report: computing your report against the release, on your site's copy\n",
         f"your report: written to {tmp_path / 'out' / 'your-report.html'} in ",
     )
     # Not _assert_plain_lines: Ray forwards its workers' output (the sites' own logs) to stderr as it comes.
