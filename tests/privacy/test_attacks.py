@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from linking_off import per_cohort_rule
 
 from client.ingest import read_canonical_chunks
 from client.release_check import census_contradictions, kept_census
@@ -22,7 +23,6 @@ from client.site_config import load_site_config
 from client.summaries import summarise_site
 from protos import census as census_module
 from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
-from protos.disclosure import CellCensus, CellDecision
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import BlockKey
 from server.secure_sum import SecureSumOutcome
@@ -54,21 +54,6 @@ def _decoded(sites, spec) -> tuple[release_pb2.Release | None, dict[BlockKey, np
     return release, decode_limb_sums(
         block_layouts(spec), limb_sums_from_weighted_mean(outcome.mean_arrays, outcome.n_sites)
     )
-
-
-def _per_cohort_rule(
-    atoms,
-    census: CellCensus,
-    candidates,
-    k_min_operators: int,
-    dominance_max_share: float,
-    unit: str,
-    cohort_census: CellCensus | None = None,
-) -> CellDecision:
-    """The rule before the census: each cohort judged alone, by k on its own operators (no linking)."""
-    published = np.asarray(candidates, dtype=bool) & (cohort_census.contributors >= k_min_operators)
-    reasons = {c: "fewer than k operators in the cohort alone" for c in np.flatnonzero(~published).tolist()}
-    return CellDecision(published, reasons)
 
 
 # 1. The aggregator decodes one operator's exact sums -------------------------------------------
@@ -144,7 +129,7 @@ def test_a_member_cannot_recover_another_members_curve_by_differencing_cohorts(t
     assert recovered(release) == 0 and _band_minus_models(release, band, [A, B]) == {}
 
     # Control: each cohort judged alone (k on its own operators, no linked suppression).
-    monkeypatch.setattr(census_module, "decide_cell", _per_cohort_rule)
+    monkeypatch.setattr(census_module, "decide_cell", per_cohort_rule)
     for site in sites:
         (site.parent / "audit.log").unlink(missing_ok=True)
     leaked, _ = _decoded(sites, spec)
@@ -163,7 +148,7 @@ def test_two_nested_bands_do_not_isolate_the_operators_between_them(tmp_path, mo
     release, _ = _decoded(sites, spec)
     assert release is not None and difference_bins(release) == 0
 
-    monkeypatch.setattr(census_module, "decide_cell", _per_cohort_rule)
+    monkeypatch.setattr(census_module, "decide_cell", per_cohort_rule)
     for site in sites:
         (site.parent / "audit.log").unlink(missing_ok=True)
     leaked, _ = _decoded(sites, spec)

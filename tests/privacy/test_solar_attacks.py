@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from linking_off import per_cohort_rule
 
 from client.release_check import census_contradictions, kept_census
 from client.solar.ingest import read_solar_chunks
@@ -19,7 +20,6 @@ from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import solar_blocks, summarise_plant
 from protos import census as census_module
 from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
-from protos.disclosure import CellCensus, CellDecision
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import BlockKey
 from server.secure_sum import SecureSumOutcome
@@ -62,20 +62,6 @@ def _run(sites: list[Path], spec: spec_pb2.BenchmarkSpec) -> tuple[release_pb2.R
 def _own_blocks(site_toml: Path, spec: spec_pb2.BenchmarkSpec) -> dict[BlockKey, np.ndarray]:
     site = load_solar_site_config(site_toml)
     return solar_blocks(summarise_plant(lambda: read_solar_chunks(site), site, spec), site, spec)[0]
-
-
-def _per_cohort_rule(
-    atoms,
-    census: CellCensus,
-    candidates,
-    k_min_operators: int,
-    dominance_max_share: float,
-    unit: str,
-    cohort_census: CellCensus | None = None,
-) -> CellDecision:
-    """The rule without linking: each cohort judged alone, by k on its own operators."""
-    published = np.asarray(candidates, dtype=bool) & (cohort_census.contributors >= k_min_operators)
-    return CellDecision(published, {c: "fewer than k operators alone" for c in np.flatnonzero(~published).tolist()})
 
 
 def _all_minus_low(release: release_pb2.Release, indicator: str) -> np.ndarray | None:
@@ -123,6 +109,6 @@ def test_a_member_cannot_difference_two_cohorts_down_to_one_plant(plants, defend
     assert _all_minus_low(defended[0], "performance_ratio") is None  # never both published
 
     # Control: each cohort judged alone publishes both, and their difference is the lone plant's ratio bin.
-    monkeypatch.setattr(census_module, "decide_cell", _per_cohort_rule)
+    monkeypatch.setattr(census_module, "decide_cell", per_cohort_rule)
     leaked, _ = _run(sites, spec)
     np.testing.assert_array_equal(_all_minus_low(leaked, "performance_ratio"), victim)
