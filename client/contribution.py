@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,9 +25,7 @@ from client.privacy import add_site_noise, charge_private_spec, private_spec_cos
 from client.release_check import census_contradictions, keep_census, kept_census
 from client.site_config import SiteConfig, SiteConfigError
 from client.site_kinds import load_any_site_config, validate_any_site
-from client.solar.ingest import read_solar_chunks
 from client.solar.site_config import SolarSiteConfig
-from client.solar.summaries import PlantSummary, solar_blocks, summarise_plant, summary_key
 from client.summaries import SiteSummary, summarise_site, summary_channels
 from common.progress import Progress, silent
 from common.release_json import export_json, read_release_json
@@ -37,6 +36,9 @@ from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import min_publishable_weight, summed_noise_stddev
 from protos.roster import RosterError
 from protos.statistics import BlockKey, CensusFields
+
+if TYPE_CHECKING:
+    from client.solar.summaries import PlantSummary
 
 S = spec_pb2.Statistic
 
@@ -100,6 +102,9 @@ def site_blocks(site: SiteConfig | SolarSiteConfig, spec: spec_pb2.BenchmarkSpec
         kind = "solar" if isinstance(site, SolarSiteConfig) else "wind"
         raise ValueError(f"spec {spec.spec_id} is not for a {kind} site like {site.path}: nothing is computed")
     if isinstance(site, SolarSiteConfig):
+        # Imported here: pvlib takes ~2 s to import, which a wind site's every process would pay.
+        from client.solar.summaries import solar_blocks
+
         values, census = solar_blocks(_plant_summary(site, spec), site, spec)
         return SiteBlocks(values, census)
     if is_round_two(spec):
@@ -121,6 +126,9 @@ _PLANT_SUMMARIES: dict[tuple[object, ...], PlantSummary] = {}
 
 def _plant_summary(site: SolarSiteConfig, spec: spec_pb2.BenchmarkSpec) -> PlantSummary:
     """The plant's summary for ``spec``, computed once per unchanged site.toml and export (see _PLANT_SUMMARIES)."""
+    from client.solar.ingest import read_solar_chunks
+    from client.solar.summaries import summarise_plant, summary_key
+
     files = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in (site.path, *site.files))
     key = (summary_key(spec), files)
     if key not in _PLANT_SUMMARIES:
