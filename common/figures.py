@@ -224,53 +224,25 @@ def power_curve_figure(
     median = [b for b in shown if b.HasField("p50_normalised_power")]
     counted = [b for b in curve.bins if not b.suppressed and b.HasField("operator_count")]
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.06)
+    where = "V %{x:.1f} m/s"
     if banded:
-        figure.add_trace(
-            go.Scatter(
-                x=[b.wind_speed_centre for b in banded],
-                y=[b.p10_normalised_power * factor for b in banded],
-                mode="lines",
-                line={"width": 0},
-                name="P10",
-                showlegend=False,
-                hovertemplate="V %{x:.1f} m/s: P10 " + value + "<extra></extra>",
-            ),
-            row=1,
-            col=1,
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=[b.wind_speed_centre for b in banded],
-                y=[b.p90_normalised_power * factor for b in banded],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=BAND,
-                name="P10-P90 band",
-                hovertemplate="V %{x:.1f} m/s: P90 " + value + "<extra></extra>",
-            ),
-            row=1,
-            col=1,
+        _add_band(
+            figure,
+            [b.wind_speed_centre for b in banded],
+            [b.p10_normalised_power * factor for b in banded],
+            [b.p90_normalised_power * factor for b in banded],
+            where,
+            value,
         )
     if median:
         # A private bin without p50_noise_stddev is dominated by noise: no error bar, rather than a false 0.
         noise = [b.p50_noise_stddev * factor if b.HasField("p50_noise_stddev") else None for b in median]
-        figure.add_trace(
-            go.Scatter(
-                x=[b.wind_speed_centre for b in median],
-                y=[b.p50_normalised_power * factor for b in median],
-                mode="lines+markers",
-                line={"color": MEDIAN, "dash": "dash", "width": 2},
-                # Open diamonds, larger than the mean's dots: where P50 and the mean coincide both still show.
-                marker={"symbol": "diamond-open", "size": 9, "color": MEDIAN, "line": {"width": 1.5}},
-                error_y={"type": "data", "array": noise, "visible": True, "width": 2, "color": MEDIAN}
-                if any(b.HasField("p50_noise_stddev") for b in median)
-                else None,
-                name="P50",
-                hovertemplate="V %{x:.1f} m/s: P50 " + value + "<extra></extra>",
-            ),
-            row=1,
-            col=1,
+        _add_median(
+            figure,
+            [b.wind_speed_centre for b in median],
+            [b.p50_normalised_power * factor for b in median],
+            where + ": P50 " + value,
+            noise if any(b.HasField("p50_noise_stddev") for b in median) else None,
         )
     figure.add_trace(
         go.Scatter(
@@ -288,39 +260,13 @@ def power_curve_figure(
     )
     if withheld:
         _mark_suppressed_bins(
-            figure,
-            [b.wind_speed_centre for b in withheld],
-            [b.suppression_reason for b in withheld],
-            0.25,
-            "V %{x:.1f} m/s",
+            figure, [b.wind_speed_centre for b in withheld], [b.suppression_reason for b in withheld], 0.25, where
         )
     if own is not None:
-        figure.add_trace(
-            go.Scatter(
-                x=own.wind_speed,
-                y=own.power_per_unit,
-                mode="lines+markers",
-                line={"color": OWN},
-                marker={"size": 5},
-                name=own.label,
-                customdata=own.records,
-                hovertemplate="V %{x:.2f} m/s: %{y:.3f} p.u., %{customdata} records<extra>" + own.label + "</extra>",
-            ),
-            row=1,
-            col=1,
+        _add_own_curve(
+            figure, own.wind_speed, own.power_per_unit, own.records, own.label, "V %{x:.2f} m/s: %{y:.3f} p.u."
         )
-    figure.add_trace(
-        go.Bar(
-            x=[b.wind_speed_centre for b in counted],
-            y=[b.operator_count for b in counted],
-            marker={"color": INDUSTRY},
-            name="operators per bin",
-            showlegend=False,
-            hovertemplate="V %{x:.1f} m/s: %{y} operators<extra></extra>",
-        ),
-        row=2,
-        col=1,
-    )
+    _add_operators(figure, [b.wind_speed_centre for b in counted], [b.operator_count for b in counted], where)
     figure.update_yaxes(title_text=POWER_AXES[in_kilowatts], row=1, col=1)
     figure.update_yaxes(title_text="operators", rangemode="tozero", row=2, col=1)
     figure.update_xaxes(title_text=wind_speed_axis(curve), row=2, col=1)
@@ -328,6 +274,98 @@ def power_curve_figure(
     if in_kilowatts and scale is not None:
         figure.update_layout(title_subtitle_text=scale.note, margin_t=80)
     return figure
+
+
+def _add_band(
+    figure: go.Figure, x: Sequence[float], p10: Sequence[float], p90: Sequence[float], where: str, value: str
+) -> None:
+    """A curve's P10-P90 band (subplot row 1): P10 unlabelled, P90 filled down to it; hovers "WHERE: P10 VALUE"."""
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=p10,
+            mode="lines",
+            line={"width": 0},
+            name="P10",
+            showlegend=False,
+            hovertemplate=f"{where}: P10 {value}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=p90,
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=BAND,
+            name="P10-P90 band",
+            hovertemplate=f"{where}: P90 {value}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+
+
+def _add_median(
+    figure: go.Figure, x: Sequence[float], p50: Sequence[float], hover: str, noise: list[float | None] | None = None
+) -> None:
+    """A curve's P50 (subplot row 1), dashed with open diamonds; ``noise``: its error bars (a private release)."""
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=p50,
+            mode="lines+markers",
+            line={"color": MEDIAN, "dash": "dash", "width": 2},
+            # Open diamonds, larger than the mean's dots: where P50 and the mean coincide both still show.
+            marker={"symbol": "diamond-open", "size": 9, "color": MEDIAN, "line": {"width": 1.5}},
+            error_y={"type": "data", "array": noise, "visible": True, "width": 2, "color": MEDIAN}
+            if noise is not None
+            else None,
+            name="P50",
+            hovertemplate=hover + "<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+
+
+def _add_own_curve(
+    figure: go.Figure, x: np.ndarray, y: np.ndarray, records: np.ndarray, label: str, hover: str
+) -> None:
+    """A site's own binned curve (subplot row 1) in red; ``hover`` says x and y, the records are added."""
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines+markers",
+            line={"color": OWN},
+            marker={"size": 5},
+            name=label,
+            customdata=records,
+            hovertemplate=hover + ", %{customdata} records<extra>" + label + "</extra>",
+        ),
+        row=1,
+        col=1,
+    )
+
+
+def _add_operators(figure: go.Figure, x: Sequence[float], operators: Sequence[int], where: str) -> None:
+    """Contributing operators per bin, as bars in subplot row 2."""
+    figure.add_trace(
+        go.Bar(
+            x=x,
+            y=operators,
+            marker={"color": INDUSTRY},
+            name="operators per bin",
+            showlegend=False,
+            hovertemplate=where + ": %{y} operators<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
 
 
 def _mark_suppressed_bins(
@@ -392,50 +430,14 @@ def solar_curve_figure(curve: release_pb2.SolarCurve, bin_width: float, own: Own
     counted = [b for b in released if b.HasField("operator_count")]
     withheld = [b for b in curve.bins if b.suppressed]
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.06)
-    value = "%{y:.3f} kW/kWp"
+    value, where = "%{y:.3f} kW/kWp", "G_i %{x:.0f} W/m^2"
     if banded:
         x = [b.irradiance_centre for b in banded]
-        figure.add_trace(
-            go.Scatter(
-                x=x,
-                y=[b.p10_specific_power for b in banded],
-                mode="lines",
-                line={"width": 0},
-                name="P10",
-                showlegend=False,
-                hovertemplate="G_i %{x:.0f} W/m^2: P10 " + value + "<extra></extra>",
-            ),
-            row=1,
-            col=1,
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=x,
-                y=[b.p90_specific_power for b in banded],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=BAND,
-                name="P10-P90 band",
-                hovertemplate="G_i %{x:.0f} W/m^2: P90 " + value + "<extra></extra>",
-            ),
-            row=1,
-            col=1,
-        )
+        p10, p90 = [b.p10_specific_power for b in banded], [b.p90_specific_power for b in banded]
+        _add_band(figure, x, p10, p90, where, value)
     if median:
-        figure.add_trace(
-            go.Scatter(
-                x=[b.irradiance_centre for b in median],
-                y=[b.p50_specific_power for b in median],
-                mode="lines+markers",
-                line={"color": MEDIAN, "dash": "dash", "width": 2},
-                marker={"symbol": "diamond-open", "size": 9, "color": MEDIAN, "line": {"width": 1.5}},
-                name="P50",
-                hovertemplate="G_i %{x:.0f} W/m^2: P50 " + value + "<extra></extra>",
-            ),
-            row=1,
-            col=1,
-        )
+        x, p50 = [b.irradiance_centre for b in median], [b.p50_specific_power for b in median]
+        _add_median(figure, x, p50, where + ": P50 " + value)
     figure.add_trace(
         go.Scatter(
             x=[b.irradiance_centre for b in released],
@@ -451,42 +453,12 @@ def solar_curve_figure(curve: release_pb2.SolarCurve, bin_width: float, own: Own
         col=1,
     )
     if withheld:
-        _mark_suppressed_bins(
-            figure,
-            [b.irradiance_centre for b in withheld],
-            [b.suppression_reason for b in withheld],
-            bin_width / 2,
-            "G_i %{x:.0f} W/m^2",
-        )
+        centres, reasons = [b.irradiance_centre for b in withheld], [b.suppression_reason for b in withheld]
+        _mark_suppressed_bins(figure, centres, reasons, bin_width / 2, where)
     if own is not None:
-        figure.add_trace(
-            go.Scatter(
-                x=own.irradiance_centre,
-                y=own.specific_power,
-                mode="lines+markers",
-                line={"color": OWN},
-                marker={"size": 5},
-                name=own.label,
-                customdata=own.records,
-                hovertemplate="G_i %{x:.0f} W/m^2: %{y:.3f} kW/kWp, %{customdata} records<extra>"
-                + own.label
-                + "</extra>",
-            ),
-            row=1,
-            col=1,
-        )
-    figure.add_trace(
-        go.Bar(
-            x=[b.irradiance_centre for b in counted],
-            y=[b.operator_count for b in counted],
-            marker={"color": INDUSTRY},
-            name="operators per bin",
-            showlegend=False,
-            hovertemplate="G_i %{x:.0f} W/m^2: %{y} operators<extra></extra>",
-        ),
-        row=2,
-        col=1,
-    )
+        hover = "G_i %{x:.0f} W/m^2: %{y:.3f} kW/kWp"
+        _add_own_curve(figure, own.irradiance_centre, own.specific_power, own.records, own.label, hover)
+    _add_operators(figure, [b.irradiance_centre for b in counted], [b.operator_count for b in counted], where)
     figure.update_yaxes(title_text=SPECIFIC_POWER_AXIS, rangemode="tozero", row=1, col=1)
     figure.update_yaxes(title_text="operators", rangemode="tozero", row=2, col=1)
     figure.update_xaxes(title_text=IRRADIANCE_AXIS, row=2, col=1)
