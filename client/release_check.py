@@ -127,19 +127,19 @@ def _solar(
                 problems += _bin_problems(where, cell, b, decision.irradiance_bins.published[c], bins, c)
     for distribution in release.distributions:
         c = index.get(distribution.cohort)
-        if c is None or distribution.suppressed or distribution.indicator not in SOLAR_CELLS:
+        cell = distribution.indicator.partition(":")[0]  # "lost_production:<category>" is the lost_production cell
+        if c is None or distribution.suppressed or cell not in SOLAR_CELLS:
             continue
-        i = SOLAR_CELLS.index(distribution.indicator)
+        i = SOLAR_CELLS.index(cell)
         where = f"{distribution.indicator} of cohort {distribution.cohort}"
         if not decision.solar.published[c, i]:
             problems.append(f"{where} published; its census suppresses it")
         elif distribution.HasField("operator_count") and distribution.operator_count != int(cells.contributor[c, i]):
             problems.append(f"{where}: {distribution.operator_count} operators, census {cells.contributor[c, i]:.0f}")
-    lost = SOLAR_CELLS.index("lost_production")
-    for loss in release.lost_production:
-        c = index.get(loss.cohort)
-        if c is not None and not loss.suppressed and not decision.solar.published[c, lost]:
-            problems.append(f"lost production of cohort {loss.cohort} published; its census suppresses it")
+        elif (counted := sum(distribution.counts)) != int(cells.total[c, i]):
+            problems.append(f"{where}: {counted} {distribution.counts_of}, census {cells.total[c, i]:.0f}")
+    if release.lost_production:
+        problems.append("lost production published as energy shares; a solar release publishes it by plant")
     return problems
 
 

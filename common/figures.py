@@ -485,6 +485,63 @@ def solar_curve_trend_figure(curves: Sequence[tuple[str, release_pb2.SolarCurve]
     return _layout(figure, "P50 energy-normalised curve by period")
 
 
+def lost_production_distributions_figure(
+    distributions: Sequence[release_pb2.Distribution], own: Mapping[str, float] | None = None, label: str = ""
+) -> go.Figure:
+    """A solar cohort's plants' lost production by cause: per category a box P10-P25-P50-P75-P90; suppressed grey.
+
+    Parameters
+    ----------
+    distributions : sequence of Distribution
+        One cohort's ``lost_production:<category>`` distributions [% of each plant's potential].
+    own : mapping, optional
+        Category -> the plant's own share of its potential production [%], drawn as a red marker.
+    label : str
+        The plant, for the legend.
+    """
+    category = {d.indicator: d.indicator.partition(":")[2] for d in distributions}
+    released = [d for d in distributions if not d.suppressed and d.HasField("p50")]
+    withheld = [d for d in distributions if d.suppressed]
+    figure = go.Figure(
+        go.Box(
+            x=[loss_category_label(category[d.indicator]) for d in released],
+            lowerfence=[d.p10 for d in released],
+            q1=[d.p25 for d in released],
+            median=[d.p50 for d in released],
+            q3=[d.p75 for d in released],
+            upperfence=[d.p90 for d in released],
+            marker={"color": INDUSTRY},
+            name="industry plants: P10, P25, P50, P75, P90",
+        )
+    )
+    if own is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=[loss_category_label(c) for c in own],
+                y=list(own.values()),
+                mode="markers",
+                marker={"symbol": "diamond", "size": 11, "color": OWN},
+                name=label or "this plant",
+                hovertemplate="%{x}: %{y:.2f} %<extra>" + (label or "this plant") + "</extra>",
+            )
+        )
+    if withheld:
+        figure.add_trace(
+            go.Scatter(
+                x=[loss_category_label(category[d.indicator]) for d in withheld],
+                y=[0.0] * len(withheld),
+                mode="markers",
+                marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
+                name="suppressed",
+                text=[d.suppression_reason for d in withheld],
+                hovertemplate="%{x} suppressed: %{text}<extra></extra>",
+            )
+        )
+    figure.update_yaxes(title_text="lost production [% of the plant's potential]", rangemode="tozero")
+    cohort = distributions[0].cohort if distributions else ""
+    return _layout(figure, f"{cohort}: plants' lost production by cause", height=360)
+
+
 def power_coefficient_figure(curve: release_pb2.CohortCurve) -> go.Figure:
     """Power coefficient Cp per released bin (IEC 61400-12-1:2017, 9.4) against mean wind speed."""
     released = [b for b in released_bins(curve) if b.HasField("power_coefficient")]
@@ -602,24 +659,13 @@ def failure_rate_figure(rates: Sequence[release_pb2.FailureRate]) -> go.Figure:
     return _layout(figure, f"{cohort}: failure rates by component and age", height=360)
 
 
-def lost_production_figure(
-    losses: Sequence[release_pb2.LostProduction],
-    own: Mapping[str, float] | None = None,
-    label: str = "",
-    categories_of: str = "IEC 61400-26 category",
-) -> go.Figure:
-    """Lost production per category as a share of potential production; suppressed ones grey.
+def lost_production_figure(losses: Sequence[release_pb2.LostProduction]) -> go.Figure:
+    """Lost production per IEC 61400-26 category as a share of potential production; suppressed ones grey.
 
     Parameters
     ----------
     losses : sequence of LostProduction
         One cohort's lost production, a cell per category.
-    own : mapping, optional
-        Category -> the site's own share of its potential production [-], drawn beside the industry's.
-    label : str
-        The site, for the legend.
-    categories_of : str
-        What the categories are, for the title ("IEC 61400-26 category"; a solar release's causes).
     """
     released = [x for x in losses if not x.suppressed]
     withheld = [x for x in losses if x.suppressed]
@@ -632,17 +678,6 @@ def lost_production_figure(
             hovertemplate="%{x}: %{y:.2f} %<extra></extra>",
         )
     )
-    if own is not None:
-        figure.add_trace(
-            go.Bar(
-                x=[loss_category_label(category) for category in own],
-                y=[100.0 * share for share in own.values()],
-                marker={"color": OWN},
-                name=label or "this site",
-                hovertemplate="%{x}: %{y:.2f} %<extra>" + (label or "this site") + "</extra>",
-            )
-        )
-        figure.update_layout(barmode="group")
     if withheld:
         figure.add_trace(
             go.Scatter(
@@ -657,7 +692,7 @@ def lost_production_figure(
         )
     figure.update_yaxes(title_text="lost production [% of potential]", rangemode="tozero")
     cohort = losses[0].cohort if losses else ""
-    return _layout(figure, f"{cohort}: lost production by {categories_of}", height=340)
+    return _layout(figure, f"{cohort}: lost production by IEC 61400-26 category", height=340)
 
 
 def curve_trend_figure(curves: Sequence[tuple[str, release_pb2.CohortCurve]]) -> go.Figure:

@@ -97,6 +97,8 @@ def indicator_label(indicator: str) -> str:
             return f"{what}: residual against its normal-behaviour model"
         if kind == "max_daily_residual":
             return f"{what}: largest daily mean residual"
+        if kind == "lost_production":
+            return f"energy lost to {loss_category_label(target)} (share of the plant's potential)"
     return INDICATOR_LABELS.get(indicator, indicator.replace("_", " "))
 
 

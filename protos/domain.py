@@ -96,6 +96,7 @@ def month_index(time: pd.Series, months: pd.DatetimeIndex) -> np.ndarray:
     index = np.searchsorted(edges, time.array.as_unit(months.unit).asi8, side="right") - 1
     return np.where(index < len(months), index, -1)
 
+
 SOLAR_RECORD_PERIOD = pd.Timedelta(minutes=15)
 """The solar record every solar statistic counts: one 15-minute mean per inverter."""
 

@@ -26,16 +26,13 @@ from protos.disclosure import cohort_atoms
 from protos.domain import (
     JULIAN_YEAR,
     JULIAN_YEAR_HOURS,
-    KWH_PER_MWH,
     MAX_ABS_NBM_VALUE,
     MAX_ABS_POWER,
     MAX_ABS_POWER_PER_AREA,
     MAX_ABS_POWER_PER_UNIT,
-    MAX_INVERTER_AC_KW,
     MAX_MWH_PER_RECORD,
     MAX_WIND_SPEED,
     RECORD_PERIOD,
-    SOLAR_RECORD_HOURS,
     SOLAR_RECORD_PERIOD,
     period_months,
 )
@@ -143,13 +140,14 @@ SOLAR_CELLS = (
     "lost_production",
 )
 """A solar release's disclosure-control cells per cohort besides its irradiance bins: the plants'
-distributions (counted in plants), then the inverters' availability and lost production (in inverters)."""
+distributions (counted in plants), the inverters' availability (in inverters), and the plants' lost
+production by category (in plants: one cell for every category, each plant is in all of them)."""
 
 SOLAR_INDICATORS = tuple(cell for cell in SOLAR_CELLS if cell != "lost_production")
 """A solar release's distributions (performance ratio .. inverter availability), in the order pages and the
 report show them: SOLAR_CELLS less lost production, which is released by category."""
 
-SOLAR_INVERTER_CELLS = ("inverter_availability", "lost_production")
+SOLAR_INVERTER_CELLS = ("inverter_availability",)
 """The solar cells whose census counts inverters; the others count plants."""
 
 MAX_SPECIFIC_POWER = 2.0
@@ -210,6 +208,7 @@ class SpecExtent:
     specific_power_bins: int
     solar_bins: Mapping[spec_pb2.Statistic, int]  # solar histogram statistic -> bins of its grid
     solar_loss_categories: int
+    solar_lost_production_bins: int
 
     @classmethod
     def of(cls, spec: spec_pb2.BenchmarkSpec) -> SpecExtent:
@@ -261,6 +260,7 @@ class SpecExtent:
             specific_power_bins=solar.specific_power_bins.count,
             solar_bins={statistic: grid.count for statistic, grid in solar_histograms(solar).values()},
             solar_loss_categories=len(solar.loss_categories),
+            solar_lost_production_bins=solar.lost_production_bins.count,
         )
 
 
@@ -348,8 +348,8 @@ def _solar_grid(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
     return (e.solar_bins[b.statistic],)
 
 
-def _solar_losses_and_potential(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
-    return (e.solar_loss_categories + 1,)
+def _solar_loss_grids(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.solar_loss_categories, e.solar_lost_production_bins)
 
 
 def _solar_cells(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
@@ -549,14 +549,7 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         StatisticEntry(S.SOILING_LOSS_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
         StatisticEntry(S.CLIPPING_SHARE_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
         StatisticEntry(S.INVERTER_AVAILABILITY_HISTOGRAM, "1", 0, _solar_grid, _inverters, _VALUE),
-        StatisticEntry(
-            S.SOLAR_LOST_PRODUCTION,
-            "MWh",
-            24,
-            _solar_losses_and_potential,
-            _solar_records_times(MAX_INVERTER_AC_KW * SOLAR_RECORD_HOURS / KWH_PER_MWH),
-            _VALUE,
-        ),
+        StatisticEntry(S.SOLAR_LOST_PRODUCTION, "1", 0, _solar_loss_grids, _plant, _VALUE),
         StatisticEntry(S.SOLAR_CONTRIBUTOR, "1", 0, _solar_cells, _indicator, _VALUE),
         # Differentially private power curves.
         StatisticEntry(S.CAPPED_POWER_HISTOGRAM, "record weight", 8, _power_histogram, _capped_weight, _VALUE),

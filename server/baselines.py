@@ -91,8 +91,10 @@ INDICATOR_RANGES: dict[str, tuple[float, float]] = {
     "soiling_loss": (0.0, 100.0),
     "clipping_share": (0.0, 1.0),
     "inverter_availability": (0.0, 1.0),
+    "lost_production": (0.0, 100.0),  # a solar plant's, per category "lost_production:<category>" [%]
 }
-"""The values an indicator can take [-]: its percentiles stay inside, whatever its histogram's bin edges."""
+"""The values an indicator can take [-], by the name before any ":<target>": its percentiles stay inside,
+whatever its histogram's bin edges."""
 
 
 def indicator_percentiles(indicator: str, counts: np.ndarray, grid: spec_pb2.BinGrid) -> tuple[float, ...]:
@@ -101,7 +103,7 @@ def indicator_percentiles(indicator: str, counts: np.ndarray, grid: spec_pb2.Bin
     Interpolating within a bin reaches its edges: an availability bin centred on 1 spans up to
     1.005, a value no turbine can have (:data:`INDICATOR_RANGES`).
     """
-    low, high = INDICATOR_RANGES.get(indicator, (-math.inf, math.inf))
+    low, high = INDICATOR_RANGES.get(indicator.partition(":")[0], (-math.inf, math.inf))
     percentiles = histogram_percentiles(counts, grid.first_centre, grid.width, DISTRIBUTION_PERCENTILES)
     return tuple(float(p) for p in np.clip(percentiles, low, high))
 

@@ -1,8 +1,8 @@
-"""From securely summed solar blocks to a published solar release: curves, distributions, lost production.
+"""From securely summed solar blocks to a published solar release: curves and distributions.
 
 Which cells are released was decided from the census before any value was summed
-(protos/census.py): an irradiance bin by its records, a plant distribution by its plants, the
-inverters' availability and lost production by their inverters, each with at least
+(protos/census.py): an irradiance bin by its records, a plant distribution (lost production by
+category among them) by its plants, the inverters' availability by their inverters, each with at least
 ``k_min_operators`` operators and no operator above ``dominance_max_share``, over linked cohorts.
 """
 
@@ -17,7 +17,14 @@ from protos.census import CohortCells, Decision
 from protos.codec import CONTRACT, spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import SOLAR_CELLS, BlockKey, CensusFields, CohortBlocks, solar_histograms
+from protos.statistics import (
+    SOLAR_CELLS,
+    SOLAR_INVERTER_CELLS,
+    BlockKey,
+    CensusFields,
+    CohortBlocks,
+    solar_histograms,
+)
 from server.baselines import indicator_percentiles
 from server.finalize import exact_mean_and_std
 from server.percentiles import PERCENTILES, histogram_percentiles
@@ -69,7 +76,7 @@ def build_solar_release(
     flower_run_id: str,
     method: str,
 ) -> release_pb2.Release:
-    """The solar release: each cohort's curve, its plants' distributions and its lost production.
+    """The solar release: each cohort's curve and its plants' distributions (lost production by category among them).
 
     Parameters
     ----------
@@ -104,31 +111,26 @@ def build_solar_release(
         suppressed += _fill_curve(curve, spec, totals, values, decision.irradiance_bins, c)
         block = CohortBlocks(values, cohort.name)
         operators = block(S.SOLAR_CONTRIBUTOR)
-        for cell, (statistic, grid) in solar_histograms(solar).items():
+        histograms = [
+            (cell, cell, block(statistic), grid) for cell, (statistic, grid) in solar_histograms(solar).items()
+        ]
+        histograms += [
+            ("lost_production", f"lost_production:{category}", counts, solar.lost_production_bins)
+            for category, counts in zip(solar.loss_categories, block(S.SOLAR_LOST_PRODUCTION), strict=True)
+        ]
+        for cell, indicator, counts, grid in histograms:
             i = SOLAR_CELLS.index(cell)
             if not decision.solar.filled[c, i]:
                 continue
-            counts_of = "inverters" if statistic == S.INVERTER_AVAILABILITY_HISTOGRAM else "plants"
-            d = release.distributions.add(cohort=cohort.name, indicator=cell, counts_of=counts_of, bins=grid)
+            counts_of = "inverters" if cell in SOLAR_INVERTER_CELLS else "plants"
+            d = release.distributions.add(cohort=cohort.name, indicator=indicator, counts_of=counts_of, bins=grid)
             if not decision.solar.published[c, i]:
                 d.suppressed, d.suppression_reason = True, decision.solar.reasons[c, i]
                 suppressed += 1
                 continue
-            counts = block(statistic)
             d.counts.extend(int(n) for n in np.rint(counts))
             d.operator_count = int(operators[i])
-            d.p10, d.p25, d.p50, d.p75, d.p90 = indicator_percentiles(cell, counts, grid)
-        i = SOLAR_CELLS.index("lost_production")
-        if decision.solar.filled[c, i]:
-            lost = block(S.SOLAR_LOST_PRODUCTION)
-            published = bool(decision.solar.published[c, i])
-            suppressed += not published
-            for category, energy in zip(solar.loss_categories, lost[:-1], strict=True):
-                loss = release.lost_production.add(cohort=cohort.name, category=category)
-                if not published:
-                    loss.suppressed, loss.suppression_reason = True, decision.solar.reasons[c, i]
-                elif lost[-1] > 0:
-                    loss.share_of_potential = float(energy / lost[-1])
+            d.p10, d.p25, d.p50, d.p75, d.p90 = indicator_percentiles(indicator, counts, grid)
     release.provenance.CopyFrom(
         release_pb2.Provenance(
             spec_sha256=spec_sha256(spec),

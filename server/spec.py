@@ -406,7 +406,9 @@ def solar_spec(
     P_out / P_0 in 0.01 kW/kWp bins centred on 0 to 1.5; performance ratio in 0.01 bins centred on
     0.30 to 1.20; degradation rate in 0.1 %/year bins centred on -5 to +2; its confidence
     interval's width in 0.05 %/year bins from 0 to 2; soiling loss in 0.25 % bins from 0 to 20 %;
-    clipping share in 0.01 bins from 0 to 0.5; inverter availability in 0.005 bins from 0 to 1.
+    clipping share in 0.01 bins from 0 to 0.5; inverter availability in 0.005 bins from 0 to 1; a
+    plant's lost production in each loss category in 0.1 % (of its potential) bins centred on 0 (most plants
+    lose nothing to most causes) to 10 %.
     Degradation intervals are 68.2 % (RdTools' default).
 
     Parameters
@@ -422,7 +424,7 @@ def solar_spec(
     max_inverters_per_site : int
         Most inverters one site (one plant) may bring; sets the per-site bounds.
     dominance_max_share : float
-        Largest share of a released cell's records (or inverters) one operator may hold (0 < p <= 1).
+        Largest share of a released cell's records (plants, inverters) one operator may hold (0 < p <= 1).
     """
     _checked_rules(k_min_operators, dominance_max_share, period_start, period_end)
     spec = spec_pb2.BenchmarkSpec(
@@ -441,6 +443,7 @@ def solar_spec(
             clipping_share_bins=spec_pb2.BinGrid(first_centre=0.005, width=0.01, count=50, unit="1"),
             availability_bins=spec_pb2.BinGrid(first_centre=0.0025, width=0.005, count=200, unit="1"),
             loss_categories=list(SOLAR_LOSS_CATEGORIES),
+            lost_production_bins=spec_pb2.BinGrid(first_centre=0.0, width=0.1, count=101, unit="%"),
             max_inverters_per_site=max_inverters_per_site,
             degradation_confidence_level=68.2,
         ),

@@ -5,7 +5,7 @@ plant's performance ratio (plain and temperature-corrected), degradation rate wi
 soiling loss, clipping share and each inverter's availability placed on the industry's
 distributions ("you are here"), its energy-normalised curve over the cohort's, the inverters
 :func:`client.solar.performance.underperforming_inverters` flags with the energy they lose, and its
-lost energy by cause against the cohort's shares. The plant is summarised for the very spec it
+lost energy by cause on the cohort's plants' shares. The plant is summarised for the very spec it
 contributed under (kept beside its site.toml, :func:`client.release_check.kept_census`), so its
 cohorts and its figures are those it sent. The file is the wind report's (client/report.py): Plotly
 inlined and a Content-Security-Policy that forbids any network access.
@@ -26,7 +26,13 @@ from client.report import REPORT_HEAD, csv_link, read_received_release, render_h
 from client.solar.ingest import read_solar_chunks
 from client.solar.performance import UNDERPERFORMANCE_THRESHOLD, underperforming_inverters, underperforming_since
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
-from client.solar.summaries import RECENT_DAYS, PlantSummary, plant_values, summarise_plant
+from client.solar.summaries import (
+    RECENT_DAYS,
+    PlantSummary,
+    lost_production_shares,
+    plant_values,
+    summarise_plant,
+)
 from common import figures
 from common.labels import SOLAR_CURVE_NOTE, indicator_label, loss_category_label
 from protos.disclosure import plant_in_cohort
@@ -87,22 +93,29 @@ def inverter_table(
 
 
 def loss_table(summary: PlantSummary, release: release_pb2.Release, cohort: str) -> pd.DataFrame:
-    """Lost energy by cause: the plant's [MWh] and share of its potential, beside the cohort's (empty if withheld)."""
-    potential = summary.produced_kwh + summary.lost_energy_kwh.sum()
-    industry = {x.category: x for x in release.lost_production if x.cohort == cohort}
+    """Lost energy by cause: the plant's [MWh] and share of its potential [%], placed on the cohort's plants' shares.
+
+    ``industry_p50`` is the median plant's share [%], ``share_below`` the share of the cohort's plants that lost
+    less (NaN where the cohort's distribution is withheld, ``industry_note`` says why).
+    """
+    shares = lost_production_shares(summary)
+    industry = {d.indicator: d for d in release.distributions if d.cohort == cohort}
     rows = []
-    for category, kwh in zip(SOLAR_LOSS_CATEGORIES, summary.lost_energy_kwh, strict=True):
-        cell = industry.get(category)
-        released = cell is not None and not cell.suppressed and cell.HasField("share_of_potential")
+    for category, kwh, share in zip(SOLAR_LOSS_CATEGORIES, summary.lost_energy_kwh, shares, strict=True):
+        d = industry.get(f"lost_production:{category}")
+        released = d is not None and not d.suppressed and d.HasField("p50")
         rows.append(
             {
                 "category": category,
                 "lost_mwh": kwh / KWH_PER_MWH,
-                "share_of_potential": kwh / potential if potential > 0 else math.nan,
-                "industry_share_of_potential": cell.share_of_potential if released else math.nan,
-                "industry_note": f"suppressed: {cell.suppression_reason}"
-                if cell is not None and cell.suppressed
-                else "",
+                "percent_of_potential": share,
+                "industry_p50": d.p50 if released else math.nan,
+                "share_below": (
+                    position_in_distribution(share, np.array(d.counts, dtype=float), d.bins.first_centre, d.bins.width)
+                    if released and math.isfinite(share)
+                    else math.nan
+                ),
+                "industry_note": f"suppressed: {d.suppression_reason}" if d is not None and d.suppressed else "",
             }
         )
     return pd.DataFrame(rows)
@@ -180,10 +193,10 @@ def _cohort_section(
             }
         )
     losses = loss_table(summary, release, cohort)
-    industry = [x for x in release.lost_production if x.cohort == cohort]
+    industry = [d for d in distributions.values() if d.indicator.startswith("lost_production:")]
     if industry:
-        own_shares = dict(zip(losses["category"], losses["share_of_potential"], strict=True))
-        figure = figures.lost_production_figure(industry, own_shares, site.name, categories_of="cause")
+        own_shares = dict(zip(losses["category"], losses["percent_of_potential"], strict=True))
+        figure = figures.lost_production_distributions_figure(industry, own_shares, site.name)
         charts.append((f"{cohort}-lost-production", "Lost energy by cause against the industry", figure.to_json()))
     return CohortSection(cohort, positions, charts, losses.to_dict(orient="records"))
 
@@ -253,10 +266,12 @@ with nothing.</p>
 <h3>Lost energy by cause</h3>
 <table class="losses">
 <thead><tr><th>cause</th><th>this plant [MWh]</th><th>this plant [% of potential]</th>
-<th>industry [% of potential]</th></tr></thead>
+<th>median plant of the industry [% of potential]</th><th>share of the industry's plants that lost less</th></tr>
+</thead>
 <tbody>{% for x in s.losses %}<tr><td>{{ loss_label(x.category) }}</td><td>{{ "%.2f" | format(x.lost_mwh) }}</td>
-<td>{{ fmt(100 * x.share_of_potential, "%.2f") }}</td>
-<td>{{ x.industry_note or fmt(100 * x.industry_share_of_potential, "%.2f") }}</td></tr>{% endfor %}</tbody>
+<td>{{ fmt(x.percent_of_potential, "%.2f") }}</td>
+<td>{{ x.industry_note or fmt(x.industry_p50, "%.2f") }}</td>
+<td>{{ fmt(100 * x.share_below, "%.0f %%") }}</td></tr>{% endfor %}</tbody>
 </table>
 {% for id, heading, figure in s.charts %}
 <h3>{{ heading }}</h3>

@@ -34,7 +34,7 @@ from client.solar.soiling import SoilingEstimate, soiling_loss
 from client.summaries import atom_census
 from protos.codec import spec_sha256
 from protos.disclosure import atom_index, cohort_atoms, plant_in_cohort
-from protos.domain import KWH_PER_MWH, SOLAR_LOSS_CATEGORIES, SOLAR_RECORD_HOURS, SOLAR_RECORD_PERIOD
+from protos.domain import SOLAR_LOSS_CATEGORIES, SOLAR_RECORD_HOURS, SOLAR_RECORD_PERIOD
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import SOLAR_CELLS, BlockKey, solar_histograms
 
@@ -363,8 +363,19 @@ def plant_cells(summary: PlantSummary) -> dict[str, float]:
     }
     counts = {cell: float(present) for cell, present in cells.items()}
     counts["inverter_availability"] = float(np.isfinite(summary.inverter_availability).sum())
-    counts["lost_production"] = float((summary.inverter_records > 0).sum())
+    counts["lost_production"] = float(np.isfinite(lost_production_shares(summary)).all())
     return counts
+
+
+def lost_production_shares(summary: PlantSummary) -> np.ndarray:
+    """The energy the plant lost to each loss category, share of its potential production (actual + lost) [%].
+
+    NaN for every category of a plant with no potential production in the period.
+    """
+    potential = summary.produced_kwh + summary.lost_energy_kwh.sum()
+    if potential <= 0:
+        return np.full(len(summary.lost_energy_kwh), np.nan)
+    return 100.0 * summary.lost_energy_kwh / potential
 
 
 def plant_values(summary: PlantSummary) -> dict[str, float]:
@@ -412,7 +423,7 @@ def solar_blocks(
         clipped_bin_index(summary.inverter_availability[finite], grid.first_centre, grid.width, grid.count),
         1.0,
     )
-    lost = np.append(summary.lost_energy_kwh, summary.produced_kwh + summary.lost_energy_kwh.sum()) / KWH_PER_MWH
+    lost = np.stack([_one_count(share, solar.lost_production_bins) for share in lost_production_shares(summary)])
     plant_blocks = {
         S.IRRADIANCE_RECORD_COUNT: summary.curve_records,
         S.SUM_SPECIFIC_POWER: summary.curve_sum,

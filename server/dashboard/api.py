@@ -85,6 +85,7 @@ class SolarSpecOut(BaseModel):
     loss_categories: list[str]
     max_inverters_per_site: int
     degradation_confidence_level: float
+    lost_production_bins: BinGridOut | None = None
 
 
 class ReleaseDetail(StoredRelease):

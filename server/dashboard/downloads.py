@@ -296,7 +296,7 @@ def failure_rate_table(release: release_pb2.Release, release_id: int, cohort: st
 
 
 def lost_production_table(release: release_pb2.Release, release_id: int, cohort: str, _: str | None) -> ChartTable:
-    """The cohort page's lost production: a row per category (IEC 61400-26's, or a solar cause), in % of potential."""
+    """The wind cohort page's lost production: a row per IEC 61400-26 category, in % of potential."""
     check_cohort(release, release_id, cohort)
     columns = ("category", "lost_production_percent_of_potential", *WITHHELD)
     rows: list[dict[str, Cell]] = [
@@ -309,6 +309,34 @@ def lost_production_table(release: release_pb2.Release, release_id: int, cohort:
         for share in (loss.share_of_potential,)
     ]
     return ChartTable(_filename(f"release-{release_id}", cohort, "lost-production", None), columns, rows)
+
+
+def plant_lost_production_table(
+    release: release_pb2.Release, release_id: int, cohort: str, _: str | None
+) -> ChartTable:
+    """A solar cohort page's lost production: a row per cause, the percentiles of the plants' shares of potential."""
+    check_cohort(release, release_id, cohort)
+    percentiles = tuple(f"{p}_percent_of_potential" for p in figures.PERCENTILES)
+    columns = ("category", *percentiles, "plants", "operator_count", *WITHHELD)
+    rows: list[dict[str, Cell]] = []
+    for d in release.distributions:
+        kind, _, category = d.indicator.partition(":")
+        if d.cohort != cohort or kind != "lost_production":
+            continue
+        released = not d.suppressed
+        rows.append(
+            {
+                "category": category,
+                **{
+                    column: getattr(d, p) if released and d.HasField(p) else None
+                    for column, p in zip(percentiles, figures.PERCENTILES, strict=True)
+                },
+                "plants": sum(d.counts) if released else None,
+                "operator_count": d.operator_count if released else None,
+                **_withheld(d.suppressed, d.suppression_reason),
+            }
+        )
+    return ChartTable(_filename(f"release-{release_id}", cohort, "plant-lost-production", None), columns, rows)
 
 
 def curve_trend_table(releases: Releases, cohort: str, _: str | None) -> ChartTable:
@@ -406,6 +434,7 @@ RELEASE_CHARTS: dict[str, ReleaseChart] = {
     "distribution": distribution_table,
     "failure-rates": failure_rate_table,
     "lost-production": lost_production_table,
+    "plant-lost-production": plant_lost_production_table,
     "monthly": monthly_table,
 }
 """A release's charts by the name their download path carries."""
@@ -457,7 +486,7 @@ def get_release_chart(
     """What a chart of the cohort page draws, a row per bin or cell; suppressed ones empty, with their reason.
 
     Charts: power-curve, power-coefficient, solar-curve, distribution (with indicator), failure-rates,
-    lost-production, monthly (with indicator).
+    lost-production (a wind cohort's), plant-lost-production (a solar cohort's), monthly (with indicator).
     """
     _known(chart, list(RELEASE_CHARTS))
     return table_response(RELEASE_CHARTS[chart](releases.get(release_id), release_id, cohort, indicator), fmt)

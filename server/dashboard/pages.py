@@ -184,10 +184,10 @@ def _distribution_charts(
 def _solar_cohort_page(
     request: Request, releases: Releases, release: release_pb2.Release, release_id: int, name: str
 ) -> Response:
-    """A solar cohort: its energy-normalised curve, its plants' distributions and its lost production by cause."""
+    """A solar cohort: its energy-normalised curve, its plants' distributions and their lost production by cause."""
     curve = next(c for c in release.solar_curves if c.cohort == name)
     charts = f"/api/releases/{release_id}/charts"
-    losses = [x for x in release.lost_production if x.cohort == name]
+    losses = [d for d in release.distributions if d.cohort == name and d.indicator.startswith("lost_production:")]
     return _page(
         request,
         "solar_cohort.html",
@@ -201,10 +201,10 @@ def _solar_cohort_page(
         curve_data=data_links(f"{charts}/solar-curve", cohort=name),
         withheld=[b for b in curve.bins if b.suppressed],
         released=figures.released_solar_bins(curve),
-        distributions=_distribution_charts(release, charts, name, SOLAR_INDICATORS),
+        distributions=[x for x in _distribution_charts(release, charts, name, SOLAR_INDICATORS) if x[0] not in losses],
         losses=losses,
-        losses_figure=figures.lost_production_figure(losses, categories_of="cause").to_json() if losses else None,
-        losses_data=data_links(f"{charts}/lost-production", cohort=name),
+        losses_figure=figures.lost_production_distributions_figure(losses).to_json() if losses else None,
+        losses_data=data_links(f"{charts}/plant-lost-production", cohort=name),
     )
 
 

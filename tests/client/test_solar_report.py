@@ -16,7 +16,7 @@ from client.solar.ingest import read_solar_chunks
 from client.solar.performance import underperforming_inverters
 from client.solar.report import plant_curve
 from client.solar.site_config import load_solar_site_config
-from client.solar.summaries import summarise_plant
+from client.solar.summaries import lost_production_shares, summarise_plant
 from common.release_json import read_release_json
 from fleetbench.cli import main
 
@@ -53,6 +53,23 @@ def test_the_report_shows_the_plants_own_figures_and_its_flagged_inverters(repor
     # The wind report's head: network forbidden (the browser test checks nothing is asked for).
     assert "default-src 'none'" in html
     assert report.out.stat().st_mode & 0o077 == 0
+
+
+def test_the_loss_table_places_the_plants_share_by_cause_on_the_industrys_plants(report):
+    html, summary = unescape(report.html), report.summary
+    table = html.split('class="losses"')[1].split("</table>")[0]
+    cells = r"<td>([^<]+)</td>\s*" * 5
+    rows = re.findall(r"<tr>\s*" + cells, table)
+    shares = lost_production_shares(summary)
+    assert len(rows) == len(shares) == len(report.release.solar.loss_categories)
+    industry = {d.indicator: d for d in report.release.distributions if d.cohort == COHORT}
+    for (_, mwh, own, p50, below), category, kwh, share in zip(
+        rows, report.release.solar.loss_categories, summary.lost_energy_kwh, shares, strict=True
+    ):
+        assert float(mwh) == pytest.approx(kwh / 1000.0, abs=0.005) and float(own) == pytest.approx(share, abs=0.005)
+        d = industry[f"lost_production:{category}"]
+        assert float(p50) == pytest.approx(d.p50, abs=0.005)
+        assert 0 <= float(below.rstrip(" %")) <= 100
 
 
 def test_a_wind_release_is_refused_with_what_to_do(report, tmp_path, capsys):

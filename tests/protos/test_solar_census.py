@@ -16,6 +16,7 @@ S = spec_pb2.Statistic
 PERIOD = ("2022-01-01T00:00:00Z", "2025-01-01T00:00:00Z")
 PLANT_CELL = SOLAR_CELLS.index("performance_ratio")
 LOST = SOLAR_CELLS.index("lost_production")
+AVAILABILITY = SOLAR_CELLS.index("inverter_availability")
 
 
 def _census(spec: spec_pb2.BenchmarkSpec, plants: list[tuple[np.ndarray, float, np.ndarray]]) -> dict:
@@ -67,16 +68,19 @@ def test_a_plant_cell_is_published_only_with_k_operators(plants: int, published:
         assert "fewer than 3 operators" in decision.solar.reasons[0, PLANT_CELL]
 
 
-def test_the_dominance_rule_counts_inverters_for_availability_and_lost_production():
-    """One operator with 10 of 12 inverters dominates the inverter cells, not the plant cells (one plant each)."""
+def test_the_dominance_rule_counts_inverters_for_availability_and_plants_for_lost_production():
+    """One operator with 10 of 12 inverters dominates the availability cell, not the plant cells (one plant each).
+
+    Lost production is published as the plants' shares by cause, one count per plant: it is a plant cell.
+    """
     spec = solar_spec("p", *PERIOD, [solar_cohort("all")], k_min_operators=3, dominance_max_share=0.6)
     bins = spec.solar.irradiance_bins.count
     plants = [(np.array([True]), n, _records(bins)) for n in (1.0, 1.0, 10.0)]
     decision = decide(spec, _census(spec, plants))
     assert decision.solar is not None
-    assert decision.solar.published[0, PLANT_CELL]
-    assert not decision.solar.published[0, LOST]
-    assert "inverters" in decision.solar.reasons[0, LOST]
+    assert decision.solar.published[0, PLANT_CELL] and decision.solar.published[0, LOST]
+    assert not decision.solar.published[0, AVAILABILITY]
+    assert "inverters" in decision.solar.reasons[0, AVAILABILITY]
 
 
 def test_linked_cohorts_never_publish_what_isolates_one_plant():

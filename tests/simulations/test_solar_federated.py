@@ -10,6 +10,9 @@ from solar_releases import COHORT, PERIODS, SUPPRESSED_COHORT, two_solar_release
 
 from client.audit import audit_entries
 from client.contribution import received_releases_dir
+from client.solar.ingest import read_solar_chunks
+from client.solar.site_config import load_solar_site_config
+from client.solar.summaries import lost_production_shares, summarise_plant
 from protos.codec import spec_sha256
 from protos.fleetbench.v1 import release_pb2
 from server.spec import solar_cohort, solar_spec
@@ -61,6 +64,29 @@ def test_the_performance_ratio_distribution_counts_the_pooled_plants(solar_relea
     assert not pr.suppressed and pr.operator_count == len(sites)
     np.testing.assert_array_equal(np.array(pr.counts), expected)
     assert grid.first_centre <= pr.p50 <= grid.first_centre + grid.count * grid.width
+
+
+def test_each_cause_of_lost_production_counts_the_plants_by_their_own_share(solar_release):
+    """Each plant's share of its potential lost to a cause, from its own summary, lands in the published bin."""
+    sites, release, spec = solar_release
+    grid = spec.solar.lost_production_bins
+    shares = np.array(
+        [
+            lost_production_shares(summarise_plant(lambda site=site: read_solar_chunks(site), site, spec))
+            for site in map(load_solar_site_config, sites)
+        ]
+    )  # (plants, categories) [%]
+    assert np.isfinite(shares).all() and (shares > 0).any()  # a plant lost energy: not every count in bin 0
+    published = {d.indicator: d for d in release.distributions if d.cohort == COHORT}
+    for c, category in enumerate(spec.solar.loss_categories):
+        d = published[f"lost_production:{category}"]
+        expected = np.zeros(grid.count)
+        bins = np.clip(np.floor((shares[:, c] - grid.first_centre) / grid.width + 0.5), 0, grid.count - 1)
+        np.add.at(expected, bins.astype(int), 1)
+        assert not d.suppressed and d.counts_of == "plants" and d.operator_count == len(sites)
+        np.testing.assert_array_equal(np.array(d.counts), expected)
+        assert 0.0 <= d.p10 <= d.p50 <= d.p90 <= shares[:, c].max() + grid.width
+    assert not release.lost_production  # no energy shares: they could be one plant's
 
 
 def test_every_plant_keeps_the_release_and_finds_it_consistent_with_its_census(solar_release):

@@ -49,7 +49,9 @@ def test_a_solar_release_lists_its_cohorts_and_solar_spec(solar):
     assert detail["solar"]["irradiance_bins"]["unit"] == "W/m^2"
     assert detail["solar"]["loss_categories"] == list(release.solar.loss_categories)
     assert "solar" not in detail["settings"] and "solar_curves" not in detail["settings"]
-    assert set(detail["indicators"]) <= set(SOLAR_INDICATORS) and "performance_ratio" in detail["indicators"]
+    losses = {f"lost_production:{category}" for category in release.solar.loss_categories}
+    assert set(detail["indicators"]) <= set(SOLAR_INDICATORS) | losses and "performance_ratio" in detail["indicators"]
+    assert losses <= set(detail["indicators"])
 
 
 def test_the_solar_curve_carries_every_bin_with_suppressed_ones_empty(solar):
@@ -72,8 +74,10 @@ def test_the_solar_curve_carries_every_bin_with_suppressed_ones_empty(solar):
         d for d in made.releases[0].distributions if (d.cohort, d.indicator) == (COHORT, "performance_ratio")
     )
     assert [d["p50"] for d in pr] == [expected.p50] and pr[0]["counts_of"] == "plants"
-    losses = client.get(f"/api/releases/1/lost-production?cohort={SUPPRESSED_COHORT}").json()
-    assert losses and all(x["suppressed"] and x["share_of_potential"] is None for x in losses)
+    grid = f"/api/releases/1/distributions?cohort={SUPPRESSED_COHORT}&indicator=lost_production:grid"
+    losses = client.get(grid).json()
+    assert losses and all(x["suppressed"] and x["p50"] is None and not x["counts"] for x in losses)
+    assert client.get("/api/releases/1/lost-production").json() == []  # no energy shares in a solar release
 
 
 @pytest.mark.parametrize(
@@ -99,8 +103,9 @@ def test_the_solar_cohort_page_draws_the_curve_distributions_and_losses_with_the
     made, client = solar
     html = client.get(f"/releases/1/cohort?name={COHORT}").text
     charts = CHART.findall(html)
-    shown = [d.indicator for d in made.releases[0].distributions if d.cohort == COHORT and not d.suppressed]
-    assert charts == ["solar-curve", *(f"distribution-{i}" for i in SOLAR_INDICATORS if i in shown), "lost-production"]
+    released = {d.indicator for d in made.releases[0].distributions if d.cohort == COHORT and not d.suppressed}
+    shown = [i for i in SOLAR_INDICATORS if i in released]
+    assert charts == ["solar-curve", *(f"distribution-{i}" for i in shown), "lost-production"]
     for indicator in shown:
         assert indicator_label(indicator) in unescape(html)
     links = dict(LINK.findall(html))
