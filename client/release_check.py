@@ -140,6 +140,16 @@ def _solar(
             problems.append(f"{where}: {counted} {distribution.counts_of}, census {cells.total[c, i]:.0f}")
     if release.lost_production:
         problems.append("lost production published as energy shares; a solar release publishes it by plant")
+    failures = SOLAR_CELLS.index("failures")
+    for rate in release.solar_failure_rates:
+        c = index.get(rate.cohort)
+        if c is None or rate.suppressed:
+            continue
+        where = f"failure rate of {rate.component} in cohort {rate.cohort}"
+        if not decision.solar.published[c, failures]:
+            problems.append(f"{where} published; its census suppresses it")
+        elif rate.HasField("operator_count") and rate.operator_count != int(cells.contributor[c, failures]):
+            problems.append(f"{where}: {rate.operator_count} operators, census {cells.contributor[c, failures]:.0f}")
     return problems
 
 

@@ -659,6 +659,61 @@ def failure_rate_figure(rates: Sequence[release_pb2.FailureRate]) -> go.Figure:
     return _layout(figure, f"{cohort}: failure rates by component and age", height=360)
 
 
+def solar_failure_rate_figure(
+    rates: Sequence[release_pb2.SolarFailureRate], own: Mapping[str, float] | None = None, label: str = ""
+) -> go.Figure:
+    """A solar cohort's failures per inverter-year by component (bars); suppressed grey; the plant's own beside.
+
+    Parameters
+    ----------
+    rates : sequence of SolarFailureRate
+        One cohort's failure rates, one per component.
+    own : mapping, optional
+        Component -> the plant's own failures per inverter-year [1/year].
+    label : str
+        The plant, for the legend.
+    """
+    released = [r for r in rates if not r.suppressed]
+    withheld = [r for r in rates if r.suppressed]
+    figure = go.Figure(
+        go.Bar(
+            x=[r.component.replace("_", " ") for r in released],
+            y=[r.failures_per_inverter_year for r in released],
+            marker={"color": INDUSTRY},
+            name="industry",
+            customdata=[[r.failures, r.inverter_years, r.operator_count] for r in released],
+            hovertemplate="%{x}: %{y:.3f} per inverter-year<br>%{customdata[0]} failures in "
+            "%{customdata[1]:.1f} inverter-years, %{customdata[2]} operators<extra></extra>",
+        )
+    )
+    if own is not None:
+        figure.add_trace(
+            go.Bar(
+                x=[component.replace("_", " ") for component in own],
+                y=list(own.values()),
+                marker={"color": OWN},
+                name=label or "this plant",
+                hovertemplate="%{x}: %{y:.3f} per inverter-year<extra>" + (label or "this plant") + "</extra>",
+            )
+        )
+        figure.update_layout(barmode="group")
+    if withheld:
+        figure.add_trace(
+            go.Scatter(
+                x=[r.component.replace("_", " ") for r in withheld],
+                y=[0.0] * len(withheld),
+                mode="markers",
+                marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
+                name="suppressed",
+                text=[r.suppression_reason for r in withheld],
+                hovertemplate="%{x} suppressed: %{text}<extra></extra>",
+            )
+        )
+    figure.update_yaxes(title_text="failures per inverter-year", rangemode="tozero")
+    cohort = rates[0].cohort if rates else ""
+    return _layout(figure, f"{cohort}: failures by component", height=340)
+
+
 def lost_production_figure(losses: Sequence[release_pb2.LostProduction]) -> go.Figure:
     """Lost production per IEC 61400-26 category as a share of potential production; suppressed ones grey.
 

@@ -401,6 +401,9 @@ CARRIED: dict[spec_pb2.Statistic, tuple[Withhold, int]] = {
     S.CLIPPING_SHARE_HISTOGRAM: (_by_solar_cell("clipping_share"), -1),
     S.INVERTER_AVAILABILITY_HISTOGRAM: (_by_solar_cell("inverter_availability"), -1),
     S.SOLAR_LOST_PRODUCTION: (_by_solar_cell("lost_production"), -1),
+    S.SOLAR_FAILURE_COUNT: (_by_solar_cell("failures"), -1),
+    S.SOLAR_FAILURE_DOWNTIME: (_by_solar_cell("failures"), -1),
+    S.INVERTER_YEARS: (_by_solar_cell("failures"), -1),
     S.SOLAR_CONTRIBUTOR: (_by_solar_cells, 0),
 }
 """Every values statistic, and which cells of the decision its elements belong to."""

@@ -107,6 +107,10 @@ SOLAR_LOSS_CATEGORIES = ("inverter_fault", "grid", "maintenance", "curtailment")
 """Why a solar inverter was unavailable: a site maps its status codes to these (site.toml [status]);
 lost production is released by category."""
 
+SOLAR_COMPONENTS = ("inverter", "transformer", "tracker", "combiner_box", "modules", "communication", "other")
+"""What fails in a solar plant: a site names the fault status codes that are each one's failures
+(site.toml [status.components]); failure rates are released by component."""
+
 MAX_INVERTER_AC_KW = 1.0e4
 """Largest AC output of one inverter [kW] (the P_out channel's range)."""
 

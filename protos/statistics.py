@@ -138,16 +138,18 @@ SOLAR_CELLS = (
     "clipping_share",
     "inverter_availability",
     "lost_production",
+    "failures",
 )
 """A solar release's disclosure-control cells per cohort besides its irradiance bins: the plants'
-distributions (counted in plants), the inverters' availability (in inverters), and the plants' lost
-production by category (in plants: one cell for every category, each plant is in all of them)."""
+distributions (counted in plants), the inverters' availability (in inverters), the plants' lost
+production by category (in plants: one cell for every category, each plant is in all of them), and
+the failure rates by component (in inverters observed for failures: one cell for every component)."""
 
-SOLAR_INDICATORS = tuple(cell for cell in SOLAR_CELLS if cell != "lost_production")
+SOLAR_INDICATORS = SOLAR_CELLS[: SOLAR_CELLS.index("lost_production")]
 """A solar release's distributions (performance ratio .. inverter availability), in the order pages and the
-report show them: SOLAR_CELLS less lost production, which is released by category."""
+report show them: SOLAR_CELLS less lost production (a distribution per category) and failures (rates)."""
 
-SOLAR_INVERTER_CELLS = ("inverter_availability",)
+SOLAR_INVERTER_CELLS = ("inverter_availability", "failures")
 """The solar cells whose census counts inverters; the others count plants."""
 
 MAX_SPECIFIC_POWER = 2.0
@@ -204,11 +206,13 @@ class SpecExtent:
     monthly_bins: Mapping[spec_pb2.Statistic, int]  # monthly histogram statistic -> bins of its grid (round 2)
     max_inverters: int  # solar specs, else 0
     max_solar_records: int  # per site in the period: max_inverters x 15-min records the period holds
+    max_inverter_years: float  # [year], per site in the period
     irradiance_bins: int
     specific_power_bins: int
     solar_bins: Mapping[spec_pb2.Statistic, int]  # solar histogram statistic -> bins of its grid
     solar_loss_categories: int
     solar_lost_production_bins: int
+    solar_components: int
 
     @classmethod
     def of(cls, spec: spec_pb2.BenchmarkSpec) -> SpecExtent:
@@ -256,11 +260,15 @@ class SpecExtent:
             },
             max_inverters=solar.max_inverters_per_site,
             max_solar_records=solar.max_inverters_per_site * math.ceil((end - start) / SOLAR_RECORD_PERIOD),
+            max_inverter_years=solar.max_inverters_per_site
+            * math.ceil((end - start) / SOLAR_RECORD_PERIOD)
+            * (SOLAR_RECORD_PERIOD / JULIAN_YEAR),
             irradiance_bins=solar.irradiance_bins.count,
             specific_power_bins=solar.specific_power_bins.count,
             solar_bins={statistic: grid.count for statistic, grid in solar_histograms(solar).values()},
             solar_loss_categories=len(solar.loss_categories),
             solar_lost_production_bins=solar.lost_production_bins.count,
+            solar_components=len(solar.components),
         )
 
 
@@ -352,6 +360,10 @@ def _solar_loss_grids(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
     return (e.solar_loss_categories, e.solar_lost_production_bins)
 
 
+def _solar_components(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (e.solar_components,)
+
+
 def _solar_cells(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
     return (len(SOLAR_CELLS),)
 
@@ -427,6 +439,14 @@ def site_noise_stddev(noise_stddev: float, min_noise_sites: int) -> float:
 
 def _solar_records(e: SpecExtent, b: spec_pb2.Block) -> float:
     return float(e.max_solar_records)
+
+
+def _inverter_years(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return e.max_inverter_years
+
+
+def _inverter_hours(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return e.max_inverter_years * JULIAN_YEAR_HOURS
 
 
 def _solar_records_times(value: float) -> BoundRule:
@@ -550,6 +570,9 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         StatisticEntry(S.CLIPPING_SHARE_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
         StatisticEntry(S.INVERTER_AVAILABILITY_HISTOGRAM, "1", 0, _solar_grid, _inverters, _VALUE),
         StatisticEntry(S.SOLAR_LOST_PRODUCTION, "1", 0, _solar_loss_grids, _plant, _VALUE),
+        StatisticEntry(S.SOLAR_FAILURE_COUNT, "1", 0, _solar_components, _solar_records, _VALUE),
+        StatisticEntry(S.SOLAR_FAILURE_DOWNTIME, "h", 24, _solar_components, _inverter_hours, _VALUE),
+        StatisticEntry(S.INVERTER_YEARS, "year", 40, _one, _inverter_years, _VALUE),
         StatisticEntry(S.SOLAR_CONTRIBUTOR, "1", 0, _solar_cells, _indicator, _VALUE),
         # Differentially private power curves.
         StatisticEntry(S.CAPPED_POWER_HISTOGRAM, "record weight", 8, _power_histogram, _capped_weight, _VALUE),

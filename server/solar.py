@@ -76,7 +76,7 @@ def build_solar_release(
     flower_run_id: str,
     method: str,
 ) -> release_pb2.Release:
-    """The solar release: each cohort's curve and its plants' distributions (lost production by category among them).
+    """The solar release: each cohort's curve, its plants' distributions and its failure rates by component.
 
     Parameters
     ----------
@@ -131,6 +131,7 @@ def build_solar_release(
             d.counts.extend(int(n) for n in np.rint(counts))
             d.operator_count = int(operators[i])
             d.p10, d.p25, d.p50, d.p75, d.p90 = indicator_percentiles(indicator, counts, grid)
+        suppressed += _failure_rates(release, spec, block, decision.solar, c)
     release.provenance.CopyFrom(
         release_pb2.Provenance(
             spec_sha256=spec_sha256(spec),
@@ -142,6 +143,33 @@ def build_solar_release(
         )
     )
     return release
+
+
+def _failure_rates(
+    release: release_pb2.Release,
+    spec: spec_pb2.BenchmarkSpec,
+    block: CohortBlocks[np.ndarray],
+    cells: CohortCells,
+    c: int,
+) -> int:
+    """Add cohort ``c``'s failures per inverter-year by component; return 1 when its failures cell is suppressed."""
+    i = SOLAR_CELLS.index("failures")
+    if not cells.filled[c, i]:
+        return 0
+    published = bool(cells.published[c, i])
+    years = float(block(S.INVERTER_YEARS)[0])
+    for j, component in enumerate(spec.solar.components):
+        rate = release.solar_failure_rates.add(cohort=spec.cohorts[c].name, component=component)
+        if not published:
+            rate.suppressed, rate.suppression_reason = True, cells.reasons[c, i]
+            continue
+        failures = int(np.rint(block(S.SOLAR_FAILURE_COUNT)[j]))
+        rate.failures, rate.inverter_years = failures, years
+        rate.failures_per_inverter_year = failures / years
+        rate.operator_count = int(block(S.SOLAR_CONTRIBUTOR)[i])
+        if failures:
+            rate.mean_downtime_hours = float(block(S.SOLAR_FAILURE_DOWNTIME)[j] / failures)
+    return int(not published)
 
 
 def _fill_curve(

@@ -22,6 +22,7 @@ from protos.domain import (
     MODULE_TECHNOLOGIES,
     MOUNTINGS,
     REFERENCE_AIR_DENSITY,
+    SOLAR_COMPONENTS,
     SOLAR_LOSS_CATEGORIES,
 )
 from protos.fleetbench.v1 import spec_pb2
@@ -75,6 +76,9 @@ SOLAR_STATISTICS = (
     S.CLIPPING_SHARE_HISTOGRAM,
     S.INVERTER_AVAILABILITY_HISTOGRAM,
     S.SOLAR_LOST_PRODUCTION,
+    S.SOLAR_FAILURE_COUNT,
+    S.SOLAR_FAILURE_DOWNTIME,
+    S.INVERTER_YEARS,
     S.SOLAR_CONTRIBUTOR,
 )
 """A solar release's statistics per cohort, in payload order."""
@@ -443,6 +447,7 @@ def solar_spec(
             clipping_share_bins=spec_pb2.BinGrid(first_centre=0.005, width=0.01, count=50, unit="1"),
             availability_bins=spec_pb2.BinGrid(first_centre=0.0025, width=0.005, count=200, unit="1"),
             loss_categories=list(SOLAR_LOSS_CATEGORIES),
+            components=list(SOLAR_COMPONENTS),
             lost_production_bins=spec_pb2.BinGrid(first_centre=0.0, width=0.1, count=101, unit="%"),
             max_inverters_per_site=max_inverters_per_site,
             degradation_confidence_level=68.2,

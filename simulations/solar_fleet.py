@@ -598,6 +598,9 @@ def site_toml(truth: SolarPlantTruth, file_format: str, resolution: str) -> str:
         "[status]",
         *[f"{category} = [{code}]" for category, code in STATUS_CODES.items()],
         "",
+        "[status.components]",  # an inverter fault is a failure of the inverter
+        f"inverter = [{STATUS_CODES['inverter_fault']}]",
+        "",
     ]
     return "\n".join(lines)
 

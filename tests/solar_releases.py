@@ -3,7 +3,7 @@
 Made with the in-process federation (simulations/onboarding.py, the real ServerApp rounds and
 ClientApps) once per test session, in about 20 s. Four plants at k = 3: the whole-fleet cohort
 "all" is released, the "fixed" cohort (fewer than 3 fixed-mounting plants) is suppressed, bin by
-bin and cell by cell, with its reasons.
+bin and cell by cell, with its reasons. The first period holds one plant's inverter fault (a failure).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from server.store import write_release
 from simulations.onboarding import run_release_in_process
 from simulations.solar_fleet import write_solar_fleet
 
-PERIODS = (("2022-03-01T00:00:00Z", "2022-05-01T00:00:00Z"), ("2022-05-01T00:00:00Z", "2022-06-01T00:00:00Z"))
+PERIODS = (("2022-01-15T00:00:00Z", "2022-05-01T00:00:00Z"), ("2022-05-01T00:00:00Z", "2022-06-01T00:00:00Z"))
 COHORT = "all"
 SUPPRESSED_COHORT = "fixed"
 

@@ -136,3 +136,56 @@ def lost_energy_by_category(
     lost = np.where(np.isfinite(lost), np.fmax(lost, 0.0), 0.0) * record_hours
     counted = category >= 0
     return np.bincount(category[counted], weights=lost[counted], minlength=n_categories)
+
+
+def failure_starts(
+    inverter: np.ndarray,
+    time_ns: np.ndarray,
+    component: np.ndarray,
+    last_time_ns: np.ndarray,
+    last_component: np.ndarray,
+    n_components: int,
+    record_ns: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Failures that begin in a chunk of records, per component, and each inverter's last record for the next chunk.
+
+    A failure is a run of an inverter's consecutive records carrying one component's failure code
+    (as :func:`client.indicators.failure_events` counts a turbine's); a run continuing from the
+    previous chunk (its inverter's last record there, ``last_*``) is not counted again. An inverter's
+    records must come in time order across chunks.
+
+    Parameters
+    ----------
+    inverter : ndarray of int
+        Each record's inverter index.
+    time_ns : ndarray of int64
+        Each record's start [ns since the epoch].
+    component : ndarray of int
+        Index of the component whose failure code the record carries, -1 for none.
+    last_time_ns, last_component : ndarray
+        Per inverter: its last record before this chunk, time [ns] and component (-1, and any time, for none).
+    n_components : int
+        Components counted.
+    record_ns : int
+        One record's duration [ns]: a later record is not consecutive.
+
+    Returns
+    -------
+    failures : ndarray
+        Failures beginning in the chunk, per component.
+    last_time_ns, last_component : ndarray
+        The arrays to pass with the next chunk.
+    """
+    if not len(inverter):
+        return np.zeros(n_components, dtype=np.int64), last_time_ns, last_component
+    order = np.lexsort((time_ns, inverter))
+    asset, t, c = inverter[order], time_ns[order], component[order]
+    first = np.r_[True, asset[1:] != asset[:-1]]
+    previous_t = np.where(first, last_time_ns[asset], np.r_[0, t[:-1]])
+    previous_c = np.where(first, last_component[asset], np.r_[-1, c[:-1]])
+    continues = (previous_c == c) & (t - previous_t == record_ns)
+    starts = (c >= 0) & ~continues
+    last_time_ns, last_component = last_time_ns.copy(), last_component.copy()
+    last = np.r_[first[1:], True]  # the last record of each inverter in the chunk
+    last_time_ns[asset[last]], last_component[asset[last]] = t[last], c[last]
+    return np.bincount(c[starts], minlength=n_components), last_time_ns, last_component

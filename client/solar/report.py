@@ -4,11 +4,12 @@ Everything is computed on the site, from the plant's own export and the release 
 plant's performance ratio (plain and temperature-corrected), degradation rate with its interval,
 soiling loss, clipping share and each inverter's availability placed on the industry's
 distributions ("you are here"), its energy-normalised curve over the cohort's, the inverters
-:func:`client.solar.performance.underperforming_inverters` flags with the energy they lose, and its
-lost energy by cause on the cohort's plants' shares. The plant is summarised for the very spec it
-contributed under (kept beside its site.toml, :func:`client.release_check.kept_census`), so its
-cohorts and its figures are those it sent. The file is the wind report's (client/report.py): Plotly
-inlined and a Content-Security-Policy that forbids any network access.
+:func:`client.solar.performance.underperforming_inverters` flags with the energy they lose, its lost
+energy by cause on the cohort's plants' shares, and its failures by component against the cohort's
+rates. The plant is summarised for the very spec it contributed under (kept beside its site.toml,
+:func:`client.release_check.kept_census`), so its cohorts and its figures are those it sent. The file
+is the wind report's (client/report.py): Plotly inlined and a Content-Security-Policy that forbids
+any network access.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from client.solar.summaries import (
 from common import figures
 from common.labels import SOLAR_CURVE_NOTE, indicator_label, loss_category_label
 from protos.disclosure import plant_in_cohort
-from protos.domain import KWH_PER_MWH, MIN_RECORDS_PER_BIN, SOLAR_LOSS_CATEGORIES
+from protos.domain import KWH_PER_MWH, MIN_RECORDS_PER_BIN, SOLAR_COMPONENTS, SOLAR_LOSS_CATEGORIES
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import SOLAR_INDICATORS
 
@@ -121,6 +122,33 @@ def loss_table(summary: PlantSummary, release: release_pb2.Release, cohort: str)
     return pd.DataFrame(rows)
 
 
+def failure_table(summary: PlantSummary, release: release_pb2.Release, cohort: str) -> pd.DataFrame:
+    """Failures by component: the plant's count, hours and rate per inverter-year beside the cohort's rate.
+
+    Empty when the plant names no failure codes ([status.components]); the industry's rate is NaN where the
+    cohort's cell is withheld (``industry_note`` says why).
+    """
+    if summary.failures is None or summary.failure_hours is None:
+        return pd.DataFrame(columns=["component", "failures", "hours", "per_inverter_year", "industry", "note"])
+    industry = {r.component: r for r in release.solar_failure_rates if r.cohort == cohort}
+    years = summary.inverter_years
+    rows = []
+    for component, failures, hours in zip(SOLAR_COMPONENTS, summary.failures, summary.failure_hours, strict=True):
+        rate = industry.get(component)
+        released = rate is not None and not rate.suppressed and rate.HasField("failures_per_inverter_year")
+        rows.append(
+            {
+                "component": component,
+                "failures": int(failures),
+                "hours": float(hours),
+                "per_inverter_year": failures / years if years > 0 else math.nan,
+                "industry": rate.failures_per_inverter_year if released else math.nan,
+                "note": f"suppressed: {rate.suppression_reason}" if rate is not None and rate.suppressed else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 @dataclass(frozen=True)
 class CohortSection:
     """What the report shows of the plant in one cohort it belongs to."""
@@ -129,6 +157,7 @@ class CohortSection:
     positions: list[dict]  # label, value, unit, share of the industry below, note
     charts: list[tuple[str, str, str]]  # (element id, heading, figure JSON)
     losses: list[dict]  # rows of loss_table
+    failures: list[dict]  # rows of failure_table
 
 
 def _cohort_section(
@@ -198,7 +227,15 @@ def _cohort_section(
         own_shares = dict(zip(losses["category"], losses["percent_of_potential"], strict=True))
         figure = figures.lost_production_distributions_figure(industry, own_shares, site.name)
         charts.append((f"{cohort}-lost-production", "Lost energy by cause against the industry", figure.to_json()))
-    return CohortSection(cohort, positions, charts, losses.to_dict(orient="records"))
+    failures = failure_table(summary, release, cohort)
+    rates = [r for r in release.solar_failure_rates if r.cohort == cohort]
+    if rates and len(failures):
+        own = dict(zip(failures["component"], failures["per_inverter_year"], strict=True))
+        figure = figures.solar_failure_rate_figure(rates, own, site.name)
+        charts.append((f"{cohort}-failures", "Failures by component against the industry", figure.to_json()))
+    return CohortSection(
+        cohort, positions, charts, losses.to_dict(orient="records"), failures.to_dict(orient="records")
+    )
 
 
 def _no_value(indicator: str) -> str:
@@ -273,6 +310,16 @@ with nothing.</p>
 <td>{{ x.industry_note or fmt(x.industry_p50, "%.2f") }}</td>
 <td>{{ fmt(100 * x.share_below, "%.0f %%") }}</td></tr>{% endfor %}</tbody>
 </table>
+<h3>Failures by component</h3>
+{% if s.failures %}
+<table class="failures">
+<thead><tr><th>component</th><th>this plant: failures</th><th>hours</th><th>per inverter-year</th>
+<th>industry: per inverter-year</th></tr></thead>
+<tbody>{% for x in s.failures %}<tr><td>{{ x.component | replace("_", " ") }}</td><td>{{ x.failures }}</td>
+<td>{{ "%.1f" | format(x.hours) }}</td><td>{{ fmt(x.per_inverter_year, "%.3f") }}</td>
+<td>{{ x.note or fmt(x.industry, "%.3f") }}</td></tr>{% endfor %}</tbody>
+</table>
+{% else %}<p class="note">Not counted: site.toml names no failure codes ([status.components]).</p>{% endif %}
 {% for id, heading, figure in s.charts %}
 <h3>{{ heading }}</h3>
 <div class="chart" id="{{ id }}" role="img" aria-label="{{ figure | accessible_name }}"

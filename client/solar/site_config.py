@@ -39,8 +39,12 @@ Example::
 
     [status]
     available = [0]              # codes of an inverter able to produce
-    inverter_fault = [3]         # one list per loss category (protos/domain.py SOLAR_LOSS_CATEGORIES)
+    inverter_fault = [3, 5]      # one list per loss category (protos/domain.py SOLAR_LOSS_CATEGORIES)
     grid = [2]
+
+    [status.components]          # optional: inverter-fault codes that are failures of a component
+    inverter = [3]
+    tracker = [5]
 
 Plant metadata never leaves the site; a spec's solar cohorts select plants by technology, mounting,
 climate zone and DC/AC ratio, and only the site decides which it is in.
@@ -71,7 +75,14 @@ from client.site_config import (
     _units,
 )
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
-from protos.domain import CLIMATE_ZONES, MODULE_TECHNOLOGIES, MOUNTINGS, SOLAR_LOSS_CATEGORIES, SOLAR_RECORD_PERIOD
+from protos.domain import (
+    CLIMATE_ZONES,
+    MODULE_TECHNOLOGIES,
+    MOUNTINGS,
+    SOLAR_COMPONENTS,
+    SOLAR_LOSS_CATEGORIES,
+    SOLAR_RECORD_PERIOD,
+)
 
 GAMMA_PDC_PER_C: dict[str, float] = {
     "mono-Si": -0.0037,
@@ -138,6 +149,13 @@ SOLAR_STATUS_SETTINGS = (
         Setting(category, "array of integers", f"status codes of time lost to {category.replace('_', ' ')}", [])
         for category in SOLAR_LOSS_CATEGORIES
     ),
+    Setting(
+        "components",
+        "table",
+        "component = the inverter_fault codes that are its failures (protos/domain.py SOLAR_COMPONENTS); "
+        "without it the plant's failures are not counted",
+        {},
+    ),
 )
 SOLAR_SETTINGS: dict[str, tuple[Setting, ...]] = {
     "site": SOLAR_SITE_SETTINGS,
@@ -196,6 +214,7 @@ class SolarSiteConfig:
     sentinels: dict[str, tuple[float, ...]] = field(default_factory=dict)
     available_codes: tuple[int, ...] = ()
     loss_codes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # SOLAR_LOSS_CATEGORIES -> codes
+    component_codes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # SOLAR_COMPONENTS -> failure codes
     policy: SitePolicy = field(default_factory=SitePolicy)
     member: MemberConfig | None = None
     layout: str = "long"  # a solar export has one row per inverter and time
@@ -248,7 +267,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
     units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
     _columns_and_units(columns, units, problems)
     sentinels = _sentinels(raw.get("sentinels", {}), problems, CHANNELS)
-    available, loss_codes = _status(raw.get("status", {}), columns, problems)
+    available, loss_codes, component_codes = _status(raw.get("status", {}), columns, problems)
     policy = parse_policy(raw.get("policy", {}), problems)
     member = _member(raw["member"], path, problems) if "member" in raw else None
     if problems or plant is None:
@@ -269,6 +288,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         sentinels=sentinels,
         available_codes=available,
         loss_codes=loss_codes,
+        component_codes=component_codes,
         policy=policy,
         member=member,
     )
@@ -372,8 +392,11 @@ def _columns_and_units(columns: dict[str, str], units: dict[str, str], problems:
 
 def _status(
     table: dict[str, Any], columns: dict[str, str], problems: list[str]
-) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
-    """The [status] table: the available codes, and each loss category's codes (a code in one list at most)."""
+) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """The [status] table: available codes, loss category -> codes, component -> failure codes.
+
+    A code is in one list at most; a component's failure codes are inverter_fault codes.
+    """
     values = read_table(table, SOLAR_STATUS_SETTINGS)
     seen: dict[int, str] = {}
     lists: dict[str, tuple[int, ...]] = {}
@@ -391,4 +414,18 @@ def _status(
         lists[key] = tuple(codes)
     if STATUS in columns and not lists.get("available"):
         problems.append("[status] available: list the status codes of an inverter able to produce, e.g. [0]")
-    return lists.get("available", ()), {c: lists.get(c, ()) for c in SOLAR_LOSS_CATEGORIES}
+    components: dict[str, tuple[int, ...]] = {}
+    faults = set(lists.get("inverter_fault", ()))
+    for component, codes in values["components"].items():
+        if component not in SOLAR_COMPONENTS:
+            problems.append(f"[status.components] {component} is not a component; use one of {list(SOLAR_COMPONENTS)}")
+        elif not isinstance(codes, list) or not all(isinstance(c, int) and c in faults for c in codes):
+            problems.append(
+                f"[status.components] {component} = {codes!r}; give a list of status codes that are also listed "
+                "under [status] inverter_fault"
+            )
+        elif claimed := [c for c in codes if any(c in other for other in components.values())]:
+            problems.append(f"[status.components] {component}: codes {claimed} are another component's already")
+        else:
+            components[component] = tuple(codes)
+    return lists.get("available", ()), {c: lists.get(c, ()) for c in SOLAR_LOSS_CATEGORIES}, components

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from client.power_curve import bin_power_curve, clipped_bin_index, power_histogram
-from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category
+from client.solar.availability import availability_terms, clipping_terms, failure_starts, lost_energy_by_category
 from client.solar.degradation import DegradationEstimate, daily_normalised_energy, year_on_year_degradation
 from client.solar.irradiance import cell_temperature, plane_of_array_irradiance
 from client.solar.performance import (
@@ -34,7 +34,13 @@ from client.solar.soiling import SoilingEstimate, soiling_loss
 from client.summaries import atom_census
 from protos.codec import spec_sha256
 from protos.disclosure import atom_index, cohort_atoms, plant_in_cohort
-from protos.domain import SOLAR_LOSS_CATEGORIES, SOLAR_RECORD_HOURS, SOLAR_RECORD_PERIOD
+from protos.domain import (
+    JULIAN_YEAR,
+    SOLAR_COMPONENTS,
+    SOLAR_LOSS_CATEGORIES,
+    SOLAR_RECORD_HOURS,
+    SOLAR_RECORD_PERIOD,
+)
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import SOLAR_CELLS, BlockKey, solar_histograms
 
@@ -84,6 +90,8 @@ class _Sums:
     lost: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_LOSS_CATEGORIES)))  # [kWh]
     produced: float = 0.0  # [kWh]
     daily: np.ndarray = field(default_factory=lambda: np.zeros((3, 0)))  # energy, expected [kWh], insolation [Wh/m^2]
+    failures: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_COMPONENTS)))  # per component
+    failure_records: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_COMPONENTS)))  # per component
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,9 @@ class PlantSummary:
         Per inverter: records in the period.
     lost_energy_kwh : ndarray
         Lost energy per SOLAR_LOSS_CATEGORIES [kWh].
+    failures, failure_hours : ndarray or None
+        Per SOLAR_COMPONENTS: failures (runs of an inverter's records with the component's failure codes) and
+        their hours [h]; None when the site names no failure codes ([status.components]) or maps no status.
     produced_kwh : float
         Energy produced [kWh].
     daily : DataFrame
@@ -142,6 +153,13 @@ class PlantSummary:
     lost_energy_kwh: np.ndarray
     produced_kwh: float
     daily: pd.DataFrame
+    failures: np.ndarray | None = None
+    failure_hours: np.ndarray | None = None
+
+    @property
+    def inverter_years(self) -> float:
+        """Inverter-years with records in the period [year]: what failures are counted over."""
+        return float(self.inverter_records.sum()) * (SOLAR_RECORD_PERIOD / JULIAN_YEAR)
 
 
 def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_pb2.BenchmarkSpec) -> PlantSummary:
@@ -168,6 +186,10 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
     sums.daily = np.zeros((3, n_days))
     category_of_code = {code: i for i, c in enumerate(SOLAR_LOSS_CATEGORIES) for code in site.loss_codes.get(c, ())}
     category_of_code.update({code: AVAILABLE for code in site.available_codes})
+    component_of_code = {
+        code: SOLAR_COMPONENTS.index(component) for component, codes in site.component_codes.items() for code in codes
+    }
+    last_time_ns, last_component = np.zeros(n_inv, dtype=np.int64), np.full(n_inv, -1)
     for chunk in read_chunks():
         times = pd.DatetimeIndex(chunk[TIME])
         keep = np.asarray((times >= start) & (times < end))
@@ -228,6 +250,19 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
             p_expected, p_out, np.where(category >= 0, category, -1), len(SOLAR_LOSS_CATEGORIES), SOLAR_RECORD_HOURS
         )
         sums.produced += float(np.nansum(np.maximum(p_out, 0.0))) * SOLAR_RECORD_HOURS
+        if component_of_code and STATUS in chunk:
+            component = _codes_to(chunk, component_of_code, -1)
+            failures, last_time_ns, last_component = failure_starts(
+                inverter,
+                times.as_unit("ns").asi8,
+                component,
+                last_time_ns,
+                last_component,
+                len(SOLAR_COMPONENTS),
+                SOLAR_RECORD_PERIOD.value,
+            )
+            sums.failures += failures
+            sums.failure_records += np.bincount(component[component >= 0], minlength=len(SOLAR_COMPONENTS))
         normalising = (
             valid
             & available
@@ -245,7 +280,8 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         sums.daily[1] += np.bincount(day, expected, minlength=n_days)
         # Insolation of the plane of array, once per time: the sensor's reading repeats on every inverter's row.
         sums.daily[2] += np.bincount(day, np.where(valid, g_poa, 0.0) * SOLAR_RECORD_HOURS / n_inv, minlength=n_days)
-    return _plant_summary(sums, first_day, solar_offset, spec)
+    observed = bool(component_of_code) and STATUS in site.columns
+    return _plant_summary(sums, first_day, solar_offset, spec, observed)
 
 
 def summary_key(spec: spec_pb2.BenchmarkSpec) -> str:
@@ -274,11 +310,16 @@ def _categories(chunk: pd.DataFrame, category_of_code: dict[int, int]) -> np.nda
     """
     if STATUS not in chunk:
         return np.full(len(chunk), AVAILABLE)
+    return _codes_to(chunk, category_of_code, UNCATEGORISED)
+
+
+def _codes_to(chunk: pd.DataFrame, index_of_code: dict[int, int], otherwise: int) -> np.ndarray:
+    """Each record's index of its status code in ``index_of_code``, ``otherwise`` for any other status or none."""
     status = chunk[STATUS].to_numpy(dtype=np.float64)
-    category = np.full(len(status), UNCATEGORISED)
-    for code, i in category_of_code.items():
-        category[status == code] = i
-    return category
+    index = np.full(len(status), otherwise)
+    for code, i in index_of_code.items():
+        index[status == code] = i
+    return index
 
 
 def _add_curve(
@@ -305,7 +346,11 @@ def _add_curve(
 
 
 def _plant_summary(
-    sums: _Sums, first_day: pd.Timestamp, solar_offset: pd.Timedelta, spec: spec_pb2.BenchmarkSpec
+    sums: _Sums,
+    first_day: pd.Timestamp,
+    solar_offset: pd.Timedelta,
+    spec: spec_pb2.BenchmarkSpec,
+    observes_failures: bool,
 ) -> PlantSummary:
     """The plant's figures from its sums: the ratios, and RdTools' estimates from the daily series."""
     days = pd.date_range(first_day - solar_offset, periods=sums.daily.shape[1], freq="D").as_unit("ns")
@@ -340,6 +385,8 @@ def _plant_summary(
             lost_energy_kwh=sums.lost,
             produced_kwh=sums.produced,
             daily=daily,
+            failures=sums.failures if observes_failures else None,
+            failure_hours=sums.failure_records * SOLAR_RECORD_HOURS if observes_failures else None,
         )
 
 
@@ -364,6 +411,7 @@ def plant_cells(summary: PlantSummary) -> dict[str, float]:
     counts = {cell: float(present) for cell, present in cells.items()}
     counts["inverter_availability"] = float(np.isfinite(summary.inverter_availability).sum())
     counts["lost_production"] = float(np.isfinite(lost_production_shares(summary)).all())
+    counts["failures"] = float((summary.inverter_records > 0).sum()) if summary.failures is not None else 0.0
     return counts
 
 
@@ -397,6 +445,23 @@ def _one_count(value: float, grid: spec_pb2.BinGrid) -> np.ndarray:
     if math.isfinite(value):
         counts[clipped_bin_index(np.array([value]), grid.first_centre, grid.width, grid.count)[0]] = 1.0
     return counts
+
+
+def _failure_blocks(summary: PlantSummary, solar: spec_pb2.SolarSpec) -> dict[spec_pb2.Statistic, np.ndarray]:
+    """The plant's failures and their hours per component of the spec, and its inverter-years (zeros unobserved)."""
+    n = len(solar.components)
+    if summary.failures is None or summary.failure_hours is None:
+        return {
+            S.SOLAR_FAILURE_COUNT: np.zeros(n),
+            S.SOLAR_FAILURE_DOWNTIME: np.zeros(n),
+            S.INVERTER_YEARS: np.zeros(1),
+        }
+    own = [SOLAR_COMPONENTS.index(component) for component in solar.components]
+    return {
+        S.SOLAR_FAILURE_COUNT: summary.failures[own],
+        S.SOLAR_FAILURE_DOWNTIME: summary.failure_hours[own],
+        S.INVERTER_YEARS: np.array([summary.inverter_years]),
+    }
 
 
 def solar_blocks(
@@ -435,6 +500,7 @@ def solar_blocks(
             for cell, (statistic, grid) in histograms.items()
         },
         S.SOLAR_LOST_PRODUCTION: lost,
+        **_failure_blocks(summary, solar),
         S.SOLAR_CONTRIBUTOR: (cell_counts > 0).astype(np.float64),
     }
     values = {

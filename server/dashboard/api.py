@@ -25,6 +25,7 @@ CONTENT_FIELDS = (
     "indicator_spec",
     "solar_curves",
     "solar",
+    "solar_failure_rates",
 )
 """Release fields shown in their own sections; every other field is a setting, listed generically."""
 
@@ -86,6 +87,7 @@ class SolarSpecOut(BaseModel):
     max_inverters_per_site: int
     degradation_confidence_level: float
     lost_production_bins: BinGridOut | None = None
+    components: list[str]
 
 
 class ReleaseDetail(StoredRelease):
@@ -238,6 +240,20 @@ class FailureRateOut(BaseModel):
     operator_count: int | None = None
 
 
+class SolarFailureRateOut(BaseModel):
+    """Failures of one component of a solar cohort's plants per inverter-year they were observed."""
+
+    cohort: str
+    component: str
+    suppressed: bool
+    suppression_reason: str
+    failures: int | None = None
+    inverter_years: float | None = None
+    failures_per_inverter_year: float | None = None
+    mean_downtime_hours: float | None = None
+    operator_count: int | None = None
+
+
 class LostProductionOut(BaseModel):
     """Lost production of one IEC 61400-26 category as a share of potential production."""
 
@@ -257,6 +273,7 @@ FOLLOWS_PROTO: dict[type[BaseModel], type[Message]] = {
     DistributionOut: release_pb2.Distribution,
     ModelOut: release_pb2.NormalBehaviourModelFit,
     FailureRateOut: release_pb2.FailureRate,
+    SolarFailureRateOut: release_pb2.SolarFailureRate,
     LostProductionOut: release_pb2.LostProduction,
     SolarCurveBinOut: release_pb2.SolarCurveBin,
     SolarCurveOut: release_pb2.SolarCurve,
@@ -543,6 +560,21 @@ def get_failure_rates(
     if cohort is not None:
         check_cohort(release, release_id, cohort)
     return [as_api(FailureRateOut, r) for r in release.failure_rates if cohort is None or r.cohort == cohort]
+
+
+@router.get(
+    "/releases/{release_id}/solar-failure-rates",
+    response_model=list[SolarFailureRateOut],
+    summary="Solar failure rates",
+)
+def get_solar_failure_rates(
+    release_id: int, releases: ReleasesDep, cohort: Annotated[str | None, Query()] = None
+) -> list[SolarFailureRateOut]:
+    """A solar release's failures per inverter-year by component."""
+    release = releases.get(release_id)
+    if cohort is not None:
+        check_cohort(release, release_id, cohort)
+    return [as_api(SolarFailureRateOut, r) for r in release.solar_failure_rates if cohort is None or r.cohort == cohort]
 
 
 @router.get("/releases/{release_id}/lost-production", response_model=list[LostProductionOut], summary="Lost production")

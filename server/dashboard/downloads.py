@@ -36,6 +36,7 @@ from server.dashboard.api import (
     PowerCurveBinOut,
     Releases,
     ReleasesDep,
+    SolarFailureRateOut,
     as_api,
     check_cohort,
     cohort_curve,
@@ -311,6 +312,33 @@ def lost_production_table(release: release_pb2.Release, release_id: int, cohort:
     return ChartTable(_filename(f"release-{release_id}", cohort, "lost-production", None), columns, rows)
 
 
+def solar_failure_rate_table(release: release_pb2.Release, release_id: int, cohort: str, _: str | None) -> ChartTable:
+    """A solar cohort page's failure rates: a row per component."""
+    check_cohort(release, release_id, cohort)
+    columns = (
+        "component",
+        "failures_per_inverter_year",
+        "failures",
+        "inverter_years",
+        "mean_downtime_hours",
+        "operator_count",
+        *WITHHELD,
+    )
+    rows: list[dict[str, Cell]] = [
+        {
+            "component": r.component,
+            "failures_per_inverter_year": r.failures_per_inverter_year,
+            "failures": r.failures,
+            "inverter_years": r.inverter_years,
+            "mean_downtime_hours": r.mean_downtime_hours,
+            "operator_count": r.operator_count,
+            **_withheld(r.suppressed, r.suppression_reason),
+        }
+        for r in (as_api(SolarFailureRateOut, x) for x in release.solar_failure_rates if x.cohort == cohort)
+    ]
+    return ChartTable(_filename(f"release-{release_id}", cohort, "solar-failure-rates", None), columns, rows)
+
+
 def plant_lost_production_table(
     release: release_pb2.Release, release_id: int, cohort: str, _: str | None
 ) -> ChartTable:
@@ -435,6 +463,7 @@ RELEASE_CHARTS: dict[str, ReleaseChart] = {
     "failure-rates": failure_rate_table,
     "lost-production": lost_production_table,
     "plant-lost-production": plant_lost_production_table,
+    "solar-failure-rates": solar_failure_rate_table,
     "monthly": monthly_table,
 }
 """A release's charts by the name their download path carries."""
@@ -486,7 +515,8 @@ def get_release_chart(
     """What a chart of the cohort page draws, a row per bin or cell; suppressed ones empty, with their reason.
 
     Charts: power-curve, power-coefficient, solar-curve, distribution (with indicator), failure-rates,
-    lost-production (a wind cohort's), plant-lost-production (a solar cohort's), monthly (with indicator).
+    lost-production (a wind cohort's), plant-lost-production and solar-failure-rates (a solar cohort's), monthly
+    (with indicator).
     """
     _known(chart, list(RELEASE_CHARTS))
     return table_response(RELEASE_CHARTS[chart](releases.get(release_id), release_id, cohort, indicator), fmt)

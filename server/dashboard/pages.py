@@ -65,6 +65,7 @@ def suppressions_by_reason(release: release_pb2.Release) -> list[dict[str, Any]]
         ("models", release.models),
         ("distributions", release.distributions),
         ("failure-rate cells", release.failure_rates),
+        ("failure-rate cells", release.solar_failure_rates),
         ("lost-production cells", release.lost_production),
     ):
         cells += [(item.suppression_reason, kind, item.cohort) for item in items if item.suppressed]
@@ -184,10 +185,11 @@ def _distribution_charts(
 def _solar_cohort_page(
     request: Request, releases: Releases, release: release_pb2.Release, release_id: int, name: str
 ) -> Response:
-    """A solar cohort: its energy-normalised curve, its plants' distributions and their lost production by cause."""
+    """A solar cohort: its energy-normalised curve, its plants' distributions, lost production by cause and failures."""
     curve = next(c for c in release.solar_curves if c.cohort == name)
     charts = f"/api/releases/{release_id}/charts"
     losses = [d for d in release.distributions if d.cohort == name and d.indicator.startswith("lost_production:")]
+    failures = [r for r in release.solar_failure_rates if r.cohort == name]
     return _page(
         request,
         "solar_cohort.html",
@@ -205,6 +207,9 @@ def _solar_cohort_page(
         losses=losses,
         losses_figure=figures.lost_production_distributions_figure(losses).to_json() if losses else None,
         losses_data=data_links(f"{charts}/plant-lost-production", cohort=name),
+        failures=failures,
+        failures_figure=figures.solar_failure_rate_figure(failures).to_json() if failures else None,
+        failures_data=data_links(f"{charts}/solar-failure-rates", cohort=name),
     )
 
 

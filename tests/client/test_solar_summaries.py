@@ -114,3 +114,48 @@ def test_the_blocks_are_the_plants_in_its_cohorts_and_the_census_counts_them(pla
     cells = CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)])
     assert cells.total[n_atoms, SOLAR_CELLS.index("inverter_availability")] == 3  # inverters
     assert cells.total[n_atoms, SOLAR_CELLS.index("degradation_rate")] == 1  # one plant
+
+
+def test_failures_are_the_injected_inverter_faults_counted_once_across_chunks(tmp_path):
+    """Two inverter faults (one over the chunk border, one at night's end) and a grid outage, which is no failure."""
+    drawn = solar_fleet(1, 1, np.random.default_rng(5))[0]
+    faults = (
+        Outage("INV01", "2023-03-03T10:00:00Z", "2023-03-05T09:00:00Z", "inverter_fault", 3),
+        Outage("INV02", "2023-03-10T11:00:00Z", "2023-03-10T15:30:00Z", "inverter_fault", 3),
+        Outage("INV02", "2023-03-12T11:00:00Z", "2023-03-12T13:00:00Z", "grid", 2),
+    )
+    planned = replace(
+        drawn,
+        inverters=("INV01", "INV02"),
+        dc_capacity_kw=(1300.0,) * 2,
+        ac_capacity_kw=(1000.0,) * 2,
+        outages=faults,
+        underperforming=(),
+    )
+    simulation = simulate_solar_plant_with_truth(
+        planned, "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", "15min", np.random.default_rng(6)
+    )
+    write_solar_site(simulation.truth, simulation.frame, tmp_path)
+    site = load_solar_site_config(tmp_path / "site.toml")
+    assert site.component_codes == {"inverter": (3,)}
+    spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")])
+    summary = summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_000), site, spec)
+    assert summary.failures is not None and summary.failure_hours is not None
+    inverter = list(spec.solar.components).index("inverter")
+    assert summary.failures[inverter] == 2 and summary.failures.sum() == 2
+    assert summary.failure_hours[inverter] == pytest.approx(47.0 + 4.5)
+    assert summary.inverter_years == pytest.approx(2 * 31 / 365.25)
+    values, census = solar_blocks(summary, site, spec)
+    np.testing.assert_array_equal(values[BlockKey("all", S.SOLAR_FAILURE_COUNT)], summary.failures)
+    n_atoms = len(cohort_atoms(spec.cohorts))
+    cells = CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)])
+    assert cells.total[n_atoms, SOLAR_CELLS.index("failures")] == 2  # its inverters, observed for failures
+    # Without [status.components] the plant observes no failures: it sends zeros and is not in the cell.
+    text = (tmp_path / "site.toml").read_text()
+    (tmp_path / "site.toml").write_text(text.replace("[status.components]\ninverter = [3]\n", ""))
+    blind = load_solar_site_config(tmp_path / "site.toml")
+    unobserved = summarise_plant(lambda: read_solar_chunks(blind), blind, spec)
+    assert unobserved.failures is None
+    values, census = solar_blocks(unobserved, blind, spec)
+    assert not values[BlockKey("all", S.INVERTER_YEARS)].any()
+    assert CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)]).total[n_atoms, SOLAR_CELLS.index("failures")] == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from solar_releases import COHORT, PERIODS, SUPPRESSED_COHORT, two_solar_releases
 
@@ -87,6 +88,28 @@ def test_each_cause_of_lost_production_counts_the_plants_by_their_own_share(sola
         np.testing.assert_array_equal(np.array(d.counts), expected)
         assert 0.0 <= d.p10 <= d.p50 <= d.p90 <= shares[:, c].max() + grid.width
     assert not release.lost_production  # no energy shares: they could be one plant's
+
+
+def test_the_failure_rates_are_the_pooled_runs_of_fault_codes(solar_release):
+    """Failures: runs of an inverter's consecutive 15-min records with a component's code, counted in pandas."""
+    sites, release, spec = solar_release
+    failures, records = 0, 0
+    start, end = pd.Timestamp(spec.period.start), pd.Timestamp(spec.period.end)
+    for site in map(load_solar_site_config, sites):
+        export = pd.concat(read_solar_chunks(site), ignore_index=True)
+        export = export[(export["time"] >= start) & (export["time"] < end)].sort_values(["asset_id", "time"])
+        records += len(export)
+        fault = export["INV_St"].isin(site.component_codes["inverter"])
+        step = export.groupby("asset_id", observed=True)["time"].diff()
+        continues = fault.shift(fill_value=False) & (step == pd.Timedelta(minutes=15))
+        failures += int((fault & ~continues).sum())
+    rates = {r.component: r for r in release.solar_failure_rates if r.cohort == COHORT}
+    assert list(rates) == list(spec.solar.components)
+    inverter = rates["inverter"]
+    assert not inverter.suppressed and inverter.operator_count == len(sites)
+    assert inverter.failures == failures > 0
+    assert inverter.inverter_years == pytest.approx(records * 0.25 / 8766.0, rel=1e-9)
+    assert all(r.failures == 0 for component, r in rates.items() if component != "inverter")
 
 
 def test_every_plant_keeps_the_release_and_finds_it_consistent_with_its_census(solar_release):

@@ -254,7 +254,7 @@ class PrivacyParameters(_message.Message):
     def __init__(self, privacy_unit: _Optional[str] = ..., rho: _Optional[float] = ..., epsilon: _Optional[float] = ..., delta: _Optional[float] = ..., max_records_per_turbine_per_bin: _Optional[int] = ..., min_noise_sites: _Optional[int] = ..., cell_noise_stddev: _Optional[_Mapping[str, float]] = ..., note: _Optional[str] = ..., operator_epsilon: _Optional[_Mapping[int, float]] = ...) -> None: ...
 
 class Release(_message.Message):
-    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution", "reference_air_density", "filters", "dominance_max_share", "models", "distributions", "failure_rates", "lost_production", "training_period", "indicator_spec", "privacy", "monthly_distributions", "solar_curves", "solar")
+    __slots__ = ("contract", "spec_id", "period", "k_min_operators", "provenance", "curves", "percentile_resolution", "reference_air_density", "filters", "dominance_max_share", "models", "distributions", "failure_rates", "lost_production", "training_period", "indicator_spec", "privacy", "monthly_distributions", "solar_curves", "solar", "solar_failure_rates")
     CONTRACT_FIELD_NUMBER: _ClassVar[int]
     SPEC_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -275,6 +275,7 @@ class Release(_message.Message):
     MONTHLY_DISTRIBUTIONS_FIELD_NUMBER: _ClassVar[int]
     SOLAR_CURVES_FIELD_NUMBER: _ClassVar[int]
     SOLAR_FIELD_NUMBER: _ClassVar[int]
+    SOLAR_FAILURE_RATES_FIELD_NUMBER: _ClassVar[int]
     contract: str
     spec_id: str
     period: _spec_pb2.Period
@@ -295,7 +296,8 @@ class Release(_message.Message):
     monthly_distributions: _containers.RepeatedCompositeFieldContainer[Distribution]
     solar_curves: _containers.RepeatedCompositeFieldContainer[SolarCurve]
     solar: _spec_pb2.SolarSpec
-    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModelFit, _Mapping]]] = ..., distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., failure_rates: _Optional[_Iterable[_Union[FailureRate, _Mapping]]] = ..., lost_production: _Optional[_Iterable[_Union[LostProduction, _Mapping]]] = ..., training_period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., indicator_spec: _Optional[_Union[_spec_pb2.BenchmarkSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacyParameters, _Mapping]] = ..., monthly_distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., solar_curves: _Optional[_Iterable[_Union[SolarCurve, _Mapping]]] = ..., solar: _Optional[_Union[_spec_pb2.SolarSpec, _Mapping]] = ...) -> None: ...
+    solar_failure_rates: _containers.RepeatedCompositeFieldContainer[SolarFailureRate]
+    def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModelFit, _Mapping]]] = ..., distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., failure_rates: _Optional[_Iterable[_Union[FailureRate, _Mapping]]] = ..., lost_production: _Optional[_Iterable[_Union[LostProduction, _Mapping]]] = ..., training_period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., indicator_spec: _Optional[_Union[_spec_pb2.BenchmarkSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacyParameters, _Mapping]] = ..., monthly_distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., solar_curves: _Optional[_Iterable[_Union[SolarCurve, _Mapping]]] = ..., solar: _Optional[_Union[_spec_pb2.SolarSpec, _Mapping]] = ..., solar_failure_rates: _Optional[_Iterable[_Union[SolarFailureRate, _Mapping]]] = ...) -> None: ...
 
 class SolarCurveBin(_message.Message):
     __slots__ = ("irradiance_centre", "suppressed", "suppression_reason", "record_count", "operator_count", "mean_specific_power", "std_specific_power", "p10_specific_power", "p50_specific_power", "p90_specific_power")
@@ -320,6 +322,28 @@ class SolarCurveBin(_message.Message):
     p50_specific_power: float
     p90_specific_power: float
     def __init__(self, irradiance_centre: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., mean_specific_power: _Optional[float] = ..., std_specific_power: _Optional[float] = ..., p10_specific_power: _Optional[float] = ..., p50_specific_power: _Optional[float] = ..., p90_specific_power: _Optional[float] = ...) -> None: ...
+
+class SolarFailureRate(_message.Message):
+    __slots__ = ("cohort", "component", "suppressed", "suppression_reason", "failures", "inverter_years", "failures_per_inverter_year", "mean_downtime_hours", "operator_count")
+    COHORT_FIELD_NUMBER: _ClassVar[int]
+    COMPONENT_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    INVERTER_YEARS_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_PER_INVERTER_YEAR_FIELD_NUMBER: _ClassVar[int]
+    MEAN_DOWNTIME_HOURS_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_COUNT_FIELD_NUMBER: _ClassVar[int]
+    cohort: str
+    component: str
+    suppressed: bool
+    suppression_reason: str
+    failures: int
+    inverter_years: float
+    failures_per_inverter_year: float
+    mean_downtime_hours: float
+    operator_count: int
+    def __init__(self, cohort: _Optional[str] = ..., component: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., failures: _Optional[int] = ..., inverter_years: _Optional[float] = ..., failures_per_inverter_year: _Optional[float] = ..., mean_downtime_hours: _Optional[float] = ..., operator_count: _Optional[int] = ...) -> None: ...
 
 class SolarCurve(_message.Message):
     __slots__ = ("cohort", "bins")

@@ -67,6 +67,9 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SOLAR_CONTRIBUTOR: _ClassVar[Statistic]
     IRRADIANCE_CENSUS: _ClassVar[Statistic]
     SOLAR_CENSUS: _ClassVar[Statistic]
+    SOLAR_FAILURE_COUNT: _ClassVar[Statistic]
+    SOLAR_FAILURE_DOWNTIME: _ClassVar[Statistic]
+    INVERTER_YEARS: _ClassVar[Statistic]
 NACELLE_ANEMOMETER: WindSpeedReference
 NACELLE_TRANSFER_FUNCTION: WindSpeedReference
 MET_MAST: WindSpeedReference
@@ -122,6 +125,9 @@ SOLAR_LOST_PRODUCTION: Statistic
 SOLAR_CONTRIBUTOR: Statistic
 IRRADIANCE_CENSUS: Statistic
 SOLAR_CENSUS: Statistic
+SOLAR_FAILURE_COUNT: Statistic
+SOLAR_FAILURE_DOWNTIME: Statistic
+INVERTER_YEARS: Statistic
 
 class BinGrid(_message.Message):
     __slots__ = ("first_centre", "width", "count", "unit")
@@ -305,7 +311,7 @@ class BenchmarkSpec(_message.Message):
     def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., wind_speed_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., normalised_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., cohorts: _Optional[_Iterable[_Union[Cohort, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ..., k_min_operators: _Optional[int] = ..., max_turbines_per_site: _Optional[int] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., aep_cut_out_wind_speed: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModel, _Mapping]]] = ..., training_period: _Optional[_Union[Period, _Mapping]] = ..., indicators: _Optional[_Union[IndicatorSpec, _Mapping]] = ..., privacy: _Optional[_Union[DifferentialPrivacy, _Mapping]] = ..., census_of_sha256: _Optional[str] = ..., solar: _Optional[_Union[SolarSpec, _Mapping]] = ...) -> None: ...
 
 class SolarSpec(_message.Message):
-    __slots__ = ("irradiance_bins", "specific_power_bins", "performance_ratio_bins", "degradation_bins", "degradation_interval_bins", "soiling_loss_bins", "clipping_share_bins", "availability_bins", "loss_categories", "max_inverters_per_site", "degradation_confidence_level", "lost_production_bins")
+    __slots__ = ("irradiance_bins", "specific_power_bins", "performance_ratio_bins", "degradation_bins", "degradation_interval_bins", "soiling_loss_bins", "clipping_share_bins", "availability_bins", "loss_categories", "max_inverters_per_site", "degradation_confidence_level", "lost_production_bins", "components")
     IRRADIANCE_BINS_FIELD_NUMBER: _ClassVar[int]
     SPECIFIC_POWER_BINS_FIELD_NUMBER: _ClassVar[int]
     PERFORMANCE_RATIO_BINS_FIELD_NUMBER: _ClassVar[int]
@@ -318,6 +324,7 @@ class SolarSpec(_message.Message):
     MAX_INVERTERS_PER_SITE_FIELD_NUMBER: _ClassVar[int]
     DEGRADATION_CONFIDENCE_LEVEL_FIELD_NUMBER: _ClassVar[int]
     LOST_PRODUCTION_BINS_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
     irradiance_bins: BinGrid
     specific_power_bins: BinGrid
     performance_ratio_bins: BinGrid
@@ -330,7 +337,8 @@ class SolarSpec(_message.Message):
     max_inverters_per_site: int
     degradation_confidence_level: float
     lost_production_bins: BinGrid
-    def __init__(self, irradiance_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., specific_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., performance_ratio_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., degradation_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., degradation_interval_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., soiling_loss_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., clipping_share_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., loss_categories: _Optional[_Iterable[str]] = ..., max_inverters_per_site: _Optional[int] = ..., degradation_confidence_level: _Optional[float] = ..., lost_production_bins: _Optional[_Union[BinGrid, _Mapping]] = ...) -> None: ...
+    components: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, irradiance_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., specific_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., performance_ratio_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., degradation_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., degradation_interval_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., soiling_loss_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., clipping_share_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., loss_categories: _Optional[_Iterable[str]] = ..., max_inverters_per_site: _Optional[int] = ..., degradation_confidence_level: _Optional[float] = ..., lost_production_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., components: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Census(_message.Message):
     __slots__ = ("census_spec_sha256", "participants", "totals")

@@ -38,6 +38,7 @@ API_PATHS = {
     "/api/releases/{release_id}/models",
     "/api/releases/{release_id}/failure-rates",
     "/api/releases/{release_id}/lost-production",
+    "/api/releases/{release_id}/solar-failure-rates",
     "/api/trends/curve",
     "/api/trends/solar-curve",
     "/api/trends/distribution",

@@ -78,6 +78,9 @@ def test_the_solar_curve_carries_every_bin_with_suppressed_ones_empty(solar):
     losses = client.get(grid).json()
     assert losses and all(x["suppressed"] and x["p50"] is None and not x["counts"] for x in losses)
     assert client.get("/api/releases/1/lost-production").json() == []  # no energy shares in a solar release
+    rates = client.get(f"/api/releases/1/solar-failure-rates?cohort={COHORT}").json()
+    expected = [r for r in made.releases[0].solar_failure_rates if r.cohort == COHORT]
+    assert [(r["component"], r["failures"]) for r in rates] == [(r.component, r.failures) for r in expected]
 
 
 @pytest.mark.parametrize(
@@ -105,7 +108,7 @@ def test_the_solar_cohort_page_draws_the_curve_distributions_and_losses_with_the
     charts = CHART.findall(html)
     released = {d.indicator for d in made.releases[0].distributions if d.cohort == COHORT and not d.suppressed}
     shown = [i for i in SOLAR_INDICATORS if i in released]
-    assert charts == ["solar-curve", *(f"distribution-{i}" for i in shown), "lost-production"]
+    assert charts == ["solar-curve", *(f"distribution-{i}" for i in shown), "lost-production", "solar-failure-rates"]
     for indicator in shown:
         assert indicator_label(indicator) in unescape(html)
     links = dict(LINK.findall(html))
