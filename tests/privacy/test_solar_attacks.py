@@ -91,6 +91,11 @@ def test_the_aggregator_never_decodes_the_cohort_of_a_lone_plant(plants, defende
     assert "performance_ratio of cohort high published; its census suppresses it" in census_contradictions(
         forged, census
     )
+    rate = next(r for r in forged.solar_failure_rates if r.cohort == "high" and r.component == "inverter")
+    rate.suppressed = False
+    assert "failure rate of inverter in cohort high published; its census suppresses it" in census_contradictions(
+        forged, census
+    )
 
     # Control: sites that send every cell hand the aggregator the lone plant's exact figures.
     monkeypatch.setattr("client.contribution.withhold_failing_cells", lambda values, spec, decision: dict(values))
@@ -99,6 +104,8 @@ def test_the_aggregator_never_decodes_the_cohort_of_a_lone_plant(plants, defende
     np.testing.assert_array_equal(leaked[pr_key].astype(float), own[pr_key])  # its performance ratio's bin
     records = BlockKey("high", S.IRRADIANCE_RECORD_COUNT)
     np.testing.assert_array_equal(leaked[records].astype(float), own[records])  # its records, bin by bin
+    losses = BlockKey("high", S.SOLAR_LOST_PRODUCTION)
+    np.testing.assert_array_equal(leaked[losses].astype(float), own[losses])  # its share lost to each cause
 
 
 def test_a_member_cannot_difference_two_cohorts_down_to_one_plant(plants, defended, monkeypatch):
