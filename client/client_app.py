@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from flwr.app import Context, Message, RecordDict
+from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.client.mod import secaggplus_mod
 from flwr.clientapp import ClientApp
 from flwr.clientapp.typing import Mod
@@ -27,6 +27,7 @@ from protos.messages import (
     FINAL_RELEASE_CONFIG_KEY,
     FLEET_DIR_RUN_KEY,
     SITE_CONFIG_NODE_KEY,
+    SITE_KIND_CONFIG_KEY,
     SPEC_CONFIG_KEY,
 )
 
@@ -88,10 +89,16 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
         return Message(fitres_to_recorddict(fitres, keep_input=False), reply_to=msg)
 
     @app.query()
-    def keep_release(msg: Message, context: Context) -> Message:
+    def answer_query(msg: Message, context: Context) -> Message:
+        """The site's kind when asked for it (nothing else of the site), else the final release to keep."""
+        site = locate_site(context)
+        config = msg.content.config_records.get("config")
+        if config is not None and SITE_KIND_CONFIG_KEY in config:
+            from client.site_kinds import site_kind
+
+            return Message(RecordDict({"config": ConfigRecord({SITE_KIND_CONFIG_KEY: site_kind(site)})}), reply_to=msg)
         from client.contribution import receive_release
 
-        site = locate_site(context)
         try:
             release_bytes = bytes(msg.content["config"][FINAL_RELEASE_CONFIG_KEY])
         except (KeyError, TypeError):

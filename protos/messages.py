@@ -12,6 +12,10 @@ CENSUS_CONFIG_KEY = "fleetbench.census"
 FINAL_RELEASE_CONFIG_KEY = "fleetbench.release"
 """Query message config key: the serialised final Release every site receives."""
 
+SITE_KIND_CONFIG_KEY = "fleetbench.site-kind"
+"""Query message config key: asked (any value), a site answers with the kind of site it serves, "wind" or "solar",
+so a release asks only sites of its spec's kind (a member's other site would count it twice)."""
+
 SITE_CONFIG_NODE_KEY = "site-config"
 """SuperNode node-config key: path of the operator's site.toml on the operator's machine."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,12 @@ from google.protobuf import json_format
 from common.progress import Progress, Stage, silent
 from protos.census import census_spec, is_solar
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.messages import BASELINE_RELEASE_CONFIG_KEY, CENSUS_CONFIG_KEY, FINAL_RELEASE_CONFIG_KEY
+from protos.messages import (
+    BASELINE_RELEASE_CONFIG_KEY,
+    CENSUS_CONFIG_KEY,
+    FINAL_RELEASE_CONFIG_KEY,
+    SITE_KIND_CONFIG_KEY,
+)
 from server.publish import (
     census_from_secure_sum,
     complete_release,
@@ -36,6 +42,8 @@ from server.publish import (
 from server.secure_sum import DEFAULT_WAITS, MIN_SECURE_SUM_SITES, SecureSumOutcome, Waits, run_secure_sum
 from server.spec import indicator_spec
 from server.store import claim_dropped_on_failure, claim_release, mark_sent
+
+KIND_POLL_SECONDS = 1.0  # how often sites_of_kind looks for newly connected sites while it waits
 
 LOG = logging.getLogger("fleetbench.aggregator")
 
@@ -128,6 +136,34 @@ def build_server_app(
     return app
 
 
+def sites_of_kind(
+    grid: Grid, spec: spec_pb2.BenchmarkSpec, min_sites: int, waits: Waits = DEFAULT_WAITS
+) -> frozenset[int]:
+    """The connected sites of ``spec``'s kind (wind or solar), once ``min_sites`` of them answer or the wait ends.
+
+    Each newly connected site is asked which kind it serves (a query it answers with that word
+    only). A member with a wind farm and a solar plant runs a node for each; a round that asked both
+    would see the member twice and every site would refuse it (k counts members, not nodes).
+    """
+    kind = "solar" if is_solar(spec) else "wind"
+    asked: dict[int, str] = {}
+    began = time.monotonic()
+    while True:
+        new = [node for node in grid.get_node_ids() if node not in asked]
+        question = RecordDict({"config": ConfigRecord({SITE_KIND_CONFIG_KEY: kind})})
+        messages = [Message(content=question, dst_node_id=node, message_type=MessageType.QUERY) for node in new]
+        for reply in grid.send_and_receive(messages, timeout=waits.stage) if messages else ():
+            if not reply.has_error():
+                asked[reply.metadata.src_node_id] = str(reply.content["config"][SITE_KIND_CONFIG_KEY])
+        asked.update({node: "" for node in new if node not in asked})  # no answer: of no kind
+        matching = frozenset(node for node, answer in asked.items() if answer == kind)
+        if len(matching) >= min_sites or time.monotonic() - began >= waits.sampling:
+            if len(matching) < len(asked):
+                LOG.info("%d of %d connected sites are %s sites; only they are asked", len(matching), len(asked), kind)
+            return matching
+        time.sleep(KIND_POLL_SECONDS)
+
+
 def run_census(
     grid: Grid,
     context: Context,
@@ -135,18 +171,22 @@ def run_census(
     min_sites: int,
     extra_config: Mapping[str, bytes] | None = None,
     *,
+    only_nodes: frozenset[int] | None = None,
     expected: frozenset[int] | None = None,
     waits: Waits = DEFAULT_WAITS,
     name: str = "census",
 ) -> tuple[spec_pb2.Census, frozenset[int]]:
     """The census round of values spec ``spec``: its disclosure-control inputs summed, and nothing else.
 
-    ``extra_config`` travels beside the census spec (round 2: the round-1 release); the round
-    starts once ``min_sites`` of the ``expected`` sites (None: any) are connected. Returns the
-    census and the sites it summed, the only ones its values round may ask.
+    ``extra_config`` travels beside the census spec (round 2: the round-1 release); the round asks
+    the ``only_nodes`` sites (None: every connected one) and starts once ``min_sites`` of the
+    ``expected`` sites (default ``only_nodes``) are connected. Returns the census and the sites it
+    summed, the only ones its values round may ask.
     """
     census = census_spec(spec)
-    outcome = run_secure_sum(grid, context, census, min_sites, extra_config, expected=expected, waits=waits, name=name)
+    outcome = run_secure_sum(
+        grid, context, census, min_sites, extra_config, only_nodes=only_nodes, expected=expected, waits=waits, name=name
+    )
     return census_from_secure_sum(census, outcome), outcome.node_ids
 
 
@@ -182,8 +222,10 @@ def run_release(
     indicator spec. A private spec has no round 2: the indicators are not yet differentially private.
     A solar spec is one round (census, values) and its release is the plants' (server/solar.py).
     """
-    stage = _round_started(progress, "round 1 census", f"asking every site (at least {min_sites})")
-    census, sites = run_census(grid, context, spec, min_sites, waits=waits, name="round 1 census")
+    kind = "solar" if is_solar(spec) else "wind"
+    stage = _round_started(progress, "round 1 census", f"asking every {kind} site (at least {min_sites})")
+    of_kind = sites_of_kind(grid, spec, min_sites, waits)
+    census, sites = run_census(grid, context, spec, min_sites, only_nodes=of_kind, waits=waits, name="round 1 census")
     stage.done(f"{len(sites)} sites summed")
     stage = _round_started(progress, "round 1 values", f"asking the census's {len(sites)} sites")
     outcome = run_secure_sum(

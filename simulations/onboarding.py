@@ -145,15 +145,18 @@ def run_release_in_process(
     send: bool = True,
     on_outcome: Callable[[SecureSumOutcome], None] | None = None,
     run_id: int = 7,
+    min_sites: int | None = None,
 ) -> release_pb2.Release:
     """The ServerApp's release over ``site_configs`` with SecAgg+ in this process (no Ray): tests and benches.
 
     Every site runs the real ClientApp over a :class:`simulations.loopback.LoopbackGrid`; with
-    ``send`` the final release is sent to every site as in a deployment. Nothing is stored.
+    ``send`` the final release is sent to every site as in a deployment. Nothing is stored. The
+    round waits for ``min_sites`` sites of the spec's kind (default: every site given).
     """
     grid = LoopbackGrid(build_client_app(list(site_configs)), len(site_configs))
     context = Context(run_id=run_id, node_id=0, node_config={}, state=RecordDict(), run_config={})
-    release = run_release(grid, context, spec, len(site_configs), indicators, on_outcome)
+    needed = len(site_configs) if min_sites is None else min_sites
+    release = run_release(grid, context, spec, needed, indicators, on_outcome)
     if send:
         send_release(grid, release)
     return release
