@@ -21,6 +21,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from client.runs import continues_run, long_run_context, long_runs
 from client.schema import STATUS
 from protos.domain import REFERENCE_AIR_DENSITY
 
@@ -137,44 +138,13 @@ def frozen_sensor_flag(frame: Records, turbines: TurbineArrays, parameters: Mapp
     forms a run. A record's flag depends on the ``min_run - 1`` records either side of it only
     (:func:`frozen_sensor_context`).
     """
-    min_run = int(parameters["min_run"])
     wind_speed = values(frame, "WMET_HorWdSpd")
-    n = len(wind_speed)
-    if min_run <= 1:
-        return np.ones(n, dtype=bool)
-    if n < min_run:
-        return np.zeros(n, dtype=bool)
-    # Record k + j continues the run of record k + j - 1, for j = 1 .. min_run - 1: records k .. k + min_run - 1
-    # are equal. A record is flagged when such a window of min_run records starts within min_run - 1 before it.
-    continues = ~_new_run(turbines.asset_index, wind_speed)
-    window_equal = _sliding_all(continues[1:], min_run - 1)
-    none = np.zeros(min_run - 1, dtype=bool)
-    return _sliding_any(np.concatenate([none, window_equal, none]), min_run)
-
-
-def _sliding_all(x: np.ndarray, width: int) -> np.ndarray:
-    """out[k] = x[k : k + width].all(), for k = 0 .. len(x) - width (width >= 1), by doubling spans."""
-    out, span = x, 1
-    while span * 2 <= width:
-        out, span = out[:-span] & out[span:], span * 2
-    if span < width:
-        length = len(x) - width + 1
-        out = out[:length] & out[width - span : width - span + length]
-    return out
-
-
-def _sliding_any(x: np.ndarray, width: int) -> np.ndarray:
-    """out[k] = x[k : k + width].any(), for k = 0 .. len(x) - width (width >= 1), by doubling spans."""
-    return ~_sliding_all(~x, width)
+    return long_runs(continues_run(turbines.asset_index, wind_speed), int(parameters["min_run"]))
 
 
 def frozen_sensor_context(parameters: Mapping[str, float]) -> int:
-    """Records either side of a record that decide its frozen-sensor flag: min_run - 1.
-
-    A record lies in a run of at least m equal values exactly when some m consecutive records
-    around it, all within m - 1 of it, are equal; records farther away cannot change its flag.
-    """
-    return max(int(parameters["min_run"]) - 1, 0)
+    """Records either side of a record that decide its frozen-sensor flag: min_run - 1 (:func:`long_run_context`)."""
+    return long_run_context(int(parameters["min_run"]))
 
 
 def window_flag(frame: Records, turbines: TurbineArrays, parameters: Mapping[str, float]) -> np.ndarray:
@@ -195,12 +165,6 @@ def asset_codes(asset_id: pd.Series, asset_order: pd.Index) -> np.ndarray:
     if isinstance(asset_id.dtype, pd.CategoricalDtype) and asset_id.cat.categories.equals(asset_order):
         return asset_id.cat.codes.to_numpy(dtype=np.int64)
     return asset_order.get_indexer(asset_id)
-
-
-def _new_run(asset_index: np.ndarray, values: np.ndarray) -> np.ndarray:
-    new_run = np.ones(len(values), dtype=bool)
-    new_run[1:] = (asset_index[1:] != asset_index[:-1]) | ~(values[1:] == values[:-1])
-    return new_run
 
 
 # Power bins of the bin filter, per unit of rated power; wind speed histograms per power bin.
