@@ -28,9 +28,11 @@ from client.solar.performance import (
     performance_ratio_terms,
     underperforming_inverters,
 )
-from client.solar.schema import ASSET_ID, STATUS, TIME
+from client.solar.quality import DAYLIGHT_IRRADIANCE, irradiance_channel, stuck_readings
+from client.solar.schema import STATUS, TIME
 from client.solar.site_config import SolarSiteConfig
 from client.solar.soiling import SoilingEstimate, soiling_loss
+from client.streaming import hold_back_open_runs
 from client.summaries import atom_census
 from protos.codec import spec_sha256
 from protos.disclosure import atom_index, cohort_atoms, plant_in_cohort
@@ -45,9 +47,6 @@ from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import SOLAR_CELLS, BlockKey, solar_histograms
 
 S = spec_pb2.Statistic
-
-DAYLIGHT_IRRADIANCE = 50.0
-"""In-plane irradiance from which a record counts as daylight (availability, clipping) [W/m^2]."""
 
 NORMALISATION_IRRADIANCE = 200.0
 """In-plane irradiance from which a record enters the daily normalised energy (degradation, soiling) [W/m^2]:
@@ -190,13 +189,21 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         code: SOLAR_COMPONENTS.index(component) for component, codes in site.component_codes.items() for code in codes
     }
     last_time_ns, last_component = np.zeros(n_inv, dtype=np.int64), np.full(n_inv, -1)
-    for chunk in read_chunks():
+    measured = irradiance_channel(site.columns)
+    ids = pd.Index([inverter.inverter_id for inverter in site.inverters])
+    # Each inverter's records in time order, no run of equal readings split between chunks: a stuck reading
+    # is judged whole, and counts as missing from here on, as ingest blanks an impossible one.
+    for chunk, inverter in hold_back_open_runs(read_chunks(), ids, keys=("P_out", measured)):
+        power, irradiance = (chunk[name].to_numpy(dtype=np.float64) for name in ("P_out", measured))
+        stuck_power, stuck_irradiance = stuck_readings(power, irradiance, inverter, ac[inverter])
+        chunk = chunk.assign(
+            P_out=np.where(stuck_power, np.nan, power), **{measured: np.where(stuck_irradiance, np.nan, irradiance)}
+        )
         times = pd.DatetimeIndex(chunk[TIME])
         keep = np.asarray((times >= start) & (times < end))
         if not keep.any():
             continue
-        chunk, times = chunk[keep], times[keep]
-        inverter = chunk[ASSET_ID].cat.codes.to_numpy().astype(np.int64)
+        chunk, times, inverter = chunk[keep], times[keep], inverter[keep]
         p_out = chunk["P_out"].to_numpy(dtype=np.float64)
         if "G_i" in chunk:
             g_poa = chunk["G_i"].to_numpy(dtype=np.float64)

@@ -1,0 +1,119 @@
+"""Data-quality masks of a solar plant's records: stuck (frozen) power and irradiance readings.
+
+A sensor or logger that stops updating repeats its last value; in a plant's summary such a
+reading would enter the PR, the curve and the daily energies as if measured. Each mask is
+boolean, True where a record is flagged (OpenOA-style); the records must be sorted by inverter,
+then time, which :func:`client.streaming.hold_back_open_runs` guarantees across chunks. Runs are
+found by the kernel of the wind frozen-sensor filter (:func:`client.runs.long_runs`). Powers in
+kW, irradiances in W/m^2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container
+
+import numpy as np
+
+from client.runs import continues_run, long_runs
+from client.solar.availability import CLIPPING_THRESHOLD
+
+DAYLIGHT_IRRADIANCE = 50.0
+"""In-plane irradiance from which a record counts as daylight (availability, clipping, stuck readings) [W/m^2]."""
+
+STUCK_MIN_RECORDS = 8
+"""Consecutive daylight records over which a reading must not change to count as stuck: 2 h of 15-min means [-].
+
+Measured 15-min means of a working sensor or inverter do not repeat to the last digit for 2 h of
+daylight; a frozen sensor's or logger's do, and averaging a frozen 1-min export keeps them equal."""
+
+
+def irradiance_channel(columns: Container[str]) -> str:
+    """The measured irradiance a plant's summary reads: ``G_i`` when mapped, else ``G_h``."""
+    return "G_i" if "G_i" in columns else "G_h"
+
+
+def stuck_flag(
+    values: np.ndarray, inverter: np.ndarray, judged: np.ndarray, min_run: int = STUCK_MIN_RECORDS, atol: float = 0.0
+) -> np.ndarray:
+    """Flag every record of a run of at least ``min_run`` judged records over which a reading stays put.
+
+    A run: consecutive records of one inverter, each judged, each within ``atol`` of the one
+    before (:func:`client.runs.continues_run`). A record not judged (night, say) ends a run; NaN
+    never forms one. A record's flag depends on the ``min_run - 1`` records either side of it.
+
+    Parameters
+    ----------
+    values : ndarray
+        The channel's readings, in its unit (kW, W/m^2, ...).
+    inverter : ndarray of int
+        Each record's inverter; records sorted by inverter, then time.
+    judged : ndarray of bool
+        The records a run may hold.
+    min_run : int
+        Records a run needs to be flagged [-], at least 2.
+    atol : float
+        Largest step between consecutive readings that still counts as unchanged, in the channel's
+        unit; 0 asks for identical readings.
+
+    Returns
+    -------
+    ndarray of bool
+        True for the records of each such run.
+
+    Raises
+    ------
+    ValueError
+        When ``min_run`` is below 2 (every judged record would be stuck) or ``atol`` is negative.
+    """
+    if min_run < 2:
+        raise ValueError(f"min_run must be at least 2 records, got {min_run}")
+    if not atol >= 0.0:
+        raise ValueError(f"atol must be >= 0, got {atol}")
+    continues = continues_run(inverter, values, atol)
+    continues[1:] &= judged[1:] & judged[:-1]
+    return long_runs(continues, min_run)
+
+
+def stuck_readings(
+    p_out_kw: np.ndarray,
+    irradiance: np.ndarray,
+    inverter: np.ndarray,
+    ac_capacity_kw: np.ndarray,
+    min_run: int = STUCK_MIN_RECORDS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Records whose AC power, and whose irradiance, is stuck (:func:`stuck_flag` with identical readings).
+
+    Power is judged while the inverter produces below its AC limit, 0 < P_out < CLIPPING_THRESHOLD
+    * P_ac0: flat zero power in daylight is an outage (availability's business), flat power at the
+    limit is clipping, and at night zero (or a negative tare) is no fault; a reading stuck above
+    zero runs on through the night. Irradiance is judged in daylight (``irradiance`` >=
+    :data:`DAYLIGHT_IRRADIANCE`) or while the inverter produces (P_out > 0), so a sensor frozen at
+    night's zero while the plant produces is caught; at night, with no power, a zero reading is not.
+
+    Parameters
+    ----------
+    p_out_kw : ndarray
+        AC output power P_out [kW].
+    irradiance : ndarray
+        The plant's measured irradiance on each inverter's row, G_i or G_h [W/m^2]
+        (:func:`irradiance_channel`).
+    inverter : ndarray of int
+        Each record's inverter; records sorted by inverter, then time.
+    ac_capacity_kw : ndarray
+        Each record's inverter AC rating P_ac0 [kW].
+    min_run : int
+        Records a run needs to be flagged [-].
+
+    Returns
+    -------
+    stuck_power, stuck_irradiance : ndarray of bool
+        True for the records whose reading is stuck.
+    """
+    with np.errstate(invalid="ignore"):
+        daylight = irradiance >= DAYLIGHT_IRRADIANCE
+        producing = p_out_kw > 0.0
+        below_limit = p_out_kw < CLIPPING_THRESHOLD * ac_capacity_kw
+    return (
+        stuck_flag(p_out_kw, inverter, producing & below_limit, min_run),
+        stuck_flag(irradiance, inverter, daylight | producing, min_run),
+    )

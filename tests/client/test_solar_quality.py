@@ -1,0 +1,158 @@
+"""Stuck power and irradiance readings: the masks against runs counted by hand and against injected faults."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import client.solar.summaries as solar_summaries
+from client.solar.ingest import read_solar_chunks
+from client.solar.quality import STUCK_MIN_RECORDS, stuck_flag, stuck_readings
+from client.solar.site_config import load_solar_site_config
+from client.solar.summaries import PlantSummary, summarise_plant
+from client.streaming import hold_back_open_runs
+from server.spec import solar_cohort, solar_spec
+from simulations.solar_fleet import (
+    CLIMATES,
+    SolarPlantTruth,
+    simulate_solar_plant_with_truth,
+    solar_fleet,
+    write_solar_site,
+)
+
+START, END = "2022-06-01T00:00:00Z", "2022-07-01T00:00:00Z"
+STUCK_KW = 612.345
+STUCK_FROM, STUCK_TO = "2022-06-10T09:00:00Z", "2022-06-16T15:00:00Z"  # INV02's logger repeats for 6 days
+
+
+def _runs_by_hand(values: np.ndarray, inverter: np.ndarray, judged: np.ndarray, min_run: int) -> np.ndarray:
+    """Split into runs (a new inverter, a record not judged or a changed value starts one); flag those >= min_run."""
+    n = len(values)
+    expected = np.zeros(n, dtype=bool)
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or inverter[i] != inverter[i - 1] or not (judged[i] and judged[i - 1]) or values[i] != values[i - 1]:
+            expected[start:i] = i - start >= min_run and judged[start]
+            start = i
+    return expected
+
+
+@pytest.mark.parametrize("min_run", [2, 3, 8, 13])
+def test_stuck_flags_equal_the_run_lengths_definition(min_run):
+    rng = np.random.default_rng(min_run)
+    n = 4_000
+    values = np.round(rng.uniform(0.0, 0.3, n), 1)  # coarse: runs of every length
+    values[rng.random(n) < 0.03] = np.nan
+    values[200:230] = 7.0
+    judged = rng.random(n) > 0.05
+    inverter = np.sort(rng.integers(0, 3, n))
+    flags = stuck_flag(values, inverter, judged, min_run)
+    np.testing.assert_array_equal(flags, _runs_by_hand(values, inverter, judged, min_run))
+    assert flags[200:230].all() or not judged[200:230].all()
+
+
+def test_a_tolerance_joins_readings_that_step_by_at_most_it():
+    values = np.array([5.0, 5.01, 5.02, 5.0, 5.5, 5.5, 6.0])
+    judged = np.ones(7, dtype=bool)
+    inverter = np.zeros(7, dtype=np.int64)
+    assert not stuck_flag(values, inverter, judged, 3).any()
+    np.testing.assert_array_equal(stuck_flag(values, inverter, judged, 3, atol=0.02), [1, 1, 1, 1, 0, 0, 0])
+    with pytest.raises(ValueError, match="min_run"):
+        stuck_flag(values, inverter, judged, 1)
+    with pytest.raises(ValueError, match="atol"):
+        stuck_flag(values, inverter, judged, 3, atol=-1.0)
+
+
+def test_night_zeros_outages_and_clipping_are_not_stuck_but_a_frozen_reading_is():
+    n = 12
+    inverter = np.zeros(n, dtype=np.int64)
+    ac = np.full(n, 100.0)
+    night = (np.zeros(n), np.zeros(n))  # power and irradiance both zero
+    outage = (np.zeros(n), np.linspace(300.0, 600.0, n))  # no power in good light
+    clipping = (np.full(n, 100.0), np.linspace(700.0, 1000.0, n))  # flat at the AC limit
+    for power, irradiance in (night, outage, clipping):
+        stuck_power, stuck_irradiance = stuck_readings(power, irradiance, inverter, ac, min_run=4)
+        assert not stuck_power.any() and not stuck_irradiance.any()
+    frozen_power = stuck_readings(np.full(n, 12.3), np.linspace(300.0, 600.0, n), inverter, ac, min_run=4)
+    frozen_sensor = stuck_readings(np.linspace(20.0, 60.0, n), np.zeros(n), inverter, ac, min_run=4)
+    assert frozen_power[0].all() and not frozen_power[1].any()
+    assert frozen_sensor[1].all() and not frozen_sensor[0].any()  # zero in-plane irradiance while producing
+
+
+@pytest.fixture(scope="module")
+def plant(tmp_path_factory: pytest.TempPathFactory) -> tuple[SolarPlantTruth, pd.DataFrame, np.ndarray, Path, Path]:
+    """June of a two-inverter plant, clean and with INV02's power stuck at 612.345 kW for 6 days (day and night)."""
+    lat, lon, elevation = CLIMATES["arid"].sites[0]
+    planned = replace(
+        solar_fleet(1, 1, np.random.default_rng(5))[0],
+        mounting="fixed",
+        latitude=lat,
+        longitude=lon,
+        elevation_m=elevation,
+        tilt_deg=30.0,
+        azimuth_deg=180.0,
+        inverters=("INV01", "INV02"),
+        dc_capacity_kw=(1200.0,) * 2,
+        ac_capacity_kw=(1000.0,) * 2,
+        outages=(),
+        underperforming=(),
+        sensor_tilt_error_deg=0.0,
+    )
+    simulation = simulate_solar_plant_with_truth(planned, START, END, "15min", np.random.default_rng(6))
+    frame = simulation.frame
+    injected = ((frame["asset_id"] == "INV02") & frame["time"].between(STUCK_FROM, STUCK_TO)).to_numpy()
+    clean, stuck = tmp_path_factory.mktemp("clean"), tmp_path_factory.mktemp("stuck")
+    write_solar_site(simulation.truth, frame, clean)
+    write_solar_site(simulation.truth, frame.assign(P_out=np.where(injected, STUCK_KW, frame["P_out"])), stuck)
+    return simulation.truth, frame, injected, clean, stuck
+
+
+def _summary(folder: Path, chunk_rows: int = 100_000) -> PlantSummary:
+    site = load_solar_site_config(folder / "site.toml")
+    spec = solar_spec("june", START, END, [solar_cohort("all")])
+    return summarise_plant(lambda: read_solar_chunks(site, chunk_rows=chunk_rows), site, spec)
+
+
+def test_the_mask_finds_exactly_the_injected_stuck_run_across_chunk_borders(plant):
+    _, frame, injected, _, stuck = plant
+    site = load_solar_site_config(stuck / "site.toml")
+    ids = pd.Index([inverter.inverter_id for inverter in site.inverters])
+    found, records = set(), 0
+    # 1,000-row chunks: the 6-day run (601 records) is cut by a border of the export's chunks.
+    for chunk, inverter in hold_back_open_runs(read_solar_chunks(site, chunk_rows=1_000), ids, keys=("P_out", "G_i")):
+        power, irradiance = chunk["P_out"].to_numpy(), chunk["G_i"].to_numpy()
+        flags = stuck_readings(power, irradiance, inverter, np.full(len(chunk), 1000.0))[0]
+        found |= set(zip(ids[inverter[flags]], chunk["time"][flags], strict=True))
+        records += len(chunk)
+    assert records == len(frame)
+    assert injected.sum() == 601 >= STUCK_MIN_RECORDS
+    first = np.flatnonzero(injected)[0]
+    assert first // 1_000 != (first + 600) // 1_000  # the run straddles a chunk border
+    assert found == set(zip(frame["asset_id"][injected], frame["time"][injected], strict=True))
+
+
+def test_the_summary_leaves_out_the_stuck_records_and_without_the_mask_they_bias_it(plant, tmp_path, monkeypatch):
+    truth, frame, injected, clean, stuck = plant
+    masked = _summary(stuck)
+    chunked = _summary(stuck, chunk_rows=1_000)  # borders inside the run: judged the same, summed in another order
+    assert chunked.performance_ratio == pytest.approx(masked.performance_ratio, rel=1e-12)
+    np.testing.assert_array_equal(chunked.curve_records, masked.curve_records)
+    # The reference: the clean export with the same records blank, as a stuck reading counts as missing.
+    write_solar_site(truth, frame.assign(P_out=np.where(injected, np.nan, frame["P_out"])), tmp_path)
+    blanked = _summary(tmp_path)
+    assert masked.performance_ratio == blanked.performance_ratio
+    np.testing.assert_array_equal(masked.curve_records, blanked.curve_records)
+    np.testing.assert_array_equal(masked.curve_sum, blanked.curve_sum)
+    assert masked.produced_kwh == blanked.produced_kwh
+    reference = _summary(clean)
+    # Six days fewer of one of two inverters: the June PR moves by 0.0014.
+    assert masked.performance_ratio == pytest.approx(reference.performance_ratio, abs=0.003)
+    # The control: without the mask, 6 nights of 612 kW that never were raise the PR by 0.10 and the energy by 48 MWh.
+    monkeypatch.setattr(solar_summaries, "stuck_readings", lambda p, g, *_: (np.zeros_like(p, bool),) * 2)
+    unmasked = _summary(stuck)
+    assert unmasked.performance_ratio - reference.performance_ratio > 0.05
+    assert unmasked.produced_kwh - reference.produced_kwh > 20_000.0
