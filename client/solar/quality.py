@@ -10,9 +10,11 @@ kW, irradiances in W/m^2.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Container
 
 import numpy as np
+import pandas as pd
 
 from client.runs import continues_run, long_runs
 from client.solar.availability import CLIPPING_THRESHOLD
@@ -20,11 +22,16 @@ from client.solar.availability import CLIPPING_THRESHOLD
 DAYLIGHT_IRRADIANCE = 50.0
 """In-plane irradiance from which a record counts as daylight (availability, clipping, stuck readings) [W/m^2]."""
 
-STUCK_MIN_RECORDS = 8
-"""Consecutive daylight records over which a reading must not change to count as stuck: 2 h of 15-min means [-].
+STUCK_MIN_DURATION = pd.Timedelta(hours=2)
+"""How long a reading must not change to count as stuck, in daylight or while producing.
 
-Measured 15-min means of a working sensor or inverter do not repeat to the last digit for 2 h of
-daylight; a frozen sensor's or logger's do, and averaging a frozen 1-min export keeps them equal."""
+Measured 15-min means of a working sensor or inverter do not repeat to the last digit for 2 h (8
+records); a frozen sensor's or logger's do, and averaging a frozen 1-min export keeps them equal."""
+
+
+def stuck_min_records(resolution: pd.Timedelta) -> int:
+    """Records of ``resolution`` that span :data:`STUCK_MIN_DURATION` (at least 2): 8 for 15-min, 120 for 1-min."""
+    return max(math.ceil(STUCK_MIN_DURATION / resolution), 2)
 
 
 def irradiance_channel(columns: Container[str]) -> str:
@@ -33,7 +40,7 @@ def irradiance_channel(columns: Container[str]) -> str:
 
 
 def stuck_flag(
-    values: np.ndarray, inverter: np.ndarray, judged: np.ndarray, min_run: int = STUCK_MIN_RECORDS, atol: float = 0.0
+    values: np.ndarray, inverter: np.ndarray, judged: np.ndarray, min_run: int, atol: float = 0.0
 ) -> np.ndarray:
     """Flag every record of a run of at least ``min_run`` judged records over which a reading stays put.
 
@@ -79,7 +86,7 @@ def stuck_readings(
     irradiance: np.ndarray,
     inverter: np.ndarray,
     ac_capacity_kw: np.ndarray,
-    min_run: int = STUCK_MIN_RECORDS,
+    min_run: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Records whose AC power, and whose irradiance, is stuck (:func:`stuck_flag` with identical readings).
 
@@ -87,8 +94,9 @@ def stuck_readings(
     * P_ac0: flat zero power in daylight is an outage (availability's business), flat power at the
     limit is clipping, and at night zero (or a negative tare) is no fault; a reading stuck above
     zero runs on through the night. Irradiance is judged in daylight (``irradiance`` >=
-    :data:`DAYLIGHT_IRRADIANCE`) or while the inverter produces (P_out > 0), so a sensor frozen at
-    night's zero while the plant produces is caught; at night, with no power, a zero reading is not.
+    :data:`DAYLIGHT_IRRADIANCE`) or while the inverter produces (P_out > 0, its power not stuck), so
+    a sensor frozen at night's zero while the plant produces is caught; at night, with no power (or
+    a power stuck above zero), a zero reading is not.
 
     Parameters
     ----------
@@ -102,7 +110,7 @@ def stuck_readings(
     ac_capacity_kw : ndarray
         Each record's inverter AC rating P_ac0 [kW].
     min_run : int
-        Records a run needs to be flagged [-].
+        Records a run needs to be flagged [-] (:func:`stuck_min_records` of the records' resolution).
 
     Returns
     -------
@@ -113,7 +121,5 @@ def stuck_readings(
         daylight = irradiance >= DAYLIGHT_IRRADIANCE
         producing = p_out_kw > 0.0
         below_limit = p_out_kw < CLIPPING_THRESHOLD * ac_capacity_kw
-    return (
-        stuck_flag(p_out_kw, inverter, producing & below_limit, min_run),
-        stuck_flag(irradiance, inverter, daylight | producing, min_run),
-    )
+    stuck_power = stuck_flag(p_out_kw, inverter, producing & below_limit, min_run)
+    return stuck_power, stuck_flag(irradiance, inverter, daylight | (producing & ~stuck_power), min_run)

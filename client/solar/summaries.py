@@ -28,7 +28,7 @@ from client.solar.performance import (
     performance_ratio_terms,
     underperforming_inverters,
 )
-from client.solar.quality import DAYLIGHT_IRRADIANCE, irradiance_channel, stuck_readings
+from client.solar.quality import DAYLIGHT_IRRADIANCE, irradiance_channel, stuck_min_records, stuck_readings
 from client.solar.schema import STATUS, TIME
 from client.solar.site_config import SolarSiteConfig
 from client.solar.soiling import SoilingEstimate, soiling_loss
@@ -189,13 +189,13 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         code: SOLAR_COMPONENTS.index(component) for component, codes in site.component_codes.items() for code in codes
     }
     last_time_ns, last_component = np.zeros(n_inv, dtype=np.int64), np.full(n_inv, -1)
-    measured = irradiance_channel(site.columns)
+    measured, min_run = irradiance_channel(site.columns), stuck_min_records(SOLAR_RECORD_PERIOD)
     ids = pd.Index([inverter.inverter_id for inverter in site.inverters])
     # Each inverter's records in time order, no run of equal readings split between chunks: a stuck reading
     # is judged whole, and counts as missing from here on, as ingest blanks an impossible one.
     for chunk, inverter in hold_back_open_runs(read_chunks(), ids, keys=("P_out", measured)):
         power, irradiance = (chunk[name].to_numpy(dtype=np.float64) for name in ("P_out", measured))
-        stuck_power, stuck_irradiance = stuck_readings(power, irradiance, inverter, ac[inverter])
+        stuck_power, stuck_irradiance = stuck_readings(power, irradiance, inverter, ac[inverter], min_run)
         chunk = chunk.assign(
             P_out=np.where(stuck_power, np.nan, power), **{measured: np.where(stuck_irradiance, np.nan, irradiance)}
         )

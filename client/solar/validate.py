@@ -6,6 +6,9 @@ or setting, and the fix; nothing here leaves the site.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +17,10 @@ import pandas as pd
 from client.ingest import CHUNK_ROWS, channel_values, raw_chunks
 from client.site_config import SiteConfigError
 from client.solar.ingest import canonicalise
+from client.solar.quality import irradiance_channel, stuck_min_records, stuck_readings
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
+from client.streaming import hold_back_open_runs
 from client.validate import (
     READ_ERRORS,
     UNIT_SUSPICION_SHARE,
@@ -37,7 +42,8 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     One pass over the export in chunks, memory independent of its size. The profile (the report's
     ``turbines`` frame) has one row per inverter: rows, unreadable times, repeated times, gaps at
     the export's resolution, power above 120 % of the AC capacity, records whose status code
-    site.toml does not list, and the first and last record.
+    site.toml does not list, the first and last record, and records whose AC power or irradiance is
+    stuck (:func:`client.solar.quality.stuck_readings`, over :data:`client.solar.quality.STUCK_MIN_DURATION`).
     """
     try:
         site = load_solar_site_config(path)
@@ -46,22 +52,99 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
         return ValidationReport(str(path), (finding,), pd.DataFrame())
     ids = pd.Index([inverter.inverter_id for inverter in site.inverters], name="asset_id")
     ac_kw = np.array([inverter.ac_capacity_kw for inverter in site.inverters])
-    listed = np.array([*site.available_codes, *(c for codes in site.loss_codes.values() for c in codes)], dtype=float)
-    counts = {name: np.zeros(len(ids), dtype=np.int64) for name in _COUNTS}
-    blanked = {name: 0 for name in CHANNELS if name in site.columns}
-    unlisted_codes: set[int] = set()
-    times = TimeOrder.empty(len(ids))
+    profiled = _Profile.empty(site)
     findings: list[Finding] = []
-    with_offsets = True
+    measured, min_run = irradiance_channel(site.columns), stuck_min_records(site.resolution)
+    stuck = {"P_out": _StuckRuns.empty(len(ids)), measured: _StuckRuns.empty(len(ids))}
+    # Stuck readings are judged over each inverter's records in time order, no run split between chunks.
+    frames = _canonical_frames(site, chunk_rows, progress, profiled, findings)
+    for chunk, asset in hold_back_open_runs(frames, ids, keys=tuple(stuck)):
+        readings = [chunk[name].to_numpy(dtype=np.float64) for name in stuck]
+        flags = stuck_readings(*readings, asset, ac_kw[asset], min_run)
+        for runs, values, flagged in zip(stuck.values(), readings, flags, strict=True):
+            runs.add(asset, values, chunk[TIME].dt.as_unit("ms").array.asi8, flagged)
+    counts, times, blanked = profiled.counts, profiled.times, profiled.blanked
+    distinct = times.stamped - times.duplicates
+    counts["duplicates"] = times.duplicates
+    seen = times.stamped > 0
+    step = int(site.resolution / pd.Timedelta(milliseconds=1))
+    counts["gaps"] = np.maximum(np.where(seen, (times.last - times.first) // step + 1, 0) - distinct, 0)
+    profile = pd.DataFrame(counts, index=ids)
+    profile["first"] = pd.to_datetime(np.where(seen, times.first, np.iinfo(np.int64).min), unit="ms", utc=True)
+    profile["last"] = pd.to_datetime(np.where(seen, times.last, np.iinfo(np.int64).min), unit="ms", utc=True)
+    profile["stuck_power"], profile["stuck_irradiance"] = (runs.records for runs in stuck.values())
+    unread = any(f.severity == "error" for f in findings)
+    if not unread:
+        findings += _findings(site, profile, blanked, profiled.with_offsets, sorted(profiled.unlisted_codes))
+        findings += _stuck_findings(site, stuck)
+    return ValidationReport(str(site.path), tuple(findings), profile)
+
+
+@dataclass
+class _StuckRuns:
+    """Per inverter, over chunks: stuck records, and the longest stuck run (records, value, first, last [ms])."""
+
+    records: np.ndarray
+    longest: np.ndarray
+    value: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    @classmethod
+    def empty(cls, n_inverters: int) -> _StuckRuns:
+        """No stuck record seen for any of ``n_inverters`` inverters."""
+        zeros = [np.zeros(n_inverters, dtype=np.int64) for _ in range(4)]
+        return cls(zeros[0], zeros[1], np.full(n_inverters, np.nan), zeros[2], zeros[3])
+
+    def add(self, asset: np.ndarray, values: np.ndarray, stamp: np.ndarray, flagged: np.ndarray) -> None:
+        """Add a chunk's stuck records (sorted by inverter, then time; no run split between chunks), stamps in ms."""
+        self.records += np.bincount(asset[flagged], minlength=len(self.records))
+        rows = np.flatnonzero(flagged)
+        # A stuck run: flagged rows one after the other, of one inverter, at one value.
+        starts = np.ones(len(rows), dtype=bool)
+        starts[1:] = (np.diff(rows) != 1) | (np.diff(asset[rows]) != 0) | (values[rows[1:]] != values[rows[:-1]])
+        begin = np.flatnonzero(starts)
+        for b, e in itertools.pairwise([*begin, len(rows)]):
+            inverter = asset[rows[b]]
+            if e - b > self.longest[inverter]:
+                self.longest[inverter], self.value[inverter] = e - b, values[rows[b]]
+                self.first[inverter], self.last[inverter] = stamp[rows[b]], stamp[rows[e - 1]]
+
+
+@dataclass
+class _Profile:
+    """What one pass tallies per inverter (``counts`` by name of _COUNTS), and about the export as a whole."""
+
+    counts: dict[str, np.ndarray]
+    times: TimeOrder
+    blanked: dict[str, int]  # per channel: values not numbers or outside its range
+    unlisted_codes: set[int]
+    with_offsets: bool  # every timestamp states its UTC offset
+
+    @classmethod
+    def empty(cls, site: SolarSiteConfig) -> _Profile:
+        """Nothing read yet."""
+        n = len(site.inverters)
+        counts = {name: np.zeros(n, dtype=np.int64) for name in _COUNTS}
+        return cls(counts, TimeOrder.empty(n), {name: 0 for name in CHANNELS if name in site.columns}, set(), True)
+
+
+def _canonical_frames(
+    site: SolarSiteConfig, chunk_rows: int, progress: Progress, profiled: _Profile, findings: list[Finding]
+) -> Iterator[pd.DataFrame]:
+    """The export's canonical chunks, profiled (in export order) as they pass; a file that cannot be read, a finding."""
+    ac_kw = np.array([inverter.ac_capacity_kw for inverter in site.inverters])
+    listed = np.array([*site.available_codes, *(c for codes in site.loss_codes.values() for c in codes)], dtype=float)
+    counts, n = profiled.counts, len(site.inverters)
     for file in site.files:
         try:
             for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):
                 if i == 0:
-                    with_offsets &= states_utc_offsets(raw[site.columns[TIME]])
+                    profiled.with_offsets &= states_utc_offsets(raw[site.columns[TIME]])
                 frame = canonicalise(raw, site, file)
-                for name in blanked:
+                for name in profiled.blanked:
                     values = channel_values(raw[site.columns[name]], name, site, CHANNELS)
-                    blanked[name] += int((values.not_numeric | values.out_of_range).sum())
+                    profiled.blanked[name] += int((values.not_numeric | values.out_of_range).sum())
                 asset = frame[ASSET_ID].cat.codes.to_numpy().astype(np.int64)
                 stamp = frame[TIME].dt.as_unit("ms").array.asi8
                 bad_time = frame[TIME].isna().to_numpy()
@@ -71,31 +154,20 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
                 if STATUS in frame:
                     status = frame[STATUS].to_numpy()
                     unlisted = np.isfinite(status) & ~np.isin(status, listed)
-                    unlisted_codes.update(int(code) for code in np.unique(status[unlisted])[:20])
+                    profiled.unlisted_codes.update(int(code) for code in np.unique(status[unlisted])[:20])
                 for name, rows in (
                     ("rows", slice(None)),
                     ("bad_time", bad_time),
                     ("power_over_ac", over),
                     ("unlisted_status", unlisted),
                 ):
-                    counts[name] += np.bincount(asset[rows], minlength=len(ids))
-                times.add(asset[~bad_time], stamp[~bad_time])
+                    counts[name] += np.bincount(asset[rows], minlength=n)
+                profiled.times.add(asset[~bad_time], stamp[~bad_time])
+                yield frame
         except READ_ERRORS as error:
             findings.append(
                 read_error_finding(file, error, site.file_format, "fix [[inverters]] or [columns] in site.toml")
             )
-    distinct = times.stamped - times.duplicates
-    counts["duplicates"] = times.duplicates
-    seen = times.stamped > 0
-    step = int(site.resolution / pd.Timedelta(milliseconds=1))
-    counts["gaps"] = np.maximum(np.where(seen, (times.last - times.first) // step + 1, 0) - distinct, 0)
-    profile = pd.DataFrame(counts, index=ids)
-    profile["first"] = pd.to_datetime(np.where(seen, times.first, np.iinfo(np.int64).min), unit="ms", utc=True)
-    profile["last"] = pd.to_datetime(np.where(seen, times.last, np.iinfo(np.int64).min), unit="ms", utc=True)
-    unread = any(f.severity == "error" for f in findings)
-    if not unread:
-        findings += _findings(site, profile, blanked, with_offsets, sorted(unlisted_codes))
-    return ValidationReport(str(site.path), tuple(findings), profile)
 
 
 def _findings(
@@ -179,6 +251,47 @@ def _findings(
                 "",
                 "timestamps state no UTC offset and [site] timezone is UTC",
                 "set [site] timezone to the zone the export's clock runs in, if it is not UTC",
+            )
+        )
+    return out
+
+
+def _stuck_findings(site: SolarSiteConfig, stuck: dict[str, _StuckRuns]) -> list[Finding]:
+    """A finding per inverter whose AC power is stuck, and one for the plant's irradiance sensor."""
+    files = ", ".join(str(f) for f in site.files)
+    (power, runs), (measured, sensor) = stuck.items()
+    out = []
+
+    def where(runs: _StuckRuns, i: int) -> str:
+        first, last = (pd.Timestamp(int(t), unit="ms", tz="UTC") for t in (runs.first[i], runs.last[i]))
+        hours = (last - first + site.resolution) / pd.Timedelta(hours=1)
+        span = f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+        return f"{span} from {first:%Y-%m-%d %H:%M} UTC"
+
+    for i, inverter in enumerate(site.inverters):
+        if runs.records[i]:
+            out.append(
+                Finding(
+                    "warning",
+                    files,
+                    site.columns[power],
+                    inverter.inverter_id,
+                    f"AC power is stuck in {runs.records[i]} records (the longest run: {runs.value[i]:g} kW for "
+                    f"{where(runs, i)}); the plant's summary leaves them out",
+                    "check the inverter's logger or meter for frozen readings",
+                )
+            )
+    if sensor.records.any():
+        i = int(np.argmax(sensor.longest))
+        out.append(
+            Finding(
+                "warning",
+                files,
+                site.columns[measured],
+                "",
+                f"irradiance is stuck in up to {sensor.records.max()} records of an inverter (the longest run: "
+                f"{sensor.value[i]:g} W/m^2 for {where(sensor, i)}); the plant's summary leaves them out",
+                "check the irradiance sensor and its logger for frozen readings",
             )
         )
     return out

@@ -11,10 +11,12 @@ import pytest
 
 import client.solar.summaries as solar_summaries
 from client.solar.ingest import read_solar_chunks
-from client.solar.quality import STUCK_MIN_RECORDS, stuck_flag, stuck_readings
+from client.solar.quality import stuck_flag, stuck_min_records, stuck_readings
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import PlantSummary, summarise_plant
+from client.solar.validate import validate_solar_site
 from client.streaming import hold_back_open_runs
+from protos.domain import SOLAR_RECORD_PERIOD
 from server.spec import solar_cohort, solar_spec
 from simulations.solar_fleet import (
     CLIMATES,
@@ -80,6 +82,8 @@ def test_night_zeros_outages_and_clipping_are_not_stuck_but_a_frozen_reading_is(
     frozen_power = stuck_readings(np.full(n, 12.3), np.linspace(300.0, 600.0, n), inverter, ac, min_run=4)
     frozen_sensor = stuck_readings(np.linspace(20.0, 60.0, n), np.zeros(n), inverter, ac, min_run=4)
     assert frozen_power[0].all() and not frozen_power[1].any()
+    night_after = stuck_readings(np.full(n, 12.3), np.zeros(n), inverter, ac, min_run=4)  # the stuck power runs on
+    assert night_after[0].all() and not night_after[1].any()  # night's zero irradiance is not judged by it
     assert frozen_sensor[1].all() and not frozen_sensor[0].any()  # zero in-plane irradiance while producing
 
 
@@ -125,11 +129,11 @@ def test_the_mask_finds_exactly_the_injected_stuck_run_across_chunk_borders(plan
     # 1,000-row chunks: the 6-day run (601 records) is cut by a border of the export's chunks.
     for chunk, inverter in hold_back_open_runs(read_solar_chunks(site, chunk_rows=1_000), ids, keys=("P_out", "G_i")):
         power, irradiance = chunk["P_out"].to_numpy(), chunk["G_i"].to_numpy()
-        flags = stuck_readings(power, irradiance, inverter, np.full(len(chunk), 1000.0))[0]
+        flags = stuck_readings(power, irradiance, inverter, np.full(len(chunk), 1000.0), 8)[0]
         found |= set(zip(ids[inverter[flags]], chunk["time"][flags], strict=True))
         records += len(chunk)
     assert records == len(frame)
-    assert injected.sum() == 601 >= STUCK_MIN_RECORDS
+    assert injected.sum() == 601 >= stuck_min_records(SOLAR_RECORD_PERIOD) == 8
     first = np.flatnonzero(injected)[0]
     assert first // 1_000 != (first + 600) // 1_000  # the run straddles a chunk border
     assert found == set(zip(frame["asset_id"][injected], frame["time"][injected], strict=True))
@@ -156,3 +160,34 @@ def test_the_summary_leaves_out_the_stuck_records_and_without_the_mask_they_bias
     unmasked = _summary(stuck)
     assert unmasked.performance_ratio - reference.performance_ratio > 0.05
     assert unmasked.produced_kwh - reference.produced_kwh > 20_000.0
+
+
+def test_the_validator_says_which_inverter_is_stuck_at_what_from_when(plant):
+    _, _, _, clean, stuck = plant
+    assert validate_solar_site(clean / "site.toml").findings == ()
+    for chunk_rows in (100_000, 1_000):  # with chunk borders inside the run too
+        report = validate_solar_site(stuck / "site.toml", chunk_rows=chunk_rows)
+        assert list(report.turbines["stuck_power"]) == [0, 601] and not report.turbines["stuck_irradiance"].any()
+        (finding,) = report.findings
+        assert (finding.turbine, finding.column, finding.severity) == ("INV02", "ac_power_kw", "warning")
+        assert finding.problem == (
+            "AC power is stuck in 601 records (the longest run: 612.345 kW for 6.3 days from 2022-06-10 09:00 UTC); "
+            "the plant's summary leaves them out"
+        )
+
+
+def test_a_dead_irradiance_sensor_is_one_finding_for_the_plant(plant, tmp_path):
+    truth, frame, _, _, _ = plant
+    dead = frame["time"].between("2022-06-20T00:00:00Z", "2022-06-21T00:00:00Z").to_numpy()  # reads 0 all day
+    write_solar_site(truth, frame.assign(G_i=np.where(dead, 0.0, frame["G_i"])), tmp_path)
+    report = validate_solar_site(tmp_path / "site.toml")
+    producing = dead & (frame["P_out"] > 0).to_numpy()  # judged only while the plant produces, in one run a day
+    assert list(report.turbines["stuck_irradiance"]) == [producing[: len(frame) // 2].sum()] * 2
+    assert not report.turbines["stuck_power"].any()
+    (finding,) = report.findings
+    assert (finding.turbine, finding.column) == ("", "poa_irradiance_wm2")
+    assert "(the longest run: 0 W/m^2 for " in finding.problem
+
+
+def test_the_minimum_run_spans_two_hours_at_any_resolution():
+    assert [stuck_min_records(pd.Timedelta(r)) for r in ("15min", "5min", "1min", "2h", "1D")] == [8, 24, 120, 2, 2]
