@@ -123,3 +123,61 @@ def stuck_readings(
         below_limit = p_out_kw < CLIPPING_THRESHOLD * ac_capacity_kw
     stuck_power = stuck_flag(p_out_kw, inverter, producing & below_limit, min_run)
     return stuck_power, stuck_flag(irradiance, inverter, daylight | (producing & ~stuck_power), min_run)
+
+
+SHIFT_WINDOW_DAYS = 14
+"""Days either side of a day whose medians a level shift compares [d]: long enough that clouds and a dirty
+fortnight average out, short enough that the season (module temperature) moves the ratio by about 1 %."""
+
+SHIFT_MIN_DROP = 0.05
+"""Smallest fall of the daily ratio, after over before, reported as a level shift [-]: a string or a fuse
+lost, a sensor moved or recalibrated. Steps up are not reported: a cleaning makes them."""
+
+
+def level_shift(daily_ratio: np.ndarray, window: int = SHIFT_WINDOW_DAYS) -> tuple[int, float]:
+    """The largest fall of a daily ratio: median of ``window`` days from a day over the ``window`` days before it.
+
+    step_d = median(r_d .. r_(d+w-1)) / median(r_(d-w) .. r_(d-1)) - 1, over the days with a finite
+    ratio (``window`` of them either side), in the manner of a two-window changepoint test with
+    medians, robust to a few cloudy or missing days. The day of the largest fall is then placed
+    within its 2 w days by least absolute deviation from each side's median.
+
+    Parameters
+    ----------
+    daily_ratio : ndarray
+        Per day, measured energy over the energy the irradiance promises, e.g. a daily performance
+        ratio [-]; NaN for a day without one.
+    window : int
+        Days with a ratio on each side [d], at least 1.
+
+    Returns
+    -------
+    day, step : int, float
+        Index into ``daily_ratio`` of the first day at the lower level, and the largest fall step_d
+        [-] (negative); -1 and NaN with fewer than 2 ``window`` days or no fall.
+
+    Raises
+    ------
+    ValueError
+        When ``window`` is below 1.
+    """
+    if window < 1:
+        raise ValueError(f"window must be at least 1 day, got {window}")
+    days = np.flatnonzero(np.isfinite(daily_ratio))
+    if len(days) < 2 * window:
+        return -1, math.nan
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(daily_ratio[days], window), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = medians[window:] / medians[:-window] - 1.0  # the window from day k + window over the one from k
+    k = int(np.nanargmin(steps)) if np.isfinite(steps).any() else -1
+    if k < 0 or steps[k] >= 0.0:
+        return -1, math.nan
+    # Medians hardly move while a window takes in a few days of the other level, so the largest step is a plateau
+    # a few days wide: the day is the split of those 2 w days that leaves the least absolute deviation from each
+    # side's median (a least-absolute-deviation changepoint).
+    around = daily_ratio[days[k : k + 2 * window]]
+    deviation = [
+        np.abs(around[:j] - np.median(around[:j])).sum() + np.abs(around[j:] - np.median(around[j:])).sum()
+        for j in range(1, 2 * window)
+    ]
+    return int(days[k + 1 + int(np.argmin(deviation))]), float(steps[k])

@@ -7,6 +7,7 @@ or setting, and the fix; nothing here leaves the site.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +17,17 @@ import pandas as pd
 
 from client.ingest import CHUNK_ROWS, channel_values, raw_chunks
 from client.site_config import SiteConfigError
+from client.solar.availability import CLIPPING_THRESHOLD
 from client.solar.ingest import canonicalise
-from client.solar.quality import irradiance_channel, stuck_min_records, stuck_readings
+from client.solar.quality import (
+    DAYLIGHT_IRRADIANCE,
+    SHIFT_MIN_DROP,
+    SHIFT_WINDOW_DAYS,
+    irradiance_channel,
+    level_shift,
+    stuck_min_records,
+    stuck_readings,
+)
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
 from client.streaming import hold_back_open_runs
@@ -58,11 +68,20 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     stuck = {"P_out": _StuckRuns.empty(len(ids)), measured: _StuckRuns.empty(len(ids))}
     # Stuck readings are judged over each inverter's records in time order, no run split between chunks.
     frames = _canonical_frames(site, chunk_rows, progress, profiled, findings)
+    daily = _DailySums(len(ids))
     for chunk, asset in hold_back_open_runs(frames, ids, keys=tuple(stuck)):
         readings = [chunk[name].to_numpy(dtype=np.float64) for name in stuck]
         flags = stuck_readings(*readings, asset, ac_kw[asset], min_run)
+        stamp = chunk[TIME].dt.as_unit("ms").array.asi8
         for runs, values, flagged in zip(stuck.values(), readings, flags, strict=True):
-            runs.add(asset, values, chunk[TIME].dt.as_unit("ms").array.asi8, flagged)
+            runs.add(asset, values, stamp, flagged)
+        power, irradiance = readings
+        with np.errstate(invalid="ignore"):
+            # Producing below the AC limit in daylight, neither reading stuck: an outage or clipping is no shift.
+            counted = (power > 0.0) & (power < CLIPPING_THRESHOLD * ac_kw[asset]) & (irradiance >= DAYLIGHT_IRRADIANCE)
+        counted &= ~(flags[0] | flags[1]) & (stamp != _NAT_MS)
+        day = (stamp + int(site.plant.longitude / 15.0 * _HOUR_MS)) // (24 * _HOUR_MS)  # local solar day
+        daily.add(asset[counted], day[counted], power[counted], irradiance[counted])
     counts, times, blanked = profiled.counts, profiled.times, profiled.blanked
     distinct = times.stamped - times.duplicates
     counts["duplicates"] = times.duplicates
@@ -77,7 +96,45 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     if not unread:
         findings += _findings(site, profile, blanked, profiled.with_offsets, sorted(profiled.unlisted_codes))
         findings += _stuck_findings(site, stuck)
+        findings += _shift_findings(site, *daily.ratio(np.array([i.dc_capacity_kw for i in site.inverters])))
     return ValidationReport(str(site.path), tuple(findings), profile)
+
+
+_EXACT_PEERS = 100
+"""Inverters up to which each one's peers are the others exactly (the cost grows as their square)."""
+_HOUR_MS = 3_600_000
+_NAT_MS = np.iinfo(np.int64).min
+
+
+class _DailySums:
+    """Per inverter and day, streamed over chunks: sum of P_out [kW] and of irradiance [W/m^2] over counted records."""
+
+    def __init__(self, n_inverters: int) -> None:
+        self._n = n_inverters
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, asset: np.ndarray, day: np.ndarray, power: np.ndarray, irradiance: np.ndarray) -> None:
+        """Add records of inverters ``asset`` on days ``day`` (days since 1970-01-01)."""
+        cells, cell = np.unique(day * self._n + asset, return_inverse=True)
+        self._parts.append((cells, np.bincount(cell, power), np.bincount(cell, irradiance)))
+
+    def ratio(self, dc_capacity_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first day (days since 1970-01-01) and per inverter and day from it, sum P_out / (P_dc sum G / 1000) [-].
+
+        A daily performance ratio of the counted records (IEC 61724-1 PR's form, its time step
+        cancelling); NaN on a day without any.
+        """
+        parts = [np.concatenate([part[i] for part in self._parts]) for i in range(3)] if self._parts else []
+        if not parts or not len(parts[0]):
+            return np.zeros(0, dtype=np.int64), np.zeros((self._n, 0))
+        cells, cell = np.unique(parts[0], return_inverse=True)
+        power, irradiance = np.bincount(cell, parts[1]), np.bincount(cell, parts[2])
+        day, asset = np.divmod(cells, self._n)
+        first = day.min()
+        sums = np.zeros((2, self._n, int(day.max() - first) + 1))
+        sums[0, asset, day - first], sums[1, asset, day - first] = power, irradiance
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.arange(first, first + sums.shape[2]), sums[0] / (dc_capacity_kw[:, None] * sums[1] / 1000.0)
 
 
 @dataclass
@@ -294,4 +351,44 @@ def _stuck_findings(site: SolarSiteConfig, stuck: dict[str, _StuckRuns]) -> list
                 "check the irradiance sensor and its logger for frozen readings",
             )
         )
+    return out
+
+
+def _shift_findings(site: SolarSiteConfig, days: np.ndarray, daily_ratio: np.ndarray) -> list[Finding]:
+    """A finding per inverter whose daily performance ratio falls by SHIFT_MIN_DROP or more against its peers'.
+
+    Each inverter's daily ratio is divided by the median of the other inverters' on the day (of all
+    of them beyond :data:`_EXACT_PEERS` inverters, where one cannot move it): the plant's weather,
+    season and soiling cancel, and an inverter that was low all along does not hide another's
+    fall; what is left is the inverter's own (:func:`level_shift`). A plant of one inverter has no
+    peers and no shift finding.
+    """
+    n = len(site.inverters)
+    if n < 2:
+        return []
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a day no peer has a ratio on: NaN, as it should be
+        if n <= _EXACT_PEERS:
+            peers = np.array([np.nanmedian(np.delete(daily_ratio, i, axis=0), axis=0) for i in range(n)])
+        else:
+            peers = np.nanmedian(daily_ratio, axis=0)
+        relative = daily_ratio / peers
+    files = ", ".join(str(f) for f in site.files)
+    out = []
+    for inverter, ratio in zip(site.inverters, relative, strict=True):
+        day, step = level_shift(ratio)
+        if day >= 0 and step <= -SHIFT_MIN_DROP:
+            date = pd.Timestamp(int(days[day]), unit="D")
+            out.append(
+                Finding(
+                    "warning",
+                    files,
+                    site.columns["P_out"],
+                    inverter.inverter_id,
+                    f"its daily energy over the irradiance falls by {-step:.0%} against the plant's other inverters "
+                    f"from {date:%Y-%m-%d} (median of the {SHIFT_WINDOW_DAYS} days from then over the "
+                    f"{SHIFT_WINDOW_DAYS} before): strings or a fuse lost, or a fault",
+                    "check the inverter's strings, fuses and trackers around that day",
+                )
+            )
     return out

@@ -11,7 +11,7 @@ import pytest
 
 import client.solar.summaries as solar_summaries
 from client.solar.ingest import read_solar_chunks
-from client.solar.quality import stuck_flag, stuck_min_records, stuck_readings
+from client.solar.quality import SHIFT_WINDOW_DAYS, level_shift, stuck_flag, stuck_min_records, stuck_readings
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import PlantSummary, summarise_plant
 from client.solar.validate import validate_solar_site
@@ -21,6 +21,7 @@ from server.spec import solar_cohort, solar_spec
 from simulations.solar_fleet import (
     CLIMATES,
     SolarPlantTruth,
+    Underperformance,
     simulate_solar_plant_with_truth,
     solar_fleet,
     write_solar_site,
@@ -87,11 +88,10 @@ def test_night_zeros_outages_and_clipping_are_not_stuck_but_a_frozen_reading_is(
     assert frozen_sensor[1].all() and not frozen_sensor[0].any()  # zero in-plane irradiance while producing
 
 
-@pytest.fixture(scope="module")
-def plant(tmp_path_factory: pytest.TempPathFactory) -> tuple[SolarPlantTruth, pd.DataFrame, np.ndarray, Path, Path]:
-    """June of a two-inverter plant, clean and with INV02's power stuck at 612.345 kW for 6 days (day and night)."""
+def _planned(*underperforming: Underperformance) -> SolarPlantTruth:
+    """A fixed arid plant of two 1000 kW inverters, without outages."""
     lat, lon, elevation = CLIMATES["arid"].sites[0]
-    planned = replace(
+    return replace(
         solar_fleet(1, 1, np.random.default_rng(5))[0],
         mounting="fixed",
         latitude=lat,
@@ -103,9 +103,15 @@ def plant(tmp_path_factory: pytest.TempPathFactory) -> tuple[SolarPlantTruth, pd
         dc_capacity_kw=(1200.0,) * 2,
         ac_capacity_kw=(1000.0,) * 2,
         outages=(),
-        underperforming=(),
+        underperforming=underperforming,
         sensor_tilt_error_deg=0.0,
     )
+
+
+@pytest.fixture(scope="module")
+def plant(tmp_path_factory: pytest.TempPathFactory) -> tuple[SolarPlantTruth, pd.DataFrame, np.ndarray, Path, Path]:
+    """June of a two-inverter plant, clean and with INV02's power stuck at 612.345 kW for 6 days (day and night)."""
+    planned = _planned()
     simulation = simulate_solar_plant_with_truth(planned, START, END, "15min", np.random.default_rng(6))
     frame = simulation.frame
     injected = ((frame["asset_id"] == "INV02") & frame["time"].between(STUCK_FROM, STUCK_TO)).to_numpy()
@@ -191,3 +197,31 @@ def test_a_dead_irradiance_sensor_is_one_finding_for_the_plant(plant, tmp_path):
 
 def test_the_minimum_run_spans_two_hours_at_any_resolution():
     assert [stuck_min_records(pd.Timedelta(r)) for r in ("15min", "5min", "1min", "2h", "1D")] == [8, 24, 120, 2, 2]
+
+
+def test_a_level_shift_is_the_largest_fall_between_two_windows_of_medians():
+    rng = np.random.default_rng(3)
+    ratio = 0.85 * (1.0 + 0.02 * rng.standard_normal(90))
+    ratio[50:] *= 0.9  # a string lost on day 50
+    ratio[rng.random(90) < 0.1] = np.nan  # days without a ratio (an outage, a blank export)
+    ratio[[20, 70]] = 0.2  # two days of snow
+    day, step = level_shift(ratio)
+    assert day == 50 and step == pytest.approx(-0.10, abs=0.015)
+    rising = np.linspace(0.8, 0.9, 60)  # soiling washed off, then cleaner each day: no fall to report
+    assert level_shift(rising) == (-1, pytest.approx(np.nan, nan_ok=True))
+    assert level_shift(ratio[: 2 * SHIFT_WINDOW_DAYS - 1])[0] == -1
+    with pytest.raises(ValueError, match="window"):
+        level_shift(ratio, window=0)
+
+
+def test_the_validator_finds_the_day_an_inverter_lost_a_tenth_of_its_power(tmp_path):
+    planned = _planned(Underperformance("INV02", 0.9, "2022-06-20T00:00:00Z"))
+    simulation = simulate_solar_plant_with_truth(
+        planned, START, "2022-07-20T00:00:00Z", "15min", np.random.default_rng(7)
+    )
+    write_solar_site(simulation.truth, simulation.frame, tmp_path)
+    (finding,) = validate_solar_site(tmp_path / "site.toml").findings
+    assert finding.turbine == "INV02" and finding.column == "ac_power_kw"
+    assert finding.problem.startswith(
+        "its daily energy over the irradiance falls by 10% against the plant's other inverters from 2022-06-20 "
+    )
