@@ -5,7 +5,8 @@ energy-normalised curve's sums per irradiance bin, the performance-ratio terms, 
 daylight, available and clipped records and its measured and expected energy, lost energy by
 category, and daily measured energy, expected energy and insolation. From the daily series at the
 end RdTools estimates the degradation rate (year on year) and the soiling loss (stochastic rate
-and recovery). :class:`PlantSummary` holds the plant's own numbers, which stay on site;
+and recovery). A stuck power or irradiance reading (:func:`client.solar.quality.stuck_readings`) counts
+as missing. :class:`PlantSummary` holds the plant's own numbers, which stay on site;
 :func:`solar_blocks` turns them into the spec's blocks and census.
 """
 
