@@ -20,6 +20,7 @@ from flwr.compat.common.recorddict_compat import fitres_to_recorddict, recorddic
 
 from client.guard import RoundState, make_site_guard
 from client.policy import ContributionRefused
+from protos.domain import SITE_KINDS
 from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
     CENSUS_CONFIG_KEY,
@@ -96,7 +97,10 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
         if config is not None and SITE_KIND_CONFIG_KEY in config:
             from client.site_kinds import site_kind
 
-            return Message(RecordDict({"config": ConfigRecord({SITE_KIND_CONFIG_KEY: site_kind(site)})}), reply_to=msg)
+            kind = site_kind(site)
+            if kind not in SITE_KINDS:  # the answer is one of two words, never what site.toml holds
+                raise ContributionRefused()
+            return Message(RecordDict({"config": ConfigRecord({SITE_KIND_CONFIG_KEY: kind})}), reply_to=msg)
         from client.contribution import receive_release
 
         try:

@@ -97,6 +97,9 @@ def month_index(time: pd.Series, months: pd.DatetimeIndex) -> np.ndarray:
     return np.where(index < len(months), index, -1)
 
 
+SITE_KINDS = ("wind", "solar")
+"""What a site serves (site.toml ``[site] kind``, wind when absent); a release asks only sites of its spec's kind."""
+
 SOLAR_RECORD_PERIOD = pd.Timedelta(minutes=15)
 """The solar record every solar statistic counts: one 15-minute mean per inverter."""
 

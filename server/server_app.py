@@ -24,6 +24,7 @@ from google.protobuf import json_format
 
 from common.progress import Progress, Stage, silent
 from protos.census import census_spec, is_solar
+from protos.domain import SITE_KINDS
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
@@ -146,20 +147,22 @@ def sites_of_kind(
     would see the member twice and every site would refuse it (k counts members, not nodes).
     """
     kind = "solar" if is_solar(spec) else "wind"
-    asked: dict[int, str] = {}
+    answers: dict[int, str] = {}  # node -> its kind, for the nodes that answered
     began = time.monotonic()
     while True:
-        new = [node for node in grid.get_node_ids() if node not in asked]
+        # A node that has not answered (yet: its ClientApp may be starting) is asked again on the next pass.
+        unanswered = [node for node in grid.get_node_ids() if node not in answers]
         question = RecordDict({"config": ConfigRecord({SITE_KIND_CONFIG_KEY: kind})})
-        messages = [Message(content=question, dst_node_id=node, message_type=MessageType.QUERY) for node in new]
+        messages = [Message(content=question, dst_node_id=node, message_type=MessageType.QUERY) for node in unanswered]
         for reply in grid.send_and_receive(messages, timeout=waits.stage) if messages else ():
-            if not reply.has_error():
-                asked[reply.metadata.src_node_id] = str(reply.content["config"][SITE_KIND_CONFIG_KEY])
-        asked.update({node: "" for node in new if node not in asked})  # no answer: of no kind
-        matching = frozenset(node for node, answer in asked.items() if answer == kind)
+            config = None if reply.has_error() else reply.content.config_records.get("config")
+            if config is not None and config.get(SITE_KIND_CONFIG_KEY) in SITE_KINDS:
+                answers[reply.metadata.src_node_id] = str(config[SITE_KIND_CONFIG_KEY])
+        matching = frozenset(node for node, answer in answers.items() if answer == kind)
         if len(matching) >= min_sites or time.monotonic() - began >= waits.sampling:
-            if len(matching) < len(asked):
-                LOG.info("%d of %d connected sites are %s sites; only they are asked", len(matching), len(asked), kind)
+            others = len(grid.get_node_ids()) - len(matching)
+            if others:
+                LOG.info("%d connected sites are %s sites; %d others are not asked", len(matching), kind, others)
             return matching
         time.sleep(KIND_POLL_SECONDS)
 
@@ -250,13 +253,15 @@ def run_release(
     round_two = indicator_spec(spec, hashlib.sha256(baseline).hexdigest())
     needed = round_two_min_sites(round_two)
     try:
-        stage = _round_started(progress, "round 2 census", f"asking every site (at least {needed} of round 1's)")
+        asking = f"asking every {kind} site (at least {needed} of round 1's)"
+        stage = _round_started(progress, "round 2 census", asking)
         census, sites = run_census(
             grid,
             context,
             round_two,
             needed,
             {BASELINE_RELEASE_CONFIG_KEY: baseline},
+            only_nodes=of_kind,
             expected=outcome.node_ids,
             waits=waits,
             name="round 2 census",

@@ -20,6 +20,7 @@ from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
     CENSUS_CONFIG_KEY,
     MEMBER_RECORD,
+    SITE_KIND_CONFIG_KEY,
     SPEC_CONFIG_KEY,
     SURVIVORS_RECORD,
 )
@@ -109,9 +110,11 @@ PROTOCOL_KEYS = {
 def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
     records = [pickle.loads(p.read_bytes()) for p in federated_run.outgoing_dir.glob("*.pkl")]
     n_sites = len(federated_run.site_configs)
-    # A census and a values round for each of the two rounds (setup, share keys, collect masked vectors,
-    # consistency, unmask), and the release's receipt.
-    assert len(records) == (4 * 5 + 1) * n_sites
+    # Its kind when asked; a census and a values round for each of the two rounds (setup, share keys, collect
+    # masked vectors, consistency, unmask); and the release's receipt.
+    assert len(records) == (1 + 4 * 5 + 1) * n_sites
+    kinds = [record["config_records"]["config"] for record in records if "config" in record["config_records"]]
+    assert kinds == [{SITE_KIND_CONFIG_KEY: "wind"}] * n_sites  # the one word, nothing else of the site
     masked_seen = 0
     for record in records:
         # Ray worker processes: both of Flower's SecAgg+ modules draw keyed masks.
@@ -124,6 +127,8 @@ def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
                 assert config == {}
             elif name == "fitres.status":
                 assert config == {"code": 0, "message": ""}
+            elif name == "config":
+                continue  # the kind, checked above
             elif name in (MEMBER_RECORD, SURVIVORS_RECORD):  # the member's name, its Ed25519 signature
                 member = load_site_config(federated_run.site_configs[record["partition_id"]]).member
                 assert member is not None
