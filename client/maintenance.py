@@ -36,7 +36,7 @@ from client.indicators import (
 from client.power_curve import clipped_bin_index
 from client.schema import STATUS
 from client.site_config import SiteConfig
-from client.streaming import ChunkSource, RecordSpill, hold_back_open_runs
+from client.streaming import FAILURE_KEY, ChunkSource, RecordSpill, hold_back_open_runs, with_failure_key
 from client.summaries import (
     ModelTraining,
     SiteTurbines,
@@ -61,7 +61,6 @@ from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import INDICATOR_CELLS, MONTHLY_INDICATORS, BlockKey, indicator_cells, monthly_grids
 
 S = spec_pb2.Statistic
-FAILURE_KEY = "failure_component"  # per-record component index of a failure code, NaN otherwise
 
 
 @dataclass(frozen=True)
@@ -137,16 +136,6 @@ def _curve_cohorts(release: release_pb2.Release) -> list[str]:
     return [name for name, cohort in released_cohorts(release).items() if len(cohort.curve_wind_speed) >= 2]
 
 
-def _with_failure_key(chunks: Iterable[pd.DataFrame], site: SiteConfig) -> Iterator[pd.DataFrame]:
-    """Each chunk with a ``FAILURE_KEY`` column: index of the site's component whose failure code a record carries."""
-    component_of_code = {
-        code: float(i) for i, (_, codes) in enumerate(site.status_components.items()) for code in codes
-    }
-    for chunk in chunks:
-        key = chunk[STATUS].map(component_of_code) if STATUS in chunk else pd.Series(np.nan, index=chunk.index)
-        yield chunk.assign(**{FAILURE_KEY: key.to_numpy(dtype=np.float64)})
-
-
 def _indicator_records(
     read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release
 ) -> Iterator[IndicatorRecords]:
@@ -162,7 +151,8 @@ def _indicator_records(
     start, end = period_bounds(spec)
     row_filters = [f for f in spec.filters if FILTERS[f.name].flag]
     months = period_months(spec.period.start, spec.period.end)
-    chunks = _with_failure_key(read_chunks(), site)
+    component_of_code = {code: i for i, (_, codes) in enumerate(site.status_components.items()) for code in codes}
+    chunks = with_failure_key(read_chunks(), STATUS, component_of_code)
     site_arrays = TurbineArrays.of(site)
     for chunk, asset in hold_back_open_runs(chunks, turbines.ids, keys=("WMET_HorWdSpd", FAILURE_KEY)):
         in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, TypeAlias
 
@@ -23,6 +23,22 @@ from client.filters import asset_codes
 
 ChunkSource: TypeAlias = Callable[[], Iterable[pd.DataFrame]]
 """Returns a fresh iterable of canonical frames each time it is called."""
+
+FAILURE_KEY = "failure_component"
+"""Column :func:`with_failure_key` adds: per record, the index of the component whose failure code it carries, NaN
+otherwise. As a key of :func:`hold_back_open_runs` it keeps a failure's records in one chunk."""
+
+
+def with_failure_key(
+    chunks: Iterable[pd.DataFrame], status_column: str, component_of_code: Mapping[int, int]
+) -> Iterator[pd.DataFrame]:
+    """Each chunk with a :data:`FAILURE_KEY` column, from its ``status_column`` (all NaN without one)."""
+    for chunk in chunks:
+        if status_column in chunk:
+            key = chunk[status_column].map(component_of_code).to_numpy(dtype=np.float64)
+        else:
+            key = np.full(len(chunk), np.nan)
+        yield chunk.assign(**{FAILURE_KEY: key})
 
 
 def hold_back_open_runs(

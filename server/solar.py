@@ -156,12 +156,14 @@ def _failure_rates(
     i = SOLAR_CELLS.index("failures")
     if not cells.filled[c, i]:
         return 0
-    published = bool(cells.published[c, i])
     years = float(block(S.INVERTER_YEARS)[0])
+    published = bool(cells.published[c, i]) and years > 0
+    # A census that counted inverters whose values bring no inverter-year was not the sites' own: no rate.
+    reason = cells.reasons.get((c, i), "the census counted inverters, the values round no inverter-years")
     for j, component in enumerate(spec.solar.components):
         rate = release.solar_failure_rates.add(cohort=spec.cohorts[c].name, component=component)
         if not published:
-            rate.suppressed, rate.suppression_reason = True, cells.reasons[c, i]
+            rate.suppressed, rate.suppression_reason = True, reason
             continue
         failures = int(np.rint(block(S.SOLAR_FAILURE_COUNT)[j]))
         rate.failures, rate.inverter_years = failures, years

@@ -1,11 +1,12 @@
-"""Data-quality masks of a solar plant's records: stuck (frozen) power and irradiance readings.
+"""Data quality of a solar plant's records: stuck (frozen) power and irradiance readings, and level shifts.
 
 A sensor or logger that stops updating repeats its last value; in a plant's summary such a
 reading would enter the PR, the curve and the daily energies as if measured. Each mask is
 boolean, True where a record is flagged (OpenOA-style); the records must be sorted by inverter,
 then time, which :func:`client.streaming.hold_back_open_runs` guarantees across chunks. Runs are
-found by the kernel of the wind frozen-sensor filter (:func:`client.runs.long_runs`). Powers in
-kW, irradiances in W/m^2.
+found by the kernel of the wind frozen-sensor filter (:func:`client.runs.long_runs`). A level shift
+of one inverter against its peers (:func:`level_shift`) is a validation finding only. Powers in kW,
+irradiances in W/m^2.
 """
 
 from __future__ import annotations
@@ -87,12 +88,14 @@ def stuck_readings(
     inverter: np.ndarray,
     ac_capacity_kw: np.ndarray,
     min_run: int,
+    commanded: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Records whose AC power, and whose irradiance, is stuck (:func:`stuck_flag` with identical readings).
 
     Power is judged while the inverter produces below its AC limit, 0 < P_out < CLIPPING_THRESHOLD
-    * P_ac0: flat zero power in daylight is an outage (availability's business), flat power at the
-    limit is clipping, and at night zero (or a negative tare) is no fault; a reading stuck above
+    * P_ac0, and its status does not say its output is commanded: flat zero power in daylight is an
+    outage (availability's business), flat power at the limit is clipping, a curtailment setpoint
+    holds power flat on purpose, and at night zero (or a negative tare) is no fault; a reading stuck above
     zero runs on through the night. Irradiance is judged in daylight (``irradiance`` >=
     :data:`DAYLIGHT_IRRADIANCE`) or while the inverter produces (P_out > 0, its power not stuck), so
     a sensor frozen at night's zero while the plant produces is caught; at night, with no power (or
@@ -111,6 +114,9 @@ def stuck_readings(
         Each record's inverter AC rating P_ac0 [kW].
     min_run : int
         Records a run needs to be flagged [-] (:func:`stuck_min_records` of the records' resolution).
+    commanded : ndarray of bool, optional
+        Records whose status is not one of the site's available codes (a loss category's, an unlisted
+        code): their power is not judged. None: every record's is.
 
     Returns
     -------
@@ -121,7 +127,8 @@ def stuck_readings(
         daylight = irradiance >= DAYLIGHT_IRRADIANCE
         producing = p_out_kw > 0.0
         below_limit = p_out_kw < CLIPPING_THRESHOLD * ac_capacity_kw
-    stuck_power = stuck_flag(p_out_kw, inverter, producing & below_limit, min_run)
+    judged = producing & below_limit if commanded is None else producing & below_limit & ~commanded
+    stuck_power = stuck_flag(p_out_kw, inverter, judged, min_run)
     return stuck_power, stuck_flag(irradiance, inverter, daylight | (producing & ~stuck_power), min_run)
 
 

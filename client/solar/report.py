@@ -125,13 +125,13 @@ def loss_table(summary: PlantSummary, release: release_pb2.Release, cohort: str)
 def failure_table(summary: PlantSummary, release: release_pb2.Release, cohort: str) -> pd.DataFrame:
     """Failures by component: the plant's count, hours and rate per inverter-year beside the cohort's rate.
 
-    Empty when the plant names no failure codes ([status.components]); the industry's rate is NaN where the
-    cohort's cell is withheld (``industry_note`` says why).
+    Empty when the plant names no failure codes ([status.components]) or maps no status column; the industry's
+    rate is NaN where the cohort's cell is withheld (``note`` says why).
     """
-    if summary.failures is None or summary.failure_hours is None:
+    years = summary.failure_inverter_years
+    if summary.failures is None or summary.failure_hours is None or not years:
         return pd.DataFrame(columns=["component", "failures", "hours", "per_inverter_year", "industry", "note"])
     industry = {r.component: r for r in release.solar_failure_rates if r.cohort == cohort}
-    years = summary.inverter_years
     rows = []
     for component, failures, hours in zip(SOLAR_COMPONENTS, summary.failures, summary.failure_hours, strict=True):
         rate = industry.get(component)
@@ -141,7 +141,7 @@ def failure_table(summary: PlantSummary, release: release_pb2.Release, cohort: s
                 "component": component,
                 "failures": int(failures),
                 "hours": float(hours),
-                "per_inverter_year": failures / years if years > 0 else math.nan,
+                "per_inverter_year": failures / years,
                 "industry": rate.failures_per_inverter_year if released else math.nan,
                 "note": f"suppressed: {rate.suppression_reason}" if rate is not None and rate.suppressed else "",
             }
@@ -265,7 +265,7 @@ organisation.</p>
 ({{ "%+.2f" | format(degradation.ci_low) }} .. {{ "%+.2f" | format(degradation.ci_high) }},
 {{ "%.1f" | format(confidence) }} %){% else %}not estimated: needs two years{% endif %}</td>
 <td>{{ fmt(values.soiling_loss, "%.2f") }}</td><td>{{ fmt(100 * values.clipping_share, "%.1f %%") }}</td>
-<td>{{ "%.0f" | format(produced_mwh) }}</td><td>{{ "%.1f" | format(lost_mwh) }}</td></tr></tbody>
+<td>{{ "%.0f" | format(produced_mwh) }}</td><td>{{ fmt(lost_mwh, "%.1f") }}</td></tr></tbody>
 </table>
 
 <h2>What to check: inverters</h2>
@@ -305,7 +305,7 @@ with nothing.</p>
 <thead><tr><th>cause</th><th>this plant [MWh]</th><th>this plant [% of potential]</th>
 <th>median plant of the industry [% of potential]</th><th>share of the industry's plants that lost less</th></tr>
 </thead>
-<tbody>{% for x in s.losses %}<tr><td>{{ loss_label(x.category) }}</td><td>{{ "%.2f" | format(x.lost_mwh) }}</td>
+<tbody>{% for x in s.losses %}<tr><td>{{ loss_label(x.category) }}</td><td>{{ fmt(x.lost_mwh, "%.2f") }}</td>
 <td>{{ fmt(x.percent_of_potential, "%.2f") }}</td>
 <td>{{ x.industry_note or fmt(x.industry_p50, "%.2f") }}</td>
 <td>{{ fmt(100 * x.share_below, "%.0f %%") }}</td></tr>{% endfor %}</tbody>
@@ -319,7 +319,8 @@ with nothing.</p>
 <td>{{ "%.1f" | format(x.hours) }}</td><td>{{ fmt(x.per_inverter_year, "%.3f") }}</td>
 <td>{{ x.note or fmt(x.industry, "%.3f") }}</td></tr>{% endfor %}</tbody>
 </table>
-{% else %}<p class="note">Not counted: site.toml names no failure codes ([status.components]).</p>{% endif %}
+{% else %}<p class="note">Not counted: site.toml names no failure codes ([status.components]) or maps no status
+column.</p>{% endif %}
 {% for id, heading, figure in s.charts %}
 <h3>{{ heading }}</h3>
 <div class="chart" id="{{ id }}" role="img" aria-label="{{ figure | accessible_name }}"

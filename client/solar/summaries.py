@@ -13,14 +13,15 @@ as missing. :class:`PlantSummary` holds the plant's own numbers, which stay on s
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from client.indicators import failure_events
 from client.power_curve import bin_power_curve, clipped_bin_index, power_histogram
-from client.solar.availability import availability_terms, clipping_terms, failure_starts, lost_energy_by_category
+from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category
 from client.solar.degradation import DegradationEstimate, daily_normalised_energy, year_on_year_degradation
 from client.solar.irradiance import cell_temperature, plane_of_array_irradiance
 from client.solar.performance import (
@@ -33,7 +34,7 @@ from client.solar.quality import DAYLIGHT_IRRADIANCE, irradiance_channel, stuck_
 from client.solar.schema import STATUS, TIME
 from client.solar.site_config import SolarSiteConfig
 from client.solar.soiling import SoilingEstimate, soiling_loss
-from client.streaming import hold_back_open_runs
+from client.streaming import FAILURE_KEY, hold_back_open_runs, with_failure_key
 from client.summaries import atom_census
 from protos.codec import spec_sha256
 from protos.disclosure import atom_index, cohort_atoms, plant_in_cohort
@@ -92,6 +93,7 @@ class _Sums:
     daily: np.ndarray = field(default_factory=lambda: np.zeros((3, 0)))  # energy, expected [kWh], insolation [Wh/m^2]
     failures: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_COMPONENTS)))  # per component
     failure_records: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_COMPONENTS)))  # per component
+    status_records: float = 0.0  # records with a status reading: what failures are observed over
 
 
 @dataclass(frozen=True)
@@ -124,10 +126,12 @@ class PlantSummary:
     inverter_records : ndarray
         Per inverter: records in the period.
     lost_energy_kwh : ndarray
-        Lost energy per SOLAR_LOSS_CATEGORIES [kWh].
+        Lost energy per SOLAR_LOSS_CATEGORIES [kWh]; NaN without a status column (no cause is known).
     failures, failure_hours : ndarray or None
         Per SOLAR_COMPONENTS: failures (runs of an inverter's records with the component's failure codes) and
         their hours [h]; None when the site names no failure codes ([status.components]) or maps no status.
+    failure_inverter_years : float or None
+        Inverter-years with a status reading, what the failures were observed over [year]; None as ``failures``.
     produced_kwh : float
         Energy produced [kWh].
     daily : DataFrame
@@ -155,11 +159,7 @@ class PlantSummary:
     daily: pd.DataFrame
     failures: np.ndarray | None = None
     failure_hours: np.ndarray | None = None
-
-    @property
-    def inverter_years(self) -> float:
-        """Inverter-years with records in the period [year]: what failures are counted over."""
-        return float(self.inverter_records.sum()) * (SOLAR_RECORD_PERIOD / JULIAN_YEAR)
+    failure_inverter_years: float | None = None
 
 
 def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_pb2.BenchmarkSpec) -> PlantSummary:
@@ -189,14 +189,19 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
     component_of_code = {
         code: SOLAR_COMPONENTS.index(component) for component, codes in site.component_codes.items() for code in codes
     }
-    last_time_ns, last_component = np.zeros(n_inv, dtype=np.int64), np.full(n_inv, -1)
     measured, min_run = irradiance_channel(site.columns), stuck_min_records(SOLAR_RECORD_PERIOD)
     ids = pd.Index([inverter.inverter_id for inverter in site.inverters])
     # Each inverter's records in time order, no run of equal readings split between chunks: a stuck reading
     # is judged whole, and counts as missing from here on, as ingest blanks an impossible one.
-    for chunk, inverter in hold_back_open_runs(read_chunks(), ids, keys=("P_out", measured)):
+    # A failure too: its records stay in one chunk, so each is counted once (client.indicators.failure_events).
+    chunks = with_failure_key(read_chunks(), STATUS, component_of_code)
+    for chunk, inverter in hold_back_open_runs(chunks, ids, keys=("P_out", measured, FAILURE_KEY)):
         power, irradiance = (chunk[name].to_numpy(dtype=np.float64) for name in ("P_out", measured))
-        stuck_power, stuck_irradiance = stuck_readings(power, irradiance, inverter, ac[inverter], min_run)
+        # Power held flat by command (a curtailment setpoint, an outage's status) is no stuck meter.
+        category = _categories(chunk, category_of_code)
+        stuck_power, stuck_irradiance = stuck_readings(
+            power, irradiance, inverter, ac[inverter], min_run, commanded=category != AVAILABLE
+        )
         chunk = chunk.assign(
             P_out=np.where(stuck_power, np.nan, power), **{measured: np.where(stuck_irradiance, np.nan, irradiance)}
         )
@@ -204,7 +209,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         keep = np.asarray((times >= start) & (times < end))
         if not keep.any():
             continue
-        chunk, times, inverter = chunk[keep], times[keep], inverter[keep]
+        chunk, times, inverter, category = chunk[keep], times[keep], inverter[keep], category[keep]
         p_out = chunk["P_out"].to_numpy(dtype=np.float64)
         if "G_i" in chunk:
             g_poa = chunk["G_i"].to_numpy(dtype=np.float64)
@@ -228,7 +233,6 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         p_expected = expected_ac_power(
             expected_dc_power(g_poa, t_cell, dc[inverter], plant.gamma_pdc_per_c), ac[inverter]
         )
-        category = _categories(chunk, category_of_code)
         # Without a status column an inverter producing nothing in good light is out.
         no_output = (g_poa >= NORMALISATION_IRRADIANCE) & (p_out <= 0)
         available = category == AVAILABLE if STATUS in chunk else ~no_output
@@ -258,19 +262,12 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
             p_expected, p_out, np.where(category >= 0, category, -1), len(SOLAR_LOSS_CATEGORIES), SOLAR_RECORD_HOURS
         )
         sums.produced += float(np.nansum(np.maximum(p_out, 0.0))) * SOLAR_RECORD_HOURS
-        if component_of_code and STATUS in chunk:
-            component = _codes_to(chunk, component_of_code, -1)
-            failures, last_time_ns, last_component = failure_starts(
-                inverter,
-                times.as_unit("ns").asi8,
-                component,
-                last_time_ns,
-                last_component,
-                len(SOLAR_COMPONENTS),
-                SOLAR_RECORD_PERIOD.value,
-            )
-            sums.failures += failures
+        if STATUS in chunk:
+            component = np.nan_to_num(chunk[FAILURE_KEY].to_numpy(), nan=-1).astype(np.int64)
+            events = failure_events(inverter, times.tz_convert(None).to_numpy(), component, SOLAR_RECORD_PERIOD.seconds)
+            sums.failures += np.bincount(events.component, minlength=len(SOLAR_COMPONENTS))
             sums.failure_records += np.bincount(component[component >= 0], minlength=len(SOLAR_COMPONENTS))
+            sums.status_records += float(np.isfinite(chunk[STATUS].to_numpy(dtype=np.float64)).sum())
         normalising = (
             valid
             & available
@@ -288,8 +285,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         sums.daily[1] += np.bincount(day, expected, minlength=n_days)
         # Insolation of the plane of array, once per time: the sensor's reading repeats on every inverter's row.
         sums.daily[2] += np.bincount(day, np.where(valid, g_poa, 0.0) * SOLAR_RECORD_HOURS / n_inv, minlength=n_days)
-    observed = bool(component_of_code) and STATUS in site.columns
-    return _plant_summary(sums, first_day, solar_offset, spec, observed)
+    return _plant_summary(sums, first_day, solar_offset, spec, STATUS in site.columns, bool(component_of_code))
 
 
 def summary_key(spec: spec_pb2.BenchmarkSpec) -> str:
@@ -318,16 +314,11 @@ def _categories(chunk: pd.DataFrame, category_of_code: dict[int, int]) -> np.nda
     """
     if STATUS not in chunk:
         return np.full(len(chunk), AVAILABLE)
-    return _codes_to(chunk, category_of_code, UNCATEGORISED)
-
-
-def _codes_to(chunk: pd.DataFrame, index_of_code: dict[int, int], otherwise: int) -> np.ndarray:
-    """Each record's index of its status code in ``index_of_code``, ``otherwise`` for any other status or none."""
     status = chunk[STATUS].to_numpy(dtype=np.float64)
-    index = np.full(len(status), otherwise)
-    for code, i in index_of_code.items():
-        index[status == code] = i
-    return index
+    category = np.full(len(status), UNCATEGORISED)
+    for code, i in category_of_code.items():
+        category[status == code] = i
+    return category
 
 
 def _add_curve(
@@ -358,7 +349,8 @@ def _plant_summary(
     first_day: pd.Timestamp,
     solar_offset: pd.Timedelta,
     spec: spec_pb2.BenchmarkSpec,
-    observes_failures: bool,
+    has_status: bool,
+    names_failures: bool,
 ) -> PlantSummary:
     """The plant's figures from its sums: the ratios, and RdTools' estimates from the daily series."""
     days = pd.date_range(first_day - solar_offset, periods=sums.daily.shape[1], freq="D").as_unit("ns")
@@ -366,6 +358,7 @@ def _plant_summary(
     inverter_ratio = _recent_ratio(sums.inverter_daily)
     # An inverter that lost strings mid-period is a fault, not wear: its step would read as degradation.
     healthy = ~underperforming_inverters(inverter_ratio)
+    observed = has_status and names_failures
     measured_kwh, expected_kwh = sums.inverter_daily[:, healthy if healthy.any() else slice(None)].sum(axis=1)
     normalised = daily_normalised_energy(pd.Series(measured_kwh, index=days), pd.Series(expected_kwh, index=days))
     daily["normalised"] = normalised
@@ -390,11 +383,12 @@ def _plant_summary(
             inverter_daily=sums.inverter_daily,
             inverter_ratio=inverter_ratio,
             inverter_records=sums.records,
-            lost_energy_kwh=sums.lost,
+            lost_energy_kwh=sums.lost if has_status else np.full(len(sums.lost), np.nan),
             produced_kwh=sums.produced,
             daily=daily,
-            failures=sums.failures if observes_failures else None,
-            failure_hours=sums.failure_records * SOLAR_RECORD_HOURS if observes_failures else None,
+            failures=sums.failures if observed else None,
+            failure_hours=sums.failure_records * SOLAR_RECORD_HOURS if observed else None,
+            failure_inverter_years=sums.status_records * (SOLAR_RECORD_PERIOD / JULIAN_YEAR) if observed else None,
         )
 
 
@@ -419,7 +413,8 @@ def plant_cells(summary: PlantSummary) -> dict[str, float]:
     counts = {cell: float(present) for cell, present in cells.items()}
     counts["inverter_availability"] = float(np.isfinite(summary.inverter_availability).sum())
     counts["lost_production"] = float(np.isfinite(lost_production_shares(summary)).all())
-    counts["failures"] = float((summary.inverter_records > 0).sum()) if summary.failures is not None else 0.0
+    observed = summary.failure_inverter_years is not None and summary.failure_inverter_years > 0
+    counts["failures"] = float((summary.inverter_records > 0).sum()) if observed else 0.0
     return counts
 
 
@@ -455,20 +450,36 @@ def _one_count(value: float, grid: spec_pb2.BinGrid) -> np.ndarray:
     return counts
 
 
+def in_spec_order(values: np.ndarray, known: tuple[str, ...], wanted: Sequence[str], what: str) -> np.ndarray:
+    """``values`` (one per name of ``known``) in the order of the spec's names ``wanted``.
+
+    Raises
+    ------
+    ValueError
+        Naming the spec's ``what`` (loss categories, components) this site does not know.
+    """
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise ValueError(f"the spec names {what} {unknown} this site does not know; it knows {list(known)}")
+    return values[[known.index(name) for name in wanted]]
+
+
 def _failure_blocks(summary: PlantSummary, solar: spec_pb2.SolarSpec) -> dict[spec_pb2.Statistic, np.ndarray]:
     """The plant's failures and their hours per component of the spec, and its inverter-years (zeros unobserved)."""
     n = len(solar.components)
-    if summary.failures is None or summary.failure_hours is None:
+    years = summary.failure_inverter_years
+    if summary.failures is None or summary.failure_hours is None or not years:
         return {
             S.SOLAR_FAILURE_COUNT: np.zeros(n),
             S.SOLAR_FAILURE_DOWNTIME: np.zeros(n),
             S.INVERTER_YEARS: np.zeros(1),
         }
-    own = [SOLAR_COMPONENTS.index(component) for component in solar.components]
     return {
-        S.SOLAR_FAILURE_COUNT: summary.failures[own],
-        S.SOLAR_FAILURE_DOWNTIME: summary.failure_hours[own],
-        S.INVERTER_YEARS: np.array([summary.inverter_years]),
+        S.SOLAR_FAILURE_COUNT: in_spec_order(summary.failures, SOLAR_COMPONENTS, solar.components, "components"),
+        S.SOLAR_FAILURE_DOWNTIME: in_spec_order(
+            summary.failure_hours, SOLAR_COMPONENTS, solar.components, "components"
+        ),
+        S.INVERTER_YEARS: np.array([years]),
     }
 
 
@@ -496,7 +507,8 @@ def solar_blocks(
         clipped_bin_index(summary.inverter_availability[finite], grid.first_centre, grid.width, grid.count),
         1.0,
     )
-    lost = np.stack([_one_count(share, solar.lost_production_bins) for share in lost_production_shares(summary)])
+    shares = in_spec_order(lost_production_shares(summary), SOLAR_LOSS_CATEGORIES, solar.loss_categories, "causes")
+    lost = np.stack([_one_count(share, solar.lost_production_bins) for share in shares])
     plant_blocks = {
         S.IRRADIANCE_RECORD_COUNT: summary.curve_records,
         S.SUM_SPECIFIC_POWER: summary.curve_sum,

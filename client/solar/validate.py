@@ -71,7 +71,8 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     daily = _DailySums(len(ids))
     for chunk, asset in hold_back_open_runs(frames, ids, keys=tuple(stuck)):
         readings = [chunk[name].to_numpy(dtype=np.float64) for name in stuck]
-        flags = stuck_readings(*readings, asset, ac_kw[asset], min_run)
+        commanded = ~chunk[STATUS].isin(site.available_codes).to_numpy() if STATUS in chunk else None
+        flags = stuck_readings(*readings, asset, ac_kw[asset], min_run, commanded)
         stamp = chunk[TIME].dt.as_unit("ms").array.asi8
         for runs, values, flagged in zip(stuck.values(), readings, flags, strict=True):
             runs.add(asset, values, stamp, flagged)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from client.solar.availability import availability_terms, clipping_terms, failure_starts, lost_energy_by_category
+from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category
 
 
 def test_clipping_terms_by_hand():
@@ -43,24 +43,3 @@ def test_lost_energy_by_category_by_hand():
     assert lost == pytest.approx([11.25, 0.0, 7.5, 0.0], abs=1e-12)
     with pytest.raises(ValueError, match="category"):
         lost_energy_by_category(p_expected, p_out, category, 2, 0.25)
-
-
-def test_failure_starts_counts_runs_once_across_chunks():
-    """Two inverters; component 0 fails on inverter 0 across the chunk border, component 1 twice on inverter 1."""
-    record = 900 * 10**9
-    time = np.arange(6, dtype=np.int64) * record
-    component = {0: np.array([-1, 0, 0, 0, -1, -1]), 1: np.array([1, -1, 1, 1, -1, 0])}
-    last_time, last_component = np.zeros(2, dtype=np.int64), np.full(2, -1)
-    total = np.zeros(2, dtype=np.int64)
-    for part in (slice(0, 3), slice(3, 6)):  # chunks mix inverters, newest first within a chunk
-        inverter = np.r_[np.zeros(3, int), np.ones(3, int)][::-1]
-        t = np.r_[time[part], time[part]][::-1]
-        c = np.r_[component[0][part], component[1][part]][::-1]
-        failures, last_time, last_component = failure_starts(inverter, t, c, last_time, last_component, 2, record)
-        total += failures
-    assert list(total) == [2, 2]  # component 0: inverter 0's run (once) and inverter 1's last record
-    # A gap in time breaks a run: the same code after a missing record is a new failure.
-    failures, _, _ = failure_starts(
-        np.zeros(2, int), np.array([0, 2 * record]), np.array([0, 0]), np.zeros(1, np.int64), np.full(1, -1), 1, record
-    )
-    assert list(failures) == [2]

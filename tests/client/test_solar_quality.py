@@ -88,6 +88,16 @@ def test_night_zeros_outages_and_clipping_are_not_stuck_but_a_frozen_reading_is(
     assert frozen_sensor[1].all() and not frozen_sensor[0].any()  # zero in-plane irradiance while producing
 
 
+def test_power_held_at_a_curtailment_setpoint_is_commanded_not_stuck():
+    """50 kW for 3 h under a curtailment status: the status says why it is flat; the same without it is stuck."""
+    n = 12
+    inverter, ac, irradiance = np.zeros(n, dtype=np.int64), np.full(n, 100.0), np.linspace(500.0, 800.0, n)
+    setpoint = np.full(n, 50.0)
+    curtailed = stuck_readings(setpoint, irradiance, inverter, ac, min_run=4, commanded=np.ones(n, dtype=bool))
+    assert not curtailed[0].any()
+    assert stuck_readings(setpoint, irradiance, inverter, ac, min_run=4, commanded=np.zeros(n, dtype=bool))[0].all()
+
+
 def _planned(*underperforming: Underperformance) -> SolarPlantTruth:
     """A fixed arid plant of two 1000 kW inverters, without outages."""
     lat, lon, elevation = CLIMATES["arid"].sites[0]
@@ -162,7 +172,7 @@ def test_the_summary_leaves_out_the_stuck_records_and_without_the_mask_they_bias
     # Six days fewer of one of two inverters: the June PR moves by 0.0014.
     assert masked.performance_ratio == pytest.approx(reference.performance_ratio, abs=0.003)
     # The control: without the mask, 6 nights of 612 kW that never were raise the PR by 0.10 and the energy by 48 MWh.
-    monkeypatch.setattr(solar_summaries, "stuck_readings", lambda p, g, *_: (np.zeros_like(p, bool),) * 2)
+    monkeypatch.setattr(solar_summaries, "stuck_readings", lambda p, g, *_, **__: (np.zeros_like(p, bool),) * 2)
     unmasked = _summary(stuck)
     assert unmasked.performance_ratio - reference.performance_ratio > 0.05
     assert unmasked.produced_kwh - reference.produced_kwh > 20_000.0

@@ -12,7 +12,7 @@ import pytest
 from client.solar.ingest import read_solar_chunks
 from client.solar.performance import underperforming_inverters, underperforming_since
 from client.solar.site_config import load_solar_site_config
-from client.solar.summaries import PlantSummary, solar_blocks, summarise_plant
+from client.solar.summaries import PlantSummary, lost_production_shares, solar_blocks, summarise_plant
 from protos.census import census_spec
 from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
@@ -144,7 +144,7 @@ def test_failures_are_the_injected_inverter_faults_counted_once_across_chunks(tm
     inverter = list(spec.solar.components).index("inverter")
     assert summary.failures[inverter] == 2 and summary.failures.sum() == 2
     assert summary.failure_hours[inverter] == pytest.approx(47.0 + 4.5)
-    assert summary.inverter_years == pytest.approx(2 * 31 / 365.25)
+    assert summary.failure_inverter_years == pytest.approx(2 * 31 / 365.25)
     values, census = solar_blocks(summary, site, spec)
     np.testing.assert_array_equal(values[BlockKey("all", S.SOLAR_FAILURE_COUNT)], summary.failures)
     n_atoms = len(cohort_atoms(spec.cohorts))
@@ -159,3 +159,42 @@ def test_failures_are_the_injected_inverter_faults_counted_once_across_chunks(tm
     values, census = solar_blocks(unobserved, blind, spec)
     assert not values[BlockKey("all", S.INVERTER_YEARS)].any()
     assert CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)]).total[n_atoms, SOLAR_CELLS.index("failures")] == 0
+
+
+def test_the_blocks_follow_the_specs_causes_and_components_by_name(plant):
+    """A spec listing causes and components in another order gets the plant's figures in its order; an unknown one
+    is refused by name."""
+    _, summary, folder, spec = plant
+    site = load_solar_site_config(folder / "site.toml")
+    reordered = Spec()
+    reordered.CopyFrom(spec)
+    reordered.solar.loss_categories[:] = list(reversed(spec.solar.loss_categories))
+    lost = BlockKey("all", S.SOLAR_LOST_PRODUCTION)
+    ours, theirs = solar_blocks(summary, site, spec)[0][lost], solar_blocks(summary, site, reordered)[0][lost]
+    np.testing.assert_array_equal(theirs, ours[::-1])
+    grid = list(spec.solar.loss_categories).index("grid")
+    assert np.argmax(ours[grid]) > 0  # the grid outage's share, not bin 0: the rows are told apart
+    reordered.solar.components[:] = ["hydraulics", *spec.solar.components[1:]]
+    with pytest.raises(ValueError, match=r"components \['hydraulics'\] this site does not know"):
+        solar_blocks(summary, site, reordered)
+
+
+def test_a_plant_without_a_status_column_is_in_no_lost_production_or_failure_cell(tmp_path):
+    """Without a status, no cause of a lost record is known: the plant sends no share rather than 0 % to each."""
+    drawn = solar_fleet(1, 1, np.random.default_rng(5))[0]
+    simulation = simulate_solar_plant_with_truth(
+        drawn, "2023-03-01T00:00:00Z", "2023-03-15T00:00:00Z", "15min", np.random.default_rng(6)
+    )
+    write_solar_site(simulation.truth, simulation.frame, tmp_path)
+    text = (tmp_path / "site.toml").read_text()
+    (tmp_path / "site.toml").write_text(text.replace('INV_St = "status"\n', ""))
+    site = load_solar_site_config(tmp_path / "site.toml")
+    assert "INV_St" not in site.columns
+    spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-03-15T00:00:00Z", [solar_cohort("all")])
+    summary = summarise_plant(lambda: read_solar_chunks(site), site, spec)
+    assert np.isnan(lost_production_shares(summary)).all() and summary.failures is None
+    values, census = solar_blocks(summary, site, spec)
+    assert not values[BlockKey("all", S.SOLAR_LOST_PRODUCTION)].any()
+    cells = CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)]).total[len(cohort_atoms(spec.cohorts))]
+    assert cells[SOLAR_CELLS.index("lost_production")] == 0 and cells[SOLAR_CELLS.index("failures")] == 0
+    assert cells[SOLAR_CELLS.index("performance_ratio")] == 1  # its other figures still count

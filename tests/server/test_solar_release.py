@@ -69,3 +69,22 @@ def test_a_bin_whose_summed_records_differ_from_its_census_is_suppressed():
     # Control: without the check the census's decision publishes the forged sums as they came.
     leaked = _curve_bin(build_solar_release(spec, forged, block_values(spec, forged), decision, 3, "1", "test"), centre)
     assert not leaked.suppressed and leaked.record_count == 400
+
+
+def test_failure_rates_per_inverter_year_and_none_without_inverter_years():
+    """Three plants' failures over their inverter-years; sums that bring no inverter-year publish no rate."""
+    spec = solar_spec("s", "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", [solar_cohort("all")])
+    census, totals = _sums(spec, [100.0, 100.0, 100.0], 0.70)
+    inverter = list(spec.solar.components).index("inverter")
+    years = BlockKey("all", S.INVERTER_YEARS)
+    scale = {layout.key: layout.scale_exponent for layout in block_layouts(spec)}
+    totals[BlockKey("all", S.SOLAR_FAILURE_COUNT)][inverter] = 6
+    totals[years][0] = round(1.5 * 2 ** scale[years])
+    decision = decide(spec, census)
+    release = build_solar_release(spec, totals, block_values(spec, totals), decision, 3, "1", "test")
+    rate = next(r for r in release.solar_failure_rates if r.component == "inverter")
+    assert not rate.suppressed and rate.failures == 6 and rate.failures_per_inverter_year == 4.0
+
+    totals[years][0] = 0  # the census counted inverters; the values brought none of their years
+    release = build_solar_release(spec, totals, block_values(spec, totals), decision, 3, "1", "test")
+    assert all(r.suppressed and "no inverter-years" in r.suppression_reason for r in release.solar_failure_rates)

@@ -112,6 +112,7 @@ def test_site_toml_has_the_documented_tables_and_the_plant(fleet):
             "grid": [2],
             "maintenance": [4],
             "curtailment": [5],
+            "components": {"inverter": [3]},  # an inverter fault is the inverter's failure
         }
         assert list(frame.columns) == CANONICAL and set(config["columns"]) == set(CANONICAL)
         assert set(CHANNELS) <= set(config["columns"])
