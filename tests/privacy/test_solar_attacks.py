@@ -96,6 +96,20 @@ def test_the_aggregator_never_decodes_the_cohort_of_a_lone_plant(plants, defende
     assert "failure rate of inverter in cohort high published; its census suppresses it" in census_contradictions(
         forged, census
     )
+    # A published cell with other counts than the census's: a plant added to a bar, an operator to a rate.
+    padded = release_pb2.Release()
+    padded.CopyFrom(release)
+    pr = next(d for d in padded.distributions if d.indicator == "performance_ratio" and not d.suppressed)
+    plants = sum(pr.counts)
+    pr.counts[0] += 1
+    rate = next(r for r in padded.solar_failure_rates if r.cohort == pr.cohort and r.component == "inverter")
+    rate.operator_count += 1
+    padded.lost_production.add(cohort=pr.cohort, category="grid", share_of_potential=0.1)
+    problems = census_contradictions(padded, census)
+    assert f"performance_ratio of cohort {pr.cohort}: {plants + 1} plants, census {plants}" in problems
+    counted = rate.operator_count - 1
+    assert f"failure rate of inverter in cohort {pr.cohort}: {counted + 1} operators, census {counted}" in problems
+    assert "lost production published as energy shares; a solar release publishes it by plant" in problems
 
     # Control: sites that send every cell hand the aggregator the lone plant's exact figures.
     monkeypatch.setattr("client.contribution.withhold_failing_cells", lambda values, spec, decision: dict(values))
@@ -106,6 +120,10 @@ def test_the_aggregator_never_decodes_the_cohort_of_a_lone_plant(plants, defende
     np.testing.assert_array_equal(leaked[records].astype(float), own[records])  # its records, bin by bin
     losses = BlockKey("high", S.SOLAR_LOST_PRODUCTION)
     np.testing.assert_array_equal(leaked[losses].astype(float), own[losses])  # its share lost to each cause
+    years = BlockKey("high", S.INVERTER_YEARS)
+    scale = next(layout.scale_exponent for layout in block_layouts(spec) if layout.key == years)
+    assert own[years][0] > 0  # its size: inverters x the period
+    np.testing.assert_allclose(np.ldexp(leaked[years].astype(float), -scale), own[years], rtol=1e-9)
 
 
 def test_a_member_cannot_difference_two_cohorts_down_to_one_plant(plants, defended, monkeypatch):
