@@ -153,7 +153,7 @@ SOLAR_STATUS_SETTINGS = (
         "components",
         "table",
         "component = the inverter_fault codes that are its failures (protos/domain.py SOLAR_COMPONENTS); "
-        "without it the plant's failures are not counted",
+        "without it, or without a mapped status column, the plant's failures are not counted",
         {},
     ),
 )

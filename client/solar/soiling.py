@@ -133,7 +133,9 @@ def soiling_loss(
     ``'half_norm_clean'`` (RdTools' default), 5.4 (5.6) for ``'random_clean'``. Rain-like cleanings,
     gaps drawn from exponentials of mean 20 days (wet season) and 70 (dry), at least 7, 30 % of them
     partial (losses 5.0-12.0 %): 0.59 (0.90), 0.67 (1.53) and 8.0 (11.9). RdTools' ``perfect_clean``
-    with its own recentring and every detected cleaning: 0.17 (0.40) and 1.13 (3.26). Its 68 %
+    with its own recentring and every detected cleaning: 0.17 (0.40) and 1.13 (3.26). The default
+    stays ``'perfect_clean'``: within 0.02 points of ``'half_norm_clean'`` on regular cleanings, and its
+    largest error on rain-like ones is little more than half. Its 68 %
     interval is narrow (0.1-0.3 points) and often misses the truth: it holds the Monte Carlo spread of
     the fitted rates, not the error of the assumption that cleanings are perfect.
 

@@ -169,8 +169,11 @@ def cohort_page(
 def _distribution_charts(
     release: release_pb2.Release, charts: str, cohort: str, order: tuple[str, ...] = ()
 ) -> list[tuple[release_pb2.Distribution, str | None, dict[str, str]]]:
-    """The cohort's distributions (those in ``order`` first, in its order), each with its figure and data links."""
-    mine = [d for d in release.distributions if d.cohort == cohort]
+    """The cohort's distributions (those in ``order`` first, in its order), each with its figure and data links.
+
+    A solar cohort's lost production by cause (``lost_production:<cause>``) is drawn as one figure of its own.
+    """
+    mine = [d for d in release.distributions if d.cohort == cohort and not d.indicator.startswith("lost_production:")]
     mine.sort(key=lambda d: order.index(d.indicator) if d.indicator in order else len(order))
     return [
         (
@@ -203,7 +206,7 @@ def _solar_cohort_page(
         curve_data=data_links(f"{charts}/solar-curve", cohort=name),
         withheld=[b for b in curve.bins if b.suppressed],
         released=figures.released_solar_bins(curve),
-        distributions=[x for x in _distribution_charts(release, charts, name, SOLAR_INDICATORS) if x[0] not in losses],
+        distributions=_distribution_charts(release, charts, name, SOLAR_INDICATORS),
         losses=losses,
         losses_figure=figures.lost_production_distributions_figure(losses).to_json() if losses else None,
         losses_data=data_links(f"{charts}/plant-lost-production", cohort=name),
