@@ -160,7 +160,7 @@ def sites_of_kind(
                 answers[reply.metadata.src_node_id] = str(config[SITE_KIND_CONFIG_KEY])
         matching = frozenset(node for node, answer in answers.items() if answer == kind)
         if len(matching) >= min_sites or time.monotonic() - began >= waits.sampling:
-            others = len(grid.get_node_ids()) - len(matching)
+            others = len(set(grid.get_node_ids()) - matching)
             if others:
                 LOG.info("%d connected sites are %s sites; %d others are not asked", len(matching), kind, others)
             return matching
