@@ -485,6 +485,19 @@ def solar_curve_trend_figure(curves: Sequence[tuple[str, release_pb2.SolarCurve]
     return _layout(figure, "P50 energy-normalised curve by period")
 
 
+def _suppressed_categories(labels: Sequence[str], withheld: Sequence[Any]) -> go.Scatter:
+    """Grey crosses at zero for the withheld cells of a per-category chart, each cell's reason on hover."""
+    return go.Scatter(
+        x=list(labels),
+        y=[0.0] * len(labels),
+        mode="markers",
+        marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
+        name="suppressed",
+        text=[cell.suppression_reason for cell in withheld],
+        hovertemplate="%{x} suppressed: %{text}<extra></extra>",
+    )
+
+
 def lost_production_distributions_figure(
     distributions: Sequence[release_pb2.Distribution], own: Mapping[str, float] | None = None, label: str = ""
 ) -> go.Figure:
@@ -527,15 +540,7 @@ def lost_production_distributions_figure(
         )
     if withheld:
         figure.add_trace(
-            go.Scatter(
-                x=[loss_category_label(category[d.indicator]) for d in withheld],
-                y=[0.0] * len(withheld),
-                mode="markers",
-                marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
-                name="suppressed",
-                text=[d.suppression_reason for d in withheld],
-                hovertemplate="%{x} suppressed: %{text}<extra></extra>",
-            )
+            _suppressed_categories([loss_category_label(category[d.indicator]) for d in withheld], withheld)
         )
     figure.update_yaxes(title_text="lost production [% of the plant's potential]", rangemode="tozero")
     cohort = distributions[0].cohort if distributions else ""
@@ -698,17 +703,7 @@ def solar_failure_rate_figure(
         )
         figure.update_layout(barmode="group")
     if withheld:
-        figure.add_trace(
-            go.Scatter(
-                x=[r.component.replace("_", " ") for r in withheld],
-                y=[0.0] * len(withheld),
-                mode="markers",
-                marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
-                name="suppressed",
-                text=[r.suppression_reason for r in withheld],
-                hovertemplate="%{x} suppressed: %{text}<extra></extra>",
-            )
-        )
+        figure.add_trace(_suppressed_categories([r.component.replace("_", " ") for r in withheld], withheld))
     figure.update_yaxes(title_text="failures per inverter-year", rangemode="tozero")
     cohort = rates[0].cohort if rates else ""
     return _layout(figure, f"{cohort}: failures by component", height=340)
@@ -734,17 +729,7 @@ def lost_production_figure(losses: Sequence[release_pb2.LostProduction]) -> go.F
         )
     )
     if withheld:
-        figure.add_trace(
-            go.Scatter(
-                x=[loss_category_label(x.category) for x in withheld],
-                y=[0.0] * len(withheld),
-                mode="markers",
-                marker={"symbol": "x", "size": 9, "color": SUPPRESSED_MARKER},
-                name="suppressed",
-                text=[x.suppression_reason for x in withheld],
-                hovertemplate="%{x} suppressed: %{text}<extra></extra>",
-            )
-        )
+        figure.add_trace(_suppressed_categories([loss_category_label(x.category) for x in withheld], withheld))
     figure.update_yaxes(title_text="lost production [% of potential]", rangemode="tozero")
     cohort = losses[0].cohort if losses else ""
     return _layout(figure, f"{cohort}: lost production by IEC 61400-26 category", height=340)
