@@ -79,3 +79,30 @@ def unknown_keys(where: str, table: Mapping[str, Any], settings: Sequence[Settin
 def read_table(table: Mapping[str, Any], settings: Sequence[Setting]) -> dict[str, Any]:
     """Key -> value of every declared key: the table's, or the default (``NO_DEFAULT`` for a missing required key)."""
     return {setting.key: setting.read(table) for setting in settings}
+
+
+def component_failure_codes(
+    table: Mapping[str, Any], components: Sequence[str], failure_codes: set[int], listed_under: str, problems: list[str]
+) -> dict[str, tuple[int, ...]]:
+    """A site.toml's [status.components]: component -> the status codes that are its failures.
+
+    Each component must be one of ``components``, each code one of ``failure_codes`` (the codes
+    ``listed_under`` names in site.toml) and no code another component's; every problem is appended
+    to ``problems``.
+    """
+    read: dict[str, tuple[int, ...]] = {}
+    for component, codes in table.items():
+        if component not in components:
+            problems.append(
+                f"[status.components] {component} is not a component category; use one of {list(components)}"
+            )
+        elif not isinstance(codes, list) or not all(isinstance(c, int) and c in failure_codes for c in codes):
+            problems.append(
+                f"[status.components] {component} = {codes!r}; give a list of status codes that are also listed "
+                f"under {listed_under}"
+            )
+        elif claimed := [c for c in codes if any(c in other for other in read.values())]:
+            problems.append(f"[status.components] {component}: codes {claimed} are another component's already")
+        else:
+            read[component] = tuple(codes)
+    return read

@@ -82,7 +82,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from client.nacelle_transfer import NacelleTransferFunction
 from client.policy import POLICY_SETTINGS, SitePolicy, parse_policy
 from client.schema import ASSET_ID, CHANNELS, REQUIRED, STATUS, TIME, UNIT_CONVERSIONS, Channel
-from client.settings import NO_DEFAULT, Setting, read_table, unknown_keys
+from client.settings import NO_DEFAULT, Setting, component_failure_codes, read_table, unknown_keys
 from protos.domain import AVAILABILITY_CATEGORIES, COMPONENTS, RECORD_PERIOD
 from protos.fleetbench.v1 import spec_pb2
 from protos.roster import Roster, RosterError, public_bytes, read_member_key, read_roster
@@ -573,18 +573,10 @@ def _status(
             seen_codes[code] = category
         status_categories[category] = tuple(codes)
 
-    status_components: dict[str, tuple[int, ...]] = {}
     forced_outage = set(status_categories.get("forced_outage", ()))
-    for component, codes in values["components"].items():
-        if component not in COMPONENTS:
-            problems.append(f"[status.components] {component} is not a component category; use one of {COMPONENTS}")
-        elif not isinstance(codes, list) or not all(isinstance(c, int) and c in forced_outage for c in codes):
-            problems.append(
-                f"[status.components] {component} = {codes!r}; give a list of status codes that are also listed "
-                "under [status.categories] forced_outage"
-            )
-        else:
-            status_components[component] = tuple(codes)
+    status_components = component_failure_codes(
+        values["components"], COMPONENTS, forced_outage, "[status.categories] forced_outage", problems
+    )
 
     # Normal operation defaults to the IEC "full performance" codes.
     normal = values["normal"]

@@ -61,7 +61,7 @@ from typing import Any
 import pandas as pd
 
 from client.policy import POLICY_SETTINGS, SitePolicy, parse_policy
-from client.settings import Setting, read_table, unknown_keys
+from client.settings import Setting, component_failure_codes, read_table, unknown_keys
 from client.site_config import (
     MEMBER_SETTINGS,
     SOURCE_SETTINGS,
@@ -414,18 +414,8 @@ def _status(
         lists[key] = tuple(codes)
     if STATUS in columns and not lists.get("available"):
         problems.append("[status] available: list the status codes of an inverter able to produce, e.g. [0]")
-    components: dict[str, tuple[int, ...]] = {}
     faults = set(lists.get("inverter_fault", ()))
-    for component, codes in values["components"].items():
-        if component not in SOLAR_COMPONENTS:
-            problems.append(f"[status.components] {component} is not a component; use one of {list(SOLAR_COMPONENTS)}")
-        elif not isinstance(codes, list) or not all(isinstance(c, int) and c in faults for c in codes):
-            problems.append(
-                f"[status.components] {component} = {codes!r}; give a list of status codes that are also listed "
-                "under [status] inverter_fault"
-            )
-        elif claimed := [c for c in codes if any(c in other for other in components.values())]:
-            problems.append(f"[status.components] {component}: codes {claimed} are another component's already")
-        else:
-            components[component] = tuple(codes)
+    components = component_failure_codes(
+        values["components"], SOLAR_COMPONENTS, faults, "[status] inverter_fault", problems
+    )
     return lists.get("available", ()), {c: lists.get(c, ()) for c in SOLAR_LOSS_CATEGORIES}, components

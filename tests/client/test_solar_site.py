@@ -113,6 +113,18 @@ def test_a_solar_export_is_read_to_15_minute_means_per_inverter_in_canonical_uni
         (('resolution = "5min"', 'resolution = "20min"'), "must divide 15 minutes"),
         (("grid = [2]", "grid = [0]"), "[status] code 0 is in both available and grid"),
         (('P_out = "W"', 'P_out = "GW"'), "[units] P_out = 'GW'; use one of"),
+        (
+            ("grid = [2]", "grid = [2]\ninverter_fault = [3]\n\n[status.components]\npump = [3]"),
+            "[status.components] pump is not a component category",
+        ),
+        (
+            ("grid = [2]", "grid = [2]\ninverter_fault = [3]\n\n[status.components]\ninverter = [2]"),
+            "inverter = [2]; give a list of status codes that are also listed under [status] inverter_fault",
+        ),
+        (
+            ("grid = [2]", "grid = [2]\ninverter_fault = [3]\n\n[status.components]\ninverter = [3]\ntracker = [3]"),
+            "[status.components] tracker: codes [3] are another component's already",
+        ),
     ],
 )
 def test_a_wrong_setting_is_named_with_its_fix(site: Path, edit: tuple[str, str], named: str):
