@@ -45,10 +45,10 @@ class SoilingEstimate:
     ci_low, ci_high : float
         Bounds of the confidence interval of the loss [%].
     daily_ratio : pandas.Series
-        The soiling ratio SR_d of each day [-] (P50 rates, kept cleanings perfect, relative to the clean
-        level; NaN outside the valid soiling intervals RdTools found): what divides the normalised energy
-        out of soiling before year-on-year degradation, which a sawtooth of regular cleanings otherwise
-        biases.
+        The soiling ratio SR_d of each day [-] (:func:`perfect_clean_profile` of the fitted rates, relative
+        to the clean level; NaN outside the valid soiling intervals RdTools found): what divides the
+        normalised energy out of soiling before year-on-year degradation, which a sawtooth of regular
+        cleanings otherwise biases.
     """
 
     loss_pct: float
@@ -219,5 +219,44 @@ def soiling_loss(
         loss_pct=float((1.0 - ratio) * 100.0),
         ci_low=float((1.0 - interval[1]) * 100.0),
         ci_high=float((1.0 - interval[0]) * 100.0),
-        daily_ratio=info["soiling_ratio_perfect_clean"].reindex(normalised.index),
+        daily_ratio=perfect_clean_profile(info["soiling_interval_summary"], cleaning, normalised.index),
     )
+
+
+def perfect_clean_profile(intervals: pd.DataFrame, cleaning: pd.Series, index: pd.DatetimeIndex) -> pd.Series:
+    """The daily soiling ratio of RdTools' soiling intervals, each kept cleaning returning the plant to clean.
+
+    SR_d = s_i + r_i (d - start_i) within valid interval i (NaN elsewhere), where r_i is its fitted
+    rate and s_i its start: 1 after a kept cleaning (and for the first interval), else the level the
+    previous interval ended at, carried over the gap (a flat, invalid interval carries it unchanged).
+    RdTools' own ``soiling_ratio_perfect_clean`` starts every interval at 1, also one that begins only
+    because the data stopped for a while (a polar winter): soiling that no cleaning removed would
+    then be read, once divided out, as a loss of output after each gap. A gap the plant came back
+    from cleaner is a boundary :func:`kept_cleanings` keeps, so it still resets.
+
+    Parameters
+    ----------
+    intervals : pandas.DataFrame
+        RdTools' ``soiling_interval_summary``: ``start``, ``end``, ``soiling_rate`` [1/day], ``valid``,
+        in time order.
+    cleaning : pandas.Series
+        1.0 on each kept cleaning's day (the series passed to RdTools as its precipitation).
+    index : pandas.DatetimeIndex
+        The days of the returned series.
+
+    Returns
+    -------
+    pandas.Series
+        SR_d on ``index`` [-].
+    """
+    profile = pd.Series(np.nan, index=index)
+    level = 1.0
+    # One pass over the intervals (tens of them): each one's start depends on where the one before ended.
+    for i, row in enumerate(intervals.itertuples()):
+        start = 1.0 if i == 0 or cleaning.get(row.start, 0.0) > 0 else level
+        rate = float(row.soiling_rate) if row.valid else 0.0
+        if row.valid:
+            days = (profile.loc[row.start : row.end].index - row.start).days.to_numpy()
+            profile.loc[row.start : row.end] = start + rate * days
+        level = start + rate * (row.end - row.start).days
+    return profile

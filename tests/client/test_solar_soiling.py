@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from client.solar.soiling import SRR_METHODS, SoilingEstimate, kept_cleanings, soiling_loss
+from client.solar.soiling import SRR_METHODS, SoilingEstimate, kept_cleanings, perfect_clean_profile, soiling_loss
 
 REPS = 100  # Monte Carlo realisations: RdTools takes ~25 ms each
 
@@ -130,3 +130,25 @@ def test_clean_plant_loses_nothing_and_series_without_intervals_give_none():
     with pytest.raises(ValueError, match="reps"):
         soiling_loss(flat, flat, np.random.default_rng(0), reps=1)
     assert set(SRR_METHODS) == {"perfect_clean", "half_norm_clean", "random_clean"}
+
+
+def test_the_profile_carries_soiling_over_a_gap_and_resets_at_a_kept_cleaning():
+    """Intervals: days 0-9, a gap, 20-29 (no cleaning: from where 0-9 ended), 30-39 (a flat invalid one), 40-49
+    after a kept cleaning (clean again). RdTools' own profile would restart at 1 after the gap."""
+    days = pd.date_range("2023-01-01", periods=50, freq="D")
+    at = [days[i] for i in (0, 9, 20, 29, 30, 39, 40, 49)]
+    intervals = pd.DataFrame(
+        {
+            "start": at[0::2],
+            "end": at[1::2],
+            "soiling_rate": [-0.002, -0.001, 0.0, -0.003],
+            "valid": [True, True, False, True],
+        }
+    )
+    cleaning = pd.Series(0.0, index=days)
+    cleaning[days[40]] = 1.0
+    profile = perfect_clean_profile(intervals, cleaning, days)
+    assert profile[days[0]] == 1.0 and profile[days[9]] == pytest.approx(0.982)
+    assert profile[days[20]] == pytest.approx(0.982) and profile[days[29]] == pytest.approx(0.973)
+    assert profile[days[10:20]].isna().all() and profile[days[30:40]].isna().all()  # the gap; the invalid interval
+    assert profile[days[40]] == 1.0 and profile[days[49]] == pytest.approx(0.973)
