@@ -188,6 +188,13 @@ section.turbine { border-top: 2px solid #12355b; margin-top: 2rem; }
 <script>{{ render_script | safe }}</script>
 </head>
 <body>
+{% macro charts(items) -%}
+{% for id, heading, figure in items %}
+<h3>{{ heading }}</h3>
+<div class="chart" id="{{ id }}" role="img" aria-label="{{ figure | accessible_name }}"
+ data-figure="{{ figure }}"></div>
+{% endfor %}
+{%- endmacro %}
 """
 """Every local report's head (wind and solar): a Content-Security-Policy that forbids any network access,
 the style, Plotly and the figure renderer inlined; ``title`` is the page's title."""
@@ -253,11 +260,7 @@ industry's P10, P50 and P90 of each month</a>. A month below the industry's P10 
 <td>{{ f.evidence if f.flagged else '' }}</td></tr>{% endfor %}</tbody>
 </table>
 {% for note in t.notes %}<p class="note">{{ note }}</p>{% endfor %}
-{% for id, heading, figure in t.charts %}
-<h3>{{ heading }}</h3>
-<div class="chart" id="{{ id }}" role="img" aria-label="{{ figure | accessible_name }}"
- data-figure="{{ figure }}"></div>
-{% endfor %}
+{{ charts(t.charts) }}
 </section>
 {% endfor %}
 </body>

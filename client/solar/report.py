@@ -321,11 +321,7 @@ with nothing.</p>
 </table>
 {% else %}<p class="note">Not counted: site.toml names no failure codes ([status.components]) or maps no status
 column.</p>{% endif %}
-{% for id, heading, figure in s.charts %}
-<h3>{{ heading }}</h3>
-<div class="chart" id="{{ id }}" role="img" aria-label="{{ figure | accessible_name }}"
- data-figure="{{ figure }}"></div>
-{% endfor %}
+{{ charts(s.charts) }}
 </section>
 {% endfor %}
 </body>
