@@ -132,12 +132,10 @@ def _solar(
             continue
         i = SOLAR_CELLS.index(cell)
         where = f"{distribution.indicator} of cohort {distribution.cohort}"
-        if not decision.solar.published[c, i]:
-            problems.append(f"{where} published; its census suppresses it")
-        elif distribution.HasField("operator_count") and distribution.operator_count != int(cells.contributor[c, i]):
-            problems.append(f"{where}: {distribution.operator_count} operators, census {cells.contributor[c, i]:.0f}")
-        elif (counted := sum(distribution.counts)) != int(cells.total[c, i]):
-            problems.append(f"{where}: {counted} {distribution.counts_of}, census {cells.total[c, i]:.0f}")
+        found = _solar_cell_problems(where, distribution, decision.solar.published[c, i], cells.contributor[c, i])
+        if not found and (counted := sum(distribution.counts)) != int(cells.total[c, i]):
+            found = [f"{where}: {counted} {distribution.counts_of}, census {cells.total[c, i]:.0f}"]
+        problems += found
     if release.lost_production:
         problems.append("lost production published as energy shares; a solar release publishes it by plant")
     failures = SOLAR_CELLS.index("failures")
@@ -146,11 +144,24 @@ def _solar(
         if c is None or rate.suppressed:
             continue
         where = f"failure rate of {rate.component} in cohort {rate.cohort}"
-        if not decision.solar.published[c, failures]:
-            problems.append(f"{where} published; its census suppresses it")
-        elif rate.HasField("operator_count") and rate.operator_count != int(cells.contributor[c, failures]):
-            problems.append(f"{where}: {rate.operator_count} operators, census {cells.contributor[c, failures]:.0f}")
+        problems += _solar_cell_problems(
+            where, rate, decision.solar.published[c, failures], cells.contributor[c, failures]
+        )
     return problems
+
+
+def _solar_cell_problems(
+    where: str,
+    item: release_pb2.Distribution | release_pb2.SolarFailureRate,
+    published: bool,
+    census_operators: float,
+) -> list[str]:
+    """A published solar cell the census suppresses, or whose operators are not the census's."""
+    if not published:
+        return [f"{where} published; its census suppresses it"]
+    if item.HasField("operator_count") and item.operator_count != int(census_operators):
+        return [f"{where}: {item.operator_count} operators, census {census_operators:.0f}"]
+    return []
 
 
 def _round_one(
