@@ -30,12 +30,12 @@ import time
 
 import numpy as np
 
-from client.privacy import add_site_noise, cap_turbine_histograms
+from client.privacy import add_site_noise, cap_unit_histograms
 from client.summaries import PreparedRecords, add_turbine_power_histograms
 from protos.privacy import composed_epsilon, spec_rho, summed_noise_stddev
 from protos.statistics import BlockKey
 from server.percentiles import histogram_percentiles
-from server.private_curve import noisy_histogram_percentiles, usable_cohort_turbines
+from server.private_curve import noisy_histogram_percentiles, usable_cohort_units
 from server.spec import PrivacySettings, power_curve_spec
 from simulations.fleet_turbines import turbine_type
 
@@ -65,7 +65,7 @@ def site_histograms(spec, n_turbines: int, rng: np.random.Generator) -> np.ndarr
     )
     per_turbine = np.zeros((n_turbines, spec.wind_speed_bins.count, spec.normalised_power_bins.count))
     add_turbine_power_histograms(records, spec, per_turbine)
-    return cap_turbine_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin).sum(axis=0)
+    return cap_unit_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin).sum(axis=0)
 
 
 def _rms(values: list[float]) -> float:
@@ -138,7 +138,7 @@ def main() -> None:
             settings = PrivacySettings(epsilon, max_records_per_turbine_per_bin=args.cap, min_noise_sites=sites)
             spec = power_curve_spec("dp-bench", *PERIOD, [MODEL], privacy=settings)
             noise = summed_noise_stddev(spec, MODEL, sites)
-            usable.append(usable_cohort_turbines(noise, spec.normalised_power_bins, args.cap))
+            usable.append(usable_cohort_units(noise, spec.normalised_power_bins, args.cap))
         print(f"  epsilon {epsilon:g} per release: about {usable[0]} turbines (5 sites), {usable[1]} (20 sites)")
     print(f"\n{time.perf_counter() - started:.0f} s")
 

@@ -152,7 +152,7 @@ def check_private_release_usable(
     PolicyViolation
         If no cohort's bin holds the weight the private curve needs.
     """
-    curve = CensusFields(*totals[BlockKey("", S.CURVE_CENSUS)])
+    curve = CensusFields(*totals[BlockKey("", S.IRRADIANCE_CENSUS if is_solar(spec) else S.CURVE_CENSUS)])
     atoms = cohort_atoms(spec.cohorts)
     for c, cohort in enumerate(spec.cohorts):
         in_cohort = [a for a, members in enumerate(atoms) if c in members]

@@ -290,10 +290,16 @@ def check_spec_size(policy: SitePolicy, spec: spec_pb2.BenchmarkSpec) -> None:
             f"spec {spec.spec_id} asks for {elements} block elements; policy max_block_elements is "
             f"{policy.max_block_elements}"
         )
-    histogram_mib = spec.max_turbines_per_site * grids["wind_speed_bins"] * grids["normalised_power_bins"] * 8 / 2**20
+    solar = spec.solar
+    if spec.HasField("solar"):
+        units, cells = "inverter", solar.irradiance_bins.count * solar.specific_power_bins.count
+        histogram_mib = solar.max_inverters_per_site * cells * 8 / 2**20
+    else:
+        units, cells = "turbine", grids["wind_speed_bins"] * grids["normalised_power_bins"]
+        histogram_mib = spec.max_turbines_per_site * cells * 8 / 2**20
     if spec.HasField("privacy") and histogram_mib > policy.max_memory_mib:
         raise PolicyViolation(
-            f"spec {spec.spec_id} implies {histogram_mib:.0f} MiB of per-turbine histograms; policy max_memory_mib is "
+            f"spec {spec.spec_id} implies {histogram_mib:.0f} MiB of per-{units} histograms; policy max_memory_mib is "
             f"{policy.max_memory_mib}"
         )
 

@@ -14,6 +14,7 @@ from client.contribution import summarise_export
 from client.policy import PolicyViolation
 from client.privacy import private_spec_cost
 from client.site_config import SiteConfig, load_site_config
+from client.solar.site_config import SolarSiteConfig
 from client.summaries import cohort_membership
 from common.progress import Progress, silent
 from protos.codec import block_layouts
@@ -91,7 +92,7 @@ def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec, progress: Prog
         ],
         columns=["asset_id", "wind_speed_reference"],
     )
-    private_cohorts, charge = _private_outlook(site_config, site, spec, summary.values)
+    private_cohorts, charge = private_outlook(site_config, site, spec, summary.values)
     return SitePreview(
         blocks,
         summary.filter_report,
@@ -103,8 +104,11 @@ def preview_site(site_config: Path, spec: spec_pb2.BenchmarkSpec, progress: Prog
     )
 
 
-def _private_outlook(
-    site_config: Path, site: SiteConfig, spec: spec_pb2.BenchmarkSpec, values: Mapping[BlockKey, np.ndarray]
+def private_outlook(
+    site_config: Path,
+    site: SiteConfig | SolarSiteConfig,
+    spec: spec_pb2.BenchmarkSpec,
+    values: Mapping[BlockKey, np.ndarray],
 ) -> tuple[pd.DataFrame, str]:
     """For a private spec: per cohort, what a bin must weigh to be published and what this site brings; the charge.
 
@@ -117,10 +121,11 @@ def _private_outlook(
     if not spec.HasField("privacy"):
         return pd.DataFrame(columns=columns), ""
     participants = max(spec.privacy.min_noise_sites, site.policy.min_participants)
+    capped = S.CAPPED_SPECIFIC_POWER_HISTOGRAM if spec.HasField("solar") else S.CAPPED_POWER_HISTOGRAM
     rows = []
     for cohort in spec.cohorts:
         needed = min_publishable_weight(summed_noise_stddev(spec, cohort.name, participants))
-        own = float(values[BlockKey(cohort.name, S.CAPPED_POWER_HISTOGRAM)].sum(axis=1).max(initial=0.0))
+        own = float(values[BlockKey(cohort.name, capped)].sum(axis=1).max(initial=0.0))
         rows.append([cohort.name, needed, own, math.ceil(needed / own) if own > 0 else None])
     try:
         entry = private_spec_cost(site_config, site.policy, spec)

@@ -1,12 +1,13 @@
 """Distributed differential privacy on site: the record cap, the noise, and the operator's own ledger.
 
 A private spec (``spec.privacy``) asks every site to bound each turbine's weight per wind-speed bin
-(:func:`cap_turbine_histograms`) and to add discrete Gaussian noise to the noised blocks before
-they are masked (:func:`add_site_noise`). The noise comes from OpenDP's exact discrete Gaussian
-sampler, which draws from the operating system's cryptographically secure generator: no seed
-exists to leak or reuse. What a release costs is recomputed here from the spec
-(:func:`protos.privacy.spec_rho`), checked against the site's yearly budget and written to the
-site's ledger, ``privacy-ledger.jsonl`` beside site.toml, before anything is sent.
+(a solar spec: each inverter's per irradiance bin, :func:`cap_unit_histograms`) and to add
+discrete Gaussian noise to the noised blocks before they are masked (:func:`add_site_noise`). The
+noise comes from OpenDP's exact discrete Gaussian sampler, which draws from the operating
+system's cryptographically secure generator: no seed exists to leak or reuse. What a release
+costs is recomputed here from the spec (:func:`protos.privacy.spec_rho`), checked against the
+site's yearly budget and written to the site's ledger, ``privacy-ledger.jsonl`` beside site.toml,
+before anything is sent.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ except ImportError:  # Windows: no advisory locks; a site runs one SuperNode, so
 from client.policy import PolicyViolation, SitePolicy
 from protos.codec import spec_sha256
 from protos.fleetbench.v1 import spec_pb2
-from protos.privacy import composed_epsilon, spec_rho
+from protos.privacy import PRIVACY_UNITS, composed_epsilon, spec_rho
 from protos.statistics import BlockKey, site_noise_stddev
 
 LEDGER_NAME = "privacy-ledger.jsonl"
@@ -39,24 +40,25 @@ BUDGET_WINDOW = timedelta(days=365)
 _EXACT_FLOAT_INTEGER = 2.0**53
 
 
-def cap_turbine_histograms(histograms: np.ndarray, max_records_per_turbine_per_bin: int) -> np.ndarray:
-    """Each turbine's power histogram with its records in every wind-speed bin weighing at most the cap.
+def cap_unit_histograms(histograms: np.ndarray, max_records_per_turbine_per_bin: int) -> np.ndarray:
+    """Each privacy unit's histogram with its records in every row weighing at most the cap.
 
-    A row holding n > c records is scaled by c / n, so the turbine keeps the shape of its own
+    A unit is a turbine (rows: wind-speed bins) or an inverter (rows: irradiance bins). A row
+    holding n > c records is scaled by c / n, so the unit keeps the shape of its own
     distribution in that bin while its weight is bounded (the sensitivity the noise is calibrated
     for, :func:`protos.privacy.capped_histogram_l2_sensitivity`).
 
     Parameters
     ----------
     histograms : ndarray
-        Records per (turbine, wind-speed bin, normalised-power bin) [records].
+        Records per (unit, row bin, power bin) [records].
     max_records_per_turbine_per_bin : int
         The cap c [records].
 
     Returns
     -------
     ndarray
-        Same shape, weights [record weight]; every (turbine, wind-speed bin) row sums to min(n, c).
+        Same shape, weights [record weight]; every (unit, row bin) row sums to min(n, c).
     """
     records = histograms.sum(axis=-1, keepdims=True)
     scale = np.minimum(1.0, max_records_per_turbine_per_bin / np.where(records > 0, records, 1.0))
@@ -244,8 +246,10 @@ def within_budget_from(entries: Sequence[LedgerEntry], policy: SitePolicy, now: 
     return datetime.fromisoformat(window[-1].time_utc) + BUDGET_WINDOW if window else None
 
 
-def privacy_status(site_config: Path, policy: SitePolicy, now: datetime | None = None) -> dict:
+def privacy_status(site_config: Path, policy: SitePolicy, now: datetime | None = None, kind: str = "wind") -> dict:
     """What the site has spent in the budget window and what is left, as plain data.
+
+    ``kind`` is the site's (``"wind"``, ``"solar"``): its privacy unit is a turbine or an inverter.
 
     ``overspent_epsilon`` is how far the window's charges compose past the budget (0 when they do
     not), and ``within_budget_from`` when they no longer will (None when not overspent).
@@ -258,7 +262,7 @@ def privacy_status(site_config: Path, policy: SitePolicy, now: datetime | None =
     back = within_budget_from(entries, policy, now)
     return {
         "ledger": str(ledger_path(site_config)),
-        "privacy_unit": "turbine",
+        "privacy_unit": PRIVACY_UNITS[kind],
         "delta": policy.privacy_delta,
         "budget_epsilon_per_year": policy.privacy_epsilon_per_year,
         "spent_epsilon_last_365_days": spent,

@@ -27,7 +27,7 @@ from client.filters import (
 )
 from client.indicators import MomentSums, centred_sums, nbm_design
 from client.power_curve import bin_index, binned_sums, clipped_bin_index, power_histogram
-from client.privacy import cap_turbine_histograms
+from client.privacy import cap_unit_histograms
 from client.schema import STATUS
 from client.site_config import SiteConfig, Turbine
 from client.streaming import ChunkSource, RecordSpill, hold_back_open_run_arrays
@@ -680,7 +680,7 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
         if private:
             add_turbine_power_histograms(records, spec, per_turbine)
     if private:
-        capped = cap_turbine_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin)
+        capped = cap_unit_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin)
 
     record_count = sums[S.RECORD_COUNT]
     cohort_index = {cohort.name: i for i, cohort in enumerate(spec.cohorts)}

@@ -412,6 +412,8 @@ def _solar_bin_hover(cell: release_pb2.SolarCurveBin) -> str:
         lines.append(f"P50 {p50:.3f}, P10-P90 {p10:.3f}-{p90:.3f} (width {p90 - p10:.3f}) kW/kWp")
     if cell.HasField("record_count"):
         lines.append(f"{cell.record_count} records, {cell.operator_count} operators")
+    if cell.HasField("p50_noise_stddev"):  # a differentially private release
+        lines.append(f"noisy record weight {cell.noisy_record_weight:.0f}; P50 noise sd {cell.p50_noise_stddev:.3f}")
     return "<br>".join(lines)
 
 

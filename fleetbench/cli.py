@@ -73,16 +73,16 @@ def format_release(release: release_pb2.Release) -> str:
         ),
         f"spec sha256 {p.spec_sha256[:16]}..., created {p.created_utc}",
     ]
-    if solar:
-        return "\n".join(lines + _format_solar_curves(release) + _format_baselines(release))
     private = release.HasField("privacy")
     if private:
         q = release.privacy
         lines.append(
             f"differentially private: epsilon {q.epsilon:g} at delta {q.delta:g} per {q.privacy_unit} "
-            f"(zCDP rho {q.rho:.4g}), at most {q.max_records_per_turbine_per_bin} records per turbine per bin, "
-            f"noise sufficient with {q.min_noise_sites} sites or more\n{q.note}"
+            f"(zCDP rho {q.rho:.4g}), at most {q.max_records_per_turbine_per_bin} records per {q.privacy_unit} "
+            f"per bin, noise sufficient with {q.min_noise_sites} sites or more\n{q.note}"
         )
+    if solar:
+        return "\n".join(lines + _format_solar_curves(release) + _format_baselines(release))
     header = (
         f"{'V [m/s]':>7} {'weight':>8} {'P [pu]':>7} {'P10':>6} {'P50':>6} {'P90':>6} {'+-P50':>6}"
         if private
@@ -152,11 +152,31 @@ def _format_solar_curves(release: release_pb2.Release) -> list[str]:
         if not curve.bins:
             lines.append(f"\n{curve.cohort}: no plant in this cohort")
             continue
+        private = release.HasField("privacy")
         lines.append(f"\n{curve.cohort}: specific power P_out / P_0 [kW/kWp] against in-plane irradiance")
-        lines.append(f"{'G [W/m2]':>8} {'N':>8} {'ops':>4} {'mean':>6} {'sd':>6} {'P10':>6} {'P50':>6} {'P90':>6}")
+        lines.append(
+            f"{'G [W/m2]':>8} {'weight':>8} {'mean':>6} {'P10':>6} {'P50':>6} {'P90':>6} {'+-P50':>6}"
+            if private
+            else f"{'G [W/m2]':>8} {'N':>8} {'ops':>4} {'mean':>6} {'sd':>6} {'P10':>6} {'P50':>6} {'P90':>6}"
+        )
         for cell in curve.bins:
             if cell.suppressed:
                 lines.append(f"{cell.irradiance_centre:8.0f}  suppressed: {cell.suppression_reason}")
+                continue
+            if private:
+                lines.append(
+                    f"{cell.irradiance_centre:8.0f} {cell.noisy_record_weight:8.0f} "
+                    + " ".join(
+                        _optional(cell, name, 6)
+                        for name in (
+                            "mean_specific_power",
+                            "p10_specific_power",
+                            "p50_specific_power",
+                            "p90_specific_power",
+                            "p50_noise_stddev",
+                        )
+                    )
+                )
                 continue
             sd = f"{cell.std_specific_power:6.3f}" if cell.HasField("std_specific_power") else f"{'-':>6}"
             lines.append(
@@ -167,14 +187,18 @@ def _format_solar_curves(release: release_pb2.Release) -> list[str]:
     return lines
 
 
-def _format_private_bin(cell: release_pb2.PowerCurveBin) -> str:
-    def value(name: str, width: int) -> str:
-        return f"{getattr(cell, name):{width}.3f}" if cell.HasField(name) else f"{'-':>{width}}"
+def _optional(cell: release_pb2.PowerCurveBin | release_pb2.SolarCurveBin, name: str, width: int) -> str:
+    """A private bin's field to 3 decimals, or "-" where the noise left it unpublished."""
+    return f"{getattr(cell, name):{width}.3f}" if cell.HasField(name) else f"{'-':>{width}}"
 
+
+def _format_private_bin(cell: release_pb2.PowerCurveBin) -> str:
     return (
-        f"{cell.wind_speed_centre:7.1f} {cell.noisy_record_weight:8.0f} {value('mean_power_per_unit', 7)} "
-        f"{value('p10_normalised_power', 6)} {value('p50_normalised_power', 6)} {value('p90_normalised_power', 6)} "
-        f"{value('p50_noise_stddev', 6)}"
+        f"{cell.wind_speed_centre:7.1f} {cell.noisy_record_weight:8.0f} {_optional(cell, 'mean_power_per_unit', 7)} "
+        + " ".join(
+            _optional(cell, name, 6)
+            for name in ("p10_normalised_power", "p50_normalised_power", "p90_normalised_power", "p50_noise_stddev")
+        )
     )
 
 
@@ -286,17 +310,23 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _simulate_solar(args: argparse.Namespace) -> int:
+    from server.spec import PrivacySettings
     from simulations.onboarding import simulate_solar
 
-    if args.pooled or args.epsilon is not None:
-        raise ValueError("--solar runs the federated release only: leave out --pooled and --epsilon")
+    if args.pooled:
+        raise ValueError("--solar runs the federated release only: leave out --pooled")
+    privacy = PrivacySettings(args.epsilon, min_noise_sites=args.operators) if args.epsilon is not None else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    release = simulate_solar(out, args.operators, args.months, args.seed, args.k, args.progress, args.verbose)
+    release = simulate_solar(
+        out, args.operators, args.months, args.seed, args.k, args.progress, args.verbose, privacy=privacy
+    )
     print(format_release(release))
     print(f"\nrelease written to {out / 'release.sqlite'} and {out / 'release.json'}")
     first = next(p for p in sorted((out / "fleet").iterdir()) if (p / "site.toml").is_file())
     print(f"\neach plant received the final release; {first.name}'s copy: {next((first / 'releases').glob('*.json'))}")
+    if privacy is not None:
+        print(f"each plant charged its privacy ledger; see it: fleetbench privacy status --site {first / 'site.toml'}")
     _print_dashboard_help(out)
     return 0
 
@@ -535,10 +565,10 @@ _MEMBER_COMMANDS = {"member-key": _member_key, "roster": _roster, "pinned": _pin
 
 def _privacy_status(args: argparse.Namespace) -> int:
     from client.privacy import privacy_status
-    from client.site_config import load_site_config
+    from client.site_kinds import load_any_site_config, site_kind
 
-    site = load_site_config(Path(args.site))
-    status = privacy_status(Path(args.site), site.policy)
+    site = load_any_site_config(Path(args.site))
+    status = privacy_status(Path(args.site), site.policy, kind=site_kind(Path(args.site)))
     if args.json:
         print(json.dumps(status, indent=1))
         return 1 if status["overspent_epsilon"] else 0
@@ -778,13 +808,7 @@ def _preview(args: argparse.Namespace) -> int:
         by_wind_speed[by_wind_speed["records"] > 0].reset_index(),
     )
     _print_table("wind-speed bins this site fills, per cohort:", preview.cells_filled)
-    if preview.private_charge:
-        print(f"\ndifferentially private spec: {preview.private_charge}")
-        _print_table(
-            "record weight a bin needs to be published, with the fewest sites allowed, and the most this site puts "
-            "in one bin:",
-            preview.private_cohorts,
-        )
+    _print_private_outlook(preview.private_charge, preview.private_cohorts)
     if len(preview.outside_every_cohort):
         _print_table(
             "turbines in no cohort of this spec (a cohort takes one wind-speed reference; ask the consortium for "
@@ -808,7 +832,19 @@ def _preview_solar(args: argparse.Namespace, spec: spec_pb2.BenchmarkSpec) -> in
         "solar cells: what the census counts of this plant, and its figure (sent only as one count in its bin):",
         preview.cells,
     )
+    _print_private_outlook(preview.private_charge, preview.private_cohorts)
     return 0
+
+
+def _print_private_outlook(charge: str, cohorts: pd.DataFrame) -> None:
+    """What a private spec would charge the site, and the weight a bin needs against the most the site brings."""
+    if charge:
+        print(f"\ndifferentially private spec: {charge}")
+        _print_table(
+            "record weight a bin needs to be published, with the fewest sites allowed, and the most this site puts "
+            "in one bin:",
+            cohorts,
+        )
 
 
 def _spec_new(args: argparse.Namespace) -> int:
@@ -816,11 +852,14 @@ def _spec_new(args: argparse.Namespace) -> int:
 
     from server.spec import PrivacySettings, band_cohort, model_cohort, power_curve_spec, solar_cohort, solar_spec
 
+    privacy = (
+        PrivacySettings(args.epsilon, args.delta, args.max_records_per_bin, args.min_noise_sites)
+        if args.epsilon is not None
+        else None
+    )
     if args.solar:
-        if args.model or args.rated_band or args.epsilon is not None:
-            raise ValueError(
-                "--solar takes solar cohorts (--technology, --mounting, ...): no --model, --rated-band, --epsilon"
-            )
+        if args.model or args.rated_band:
+            raise ValueError("--solar takes solar cohorts (--technology, --mounting, ...): no --model or --rated-band")
         cohorts = [
             solar_cohort("all plants"),
             *(solar_cohort(t, module_technology=t) for t in args.technology),
@@ -831,7 +870,7 @@ def _spec_new(args: argparse.Namespace) -> int:
                 for low, high in args.dc_ac_band
             ),
         ]
-        spec = solar_spec(args.id, args.start, args.end, cohorts, k_min_operators=args.k)
+        spec = solar_spec(args.id, args.start, args.end, cohorts, k_min_operators=args.k, privacy=privacy)
         write_text_atomically(Path(args.out), json_format.MessageToJson(spec, preserving_proto_field_name=True))
         print(f"solar spec {spec.spec_id}: {len(spec.cohorts)} cohorts, {len(spec.blocks)} blocks, in {args.out}")
         return 0
@@ -845,11 +884,6 @@ def _spec_new(args: argparse.Namespace) -> int:
             *(band_cohort((low, high), wind_speed_reference=reference) for low, high in args.rated_band),
         )
     ]
-    privacy = (
-        PrivacySettings(args.epsilon, args.delta, args.max_records_per_bin, args.min_noise_sites)
-        if args.epsilon is not None
-        else None
-    )
     spec = power_curve_spec(args.id, args.start, args.end, cohorts, k_min_operators=args.k, privacy=privacy)
     write_text_atomically(Path(args.out), json_format.MessageToJson(spec, preserving_proto_field_name=True))
     print(f"spec {spec.spec_id} with {len(spec.cohorts)} cohorts and {len(spec.blocks)} blocks written to {args.out}")
@@ -1004,7 +1038,10 @@ def parser() -> argparse.ArgumentParser:
         help="a fleet of PV plants instead (--operators plants, each a member; degradation needs over 24 --months)",
     )
     simulate.add_argument(
-        "--epsilon", type=float, default=None, help="make the release differentially private (epsilon per turbine)"
+        "--epsilon",
+        type=float,
+        default=None,
+        help="make the release differentially private (epsilon per turbine; --solar: per inverter)",
     )
     simulate.set_defaults(run=_simulate)
 
@@ -1067,9 +1104,13 @@ def parser() -> argparse.ArgumentParser:
     )
     new.add_argument("--dc-ac-band", nargs=2, type=float, action="append", default=[], metavar=("MIN", "MAX"))
     new.add_argument("--k", type=int, default=3)
-    new.add_argument("--epsilon", type=float, default=None, help="differentially private: epsilon per turbine")
+    new.add_argument(
+        "--epsilon", type=float, default=None, help="differentially private: epsilon per turbine (--solar: inverter)"
+    )
     new.add_argument("--delta", type=float, default=1e-6, help="with --epsilon: the delta it is counted at")
-    new.add_argument("--max-records-per-bin", type=int, default=60, help="with --epsilon: cap per turbine per bin")
+    new.add_argument(
+        "--max-records-per-bin", type=int, default=60, help="with --epsilon: cap per turbine (inverter) per bin"
+    )
     new.add_argument("--min-noise-sites", type=int, default=3, help="with --epsilon: fewest sites to publish")
     new.add_argument("--out", required=True)
     new.set_defaults(run=_spec_new)

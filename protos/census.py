@@ -392,6 +392,7 @@ CARRIED: dict[spec_pb2.Statistic, tuple[Withhold, int]] = {
     S.SUM_SPECIFIC_POWER: (_by_irradiance_bin, 0),
     S.SUM_SPECIFIC_POWER_SQUARED: (_by_irradiance_bin, 0),
     S.SPECIFIC_POWER_HISTOGRAM: (_by_irradiance_bin, 0),
+    S.CAPPED_SPECIFIC_POWER_HISTOGRAM: (_by_irradiance_bin, 0),
     S.IRRADIANCE_BIN_CONTRIBUTOR: (_by_irradiance_bin, 0),
     S.PERFORMANCE_RATIO_HISTOGRAM: (_by_solar_cell("performance_ratio"), -1),
     S.PERFORMANCE_RATIO_STC_HISTOGRAM: (_by_solar_cell("performance_ratio_stc"), -1),

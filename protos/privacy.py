@@ -15,8 +15,10 @@ from collections.abc import Iterable
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import STATISTICS, BlockKey, site_noise_stddev
 
-PRIVACY_UNITS = ("turbine",)
 S = spec_pb2.Statistic
+# A spec's kind -> its privacy unit and the capped histogram each unit's weight is bounded in.
+PRIVACY_UNITS = {"wind": "turbine", "solar": "inverter"}
+CAPPED_HISTOGRAMS = (S.CAPPED_POWER_HISTOGRAM, S.CAPPED_SPECIFIC_POWER_HISTOGRAM)
 # The private curve's estimator (server/private_curve.py) finds a bin's records in its noisy row by
 # summing the noisy counts over boxes of WINDOW_BOX_CELLS cells: a bin publishes nothing unless its
 # densest box stands WINDOW_PEAK_STDDEVS box-noise standard deviations above zero.
@@ -25,18 +27,18 @@ WINDOW_PEAK_STDDEVS = 4.5
 
 
 def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind_speed_bins: int) -> float:
-    """L2 sensitivity of one cohort's capped power histogram to one turbine [record weight].
+    """L2 sensitivity of one cohort's capped histogram to one privacy unit (turbine, inverter) [record weight].
 
-    A turbine's records in one wind-speed bin weigh at most c in total, so that row of its
-    histogram has L1 norm, hence L2 norm, at most c; over B wind-speed bins the L2 norm is at most
-    c sqrt(B), whatever the turbine's data.
+    A unit's records in one wind-speed (irradiance) bin weigh at most c in total, so that row of its
+    histogram has L1 norm, hence L2 norm, at most c; over B bins the L2 norm is at most c sqrt(B),
+    whatever the unit's data.
 
     Parameters
     ----------
     max_records_per_turbine_per_bin : int
         The cap c [records].
     n_wind_speed_bins : int
-        B, the number of wind-speed bins of the spec.
+        B, the number of wind-speed (a solar spec: irradiance) bins of the spec.
     """
     return max_records_per_turbine_per_bin * math.sqrt(n_wind_speed_bins)
 
@@ -79,11 +81,15 @@ def enforced_l2_sensitivity(spec: spec_pb2.BenchmarkSpec, block: spec_pb2.Block)
     ValueError
         If the spec asks for noise on a statistic no site bounds per privacy unit.
     """
-    if block.statistic == S.CAPPED_POWER_HISTOGRAM:
-        return capped_histogram_l2_sensitivity(spec.privacy.max_records_per_turbine_per_bin, spec.wind_speed_bins.count)
+    rows = {
+        S.CAPPED_POWER_HISTOGRAM: spec.wind_speed_bins.count,
+        S.CAPPED_SPECIFIC_POWER_HISTOGRAM: spec.solar.irradiance_bins.count,
+    }
+    if block.statistic in rows:
+        return capped_histogram_l2_sensitivity(spec.privacy.max_records_per_turbine_per_bin, rows[block.statistic])
     raise ValueError(
         f"block {BlockKey.of(block)} asks for noise, but sites bound no privacy unit's "
-        "contribution to it; only CAPPED_POWER_HISTOGRAM is differentially private in this version"
+        "contribution to it; only the capped histograms are differentially private in this version"
     )
 
 
@@ -104,8 +110,9 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
             raise ValueError(f"spec {spec.spec_id} has noised blocks but no privacy settings")
         return 0.0
     privacy = spec.privacy
-    if privacy.privacy_unit not in PRIVACY_UNITS:
-        raise ValueError(f"privacy_unit {privacy.privacy_unit!r} is not supported; use one of {list(PRIVACY_UNITS)}")
+    unit = PRIVACY_UNITS["solar" if spec.HasField("solar") else "wind"]
+    if privacy.privacy_unit != unit:
+        raise ValueError(f"privacy_unit {privacy.privacy_unit!r} is not supported for this spec; use {unit!r}")
     if privacy.max_records_per_turbine_per_bin < 1:
         raise ValueError("privacy.max_records_per_turbine_per_bin must be at least 1")
     rho = 0.0
@@ -128,7 +135,7 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
 
 def cell_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str) -> float:
     """sigma, the noise a private spec states for each cell of ``cohort``'s capped histogram [record weight]."""
-    return next(b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic == S.CAPPED_POWER_HISTOGRAM)
+    return next(b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic in CAPPED_HISTOGRAMS)
 
 
 def summed_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str, participants: int) -> float:

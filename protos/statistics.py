@@ -473,7 +473,8 @@ def _inverters_squared(e: SpecExtent, b: spec_pb2.Block) -> float:
 def _capped_weight(e: SpecExtent, b: spec_pb2.Block) -> float:
     # The noised value stays within the bound unless a site's noise exceeds NOISE_HEADROOM_STDDEVS.
     headroom = NOISE_HEADROOM_STDDEVS * site_noise_stddev(b.noise_stddev, e.min_noise_sites) if b.noise_stddev else 0
-    return e.max_turbines * e.max_records_per_turbine_per_bin + headroom
+    units = e.max_inverters if b.statistic == S.CAPPED_SPECIFIC_POWER_HISTOGRAM else e.max_turbines
+    return units * e.max_records_per_turbine_per_bin + headroom
 
 
 _VALUE = False  # summed in a values round, for the cells the census lets through
@@ -574,8 +575,11 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         StatisticEntry(S.SOLAR_FAILURE_DOWNTIME, "h", 24, _solar_components, _inverter_hours, _VALUE),
         StatisticEntry(S.INVERTER_YEARS, "year", 40, _one, _inverter_years, _VALUE),
         StatisticEntry(S.SOLAR_CONTRIBUTOR, "1", 0, _solar_cells, _indicator, _VALUE),
-        # Differentially private power curves.
+        # Differentially private curves: wind power and solar specific power.
         StatisticEntry(S.CAPPED_POWER_HISTOGRAM, "record weight", 8, _power_histogram, _capped_weight, _VALUE),
+        StatisticEntry(
+            S.CAPPED_SPECIFIC_POWER_HISTOGRAM, "record weight", 8, _specific_power_histogram, _capped_weight, _VALUE
+        ),
         # The census, spec-wide, per atom: its bound is the largest field's, the total squared.
         StatisticEntry(S.CURVE_CENSUS, "1", 0, _census_of(_wind_speed_bins), _records_squared, _CENSUS, spec_wide=True),
         StatisticEntry(S.COHORT_CENSUS, "1", 0, _census_of(_no_cells), _records_squared, _CENSUS, spec_wide=True),

@@ -243,19 +243,20 @@ def fill_private_bin(
     cell.p50_noise_stddev = result.p50_noise_stddev
 
 
-def usable_cohort_turbines(
+def usable_cohort_units(
     cell_noise_stddev: float,
     grid: spec_pb2.BinGrid,
     max_records_per_turbine_per_bin: int,
     spread: float = REFERENCE_BIN_SPREAD,
 ) -> int:
-    """Turbines a cohort needs, each with the full capped weight in a bin, for that bin's P50 to be published.
+    """Privacy units (turbines, inverters) a cohort needs, each with the full capped weight in a bin, for its P50.
 
-    The bin holds N c records, normally distributed with standard deviation ``spread`` about
-    P/P_rated = 0.5, and its P50 is published when :func:`windowed_percentiles` publishes it on the
-    noiseless row: its records stand out from the noise and the noise on its window's cumulative
-    count at the median is within ``NOISE_DOMINATED_SHARE`` of its weight. With noise, such a bin
-    is published in most draws at that N (about 3 in 4), in a few at N / 2 and in all at 2 N
+    The bin holds N c records, normally distributed with standard deviation ``spread`` about 0.5
+    on the grid (P/P_rated, or kW/kWp for a solar curve), and its P50 is published when
+    :func:`windowed_percentiles` publishes it on the noiseless row: its records stand out from the
+    noise and the noise on its window's cumulative count at the median is within
+    ``NOISE_DOMINATED_SHARE`` of its weight. With noise, such a bin is published in most draws at
+    that N (about 3 in 4), in a few at N / 2 and in all at 2 N
     (tests/server/test_private_curve.py); the curve is usable from cut-in to rated from there.
 
     Parameters
@@ -287,11 +288,12 @@ def usable_cohort_turbines(
 
 
 def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> release_pb2.PrivacyParameters:
-    """What a private release gives each turbine, and what its noise means for the curves."""
+    """What a private release gives each privacy unit (turbine, inverter), and what its noise means for the curves."""
     rho = spec_rho(spec)
     privacy = spec.privacy
+    unit = privacy.privacy_unit
     parameters = release_pb2.PrivacyParameters(
-        privacy_unit=privacy.privacy_unit,
+        privacy_unit=unit,
         rho=rho,
         epsilon=composed_epsilon([rho], privacy.delta),
         delta=privacy.delta,
@@ -300,21 +302,28 @@ def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Releas
     )
     for cohort in spec.cohorts:
         parameters.cell_noise_stddev[cohort.name] = cell_noise_stddev(spec, cohort.name)
-    for turbines in OPERATOR_SIZES:
+    for units in OPERATOR_SIZES:
         # Group privacy: a group of T units is (T^2 rho)-zCDP (Bun and Steinke 2016, proposition 1.9).
-        parameters.operator_epsilon[turbines] = composed_epsilon([rho * turbines**2], privacy.delta)
+        parameters.operator_epsilon[units] = composed_epsilon([rho * units**2], privacy.delta)
     participants = release.provenance.participants
     noise = max((summed_noise_stddev(spec, cohort.name, participants) for cohort in spec.cohorts), default=0.0)
     cap = privacy.max_records_per_turbine_per_bin
-    usable = usable_cohort_turbines(noise, spec.normalised_power_bins, cap)
-    shown = [b for curve in release.curves for b in curve.bins if not b.suppressed]
-    withheld = sum(not b.HasField("p50_normalised_power") for b in shown)
+    solar = spec.HasField("solar")
+    grid = spec.solar.specific_power_bins if solar else spec.normalised_power_bins
+    usable = usable_cohort_units(noise, grid, cap)
+    if solar:
+        shown = [not b.HasField("p50_specific_power") for c in release.solar_curves for b in c.bins if not b.suppressed]
+        row, span = "irradiance bin", "over the irradiance range"
+    else:
+        shown = [not b.HasField("p50_normalised_power") for c in release.curves for b in c.bins if not b.suppressed]
+        row, span = "wind-speed bin", "from cut-in to rated"
+    withheld = sum(shown)
     parameters.note = (
-        f"Each turbine's records weigh at most {cap} per wind-speed bin; every histogram cell carries noise of "
+        f"Each {unit}'s records weigh at most {cap} per {row}; every histogram cell carries noise of "
         f"standard deviation {noise:.0f} from the {participants} participants. A bin whose "
         f"records do not stand out from the noise publishes no percentiles or mean ({withheld} of {len(shown)} "
-        "bins here); elsewhere p50_noise_stddev states the P50's standard deviation from the noise. Curves are "
-        f"usable from cut-in to rated where a bin holds {cap} records from each of about {usable} turbines or "
+        f"bins here); elsewhere p50_noise_stddev states the P50's standard deviation from the noise. Curves are "
+        f"usable {span} where a bin holds {cap} records from each of about {usable} {unit}s or "
         "more; smaller cohorts are protected by disclosure control, not by differential privacy."
     )
     return parameters

@@ -17,6 +17,7 @@ from protos.census import CohortCells, Decision
 from protos.codec import CONTRACT, spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.privacy import summed_noise_stddev
 from protos.statistics import (
     SOLAR_CELLS,
     SOLAR_INVERTER_CELLS,
@@ -28,6 +29,7 @@ from protos.statistics import (
 from server.baselines import indicator_percentiles
 from server.finalize import exact_mean_and_std
 from server.percentiles import PERCENTILES, histogram_percentiles
+from server.private_curve import noisy_histogram_percentiles, privacy_parameters
 
 S = spec_pb2.Statistic
 
@@ -47,6 +49,8 @@ def implausible_irradiance_bins(
     bins = decision.irradiance_bins
     if bins is None:
         raise ValueError(f"spec {spec.spec_id} is not a solar spec")
+    if spec.HasField("privacy"):  # noisy sums carry no exact record count to check
+        return decision
     n_atoms = len(cohort_atoms(spec.cohorts))
     counted = CensusFields(*census[BlockKey("", S.IRRADIANCE_CENSUS)]).total[n_atoms:]
     published, reasons = bins.published.copy(), dict(bins.reasons)
@@ -78,6 +82,10 @@ def build_solar_release(
 ) -> release_pb2.Release:
     """The solar release: each cohort's curve, its plants' distributions and its failure rates by component.
 
+    A private spec's release holds the curves alone, from each cohort's noisy capped histogram
+    (:func:`server.private_curve.fill_private_bin`, its bootstrap seeded from the spec), and
+    states the privacy it gives each inverter.
+
     Parameters
     ----------
     spec : BenchmarkSpec
@@ -106,8 +114,15 @@ def build_solar_release(
         solar=solar,
     )
     suppressed = 0
+    private = spec.HasField("privacy")
+    rng = np.random.default_rng(int(spec_sha256(spec), 16))
     for c, cohort in enumerate(spec.cohorts):
         curve = release.solar_curves.add(cohort=cohort.name)
+        if private:
+            noise = summed_noise_stddev(spec, cohort.name, participants)
+            histogram = CohortBlocks(values, cohort.name)(S.CAPPED_SPECIFIC_POWER_HISTOGRAM)
+            suppressed += _fill_private_curve(curve, spec, histogram, decision.irradiance_bins, c, noise, rng)
+            continue
         suppressed += _fill_curve(curve, spec, totals, values, decision.irradiance_bins, c)
         block = CohortBlocks(values, cohort.name)
         operators = block(S.SOLAR_CONTRIBUTOR)
@@ -142,6 +157,8 @@ def build_solar_release(
             method=method,
         )
     )
+    if private:
+        release.privacy.CopyFrom(privacy_parameters(spec, release))
     return release
 
 
@@ -210,6 +227,38 @@ def _fill_curve(
             cell.std_specific_power = float(std[b])
         p10, p50, p90 = histogram_percentiles(histogram[b], power_grid.first_centre, power_grid.width, PERCENTILES)
         cell.p10_specific_power, cell.p50_specific_power, cell.p90_specific_power = float(p10), float(p50), float(p90)
+    return suppressed
+
+
+def _fill_private_curve(
+    curve: release_pb2.SolarCurve,
+    spec: spec_pb2.BenchmarkSpec,
+    histogram: np.ndarray,
+    bins: CohortCells,
+    c: int,
+    cell_noise_stddev: float,
+    rng: np.random.Generator,
+) -> int:
+    """Fill one cohort's private curve from its noisy capped histogram rows; return how many bins are suppressed.
+
+    Suppression is the census's; a published bin states its noisy weight, and its percentiles,
+    mean and P50 error unless noise dominates it (:func:`server.private_curve.noisy_histogram_percentiles`).
+    """
+    grid = spec.solar.irradiance_bins
+    suppressed = 0
+    for b in np.flatnonzero(bins.filled[c]).tolist():
+        cell = curve.bins.add(irradiance_centre=grid.first_centre + b * grid.width)
+        if not bins.published[c, b]:
+            cell.suppressed, cell.suppression_reason = True, bins.reasons[c, b]
+            suppressed += 1
+            continue
+        cell.noisy_record_weight = float(histogram[b].sum())
+        result = noisy_histogram_percentiles(histogram[b], spec.solar.specific_power_bins, cell_noise_stddev, rng)
+        if np.isnan(result.mean):
+            continue
+        cell.p10_specific_power, cell.p50_specific_power, cell.p90_specific_power = result.percentiles
+        cell.mean_specific_power = result.mean
+        cell.p50_noise_stddev = result.p50_noise_stddev
     return suppressed
 
 

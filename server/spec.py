@@ -100,11 +100,12 @@ DEFAULT_FILTERS: tuple[tuple[str, dict[str, float]], ...] = (
 
 @dataclass(frozen=True)
 class PrivacySettings:
-    """Distributed differential privacy for a power-curve release (see spec.proto DifferentialPrivacy).
+    """Distributed differential privacy for a curve release (see spec.proto DifferentialPrivacy).
 
-    The privacy unit is one turbine with all of its records in the release. ``epsilon`` at
-    ``delta`` is what one release costs each turbine; the noise is split evenly over the cohorts'
-    histograms (a turbine may belong to several cohorts).
+    The privacy unit is one turbine (a solar spec: one inverter) with all of its records in the
+    release. ``epsilon`` at ``delta`` is what one release costs each unit; the noise is split evenly
+    over the cohorts' histograms (a unit may belong to several cohorts). A unit's records weigh at
+    most ``max_records_per_turbine_per_bin`` per wind-speed (irradiance) bin.
     """
 
     epsilon: float
@@ -240,7 +241,9 @@ def power_curve_spec(
         raise ValueError(f"training_end {training_end!r} must lie in the period ({period_start}, {period_end}]")
     spec.training_period.CopyFrom(spec_pb2.Period(start=period_start, end=training_end))
     if privacy is not None:
-        return _private_power_curve_spec(spec, cohorts, privacy)
+        return _private_curve_spec(
+            spec, _distinct_cohorts(cohorts), privacy, "turbine", S.CAPPED_POWER_HISTOGRAM, spec.wind_speed_bins.count
+        )
     for target, features in models:
         spec.models.add(target=target, features=list(features), ridge_lambda=DEFAULT_RIDGE_LAMBDA)
     for cohort in _distinct_cohorts(cohorts):
@@ -282,15 +285,33 @@ def _distinct_cohorts(cohorts: Sequence[spec_pb2.Cohort | str]) -> list[spec_pb2
     return list(distinct.values())
 
 
-def _private_power_curve_spec(
+def _private_curve_spec(
     spec: spec_pb2.BenchmarkSpec,
-    cohorts: Sequence[spec_pb2.Cohort | str],
+    cohorts: Sequence[spec_pb2.Cohort],
     privacy: PrivacySettings,
+    privacy_unit: str,
+    statistic: spec_pb2.Statistic,
+    rows: int,
 ) -> spec_pb2.BenchmarkSpec:
     """Complete ``spec`` as a private release: calibrated noise on each cohort's capped histogram.
 
     zCDP composes by addition, so each of the C cohorts' histograms gets rho / C, where rho is the
     largest zCDP whose release is (epsilon, delta)-DP; its noise is sigma = Delta / sqrt(2 rho / C).
+
+    Parameters
+    ----------
+    spec : BenchmarkSpec
+        The spec's fields, no cohorts or blocks yet.
+    cohorts : sequence of Cohort
+        The cohorts, each name once.
+    privacy : PrivacySettings
+        epsilon, delta, the cap and the noise sites.
+    privacy_unit : str
+        "turbine" (wind) or "inverter" (solar).
+    statistic : Statistic
+        The capped histogram: CAPPED_POWER_HISTOGRAM or CAPPED_SPECIFIC_POWER_HISTOGRAM.
+    rows : int
+        Its rows (wind-speed or irradiance bins), over which one unit's weight is capped.
     """
     if not (privacy.epsilon > 0 and 0 < privacy.delta < 1e-3):
         raise ValueError(
@@ -304,21 +325,20 @@ def _private_power_curve_spec(
         )
     spec.privacy.CopyFrom(
         spec_pb2.DifferentialPrivacy(
-            privacy_unit="turbine",
+            privacy_unit=privacy_unit,
             max_records_per_turbine_per_bin=privacy.max_records_per_turbine_per_bin,
             min_noise_sites=privacy.min_noise_sites,
             epsilon=privacy.epsilon,
             delta=privacy.delta,
         )
     )
-    distinct = _distinct_cohorts(cohorts)
     rho = rho_for_epsilon(privacy.epsilon, privacy.delta)
-    sensitivity = capped_histogram_l2_sensitivity(privacy.max_records_per_turbine_per_bin, spec.wind_speed_bins.count)
+    sensitivity = capped_histogram_l2_sensitivity(privacy.max_records_per_turbine_per_bin, rows)
     # A hair above the calibrated sigma, so the tau term of protos.privacy.block_rho stays inside rho.
-    noise = sensitivity / math.sqrt(2.0 * rho / len(distinct)) * (1.0 + 1e-9)
-    for cohort in distinct:
+    noise = sensitivity / math.sqrt(2.0 * rho / len(cohorts)) * (1.0 + 1e-9)
+    for cohort in cohorts:
         spec.cohorts.add().CopyFrom(cohort)
-        histogram = spec_block(spec, cohort.name, S.CAPPED_POWER_HISTOGRAM, noise_stddev=noise)
+        histogram = spec_block(spec, cohort.name, statistic, noise_stddev=noise)
         histogram.l2_sensitivity = sensitivity
         spec.blocks.append(histogram)
     if spec_rho(spec) > rho:
@@ -402,6 +422,7 @@ def solar_spec(
     k_min_operators: int = 3,
     max_inverters_per_site: int = 5000,
     dominance_max_share: float = 0.6,
+    privacy: PrivacySettings | None = None,
 ) -> spec_pb2.BenchmarkSpec:
     """A spec for solar benchmarks, one set of blocks per cohort of plants.
 
@@ -429,6 +450,10 @@ def solar_spec(
         Most inverters one site (one plant) may bring; sets the per-site bounds.
     dominance_max_share : float
         Largest share of a released cell's records (plants, inverters) one operator may hold (0 < p <= 1).
+    privacy : PrivacySettings, optional
+        Make the release differentially private per inverter: the spec then asks only for each
+        cohort's capped specific-power histogram (noised), the curve's percentiles; the plants'
+        distributions and failure rates are not in it. Its census (exact counts) decides suppression.
     """
     _checked_rules(k_min_operators, dominance_max_share, period_start, period_end)
     spec = spec_pb2.BenchmarkSpec(
@@ -453,9 +478,14 @@ def solar_spec(
             degradation_confidence_level=68.2,
         ),
     )
+    names = [cohort.name for cohort in cohorts]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"cohort(s) {twice} are named twice; give each cohort its own name")
+    if privacy is not None:
+        rows = spec.solar.irradiance_bins.count
+        return _private_curve_spec(spec, cohorts, privacy, "inverter", S.CAPPED_SPECIFIC_POWER_HISTOGRAM, rows)
     for cohort in cohorts:
-        if cohort.name in [c.name for c in spec.cohorts]:
-            raise ValueError(f"cohort {cohort.name!r} is named twice; give each cohort its own name")
         spec.cohorts.add().CopyFrom(cohort)
         for statistic in SOLAR_STATISTICS:
             spec.blocks.append(spec_block(spec, cohort.name, statistic))

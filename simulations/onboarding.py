@@ -270,12 +270,15 @@ def _member_copy(site_config: Path, site: SiteConfig | SolarSiteConfig, folder: 
     return copy
 
 
-def solar_fleet_spec(start: str, months: int, k_min_operators: int = 3) -> spec_pb2.BenchmarkSpec:
+def solar_fleet_spec(
+    start: str, months: int, k_min_operators: int = 3, privacy: PrivacySettings | None = None
+) -> spec_pb2.BenchmarkSpec:
     """The solar spec an aggregator would publish for a synthetic fleet: every plant, and by mounting.
 
     The cohorts overlap (every plant is in two), so the census's linked suppression decides which
     of them a small fleet can publish together; more overlapping cohorts (DC/AC bands, climate
-    zones: ``fleetbench spec new --solar``) need more plants before anything is published.
+    zones: ``fleetbench spec new --solar``) need more plants before anything is published. With
+    ``privacy`` the spec asks only for the curves, differentially private per inverter.
     """
     begin = pd.Timestamp(start, tz="UTC") if pd.Timestamp(start).tzinfo is None else pd.Timestamp(start)
     end = begin + pd.DateOffset(months=months)
@@ -285,9 +288,8 @@ def solar_fleet_spec(start: str, months: int, k_min_operators: int = 3) -> spec_
         solar_cohort("single-axis", mounting="single_axis"),
     ]
     iso = "%Y-%m-%dT%H:%M:%SZ"
-    return solar_spec(
-        f"solar-{begin:%Y-%m-%d}-{months}m", begin.strftime(iso), end.strftime(iso), cohorts, k_min_operators
-    )
+    spec_id = f"solar-{begin:%Y-%m-%d}-{months}m" + ("-private" if privacy else "")
+    return solar_spec(spec_id, begin.strftime(iso), end.strftime(iso), cohorts, k_min_operators, privacy=privacy)
 
 
 def simulate_solar(
@@ -298,12 +300,14 @@ def simulate_solar(
     k_min_operators: int = 3,
     progress: Progress = silent,
     engine_logs: bool = False,
+    privacy: PrivacySettings | None = None,
 ) -> release_pb2.Release:
     """A synthetic solar fleet under ``out_dir/fleet`` through a federated solar release into out_dir/release.sqlite.
 
     Each plant is a member of its own; the fleet's exports cover whole years from 2022 (at least
     ``months``), the spec the first ``months`` (degradation needs more than 24). ``progress`` hears
-    each plant simulated, then the release's stages.
+    each plant simulated, then the release's stages. With ``privacy`` the release is the curves
+    alone, differentially private per inverter, charged to each plant's ledger.
     """
     progress(f"simulating {plants} synthetic PV plants over {months} months")
     start = "2022-01-01"
@@ -311,7 +315,7 @@ def simulate_solar(
     sites = [out_dir / "fleet" / truth.name / "site.toml" for truth in truths]
     return run_federated_release(
         sites,
-        solar_fleet_spec(start, months, k_min_operators),
+        solar_fleet_spec(start, months, k_min_operators, privacy),
         out_dir / "release.sqlite",
         out_dir / "release.json",
         indicators=False,

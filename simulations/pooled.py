@@ -994,6 +994,30 @@ def pooled_solar_curves(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> pd.
     return pd.concat(curves, ignore_index=True)
 
 
+def pooled_capped_specific_power_histograms(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[str, np.ndarray]:
+    """Per cohort, a private solar spec's capped specific-power histogram, each record weighted min(1, c / n).
+
+    n is the number of curve records its inverter has in its irradiance bin, c the spec's
+    max_records_per_turbine_per_bin (per inverter here): the pooled form of the sites' per-inverter cap.
+    """
+    irr, sp = spec.solar.irradiance_bins, spec.solar.specific_power_bins
+    usable = rows[rows["available"] & rows["g_i"].notna() & rows["specific_power"].notna()]
+    usable = usable[usable["g_i"] >= irr.first_centre - irr.width / 2]
+    irr_bin = np.floor((usable["g_i"].to_numpy() - irr.first_centre) / irr.width + 0.5).clip(max=irr.count - 1)
+    sp_bin = np.floor((usable["specific_power"].to_numpy() - sp.first_centre) / sp.width + 0.5).clip(0, sp.count - 1)
+    n = usable.groupby([usable["inverter"].to_numpy(), irr_bin])["g_i"].transform("size").to_numpy(dtype=np.float64)
+    weight = np.minimum(1.0, spec.privacy.max_records_per_turbine_per_bin / n)
+    cell = (irr_bin * sp.count + sp_bin).astype(np.int64)
+    return {
+        cohort.name: np.bincount(
+            cell[usable[cohort.name].to_numpy()],
+            weights=weight[usable[cohort.name].to_numpy()],
+            minlength=irr.count * sp.count,
+        ).reshape(irr.count, sp.count)
+        for cohort in spec.cohorts
+    }
+
+
 def pooled_performance_ratios(rows: pd.DataFrame) -> pd.Series:
     """Each plant's IEC 61724-1 performance ratio over its records with power and irradiance [-]."""
     valid = rows[rows["p_out"].notna() & rows["reference_kw"].notna()]

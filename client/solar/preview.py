@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from client.preview import private_outlook
 from client.solar.ingest import read_solar_chunks
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import plant_cells, plant_values, solar_blocks, summarise_plant
@@ -25,6 +26,8 @@ class SolarPreview:
     blocks: pd.DataFrame  # one row per block: name, shape, unit, total, nonzero cells
     cohorts: pd.DataFrame  # per cohort of the spec: whether the plant is in it
     cells: pd.DataFrame  # per solar cell: the census's count (plants or inverters) and the plant's figure
+    private_cohorts: pd.DataFrame  # a private spec: per cohort, the weight a bin needs and what this plant brings
+    private_charge: str  # a private spec: what it would cost the site's budget, or why the site would decline
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -32,6 +35,8 @@ class SolarPreview:
             "blocks": self.blocks.to_dict(orient="records"),
             "cohorts": self.cohorts.to_dict(orient="records"),
             "cells": self.cells.astype(object).where(self.cells.notna(), None).to_dict(orient="records"),
+            "private_cohorts": self.private_cohorts.to_dict(orient="records"),
+            "private_charge": self.private_charge,
         }
 
 
@@ -68,4 +73,4 @@ def preview_solar_site(site_config: Path, spec: spec_pb2.BenchmarkSpec, progress
     cells = pd.DataFrame(
         [{"cell": cell, "census_count": counts[cell], "figure_binned": figures.get(cell)} for cell in SOLAR_CELLS]
     )
-    return SolarPreview(blocks, cohorts, cells)
+    return SolarPreview(blocks, cohorts, cells, *private_outlook(site_config, site, spec, values))

@@ -21,6 +21,7 @@ import pandas as pd
 
 from client.indicators import failure_events
 from client.power_curve import bin_power_curve, clipped_bin_index, power_histogram
+from client.privacy import cap_unit_histograms
 from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category
 from client.solar.degradation import DegradationEstimate, daily_normalised_energy, year_on_year_degradation
 from client.solar.irradiance import cell_temperature, plane_of_array_irradiance
@@ -94,6 +95,8 @@ class _Sums:
     failures: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_COMPONENTS)))  # per component
     failure_records: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_COMPONENTS)))  # per component
     status_records: float = 0.0  # records with a status reading: what failures are observed over
+    # A private spec's: records per (inverter x irradiance bin, specific-power bin), else None
+    inverter_histograms: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,10 @@ class PlantSummary:
         their hours [h]; None when the site names no failure codes ([status.components]) or maps no status.
     failure_inverter_years : float or None
         Inverter-years with a status reading, what the failures were observed over [year]; None as ``failures``.
+    capped_curve_histogram : ndarray or None
+        A private spec's: ``curve_histogram`` with each inverter's records in an irradiance bin weighing
+        at most the spec's cap in total (:func:`client.privacy.cap_unit_histograms`) [record weight];
+        None for a spec without privacy.
     produced_kwh : float
         Energy produced [kWh].
     daily : DataFrame
@@ -160,6 +167,7 @@ class PlantSummary:
     failures: np.ndarray | None = None
     failure_hours: np.ndarray | None = None
     failure_inverter_years: float | None = None
+    capped_curve_histogram: np.ndarray | None = None
 
 
 def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_pb2.BenchmarkSpec) -> PlantSummary:
@@ -184,6 +192,8 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
     sums.daylight, sums.available, sums.clipped = np.zeros(n_inv), np.zeros(n_inv), np.zeros(n_inv)
     sums.records, sums.inverter_daily = np.zeros(n_inv), np.zeros((2, n_inv, n_days))
     sums.daily = np.zeros((3, n_days))
+    if spec.HasField("privacy"):
+        sums.inverter_histograms = np.zeros((n_inv * irr.count, sp.count))
     category_of_code = {code: i for i, c in enumerate(SOLAR_LOSS_CATEGORIES) for code in site.loss_codes.get(c, ())}
     category_of_code.update({code: AVAILABLE for code in site.available_codes})
     component_of_code = {
@@ -239,7 +249,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         valid = np.isfinite(p_out) & np.isfinite(g_poa)
         # Daylight by irradiance alone: an outage that left the power blank still counts against availability.
         daylight = np.isfinite(g_poa) & (g_poa >= DAYLIGHT_IRRADIANCE)
-        _add_curve(sums, g_poa, p_out / dc[inverter], valid & available, irr, sp)
+        _add_curve(sums, g_poa, p_out / dc[inverter], valid & available, inverter, irr, sp)
         # Each PR over the records it can read: PR_STC's numerator too leaves out records without a temperature.
         sums.pr_terms += (
             *performance_ratio_terms(p_out[valid], g_poa[valid], SOLAR_RECORD_HOURS, dc[inverter][valid]),
@@ -326,13 +336,14 @@ def _add_curve(
     g_poa: np.ndarray,
     specific_power: np.ndarray,
     kept: np.ndarray,
+    inverter: np.ndarray,
     irr: spec_pb2.BinGrid,
     sp: spec_pb2.BinGrid,
 ) -> None:
     """Add a chunk's energy-normalised curve: records, sums and histogram per irradiance bin.
 
     The grid starts at daylight (records below its first bin are left out) and its last bin holds
-    every record above it, as the spec states.
+    every record above it, as the spec states. A private spec's histogram is also kept per inverter.
     """
     on_grid = kept & (g_poa >= irr.first_centre - irr.width / 2)
     irr_bin = np.where(on_grid, clipped_bin_index(g_poa, irr.first_centre, irr.width, irr.count), -1)
@@ -342,6 +353,9 @@ def _add_curve(
     sums.curve_sum_squared += squares
     power_bin = clipped_bin_index(specific_power, sp.first_centre, sp.width, sp.count)
     sums.curve_histogram += power_histogram(irr_bin, power_bin, irr.count, sp.count)
+    if sums.inverter_histograms is not None:
+        row = np.where(irr_bin >= 0, inverter * irr.count + irr_bin, -1)
+        sums.inverter_histograms += power_histogram(row, power_bin, len(sums.inverter_histograms), sp.count)
 
 
 def _plant_summary(
@@ -389,7 +403,17 @@ def _plant_summary(
             failures=sums.failures if observed else None,
             failure_hours=sums.failure_records * SOLAR_RECORD_HOURS if observed else None,
             failure_inverter_years=sums.status_records * (SOLAR_RECORD_PERIOD / JULIAN_YEAR) if observed else None,
+            capped_curve_histogram=_capped_curve_histogram(sums.inverter_histograms, spec),
         )
+
+
+def _capped_curve_histogram(inverter_histograms: np.ndarray | None, spec: spec_pb2.BenchmarkSpec) -> np.ndarray | None:
+    """The plant's curve histogram with each inverter's weight per irradiance bin capped (private specs)."""
+    if inverter_histograms is None:
+        return None
+    irr, sp = spec.solar.irradiance_bins.count, spec.solar.specific_power_bins.count
+    per_inverter = inverter_histograms.reshape(-1, irr, sp)
+    return cap_unit_histograms(per_inverter, spec.privacy.max_records_per_turbine_per_bin).sum(axis=0)
 
 
 def _recent_ratio(inverter_daily: np.ndarray) -> np.ndarray:
@@ -523,6 +547,8 @@ def solar_blocks(
         **_failure_blocks(summary, solar),
         S.SOLAR_CONTRIBUTOR: (cell_counts > 0).astype(np.float64),
     }
+    if summary.capped_curve_histogram is not None:
+        plant_blocks[S.CAPPED_SPECIFIC_POWER_HISTOGRAM] = summary.capped_curve_histogram
     values = {
         BlockKey(cohort.name, statistic): block if member[c] else np.zeros_like(block)
         for c, cohort in enumerate(spec.cohorts)

@@ -180,6 +180,8 @@ class SolarCurveBinOut(BaseModel):
     p10_specific_power: float | None = None
     p50_specific_power: float | None = None
     p90_specific_power: float | None = None
+    noisy_record_weight: float | None = None
+    p50_noise_stddev: float | None = None
 
 
 class SolarCurveOut(BaseModel):

@@ -184,7 +184,9 @@ SOLAR_CURVE_COLUMNS = (
     "p10_specific_power_kw_kwp",
     "p50_specific_power_kw_kwp",
     "p90_specific_power_kw_kwp",
+    "p50_noise_sd_kw_kwp",
     "record_count",
+    "noisy_record_weight",
     "operator_count",
     *WITHHELD,
 )
@@ -200,7 +202,9 @@ def solar_curve_table(release: release_pb2.Release, release_id: int, cohort: str
             "p10_specific_power_kw_kwp": b.p10_specific_power,
             "p50_specific_power_kw_kwp": b.p50_specific_power,
             "p90_specific_power_kw_kwp": b.p90_specific_power,
+            "p50_noise_sd_kw_kwp": b.p50_noise_stddev,
             "record_count": b.record_count,
+            "noisy_record_weight": b.noisy_record_weight,
             "operator_count": b.operator_count,
             **_withheld(b.suppressed, b.suppression_reason),
         }

@@ -206,6 +206,7 @@ def _solar_cohort_page(
         curve_data=data_links(f"{charts}/solar-curve", cohort=name),
         withheld=[b for b in curve.bins if b.suppressed],
         released=figures.released_solar_bins(curve),
+        private=release.HasField("privacy"),
         distributions=_distribution_charts(release, charts, name, SOLAR_INDICATORS),
         losses=losses,
         losses_figure=figures.lost_production_distributions_figure(losses).to_json() if losses else None,

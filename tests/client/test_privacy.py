@@ -20,7 +20,7 @@ from client.contribution import PreparedContribution, contribute
 from client.policy import ContributionRefused, PolicyViolation, SitePolicy, parse_policy
 from client.privacy import (
     add_site_noise,
-    cap_turbine_histograms,
+    cap_unit_histograms,
     charge_private_spec,
     discrete_gaussian_noise,
     ledger_path,
@@ -46,7 +46,7 @@ def test_the_cap_scales_each_turbine_bin_to_at_most_c_records_and_keeps_its_shap
     histograms[0, 0] = [30, 60, 30]  # 120 records: scaled by 60 / 120
     histograms[0, 1] = [10, 0, 5]  # 15 records: kept
     histograms[1, 0] = [0, 0, 61]  # 61 records: scaled to 60
-    capped = cap_turbine_histograms(histograms, 60)
+    capped = cap_unit_histograms(histograms, 60)
     np.testing.assert_array_equal(capped[0, 0], [15, 30, 15])
     np.testing.assert_array_equal(capped[0, 1], [10, 0, 5])
     np.testing.assert_allclose(capped[1, 0], [0, 0, 60], rtol=1e-15)

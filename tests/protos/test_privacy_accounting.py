@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import (
     block_rho,
     capped_histogram_l2_sensitivity,
@@ -14,7 +15,7 @@ from protos.privacy import (
     site_noise_stddev,
     spec_rho,
 )
-from server.spec import PrivacySettings, power_curve_spec
+from server.spec import PrivacySettings, power_curve_spec, solar_cohort, solar_spec
 
 PERIOD = ("2025-01-01T00:00:00Z", "2025-04-01T00:00:00Z")
 
@@ -78,3 +79,29 @@ def test_noise_grows_with_the_cap_and_shrinks_with_epsilon():
         2 * noise(_private_spec(1.0, max_records_per_turbine_per_bin=60)), rel=1e-9
     )
     assert noise(_private_spec(2.0)) < noise(_private_spec(1.0)) / 1.8
+
+
+def _private_solar_spec(epsilon: float = 1.0, **settings):
+    cohorts = [solar_cohort("all plants"), solar_cohort("fixed", mounting="fixed")]
+    return solar_spec("private-solar", *PERIOD, cohorts, privacy=PrivacySettings(epsilon, **settings))
+
+
+def test_a_private_solar_spec_costs_each_inverter_its_epsilon_on_the_capped_curves_alone():
+    spec = _private_solar_spec(1.0, max_records_per_turbine_per_bin=40)
+    assert spec.privacy.privacy_unit == "inverter"
+    assert composed_epsilon([spec_rho(spec)], 1e-6) == pytest.approx(1.0, rel=1e-6)
+    assert {b.statistic for b in spec.blocks} == {spec_pb2.Statistic.CAPPED_SPECIFIC_POWER_HISTOGRAM}
+    # Each inverter's row of irradiance bins weighs at most c: Delta = c sqrt(irradiance bins).
+    expected = capped_histogram_l2_sensitivity(40, spec.solar.irradiance_bins.count)
+    assert all(b.l2_sensitivity == pytest.approx(expected, rel=1e-15) for b in spec.blocks)
+
+
+def test_a_solar_spec_claiming_turbines_or_a_smaller_sensitivity_is_rejected():
+    spec = _private_solar_spec()
+    spec.privacy.privacy_unit = "turbine"  # the cap is enforced per inverter at a solar site
+    with pytest.raises(ValueError, match="use 'inverter'"):
+        spec_rho(spec)
+    spec = _private_solar_spec()
+    spec.blocks[0].l2_sensitivity /= 2
+    with pytest.raises(ValueError, match=r"below the .* the sites enforce"):
+        spec_rho(spec)

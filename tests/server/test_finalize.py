@@ -14,7 +14,7 @@ from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import BlockKey, CohortBlocks
 from server.aep import annual_energy_production
 from server.finalize import CohortStatistics, build_release, cohort_statistics_from_totals
-from server.private_curve import usable_cohort_turbines
+from server.private_curve import usable_cohort_units
 from server.spec import PrivacySettings, model_cohort, power_curve_spec
 
 S = spec_pb2.Statistic
@@ -194,7 +194,7 @@ def test_a_private_release_withholds_the_percentiles_of_a_bin_dominated_by_noise
     )
     assert not withheld.HasField("p50_noise_stddev")
     assert "(1 of 2 bins here)" in release.privacy.note
-    assert f"about {usable_cohort_turbines(noise, grid, 60)} turbines" in release.privacy.note
+    assert f"about {usable_cohort_units(noise, grid, 60)} turbines" in release.privacy.note
 
 
 def _rising_curve(bins: list[int]) -> CohortStatistics:

@@ -13,7 +13,7 @@ from server.private_curve import (
     data_window,
     denoised_histogram,
     noisy_histogram_percentiles,
-    usable_cohort_turbines,
+    usable_cohort_units,
     windowed_percentiles,
 )
 from server.spec import power_curve_spec
@@ -121,8 +121,8 @@ def test_the_stated_p50_error_matches_the_error_over_seeded_noise_draws(row, cal
 
 
 def test_the_usable_cohort_size_is_where_the_widest_bins_start_to_be_published():
-    usable = usable_cohort_turbines(1000.0, GRID, 60)
-    assert usable_cohort_turbines(2000.0, GRID, 60) == pytest.approx(2 * usable, rel=0.05)
+    usable = usable_cohort_units(1000.0, GRID, 60)
+    assert usable_cohort_units(2000.0, GRID, 60) == pytest.approx(2 * usable, rel=0.05)
     rng = np.random.default_rng(5)
     shares = []
     for turbines in (usable // 2, usable, 2 * usable):

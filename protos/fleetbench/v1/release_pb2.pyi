@@ -300,7 +300,7 @@ class Release(_message.Message):
     def __init__(self, contract: _Optional[str] = ..., spec_id: _Optional[str] = ..., period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., k_min_operators: _Optional[int] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., curves: _Optional[_Iterable[_Union[CohortCurve, _Mapping]]] = ..., percentile_resolution: _Optional[float] = ..., reference_air_density: _Optional[float] = ..., filters: _Optional[_Iterable[_Union[_spec_pb2.Filter, _Mapping]]] = ..., dominance_max_share: _Optional[float] = ..., models: _Optional[_Iterable[_Union[NormalBehaviourModelFit, _Mapping]]] = ..., distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., failure_rates: _Optional[_Iterable[_Union[FailureRate, _Mapping]]] = ..., lost_production: _Optional[_Iterable[_Union[LostProduction, _Mapping]]] = ..., training_period: _Optional[_Union[_spec_pb2.Period, _Mapping]] = ..., indicator_spec: _Optional[_Union[_spec_pb2.BenchmarkSpec, _Mapping]] = ..., privacy: _Optional[_Union[PrivacyParameters, _Mapping]] = ..., monthly_distributions: _Optional[_Iterable[_Union[Distribution, _Mapping]]] = ..., solar_curves: _Optional[_Iterable[_Union[SolarCurve, _Mapping]]] = ..., solar: _Optional[_Union[_spec_pb2.SolarSpec, _Mapping]] = ..., solar_failure_rates: _Optional[_Iterable[_Union[SolarFailureRate, _Mapping]]] = ...) -> None: ...
 
 class SolarCurveBin(_message.Message):
-    __slots__ = ("irradiance_centre", "suppressed", "suppression_reason", "record_count", "operator_count", "mean_specific_power", "std_specific_power", "p10_specific_power", "p50_specific_power", "p90_specific_power")
+    __slots__ = ("irradiance_centre", "suppressed", "suppression_reason", "record_count", "operator_count", "mean_specific_power", "std_specific_power", "p10_specific_power", "p50_specific_power", "p90_specific_power", "noisy_record_weight", "p50_noise_stddev")
     IRRADIANCE_CENTRE_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSION_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -311,6 +311,8 @@ class SolarCurveBin(_message.Message):
     P10_SPECIFIC_POWER_FIELD_NUMBER: _ClassVar[int]
     P50_SPECIFIC_POWER_FIELD_NUMBER: _ClassVar[int]
     P90_SPECIFIC_POWER_FIELD_NUMBER: _ClassVar[int]
+    NOISY_RECORD_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    P50_NOISE_STDDEV_FIELD_NUMBER: _ClassVar[int]
     irradiance_centre: float
     suppressed: bool
     suppression_reason: str
@@ -321,7 +323,9 @@ class SolarCurveBin(_message.Message):
     p10_specific_power: float
     p50_specific_power: float
     p90_specific_power: float
-    def __init__(self, irradiance_centre: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., mean_specific_power: _Optional[float] = ..., std_specific_power: _Optional[float] = ..., p10_specific_power: _Optional[float] = ..., p50_specific_power: _Optional[float] = ..., p90_specific_power: _Optional[float] = ...) -> None: ...
+    noisy_record_weight: float
+    p50_noise_stddev: float
+    def __init__(self, irradiance_centre: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., mean_specific_power: _Optional[float] = ..., std_specific_power: _Optional[float] = ..., p10_specific_power: _Optional[float] = ..., p50_specific_power: _Optional[float] = ..., p90_specific_power: _Optional[float] = ..., noisy_record_weight: _Optional[float] = ..., p50_noise_stddev: _Optional[float] = ...) -> None: ...
 
 class SolarFailureRate(_message.Message):
     __slots__ = ("cohort", "component", "suppressed", "suppression_reason", "failures", "inverter_years", "failures_per_inverter_year", "mean_downtime_hours", "operator_count")

@@ -70,6 +70,7 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SOLAR_FAILURE_COUNT: _ClassVar[Statistic]
     SOLAR_FAILURE_DOWNTIME: _ClassVar[Statistic]
     INVERTER_YEARS: _ClassVar[Statistic]
+    CAPPED_SPECIFIC_POWER_HISTOGRAM: _ClassVar[Statistic]
 NACELLE_ANEMOMETER: WindSpeedReference
 NACELLE_TRANSFER_FUNCTION: WindSpeedReference
 MET_MAST: WindSpeedReference
@@ -128,6 +129,7 @@ SOLAR_CENSUS: Statistic
 SOLAR_FAILURE_COUNT: Statistic
 SOLAR_FAILURE_DOWNTIME: Statistic
 INVERTER_YEARS: Statistic
+CAPPED_SPECIFIC_POWER_HISTOGRAM: Statistic
 
 class BinGrid(_message.Message):
     __slots__ = ("first_centre", "width", "count", "unit")
