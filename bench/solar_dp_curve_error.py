@@ -3,10 +3,11 @@
 Draws and simulates ``--plants`` synthetic PV plants (simulations/solar_fleet.py, 2-6 inverters each,
 3 months of 15-min records from 2022-01-01) and runs each site's own summary on its export with a
 private spec (``summarise_plant``: each inverter's records per irradiance bin capped at ``--cap``).
-Larger cohorts repeat those plants (x1, x5, x20): the noiseless row of a bin keeps its shape and
+Larger cohorts repeat those plants (x1, x5, x20, x100): the noiseless row of a bin keeps its shape and
 scales with the cohort, which is what the noise is judged against. For epsilon 0.5, 1, 2, 4 and 10
-per release it adds the sites' noise (the sum of every site's discrete Gaussian share, drawn as one
-Gaussian of the same variance: the sum the aggregator decodes) and finalises each irradiance bin as
+per release, with every site a noise site (``min_noise_sites`` = the sites, so the sum carries the
+spec's sigma), it adds the sites' noise (the sum of every site's discrete Gaussian share, drawn as
+one Gaussian of the same variance: the sum the aggregator decodes) and finalises each irradiance bin as
 a private release does (:func:`server.private_curve.noisy_histogram_percentiles`). For the bins
 from 100 to 900 W/m^2 it prints
 
@@ -42,13 +43,15 @@ from simulations.solar_fleet import simulate_solar_plant_with_truth, solar_fleet
 PERIOD = ("2022-01-01T00:00:00Z", "2022-04-01T00:00:00Z")
 COHORT = "all plants"
 EPSILONS = (0.5, 1.0, 2.0, 4.0, 10.0)
-REPEATS = (1, 5, 20)
+REPEATS = (1, 5, 20, 100)
 IRRADIANCE_RANGE = (100.0, 900.0)  # [W/m^2]: the bins a curve is read over
 
 
 def plant_histograms(plants: int, cap: int, rng: np.random.Generator, folder: Path) -> tuple[list[np.ndarray], int]:
     """Each simulated plant's capped specific-power histogram, from its own summary, and the inverters in all."""
-    spec = solar_spec("dp-bench", *PERIOD, [solar_cohort(COHORT)], privacy=PrivacySettings(1.0, cap))
+    spec = solar_spec(
+        "dp-bench", *PERIOD, [solar_cohort(COHORT)], privacy=PrivacySettings(1.0, max_records_per_turbine_per_bin=cap)
+    )
     histograms, inverters = [], 0
     for truth in solar_fleet(plants, 1, rng):
         simulation = simulate_solar_plant_with_truth(truth, PERIOD[0], PERIOD[1], "15min", rng)
@@ -90,7 +93,8 @@ def main() -> None:
     for repeat in REPEATS:
         noiseless, sites = base * repeat, len(histograms) * repeat
         for epsilon in EPSILONS:
-            settings = PrivacySettings(epsilon, max_records_per_turbine_per_bin=args.cap, min_noise_sites=3)
+            # Every site's share is sigma / sqrt(t - 1) with t = the sites: the sum carries sigma, as in the wind bench.
+            settings = PrivacySettings(epsilon, max_records_per_turbine_per_bin=args.cap, min_noise_sites=sites)
             spec = solar_spec("dp-bench", *PERIOD, [solar_cohort(COHORT)], privacy=settings)
             irr, grid = spec.solar.irradiance_bins, spec.solar.specific_power_bins
             centres = irr.first_centre + irr.width * np.arange(irr.count)
