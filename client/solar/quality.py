@@ -1,4 +1,4 @@
-"""Data quality of a solar plant's records: stuck (frozen) power and irradiance readings, and level shifts.
+"""Data quality of a solar plant's records: stuck (frozen) power, irradiance and temperature readings, level shifts.
 
 A sensor or logger that stops updating repeats its last value; in a plant's summary such a
 reading would enter the PR, the curve and the daily energies as if measured. Each mask is
@@ -30,9 +30,20 @@ Measured 15-min means of a working sensor or inverter do not repeat to the last 
 records); a frozen sensor's or logger's do, and averaging a frozen 1-min export keeps them equal."""
 
 
-def stuck_min_records(resolution: pd.Timedelta) -> int:
-    """Records of ``resolution`` that span :data:`STUCK_MIN_DURATION` (at least 2): 8 for 15-min, 120 for 1-min."""
-    return max(math.ceil(STUCK_MIN_DURATION / resolution), 2)
+TEMPERATURE_STUCK_MIN_DURATIONS = {"T_mod": pd.Timedelta(hours=6), "T_amb": pd.Timedelta(hours=8)}
+"""How long each temperature must not change in daylight to count as stuck.
+
+Longer than power's 2 h: a sensor logged in whole degrees repeats itself. Over the bench fleet of
+12 synthetic plants x 1 year (one-off check, 2026-11-30) with both temperatures rounded to whole
+degrees, runs of 4 h flagged 132 module-temperature and 29,351 ambient records of working sensors,
+6 h none and 2,872, 8 h none and 216 (one polar summer day); the sun moves a module's temperature
+far more than the air's. A module temperature frozen at a cold morning's value understates a summer
+afternoon's cell temperature by tens of degrees, and overstates expected power by ~0.4 %/degC."""
+
+
+def stuck_min_records(resolution: pd.Timedelta, duration: pd.Timedelta = STUCK_MIN_DURATION) -> int:
+    """Records of ``resolution`` that span ``duration`` (at least 2): for 2 h, 8 at 15 min, 120 at 1 min."""
+    return max(math.ceil(duration / resolution), 2)
 
 
 def irradiance_channel(columns: Container[str]) -> str:
@@ -130,6 +141,37 @@ def stuck_readings(
     judged = producing & below_limit if commanded is None else producing & below_limit & ~commanded
     stuck_power = stuck_flag(p_out_kw, inverter, judged, min_run)
     return stuck_power, stuck_flag(irradiance, inverter, daylight | (producing & ~stuck_power), min_run)
+
+
+def stuck_temperature(
+    temperature: np.ndarray, inverter: np.ndarray, irradiance: np.ndarray, min_run: int
+) -> np.ndarray:
+    """Records whose temperature reading is stuck: unchanged over ``min_run`` daylight records.
+
+    Judged in daylight only (``irradiance`` >= :data:`DAYLIGHT_IRRADIANCE`), where the sun moves a
+    working module or air temperature; at night a steady reading is no fault. Plant sensors repeat
+    on every inverter's row, so each inverter's rows find the same runs.
+
+    Parameters
+    ----------
+    temperature : ndarray
+        T_mod or T_amb [degC].
+    inverter : ndarray of int
+        Each record's inverter; records sorted by inverter, then time.
+    irradiance : ndarray
+        The plant's measured irradiance on each row, G_i or G_h [W/m^2].
+    min_run : int
+        Records a run needs to be flagged [-] (:func:`stuck_min_records` over the channel's
+        :data:`TEMPERATURE_STUCK_MIN_DURATIONS`).
+
+    Returns
+    -------
+    ndarray of bool
+        True for the records whose temperature is stuck.
+    """
+    with np.errstate(invalid="ignore"):
+        daylight = irradiance >= DAYLIGHT_IRRADIANCE
+    return stuck_flag(temperature, inverter, daylight, min_run)
 
 
 SHIFT_WINDOW_DAYS = 14

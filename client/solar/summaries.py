@@ -31,7 +31,14 @@ from client.solar.performance import (
     performance_ratio_terms,
     underperforming_inverters,
 )
-from client.solar.quality import DAYLIGHT_IRRADIANCE, irradiance_channel, stuck_min_records, stuck_readings
+from client.solar.quality import (
+    DAYLIGHT_IRRADIANCE,
+    TEMPERATURE_STUCK_MIN_DURATIONS,
+    irradiance_channel,
+    stuck_min_records,
+    stuck_readings,
+    stuck_temperature,
+)
 from client.solar.schema import STATUS, TIME
 from client.solar.site_config import SolarSiteConfig
 from client.solar.soiling import SoilingEstimate, soiling_loss
@@ -200,21 +207,29 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         code: SOLAR_COMPONENTS.index(component) for component, codes in site.component_codes.items() for code in codes
     }
     measured, min_run = irradiance_channel(site.columns), stuck_min_records(SOLAR_RECORD_PERIOD)
+    temperature_runs = {
+        name: stuck_min_records(SOLAR_RECORD_PERIOD, duration)
+        for name, duration in TEMPERATURE_STUCK_MIN_DURATIONS.items()
+        if name in site.columns
+    }
     ids = pd.Index([inverter.inverter_id for inverter in site.inverters])
     # Each inverter's records in time order, no run of equal readings split between chunks: a stuck reading
     # is judged whole, and counts as missing from here on, as ingest blanks an impossible one.
     # A failure too: its records stay in one chunk, so each is counted once (client.indicators.failure_events).
     chunks = with_failure_key(read_chunks(), STATUS, component_of_code)
-    for chunk, inverter in hold_back_open_runs(chunks, ids, keys=("P_out", measured, FAILURE_KEY)):
+    for chunk, inverter in hold_back_open_runs(chunks, ids, keys=("P_out", measured, FAILURE_KEY, *temperature_runs)):
         power, irradiance = (chunk[name].to_numpy(dtype=np.float64) for name in ("P_out", measured))
         # Power held flat by command (a curtailment setpoint, an outage's status) is no stuck meter.
         category = _categories(chunk, category_of_code)
         stuck_power, stuck_irradiance = stuck_readings(
             power, irradiance, inverter, ac[inverter], min_run, commanded=category != AVAILABLE
         )
-        chunk = chunk.assign(
-            P_out=np.where(stuck_power, np.nan, power), **{measured: np.where(stuck_irradiance, np.nan, irradiance)}
-        )
+        blanked = {measured: np.where(stuck_irradiance, np.nan, irradiance)}
+        for name, temperature_run in temperature_runs.items():
+            temperature = chunk[name].to_numpy(dtype=np.float64)
+            stuck = stuck_temperature(temperature, inverter, blanked[measured], temperature_run)
+            blanked[name] = np.where(stuck, np.nan, temperature)
+        chunk = chunk.assign(P_out=np.where(stuck_power, np.nan, power), **blanked)
         times = pd.DatetimeIndex(chunk[TIME])
         keep = np.asarray((times >= start) & (times < end))
         if not keep.any():

@@ -23,10 +23,12 @@ from client.solar.quality import (
     DAYLIGHT_IRRADIANCE,
     SHIFT_MIN_DROP,
     SHIFT_WINDOW_DAYS,
+    TEMPERATURE_STUCK_MIN_DURATIONS,
     irradiance_channel,
     level_shift,
     stuck_min_records,
     stuck_readings,
+    stuck_temperature,
 )
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
@@ -53,7 +55,9 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     ``turbines`` frame) has one row per inverter: rows, unreadable times, repeated times, gaps at
     the export's resolution, power above 120 % of the AC capacity, records whose status code
     site.toml does not list, the first and last record, and records whose AC power or irradiance is
-    stuck (:func:`client.solar.quality.stuck_readings`, over :data:`client.solar.quality.STUCK_MIN_DURATION`).
+    stuck (:func:`client.solar.quality.stuck_readings`, over :data:`client.solar.quality.STUCK_MIN_DURATION`),
+    and the records of each mapped temperature that is stuck in daylight
+    (:func:`client.solar.quality.stuck_temperature`).
     """
     try:
         site = load_solar_site_config(path)
@@ -65,18 +69,27 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     profiled = _Profile.empty(site)
     findings: list[Finding] = []
     measured, min_run = irradiance_channel(site.columns), stuck_min_records(site.resolution)
-    stuck = {"P_out": _StuckRuns.empty(len(ids)), measured: _StuckRuns.empty(len(ids))}
+    temperature_runs = {
+        name: stuck_min_records(site.resolution, duration)
+        for name, duration in TEMPERATURE_STUCK_MIN_DURATIONS.items()
+        if name in site.columns
+    }
+    temperatures = list(temperature_runs)
+    stuck = {name: _StuckRuns.empty(len(ids)) for name in ("P_out", measured, *temperatures)}
     # Stuck readings are judged over each inverter's records in time order, no run split between chunks.
     frames = _canonical_frames(site, chunk_rows, progress, profiled, findings)
     daily = _DailySums(len(ids))
     for chunk, asset in hold_back_open_runs(frames, ids, keys=tuple(stuck)):
         readings = [chunk[name].to_numpy(dtype=np.float64) for name in stuck]
         commanded = ~chunk[STATUS].isin(site.available_codes).to_numpy() if STATUS in chunk else None
-        flags = stuck_readings(*readings, asset, ac_kw[asset], min_run, commanded)
+        power, irradiance = readings[:2]
+        flags = stuck_readings(power, irradiance, asset, ac_kw[asset], min_run, commanded)
+        sensor = np.where(flags[1], np.nan, irradiance)
+        for temperature, run in zip(readings[2:], temperature_runs.values(), strict=True):
+            flags += (stuck_temperature(temperature, asset, sensor, run),)
         stamp = chunk[TIME].dt.as_unit("ms").array.asi8
         for runs, values, flagged in zip(stuck.values(), readings, flags, strict=True):
             runs.add(asset, values, stamp, flagged)
-        power, irradiance = readings
         with np.errstate(invalid="ignore"):
             # Producing below the AC limit in daylight, neither reading stuck: an outage or clipping is no shift.
             counted = (power > 0.0) & (power < CLIPPING_THRESHOLD * ac_kw[asset]) & (irradiance >= DAYLIGHT_IRRADIANCE)
@@ -92,7 +105,9 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     profile = pd.DataFrame(counts, index=ids)
     profile["first"] = pd.to_datetime(np.where(seen, times.first, np.iinfo(np.int64).min), unit="ms", utc=True)
     profile["last"] = pd.to_datetime(np.where(seen, times.last, np.iinfo(np.int64).min), unit="ms", utc=True)
-    profile["stuck_power"], profile["stuck_irradiance"] = (runs.records for runs in stuck.values())
+    profile["stuck_power"], profile["stuck_irradiance"] = stuck["P_out"].records, stuck[measured].records
+    for name in temperatures:
+        profile[f"stuck_{name}"] = stuck[name].records
     unread = any(f.severity == "error" for f in findings)
     if not unread:
         findings += _findings(site, profile, blanked, profiled.with_offsets, sorted(profiled.unlisted_codes))
@@ -315,9 +330,9 @@ def _findings(
 
 
 def _stuck_findings(site: SolarSiteConfig, stuck: dict[str, _StuckRuns]) -> list[Finding]:
-    """A finding per inverter whose AC power is stuck, and one for the plant's irradiance sensor."""
+    """A finding per inverter whose AC power is stuck, and one per plant sensor (irradiance, temperatures)."""
     files = ", ".join(str(f) for f in site.files)
-    (power, runs), (measured, sensor) = stuck.items()
+    (power, runs), (measured, sensor), *temperatures = stuck.items()
     out = []
 
     def where(runs: _StuckRuns, i: int) -> str:
@@ -352,6 +367,22 @@ def _stuck_findings(site: SolarSiteConfig, stuck: dict[str, _StuckRuns]) -> list
                 "check the irradiance sensor and its logger for frozen readings",
             )
         )
+    for name, frozen in temperatures:
+        if frozen.records.any():
+            i = int(np.argmax(frozen.longest))
+            what = "module temperature" if name == "T_mod" else "ambient temperature"
+            out.append(
+                Finding(
+                    "warning",
+                    files,
+                    site.columns[name],
+                    "",
+                    f"{what} is stuck in daylight in up to {frozen.records.max()} records of an inverter (the longest "
+                    f"run: {frozen.value[i]:g} degC for {where(frozen, i)}); the plant's summary leaves them out "
+                    "(its cell temperature, hence expected power, then comes from the other temperature, if any)",
+                    "check the temperature sensor and its logger for frozen readings",
+                )
+            )
     return out
 
 

@@ -1,4 +1,4 @@
-"""Stuck power and irradiance readings: the masks against runs counted by hand and against injected faults."""
+"""Stuck power, irradiance and temperature readings: the masks against runs counted by hand and injected faults."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ import pytest
 
 import client.solar.summaries as solar_summaries
 from client.solar.ingest import read_solar_chunks
-from client.solar.quality import SHIFT_WINDOW_DAYS, level_shift, stuck_flag, stuck_min_records, stuck_readings
+from client.solar.quality import (
+    SHIFT_WINDOW_DAYS,
+    TEMPERATURE_STUCK_MIN_DURATIONS,
+    level_shift,
+    stuck_flag,
+    stuck_min_records,
+    stuck_readings,
+)
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import PlantSummary, summarise_plant
 from client.solar.validate import validate_solar_site
@@ -207,6 +214,11 @@ def test_a_dead_irradiance_sensor_is_one_finding_for_the_plant(plant, tmp_path):
 
 def test_the_minimum_run_spans_two_hours_at_any_resolution():
     assert [stuck_min_records(pd.Timedelta(r)) for r in ("15min", "5min", "1min", "2h", "1D")] == [8, 24, 120, 2, 2]
+    # Temperatures over their longer spans: 6 h of module temperature, 8 h of air temperature at 15 min.
+    assert [stuck_min_records(SOLAR_RECORD_PERIOD, TEMPERATURE_STUCK_MIN_DURATIONS[t]) for t in ("T_mod", "T_amb")] == [
+        24,
+        32,
+    ]
 
 
 def test_a_level_shift_is_the_largest_fall_between_two_windows_of_medians():
@@ -235,3 +247,57 @@ def test_the_validator_finds_the_day_an_inverter_lost_a_tenth_of_its_power(tmp_p
     assert finding.problem.startswith(
         "its daily energy over the irradiance falls by 10% against the plant's other inverters from 2022-06-20 "
     )
+
+
+COLD_DEGC = 12.0
+FROZEN_FROM, FROZEN_TO = "2022-06-05T00:00:00Z", "2022-06-08T00:00:00Z"  # the module temperature logger repeats
+
+
+def _frozen(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The frozen records, and those of them in runs of 6 h of daylight (24 records), counted by hand."""
+    frozen = frame["time"].between(FROZEN_FROM, FROZEN_TO, inclusive="left").to_numpy()
+    inverter = pd.factorize(frame["asset_id"])[0]
+    values = np.where(frozen, COLD_DEGC, frame["T_mod"].to_numpy())
+    return frozen, _runs_by_hand(values, inverter, (frame["G_i"] >= 50.0).to_numpy(), 24)
+
+
+def test_a_module_temperature_stuck_in_daylight_is_found_and_a_whole_degree_sensor_is_not(plant, tmp_path):
+    truth, frame, _, _, _ = plant
+    frozen, in_runs = _frozen(frame)
+    # The ambient sensor logs whole degrees: steady for an hour or two, never for 8 h of daylight.
+    write_solar_site(
+        truth, frame.assign(T_mod=np.where(frozen, COLD_DEGC, frame["T_mod"]), T_amb=frame["T_amb"].round()), tmp_path
+    )
+    report = validate_solar_site(tmp_path / "site.toml")
+    # Judged in daylight only: each day's run of daylight records (a cloud's dip below 50 W/m^2 ends one).
+    assert in_runs.sum() > 100 and not (in_runs & ~frozen).any()
+    assert list(report.turbines["stuck_T_mod"]) == [in_runs[: len(frame) // 2].sum()] * 2
+    assert not report.turbines["stuck_T_amb"].any() and not report.turbines["stuck_power"].any()
+    (finding,) = report.findings
+    assert (finding.turbine, finding.column) == ("", "module_temp_c")
+    assert finding.problem.startswith("module temperature is stuck in daylight in up to ")
+    assert "(the longest run: 12 degC for " in finding.problem
+
+
+def test_the_summary_leaves_out_a_stuck_temperature_and_without_the_mask_it_biases_normalised_energy(
+    plant, tmp_path, monkeypatch
+):
+    truth, frame, _, clean, _ = plant
+    frozen, in_runs = _frozen(frame)
+    write_solar_site(truth, frame.assign(T_mod=np.where(frozen, COLD_DEGC, frame["T_mod"])), tmp_path / "stuck")
+    # The reference: the same export with the flagged records blank (the cell's temperature then comes from T_amb).
+    stuck = np.where(frozen, COLD_DEGC, frame["T_mod"])
+    write_solar_site(truth, frame.assign(T_mod=np.where(in_runs, np.nan, stuck)), tmp_path / "blank")
+    masked, blanked, reference = _summary(tmp_path / "stuck"), _summary(tmp_path / "blank"), _summary(clean)
+    assert masked.performance_ratio_stc == blanked.performance_ratio_stc
+    np.testing.assert_array_equal(masked.daily["expected"], blanked.daily["expected"])
+    assert masked.performance_ratio_stc == pytest.approx(reference.performance_ratio_stc, abs=0.002)
+    # The control: without the mask the frozen days' cells read 12 degC, not 40-60: their normalised energy falls by
+    # more than 0.03 and the month's PR_STC by more than 0.005 (measured: 0.009).
+    monkeypatch.setattr(solar_summaries, "stuck_temperature", lambda t, *_: np.zeros(len(t), dtype=bool))
+    unmasked = _summary(tmp_path / "stuck")
+    days = unmasked.daily.index[(unmasked.daily.index >= FROZEN_FROM) & (unmasked.daily.index < "2022-06-07")]
+    unmasked_ne, masked_ne, reference_ne = (x.daily.loc[days, "normalised"] for x in (unmasked, masked, reference))
+    assert (unmasked_ne < reference_ne - 0.03).all()  # measured: 0.955 and 0.959 against 1.010 and 1.013
+    assert (abs(masked_ne - reference_ne) < 0.01).all()  # the ambient temperature's model instead: 1.015, 1.016
+    assert reference.performance_ratio_stc - unmasked.performance_ratio_stc > 0.005
