@@ -104,10 +104,12 @@ def stuck_readings(
     """Records whose AC power, and whose irradiance, is stuck (:func:`stuck_flag` with identical readings).
 
     Power is judged while the inverter produces below its AC limit, 0 < P_out < CLIPPING_THRESHOLD
-    * P_ac0, and its status does not say its output is commanded: flat zero power in daylight is an
-    outage (availability's business), flat power at the limit is clipping, a curtailment setpoint
-    holds power flat on purpose, and at night zero (or a negative tare) is no fault; a reading stuck above
-    zero runs on through the night. Irradiance is judged in daylight (``irradiance`` >=
+    * P_ac0, or produces anything out of daylight, and its status does not say its output is
+    commanded: flat zero power in daylight is an outage (availability's business), flat power at the
+    limit in daylight is clipping, a curtailment setpoint holds power flat on purpose, and at night
+    zero (or a negative tare) is no fault; a reading stuck above zero runs on through the night,
+    where a frozen clipping value at the limit is caught too (its daylight records are not: they
+    read as clipping). Irradiance is judged in daylight (``irradiance`` >=
     :data:`DAYLIGHT_IRRADIANCE`) or while the inverter produces (P_out > 0, its power not stuck), so
     a sensor frozen at night's zero while the plant produces is caught; at night, with no power (or
     a power stuck above zero), a zero reading is not.
@@ -138,7 +140,9 @@ def stuck_readings(
         daylight = irradiance >= DAYLIGHT_IRRADIANCE
         producing = p_out_kw > 0.0
         below_limit = p_out_kw < CLIPPING_THRESHOLD * ac_capacity_kw
-    judged = producing & below_limit if commanded is None else producing & below_limit & ~commanded
+    judged = producing & (below_limit | ~daylight)
+    if commanded is not None:
+        judged &= ~commanded
     stuck_power = stuck_flag(p_out_kw, inverter, judged, min_run)
     return stuck_power, stuck_flag(irradiance, inverter, daylight | (producing & ~stuck_power), min_run)
 

@@ -93,6 +93,10 @@ def test_night_zeros_outages_and_clipping_are_not_stuck_but_a_frozen_reading_is(
     night_after = stuck_readings(np.full(n, 12.3), np.zeros(n), inverter, ac, min_run=4)  # the stuck power runs on
     assert night_after[0].all() and not night_after[1].any()  # night's zero irradiance is not judged by it
     assert frozen_sensor[1].all() and not frozen_sensor[0].any()  # zero in-plane irradiance while producing
+    # A logger frozen while clipping: its daylight records read as clipping, the night's at the limit are stuck.
+    dusk = np.r_[np.linspace(900.0, 600.0, 6), np.zeros(6)]
+    frozen_at_limit = stuck_readings(np.full(n, 100.0), dusk, inverter, ac, min_run=4)[0]
+    np.testing.assert_array_equal(frozen_at_limit, dusk < 50.0)
 
 
 def test_power_held_at_a_curtailment_setpoint_is_commanded_not_stuck():
