@@ -10,7 +10,7 @@ from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
-from solar_releases import COHORT, SUPPRESSED_COHORT, two_solar_releases
+from solar_releases import COHORT, SUPPRESSED_COHORT, private_solar_release, two_solar_releases
 
 from common.labels import indicator_label
 from protos.statistics import SOLAR_INDICATORS
@@ -184,3 +184,24 @@ def test_trends_across_solar_releases_draw_the_p50_curve_and_a_plant_indicator(s
     assert all((r["p50_specific_power_kw_kwp"] == "") == (r["suppressed"] == "true") for r in rows)
     degradation = client.get(f"/trends?cohort={COHORT}&indicator=soiling_loss").text
     assert "<option selected>soiling_loss</option>" in degradation
+
+
+def test_a_private_solar_release_shows_noisy_weights_and_no_counts(tmp_path, tmp_path_factory):
+    made = private_solar_release(tmp_path_factory)
+    token = create_token(tmp_path / "tokens.json", "sunny-operator")
+    client = TestClient(create_app(made.store, tmp_path / "tokens.json"), headers={"Authorization": f"Bearer {token}"})
+    (release,) = made.releases
+    assert client.get("/api/releases/1").json()["settings"]["privacy"]["privacy_unit"] == "inverter"
+    released = [
+        b for b in client.get(f"/api/releases/1/solar-curve?cohort={COHORT}").json()["bins"] if not b["suppressed"]
+    ]
+    assert released and all(b["noisy_record_weight"] is not None and b["record_count"] is None for b in released)
+    assert any(b["p50_noise_stddev"] is not None for b in released)
+    html = unescape(client.get(f"/releases/1/cohort?name={COHORT}").text)
+    assert "differentially private per inverter: noisy record weights, no counts" in html
+    assert "<th>noisy record weight</th><th>P50 noise sd</th>" in html and "solar-curve" in CHART.findall(html)
+    rows = _rows(client.get(f"/api/releases/1/charts/solar-curve?cohort={COHORT}&format=csv").text)
+    shown = [row for row in rows if row["suppressed"] == "false"]
+    assert len(shown) == len(released) and all(row["noisy_record_weight"] and not row["record_count"] for row in shown)
+    published = sum(b.HasField("p50_noise_stddev") for b in release.solar_curves[0].bins)
+    assert published == sum(row["p50_noise_sd_kw_kwp"] != "" for row in shown) > 0
