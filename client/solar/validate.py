@@ -329,6 +329,9 @@ def _findings(
     return out
 
 
+_TEMPERATURE_FALLBACK = " (its cell temperature, hence expected power, then comes from the other temperature, if any)"
+
+
 def _stuck_findings(site: SolarSiteConfig, stuck: dict[str, _StuckRuns]) -> list[Finding]:
     """A finding per inverter whose AC power is stuck, and one per plant sensor (irradiance, temperatures)."""
     files = ", ".join(str(f) for f in site.files)
@@ -354,33 +357,25 @@ def _stuck_findings(site: SolarSiteConfig, stuck: dict[str, _StuckRuns]) -> list
                     "check the inverter's logger or meter for frozen readings",
                 )
             )
-    if sensor.records.any():
-        i = int(np.argmax(sensor.longest))
-        out.append(
-            Finding(
-                "warning",
-                files,
-                site.columns[measured],
-                "",
-                f"irradiance is stuck in up to {sensor.records.max()} records of an inverter (the longest run: "
-                f"{sensor.value[i]:g} W/m^2 for {where(sensor, i)}); the plant's summary leaves them out",
-                "check the irradiance sensor and its logger for frozen readings",
-            )
-        )
-    for name, frozen in temperatures:
+    # The plant's sensors repeat on every inverter's row: one finding each, from the inverter with the longest run.
+    sensors = {
+        measured: ("irradiance is stuck", "W/m^2", "", "the irradiance sensor"),
+        "T_mod": ("module temperature is stuck in daylight", "degC", _TEMPERATURE_FALLBACK, "the temperature sensor"),
+        "T_amb": ("ambient temperature is stuck in daylight", "degC", _TEMPERATURE_FALLBACK, "the temperature sensor"),
+    }
+    for name, frozen in [(measured, sensor), *temperatures]:
         if frozen.records.any():
             i = int(np.argmax(frozen.longest))
-            what = "module temperature" if name == "T_mod" else "ambient temperature"
+            what, unit, note, device = sensors[name]
             out.append(
                 Finding(
                     "warning",
                     files,
                     site.columns[name],
                     "",
-                    f"{what} is stuck in daylight in up to {frozen.records.max()} records of an inverter (the longest "
-                    f"run: {frozen.value[i]:g} degC for {where(frozen, i)}); the plant's summary leaves them out "
-                    "(its cell temperature, hence expected power, then comes from the other temperature, if any)",
-                    "check the temperature sensor and its logger for frozen readings",
+                    f"{what} in up to {frozen.records.max()} records of an inverter (the longest run: "
+                    f"{frozen.value[i]:g} {unit} for {where(frozen, i)}); the plant's summary leaves them out{note}",
+                    f"check {device} and its logger for frozen readings",
                 )
             )
     return out
