@@ -211,10 +211,40 @@ def test_robust_least_squares_ignores_outliers():
 
 def test_the_profile_keeps_a_seasonal_cycle_out_of_the_degradation_rate():
     # The profile fitted on the series as measured (before the seasonal cycle was divided out): year-on-year
-    # -1.32, -1.21, -1.24, -1.26 %/year for -0.8 (mean |error| 0.46); now -0.76, -0.64, -0.77, -0.71.
+    # -1.32, -1.21, -1.24, -1.26 %/year for -0.8 (mean |error| 0.46); now -0.99, -0.63, -0.75, -0.77 (0.11).
     errors = []
     for seed in range(4):
         normalised, insolation, _ = seasonal_plant(np.random.default_rng(seed), LONG_INTERVALS)
+        estimate = soiling_loss(normalised, insolation, np.random.default_rng(0), reps=20)
+        assert estimate is not None
+        rate = year_on_year_degradation(normalised / estimate.daily_ratio.fillna(1.0), np.random.default_rng(0))
+        assert rate is not None
+        errors.append(abs(rate.rate_pct_per_year + 0.8))
+    assert np.mean(errors) < 0.15
+
+
+def frequent_rain(rng: np.random.Generator) -> tuple[pd.Series, pd.Series]:
+    """Three years of daily normalised energy losing 0.8 %/year and its insolation, cleaned by frequent rain.
+
+    Soiling at 0.24 %/day between rains drawn from exponentials of mean 15 days (the bench's tropical
+    CdTe tracker of seed 7, cleaned 88 times), each a perfect cleaning; 0.5 % noise.
+    """
+    n = 3 * 365
+    days = pd.date_range("2021-01-01", periods=n, freq="D", tz="UTC")
+    doy = np.arange(n) % 365
+    insolation = (5.0 + 2.0 * np.cos(2 * np.pi * (doy - 172) / 365)) * rng.uniform(0.4, 1.0, n)
+    cleanings = np.concatenate([[0], np.ceil(np.cumsum(rng.exponential(15.0, 200))).astype(int)])
+    ratio = 1.0 - 0.0024 * (np.arange(n) - cleanings[np.searchsorted(cleanings, np.arange(n), side="right") - 1])
+    normalised = ratio * (1.0 - 0.008 * np.arange(n) / 365) * (1.0 + 0.005 * rng.standard_normal(n))
+    return pd.Series(normalised, index=days), pd.Series(insolation, index=days)
+
+
+def test_the_profile_finds_the_cleanings_of_frequent_rain():
+    # Cleanings found in RdTools' 13-day rolling median: year-on-year errors +0.21, -0.20, -0.24, -0.15,
+    # +0.29 %/year (mean 0.22); in a 7-day one +0.11, -0.03, -0.25, 0.00, +0.17 (mean 0.11).
+    errors = []
+    for seed in range(5):
+        normalised, insolation = frequent_rain(np.random.default_rng(seed))
         estimate = soiling_loss(normalised, insolation, np.random.default_rng(0), reps=20)
         assert estimate is not None
         rate = year_on_year_degradation(normalised / estimate.daily_ratio.fillna(1.0), np.random.default_rng(0))
