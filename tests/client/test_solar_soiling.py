@@ -185,7 +185,7 @@ def seasonal_plant(rng: np.random.Generator, cleanings: np.ndarray) -> tuple[pd.
 LONG_INTERVALS = np.array([40, 100, 160, 230, 300, 360, 430, 500, 610, 805, 875])
 
 
-def test_the_seasonal_cycle_is_fitted_against_soiling():
+def test_the_seasonal_cycle_is_fitted_against_soiling() -> None:
     normalised, _, season = seasonal_plant(np.random.default_rng(0), LONG_INTERVALS)
     bounds = np.concatenate([[0], LONG_INTERVALS, [len(normalised)]])
     days = normalised.index
@@ -199,7 +199,7 @@ def test_the_seasonal_cycle_is_fitted_against_soiling():
         seasonal_cycle(normalised, intervals, cleaning, 0)
 
 
-def test_robust_least_squares_ignores_outliers():
+def test_robust_least_squares_ignores_outliers() -> None:
     rng = np.random.default_rng(1)
     x = rng.uniform(0.0, 10.0, 200)
     y = 2.0 + 0.5 * x + 0.01 * rng.standard_normal(200)
@@ -209,7 +209,7 @@ def test_robust_least_squares_ignores_outliers():
     assert robust_least_squares(design, 2.0 + 0.5 * x) == pytest.approx([2.0, 0.5])  # exact: no reweighting
 
 
-def test_the_profile_keeps_a_seasonal_cycle_out_of_the_degradation_rate():
+def test_the_profile_keeps_a_seasonal_cycle_out_of_the_degradation_rate() -> None:
     # The profile fitted on the series as measured (before the seasonal cycle was divided out): year-on-year
     # -1.32, -1.21, -1.24, -1.26 %/year for -0.8 (mean |error| 0.46); now -0.99, -0.63, -0.75, -0.77 (0.11).
     errors = []
@@ -239,7 +239,7 @@ def frequent_rain(rng: np.random.Generator) -> tuple[pd.Series, pd.Series]:
     return pd.Series(normalised, index=days), pd.Series(insolation, index=days)
 
 
-def test_the_profile_finds_the_cleanings_of_frequent_rain():
+def test_the_profile_finds_the_cleanings_of_frequent_rain() -> None:
     # Cleanings found in RdTools' 13-day rolling median: year-on-year errors +0.21, -0.20, -0.24, -0.15,
     # +0.29 %/year (mean 0.22); in a 7-day one +0.11, -0.03, -0.25, 0.00, +0.17 (mean 0.11).
     errors = []
