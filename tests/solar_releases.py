@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from dashboard_releases import FleetReleases
 
-from server.spec import PrivacySettings, solar_cohort, solar_spec
+from server.spec import solar_cohort, solar_spec
 from server.store import write_release
 from simulations.onboarding import run_release_in_process
 from simulations.solar_fleet import write_solar_fleet
@@ -38,19 +38,3 @@ def two_solar_releases(tmp_path_factory: pytest.TempPathFactory) -> FleetRelease
             releases.append(release)
         _MADE["made"] = FleetReleases(sites, root / "release.sqlite", releases)
     return _MADE["made"]
-
-
-def private_solar_release(tmp_path_factory: pytest.TempPathFactory) -> FleetReleases:
-    """A store of one solar release private per inverter (epsilon 100: four plants let bins through), made once."""
-    if "private" not in _MADE:
-        root = tmp_path_factory.mktemp("private-solar-release")
-        truths = write_solar_fleet(root / "fleet", n_plants=4, years=1, seed=5)
-        sites = [root / "fleet" / truth.name / "site.toml" for truth in truths]
-        for site in sites:  # a budget that lets the plants take part in a release of epsilon 100
-            site.write_text(site.read_text() + "\n[policy]\nprivacy_epsilon_per_year = 1e5\n")
-        privacy = PrivacySettings(100.0, max_records_per_turbine_per_bin=40)
-        spec = solar_spec("solar-private", *PERIODS[0], [solar_cohort(COHORT)], k_min_operators=3, privacy=privacy)
-        release = run_release_in_process(sites, spec, indicators=False, send=False, run_id=7)
-        write_release(root / "release.sqlite", release)
-        _MADE["private"] = FleetReleases(sites, root / "release.sqlite", [release])
-    return _MADE["private"]
