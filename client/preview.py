@@ -19,7 +19,7 @@ from client.summaries import cohort_membership
 from common.progress import Progress, silent
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
-from protos.privacy import min_publishable_weight, summed_noise_stddev
+from protos.privacy import capped_curve, min_publishable_weight, summed_noise_stddev
 from protos.statistics import BlockKey
 
 S = spec_pb2.Statistic
@@ -121,7 +121,7 @@ def private_outlook(
     if not spec.HasField("privacy"):
         return pd.DataFrame(columns=columns), ""
     participants = max(spec.privacy.min_noise_sites, site.policy.min_participants)
-    capped = S.CAPPED_SPECIFIC_POWER_HISTOGRAM if spec.HasField("solar") else S.CAPPED_POWER_HISTOGRAM
+    capped = capped_curve(spec).statistic
     rows = []
     for cohort in spec.cohorts:
         needed = min_publishable_weight(summed_noise_stddev(spec, cohort.name, participants))

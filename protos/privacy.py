@@ -11,19 +11,34 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import STATISTICS, BlockKey, site_noise_stddev
 
 S = spec_pb2.Statistic
-# A spec's kind -> its privacy unit and the capped histogram each unit's weight is bounded in.
 PRIVACY_UNITS = {"wind": "turbine", "solar": "inverter"}
-CAPPED_HISTOGRAMS = (S.CAPPED_POWER_HISTOGRAM, S.CAPPED_SPECIFIC_POWER_HISTOGRAM)
+"""A site's kind -> the privacy unit its private specs protect."""
 # The private curve's estimator (server/private_curve.py) finds a bin's records in its noisy row by
 # summing the noisy counts over boxes of WINDOW_BOX_CELLS cells: a bin publishes nothing unless its
 # densest box stands WINDOW_PEAK_STDDEVS box-noise standard deviations above zero.
 WINDOW_BOX_CELLS = 11
 WINDOW_PEAK_STDDEVS = 4.5
+
+
+class CappedCurve(NamedTuple):
+    """What a private spec of one kind bounds and noises."""
+
+    privacy_unit: str  # "turbine" or "inverter"
+    statistic: spec_pb2.Statistic  # the capped histogram, the only noised block
+    rows: int  # the bins a unit's weight is capped in: wind-speed or irradiance bins
+
+
+def capped_curve(spec: spec_pb2.BenchmarkSpec) -> CappedCurve:
+    """The privacy unit, capped histogram and capped rows of a (private) spec, by its kind: wind or solar."""
+    if spec.HasField("solar"):
+        return CappedCurve(PRIVACY_UNITS["solar"], S.CAPPED_SPECIFIC_POWER_HISTOGRAM, spec.solar.irradiance_bins.count)
+    return CappedCurve(PRIVACY_UNITS["wind"], S.CAPPED_POWER_HISTOGRAM, spec.wind_speed_bins.count)
 
 
 def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind_speed_bins: int) -> float:
@@ -81,15 +96,12 @@ def enforced_l2_sensitivity(spec: spec_pb2.BenchmarkSpec, block: spec_pb2.Block)
     ValueError
         If the spec asks for noise on a statistic no site bounds per privacy unit.
     """
-    rows = {
-        S.CAPPED_POWER_HISTOGRAM: spec.wind_speed_bins.count,
-        S.CAPPED_SPECIFIC_POWER_HISTOGRAM: spec.solar.irradiance_bins.count,
-    }
-    if block.statistic in rows:
-        return capped_histogram_l2_sensitivity(spec.privacy.max_records_per_turbine_per_bin, rows[block.statistic])
+    capped = capped_curve(spec)
+    if block.statistic == capped.statistic:
+        return capped_histogram_l2_sensitivity(spec.privacy.max_records_per_turbine_per_bin, capped.rows)
     raise ValueError(
-        f"block {BlockKey.of(block)} asks for noise, but sites bound no privacy unit's "
-        "contribution to it; only the capped histograms are differentially private in this version"
+        f"block {BlockKey.of(block)} asks for noise, but sites bound no privacy unit's contribution to it; "
+        f"only {S.Name(capped.statistic)} is differentially private in a spec of this kind"
     )
 
 
@@ -110,7 +122,7 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
             raise ValueError(f"spec {spec.spec_id} has noised blocks but no privacy settings")
         return 0.0
     privacy = spec.privacy
-    unit = PRIVACY_UNITS["solar" if spec.HasField("solar") else "wind"]
+    unit = capped_curve(spec).privacy_unit
     if privacy.privacy_unit != unit:
         raise ValueError(f"privacy_unit {privacy.privacy_unit!r} is not supported for this spec; use {unit!r}")
     if privacy.max_records_per_turbine_per_bin < 1:
@@ -135,7 +147,8 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
 
 def cell_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str) -> float:
     """sigma, the noise a private spec states for each cell of ``cohort``'s capped histogram [record weight]."""
-    return next(b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic in CAPPED_HISTOGRAMS)
+    statistic = capped_curve(spec).statistic
+    return next(b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic == statistic)
 
 
 def summed_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str, participants: int) -> float:

@@ -26,7 +26,7 @@ from protos.domain import (
     SOLAR_LOSS_CATEGORIES,
 )
 from protos.fleetbench.v1 import spec_pb2
-from protos.privacy import capped_histogram_l2_sensitivity, rho_for_epsilon, spec_rho
+from protos.privacy import capped_curve, capped_histogram_l2_sensitivity, rho_for_epsilon, spec_rho
 from protos.statistics import STATISTICS, spec_block
 
 S = spec_pb2.Statistic
@@ -241,9 +241,7 @@ def power_curve_spec(
         raise ValueError(f"training_end {training_end!r} must lie in the period ({period_start}, {period_end}]")
     spec.training_period.CopyFrom(spec_pb2.Period(start=period_start, end=training_end))
     if privacy is not None:
-        return _private_curve_spec(
-            spec, _distinct_cohorts(cohorts), privacy, "turbine", S.CAPPED_POWER_HISTOGRAM, spec.wind_speed_bins.count
-        )
+        return _private_curve_spec(spec, _distinct_cohorts(cohorts), privacy)
     for target, features in models:
         spec.models.add(target=target, features=list(features), ridge_lambda=DEFAULT_RIDGE_LAMBDA)
     for cohort in _distinct_cohorts(cohorts):
@@ -286,32 +284,23 @@ def _distinct_cohorts(cohorts: Sequence[spec_pb2.Cohort | str]) -> list[spec_pb2
 
 
 def _private_curve_spec(
-    spec: spec_pb2.BenchmarkSpec,
-    cohorts: Sequence[spec_pb2.Cohort],
-    privacy: PrivacySettings,
-    privacy_unit: str,
-    statistic: spec_pb2.Statistic,
-    rows: int,
+    spec: spec_pb2.BenchmarkSpec, cohorts: Sequence[spec_pb2.Cohort], privacy: PrivacySettings
 ) -> spec_pb2.BenchmarkSpec:
     """Complete ``spec`` as a private release: calibrated noise on each cohort's capped histogram.
 
-    zCDP composes by addition, so each of the C cohorts' histograms gets rho / C, where rho is the
-    largest zCDP whose release is (epsilon, delta)-DP; its noise is sigma = Delta / sqrt(2 rho / C).
+    The privacy unit, the histogram and the rows a unit's weight is capped in follow the spec's kind
+    (:func:`protos.privacy.capped_curve`). zCDP composes by addition, so each of the C cohorts'
+    histograms gets rho / C, where rho is the largest zCDP whose release is (epsilon, delta)-DP; its
+    noise is sigma = Delta / sqrt(2 rho / C).
 
     Parameters
     ----------
     spec : BenchmarkSpec
-        The spec's fields, no cohorts or blocks yet.
+        The spec's fields (its kind's grids among them), no cohorts or blocks yet.
     cohorts : sequence of Cohort
         The cohorts, each name once.
     privacy : PrivacySettings
         epsilon, delta, the cap and the noise sites.
-    privacy_unit : str
-        "turbine" (wind) or "inverter" (solar).
-    statistic : Statistic
-        The capped histogram: CAPPED_POWER_HISTOGRAM or CAPPED_SPECIFIC_POWER_HISTOGRAM.
-    rows : int
-        Its rows (wind-speed or irradiance bins), over which one unit's weight is capped.
     """
     if not (privacy.epsilon > 0 and 0 < privacy.delta < 1e-3):
         raise ValueError(
@@ -323,9 +312,10 @@ def _private_curve_spec(
             "privacy: min_noise_sites must be >= 2 and max_records_per_turbine_per_bin >= 1, got "
             f"{privacy.min_noise_sites} and {privacy.max_records_per_turbine_per_bin}"
         )
+    capped = capped_curve(spec)
     spec.privacy.CopyFrom(
         spec_pb2.DifferentialPrivacy(
-            privacy_unit=privacy_unit,
+            privacy_unit=capped.privacy_unit,
             max_records_per_turbine_per_bin=privacy.max_records_per_turbine_per_bin,
             min_noise_sites=privacy.min_noise_sites,
             epsilon=privacy.epsilon,
@@ -333,12 +323,12 @@ def _private_curve_spec(
         )
     )
     rho = rho_for_epsilon(privacy.epsilon, privacy.delta)
-    sensitivity = capped_histogram_l2_sensitivity(privacy.max_records_per_turbine_per_bin, rows)
+    sensitivity = capped_histogram_l2_sensitivity(privacy.max_records_per_turbine_per_bin, capped.rows)
     # A hair above the calibrated sigma, so the tau term of protos.privacy.block_rho stays inside rho.
     noise = sensitivity / math.sqrt(2.0 * rho / len(cohorts)) * (1.0 + 1e-9)
     for cohort in cohorts:
         spec.cohorts.add().CopyFrom(cohort)
-        histogram = spec_block(spec, cohort.name, statistic, noise_stddev=noise)
+        histogram = spec_block(spec, cohort.name, capped.statistic, noise_stddev=noise)
         histogram.l2_sensitivity = sensitivity
         spec.blocks.append(histogram)
     if spec_rho(spec) > rho:
@@ -483,8 +473,7 @@ def solar_spec(
     if twice:
         raise ValueError(f"cohort(s) {twice} are named twice; give each cohort its own name")
     if privacy is not None:
-        rows = spec.solar.irradiance_bins.count
-        return _private_curve_spec(spec, cohorts, privacy, "inverter", S.CAPPED_SPECIFIC_POWER_HISTOGRAM, rows)
+        return _private_curve_spec(spec, cohorts, privacy)
     for cohort in cohorts:
         spec.cohorts.add().CopyFrom(cohort)
         for statistic in SOLAR_STATISTICS:
