@@ -224,22 +224,27 @@ def noisy_histogram_percentiles(
 
 
 def fill_private_bin(
-    cell: release_pb2.PowerCurveBin,
+    cell: release_pb2.PowerCurveBin | release_pb2.SolarCurveBin,
     noisy: np.ndarray,
     grid: spec_pb2.BinGrid,
     cell_noise_stddev: float,
     rng: np.random.Generator,
 ) -> None:
-    """Fill a released bin of a private release from its noisy capped histogram row.
+    """Fill a released bin of a private release, wind or solar, from its noisy capped histogram row.
 
-    A bin dominated by noise keeps its noisy weight and publishes no percentile, mean or P50 error.
+    Percentiles and mean are of P/P_rated in a wind bin, of specific power in a solar one. A bin
+    dominated by noise keeps its noisy weight and publishes no percentile, mean or P50 error.
     """
     cell.noisy_record_weight = float(noisy.sum())
     result = noisy_histogram_percentiles(noisy, grid, cell_noise_stddev, rng)
     if math.isnan(result.mean):
         return
-    cell.p10_normalised_power, cell.p50_normalised_power, cell.p90_normalised_power = result.percentiles
-    cell.mean_power_per_unit = result.mean
+    if isinstance(cell, release_pb2.SolarCurveBin):
+        cell.p10_specific_power, cell.p50_specific_power, cell.p90_specific_power = result.percentiles
+        cell.mean_specific_power = result.mean
+    else:
+        cell.p10_normalised_power, cell.p50_normalised_power, cell.p90_normalised_power = result.percentiles
+        cell.mean_power_per_unit = result.mean
     cell.p50_noise_stddev = result.p50_noise_stddev
 
 

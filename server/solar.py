@@ -8,7 +8,7 @@ category among them) by its plants, the inverters' availability by their inverte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import numpy as np
@@ -29,7 +29,7 @@ from protos.statistics import (
 from server.baselines import indicator_percentiles
 from server.finalize import exact_mean_and_std
 from server.percentiles import PERCENTILES, histogram_percentiles
-from server.private_curve import noisy_histogram_percentiles, privacy_parameters
+from server.private_curve import fill_private_bin, privacy_parameters
 
 S = spec_pb2.Statistic
 
@@ -118,12 +118,14 @@ def build_solar_release(
     rng = np.random.default_rng(int(spec_sha256(spec), 16))
     for c, cohort in enumerate(spec.cohorts):
         curve = release.solar_curves.add(cohort=cohort.name)
-        if private:
-            noise = summed_noise_stddev(spec, cohort.name, participants)
-            histogram = CohortBlocks(values, cohort.name)(S.CAPPED_SPECIFIC_POWER_HISTOGRAM)
-            suppressed += _fill_private_curve(curve, spec, histogram, decision.irradiance_bins, c, noise, rng)
+        fill = (
+            _private_bin_filler(spec, values, c, participants, rng)
+            if private
+            else _exact_bin_filler(spec, totals, values, c)
+        )
+        suppressed += _fill_curve(curve, spec, decision.irradiance_bins, c, fill)
+        if private:  # a private release is the curves alone
             continue
-        suppressed += _fill_curve(curve, spec, totals, values, decision.irradiance_bins, c)
         block = CohortBlocks(values, cohort.name)
         operators = block(S.SOLAR_CONTRIBUTOR)
         histograms = [
@@ -194,13 +196,30 @@ def _failure_rates(
 def _fill_curve(
     curve: release_pb2.SolarCurve,
     spec: spec_pb2.BenchmarkSpec,
-    totals: Mapping[BlockKey, np.ndarray],
-    values: Mapping[BlockKey, np.ndarray],
     bins: CohortCells,
     c: int,
+    fill: Callable[[release_pb2.SolarCurveBin, int], None],
 ) -> int:
-    """Fill one cohort's curve bins (those some operator filled); return how many are suppressed."""
+    """Add cohort ``c``'s curve bins (those some operator filled), each published one filled by ``fill``.
+
+    Returns how many are suppressed.
+    """
     grid = spec.solar.irradiance_bins
+    suppressed = 0
+    for b in np.flatnonzero(bins.filled[c]).tolist():
+        cell = curve.bins.add(irradiance_centre=grid.first_centre + b * grid.width)
+        if not bins.published[c, b]:
+            cell.suppressed, cell.suppression_reason = True, bins.reasons[c, b]
+            suppressed += 1
+            continue
+        fill(cell, b)
+    return suppressed
+
+
+def _exact_bin_filler(
+    spec: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray], values: Mapping[BlockKey, np.ndarray], c: int
+) -> Callable[[release_pb2.SolarCurveBin, int], None]:
+    """What fills a bin of cohort ``c`` from its exact sums: counts, mean and standard deviation, percentiles."""
     name = spec.cohorts[c].name
     exact = CohortBlocks(totals, name)
     n = [int(x) for x in exact(S.IRRADIANCE_RECORD_COUNT)]
@@ -214,52 +233,30 @@ def _fill_curve(
     histogram = CohortBlocks(values, name)(S.SPECIFIC_POWER_HISTOGRAM)
     operators = CohortBlocks(values, name)(S.IRRADIANCE_BIN_CONTRIBUTOR)
     power_grid = spec.solar.specific_power_bins
-    suppressed = 0
-    for b in np.flatnonzero(bins.filled[c]):
-        cell = curve.bins.add(irradiance_centre=grid.first_centre + b * grid.width)
-        if not bins.published[c, b]:
-            cell.suppressed, cell.suppression_reason = True, bins.reasons[c, int(b)]
-            suppressed += 1
-            continue
+
+    def fill(cell: release_pb2.SolarCurveBin, b: int) -> None:
         cell.record_count, cell.operator_count = n[b], int(operators[b])
         cell.mean_specific_power = float(mean[b])
         if n[b] > 1:
             cell.std_specific_power = float(std[b])
         p10, p50, p90 = histogram_percentiles(histogram[b], power_grid.first_centre, power_grid.width, PERCENTILES)
         cell.p10_specific_power, cell.p50_specific_power, cell.p90_specific_power = float(p10), float(p50), float(p90)
-    return suppressed
+
+    return fill
 
 
-def _fill_private_curve(
-    curve: release_pb2.SolarCurve,
+def _private_bin_filler(
     spec: spec_pb2.BenchmarkSpec,
-    histogram: np.ndarray,
-    bins: CohortCells,
+    values: Mapping[BlockKey, np.ndarray],
     c: int,
-    cell_noise_stddev: float,
+    participants: int,
     rng: np.random.Generator,
-) -> int:
-    """Fill one cohort's private curve from its noisy capped histogram rows; return how many bins are suppressed.
-
-    Suppression is the census's; a published bin states its noisy weight, and its percentiles,
-    mean and P50 error unless noise dominates it (:func:`server.private_curve.noisy_histogram_percentiles`).
-    """
-    grid = spec.solar.irradiance_bins
-    suppressed = 0
-    for b in np.flatnonzero(bins.filled[c]).tolist():
-        cell = curve.bins.add(irradiance_centre=grid.first_centre + b * grid.width)
-        if not bins.published[c, b]:
-            cell.suppressed, cell.suppression_reason = True, bins.reasons[c, b]
-            suppressed += 1
-            continue
-        cell.noisy_record_weight = float(histogram[b].sum())
-        result = noisy_histogram_percentiles(histogram[b], spec.solar.specific_power_bins, cell_noise_stddev, rng)
-        if np.isnan(result.mean):
-            continue
-        cell.p10_specific_power, cell.p50_specific_power, cell.p90_specific_power = result.percentiles
-        cell.mean_specific_power = result.mean
-        cell.p50_noise_stddev = result.p50_noise_stddev
-    return suppressed
+) -> Callable[[release_pb2.SolarCurveBin, int], None]:
+    """What fills a bin of cohort ``c`` from its noisy capped histogram row (:func:`fill_private_bin`)."""
+    name = spec.cohorts[c].name
+    noisy = CohortBlocks(values, name)(S.CAPPED_SPECIFIC_POWER_HISTOGRAM)
+    noise = summed_noise_stddev(spec, name, participants)
+    return lambda cell, b: fill_private_bin(cell, noisy[b], spec.solar.specific_power_bins, noise, rng)
 
 
 def _exponent(spec: spec_pb2.BenchmarkSpec, cohort: str, statistic: spec_pb2.Statistic) -> int:
