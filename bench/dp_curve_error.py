@@ -27,11 +27,13 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
 from client.privacy import add_site_noise, cap_unit_histograms
 from client.summaries import PreparedRecords, add_turbine_power_histograms
+from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import composed_epsilon, spec_rho, summed_noise_stddev
 from protos.statistics import BlockKey
 from server.percentiles import histogram_percentiles
@@ -68,7 +70,34 @@ def site_histograms(spec, n_turbines: int, rng: np.random.Generator) -> np.ndarr
     return cap_unit_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin).sum(axis=0)
 
 
-def _rms(values: list[float]) -> float:
+def published_p50_errors(
+    noisy: np.ndarray,
+    rows: np.ndarray,
+    truth: Sequence[float],
+    grid: spec_pb2.BinGrid,
+    cell_noise: float,
+    bootstrap: np.random.Generator,
+    errors: list[float],
+    stated: list[float],
+) -> int:
+    """Finalise each row of ``noisy`` in ``rows`` as a private release does; return how many it withholds.
+
+    For each published row, appends its P50's error against ``truth`` (the noiseless P50, in the
+    grid's unit) to ``errors`` and the error the release states (``p50_noise_stddev``) to ``stated``.
+    """
+    withheld = 0
+    for i, p50 in zip(rows, truth, strict=True):
+        result = noisy_histogram_percentiles(noisy[i], grid, cell_noise, bootstrap)
+        if math.isnan(result.mean):
+            withheld += 1
+            continue
+        errors.append(result.percentiles[1] - p50)
+        stated.append(result.p50_noise_stddev)
+    return withheld
+
+
+def rms(values: list[float]) -> float:
+    """Root mean square of ``values`` (NaN for none)."""
     return math.sqrt(np.mean(np.square(values))) if values else math.nan
 
 
@@ -111,14 +140,8 @@ def main() -> None:
             errors, stated, withheld = [], [], 0
             for _ in range(args.trials):
                 noisy = sum(add_site_noise({name: site}, spec)[name] for site in sites)
-                for i, p50 in zip(rows, truth, strict=True):
-                    result = noisy_histogram_percentiles(noisy[i], pg, cell_noise, bootstrap)
-                    if math.isnan(result.mean):
-                        withheld += 1
-                        continue
-                    errors.append(result.percentiles[1] - p50)
-                    stated.append(result.p50_noise_stddev)
-            measured, predicted = _rms(errors), _rms(stated)
+                withheld += published_p50_errors(noisy, rows, truth, pg, cell_noise, bootstrap, errors, stated)
+            measured, predicted = rms(errors), rms(stated)
             operator = composed_epsilon([spec_rho(spec) * max(sizes) ** 2], settings.delta)
             share = withheld / (args.trials * len(rows))
             figures = (

@@ -24,19 +24,19 @@ Run: PYTHONPATH=. .venv/bin/python bench/solar_dp_curve_error.py [--plants 20 --
 from __future__ import annotations
 
 import argparse
-import math
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from dp_curve_error import published_p50_errors, rms  # bench/, on the path when a bench runs as a script
 
 from client.solar.ingest import read_solar_chunks
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import summarise_plant
 from protos.privacy import summed_noise_stddev
 from server.percentiles import histogram_percentiles
-from server.private_curve import noisy_histogram_percentiles, usable_cohort_units
+from server.private_curve import usable_cohort_units
 from server.spec import PrivacySettings, solar_cohort, solar_spec
 from simulations.solar_fleet import simulate_solar_plant_with_truth, solar_fleet, write_solar_site
 
@@ -62,10 +62,6 @@ def plant_histograms(plants: int, cap: int, rng: np.random.Generator, folder: Pa
         inverters += len(site.inverters)
         print(f"  {truth.name}: {len(site.inverters)} inverters", flush=True)
     return histograms, inverters
-
-
-def _rms(values: list[float]) -> float:
-    return math.sqrt(np.mean(np.square(values))) if values else math.nan
 
 
 def main() -> None:
@@ -106,14 +102,8 @@ def main() -> None:
             errors, stated, withheld = [], [], 0
             for _ in range(args.trials):
                 noisy = noiseless + noise_rng.normal(0.0, cell_noise, size=noiseless.shape)
-                for i, p50 in zip(rows, truth, strict=True):
-                    result = noisy_histogram_percentiles(noisy[i], grid, cell_noise, bootstrap)
-                    if math.isnan(result.mean):
-                        withheld += 1
-                        continue
-                    errors.append(result.percentiles[1] - p50)
-                    stated.append(result.p50_noise_stddev)
-            measured, predicted = _rms(errors), _rms(stated)
+                withheld += published_p50_errors(noisy, rows, truth, grid, cell_noise, bootstrap, errors, stated)
+            measured, predicted = rms(errors), rms(stated)
             figures = (
                 f"{measured:>9.4f} {predicted:>9.4f} {measured / predicted:>6.2f}"
                 if errors

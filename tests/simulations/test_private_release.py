@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from site_copies import copies_with_budget
 
 from client.audit import audit_log_path
 from client.ingest import read_canonical_chunks
@@ -50,13 +50,7 @@ def generous_fleet(fleet, tmp_path: Path):
 
     A fresh copy for each test: a site keeps one release per period, and each test runs its own.
     """
-    sites = []
-    for path in fleet:
-        shutil.copytree(path.parent, tmp_path / path.parent.name, ignore=shutil.ignore_patterns("*.jsonl", "*.log"))
-        site = tmp_path / path.parent.name / path.name
-        site.write_text(site.read_text() + "\n[policy]\nprivacy_epsilon_per_year = 1e5\n")
-        sites.append(site)
-    return sites
+    return copies_with_budget(fleet, tmp_path)
 
 
 @pytest.fixture(scope="module")

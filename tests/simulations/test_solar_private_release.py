@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from google.protobuf import json_format
+from site_copies import copies_with_budget
 from solar_releases import PERIODS
 
 from client.privacy import ledger_path, read_ledger
@@ -51,13 +51,7 @@ def plants(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 @pytest.fixture
 def generous(plants: list[Path], tmp_path: Path) -> list[Path]:
     """The same plants, without history, whose policies allow (hardly private) releases up to epsilon 1e5."""
-    sites = []
-    for path in plants:
-        shutil.copytree(path.parent, tmp_path / path.parent.name, ignore=shutil.ignore_patterns("*.jsonl", "*.log"))
-        site = tmp_path / path.parent.name / path.name
-        site.write_text(site.read_text() + "\n[policy]\nprivacy_epsilon_per_year = 1e5\n")
-        sites.append(site)
-    return sites
+    return copies_with_budget(plants, tmp_path)
 
 
 _OWN: dict[tuple[Path, str], dict[BlockKey, np.ndarray]] = {}
