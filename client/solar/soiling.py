@@ -38,8 +38,11 @@ MIN_RECOVERY_SHARE = 0.5
 SEASONAL_HARMONICS = 2
 """Harmonics of the year in :func:`seasonal_cycle` (one leaves the a-Si plants' winter peak too broad)."""
 
+LOSS_DAY_SCALE = 13
+"""Rolling-median window [days] in which the loss's passes find cleanings: RdTools' default."""
+
 PROFILE_DAY_SCALE = 7
-"""Rolling-median window [days] in which the profile's pass finds cleanings (RdTools' default, 13, for the loss)."""
+"""Rolling-median window [days] in which the profile's pass finds cleanings (shorter: frequent rain's cleanings)."""
 
 MIN_SEASONAL_SPAN_DAYS = 730
 """Span of finite days [d] from which :func:`soiling_loss` fits the seasonal cycle: over a shorter one the
@@ -236,7 +239,7 @@ def soiling_loss(
 
 
 def _clean_level_and_cleanings(
-    normalised: pd.Series, insolation: pd.Series, srr: ModuleType, day_scale: int = 13
+    normalised: pd.Series, insolation: pd.Series, srr: ModuleType, day_scale: int = LOSS_DAY_SCALE
 ) -> tuple[float, pd.Series]:
     """RdTools' first pass: the clean level [units of ``normalised``] and 1.0 on each kept cleaning's day.
 
