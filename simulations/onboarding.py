@@ -390,7 +390,7 @@ def onboard_solar(
     plant = site.plant
     progress(
         f"your export covers {months} whole month(s) from {start[:10]}; {peers} synthetic {plant.module_technology} "
-        f"{plant.mounting} plants in a {plant.climate_zone} climate join it"
+        f"{plant.mounting} plants of climate zone {plant.climate_zone} join it"
     )
     member = _member_copy(site_config, site, out_dir / "member")
     sites = [member, *solar_peers_like(site, peers, start, end, out_dir / "peers", seed)]

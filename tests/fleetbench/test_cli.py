@@ -368,21 +368,33 @@ def test_release_run_checks_everything_before_round_one(tmp_path: Path, capsys: 
     assert not (tmp_path / "s.sqlite").exists()
 
 
-def test_onboard_runs_a_prospective_members_own_export_to_its_report(
+def test_onboard_runs_a_mixed_portfolios_own_exports_to_their_reports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    """A status-less export with no [member] table, beside three synthetic peers: a release and the member's report."""
+    """A status-less wind export and a PV plant's, neither with a [member] table: each beside three synthetic
+    peers of its kind, a release and the member's report for each site."""
+    import numpy as np
+
     from simulations.fleet import FleetConfig, generate_fleet
+    from simulations.solar_fleet import simulate_solar_plant, solar_fleet, write_solar_site
 
     config = FleetConfig(
         operators=1, turbines_per_operator=1, months=1, seed=21, export_styles=(3,), models=("V90/2000",)
     )
-    mine = generate_fleet(config, tmp_path / "mine")[0]
-    mine.write_text(mine.read_text().split("\n\n", 1)[1])  # the operator's own site.toml: no membership yet
-    before = mine.read_text()
-    assert main(["onboard", "--site", str(mine), "--out", str(tmp_path / "out"), "--peers", "3"]) == 0
-    out, progress = capsys.readouterr()
-    assert "computed on your site's copy (nothing of yours left this machine)" in out and "round 1" not in out
+    wind = generate_fleet(config, tmp_path / "mine")[0]
+    wind.write_text(wind.read_text().split("\n\n", 1)[1])  # the operator's own site.toml: no membership yet
+    rng = np.random.default_rng(5)
+    plant = solar_fleet(1, 1, rng, "2023-03-01")[0]
+    frame = simulate_solar_plant(plant, "2023-03-01", "2023-04-01", "15min", rng)
+    solar = write_solar_site(plant, frame, tmp_path / "mine" / "pv")
+    before = {site: site.read_text() for site in (wind, solar)}
+    out = tmp_path / "out"
+    argv = ["onboard", "--site", str(wind), "--site", str(solar), "--out", str(out), "--peers", "3"]
+    assert main(argv) == 0
+    printed, progress = capsys.readouterr()
+    assert printed.count("computed on your site's copy (nothing of yours left this machine)") == 2
+    assert "round 1" not in printed
+    wind_out, solar_out = out / "1-wind-operator-01", out / "2-solar-pv"
     _assert_in_order(
         progress,
         "reading scada.csv: 4,464 rows, ",
@@ -403,14 +415,25 @@ def test_onboard_runs_a_prospective_members_own_export_to_its_report(
         "final release: sending to 4 sites\n",
         "final release: 4 of 4 sites acknowledged in ",
         "your report: computing your report against the release, on your site's copy\n",
-        f"your report: written to {tmp_path / 'out' / 'your-report.html'} in ",
+        f"your report: written to {wind_out / 'your-report.html'} in ",
+        f"your export covers 1 whole month(s) from 2023-03-01; 3 synthetic {plant.module_technology} "
+        f"{plant.mounting} plants of climate zone {plant.climate_zone} join it\n",
+        "starting Flower's simulation engine: round 1 of SecAgg+ over 4 sites\n",
+        "round 1 census: asking every solar site (at least 4)\n",
+        "round 1 values: 4 sites summed in ",
+        "final release: 4 of 4 sites acknowledged in ",
+        f"your report: written to {solar_out / 'your-report.html'} in ",
     )
     # Not _assert_plain_lines: Ray forwards its workers' output (the sites' own logs) to stderr as it comes.
     assert "fleetbench.aggregator" not in progress  # its info logs, which the progress says again, need --verbose
-    assert (tmp_path / "out" / "your-report.html").stat().st_size > 10_000
-    assert mine.read_text() == before and not (mine.parent / "audit.log").exists()  # the original is untouched
-    release = json.loads((tmp_path / "out" / "release.json").read_text())
-    assert release["provenance"]["participants"] == 4
+    for site, folder in ((wind, wind_out), (solar, solar_out)):
+        assert (folder / "your-report.html").stat().st_size > 10_000
+        assert site.read_text() == before[site] and not (site.parent / "audit.log").exists()  # originals untouched
+        release = json.loads((folder / "release.json").read_text())
+        assert release["provenance"]["participants"] == 4
+    # The plant's cohort (its technology, mounting and climate zone) is published: four plants, each a member.
+    curve = json.loads((solar_out / "release.json").read_text())["solar_curves"][0]
+    assert any(not b["suppressed"] and b["operator_count"] == 4 for b in curve["bins"])
 
 
 def test_release_text_states_no_completeness_range_it_does_not_know():
