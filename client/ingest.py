@@ -48,23 +48,33 @@ class ExportMapping(Protocol):
         """Canonical name -> the column of the (long) raw frame that holds it."""
         ...
 
+    @property
+    def asset_ids(self) -> tuple[str, ...]:
+        """The site's turbines' (inverters') ids, in site.toml's order."""
+        ...
+
+
+def asset_column(column: str, asset_id: str) -> str:
+    """A wide export's column of one asset: ``{asset}`` in the mapping replaced by its id (none: a shared column)."""
+    return column.replace("{asset}", asset_id)
+
 
 def exported_columns(site: ExportMapping) -> list[str]:
-    """The export's columns the mapping reads (wide layouts: every turbine's column of each signal)."""
-    if not isinstance(site, SiteConfig) or site.layout == "long":
+    """The export's columns the mapping reads (wide layouts: each asset's column of each per-asset signal)."""
+    if site.layout == "long":
         return list(site.columns.values())
-    per_turbine = [column for name, column in site.columns.items() if name != TIME]
-    return [site.columns[TIME]] + [c.format(asset=t.asset_id) for t in site.turbines for c in per_turbine]
+    columns = [asset_column(c, a) for a in site.asset_ids for name, c in site.columns.items() if name != TIME]
+    return [site.columns[TIME], *dict.fromkeys(columns)]  # a shared column (a plant's irradiance) once
 
 
-def long_from_wide(raw: pd.DataFrame, site: SiteConfig) -> pd.DataFrame:
-    """Stack a wide chunk (one column per turbine and signal) into long rows named by the mapping."""
+def long_from_wide(raw: pd.DataFrame, site: ExportMapping) -> pd.DataFrame:
+    """Stack a wide chunk (a column per asset and signal, shared ones repeated) into long rows named by the mapping."""
     frames = []
-    for turbine in site.turbines:
-        frame = pd.DataFrame({site.columns[TIME]: raw[site.columns[TIME]].to_numpy(), "asset_id": turbine.asset_id})
+    for asset in site.asset_ids:
+        frame = pd.DataFrame({site.columns[TIME]: raw[site.columns[TIME]].to_numpy(), "asset_id": asset})
         for name, column in site.columns.items():
             if name != TIME:
-                frame[column] = raw[column.format(asset=turbine.asset_id)].to_numpy()
+                frame[column] = raw[asset_column(column, asset)].to_numpy()
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
@@ -77,8 +87,8 @@ def raw_chunks(
     ``progress`` hears, after each chunk, how far into the file the reading is: rows, and of a CSV
     the bytes read of its size; of a Parquet file the rows of its rows. It hears when the file ends.
     """
-    if isinstance(site, SiteConfig) and site.layout == "wide":
-        for raw in _file_chunks(site, path, max(1, chunk_rows // len(site.turbines)), progress):
+    if site.layout == "wide":
+        for raw in _file_chunks(site, path, max(1, chunk_rows // len(site.asset_ids)), progress):
             yield long_from_wide(raw, site)
     else:
         yield from _file_chunks(site, path, chunk_rows, progress)

@@ -318,6 +318,11 @@ class SiteConfig:
         kept = {name: column for name, column in self.columns.items() if name in (TIME, ASSET_ID, *channels)}
         return replace(self, columns=kept)
 
+    @property
+    def asset_ids(self) -> tuple[str, ...]:
+        """The turbines' ids, in [[turbines]] order."""
+        return tuple(turbine.asset_id for turbine in self.turbines)
+
     def turbine(self, asset_id: str) -> Turbine:
         """Metadata of turbine ``asset_id``."""
         for turbine in self.turbines:

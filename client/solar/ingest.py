@@ -30,7 +30,7 @@ def canonicalise(raw: pd.DataFrame, site: SolarSiteConfig, path: Path) -> pd.Dat
     SiteConfigError
         If the chunk has inverters ``[[inverters]]`` does not list (named, with the fix).
     """
-    columns = site.columns
+    columns = site.mapped_columns
     known = [inverter.inverter_id for inverter in site.inverters]
     exported = raw[columns[ASSET_ID]].astype("category").cat
     names = exported.categories.astype(str)

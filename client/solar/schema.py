@@ -1,8 +1,9 @@
 """Canonical solar SCADA schema: IEC 61724-1:2021 quantities, units and physically possible ranges.
 
-One row of a solar export is one inverter at one time (``asset_id`` names the inverter); the
-plant's meteorological channels repeat on every inverter's row. Ingest renames the operator's
-columns to these names, converts units and blanks values outside the ranges.
+One canonical row is one inverter at one time (``asset_id`` names the inverter); the plant's
+meteorological channels repeat on every inverter's row (a wide export's shared columns are repeated
+so when stacked). Ingest renames the operator's columns to these names, converts units and blanks
+values outside the ranges.
 """
 
 from __future__ import annotations

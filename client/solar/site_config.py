@@ -28,6 +28,7 @@ Example::
     files = ["scada/*.parquet"]
     format = "parquet"
     resolution = "15min"
+    layout = "long"              # or "wide": no asset_id, P_out = "{asset}_ac_power_kw", shared G_i, T_mod
 
     [columns]                    # IEC 61724-1 symbol = the export's column
     time = "timestamp"
@@ -161,7 +162,20 @@ SOLAR_SETTINGS: dict[str, tuple[Setting, ...]] = {
     "site": SOLAR_SITE_SETTINGS,
     "plant": PLANT_SETTINGS,
     "inverters": INVERTER_SETTINGS,
-    "source": tuple(s for s in SOURCE_SETTINGS if s.key not in ("layout", "only_listed_turbines")),
+    "source": tuple(
+        Setting(
+            "layout",
+            "string",
+            '`"long"`: one row per inverter and time; `"wide"`: one row per time, each inverter\'s column of a '
+            "channel named in `[columns]` with `{asset}` (its `id`); a column without `{asset}` is the plant's, "
+            "shared by every inverter (an irradiance, a temperature)",
+            "long",
+        )
+        if s.key == "layout"
+        else s
+        for s in SOURCE_SETTINGS
+        if s.key != "only_listed_turbines"
+    ),
     "status": SOLAR_STATUS_SETTINGS,
     "member": MEMBER_SETTINGS,
     "policy": POLICY_SETTINGS,
@@ -217,12 +231,17 @@ class SolarSiteConfig:
     component_codes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # SOLAR_COMPONENTS -> failure codes
     policy: SitePolicy = field(default_factory=SitePolicy)
     member: MemberConfig | None = None
-    layout: str = "long"  # a solar export has one row per inverter and time
+    layout: str = "long"  # or "wide": a row per time, a column per inverter of P_out (and of status)
 
     @property
     def mapped_columns(self) -> dict[str, str]:
-        """IEC 61724-1 symbol -> the export's column."""
-        return self.columns
+        """IEC 61724-1 symbol -> column of the (long, or stacked wide) raw frame; wide exports stack into "asset_id"."""
+        return self.columns if self.layout == "long" else {**self.columns, ASSET_ID: ASSET_ID}
+
+    @property
+    def asset_ids(self) -> tuple[str, ...]:
+        """The inverters' ids, in [[inverters]] order."""
+        return tuple(inverter.inverter_id for inverter in self.inverters)
 
     @property
     def dc_capacity_kw(self) -> float:
@@ -261,11 +280,10 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         problems.append(f'[site] timezone = {timezone!r} is not an IANA zone; use e.g. "Europe/Madrid" or "UTC"')
     plant = _plant(raw.get("plant", {}), problems)
     inverters = _inverters(raw.get("inverters"), problems)
-    source_table = {**raw.get("source", {}), "layout": "long"}
-    source = _source(source_table, path, problems, SOLAR_RECORD_PERIOD)
+    source = _source(raw.get("source", {}), path, problems, SOLAR_RECORD_PERIOD)
     columns = {str(k): str(v) for k, v in raw.get("columns", {}).items()}
     units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
-    _columns_and_units(columns, units, problems)
+    _columns_and_units(columns, units, source["layout"], len(inverters), problems)
     sentinels = _sentinels(raw.get("sentinels", {}), problems, CHANNELS)
     available, loss_codes, component_codes = _status(raw.get("status", {}), columns, problems)
     policy = parse_policy(raw.get("policy", {}), problems)
@@ -291,6 +309,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         component_codes=component_codes,
         policy=policy,
         member=member,
+        layout=source["layout"],
     )
 
 
@@ -376,11 +395,26 @@ def _inverters(raw: Any, problems: list[str]) -> tuple[Inverter, ...]:
     return tuple(inverters)
 
 
-def _columns_and_units(columns: dict[str, str], units: dict[str, str], problems: list[str]) -> None:
-    """[columns]: time, asset_id, P_out, an irradiance and a temperature; [units]: convertible to the canonical."""
+def _columns_and_units(
+    columns: dict[str, str], units: dict[str, str], layout: str, n_inverters: int, problems: list[str]
+) -> None:
+    """[columns]: time, asset_id, P_out, an irradiance and a temperature; [units]: convertible to the canonical.
+
+    A wide export has no inverter column; of a plant with more than one inverter, its P_out (and
+    status) columns carry ``{asset}``, since one column shared by every inverter would give each the
+    plant's power.
+    """
     for canonical in (TIME, ASSET_ID, "P_out"):
-        if canonical not in columns:
+        if canonical not in columns and not (layout == "wide" and canonical == ASSET_ID):
             problems.append(f"[columns] {canonical} is missing; map it to the export's column name")
+    if layout == "wide" and ASSET_ID in columns:
+        problems.append(f"[columns] {ASSET_ID}: a wide export has no inverter column; leave it out")
+    for canonical in ("P_out", STATUS) if layout == "wide" and n_inverters > 1 else ():
+        if canonical in columns and "{asset}" not in columns[canonical]:
+            problems.append(
+                f'[columns] {canonical} = "{columns[canonical]}": in a wide export of {n_inverters} inverters name '
+                'each inverter\'s column with {asset}, e.g. "{asset}_ac_power_kw"'
+            )
     if "G_i" not in columns and "G_h" not in columns:
         problems.append("[columns] G_i (plane-of-array irradiance) or G_h (global horizontal) is needed; map one")
     if "T_mod" not in columns and "T_amb" not in columns:

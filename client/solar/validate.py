@@ -252,7 +252,7 @@ def _findings(
         rows = int(row["rows"])
         if rows == 0:
             fix = "check the inverter's id in [[inverters]] against the export"
-            out.append(Finding("warning", files, site.columns[ASSET_ID], str(inverter), NO_RECORDS, fix))
+            out.append(Finding("warning", files, site.mapped_columns[ASSET_ID], str(inverter), NO_RECORDS, fix))
             continue
         share = row["power_over_ac"] / rows
         if share > UNIT_SUSPICION_SHARE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +135,64 @@ def test_a_wrong_setting_is_named_with_its_fix(site: Path, edit: tuple[str, str]
     assert named in str(error.value)
     report = validate_any_site(site)
     assert not report.usable and named in report.findings[0].problem
+
+
+def _wide(site: Path, power_column: str = "{asset} P_W", status_column: str = "{asset} Status") -> Path:
+    """The fixture's export written wide, as many loggers do: a row per time, a column per inverter, the plant's
+    irradiance and temperature once; its site.toml beside, mapping the same channels."""
+    long = pd.read_csv(site.parent / "export.csv")
+    wide = long.pivot(index="Zeit", columns="WR", values=["P_W", "Status"])
+    wide.columns = [f"{inverter} {channel}" for channel, inverter in wide.columns]
+    shared = long[long["WR"] == "INV01"].set_index("Zeit")[["G_POA", "T_Modul"]]
+    folder = site.parent / "wide"
+    folder.mkdir()
+    wide.join(shared).reset_index().to_csv(folder / "export.csv", index=False)
+    mapping = '[source]\nlayout = "wide"\n'
+    text = (
+        SITE.replace('asset_id = "WR"\n', "")
+        .replace('P_out = "P_W"', f'P_out = "{power_column}"')
+        .replace('INV_St = "Status"', f'INV_St = "{status_column}"')
+        .replace("[source]\n", mapping)
+    )
+    (folder / "site.toml").write_text(text)
+    return folder / "site.toml"
+
+
+def test_a_wide_export_reads_to_the_same_records_as_the_long_one(site: Path):
+    """Each inverter's power and status from its own column, the plant's irradiance and temperature shared."""
+    wide = _wide(site)
+    config = load_solar_site_config(wide)
+    assert config.layout == "wide" and config.mapped_columns["asset_id"] == "asset_id"
+    read = [pd.concat(read_solar_chunks(load_solar_site_config(s)), ignore_index=True) for s in (site, wide)]
+    by_inverter_and_time = [frame.sort_values(["asset_id", "time"], ignore_index=True) for frame in read]
+    pd.testing.assert_frame_equal(*by_inverter_and_time)
+    assert validate_any_site(wide).usable
+    long_summary, wide_summary = (_summary(s) for s in (site, wide))
+    assert wide_summary.curve_records.sum() == long_summary.curve_records.sum() > 0
+    np.testing.assert_array_equal(wide_summary.curve_histogram, long_summary.curve_histogram)
+    assert wide_summary.performance_ratio == long_summary.performance_ratio
+
+
+@pytest.mark.parametrize(
+    ("power", "status", "named"),
+    [
+        ("P_W", "{asset} Status", '[columns] P_out = "P_W": in a wide export of 2 inverters name each'),
+        ("{asset} P_W", "Status", '[columns] INV_St = "Status": in a wide export of 2 inverters name each'),
+    ],
+)
+def test_a_wide_export_of_several_inverters_needs_a_power_column_per_inverter(
+    site: Path, power: str, status: str, named: str
+):
+    with pytest.raises(SiteConfigError, match=re.escape(named)):
+        load_solar_site_config(_wide(site, power, status))
+
+
+def test_a_wide_export_missing_an_inverters_column_is_refused_naming_it(site: Path):
+    wide = _wide(site)
+    export = pd.read_csv(wide.parent / "export.csv").drop(columns=["INV02 P_W"])
+    export.to_csv(wide.parent / "export.csv", index=False)
+    with pytest.raises(SiteConfigError, match=re.escape("'INV02 P_W' is not a column of the export")):
+        list(read_solar_chunks(load_solar_site_config(wide)))
 
 
 def test_a_wind_reader_given_a_solar_site_says_what_it_is(site: Path):
