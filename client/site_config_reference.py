@@ -175,7 +175,7 @@ def solar_sections() -> list[str]:
         "",
         "IEC 61724-1 symbol = the export's column name. Required: `time`, `asset_id`, `P_out`, one irradiance "
         "(`G_i`, or `G_h` transposed on site with pvlib) and one temperature (`T_mod`, or `T_amb`). A wide "
-        "export (`[source] layout = \"wide\"`) has no `asset_id`: a column named with `{asset}` is each "
+        'export (`[source] layout = "wide"`) has no `asset_id`: a column named with `{asset}` is each '
         "inverter's (`P_out = \"{asset} AC power [kW]\"`), one without is the plant's, shared by every "
         "inverter; `P_out` and `INV_St` are each inverter's unless the plant has one.",
         "",
