@@ -99,14 +99,20 @@ class MissingColumnsError(SiteConfigError):
 
     def __init__(self, site: ExportMapping, path: Path, absent: list[str], found: list[str]) -> None:
         self.absent = absent
-        canonical = {column: name for name, column in site.mapped_columns.items()}
+        assets = site.asset_ids if site.layout == "wide" else ("",)
+        # Each column the export should have -> its setting and the mapping that names it (a wide one, each asset's).
+        mapping = {asset_column(c, asset): (name, c) for name, c in site.columns.items() for asset in assets}
         fixes = []
         for column in absent:
-            setting = canonical.get(column, "").split("{asset}")[0] or column
+            setting, mapped = mapping.get(column, (column, column))
             guess = difflib.get_close_matches(column, found, n=1, cutoff=0.6) or _only_containing(column, found)
             hint = f"; did you mean {guess[0]!r}?" if guess else ""
-            fixes.append(f"[columns] {setting} = {column!r} is not a column of the export{hint}")
-            self.fix = f'set {setting} = "{guess[0]}" in [columns]' if guess else "fix the mapping in [columns]"
+            if mapped == column:
+                fixes.append(f"[columns] {setting} = {column!r} is not a column of the export{hint}")
+                self.fix = f'set {setting} = "{guess[0]}" in [columns]' if guess else "fix the mapping in [columns]"
+            else:  # one turbine's (inverter's) column of a wide export
+                fixes.append(f"[columns] {setting} = {mapped!r}: {column!r} is not a column of the export{hint}")
+                self.fix = f"fix [columns] {setting}, or the id in site.toml that {{asset}} stands for"
         if len(absent) > 1:
             self.fix = "fix each mapping in [columns]"
         single = len(found) == 1 and site.file_format == "csv"

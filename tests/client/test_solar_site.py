@@ -191,7 +191,9 @@ def test_a_wide_export_missing_an_inverters_column_is_refused_naming_it(site: Pa
     wide = _wide(site)
     export = pd.read_csv(wide.parent / "export.csv").drop(columns=["INV02 P_W"])
     export.to_csv(wide.parent / "export.csv", index=False)
-    with pytest.raises(SiteConfigError, match=re.escape("'INV02 P_W' is not a column of the export")):
+    with pytest.raises(
+        SiteConfigError, match=re.escape("[columns] P_out = '{asset} P_W': 'INV02 P_W' is not a column of the export")
+    ):
         list(read_solar_chunks(load_solar_site_config(wide)))
 
 
