@@ -35,6 +35,9 @@ class ExportMapping(Protocol):
     """What reading an export needs of a site.toml, wind's (SiteConfig) or solar's (SolarSiteConfig)."""
 
     path: Path
+    timezone: str
+    resolution: pd.Timedelta
+    timestamps: str
     layout: str
     file_format: str
     delimiter: str
@@ -265,6 +268,22 @@ def _localise(times: pd.Series, timezone: str) -> pd.Series:
     return local.dt.tz_convert("UTC")
 
 
+def interval_starts(raw: pd.Series, assets: np.ndarray, site: ExportMapping, path: Path) -> pd.Series:
+    """The UTC start of the interval each record covers, so that start- and end-stamped exports average alike.
+
+    The timestamp itself, or one ``resolution`` before it when the export stamps the end
+    ([source] timestamps = "end").
+
+    Raises
+    ------
+    SiteConfigError
+        If the time column holds no timestamps (named with the fix).
+    """
+    column = site.mapped_columns[TIME]
+    times = timestamps_to_utc(raw, assets, site.timezone, path, column)
+    return times - site.resolution if site.timestamps == "end" else times
+
+
 def timestamps_to_utc(raw: pd.Series, assets: np.ndarray, timezone: str, path: Path, column: str) -> pd.Series:
     """An export's time column as UTC timestamps: offsets honoured, naive times read in ``timezone`` per asset.
 
@@ -357,7 +376,7 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
     if (codes < 0).any():
         raw, codes = raw[codes >= 0], codes[codes >= 0]
     turbine = turbine_of_name[codes] if len(names) else codes.astype(np.int64)
-    time = timestamps_to_utc(raw[columns[TIME]], turbine, site.timezone, path, columns[TIME])
+    time = interval_starts(raw[columns[TIME]], turbine, site, path)
     canonical = {
         TIME: time.array,
         # Categories in site.toml's order: the codes index site.turbines directly.

@@ -192,7 +192,16 @@ SOURCE_SETTINGS = (
         "true: the export is shared with other turbines, whose rows are left out (only `[[turbines]]` are read)",
         False,
     ),
+    Setting(
+        "timestamps",
+        "string",
+        '`"start"`: a record\'s timestamp marks the start of the interval its values cover (10:00 for 10:00-10:10); '
+        '`"end"`: its end (10:10, as many loggers write), read as the start by moving it back one `resolution`',
+        "start",
+    ),
 )
+TIMESTAMP_MARKS = ("start", "end")
+"""What a record's timestamp marks of the interval it covers ([source] timestamps)."""
 STATUS_SETTINGS = (
     Setting(
         "normal",
@@ -303,6 +312,7 @@ class SiteConfig:
     policy: SitePolicy = field(default_factory=SitePolicy)
     member: MemberConfig | None = None  # None: the site can validate, preview and compare, not take part
     only_listed_turbines: bool = False  # [source]: leave out the export's rows of turbines not in [[turbines]]
+    timestamps: str = "start"  # [source]: what a record's timestamp marks of its interval, TIMESTAMP_MARKS
 
     @property
     def mapped_columns(self) -> dict[str, str]:
@@ -454,15 +464,19 @@ def _member(table: dict[str, Any], path: Path, problems: list[str]) -> MemberCon
 
 
 def _source(
-    table: dict[str, Any], path: Path, problems: list[str], record_period: pd.Timedelta = RECORD_PERIOD
+    table: dict[str, Any],
+    path: Path,
+    problems: list[str],
+    record_period: pd.Timedelta = RECORD_PERIOD,
+    settings: tuple[Setting, ...] = SOURCE_SETTINGS,
 ) -> dict[str, Any]:
     """The [source] table as SiteConfig fields: the export's files, resolution, format, CSV dialect and layout.
 
     ``files`` are paths or globs relative to site.toml, each of which must match an existing file;
     the resolution must divide ``record_period``, the record the site's statistics count (10 min
-    for wind, 15 min for solar).
+    for wind, 15 min for solar). ``settings`` declare the keys and defaults (a solar site's own).
     """
-    values = read_table(table, SOURCE_SETTINGS)
+    values = {"only_listed_turbines": False, **read_table(table, settings)}
     minutes = f"{record_period / pd.Timedelta(minutes=1):g} minutes"
     try:
         resolution = pd.Timedelta(str(values["resolution"]))
@@ -493,11 +507,18 @@ def _source(
     if not isinstance(only_listed, bool):
         problems.append(f"[source] only_listed_turbines = {only_listed!r}; use true or false")
         only_listed = False
+    timestamps = str(values["timestamps"])
+    if timestamps not in TIMESTAMP_MARKS:
+        problems.append(
+            f"[source] timestamps = {timestamps!r}; use one of {list(TIMESTAMP_MARKS)}: what a record's timestamp "
+            "marks of the interval it covers"
+        )
     return {
         "only_listed_turbines": only_listed,
         "files": tuple(files),
         "resolution": resolution,
         "layout": layout,
+        "timestamps": timestamps,
         "file_format": file_format,
         "delimiter": str(values["delimiter"]),
         "decimal": str(values["decimal"]),

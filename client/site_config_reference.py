@@ -145,8 +145,8 @@ SOLAR_INTRODUCTIONS = {
     "site": "A solar site says so; the rest as a wind site's.",
     "plant": "What the plant is: where, which modules, how mounted. Plant metadata never leaves the site.",
     "inverters": "One table per inverter: the export's rows are one per inverter and time.",
-    "source": "The export, as a wind site's `[source]` (one row per inverter and time); its resolution divides 15 "
-    "minutes, and finer records are averaged to 15-min means on site.",
+    "source": "The export, as a wind site's `[source]`; its resolution divides 15 minutes, and finer records are "
+    "averaged to 15-min means on site.",
     "status": "What the inverter status codes mean: the available ones, and one list per loss category. A code "
     "in no list counts as unavailable without a category.",
     "member": "As a wind site's.",

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from client.ingest import CHUNK_ROWS, channel_values, raw_chunks, record_means, timestamps_to_utc
+from client.ingest import CHUNK_ROWS, channel_values, interval_starts, raw_chunks, record_means
 from client.site_config import SiteConfigError
 from client.solar.schema import ASSET_ID, CHANNELS, RECORD_PERIOD, STATUS, TIME
 from client.solar.site_config import SolarSiteConfig
@@ -44,7 +44,7 @@ def canonicalise(raw: pd.DataFrame, site: SolarSiteConfig, path: Path) -> pd.Dat
     if (codes < 0).any():  # a row without an inverter (an empty line) belongs to no one
         raw, codes = raw[codes >= 0], codes[codes >= 0]
     inverter = inverter_of_name[codes] if len(names) else codes.astype(np.int64)
-    time = timestamps_to_utc(raw[columns[TIME]], inverter, site.timezone, path, columns[TIME])
+    time = interval_starts(raw[columns[TIME]], inverter, site, path)
     canonical = {TIME: time.array, ASSET_ID: pd.Categorical.from_codes(inverter, categories=known)}
     for name in CHANNELS:
         if name in columns:

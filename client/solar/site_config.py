@@ -163,16 +163,23 @@ SOLAR_SETTINGS: dict[str, tuple[Setting, ...]] = {
     "plant": PLANT_SETTINGS,
     "inverters": INVERTER_SETTINGS,
     "source": tuple(
-        Setting(
-            "layout",
-            "string",
-            '`"long"`: one row per inverter and time; `"wide"`: one row per time, each inverter\'s column of a '
-            "channel named in `[columns]` with `{asset}` (its `id`); a column without `{asset}` is the plant's, "
-            "shared by every inverter (an irradiance, a temperature)",
-            "long",
-        )
-        if s.key == "layout"
-        else s
+        {
+            "resolution": Setting(
+                "resolution",
+                "string",
+                'period of the export records, dividing 15 minutes (`"1s"`, `"1min"`, ...); finer data are '
+                "averaged to 15-min means on site",
+                "15min",
+            ),
+            "layout": Setting(
+                "layout",
+                "string",
+                '`"long"`: one row per inverter and time; `"wide"`: one row per time, each inverter\'s column of a '
+                "channel named in `[columns]` with `{asset}` (its `id`); a column without `{asset}` is the plant's, "
+                "shared by every inverter (an irradiance, a temperature)",
+                "long",
+            ),
+        }.get(s.key, s)
         for s in SOURCE_SETTINGS
         if s.key != "only_listed_turbines"
     ),
@@ -232,6 +239,7 @@ class SolarSiteConfig:
     policy: SitePolicy = field(default_factory=SitePolicy)
     member: MemberConfig | None = None
     layout: str = "long"  # or "wide": a row per time, a column per inverter of P_out (and of status)
+    timestamps: str = "start"  # what a record's timestamp marks of its interval (client.site_config.TIMESTAMP_MARKS)
 
     @property
     def mapped_columns(self) -> dict[str, str]:
@@ -280,7 +288,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         problems.append(f'[site] timezone = {timezone!r} is not an IANA zone; use e.g. "Europe/Madrid" or "UTC"')
     plant = _plant(raw.get("plant", {}), problems)
     inverters = _inverters(raw.get("inverters"), problems)
-    source = _source(raw.get("source", {}), path, problems, SOLAR_RECORD_PERIOD)
+    source = _source(raw.get("source", {}), path, problems, SOLAR_RECORD_PERIOD, SOLAR_SETTINGS["source"])
     columns = {str(k): str(v) for k, v in raw.get("columns", {}).items()}
     units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
     _columns_and_units(columns, units, source["layout"], len(inverters), problems)
@@ -310,6 +318,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         policy=policy,
         member=member,
         layout=source["layout"],
+        timestamps=source["timestamps"],
     )
 
 

@@ -111,6 +111,30 @@ def test_one_second_data_becomes_ten_minute_means_whatever_the_chunks(tmp_path: 
     assert frame["WMET_EnvTmp"].iloc[1] == pytest.approx(10.0)
 
 
+def test_end_stamped_records_average_into_the_ten_minutes_they_cover(tmp_path: Path):
+    """30-s records stamped at their end (00:00:30 covers 00:00:00-00:00:30) read as the start-stamped ones do."""
+    start = pd.Timestamp("2025-01-01T00:00:00Z")
+    seconds = range(0, 1200, 30)
+
+    def export(shift: int) -> str:
+        rows = [
+            f"{(start + pd.Timedelta(seconds=s + shift)).isoformat()};A1;{s / 1000:.3f};5,0;283,15" for s in seconds
+        ]
+        return "Zeit;WEA;P;V;T\n" + "\n".join(row.replace(".", ",") for row in rows) + "\n"
+
+    site = _one_second_site(tmp_path, export(0))
+    by_start = pd.concat(list(read_canonical_chunks(site)), ignore_index=True)
+    (tmp_path / "export.csv").write_text(export(30))
+    as_stamped = pd.concat(list(read_canonical_chunks(load_site_config(tmp_path / "site.toml"))), ignore_index=True)
+    toml = tmp_path / "site.toml"
+    toml.write_text(toml.read_text().replace('resolution = "1s"', 'resolution = "30s"\ntimestamps = "end"'))
+    by_end = pd.concat(list(read_canonical_chunks(load_site_config(toml))), ignore_index=True)
+    assert list(by_start["time"]) == [start, start + pd.Timedelta(minutes=10)]
+    pd.testing.assert_frame_equal(by_end, by_start)
+    # Read as start stamps, each 10 minutes would take the last record of the 10 before and lose its own last.
+    assert as_stamped["WTUR_W"].iloc[1] != pytest.approx(by_start["WTUR_W"].iloc[1])
+
+
 def test_wide_exports_stack_into_one_row_per_turbine_and_time(tmp_path: Path):
     site_text = SITE.format(fmt="csv", file="export.csv")
     site_text = site_text.replace('decimal = ","', 'decimal = ","\nlayout = "wide"').replace('asset_id = "WEA"\n', "")

@@ -112,6 +112,7 @@ def test_a_solar_export_is_read_to_15_minute_means_per_inverter_in_canonical_uni
         (("tilt_deg = 30.0\n", ""), "[plant] tilt_deg is missing"),
         (('G_i = "G_POA"\n', ""), "[columns] G_i (plane-of-array irradiance) or G_h"),
         (('resolution = "5min"', 'resolution = "20min"'), "must divide 15 minutes"),
+        (('resolution = "5min"', 'resolution = "5min"\ntimestamps = "middle"'), "[source] timestamps = 'middle'"),
         (("grid = [2]", "grid = [0]"), "[status] code 0 is in both available and grid"),
         (('P_out = "W"', 'P_out = "GW"'), "[units] P_out = 'GW'; use one of"),
         (
@@ -135,6 +136,22 @@ def test_a_wrong_setting_is_named_with_its_fix(site: Path, edit: tuple[str, str]
     assert named in str(error.value)
     report = validate_any_site(site)
     assert not report.usable and named in report.findings[0].problem
+
+
+def test_a_solar_source_without_a_resolution_is_read_at_15_minutes(site: Path):
+    site.write_text(site.read_text().replace('resolution = "5min"\n', ""))
+    assert load_solar_site_config(site).resolution == pd.Timedelta(minutes=15)  # wind's 10 min would not divide it
+
+
+def test_an_end_stamped_export_reads_to_the_records_of_the_start_stamped_one(site: Path):
+    """5-min means stamped at their end (10:05 covers 10:00-10:05) average into the same 15-min records."""
+    export = pd.read_csv(site.parent / "export.csv")
+    by_start = pd.concat(read_solar_chunks(load_solar_site_config(site)), ignore_index=True)
+    export["Zeit"] = (pd.to_datetime(export["Zeit"]) + pd.Timedelta(minutes=5)).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    export.to_csv(site.parent / "export.csv", index=False)
+    site.write_text(site.read_text().replace('resolution = "5min"', 'resolution = "5min"\ntimestamps = "end"'))
+    by_end = pd.concat(read_solar_chunks(load_solar_site_config(site)), ignore_index=True)
+    pd.testing.assert_frame_equal(by_end, by_start)
 
 
 def _wide(site: Path, power_column: str = "{asset} P_W", status_column: str = "{asset} Status") -> Path:
