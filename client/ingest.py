@@ -38,6 +38,7 @@ class ExportMapping(Protocol):
     timezone: str
     resolution: pd.Timedelta
     timestamps: str
+    time_format: str | None
     layout: str
     file_format: str
     delimiter: str
@@ -280,12 +281,16 @@ def interval_starts(raw: pd.Series, assets: np.ndarray, site: ExportMapping, pat
         If the time column holds no timestamps (named with the fix).
     """
     column = site.mapped_columns[TIME]
-    times = timestamps_to_utc(raw, assets, site.timezone, path, column)
+    times = timestamps_to_utc(raw, assets, site.timezone, path, column, site.time_format)
     return times - site.resolution if site.timestamps == "end" else times
 
 
-def timestamps_to_utc(raw: pd.Series, assets: np.ndarray, timezone: str, path: Path, column: str) -> pd.Series:
+def timestamps_to_utc(
+    raw: pd.Series, assets: np.ndarray, timezone: str, path: Path, column: str, time_format: str | None = None
+) -> pd.Series:
     """An export's time column as UTC timestamps: offsets honoured, naive times read in ``timezone`` per asset.
+
+    Text is read as ISO 8601, or by the strftime codes ``time_format``; a value that does not parse is NaT.
 
     Raises
     ------
@@ -294,11 +299,12 @@ def timestamps_to_utc(raw: pd.Series, assets: np.ndarray, timezone: str, path: P
     """
     if isinstance(raw.dtype, pd.DatetimeTZDtype):  # Parquet timestamps with a zone: nothing to parse
         return raw.dt.tz_convert("UTC")
+    form = time_format or "ISO8601"
     try:
-        times = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+        times = pd.to_datetime(raw, errors="coerce", format=form)
     except ValueError:
         # Offsets that differ between rows (DST in local time) only parse straight to UTC.
-        return pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
+        return pd.to_datetime(raw, errors="coerce", utc=True, format=form)
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         return times.dt.tz_convert("UTC")
     if not np.issubdtype(times.dtype, np.datetime64):

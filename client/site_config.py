@@ -193,6 +193,13 @@ SOURCE_SETTINGS = (
         False,
     ),
     Setting(
+        "time_format",
+        "string",
+        'the time column\'s format when it is not ISO 8601, in strftime codes: `"%m/%d/%Y %H:%M"` for '
+        '1/5/2022 13:45, `"%d.%m.%Y %H:%M"` for 05.01.2022 13:45 (`%z` for an offset); absent: ISO 8601',
+        None,
+    ),
+    Setting(
         "timestamps",
         "string",
         '`"start"`: a record\'s timestamp marks the start of the interval its values cover (10:00 for 10:00-10:10); '
@@ -313,6 +320,7 @@ class SiteConfig:
     member: MemberConfig | None = None  # None: the site can validate, preview and compare, not take part
     only_listed_turbines: bool = False  # [source]: leave out the export's rows of turbines not in [[turbines]]
     timestamps: str = "start"  # [source]: what a record's timestamp marks of its interval, TIMESTAMP_MARKS
+    time_format: str | None = None  # [source]: strftime codes of a time column not in ISO 8601
 
     @property
     def mapped_columns(self) -> dict[str, str]:
@@ -507,6 +515,12 @@ def _source(
     if not isinstance(only_listed, bool):
         problems.append(f"[source] only_listed_turbines = {only_listed!r}; use true or false")
         only_listed = False
+    time_format = values["time_format"]
+    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
+        problems.append(
+            f'[source] time_format = {time_format!r}; give strftime codes, e.g. "%d/%m/%Y %H:%M" for 05/01/2022 13:45'
+        )
+        time_format = None
     timestamps = str(values["timestamps"])
     if timestamps not in TIMESTAMP_MARKS:
         problems.append(
@@ -519,6 +533,7 @@ def _source(
         "resolution": resolution,
         "layout": layout,
         "timestamps": timestamps,
+        "time_format": time_format,
         "file_format": file_format,
         "delimiter": str(values["delimiter"]),
         "decimal": str(values["decimal"]),

@@ -68,6 +68,11 @@ class ValidationReport:
 
 _NAT = np.iinfo(np.int64).min  # a missing time among int64 stamps
 
+UNREADABLE_TIME_FIX = (
+    'set [source] time_format to the export\'s format (e.g. "%m/%d/%Y %H:%M" for 1/5/2022 13:45), or export ISO 8601 '
+    "timestamps with UTC offsets"
+)
+"""The fix of timestamps that do not parse, in wind and solar exports alike."""
 _COUNTS = ("rows", "bad_time", "duplicates", "gaps", "frozen", "power_over_rated", "windy", "power_tiny_in_wind")
 
 
@@ -378,12 +383,13 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], w
         if row["bad_time"]:
             out.append(
                 Finding(
-                    "warning",
+                    "error" if row["bad_time"] == rows else "warning",
                     files,
                     site.mapped_columns["time"],
                     asset,
-                    f"{int(row['bad_time'])} timestamps unreadable or missing in local time (DST)",
-                    "export ISO 8601 timestamps with UTC offsets",
+                    f"{int(row['bad_time'])} timestamps unreadable or missing in local time (DST)"
+                    + (": no record has a time" if row["bad_time"] == rows else ""),
+                    UNREADABLE_TIME_FIX,
                 )
             )
         if row["gaps"]:

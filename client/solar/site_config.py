@@ -240,6 +240,7 @@ class SolarSiteConfig:
     member: MemberConfig | None = None
     layout: str = "long"  # or "wide": a row per time, a column per inverter of P_out (and of status)
     timestamps: str = "start"  # what a record's timestamp marks of its interval (client.site_config.TIMESTAMP_MARKS)
+    time_format: str | None = None  # strftime codes of a time column not in ISO 8601
 
     @property
     def mapped_columns(self) -> dict[str, str]:
@@ -319,6 +320,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         member=member,
         layout=source["layout"],
         timestamps=source["timestamps"],
+        time_format=source["time_format"],
     )
 
 

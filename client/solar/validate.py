@@ -36,6 +36,7 @@ from client.streaming import hold_back_open_runs
 from client.validate import (
     READ_ERRORS,
     UNIT_SUSPICION_SHARE,
+    UNREADABLE_TIME_FIX,
     Finding,
     TimeOrder,
     ValidationReport,
@@ -270,12 +271,13 @@ def _findings(
         if row["bad_time"]:
             out.append(
                 Finding(
-                    "warning",
+                    "error" if row["bad_time"] == rows else "warning",
                     files,
                     site.columns[TIME],
                     str(inverter),
-                    f"{int(row['bad_time'])} records have no readable time and are left out",
-                    "export ISO 8601 timestamps",
+                    f"{int(row['bad_time'])} records have no readable time and are left out"
+                    + (": no record has a time" if row["bad_time"] == rows else ""),
+                    UNREADABLE_TIME_FIX,
                 )
             )
         if row["duplicates"]:

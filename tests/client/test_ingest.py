@@ -111,6 +111,20 @@ def test_one_second_data_becomes_ten_minute_means_whatever_the_chunks(tmp_path: 
     assert frame["WMET_EnvTmp"].iloc[1] == pytest.approx(10.0)
 
 
+def test_a_time_format_reads_day_first_local_times_as_their_iso_twins(tmp_path: Path):
+    """05.01.2025 13:40 with time_format "%d.%m.%Y %H:%M" is 2025-01-05T13:40 in the site's zone; ISO text unset."""
+    rows = "Zeit;WEA;P;V;T\n05.01.2025 13:40;A1;1,5;8,0;280,15\n05.01.2025 13:50;A1;1,6;8,1;280,15\n"
+    site = _site(tmp_path, rows)
+    assert pd.concat(read_canonical_chunks(site))["time"].isna().all()  # not ISO 8601: no time without the format
+    toml = tmp_path / "site.toml"
+    toml.write_text(toml.read_text().replace('decimal = ","', 'decimal = ","\ntime_format = "%d.%m.%Y %H:%M"'))
+    (frame,) = read_canonical_chunks(load_site_config(toml))
+    assert list(frame["time"]) == [pd.Timestamp("2025-01-05T12:40Z"), pd.Timestamp("2025-01-05T12:50Z")]  # CET
+    toml.write_text(toml.read_text().replace('"%d.%m.%Y %H:%M"', '"DD.MM.YYYY"'))
+    with pytest.raises(SiteConfigError, match=r"\[source\] time_format = 'DD.MM.YYYY'; give strftime codes"):
+        load_site_config(toml)
+
+
 def test_end_stamped_records_average_into_the_ten_minutes_they_cover(tmp_path: Path):
     """30-s records stamped at their end (00:00:30 covers 00:00:00-00:00:30) read as the start-stamped ones do."""
     start = pd.Timestamp("2025-01-01T00:00:00Z")

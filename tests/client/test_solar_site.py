@@ -138,6 +138,22 @@ def test_a_wrong_setting_is_named_with_its_fix(site: Path, edit: tuple[str, str]
     assert not report.usable and named in report.findings[0].problem
 
 
+def test_an_export_whose_times_do_not_parse_is_not_usable_until_its_time_format_is_set(site: Path):
+    """US-style times (6/1/2024 10:00), as two of pvanalytics' real exports write them: every record unreadable."""
+    export = pd.read_csv(site.parent / "export.csv")
+    export["Zeit"] = pd.to_datetime(export["Zeit"]).dt.strftime("%-m/%-d/%Y %-H:%M")
+    export.to_csv(site.parent / "export.csv", index=False)
+    errors = [f for f in validate_any_site(site).findings if f.severity == "error"]
+    assert [f.turbine for f in errors] == ["INV01", "INV02"]
+    assert all("no record has a time" in f.problem and "[source] time_format" in f.fix for f in errors)
+    site.write_text(
+        site.read_text().replace('resolution = "5min"', 'resolution = "5min"\ntime_format = "%m/%d/%Y %H:%M"')
+    )
+    assert validate_any_site(site).usable
+    frame = pd.concat(read_solar_chunks(load_solar_site_config(site)), ignore_index=True)
+    assert frame["time"].iloc[0] == pd.Timestamp("2024-06-01T10:00:00Z") and len(frame) == 2 * 8
+
+
 def test_a_solar_source_without_a_resolution_is_read_at_15_minutes(site: Path):
     site.write_text(site.read_text().replace('resolution = "5min"\n', ""))
     assert load_solar_site_config(site).resolution == pd.Timedelta(minutes=15)  # wind's 10 min would not divide it
