@@ -477,14 +477,16 @@ def _source(
     problems: list[str],
     record_period: pd.Timedelta = RECORD_PERIOD,
     settings: tuple[Setting, ...] = SOURCE_SETTINGS,
+    only_listed_key: str = "only_listed_turbines",
 ) -> dict[str, Any]:
     """The [source] table as SiteConfig fields: the export's files, resolution, format, CSV dialect and layout.
 
     ``files`` are paths or globs relative to site.toml, each of which must match an existing file;
     the resolution must divide ``record_period``, the record the site's statistics count (10 min
-    for wind, 15 min for solar). ``settings`` declare the keys and defaults (a solar site's own).
+    for wind, 15 min for solar). ``settings`` declare the keys and defaults (a solar site's own), among
+    them ``only_listed_key``, whether an export shared with other assets is read for the listed ones.
     """
-    values = {"only_listed_turbines": False, **read_table(table, settings)}
+    values = read_table(table, settings)
     minutes = f"{record_period / pd.Timedelta(minutes=1):g} minutes"
     try:
         resolution = pd.Timedelta(str(values["resolution"]))
@@ -511,9 +513,9 @@ def _source(
     layout = str(values["layout"])
     if layout not in LAYOUTS:
         problems.append(f"[source] layout = {layout!r}; use one of {list(LAYOUTS)}")
-    only_listed = values["only_listed_turbines"]
+    only_listed = values[only_listed_key]
     if not isinstance(only_listed, bool):
-        problems.append(f"[source] only_listed_turbines = {only_listed!r}; use true or false")
+        problems.append(f"[source] {only_listed_key} = {only_listed!r}; use true or false")
         only_listed = False
     time_format = values["time_format"]
     if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
@@ -528,7 +530,7 @@ def _source(
             "marks of the interval it covers"
         )
     return {
-        "only_listed_turbines": only_listed,
+        only_listed_key: only_listed,
         "files": tuple(files),
         "resolution": resolution,
         "layout": layout,

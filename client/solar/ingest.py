@@ -28,20 +28,25 @@ def canonicalise(raw: pd.DataFrame, site: SolarSiteConfig, path: Path) -> pd.Dat
     Raises
     ------
     SiteConfigError
-        If the chunk has inverters ``[[inverters]]`` does not list (named, with the fix).
+        If the chunk has inverters ``[[inverters]]`` does not list (named, with the fix), unless the site
+        reads the listed ones only ([source] only_listed_inverters).
     """
     columns = site.mapped_columns
     known = [inverter.inverter_id for inverter in site.inverters]
     exported = raw[columns[ASSET_ID]].astype("category").cat
     names = exported.categories.astype(str)
     inverter_of_name = pd.Index(known).get_indexer(names)
-    if (inverter_of_name < 0).any():
+    unlisted = inverter_of_name < 0
+    if unlisted.any() and not site.only_listed_inverters:
         raise SiteConfigError(
-            f"{path}: inverter(s) {sorted(names[inverter_of_name < 0])[:5]} in column {columns[ASSET_ID]!r} are not "
-            f"listed in [[inverters]] of {site.path}; add each with its dc_capacity_kw and ac_capacity_kw"
+            f"{path}: inverter(s) {sorted(names[unlisted])[:5]} in column {columns[ASSET_ID]!r} are not "
+            f"listed in [[inverters]] of {site.path}; add each with its dc_capacity_kw and ac_capacity_kw, or set "
+            "[source] only_listed_inverters = true to read the listed ones only (an export shared with another plant)"
         )
     codes = exported.codes.to_numpy()
-    if (codes < 0).any():  # a row without an inverter (an empty line) belongs to no one
+    # A row without an inverter (an empty line), or of another plant's inverter, belongs to no one here.
+    codes = np.where((codes >= 0) & unlisted[np.maximum(codes, 0)], -1, codes) if unlisted.any() else codes
+    if (codes < 0).any():
         raw, codes = raw[codes >= 0], codes[codes >= 0]
     inverter = inverter_of_name[codes] if len(names) else codes.astype(np.int64)
     time = interval_starts(raw[columns[TIME]], inverter, site, path)

@@ -179,9 +179,15 @@ SOLAR_SETTINGS: dict[str, tuple[Setting, ...]] = {
                 "shared by every inverter (an irradiance, a temperature)",
                 "long",
             ),
+            "only_listed_turbines": Setting(
+                "only_listed_inverters",
+                "boolean",
+                "true: the export is shared with other inverters (another plant's), whose rows are left out (only "
+                "`[[inverters]]` are read)",
+                False,
+            ),
         }.get(s.key, s)
         for s in SOURCE_SETTINGS
-        if s.key != "only_listed_turbines"
     ),
     "status": SOLAR_STATUS_SETTINGS,
     "member": MEMBER_SETTINGS,
@@ -241,6 +247,7 @@ class SolarSiteConfig:
     layout: str = "long"  # or "wide": a row per time, a column per inverter of P_out (and of status)
     timestamps: str = "start"  # what a record's timestamp marks of its interval (client.site_config.TIMESTAMP_MARKS)
     time_format: str | None = None  # strftime codes of a time column not in ISO 8601
+    only_listed_inverters: bool = False  # leave out the export's rows of inverters not in [[inverters]]
 
     @property
     def mapped_columns(self) -> dict[str, str]:
@@ -289,7 +296,9 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         problems.append(f'[site] timezone = {timezone!r} is not an IANA zone; use e.g. "Europe/Madrid" or "UTC"')
     plant = _plant(raw.get("plant", {}), problems)
     inverters = _inverters(raw.get("inverters"), problems)
-    source = _source(raw.get("source", {}), path, problems, SOLAR_RECORD_PERIOD, SOLAR_SETTINGS["source"])
+    source = _source(
+        raw.get("source", {}), path, problems, SOLAR_RECORD_PERIOD, SOLAR_SETTINGS["source"], "only_listed_inverters"
+    )
     columns = {str(k): str(v) for k, v in raw.get("columns", {}).items()}
     units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
     _columns_and_units(columns, units, source["layout"], len(inverters), problems)
@@ -321,6 +330,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         layout=source["layout"],
         timestamps=source["timestamps"],
         time_format=source["time_format"],
+        only_listed_inverters=source["only_listed_inverters"],
     )
 
 

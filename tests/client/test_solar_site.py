@@ -237,11 +237,19 @@ def test_a_wind_reader_given_a_solar_site_says_what_it_is(site: Path):
 
 def test_an_inverter_the_site_does_not_list_is_refused_naming_the_column(site: Path):
     rows = pd.read_csv(site.parent / "export.csv")
-    rows.loc[rows.index[-1], "WR"] = "INV09"
-    rows.to_csv(site.parent / "export.csv", index=False)
+    listed = pd.concat(read_solar_chunks(load_solar_site_config(site)), ignore_index=True)
+    shared = pd.concat([rows, rows.assign(WR="INV09")])  # an export shared with another plant's inverter
+    shared.to_csv(site.parent / "export.csv", index=False)
     report = validate_any_site(site)
     assert not report.usable
     assert "INV09" in report.findings[0].problem and "'WR'" in report.findings[0].problem
+    assert "only_listed_inverters = true" in report.findings[0].problem
+    site.write_text(
+        site.read_text().replace('resolution = "5min"', 'resolution = "5min"\nonly_listed_inverters = true')
+    )
+    assert validate_any_site(site).usable
+    read = pd.concat(read_solar_chunks(load_solar_site_config(site)), ignore_index=True)
+    pd.testing.assert_frame_equal(read, listed)  # the listed inverters' records, as before; INV09's left out
 
 
 def test_power_in_the_wrong_unit_fails_validation_and_nothing_is_computed(site: Path):
