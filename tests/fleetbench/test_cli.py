@@ -10,22 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
+from progress_text import assert_in_order, assert_plain_lines
 
 from fleetbench.cli import TerminalProgress, main
-
-
-def _assert_in_order(text: str, *parts: str) -> None:
-    """Each of ``parts`` is in ``text``, each after the one before."""
-    at = 0
-    for part in parts:
-        found = text.find(part, at)
-        assert found >= 0, f"{part!r} not after position {at} of:\n{text}"
-        at = found + len(part)
-
-
-def _assert_plain_lines(text: str) -> None:
-    """Progress for a log or a pipe: whole lines, no carriage-return redraws, no escape codes."""
-    assert "\r" not in text and "\x1b" not in text and text.endswith("\n")
 
 
 def test_pooled_simulation_then_release_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -51,14 +38,14 @@ def test_pooled_simulation_then_release_show(tmp_path: Path, capsys: pytest.Capt
     )
     printed, progress = capsys.readouterr()
     assert "method pooled, 3 participants" in printed and "generating operator" not in printed
-    _assert_in_order(
+    assert_in_order(
         progress,
         "generating operator-01 (1/3): E-82/2300, 1 turbines, 4,464 records in ",
         "generating operator-03 (3/3): N117/2400, 1 turbines, 4,464 records in ",
         "pooled reference: computing both rounds from the raw rows of 3 operators\n",
         "pooled reference: both rounds from the raw rows of 3 operators in ",
     )
-    _assert_plain_lines(progress)
+    assert_plain_lines(progress)
     assert (out / "release.sqlite").is_file() and (out / "release.json").is_file()
 
     assert main(["release", "show", "--store", str(out / "release.sqlite"), "--json"]) == 0
@@ -366,74 +353,6 @@ def test_release_run_checks_everything_before_round_one(tmp_path: Path, capsys: 
     sites[1].write_text(sites[1].read_text().split("\n\n", 1)[1])  # no [member] table
     refused([*run, "--store", str(tmp_path / "s.sqlite")], "has no [member] table")
     assert not (tmp_path / "s.sqlite").exists()
-
-
-def test_onboard_runs_a_mixed_portfolios_own_exports_to_their_reports(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-):
-    """A status-less wind export and a PV plant's, neither with a [member] table: each beside three synthetic
-    peers of its kind, a release and the member's report for each site."""
-    import numpy as np
-
-    from simulations.fleet import FleetConfig, generate_fleet
-    from simulations.solar_fleet import simulate_solar_plant, solar_fleet, write_solar_site
-
-    config = FleetConfig(
-        operators=1, turbines_per_operator=1, months=1, seed=21, export_styles=(3,), models=("V90/2000",)
-    )
-    wind = generate_fleet(config, tmp_path / "mine")[0]
-    wind.write_text(wind.read_text().split("\n\n", 1)[1])  # the operator's own site.toml: no membership yet
-    rng = np.random.default_rng(5)
-    plant = solar_fleet(1, 1, rng, "2023-03-01")[0]
-    frame = simulate_solar_plant(plant, "2023-03-01", "2023-04-01", "15min", rng)
-    solar = write_solar_site(plant, frame, tmp_path / "mine" / "pv")
-    before = {site: site.read_text() for site in (wind, solar)}
-    out = tmp_path / "out"
-    argv = ["onboard", "--site", str(wind), "--site", str(solar), "--out", str(out), "--peers", "3"]
-    assert main(argv) == 0
-    printed, progress = capsys.readouterr()
-    assert printed.count("computed on your site's copy (nothing of yours left this machine)") == 2
-    assert "round 1" not in printed
-    wind_out, solar_out = out / "1-wind-operator-01", out / "2-solar-pv"
-    _assert_in_order(
-        progress,
-        "reading scada.csv: 4,464 rows, ",
-        "your export covers 1 whole month(s) from 2025-01-01; 3 synthetic peers run ('V90/2000',)\n",
-        "generating operator-01 (1/3): V90/2000, 1 turbines, 4,464 records in ",
-        "generating operator-03 (3/3)",
-        "checking site 1/4: ",
-        "checking site 4/4: ",
-        "starting Flower's simulation engine: both rounds of SecAgg+ over 4 sites\n",
-        "round 1 census: asking every wind site (at least 4)\n",
-        "round 1 census: 4 sites summed in ",
-        "round 1 values: asking the census's 4 sites\n",
-        "round 1 values: 4 sites summed in ",
-        "round 2 census: asking every wind site (at least 3 of round 1's)\n",
-        "round 2 census: 4 sites summed in ",
-        "round 2 values: asking the census's 4 sites\n",
-        "round 2 values: 4 sites summed in ",
-        "final release: sending to 4 sites\n",
-        "final release: 4 of 4 sites acknowledged in ",
-        "your report: computing your report against the release, on your site's copy\n",
-        f"your report: written to {wind_out / 'your-report.html'} in ",
-        f"your export covers 1 whole month(s) from 2023-03-01; 3 synthetic {plant.module_technology} "
-        f"{plant.mounting} plants of climate zone {plant.climate_zone} join it\n",
-        "starting Flower's simulation engine: round 1 of SecAgg+ over 4 sites\n",
-        "round 1 census: asking every solar site (at least 4)\n",
-        "round 1 values: 4 sites summed in ",
-        "final release: 4 of 4 sites acknowledged in ",
-        f"your report: written to {solar_out / 'your-report.html'} in ",
-    )
-    # Not _assert_plain_lines: Ray forwards its workers' output (the sites' own logs) to stderr as it comes.
-    assert "fleetbench.aggregator" not in progress  # its info logs, which the progress says again, need --verbose
-    for site, folder in ((wind, wind_out), (solar, solar_out)):
-        assert (folder / "your-report.html").stat().st_size > 10_000
-        assert site.read_text() == before[site] and not (site.parent / "audit.log").exists()  # originals untouched
-        release = json.loads((folder / "release.json").read_text())
-        assert release["provenance"]["participants"] == 4
-    # The plant's cohort (its technology, mounting and climate zone) is published: four plants, each a member.
-    curve = json.loads((solar_out / "release.json").read_text())["solar_curves"][0]
-    assert any(not b["suppressed"] and b["operator_count"] == 4 for b in curve["bins"])
 
 
 def test_release_text_states_no_completeness_range_it_does_not_know():
