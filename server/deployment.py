@@ -34,6 +34,9 @@ UNFINISHED = ("pending", "starting", "running")
 STATUS_EVERY = 30.0
 """Seconds between two ``flwr ls`` while the run's log still streams (:func:`deploy_release`)."""
 
+LOG_TAIL_SECONDS = 10.0
+"""Seconds a finished run's log may take to end on its own before its relay is stopped (:func:`deploy_release`)."""
+
 RELAYED = ("fleetbench:", "ERROR", "Exit Code")
 """What of the run's log is relayed: the ServerApp's own lines, and Flower's errors."""
 
@@ -141,6 +144,10 @@ def deploy_release(
     log = _relay_log(federation, outcome.run_id, progress)
     try:
         outcome.status = _follow(federation, outcome, timeout, poll, progress, log)
+        if outcome.status.startswith("finished"):
+            # The log ends with the run, but its last lines (the release stored, say) may come after the status.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                log.process.wait(timeout=LOG_TAIL_SECONDS)
     finally:
         log.stop()
     outcome.release_id = stored_release_id(store, spec, METHOD)

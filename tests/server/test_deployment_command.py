@@ -19,7 +19,7 @@ from server.spec import power_curve_spec
 from server.store import write_release
 
 FAKE_FLWR = """#!{python}
-import json, re, shutil, sys
+import json, re, shutil, sys, time
 from pathlib import Path
 args = [a for a in sys.argv[1:] if a not in ("--format", "json", "--stream")]
 here = Path(__file__).parent.parent
@@ -36,6 +36,7 @@ elif args[0] == "run":
         shutil.copy(here / "made.sqlite", re.search(r'store="([^"]+)"', config).group(1))
     print(json.dumps({{"success": True, "run-id": "42"}}))
 elif args[0] == "log":
+    time.sleep(0.5)  # the log's lines come after the run's status says finished
     print("INFO :      [ROUND 1]")
     print("fleetbench: round 1 census: 3 sites summed in 30.0 s")
 """
