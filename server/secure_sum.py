@@ -379,7 +379,8 @@ class RelayGrid(Grid):
         looks every :data:`POLL_SECONDS` and names the sites it waits for every :data:`REPORT_SECONDS`.
         """
         messages = self._amended(messages)
-        what = f"{self.name}, {_stage(messages)} stage"
+        stage = _stage(messages)
+        what = f"{self.name}, {stage} stage" if stage else self.name
         pushed = list(self.grid.push_messages(messages))
         awaited = {mid: m.metadata.dst_node_id for mid, m in zip(pushed, messages, strict=True) if mid}
         unreachable = sorted(m.metadata.dst_node_id for mid, m in zip(pushed, messages, strict=True) if not mid)

@@ -40,7 +40,14 @@ from server.publish import (
     store_release,
     stored_release,
 )
-from server.secure_sum import DEFAULT_WAITS, MIN_SECURE_SUM_SITES, SecureSumOutcome, Waits, run_secure_sum
+from server.secure_sum import (
+    DEFAULT_WAITS,
+    MIN_SECURE_SUM_SITES,
+    RelayGrid,
+    SecureSumOutcome,
+    Waits,
+    run_secure_sum,
+)
 from server.spec import indicator_spec
 from server.store import claim_dropped_on_failure, claim_release, mark_sent
 
@@ -154,7 +161,8 @@ def sites_of_kind(
         unanswered = [node for node in grid.get_node_ids() if node not in answers]
         question = RecordDict({"config": ConfigRecord({SITE_KIND_CONFIG_KEY: kind})})
         messages = [Message(content=question, dst_node_id=node, message_type=MessageType.QUERY) for node in unanswered]
-        for reply in grid.send_and_receive(messages, timeout=waits.stage) if messages else ():
+        relay = RelayGrid(grid, name="site kinds")  # looks for replies every 0.2 s, not Flower's 3
+        for reply in relay.send_and_receive(messages, timeout=waits.stage) if messages else ():
             config = None if reply.has_error() else reply.content.config_records.get("config")
             if config is not None and config.get(SITE_KIND_CONFIG_KEY) in SITE_KINDS:
                 answers[reply.metadata.src_node_id] = str(config[SITE_KIND_CONFIG_KEY])
@@ -311,7 +319,7 @@ def send_release(grid: Grid, release: release_pb2.Release, timeout: float = 120.
     ]
     stage = Stage(progress, "final release")
     stage.update(f"sending to {len(messages)} sites")
-    replies = list(grid.send_and_receive(messages, timeout=timeout))
+    replies = list(RelayGrid(grid, name="final release").send_and_receive(messages, timeout=timeout))
     acknowledged = sum(1 for reply in replies if not reply.has_error())
     LOG.info("final release sent to %d sites, %d acknowledged", len(messages), acknowledged)
     stage.done(f"{acknowledged} of {len(messages)} sites acknowledged")

@@ -35,7 +35,7 @@ def test_onboard_runs_a_mixed_portfolios_own_exports_to_their_reports(
     solar = write_solar_site(plant, frame, tmp_path / "mine" / "pv")
     before = {site: site.read_text() for site in (wind, solar)}
     out = tmp_path / "out"
-    argv = ["onboard", "--site", str(wind), "--site", str(solar), "--out", str(out), "--peers", "3"]
+    argv = ["onboard", "--site", str(wind), "--site", str(solar), "--out", str(out), "--peers", "2"]
     assert main(argv) == 0
     printed, progress = capsys.readouterr()
     assert printed.count("computed on your site's copy (nothing of yours left this machine)") == 2
@@ -44,30 +44,30 @@ def test_onboard_runs_a_mixed_portfolios_own_exports_to_their_reports(
     assert_in_order(
         progress,
         "reading scada.csv: 4,464 rows, ",
-        "your export covers 1 whole month(s) from 2025-01-01; 3 synthetic peers run ('V90/2000',)\n",
-        "generating operator-01 (1/3): V90/2000, 1 turbines, 4,464 records in ",
-        "generating operator-03 (3/3)",
-        "checking site 1/4: ",
-        "checking site 4/4: ",
-        "starting Flower's simulation engine: both rounds of SecAgg+ over 4 sites\n",
-        "round 1 census: asking every wind site (at least 4)\n",
-        "round 1 census: 4 sites summed in ",
-        "round 1 values: asking the census's 4 sites\n",
-        "round 1 values: 4 sites summed in ",
+        "your export covers 1 whole month(s) from 2025-01-01; 2 synthetic peers run ('V90/2000',)\n",
+        "generating operator-01 (1/2): V90/2000, 1 turbines, 4,464 records in ",
+        "generating operator-02 (2/2)",
+        "checking site 1/3: ",
+        "checking site 3/3: ",
+        "starting Flower's simulation engine: both rounds of SecAgg+ over 3 sites\n",
+        "round 1 census: asking every wind site (at least 3)\n",
+        "round 1 census: 3 sites summed in ",
+        "round 1 values: asking the census's 3 sites\n",
+        "round 1 values: 3 sites summed in ",
         "round 2 census: asking every wind site (at least 3 of round 1's)\n",
-        "round 2 census: 4 sites summed in ",
-        "round 2 values: asking the census's 4 sites\n",
-        "round 2 values: 4 sites summed in ",
-        "final release: sending to 4 sites\n",
-        "final release: 4 of 4 sites acknowledged in ",
+        "round 2 census: 3 sites summed in ",
+        "round 2 values: asking the census's 3 sites\n",
+        "round 2 values: 3 sites summed in ",
+        "final release: sending to 3 sites\n",
+        "final release: 3 of 3 sites acknowledged in ",
         "your report: computing your report against the release, on your site's copy\n",
         f"your report: written to {wind_out / 'your-report.html'} in ",
-        f"your export covers 1 whole month(s) from 2023-03-01; 3 synthetic {plant.module_technology} "
+        f"your export covers 1 whole month(s) from 2023-03-01; 2 synthetic {plant.module_technology} "
         f"{plant.mounting} plants of climate zone {plant.climate_zone} join it\n",
-        "starting Flower's simulation engine: round 1 of SecAgg+ over 4 sites\n",
-        "round 1 census: asking every solar site (at least 4)\n",
-        "round 1 values: 4 sites summed in ",
-        "final release: 4 of 4 sites acknowledged in ",
+        "starting Flower's simulation engine: round 1 of SecAgg+ over 3 sites\n",
+        "round 1 census: asking every solar site (at least 3)\n",
+        "round 1 values: 3 sites summed in ",
+        "final release: 3 of 3 sites acknowledged in ",
         f"your report: written to {solar_out / 'your-report.html'} in ",
     )
     # Not assert_plain_lines: Ray forwards its workers' output (the sites' own logs) to stderr as it comes.
@@ -76,7 +76,7 @@ def test_onboard_runs_a_mixed_portfolios_own_exports_to_their_reports(
         assert (folder / "your-report.html").stat().st_size > 10_000
         assert site.read_text() == before[site] and not (site.parent / "audit.log").exists()  # originals untouched
         release = json.loads((folder / "release.json").read_text())
-        assert release["provenance"]["participants"] == 4
-    # The plant's cohort (its technology, mounting and climate zone) is published: four plants, each a member.
+        assert release["provenance"]["participants"] == 3
+    # The plant's cohort (its technology, mounting and climate zone) is published: three plants, each a member.
     curve = json.loads((solar_out / "release.json").read_text())["solar_curves"][0]
-    assert any(not b["suppressed"] and b["operator_count"] == 4 for b in curve["bins"])
+    assert any(not b["suppressed"] and b["operator_count"] == 3 for b in curve["bins"])
