@@ -123,11 +123,11 @@ def _is_final_release(messages: list[Message]) -> bool:
 class KilledMidSend(LoopbackGrid):
     """Delivers the final release to the first site only, then the process dies."""
 
-    def send_and_receive(self, messages: Iterable[Message], *, timeout: float | None = None) -> Iterable[Message]:
+    def push_messages(self, messages: Iterable[Message]) -> Iterable[str]:
         messages = list(messages)
         if not _is_final_release(messages):
-            return super().send_and_receive(messages, timeout=timeout)
-        super().send_and_receive(messages[:1], timeout=timeout)
+            return super().push_messages(messages)
+        super().push_messages(messages[:1])
         raise Killed("mid send")
 
 
