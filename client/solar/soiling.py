@@ -326,7 +326,7 @@ def seasonal_cycle(
     index = pd.DatetimeIndex(relative.index)
     values = relative.to_numpy(dtype=np.float64)
     day = ((index - index[0]) / pd.Timedelta(days=1)).to_numpy()
-    angle = 2.0 * np.pi * index.dayofyear.to_numpy(dtype=np.float64) / 365.25
+    angle = 2.0 * np.pi * index.day_of_year.to_numpy(dtype=np.float64) / 365.25
     k = np.arange(1, harmonics + 1)
     season = np.column_stack([np.cos(np.outer(angle, k)), np.sin(np.outer(angle, k))])
     columns, used = [np.ones(len(index)), day / 365.25, *season.T], np.zeros(len(index), dtype=bool)
