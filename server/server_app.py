@@ -155,13 +155,13 @@ def sites_of_kind(
     """
     kind = "solar" if is_solar(spec) else "wind"
     answers: dict[int, str] = {}  # node -> its kind, for the nodes that answered
+    question = RecordDict({"config": ConfigRecord({SITE_KIND_CONFIG_KEY: kind})})
+    relay = RelayGrid(grid, name="site kinds")  # looks for replies every 0.2 s, not Flower's 3
     began = time.monotonic()
     while True:
         # A node that has not answered (yet: its ClientApp may be starting) is asked again on the next pass.
         unanswered = [node for node in grid.get_node_ids() if node not in answers]
-        question = RecordDict({"config": ConfigRecord({SITE_KIND_CONFIG_KEY: kind})})
         messages = [Message(content=question, dst_node_id=node, message_type=MessageType.QUERY) for node in unanswered]
-        relay = RelayGrid(grid, name="site kinds")  # looks for replies every 0.2 s, not Flower's 3
         for reply in relay.send_and_receive(messages, timeout=waits.stage) if messages else ():
             config = None if reply.has_error() else reply.content.config_records.get("config")
             if config is not None and config.get(SITE_KIND_CONFIG_KEY) in SITE_KINDS:
