@@ -83,5 +83,4 @@ def test_its_performance_ratio_is_the_iec_formula_over_its_raw_rows(site: Path):
     spec = solar_spec("serf", "2022-01-02T00:00:00Z", "2022-01-08T00:00:00Z", [solar_cohort("all plants")])
     summary = summarise_plant(lambda: read_solar_chunks(config), config, spec)
     assert summary.performance_ratio == pytest.approx(reference, rel=1e-9)
-    assert 0.5 < reference < 0.8  # a January week at a snowy site, on a DC capacity the data do not state
     assert summary.inverter_records.sum() == 480
