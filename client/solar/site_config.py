@@ -158,37 +158,36 @@ SOLAR_STATUS_SETTINGS = (
         {},
     ),
 )
+SOLAR_SOURCE_SETTINGS = {
+    "resolution": Setting(
+        "resolution",
+        "string",
+        'period of the export records, dividing 15 minutes (`"1s"`, `"1min"`, ...); finer data are '
+        "averaged to 15-min means on site",
+        "15min",
+    ),
+    "layout": Setting(
+        "layout",
+        "string",
+        '`"long"`: one row per inverter and time; `"wide"`: one row per time, each inverter\'s column of a '
+        "channel named in `[columns]` with `{asset}` (its `id`); a column without `{asset}` is the plant's, "
+        "shared by every inverter (an irradiance, a temperature)",
+        "long",
+    ),
+    "only_listed_turbines": Setting(
+        "only_listed_inverters",
+        "boolean",
+        "true: the export is shared with other inverters (another plant's), whose rows are left out (only "
+        "`[[inverters]]` are read)",
+        False,
+    ),
+}
+"""A solar [source]'s own settings in place of a wind site's, by the wind setting's key."""
 SOLAR_SETTINGS: dict[str, tuple[Setting, ...]] = {
     "site": SOLAR_SITE_SETTINGS,
     "plant": PLANT_SETTINGS,
     "inverters": INVERTER_SETTINGS,
-    "source": tuple(
-        {
-            "resolution": Setting(
-                "resolution",
-                "string",
-                'period of the export records, dividing 15 minutes (`"1s"`, `"1min"`, ...); finer data are '
-                "averaged to 15-min means on site",
-                "15min",
-            ),
-            "layout": Setting(
-                "layout",
-                "string",
-                '`"long"`: one row per inverter and time; `"wide"`: one row per time, each inverter\'s column of a '
-                "channel named in `[columns]` with `{asset}` (its `id`); a column without `{asset}` is the plant's, "
-                "shared by every inverter (an irradiance, a temperature)",
-                "long",
-            ),
-            "only_listed_turbines": Setting(
-                "only_listed_inverters",
-                "boolean",
-                "true: the export is shared with other inverters (another plant's), whose rows are left out (only "
-                "`[[inverters]]` are read)",
-                False,
-            ),
-        }.get(s.key, s)
-        for s in SOURCE_SETTINGS
-    ),
+    "source": tuple(SOLAR_SOURCE_SETTINGS.get(s.key, s) for s in SOURCE_SETTINGS),
     "status": SOLAR_STATUS_SETTINGS,
     "member": MEMBER_SETTINGS,
     "policy": POLICY_SETTINGS,
