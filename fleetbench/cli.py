@@ -223,6 +223,12 @@ def _format_baselines(release: release_pb2.Release) -> list[str]:
     for d in release.distributions:
         if d.suppressed:
             lines.append(f"  {d.cohort} {d.indicator}: suppressed ({d.suppression_reason})")
+        elif d.HasField("p50_noise_stddev"):  # differentially private: P10 / P50 / P90 of the denoised bars
+            lines.append(
+                f"  {d.cohort} {d.indicator} [{d.bins.unit}] over about {sum(d.counts)} {d.counts_of} "
+                f"(noise {d.count_noise_stddev:.1f} per bar): {d.p10:.3f} / - / {d.p50:.3f} "
+                f"+-P50 {d.p50_noise_stddev:.3f} / - / {d.p90:.3f}"
+            )
         else:
             lines.append(
                 f"  {d.cohort} {d.indicator} [{d.bins.unit}] over {sum(d.counts)} {d.counts_of}: "
@@ -251,6 +257,8 @@ def _format_baselines(release: release_pb2.Release) -> list[str]:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    if args.distribution_share and not (args.solar and args.epsilon is not None):
+        raise ValueError("--distribution-share splits a private solar release's budget: give it with --solar --epsilon")
     if args.solar:
         return _simulate_solar(args)
     from common.release_json import export_json
@@ -315,7 +323,11 @@ def _simulate_solar(args: argparse.Namespace) -> int:
 
     if args.pooled:
         raise ValueError("--solar runs the federated release only: leave out --pooled")
-    privacy = PrivacySettings(args.epsilon, min_noise_sites=args.operators) if args.epsilon is not None else None
+    privacy = (
+        PrivacySettings(args.epsilon, min_noise_sites=args.operators, distribution_share=args.distribution_share)
+        if args.epsilon is not None
+        else None
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     release = simulate_solar(
@@ -853,7 +865,9 @@ def _spec_new(args: argparse.Namespace) -> int:
     from server.spec import PrivacySettings, band_cohort, model_cohort, power_curve_spec, solar_cohort, solar_spec
 
     privacy = (
-        PrivacySettings(args.epsilon, args.delta, args.max_records_per_bin, args.min_noise_sites)
+        PrivacySettings(
+            args.epsilon, args.delta, args.max_records_per_bin, args.min_noise_sites, args.distribution_share
+        )
         if args.epsilon is not None
         else None
     )
@@ -1043,6 +1057,12 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="make the release differentially private (epsilon per turbine; --solar: per inverter)",
     )
+    simulate.add_argument(
+        "--distribution-share",
+        type=float,
+        default=0.0,
+        help="--solar --epsilon: the share of the budget for the plants' distributions (0: the curve alone)",
+    )
     simulate.set_defaults(run=_simulate)
 
     onboard = commands.add_parser(
@@ -1112,6 +1132,12 @@ def parser() -> argparse.ArgumentParser:
         "--max-records-per-bin", type=int, default=60, help="with --epsilon: cap per turbine (inverter) per bin"
     )
     new.add_argument("--min-noise-sites", type=int, default=3, help="with --epsilon: fewest sites to publish")
+    new.add_argument(
+        "--distribution-share",
+        type=float,
+        default=0.0,
+        help="--solar --epsilon: the share of the budget for the plants' distributions (0: the curve alone)",
+    )
     new.add_argument("--out", required=True)
     new.set_defaults(run=_spec_new)
 

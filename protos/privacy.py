@@ -26,6 +26,20 @@ WINDOW_BOX_CELLS = 11
 WINDOW_PEAK_STDDEVS = 4.5
 
 
+PLANT_DISTRIBUTION_STATISTICS = (
+    S.PERFORMANCE_RATIO_HISTOGRAM,
+    S.PERFORMANCE_RATIO_STC_HISTOGRAM,
+    S.DEGRADATION_RATE_HISTOGRAM,
+    S.DEGRADATION_INTERVAL_HISTOGRAM,
+    S.SOILING_LOSS_HISTOGRAM,
+    S.CLIPPING_SHARE_HISTOGRAM,
+    S.INVERTER_AVAILABILITY_HISTOGRAM,
+    S.SOLAR_LOST_PRODUCTION,
+)
+"""The solar distributions a private solar spec may noise besides its curve: in every row of each (one
+histogram; lost production: one per cause) a plant counts once, an inverter once in the availability."""
+
+
 class CappedCurve(NamedTuple):
     """What a private spec of one kind bounds and noises."""
 
@@ -39,6 +53,11 @@ def capped_curve(spec: spec_pb2.BenchmarkSpec) -> CappedCurve:
     if spec.HasField("solar"):
         return CappedCurve(PRIVACY_UNITS["solar"], S.CAPPED_SPECIFIC_POWER_HISTOGRAM, spec.solar.irradiance_bins.count)
     return CappedCurve(PRIVACY_UNITS["wind"], S.CAPPED_POWER_HISTOGRAM, spec.wind_speed_bins.count)
+
+
+def noises_distributions(spec: spec_pb2.BenchmarkSpec) -> bool:
+    """Whether a private solar spec publishes its plants' distributions, noised (its distribution share > 0)."""
+    return any(b.statistic in PLANT_DISTRIBUTION_STATISTICS and b.noise_stddev > 0 for b in spec.blocks)
 
 
 def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind_speed_bins: int) -> float:
@@ -56,6 +75,23 @@ def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind
         B, the number of wind-speed (a solar spec: irradiance) bins of the spec.
     """
     return max_records_per_turbine_per_bin * math.sqrt(n_wind_speed_bins)
+
+
+def distribution_l2_sensitivity(rows: int) -> float:
+    """L2 sensitivity of one cohort's plant-distribution block to one inverter [plants, inverters].
+
+    A plant puts one count in each row of the block (an inverter one in the availability histogram).
+    Adding, removing or changing one inverter changes its plant's figures: each row's count moves from
+    one bar to another (L2 norm sqrt(2)), or appears or disappears (1). Over the rows the L2 norm is at
+    most sqrt(2 rows), whatever the plant's data. tests/client/test_solar_private_distributions.py
+    removes an inverter from a plant and measures it.
+
+    Parameters
+    ----------
+    rows : int
+        The histograms of the block: 1, or a lost-production block's causes.
+    """
+    return math.sqrt(2.0 * rows)
 
 
 def block_rho(l2_sensitivity: float, noise_stddev: float, min_noise_sites: int, size: int) -> float:
@@ -99,9 +135,14 @@ def enforced_l2_sensitivity(spec: spec_pb2.BenchmarkSpec, block: spec_pb2.Block)
     capped = capped_curve(spec)
     if block.statistic == capped.statistic:
         return capped_histogram_l2_sensitivity(spec.privacy.max_records_per_turbine_per_bin, capped.rows)
+    solar = spec.HasField("solar")
+    if solar and block.statistic in PLANT_DISTRIBUTION_STATISTICS:
+        rows = len(spec.solar.loss_categories) if block.statistic == S.SOLAR_LOST_PRODUCTION else 1
+        return distribution_l2_sensitivity(rows)
+    private = [capped.statistic, *(PLANT_DISTRIBUTION_STATISTICS if solar else ())]
     raise ValueError(
         f"block {BlockKey.of(block)} asks for noise, but sites bound no privacy unit's contribution to it; "
-        f"only {S.Name(capped.statistic)} is differentially private in a spec of this kind"
+        f"only {', '.join(S.Name(s) for s in private)} can be differentially private in a spec of this kind"
     )
 
 
@@ -145,19 +186,26 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
     return rho
 
 
-def cell_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str) -> float:
-    """sigma, the noise a private spec states for each cell of ``cohort``'s capped histogram [record weight]."""
-    statistic = capped_curve(spec).statistic
-    return next(b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic == statistic)
+def cell_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str, statistic: spec_pb2.Statistic | None = None) -> float:
+    """sigma, the noise a private spec states for each cell of ``cohort``'s block of ``statistic``.
+
+    ``statistic`` defaults to the capped histogram [record weight]; a plant distribution's is in plants
+    (inverters). 0 when the spec does not noise that block.
+    """
+    statistic = capped_curve(spec).statistic if statistic is None else statistic
+    return next((b.noise_stddev for b in spec.blocks if b.cohort == cohort and b.statistic == statistic), 0.0)
 
 
-def summed_noise_stddev(spec: spec_pb2.BenchmarkSpec, cohort: str, participants: int) -> float:
-    """Standard deviation of the noise on each cell of a cohort's summed capped histogram [record weight].
+def summed_noise_stddev(
+    spec: spec_pb2.BenchmarkSpec, cohort: str, participants: int, statistic: spec_pb2.Statistic | None = None
+) -> float:
+    """Standard deviation of the noise on each cell of a cohort's summed block (default: its capped histogram).
 
     Each participant adds noise of variance sigma^2 / (t - 1) (t = min_noise_sites), so the sum of
     ``participants`` shares carries participants / (t - 1) sigma^2.
     """
-    return cell_noise_stddev(spec, cohort) * math.sqrt(participants / (spec.privacy.min_noise_sites - 1))
+    sigma = cell_noise_stddev(spec, cohort, statistic)
+    return sigma * math.sqrt(participants / (spec.privacy.min_noise_sites - 1))
 
 
 def min_publishable_weight(summed_cell_noise_stddev: float) -> float:

@@ -458,12 +458,17 @@ def _solar_records_squared(e: SpecExtent, b: spec_pb2.Block) -> float:
     return float(e.max_solar_records) ** 2
 
 
+def _noise_headroom(e: SpecExtent, b: spec_pb2.Block) -> float:
+    """What a noised block's bound allows above the value: NOISE_HEADROOM_STDDEVS of a site's noise (0 unnoised)."""
+    return NOISE_HEADROOM_STDDEVS * site_noise_stddev(b.noise_stddev, e.min_noise_sites) if b.noise_stddev else 0.0
+
+
 def _plant(e: SpecExtent, b: spec_pb2.Block) -> float:
-    return 1.0  # a solar site is one plant
+    return 1.0 + _noise_headroom(e, b)  # a solar site is one plant
 
 
 def _inverters(e: SpecExtent, b: spec_pb2.Block) -> float:
-    return float(e.max_inverters)
+    return float(e.max_inverters) + _noise_headroom(e, b)
 
 
 def _inverters_squared(e: SpecExtent, b: spec_pb2.Block) -> float:
@@ -471,10 +476,8 @@ def _inverters_squared(e: SpecExtent, b: spec_pb2.Block) -> float:
 
 
 def _capped_weight(e: SpecExtent, b: spec_pb2.Block) -> float:
-    # The noised value stays within the bound unless a site's noise exceeds NOISE_HEADROOM_STDDEVS.
-    headroom = NOISE_HEADROOM_STDDEVS * site_noise_stddev(b.noise_stddev, e.min_noise_sites) if b.noise_stddev else 0
     units = e.max_inverters if b.statistic == S.CAPPED_SPECIFIC_POWER_HISTOGRAM else e.max_turbines
-    return units * e.max_records_per_turbine_per_bin + headroom
+    return units * e.max_records_per_turbine_per_bin + _noise_headroom(e, b)
 
 
 _VALUE = False  # summed in a values round, for the cells the census lets through

@@ -103,9 +103,13 @@ def indicator_percentiles(indicator: str, counts: np.ndarray, grid: spec_pb2.Bin
     Interpolating within a bin reaches its edges: an availability bin centred on 1 spans up to
     1.005, a value no turbine can have (:data:`INDICATOR_RANGES`).
     """
-    low, high = INDICATOR_RANGES.get(indicator.partition(":")[0], (-math.inf, math.inf))
     percentiles = histogram_percentiles(counts, grid.first_centre, grid.width, DISTRIBUTION_PERCENTILES)
-    return tuple(float(p) for p in np.clip(percentiles, low, high))
+    return tuple(float(p) for p in np.clip(percentiles, *indicator_range(indicator)))
+
+
+def indicator_range(indicator: str) -> tuple[float, float]:
+    """The values ``indicator`` can take (:data:`INDICATOR_RANGES`; unbounded when it names none)."""
+    return INDICATOR_RANGES.get(indicator.partition(":")[0], (-math.inf, math.inf))
 
 
 def indicator_baselines(

@@ -19,6 +19,7 @@ from protos.privacy import (
     WINDOW_PEAK_STDDEVS,
     cell_noise_stddev,
     composed_epsilon,
+    noises_distributions,
     spec_rho,
     summed_noise_stddev,
 )
@@ -53,6 +54,10 @@ BOOTSTRAP_MIN_CORRECTION = 0.75
 # from cut-in to rated (0.08 in the simulated fleet of bench/dp_curve_error.py): the bin a cohort must
 # be large enough for before its curve is usable from cut-in to rated [-].
 REFERENCE_BIN_SPREAD = 0.08
+# A cohort's plants' performance ratios, for the cohort size a private PR distribution is usable from:
+# spread with standard deviation 0.05 about 0.8 (an assumption stated in the release's note).
+REFERENCE_PERFORMANCE_RATIO = 0.8
+REFERENCE_PERFORMANCE_RATIO_SPREAD = 0.05
 
 
 def denoised_histogram(noisy_counts: np.ndarray) -> np.ndarray:
@@ -160,6 +165,7 @@ class NoisyPercentiles:
     percentiles: np.ndarray  # at PERCENTILES [-]
     mean: float  # [-]
     p50_noise_stddev: float  # [-], the P50's standard deviation from the noise (parametric bootstrap)
+    counts: np.ndarray  # the denoised window counts, zero outside the window [record weight]
 
 
 def _redrawn_p50(
@@ -201,8 +207,8 @@ def noisy_histogram_percentiles(
     rng : numpy.random.Generator
         Source of the bootstrap draws (the DP noise itself is the sites', not drawn here).
     """
-    withheld = NoisyPercentiles(np.full(len(PERCENTILES), np.nan), math.nan, math.nan)
     (percentiles,), (counts,) = windowed_percentiles(noisy, grid, cell_noise_stddev)
+    withheld = NoisyPercentiles(np.full(len(PERCENTILES), np.nan), math.nan, math.nan, np.zeros_like(counts))
     if np.isnan(percentiles[P50]):
         return withheld
     once, once_counts = _redrawn_p50(np.tile(counts, (BOOTSTRAP_DRAWS, 1)), grid, cell_noise_stddev, rng)
@@ -220,6 +226,7 @@ def noisy_histogram_percentiles(
         percentiles=percentiles,
         mean=float(np.dot(counts, centres) / counts.sum()),
         p50_noise_stddev=math.sqrt(v1 * correction),
+        counts=counts,
     )
 
 
@@ -253,11 +260,13 @@ def usable_cohort_units(
     grid: spec_pb2.BinGrid,
     max_records_per_turbine_per_bin: int,
     spread: float = REFERENCE_BIN_SPREAD,
+    centre: float = 0.5,
 ) -> int:
     """Privacy units (turbines, inverters) a cohort needs, each with the full capped weight in a bin, for its P50.
 
-    The bin holds N c records, normally distributed with standard deviation ``spread`` about 0.5
-    on the grid (P/P_rated, or kW/kWp for a solar curve), and its P50 is published when
+    The bin holds N c records, normally distributed with standard deviation ``spread`` about
+    ``centre`` on the grid (P/P_rated, or kW/kWp for a solar curve; for a plant distribution c = 1
+    count per plant), and its P50 is published when
     :func:`windowed_percentiles` publishes it on the noiseless row: its records stand out from the
     noise and the noise on its window's cumulative count at the median is within
     ``NOISE_DOMINATED_SHARE`` of its weight. With noise, such a bin is published in most draws at
@@ -276,7 +285,7 @@ def usable_cohort_units(
         Standard deviation of P/P_rated in the bin [-].
     """
     edges = grid.first_centre + grid.width * (np.arange(grid.count + 1) - 0.5)
-    shape = np.diff(norm.cdf(edges, loc=0.5, scale=spread))
+    shape = np.diff(norm.cdf(edges, loc=centre, scale=spread))
 
     def published(turbines: int) -> bool:
         row = shape * turbines * max_records_per_turbine_per_bin
@@ -331,4 +340,31 @@ def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Releas
         f"usable {span} where a bin holds {cap} records from each of about {usable} {unit}s or "
         "more; smaller cohorts are protected by disclosure control, not by differential privacy."
     )
+    if solar and noises_distributions(spec):
+        parameters.note += " " + _distributions_note(spec, release)
     return parameters
+
+
+def _distributions_note(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> str:
+    """What the noise means for a private solar release's plant distributions."""
+    participants = release.provenance.participants
+    noise = max(
+        summed_noise_stddev(spec, cohort.name, participants, S.PERFORMANCE_RATIO_HISTOGRAM) for cohort in spec.cohorts
+    )
+    plants = usable_cohort_units(
+        noise,
+        spec.solar.performance_ratio_bins,
+        1,
+        spread=REFERENCE_PERFORMANCE_RATIO_SPREAD,
+        centre=REFERENCE_PERFORMANCE_RATIO,
+    )
+    released = [d for d in release.distributions if not d.suppressed]
+    noisy = [d for d in release.distributions if d.suppressed and d.HasField("count_noise_stddev")]
+    return (
+        f"The plants' distributions carry noise of standard deviation {noise:.1f} plants (inverters) per bar; "
+        f"{len(noisy)} of the {len(released) + len(noisy)} the census let through are withheld because their "
+        "plants do not stand out from it, and the others state their P50's standard deviation from the noise "
+        f"(p50_noise_stddev). A performance-ratio distribution is usable from about {plants} plants per cohort "
+        f"(their PRs spread with standard deviation {REFERENCE_PERFORMANCE_RATIO_SPREAD:g}); operator counts and "
+        "failure rates are not published."
+    )

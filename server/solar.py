@@ -8,6 +8,7 @@ category among them) by its plants, the inverters' availability by their inverte
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
@@ -17,7 +18,7 @@ from protos.census import CohortCells, Decision
 from protos.codec import CONTRACT, spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.privacy import summed_noise_stddev
+from protos.privacy import noises_distributions, summed_noise_stddev
 from protos.statistics import (
     SOLAR_CELLS,
     SOLAR_INVERTER_CELLS,
@@ -26,10 +27,10 @@ from protos.statistics import (
     CohortBlocks,
     solar_histograms,
 )
-from server.baselines import indicator_percentiles
+from server.baselines import indicator_percentiles, indicator_range
 from server.finalize import exact_mean_and_std
 from server.percentiles import PERCENTILES, histogram_percentiles
-from server.private_curve import fill_private_bin, privacy_parameters
+from server.private_curve import fill_private_bin, noisy_histogram_percentiles, privacy_parameters
 
 S = spec_pb2.Statistic
 
@@ -82,9 +83,10 @@ def build_solar_release(
 ) -> release_pb2.Release:
     """The solar release: each cohort's curve, its plants' distributions and its failure rates by component.
 
-    A private spec's release holds the curves alone, from each cohort's noisy capped histogram
-    (:func:`server.private_curve.fill_private_bin`, its bootstrap seeded from the spec), and
-    states the privacy it gives each inverter.
+    A private spec's release holds the curves, from each cohort's noisy capped histogram
+    (:func:`server.private_curve.fill_private_bin`, its bootstrap seeded from the spec), the plants'
+    distributions from their noisy histograms when the spec noises them (no operator counts), no
+    failure rates, and states the privacy it gives each inverter.
 
     Parameters
     ----------
@@ -124,18 +126,10 @@ def build_solar_release(
             else _exact_bin_filler(spec, totals, values, c)
         )
         suppressed += _fill_curve(curve, spec, decision.irradiance_bins, c, fill)
-        if private:  # a private release is the curves alone
-            continue
+        if private and not noises_distributions(spec):
+            continue  # a private release without a distribution share is the curves alone
         block = CohortBlocks(values, cohort.name)
-        operators = block(S.SOLAR_CONTRIBUTOR)
-        histograms = [
-            (cell, cell, block(statistic), grid) for cell, (statistic, grid) in solar_histograms(solar).items()
-        ]
-        histograms += [
-            ("lost_production", f"lost_production:{category}", counts, solar.lost_production_bins)
-            for category, counts in zip(solar.loss_categories, block(S.SOLAR_LOST_PRODUCTION), strict=True)
-        ]
-        for cell, indicator, counts, grid in histograms:
+        for cell, indicator, statistic, row, grid in _distribution_rows(solar):
             i = SOLAR_CELLS.index(cell)
             if not decision.solar.filled[c, i]:
                 continue
@@ -145,10 +139,16 @@ def build_solar_release(
                 d.suppressed, d.suppression_reason = True, decision.solar.reasons[c, i]
                 suppressed += 1
                 continue
+            counts = block(statistic) if row is None else block(statistic)[row]
+            if private:
+                noise = summed_noise_stddev(spec, cohort.name, participants, statistic)
+                suppressed += _fill_private_distribution(d, counts, noise, rng)
+                continue
             d.counts.extend(int(n) for n in np.rint(counts))
-            d.operator_count = int(operators[i])
+            d.operator_count = int(block(S.SOLAR_CONTRIBUTOR)[i])
             d.p10, d.p25, d.p50, d.p75, d.p90 = indicator_percentiles(indicator, counts, grid)
-        suppressed += _failure_rates(release, spec, block, decision.solar, c)
+        if not private:  # failure counts have no bound per inverter
+            suppressed += _failure_rates(release, spec, block, decision.solar, c)
     release.provenance.CopyFrom(
         release_pb2.Provenance(
             spec_sha256=spec_sha256(spec),
@@ -162,6 +162,42 @@ def build_solar_release(
     if private:
         release.privacy.CopyFrom(privacy_parameters(spec, release))
     return release
+
+
+def _distribution_rows(
+    solar: spec_pb2.SolarSpec,
+) -> list[tuple[str, str, spec_pb2.Statistic, int | None, spec_pb2.BinGrid]]:
+    """Each released distribution: its cell, indicator, statistic, row of the block (None: the whole block), grid."""
+    rows: list[tuple[str, str, spec_pb2.Statistic, int | None, spec_pb2.BinGrid]] = [
+        (cell, cell, statistic, None, grid) for cell, (statistic, grid) in solar_histograms(solar).items()
+    ]
+    rows += [
+        ("lost_production", f"lost_production:{category}", S.SOLAR_LOST_PRODUCTION, r, solar.lost_production_bins)
+        for r, category in enumerate(solar.loss_categories)
+    ]
+    return rows
+
+
+def _fill_private_distribution(
+    d: release_pb2.Distribution, noisy: np.ndarray, noise: float, rng: np.random.Generator
+) -> int:
+    """Fill a private distribution from its noisy summed histogram; return 1 when the noise withholds it.
+
+    Post-processing only (:func:`server.private_curve.noisy_histogram_percentiles`, the curve's
+    estimator): the bars where the plants stand out, denoised, give the published counts and
+    P10 / P50 / P90; its bootstrap states the P50's error. Where the plants do not stand out from the
+    noise the distribution is withheld, with the noise it would have carried.
+    """
+    d.count_noise_stddev = noise
+    result = noisy_histogram_percentiles(noisy, d.bins, noise, rng)
+    if math.isnan(result.mean):
+        d.suppressed = True
+        d.suppression_reason = f"its {d.counts_of} do not stand out from the noise ({noise:.1f} {d.counts_of} per bar)"
+        return 1
+    d.counts.extend(int(n) for n in np.rint(result.counts))
+    d.p10, d.p50, d.p90 = (float(p) for p in np.clip(result.percentiles, *indicator_range(d.indicator)))
+    d.p50_noise_stddev = result.p50_noise_stddev
+    return 0
 
 
 def _failure_rates(

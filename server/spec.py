@@ -26,7 +26,15 @@ from protos.domain import (
     SOLAR_LOSS_CATEGORIES,
 )
 from protos.fleetbench.v1 import spec_pb2
-from protos.privacy import capped_curve, capped_histogram_l2_sensitivity, rho_for_epsilon, spec_rho
+from protos.privacy import (
+    PLANT_DISTRIBUTION_STATISTICS,
+    block_rho,
+    capped_curve,
+    capped_histogram_l2_sensitivity,
+    enforced_l2_sensitivity,
+    rho_for_epsilon,
+    spec_rho,
+)
 from protos.statistics import STATISTICS, spec_block
 
 S = spec_pb2.Statistic
@@ -112,6 +120,8 @@ class PrivacySettings:
     delta: float = 1e-6
     max_records_per_turbine_per_bin: int = 60
     min_noise_sites: int = 3
+    distribution_share: float = 0.0
+    """Share of the release's rho spent on a solar spec's plant distributions, in [0, 1); 0: the curve alone."""
 
 
 def _referenced(cohort: spec_pb2.Cohort, reference: spec_pb2.WindSpeedReference) -> spec_pb2.Cohort:
@@ -291,7 +301,9 @@ def _private_curve_spec(
     The privacy unit, the histogram and the rows a unit's weight is capped in follow the spec's kind
     (:func:`protos.privacy.capped_curve`). zCDP composes by addition, so each of the C cohorts'
     histograms gets rho / C, where rho is the largest zCDP whose release is (epsilon, delta)-DP; its
-    noise is sigma = Delta / sqrt(2 rho / C).
+    noise is sigma = Delta / sqrt(2 rho / C). A solar spec with a ``distribution_share`` s > 0 gives
+    its curves (1 - s) rho and each cohort's plant distributions s rho / C
+    (:data:`protos.privacy.PLANT_DISTRIBUTION_STATISTICS`), one noise for all of them.
 
     Parameters
     ----------
@@ -312,6 +324,11 @@ def _private_curve_spec(
             "privacy: min_noise_sites must be >= 2 and max_records_per_turbine_per_bin >= 1, got "
             f"{privacy.min_noise_sites} and {privacy.max_records_per_turbine_per_bin}"
         )
+    share = privacy.distribution_share
+    if not 0.0 <= share < 1.0 or (share and not spec.HasField("solar")):
+        raise ValueError(
+            f"privacy: distribution_share must be in [0, 1), and above 0 for solar specs only; got {share}"
+        )
     capped = capped_curve(spec)
     spec.privacy.CopyFrom(
         spec_pb2.DifferentialPrivacy(
@@ -325,15 +342,42 @@ def _private_curve_spec(
     rho = rho_for_epsilon(privacy.epsilon, privacy.delta)
     sensitivity = capped_histogram_l2_sensitivity(privacy.max_records_per_turbine_per_bin, capped.rows)
     # A hair above the calibrated sigma, so the tau term of protos.privacy.block_rho stays inside rho.
-    noise = sensitivity / math.sqrt(2.0 * rho / len(cohorts)) * (1.0 + 1e-9)
+    noise = sensitivity / math.sqrt(2.0 * (1.0 - share) * rho / len(cohorts)) * (1.0 + 1e-9)
+    distribution_noise = _distribution_noise(spec, share * rho / len(cohorts)) if share else 0.0
     for cohort in cohorts:
         spec.cohorts.add().CopyFrom(cohort)
         histogram = spec_block(spec, cohort.name, capped.statistic, noise_stddev=noise)
         histogram.l2_sensitivity = sensitivity
         spec.blocks.append(histogram)
+        for statistic in PLANT_DISTRIBUTION_STATISTICS if share else ():
+            block = spec_block(spec, cohort.name, statistic, noise_stddev=distribution_noise)
+            block.l2_sensitivity = enforced_l2_sensitivity(spec, block)
+            spec.blocks.append(block)
     if spec_rho(spec) > rho:
         raise ValueError(f"calibration error: the spec costs rho {spec_rho(spec)} > {rho}; raise the noise")
     return spec
+
+
+def _distribution_noise(spec: spec_pb2.BenchmarkSpec, rho: float) -> float:
+    """The noise (sigma) of one cohort's plant-distribution blocks, all alike, that together cost ``rho``.
+
+    Solved on :func:`protos.privacy.block_rho` itself, whose tau term matters here: a distribution's
+    sensitivity is a few counts, so at a large epsilon its sites' noise is near one count.
+    """
+    from scipy.optimize import brentq
+
+    blocks = [spec_block(spec, "any cohort", statistic) for statistic in PLANT_DISTRIBUTION_STATISTICS]
+    terms = [(enforced_l2_sensitivity(spec, b), math.prod(b.shape)) for b in blocks]
+    t = spec.privacy.min_noise_sites
+
+    def excess(sigma: float) -> float:
+        return sum(block_rho(delta, sigma, t, size) for delta, size in terms) - rho
+
+    gaussian = math.sqrt(sum(delta**2 for delta, _ in terms) / (2.0 * rho))  # without tau: the least sigma
+    if excess(gaussian) <= 0:
+        return gaussian * (1.0 + 1e-9)
+    high = 2.0 * gaussian + 2.0 * math.sqrt(t - 1)  # a site's share above ~1.4 counts: tau is negligible
+    return brentq(excess, gaussian, high, xtol=1e-12) * (1.0 + 1e-9)
 
 
 def indicator_spec(round_one: spec_pb2.BenchmarkSpec, baseline_release_sha256: str) -> spec_pb2.BenchmarkSpec:

@@ -108,5 +108,5 @@ def test_a_solar_spec_claiming_turbines_or_a_smaller_sensitivity_is_rejected():
     # A wind spec noising the solar histogram: no wind site bounds a unit's weight in it.
     spec = _private_spec()
     next(b for b in spec.blocks if b.noise_stddev > 0).statistic = spec_pb2.Statistic.CAPPED_SPECIFIC_POWER_HISTOGRAM
-    with pytest.raises(ValueError, match="only CAPPED_POWER_HISTOGRAM is differentially private"):
+    with pytest.raises(ValueError, match="only CAPPED_POWER_HISTOGRAM can be differentially private"):
         spec_rho(spec)

@@ -146,7 +146,7 @@ class NormalBehaviourModelFit(_message.Message):
     def __init__(self, cohort: _Optional[str] = ..., target: _Optional[str] = ..., features: _Optional[_Iterable[str]] = ..., coefficients: _Optional[_Iterable[float]] = ..., ridge_lambda: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., residual_std: _Optional[float] = ...) -> None: ...
 
 class Distribution(_message.Message):
-    __slots__ = ("cohort", "indicator", "counts_of", "bins", "suppressed", "suppression_reason", "counts", "operator_count", "p10", "p25", "p50", "p75", "p90", "month")
+    __slots__ = ("cohort", "indicator", "counts_of", "bins", "suppressed", "suppression_reason", "counts", "operator_count", "p10", "p25", "p50", "p75", "p90", "month", "count_noise_stddev", "p50_noise_stddev")
     COHORT_FIELD_NUMBER: _ClassVar[int]
     INDICATOR_FIELD_NUMBER: _ClassVar[int]
     COUNTS_OF_FIELD_NUMBER: _ClassVar[int]
@@ -161,6 +161,8 @@ class Distribution(_message.Message):
     P75_FIELD_NUMBER: _ClassVar[int]
     P90_FIELD_NUMBER: _ClassVar[int]
     MONTH_FIELD_NUMBER: _ClassVar[int]
+    COUNT_NOISE_STDDEV_FIELD_NUMBER: _ClassVar[int]
+    P50_NOISE_STDDEV_FIELD_NUMBER: _ClassVar[int]
     cohort: str
     indicator: str
     counts_of: str
@@ -175,7 +177,9 @@ class Distribution(_message.Message):
     p75: float
     p90: float
     month: str
-    def __init__(self, cohort: _Optional[str] = ..., indicator: _Optional[str] = ..., counts_of: _Optional[str] = ..., bins: _Optional[_Union[_spec_pb2.BinGrid, _Mapping]] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., counts: _Optional[_Iterable[int]] = ..., operator_count: _Optional[int] = ..., p10: _Optional[float] = ..., p25: _Optional[float] = ..., p50: _Optional[float] = ..., p75: _Optional[float] = ..., p90: _Optional[float] = ..., month: _Optional[str] = ...) -> None: ...
+    count_noise_stddev: float
+    p50_noise_stddev: float
+    def __init__(self, cohort: _Optional[str] = ..., indicator: _Optional[str] = ..., counts_of: _Optional[str] = ..., bins: _Optional[_Union[_spec_pb2.BinGrid, _Mapping]] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., counts: _Optional[_Iterable[int]] = ..., operator_count: _Optional[int] = ..., p10: _Optional[float] = ..., p25: _Optional[float] = ..., p50: _Optional[float] = ..., p75: _Optional[float] = ..., p90: _Optional[float] = ..., month: _Optional[str] = ..., count_noise_stddev: _Optional[float] = ..., p50_noise_stddev: _Optional[float] = ...) -> None: ...
 
 class FailureRate(_message.Message):
     __slots__ = ("cohort", "component", "age_from_years", "age_to_years", "suppressed", "suppression_reason", "failures", "turbine_years", "failures_per_turbine_year", "mean_downtime_hours", "operator_count")
