@@ -83,7 +83,7 @@ def distribution_l2_sensitivity(rows: int) -> float:
     A plant puts one count in each row of the block (an inverter one in the availability histogram).
     Adding, removing or changing one inverter changes its plant's figures: each row's count moves from
     one bar to another (L2 norm sqrt(2)), or appears or disappears (1). Over the rows the L2 norm is at
-    most sqrt(2 rows), whatever the plant's data. tests/client/test_solar_private_distributions.py
+    most sqrt(2 rows), whatever the plant's data. tests/simulations/test_solar_private_release.py
     removes an inverter from a plant and measures it.
 
     Parameters

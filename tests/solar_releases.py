@@ -1,4 +1,4 @@
-"""A small solar fleet and a store of two solar releases (two periods), for the dashboard and solar report tests.
+"""Solar releases for the dashboard, server and solar report tests: a small fleet's two releases, a private one.
 
 Made with the in-process federation (simulations/onboarding.py, the real ServerApp rounds and
 ClientApps) once per test session, in about 20 s. Four plants at k = 3: the whole-fleet cohort
@@ -8,10 +8,19 @@ bin and cell by cell, with its reasons. The first period holds one plant's inver
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from dashboard_releases import FleetReleases
 
-from server.spec import solar_cohort, solar_spec
+from protos.census import decide
+from protos.codec import block_layouts
+from protos.disclosure import cohort_atoms
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.privacy import summed_noise_stddev
+from protos.statistics import SOLAR_CELLS, BlockKey
+from server.baselines import block_values
+from server.solar import build_solar_release
+from server.spec import PrivacySettings, solar_cohort, solar_spec
 from server.store import write_release
 from simulations.onboarding import run_release_in_process
 from simulations.solar_fleet import write_solar_fleet
@@ -19,6 +28,7 @@ from simulations.solar_fleet import write_solar_fleet
 PERIODS = (("2022-01-15T00:00:00Z", "2022-05-01T00:00:00Z"), ("2022-05-01T00:00:00Z", "2022-06-01T00:00:00Z"))
 COHORT = "all"
 SUPPRESSED_COHORT = "fixed"
+S = spec_pb2.Statistic
 
 _MADE: dict[str, FleetReleases] = {}
 
@@ -38,3 +48,56 @@ def two_solar_releases(tmp_path_factory: pytest.TempPathFactory) -> FleetRelease
             releases.append(release)
         _MADE["made"] = FleetReleases(sites, root / "release.sqlite", releases)
     return _MADE["made"]
+
+
+def private_solar_release(plants: int = 0, epsilon: float = 100.0) -> tuple[release_pb2.Release, np.ndarray]:
+    """A release private per inverter, finalised from sums made up here (no federation).
+
+    Its curve: 3 plants' 1,200 capped record weights per irradiance bin from 75 to 525 W/m^2. With
+    ``plants`` > 0 the spec gives half its budget to the plants' distributions, and the cohort's
+    performance ratio is that many plants' (each its own operator), drawn about 0.80 with standard
+    deviation 0.05; the noise suffices with half of them (min_noise_sites). Every noised block
+    carries the noise its participants would add, drawn here as a Gaussian of the same variance.
+
+    Returns
+    -------
+    release : Release
+    performance_ratios : ndarray
+        The plants' performance ratios [-] (empty without plants).
+    """
+    rng = np.random.default_rng(3)
+    participants = max(3, plants)
+    privacy = PrivacySettings(
+        epsilon,
+        max_records_per_turbine_per_bin=40,
+        min_noise_sites=max(3, plants // 2),
+        distribution_share=0.5 if plants else 0.0,
+    )
+    spec = solar_spec("solar-private", *PERIODS[0], [solar_cohort(COHORT)], privacy=privacy)
+    n_atoms, bins = len(cohort_atoms(spec.cohorts)), spec.solar.irradiance_bins.count
+    census = {
+        BlockKey("", S.IRRADIANCE_CENSUS): np.zeros((3, n_atoms + 1, bins)),
+        BlockKey("", S.SOLAR_CENSUS): np.zeros((3, n_atoms + 1, len(SOLAR_CELLS))),
+    }
+    filled = np.arange(10)  # 75-525 W/m^2
+    sums = {layout.key: np.zeros(layout.shape) for layout in block_layouts(spec)}
+    for row in (0, n_atoms):
+        census[BlockKey("", S.IRRADIANCE_CENSUS)][:, row, filled] = np.array([3.0, 1200.0, 3 * 400.0**2])[:, None]
+        if plants:  # one plant per operator: contributors, plants and the squared plants per operator all N
+            census[BlockKey("", S.SOLAR_CENSUS)][:, row, SOLAR_CELLS.index("performance_ratio")] = plants
+    capped = sums[BlockKey(COHORT, S.CAPPED_SPECIFIC_POWER_HISTOGRAM)]
+    for b in filled:  # 1,200 record weights about 0.09 kW/kWp per 50 W/m^2
+        np.add.at(capped[b], np.clip(rng.normal(9.0 * (b + 1), 4.0, 1200).astype(int), 0, None), 1.0)
+    performance_ratios = rng.normal(0.80, 0.05, plants)
+    if plants:
+        grid = spec.solar.performance_ratio_bins
+        index = np.clip(np.rint((performance_ratios - grid.first_centre) / grid.width).astype(int), 0, grid.count - 1)
+        np.add.at(sums[BlockKey(COHORT, S.PERFORMANCE_RATIO_HISTOGRAM)], index, 1.0)
+    totals = {}
+    for layout in block_layouts(spec):
+        noise = rng.normal(0.0, summed_noise_stddev(spec, COHORT, participants, layout.key.statistic), layout.shape)
+        totals[layout.key] = np.rint((sums[layout.key] + noise) * 2.0**layout.scale_exponent)
+    release = build_solar_release(
+        spec, totals, block_values(spec, totals), decide(spec, census), participants, "1", "test"
+    )
+    return release, performance_ratios

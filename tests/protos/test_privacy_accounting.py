@@ -8,6 +8,7 @@ import pytest
 
 from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import (
+    PLANT_DISTRIBUTION_STATISTICS,
     block_rho,
     capped_histogram_l2_sensitivity,
     composed_epsilon,
@@ -94,6 +95,46 @@ def test_a_private_solar_spec_costs_each_inverter_its_epsilon_on_the_capped_curv
     # Each inverter's row of irradiance bins weighs at most c: Delta = c sqrt(irradiance bins).
     expected = capped_histogram_l2_sensitivity(40, spec.solar.irradiance_bins.count)
     assert all(b.l2_sensitivity == pytest.approx(expected, rel=1e-15) for b in spec.blocks)
+
+
+@pytest.mark.parametrize("epsilon", [1.0, 100.0])
+def test_a_distribution_share_splits_the_epsilon_between_curves_and_the_plants_distributions(epsilon):
+    """Share s of rho on the distributions, 1 - s on the curves; sqrt(2) per row, one noise for every block.
+
+    At epsilon 100 a distribution's noise is near one count, where the tau term of block_rho matters:
+    the calibration still keeps the whole spec within its rho.
+    """
+    spec = _private_solar_spec(epsilon, max_records_per_turbine_per_bin=40, distribution_share=0.25)
+    rho = rho_for_epsilon(epsilon, 1e-6)
+    assert spec_rho(spec) == pytest.approx(rho, rel=1e-6) and spec_rho(spec) <= rho
+    assert composed_epsilon([spec_rho(spec)], 1e-6) == pytest.approx(epsilon, rel=1e-6)
+    distributions = [b for b in spec.blocks if b.statistic in PLANT_DISTRIBUTION_STATISTICS]
+    assert len(distributions) == 2 * len(PLANT_DISTRIBUTION_STATISTICS)  # for each of the two cohorts
+    assert len({b.noise_stddev for b in distributions}) == 1
+    for block in distributions:
+        rows = len(spec.solar.loss_categories) if block.statistic == spec_pb2.Statistic.SOLAR_LOST_PRODUCTION else 1
+        assert block.l2_sensitivity == pytest.approx(math.sqrt(2 * rows), rel=1e-15)
+    t = spec.privacy.min_noise_sites
+
+    def cost(blocks):
+        return sum(block_rho(b.l2_sensitivity, b.noise_stddev, t, math.prod(b.shape)) for b in blocks)
+
+    curves = [b for b in spec.blocks if b.statistic == spec_pb2.Statistic.CAPPED_SPECIFIC_POWER_HISTOGRAM]
+    assert cost(distributions) == pytest.approx(0.25 * rho, rel=1e-6)
+    assert cost(curves) == pytest.approx(0.75 * rho, rel=1e-6)
+
+
+def test_a_distribution_share_is_refused_outside_zero_to_one_and_on_wind_specs():
+    for share in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="distribution_share must be in"):
+            _private_solar_spec(distribution_share=share)
+    with pytest.raises(ValueError, match="for solar specs only"):
+        _private_spec(distribution_share=0.5)
+    # A distribution block claiming less than sqrt(2) per row is caught by the sites' own check.
+    spec = _private_solar_spec(distribution_share=0.5)
+    next(b for b in spec.blocks if b.statistic == spec_pb2.Statistic.SOLAR_LOST_PRODUCTION).l2_sensitivity = 2.0
+    with pytest.raises(ValueError, match=r"SOLAR_LOST_PRODUCTION.*below the 2.82843 the sites enforce"):
+        spec_rho(spec)
 
 
 def test_a_solar_spec_claiming_turbines_or_a_smaller_sensitivity_is_rejected():

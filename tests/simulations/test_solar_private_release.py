@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from client.solar.summaries import solar_blocks, summarise_plant
 from fleetbench.cli import format_release, main
 from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean, spec_sha256
 from protos.fleetbench.v1 import spec_pb2
-from protos.privacy import composed_epsilon, spec_rho, summed_noise_stddev
+from protos.privacy import PLANT_DISTRIBUTION_STATISTICS, composed_epsilon, spec_rho, summed_noise_stddev
 from protos.statistics import BlockKey
 from server.secure_sum import SecureSumOutcome
 from server.spec import PrivacySettings, solar_cohort, solar_spec
@@ -30,14 +32,19 @@ from simulations.solar_fleet import write_solar_fleet
 S = spec_pb2.Statistic
 COHORT = "all"
 CAP = 40  # records per inverter per irradiance bin
+DISTRIBUTION_SHARE = 0.5
 CAPPED = BlockKey(COHORT, S.CAPPED_SPECIFIC_POWER_HISTOGRAM)
 EXACT = BlockKey(COHORT, S.SPECIFIC_POWER_HISTOGRAM)
 
 
-def _spec(epsilon: float | None) -> spec_pb2.BenchmarkSpec:
+def _spec(epsilon: float | None, distribution_share: float = 0.0) -> spec_pb2.BenchmarkSpec:
     """The first period's spec for the whole fleet: private at ``epsilon``, or without privacy (None)."""
-    privacy = PrivacySettings(epsilon, max_records_per_turbine_per_bin=CAP) if epsilon is not None else None
-    name = f"solar-private-{epsilon:g}" if epsilon is not None else "solar-exact"
+    privacy = (
+        PrivacySettings(epsilon, max_records_per_turbine_per_bin=CAP, distribution_share=distribution_share)
+        if epsilon is not None
+        else None
+    )
+    name = f"solar-private-{epsilon:g}-{distribution_share:g}" if epsilon is not None else "solar-exact"
     return solar_spec(name, *PERIODS[0], [solar_cohort(COHORT)], 3, privacy=privacy)
 
 
@@ -66,8 +73,8 @@ def _own(path: Path, spec: spec_pb2.BenchmarkSpec, key: BlockKey) -> np.ndarray:
     return _OWN[path, spec_sha256(spec)][key]
 
 
-def _decoded(sites: list[Path], spec: spec_pb2.BenchmarkSpec, key: BlockKey, run_id: int):
-    """The release, the aggregator's decoded sum of block ``key`` [block unit] and the sites summed."""
+def _decoded(sites: list[Path], spec: spec_pb2.BenchmarkSpec, run_id: int):
+    """The release, the aggregator's decoded sum of every block [block unit] and the sites summed."""
     outcomes: list[SecureSumOutcome] = []
     release = run_release_in_process(
         sites, spec, indicators=False, send=False, on_outcome=outcomes.append, run_id=run_id
@@ -75,8 +82,11 @@ def _decoded(sites: list[Path], spec: spec_pb2.BenchmarkSpec, key: BlockKey, run
     totals = decode_limb_sums(
         block_layouts(spec), limb_sums_from_weighted_mean(outcomes[-1].mean_arrays, outcomes[-1].n_sites)
     )
-    exponent = next(b.scale_exponent for b in spec.blocks if BlockKey.of(b) == key)
-    return release, np.ldexp(np.asarray(totals[key], dtype=np.float64), -exponent), outcomes[-1].n_sites
+    sums = {
+        BlockKey.of(b): np.ldexp(np.asarray(totals[BlockKey.of(b)], dtype=np.float64), -b.scale_exponent)
+        for b in spec.blocks
+    }
+    return release, sums, outcomes[-1].n_sites
 
 
 def _released_rows(release, spec: spec_pb2.BenchmarkSpec) -> np.ndarray:
@@ -99,27 +109,45 @@ def test_sites_cap_each_inverter_exactly_as_the_pooled_reference_does(plants):
 def test_control_without_privacy_differencing_the_sum_recovers_a_plant_exactly(plants, generous):
     """The attack: the aggregator and the other three members subtract their own blocks from the decoded sum.
 
-    Without privacy it hands them the plant's specific-power histogram, cell for cell.
+    Without privacy it hands them the plant's specific-power histogram, cell for cell, and the bar of
+    its performance ratio and of its lost production to each cause.
     """
     exact_spec = _spec(None)
-    exact_release, exact_sum, _ = _decoded(generous, exact_spec, EXACT, run_id=21)
+    exact_release, sums, _ = _decoded(generous, exact_spec, run_id=21)
     rows = _released_rows(exact_release, exact_spec)  # the census withholds the others: the sites send zeros there
     others = sum(_own(path, exact_spec, EXACT) for path in plants[1:])
-    recovered = (exact_sum - others)[rows]
+    recovered = (sums[EXACT] - others)[rows]
     np.testing.assert_array_equal(recovered, _own(plants[0], exact_spec, EXACT)[rows])  # the plant's, exactly
     assert recovered.sum() > 1000
+    for statistic in (S.PERFORMANCE_RATIO_HISTOGRAM, S.SOLAR_LOST_PRODUCTION):
+        key = BlockKey(COHORT, statistic)
+        plant = sums[key] - sum(_own(path, exact_spec, key) for path in plants[1:])
+        np.testing.assert_array_equal(plant, _own(plants[0], exact_spec, key))
+        assert np.all(plant.sum(axis=-1) == 1)  # one bar: the plant's PR to 0.01, its loss to each cause to 0.1 %
 
 
 def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plants, generous, capsys):
-    """The same attack on a private release: every cell of the coalition's estimate is off by the stated noise."""
-    spec = _spec(100.0)  # four plants hold too little weight for any bin to stand out at smaller epsilon
-    release, noisy_sum, n_sites = _decoded(generous, spec, CAPPED, run_id=22)
+    """The same attack on a private release: every cell of the coalition's estimate is off by the stated noise.
+
+    The spec gives half its budget to the plants' distributions: their bars are as noisy as stated too.
+    """
+    # Four plants hold too little weight for any bin to stand out at smaller epsilon.
+    spec = _spec(100.0, DISTRIBUTION_SHARE)
+    release, sums, n_sites = _decoded(generous, spec, run_id=22)
     rows = _released_rows(release, spec)
     others = sum(_own(path, spec, CAPPED) for path in plants[1:])
-    error = (noisy_sum - others - _own(plants[0], spec, CAPPED))[rows]
+    error = (sums[CAPPED] - others - _own(plants[0], spec, CAPPED))[rows]
     stated = summed_noise_stddev(spec, COHORT, n_sites)
     assert stated > 0 and error.std() == pytest.approx(stated, rel=5 * math.sqrt(2 / error.size))
     assert abs(error.mean()) < 5 * stated / math.sqrt(error.size)
+    # Every census cell of the distributions went through (none is withheld by k or dominance), so every
+    # bar of every distribution block is the plants' own counts plus noise.
+    assert release.distributions and all(d.HasField("count_noise_stddev") for d in release.distributions)
+    keys = [BlockKey(COHORT, statistic) for statistic in PLANT_DISTRIBUTION_STATISTICS]
+    bars = np.concatenate([np.ravel(sums[key] - sum(_own(path, spec, key) for path in plants)) for key in keys])
+    stated = summed_noise_stddev(spec, COHORT, n_sites, S.PERFORMANCE_RATIO_HISTOGRAM)
+    assert stated > 1.0 and bars.std() == pytest.approx(stated, rel=5 * math.sqrt(2 / bars.size))
+    assert abs(bars.mean()) < 5 * stated / math.sqrt(bars.size)
     # Each site charged its own ledger per inverter what it recomputed from the spec, before sending.
     for site in generous:
         (entry,) = (e for e in read_ledger(ledger_path(site)) if e.spec_id == spec.spec_id)
@@ -130,11 +158,16 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
     assert status["privacy_unit"] == "inverter" and status["spent_epsilon_last_365_days"] == pytest.approx(100.0)
     text = format_release(release)
     assert "differentially private: epsilon 100 at delta 1e-06 per inverter" in text and "+-P50" in text
-    # The release states its privacy and publishes nothing exact: no counts, no plant distributions.
+    # The release states its privacy and publishes nothing exact: no counts, no failure rates, and
+    # distributions only as the noise lets them through (four plants: none, each saying why).
     assert release.privacy.privacy_unit == "inverter"
     assert release.privacy.epsilon == pytest.approx(100.0, rel=1e-6)
     assert release.privacy.operator_epsilon[10] == pytest.approx(composed_epsilon([spec_rho(spec) * 100], 1e-6))
-    assert not release.distributions and not release.solar_failure_rates
+    assert not release.solar_failure_rates
+    for d in release.distributions:
+        assert d.suppressed and "do not stand out from the noise" in d.suppression_reason
+        assert not d.HasField("operator_count") and not d.counts
+    assert "The plants' distributions carry noise of standard deviation" in release.privacy.note
     released = [cell for cell in release.solar_curves[0].bins if not cell.suppressed]
     assert released and any(cell.HasField("p50_specific_power") for cell in released)
     for cell in released:
@@ -143,6 +176,41 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
         if cell.HasField("p50_specific_power"):
             assert cell.p10_specific_power <= cell.p50_specific_power <= cell.p90_specific_power
             assert cell.HasField("p50_noise_stddev")
+
+
+def _without_last_inverter(path: Path, folder: Path) -> Path:
+    """A copy of the plant at ``path`` that reads all its inverters but the last from the same export."""
+    copy = folder / path.parent.name
+    shutil.copytree(path.parent, copy)
+    last = load_solar_site_config(path).inverters[-1].inverter_id
+    text = (copy / path.name).read_text()
+    fewer = re.sub(rf'\[\[inverters\]\]\nid = "{last}"\n(?:\w.*\n)*\n?', "", text)
+    assert fewer != text
+    (copy / path.name).write_text(fewer.replace("[source]\n", "[source]\nonly_listed_inverters = true\n"))
+    return copy / path.name
+
+
+def test_one_inverter_moves_each_row_of_its_plants_distributions_by_at_most_one_count(plants, tmp_path):
+    """The sensitivity the distribution noise is calibrated for, measured on the site's own summaries.
+
+    protos.privacy.distribution_l2_sensitivity: one inverter more or less moves its plant's count in
+    each row (a distribution; lost production: one per cause) at most from one bar to another.
+    """
+    spec = _spec(100.0, DISTRIBUTION_SHARE)
+    changed = 0
+    for path in plants:
+        if len(load_solar_site_config(path).inverters) < 2:
+            continue
+        fewer = _without_last_inverter(path, tmp_path)
+        for block in spec.blocks:
+            if block.statistic not in PLANT_DISTRIBUTION_STATISTICS:
+                continue
+            key = BlockKey.of(block)
+            change = np.atleast_2d(_own(fewer, spec, key) - _own(path, spec, key))
+            assert np.all(np.linalg.norm(change, axis=1) <= math.sqrt(2) + 1e-12), key
+            assert np.linalg.norm(change) <= block.l2_sensitivity + 1e-12
+            changed += np.count_nonzero(np.abs(change).sum(axis=1))
+    assert changed >= 2  # at least two plants of several inverters, each with one inverter fewer to count
 
 
 def test_a_private_spec_too_noisy_for_the_fleet_is_declined_before_anything_is_charged(generous, tmp_path, capsys):

@@ -8,23 +8,15 @@ import io
 import re
 from html import unescape
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from solar_releases import COHORT, PERIODS, SUPPRESSED_COHORT, two_solar_releases
+from solar_releases import COHORT, SUPPRESSED_COHORT, private_solar_release, two_solar_releases
 
 from common.labels import indicator_label
-from protos.census import decide
-from protos.codec import block_layouts
-from protos.disclosure import cohort_atoms
-from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.privacy import summed_noise_stddev
-from protos.statistics import SOLAR_CELLS, SOLAR_INDICATORS, BlockKey
-from server.baselines import block_values
+from protos.fleetbench.v1 import spec_pb2
+from protos.statistics import SOLAR_INDICATORS
 from server.dashboard.app import create_app
 from server.dashboard.tokens import create_token
-from server.solar import build_solar_release
-from server.spec import PrivacySettings, solar_cohort, solar_spec
 from server.store import write_release
 
 S = spec_pb2.Statistic
@@ -198,30 +190,9 @@ def test_trends_across_solar_releases_draw_the_p50_curve_and_a_plant_indicator(s
     assert "<option selected>soiling_loss</option>" in degradation
 
 
-def _private_solar_release() -> release_pb2.Release:
-    """A release private per inverter, finalised from sums made up here: 3 plants with 400 records per bin."""
-    privacy = PrivacySettings(100.0, max_records_per_turbine_per_bin=40)
-    spec = solar_spec("solar-private", *PERIODS[0], [solar_cohort(COHORT)], privacy=privacy)
-    n_atoms, bins = len(cohort_atoms(spec.cohorts)), spec.solar.irradiance_bins.count
-    census = {
-        BlockKey("", S.IRRADIANCE_CENSUS): np.zeros((3, n_atoms + 1, bins)),
-        BlockKey("", S.SOLAR_CENSUS): np.zeros((3, n_atoms + 1, len(SOLAR_CELLS))),
-    }
-    filled = np.arange(10)  # 75-525 W/m^2
-    for row in (0, n_atoms):
-        census[BlockKey("", S.IRRADIANCE_CENSUS)][:, row, filled] = np.array([3.0, 1200.0, 3 * 400.0**2])[:, None]
-    (layout,) = block_layouts(spec)
-    rng = np.random.default_rng(3)
-    capped = np.zeros(layout.shape)
-    for b in filled:  # 1,200 record weights about 0.09 kW/kWp per 50 W/m^2
-        np.add.at(capped[b], np.clip(rng.normal(9.0 * (b + 1), 4.0, 1200).astype(int), 0, None), 1.0)
-    noise = rng.normal(0.0, summed_noise_stddev(spec, COHORT, 3), layout.shape)
-    totals = {layout.key: np.rint((capped + noise) * 2.0**layout.scale_exponent)}
-    return build_solar_release(spec, totals, block_values(spec, totals), decide(spec, census), 3, "1", "test")
-
-
 def test_a_private_solar_release_shows_noisy_weights_and_no_counts(tmp_path):
-    release = _private_solar_release()
+    release, _ = private_solar_release()
+    assert not release.distributions  # without a distribution share, the curve alone
     write_release(tmp_path / "release.sqlite", release)
     token = create_token(tmp_path / "tokens.json", "sunny-operator")
     app = create_app(tmp_path / "release.sqlite", tmp_path / "tokens.json")
