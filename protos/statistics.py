@@ -480,6 +480,10 @@ def _capped_weight(e: SpecExtent, b: spec_pb2.Block) -> float:
     return units * e.max_records_per_turbine_per_bin + _noise_headroom(e, b)
 
 
+# The plants' distributions count in 2^-8: a private spec's noise is drawn on the fixed-point integers,
+# and the distributed discrete Gaussian costs extra privacy (protos.privacy.block_rho's tau) unless each
+# site's share spans many of them; with hundreds of noise sites a share is a fraction of a count.
+_COUNT_NOISE_EXPONENT = 8
 _VALUE = False  # summed in a values round, for the cells the census lets through
 _CENSUS = True  # summed in the census round, before any value: decides suppression, never published
 
@@ -566,14 +570,14 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         ),
         StatisticEntry(S.SPECIFIC_POWER_HISTOGRAM, "1", 0, _specific_power_histogram, _solar_records, _VALUE),
         StatisticEntry(S.IRRADIANCE_BIN_CONTRIBUTOR, "1", 0, _irradiance_bins, _indicator, _VALUE),
-        StatisticEntry(S.PERFORMANCE_RATIO_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
-        StatisticEntry(S.PERFORMANCE_RATIO_STC_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
-        StatisticEntry(S.DEGRADATION_RATE_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
-        StatisticEntry(S.DEGRADATION_INTERVAL_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
-        StatisticEntry(S.SOILING_LOSS_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
-        StatisticEntry(S.CLIPPING_SHARE_HISTOGRAM, "1", 0, _solar_grid, _plant, _VALUE),
-        StatisticEntry(S.INVERTER_AVAILABILITY_HISTOGRAM, "1", 0, _solar_grid, _inverters, _VALUE),
-        StatisticEntry(S.SOLAR_LOST_PRODUCTION, "1", 0, _solar_loss_grids, _plant, _VALUE),
+        StatisticEntry(S.PERFORMANCE_RATIO_HISTOGRAM, "1", _COUNT_NOISE_EXPONENT, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.PERFORMANCE_RATIO_STC_HISTOGRAM, "1", _COUNT_NOISE_EXPONENT, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.DEGRADATION_RATE_HISTOGRAM, "1", _COUNT_NOISE_EXPONENT, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.DEGRADATION_INTERVAL_HISTOGRAM, "1", _COUNT_NOISE_EXPONENT, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.SOILING_LOSS_HISTOGRAM, "1", _COUNT_NOISE_EXPONENT, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.CLIPPING_SHARE_HISTOGRAM, "1", _COUNT_NOISE_EXPONENT, _solar_grid, _plant, _VALUE),
+        StatisticEntry(S.INVERTER_AVAILABILITY_HISTOGRAM, "1", _COUNT_NOISE_EXPONENT, _solar_grid, _inverters, _VALUE),
+        StatisticEntry(S.SOLAR_LOST_PRODUCTION, "1", _COUNT_NOISE_EXPONENT, _solar_loss_grids, _plant, _VALUE),
         StatisticEntry(S.SOLAR_FAILURE_COUNT, "1", 0, _solar_components, _solar_records, _VALUE),
         StatisticEntry(S.SOLAR_FAILURE_DOWNTIME, "h", 24, _solar_components, _inverter_hours, _VALUE),
         StatisticEntry(S.INVERTER_YEARS, "year", 40, _one, _inverter_years, _VALUE),

@@ -364,7 +364,8 @@ def _distributions_note(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Relea
         f"The plants' distributions carry noise of standard deviation {noise:.1f} plants (inverters) per bar; "
         f"{len(noisy)} of the {len(released) + len(noisy)} the census let through are withheld because their "
         "plants do not stand out from it, and the others state their P50's standard deviation from the noise "
-        f"(p50_noise_stddev). A performance-ratio distribution is usable from about {plants} plants per cohort "
-        f"(their PRs spread with standard deviation {REFERENCE_PERFORMANCE_RATIO_SPREAD:g}); operator counts and "
-        "failure rates are not published."
+        f"(p50_noise_stddev). At this noise a performance-ratio distribution is usable from about {plants} plants "
+        f"per cohort (their PRs spread with standard deviation {REFERENCE_PERFORMANCE_RATIO_SPREAD:g}). The noise "
+        f"grows with the participants as sqrt(participants / {spec.privacy.min_noise_sites - 1}) (min_noise_sites "
+        f"{spec.privacy.min_noise_sites}): each plant is a site. Operator counts and failure rates are not published."
     )

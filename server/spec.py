@@ -367,13 +367,14 @@ def _distribution_noise(spec: spec_pb2.BenchmarkSpec, rho: float) -> float:
     from scipy.optimize import brentq
 
     blocks = [spec_block(spec, "any cohort", statistic) for statistic in PLANT_DISTRIBUTION_STATISTICS]
-    terms = [(enforced_l2_sensitivity(spec, b), math.prod(b.shape)) for b in blocks]
+    # (Delta, size, fixed-point scale) of each: the noise is drawn on the fixed-point integers.
+    terms = [(enforced_l2_sensitivity(spec, b), math.prod(b.shape), math.ldexp(1.0, b.scale_exponent)) for b in blocks]
     t = spec.privacy.min_noise_sites
 
     def excess(sigma: float) -> float:
-        return sum(block_rho(delta, sigma, t, size) for delta, size in terms) - rho
+        return sum(block_rho(delta * scale, sigma * scale, t, size) for delta, size, scale in terms) - rho
 
-    gaussian = math.sqrt(sum(delta**2 for delta, _ in terms) / (2.0 * rho))  # without tau: the least sigma
+    gaussian = math.sqrt(sum(delta**2 for delta, _, _ in terms) / (2.0 * rho))  # without tau: the least sigma
     if excess(gaussian) <= 0:
         return gaussian * (1.0 + 1e-9)
     high = 2.0 * gaussian + 2.0 * math.sqrt(t - 1)  # a site's share above ~1.4 counts: tau is negligible

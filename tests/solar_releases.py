@@ -8,6 +8,8 @@ bin and cell by cell, with its reasons. The first period holds one plant's inver
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 from dashboard_releases import FleetReleases
@@ -50,7 +52,15 @@ def two_solar_releases(tmp_path_factory: pytest.TempPathFactory) -> FleetRelease
     return _MADE["made"]
 
 
-def private_solar_release(plants: int = 0, epsilon: float = 100.0) -> tuple[release_pb2.Release, np.ndarray]:
+class PrivateSolarRelease(NamedTuple):
+    """A private solar release made up from sums, its spec, and the truth its distribution was drawn from."""
+
+    release: release_pb2.Release
+    spec: spec_pb2.BenchmarkSpec
+    performance_ratios: np.ndarray  # the plants' [-] (empty without plants)
+
+
+def private_solar_release(plants: int = 0, epsilon: float = 100.0) -> PrivateSolarRelease:
     """A release private per inverter, finalised from sums made up here (no federation).
 
     Its curve: 3 plants' 1,200 capped record weights per irradiance bin from 75 to 525 W/m^2. With
@@ -58,12 +68,6 @@ def private_solar_release(plants: int = 0, epsilon: float = 100.0) -> tuple[rele
     performance ratio is that many plants' (each its own operator), drawn about 0.80 with standard
     deviation 0.05; the noise suffices with half of them (min_noise_sites). Every noised block
     carries the noise its participants would add, drawn here as a Gaussian of the same variance.
-
-    Returns
-    -------
-    release : Release
-    performance_ratios : ndarray
-        The plants' performance ratios [-] (empty without plants).
     """
     rng = np.random.default_rng(3)
     participants = max(3, plants)
@@ -100,4 +104,4 @@ def private_solar_release(plants: int = 0, epsilon: float = 100.0) -> tuple[rele
     release = build_solar_release(
         spec, totals, block_values(spec, totals), decide(spec, census), participants, "1", "test"
     )
-    return release, performance_ratios
+    return PrivateSolarRelease(release, spec, performance_ratios)

@@ -101,8 +101,8 @@ def test_a_private_solar_spec_costs_each_inverter_its_epsilon_on_the_capped_curv
 def test_a_distribution_share_splits_the_epsilon_between_curves_and_the_plants_distributions(epsilon):
     """Share s of rho on the distributions, 1 - s on the curves; sqrt(2) per row, one noise for every block.
 
-    At epsilon 100 a distribution's noise is near one count, where the tau term of block_rho matters:
-    the calibration still keeps the whole spec within its rho.
+    At epsilon 100 a distribution's noise is under one count, where the tau term of block_rho would
+    matter but for the fixed point: the calibration keeps the whole spec within its rho.
     """
     spec = _private_solar_spec(epsilon, max_records_per_turbine_per_bin=40, distribution_share=0.25)
     rho = rho_for_epsilon(epsilon, 1e-6)
@@ -117,7 +117,11 @@ def test_a_distribution_share_splits_the_epsilon_between_curves_and_the_plants_d
     t = spec.privacy.min_noise_sites
 
     def cost(blocks):
-        return sum(block_rho(b.l2_sensitivity, b.noise_stddev, t, math.prod(b.shape)) for b in blocks)
+        scales = [math.ldexp(1.0, b.scale_exponent) for b in blocks]  # noise is drawn on the fixed-point integers
+        return sum(
+            block_rho(b.l2_sensitivity * k, b.noise_stddev * k, t, math.prod(b.shape))
+            for b, k in zip(blocks, scales, strict=True)
+        )
 
     curves = [b for b in spec.blocks if b.statistic == spec_pb2.Statistic.CAPPED_SPECIFIC_POWER_HISTOGRAM]
     assert cost(distributions) == pytest.approx(0.25 * rho, rel=1e-6)

@@ -1,19 +1,24 @@
-"""A solar release from its sums: a bin whose summed records are not its census's is not published."""
+"""A solar release from its sums: a bin whose summed records are not its census's is not published; private
+distributions are published, within their stated error, where their plants stand out from the noise."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from solar_releases import COHORT, private_solar_release
 
 from protos.census import decide
 from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import spec_pb2
+from protos.privacy import summed_noise_stddev
 from protos.statistics import SOLAR_CELLS, BlockKey
 from server.baselines import block_values
 from server.solar import build_solar_release, implausible_irradiance_bins
 from server.spec import solar_cohort, solar_spec
 
 S = spec_pb2.Statistic
+PR = S.PERFORMANCE_RATIO_HISTOGRAM
 BIN = 16  # 825 W/m^2
 
 
@@ -88,3 +93,32 @@ def test_failure_rates_per_inverter_year_and_none_without_inverter_years():
     totals[years][0] = 0  # the census counted inverters; the values brought none of their years
     release = build_solar_release(spec, totals, block_values(spec, totals), decision, 3, "1", "test")
     assert all(r.suppressed and "no inverter-years" in r.suppression_reason for r in release.solar_failure_rates)
+
+
+def test_a_private_performance_ratio_distribution_of_many_plants_is_published_within_its_stated_error():
+    """2,000 plants at epsilon 10, half of it for the distributions: the noisy bars give the plants' percentiles.
+
+    The P50 is within three of its stated standard deviations (and half a bar) of the plants' own, the
+    denoised bars hold their number within a few noise widths, and no operator count or P25 is shown.
+    """
+    release, spec, performance_ratios = private_solar_release(plants=2000, epsilon=10.0)
+    (d,) = (d for d in release.distributions if d.indicator == "performance_ratio")
+    assert not d.suppressed and d.counts_of == "plants"
+    assert not d.HasField("operator_count") and not d.HasField("p25") and not d.HasField("p75")
+    true_p10, true_p50, true_p90 = np.quantile(performance_ratios, [0.1, 0.5, 0.9])
+    assert 0.0 < d.p50_noise_stddev < 0.01
+    assert abs(d.p50 - true_p50) < 3 * d.p50_noise_stddev + d.bins.width / 2
+    assert abs(d.p10 - true_p10) < 0.03 and abs(d.p90 - true_p90) < 0.03
+    window = np.flatnonzero(d.counts)
+    assert abs(sum(d.counts) - 2000) < 5 * d.count_noise_stddev * np.sqrt(len(window))
+    assert d.count_noise_stddev == pytest.approx(summed_noise_stddev(spec, COHORT, 2000, PR))
+    assert "At this noise a performance-ratio distribution is usable from about" in release.privacy.note
+
+
+def test_a_private_distribution_of_few_plants_is_withheld_with_the_noise_it_would_carry():
+    """Twenty plants do not stand out from noise of ~5 plants per bar: withheld, saying so, in the release's note too."""
+    release = private_solar_release(plants=20, epsilon=10.0).release
+    (d,) = (d for d in release.distributions if d.indicator == "performance_ratio")
+    assert d.suppressed and "do not stand out from the noise" in d.suppression_reason
+    assert not d.counts and not d.HasField("p50") and d.count_noise_stddev > 3.0
+    assert "1 of the 1 the census let through are withheld" in release.privacy.note

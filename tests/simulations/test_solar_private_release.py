@@ -146,7 +146,7 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
     keys = [BlockKey(COHORT, statistic) for statistic in PLANT_DISTRIBUTION_STATISTICS]
     bars = np.concatenate([np.ravel(sums[key] - sum(_own(path, spec, key) for path in plants)) for key in keys])
     stated = summed_noise_stddev(spec, COHORT, n_sites, S.PERFORMANCE_RATIO_HISTOGRAM)
-    assert stated > 1.0 and bars.std() == pytest.approx(stated, rel=5 * math.sqrt(2 / bars.size))
+    assert stated > 0.5 and bars.std() == pytest.approx(stated, rel=5 * math.sqrt(2 / bars.size))
     assert abs(bars.mean()) < 5 * stated / math.sqrt(bars.size)
     # Each site charged its own ledger per inverter what it recomputed from the spec, before sending.
     for site in generous:
@@ -159,14 +159,17 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
     text = format_release(release)
     assert "differentially private: epsilon 100 at delta 1e-06 per inverter" in text and "+-P50" in text
     # The release states its privacy and publishes nothing exact: no counts, no failure rates, and
-    # distributions only as the noise lets them through (four plants: none, each saying why).
+    # distributions only where the noise lets them through (the sites' noise is unseeded: which ones varies).
     assert release.privacy.privacy_unit == "inverter"
     assert release.privacy.epsilon == pytest.approx(100.0, rel=1e-6)
     assert release.privacy.operator_epsilon[10] == pytest.approx(composed_epsilon([spec_rho(spec) * 100], 1e-6))
     assert not release.solar_failure_rates
     for d in release.distributions:
-        assert d.suppressed and "do not stand out from the noise" in d.suppression_reason
-        assert not d.HasField("operator_count") and not d.counts
+        assert not d.HasField("operator_count") and not d.HasField("p25")
+        if d.suppressed:
+            assert "do not stand out from the noise" in d.suppression_reason and not d.counts
+        else:
+            assert d.p10 <= d.p50 <= d.p90 and d.HasField("p50_noise_stddev")
     assert "The plants' distributions carry noise of standard deviation" in release.privacy.note
     released = [cell for cell in release.solar_curves[0].bins if not cell.suppressed]
     assert released and any(cell.HasField("p50_specific_power") for cell in released)

@@ -191,7 +191,7 @@ def test_trends_across_solar_releases_draw_the_p50_curve_and_a_plant_indicator(s
 
 
 def test_a_private_solar_release_shows_noisy_weights_and_no_counts(tmp_path):
-    release, _ = private_solar_release()
+    release = private_solar_release().release
     assert not release.distributions  # without a distribution share, the curve alone
     write_release(tmp_path / "release.sqlite", release)
     token = create_token(tmp_path / "tokens.json", "sunny-operator")
