@@ -517,13 +517,14 @@ def lost_production_distributions_figure(
     category = {d.indicator: d.indicator.partition(":")[2] for d in distributions}
     released = [d for d in distributions if not d.suppressed and d.HasField("p50")]
     withheld = [d for d in distributions if d.suppressed]
+    # A differentially private distribution publishes no quartiles: its box closes on the median.
     figure = go.Figure(
         go.Box(
             x=[loss_category_label(category[d.indicator]) for d in released],
             lowerfence=[d.p10 for d in released],
-            q1=[d.p25 for d in released],
+            q1=[d.p25 if d.HasField("p25") else d.p50 for d in released],
             median=[d.p50 for d in released],
-            q3=[d.p75 for d in released],
+            q3=[d.p75 if d.HasField("p75") else d.p50 for d in released],
             upperfence=[d.p90 for d in released],
             marker={"color": INDUSTRY},
             name="industry plants: P10, P25, P50, P75, P90",

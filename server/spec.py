@@ -378,7 +378,7 @@ def _distribution_noise(spec: spec_pb2.BenchmarkSpec, rho: float) -> float:
     if excess(gaussian) <= 0:
         return gaussian * (1.0 + 1e-9)
     high = 2.0 * gaussian + 2.0 * math.sqrt(t - 1)  # a site's share above ~1.4 counts: tau is negligible
-    return brentq(excess, gaussian, high, xtol=1e-12) * (1.0 + 1e-9)
+    return float(brentq(excess, gaussian, high, xtol=1e-12)) * (1.0 + 1e-9)
 
 
 def indicator_spec(round_one: spec_pb2.BenchmarkSpec, baseline_release_sha256: str) -> spec_pb2.BenchmarkSpec:

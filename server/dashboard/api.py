@@ -209,6 +209,8 @@ class DistributionOut(BaseModel):
     p75: float | None = None
     p90: float | None = None
     month: str  # "YYYY-MM" of a monthly distribution; "" for the whole period
+    count_noise_stddev: float | None = None  # differentially private: the noise on each bar [counts_of]
+    p50_noise_stddev: float | None = None  # differentially private: the P50's standard deviation from it
 
 
 class ModelOut(BaseModel):

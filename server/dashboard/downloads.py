@@ -364,7 +364,7 @@ def plant_lost_production_table(
                     for column, p in zip(percentiles, figures.PERCENTILES, strict=True)
                 },
                 "plants": sum(d.counts) if released else None,
-                "operator_count": d.operator_count if released else None,
+                "operator_count": d.operator_count if released and d.HasField("operator_count") else None,
                 **_withheld(d.suppressed, d.suppression_reason),
             }
         )

@@ -116,7 +116,7 @@ def test_a_private_performance_ratio_distribution_of_many_plants_is_published_wi
 
 
 def test_a_private_distribution_of_few_plants_is_withheld_with_the_noise_it_would_carry():
-    """Twenty plants do not stand out from noise of ~5 plants per bar: withheld, saying so, in the release's note too."""
+    """Twenty plants do not stand out from noise of ~5 plants per bar: withheld, saying so, in the note too."""
     release = private_solar_release(plants=20, epsilon=10.0).release
     (d,) = (d for d in release.distributions if d.indicator == "performance_ratio")
     assert d.suppressed and "do not stand out from the noise" in d.suppression_reason

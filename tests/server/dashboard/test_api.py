@@ -340,7 +340,7 @@ FieldProto = descriptor_pb2.FieldDescriptorProto
         ),
         (
             api.DistributionOut,
-            FieldProto(name="period", number=15, type=FieldProto.TYPE_MESSAGE, type_name=".fleetbench.v1.Period"),
+            FieldProto(name="period", number=99, type=FieldProto.TYPE_MESSAGE, type_name=".fleetbench.v1.Period"),
             "fleetbench.v1.Distribution.period: no API model follows fleetbench.v1.Period (add it to FOLLOWS_PROTO)",
         ),
     ],

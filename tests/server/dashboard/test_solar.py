@@ -211,3 +211,21 @@ def test_a_private_solar_release_shows_noisy_weights_and_no_counts(tmp_path):
     assert len(shown) == len(released) and all(row["noisy_record_weight"] and not row["record_count"] for row in shown)
     published = sum(b.HasField("p50_noise_stddev") for b in release.solar_curves[0].bins)
     assert published == sum(row["p50_noise_sd_kw_kwp"] != "" for row in shown) > 0
+
+
+def test_a_private_distribution_shows_its_noise_and_p50_error_and_no_operator_count(tmp_path):
+    """2,000 plants at epsilon 10 with half the budget on the distributions: the page and API state the noise."""
+    release = private_solar_release(plants=2000, epsilon=10.0).release
+    (d,) = (d for d in release.distributions if d.indicator == "performance_ratio" and not d.suppressed)
+    write_release(tmp_path / "release.sqlite", release)
+    token = create_token(tmp_path / "tokens.json", "sunny-operator")
+    client = TestClient(
+        create_app(tmp_path / "release.sqlite", tmp_path / "tokens.json"), headers={"Authorization": f"Bearer {token}"}
+    )
+    (api,) = client.get(f"/api/releases/1/distributions?cohort={COHORT}&indicator=performance_ratio").json()
+    assert api["p50_noise_stddev"] == pytest.approx(d.p50_noise_stddev) and api["operator_count"] is None
+    assert api["count_noise_stddev"] == pytest.approx(d.count_noise_stddev) and api["p25"] is None
+    html = unescape(client.get(f"/releases/1/cohort?name={COHORT}").text)
+    shown = f"P50 {d.p50:.4g} ± {d.p50_noise_stddev:.2g}"
+    assert f"Differentially private: about {sum(d.counts)} plants (noise {d.count_noise_stddev:.2g}" in html
+    assert shown in html and "distribution-performance_ratio" in CHART.findall(html)
