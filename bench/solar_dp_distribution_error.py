@@ -1,13 +1,17 @@
 """What differential privacy costs a solar cohort's performance-ratio distribution: P10/P50/P90 error by cohort size.
 
 A private solar spec (``solar_spec`` with ``PrivacySettings(epsilon, distribution_share=0.5,
-min_noise_sites=3)``, one cohort "all plants", 2022) noises each cohort's plant distributions; this
+min_noise_sites=t)``, one cohort "all plants", 2022) noises each cohort's plant distributions; this
 bench measures what it publishes of the PR distribution. Each plant is one site (one participant),
 so a cohort of N plants sums N noise shares: the noise on each bar of the summed PR histogram is
-``summed_noise_stddev(spec, cohort, N, PERFORMANCE_RATIO_HISTOGRAM)``, sigma sqrt(N / (t - 1)) with
-t = min_noise_sites (``--min-noise-sites 0`` makes every plant a noise site, t = N, so the sum carries
-sigma, as bench/solar_dp_curve_error.py does). The sites' discrete Gaussian shares are summed as one
-continuous Gaussian of the same variance (what the aggregator decodes, up to the discretisation).
+``summed_noise_stddev(spec, cohort, N, PERFORMANCE_RATIO_HISTOGRAM)``, sigma sqrt(N / (t - 1)). By
+default every plant is a noise site (``--min-noise-sites 0``: t = N, so the sum carries about sigma,
+as bench/solar_dp_curve_error.py does); ``--min-noise-sites 3`` shows what a spec made for a handful of
+sites does to a large cohort (the noise grows as sqrt(N)). The sites' discrete Gaussian shares are
+summed as one continuous Gaussian of the same variance (what the aggregator decodes, up to the
+discretisation). A cohort with fewer plants than :func:`protos.privacy.min_publishable_weight` of the
+noise is withheld before its bars are looked at, as the server does from the census
+(server/solar.py ``distributions_below_their_noise``).
 
 For epsilon 1, 3 and 10 per release and cohorts of 50 to 2,000 plants, each of ``--draws`` draws takes
 N fresh plant PRs from a shape (``normal``: N(0.80, 0.05); ``tail``: 90 % of them so and 10 % about
@@ -30,7 +34,7 @@ Errors are over the published draws only. It ends with, per epsilon, the smalles
 figure holds for at that cohort's own noise (the noise grows with N when t is fixed).
 
 Run: PYTHONPATH=. .venv/bin/python bench/solar_dp_distribution_error.py [--draws 40 --seed 11]
-(a few seconds: most rows are withheld before the bootstrap; about 30 s with --min-noise-sites 0).
+(about 30 s; a few seconds with --min-noise-sites 3, where most rows are withheld before the bootstrap).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from dp_curve_error import rms  # bench/, on the path when a bench runs as a scr
 
 from client.power_curve import clipped_bin_index
 from protos.fleetbench.v1 import spec_pb2
-from protos.privacy import summed_noise_stddev
+from protos.privacy import min_publishable_weight, summed_noise_stddev
 from server.percentiles import PERCENTILES, histogram_percentiles
 from server.private_curve import (
     REFERENCE_PERFORMANCE_RATIO,
@@ -147,6 +151,8 @@ def measure_cell(
         Per published draw, the P50 error the release states (p50_noise_stddev) [-].
     """
     published, errors, stated = 0, [], []
+    if plants < min_publishable_weight(noise):  # withheld from the census, before any bar is looked at
+        return published, errors, stated
     for _ in range(draws):
         prs = shape(plants, rng)
         counts = np.bincount(
@@ -170,7 +176,7 @@ def main() -> None:
     parser.add_argument("--plants", type=int, nargs="+", default=list(COHORT_SIZES), help="cohort sizes")
     parser.add_argument("--shapes", nargs="+", choices=sorted(SHAPES), default=list(SHAPES))
     parser.add_argument(
-        "--min-noise-sites", type=int, default=3, help="t of the spec; 0: every plant a noise site (t = N)"
+        "--min-noise-sites", type=int, default=0, help="t of the spec; 0: every plant a noise site (t = N)"
     )
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()

@@ -16,7 +16,7 @@ from server.baselines import block_values, indicator_baselines, model_fits
 from server.finalize import build_release, cohort_statistics_from_totals
 from server.plausibility import without_impossible_cells
 from server.secure_sum import SecureSumOutcome
-from server.solar import build_solar_release, implausible_irradiance_bins
+from server.solar import build_solar_release, distributions_below_their_noise, implausible_irradiance_bins
 from server.store import read_release, store_claimed_release
 
 LOG = logging.getLogger("fleetbench.aggregator")
@@ -88,7 +88,9 @@ def solar_release_from_secure_sum(
     """
     decision = _checked_decision(spec, outcome, census)
     totals = decoded_totals(spec, outcome)
-    decision = implausible_irradiance_bins(spec, totals, census_totals(census, spec), decision)
+    counted = census_totals(census, spec)
+    decision = implausible_irradiance_bins(spec, totals, counted, decision)
+    decision = distributions_below_their_noise(spec, counted, decision, outcome.n_sites)
     return build_solar_release(
         spec,
         totals,

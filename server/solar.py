@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -18,7 +19,7 @@ from protos.census import CohortCells, Decision
 from protos.codec import CONTRACT, spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.privacy import noises_distributions, summed_noise_stddev
+from protos.privacy import min_publishable_weight, noises_distributions, summed_noise_stddev
 from protos.statistics import (
     SOLAR_CELLS,
     SOLAR_INVERTER_CELLS,
@@ -72,6 +73,33 @@ def implausible_irradiance_bins(
     )
 
 
+def distributions_below_their_noise(
+    spec: spec_pb2.BenchmarkSpec, census: Mapping[BlockKey, np.ndarray], decision: Decision, participants: int
+) -> Decision:
+    """The decision with every private distribution suppressed whose census counts too few plants for its noise.
+
+    A distribution's plants (inverters) can stand out from the noise on its bars only if they number
+    at least :func:`protos.privacy.min_publishable_weight` of it; below that, whatever the estimator
+    finds is noise (bench/solar_dp_distribution_error.py: such rows were published in about 2 % of
+    draws, some with a P50 far off and a small stated error). Decided from the census, as k and
+    dominance are, before any value is looked at.
+    """
+    if decision.solar is None or not noises_distributions(spec):
+        return decision
+    cells = decision.solar
+    counted = CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)]).total[len(cohort_atoms(spec.cohorts)) :]
+    published, reasons = cells.published.copy(), dict(cells.reasons)
+    for c, cohort in enumerate(spec.cohorts):
+        noise = summed_noise_stddev(spec, cohort.name, participants, S.PERFORMANCE_RATIO_HISTOGRAM)
+        needed = min_publishable_weight(noise)
+        for i, cell in enumerate(SOLAR_CELLS):
+            if cell != "failures" and published[c, i] and counted[c, i] < needed:
+                units = "inverters" if cell in SOLAR_INVERTER_CELLS else "plants"
+                published[c, i] = False
+                reasons[(c, i)] = f"fewer {units} than it takes to stand out from the noise (about {needed:.0f})"
+    return replace(decision, solar=CohortCells(published, cells.filled, reasons))
+
+
 def build_solar_release(
     spec: spec_pb2.BenchmarkSpec,
     totals: Mapping[BlockKey, np.ndarray],
@@ -97,7 +125,8 @@ def build_solar_release(
     values : mapping
         Block key -> the same totals in their units (:func:`server.baselines.block_values`).
     decision : Decision
-        The census's decision (:func:`implausible_irradiance_bins` applied).
+        The census's decision (:func:`implausible_irradiance_bins` and :func:`distributions_below_their_noise`
+        applied).
     participants : int
         Sites summed.
     flower_run_id, method : str

@@ -21,7 +21,7 @@ from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import summed_noise_stddev
 from protos.statistics import SOLAR_CELLS, BlockKey
 from server.baselines import block_values
-from server.solar import build_solar_release
+from server.solar import build_solar_release, distributions_below_their_noise
 from server.spec import PrivacySettings, solar_cohort, solar_spec
 from server.store import write_release
 from simulations.onboarding import run_release_in_process
@@ -60,13 +60,13 @@ class PrivateSolarRelease(NamedTuple):
     performance_ratios: np.ndarray  # the plants' [-] (empty without plants)
 
 
-def private_solar_release(plants: int = 0, epsilon: float = 100.0) -> PrivateSolarRelease:
+def private_solar_release(plants: int = 0, epsilon: float = 100.0, spread: float = 0.05) -> PrivateSolarRelease:
     """A release private per inverter, finalised from sums made up here (no federation).
 
     Its curve: 3 plants' 1,200 capped record weights per irradiance bin from 75 to 525 W/m^2. With
     ``plants`` > 0 the spec gives half its budget to the plants' distributions, and the cohort's
     performance ratio is that many plants' (each its own operator), drawn about 0.80 with standard
-    deviation 0.05; the noise suffices with half of them (min_noise_sites). Every noised block
+    deviation ``spread``; the noise suffices with half of them (min_noise_sites). Every noised block
     carries the noise its participants would add, drawn here as a Gaussian of the same variance.
     """
     rng = np.random.default_rng(3)
@@ -92,7 +92,7 @@ def private_solar_release(plants: int = 0, epsilon: float = 100.0) -> PrivateSol
     capped = sums[BlockKey(COHORT, S.CAPPED_SPECIFIC_POWER_HISTOGRAM)]
     for b in filled:  # 1,200 record weights about 0.09 kW/kWp per 50 W/m^2
         np.add.at(capped[b], np.clip(rng.normal(9.0 * (b + 1), 4.0, 1200).astype(int), 0, None), 1.0)
-    performance_ratios = rng.normal(0.80, 0.05, plants)
+    performance_ratios = rng.normal(0.80, spread, plants)
     if plants:
         grid = spec.solar.performance_ratio_bins
         index = np.clip(np.rint((performance_ratios - grid.first_centre) / grid.width).astype(int), 0, grid.count - 1)
@@ -101,7 +101,6 @@ def private_solar_release(plants: int = 0, epsilon: float = 100.0) -> PrivateSol
     for layout in block_layouts(spec):
         noise = rng.normal(0.0, summed_noise_stddev(spec, COHORT, participants, layout.key.statistic), layout.shape)
         totals[layout.key] = np.rint((sums[layout.key] + noise) * 2.0**layout.scale_exponent)
-    release = build_solar_release(
-        spec, totals, block_values(spec, totals), decide(spec, census), participants, "1", "test"
-    )
+    decision = distributions_below_their_noise(spec, census, decide(spec, census), participants)
+    release = build_solar_release(spec, totals, block_values(spec, totals), decision, participants, "1", "test")
     return PrivateSolarRelease(release, spec, performance_ratios)

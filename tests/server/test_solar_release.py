@@ -115,10 +115,21 @@ def test_a_private_performance_ratio_distribution_of_many_plants_is_published_wi
     assert "At this noise a performance-ratio distribution is usable from about" in release.privacy.note
 
 
-def test_a_private_distribution_of_few_plants_is_withheld_with_the_noise_it_would_carry():
-    """Twenty plants do not stand out from noise of ~5 plants per bar: withheld, saying so, in the note too."""
+def test_a_private_distribution_of_fewer_plants_than_its_noise_needs_is_withheld_from_the_census():
+    """Twenty plants under noise of ~5 per bar: the census already says they cannot stand out; nothing is estimated."""
     release = private_solar_release(plants=20, epsilon=10.0).release
     (d,) = (d for d in release.distributions if d.indicator == "performance_ratio")
+    assert d.suppressed and "fewer plants than it takes to stand out from the noise" in d.suppression_reason
+    assert not d.counts and not d.HasField("p50") and not d.HasField("count_noise_stddev")
+
+
+def test_a_private_distribution_too_spread_for_its_noise_is_withheld_with_the_noise_it_carries():
+    """2,000 plants at epsilon 1, spread over most of the PR grid: enough plants, but no bar stands out."""
+    release = private_solar_release(plants=2000, epsilon=1.0, spread=0.3).release
+    (d,) = (d for d in release.distributions if d.indicator == "performance_ratio")
     assert d.suppressed and "do not stand out from the noise" in d.suppression_reason
-    assert not d.counts and not d.HasField("p50") and d.count_noise_stddev > 3.0
+    assert not d.counts and not d.HasField("p50") and d.count_noise_stddev > 30.0
     assert "1 of the 1 the census let through are withheld" in release.privacy.note
+    # The same plants about one PR (standard deviation 0.05) stand out from the same noise.
+    narrow = private_solar_release(plants=2000, epsilon=1.0).release
+    assert any(not d.suppressed and d.indicator == "performance_ratio" for d in narrow.distributions)
