@@ -11,6 +11,7 @@ flags it in its audit log (``release_inconsistent``) for its operator to raise w
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import MONTHLY_INDICATORS, SOLAR_CELLS, BlockKey, CensusFields, indicator_cells
 
 S = spec_pb2.Statistic
+NOISE_STDDEVS = 6.0
+"""A private distribution's bars may hold more than its census counts by this many noise standard deviations
+(of their sum) before the site flags them: noise alone exceeds it about once in 10^9 releases."""
 
 
 def kept_censuses_dir(site_config: Path) -> Path:
@@ -133,8 +137,17 @@ def _solar(
         i = SOLAR_CELLS.index(cell)
         where = f"{distribution.indicator} of cohort {distribution.cohort}"
         found = _solar_cell_problems(where, distribution, decision.solar.published[c, i], cells.contributor[c, i])
-        if not found and (counted := sum(distribution.counts)) != int(cells.total[c, i]):
-            found = [f"{where}: {counted} {distribution.counts_of}, census {cells.total[c, i]:.0f}"]
+        counted, census_count = sum(distribution.counts), cells.total[c, i]
+        if distribution.HasField("count_noise_stddev"):
+            # Noised: the denoised bars leave out the tails under the noise, and can exceed the census only
+            # by what the noise on them (and their rounding) explains.
+            bars = np.count_nonzero(distribution.counts)
+            allowed = census_count + NOISE_STDDEVS * distribution.count_noise_stddev * math.sqrt(bars) + bars / 2
+            if not found and counted > allowed:
+                explains = f"more than noise explains (census {census_count:.0f})"
+                found = [f"{where}: {counted} {distribution.counts_of}, {explains}"]
+        elif not found and counted != int(census_count):
+            found = [f"{where}: {counted} {distribution.counts_of}, census {census_count:.0f}"]
         problems += found
     if release.lost_production:
         problems.append("lost production published as energy shares; a solar release publishes it by plant")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from dashboard_releases import FleetReleases
 
-from protos.census import decide
+from protos.census import census_message, census_spec, decide
 from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -58,6 +58,7 @@ class PrivateSolarRelease(NamedTuple):
     release: release_pb2.Release
     spec: spec_pb2.BenchmarkSpec
     performance_ratios: np.ndarray  # the plants' [-] (empty without plants)
+    census: spec_pb2.Census  # what every site received before the values round
 
 
 def private_solar_release(plants: int = 0, epsilon: float = 100.0, spread: float = 0.05) -> PrivateSolarRelease:
@@ -103,4 +104,6 @@ def private_solar_release(plants: int = 0, epsilon: float = 100.0, spread: float
         totals[layout.key] = np.rint((sums[layout.key] + noise) * 2.0**layout.scale_exponent)
     decision = distributions_below_their_noise(spec, census, decide(spec, census), participants)
     release = build_solar_release(spec, totals, block_values(spec, totals), decision, participants, "1", "test")
-    return PrivateSolarRelease(release, spec, performance_ratios)
+    census_spec_blocks = census_spec(spec)
+    received = census_message(census_spec_blocks, census, participants)
+    return PrivateSolarRelease(release, spec, performance_ratios, received)

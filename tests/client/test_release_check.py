@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from solar_releases import private_solar_release
 
 from client.audit import audit_entries
 from client.contribution import receive_release
@@ -80,3 +82,17 @@ def test_the_site_flags_a_contradicting_release_in_its_audit_log(released, monke
     monkeypatch.setattr("client.contribution.census_contradictions", lambda release, rounds: [])
     receive_release(site, forged.SerializeToString())
     assert "release_inconsistent" not in _events(site)
+
+
+def test_a_private_solar_distribution_is_checked_within_its_noise():
+    """The denoised bars of 2,000 plants pass their census; bars inflated beyond what the noise explains do not."""
+    private = private_solar_release(plants=2000, epsilon=10.0)
+    rounds = [(private.spec, private.census)]
+    assert census_contradictions(private.release, rounds) == []
+    forged = release_pb2.Release()
+    forged.CopyFrom(private.release)
+    (d,) = (d for d in forged.distributions if d.indicator == "performance_ratio")
+    peak = int(np.argmax(d.counts))
+    d.counts[peak] += 2000  # twice the plants the census counted
+    (problem,) = census_contradictions(forged, rounds)
+    assert "performance_ratio of cohort all" in problem and "more than noise explains (census 2000)" in problem
