@@ -115,7 +115,8 @@ def test_the_aggregator_never_decodes_the_cohort_of_a_lone_plant(plants, defende
     monkeypatch.setattr("client.contribution.withhold_failing_cells", lambda values, spec, decision: dict(values))
     _, leaked = _run(sites, spec)
     pr_key = BlockKey("high", S.PERFORMANCE_RATIO_HISTOGRAM)
-    np.testing.assert_array_equal(leaked[pr_key].astype(float), own[pr_key])  # its performance ratio's bin
+    pr_scale = next(layout.scale_exponent for layout in block_layouts(spec) if layout.key == pr_key)
+    np.testing.assert_array_equal(np.ldexp(leaked[pr_key].astype(float), -pr_scale), own[pr_key])  # its PR's bin
     records = BlockKey("high", S.IRRADIANCE_RECORD_COUNT)
     np.testing.assert_array_equal(leaked[records].astype(float), own[records])  # its records, bin by bin
     losses = BlockKey("high", S.SOLAR_LOST_PRODUCTION)

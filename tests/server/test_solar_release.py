@@ -101,7 +101,7 @@ def test_a_private_performance_ratio_distribution_of_many_plants_is_published_wi
     The P50 is within three of its stated standard deviations (and half a bar) of the plants' own, the
     denoised bars hold their number within a few noise widths, and no operator count or P25 is shown.
     """
-    release, spec, performance_ratios = private_solar_release(plants=2000, epsilon=10.0)
+    release, spec, performance_ratios, _ = private_solar_release(plants=2000, epsilon=10.0)
     (d,) = (d for d in release.distributions if d.indicator == "performance_ratio")
     assert not d.suppressed and d.counts_of == "plants"
     assert not d.HasField("operator_count") and not d.HasField("p25") and not d.HasField("p75")
