@@ -114,17 +114,20 @@ def test_the_aggregator_never_decodes_the_cohort_of_a_lone_plant(plants, defende
     # Control: sites that send every cell hand the aggregator the lone plant's exact figures.
     monkeypatch.setattr("client.contribution.withhold_failing_cells", lambda values, spec, decision: dict(values))
     _, leaked = _run(sites, spec)
+    scales = {layout.key: layout.scale_exponent for layout in block_layouts(spec)}
+
+    def value(key: BlockKey) -> np.ndarray:
+        return np.ldexp(leaked[key].astype(float), -scales[key])  # the fixed point undone
+
     pr_key = BlockKey("high", S.PERFORMANCE_RATIO_HISTOGRAM)
-    pr_scale = next(layout.scale_exponent for layout in block_layouts(spec) if layout.key == pr_key)
-    np.testing.assert_array_equal(np.ldexp(leaked[pr_key].astype(float), -pr_scale), own[pr_key])  # its PR's bin
+    np.testing.assert_array_equal(value(pr_key), own[pr_key])  # its performance ratio's bin
     records = BlockKey("high", S.IRRADIANCE_RECORD_COUNT)
-    np.testing.assert_array_equal(leaked[records].astype(float), own[records])  # its records, bin by bin
+    np.testing.assert_array_equal(value(records), own[records])  # its records, bin by bin
     losses = BlockKey("high", S.SOLAR_LOST_PRODUCTION)
-    np.testing.assert_array_equal(leaked[losses].astype(float), own[losses])  # its share lost to each cause
+    np.testing.assert_array_equal(value(losses), own[losses])  # its share lost to each cause
     years = BlockKey("high", S.INVERTER_YEARS)
-    scale = next(layout.scale_exponent for layout in block_layouts(spec) if layout.key == years)
     assert own[years][0] > 0  # its size: inverters x the period
-    np.testing.assert_allclose(np.ldexp(leaked[years].astype(float), -scale), own[years], rtol=1e-9)
+    np.testing.assert_allclose(value(years), own[years], rtol=1e-9)
 
 
 def test_a_member_cannot_difference_two_cohorts_down_to_one_plant(plants, defended, monkeypatch):
