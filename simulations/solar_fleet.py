@@ -134,6 +134,8 @@ class SolarPlantTruth:
     outages: tuple[Outage, ...] = ()
     underperforming: tuple[Underperformance, ...] = ()
     sensor_tilt_error_deg: float = 0.0  # [deg]
+    # (start, end) ISO 8601 UTC: snow covers every module, the inverters stay available (the fleet draws none)
+    snow: tuple[tuple[str, str], ...] = ()
     soiling_loss_pct: float | None = None  # [%]
     clipping_share: float | None = None  # [-]
 
@@ -345,7 +347,9 @@ def simulate_solar_plant_with_truth(
     Notes
     -----
     Physics is evaluated at each interval's midpoint. Soiling multiplies the irradiance reaching the
-    cells, not the sensor's; degradation multiplies DC power by ``1 + d/100 * years since
+    cells, not the sensor's; snow (``truth.snow``) takes all of it, and holds the modules at
+    min(T_amb, 0 degC), the melting snow's, while the inverters stay available and the (heated)
+    sensor reads on; degradation multiplies DC power by ``1 + d/100 * years since
     commissioning``; underperformance multiplies an inverter's DC power by its factor; the PVWatts
     inverter (nominal efficiency 0.96) clips at its AC capacity and draws a tare of 0.02 % of it at
     night. During an outage ``P_out`` is exactly 0 and ``INV_St`` the category's code
@@ -364,7 +368,9 @@ def simulate_solar_plant_with_truth(
     temp_cell = np.asarray(pvlib.temperature.sapm_cell(poa, t_amb, wind, **sapm))
     temp_module = np.asarray(pvlib.temperature.sapm_module(poa, t_amb, wind, sapm["a"], sapm["b"]))
     ratio = soiling_ratio(mid, truth)
-    per_unit = dc_per_unit(truth.module_technology, poa * ratio, temp_cell)
+    snow = _in_windows(times, list(truth.snow))
+    temp_module = np.where(snow, np.minimum(t_amb, 0.0), temp_module)
+    per_unit = np.where(snow, 0.0, dc_per_unit(truth.module_technology, poa * ratio, temp_cell))
     years = ((mid - _utc(truth.commissioned)) / pd.Timedelta(days=365.25)).to_numpy()
     degradation = 1.0 + truth.degradation_pct_per_year / 100.0 * years
 

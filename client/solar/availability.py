@@ -62,6 +62,60 @@ def clipping_terms(
     )
 
 
+SNOW_TEMPERATURE_C = 2.0
+"""At or below this module temperature [degC] (ambient, when the export has no module temperature), zero output
+in good light may be snow on the modules, on an export without status codes."""
+SNOW_MODULE_ABOVE_AIR_K = 2.0
+"""Most a snow-covered module is above the air [K]: in good light an uncovered one is several kelvin above it
+(SAPM: 4 K at 200 W/m^2 in a 4 m/s wind), snow holds a covered one at or below 0 degC."""
+
+
+def snow_covered(
+    no_output: np.ndarray,
+    module_temperature_c: np.ndarray | None,
+    ambient_temperature_c: np.ndarray | None,
+    threshold_c: float = SNOW_TEMPERATURE_C,
+    above_air_k: float = SNOW_MODULE_ABOVE_AIR_K,
+) -> np.ndarray:
+    """Records whose zero output in good light is snow on the modules rather than an inverter that is out.
+
+    For exports without status codes, which cannot tell. Snow holds a covered module at or below
+    0 degC, its melting point, and no warmer than the air; in good light an uncovered module whose
+    inverter is off is warmer than the air by what it absorbs, even on a freezing day. So zero
+    output in good light is snow where the module temperature is at or below ``threshold_c`` and at
+    most ``above_air_k`` above the ambient temperature. With only one of the two channels, that one
+    at or below ``threshold_c`` decides (the ambient alone also takes an inverter fault on a freezing
+    day for snow); with neither, nothing is taken as snow.
+
+    Parameters
+    ----------
+    no_output : ndarray of bool
+        Records without output in good light.
+    module_temperature_c, ambient_temperature_c : ndarray or None
+        T_mod and T_amb [degC], NaN where not read; None where the export has no such channel.
+    threshold_c : float
+        [degC].
+    above_air_k : float
+        [K].
+
+    Returns
+    -------
+    ndarray of bool
+        Snow-covered records (a subset of ``no_output``).
+    """
+    no_output = np.asarray(no_output, dtype=bool)
+    module, ambient = (
+        None if t is None else np.asarray(t, dtype=np.float64) for t in (module_temperature_c, ambient_temperature_c)
+    )
+    with np.errstate(invalid="ignore"):
+        if module is not None and ambient is not None:
+            return no_output & (module <= threshold_c) & (module - ambient <= above_air_k)
+        one = module if module is not None else ambient
+        if one is not None:
+            return no_output & (one <= threshold_c)
+    return np.zeros_like(no_output)
+
+
 def availability_terms(
     daylight: np.ndarray, available: np.ndarray, inverter: np.ndarray, n_inverters: int
 ) -> tuple[np.ndarray, np.ndarray]:

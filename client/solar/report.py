@@ -284,6 +284,9 @@ of its latest run below that line in 14-day windows: a fault shows about a week 
 <td>{{ fmt(100 * f.availability, "%.1f %%") }}</td></tr>{% endfor %}</tbody>
 </table>
 {% else %}<p id="flags">No inverter underperforms.</p>{% endif %}
+{% if snow_hours %}<p class="note" id="snow">{{ "%.0f" | format(snow_hours) }} inverter-hours without output in good
+light, with the modules at the snow's temperature, were taken as snow on the modules, not as inverters out: they count
+neither for nor against availability (the export has no status codes to tell).</p>{% endif %}
 
 {% if not sections %}
 <p class="note" id="no-cohort">This plant is in no cohort of the release that carries a curve, so it is compared
@@ -385,6 +388,7 @@ def render_solar_report(site: SolarSiteConfig, release: release_pb2.Release) -> 
         flagged=inverters[inverters["underperforming"]].to_dict(orient="records"),
         threshold=UNDERPERFORMANCE_THRESHOLD,
         recent_days=RECENT_DAYS,
+        snow_hours=float(summary.snow_hours.sum()),
         recent_from=inverters["recent_from"].iloc[0] if len(inverters) else "",
         recent_to=inverters["recent_to"].iloc[0] if len(inverters) else "",
         downloads={"inverters": csv_link(inverters)},

@@ -22,7 +22,7 @@ import pandas as pd
 from client.indicators import failure_events
 from client.power_curve import bin_power_curve, clipped_bin_index, power_histogram
 from client.privacy import cap_unit_histograms
-from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category
+from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category, snow_covered
 from client.solar.degradation import DegradationEstimate, daily_normalised_energy, year_on_year_degradation
 from client.solar.irradiance import cell_temperature, plane_of_array_irradiance
 from client.solar.performance import (
@@ -102,6 +102,7 @@ class _Sums:
     failures: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_COMPONENTS)))  # per component
     failure_records: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_COMPONENTS)))  # per component
     status_records: float = 0.0  # records with a status reading: what failures are observed over
+    snow: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per inverter: records taken as snow-covered
     # A private spec's: records per (inverter x irradiance bin, specific-power bin), else None
     inverter_histograms: np.ndarray | None = None
 
@@ -142,6 +143,10 @@ class PlantSummary:
         their hours [h]; None when the site names no failure codes ([status.components]) or maps no status.
     failure_inverter_years : float or None
         Inverter-years with a status reading, what the failures were observed over [year]; None as ``failures``.
+    snow_hours : ndarray
+        Per inverter: hours without output in good light taken as snow on the modules (an export without
+        status codes, :func:`client.solar.availability.snow_covered`), counted neither for nor against its
+        availability [h].
     capped_curve_histogram : ndarray or None
         A private spec's: ``curve_histogram`` with each inverter's records in an irradiance bin weighing
         at most the spec's cap in total (:func:`client.privacy.cap_unit_histograms`) [record weight];
@@ -174,6 +179,7 @@ class PlantSummary:
     failures: np.ndarray | None = None
     failure_hours: np.ndarray | None = None
     failure_inverter_years: float | None = None
+    snow_hours: np.ndarray = field(default_factory=lambda: np.zeros(0))
     capped_curve_histogram: np.ndarray | None = None
 
 
@@ -197,7 +203,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
     ac = np.array([inverter.ac_capacity_kw for inverter in site.inverters])
     sums = _Sums(np.zeros(irr.count), np.zeros(irr.count), np.zeros(irr.count), np.zeros((irr.count, sp.count)))
     sums.daylight, sums.available, sums.clipped = np.zeros(n_inv), np.zeros(n_inv), np.zeros(n_inv)
-    sums.records, sums.inverter_daily = np.zeros(n_inv), np.zeros((2, n_inv, n_days))
+    sums.records, sums.inverter_daily, sums.snow = np.zeros(n_inv), np.zeros((2, n_inv, n_days)), np.zeros(n_inv)
     sums.daily = np.zeros((3, n_days))
     if spec.HasField("privacy"):
         sums.inverter_histograms = np.zeros((n_inv * irr.count, sp.count))
@@ -258,12 +264,19 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         p_expected = expected_ac_power(
             expected_dc_power(g_poa, t_cell, dc[inverter], plant.gamma_pdc_per_c), ac[inverter]
         )
-        # Without a status column an inverter producing nothing in good light is out.
+        # Without a status column an inverter producing nothing in good light is out, unless snow covers the
+        # modules: then the weather, not the inverter, stopped it, and the record counts for neither.
         no_output = (g_poa >= NORMALISATION_IRRADIANCE) & (p_out <= 0)
         available = category == AVAILABLE if STATUS in chunk else ~no_output
+        snow = (
+            np.zeros(len(chunk), dtype=bool)
+            if STATUS in chunk
+            else snow_covered(no_output, _column(chunk, "T_mod"), _column(chunk, "T_amb"))
+        )
         valid = np.isfinite(p_out) & np.isfinite(g_poa)
         # Daylight by irradiance alone: an outage that left the power blank still counts against availability.
-        daylight = np.isfinite(g_poa) & (g_poa >= DAYLIGHT_IRRADIANCE)
+        daylight = np.isfinite(g_poa) & (g_poa >= DAYLIGHT_IRRADIANCE) & ~snow
+        sums.snow += np.bincount(inverter[snow], minlength=n_inv)
         _add_curve(sums, g_poa, p_out / dc[inverter], valid & available, inverter, irr, sp)
         # Each PR over the records it can read: PR_STC's numerator too leaves out records without a temperature.
         sums.pr_terms += (
@@ -418,6 +431,7 @@ def _plant_summary(
             failures=sums.failures if observed else None,
             failure_hours=sums.failure_records * SOLAR_RECORD_HOURS if observed else None,
             failure_inverter_years=sums.status_records * (SOLAR_RECORD_PERIOD / JULIAN_YEAR) if observed else None,
+            snow_hours=sums.snow * SOLAR_RECORD_HOURS,
             capped_curve_histogram=_capped_curve_histogram(sums.inverter_histograms, spec),
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category
+from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category, snow_covered
 
 
 def test_clipping_terms_by_hand():
@@ -43,3 +43,17 @@ def test_lost_energy_by_category_by_hand():
     assert lost == pytest.approx([11.25, 0.0, 7.5, 0.0], abs=1e-12)
     with pytest.raises(ValueError, match="category"):
         lost_energy_by_category(p_expected, p_out, category, 2, 0.25)
+
+
+def test_snow_is_zero_output_at_a_module_held_at_the_snows_temperature_and_a_fault_is_not():
+    """Covered: at or below 0 degC and no warmer than the air. An inverter off in sun: its module above the air."""
+    no_output = np.array([True, True, True, True, False, True])
+    # covered on a freezing day; faulted in sun at -10 degC air (module -4); unread; covered under a thaw (air 5);
+    # producing; faulted in sun on a mild day
+    module = np.array([-3.0, -4.0, np.nan, 0.0, -1.0, 14.0])
+    ambient = np.array([-3.5, -10.0, -3.0, 5.0, -3.0, 5.0])
+    np.testing.assert_array_equal(snow_covered(no_output, module, ambient), [True, False, False, True, False, False])
+    # One channel alone: at or below 2 degC decides (the air alone takes a freezing day's fault for snow).
+    np.testing.assert_array_equal(snow_covered(no_output, None, ambient), [True, True, True, False, False, False])
+    np.testing.assert_array_equal(snow_covered(no_output, module, None), [True, True, False, True, False, False])
+    assert not snow_covered(no_output, None, None).any()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -198,3 +199,66 @@ def test_a_plant_without_a_status_column_is_in_no_lost_production_or_failure_cel
     cells = CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)]).total[len(cohort_atoms(spec.cohorts))]
     assert cells[SOLAR_CELLS.index("lost_production")] == 0 and cells[SOLAR_CELLS.index("failures")] == 0
     assert cells[SOLAR_CELLS.index("performance_ratio")] == 1  # its other figures still count
+
+
+def test_snow_on_a_plant_without_status_codes_does_not_count_against_its_inverters(tmp_path, monkeypatch):
+    """Three days of snow on a continental plant in January, and one inverter's fault on a cold sunny day.
+
+    Without status codes the summary takes the snow's zero output (modules held at the snow's
+    temperature) as snow, not as the inverters being out: the healthy inverter stays fully available,
+    the faulted one loses its fault's hours (its modules are below 2 degC in that light, but above the
+    air). With the ambient temperature alone the fault's hours are taken for snow too. Control: without
+    the snow rule the snow counts against every inverter.
+    """
+    drawn = solar_fleet(1, 1, np.random.default_rng(5))[0]
+    lat, lon, elevation = CLIMATES["continental"].sites[0]
+    snow = ("2023-01-10T00:00:00Z", "2023-01-13T00:00:00Z")
+    fault = Outage("INV01", "2023-01-20T15:00:00Z", "2023-01-20T20:00:00Z", "inverter_fault", 3)
+    planned = replace(
+        drawn,
+        climate_zone="continental",
+        latitude=lat,
+        longitude=lon,
+        elevation_m=elevation,
+        mounting="fixed",
+        tilt_deg=35.0,
+        azimuth_deg=180.0,  # facing the winter sun
+        inverters=("INV01", "INV02"),
+        dc_capacity_kw=(1300.0,) * 2,
+        ac_capacity_kw=(1000.0,) * 2,
+        outages=(fault,),
+        underperforming=(),
+        snow=(snow,),
+    )
+    start, end = "2023-01-01T00:00:00Z", "2023-02-01T00:00:00Z"
+    simulation = simulate_solar_plant_with_truth(planned, start, end, "15min", np.random.default_rng(6))
+    write_solar_site(simulation.truth, simulation.frame, tmp_path)
+    text = (tmp_path / "site.toml").read_text().replace('INV_St = "status"\n', "")
+    spec = solar_spec("january", start, end, [solar_cohort("all")])
+
+    def summary_of(column_left_out: str = "") -> PlantSummary:
+        mapped = re.sub(rf"^{column_left_out} = .*\n", "", text, flags=re.M) if column_left_out else text
+        (tmp_path / "site.toml").write_text(mapped)
+        site = load_solar_site_config(tmp_path / "site.toml")
+        return summarise_plant(lambda: read_solar_chunks(site, chunk_rows=5_000), site, spec)
+
+    frame, g_poa = simulation.frame, simulation.frame["G_i"]
+    good_light = frame["time"].between(pd.Timestamp(snow[0]), pd.Timestamp(snow[1]), inclusive="left") & (g_poa >= 200)
+    covered_hours = good_light.groupby(frame["asset_id"]).sum().to_numpy() * 0.25
+    assert covered_hours.min() > 5  # the snow fell on days with sun to show it
+    faulted_in_light = (frame["asset_id"] == "INV01") & frame["time"].between(
+        pd.Timestamp(fault.start), pd.Timestamp(fault.end), inclusive="left"
+    )
+    assert (g_poa[faulted_in_light] >= 200).sum() >= 4  # the fault's good light: the module heats, it is no snow
+
+    summary = summary_of()
+    np.testing.assert_allclose(summary.snow_hours, covered_hours)
+    assert summary.inverter_availability[1] == pytest.approx(1.0)
+    assert summary.inverter_availability[0] < 0.99  # the fault still counts
+    by_the_air = summary_of("T_mod")
+    np.testing.assert_allclose(by_the_air.snow_hours[1], covered_hours[1])
+    assert by_the_air.snow_hours[0] > covered_hours[0]  # the fault's cold hours read as snow
+    monkeypatch.setattr("client.solar.summaries.snow_covered", lambda no_output, *_: np.zeros_like(no_output))
+    without_snow_rule = summary_of()
+    assert not without_snow_rule.snow_hours.any()
+    assert without_snow_rule.inverter_availability[1] < 0.97  # the snow's hours count as the inverter's
