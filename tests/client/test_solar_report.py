@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html import unescape
 from types import SimpleNamespace
 
@@ -100,3 +101,14 @@ def test_the_solar_report_opens_offline_with_the_plants_curve_over_the_cohorts(r
         assert errors == []
     browser.assert_offline()
     assert np.all([url.startswith("file://") for url in browser.requested])
+
+
+def test_the_report_says_how_many_hours_it_took_as_snow(report, monkeypatch):
+    """A plant whose summary took hours as snow says so beside its inverters; one without says nothing of snow."""
+    import client.solar.report as solar_report
+
+    assert 'id="snow"' not in report.html
+    snowy = replace(report.summary, snow_hours=np.array([6.0, 6.25] + [0.0] * (len(report.site.inverters) - 2)))
+    monkeypatch.setattr(solar_report, "summarise_plant", lambda *_: snowy)
+    html = unescape(solar_report.render_solar_report(report.site, report.release))
+    assert re.search(r'id="snow">12 inverter-hours without output in good\s+light', html)
