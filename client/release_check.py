@@ -24,6 +24,7 @@ from protos.codec import spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.domain import MONTH_FORMAT, period_months
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.privacy import min_publishable_weight, noises_distributions, summed_noise_stddev
 from protos.statistics import MONTHLY_INDICATORS, SOLAR_CELLS, BlockKey, CensusFields, indicator_cells
 
 S = spec_pb2.Statistic
@@ -137,17 +138,13 @@ def _solar(
         i = SOLAR_CELLS.index(cell)
         where = f"{distribution.indicator} of cohort {distribution.cohort}"
         found = _solar_cell_problems(where, distribution, decision.solar.published[c, i], cells.contributor[c, i])
-        counted, census_count = sum(distribution.counts), cells.total[c, i]
-        if distribution.HasField("count_noise_stddev"):
-            # Noised: the denoised bars leave out the tails under the noise, and can exceed the census only
-            # by what the noise on them (and their rounding) explains.
-            bars = np.count_nonzero(distribution.counts)
-            allowed = census_count + NOISE_STDDEVS * distribution.count_noise_stddev * math.sqrt(bars) + bars / 2
-            if not found and counted > allowed:
-                explains = f"more than noise explains (census {census_count:.0f})"
-                found = [f"{where}: {counted} {distribution.counts_of}, {explains}"]
-        elif not found and counted != int(census_count):
-            found = [f"{where}: {counted} {distribution.counts_of}, census {census_count:.0f}"]
+        if not found:
+            noise = (
+                summed_noise_stddev(spec, distribution.cohort, participants, S.PERFORMANCE_RATIO_HISTOGRAM)
+                if noises_distributions(spec)  # one noise for every distribution block of a cohort
+                else 0.0
+            )
+            found = _distribution_count_problems(where, distribution, cells.total[c, i], noise)
         problems += found
     if release.lost_production:
         problems.append("lost production published as energy shares; a solar release publishes it by plant")
@@ -161,6 +158,33 @@ def _solar(
             where, rate, decision.solar.published[c, failures], cells.contributor[c, failures]
         )
     return problems
+
+
+def _distribution_count_problems(
+    where: str, distribution: release_pb2.Distribution, census_count: float, noise: float
+) -> list[str]:
+    """How a published solar distribution's counts contradict its census, given the noise its spec puts on each bar.
+
+    ``noise`` is recomputed from the spec (0 for a spec that does not noise distributions), never read
+    from the release, which the aggregator writes. Exact: the counts are the census's. Noised: the
+    plants must be enough to stand out from the noise at all (:func:`protos.privacy.min_publishable_weight`,
+    as the aggregator withholds the others), the release must state the spec's noise, and the denoised
+    bars, which leave out tails under the noise, may exceed the census only by what the noise on them
+    and their rounding explain.
+    """
+    counted = sum(distribution.counts)
+    if noise == 0.0:
+        if counted != int(census_count):
+            return [f"{where}: {counted} {distribution.counts_of}, census {census_count:.0f}"]
+        return []
+    if census_count < min_publishable_weight(noise):
+        return [f"{where}: published, but its census's {distribution.counts_of} cannot stand out from its noise"]
+    if not math.isclose(distribution.count_noise_stddev, noise, rel_tol=1e-9):
+        return [f"{where}: states noise {distribution.count_noise_stddev:g} per bar, its spec's is {noise:g}"]
+    bars = np.count_nonzero(distribution.counts)
+    if counted > census_count + NOISE_STDDEVS * noise * math.sqrt(bars) + bars / 2:
+        return [f"{where}: {counted} {distribution.counts_of}, more than noise explains (census {census_count:.0f})"]
+    return []
 
 
 def _solar_cell_problems(

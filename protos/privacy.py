@@ -168,6 +168,14 @@ def spec_rho(spec: spec_pb2.BenchmarkSpec) -> float:
         raise ValueError(f"privacy_unit {privacy.privacy_unit!r} is not supported for this spec; use {unit!r}")
     if privacy.max_records_per_turbine_per_bin < 1:
         raise ValueError("privacy.max_records_per_turbine_per_bin must be at least 1")
+    banded = [c.name for c in spec.cohorts if c.dc_ac_ratio_min or c.dc_ac_ratio_max]
+    if spec.HasField("solar") and banded:
+        # A plant's DC/AC ratio is its inverters' sums: one inverter more or less can move the plant, every
+        # inverter's records with it, from one band's cohort to another's, far past any per-inverter bound.
+        raise ValueError(
+            f"cohort(s) {banded} band plants by DC/AC ratio, which one inverter can change: a private spec "
+            "cannot have a DC/AC band (use technology, mounting or climate zone)"
+        )
     rho = 0.0
     for block in spec.blocks:
         name = BlockKey.of(block).name

@@ -84,15 +84,33 @@ def test_the_site_flags_a_contradicting_release_in_its_audit_log(released, monke
     assert "release_inconsistent" not in _events(site)
 
 
-def test_a_private_solar_distribution_is_checked_within_its_noise():
-    """The denoised bars of 2,000 plants pass their census; bars inflated beyond what the noise explains do not."""
+def test_a_private_solar_distribution_is_checked_within_the_noise_its_spec_states():
+    """The denoised bars of 2,000 plants pass their census; forged ones do not, whatever noise the release claims.
+
+    The site recomputes the noise from the spec: bars inflated past it, a release that states more
+    noise to cover them, a distribution of too few plants to stand out, and noise claimed on an exact
+    spec's distribution are all flagged.
+    """
     private = private_solar_release(plants=2000, epsilon=10.0)
     rounds = [(private.spec, private.census)]
     assert census_contradictions(private.release, rounds) == []
-    forged = release_pb2.Release()
-    forged.CopyFrom(private.release)
-    (d,) = (d for d in forged.distributions if d.indicator == "performance_ratio")
-    peak = int(np.argmax(d.counts))
-    d.counts[peak] += 2000  # twice the plants the census counted
+
+    def forged_pr(release: release_pb2.Release) -> tuple[release_pb2.Release, release_pb2.Distribution]:
+        forged = release_pb2.Release()
+        forged.CopyFrom(release)
+        return forged, next(d for d in forged.distributions if d.indicator == "performance_ratio")
+
+    forged, d = forged_pr(private.release)
+    noise = d.count_noise_stddev
+    d.counts[int(np.argmax(d.counts))] += 200  # 10 % more plants than the census counted, ~37 noise widths
     (problem,) = census_contradictions(forged, rounds)
     assert "performance_ratio of cohort all" in problem and "more than noise explains (census 2000)" in problem
+    d.count_noise_stddev = 1e4  # the aggregator's own word for the noise does not widen the check
+    (problem,) = census_contradictions(forged, rounds)
+    assert f"states noise 10000 per bar, its spec's is {noise:g}" in problem
+    few = private_solar_release(plants=20, epsilon=10.0)  # withheld: published anyway, with made-up bars
+    forged, d = forged_pr(few.release)
+    d.suppressed, d.suppression_reason = False, ""
+    d.counts[:] = [0] * (len(d.counts) - 1) + [20]
+    (problem,) = census_contradictions(forged, [(few.spec, few.census)])
+    assert "published, but its census's plants cannot stand out from its noise" in problem

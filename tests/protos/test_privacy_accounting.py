@@ -101,8 +101,7 @@ def test_a_private_solar_spec_costs_each_inverter_its_epsilon_on_the_capped_curv
 def test_a_distribution_share_splits_the_epsilon_between_curves_and_the_plants_distributions(epsilon):
     """Share s of rho on the distributions, 1 - s on the curves; sqrt(2) per row, one noise for every block.
 
-    At epsilon 100 a distribution's noise is under one count, where the tau term of block_rho would
-    matter but for the fixed point: the calibration keeps the whole spec within its rho.
+    At epsilon 100 a distribution's noise is under one count, still many fixed-point steps per site.
     """
     spec = _private_solar_spec(epsilon, max_records_per_turbine_per_bin=40, distribution_share=0.25)
     rho = rho_for_epsilon(epsilon, 1e-6)
@@ -139,6 +138,20 @@ def test_a_distribution_share_is_refused_outside_zero_to_one_and_on_wind_specs()
     next(b for b in spec.blocks if b.statistic == spec_pb2.Statistic.SOLAR_LOST_PRODUCTION).l2_sensitivity = 2.0
     with pytest.raises(ValueError, match=r"SOLAR_LOST_PRODUCTION.*below the 2.82843 the sites enforce"):
         spec_rho(spec)
+
+
+def test_where_the_discrete_noise_costs_extra_the_distribution_noise_is_raised_to_stay_within_rho():
+    """Epsilon 10^4 over 1,000 noise sites: a site's share is a fraction of a fixed-point step, where the
+    distributed discrete Gaussian's tau term is not negligible. The noise is solved on block_rho with it,
+    above the Gaussian's sigma, and the spec still costs its rho (spec_rho, the sites' own accounting)."""
+    epsilon, t = 1e4, 1000
+    spec = _private_solar_spec(epsilon, distribution_share=0.5, min_noise_sites=t)
+    rho = rho_for_epsilon(epsilon, 1e-6)
+    assert spec_rho(spec) == pytest.approx(rho, rel=1e-6) and spec_rho(spec) <= rho
+    rows = len(PLANT_DISTRIBUTION_STATISTICS) - 1 + len(spec.solar.loss_categories)
+    gaussian = math.sqrt(2 * rows / (2 * 0.5 * rho / len(spec.cohorts)))  # what sigma would be without tau
+    noise = next(b.noise_stddev for b in spec.blocks if b.statistic in PLANT_DISTRIBUTION_STATISTICS)
+    assert noise > 1.2 * gaussian
 
 
 def test_a_solar_spec_claiming_turbines_or_a_smaller_sensitivity_is_rejected():

@@ -6,6 +6,7 @@ import json
 import math
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from server.secure_sum import SecureSumOutcome
 from server.spec import PrivacySettings, solar_cohort, solar_spec
 from simulations.onboarding import run_release_in_process
 from simulations.pooled import pooled_capped_specific_power_histograms, pooled_solar_rows
-from simulations.solar_fleet import write_solar_fleet
+from simulations.solar_fleet import simulate_solar_plant_with_truth, solar_fleet, write_solar_fleet, write_solar_site
 
 S = spec_pb2.Statistic
 COHORT = "all"
@@ -233,3 +234,42 @@ def test_a_private_spec_too_noisy_for_the_fleet_is_declined_before_anything_is_c
     with pytest.raises(RuntimeError, match="no release was written"):
         run_release_in_process(generous, _spec(1.0), indicators=False, send=False, run_id=23)
     assert not any(read_ledger(ledger_path(site)) for site in generous)
+
+
+def test_one_inverter_can_move_a_plant_across_a_dc_ac_band_so_a_private_spec_has_none(tmp_path):
+    """The attack on the per-inverter bound: bands by DC/AC ratio, which one inverter changes.
+
+    Control (a spec that bands, without privacy): a six-inverter plant at DC/AC 1.17 leaves its last
+    inverter out and is at 1.30, so all its inverters' availability counts leave the low band's cohort
+    for the high one's, six times the sqrt(2) a private spec calibrates for. The defence: a private
+    spec with a DC/AC band is refused, by the aggregator's builder and by every site's own accounting.
+    """
+    drawn = solar_fleet(1, 1, np.random.default_rng(5))[0]
+    n = 6
+    planned = replace(
+        drawn,
+        inverters=tuple(f"INV{i:02d}" for i in range(1, n + 1)),
+        dc_capacity_kw=(1300.0,) * (n - 1) + (500.0,),
+        ac_capacity_kw=(1000.0,) * n,
+        outages=(),
+        underperforming=(),
+    )
+    start, end = "2023-06-01T00:00:00Z", "2023-07-01T00:00:00Z"
+    simulation = simulate_solar_plant_with_truth(planned, start, end, "15min", np.random.default_rng(6))
+    write_solar_site(simulation.truth, simulation.frame, tmp_path / "plant")
+    bands = [solar_cohort("low", dc_ac_ratio_max=1.2), solar_cohort("high", dc_ac_ratio_min=1.2)]
+    banded = solar_spec("banded", start, end, bands, 3)
+    path = tmp_path / "plant" / "site.toml"
+    fewer = _without_last_inverter(path, tmp_path / "fewer")
+    assert load_solar_site_config(path).dc_ac_ratio < 1.2 <= load_solar_site_config(fewer).dc_ac_ratio
+    for cohort in ("low", "high"):
+        key = BlockKey(cohort, S.INVERTER_AVAILABILITY_HISTOGRAM)
+        moved = np.linalg.norm(_own(fewer, banded, key) - _own(path, banded, key))
+        assert moved >= n - 1 > math.sqrt(2)  # every inverter's count, not one
+    private = PrivacySettings(10.0, max_records_per_turbine_per_bin=CAP, distribution_share=DISTRIBUTION_SHARE)
+    with pytest.raises(ValueError, match=r"band plants by DC/AC ratio.*cannot have a DC/AC band"):
+        solar_spec("banded-private", start, end, bands, 3, privacy=private)
+    forged = _spec(10.0, DISTRIBUTION_SHARE)  # an aggregator that adds a band after calibrating
+    forged.cohorts[0].dc_ac_ratio_max = 1.2
+    with pytest.raises(ValueError, match="cannot have a DC/AC band"):
+        spec_rho(forged)  # what each site recomputes before it charges or sends anything
