@@ -33,6 +33,9 @@ the row as the server does for a private distribution (server/solar.py ``_fill_p
 Errors are over the published draws only. It ends with, per epsilon, the smallest cohort the note's
 figure holds for at that cohort's own noise (the noise grows with N when t is fixed).
 
+``--distributions performance_ratio`` gives the spec that one distribution alone (sqrt(2) of the
+eight's sqrt(22) in sensitivity).
+
 Run: PYTHONPATH=. .venv/bin/python bench/solar_dp_distribution_error.py [--draws 40 --seed 11]
 (about 30 s; a few seconds with --min-noise-sites 3, where most rows are withheld before the bootstrap).
 """
@@ -85,18 +88,22 @@ def tail_prs(plants: int, rng: np.random.Generator) -> np.ndarray:
 SHAPES: dict[str, Callable[[int, np.random.Generator], np.ndarray]] = {"normal": normal_prs, "tail": tail_prs}
 
 
-def private_spec(epsilon: float, min_noise_sites: int) -> spec_pb2.BenchmarkSpec:
-    """The private solar spec of the bench: one cohort, half of the budget on the plants' distributions."""
-    settings = PrivacySettings(epsilon, distribution_share=0.5, min_noise_sites=min_noise_sites)
+def private_spec(epsilon: float, min_noise_sites: int, distributions: tuple[str, ...]) -> spec_pb2.BenchmarkSpec:
+    """The private solar spec of the bench: one cohort, half of the budget on ``distributions`` (empty: all)."""
+    settings = PrivacySettings(
+        epsilon, distribution_share=0.5, min_noise_sites=min_noise_sites, distributions=distributions
+    )
     return solar_spec("dp-dist-bench", *PERIOD, [solar_cohort(COHORT)], k_min_operators=3, privacy=settings)
 
 
-def bar_noise(epsilon: float, plants: int, min_noise_sites: int) -> tuple[float, spec_pb2.BinGrid]:
+def bar_noise(
+    epsilon: float, plants: int, min_noise_sites: int, distributions: tuple[str, ...] = ()
+) -> tuple[float, spec_pb2.BinGrid]:
     """Noise on each bar of the summed PR histogram of ``plants`` plants, one site each [plants], and the PR grid.
 
     ``min_noise_sites`` 0 means every plant is a noise site (t = plants, the sum carries sigma).
     """
-    spec = private_spec(epsilon, min_noise_sites or plants)
+    spec = private_spec(epsilon, min_noise_sites or plants, distributions)
     return summed_noise_stddev(spec, COHORT, plants, STATISTIC), spec.solar.performance_ratio_bins
 
 
@@ -107,7 +114,7 @@ def usable_plants(noise: float, grid: spec_pb2.BinGrid) -> int:
     )
 
 
-def break_even(epsilon: float, min_noise_sites: int) -> int:
+def break_even(epsilon: float, min_noise_sites: int, distributions: tuple[str, ...] = ()) -> int:
     """Smallest cohort whose note, stated at that cohort's own noise, says it is usable (N >= usable(N)).
 
     With t fixed the noise grows as sqrt(N) and the note's figure with it, so the figure a release
@@ -116,7 +123,7 @@ def break_even(epsilon: float, min_noise_sites: int) -> int:
     """
 
     def holds(plants: int) -> bool:
-        noise, grid = bar_noise(epsilon, plants, min_noise_sites)
+        noise, grid = bar_noise(epsilon, plants, min_noise_sites, distributions)
         return usable_plants(noise, grid) <= plants
 
     # Fewer plants than the noise sites cannot be a cohort of this spec; start at the least allowed.
@@ -178,15 +185,20 @@ def main() -> None:
     parser.add_argument(
         "--min-noise-sites", type=int, default=0, help="t of the spec; 0: every plant a noise site (t = N)"
     )
+    parser.add_argument(
+        "--distributions", nargs="+", default=[], help="the spec's private distributions (default: all eight)"
+    )
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
+    distributions = tuple(args.distributions)
     # Plants and noise from one stream, the releases' bootstrap from its own, so a change to the
     # estimator's bootstrap leaves the drawn cohorts and their noise unchanged.
     rng, bootstrap = np.random.default_rng(args.seed), np.random.default_rng([args.seed, 1])
     started = time.perf_counter()
     t = "N (every plant)" if args.min_noise_sites == 0 else str(args.min_noise_sites)
     print(
-        f"PR distribution of one cohort, one plant per site; distribution share 0.5; min_noise_sites {t}; "
+        f"PR distribution of one cohort, one plant per site; distribution share 0.5 over "
+        f"{', '.join(distributions) or 'all eight distributions'}; min_noise_sites {t}; "
         f"delta 1e-6; {args.draws} draws per cell (fresh plants, fresh noise); seed {args.seed}"
     )
     print(f"shapes: normal N({PR_MEAN}, {PR_SPREAD}); tail: {TAIL_SHARE:.0%} of plants N({TAIL_MEAN}, {TAIL_SPREAD})")
@@ -204,7 +216,7 @@ def main() -> None:
     for shape in args.shapes:
         for epsilon in args.epsilons:
             for plants in args.plants:
-                noise, grid = bar_noise(epsilon, plants, args.min_noise_sites)
+                noise, grid = bar_noise(epsilon, plants, args.min_noise_sites, distributions)
                 usable = usable_plants(noise, grid)
                 published, errors, stated = measure_cell(SHAPES[shape], plants, noise, grid, args.draws, rng, bootstrap)
                 if errors:
@@ -226,7 +238,7 @@ def main() -> None:
     print("\nfrom what cohort size the PR distribution is usable, per epsilon:")
     for epsilon in args.epsilons:
         seen = ", ".join(f"{s} {first_published.get((s, epsilon), '-')}" for s in args.shapes)
-        holds = break_even(epsilon, args.min_noise_sites)
+        holds = break_even(epsilon, args.min_noise_sites, distributions)
         print(
             f"  epsilon {epsilon:g}: the note's figure holds at its own noise from {holds} plants;"
             f" first published here (of {args.plants[0]}-{args.plants[-1]}): {seen}",

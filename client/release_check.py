@@ -24,8 +24,15 @@ from protos.codec import spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.domain import MONTH_FORMAT, period_months
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.privacy import min_publishable_weight, noises_distributions, summed_noise_stddev
-from protos.statistics import MONTHLY_INDICATORS, SOLAR_CELLS, BlockKey, CensusFields, indicator_cells
+from protos.privacy import min_publishable_weight, noised_distributions, summed_noise_stddev
+from protos.statistics import (
+    MONTHLY_INDICATORS,
+    SOLAR_CELLS,
+    SOLAR_DISTRIBUTIONS,
+    BlockKey,
+    CensusFields,
+    indicator_cells,
+)
 
 S = spec_pb2.Statistic
 NOISE_STDDEVS = 6.0
@@ -139,12 +146,11 @@ def _solar(
         where = f"{distribution.indicator} of cohort {distribution.cohort}"
         found = _solar_cell_problems(where, distribution, decision.solar.published[c, i], cells.contributor[c, i])
         if not found:
-            noise = (
-                summed_noise_stddev(spec, distribution.cohort, participants, S.PERFORMANCE_RATIO_HISTOGRAM)
-                if noises_distributions(spec)  # one noise for every distribution block of a cohort
-                else 0.0
-            )
+            noised = noised_distributions(spec)  # one noise for every distribution block of a cohort
+            noise = summed_noise_stddev(spec, distribution.cohort, participants, noised[0]) if noised else 0.0
             found = _distribution_count_problems(where, distribution, cells.total[c, i], noise)
+            if noised and SOLAR_DISTRIBUTIONS[cell] not in noised:
+                found = [f"{where}: published, but its private spec does not ask for it"]
         problems += found
     if release.lost_production:
         problems.append("lost production published as energy shares; a solar release publishes it by plant")

@@ -257,8 +257,11 @@ def _format_baselines(release: release_pb2.Release) -> list[str]:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    if args.distribution_share and not (args.solar and args.epsilon is not None):
-        raise ValueError("--distribution-share splits a private solar release's budget: give it with --solar --epsilon")
+    if (args.distribution_share or args.private_distributions) and not (args.solar and args.epsilon is not None):
+        raise ValueError(
+            "--distribution-share and --private-distributions split a private solar release's budget: "
+            "give them with --solar --epsilon"
+        )
     if args.solar:
         return _simulate_solar(args)
     from common.release_json import export_json
@@ -324,7 +327,12 @@ def _simulate_solar(args: argparse.Namespace) -> int:
     if args.pooled:
         raise ValueError("--solar runs the federated release only: leave out --pooled")
     privacy = (
-        PrivacySettings(args.epsilon, min_noise_sites=args.operators, distribution_share=args.distribution_share)
+        PrivacySettings(
+            args.epsilon,
+            min_noise_sites=args.operators,
+            distribution_share=args.distribution_share,
+            distributions=tuple(args.private_distributions),
+        )
         if args.epsilon is not None
         else None
     )
@@ -866,7 +874,12 @@ def _spec_new(args: argparse.Namespace) -> int:
 
     privacy = (
         PrivacySettings(
-            args.epsilon, args.delta, args.max_records_per_bin, args.min_noise_sites, args.distribution_share
+            args.epsilon,
+            args.delta,
+            args.max_records_per_bin,
+            args.min_noise_sites,
+            args.distribution_share,
+            tuple(args.private_distributions),
         )
         if args.epsilon is not None
         else None
@@ -1063,6 +1076,13 @@ def parser() -> argparse.ArgumentParser:
         default=0.0,
         help="--solar --epsilon: the share of the budget for the plants' distributions (0: the curve alone)",
     )
+    simulate.add_argument(
+        "--private-distributions",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="with --distribution-share: only these (e.g. performance_ratio degradation_rate), each less noisy",
+    )
     simulate.set_defaults(run=_simulate)
 
     onboard = commands.add_parser(
@@ -1137,6 +1157,14 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="--solar --epsilon: the share of the budget for the plants' distributions (0: the curve alone)",
+    )
+    new.add_argument(
+        "--private-distributions",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="with --distribution-share: only these (performance_ratio, performance_ratio_stc, degradation_rate, "
+        "degradation_interval, soiling_loss, clipping_share, inverter_availability, lost_production)",
     )
     new.add_argument("--out", required=True)
     new.set_defaults(run=_spec_new)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from protos.fleetbench.v1 import spec_pb2
-from protos.statistics import STATISTICS, BlockKey, site_noise_stddev
+from protos.statistics import SOLAR_DISTRIBUTIONS, STATISTICS, BlockKey, site_noise_stddev
 
 S = spec_pb2.Statistic
 PRIVACY_UNITS = {"wind": "turbine", "solar": "inverter"}
@@ -26,16 +26,7 @@ WINDOW_BOX_CELLS = 11
 WINDOW_PEAK_STDDEVS = 4.5
 
 
-PLANT_DISTRIBUTION_STATISTICS = (
-    S.PERFORMANCE_RATIO_HISTOGRAM,
-    S.PERFORMANCE_RATIO_STC_HISTOGRAM,
-    S.DEGRADATION_RATE_HISTOGRAM,
-    S.DEGRADATION_INTERVAL_HISTOGRAM,
-    S.SOILING_LOSS_HISTOGRAM,
-    S.CLIPPING_SHARE_HISTOGRAM,
-    S.INVERTER_AVAILABILITY_HISTOGRAM,
-    S.SOLAR_LOST_PRODUCTION,
-)
+PLANT_DISTRIBUTION_STATISTICS = tuple(SOLAR_DISTRIBUTIONS.values())
 """The solar distributions a private solar spec may noise besides its curve: in every row of each (one
 histogram; lost production: one per cause) a plant counts once, an inverter once in the availability."""
 
@@ -55,9 +46,13 @@ def capped_curve(spec: spec_pb2.BenchmarkSpec) -> CappedCurve:
     return CappedCurve(PRIVACY_UNITS["wind"], S.CAPPED_POWER_HISTOGRAM, spec.wind_speed_bins.count)
 
 
-def noises_distributions(spec: spec_pb2.BenchmarkSpec) -> bool:
-    """Whether a private solar spec publishes its plants' distributions, noised (its distribution share > 0)."""
-    return any(b.statistic in PLANT_DISTRIBUTION_STATISTICS and b.noise_stddev > 0 for b in spec.blocks)
+def noised_distributions(spec: spec_pb2.BenchmarkSpec) -> tuple[spec_pb2.Statistic, ...]:
+    """The plant distributions a private solar spec publishes, noised (none without a distribution share).
+
+    Every one of a cohort's carries the same noise, so any of them states it.
+    """
+    noised = (b.statistic for b in spec.blocks if b.statistic in PLANT_DISTRIBUTION_STATISTICS and b.noise_stddev > 0)
+    return tuple(dict.fromkeys(noised))
 
 
 def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind_speed_bins: int) -> float:

@@ -156,17 +156,32 @@ MAX_SPECIFIC_POWER = 2.0
 """Largest |P_out / P_0| of a solar record [kW/kWp]: an AC output twice the DC capacity is no plant's."""
 
 
+SOLAR_DISTRIBUTIONS: dict[str, spec_pb2.Statistic] = {
+    "performance_ratio": S.PERFORMANCE_RATIO_HISTOGRAM,
+    "performance_ratio_stc": S.PERFORMANCE_RATIO_STC_HISTOGRAM,
+    "degradation_rate": S.DEGRADATION_RATE_HISTOGRAM,
+    "degradation_interval": S.DEGRADATION_INTERVAL_HISTOGRAM,
+    "soiling_loss": S.SOILING_LOSS_HISTOGRAM,
+    "clipping_share": S.CLIPPING_SHARE_HISTOGRAM,
+    "inverter_availability": S.INVERTER_AVAILABILITY_HISTOGRAM,
+    "lost_production": S.SOLAR_LOST_PRODUCTION,
+}
+"""Each solar distribution cell (SOLAR_CELLS less failures) and the statistic of its histogram (lost production:
+one histogram per cause), in payload order."""
+
+
 def solar_histograms(solar: spec_pb2.SolarSpec) -> dict[str, tuple[spec_pb2.Statistic, spec_pb2.BinGrid]]:
-    """Each solar distribution cell: the statistic of its histogram and the solar spec's grid of it."""
-    return {
-        "performance_ratio": (S.PERFORMANCE_RATIO_HISTOGRAM, solar.performance_ratio_bins),
-        "performance_ratio_stc": (S.PERFORMANCE_RATIO_STC_HISTOGRAM, solar.performance_ratio_bins),
-        "degradation_rate": (S.DEGRADATION_RATE_HISTOGRAM, solar.degradation_bins),
-        "degradation_interval": (S.DEGRADATION_INTERVAL_HISTOGRAM, solar.degradation_interval_bins),
-        "soiling_loss": (S.SOILING_LOSS_HISTOGRAM, solar.soiling_loss_bins),
-        "clipping_share": (S.CLIPPING_SHARE_HISTOGRAM, solar.clipping_share_bins),
-        "inverter_availability": (S.INVERTER_AVAILABILITY_HISTOGRAM, solar.availability_bins),
+    """Each solar distribution cell but lost production: the statistic of its histogram and the solar spec's grid."""
+    grids = {
+        "performance_ratio": solar.performance_ratio_bins,
+        "performance_ratio_stc": solar.performance_ratio_bins,
+        "degradation_rate": solar.degradation_bins,
+        "degradation_interval": solar.degradation_interval_bins,
+        "soiling_loss": solar.soiling_loss_bins,
+        "clipping_share": solar.clipping_share_bins,
+        "inverter_availability": solar.availability_bins,
     }
+    return {cell: (SOLAR_DISTRIBUTIONS[cell], grid) for cell, grid in grids.items()}
 
 
 class NbmRecordCount(NamedTuple):

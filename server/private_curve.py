@@ -19,7 +19,7 @@ from protos.privacy import (
     WINDOW_PEAK_STDDEVS,
     cell_noise_stddev,
     composed_epsilon,
-    noises_distributions,
+    noised_distributions,
     spec_rho,
     summed_noise_stddev,
 )
@@ -340,7 +340,7 @@ def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Releas
         f"usable {span} where a bin holds {cap} records from each of about {usable} {unit}s or "
         "more; smaller cohorts are protected by disclosure control, not by differential privacy."
     )
-    if solar and noises_distributions(spec):
+    if solar and noised_distributions(spec):
         parameters.note += " " + _distributions_note(spec, release)
     return parameters
 
@@ -349,7 +349,7 @@ def _distributions_note(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Relea
     """What the noise means for a private solar release's plant distributions."""
     participants = release.provenance.participants
     noise = max(
-        summed_noise_stddev(spec, cohort.name, participants, S.PERFORMANCE_RATIO_HISTOGRAM) for cohort in spec.cohorts
+        summed_noise_stddev(spec, cohort.name, participants, noised_distributions(spec)[0]) for cohort in spec.cohorts
     )
     plants = usable_cohort_units(
         noise,

@@ -19,7 +19,7 @@ from protos.census import CohortCells, Decision
 from protos.codec import CONTRACT, spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.privacy import min_publishable_weight, noises_distributions, summed_noise_stddev
+from protos.privacy import min_publishable_weight, noised_distributions, summed_noise_stddev
 from protos.statistics import (
     SOLAR_CELLS,
     SOLAR_INVERTER_CELLS,
@@ -84,13 +84,14 @@ def distributions_below_their_noise(
     draws, some with a P50 far off and a small stated error). Decided from the census, as k and
     dominance are, before any value is looked at.
     """
-    if decision.solar is None or not noises_distributions(spec):
+    noised = noised_distributions(spec)
+    if decision.solar is None or not noised:
         return decision
     cells = decision.solar
     counted = CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)]).total[len(cohort_atoms(spec.cohorts)) :]
     published, reasons = cells.published.copy(), dict(cells.reasons)
     for c, cohort in enumerate(spec.cohorts):
-        noise = summed_noise_stddev(spec, cohort.name, participants, S.PERFORMANCE_RATIO_HISTOGRAM)
+        noise = summed_noise_stddev(spec, cohort.name, participants, noised[0])
         needed = min_publishable_weight(noise)
         for i, cell in enumerate(SOLAR_CELLS):
             if cell != "failures" and published[c, i] and counted[c, i] < needed:
@@ -145,7 +146,7 @@ def build_solar_release(
         solar=solar,
     )
     suppressed = 0
-    private = spec.HasField("privacy")
+    private, noised = spec.HasField("privacy"), noised_distributions(spec)
     rng = np.random.default_rng(int(spec_sha256(spec), 16))
     for c, cohort in enumerate(spec.cohorts):
         curve = release.solar_curves.add(cohort=cohort.name)
@@ -155,12 +156,12 @@ def build_solar_release(
             else _exact_bin_filler(spec, totals, values, c)
         )
         suppressed += _fill_curve(curve, spec, decision.irradiance_bins, c, fill)
-        if private and not noises_distributions(spec):
+        if private and not noised:
             continue  # a private release without a distribution share is the curves alone
         block = CohortBlocks(values, cohort.name)
         for cell, indicator, statistic, row, grid in _distribution_rows(solar):
             i = SOLAR_CELLS.index(cell)
-            if not decision.solar.filled[c, i]:
+            if not decision.solar.filled[c, i] or (private and statistic not in noised):
                 continue
             counts_of = "inverters" if cell in SOLAR_INVERTER_CELLS else "plants"
             d = release.distributions.add(cohort=cohort.name, indicator=indicator, counts_of=counts_of, bins=grid)

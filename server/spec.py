@@ -35,7 +35,7 @@ from protos.privacy import (
     rho_for_epsilon,
     spec_rho,
 )
-from protos.statistics import STATISTICS, spec_block
+from protos.statistics import SOLAR_DISTRIBUTIONS, STATISTICS, spec_block
 
 S = spec_pb2.Statistic
 CURVE_STATISTICS = (
@@ -115,6 +115,9 @@ class PrivacySettings:
     min_noise_sites: int = 3
     distribution_share: float = 0.0
     """Share of the release's rho spent on a solar spec's plant distributions, in [0, 1); 0: the curve alone."""
+    distributions: tuple[str, ...] = ()
+    """With a distribution share: the distributions to publish (SOLAR_DISTRIBUTIONS' names); empty: all. Fewer
+    distributions, less noise on each: one costs sqrt(2) per row in sensitivity (lost production a row per cause)."""
 
 
 def _referenced(cohort: spec_pb2.Cohort, reference: spec_pb2.WindSpeedReference) -> spec_pb2.Cohort:
@@ -322,6 +325,8 @@ def _private_curve_spec(
         raise ValueError(
             f"privacy: distribution_share must be in [0, 1), and above 0 for solar specs only; got {share}"
         )
+    if privacy.distributions and not share:
+        raise ValueError(f"privacy: distributions {list(privacy.distributions)} need a distribution_share above 0")
     capped = capped_curve(spec)
     spec.privacy.CopyFrom(
         spec_pb2.DifferentialPrivacy(
@@ -336,13 +341,14 @@ def _private_curve_spec(
     sensitivity = capped_histogram_l2_sensitivity(privacy.max_records_per_turbine_per_bin, capped.rows)
     # A hair above the calibrated sigma, so the tau term of protos.privacy.block_rho stays inside rho.
     noise = sensitivity / math.sqrt(2.0 * (1.0 - share) * rho / len(cohorts)) * (1.0 + 1e-9)
-    distribution_noise = _distribution_noise(spec, share * rho / len(cohorts)) if share else 0.0
+    statistics = _private_distribution_statistics(privacy.distributions) if share else ()
+    distribution_noise = _distribution_noise(spec, share * rho / len(cohorts), statistics) if share else 0.0
     for cohort in cohorts:
         spec.cohorts.add().CopyFrom(cohort)
         histogram = spec_block(spec, cohort.name, capped.statistic, noise_stddev=noise)
         histogram.l2_sensitivity = sensitivity
         spec.blocks.append(histogram)
-        for statistic in PLANT_DISTRIBUTION_STATISTICS if share else ():
+        for statistic in statistics:
             block = spec_block(spec, cohort.name, statistic, noise_stddev=distribution_noise)
             block.l2_sensitivity = enforced_l2_sensitivity(spec, block)
             spec.blocks.append(block)
@@ -351,15 +357,29 @@ def _private_curve_spec(
     return spec
 
 
-def _distribution_noise(spec: spec_pb2.BenchmarkSpec, rho: float) -> float:
-    """The noise (sigma) of one cohort's plant-distribution blocks, all alike, that together cost ``rho``.
+def _private_distribution_statistics(names: Sequence[str]) -> tuple[spec_pb2.Statistic, ...]:
+    """The statistics of the named distributions (SOLAR_DISTRIBUTIONS; none named: all), in payload order.
 
-    Solved on :func:`protos.privacy.block_rho` itself, whose tau term matters here: a distribution's
-    sensitivity is a few counts, so at a large epsilon its sites' noise is near one count.
+    Raises
+    ------
+    ValueError
+        Naming a distribution that is not one, with the names there are.
+    """
+    unknown = sorted(set(names) - set(SOLAR_DISTRIBUTIONS))
+    if unknown:
+        raise ValueError(f"privacy: distributions {unknown} are none of {list(SOLAR_DISTRIBUTIONS)}")
+    return tuple(statistic for name, statistic in SOLAR_DISTRIBUTIONS.items() if not names or name in names)
+
+
+def _distribution_noise(spec: spec_pb2.BenchmarkSpec, rho: float, statistics: Sequence[spec_pb2.Statistic]) -> float:
+    """The noise (sigma) of one cohort's blocks of distributions ``statistics``, all alike, that together cost ``rho``.
+
+    Solved on :func:`protos.privacy.block_rho` itself, whose tau term matters where a site's noise
+    share is a fraction of a fixed-point step (a large epsilon over many noise sites).
     """
     from scipy.optimize import brentq
 
-    blocks = [spec_block(spec, "any cohort", statistic) for statistic in PLANT_DISTRIBUTION_STATISTICS]
+    blocks = [spec_block(spec, "any cohort", statistic) for statistic in statistics]
     # (Delta, size, fixed-point scale) of each: the noise is drawn on the fixed-point integers.
     terms = [(enforced_l2_sensitivity(spec, b), math.prod(b.shape), math.ldexp(1.0, b.scale_exponent)) for b in blocks]
     t = spec.privacy.min_noise_sites

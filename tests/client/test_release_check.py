@@ -114,3 +114,18 @@ def test_a_private_solar_distribution_is_checked_within_the_noise_its_spec_state
     d.counts[:] = [0] * (len(d.counts) - 1) + [20]
     (problem,) = census_contradictions(forged, [(few.spec, few.census)])
     assert "published, but its census's plants cannot stand out from its noise" in problem
+
+
+def test_a_private_release_publishing_a_distribution_its_spec_does_not_noise_is_flagged():
+    """A spec that noises the PR alone: a soiling distribution in its release came from no noised sum."""
+    private = private_solar_release(plants=2000, epsilon=10.0, distributions=("performance_ratio",))
+    rounds = [(private.spec, private.census)]
+    assert census_contradictions(private.release, rounds) == []
+    forged = release_pb2.Release()
+    forged.CopyFrom(private.release)
+    pr = next(d for d in forged.distributions if d.indicator == "performance_ratio")
+    soiling = forged.distributions.add()
+    soiling.CopyFrom(pr)
+    soiling.indicator = "soiling_loss"
+    (problem,) = census_contradictions(forged, rounds)
+    assert "soiling_loss of cohort all: published, but its private spec does not ask for it" in problem

@@ -490,18 +490,27 @@ def test_the_solar_cohort_options_name_the_contracts_values():
 
 
 def test_a_private_solar_spec_gives_the_distribution_share_to_its_plants_distributions(tmp_path, capsys):
-    """`spec new --solar --epsilon --distribution-share`: the spec noises the plants' distributions; wind refuses it."""
+    """`spec new --solar --epsilon --distribution-share [--private-distributions]`: the spec noises the plants'
+    distributions, all or the named ones; wind refuses it, an unknown name is named."""
     from google.protobuf import json_format
 
     from protos.fleetbench.v1 import spec_pb2
-    from protos.privacy import PLANT_DISTRIBUTION_STATISTICS, noises_distributions
+    from protos.privacy import PLANT_DISTRIBUTION_STATISTICS, noised_distributions
 
+    statistic = spec_pb2.Statistic
     new = ["spec", "new", "--id", "pv", "--start", "2025-01-01T00:00:00Z", "--end", "2026-01-01T00:00:00Z"]
     private = ["--epsilon", "3", "--min-noise-sites", "200", "--distribution-share", "0.5"]
     assert main([*new, "--solar", *private, "--out", str(tmp_path / "pv.json")]) == 0
     spec = json_format.Parse((tmp_path / "pv.json").read_text(), spec_pb2.BenchmarkSpec())
-    assert noises_distributions(spec) and spec.privacy.min_noise_sites == 200
+    assert noised_distributions(spec) == PLANT_DISTRIBUTION_STATISTICS and spec.privacy.min_noise_sites == 200
     noised = {b.statistic for b in spec.blocks if b.noise_stddev > 0}
-    assert noised == {spec_pb2.Statistic.CAPPED_SPECIFIC_POWER_HISTOGRAM, *PLANT_DISTRIBUTION_STATISTICS}
+    assert noised == {statistic.CAPPED_SPECIFIC_POWER_HISTOGRAM, *PLANT_DISTRIBUTION_STATISTICS}
+    chosen = ["--private-distributions", "performance_ratio", "degradation_rate"]
+    assert main([*new, "--solar", *private, *chosen, "--out", str(tmp_path / "two.json")]) == 0
+    two = json_format.Parse((tmp_path / "two.json").read_text(), spec_pb2.BenchmarkSpec())
+    assert noised_distributions(two) == (statistic.PERFORMANCE_RATIO_HISTOGRAM, statistic.DEGRADATION_RATE_HISTOGRAM)
+    capsys.readouterr()
     assert main([*new, *private, "--out", str(tmp_path / "wind.json")]) == 2
     assert "distribution_share" in capsys.readouterr().err and not (tmp_path / "wind.json").exists()
+    assert main([*new, "--solar", *private, "--private-distributions", "yield", "--out", str(tmp_path / "x.json")]) == 2
+    assert "distributions ['yield'] are none of ['performance_ratio'" in capsys.readouterr().err

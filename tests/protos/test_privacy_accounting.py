@@ -12,6 +12,7 @@ from protos.privacy import (
     block_rho,
     capped_histogram_l2_sensitivity,
     composed_epsilon,
+    noised_distributions,
     rho_for_epsilon,
     site_noise_stddev,
     spec_rho,
@@ -125,6 +126,24 @@ def test_a_distribution_share_splits_the_epsilon_between_curves_and_the_plants_d
     curves = [b for b in spec.blocks if b.statistic == spec_pb2.Statistic.CAPPED_SPECIFIC_POWER_HISTOGRAM]
     assert cost(distributions) == pytest.approx(0.25 * rho, rel=1e-6)
     assert cost(curves) == pytest.approx(0.75 * rho, rel=1e-6)
+
+
+def test_named_distributions_alone_are_noised_and_cost_the_same_share():
+    """Two distributions (two rows) instead of all (eleven rows with four causes): sqrt(11 / 2) less noise."""
+    every = _private_solar_spec(3.0, distribution_share=0.5)
+    two = _private_solar_spec(3.0, distribution_share=0.5, distributions=("degradation_rate", "performance_ratio"))
+    statistic = spec_pb2.Statistic
+    assert noised_distributions(two) == (statistic.PERFORMANCE_RATIO_HISTOGRAM, statistic.DEGRADATION_RATE_HISTOGRAM)
+    assert spec_rho(two) == pytest.approx(spec_rho(every), rel=1e-6)
+
+    def noise(spec):
+        return next(b.noise_stddev for b in spec.blocks if b.statistic == statistic.PERFORMANCE_RATIO_HISTOGRAM)
+
+    assert noise(two) == pytest.approx(noise(every) * math.sqrt(2 / 11), rel=1e-6)
+    with pytest.raises(ValueError, match=r"distributions \['yield'\] are none of"):
+        _private_solar_spec(distribution_share=0.5, distributions=("yield",))
+    with pytest.raises(ValueError, match="need a distribution_share above 0"):
+        _private_solar_spec(distributions=("performance_ratio",))
 
 
 def test_a_distribution_share_is_refused_outside_zero_to_one_and_on_wind_specs():

@@ -3,6 +3,8 @@ distributions are published, within their stated error, where their plants stand
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from solar_releases import COHORT, private_solar_release
@@ -129,7 +131,27 @@ def test_a_private_distribution_too_spread_for_its_noise_is_withheld_with_the_no
     (d,) = (d for d in release.distributions if d.indicator == "performance_ratio")
     assert d.suppressed and "do not stand out from the noise" in d.suppression_reason
     assert not d.counts and not d.HasField("p50") and d.count_noise_stddev > 30.0
-    assert "1 of the 1 the census let through are withheld" in release.privacy.note
+    assert "11 of the 11 the census let through are withheld" in release.privacy.note  # the others: noise alone
     # The same plants about one PR (standard deviation 0.05) stand out from the same noise.
     narrow = private_solar_release(plants=2000, epsilon=1.0).release
     assert any(not d.suppressed and d.indicator == "performance_ratio" for d in narrow.distributions)
+
+
+def test_a_private_spec_of_fewer_distributions_publishes_them_from_fewer_plants():
+    """400 plants at epsilon 1: with every distribution the PR's noise withholds it; with the PR alone it stands out.
+
+    The PR alone has sqrt(2) of the distributions' sqrt(22) sensitivity: the same share of the budget
+    buys it about a third of the noise.
+    """
+    every = private_solar_release(plants=400, epsilon=1.0)
+    alone = private_solar_release(plants=400, epsilon=1.0, distributions=("performance_ratio",))
+    noise = {}
+    for name, private in (("every", every), ("alone", alone)):
+        (d,) = (d for d in private.release.distributions if d.indicator == "performance_ratio")
+        noise[name] = summed_noise_stddev(private.spec, COHORT, 400, PR)
+        assert d.suppressed == (name == "every")
+    assert noise["alone"] == pytest.approx(noise["every"] / math.sqrt(11), rel=1e-6)
+    assert {d.indicator for d in alone.release.distributions} == {"performance_ratio"}
+    true_p50 = float(np.quantile(alone.performance_ratios, 0.5))
+    (d,) = alone.release.distributions
+    assert abs(d.p50 - true_p50) < 3 * d.p50_noise_stddev + d.bins.width / 2
