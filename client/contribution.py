@@ -336,7 +336,10 @@ def receive_release(site_config: Path, release_bytes: bytes) -> None:
         record_release(site_config, release_bytes, keep_received_release(site_config, release_bytes))
         hashes = (release.provenance.spec_sha256, release.provenance.indicator_spec_sha256)
         rounds = [kept for kept in (kept_census(site_config, h) for h in hashes if h) if kept is not None]
-        contradictions = census_contradictions(release, rounds)
+        try:
+            contradictions = census_contradictions(release, rounds)
+        except Exception as error:  # a release the check cannot read is flagged, not waved through
+            contradictions = [f"the release could not be checked against its censuses: {type(error).__name__}"]
         if contradictions:
             LOG.warning(
                 "site %s: release %s contradicts its censuses: %s", site_config, release.spec_id, contradictions

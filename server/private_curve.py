@@ -23,6 +23,7 @@ from protos.privacy import (
     spec_rho,
     summed_noise_stddev,
 )
+from protos.statistics import SOLAR_DISTRIBUTIONS
 from server.percentiles import P50, PERCENTILES, histogram_percentiles
 
 S = spec_pb2.Statistic
@@ -348,9 +349,13 @@ def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Releas
 def _distributions_note(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> str:
     """What the noise means for a private solar release's plant distributions."""
     participants = release.provenance.participants
+    noised = noised_distributions(spec)
     noise = max(
-        summed_noise_stddev(spec, cohort.name, participants, noised_distributions(spec)[0]) for cohort in spec.cohorts
+        summed_noise_stddev(spec, cohort.name, participants, statistic)
+        for cohort in spec.cohorts
+        for statistic in noised
     )
+    names = [name for name, statistic in SOLAR_DISTRIBUTIONS.items() if statistic in noised]
     plants = usable_cohort_units(
         noise,
         spec.solar.performance_ratio_bins,
@@ -361,11 +366,13 @@ def _distributions_note(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Relea
     released = [d for d in release.distributions if not d.suppressed]
     noisy = [d for d in release.distributions if d.suppressed and d.HasField("count_noise_stddev")]
     return (
-        f"The plants' distributions carry noise of standard deviation {noise:.1f} plants (inverters) per bar; "
+        f"The plants' distributions ({', '.join(names)}) carry noise of standard deviation {noise:.1f} plants "
+        "(inverters) per bar; "
         f"{len(noisy)} of the {len(released) + len(noisy)} the census let through are withheld because their "
         "plants do not stand out from it, and the others state their P50's standard deviation from the noise "
-        f"(p50_noise_stddev). At this noise a performance-ratio distribution is usable from about {plants} plants "
-        f"per cohort (their PRs spread with standard deviation {REFERENCE_PERFORMANCE_RATIO_SPREAD:g}). The noise "
+        f"(p50_noise_stddev). At this noise a distribution shaped like a cohort's performance ratios (standard "
+        f"deviation {REFERENCE_PERFORMANCE_RATIO_SPREAD:g} on 0.01-wide bars) is usable from about {plants} plants "
+        "per cohort. The noise "
         f"grows with the participants as sqrt(participants / {spec.privacy.min_noise_sites - 1}) (min_noise_sites "
         f"{spec.privacy.min_noise_sites}): each plant is a site. Operator counts and failure rates are not published."
     )

@@ -22,6 +22,7 @@ from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import min_publishable_weight, noised_distributions, summed_noise_stddev
 from protos.statistics import (
     SOLAR_CELLS,
+    SOLAR_DISTRIBUTIONS,
     SOLAR_INVERTER_CELLS,
     BlockKey,
     CensusFields,
@@ -84,17 +85,17 @@ def distributions_below_their_noise(
     draws, some with a P50 far off and a small stated error). Decided from the census, as k and
     dominance are, before any value is looked at.
     """
-    noised = noised_distributions(spec)
-    if decision.solar is None or not noised:
+    if decision.solar is None or not noised_distributions(spec):
         return decision
     cells = decision.solar
     counted = CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)]).total[len(cohort_atoms(spec.cohorts)) :]
     published, reasons = cells.published.copy(), dict(cells.reasons)
     for c, cohort in enumerate(spec.cohorts):
-        noise = summed_noise_stddev(spec, cohort.name, participants, noised[0])
-        needed = min_publishable_weight(noise)
-        for i, cell in enumerate(SOLAR_CELLS):
-            if cell != "failures" and published[c, i] and counted[c, i] < needed:
+        for cell, statistic in SOLAR_DISTRIBUTIONS.items():
+            i = SOLAR_CELLS.index(cell)
+            noise = summed_noise_stddev(spec, cohort.name, participants, statistic)  # 0: not in this spec
+            needed = min_publishable_weight(noise)
+            if noise > 0 and published[c, i] and counted[c, i] < needed:
                 units = "inverters" if cell in SOLAR_INVERTER_CELLS else "plants"
                 published[c, i] = False
                 reasons[(c, i)] = f"fewer {units} than it takes to stand out from the noise (about {needed:.0f})"

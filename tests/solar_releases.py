@@ -62,13 +62,18 @@ class PrivateSolarRelease(NamedTuple):
 
 
 def private_solar_release(
-    plants: int = 0, epsilon: float = 100.0, spread: float = 0.05, distributions: tuple[str, ...] = ()
+    plants: int = 0,
+    epsilon: float = 100.0,
+    spread: float = 0.05,
+    distributions: tuple[str, ...] = (),
+    distribution_share: float | None = None,
 ) -> PrivateSolarRelease:
     """A release private per inverter, finalised from sums made up here (no federation).
 
     Its curve: 3 plants' 1,200 capped record weights per irradiance bin from 75 to 525 W/m^2. With
-    ``plants`` > 0 the spec gives half its budget to the plants' distributions (``distributions``, empty:
-    all), the census counts that many plants (each its own operator) in every distribution, and their
+    ``plants`` > 0 the spec gives half its budget (``distribution_share``) to the plants' distributions
+    (``distributions``, empty: all), the census counts that many plants (each its own operator) in every
+    distribution (and as many inverters observed for failures), and their
     performance ratios are drawn about 0.80 with standard deviation ``spread`` (the other
     distributions' bars hold noise alone); the noise suffices with half of them (min_noise_sites). Every noised block
     carries the noise its participants would add, drawn here as a Gaussian of the same variance.
@@ -79,7 +84,7 @@ def private_solar_release(
         epsilon,
         max_records_per_turbine_per_bin=40,
         min_noise_sites=max(3, plants // 2),
-        distribution_share=0.5 if plants else 0.0,
+        distribution_share=(0.5 if plants else 0.0) if distribution_share is None else distribution_share,
         distributions=distributions,
     )
     spec = solar_spec("solar-private", *PERIODS[0], [solar_cohort(COHORT)], privacy=privacy)
@@ -93,12 +98,12 @@ def private_solar_release(
     for row in (0, n_atoms):
         census[BlockKey("", S.IRRADIANCE_CENSUS)][:, row, filled] = np.array([3.0, 1200.0, 3 * 400.0**2])[:, None]
         if plants:  # one plant per operator: contributors, plants and the squared plants per operator all N
-            census[BlockKey("", S.SOLAR_CENSUS)][:, row, : SOLAR_CELLS.index("failures")] = plants
+            census[BlockKey("", S.SOLAR_CENSUS)][:, row, :] = plants
     capped = sums[BlockKey(COHORT, S.CAPPED_SPECIFIC_POWER_HISTOGRAM)]
     for b in filled:  # 1,200 record weights about 0.09 kW/kWp per 50 W/m^2
         np.add.at(capped[b], np.clip(rng.normal(9.0 * (b + 1), 4.0, 1200).astype(int), 0, None), 1.0)
     performance_ratios = rng.normal(0.80, spread, plants)
-    if plants:
+    if BlockKey(COHORT, S.PERFORMANCE_RATIO_HISTOGRAM) in sums:  # the spec publishes the PR
         grid = spec.solar.performance_ratio_bins
         index = np.clip(np.rint((performance_ratios - grid.first_centre) / grid.width).astype(int), 0, grid.count - 1)
         np.add.at(sums[BlockKey(COHORT, S.PERFORMANCE_RATIO_HISTOGRAM)], index, 1.0)

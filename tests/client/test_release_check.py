@@ -83,6 +83,17 @@ def test_the_site_flags_a_contradicting_release_in_its_audit_log(released, monke
     receive_release(site, forged.SerializeToString())
     assert "release_inconsistent" not in _events(site)
 
+    # A release the check cannot get through is flagged too, not waved through.
+    def unreadable(release, rounds):
+        raise KeyError("failures")
+
+    site = sites[3]
+    shutil.rmtree(site.parent / "releases")
+    monkeypatch.setattr("client.contribution.census_contradictions", unreadable)
+    receive_release(site, forged.SerializeToString())
+    (flagged,) = [entry for entry in audit_entries(site) if entry["event"] == "release_inconsistent"]
+    assert flagged["contradictions"] == ["the release could not be checked against its censuses: KeyError"]
+
 
 def test_a_private_solar_distribution_is_checked_within_the_noise_its_spec_states():
     """The denoised bars of 2,000 plants pass their census; forged ones do not, whatever noise the release claims.
@@ -102,7 +113,7 @@ def test_a_private_solar_distribution_is_checked_within_the_noise_its_spec_state
 
     forged, d = forged_pr(private.release)
     noise = d.count_noise_stddev
-    d.counts[int(np.argmax(d.counts))] += 200  # 10 % more plants than the census counted, ~37 noise widths
+    d.counts[int(np.argmax(d.counts))] += 600  # 30 % more plants than the census counted, ~110 noise widths
     (problem,) = census_contradictions(forged, rounds)
     assert "performance_ratio of cohort all" in problem and "more than noise explains (census 2000)" in problem
     d.count_noise_stddev = 1e4  # the aggregator's own word for the noise does not widen the check
@@ -129,3 +140,23 @@ def test_a_private_release_publishing_a_distribution_its_spec_does_not_noise_is_
     soiling.indicator = "soiling_loss"
     (problem,) = census_contradictions(forged, rounds)
     assert "soiling_loss of cohort all: published, but its private spec does not ask for it" in problem
+
+
+def test_a_distribution_no_private_spec_noises_is_flagged_whatever_its_cell():
+    """A curves-only private spec publishes no distribution, and failures are never one: both forgeries are named."""
+    curves_only = private_solar_release(plants=2000, epsilon=10.0, distribution_share=0.0)
+    rounds = [(curves_only.spec, curves_only.census)]
+    assert census_contradictions(curves_only.release, rounds) == [] and not curves_only.release.distributions
+    forged = release_pb2.Release()
+    forged.CopyFrom(curves_only.release)
+    grid = curves_only.spec.solar.performance_ratio_bins
+    made_up = forged.distributions.add(cohort="all", indicator="performance_ratio", counts_of="plants", bins=grid)
+    made_up.counts.extend([0] * 50 + [2000] + [0] * 40)  # the census's 2,000 plants, so an exact check passes
+    (problem,) = census_contradictions(forged, rounds)
+    assert "performance_ratio of cohort all: published, but its private spec does not ask for it" in problem
+    private = private_solar_release(plants=2000, epsilon=10.0)
+    forged = release_pb2.Release()
+    forged.CopyFrom(private.release)
+    forged.distributions.add(cohort="all", indicator="failures", counts_of="inverters").counts.append(2000)
+    (problem,) = census_contradictions(forged, [(private.spec, private.census)])
+    assert "failures of cohort all: published as a distribution, which its cell is not" in problem

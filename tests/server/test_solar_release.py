@@ -114,7 +114,7 @@ def test_a_private_performance_ratio_distribution_of_many_plants_is_published_wi
     window = np.flatnonzero(d.counts)
     assert abs(sum(d.counts) - 2000) < 5 * d.count_noise_stddev * np.sqrt(len(window))
     assert d.count_noise_stddev == pytest.approx(summed_noise_stddev(spec, COHORT, 2000, PR))
-    assert "At this noise a performance-ratio distribution is usable from about" in release.privacy.note
+    assert "At this noise a distribution shaped like a cohort's performance ratios" in release.privacy.note
 
 
 def test_a_private_distribution_of_fewer_plants_than_its_noise_needs_is_withheld_from_the_census():

@@ -174,7 +174,7 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
             assert "stand out from the noise" in d.suppression_reason and not d.counts
         else:
             assert d.p10 <= d.p50 <= d.p90 and d.HasField("p50_noise_stddev")
-    assert "The plants' distributions carry noise of standard deviation" in release.privacy.note
+    assert "The plants' distributions (performance_ratio, performance_ratio_stc, " in release.privacy.note
     released = [cell for cell in release.solar_curves[0].bins if not cell.suppressed]
     assert released and any(cell.HasField("p50_specific_power") for cell in released)
     for cell in released:
