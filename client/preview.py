@@ -19,7 +19,7 @@ from client.summaries import cohort_membership
 from common.progress import Progress, silent
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
-from protos.privacy import capped_curve, min_publishable_weight, summed_noise_stddev
+from protos.privacy import capped_curve, min_publishable_weight, noised_distributions, summed_noise_stddev
 from protos.statistics import BlockKey
 
 S = spec_pb2.Statistic
@@ -115,18 +115,27 @@ def private_outlook(
     The weight is :func:`protos.privacy.min_publishable_weight` for the noise of the fewest sites
     that may take part (the spec's min_noise_sites, or the site's min_participants if more): with
     more sites the noise, and the weight needed, grows. In the round the site declines, before
-    anything is charged, when the census shows no bin of any cohort with that weight.
+    anything is charged, when the census shows no bin of any cohort with that weight. A solar spec
+    that noises the plants' distributions also says how many plants (a site each) a cohort's
+    distribution needs at that noise before the aggregator publishes it.
     """
     columns = ["cohort", "weight_needed_per_bin", "largest_bin_weight_here", "sites_like_this_needed"]
     if not spec.HasField("privacy"):
         return pd.DataFrame(columns=columns), ""
     participants = max(spec.privacy.min_noise_sites, site.policy.min_participants)
     capped = capped_curve(spec).statistic
+    noised = noised_distributions(spec)
     rows = []
     for cohort in spec.cohorts:
         needed = min_publishable_weight(summed_noise_stddev(spec, cohort.name, participants))
         own = float(values[BlockKey(cohort.name, capped)].sum(axis=1).max(initial=0.0))
-        rows.append([cohort.name, needed, own, math.ceil(needed / own) if own > 0 else None])
+        row = [cohort.name, needed, own, math.ceil(needed / own) if own > 0 else None]
+        if noised:
+            row.append(
+                math.ceil(min_publishable_weight(summed_noise_stddev(spec, cohort.name, participants, noised[0])))
+            )
+        rows.append(row)
+    columns += ["plants_needed_per_distribution"] if noised else []
     try:
         entry = private_spec_cost(site_config, site.policy, spec)
     except PolicyViolation as refusal:

@@ -22,7 +22,13 @@ from client.solar.summaries import solar_blocks, summarise_plant
 from fleetbench.cli import format_release, main
 from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean, spec_sha256
 from protos.fleetbench.v1 import spec_pb2
-from protos.privacy import PLANT_DISTRIBUTION_STATISTICS, composed_epsilon, spec_rho, summed_noise_stddev
+from protos.privacy import (
+    PLANT_DISTRIBUTION_STATISTICS,
+    composed_epsilon,
+    min_publishable_weight,
+    spec_rho,
+    summed_noise_stddev,
+)
 from protos.statistics import BlockKey
 from server.secure_sum import SecureSumOutcome
 from server.spec import PrivacySettings, solar_cohort, solar_spec
@@ -132,8 +138,9 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
 
     The spec gives half its budget to the plants' distributions: their bars are as noisy as stated too.
     """
-    # Four plants hold too little weight for any bin to stand out at smaller epsilon.
-    spec = _spec(100.0, DISTRIBUTION_SHARE)
+    # Four plants hold too little weight for any curve bin to stand out at smaller epsilon: with half the
+    # budget on the distributions, 200 gives the curve the noise 100 gave it alone (the sites' noise is unseeded).
+    spec = _spec(200.0, DISTRIBUTION_SHARE)
     release, sums, n_sites = _decoded(generous, spec, run_id=22)
     rows = _released_rows(release, spec)
     others = sum(_own(path, spec, CAPPED) for path in plants[1:])
@@ -150,22 +157,30 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
     keys = [BlockKey(COHORT, statistic) for statistic in PLANT_DISTRIBUTION_STATISTICS]
     bars = np.concatenate([np.ravel(sums[key] - sum(_own(path, spec, key) for path in plants)) for key in keys])
     stated = summed_noise_stddev(spec, COHORT, n_sites, S.PERFORMANCE_RATIO_HISTOGRAM)
-    assert stated > 0.5 and bars.std() == pytest.approx(stated, rel=5 * math.sqrt(2 / bars.size))
+    assert stated > 0.3 and bars.std() == pytest.approx(stated, rel=5 * math.sqrt(2 / bars.size))
     assert abs(bars.mean()) < 5 * stated / math.sqrt(bars.size)
     # Each site charged its own ledger per inverter what it recomputed from the spec, before sending.
     for site in generous:
         (entry,) = (e for e in read_ledger(ledger_path(site)) if e.spec_id == spec.spec_id)
         assert entry.privacy_unit == "inverter" and entry.rho == pytest.approx(spec_rho(spec))
+    # Its preview said beforehand how many plants a cohort's distribution needs at the fewest sites' noise.
+    spec_path = generous[0].parent / "spec.json"
+    spec_path.write_text(json_format.MessageToJson(spec))
+    capsys.readouterr()
+    assert main(["preview", "--site", str(generous[0]), "--spec", str(spec_path), "--json"]) == 0
+    (outlook,) = json.loads(capsys.readouterr().out)["private_cohorts"]
+    noise = summed_noise_stddev(spec, COHORT, 3, S.PERFORMANCE_RATIO_HISTOGRAM)
+    assert outlook["plants_needed_per_distribution"] == math.ceil(min_publishable_weight(noise)) > 4
     # The operator's command says what it spent, per inverter; the release's text says what it means.
     assert main(["privacy", "status", "--site", str(generous[0]), "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["privacy_unit"] == "inverter" and status["spent_epsilon_last_365_days"] == pytest.approx(100.0)
+    assert status["privacy_unit"] == "inverter" and status["spent_epsilon_last_365_days"] == pytest.approx(200.0)
     text = format_release(release)
-    assert "differentially private: epsilon 100 at delta 1e-06 per inverter" in text and "+-P50" in text
+    assert "differentially private: epsilon 200 at delta 1e-06 per inverter" in text and "+-P50" in text
     # The release states its privacy and publishes nothing exact: no counts, no failure rates, and
     # distributions only where the noise lets them through (the sites' noise is unseeded: which ones varies).
     assert release.privacy.privacy_unit == "inverter"
-    assert release.privacy.epsilon == pytest.approx(100.0, rel=1e-6)
+    assert release.privacy.epsilon == pytest.approx(200.0, rel=1e-6)
     assert release.privacy.operator_epsilon[10] == pytest.approx(composed_epsilon([spec_rho(spec) * 100], 1e-6))
     assert not release.solar_failure_rates
     for d in release.distributions:
