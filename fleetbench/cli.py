@@ -7,6 +7,7 @@ import contextlib
 import errno
 import json
 import logging
+import math
 import os
 import shutil
 import sys
@@ -867,6 +868,22 @@ def _print_private_outlook(charge: str, cohorts: pd.DataFrame) -> None:
         )
 
 
+def _private_distributions_outlook(spec: spec_pb2.BenchmarkSpec) -> str:
+    """What a private solar spec's distributions need: the plants per cohort at its fewest sites' noise."""
+    from protos.privacy import min_publishable_weight, noised_distributions, summed_noise_stddev
+    from protos.statistics import SOLAR_DISTRIBUTIONS
+
+    noised = noised_distributions(spec)
+    t = spec.privacy.min_noise_sites
+    noise = max(summed_noise_stddev(spec, c.name, t, noised[0]) for c in spec.cohorts)
+    names = ", ".join(name for name, statistic in SOLAR_DISTRIBUTIONS.items() if statistic in noised)
+    return (
+        f"distributions noised: {names}; with {t} sites (min_noise_sites) each bar carries noise of {noise:.1f} "
+        f"plants, and a cohort needs at least {math.ceil(min_publishable_weight(noise))} plants before one can be "
+        "published; with more sites the noise grows as sqrt(sites / (min_noise_sites - 1))"
+    )
+
+
 def _spec_new(args: argparse.Namespace) -> int:
     from google.protobuf import json_format
 
@@ -900,6 +917,8 @@ def _spec_new(args: argparse.Namespace) -> int:
         spec = solar_spec(args.id, args.start, args.end, cohorts, k_min_operators=args.k, privacy=privacy)
         write_text_atomically(Path(args.out), json_format.MessageToJson(spec, preserving_proto_field_name=True))
         print(f"solar spec {spec.spec_id}: {len(spec.cohorts)} cohorts, {len(spec.blocks)} blocks, in {args.out}")
+        if privacy is not None and privacy.distribution_share:
+            print(_private_distributions_outlook(spec))
         return 0
 
     references = [WIND_SPEED_REFERENCES[name] for name in dict.fromkeys(args.wind_speed_reference or ["nacelle"])]
