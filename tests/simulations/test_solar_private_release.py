@@ -44,14 +44,22 @@ CAPPED = BlockKey(COHORT, S.CAPPED_SPECIFIC_POWER_HISTOGRAM)
 EXACT = BlockKey(COHORT, S.SPECIFIC_POWER_HISTOGRAM)
 
 
-def _spec(epsilon: float | None, distribution_share: float = 0.0) -> spec_pb2.BenchmarkSpec:
+def _spec(
+    epsilon: float | None, distribution_share: float = 0.0, distributions: tuple[str, ...] = ()
+) -> spec_pb2.BenchmarkSpec:
     """The first period's spec for the whole fleet: private at ``epsilon``, or without privacy (None)."""
     privacy = (
-        PrivacySettings(epsilon, max_records_per_turbine_per_bin=CAP, distribution_share=distribution_share)
+        PrivacySettings(
+            epsilon,
+            max_records_per_turbine_per_bin=CAP,
+            distribution_share=distribution_share,
+            distributions=distributions,
+        )
         if epsilon is not None
         else None
     )
-    name = f"solar-private-{epsilon:g}-{distribution_share:g}" if epsilon is not None else "solar-exact"
+    named = "-".join(distributions)
+    name = f"solar-private-{epsilon:g}-{distribution_share:g}{named}" if epsilon is not None else "solar-exact"
     return solar_spec(name, *PERIODS[0], [solar_cohort(COHORT)], 3, privacy=privacy)
 
 
@@ -198,6 +206,23 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
         if cell.HasField("p50_specific_power"):
             assert cell.p10_specific_power <= cell.p50_specific_power <= cell.p90_specific_power
             assert cell.HasField("p50_noise_stddev")
+
+
+def test_a_private_spec_of_named_distributions_carries_and_publishes_those_alone(plants, generous):
+    """Through the federation: the sites send, noise and charge the named distributions' blocks only, at their
+    stated noise, and the release lists no other distribution."""
+    named = ("performance_ratio", "inverter_availability")
+    spec = _spec(200.0, DISTRIBUTION_SHARE, named)
+    release, sums, n_sites = _decoded(generous, spec, run_id=24)
+    keys = [BlockKey(COHORT, S.PERFORMANCE_RATIO_HISTOGRAM), BlockKey(COHORT, S.INVERTER_AVAILABILITY_HISTOGRAM)]
+    assert [key for key in sums if key.statistic in PLANT_DISTRIBUTION_STATISTICS] == keys
+    assert {d.indicator for d in release.distributions} <= set(named)
+    bars = np.concatenate([sums[key] - sum(_own(path, spec, key) for path in plants) for key in keys])
+    stated = summed_noise_stddev(spec, COHORT, n_sites, S.PERFORMANCE_RATIO_HISTOGRAM)
+    assert bars.std() == pytest.approx(stated, rel=5 * math.sqrt(2 / bars.size))
+    for site in generous:
+        (entry,) = (e for e in read_ledger(ledger_path(site)) if e.spec_id == spec.spec_id)
+        assert entry.rho == pytest.approx(spec_rho(spec)) and entry.epsilon == pytest.approx(200.0, rel=1e-6)
 
 
 def _without_last_inverter(path: Path, folder: Path) -> Path:
