@@ -19,7 +19,13 @@ from client.summaries import cohort_membership
 from common.progress import Progress, silent
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
-from protos.privacy import capped_curve, min_publishable_weight, noised_distributions, summed_noise_stddev
+from protos.privacy import (
+    capped_curve,
+    distribution_units_needed,
+    min_publishable_weight,
+    noised_distributions,
+    summed_noise_stddev,
+)
 from protos.statistics import BlockKey
 
 S = spec_pb2.Statistic
@@ -130,10 +136,8 @@ def private_outlook(
         needed = min_publishable_weight(summed_noise_stddev(spec, cohort.name, participants))
         own = float(values[BlockKey(cohort.name, capped)].sum(axis=1).max(initial=0.0))
         row = [cohort.name, needed, own, math.ceil(needed / own) if own > 0 else None]
-        if noised:
-            row.append(
-                math.ceil(min_publishable_weight(summed_noise_stddev(spec, cohort.name, participants, noised[0])))
-            )
+        if noised:  # one noise for every distribution of a cohort
+            row.append(distribution_units_needed(spec, cohort.name, participants, next(iter(noised.values()))))
         rows.append(row)
     columns += ["plants_needed_per_distribution"] if noised else []
     try:

@@ -7,7 +7,6 @@ import contextlib
 import errno
 import json
 import logging
-import math
 import os
 import shutil
 import sys
@@ -870,17 +869,16 @@ def _print_private_outlook(charge: str, cohorts: pd.DataFrame) -> None:
 
 def _private_distributions_outlook(spec: spec_pb2.BenchmarkSpec) -> str:
     """What a private solar spec's distributions need: the plants per cohort at its fewest sites' noise."""
-    from protos.privacy import min_publishable_weight, noised_distributions, summed_noise_stddev
-    from protos.statistics import SOLAR_DISTRIBUTIONS
+    from protos.privacy import distribution_units_needed, noised_distributions, summed_noise_stddev
 
     noised = noised_distributions(spec)
-    t = spec.privacy.min_noise_sites
-    noise = max(summed_noise_stddev(spec, c.name, t, noised[0]) for c in spec.cohorts)
-    names = ", ".join(name for name, statistic in SOLAR_DISTRIBUTIONS.items() if statistic in noised)
+    statistic, t = next(iter(noised.values())), spec.privacy.min_noise_sites  # one noise for all of a cohort's
+    noise = max(summed_noise_stddev(spec, c.name, t, statistic) for c in spec.cohorts)
+    needed = max(distribution_units_needed(spec, c.name, t, statistic) for c in spec.cohorts)
     return (
-        f"distributions noised: {names}; with {t} sites (min_noise_sites) each bar carries noise of {noise:.1f} "
-        f"plants, and a cohort needs at least {math.ceil(min_publishable_weight(noise))} plants before one can be "
-        "published; with more sites the noise grows as sqrt(sites / (min_noise_sites - 1))"
+        f"distributions noised: {', '.join(noised)}; with {t} sites (min_noise_sites) each bar carries noise of "
+        f"{noise:.1f} plants, and a cohort needs at least {needed} plants before one can be published; with more "
+        "sites the noise grows as sqrt(sites / (min_noise_sites - 1))"
     )
 
 

@@ -46,13 +46,10 @@ def capped_curve(spec: spec_pb2.BenchmarkSpec) -> CappedCurve:
     return CappedCurve(PRIVACY_UNITS["wind"], S.CAPPED_POWER_HISTOGRAM, spec.wind_speed_bins.count)
 
 
-def noised_distributions(spec: spec_pb2.BenchmarkSpec) -> tuple[spec_pb2.Statistic, ...]:
-    """The plant distributions a private solar spec publishes, noised (none without a distribution share).
-
-    Every one of a cohort's carries the same noise, so any of them states it.
-    """
-    noised = (b.statistic for b in spec.blocks if b.statistic in PLANT_DISTRIBUTION_STATISTICS and b.noise_stddev > 0)
-    return tuple(dict.fromkeys(noised))
+def noised_distributions(spec: spec_pb2.BenchmarkSpec) -> dict[str, spec_pb2.Statistic]:
+    """The plant distributions a private solar spec publishes, noised, by name (none without a distribution share)."""
+    noised = {b.statistic for b in spec.blocks if b.statistic in PLANT_DISTRIBUTION_STATISTICS and b.noise_stddev > 0}
+    return {name: statistic for name, statistic in SOLAR_DISTRIBUTIONS.items() if statistic in noised}
 
 
 def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind_speed_bins: int) -> float:
@@ -209,6 +206,18 @@ def summed_noise_stddev(
     """
     sigma = cell_noise_stddev(spec, cohort, statistic)
     return sigma * math.sqrt(participants / (spec.privacy.min_noise_sites - 1))
+
+
+def distribution_units_needed(
+    spec: spec_pb2.BenchmarkSpec, cohort: str, participants: int, statistic: spec_pb2.Statistic
+) -> int:
+    """The plants (inverters) a cohort's private distribution needs before they can stand out from its noise.
+
+    :func:`min_publishable_weight` of the noise ``participants`` sites put on each bar of ``cohort``'s
+    block of ``statistic``, rounded up (counts are whole); 0 where the spec does not noise that block.
+    """
+    noise = summed_noise_stddev(spec, cohort, participants, statistic)
+    return math.ceil(min_publishable_weight(noise)) if noise > 0 else 0
 
 
 def min_publishable_weight(summed_cell_noise_stddev: float) -> float:

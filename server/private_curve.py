@@ -23,7 +23,6 @@ from protos.privacy import (
     spec_rho,
     summed_noise_stddev,
 )
-from protos.statistics import SOLAR_DISTRIBUTIONS
 from server.percentiles import P50, PERCENTILES, histogram_percentiles
 
 S = spec_pb2.Statistic
@@ -353,9 +352,8 @@ def _distributions_note(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Relea
     noise = max(
         summed_noise_stddev(spec, cohort.name, participants, statistic)
         for cohort in spec.cohorts
-        for statistic in noised
+        for statistic in noised.values()
     )
-    names = [name for name, statistic in SOLAR_DISTRIBUTIONS.items() if statistic in noised]
     plants = usable_cohort_units(
         noise,
         spec.solar.performance_ratio_bins,
@@ -366,7 +364,7 @@ def _distributions_note(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Relea
     released = [d for d in release.distributions if not d.suppressed]
     noisy = [d for d in release.distributions if d.suppressed and d.HasField("count_noise_stddev")]
     return (
-        f"The plants' distributions ({', '.join(names)}) carry noise of standard deviation {noise:.1f} plants "
+        f"The plants' distributions ({', '.join(noised)}) carry noise of standard deviation {noise:.1f} plants "
         "(inverters) per bar; "
         f"{len(noisy)} of the {len(released) + len(noisy)} the census let through are withheld because their "
         "plants do not stand out from it, and the others state their P50's standard deviation from the noise "

@@ -19,7 +19,7 @@ from protos.census import CohortCells, Decision
 from protos.codec import CONTRACT, spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.privacy import min_publishable_weight, noised_distributions, summed_noise_stddev
+from protos.privacy import distribution_units_needed, noised_distributions, summed_noise_stddev
 from protos.statistics import (
     SOLAR_CELLS,
     SOLAR_DISTRIBUTIONS,
@@ -93,12 +93,11 @@ def distributions_below_their_noise(
     for c, cohort in enumerate(spec.cohorts):
         for cell, statistic in SOLAR_DISTRIBUTIONS.items():
             i = SOLAR_CELLS.index(cell)
-            noise = summed_noise_stddev(spec, cohort.name, participants, statistic)  # 0: not in this spec
-            needed = min_publishable_weight(noise)
-            if noise > 0 and published[c, i] and counted[c, i] < needed:
+            needed = distribution_units_needed(spec, cohort.name, participants, statistic)  # 0: not noised
+            if needed and published[c, i] and counted[c, i] < needed:
                 units = "inverters" if cell in SOLAR_INVERTER_CELLS else "plants"
                 published[c, i] = False
-                reasons[(c, i)] = f"fewer {units} than it takes to stand out from the noise (about {needed:.0f})"
+                reasons[(c, i)] = f"fewer {units} than it takes to stand out from the noise (about {needed})"
     return replace(decision, solar=CohortCells(published, cells.filled, reasons))
 
 
@@ -162,7 +161,7 @@ def build_solar_release(
         block = CohortBlocks(values, cohort.name)
         for cell, indicator, statistic, row, grid in _distribution_rows(solar):
             i = SOLAR_CELLS.index(cell)
-            if not decision.solar.filled[c, i] or (private and statistic not in noised):
+            if not decision.solar.filled[c, i] or (private and statistic not in noised.values()):
                 continue
             counts_of = "inverters" if cell in SOLAR_INVERTER_CELLS else "plants"
             d = release.distributions.add(cohort=cohort.name, indicator=indicator, counts_of=counts_of, bins=grid)

@@ -390,7 +390,7 @@ def _distribution_noise(spec: spec_pb2.BenchmarkSpec, rho: float, statistics: Se
     gaussian = math.sqrt(sum(delta**2 for delta, _, _ in terms) / (2.0 * rho))  # without tau: the least sigma
     if excess(gaussian) <= 0:
         return gaussian * (1.0 + 1e-9)
-    high = 2.0 * gaussian + 2.0 * math.sqrt(t - 1)  # a site's share above ~1.4 counts: tau is negligible
+    high = 2.0 * gaussian + 2.0 * math.sqrt(t - 1)  # a site's share of 2 counts or more: tau is negligible
     return float(brentq(excess, gaussian, high, xtol=1e-12)) * (1.0 + 1e-9)
 
 
