@@ -495,13 +495,19 @@ def test_a_private_solar_spec_gives_the_distribution_share_to_its_plants_distrib
     from google.protobuf import json_format
 
     from protos.fleetbench.v1 import spec_pb2
-    from protos.privacy import PLANT_DISTRIBUTION_STATISTICS, noised_distributions
+    from protos.privacy import PLANT_DISTRIBUTION_STATISTICS, distribution_units_needed, noised_distributions
 
     statistic = spec_pb2.Statistic
     new = ["spec", "new", "--id", "pv", "--start", "2025-01-01T00:00:00Z", "--end", "2026-01-01T00:00:00Z"]
     private = ["--epsilon", "3", "--min-noise-sites", "200", "--distribution-share", "0.5"]
+    capsys.readouterr()
     assert main([*new, "--solar", *private, "--out", str(tmp_path / "pv.json")]) == 0
     spec = json_format.Parse((tmp_path / "pv.json").read_text(), spec_pb2.BenchmarkSpec())
+    # It says what the distributions need: the plants of a cohort at the noise of min_noise_sites sites.
+    needed = distribution_units_needed(spec, "all plants", 200, statistic.PERFORMANCE_RATIO_HISTOGRAM)
+    printed = capsys.readouterr().out
+    assert needed > 100 and f"a cohort needs at least {needed} plants before one can be published" in printed
+    assert "distributions noised: performance_ratio, performance_ratio_stc, degradation_rate" in printed
     assert tuple(noised_distributions(spec).values()) == PLANT_DISTRIBUTION_STATISTICS
     assert spec.privacy.min_noise_sites == 200
     noised = {b.statistic for b in spec.blocks if b.noise_stddev > 0}
