@@ -116,9 +116,13 @@ def test_a_private_solar_distribution_is_checked_within_the_noise_its_spec_state
     d.counts[int(np.argmax(d.counts))] += 600  # 30 % more plants than the census counted, ~110 noise widths
     (problem,) = census_contradictions(forged, rounds)
     assert "performance_ratio of cohort all" in problem and "more than noise explains (census 2000)" in problem
-    d.count_noise_stddev = 1e4  # the aggregator's own word for the noise does not widen the check
+    d.count_noise_stddev = 50.0  # the aggregator's own word for the noise (enough to hide 600) does not widen it
     (problem,) = census_contradictions(forged, rounds)
-    assert f"states noise 10000 per bar, its spec's is {noise:g}" in problem
+    assert f"states noise 50 per bar, its spec's is {noise:g}" in problem
+    # Control: a check that took the release's word for the noise would let the inflated bars through.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("client.release_check.summed_noise_stddev", lambda *_: d.count_noise_stddev)
+        assert census_contradictions(forged, rounds) == []
     few = private_solar_release(plants=20, epsilon=10.0)  # withheld: published anyway, with made-up bars
     forged, d = forged_pr(few.release)
     d.suppressed, d.suppression_reason = False, ""
