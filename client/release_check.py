@@ -24,13 +24,19 @@ from protos.codec import spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.domain import MONTH_FORMAT, period_months
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.privacy import min_publishable_weight, summed_noise_stddev
+from protos.privacy import (
+    failure_inverters_needed,
+    min_publishable_weight,
+    private_failure_rates,
+    summed_noise_stddev,
+)
 from protos.statistics import (
     MONTHLY_INDICATORS,
     SOLAR_CELLS,
     SOLAR_DISTRIBUTIONS,
     BlockKey,
     CensusFields,
+    SpecExtent,
     indicator_cells,
 )
 
@@ -169,10 +175,40 @@ def _solar(
         if c is None or rate.suppressed:
             continue
         where = f"failure rate of {rate.component} in cohort {rate.cohort}"
-        problems += _solar_cell_problems(
-            where, rate, decision.solar.published[c, failures], cells.contributor[c, failures]
-        )
+        found = _solar_cell_problems(where, rate, decision.solar.published[c, failures], cells.contributor[c, failures])
+        if not found and spec.HasField("privacy"):
+            found = _private_failure_rate_problems(where, rate, spec, participants, cells.total[c, failures])
+        problems += found
     return problems
+
+
+def _private_failure_rate_problems(
+    where: str,
+    rate: release_pb2.SolarFailureRate,
+    spec: spec_pb2.BenchmarkSpec,
+    participants: int,
+    census_inverters: float,
+) -> list[str]:
+    """How a private release's published failure rate contradicts its spec and census.
+
+    The spec must bound failures (else the sites sent none); the noise is recomputed from the spec,
+    never read from the release; the census's inverters must be enough for their time to stand out
+    from it (:func:`protos.privacy.failure_inverters_needed`), and the inverter-years no more than they
+    could observe, give or take NOISE_STDDEVS of that noise.
+    """
+    if not private_failure_rates(spec):
+        return [f"{where}: published, but its private spec does not bound failures"]
+    noise = summed_noise_stddev(spec, rate.cohort, participants, S.SOLAR_FAILURE_COUNT)
+    if not math.isclose(rate.failures_noise_stddev, noise, rel_tol=1e-9):
+        return [f"{where}: states noise {rate.failures_noise_stddev:g}, its spec's is {noise:g}"]
+    if census_inverters < failure_inverters_needed(spec, rate.cohort, participants):
+        return [f"{where}: published, but its census's inverters cannot stand out from its noise"]
+    years = census_inverters * SpecExtent.of(spec).max_years_per_inverter
+    if rate.inverter_years > years + NOISE_STDDEVS * summed_noise_stddev(
+        spec, rate.cohort, participants, S.INVERTER_YEARS
+    ):
+        return [f"{where}: {rate.inverter_years:.1f} inverter-years, more than its census's inverters observe"]
+    return []
 
 
 def _distribution_count_problems(

@@ -683,15 +683,25 @@ def solar_failure_rate_figure(
     """
     released = [r for r in rates if not r.suppressed]
     withheld = [r for r in rates if r.suppressed]
+    # A private release's rates carry noise (its standard deviation as error bars) and no operator count.
+    noisy = any(r.HasField("rate_noise_stddev") for r in released)
     figure = go.Figure(
         go.Bar(
             x=[r.component.replace("_", " ") for r in released],
             y=[r.failures_per_inverter_year for r in released],
+            error_y={"type": "data", "array": [r.rate_noise_stddev for r in released]} if noisy else None,
             marker={"color": INDUSTRY},
             name="industry",
-            customdata=[[r.failures, r.inverter_years, r.operator_count] for r in released],
+            customdata=[
+                [
+                    r.failures,
+                    r.inverter_years,
+                    f"+- {r.rate_noise_stddev:.3f} from the noise" if noisy else f"{r.operator_count} operators",
+                ]
+                for r in released
+            ],
             hovertemplate="%{x}: %{y:.3f} per inverter-year<br>%{customdata[0]} failures in "
-            "%{customdata[1]:.1f} inverter-years, %{customdata[2]} operators<extra></extra>",
+            "%{customdata[1]:.1f} inverter-years, %{customdata[2]}<extra></extra>",
         )
     )
     if own is not None:

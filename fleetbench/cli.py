@@ -257,10 +257,11 @@ def _format_baselines(release: release_pb2.Release) -> list[str]:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    if (args.distribution_share or args.private_distributions) and not (args.solar and args.epsilon is not None):
+    split = args.distribution_share or args.private_distributions or args.max_failures_per_inverter
+    if split and not (args.solar and args.epsilon is not None):
         raise ValueError(
-            "--distribution-share and --private-distributions split a private solar release's budget: "
-            "give them with --solar --epsilon"
+            "--distribution-share, --private-distributions and --max-failures-per-inverter split a private solar "
+            "release's budget: give them with --solar --epsilon"
         )
     if args.solar:
         return _simulate_solar(args)
@@ -332,6 +333,7 @@ def _simulate_solar(args: argparse.Namespace) -> int:
             min_noise_sites=args.operators,
             distribution_share=args.distribution_share,
             distributions=tuple(args.private_distributions),
+            max_failures_per_inverter=args.max_failures_per_inverter,
         )
         if args.epsilon is not None
         else None
@@ -869,16 +871,28 @@ def _print_private_outlook(charge: str, cohorts: pd.DataFrame) -> None:
 
 def _private_distributions_outlook(spec: spec_pb2.BenchmarkSpec) -> str:
     """What a private solar spec's distributions need: the plants per cohort at its fewest sites' noise."""
-    from protos.privacy import distribution_units_needed, noised_distributions, summed_noise_stddev
+    from protos.privacy import (
+        distribution_units_needed,
+        failure_inverters_needed,
+        noised_distributions,
+        summed_noise_stddev,
+    )
 
     noised = noised_distributions(spec)
     statistic, t = next(iter(noised.values())), spec.privacy.min_noise_sites  # one noise for all of a cohort's
     noise = max(summed_noise_stddev(spec, c.name, t, statistic) for c in spec.cohorts)
     needed = max(distribution_units_needed(spec, c.name, t, statistic) for c in spec.cohorts)
+    inverters = max(failure_inverters_needed(spec, c.name, t) for c in spec.cohorts)
+    failures = (
+        f"; failure rates (each inverter's failures capped at {spec.privacy.max_failures_per_inverter}) carry the "
+        f"same noise on failures and inverter-years, and need at least {inverters} inverters"
+        if inverters
+        else "; no failure rates (give --max-failures-per-inverter to publish them)"
+    )
     return (
         f"distributions noised: {', '.join(noised)}; with {t} sites (min_noise_sites) each bar carries noise of "
-        f"{noise:.1f} plants, and a cohort needs at least {needed} plants before one can be published; with more "
-        "sites the noise grows as sqrt(sites / (min_noise_sites - 1))"
+        f"{noise:.1f} plants, and a cohort needs at least {needed} plants before one can be published{failures}; "
+        "with more sites the noise grows as sqrt(sites / (min_noise_sites - 1))"
     )
 
 
@@ -895,6 +909,7 @@ def _spec_new(args: argparse.Namespace) -> int:
             args.min_noise_sites,
             args.distribution_share,
             tuple(args.private_distributions),
+            args.max_failures_per_inverter,
         )
         if args.epsilon is not None
         else None
@@ -1100,6 +1115,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="with --distribution-share: only these (e.g. performance_ratio degradation_rate), each less noisy",
     )
+    simulate.add_argument(
+        "--max-failures-per-inverter",
+        type=int,
+        default=0,
+        help="with --distribution-share: publish failure rates too, counting at most this many per inverter",
+    )
     simulate.set_defaults(run=_simulate)
 
     onboard = commands.add_parser(
@@ -1182,6 +1203,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="with --distribution-share: only these (performance_ratio, performance_ratio_stc, degradation_rate, "
         "degradation_interval, soiling_loss, clipping_share, inverter_availability, lost_production)",
+    )
+    new.add_argument(
+        "--max-failures-per-inverter",
+        type=int,
+        default=0,
+        help="with --distribution-share: publish failure rates too, each inverter's failures in the period counting "
+        "at most this many over the components (more are scaled down); 0: no failure rates",
     )
     new.add_argument("--out", required=True)
     new.set_defaults(run=_spec_new)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from protos.fleetbench.v1 import spec_pb2
-from protos.statistics import SOLAR_DISTRIBUTIONS, STATISTICS, BlockKey, site_noise_stddev
+from protos.statistics import SOLAR_DISTRIBUTIONS, STATISTICS, BlockKey, SpecExtent, site_noise_stddev
 
 S = spec_pb2.Statistic
 PRIVACY_UNITS = {"wind": "turbine", "solar": "inverter"}
@@ -29,6 +29,10 @@ WINDOW_PEAK_STDDEVS = 4.5
 PLANT_DISTRIBUTION_STATISTICS = tuple(SOLAR_DISTRIBUTIONS.values())
 """The solar distributions a private solar spec may noise besides its curve: in every row of each (one
 histogram; lost production: one per cause) a plant counts once, an inverter once in the availability."""
+
+PRIVATE_FAILURE_STATISTICS = (S.SOLAR_FAILURE_COUNT, S.INVERTER_YEARS)
+"""What a private solar spec with a failure cap (``max_failures_per_inverter``) noises for its failure rates: the
+failures per component, each inverter's capped, and the inverter-years they were observed over."""
 
 
 class CappedCurve(NamedTuple):
@@ -67,6 +71,38 @@ def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind
         B, the number of wind-speed (a solar spec: irradiance) bins of the spec.
     """
     return max_records_per_turbine_per_bin * math.sqrt(n_wind_speed_bins)
+
+
+def failure_l2_sensitivity(
+    statistic: spec_pb2.Statistic, max_failures_per_inverter: int, years_per_inverter: float
+) -> float:
+    """L2 sensitivity of one cohort's failure block to one inverter [failures; year].
+
+    Capped, an inverter's failures over the components sum to at most C (:func:`client.privacy.cap_unit_histograms`
+    over its row), so adding or removing it moves the failures block by an L1 norm, hence an L2 norm, of at
+    most C; its inverter-years are its records' time, at most the period's Y. Its plant's other inverters'
+    failures and years are their own. tests/simulations/test_solar_private_release.py removes an inverter
+    and measures both.
+
+    Parameters
+    ----------
+    statistic : Statistic
+        SOLAR_FAILURE_COUNT or INVERTER_YEARS.
+    max_failures_per_inverter : int
+        C [failures].
+    years_per_inverter : float
+        Y, the period's 15-min records' time (:class:`protos.statistics.SpecExtent`) [year].
+    """
+    if statistic == S.SOLAR_FAILURE_COUNT:
+        return float(max_failures_per_inverter)
+    if statistic == S.INVERTER_YEARS:
+        return years_per_inverter
+    raise ValueError(f"{S.Name(statistic)} is not a failure statistic; expected one of PRIVATE_FAILURE_STATISTICS")
+
+
+def private_failure_rates(spec: spec_pb2.BenchmarkSpec) -> bool:
+    """Whether a private solar spec noises, and so publishes, its failure rates (it bounds failures per inverter)."""
+    return any(b.statistic == S.SOLAR_FAILURE_COUNT and b.noise_stddev > 0 for b in spec.blocks)
 
 
 def distribution_l2_sensitivity(rows: int) -> float:
@@ -131,7 +167,11 @@ def enforced_l2_sensitivity(spec: spec_pb2.BenchmarkSpec, block: spec_pb2.Block)
     if solar and block.statistic in PLANT_DISTRIBUTION_STATISTICS:
         rows = len(spec.solar.loss_categories) if block.statistic == S.SOLAR_LOST_PRODUCTION else 1
         return distribution_l2_sensitivity(rows)
+    cap = spec.privacy.max_failures_per_inverter
+    if solar and cap and block.statistic in PRIVATE_FAILURE_STATISTICS:
+        return failure_l2_sensitivity(block.statistic, cap, SpecExtent.of(spec).max_years_per_inverter)
     private = [capped.statistic, *(PLANT_DISTRIBUTION_STATISTICS if solar else ())]
+    private += list(PRIVATE_FAILURE_STATISTICS) if solar and cap else []
     raise ValueError(
         f"block {BlockKey.of(block)} asks for noise, but sites bound no privacy unit's contribution to it; "
         f"only {', '.join(S.Name(s) for s in private)} can be differentially private in a spec of this kind"
@@ -218,6 +258,19 @@ def distribution_units_needed(
     """
     noise = summed_noise_stddev(spec, cohort, participants, statistic)
     return math.ceil(min_publishable_weight(noise)) if noise > 0 else 0
+
+
+def failure_inverters_needed(spec: spec_pb2.BenchmarkSpec, cohort: str, participants: int) -> int:
+    """The inverters a cohort's private failure rates need before their inverter-years stand out from the noise.
+
+    Their observed time must exceed WINDOW_PEAK_STDDEVS standard deviations of the noise ``participants``
+    sites put on the summed inverter-years, with each inverter observed the whole period (at most Y);
+    rounded up. 0 where the spec does not noise failures.
+    """
+    noise = summed_noise_stddev(spec, cohort, participants, S.INVERTER_YEARS)
+    if noise <= 0:
+        return 0
+    return math.ceil(WINDOW_PEAK_STDDEVS * noise / SpecExtent.of(spec).max_years_per_inverter)
 
 
 def min_publishable_weight(summed_cell_noise_stddev: float) -> float:

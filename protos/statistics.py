@@ -222,6 +222,7 @@ class SpecExtent:
     max_inverters: int  # solar specs, else 0
     max_solar_records: int  # per site in the period: max_inverters x 15-min records the period holds
     max_inverter_years: float  # [year], per site in the period
+    max_years_per_inverter: float  # [year]: the 15-min records the period holds
     irradiance_bins: int
     specific_power_bins: int
     solar_bins: Mapping[spec_pb2.Statistic, int]  # solar histogram statistic -> bins of its grid
@@ -245,6 +246,7 @@ class SpecExtent:
                 f"got {spec.period.start!r}, {spec.period.end!r}"
             )
         max_records = spec.max_turbines_per_site * math.ceil((end - start) / RECORD_PERIOD)
+        years_per_inverter = math.ceil((end - start) / SOLAR_RECORD_PERIOD) * (SOLAR_RECORD_PERIOD / JULIAN_YEAR)
         ind, solar = spec.indicators, spec.solar
         return cls(
             wind_speed_bins=spec.wind_speed_bins.count,
@@ -275,9 +277,8 @@ class SpecExtent:
             },
             max_inverters=solar.max_inverters_per_site,
             max_solar_records=solar.max_inverters_per_site * math.ceil((end - start) / SOLAR_RECORD_PERIOD),
-            max_inverter_years=solar.max_inverters_per_site
-            * math.ceil((end - start) / SOLAR_RECORD_PERIOD)
-            * (SOLAR_RECORD_PERIOD / JULIAN_YEAR),
+            max_inverter_years=solar.max_inverters_per_site * years_per_inverter,
+            max_years_per_inverter=years_per_inverter,
             irradiance_bins=solar.irradiance_bins.count,
             specific_power_bins=solar.specific_power_bins.count,
             solar_bins={statistic: grid.count for statistic, grid in solar_histograms(solar).values()},
@@ -453,11 +454,11 @@ def site_noise_stddev(noise_stddev: float, min_noise_sites: int) -> float:
 
 
 def _solar_records(e: SpecExtent, b: spec_pb2.Block) -> float:
-    return float(e.max_solar_records)
+    return float(e.max_solar_records) + _noise_headroom(e, b)  # noised: a private spec's failures
 
 
 def _inverter_years(e: SpecExtent, b: spec_pb2.Block) -> float:
-    return e.max_inverter_years
+    return e.max_inverter_years + _noise_headroom(e, b)
 
 
 def _inverter_hours(e: SpecExtent, b: spec_pb2.Block) -> float:
@@ -495,7 +496,7 @@ def _capped_weight(e: SpecExtent, b: spec_pb2.Block) -> float:
     return units * e.max_records_per_turbine_per_bin + _noise_headroom(e, b)
 
 
-# The plants' distributions count in 2^-8: a private spec's noise is drawn on the fixed-point integers,
+# The plants' distributions and failures count in 2^-8: a private spec's noise is drawn on the fixed-point integers,
 # and the distributed discrete Gaussian costs extra privacy (protos.privacy.block_rho's tau) unless each
 # site's share spans many of them; with hundreds of noise sites a share is a fraction of a count.
 _COUNT_NOISE_EXPONENT = 8
@@ -593,7 +594,7 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         StatisticEntry(S.CLIPPING_SHARE_HISTOGRAM, "1", _COUNT_NOISE_EXPONENT, _solar_grid, _plant, _VALUE),
         StatisticEntry(S.INVERTER_AVAILABILITY_HISTOGRAM, "1", _COUNT_NOISE_EXPONENT, _solar_grid, _inverters, _VALUE),
         StatisticEntry(S.SOLAR_LOST_PRODUCTION, "1", _COUNT_NOISE_EXPONENT, _solar_loss_grids, _plant, _VALUE),
-        StatisticEntry(S.SOLAR_FAILURE_COUNT, "1", 0, _solar_components, _solar_records, _VALUE),
+        StatisticEntry(S.SOLAR_FAILURE_COUNT, "1", _COUNT_NOISE_EXPONENT, _solar_components, _solar_records, _VALUE),
         StatisticEntry(S.SOLAR_FAILURE_DOWNTIME, "h", 24, _solar_components, _inverter_hours, _VALUE),
         StatisticEntry(S.INVERTER_YEARS, "year", 40, _one, _inverter_years, _VALUE),
         StatisticEntry(S.SOLAR_CONTRIBUTOR, "1", 0, _solar_cells, _indicator, _VALUE),

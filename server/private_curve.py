@@ -20,6 +20,7 @@ from protos.privacy import (
     cell_noise_stddev,
     composed_epsilon,
     noised_distributions,
+    private_failure_rates,
     spec_rho,
     summed_noise_stddev,
 )
@@ -372,5 +373,23 @@ def _distributions_note(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Relea
         f"deviation {REFERENCE_PERFORMANCE_RATIO_SPREAD:g} on 0.01-wide bars) is usable from about {plants} plants "
         "per cohort. The noise "
         f"grows with the participants as sqrt(participants / {spec.privacy.min_noise_sites - 1}) (min_noise_sites "
-        f"{spec.privacy.min_noise_sites}): each plant is a site. Operator counts and failure rates are not published."
+        f"{spec.privacy.min_noise_sites}): each plant is a site. Operator counts are not published. "
+        + _failure_rates_note(spec, release)
+    )
+
+
+def _failure_rates_note(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> str:
+    """What a private solar release's failure rates are, or that it has none."""
+    if not private_failure_rates(spec):
+        return "Failure rates are not published: the spec does not bound an inverter's failures."
+    noise = max(
+        summed_noise_stddev(spec, cohort.name, release.provenance.participants, S.SOLAR_FAILURE_COUNT)
+        for cohort in spec.cohorts
+    )
+    cap = spec.privacy.max_failures_per_inverter
+    return (
+        f"Failure rates count each inverter's failures in the period up to {cap} in all (scaled down in "
+        f"proportion beyond), so an inverter that failed more often is under-counted; the failures and the "
+        f"inverter-years each carry noise of standard deviation {noise:.1f}, rate_noise_stddev states the rate's "
+        "from it, and a cohort whose inverter-years do not stand out from it is withheld. Downtime is not published."
     )

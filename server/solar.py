@@ -19,7 +19,14 @@ from protos.census import CohortCells, Decision
 from protos.codec import CONTRACT, spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.privacy import distribution_units_needed, noised_distributions, summed_noise_stddev
+from protos.privacy import (
+    WINDOW_PEAK_STDDEVS,
+    distribution_units_needed,
+    failure_inverters_needed,
+    noised_distributions,
+    private_failure_rates,
+    summed_noise_stddev,
+)
 from protos.statistics import (
     SOLAR_CELLS,
     SOLAR_DISTRIBUTIONS,
@@ -82,10 +89,12 @@ def distributions_below_their_noise(
     A distribution's plants (inverters) can stand out from the noise on its bars only if they number
     at least :func:`protos.privacy.min_publishable_weight` of it; below that, whatever the estimator
     finds is noise (bench/solar_dp_distribution_error.py: such rows were published in about 2 % of
-    draws, some with a P50 far off and a small stated error). Decided from the census, as k and
-    dominance are, before any value is looked at.
+    draws, some with a P50 far off and a small stated error). Private failure rates likewise need the
+    inverters whose observed time stands out from the noise on the inverter-years
+    (:func:`protos.privacy.failure_inverters_needed`). Decided from the census, as k and dominance are,
+    before any value is looked at.
     """
-    if decision.solar is None or not noised_distributions(spec):
+    if decision.solar is None or not (noised_distributions(spec) or private_failure_rates(spec)):
         return decision
     cells = decision.solar
     counted = CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)]).total[len(cohort_atoms(spec.cohorts)) :]
@@ -98,6 +107,10 @@ def distributions_below_their_noise(
                 units = "inverters" if cell in SOLAR_INVERTER_CELLS else "plants"
                 published[c, i] = False
                 reasons[(c, i)] = f"fewer {units} than it takes to stand out from the noise (about {needed})"
+        i, needed = SOLAR_CELLS.index("failures"), failure_inverters_needed(spec, cohort.name, participants)
+        if needed and published[c, i] and counted[c, i] < needed:
+            published[c, i] = False
+            reasons[(c, i)] = f"fewer inverters than it takes to stand out from the noise (about {needed})"
     return replace(decision, solar=CohortCells(published, cells.filled, reasons))
 
 
@@ -114,8 +127,9 @@ def build_solar_release(
 
     A private spec's release holds the curves, from each cohort's noisy capped histogram
     (:func:`server.private_curve.fill_private_bin`, its bootstrap seeded from the spec), the plants'
-    distributions from their noisy histograms when the spec noises them (no operator counts), no
-    failure rates, and states the privacy it gives each inverter.
+    distributions from their noisy histograms when the spec noises them (no operator counts), failure
+    rates only from noisy capped failures when the spec bounds them (no downtime or operator counts), and
+    states the privacy it gives each inverter.
 
     Parameters
     ----------
@@ -156,7 +170,7 @@ def build_solar_release(
             else _exact_bin_filler(spec, totals, values, c)
         )
         suppressed += _fill_curve(curve, spec, decision.irradiance_bins, c, fill)
-        if private and not noised:
+        if private and not noised and not private_failure_rates(spec):
             continue  # a private release without a distribution share is the curves alone
         block = CohortBlocks(values, cohort.name)
         for cell, indicator, statistic, row, grid in _distribution_rows(solar):
@@ -177,8 +191,10 @@ def build_solar_release(
             d.counts.extend(int(n) for n in np.rint(counts))
             d.operator_count = int(block(S.SOLAR_CONTRIBUTOR)[i])
             d.p10, d.p25, d.p50, d.p75, d.p90 = indicator_percentiles(indicator, counts, grid)
-        if not private:  # failure counts have no bound per inverter
+        if not private:
             suppressed += _failure_rates(release, spec, block, decision.solar, c)
+        elif private_failure_rates(spec):  # else failure counts have no bound per inverter
+            suppressed += _private_failure_rates(release, spec, block, decision.solar, c, participants)
     release.provenance.CopyFrom(
         release_pb2.Provenance(
             spec_sha256=spec_sha256(spec),
@@ -257,6 +273,46 @@ def _failure_rates(
         if failures:
             rate.mean_downtime_hours = float(block(S.SOLAR_FAILURE_DOWNTIME)[j] / failures)
     return int(not published)
+
+
+def _private_failure_rates(
+    release: release_pb2.Release,
+    spec: spec_pb2.BenchmarkSpec,
+    block: CohortBlocks[np.ndarray],
+    cells: CohortCells,
+    c: int,
+    participants: int,
+) -> int:
+    """Add cohort ``c``'s failures per inverter-year by component from noisy capped sums; 1 when withheld.
+
+    Post-processing only: the rate is the noisy failures (not below 0) over the noisy inverter-years,
+    published where those stand WINDOW_PEAK_STDDEVS noise standard deviations above zero, with the
+    noise on both and the rate's standard deviation from that noise alone (to first order,
+    sqrt(s^2 + (rate s)^2) / inverter-years).
+    """
+    i = SOLAR_CELLS.index("failures")
+    if not cells.filled[c, i]:
+        return 0
+    name = spec.cohorts[c].name
+    noise = summed_noise_stddev(spec, name, participants, S.SOLAR_FAILURE_COUNT)
+    years_noise = summed_noise_stddev(spec, name, participants, S.INVERTER_YEARS)
+    years = float(block(S.INVERTER_YEARS)[0])
+    reason = ""
+    if not cells.published[c, i]:
+        reason = cells.reasons.get((c, i), "suppressed by its census")
+    elif years < WINDOW_PEAK_STDDEVS * years_noise:
+        reason = f"its inverter-years do not stand out from the noise ({years_noise:.1f} years)"
+    for j, component in enumerate(spec.solar.components):
+        rate = release.solar_failure_rates.add(cohort=name, component=component)
+        rate.failures_noise_stddev, rate.inverter_years_noise_stddev = noise, years_noise
+        if reason:
+            rate.suppressed, rate.suppression_reason = True, reason
+            continue
+        failures = max(float(block(S.SOLAR_FAILURE_COUNT)[j]), 0.0)
+        rate.failures, rate.inverter_years = round(failures), years
+        rate.failures_per_inverter_year = failures / years
+        rate.rate_noise_stddev = math.hypot(noise, rate.failures_per_inverter_year * years_noise) / years
+    return int(bool(reason))
 
 
 def _fill_curve(

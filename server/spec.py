@@ -28,6 +28,7 @@ from protos.domain import (
 from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import (
     PLANT_DISTRIBUTION_STATISTICS,
+    PRIVATE_FAILURE_STATISTICS,
     block_rho,
     capped_curve,
     capped_histogram_l2_sensitivity,
@@ -118,6 +119,9 @@ class PrivacySettings:
     distributions: tuple[str, ...] = ()
     """With a distribution share: the distributions to publish (SOLAR_DISTRIBUTIONS' names); empty: all. Fewer
     distributions, less noise on each: one costs sqrt(2) per row in sensitivity (lost production a row per cause)."""
+    max_failures_per_inverter: int = 0
+    """With a distribution share: publish failure rates too, each inverter's failures in the period counting at
+    most this much over the components (its sensitivity); 0: a private spec publishes no failure rates."""
 
 
 def _referenced(cohort: spec_pb2.Cohort, reference: spec_pb2.WindSpeedReference) -> spec_pb2.Cohort:
@@ -299,7 +303,8 @@ def _private_curve_spec(
     histograms gets rho / C, where rho is the largest zCDP whose release is (epsilon, delta)-DP; its
     noise is sigma = Delta / sqrt(2 rho / C). A solar spec with a ``distribution_share`` s > 0 gives
     its curves (1 - s) rho and each cohort's plant distributions s rho / C
-    (:data:`protos.privacy.PLANT_DISTRIBUTION_STATISTICS`), one noise for all of them.
+    (:data:`protos.privacy.PLANT_DISTRIBUTION_STATISTICS`; with ``max_failures_per_inverter``, its failures
+    and inverter-years too: :data:`protos.privacy.PRIVATE_FAILURE_STATISTICS`), one noise for all of them.
 
     Parameters
     ----------
@@ -327,6 +332,11 @@ def _private_curve_spec(
         )
     if privacy.distributions and not share:
         raise ValueError(f"privacy: distributions {list(privacy.distributions)} need a distribution_share above 0")
+    if privacy.max_failures_per_inverter < 0 or (privacy.max_failures_per_inverter and not share):
+        raise ValueError(
+            "privacy: max_failures_per_inverter must be >= 0, and above 0 only with a distribution_share above 0 "
+            f"(failure rates share the distributions' budget); got {privacy.max_failures_per_inverter}"
+        )
     capped = capped_curve(spec)
     spec.privacy.CopyFrom(
         spec_pb2.DifferentialPrivacy(
@@ -335,6 +345,7 @@ def _private_curve_spec(
             min_noise_sites=privacy.min_noise_sites,
             epsilon=privacy.epsilon,
             delta=privacy.delta,
+            max_failures_per_inverter=privacy.max_failures_per_inverter,
         )
     )
     rho = rho_for_epsilon(privacy.epsilon, privacy.delta)
@@ -342,6 +353,7 @@ def _private_curve_spec(
     # A hair above the calibrated sigma, so the tau term of protos.privacy.block_rho stays inside rho.
     noise = sensitivity / math.sqrt(2.0 * (1.0 - share) * rho / len(cohorts)) * (1.0 + 1e-9)
     statistics = _private_distribution_statistics(privacy.distributions) if share else ()
+    statistics += PRIVATE_FAILURE_STATISTICS if privacy.max_failures_per_inverter else ()
     distribution_noise = _distribution_noise(spec, share * rho / len(cohorts), statistics) if share else 0.0
     for cohort in cohorts:
         spec.cohorts.add().CopyFrom(cohort)
@@ -372,7 +384,7 @@ def _private_distribution_statistics(names: Sequence[str]) -> tuple[spec_pb2.Sta
 
 
 def _distribution_noise(spec: spec_pb2.BenchmarkSpec, rho: float, statistics: Sequence[spec_pb2.Statistic]) -> float:
-    """The noise (sigma) of one cohort's blocks of distributions ``statistics``, all alike, that together cost ``rho``.
+    """The noise (sigma) of one cohort's blocks ``statistics`` (distributions, failures), all alike, costing ``rho``.
 
     Solved on :func:`protos.privacy.block_rho` itself, whose tau term matters where a site's noise
     share is a fraction of a fixed-point step (a large epsilon over many noise sites).

@@ -143,10 +143,21 @@ def failure_table(summary: PlantSummary, release: release_pb2.Release, cohort: s
                 "hours": float(hours),
                 "per_inverter_year": failures / years,
                 "industry": rate.failures_per_inverter_year if released else math.nan,
-                "note": f"suppressed: {rate.suppression_reason}" if rate is not None and rate.suppressed else "",
+                "note": _failure_rate_note(rate),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _failure_rate_note(rate: release_pb2.SolarFailureRate | None) -> str:
+    """Why the industry's rate is missing, or the noise a private release put on it."""
+    if rate is None:
+        return ""
+    if rate.suppressed:
+        return f"suppressed: {rate.suppression_reason}"
+    if rate.HasField("rate_noise_stddev"):
+        return f"industry +- {rate.rate_noise_stddev:.3f} per inverter-year from the privacy noise"
+    return ""
 
 
 @dataclass(frozen=True)

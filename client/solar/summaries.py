@@ -54,7 +54,7 @@ from protos.domain import (
     SOLAR_RECORD_PERIOD,
 )
 from protos.fleetbench.v1 import spec_pb2
-from protos.statistics import SOLAR_CELLS, BlockKey, solar_histograms
+from protos.statistics import SOLAR_CELLS, STATISTICS, BlockKey, SpecExtent, solar_histograms
 
 S = spec_pb2.Statistic
 
@@ -99,9 +99,9 @@ class _Sums:
     lost: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_LOSS_CATEGORIES)))  # [kWh]
     produced: float = 0.0  # [kWh]
     daily: np.ndarray = field(default_factory=lambda: np.zeros((3, 0)))  # energy, expected [kWh], insolation [Wh/m^2]
-    failures: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_COMPONENTS)))  # per component
+    failures: np.ndarray = field(default_factory=lambda: np.zeros((0, len(SOLAR_COMPONENTS))))  # per inverter
     failure_records: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_COMPONENTS)))  # per component
-    status_records: float = 0.0  # records with a status reading: what failures are observed over
+    status_records: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per inverter: failures observed over
     snow: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per inverter: records taken as snow-covered
     # A private spec's: records per (inverter x irradiance bin, specific-power bin), else None
     inverter_histograms: np.ndarray | None = None
@@ -151,6 +151,9 @@ class PlantSummary:
         A private spec's: ``curve_histogram`` with each inverter's records in an irradiance bin weighing
         at most the spec's cap in total (:func:`client.privacy.cap_unit_histograms`) [record weight];
         None for a spec without privacy.
+    capped_failures : tuple of (ndarray, float) or None
+        A private spec's with a failure cap: ``failures`` and ``failure_inverter_years`` with each inverter's
+        failures counting at most the cap in total and its years at most the period's; None otherwise.
     produced_kwh : float
         Energy produced [kWh].
     daily : DataFrame
@@ -181,6 +184,7 @@ class PlantSummary:
     failure_inverter_years: float | None = None
     snow_hours: np.ndarray = field(default_factory=lambda: np.zeros(0))
     capped_curve_histogram: np.ndarray | None = None
+    capped_failures: tuple[np.ndarray, float] | None = None
 
 
 def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_pb2.BenchmarkSpec) -> PlantSummary:
@@ -204,6 +208,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
     sums = _Sums(np.zeros(irr.count), np.zeros(irr.count), np.zeros(irr.count), np.zeros((irr.count, sp.count)))
     sums.daylight, sums.available, sums.clipped = np.zeros(n_inv), np.zeros(n_inv), np.zeros(n_inv)
     sums.records, sums.inverter_daily, sums.snow = np.zeros(n_inv), np.zeros((2, n_inv, n_days)), np.zeros(n_inv)
+    sums.failures, sums.status_records = np.zeros((n_inv, len(SOLAR_COMPONENTS))), np.zeros(n_inv)
     sums.daily = np.zeros((3, n_days))
     if spec.HasField("privacy"):
         sums.inverter_histograms = np.zeros((n_inv * irr.count, sp.count))
@@ -303,9 +308,10 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         if STATUS in chunk:
             component = np.nan_to_num(chunk[FAILURE_KEY].to_numpy(), nan=-1).astype(np.int64)
             events = failure_events(inverter, times.tz_convert(None).to_numpy(), component, SOLAR_RECORD_PERIOD.seconds)
-            sums.failures += np.bincount(events.component, minlength=len(SOLAR_COMPONENTS))
+            np.add.at(sums.failures, (events.asset, events.component), 1.0)
             sums.failure_records += np.bincount(component[component >= 0], minlength=len(SOLAR_COMPONENTS))
-            sums.status_records += float(np.isfinite(chunk[STATUS].to_numpy(dtype=np.float64)).sum())
+            with_status = np.isfinite(chunk[STATUS].to_numpy(dtype=np.float64))
+            sums.status_records += np.bincount(inverter[with_status], minlength=n_inv)
         normalising = (
             valid
             & available
@@ -410,6 +416,7 @@ def _plant_summary(
     daily["soiling_ratio"] = soiling.daily_ratio if soiling else np.nan
     desoiled = normalised / daily["soiling_ratio"].fillna(1.0)
     measured, reference, measured_stc, reference_stc = sums.pr_terms
+    inverter_years = sums.status_records * (SOLAR_RECORD_PERIOD / JULIAN_YEAR)
     with np.errstate(invalid="ignore", divide="ignore"):
         return PlantSummary(
             curve_records=sums.curve_records,
@@ -428,11 +435,12 @@ def _plant_summary(
             lost_energy_kwh=sums.lost if has_status else np.full(len(sums.lost), np.nan),
             produced_kwh=sums.produced,
             daily=daily,
-            failures=sums.failures if observed else None,
+            failures=sums.failures.sum(axis=0) if observed else None,
             failure_hours=sums.failure_records * SOLAR_RECORD_HOURS if observed else None,
-            failure_inverter_years=sums.status_records * (SOLAR_RECORD_PERIOD / JULIAN_YEAR) if observed else None,
+            failure_inverter_years=float(inverter_years.sum()) if observed else None,
             snow_hours=sums.snow * SOLAR_RECORD_HOURS,
             capped_curve_histogram=_capped_curve_histogram(sums.inverter_histograms, spec),
+            capped_failures=_capped_failures(sums.failures, inverter_years, spec) if observed else None,
         )
 
 
@@ -443,6 +451,25 @@ def _capped_curve_histogram(inverter_histograms: np.ndarray | None, spec: spec_p
     irr, sp = spec.solar.irradiance_bins.count, spec.solar.specific_power_bins.count
     per_inverter = inverter_histograms.reshape(-1, irr, sp)
     return cap_unit_histograms(per_inverter, spec.privacy.max_records_per_turbine_per_bin).sum(axis=0)
+
+
+def _capped_failures(
+    inverter_failures: np.ndarray, inverter_years: np.ndarray, spec: spec_pb2.BenchmarkSpec
+) -> tuple[np.ndarray, float] | None:
+    """The plant's failures per component and inverter-years, each inverter's bounded (private failure rates).
+
+    An inverter's failures are scaled down in proportion to at most the spec's cap C in total
+    (:func:`client.privacy.cap_unit_histograms`), then down to the block's 2^-8 grid, so its share of the
+    encoded sum stays within C, rounding included; its years within the period's
+    (:func:`protos.privacy.failure_l2_sensitivity`). None where the spec does not ask for private failures.
+    """
+    cap = spec.privacy.max_failures_per_inverter
+    if not cap:
+        return None
+    resolution = math.ldexp(1.0, STATISTICS[S.SOLAR_FAILURE_COUNT].scale_exponent)
+    capped = np.floor(cap_unit_histograms(inverter_failures, cap) * resolution) / resolution
+    years = np.minimum(inverter_years, SpecExtent.of(spec).max_years_per_inverter)
+    return capped.sum(axis=0), float(years.sum())
 
 
 def _recent_ratio(inverter_daily: np.ndarray) -> np.ndarray:
@@ -518,17 +545,22 @@ def in_spec_order(values: np.ndarray, known: tuple[str, ...], wanted: Sequence[s
 
 
 def _failure_blocks(summary: PlantSummary, solar: spec_pb2.SolarSpec) -> dict[spec_pb2.Statistic, np.ndarray]:
-    """The plant's failures and their hours per component of the spec, and its inverter-years (zeros unobserved)."""
+    """The plant's failures and their hours per component of the spec, and its inverter-years (zeros unobserved).
+
+    A private spec's with a failure cap are the capped ones (:attr:`PlantSummary.capped_failures`).
+    """
     n = len(solar.components)
-    years = summary.failure_inverter_years
-    if summary.failures is None or summary.failure_hours is None or not years:
+    failures, years = summary.failures, summary.failure_inverter_years
+    if summary.capped_failures is not None:
+        failures, years = summary.capped_failures
+    if failures is None or summary.failure_hours is None or not years:
         return {
             S.SOLAR_FAILURE_COUNT: np.zeros(n),
             S.SOLAR_FAILURE_DOWNTIME: np.zeros(n),
             S.INVERTER_YEARS: np.zeros(1),
         }
     return {
-        S.SOLAR_FAILURE_COUNT: in_spec_order(summary.failures, SOLAR_COMPONENTS, solar.components, "components"),
+        S.SOLAR_FAILURE_COUNT: in_spec_order(failures, SOLAR_COMPONENTS, solar.components, "components"),
         S.SOLAR_FAILURE_DOWNTIME: in_spec_order(
             summary.failure_hours, SOLAR_COMPONENTS, solar.components, "components"
         ),

@@ -256,6 +256,9 @@ class SolarFailureRateOut(BaseModel):
     failures_per_inverter_year: float | None = None
     mean_downtime_hours: float | None = None
     operator_count: int | None = None
+    failures_noise_stddev: float | None = None
+    inverter_years_noise_stddev: float | None = None
+    rate_noise_stddev: float | None = None
 
 
 class LostProductionOut(BaseModel):

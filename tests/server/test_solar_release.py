@@ -85,7 +85,8 @@ def test_failure_rates_per_inverter_year_and_none_without_inverter_years():
     inverter = list(spec.solar.components).index("inverter")
     years = BlockKey("all", S.INVERTER_YEARS)
     scale = {layout.key: layout.scale_exponent for layout in block_layouts(spec)}
-    totals[BlockKey("all", S.SOLAR_FAILURE_COUNT)][inverter] = 6
+    failures = BlockKey("all", S.SOLAR_FAILURE_COUNT)
+    totals[failures][inverter] = 6 * 2 ** scale[failures]  # fixed point
     totals[years][0] = round(1.5 * 2 ** scale[years])
     decision = decide(spec, census)
     release = build_solar_release(spec, totals, block_values(spec, totals), decision, 3, "1", "test")
