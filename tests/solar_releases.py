@@ -19,7 +19,7 @@ from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import summed_noise_stddev
-from protos.statistics import SOLAR_CELLS, BlockKey
+from protos.statistics import SOLAR_CELLS, BlockKey, SpecExtent
 from server.baselines import block_values
 from server.solar import build_solar_release, distributions_below_their_noise
 from server.spec import PrivacySettings, solar_cohort, solar_spec
@@ -67,6 +67,7 @@ def private_solar_release(
     spread: float = 0.05,
     distributions: tuple[str, ...] = (),
     distribution_share: float | None = None,
+    max_failures_per_inverter: int = 0,
 ) -> PrivateSolarRelease:
     """A release private per inverter, finalised from sums made up here (no federation).
 
@@ -76,7 +77,9 @@ def private_solar_release(
     distribution (and as many inverters observed for failures), and their
     performance ratios are drawn about 0.80 with standard deviation ``spread`` (the other
     distributions' bars hold noise alone); the noise suffices with half of them (min_noise_sites). Every noised block
-    carries the noise its participants would add, drawn here as a Gaussian of the same variance.
+    carries the noise its participants would add, drawn here as a Gaussian of the same variance. With
+    ``max_failures_per_inverter`` the spec publishes failure rates: each plant's one inverter observed the whole
+    period with 0.1 inverter failures per inverter-year.
     """
     rng = np.random.default_rng(3)
     participants = max(3, plants)
@@ -86,6 +89,7 @@ def private_solar_release(
         min_noise_sites=max(3, plants // 2),
         distribution_share=(0.5 if plants else 0.0) if distribution_share is None else distribution_share,
         distributions=distributions,
+        max_failures_per_inverter=max_failures_per_inverter,
     )
     spec = solar_spec("solar-private", *PERIODS[0], [solar_cohort(COHORT)], privacy=privacy)
     n_atoms, bins = len(cohort_atoms(spec.cohorts)), spec.solar.irradiance_bins.count
@@ -107,6 +111,10 @@ def private_solar_release(
         grid = spec.solar.performance_ratio_bins
         index = np.clip(np.rint((performance_ratios - grid.first_centre) / grid.width).astype(int), 0, grid.count - 1)
         np.add.at(sums[BlockKey(COHORT, S.PERFORMANCE_RATIO_HISTOGRAM)], index, 1.0)
+    if BlockKey(COHORT, S.INVERTER_YEARS) in sums:
+        years = plants * SpecExtent.of(spec).max_years_per_inverter
+        sums[BlockKey(COHORT, S.INVERTER_YEARS)][0] = years
+        sums[BlockKey(COHORT, S.SOLAR_FAILURE_COUNT)][list(spec.solar.components).index("inverter")] = 0.1 * years
     totals = {}
     for layout in block_layouts(spec):
         noise = rng.normal(0.0, summed_noise_stddev(spec, COHORT, participants, layout.key.statistic), layout.shape)

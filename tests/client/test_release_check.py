@@ -164,3 +164,39 @@ def test_a_distribution_no_private_spec_noises_is_flagged_whatever_its_cell():
     forged.distributions.add(cohort="all", indicator="failures", counts_of="inverters").counts.append(2000)
     (problem,) = census_contradictions(forged, [(private.spec, private.census)])
     assert "failures of cohort all: published as a distribution, which its cell is not" in problem
+
+
+def test_a_private_failure_rate_is_checked_against_its_spec_and_census():
+    """Failure rates in a private release: only where the spec bounds failures, at its noise, within the census."""
+    private = private_solar_release(plants=2000, epsilon=10.0, max_failures_per_inverter=2)
+    rounds = [(private.spec, private.census)]
+    assert census_contradictions(private.release, rounds) == []
+    inverter = next(r for r in private.release.solar_failure_rates if r.component == "inverter")
+    assert not inverter.suppressed and inverter.failures_per_inverter_year == pytest.approx(0.1, abs=0.01)
+
+    def forged_rate(release: release_pb2.Release) -> tuple[release_pb2.Release, release_pb2.SolarFailureRate]:
+        forged = release_pb2.Release()
+        forged.CopyFrom(release)
+        return forged, next(r for r in forged.solar_failure_rates if r.component == "inverter")
+
+    forged, rate = forged_rate(private.release)
+    noise = rate.failures_noise_stddev
+    rate.failures_noise_stddev = 10 * noise
+    (problem,) = census_contradictions(forged, rounds)
+    assert f"failure rate of inverter in cohort all: states noise {10 * noise:g}, its spec's is {noise:g}" in problem
+    forged, rate = forged_rate(private.release)
+    rate.inverter_years *= 2  # twice what 2,000 inverters can observe in the period
+    (problem,) = census_contradictions(forged, rounds)
+    assert "inverter-years, more than its census's inverters observe" in problem
+    # A spec that bounds no failures: its sites sent none, so any rate in its release was made up.
+    unbounded = private_solar_release(plants=2000, epsilon=10.0)
+    assert not unbounded.release.solar_failure_rates
+    forged = release_pb2.Release()
+    forged.CopyFrom(unbounded.release)
+    forged.solar_failure_rates.add().CopyFrom(inverter)
+    (problem,) = census_contradictions(forged, [(unbounded.spec, unbounded.census)])
+    assert "published, but its private spec does not bound failures" in problem
+    # Control: a check of the census alone (k and dominance) lets the made-up rate through.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("client.release_check._private_failure_rate_problems", lambda *_: [])
+        assert census_contradictions(forged, [(unbounded.spec, unbounded.census)]) == []

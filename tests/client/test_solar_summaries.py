@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from site_copies import without_last_inverter
 
 from client.solar.ingest import read_solar_chunks
 from client.solar.performance import underperforming_inverters, underperforming_since
@@ -19,7 +20,7 @@ from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import SOLAR_CELLS, BlockKey, CensusFields
-from server.spec import solar_cohort, solar_spec
+from server.spec import PrivacySettings, solar_cohort, solar_spec
 from simulations.solar_fleet import (
     CLIMATES,
     Outage,
@@ -160,6 +161,59 @@ def test_failures_are_the_injected_inverter_faults_counted_once_across_chunks(tm
     values, census = solar_blocks(unobserved, blind, spec)
     assert not values[BlockKey("all", S.INVERTER_YEARS)].any()
     assert CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)]).total[n_atoms, SOLAR_CELLS.index("failures")] == 0
+
+
+def test_a_private_spec_counts_each_inverters_failures_up_to_its_cap_so_one_inverter_moves_them_that_much(tmp_path):
+    """The sensitivity private failure rates are calibrated for (protos.privacy.failure_l2_sensitivity), measured.
+
+    INV02 fails three times, INV01 once. With a cap of 1 failure per inverter, leaving INV02 out moves the
+    plant's failures block by 1 and its inverter-years by at most the period's; control: the exact block
+    moves by INV02's three failures, three times what the noise is calibrated for.
+    """
+    drawn = solar_fleet(1, 1, np.random.default_rng(5))[0]
+    faults = (
+        Outage("INV01", "2023-03-03T10:00:00Z", "2023-03-03T12:00:00Z", "inverter_fault", 3),
+        *(
+            Outage("INV02", f"2023-03-{d}T11:00:00Z", f"2023-03-{d}T13:00:00Z", "inverter_fault", 3)
+            for d in (10, 14, 20)
+        ),
+    )
+    planned = replace(
+        drawn,
+        inverters=("INV01", "INV02"),
+        dc_capacity_kw=(1300.0,) * 2,
+        ac_capacity_kw=(1000.0,) * 2,
+        outages=faults,
+        underperforming=(),
+    )
+    simulation = simulate_solar_plant_with_truth(
+        planned, "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", "15min", np.random.default_rng(6)
+    )
+    write_solar_site(simulation.truth, simulation.frame, tmp_path / "plant")
+    path = tmp_path / "plant" / "site.toml"
+    fewer = without_last_inverter(path, tmp_path / "fewer")
+    period = ("2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z")
+    privacy = PrivacySettings(10.0, distribution_share=0.5, max_failures_per_inverter=1)
+    private = solar_spec("march-private", *period, [solar_cohort("all")], privacy=privacy)
+    exact = solar_spec("march", *period, [solar_cohort("all")])
+    failures, years = BlockKey("all", S.SOLAR_FAILURE_COUNT), BlockKey("all", S.INVERTER_YEARS)
+
+    def blocks(site_path: Path, spec: Spec) -> dict[BlockKey, np.ndarray]:
+        site = load_solar_site_config(site_path)
+        return solar_blocks(summarise_plant(lambda: read_solar_chunks(site), site, spec), site, spec)[0]
+
+    both, one = blocks(path, private), blocks(fewer, private)
+    inverter = list(private.solar.components).index("inverter")
+    assert both[failures][inverter] == 2 and one[failures][inverter] == 1  # each inverter's capped to 1
+    sensitivity = {b.statistic: b.l2_sensitivity for b in private.blocks if b.cohort == "all"}
+    moved = np.linalg.norm(both[failures] - one[failures])
+    assert moved == pytest.approx(1.0) and moved <= sensitivity[S.SOLAR_FAILURE_COUNT]
+    assert sensitivity[S.INVERTER_YEARS] == pytest.approx(31 / 365.25)
+    assert 0 < (both[years] - one[years])[0] <= sensitivity[S.INVERTER_YEARS]
+    # Control: the exact spec sends INV02's three failures, which the private spec's noise is not calibrated for.
+    exact_both, exact_one = blocks(path, exact), blocks(fewer, exact)
+    assert exact_both[failures][inverter] == 4
+    assert np.linalg.norm(exact_both[failures] - exact_one[failures]) == 3 > sensitivity[S.SOLAR_FAILURE_COUNT]
 
 
 def test_the_blocks_follow_the_specs_causes_and_components_by_name(plant):

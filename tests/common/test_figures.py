@@ -147,3 +147,19 @@ def test_residual_series_breaks_at_days_without_records():
     series, alarms = figure.data
     assert len(series.x) == 5 and np.isnan(series.y[2]) and np.isnan(series.y[3])
     assert list(alarms.y) == [3.0, 4.0]
+
+
+def test_a_private_failure_rate_draws_its_noise_as_an_error_bar_and_no_operator_count():
+    noisy = release_pb2.SolarFailureRate(
+        cohort="all", component="inverter", failures=40, inverter_years=400.0, failures_per_inverter_year=0.1
+    )
+    noisy.rate_noise_stddev, noisy.failures_noise_stddev = 0.02, 8.0
+    figure = figures.solar_failure_rate_figure([noisy])
+    bars = figure.data[0]
+    assert list(bars.error_y.array) == [0.02] and "+- 0.020 from the noise" in bars.customdata[0][2]
+    exact = release_pb2.SolarFailureRate(
+        cohort="all", component="inverter", failures=40, inverter_years=400.0, failures_per_inverter_year=0.1
+    )
+    exact.operator_count = 7
+    bars = figures.solar_failure_rate_figure([exact]).data[0]
+    assert bars.error_y.array is None and bars.customdata[0][2] == "7 operators"

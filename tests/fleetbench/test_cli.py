@@ -495,7 +495,12 @@ def test_a_private_solar_spec_gives_the_distribution_share_to_its_plants_distrib
     from google.protobuf import json_format
 
     from protos.fleetbench.v1 import spec_pb2
-    from protos.privacy import PLANT_DISTRIBUTION_STATISTICS, distribution_units_needed, noised_distributions
+    from protos.privacy import (
+        PLANT_DISTRIBUTION_STATISTICS,
+        distribution_units_needed,
+        failure_inverters_needed,
+        noised_distributions,
+    )
 
     statistic = spec_pb2.Statistic
     new = ["spec", "new", "--id", "pv", "--start", "2025-01-01T00:00:00Z", "--end", "2026-01-01T00:00:00Z"]
@@ -524,3 +529,12 @@ def test_a_private_solar_spec_gives_the_distribution_share_to_its_plants_distrib
     assert "distribution_share" in capsys.readouterr().err and not (tmp_path / "wind.json").exists()
     assert main([*new, "--solar", *private, "--private-distributions", "yield", "--out", str(tmp_path / "x.json")]) == 2
     assert "distributions ['yield'] are none of ['performance_ratio'" in capsys.readouterr().err
+    # --max-failures-per-inverter: the failure rates join the share, and it says how many inverters they need.
+    failures = ["--max-failures-per-inverter", "2"]
+    assert main([*new, "--solar", *private, *failures, "--out", str(tmp_path / "failures.json")]) == 0
+    bounded = json_format.Parse((tmp_path / "failures.json").read_text(), spec_pb2.BenchmarkSpec())
+    inverters = failure_inverters_needed(bounded, "all plants", 200)
+    assert bounded.privacy.max_failures_per_inverter == 2 and inverters > 10
+    printed = capsys.readouterr().out
+    assert "each inverter's failures capped at 2) carry the same noise" in printed
+    assert f"need at least {inverters} inverters" in printed

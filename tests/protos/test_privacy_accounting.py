@@ -13,6 +13,7 @@ from protos.privacy import (
     capped_histogram_l2_sensitivity,
     composed_epsilon,
     noised_distributions,
+    private_failure_rates,
     rho_for_epsilon,
     site_noise_stddev,
     spec_rho,
@@ -186,4 +187,37 @@ def test_a_solar_spec_claiming_turbines_or_a_smaller_sensitivity_is_rejected():
     spec = _private_spec()
     next(b for b in spec.blocks if b.noise_stddev > 0).statistic = spec_pb2.Statistic.CAPPED_SPECIFIC_POWER_HISTOGRAM
     with pytest.raises(ValueError, match="only CAPPED_POWER_HISTOGRAM can be differentially private"):
+        spec_rho(spec)
+
+
+def test_failure_rates_join_the_distributions_share_at_the_sensitivity_of_their_cap_and_period():
+    """A cap of C failures per inverter: its failures block moves by at most C, its inverter-years by the period's
+    (90 days here); both take the distributions' one noise, and the spec still costs its epsilon."""
+    statistic = spec_pb2.Statistic
+    spec = _private_solar_spec(3.0, distribution_share=0.5, max_failures_per_inverter=3)
+    assert private_failure_rates(spec) and spec.privacy.max_failures_per_inverter == 3
+    sensitivity = {b.statistic: b.l2_sensitivity for b in spec.blocks if b.cohort == spec.cohorts[0].name}
+    assert sensitivity[statistic.SOLAR_FAILURE_COUNT] == 3.0
+    assert sensitivity[statistic.INVERTER_YEARS] == pytest.approx(90 / 365.25, rel=1e-12)
+    assert spec_rho(spec) == pytest.approx(rho_for_epsilon(3.0, 1e-6), rel=1e-6)
+    noised = {b.noise_stddev for b in spec.blocks if b.statistic != statistic.CAPPED_SPECIFIC_POWER_HISTOGRAM}
+    assert len(noised) == 1
+    without = _private_solar_spec(3.0, distribution_share=0.5)
+    assert not private_failure_rates(without)
+    # Rows of sqrt(2) over 8 distributions (lost production: 4 causes), then 3^2 + (90 / 365.25)^2 more.
+    rows = 2 * (len(PLANT_DISTRIBUTION_STATISTICS) - 1 + len(spec.solar.loss_categories))
+    growth = math.sqrt((rows + 9 + (90 / 365.25) ** 2) / rows)
+    pr = statistic.PERFORMANCE_RATIO_HISTOGRAM
+    with_failures, distributions_only = (
+        next(b.noise_stddev for b in s.blocks if b.statistic == pr) for s in (spec, without)
+    )
+    assert with_failures == pytest.approx(distributions_only * growth, rel=1e-6)
+    with pytest.raises(ValueError, match="max_failures_per_inverter must be >= 0, and above 0 only with"):
+        _private_solar_spec(max_failures_per_inverter=2)
+    # A failures block claiming less than its cap, or noised by a spec that bounds no failures, is refused.
+    next(b for b in spec.blocks if b.statistic == statistic.SOLAR_FAILURE_COUNT).l2_sensitivity = 1.0
+    with pytest.raises(ValueError, match=r"SOLAR_FAILURE_COUNT.*below the 3 the sites enforce"):
+        spec_rho(spec)
+    spec.privacy.max_failures_per_inverter = 0
+    with pytest.raises(ValueError, match="sites bound no privacy unit's contribution to it"):
         spec_rho(spec)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from google.protobuf import json_format
-from site_copies import copies_with_budget
+from site_copies import copies_with_budget, without_last_inverter
 from solar_releases import PERIODS
 
 from client.privacy import ledger_path, read_ledger
@@ -24,6 +22,7 @@ from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighte
 from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import (
     PLANT_DISTRIBUTION_STATISTICS,
+    PRIVATE_FAILURE_STATISTICS,
     composed_epsilon,
     min_publishable_weight,
     spec_rho,
@@ -45,21 +44,22 @@ EXACT = BlockKey(COHORT, S.SPECIFIC_POWER_HISTOGRAM)
 
 
 def _spec(
-    epsilon: float | None, distribution_share: float = 0.0, distributions: tuple[str, ...] = ()
+    epsilon: float | None,
+    distribution_share: float = 0.0,
+    distributions: tuple[str, ...] = (),
+    max_failures_per_inverter: int = 0,
 ) -> spec_pb2.BenchmarkSpec:
     """The first period's spec for the whole fleet: private at ``epsilon``, or without privacy (None)."""
-    privacy = (
-        PrivacySettings(
-            epsilon,
-            max_records_per_turbine_per_bin=CAP,
-            distribution_share=distribution_share,
-            distributions=distributions,
-        )
-        if epsilon is not None
-        else None
+    if epsilon is None:
+        return solar_spec("solar-exact", *PERIODS[0], [solar_cohort(COHORT)], 3)
+    privacy = PrivacySettings(
+        epsilon,
+        max_records_per_turbine_per_bin=CAP,
+        distribution_share=distribution_share,
+        distributions=distributions,
+        max_failures_per_inverter=max_failures_per_inverter,
     )
-    named = "-".join(distributions)
-    name = f"solar-private-{epsilon:g}-{distribution_share:g}{named}" if epsilon is not None else "solar-exact"
+    name = f"solar-private-{epsilon:g}-{distribution_share:g}{'-'.join(distributions)}-{max_failures_per_inverter}"
     return solar_spec(name, *PERIODS[0], [solar_cohort(COHORT)], 3, privacy=privacy)
 
 
@@ -139,16 +139,22 @@ def test_control_without_privacy_differencing_the_sum_recovers_a_plant_exactly(p
         plant = sums[key] - sum(_own(path, exact_spec, key) for path in plants[1:])
         np.testing.assert_array_equal(plant, _own(plants[0], exact_spec, key))
         assert np.all(plant.sum(axis=-1) == 1)  # one bar: the plant's PR to 0.01, its loss to each cause to 0.1 %
+    for statistic in (S.SOLAR_FAILURE_COUNT, S.INVERTER_YEARS):  # and its failures over its inverters' time
+        key = BlockKey(COHORT, statistic)
+        plant = sums[key] - sum(_own(path, exact_spec, key) for path in plants[1:])
+        np.testing.assert_allclose(plant, _own(plants[0], exact_spec, key), rtol=0, atol=1e-9)
+    assert _own(plants[0], exact_spec, BlockKey(COHORT, S.INVERTER_YEARS))[0] > 0.5
 
 
 def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plants, generous, capsys):
     """The same attack on a private release: every cell of the coalition's estimate is off by the stated noise.
 
-    The spec gives half its budget to the plants' distributions: their bars are as noisy as stated too.
+    The spec gives half its budget to the plants' distributions and failure rates: their bars, failures and
+    inverter-years are as noisy as stated too.
     """
     # Four plants hold too little weight for any curve bin to stand out at smaller epsilon: with half the
     # budget on the distributions, 200 gives the curve the noise 100 gave it alone (the sites' noise is unseeded).
-    spec = _spec(200.0, DISTRIBUTION_SHARE)
+    spec = _spec(200.0, DISTRIBUTION_SHARE, max_failures_per_inverter=2)
     release, sums, n_sites = _decoded(generous, spec, run_id=22)
     rows = _released_rows(release, spec)
     others = sum(_own(path, spec, CAPPED) for path in plants[1:])
@@ -162,7 +168,7 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
     assert release.distributions
     for d in release.distributions:
         assert d.HasField("count_noise_stddev") or "than it takes" in d.suppression_reason
-    keys = [BlockKey(COHORT, statistic) for statistic in PLANT_DISTRIBUTION_STATISTICS]
+    keys = [BlockKey(COHORT, s) for s in (*PLANT_DISTRIBUTION_STATISTICS, *PRIVATE_FAILURE_STATISTICS)]
     bars = np.concatenate([np.ravel(sums[key] - sum(_own(path, spec, key) for path in plants)) for key in keys])
     stated = summed_noise_stddev(spec, COHORT, n_sites, S.PERFORMANCE_RATIO_HISTOGRAM)
     assert stated > 0.3 and bars.std() == pytest.approx(stated, rel=5 * math.sqrt(2 / bars.size))
@@ -185,12 +191,21 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
     assert status["privacy_unit"] == "inverter" and status["spent_epsilon_last_365_days"] == pytest.approx(200.0)
     text = format_release(release)
     assert "differentially private: epsilon 200 at delta 1e-06 per inverter" in text and "+-P50" in text
-    # The release states its privacy and publishes nothing exact: no counts, no failure rates, and
-    # distributions only where the noise lets them through (the sites' noise is unseeded: which ones varies).
+    # The release states its privacy and publishes nothing exact: no counts, failure rates and distributions
+    # only where the noise lets them through (the sites' noise is unseeded: which ones varies).
     assert release.privacy.privacy_unit == "inverter"
     assert release.privacy.epsilon == pytest.approx(200.0, rel=1e-6)
     assert release.privacy.operator_epsilon[10] == pytest.approx(composed_epsilon([spec_rho(spec) * 100], 1e-6))
-    assert not release.solar_failure_rates
+    years = sum(_own(path, spec, BlockKey(COHORT, S.INVERTER_YEARS))[0] for path in plants)
+    assert len(release.solar_failure_rates) == len(spec.solar.components)
+    for rate in release.solar_failure_rates:
+        assert rate.failures_noise_stddev == pytest.approx(stated) and not rate.HasField("mean_downtime_hours")
+        assert not rate.HasField("operator_count")
+        if rate.suppressed:
+            assert "stand out from the noise" in rate.suppression_reason
+        else:
+            assert abs(rate.inverter_years - years) < 5 * stated and rate.HasField("rate_noise_stddev")
+    assert "Failure rates count each inverter's failures in the period up to 2" in release.privacy.note
     for d in release.distributions:
         assert not d.HasField("operator_count") and not d.HasField("p25")
         if d.suppressed:
@@ -225,18 +240,6 @@ def test_a_private_spec_of_named_distributions_carries_and_publishes_those_alone
         assert entry.rho == pytest.approx(spec_rho(spec)) and entry.epsilon == pytest.approx(200.0, rel=1e-6)
 
 
-def _without_last_inverter(path: Path, folder: Path) -> Path:
-    """A copy of the plant at ``path`` that reads all its inverters but the last from the same export."""
-    copy = folder / path.parent.name
-    shutil.copytree(path.parent, copy)
-    last = load_solar_site_config(path).inverters[-1].inverter_id
-    text = (copy / path.name).read_text()
-    fewer = re.sub(rf'\[\[inverters\]\]\nid = "{last}"\n(?:\w.*\n)*\n?', "", text)
-    assert fewer != text
-    (copy / path.name).write_text(fewer.replace("[source]\n", "[source]\nonly_listed_inverters = true\n"))
-    return copy / path.name
-
-
 def test_one_inverter_moves_each_row_of_its_plants_distributions_by_at_most_one_count(plants, tmp_path):
     """The sensitivity the distribution noise is calibrated for, measured on the site's own summaries.
 
@@ -248,7 +251,7 @@ def test_one_inverter_moves_each_row_of_its_plants_distributions_by_at_most_one_
     for path in plants:
         if len(load_solar_site_config(path).inverters) < 2:
             continue
-        fewer = _without_last_inverter(path, tmp_path)
+        fewer = without_last_inverter(path, tmp_path)
         for block in spec.blocks:
             if block.statistic not in PLANT_DISTRIBUTION_STATISTICS:
                 continue
@@ -300,7 +303,7 @@ def test_one_inverter_can_move_a_plant_across_a_dc_ac_band_so_a_private_spec_has
     bands = [solar_cohort("low", dc_ac_ratio_max=1.2), solar_cohort("high", dc_ac_ratio_min=1.2)]
     banded = solar_spec("banded", start, end, bands, 3)
     path = tmp_path / "plant" / "site.toml"
-    fewer = _without_last_inverter(path, tmp_path / "fewer")
+    fewer = without_last_inverter(path, tmp_path / "fewer")
     assert load_solar_site_config(path).dc_ac_ratio < 1.2 <= load_solar_site_config(fewer).dc_ac_ratio
     for cohort in ("low", "high"):
         key = BlockKey(cohort, S.INVERTER_AVAILABILITY_HISTOGRAM)
