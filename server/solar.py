@@ -194,7 +194,7 @@ def build_solar_release(
         if not private:
             suppressed += _failure_rates(release, spec, block, decision.solar, c)
         elif private_failure_rates(spec):  # else failure counts have no bound per inverter
-            suppressed += _private_failure_rates(release, spec, block, decision.solar, c, participants)
+            suppressed += add_private_failure_rates(release, spec, block, decision.solar, c, participants)
     release.provenance.CopyFrom(
         release_pb2.Provenance(
             spec_sha256=spec_sha256(spec),
@@ -275,7 +275,7 @@ def _failure_rates(
     return int(not published)
 
 
-def _private_failure_rates(
+def add_private_failure_rates(
     release: release_pb2.Release,
     spec: spec_pb2.BenchmarkSpec,
     block: CohortBlocks[np.ndarray],

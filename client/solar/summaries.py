@@ -440,7 +440,7 @@ def _plant_summary(
             failure_inverter_years=float(inverter_years.sum()) if observed else None,
             snow_hours=sums.snow * SOLAR_RECORD_HOURS,
             capped_curve_histogram=_capped_curve_histogram(sums.inverter_histograms, spec),
-            capped_failures=_capped_failures(sums.failures, inverter_years, spec) if observed else None,
+            capped_failures=cap_inverter_failures(sums.failures, inverter_years, spec) if observed else None,
         )
 
 
@@ -453,7 +453,7 @@ def _capped_curve_histogram(inverter_histograms: np.ndarray | None, spec: spec_p
     return cap_unit_histograms(per_inverter, spec.privacy.max_records_per_turbine_per_bin).sum(axis=0)
 
 
-def _capped_failures(
+def cap_inverter_failures(
     inverter_failures: np.ndarray, inverter_years: np.ndarray, spec: spec_pb2.BenchmarkSpec
 ) -> tuple[np.ndarray, float] | None:
     """The plant's failures per component and inverter-years, each inverter's bounded (private failure rates).
