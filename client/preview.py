@@ -22,8 +22,10 @@ from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import (
     capped_curve,
     distribution_units_needed,
+    failure_inverters_needed,
     min_publishable_weight,
     noised_distributions,
+    private_failure_rates,
     summed_noise_stddev,
 )
 from protos.statistics import BlockKey
@@ -123,14 +125,15 @@ def private_outlook(
     more sites the noise, and the weight needed, grows. In the round the site declines, before
     anything is charged, when the census shows no bin of any cohort with that weight. A solar spec
     that noises the plants' distributions also says how many plants (a site each) a cohort's
-    distribution needs at that noise before the aggregator publishes it.
+    distribution needs at that noise before the aggregator publishes it, and one that noises failures the
+    inverters its failure rates need.
     """
     columns = ["cohort", "weight_needed_per_bin", "largest_bin_weight_here", "sites_like_this_needed"]
     if not spec.HasField("privacy"):
         return pd.DataFrame(columns=columns), ""
     participants = max(spec.privacy.min_noise_sites, site.policy.min_participants)
     capped = capped_curve(spec).statistic
-    noised = noised_distributions(spec)
+    noised, failures = noised_distributions(spec), private_failure_rates(spec)
     rows = []
     for cohort in spec.cohorts:
         needed = min_publishable_weight(summed_noise_stddev(spec, cohort.name, participants))
@@ -138,8 +141,11 @@ def private_outlook(
         row = [cohort.name, needed, own, math.ceil(needed / own) if own > 0 else None]
         if noised:  # one noise for every distribution of a cohort
             row.append(distribution_units_needed(spec, cohort.name, participants, next(iter(noised.values()))))
+        if failures:
+            row.append(failure_inverters_needed(spec, cohort.name, participants))
         rows.append(row)
     columns += ["plants_needed_per_distribution"] if noised else []
+    columns += ["inverters_needed_for_failure_rates"] if failures else []
     try:
         entry = private_spec_cost(site_config, site.policy, spec)
     except PolicyViolation as refusal:

@@ -24,6 +24,7 @@ from protos.privacy import (
     PLANT_DISTRIBUTION_STATISTICS,
     PRIVATE_FAILURE_STATISTICS,
     composed_epsilon,
+    failure_inverters_needed,
     min_publishable_weight,
     spec_rho,
     summed_noise_stddev,
@@ -185,6 +186,7 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
     (outlook,) = json.loads(capsys.readouterr().out)["private_cohorts"]
     noise = summed_noise_stddev(spec, COHORT, 3, S.PERFORMANCE_RATIO_HISTOGRAM)
     assert outlook["plants_needed_per_distribution"] == math.ceil(min_publishable_weight(noise)) > 4
+    assert outlook["inverters_needed_for_failure_rates"] == failure_inverters_needed(spec, COHORT, 3) > 4
     # The operator's command says what it spent, per inverter; the release's text says what it means.
     assert main(["privacy", "status", "--site", str(generous[0]), "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
