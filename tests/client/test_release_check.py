@@ -39,6 +39,13 @@ def _events(site: Path) -> list[str]:
     return [entry["event"] for entry in audit_entries(site)]
 
 
+def _copy(release: release_pb2.Release) -> release_pb2.Release:
+    """A copy of ``release`` to forge."""
+    forged = release_pb2.Release()
+    forged.CopyFrom(release)
+    return forged
+
+
 def test_an_honest_release_honours_every_census(released):
     sites, release = released
     for site in sites:
@@ -51,8 +58,7 @@ def test_a_release_that_publishes_a_suppressed_cohort_or_other_counts_is_flagged
     lone = next(curve for curve in release.curves if curve.cohort == B)
     assert lone.suppressed
 
-    forged = release_pb2.Release()
-    forged.CopyFrom(release)
+    forged = _copy(release)
     curve_b = next(curve for curve in forged.curves if curve.cohort == B)
     curve_b.suppressed = False
     curve_a = next(curve for curve in forged.curves if curve.cohort == A)
@@ -67,8 +73,7 @@ def test_a_release_that_publishes_a_suppressed_cohort_or_other_counts_is_flagged
 
 def test_the_site_flags_a_contradicting_release_in_its_audit_log(released, monkeypatch):
     sites, release = released
-    forged = release_pb2.Release()
-    forged.CopyFrom(release)
+    forged = _copy(release)
     next(curve for curve in forged.curves if curve.cohort == B).suppressed = False
     site = sites[1]
     shutil.rmtree(site.parent / "releases")  # as if the honest release had never arrived
@@ -107,8 +112,7 @@ def test_a_private_solar_distribution_is_checked_within_the_noise_its_spec_state
     assert census_contradictions(private.release, rounds) == []
 
     def forged_pr(release: release_pb2.Release) -> tuple[release_pb2.Release, release_pb2.Distribution]:
-        forged = release_pb2.Release()
-        forged.CopyFrom(release)
+        forged = _copy(release)
         return forged, next(d for d in forged.distributions if d.indicator == "performance_ratio")
 
     forged, d = forged_pr(private.release)
@@ -136,8 +140,7 @@ def test_a_private_release_publishing_a_distribution_its_spec_does_not_noise_is_
     private = private_solar_release(plants=2000, epsilon=10.0, distributions=("performance_ratio",))
     rounds = [(private.spec, private.census)]
     assert census_contradictions(private.release, rounds) == []
-    forged = release_pb2.Release()
-    forged.CopyFrom(private.release)
+    forged = _copy(private.release)
     pr = next(d for d in forged.distributions if d.indicator == "performance_ratio")
     soiling = forged.distributions.add()
     soiling.CopyFrom(pr)
@@ -151,16 +154,14 @@ def test_a_distribution_no_private_spec_noises_is_flagged_whatever_its_cell():
     curves_only = private_solar_release(plants=2000, epsilon=10.0, distribution_share=0.0)
     rounds = [(curves_only.spec, curves_only.census)]
     assert census_contradictions(curves_only.release, rounds) == [] and not curves_only.release.distributions
-    forged = release_pb2.Release()
-    forged.CopyFrom(curves_only.release)
+    forged = _copy(curves_only.release)
     grid = curves_only.spec.solar.performance_ratio_bins
     made_up = forged.distributions.add(cohort="all", indicator="performance_ratio", counts_of="plants", bins=grid)
     made_up.counts.extend([0] * 50 + [2000] + [0] * 40)  # the census's 2,000 plants, so an exact check passes
     (problem,) = census_contradictions(forged, rounds)
     assert "performance_ratio of cohort all: published, but its private spec does not ask for it" in problem
     private = private_solar_release(plants=2000, epsilon=10.0)
-    forged = release_pb2.Release()
-    forged.CopyFrom(private.release)
+    forged = _copy(private.release)
     forged.distributions.add(cohort="all", indicator="failures", counts_of="inverters").counts.append(2000)
     (problem,) = census_contradictions(forged, [(private.spec, private.census)])
     assert "failures of cohort all: published as a distribution, which its cell is not" in problem
@@ -175,8 +176,7 @@ def test_a_private_failure_rate_is_checked_against_its_spec_and_census():
     assert not inverter.suppressed and inverter.failures_per_inverter_year == pytest.approx(0.1, abs=0.01)
 
     def forged_rate(release: release_pb2.Release) -> tuple[release_pb2.Release, release_pb2.SolarFailureRate]:
-        forged = release_pb2.Release()
-        forged.CopyFrom(release)
+        forged = _copy(release)
         return forged, next(r for r in forged.solar_failure_rates if r.component == "inverter")
 
     forged, rate = forged_rate(private.release)
@@ -191,8 +191,7 @@ def test_a_private_failure_rate_is_checked_against_its_spec_and_census():
     # A spec that bounds no failures: its sites sent none, so any rate in its release was made up.
     unbounded = private_solar_release(plants=2000, epsilon=10.0)
     assert not unbounded.release.solar_failure_rates
-    forged = release_pb2.Release()
-    forged.CopyFrom(unbounded.release)
+    forged = _copy(unbounded.release)
     forged.solar_failure_rates.add().CopyFrom(inverter)
     (problem,) = census_contradictions(forged, [(unbounded.spec, unbounded.census)])
     assert "published, but its private spec does not bound failures" in problem

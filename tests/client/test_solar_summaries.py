@@ -118,16 +118,10 @@ def test_the_blocks_are_the_plants_in_its_cohorts_and_the_census_counts_them(pla
     assert cells.total[n_atoms, SOLAR_CELLS.index("degradation_rate")] == 1  # one plant
 
 
-def test_failures_are_the_injected_inverter_faults_counted_once_across_chunks(tmp_path):
-    """Two inverter faults (one over the chunk border, one at night's end) and a grid outage, which is no failure."""
-    drawn = solar_fleet(1, 1, np.random.default_rng(5))[0]
-    faults = (
-        Outage("INV01", "2023-03-03T10:00:00Z", "2023-03-05T09:00:00Z", "inverter_fault", 3),
-        Outage("INV02", "2023-03-10T11:00:00Z", "2023-03-10T15:30:00Z", "inverter_fault", 3),
-        Outage("INV02", "2023-03-12T11:00:00Z", "2023-03-12T13:00:00Z", "grid", 2),
-    )
+def _two_inverters_in_march(faults: tuple[Outage, ...], folder: Path) -> Path:
+    """A plant of inverters INV01 and INV02 simulated over March 2023 with ``faults``, written to ``folder``."""
     planned = replace(
-        drawn,
+        solar_fleet(1, 1, np.random.default_rng(5))[0],
         inverters=("INV01", "INV02"),
         dc_capacity_kw=(1300.0,) * 2,
         ac_capacity_kw=(1000.0,) * 2,
@@ -137,7 +131,18 @@ def test_failures_are_the_injected_inverter_faults_counted_once_across_chunks(tm
     simulation = simulate_solar_plant_with_truth(
         planned, "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", "15min", np.random.default_rng(6)
     )
-    write_solar_site(simulation.truth, simulation.frame, tmp_path)
+    write_solar_site(simulation.truth, simulation.frame, folder)
+    return folder / "site.toml"
+
+
+def test_failures_are_the_injected_inverter_faults_counted_once_across_chunks(tmp_path):
+    """Two inverter faults (one over the chunk border, one at night's end) and a grid outage, which is no failure."""
+    faults = (
+        Outage("INV01", "2023-03-03T10:00:00Z", "2023-03-05T09:00:00Z", "inverter_fault", 3),
+        Outage("INV02", "2023-03-10T11:00:00Z", "2023-03-10T15:30:00Z", "inverter_fault", 3),
+        Outage("INV02", "2023-03-12T11:00:00Z", "2023-03-12T13:00:00Z", "grid", 2),
+    )
+    _two_inverters_in_march(faults, tmp_path)
     site = load_solar_site_config(tmp_path / "site.toml")
     assert site.component_codes == {"inverter": (3,)}
     spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")])
@@ -170,7 +175,6 @@ def test_a_private_spec_counts_each_inverters_failures_up_to_its_cap_so_one_inve
     plant's failures block by 1 and its inverter-years by at most the period's; control: the exact block
     moves by INV02's three failures, three times what the noise is calibrated for.
     """
-    drawn = solar_fleet(1, 1, np.random.default_rng(5))[0]
     faults = (
         Outage("INV01", "2023-03-03T10:00:00Z", "2023-03-03T12:00:00Z", "inverter_fault", 3),
         *(
@@ -178,19 +182,7 @@ def test_a_private_spec_counts_each_inverters_failures_up_to_its_cap_so_one_inve
             for d in (10, 14, 20)
         ),
     )
-    planned = replace(
-        drawn,
-        inverters=("INV01", "INV02"),
-        dc_capacity_kw=(1300.0,) * 2,
-        ac_capacity_kw=(1000.0,) * 2,
-        outages=faults,
-        underperforming=(),
-    )
-    simulation = simulate_solar_plant_with_truth(
-        planned, "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", "15min", np.random.default_rng(6)
-    )
-    write_solar_site(simulation.truth, simulation.frame, tmp_path / "plant")
-    path = tmp_path / "plant" / "site.toml"
+    path = _two_inverters_in_march(faults, tmp_path / "plant")
     fewer = without_last_inverter(path, tmp_path / "fewer")
     period = ("2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z")
     privacy = PrivacySettings(10.0, distribution_share=0.5, max_failures_per_inverter=1)
