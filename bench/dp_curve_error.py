@@ -35,7 +35,7 @@ from client.privacy import add_site_noise, cap_unit_histograms
 from client.summaries import PreparedRecords, add_turbine_power_histograms
 from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import composed_epsilon, spec_rho, summed_noise_stddev
-from protos.statistics import BlockKey
+from protos.statistics import STATISTICS, BlockKey
 from server.percentiles import histogram_percentiles
 from server.private_curve import noisy_histogram_percentiles, usable_cohort_units
 from server.spec import PrivacySettings, power_curve_spec
@@ -67,7 +67,8 @@ def site_histograms(spec, n_turbines: int, rng: np.random.Generator) -> np.ndarr
     )
     per_turbine = np.zeros((n_turbines, spec.wind_speed_bins.count, spec.normalised_power_bins.count))
     add_turbine_power_histograms(records, spec, per_turbine)
-    return cap_unit_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin).sum(axis=0)
+    exponent = STATISTICS[spec_pb2.Statistic.CAPPED_POWER_HISTOGRAM].scale_exponent
+    return cap_unit_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin, exponent).sum(axis=0)
 
 
 def published_p50_errors(

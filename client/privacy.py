@@ -40,29 +40,41 @@ BUDGET_WINDOW = timedelta(days=365)
 _EXACT_FLOAT_INTEGER = 2.0**53
 
 
-def cap_unit_histograms(histograms: np.ndarray, max_records_per_turbine_per_bin: int) -> np.ndarray:
-    """Each privacy unit's histogram with its records in every row weighing at most the cap.
+def cap_unit_histograms(
+    histograms: np.ndarray, max_records_per_turbine_per_bin: int, scale_exponent: int
+) -> np.ndarray:
+    """Each privacy unit's histogram with its records in every row weighing at most the cap, on the block's grid.
 
-    A unit is a turbine (rows: wind-speed bins) or an inverter (rows: irradiance bins). A row
-    holding n > c records is scaled by c / n, so the unit keeps the shape of its own
-    distribution in that bin while its weight is bounded (the sensitivity the noise is calibrated
-    for, :func:`protos.privacy.capped_histogram_l2_sensitivity`).
+    A unit is a turbine (rows: wind-speed bins), an inverter (rows: irradiance bins; or one row, its
+    failures by component). A row holding n > c records is scaled by c / n, so the unit keeps the shape
+    of its own distribution in that bin while its weight is bounded (the sensitivity the noise is
+    calibrated for, :func:`protos.privacy.capped_histogram_l2_sensitivity`), and each cell's weight
+    is rounded down to a multiple of 2^-e, the fixed point its block is sent in (exactly, in integers:
+    floor(k c 2^e / n) 2^-e): a site's sum of its units' rows then encodes exactly, so one unit more or
+    fewer moves it by at most c per row, where rounding the sum instead could move it by 2^-(e+1) more
+    per cell.
 
     Parameters
     ----------
     histograms : ndarray
-        Records per (unit, row bin, power bin) [records].
+        Records per (unit, row bin, power bin) [records], whole numbers.
     max_records_per_turbine_per_bin : int
         The cap c [records].
+    scale_exponent : int
+        e, the block's fixed-point exponent (protos/statistics.py).
 
     Returns
     -------
     ndarray
-        Same shape, weights [record weight]; every (unit, row bin) row sums to min(n, c).
+        Same shape, weights [record weight], multiples of 2^-e; every (unit, row bin) row sums to at most
+        min(n, c), and to n where n <= c.
     """
-    records = histograms.sum(axis=-1, keepdims=True)
-    scale = np.minimum(1.0, max_records_per_turbine_per_bin / np.where(records > 0, records, 1.0))
-    return histograms * scale
+    counts = np.rint(histograms).astype(np.int64)
+    records = counts.sum(axis=-1, keepdims=True)
+    grid = 1 << scale_exponent
+    cap = max_records_per_turbine_per_bin
+    capped = np.where(records > cap, counts * (cap * grid) // np.maximum(records, 1), counts * grid)
+    return np.ldexp(capped.astype(np.float64), -scale_exponent)
 
 
 def discrete_gaussian_noise(size: int, stddev: float) -> np.ndarray:

@@ -34,7 +34,7 @@ from client.streaming import ChunkSource, RecordSpill, hold_back_open_run_arrays
 from protos.codec import block_layouts
 from protos.disclosure import atom_index, cohort_atoms, turbine_in_cohort
 from protos.fleetbench.v1 import spec_pb2
-from protos.statistics import BlockKey, NbmRecordCount
+from protos.statistics import STATISTICS, BlockKey, NbmRecordCount
 
 S = spec_pb2.Statistic
 BLOCK_ROWS = 65536
@@ -680,7 +680,8 @@ def summarise_site(read_chunks: ChunkSource, site: SiteConfig, spec: spec_pb2.Be
         if private:
             add_turbine_power_histograms(records, spec, per_turbine)
     if private:
-        capped = cap_unit_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin)
+        exponent = STATISTICS[S.CAPPED_POWER_HISTOGRAM].scale_exponent
+        capped = cap_unit_histograms(per_turbine, spec.privacy.max_records_per_turbine_per_bin, exponent)
 
     record_count = sums[S.RECORD_COUNT]
     cohort_index = {cohort.name: i for i, cohort in enumerate(spec.cohorts)}

@@ -131,22 +131,41 @@ def _with_bins(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> pd.DataFrame
 
 
 def pooled_capped_histograms(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[str, np.ndarray]:
-    """Per cohort, the capped power histogram of a private spec, weighting each record by min(1, c / n).
+    """Per cohort, the capped power histogram of a private spec: each turbine's cells weighted as :func:`_capped_cells`.
 
-    n is the number of records its turbine has in its wind-speed bin, c the spec's
-    max_records_per_turbine_per_bin: the pooled form of the sites' per-turbine cap.
+    The pooled form of the sites' per-turbine cap (its row: the turbine's wind-speed bin).
     """
     rows = _with_bins(rows, spec)
-    n = rows.groupby(["turbine", "ws_bin"])["power"].transform("size").to_numpy(dtype=np.float64)
-    weight = np.minimum(1.0, spec.privacy.max_records_per_turbine_per_bin / n)
     n_ws, n_p = spec.wind_speed_bins.count, spec.normalised_power_bins.count
     cell = rows["ws_bin"].to_numpy() * n_p + rows["p_bin"].to_numpy()
+    exponent = STATISTICS[S.CAPPED_POWER_HISTOGRAM].scale_exponent
+    cells, weight, first = _capped_cells(rows["turbine"].to_numpy(), rows["ws_bin"].to_numpy(), cell, spec, exponent)
     return {
         cohort.name: np.bincount(
-            cell[rows[cohort.name].to_numpy()], weights=weight[rows[cohort.name].to_numpy()], minlength=n_ws * n_p
+            cells[rows[cohort.name].to_numpy()[first]],
+            weights=weight[rows[cohort.name].to_numpy()[first]],
+            minlength=n_ws * n_p,
         ).reshape(n_ws, n_p)
         for cohort in spec.cohorts
     }
+
+
+def _capped_cells(
+    unit: np.ndarray, row: np.ndarray, cell: np.ndarray, spec: spec_pb2.BenchmarkSpec, scale_exponent: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each (unit, cell) of the records: its cell, capped weight and first record.
+
+    k records of a unit in a cell, n of them in its row: weight floor(k c 2^e / n) 2^-e where n > c, else
+    k (c the spec's max_records_per_turbine_per_bin, e the block's fixed point): the pooled form of the
+    sites' per-unit cap on their blocks' grid.
+    """
+    frame = pd.DataFrame({"unit": unit, "row": row, "cell": cell, "record": np.arange(len(unit))})
+    frame["n"] = frame.groupby(["unit", "row"])["record"].transform("size")
+    groups = frame.groupby(["unit", "cell"]).agg(k=("record", "size"), n=("n", "first"), first=("record", "first"))
+    k, n = groups["k"].to_numpy(np.int64), groups["n"].to_numpy(np.int64)
+    cap, grid = spec.privacy.max_records_per_turbine_per_bin, 1 << scale_exponent
+    weight = np.where(n > cap, k * cap * grid // n, k * grid) / grid
+    return groups.index.get_level_values("cell").to_numpy(np.int64), weight, groups["first"].to_numpy()
 
 
 def pooled_statistics(
@@ -995,23 +1014,22 @@ def pooled_solar_curves(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> pd.
 
 
 def pooled_capped_specific_power_histograms(rows: pd.DataFrame, spec: spec_pb2.BenchmarkSpec) -> dict[str, np.ndarray]:
-    """Per cohort, a private solar spec's capped specific-power histogram, each record weighted min(1, c / n).
+    """Per cohort, a private solar spec's capped specific-power histogram: each inverter's cells, :func:`_capped_cells`.
 
-    n is the number of curve records its inverter has in its irradiance bin, c the spec's
-    max_records_per_turbine_per_bin (per inverter here): the pooled form of the sites' per-inverter cap.
+    The pooled form of the sites' per-inverter cap (its row: the inverter's irradiance bin).
     """
     irr, sp = spec.solar.irradiance_bins, spec.solar.specific_power_bins
     usable = rows[rows["available"] & rows["g_i"].notna() & rows["specific_power"].notna()]
     usable = usable[usable["g_i"] >= irr.first_centre - irr.width / 2]
     irr_bin = np.floor((usable["g_i"].to_numpy() - irr.first_centre) / irr.width + 0.5).clip(max=irr.count - 1)
     sp_bin = np.floor((usable["specific_power"].to_numpy() - sp.first_centre) / sp.width + 0.5).clip(0, sp.count - 1)
-    n = usable.groupby([usable["inverter"].to_numpy(), irr_bin])["g_i"].transform("size").to_numpy(dtype=np.float64)
-    weight = np.minimum(1.0, spec.privacy.max_records_per_turbine_per_bin / n)
     cell = (irr_bin * sp.count + sp_bin).astype(np.int64)
+    exponent = STATISTICS[S.CAPPED_SPECIFIC_POWER_HISTOGRAM].scale_exponent
+    cells, weight, first = _capped_cells(usable["inverter"].to_numpy(), irr_bin, cell, spec, exponent)
     return {
         cohort.name: np.bincount(
-            cell[usable[cohort.name].to_numpy()],
-            weights=weight[usable[cohort.name].to_numpy()],
+            cells[usable[cohort.name].to_numpy()[first]],
+            weights=weight[usable[cohort.name].to_numpy()[first]],
             minlength=irr.count * sp.count,
         ).reshape(irr.count, sp.count)
         for cohort in spec.cohorts

@@ -450,7 +450,8 @@ def _capped_curve_histogram(inverter_histograms: np.ndarray | None, spec: spec_p
         return None
     irr, sp = spec.solar.irradiance_bins.count, spec.solar.specific_power_bins.count
     per_inverter = inverter_histograms.reshape(-1, irr, sp)
-    return cap_unit_histograms(per_inverter, spec.privacy.max_records_per_turbine_per_bin).sum(axis=0)
+    exponent = STATISTICS[S.CAPPED_SPECIFIC_POWER_HISTOGRAM].scale_exponent
+    return cap_unit_histograms(per_inverter, spec.privacy.max_records_per_turbine_per_bin, exponent).sum(axis=0)
 
 
 def cap_inverter_failures(
@@ -458,16 +459,15 @@ def cap_inverter_failures(
 ) -> tuple[np.ndarray, float] | None:
     """The plant's failures per component and inverter-years, each inverter's bounded (private failure rates).
 
-    An inverter's failures are scaled down in proportion to at most the spec's cap C in total
-    (:func:`client.privacy.cap_unit_histograms`), then down to the block's 2^-8 grid, so its share of the
-    encoded sum stays within C, rounding included; its years within the period's
+    An inverter's failures are scaled down in proportion to at most the spec's cap C in total, on the
+    block's fixed-point grid (:func:`client.privacy.cap_unit_histograms`, one row per inverter), so its
+    share of the encoded sum stays within C; its years within the period's
     (:func:`protos.privacy.failure_l2_sensitivity`). None where the spec does not ask for private failures.
     """
     cap = spec.privacy.max_failures_per_inverter
     if not cap:
         return None
-    resolution = math.ldexp(1.0, STATISTICS[S.SOLAR_FAILURE_COUNT].scale_exponent)
-    capped = np.floor(cap_unit_histograms(inverter_failures, cap) * resolution) / resolution
+    capped = cap_unit_histograms(inverter_failures, cap, STATISTICS[S.SOLAR_FAILURE_COUNT].scale_exponent)
     years = np.minimum(inverter_years, SpecExtent.of(spec).max_years_per_inverter)
     return capped.sum(axis=0), float(years.sum())
 

@@ -46,11 +46,22 @@ def test_the_cap_scales_each_turbine_bin_to_at_most_c_records_and_keeps_its_shap
     histograms[0, 0] = [30, 60, 30]  # 120 records: scaled by 60 / 120
     histograms[0, 1] = [10, 0, 5]  # 15 records: kept
     histograms[1, 0] = [0, 0, 61]  # 61 records: scaled to 60
-    capped = cap_unit_histograms(histograms, 60)
+    capped = cap_unit_histograms(histograms, 60, 8)
     np.testing.assert_array_equal(capped[0, 0], [15, 30, 15])
     np.testing.assert_array_equal(capped[0, 1], [10, 0, 5])
-    np.testing.assert_allclose(capped[1, 0], [0, 0, 60], rtol=1e-15)
+    np.testing.assert_array_equal(capped[1, 0], [0, 0, 60])
     np.testing.assert_array_equal(capped[1, 1], [0, 0, 0])
+
+
+def test_a_capped_unit_moves_a_sites_encoded_sum_by_at_most_the_cap_rounding_included():
+    """Three cells of 1 record each, capped at 2: 2/3 each, 170.67 in 2^-8. On the grid (floored) the unit's
+    row encodes as 3 x 170 = 510 <= 2 x 256; control: rounding the site's sum instead encodes 3 x 171 = 513,
+    more than the cap the noise is calibrated for."""
+    unit = np.array([[[1.0, 1.0, 1.0]]])
+    capped = cap_unit_histograms(unit, 2, 8)
+    encoded = np.rint(np.ldexp(capped.sum(axis=0), 8))
+    assert encoded.sum() == 510 <= 2 * 256
+    assert np.rint(np.ldexp(unit * 2 / 3, 8)).sum() == 513 > 2 * 256
 
 
 def _discrete_gaussian_tail(sigma: float, k: float) -> float:

@@ -119,7 +119,9 @@ def test_sites_cap_each_inverter_exactly_as_the_pooled_reference_does(plants):
     np.testing.assert_allclose(summed, pooled, rtol=1e-12, atol=1e-9)
     inverters = sum(len(load_solar_site_config(path).inverters) for path in plants)
     rows = pooled.sum(axis=1)
-    assert rows.max() == pytest.approx(inverters * CAP)  # the cap binds: no inverter weighs more in a bin
+    # The cap binds: no inverter weighs more in a bin, and its cells are rounded down to 2^-8 (by under one each).
+    cells = spec.solar.specific_power_bins.count
+    assert inverters * (CAP - cells / 256) < rows.max() <= inverters * CAP
 
 
 def test_control_without_privacy_differencing_the_sum_recovers_a_plant_exactly(plants, generous):
