@@ -233,7 +233,10 @@ def soiling_loss(
         ci_low=float((1.0 - interval[1]) * 100.0),
         ci_high=float((1.0 - interval[0]) * 100.0),
         daily_ratio=perfect_clean_profile(
-            info["soiling_interval_summary"], profile_cleaning, pd.DatetimeIndex(normalised.index)
+            info["soiling_interval_summary"],
+            profile_cleaning,
+            pd.DatetimeIndex(normalised.index),
+            clean_level_trend(info["soiling_interval_summary"], profile_cleaning),
         ),
     )
 
@@ -386,16 +389,65 @@ def robust_least_squares(
     return beta
 
 
-def perfect_clean_profile(intervals: pd.DataFrame, cleaning: pd.Series, index: pd.DatetimeIndex) -> pd.Series:
+def clean_level_trend(intervals: pd.DataFrame, cleaning: pd.Series) -> np.ndarray:
+    """The clean plant's level at each soiling interval's start: a Theil-Sen line through the clean starts.
+
+    A clean start is the fitted start level (``inferred_start_loss``) of a valid interval that begins at
+    a kept cleaning, or of the first interval. The line c(t) = a + b t (t in years since the first
+    interval's start; b the median of the pairwise slopes, a = median(s) - b median(t), Sen 1968,
+    doi:10.1080/01621459.1968.10480934) follows the clean plant as it degrades; a constant (their
+    median) with fewer than two clean starts at distinct times, 1 with none.
+
+    Parameters
+    ----------
+    intervals : pandas.DataFrame
+        RdTools' ``soiling_interval_summary``: ``start``, ``inferred_start_loss`` [-, relative to the
+        clean level], ``valid``, in time order.
+    cleaning : pandas.Series
+        1.0 on each kept cleaning's day.
+
+    Returns
+    -------
+    ndarray
+        c(t_i) per interval [-, the units of ``inferred_start_loss``]; 1 where the line is not positive.
+    """
+    starts = pd.DatetimeIndex(intervals["start"])
+    if len(starts) == 0:
+        return np.ones(0)
+    years = ((starts - starts[0]) / pd.Timedelta(days=365.25)).to_numpy(dtype=np.float64)
+    level = intervals["inferred_start_loss"].to_numpy(dtype=np.float64)
+    after_cleaning = cleaning.reindex(starts).fillna(0.0).to_numpy() > 0.0
+    after_cleaning[0] = True
+    clean = after_cleaning & intervals["valid"].to_numpy(dtype=bool) & np.isfinite(level)
+    t, s = years[clean], level[clean]
+    if len(s) == 0:
+        return np.ones(len(starts))
+    i, j = np.triu_indices(len(t), k=1)
+    apart = t[j] != t[i]
+    slope = float(np.median((s[j] - s[i])[apart] / (t[j] - t[i])[apart])) if apart.any() else 0.0
+    trend = np.median(s) - slope * np.median(t) + slope * years
+    return np.where(trend > 0.0, trend, 1.0)
+
+
+def perfect_clean_profile(
+    intervals: pd.DataFrame, cleaning: pd.Series, index: pd.DatetimeIndex, clean_level: np.ndarray | None = None
+) -> pd.Series:
     """The daily soiling ratio of RdTools' soiling intervals, each kept cleaning returning the plant to clean.
 
-    SR_d = s_i + r_i (d - start_i) within valid interval i (NaN elsewhere), where r_i is its fitted
-    rate and s_i its start: 1 after a kept cleaning (and for the first interval), else the level the
+    SR_d = s_i + (r_i / c_i) (d - start_i) within valid interval i (NaN elsewhere), where r_i is its
+    fitted rate, c_i the clean plant's level at its start (:func:`clean_level_trend`; 1 when not
+    given) and s_i its start: 1 after a kept cleaning (and for the first interval), else the level the
     previous interval ended at, carried over the gap (a flat, invalid interval carries it unchanged).
     RdTools' own ``soiling_ratio_perfect_clean`` starts every interval at 1, also one that begins only
     because the data stopped for a while (a polar winter): soiling that no cleaning removed would
     then be read, once divided out, as a loss of output after each gap. A gap the plant came back
     from cleaner is a boundary :func:`kept_cleanings` keeps, so it still resets.
+
+    Soiling takes a share of the output a plant has: RdTools fits r_i in the units of the whole
+    series, so a plant that has lost 3 % to wear shows a slope 3 % shallower for the same soiling.
+    Taken as is, r_i makes the later years' profile too clean by about the soiling loss times the
+    wear (the bench's arid CIGS tracker of seed 31, 0.30 %/day cleaned every 93 days: -0.22 %/year
+    off its degradation rate; -0.05 with c_i).
 
     Parameters
     ----------
@@ -406,6 +458,8 @@ def perfect_clean_profile(intervals: pd.DataFrame, cleaning: pd.Series, index: p
         1.0 on each kept cleaning's day (the series passed to RdTools as its precipitation).
     index : pandas.DatetimeIndex
         The days of the returned series.
+    clean_level : ndarray, optional
+        c_i per interval [-, the units of the series RdTools fitted], positive.
 
     Returns
     -------
@@ -414,10 +468,11 @@ def perfect_clean_profile(intervals: pd.DataFrame, cleaning: pd.Series, index: p
     """
     profile = pd.Series(np.nan, index=index)
     level = 1.0
+    scale = np.ones(len(intervals)) if clean_level is None else np.asarray(clean_level, dtype=np.float64)
     # One pass over the intervals (tens of them): each one's start depends on where the one before ended.
     for i, row in enumerate(intervals.itertuples()):
         start = 1.0 if i == 0 or cleaning.get(row.start, 0.0) > 0 else level
-        rate = float(row.soiling_rate) if row.valid else 0.0
+        rate = float(row.soiling_rate) / scale[i] if row.valid else 0.0
         if row.valid:
             days = (profile.loc[row.start : row.end].index - row.start).days.to_numpy()
             profile.loc[row.start : row.end] = start + rate * days
