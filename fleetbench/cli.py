@@ -247,6 +247,19 @@ def _format_baselines(release: release_pb2.Release) -> list[str]:
             f"  {r.cohort} {r.component} age {band} y: {r.failures_per_turbine_year:.2f} per turbine-year "
             f"({r.failures} in {r.turbine_years:.1f} turbine-years){downtime}"
         )
+    released_solar = [r for r in release.solar_failure_rates if not r.suppressed]
+    if release.solar_failure_rates:
+        lines.append(
+            f"\nsolar failure rates: {len(released_solar)} cells released, "
+            f"{len(release.solar_failure_rates) - len(released_solar)} suppressed"
+        )
+    for r in released_solar:
+        noise = f" +-{r.rate_noise_stddev:.3f} from the noise" if r.HasField("rate_noise_stddev") else ""
+        downtime = f", {r.mean_downtime_hours:.0f} h per failure" if r.HasField("mean_downtime_hours") else ""
+        lines.append(
+            f"  {r.cohort} {r.component}: {r.failures_per_inverter_year:.3f} per inverter-year{noise} "
+            f"({r.failures} in {r.inverter_years:.1f} inverter-years){downtime}"
+        )
     shares = [x for x in release.lost_production if not x.suppressed and x.share_of_potential > 0]
     if shares:
         lines.append(

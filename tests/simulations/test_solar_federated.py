@@ -14,6 +14,7 @@ from client.contribution import received_releases_dir
 from client.solar.ingest import read_solar_chunks
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import lost_production_shares, summarise_plant
+from fleetbench.cli import format_release
 from protos.codec import spec_sha256
 from protos.fleetbench.v1 import release_pb2
 from server.spec import solar_cohort, solar_spec
@@ -110,6 +111,9 @@ def test_the_failure_rates_are_the_pooled_runs_of_fault_codes(solar_release):
     assert inverter.failures == failures > 0
     assert inverter.inverter_years == pytest.approx(records * 0.25 / 8766.0, rel=1e-9)
     assert all(r.failures == 0 for component, r in rates.items() if component != "inverter")
+    years = inverter.inverter_years
+    line = f"{COHORT} inverter: {failures / years:.3f} per inverter-year ({failures} in {years:.1f} inverter-years), "
+    assert line in format_release(release)  # the operator's text, with its downtime per failure
 
 
 def test_every_plant_keeps_the_release_and_finds_it_consistent_with_its_census(solar_release):

@@ -210,6 +210,11 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
         else:
             assert abs(rate.inverter_years - years) < 5 * stated and rate.HasField("rate_noise_stddev")
     assert "Failure rates count each inverter's failures in the period up to 2" in release.privacy.note
+    published = [r for r in release.solar_failure_rates if not r.suppressed]
+    text = format_release(release)
+    assert f"solar failure rates: {len(published)} cells released" in text
+    for rate in published:
+        assert f"{rate.component}: {rate.failures_per_inverter_year:.3f} per inverter-year +-" in text
     for d in release.distributions:
         assert not d.HasField("operator_count") and not d.HasField("p25")
         if d.suppressed:
