@@ -197,6 +197,40 @@ def failure_events(
     return FailureEvents(asset[starts], component[starts], time[starts], lengths)
 
 
+@dataclass(frozen=True)
+class LastRecords:
+    """Each asset's last record in the chunks read so far: its time and its failure's component (-1: none)."""
+
+    time: np.ndarray  # datetime64[ns]; NaT before any record
+    component: np.ndarray
+
+    @classmethod
+    def none(cls, n_assets: int) -> LastRecords:
+        """No record read yet."""
+        return cls(np.full(n_assets, np.datetime64("NaT"), dtype="datetime64[ns]"), np.full(n_assets, -1))
+
+
+def continues_earlier_run(events: FailureEvents, last: LastRecords, record_seconds: int) -> np.ndarray:
+    """Per event of a chunk: whether it continues its asset's failure run from an earlier chunk.
+
+    It does when the asset's last record before was one record period earlier, with the same component:
+    then the chunks split one failure, which counts once.
+    """
+    step = (events.start.astype("datetime64[ns]") - last.time[events.asset]).astype("timedelta64[s]")
+    return (step == np.timedelta64(record_seconds, "s")) & (last.component[events.asset] == events.component)
+
+
+def record_last_states(last: LastRecords, asset: np.ndarray, time: np.ndarray, component: np.ndarray) -> LastRecords:
+    """``last`` with each asset of a chunk (records sorted by asset, then time) at its final record."""
+    if len(asset) == 0:
+        return last
+    ends = np.flatnonzero(np.r_[asset[1:] != asset[:-1], True])
+    times, components = last.time.copy(), last.component.copy()
+    times[asset[ends]] = time[ends].astype("datetime64[ns]")
+    components[asset[ends]] = component[ends]
+    return LastRecords(times, components)
+
+
 def age_band(age_years: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Index of each age's band: [edges[i], edges[i+1]), the last band open; -1 below the first edge."""
     return np.searchsorted(edges, age_years, side="right") - 1

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from client.indicators import failure_events
+from client.indicators import LastRecords, continues_earlier_run, failure_events, record_last_states
 from client.power_curve import bin_power_curve, clipped_bin_index, power_histogram
 from client.privacy import cap_unit_histograms
 from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category, snow_covered
@@ -228,6 +228,9 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
     # is judged whole, and counts as missing from here on, as ingest blanks an impossible one.
     # A failure too: its records stay in one chunk, so each is counted once (client.indicators.failure_events).
     chunks = with_failure_key(read_chunks(), STATUS, component_of_code)
+    # The hold-back lets every run go when the runs held would exceed its budget: a failure that then straddles
+    # two chunks is still one, judged by each inverter's last record before (client.indicators).
+    last_record = LastRecords.none(n_inv)
     for chunk, inverter in hold_back_open_runs(chunks, ids, keys=("P_out", measured, FAILURE_KEY, *temperature_runs)):
         power, irradiance = (chunk[name].to_numpy(dtype=np.float64) for name in ("P_out", measured))
         # Power held flat by command (a curtailment setpoint, an outage's status) is no stuck meter.
@@ -307,8 +310,11 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         sums.produced += float(np.nansum(np.maximum(p_out, 0.0))) * SOLAR_RECORD_HOURS
         if STATUS in chunk:
             component = np.nan_to_num(chunk[FAILURE_KEY].to_numpy(), nan=-1).astype(np.int64)
-            events = failure_events(inverter, times.tz_convert(None).to_numpy(), component, SOLAR_RECORD_PERIOD.seconds)
-            np.add.at(sums.failures, (events.asset, events.component), 1.0)
+            stamps = times.tz_convert(None).to_numpy()
+            events = failure_events(inverter, stamps, component, SOLAR_RECORD_PERIOD.seconds)
+            new = ~continues_earlier_run(events, last_record, SOLAR_RECORD_PERIOD.seconds)
+            np.add.at(sums.failures, (events.asset[new], events.component[new]), 1.0)
+            last_record = record_last_states(last_record, inverter, stamps, component)
             sums.failure_records += np.bincount(component[component >= 0], minlength=len(SOLAR_COMPONENTS))
             with_status = np.isfinite(chunk[STATUS].to_numpy(dtype=np.float64))
             sums.status_records += np.bincount(inverter[with_status], minlength=n_inv)
@@ -461,7 +467,7 @@ def cap_inverter_failures(
 
     An inverter's failures are scaled down in proportion to at most the spec's cap C in total, on the
     block's fixed-point grid (:func:`client.privacy.cap_unit_histograms`, one row per inverter), so its
-    share of the encoded sum stays within C; its years within the period's
+    share of the encoded sum stays within C; its years within the period's, rounded down to their grid too
     (:func:`protos.privacy.failure_l2_sensitivity`). None where the spec does not ask for private failures.
     """
     cap = spec.privacy.max_failures_per_inverter
@@ -469,7 +475,8 @@ def cap_inverter_failures(
         return None
     capped = cap_unit_histograms(inverter_failures, cap, STATISTICS[S.SOLAR_FAILURE_COUNT].scale_exponent)
     years = np.minimum(inverter_years, SpecExtent.of(spec).max_years_per_inverter)
-    return capped.sum(axis=0), float(years.sum())
+    grid = math.ldexp(1.0, STATISTICS[S.INVERTER_YEARS].scale_exponent)  # each inverter's, exactly, as the failures
+    return capped.sum(axis=0), float((np.floor(years * grid) / grid).sum())
 
 
 def _recent_ratio(inverter_daily: np.ndarray) -> np.ndarray:
@@ -536,11 +543,16 @@ def in_spec_order(values: np.ndarray, known: tuple[str, ...], wanted: Sequence[s
     Raises
     ------
     ValueError
-        Naming the spec's ``what`` (loss categories, components) this site does not know.
+        Naming the spec's ``what`` (loss categories, components) this site does not know, or names more than
+        once: a name repeated k times would send the plant's figure k times, sqrt(k) times the sensitivity a
+        private spec is charged for.
     """
     unknown = [name for name in wanted if name not in known]
     if unknown:
         raise ValueError(f"the spec names {what} {unknown} this site does not know; it knows {list(known)}")
+    repeated = sorted({name for name in wanted if list(wanted).count(name) > 1})
+    if repeated:
+        raise ValueError(f"the spec names {what} {repeated} more than once; each may appear once")
     return values[[known.index(name) for name in wanted]]
 
 

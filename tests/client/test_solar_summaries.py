@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from client.solar.ingest import read_solar_chunks
 from client.solar.performance import underperforming_inverters, underperforming_since
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import PlantSummary, lost_production_shares, solar_blocks, summarise_plant
+from client.streaming import hold_back_open_runs
 from protos.census import census_spec
 from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
@@ -168,6 +171,34 @@ def test_failures_are_the_injected_inverter_faults_counted_once_across_chunks(tm
     assert CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)]).total[n_atoms, SOLAR_CELLS.index("failures")] == 0
 
 
+def test_a_failure_split_between_chunks_counts_once_when_the_hold_back_lets_every_run_go(tmp_path, monkeypatch):
+    """The hold-back keeps a failure's records in one chunk only while the runs it holds fit its budget (an
+    inverter dead for years exceeds it, and then every inverter's runs go): INV01's fault then straddles
+    two 1,000-row chunks (the first ends at 09:45 on 11 March) and still counts once, by the inverter's last
+    record before. Control:
+    judged chunk by chunk it counts twice, one failure more than there was, which a private spec's cap would
+    not bound (one inverter's dead run would move the others' counts)."""
+    faults = (
+        Outage("INV01", "2023-03-11T08:00:00Z", "2023-03-11T12:00:00Z", "inverter_fault", 3),
+        Outage("INV02", "2023-03-10T11:00:00Z", "2023-03-10T15:30:00Z", "inverter_fault", 3),
+    )
+    site = load_solar_site_config(_two_inverters_in_march(faults, tmp_path))
+    spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")])
+    monkeypatch.setattr("client.solar.summaries.hold_back_open_runs", partial(hold_back_open_runs, max_held=0))
+    inverter = list(spec.solar.components).index("inverter")
+
+    def failures() -> float:
+        summary = summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_000), site, spec)
+        assert summary.failures is not None
+        return float(summary.failures[inverter])
+
+    assert failures() == 2
+    monkeypatch.setattr(
+        "client.solar.summaries.continues_earlier_run", lambda events, *_: np.zeros(len(events.asset), bool)
+    )
+    assert failures() == 3
+
+
 def test_a_private_spec_counts_each_inverters_failures_up_to_its_cap_so_one_inverter_moves_them_that_much(tmp_path):
     """The sensitivity private failure rates are calibrated for (protos.privacy.failure_l2_sensitivity), measured.
 
@@ -206,6 +237,21 @@ def test_a_private_spec_counts_each_inverters_failures_up_to_its_cap_so_one_inve
     exact_both, exact_one = blocks(path, exact), blocks(fewer, exact)
     assert exact_both[failures][inverter] == 4
     assert np.linalg.norm(exact_both[failures] - exact_one[failures]) == 3 > sensitivity[S.SOLAR_FAILURE_COUNT]
+    # A spec naming a component eight times (its blocks reshaped to match) would send the capped failures
+    # eight times, sqrt(8) times what it is charged for: the site refuses it. Control: read without the check.
+    doubled = Spec()
+    doubled.CopyFrom(private)
+    doubled.solar.components[:] = ["inverter"] * 8
+    with pytest.raises(ValueError, match=r"names components \['inverter'\] more than once"):
+        blocks(path, doubled)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "client.solar.summaries.in_spec_order",
+            lambda values, known, wanted, _: values[[known.index(n) for n in wanted]],
+        )
+        eightfold = blocks(path, doubled)[failures]
+    assert np.linalg.norm(eightfold) == pytest.approx(2 * math.sqrt(8))  # the plant, sqrt(8) times: 2 * sqrt(8) > 1
+    assert sensitivity[S.SOLAR_FAILURE_COUNT] == 1  # what the spec is charged for
 
 
 def test_the_blocks_follow_the_specs_causes_and_components_by_name(plant):
