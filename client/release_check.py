@@ -25,6 +25,7 @@ from protos.disclosure import cohort_atoms
 from protos.domain import MONTH_FORMAT, period_months
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import (
+    WINDOW_PEAK_STDDEVS,
     failure_inverters_needed,
     min_publishable_weight,
     private_failure_rates,
@@ -170,11 +171,15 @@ def _solar(
     if release.lost_production:
         problems.append("lost production published as energy shares; a solar release publishes it by plant")
     failures = SOLAR_CELLS.index("failures")
+    seen: set[tuple[str, str]] = set()
     for rate in release.solar_failure_rates:
         c = index.get(rate.cohort)
+        where = f"failure rate of {rate.component} in cohort {rate.cohort}"
+        if (rate.cohort, rate.component) in seen or rate.component not in spec.solar.components:
+            problems.append(f"{where}: not one of its spec's components, or listed twice")
+        seen.add((rate.cohort, rate.component))
         if c is None or rate.suppressed:
             continue
-        where = f"failure rate of {rate.component} in cohort {rate.cohort}"
         found = _solar_cell_problems(where, rate, decision.solar.published[c, failures], cells.contributor[c, failures])
         if not found and spec.HasField("privacy"):
             found = _private_failure_rate_problems(where, rate, spec, participants, cells.total[c, failures])
@@ -191,23 +196,41 @@ def _private_failure_rate_problems(
 ) -> list[str]:
     """How a private release's published failure rate contradicts its spec and census.
 
-    The spec must bound failures (else the sites sent none); the noise is recomputed from the spec,
-    never read from the release; the census's inverters must be enough for their time to stand out
-    from it (:func:`protos.privacy.failure_inverters_needed`), and the inverter-years no more than they
-    could observe, give or take NOISE_STDDEVS of that noise.
+    The spec must bound failures (else the sites sent none); the noise on the failures, the inverter-years
+    and the rate is recomputed from the spec, never read from the release; the census's inverters must be
+    enough for their time to stand out from it (:func:`protos.privacy.failure_inverters_needed`), the
+    inverter-years must stand out (as the aggregator publishes only then) and be no more than those
+    inverters observe, the failures no more than their caps allow, each give or take NOISE_STDDEVS of the
+    noise; the rate must be the failures over the inverter-years, and nothing exact (downtime, operators)
+    published beside it.
     """
     if not private_failure_rates(spec):
         return [f"{where}: published, but its private spec does not bound failures"]
+    exact = [name for name in ("operator_count", "mean_downtime_hours") if rate.HasField(name)]
+    if exact:
+        return [f"{where}: publishes {', '.join(exact)}, which a private release does not have"]
     noise = summed_noise_stddev(spec, rate.cohort, participants, S.SOLAR_FAILURE_COUNT)
-    if not math.isclose(rate.failures_noise_stddev, noise, rel_tol=1e-9):
+    years_noise = summed_noise_stddev(spec, rate.cohort, participants, S.INVERTER_YEARS)
+    if not (
+        math.isclose(rate.failures_noise_stddev, noise, rel_tol=1e-9)
+        and math.isclose(rate.inverter_years_noise_stddev, years_noise, rel_tol=1e-9)
+    ):
         return [f"{where}: states noise {rate.failures_noise_stddev:g}, its spec's is {noise:g}"]
     if census_inverters < failure_inverters_needed(spec, rate.cohort, participants):
         return [f"{where}: published, but its census's inverters cannot stand out from its noise"]
-    years = census_inverters * SpecExtent.of(spec).max_years_per_inverter
-    if rate.inverter_years > years + NOISE_STDDEVS * summed_noise_stddev(
-        spec, rate.cohort, participants, S.INVERTER_YEARS
-    ):
-        return [f"{where}: {rate.inverter_years:.1f} inverter-years, more than its census's inverters observe"]
+    years, failures = rate.inverter_years, rate.failures
+    if years < WINDOW_PEAK_STDDEVS * years_noise:
+        return [f"{where}: published, but its {years:.1f} inverter-years do not stand out from their noise"]
+    if years > census_inverters * SpecExtent.of(spec).max_years_per_inverter + NOISE_STDDEVS * years_noise:
+        return [f"{where}: {years:.1f} inverter-years, more than its census's inverters observe"]
+    if failures > census_inverters * spec.privacy.max_failures_per_inverter + NOISE_STDDEVS * noise:
+        return [f"{where}: {failures} failures, more than its census's inverters' caps allow"]
+    per_year = rate.failures_per_inverter_year
+    if abs(per_year * years - failures) > 0.5 + 1e-9 * failures:  # the failures are the noisy sum rounded
+        return [f"{where}: {per_year:g} per inverter-year is not its {failures} failures in {years:.1f} years"]
+    stated = math.hypot(noise, per_year * years_noise) / years
+    if not math.isclose(rate.rate_noise_stddev, stated, rel_tol=1e-9):
+        return [f"{where}: states the rate's noise {rate.rate_noise_stddev:g}, its noise gives {stated:g}"]
     return []
 
 
@@ -228,6 +251,8 @@ def _distribution_count_problems(
         if counted != int(census_count):
             return [f"{where}: {counted} {distribution.counts_of}, census {census_count:.0f}"]
         return []
+    if distribution.HasField("operator_count"):
+        return [f"{where}: publishes operator_count, which a private release does not have"]
     if census_count < min_publishable_weight(noise):
         return [f"{where}: published, but its census's {distribution.counts_of} cannot stand out from its noise"]
     if not math.isclose(distribution.count_noise_stddev, noise, rel_tol=1e-9):

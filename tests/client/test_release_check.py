@@ -188,6 +188,29 @@ def test_a_private_failure_rate_is_checked_against_its_spec_and_census():
     rate.inverter_years *= 2  # twice what 2,000 inverters can observe in the period
     (problem,) = census_contradictions(forged, rounds)
     assert "inverter-years, more than its census's inverters observe" in problem
+    # A reviewer's forgeries, each a single field changed, each named.
+    forgeries = {
+        "failures_per_inverter_year": (50.0, "per inverter-year is not its"),
+        "rate_noise_stddev": (1e-9, "states the rate's noise"),
+        "inverter_years_noise_stddev": (0.0, "states noise"),
+        "inverter_years": (0.001, "do not stand out from their noise"),
+        "failures": (10**9, "more than its census's inverters' caps allow"),
+        "mean_downtime_hours": (37.25, "publishes mean_downtime_hours"),
+        "operator_count": (2000, "publishes operator_count"),
+        "component": ("windmill", "not one of its spec's components"),
+    }
+    for field, (value, named) in forgeries.items():
+        forged, rate = forged_rate(private.release)
+        setattr(rate, field, value)
+        problems = census_contradictions(forged, rounds)
+        assert len(problems) == 1 and named in problems[0], (field, problems)
+    forged = _copy(private.release)
+    forged.solar_failure_rates.add().CopyFrom(inverter)
+    (problem,) = census_contradictions(forged, rounds)
+    assert "listed twice" in problem
+    distribution = next(d for d in forged.distributions if not d.suppressed)
+    distribution.operator_count = 2000  # the census's exact count, which a private release never states
+    assert any("publishes operator_count" in problem for problem in census_contradictions(forged, rounds))
     # A spec that bounds no failures: its sites sent none, so any rate in its release was made up.
     unbounded = private_solar_release(plants=2000, epsilon=10.0)
     assert not unbounded.release.solar_failure_rates
