@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -234,31 +235,19 @@ def _format_baselines(release: release_pb2.Release) -> list[str]:
                 f"  {d.cohort} {d.indicator} [{d.bins.unit}] over {sum(d.counts)} {d.counts_of}: "
                 f"{d.p10:.3f} / {d.p25:.3f} / {d.p50:.3f} / {d.p75:.3f} / {d.p90:.3f}"
             )
-    released_rates = [r for r in release.failure_rates if not r.suppressed]
-    if release.failure_rates:
-        lines.append(
-            f"\nfailure rates: {len(released_rates)} cells released, "
-            f"{len(release.failure_rates) - len(released_rates)} suppressed"
-        )
-    for r in released_rates:
+    lines += _released_cells("failure rates", release.failure_rates)
+    for r in (r for r in release.failure_rates if not r.suppressed):
         band = f"{r.age_from_years:g}-{r.age_to_years:g}" if r.age_to_years else f"{r.age_from_years:g}+"
-        downtime = f", {r.mean_downtime_hours:.0f} h per failure" if r.HasField("mean_downtime_hours") else ""
         lines.append(
             f"  {r.cohort} {r.component} age {band} y: {r.failures_per_turbine_year:.2f} per turbine-year "
-            f"({r.failures} in {r.turbine_years:.1f} turbine-years){downtime}"
+            f"({r.failures} in {r.turbine_years:.1f} turbine-years){_downtime(r)}"
         )
-    released_solar = [r for r in release.solar_failure_rates if not r.suppressed]
-    if release.solar_failure_rates:
+    lines += _released_cells("solar failure rates", release.solar_failure_rates)
+    for s in (s for s in release.solar_failure_rates if not s.suppressed):
+        noise = f" +-{s.rate_noise_stddev:.3f} from the noise" if s.HasField("rate_noise_stddev") else ""
         lines.append(
-            f"\nsolar failure rates: {len(released_solar)} cells released, "
-            f"{len(release.solar_failure_rates) - len(released_solar)} suppressed"
-        )
-    for r in released_solar:
-        noise = f" +-{r.rate_noise_stddev:.3f} from the noise" if r.HasField("rate_noise_stddev") else ""
-        downtime = f", {r.mean_downtime_hours:.0f} h per failure" if r.HasField("mean_downtime_hours") else ""
-        lines.append(
-            f"  {r.cohort} {r.component}: {r.failures_per_inverter_year:.3f} per inverter-year{noise} "
-            f"({r.failures} in {r.inverter_years:.1f} inverter-years){downtime}"
+            f"  {s.cohort} {s.component}: {s.failures_per_inverter_year:.3f} per inverter-year{noise} "
+            f"({s.failures} in {s.inverter_years:.1f} inverter-years){_downtime(s)}"
         )
     shares = [x for x in release.lost_production if not x.suppressed and x.share_of_potential > 0]
     if shares:
@@ -267,6 +256,19 @@ def _format_baselines(release: release_pb2.Release) -> list[str]:
             + ", ".join(f"{x.cohort} {x.category} {x.share_of_potential:.2%}" for x in shares)
         )
     return lines
+
+
+def _released_cells(
+    title: str, cells: Sequence[release_pb2.FailureRate] | Sequence[release_pb2.SolarFailureRate]
+) -> list[str]:
+    """A table's heading: how many of its cells are released and suppressed (nothing without cells)."""
+    released = sum(not cell.suppressed for cell in cells)
+    return [f"\n{title}: {released} cells released, {len(cells) - released} suppressed"] if cells else []
+
+
+def _downtime(rate: release_pb2.FailureRate | release_pb2.SolarFailureRate) -> str:
+    """A failure rate's mean downtime, as the text states it ("" where the release has none)."""
+    return f", {rate.mean_downtime_hours:.0f} h per failure" if rate.HasField("mean_downtime_hours") else ""
 
 
 def _simulate(args: argparse.Namespace) -> int:
