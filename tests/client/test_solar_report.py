@@ -15,7 +15,7 @@ from solar_releases import COHORT, two_solar_releases
 from client.release_check import kept_census
 from client.solar.ingest import read_solar_chunks
 from client.solar.performance import underperforming_inverters
-from client.solar.report import plant_curve
+from client.solar.report import failure_table, plant_curve
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import lost_production_shares, summarise_plant
 from common.release_json import read_release_json
@@ -112,3 +112,24 @@ def test_the_report_says_how_many_hours_it_took_as_snow(report, monkeypatch):
     monkeypatch.setattr(solar_report, "summarise_plant", lambda *_: snowy)
     html = unescape(solar_report.render_solar_report(report.site, report.release))
     assert re.search(r'id="snow">12 inverter-hours without output in good\s+light', html)
+
+
+def test_the_failure_table_notes_a_private_rates_noise_beside_the_plants_own(report):
+    """The plant's failures per inverter-year beside the industry's: exact, or with the noise a private release
+    puts on it; withheld, with why."""
+    private = type(report.release)()
+    private.CopyFrom(report.release)
+    rates = [r for r in private.solar_failure_rates if r.cohort == COHORT]
+    for rate in rates:
+        rate.ClearField("operator_count")
+        rate.rate_noise_stddev = 0.031
+    rates[1].suppressed, rates[1].suppression_reason = True, "its inverter-years do not stand out from the noise"
+    table = failure_table(report.summary, private, COHORT).set_index("component")
+    first, second = rates[0].component, rates[1].component
+    assert table.loc[first, "industry"] == rates[0].failures_per_inverter_year
+    assert table.loc[first, "note"] == "industry +- 0.031 per inverter-year from the privacy noise"
+    assert np.isnan(table.loc[second, "industry"]) and "do not stand out" in table.loc[second, "note"]
+    exact = failure_table(report.summary, report.release, COHORT).set_index("component")
+    assert (exact["note"] == "").all()
+    years = report.summary.failure_inverter_years
+    np.testing.assert_allclose(exact["per_inverter_year"], report.summary.failures / years)
