@@ -51,12 +51,9 @@ def hold_back_open_runs(
 
     Yields each chunk sorted by turbine, then time, with the index of each row's turbine in
     ``asset_order``. The trailing run of each turbine is held back and prepended to the next
-    chunk, where it may continue; at most ``max_held`` rows of each turbine are held (a run longer
-    than that is frozen by any definition and is released as it stands). Whether a turbine's run is
-    held never depends on another turbine's rows: a budget shared between them let one turbine dead
-    for years release every turbine's runs, splitting their failures and stuck readings between
-    chunks, so one privacy unit more or fewer moved the others' figures. NaN never forms a run, so a
-    key column that is NaN except where runs matter (failure codes, say) holds back little.
+    chunk, where it may continue; at most ``max_held`` rows are held (a run longer than that is
+    frozen by any definition and is released as it stands). NaN never forms a run, so a key
+    column that is NaN except where runs matter (failure codes, say) holds back little.
     """
     held: pd.DataFrame | None = None
     iterator = iter(chunks)
@@ -175,7 +172,7 @@ def _turbine_time_order(asset: np.ndarray, time: np.ndarray) -> np.ndarray | Non
 
 
 def _open_runs(chunk: HeldChunk, keys: tuple[str, ...], max_held: int) -> np.ndarray:
-    """Rows of each turbine's trailing run in any of ``keys`` (sorted records), but a run longer than ``max_held``."""
+    """Rows of each turbine's trailing run in any of ``keys`` (sorted records); none if more than ``max_held``."""
     n_head = len(chunk.head["asset"])
     hold = np.zeros(len(chunk), dtype=bool)
     if len(chunk) == 0:
@@ -191,8 +188,8 @@ def _open_runs(chunk: HeldChunk, keys: tuple[str, ...], max_held: int) -> np.nda
     for first, end in itertools.pairwise(bounds):
         # Each key's trailing run is a suffix of the turbine's rows: their union is the longest.
         spans.append((min(_trailing_run_start(chunk, key, first, end) for key in keys), end))
-    for start, end in spans:
-        if end - start <= max_held:
+    if sum(end - start for start, end in spans) <= max_held:
+        for start, end in spans:
             hold[start:end] = True
     return hold
 

@@ -89,24 +89,3 @@ def test_a_spill_replays_its_arrays_in_order_from_memory_or_file(memory_bytes: i
         for a, b in zip(got, expected, strict=True):
             assert a.dtype == b.dtype
             np.testing.assert_array_equal(a, b)
-
-
-def test_whether_a_turbines_run_is_held_does_not_depend_on_another_turbines_rows():
-    """A's last 3 rows are one run, B's last 8 another; 5 rows may be held per turbine. A's run is held into the
-    next chunk whether B is there or not (a budget shared between turbines let B's long run release A's, so one
-    privacy unit more or fewer moved another's figures); B's is released as it stands."""
-    times = pd.date_range("2025-01-01", periods=10, freq="10min", tz="UTC")
-    a = pd.DataFrame(
-        {"time": times, "asset_id": "A", "WMET_HorWdSpd": [3.1, 3.2, 3.3, 3.4, 3.5, 3.6, 3.7, 9.0, 9.0, 9.0]}
-    )
-    b = pd.DataFrame({"time": times, "asset_id": "B", "WMET_HorWdSpd": [4.1, 4.2] + [7.0] * 8})
-    later = pd.DataFrame({"time": times + pd.Timedelta(hours=2), "asset_id": "A", "WMET_HorWdSpd": 9.0})
-    order = pd.Index(["A", "B"])
-
-    def first_chunk(frames: list[pd.DataFrame]) -> pd.DataFrame:
-        chunk, _ = next(hold_back_open_runs([pd.concat(frames, ignore_index=True), later], order, max_held=5))
-        return chunk
-
-    alone, beside = first_chunk([a]), first_chunk([a, b])
-    assert (alone["asset_id"] == "A").sum() == (beside["asset_id"] == "A").sum() == 7  # A's run held
-    assert (beside["asset_id"] == "B").sum() == 10  # B's run, longer than 5, released
