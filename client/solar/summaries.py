@@ -152,8 +152,9 @@ class PlantSummary:
         at most the spec's cap in total (:func:`client.privacy.cap_unit_histograms`) [record weight];
         None for a spec without privacy.
     capped_failures : tuple of (ndarray, float) or None
-        A private spec's with a failure cap: ``failures`` and ``failure_inverter_years`` with each inverter's
-        failures counting at most the cap in total and its years at most the period's; None otherwise.
+        A private spec's with a failure cap: the failures of the spec's components, in its order, and
+        ``failure_inverter_years``, each inverter's failures counting at most the cap in total and its years
+        at most the period's (:func:`cap_inverter_failures`); None otherwise.
     produced_kwh : float
         Energy produced [kWh].
     daily : DataFrame
@@ -463,17 +464,35 @@ def _capped_curve_histogram(inverter_histograms: np.ndarray | None, spec: spec_p
 def cap_inverter_failures(
     inverter_failures: np.ndarray, inverter_years: np.ndarray, spec: spec_pb2.BenchmarkSpec
 ) -> tuple[np.ndarray, float] | None:
-    """The plant's failures per component and inverter-years, each inverter's bounded (private failure rates).
+    """The plant's failures per component of the spec and its inverter-years, each inverter's bounded.
 
-    An inverter's failures are scaled down in proportion to at most the spec's cap C in total, on the
-    block's fixed-point grid (:func:`client.privacy.cap_unit_histograms`, one row per inverter), so its
-    share of the encoded sum stays within C; its years within the period's, rounded down to their grid too
-    (:func:`protos.privacy.failure_l2_sensitivity`). None where the spec does not ask for private failures.
+    Each inverter's failures of the spec's components (the only ones it publishes) are scaled down in
+    proportion to at most the spec's cap C in total, on the block's fixed-point grid
+    (:func:`client.privacy.cap_unit_histograms`, one row per inverter), so its share of the encoded sum
+    stays within C; its years within the period's, rounded down to their grid too
+    (:func:`protos.privacy.failure_l2_sensitivity`). Failures of components the spec does not list
+    neither count nor take a share of the cap.
+
+    Parameters
+    ----------
+    inverter_failures : ndarray
+        Failures per (inverter, SOLAR_COMPONENTS) [failures].
+    inverter_years : ndarray
+        Per inverter, the time its status was recorded [year].
+    spec : BenchmarkSpec
+        The private solar spec (its ``privacy.max_failures_per_inverter`` and components).
+
+    Returns
+    -------
+    tuple of (ndarray, float) or None
+        Capped failures per component of the spec, in its order [failures], and the capped inverter-years
+        [year]; None where the spec does not bound failures.
     """
     cap = spec.privacy.max_failures_per_inverter
     if not cap:
         return None
-    capped = cap_unit_histograms(inverter_failures, cap, STATISTICS[S.SOLAR_FAILURE_COUNT].scale_exponent)
+    listed = in_spec_order(inverter_failures.T, SOLAR_COMPONENTS, spec.solar.components, "components").T
+    capped = cap_unit_histograms(listed, cap, STATISTICS[S.SOLAR_FAILURE_COUNT].scale_exponent)
     years = np.minimum(inverter_years, SpecExtent.of(spec).max_years_per_inverter)
     grid = math.ldexp(1.0, STATISTICS[S.INVERTER_YEARS].scale_exponent)  # each inverter's, exactly, as the failures
     return capped.sum(axis=0), float((np.floor(years * grid) / grid).sum())
@@ -563,16 +582,17 @@ def _failure_blocks(summary: PlantSummary, solar: spec_pb2.SolarSpec) -> dict[sp
     """
     n = len(solar.components)
     failures, years = summary.failures, summary.failure_inverter_years
-    if summary.capped_failures is not None:
-        failures, years = summary.capped_failures
     if failures is None or summary.failure_hours is None or not years:
         return {
             S.SOLAR_FAILURE_COUNT: np.zeros(n),
             S.SOLAR_FAILURE_DOWNTIME: np.zeros(n),
             S.INVERTER_YEARS: np.zeros(1),
         }
+    failures = in_spec_order(failures, SOLAR_COMPONENTS, solar.components, "components")
+    if summary.capped_failures is not None:  # already in the spec's order
+        failures, years = summary.capped_failures
     return {
-        S.SOLAR_FAILURE_COUNT: in_spec_order(failures, SOLAR_COMPONENTS, solar.components, "components"),
+        S.SOLAR_FAILURE_COUNT: failures,
         S.SOLAR_FAILURE_DOWNTIME: in_spec_order(
             summary.failure_hours, SOLAR_COMPONENTS, solar.components, "components"
         ),

@@ -13,14 +13,22 @@ import pandas as pd
 import pytest
 from site_copies import without_last_inverter
 
+from client.privacy import cap_unit_histograms
 from client.solar.ingest import read_solar_chunks
 from client.solar.performance import underperforming_inverters, underperforming_since
 from client.solar.site_config import load_solar_site_config
-from client.solar.summaries import PlantSummary, lost_production_shares, solar_blocks, summarise_plant
+from client.solar.summaries import (
+    PlantSummary,
+    cap_inverter_failures,
+    lost_production_shares,
+    solar_blocks,
+    summarise_plant,
+)
 from client.streaming import hold_back_open_runs
 from protos.census import census_spec
 from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
+from protos.domain import SOLAR_COMPONENTS
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import SOLAR_CELLS, BlockKey, CensusFields
 from server.spec import PrivacySettings, solar_cohort, solar_spec
@@ -237,8 +245,11 @@ def test_a_private_spec_counts_each_inverters_failures_up_to_its_cap_so_one_inve
     exact_both, exact_one = blocks(path, exact), blocks(fewer, exact)
     assert exact_both[failures][inverter] == 4
     assert np.linalg.norm(exact_both[failures] - exact_one[failures]) == 3 > sensitivity[S.SOLAR_FAILURE_COUNT]
-    # A spec naming a component eight times (its blocks reshaped to match) would send the capped failures
-    # eight times, sqrt(8) times what it is charged for: the site refuses it. Control: read without the check.
+    # A spec naming a component eight times: the site refuses it. Read without that check, the cap still holds,
+    # since it applies over the spec's entries: one inverter moves the block by at most C. Control: capped over
+    # the components first and read in the spec's order (as this code first did), INV02's three failures,
+    # capped to one, would go out eight times, sqrt(8) times what the spec is charged for (read after the cap,
+    # each of its eight entries is an eighth).
     doubled = Spec()
     doubled.CopyFrom(private)
     doubled.solar.components[:] = ["inverter"] * 8
@@ -249,9 +260,29 @@ def test_a_private_spec_counts_each_inverters_failures_up_to_its_cap_so_one_inve
             "client.solar.summaries.in_spec_order",
             lambda values, known, wanted, _: values[[known.index(n) for n in wanted]],
         )
-        eightfold = blocks(path, doubled)[failures]
-    assert np.linalg.norm(eightfold) == pytest.approx(2 * math.sqrt(8))  # the plant, sqrt(8) times: 2 * sqrt(8) > 1
-    assert sensitivity[S.SOLAR_FAILURE_COUNT] == 1  # what the spec is charged for
+        moved = np.linalg.norm(blocks(path, doubled)[failures] - blocks(fewer, doubled)[failures])
+    assert moved == pytest.approx(1 / math.sqrt(8)) and moved <= sensitivity[S.SOLAR_FAILURE_COUNT] == 1
+    inv02 = np.zeros((1, len(SOLAR_COMPONENTS)))
+    inv02[0, SOLAR_COMPONENTS.index("inverter")] = 3
+    read_after_capping = cap_unit_histograms(inv02, 1, 8)[:, [SOLAR_COMPONENTS.index("inverter")] * 8]
+    assert np.linalg.norm(read_after_capping) == pytest.approx(math.sqrt(8))
+
+
+def test_the_failure_cap_counts_only_the_components_the_spec_publishes():
+    """An inverter with 1 inverter failure and 3 tracker failures, a spec of inverter failures alone, cap 2: its
+    inverter failure counts whole. Control: capped over every component first it would count 0.5, the rate
+    biased by failures the release does not publish."""
+    privacy = PrivacySettings(10.0, distribution_share=0.5, max_failures_per_inverter=2)
+    spec = solar_spec(
+        "inverters-only", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")], privacy=privacy
+    )
+    spec.solar.components[:] = ["inverter"]
+    failures = np.zeros((1, len(SOLAR_COMPONENTS)))
+    failures[0, SOLAR_COMPONENTS.index("inverter")], failures[0, SOLAR_COMPONENTS.index("tracker")] = 1, 3
+    capped = cap_inverter_failures(failures, np.array([31 / 365.25]), spec)
+    assert capped is not None and capped[0].tolist() == [1.0]
+    assert capped[1] == pytest.approx(31 / 365.25, abs=1e-11)
+    assert cap_unit_histograms(failures, 2, 8)[0, SOLAR_COMPONENTS.index("inverter")] == 0.5
 
 
 def test_the_blocks_follow_the_specs_causes_and_components_by_name(plant):
