@@ -223,6 +223,7 @@ class SpecExtent:
     max_solar_records: int  # per site in the period: max_inverters x 15-min records the period holds
     max_inverter_years: float  # [year], per site in the period
     max_years_per_inverter: float  # [year]: the 15-min records the period holds
+    max_failures_per_inverter: int  # a private solar spec's failure cap, else 0
     irradiance_bins: int
     specific_power_bins: int
     solar_bins: Mapping[spec_pb2.Statistic, int]  # solar histogram statistic -> bins of its grid
@@ -279,6 +280,7 @@ class SpecExtent:
             max_solar_records=solar.max_inverters_per_site * math.ceil((end - start) / SOLAR_RECORD_PERIOD),
             max_inverter_years=solar.max_inverters_per_site * years_per_inverter,
             max_years_per_inverter=years_per_inverter,
+            max_failures_per_inverter=spec.privacy.max_failures_per_inverter,
             irradiance_bins=solar.irradiance_bins.count,
             specific_power_bins=solar.specific_power_bins.count,
             solar_bins={statistic: grid.count for statistic, grid in solar_histograms(solar).values()},
@@ -454,7 +456,13 @@ def site_noise_stddev(noise_stddev: float, min_noise_sites: int) -> float:
 
 
 def _solar_records(e: SpecExtent, b: spec_pb2.Block) -> float:
-    return float(e.max_solar_records) + _noise_headroom(e, b)  # noised: a private spec's failures
+    return float(e.max_solar_records)
+
+
+def _solar_failures(e: SpecExtent, b: spec_pb2.Block) -> float:
+    if e.max_failures_per_inverter and b.noise_stddev:  # a private spec's: each inverter's capped
+        return float(e.max_inverters * e.max_failures_per_inverter) + _noise_headroom(e, b)
+    return _solar_records(e, b)  # at most one a record
 
 
 def _inverter_years(e: SpecExtent, b: spec_pb2.Block) -> float:
@@ -594,7 +602,7 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
         StatisticEntry(S.CLIPPING_SHARE_HISTOGRAM, "1", _COUNT_NOISE_EXPONENT, _solar_grid, _plant, _VALUE),
         StatisticEntry(S.INVERTER_AVAILABILITY_HISTOGRAM, "1", _COUNT_NOISE_EXPONENT, _solar_grid, _inverters, _VALUE),
         StatisticEntry(S.SOLAR_LOST_PRODUCTION, "1", _COUNT_NOISE_EXPONENT, _solar_loss_grids, _plant, _VALUE),
-        StatisticEntry(S.SOLAR_FAILURE_COUNT, "1", _COUNT_NOISE_EXPONENT, _solar_components, _solar_records, _VALUE),
+        StatisticEntry(S.SOLAR_FAILURE_COUNT, "1", _COUNT_NOISE_EXPONENT, _solar_components, _solar_failures, _VALUE),
         StatisticEntry(S.SOLAR_FAILURE_DOWNTIME, "h", 24, _solar_components, _inverter_hours, _VALUE),
         StatisticEntry(S.INVERTER_YEARS, "year", 40, _one, _inverter_years, _VALUE),
         StatisticEntry(S.SOLAR_CONTRIBUTOR, "1", 0, _solar_cells, _indicator, _VALUE),

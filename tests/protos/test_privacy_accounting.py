@@ -212,6 +212,10 @@ def test_failure_rates_join_the_distributions_share_at_the_sensitivity_of_their_
         next(b.noise_stddev for b in s.blocks if b.statistic == pr) for s in (spec, without)
     )
     assert with_failures == pytest.approx(distributions_only * growth, rel=1e-6)
+    # A site sends at most its inverters' caps (plus its noise's headroom), not one failure a record.
+    block = next(b for b in spec.blocks if b.statistic == statistic.SOLAR_FAILURE_COUNT)
+    headroom = block.per_site_bound - spec.solar.max_inverters_per_site * 3
+    assert 0 < headroom < 100 * block.noise_stddev
     with pytest.raises(ValueError, match="max_failures_per_inverter must be >= 0, and above 0 only with"):
         _private_solar_spec(max_failures_per_inverter=2)
     # A failures block claiming less than its cap, or noised by a spec that bounds no failures, is refused.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.stats
 from google.protobuf import json_format
 from site_copies import copies_with_budget, without_last_inverter
 from solar_releases import PERIODS
@@ -173,6 +174,13 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
         assert d.HasField("count_noise_stddev") or "than it takes" in d.suppression_reason
     keys = [BlockKey(COHORT, s) for s in (*PLANT_DISTRIBUTION_STATISTICS, *PRIVATE_FAILURE_STATISTICS)]
     bars = np.concatenate([np.ravel(sums[key] - sum(_own(path, spec, key) for path in plants)) for key in keys])
+    # The failures and inverter-years alone (8 of the bars): noise of the stated size, not exact values.
+    residual = np.concatenate(
+        [np.ravel(sums[key] - sum(_own(path, spec, key) for path in plants)) for key in keys[-2:]]
+    )
+    chi_square = float(np.sum(residual**2)) / summed_noise_stddev(spec, COHORT, n_sites, S.INVERTER_YEARS) ** 2
+    assert residual.size == 8 and keys[-2:] == [BlockKey(COHORT, s) for s in PRIVATE_FAILURE_STATISTICS]
+    assert scipy.stats.chi2.ppf(1e-4, 8) < chi_square < scipy.stats.chi2.ppf(1 - 1e-4, 8)
     stated = summed_noise_stddev(spec, COHORT, n_sites, S.PERFORMANCE_RATIO_HISTOGRAM)
     assert stated > 0.3 and bars.std() == pytest.approx(stated, rel=5 * math.sqrt(2 / bars.size))
     assert abs(bars.mean()) < 5 * stated / math.sqrt(bars.size)
