@@ -192,7 +192,7 @@ def test_a_private_failure_rate_is_checked_against_its_spec_and_census():
     forgeries = {
         "failures_per_inverter_year": (50.0, "per inverter-year is not its"),
         "rate_noise_stddev": (1e-9, "states the rate's noise"),
-        "inverter_years_noise_stddev": (0.0, "states noise"),
+        "inverter_years_noise_stddev": (0.0, "states inverter-years noise 0, its spec's is"),
         "inverter_years": (0.001, "do not stand out from their noise"),
         "failures": (10**9, "more than its census's inverters' caps allow"),
         "mean_downtime_hours": (37.25, "publishes mean_downtime_hours"),
@@ -208,6 +208,16 @@ def test_a_private_failure_rate_is_checked_against_its_spec_and_census():
     forged.solar_failure_rates.add().CopyFrom(inverter)
     (problem,) = census_contradictions(forged, rounds)
     assert "listed twice" in problem
+    # A cohort of 20 plants' inverters cannot stand out from the noise: the aggregator withholds its rates.
+    few = private_solar_release(plants=20, epsilon=10.0, max_failures_per_inverter=2)
+    assert all(r.suppressed for r in few.release.solar_failure_rates)
+    made_up = _copy(few.release)
+    rate = next(r for r in made_up.solar_failure_rates if r.component == "inverter")
+    stated = (rate.failures_noise_stddev, rate.inverter_years_noise_stddev)  # the spec's, at 20 sites
+    rate.CopyFrom(inverter)
+    rate.failures_noise_stddev, rate.inverter_years_noise_stddev = stated
+    (problem,) = census_contradictions(made_up, [(few.spec, few.census)])
+    assert "its census's inverters cannot stand out from its noise" in problem
     distribution = next(d for d in forged.distributions if not d.suppressed)
     distribution.operator_count = 2000  # the census's exact count, which a private release never states
     assert any("publishes operator_count" in problem for problem in census_contradictions(forged, rounds))
