@@ -215,13 +215,40 @@ def continues_earlier_run(events: FailureEvents, last: LastRecords, record_secon
 
     It does when the asset's last record before was one record period earlier, with the same component:
     then the chunks split one failure, which counts once.
+
+    Parameters
+    ----------
+    events : FailureEvents
+        The chunk's failures (:func:`failure_events`).
+    last : LastRecords
+        Each asset's last record in the chunks before (:func:`record_last_states`).
+    record_seconds : int
+        The record period [s].
+
+    Returns
+    -------
+    ndarray of bool
+        Per event: True where it continues a run already counted.
     """
     step = (events.start.astype("datetime64[ns]") - last.time[events.asset]).astype("timedelta64[s]")
     return (step == np.timedelta64(record_seconds, "s")) & (last.component[events.asset] == events.component)
 
 
 def record_last_states(last: LastRecords, asset: np.ndarray, time: np.ndarray, component: np.ndarray) -> LastRecords:
-    """``last`` with each asset of a chunk (records sorted by asset, then time) at its final record."""
+    """``last`` with each asset of a chunk at its final record.
+
+    Parameters
+    ----------
+    last : LastRecords
+        The state before the chunk.
+    asset, time, component : ndarray
+        The chunk's records, sorted by asset, then time: asset index, datetime64, failure component (-1 none).
+
+    Returns
+    -------
+    LastRecords
+        A new state; assets without records in the chunk keep theirs.
+    """
     if len(asset) == 0:
         return last
     ends = np.flatnonzero(np.r_[asset[1:] != asset[:-1], True])

@@ -92,6 +92,16 @@ def failure_l2_sensitivity(
         C [failures].
     years_per_inverter : float
         Y, the period's 15-min records' time (:class:`protos.statistics.SpecExtent`) [year].
+
+    Returns
+    -------
+    float
+        C for SOLAR_FAILURE_COUNT [failures], Y for INVERTER_YEARS [year].
+
+    Raises
+    ------
+    ValueError
+        For any other statistic.
     """
     if statistic == S.SOLAR_FAILURE_COUNT:
         return float(max_failures_per_inverter)
@@ -264,8 +274,21 @@ def failure_inverters_needed(spec: spec_pb2.BenchmarkSpec, cohort: str, particip
     """The inverters a cohort's private failure rates need before their inverter-years stand out from the noise.
 
     Their observed time must exceed WINDOW_PEAK_STDDEVS standard deviations of the noise ``participants``
-    sites put on the summed inverter-years, with each inverter observed the whole period (at most Y);
-    rounded up. 0 where the spec does not noise failures.
+    sites put on the summed inverter-years, with each inverter observed the whole period (at most Y).
+
+    Parameters
+    ----------
+    spec : BenchmarkSpec
+        The private solar spec.
+    cohort : str
+        The cohort's name.
+    participants : int
+        The sites summed.
+
+    Returns
+    -------
+    int
+        The inverters needed, rounded up [inverters]; 0 where the spec does not noise failures.
     """
     noise = summed_noise_stddev(spec, cohort, participants, S.INVERTER_YEARS)
     if noise <= 0:

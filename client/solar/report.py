@@ -155,8 +155,11 @@ def _failure_rate_note(rate: release_pb2.SolarFailureRate | None) -> str:
         return ""
     if rate.suppressed:
         return f"suppressed: {rate.suppression_reason}"
-    if rate.HasField("rate_noise_stddev"):
-        return f"industry +- {rate.rate_noise_stddev:.3f} per inverter-year from the privacy noise"
+    if rate.HasField("rate_noise_stddev"):  # the release's note says the cap, which under-counts frequent failers
+        return (
+            f"industry +- {rate.rate_noise_stddev:.3f} per inverter-year from the privacy noise, each inverter's "
+            "failures counted up to the spec's cap (the release's note)"
+        )
     return ""
 
 

@@ -446,8 +446,9 @@ def perfect_clean_profile(
     Soiling takes a share of the output a plant has: RdTools fits r_i in the units of the whole
     series, so a plant that has lost 3 % to wear shows a slope 3 % shallower for the same soiling.
     Taken as is, r_i makes the later years' profile too clean by about the soiling loss times the
-    wear (the bench's arid CIGS tracker of seed 31, 0.30 %/day cleaned every 93 days: -0.22 %/year
-    off its degradation rate; -0.05 with c_i).
+    wear: five synthetic worn plants soiling 0.3 %/day (tests/client/test_solar_soiling.py) read 0.18 %/year
+    off their degradation rate on average, 0.055 with c_i; bench/solar_detection.py --seed 31's arid CIGS
+    tracker (0.30 %/day, cleaned every 93 days) reads -1.01 for -0.96 with c_i, -1.18 before.
 
     Parameters
     ----------
