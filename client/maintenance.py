@@ -23,13 +23,16 @@ import pandas as pd
 
 from client.filters import FILTERS, TurbineArrays, check_filters
 from client.indicators import (
+    LastRecords,
     YawSums,
     age_band,
     availability,
+    continues_earlier_run,
     expected_power_per_unit,
     failure_events,
     histogram_counts,
     per_turbine_sum,
+    record_last_states,
     static_yaw_misalignment,
     turbine_intercepts,
 )
@@ -54,6 +57,7 @@ from protos.domain import (
     KWH_PER_MWH,
     MONTH_FORMAT,
     RECORD_HOURS,
+    RECORD_PERIOD,
     month_index,
     period_months,
 )
@@ -365,6 +369,10 @@ class Reliability:
         self.observes_failures = STATUS in site.mapped_columns and bool(site.status_components)
         self.turbine_years = np.zeros((len(site.turbines), len(self.edges)))  # [year]
         self.failures: list[pd.DataFrame] = []  # per chunk with failures: asset, component, start, downtime_h, ...
+        # The hold-back lets every run go when the runs held would exceed its budget: a failure then straddling
+        # two chunks is one, its downtime added to the event that began it (client.indicators).
+        self.last_record = LastRecords.none(len(site.turbines))
+        self.last_event = np.full((len(site.turbines), 2), -1)  # (frame, row) in self.failures of its last event
 
     def observe(self, records: IndicatorRecords) -> None:
         """Add one chunk's records."""
@@ -382,21 +390,30 @@ class Reliability:
         ) * (RECORD_HOURS / JULIAN_YEAR_HOURS)
         component = np.nan_to_num(chunk[FAILURE_KEY].to_numpy(), nan=-1).astype(np.int64)
         component[~aged] = -1
-        events = failure_events(asset, chunk["time"].dt.tz_convert(None).to_numpy(), component)
-        if len(events.asset):
-            first = np.searchsorted(time_ns, events.start.astype("datetime64[ns]").astype(np.int64))
+        stamps = chunk["time"].dt.tz_convert(None).to_numpy()
+        events = failure_events(asset, stamps, component)
+        continued = continues_earlier_run(events, self.last_record, RECORD_PERIOD.seconds)
+        for e in np.flatnonzero(continued):
+            frame, row = self.last_event[events.asset[e]]
+            self.failures[frame].loc[row, "downtime_h"] += events.records[e] * RECORD_HOURS
+        self.last_record = record_last_states(self.last_record, asset, stamps, component)
+        new = ~continued
+        if new.any():
+            first = np.searchsorted(time_ns, events.start[new].astype("datetime64[ns]").astype(np.int64))
             self.failures.append(
                 pd.DataFrame(
                     {
-                        "asset": events.asset,
-                        "component": self.components[events.component],
-                        "start": events.start,
-                        "downtime_h": events.records * RECORD_HOURS,
+                        "asset": events.asset[new],
+                        "component": self.components[events.component[new]],
+                        "start": events.start[new],
+                        "downtime_h": events.records[new] * RECORD_HOURS,
                         "age_years": age[np.clip(first, 0, len(age) - 1)],
                         "band": band[np.clip(first, 0, len(band) - 1)],
                     }
                 )
             )
+            rows = np.arange(int(new.sum()))
+            self.last_event[events.asset[new]] = np.column_stack([np.full(len(rows), len(self.failures) - 1), rows])
 
     def failure_table(self) -> pd.DataFrame:
         """One row per failure: asset_id, component, start, downtime_h [h], age_years [year]."""
