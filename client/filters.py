@@ -2,9 +2,10 @@
 
 Each filter returns a boolean mask, True where it flags a record; masks are combined, rows are
 never dropped. ``FILTERS`` is the one registry of names, defaults and functions. Two filters need
-more than one row at a time: ``frozen_sensor`` needs each turbine's records in time order, which
-:func:`client.streaming.hold_back_open_runs` guarantees across chunks, and ``bin_outlier`` needs each turbine's
-statistics over the whole period, gathered in a first pass (:class:`BinOutlierStatistics`).
+more than one row at a time: ``frozen_sensor`` needs each turbine's records in time order with
+their neighbours, which :func:`client.streaming.chunks_with_context` gives across chunks, and
+``bin_outlier`` needs each turbine's statistics over the whole period, gathered in a first pass
+(:class:`BinOutlierStatistics`).
 Thresholds follow NREL OpenOA's filters (openoa.utils.filters) unless stated.
 
 A filter reads its records either from a canonical DataFrame or from its columns as numpy arrays

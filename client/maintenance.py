@@ -39,7 +39,7 @@ from client.indicators import (
 from client.power_curve import clipped_bin_index
 from client.schema import STATUS
 from client.site_config import SiteConfig
-from client.streaming import FAILURE_KEY, ChunkSource, RecordSpill, hold_back_open_runs, with_failure_key
+from client.streaming import FAILURE_KEY, ChunkSource, RecordSpill, chunks_with_context, with_failure_key
 from client.summaries import (
     ModelTraining,
     SiteTurbines,
@@ -145,9 +145,9 @@ def _indicator_records(
 ) -> Iterator[IndicatorRecords]:
     """The export's canonical records, chunk by chunk, judged by the spec's row filters (checked by the caller).
 
-    Each record carries the power its turbine's own curve expects (:func:`own_cohorts`). Chunks are
-    re-cut so that neither a run of equal wind speeds (the frozen-sensor filter) nor a
-    failure is split between two (:func:`client.streaming.hold_back_open_runs`).
+    Each record carries the power its turbine's own curve expects (:func:`own_cohorts`). Each is
+    judged beside the records of its turbine either side that the filters' contexts need
+    (:func:`client.streaming.chunks_with_context`), and yielded once.
     """
     turbines = SiteTurbines.of(site, spec)
     cohorts = released_cohorts(release)
@@ -158,12 +158,14 @@ def _indicator_records(
     component_of_code = {code: i for i, (_, codes) in enumerate(site.status_components.items()) for code in codes}
     chunks = with_failure_key(read_chunks(), STATUS, component_of_code)
     site_arrays = TurbineArrays.of(site)
-    for chunk, asset in hold_back_open_runs(chunks, turbines.ids, keys=("WMET_HorWdSpd", FAILURE_KEY)):
-        in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
-        arrays = site_arrays.select(asset)
-        normal = in_period.copy()
+    context = max((FILTERS[f.name].context(f.parameters) for f in row_filters), default=0)
+    for frame, frame_asset, owned in chunks_with_context(chunks, turbines.ids, context):
+        normal, arrays = np.ones(len(frame), dtype=bool), site_arrays.select(frame_asset)
         for f in row_filters:
-            normal &= ~FILTERS[f.name].flag(chunk, arrays, f.parameters)
+            normal &= ~FILTERS[f.name].flag(frame, arrays, f.parameters)
+        chunk, asset, normal = frame[owned], frame_asset[owned], normal[owned]
+        in_period = ((chunk["time"] >= start) & (chunk["time"] < end)).to_numpy()
+        normal &= in_period
         wind_speed, power = density_normalised(chunk, site, turbines.stall[asset], spec.reference_air_density)
         expected_kw = np.full(len(chunk), np.nan)
         for c in np.unique(own[asset]):
@@ -369,8 +371,7 @@ class Reliability:
         self.observes_failures = STATUS in site.mapped_columns and bool(site.status_components)
         self.turbine_years = np.zeros((len(site.turbines), len(self.edges)))  # [year]
         self.failures: list[pd.DataFrame] = []  # per chunk with failures: asset, component, start, downtime_h, ...
-        # The hold-back lets every run go when the runs held would exceed its budget: a failure then straddling
-        # two chunks is one, its downtime added to the event that began it (client.indicators).
+        # A failure whose records two chunks share is one, its downtime added to the event that began it.
         self.last_record = LastRecords.none(len(site.turbines))
         self.last_event = np.full((len(site.turbines), 2), -1)  # (frame, row) in self.failures of its last event
 

@@ -1,16 +1,18 @@
-"""Streaming a site's export in bounded memory: chunks re-cut at run boundaries, and a spill for a second pass.
+"""Streaming a site's export in bounded memory: chunks judged with their neighbours, and a spill for a second pass.
 
-Both site pipelines read an export as a stream of canonical chunks (:data:`ChunkSource`), round 1
-(:func:`client.summaries.prepared_records`) and round 2 (:func:`client.maintenance.site_indicators`).
-A filter that judges runs of equal values needs each turbine's records in time order with no run
-split between chunks (:func:`hold_back_open_runs`, :func:`hold_back_open_run_arrays`); a second
-pass over records (the bin filter, model residuals) replays them from a :class:`RecordSpill`
-instead of reading the export again.
+The site pipelines read an export as a stream of canonical chunks (:data:`ChunkSource`): wind's
+round 1 (:func:`client.summaries.prepared_records`) and round 2
+(:func:`client.maintenance.site_indicators`), and a solar plant's one pass
+(:func:`client.solar.summaries.summarise_plant`). A filter that judges runs of equal values (a
+frozen sensor, a stuck reading) needs each unit's records in time order with its neighbours
+either side (:func:`chunks_with_context`, :func:`array_chunks_with_context`): a fixed number of
+records per unit, so one unit's readings never change how another's are judged. A second pass
+over records (the bin filter, model residuals) replays them from a :class:`RecordSpill` instead of
+reading the export again.
 """
 
 from __future__ import annotations
 
-import itertools
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -26,7 +28,8 @@ ChunkSource: TypeAlias = Callable[[], Iterable[pd.DataFrame]]
 
 FAILURE_KEY = "failure_component"
 """Column :func:`with_failure_key` adds: per record, the index of the component whose failure code it carries, NaN
-otherwise. As a key of :func:`hold_back_open_runs` it keeps a failure's records in one chunk."""
+otherwise. A failure whose records two chunks share is joined again by
+:func:`client.indicators.continues_earlier_run`."""
 
 
 def with_failure_key(
@@ -41,53 +44,53 @@ def with_failure_key(
         yield chunk.assign(**{FAILURE_KEY: key})
 
 
-def hold_back_open_runs(
-    chunks: Iterable[pd.DataFrame],
-    asset_order: pd.Index,
-    max_held: int = 100_000,
-    keys: tuple[str, ...] = ("WMET_HorWdSpd",),
-) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    """Re-chunk so that no run of equal values of a turbine (in any column of ``keys``) is split.
+def chunks_with_context(
+    chunks: Iterable[pd.DataFrame], asset_order: pd.Index, context: int
+) -> Iterator[tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
+    """Re-chunk so that each record is judged beside the ``context`` records of its unit either side of it.
 
-    Yields each chunk sorted by turbine, then time, with the index of each row's turbine in
-    ``asset_order``. The trailing run of each turbine is held back and prepended to the next
-    chunk, where it may continue; at most ``max_held`` rows are held (a run longer than that is
-    frozen by any definition and is released as it stands). NaN never forms a run, so a key
-    column that is NaN except where runs matter (failure codes, say) holds back little.
+    Yields frames sorted by unit (turbine or inverter), then time, with the index of each row's
+    unit in ``asset_order`` and which rows the frame *owns*: every record is owned by exactly one
+    frame, and only owned records are to be counted. Around its owned records a frame holds up to
+    ``context`` records of the same unit on each side that it does not own: before them, records
+    owned earlier; after them, records held back for the next frame. A flag that depends on at
+    most ``context`` records either side (:func:`client.runs.long_run_context`) is therefore the
+    same for an owned record as over the whole export, wherever the chunks' borders fall.
+
+    Besides a chunk, at most 2 ``context`` records per unit are kept between frames, whatever the
+    records say: one unit's readings (a sensor frozen for a year) never change where another's
+    are cut, nor how they are judged.
     """
-    held: pd.DataFrame | None = None
+    carried: pd.DataFrame | None = None
+    done = np.zeros(0, dtype=bool)  # the carried rows an earlier frame owned
     iterator = iter(chunks)
     chunk = next(iterator, None)
     while chunk is not None:
-        following = next(iterator, None)  # a look ahead: the last chunk holds nothing back
-        frame = chunk if held is None else pd.concat([held, chunk], ignore_index=True)
+        following = next(iterator, None)  # a look ahead: the last frame owns everything left
+        frame = chunk if carried is None else pd.concat([carried, chunk], ignore_index=True)
+        owned_before = np.concatenate([done, np.zeros(len(chunk), dtype=bool)])
         chunk = following
         asset = asset_codes(frame["asset_id"], asset_order)
         # Integer nanoseconds sort fast; tz-aware timestamps as objects do not.
         order = _turbine_time_order(asset, frame["time"].array.asi8)
         if order is not None:
-            frame, asset = frame.iloc[order].reset_index(drop=True), asset[order]
+            frame, asset, owned_before = frame.iloc[order].reset_index(drop=True), asset[order], owned_before[order]
         if following is None:
-            yield frame, asset
+            yield frame, asset, ~owned_before
             return
-        columns = {"asset": asset, **{key: frame[key].to_numpy() for key in keys}}
-        hold = _open_runs(HeldChunk({name: column[:0] for name, column in columns.items()}, columns), keys, max_held)
-        n_held = int(hold.sum())
-        if n_held == 0 or hold[len(hold) - n_held :].all():
-            # One turbine per chunk (or nothing held): the held rows are the tail, so slice, not copy.
-            cut = len(hold) - n_held
-            held = frame.iloc[cut:]
-            yield frame.iloc[:cut], asset[:cut]
-        else:
-            held = frame[hold]
-            yield frame[~hold], asset[~hold]
+        to_end = _records_to_unit_end(asset)
+        owned = ~owned_before & (to_end >= context)
+        kept = to_end < 2 * context
+        carried = frame[kept] if kept.any() else None
+        done = (owned_before | owned)[kept]
+        yield frame, asset, owned
 
 
 @dataclass(frozen=True)
 class HeldChunk:
-    """Records sorted by turbine, then time: the rows held back before (``head``), then a chunk's (``body``).
+    """Records sorted by unit, then time: those carried from the frame before (``head``), then a chunk's (``body``).
 
-    Both map column names, ``asset`` (turbine index) and ``time`` (datetime64) among them, to
+    Both map column names, ``asset`` (unit index) and ``time`` (datetime64) among them, to
     arrays. :meth:`rows` reads across the two; only a range that spans both is copied.
     """
 
@@ -116,47 +119,57 @@ class HeldChunk:
         return np.concatenate([self.head[name][start:], self.body[name][: stop - n_head]])
 
 
-def hold_back_open_run_arrays(
-    chunks: Iterable[dict[str, np.ndarray]],
-    max_held: int = 100_000,
-    keys: tuple[str, ...] = ("WMET_HorWdSpd",),
+def array_chunks_with_context(
+    chunks: Iterable[dict[str, np.ndarray]], context: int
 ) -> Iterator[tuple[HeldChunk, np.ndarray | None]]:
-    """:func:`hold_back_open_runs` over chunks of numpy columns (``asset``: turbine index; ``time``: datetime64).
+    """:func:`chunks_with_context` over chunks of numpy columns (``asset``: unit index; ``time``: datetime64).
 
-    Yields each chunk behind the rows held back from the one before, sorted by turbine, then
-    time, and which rows it releases (None: all). The rows it does not release are the trailing
-    runs, held back: they come again at the head of the next chunk. A chunk is copied only when
-    its records (with the held rows before them) are not in order.
+    Yields each chunk behind the records carried from the one before, sorted by unit, then time,
+    and which rows it owns (None: all). A chunk is copied only when its records (with the carried
+    ones before them) are not in order.
     """
     head: dict[str, np.ndarray] | None = None
+    done = np.zeros(0, dtype=bool)
     iterator = iter(chunks)
     current = next(iterator, None)
     while current is not None:
         following = next(iterator, None)
-        chunk = _sorted_behind(head, current)
+        chunk, order = _sorted_behind(head, current)
+        owned_before = np.concatenate([done, np.zeros(len(current["asset"]), dtype=bool)])
+        if order is not None:
+            owned_before = owned_before[order]
         current = following
         if following is None:
-            yield chunk, None
+            yield chunk, (~owned_before if owned_before.any() else None)
             return
-        hold = _open_runs(chunk, keys, max_held)
-        rows = np.flatnonzero(hold)
+        to_end = _records_to_unit_end(chunk.column("asset", 0, len(chunk)))
+        owned = ~owned_before & (to_end >= context)
+        rows = np.flatnonzero(to_end < 2 * context)
         head = {name: _take(chunk, name, rows) for name in chunk.body}
-        yield chunk, (~hold if len(rows) else None)
+        done = (owned_before | owned)[rows]
+        yield chunk, (None if owned.all() else owned)
 
 
-def _sorted_behind(head: dict[str, np.ndarray] | None, body: dict[str, np.ndarray]) -> HeldChunk:
+def _sorted_behind(
+    head: dict[str, np.ndarray] | None, body: dict[str, np.ndarray]
+) -> tuple[HeldChunk, np.ndarray | None]:
+    """``head`` then ``body`` as one sorted :class:`HeldChunk`, and the order applied to their rows (None: none)."""
     empty = {name: column[:0] for name, column in body.items()}
     if head is None or not len(head["asset"]):
         order = _turbine_time_order(body["asset"], body["time"].view(np.int64))
-        return HeldChunk(empty, body if order is None else {name: column[order] for name, column in body.items()})
+        return HeldChunk(empty, _reordered(body, order)), order
     asset, time = body["asset"], body["time"].view(np.int64)
     last_asset, last_time = head["asset"][-1], head["time"].view(np.int64)[-1]
     joins = len(asset) == 0 or asset[0] > last_asset or (asset[0] == last_asset and time[0] >= last_time)
     if joins and _turbine_time_order(asset, time) is None:
-        return HeldChunk(head, body)  # the held rows go first, the chunk stays where it is
+        return HeldChunk(head, body), None  # the carried rows go first, the chunk stays where it is
     joined = {name: np.concatenate([head[name], column]) for name, column in body.items()}
     order = _turbine_time_order(joined["asset"], joined["time"].view(np.int64))
-    return HeldChunk(empty, joined if order is None else {name: column[order] for name, column in joined.items()})
+    return HeldChunk(empty, _reordered(joined, order)), order
+
+
+def _reordered(columns: dict[str, np.ndarray], order: np.ndarray | None) -> dict[str, np.ndarray]:
+    return columns if order is None else {name: column[order] for name, column in columns.items()}
 
 
 def _take(chunk: HeldChunk, name: str, rows: np.ndarray) -> np.ndarray:
@@ -166,47 +179,18 @@ def _take(chunk: HeldChunk, name: str, rows: np.ndarray) -> np.ndarray:
 
 
 def _turbine_time_order(asset: np.ndarray, time: np.ndarray) -> np.ndarray | None:
-    """The order that sorts records by turbine, then time; None when they already are."""
+    """The order that sorts records by unit, then time; None when they already are."""
     in_order = np.all((asset[1:] > asset[:-1]) | ((asset[1:] == asset[:-1]) & (time[1:] >= time[:-1])))
     return None if in_order else np.lexsort((time, asset))
 
 
-def _open_runs(chunk: HeldChunk, keys: tuple[str, ...], max_held: int) -> np.ndarray:
-    """Rows of each turbine's trailing run in any of ``keys`` (sorted records); none if more than ``max_held``."""
-    n_head = len(chunk.head["asset"])
-    hold = np.zeros(len(chunk), dtype=bool)
-    if len(chunk) == 0:
-        return hold
-    # Turbine boundaries: within the head, within the body, and between them.
-    head, body = chunk.head["asset"], chunk.body["asset"]
-    ends = [np.flatnonzero(head[1:] != head[:-1]) + 1]
-    if n_head and len(body) and head[-1] != body[0]:
-        ends.append(np.array([n_head]))
-    ends.append(np.flatnonzero(body[1:] != body[:-1]) + 1 + n_head)
-    bounds = [0, *np.concatenate(ends).tolist(), len(chunk)]
-    spans = []
-    for first, end in itertools.pairwise(bounds):
-        # Each key's trailing run is a suffix of the turbine's rows: their union is the longest.
-        spans.append((min(_trailing_run_start(chunk, key, first, end) for key in keys), end))
-    if sum(end - start for start, end in spans) <= max_held:
-        for start, end in spans:
-            hold[start:end] = True
-    return hold
-
-
-def _trailing_run_start(chunk: HeldChunk, key: str, first: int, end: int) -> int:
-    """First row of the run of equal ``key`` values that ends at row ``end`` - 1 (it starts at ``first`` at most)."""
-    last = chunk.column(key, end - 1, end)[0]
-    start, step = end - 1, 8
-    if np.isnan(last):  # NaN never forms a run
-        return start
-    while start > first:
-        low = max(first, start - step)
-        different = np.flatnonzero(chunk.column(key, low, start) != last)
-        if len(different):
-            return low + int(different[-1]) + 1
-        start, step = low, step * 2
-    return first
+def _records_to_unit_end(asset: np.ndarray) -> np.ndarray:
+    """For records sorted by unit, how many records of the same unit follow each one (0 for a unit's last)."""
+    if len(asset) == 0:
+        return np.zeros(0, dtype=np.int64)
+    last = np.flatnonzero(np.append(asset[1:] != asset[:-1], True))
+    unit = np.repeat(np.arange(len(last)), np.diff(last, prepend=-1))
+    return last[unit] - np.arange(len(asset))
 
 
 class RecordSpill:

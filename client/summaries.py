@@ -30,7 +30,7 @@ from client.power_curve import bin_index, binned_sums, clipped_bin_index, power_
 from client.privacy import cap_unit_histograms
 from client.schema import STATUS
 from client.site_config import SiteConfig, Turbine
-from client.streaming import ChunkSource, RecordSpill, hold_back_open_run_arrays
+from client.streaming import ChunkSource, RecordSpill, array_chunks_with_context
 from protos.codec import block_layouts
 from protos.disclosure import atom_index, cohort_atoms, turbine_in_cohort
 from protos.fleetbench.v1 import spec_pb2
@@ -254,7 +254,7 @@ def prepared_records(
     given, receives what each filter removed; ``observe``, when given, sees every canonical record
     before filtering, block by block (sorted by turbine, then time), as numpy columns (also
     ``observed_channels``) with its turbine indices and which of them it owns (None: all; the
-    others are seen again with the next chunk).
+    others are neighbours a chunk before or after owns).
     """
     check_filters((f.name, f.parameters) for f in spec.filters)
     turbines = SiteTurbines.of(site, spec)
@@ -272,13 +272,14 @@ def prepared_records(
         for frame in read_chunks():
             yield canonical_columns(frame, turbines.ids, channels)
 
-    for chunk, released in hold_back_open_run_arrays(chunk_columns()):
+    # Each record is judged with its turbine's neighbours either side, carried between chunks.
+    for chunk, owned_rows in array_chunks_with_context(chunk_columns(), context):
         n = len(chunk)
         for a in range(0, n, BLOCK_ROWS):
             b = min(a + BLOCK_ROWS, n)
             block = chunk.rows(a, b)
             asset = block.pop("asset")
-            owned = None if released is None else released[a:b]
+            owned = None if owned_rows is None else owned_rows[a:b]
             if observe is not None:
                 observe(block, asset, owned)
             passed = time_within(block["time"], start, end)

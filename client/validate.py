@@ -12,7 +12,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from client.filters import TurbineArrays, frozen_sensor_flag
+from client.filters import TurbineArrays, frozen_sensor_context, frozen_sensor_flag
 from client.ingest import (
     CHUNK_ROWS,
     MisalignedRowsError,
@@ -23,7 +23,7 @@ from client.ingest import (
 )
 from client.schema import CHANNELS
 from client.site_config import SiteConfig, SiteConfigError, load_site_config
-from client.streaming import hold_back_open_runs
+from client.streaming import chunks_with_context
 from common.progress import Progress, silent
 
 # Share of a turbine's power values that, impossible for its rated power, point at a unit mistake.
@@ -244,9 +244,9 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
                 for name, values in converted.items():
                     blanked[name] += int((values.not_numeric | values.out_of_range).sum())
                 _profile_chunk(frame, converted["WTUR_W"].out_of_range, rated_kw, counts, times)
-                for chunk, asset in hold_back_open_runs([frame], ids):
-                    arrays = site_arrays.select(asset)
-                    flags = frozen_sensor_flag(chunk, arrays, {"min_run": 3})
+                frozen = {"min_run": 3}
+                for chunk, asset, owned in chunks_with_context([frame], ids, frozen_sensor_context(frozen)):
+                    flags = frozen_sensor_flag(chunk, site_arrays.select(asset), frozen) & owned
                     counts["frozen"] += np.bincount(asset[flags], minlength=len(ids))
         except READ_ERRORS as error:
             findings.append(read_error_finding(file, error, site.file_format, "fix the mapping in site.toml"))

@@ -3,7 +3,8 @@
 A sensor or logger that stops updating repeats its last value; in a plant's summary such a
 reading would enter the PR, the curve and the daily energies as if measured. Each mask is
 boolean, True where a record is flagged (OpenOA-style); the records must be sorted by inverter,
-then time, which :func:`client.streaming.hold_back_open_runs` guarantees across chunks. Runs are
+then time, with the neighbours :func:`stuck_context` counts either side of a record, which
+:func:`client.streaming.chunks_with_context` gives across chunks. Runs are
 found by the kernel of the wind frozen-sensor filter (:func:`client.runs.long_runs`). A level shift
 of one inverter against its peers (:func:`level_shift`) is a validation finding only. Powers in kW,
 irradiances in W/m^2.
@@ -12,12 +13,12 @@ irradiances in W/m^2.
 from __future__ import annotations
 
 import math
-from collections.abc import Container
+from collections.abc import Container, Iterable
 
 import numpy as np
 import pandas as pd
 
-from client.runs import continues_run, long_runs
+from client.runs import continues_run, long_run_context, long_runs
 from client.solar.availability import CLIPPING_THRESHOLD
 
 DAYLIGHT_IRRADIANCE = 50.0
@@ -49,6 +50,20 @@ def stuck_min_records(resolution: pd.Timedelta, duration: pd.Timedelta = STUCK_M
 def irradiance_channel(columns: Container[str]) -> str:
     """The measured irradiance a plant's summary reads: ``G_i`` when mapped, else ``G_h``."""
     return "G_i" if "G_i" in columns else "G_h"
+
+
+def stuck_context(min_run: int, temperature_runs: Iterable[int] = ()) -> int:
+    """Records either side of a record that decide its stuck flags (:func:`stuck_readings`, :func:`stuck_temperature`).
+
+    Power's flag depends on the ``min_run`` - 1 records either side of it
+    (:func:`client.runs.long_run_context`); irradiance's on as many, each judged by its power's
+    flag; a temperature's on its own run's neighbours (``temperature_runs``: each channel's
+    ``min_run``), each judged by its irradiance's flag. With this many records of its inverter
+    either side (:func:`client.streaming.chunks_with_context`) a record is judged as over the whole
+    export.
+    """
+    irradiance = 2 * long_run_context(min_run)
+    return max([irradiance, *(long_run_context(run) + irradiance for run in temperature_runs)])
 
 
 def stuck_flag(

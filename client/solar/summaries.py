@@ -35,6 +35,7 @@ from client.solar.quality import (
     DAYLIGHT_IRRADIANCE,
     TEMPERATURE_STUCK_MIN_DURATIONS,
     irradiance_channel,
+    stuck_context,
     stuck_min_records,
     stuck_readings,
     stuck_temperature,
@@ -42,7 +43,7 @@ from client.solar.quality import (
 from client.solar.schema import STATUS, TIME
 from client.solar.site_config import SolarSiteConfig
 from client.solar.soiling import SoilingEstimate, soiling_loss
-from client.streaming import FAILURE_KEY, hold_back_open_runs, with_failure_key
+from client.streaming import FAILURE_KEY, chunks_with_context, with_failure_key
 from client.summaries import atom_census
 from protos.codec import spec_sha256
 from protos.disclosure import atom_index, cohort_atoms, plant_in_cohort
@@ -225,31 +226,30 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         if name in site.columns
     }
     ids = pd.Index([inverter.inverter_id for inverter in site.inverters])
-    # Each inverter's records in time order, no run of equal readings split between chunks: a stuck reading
-    # is judged whole, and counts as missing from here on, as ingest blanks an impossible one.
-    # A failure too: its records stay in one chunk, so each is counted once (client.indicators.failure_events).
+    context = stuck_context(min_run, temperature_runs.values())
     chunks = with_failure_key(read_chunks(), STATUS, component_of_code)
-    # The hold-back lets every run go when the runs held would exceed its budget: a failure that then straddles
-    # two chunks is still one, judged by each inverter's last record before (client.indicators).
+    # A failure whose records two chunks share is one, judged by each inverter's last record before.
     last_record = LastRecords.none(n_inv)
-    for chunk, inverter in hold_back_open_runs(chunks, ids, keys=("P_out", measured, FAILURE_KEY, *temperature_runs)):
-        power, irradiance = (chunk[name].to_numpy(dtype=np.float64) for name in ("P_out", measured))
+    # Each inverter's records in time order, each judged beside its neighbours either side: a stuck reading
+    # is flagged as over the whole export, and counts as missing from here on, as ingest blanks an impossible one.
+    for frame, frame_inverter, owned in chunks_with_context(chunks, ids, context):
+        power, irradiance = (frame[name].to_numpy(dtype=np.float64) for name in ("P_out", measured))
         # Power held flat by command (a curtailment setpoint, an outage's status) is no stuck meter.
-        category = _categories(chunk, category_of_code)
+        category = _categories(frame, category_of_code)
         stuck_power, stuck_irradiance = stuck_readings(
-            power, irradiance, inverter, ac[inverter], min_run, commanded=category != AVAILABLE
+            power, irradiance, frame_inverter, ac[frame_inverter], min_run, commanded=category != AVAILABLE
         )
         blanked = {measured: np.where(stuck_irradiance, np.nan, irradiance)}
         for name, temperature_run in temperature_runs.items():
-            temperature = chunk[name].to_numpy(dtype=np.float64)
-            stuck = stuck_temperature(temperature, inverter, blanked[measured], temperature_run)
+            temperature = frame[name].to_numpy(dtype=np.float64)
+            stuck = stuck_temperature(temperature, frame_inverter, blanked[measured], temperature_run)
             blanked[name] = np.where(stuck, np.nan, temperature)
-        chunk = chunk.assign(P_out=np.where(stuck_power, np.nan, power), **blanked)
+        chunk = frame.assign(P_out=np.where(stuck_power, np.nan, power), **blanked)
         times = pd.DatetimeIndex(chunk[TIME])
-        keep = np.asarray((times >= start) & (times < end))
+        keep = owned & np.asarray((times >= start) & (times < end))
         if not keep.any():
             continue
-        chunk, times, inverter, category = chunk[keep], times[keep], inverter[keep], category[keep]
+        chunk, times, inverter, category = chunk[keep], times[keep], frame_inverter[keep], category[keep]
         p_out = chunk["P_out"].to_numpy(dtype=np.float64)
         if "G_i" in chunk:
             g_poa = chunk["G_i"].to_numpy(dtype=np.float64)

@@ -26,13 +26,14 @@ from client.solar.quality import (
     TEMPERATURE_STUCK_MIN_DURATIONS,
     irradiance_channel,
     level_shift,
+    stuck_context,
     stuck_min_records,
     stuck_readings,
     stuck_temperature,
 )
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
-from client.streaming import hold_back_open_runs
+from client.streaming import chunks_with_context
 from client.validate import (
     READ_ERRORS,
     UNIT_SUSPICION_SHARE,
@@ -77,17 +78,20 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     }
     temperatures = list(temperature_runs)
     stuck = {name: _StuckRuns.empty(len(ids)) for name in ("P_out", measured, *temperatures)}
-    # Stuck readings are judged over each inverter's records in time order, no run split between chunks.
+    # Stuck readings are judged over each inverter's records in time order, beside its neighbours either side.
     frames = _canonical_frames(site, chunk_rows, progress, profiled, findings)
     daily = _DailySums(len(ids))
-    for chunk, asset in hold_back_open_runs(frames, ids, keys=tuple(stuck)):
-        readings = [chunk[name].to_numpy(dtype=np.float64) for name in stuck]
-        commanded = ~chunk[STATUS].isin(site.available_codes).to_numpy() if STATUS in chunk else None
-        power, irradiance = readings[:2]
-        flags = stuck_readings(power, irradiance, asset, ac_kw[asset], min_run, commanded)
-        sensor = np.where(flags[1], np.nan, irradiance)
+    context = stuck_context(min_run, temperature_runs.values())
+    for frame, frame_asset, owned in chunks_with_context(frames, ids, context):
+        readings = [frame[name].to_numpy(dtype=np.float64) for name in stuck]
+        commanded = ~frame[STATUS].isin(site.available_codes).to_numpy() if STATUS in frame else None
+        flags = stuck_readings(readings[0], readings[1], frame_asset, ac_kw[frame_asset], min_run, commanded)
+        sensor = np.where(flags[1], np.nan, readings[1])
         for temperature, run in zip(readings[2:], temperature_runs.values(), strict=True):
-            flags += (stuck_temperature(temperature, asset, sensor, run),)
+            flags += (stuck_temperature(temperature, frame_asset, sensor, run),)
+        chunk, asset = frame[owned], frame_asset[owned]
+        readings, flags = [values[owned] for values in readings], tuple(flag[owned] for flag in flags)
+        power, irradiance = readings[:2]
         stamp = chunk[TIME].dt.as_unit("ms").array.asi8
         for runs, values, flagged in zip(stuck.values(), readings, flags, strict=True):
             runs.add(asset, values, stamp, flagged)
@@ -156,33 +160,54 @@ class _DailySums:
 
 @dataclass
 class _StuckRuns:
-    """Per inverter, over chunks: stuck records, and the longest stuck run (records, value, first, last [ms])."""
+    """Per inverter, over chunks: stuck records, the longest stuck run (records, value, first, last [ms]).
+
+    A run open at an inverter's last record so far (``open_records`` of ``open_value`` from
+    ``open_first``; 0 records: none) goes on in the next chunk when its first record is stuck at
+    the same value.
+    """
 
     records: np.ndarray
     longest: np.ndarray
     value: np.ndarray
     first: np.ndarray
     last: np.ndarray
+    open_records: np.ndarray
+    open_value: np.ndarray
+    open_first: np.ndarray
 
     @classmethod
     def empty(cls, n_inverters: int) -> _StuckRuns:
         """No stuck record seen for any of ``n_inverters`` inverters."""
-        zeros = [np.zeros(n_inverters, dtype=np.int64) for _ in range(4)]
-        return cls(zeros[0], zeros[1], np.full(n_inverters, np.nan), zeros[2], zeros[3])
+        zeros = [np.zeros(n_inverters, dtype=np.int64) for _ in range(6)]
+        nan = [np.full(n_inverters, np.nan) for _ in range(2)]
+        return cls(zeros[0], zeros[1], nan[0], zeros[2], zeros[3], zeros[4], nan[1], zeros[5])
 
     def add(self, asset: np.ndarray, values: np.ndarray, stamp: np.ndarray, flagged: np.ndarray) -> None:
-        """Add a chunk's stuck records (sorted by inverter, then time; no run split between chunks), stamps in ms."""
+        """Add a chunk's records and stuck flags (by inverter, then time; after the last chunk's), stamps in ms."""
         self.records += np.bincount(asset[flagged], minlength=len(self.records))
         rows = np.flatnonzero(flagged)
         # A stuck run: flagged rows one after the other, of one inverter, at one value.
         starts = np.ones(len(rows), dtype=bool)
         starts[1:] = (np.diff(rows) != 1) | (np.diff(asset[rows]) != 0) | (values[rows[1:]] != values[rows[:-1]])
         begin = np.flatnonzero(starts)
+        first_row = np.ones(len(asset), dtype=bool)  # each inverter's first record in the chunk
+        first_row[1:] = asset[1:] != asset[:-1]
+        last_row = np.roll(first_row, -1)
         for b, e in itertools.pairwise([*begin, len(rows)]):
-            inverter = asset[rows[b]]
-            if e - b > self.longest[inverter]:
-                self.longest[inverter], self.value[inverter] = e - b, values[rows[b]]
-                self.first[inverter], self.last[inverter] = stamp[rows[b]], stamp[rows[e - 1]]
+            inverter, value = asset[rows[b]], values[rows[b]]
+            records, first = e - b, stamp[rows[b]]
+            if first_row[rows[b]] and self.open_records[inverter] and self.open_value[inverter] == value:
+                records, first = records + self.open_records[inverter], self.open_first[inverter]
+            if records > self.longest[inverter]:
+                self.longest[inverter], self.value[inverter] = records, value
+                self.first[inverter], self.last[inverter] = first, stamp[rows[e - 1]]
+            if last_row[rows[e - 1]]:
+                self.open_records[inverter], self.open_value[inverter] = records, value
+                self.open_first[inverter] = first
+        # An inverter whose last record here is not stuck has no run open.
+        seen = asset[last_row]
+        self.open_records[seen] = np.where(flagged[last_row], self.open_records[seen], 0)
 
 
 @dataclass

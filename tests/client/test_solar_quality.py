@@ -10,19 +10,22 @@ import pandas as pd
 import pytest
 
 import client.solar.summaries as solar_summaries
+from client.runs import long_run_context
 from client.solar.ingest import read_solar_chunks
 from client.solar.quality import (
     SHIFT_WINDOW_DAYS,
     TEMPERATURE_STUCK_MIN_DURATIONS,
     level_shift,
+    stuck_context,
     stuck_flag,
     stuck_min_records,
     stuck_readings,
+    stuck_temperature,
 )
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import PlantSummary, summarise_plant
 from client.solar.validate import validate_solar_site
-from client.streaming import hold_back_open_runs
+from client.streaming import chunks_with_context
 from protos.domain import SOLAR_RECORD_PERIOD
 from server.spec import solar_cohort, solar_spec
 from simulations.solar_fleet import (
@@ -154,11 +157,11 @@ def test_the_mask_finds_exactly_the_injected_stuck_run_across_chunk_borders(plan
     ids = pd.Index([inverter.inverter_id for inverter in site.inverters])
     found, records = set(), 0
     # 1,000-row chunks: the 6-day run (601 records) is cut by a border of the export's chunks.
-    for chunk, inverter in hold_back_open_runs(read_solar_chunks(site, chunk_rows=1_000), ids, keys=("P_out", "G_i")):
+    for chunk, inverter, owned in chunks_with_context(read_solar_chunks(site, chunk_rows=1_000), ids, stuck_context(8)):
         power, irradiance = chunk["P_out"].to_numpy(), chunk["G_i"].to_numpy()
-        flags = stuck_readings(power, irradiance, inverter, np.full(len(chunk), 1000.0), 8)[0]
+        flags = stuck_readings(power, irradiance, inverter, np.full(len(chunk), 1000.0), 8)[0] & owned
         found |= set(zip(ids[inverter[flags]], chunk["time"][flags], strict=True))
-        records += len(chunk)
+        records += int(owned.sum())
     assert records == len(frame)
     assert injected.sum() == 601 >= stuck_min_records(SOLAR_RECORD_PERIOD) == 8
     first = np.flatnonzero(injected)[0]
@@ -305,3 +308,50 @@ def test_the_summary_leaves_out_a_stuck_temperature_and_without_the_mask_it_bias
     assert (unmasked_ne < reference_ne - 0.03).all()  # measured: 0.955 and 0.959 against 1.010 and 1.013
     assert (abs(masked_ne - reference_ne) < 0.01).all()  # the ambient temperature's model instead: 1.015, 1.016
     assert reference.performance_ratio_stc - unmasked.performance_ratio_stc > 0.005
+
+
+def _stuck_flags(frame: pd.DataFrame, inverter: np.ndarray) -> np.ndarray:
+    """Power, irradiance and module-temperature flags of ``frame`` (runs of 3, 3 and 5), as a summary chains them."""
+    irradiance = frame["G_i"].to_numpy()
+    flags = stuck_readings(frame["P_out"].to_numpy(), irradiance, inverter, np.full(len(frame), 10.0), 3)
+    temperature = stuck_temperature(frame["T_mod"].to_numpy(), inverter, np.where(flags[1], np.nan, irradiance), 5)
+    return np.column_stack([*flags, temperature])
+
+
+def _coarse_readings() -> pd.DataFrame:
+    """Three inverters' records in time order with readings so coarse that runs of every length abound."""
+    rng = np.random.default_rng(8)
+    n = 600
+    return pd.DataFrame(
+        {
+            "time": np.repeat(pd.date_range("2023-06-01", periods=n // 3, freq="15min", tz="UTC"), 3),
+            "asset_id": np.tile(["INV01", "INV02", "INV03"], n // 3),
+            "P_out": rng.choice([0.0, 4.0, 5.0], n, p=[0.2, 0.4, 0.4]),
+            "G_i": rng.choice([0.0, 600.0, 700.0], n, p=[0.2, 0.4, 0.4]),
+            "T_mod": rng.choice([20.0, 21.0], n, p=[0.3, 0.7]),
+        }
+    )
+
+
+def _streamed_stuck_flags(frame: pd.DataFrame, chunk_rows: int, context: int) -> np.ndarray:
+    ids = pd.Index(["INV01", "INV02", "INV03"])
+    out = []
+    chunks = [frame.iloc[i : i + chunk_rows] for i in range(0, len(frame), chunk_rows)]
+    for chunk, inverter, owned in chunks_with_context(chunks, ids, context):
+        out.append(chunk[["asset_id", "time"]][owned].assign(flags=list(_stuck_flags(chunk, inverter)[owned])))
+    flags = pd.concat(out).sort_values(["asset_id", "time"])["flags"]
+    return np.array(flags.tolist())
+
+
+def test_stuck_readings_streamed_with_their_context_are_flagged_as_in_the_whole_export():
+    """Irradiance is judged by power's flag, temperature by irradiance's: each record needs its neighbours'
+    neighbours (stuck_context: 2 + 2 + 4 records either side here). Control: with power's context alone, some
+    chunking judges a record otherwise."""
+    frame = _coarse_readings()
+    whole = _streamed_stuck_flags(frame, len(frame), 0)
+    assert stuck_context(3, [5]) == 8 and whole.any(axis=0).all()
+    differs = 0
+    for chunk_rows in (5, 7, 11, 16, 25, 37):
+        np.testing.assert_array_equal(_streamed_stuck_flags(frame, chunk_rows, stuck_context(3, [5])), whole)
+        differs += not np.array_equal(_streamed_stuck_flags(frame, chunk_rows, long_run_context(3)), whole)
+    assert differs > 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,6 @@ from client.solar.summaries import (
     solar_blocks,
     summarise_plant,
 )
-from client.streaming import hold_back_open_runs
 from protos.census import census_spec
 from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
@@ -179,24 +177,25 @@ def test_failures_are_the_injected_inverter_faults_counted_once_across_chunks(tm
     assert CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)]).total[n_atoms, SOLAR_CELLS.index("failures")] == 0
 
 
-def test_a_failure_split_between_chunks_counts_once_when_the_hold_back_lets_every_run_go(tmp_path, monkeypatch):
-    """The hold-back keeps a failure's records in one chunk only while the runs it holds fit its budget (an
-    inverter dead for years exceeds it, and then every inverter's runs go): INV01's fault then straddles
-    two 1,000-row chunks (the first ends at 09:45 on 11 March) and still counts once, by the inverter's last
-    record before. Control:
-    judged chunk by chunk it counts twice, one failure more than there was, which a private spec's cap would
-    not bound (one inverter's dead run would move the others' counts)."""
+def test_a_failure_split_between_chunks_counts_once(tmp_path, monkeypatch):
+    """INV01's fault straddles two frames and counts once, by the inverter's last record before.
+
+    In 1,045-row chunks the first frame owns INV01's records up to 45 before the chunk's border (the neighbours
+    the stuck flags need stay for the next): up to 10:00 on 11 March, within the fault.
+
+    Control: judged chunk by chunk it counts twice, one failure more than there was, which a private
+    spec's cap would not bound (the chunks' borders fall where the other inverters' records put them).
+    """
     faults = (
         Outage("INV01", "2023-03-11T08:00:00Z", "2023-03-11T12:00:00Z", "inverter_fault", 3),
         Outage("INV02", "2023-03-10T11:00:00Z", "2023-03-10T15:30:00Z", "inverter_fault", 3),
     )
     site = load_solar_site_config(_two_inverters_in_march(faults, tmp_path))
     spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")])
-    monkeypatch.setattr("client.solar.summaries.hold_back_open_runs", partial(hold_back_open_runs, max_held=0))
     inverter = list(spec.solar.components).index("inverter")
 
     def failures() -> float:
-        summary = summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_000), site, spec)
+        summary = summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_045), site, spec)
         assert summary.failures is not None
         return float(summary.failures[inverter])
 
@@ -205,6 +204,63 @@ def test_a_failure_split_between_chunks_counts_once_when_the_hold_back_lets_ever
         "client.solar.summaries.continues_earlier_run", lambda events, *_: np.zeros(len(events.asset), bool)
     )
     assert failures() == 3
+
+
+def _beside_a_frozen_logger(folder: Path, with_frozen: bool) -> Path:
+    """March 2023 of INV01, its power stuck at 321 kW for 10 records from 03:45 on 6 March (local noon), in a
+    time-ordered export (as SCADA writes one), beside INV02 whose logger froze at 123.4 kW for the month or alone."""
+    planned = replace(
+        solar_fleet(1, 1, np.random.default_rng(5))[0],
+        inverters=("INV01", "INV02"),
+        dc_capacity_kw=(1300.0,) * 2,
+        ac_capacity_kw=(1000.0,) * 2,
+        outages=(),
+        underperforming=(),
+    )
+    simulation = simulate_solar_plant_with_truth(
+        planned, "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", "15min", np.random.default_rng(6)
+    )
+    frame = simulation.frame.sort_values(["time", "asset_id"], kind="stable").reset_index(drop=True)
+    inv01 = (frame["asset_id"] == "INV01").to_numpy()
+    start = pd.Timestamp("2023-03-06T03:45:00Z")
+    stuck = inv01 & frame["time"].between(start, start + 9 * pd.Timedelta(minutes=15)).to_numpy()
+    frame["P_out"] = np.where(stuck, 321.0, np.where(inv01, frame["P_out"], 123.4))
+    truth = simulation.truth
+    if not with_frozen:
+        frame = frame[inv01]
+        truth = replace(truth, inverters=("INV01",), dc_capacity_kw=(1300.0,), ac_capacity_kw=(1000.0,))
+    return write_solar_site(truth, frame, folder)
+
+
+def test_one_inverters_frozen_logger_does_not_change_how_anothers_readings_are_judged(tmp_path, monkeypatch):
+    """A private curve's noise is calibrated for one inverter moving its own capped rows only, measured.
+
+    In the export with INV02, 1,000-row chunks cut INV01's stuck run (at its 500th record); in INV01's own
+    export they do not. Each record judged beside its inverter's neighbours, INV01's run is flagged in both,
+    and INV02 (all its records stuck) adds nothing: the capped curve histogram is the same with and without it.
+    Control: judged without neighbours (nothing carried between chunks), the cut run goes unflagged beside
+    INV02 only, so INV02's presence moves the histogram by INV01's 10 records, beyond INV02's own rows (none).
+    """
+    spec = solar_spec(
+        "march-private",
+        "2023-03-01T00:00:00Z",
+        "2023-04-01T00:00:00Z",
+        [solar_cohort("all")],
+        privacy=PrivacySettings(10.0),
+    )
+
+    def capped(with_frozen: bool) -> np.ndarray:
+        site = load_solar_site_config(_beside_a_frozen_logger(tmp_path / f"{with_frozen}-{len(moved)}", with_frozen))
+        summary = summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_000), site, spec)
+        assert summary.capped_curve_histogram is not None
+        return summary.capped_curve_histogram
+
+    moved: list[float] = []
+    moved.append(float(np.abs(capped(True) - capped(False)).sum()))
+    monkeypatch.setattr("client.solar.summaries.stuck_context", lambda *_: 0)
+    moved.append(float(np.abs(capped(True) - capped(False)).sum()))
+    assert moved[0] == 0.0
+    assert moved[1] > 0.0
 
 
 def test_a_private_spec_counts_each_inverters_failures_up_to_its_cap_so_one_inverter_moves_them_that_much(tmp_path):

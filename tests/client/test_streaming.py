@@ -1,4 +1,4 @@
-"""Streaming in bounded memory: chunks re-cut so no run is split, and a spill that replays in order."""
+"""Streaming in bounded memory: records judged beside their neighbours whatever the chunks; a spill in order."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from client.filters import TurbineArrays, frozen_sensor_flag
-from client.streaming import RecordSpill, hold_back_open_run_arrays, hold_back_open_runs
+from client.filters import TurbineArrays, frozen_sensor_context, frozen_sensor_flag
+from client.streaming import RecordSpill, array_chunks_with_context, chunks_with_context
 
 
 def _interleaved_turbines() -> pd.DataFrame:
@@ -25,6 +25,16 @@ def _interleaved_turbines() -> pd.DataFrame:
     )
 
 
+FROZEN = {"min_run": 3}
+CONTEXT = frozen_sensor_context(FROZEN)
+
+
+def _flag_owned(frame: pd.DataFrame, asset: np.ndarray, owned: np.ndarray) -> pd.DataFrame:
+    """The frozen-sensor flag of the rows ``frame`` owns, judged with the rest."""
+    turbines = TurbineArrays(asset, np.full(len(frame), 2000.0), np.full(len(frame), 12.0), (0,))
+    return frame.assign(flag=frozen_sensor_flag(frame, turbines, FROZEN))[owned]
+
+
 @pytest.mark.parametrize("chunk_rows", [1, 2, 3, 5, 7, 100])
 def test_streamed_chunks_flag_exactly_like_one_chunk(chunk_rows):
     frame = _interleaved_turbines()
@@ -32,16 +42,27 @@ def test_streamed_chunks_flag_exactly_like_one_chunk(chunk_rows):
 
     def flagged(chunks):
         out = []
-        for chunk, asset in hold_back_open_runs(chunks, order):
+        for chunk, asset, owned in chunks_with_context(chunks, order, CONTEXT):
             assert np.array_equal(asset, order.get_indexer(chunk["asset_id"]))
-            turbines = TurbineArrays(asset, np.full(len(chunk), 2000.0), np.full(len(chunk), 12.0), (0,))
-            out.append(chunk.assign(flag=frozen_sensor_flag(chunk, turbines, {"min_run": 3})))
+            out.append(_flag_owned(chunk, asset, owned))
         return pd.concat(out).sort_values(["asset_id", "time"]).reset_index(drop=True)
 
     whole = flagged([frame])
     streamed = flagged([frame.iloc[i : i + chunk_rows] for i in range(0, 60, chunk_rows)])
     pd.testing.assert_frame_equal(streamed, whole)
     assert len(streamed) == 60 and whole["flag"].sum() > 0
+
+
+def test_control_chunks_judged_without_their_neighbours_miss_a_frozen_stretch_they_cut():
+    """The control of the test above: with no records carried between chunks, 5-row chunks cut the frozen stretch."""
+    frame = _interleaved_turbines()
+    whole = flagged_alone = 0
+    for chunk, asset, owned in chunks_with_context([frame], pd.Index(["A", "B", "C"]), CONTEXT):
+        whole += int(_flag_owned(chunk, asset, owned)["flag"].sum())
+    for i in range(0, 60, 5):
+        for chunk, asset, owned in chunks_with_context([frame.iloc[i : i + 5]], pd.Index(["A", "B", "C"]), 0):
+            flagged_alone += int(_flag_owned(chunk, asset, owned)["flag"].sum())
+    assert flagged_alone < whole
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 2, 3, 5, 7, 100])
@@ -55,18 +76,44 @@ def test_streamed_arrays_release_every_record_once_and_flag_like_one_chunk(chunk
 
     def flagged(chunks):
         out = []
-        for chunk, released in hold_back_open_run_arrays(chunks):
-            rows = chunk.rows(0, len(chunk))
-            turbines = TurbineArrays(rows["asset"], np.full(len(chunk), 2000.0), np.full(len(chunk), 12.0), (0,))
-            flags = frozen_sensor_flag(rows, turbines, {"min_run": 3})
-            mine = np.ones(len(chunk), dtype=bool) if released is None else released
-            out.append(pd.DataFrame({**rows, "flag": flags})[mine])
+        for chunk, owned in array_chunks_with_context(chunks, CONTEXT):
+            rows = pd.DataFrame(chunk.rows(0, len(chunk)))
+            out.append(
+                _flag_owned(rows, rows["asset"].to_numpy(), np.ones(len(chunk), bool) if owned is None else owned)
+            )
         return pd.concat(out).sort_values(["asset", "time"]).reset_index(drop=True)
 
     whole = flagged([columns])
     streamed = flagged([{name: c[i : i + chunk_rows] for name, c in columns.items()} for i in range(0, 60, chunk_rows)])
     pd.testing.assert_frame_equal(streamed, whole)
     assert len(streamed) == 60 and whole["flag"].sum() > 0
+
+
+def test_a_unit_frozen_for_ever_neither_grows_what_is_carried_nor_changes_how_another_is_cut():
+    """A turbine frozen over the whole export (a dead logger) is carried as any other: 2 x context records.
+
+    The frames' sizes, and which of turbine A's records each owns, are the same with and without the frozen
+    turbine Z in the stream: one unit's readings do not decide how another's are judged. (Before, the stream held
+    each unit's open run, up to a budget the units shared: Z's run made it let A's go.)
+    """
+    rng = np.random.default_rng(3)
+    times = pd.date_range("2025-01-01", periods=400, freq="10min", tz="UTC")
+    a = pd.DataFrame({"time": times, "asset_id": "A", "WMET_HorWdSpd": np.round(rng.uniform(3, 4, 400), 1)})
+    z = pd.DataFrame({"time": times, "asset_id": "Z", "WMET_HorWdSpd": 7.0})
+    both = pd.concat([a, z]).sort_values(["time", "asset_id"], kind="stable")
+    order = pd.Index(["A", "Z"])
+
+    def a_owned_per_frame(frame: pd.DataFrame, chunk_rows: int) -> list[list[pd.Timestamp]]:
+        owned_times, carried = [], []
+        chunks = [frame.iloc[i : i + chunk_rows] for i in range(0, len(frame), chunk_rows)]
+        for (chunk, asset, owned), raw in zip(chunks_with_context(chunks, order, CONTEXT), chunks, strict=True):
+            carried.append(len(chunk) - len(raw))
+            owned_times.append(list(chunk["time"][owned & (asset == 0)]))
+        assert max(carried) <= 2 * CONTEXT * frame["asset_id"].nunique()
+        return owned_times
+
+    # Chunks of 40 rows with Z, of 20 without it: each holds the same 20 of A's records.
+    assert a_owned_per_frame(both, 40) == a_owned_per_frame(a, 20)
 
 
 @pytest.mark.parametrize("memory_bytes", [0, 1 << 20])

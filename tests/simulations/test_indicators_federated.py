@@ -8,7 +8,6 @@ Where the census withholds a cell, the sites send zeros for it.
 from __future__ import annotations
 
 import json
-from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,6 @@ from client.indicators import histogram_counts
 from client.ingest import read_canonical_chunks
 from client.maintenance import site_indicators
 from client.site_config import load_site_config
-from client.streaming import hold_back_open_runs
 from common.release_json import read_release_json
 from protos.census import census_totals
 from protos.disclosure import cohort_atoms
@@ -303,17 +301,15 @@ def test_each_month_s_time_availability_is_the_share_of_the_month_no_injected_st
     assert dips >= 3  # outages struck some months, which the monthly view shows
 
 
-def test_a_site_keeps_the_same_failures_whatever_its_chunks_and_hold_back(faulty_run, kept_on_site, monkeypatch):
-    """Read in 500-row chunks with the hold-back letting every run go (as when the runs held would exceed its
-    budget), a site finds the same failures, run by run with their downtime, as read whole: a failure split
-    between chunks is one, its downtime added to the event that began it. Control: judged chunk by chunk,
-    split failures count twice."""
+def test_a_site_keeps_the_same_failures_whatever_its_chunks(faulty_run, kept_on_site, monkeypatch):
+    """Read in 500-row chunks, a site finds the same failures, run by run with their downtime, as read whole: a
+    failure split between chunks is one, its downtime added to the event that began it. Control: judged chunk by
+    chunk, split failures count twice."""
     sites, *_ = faulty_run
     site = load_site_config(sites[0])
     (received,) = received_releases_dir(sites[0]).glob("*.json")
     final = read_release_json(received)
     whole = kept_on_site[0].failures.reset_index(drop=True)
-    monkeypatch.setattr("client.maintenance.hold_back_open_runs", partial(hold_back_open_runs, max_held=0))
 
     def failures() -> pd.DataFrame:
         chunked = site_indicators(
