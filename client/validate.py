@@ -5,6 +5,7 @@ Every finding names the file, the column or setting, and the fix. Nothing here l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +29,9 @@ from common.progress import Progress, silent
 
 # Share of a turbine's power values that, impossible for its rated power, point at a unit mistake.
 UNIT_SUSPICION_SHARE = 0.05
+
+FROZEN_SENSOR = {"min_run": 3}
+"""The frozen-sensor filter's parameters the validator counts with: a run of 3 identical wind speeds."""
 
 
 @dataclass(frozen=True)
@@ -231,25 +235,31 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
     times = TimeOrder.empty(len(ids))
     rows_without_turbine = 0
     with_offsets = True  # every timestamp states its UTC offset (or is a zoned datetime)
+
+    def canonical_frames() -> Iterator[pd.DataFrame]:
+        """The export's canonical chunks, profiled (in export order) as they pass; an unreadable file, a finding."""
+        nonlocal rows_without_turbine, with_offsets
+        for file in site.files:
+            try:
+                for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):
+                    if i == 0:  # an exporter writes one time format per file: its first chunk says which
+                        with_offsets &= states_utc_offsets(raw[site.mapped_columns["time"]])
+                    frame = canonicalise(raw, site, file)
+                    rows_without_turbine += len(raw) - len(frame)
+                    raw = raw[raw[site.mapped_columns["asset_id"]].astype(str).isin(ids)]  # the rows canonicalise kept
+                    converted = {name: channel_values(raw[site.mapped_columns[name]], name, site) for name in blanked}
+                    for name, values in converted.items():
+                        blanked[name] += int((values.not_numeric | values.out_of_range).sum())
+                    _profile_chunk(frame, converted["WTUR_W"].out_of_range, rated_kw, counts, times)
+                    yield frame
+            except READ_ERRORS as error:
+                findings.append(read_error_finding(file, error, site.file_format, "fix the mapping in site.toml"))
+
+    # A frozen wind speed is judged over each turbine's records in time order, beside its neighbours either side.
     site_arrays = TurbineArrays.of(site)
-    for file in site.files:
-        try:
-            for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):
-                if i == 0:  # an exporter writes one time format per file: its first chunk says which
-                    with_offsets &= states_utc_offsets(raw[site.mapped_columns["time"]])
-                frame = canonicalise(raw, site, file)
-                rows_without_turbine += len(raw) - len(frame)
-                raw = raw[raw[site.mapped_columns["asset_id"]].astype(str).isin(ids)]  # the rows canonicalise kept
-                converted = {name: channel_values(raw[site.mapped_columns[name]], name, site) for name in blanked}
-                for name, values in converted.items():
-                    blanked[name] += int((values.not_numeric | values.out_of_range).sum())
-                _profile_chunk(frame, converted["WTUR_W"].out_of_range, rated_kw, counts, times)
-                frozen = {"min_run": 3}
-                for chunk, asset, owned in chunks_with_context([frame], ids, frozen_sensor_context(frozen)):
-                    flags = frozen_sensor_flag(chunk, site_arrays.select(asset), frozen) & owned
-                    counts["frozen"] += np.bincount(asset[flags], minlength=len(ids))
-        except READ_ERRORS as error:
-            findings.append(read_error_finding(file, error, site.file_format, "fix the mapping in site.toml"))
+    for chunk, asset, owned in chunks_with_context(canonical_frames(), ids, frozen_sensor_context(FROZEN_SENSOR)):
+        flags = frozen_sensor_flag(chunk, site_arrays.select(asset), FROZEN_SENSOR) & owned
+        counts["frozen"] += np.bincount(asset[flags], minlength=len(ids))
 
     first, last = _time_profile(site, times, counts, reread=not findings, chunk_rows=chunk_rows, progress=progress)
     profile = pd.DataFrame(counts, index=ids)
@@ -410,7 +420,8 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], w
                     files,
                     site.mapped_columns["WMET_HorWdSpd"],
                     asset,
-                    f"{int(row['frozen'])} records in runs of >= 3 identical wind speeds (frozen sensor)",
+                    f"{int(row['frozen'])} records in runs of >= {FROZEN_SENSOR['min_run']} identical wind speeds "
+                    "(frozen sensor)",
                     "they are left out of every benchmark; check the anemometer",
                 )
             )

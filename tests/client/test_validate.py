@@ -105,6 +105,8 @@ def test_duplicates_gaps_frozen_sensors_and_sentinels_are_reported(tmp_path: Pat
     assert report.usable  # warnings only
     row = report.turbines.loc["A"]
     assert (row["frozen"], row["gaps"], row["duplicates"]) == (5, 10, 2)
+    # Judged across the chunks' borders: 12-row chunks cut the frozen run (rows 10 to 14) and it counts whole.
+    assert validate_site(_export(tmp_path, edit=mess), chunk_rows=12).turbines.loc["A", "frozen"] == 5
     problems = "\n".join(_problems(report))
     assert "warning:v:5 records in runs of >= 3 identical wind speeds" in problems
     assert "warning:t:10 missing 10-min records" in problems
