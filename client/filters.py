@@ -143,9 +143,28 @@ def frozen_sensor_flag(frame: Records, turbines: TurbineArrays, parameters: Mapp
     return long_runs(continues_run(turbines.asset_index, wind_speed), int(parameters["min_run"]))
 
 
+FROZEN_SENSOR_MAX_RUN = 144
+"""Longest ``min_run`` a spec may give the frozen-sensor filter: a day of 10-min records.
+
+The stream carries ``min_run`` - 1 records of each turbine either side of a chunk
+(:func:`client.streaming.chunks_with_context`): an unbounded run would carry the whole export."""
+
+
 def frozen_sensor_context(parameters: Mapping[str, float]) -> int:
-    """Records either side of a record that decide its frozen-sensor flag: min_run - 1 (:func:`long_run_context`)."""
-    return long_run_context(int(parameters["min_run"]))
+    """Records either side of a record that decide its frozen-sensor flag: min_run - 1 (:func:`long_run_context`).
+
+    Raises
+    ------
+    ValueError
+        When ``min_run`` is not a whole number from 2 to :data:`FROZEN_SENSOR_MAX_RUN`.
+    """
+    min_run = parameters["min_run"]
+    if not (min_run == int(min_run) and 2 <= min_run <= FROZEN_SENSOR_MAX_RUN):
+        raise ValueError(
+            f"spec filter 'frozen_sensor' has min_run {min_run!r}; this site takes a whole number of records "
+            f"from 2 to {FROZEN_SENSOR_MAX_RUN}"
+        )
+    return long_run_context(int(min_run))
 
 
 def window_flag(frame: Records, turbines: TurbineArrays, parameters: Mapping[str, float]) -> np.ndarray:
@@ -378,10 +397,11 @@ FILTERS: dict[str, FilterMethod] = {
 
 
 def check_filters(filters: Iterable[tuple[str, Mapping[str, float]]]) -> None:
-    """Refuse a filter list with unknown names or missing parameters, naming what is wrong."""
+    """Refuse a filter list with unknown names, missing parameters or a context too long, naming what is wrong."""
     for name, parameters in filters:
         if name not in FILTERS:
             raise ValueError(f"spec names unknown filter {name!r}; this site knows {sorted(FILTERS)}")
         missing = sorted(set(FILTERS[name].parameters) - set(parameters))
         if missing:
             raise ValueError(f"spec filter {name!r} lacks parameter(s) {missing}")
+        FILTERS[name].context(parameters)  # a context beyond what the stream carries is refused here

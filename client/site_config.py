@@ -69,6 +69,7 @@ generated from the declarations below (``python -m client.site_config_reference`
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 import zoneinfo
 from collections.abc import Collection, Mapping
@@ -167,7 +168,8 @@ SOURCE_SETTINGS = (
     Setting(
         "files",
         "string or array of strings",
-        "the SCADA export: paths or globs relative to site.toml, each matching at least one file",
+        "the SCADA export: paths or globs relative to site.toml, each matching at least one file, read in turn "
+        "(a glob's matches in natural order, export_9 before export_10): list them in time order",
     ),
     Setting("format", "string", "the files' format: " + _choices(FORMATS), "csv"),
     Setting("delimiter", "string", "CSV column delimiter", ","),
@@ -471,6 +473,15 @@ def _member(table: dict[str, Any], path: Path, problems: list[str]) -> MemberCon
     return member
 
 
+def _natural_order(file: Path) -> list[str | int]:
+    """A file's sort key with its numbers as numbers: export_9 before export_10, 2023-2 before 2023-10.
+
+    The summaries read files in turn and leave out a record that comes after a later one of its
+    unit (:func:`client.streaming.late_records`), so files named by period must be read in it.
+    """
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(file))]
+
+
 def _source(
     table: dict[str, Any],
     path: Path,
@@ -503,7 +514,8 @@ def _source(
         patterns = [patterns]
     files: list[Path] = []
     for pattern in patterns:
-        matched = sorted(path.parent.glob(pattern)) if any(ch in pattern for ch in "*?[") else [path.parent / pattern]
+        globbed = any(ch in pattern for ch in "*?[")
+        matched = sorted(path.parent.glob(pattern), key=_natural_order) if globbed else [path.parent / pattern]
         existing = [m for m in matched if m.is_file()]
         if not existing:
             problems.append(f"[source] files: {pattern!r} matches no file next to {path}; fix the path or glob")

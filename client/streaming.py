@@ -59,14 +59,20 @@ def chunks_with_context(
 
     Besides a chunk, at most 2 ``context`` records per unit are kept between frames, whatever the
     records say: one unit's readings (a sensor frozen for a year) never change where another's
-    are cut, nor how they are judged.
+    are cut, nor how they are judged. A record that comes after a later one of its unit in the
+    export is left out (:func:`late_records`; the validator reports them): its neighbours may
+    have gone already, and which had would depend on the chunks' borders.
     """
     carried: pd.DataFrame | None = None
     done = np.zeros(0, dtype=bool)  # the carried rows an earlier frame owned
+    latest = np.full(len(asset_order), _NO_TIME)
     iterator = iter(chunks)
     chunk = next(iterator, None)
     while chunk is not None:
         following = next(iterator, None)  # a look ahead: the last frame owns everything left
+        late = late_records(asset_codes(chunk["asset_id"], asset_order), chunk["time"].array.asi8, latest)
+        if late.any():
+            chunk = chunk[~late]
         frame = chunk if carried is None else pd.concat([carried, chunk], ignore_index=True)
         owned_before = np.concatenate([done, np.zeros(len(chunk), dtype=bool)])
         chunk = following
@@ -120,9 +126,11 @@ class HeldChunk:
 
 
 def array_chunks_with_context(
-    chunks: Iterable[dict[str, np.ndarray]], context: int
+    chunks: Iterable[dict[str, np.ndarray]], n_units: int, context: int
 ) -> Iterator[tuple[HeldChunk, np.ndarray | None]]:
     """:func:`chunks_with_context` over chunks of numpy columns (``asset``: unit index; ``time``: datetime64).
+
+    ``asset`` indexes ``n_units`` units; a late record (:func:`late_records`) is left out here too.
 
     Yields each chunk behind the records carried from the one before, sorted by unit, then time,
     and which rows it owns (None: all). A chunk is copied only when its records (with the carried
@@ -130,10 +138,14 @@ def array_chunks_with_context(
     """
     head: dict[str, np.ndarray] | None = None
     done = np.zeros(0, dtype=bool)
+    latest = np.full(n_units, _NO_TIME)
     iterator = iter(chunks)
     current = next(iterator, None)
     while current is not None:
         following = next(iterator, None)
+        late = late_records(current["asset"], current["time"].view(np.int64), latest)
+        if late.any():
+            current = {name: column[~late] for name, column in current.items()}
         chunk, order = _sorted_behind(head, current)
         owned_before = np.concatenate([done, np.zeros(len(current["asset"]), dtype=bool)])
         if order is not None:
@@ -148,6 +160,35 @@ def array_chunks_with_context(
         head = {name: _take(chunk, name, rows) for name in chunk.body}
         done = (owned_before | owned)[rows]
         yield chunk, (None if owned.all() else owned)
+
+
+_NO_TIME = np.iinfo(np.int64).min
+"""A unit's latest time before any record of it [ns]; NaT reads as this too."""
+
+
+def late_records(asset: np.ndarray, time: np.ndarray, latest: np.ndarray) -> np.ndarray:
+    """Which records come, in export order, after a later record of their unit (an equal time is no later).
+
+    ``asset``: each record's unit index (-1: not a listed unit, never late); ``time``: int64
+    nanoseconds, in export order; ``latest``: each unit's latest time so far [ns], updated in place.
+    The rule reads each unit's own records in export order only, so the records it finds never
+    depend on where chunks' borders fall, nor on another unit's records. It is the validator's
+    ``out_of_order`` count (:class:`client.validate.TimeOrder`).
+    """
+    late = np.zeros(len(asset), dtype=bool)
+    listed = np.flatnonzero(asset >= 0)
+    if len(listed) == 0:
+        return late
+    order = listed[np.argsort(asset[listed], kind="stable")]  # by unit, each in export order
+    unit, stamp = asset[order], time[order]
+    running = pd.Series(stamp).groupby(unit).cummax().to_numpy()
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = unit[1:] != unit[:-1]
+    before = np.maximum(np.where(first, _NO_TIME, np.roll(running, 1)), latest[unit])
+    late[order] = stamp < before
+    last = np.append(first[1:], True)
+    latest[unit[last]] = np.maximum(latest[unit[last]], running[last])
+    return late
 
 
 def _sorted_behind(

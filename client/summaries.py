@@ -273,7 +273,7 @@ def prepared_records(
             yield canonical_columns(frame, turbines.ids, channels)
 
     # Each record is judged with its turbine's neighbours either side, carried between chunks.
-    for chunk, owned_rows in array_chunks_with_context(chunk_columns(), context):
+    for chunk, owned_rows in array_chunks_with_context(chunk_columns(), len(turbines.ids), context):
         n = len(chunk)
         for a in range(0, n, BLOCK_ROWS):
             b = min(a + BLOCK_ROWS, n)

@@ -30,6 +30,9 @@ from common.progress import Progress, silent
 # Share of a turbine's power values that, impossible for its rated power, point at a unit mistake.
 UNIT_SUSPICION_SHARE = 0.05
 
+LATE_SHARE_ERROR = 0.05
+"""Share of a unit's records written after a later one of its own from which the export is refused, not warned of."""
+
 FROZEN_SENSOR = {"min_run": 3}
 """The frozen-sensor filter's parameters the validator counts with: a run of 3 identical wind speeds."""
 
@@ -77,7 +80,17 @@ UNREADABLE_TIME_FIX = (
     "timestamps with UTC offsets"
 )
 """The fix of timestamps that do not parse, in wind and solar exports alike."""
-_COUNTS = ("rows", "bad_time", "duplicates", "gaps", "frozen", "power_over_rated", "windy", "power_tiny_in_wind")
+_COUNTS = (
+    "rows",
+    "bad_time",
+    "duplicates",
+    "gaps",
+    "late",
+    "frozen",
+    "power_over_rated",
+    "windy",
+    "power_tiny_in_wind",
+)
 
 
 @dataclass(frozen=True)
@@ -175,6 +188,26 @@ def _profile_chunk(
     times.add(asset[~bad_time], stamp[~bad_time])
 
 
+def late_records_finding(files: str, time_column: str, unit: str, asset: str, late: int, rows: int) -> Finding | None:
+    """The finding for ``late`` of a ``unit``'s ``rows`` records written after a later one of its own, if any.
+
+    The summaries leave such records out (:func:`client.streaming.late_records`): judged beside
+    neighbours that had gone by, their flags would depend on where chunks end. An error when they
+    are more than :data:`LATE_SHARE_ERROR` of the unit's records (files read out of order, most likely).
+    """
+    if not late:
+        return None
+    return Finding(
+        "error" if late > LATE_SHARE_ERROR * rows else "warning",
+        files,
+        time_column,
+        asset,
+        f"{int(late)} records come after a later record of this {unit} in the export: they are left out",
+        "list [source] files in time order (each entry is read in turn, a glob's matches in natural order: "
+        "export_9 before export_10), or export each unit's records in time order",
+    )
+
+
 def _all_stamps(site: SiteConfig, turbines: np.ndarray, chunk_rows: int, progress: Progress) -> dict[int, np.ndarray]:
     """Every valid timestamp [ms] of the given turbines (indices), read again: time and turbine columns only."""
     times_only = site.with_channels(())
@@ -205,6 +238,7 @@ def _time_profile(
     for t, stamps in _all_stamps(site, unordered, chunk_rows, progress).items() if reread and len(unordered) else ():
         distinct[t] = len(np.unique(stamps))
     counts["duplicates"] = times.stamped - distinct
+    counts["late"] = times.out_of_order
     seen = times.stamped > 0
     step = int(site.resolution / pd.Timedelta(milliseconds=1))
     expected = np.where(seen, (times.last - times.first) // step + 1, 0)
@@ -379,6 +413,8 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], w
                     else "export with UTC offsets, or set [site] timezone to the export's zone",
                 )
             )
+        late = late_records_finding(files, site.mapped_columns["time"], "turbine", str(asset), row["late"], rows)
+        out += [late] if late is not None else []
         if row["duplicates"] > rows / 2:
             out.append(
                 Finding(

@@ -57,13 +57,15 @@ def stuck_context(min_run: int, temperature_runs: Iterable[int] = ()) -> int:
 
     Power's flag depends on the ``min_run`` - 1 records either side of it
     (:func:`client.runs.long_run_context`); irradiance's on as many, each judged by its power's
-    flag; a temperature's on its own run's neighbours (``temperature_runs``: each channel's
-    ``min_run``), each judged by its irradiance's flag. With this many records of its inverter
-    either side (:func:`client.streaming.chunks_with_context`) a record is judged as over the whole
-    export.
+    flag: 2 (``min_run`` - 1). A temperature's depends on its own run's neighbours
+    (``temperature_runs``: each channel's ``min_run``), each judged by whether its irradiance
+    reads daylight after stuck readings are blanked; a daylight reading is judged whatever the
+    power does, so that takes ``min_run`` - 1 more, not 2 (``min_run`` - 1). With this many records
+    of its inverter either side (:func:`client.streaming.chunks_with_context`) a record is judged
+    as over the whole export.
     """
-    irradiance = 2 * long_run_context(min_run)
-    return max([irradiance, *(long_run_context(run) + irradiance for run in temperature_runs)])
+    power = long_run_context(min_run)
+    return max([2 * power, *(long_run_context(run) + power for run in temperature_runs)])
 
 
 def stuck_flag(

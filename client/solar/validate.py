@@ -41,12 +41,13 @@ from client.validate import (
     Finding,
     TimeOrder,
     ValidationReport,
+    late_records_finding,
     read_error_finding,
     states_utc_offsets,
 )
 from common.progress import Progress, silent
 
-_COUNTS = ("rows", "bad_time", "duplicates", "gaps", "power_over_ac", "unlisted_status")
+_COUNTS = ("rows", "bad_time", "duplicates", "gaps", "late", "power_over_ac", "unlisted_status")
 NO_RECORDS = "no records for this inverter"
 
 
@@ -104,6 +105,7 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     counts, times, blanked = profiled.counts, profiled.times, profiled.blanked
     distinct = times.stamped - times.duplicates
     counts["duplicates"] = times.duplicates
+    counts["late"] = times.out_of_order
     seen = times.stamped > 0
     step = int(site.resolution / pd.Timedelta(milliseconds=1))
     counts["gaps"] = np.maximum(np.where(seen, (times.last - times.first) // step + 1, 0) - distinct, 0)
@@ -316,6 +318,8 @@ def _findings(
                     "export each inverter's record once per time",
                 )
             )
+        late = late_records_finding(files, site.columns[TIME], "inverter", str(inverter), row["late"], rows)
+        out += [late] if late is not None else []
     for name, n in blanked.items():
         if n:
             channel = CHANNELS[name]

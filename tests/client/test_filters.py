@@ -154,3 +154,11 @@ def test_unknown_filters_and_missing_parameters_are_refused():
         check_filters([("despike", {})])
     with pytest.raises(ValueError, match=r"lacks parameter\(s\) \['power_max'\]"):
         check_filters([("window", {k: v for k, v in WINDOW.items() if k != "power_max"})])
+
+
+def test_a_frozen_sensor_run_longer_than_a_day_is_refused_so_the_stream_stays_bounded():
+    """A reviewer's spec with min_run 1,000,000 made the site carry its whole export between chunks."""
+    check_filters([("frozen_sensor", {"min_run": 3}), ("frozen_sensor", {"min_run": 144})])
+    for min_run in (1_000_000, 145, 1, 2.5):
+        with pytest.raises(ValueError, match=r"'frozen_sensor' has min_run .*from 2 to 144"):
+            check_filters([("frozen_sensor", {"min_run": min_run})])

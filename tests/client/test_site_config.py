@@ -55,6 +55,17 @@ def test_valid_site_config_loads(tmp_path: Path):
     assert site.turbine("A1").regulation == "pitch"
 
 
+def test_a_globs_files_are_read_in_natural_order_so_numbered_periods_come_in_time(tmp_path: Path):
+    """A record after a later one of its turbine is left out, so export_10 must not come before export_9."""
+    names = ["export_10.csv", "export_9.csv", "export_1.csv", "other.csv"]
+    for name in names:
+        (tmp_path / name).write_text("Zeit;WEA;P;V;S;T\n")
+    path = tmp_path / "site.toml"
+    path.write_text(VALID.replace('files = ["export.csv"]', 'files = ["other.csv", "export_*.csv"]'))
+    order = [file.name for file in load_site_config(path).files]
+    assert order == ["other.csv", "export_1.csv", "export_9.csv", "export_10.csv"]  # entries in turn, each in order
+
+
 def test_every_problem_is_reported_with_its_setting_and_fix(tmp_path: Path):
     path = tmp_path / "site.toml"
     path.write_text(

@@ -345,11 +345,11 @@ def _streamed_stuck_flags(frame: pd.DataFrame, chunk_rows: int, context: int) ->
 
 def test_stuck_readings_streamed_with_their_context_are_flagged_as_in_the_whole_export():
     """Irradiance is judged by power's flag, temperature by irradiance's: each record needs its neighbours'
-    neighbours (stuck_context: 2 + 2 + 4 records either side here). Control: with power's context alone, some
+    neighbours (stuck_context: 4 + 2 records either side here). Control: with power's context alone, some
     chunking judges a record otherwise."""
     frame = _coarse_readings()
     whole = _streamed_stuck_flags(frame, len(frame), 0)
-    assert stuck_context(3, [5]) == 8 and whole.any(axis=0).all()
+    assert stuck_context(3, [5]) == 6 and whole.any(axis=0).all()
     differs = 0
     for chunk_rows in (5, 7, 11, 16, 25, 37):
         np.testing.assert_array_equal(_streamed_stuck_flags(frame, chunk_rows, stuck_context(3, [5])), whole)

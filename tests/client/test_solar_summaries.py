@@ -180,7 +180,7 @@ def test_failures_are_the_injected_inverter_faults_counted_once_across_chunks(tm
 def test_a_failure_split_between_chunks_counts_once(tmp_path, monkeypatch):
     """INV01's fault straddles two frames and counts once, by the inverter's last record before.
 
-    In 1,045-row chunks the first frame owns INV01's records up to 45 before the chunk's border (the neighbours
+    In 1,038-row chunks the first frame owns INV01's records up to 38 before the chunk's border (the neighbours
     the stuck flags need stay for the next): up to 10:00 on 11 March, within the fault.
 
     Control: judged chunk by chunk it counts twice, one failure more than there was, which a private
@@ -195,7 +195,7 @@ def test_a_failure_split_between_chunks_counts_once(tmp_path, monkeypatch):
     inverter = list(spec.solar.components).index("inverter")
 
     def failures() -> float:
-        summary = summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_045), site, spec)
+        summary = summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_038), site, spec)
         assert summary.failures is not None
         return float(summary.failures[inverter])
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from client.filters import TurbineArrays, frozen_sensor_context, frozen_sensor_flag
-from client.streaming import RecordSpill, array_chunks_with_context, chunks_with_context
+from client.streaming import RecordSpill, array_chunks_with_context, chunks_with_context, late_records
+from client.validate import TimeOrder
 
 
 def _interleaved_turbines() -> pd.DataFrame:
@@ -76,7 +77,7 @@ def test_streamed_arrays_release_every_record_once_and_flag_like_one_chunk(chunk
 
     def flagged(chunks):
         out = []
-        for chunk, owned in array_chunks_with_context(chunks, CONTEXT):
+        for chunk, owned in array_chunks_with_context(chunks, 3, CONTEXT):
             rows = pd.DataFrame(chunk.rows(0, len(chunk)))
             out.append(
                 _flag_owned(rows, rows["asset"].to_numpy(), np.ones(len(chunk), bool) if owned is None else owned)
@@ -136,3 +137,54 @@ def test_a_spill_replays_its_arrays_in_order_from_memory_or_file(memory_bytes: i
         for a, b in zip(got, expected, strict=True):
             assert a.dtype == b.dtype
             np.testing.assert_array_equal(a, b)
+
+
+def _backfilled(b_rows: int) -> pd.DataFrame:
+    """Turbine A's records at t0..t6, t2 backfilled at the end of the export, ``b_rows`` of turbine B's between."""
+    t0, step = pd.Timestamp("2024-01-01", tz="UTC"), pd.Timedelta(minutes=10)
+    rows = [("A", k, ws) for k, ws in [(0, 5.0), (1, 2.0), (3, 2.0), (4, 7.0), (5, 8.0), (6, 9.0)]]
+    rows += [("B", k, float(k)) for k in range(b_rows)] + [("A", 2, 2.0)]
+    return pd.DataFrame(
+        {
+            "time": pd.DatetimeIndex([t0 + step * k for _, k, _ in rows]),
+            "asset_id": [a for a, _, _ in rows],
+            "WMET_HorWdSpd": [w for _, _, w in rows],
+        }
+    )
+
+
+def _a_frozen_in_7_row_chunks(frame: pd.DataFrame) -> int:
+    chunks = [frame.iloc[i : i + 7] for i in range(0, len(frame), 7)]
+    flagged = pd.concat(_flag_owned(*judged) for judged in chunks_with_context(chunks, pd.Index(["A", "B"]), CONTEXT))
+    return int(flagged["flag"][flagged["asset_id"] == "A"].sum())
+
+
+def test_a_record_backfilled_late_is_left_out_so_another_units_rows_cannot_move_its_judgement(monkeypatch):
+    """Found by a reviewer: A's t2, written after t6, joins a run of three 2.0 m/s (t1, t2, t3) only if it
+    shares a frame with them, and whether it does depends on how many of B's rows push the chunks' border.
+    Left out as late (its unit's own records in export order say so), A is judged alike beside any number of
+    B's rows. Control: let late records through and one row of B changes A's frozen records from 3 to 0."""
+    assert [_a_frozen_in_7_row_chunks(_backfilled(b)) for b in (0, 1, 5)] == [0, 0, 0]
+    monkeypatch.setattr("client.streaming.late_records", lambda asset, *_: np.zeros(len(asset), dtype=bool))
+    assert [_a_frozen_in_7_row_chunks(_backfilled(b)) for b in (0, 1)] == [3, 0]
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 5, 17, 1000])
+def test_late_records_are_the_validators_out_of_order_count_whatever_the_chunks(chunk_rows):
+    """Found from each unit's own records in export order: the same set for any chunking, as many as the validator's
+    TimeOrder counts."""
+    rng = np.random.default_rng(5)
+    asset = rng.integers(0, 3, 300)
+    stamp = np.sort(rng.integers(0, 200, 300)) * 600_000  # in order, with repeats ...
+    swapped = rng.choice(290, 20, replace=False)
+    stamp[swapped], stamp[swapped + 9] = stamp[swapped + 9], stamp[swapped]  # ... and records swapped
+    latest = np.full(3, np.iinfo(np.int64).min)
+    found = np.concatenate(
+        [
+            late_records(asset[i : i + chunk_rows], stamp[i : i + chunk_rows] * 1_000_000, latest)
+            for i in range(0, 300, chunk_rows)
+        ]
+    )
+    times = TimeOrder.empty(3)
+    times.add(asset, stamp)
+    assert np.array_equal(np.bincount(asset[found], minlength=3), times.out_of_order) and found.sum() > 10

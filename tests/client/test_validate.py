@@ -147,10 +147,16 @@ def test_duplicates_and_gaps_equal_a_pandas_count_in_any_row_order(tmp_path: Pat
     export = pd.read_csv(tmp_path / "export.csv")
     stamps = pd.to_datetime(export["t"], utc=True)
     expected_gaps = int((stamps.max() - stamps.min()) / pd.Timedelta("10min")) + 1 - stamps.nunique()
-    row = validate_site(site).turbines.loc["A"]
+    report = validate_site(site)
+    row = report.turbines.loc["A"]
     assert row["duplicates"] == stamps.duplicated().sum() == 25
     assert row["gaps"] == expected_gaps > 0
     assert (row["first"], row["last"]) == (stamps.min(), stamps.max())
+    # Shuffled, most records come after a later one: the summaries would leave them out, so the export is refused.
+    late = [f for f in report.findings if "come after a later record of this turbine" in f.problem]
+    expected_late = int((stamps < stamps.cummax().shift(fill_value=stamps.min())).sum())
+    assert row["late"] == expected_late
+    assert [f.severity for f in late] == (["error"] if order == "shuffled" else [])
 
 
 def test_a_turbine_without_records_has_no_time_span(tmp_path: Path):
