@@ -255,21 +255,54 @@ def _string_columns(parquet: pq.ParquetFile, columns: list[str]) -> list[str]:
     ]
 
 
-def _localise(times: pd.Series, timezone: str) -> pd.Series:
-    """Local wall-clock times of one turbine, in order, to UTC.
+_NO_TIME = np.iinfo(np.int64).min  # a unit's latest time before any record of it [ns]; NaT reads as this
 
-    The repeated hour when clocks go back is resolved by order (the first 02:xx is summer time);
-    wall-clock times that do not exist (clocks going forward) become NaT. If the order cannot tell
-    (a repeated hour split between chunks, say), the ambiguous times become NaT too.
+
+class LocalClock:
+    """Each unit's latest UTC time read so far [ns], carried from one chunk of an export to the next.
+
+    A naive local-time export repeats its wall-clock hour when clocks go back; which pass a record
+    belongs to is read from its unit's own records in export order (:func:`timestamps_to_utc`), so
+    it never depends on where a chunk ends, nor on another unit's rows.
     """
-    try:
-        local = times.dt.tz_localize(timezone, ambiguous="infer", nonexistent="NaT")
-    except (ValueError, TypeError):
-        local = times.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-    return local.dt.tz_convert("UTC")
+
+    def __init__(self, n_units: int) -> None:
+        self.latest = np.full(n_units, _NO_TIME)
 
 
-def interval_starts(raw: pd.Series, assets: np.ndarray, site: ExportMapping, path: Path) -> pd.Series:
+def _localise_by_order(times: pd.Series, assets: np.ndarray, timezone: str, clock: LocalClock) -> pd.Series:
+    """Naive local times of units ``assets`` (in export order) to UTC, the repeated hour resolved by order.
+
+    A wall-clock time of the repeated hour is summer time unless its unit already has a record at
+    or after that instant (the first 02:xx is summer time, the second winter time); wall-clock
+    times that do not exist (clocks going forward) become NaT.
+    """
+    summer, winter = (
+        times.dt.tz_localize(timezone, ambiguous=np.full(len(times), first), nonexistent="NaT")
+        .dt.tz_convert("UTC")
+        .dt.as_unit("ns")
+        .array.asi8
+        for first in (True, False)
+    )
+    resolved = summer.copy()
+    ambiguous = np.flatnonzero(summer != winter)
+    # Each unit's latest unambiguous time before each record, then the ambiguous ones in turn.
+    fixed = pd.Series(np.where(summer != winter, _NO_TIME, summer))
+    before = fixed.groupby(assets).cummax().groupby(assets).shift(1, fill_value=_NO_TIME).to_numpy()
+    latest = clock.latest.copy()
+    for i in ambiguous.tolist():
+        a = assets[i]
+        if summer[i] <= max(latest[a], before[i]):
+            resolved[i] = winter[i]
+        latest[a] = max(latest[a], resolved[i])
+    known = resolved != _NO_TIME
+    np.maximum.at(clock.latest, assets[known], resolved[known])
+    return pd.Series(pd.to_datetime(resolved, utc=True, unit="ns"), index=times.index).dt.as_unit(times.dt.unit)
+
+
+def interval_starts(
+    raw: pd.Series, assets: np.ndarray, site: ExportMapping, path: Path, clock: LocalClock | None = None
+) -> pd.Series:
     """The UTC start of the interval each record covers, so that start- and end-stamped exports average alike.
 
     The timestamp itself, or one ``resolution`` before it when the export stamps the end
@@ -281,12 +314,18 @@ def interval_starts(raw: pd.Series, assets: np.ndarray, site: ExportMapping, pat
         If the time column holds no timestamps (named with the fix).
     """
     column = site.mapped_columns[TIME]
-    times = timestamps_to_utc(raw, assets, site.timezone, path, column, site.time_format)
+    times = timestamps_to_utc(raw, assets, site.timezone, path, column, site.time_format, clock)
     return times - site.resolution if site.timestamps == "end" else times
 
 
 def timestamps_to_utc(
-    raw: pd.Series, assets: np.ndarray, timezone: str, path: Path, column: str, time_format: str | None = None
+    raw: pd.Series,
+    assets: np.ndarray,
+    timezone: str,
+    path: Path,
+    column: str,
+    time_format: str | None = None,
+    clock: LocalClock | None = None,
 ) -> pd.Series:
     """An export's time column as UTC timestamps: offsets honoured, naive times read in ``timezone`` per asset.
 
@@ -315,10 +354,14 @@ def timestamps_to_utc(
         return times.dt.tz_localize("UTC")
     try:
         # Without a repeated hour (always so in UTC) one call localises every turbine alike.
-        return times.dt.tz_localize(timezone, ambiguous="raise", nonexistent="NaT").dt.tz_convert("UTC")
+        local = times.dt.tz_localize(timezone, ambiguous="raise", nonexistent="NaT").dt.tz_convert("UTC")
     except ValueError:
-        pass
-    return times.groupby(assets, sort=False, group_keys=False).apply(lambda t: _localise(t, timezone))
+        alone = LocalClock(int(assets.max(initial=-1)) + 1)  # without a clock, the chunk's records alone
+        return _localise_by_order(times, assets, timezone, clock if clock is not None else alone)
+    if clock is not None and len(local):
+        known = local.notna().to_numpy()
+        np.maximum.at(clock.latest, assets[known], local.dt.as_unit("ns").array.asi8[known])
+    return local
 
 
 @dataclass(frozen=True)
@@ -361,8 +404,11 @@ def channel_values(
     return ChannelValues(values, not_numeric, sentinel, out_of_range)
 
 
-def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFrame:
-    """Rename, convert units, parse time to UTC and blank impossible values of one raw chunk."""
+def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path, clock: LocalClock | None = None) -> pd.DataFrame:
+    """Rename, convert units, parse time to UTC and blank impossible values of one raw chunk.
+
+    ``clock`` carries each turbine's latest time from the export's chunks before (None: this chunk alone).
+    """
     columns = site.mapped_columns
     known = [t.asset_id for t in site.turbines]
     exported = raw[columns[ASSET_ID]].astype("category").cat
@@ -382,7 +428,7 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path) -> pd.DataFram
     if (codes < 0).any():
         raw, codes = raw[codes >= 0], codes[codes >= 0]
     turbine = turbine_of_name[codes] if len(names) else codes.astype(np.int64)
-    time = interval_starts(raw[columns[TIME]], turbine, site, path)
+    time = interval_starts(raw[columns[TIME]], turbine, site, path, clock)
     canonical = {
         TIME: time.array,
         # Categories in site.toml's order: the codes index site.turbines directly.
@@ -409,8 +455,11 @@ def read_canonical_chunks(
     (free stream, IEC 61400-12-2), so that every statistic of the site sees one wind speed.
     ``progress`` hears how far into each file the reading is (:func:`raw_chunks`).
     """
+    clock = LocalClock(len(site.turbines))
     chunks = (
-        canonicalise(raw, site, path) for path in site.files for raw in raw_chunks(site, path, chunk_rows, progress)
+        canonicalise(raw, site, path, clock)
+        for path in site.files
+        for raw in raw_chunks(site, path, chunk_rows, progress)
     )
     means = chunks if site.resolution == RECORD_PERIOD else record_means(chunks, site.normal_status_codes)
     corrected = [(i, t.nacelle_transfer_function) for i, t in enumerate(site.turbines) if t.nacelle_transfer_function]

@@ -16,6 +16,7 @@ import pandas as pd
 from client.filters import TurbineArrays, frozen_sensor_context, frozen_sensor_flag
 from client.ingest import (
     CHUNK_ROWS,
+    LocalClock,
     MisalignedRowsError,
     MissingColumnsError,
     canonicalise,
@@ -212,9 +213,10 @@ def _all_stamps(site: SiteConfig, turbines: np.ndarray, chunk_rows: int, progres
     """Every valid timestamp [ms] of the given turbines (indices), read again: time and turbine columns only."""
     times_only = site.with_channels(())
     parts: dict[int, list[np.ndarray]] = {int(t): [] for t in turbines}
+    clock = LocalClock(len(site.turbines))
     for file in site.files:
         for raw in raw_chunks(times_only, file, chunk_rows, progress):
-            asset, stamp = _stamps(canonicalise(raw, times_only, file))
+            asset, stamp = _stamps(canonicalise(raw, times_only, file, clock))
             for t in parts:
                 parts[t].append(stamp[(asset == t) & (stamp != _NAT)])
     return {t: np.concatenate(p) if p else np.zeros(0, dtype=np.int64) for t, p in parts.items()}
@@ -273,12 +275,13 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
     def canonical_frames() -> Iterator[pd.DataFrame]:
         """The export's canonical chunks, profiled (in export order) as they pass; an unreadable file, a finding."""
         nonlocal rows_without_turbine, with_offsets
+        clock = LocalClock(len(ids))
         for file in site.files:
             try:
                 for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):
                     if i == 0:  # an exporter writes one time format per file: its first chunk says which
                         with_offsets &= states_utc_offsets(raw[site.mapped_columns["time"]])
-                    frame = canonicalise(raw, site, file)
+                    frame = canonicalise(raw, site, file, clock)
                     rows_without_turbine += len(raw) - len(frame)
                     raw = raw[raw[site.mapped_columns["asset_id"]].astype(str).isin(ids)]  # the rows canonicalise kept
                     converted = {name: channel_values(raw[site.mapped_columns[name]], name, site) for name in blanked}

@@ -15,15 +15,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from client.ingest import CHUNK_ROWS, channel_values, interval_starts, raw_chunks, record_means
+from client.ingest import CHUNK_ROWS, LocalClock, channel_values, interval_starts, raw_chunks, record_means
 from client.site_config import SiteConfigError
 from client.solar.schema import ASSET_ID, CHANNELS, RECORD_PERIOD, STATUS, TIME
 from client.solar.site_config import SolarSiteConfig
 from common.progress import Progress, silent
 
 
-def canonicalise(raw: pd.DataFrame, site: SolarSiteConfig, path: Path) -> pd.DataFrame:
+def canonicalise(raw: pd.DataFrame, site: SolarSiteConfig, path: Path, clock: LocalClock | None = None) -> pd.DataFrame:
     """Rename, convert units, parse time to UTC and blank impossible values of one raw chunk.
+
+    ``clock`` carries each inverter's latest time from the export's chunks before (None: this chunk alone).
 
     Raises
     ------
@@ -49,7 +51,7 @@ def canonicalise(raw: pd.DataFrame, site: SolarSiteConfig, path: Path) -> pd.Dat
     if (codes < 0).any():
         raw, codes = raw[codes >= 0], codes[codes >= 0]
     inverter = inverter_of_name[codes] if len(names) else codes.astype(np.int64)
-    time = interval_starts(raw[columns[TIME]], inverter, site, path)
+    time = interval_starts(raw[columns[TIME]], inverter, site, path, clock)
     canonical = {TIME: time.array, ASSET_ID: pd.Categorical.from_codes(inverter, categories=known)}
     for name in CHANNELS:
         if name in columns:
@@ -70,8 +72,11 @@ def read_solar_chunks(
     Exports at a finer resolution (``[source] resolution``) are averaged to 15-min means per
     inverter first; a period's status is available only if every record in it is.
     """
+    clock = LocalClock(len(site.inverters))
     chunks = (
-        canonicalise(raw, site, path) for path in site.files for raw in raw_chunks(site, path, chunk_rows, progress)
+        canonicalise(raw, site, path, clock)
+        for path in site.files
+        for raw in raw_chunks(site, path, chunk_rows, progress)
     )
     if site.resolution == RECORD_PERIOD:
         yield from chunks

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from client.ingest import CHUNK_ROWS, channel_values, raw_chunks
+from client.ingest import CHUNK_ROWS, LocalClock, channel_values, raw_chunks
 from client.site_config import SiteConfigError
 from client.solar.availability import CLIPPING_THRESHOLD
 from client.solar.ingest import canonicalise
@@ -237,12 +237,13 @@ def _canonical_frames(
     ac_kw = np.array([inverter.ac_capacity_kw for inverter in site.inverters])
     listed = np.array([*site.available_codes, *(c for codes in site.loss_codes.values() for c in codes)], dtype=float)
     counts, n = profiled.counts, len(site.inverters)
+    clock = LocalClock(n)
     for file in site.files:
         try:
             for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):
                 if i == 0:
                     profiled.with_offsets &= states_utc_offsets(raw[site.columns[TIME]])
-                frame = canonicalise(raw, site, file)
+                frame = canonicalise(raw, site, file, clock)
                 for name in profiled.blanked:
                     values = channel_values(raw[site.columns[name]], name, site, CHANNELS)
                     profiled.blanked[name] += int((values.not_numeric | values.out_of_range).sum())

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from client.ingest import read_canonical_chunks
+from client.ingest import canonicalise, raw_chunks, read_canonical_chunks
 from client.site_config import SiteConfigError, load_site_config
 
 SITE = """
@@ -196,6 +196,44 @@ def test_the_repeated_autumn_hour_of_naive_local_time_is_resolved_by_order(tmp_p
             "2025-10-26T02:50Z"
         )
         assert len(times) == 24
+
+
+def _autumn_wall_clock() -> list[str]:
+    """Europe/Berlin, 2025-10-26, 01:00 to 03:50 every 10 min as a naive export writes it: 02:00-02:50 twice."""
+    local = pd.date_range("2025-10-26 01:00", "2025-10-26 03:50", freq="10min")
+    wall = [t.strftime("%Y-%m-%d %H:%M:%S") for t in local if t.hour != 2]
+    return wall[:6] + [f"2025-10-26 02:{m:02d}:00" for m in range(0, 60, 10)] * 2 + wall[6:]
+
+
+def _a1_times(tmp_path: Path, with_a2: bool, resolve_each_chunk_alone: bool = False) -> pd.Series:
+    """A1's UTC times from a time-major export (A2's record after each of A1's, or none) read in 30-row chunks."""
+    turbines = ("A1", "A2") if with_a2 else ("A1",)
+    rows = ["Zeit;WEA;P;V;T"] + [f"{w};{a};1;5;280" for w in _autumn_wall_clock() for a in turbines]
+    folder = tmp_path / ("both" if with_a2 else "alone")
+    folder.mkdir(parents=True)
+    site = _site(folder, "\n".join(rows) + "\n")
+    (folder / "site.toml").write_text(
+        (folder / "site.toml").read_text() + SITE[SITE.index("[[turbines]]") :].replace('"A1"', '"A2"')
+    )
+    site = load_site_config(folder / "site.toml")
+    if resolve_each_chunk_alone:
+        frames = [canonicalise(raw, site, path) for path in site.files for raw in raw_chunks(site, path, 30)]
+    else:
+        frames = list(read_canonical_chunks(site, chunk_rows=30))
+    frame = pd.concat(frames)
+    return frame["time"][frame["asset_id"] == "A1"].reset_index(drop=True)
+
+
+def test_the_repeated_hour_cut_by_a_chunks_border_is_read_from_the_turbines_own_records(tmp_path: Path):
+    """Beside A2, 30-row chunks end in A1's second 02:xx (its 15th record); alone, A1's 24 records fit in one.
+    A1's times are the same either way: its latest time is carried between chunks (client.ingest.LocalClock),
+    so another turbine's rows cannot move them. Control: each chunk read alone, the second pass cut off from
+    the first reads as summer time again beside A2: duplicates instead of 01:00-01:50 UTC."""
+    alone = _a1_times(tmp_path, with_a2=False)
+    assert alone.is_monotonic_increasing and alone.is_unique and len(alone) == 24
+    pd.testing.assert_series_equal(_a1_times(tmp_path / "x", with_a2=True), alone)
+    cut = _a1_times(tmp_path / "control", with_a2=True, resolve_each_chunk_alone=True)
+    assert not cut.equals(alone) and cut.duplicated().any()
 
 
 def test_the_missing_spring_hour_of_naive_local_time_is_not_invented(tmp_path: Path):
