@@ -25,6 +25,7 @@ from pandas.io.common import infer_compression
 from client.nacelle_transfer import free_stream_wind_speed
 from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS, Channel
 from client.site_config import SiteConfig, SiteConfigError
+from client.streaming import NO_TIME, late_records
 from common.progress import Progress, Stage, silent
 from protos.domain import RECORD_PERIOD
 
@@ -255,9 +256,6 @@ def _string_columns(parquet: pq.ParquetFile, columns: list[str]) -> list[str]:
     ]
 
 
-_NO_TIME = np.iinfo(np.int64).min  # a unit's latest time before any record of it [ns]; NaT reads as this
-
-
 class LocalClock:
     """Each unit's latest UTC time read so far [ns], carried from one chunk of an export to the next.
 
@@ -267,7 +265,7 @@ class LocalClock:
     """
 
     def __init__(self, n_units: int) -> None:
-        self.latest = np.full(n_units, _NO_TIME)
+        self.latest = np.full(n_units, NO_TIME)
 
 
 def _localise_by_order(times: pd.Series, assets: np.ndarray, timezone: str, clock: LocalClock) -> pd.Series:
@@ -287,15 +285,15 @@ def _localise_by_order(times: pd.Series, assets: np.ndarray, timezone: str, cloc
     resolved = summer.copy()
     ambiguous = np.flatnonzero(summer != winter)
     # Each unit's latest unambiguous time before each record, then the ambiguous ones in turn.
-    fixed = pd.Series(np.where(summer != winter, _NO_TIME, summer))
-    before = fixed.groupby(assets).cummax().groupby(assets).shift(1, fill_value=_NO_TIME).to_numpy()
+    fixed = pd.Series(np.where(summer != winter, NO_TIME, summer))
+    before = fixed.groupby(assets).cummax().groupby(assets).shift(1, fill_value=NO_TIME).to_numpy()
     latest = clock.latest.copy()
     for i in ambiguous.tolist():
         a = assets[i]
         if summer[i] <= max(latest[a], before[i]):
             resolved[i] = winter[i]
         latest[a] = max(latest[a], resolved[i])
-    known = resolved != _NO_TIME
+    known = resolved != NO_TIME
     np.maximum.at(clock.latest, assets[known], resolved[known])
     return pd.Series(pd.to_datetime(resolved, utc=True, unit="ns"), index=times.index).dt.as_unit(times.dt.unit)
 
@@ -487,12 +485,20 @@ def record_means(
     is stamped with its start. Numeric ``channels`` are averaged over the records present; the
     ``status`` of a period is normal only if every record in it is normal (otherwise the first
     abnormal code). Each asset's last, possibly incomplete, period of a chunk is held back and
-    completed with the next chunk, so chunk boundaries change nothing.
+    completed with the next chunk, so chunk boundaries change nothing. A record that comes after a
+    later one of its asset (:func:`client.streaming.late_records`) is left out first: its period
+    may have gone by, and whether it had would depend on where chunks end.
     """
     held: pd.DataFrame | None = None
+    latest: np.ndarray | None = None
     for chunk in chunks:
+        chunk = chunk[chunk[TIME].notna()]
+        asset = chunk[ASSET_ID].cat.codes.to_numpy(dtype=np.int64)
+        latest = np.full(len(chunk[ASSET_ID].cat.categories), NO_TIME) if latest is None else latest
+        late = late_records(asset, chunk[TIME].dt.as_unit("ns").array.asi8, latest)
+        if late.any():
+            chunk = chunk[~late]
         frame = chunk if held is None else pd.concat([held, chunk], ignore_index=True)
-        frame = frame[frame[TIME].notna()]
         period = frame[TIME].dt.floor(record_period)
         last = period.groupby(frame[ASSET_ID], observed=True).transform("max")
         open_period = (period == last).to_numpy()

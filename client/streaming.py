@@ -65,7 +65,7 @@ def chunks_with_context(
     """
     carried: pd.DataFrame | None = None
     done = np.zeros(0, dtype=bool)  # the carried rows an earlier frame owned
-    latest = np.full(len(asset_order), _NO_TIME)
+    latest = np.full(len(asset_order), NO_TIME)
     iterator = iter(chunks)
     chunk = next(iterator, None)
     while chunk is not None:
@@ -138,7 +138,7 @@ def array_chunks_with_context(
     """
     head: dict[str, np.ndarray] | None = None
     done = np.zeros(0, dtype=bool)
-    latest = np.full(n_units, _NO_TIME)
+    latest = np.full(n_units, NO_TIME)
     iterator = iter(chunks)
     current = next(iterator, None)
     while current is not None:
@@ -162,7 +162,7 @@ def array_chunks_with_context(
         yield chunk, (None if owned.all() else owned)
 
 
-_NO_TIME = np.iinfo(np.int64).min
+NO_TIME = np.iinfo(np.int64).min
 """A unit's latest time before any record of it [ns]; NaT reads as this too."""
 
 
@@ -184,7 +184,7 @@ def late_records(asset: np.ndarray, time: np.ndarray, latest: np.ndarray) -> np.
     running = pd.Series(stamp).groupby(unit).cummax().to_numpy()
     first = np.ones(len(order), dtype=bool)
     first[1:] = unit[1:] != unit[:-1]
-    before = np.maximum(np.where(first, _NO_TIME, np.roll(running, 1)), latest[unit])
+    before = np.maximum(np.where(first, NO_TIME, np.roll(running, 1)), latest[unit])
     late[order] = stamp < before
     last = np.append(first[1:], True)
     latest[unit[last]] = np.maximum(latest[unit[last]], running[last])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from client.ingest import canonicalise, raw_chunks, read_canonical_chunks
+from client.ingest import canonicalise, raw_chunks, read_canonical_chunks, record_means
 from client.site_config import SiteConfigError, load_site_config
 
 SITE = """
@@ -258,3 +258,45 @@ def test_a_nacelle_transfer_function_turns_nacelle_into_free_stream_wind_speed_f
     (frame,) = read_canonical_chunks(load_site_config(tmp_path / "site.toml"))
     # A1 through its NTF (3.3 + 0.5 * 5.5 = 6.05; 2 m/s lies below the table: no wind speed); A2 as logged.
     np.testing.assert_allclose(frame["WMET_HorWdSpd"].to_numpy(), [6.05, 5.5, np.nan], rtol=1e-12)
+
+
+def _minute_records_with_one_late() -> pd.DataFrame:
+    """An hour of 1-min records of inverters A and B (a tenth missing); A's minute 3 written at the end."""
+    rng = np.random.default_rng(1)
+    rows = [(u, k, float(rng.integers(0, 3))) for k in range(60) for u in ("A", "B") if rng.random() < 0.9]
+    late = next(i for i, row in enumerate(rows) if row[:2] == ("A", 3))
+    rows.append(rows.pop(late))
+    t0 = pd.Timestamp("2024-06-01", tz="UTC")
+    return pd.DataFrame(
+        {
+            "time": pd.DatetimeIndex([t0 + pd.Timedelta(minutes=k) for _, k, _ in rows]),
+            "asset_id": pd.Categorical([u for u, _, _ in rows], categories=["A", "B"]),
+            "P_out": [v for _, _, v in rows],
+            "INV_St": 0.0,
+        }
+    )
+
+
+def _chunkings_unlike_one_chunk(frame: pd.DataFrame) -> int:
+    def means(chunks: list[pd.DataFrame]) -> pd.DataFrame:
+        out = pd.concat(record_means(chunks, (0,), pd.Timedelta(minutes=15), ("P_out",), "INV_St"), ignore_index=True)
+        return out.sort_values(["asset_id", "time"], kind="stable").reset_index(drop=True)
+
+    whole, unlike = means([frame]), 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        cuts = np.sort(rng.integers(0, len(frame), size=rng.integers(1, 12)))
+        unlike += not means([frame.iloc[a:b] for a, b in zip([0, *cuts], [*cuts, len(frame)], strict=True)]).equals(
+            whole
+        )
+    return unlike
+
+
+def test_a_late_minute_record_is_left_out_before_averaging_so_the_chunks_borders_change_nothing(monkeypatch):
+    """A reviewer's case: A's minute 3 arrives after its 15-min period was averaged in some chunkings only (where
+    the chunks end depends on B's rows too). Left out as late, every chunking gives the one-chunk means. Control:
+    let through, most chunkings average that period twice."""
+    frame = _minute_records_with_one_late()
+    assert _chunkings_unlike_one_chunk(frame) == 0
+    monkeypatch.setattr("client.ingest.late_records", lambda asset, *_: np.zeros(len(asset), dtype=bool))
+    assert _chunkings_unlike_one_chunk(frame) > 20
