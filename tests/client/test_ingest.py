@@ -286,9 +286,8 @@ def _chunkings_unlike_one_chunk(frame: pd.DataFrame) -> int:
     for seed in range(40):
         rng = np.random.default_rng(seed)
         cuts = np.sort(rng.integers(0, len(frame), size=rng.integers(1, 12)))
-        unlike += not means([frame.iloc[a:b] for a, b in zip([0, *cuts], [*cuts, len(frame)], strict=True)]).equals(
-            whole
-        )
+        chunks = [frame.iloc[a:b] for a, b in zip([0, *cuts], [*cuts, len(frame)], strict=True)]
+        unlike += not means(chunks).equals(whole)
     return unlike
 
 
