@@ -264,16 +264,20 @@ class LocalClock:
     it never depends on where a chunk ends, nor on another unit's rows.
     """
 
-    def __init__(self, n_units: int) -> None:
+    def __init__(self, n_units: int, resolution: pd.Timedelta = RECORD_PERIOD) -> None:
         self.latest = np.full(n_units, NO_TIME)
+        # An hourly export writes the repeated hour's 02:00 twice, once per pass; a finer one repeats a
+        # time of one pass only by duplicating its record.
+        self.hourly = resolution >= pd.Timedelta(hours=1)
 
 
 def _localise_by_order(times: pd.Series, assets: np.ndarray, timezone: str, clock: LocalClock) -> pd.Series:
     """Naive local times of units ``assets`` (in export order) to UTC, the repeated hour resolved by order.
 
-    A wall-clock time of the repeated hour is summer time unless its unit already has a record at
-    or after that instant (the first 02:xx is summer time, the second winter time); wall-clock
-    times that do not exist (clocks going forward) become NaT.
+    A wall-clock time of the repeated hour is summer time unless its unit already has a record after
+    that instant (at it, for an hourly export): the first 02:xx is summer time, the second winter
+    time. One with no earlier record of its unit, whose pass cannot be told, and wall-clock times
+    that do not exist (clocks going forward) become NaT.
     """
     summer, winter = (
         times.dt.tz_localize(timezone, ambiguous=np.full(len(times), first), nonexistent="NaT")
@@ -290,7 +294,10 @@ def _localise_by_order(times: pd.Series, assets: np.ndarray, timezone: str, cloc
     latest = clock.latest.copy()
     for i in ambiguous.tolist():
         a = assets[i]
-        if summer[i] <= max(latest[a], before[i]):
+        seen = max(latest[a], before[i])
+        if seen == NO_TIME:
+            resolved[i] = NO_TIME
+        elif summer[i] < seen or (summer[i] == seen and clock.hourly):
             resolved[i] = winter[i]
         latest[a] = max(latest[a], resolved[i])
     known = resolved != NO_TIME
@@ -299,7 +306,7 @@ def _localise_by_order(times: pd.Series, assets: np.ndarray, timezone: str, cloc
 
 
 def interval_starts(
-    raw: pd.Series, assets: np.ndarray, site: ExportMapping, path: Path, clock: LocalClock | None = None
+    raw: pd.Series, assets: np.ndarray, site: ExportMapping, path: Path, clock: LocalClock
 ) -> pd.Series:
     """The UTC start of the interval each record covers, so that start- and end-stamped exports average alike.
 
@@ -322,8 +329,8 @@ def timestamps_to_utc(
     timezone: str,
     path: Path,
     column: str,
-    time_format: str | None = None,
-    clock: LocalClock | None = None,
+    time_format: str | None,
+    clock: LocalClock,
 ) -> pd.Series:
     """An export's time column as UTC timestamps: offsets honoured, naive times read in ``timezone`` per asset.
 
@@ -354,9 +361,8 @@ def timestamps_to_utc(
         # Without a repeated hour (always so in UTC) one call localises every turbine alike.
         local = times.dt.tz_localize(timezone, ambiguous="raise", nonexistent="NaT").dt.tz_convert("UTC")
     except ValueError:
-        alone = LocalClock(int(assets.max(initial=-1)) + 1)  # without a clock, the chunk's records alone
-        return _localise_by_order(times, assets, timezone, clock if clock is not None else alone)
-    if clock is not None and len(local):
+        return _localise_by_order(times, assets, timezone, clock)
+    if len(local):
         known = local.notna().to_numpy()
         np.maximum.at(clock.latest, assets[known], local.dt.as_unit("ns").array.asi8[known])
     return local
@@ -426,7 +432,8 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path, clock: LocalCl
     if (codes < 0).any():
         raw, codes = raw[codes >= 0], codes[codes >= 0]
     turbine = turbine_of_name[codes] if len(names) else codes.astype(np.int64)
-    time = interval_starts(raw[columns[TIME]], turbine, site, path, clock)
+    clock = clock if clock is not None else LocalClock(len(known), site.resolution)  # this chunk alone
+    time = interval_starts(raw[columns[TIME]], turbine, site, path, clock).dt.as_unit("ns")  # one unit for all
     canonical = {
         TIME: time.array,
         # Categories in site.toml's order: the codes index site.turbines directly.
@@ -453,7 +460,7 @@ def read_canonical_chunks(
     (free stream, IEC 61400-12-2), so that every statistic of the site sees one wind speed.
     ``progress`` hears how far into each file the reading is (:func:`raw_chunks`).
     """
-    clock = LocalClock(len(site.turbines))
+    clock = LocalClock(len(site.turbines), site.resolution)
     chunks = (
         canonicalise(raw, site, path, clock)
         for path in site.files

@@ -70,7 +70,8 @@ def chunks_with_context(
     chunk = next(iterator, None)
     while chunk is not None:
         following = next(iterator, None)  # a look ahead: the last frame owns everything left
-        late = late_records(asset_codes(chunk["asset_id"], asset_order), chunk["time"].array.asi8, latest)
+        stamp = chunk["time"].dt.as_unit("ns").array.asi8  # ns whatever the chunk's unit: latest spans chunks
+        late = late_records(asset_codes(chunk["asset_id"], asset_order), stamp, latest)
         if late.any():
             chunk = chunk[~late]
         frame = chunk if carried is None else pd.concat([carried, chunk], ignore_index=True)
@@ -143,7 +144,7 @@ def array_chunks_with_context(
     current = next(iterator, None)
     while current is not None:
         following = next(iterator, None)
-        late = late_records(current["asset"], current["time"].view(np.int64), latest)
+        late = late_records(current["asset"], current["time"].astype("datetime64[ns]").view(np.int64), latest)
         if late.any():
             current = {name: column[~late] for name, column in current.items()}
         chunk, order = _sorted_behind(head, current)

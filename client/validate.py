@@ -213,7 +213,7 @@ def _all_stamps(site: SiteConfig, turbines: np.ndarray, chunk_rows: int, progres
     """Every valid timestamp [ms] of the given turbines (indices), read again: time and turbine columns only."""
     times_only = site.with_channels(())
     parts: dict[int, list[np.ndarray]] = {int(t): [] for t in turbines}
-    clock = LocalClock(len(site.turbines))
+    clock = LocalClock(len(site.turbines), site.resolution)
     for file in site.files:
         for raw in raw_chunks(times_only, file, chunk_rows, progress):
             asset, stamp = _stamps(canonicalise(raw, times_only, file, clock))
@@ -275,7 +275,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
     def canonical_frames() -> Iterator[pd.DataFrame]:
         """The export's canonical chunks, profiled (in export order) as they pass; an unreadable file, a finding."""
         nonlocal rows_without_turbine, with_offsets
-        clock = LocalClock(len(ids))
+        clock = LocalClock(len(ids), site.resolution)
         for file in site.files:
             try:
                 for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):

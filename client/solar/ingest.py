@@ -51,7 +51,8 @@ def canonicalise(raw: pd.DataFrame, site: SolarSiteConfig, path: Path, clock: Lo
     if (codes < 0).any():
         raw, codes = raw[codes >= 0], codes[codes >= 0]
     inverter = inverter_of_name[codes] if len(names) else codes.astype(np.int64)
-    time = interval_starts(raw[columns[TIME]], inverter, site, path, clock)
+    clock = clock if clock is not None else LocalClock(len(known), site.resolution)  # this chunk alone
+    time = interval_starts(raw[columns[TIME]], inverter, site, path, clock).dt.as_unit("ns")  # one unit for all
     canonical = {TIME: time.array, ASSET_ID: pd.Categorical.from_codes(inverter, categories=known)}
     for name in CHANNELS:
         if name in columns:
@@ -72,7 +73,7 @@ def read_solar_chunks(
     Exports at a finer resolution (``[source] resolution``) are averaged to 15-min means per
     inverter first; a period's status is available only if every record in it is.
     """
-    clock = LocalClock(len(site.inverters))
+    clock = LocalClock(len(site.inverters), site.resolution)
     chunks = (
         canonicalise(raw, site, path, clock)
         for path in site.files

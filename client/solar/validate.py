@@ -237,7 +237,7 @@ def _canonical_frames(
     ac_kw = np.array([inverter.ac_capacity_kw for inverter in site.inverters])
     listed = np.array([*site.available_codes, *(c for codes in site.loss_codes.values() for c in codes)], dtype=float)
     counts, n = profiled.counts, len(site.inverters)
-    clock = LocalClock(n)
+    clock = LocalClock(n, site.resolution)
     for file in site.files:
         try:
             for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):

@@ -299,3 +299,25 @@ def test_a_late_minute_record_is_left_out_before_averaging_so_the_chunks_borders
     assert _chunkings_unlike_one_chunk(frame) == 0
     monkeypatch.setattr("client.ingest.late_records", lambda asset, *_: np.zeros(len(asset), dtype=bool))
     assert _chunkings_unlike_one_chunk(frame) > 20
+
+
+def _a1_wall_clock_times(tmp_path: Path, wall: list[str]) -> pd.Series:
+    site = _site(tmp_path, "\n".join(["Zeit;WEA;P;V;T"] + [f"{w};A1;1;5;280" for w in wall]) + "\n")
+    (frame,) = read_canonical_chunks(site)
+    return frame["time"].dt.strftime("%H:%M").fillna("NaT")
+
+
+def test_a_duplicated_record_in_the_first_pass_of_the_repeated_hour_stays_in_it(tmp_path: Path):
+    """A reviewer's case: 02:10 written twice in the summer pass of a 10-min export is a duplicate, not the winter
+    pass beginning (which would shift the rest of the summer pass an hour and read the real winter pass as late)."""
+    wall = _autumn_wall_clock()
+    wall.insert(wall.index("2025-10-26 02:10:00") + 1, "2025-10-26 02:10:00")
+    utc = list(_a1_wall_clock_times(tmp_path, wall))
+    summer, winter = ["00:00", "00:10", "00:10", "00:20", "00:30", "00:40", "00:50"], [f"01:{m}0" for m in range(6)]
+    assert utc[6:19] == summer + winter
+
+
+def test_a_turbines_first_record_in_the_repeated_hour_cannot_tell_its_pass_and_reads_as_missing(tmp_path: Path):
+    """Another of the reviewer's cases: an export that starts in the second 02:xx is not silently read an hour off."""
+    wall = _autumn_wall_clock()[15:]  # from the winter pass's 02:30
+    assert list(_a1_wall_clock_times(tmp_path, wall)[:4]) == ["NaT", "NaT", "NaT", "02:00"]

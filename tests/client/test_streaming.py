@@ -188,3 +188,16 @@ def test_late_records_are_the_validators_out_of_order_count_whatever_the_chunks(
     times = TimeOrder.empty(3)
     times.add(asset, stamp)
     assert np.array_equal(np.bincount(asset[found], minlength=3), times.out_of_order) and found.sum() > 10
+
+
+def test_chunks_in_different_time_units_lose_no_record():
+    """A reviewer's case: a file stamped in ms after one in ns (Parquet keeps each file's unit) read as all late."""
+    frame, order = _interleaved_turbines(), pd.Index(["A", "B", "C"])
+    first, second = frame.iloc[:30], frame.iloc[30:].assign(time=frame["time"].iloc[30:].dt.as_unit("ms"))
+    owned = sum(int(o.sum()) for _, _, o in chunks_with_context([first, second], order, CONTEXT))
+    columns = [
+        {"asset": order.get_indexer(part["asset_id"]), "time": part["time"].dt.tz_convert(None).to_numpy()}
+        for part in (first, second)
+    ]
+    arrays = sum(len(c) if o is None else int(o.sum()) for c, o in array_chunks_with_context(columns, 3, CONTEXT))
+    assert owned == arrays == 60
