@@ -85,11 +85,8 @@ def chunks_with_context(
         if following is None:
             yield frame, asset, ~owned_before
             return
-        to_end = _records_to_unit_end(asset)
-        owned = ~owned_before & (to_end >= context)
-        kept = to_end < 2 * context
+        owned, kept, done = _owned_and_carried(asset, owned_before, context)
         carried = frame[kept] if kept.any() else None
-        done = (owned_before | owned)[kept]
         yield frame, asset, owned
 
 
@@ -155,11 +152,9 @@ def array_chunks_with_context(
         if following is None:
             yield chunk, (~owned_before if owned_before.any() else None)
             return
-        to_end = _records_to_unit_end(chunk.column("asset", 0, len(chunk)))
-        owned = ~owned_before & (to_end >= context)
-        rows = np.flatnonzero(to_end < 2 * context)
+        owned, kept, done = _owned_and_carried(chunk.column("asset", 0, len(chunk)), owned_before, context)
+        rows = np.flatnonzero(kept)
         head = {name: _take(chunk, name, rows) for name in chunk.body}
-        done = (owned_before | owned)[rows]
         yield chunk, (None if owned.all() else owned)
 
 
@@ -224,6 +219,20 @@ def _turbine_time_order(asset: np.ndarray, time: np.ndarray) -> np.ndarray | Non
     """The order that sorts records by unit, then time; None when they already are."""
     in_order = np.all((asset[1:] > asset[:-1]) | ((asset[1:] == asset[:-1]) & (time[1:] >= time[:-1])))
     return None if in_order else np.lexsort((time, asset))
+
+
+def _owned_and_carried(
+    asset: np.ndarray, owned_before: np.ndarray, context: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For a frame sorted by unit: the rows it owns, the rows it carries to the next, and which of those are owned.
+
+    A frame owns every row not owned before but each unit's last ``context`` (held back as the
+    next frame's look-ahead), and carries each unit's last 2 ``context`` rows (its look-behind too).
+    """
+    to_end = _records_to_unit_end(asset)
+    owned = ~owned_before & (to_end >= context)
+    kept = to_end < 2 * context
+    return owned, kept, (owned_before | owned)[kept]
 
 
 def _records_to_unit_end(asset: np.ndarray) -> np.ndarray:

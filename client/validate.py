@@ -189,7 +189,7 @@ def _profile_chunk(
     times.add(asset[~bad_time], stamp[~bad_time])
 
 
-def late_records_finding(files: str, time_column: str, unit: str, asset: str, late: int, rows: int) -> Finding | None:
+def late_records_finding(files: str, time_column: str, unit: str, asset: str, late: int, rows: int) -> list[Finding]:
     """The finding for ``late`` of a ``unit``'s ``rows`` records written after a later one of its own, if any.
 
     The summaries leave such records out (:func:`client.streaming.late_records`): judged beside
@@ -197,16 +197,14 @@ def late_records_finding(files: str, time_column: str, unit: str, asset: str, la
     are more than :data:`LATE_SHARE_ERROR` of the unit's records (files read out of order, most likely).
     """
     if not late:
-        return None
-    return Finding(
-        "error" if late > LATE_SHARE_ERROR * rows else "warning",
-        files,
-        time_column,
-        asset,
-        f"{int(late)} records come after a later record of this {unit} in the export: they are left out",
+        return []
+    severity = "error" if late > LATE_SHARE_ERROR * rows else "warning"
+    problem = f"{int(late)} records come after a later record of this {unit} in the export: they are left out"
+    fix = (
         "list [source] files in time order (each entry is read in turn, a glob's matches in natural order: "
-        "export_9 before export_10), or export each unit's records in time order",
+        "export_9 before export_10), or export each unit's records in time order"
     )
+    return [Finding(severity, files, time_column, asset, problem, fix)]
 
 
 def _all_stamps(site: SiteConfig, turbines: np.ndarray, chunk_rows: int, progress: Progress) -> dict[int, np.ndarray]:
@@ -416,8 +414,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], w
                     else "export with UTC offsets, or set [site] timezone to the export's zone",
                 )
             )
-        late = late_records_finding(files, site.mapped_columns["time"], "turbine", str(asset), row["late"], rows)
-        out += [late] if late is not None else []
+        out += late_records_finding(files, site.mapped_columns["time"], "turbine", str(asset), row["late"], rows)
         if row["duplicates"] > rows / 2:
             out.append(
                 Finding(

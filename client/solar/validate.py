@@ -319,8 +319,7 @@ def _findings(
                     "export each inverter's record once per time",
                 )
             )
-        late = late_records_finding(files, site.columns[TIME], "inverter", str(inverter), row["late"], rows)
-        out += [late] if late is not None else []
+        out += late_records_finding(files, site.columns[TIME], "inverter", str(inverter), row["late"], rows)
     for name, n in blanked.items():
         if n:
             channel = CHANNELS[name]
