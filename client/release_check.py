@@ -25,9 +25,11 @@ from protos.disclosure import cohort_atoms
 from protos.domain import MONTH_FORMAT, period_months
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import (
+    PRIVATE_DOWNTIME_STATISTIC,
     WINDOW_PEAK_STDDEVS,
     failure_inverters_needed,
     min_publishable_weight,
+    private_downtime,
     private_failure_rates,
     summed_noise_stddev,
 )
@@ -47,6 +49,9 @@ NOISE_STDDEVS = 10.0
 before the site flags them. The denoised bars' excess has a standard deviation of 1.2-1.4 such widths
 (denoising merges cells, so the noise falls in more cells than the published bars): at 6 a reviewer's
 simulation over five shapes flagged 1 honest row in about 2,000; 10 is about 7 of its standard deviations."""
+
+DOWNTIME_FIELDS = ("downtime_hours", "downtime_noise_stddev", "mean_downtime_hours", "mean_downtime_noise_stddev")
+"""A private failure rate's downtime fields: published only where its spec bounds each inverter's hours down."""
 
 
 def kept_censuses_dir(site_config: Path) -> Path:
@@ -201,14 +206,16 @@ def _private_failure_rate_problems(
     enough for their time to stand out from it (:func:`protos.privacy.failure_inverters_needed`), the
     inverter-years must stand out (as the aggregator publishes only then) and be no more than those
     inverters observe, the failures no more than their caps allow, each give or take NOISE_STDDEVS of the
-    noise; the rate must be the failures over the inverter-years, and nothing exact (downtime, operators)
-    published beside it.
+    noise; the rate must be the failures over the inverter-years, nothing exact (operators) published
+    beside it, and downtime only where the spec bounds it (:func:`_private_downtime_problems`).
     """
     if not private_failure_rates(spec):
         return [f"{where}: published, but its private spec does not bound failures"]
-    exact = [name for name in ("operator_count", "mean_downtime_hours") if rate.HasField(name)]
+    downtime = [name for name in DOWNTIME_FIELDS if rate.HasField(name)]
+    exact = ["operator_count"] if rate.HasField("operator_count") else []
+    exact += downtime if not private_downtime(spec) else []
     if exact:
-        return [f"{where}: publishes {', '.join(exact)}, which a private release does not have"]
+        return [f"{where}: publishes {', '.join(exact)}, which a private release of its spec does not have"]
     noise = summed_noise_stddev(spec, rate.cohort, participants, S.SOLAR_FAILURE_COUNT)
     years_noise = summed_noise_stddev(spec, rate.cohort, participants, S.INVERTER_YEARS)
     if not math.isclose(rate.failures_noise_stddev, noise, rel_tol=1e-9):
@@ -232,6 +239,46 @@ def _private_failure_rate_problems(
     stated = math.hypot(noise, per_year * years_noise) / years
     if not math.isclose(rate.rate_noise_stddev, stated, rel_tol=1e-9):
         return [f"{where}: states the rate's noise {rate.rate_noise_stddev:g}, its noise gives {stated:g}"]
+    if private_downtime(spec):
+        hours_noise = summed_noise_stddev(spec, rate.cohort, participants, PRIVATE_DOWNTIME_STATISTIC)
+        return _private_downtime_problems(where, rate, spec, census_inverters, noise, hours_noise)
+    return []
+
+
+def _private_downtime_problems(
+    where: str,
+    rate: release_pb2.SolarFailureRate,
+    spec: spec_pb2.BenchmarkSpec,
+    census_inverters: float,
+    failures_noise: float,
+    hours_noise: float,
+) -> list[str]:
+    """How a private release's published downtime of a failure rate contradicts its spec and census.
+
+    The noise on the hours is recomputed from the spec; the hours must be no more than the census's
+    inverters' caps allow, give or take NOISE_STDDEVS of it; a mean per failure only where the failures
+    stand out from their noise (WINDOW_PEAK_STDDEVS, as the aggregator publishes), the hours over the noisy
+    failures (which the published failures round), with the standard deviation that noise gives.
+    """
+    if not math.isclose(rate.downtime_noise_stddev, hours_noise, rel_tol=1e-9):
+        return [f"{where}: states downtime noise {rate.downtime_noise_stddev:g} h, its spec's is {hours_noise:g}"]
+    hours, failures = rate.downtime_hours, rate.failures
+    if hours > census_inverters * spec.privacy.max_downtime_hours_per_inverter + NOISE_STDDEVS * hours_noise:
+        return [f"{where}: {hours:.0f} hours down, more than its census's inverters' caps allow"]
+    if not rate.HasField("mean_downtime_hours"):
+        return []
+    if failures + 0.5 < WINDOW_PEAK_STDDEVS * failures_noise:
+        return [f"{where}: a mean downtime of {failures} failures, which do not stand out from their noise"]
+    mean = rate.mean_downtime_hours
+    # The noisy failures the mean divides by: the hours over the mean, or (no hours) within the rounding.
+    noisy = hours / mean if mean > 0 else float(failures)
+    if abs(noisy - failures) > 0.5 + 1e-9 * failures or (mean == 0 and hours != 0):
+        return [f"{where}: a mean downtime of {mean:g} h is not its {hours:g} h over its {failures} failures"]
+    stated = math.hypot(hours_noise, mean * failures_noise) / noisy
+    tolerance = 1e-9 if mean > 0 else 0.5 / max(failures - 0.5, 0.5)
+    if not math.isclose(rate.mean_downtime_noise_stddev, stated, rel_tol=tolerance):
+        given = rate.mean_downtime_noise_stddev
+        return [f"{where}: states the mean downtime's noise {given:g} h, its noise gives {stated:g}"]
     return []
 
 

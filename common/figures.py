@@ -667,6 +667,14 @@ def failure_rate_figure(rates: Sequence[release_pb2.FailureRate]) -> go.Figure:
     return _layout(figure, f"{cohort}: failure rates by component and age", height=360)
 
 
+def _hours_per_failure(rate: release_pb2.SolarFailureRate) -> str:
+    """A failure rate's mean downtime as a hover line, with its noise where private ("" where it has none)."""
+    if not rate.HasField("mean_downtime_hours"):
+        return ""
+    noise = f" +- {rate.mean_downtime_noise_stddev:.1f}" if rate.HasField("mean_downtime_noise_stddev") else ""
+    return f"<br>{rate.mean_downtime_hours:.1f}{noise} h down per failure"
+
+
 def solar_failure_rate_figure(
     rates: Sequence[release_pb2.SolarFailureRate], own: Mapping[str, float] | None = None, label: str = ""
 ) -> go.Figure:
@@ -697,11 +705,12 @@ def solar_failure_rate_figure(
                     r.failures,
                     r.inverter_years,
                     f"+- {r.rate_noise_stddev:.3f} from the noise" if noisy else f"{r.operator_count} operators",
+                    _hours_per_failure(r),
                 ]
                 for r in released
             ],
             hovertemplate="%{x}: %{y:.3f} per inverter-year<br>%{customdata[0]} failures in "
-            "%{customdata[1]:.1f} inverter-years, %{customdata[2]}<extra></extra>",
+            "%{customdata[1]:.1f} inverter-years, %{customdata[2]}%{customdata[3]}<extra></extra>",
         )
     )
     if own is not None:

@@ -272,11 +272,16 @@ def _downtime(rate: release_pb2.FailureRate | release_pb2.SolarFailureRate) -> s
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    split = args.distribution_share or args.private_distributions or args.max_failures_per_inverter
+    split = (
+        args.distribution_share
+        or args.private_distributions
+        or args.max_failures_per_inverter
+        or args.max_downtime_hours_per_inverter
+    )
     if split and not (args.solar and args.epsilon is not None):
         raise ValueError(
-            "--distribution-share, --private-distributions and --max-failures-per-inverter split a private solar "
-            "release's budget: give them with --solar --epsilon"
+            "--distribution-share, --private-distributions, --max-failures-per-inverter and "
+            "--max-downtime-hours-per-inverter split a private solar release's budget: give them with --solar --epsilon"
         )
     if args.solar:
         return _simulate_solar(args)
@@ -349,6 +354,7 @@ def _simulate_solar(args: argparse.Namespace) -> int:
             distribution_share=args.distribution_share,
             distributions=tuple(args.private_distributions),
             max_failures_per_inverter=args.max_failures_per_inverter,
+            max_downtime_hours_per_inverter=args.max_downtime_hours_per_inverter,
         )
         if args.epsilon is not None
         else None
@@ -887,6 +893,7 @@ def _print_private_outlook(charge: str, cohorts: pd.DataFrame) -> None:
 def _private_distributions_outlook(spec: spec_pb2.BenchmarkSpec) -> str:
     """What a private solar spec's distributions need: the plants per cohort at its fewest sites' noise."""
     from protos.privacy import (
+        PRIVATE_DOWNTIME_STATISTIC,
         distribution_units_needed,
         failure_inverters_needed,
         noised_distributions,
@@ -898,9 +905,17 @@ def _private_distributions_outlook(spec: spec_pb2.BenchmarkSpec) -> str:
     noise = max(summed_noise_stddev(spec, c.name, t, statistic) for c in spec.cohorts)
     needed = max(distribution_units_needed(spec, c.name, t, statistic) for c in spec.cohorts)
     inverters = max(failure_inverters_needed(spec, c.name, t) for c in spec.cohorts)
+    hours = spec.privacy.max_downtime_hours_per_inverter
+    hours_noise = max(summed_noise_stddev(spec, c.name, t, PRIVATE_DOWNTIME_STATISTIC) for c in spec.cohorts)
+    downtime = (
+        f"; their downtime (each inverter's hours down capped at {hours} h) carries noise of {hours_noise:.0f} h on "
+        "the summed hours"
+        if hours
+        else "; no downtime (give --max-downtime-hours-per-inverter to publish it)"
+    )
     failures = (
         f"; failure rates (each inverter's failures capped at {spec.privacy.max_failures_per_inverter}) carry the "
-        f"same noise on failures and inverter-years, and need at least {inverters} inverters"
+        f"same noise on failures and inverter-years, and need at least {inverters} inverters{downtime}"
         if inverters
         else "; no failure rates (give --max-failures-per-inverter to publish them)"
     )
@@ -925,6 +940,7 @@ def _spec_new(args: argparse.Namespace) -> int:
             args.distribution_share,
             tuple(args.private_distributions),
             args.max_failures_per_inverter,
+            args.max_downtime_hours_per_inverter,
         )
         if args.epsilon is not None
         else None
@@ -1136,6 +1152,13 @@ def parser() -> argparse.ArgumentParser:
         default=0,
         help="with --distribution-share: publish failure rates too, counting at most this many per inverter",
     )
+    simulate.add_argument(
+        "--max-downtime-hours-per-inverter",
+        type=int,
+        default=0,
+        help="with --max-failures-per-inverter: publish their downtime too, counting at most this many hours per "
+        "inverter",
+    )
     simulate.set_defaults(run=_simulate)
 
     onboard = commands.add_parser(
@@ -1225,6 +1248,13 @@ def parser() -> argparse.ArgumentParser:
         default=0,
         help="with --distribution-share: publish failure rates too, each inverter's failures in the period counting "
         "at most this many over the components (more are scaled down); 0: no failure rates",
+    )
+    new.add_argument(
+        "--max-downtime-hours-per-inverter",
+        type=int,
+        default=0,
+        help="with --max-failures-per-inverter: publish the failures' mean downtime too, each inverter's hours down "
+        "in the period counting at most this many over the components (more are scaled down) [h]; 0: no downtime",
     )
     new.add_argument("--out", required=True)
     new.set_defaults(run=_spec_new)

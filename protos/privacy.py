@@ -34,6 +34,10 @@ PRIVATE_FAILURE_STATISTICS = (S.SOLAR_FAILURE_COUNT, S.INVERTER_YEARS)
 """What a private solar spec with a failure cap (``max_failures_per_inverter``) noises for its failure rates: the
 failures per component, each inverter's capped, and the inverter-years they were observed over."""
 
+PRIVATE_DOWNTIME_STATISTIC = S.SOLAR_FAILURE_DOWNTIME
+"""What such a spec noises besides when it caps downtime too (``max_downtime_hours_per_inverter``): the hours
+down per component, each inverter's capped."""
+
 
 class CappedCurve(NamedTuple):
     """What a private spec of one kind bounds and noises."""
@@ -73,46 +77,65 @@ def capped_histogram_l2_sensitivity(max_records_per_turbine_per_bin: int, n_wind
     return max_records_per_turbine_per_bin * math.sqrt(n_wind_speed_bins)
 
 
+def private_failure_statistics(privacy: spec_pb2.DifferentialPrivacy) -> tuple[spec_pb2.Statistic, ...]:
+    """What a private solar spec with these settings noises for its failure rates, in payload order (none uncapped)."""
+    if not privacy.max_failures_per_inverter:
+        return ()
+    downtime = (PRIVATE_DOWNTIME_STATISTIC,) if privacy.max_downtime_hours_per_inverter else ()
+    return PRIVATE_FAILURE_STATISTICS + downtime
+
+
 def failure_l2_sensitivity(
-    statistic: spec_pb2.Statistic, max_failures_per_inverter: int, years_per_inverter: float
+    statistic: spec_pb2.Statistic, privacy: spec_pb2.DifferentialPrivacy, years_per_inverter: float
 ) -> float:
-    """L2 sensitivity of one cohort's failure block to one inverter [failures; year].
+    """L2 sensitivity of one cohort's failure block to one inverter [failures; year; h].
 
     Capped, an inverter's failures over the components sum to at most C (:func:`client.privacy.cap_unit_histograms`
     over its row), so adding or removing it moves the failures block by an L1 norm, hence an L2 norm, of at
-    most C; its inverter-years are its records' time, at most the period's Y. Its plant's other inverters'
-    failures and years are their own. tests/simulations/test_solar_private_release.py removes an inverter
-    and measures both.
+    most C; its hours down, capped alike, by at most H; its inverter-years are its records' time, at most
+    the period's Y. Its plant's other inverters' failures, hours and years are their own.
+    tests/simulations/test_solar_private_release.py removes an inverter and measures all three.
 
     Parameters
     ----------
     statistic : Statistic
-        SOLAR_FAILURE_COUNT or INVERTER_YEARS.
-    max_failures_per_inverter : int
-        C [failures].
+        One of :func:`private_failure_statistics`.
+    privacy : DifferentialPrivacy
+        The spec's settings: C, ``max_failures_per_inverter`` [failures], and H,
+        ``max_downtime_hours_per_inverter`` [h].
     years_per_inverter : float
         Y, the period's 15-min records' time (:class:`protos.statistics.SpecExtent`) [year].
 
     Returns
     -------
     float
-        C for SOLAR_FAILURE_COUNT [failures], Y for INVERTER_YEARS [year].
+        C for SOLAR_FAILURE_COUNT [failures], Y for INVERTER_YEARS [year], H for SOLAR_FAILURE_DOWNTIME [h].
 
     Raises
     ------
     ValueError
-        For any other statistic.
+        For any statistic the settings do not bound.
     """
+    if statistic not in private_failure_statistics(privacy):
+        raise ValueError(
+            f"{S.Name(statistic)} is not a failure statistic these privacy settings bound; expected one of "
+            f"{[S.Name(s) for s in private_failure_statistics(privacy)]}"
+        )
     if statistic == S.SOLAR_FAILURE_COUNT:
-        return float(max_failures_per_inverter)
+        return float(privacy.max_failures_per_inverter)
     if statistic == S.INVERTER_YEARS:
         return years_per_inverter
-    raise ValueError(f"{S.Name(statistic)} is not a failure statistic; expected one of PRIVATE_FAILURE_STATISTICS")
+    return float(privacy.max_downtime_hours_per_inverter)
 
 
 def private_failure_rates(spec: spec_pb2.BenchmarkSpec) -> bool:
     """Whether a private solar spec noises, and so publishes, its failure rates (it bounds failures per inverter)."""
     return any(b.statistic == S.SOLAR_FAILURE_COUNT and b.noise_stddev > 0 for b in spec.blocks)
+
+
+def private_downtime(spec: spec_pb2.BenchmarkSpec) -> bool:
+    """Whether a private solar spec noises, and so publishes, its failures' downtime (it bounds hours per inverter)."""
+    return any(b.statistic == PRIVATE_DOWNTIME_STATISTIC and b.noise_stddev > 0 for b in spec.blocks)
 
 
 def distribution_l2_sensitivity(rows: int) -> float:
@@ -177,11 +200,10 @@ def enforced_l2_sensitivity(spec: spec_pb2.BenchmarkSpec, block: spec_pb2.Block)
     if solar and block.statistic in PLANT_DISTRIBUTION_STATISTICS:
         rows = len(spec.solar.loss_categories) if block.statistic == S.SOLAR_LOST_PRODUCTION else 1
         return distribution_l2_sensitivity(rows)
-    cap = spec.privacy.max_failures_per_inverter
-    if solar and cap and block.statistic in PRIVATE_FAILURE_STATISTICS:
-        return failure_l2_sensitivity(block.statistic, cap, SpecExtent.of(spec).max_years_per_inverter)
-    private = [capped.statistic, *(PLANT_DISTRIBUTION_STATISTICS if solar else ())]
-    private += list(PRIVATE_FAILURE_STATISTICS) if solar and cap else []
+    failure_statistics = private_failure_statistics(spec.privacy) if solar else ()
+    if block.statistic in failure_statistics:
+        return failure_l2_sensitivity(block.statistic, spec.privacy, SpecExtent.of(spec).max_years_per_inverter)
+    private = [capped.statistic, *(PLANT_DISTRIBUTION_STATISTICS if solar else ()), *failure_statistics]
     raise ValueError(
         f"block {BlockKey.of(block)} asks for noise, but sites bound no privacy unit's contribution to it; "
         f"only {', '.join(S.Name(s) for s in private)} can be differentially private in a spec of this kind"

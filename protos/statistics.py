@@ -224,6 +224,7 @@ class SpecExtent:
     max_inverter_years: float  # [year], per site in the period
     max_years_per_inverter: float  # [year]: the 15-min records the period holds
     max_failures_per_inverter: int  # a private solar spec's failure cap, else 0
+    max_downtime_hours_per_inverter: int  # [h] a private solar spec's downtime cap, else 0
     irradiance_bins: int
     specific_power_bins: int
     solar_bins: Mapping[spec_pb2.Statistic, int]  # solar histogram statistic -> bins of its grid
@@ -281,6 +282,7 @@ class SpecExtent:
             max_inverter_years=solar.max_inverters_per_site * years_per_inverter,
             max_years_per_inverter=years_per_inverter,
             max_failures_per_inverter=spec.privacy.max_failures_per_inverter,
+            max_downtime_hours_per_inverter=spec.privacy.max_downtime_hours_per_inverter,
             irradiance_bins=solar.irradiance_bins.count,
             specific_power_bins=solar.specific_power_bins.count,
             solar_bins={statistic: grid.count for statistic, grid in solar_histograms(solar).values()},
@@ -470,6 +472,8 @@ def _inverter_years(e: SpecExtent, b: spec_pb2.Block) -> float:
 
 
 def _inverter_hours(e: SpecExtent, b: spec_pb2.Block) -> float:
+    if e.max_downtime_hours_per_inverter and b.noise_stddev:  # a private spec's: each inverter's capped
+        return float(e.max_inverters * e.max_downtime_hours_per_inverter) + _noise_headroom(e, b)
     return e.max_inverter_years * JULIAN_YEAR_HOURS
 
 

@@ -20,6 +20,7 @@ from protos.privacy import (
     cell_noise_stddev,
     composed_epsilon,
     noised_distributions,
+    private_downtime,
     private_failure_rates,
     spec_rho,
     summed_noise_stddev,
@@ -387,9 +388,18 @@ def _failure_rates_note(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Relea
         for cohort in spec.cohorts
     )
     cap = spec.privacy.max_failures_per_inverter
+    hours = spec.privacy.max_downtime_hours_per_inverter
+    downtime = (
+        f"Their downtime counts each inverter's hours down in the period up to {hours} h in all (scaled down "
+        "alike), so a long outage is under-counted; downtime_noise_stddev states the noise on the summed hours, "
+        "and a mean downtime per failure is published where the failures stand out from theirs, with "
+        "mean_downtime_noise_stddev."
+        if private_downtime(spec)
+        else "Downtime is not published: the spec does not bound an inverter's hours down."
+    )
     return (
         f"Failure rates count each inverter's failures in the period up to {cap} in all (scaled down in "
         f"proportion beyond), so an inverter that failed more often is under-counted; the failures and the "
         f"inverter-years each carry noise of standard deviation {noise:.1f}, rate_noise_stddev states the rate's "
-        "from it, and a cohort whose inverter-years do not stand out from it is withheld. Downtime is not published."
+        f"from it, and a cohort whose inverter-years do not stand out from it is withheld. {downtime}"
     )

@@ -20,6 +20,7 @@ from protos.codec import CONTRACT, spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import (
+    PRIVATE_DOWNTIME_STATISTIC,
     WINDOW_PEAK_STDDEVS,
     distribution_units_needed,
     failure_inverters_needed,
@@ -288,7 +289,9 @@ def add_private_failure_rates(
     Post-processing only: the rate is the noisy failures (not below 0) over the noisy inverter-years,
     published where those stand WINDOW_PEAK_STDDEVS noise standard deviations above zero, with the
     noise on both and the rate's standard deviation from that noise alone (to first order,
-    sqrt(s^2 + (rate s)^2) / inverter-years).
+    sqrt(s^2 + (rate s)^2) / inverter-years). A spec that caps downtime adds the noisy hours down (not
+    below 0) and, where the noisy failures stand out as the years must, their mean per failure with its
+    standard deviation, sqrt(s_h^2 + (mean s)^2) / failures to first order.
     """
     i = SOLAR_CELLS.index("failures")
     if not cells.filled[c, i]:
@@ -296,6 +299,7 @@ def add_private_failure_rates(
     name = spec.cohorts[c].name
     noise = summed_noise_stddev(spec, name, participants, S.SOLAR_FAILURE_COUNT)
     years_noise = summed_noise_stddev(spec, name, participants, S.INVERTER_YEARS)
+    downtime_noise = summed_noise_stddev(spec, name, participants, PRIVATE_DOWNTIME_STATISTIC)
     years = float(block(S.INVERTER_YEARS)[0])
     reason = ""
     if not cells.published[c, i]:
@@ -305,6 +309,8 @@ def add_private_failure_rates(
     for j, component in enumerate(spec.solar.components):
         rate = release.solar_failure_rates.add(cohort=name, component=component)
         rate.failures_noise_stddev, rate.inverter_years_noise_stddev = noise, years_noise
+        if downtime_noise:
+            rate.downtime_noise_stddev = downtime_noise
         if reason:
             rate.suppressed, rate.suppression_reason = True, reason
             continue
@@ -312,6 +318,12 @@ def add_private_failure_rates(
         rate.failures, rate.inverter_years = round(failures), years
         rate.failures_per_inverter_year = failures / years
         rate.rate_noise_stddev = math.hypot(noise, rate.failures_per_inverter_year * years_noise) / years
+        if not downtime_noise:
+            continue
+        rate.downtime_hours = max(float(block(PRIVATE_DOWNTIME_STATISTIC)[j]), 0.0)
+        if failures >= WINDOW_PEAK_STDDEVS * noise:
+            rate.mean_downtime_hours = rate.downtime_hours / failures
+            rate.mean_downtime_noise_stddev = math.hypot(downtime_noise, rate.mean_downtime_hours * noise) / failures
     return int(bool(reason))
 
 

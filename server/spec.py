@@ -28,11 +28,12 @@ from protos.domain import (
 from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import (
     PLANT_DISTRIBUTION_STATISTICS,
-    PRIVATE_FAILURE_STATISTICS,
+    PRIVATE_DOWNTIME_STATISTIC,
     block_rho,
     capped_curve,
     capped_histogram_l2_sensitivity,
     enforced_l2_sensitivity,
+    private_failure_statistics,
     rho_for_epsilon,
     spec_rho,
 )
@@ -122,6 +123,9 @@ class PrivacySettings:
     max_failures_per_inverter: int = 0
     """With a distribution share: publish failure rates too, each inverter's failures in the period counting at
     most this much over the components (its sensitivity); 0: a private spec publishes no failure rates."""
+    max_downtime_hours_per_inverter: int = 0
+    """With a failure cap: publish the failures' downtime too, each inverter's hours down in the period counting at
+    most this much over the components [h] (its sensitivity); 0: a private spec publishes no downtime."""
 
 
 def _referenced(cohort: spec_pb2.Cohort, reference: spec_pb2.WindSpeedReference) -> spec_pb2.Cohort:
@@ -304,7 +308,9 @@ def _private_curve_spec(
     noise is sigma = Delta / sqrt(2 rho / C). A solar spec with a ``distribution_share`` s > 0 gives
     its curves (1 - s) rho and each cohort's plant distributions s rho / C
     (:data:`protos.privacy.PLANT_DISTRIBUTION_STATISTICS`; with ``max_failures_per_inverter``, its failures
-    and inverter-years too: :data:`protos.privacy.PRIVATE_FAILURE_STATISTICS`), one noise for all of them.
+    and inverter-years too, and with ``max_downtime_hours_per_inverter`` their downtime:
+    :func:`protos.privacy.private_failure_statistics`), one noise for all of them, the downtime's in hours
+    (:func:`_noise_scale`).
 
     Parameters
     ----------
@@ -337,6 +343,14 @@ def _private_curve_spec(
             "privacy: max_failures_per_inverter must be >= 0, and above 0 only with a distribution_share above 0 "
             f"(failure rates share the distributions' budget); got {privacy.max_failures_per_inverter}"
         )
+    if privacy.max_downtime_hours_per_inverter < 0 or (
+        privacy.max_downtime_hours_per_inverter and not privacy.max_failures_per_inverter
+    ):
+        raise ValueError(
+            "privacy: max_downtime_hours_per_inverter must be >= 0, and above 0 only with a "
+            f"max_failures_per_inverter above 0 (downtime is published per failure); got "
+            f"{privacy.max_downtime_hours_per_inverter}"
+        )
     capped = capped_curve(spec)
     spec.privacy.CopyFrom(
         spec_pb2.DifferentialPrivacy(
@@ -346,6 +360,7 @@ def _private_curve_spec(
             epsilon=privacy.epsilon,
             delta=privacy.delta,
             max_failures_per_inverter=privacy.max_failures_per_inverter,
+            max_downtime_hours_per_inverter=privacy.max_downtime_hours_per_inverter,
         )
     )
     rho = rho_for_epsilon(privacy.epsilon, privacy.delta)
@@ -353,7 +368,7 @@ def _private_curve_spec(
     # A hair above the calibrated sigma, so the tau term of protos.privacy.block_rho stays inside rho.
     noise = sensitivity / math.sqrt(2.0 * (1.0 - share) * rho / len(cohorts)) * (1.0 + 1e-9)
     statistics = _private_distribution_statistics(privacy.distributions) if share else ()
-    statistics += PRIVATE_FAILURE_STATISTICS if privacy.max_failures_per_inverter else ()
+    statistics += private_failure_statistics(spec.privacy)
     distribution_noise = _distribution_noise(spec, share * rho / len(cohorts), statistics) if share else 0.0
     for cohort in cohorts:
         spec.cohorts.add().CopyFrom(cohort)
@@ -361,7 +376,8 @@ def _private_curve_spec(
         histogram.l2_sensitivity = sensitivity
         spec.blocks.append(histogram)
         for statistic in statistics:
-            block = spec_block(spec, cohort.name, statistic, noise_stddev=distribution_noise)
+            scaled = distribution_noise * _noise_scale(spec.privacy, statistic)
+            block = spec_block(spec, cohort.name, statistic, noise_stddev=scaled)
             block.l2_sensitivity = enforced_l2_sensitivity(spec, block)
             spec.blocks.append(block)
     if spec_rho(spec) > rho:
@@ -383,23 +399,43 @@ def _private_distribution_statistics(names: Sequence[str]) -> tuple[spec_pb2.Sta
     return tuple(statistic for name, statistic in SOLAR_DISTRIBUTIONS.items() if not names or name in names)
 
 
-def _distribution_noise(spec: spec_pb2.BenchmarkSpec, rho: float, statistics: Sequence[spec_pb2.Statistic]) -> float:
-    """The noise (sigma) of one cohort's blocks ``statistics`` (distributions, failures), all alike, costing ``rho``.
+def _noise_scale(privacy: spec_pb2.DifferentialPrivacy, statistic: spec_pb2.Statistic) -> float:
+    """How many times the distributions' noise (sigma) a block of ``statistic`` carries [block unit per count].
 
-    Solved on :func:`protos.privacy.block_rho` itself, whose tau term matters where a site's noise
-    share is a fraction of a fixed-point step (a large epsilon over many noise sites).
+    The downtime carries sigma H / C: noise in proportion to its sensitivity, as the failures', so a cohort's
+    downtime is as noisy, relative to what C failures may bring, as its failures are; every other block sigma.
+    """
+    if statistic == PRIVATE_DOWNTIME_STATISTIC:
+        return privacy.max_downtime_hours_per_inverter / privacy.max_failures_per_inverter
+    return 1.0
+
+
+def _distribution_noise(spec: spec_pb2.BenchmarkSpec, rho: float, statistics: Sequence[spec_pb2.Statistic]) -> float:
+    """The noise (sigma) of one cohort's blocks ``statistics`` (distributions, failures), costing ``rho``.
+
+    Each block carries sigma times its :func:`_noise_scale`. Solved on :func:`protos.privacy.block_rho`
+    itself, whose tau term matters where a site's noise share is a fraction of a fixed-point step (a large
+    epsilon over many noise sites).
     """
     from scipy.optimize import brentq
 
     blocks = [spec_block(spec, "any cohort", statistic) for statistic in statistics]
-    # (Delta, size, fixed-point scale) of each: the noise is drawn on the fixed-point integers.
-    terms = [(enforced_l2_sensitivity(spec, b), math.prod(b.shape), math.ldexp(1.0, b.scale_exponent)) for b in blocks]
+    # (Delta, size, fixed-point scale, noise scale) of each: the noise is drawn on the fixed-point integers.
+    terms = [
+        (
+            enforced_l2_sensitivity(spec, b),
+            math.prod(b.shape),
+            math.ldexp(1.0, b.scale_exponent),
+            _noise_scale(spec.privacy, b.statistic),
+        )
+        for b in blocks
+    ]
     t = spec.privacy.min_noise_sites
 
     def excess(sigma: float) -> float:
-        return sum(block_rho(delta * scale, sigma * scale, t, size) for delta, size, scale in terms) - rho
+        return sum(block_rho(d * scale, sigma * k * scale, t, size) for d, size, scale, k in terms) - rho
 
-    gaussian = math.sqrt(sum(delta**2 for delta, _, _ in terms) / (2.0 * rho))  # without tau: the least sigma
+    gaussian = math.sqrt(sum((d / k) ** 2 for d, _, _, k in terms) / (2.0 * rho))  # without tau: the least sigma
     if excess(gaussian) <= 0:
         return gaussian * (1.0 + 1e-9)
     high = 2.0 * gaussian + 2.0 * math.sqrt(t - 1)  # a site's share of 2 counts or more: tau is negligible

@@ -68,6 +68,7 @@ def private_solar_release(
     distributions: tuple[str, ...] = (),
     distribution_share: float | None = None,
     max_failures_per_inverter: int = 0,
+    max_downtime_hours_per_inverter: int = 0,
 ) -> PrivateSolarRelease:
     """A release private per inverter, finalised from sums made up here (no federation).
 
@@ -79,7 +80,8 @@ def private_solar_release(
     distributions' bars hold noise alone); the noise suffices with half of them (min_noise_sites). Every noised block
     carries the noise its participants would add, drawn here as a Gaussian of the same variance. With
     ``max_failures_per_inverter`` the spec publishes failure rates: each plant's one inverter observed the whole
-    period with 0.1 inverter failures per inverter-year.
+    period with 0.1 inverter failures per inverter-year; with ``max_downtime_hours_per_inverter`` too, their downtime,
+    20 h each.
     """
     rng = np.random.default_rng(3)
     participants = max(3, plants)
@@ -90,6 +92,7 @@ def private_solar_release(
         distribution_share=(0.5 if plants else 0.0) if distribution_share is None else distribution_share,
         distributions=distributions,
         max_failures_per_inverter=max_failures_per_inverter,
+        max_downtime_hours_per_inverter=max_downtime_hours_per_inverter,
     )
     spec = solar_spec("solar-private", *PERIODS[0], [solar_cohort(COHORT)], privacy=privacy)
     n_atoms, bins = len(cohort_atoms(spec.cohorts)), spec.solar.irradiance_bins.count
@@ -115,6 +118,8 @@ def private_solar_release(
         years = plants * SpecExtent.of(spec).max_years_per_inverter
         sums[BlockKey(COHORT, S.INVERTER_YEARS)][0] = years
         sums[BlockKey(COHORT, S.SOLAR_FAILURE_COUNT)][list(spec.solar.components).index("inverter")] = 0.1 * years
+        if BlockKey(COHORT, S.SOLAR_FAILURE_DOWNTIME) in sums:
+            sums[BlockKey(COHORT, S.SOLAR_FAILURE_DOWNTIME)][list(spec.solar.components).index("inverter")] = 2 * years
     totals = {}
     for layout in block_layouts(spec):
         noise = rng.normal(0.0, summed_noise_stddev(spec, COHORT, participants, layout.key.statistic), layout.shape)

@@ -123,14 +123,16 @@ def loss_table(summary: PlantSummary, release: release_pb2.Release, cohort: str)
 
 
 def failure_table(summary: PlantSummary, release: release_pb2.Release, cohort: str) -> pd.DataFrame:
-    """Failures by component: the plant's count, hours and rate per inverter-year beside the cohort's rate.
+    """Failures by component: the plant's count, hours, rate per inverter-year and hours per failure, and the cohort's.
 
     Empty when the plant names no failure codes ([status.components]) or maps no status column; the industry's
-    rate is NaN where the cohort's cell is withheld (``note`` says why).
+    rate is NaN where the cohort's cell is withheld (``note`` says why), its hours per failure NaN where the
+    release has none (a private spec that does not bound downtime, or failures that do not stand out).
     """
     years = summary.failure_inverter_years
+    columns = ["component", "failures", "hours", "per_inverter_year", "hours_per_failure", "industry"]
     if summary.failures is None or summary.failure_hours is None or not years:
-        return pd.DataFrame(columns=["component", "failures", "hours", "per_inverter_year", "industry", "note"])
+        return pd.DataFrame(columns=[*columns, "industry_hours_per_failure", "note"])
     industry = {r.component: r for r in release.solar_failure_rates if r.cohort == cohort}
     rows = []
     for component, failures, hours in zip(SOLAR_COMPONENTS, summary.failures, summary.failure_hours, strict=True):
@@ -142,7 +144,11 @@ def failure_table(summary: PlantSummary, release: release_pb2.Release, cohort: s
                 "failures": int(failures),
                 "hours": float(hours),
                 "per_inverter_year": failures / years,
+                "hours_per_failure": hours / failures if failures else math.nan,
                 "industry": rate.failures_per_inverter_year if released else math.nan,
+                "industry_hours_per_failure": (
+                    rate.mean_downtime_hours if released and rate.HasField("mean_downtime_hours") else math.nan
+                ),
                 "note": _failure_rate_note(rate),
             }
         )
@@ -156,9 +162,15 @@ def _failure_rate_note(rate: release_pb2.SolarFailureRate | None) -> str:
     if rate.suppressed:
         return f"suppressed: {rate.suppression_reason}"
     if rate.HasField("rate_noise_stddev"):  # the release's note says the cap, which under-counts frequent failers
+        downtime = (
+            f"; {rate.mean_downtime_hours:.0f} +- {rate.mean_downtime_noise_stddev:.0f} h per failure, each "
+            "inverter's hours counted up to the spec's cap"
+            if rate.HasField("mean_downtime_noise_stddev")
+            else ""
+        )
         return (
-            f"industry +- {rate.rate_noise_stddev:.3f} per inverter-year from the privacy noise, each inverter's "
-            "failures counted up to the spec's cap (the release's note)"
+            f"industry {rate.failures_per_inverter_year:.3f} +- {rate.rate_noise_stddev:.3f} per inverter-year from "
+            f"the privacy noise, each inverter's failures counted up to the spec's cap{downtime} (the release's note)"
         )
     return ""
 
@@ -331,10 +343,12 @@ with nothing.</p>
 {% if s.failures %}
 <table class="failures">
 <thead><tr><th>component</th><th>this plant: failures</th><th>hours</th><th>per inverter-year</th>
-<th>industry: per inverter-year</th></tr></thead>
+<th>hours per failure</th><th>industry: per inverter-year</th><th>industry: hours per failure</th></tr></thead>
 <tbody>{% for x in s.failures %}<tr><td>{{ x.component | replace("_", " ") }}</td><td>{{ x.failures }}</td>
 <td>{{ "%.1f" | format(x.hours) }}</td><td>{{ fmt(x.per_inverter_year, "%.3f") }}</td>
-<td>{{ x.note or fmt(x.industry, "%.3f") }}</td></tr>{% endfor %}</tbody>
+<td>{{ fmt(x.hours_per_failure, "%.1f") }}</td>
+<td>{{ x.note or fmt(x.industry, "%.3f") }}</td><td>{{ fmt(x.industry_hours_per_failure, "%.1f") }}</td></tr>
+{% endfor %}</tbody>
 </table>
 {% else %}<p class="note">Not counted: site.toml names no failure codes ([status.components]) or maps no status
 column.</p>{% endif %}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -101,7 +102,7 @@ class _Sums:
     produced: float = 0.0  # [kWh]
     daily: np.ndarray = field(default_factory=lambda: np.zeros((3, 0)))  # energy, expected [kWh], insolation [Wh/m^2]
     failures: np.ndarray = field(default_factory=lambda: np.zeros((0, len(SOLAR_COMPONENTS))))  # per inverter
-    failure_records: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_COMPONENTS)))  # per component
+    failure_records: np.ndarray = field(default_factory=lambda: np.zeros((0, len(SOLAR_COMPONENTS))))  # per inverter
     status_records: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per inverter: failures observed over
     snow: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per inverter: records taken as snow-covered
     # A private spec's: records per (inverter x irradiance bin, specific-power bin), else None
@@ -152,10 +153,11 @@ class PlantSummary:
         A private spec's: ``curve_histogram`` with each inverter's records in an irradiance bin weighing
         at most the spec's cap in total (:func:`client.privacy.cap_unit_histograms`) [record weight];
         None for a spec without privacy.
-    capped_failures : tuple of (ndarray, float) or None
-        A private spec's with a failure cap: the failures of the spec's components, in its order, and
-        ``failure_inverter_years``, each inverter's failures counting at most the cap in total and its years
-        at most the period's (:func:`cap_inverter_failures`); None otherwise.
+    capped_failures : CappedFailures or None
+        A private spec's with a failure cap: the failures of the spec's components, in its order, their
+        hours down where the spec caps those too, and ``failure_inverter_years``, each inverter's failures
+        and hours counting at most their caps in total and its years at most the period's
+        (:func:`cap_inverter_failures`); None otherwise.
     produced_kwh : float
         Energy produced [kWh].
     daily : DataFrame
@@ -186,7 +188,7 @@ class PlantSummary:
     failure_inverter_years: float | None = None
     snow_hours: np.ndarray = field(default_factory=lambda: np.zeros(0))
     capped_curve_histogram: np.ndarray | None = None
-    capped_failures: tuple[np.ndarray, float] | None = None
+    capped_failures: CappedFailures | None = None
 
 
 def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_pb2.BenchmarkSpec) -> PlantSummary:
@@ -211,6 +213,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
     sums.daylight, sums.available, sums.clipped = np.zeros(n_inv), np.zeros(n_inv), np.zeros(n_inv)
     sums.records, sums.inverter_daily, sums.snow = np.zeros(n_inv), np.zeros((2, n_inv, n_days)), np.zeros(n_inv)
     sums.failures, sums.status_records = np.zeros((n_inv, len(SOLAR_COMPONENTS))), np.zeros(n_inv)
+    sums.failure_records = np.zeros((n_inv, len(SOLAR_COMPONENTS)))
     sums.daily = np.zeros((3, n_days))
     if spec.HasField("privacy"):
         sums.inverter_histograms = np.zeros((n_inv * irr.count, sp.count))
@@ -316,7 +319,8 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
             new = ~continues_earlier_run(events, last_record, SOLAR_RECORD_PERIOD.seconds)
             np.add.at(sums.failures, (events.asset[new], events.component[new]), 1.0)
             last_record = record_last_states(last_record, inverter, stamps, component)
-            sums.failure_records += np.bincount(component[component >= 0], minlength=len(SOLAR_COMPONENTS))
+            failing = component >= 0
+            np.add.at(sums.failure_records, (inverter[failing], component[failing]), 1.0)
             with_status = np.isfinite(chunk[STATUS].to_numpy(dtype=np.float64))
             sums.status_records += np.bincount(inverter[with_status], minlength=n_inv)
         normalising = (
@@ -443,11 +447,13 @@ def _plant_summary(
             produced_kwh=sums.produced,
             daily=daily,
             failures=sums.failures.sum(axis=0) if observed else None,
-            failure_hours=sums.failure_records * SOLAR_RECORD_HOURS if observed else None,
+            failure_hours=sums.failure_records.sum(axis=0) * SOLAR_RECORD_HOURS if observed else None,
             failure_inverter_years=float(inverter_years.sum()) if observed else None,
             snow_hours=sums.snow * SOLAR_RECORD_HOURS,
             capped_curve_histogram=_capped_curve_histogram(sums.inverter_histograms, spec),
-            capped_failures=cap_inverter_failures(sums.failures, inverter_years, spec) if observed else None,
+            capped_failures=(
+                cap_inverter_failures(sums.failures, sums.failure_records, inverter_years, spec) if observed else None
+            ),
         )
 
 
@@ -461,41 +467,65 @@ def _capped_curve_histogram(inverter_histograms: np.ndarray | None, spec: spec_p
     return cap_unit_histograms(per_inverter, spec.privacy.max_records_per_turbine_per_bin, exponent).sum(axis=0)
 
 
+class CappedFailures(NamedTuple):
+    """A plant's failures, hours down and inverter-years as a private spec counts them, each inverter's capped."""
+
+    failures: np.ndarray  # per component of the spec, in its order [failures]
+    downtime_hours: np.ndarray | None  # the same, hours down [h]; None where the spec does not cap downtime
+    inverter_years: float  # [year]
+
+
 def cap_inverter_failures(
-    inverter_failures: np.ndarray, inverter_years: np.ndarray, spec: spec_pb2.BenchmarkSpec
-) -> tuple[np.ndarray, float] | None:
-    """The plant's failures per component of the spec and its inverter-years, each inverter's bounded.
+    inverter_failures: np.ndarray,
+    inverter_failure_records: np.ndarray,
+    inverter_years: np.ndarray,
+    spec: spec_pb2.BenchmarkSpec,
+) -> CappedFailures | None:
+    """The plant's failures and hours down per component of the spec and its inverter-years, each inverter's bounded.
 
     Each inverter's failures of the spec's components (the only ones it publishes) are scaled down in
     proportion to at most the spec's cap C in total, on the block's fixed-point grid
     (:func:`client.privacy.cap_unit_histograms`, one row per inverter), so its share of the encoded sum
-    stays within C; its years within the period's, rounded down to their grid too
-    (:func:`protos.privacy.failure_l2_sensitivity`). Failures of components the spec does not list
-    neither count nor take a share of the cap.
+    stays within C; its hours down likewise within the spec's H, where it sets one (as whole 15-min
+    records, 4 H of them, on the grid of the block's hours); its years within the period's, rounded down
+    to their grid too (:func:`protos.privacy.failure_l2_sensitivity`). Failures of components the spec does
+    not list neither count nor take a share of a cap.
 
     Parameters
     ----------
     inverter_failures : ndarray
         Failures per (inverter, SOLAR_COMPONENTS) [failures].
+    inverter_failure_records : ndarray
+        15-min records with a failure's status per (inverter, SOLAR_COMPONENTS) [records].
     inverter_years : ndarray
         Per inverter, the time its status was recorded [year].
     spec : BenchmarkSpec
-        The private solar spec (its ``privacy.max_failures_per_inverter`` and components).
+        The private solar spec (its ``privacy.max_failures_per_inverter``,
+        ``privacy.max_downtime_hours_per_inverter`` and components).
 
     Returns
     -------
-    tuple of (ndarray, float) or None
-        Capped failures per component of the spec, in its order [failures], and the capped inverter-years
-        [year]; None where the spec does not bound failures.
+    CappedFailures or None
+        None where the spec does not bound failures.
     """
     cap = spec.privacy.max_failures_per_inverter
     if not cap:
         return None
-    listed = in_spec_order(inverter_failures.T, SOLAR_COMPONENTS, spec.solar.components, "components").T
-    capped = cap_unit_histograms(listed, cap, STATISTICS[S.SOLAR_FAILURE_COUNT].scale_exponent)
+    components = spec.solar.components
+
+    def listed(per_inverter: np.ndarray) -> np.ndarray:
+        return in_spec_order(per_inverter.T, SOLAR_COMPONENTS, components, "components").T
+
+    capped = cap_unit_histograms(listed(inverter_failures), cap, STATISTICS[S.SOLAR_FAILURE_COUNT].scale_exponent)
+    downtime = None
+    if hours_cap := spec.privacy.max_downtime_hours_per_inverter:
+        records_per_hour = round(1.0 / SOLAR_RECORD_HOURS)  # 4: the grid in records is 4 times the hours'
+        exponent = STATISTICS[S.SOLAR_FAILURE_DOWNTIME].scale_exponent - int(math.log2(records_per_hour))
+        records = cap_unit_histograms(listed(inverter_failure_records), hours_cap * records_per_hour, exponent)
+        downtime = records.sum(axis=0) * SOLAR_RECORD_HOURS
     years = np.minimum(inverter_years, SpecExtent.of(spec).max_years_per_inverter)
     grid = math.ldexp(1.0, STATISTICS[S.INVERTER_YEARS].scale_exponent)  # each inverter's, exactly, as the failures
-    return capped.sum(axis=0), float((np.floor(years * grid) / grid).sum())
+    return CappedFailures(capped.sum(axis=0), downtime, float((np.floor(years * grid) / grid).sum()))
 
 
 def _recent_ratio(inverter_daily: np.ndarray) -> np.ndarray:
@@ -578,7 +608,8 @@ def in_spec_order(values: np.ndarray, known: tuple[str, ...], wanted: Sequence[s
 def _failure_blocks(summary: PlantSummary, solar: spec_pb2.SolarSpec) -> dict[spec_pb2.Statistic, np.ndarray]:
     """The plant's failures and their hours per component of the spec, and its inverter-years (zeros unobserved).
 
-    A private spec's with a failure cap are the capped ones (:attr:`PlantSummary.capped_failures`).
+    A private spec's with a failure cap are the capped ones (:attr:`PlantSummary.capped_failures`), its hours
+    down too where it caps them.
     """
     n = len(solar.components)
     failures, years = summary.failures, summary.failure_inverter_years
@@ -589,15 +620,13 @@ def _failure_blocks(summary: PlantSummary, solar: spec_pb2.SolarSpec) -> dict[sp
             S.INVERTER_YEARS: np.zeros(1),
         }
     failures = in_spec_order(failures, SOLAR_COMPONENTS, solar.components, "components")
-    if summary.capped_failures is not None:  # already in the spec's order
-        failures, years = summary.capped_failures
-    return {
-        S.SOLAR_FAILURE_COUNT: failures,
-        S.SOLAR_FAILURE_DOWNTIME: in_spec_order(
-            summary.failure_hours, SOLAR_COMPONENTS, solar.components, "components"
-        ),
-        S.INVERTER_YEARS: np.array([years]),
-    }
+    hours = in_spec_order(summary.failure_hours, SOLAR_COMPONENTS, solar.components, "components")
+    capped = summary.capped_failures
+    if capped is not None:  # already in the spec's order
+        failures, years = capped.failures, capped.inverter_years
+        # Uncapped hours are never sent in a private spec: it has no downtime block unless it caps them.
+        hours = capped.downtime_hours if capped.downtime_hours is not None else np.zeros(n)
+    return {S.SOLAR_FAILURE_COUNT: failures, S.SOLAR_FAILURE_DOWNTIME: hours, S.INVERTER_YEARS: np.array([years])}
 
 
 def solar_blocks(

@@ -259,6 +259,9 @@ class SolarFailureRateOut(BaseModel):
     failures_noise_stddev: float | None = None
     inverter_years_noise_stddev: float | None = None
     rate_noise_stddev: float | None = None
+    downtime_hours: float | None = None
+    downtime_noise_stddev: float | None = None
+    mean_downtime_noise_stddev: float | None = None
 
 
 class LostProductionOut(BaseModel):

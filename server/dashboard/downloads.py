@@ -327,6 +327,7 @@ def solar_failure_rate_table(release: release_pb2.Release, release_id: int, coho
         "mean_downtime_hours",
         "operator_count",
         "rate_noise_stddev",
+        "mean_downtime_noise_stddev",
         *WITHHELD,
     )
     rows: list[dict[str, Cell]] = [
@@ -338,6 +339,7 @@ def solar_failure_rate_table(release: release_pb2.Release, release_id: int, coho
             "mean_downtime_hours": r.mean_downtime_hours,
             "operator_count": r.operator_count,
             "rate_noise_stddev": r.rate_noise_stddev,
+            "mean_downtime_noise_stddev": r.mean_downtime_noise_stddev,
             **_withheld(r.suppressed, r.suppression_reason),
         }
         for r in (as_api(SolarFailureRateOut, x) for x in release.solar_failure_rates if x.cohort == cohort)

@@ -167,6 +167,49 @@ def test_a_distribution_no_private_spec_noises_is_flagged_whatever_its_cell():
     assert "failures of cohort all: published as a distribution, which its cell is not" in problem
 
 
+def test_a_private_failure_rates_downtime_is_checked_against_its_spec_and_census():
+    """Downtime in a private release: only where the spec caps it, at its noise, within the census's caps, a mean
+    per failure only where the failures stand out and only the hours over them."""
+    private = private_solar_release(
+        plants=2000, epsilon=10.0, max_failures_per_inverter=2, max_downtime_hours_per_inverter=48
+    )
+    rounds = [(private.spec, private.census)]
+    assert census_contradictions(private.release, rounds) == []
+    inverter = next(r for r in private.release.solar_failure_rates if r.component == "inverter")
+    assert inverter.mean_downtime_hours == pytest.approx(20.0, abs=3 * inverter.mean_downtime_noise_stddev)
+    assert 0 < inverter.mean_downtime_noise_stddev < 5.0
+    quiet = next(r for r in private.release.solar_failure_rates if r.component == "tracker")  # noise alone
+    assert quiet.HasField("downtime_hours") and not quiet.HasField("mean_downtime_hours")
+    forgeries = {
+        "downtime_noise_stddev": (0.0, "states downtime noise 0 h, its spec's is"),
+        "downtime_hours": (2000 * 48 * 2.0, "hours down, more than its census's inverters' caps allow"),
+        "mean_downtime_hours": (37.25, "is not its"),
+        "mean_downtime_noise_stddev": (1e-9, "states the mean downtime's noise"),
+    }
+    for field, (value, named) in forgeries.items():
+        forged = _copy(private.release)
+        rate = next(r for r in forged.solar_failure_rates if r.component == "inverter")
+        setattr(rate, field, value)
+        problems = census_contradictions(forged, rounds)
+        assert len(problems) == 1 and named in problems[0], (field, problems)
+    forged = _copy(private.release)
+    rate = next(r for r in forged.solar_failure_rates if r.component == "tracker")
+    rate.mean_downtime_hours = rate.downtime_hours / max(rate.failures, 1)
+    (problem,) = census_contradictions(forged, rounds)
+    assert "which do not stand out from their noise" in problem
+    # A spec that caps failures but not downtime: its sites sent no hours, so any downtime was made up.
+    capped = private_solar_release(plants=2000, epsilon=10.0, max_failures_per_inverter=2)
+    forged = _copy(capped.release)
+    rate = next(r for r in forged.solar_failure_rates if r.component == "inverter")
+    rate.downtime_hours, rate.mean_downtime_hours = inverter.downtime_hours, inverter.mean_downtime_hours
+    (problem,) = census_contradictions(forged, [(capped.spec, capped.census)])
+    assert "publishes downtime_hours, mean_downtime_hours, which a private release of its spec" in problem
+    # Control: a check that reads downtime as it reads the rate's exact fields before lets the made-up hours through.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("client.release_check.DOWNTIME_FIELDS", ())
+        assert census_contradictions(forged, [(capped.spec, capped.census)]) == []
+
+
 def test_a_private_failure_rate_is_checked_against_its_spec_and_census():
     """Failure rates in a private release: only where the spec bounds failures, at its noise, within the census."""
     private = private_solar_release(plants=2000, epsilon=10.0, max_failures_per_inverter=2)
@@ -196,6 +239,7 @@ def test_a_private_failure_rate_is_checked_against_its_spec_and_census():
         "inverter_years": (0.001, "do not stand out from their noise"),
         "failures": (10**9, "more than its census's inverters' caps allow"),
         "mean_downtime_hours": (37.25, "publishes mean_downtime_hours"),
+        "downtime_hours": (37.25, "publishes downtime_hours"),
         "operator_count": (2000, "publishes operator_count"),
         "component": ("windmill", "not one of its spec's components"),
     }

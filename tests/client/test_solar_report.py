@@ -20,6 +20,7 @@ from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import lost_production_shares, summarise_plant
 from common.release_json import read_release_json
 from fleetbench.cli import main
+from protos.domain import SOLAR_COMPONENTS
 
 
 @pytest.fixture(scope="module")
@@ -122,14 +123,32 @@ def test_the_failure_table_notes_a_private_rates_noise_beside_the_plants_own(rep
     rates = [r for r in private.solar_failure_rates if r.cohort == COHORT]
     for rate in rates:
         rate.ClearField("operator_count")
+        rate.ClearField("mean_downtime_hours")
         rate.rate_noise_stddev = 0.031
     rates[1].suppressed, rates[1].suppression_reason = True, "its inverter-years do not stand out from the noise"
+    rates[0].failures_per_inverter_year = 0.25
+    rates[2].mean_downtime_hours, rates[2].mean_downtime_noise_stddev = 7.5, 2.25
     table = failure_table(report.summary, private, COHORT).set_index("component")
-    first, second = rates[0].component, rates[1].component
-    assert table.loc[first, "industry"] == rates[0].failures_per_inverter_year
-    assert table.loc[first, "note"].startswith("industry +- 0.031 per inverter-year from the privacy noise, each")
+    first, second, third = (r.component for r in rates[:3])
+    assert table.loc[first, "industry"] == 0.25 and np.isnan(table.loc[first, "industry_hours_per_failure"])
+    assert table.loc[first, "note"] == (
+        "industry 0.250 +- 0.031 per inverter-year from the privacy noise, each inverter's failures counted up to "
+        "the spec's cap (the release's note)"
+    )
     assert np.isnan(table.loc[second, "industry"]) and "do not stand out" in table.loc[second, "note"]
+    assert table.loc[third, "industry_hours_per_failure"] == 7.5
+    assert "; 8 +- 2 h per failure, each inverter's hours counted up to the spec's cap" in table.loc[third, "note"]
     exact = failure_table(report.summary, report.release, COHORT).set_index("component")
     assert (exact["note"] == "").all()
     years = report.summary.failure_inverter_years
     np.testing.assert_allclose(exact["per_inverter_year"], report.summary.failures / years)
+    n = len(report.summary.failures)
+    failing = replace(report.summary, failures=np.r_[2.0, np.zeros(n - 1)], failure_hours=np.r_[5.0, np.zeros(n - 1)])
+    mean_downtime = type(report.release)()
+    mean_downtime.CopyFrom(report.release)
+    component = SOLAR_COMPONENTS[0]
+    rate = next(r for r in mean_downtime.solar_failure_rates if (r.cohort, r.component) == (COHORT, component))
+    rate.mean_downtime_hours = 12.0
+    table = failure_table(failing, mean_downtime, COHORT).set_index("component")
+    assert table.loc[component, "hours_per_failure"] == 2.5 and table.loc[component, "industry_hours_per_failure"] == 12
+    assert np.isnan(table["hours_per_failure"].iloc[1])

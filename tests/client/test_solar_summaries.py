@@ -335,10 +335,54 @@ def test_the_failure_cap_counts_only_the_components_the_spec_publishes():
     spec.solar.components[:] = ["inverter"]
     failures = np.zeros((1, len(SOLAR_COMPONENTS)))
     failures[0, SOLAR_COMPONENTS.index("inverter")], failures[0, SOLAR_COMPONENTS.index("tracker")] = 1, 3
-    capped = cap_inverter_failures(failures, np.array([31 / 365.25]), spec)
-    assert capped is not None and capped[0].tolist() == [1.0]
-    assert capped[1] == pytest.approx(31 / 365.25, abs=1e-11)
+    capped = cap_inverter_failures(failures, 8.0 * failures, np.array([31 / 365.25]), spec)
+    assert capped is not None and capped.failures.tolist() == [1.0] and capped.downtime_hours is None
+    assert capped.inverter_years == pytest.approx(31 / 365.25, abs=1e-11)
     assert cap_unit_histograms(failures, 2, 8)[0, SOLAR_COMPONENTS.index("inverter")] == 0.5
+
+
+def test_a_private_spec_counts_each_inverters_hours_down_up_to_its_cap_so_one_inverter_moves_them_that_much(
+    tmp_path,
+):
+    """The sensitivity private downtime is calibrated for (protos.privacy.failure_l2_sensitivity), measured.
+
+    INV02 is down 3 x 2 h, INV01 2 h. With a cap of 4 h per inverter, leaving INV02 out moves the plant's
+    downtime block by 4 h, the spec's sensitivity; the private spec without a downtime cap sends no hours.
+    Control: the exact block moves by INV02's 6 h, 1.5 times what the noise is calibrated for.
+    """
+    faults = (
+        Outage("INV01", "2023-03-03T10:00:00Z", "2023-03-03T12:00:00Z", "inverter_fault", 3),
+        *(
+            Outage("INV02", f"2023-03-{d}T11:00:00Z", f"2023-03-{d}T13:00:00Z", "inverter_fault", 3)
+            for d in (10, 14, 20)
+        ),
+    )
+    path = _two_inverters_in_march(faults, tmp_path / "plant")
+    fewer = without_last_inverter(path, tmp_path / "fewer")
+    period = ("2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z")
+    capped_privacy = PrivacySettings(10.0, distribution_share=0.5, max_failures_per_inverter=1)
+    uncapped = solar_spec("march-private", *period, [solar_cohort("all")], privacy=capped_privacy)
+    privacy = replace(capped_privacy, max_downtime_hours_per_inverter=4)
+    private = solar_spec("march-private-downtime", *period, [solar_cohort("all")], privacy=privacy)
+    exact = solar_spec("march", *period, [solar_cohort("all")])
+    downtime = BlockKey("all", S.SOLAR_FAILURE_DOWNTIME)
+
+    def blocks(site_path: Path, spec: Spec) -> dict[BlockKey, np.ndarray]:
+        site = load_solar_site_config(site_path)
+        return solar_blocks(summarise_plant(lambda: read_solar_chunks(site), site, spec), site, spec)[0]
+
+    both, one = blocks(path, private), blocks(fewer, private)
+    inverter = list(private.solar.components).index("inverter")
+    assert both[downtime][inverter] == 6.0 and one[downtime][inverter] == 2.0  # INV02's 6 h capped to 4
+    sensitivity = {b.statistic: b.l2_sensitivity for b in private.blocks if b.cohort == "all"}
+    moved = np.linalg.norm(both[downtime] - one[downtime])
+    assert moved == pytest.approx(4.0) and moved <= sensitivity[S.SOLAR_FAILURE_DOWNTIME] == 4.0
+    assert not blocks(path, uncapped)[downtime].any()  # and the spec has no downtime block to send them in
+    assert all(b.statistic != S.SOLAR_FAILURE_DOWNTIME for b in uncapped.blocks)
+    # Control: the exact spec sends INV02's 6 h, which the private spec's noise is not calibrated for.
+    exact_both, exact_one = blocks(path, exact), blocks(fewer, exact)
+    assert exact_both[downtime][inverter] == 8.0
+    assert np.linalg.norm(exact_both[downtime] - exact_one[downtime]) == 6.0 > sensitivity[S.SOLAR_FAILURE_DOWNTIME]
 
 
 def test_the_blocks_follow_the_specs_causes_and_components_by_name(plant):

@@ -13,6 +13,7 @@ from protos.privacy import (
     capped_histogram_l2_sensitivity,
     composed_epsilon,
     noised_distributions,
+    private_downtime,
     private_failure_rates,
     rho_for_epsilon,
     site_noise_stddev,
@@ -223,5 +224,45 @@ def test_failure_rates_join_the_distributions_share_at_the_sensitivity_of_their_
     with pytest.raises(ValueError, match=r"SOLAR_FAILURE_COUNT.*below the 3 the sites enforce"):
         spec_rho(spec)
     spec.privacy.max_failures_per_inverter = 0
+    with pytest.raises(ValueError, match="sites bound no privacy unit's contribution to it"):
+        spec_rho(spec)
+
+
+def test_downtime_joins_the_failure_rates_at_the_sensitivity_of_its_cap_with_noise_in_proportion():
+    """A cap of H hours down per inverter: its downtime block moves by at most H and carries sigma H / C, so it
+    costs what the failures block does; the spec still costs its epsilon, and a site sends at most its caps."""
+    statistic = spec_pb2.Statistic
+    spec = _private_solar_spec(
+        3.0, distribution_share=0.5, max_failures_per_inverter=2, max_downtime_hours_per_inverter=48
+    )
+    assert private_downtime(spec) and spec.privacy.max_downtime_hours_per_inverter == 48
+    name = spec.cohorts[0].name
+    blocks = {b.statistic: b for b in spec.blocks if b.cohort == name}
+    downtime, failures = blocks[statistic.SOLAR_FAILURE_DOWNTIME], blocks[statistic.SOLAR_FAILURE_COUNT]
+    assert downtime.l2_sensitivity == 48.0
+    assert downtime.noise_stddev == pytest.approx(failures.noise_stddev * 24, rel=1e-12)
+    assert spec_rho(spec) == pytest.approx(rho_for_epsilon(3.0, 1e-6), rel=1e-6) and spec_rho(spec) <= rho_for_epsilon(
+        3.0, 1e-6
+    )
+    # It costs the distributions one failures block more: sqrt(rows + 2 C^2 + Y^2) against sqrt(rows + C^2 + Y^2).
+    without = _private_solar_spec(3.0, distribution_share=0.5, max_failures_per_inverter=2)
+    assert not private_downtime(without) and statistic.SOLAR_FAILURE_DOWNTIME not in {
+        b.statistic for b in without.blocks
+    }
+    rows = 2 * (len(PLANT_DISTRIBUTION_STATISTICS) - 1 + len(spec.solar.loss_categories))
+    years = (90 / 365.25) ** 2
+    growth = math.sqrt((rows + 8 + years) / (rows + 4 + years))
+    assert failures.noise_stddev == pytest.approx(
+        next(b.noise_stddev for b in without.blocks if b.statistic == statistic.SOLAR_FAILURE_COUNT) * growth, rel=1e-6
+    )
+    headroom = downtime.per_site_bound - spec.solar.max_inverters_per_site * 48
+    assert 0 < headroom < 100 * downtime.noise_stddev
+    with pytest.raises(ValueError, match="max_downtime_hours_per_inverter must be >= 0, and above 0 only with a"):
+        _private_solar_spec(distribution_share=0.5, max_downtime_hours_per_inverter=48)
+    # A downtime block claiming less than its cap, or noised by a spec that caps no downtime, is refused.
+    downtime.l2_sensitivity = 24.0
+    with pytest.raises(ValueError, match=r"SOLAR_FAILURE_DOWNTIME.*below the 48 the sites enforce"):
+        spec_rho(spec)
+    spec.privacy.max_downtime_hours_per_inverter = 0
     with pytest.raises(ValueError, match="sites bound no privacy unit's contribution to it"):
         spec_rho(spec)

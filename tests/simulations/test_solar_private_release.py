@@ -24,9 +24,11 @@ from protos.fleetbench.v1 import spec_pb2
 from protos.privacy import (
     PLANT_DISTRIBUTION_STATISTICS,
     PRIVATE_FAILURE_STATISTICS,
+    WINDOW_PEAK_STDDEVS,
     composed_epsilon,
     failure_inverters_needed,
     min_publishable_weight,
+    private_failure_statistics,
     spec_rho,
     summed_noise_stddev,
 )
@@ -41,6 +43,7 @@ S = spec_pb2.Statistic
 COHORT = "all"
 CAP = 40  # records per inverter per irradiance bin
 DISTRIBUTION_SHARE = 0.5
+DOWNTIME_CAP = 24  # hours down per inverter
 CAPPED = BlockKey(COHORT, S.CAPPED_SPECIFIC_POWER_HISTOGRAM)
 EXACT = BlockKey(COHORT, S.SPECIFIC_POWER_HISTOGRAM)
 
@@ -50,6 +53,7 @@ def _spec(
     distribution_share: float = 0.0,
     distributions: tuple[str, ...] = (),
     max_failures_per_inverter: int = 0,
+    max_downtime_hours_per_inverter: int = 0,
 ) -> spec_pb2.BenchmarkSpec:
     """The first period's spec for the whole fleet: private at ``epsilon``, or without privacy (None)."""
     if epsilon is None:
@@ -60,8 +64,10 @@ def _spec(
         distribution_share=distribution_share,
         distributions=distributions,
         max_failures_per_inverter=max_failures_per_inverter,
+        max_downtime_hours_per_inverter=max_downtime_hours_per_inverter,
     )
-    name = f"solar-private-{epsilon:g}-{distribution_share:g}{'-'.join(distributions)}-{max_failures_per_inverter}"
+    caps = f"{max_failures_per_inverter}-{max_downtime_hours_per_inverter}"
+    name = f"solar-private-{epsilon:g}-{distribution_share:g}{'-'.join(distributions)}-{caps}"
     return solar_spec(name, *PERIODS[0], [solar_cohort(COHORT)], 3, privacy=privacy)
 
 
@@ -143,22 +149,26 @@ def test_control_without_privacy_differencing_the_sum_recovers_a_plant_exactly(p
         plant = sums[key] - sum(_own(path, exact_spec, key) for path in plants[1:])
         np.testing.assert_array_equal(plant, _own(plants[0], exact_spec, key))
         assert np.all(plant.sum(axis=-1) == 1)  # one bar: the plant's PR to 0.01, its loss to each cause to 0.1 %
-    for statistic in (S.SOLAR_FAILURE_COUNT, S.INVERTER_YEARS):  # and its failures over its inverters' time
+    # and its failures and hours down over its inverters' time: the third plant's inverter fault, a week down
+    victim, others = plants[2], plants[:2] + plants[3:]
+    for statistic in (S.SOLAR_FAILURE_COUNT, S.SOLAR_FAILURE_DOWNTIME, S.INVERTER_YEARS):
         key = BlockKey(COHORT, statistic)
-        plant = sums[key] - sum(_own(path, exact_spec, key) for path in plants[1:])
-        np.testing.assert_allclose(plant, _own(plants[0], exact_spec, key), rtol=0, atol=1e-9)
-    assert _own(plants[0], exact_spec, BlockKey(COHORT, S.INVERTER_YEARS))[0] > 0.5
+        plant = sums[key] - sum(_own(path, exact_spec, key) for path in others)
+        np.testing.assert_allclose(plant, _own(victim, exact_spec, key), rtol=0, atol=1e-9)
+    assert _own(victim, exact_spec, BlockKey(COHORT, S.INVERTER_YEARS))[0] > 0.5
+    assert _own(victim, exact_spec, BlockKey(COHORT, S.SOLAR_FAILURE_COUNT)).sum() == 1
+    assert _own(victim, exact_spec, BlockKey(COHORT, S.SOLAR_FAILURE_DOWNTIME)).sum() > 6 * DOWNTIME_CAP
 
 
 def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plants, generous, capsys):
     """The same attack on a private release: every cell of the coalition's estimate is off by the stated noise.
 
-    The spec gives half its budget to the plants' distributions and failure rates: their bars, failures and
-    inverter-years are as noisy as stated too.
+    The spec gives half its budget to the plants' distributions and failure rates: their bars, failures,
+    hours down and inverter-years are as noisy as stated too.
     """
     # Four plants hold too little weight for any curve bin to stand out at smaller epsilon: with half the
     # budget on the distributions, 200 gives the curve the noise 100 gave it alone (the sites' noise is unseeded).
-    spec = _spec(200.0, DISTRIBUTION_SHARE, max_failures_per_inverter=2)
+    spec = _spec(200.0, DISTRIBUTION_SHARE, max_failures_per_inverter=2, max_downtime_hours_per_inverter=DOWNTIME_CAP)
     release, sums, n_sites = _decoded(generous, spec, run_id=22)
     rows = _released_rows(release, spec)
     others = sum(_own(path, spec, CAPPED) for path in plants[1:])
@@ -174,13 +184,20 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
         assert d.HasField("count_noise_stddev") or "than it takes" in d.suppression_reason
     keys = [BlockKey(COHORT, s) for s in (*PLANT_DISTRIBUTION_STATISTICS, *PRIVATE_FAILURE_STATISTICS)]
     bars = np.concatenate([np.ravel(sums[key] - sum(_own(path, spec, key) for path in plants)) for key in keys])
-    # The failures and inverter-years alone (8 of the bars): noise of the stated size, not exact values.
+    # The failures, inverter-years and hours down alone (8 of the bars, 7 hours): noise of the stated size, not
+    # exact values; the hours' noise is H / C times the failures' (server/spec.py: _noise_scale).
+    hours = BlockKey(COHORT, S.SOLAR_FAILURE_DOWNTIME)
+    hours_noise = summed_noise_stddev(spec, COHORT, n_sites, S.SOLAR_FAILURE_DOWNTIME)
+    assert private_failure_statistics(spec.privacy) == (*PRIVATE_FAILURE_STATISTICS, S.SOLAR_FAILURE_DOWNTIME)
+    assert hours_noise == pytest.approx(summed_noise_stddev(spec, COHORT, n_sites, S.INVERTER_YEARS) * DOWNTIME_CAP / 2)
     residual = np.concatenate(
         [np.ravel(sums[key] - sum(_own(path, spec, key) for path in plants)) for key in keys[-2:]]
+        + [(sums[hours] - sum(_own(path, spec, hours) for path in plants)) * 2 / DOWNTIME_CAP]
     )
     chi_square = float(np.sum(residual**2)) / summed_noise_stddev(spec, COHORT, n_sites, S.INVERTER_YEARS) ** 2
-    assert residual.size == 8 and keys[-2:] == [BlockKey(COHORT, s) for s in PRIVATE_FAILURE_STATISTICS]
-    assert scipy.stats.chi2.ppf(1e-4, 8) < chi_square < scipy.stats.chi2.ppf(1 - 1e-4, 8)
+    assert residual.size == 15 and keys[-2:] == [BlockKey(COHORT, s) for s in PRIVATE_FAILURE_STATISTICS]
+    assert _own(plants[2], spec, hours).sum() == DOWNTIME_CAP  # the week-long fault sends the cap, not 160 h
+    assert scipy.stats.chi2.ppf(1e-4, 15) < chi_square < scipy.stats.chi2.ppf(1 - 1e-4, 15)
     stated = summed_noise_stddev(spec, COHORT, n_sites, S.PERFORMANCE_RATIO_HISTOGRAM)
     assert stated > 0.3 and bars.std() == pytest.approx(stated, rel=5 * math.sqrt(2 / bars.size))
     assert abs(bars.mean()) < 5 * stated / math.sqrt(bars.size)
@@ -211,13 +228,18 @@ def test_differencing_the_private_sum_leaves_a_plant_under_the_stated_noise(plan
     years = sum(_own(path, spec, BlockKey(COHORT, S.INVERTER_YEARS))[0] for path in plants)
     assert len(release.solar_failure_rates) == len(spec.solar.components)
     for rate in release.solar_failure_rates:
-        assert rate.failures_noise_stddev == pytest.approx(stated) and not rate.HasField("mean_downtime_hours")
-        assert not rate.HasField("operator_count")
+        assert rate.failures_noise_stddev == pytest.approx(stated) and not rate.HasField("operator_count")
+        assert rate.downtime_noise_stddev == pytest.approx(hours_noise)
         if rate.suppressed:
-            assert "stand out from the noise" in rate.suppression_reason
-        else:
-            assert abs(rate.inverter_years - years) < 5 * stated and rate.HasField("rate_noise_stddev")
+            assert "stand out from the noise" in rate.suppression_reason and not rate.HasField("downtime_hours")
+            continue
+        assert abs(rate.inverter_years - years) < 5 * stated and rate.HasField("rate_noise_stddev")
+        assert rate.HasField("downtime_hours")
+        # A mean per failure only where the noisy failures stand out from their noise, with its noise stated.
+        stands_out = rate.failures_per_inverter_year * rate.inverter_years >= WINDOW_PEAK_STDDEVS * stated
+        assert rate.HasField("mean_downtime_hours") == rate.HasField("mean_downtime_noise_stddev") == stands_out
     assert "Failure rates count each inverter's failures in the period up to 2" in release.privacy.note
+    assert f"hours down in the period up to {DOWNTIME_CAP} h in all" in release.privacy.note
     published = [r for r in release.solar_failure_rates if not r.suppressed]
     text = format_release(release)
     assert f"solar failure rates: {len(published)} cells released" in text

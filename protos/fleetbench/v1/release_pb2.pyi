@@ -332,7 +332,7 @@ class SolarCurveBin(_message.Message):
     def __init__(self, irradiance_centre: _Optional[float] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., record_count: _Optional[int] = ..., operator_count: _Optional[int] = ..., mean_specific_power: _Optional[float] = ..., std_specific_power: _Optional[float] = ..., p10_specific_power: _Optional[float] = ..., p50_specific_power: _Optional[float] = ..., p90_specific_power: _Optional[float] = ..., noisy_record_weight: _Optional[float] = ..., p50_noise_stddev: _Optional[float] = ...) -> None: ...
 
 class SolarFailureRate(_message.Message):
-    __slots__ = ("cohort", "component", "suppressed", "suppression_reason", "failures", "inverter_years", "failures_per_inverter_year", "mean_downtime_hours", "operator_count", "failures_noise_stddev", "inverter_years_noise_stddev", "rate_noise_stddev")
+    __slots__ = ("cohort", "component", "suppressed", "suppression_reason", "failures", "inverter_years", "failures_per_inverter_year", "mean_downtime_hours", "operator_count", "failures_noise_stddev", "inverter_years_noise_stddev", "rate_noise_stddev", "downtime_hours", "downtime_noise_stddev", "mean_downtime_noise_stddev")
     COHORT_FIELD_NUMBER: _ClassVar[int]
     COMPONENT_FIELD_NUMBER: _ClassVar[int]
     SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
@@ -345,6 +345,9 @@ class SolarFailureRate(_message.Message):
     FAILURES_NOISE_STDDEV_FIELD_NUMBER: _ClassVar[int]
     INVERTER_YEARS_NOISE_STDDEV_FIELD_NUMBER: _ClassVar[int]
     RATE_NOISE_STDDEV_FIELD_NUMBER: _ClassVar[int]
+    DOWNTIME_HOURS_FIELD_NUMBER: _ClassVar[int]
+    DOWNTIME_NOISE_STDDEV_FIELD_NUMBER: _ClassVar[int]
+    MEAN_DOWNTIME_NOISE_STDDEV_FIELD_NUMBER: _ClassVar[int]
     cohort: str
     component: str
     suppressed: bool
@@ -357,7 +360,10 @@ class SolarFailureRate(_message.Message):
     failures_noise_stddev: float
     inverter_years_noise_stddev: float
     rate_noise_stddev: float
-    def __init__(self, cohort: _Optional[str] = ..., component: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., failures: _Optional[int] = ..., inverter_years: _Optional[float] = ..., failures_per_inverter_year: _Optional[float] = ..., mean_downtime_hours: _Optional[float] = ..., operator_count: _Optional[int] = ..., failures_noise_stddev: _Optional[float] = ..., inverter_years_noise_stddev: _Optional[float] = ..., rate_noise_stddev: _Optional[float] = ...) -> None: ...
+    downtime_hours: float
+    downtime_noise_stddev: float
+    mean_downtime_noise_stddev: float
+    def __init__(self, cohort: _Optional[str] = ..., component: _Optional[str] = ..., suppressed: _Optional[bool] = ..., suppression_reason: _Optional[str] = ..., failures: _Optional[int] = ..., inverter_years: _Optional[float] = ..., failures_per_inverter_year: _Optional[float] = ..., mean_downtime_hours: _Optional[float] = ..., operator_count: _Optional[int] = ..., failures_noise_stddev: _Optional[float] = ..., inverter_years_noise_stddev: _Optional[float] = ..., rate_noise_stddev: _Optional[float] = ..., downtime_hours: _Optional[float] = ..., downtime_noise_stddev: _Optional[float] = ..., mean_downtime_noise_stddev: _Optional[float] = ...) -> None: ...
 
 class SolarCurve(_message.Message):
     __slots__ = ("cohort", "bins")

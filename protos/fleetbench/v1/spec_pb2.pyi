@@ -219,20 +219,22 @@ class Block(_message.Message):
     def __init__(self, cohort: _Optional[str] = ..., statistic: _Optional[_Union[Statistic, str]] = ..., shape: _Optional[_Iterable[int]] = ..., unit: _Optional[str] = ..., scale_exponent: _Optional[int] = ..., per_site_bound: _Optional[float] = ..., target: _Optional[str] = ..., l2_sensitivity: _Optional[float] = ..., noise_stddev: _Optional[float] = ...) -> None: ...
 
 class DifferentialPrivacy(_message.Message):
-    __slots__ = ("privacy_unit", "max_records_per_turbine_per_bin", "min_noise_sites", "epsilon", "delta", "max_failures_per_inverter")
+    __slots__ = ("privacy_unit", "max_records_per_turbine_per_bin", "min_noise_sites", "epsilon", "delta", "max_failures_per_inverter", "max_downtime_hours_per_inverter")
     PRIVACY_UNIT_FIELD_NUMBER: _ClassVar[int]
     MAX_RECORDS_PER_TURBINE_PER_BIN_FIELD_NUMBER: _ClassVar[int]
     MIN_NOISE_SITES_FIELD_NUMBER: _ClassVar[int]
     EPSILON_FIELD_NUMBER: _ClassVar[int]
     DELTA_FIELD_NUMBER: _ClassVar[int]
     MAX_FAILURES_PER_INVERTER_FIELD_NUMBER: _ClassVar[int]
+    MAX_DOWNTIME_HOURS_PER_INVERTER_FIELD_NUMBER: _ClassVar[int]
     privacy_unit: str
     max_records_per_turbine_per_bin: int
     min_noise_sites: int
     epsilon: float
     delta: float
     max_failures_per_inverter: int
-    def __init__(self, privacy_unit: _Optional[str] = ..., max_records_per_turbine_per_bin: _Optional[int] = ..., min_noise_sites: _Optional[int] = ..., epsilon: _Optional[float] = ..., delta: _Optional[float] = ..., max_failures_per_inverter: _Optional[int] = ...) -> None: ...
+    max_downtime_hours_per_inverter: int
+    def __init__(self, privacy_unit: _Optional[str] = ..., max_records_per_turbine_per_bin: _Optional[int] = ..., min_noise_sites: _Optional[int] = ..., epsilon: _Optional[float] = ..., delta: _Optional[float] = ..., max_failures_per_inverter: _Optional[int] = ..., max_downtime_hours_per_inverter: _Optional[int] = ...) -> None: ...
 
 class NormalBehaviourModel(_message.Message):
     __slots__ = ("target", "features", "ridge_lambda")
