@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ from client.site_config import SiteConfig, SiteConfigError
 from client.site_kinds import load_any_site_config, validate_any_site
 from client.solar.site_config import SolarSiteConfig
 from client.summaries import SiteSummary, summarise_site, summary_channels
+from client.validate import Finding
 from common.progress import Progress, silent
 from common.release_json import export_json, read_release_json
 from protos.census import census_totals, decide, is_round_two, is_solar, values_spec_of, withhold_failing_cells
@@ -35,7 +36,7 @@ from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import min_publishable_weight, summed_noise_stddev
 from protos.roster import RosterError
-from protos.statistics import BlockKey, CensusFields
+from protos.statistics import BlockKey, CensusFields, noise_headroom
 
 if TYPE_CHECKING:
     from client.solar.summaries import PlantSummary
@@ -200,12 +201,21 @@ def prepare_contribution(
     The blocks are encoded once here so that nothing fails after a charge.
     """
     report = validate_any_site(site_config)
-    if not report.usable:
-        errors = [
-            f"{f.file} {f.column} {f.turbine}: {f.problem} ({f.fix})" for f in report.findings if f.severity == "error"
-        ]
-        raise SiteValidationError("site validation failed:\n  - " + "\n  - ".join(errors))
+    errors = [f for f in report.findings if f.severity == "error"]
+    left_out = units_left_out(errors, spec)
+    if errors and not left_out:
+        described = [f"{f.file} {f.column} {f.turbine}: {f.problem} ({f.fix})" for f in errors]
+        raise SiteValidationError("site validation failed:\n  - " + "\n  - ".join(described))
     site = load_any_site_config(site_config)
+    if left_out:
+        LOG.warning(
+            "site %s: spec %s is private per unit: units %s fail validation and are left out (fix them for the "
+            "next round: fleetbench validate)",
+            site_config,
+            spec.spec_id,
+            sorted(left_out),
+        )
+        site = site.without_units(left_out)
     layouts = block_layouts(spec)
     if spec.census_of_sha256:
         values = site_blocks(site, values_spec_of(spec), baseline).census
@@ -218,7 +228,7 @@ def prepare_contribution(
             check_private_release_usable(spec, totals, received.participants)
             private_spec_cost(site_config, site.policy, spec)
         values = withhold_failing_cells(site_blocks(site, spec, baseline).values, spec, decide(spec, totals))
-    values, clipped = clip_to_bounds(layouts, values)
+    values, clipped = clip_before_noise(spec, layouts, values)
     if any(clipped.values()):
         LOG.warning(
             "site %s: spec %s: values clipped to the spec's per-site bounds in %s",
@@ -230,6 +240,33 @@ def prepare_contribution(
     return PreparedContribution(spec, layouts, values, site.policy, release_key(spec, baseline))
 
 
+def units_left_out(errors: Sequence[Finding], spec: spec_pb2.BenchmarkSpec) -> frozenset[str]:
+    """The units a site leaves out of a private spec's rounds instead of refusing them: those its errors name.
+
+    Under a spec private per unit (turbine, inverter), whether the site takes part must not depend on one
+    unit's records: the published participants would then move with that unit by a whole site. So where
+    every error names a unit (its unit of power looks wrong, its records come late, none has a time), those
+    units are left out, which the per-unit guarantee covers; an error of the site itself (its site.toml, an
+    unreadable file, a missing column) still refuses. Empty for a spec without privacy, which refuses on any
+    error, and where no error names a unit.
+    """
+    if not spec.HasField("privacy") or not errors or any(not f.turbine for f in errors):
+        return frozenset()
+    return frozenset(f.turbine for f in errors)
+
+
+def clip_before_noise(
+    spec: spec_pb2.BenchmarkSpec, layouts: list[BlockLayout], values: Mapping[BlockKey, np.ndarray]
+) -> tuple[dict[BlockKey, np.ndarray], dict[BlockKey, int]]:
+    """The site's block values clipped to their per-site bounds, a noised block's to its bound less its headroom.
+
+    The only clipping a site does: its noise is added after it (:func:`sendable_arrays`) and never cut, so a
+    spec whose per-site bound a large site's values exceed cannot make that site's noise one-sided.
+    """
+    headroom = {BlockKey.of(b): noise_headroom(b, spec.privacy.min_noise_sites) for b in spec.blocks if b.noise_stddev}
+    return clip_to_bounds(layouts, values, headroom)
+
+
 def sendable_arrays(site_config: Path, prepared: PreparedContribution) -> list[np.ndarray]:
     """The limb arrays to send: a private spec's blocks noised and encoded, and only then charged to the ledger.
 
@@ -239,7 +276,9 @@ def sendable_arrays(site_config: Path, prepared: PreparedContribution) -> list[n
     """
     values = prepared.values
     if prepared.spec.HasField("privacy") and not prepared.spec.census_of_sha256:  # a census is never noised
-        values, _ = clip_to_bounds(prepared.layouts, add_site_noise(prepared.values, prepared.spec))
+        # Never clipped again: the values sit within their bounds less the noise's headroom (prepare_contribution),
+        # which the noise exceeds with probability below 1e-340 (then the encoding refuses, whatever the data).
+        values = add_site_noise(prepared.values, prepared.spec)
     arrays = encode_blocks(prepared.layouts, values)
     charge_private_spec(site_config, prepared.policy, prepared.spec)
     return arrays

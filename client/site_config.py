@@ -343,6 +343,11 @@ class SiteConfig:
         """The turbines' ids, in [[turbines]] order."""
         return tuple(turbine.asset_id for turbine in self.turbines)
 
+    def without_units(self, asset_ids: Collection[str]) -> SiteConfig:
+        """The same site without turbines ``asset_ids``: their rows of the export are left out as unlisted ones."""
+        kept = tuple(turbine for turbine in self.turbines if turbine.asset_id not in asset_ids)
+        return replace(self, turbines=kept, only_listed_turbines=True)
+
     def turbine(self, asset_id: str) -> Turbine:
         """Metadata of turbine ``asset_id``."""
         for turbine in self.turbines:

@@ -161,20 +161,24 @@ def check_secure_sum_capacity(
 
 
 def clip_to_bounds(
-    layouts: Sequence[BlockLayout], values: Mapping[BlockKey, np.ndarray]
+    layouts: Sequence[BlockLayout],
+    values: Mapping[BlockKey, np.ndarray],
+    headroom: Mapping[BlockKey, float] | None = None,
 ) -> tuple[dict[BlockKey, np.ndarray], dict[BlockKey, int]]:
-    """Each block's values clipped to its per-site bound, and how many elements each had beyond it.
+    """Each block's values clipped to its per-site bound (less its noise's headroom), and how many were beyond it.
 
     A site clips rather than refuses: whether it takes part must not depend on its data, or an
     aggregator could learn about the data by moving the bound and watching who refuses. The
-    counts stay on site (its log).
+    counts stay on site (its log). A noised block is clipped before its noise, to its bound less
+    ``headroom`` (:func:`protos.statistics.noise_headroom`), so the noise is never cut.
     """
     clipped, counts = {}, {}
     for layout in layouts:
+        bound = layout.per_site_bound - (headroom or {}).get(layout.key, 0.0)
         value = np.asarray(values[layout.key], dtype=np.float64)
-        beyond = np.abs(value) > layout.per_site_bound
+        beyond = np.abs(value) > bound
         counts[layout.key] = int(np.count_nonzero(beyond))
-        clipped[layout.key] = np.clip(value, -layout.per_site_bound, layout.per_site_bound) if beyond.any() else value
+        clipped[layout.key] = np.clip(value, -bound, bound) if beyond.any() else value
     return clipped, counts
 
 

@@ -486,9 +486,19 @@ def _solar_records_squared(e: SpecExtent, b: spec_pb2.Block) -> float:
     return float(e.max_solar_records) ** 2
 
 
+def noise_headroom(block: spec_pb2.Block, min_noise_sites: int) -> float:
+    """What a noised block's per-site bound allows above the value: NOISE_HEADROOM_STDDEVS of a site's noise.
+
+    A site clips its value to the bound less this before adding its noise, and never after: clipping a noised
+    value would cut its noise one-sided wherever the value sits at the bound (0 for a block without noise).
+    """
+    if not block.noise_stddev:
+        return 0.0
+    return NOISE_HEADROOM_STDDEVS * site_noise_stddev(block.noise_stddev, min_noise_sites)
+
+
 def _noise_headroom(e: SpecExtent, b: spec_pb2.Block) -> float:
-    """What a noised block's bound allows above the value: NOISE_HEADROOM_STDDEVS of a site's noise (0 unnoised)."""
-    return NOISE_HEADROOM_STDDEVS * site_noise_stddev(b.noise_stddev, e.min_noise_sites) if b.noise_stddev else 0.0
+    return noise_headroom(b, e.min_noise_sites)
 
 
 def _plant(e: SpecExtent, b: spec_pb2.Block) -> float:

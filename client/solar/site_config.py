@@ -55,7 +55,8 @@ from __future__ import annotations
 
 import math
 import zoneinfo
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +258,11 @@ class SolarSiteConfig:
     def asset_ids(self) -> tuple[str, ...]:
         """The inverters' ids, in [[inverters]] order."""
         return tuple(inverter.inverter_id for inverter in self.inverters)
+
+    def without_units(self, asset_ids: Collection[str]) -> SolarSiteConfig:
+        """The same plant without inverters ``asset_ids``: their rows of the export are left out as unlisted ones."""
+        kept = tuple(inverter for inverter in self.inverters if inverter.inverter_id not in asset_ids)
+        return replace(self, inverters=kept, only_listed_inverters=True)
 
     @property
     def dc_capacity_kw(self) -> float:

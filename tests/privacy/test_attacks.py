@@ -10,25 +10,33 @@ from __future__ import annotations
 
 import contextlib
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from linking_off import per_cohort_rule
+from site_copies import without_last_inverter
 
+from client import contribution as client_contribution
+from client.contribution import PreparedContribution, SiteValidationError, prepare_contribution, sendable_arrays
 from client.ingest import read_canonical_chunks
+from client.policy import SitePolicy
 from client.release_check import census_contradictions, kept_census
 from client.site_config import load_site_config
+from client.solar.site_config import load_solar_site_config
 from client.summaries import summarise_site
 from protos import census as census_module
-from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos.census import census_spec
+from protos.codec import block_layouts, clip_to_bounds, decode_limb_sums, limb_sums_from_weighted_mean
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import BlockKey
+from protos.statistics import BlockKey, site_noise_stddev
 from server.secure_sum import SecureSumOutcome
-from server.spec import PrivacySettings, band_cohort, power_curve_spec
+from server.spec import PrivacySettings, band_cohort, power_curve_spec, solar_cohort, solar_spec
 from simulations.fleet import FleetConfig, generate_fleet
 from simulations.onboarding import fleet_spec, run_release_in_process
+from simulations.solar_fleet import write_solar_fleet
 
 S = spec_pb2.Statistic
 A, B, C = "E-82/2300", "V90/2000", "N117/2400"  # rated 2300, 2000, 2400 kW: all inside [1500, 3000)
@@ -195,7 +203,8 @@ def test_whether_a_site_takes_part_does_not_depend_on_its_data(tmp_path, monkeyp
 
     # Control: a site that refuses instead of clipping tells the aggregator its counts exceed the bound.
     monkeypatch.setattr(
-        "client.contribution.clip_to_bounds", lambda layouts, values: (dict(values), {key: 0 for key in values})
+        "client.contribution.clip_to_bounds",
+        lambda layouts, values, headroom=None: (dict(values), {key: 0 for key in values}),
     )
     for site in sites:
         (site.parent / "audit.log").unlink(missing_ok=True)
@@ -350,3 +359,97 @@ def test_the_aggregator_never_decodes_a_month_only_one_operator_covers(tmp_path,
     _, leaked = round_two_decoded()
     assert leaked[BlockKey(A, S.MONTHLY_PERFORMANCE_INDEX_HISTOGRAM)][1].sum() == 2  # its two turbines' indices
     assert leaked[BlockKey(A, S.MONTHLY_CONTRIBUTOR)][1] == 1  # and that they are one operator's
+
+
+# 7. A per-site bound below a large site's values cuts that site's noise ---------------------------
+
+
+def test_a_spec_whose_per_site_bound_a_large_plant_exceeds_leaves_its_noise_whole(monkeypatch):
+    """A spec saying one inverter per site: a plant of 60 always-available inverters exceeds the bound of its
+    availability histogram's top bar and of its inverter-years. Clipped before its noise, to the bound less the
+    noise's headroom, the plant still sends its whole share of noise (positive half the time, of the stated
+    spread), which the other plants' inverters rely on. Control: clipped again after the noise (as the site did
+    before), its share is cut at zero: it never adds noise above the bound, and half its draws carry none.
+    """
+    privacy = PrivacySettings(3.0, min_noise_sites=200, distribution_share=0.5, max_failures_per_inverter=2)
+    period = ("2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z")
+    full = solar_spec("pv", *period, [solar_cohort("all")], max_inverters_per_site=1, privacy=privacy)
+    keys = [BlockKey("all", S.INVERTER_AVAILABILITY_HISTOGRAM), BlockKey("all", S.INVERTER_YEARS)]
+    spec = spec_pb2.BenchmarkSpec()
+    spec.CopyFrom(full)
+    del spec.blocks[:]
+    spec.blocks.extend(b for b in full.blocks if BlockKey.of(b) in keys)
+    layouts = block_layouts(spec)
+    inverters = 60
+    values = {keys[0]: np.zeros(spec.solar.availability_bins.count), keys[1]: np.array([60 * (365 / 365.25)])}
+    values[keys[0]][-1] = inverters
+    monkeypatch.setattr("client.contribution.charge_private_spec", lambda *_: None)
+
+    def shares(draws: int = 300) -> np.ndarray:
+        """What the plant sends in the top bar minus what it would send without noise, over fresh draws."""
+        clipped, counted = client_contribution.clip_before_noise(spec, layouts, values)
+        assert counted[keys[0]] == 1  # the bar exceeds the bound: the plant is clipped
+        prepared = PreparedContribution(spec, layouts, clipped, SitePolicy(), "release")
+        sent = []
+        for _ in range(draws):
+            decoded = decode_limb_sums(layouts, sendable_arrays(Path("site.toml"), prepared))
+            sent.append(float(decoded[keys[0]][-1]) / 2.0 ** layouts[0].scale_exponent - clipped[keys[0]][-1])
+        return np.array(sent)
+
+    stated = site_noise_stddev(spec.blocks[0].noise_stddev, spec.privacy.min_noise_sites)
+    share = shares()
+    assert 0.4 < np.mean(share > 0) < 0.6 and share.std() == pytest.approx(stated, rel=0.15)
+
+    # Control: the site's old steps, the full bound before the noise and again after it.
+    noise = client_contribution.add_site_noise
+    monkeypatch.setattr(
+        "client.contribution.clip_before_noise", lambda spec, layouts, values: clip_to_bounds(layouts, values)
+    )
+    monkeypatch.setattr(
+        "client.contribution.add_site_noise", lambda values, spec: clip_to_bounds(layouts, noise(values, spec))[0]
+    )
+    cut = shares()  # at the bound "no noise" reads as the bound's rounding to the fixed point: 0.0017 here
+    assert np.mean(cut > 0.01) == 0 and np.mean(np.abs(cut) < 0.01) > 0.4 and cut.std() < 0.7 * stated
+
+
+# 8. One unit's records decide whether its whole site takes part ------------------------------------
+
+
+def test_a_private_round_leaves_out_a_unit_that_fails_validation_so_its_records_cannot_remove_the_site(
+    tmp_path, monkeypatch
+):
+    """One inverter's January written at the end of the export: 8.5 % of its records come late, which the
+    validator calls an error. Under a spec private per inverter the plant still takes part, as the same plant
+    without that inverter would: the published participants do not move with one unit's records. Control:
+    refusing on the error (as the site did before) takes the whole plant, every inverter and its share of the
+    noise, out of the round. A spec without privacy still refuses, naming the inverter, so its operator fixes it.
+    """
+    (truth,) = write_solar_fleet(tmp_path / "fleet", 1, 1, seed=5)
+    plant = tmp_path / "fleet" / truth.name / "site.toml"
+    site = load_solar_site_config(plant)
+    last = site.inverters[-1].inverter_id
+    late = tmp_path / "late"
+    shutil.copytree(plant.parent, late)
+    export = late / site.files[0].relative_to(plant.parent)
+    records = pd.read_parquet(export)
+    january = (records[site.columns["asset_id"]] == last) & (records[site.columns["time"]] < "2022-02-01T00:00:00Z")
+    assert 0.05 < january.sum() / (records[site.columns["asset_id"]] == last).sum() < 0.1
+    pd.concat([records[~january], records[january]]).to_parquet(export)
+    fewer = without_last_inverter(plant, tmp_path / "fewer")
+    privacy = PrivacySettings(3.0, distribution_share=0.5, max_failures_per_inverter=2)
+    spec = solar_spec("pv", "2022-01-01T00:00:00Z", "2023-01-01T00:00:00Z", [solar_cohort("all")], privacy=privacy)
+    census = census_spec(spec)
+
+    taking_part = prepare_contribution(late / "site.toml", census)
+    without = prepare_contribution(fewer, census)
+    assert taking_part.values.keys() == without.values.keys()
+    for key, value in taking_part.values.items():
+        np.testing.assert_array_equal(value, without.values[key])
+    exact = solar_spec("pv-exact", "2022-01-01T00:00:00Z", "2023-01-01T00:00:00Z", [solar_cohort("all")])
+    with pytest.raises(SiteValidationError, match=f"{last}: .*come after a later record"):
+        prepare_contribution(late / "site.toml", census_spec(exact))
+
+    # Control: a site that refuses on any error leaves the round with all its inverters.
+    monkeypatch.setattr("client.contribution.units_left_out", lambda errors, spec: frozenset())
+    with pytest.raises(SiteValidationError, match="come after a later record"):
+        prepare_contribution(late / "site.toml", census)
