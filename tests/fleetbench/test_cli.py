@@ -500,6 +500,7 @@ def test_a_private_solar_spec_gives_the_distribution_share_to_its_plants_distrib
         distribution_units_needed,
         failure_inverters_needed,
         noised_distributions,
+        summed_noise_stddev,
     )
 
     statistic = spec_pb2.Statistic
@@ -538,3 +539,13 @@ def test_a_private_solar_spec_gives_the_distribution_share_to_its_plants_distrib
     printed = capsys.readouterr().out
     assert "each inverter's failures capped at 2) carry the same noise" in printed
     assert f"need at least {inverters} inverters" in printed
+    assert "no downtime (give --max-downtime-hours-per-inverter to publish it)" in printed
+    # --max-downtime-hours-per-inverter: their downtime joins them, and it says the noise on the summed hours.
+    downtime = ["--max-downtime-hours-per-inverter", "200"]
+    assert main([*new, "--solar", *private, *failures, *downtime, "--out", str(tmp_path / "downtime.json")]) == 0
+    capped = json_format.Parse((tmp_path / "downtime.json").read_text(), spec_pb2.BenchmarkSpec())
+    hours_noise = summed_noise_stddev(capped, "all plants", 200, statistic.SOLAR_FAILURE_DOWNTIME)
+    assert capped.privacy.max_downtime_hours_per_inverter == 200 and hours_noise > 100
+    assert f"hours down capped at 200 h) carries noise of {hours_noise:.0f} h" in capsys.readouterr().out
+    assert main([*new, "--solar", *private, *downtime, "--out", str(tmp_path / "no-cap.json")]) == 2
+    assert "above 0 only with a max_failures_per_inverter above 0" in capsys.readouterr().err
