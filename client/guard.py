@@ -5,9 +5,10 @@ Stage by stage (client/membership.py has the member checks):
 - setup: the round's size and threshold; the site signs the fresh public keys SecAgg+ made;
 - key sharing: every neighbour a distinct roster member, before any secret is shared;
 - collect: every participant a distinct member, and the spec and census, before the masked vector;
-- consistency (FleetBench's own stage): sign the survivor set, which must be verified participants;
-- unmask: every survivor signed that same set, and the request splits the neighbours by it,
-  before any share is revealed.
+- consistency (FleetBench's own stage): sign the survivor set, which must be verified participants,
+  with the SHA-256 of the spec and census this site received;
+- unmask: every survivor signed that same set and the same hashes, and the request splits the
+  neighbours by it, before any share is revealed.
 
 It also installs the keyed mask generator (and the faster, share-compatible Shamir sharing of
 protos/shamir.py) in this process before SecAgg+ masks or shares anything. A
@@ -47,6 +48,8 @@ from client.policy import (
 from client.site_config import MemberConfig, SiteConfig, SiteConfigError
 from client.site_kinds import load_any_site_config
 from client.solar.site_config import SolarSiteConfig
+from protos.census import census_sha256
+from protos.codec import spec_sha256
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
 from protos.messages import (
@@ -74,6 +77,8 @@ class RoundState:
     min_survivors: int = 0  # the fewest sites the sum may be unmasked over (set when the spec arrives)
     census_participants: int = 0  # a values round: the sites its census summed, which it must sum exactly
     spec_id: str = ""  # the round's spec, its release and round (client.audit.round_label), for the calendar
+    spec_sha256: str = ""  # the spec and census this site received, which every survivor must sign alike
+    census_sha256: str = ""  # "" in a round without a census
     release_key: str = ""
     round_label: str = ""
     neighbours: tuple[int, ...] = ()  # the nodes this site shared its secrets with (itself included)
@@ -119,7 +124,9 @@ def check_spec_round(
 
     Survivors at unmask must be at least the policy's ``min_participants`` and, for a private
     spec, its ``min_noise_sites`` (already refused here when fewer were sampled). A values round
-    must sum exactly the sites of the census it was decided by.
+    must sum exactly the sites of the census it was decided by. The state keeps the spec's and
+    census's SHA-256, which this site signs with the survivor set and every survivor must have
+    signed alike.
 
     Raises
     ------
@@ -135,7 +142,8 @@ def check_spec_round(
     from client.audit import round_label
     from client.contribution import release_key
 
-    census_participants = spec_pb2.Census.FromString(census).participants if census is not None else 0
+    received = spec_pb2.Census.FromString(census) if census is not None else None
+    census_participants = received.participants if received is not None else 0
     if census_participants and len(state.participants) != census_participants:
         raise PolicyViolation(
             f"values round of spec {spec.spec_id} has {len(state.participants)} members; its census summed "
@@ -146,6 +154,8 @@ def check_spec_round(
         min_survivors=min_survivors,
         census_participants=census_participants,
         spec_id=spec.spec_id,
+        spec_sha256=spec_sha256(spec),
+        census_sha256=census_sha256(received) if received is not None else "",
         release_key=release_key(spec, baseline),
         round_label=round_label(spec),
     )
@@ -249,6 +259,8 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
             state.survivors,
             survivors,
             [bytes(signature) for signature in record["signatures"]],
+            state.spec_sha256,
+            state.census_sha256,
         )
         check_unmask_request(
             context.node_id,
@@ -290,7 +302,7 @@ def _sign_survivors(msg: Message, context: Context, site_path: Path) -> Message:
     check_survivors(state, len(survivors))
     key = _site_identity(site_path, state.round_id).key
     replace(state, survivors=survivors).remember(context)
-    signature = key.sign(survivor_statement(context.run_id, survivors))
+    signature = key.sign(survivor_statement(context.run_id, survivors, state.spec_sha256, state.census_sha256))
     return Message(RecordDict({SURVIVORS_RECORD: ConfigRecord({"signature": signature})}), reply_to=msg)
 
 

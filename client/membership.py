@@ -9,7 +9,9 @@ advertises, and checks before each step of a round:
 - before sending its masked vector (collect): the same for every participant of the round, so the
   site knows how many distinct members it is summed with;
 - before revealing any share (unmask): every survivor signed the same survivor set as this site
-  (the consistency check of Bonawitz et al. 2017 and Bell et al. 2020).
+  (the consistency check of Bonawitz et al. 2017 and Bell et al. 2020), and the same spec and
+  census hashes: the noise on this site's values is every survivor's share, each drawn for the
+  spec that survivor received.
 
 Every check raises PolicyViolation; the guard turns it into a refusal that names nothing.
 """
@@ -175,23 +177,34 @@ def check_survivor_signatures(
     signed: tuple[int, ...],
     survivors: tuple[int, ...],
     signatures: list[bytes],
+    spec_sha256: str,
+    census_sha256: str,
 ) -> None:
-    """Before revealing any share: the survivor set is the one this site signed, and every survivor signed it too.
+    """Before revealing any share: every survivor signed the survivor set this site signed, with its spec and census.
+
+    ``spec_sha256`` and ``census_sha256`` are those of the spec and census this site received
+    (:func:`protos.roster.survivor_statement`): a survivor that was sent another spec or census
+    signed other hashes, and its signature does not verify over this site's statement.
 
     Raises
     ------
     PolicyViolation
         If the aggregator tells this site another set than the one it signed, or any survivor's
-        signature is missing or over another set: different sites were told different stories.
+        signature is missing or over another set, spec or census: different sites were told
+        different stories.
     """
     if tuple(sorted(survivors)) != tuple(sorted(signed)):
         raise PolicyViolation("unmask request names another survivor set than the one this site signed")
     if len(signatures) != len(survivors):
         raise PolicyViolation(f"{len(signatures)} survivor signatures for {len(survivors)} survivors")
-    statement = survivor_statement(run_id, survivors)
+    statement = survivor_statement(run_id, survivors, spec_sha256, census_sha256)
+    census = f"census {census_sha256[:16]}..." if census_sha256 else "no census"
     for node, signature in zip(sorted(survivors), signatures, strict=True):
         if not roster.member(members[node]).verifies(signature, statement):
-            raise PolicyViolation(f"survivor {node} did not sign this survivor set: sites were told different sets")
+            raise PolicyViolation(
+                f"survivor {node} did not sign this survivor set with spec {spec_sha256[:16]}... and {census}: "
+                "sites were told different sets, or sent different specs or censuses"
+            )
 
 
 def _check_own(members: Mapping[int, str], own: tuple[int, str]) -> None:

@@ -8,7 +8,9 @@ and pins it; the aggregator's word changes nothing.
 Within a SecAgg+ round every site signs, with its member key, the public keys it advertises
 (:func:`key_advertisement`), and before revealing any share, the set of survivors it was told
 (:func:`survivor_statement`): the malicious-server checks of Bonawitz et al. (CCS 2017) and Bell
-et al. (CCS 2020), which Flower 1.42's SecAgg+ lacks.
+et al. (CCS 2020), which Flower 1.42's SecAgg+ lacks. The survivor statement also carries the
+SHA-256 of the spec (and census) the site received, so that every survivor's values are known to
+be computed, and noised, for one and the same spec.
 """
 
 from __future__ import annotations
@@ -243,9 +245,31 @@ def key_advertisement(run_id: int, node_id: int, public_key_1: bytes, public_key
     return KEYS_DOMAIN + json.dumps(body, sort_keys=True).encode("ascii")
 
 
-def survivor_statement(run_id: int, survivors: Iterable[int]) -> bytes:
-    """What a site signs before unmasking: the set of sites the aggregator says survived, in this run."""
-    body = {"run_id": run_id, "survivors": sorted(int(n) for n in survivors)}
+def survivor_statement(run_id: int, survivors: Iterable[int], spec_sha256: str, census_sha256: str) -> bytes:
+    """What a site signs before unmasking: the sites the aggregator says survived, and the spec and census it was sent.
+
+    A site's noise share is drawn for the spec it received, and the noise on its values is the
+    sum of every survivor's share: an aggregator that sent the others a spec of the same block
+    layout but less noise would leave the site less noise than its spec states and its ledger is
+    charged for. Every survivor signing the same hashes rules that out.
+
+    Parameters
+    ----------
+    run_id : int
+        The Flower run.
+    survivors : Iterable[int]
+        Node ids of the sites whose masked vectors the sum holds.
+    spec_sha256 : str
+        :func:`protos.codec.spec_sha256` of the spec the site received.
+    census_sha256 : str
+        :func:`protos.census.census_sha256` of the census the values round carries; "" for a round without one.
+    """
+    body = {
+        "run_id": run_id,
+        "survivors": sorted(int(n) for n in survivors),
+        "spec_sha256": spec_sha256,
+        "census_sha256": census_sha256,
+    }
     return SURVIVORS_DOMAIN + json.dumps(body, sort_keys=True).encode("ascii")
 
 

@@ -36,9 +36,10 @@ from client.client_app import build_client_app
 from client.contribution import site_contribution
 from client.site_config import MemberConfig, load_site_config
 from protos.census import census_spec
-from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, limb_sums_from_weighted_mean
+from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, limb_sums_from_weighted_mean, spec_sha256
+from protos.fleetbench.v1 import spec_pb2
 from protos.masking import keyed_masks
-from protos.messages import CONSISTENCY_STAGE, SURVIVORS_RECORD
+from protos.messages import CONSISTENCY_STAGE, SPEC_CONFIG_KEY, SURVIVORS_RECORD
 from protos.roster import Roster, read_member_key, read_roster, survivor_statement
 from server import secure_sum
 from server.secure_sum import run_secure_sum
@@ -318,7 +319,7 @@ class SplittingAggregator:
 
     def _signature(self, node: int, survivors: list[int]) -> bytes:
         if node == self.colluder:
-            return read_member_key(self.colluder_key).sign(survivor_statement(7, survivors))
+            return read_member_key(self.colluder_key).sign(survivor_statement(7, survivors, spec_sha256(CENSUS), ""))
         return self.signatures.get(node, b"")
 
     def keep_signatures(self, grid: CheatingGrid) -> None:
@@ -443,3 +444,43 @@ def test_a_partition_into_two_signed_survivor_sets_gets_no_share(consortium, mon
     _with_policy(consortium, "max_colluding_members = 0")
     recovered, _ = _split_round(consortium, told, threshold=3)
     assert _same(recovered, _truth(consortium[0]))
+
+
+# 4. Different specs sent to different sites ------------------------------------------------------
+
+
+def _victim_sent(spec: spec_pb2.BenchmarkSpec) -> Callable[[Message], None]:
+    """Rewrite the spec the victim receives at collect (the others keep the round's own)."""
+
+    def tamper(message: Message) -> None:
+        fit_config = message.content.config_records.get("fitins.config")
+        if message.metadata.dst_node_id == VICTIM and fit_config is not None and SPEC_CONFIG_KEY in fit_config:
+            fit_config[SPEC_CONFIG_KEY] = spec.SerializeToString(deterministic=True)
+
+    return tamper
+
+
+def test_a_spec_sent_to_one_site_only_gets_no_share_of_any_site(consortium, monkeypatch, caplog):
+    """The victim is sent the census spec with k_min_operators 4, the other two sites with 3: the same blocks.
+
+    SecAgg+ sums vectors of the same layout whatever spec each was computed for (a private spec's
+    consequence, less noise than the victim is charged for, is in tests/client/test_guard.py).
+    """
+    other = spec_pb2.BenchmarkSpec()
+    other.CopyFrom(CENSUS)
+    other.k_min_operators = 4
+    outcome, grid = _sybil_round(consortium[0], consortium[1:3], _victim_sent(other))
+    assert outcome is None and _refused_because(caplog, "did not sign this survivor set with spec")
+    for node in NODES[:3]:  # every site refused to unmask: no share of anything left it
+        assert not any(_revealed_shares(reply) for reply in grid.replies_from(node))
+    # The aggregator hears only that the sites refused: their unmask replies name nothing.
+    reasons = [reply.error.reason for node in NODES[:3] for reply in grid.replies_from(node) if reply.has_error()]
+    assert len(reasons) == 3
+    assert all("the site refused to contribute; the reason is in the site's own log" in r for r in reasons)
+    assert not any("spec" in r for r in reasons)
+
+    # Control: sites that do not check the survivors' signatures unmask a sum of vectors computed for two specs.
+    forget_history(consortium)
+    monkeypatch.setattr("client.guard.check_survivor_signatures", lambda *args: None)
+    outcome, _ = _sybil_round(consortium[0], consortium[1:3], _victim_sent(other))
+    assert outcome is not None and outcome.n_sites == 3

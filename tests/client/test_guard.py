@@ -1,0 +1,162 @@
+"""The site guard's checks on a private round, by hand, each attack with its control.
+
+The noise on a site's values is the sum of every survivor's share, each drawn for the spec that
+survivor received; the aggregator, and the members colluding with it, know (or can subtract)
+some of those shares. Each test is an aggregator's attack on that noise, refused by the guard,
+and a control with the check switched off in which the noise left is below what the spec states.
+The noise shares are drawn as continuous Gaussians from a seeded generator, of the size
+client.privacy.add_site_noise draws its discrete ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from client import membership
+from client.guard import RoundState, check_spec_round
+from client.membership import check_survivor_signatures
+from client.policy import PolicyViolation, SitePolicy, check_spec
+from protos.codec import block_layouts
+from protos.fleetbench.v1 import spec_pb2
+from protos.roster import Roster, public_bytes
+from protos.statistics import site_noise_stddev
+from server.spec import PrivacySettings, power_curve_spec, solar_cohort, solar_spec
+
+RUN = 7
+PERIOD = ("2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z")
+
+
+def _spec(kind: str, epsilon: float, min_noise_sites: int) -> spec_pb2.BenchmarkSpec:
+    """A private spec of ``kind`` at ``epsilon``: the same blocks, shapes and bounds whatever the epsilon."""
+    privacy = PrivacySettings(epsilon, min_noise_sites=min_noise_sites)
+    if kind == "solar":
+        return solar_spec("bound", *PERIOD, [solar_cohort("all")], privacy=privacy)
+    return power_curve_spec("bound", *PERIOD, ["E-82/2300"], privacy=privacy)
+
+
+def _noised_block(spec: spec_pb2.BenchmarkSpec) -> spec_pb2.Block:
+    """The spec's capped curve histogram: the block its noise protects a unit's records in."""
+    return next(block for block in spec.blocks if block.noise_stddev > 0)
+
+
+def _consortium(n: int) -> tuple[Roster, dict[int, str], dict[int, Ed25519PrivateKey]]:
+    """n members, node 100 + i being member m<i>: the roster, node -> member, node -> member key."""
+    keys = {100 + i: Ed25519PrivateKey.generate() for i in range(n)}
+    members = {node: f"m{node - 100}" for node in keys}
+    roster = Roster.of("test", {members[node]: public_bytes(key) for node, key in keys.items()})
+    return roster, members, keys
+
+
+def _collected(
+    policy: SitePolicy, members: dict[int, str], spec: spec_pb2.BenchmarkSpec, census: bytes | None = None
+) -> RoundState:
+    """A site's state after collect: every node a verified participant, and the spec (and census) it was sent."""
+    state = RoundState(
+        sampled=len(members),
+        threshold=len(members) - 1,
+        participants=tuple(members),
+        participant_members=tuple(members.values()),
+    )
+    return check_spec_round(policy, state, spec, census)
+
+
+def _signatures(keys: dict[int, Ed25519PrivateKey], states: dict[int, RoundState]) -> list[bytes]:
+    """Each survivor's signature over the survivor set and the hashes of what it received (the consistency stage)."""
+    survivors = tuple(sorted(keys))
+    return [
+        keys[node].sign(
+            membership.survivor_statement(RUN, survivors, states[node].spec_sha256, states[node].census_sha256)
+        )
+        for node in survivors
+    ]
+
+
+def _check_unmask(roster: Roster, members: dict[int, str], state: RoundState, signatures: list[bytes]) -> None:
+    """A site's check of the survivors' signatures before it reveals any share."""
+    survivors = tuple(sorted(members))
+    check_survivor_signatures(
+        roster, RUN, members, survivors, survivors, signatures, state.spec_sha256, state.census_sha256
+    )
+
+
+def _hash_blind_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control: sites sign and check the survivor set alone, as before the spec and census were bound."""
+    statement = membership.survivor_statement
+    monkeypatch.setattr(
+        membership, "survivor_statement", lambda run_id, survivors, spec, census: statement(run_id, survivors, "", "")
+    )
+
+
+@pytest.mark.parametrize("kind", ["wind", "solar"])
+def test_a_site_sent_a_stricter_spec_than_the_other_survivors_refuses_to_unmask(kind, monkeypatch):
+    """The target's spec at epsilon 0.5, the other nine sites' (t = 10) at epsilon 4 with the same block layout.
+
+    SecAgg+ sums the two (the layouts match) and both pass the site policy; the target would charge
+    epsilon 0.5 while the noise on its values is its own share and the other sites' far smaller ones.
+    """
+    t = 10
+    roster, members, keys = _consortium(t)
+    target, others = _spec(kind, 0.5, t), _spec(kind, 4.0, t)
+    layout = [(b.key, b.shape, b.n_limbs) for b in block_layouts(target)]
+    assert layout == [(b.key, b.shape, b.n_limbs) for b in block_layouts(others)]
+    for spec in (target, others):
+        check_spec(SitePolicy(), spec)
+    policy, target_node = SitePolicy(), min(members)
+    states = {node: _collected(policy, members, target if node == target_node else others) for node in members}
+    signatures = _signatures(keys, states)
+
+    # The target refuses to reveal any share; so does every other site, shown the target's signature.
+    with pytest.raises(PolicyViolation, match="did not sign this survivor set with spec"):
+        _check_unmask(roster, members, states[target_node], signatures)
+    with pytest.raises(PolicyViolation, match=f"survivor {target_node} did not sign this survivor set"):
+        _check_unmask(roster, members, states[target_node + 1], signatures)
+    # Sent the same spec, every site passes.
+    same = {node: _collected(policy, members, others) for node in members}
+    for node in members:
+        _check_unmask(roster, members, same[node], _signatures(keys, same))
+
+    # Control: sites that sign the survivor set alone accept the split, and the noise left on the
+    # target's values once one colluder subtracts its own share is far below the sigma it is charged for
+    # (sd 0.35 sigma: the rho spent is 8 times the rho charged).
+    _hash_blind_statement(monkeypatch)
+    signatures = _signatures(keys, states)
+    for node in members:
+        _check_unmask(roster, members, states[node], signatures)
+    rng = np.random.default_rng(20261130)
+    stated = _noised_block(target).noise_stddev
+    share_target = site_noise_stddev(stated, t)
+    share_other = site_noise_stddev(_noised_block(others).noise_stddev, t)
+    left = rng.normal(0.0, share_target, 20_000) + rng.normal(0.0, share_other, (t - 2, 20_000)).sum(axis=0)
+    assert left.std() < 0.5 * stated
+    # Sent the target's spec, the other sites would have left it the noise it states.
+    honest = rng.normal(0.0, share_target, (t - 1, 20_000)).sum(axis=0)
+    assert honest.std() == pytest.approx(stated, rel=0.03)
+
+
+def test_a_site_sent_another_census_than_the_other_survivors_refuses_to_unmask(monkeypatch):
+    """A values round: the same spec everywhere, but the target's census says one cell has one operator more.
+
+    A site decides from its census which cells carry values (protos.census.withhold_failing_cells);
+    with another census than the others the target sends values for cells the others withhold.
+    """
+    t = 3
+    roster, members, keys = _consortium(t)
+    spec = _spec("solar", 1.0, t)
+    census = spec_pb2.Census(participants=t, totals=[spec_pb2.CensusTotal(values=["3", "2", "0"])])
+    raised = spec_pb2.Census()
+    raised.CopyFrom(census)
+    raised.totals[0].values[0] = "4"
+    target_node = min(members)
+    states = {
+        node: _collected(SitePolicy(), members, spec, (raised if node == target_node else census).SerializeToString())
+        for node in members
+    }
+    assert len({state.spec_sha256 for state in states.values()}) == 1
+    with pytest.raises(PolicyViolation, match=r"did not sign this survivor set with spec .* and census"):
+        _check_unmask(roster, members, states[target_node], _signatures(keys, states))
+
+    # Control: sites that sign the survivor set alone unmask values decided by two different censuses.
+    _hash_blind_statement(monkeypatch)
+    _check_unmask(roster, members, states[target_node], _signatures(keys, states))
