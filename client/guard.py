@@ -44,6 +44,7 @@ from client.policy import (
     check_round,
     check_spec,
     check_unmask_request,
+    min_private_participants,
 )
 from client.site_config import MemberConfig, SiteConfig, SiteConfigError
 from client.site_kinds import load_any_site_config
@@ -123,20 +124,20 @@ def check_spec_round(
     """Check a spec against the round it arrives in; return the state the unmask stage will check against.
 
     Survivors at unmask must be at least the policy's ``min_participants`` and, for a private
-    spec, its ``min_noise_sites`` (already refused here when fewer were sampled). A values round
-    must sum exactly the sites of the census it was decided by. The state keeps the spec's and
-    census's SHA-256, which this site signs with the survivor set and every survivor must have
-    signed alike.
+    spec, :func:`client.policy.min_private_participants` (already refused here when fewer
+    take part). A values round must sum exactly the sites of the census it was decided by. The
+    state keeps the spec's and census's SHA-256, which this site signs with the survivor set and
+    every survivor must have signed alike.
 
     Raises
     ------
     PolicyViolation
     """
     check_spec(policy, spec)
-    check_private_sampling(spec, state)
+    check_private_sampling(policy, spec, state)
     min_survivors = policy.min_participants
     if spec.HasField("privacy"):
-        min_survivors = max(min_survivors, spec.privacy.min_noise_sites)
+        min_survivors = max(min_survivors, min_private_participants(policy, spec.privacy.min_noise_sites))
     # Imported here: a SuperNode starts a process per SecAgg+ stage, and only this stage and the
     # unmask read the site's records; setup and key sharing stay quick.
     from client.audit import round_label
@@ -161,20 +162,26 @@ def check_spec_round(
     )
 
 
-def check_private_sampling(spec: spec_pb2.BenchmarkSpec, state: RoundState) -> None:
-    """Refuse a private spec's round that sampled fewer sites than its noise is split over.
+def check_private_sampling(policy: SitePolicy, spec: spec_pb2.BenchmarkSpec, state: RoundState) -> None:
+    """Refuse a private spec's round with fewer sites than its noise needs against the policy's colluders.
 
-    Each site adds sigma / sqrt(t - 1) of noise (t = min_noise_sites): with fewer than t sites
-    the sum carries less noise than the spec states and every site is charged for.
+    Each site adds sigma / sqrt(t - 1) of noise (t = min_noise_sites), and c colluding members
+    (the policy's ``max_colluding_members``) can subtract their own shares: with fewer than
+    t - 1 + c sites (:func:`client.policy.min_private_participants`) the noise left on this
+    site's values is less than the spec states and the site is charged for.
 
     Raises
     ------
     PolicyViolation
     """
-    if spec.HasField("privacy") and len(state.participants) < spec.privacy.min_noise_sites:
+    if not spec.HasField("privacy"):
+        return
+    needed = min_private_participants(policy, spec.privacy.min_noise_sites)
+    if len(state.participants) < needed:
         raise PolicyViolation(
             f"round of private spec {spec.spec_id} has {len(state.participants)} members; its noise needs "
-            f"min_noise_sites {spec.privacy.min_noise_sites}"
+            f"{needed}: min_noise_sites {spec.privacy.min_noise_sites} - 1 + policy max_colluding_members "
+            f"{policy.max_colluding_members}, and at least min_noise_sites"
         )
 
 
@@ -186,7 +193,11 @@ def check_survivors(state: RoundState, survivors: int) -> None:
     PolicyViolation
     """
     if survivors < state.min_survivors:
-        raise PolicyViolation(f"unmask over {survivors} surviving sites; this round needs {state.min_survivors}")
+        raise PolicyViolation(
+            f"unmask over {survivors} surviving sites; this round needs {state.min_survivors} (policy "
+            "min_participants and, for a private spec, min_noise_sites - 1 + policy max_colluding_members, at least "
+            "min_noise_sites)"
+        )
     if state.census_participants and survivors != state.census_participants:
         raise PolicyViolation(
             f"unmask over {survivors} surviving sites; the census these values were decided by summed "

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from client import membership
-from client.guard import RoundState, check_spec_round
+from client.guard import RoundState, check_spec_round, check_survivors
 from client.membership import check_survivor_signatures
 from client.policy import PolicyViolation, SitePolicy, check_spec
 from protos.codec import block_layouts
@@ -160,3 +160,47 @@ def test_a_site_sent_another_census_than_the_other_survivors_refuses_to_unmask(m
     # Control: sites that sign the survivor set alone unmask values decided by two different censuses.
     _hash_blind_statement(monkeypatch)
     _check_unmask(roster, members, states[target_node], _signatures(keys, states))
+
+
+def test_a_private_round_too_small_for_the_policys_colluders_is_refused(monkeypatch):
+    """Policy max_colluding_members = 2, t = 3: a round of three sites leaves one noise share once two subtract theirs.
+
+    The spec's rho counts the noise of t - 1 = 2 shares; the round needs t - 1 + c = 4 sites.
+    """
+    t, colluders = 3, 2
+    policy = SitePolicy(max_colluding_members=colluders)
+    spec = _spec("solar", 3.0, t)
+    _, members, _ = _consortium(t)
+    needs_four = r"needs 4: min_noise_sites 3 - 1 \+ policy max_colluding_members 2"
+    with pytest.raises(PolicyViolation, match=needs_four):
+        _collected(policy, members, spec)
+    # A round of four passes collect, and its unmask over three survivors is refused.
+    _, four, _ = _consortium(t + 1)
+    state = _collected(policy, four, spec)
+    assert state.min_survivors == 4
+    with pytest.raises(PolicyViolation, match="unmask over 3 surviving sites; this round needs 4"):
+        check_survivors(state, 3)
+    check_survivors(state, 4)
+    rng = np.random.default_rng(3)
+    stated = _noised_block(spec).noise_stddev
+    share = site_noise_stddev(stated, t)
+    # Four sites, two colluders subtract their shares: the two left carry the noise stated.
+    assert rng.normal(0.0, share, (4 - colluders, 20_000)).sum(axis=0).std() == pytest.approx(stated, rel=0.03)
+
+    # Control: sites that ask for t sites whatever their colluders accept the round of three, and
+    # the one share left after the two colluders subtract theirs is sigma / sqrt(2).
+    monkeypatch.setattr("client.guard.min_private_participants", lambda policy, min_noise_sites: min_noise_sites)
+    state = _collected(policy, members, spec)
+    check_survivors(state, t)
+    left = rng.normal(0.0, share, (t - colluders, 20_000)).sum(axis=0)
+    assert left.std() < 0.75 * stated
+
+
+@pytest.mark.parametrize("colluders", [0, 1])
+def test_a_private_round_of_min_noise_sites_passes_with_at_most_one_colluder(colluders):
+    """The rule leaves the default policy (one colluder) and a policy of none where they were: t sites suffice."""
+    t = 3
+    _, members, _ = _consortium(t)
+    state = _collected(SitePolicy(max_colluding_members=colluders), members, _spec("wind", 3.0, t))
+    assert state.min_survivors == t
+    check_survivors(state, t)

@@ -232,7 +232,7 @@ def test_a_private_round_with_fewer_sites_than_its_noise_needs_is_refused_before
     )
 
     # Control: sites that skip the check hand the aggregator a sum with a sliver of the stated noise.
-    monkeypatch.setattr("client.guard.check_private_sampling", lambda spec, state: None)
+    monkeypatch.setattr("client.guard.check_private_sampling", lambda policy, spec, state: None)
     monkeypatch.setattr("client.guard.check_survivors", lambda state, survivors: None)
     monkeypatch.setattr("client.contribution.check_private_release_usable", lambda spec, totals, participants: None)
     for site in sites:
