@@ -263,13 +263,9 @@ def test_one_inverters_frozen_logger_does_not_change_how_anothers_readings_are_j
     assert moved[1] > 0.0
 
 
-def test_a_private_spec_counts_each_inverters_failures_up_to_its_cap_so_one_inverter_moves_them_that_much(tmp_path):
-    """The sensitivity private failure rates are calibrated for (protos.privacy.failure_l2_sensitivity), measured.
-
-    INV02 fails three times, INV01 once. With a cap of 1 failure per inverter, leaving INV02 out moves the
-    plant's failures block by 1 and its inverter-years by at most the period's; control: the exact block
-    moves by INV02's three failures, three times what the noise is calibrated for.
-    """
+@pytest.fixture
+def inv02_down_thrice(tmp_path: Path) -> tuple[Path, Path]:
+    """A March of two inverters, INV01 down 2 h once and INV02 2 h three times; and the plant without INV02."""
     faults = (
         Outage("INV01", "2023-03-03T10:00:00Z", "2023-03-03T12:00:00Z", "inverter_fault", 3),
         *(
@@ -278,16 +274,30 @@ def test_a_private_spec_counts_each_inverters_failures_up_to_its_cap_so_one_inve
         ),
     )
     path = _two_inverters_in_march(faults, tmp_path / "plant")
-    fewer = without_last_inverter(path, tmp_path / "fewer")
+    return path, without_last_inverter(path, tmp_path / "fewer")
+
+
+def blocks(site_path: Path, spec: Spec) -> dict[BlockKey, np.ndarray]:
+    """The values blocks of the plant at ``site_path`` for ``spec``, from its own summary."""
+    site = load_solar_site_config(site_path)
+    return solar_blocks(summarise_plant(lambda: read_solar_chunks(site), site, spec), site, spec)[0]
+
+
+def test_a_private_spec_counts_each_inverters_failures_up_to_its_cap_so_one_inverter_moves_them_that_much(
+    inv02_down_thrice,
+):
+    """The sensitivity private failure rates are calibrated for (protos.privacy.failure_l2_sensitivity), measured.
+
+    INV02 fails three times, INV01 once. With a cap of 1 failure per inverter, leaving INV02 out moves the
+    plant's failures block by 1 and its inverter-years by at most the period's; control: the exact block
+    moves by INV02's three failures, three times what the noise is calibrated for.
+    """
+    path, fewer = inv02_down_thrice
     period = ("2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z")
     privacy = PrivacySettings(10.0, distribution_share=0.5, max_failures_per_inverter=1)
     private = solar_spec("march-private", *period, [solar_cohort("all")], privacy=privacy)
     exact = solar_spec("march", *period, [solar_cohort("all")])
     failures, years = BlockKey("all", S.SOLAR_FAILURE_COUNT), BlockKey("all", S.INVERTER_YEARS)
-
-    def blocks(site_path: Path, spec: Spec) -> dict[BlockKey, np.ndarray]:
-        site = load_solar_site_config(site_path)
-        return solar_blocks(summarise_plant(lambda: read_solar_chunks(site), site, spec), site, spec)[0]
 
     both, one = blocks(path, private), blocks(fewer, private)
     inverter = list(private.solar.components).index("inverter")
@@ -342,7 +352,7 @@ def test_the_failure_cap_counts_only_the_components_the_spec_publishes():
 
 
 def test_a_private_spec_counts_each_inverters_hours_down_up_to_its_cap_so_one_inverter_moves_them_that_much(
-    tmp_path,
+    inv02_down_thrice,
 ):
     """The sensitivity private downtime is calibrated for (protos.privacy.failure_l2_sensitivity), measured.
 
@@ -350,15 +360,7 @@ def test_a_private_spec_counts_each_inverters_hours_down_up_to_its_cap_so_one_in
     downtime block by 4 h, the spec's sensitivity; the private spec without a downtime cap sends no hours.
     Control: the exact block moves by INV02's 6 h, 1.5 times what the noise is calibrated for.
     """
-    faults = (
-        Outage("INV01", "2023-03-03T10:00:00Z", "2023-03-03T12:00:00Z", "inverter_fault", 3),
-        *(
-            Outage("INV02", f"2023-03-{d}T11:00:00Z", f"2023-03-{d}T13:00:00Z", "inverter_fault", 3)
-            for d in (10, 14, 20)
-        ),
-    )
-    path = _two_inverters_in_march(faults, tmp_path / "plant")
-    fewer = without_last_inverter(path, tmp_path / "fewer")
+    path, fewer = inv02_down_thrice
     period = ("2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z")
     capped_privacy = PrivacySettings(10.0, distribution_share=0.5, max_failures_per_inverter=1)
     uncapped = solar_spec("march-private", *period, [solar_cohort("all")], privacy=capped_privacy)
@@ -366,10 +368,6 @@ def test_a_private_spec_counts_each_inverters_hours_down_up_to_its_cap_so_one_in
     private = solar_spec("march-private-downtime", *period, [solar_cohort("all")], privacy=privacy)
     exact = solar_spec("march", *period, [solar_cohort("all")])
     downtime = BlockKey("all", S.SOLAR_FAILURE_DOWNTIME)
-
-    def blocks(site_path: Path, spec: Spec) -> dict[BlockKey, np.ndarray]:
-        site = load_solar_site_config(site_path)
-        return solar_blocks(summarise_plant(lambda: read_solar_chunks(site), site, spec), site, spec)[0]
 
     both, one = blocks(path, private), blocks(fewer, private)
     inverter = list(private.solar.components).index("inverter")
