@@ -31,6 +31,7 @@ from protos.privacy import (
     min_publishable_weight,
     private_downtime,
     private_failure_rates,
+    stated_privacy,
     summed_noise_stddev,
 )
 from protos.statistics import (
@@ -102,6 +103,36 @@ def census_contradictions(
     return problems
 
 
+def _privacy_problems(release: release_pb2.Release, spec: spec_pb2.BenchmarkSpec) -> list[str]:
+    """How the privacy a release states differs from what its spec gives (its curve round's spec, wind or solar).
+
+    Every stated figure but the note's prose is recomputed from the spec (:func:`protos.privacy.stated_privacy`,
+    as the aggregator states it), so a reader is never told of more privacy, or other noise, than the
+    sites enforced; a release of an exact spec states none.
+    """
+    if not spec.HasField("privacy"):
+        return ["the release states privacy, which its spec does not give"] if release.HasField("privacy") else []
+    if not release.HasField("privacy"):
+        return ["the release of a private spec states no privacy"]
+    expected, stated = stated_privacy(spec), release.privacy
+    differing = [
+        field.name
+        for field in expected.DESCRIPTOR.fields
+        if field.name != "note" and not _same_figures(getattr(stated, field.name), getattr(expected, field.name))
+    ]
+    return [f"privacy: states {', '.join(differing)} other than its spec gives"] if differing else []
+
+
+def _same_figures(stated: object, expected: object) -> bool:
+    """Whether a stated field equals the recomputed one: numbers to rounding, maps key by key, text exactly."""
+    if isinstance(expected, float):
+        return isinstance(stated, float) and math.isclose(stated, expected, rel_tol=1e-9)
+    if isinstance(expected, Mapping):
+        same_keys = isinstance(stated, Mapping) and stated.keys() == expected.keys()
+        return same_keys and all(_same_figures(stated[key], value) for key, value in expected.items())
+    return stated == expected
+
+
 def _cohort_rows(spec: spec_pb2.BenchmarkSpec, block: np.ndarray) -> CensusFields:
     """The census fields of each cohort's own row (after the atoms' rows)."""
     n_atoms = len(cohort_atoms(spec.cohorts))
@@ -135,7 +166,7 @@ def _solar(
     decision: Decision,
 ) -> list[str]:
     """A solar release against its census: every published bin and cell passes it, with the census's counts."""
-    problems = []
+    problems = _privacy_problems(release, spec)
     if release.provenance.participants != participants:
         problems.append(f"participants {release.provenance.participants}, census {participants}")
     if decision.irradiance_bins is None or decision.solar is None:
@@ -332,7 +363,7 @@ def _round_one(
     totals: Mapping[BlockKey, np.ndarray],
     decision: Decision,
 ) -> list[str]:
-    problems = []
+    problems = _privacy_problems(release, spec)
     if release.provenance.participants != participants:
         problems.append(f"participants {release.provenance.participants}, census {participants}")
     whole = _cohort_rows(spec, totals[BlockKey("", S.COHORT_CENSUS)][..., None])  # one cell: the period

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from protos.fleetbench.v1 import spec_pb2
+from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import SOLAR_DISTRIBUTIONS, STATISTICS, BlockKey, SpecExtent, site_noise_stddev
 
 S = spec_pb2.Statistic
@@ -37,6 +37,9 @@ failures per component, each inverter's capped, and the inverter-years they were
 PRIVATE_DOWNTIME_STATISTIC = S.SOLAR_FAILURE_DOWNTIME
 """What such a spec noises besides when it caps downtime too (``max_downtime_hours_per_inverter``): the hours
 down per component, each inverter's capped."""
+
+OPERATOR_SIZES = (10, 50, 100)
+"""Operators' sizes [privacy units] whose group privacy a private release states."""
 
 
 class CappedCurve(NamedTuple):
@@ -331,6 +334,32 @@ def min_publishable_weight(summed_cell_noise_stddev: float) -> float:
         s, the noise on each cell of the summed histogram (:func:`summed_noise_stddev`) [record weight].
     """
     return WINDOW_PEAK_STDDEVS * summed_cell_noise_stddev * math.sqrt(WINDOW_BOX_CELLS)
+
+
+def stated_privacy(spec: spec_pb2.BenchmarkSpec) -> release_pb2.PrivacyParameters:
+    """What a private spec's release states of the privacy it gives each unit, all but its note.
+
+    Every figure follows from the spec alone, so the aggregator states it (``server.private_curve.
+    privacy_parameters``, which adds the note) and a site recomputes it to check the release's word
+    (``client.release_check``): the unit, the spec's rho and its (epsilon, delta), the cap and the noise
+    sites, sigma per cohort, and an operator's epsilon for each of OPERATOR_SIZES.
+    """
+    rho = spec_rho(spec)
+    privacy = spec.privacy
+    stated = release_pb2.PrivacyParameters(
+        privacy_unit=privacy.privacy_unit,
+        rho=rho,
+        epsilon=composed_epsilon([rho], privacy.delta),
+        delta=privacy.delta,
+        max_records_per_turbine_per_bin=privacy.max_records_per_turbine_per_bin,
+        min_noise_sites=privacy.min_noise_sites,
+    )
+    for cohort in spec.cohorts:
+        stated.cell_noise_stddev[cohort.name] = cell_noise_stddev(spec, cohort.name)
+    for units in OPERATOR_SIZES:
+        # Group privacy: a group of T units is (T^2 rho)-zCDP (Bun and Steinke 2016, proposition 1.9).
+        stated.operator_epsilon[units] = composed_epsilon([rho * units**2], privacy.delta)
+    return stated
 
 
 def composed_epsilon(rhos: Iterable[float], delta: float) -> float:

@@ -17,19 +17,15 @@ from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import (
     WINDOW_BOX_CELLS,
     WINDOW_PEAK_STDDEVS,
-    cell_noise_stddev,
-    composed_epsilon,
     noised_distributions,
     private_downtime,
     private_failure_rates,
-    spec_rho,
+    stated_privacy,
     summed_noise_stddev,
 )
 from server.percentiles import P50, PERCENTILES, histogram_percentiles
 
 S = spec_pb2.Statistic
-# Operators' sizes [turbines] whose group privacy the release states.
-OPERATOR_SIZES = (10, 50, 100)
 # Post-processing of a private histogram row (it costs no privacy; bench/dp_curve_error.py measures it).
 # A row's records sit in a few of the normalised-power cells; a percentile over the whole row would
 # carry the noise of every structurally empty cell too, which dominated its error. So percentiles are
@@ -305,22 +301,9 @@ def usable_cohort_units(
 
 def privacy_parameters(spec: spec_pb2.BenchmarkSpec, release: release_pb2.Release) -> release_pb2.PrivacyParameters:
     """What a private release gives each privacy unit (turbine, inverter), and what its noise means for the curves."""
-    rho = spec_rho(spec)
+    parameters = stated_privacy(spec)
     privacy = spec.privacy
     unit = privacy.privacy_unit
-    parameters = release_pb2.PrivacyParameters(
-        privacy_unit=unit,
-        rho=rho,
-        epsilon=composed_epsilon([rho], privacy.delta),
-        delta=privacy.delta,
-        max_records_per_turbine_per_bin=privacy.max_records_per_turbine_per_bin,
-        min_noise_sites=privacy.min_noise_sites,
-    )
-    for cohort in spec.cohorts:
-        parameters.cell_noise_stddev[cohort.name] = cell_noise_stddev(spec, cohort.name)
-    for units in OPERATOR_SIZES:
-        # Group privacy: a group of T units is (T^2 rho)-zCDP (Bun and Steinke 2016, proposition 1.9).
-        parameters.operator_epsilon[units] = composed_epsilon([rho * units**2], privacy.delta)
     participants = release.provenance.participants
     noise = max((summed_noise_stddev(spec, cohort.name, participants) for cohort in spec.cohorts), default=0.0)
     cap = privacy.max_records_per_turbine_per_bin

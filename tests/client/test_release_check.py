@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dashboard_releases import private_release
 from solar_releases import private_solar_release
 
 from client.audit import audit_entries
@@ -276,3 +277,49 @@ def test_a_private_failure_rate_is_checked_against_its_spec_and_census():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("client.release_check._private_failure_rate_problems", lambda *_: [])
         assert census_contradictions(forged, [(unbounded.spec, unbounded.census)]) == []
+
+
+def _forged_privacy(release: release_pb2.Release) -> release_pb2.Release:
+    """A reviewer's forgery (rev7 F1): the release claims 1000 times less rho and epsilon, 1000 times more noise."""
+    forged = _copy(release)
+    forged.privacy.epsilon /= 1000
+    forged.privacy.rho /= 1000
+    for cohort in list(forged.privacy.cell_noise_stddev):
+        forged.privacy.cell_noise_stddev[cohort] *= 1000
+    forged.privacy.operator_epsilon[100] = 0.001
+    return forged
+
+
+def test_the_privacy_a_release_states_is_its_specs(released, tmp_path_factory):
+    """A private release, solar or wind, must state the privacy its spec gives: a stronger claim is named.
+
+    The figures are recomputed from the kept spec; a release of an exact spec states none, and one of a
+    private spec must state it.
+    """
+    private = private_solar_release(plants=2000, epsilon=10.0, max_failures_per_inverter=2)
+    rounds = [(private.spec, private.census)]
+    assert census_contradictions(private.release, rounds) == []
+    forged = _forged_privacy(private.release)
+    assert census_contradictions(forged, rounds) == [
+        "privacy: states rho, epsilon, cell_noise_stddev, operator_epsilon other than its spec gives"
+    ]
+    store, wind = private_release(tmp_path_factory)
+    site = next((store.parent / "fleet").glob("operator-*/site.toml"))
+    wind_rounds = _rounds(site, wind)
+    assert census_contradictions(wind, wind_rounds) == []
+    assert census_contradictions(_forged_privacy(wind), wind_rounds) == [
+        "privacy: states rho, epsilon, cell_noise_stddev, operator_epsilon other than its spec gives"
+    ]
+    unstated = _copy(wind)
+    unstated.ClearField("privacy")
+    assert census_contradictions(unstated, wind_rounds) == ["the release of a private spec states no privacy"]
+    _, exact = released
+    claimed = _copy(exact)
+    claimed.privacy.CopyFrom(wind.privacy)
+    assert census_contradictions(claimed, _rounds(released[0][0], exact)) == [
+        "the release states privacy, which its spec does not give"
+    ]
+    # Control: a check that does not compare the privacy block lets the claim through.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("client.release_check._privacy_problems", lambda *_: [])
+        assert census_contradictions(forged, rounds) == []
