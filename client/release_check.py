@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from google.protobuf import json_format
@@ -50,6 +51,29 @@ NOISE_STDDEVS = 10.0
 before the site flags them. The denoised bars' excess has a standard deviation of 1.2-1.4 such widths
 (denoising merges cells, so the noise falls in more cells than the published bars): at 6 a reviewer's
 simulation over five shapes flagged 1 honest row in about 2,000; 10 is about 7 of its standard deviations."""
+
+
+class PrivateBin(NamedTuple):
+    """What a published bin of a private release carries (server.private_curve.fill_private_bin)."""
+
+    estimate: tuple[str, ...]  # what the estimator finds in the bin's noisy row where its records stand out
+    other: tuple[str, ...]  # what it carries besides: its centre, noisy weight and the P50's error
+
+
+PRIVATE_BINS = {
+    release_pb2.PowerCurveBin: PrivateBin(
+        ("p10_normalised_power", "p50_normalised_power", "p90_normalised_power", "mean_power_per_unit"),
+        # Its mean wind speed is its centre: a private spec's sites send the capped histogram alone.
+        ("wind_speed_centre", "mean_wind_speed", "noisy_record_weight", "p50_noise_stddev"),
+    ),
+    release_pb2.SolarCurveBin: PrivateBin(
+        ("p10_specific_power", "p50_specific_power", "p90_specific_power", "mean_specific_power"),
+        ("irradiance_centre", "noisy_record_weight", "p50_noise_stddev"),
+    ),
+}
+"""Each kind of curve bin: what a private release's published one may carry. Anything else (records and
+operators, which the aggregator knows from the census; standard deviations, uncertainties, Cp) it does not have."""
+
 
 DOWNTIME_FIELDS = ("downtime_hours", "downtime_noise_stddev", "mean_downtime_hours", "mean_downtime_noise_stddev")
 """A private failure rate's downtime fields: published only where its spec bounds each inverter's hours down."""
@@ -146,16 +170,42 @@ def _bin_problems(
     published: np.ndarray,
     bins: CensusFields,
     c: int,
+    private: bool,
 ) -> list[str]:
-    """How a published curve bin (``b`` of cohort ``c``) contradicts its census: suppressed there, or other counts."""
+    """How a published curve bin (``b`` of cohort ``c``) contradicts its census: suppressed there, or other counts.
+
+    A private release's bin has no counts to compare: it must carry only what its noisy row gives
+    (:func:`_private_bin_problems`).
+    """
     if not 0 <= b < len(published) or not published[b]:
         return [f"{where} published; its census suppresses it"]
+    if private:
+        return _private_bin_problems(where, cell)
     problems = []
     if cell.HasField("record_count") and cell.record_count != int(bins.total[c, b]):
         problems.append(f"{where}: {cell.record_count} records, census {bins.total[c, b]:.0f}")
     if cell.HasField("operator_count") and cell.operator_count != int(bins.contributor[c, b]):
         problems.append(f"{where}: {cell.operator_count} operators, census {bins.contributor[c, b]:.0f}")
     return problems
+
+
+def _private_bin_problems(where: str, cell: release_pb2.PowerCurveBin | release_pb2.SolarCurveBin) -> list[str]:
+    """How a published bin of a private release carries more than its noisy row gives, or an estimate without error.
+
+    The aggregator knows each bin's records and operators exactly from the census, so a bin that
+    states them publishes what the noise was to hide; any other figure not in PRIVATE_BINS (a
+    standard deviation, an uncertainty, Cp) the sites never sent. Where the estimator finds
+    percentiles and a mean, its bootstrap states their P50's error, which the noise on every cell
+    makes positive.
+    """
+    kept = PRIVATE_BINS[type(cell)]
+    exact = [field.name for field, _ in cell.ListFields() if field.name not in (*kept.estimate, *kept.other)]
+    if exact:
+        return [f"{where}: publishes {', '.join(exact)}, which a private release of its spec does not have"]
+    estimated = any(cell.HasField(name) for name in kept.estimate)
+    if estimated and not cell.p50_noise_stddev > 0:
+        return [f"{where}: publishes percentiles without a p50_noise_stddev above 0"]
+    return []
 
 
 def _solar(
@@ -175,13 +225,14 @@ def _solar(
     cells = _cohort_rows(spec, totals[BlockKey("", S.SOLAR_CENSUS)])
     grid = spec.solar.irradiance_bins
     index = {cohort.name: c for c, cohort in enumerate(spec.cohorts)}
+    private = spec.HasField("privacy")
     for curve in release.solar_curves:
         c = index.get(curve.cohort)
         for cell in curve.bins if c is not None else ():
             if not cell.suppressed:
                 where = f"cohort {curve.cohort} bin {cell.irradiance_centre:g} W/m^2"
                 b = round((cell.irradiance_centre - grid.first_centre) / grid.width)
-                problems += _bin_problems(where, cell, b, decision.irradiance_bins.published[c], bins, c)
+                problems += _bin_problems(where, cell, b, decision.irradiance_bins.published[c], bins, c, private)
     for distribution in release.distributions:
         c = index.get(distribution.cohort)
         cell = distribution.indicator.partition(":")[0]  # "lost_production:<category>" is the lost_production cell
@@ -370,6 +421,7 @@ def _round_one(
     bins = _cohort_rows(spec, totals[BlockKey("", S.CURVE_CENSUS)])
     grid = spec.wind_speed_bins
     index = {cohort.name: c for c, cohort in enumerate(spec.cohorts)}
+    private = spec.HasField("privacy")
     for curve in release.curves:
         c = index.get(curve.cohort)
         if c is None or curve.suppressed:
@@ -377,7 +429,15 @@ def _round_one(
         if not decision.cohorts.published[c, 0]:
             problems.append(f"cohort {curve.cohort} published; its census suppresses it")
             continue
-        if curve.HasField("operator_count") and curve.operator_count != int(whole.contributor[c, 0]):
+        if private:  # the census's operators and records (as hours) are what the noise hides
+            exact = ["operator_count"] if curve.HasField("operator_count") else []
+            exact += ["completeness.hours"] if curve.completeness.hours else []
+            if exact:
+                problems.append(
+                    f"cohort {curve.cohort}: publishes {', '.join(exact)}, which a private release of its spec "
+                    "does not have"
+                )
+        elif curve.HasField("operator_count") and curve.operator_count != int(whole.contributor[c, 0]):
             problems.append(
                 f"cohort {curve.cohort}: {curve.operator_count} operators, census {whole.contributor[c, 0]:.0f}"
             )
@@ -385,7 +445,7 @@ def _round_one(
             if not cell.suppressed:
                 where = f"cohort {curve.cohort} bin {cell.wind_speed_centre:g} m/s"
                 b = round((cell.wind_speed_centre - grid.first_centre) / grid.width)
-                problems += _bin_problems(where, cell, b, decision.bins.published[c], bins, c)
+                problems += _bin_problems(where, cell, b, decision.bins.published[c], bins, c, private)
     targets = {model.target: m for m, model in enumerate(spec.models)}
     for fit in release.models:
         c, m = index.get(fit.cohort), targets.get(fit.target)

@@ -13,12 +13,15 @@ from solar_releases import private_solar_release
 from client.audit import audit_entries
 from client.contribution import receive_release
 from client.release_check import census_contradictions, kept_census
-from protos.fleetbench.v1 import release_pb2
+from protos.census import census_totals
+from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.statistics import BlockKey, CensusFields
 from server.spec import power_curve_spec
 from simulations.fleet import FleetConfig, generate_fleet
 from simulations.onboarding import run_release_in_process
 
 A, B = "E-82/2300", "V90/2000"
+S = spec_pb2.Statistic
 
 
 @pytest.fixture(scope="module")
@@ -323,3 +326,63 @@ def test_the_privacy_a_release_states_is_its_specs(released, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("client.release_check._privacy_problems", lambda *_: [])
         assert census_contradictions(forged, rounds) == []
+
+
+def _census_bin(spec, census, cohort: int, statistic, b: int) -> tuple[int, int]:
+    """The records and operators the census counts in bin ``b`` of cohort ``cohort`` (after the atoms' rows)."""
+    rows = CensusFields(*census_totals(census, spec)[BlockKey("", statistic)])
+    atoms = len(rows.total) - len(spec.cohorts)
+    return int(rows.total[atoms + cohort, b]), int(rows.contributor[atoms + cohort, b])
+
+
+def test_a_private_curve_bin_carries_no_exact_count_and_states_its_p50s_error(released, tmp_path_factory):
+    """A private bin, solar or wind, publishes no records, operators or other exact figure, and a P50 only with
+    its error (reviewer's forgeries F2, F3): each forgery is one problem naming the bin and the field."""
+    private = private_solar_release(epsilon=30.0)  # 6 of its 10 bins stand out from the noise
+    rounds = [(private.spec, private.census)]
+    grid = private.spec.solar.irradiance_bins
+
+    def forged_bin(release: release_pb2.Release) -> tuple[release_pb2.Release, release_pb2.SolarCurveBin, str]:
+        forged = _copy(release)
+        cell = next(b for b in forged.solar_curves[0].bins if not b.suppressed and b.HasField("p50_specific_power"))
+        return forged, cell, f"cohort all bin {cell.irradiance_centre:g} W/m^2: publishes"
+
+    forged, cell, where = forged_bin(private.release)
+    b = round((cell.irradiance_centre - grid.first_centre) / grid.width)
+    cell.record_count, cell.operator_count = _census_bin(private.spec, private.census, 0, S.IRRADIANCE_CENSUS, b)
+    exact_counts = forged
+    assert census_contradictions(forged, rounds) == [
+        f"{where} record_count, operator_count, which a private release of its spec does not have"
+    ]
+    forged, cell, where = forged_bin(private.release)  # F3: a made-up P50 with no error, and an exact-looking std
+    cell.p50_specific_power, cell.p50_noise_stddev, cell.std_specific_power = 0.123, 0.0, 0.01
+    assert census_contradictions(forged, rounds) == [
+        f"{where} std_specific_power, which a private release of its spec does not have"
+    ]
+    forged, cell, where = forged_bin(private.release)
+    cell.ClearField("p50_noise_stddev")
+    assert census_contradictions(forged, rounds) == [f"{where} percentiles without a p50_noise_stddev above 0"]
+
+    store, wind = private_release(tmp_path_factory)
+    site = next((store.parent / "fleet").glob("operator-*/site.toml"))
+    (spec, census), wind_rounds = _rounds(site, wind)[0], _rounds(site, wind)
+    forged = _copy(wind)
+    curve = forged.curves[0]
+    cell = next(b for b in curve.bins if not b.suppressed)
+    b = round((cell.wind_speed_centre - spec.wind_speed_bins.first_centre) / spec.wind_speed_bins.width)
+    cell.record_count, _ = _census_bin(spec, census, 0, S.CURVE_CENSUS, b)
+    cell.uncertainty_power = 0.1
+    assert census_contradictions(forged, wind_rounds) == [
+        f"cohort {curve.cohort} bin {cell.wind_speed_centre:g} m/s: publishes record_count, uncertainty_power, "
+        "which a private release of its spec does not have"
+    ]
+    forged = _copy(wind)
+    forged.curves[0].operator_count, forged.curves[0].completeness.hours = 4, 1440.0
+    assert census_contradictions(forged, wind_rounds) == [
+        f"cohort {curve.cohort}: publishes operator_count, completeness.hours, which a private release of its spec "
+        "does not have"
+    ]
+    # Control: a check that compares a private bin's counts with the census, as an exact one's, lets them through.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("client.release_check._private_bin_problems", lambda *_: [])
+        assert census_contradictions(exact_counts, rounds) == []
