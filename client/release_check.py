@@ -2,10 +2,13 @@
 
 The aggregator builds the release from sums only it decodes, so a site cannot check the values.
 But the site holds the census of each values round it took part in, and from it the decision
-every cell had to follow (protos/census.py, exactly as the aggregator takes it). A release that
+every cell had to follow (protos/census.py, exactly as the aggregator takes it), and the spec, from
+which the privacy a private release states and the noise on each figure follow. A release that
 publishes a cell its census suppresses, or whose published participants, operators, records or
-turbine-years differ from the census's, was not built as the protocol says: the site keeps it and
-flags it in its audit log (``release_inconsistent``) for its operator to raise with the consortium.
+turbine-years differ from the census's, states other privacy than its spec gives, publishes in a
+private bin what its noise was to hide, or carries an item its spec does not know or a figure in an
+item it marks suppressed, was not built as the protocol says: the site keeps it and flags it in its
+audit log (``release_inconsistent``) for its operator to raise with the consortium.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from common.atomic_file import write_text_atomically
 from protos.census import Decision, census_totals, decide, is_round_two, is_solar
@@ -74,6 +78,31 @@ PRIVATE_BINS = {
 """Each kind of curve bin: what a private release's published one may carry. Anything else (records and
 operators, which the aggregator knows from the census; standard deviations, uncertainties, Cp) it does not have."""
 
+
+_SUPPRESSED = ("suppressed", "suppression_reason")
+SUPPRESSED_FIELDS: dict[type[Message], frozenset[str]] = {
+    release_pb2.CohortCurve: frozenset({*_SUPPRESSED, "cohort", "turbine_model", "wind_speed_reference"}),
+    release_pb2.PowerCurveBin: frozenset({*_SUPPRESSED, "wind_speed_centre"}),
+    release_pb2.SolarCurveBin: frozenset({*_SUPPRESSED, "irradiance_centre"}),
+    release_pb2.NormalBehaviourModelFit: frozenset({*_SUPPRESSED, "cohort", "target", "features", "ridge_lambda"}),
+    # A private distribution withheld for its noise states that noise, which its spec gives.
+    release_pb2.Distribution: frozenset(
+        {*_SUPPRESSED, "cohort", "indicator", "counts_of", "bins", "month", "count_noise_stddev"}
+    ),
+    release_pb2.FailureRate: frozenset({*_SUPPRESSED, "cohort", "component", "age_from_years", "age_to_years"}),
+    release_pb2.SolarFailureRate: frozenset(
+        {
+            *_SUPPRESSED,
+            "cohort",
+            "component",
+            "failures_noise_stddev",
+            "inverter_years_noise_stddev",
+            "downtime_noise_stddev",
+        }
+    ),
+}
+"""What a suppressed item of each kind carries: what names it, why it is suppressed, and (private) the noise
+its spec gives it. Any other field is a figure the suppression was to withhold."""
 
 DOWNTIME_FIELDS = ("downtime_hours", "downtime_noise_stddev", "mean_downtime_hours", "mean_downtime_noise_stddev")
 """A private failure rate's downtime fields: published only where its spec bounds each inverter's hours down."""
@@ -228,18 +257,30 @@ def _solar(
     private = spec.HasField("privacy")
     for curve in release.solar_curves:
         c = index.get(curve.cohort)
-        for cell in curve.bins if c is not None else ():
-            if not cell.suppressed:
-                where = f"cohort {curve.cohort} bin {cell.irradiance_centre:g} W/m^2"
-                b = round((cell.irradiance_centre - grid.first_centre) / grid.width)
-                problems += _bin_problems(where, cell, b, decision.irradiance_bins.published[c], bins, c, private)
+        skipped = _unchecked(f"curve of cohort {curve.cohort}", curve, cohort=c is not None)
+        if skipped is not None:
+            problems += skipped
+            continue
+        for cell in curve.bins:
+            where = f"cohort {curve.cohort} bin {cell.irradiance_centre:g} W/m^2"
+            skipped = _unchecked(where, cell)
+            if skipped is not None:
+                problems += skipped
+                continue
+            b = round((cell.irradiance_centre - grid.first_centre) / grid.width)
+            problems += _bin_problems(where, cell, b, decision.irradiance_bins.published[c], bins, c, private)
+    # Failures are a cell, named so that a distribution of them is flagged as one below.
+    indicators = {*SOLAR_CELLS, *(f"lost_production:{category}" for category in spec.solar.loss_categories)}
+    indicators.remove("lost_production")
     for distribution in release.distributions:
         c = index.get(distribution.cohort)
-        cell = distribution.indicator.partition(":")[0]  # "lost_production:<category>" is the lost_production cell
-        if c is None or distribution.suppressed or cell not in SOLAR_CELLS:
-            continue
-        i = SOLAR_CELLS.index(cell)
         where = f"{distribution.indicator} of cohort {distribution.cohort}"
+        skipped = _unchecked(where, distribution, cohort=c is not None, indicator=distribution.indicator in indicators)
+        if skipped is not None:
+            problems += skipped
+            continue
+        cell = distribution.indicator.partition(":")[0]  # "lost_production:<category>" is the lost_production cell
+        i = SOLAR_CELLS.index(cell)
         found = _solar_cell_problems(where, distribution, decision.solar.published[c, i], cells.contributor[c, i])
         statistic = SOLAR_DISTRIBUTIONS.get(cell)
         if not found and statistic is None:  # failures are published as rates, never as a distribution
@@ -262,16 +303,37 @@ def _solar(
     for rate in release.solar_failure_rates:
         c = index.get(rate.cohort)
         where = f"failure rate of {rate.component} in cohort {rate.cohort}"
-        if (rate.cohort, rate.component) in seen or rate.component not in spec.solar.components:
-            problems.append(f"{where}: not one of its spec's components, or listed twice")
+        skipped = _unchecked(where, rate, cohort=c is not None, component=rate.component in spec.solar.components)
+        if skipped is None and (rate.cohort, rate.component) in seen:
+            skipped = [f"{where}: listed twice"]
         seen.add((rate.cohort, rate.component))
-        if c is None or rate.suppressed:
+        if skipped is not None:
+            problems += skipped
             continue
         found = _solar_cell_problems(where, rate, decision.solar.published[c, failures], cells.contributor[c, failures])
         if not found and spec.HasField("privacy"):
             found = _private_failure_rate_problems(where, rate, spec, participants, cells.total[c, failures])
         problems += found
     return problems
+
+
+def _unchecked(where: str, item: Message, **known: bool) -> list[str] | None:
+    """What is wrong with an item the census does not check (empty: nothing), or None for one it checks.
+
+    The census has no cell for an item its spec does not know (``known`` names what must be the
+    spec's: its cohort, indicator, component, ...): the sites sent nothing for it, so it is flagged,
+    named by what is unknown, rather than skipped with whatever it publishes. An item marked
+    suppressed is not checked against its cell, so it must carry nothing beyond SUPPRESSED_FIELDS
+    (a solar curve has no suppressed flag of its own: its bins do).
+    """
+    unknown = [name for name, is_known in known.items() if not is_known]
+    if unknown:
+        return [f"{where}: {' and '.join(unknown)} not one of its spec's"]
+    carried = [field.name for field, _ in item.ListFields()]  # a flag is listed only when set
+    if "suppressed" not in carried:
+        return None
+    figures = [name for name in carried if name not in SUPPRESSED_FIELDS[type(item)]]
+    return [f"{where}: suppressed, but publishes {', '.join(figures)}"] if figures else []
 
 
 def _private_failure_rate_problems(
@@ -424,7 +486,9 @@ def _round_one(
     private = spec.HasField("privacy")
     for curve in release.curves:
         c = index.get(curve.cohort)
-        if c is None or curve.suppressed:
+        skipped = _unchecked(f"cohort {curve.cohort}", curve, cohort=c is not None)
+        if skipped is not None:
+            problems += skipped
             continue
         if not decision.cohorts.published[c, 0]:
             problems.append(f"cohort {curve.cohort} published; its census suppresses it")
@@ -442,22 +506,26 @@ def _round_one(
                 f"cohort {curve.cohort}: {curve.operator_count} operators, census {whole.contributor[c, 0]:.0f}"
             )
         for cell in curve.bins:
-            if not cell.suppressed:
-                where = f"cohort {curve.cohort} bin {cell.wind_speed_centre:g} m/s"
-                b = round((cell.wind_speed_centre - grid.first_centre) / grid.width)
-                problems += _bin_problems(where, cell, b, decision.bins.published[c], bins, c, private)
+            where = f"cohort {curve.cohort} bin {cell.wind_speed_centre:g} m/s"
+            skipped = _unchecked(where, cell)
+            if skipped is not None:
+                problems += skipped
+                continue
+            b = round((cell.wind_speed_centre - grid.first_centre) / grid.width)
+            problems += _bin_problems(where, cell, b, decision.bins.published[c], bins, c, private)
     targets = {model.target: m for m, model in enumerate(spec.models)}
     for fit in release.models:
         c, m = index.get(fit.cohort), targets.get(fit.target)
-        if c is None or m is None or fit.suppressed:
+        where = f"model {fit.cohort}/{fit.target}"
+        skipped = _unchecked(where, fit, cohort=c is not None, target=m is not None)
+        if skipped is not None:
+            problems += skipped
             continue
         training = _cohort_rows(spec, totals[BlockKey("", S.TRAINING_CENSUS, fit.target)][..., None])
         if not decision.training.published[c, m]:
-            problems.append(f"model {fit.cohort}/{fit.target} published; its census suppresses it")
+            problems.append(f"{where} published; its census suppresses it")
         elif fit.HasField("record_count") and fit.record_count != int(training.total[c, 0]):
-            problems.append(
-                f"model {fit.cohort}/{fit.target}: {fit.record_count} records, census {training.total[c, 0]:.0f}"
-            )
+            problems.append(f"{where}: {fit.record_count} records, census {training.total[c, 0]:.0f}")
     return problems
 
 
@@ -476,24 +544,32 @@ def _round_two(
     measured = _cohort_rows(spec, totals[BlockKey("", S.INDICATOR_CENSUS)])
     for d in release.distributions:
         c = index.get(d.cohort)
-        if c is None or d.suppressed or d.indicator not in cells:
+        where = f"distribution {d.cohort}/{d.indicator}"
+        skipped = _unchecked(where, d, cohort=c is not None, indicator=d.indicator in cells)
+        if skipped is not None:
+            problems += skipped
             continue
         i = cells.index(d.indicator)
         if not decision.indicators.published[c, i]:
-            problems.append(f"distribution {d.cohort}/{d.indicator} published; its census suppresses it")
+            problems.append(f"{where} published; its census suppresses it")
         elif d.HasField("operator_count") and d.operator_count != int(measured.contributor[c, i]):
-            problems.append(
-                f"distribution {d.cohort}/{d.indicator}: {d.operator_count} operators, census "
-                f"{measured.contributor[c, i]:.0f}"
-            )
+            problems.append(f"{where}: {d.operator_count} operators, census {measured.contributor[c, i]:.0f}")
     edges = list(spec.indicators.age_band_edges)
     years = _cohort_rows(spec, totals[BlockKey("", S.AGE_BAND_CENSUS)])
     for rate in release.failure_rates:
         c = index.get(rate.cohort)
-        if c is None or rate.suppressed or rate.age_from_years not in edges:
+        where = f"failure rate {rate.cohort}/{rate.component} from {rate.age_from_years:g} years"
+        skipped = _unchecked(
+            where,
+            rate,
+            cohort=c is not None,
+            component=rate.component in spec.indicators.components,
+            age_band=rate.age_from_years in edges,
+        )
+        if skipped is not None:
+            problems += skipped
             continue
         b = edges.index(rate.age_from_years)
-        where = f"failure rate {rate.cohort}/{rate.component} from {rate.age_from_years:g} years"
         if not decision.age_bands.published[c, b]:
             problems.append(f"{where} published; its census suppresses it")
         elif rate.HasField("operator_count") and rate.operator_count != int(years.contributor[c, b]):
@@ -504,10 +580,14 @@ def _round_two(
     monthly = _cohort_rows(spec, totals[BlockKey("", S.MONTHLY_CENSUS)])
     for d in release.monthly_distributions:
         c = index.get(d.cohort)
-        if c is None or d.suppressed or d.indicator not in MONTHLY_INDICATORS or d.month not in months:
+        where = f"monthly distribution {d.cohort}/{d.indicator}/{d.month}"
+        skipped = _unchecked(
+            where, d, cohort=c is not None, indicator=d.indicator in MONTHLY_INDICATORS, month=d.month in months
+        )
+        if skipped is not None:
+            problems += skipped
             continue
         cell = MONTHLY_INDICATORS.index(d.indicator) * len(months) + months.index(d.month)
-        where = f"monthly distribution {d.cohort}/{d.indicator}/{d.month}"
         if not decision.months.published[c, cell]:
             problems.append(f"{where} published; its census suppresses it")
         elif d.HasField("operator_count") and d.operator_count != int(monthly.contributor[c, cell]):

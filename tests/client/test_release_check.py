@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dashboard_releases import private_release
+from dashboard_releases import private_release, two_releases
 from solar_releases import private_solar_release
 
 from client.audit import audit_entries
@@ -245,7 +245,7 @@ def test_a_private_failure_rate_is_checked_against_its_spec_and_census():
         "mean_downtime_hours": (37.25, "publishes mean_downtime_hours"),
         "downtime_hours": (37.25, "publishes downtime_hours"),
         "operator_count": (2000, "publishes operator_count"),
-        "component": ("windmill", "not one of its spec's components"),
+        "component": ("windmill", "component not one of its spec's"),
     }
     for field, (value, named) in forgeries.items():
         forged, rate = forged_rate(private.release)
@@ -386,3 +386,126 @@ def test_a_private_curve_bin_carries_no_exact_count_and_states_its_p50s_error(re
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("client.release_check._private_bin_problems", lambda *_: [])
         assert census_contradictions(exact_counts, rounds) == []
+
+
+def _forgeries_each_named(release: release_pb2.Release, rounds, forgeries) -> None:
+    """Each forgery (a function that changes a copy of ``release``) gives one problem, containing its name."""
+    for named, forge in forgeries.items():
+        forged = _copy(release)
+        forge(forged)
+        problems = census_contradictions(forged, rounds)
+        assert len(problems) == 1 and named in problems[0], (named, problems)
+
+
+def test_items_the_spec_does_not_know_and_suppressed_items_with_figures_are_flagged(tmp_path_factory):
+    """Items the census has no cell for (a cohort, indicator, component, age band, month or model the spec does
+    not have) and suppressed items that carry figures are named, solar and wind (reviewer's forgeries F5), one
+    problem each."""
+    private = private_solar_release(plants=2000, epsilon=10.0, max_failures_per_inverter=2)
+    rounds = [(private.spec, private.census)]
+
+    def pr(release: release_pb2.Release) -> release_pb2.Distribution:
+        return next(d for d in release.distributions if d.indicator == "performance_ratio")
+
+    def added_copy(items, item):
+        added = items.add()
+        added.CopyFrom(item)
+        return added
+
+    def ghost_pr(release: release_pb2.Release) -> None:  # a trailing space: not the spec's cohort "all"
+        ghost = added_copy(release.distributions, pr(release))
+        ghost.cohort, ghost.operator_count = "all ", 3
+
+    def made_up_indicator(release: release_pb2.Release) -> None:
+        added_copy(release.distributions, pr(release)).indicator = "performance_ratio_exact"
+
+    def made_up_category(release: release_pb2.Release) -> None:
+        added_copy(release.distributions, pr(release)).indicator = "lost_production:theft"
+
+    def suppressed_with_figures(release: release_pb2.Release) -> None:
+        withheld = next(d for d in release.distributions if d.suppressed)
+        withheld.counts.extend([7] * withheld.bins.count)
+        withheld.p50, withheld.operator_count = 0.5, 2
+
+    def rate_of_another_cohort(release: release_pb2.Release) -> None:
+        rate = added_copy(release.solar_failure_rates, release.solar_failure_rates[0])
+        rate.cohort, rate.mean_downtime_hours, rate.operator_count = "ALL", 12.5, 3
+
+    def curve_of_another_cohort(release: release_pb2.Release) -> None:
+        curve = release.solar_curves.add(cohort="ALL")
+        curve.bins.add(irradiance_centre=75.0, record_count=3, operator_count=1, mean_specific_power=0.42)
+
+    forgeries = {
+        "performance_ratio of cohort all : cohort not one of its spec's": ghost_pr,
+        "performance_ratio_exact of cohort all: indicator not one of its spec's": made_up_indicator,
+        "lost_production:theft of cohort all: indicator not one of its spec's": made_up_category,
+        ": suppressed, but publishes counts, operator_count, p50": suppressed_with_figures,
+        "failure rate of inverter in cohort ALL: cohort not one of its spec's": rate_of_another_cohort,
+        "curve of cohort ALL: cohort not one of its spec's": curve_of_another_cohort,
+    }
+    assert census_contradictions(private.release, rounds) == []
+    _forgeries_each_named(private.release, rounds, forgeries)
+    few = private_solar_release(plants=20, epsilon=10.0, max_failures_per_inverter=2)  # every rate withheld
+
+    def suppressed_rate_with_figures(release: release_pb2.Release) -> None:
+        rate = next(rate for rate in release.solar_failure_rates if rate.component == "inverter")
+        rate.failures, rate.inverter_years = 4, 20.0
+
+    named = "failure rate of inverter in cohort all: suppressed, but publishes failures, inverter_years"
+    _forgeries_each_named(few.release, [(few.spec, few.census)], {named: suppressed_rate_with_figures})
+
+    # Wind, both rounds: a fleet whose bins and age bands three operators do not all fill are suppressed.
+    fleet = two_releases(tmp_path_factory)
+    wind = fleet.releases[0]
+    site = fleet.site_configs[0]
+    wind_rounds = [
+        kept_census(site, wind.provenance.spec_sha256),
+        kept_census(site, wind.provenance.indicator_spec_sha256),
+    ]
+    assert census_contradictions(wind, wind_rounds) == []
+    cohort = wind.curves[0].cohort
+
+    def suppressed_bin_with_records(release: release_pb2.Release) -> None:
+        cell = next(b for curve in release.curves for b in curve.bins if b.suppressed)
+        cell.record_count, cell.mean_power = 2, 800.0
+
+    def curve_of_another_cohort_wind(release: release_pb2.Release) -> None:
+        added_copy(release.curves, release.curves[0]).cohort = "E-82"
+
+    def model_of_another_target(release: release_pb2.Release) -> None:
+        added_copy(release.models, release.models[0]).target = "WTRM_Secret"
+
+    def rate_of_another_component(release: release_pb2.Release) -> None:
+        added_copy(release.failure_rates, release.failure_rates[0]).component = "windmill"
+
+    def month_outside_the_period(release: release_pb2.Release) -> None:
+        added_copy(release.monthly_distributions, release.monthly_distributions[0]).month = "2024-12"
+
+    def suppressed_rate_with_downtime(release: release_pb2.Release) -> None:
+        rate = next(rate for rate in release.failure_rates if rate.suppressed)
+        rate.failures, rate.mean_downtime_hours = 1, 30.0
+
+    wind_forgeries = {
+        "m/s: suppressed, but publishes record_count, mean_power": suppressed_bin_with_records,
+        "cohort E-82: cohort not one of its spec's": curve_of_another_cohort_wind,
+        f"model {cohort}/WTRM_Secret: target not one of its spec's": model_of_another_target,
+        "/windmill from 5 years: component not one of its spec's": rate_of_another_component,
+        "/2024-12: month not one of its spec's": month_outside_the_period,
+        "years: suppressed, but publishes failures, mean_downtime_hours": suppressed_rate_with_downtime,
+    }
+    _forgeries_each_named(wind, wind_rounds, wind_forgeries)
+    # Control: the check as it was, which skipped what its census has no cell for and took "suppressed" at its word.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "client.release_check._unchecked",
+            lambda where, item, **known: [] if not all(known.values()) or getattr(item, "suppressed", False) else None,
+        )
+        for release, checked_rounds, forged_ones in (
+            (private.release, rounds, forgeries),
+            (few.release, [(few.spec, few.census)], {named: suppressed_rate_with_figures}),
+            (wind, wind_rounds, wind_forgeries),
+        ):
+            for forge in forged_ones.values():
+                forged = _copy(release)
+                forge(forged)
+                assert census_contradictions(forged, checked_rounds) == [], forge.__name__
