@@ -237,6 +237,17 @@ def _private_bin_problems(where: str, cell: release_pb2.PowerCurveBin | release_
     return []
 
 
+def _private_curve_problems(curve: release_pb2.CohortCurve) -> list[str]:
+    """What a private wind curve states of its census: its operators, or its records as hours (0 in a private one)."""
+    exact = ["operator_count"] if curve.HasField("operator_count") else []
+    exact += ["completeness.hours"] if curve.completeness.hours else []
+    if exact:
+        return [
+            f"cohort {curve.cohort}: publishes {', '.join(exact)}, which a private release of its spec does not have"
+        ]
+    return []
+
+
 def _solar(
     release: release_pb2.Release,
     spec: spec_pb2.BenchmarkSpec,
@@ -493,14 +504,8 @@ def _round_one(
         if not decision.cohorts.published[c, 0]:
             problems.append(f"cohort {curve.cohort} published; its census suppresses it")
             continue
-        if private:  # the census's operators and records (as hours) are what the noise hides
-            exact = ["operator_count"] if curve.HasField("operator_count") else []
-            exact += ["completeness.hours"] if curve.completeness.hours else []
-            if exact:
-                problems.append(
-                    f"cohort {curve.cohort}: publishes {', '.join(exact)}, which a private release of its spec "
-                    "does not have"
-                )
+        if private:
+            problems += _private_curve_problems(curve)
         elif curve.HasField("operator_count") and curve.operator_count != int(whole.contributor[c, 0]):
             problems.append(
                 f"cohort {curve.cohort}: {curve.operator_count} operators, census {whole.contributor[c, 0]:.0f}"

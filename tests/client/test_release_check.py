@@ -14,6 +14,7 @@ from client.audit import audit_entries
 from client.contribution import receive_release
 from client.release_check import census_contradictions, kept_census
 from protos.census import census_totals
+from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import BlockKey, CensusFields
 from server.spec import power_curve_spec
@@ -322,16 +323,18 @@ def test_the_privacy_a_release_states_is_its_specs(released, tmp_path_factory):
     assert census_contradictions(claimed, _rounds(released[0][0], exact)) == [
         "the release states privacy, which its spec does not give"
     ]
-    # Control: a check that does not compare the privacy block lets the claim through.
+    # Control: a check that does not compare the privacy block lets every claim through.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("client.release_check._privacy_problems", lambda *_: [])
         assert census_contradictions(forged, rounds) == []
+        assert all(census_contradictions(f, wind_rounds) == [] for f in (_forged_privacy(wind), unstated))
+        assert census_contradictions(claimed, _rounds(released[0][0], exact)) == []
 
 
 def _census_bin(spec, census, cohort: int, statistic, b: int) -> tuple[int, int]:
     """The records and operators the census counts in bin ``b`` of cohort ``cohort`` (after the atoms' rows)."""
     rows = CensusFields(*census_totals(census, spec)[BlockKey("", statistic)])
-    atoms = len(rows.total) - len(spec.cohorts)
+    atoms = len(cohort_atoms(spec.cohorts))
     return int(rows.total[atoms + cohort, b]), int(rows.contributor[atoms + cohort, b])
 
 
@@ -350,42 +353,49 @@ def test_a_private_curve_bin_carries_no_exact_count_and_states_its_p50s_error(re
     forged, cell, where = forged_bin(private.release)
     b = round((cell.irradiance_centre - grid.first_centre) / grid.width)
     cell.record_count, cell.operator_count = _census_bin(private.spec, private.census, 0, S.IRRADIANCE_CENSUS, b)
-    exact_counts = forged
+    solar_forgeries = [forged]
     assert census_contradictions(forged, rounds) == [
         f"{where} record_count, operator_count, which a private release of its spec does not have"
     ]
     forged, cell, where = forged_bin(private.release)  # F3: a made-up P50 with no error, and an exact-looking std
     cell.p50_specific_power, cell.p50_noise_stddev, cell.std_specific_power = 0.123, 0.0, 0.01
+    solar_forgeries.append(forged)
     assert census_contradictions(forged, rounds) == [
         f"{where} std_specific_power, which a private release of its spec does not have"
     ]
     forged, cell, where = forged_bin(private.release)
     cell.ClearField("p50_noise_stddev")
+    solar_forgeries.append(forged)
     assert census_contradictions(forged, rounds) == [f"{where} percentiles without a p50_noise_stddev above 0"]
 
     store, wind = private_release(tmp_path_factory)
     site = next((store.parent / "fleet").glob("operator-*/site.toml"))
-    (spec, census), wind_rounds = _rounds(site, wind)[0], _rounds(site, wind)
+    wind_rounds = _rounds(site, wind)
+    ((spec, census),) = wind_rounds
     forged = _copy(wind)
     curve = forged.curves[0]
     cell = next(b for b in curve.bins if not b.suppressed)
     b = round((cell.wind_speed_centre - spec.wind_speed_bins.first_centre) / spec.wind_speed_bins.width)
     cell.record_count, _ = _census_bin(spec, census, 0, S.CURVE_CENSUS, b)
     cell.uncertainty_power = 0.1
+    wind_forgeries = [forged]
     assert census_contradictions(forged, wind_rounds) == [
         f"cohort {curve.cohort} bin {cell.wind_speed_centre:g} m/s: publishes record_count, uncertainty_power, "
         "which a private release of its spec does not have"
     ]
     forged = _copy(wind)
     forged.curves[0].operator_count, forged.curves[0].completeness.hours = 4, 1440.0
+    wind_forgeries.append(forged)
     assert census_contradictions(forged, wind_rounds) == [
         f"cohort {curve.cohort}: publishes operator_count, completeness.hours, which a private release of its spec "
         "does not have"
     ]
-    # Control: a check that compares a private bin's counts with the census, as an exact one's, lets them through.
+    # Control: without the private bin and curve checks every forgery passes (the census's counts among them).
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("client.release_check._private_bin_problems", lambda *_: [])
-        assert census_contradictions(exact_counts, rounds) == []
+        patch.setattr("client.release_check._private_curve_problems", lambda *_: [])
+        assert all(census_contradictions(forged, rounds) == [] for forged in solar_forgeries)
+        assert all(census_contradictions(forged, wind_rounds) == [] for forged in wind_forgeries)
 
 
 def _forgeries_each_named(release: release_pb2.Release, rounds, forgeries) -> None:
