@@ -192,6 +192,30 @@ def _cohort_rows(spec: spec_pb2.BenchmarkSpec, block: np.ndarray) -> CensusField
     return CensusFields(*(field[n_atoms:] for field in block))
 
 
+def _curve_bins_problems(
+    cohort: str,
+    cells: Sequence[release_pb2.PowerCurveBin] | Sequence[release_pb2.SolarCurveBin],
+    grid: spec_pb2.BinGrid,
+    unit: str,
+    published: np.ndarray,
+    bins: CensusFields,
+    c: int,
+    private: bool,
+) -> list[str]:
+    """How a curve's bins (of cohort ``c``, on ``grid``: wind speed or irradiance) contradict their census."""
+    problems = []
+    for cell in cells:
+        centre = cell.wind_speed_centre if isinstance(cell, release_pb2.PowerCurveBin) else cell.irradiance_centre
+        where = f"cohort {cohort} bin {centre:g} {unit}"
+        skipped = _unchecked(where, cell)
+        if skipped is not None:
+            problems += skipped
+            continue
+        b = round((centre - grid.first_centre) / grid.width)
+        problems += _bin_problems(where, cell, b, published, bins, c, private)
+    return problems
+
+
 def _bin_problems(
     where: str,
     cell: release_pb2.PowerCurveBin | release_pb2.SolarCurveBin,
@@ -272,14 +296,8 @@ def _solar(
         if skipped is not None:
             problems += skipped
             continue
-        for cell in curve.bins:
-            where = f"cohort {curve.cohort} bin {cell.irradiance_centre:g} W/m^2"
-            skipped = _unchecked(where, cell)
-            if skipped is not None:
-                problems += skipped
-                continue
-            b = round((cell.irradiance_centre - grid.first_centre) / grid.width)
-            problems += _bin_problems(where, cell, b, decision.irradiance_bins.published[c], bins, c, private)
+        published = decision.irradiance_bins.published[c]
+        problems += _curve_bins_problems(curve.cohort, curve.bins, grid, "W/m^2", published, bins, c, private)
     # Failures are a cell, named so that a distribution of them is flagged as one below.
     indicators = {*SOLAR_CELLS, *(f"lost_production:{category}" for category in spec.solar.loss_categories)}
     indicators.remove("lost_production")
@@ -510,14 +528,9 @@ def _round_one(
             problems.append(
                 f"cohort {curve.cohort}: {curve.operator_count} operators, census {whole.contributor[c, 0]:.0f}"
             )
-        for cell in curve.bins:
-            where = f"cohort {curve.cohort} bin {cell.wind_speed_centre:g} m/s"
-            skipped = _unchecked(where, cell)
-            if skipped is not None:
-                problems += skipped
-                continue
-            b = round((cell.wind_speed_centre - grid.first_centre) / grid.width)
-            problems += _bin_problems(where, cell, b, decision.bins.published[c], bins, c, private)
+        problems += _curve_bins_problems(
+            curve.cohort, curve.bins, grid, "m/s", decision.bins.published[c], bins, c, private
+        )
     targets = {model.target: m for m, model in enumerate(spec.models)}
     for fit in release.models:
         c, m = index.get(fit.cohort), targets.get(fit.target)
