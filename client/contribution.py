@@ -217,8 +217,10 @@ def prepare_contribution(
         )
         site = site.without_units(left_out)
     layouts = block_layouts(spec)
+    # Every unit left out: the site takes part with nothing of its own, as zeros (and its noise share).
+    nothing = {layout.key: np.zeros(layout.shape) for layout in layouts} if not site.asset_ids else None
     if spec.census_of_sha256:
-        values = site_blocks(site, values_spec_of(spec), baseline).census
+        values = nothing if nothing is not None else site_blocks(site, values_spec_of(spec), baseline).census
     else:
         if census is None:
             raise ValueError(f"spec {spec.spec_id}: a values round needs the census it is decided by")
@@ -227,7 +229,8 @@ def prepare_contribution(
         if spec.HasField("privacy"):
             check_private_release_usable(spec, totals, received.participants)
             private_spec_cost(site_config, site.policy, spec)
-        values = withhold_failing_cells(site_blocks(site, spec, baseline).values, spec, decide(spec, totals))
+        own = nothing if nothing is not None else site_blocks(site, spec, baseline).values
+        values = withhold_failing_cells(own, spec, decide(spec, totals))
     values, clipped = clip_before_noise(spec, layouts, values)
     if any(clipped.values()):
         LOG.warning(
@@ -246,9 +249,9 @@ def units_left_out(errors: Sequence[Finding], spec: spec_pb2.BenchmarkSpec) -> f
     Under a spec private per unit (turbine, inverter), whether the site takes part must not depend on one
     unit's records: the published participants would then move with that unit by a whole site. So where
     every error names a unit (its unit of power looks wrong, its records come late, none has a time), those
-    units are left out, which the per-unit guarantee covers; an error of the site itself (its site.toml, an
-    unreadable file, a missing column) still refuses. Empty for a spec without privacy, which refuses on any
-    error, and where no error names a unit.
+    units are left out, which the per-unit guarantee covers (all of them: the site takes part with zeros); an
+    error of the site itself (its site.toml, an unreadable file, a missing column) still refuses. Empty for a
+    spec without privacy, which refuses on any error, and where no error names a unit.
     """
     if not spec.HasField("privacy") or not errors or any(not f.turbine for f in errors):
         return frozenset()

@@ -448,6 +448,14 @@ def test_a_private_round_leaves_out_a_unit_that_fails_validation_so_its_records_
     exact = solar_spec("pv-exact", "2022-01-01T00:00:00Z", "2023-01-01T00:00:00Z", [solar_cohort("all")])
     with pytest.raises(SiteValidationError, match=f"{last}: .*come after a later record"):
         prepare_contribution(late / "site.toml", census_spec(exact))
+    # Every inverter's January late: the plant still takes part, with nothing of its own (a reviewer's one-inverter
+    # plant refused here, its empty plant dividing by zero).
+    all_late = tmp_path / "all-late"
+    shutil.copytree(plant.parent, all_late)
+    january = records[site.columns["time"]] < "2022-02-01T00:00:00Z"
+    pd.concat([records[~january], records[january]]).to_parquet(all_late / export.relative_to(late))
+    empty = prepare_contribution(all_late / "site.toml", census)
+    assert empty.values.keys() == without.values.keys() and not any(v.any() for v in empty.values.values())
 
     # Control: a site that refuses on any error leaves the round with all its inverters.
     monkeypatch.setattr("client.contribution.units_left_out", lambda errors, spec: frozenset())
