@@ -104,6 +104,24 @@ SUPPRESSED_FIELDS: dict[type[Message], frozenset[str]] = {
 """What a suppressed item of each kind carries: what names it, why it is suppressed, and (private) the noise
 its spec gives it. Any other field is a figure the suppression was to withhold."""
 
+_SOLAR_ONLY = frozenset({"solar", "solar_curves", "solar_failure_rates"})
+RELEASE_FIELDS = {
+    "wind": frozenset(f.name for f in release_pb2.Release.DESCRIPTOR.fields) - _SOLAR_ONLY,
+    "solar": _SOLAR_ONLY
+    | {
+        "contract",
+        "spec_id",
+        "period",
+        "k_min_operators",
+        "provenance",
+        "percentile_resolution",
+        "dominance_max_share",
+        "privacy",
+        "distributions",  # by plant, and lost production by cause among them
+    },
+}
+"""The fields of a Release each kind of spec fills (``server/solar.py``, ``server/publish.py``)."""
+
 DOWNTIME_FIELDS = ("downtime_hours", "downtime_noise_stddev", "mean_downtime_hours", "mean_downtime_noise_stddev")
 """A private failure rate's downtime fields: published only where its spec bounds each inverter's hours down."""
 
@@ -143,7 +161,7 @@ def census_contradictions(
     list of str
         One line per contradiction; empty when the release honours every census.
     """
-    problems: list[str] = []
+    problems = _kind_problems(release, rounds[0][0]) if rounds else []
     for spec, census in rounds:
         totals = census_totals(census, spec)
         decision = decide(spec, totals)
@@ -154,6 +172,22 @@ def census_contradictions(
         else:
             problems += _round_one(release, spec, census.participants, totals, decision)
     return problems
+
+
+def _kind_problems(release: release_pb2.Release, spec: spec_pb2.BenchmarkSpec) -> list[str]:
+    """The fields of ``release`` its spec's kind (wind or solar) never fills: unchecked figures, which a reader sees.
+
+    A solar release's wind items (curves by turbine model, failure rates by age band, monthly
+    distributions, models) and a wind release's solar ones would pass every other check, which reads only
+    its kind's items, and the dashboard and the JSON export would show them.
+    """
+    kind = "solar" if is_solar(spec) else "wind"
+    foreign = sorted(field.name for field, _ in release.ListFields() if field.name not in RELEASE_FIELDS[kind])
+    return (
+        [f"the release of a {kind} spec carries {', '.join(foreign)}, which a {kind} release has not"]
+        if foreign
+        else []
+    )
 
 
 def _privacy_problems(release: release_pb2.Release, spec: spec_pb2.BenchmarkSpec) -> list[str]:
@@ -325,8 +359,6 @@ def _solar(
         elif not found:
             found = _distribution_count_problems(where, distribution, cells.total[c, i], 0.0)
         problems += found
-    if release.lost_production:
-        problems.append("lost production published as energy shares; a solar release publishes it by plant")
     failures = SOLAR_CELLS.index("failures")
     seen: set[tuple[str, str]] = set()
     for rate in release.solar_failure_rates:

@@ -519,3 +519,32 @@ def test_items_the_spec_does_not_know_and_suppressed_items_with_figures_are_flag
                 forged = _copy(release)
                 forge(forged)
                 assert census_contradictions(forged, checked_rounds) == [], forge.__name__
+
+
+def test_items_of_the_other_kind_are_flagged_as_the_release_kinds_fields(released, monkeypatch):
+    """A solar release carrying wind items (a failure rate by age band with exact operators, a monthly
+    distribution, a model, a curve by turbine model) and a wind release carrying solar items would pass every
+    check of its own kind's items (a reviewer's forgeries): each is named as a field its kind has not. Control:
+    without the check, both pass."""
+    private = private_solar_release(plants=2000, epsilon=10.0, max_failures_per_inverter=2)
+    solar_rounds = [(private.spec, private.census)]
+    sites, wind = released
+    wind_rounds = _rounds(sites[0], wind)
+    solar = _copy(private.release)
+    solar.failure_rates.add(cohort="all", component="inverter", failures=412, operator_count=2000)
+    solar.monthly_distributions.add(cohort="all", indicator="performance_index", month="2022-01", operator_count=3)
+    solar.models.add(cohort="all", target="P_out")
+    solar.curves.add(cohort="all").bins.add(wind_speed_centre=5.0, record_count=1200, operator_count=3)
+    forged_wind = _copy(wind)
+    forged_wind.solar_curves.add(cohort=A).bins.add(irradiance_centre=525.0, record_count=1200, operator_count=3)
+    forged_wind.solar_failure_rates.add(cohort=A, component="inverter", failures=4, operator_count=3)
+    assert census_contradictions(private.release, solar_rounds) == [] == census_contradictions(wind, wind_rounds)
+    assert census_contradictions(solar, solar_rounds) == [
+        "the release of a solar spec carries curves, failure_rates, models, monthly_distributions, which a solar "
+        "release has not"
+    ]
+    assert census_contradictions(forged_wind, wind_rounds) == [
+        "the release of a wind spec carries solar_curves, solar_failure_rates, which a wind release has not"
+    ]
+    monkeypatch.setattr("client.release_check._kind_problems", lambda release, spec: [])
+    assert census_contradictions(solar, solar_rounds) == [] == census_contradictions(forged_wind, wind_rounds)

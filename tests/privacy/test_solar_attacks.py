@@ -110,7 +110,7 @@ def test_the_aggregator_never_decodes_the_cohort_of_a_lone_plant(plants, defende
     assert f"performance_ratio of cohort {pr.cohort}: {plants + 1} plants, census {plants}" in problems
     counted = rate.operator_count - 1
     assert f"failure rate of inverter in cohort {pr.cohort}: {counted + 1} operators, census {counted}" in problems
-    assert "lost production published as energy shares; a solar release publishes it by plant" in problems
+    assert "the release of a solar spec carries lost_production, which a solar release has not" in problems
 
     # Control: sites that send every cell hand the aggregator the lone plant's exact figures.
     monkeypatch.setattr("client.contribution.withhold_failing_cells", lambda values, spec, decision: dict(values))
