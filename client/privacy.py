@@ -73,6 +73,8 @@ def cap_unit_histograms(
     records = counts.sum(axis=-1, keepdims=True)
     grid = 1 << scale_exponent
     cap = max_records_per_turbine_per_bin
+    if int(counts.max(initial=0)) * max(cap, 1) * grid >= 1 << 63:  # int64 would wrap: Python's integers do not
+        counts, records = counts.astype(object), records.astype(object)
     capped = np.where(records > cap, counts * (cap * grid) // np.maximum(records, 1), counts * grid)
     return np.ldexp(capped.astype(np.float64), -scale_exponent)
 

@@ -64,6 +64,18 @@ def test_a_capped_unit_moves_a_sites_encoded_sum_by_at_most_the_cap_rounding_inc
     assert np.rint(np.ldexp(unit * 2 / 3, 8)).sum() == 513 > 2 * 256
 
 
+def test_a_cap_too_large_for_int64_still_bounds_the_unit_exactly():
+    """A downtime cap of 350,000 h (1.4 M 15-min records) on an inverter with 1.6 M failing records, on the
+    downtime's records grid (2^-22): the unit still weighs its cap, exactly. Control: in int64 (as the site
+    computed before), 1.6 M x 1.4 M x 2^22 wraps and the unit weighs -1.35 M records, outside [0, cap]."""
+    records, cap, exponent = 1_600_000, 1_400_000, 22
+    capped = cap_unit_histograms(np.array([[float(records)]]), cap, exponent)
+    assert capped[0, 0] == cap
+    with np.errstate(over="ignore"):
+        wrapped = np.array([records], dtype=np.int64) * np.int64(cap << exponent) // records
+    assert np.ldexp(float(wrapped[0]), -exponent) < 0
+
+
 def _discrete_gaussian_tail(sigma: float, k: float) -> float:
     """P(|X| > k) for X ~ N_Z(0, sigma^2), summed from the probability mass function."""
     support = np.arange(-int(40 * sigma), int(40 * sigma) + 1)
