@@ -15,6 +15,18 @@ from client.solar._random_state import seeded_global_random_state
 MIN_EXPECTED_FRACTION = 0.2
 """Days whose expected energy is below this fraction of the median day's carry no ratio [-]."""
 
+CLEAN_DAYS = 7
+"""Days from a clean start of the soiling profile (day 0 included) that :func:`clean_day_year_on_year` reads."""
+
+CLEAN_PAIR_TOLERANCE_DAYS = 30
+"""How far from 365 days apart two clean days may be to make a year-on-year pair [days]."""
+
+MIN_CLEAN_PAIRS = 5
+"""Fewer clean-day pairs than this give no clean-day rate."""
+
+MAX_RATE_DISAGREEMENT = 1.0
+"""Where the clean-day rate and the year-on-year differ by more than this [%/year], the year-on-year stands alone."""
+
 
 @dataclass(frozen=True)
 class DegradationEstimate:
@@ -131,3 +143,84 @@ def year_on_year_degradation(
     if not np.isfinite(rate):
         return None
     return DegradationEstimate(float(rate), float(interval[0]), float(interval[1]))
+
+
+def clean_day_year_on_year(
+    desoiled: pd.Series,
+    clean_starts: pd.DatetimeIndex,
+    days: int = CLEAN_DAYS,
+    tolerance_days: int = CLEAN_PAIR_TOLERANCE_DAYS,
+    min_pairs: int = MIN_CLEAN_PAIRS,
+) -> float | None:
+    """A year-on-year degradation rate over the days just after the soiling profile starts clean [%/year].
+
+    Deep inside a soiling interval the profile divided out can be wrong by a percent or more (a rain
+    cleaning it missed, a spring that began soiled after a winter gap), and year-on-year reads such
+    errors as wear; in the first days after a clean start it is near 1 and its error small. So: the
+    clean days C are those within ``days`` of a clean start; every pair of clean days d > d' whose
+    distance is within ``tolerance_days`` of 365 gives r = 100 (x_d - x_d') / ref * 365 / (d - d'), ref the
+    median of x over the series' first 365 days; the rate is the median of the r. Its pairs are few and
+    up to a month off the year, so it is noisy: :func:`combined_degradation` averages it with the
+    year-on-year over every day.
+
+    Parameters
+    ----------
+    desoiled : pandas.Series
+        Daily normalised energy with the soiling profile divided out, x_d [-], on a daily DatetimeIndex.
+    clean_starts : pandas.DatetimeIndex
+        The days the profile starts at 1 (:attr:`client.solar.soiling.SoilingEstimate.clean_starts`).
+    days : int
+        Clean days from each start, the start included.
+    tolerance_days : int
+        Largest distance of a pair from 365 days [days].
+    min_pairs : int
+        Fewer pairs give None.
+
+    Returns
+    -------
+    float or None
+        The median of the pairs' rates [%/year], negative for a plant losing output; None with fewer than
+        ``min_pairs`` pairs or no reference level.
+    """
+    index = pd.DatetimeIndex(desoiled.index)
+    values = desoiled.to_numpy(dtype=np.float64)
+    if len(index) == 0 or len(clean_starts) == 0:
+        return None
+    day = ((index - index[0]) / pd.Timedelta(days=1)).to_numpy()
+    start = ((clean_starts - index[0]) / pd.Timedelta(days=1)).to_numpy()
+    since = day[:, None] - start[None, :]
+    clean = ((since >= 0) & (since < days)).any(axis=1) & np.isfinite(values) & (values > 0)
+    first_year = np.isfinite(values) & (values > 0) & (day < 365)
+    if not first_year.any() or clean.sum() < 2:
+        return None
+    reference = float(np.median(values[first_year]))
+    d, x = day[clean], values[clean]
+    apart = d[:, None] - d[None, :]
+    later, earlier = np.nonzero(np.abs(apart - 365.0) <= tolerance_days)
+    if len(later) < min_pairs:
+        return None
+    gap = apart[later, earlier]
+    rates = 100.0 * (x[later] - x[earlier]) / reference * 365.0 / gap
+    return float(np.median(rates))
+
+
+def combined_degradation(
+    year_on_year: DegradationEstimate | None, clean_day_rate: float | None
+) -> DegradationEstimate | None:
+    """The mean of the year-on-year and clean-day rates, its interval the year-on-year's moved with it.
+
+    The two err largely apart: the year-on-year reads the soiling profile's errors deep inside soiling
+    intervals, the clean-day rate few, noisy pairs (docs/benchmarks.md: 70 of 72 synthetic plants within
+    0.2 %/year against 66, largest error 0.30 against 0.43). Where they differ by more than
+    :data:`MAX_RATE_DISAGREEMENT` (a plant whose rain cleans only part of the dirt, so that its clean
+    days are not alike from year to year) or there is no clean-day rate, the year-on-year stands alone.
+    The interval keeps the year-on-year's bootstrap width (no joint bootstrap).
+    """
+    if year_on_year is None or clean_day_rate is None:
+        return year_on_year
+    if abs(clean_day_rate - year_on_year.rate_pct_per_year) > MAX_RATE_DISAGREEMENT:
+        return year_on_year
+    shift = (clean_day_rate - year_on_year.rate_pct_per_year) / 2.0
+    return DegradationEstimate(
+        year_on_year.rate_pct_per_year + shift, year_on_year.ci_low + shift, year_on_year.ci_high + shift
+    )

@@ -64,12 +64,17 @@ class SoilingEstimate:
         seasonal cycle divided out, relative to the clean level; NaN outside the valid soiling intervals
         RdTools found): what divides the normalised energy out of soiling before year-on-year
         degradation, which a sawtooth of regular cleanings otherwise biases.
+    clean_starts : pandas.DatetimeIndex
+        The days the profile starts clean: its first interval's and each kept cleaning's
+        (:func:`clean_starts`), where its error is smallest
+        (:func:`client.solar.degradation.clean_day_year_on_year`).
     """
 
     loss_pct: float
     ci_low: float
     ci_high: float
     daily_ratio: pd.Series = field(compare=False)  # an estimate equals another by its loss and interval
+    clean_starts: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]), compare=False)
 
 
 def kept_cleanings(start_level: np.ndarray, end_level: np.ndarray, min_recovery_share: float) -> np.ndarray:
@@ -238,7 +243,31 @@ def soiling_loss(
             pd.DatetimeIndex(normalised.index),
             clean_level_trend(info["soiling_interval_summary"], profile_cleaning),
         ),
+        clean_starts=clean_starts(info["soiling_interval_summary"], profile_cleaning),
     )
+
+
+def clean_starts(intervals: pd.DataFrame, cleaning: pd.Series) -> pd.DatetimeIndex:
+    """The days a perfect-clean profile starts at 1: the first interval's start and each kept cleaning's.
+
+    Parameters
+    ----------
+    intervals : pandas.DataFrame
+        RdTools' ``soiling_interval_summary``: ``start``, in time order.
+    cleaning : pandas.Series
+        1.0 on each kept cleaning's day.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        The starts, in time order (empty without intervals).
+    """
+    starts = pd.DatetimeIndex(intervals["start"])
+    if len(starts) == 0:
+        return starts
+    after_cleaning = cleaning.reindex(starts).fillna(0.0).to_numpy() > 0.0
+    after_cleaning[0] = True
+    return starts[after_cleaning]
 
 
 def _clean_level_and_cleanings(
@@ -416,8 +445,7 @@ def clean_level_trend(intervals: pd.DataFrame, cleaning: pd.Series) -> np.ndarra
         return np.ones(0)
     years = ((starts - starts[0]) / pd.Timedelta(days=365.25)).to_numpy(dtype=np.float64)
     level = intervals["inferred_start_loss"].to_numpy(dtype=np.float64)
-    after_cleaning = cleaning.reindex(starts).fillna(0.0).to_numpy() > 0.0
-    after_cleaning[0] = True
+    after_cleaning = starts.isin(clean_starts(intervals, cleaning))
     clean = after_cleaning & intervals["valid"].to_numpy(dtype=bool) & np.isfinite(level)
     t, s = years[clean], level[clean]
     if len(s) == 0:

@@ -24,7 +24,13 @@ from client.indicators import LastRecords, continues_earlier_run, failure_events
 from client.power_curve import bin_power_curve, clipped_bin_index, power_histogram
 from client.privacy import cap_unit_histograms
 from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category, snow_covered
-from client.solar.degradation import DegradationEstimate, daily_normalised_energy, year_on_year_degradation
+from client.solar.degradation import (
+    DegradationEstimate,
+    clean_day_year_on_year,
+    combined_degradation,
+    daily_normalised_energy,
+    year_on_year_degradation,
+)
 from client.solar.irradiance import cell_temperature, plane_of_array_irradiance
 from client.solar.performance import (
     expected_ac_power,
@@ -436,7 +442,10 @@ def _plant_summary(
             curve_histogram=sums.curve_histogram,
             performance_ratio=measured / reference if reference > 0 else math.nan,
             performance_ratio_stc=measured_stc / reference_stc if reference_stc > 0 else math.nan,
-            degradation=year_on_year_degradation(desoiled, rng, spec.solar.degradation_confidence_level),
+            degradation=combined_degradation(
+                year_on_year_degradation(desoiled, rng, spec.solar.degradation_confidence_level),
+                clean_day_year_on_year(desoiled, soiling.clean_starts) if soiling else None,
+            ),
             soiling=soiling,
             clipping_share=float(sums.clipped.sum() / sums.available.sum()) if sums.available.sum() else math.nan,
             inverter_availability=np.where(sums.daylight > 0, sums.available / sums.daylight, np.nan),

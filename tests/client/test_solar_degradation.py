@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from client.solar.degradation import DegradationEstimate, daily_normalised_energy, year_on_year_degradation
+from client.solar.degradation import (
+    MAX_RATE_DISAGREEMENT,
+    DegradationEstimate,
+    clean_day_year_on_year,
+    combined_degradation,
+    daily_normalised_energy,
+    year_on_year_degradation,
+)
 
 INJECTED = -0.7  # [%/year]
 
@@ -67,3 +74,46 @@ def test_wrong_inputs_raise(three_years):
         year_on_year_degradation(three_years.tz_localize(None), np.random.default_rng(0))
     with pytest.raises(ValueError, match="confidence_level"):
         year_on_year_degradation(three_years, np.random.default_rng(0), confidence_level=100)
+
+
+def _profile_error_deep_in_intervals(rng: np.random.Generator, period: int = 30, growth: float = 0.0008):
+    """Three years of x = (1 - 0.7 %/year) x (1 - e) x noise, the profile's error e growing through each soiling
+    interval from its second week (a rain cleaning it missed mid-interval, say), and more so each year. Returns
+    x and the clean starts (every ``period`` days)."""
+    days = pd.date_range("2021-01-01", periods=3 * 365, freq="D", tz="UTC")
+    t = np.arange(len(days))
+    since_clean = t % period
+    error = growth * np.maximum(since_clean - 7, 0) * (t // 365)  # 0 in year one; 3.5 % late in year three
+    x = (1.0 + INJECTED / 100 * t / 365.0) * (1.0 - error) * (1.0 + 0.005 * rng.standard_normal(len(days)))
+    return pd.Series(x, index=days), days[since_clean == 0]
+
+
+def test_the_clean_day_rate_reads_the_trend_where_the_profile_is_right_and_year_on_year_does_not():
+    """A profile wrong deep inside its soiling intervals (more each year): year-on-year over every day reads that
+    error as wear, the rate over the first week after each clean start does not. Control: the same estimator
+    over the third week after each start reads it too."""
+    x, starts = _profile_error_deep_in_intervals(np.random.default_rng(7))
+    clean = clean_day_year_on_year(x, starts)
+    every_day = year_on_year_degradation(x, np.random.default_rng(0))
+    assert clean is not None and every_day is not None
+    assert clean == pytest.approx(INJECTED, abs=0.1)
+    assert every_day.rate_pct_per_year < INJECTED - 0.5
+    third_week = clean_day_year_on_year(x, starts + pd.Timedelta(days=14))
+    assert third_week is not None and third_week < INJECTED - 0.5
+
+
+def test_the_clean_day_rate_needs_clean_days_a_year_apart():
+    x, starts = _profile_error_deep_in_intervals(np.random.default_rng(7))
+    assert clean_day_year_on_year(x, starts[:2]) is None  # all in the first year: no pair
+    assert clean_day_year_on_year(x, pd.DatetimeIndex([])) is None
+    assert clean_day_year_on_year(x, starts[[0, 13]], days=1) is None  # one pair, fewer than MIN_CLEAN_PAIRS
+
+
+def test_combined_degradation_averages_the_two_rates_unless_they_disagree():
+    year_on_year = DegradationEstimate(-1.2, -1.3, -1.1)
+    combined = combined_degradation(year_on_year, -0.8)
+    assert combined is not None  # the interval keeps its width
+    assert (combined.rate_pct_per_year, combined.ci_low, combined.ci_high) == pytest.approx((-1.0, -1.1, -0.9))
+    assert combined_degradation(year_on_year, -1.2 + MAX_RATE_DISAGREEMENT + 0.01) == year_on_year
+    assert combined_degradation(year_on_year, None) == year_on_year
+    assert combined_degradation(None, -0.8) is None
