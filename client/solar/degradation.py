@@ -1,4 +1,5 @@
-"""Degradation rate of a solar plant by the year-on-year method (RdTools), from daily normalised energy.
+"""Degradation rate of a solar plant by the year-on-year method (RdTools), from daily normalised energy, and
+over the days just after the soiling profile starts clean.
 
 RdTools is imported inside the function that needs it (``import rdtools`` takes seconds).
 """
@@ -35,9 +36,10 @@ class DegradationEstimate:
     Attributes
     ----------
     rate_pct_per_year : float
-        Median of the year-on-year rates [%/year], negative for a plant losing output.
+        Median of the year-on-year rates (a plant's summary: averaged with the clean-day rate,
+        :func:`combined_degradation`) [%/year], negative for a plant losing output.
     ci_low, ci_high : float
-        Bounds of the confidence interval [%/year].
+        Bounds of the year-on-year's bootstrap confidence interval (moved with the rate) [%/year].
     """
 
     rate_pct_per_year: float

@@ -128,7 +128,9 @@ class PlantSummary:
     performance_ratio, performance_ratio_stc : float
         IEC 61724-1 PR and its temperature-corrected form over the period [-]; NaN without records.
     degradation : DegradationEstimate or None
-        Year-on-year rate [%/year] and interval; None with under two years.
+        Year-on-year rate averaged with the clean-day one
+        (:func:`client.solar.degradation.combined_degradation`) [%/year] and the year-on-year's interval
+        moved with it; None with under two years.
     soiling : SoilingEstimate or None
         Insolation-weighted soiling loss [%]; None when RdTools finds no soiling intervals.
     clipping_share : float
