@@ -1,6 +1,6 @@
-"""Degradation rate of a solar plant by the year-on-year method (RdTools), from daily normalised energy, and
-over the days just after the soiling profile starts clean.
+"""Degradation rate of a solar plant from daily normalised energy: year-on-year (RdTools), and clean days.
 
+The clean days are the first week after each clean start of the soiling profile, where it errs least.
 RdTools is imported inside the function that needs it (``import rdtools`` takes seconds).
 """
 
