@@ -1,4 +1,4 @@
-"""Data quality of a solar plant's records: stuck (frozen) power, irradiance and temperature readings, level shifts.
+"""Data quality of a solar plant's records: stuck (frozen) readings, level shifts, an export clock off the sun.
 
 A sensor or logger that stops updating repeats its last value; in a plant's summary such a
 reading would enter the PR, the curve and the daily energies as if measured. Each mask is
@@ -6,8 +6,9 @@ boolean, True where a record is flagged (OpenOA-style); the records must be sort
 then time, with the neighbours :func:`stuck_context` counts either side of a record, which
 :func:`client.streaming.chunks_with_context` gives across chunks. Runs are
 found by the kernel of the wind frozen-sensor filter (:func:`client.runs.long_runs`). A level shift
-of one inverter against its peers (:func:`level_shift`) is a validation finding only. Powers in kW,
-irradiances in W/m^2.
+of one inverter against its peers (:func:`level_shift`) and a clock that centres production away
+from solar noon (:func:`midday_offset`) are validation findings only. Powers in kW, irradiances in
+W/m^2.
 """
 
 from __future__ import annotations
@@ -17,12 +18,24 @@ from collections.abc import Container, Iterable
 
 import numpy as np
 import pandas as pd
+import pvlib
 
 from client.runs import continues_run, long_run_context, long_runs
 from client.solar.availability import CLIPPING_THRESHOLD
 
 DAYLIGHT_IRRADIANCE = 50.0
 """In-plane irradiance from which a record counts as daylight (availability, clipping, stuck readings) [W/m^2]."""
+
+PRODUCING_SHARE = 0.02
+"""Share of an inverter's AC capacity above which a record counts as producing [-]: for its day's rise and set
+(:func:`production_edges`), and for judging a zero irradiance (:func:`stuck_readings`).
+
+Near sunrise and sunset a plane of any orientation sees diffuse light only, so the day's rise and
+set straddle solar noon evenly: on clear-sky days at latitudes -30 to 60 deg, fixed planes facing
+the equator, east, west and 22 deg east of the equator and a tracker centre within 5 min of it
+(tests/client/test_solar_quality.py); at 5 % an east-facing plane at 60 deg N is 18 min early.
+Above the few watts some loggers read at night (PVDAQ system 50: 0.05-0.3 W on a 3.4 kW inverter,
+tests/client/test_solar_real_export.py)."""
 
 STUCK_MIN_DURATION = pd.Timedelta(hours=2)
 """How long a reading must not change to count as stuck, in daylight or while producing.
@@ -127,9 +140,10 @@ def stuck_readings(
     zero (or a negative tare) is no fault; a reading stuck above zero runs on through the night,
     where a frozen clipping value at the limit is caught too (its daylight records are not: they
     read as clipping). Irradiance is judged in daylight (``irradiance`` >=
-    :data:`DAYLIGHT_IRRADIANCE`) or while the inverter produces (P_out > 0, its power not stuck), so
-    a sensor frozen at night's zero while the plant produces is caught; at night, with no power (or
-    a power stuck above zero), a zero reading is not.
+    :data:`DAYLIGHT_IRRADIANCE`) or while the inverter produces (P_out above :data:`PRODUCING_SHARE`
+    of P_ac0, its power not stuck), so a sensor frozen at night's zero while the plant produces is
+    caught; at night, with no power, the few watts some loggers read then, or a power stuck above
+    zero, a zero reading is not.
 
     Parameters
     ----------
@@ -161,7 +175,9 @@ def stuck_readings(
     if commanded is not None:
         judged &= ~commanded
     stuck_power = stuck_flag(p_out_kw, inverter, judged, min_run)
-    return stuck_power, stuck_flag(irradiance, inverter, daylight | (producing & ~stuck_power), min_run)
+    with np.errstate(invalid="ignore"):
+        lit = daylight | ((p_out_kw > PRODUCING_SHARE * ac_capacity_kw) & ~stuck_power)
+    return stuck_power, stuck_flag(irradiance, inverter, lit, min_run)
 
 
 def stuck_temperature(
@@ -251,3 +267,113 @@ def level_shift(daily_ratio: np.ndarray, window: int = SHIFT_WINDOW_DAYS) -> tup
         for j in range(1, 2 * window)
     ]
     return int(days[k + 1 + int(np.argmin(deviation))]), float(steps[k])
+
+
+CLOCK_TOLERANCE_MINUTES = 30.0
+"""A month whose median :func:`midday_offset` is further from 0 reports the export's clock [min].
+
+Clouds move a day's first or last producing record by tens of minutes, a month's median by a few;
+a clock an hour off (a wrong zone, daylight saving time) stands well clear. A quarter-hour
+(timestamps marking the interval's end read as its start) does not: it is no finding."""
+
+
+def solar_noon(day: np.ndarray, longitude: float) -> np.ndarray:
+    """UTC time of solar noon on local solar days [ms since 1970-01-01].
+
+    Local mean solar time is UTC + longitude / 15 h; solar noon is 12:00 of it less the equation of
+    time (Spencer 1971, ``pvlib.solarposition.equation_of_time_spencer71``, within about a minute).
+
+    Parameters
+    ----------
+    day : ndarray
+        Local solar days [days since 1970-01-01 in local mean solar time], integers.
+    longitude : float
+        The plant's longitude, east positive [deg].
+    """
+    dates = np.asarray(day, dtype=np.int64).astype("datetime64[D]")
+    day_of_year = (dates - dates.astype("datetime64[Y]")).astype(np.int64) + 1
+    equation_of_time = np.asarray(pvlib.solarposition.equation_of_time_spencer71(day_of_year))  # [min]
+    hour = 3_600_000.0
+    return np.asarray(day, dtype=np.int64) * 24 * hour + (12.0 - longitude / 15.0) * hour - equation_of_time * 60_000.0
+
+
+def day_length(day: np.ndarray, latitude: float) -> np.ndarray:
+    """Hours from sunrise to sunset of the sun's centre on local solar days [h]: 0 in polar night, 24 in polar day.
+
+    cos(omega_0) = -tan(latitude) tan(declination), day length 2 omega_0 / 15 deg/h, with the
+    declination of Spencer (1971) (``pvlib.solarposition.declination_spencer71``).
+
+    Parameters
+    ----------
+    day : ndarray
+        Local solar days [days since 1970-01-01], integers.
+    latitude : float
+        The plant's latitude, north positive [deg].
+    """
+    dates = np.asarray(day, dtype=np.int64).astype("datetime64[D]")
+    day_of_year = (dates - dates.astype("datetime64[Y]")).astype(np.int64) + 1
+    declination = np.asarray(pvlib.solarposition.declination_spencer71(day_of_year))  # [rad]
+    cos_hour_angle = np.clip(-np.tan(np.radians(latitude)) * np.tan(declination), -1.0, 1.0)
+    return 2.0 * np.degrees(np.arccos(cos_hour_angle)) / 15.0
+
+
+def midday_offset(
+    first: np.ndarray, last: np.ndarray, day: np.ndarray, longitude: float, resolution: pd.Timedelta
+) -> np.ndarray:
+    """How late a day's production is centred against solar noon [min]: the export clock's error, seen from the sun.
+
+    The middle of the span from the start of the day's first producing record to the end of its
+    last (:data:`PRODUCING_SHARE`), less :func:`solar_noon`. Near 0 for a right clock; a clock on
+    daylight saving time read as standard time is about +60 min in summer.
+
+    Parameters
+    ----------
+    first, last : ndarray
+        Start of the day's first and last producing record [ms since 1970-01-01, UTC].
+    day : ndarray
+        Their local solar days [days since 1970-01-01].
+    longitude : float
+        The plant's longitude, east positive [deg].
+    resolution : pandas.Timedelta
+        The records' period.
+    """
+    period = resolution / pd.Timedelta(milliseconds=1)
+    middle = (np.asarray(first, dtype=np.float64) + np.asarray(last, dtype=np.float64) + period) / 2.0
+    return (middle - solar_noon(day, longitude)) / 60_000.0
+
+
+def production_edges(
+    power: np.ndarray, threshold: np.ndarray, inverter: np.ndarray, stamp: np.ndarray, resolution: pd.Timedelta
+) -> tuple[np.ndarray, np.ndarray]:
+    """Records where an inverter rises into production, and where it sets out of it.
+
+    A rise is a producing record (power above ``threshold``) right after a record of the same
+    inverter one ``resolution`` earlier that was not producing; a set, a producing record right
+    before one that is not. A missing reading is neither: a gap in the data is no sunrise.
+
+    Parameters
+    ----------
+    power : ndarray
+        AC power [kW], sorted by inverter, then time.
+    threshold : ndarray
+        Per record, the power above which it counts as producing [kW], e.g. :data:`PRODUCING_SHARE`
+        times its inverter's AC capacity.
+    inverter : ndarray
+        Per record, its inverter's index.
+    stamp : ndarray
+        Per record, its interval's start [ms since 1970-01-01, UTC].
+    resolution : pandas.Timedelta
+        The records' period.
+
+    Returns
+    -------
+    rises, sets : ndarray of bool
+    """
+    with np.errstate(invalid="ignore"):
+        producing, quiet = power > threshold, power <= threshold  # NaN: neither
+    period = int(resolution / pd.Timedelta(milliseconds=1))
+    follows = (np.diff(inverter) == 0) & (np.diff(stamp) == period)  # record i + 1 comes right after record i
+    rises, sets = np.zeros(len(power), dtype=bool), np.zeros(len(power), dtype=bool)
+    rises[1:] = producing[1:] & quiet[:-1] & follows
+    sets[:-1] = producing[:-1] & quiet[1:] & follows
+    return rises, sets

@@ -20,12 +20,17 @@ from client.site_config import SiteConfigError
 from client.solar.availability import CLIPPING_THRESHOLD
 from client.solar.ingest import canonicalise
 from client.solar.quality import (
+    CLOCK_TOLERANCE_MINUTES,
     DAYLIGHT_IRRADIANCE,
+    PRODUCING_SHARE,
     SHIFT_MIN_DROP,
     SHIFT_WINDOW_DAYS,
     TEMPERATURE_STUCK_MIN_DURATIONS,
+    day_length,
     irradiance_channel,
     level_shift,
+    midday_offset,
+    production_edges,
     stuck_context,
     stuck_min_records,
     stuck_readings,
@@ -60,7 +65,9 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     site.toml does not list, the first and last record, and records whose AC power or irradiance is
     stuck (:func:`client.solar.quality.stuck_readings`, over :data:`client.solar.quality.STUCK_MIN_DURATION`),
     and the records of each mapped temperature that is stuck in daylight
-    (:func:`client.solar.quality.stuck_temperature`).
+    (:func:`client.solar.quality.stuck_temperature`). Findings also name an inverter's level shift
+    against its peers and the months whose production is centred away from solar noon (a clock on
+    the wrong zone or on daylight saving time: :func:`client.solar.quality.midday_offset`).
     """
     try:
         site = load_solar_site_config(path)
@@ -81,26 +88,29 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     stuck = {name: _StuckRuns.empty(len(ids)) for name in ("P_out", measured, *temperatures)}
     # Stuck readings are judged over each inverter's records in time order, beside its neighbours either side.
     frames = _canonical_frames(site, chunk_rows, progress, profiled, findings)
-    daily = _DailySums(len(ids))
-    context = stuck_context(min_run, temperature_runs.values())
+    daily, spans = _DailySums(len(ids)), _ProductionSpans(len(ids))
+    context = max(stuck_context(min_run, temperature_runs.values()), 1)  # 1: a rise or set needs its neighbour
     for frame, frame_asset, owned in chunks_with_context(frames, ids, context):
         readings = [frame[name].to_numpy(dtype=np.float64) for name in stuck]
         commanded = ~frame[STATUS].isin(site.available_codes).to_numpy() if STATUS in frame else None
         flags = stuck_readings(readings[0], readings[1], frame_asset, ac_kw[frame_asset], min_run, commanded)
+        frame_stamp = frame[TIME].dt.as_unit("ms").array.asi8
+        producing_kw = PRODUCING_SHARE * ac_kw[frame_asset]
+        edges = production_edges(readings[0], producing_kw, frame_asset, frame_stamp, site.resolution)
         sensor = np.where(flags[1], np.nan, readings[1])
         for temperature, run in zip(readings[2:], temperature_runs.values(), strict=True):
             flags += (stuck_temperature(temperature, frame_asset, sensor, run),)
-        chunk, asset = frame[owned], frame_asset[owned]
+        asset, stamp = frame_asset[owned], frame_stamp[owned]
         readings, flags = [values[owned] for values in readings], tuple(flag[owned] for flag in flags)
         power, irradiance = readings[:2]
-        stamp = chunk[TIME].dt.as_unit("ms").array.asi8
+        day = (stamp + int(site.plant.longitude / 15.0 * _HOUR_MS)) // (24 * _HOUR_MS)  # local solar day
+        spans.add(asset, day, stamp, *(edge[owned] for edge in edges))
         for runs, values, flagged in zip(stuck.values(), readings, flags, strict=True):
             runs.add(asset, values, stamp, flagged)
         with np.errstate(invalid="ignore"):
             # Producing below the AC limit in daylight, neither reading stuck: an outage or clipping is no shift.
             counted = (power > 0.0) & (power < CLIPPING_THRESHOLD * ac_kw[asset]) & (irradiance >= DAYLIGHT_IRRADIANCE)
         counted &= ~(flags[0] | flags[1]) & (stamp != _NAT_MS)
-        day = (stamp + int(site.plant.longitude / 15.0 * _HOUR_MS)) // (24 * _HOUR_MS)  # local solar day
         daily.add(asset[counted], day[counted], power[counted], irradiance[counted])
     counts, times, blanked = profiled.counts, profiled.times, profiled.blanked
     distinct = times.stamped - times.duplicates
@@ -120,12 +130,22 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
         findings += _findings(site, profile, blanked, profiled.with_offsets, sorted(profiled.unlisted_codes))
         findings += _stuck_findings(site, stuck)
         findings += _shift_findings(site, *daily.ratio(np.array([i.dc_capacity_kw for i in site.inverters])))
+        monthly = spans.monthly_offsets(site.plant.latitude, site.plant.longitude, site.resolution)
+        findings += _clock_findings(site, monthly, profiled.with_offsets)
     return ValidationReport(str(site.path), tuple(findings), profile)
 
 
 _EXACT_PEERS = 100
 """Inverters up to which each one's peers are the others exactly (the cost grows as their square)."""
 _HOUR_MS = 3_600_000
+CLOCK_MIN_DAYS = 10
+"""Inverter-days with a rise and a set at least :data:`CLOCK_MIN_SPAN` apart a month needs to be judged."""
+CLOCK_MIN_SPAN = pd.Timedelta(hours=4)
+"""A day's shortest span from its rise to its set that centres it: the few producing hours of a polar winter day
+move with clouds and the records' steps (a synthetic plant at 78 deg N read -33 min in February with any span)."""
+CLOCK_MAX_DAY_LENGTH = 20.0
+"""Longest day (:func:`client.solar.quality.day_length`) whose rise and set are the sun's [h]: under the midnight
+sun a tracker's output dips with clouds, not with a sunset (synthetic polar trackers read up to 25 min in June)."""
 _NAT_MS = np.iinfo(np.int64).min
 
 
@@ -158,6 +178,53 @@ class _DailySums:
         sums[0, asset, day - first], sums[1, asset, day - first] = power, irradiance
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.arange(first, first + sums.shape[2]), sums[0] / (dc_capacity_kw[:, None] * sums[1] / 1000.0)
+
+
+class _ProductionSpans:
+    """Per inverter and local solar day, streamed over chunks: its first rise into production and its last set [ms]."""
+
+    def __init__(self, n_inverters: int) -> None:
+        self._n = n_inverters
+        self._rises: list[tuple[np.ndarray, np.ndarray]] = []
+        self._sets: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, asset: np.ndarray, day: np.ndarray, stamp: np.ndarray, rises: np.ndarray, sets: np.ndarray) -> None:
+        """Add records of inverters ``asset`` on days ``day`` (stamps in ms) that rise into or set out of production."""
+        self._rises.append(self._extreme(day[rises] * self._n + asset[rises], stamp[rises], np.minimum))
+        self._sets.append(self._extreme(day[sets] * self._n + asset[sets], stamp[sets], np.maximum))
+
+    @staticmethod
+    def _extreme(cell_of: np.ndarray, stamp: np.ndarray, reduce: np.ufunc) -> tuple[np.ndarray, np.ndarray]:
+        """Per (day, inverter) cell, the earliest (``np.minimum``) or latest (``np.maximum``) stamp."""
+        cells, cell = np.unique(cell_of, return_inverse=True)
+        times = np.zeros(len(cells), dtype=np.int64)
+        times[cell] = stamp  # any one of the cell's stamps, then the extreme of them all
+        reduce.at(times, cell, stamp)
+        return cells, times
+
+    def monthly_offsets(self, latitude: float, longitude: float, resolution: pd.Timedelta) -> pd.Series:
+        """Per calendar month of :data:`CLOCK_MIN_DAYS` inverter-days or more, the median :func:`midday_offset` [min].
+
+        Over the inverter-days with both a rise and a set, :data:`CLOCK_MIN_SPAN` or more apart, of
+        days up to :data:`CLOCK_MAX_DAY_LENGTH` long: a day whose dawn or dusk fell in a gap in the
+        data has no span to centre, nor a day without a night.
+        """
+        merged = []
+        for parts, reduce in ((self._rises, np.minimum), (self._sets, np.maximum)):
+            cells = np.concatenate([np.zeros(0, dtype=np.int64), *(part[0] for part in parts)])
+            stamps = np.concatenate([np.zeros(0, dtype=np.int64), *(part[1] for part in parts)])
+            merged.append(self._extreme(cells, stamps, reduce))
+        (rise_cells, first), (set_cells, last) = merged
+        cells, in_rises, in_sets = np.intersect1d(rise_cells, set_cells, return_indices=True)
+        first, last = first[in_rises], last[in_sets]
+        day = cells // self._n
+        judged = (last - first >= CLOCK_MIN_SPAN / pd.Timedelta(milliseconds=1)) & (
+            day_length(day, latitude) <= CLOCK_MAX_DAY_LENGTH
+        )
+        first, last, day = first[judged], last[judged], day[judged]
+        offset = midday_offset(first, last, day, longitude, resolution)
+        months = pd.Series(offset).groupby(day.astype("datetime64[D]").astype("datetime64[M]"))
+        return months.median()[months.size() >= CLOCK_MIN_DAYS]
 
 
 @dataclass
@@ -450,3 +517,52 @@ def _shift_findings(site: SolarSiteConfig, days: np.ndarray, daily_ratio: np.nda
                 )
             )
     return out
+
+
+_DST_MINUTES = (CLOCK_TOLERANCE_MINUTES, 90.0)
+"""Offsets of the months off the sun that read as daylight saving time where the other months are right [min]:
+late by about an hour, a month in which the clocks change half-way by less."""
+
+
+def _clock_findings(site: SolarSiteConfig, monthly: pd.Series, with_offsets: bool) -> list[Finding]:
+    """A finding when months of the export centre the plant's production away from solar noon.
+
+    ``monthly`` is the median midday offset per month (:meth:`_ProductionSpans.monthly_offsets`);
+    months beyond :data:`client.solar.quality.CLOCK_TOLERANCE_MINUTES` are named, as runs of
+    consecutive months. Where the other months are right and these are about an hour late, the
+    logger keeps daylight saving time.
+    """
+    off = monthly.abs() > CLOCK_TOLERANCE_MINUTES
+    if not off.any():
+        return []
+    months = monthly.index.to_numpy().astype("datetime64[M]").astype(np.int64)
+    run = np.cumsum(np.r_[True, (np.diff(months) != 1) | (off.to_numpy()[1:] != off.to_numpy()[:-1])])
+    periods = []
+    for _, group in monthly[off].groupby(run[off.to_numpy()]):
+        first, last = (pd.Timestamp(group.index[i]).strftime("%Y-%m") for i in (0, -1))
+        span = first if first == last else f"{first} to {last}"
+        periods.append(f"{span} ({group.median():+.0f} min)")
+    shown = ", ".join(periods[:6]) + (f" and {len(periods) - 6} more periods" if len(periods) > 6 else "")
+    others = f"; {monthly[~off].median():+.0f} min in the other months" if (~off).any() else ""
+    problem = (
+        f"the plant's production is centred off solar noon in {shown} (monthly medians of the middle between "
+        f"each day's rise into production and its set{others}): the stamps are off the sun's clock then, and the "
+        "plant's summary reads the sun's position at them"
+    )
+    low, high = _DST_MINUTES
+    daylight_saving = (~off).any() and bool(monthly[off].between(low, high).all())
+    if daylight_saving and with_offsets:
+        fix = (
+            "the logger keeps daylight saving time but the stamps' UTC offsets do not follow it: write the stamps "
+            'in its local time without an offset and set [site] timezone to its IANA zone (e.g. "America/Denver")'
+        )
+    elif daylight_saving:
+        fix = (
+            f"the logger keeps daylight saving time: set [site] timezone (now {site.timezone!r}) to its IANA zone, "
+            'which has it (e.g. "Europe/Berlin"), not a fixed offset'
+        )
+    elif with_offsets:
+        fix = "check the logger's clock and the UTC offsets its stamps state"
+    else:
+        fix = f"set [site] timezone (now {site.timezone!r}) to the zone the logger's clock keeps, or check the clock"
+    return [Finding("warning", ", ".join(str(f) for f in site.files), site.columns[TIME], "", problem, fix)]

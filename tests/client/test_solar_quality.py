@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pvlib
 import pytest
 
 import client.solar.summaries as solar_summaries
 from client.runs import long_run_context
 from client.solar.ingest import read_solar_chunks
+from client.solar.irradiance import plane_of_array_irradiance
 from client.solar.quality import (
+    PRODUCING_SHARE,
     SHIFT_WINDOW_DAYS,
     TEMPERATURE_STUCK_MIN_DURATIONS,
+    day_length,
     level_shift,
+    midday_offset,
+    production_edges,
+    solar_noon,
     stuck_context,
     stuck_flag,
     stuck_min_records,
@@ -211,7 +219,8 @@ def test_a_dead_irradiance_sensor_is_one_finding_for_the_plant(plant, tmp_path):
     dead = frame["time"].between("2022-06-20T00:00:00Z", "2022-06-21T00:00:00Z").to_numpy()  # reads 0 all day
     write_solar_site(truth, frame.assign(G_i=np.where(dead, 0.0, frame["G_i"])), tmp_path)
     report = validate_solar_site(tmp_path / "site.toml")
-    producing = dead & (frame["P_out"] > 0).to_numpy()  # judged only while the plant produces, in one run a day
+    ac_kw = frame["asset_id"].map(dict(zip(truth.inverters, truth.ac_capacity_kw, strict=True))).to_numpy()
+    producing = dead & (frame["P_out"] > PRODUCING_SHARE * ac_kw).to_numpy()  # judged while producing: one run a day
     assert list(report.turbines["stuck_irradiance"]) == [producing[: len(frame) // 2].sum()] * 2
     assert not report.turbines["stuck_power"].any()
     (finding,) = report.findings
@@ -355,3 +364,76 @@ def test_stuck_readings_streamed_with_their_context_are_flagged_as_in_the_whole_
         np.testing.assert_array_equal(_streamed_stuck_flags(frame, chunk_rows, stuck_context(3, [5])), whole)
         differs += not np.array_equal(_streamed_stuck_flags(frame, chunk_rows, long_run_context(3)), whole)
     assert differs > 0
+
+
+@pytest.mark.parametrize("latitude", [39.7, -30.0, 60.0])
+def test_clear_sky_production_is_centred_on_solar_noon_whatever_the_planes_orientation(latitude):
+    """Production as the plane's clear-sky irradiance: each day's rise and set straddle solar noon within 5 min."""
+    times = pd.date_range("2022-03-01", "2022-04-01", freq="15min", tz="UTC", inclusive="left")
+    middle = times + pd.Timedelta(minutes=7.5)
+    longitude = 20.0
+    ghi = pvlib.location.Location(latitude, longitude).get_clearsky(middle)["ghi"].to_numpy()
+    stamp = times.as_unit("ms").asi8
+    day = (stamp + int(longitude / 15.0 * 3_600_000)) // 86_400_000
+    equator = 0.0 if latitude < 0 else 180.0
+    for mounting, tilt, azimuth in [
+        ("fixed", 25.0, equator),
+        ("fixed", 20.0, 90.0),
+        ("fixed", 20.0, 270.0),
+        ("fixed", 45.0, equator - 22.0),
+        ("single_axis", None, 180.0),
+    ]:
+        power = plane_of_array_irradiance(middle, ghi, latitude, longitude, 0.0, mounting, tilt, azimuth) / 1000.0
+        for late in (pd.Timedelta(0), pd.Timedelta(hours=1)):  # control: the same day an hour late
+            shifted = np.interp(stamp - late / pd.Timedelta(milliseconds=1), stamp, power)
+            rises, sets = production_edges(
+                shifted,
+                np.full(len(power), PRODUCING_SHARE),
+                np.zeros(len(power), int),
+                stamp,
+                pd.Timedelta(minutes=15),
+            )
+            first = pd.Series(stamp[rises]).groupby(day[rises]).min()
+            last = pd.Series(stamp[sets]).groupby(day[sets]).max()
+            both = first.index.intersection(last.index)
+            assert len(both) >= 29
+            offset = midday_offset(first[both], last[both], both.to_numpy(), longitude, pd.Timedelta(minutes=15))
+            assert np.median(offset) == pytest.approx(late / pd.Timedelta(minutes=1), abs=5.0), (mounting, azimuth)
+
+
+def test_solar_noon_is_pvlibs_transit_within_a_minute():
+    days = np.arange(19_000, 19_365, 7)  # days since 1970-01-01 through 2022
+    for latitude, longitude in [(39.7, -105.2), (-33.9, 18.4), (64.1, -21.9)]:
+        # Near each day's solar noon in UTC, so that pvlib takes the same date.
+        times = pd.DatetimeIndex(pd.to_datetime(days, unit="D", utc=True) + pd.Timedelta(hours=12 - longitude / 15.0))
+        transit = pvlib.solarposition.sun_rise_set_transit_spa(times, latitude, longitude)["transit"]
+        expected = transit.dt.tz_convert("UTC").dt.as_unit("ms").astype("int64").to_numpy()
+        np.testing.assert_allclose(solar_noon(days, longitude), expected, atol=60_000)
+
+
+def test_stamps_read_two_hours_late_are_one_finding_that_names_the_timezone(tmp_path):
+    """A logger on UTC+2 whose stamps, without an offset, are read as UTC: every month is 120 min late."""
+    # (The validator also says that stamps without an offset are read as UTC, whether or not they are.)
+    planned = _planned()
+    simulation = simulate_solar_plant_with_truth(
+        planned, START, "2022-08-01T00:00:00Z", "15min", np.random.default_rng(3)
+    )
+    write_solar_site(simulation.truth, simulation.frame, tmp_path)
+    assert not [f for f in validate_solar_site(tmp_path / "site.toml").findings if "solar noon" in f.problem]  # control
+    local = simulation.frame.assign(time=(simulation.frame["time"] + pd.Timedelta(hours=2)).dt.tz_localize(None))
+    write_solar_site(simulation.truth, local, tmp_path)
+    (finding,) = [f for f in validate_solar_site(tmp_path / "site.toml").findings if "solar noon" in f.problem]
+    assert re.search(r"in 2022-06 to 2022-07 \(\+1[12]\d min\)", finding.problem), finding.problem
+    assert "[site] timezone (now 'UTC')" in finding.fix
+
+
+def test_day_length_is_pvlibs_sunrise_to_sunset_and_0_or_24_h_beyond_the_polar_circles():
+    days = np.arange(19_000, 19_365, 11)
+    for latitude, longitude in [(0.0, 0.0), (39.7, -105.2), (-33.9, 18.4), (60.0, 10.0)]:
+        times = pd.DatetimeIndex(pd.to_datetime(days, unit="D", utc=True) + pd.Timedelta(hours=12 - longitude / 15.0))
+        sun = pvlib.solarposition.sun_rise_set_transit_spa(times, latitude, longitude)
+        hours = (sun["sunset"] - sun["sunrise"]).dt.total_seconds().to_numpy() / 3600.0
+        # pvlib's sunrise and sunset are the upper limb's, refracted: about 8 min longer a day, 23 at 60 deg.
+        np.testing.assert_allclose(day_length(days, latitude), hours, atol=0.25 if abs(latitude) < 45 else 0.45)
+    svalbard = day_length(np.array([19_160, 19_340]), 78.2)  # 2022-06-18 and 2022-12-15
+    np.testing.assert_array_equal(svalbard, [24.0, 0.0])
