@@ -8,15 +8,19 @@ below uses the same P_0, so the check does not depend on it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+import client.solar.quality as solar_quality
 from client.site_kinds import validate_any_site
 from client.solar.ingest import read_solar_chunks
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import summarise_plant
+from client.validate import Finding
 from server.spec import solar_cohort, solar_spec
 
 EXPORT = Path(__file__).parents[1] / "data" / "pvanalytics" / "serf_west_15min.csv"
@@ -84,3 +88,99 @@ def test_its_performance_ratio_is_the_iec_formula_over_its_raw_rows(site: Path):
     summary = summarise_plant(lambda: read_solar_chunks(config), config, spec)
     assert summary.performance_ratio == pytest.approx(reference, rel=1e-9)
     assert summary.inverter_records.sum() == 480
+
+
+# NREL PVDAQ system 50 (Golden, Colorado): one inverter's AC power, 15-min, 2011-04-15 to 2013-12-31, stamped at a
+# fixed UTC-07:00 while the logger kept Mountain daylight time in summer; and the NSRDB PSM3 satellite weather of the
+# place (30-min GHI and air temperature, correctly stamped). Both from pvanalytics 0.2.2 (tests/data/pvanalytics).
+SYSTEM_50 = EXPORT.parent / "system_50_ac_power_2_full_DST.parquet"
+SYSTEM_50_WEATHER = EXPORT.parent / "system_50_ac_power_2_full_DST_psm3.parquet"
+SYSTEM_50_SITE = """
+[site]
+kind = "solar"
+name = "pvdaq-50"
+
+[plant]
+latitude = 39.7406
+longitude = -105.1775
+elevation_m = 1800.0
+module_technology = "mono-Si"
+mounting = "fixed"
+tilt_deg = 45.0
+azimuth_deg = 158.0
+climate_zone = "arid"
+
+[[inverters]]
+id = "ac_power_2"
+dc_capacity_kw = 4.0
+ac_capacity_kw = 3.5
+
+[source]
+files = ["export.csv"]
+layout = "wide"
+
+[columns]
+time = "measured_on"
+P_out = "{asset}"
+G_h = "ghi"
+T_amb = "temp_air"
+
+[units]
+P_out = "W"
+"""
+# The tilt and azimuth are pvanalytics' stated truth for the system; its ratings are not published (the largest
+# reading is 3.37 kW), so these are assumed: the clock check uses the AC rating only for its 2 % production threshold.
+
+
+def _system_50_export(folder: Path, daylight_saving_undone: bool) -> Path:
+    """The logger's power beside the satellite weather joined on their stamps, as an operator would export it."""
+    power = pd.read_parquet(SYSTEM_50).set_index("measured_on")["ac_power_2"]
+    weather = pd.read_parquet(SYSTEM_50_WEATHER).set_index("index")[["ghi", "temp_air"]]
+    weather = weather.reindex(weather.index.union(power.index)).interpolate(limit=1).reindex(power.index)
+    if daylight_saving_undone:  # each record's power is the one stamped an hour later while Denver keeps summer time
+        summer = np.array([t.dst() != pd.Timedelta(0) for t in power.index.tz_convert("America/Denver")])
+        power = power.where(~summer, power.shift(-4))
+    export = weather.assign(ac_power_2=power.to_numpy()).rename_axis("measured_on").reset_index()
+    folder.mkdir()
+    export.to_csv(folder / "export.csv", index=False)  # stamps as 2011-04-15 00:00:00-07:00
+    (folder / "site.toml").write_text(SYSTEM_50_SITE)
+    return folder / "site.toml"
+
+
+def _clock_findings(site: Path) -> list[Finding]:
+    report = validate_any_site(site)
+    assert report.usable, report.findings
+    return [f for f in report.findings if "solar noon" in f.problem]
+
+
+def test_a_logger_on_daylight_saving_time_is_found_from_the_sun(tmp_path: Path):
+    (finding,) = _clock_findings(_system_50_export(tmp_path / "as-exported", daylight_saving_undone=False))
+    periods = re.findall(r"(\d{4}-\d\d) to (\d{4}-\d\d) \(\+(\d+) min\)", finding.problem)
+    assert [(first, last) for first, last, _ in periods] == [
+        ("2011-04", "2011-10"),
+        ("2012-03", "2012-10"),
+        ("2013-03", "2013-10"),
+    ]  # US daylight saving time: March (April, where the data begin) to early November
+    assert all(40 <= int(minutes) <= 65 for _, _, minutes in periods), finding.problem
+    other = int(re.search(r"; ([+-]\d+) min in the other months", finding.problem).group(1))
+    assert abs(other) <= 10
+    assert "daylight saving time" in finding.fix and "without an offset" in finding.fix
+    # Control: the same export with summer's power moved back one hour is on the sun's clock throughout.
+    assert _clock_findings(_system_50_export(tmp_path / "undone", daylight_saving_undone=True)) == []
+
+
+def test_its_loggers_night_readings_of_a_few_watts_leave_the_night_irradiance_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The inverter reads 0.05-0.3 W on many nights; a zero irradiance then is no stuck sensor, as it was when any
+    power above zero counted as producing. The satellite air temperature, never below 0 degC in Colorado winters, is."""
+    site = _system_50_export(tmp_path / "as-exported", daylight_saving_undone=False)
+    power = pd.read_parquet(SYSTEM_50)["ac_power_2"]
+    assert ((power > 0) & (power < 1.0)).sum() > 1000  # the night readings, in W
+    report = validate_any_site(site)
+    assert report.turbines.loc["ac_power_2", "stuck_irradiance"] == 0
+    assert report.turbines.loc["ac_power_2", "stuck_T_amb"] > 0
+    (temperature,) = [f for f in report.findings if f.column == "temp_air"]
+    assert "(the longest run: 0 degC for " in temperature.problem
+    monkeypatch.setattr(solar_quality, "PRODUCING_SHARE", 0.0)  # control: any power above zero is production
+    assert validate_any_site(site).turbines.loc["ac_power_2", "stuck_irradiance"] > 100
