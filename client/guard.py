@@ -6,7 +6,7 @@ Stage by stage (client/membership.py has the member checks):
 - key sharing: every neighbour a distinct roster member, before any secret is shared;
 - collect: every participant a distinct member, and the spec and census, before the masked vector;
 - consistency (FleetBench's own stage): sign the survivor set, which must be verified participants,
-  with the SHA-256 of the spec and census this site received;
+  with the SHA-256 of the spec and census this site received and of the survivors' keys;
 - unmask: every survivor signed that same set and the same hashes, and the request splits the
   neighbours by it, before any share is revealed.
 
@@ -62,7 +62,14 @@ from protos.messages import (
     SPEC_CONFIG_KEY,
     SURVIVORS_RECORD,
 )
-from protos.roster import Advertisement, Roster, RosterError, key_advertisement, survivor_statement
+from protos.roster import (
+    Advertisement,
+    Roster,
+    RosterError,
+    key_advertisement,
+    round_keys_sha256,
+    survivor_statement,
+)
 from protos.shamir import install_fast_shamir
 
 LOG = logging.getLogger("fleetbench.site")
@@ -87,7 +94,10 @@ class RoundState:
     verified_signatures: tuple[bytes, ...] = ()  # membership.signature_check of each neighbour's advertisement
     participants: tuple[int, ...] = ()  # every node of the round, each verified a distinct member (at collect)
     participant_members: tuple[str, ...] = ()
+    participant_keys_1: tuple[bytes, ...] = ()  # each participant's advertised public keys, as verified at collect
+    participant_keys_2: tuple[bytes, ...] = ()
     survivors: tuple[int, ...] = ()  # the survivor set this site signed
+    round_keys_sha256: str = ""  # the survivors' keys (protos.roster.round_keys_sha256), signed with the set
 
     STATE_KEY = "fleetbench.guard"
 
@@ -238,16 +248,23 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
     elif stage == Stage.COLLECT_MASKED_VECTORS:
         state = _recalled(context)
         site = _site_identity(site_path, state.round_id)
+        advertisements = _advertisements(msg)
         members = check_participants(
             site.roster,
             context.run_id,
             (context.node_id, site.member.name),
             dict(zip(state.neighbours, state.neighbour_members, strict=True)),
             state.sampled,
-            _advertisements(msg),
+            advertisements,
             frozenset(state.verified_signatures),
         )
-        state = replace(state, participants=tuple(members), participant_members=tuple(members.values()))
+        state = replace(
+            state,
+            participants=tuple(members),
+            participant_members=tuple(members.values()),
+            participant_keys_1=tuple(advertisements[node].public_key_1 for node in members),
+            participant_keys_2=tuple(advertisements[node].public_key_2 for node in members),
+        )
         fit_config = recorddict_to_fitins(msg.content, keep_input=True).config
         spec = spec_pb2.BenchmarkSpec.FromString(bytes(fit_config[SPEC_CONFIG_KEY]))
         census, baseline = fit_config.get(CENSUS_CONFIG_KEY), fit_config.get(BASELINE_RELEASE_CONFIG_KEY)
@@ -272,6 +289,7 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
             [bytes(signature) for signature in record["signatures"]],
             state.spec_sha256,
             state.census_sha256,
+            state.round_keys_sha256,
         )
         check_unmask_request(
             context.node_id,
@@ -300,21 +318,38 @@ def _sign_keys(reply: Message, context: Context, site_path: Path) -> None:
 
 
 def _sign_survivors(msg: Message, context: Context, site_path: Path) -> Message:
-    """The consistency stage: check the survivor set, remember it and answer with this site's signature over it.
+    """The consistency stage: check the survivor set (:func:`check_survivor_round`), remember it and sign it."""
+    survivors = tuple(int(node) for node in msg.content.config_records[SURVIVORS_RECORD]["node_ids"])
+    state = check_survivor_round(_recalled(context), context.node_id, survivors)
+    key = _site_identity(site_path, state.round_id).key
+    state.remember(context)
+    statement = survivor_statement(
+        context.run_id, state.survivors, state.spec_sha256, state.census_sha256, state.round_keys_sha256
+    )
+    return Message(RecordDict({SURVIVORS_RECORD: ConfigRecord({"signature": key.sign(statement)})}), reply_to=msg)
+
+
+def check_survivor_round(state: RoundState, own_node: int, survivors: tuple[int, ...]) -> RoundState:
+    """Check the survivor set this site is asked to sign; return the state that signs it, and checks it at unmask.
 
     A site signs one survivor set per round: signing a second would let the aggregator show
-    different sites different sets.
+    different sites different sets. The state keeps the hash of the survivors' keys as this site
+    verified them at collect (:func:`protos.roster.round_keys_sha256`), which the statement binds
+    so that it holds for this round only.
+
+    Raises
+    ------
+    PolicyViolation
     """
-    state = _recalled(context)
     if state.survivors or not state.participants:
         raise PolicyViolation("a survivor set to sign out of turn (before collect, or a second one)")
-    survivors = tuple(sorted(int(node) for node in msg.content.config_records[SURVIVORS_RECORD]["node_ids"]))
-    check_survivor_set(context.node_id, state.participants, survivors)
+    survivors = tuple(sorted(survivors))
+    check_survivor_set(own_node, state.participants, survivors)
     check_survivors(state, len(survivors))
-    key = _site_identity(site_path, state.round_id).key
-    replace(state, survivors=survivors).remember(context)
-    signature = key.sign(survivor_statement(context.run_id, survivors, state.spec_sha256, state.census_sha256))
-    return Message(RecordDict({SURVIVORS_RECORD: ConfigRecord({"signature": signature})}), reply_to=msg)
+    keys = dict(
+        zip(state.participants, zip(state.participant_keys_1, state.participant_keys_2, strict=True), strict=True)
+    )
+    return replace(state, survivors=survivors, round_keys_sha256=round_keys_sha256({n: keys[n] for n in survivors}))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ advertises, and checks before each step of a round:
 - before revealing any share (unmask): every survivor signed the same survivor set as this site
   (the consistency check of Bonawitz et al. 2017 and Bell et al. 2020), and the same spec and
   census hashes: the noise on this site's values is every survivor's share, each drawn for the
-  spec that survivor received.
+  spec that survivor received; and the same round keys, so that no signature of an earlier round
+  of the run stands in for one of this round.
 
 Every check raises PolicyViolation; the guard turns it into a refusal that names nothing.
 """
@@ -179,31 +180,35 @@ def check_survivor_signatures(
     signatures: list[bytes],
     spec_sha256: str,
     census_sha256: str,
+    round_keys_sha256: str,
 ) -> None:
-    """Before revealing any share: every survivor signed the survivor set this site signed, with its spec and census.
+    """Before revealing any share: every survivor signed this site's survivor set, with its spec, census and round.
 
     ``spec_sha256`` and ``census_sha256`` are those of the spec and census this site received
     (:func:`protos.roster.survivor_statement`): a survivor that was sent another spec or census
     signed other hashes, and its signature does not verify over this site's statement.
+    ``round_keys_sha256`` is that of the survivors' keys this site verified: a signature given in
+    another round of the run was over other keys.
 
     Raises
     ------
     PolicyViolation
         If the aggregator tells this site another set than the one it signed, or any survivor's
-        signature is missing or over another set, spec or census: different sites were told
-        different stories.
+        signature is missing or over another set, spec, census or round: different sites were told
+        different stories, or a signature is replayed.
     """
     if tuple(sorted(survivors)) != tuple(sorted(signed)):
         raise PolicyViolation("unmask request names another survivor set than the one this site signed")
     if len(signatures) != len(survivors):
         raise PolicyViolation(f"{len(signatures)} survivor signatures for {len(survivors)} survivors")
-    statement = survivor_statement(run_id, survivors, spec_sha256, census_sha256)
+    statement = survivor_statement(run_id, survivors, spec_sha256, census_sha256, round_keys_sha256)
     census = f"census {census_sha256[:16]}..." if census_sha256 else "no census"
     for node, signature in zip(sorted(survivors), signatures, strict=True):
         if not roster.member(members[node]).verifies(signature, statement):
             raise PolicyViolation(
-                f"survivor {node} did not sign this survivor set with spec {spec_sha256[:16]}... and {census}: "
-                "sites were told different sets, or sent different specs or censuses"
+                f"survivor {node} did not sign this survivor set with spec {spec_sha256[:16]}... and {census} in "
+                f"this round (keys {round_keys_sha256[:16]}...): sites were told different sets, or sent different "
+                "specs or censuses, or the signature is of another round"
             )
 
 

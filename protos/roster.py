@@ -10,7 +10,9 @@ Within a SecAgg+ round every site signs, with its member key, the public keys it
 (:func:`survivor_statement`): the malicious-server checks of Bonawitz et al. (CCS 2017) and Bell
 et al. (CCS 2020), which Flower 1.42's SecAgg+ lacks. The survivor statement also carries the
 SHA-256 of the spec (and census) the site received, so that every survivor's values are known to
-be computed, and noised, for one and the same spec.
+be computed, and noised, for one and the same spec, and the SHA-256 of the survivors' keys of the
+round (:func:`round_keys_sha256`), so that a statement signed in one round of a run does not
+verify in another.
 """
 
 from __future__ import annotations
@@ -245,13 +247,29 @@ def key_advertisement(run_id: int, node_id: int, public_key_1: bytes, public_key
     return KEYS_DOMAIN + json.dumps(body, sort_keys=True).encode("ascii")
 
 
-def survivor_statement(run_id: int, survivors: Iterable[int], spec_sha256: str, census_sha256: str) -> bytes:
-    """What a site signs before unmasking: the sites the aggregator says survived, and the spec and census it was sent.
+def round_keys_sha256(keys: Mapping[int, tuple[bytes, bytes]]) -> str:
+    """SHA-256 (hex) of the SecAgg+ public keys ``keys`` (node -> pk1, pk2), as a survivor statement binds them.
+
+    A node keeps its id and its member key for all the rounds of a Flower run, and the spec and
+    census may repeat; only the keys SecAgg+ makes afresh at every setup tell one round from
+    another. Every honest site of a round verified the same advertisements, so hashes the same
+    canonical JSON: the nodes in order, each with its two keys.
+    """
+    body = [[node, pk1.hex(), pk2.hex()] for node, (pk1, pk2) in sorted(keys.items())]
+    return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode("ascii")).hexdigest()
+
+
+def survivor_statement(
+    run_id: int, survivors: Iterable[int], spec_sha256: str, census_sha256: str, round_keys_sha256: str
+) -> bytes:
+    """What a site signs before unmasking: the survivors it is told, the spec and census it was sent, the round's keys.
 
     A site's noise share is drawn for the spec it received, and the noise on its values is the
     sum of every survivor's share: an aggregator that sent the others a spec of the same block
     layout but less noise would leave the site less noise than its spec states and its ledger is
-    charged for. Every survivor signing the same hashes rules that out.
+    charged for. Every survivor signing the same hashes rules that out. The round's keys rule out
+    a replay: without them a survivor's signature from an earlier round of the run, over the same
+    survivors, spec and census, would stand in for one it never gave in this round.
 
     Parameters
     ----------
@@ -263,12 +281,15 @@ def survivor_statement(run_id: int, survivors: Iterable[int], spec_sha256: str, 
         :func:`protos.codec.spec_sha256` of the spec the site received.
     census_sha256 : str
         :func:`protos.census.census_sha256` of the census the values round carries; "" for a round without one.
+    round_keys_sha256 : str
+        :func:`round_keys_sha256` of the survivors' public keys, as the site verified their advertisements.
     """
     body = {
         "run_id": run_id,
         "survivors": sorted(int(n) for n in survivors),
         "spec_sha256": spec_sha256,
         "census_sha256": census_sha256,
+        "round_keys_sha256": round_keys_sha256,
     }
     return SURVIVORS_DOMAIN + json.dumps(body, sort_keys=True).encode("ascii")
 

@@ -5,17 +5,21 @@ survivor received; the aggregator, and the members colluding with it, know (or c
 some of those shares. Each test is an aggregator's attack on that noise, refused by the guard,
 and a control with the check switched off in which the noise left is below what the spec states.
 The noise shares are drawn as continuous Gaussians from a seeded generator, of the size
-client.privacy.add_site_noise draws its discrete ones.
+client.privacy.add_site_noise draws its discrete ones. The last test replays, in a later round
+of the run, a survivor signature of an earlier one.
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
 
 import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from client import membership
-from client.guard import RoundState, check_spec_round, check_survivors
+from client.guard import RoundState, check_spec_round, check_survivor_round, check_survivors
 from client.membership import check_survivor_signatures
 from client.policy import PolicyViolation, SitePolicy, check_spec
 from protos.codec import block_layouts
@@ -49,25 +53,49 @@ def _consortium(n: int) -> tuple[Roster, dict[int, str], dict[int, Ed25519Privat
     return roster, members, keys
 
 
+def _round_keys(members: Mapping[int, str], round_number: int = 1) -> dict[int, tuple[bytes, bytes]]:
+    """Each node's two SecAgg+ public keys in one round of the run: stand-ins, other in every round as setup's are."""
+
+    def key(node: int, pk: int) -> bytes:
+        return hashlib.sha256(f"round {round_number} node {node} pk{pk}".encode()).digest()
+
+    return {node: (key(node, 1), key(node, 2)) for node in members}
+
+
 def _collected(
-    policy: SitePolicy, members: dict[int, str], spec: spec_pb2.BenchmarkSpec, census: bytes | None = None
+    policy: SitePolicy,
+    members: dict[int, str],
+    spec: spec_pb2.BenchmarkSpec,
+    census: bytes | None = None,
+    round_keys: Mapping[int, tuple[bytes, bytes]] | None = None,
 ) -> RoundState:
-    """A site's state after collect: every node a verified participant, and the spec (and census) it was sent."""
+    """A site's state after collect: every node a verified participant with its keys, the spec (and census) it got."""
+    keys = round_keys if round_keys is not None else _round_keys(members)
     state = RoundState(
         sampled=len(members),
         threshold=len(members) - 1,
         participants=tuple(members),
         participant_members=tuple(members.values()),
+        participant_keys_1=tuple(keys[node][0] for node in members),
+        participant_keys_2=tuple(keys[node][1] for node in members),
     )
     return check_spec_round(policy, state, spec, census)
 
 
+def _consistent(states: dict[int, RoundState]) -> dict[int, RoundState]:
+    """Each site's state once it took every node for a survivor at the consistency stage (and hashed their keys)."""
+    survivors = tuple(sorted(states))
+    return {node: check_survivor_round(state, node, survivors) for node, state in states.items()}
+
+
 def _signatures(keys: dict[int, Ed25519PrivateKey], states: dict[int, RoundState]) -> list[bytes]:
-    """Each survivor's signature over the survivor set and the hashes of what it received (the consistency stage)."""
+    """Each survivor's signature over the survivor set, the hashes of what it received and its round's keys."""
     survivors = tuple(sorted(keys))
     return [
         keys[node].sign(
-            membership.survivor_statement(RUN, survivors, states[node].spec_sha256, states[node].census_sha256)
+            membership.survivor_statement(
+                RUN, survivors, states[node].spec_sha256, states[node].census_sha256, states[node].round_keys_sha256
+            )
         )
         for node in survivors
     ]
@@ -77,15 +105,35 @@ def _check_unmask(roster: Roster, members: dict[int, str], state: RoundState, si
     """A site's check of the survivors' signatures before it reveals any share."""
     survivors = tuple(sorted(members))
     check_survivor_signatures(
-        roster, RUN, members, survivors, survivors, signatures, state.spec_sha256, state.census_sha256
+        roster,
+        RUN,
+        members,
+        state.survivors,
+        survivors,
+        signatures,
+        state.spec_sha256,
+        state.census_sha256,
+        state.round_keys_sha256,
     )
 
 
 def _hash_blind_statement(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The control: sites sign and check the survivor set alone, as before the spec and census were bound."""
+    """The control: sites sign and check the survivor set and round, as before the spec and census were bound."""
     statement = membership.survivor_statement
     monkeypatch.setattr(
-        membership, "survivor_statement", lambda run_id, survivors, spec, census: statement(run_id, survivors, "", "")
+        membership,
+        "survivor_statement",
+        lambda run_id, survivors, spec, census, round_keys: statement(run_id, survivors, "", "", round_keys),
+    )
+
+
+def _round_blind_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control: sites sign and check the survivor set, spec and census, as before the round keys were bound."""
+    statement = membership.survivor_statement
+    monkeypatch.setattr(
+        membership,
+        "survivor_statement",
+        lambda run_id, survivors, spec, census, round_keys: statement(run_id, survivors, spec, census, ""),
     )
 
 
@@ -104,7 +152,9 @@ def test_a_site_sent_a_stricter_spec_than_the_other_survivors_refuses_to_unmask(
     for spec in (target, others):
         check_spec(SitePolicy(), spec)
     policy, target_node = SitePolicy(), min(members)
-    states = {node: _collected(policy, members, target if node == target_node else others) for node in members}
+    states = _consistent(
+        {node: _collected(policy, members, target if node == target_node else others) for node in members}
+    )
     signatures = _signatures(keys, states)
 
     # The target refuses to reveal any share; so does every other site, shown the target's signature.
@@ -113,7 +163,7 @@ def test_a_site_sent_a_stricter_spec_than_the_other_survivors_refuses_to_unmask(
     with pytest.raises(PolicyViolation, match=f"survivor {target_node} did not sign this survivor set"):
         _check_unmask(roster, members, states[target_node + 1], signatures)
     # Sent the same spec, every site passes.
-    same = {node: _collected(policy, members, others) for node in members}
+    same = _consistent({node: _collected(policy, members, others) for node in members})
     for node in members:
         _check_unmask(roster, members, same[node], _signatures(keys, same))
 
@@ -149,10 +199,14 @@ def test_a_site_sent_another_census_than_the_other_survivors_refuses_to_unmask(m
     raised.CopyFrom(census)
     raised.totals[0].values[0] = "4"
     target_node = min(members)
-    states = {
-        node: _collected(SitePolicy(), members, spec, (raised if node == target_node else census).SerializeToString())
-        for node in members
-    }
+    states = _consistent(
+        {
+            node: _collected(
+                SitePolicy(), members, spec, (raised if node == target_node else census).SerializeToString()
+            )
+            for node in members
+        }
+    )
     assert len({state.spec_sha256 for state in states.values()}) == 1
     with pytest.raises(PolicyViolation, match=r"did not sign this survivor set with spec .* and census"):
         _check_unmask(roster, members, states[target_node], _signatures(keys, states))
@@ -204,3 +258,45 @@ def test_a_private_round_of_min_noise_sites_passes_with_at_most_one_colluder(col
     state = _collected(SitePolicy(max_colluding_members=colluders), members, _spec("wind", 3.0, t))
     assert state.min_survivors == t
     check_survivors(state, t)
+
+
+def test_a_survivor_signature_of_an_earlier_round_replayed_in_a_later_one_is_refused(monkeypatch):
+    """Rounds 1 and 2 of one run: the same five survivors, spec and (no) census; SecAgg+'s keys fresh in round 2.
+
+    In round 2 survivor 104 signs no full set (told that node 100 dropped, it would reveal a share of
+    100's key where the others reveal one of its seed: the split of
+    tests/privacy/test_malicious_aggregator.py); the aggregator shows the other sites, beside their own
+    round-2 signatures, 104's signature from round 1, which it kept.
+    """
+    t = 5
+    roster, members, keys = _consortium(t)
+    spec, replayed = _spec("wind", 1.0, 3), max(members)
+    round_1 = _consistent(
+        {node: _collected(SitePolicy(), members, spec, None, _round_keys(members, 1)) for node in members}
+    )
+    round_2 = _consistent(
+        {node: _collected(SitePolicy(), members, spec, None, _round_keys(members, 2)) for node in members}
+    )
+    assert {(s.survivors, s.spec_sha256, s.census_sha256) for s in [*round_1.values(), *round_2.values()]} == {
+        (tuple(sorted(members)), round_1[replayed].spec_sha256, "")
+    }
+    hashes_1, hashes_2 = ({s.round_keys_sha256 for s in states.values()} for states in (round_1, round_2))
+    assert len(hashes_1) == len(hashes_2) == 1 and hashes_1 != hashes_2  # every site alike, each round its own
+    signed_in_round_1 = _signatures(keys, round_1)
+    for node in members:  # genuine: every site unmasks round 1 with them
+        _check_unmask(roster, members, round_1[node], signed_in_round_1)
+
+    signatures = _signatures(keys, round_2)
+    signatures[-1] = signed_in_round_1[-1]  # 104, the last survivor
+    for node in sorted(members)[:-1]:  # every other site refuses to reveal any share
+        with pytest.raises(PolicyViolation, match=rf"survivor {replayed} did not sign .* in this round"):
+            _check_unmask(roster, members, round_2[node], signatures)
+    for node in members:  # with 104's own round-2 signature they unmask
+        _check_unmask(roster, members, round_2[node], _signatures(keys, round_2))
+
+    # Control: sites whose statement leaves the round's keys out take the round-1 signature in round 2.
+    _round_blind_statement(monkeypatch)
+    signatures = _signatures(keys, round_2)
+    signatures[-1] = _signatures(keys, round_1)[-1]
+    for node in sorted(members)[:-1]:
+        _check_unmask(roster, members, round_2[node], signatures)

@@ -40,7 +40,7 @@ from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, limb_sums_from_weighted_
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import keyed_masks
 from protos.messages import CONSISTENCY_STAGE, SPEC_CONFIG_KEY, SURVIVORS_RECORD
-from protos.roster import Roster, read_member_key, read_roster, survivor_statement
+from protos.roster import Roster, read_member_key, read_roster, round_keys_sha256, survivor_statement
 from server import secure_sum
 from server.secure_sum import run_secure_sum
 from simulations.fleet import FleetConfig, enrol_members, forget_site_history, generate_fleet
@@ -294,6 +294,7 @@ class SplittingAggregator:
     colluder: int
     colluder_key: Path
     signatures: dict[int, bytes] = field(default_factory=dict)
+    keys: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)
 
     def tamper(self, message: Message) -> None:
         """Rewrite the consistency and unmask messages to each site's own story."""
@@ -319,11 +320,14 @@ class SplittingAggregator:
 
     def _signature(self, node: int, survivors: list[int]) -> bytes:
         if node == self.colluder:
-            return read_member_key(self.colluder_key).sign(survivor_statement(7, survivors, spec_sha256(CENSUS), ""))
+            round_keys = round_keys_sha256({n: self.keys[n] for n in survivors})
+            statement = survivor_statement(7, survivors, spec_sha256(CENSUS), "", round_keys)
+            return read_member_key(self.colluder_key).sign(statement)
         return self.signatures.get(node, b"")
 
-    def keep_signatures(self, grid: CheatingGrid) -> None:
-        """Each site's signature over the set it was told (from its consistency reply)."""
+    def keep_replies(self, grid: CheatingGrid) -> None:
+        """Each site's signature over the set it was told (from its consistency reply), and its keys (from setup)."""
+        self.keys.update(self._public_keys(grid))
         for reply in grid.received:
             if reply.has_content() and SURVIVORS_RECORD in reply.content.config_records:
                 self.signatures[reply.metadata.src_node_id] = bytes(
@@ -351,7 +355,7 @@ class SplittingAggregator:
         shapes = [a.shape for a in masked]
         unmasked = parameters_subtraction(masked, keyed_masks(combine_shares(seed_shares), MODULUS_RANGE, shapes))
         key = bytes_to_private_key(combine_shares(key_shares))
-        for node, public_key in self._public_keys(grid).items():
+        for node, (public_key, _) in self._public_keys(grid).items():
             if node == victim:
                 continue
             pairwise = keyed_masks(generate_shared_key(key, bytes_to_public_key(public_key)), MODULUS_RANGE, shapes)
@@ -365,12 +369,14 @@ class SplittingAggregator:
         return [bytes(seeds[victim])], [bytes(keys[victim])]
 
     @staticmethod
-    def _public_keys(grid: CheatingGrid) -> dict[int, bytes]:
-        return {
-            reply.metadata.src_node_id: bytes(reply.content.config_records[RECORD_KEY_CONFIGS][Key.PUBLIC_KEY_1])
-            for reply in grid.received
-            if reply.has_content() and Key.PUBLIC_KEY_1 in reply.content.config_records.get(RECORD_KEY_CONFIGS, {})
-        }
+    def _public_keys(grid: CheatingGrid) -> dict[int, tuple[bytes, bytes]]:
+        """Each node's two public keys, from its setup reply (the advertisement the sites verify)."""
+        keys: dict[int, tuple[bytes, bytes]] = {}
+        for reply in grid.received:
+            made = reply.content.config_records.get(RECORD_KEY_CONFIGS, {}) if reply.has_content() else {}
+            if Key.PUBLIC_KEY_1 in made:
+                keys[reply.metadata.src_node_id] = (bytes(made[Key.PUBLIC_KEY_1]), bytes(made[Key.PUBLIC_KEY_2]))
+        return keys
 
 
 def _split_round(sites: list[Path], told: dict[int, tuple[int, ...]], threshold: int):
@@ -382,7 +388,7 @@ def _split_round(sites: list[Path], told: dict[int, tuple[int, ...]], threshold:
     grid = CheatingGrid(build_client_app(sites), len(sites))
 
     def tamper(message: Message) -> None:
-        attacker.keep_signatures(grid)
+        attacker.keep_replies(grid)
         attacker.tamper(message)
 
     grid.tamper = tamper
