@@ -4,7 +4,8 @@ Stage by stage (client/membership.py has the member checks):
 
 - setup: the round's size and threshold; the site signs the fresh public keys SecAgg+ made;
 - key sharing: every neighbour a distinct roster member, before any secret is shared;
-- collect: every participant a distinct member, and the spec and census, before the masked vector;
+- collect: every participant a distinct member, this site advertised with the keys it made, and
+  the spec and census, before the masked vector;
 - consistency (FleetBench's own stage): sign the survivor set, which must be verified participants,
   with the SHA-256 of the spec and census this site received and of the survivors' keys;
 - unmask: every survivor signed that same set and the same hashes, and the request splits the
@@ -32,6 +33,7 @@ from flwr.compat.common.recorddict_compat import recorddict_to_fitins
 
 from client.membership import (
     check_neighbours,
+    check_own_keys,
     check_participants,
     check_survivor_set,
     check_survivor_signatures,
@@ -82,6 +84,7 @@ class RoundState:
     sampled: int  # sites sampled, as the aggregator announced at setup
     threshold: int  # shares needed to reconstruct a secret
     round_id: str = ""  # random, drawn at setup: names the round's identity in this process (see _site_identity)
+    own_keys: tuple[bytes, ...] = ()  # the two public keys SecAgg+ made for this site at setup, as it signed them
     min_survivors: int = 0  # the fewest sites the sum may be unmasked over (set when the spec arrives)
     census_participants: int = 0  # a values round: the sites its census summed, which it must sum exactly
     spec_id: str = ""  # the round's spec, its release and round (client.audit.round_label), for the calendar
@@ -258,6 +261,7 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
             advertisements,
             frozenset(state.verified_signatures),
         )
+        check_own_keys(context.node_id, state.own_keys, advertisements)
         state = replace(
             state,
             participants=tuple(members),
@@ -308,10 +312,11 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
 def _sign_keys(reply: Message, context: Context, site_path: Path) -> None:
     """Sign, in the setup reply, the public keys SecAgg+ just made, with this site's member key."""
     keys = reply.content.config_records[RECORD_KEY_CONFIGS]
-    site = _site_identity(site_path, _recalled(context).round_id)
-    payload = key_advertisement(
-        context.run_id, context.node_id, bytes(keys[Key.PUBLIC_KEY_1]), bytes(keys[Key.PUBLIC_KEY_2])
-    )
+    state = _recalled(context)
+    site = _site_identity(site_path, state.round_id)
+    own_keys = (bytes(keys[Key.PUBLIC_KEY_1]), bytes(keys[Key.PUBLIC_KEY_2]))
+    replace(state, own_keys=own_keys).remember(context)
+    payload = key_advertisement(context.run_id, context.node_id, *own_keys)
     reply.content.config_records[MEMBER_RECORD] = ConfigRecord(
         {"name": site.member.name, "signature": site.key.sign(payload)}
     )

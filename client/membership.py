@@ -157,6 +157,23 @@ def check_participants(
     return members
 
 
+def check_own_keys(own_node: int, made: tuple[bytes, ...], advertisements: Mapping[int, Advertisement]) -> None:
+    """Before sending the masked vector: this site's advertisement carries the keys it made at this round's setup.
+
+    A survivor statement tells rounds apart by the survivors' keys
+    (:func:`protos.roster.round_keys_sha256`), which are fresh only if this site's own are: its
+    advertisement's signature names the run and node, not the round, so an aggregator could relay
+    the one of an earlier round and make that round's signatures verify again.
+
+    Raises
+    ------
+    PolicyViolation
+    """
+    advert = advertisements.get(own_node)
+    if advert is None or (advert.public_key_1, advert.public_key_2) != made:
+        raise PolicyViolation(f"this site (node {own_node}) is advertised with other keys than it made for this round")
+
+
 def check_survivor_set(own_node: int, participants: Collection[int], survivors: Collection[int]) -> None:
     """Before signing a survivor set: this site in it, and every survivor a participant it verified.
 

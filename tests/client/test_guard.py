@@ -5,7 +5,7 @@ survivor received; the aggregator, and the members colluding with it, know (or c
 some of those shares. Each test is an aggregator's attack on that noise, refused by the guard,
 and a control with the check switched off in which the noise left is below what the spec states.
 The noise shares are drawn as continuous Gaussians from a seeded generator, of the size
-client.privacy.add_site_noise draws its discrete ones. The last test replays, in a later round
+client.privacy.add_site_noise draws its discrete ones. The last two tests replay, in a later round
 of the run, a survivor signature of an earlier one.
 """
 
@@ -20,11 +20,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from client import membership
 from client.guard import RoundState, check_spec_round, check_survivor_round, check_survivors
-from client.membership import check_survivor_signatures
+from client.membership import check_own_keys, check_survivor_signatures
 from client.policy import PolicyViolation, SitePolicy, check_spec
 from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
-from protos.roster import Roster, public_bytes
+from protos.roster import Advertisement, Roster, key_advertisement, public_bytes
 from protos.statistics import site_noise_stddev
 from server.spec import PrivacySettings, power_curve_spec, solar_cohort, solar_spec
 
@@ -300,3 +300,33 @@ def test_a_survivor_signature_of_an_earlier_round_replayed_in_a_later_one_is_ref
     signatures[-1] = _signatures(keys, round_1)[-1]
     for node in sorted(members)[:-1]:
         _check_unmask(roster, members, round_2[node], signatures)
+
+
+def test_a_site_advertised_with_its_keys_of_an_earlier_round_refuses_at_collect():
+    """Round 2: the aggregator relays every site's round-1 advertisement, this site's own among them.
+
+    An advertisement's signature names the run and the node, not the round, so each verifies; a site
+    that hashed them would sign round 1's round keys again, and every round-1 survivor signature
+    would verify in round 2.
+    """
+    t = 5
+    roster, members, keys = _consortium(t)
+    spec, target = _spec("wind", 1.0, 3), min(members)
+    round_1, round_2 = _round_keys(members, 1), _round_keys(members, 2)
+    advertised_in_round_1 = {
+        node: Advertisement(
+            members[node], *round_1[node], keys[node].sign(key_advertisement(RUN, node, *round_1[node]))
+        )
+        for node in members
+    }
+    own = (target, members[target])
+    assert membership.check_participants(roster, RUN, own, members, t, advertised_in_round_1) == members
+    with pytest.raises(PolicyViolation, match=rf"this site \(node {target}\) is advertised with other keys"):
+        check_own_keys(target, round_2[target], advertised_in_round_1)
+    check_own_keys(target, round_1[target], advertised_in_round_1)  # the keys it made in round 1 pass, in round 1
+
+    # Control: without the check, the sites of round 2 hash round 1's keys, and round 1's signatures pass.
+    replayed = _consistent({node: _collected(SitePolicy(), members, spec, None, round_1) for node in members})
+    signed_in_round_1 = _signatures(keys, replayed)
+    for node in members:
+        _check_unmask(roster, members, replayed[node], signed_in_round_1)
