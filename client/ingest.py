@@ -40,6 +40,7 @@ class ExportMapping(Protocol):
     resolution: pd.Timedelta
     timestamps: str
     time_format: str | None
+    utc_offsets: str
     layout: str
     file_format: str
     delimiter: str
@@ -318,9 +319,30 @@ def interval_starts(
     SiteConfigError
         If the time column holds no timestamps (named with the fix).
     """
-    column = site.mapped_columns[TIME]
-    times = timestamps_to_utc(raw, assets, site.timezone, path, column, site.time_format, clock)
+    column, time_format = site.mapped_columns[TIME], site.time_format
+    if site.utc_offsets == "ignore":
+        raw, time_format = wall_clock(raw, time_format)
+    times = timestamps_to_utc(raw, assets, site.timezone, path, column, time_format, clock)
     return times - site.resolution if site.timestamps == "end" else times
+
+
+UTC_OFFSET_TEXT = r"\s*(?:Z|[+-]\d\d:?\d\d)$"
+"""A timestamp's stated UTC offset at the end of its text: ISO 8601 "Z" or +hh:mm (+hhmm)."""
+
+
+def wall_clock(raw: pd.Series, time_format: str | None) -> tuple[pd.Series, str | None]:
+    """An export's time column without the UTC offsets it states, and its format without them (``%z``).
+
+    For [source] utc_offsets = "ignore": a logger on daylight saving time that stamps one fixed
+    offset (PVDAQ's -07:00 all year in Colorado) writes its summer an hour off; without the
+    offsets its stamps are the wall-clock time, read in [site] timezone with its DST.
+    """
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):  # Parquet timestamps with a zone: the time they read there
+        return raw.dt.tz_localize(None), time_format
+    if pd.api.types.is_datetime64_dtype(raw.dtype):  # naive already
+        return raw, time_format
+    text = raw.astype("string").str.replace(UTC_OFFSET_TEXT, "", regex=True)
+    return text, None if time_format is None else time_format.replace("%z", "").rstrip()
 
 
 def timestamps_to_utc(

@@ -208,9 +208,19 @@ SOURCE_SETTINGS = (
         '`"end"`: its end (10:10, as many loggers write), read as the start by moving it back one `resolution`',
         "start",
     ),
+    Setting(
+        "utc_offsets",
+        "string",
+        '`"read"`: a timestamp\'s UTC offset says when it was; `"ignore"`: the offsets are not the logger\'s clock\'s '
+        "(a clock on daylight saving time stamped with one fixed offset): they are dropped and the wall-clock time "
+        "read in `[site] timezone`",
+        "read",
+    ),
 )
 TIMESTAMP_MARKS = ("start", "end")
 """What a record's timestamp marks of the interval it covers ([source] timestamps)."""
+UTC_OFFSET_USES = ("read", "ignore")
+"""What the UTC offsets an export's timestamps state are taken for ([source] utc_offsets)."""
 STATUS_SETTINGS = (
     Setting(
         "normal",
@@ -323,6 +333,7 @@ class SiteConfig:
     only_listed_turbines: bool = False  # [source]: leave out the export's rows of turbines not in [[turbines]]
     timestamps: str = "start"  # [source]: what a record's timestamp marks of its interval, TIMESTAMP_MARKS
     time_format: str | None = None  # [source]: strftime codes of a time column not in ISO 8601
+    utc_offsets: str = "read"  # [source]: whether the stamps' UTC offsets are read or dropped, UTC_OFFSET_USES
 
     @property
     def mapped_columns(self) -> dict[str, str]:
@@ -546,6 +557,12 @@ def _source(
             f"[source] timestamps = {timestamps!r}; use one of {list(TIMESTAMP_MARKS)}: what a record's timestamp "
             "marks of the interval it covers"
         )
+    utc_offsets = str(values["utc_offsets"])
+    if utc_offsets not in UTC_OFFSET_USES:
+        problems.append(
+            f'[source] utc_offsets = {utc_offsets!r}; use one of {list(UTC_OFFSET_USES)}: "ignore" when the offsets '
+            "the stamps state are not the logger's clock's"
+        )
     return {
         only_listed_key: only_listed,
         "files": tuple(files),
@@ -553,6 +570,7 @@ def _source(
         "layout": layout,
         "timestamps": timestamps,
         "time_format": time_format,
+        "utc_offsets": utc_offsets,
         "file_format": file_format,
         "delimiter": str(values["delimiter"]),
         "decimal": str(values["decimal"]),

@@ -16,6 +16,7 @@ import pandas as pd
 from client.filters import TurbineArrays, frozen_sensor_context, frozen_sensor_flag
 from client.ingest import (
     CHUNK_ROWS,
+    UTC_OFFSET_TEXT,
     LocalClock,
     MisalignedRowsError,
     MissingColumnsError,
@@ -278,7 +279,8 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
             try:
                 for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):
                     if i == 0:  # an exporter writes one time format per file: its first chunk says which
-                        with_offsets &= states_utc_offsets(raw[site.mapped_columns["time"]])
+                        read = site.utc_offsets == "read"  # "ignore": read as if stated without
+                        with_offsets &= read and states_utc_offsets(raw[site.mapped_columns["time"]])
                     frame = canonicalise(raw, site, file, clock)
                     rows_without_turbine += len(raw) - len(frame)
                     raw = raw[raw[site.mapped_columns["asset_id"]].astype(str).isin(ids)]  # the rows canonicalise kept
@@ -354,7 +356,7 @@ def states_utc_offsets(times: pd.Series) -> bool:
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         return True
     text = times.dropna().astype(str)
-    return bool(text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).all())
+    return bool(text.str.contains(UTC_OFFSET_TEXT, regex=True).all())
 
 
 def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], with_offsets: bool) -> list[Finding]:

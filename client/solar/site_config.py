@@ -247,6 +247,7 @@ class SolarSiteConfig:
     layout: str = "long"  # or "wide": a row per time, a column per inverter of P_out (and of status)
     timestamps: str = "start"  # what a record's timestamp marks of its interval (client.site_config.TIMESTAMP_MARKS)
     time_format: str | None = None  # strftime codes of a time column not in ISO 8601
+    utc_offsets: str = "read"  # read or drop the stamps' UTC offsets (client.site_config.UTC_OFFSET_USES)
     only_listed_inverters: bool = False  # leave out the export's rows of inverters not in [[inverters]]
 
     @property
@@ -335,6 +336,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         layout=source["layout"],
         timestamps=source["timestamps"],
         time_format=source["time_format"],
+        utc_offsets=source["utc_offsets"],
         only_listed_inverters=source["only_listed_inverters"],
     )
 

@@ -309,7 +309,8 @@ def _canonical_frames(
         try:
             for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):
                 if i == 0:
-                    profiled.with_offsets &= states_utc_offsets(raw[site.columns[TIME]])
+                    read = site.utc_offsets == "read"  # "ignore": read as if stated without
+                    profiled.with_offsets &= read and states_utc_offsets(raw[site.columns[TIME]])
                 frame = canonicalise(raw, site, file, clock)
                 for name in profiled.blanked:
                     values = channel_values(raw[site.columns[name]], name, site, CHANNELS)
@@ -553,8 +554,8 @@ def _clock_findings(site: SolarSiteConfig, monthly: pd.Series, with_offsets: boo
     daylight_saving = (~off).any() and bool(monthly[off].between(low, high).all())
     if daylight_saving and with_offsets:
         fix = (
-            "the logger keeps daylight saving time but the stamps' UTC offsets do not follow it: write the stamps "
-            'in its local time without an offset and set [site] timezone to its IANA zone (e.g. "America/Denver")'
+            "the logger keeps daylight saving time but the stamps' UTC offsets do not follow it: set [source] "
+            'utc_offsets = "ignore" and [site] timezone to its IANA zone (e.g. "America/Denver")'
         )
     elif daylight_saving:
         fix = (

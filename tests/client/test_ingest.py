@@ -321,3 +321,39 @@ def test_a_turbines_first_record_in_the_repeated_hour_cannot_tell_its_pass_and_r
     """Another of the reviewer's cases: an export that starts in the second 02:xx is not silently read an hour off."""
     wall = _autumn_wall_clock()[15:]  # from the winter pass's 02:30
     assert list(_a1_wall_clock_times(tmp_path, wall)[:4]) == ["NaT", "NaT", "NaT", "02:00"]
+
+
+@pytest.mark.parametrize(
+    ("stamps", "time_format"),
+    [
+        (["2025-07-01T13:40:00+01:00", "2025-12-01T13:40:00+01:00"], None),  # ISO 8601 with one fixed offset
+        (["2025-07-01 13:40+0100", "2025-12-01 13:40+0100"], "%Y-%m-%d %H:%M%z"),
+        (["2025-07-01 13:40 Z", "2025-12-01 13:40 Z"], None),
+    ],
+)
+def test_ignored_utc_offsets_read_the_stamps_wall_clock_in_the_sites_zone(tmp_path: Path, stamps, time_format):
+    """A Berlin logger on daylight saving time that stamps one offset: its summer 13:40 is 11:40 UTC, not 12:40."""
+    rows = "Zeit;WEA;P;V;T\n" + "".join(f"{stamp};A1;1,5;8,0;280,15\n" for stamp in stamps)
+    _site(tmp_path, rows)
+    toml = tmp_path / "site.toml"
+    extra = 'decimal = ","\n' + (f'time_format = "{time_format}"\n' if time_format else "")
+    toml.write_text(toml.read_text().replace('decimal = ","\n', extra))
+    stated = list(pd.concat(read_canonical_chunks(load_site_config(toml)))["time"])  # control: the offsets read
+    toml.write_text(toml.read_text().replace('decimal = ","\n', 'decimal = ","\nutc_offsets = "ignore"\n'))
+    ignored = list(pd.concat(read_canonical_chunks(load_site_config(toml)))["time"])
+    assert ignored == [pd.Timestamp("2025-07-01T11:40Z"), pd.Timestamp("2025-12-01T12:40Z")]  # CEST, then CET
+    assert stated != ignored
+    toml.write_text(toml.read_text().replace('"ignore"', '"drop"'))
+    with pytest.raises(SiteConfigError, match=r"\[source\] utc_offsets = 'drop'; use one of \['read', 'ignore'\]"):
+        load_site_config(toml)
+
+
+def test_ignored_utc_offsets_of_zoned_parquet_stamps_read_their_wall_clock(tmp_path: Path):
+    times = pd.to_datetime(["2025-07-01T13:40:00+01:00", "2025-12-01T13:40:00+01:00"])
+    frame = pd.DataFrame({"Zeit": times, "WEA": "A1", "P": 1.5, "V": 8.0, "T": 280.15})
+    frame.to_parquet(tmp_path / "export.parquet")
+    _site(tmp_path, "", fmt="parquet", file="export.parquet")
+    toml = tmp_path / "site.toml"
+    toml.write_text(toml.read_text().replace('decimal = ","\n', 'decimal = ","\nutc_offsets = "ignore"\n'))
+    (frame,) = read_canonical_chunks(load_site_config(toml))
+    assert list(frame["time"]) == [pd.Timestamp("2025-07-01T11:40Z"), pd.Timestamp("2025-12-01T12:40Z")]

@@ -132,14 +132,21 @@ P_out = "W"
 # reading is 3.37 kW), so these are assumed: the clock check uses the AC rating only for its 2 % production threshold.
 
 
-def _system_50_export(folder: Path, daylight_saving_undone: bool) -> Path:
-    """The logger's power beside the satellite weather joined on their stamps, as an operator would export it."""
+def _system_50_export(folder: Path, clock: str) -> Path:
+    """The logger's power beside the satellite weather joined on their stamps, as an operator would export it.
+
+    ``clock``: "as logged"; "power undone" (each record's power the one stamped an hour later while
+    Denver keeps summer time: the power on the stamps' clock); "weather on the logger's" (each
+    record's weather the one stamped an hour earlier then: both on the logger's clock).
+    """
     power = pd.read_parquet(SYSTEM_50).set_index("measured_on")["ac_power_2"]
     weather = pd.read_parquet(SYSTEM_50_WEATHER).set_index("index")[["ghi", "temp_air"]]
     weather = weather.reindex(weather.index.union(power.index)).interpolate(limit=1).reindex(power.index)
-    if daylight_saving_undone:  # each record's power is the one stamped an hour later while Denver keeps summer time
-        summer = np.array([t.dst() != pd.Timedelta(0) for t in power.index.tz_convert("America/Denver")])
+    summer = np.array([t.dst() != pd.Timedelta(0) for t in power.index.tz_convert("America/Denver")])
+    if clock == "power undone":
         power = power.where(~summer, power.shift(-4))
+    elif clock == "weather on the logger's":
+        weather = weather.where(np.repeat(~summer[:, None], weather.shape[1], axis=1), weather.shift(4))
     export = weather.assign(ac_power_2=power.to_numpy()).rename_axis("measured_on").reset_index()
     folder.mkdir()
     export.to_csv(folder / "export.csv", index=False)  # stamps as 2011-04-15 00:00:00-07:00
@@ -154,7 +161,7 @@ def _clock_findings(site: Path) -> list[Finding]:
 
 
 def test_a_logger_on_daylight_saving_time_is_found_from_the_sun(tmp_path: Path):
-    (finding,) = _clock_findings(_system_50_export(tmp_path / "as-exported", daylight_saving_undone=False))
+    (finding,) = _clock_findings(_system_50_export(tmp_path / "as-exported", "as logged"))
     periods = re.findall(r"(\d{4}-\d\d) to (\d{4}-\d\d) \(\+(\d+) min\)", finding.problem)
     assert [(first, last) for first, last, _ in periods] == [
         ("2011-04", "2011-10"),
@@ -164,9 +171,29 @@ def test_a_logger_on_daylight_saving_time_is_found_from_the_sun(tmp_path: Path):
     assert all(40 <= int(minutes) <= 65 for _, _, minutes in periods), finding.problem
     other = int(re.search(r"; ([+-]\d+) min in the other months", finding.problem).group(1))
     assert abs(other) <= 10
-    assert "daylight saving time" in finding.fix and "without an offset" in finding.fix
+    assert "daylight saving time" in finding.fix and 'utc_offsets = "ignore"' in finding.fix
     # Control: the same export with summer's power moved back one hour is on the sun's clock throughout.
-    assert _clock_findings(_system_50_export(tmp_path / "undone", daylight_saving_undone=True)) == []
+    assert _clock_findings(_system_50_export(tmp_path / "undone", "power undone")) == []
+
+
+def test_its_stamps_read_as_the_loggers_wall_clock_put_power_and_weather_on_the_sun(tmp_path: Path):
+    """The finding's fix: [source] utc_offsets = "ignore" and the zone of the logger's clock, on an export whose
+    every column the logger stamped (the weather moved onto its clock too)."""
+    site = _system_50_export(tmp_path / "fixed", "weather on the logger's")
+    fixed = (
+        site.read_text()
+        .replace('name = "pvdaq-50"', 'name = "pvdaq-50"\ntimezone = "America/Denver"')
+        .replace('layout = "wide"', 'layout = "wide"\nutc_offsets = "ignore"')
+    )
+    site.write_text(fixed)
+    assert _clock_findings(site) == []
+    report = validate_any_site(site)
+    # The stamps of each spring-forward night's 02:00-02:45 (2012, 2013) never show on a wall clock: left out.
+    assert report.turbines.loc["ac_power_2", "bad_time"] == 8
+    # Control: the same export with its offsets read has its summers an hour late.
+    site.write_text(fixed.replace('utc_offsets = "ignore"', 'utc_offsets = "read"'))
+    (finding,) = _clock_findings(site)
+    assert "2012-03 to 2012-10" in finding.problem
 
 
 def test_its_loggers_night_readings_of_a_few_watts_leave_the_night_irradiance_alone(
@@ -174,7 +201,7 @@ def test_its_loggers_night_readings_of_a_few_watts_leave_the_night_irradiance_al
 ):
     """The inverter reads 0.05-0.3 W on many nights; a zero irradiance then is no stuck sensor, as it was when any
     power above zero counted as producing. The satellite air temperature, never below 0 degC in Colorado winters, is."""
-    site = _system_50_export(tmp_path / "as-exported", daylight_saving_undone=False)
+    site = _system_50_export(tmp_path / "as-exported", "as logged")
     power = pd.read_parquet(SYSTEM_50)["ac_power_2"]
     assert ((power > 0) & (power < 1.0)).sum() > 1000  # the night readings, in W
     report = validate_any_site(site)
