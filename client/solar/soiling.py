@@ -217,18 +217,13 @@ def soiling_loss(
             # The loss is SRR's on the series as measured; the profile that divides the series before
             # year-on-year is refitted with the seasonal cycle out, whose rises and falls within a long
             # interval bend its fitted rate (an a-Si plant's winter peak flattens an autumn's soiling).
-            deseasoned, profile_cleaning = normalised, cleaning
             span = normalised.index[finite].max() - normalised.index[finite].min()
+            refitted = None
             if span >= pd.Timedelta(days=MIN_SEASONAL_SPAN_DAYS):
-                deseasoned = normalised / seasonal_cycle(
-                    normalised / clean, info["soiling_interval_summary"], cleaning, SEASONAL_HARMONICS
-                )
-                clean_deseasoned, profile_cleaning = _clean_level_and_cleanings(
-                    deseasoned, insolation, rdtools.soiling, PROFILE_DAY_SCALE
-                )
-                _, _, info = _srr_with_cleanings(
-                    deseasoned / clean_deseasoned, insolation, profile_cleaning, 1, "perfect_clean", rdtools.soiling
-                )
+                refitted = _deseasoned_profile(normalised, insolation, clean, info, cleaning, rdtools.soiling)
+            # A plant of under two years, or one whose deseasoned series RdTools finds no valid interval in
+            # (PVDAQ system 50, a real export): the profile of the series as measured; the loss stands either way.
+            info, profile_cleaning = refitted if refitted is not None else (info, cleaning)
     except (ValueError, rdtools.soiling.NoValidIntervalError):
         return None
     if not np.isfinite(ratio):
@@ -296,6 +291,34 @@ def _clean_level_and_cleanings(
     cleaning = pd.Series(0.0, index=normalised.index)
     cleaning[pd.DatetimeIndex(intervals["start"][kept])] = 1.0
     return clean, cleaning
+
+
+def _deseasoned_profile(
+    normalised: pd.Series,
+    insolation: pd.Series,
+    clean: float,
+    info: dict[str, Any],
+    cleaning: pd.Series,
+    srr: ModuleType,
+) -> tuple[dict[str, Any], pd.Series] | None:
+    """RdTools' intervals and the kept cleanings refitted with the seasonal cycle divided out; None without a valid one.
+
+    ``info`` and ``cleaning`` are the first pass's over the series as measured (``normalised`` over
+    ``clean``).
+    """
+    try:
+        deseasoned = normalised / seasonal_cycle(
+            normalised / clean, info["soiling_interval_summary"], cleaning, SEASONAL_HARMONICS
+        )
+        clean_deseasoned, deseasoned_cleaning = _clean_level_and_cleanings(
+            deseasoned, insolation, srr, PROFILE_DAY_SCALE
+        )
+        _, _, deseasoned_info = _srr_with_cleanings(
+            deseasoned / clean_deseasoned, insolation, deseasoned_cleaning, 1, "perfect_clean", srr
+        )
+    except (ValueError, srr.NoValidIntervalError):
+        return None
+    return deseasoned_info, deseasoned_cleaning
 
 
 def _srr_with_cleanings(

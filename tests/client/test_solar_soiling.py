@@ -7,7 +7,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 import pytest
+import rdtools.soiling as soiling_srr
 
+import client.solar.soiling as soiling
 from client.solar.degradation import year_on_year_degradation
 from client.solar.soiling import (
     SRR_METHODS,
@@ -294,3 +296,28 @@ def test_the_profile_takes_soiling_as_a_share_of_the_worn_plant() -> None:
     # (mean 0.06).
     plants = (heavily_soiled_wearing_plant(np.random.default_rng(seed)) for seed in range(5))
     assert _mean_rate_error(plants, -1.0) < 0.1
+
+
+def test_a_deseasoned_series_without_a_valid_interval_keeps_the_loss_and_the_measured_profile(monkeypatch) -> None:
+    """RdTools finding no valid interval once the seasonal cycle is out (PVDAQ system 50) cost the plant its loss."""
+    normalised, insolation, _ = simulate(np.random.default_rng(3), "regular")
+    refitted = soiling_loss(normalised, insolation, np.random.default_rng(0), reps=20)
+    # A series under two years long is never deseasoned: its profile is the measured series' own.
+    monkeypatch.setattr(soiling, "MIN_SEASONAL_SPAN_DAYS", 10_000)
+    measured_only = soiling_loss(normalised, insolation, np.random.default_rng(0), reps=20)
+    monkeypatch.undo()
+
+    def no_valid_interval(*args, **kwargs):
+        raise soiling_srr.NoValidIntervalError("No valid soiling intervals were found")
+
+    first_pass = soiling._clean_level_and_cleanings
+    monkeypatch.setattr(
+        soiling,
+        "_clean_level_and_cleanings",
+        lambda *args: no_valid_interval() if args[-1] == soiling.PROFILE_DAY_SCALE else first_pass(*args),
+    )
+    fallen_back = soiling_loss(normalised, insolation, np.random.default_rng(0), reps=20)
+    assert refitted is not None and measured_only is not None and fallen_back is not None
+    assert fallen_back.loss_pct == refitted.loss_pct  # the loss is the measured series' either way
+    pd.testing.assert_series_equal(fallen_back.daily_ratio, measured_only.daily_ratio)
+    assert not fallen_back.daily_ratio.equals(refitted.daily_ratio)
