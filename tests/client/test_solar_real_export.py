@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from pvdaq import SYSTEM_50, rdtools_sensor_rate, system_50_export
 
 import client.solar.quality as solar_quality
 from client.site_kinds import validate_any_site
@@ -90,70 +90,6 @@ def test_its_performance_ratio_is_the_iec_formula_over_its_raw_rows(site: Path):
     assert summary.inverter_records.sum() == 480
 
 
-# NREL PVDAQ system 50 (Golden, Colorado): one inverter's AC power, 15-min, 2011-04-15 to 2013-12-31, stamped at a
-# fixed UTC-07:00 while the logger kept Mountain daylight time in summer; and the NSRDB PSM3 satellite weather of the
-# place (30-min GHI and air temperature, correctly stamped). Both from pvanalytics 0.2.2 (tests/data/pvanalytics).
-SYSTEM_50 = EXPORT.parent / "system_50_ac_power_2_full_DST.parquet"
-SYSTEM_50_WEATHER = EXPORT.parent / "system_50_ac_power_2_full_DST_psm3.parquet"
-SYSTEM_50_SITE = """
-[site]
-kind = "solar"
-name = "pvdaq-50"
-
-[plant]
-latitude = 39.7406
-longitude = -105.1775
-elevation_m = 1800.0
-module_technology = "mono-Si"
-mounting = "fixed"
-tilt_deg = 45.0
-azimuth_deg = 158.0
-climate_zone = "arid"
-
-[[inverters]]
-id = "ac_power_2"
-dc_capacity_kw = 4.0
-ac_capacity_kw = 3.5
-
-[source]
-files = ["export.csv"]
-layout = "wide"
-
-[columns]
-time = "measured_on"
-P_out = "{asset}"
-G_h = "ghi"
-T_amb = "temp_air"
-
-[units]
-P_out = "W"
-"""
-# The tilt and azimuth are pvanalytics' stated truth for the system; its ratings are not published (the largest
-# reading is 3.37 kW), so these are assumed: the clock check uses the AC rating only for its 2 % production threshold.
-
-
-def _system_50_export(folder: Path, clock: str) -> Path:
-    """The logger's power beside the satellite weather joined on their stamps, as an operator would export it.
-
-    ``clock``: "as logged"; "power undone" (each record's power the one stamped an hour later while
-    Denver keeps summer time: the power on the stamps' clock); "weather on the logger's" (each
-    record's weather the one stamped an hour earlier then: both on the logger's clock).
-    """
-    power = pd.read_parquet(SYSTEM_50).set_index("measured_on")["ac_power_2"]
-    weather = pd.read_parquet(SYSTEM_50_WEATHER).set_index("index")[["ghi", "temp_air"]]
-    weather = weather.reindex(weather.index.union(power.index)).interpolate(limit=1).reindex(power.index)
-    summer = np.array([t.dst() != pd.Timedelta(0) for t in power.index.tz_convert("America/Denver")])
-    if clock == "power undone":
-        power = power.where(~summer, power.shift(-4))
-    elif clock == "weather on the logger's":
-        weather = weather.where(np.repeat(~summer[:, None], weather.shape[1], axis=1), weather.shift(4))
-    export = weather.assign(ac_power_2=power.to_numpy()).rename_axis("measured_on").reset_index()
-    folder.mkdir()
-    export.to_csv(folder / "export.csv", index=False)  # stamps as 2011-04-15 00:00:00-07:00
-    (folder / "site.toml").write_text(SYSTEM_50_SITE)
-    return folder / "site.toml"
-
-
 def _clock_findings(site: Path) -> list[Finding]:
     report = validate_any_site(site)
     assert report.usable, report.findings
@@ -161,7 +97,7 @@ def _clock_findings(site: Path) -> list[Finding]:
 
 
 def test_a_logger_on_daylight_saving_time_is_found_from_the_sun(tmp_path: Path):
-    (finding,) = _clock_findings(_system_50_export(tmp_path / "as-exported", "as logged"))
+    (finding,) = _clock_findings(system_50_export(tmp_path / "as-exported", "as logged"))
     periods = re.findall(r"(\d{4}-\d\d) to (\d{4}-\d\d) \(\+(\d+) min\)", finding.problem)
     assert [(first, last) for first, last, _ in periods] == [
         ("2011-04", "2011-10"),
@@ -173,13 +109,13 @@ def test_a_logger_on_daylight_saving_time_is_found_from_the_sun(tmp_path: Path):
     assert abs(other) <= 10
     assert "daylight saving time" in finding.fix and 'utc_offsets = "ignore"' in finding.fix
     # Control: the same export with summer's power moved back one hour is on the sun's clock throughout.
-    assert _clock_findings(_system_50_export(tmp_path / "undone", "power undone")) == []
+    assert _clock_findings(system_50_export(tmp_path / "undone", "power undone")) == []
 
 
 def test_its_stamps_read_as_the_loggers_wall_clock_put_power_and_weather_on_the_sun(tmp_path: Path):
     """The finding's fix: [source] utc_offsets = "ignore" and the zone of the logger's clock, on an export whose
     every column the logger stamped (the weather moved onto its clock too)."""
-    site = _system_50_export(tmp_path / "fixed", "weather on the logger's")
+    site = system_50_export(tmp_path / "fixed", "weather on the logger's")
     fixed = (
         site.read_text()
         .replace('name = "pvdaq-50"', 'name = "pvdaq-50"\ntimezone = "America/Denver"')
@@ -201,7 +137,7 @@ def test_its_loggers_night_readings_of_a_few_watts_leave_the_night_irradiance_al
 ):
     """The inverter reads 0.05-0.3 W on many nights; a zero irradiance then is no stuck sensor, as it was when any
     power above zero counted as producing. The satellite air temperature, never below 0 degC in Colorado winters, is."""
-    site = _system_50_export(tmp_path / "as-exported", "as logged")
+    site = system_50_export(tmp_path / "as-exported", "as logged")
     power = pd.read_parquet(SYSTEM_50)["ac_power_2"]
     assert ((power > 0) & (power < 1.0)).sum() > 1000  # the night readings, in W
     report = validate_any_site(site)
@@ -211,3 +147,21 @@ def test_its_loggers_night_readings_of_a_few_watts_leave_the_night_irradiance_al
     assert "(the longest run: 0 degC for " in temperature.problem
     monkeypatch.setattr(solar_quality, "PRODUCING_SHARE", 0.0)  # control: any power above zero is production
     assert validate_any_site(site).turbines.loc["ac_power_2", "stuck_irradiance"] > 100
+
+
+def test_its_degradation_rate_is_rdtools_sensor_workflows_on_the_same_rows(tmp_path: Path):
+    """2.7 years on the sun's clock: the site's rate beside RdTools' TrendAnalysis on the same rows and expected power.
+
+    Both read GHI transposed to the plane by the site's model and the site's expected power; the site
+    divides out its own soiling profile and averages in the days after cleanings, RdTools filters
+    and reads year-on-year alone. Neither is the truth (unknown for this plant); a rate that moved away
+    from RdTools' own by more than 0.15 %/year, within intervals of +-0.5, would be the site's doing.
+    """
+    site = load_solar_site_config(system_50_export(tmp_path / "undone", "power undone"))
+    spec = solar_spec("pvdaq-50", "2011-04-15T07:00:00Z", "2014-01-01T07:00:00Z", [solar_cohort("all plants")])
+    summary = summarise_plant(lambda: read_solar_chunks(site), site, spec)
+    assert summary.soiling is not None and summary.degradation is not None
+    theirs, (low, high) = rdtools_sensor_rate(site)
+    ours = summary.degradation
+    assert ours.rate_pct_per_year == pytest.approx(theirs, abs=0.15)
+    assert ours.ci_low < high and low < ours.ci_high
