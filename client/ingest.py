@@ -326,8 +326,12 @@ def interval_starts(
     return times - site.resolution if site.timestamps == "end" else times
 
 
-UTC_OFFSET_TEXT = r"\s*(?:Z|[+-]\d\d:?\d\d)$"
-"""A timestamp's stated UTC offset at the end of its text: ISO 8601 "Z" or +hh:mm (+hhmm)."""
+UTC_OFFSET_TEXT = (
+    r"(?:(?<=\d\d:\d\d)|(?<=\d\d:\d\d\.\d{3})|(?<=\d\d:\d\d\.\d{6})|(?<=\d\d:\d\d\.\d{9}))"
+    r"\s*(?:Z|[+-]\d\d(?::?\d\d)?)\s*$"
+)
+"""A timestamp's stated UTC offset at the end of its text, right after its time of day: ISO 8601 "Z", +hh:mm,
++hhmm or +hh (as PostgreSQL writes it); "-1340" in "20220101-1340" is no offset."""
 
 
 def wall_clock(raw: pd.Series, time_format: str | None) -> tuple[pd.Series, str | None]:

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -26,11 +27,13 @@ from client.solar.quality import (
     SHIFT_MIN_DROP,
     SHIFT_WINDOW_DAYS,
     TEMPERATURE_STUCK_MIN_DURATIONS,
+    about_their_circular_mean,
     day_length,
     irradiance_channel,
     level_shift,
     midday_offset,
     production_edges,
+    solar_day,
     stuck_context,
     stuck_min_records,
     stuck_readings,
@@ -88,7 +91,7 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     stuck = {name: _StuckRuns.empty(len(ids)) for name in ("P_out", measured, *temperatures)}
     # Stuck readings are judged over each inverter's records in time order, beside its neighbours either side.
     frames = _canonical_frames(site, chunk_rows, progress, profiled, findings)
-    daily, spans = _DailySums(len(ids)), _ProductionSpans(len(ids))
+    daily, spans = _DailySums(len(ids)), _ProductionSpans(len(ids), site.plant.longitude)
     context = max(stuck_context(min_run, temperature_runs.values()), 1)  # 1: a rise or set needs its neighbour
     for frame, frame_asset, owned in chunks_with_context(frames, ids, context):
         readings = [frame[name].to_numpy(dtype=np.float64) for name in stuck]
@@ -97,14 +100,16 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
         frame_stamp = frame[TIME].dt.as_unit("ms").array.asi8
         producing_kw = PRODUCING_SHARE * ac_kw[frame_asset]
         edges = production_edges(readings[0], producing_kw, frame_asset, frame_stamp, site.resolution)
+        with np.errstate(invalid="ignore"):
+            edges = (readings[0] > producing_kw, *edges)
         sensor = np.where(flags[1], np.nan, readings[1])
         for temperature, run in zip(readings[2:], temperature_runs.values(), strict=True):
             flags += (stuck_temperature(temperature, frame_asset, sensor, run),)
         asset, stamp = frame_asset[owned], frame_stamp[owned]
         readings, flags = [values[owned] for values in readings], tuple(flag[owned] for flag in flags)
         power, irradiance = readings[:2]
-        day = (stamp + int(site.plant.longitude / 15.0 * _HOUR_MS)) // (24 * _HOUR_MS)  # local solar day
-        spans.add(asset, day, stamp, *(edge[owned] for edge in edges))
+        day = solar_day(stamp, site.plant.longitude)
+        spans.add(asset, stamp, *(edge[owned] for edge in edges))
         for runs, values, flagged in zip(stuck.values(), readings, flags, strict=True):
             runs.add(asset, values, stamp, flagged)
         with np.errstate(invalid="ignore"):
@@ -130,16 +135,20 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
         findings += _findings(site, profile, blanked, profiled.with_offsets, sorted(profiled.unlisted_codes))
         findings += _stuck_findings(site, stuck)
         findings += _shift_findings(site, *daily.ratio(np.array([i.dc_capacity_kw for i in site.inverters])))
-        monthly = spans.monthly_offsets(site.plant.latitude, site.plant.longitude, site.resolution)
-        findings += _clock_findings(site, monthly, profiled.with_offsets)
+        clock = spans.offsets(site.plant.latitude, site.resolution)
+        span = (profile["last"].max() - profile["first"].min()) if seen.any() else pd.Timedelta(0)
+        findings += _clock_findings(site, clock, profiled.with_offsets, span)
     return ValidationReport(str(site.path), tuple(findings), profile)
 
 
 _EXACT_PEERS = 100
 """Inverters up to which each one's peers are the others exactly (the cost grows as their square)."""
 _HOUR_MS = 3_600_000
+_DAY_STARTS = (0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 21.0)
+"""Hours after solar midnight (by the stamps) at which the clock check may start its days."""
 CLOCK_MIN_DAYS = 10
-"""Inverter-days with a rise and a set at least :data:`CLOCK_MIN_SPAN` apart a month needs to be judged."""
+"""Days with a rise and a set at least :data:`CLOCK_MIN_SPAN` apart a month needs to be judged (per inverter, its
+own days)."""
 CLOCK_MIN_SPAN = pd.Timedelta(hours=4)
 """A day's shortest span from its rise to its set that centres it: the few producing hours of a polar winter day
 move with clouds and the records' steps (a synthetic plant at 78 deg N read -33 min in February with any span)."""
@@ -180,51 +189,85 @@ class _DailySums:
             return np.arange(first, first + sums.shape[2]), sums[0] / (dc_capacity_kw[:, None] * sums[1] / 1000.0)
 
 
+class ClockOffsets(NamedTuple):
+    """Median :func:`client.solar.quality.midday_offset` per calendar month [min], of the plant and of each inverter."""
+
+    plant: pd.Series  # by month: the median over days of each day's median over the inverters
+    inverters: pd.DataFrame  # months x inverters (their index in site.toml): each one's median over its days
+
+
 class _ProductionSpans:
-    """Per inverter and local solar day, streamed over chunks: its first rise into production and its last set [ms]."""
+    """Per inverter and day, streamed over chunks: its first rise into production and its last set [ms].
 
-    def __init__(self, n_inverters: int) -> None:
-        self._n = n_inverters
-        self._rises: list[tuple[np.ndarray, np.ndarray]] = []
-        self._sets: list[tuple[np.ndarray, np.ndarray]] = []
+    Days are local solar days (by the stamps) starting at each of :data:`_DAY_STARTS` hours after
+    solar midnight, and producing records are counted by the stamps' solar hour: at the end the days
+    that start in the quietest hours are judged, so that a day's production stays in one day even
+    when the stamps are half a day off the sun.
+    """
 
-    def add(self, asset: np.ndarray, day: np.ndarray, stamp: np.ndarray, rises: np.ndarray, sets: np.ndarray) -> None:
-        """Add records of inverters ``asset`` on days ``day`` (stamps in ms) that rise into or set out of production."""
-        self._rises.append(self._extreme(day[rises] * self._n + asset[rises], stamp[rises], np.minimum))
-        self._sets.append(self._extreme(day[sets] * self._n + asset[sets], stamp[sets], np.maximum))
+    def __init__(self, n_inverters: int, longitude: float) -> None:
+        self._n, self._longitude = n_inverters, longitude
+        self._rises: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in _DAY_STARTS]
+        self._sets: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in _DAY_STARTS]
+        self._producing_by_hour = np.zeros(24, dtype=np.int64)
 
-    @staticmethod
-    def _extreme(cell_of: np.ndarray, stamp: np.ndarray, reduce: np.ufunc) -> tuple[np.ndarray, np.ndarray]:
-        """Per (day, inverter) cell, the earliest (``np.minimum``) or latest (``np.maximum``) stamp."""
-        cells, cell = np.unique(cell_of, return_inverse=True)
-        times = np.zeros(len(cells), dtype=np.int64)
-        times[cell] = stamp  # any one of the cell's stamps, then the extreme of them all
-        reduce.at(times, cell, stamp)
-        return cells, times
+    def add(
+        self, asset: np.ndarray, stamp: np.ndarray, producing: np.ndarray, rises: np.ndarray, sets: np.ndarray
+    ) -> None:
+        """Add records of inverters ``asset`` (stamps in ms): which produce, and which rise into or set out of it."""
+        solar_hours = (stamp[producing] + self._longitude / 15.0 * _HOUR_MS) / _HOUR_MS
+        self._producing_by_hour += np.bincount(np.floor(solar_hours % 24.0).astype(np.int64), minlength=24)
+        for k, start in enumerate(_DAY_STARTS):
+            day = solar_day(stamp, self._longitude, start)
+            self._rises[k].append(_extreme(day[rises] * self._n + asset[rises], stamp[rises], np.minimum))
+            self._sets[k].append(_extreme(day[sets] * self._n + asset[sets], stamp[sets], np.maximum))
 
-    def monthly_offsets(self, latitude: float, longitude: float, resolution: pd.Timedelta) -> pd.Series:
-        """Per calendar month of :data:`CLOCK_MIN_DAYS` inverter-days or more, the median :func:`midday_offset` [min].
+    def offsets(self, latitude: float, resolution: pd.Timedelta) -> ClockOffsets:
+        """The monthly medians of the inverter-days with a rise and a set, each month of :data:`CLOCK_MIN_DAYS` days.
 
-        Over the inverter-days with both a rise and a set, :data:`CLOCK_MIN_SPAN` or more apart, of
-        days up to :data:`CLOCK_MAX_DAY_LENGTH` long: a day whose dawn or dusk fell in a gap in the
-        data has no span to centre, nor a day without a night.
+        A day is judged when its rise and set are :data:`CLOCK_MIN_SPAN` or more apart and the sun
+        sets on it (:data:`CLOCK_MAX_DAY_LENGTH`): a day whose dawn or dusk fell in a gap in the
+        data has no span to centre, nor a day without a night. The plant's day is the median of its
+        inverters', so that one day of many inverters does not make a month.
         """
+        quiet = [self._producing_by_hour[[int(start) - 1, int(start)]].sum() for start in _DAY_STARTS]
+        k = int(np.argmin(quiet))  # the first of equals: midnight for a clock on the sun's
         merged = []
-        for parts, reduce in ((self._rises, np.minimum), (self._sets, np.maximum)):
+        for parts, reduce in ((self._rises[k], np.minimum), (self._sets[k], np.maximum)):
             cells = np.concatenate([np.zeros(0, dtype=np.int64), *(part[0] for part in parts)])
             stamps = np.concatenate([np.zeros(0, dtype=np.int64), *(part[1] for part in parts)])
-            merged.append(self._extreme(cells, stamps, reduce))
+            merged.append(_extreme(cells, stamps, reduce))
         (rise_cells, first), (set_cells, last) = merged
         cells, in_rises, in_sets = np.intersect1d(rise_cells, set_cells, return_indices=True)
         first, last = first[in_rises], last[in_sets]
-        day = cells // self._n
+        day = solar_day((first + last) / 2.0, self._longitude)
         judged = (last - first >= CLOCK_MIN_SPAN / pd.Timedelta(milliseconds=1)) & (
             day_length(day, latitude) <= CLOCK_MAX_DAY_LENGTH
         )
-        first, last, day = first[judged], last[judged], day[judged]
-        offset = midday_offset(first, last, day, longitude, resolution)
-        months = pd.Series(offset).groupby(day.astype("datetime64[D]").astype("datetime64[M]"))
-        return months.median()[months.size() >= CLOCK_MIN_DAYS]
+        days = pd.DataFrame(
+            {
+                "month": day[judged].astype("datetime64[D]").astype("datetime64[M]"),
+                "day": day[judged],
+                "inverter": cells[judged] % self._n,
+                "offset": about_their_circular_mean(
+                    midday_offset(first[judged], last[judged], self._longitude, resolution)
+                ),
+            }
+        )
+        daily = days.groupby(["month", "day"])["offset"].median().groupby("month")
+        plant = daily.median()[daily.size() >= CLOCK_MIN_DAYS]
+        own = days.groupby(["month", "inverter"])["offset"]
+        inverters = own.median()[own.size() >= CLOCK_MIN_DAYS].unstack("inverter")
+        return ClockOffsets(plant, inverters)
+
+
+def _extreme(cell_of: np.ndarray, stamp: np.ndarray, reduce: np.ufunc) -> tuple[np.ndarray, np.ndarray]:
+    """Per (day, inverter) cell, the earliest (``np.minimum``) or latest (``np.maximum``) stamp."""
+    cells, cell = np.unique(cell_of, return_inverse=True)
+    times = np.zeros(len(cells), dtype=np.int64)
+    times[cell] = stamp  # any one of the cell's stamps, then the extreme of them all
+    reduce.at(times, cell, stamp)
+    return cells, times
 
 
 @dataclass
@@ -523,47 +566,102 @@ def _shift_findings(site: SolarSiteConfig, days: np.ndarray, daily_ratio: np.nda
 _DST_MINUTES = (CLOCK_TOLERANCE_MINUTES, 90.0)
 """Offsets of the months off the sun that read as daylight saving time where the other months are right [min]:
 late by about an hour, a month in which the clocks change half-way by less."""
+_SUMMER_MONTHS, _WINTER_MONTHS = (3, 4, 5, 6, 7, 8, 9, 10, 11), (12, 1, 2)
+"""Months in which the northern hemisphere's clocks may keep daylight saving time, and the heart of its winter."""
+CLOCK_CHECK_MIN_SPAN = pd.Timedelta(days=60)
+"""An export this long whose clock could not be checked says so."""
 
 
-def _clock_findings(site: SolarSiteConfig, monthly: pd.Series, with_offsets: bool) -> list[Finding]:
-    """A finding when months of the export centre the plant's production away from solar noon.
+def _clock_findings(
+    site: SolarSiteConfig, clock: ClockOffsets, with_offsets: bool, span: pd.Timedelta
+) -> list[Finding]:
+    """Findings when months of the export centre the plant's, or one inverter's, production away from solar noon.
 
-    ``monthly`` is the median midday offset per month (:meth:`_ProductionSpans.monthly_offsets`);
-    months beyond :data:`client.solar.quality.CLOCK_TOLERANCE_MINUTES` are named, as runs of
-    consecutive months. Where the other months are right and these are about an hour late, the
-    logger keeps daylight saving time.
+    Months beyond :data:`client.solar.quality.CLOCK_TOLERANCE_MINUTES` are named, as runs of
+    consecutive months: the plant's against the sun, each inverter's against the median of the
+    others'. Where the plant's other months are right, every month off is about an hour late and
+    lies in the hemisphere's summer, and some right month in its winter, the logger keeps daylight
+    saving time. An export of two months or more whose clock could not be judged at all says so.
     """
+    files = ", ".join(str(f) for f in site.files)
+    monthly = clock.plant
+    if monthly.empty:
+        if span < CLOCK_CHECK_MIN_SPAN:
+            return []
+        problem = (
+            "the clock could not be checked against the sun: no month has "
+            f"{CLOCK_MIN_DAYS} days whose production rises above {PRODUCING_SHARE:.0%} of the AC rating "
+            "from a record below it and sets again"
+        )
+        fix = "export the night's records (or those below that power) as well, or check the logger's clock by hand"
+        return [Finding("warning", files, site.columns[TIME], "", problem, fix)]
+    out = []
     off = monthly.abs() > CLOCK_TOLERANCE_MINUTES
-    if not off.any():
-        return []
+    if off.any():
+        others = f"; {monthly[~off].median():+.0f} min in the other months" if (~off).any() else ""
+        problem = (
+            f"the plant's production is centred off solar noon in {_runs(monthly, off)} (monthly medians of the "
+            f"middle between each day's rise into production and its set{others}): the stamps are off the sun's "
+            "clock then, and the plant's summary reads the sun's position at them"
+        )
+        out.append(
+            Finding("warning", files, site.columns[TIME], "", problem, _clock_fix(site, monthly, off, with_offsets))
+        )
+    for i, inverter in enumerate(site.inverters):
+        if i not in clock.inverters or len(site.inverters) < 2:
+            continue
+        peers = clock.inverters.drop(columns=i).median(axis=1)
+        relative = (clock.inverters[i] - peers).dropna()
+        apart = relative.abs() > CLOCK_TOLERANCE_MINUTES
+        if apart.any():
+            out.append(
+                Finding(
+                    "warning",
+                    files,
+                    site.columns[TIME],
+                    inverter.inverter_id,
+                    f"its production is centred off the plant's other inverters' in {_runs(relative, apart)} "
+                    "(monthly medians, against the others' median): its records are stamped by another clock",
+                    "check the clock of the inverter's logger, or the time column its rows take",
+                )
+            )
+    return out
+
+
+def _runs(monthly: pd.Series, off: pd.Series) -> str:
+    """The months ``off``, as runs of consecutive months with their median: "2011-04 to 2011-10 (+50 min)"."""
     months = monthly.index.to_numpy().astype("datetime64[M]").astype(np.int64)
-    run = np.cumsum(np.r_[True, (np.diff(months) != 1) | (off.to_numpy()[1:] != off.to_numpy()[:-1])])
+    flags = off.to_numpy()
+    run = np.cumsum(np.r_[True, (np.diff(months) != 1) | (flags[1:] != flags[:-1])])
     periods = []
-    for _, group in monthly[off].groupby(run[off.to_numpy()]):
+    for _, group in monthly[flags].groupby(run[flags]):
         first, last = (pd.Timestamp(group.index[i]).strftime("%Y-%m") for i in (0, -1))
-        span = first if first == last else f"{first} to {last}"
-        periods.append(f"{span} ({group.median():+.0f} min)")
-    shown = ", ".join(periods[:6]) + (f" and {len(periods) - 6} more periods" if len(periods) > 6 else "")
-    others = f"; {monthly[~off].median():+.0f} min in the other months" if (~off).any() else ""
-    problem = (
-        f"the plant's production is centred off solar noon in {shown} (monthly medians of the middle between "
-        f"each day's rise into production and its set{others}): the stamps are off the sun's clock then, and the "
-        "plant's summary reads the sun's position at them"
-    )
+        periods.append(f"{first if first == last else f'{first} to {last}'} ({group.median():+.0f} min)")
+    return ", ".join(periods[:6]) + (f" and {len(periods) - 6} more periods" if len(periods) > 6 else "")
+
+
+def _clock_fix(site: SolarSiteConfig, monthly: pd.Series, off: pd.Series, with_offsets: bool) -> str:
+    """What to change for the plant's months off the sun: daylight saving time, or the zone, or the clock."""
     low, high = _DST_MINUTES
-    daylight_saving = (~off).any() and bool(monthly[off].between(low, high).all())
+    summer, winter = _SUMMER_MONTHS, _WINTER_MONTHS
+    if site.plant.latitude < 0:  # the seasons six months on
+        summer, winter = (tuple((m + 5) % 12 + 1 for m in months) for months in (summer, winter))
+    month = pd.DatetimeIndex(monthly.index).month
+    daylight_saving = (
+        bool(monthly[off].between(low, high).all())
+        and bool(np.isin(month[off.to_numpy()], summer).all())
+        and bool(np.isin(month[~off.to_numpy()], winter).any())
+    )
     if daylight_saving and with_offsets:
-        fix = (
+        return (
             "the logger keeps daylight saving time but the stamps' UTC offsets do not follow it: set [source] "
             'utc_offsets = "ignore" and [site] timezone to its IANA zone (e.g. "America/Denver")'
         )
-    elif daylight_saving:
-        fix = (
+    if daylight_saving:
+        return (
             f"the logger keeps daylight saving time: set [site] timezone (now {site.timezone!r}) to its IANA zone, "
             'which has it (e.g. "Europe/Berlin"), not a fixed offset'
         )
-    elif with_offsets:
-        fix = "check the logger's clock and the UTC offsets its stamps state"
-    else:
-        fix = f"set [site] timezone (now {site.timezone!r}) to the zone the logger's clock keeps, or check the clock"
-    return [Finding("warning", ", ".join(str(f) for f in site.files), site.columns[TIME], "", problem, fix)]
+    if with_offsets:
+        return "check the logger's clock and the UTC offsets its stamps state"
+    return f"set [site] timezone (now {site.timezone!r}) to the zone the logger's clock keeps, or check the clock"

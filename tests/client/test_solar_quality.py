@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pvlib
 import pytest
 
 import client.solar.summaries as solar_summaries
+import client.solar.validate as solar_validate
 from client.runs import long_run_context
 from client.solar.ingest import read_solar_chunks
 from client.solar.irradiance import plane_of_array_irradiance
@@ -34,6 +36,7 @@ from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import PlantSummary, summarise_plant
 from client.solar.validate import validate_solar_site
 from client.streaming import chunks_with_context
+from client.validate import Finding
 from protos.domain import SOLAR_RECORD_PERIOD
 from server.spec import solar_cohort, solar_spec
 from simulations.solar_fleet import (
@@ -397,7 +400,7 @@ def test_clear_sky_production_is_centred_on_solar_noon_whatever_the_planes_orien
             last = pd.Series(stamp[sets]).groupby(day[sets]).max()
             both = first.index.intersection(last.index)
             assert len(both) >= 29
-            offset = midday_offset(first[both], last[both], both.to_numpy(), longitude, pd.Timedelta(minutes=15))
+            offset = midday_offset(first[both], last[both], longitude, pd.Timedelta(minutes=15))
             assert np.median(offset) == pytest.approx(late / pd.Timedelta(minutes=1), abs=5.0), (mounting, azimuth)
 
 
@@ -437,3 +440,107 @@ def test_day_length_is_pvlibs_sunrise_to_sunset_and_0_or_24_h_beyond_the_polar_c
         np.testing.assert_allclose(day_length(days, latitude), hours, atol=0.25 if abs(latitude) < 45 else 0.45)
     svalbard = day_length(np.array([19_160, 19_340]), 78.2)  # 2022-06-18 and 2022-12-15
     np.testing.assert_array_equal(svalbard, [24.0, 0.0])
+
+
+def _clock_site(tmp_path: Path, late: Callable[[pd.DataFrame], pd.Series], **plant: object) -> list[Finding]:
+    """Clock findings of a four-inverter plant over 2022, its stamps moved by ``late(frame)``; plant fields changed."""
+    truth = replace(
+        _planned(),
+        inverters=("INV01", "INV02", "INV03", "INV04"),
+        dc_capacity_kw=(1200.0,) * 4,
+        ac_capacity_kw=(1000.0,) * 4,
+        **plant,
+    )
+    simulation = simulate_solar_plant_with_truth(
+        truth, "2022-01-01T00:00:00Z", "2023-01-01T00:00:00Z", "15min", np.random.default_rng(11)
+    )
+    frame = simulation.frame.assign(time=simulation.frame["time"] + late(simulation.frame))
+    write_solar_site(simulation.truth, frame, tmp_path)
+    report = validate_solar_site(tmp_path / "site.toml")
+    return [f for f in report.findings if "solar noon" in f.problem or "clock" in f.fix]
+
+
+def _minutes(finding: Finding) -> list[int]:
+    return [int(m) for m in re.findall(r"\(([+-]\d+) min\)", finding.problem)]
+
+
+def test_stamps_half_a_day_off_are_found_in_every_month(tmp_path, monkeypatch):
+    """Local time of UTC+11 written as UTC: production crosses solar midnight by the stamps, yet every month is +660."""
+    (finding,) = _clock_site(tmp_path / "a", lambda frame: pd.Series(pd.Timedelta(hours=11), index=frame.index))
+    assert "2022-01 to 2022-12" in finding.problem and all(650 <= m <= 670 for m in _minutes(finding))
+    # Control: days cut at solar midnight by the stamps split each day's production in two.
+    monkeypatch.setattr(solar_validate, "_DAY_STARTS", (0.0,))
+    found = _clock_site(tmp_path / "b", lambda frame: pd.Series(pd.Timedelta(hours=11), index=frame.index))
+    assert not any(650 <= m <= 670 for f in found for m in _minutes(f))
+
+
+def test_an_inverter_whose_logger_keeps_another_clock_is_named(tmp_path):
+    """INV04's records an hour late: one inverter of four cannot move the plant's median, so it is named itself."""
+
+    def inv04_late(frame: pd.DataFrame) -> pd.Series:
+        return pd.Series(np.where(frame["asset_id"] == "INV04", pd.Timedelta(hours=1), pd.Timedelta(0)), frame.index)
+
+    (finding,) = _clock_site(tmp_path, inv04_late)
+    assert finding.turbine == "INV04" and "the plant's other inverters'" in finding.problem
+    assert "2022-01 to 2022-12" in finding.problem and all(55 <= m <= 65 for m in _minutes(finding))
+
+
+def test_a_clock_that_steps_an_hour_once_is_not_read_as_daylight_saving_time(tmp_path):
+    def late_from_mid_june(frame: pd.DataFrame) -> pd.Series:
+        later = frame["time"] >= pd.Timestamp("2022-06-15T00:00:00Z")
+        return pd.Series(np.where(later, pd.Timedelta(hours=1), pd.Timedelta(0)), frame.index)
+
+    (finding,) = _clock_site(tmp_path, late_from_mid_june)
+    assert re.search(r"in 2022-0[67] to 2022-12 \(\+\d+ min\)", finding.problem), finding.problem  # June: half
+    assert "daylight saving" not in finding.fix
+
+
+def test_a_southern_logger_on_daylight_saving_time_is_read_as_such(tmp_path):
+    """Sydney: clocks an hour ahead from October to early April; the summer months are named, with the DST fix."""
+
+    def sydney_summer(frame: pd.DataFrame) -> pd.Series:
+        local = frame["time"].dt.tz_convert("Australia/Sydney")
+        return pd.Series([t.dst() for t in local], index=frame.index)
+
+    (finding,) = _clock_site(tmp_path, sydney_summer, latitude=-33.9, longitude=151.2, azimuth_deg=0.0)
+    assert "2022-01 to 2022-03" in finding.problem and "2022-10 to 2022-12" in finding.problem
+    assert "daylight saving time" in finding.fix
+
+
+def test_an_export_without_a_sunrise_says_its_clock_was_not_checked(tmp_path):
+    """Power below 2 % of the AC rating blanked: no record rises from below it, so no day is judged; control: kept."""
+    planned = _planned()
+    simulation = simulate_solar_plant_with_truth(
+        planned, START, "2022-09-01T00:00:00Z", "15min", np.random.default_rng(4)
+    )
+    low = simulation.frame["P_out"] < 20.0
+    write_solar_site(simulation.truth, simulation.frame.assign(P_out=simulation.frame["P_out"].mask(low)), tmp_path)
+    (finding,) = [
+        f for f in validate_solar_site(tmp_path / "site.toml").findings if "could not be checked" in f.problem
+    ]
+    assert finding.turbine == "" and "export the night's records" in finding.fix
+    write_solar_site(simulation.truth, simulation.frame, tmp_path)
+    assert not [f for f in validate_solar_site(tmp_path / "site.toml").findings if "could not be checked" in f.problem]
+
+
+def test_a_rise_and_a_set_are_found_between_stamps_that_jitter_by_seconds():
+    stamp = np.arange(8) * 900_000 + np.array([0, 3_000, -2_000, 4_000, 0, -5_000, 1_000, 0])  # 15 min +- 5 s
+    power = np.array([0.0, 0.0, 5.0, 9.0, 9.0, 5.0, 0.0, 0.0])
+    rises, sets = production_edges(power, np.full(8, 1.0), np.zeros(8, dtype=np.int64), stamp, pd.Timedelta("15min"))
+    np.testing.assert_array_equal(np.flatnonzero(rises), [2])
+    np.testing.assert_array_equal(np.flatnonzero(sets), [5])
+    gap = np.r_[stamp[:2], stamp[2:] + 900_000]  # a record missing before the rise: no rise
+    assert not production_edges(power, np.full(8, 1.0), np.zeros(8, dtype=np.int64), gap, pd.Timedelta("15min"))[
+        0
+    ].any()
+
+
+def test_a_day_of_many_inverters_is_one_day_of_a_month():
+    """Twelve inverters on one snowy day do not make a month; the plant's day is the median of its inverters'."""
+    spans = solar_validate._ProductionSpans(12, 0.0)
+    day = 19_000  # 2022-01-08
+    asset = np.repeat(np.arange(12), 2)
+    rise, set_ = day * 86_400_000 + 10 * 3_600_000, day * 86_400_000 + 16 * 3_600_000  # centred 13:07: +71 min
+    stamp = np.tile([rise, set_], 12)
+    spans.add(asset, stamp, np.ones(24, dtype=bool), np.tile([True, False], 12), np.tile([False, True], 12))
+    assert spans.offsets(45.0, pd.Timedelta("15min")).plant.empty
