@@ -597,12 +597,17 @@ def _clock_findings(
         return [Finding("warning", files, site.columns[TIME], "", problem, fix)]
     out = []
     off = monthly.abs() > CLOCK_TOLERANCE_MINUTES
+    consequence = (
+        "the plant's summary cuts its days at the wrong hours"
+        if "G_i" in site.columns  # the sensor's stamps keep the same clock: only the days' edges move
+        else "the plant's summary transposes its global irradiance with the sun's position at them"
+    )
     if off.any():
         others = f"; {monthly[~off].median():+.0f} min in the other months" if (~off).any() else ""
         problem = (
             f"the plant's production is centred off solar noon in {_runs(monthly, off)} (monthly medians of the "
             f"middle between each day's rise into production and its set{others}): the stamps are off the sun's "
-            "clock then, and the plant's summary reads the sun's position at them"
+            f"clock then, and {consequence}"
         )
         out.append(
             Finding("warning", files, site.columns[TIME], "", problem, _clock_fix(site, monthly, off, with_offsets))
