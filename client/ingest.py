@@ -326,12 +326,13 @@ def interval_starts(
     return times - site.resolution if site.timestamps == "end" else times
 
 
-UTC_OFFSET_TEXT = (
-    r"(?:(?<=\d\d:\d\d)|(?<=\d\d:\d\d\.\d{3})|(?<=\d\d:\d\d\.\d{6})|(?<=\d\d:\d\d\.\d{9}))"
-    r"\s*(?:Z|[+-]\d\d(?::?\d\d)?)\s*$"
+_TIME_OF_DAY_ENDS = "|".join(
+    [r"(?<=\d\d:\d\d)", r"(?<=[AaPp][Mm])", *(rf"(?<=\d\d:\d\d[.,]\d{{{n}}})" for n in range(1, 10))]
 )
-"""A timestamp's stated UTC offset at the end of its text, right after its time of day: ISO 8601 "Z", +hh:mm,
-+hhmm or +hh (as PostgreSQL writes it); "-1340" in "20220101-1340" is no offset."""
+UTC_OFFSET_TEXT = rf"(?:{_TIME_OF_DAY_ENDS})\s*(?:[Zz]|(?:UTC|GMT)?[+-]\d\d(?::?\d\d)?|UTC|GMT)\s*$"
+"""A timestamp's stated UTC offset at the end of its text, right after its time of day (seconds with up to 9
+decimals, or AM/PM): "Z", +hh:mm, +hhmm, +hh (as PostgreSQL writes it), "UTC" or "GMT" with or without one;
+"-1340" in "20220101-1340" is no offset."""
 
 
 def wall_clock(raw: pd.Series, time_format: str | None) -> tuple[pd.Series, str | None]:

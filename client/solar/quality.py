@@ -372,9 +372,9 @@ def production_edges(
     """Records where an inverter rises into production, and where it sets out of it.
 
     A rise is a producing record (power above ``threshold``) right after a record of the same
-    inverter about one ``resolution`` earlier (within half of it) that was not producing; a set, a
-    producing record right before one that is not. A missing reading is neither: a gap in the data
-    is no sunrise.
+    inverter about one ``resolution`` earlier (within half of it) that was not producing, and right
+    before one that is; a set, the mirror of it. A missing reading is neither, nor a lone producing
+    record between two that are not (a spike at night): a gap in the data is no sunrise.
 
     Parameters
     ----------
@@ -400,6 +400,8 @@ def production_edges(
     # Record i + 1 comes right after record i: a logger's stamps may jitter by seconds about the period.
     follows = (np.diff(inverter) == 0) & (np.abs(np.diff(stamp) - period) < period // 2)
     rises, sets = np.zeros(len(power), dtype=bool), np.zeros(len(power), dtype=bool)
-    rises[1:] = producing[1:] & quiet[:-1] & follows
-    sets[:-1] = producing[:-1] & quiet[1:] & follows
+    # Production must last beyond the edge record: a lone reading at night (a spike) is neither.
+    lasting = producing[1:-1] & follows[:-1] & follows[1:]
+    rises[1:-1] = lasting & quiet[:-2] & producing[2:]
+    sets[1:-1] = lasting & quiet[2:] & producing[:-2]
     return rises, sets

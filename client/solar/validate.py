@@ -201,8 +201,9 @@ class _ProductionSpans:
 
     Days are local solar days (by the stamps) starting at each of :data:`_DAY_STARTS` hours after
     solar midnight, and producing records are counted by the stamps' solar hour: at the end the days
-    that start in the quietest hours are judged, so that a day's production stays in one day even
-    when the stamps are half a day off the sun.
+    that start at solar midnight are judged, or, where the hours around another start hold less than
+    half as many, those, so that a day's production stays in one day even when the stamps are half a
+    day off the sun.
     """
 
     def __init__(self, n_inverters: int, longitude: float) -> None:
@@ -218,9 +219,9 @@ class _ProductionSpans:
         solar_hours = (stamp[producing] + self._longitude / 15.0 * _HOUR_MS) / _HOUR_MS
         self._producing_by_hour += np.bincount(np.floor(solar_hours % 24.0).astype(np.int64), minlength=24)
         for k, start in enumerate(_DAY_STARTS):
-            day = solar_day(stamp, self._longitude, start)
-            self._rises[k].append(_extreme(day[rises] * self._n + asset[rises], stamp[rises], np.minimum))
-            self._sets[k].append(_extreme(day[sets] * self._n + asset[sets], stamp[sets], np.maximum))
+            for edges, found, reduce in ((rises, self._rises, np.minimum), (sets, self._sets, np.maximum)):
+                day = solar_day(stamp[edges], self._longitude, start)
+                found[k].append(_extreme(day * self._n + asset[edges], stamp[edges], reduce))
 
     def offsets(self, latitude: float, resolution: pd.Timedelta) -> ClockOffsets:
         """The monthly medians of the inverter-days with a rise and a set, each month of :data:`CLOCK_MIN_DAYS` days.
@@ -230,8 +231,10 @@ class _ProductionSpans:
         data has no span to centre, nor a day without a night. The plant's day is the median of its
         inverters', so that one day of many inverters does not make a month.
         """
-        quiet = [self._producing_by_hour[[int(start) - 1, int(start)]].sum() for start in _DAY_STARTS]
-        k = int(np.argmin(quiet))  # the first of equals: midnight for a clock on the sun's
+        quiet = np.array([self._producing_by_hour[[int(start) - 1, int(start)]].sum() for start in _DAY_STARTS])
+        # Solar midnight by the stamps unless another start is clearly quieter: a few spikes at night must not
+        # move the day's edge off the middle of the night, where they fall on either side alike.
+        k = int(np.argmin(quiet)) if quiet.min() < quiet[0] / 2 else 0
         merged = []
         for parts, reduce in ((self._rises[k], np.minimum), (self._sets[k], np.maximum)):
             cells = np.concatenate([np.zeros(0, dtype=np.int64), *(part[0] for part in parts)])
@@ -566,8 +569,9 @@ def _shift_findings(site: SolarSiteConfig, days: np.ndarray, daily_ratio: np.nda
 _DST_MINUTES = (CLOCK_TOLERANCE_MINUTES, 90.0)
 """Offsets of the months off the sun that read as daylight saving time where the other months are right [min]:
 late by about an hour, a month in which the clocks change half-way by less."""
-_SUMMER_MONTHS, _WINTER_MONTHS = (3, 4, 5, 6, 7, 8, 9, 10, 11), (12, 1, 2)
-"""Months in which the northern hemisphere's clocks may keep daylight saving time, and the heart of its winter."""
+_SUMMER_MONTHS, _WINTER_MONTHS = (3, 4, 5, 6, 7, 8, 9, 10, 11), (11, 12, 1, 2, 3)
+"""Months in which the northern hemisphere's clocks may keep daylight saving time, and those in which they may not
+(all or most of the month): a right one of the latter beside months off in the former reads as DST."""
 CLOCK_CHECK_MIN_SPAN = pd.Timedelta(days=60)
 """An export this long whose clock could not be checked says so."""
 
@@ -577,11 +581,13 @@ def _clock_findings(
 ) -> list[Finding]:
     """Findings when months of the export centre the plant's, or one inverter's, production away from solar noon.
 
-    Months beyond :data:`client.solar.quality.CLOCK_TOLERANCE_MINUTES` are named, as runs of
-    consecutive months: the plant's against the sun, each inverter's against the median of the
-    others'. Where the plant's other months are right, every month off is about an hour late and
-    lies in the hemisphere's summer, and some right month in its winter, the logger keeps daylight
-    saving time. An export of two months or more whose clock could not be judged at all says so.
+    Months beyond :data:`client.solar.quality.CLOCK_TOLERANCE_MINUTES` from the sun are named, as
+    runs of consecutive months: the plant's where no judged inverter is right, else each inverter's
+    that is off while another is right (one logger on its own clock; two that disagree are both
+    named, each with its own minutes). Where the plant's other months are right, every month off is
+    about an hour late and lies in the hemisphere's summer, and some right month in its winter, the
+    logger keeps daylight saving time. An export of two months or more whose clock could not be
+    judged at all says so.
     """
     files = ", ".join(str(f) for f in site.files)
     monthly = clock.plant
@@ -596,7 +602,10 @@ def _clock_findings(
         fix = "export the night's records (or those below that power) as well, or check the logger's clock by hand"
         return [Finding("warning", files, site.columns[TIME], "", problem, fix)]
     out = []
-    off = monthly.abs() > CLOCK_TOLERANCE_MINUTES
+    # Each inverter's months against the sun; a month in which some judged inverter is right is no plant's.
+    inverters_off = clock.inverters.abs() > CLOCK_TOLERANCE_MINUTES
+    some_right = (clock.inverters.notna() & ~inverters_off).any(axis=1).reindex(monthly.index, fill_value=False)
+    off = (monthly.abs() > CLOCK_TOLERANCE_MINUTES) & ~some_right
     consequence = (
         "the plant's summary cuts its days at the wrong hours"
         if "G_i" in site.columns  # the sensor's stamps keep the same clock: only the days' edges move
@@ -612,21 +621,22 @@ def _clock_findings(
         out.append(
             Finding("warning", files, site.columns[TIME], "", problem, _clock_fix(site, monthly, off, with_offsets))
         )
+    if len(site.inverters) < 2:
+        return out
     for i, inverter in enumerate(site.inverters):
-        if i not in clock.inverters or len(site.inverters) < 2:
+        if i not in clock.inverters:
             continue
-        peers = clock.inverters.drop(columns=i).median(axis=1)
-        relative = (clock.inverters[i] - peers).dropna()
-        apart = relative.abs() > CLOCK_TOLERANCE_MINUTES
-        if apart.any():
+        own = clock.inverters[i].dropna()
+        alone = inverters_off[i].reindex(own.index, fill_value=False) & ~off.reindex(own.index, fill_value=False)
+        if alone.any():
             out.append(
                 Finding(
                     "warning",
                     files,
                     site.columns[TIME],
                     inverter.inverter_id,
-                    f"its production is centred off the plant's other inverters' in {_runs(relative, apart)} "
-                    "(monthly medians, against the others' median): its records are stamped by another clock",
+                    f"its production is centred off solar noon in {_runs(own, alone)} (monthly medians of its own "
+                    "days), while another inverter's is on it: its records are stamped by another clock",
                     "check the clock of the inverter's logger, or the time column its rows take",
                 )
             )
@@ -634,10 +644,10 @@ def _clock_findings(
 
 
 def _runs(monthly: pd.Series, off: pd.Series) -> str:
-    """The months ``off``, as runs of consecutive months with their median: "2011-04 to 2011-10 (+50 min)"."""
+    """The months ``off`` as runs of consecutive months of one sign, with medians: "2011-04 to 2011-10 (+50 min)"."""
     months = monthly.index.to_numpy().astype("datetime64[M]").astype(np.int64)
-    flags = off.to_numpy()
-    run = np.cumsum(np.r_[True, (np.diff(months) != 1) | (flags[1:] != flags[:-1])])
+    flags, sign = off.to_numpy(), np.sign(monthly.to_numpy())
+    run = np.cumsum(np.r_[True, (np.diff(months) != 1) | (flags[1:] != flags[:-1]) | (sign[1:] != sign[:-1])])
     periods = []
     for _, group in monthly[flags].groupby(run[flags]):
         first, last = (pd.Timestamp(group.index[i]).strftime("%Y-%m") for i in (0, -1))

@@ -442,19 +442,27 @@ def test_day_length_is_pvlibs_sunrise_to_sunset_and_0_or_24_h_beyond_the_polar_c
     np.testing.assert_array_equal(svalbard, [24.0, 0.0])
 
 
-def _clock_site(tmp_path: Path, late: Callable[[pd.DataFrame], pd.Series], **plant: object) -> list[Finding]:
-    """Clock findings of a four-inverter plant over 2022, its stamps moved by ``late(frame)``; plant fields changed."""
+def _clock_site(
+    tmp_path: Path,
+    late: Callable[[pd.DataFrame], pd.Series],
+    inverters: int = 4,
+    power: Callable[[pd.DataFrame], pd.Series] | None = None,
+    **plant: object,
+) -> list[Finding]:
+    """Clock findings of a plant over 2022, its stamps moved by ``late(frame)``, its power ``power(frame)``."""
     truth = replace(
         _planned(),
-        inverters=("INV01", "INV02", "INV03", "INV04"),
-        dc_capacity_kw=(1200.0,) * 4,
-        ac_capacity_kw=(1000.0,) * 4,
+        inverters=tuple(f"INV{i + 1:02d}" for i in range(inverters)),
+        dc_capacity_kw=(1200.0,) * inverters,
+        ac_capacity_kw=(1000.0,) * inverters,
         **plant,
     )
     simulation = simulate_solar_plant_with_truth(
         truth, "2022-01-01T00:00:00Z", "2023-01-01T00:00:00Z", "15min", np.random.default_rng(11)
     )
     frame = simulation.frame.assign(time=simulation.frame["time"] + late(simulation.frame))
+    if power is not None:
+        frame = frame.assign(P_out=power(frame))
     write_solar_site(simulation.truth, frame, tmp_path)
     report = validate_solar_site(tmp_path / "site.toml")
     return [f for f in report.findings if "solar noon" in f.problem or "clock" in f.fix]
@@ -481,8 +489,34 @@ def test_an_inverter_whose_logger_keeps_another_clock_is_named(tmp_path):
         return pd.Series(np.where(frame["asset_id"] == "INV04", pd.Timedelta(hours=1), pd.Timedelta(0)), frame.index)
 
     (finding,) = _clock_site(tmp_path, inv04_late)
-    assert finding.turbine == "INV04" and "the plant's other inverters'" in finding.problem
+    assert finding.turbine == "INV04" and "while another inverter's is on it" in finding.problem
     assert "2022-01 to 2022-12" in finding.problem and all(55 <= m <= 65 for m in _minutes(finding))
+
+
+@pytest.mark.parametrize("inverters", [2, 3])
+def test_the_inverters_on_the_suns_clock_are_not_named_beside_the_one_off_it(tmp_path, inverters):
+    """The last inverter two hours late: it alone is named, with its own minutes, and no plant finding."""
+
+    def last_late(frame: pd.DataFrame) -> pd.Series:
+        off = frame["asset_id"] == f"INV{inverters:02d}"
+        return pd.Series(np.where(off, pd.Timedelta(hours=2), pd.Timedelta(0)), frame.index)
+
+    (finding,) = _clock_site(tmp_path, last_late, inverters=inverters)
+    assert finding.turbine == f"INV{inverters:02d}" and all(115 <= m <= 125 for m in _minutes(finding))
+
+
+def test_a_few_spikes_at_night_leave_a_right_clock_alone(tmp_path):
+    """2 % of night records read 3-5 % of the AC rating: lone producing records are no sunrise (a review's case)."""
+
+    def spikes(frame: pd.DataFrame) -> pd.Series:
+        rng = np.random.default_rng(3)
+        spiked = (frame["P_out"].fillna(0.0) <= 1.0) & (rng.random(len(frame)) < 0.02)
+        return frame["P_out"].mask(spiked, pd.Series(rng.uniform(30.0, 50.0, len(frame)), index=frame.index))
+
+    right = _clock_site(
+        tmp_path, lambda frame: pd.Series(pd.Timedelta(0), index=frame.index), 2, spikes, latitude=47.99, longitude=7.85
+    )
+    assert right == []
 
 
 def test_a_clock_that_steps_an_hour_once_is_not_read_as_daylight_saving_time(tmp_path):
@@ -526,9 +560,12 @@ def test_an_export_without_a_sunrise_says_its_clock_was_not_checked(tmp_path):
 def test_a_rise_and_a_set_are_found_between_stamps_that_jitter_by_seconds():
     stamp = np.arange(8) * 900_000 + np.array([0, 3_000, -2_000, 4_000, 0, -5_000, 1_000, 0])  # 15 min +- 5 s
     power = np.array([0.0, 0.0, 5.0, 9.0, 9.0, 5.0, 0.0, 0.0])
-    rises, sets = production_edges(power, np.full(8, 1.0), np.zeros(8, dtype=np.int64), stamp, pd.Timedelta("15min"))
+    period = pd.Timedelta("15min")
+    rises, sets = production_edges(power, np.full(8, 1.0), np.zeros(8, dtype=np.int64), stamp, period)
     np.testing.assert_array_equal(np.flatnonzero(rises), [2])
     np.testing.assert_array_equal(np.flatnonzero(sets), [5])
+    blip = production_edges(np.array([0.0, 0.0, 5.0, 0.0]), np.ones(4), np.zeros(4, dtype=np.int64), stamp[:4], period)
+    assert not blip[0].any() and not blip[1].any()  # a lone producing record: neither
     gap = np.r_[stamp[:2], stamp[2:] + 900_000]  # a record missing before the rise: no rise
     assert not production_edges(power, np.full(8, 1.0), np.zeros(8, dtype=np.int64), gap, pd.Timedelta("15min"))[
         0
