@@ -101,7 +101,7 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
         producing_kw = PRODUCING_SHARE * ac_kw[frame_asset]
         edges = production_edges(readings[0], producing_kw, frame_asset, frame_stamp, site.resolution)
         with np.errstate(invalid="ignore"):
-            edges = (readings[0] > producing_kw, *edges)
+            edges = ((readings[0] > producing_kw) & (frame_stamp != _NAT_MS), *edges)
         sensor = np.where(flags[1], np.nan, readings[1])
         for temperature, run in zip(readings[2:], temperature_runs.values(), strict=True):
             flags += (stuck_temperature(temperature, frame_asset, sensor, run),)
@@ -200,28 +200,50 @@ class _ProductionSpans:
     """Per inverter and day, streamed over chunks: its first rise into production and its last set [ms].
 
     Days are local solar days (by the stamps) starting at each of :data:`_DAY_STARTS` hours after
-    solar midnight, and producing records are counted by the stamps' solar hour: at the end the days
-    that start at solar midnight are judged, or, where the hours around another start hold less than
-    half as many, those, so that a day's production stays in one day even when the stamps are half a
-    day off the sun.
+    solar midnight, and each inverter's producing records are counted by month and the stamps' solar
+    hour: at the end each inverter-month's days start at solar midnight, or, where the hours around
+    another start hold less than half as many, there, so that a day's production stays in one day
+    even when an inverter's stamps are half a day off the sun, for part of the export or all of it.
     """
 
     def __init__(self, n_inverters: int, longitude: float) -> None:
         self._n, self._longitude = n_inverters, longitude
         self._rises: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in _DAY_STARTS]
         self._sets: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in _DAY_STARTS]
-        self._producing_by_hour = np.zeros(24, dtype=np.int64)
+        self._hours: list[tuple[np.ndarray, np.ndarray]] = []  # (month, inverter, solar hour) keys and counts
 
     def add(
         self, asset: np.ndarray, stamp: np.ndarray, producing: np.ndarray, rises: np.ndarray, sets: np.ndarray
     ) -> None:
         """Add records of inverters ``asset`` (stamps in ms): which produce, and which rise into or set out of it."""
-        solar_hours = (stamp[producing] + self._longitude / 15.0 * _HOUR_MS) / _HOUR_MS
-        self._producing_by_hour += np.bincount(np.floor(solar_hours % 24.0).astype(np.int64), minlength=24)
+        solar_ms = stamp[producing] + self._longitude / 15.0 * _HOUR_MS
+        hour = np.floor(solar_ms / _HOUR_MS % 24.0).astype(np.int64)
+        cell = self._month_cell(solar_day(stamp[producing], self._longitude), asset[producing])
+        self._hours.append(np.unique(cell * 24 + hour, return_counts=True))
         for k, start in enumerate(_DAY_STARTS):
             for edges, found, reduce in ((rises, self._rises, np.minimum), (sets, self._sets, np.maximum)):
                 day = solar_day(stamp[edges], self._longitude, start)
                 found[k].append(_extreme(day * self._n + asset[edges], stamp[edges], reduce))
+
+    def _month_cell(self, day: np.ndarray, inverter: np.ndarray) -> np.ndarray:
+        """A key per inverter and calendar month of ``day`` (days since 1970-01-01)."""
+        month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        return month * self._n + inverter
+
+    def _starts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per inverter-month key (sorted), the index into :data:`_DAY_STARTS` its days start at."""
+        keys = np.concatenate([np.zeros(0, dtype=np.int64), *(part[0] for part in self._hours)])
+        counts = np.concatenate([np.zeros(0, dtype=np.int64), *(part[1] for part in self._hours)])
+        keys, at = np.unique(keys, return_inverse=True)
+        counts = np.bincount(at, counts)
+        cells, cell = np.unique(keys // 24, return_inverse=True)
+        by_hour = np.zeros((len(cells), 24))
+        by_hour[cell, keys % 24] = counts
+        quiet = np.stack([by_hour[:, int(start) - 1] + by_hour[:, int(start)] for start in _DAY_STARTS], axis=1)
+        # Solar midnight by the stamps unless another start is clearly quieter: a few spikes at night must not
+        # move the day's edge off the middle of the night, where they fall on either side alike.
+        chosen = np.where(quiet.min(axis=1) < quiet[:, 0] / 2, quiet.argmin(axis=1), 0)
+        return cells, chosen
 
     def offsets(self, latitude: float, resolution: pd.Timedelta) -> ClockOffsets:
         """The monthly medians of the inverter-days with a rise and a set, each month of :data:`CLOCK_MIN_DAYS` days.
@@ -229,34 +251,39 @@ class _ProductionSpans:
         A day is judged when its rise and set are :data:`CLOCK_MIN_SPAN` or more apart and the sun
         sets on it (:data:`CLOCK_MAX_DAY_LENGTH`): a day whose dawn or dusk fell in a gap in the
         data has no span to centre, nor a day without a night. The plant's day is the median of its
-        inverters', so that one day of many inverters does not make a month.
+        inverters', so that one day of many inverters does not make a month; each inverter's offsets
+        are taken about their own circular mean.
         """
-        quiet = np.array([self._producing_by_hour[[int(start) - 1, int(start)]].sum() for start in _DAY_STARTS])
-        # Solar midnight by the stamps unless another start is clearly quieter: a few spikes at night must not
-        # move the day's edge off the middle of the night, where they fall on either side alike.
-        k = int(np.argmin(quiet)) if quiet.min() < quiet[0] / 2 else 0
-        merged = []
-        for parts, reduce in ((self._rises[k], np.minimum), (self._sets[k], np.maximum)):
-            cells = np.concatenate([np.zeros(0, dtype=np.int64), *(part[0] for part in parts)])
-            stamps = np.concatenate([np.zeros(0, dtype=np.int64), *(part[1] for part in parts)])
-            merged.append(_extreme(cells, stamps, reduce))
-        (rise_cells, first), (set_cells, last) = merged
-        cells, in_rises, in_sets = np.intersect1d(rise_cells, set_cells, return_indices=True)
-        first, last = first[in_rises], last[in_sets]
-        day = solar_day((first + last) / 2.0, self._longitude)
-        judged = (last - first >= CLOCK_MIN_SPAN / pd.Timedelta(milliseconds=1)) & (
+        month_cells, chosen = self._starts()
+        first, last, inverter = [], [], []
+        for k in range(len(_DAY_STARTS)):
+            merged = []
+            for parts, reduce in ((self._rises[k], np.minimum), (self._sets[k], np.maximum)):
+                cells = np.concatenate([np.zeros(0, dtype=np.int64), *(part[0] for part in parts)])
+                stamps = np.concatenate([np.zeros(0, dtype=np.int64), *(part[1] for part in parts)])
+                merged.append(_extreme(cells, stamps, reduce))
+            (rise_cells, rise), (set_cells, set_) = merged
+            cells, in_rises, in_sets = np.intersect1d(rise_cells, set_cells, return_indices=True)
+            key = self._month_cell(cells // self._n, cells % self._n)  # the month of the day this one begins on
+            at = np.clip(np.searchsorted(month_cells, key), 0, max(len(month_cells) - 1, 0))
+            mine = (month_cells[at] == key) & (chosen[at] == k) if len(month_cells) else np.zeros(len(key), bool)
+            first.append(rise[in_rises][mine])
+            last.append(set_[in_sets][mine])
+            inverter.append(cells[mine] % self._n)
+        first_ms, last_ms, unit = (np.concatenate(values) for values in (first, last, inverter))
+        day = solar_day((first_ms + last_ms) / 2.0, self._longitude)
+        judged = (last_ms - first_ms >= CLOCK_MIN_SPAN / pd.Timedelta(milliseconds=1)) & (
             day_length(day, latitude) <= CLOCK_MAX_DAY_LENGTH
         )
         days = pd.DataFrame(
             {
                 "month": day[judged].astype("datetime64[D]").astype("datetime64[M]"),
                 "day": day[judged],
-                "inverter": cells[judged] % self._n,
-                "offset": about_their_circular_mean(
-                    midday_offset(first[judged], last[judged], self._longitude, resolution)
-                ),
+                "inverter": unit[judged],
+                "offset": midday_offset(first_ms[judged], last_ms[judged], self._longitude, resolution),
             }
         )
+        days["offset"] = days.groupby("inverter")["offset"].transform(about_their_circular_mean)
         daily = days.groupby(["month", "day"])["offset"].median().groupby("month")
         plant = daily.median()[daily.size() >= CLOCK_MIN_DAYS]
         own = days.groupby(["month", "inverter"])["offset"]

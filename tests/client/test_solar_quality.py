@@ -482,6 +482,27 @@ def test_stamps_half_a_day_off_are_found_in_every_month(tmp_path, monkeypatch):
     assert not any(650 <= m <= 670 for f in found for m in _minutes(f))
 
 
+def test_a_clock_that_jumps_half_a_day_mid_export_is_read_month_by_month(tmp_path):
+    """Every inverter 12 h late from July: each inverter-month starts its days where its own nights are."""
+
+    def late_from_july(frame: pd.DataFrame) -> pd.Series:
+        later = frame["time"] >= pd.Timestamp("2022-07-01T00:00:00Z")
+        return pd.Series(np.where(later, pd.Timedelta(hours=12), pd.Timedelta(0)), frame.index)
+
+    (finding,) = _clock_site(tmp_path, late_from_july)
+    assert re.search(r"in 2022-07 to 2022-12 \([+-]7[12]\d min\)", finding.problem), finding.problem  # +-12 h alike
+    assert "2022-06" not in finding.problem
+
+
+def test_one_inverter_half_a_day_off_is_named_in_every_month(tmp_path):
+    def inv04_late(frame: pd.DataFrame) -> pd.Series:
+        return pd.Series(np.where(frame["asset_id"] == "INV04", pd.Timedelta(hours=12), pd.Timedelta(0)), frame.index)
+
+    (finding,) = _clock_site(tmp_path, inv04_late)
+    assert finding.turbine == "INV04" and "2022-01 to 2022-12" in finding.problem
+    assert all(700 <= abs(m) <= 740 for m in _minutes(finding))
+
+
 def test_an_inverter_whose_logger_keeps_another_clock_is_named(tmp_path):
     """INV04's records an hour late: one inverter of four cannot move the plant's median, so it is named itself."""
 
