@@ -320,9 +320,10 @@ def interval_starts(
         If the time column holds no timestamps (named with the fix).
     """
     column, time_format = site.mapped_columns[TIME], site.time_format
-    if site.utc_offsets == "ignore":
+    dropped = site.utc_offsets == "ignore"
+    if dropped:
         raw, time_format = wall_clock(raw, time_format)
-    times = timestamps_to_utc(raw, assets, site.timezone, path, column, time_format, clock)
+    times = timestamps_to_utc(raw, assets, site.timezone, path, column, time_format, clock, dropped)
     return times - site.resolution if site.timestamps == "end" else times
 
 
@@ -336,7 +337,7 @@ decimals, or AM/PM): "Z", +hh:mm, +hhmm, +hh (as PostgreSQL writes it), "UTC" or
 
 
 def wall_clock(raw: pd.Series, time_format: str | None) -> tuple[pd.Series, str | None]:
-    """An export's time column without the UTC offsets it states, and its format without them (``%z``).
+    """An export's time column without the UTC offsets it states, and its format without them (``%z``, ``%Z``).
 
     For [source] utc_offsets = "ignore": a logger on daylight saving time that stamps one fixed
     offset (PVDAQ's -07:00 all year in Colorado) writes its summer an hour off; without the
@@ -347,7 +348,7 @@ def wall_clock(raw: pd.Series, time_format: str | None) -> tuple[pd.Series, str 
     if pd.api.types.is_datetime64_dtype(raw.dtype):  # naive already
         return raw, time_format
     text = raw.astype("string").str.replace(UTC_OFFSET_TEXT, "", regex=True)
-    return text, None if time_format is None else time_format.replace("%z", "").rstrip()
+    return text, None if time_format is None else time_format.replace("%z", "").replace("%Z", "").rstrip()
 
 
 def timestamps_to_utc(
@@ -358,25 +359,37 @@ def timestamps_to_utc(
     column: str,
     time_format: str | None,
     clock: LocalClock,
+    offsets_dropped: bool = False,
 ) -> pd.Series:
     """An export's time column as UTC timestamps: offsets honoured, naive times read in ``timezone`` per asset.
 
     Text is read as ISO 8601, or by the strftime codes ``time_format``; a value that does not parse is NaT.
+    ``offsets_dropped``: the stated offsets were stripped ([source] utc_offsets = "ignore", :func:`wall_clock`),
+    so a zone left in the text is one it could not strip.
 
     Raises
     ------
     SiteConfigError
-        If the column holds no timestamps (named with the fix).
+        If the column holds no timestamps, or, with ``offsets_dropped``, stamps that still state a zone
+        (named with the fix).
     """
     if isinstance(raw.dtype, pd.DatetimeTZDtype):  # Parquet timestamps with a zone: nothing to parse
         return raw.dt.tz_convert("UTC")
     form = time_format or "ISO8601"
+    zone_left = SiteConfigError(
+        f'{path}: column {column!r} (time): [source] utc_offsets = "ignore", but some stamps state a zone it cannot '
+        'drop; write them with a +hh:mm offset, "Z", "UTC" or none'
+    )
     try:
         times = pd.to_datetime(raw, errors="coerce", format=form)
     except ValueError:
+        if offsets_dropped:
+            raise zone_left from None
         # Offsets that differ between rows (DST in local time) only parse straight to UTC.
         return pd.to_datetime(raw, errors="coerce", utc=True, format=form)
     if isinstance(times.dtype, pd.DatetimeTZDtype):
+        if offsets_dropped:
+            raise zone_left
         return times.dt.tz_convert("UTC")
     if not np.issubdtype(times.dtype, np.datetime64):
         raise SiteConfigError(

@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from client.ingest import canonicalise, raw_chunks, read_canonical_chunks, record_means
+from client.ingest import (
+    LocalClock,
+    canonicalise,
+    raw_chunks,
+    read_canonical_chunks,
+    record_means,
+    timestamps_to_utc,
+)
 from client.site_config import SiteConfigError, load_site_config
 
 SITE = """
@@ -332,6 +339,7 @@ def test_a_turbines_first_record_in_the_repeated_hour_cannot_tell_its_pass_and_r
         (["2025-07-01 13:40:00+01", "2025-12-01 13:40:00+01"], None),  # hours only, as PostgreSQL writes them
         (["2025-07-01 13:40:00.5+01", "2025-12-01 13:40:00.5 UTC"], None),  # a trimmed fraction; a zone's name
         (["20250701-1340", "20251201-1340"], "%Y%m%d-%H%M"),  # no offset: "-1340" is the time of day
+        (["2025-07-01 13:40 UTC", "2025-12-01 13:40 UTC"], "%Y-%m-%d %H:%M %Z"),  # a zone's name, and %Z
     ],
 )
 def test_ignored_utc_offsets_read_the_stamps_wall_clock_in_the_sites_zone(tmp_path: Path, stamps, time_format):
@@ -361,3 +369,13 @@ def test_ignored_utc_offsets_of_zoned_parquet_stamps_read_their_wall_clock(tmp_p
     toml.write_text(toml.read_text().replace('decimal = ","\n', 'decimal = ","\nutc_offsets = "ignore"\n'))
     (frame,) = read_canonical_chunks(load_site_config(toml))
     assert list(frame["time"]) == [pd.Timestamp("2025-07-01T11:40Z"), pd.Timestamp("2025-12-01T12:40Z")]
+
+
+def test_a_zone_left_in_the_stamps_after_their_offsets_were_dropped_is_refused_not_read_as_utc(tmp_path: Path):
+    """A stamp whose zone the stripping missed would parse zoned, or mixed with naive ones fall back to UTC."""
+    clock, assets = LocalClock(1), np.zeros(2, dtype=np.int64)
+    for stamps in (["2025-07-01T13:40:00+02:00"] * 2, ["2025-07-01T13:40:00+02:00", "2025-07-01T13:50:00"]):
+        with pytest.raises(SiteConfigError, match=r'Zeit.*utc_offsets = "ignore", but some stamps state a zone'):
+            timestamps_to_utc(pd.Series(stamps), assets, "Europe/Berlin", tmp_path, "Zeit", None, clock, True)
+        read = timestamps_to_utc(pd.Series(stamps), assets, "Europe/Berlin", tmp_path, "Zeit", None, clock)
+        assert read.iloc[0] == pd.Timestamp("2025-07-01T11:40Z")  # control: offsets read, they count
