@@ -689,21 +689,20 @@ def _clock_fix(site: SolarSiteConfig, monthly: pd.Series, off: pd.Series, with_o
     if site.plant.latitude < 0:  # the seasons six months on
         summer, winter = (tuple((m + 5) % 12 + 1 for m in months) for months in (summer, winter))
     month = pd.DatetimeIndex(monthly.index).month
-    daylight_saving = (
-        bool(monthly[off].between(low, high).all())
-        and bool(np.isin(month[off.to_numpy()], summer).all())
-        and bool(np.isin(month[~off.to_numpy()], winter).any())
+    summer_hour = bool(monthly[off].between(low, high).all()) and bool(np.isin(month[off.to_numpy()], summer).all())
+    daylight_saving = summer_hour and bool(np.isin(month[~off.to_numpy()], winter).any())
+    dst_fix = (
+        'set [source] utc_offsets = "ignore" and [site] timezone to its IANA zone (e.g. "America/Denver")'
+        if with_offsets
+        else f'set [site] timezone (now {site.timezone!r}) to its IANA zone, which has it (e.g. "Europe/Berlin")'
     )
-    if daylight_saving and with_offsets:
-        return (
-            "the logger keeps daylight saving time but the stamps' UTC offsets do not follow it: set [source] "
-            'utc_offsets = "ignore" and [site] timezone to its IANA zone (e.g. "America/Denver")'
-        )
     if daylight_saving:
         return (
-            f"the logger keeps daylight saving time: set [site] timezone (now {site.timezone!r}) to its IANA zone, "
-            'which has it (e.g. "Europe/Berlin"), not a fixed offset'
+            f"the logger keeps daylight saving time{' but the stamps state fixed offsets' if with_offsets else ''}: "
+            + dst_fix
         )
+    if summer_hour and not (~off).any():  # an export of summer months only: no winter month to tell
+        return "if the logger keeps daylight saving time, " + dst_fix + "; else check its clock"
     if with_offsets:
         return "check the logger's clock and the UTC offsets its stamps state"
     return f"set [site] timezone (now {site.timezone!r}) to the zone the logger's clock keeps, or check the clock"

@@ -447,9 +447,10 @@ def _clock_site(
     late: Callable[[pd.DataFrame], pd.Series],
     inverters: int = 4,
     power: Callable[[pd.DataFrame], pd.Series] | None = None,
+    period: tuple[str, str] = ("2022-01-01T00:00:00Z", "2023-01-01T00:00:00Z"),
     **plant: object,
 ) -> list[Finding]:
-    """Clock findings of a plant over 2022, its stamps moved by ``late(frame)``, its power ``power(frame)``."""
+    """Clock findings of a plant over ``period``, its stamps moved by ``late(frame)``, its power ``power(frame)``."""
     truth = replace(
         _planned(),
         inverters=tuple(f"INV{i + 1:02d}" for i in range(inverters)),
@@ -457,9 +458,7 @@ def _clock_site(
         ac_capacity_kw=(1000.0,) * inverters,
         **plant,
     )
-    simulation = simulate_solar_plant_with_truth(
-        truth, "2022-01-01T00:00:00Z", "2023-01-01T00:00:00Z", "15min", np.random.default_rng(11)
-    )
+    simulation = simulate_solar_plant_with_truth(truth, *period, "15min", np.random.default_rng(11))
     frame = simulation.frame.assign(time=simulation.frame["time"] + late(simulation.frame))
     if power is not None:
         frame = frame.assign(P_out=power(frame))
@@ -560,6 +559,20 @@ def test_a_southern_logger_on_daylight_saving_time_is_read_as_such(tmp_path):
     (finding,) = _clock_site(tmp_path, sydney_summer, latitude=-33.9, longitude=151.2, azimuth_deg=0.0)
     assert "2022-01 to 2022-03" in finding.problem and "2022-10 to 2022-12" in finding.problem
     assert "daylight saving time" in finding.fix
+
+
+def test_a_summer_only_export_an_hour_late_offers_the_daylight_saving_fix_as_a_possibility(tmp_path):
+    """A Berlin logger on DST exported April to September: no winter month to tell DST from a clock an hour late."""
+
+    def berlin_summer(frame: pd.DataFrame) -> pd.Series:
+        return pd.Series([t.dst() for t in frame["time"].dt.tz_convert("Europe/Berlin")], index=frame.index)
+
+    period = ("2022-04-01T00:00:00Z", "2022-10-01T00:00:00Z")
+    (finding,) = _clock_site(tmp_path, berlin_summer, 2, None, period, latitude=47.99, longitude=7.85)
+    assert "2022-04 to 2022-09" in finding.problem
+    assert (
+        finding.fix.startswith("if the logger keeps daylight saving time, ") and "else check its clock" in finding.fix
+    )
 
 
 def test_an_export_without_a_sunrise_says_its_clock_was_not_checked(tmp_path):
