@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from client.solar.ingest import read_solar_chunks
-from client.solar.irradiance import cell_temperature, plane_of_array_irradiance
+from client.solar.irradiance import cell_temperature, plant_plane_of_array
 from client.solar.performance import expected_ac_power, expected_dc_power
 from client.solar.site_config import SolarSiteConfig
 
@@ -92,16 +92,7 @@ def rdtools_sensor_rate(site: SolarSiteConfig) -> tuple[float, tuple[float, floa
     frame = pd.concat(read_solar_chunks(site))
     index = pd.DatetimeIndex(frame["time"])
     plant, (inverter,) = site.plant, site.inverters
-    g_poa = plane_of_array_irradiance(
-        index + site.resolution / 2,
-        frame["G_h"].to_numpy(),
-        plant.latitude,
-        plant.longitude,
-        plant.elevation_m,
-        plant.mounting,
-        plant.tilt_deg,
-        plant.azimuth_deg,
-    )
+    g_poa = plant_plane_of_array(plant, index, frame["G_h"].to_numpy())
     t_cell = cell_temperature(g_poa, t_amb=frame["T_amb"].to_numpy())
     p_dc = expected_dc_power(g_poa, t_cell, np.full(len(frame), inverter.dc_capacity_kw), plant.gamma_pdc_per_c)
     analysis = rdtools.TrendAnalysis(

@@ -7,11 +7,16 @@ doi:10.21105/joss.00884).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import pvlib
 
-from protos.domain import MOUNTINGS
+from protos.domain import MOUNTINGS, SOLAR_RECORD_PERIOD
+
+if TYPE_CHECKING:
+    from client.solar.site_config import Plant
 
 MAX_TRACKER_ANGLE = 60.0
 """Rotation limit of a single-axis tracker [deg]."""
@@ -132,6 +137,23 @@ def plane_of_array_irradiance(
     poa = np.where(night, 0.0, poa)
     poa[np.isnan(ghi)] = np.nan
     return poa
+
+
+def plant_plane_of_array(plant: Plant, interval_starts: pd.DatetimeIndex, ghi: np.ndarray) -> np.ndarray:
+    """G_i of a plant's 15-min records from their global horizontal irradiance [W/m^2], its geometry from site.toml.
+
+    :func:`plane_of_array_irradiance` with the sun at the middle of each record.
+    """
+    return plane_of_array_irradiance(
+        pd.DatetimeIndex(interval_starts) + SOLAR_RECORD_PERIOD / 2,
+        ghi,
+        plant.latitude,
+        plant.longitude,
+        plant.elevation_m,
+        plant.mounting,
+        plant.tilt_deg,
+        plant.azimuth_deg,
+    )
 
 
 def cell_temperature(

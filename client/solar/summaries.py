@@ -31,7 +31,7 @@ from client.solar.degradation import (
     daily_normalised_energy,
     year_on_year_degradation,
 )
-from client.solar.irradiance import cell_temperature, plane_of_array_irradiance
+from client.solar.irradiance import cell_temperature, plant_plane_of_array
 from client.solar.performance import (
     expected_ac_power,
     expected_dc_power,
@@ -265,16 +265,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         if "G_i" in chunk:
             g_poa = chunk["G_i"].to_numpy(dtype=np.float64)
         else:
-            g_poa = plane_of_array_irradiance(
-                times + SOLAR_RECORD_PERIOD / 2,  # the sun at the middle of each 15-min record
-                chunk["G_h"].to_numpy(dtype=np.float64),
-                plant.latitude,
-                plant.longitude,
-                plant.elevation_m,
-                plant.mounting,
-                plant.tilt_deg,
-                plant.azimuth_deg,
-            )
+            g_poa = plant_plane_of_array(plant, times, chunk["G_h"].to_numpy(dtype=np.float64))
         t_cell = cell_temperature(
             g_poa,
             t_mod=_column(chunk, "T_mod"),
