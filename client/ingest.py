@@ -351,6 +351,14 @@ def wall_clock(raw: pd.Series, time_format: str | None) -> tuple[pd.Series, str 
     return text, None if time_format is None else time_format.replace("%z", "").replace("%Z", "").rstrip()
 
 
+def _zone_left(path: Path, column: str) -> SiteConfigError:
+    """The error of stamps that still state a zone once [source] utc_offsets = "ignore" dropped what it could."""
+    return SiteConfigError(
+        f'{path}: column {column!r} (time): [source] utc_offsets = "ignore", but some stamps state a zone it cannot '
+        'drop; write them with a +hh:mm offset, "Z", "UTC" or none'
+    )
+
+
 def timestamps_to_utc(
     raw: pd.Series,
     assets: np.ndarray,
@@ -376,20 +384,16 @@ def timestamps_to_utc(
     if isinstance(raw.dtype, pd.DatetimeTZDtype):  # Parquet timestamps with a zone: nothing to parse
         return raw.dt.tz_convert("UTC")
     form = time_format or "ISO8601"
-    zone_left = SiteConfigError(
-        f'{path}: column {column!r} (time): [source] utc_offsets = "ignore", but some stamps state a zone it cannot '
-        'drop; write them with a +hh:mm offset, "Z", "UTC" or none'
-    )
     try:
         times = pd.to_datetime(raw, errors="coerce", format=form)
     except ValueError:
         if offsets_dropped:
-            raise zone_left from None
+            raise _zone_left(path, column) from None
         # Offsets that differ between rows (DST in local time) only parse straight to UTC.
         return pd.to_datetime(raw, errors="coerce", utc=True, format=form)
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         if offsets_dropped:
-            raise zone_left
+            raise _zone_left(path, column)
         return times.dt.tz_convert("UTC")
     if not np.issubdtype(times.dtype, np.datetime64):
         raise SiteConfigError(
