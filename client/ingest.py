@@ -25,7 +25,7 @@ from pandas.io.common import infer_compression
 from client.nacelle_transfer import free_stream_wind_speed
 from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS, Channel
 from client.site_config import SiteConfig, SiteConfigError
-from client.streaming import NO_TIME, late_records
+from client.streaming import NO_TIME, late_or_repeated_records
 from common.progress import Progress, Stage, silent
 from protos.domain import RECORD_PERIOD
 
@@ -537,8 +537,8 @@ def record_means(
     ``status`` of a period is normal only if every record in it is normal (otherwise the first
     abnormal code). Each asset's last, possibly incomplete, period of a chunk is held back and
     completed with the next chunk, so chunk boundaries change nothing. A record that comes after a
-    later one of its asset (:func:`client.streaming.late_records`) is left out first: its period
-    may have gone by, and whether it had would depend on where chunks end.
+    later one of its asset, or repeats its time (:func:`client.streaming.late_or_repeated_records`), is
+    left out first: its period may have gone by, and whether it had would depend on where chunks end.
     """
     held: pd.DataFrame | None = None
     latest: np.ndarray | None = None
@@ -546,7 +546,7 @@ def record_means(
         chunk = chunk[chunk[TIME].notna()]
         asset = chunk[ASSET_ID].cat.codes.to_numpy(dtype=np.int64)
         latest = np.full(len(chunk[ASSET_ID].cat.categories), NO_TIME) if latest is None else latest
-        late = late_records(asset, chunk[TIME].dt.as_unit("ns").array.asi8, latest)
+        late = late_or_repeated_records(asset, chunk[TIME].dt.as_unit("ns").array.asi8, latest)
         if late.any():
             chunk = chunk[~late]
         frame = chunk if held is None else pd.concat([held, chunk], ignore_index=True)

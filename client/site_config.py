@@ -493,7 +493,7 @@ def _natural_order(file: Path) -> list[str | int]:
     """A file's sort key with its numbers as numbers: export_9 before export_10, 2023-2 before 2023-10.
 
     The summaries read files in turn and leave out a record that comes after a later one of its
-    unit (:func:`client.streaming.late_records`), so files named by period must be read in it.
+    unit (:func:`client.streaming.late_or_repeated_records`), so files named by period must be read in it.
     """
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(file))]
 

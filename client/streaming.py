@@ -60,8 +60,9 @@ def chunks_with_context(
     Besides a chunk, at most 2 ``context`` records per unit are kept between frames, whatever the
     records say: one unit's readings (a sensor frozen for a year) never change where another's
     are cut, nor how they are judged. A record that comes after a later one of its unit in the
-    export is left out (:func:`late_records`; the validator reports them): its neighbours may
-    have gone already, and which had would depend on the chunks' borders.
+    export is left out (:func:`late_or_repeated_records`; the validator reports them): its neighbours
+    may have gone already, and which had would depend on the chunks' borders. So is a repeat of its
+    unit's latest time: a record written twice counts once.
     """
     carried: pd.DataFrame | None = None
     done = np.zeros(0, dtype=bool)  # the carried rows an earlier frame owned
@@ -71,7 +72,7 @@ def chunks_with_context(
     while chunk is not None:
         following = next(iterator, None)  # a look ahead: the last frame owns everything left
         stamp = chunk["time"].dt.as_unit("ns").array.asi8  # ns whatever the chunk's unit: latest spans chunks
-        late = late_records(asset_codes(chunk["asset_id"], asset_order), stamp, latest)
+        late = late_or_repeated_records(asset_codes(chunk["asset_id"], asset_order), stamp, latest)
         if late.any():
             chunk = chunk[~late]
         frame = chunk if carried is None else pd.concat([carried, chunk], ignore_index=True)
@@ -128,7 +129,8 @@ def array_chunks_with_context(
 ) -> Iterator[tuple[HeldChunk, np.ndarray | None]]:
     """:func:`chunks_with_context` over chunks of numpy columns (``asset``: unit index; ``time``: datetime64).
 
-    ``asset`` indexes ``n_units`` units; a late record (:func:`late_records`) is left out here too.
+    ``asset`` indexes ``n_units`` units; a late or repeated record (:func:`late_or_repeated_records`) is left out
+    here too.
 
     Yields each chunk behind the records carried from the one before, sorted by unit, then time,
     and which rows it owns (None: all). A chunk is copied only when its records (with the carried
@@ -141,7 +143,9 @@ def array_chunks_with_context(
     current = next(iterator, None)
     while current is not None:
         following = next(iterator, None)
-        late = late_records(current["asset"], current["time"].astype("datetime64[ns]").view(np.int64), latest)
+        late = late_or_repeated_records(
+            current["asset"], current["time"].astype("datetime64[ns]").view(np.int64), latest
+        )
         if late.any():
             current = {name: column[~late] for name, column in current.items()}
         chunk, order = _sorted_behind(head, current)
@@ -162,14 +166,16 @@ NO_TIME = np.iinfo(np.int64).min
 """A unit's latest time before any record of it [ns]; NaT reads as this too."""
 
 
-def late_records(asset: np.ndarray, time: np.ndarray, latest: np.ndarray) -> np.ndarray:
-    """Which records come, in export order, after a later record of their unit (an equal time is no later).
+def late_or_repeated_records(asset: np.ndarray, time: np.ndarray, latest: np.ndarray) -> np.ndarray:
+    """Which records come, in export order, after a later record of their unit or repeat its latest time.
 
     ``asset``: each record's unit index (-1: not a listed unit, never late); ``time``: int64
     nanoseconds, in export order; ``latest``: each unit's latest time so far [ns], updated in place.
     The rule reads each unit's own records in export order only, so the records it finds never
-    depend on where chunks' borders fall, nor on another unit's records. It is the validator's
-    ``out_of_order`` count (:class:`client.validate.TimeOrder`).
+    depend on where chunks' borders fall, nor on another unit's records. They are the validator's
+    ``out_of_order`` and ``duplicates`` counts (:class:`client.validate.TimeOrder`): a repeated
+    time keeps its first record, so an exporter that writes a record twice does not count it twice
+    (as production, downtime or weight) in any sum.
     """
     late = np.zeros(len(asset), dtype=bool)
     listed = np.flatnonzero(asset >= 0)
@@ -181,7 +187,7 @@ def late_records(asset: np.ndarray, time: np.ndarray, latest: np.ndarray) -> np.
     first = np.ones(len(order), dtype=bool)
     first[1:] = unit[1:] != unit[:-1]
     before = np.maximum(np.where(first, NO_TIME, np.roll(running, 1)), latest[unit])
-    late[order] = stamp < before
+    late[order] = (stamp < before) | ((stamp == before) & (before != NO_TIME))
     last = np.append(first[1:], True)
     latest[unit[last]] = np.maximum(latest[unit[last]], running[last])
     return late

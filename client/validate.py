@@ -193,7 +193,7 @@ def _profile_chunk(
 def late_records_finding(files: str, time_column: str, unit: str, asset: str, late: int, rows: int) -> list[Finding]:
     """The finding for ``late`` of a ``unit``'s ``rows`` records written after a later one of its own, if any.
 
-    The summaries leave such records out (:func:`client.streaming.late_records`): judged beside
+    The summaries leave such records out (:func:`client.streaming.late_or_repeated_records`): judged beside
     neighbours that had gone by, their flags would depend on where chunks end. An error when they
     are more than :data:`LATE_SHARE_ERROR` of the unit's records (files read out of order, most likely).
     """
@@ -409,9 +409,9 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], w
                     site.mapped_columns["time"],
                     asset,
                     f"{int(row['duplicates'])} duplicated timestamps"
-                    + (" although they state their UTC offsets" if with_offsets else " (e.g. at a DST change)"),
-                    "the exporter repeats these instants (often a bug at the spring DST change): ask for a fixed "
-                    "export; each repeat is one more record of the same 10 minutes"
+                    + (" although they state their UTC offsets" if with_offsets else " (e.g. at a DST change)")
+                    + ": the first record of each is kept, the repeats are left out",
+                    "the exporter repeats these instants (often a bug at the spring DST change): ask for a fixed export"
                     if with_offsets
                     else "export with UTC offsets, or set [site] timezone to the export's zone",
                 )

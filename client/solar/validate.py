@@ -456,7 +456,8 @@ def _findings(
                     files,
                     site.columns[TIME],
                     str(inverter),
-                    f"{int(row['duplicates'])} records repeat a time of the same inverter",
+                    f"{int(row['duplicates'])} records repeat a time of the same inverter: the first record of "
+                    "each time is kept, the repeats are left out",
                     "export each inverter's record once per time",
                 )
             )

@@ -304,7 +304,7 @@ def test_a_late_minute_record_is_left_out_before_averaging_so_the_chunks_borders
     let through, most chunkings average that period twice."""
     frame = _minute_records_with_one_late()
     assert _chunkings_unlike_one_chunk(frame) == 0
-    monkeypatch.setattr("client.ingest.late_records", lambda asset, *_: np.zeros(len(asset), dtype=bool))
+    monkeypatch.setattr("client.ingest.late_or_repeated_records", lambda asset, *_: np.zeros(len(asset), dtype=bool))
     assert _chunkings_unlike_one_chunk(frame) > 20
 
 

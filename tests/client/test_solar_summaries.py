@@ -483,3 +483,40 @@ def test_snow_on_a_plant_without_status_codes_does_not_count_against_its_inverte
     without_snow_rule = summary_of()
     assert not without_snow_rule.snow_hours.any()
     assert without_snow_rule.inverter_availability[1] < 0.97  # the snow's hours count as the inverter's
+
+
+def test_records_written_twice_count_once_in_every_sum(tmp_path, monkeypatch):
+    """An exporter that writes some records twice (every record of INV02's 2-hour grid outage about local noon and
+    5 % of the others, each repeat right after its record) sends the blocks of the export written once.
+
+    Control: with repeats kept (the export is in time order, so nothing else is left out), the outage's lost energy
+    doubles and the curve's records grow by the repeats."""
+    faults = (Outage("INV02", "2023-03-12T02:00:00Z", "2023-03-12T04:00:00Z", "grid", 2),)
+    once = _two_inverters_in_march(faults, tmp_path / "once")
+    twice = _two_inverters_in_march(faults, tmp_path / "twice")
+    (export,) = (twice.parent / "scada").glob("*.parquet")
+    frame = pd.read_parquet(export)
+    times = pd.to_datetime(frame["timestamp"], utc=True)
+    outage = (frame["inverter"] == "INV02") & (times >= "2023-03-12T02:00Z") & (times < "2023-03-12T04:00Z")
+    repeated = outage.to_numpy() | (np.random.default_rng(3).random(len(frame)) < 0.05)
+    frame.iloc[np.sort(np.concatenate([np.arange(len(frame)), np.flatnonzero(repeated)]), kind="stable")].to_parquet(
+        export, index=False
+    )
+    spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")])
+    grid = list(spec.solar.loss_categories).index("grid")
+
+    def summary(path: Path) -> tuple[dict[BlockKey, np.ndarray], float, float]:
+        site = load_solar_site_config(path)
+        plant = summarise_plant(lambda: read_solar_chunks(site, chunk_rows=997), site, spec)
+        return solar_blocks(plant, site, spec)[0], float(plant.lost_energy_kwh[grid]), float(plant.curve_records.sum())
+
+    blocks_once, lost_once, records_once = summary(once)
+    blocks_twice = summary(twice)[0]
+    assert lost_once > 100.0  # kWh: the outage is in daylight
+    assert blocks_once.keys() == blocks_twice.keys()
+    for key, block in blocks_once.items():
+        np.testing.assert_allclose(blocks_twice[key], block, rtol=1e-12, atol=1e-9, err_msg=str(key))  # chunks differ
+    monkeypatch.setattr("client.streaming.late_or_repeated_records", lambda asset, *_: np.zeros(len(asset), bool))
+    _, lost_kept, records_kept = summary(twice)
+    assert lost_kept == pytest.approx(2 * lost_once, rel=0.05)
+    assert records_kept > records_once + 0.02 * len(frame) / 2

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from client.filters import TurbineArrays, frozen_sensor_context, frozen_sensor_flag
-from client.streaming import RecordSpill, array_chunks_with_context, chunks_with_context, late_records
+from client.streaming import RecordSpill, array_chunks_with_context, chunks_with_context, late_or_repeated_records
 from client.validate import TimeOrder
 
 
@@ -165,14 +165,14 @@ def test_a_record_backfilled_late_is_left_out_so_another_units_rows_cannot_move_
     Left out as late (its unit's own records in export order say so), A is judged alike beside any number of
     B's rows. Control: let late records through and one row of B changes A's frozen records from 3 to 0."""
     assert [_a_frozen_in_7_row_chunks(_backfilled(b)) for b in (0, 1, 5)] == [0, 0, 0]
-    monkeypatch.setattr("client.streaming.late_records", lambda asset, *_: np.zeros(len(asset), dtype=bool))
+    monkeypatch.setattr("client.streaming.late_or_repeated_records", lambda asset, *_: np.zeros(len(asset), dtype=bool))
     assert [_a_frozen_in_7_row_chunks(_backfilled(b)) for b in (0, 1)] == [3, 0]
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 2, 5, 17, 1000])
-def test_late_records_are_the_validators_out_of_order_count_whatever_the_chunks(chunk_rows):
+def test_late_or_repeated_records_are_the_validators_out_of_order_and_repeat_counts_whatever_the_chunks(chunk_rows):
     """Found from each unit's own records in export order: the same set for any chunking, as many as the validator's
-    TimeOrder counts."""
+    TimeOrder counts out of order and repeating the unit's latest time."""
     rng = np.random.default_rng(5)
     asset = rng.integers(0, 3, 300)
     stamp = np.sort(rng.integers(0, 200, 300)) * 600_000  # in order, with repeats ...
@@ -181,13 +181,14 @@ def test_late_records_are_the_validators_out_of_order_count_whatever_the_chunks(
     latest = np.full(3, np.iinfo(np.int64).min)
     found = np.concatenate(
         [
-            late_records(asset[i : i + chunk_rows], stamp[i : i + chunk_rows] * 1_000_000, latest)
+            late_or_repeated_records(asset[i : i + chunk_rows], stamp[i : i + chunk_rows] * 1_000_000, latest)
             for i in range(0, 300, chunk_rows)
         ]
     )
     times = TimeOrder.empty(3)
     times.add(asset, stamp)
-    assert np.array_equal(np.bincount(asset[found], minlength=3), times.out_of_order) and found.sum() > 10
+    assert np.array_equal(np.bincount(asset[found], minlength=3), times.out_of_order + times.duplicates)
+    assert times.out_of_order.sum() > 10 and times.duplicates.sum() > 10
 
 
 def test_chunks_in_different_time_units_lose_no_record():

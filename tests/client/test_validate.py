@@ -133,6 +133,21 @@ def test_a_site_that_fails_validation_computes_and_sends_nothing(tmp_path: Path)
     assert len(site_contribution(_export(tmp_path), census_spec(spec))) == len(census_spec(spec).blocks)
 
 
+def test_records_written_twice_are_sent_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A third of the records written twice, each repeat right after its record: the blocks of the export written once.
+
+    Control: with repeats kept (the export is in time order, so nothing else is left out) the sums differ."""
+    spec = census_spec(power_curve_spec("s", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300"]))
+    (tmp_path / "once").mkdir()
+    (tmp_path / "twice").mkdir()
+    once = site_contribution(_export(tmp_path / "once"), spec)
+    repeats = np.flatnonzero(np.random.default_rng(4).random(300) < 1 / 3)
+    twice = _export(tmp_path / "twice", edit=lambda frame: frame.iloc[np.sort(np.r_[np.arange(300), repeats])])
+    assert all(np.array_equal(a, b) for a, b in zip(site_contribution(twice, spec), once, strict=True))
+    monkeypatch.setattr("client.streaming.late_or_repeated_records", lambda asset, *_: np.zeros(len(asset), bool))
+    assert not all(np.array_equal(a, b) for a, b in zip(site_contribution(twice, spec), once, strict=True))
+
+
 @pytest.mark.parametrize("order", ["sorted", "shuffled"])
 def test_duplicates_and_gaps_equal_a_pandas_count_in_any_row_order(tmp_path: Path, order: str):
     # Sorted records are counted in one streaming pass; shuffled ones need the exact second pass.
