@@ -498,6 +498,23 @@ def _natural_order(file: Path) -> list[str | int]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(file))]
 
 
+def matched_files(patterns: Any, path: Path, table: str, problems: list[str]) -> tuple[Path, ...]:
+    """The files a table's ``files`` (a path or glob, or a list of them, relative to site.toml ``path``) name.
+
+    Each pattern must match at least one file; a glob's matches come in natural order (export_9 before export_10).
+    """
+    patterns = [] if patterns is NO_DEFAULT else [patterns] if isinstance(patterns, str) else patterns
+    files: list[Path] = []
+    for pattern in patterns:
+        globbed = any(ch in pattern for ch in "*?[")
+        matched = sorted(path.parent.glob(pattern), key=_natural_order) if globbed else [path.parent / pattern]
+        existing = [m for m in matched if m.is_file()]
+        if not existing:
+            problems.append(f"{table} files: {pattern!r} matches no file next to {path}; fix the path or glob")
+        files.extend(existing)
+    return tuple(files)
+
+
 def _source(
     table: dict[str, Any],
     path: Path,
@@ -525,18 +542,8 @@ def _source(
     file_format = str(values["format"]).lower()
     if file_format not in FORMATS:
         problems.append(f"[source] format = {file_format!r}; use one of {list(FORMATS)}")
-    patterns = [] if values["files"] is NO_DEFAULT else values["files"]
-    if isinstance(patterns, str):
-        patterns = [patterns]
-    files: list[Path] = []
-    for pattern in patterns:
-        globbed = any(ch in pattern for ch in "*?[")
-        matched = sorted(path.parent.glob(pattern), key=_natural_order) if globbed else [path.parent / pattern]
-        existing = [m for m in matched if m.is_file()]
-        if not existing:
-            problems.append(f"[source] files: {pattern!r} matches no file next to {path}; fix the path or glob")
-        files.extend(existing)
-    if not patterns:
+    files = matched_files(values["files"], path, "[source]", problems)
+    if values["files"] is NO_DEFAULT or values["files"] == []:
         problems.append("[source] files: list the SCADA export files (paths or globs relative to site.toml)")
     layout = str(values["layout"])
     if layout not in LAYOUTS:
@@ -565,7 +572,7 @@ def _source(
         )
     return {
         only_listed_key: only_listed,
-        "files": tuple(files),
+        "files": files,
         "resolution": resolution,
         "layout": layout,
         "timestamps": timestamps,

@@ -149,6 +149,12 @@ SOLAR_INTRODUCTIONS = {
     "averaged to 15-min means on site.",
     "status": "What the inverter status codes mean: the available ones, and one list per loss category. A code "
     "in no list counts as unavailable without a category.",
+    "events": "Optional: the inverters' status as a separate event (alarm) log instead of an `INV_St` column, "
+    "as many monitoring platforms export it. Each event gives the code `[status]` sorts to the records it "
+    "overlaps (a 15-min record touched by a 2-minute fault counts as the fault's, as a finer export's "
+    "period would); a record no event overlaps is available. Events of an available code (informational "
+    "ones) change nothing; an event without duration marks no record. Times without a UTC offset are read "
+    "in `[site] timezone`. Validation names the events it left out (no time, no code, an unlisted inverter).",
     "member": "As a wind site's.",
     "policy": "As a wind site's.",
 }

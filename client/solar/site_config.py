@@ -47,6 +47,15 @@ Example::
     inverter = [3]
     tracker = [5]
 
+A plant whose status is a separate log of events instead of a column maps ``[events]``, not ``INV_St``::
+
+    [events]
+    files = ["alarms/*.csv"]
+    inverter = "Device"          # the log's columns: the inverter's id, ...
+    start = "Occurred"           # ... when the event started and cleared (empty: still open) ...
+    end = "Cleared"
+    code = "Code"                # ... and its status code, sorted by [status] as a column's would be
+
 Plant metadata never leaves the site; a spec's solar cohorts select plants by technology, mounting,
 climate zone and DC/AC ratio, and only the site decides which it is in.
 """
@@ -63,8 +72,9 @@ from typing import Any
 import pandas as pd
 
 from client.policy import POLICY_SETTINGS, SitePolicy, parse_policy
-from client.settings import Setting, component_failure_codes, read_table, unknown_keys
+from client.settings import NO_DEFAULT, Setting, component_failure_codes, read_table, unknown_keys
 from client.site_config import (
+    FORMATS,
     MEMBER_SETTINGS,
     SOURCE_SETTINGS,
     MemberConfig,
@@ -75,6 +85,7 @@ from client.site_config import (
     _sentinels,
     _source,
     _units,
+    matched_files,
 )
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
 from protos.domain import (
@@ -159,6 +170,30 @@ SOLAR_STATUS_SETTINGS = (
         {},
     ),
 )
+EVENT_COLUMNS = ("inverter", "start", "end", "code")
+"""The columns an event log maps: the inverter's id, when the event started and cleared, its status code."""
+EVENT_SETTINGS = (
+    Setting(
+        "files",
+        "string or array of strings",
+        "the inverters' event (alarm) log: paths or globs relative to site.toml; each event marks the records "
+        "it overlaps with its code, the earliest-starting event where several overlap; a record no event "
+        "overlaps is available (the first of `[status] available`). Instead of a mapped `INV_St` column",
+    ),
+    Setting("format", "string", "the files' format: " + _choices(FORMATS), "csv"),
+    Setting("delimiter", "string", "CSV column delimiter", ","),
+    Setting(
+        "time_format",
+        "string",
+        "the start and end columns' format when not ISO 8601, in strftime codes; times without a UTC offset "
+        "are read in `[site] timezone`",
+        None,
+    ),
+    Setting("inverter", "string", "column of the inverter's `id` (as in `[[inverters]]`)"),
+    Setting("start", "string", "column of when the event started"),
+    Setting("end", "string", "column of when it cleared; empty: still open, it lasts to the export's end"),
+    Setting("code", "string", "column of its integer status code, sorted by `[status]`"),
+)
 SOLAR_SOURCE_SETTINGS = {
     "resolution": Setting(
         "resolution",
@@ -190,11 +225,23 @@ SOLAR_SETTINGS: dict[str, tuple[Setting, ...]] = {
     "inverters": INVERTER_SETTINGS,
     "source": tuple(SOLAR_SOURCE_SETTINGS.get(s.key, s) for s in SOURCE_SETTINGS),
     "status": SOLAR_STATUS_SETTINGS,
+    "events": EVENT_SETTINGS,
     "member": MEMBER_SETTINGS,
     "policy": POLICY_SETTINGS,
 }
 """Every table of a solar site.toml whose keys are settings, with its keys."""
 CHANNEL_TABLES = ("columns", "units", "sentinels")
+
+
+@dataclass(frozen=True)
+class EventLog:
+    """Where a plant's inverter event log is and how it reads (``[events]``)."""
+
+    files: tuple[Path, ...]
+    file_format: str
+    delimiter: str
+    time_format: str | None
+    columns: dict[str, str]  # EVENT_COLUMNS -> the log's column
 
 
 @dataclass(frozen=True)
@@ -249,6 +296,12 @@ class SolarSiteConfig:
     time_format: str | None = None  # strftime codes of a time column not in ISO 8601
     utc_offsets: str = "read"  # read or drop the stamps' UTC offsets (client.site_config.UTC_OFFSET_USES)
     only_listed_inverters: bool = False  # leave out the export's rows of inverters not in [[inverters]]
+    events: EventLog | None = None  # the status from an event log instead of a column
+
+    @property
+    def has_status(self) -> bool:
+        """Whether each record has a status: a mapped status column or an event log."""
+        return STATUS in self.columns or self.events is not None
 
     @property
     def mapped_columns(self) -> dict[str, str]:
@@ -286,7 +339,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
     path = Path(path)
     raw = _read_toml(path)
     problems: list[str] = []
-    for table in ("site", "plant", "source", "status", "member"):
+    for table in ("site", "plant", "source", "status", "events", "member"):
         unknown_keys(f"[{table}]", raw.get(table, {}), SOLAR_SETTINGS[table], problems)
     for table in sorted(set(raw) - {*SOLAR_SETTINGS, *CHANNEL_TABLES}):
         problems.append(
@@ -309,7 +362,8 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
     units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
     _columns_and_units(columns, units, source["layout"], len(inverters), problems)
     sentinels = _sentinels(raw.get("sentinels", {}), problems, CHANNELS)
-    available, loss_codes, component_codes = _status(raw.get("status", {}), columns, problems)
+    events = _events(raw["events"], path, columns, problems) if "events" in raw else None
+    available, loss_codes, component_codes = _status(raw.get("status", {}), columns, events is not None, problems)
     policy = parse_policy(raw.get("policy", {}), problems)
     member = _member(raw["member"], path, problems) if "member" in raw else None
     if problems or plant is None:
@@ -338,6 +392,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         time_format=source["time_format"],
         utc_offsets=source["utc_offsets"],
         only_listed_inverters=source["only_listed_inverters"],
+        events=events,
     )
 
 
@@ -452,8 +507,45 @@ def _columns_and_units(
     _units(units, CHANNELS, problems)
 
 
+def _events(table: dict[str, Any], path: Path, columns: dict[str, str], problems: list[str]) -> EventLog:
+    """The [events] table: the event log's files, format and columns; a status column beside it is refused."""
+    values = read_table(table, EVENT_SETTINGS)
+    file_format = str(values["format"]).lower()
+    if file_format not in FORMATS:
+        problems.append(f"[events] format = {file_format!r}; use one of {list(FORMATS)}")
+    if values["files"] is NO_DEFAULT or values["files"] == []:
+        problems.append("[events] files: list the event log's files (paths or globs relative to site.toml)")
+    time_format = values["time_format"]
+    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
+        problems.append(f'[events] time_format = {time_format!r}; give strftime codes, e.g. "%d/%m/%Y %H:%M:%S"')
+        time_format = None
+    mapped = {}
+    for name in EVENT_COLUMNS:
+        if values[name] is NO_DEFAULT or not isinstance(values[name], str) or not values[name]:
+            problems.append(f"[events] {name}: name the log's column of {_EVENT_COLUMN_WHAT[name]}")
+        else:
+            mapped[name] = values[name]
+    if STATUS in columns:
+        problems.append(f"[columns] {STATUS} and [events] both give the inverters' status; keep the one that holds it")
+    return EventLog(
+        matched_files(values["files"], path, "[events]", problems),
+        file_format,
+        str(values["delimiter"]),
+        time_format,
+        mapped,
+    )
+
+
+_EVENT_COLUMN_WHAT = {
+    "inverter": "the inverter's id",
+    "start": "when an event started",
+    "end": "when it cleared",
+    "code": "its status code",
+}
+
+
 def _status(
-    table: dict[str, Any], columns: dict[str, str], problems: list[str]
+    table: dict[str, Any], columns: dict[str, str], has_events: bool, problems: list[str]
 ) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
     """The [status] table: available codes, loss category -> codes, component -> failure codes.
 
@@ -474,7 +566,7 @@ def _status(
                 problems.append(f"[status] code {code} is in both {seen[code]} and {key}; a code means one thing")
             seen[code] = key
         lists[key] = tuple(codes)
-    if STATUS in columns and not lists.get("available"):
+    if (STATUS in columns or has_events) and not lists.get("available"):
         problems.append("[status] available: list the status codes of an inverter able to produce, e.g. [0]")
     faults = set(lists.get("inverter_fault", ()))
     components = component_failure_codes(

@@ -339,7 +339,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         sums.daily[1] += np.bincount(day, expected, minlength=n_days)
         # Insolation of the plane of array, once per time: the sensor's reading repeats on every inverter's row.
         sums.daily[2] += np.bincount(day, np.where(valid, g_poa, 0.0) * SOLAR_RECORD_HOURS / n_inv, minlength=n_days)
-    return _plant_summary(sums, first_day, solar_offset, spec, STATUS in site.columns, bool(component_of_code))
+    return _plant_summary(sums, first_day, solar_offset, spec, site.has_status, bool(component_of_code))
 
 
 def summary_key(spec: spec_pb2.BenchmarkSpec) -> str:

@@ -13,7 +13,8 @@ import pytest
 from site_copies import without_last_inverter
 
 from client.privacy import cap_unit_histograms
-from client.solar.ingest import read_solar_chunks
+from client.site_config import SiteConfigError
+from client.solar.ingest import read_inverter_events, read_solar_chunks
 from client.solar.performance import underperforming_inverters, underperforming_since
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import (
@@ -23,6 +24,7 @@ from client.solar.summaries import (
     solar_blocks,
     summarise_plant,
 )
+from client.solar.validate import validate_solar_site
 from protos.census import census_spec
 from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
@@ -520,3 +522,140 @@ def test_records_written_twice_count_once_in_every_sum(tmp_path, monkeypatch):
     _, lost_kept, records_kept = summary(twice)
     assert lost_kept == pytest.approx(2 * lost_once, rel=0.05)
     assert records_kept > records_once + 0.02 * len(frame) / 2
+
+
+def _status_as_event_log(site_path: Path, timezone: str) -> pd.DataFrame:
+    """The plant's status column rewritten as an alarm log beside it, and [events] in place of its INV_St.
+
+    Each run of one code other than available is an event from its first record's start to its last record's
+    end, in ``timezone``'s wall-clock time, newest first as many logs list them; plus an informational event of
+    an available code, an event of an inverter the plant does not list, and INV02's last run left open (no end).
+    """
+    (export,) = (site_path.parent / "scada").glob("*.parquet")
+    frame = pd.read_parquet(export, columns=["timestamp", "inverter", "status"])
+    new_run = (frame["status"] != frame["status"].shift()) | (frame["inverter"] != frame["inverter"].shift())
+    runs = (
+        frame.assign(run=new_run.cumsum())
+        .groupby("run")
+        .agg(
+            inverter=("inverter", "first"),
+            code=("status", "first"),
+            start=("timestamp", "min"),
+            last=("timestamp", "max"),
+        )
+    )
+    runs = runs[runs["code"] != 0]
+    wall = "%d/%m/%Y %H:%M:%S"
+    log = pd.DataFrame(
+        {
+            "Device": runs["inverter"],
+            "Occurred": runs["start"].dt.tz_convert(timezone).dt.strftime(wall),
+            "Cleared": (runs["last"] + pd.Timedelta("15min")).dt.tz_convert(timezone).dt.strftime(wall),
+            "Code": runs["code"],
+        }
+    )
+    last_of_inv02 = log.index[log["Device"] == "INV02"][-1]
+    if runs.loc[last_of_inv02, "last"] == frame["timestamp"].max():
+        log.loc[last_of_inv02, "Cleared"] = ""
+    informational = {"Device": "INV01", "Occurred": "05/03/2023 10:00:00", "Cleared": "06/03/2023 10:00:00", "Code": 0}
+    foreign = {"Device": "INV77", "Occurred": "05/03/2023 10:00:00", "Cleared": "06/03/2023 10:00:00", "Code": 3}
+    log = pd.concat([log, pd.DataFrame([informational, foreign])], ignore_index=True).iloc[::-1]
+    log.to_csv(site_path.parent / "alarms.csv", index=False, sep=";")
+    text = (
+        site_path.read_text().replace('INV_St = "status"\n', "").replace('timezone = "UTC"', f'timezone = "{timezone}"')
+    )
+    site_path.write_text(
+        text
+        + '\n[events]\nfiles = ["alarms.csv"]\ndelimiter = ";"\ntime_format = "%d/%m/%Y %H:%M:%S"\n'
+        + 'inverter = "Device"\nstart = "Occurred"\nend = "Cleared"\ncode = "Code"\n'
+    )
+    return log
+
+
+def test_an_event_log_gives_the_blocks_its_status_column_gives(tmp_path):
+    """The status as a separate alarm log (local wall-clock times, newest first, an open event, an informational
+    one, one of another plant's inverter) instead of a column: the same blocks, failures and lost energy.
+
+    Control: the log read as UTC instead of the plant's zone (Sydney, 11 h ahead) moves the outages off their
+    records, and the blocks differ."""
+    faults = (
+        Outage("INV01", "2023-03-03T01:00:00Z", "2023-03-05T09:00:00Z", "inverter_fault", 3),
+        Outage("INV02", "2023-03-10T02:00:00Z", "2023-03-10T05:30:00Z", "inverter_fault", 3),
+        Outage("INV02", "2023-03-12T02:00:00Z", "2023-03-12T04:00:00Z", "grid", 2),
+        Outage("INV02", "2023-03-30T02:00:00Z", "2023-04-01T00:00:00Z", "maintenance", 4),
+    )
+    column = _two_inverters_in_march(faults, tmp_path / "column")
+    logged = _two_inverters_in_march(faults, tmp_path / "logged")
+    log = _status_as_event_log(logged, "Australia/Sydney")
+    assert (log["Cleared"] == "").sum() == 1
+    spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")])
+    site = load_solar_site_config(logged)
+    assert site.events is not None and site.has_status and "INV_St" not in site.columns
+    _, counts = read_inverter_events(site)
+    assert counts.unlisted_inverters == ("INV77",) and counts.events == len(log)
+
+    def summary(path: Path) -> PlantSummary:
+        site = load_solar_site_config(path)
+        return summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_000), site, spec)
+
+    by_column, by_log = summary(column), summary(logged)
+    assert by_column.failures is not None and by_column.failures.sum() == 2
+    np.testing.assert_array_equal(by_log.failures, by_column.failures)
+    np.testing.assert_allclose(by_log.lost_energy_kwh, by_column.lost_energy_kwh, rtol=1e-12)
+    assert (by_column.lost_energy_kwh > 100.0).sum() >= 3  # kWh: inverter fault, grid and maintenance
+    blocks_column, blocks_log = blocks(column, spec), blocks(logged, spec)
+    for key, block in blocks_column.items():
+        np.testing.assert_allclose(blocks_log[key], block, rtol=1e-12, atol=1e-9, err_msg=str(key))
+    logged.write_text(logged.read_text().replace('timezone = "Australia/Sydney"', 'timezone = "UTC"'))
+    off_by_eleven_hours = summary(logged)
+    assert not np.allclose(off_by_eleven_hours.lost_energy_kwh, by_column.lost_energy_kwh, rtol=0.05)
+
+
+@pytest.fixture
+def logged_plant(tmp_path: Path) -> Path:
+    """The March plant with an inverter fault and a grid outage, its status as an alarm log in Sydney time."""
+    faults = (
+        Outage("INV01", "2023-03-03T01:00:00Z", "2023-03-05T09:00:00Z", "inverter_fault", 3),
+        Outage("INV02", "2023-03-12T02:00:00Z", "2023-03-12T04:00:00Z", "grid", 2),
+    )
+    path = _two_inverters_in_march(faults, tmp_path)
+    _status_as_event_log(path, "Australia/Sydney")
+    return path
+
+
+def test_a_plant_with_an_event_log_validates_naming_what_the_log_left_out(logged_plant):
+    report = validate_solar_site(logged_plant)
+    assert report.usable
+    assert [
+        (f.severity, f.column) for f in report.findings if "inverters [[inverters]] does not list" in f.problem
+    ] == [("warning", "Device")]
+    assert "INV77" in str(report.findings) and not report.turbines["unlisted_status"].any()
+    # A code [status] does not list reaches each record it marks, and is named as a status column's would be.
+    log = logged_plant.parent / "alarms.csv"
+    log.write_text(log.read_text().replace(";2\n", ";9\n"))
+    report = validate_solar_site(logged_plant)
+    assert report.turbines.loc["INV02", "unlisted_status"] == 8  # the 2-hour grid outage's records
+    assert report.turbines.loc["INV01", "unlisted_status"] == 0
+    assert any(f.column == "Code" and "status codes [9]" in f.problem for f in report.findings)
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (('code = "Code"', 'code = "Alarm code"'), "[events] code = ['Alarm code'] not a column of the event log"),
+        (('time_format = "%d/%m/%Y %H:%M:%S"', 'time_format = "%m/%d/%Y %H:%M"'), "none of the log's"),
+    ],
+)
+def test_an_event_log_that_cannot_be_read_makes_the_plant_unusable(logged_plant, edit, named):
+    """A mapped column the log lacks, or times in another format: an error naming [events], nothing summarised."""
+    logged_plant.write_text(logged_plant.read_text().replace(*edit))
+    report = validate_solar_site(logged_plant)
+    assert not report.usable
+    assert any(f.severity == "error" and named in f.problem for f in report.findings), report.findings
+
+
+def test_a_status_column_and_an_event_log_together_are_refused(logged_plant):
+    text = logged_plant.read_text().replace('P_out = "ac_power_kw"', 'P_out = "ac_power_kw"\nINV_St = "status"')
+    logged_plant.write_text(text)
+    with pytest.raises(SiteConfigError, match=r"\[columns\] INV_St and \[events\] both give the inverters' status"):
+        load_solar_site_config(logged_plant)
