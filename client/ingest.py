@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import io
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -22,9 +22,10 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from pandas.io.common import infer_compression
 
+from client.events import OPEN_END, UnitEvents, status_from_events, unit_events
 from client.nacelle_transfer import free_stream_wind_speed
 from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS, Channel
-from client.site_config import SiteConfig, SiteConfigError
+from client.site_config import EVENT_COLUMNS, EventLog, SiteConfig, SiteConfigError
 from client.streaming import NO_TIME, late_or_repeated_records
 from common.progress import Progress, Stage, silent
 from protos.domain import RECORD_PERIOD
@@ -452,10 +453,127 @@ def channel_values(
     return ChannelValues(values, not_numeric, sentinel, out_of_range)
 
 
-def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path, clock: LocalClock | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class EventLogCounts:
+    """What reading a site's event log ([events]) left out, and why."""
+
+    events: int  # rows of the log
+    read: int  # events read: a listed unit, a start, an end or none, a code
+    unreadable_start: int  # no start that reads as a time: left out
+    unreadable_end: int  # an end that does not read as a time (an empty one is open): left out
+    ends_before_start: int  # left out
+    no_code: int  # no integer status code: left out
+    unlisted_units: tuple[str, ...]  # ids site.toml does not list (up to 20): their events are left out
+
+
+def read_event_log(
+    log: EventLog, asset_ids: Sequence[str], timezone: str, normal_codes: Sequence[int]
+) -> tuple[UnitEvents, EventLogCounts]:
+    """A site's event log ([events]) as the events :func:`event_status` marks records with, and what it left out.
+
+    Events of ``normal_codes`` (informational ones) are left out: they mark no record. Times without
+    a UTC offset are read in ``timezone``. Event logs are small (one row per alarm), so each file is
+    read whole.
+
+    Raises
+    ------
+    SiteConfigError
+        If a file lacks a mapped column or cannot be read as the format [events] states (named, with the fix).
+    """
+    names = [log.columns[name] for name in EVENT_COLUMNS]
+    frames = [_event_file(log, file, names) for file in log.files]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=names)
+    known = pd.Index(asset_ids)
+    ids = frame[names[0]].astype("string").str.strip()
+    unit = known.get_indexer(ids)
+    assets = np.maximum(unit, 0)
+    start = _event_times(frame[names[1]], assets, len(known), timezone, log, names[1])
+    end_text = frame[names[2]].astype("string").str.strip()
+    end = _event_times(frame[names[2]], assets, len(known), timezone, log, names[2])
+    open_end = end_text.isna().to_numpy() | (end_text == "").fillna(False).to_numpy()
+    code = pd.to_numeric(frame[names[3]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    integer = np.isfinite(code) & (code == np.round(code))
+    start_ns = start.dt.as_unit("ns").array.asi8
+    end_ns = np.where(open_end, OPEN_END, end.dt.as_unit("ns").array.asi8)
+    readable_start, readable_end = start.notna().to_numpy(), end.notna().to_numpy() | open_end
+    ordered = ~(readable_start & readable_end) | (end_ns >= start_ns)
+    kept = (unit >= 0) & readable_start & readable_end & ordered & integer
+    kept_codes = code[kept].astype(np.int64)
+    abnormal = ~np.isin(kept_codes, normal_codes)
+    events = unit_events(unit[kept][abnormal], start_ns[kept][abnormal], end_ns[kept][abnormal], kept_codes[abnormal])
+    counts = EventLogCounts(
+        events=len(frame),
+        read=int(kept.sum()),
+        unreadable_start=int((~readable_start).sum()),
+        unreadable_end=int((~readable_end).sum()),
+        ends_before_start=int((~ordered).sum()),
+        no_code=int((~integer).sum()),
+        unlisted_units=tuple(sorted(set(ids[unit < 0].dropna())))[:20],
+    )
+    return events, counts
+
+
+def _event_file(log: EventLog, file: Path, names: list[str]) -> pd.DataFrame:
+    """One file of an event log: its mapped columns as text (times and codes are parsed after)."""
+    if log.file_format == "parquet":
+        found = list(pq.ParquetFile(file).schema_arrow.names)
+    else:
+        found = list(pd.read_csv(file, sep=log.delimiter, nrows=0).columns)
+    absent = [name for name in names if name not in found]
+    if absent:
+        settings = [key for key, column in log.columns.items() if column in absent]
+        raise SiteConfigError(
+            f"{file}: [events] {', '.join(settings)} = {absent} not a column of the event log (it has {found[:12]}); "
+            "set each to the log's column"
+        )
+    if log.file_format == "parquet":
+        return pd.read_parquet(file, columns=names)
+    return pd.read_csv(file, sep=log.delimiter, usecols=names, dtype=str, index_col=False)
+
+
+def _event_times(
+    raw: pd.Series, assets: np.ndarray, n_units: int, timezone: str, log: EventLog, column: str
+) -> pd.Series:
+    """An event log's time column in UTC (NaT where it does not read as a time, or is empty).
+
+    A naive time of the hour clocks repeat in autumn is read by the log's order, unit by unit
+    (:class:`LocalClock`), as an export's is.
+    """
+    clock = LocalClock(n_units, RECORD_PERIOD)
+    where = ", ".join(str(file) for file in log.files)
+    text = raw if pd.api.types.is_datetime64_any_dtype(raw.dtype) else raw.astype(str)
+    try:
+        return timestamps_to_utc(text, assets, timezone, Path(where), column, log.time_format, clock)
+    except SiteConfigError:
+        raise SiteConfigError(
+            f"{where}: column {column!r} of the event log holds no times; set [events] start and end to the log's "
+            "time columns, with [events] time_format if they are not ISO 8601"
+        ) from None
+
+
+def event_status(
+    events: UnitEvents, unit: np.ndarray, time: pd.Series, resolution: pd.Timedelta, without_event: int
+) -> np.ndarray:
+    """The status column an event log gives records of units ``unit`` starting at UTC ``time`` (NaN where NaT).
+
+    A record covers ``resolution`` from its start (:func:`client.events.status_from_events`).
+    """
+    period = int(resolution / pd.Timedelta(1, "ns"))
+    status = status_from_events(unit, time.dt.as_unit("ns").array.asi8, period, events, without_event)
+    return np.where(time.isna().to_numpy(), np.nan, status.astype(np.float64))
+
+
+def canonicalise(
+    raw: pd.DataFrame,
+    site: SiteConfig,
+    path: Path,
+    clock: LocalClock | None = None,
+    events: UnitEvents | None = None,
+) -> pd.DataFrame:
     """Rename, convert units, parse time to UTC and blank impossible values of one raw chunk.
 
     ``clock`` carries each turbine's latest time from the export's chunks before (None: this chunk alone).
+    ``events``: the site's event log (:func:`read_event_log`), which gives each record its status.
     """
     columns = site.mapped_columns
     known = [t.asset_id for t in site.turbines]
@@ -491,6 +609,8 @@ def canonicalise(raw: pd.DataFrame, site: SiteConfig, path: Path, clock: LocalCl
         if not pd.api.types.is_numeric_dtype(status.dtype):
             status = pd.to_numeric(status, errors="coerce")
         canonical[STATUS] = status.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif events is not None:
+        canonical[STATUS] = event_status(events, turbine, time, site.resolution, site.normal_status_codes[0])
     return pd.DataFrame(canonical, index=time.index, copy=False)  # one frame, no copies of the columns
 
 
@@ -505,8 +625,11 @@ def read_canonical_chunks(
     ``progress`` hears how far into each file the reading is (:func:`raw_chunks`).
     """
     clock = LocalClock(len(site.turbines), site.resolution)
+    events = None
+    if site.events is not None:
+        events = read_event_log(site.events, site.asset_ids, site.timezone, site.normal_status_codes)[0]
     chunks = (
-        canonicalise(raw, site, path, clock)
+        canonicalise(raw, site, path, clock, events)
         for path in site.files
         for raw in raw_chunks(site, path, chunk_rows, progress)
     )

@@ -368,7 +368,7 @@ class Reliability:
             dtype=np.int64,
         )
         self.components = np.array(list(site.status_components))  # the site's, by FAILURE_KEY index
-        self.observes_failures = STATUS in site.mapped_columns and bool(site.status_components)
+        self.observes_failures = site.has_status and bool(site.status_components)
         self.turbine_years = np.zeros((len(site.turbines), len(self.edges)))  # [year]
         self.failures: list[pd.DataFrame] = []  # per chunk with failures: asset, component, start, downtime_h, ...
         # A failure whose records two chunks share is one, its downtime added to the event that began it.
@@ -584,7 +584,7 @@ def site_indicators(
     ind, membership = spec.indicators, performance.turbines.membership
     # Availability and lost production need the turbine's state: without a status channel they are
     # not measured (sent as nothing), never invented as full performance.
-    has_status = STATUS in site.mapped_columns
+    has_status = site.has_status
     # Per turbine and indicator cell (protos.statistics.indicator_cells): was it measured?
     # Production availability and lost production need the turbine's own curve (what it lost is what
     # that curve expected); time availability does not.

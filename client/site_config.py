@@ -232,6 +232,36 @@ STATUS_SETTINGS = (
     Setting("categories", "table", "IEC 61400-26-1 information category = its status codes (below)", {}),
     Setting("components", "table", "component = the forced-outage codes that are its failures (below)", {}),
 )
+EVENT_COLUMNS = ("asset_id", "start", "end", "code")
+"""The columns an event log maps: the unit's id, when the event started and when it cleared, its status code."""
+_EVENT_COLUMN_WHAT = {
+    "asset_id": "the unit's id",
+    "start": "when an event started",
+    "end": "when it cleared",
+    "code": "its status code",
+}
+EVENT_SETTINGS = (
+    Setting(
+        "files",
+        "string or array of strings",
+        "the units' event (alarm) log, instead of a mapped status column: paths or globs relative to site.toml; "
+        "each event marks the records it overlaps with its code, the earliest-starting event where several "
+        "overlap; a record no event overlaps has the first normal (available) code of `[status]`",
+    ),
+    Setting("format", "string", "the files' format: " + _choices(FORMATS), "csv"),
+    Setting("delimiter", "string", "CSV column delimiter", ","),
+    Setting(
+        "time_format",
+        "string",
+        "the start and end columns' format when not ISO 8601, in strftime codes; times without a UTC offset "
+        "are read in `[site] timezone`",
+        None,
+    ),
+    Setting("asset_id", "string", "column of the unit's id (as site.toml lists the unit)"),
+    Setting("start", "string", "column of when the event started"),
+    Setting("end", "string", "column of when it cleared; empty: still open, it lasts to the export's end"),
+    Setting("code", "string", "column of its integer status code, sorted by `[status]`"),
+)
 MEMBER_SETTINGS = (
     Setting("name", "string", "the consortium member (legal operator) this site speaks for, as the roster names it"),
     Setting("key", "string", "path of the member's identity key (PEM), relative to site.toml; never leaves the site"),
@@ -278,6 +308,7 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
     "site": SITE_SETTINGS,
     "source": SOURCE_SETTINGS,
     "status": STATUS_SETTINGS,
+    "events": EVENT_SETTINGS,
     "member": MEMBER_SETTINGS,
     "turbines": TURBINE_SETTINGS,
     "policy": POLICY_SETTINGS,
@@ -308,6 +339,17 @@ class MemberConfig:
 
 
 @dataclass(frozen=True)
+class EventLog:
+    """Where a site's event (alarm) log is and how it reads (``[events]``): the units' status instead of a column."""
+
+    files: tuple[Path, ...]
+    file_format: str
+    delimiter: str
+    time_format: str | None
+    columns: dict[str, str]  # EVENT_COLUMNS -> the log's column
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """A parsed, validated site.toml."""
 
@@ -334,11 +376,17 @@ class SiteConfig:
     timestamps: str = "start"  # [source]: what a record's timestamp marks of its interval, TIMESTAMP_MARKS
     time_format: str | None = None  # [source]: strftime codes of a time column not in ISO 8601
     utc_offsets: str = "read"  # [source]: whether the stamps' UTC offsets are read or dropped, UTC_OFFSET_USES
+    events: EventLog | None = None  # [events]: the status from an event log instead of a column
 
     @property
     def mapped_columns(self) -> dict[str, str]:
         """Canonical name -> column of the (long, or stacked wide) raw frame; wide exports stack into "asset_id"."""
         return self.columns if self.layout == "long" else {**self.columns, "asset_id": "asset_id"}
+
+    @property
+    def has_status(self) -> bool:
+        """Whether each record has a status: a mapped status column or an event log."""
+        return STATUS in self.columns or self.events is not None
 
     def with_channels(self, channels: Collection[str]) -> SiteConfig:
         """The same site, mapping only ``channels`` (and time and turbine) of its export.
@@ -347,7 +395,7 @@ class SiteConfig:
         never decoded.
         """
         kept = {name: column for name, column in self.columns.items() if name in (TIME, ASSET_ID, *channels)}
-        return replace(self, columns=kept)
+        return replace(self, columns=kept, events=self.events if STATUS in channels else None)
 
     @property
     def asset_ids(self) -> tuple[str, ...]:
@@ -383,7 +431,8 @@ def load_site_config(path: Path) -> SiteConfig:
     source = _source(raw.get("source", {}), path, problems)
     _columns_and_units(columns, units, source["layout"], problems)
     sentinels = _sentinels(raw.get("sentinels", {}), problems)
-    normal, status_categories, status_components = _status(raw.get("status", {}), columns, problems)
+    events = parse_event_log(raw["events"], path, columns, STATUS, problems) if "events" in raw else None
+    normal, status_categories, status_components = _status(raw.get("status", {}), columns, events, problems)
     turbines = _turbines(raw.get("turbines"), problems)
     policy = parse_policy(raw.get("policy", {}), problems)
     member = _member(raw["member"], path, problems) if "member" in raw else None
@@ -402,6 +451,38 @@ def load_site_config(path: Path) -> SiteConfig:
         status_components=status_components,
         policy=policy,
         member=member,
+        events=events,
+    )
+
+
+def parse_event_log(
+    table: dict[str, Any], path: Path, columns: dict[str, str], status: str, problems: list[str]
+) -> EventLog:
+    """The [events] table: the event log's files, format and columns; a ``status`` column mapped too is refused."""
+    values = read_table(table, EVENT_SETTINGS)
+    file_format = str(values["format"]).lower()
+    if file_format not in FORMATS:
+        problems.append(f"[events] format = {file_format!r}; use one of {list(FORMATS)}")
+    if values["files"] is NO_DEFAULT or values["files"] == []:
+        problems.append("[events] files: list the event log's files (paths or globs relative to site.toml)")
+    time_format = values["time_format"]
+    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
+        problems.append(f'[events] time_format = {time_format!r}; give strftime codes, e.g. "%d/%m/%Y %H:%M:%S"')
+        time_format = None
+    mapped = {}
+    for name in EVENT_COLUMNS:
+        if values[name] is NO_DEFAULT or not isinstance(values[name], str) or not values[name]:
+            problems.append(f"[events] {name}: name the log's column of {_EVENT_COLUMN_WHAT[name]}")
+        else:
+            mapped[name] = values[name]
+    if status in columns:
+        problems.append(f"[columns] {status} and [events] both give the status; keep the one that holds it")
+    return EventLog(
+        matched_files(values["files"], path, "[events]", problems),
+        file_format,
+        str(values["delimiter"]),
+        time_format,
+        mapped,
     )
 
 
@@ -416,11 +497,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _unknown_settings_and_tables(raw: dict[str, Any], problems: list[str]) -> None:
-    """Report settings of [site], [source], [status] and [member] that do not exist, and tables site.toml does not have.
+    """Report unknown settings of [site], [source], [status], [events] and [member], and unknown tables.
 
     [policy] and [[turbines]] entries are checked by their own parsers.
     """
-    for table in ("site", "source", "status", "member"):
+    for table in ("site", "source", "status", "events", "member"):
         unknown_keys(f"[{table}]", raw.get(table, {}), SETTINGS[table], problems)
     for table in sorted(set(raw) - {*SETTINGS, *CHANNEL_TABLES}):
         problems.append(f"[{table}] is not a section of site.toml; see docs/site-toml.md for the format")
@@ -631,7 +712,7 @@ def _sentinels(
 
 
 def _status(
-    table: dict[str, Any], columns: dict[str, str], problems: list[str]
+    table: dict[str, Any], columns: dict[str, str], events: EventLog | None, problems: list[str]
 ) -> tuple[Any, dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
     """The [status] table: normal codes, IEC 61400-26 category -> codes, component -> failure codes.
 
@@ -667,7 +748,7 @@ def _status(
     normal = values["normal"]
     if normal is None:
         normal = list(status_categories.get("full_performance", ()))
-    if STATUS in columns and not normal:
+    if (STATUS in columns or events is not None) and not normal:
         problems.append("[status] normal: list the status codes that mean normal operation, e.g. normal = [0]")
     return normal, status_categories, status_components
 

@@ -23,6 +23,7 @@ HEADINGS = {
     "site": "[site]",
     "source": "[source]",
     "status": "[status]",
+    "events": "[events]",
     "member": "[member]",
     "turbines": "[[turbines]]",
     "policy": "[policy]",
@@ -33,6 +34,12 @@ INTRODUCTIONS = {
     "site": "Where the site is.",
     "source": "The SCADA export: where it is and how it is written.",
     "status": "What the export's status codes mean; its two sub-tables follow.",
+    "events": "Optional: the turbines' status as a separate event (alarm) log instead of a `WTUR_TurSt` column, as "
+    "many SCADA systems export it (`client/events.py`). Each event gives its code, which `[status]` sorts, to the "
+    "records it overlaps (a 10-min record touched by a 2-minute stop counts as the stop's, as a finer export's "
+    "period would); a record no event overlaps is normal. Events of a normal code (informational ones) change "
+    "nothing; an event without duration marks no record. Times without a UTC offset are read in `[site] timezone`. "
+    "Validation names the events it left out (no time, no code, an unlisted turbine).",
     "member": (
         "Who this site speaks for in a consortium, and the roster it pinned (`protos/roster.py`). Without it a site "
         "can validate, preview, compare and onboard, but takes part in no round."
@@ -150,11 +157,7 @@ SOLAR_INTRODUCTIONS = {
     "status": "What the inverter status codes mean: the available ones, and one list per loss category. A code "
     "in no list counts as unavailable without a category.",
     "events": "Optional: the inverters' status as a separate event (alarm) log instead of an `INV_St` column, "
-    "as many monitoring platforms export it. Each event gives the code `[status]` sorts to the records it "
-    "overlaps (a 15-min record touched by a 2-minute fault counts as the fault's, as a finer export's "
-    "period would); a record no event overlaps is available. Events of an available code (informational "
-    "ones) change nothing; an event without duration marks no record. Times without a UTC offset are read "
-    "in `[site] timezone`. Validation names the events it left out (no time, no code, an unlisted inverter).",
+    "as a wind site's `[events]`; a 15-min record touched by an event counts as the event's.",
     "member": "As a wind site's.",
     "policy": "As a wind site's.",
 }

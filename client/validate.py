@@ -13,19 +13,22 @@ import numba
 import numpy as np
 import pandas as pd
 
+from client.events import UnitEvents
 from client.filters import TurbineArrays, frozen_sensor_context, frozen_sensor_flag
 from client.ingest import (
     CHUNK_ROWS,
     UTC_OFFSET_TEXT,
+    EventLogCounts,
     LocalClock,
     MisalignedRowsError,
     MissingColumnsError,
     canonicalise,
     channel_values,
     raw_chunks,
+    read_event_log,
 )
 from client.schema import CHANNELS
-from client.site_config import SiteConfig, SiteConfigError, load_site_config
+from client.site_config import EventLog, SiteConfig, SiteConfigError, load_site_config
 from client.streaming import chunks_with_context
 from common.progress import Progress, silent
 
@@ -190,6 +193,61 @@ def _profile_chunk(
     times.add(asset[~bad_time], stamp[~bad_time])
 
 
+def checked_event_log(
+    log: EventLog, asset_ids: tuple[str, ...], timezone: str, normal_codes: tuple[int, ...], units: str
+) -> tuple[UnitEvents | None, list[Finding]]:
+    """A site's event log read (:func:`client.ingest.read_event_log`; None if it cannot be), and the findings.
+
+    The findings name what the log left out, or why it could not be read; ``units`` is the table that
+    lists the site's units, ``[[turbines]]`` or ``[[inverters]]``.
+    """
+    try:
+        events, counts = read_event_log(log, asset_ids, timezone, normal_codes)
+    except READ_ERRORS as error:
+        files = ", ".join(str(file) for file in log.files)
+        return None, [Finding("error", files, "[events]", "", str(error), "fix [events] in site.toml")]
+    return events, event_log_findings(log, counts, units)
+
+
+def event_log_findings(log: EventLog, counts: EventLogCounts, units: str) -> list[Finding]:
+    """What reading the event log left out: warnings, an error when no event is left."""
+    files = ", ".join(str(file) for file in log.files)
+    out = []
+    for n, column, problem, fix in (
+        (counts.unreadable_start, "start", "have no start that reads as a time", "set [events] time_format"),
+        (counts.unreadable_end, "end", "have an end that does not read as a time", "set [events] time_format"),
+        (counts.ends_before_start, "end", "end before they start", "check the log's start and end columns"),
+        (counts.no_code, "code", "have no integer status code", "set [events] code to the column of the codes"),
+    ):
+        if n:
+            out.append(
+                Finding("warning", files, log.columns[column], "", f"{n} events {problem}: they are left out", fix)
+            )
+    if counts.unlisted_units:
+        out.append(
+            Finding(
+                "warning",
+                files,
+                log.columns["asset_id"],
+                "",
+                f"events of units {units} does not list are left out: {list(counts.unlisted_units)}",
+                f"list each of the site's units in {units} by the id the log gives it",
+            )
+        )
+    if counts.events and not counts.read:
+        out.append(
+            Finding(
+                "error",
+                files,
+                "[events]",
+                "",
+                f"none of the log's {counts.events} events can be read: every record would read as available",
+                "map [events] start, end and code to the log's columns (time_format if not ISO 8601)",
+            )
+        )
+    return out
+
+
 def late_records_finding(files: str, time_column: str, unit: str, asset: str, late: int, rows: int) -> list[Finding]:
     """The finding for ``late`` of a ``unit``'s ``rows`` records written after a later one of its own, if any.
 
@@ -270,6 +328,10 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
     times = TimeOrder.empty(len(ids))
     rows_without_turbine = 0
     with_offsets = True  # every timestamp states its UTC offset (or is a zoned datetime)
+    if site.events is not None:  # read to name its problems: no check of the export here needs the status
+        findings += checked_event_log(
+            site.events, site.asset_ids, site.timezone, site.normal_status_codes, "[[turbines]]"
+        )[1]
 
     def canonical_frames() -> Iterator[pd.DataFrame]:
         """The export's canonical chunks, profiled (in export order) as they pass; an unreadable file, a finding."""

@@ -10,26 +10,25 @@ chunks, the same refusals of a missing column or a misaligned CSV row.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
-from client.events import OPEN_END, UnitEvents, status_from_events, unit_events
+from client.events import UnitEvents
 from client.ingest import (
     CHUNK_ROWS,
     LocalClock,
     channel_values,
+    event_status,
     interval_starts,
     raw_chunks,
+    read_event_log,
     record_means,
-    timestamps_to_utc,
 )
 from client.site_config import SiteConfigError
 from client.solar.schema import ASSET_ID, CHANNELS, RECORD_PERIOD, STATUS, TIME
-from client.solar.site_config import EventLog, SolarSiteConfig
+from client.solar.site_config import SolarSiteConfig
 from common.progress import Progress, silent
 
 
@@ -43,7 +42,7 @@ def canonicalise(
     """Rename, convert units, parse time to UTC and blank impossible values of one raw chunk.
 
     ``clock`` carries each inverter's latest time from the export's chunks before (None: this chunk alone).
-    ``events``: the plant's event log (:func:`read_inverter_events`), which gives each record its status.
+    ``events``: the plant's event log (:func:`client.ingest.read_event_log`), which gives each record its status.
 
     Raises
     ------
@@ -81,107 +80,8 @@ def canonicalise(
             status = pd.to_numeric(status, errors="coerce")
         canonical[STATUS] = status.to_numpy(dtype=np.float64, na_value=np.nan)
     elif events is not None:
-        period = int(site.resolution / pd.Timedelta(1, "ns"))
-        stamp = time.array.asi8
-        status = status_from_events(inverter, stamp, period, events, site.available_codes[0]).astype(np.float64)
-        canonical[STATUS] = np.where(time.isna().to_numpy(), np.nan, status)
+        canonical[STATUS] = event_status(events, inverter, time, site.resolution, site.available_codes[0])
     return pd.DataFrame(canonical, index=time.index, copy=False)
-
-
-@dataclass(frozen=True)
-class EventLogCounts:
-    """What reading a plant's event log left out, and why [events]."""
-
-    events: int  # rows of the log
-    read: int  # events read: a listed inverter, a start, an end or none, a code
-    unreadable_start: int  # no start that reads as a time: left out
-    unreadable_end: int  # an end that does not read as a time (an empty one is open): left out
-    ends_before_start: int  # left out
-    no_code: int  # no integer status code: left out
-    unlisted_inverters: tuple[str, ...]  # ids [[inverters]] does not list (up to 20): their events are left out
-
-
-def read_inverter_events(site: SolarSiteConfig) -> tuple[UnitEvents, EventLogCounts]:
-    """The plant's event log ([events]) as the events :func:`canonicalise` marks records with, and what it left out.
-
-    Times without a UTC offset are read in ``[site] timezone``. Event logs are small (one row per
-    alarm), so each file is read whole.
-
-    Raises
-    ------
-    SiteConfigError
-        If a file lacks a mapped column or cannot be read as the format [events] states (named, with the fix).
-    """
-    log = site.events
-    if log is None:
-        raise ValueError(f"{site.path}: no [events] table")
-    names = [log.columns[name] for name in ("inverter", "start", "end", "code")]
-    frames = [_event_file(log, file, names) for file in log.files]
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=names)
-    known = pd.Index(site.asset_ids)
-    ids = frame[names[0]].astype("string").str.strip()
-    inverter = known.get_indexer(ids)
-    clock = LocalClock(len(known), site.resolution)
-    assets = np.maximum(inverter, 0)
-    start = _event_times(frame[names[1]], assets, site, log, names[1], clock)
-    end_text = frame[names[2]].astype("string").str.strip()
-    end = _event_times(frame[names[2]], assets, site, log, names[2], LocalClock(len(known), site.resolution))
-    open_end = end_text.isna().to_numpy() | (end_text == "").fillna(False).to_numpy()
-    code = pd.to_numeric(frame[names[3]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    integer = np.isfinite(code) & (code == np.round(code))
-    start_ns = start.dt.as_unit("ns").array.asi8
-    end_ns = np.where(open_end, OPEN_END, end.dt.as_unit("ns").array.asi8)
-    readable_start, readable_end = start.notna().to_numpy(), end.notna().to_numpy() | open_end
-    ordered = ~(readable_start & readable_end) | (end_ns >= start_ns)
-    kept = (inverter >= 0) & readable_start & readable_end & ordered & integer
-    kept_codes = code[kept].astype(np.int64)
-    abnormal = ~np.isin(kept_codes, site.available_codes)
-    events = unit_events(
-        inverter[kept][abnormal], start_ns[kept][abnormal], end_ns[kept][abnormal], kept_codes[abnormal]
-    )
-    counts = EventLogCounts(
-        events=len(frame),
-        read=int(kept.sum()),
-        unreadable_start=int((~readable_start).sum()),
-        unreadable_end=int((~readable_end).sum()),
-        ends_before_start=int((~ordered).sum()),
-        no_code=int((~integer).sum()),
-        unlisted_inverters=tuple(sorted(set(ids[inverter < 0].dropna())))[:20],
-    )
-    return events, counts
-
-
-def _event_file(log: EventLog, file: Path, names: list[str]) -> pd.DataFrame:
-    """One file of an event log: its mapped columns as text (times and codes are parsed after)."""
-    if log.file_format == "parquet":
-        found = list(pq.ParquetFile(file).schema_arrow.names)
-    else:
-        found = list(pd.read_csv(file, sep=log.delimiter, nrows=0).columns)
-    absent = [name for name in names if name not in found]
-    if absent:
-        settings = [key for key, column in log.columns.items() if column in absent]
-        raise SiteConfigError(
-            f"{file}: [events] {', '.join(settings)} = {absent} not a column of the event log (it has {found[:12]}); "
-            "set each to the log's column"
-        )
-    if log.file_format == "parquet":
-        return pd.read_parquet(file, columns=names)
-    return pd.read_csv(file, sep=log.delimiter, usecols=names, dtype=str, index_col=False)
-
-
-def _event_times(
-    raw: pd.Series, assets: np.ndarray, site: SolarSiteConfig, log: EventLog, column: str, clock: LocalClock
-) -> pd.Series:
-    """An event log's time column in UTC (NaT where it does not read as a time, or is empty)."""
-    where = ", ".join(str(file) for file in log.files)
-    text = raw if pd.api.types.is_datetime64_any_dtype(raw.dtype) else raw.astype(str)
-    try:
-        return timestamps_to_utc(text, assets, site.timezone, Path(where), column, log.time_format, clock)
-    except SiteConfigError:
-        raise SiteConfigError(
-            f"{where}: column {column!r} of the event log holds no times; set [events] start and end to the log's "
-            "time columns, with [events] time_format if they are not ISO 8601"
-        ) from None
 
 
 def read_solar_chunks(
@@ -193,7 +93,9 @@ def read_solar_chunks(
     inverter first; a period's status is available only if every record in it is.
     """
     clock = LocalClock(len(site.inverters), site.resolution)
-    events = read_inverter_events(site)[0] if site.events is not None else None
+    events = None
+    if site.events is not None:
+        events = read_event_log(site.events, site.asset_ids, site.timezone, site.available_codes)[0]
     chunks = (
         canonicalise(raw, site, path, clock, events)
         for path in site.files

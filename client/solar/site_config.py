@@ -51,7 +51,7 @@ A plant whose status is a separate log of events instead of a column maps ``[eve
 
     [events]
     files = ["alarms/*.csv"]
-    inverter = "Device"          # the log's columns: the inverter's id, ...
+    asset_id = "Device"          # the log's columns: the inverter's id, ...
     start = "Occurred"           # ... when the event started and cleared (empty: still open) ...
     end = "Cleared"
     code = "Code"                # ... and its status code, sorted by [status] as a column's would be
@@ -72,11 +72,12 @@ from typing import Any
 import pandas as pd
 
 from client.policy import POLICY_SETTINGS, SitePolicy, parse_policy
-from client.settings import NO_DEFAULT, Setting, component_failure_codes, read_table, unknown_keys
+from client.settings import Setting, component_failure_codes, read_table, unknown_keys
 from client.site_config import (
-    FORMATS,
+    EVENT_SETTINGS,
     MEMBER_SETTINGS,
     SOURCE_SETTINGS,
+    EventLog,
     MemberConfig,
     SiteConfigError,
     _choices,
@@ -85,7 +86,7 @@ from client.site_config import (
     _sentinels,
     _source,
     _units,
-    matched_files,
+    parse_event_log,
 )
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
 from protos.domain import (
@@ -170,30 +171,6 @@ SOLAR_STATUS_SETTINGS = (
         {},
     ),
 )
-EVENT_COLUMNS = ("inverter", "start", "end", "code")
-"""The columns an event log maps: the inverter's id, when the event started and cleared, its status code."""
-EVENT_SETTINGS = (
-    Setting(
-        "files",
-        "string or array of strings",
-        "the inverters' event (alarm) log: paths or globs relative to site.toml; each event marks the records "
-        "it overlaps with its code, the earliest-starting event where several overlap; a record no event "
-        "overlaps is available (the first of `[status] available`). Instead of a mapped `INV_St` column",
-    ),
-    Setting("format", "string", "the files' format: " + _choices(FORMATS), "csv"),
-    Setting("delimiter", "string", "CSV column delimiter", ","),
-    Setting(
-        "time_format",
-        "string",
-        "the start and end columns' format when not ISO 8601, in strftime codes; times without a UTC offset "
-        "are read in `[site] timezone`",
-        None,
-    ),
-    Setting("inverter", "string", "column of the inverter's `id` (as in `[[inverters]]`)"),
-    Setting("start", "string", "column of when the event started"),
-    Setting("end", "string", "column of when it cleared; empty: still open, it lasts to the export's end"),
-    Setting("code", "string", "column of its integer status code, sorted by `[status]`"),
-)
 SOLAR_SOURCE_SETTINGS = {
     "resolution": Setting(
         "resolution",
@@ -231,17 +208,6 @@ SOLAR_SETTINGS: dict[str, tuple[Setting, ...]] = {
 }
 """Every table of a solar site.toml whose keys are settings, with its keys."""
 CHANNEL_TABLES = ("columns", "units", "sentinels")
-
-
-@dataclass(frozen=True)
-class EventLog:
-    """Where a plant's inverter event log is and how it reads (``[events]``)."""
-
-    files: tuple[Path, ...]
-    file_format: str
-    delimiter: str
-    time_format: str | None
-    columns: dict[str, str]  # EVENT_COLUMNS -> the log's column
 
 
 @dataclass(frozen=True)
@@ -362,7 +328,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
     units = {str(k): str(v) for k, v in raw.get("units", {}).items()}
     _columns_and_units(columns, units, source["layout"], len(inverters), problems)
     sentinels = _sentinels(raw.get("sentinels", {}), problems, CHANNELS)
-    events = _events(raw["events"], path, columns, problems) if "events" in raw else None
+    events = parse_event_log(raw["events"], path, columns, STATUS, problems) if "events" in raw else None
     available, loss_codes, component_codes = _status(raw.get("status", {}), columns, events is not None, problems)
     policy = parse_policy(raw.get("policy", {}), problems)
     member = _member(raw["member"], path, problems) if "member" in raw else None
@@ -505,43 +471,6 @@ def _columns_and_units(
     for canonical in sorted(set(columns) - set(COLUMNS)):
         problems.append(f"[columns] {canonical} is not a solar channel; use one of {sorted(COLUMNS)}")
     _units(units, CHANNELS, problems)
-
-
-def _events(table: dict[str, Any], path: Path, columns: dict[str, str], problems: list[str]) -> EventLog:
-    """The [events] table: the event log's files, format and columns; a status column beside it is refused."""
-    values = read_table(table, EVENT_SETTINGS)
-    file_format = str(values["format"]).lower()
-    if file_format not in FORMATS:
-        problems.append(f"[events] format = {file_format!r}; use one of {list(FORMATS)}")
-    if values["files"] is NO_DEFAULT or values["files"] == []:
-        problems.append("[events] files: list the event log's files (paths or globs relative to site.toml)")
-    time_format = values["time_format"]
-    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
-        problems.append(f'[events] time_format = {time_format!r}; give strftime codes, e.g. "%d/%m/%Y %H:%M:%S"')
-        time_format = None
-    mapped = {}
-    for name in EVENT_COLUMNS:
-        if values[name] is NO_DEFAULT or not isinstance(values[name], str) or not values[name]:
-            problems.append(f"[events] {name}: name the log's column of {_EVENT_COLUMN_WHAT[name]}")
-        else:
-            mapped[name] = values[name]
-    if STATUS in columns:
-        problems.append(f"[columns] {STATUS} and [events] both give the inverters' status; keep the one that holds it")
-    return EventLog(
-        matched_files(values["files"], path, "[events]", problems),
-        file_format,
-        str(values["delimiter"]),
-        time_format,
-        mapped,
-    )
-
-
-_EVENT_COLUMN_WHAT = {
-    "inverter": "the inverter's id",
-    "start": "when an event started",
-    "end": "when it cleared",
-    "code": "its status code",
-}
 
 
 def _status(

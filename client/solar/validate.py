@@ -19,7 +19,7 @@ import pandas as pd
 from client.ingest import CHUNK_ROWS, LocalClock, channel_values, raw_chunks
 from client.site_config import SiteConfigError
 from client.solar.availability import CLIPPING_THRESHOLD
-from client.solar.ingest import EventLogCounts, canonicalise, read_inverter_events
+from client.solar.ingest import canonicalise
 from client.solar.quality import (
     CLOCK_TOLERANCE_MINUTES,
     DAYLIGHT_IRRADIANCE,
@@ -40,7 +40,7 @@ from client.solar.quality import (
     stuck_temperature,
 )
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
-from client.solar.site_config import EventLog, SolarSiteConfig, load_solar_site_config
+from client.solar.site_config import SolarSiteConfig, load_solar_site_config
 from client.streaming import chunks_with_context
 from client.validate import (
     READ_ERRORS,
@@ -49,6 +49,7 @@ from client.validate import (
     Finding,
     TimeOrder,
     ValidationReport,
+    checked_event_log,
     late_records_finding,
     read_error_finding,
     states_utc_offsets,
@@ -380,12 +381,10 @@ def _canonical_frames(
     clock = LocalClock(n, site.resolution)
     events = None
     if site.events is not None:
-        try:
-            events, logged = read_inverter_events(site)
-            findings += _event_log_findings(site.events, logged)
-        except READ_ERRORS as error:
-            log = ", ".join(str(file) for file in site.events.files)
-            findings.append(Finding("error", log, "[events]", "", str(error), "fix [events] in site.toml"))
+        events, logged = checked_event_log(
+            site.events, site.asset_ids, site.timezone, site.available_codes, "[[inverters]]"
+        )
+        findings += logged
     for file in site.files:
         try:
             for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):
@@ -419,45 +418,6 @@ def _canonical_frames(
             findings.append(
                 read_error_finding(file, error, site.file_format, "fix [[inverters]] or [columns] in site.toml")
             )
-
-
-def _event_log_findings(log: EventLog, counts: EventLogCounts) -> list[Finding]:
-    """What reading the event log left out: warnings, an error when no event is left."""
-    files = ", ".join(str(file) for file in log.files)
-    out = []
-    for n, column, problem, fix in (
-        (counts.unreadable_start, "start", "have no start that reads as a time", "set [events] time_format"),
-        (counts.unreadable_end, "end", "have an end that does not read as a time", "set [events] time_format"),
-        (counts.ends_before_start, "end", "end before they start", "check the log's start and end columns"),
-        (counts.no_code, "code", "have no integer status code", "set [events] code to the column of the codes"),
-    ):
-        if n:
-            out.append(
-                Finding("warning", files, log.columns[column], "", f"{n} events {problem}: they are left out", fix)
-            )
-    if counts.unlisted_inverters:
-        out.append(
-            Finding(
-                "warning",
-                files,
-                log.columns["inverter"],
-                "",
-                f"events of inverters [[inverters]] does not list are left out: {list(counts.unlisted_inverters)}",
-                "list each of the plant's inverters in [[inverters]] by the id the log gives it",
-            )
-        )
-    if counts.events and not counts.read:
-        out.append(
-            Finding(
-                "error",
-                files,
-                "[events]",
-                "",
-                f"none of the log's {counts.events} events can be read: every record would read as available",
-                "map [events] start, end and code to the log's columns (time_format if not ISO 8601)",
-            )
-        )
-    return out
 
 
 def _findings(

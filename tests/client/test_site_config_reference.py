@@ -125,14 +125,40 @@ def test_the_committed_reference_is_the_generated_one():
 
 def test_the_example_sets_every_declared_key_and_the_parser_accepts_it(tmp_path: Path):
     raw = tomllib.loads(_every_key_site(tmp_path).read_text())
-    written = {table: set(raw[table][0] if table == "turbines" else raw[table]) for table in SETTINGS}
+    tables = [table for table in SETTINGS if table != "events"]  # in place of the status column: the test below
+    written = {table: set(raw[table][0] if table == "turbines" else raw[table]) for table in tables}
     written["status"] |= {"categories", "components"}  # sub-tables, read as keys of [status]
-    assert written == {table: {s.key for s in settings} for table, settings in SETTINGS.items()}
+    assert written == {table: {s.key for s in SETTINGS[table]} for table in tables}
     assert set(raw["columns"]) == set(COLUMNS)
     site = load_site_config(tmp_path / "site.toml")
     assert site.member is not None and site.only_listed_turbines and site.policy.max_memory_mib == 1024
     assert site.timestamps == "end" and site.time_format == "%d.%m.%Y %H:%M" and site.utc_offsets == "ignore"
     assert site.turbines[0].nacelle_transfer_function is not None
+
+
+EVENTS = """
+[events]
+files = ["alarms.csv"]
+format = "csv"
+delimiter = ";"
+time_format = "%d.%m.%Y %H:%M:%S"
+asset_id = "Anlage"
+start = "Beginn"
+end = "Ende"
+code = "Code"
+"""
+
+
+def test_an_event_log_with_every_key_is_read_in_place_of_the_status_column(tmp_path: Path):
+    path = _every_key_site(tmp_path, EVENTS)
+    assert set(tomllib.loads(EVENTS)["events"]) == {s.key for s in SETTINGS["events"]}
+    (tmp_path / "alarms.csv").write_text("Anlage;Beginn;Ende;Code\n")
+    with pytest.raises(SiteConfigError, match=r"WTUR_TurSt and \[events\] both give the status"):
+        load_site_config(path)
+    path.write_text(path.read_text().replace('WTUR_TurSt = "S"\n', ""))
+    site = load_site_config(path)
+    assert site.events is not None and site.has_status and site.events.files == (tmp_path / "alarms.csv",)
+    assert site.events.columns == {"asset_id": "Anlage", "start": "Beginn", "end": "Ende", "code": "Code"}
 
 
 def test_every_key_the_parser_accepts_is_in_its_section_of_the_reference():
@@ -152,9 +178,9 @@ def test_every_key_the_parser_accepts_is_in_its_section_of_the_reference():
     assert "[sentinels]" in text
 
 
-@pytest.mark.parametrize("table", ["site", "source", "status", "member", "policy", "turbines"])
+@pytest.mark.parametrize("table", ["site", "source", "status", "events", "member", "policy", "turbines"])
 def test_a_key_the_reference_does_not_list_is_refused(tmp_path: Path, table: str):
-    path = _every_key_site(tmp_path)
+    path = _every_key_site(tmp_path, EVENTS if table == "events" else "")
     text = path.read_text()
     heading = "[[turbines]]" if table == "turbines" else f"[{table}]"
     path.write_text(text.replace(f"{heading}\n", f"{heading}\nundocumented = 1\n", 1))

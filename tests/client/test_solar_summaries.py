@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from site_copies import without_last_inverter
+from site_copies import with_status_as_event_log, without_last_inverter
 
+from client.ingest import read_event_log
 from client.privacy import cap_unit_histograms
 from client.site_config import SiteConfigError
-from client.solar.ingest import read_inverter_events, read_solar_chunks
+from client.solar.ingest import read_solar_chunks
 from client.solar.performance import underperforming_inverters, underperforming_since
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import (
@@ -524,52 +525,11 @@ def test_records_written_twice_count_once_in_every_sum(tmp_path, monkeypatch):
     assert records_kept > records_once + 0.02 * len(frame) / 2
 
 
-def _status_as_event_log(site_path: Path, timezone: str) -> pd.DataFrame:
-    """The plant's status column rewritten as an alarm log beside it, and [events] in place of its INV_St.
-
-    Each run of one code other than available is an event from its first record's start to its last record's
-    end, in ``timezone``'s wall-clock time, newest first as many logs list them; plus an informational event of
-    an available code, an event of an inverter the plant does not list, and INV02's last run left open (no end).
-    """
-    (export,) = (site_path.parent / "scada").glob("*.parquet")
-    frame = pd.read_parquet(export, columns=["timestamp", "inverter", "status"])
-    new_run = (frame["status"] != frame["status"].shift()) | (frame["inverter"] != frame["inverter"].shift())
-    runs = (
-        frame.assign(run=new_run.cumsum())
-        .groupby("run")
-        .agg(
-            inverter=("inverter", "first"),
-            code=("status", "first"),
-            start=("timestamp", "min"),
-            last=("timestamp", "max"),
-        )
-    )
-    runs = runs[runs["code"] != 0]
-    wall = "%d/%m/%Y %H:%M:%S"
-    log = pd.DataFrame(
-        {
-            "Device": runs["inverter"],
-            "Occurred": runs["start"].dt.tz_convert(timezone).dt.strftime(wall),
-            "Cleared": (runs["last"] + pd.Timedelta("15min")).dt.tz_convert(timezone).dt.strftime(wall),
-            "Code": runs["code"],
-        }
-    )
-    last_of_inv02 = log.index[log["Device"] == "INV02"][-1]
-    if runs.loc[last_of_inv02, "last"] == frame["timestamp"].max():
-        log.loc[last_of_inv02, "Cleared"] = ""
-    informational = {"Device": "INV01", "Occurred": "05/03/2023 10:00:00", "Cleared": "06/03/2023 10:00:00", "Code": 0}
-    foreign = {"Device": "INV77", "Occurred": "05/03/2023 10:00:00", "Cleared": "06/03/2023 10:00:00", "Code": 3}
-    log = pd.concat([log, pd.DataFrame([informational, foreign])], ignore_index=True).iloc[::-1]
-    log.to_csv(site_path.parent / "alarms.csv", index=False, sep=";")
-    text = (
-        site_path.read_text().replace('INV_St = "status"\n', "").replace('timezone = "UTC"', f'timezone = "{timezone}"')
-    )
-    site_path.write_text(
-        text
-        + '\n[events]\nfiles = ["alarms.csv"]\ndelimiter = ";"\ntime_format = "%d/%m/%Y %H:%M:%S"\n'
-        + 'inverter = "Device"\nstart = "Occurred"\nend = "Cleared"\ncode = "Code"\n'
-    )
-    return log
+def _status_as_event_log(site_path: Path, folder: Path) -> tuple[Path, pd.DataFrame]:
+    """A copy of the plant under ``folder`` whose status is an alarm log in Sydney's wall-clock time (11 h ahead)."""
+    site = load_solar_site_config(site_path)
+    records = pd.concat(read_solar_chunks(site))
+    return with_status_as_event_log(site_path, folder, records, "INV_St", 0, pd.Timedelta("15min"), "Australia/Sydney")
 
 
 def test_an_event_log_gives_the_blocks_its_status_column_gives(tmp_path):
@@ -585,14 +545,13 @@ def test_an_event_log_gives_the_blocks_its_status_column_gives(tmp_path):
         Outage("INV02", "2023-03-30T02:00:00Z", "2023-04-01T00:00:00Z", "maintenance", 4),
     )
     column = _two_inverters_in_march(faults, tmp_path / "column")
-    logged = _two_inverters_in_march(faults, tmp_path / "logged")
-    log = _status_as_event_log(logged, "Australia/Sydney")
-    assert (log["Cleared"] == "").sum() == 1
+    logged, log = _status_as_event_log(column, tmp_path / "logged")
+    assert (log["Cleared"] == "").sum() == 3  # the maintenance till the end, the two events added
     spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")])
     site = load_solar_site_config(logged)
     assert site.events is not None and site.has_status and "INV_St" not in site.columns
-    _, counts = read_inverter_events(site)
-    assert counts.unlisted_inverters == ("INV77",) and counts.events == len(log)
+    _, counts = read_event_log(site.events, site.asset_ids, site.timezone, site.available_codes)
+    assert counts.unlisted_units == ("NOT-OURS",) and counts.events == len(log) and counts.read == len(log) - 1
 
     def summary(path: Path) -> PlantSummary:
         site = load_solar_site_config(path)
@@ -618,18 +577,16 @@ def logged_plant(tmp_path: Path) -> Path:
         Outage("INV01", "2023-03-03T01:00:00Z", "2023-03-05T09:00:00Z", "inverter_fault", 3),
         Outage("INV02", "2023-03-12T02:00:00Z", "2023-03-12T04:00:00Z", "grid", 2),
     )
-    path = _two_inverters_in_march(faults, tmp_path)
-    _status_as_event_log(path, "Australia/Sydney")
-    return path
+    return _status_as_event_log(_two_inverters_in_march(faults, tmp_path / "column"), tmp_path / "logged")[0]
 
 
 def test_a_plant_with_an_event_log_validates_naming_what_the_log_left_out(logged_plant):
     report = validate_solar_site(logged_plant)
     assert report.usable
-    assert [
-        (f.severity, f.column) for f in report.findings if "inverters [[inverters]] does not list" in f.problem
-    ] == [("warning", "Device")]
-    assert "INV77" in str(report.findings) and not report.turbines["unlisted_status"].any()
+    assert [(f.severity, f.column) for f in report.findings if "units [[inverters]] does not list" in f.problem] == [
+        ("warning", "Device")
+    ]
+    assert "NOT-OURS" in str(report.findings) and not report.turbines["unlisted_status"].any()
     # A code [status] does not list reaches each record it marks, and is named as a status column's would be.
     log = logged_plant.parent / "alarms.csv"
     log.write_text(log.read_text().replace(";2\n", ";9\n"))
@@ -657,5 +614,5 @@ def test_an_event_log_that_cannot_be_read_makes_the_plant_unusable(logged_plant,
 def test_a_status_column_and_an_event_log_together_are_refused(logged_plant):
     text = logged_plant.read_text().replace('P_out = "ac_power_kw"', 'P_out = "ac_power_kw"\nINV_St = "status"')
     logged_plant.write_text(text)
-    with pytest.raises(SiteConfigError, match=r"\[columns\] INV_St and \[events\] both give the inverters' status"):
+    with pytest.raises(SiteConfigError, match=r"\[columns\] INV_St and \[events\] both give the status"):
         load_solar_site_config(logged_plant)

@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from site_copies import with_status_as_event_log
 from test_pooled import assert_blocks_equal, assert_census_equal, run_recording_censuses, summed_values
 
 from client.contribution import received_releases_dir
@@ -323,3 +324,34 @@ def test_a_site_keeps_the_same_failures_whatever_its_chunks(faulty_run, kept_on_
         "client.maintenance.continues_earlier_run", lambda events, *_: np.zeros(len(events.asset), bool)
     )
     assert len(failures()) > len(whole)
+
+
+def test_a_site_whose_status_is_an_event_log_keeps_what_its_status_column_gives(faulty_run, kept_on_site, tmp_path):
+    """The first site with a status column, its status rewritten as a separate alarm log (wall-clock times in its
+    zone, newest first, an open event, an informational one, one of a turbine it does not list) and the column no
+    longer mapped: the same failures with their downtime and the same monthly indicators.
+
+    Control: the log without its events leaves every record normal, and the failures go."""
+    sites, *_ = faulty_run
+    index = next(i for i, path in enumerate(sites) if load_site_config(path).has_status)
+    site = load_site_config(sites[index])
+    (received,) = received_releases_dir(sites[index]).glob("*.json")
+    final = read_release_json(received)
+    records = pd.concat(read_canonical_chunks(site))
+    normal = site.normal_status_codes[0]
+    logged, log = with_status_as_event_log(
+        sites[index], tmp_path, records, "WTUR_TurSt", normal, pd.Timedelta("10min"), site.timezone
+    )
+    from_log = load_site_config(logged)
+    assert from_log.events is not None and "WTUR_TurSt" not in from_log.columns and len(log) > 10
+
+    def indicators() -> tuple[pd.DataFrame, pd.DataFrame]:
+        kept = site_indicators(lambda: read_canonical_chunks(from_log), from_log, final.indicator_spec, final)
+        return kept.failures.reset_index(drop=True), kept.monthly.reset_index(drop=True)
+
+    failures, monthly = indicators()
+    assert len(failures) >= 3
+    pd.testing.assert_frame_equal(failures, kept_on_site[index].failures.reset_index(drop=True))
+    pd.testing.assert_frame_equal(monthly, kept_on_site[index].monthly.reset_index(drop=True))
+    (logged.parent / "alarms.csv").write_text("Device;Occurred;Cleared;Code\n")
+    assert indicators()[0].empty
