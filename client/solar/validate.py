@@ -33,6 +33,7 @@ from client.solar.quality import (
     level_shift,
     midday_offset,
     production_edges,
+    production_min_records,
     solar_day,
     stuck_context,
     stuck_min_records,
@@ -93,7 +94,7 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     # Stuck readings are judged over each inverter's records in time order, beside its neighbours either side.
     frames = _canonical_frames(site, chunk_rows, progress, profiled, findings)
     daily, spans = _DailySums(len(ids)), _ProductionSpans(len(ids), site.plant.longitude)
-    context = max(stuck_context(min_run, temperature_runs.values()), 1)  # 1: a rise or set needs its neighbour
+    context = max(stuck_context(min_run, temperature_runs.values()), production_min_records(site.resolution))
     for frame, frame_asset, owned in chunks_with_context(frames, ids, context):
         readings = [frame[name].to_numpy(dtype=np.float64) for name in stuck]
         commanded = ~frame[STATUS].isin(site.available_codes).to_numpy() if STATUS in frame else None

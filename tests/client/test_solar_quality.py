@@ -12,6 +12,7 @@ import pandas as pd
 import pvlib
 import pytest
 
+import client.solar.quality as solar_quality
 import client.solar.summaries as solar_summaries
 import client.solar.validate as solar_validate
 from client.runs import long_run_context
@@ -525,18 +526,25 @@ def test_the_inverters_on_the_suns_clock_are_not_named_beside_the_one_off_it(tmp
     assert finding.turbine == f"INV{inverters:02d}" and all(115 <= m <= 125 for m in _minutes(finding))
 
 
-def test_a_few_spikes_at_night_leave_a_right_clock_alone(tmp_path):
-    """2 % of night records read 3-5 % of the AC rating: lone producing records are no sunrise (a review's case)."""
+@pytest.mark.parametrize("share", [0.02, 0.2])
+def test_spikes_at_night_leave_a_right_clock_alone(tmp_path, monkeypatch, share):
+    """2 % or 20 % of night records read 3-5 % of the AC rating: production that comes and goes is no sunrise (a
+    review's cases). Control, at 20 %: production that has to last one record beyond the rise (the rule before)
+    reads pairs of spikes as days and names a right clock."""
 
     def spikes(frame: pd.DataFrame) -> pd.Series:
         rng = np.random.default_rng(3)
-        spiked = (frame["P_out"].fillna(0.0) <= 1.0) & (rng.random(len(frame)) < 0.02)
+        spiked = (frame["P_out"].fillna(0.0) <= 1.0) & (rng.random(len(frame)) < share)
         return frame["P_out"].mask(spiked, pd.Series(rng.uniform(30.0, 50.0, len(frame)), index=frame.index))
 
-    right = _clock_site(
-        tmp_path, lambda frame: pd.Series(pd.Timedelta(0), index=frame.index), 2, spikes, latitude=47.99, longitude=7.85
-    )
-    assert right == []
+    def right_clock(folder: Path) -> list[Finding]:
+        no_offset = lambda frame: pd.Series(pd.Timedelta(0), index=frame.index)  # noqa: E731
+        return _clock_site(folder, no_offset, 2, spikes, latitude=47.99, longitude=7.85)
+
+    assert right_clock(tmp_path / "now") == []
+    if share == 0.2:
+        monkeypatch.setattr(solar_quality, "PRODUCTION_MIN_DURATION", pd.Timedelta("30min"))
+        assert right_clock(tmp_path / "before") != []
 
 
 def test_a_clock_that_steps_an_hour_once_is_not_read_as_daylight_saving_time(tmp_path):
