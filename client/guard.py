@@ -46,7 +46,6 @@ from client.policy import (
     check_round,
     check_spec,
     check_unmask_request,
-    min_private_participants,
 )
 from client.site_config import MemberConfig, SiteConfig, SiteConfigError
 from client.site_kinds import load_any_site_config
@@ -64,6 +63,7 @@ from protos.messages import (
     SPEC_CONFIG_KEY,
     SURVIVORS_RECORD,
 )
+from protos.privacy import min_private_participants
 from protos.roster import (
     Advertisement,
     Roster,
@@ -137,7 +137,7 @@ def check_spec_round(
     """Check a spec against the round it arrives in; return the state the unmask stage will check against.
 
     Survivors at unmask must be at least the policy's ``min_participants`` and, for a private
-    spec, :func:`client.policy.min_private_participants` (already refused here when fewer
+    spec, :func:`protos.privacy.min_private_participants` (already refused here when fewer
     take part). A values round must sum exactly the sites of the census it was decided by. The
     state keeps the spec's and census's SHA-256, which this site signs with the survivor set and
     every survivor must have signed alike.
@@ -150,7 +150,8 @@ def check_spec_round(
     check_private_sampling(policy, spec, state)
     min_survivors = policy.min_participants
     if spec.HasField("privacy"):
-        min_survivors = max(min_survivors, min_private_participants(policy, spec.privacy.min_noise_sites))
+        needed = min_private_participants(spec.privacy.min_noise_sites, policy.max_colluding_members)
+        min_survivors = max(min_survivors, needed)
     # Imported here: a SuperNode starts a process per SecAgg+ stage, and only this stage and the
     # unmask read the site's records; setup and key sharing stay quick.
     from client.audit import round_label
@@ -180,7 +181,7 @@ def check_private_sampling(policy: SitePolicy, spec: spec_pb2.BenchmarkSpec, sta
 
     Each site adds sigma / sqrt(t - 1) of noise (t = min_noise_sites), and c colluding members
     (the policy's ``max_colluding_members``) can subtract their own shares: with fewer than
-    t - 1 + c sites (:func:`client.policy.min_private_participants`) the noise left on this
+    t - 1 + c sites (:func:`protos.privacy.min_private_participants`) the noise left on this
     site's values is less than the spec states and the site is charged for.
 
     Raises
@@ -189,7 +190,7 @@ def check_private_sampling(policy: SitePolicy, spec: spec_pb2.BenchmarkSpec, sta
     """
     if not spec.HasField("privacy"):
         return
-    needed = min_private_participants(policy, spec.privacy.min_noise_sites)
+    needed = min_private_participants(spec.privacy.min_noise_sites, policy.max_colluding_members)
     if len(state.participants) < needed:
         raise PolicyViolation(
             f"round of private spec {spec.spec_id} has {len(state.participants)} members; its noise needs "

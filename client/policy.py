@@ -234,20 +234,6 @@ def check_round(policy: SitePolicy, sampled: int, neighbours: int, threshold: in
         )
 
 
-def min_private_participants(policy: SitePolicy, min_noise_sites: int) -> int:
-    """The fewest sites a private spec's round may sum for this site: t - 1 + c, and never fewer than t.
-
-    Each site adds sigma / sqrt(t - 1) of noise (t = ``min_noise_sites``,
-    :func:`protos.statistics.site_noise_stddev`), and the spec's rho
-    (:func:`protos.privacy.block_rho`) holds for the noise of t - 1 shares. Each of the c
-    (``max_colluding_members``) members on the aggregator's side knows its own share and can
-    subtract it: of n sites' shares, n - c stay on this site's values (its own included), which
-    is t - 1 or more only when n >= t - 1 + c. With c = 1 that is t, as the contract's split
-    assumes; c = 0 still takes t, the spec's own minimum.
-    """
-    return max(min_noise_sites, min_noise_sites - 1 + policy.max_colluding_members)
-
-
 def check_spec(policy: SitePolicy, spec: spec_pb2.BenchmarkSpec) -> None:
     """Refuse a spec whose disclosure control or blocks the policy does not allow.
 

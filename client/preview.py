@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from client.contribution import summarise_export
-from client.policy import PolicyViolation, min_private_participants
+from client.policy import PolicyViolation
 from client.privacy import private_spec_cost
 from client.site_config import SiteConfig, load_site_config
 from client.solar.site_config import SolarSiteConfig
@@ -23,6 +23,7 @@ from protos.privacy import (
     capped_curve,
     distribution_units_needed,
     failure_inverters_needed,
+    min_private_participants,
     min_publishable_weight,
     noised_distributions,
     private_failure_rates,
@@ -121,7 +122,7 @@ def private_outlook(
     """For a private spec: per cohort, what a bin must weigh to be published and what this site brings; the charge.
 
     The weight is :func:`protos.privacy.min_publishable_weight` for the noise of the fewest sites
-    that may take part (:func:`client.policy.min_private_participants`, or the site's
+    that may take part (:func:`protos.privacy.min_private_participants`, or the site's
     min_participants if more): with more sites the noise, and the weight needed, grows. In the
     round the site declines, before anything is charged, when the census shows no bin of any
     cohort with that weight. A solar spec that noises the plants' distributions also says how
@@ -131,7 +132,7 @@ def private_outlook(
     columns = ["cohort", "weight_needed_per_bin", "largest_bin_weight_here", "sites_like_this_needed"]
     if not spec.HasField("privacy"):
         return pd.DataFrame(columns=columns), ""
-    fewest = min_private_participants(site.policy, spec.privacy.min_noise_sites)
+    fewest = min_private_participants(spec.privacy.min_noise_sites, site.policy.max_colluding_members)
     participants = max(fewest, site.policy.min_participants)
     capped = capped_curve(spec).statistic
     noised, failures = noised_distributions(spec), private_failure_rates(spec)

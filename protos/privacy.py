@@ -188,6 +188,23 @@ def block_rho(l2_sensitivity: float, noise_stddev: float, min_noise_sites: int, 
     return l2_sensitivity**2 / (2.0 * n * sigma_site**2) + tau * size
 
 
+def min_private_participants(min_noise_sites: int, colluding_members: int) -> int:
+    """The fewest sites a private spec's round may sum: t - 1 + c, and never fewer than t.
+
+    Each site adds sigma / sqrt(t - 1) of noise (t = ``min_noise_sites``,
+    :func:`protos.statistics.site_noise_stddev`), and the spec's rho (:func:`block_rho`) holds for
+    the noise of t - 1 shares. Each of the c (``colluding_members``) members on the aggregator's
+    side knows its own share and can subtract it: of n sites' shares, n - c stay on a site's values
+    (its own included), which is t - 1 or more only when n >= t - 1 + c. With c = 1 that is t, as
+    the contract's split assumes; c = 0 still takes t, the spec's own minimum.
+
+    One rule for both ends: each site applies it with its policy's ``max_colluding_members``
+    (client/guard.py), the aggregator with its run config ``max-colluding-members``, to decline
+    a round before the sites would refuse it (server/secure_sum.py).
+    """
+    return max(min_noise_sites, min_noise_sites - 1 + colluding_members)
+
+
 def enforced_l2_sensitivity(spec: spec_pb2.BenchmarkSpec, block: spec_pb2.Block) -> float:
     """The L2 sensitivity a site's own enforcement gives ``block``, to check the spec's claim against.
 

@@ -243,7 +243,7 @@ def test_a_private_round_too_small_for_the_policys_colluders_is_refused(monkeypa
 
     # Control: sites that ask for t sites whatever their colluders accept the round of three, and
     # the one share left after the two colluders subtract theirs is sigma / sqrt(2).
-    monkeypatch.setattr("client.guard.min_private_participants", lambda policy, min_noise_sites: min_noise_sites)
+    monkeypatch.setattr("client.guard.min_private_participants", lambda min_noise_sites, colluders: min_noise_sites)
     state = _collected(policy, members, spec)
     check_survivors(state, t)
     left = rng.normal(0.0, share, (t - colluders, 20_000)).sum(axis=0)

@@ -12,7 +12,6 @@ from client.policy import (
     check_round,
     check_spec,
     check_unmask_request,
-    min_private_participants,
     parse_policy,
 )
 from protos.fleetbench.v1 import spec_pb2
@@ -62,12 +61,6 @@ def test_check_round_lets_a_small_full_graph_rely_on_its_signed_survivor_minimum
         check_round(SitePolicy(min_participants=2), 3, 3, 2)  # 2 * 2 <= 3 + 1
     with pytest.raises(PolicyViolation):
         check_round(SitePolicy(min_participants=3), 20, 3, 2)  # not a full graph: the sets may reach beyond it
-
-
-@pytest.mark.parametrize(("colluders", "needed"), [(0, 10), (1, 10), (2, 11), (5, 14)])
-def test_a_private_round_needs_min_noise_sites_minus_one_plus_the_colluders(colluders, needed):
-    """t - 1 noise shares must stay after c colluders subtract theirs; never fewer than t (t = 10)."""
-    assert min_private_participants(SitePolicy(max_colluding_members=colluders), 10) == needed
 
 
 def test_check_spec():

@@ -12,6 +12,7 @@ from protos.privacy import (
     block_rho,
     capped_histogram_l2_sensitivity,
     composed_epsilon,
+    min_private_participants,
     noised_distributions,
     private_downtime,
     private_failure_rates,
@@ -266,3 +267,9 @@ def test_downtime_joins_the_failure_rates_at_the_sensitivity_of_its_cap_with_noi
     spec.privacy.max_downtime_hours_per_inverter = 0
     with pytest.raises(ValueError, match="sites bound no privacy unit's contribution to it"):
         spec_rho(spec)
+
+
+@pytest.mark.parametrize(("colluders", "needed"), [(0, 10), (1, 10), (2, 11), (5, 14)])
+def test_a_private_round_needs_min_noise_sites_minus_one_plus_the_colluders(colluders, needed):
+    """t - 1 noise shares must stay after c colluders subtract theirs; never fewer than t (t = 10)."""
+    assert min_private_participants(10, colluders) == needed
