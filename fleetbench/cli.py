@@ -745,6 +745,7 @@ def _release_deploy(args: argparse.Namespace) -> int:
         "min-sites": args.min_sites,
         "sampling-timeout": args.sampling_timeout,
         "stage-timeout": args.stage_timeout,
+        "max-colluding-members": args.max_colluding_members,
     }
     run_config = {
         "spec": args.spec,
@@ -789,6 +790,12 @@ def _add_release_deploy(release_commands: argparse._SubParsersAction) -> None:  
     deploy.add_argument("--round-one-only", action="store_true", help="power curves and models only, no indicators")
     deploy.add_argument("--sampling-timeout", type=int, help="seconds a round waits for its sites" + app_default)
     deploy.add_argument("--stage-timeout", type=int, help="seconds a SecAgg+ stage waits for replies" + app_default)
+    deploy.add_argument(
+        "--max-colluding-members",
+        type=int,
+        help="members every round is sized against: the largest max_colluding_members of the sites' policies"
+        + app_default,
+    )
     deploy.add_argument("--timeout", type=float, default=3600.0, help="seconds to follow the run before giving up")
     deploy.add_argument("--flwr", default="flwr", help="the flwr executable")
     deploy.set_defaults(run=_release_deploy)

@@ -24,6 +24,7 @@ from google.protobuf import json_format
 
 from common.progress import Progress, silent
 from protos.fleetbench.v1 import spec_pb2
+from server.secure_sum import COLLUDING_MEMBERS_SETTING, check_colluding_members
 from server.store import check_claimable, stored_release_id
 
 METHOD = "secagg+"  # the provenance method of a federated release (server/publish.py)
@@ -111,7 +112,8 @@ def deploy_release(
 ) -> DeployOutcome:
     """Run a release on the deployment engine with ``run_config`` (pyproject.toml's keys), and follow it.
 
-    Refuses, before submitting, a spec whose release the store already holds. Reports every other
+    Refuses, before submitting, a spec whose release the store already holds, and a
+    ``max-colluding-members`` the ServerApp would refuse. Reports every other
     run the SuperLink lists unfinished (after a SuperLink restart a killed run stays "running").
     Then submits, relays the ServerApp's lines, and follows the run's status (every ``poll``
     seconds once its log has ended) until it is finished or ``timeout`` seconds pass. Paths in
@@ -125,10 +127,14 @@ def deploy_release(
         If another run's claim on the spec's release is pending (``fleetbench release claims``).
     RuntimeError
         If ``flwr`` cannot submit the run or reach the SuperLink.
+    ValueError
+        If ``max-colluding-members`` is given and not an integer >= 0.
     """
     spec_path, store = Path(str(run_config["spec"])).resolve(), Path(str(run_config["store"])).resolve()
     spec = json_format.Parse(spec_path.read_text(encoding="utf-8"), spec_pb2.BenchmarkSpec())
     check_claimable(store, spec, METHOD)
+    if COLLUDING_MEMBERS_SETTING in run_config:  # left out, the app's own default applies
+        check_colluding_members(run_config[COLLUDING_MEMBERS_SETTING])
     config = {**run_config, "spec": spec_path, "store": store}
     if config.get("release-json"):
         config["release-json"] = Path(str(config["release-json"])).resolve()

@@ -35,6 +35,7 @@ from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, QUANTIZATION_RANGE, chec
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
 from protos.messages import CONSISTENCY_STAGE, MEMBER_RECORD, MEMBERS_RECORD, SPEC_CONFIG_KEY, SURVIVORS_RECORD
+from protos.privacy import min_private_participants
 from protos.roster import COLLUDING_MEMBERS, Advertisement
 from protos.shamir import install_fast_shamir
 
@@ -48,6 +49,9 @@ POLL_SECONDS = 0.2
 
 REPORT_SECONDS = 5.0
 """How often a wait names the sites it is still waiting for."""
+
+COLLUDING_MEMBERS_SETTING = "max-colluding-members"
+"""The run config key of the members every round is sized against (:func:`check_colluding_members`)."""
 
 
 @dataclass(frozen=True)
@@ -447,6 +451,62 @@ def _forget_absent(workflow: SecAggPlusWorkflow, state: WorkflowState) -> bool:
 FULL_GRAPH_MAX_SITES = 15
 
 
+def check_colluding_members(value: object) -> int:
+    """The run config's ``max-colluding-members``: the members every round is sized against, an integer >= 0.
+
+    The federation's agreement, as each site's policy states it (``max_colluding_members``, default
+    1): a site refuses a round whose threshold, or a private round whose size, holds against fewer
+    colluders than its policy's. Set it to the largest of the members' values.
+
+    Raises
+    ------
+    ValueError
+        Naming the setting, the value and how to set it.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(
+            f"run config {COLLUDING_MEMBERS_SETTING} = {value!r}: use 0 or a positive integer, the largest "
+            f"max_colluding_members of the sites' policies (default {COLLUDING_MEMBERS}), in [tool.flwr.app.config] "
+            f"of the app's pyproject.toml or as `fleetbench release deploy --{COLLUDING_MEMBERS_SETTING} N`"
+        )
+    return value
+
+
+def private_round_sites(spec: spec_pb2.BenchmarkSpec, colluding_members: int) -> int:
+    """The fewest sites a round of ``spec`` may sum against ``colluding_members`` colluders, for its noise.
+
+    For a private spec the sites' own rule (:func:`protos.privacy.min_private_participants`); 0 for any other.
+    """
+    if not spec.HasField("privacy"):
+        return 0
+    return min_private_participants(spec.privacy.min_noise_sites, colluding_members)
+
+
+def check_private_round(spec: spec_pb2.BenchmarkSpec, sites: int, colluding_members: int, name: str) -> None:
+    """Decline, before any site is sent the spec, a round of private ``spec`` that can have only ``sites`` sites.
+
+    Every site whose policy assumes ``colluding_members`` colluders refuses, at collect, a private
+    round of fewer than :func:`private_round_sites` (client/guard.py: check_private_sampling): the
+    round would fail only after setup and key sharing, each site naming the reason in its own log.
+
+    Raises
+    ------
+    RuntimeError
+        Naming the round, the numbers and the setting.
+    """
+    needed = private_round_sites(spec, colluding_members)
+    if sites < needed:
+        t = spec.privacy.min_noise_sites
+        raise RuntimeError(
+            f"{name}: declined before any site was sent the spec: private spec {spec.spec_id} would be summed "
+            f"over {sites} sites, and its noise needs {needed} against {COLLUDING_MEMBERS_SETTING} {colluding_members} "
+            f"(min_noise_sites {t} - 1 + {colluding_members}, at least min_noise_sites), which every site whose "
+            f"policy max_colluding_members is {colluding_members} would insist on; connect {needed} sites of the "
+            "spec's kind (min-sites, sampling-timeout), or release a spec with a smaller min_noise_sites; no release "
+            "was written"
+        )
+
+
 def neighbourhood(n_sites: int, colluding_members: int = COLLUDING_MEMBERS) -> tuple[int, int]:
     """SecAgg+ neighbourhood size and reconstruction threshold for ``n_sites`` sites.
 
@@ -455,19 +515,33 @@ def neighbourhood(n_sites: int, colluding_members: int = COLLUDING_MEMBERS) -> t
     (Bell et al. 2020, CCS, section 3.2) that keeps the protocol's cost O(n log n), not O(n^2).
 
     The threshold t = floor((k + c) / 2) + 1 exceeds half the neighbourhood plus the c members
-    that may collude with the aggregator: whatever the aggregator tells whom, it never holds
-    both t shares of a site's mask seed and t of its key (client.policy.check_round insists).
-    Flower needs t < k; where that leaves no such t (3 sites and one colluder) the threshold is
-    a strict majority, and the signed survivor set does the work: a full graph of k sites cannot
-    be split into two signed survivor sets that each hold the sites' minimum of survivors. The
-    price is dropout tolerance: a neighbourhood survives k - t dropouts.
+    (``colluding_members``, the run config's ``max-colluding-members``) that may collude with the
+    aggregator: whatever the aggregator tells whom, it never holds both t shares of a site's mask
+    seed and t of its key (client.policy.check_round insists, with the site's own c). Flower needs
+    t < k; where that leaves no such t (a full graph of c + 2 sites or fewer: 3 sites and one
+    colluder; 3 or 4 sites and two) the threshold is a strict majority, and the signed survivor set
+    does the work: a full graph of k sites cannot be split into two signed survivor sets that each
+    hold the sites' minimum of survivors, when that minimum (each site's ``min_participants``)
+    exceeds (k + c) / 2, which here means every one of the k sites. The price is dropout
+    tolerance: a neighbourhood survives k - t dropouts.
 
     Returns
     -------
     num_shares, threshold : int
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than :data:`MIN_SECURE_SUM_SITES` sites, or no more sites than
+        colluding members (no site's policy can accept such a round).
     """
     if n_sites < MIN_SECURE_SUM_SITES:
         raise ValueError(f"secure aggregation needs at least {MIN_SECURE_SUM_SITES} sites, got {n_sites}")
+    if n_sites <= colluding_members:
+        raise ValueError(
+            f"{n_sites} sites cannot be summed against {COLLUDING_MEMBERS_SETTING} {colluding_members}: a site "
+            "accepts a round only with more sites than members that may collude with the aggregator"
+        )
     k = n_sites if n_sites <= FULL_GRAPH_MAX_SITES else min(n_sites, 2 * math.ceil(math.log2(n_sites)) + 1)
     threshold = (k + colluding_members) // 2 + 1
     return k, threshold if threshold < k else k // 2 + 1
@@ -484,6 +558,7 @@ def run_secure_sum(
     expected: frozenset[int] | None = None,
     waits: Waits = DEFAULT_WAITS,
     name: str = "secure sum",
+    colluding_members: int = COLLUDING_MEMBERS,
 ) -> SecureSumOutcome:
     """Run one SecAgg+ round in which every connected site (of ``only_nodes``, when given) contributes to ``spec``.
 
@@ -493,17 +568,39 @@ def run_secure_sum(
     waiting at most ``waits.sampling`` seconds; each SecAgg+ stage waits at most ``waits.stage``
     seconds for its replies. ``name`` is the round in the logs ("round 2 census").
 
+    The round is sized against ``colluding_members`` colluders (run config
+    ``max-colluding-members``): its threshold (:func:`neighbourhood`) and, for a private spec,
+    its fewest sites (:func:`check_private_round`, for ``only_nodes``; a round of any connected
+    sites waits for that many).
+
     Raises
     ------
     RuntimeError
         If the round ends without an aggregate (the sites it needs never connected, or too few
-        sites survived to unmask).
+        sites survived to unmask), or a private round is declined before it starts.
     """
+    if only_nodes is not None:
+        check_private_round(spec, len(only_nodes), colluding_members, name)
+    min_sites = max(min_sites, private_round_sites(spec, colluding_members))
     install_keyed_masks()
     install_fast_shamir()
     connected = set(grid.get_node_ids())
     sites = len(connected & only_nodes) if only_nodes is not None else len(connected)
-    num_shares, threshold = neighbourhood(max(min_sites, sites))
+    num_shares, threshold = neighbourhood(max(min_sites, sites), colluding_members)
+    if 2 * threshold <= num_shares + colluding_members:
+        # The sites' refusal would name the rule in their own logs only; the aggregator's operator reads it here.
+        LOG.info(
+            "%s: threshold %d of %d neighbours; no threshold below %d exceeds (neighbours + %s %d) / 2, so each "
+            "site accepts the round only if its policy's min_participants is at least %d (client/policy.py "
+            "check_round, full graph)",
+            name,
+            threshold,
+            num_shares,
+            num_shares,
+            COLLUDING_MEMBERS_SETTING,
+            colluding_members,
+            num_shares,
+        )
     strategy = SecureSumStrategy(spec, min_sites, extra_config, only_nodes, waits.sampling)
     manager = BoundedClientManager(name, expected if expected is not None else only_nodes)
     workflow = DefaultWorkflow(

@@ -4,7 +4,9 @@ Run config (``[tool.flwr.app.config]`` in pyproject.toml declares every key :cla
 ``spec`` (path of a BenchmarkSpec in protobuf JSON), ``store`` (SQLite release store),
 ``release-json`` (JSON export, empty for none), ``min-sites`` (round 1), ``indicators`` (true: a second
 round of maintenance indicators against the first's release), ``sampling-timeout`` (seconds a round
-waits for the sites it needs to connect) and ``stage-timeout`` (seconds a SecAgg+ stage waits for replies).
+waits for the sites it needs to connect), ``stage-timeout`` (seconds a SecAgg+ stage waits for replies)
+and ``max-colluding-members`` (the members every round is sized against: the largest
+``max_colluding_members`` of the sites' policies).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from protos.messages import (
     FINAL_RELEASE_CONFIG_KEY,
     SITE_KIND_CONFIG_KEY,
 )
+from protos.roster import COLLUDING_MEMBERS
 from server.publish import (
     census_from_secure_sum,
     complete_release,
@@ -41,11 +44,14 @@ from server.publish import (
     stored_release,
 )
 from server.secure_sum import (
+    COLLUDING_MEMBERS_SETTING,
     DEFAULT_WAITS,
     MIN_SECURE_SUM_SITES,
     RelayGrid,
     SecureSumOutcome,
     Waits,
+    check_colluding_members,
+    private_round_sites,
     run_secure_sum,
 )
 from server.spec import indicator_spec
@@ -56,7 +62,16 @@ KIND_POLL_SECONDS = 1.0  # how often sites_of_kind looks for newly connected sit
 LOG = logging.getLogger("fleetbench.aggregator")
 
 
-RUN_CONFIG_KEYS = ("spec", "store", "release-json", "min-sites", "indicators", "sampling-timeout", "stage-timeout")
+RUN_CONFIG_KEYS = (
+    "spec",
+    "store",
+    "release-json",
+    "min-sites",
+    "indicators",
+    "sampling-timeout",
+    "stage-timeout",
+    COLLUDING_MEMBERS_SETTING,
+)
 """Every run-config key the ServerApp reads; pyproject.toml declares each (tests/server/test_server_app.py)."""
 
 
@@ -70,10 +85,21 @@ class ReleaseRun:
     release_json: Path | None = None
     indicators: bool = True  # a second round of maintenance indicators against the first's release
     waits: Waits = DEFAULT_WAITS
+    colluding_members: int = COLLUDING_MEMBERS  # every round sized against them (run config max-colluding-members)
+
+    def __post_init__(self) -> None:
+        """Refuse, before any round, a ``colluding_members`` that is not an integer >= 0 (ValueError)."""
+        check_colluding_members(self.colluding_members)
 
     @classmethod
     def from_run_config(cls, config: Mapping[str, object]) -> ReleaseRun:
-        """The run that ``flwr run --run-config`` asks for (keys :data:`RUN_CONFIG_KEYS`)."""
+        """The run that ``flwr run --run-config`` asks for (keys :data:`RUN_CONFIG_KEYS`).
+
+        Raises
+        ------
+        ValueError
+            If ``max-colluding-members`` is not an integer >= 0.
+        """
         spec_path = Path(str(config["spec"]))
         return cls(
             spec=json_format.Parse(spec_path.read_text(encoding="utf-8"), spec_pb2.BenchmarkSpec()),
@@ -82,6 +108,7 @@ class ReleaseRun:
             release_json=Path(str(config["release-json"])) if config["release-json"] else None,
             indicators=bool(config["indicators"]),
             waits=Waits(int(str(config["sampling-timeout"])), int(str(config["stage-timeout"]))),
+            colluding_members=check_colluding_members(config[COLLUDING_MEMBERS_SETTING]),
         )
 
 
@@ -127,6 +154,7 @@ def build_server_app(
                     on_outcome,
                     progress,
                     settings.waits,
+                    settings.colluding_members,
                 )
                 # Committed before the send below: no site can hold a release the store lacks.
                 release_id = store_release(release, settings.store)
@@ -186,17 +214,28 @@ def run_census(
     expected: frozenset[int] | None = None,
     waits: Waits = DEFAULT_WAITS,
     name: str = "census",
+    colluding_members: int = COLLUDING_MEMBERS,
 ) -> tuple[spec_pb2.Census, frozenset[int]]:
     """The census round of values spec ``spec``: its disclosure-control inputs summed, and nothing else.
 
     ``extra_config`` travels beside the census spec (round 2: the round-1 release); the round asks
     the ``only_nodes`` sites (None: every connected one) and starts once ``min_sites`` of the
-    ``expected`` sites (default ``only_nodes``) are connected. Returns the census and the sites it
-    summed, the only ones its values round may ask.
+    ``expected`` sites (default ``only_nodes``) are connected. It is sized against
+    ``colluding_members`` (:func:`server.secure_sum.run_secure_sum`). Returns the census and the
+    sites it summed, the only ones its values round may ask.
     """
     census = census_spec(spec)
     outcome = run_secure_sum(
-        grid, context, census, min_sites, extra_config, only_nodes=only_nodes, expected=expected, waits=waits, name=name
+        grid,
+        context,
+        census,
+        min_sites,
+        extra_config,
+        only_nodes=only_nodes,
+        expected=expected,
+        waits=waits,
+        name=name,
+        colluding_members=colluding_members,
     )
     return census_from_secure_sum(census, outcome), outcome.node_ids
 
@@ -219,24 +258,39 @@ def run_release(
     on_outcome: Callable[[SecureSumOutcome], None] | None = None,
     progress: Progress = silent,
     waits: Waits = DEFAULT_WAITS,
+    colluding_members: int = COLLUDING_MEMBERS,
 ) -> release_pb2.Release:
     """Round 1 (curves, model sums) and, with ``indicators``, round 2 (baselines) of one release.
 
     Each round is a census round, then a values round: every site receives the census with the
     values spec and sends values only for the cells the census lets through (protos/census.py),
     so the aggregator never decodes a cell that fails disclosure control. Round 1's census waits
-    for ``min_sites`` sites; each values round for every site of its census (each site's guard
-    insists on them all); round 2's census for :func:`round_two_min_sites` of round 1's sites.
-    Every wait is bounded by ``waits``. ``on_outcome`` sees the values rounds' sums; ``progress``
+    for ``min_sites`` sites (for a private spec, at least the sites its noise needs against
+    ``colluding_members``: :func:`server.secure_sum.private_round_sites`; fewer, and it is declined
+    before any site is sent the spec); each values round for every site of its census (each site's
+    guard insists on them all); round 2's census for :func:`round_two_min_sites` of round 1's sites.
+    Every round is sized against ``colluding_members`` (run config ``max-colluding-members``), and
+    every wait is bounded by ``waits``. ``on_outcome`` sees the values rounds' sums; ``progress``
     hears each census and values round start and end. When round 2 ends without a result (sites
     dropped, or refused it), round 1's release stands alone: its provenance then names no
     indicator spec. A private spec has no round 2: the indicators are not yet differentially private.
     A solar spec is one round (census, values) and its release is the plants' (server/solar.py).
     """
     kind = "solar" if is_solar(spec) else "wind"
+    # A private round of fewer sites would be refused by every site: wait for as many as its noise needs.
+    min_sites = max(min_sites, private_round_sites(spec, colluding_members))
     stage = _round_started(progress, "round 1 census", f"asking every {kind} site (at least {min_sites})")
     of_kind = sites_of_kind(grid, spec, min_sites, waits)
-    census, sites = run_census(grid, context, spec, min_sites, only_nodes=of_kind, waits=waits, name="round 1 census")
+    census, sites = run_census(
+        grid,
+        context,
+        spec,
+        min_sites,
+        only_nodes=of_kind,
+        waits=waits,
+        name="round 1 census",
+        colluding_members=colluding_members,
+    )
     stage.done(f"{len(sites)} sites summed")
     stage = _round_started(progress, "round 1 values", f"asking the census's {len(sites)} sites")
     outcome = run_secure_sum(
@@ -248,6 +302,7 @@ def run_release(
         sites,
         waits=waits,
         name="round 1 values",
+        colluding_members=colluding_members,
     )
     stage.done(f"{outcome.n_sites} sites summed")
     if on_outcome is not None:
@@ -273,6 +328,7 @@ def run_release(
             expected=outcome.node_ids,
             waits=waits,
             name="round 2 census",
+            colluding_members=colluding_members,
         )
         stage.done(f"{len(sites)} sites summed")
         stage = _round_started(progress, "round 2 values", f"asking the census's {len(sites)} sites")
@@ -285,6 +341,7 @@ def run_release(
             sites,
             waits=waits,
             name="round 2 values",
+            colluding_members=colluding_members,
         )
         stage.done(f"{outcome.n_sites} sites summed")
         if on_outcome is not None:

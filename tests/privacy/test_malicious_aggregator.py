@@ -15,7 +15,6 @@ import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -379,8 +378,11 @@ class SplittingAggregator:
         return keys
 
 
-def _split_round(sites: list[Path], told: dict[int, tuple[int, ...]], threshold: int):
-    """One census round in which the aggregator tells each site ``told[node]``; the victim as it recovers it."""
+def _split_round(sites: list[Path], told: dict[int, tuple[int, ...]], threshold: int, colluding_members: int = 1):
+    """One census round in which the aggregator tells each site ``told[node]``; the victim as it recovers it.
+
+    The round is sized against ``colluding_members`` (the run config's ``max-colluding-members``).
+    """
     colluder = FIRST_NODE_ID + 4
     key = load_site_config(sites[4]).member
     assert key is not None
@@ -393,7 +395,7 @@ def _split_round(sites: list[Path], told: dict[int, tuple[int, ...]], threshold:
 
     grid.tamper = tamper
     with contextlib.suppress(Exception):  # the honest server code cannot make sense of the split sum
-        run_secure_sum(grid, _context(), CENSUS, 3)
+        run_secure_sum(grid, _context(), CENSUS, 3, colluding_members=colluding_members)
     return attacker.unmask_victim(grid, VICTIM, threshold), grid
 
 
@@ -427,13 +429,12 @@ def test_survivor_sets_that_differ_between_sites_are_refused_before_any_share(co
     # (the honest-but-curious majority threshold).
     forget_history(consortium)
     monkeypatch.setattr("client.guard.check_survivor_signatures", lambda *args: None)
-    monkeypatch.setattr(secure_sum, "neighbourhood", partial(secure_sum.neighbourhood, colluding_members=0))
     _with_policy(consortium, "max_colluding_members = 0")
-    recovered, _ = _split_round(consortium, told, threshold=3)
+    recovered, _ = _split_round(consortium, told, threshold=3, colluding_members=0)
     assert _same(recovered, _truth(consortium[0]))
 
 
-def test_a_partition_into_two_signed_survivor_sets_gets_no_share(consortium, monkeypatch, caplog):
+def test_a_partition_into_two_signed_survivor_sets_gets_no_share(consortium, caplog):
     """{victim, a, colluder} and {b1, b2, colluder}: each set fully signed, so the consistency check passes;
     but with t = 4 > (5 + 1) / 2 neither set reaches the threshold, and no site reveals a share for it."""
     victim, a, b1, b2, colluder = NODES
@@ -446,9 +447,8 @@ def test_a_partition_into_two_signed_survivor_sets_gets_no_share(consortium, mon
 
     # Control: the honest-but-curious majority threshold (t = 3), which the sites accept when told no member colludes.
     forget_history(consortium)
-    monkeypatch.setattr(secure_sum, "neighbourhood", partial(secure_sum.neighbourhood, colluding_members=0))
     _with_policy(consortium, "max_colluding_members = 0")
-    recovered, _ = _split_round(consortium, told, threshold=3)
+    recovered, _ = _split_round(consortium, told, threshold=3, colluding_members=0)
     assert _same(recovered, _truth(consortium[0]))
 
 
