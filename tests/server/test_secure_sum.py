@@ -15,14 +15,16 @@ from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
 
 from client.client_app import build_client_app
 from client.contribution import site_contribution
+from client.policy import PolicyViolation, SitePolicy, check_round
 from protos.census import census_spec
 from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, QUANTIZATION_RANGE, limb_sums_from_weighted_mean
 from protos.masking import install_keyed_masks, keyed_masks_in_force
 from protos.messages import CENSUS_CONFIG_KEY
 from protos.shamir import fast_shamir_in_force
-from server.secure_sum import SecureSumStrategy, neighbourhood, run_secure_sum
+from server.secure_sum import SecureSumStrategy, check_colluding_members, neighbourhood, run_secure_sum
 from server.server_app import ReleaseRun, build_server_app
 from server.store import claims, read_release
+from simulations.fleet import forget_site_history
 from simulations.loopback import LoopbackGrid
 
 STAGES = (Stage.SETUP, Stage.SHARE_KEYS, Stage.COLLECT_MASKED_VECTORS, Stage.UNMASK)
@@ -62,6 +64,48 @@ def test_neighbourhood_is_full_when_small_and_logarithmic_beyond():
             assert 2 * t > k + c or k == n
     with pytest.raises(ValueError, match="at least 3"):
         neighbourhood(2)
+    with pytest.raises(ValueError, match="3 sites cannot be summed against max-colluding-members 3"):
+        neighbourhood(3, colluding_members=3)
+
+
+def _accepts(policy: SitePolicy, n_sites: int, colluding_members: int) -> bool:
+    """Whether a site of ``policy`` accepts the threshold the aggregator sizes for ``n_sites`` and its colluders."""
+    k, t = neighbourhood(n_sites, colluding_members)
+    try:
+        check_round(policy, n_sites, k, t)
+    except PolicyViolation:
+        return False
+    return True
+
+
+def test_rounds_sized_for_two_colluders_are_accepted_by_sites_that_assume_two():
+    """n = 3..40: every site with max_colluding_members = 2 accepts the threshold sized for 2.
+
+    Except 4 sites at the default min_participants 3: no threshold below 4 exceeds (4 + 2) / 2, and
+    the full-graph rule needs 2 min_participants > 6; a site asking for all 4 accepts.
+    """
+    two = SitePolicy(max_colluding_members=2)
+    assert [n for n in range(3, 41) if not _accepts(two, n, 2)] == [4]
+    assert _accepts(SitePolicy(max_colluding_members=2, min_participants=4), 4, 2)
+    for threshold in range(2, 4):  # no threshold Flower allows (t < k) would do
+        with pytest.raises(PolicyViolation):
+            check_round(two, 4, 4, threshold)
+
+    # Control: the thresholds sized for one colluder, which such sites refuse in every even full graph.
+    assert [n for n in range(3, 41) if not _accepts(two, n, 1)] == [4, 6, 8, 10, 12, 14]
+    assert all(_accepts(SitePolicy(), n, 1) for n in range(3, 41))
+
+
+@pytest.mark.parametrize("value", [0, 1, 2, 7])
+def test_the_colluding_members_setting_takes_an_integer_from_zero(value):
+    assert check_colluding_members(value) == value
+
+
+@pytest.mark.parametrize("value", [-1, True, 1.5, "2", None])
+def test_the_colluding_members_setting_refuses_anything_else_naming_itself_and_the_fix(value):
+    with pytest.raises(ValueError, match=r"max-colluding-members = .*: use 0 or a positive integer") as error:
+        check_colluding_members(value)
+    assert "[tool.flwr.app.config]" in str(error.value) and "--max-colluding-members N" in str(error.value)
 
 
 @pytest.mark.parametrize("n_sites", [6, 20])
@@ -282,3 +326,28 @@ def test_the_aggregator_never_holds_an_individual_sites_blocks(small_fleet, monk
         assert fitres.num_examples == 1 and fitres.metrics == {}
         for got, mean in zip(fitres.parameters.tensors, outcome.mean_arrays, strict=True):
             np.testing.assert_array_equal(bytes_to_ndarray(got), mean)
+
+
+def test_sites_that_assume_two_colluders_sum_exactly_in_rounds_sized_for_two(small_fleet, caplog):
+    """Six sites, each policy max_colluding_members = 2; the aggregator's max-colluding-members is 2: t = 5 of 6."""
+    fleet = small_fleet(6)
+    census = census_spec(fleet.spec)
+    try:
+        for i in range(6):
+            _with_policy(fleet.site_configs, i, "max_colluding_members = 2")
+        grid = LoopbackGrid(build_client_app(fleet.site_configs), 6)
+        outcome = run_secure_sum(grid, _server_context(), census, 6, colluding_members=2)
+        assert outcome.n_sites == 6
+        _assert_exact(outcome, _plain_sum(fleet.site_configs, census, range(6)))
+
+        # Control: the same round sized for one colluder (t = 4 of 6, and 2 * 4 <= 6 + 2): every site refuses at setup.
+        for site in fleet.site_configs:
+            forget_site_history(site)
+        grid = LoopbackGrid(build_client_app(fleet.site_configs), 6)
+        with caplog.at_level(logging.ERROR, logger="fleetbench.site"), pytest.raises(RuntimeError, match="no release"):
+            run_secure_sum(grid, _server_context(), census, 6, colluding_members=1)
+        assert "threshold 4 of 6 neighbours would let the aggregator and policy max_colluding_members 2" in caplog.text
+        assert len(grid.received) == 6 and all(message.has_error() for message in grid.received)
+    finally:
+        for i in range(6):
+            _with_policy(fleet.site_configs, i, "")
