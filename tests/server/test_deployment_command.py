@@ -107,3 +107,21 @@ def test_the_command_exits_1_unless_stored_and_refuses_a_spec_already_stored(fed
     assert "stored: release 1 of spec.json in release.sqlite (run 42, finished:completed)" in capsys.readouterr().out
     assert main(command) == 2  # the store holds it now: refused before any run
     assert "already holds" in capsys.readouterr().err
+
+
+def test_the_command_passes_max_colluding_members_and_refuses_a_negative_one_before_any_run(
+    federation, tmp_path, monkeypatch, capsys
+):
+    from fleetbench.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    _run_config(tmp_path)
+    command = ["--quiet", "release", "deploy", "--app", str(tmp_path), "--federation", "consortium"]
+    command += ["--flwr", federation.flwr, "--spec", "spec.json", "--store", "release.sqlite"]
+    assert main([*command, "--max-colluding-members", "-1"]) == 2
+    assert "run config max-colluding-members = -1: use 0 or a positive integer" in capsys.readouterr().err
+    assert not (tmp_path / "run-config").exists()  # refused before any run was submitted
+
+    # Control: 2 goes to the ServerApp.
+    assert main([*command, "--max-colluding-members", "2"]) == 0
+    assert "max-colluding-members=2" in (tmp_path / "run-config").read_text()

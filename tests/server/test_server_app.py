@@ -10,14 +10,18 @@ from pathlib import Path
 
 import pytest
 from flwr.app import Context, RecordDict
+from flwr.app.message_type import MessageType
 from flwr.server.client_manager import SimpleClientManager
 from google.protobuf import json_format
+from site_copies import copies_with_budget
 
 from client.client_app import build_client_app
 from server.secure_sum import Waits
 from server.server_app import RUN_CONFIG_KEYS, ReleaseRun, build_server_app, run_release
-from server.spec import power_curve_spec
+from server.spec import PrivacySettings, power_curve_spec
+from simulations.fleet import FleetConfig
 from simulations.loopback import FIRST_NODE_ID, LoopbackGrid
+from simulations.onboarding import fleet_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,6 +57,21 @@ def test_every_key_the_server_app_reads_is_declared_with_a_default(tmp_path):
     assert run.spec == spec and run.min_sites == declared["min-sites"] and run.indicators is True
     assert run.release_json == Path(declared["release-json"])
     assert run.waits == Waits(declared["sampling-timeout"], declared["stage-timeout"])
+    assert run.colluding_members == declared["max-colluding-members"] == 1
+
+
+@pytest.mark.parametrize("value", [-1, "two", 1.0, False])
+def test_a_colluding_members_setting_that_is_not_an_integer_from_zero_is_refused_before_any_round(tmp_path, value):
+    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["flwr"]["app"]["config"]
+    spec = power_curve_spec("q1", "2025-01-01T00:00:00Z", "2025-04-01T00:00:00Z", ["E-82/2300"])
+    (tmp_path / "spec.json").write_text(json_format.MessageToJson(spec))
+    config = {**declared, "spec": str(tmp_path / "spec.json"), "max-colluding-members": value}
+    with pytest.raises(ValueError, match=r"max-colluding-members = .*: use 0 or a positive integer"):
+        ReleaseRun.from_run_config(config)
+    with pytest.raises(ValueError, match="max-colluding-members"):
+        ReleaseRun(spec, tmp_path / "release.sqlite", 3, colluding_members=value)  # type: ignore[arg-type]
+    # Control: 2 is taken.
+    assert ReleaseRun.from_run_config({**config, "max-colluding-members": 2}).colluding_members == 2
 
 
 def test_a_release_the_store_cannot_take_reaches_no_site(small_fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -148,3 +167,33 @@ def test_a_site_back_within_the_timeout_takes_part_in_round_two(small_fleet, cap
         logging.getLogger("fleetbench.aggregator").removeHandler(rejoin)
     assert f"missing [{lost}]" in caplog.text and "round 2 census: the sites it needs are connected" in caplog.text
     assert release.provenance.indicator_participants == 3
+
+
+def test_a_private_round_too_small_for_the_colluders_is_declined_before_any_site_is_sent_the_spec(
+    small_fleet, tmp_path, caplog
+):
+    """Three sites, min_noise_sites 3, max-colluding-members 2: the noise needs 3 - 1 + 2 = 4 sites.
+
+    Every site whose policy assumes two colluders would refuse the round at collect; the aggregator
+    waits its sampling-timeout for a fourth site, then declines, naming the setting and the numbers.
+    """
+    # small_fleet(3)'s own fleet, its spec private with an epsilon large enough that one turbine-month
+    # per site publishes some bin (else every site declines the values round), which their policies allow.
+    config = FleetConfig(operators=3, turbines_per_operator=1, months=1, seed=3, models=("E-82/2300",))
+    spec = fleet_spec(config, 3, PrivacySettings(1000.0, max_records_per_turbine_per_bin=40))
+    sites = copies_with_budget(small_fleet(3).site_configs, tmp_path)
+    grid = LoopbackGrid(build_client_app(sites), 3)
+    declined = (
+        r"round 1 census: declined before any site was sent the spec: private spec .* would be summed over 3 sites, "
+        r"and its noise needs 4 against max-colluding-members 2 \(min_noise_sites 3 - 1 \+ 2"
+    )
+    with caplog.at_level(logging.WARNING, logger="fleetbench.aggregator"), pytest.raises(RuntimeError, match=declined):
+        run_release(grid, _context(), spec, 3, waits=Waits(sampling=1), colluding_members=2)
+    assert "round 1 census: gave up waiting" not in caplog.text  # the kind query's wait, not a round's
+    # The sites were asked their kind only: no SecAgg+ message reached any.
+    assert grid.received and all(reply.metadata.message_type == MessageType.QUERY for reply in grid.received)
+
+    # Control: sized for one colluder the same round goes ahead, and the release sums all three sites.
+    grid = LoopbackGrid(build_client_app(sites), 3)
+    release = run_release(grid, _context(), spec, 3, waits=Waits(sampling=1), colluding_members=1)
+    assert release.provenance.participants == 3 and release.HasField("privacy")
