@@ -84,7 +84,8 @@ POLICY_SETTINGS = (
         "max_colluding_members",
         "integer",
         "members that may collude with the aggregator; the threshold must exceed (neighbours + this) / 2 so that "
-        "they cannot unmask a site; 0 allowed",
+        "they cannot unmask a site; 0 allowed. The aggregator sizes its rounds for its run config "
+        "`max-colluding-members`: a value above it refuses its rounds",
         _DEFAULT.max_colluding_members,
         "members",
     ),
