@@ -94,6 +94,15 @@ def check_release_run(
         raise ValueError(f"the sites pin different rosters: {rosters}; every member must install the same roster")
 
 
+def federation_colluding_members(site_configs: Sequence[Path]) -> int:
+    """The members a local release's rounds are sized against: the largest ``max_colluding_members`` of the sites'.
+
+    On one machine the aggregator can read what each site's policy insists on; a deployed one is
+    told it (run config ``max-colluding-members``).
+    """
+    return max(load_any_site_config(Path(path)).policy.max_colluding_members for path in site_configs)
+
+
 def run_federated_release(
     site_configs: Sequence[Path],
     spec: spec_pb2.BenchmarkSpec,
@@ -114,11 +123,13 @@ def run_federated_release(
     leaves a round is still named with its reason, by the aggregator.
     """
     check_release_run(site_configs, spec, store, progress)
+    colluding = federation_colluding_members(site_configs)
     rounds = "both rounds" if indicators and not spec.HasField("privacy") and not is_solar(spec) else "round 1"
     progress(f"starting Flower's simulation engine: {rounds} of SecAgg+ over {len(site_configs)} sites", ongoing=True)
     run_simulation(
         server_app=build_server_app(
-            ReleaseRun(spec, store, len(site_configs), release_json, indicators), progress=progress
+            ReleaseRun(spec, store, len(site_configs), release_json, indicators, colluding_members=colluding),
+            progress=progress,
         ),
         client_app=build_client_app(site_configs=list(site_configs)),
         num_supernodes=len(site_configs),

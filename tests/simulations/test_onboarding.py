@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from flwr.common import bytes_to_ndarray
 from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS, Key
+from site_copies import copies_with_budget
 
 from client.contribution import site_contribution
 from client.ingest import read_canonical_chunks
@@ -26,6 +27,7 @@ from protos.messages import (
 )
 from protos.statistics import BlockKey
 from simulations.fleet_turbines import turbine_type
+from simulations.onboarding import federation_colluding_members
 from simulations.pooled import pooled_rows, pooled_statistics
 
 S = spec_pb2.Statistic
@@ -204,3 +206,13 @@ def test_summed_site_blocks_equal_pooled_histograms(federated_run):
         np.testing.assert_array_equal(
             summed[BlockKey(cohort.name, S.NORMALISED_POWER_HISTOGRAM)], pooled[cohort.name].histogram
         )
+
+
+def test_a_local_release_is_sized_against_the_most_colluders_any_sites_policy_assumes(federated_run, tmp_path):
+    """One site of three assumes two colluders: the local run sizes its rounds for two, which that site accepts
+    (a threshold for one it refuses: tests/server/test_secure_sum.py)."""
+    sites = copies_with_budget(federated_run.site_configs[:3], tmp_path)
+    assert federation_colluding_members(sites) == 1
+    sites[1].write_text(sites[1].read_text() + "max_colluding_members = 2\n")  # into the [policy] the copy ends with
+    assert load_site_config(sites[1]).policy.max_colluding_members == 2
+    assert federation_colluding_members(sites) == 2
