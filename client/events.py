@@ -3,10 +3,10 @@
 Operators often export status not as a column of the SCADA records but as a separate log of events
 (an inverter's or a turbine's alarms, each with its code, when it started and when it cleared). The
 summaries count downtime, lost production by cause and failures from a status per record, so the
-log is turned into one: a record covering [t, t + period) takes the code of the earliest-starting
-event that overlaps it, the code records of a finer export would give the period they are averaged
-to (:func:`client.ingest.record_means`: its first abnormal code). Pure functions over arrays; times
-are int64 nanoseconds since the epoch, UTC.
+log is turned into one: a record covering [t, t + period) takes the code of the latest-starting
+event that overlaps it, the unit's newest state while it lasts. A fault inside a long curtailment
+shows for as long as it lasts, and an event left open by mistake hides no later one while that one
+lasts. Pure functions over arrays; times are int64 nanoseconds since the epoch, UTC.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 OPEN_END = np.iinfo(np.int64).max
 """The end of an event still open when the log was written [ns]: it lasts beyond every record."""
@@ -22,13 +21,27 @@ OPEN_END = np.iinfo(np.int64).max
 
 @dataclass(frozen=True)
 class UnitEvents:
-    """Events that take time, sorted by unit, then start; ``reach``: the latest end of the unit's events so far."""
+    """Events that take time, sorted by unit, then start, and the range maxima of their ends.
+
+    ``latest_end[j][i]`` is the latest end of events i .. i + 2^j - 1 (a sparse table), so the
+    latest end over any run of events is the larger of two entries.
+    """
 
     unit: np.ndarray  # int64, the unit's index
     start: np.ndarray  # int64 [ns]
     end: np.ndarray  # int64 [ns], OPEN_END while open
     code: np.ndarray  # int64
-    reach: np.ndarray  # int64 [ns], running maximum of end within each unit
+    latest_end: tuple[np.ndarray, ...]
+
+    def latest_end_over(self, first: np.ndarray, stop: np.ndarray) -> np.ndarray:
+        """The latest end of events ``first`` .. ``stop`` - 1 (``stop`` > ``first``, elementwise) [ns]."""
+        level = np.floor(np.log2(np.maximum(stop - first, 1))).astype(np.int64)
+        out = np.empty(len(first), dtype=np.int64)
+        for j in np.unique(level):
+            rows = level == j
+            table = self.latest_end[j]
+            out[rows] = np.maximum(table[first[rows]], table[stop[rows] - (1 << j)])
+        return out
 
 
 def unit_events(unit: np.ndarray, start: np.ndarray, end: np.ndarray, code: np.ndarray) -> UnitEvents:
@@ -46,20 +59,24 @@ def unit_events(unit: np.ndarray, start: np.ndarray, end: np.ndarray, code: np.n
         Each event's status code.
     """
     lasting = end > start
-    order = np.lexsort((start[lasting], unit[lasting]))
+    order = np.lexsort((start[lasting], unit[lasting]))  # stable: equal starts keep the log's order
     unit, start, end, code = (np.asarray(a)[lasting][order].astype(np.int64) for a in (unit, start, end, code))
-    reach = pd.Series(end).groupby(unit).cummax().to_numpy(dtype=np.int64) if len(unit) else end
-    return UnitEvents(unit, start, end, code, reach)
+    table = [end]
+    while (1 << len(table)) <= len(end):  # level j covers 2^j events
+        half = 1 << (len(table) - 1)
+        table.append(np.maximum(table[-1][:-half], table[-1][half:]))
+    return UnitEvents(unit, start, end, code, tuple(table))
 
 
 def status_from_events(
     unit: np.ndarray, time: np.ndarray, period: int, events: UnitEvents, without_event: int
 ) -> np.ndarray:
-    """Each record's status: the code of the earliest-starting event overlapping it, else ``without_event``.
+    """Each record's status: the code of the latest-starting event overlapping it, else ``without_event``.
 
-    Within a unit, the first event (by start) whose end is after the record's start is the first
-    whose running latest end (``reach``) is: a binary search. It overlaps the record if it also
-    started before the record's end; if it did not, no later-starting event did either.
+    Among its unit's events that start before the record ends (the first ``stop``, by start), the
+    one that overlaps it and started last is the last whose own end, and so the latest end from it
+    on, is after the record's start: a binary search over the latest end of each run of events
+    ending at ``stop``. Equal starts: the one the log lists last.
 
     Parameters
     ----------
@@ -72,7 +89,7 @@ def status_from_events(
     events : UnitEvents
         The log (:func:`unit_events`).
     without_event : int
-        The status of a record no event overlaps (an available code).
+        The status of a record no event overlaps (a normal or available code).
 
     Returns
     -------
@@ -80,15 +97,20 @@ def status_from_events(
         One status code per record.
     """
     status = np.full(len(unit), without_event, dtype=np.int64)
+    first = np.searchsorted(events.unit, unit, side="left")
+    stop = first.copy()  # within a unit events are sorted by start: first .. stop - 1 start before the record ends
     by_unit = np.argsort(unit, kind="stable")
     units, starts = np.unique(unit[by_unit], return_index=True)
     for u, rows in zip(units, np.split(by_unit, starts[1:]), strict=True):
         lo, hi = np.searchsorted(events.unit, [u, u + 1])
-        if lo == hi:
-            continue
-        found = lo + np.searchsorted(events.reach[lo:hi], time[rows], side="right")
-        inside = found < hi
-        rows, found = rows[inside], found[inside]
-        overlaps = events.start[found] < time[rows] + period
-        status[rows[overlaps]] = events.code[found[overlaps]]
+        if hi > lo:
+            stop[rows] = lo + np.searchsorted(events.start[lo:hi], time[rows] + period, side="left")
+    candidate = np.flatnonzero(stop > first)
+    candidate = candidate[events.latest_end_over(first[candidate], stop[candidate]) > time[candidate]]
+    lo, hi, t = first[candidate], stop[candidate] - 1, time[candidate]
+    while (lo < hi).any():  # the last i in [lo, hi] with latest end over i .. stop - 1 after t
+        mid = (lo + hi + 1) // 2
+        later = events.latest_end_over(mid, stop[candidate]) > t
+        lo, hi = np.where(later, mid, lo), np.where(later, hi, mid - 1)
+    status[candidate] = events.code[lo]
     return status

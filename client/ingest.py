@@ -150,7 +150,7 @@ class MisalignedRowsError(SiteConfigError):
         )
 
 
-def _rows_longer_than_header(site: ExportMapping, path: Path, fields: int) -> list[str]:
+def _rows_longer_than_header(delimiter: str, path: Path, fields: int) -> list[str]:
     """The rows of a CSV export with more than ``fields`` fields, as text.
 
     Arrow's CSV reader counts every row's fields (pandas does not when it reads some columns
@@ -168,9 +168,7 @@ def _rows_longer_than_header(site: ExportMapping, path: Path, fields: int) -> li
         reader = pa_csv.open_csv(
             stream,
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=site.delimiter, newlines_in_values=True, invalid_row_handler=note
-            ),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=note),
             convert_options=pa_csv.ConvertOptions(include_columns=names[:1], column_types={names[0]: pa.binary()}),
         )
         for _ in reader:
@@ -218,7 +216,7 @@ def _file_chunks(site: ExportMapping, path: Path, chunk_rows: int, progress: Pro
     # pandas reads the named columns of a row with more fields than the header by position, and
     # says nothing when it reads only some columns: such rows are refused first, whichever columns
     # the reader asks for (validation and a round alike).
-    long_rows = _rows_longer_than_header(site, path, len(header))
+    long_rows = _rows_longer_than_header(site.delimiter, path, len(header))
     if long_rows:
         raise MisalignedRowsError(site, path, long_rows, len(header))
     # Read through our own handle, whose position is how far the parser has read; given a handle,
@@ -455,15 +453,19 @@ def channel_values(
 
 @dataclass(frozen=True)
 class EventLogCounts:
-    """What reading a site's event log ([events]) left out, and why."""
+    """What reading a site's event log ([events]) left out, and why; and the time its events span."""
 
     events: int  # rows of the log
+    listed: int  # rows of the units site.toml lists
     read: int  # events read: a listed unit, a start, an end or none, a code
     unreadable_start: int  # no start that reads as a time: left out
     unreadable_end: int  # an end that does not read as a time (an empty one is open): left out
     ends_before_start: int  # left out
     no_code: int  # no integer status code: left out
     unlisted_units: tuple[str, ...]  # ids site.toml does not list (up to 20): their events are left out
+    repeated_hour: int  # events with a naive time in the hour clocks repeat in autumn (read as below)
+    first_start: pd.Timestamp | None  # of the events read (UTC)
+    last_time: pd.Timestamp | None  # the latest start or end of the events read (UTC)
 
 
 def read_event_log(
@@ -472,27 +474,47 @@ def read_event_log(
     """A site's event log ([events]) as the events :func:`event_status` marks records with, and what it left out.
 
     Events of ``normal_codes`` (informational ones) are left out: they mark no record. Times without
-    a UTC offset are read in ``timezone``. Event logs are small (one row per alarm), so each file is
-    read whole.
+    a UTC offset are read in ``timezone``; in the hour clocks repeat in autumn a start is read as
+    the first pass and an end as the first pass not before its start (logs list events in either
+    order, so the order of the rows says nothing); a time in the hour clocks skip in spring is read
+    as the hour after it. Event logs are small (one row per alarm), so each file is read whole.
+
+    Parameters
+    ----------
+    log : EventLog
+        The [events] table.
+    asset_ids : sequence of str
+        The site's units, in site.toml's order: an event's unit is its index here.
+    timezone : str
+        IANA zone of times without a UTC offset ([site] timezone).
+    normal_codes : sequence of int
+        The site's normal (available) status codes.
+
+    Returns
+    -------
+    events : UnitEvents
+        The events read, of codes other than ``normal_codes`` (:func:`client.events.unit_events`).
+    counts : EventLogCounts
+        What was left out, and why.
 
     Raises
     ------
     SiteConfigError
-        If a file lacks a mapped column or cannot be read as the format [events] states (named, with the fix).
+        If a file is empty, lacks a mapped column, has a CSV row with more fields than its header or
+        cannot be read as the format [events] states (named, with the fix).
     """
     names = [log.columns[name] for name in EVENT_COLUMNS]
-    frames = [_event_file(log, file, names) for file in log.files]
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=names)
-    known = pd.Index(asset_ids)
+    frame = pd.concat([_event_file(log, file, names) for file in log.files], ignore_index=True)
     ids = frame[names[0]].astype("string").str.strip()
-    unit = known.get_indexer(ids)
-    assets = np.maximum(unit, 0)
-    start = _event_times(frame[names[1]], assets, len(known), timezone, log, names[1])
+    unit = pd.Index(asset_ids).get_indexer(ids)
+    start, start_later = _event_times(frame[names[1]], timezone, log, names[1])
+    end_first, end_later = _event_times(frame[names[2]], timezone, log, names[2])
     end_text = frame[names[2]].astype("string").str.strip()
-    end = _event_times(frame[names[2]], assets, len(known), timezone, log, names[2])
-    open_end = end_text.isna().to_numpy() | (end_text == "").fillna(False).to_numpy()
+    open_end = (end_text.isna() | (end_text == "")).to_numpy(dtype=bool, na_value=True)
+    end = end_first.where(end_first.isna() | start.isna() | (end_first >= start), end_later)
     code = pd.to_numeric(frame[names[3]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    integer = np.isfinite(code) & (code == np.round(code))
+    with np.errstate(invalid="ignore"):
+        integer = np.isfinite(code) & (code == np.round(code)) & (np.abs(code) < 2**31)
     start_ns = start.dt.as_unit("ns").array.asi8
     end_ns = np.where(open_end, OPEN_END, end.dt.as_unit("ns").array.asi8)
     readable_start, readable_end = start.notna().to_numpy(), end.notna().to_numpy() | open_end
@@ -501,20 +523,28 @@ def read_event_log(
     kept_codes = code[kept].astype(np.int64)
     abnormal = ~np.isin(kept_codes, normal_codes)
     events = unit_events(unit[kept][abnormal], start_ns[kept][abnormal], end_ns[kept][abnormal], kept_codes[abnormal])
+    repeated = (start != start_later) | (end_first != end_later)
+    times = pd.concat([start[kept], end[kept & ~open_end]])
     counts = EventLogCounts(
         events=len(frame),
+        listed=int((unit >= 0).sum()),
         read=int(kept.sum()),
         unreadable_start=int((~readable_start).sum()),
         unreadable_end=int((~readable_end).sum()),
         ends_before_start=int((~ordered).sum()),
         no_code=int((~integer).sum()),
         unlisted_units=tuple(sorted(set(ids[unit < 0].dropna())))[:20],
+        repeated_hour=int(repeated.fillna(False).sum()),
+        first_start=start[kept].min() if kept.any() else None,
+        last_time=times.max() if kept.any() else None,
     )
     return events, counts
 
 
 def _event_file(log: EventLog, file: Path, names: list[str]) -> pd.DataFrame:
-    """One file of an event log: its mapped columns as text (times and codes are parsed after)."""
+    """One file of an event log: its mapped columns (text, from a CSV; times and codes are parsed after)."""
+    if file.stat().st_size == 0:
+        raise SiteConfigError(f"{file}: the event log is empty; export it with its header and events, or fix [events]")
     if log.file_format == "parquet":
         found = list(pq.ParquetFile(file).schema_arrow.names)
     else:
@@ -528,27 +558,45 @@ def _event_file(log: EventLog, file: Path, names: list[str]) -> pd.DataFrame:
         )
     if log.file_format == "parquet":
         return pd.read_parquet(file, columns=names)
+    long_rows = _rows_longer_than_header(log.delimiter, file, len(found))
+    if long_rows:
+        raise SiteConfigError(
+            f"{file}: {len(long_rows)} row(s) of the event log have more fields than its header's {len(found)}, "
+            f"e.g. {long_rows[0]!r}: a text with the delimiter {log.delimiter!r} in it would move every value after "
+            "it; export the log with such texts quoted, or with another delimiter and set [events] delimiter"
+        )
     return pd.read_csv(file, sep=log.delimiter, usecols=names, dtype=str, index_col=False)
 
 
-def _event_times(
-    raw: pd.Series, assets: np.ndarray, n_units: int, timezone: str, log: EventLog, column: str
-) -> pd.Series:
-    """An event log's time column in UTC (NaT where it does not read as a time, or is empty).
+def _event_times(raw: pd.Series, timezone: str, log: EventLog, column: str) -> tuple[pd.Series, pd.Series]:
+    """An event log's time column in UTC, read twice where a naive time is in the hour clocks repeat [UTC].
 
-    A naive time of the hour clocks repeat in autumn is read by the log's order, unit by unit
-    (:class:`LocalClock`), as an export's is.
+    Returns the first and the second pass's reading (the same elsewhere); NaT where it does not
+    read as a time, or is empty. A naive time the clocks skip is read as the hour after it.
     """
-    clock = LocalClock(n_units, RECORD_PERIOD)
-    where = ", ".join(str(file) for file in log.files)
-    text = raw if pd.api.types.is_datetime64_any_dtype(raw.dtype) else raw.astype(str)
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        utc = raw.dt.tz_convert("UTC")
+        return utc, utc
+    form = log.time_format or "ISO8601"
+    text = raw if pd.api.types.is_datetime64_any_dtype(raw.dtype) else raw.astype("string").str.strip()
     try:
-        return timestamps_to_utc(text, assets, timezone, Path(where), column, log.time_format, clock)
-    except SiteConfigError:
+        times = pd.to_datetime(text, errors="coerce", format=form)
+    except ValueError:  # offsets that differ between rows (a clock on daylight saving time) parse to UTC only
+        times = pd.to_datetime(text, errors="coerce", format=form, utc=True)
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        utc = times.dt.tz_convert("UTC")
+        return utc, utc
+    if not pd.api.types.is_datetime64_any_dtype(times.dtype):
+        files = ", ".join(str(file) for file in log.files)
         raise SiteConfigError(
-            f"{where}: column {column!r} of the event log holds no times; set [events] start and end to the log's "
+            f"{files}: column {column!r} of the event log holds no times; set [events] start and end to the log's "
             "time columns, with [events] time_format if they are not ISO 8601"
-        ) from None
+        )
+    passes = [
+        times.dt.tz_localize(timezone, ambiguous=np.full(len(times), first), nonexistent="shift_forward")
+        for first in (True, False)
+    ]
+    return passes[0].dt.tz_convert("UTC"), passes[1].dt.tz_convert("UTC")
 
 
 def event_status(

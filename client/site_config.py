@@ -245,7 +245,7 @@ EVENT_SETTINGS = (
         "files",
         "string or array of strings",
         "the units' event (alarm) log, instead of a mapped status column: paths or globs relative to site.toml; "
-        "each event marks the records it overlaps with its code, the earliest-starting event where several "
+        "each event marks the records it overlaps with its code, the latest-starting event where several "
         "overlap; a record no event overlaps has the first normal (available) code of `[status]`",
     ),
     Setting("format", "string", "the files' format: " + _choices(FORMATS), "csv"),

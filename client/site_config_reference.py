@@ -36,10 +36,12 @@ INTRODUCTIONS = {
     "status": "What the export's status codes mean; its two sub-tables follow.",
     "events": "Optional: the turbines' status as a separate event (alarm) log instead of a `WTUR_TurSt` column, as "
     "many SCADA systems export it (`client/events.py`). Each event gives its code, which `[status]` sorts, to the "
-    "records it overlaps (a 10-min record touched by a 2-minute stop counts as the stop's, as a finer export's "
-    "period would); a record no event overlaps is normal. Events of a normal code (informational ones) change "
-    "nothing; an event without duration marks no record. Times without a UTC offset are read in `[site] timezone`. "
-    "Validation names the events it left out (no time, no code, an unlisted turbine).",
+    "records it overlaps (a 10-min record touched by a 2-minute stop counts as the stop's; where events overlap, "
+    "the latest-starting one's); a record no event overlaps is normal. Events of a normal code (informational "
+    "ones) change nothing; an event without duration marks no record. Times without a UTC offset are read in "
+    "`[site] timezone` (in the hour clocks repeat, a start as the first pass and an end as the first not before "
+    "its start). Validation names the events it left out (no time, no code, an unlisted turbine) and refuses a "
+    "log that is empty, misses the export's period or whose events it cannot read.",
     "member": (
         "Who this site speaks for in a consortium, and the roster it pinned (`protos/roster.py`). Without it a site "
         "can validate, preview, compare and onboard, but takes part in no round."

@@ -172,10 +172,11 @@ def late_or_repeated_records(asset: np.ndarray, time: np.ndarray, latest: np.nda
     ``asset``: each record's unit index (-1: not a listed unit, never late); ``time``: int64
     nanoseconds, in export order; ``latest``: each unit's latest time so far [ns], updated in place.
     The rule reads each unit's own records in export order only, so the records it finds never
-    depend on where chunks' borders fall, nor on another unit's records. They are the validator's
-    ``out_of_order`` and ``duplicates`` counts (:class:`client.validate.TimeOrder`): a repeated
-    time keeps its first record, so an exporter that writes a record twice does not count it twice
-    (as production, downtime or weight) in any sum.
+    depend on where chunks' borders fall, nor on another unit's records. They are the records the
+    validator's :class:`client.validate.TimeOrder` counts as ``out_of_order`` and as repeats of
+    the unit's latest time (its ``duplicates`` before any exact recount): a repeated time keeps
+    its first record, so an exporter that writes a record twice does not count it twice (as
+    production, downtime or weight) in any sum.
     """
     late = np.zeros(len(asset), dtype=bool)
     listed = np.flatnonzero(asset >= 0)

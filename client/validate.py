@@ -194,24 +194,34 @@ def _profile_chunk(
 
 
 def checked_event_log(
-    log: EventLog, asset_ids: tuple[str, ...], timezone: str, normal_codes: tuple[int, ...], units: str
-) -> tuple[UnitEvents | None, list[Finding]]:
-    """A site's event log read (:func:`client.ingest.read_event_log`; None if it cannot be), and the findings.
-
-    The findings name what the log left out, or why it could not be read; ``units`` is the table that
-    lists the site's units, ``[[turbines]]`` or ``[[inverters]]``.
-    """
+    log: EventLog, asset_ids: tuple[str, ...], timezone: str, normal_codes: tuple[int, ...]
+) -> tuple[UnitEvents | None, EventLogCounts | None, list[Finding]]:
+    """A site's event log read (:func:`client.ingest.read_event_log`), or None twice and why it cannot be."""
     try:
         events, counts = read_event_log(log, asset_ids, timezone, normal_codes)
     except READ_ERRORS as error:
         files = ", ".join(str(file) for file in log.files)
-        return None, [Finding("error", files, "[events]", "", str(error), "fix [events] in site.toml")]
-    return events, event_log_findings(log, counts, units)
+        return None, None, [Finding("error", files, "[events]", "", str(error), "fix [events] in site.toml")]
+    return events, counts, []
 
 
-def event_log_findings(log: EventLog, counts: EventLogCounts, units: str) -> list[Finding]:
-    """What reading the event log left out: warnings, an error when no event is left."""
+EVENT_LOG_MARGIN = pd.Timedelta(days=30)
+"""How far the export may run before a log's first event or after its last before validation warns [d]."""
+
+
+def event_log_findings(
+    log: EventLog, counts: EventLogCounts, units: str, export_first: pd.Timestamp, export_last: pd.Timestamp
+) -> list[Finding]:
+    """What reading the event log left out, and whether it covers the export's records (UTC, first and last).
+
+    Errors where every record would read as normal although the log says nothing of them: no
+    events, none read, none within the export's period, or more than :data:`LATE_SHARE_ERROR` of
+    the listed units' events left out (a file in another time format, say). ``units`` is the table
+    that lists the site's units, ``[[turbines]]`` or ``[[inverters]]``.
+    """
     files = ", ".join(str(file) for file in log.files)
+    unread = counts.listed - counts.read
+    severity = "error" if unread > LATE_SHARE_ERROR * counts.listed else "warning"
     out = []
     for n, column, problem, fix in (
         (counts.unreadable_start, "start", "have no start that reads as a time", "set [events] time_format"),
@@ -221,31 +231,49 @@ def event_log_findings(log: EventLog, counts: EventLogCounts, units: str) -> lis
     ):
         if n:
             out.append(
-                Finding("warning", files, log.columns[column], "", f"{n} events {problem}: they are left out", fix)
+                Finding(severity, files, log.columns[column], "", f"{n} events {problem}: they are left out", fix)
             )
     if counts.unlisted_units:
         out.append(
             Finding(
-                "warning",
+                "warning" if counts.listed else "error",
                 files,
                 log.columns["asset_id"],
                 "",
                 f"events of units {units} does not list are left out: {list(counts.unlisted_units)}",
-                f"list each of the site's units in {units} by the id the log gives it",
+                f"list each of the site's units in {units} by the id the log gives it (as the export does)",
             )
         )
-    if counts.events and not counts.read:
+    if counts.repeated_hour:
         out.append(
             Finding(
-                "error",
+                "warning",
                 files,
-                "[events]",
+                f"{log.columns['start']}, {log.columns['end']}",
                 "",
-                f"none of the log's {counts.events} events can be read: every record would read as available",
-                "map [events] start, end and code to the log's columns (time_format if not ISO 8601)",
+                f"{counts.repeated_hour} events have a time without UTC offset in the hour clocks repeat in autumn: "
+                "a start is read as the first pass, an end as the first not before its start",
+                "export the log with UTC offsets",
             )
         )
+    every_normal = "every record would read as normal"
+    if not counts.events:
+        out.append(Finding("error", files, "[events]", "", f"the log holds no events: {every_normal}", _LOG_FIX))
+    elif counts.listed and not counts.read:
+        problem = f"none of the log's {counts.listed} events of listed units can be read: {every_normal}"
+        out.append(Finding("error", files, "[events]", "", problem, _LOG_FIX))
+    elif counts.first_start is not None and counts.last_time is not None and export_first <= export_last:
+        span = f"the log's events span {counts.first_start:%Y-%m-%d} to {counts.last_time:%Y-%m-%d}"
+        export = f"the export's records {export_first:%Y-%m-%d} to {export_last:%Y-%m-%d}"
+        if counts.last_time < export_first or counts.first_start > export_last:
+            out.append(Finding("error", files, "[events]", "", f"{span}, {export}: {every_normal}", _LOG_FIX))
+        elif counts.first_start - export_first > EVENT_LOG_MARGIN or export_last - counts.last_time > EVENT_LOG_MARGIN:
+            problem = f"{span}, {export}: records outside the log's span read as normal"
+            out.append(Finding("warning", files, "[events]", "", problem, _LOG_FIX))
     return out
+
+
+_LOG_FIX = "export the units' event log over the export's period, and map its columns in [events]"
 
 
 def late_records_finding(files: str, time_column: str, unit: str, asset: str, late: int, rows: int) -> list[Finding]:
@@ -328,10 +356,6 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
     times = TimeOrder.empty(len(ids))
     rows_without_turbine = 0
     with_offsets = True  # every timestamp states its UTC offset (or is a zoned datetime)
-    if site.events is not None:  # read to name its problems: no check of the export here needs the status
-        findings += checked_event_log(
-            site.events, site.asset_ids, site.timezone, site.normal_status_codes, "[[turbines]]"
-        )[1]
 
     def canonical_frames() -> Iterator[pd.DataFrame]:
         """The export's canonical chunks, profiled (in export order) as they pass; an unreadable file, a finding."""
@@ -361,6 +385,11 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
         counts["frozen"] += np.bincount(asset[flags], minlength=len(ids))
 
     first, last = _time_profile(site, times, counts, reread=not findings, chunk_rows=chunk_rows, progress=progress)
+    if site.events is not None:  # read to name its problems: no check of the export above needs the status
+        _, logged, unread = checked_event_log(site.events, site.asset_ids, site.timezone, site.normal_status_codes)
+        findings += unread
+        if logged is not None:
+            findings += event_log_findings(site.events, logged, "[[turbines]]", first.min(), last.max())
     profile = pd.DataFrame(counts, index=ids)
     profile["first"], profile["last"] = first, last
     unread = any(f.severity == "error" for f in findings)
@@ -472,7 +501,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], w
                     asset,
                     f"{int(row['duplicates'])} duplicated timestamps"
                     + (" although they state their UTC offsets" if with_offsets else " (e.g. at a DST change)")
-                    + ": the first record of each is kept, the repeats are left out",
+                    + ": only the first record of each time is kept",
                     "the exporter repeats these instants (often a bug at the spring DST change): ask for a fixed export"
                     if with_offsets
                     else "export with UTC offsets, or set [site] timezone to the export's zone",

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from client.ingest import CHUNK_ROWS, LocalClock, channel_values, raw_chunks
+from client.ingest import CHUNK_ROWS, EventLogCounts, LocalClock, channel_values, raw_chunks
 from client.site_config import SiteConfigError
 from client.solar.availability import CLIPPING_THRESHOLD
 from client.solar.ingest import canonicalise
@@ -51,6 +51,7 @@ from client.validate import (
     TimeOrder,
     ValidationReport,
     checked_event_log,
+    event_log_findings,
     late_records_finding,
     read_error_finding,
     states_utc_offsets,
@@ -132,6 +133,9 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     profile["stuck_power"], profile["stuck_irradiance"] = stuck["P_out"].records, stuck[measured].records
     for name in temperatures:
         profile[f"stuck_{name}"] = stuck[name].records
+    if site.events is not None and profiled.event_log is not None:
+        first, last = profile["first"].min(), profile["last"].max()
+        findings += event_log_findings(site.events, profiled.event_log, "[[inverters]]", first, last)
     unread = any(f.severity == "error" for f in findings)
     if not unread:
         findings += _findings(site, profile, blanked, profiled.with_offsets, sorted(profiled.unlisted_codes))
@@ -363,6 +367,7 @@ class _Profile:
     blanked: dict[str, int]  # per channel: values not numbers or outside its range
     unlisted_codes: set[int]
     with_offsets: bool  # every timestamp states its UTC offset
+    event_log: EventLogCounts | None = None  # what reading [events] left out, when it could be read
 
     @classmethod
     def empty(cls, site: SolarSiteConfig) -> _Profile:
@@ -382,10 +387,10 @@ def _canonical_frames(
     clock = LocalClock(n, site.resolution)
     events = None
     if site.events is not None:
-        events, logged = checked_event_log(
-            site.events, site.asset_ids, site.timezone, site.available_codes, "[[inverters]]"
+        events, profiled.event_log, unread = checked_event_log(
+            site.events, site.asset_ids, site.timezone, site.available_codes
         )
-        findings += logged
+        findings += unread
     for file in site.files:
         try:
             for i, raw in enumerate(raw_chunks(site, file, chunk_rows, progress)):
@@ -464,8 +469,8 @@ def _findings(
                     files,
                     site.columns[TIME],
                     str(inverter),
-                    f"{int(row['duplicates'])} records repeat a time of the same inverter: the first record of "
-                    "each time is kept, the repeats are left out",
+                    f"{int(row['duplicates'])} records repeat a time of the same inverter: only the first record "
+                    "of each time is kept",
                     "export each inverter's record once per time",
                 )
             )

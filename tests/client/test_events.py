@@ -10,17 +10,18 @@ MINUTE = 60 * 10**9
 PERIOD = 15 * MINUTE
 
 
-def _earliest_overlapping(unit, time, events_unit, start, end, code, without_event):
-    """Each record's status by looking at every event: the earliest-starting (then first listed) that overlaps it."""
+def _latest_overlapping(unit, time, events_unit, start, end, code, without_event):
+    """Each record's status by looking at every event: the latest-starting (then last listed) that overlaps it."""
     status = np.full(len(unit), without_event)
     for i, (u, t) in enumerate(zip(unit, time, strict=True)):
         overlapping = np.flatnonzero((events_unit == u) & (end > start) & (start < t + PERIOD) & (end > t))
         if len(overlapping):
-            status[i] = code[overlapping[np.argmin(start[overlapping])]]
+            latest = overlapping[start[overlapping] == start[overlapping].max()]
+            status[i] = code[latest[-1]]
     return status
 
 
-def test_each_record_takes_the_code_of_the_earliest_event_overlapping_it():
+def test_each_record_takes_the_code_of_the_latest_starting_event_overlapping_it():
     """Overlapping, nested, open, instantaneous and reversed events of four units, records of five (one without
     events), in any order: the same status as a search of every event."""
     rng = np.random.default_rng(1)
@@ -33,7 +34,7 @@ def test_each_record_takes_the_code_of_the_earliest_event_overlapping_it():
     records_unit = rng.integers(0, 5, 6000)
     records_time = rng.integers(-20, 220, 6000) * PERIOD
     found = status_from_events(records_unit, records_time, PERIOD, unit_events(unit, start, end, code), 0)
-    expected = _earliest_overlapping(records_unit, records_time, unit, start, end, code, 0)
+    expected = _latest_overlapping(records_unit, records_time, unit, start, end, code, 0)
     np.testing.assert_array_equal(found, expected)
     assert 0.3 < (found != 0).mean() < 0.95  # the records are not all inside or all outside events
     assert (records_unit == 4).any() and not found[records_unit == 4].any()
@@ -41,7 +42,8 @@ def test_each_record_takes_the_code_of_the_earliest_event_overlapping_it():
 
 def test_an_event_marks_every_record_it_overlaps_and_no_other():
     """An event from 10:05 to 10:35 marks the records of 10:00, 10:15 and 10:30, not 09:45 nor 10:45; one that
-    ends at a record's start does not mark it; one without duration marks none."""
+    ends at a record's start does not mark it; one without duration marks none; one left open hides a later one
+    only while that one lasts, and one inside another shows for its duration."""
     t = np.arange(9 * 4, 12 * 4) * PERIOD  # 09:00 .. 11:45
     events = unit_events(
         np.array([0, 0, 0]),
@@ -52,3 +54,12 @@ def test_an_event_marks_every_record_it_overlaps_and_no_other():
     status = status_from_events(np.zeros(len(t), dtype=np.int64), t, PERIOD, events, 0)
     marked = {int(s // MINUTE): int(c) for s, c in zip(t, status, strict=True) if c}
     assert marked == {600: 3, 615: 3, 630: 3, 660: 4}
+    nested = unit_events(
+        np.array([0, 0, 0]),
+        np.array([550, 600, 650]) * MINUTE,
+        np.array([OPEN_END, 630 * MINUTE, 680 * MINUTE]),  # 09:10 left open; 10:00-10:30; 10:50-11:20
+        np.array([7, 3, 4]),
+    )
+    status = status_from_events(np.zeros(len(t), dtype=np.int64), t, PERIOD, nested, 0)
+    marked = {int(s // MINUTE): int(c) for s, c in zip(t, status, strict=True)}
+    assert [marked[m] for m in (540, 585, 600, 615, 630, 645, 660, 675, 690, 705)] == [7, 7, 3, 3, 7, 4, 4, 4, 7, 7]

@@ -13,10 +13,11 @@ from client.ingest import (
     canonicalise,
     raw_chunks,
     read_canonical_chunks,
+    read_event_log,
     record_means,
     timestamps_to_utc,
 )
-from client.site_config import SiteConfigError, load_site_config
+from client.site_config import EVENT_COLUMNS, EventLog, SiteConfigError, load_site_config
 
 SITE = """
 [site]
@@ -379,3 +380,33 @@ def test_a_zone_left_in_the_stamps_after_their_offsets_were_dropped_is_refused_n
             timestamps_to_utc(pd.Series(stamps), assets, "Europe/Berlin", tmp_path, "Zeit", None, clock, True)
         read = timestamps_to_utc(pd.Series(stamps), assets, "Europe/Berlin", tmp_path, "Zeit", None, clock)
         assert read.iloc[0] == pd.Timestamp("2025-07-01T11:40Z")  # control: offsets read, they count
+
+
+def test_an_alarm_logs_naive_times_in_the_repeated_hour_read_the_same_in_either_order(tmp_path: Path):
+    """Berlin, 26 October 2025, clocks back from 03:00 CEST to 02:00 CET: a start in the repeated hour is its first
+    pass, an end the first pass not before its start; a start in the spring gap is the hour after; rows in either
+    order give the same events (a log's order says nothing of the pass)."""
+    rows = [
+        ("T1", "2025-10-26 02:20", "2025-10-26 02:40", 3),  # 00:20-00:40 UTC, both in the first pass
+        ("T1", "2025-10-26 01:30", "2025-10-26 02:30", 4),  # 23:30 the day before to 00:30 UTC
+        ("T1", "2025-10-26 02:50", "2025-10-26 02:10", 5),  # 00:50 to 01:10 UTC: its end is in the second pass
+        ("T2", "2025-03-30 02:30", "2025-03-30 04:00", 6),  # the spring gap: 01:00 to 02:00 UTC
+    ]
+    log = EventLog(
+        (tmp_path / "alarms.csv",), "csv", ",", None, dict(zip(EVENT_COLUMNS, ("u", "s", "e", "c"), strict=True))
+    )
+    expected = [
+        ("2025-10-25T23:30Z", "2025-10-26T00:30Z", 4),
+        ("2025-10-26T00:20Z", "2025-10-26T00:40Z", 3),
+        ("2025-10-26T00:50Z", "2025-10-26T01:10Z", 5),
+        ("2025-03-30T01:00Z", "2025-03-30T02:00Z", 6),
+    ]
+    for order in (rows, rows[::-1]):
+        pd.DataFrame(order, columns=["u", "s", "e", "c"]).to_csv(tmp_path / "alarms.csv", index=False)
+        events, counts = read_event_log(log, ("T1", "T2"), "Europe/Berlin", (0,))
+        found = [
+            (pd.Timestamp(s, tz="UTC"), pd.Timestamp(e, tz="UTC"), int(c))
+            for s, e, c in zip(events.start, events.end, events.code, strict=True)
+        ]
+        assert found == [(pd.Timestamp(s), pd.Timestamp(e), c) for s, e, c in expected]
+        assert counts.read == 4 and counts.repeated_hour == 3

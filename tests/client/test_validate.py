@@ -245,3 +245,56 @@ def test_progress_follows_a_multi_chunk_export_as_it_is_read(tmp_path: Path, fil
     # The bytes the parser has read: ahead of the rows handed over, but not the whole file at the first chunk.
     assert shares == sorted(shares) and shares[0] < 100 and shares[-1] == 100
     assert last.startswith(f"{name}: 12,000 rows, {kb} in ")
+
+
+ALARMS_TOML = """
+[status]
+normal = [0]
+
+[events]
+files = ["alarms.csv"]
+asset_id = "wtg"
+start = "from"
+end = "to"
+code = "code"
+"""
+
+
+def _logged(tmp_path: Path, alarms: str) -> Path:
+    """The 300-record export of turbine A (2025-01-01 00:00 to 01-03 01:50, UTC) with ``alarms`` as its status log."""
+    path = _export(tmp_path)
+    path.write_text(path.read_text() + ALARMS_TOML)
+    (tmp_path / "alarms.csv").write_text(alarms)
+    return path
+
+
+GOOD_ALARMS = "wtg,from,to,code\nA,2025-01-01T10:00Z,2025-01-01T12:00Z,3\nA,2025-01-02T08:00Z,2025-01-02T09:00Z,4\n"
+
+
+@pytest.mark.parametrize(
+    ("alarms", "problem"),
+    [
+        ("", "the event log is empty"),
+        ("wtg,from,to,code\n", "the log holds no events"),
+        ("wtg,from,to,code\nA,2019-01-01T10:00Z,2019-01-01T12:00Z,3\n", "the log's events span 2019-01-01 to 2019"),
+        (GOOD_ALARMS + "A,01.02.2025 10:00,01.02.2025 12:00,3\n" * 3, "3 events have no start that reads as a time"),
+        (GOOD_ALARMS.replace("A,", "WTG-A,"), "events of units [[turbines]] does not list are left out"),
+        (GOOD_ALARMS + "A,2025-01-02T10:00Z,2025-01-02T11:00Z,3,a note, with a comma\n", "more fields than its"),
+    ],
+)
+def test_an_alarm_log_that_would_leave_every_record_normal_is_an_error(tmp_path: Path, alarms: str, problem: str):
+    """Empty, without events, of another period, mostly unreadable, of other ids, or a row read shifted: refused,
+    so no round runs on records that all read as normal. Control: the log with its two events is usable."""
+    report = validate_site(_logged(tmp_path, alarms))
+    assert not report.usable
+    assert any(f.severity == "error" and problem in f.problem for f in report.findings), _problems(report)
+    assert validate_site(_logged(tmp_path, GOOD_ALARMS)).usable
+
+
+def test_a_log_of_one_month_beside_a_longer_export_warns_that_the_rest_reads_as_normal(tmp_path: Path):
+    path = _export(tmp_path, n=24 * 6 * 80)  # 80 days
+    path.write_text(path.read_text() + ALARMS_TOML)
+    (tmp_path / "alarms.csv").write_text(GOOD_ALARMS)
+    report = validate_site(path)
+    assert report.usable
+    assert any("records outside the log's span read as normal" in f.problem for f in report.findings)
