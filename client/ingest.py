@@ -335,6 +335,11 @@ decimals, or AM/PM): "Z", +hh:mm, +hhmm, +hh (as PostgreSQL writes it), "UTC" or
 "-1340" in "20220101-1340" is no offset."""
 
 
+def states_offset(raw: pd.Series) -> np.ndarray:
+    """Which timestamps, as text, state a UTC offset (:data:`UTC_OFFSET_TEXT`) [bool]."""
+    return raw.astype("string").str.contains(UTC_OFFSET_TEXT, regex=True).to_numpy(dtype=bool, na_value=False)
+
+
 def wall_clock(raw: pd.Series, time_format: str | None) -> tuple[pd.Series, str | None]:
     """An export's time column without the UTC offsets it states, and its format without them (``%z``, ``%Z``).
 
@@ -388,8 +393,13 @@ def timestamps_to_utc(
     except ValueError:
         if offsets_dropped:
             raise _zone_left(path, column) from None
-        # Offsets that differ between rows (DST in local time) only parse straight to UTC.
-        return pd.to_datetime(raw, errors="coerce", utc=True, format=form)
+        # Offsets that differ between rows (DST in local time) only parse straight to UTC, which reads a
+        # stamp that states none as UTC: such stamps are read in the zone, as in an export without offsets.
+        utc = pd.to_datetime(raw, errors="coerce", utc=True, format=form)
+        naive = ~states_offset(raw)
+        if naive.any():
+            utc[naive] = timestamps_to_utc(raw[naive], assets[naive], timezone, path, column, time_format, clock)
+        return utc
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         if offsets_dropped:
             raise _zone_left(path, column)
@@ -582,7 +592,13 @@ def _event_times(raw: pd.Series, timezone: str, log: EventLog, column: str) -> t
     try:
         times = pd.to_datetime(text, errors="coerce", format=form)
     except ValueError:  # offsets that differ between rows (a clock on daylight saving time) parse to UTC only
-        times = pd.to_datetime(text, errors="coerce", format=form, utc=True)
+        utc = pd.to_datetime(text, errors="coerce", format=form, utc=True)
+        naive = ~states_offset(text)  # read in the zone, as in a log without offsets
+        passes = (utc, utc.copy())
+        if naive.any():
+            for read, local in zip(passes, _event_times(text[naive], timezone, log, column), strict=True):
+                read[naive] = local
+        return passes
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         utc = times.dt.tz_convert("UTC")
         return utc, utc

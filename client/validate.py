@@ -17,7 +17,6 @@ from client.events import UnitEvents
 from client.filters import TurbineArrays, frozen_sensor_context, frozen_sensor_flag
 from client.ingest import (
     CHUNK_ROWS,
-    UTC_OFFSET_TEXT,
     EventLogCounts,
     LocalClock,
     MisalignedRowsError,
@@ -26,6 +25,7 @@ from client.ingest import (
     channel_values,
     raw_chunks,
     read_event_log,
+    states_offset,
 )
 from client.schema import CHANNELS
 from client.site_config import EventLog, SiteConfig, SiteConfigError, load_site_config
@@ -446,8 +446,7 @@ def states_utc_offsets(times: pd.Series) -> bool:
     """Whether every timestamp of an export column states its UTC offset (ISO 8601 "Z" or +hh:mm), or is zoned."""
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         return True
-    text = times.dropna().astype(str)
-    return bool(text.str.contains(UTC_OFFSET_TEXT, regex=True).all())
+    return bool(states_offset(times.dropna()).all())
 
 
 def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], with_offsets: bool) -> list[Finding]:

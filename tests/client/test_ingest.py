@@ -410,3 +410,26 @@ def test_an_alarm_logs_naive_times_in_the_repeated_hour_read_the_same_in_either_
         ]
         assert found == [(pd.Timestamp(s), pd.Timestamp(e), c) for s, e, c in expected]
         assert counts.read == 4 and counts.repeated_hour == 3
+
+
+def test_stamps_that_state_no_offset_among_ones_that_do_are_read_in_the_sites_zone(tmp_path: Path, monkeypatch):
+    """An export whose stamps mostly state their offsets but a few do not (here the second of three, Berlin in
+    summer): those are read in [site] timezone, 13:50 as 11:50 UTC, not as UTC. Control: parsed straight to UTC,
+    as pandas reads a column of mixed offsets, 13:50 reads 13:50 UTC."""
+    stamps = ["2025-07-01T13:40:00+02:00", "2025-07-01T13:50:00", "2025-07-01T14:00:00+02:00"]
+    _site(tmp_path, "Zeit;WEA;P;V;T\n" + "".join(f"{stamp};A1;1,5;8,0;280,15\n" for stamp in stamps))
+    site = load_site_config(tmp_path / "site.toml")
+    expected = [pd.Timestamp(f"2025-07-01T{t}Z") for t in ("11:40", "11:50", "12:00")]
+    assert list(pd.concat(read_canonical_chunks(site))["time"]) == expected
+    monkeypatch.setattr("client.ingest.states_offset", lambda raw: np.ones(len(raw), dtype=bool))
+    assert list(pd.concat(read_canonical_chunks(site))["time"])[1] == pd.Timestamp("2025-07-01T13:50Z")
+    log = EventLog(
+        (tmp_path / "alarms.csv",), "csv", ",", None, dict(zip(EVENT_COLUMNS, ("u", "s", "e", "c"), strict=True))
+    )
+    (tmp_path / "alarms.csv").write_text("u,s,e,c\nA1,2025-07-01T13:50:00,2025-07-01T14:00:00+02:00,3\n")
+    monkeypatch.undo()
+    events, _ = read_event_log(log, ("A1",), "Europe/Berlin", (0,))
+    assert (pd.Timestamp(events.start[0], tz="UTC"), pd.Timestamp(events.end[0], tz="UTC")) == (
+        expected[1],
+        expected[2],
+    )
