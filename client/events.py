@@ -97,13 +97,14 @@ def status_from_events(
         One status code per record.
     """
     status = np.full(len(unit), without_event, dtype=np.int64)
-    first = np.searchsorted(events.unit, unit, side="left")
-    stop = first.copy()  # within a unit events are sorted by start: first .. stop - 1 start before the record ends
+    # Within a unit events are sorted by start: its events first .. stop - 1 start before the record ends.
+    first, stop = np.zeros(len(unit), dtype=np.int64), np.zeros(len(unit), dtype=np.int64)
     by_unit = np.argsort(unit, kind="stable")
     units, starts = np.unique(unit[by_unit], return_index=True)
     for u, rows in zip(units, np.split(by_unit, starts[1:]), strict=True):
         lo, hi = np.searchsorted(events.unit, [u, u + 1])
         if hi > lo:
+            first[rows] = lo
             stop[rows] = lo + np.searchsorted(events.start[lo:hi], time[rows] + period, side="left")
     candidate = np.flatnonzero(stop > first)
     candidate = candidate[events.latest_end_over(first[candidate], stop[candidate]) > time[candidate]]
