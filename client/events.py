@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 OPEN_END = np.iinfo(np.int64).max
 """The end of an event still open when the log was written [ns]: it lasts beyond every record."""
@@ -31,6 +32,7 @@ class UnitEvents:
     start: np.ndarray  # int64 [ns]
     end: np.ndarray  # int64 [ns], OPEN_END while open
     code: np.ndarray  # int64
+    reach: np.ndarray  # int64 [ns], the latest end of the unit's events up to each
     latest_end: tuple[np.ndarray, ...]
 
     def latest_end_over(self, first: np.ndarray, stop: np.ndarray) -> np.ndarray:
@@ -65,7 +67,8 @@ def unit_events(unit: np.ndarray, start: np.ndarray, end: np.ndarray, code: np.n
     while (1 << len(table)) <= len(end):  # level j covers 2^j events
         half = 1 << (len(table) - 1)
         table.append(np.maximum(table[-1][:-half], table[-1][half:]))
-    return UnitEvents(unit, start, end, code, tuple(table))
+    reach = pd.Series(end).groupby(unit).cummax().to_numpy(dtype=np.int64) if len(end) else end
+    return UnitEvents(unit, start, end, code, reach, tuple(table))
 
 
 def status_from_events(
@@ -106,12 +109,18 @@ def status_from_events(
         if hi > lo:
             first[rows] = lo
             stop[rows] = lo + np.searchsorted(events.start[lo:hi], time[rows] + period, side="left")
-    candidate = np.flatnonzero(stop > first)
-    candidate = candidate[events.latest_end_over(first[candidate], stop[candidate]) > time[candidate]]
-    lo, hi, t = first[candidate], stop[candidate] - 1, time[candidate]
-    while (lo < hi).any():  # the last i in [lo, hi] with latest end over i .. stop - 1 after t
+    overlapped = np.flatnonzero(stop > first)
+    last = stop[overlapped] - 1
+    overlapped, last = overlapped[events.reach[last] > time[overlapped]], last[events.reach[last] > time[overlapped]]
+    # Mostly the last event to start before the record ends is still on: it is the one.
+    on = events.end[last] > time[overlapped]
+    status[overlapped[on]] = events.code[last[on]]
+    # Else an earlier one still is: the last i before it whose latest end over i .. stop - 2 is after t.
+    rest, stop_rest = overlapped[~on], last[~on]
+    lo, hi, t = first[rest], stop_rest - 1, time[rest]
+    while (lo < hi).any():
         mid = (lo + hi + 1) // 2
-        later = events.latest_end_over(mid, stop[candidate]) > t
+        later = events.latest_end_over(mid, stop_rest) > t
         lo, hi = np.where(later, mid, lo), np.where(later, hi, mid - 1)
-    status[candidate] = events.code[lo]
+    status[rest] = events.code[lo]
     return status
