@@ -22,10 +22,11 @@ OPEN_END = np.iinfo(np.int64).max
 
 @dataclass(frozen=True)
 class UnitEvents:
-    """Events that take time, sorted by unit, then start, and the range maxima of their ends.
+    """Events that take time, sorted by unit, then start, and the latest of their ends.
 
-    ``latest_end[j][i]`` is the latest end of events i .. i + 2^j - 1 (a sparse table), so the
-    latest end over any run of events is the larger of two entries.
+    ``reach[i]``: the latest end of the unit's events up to i; ``latest_end[j][i]``: the latest end
+    of events i .. i + 2^j - 1 (a sparse table), so the latest end over any run of events is the
+    larger of two entries.
     """
 
     unit: np.ndarray  # int64, the unit's index
@@ -76,10 +77,11 @@ def status_from_events(
 ) -> np.ndarray:
     """Each record's status: the code of the latest-starting event overlapping it, else ``without_event``.
 
-    Among its unit's events that start before the record ends (the first ``stop``, by start), the
-    one that overlaps it and started last is the last whose own end, and so the latest end from it
-    on, is after the record's start: a binary search over the latest end of each run of events
-    ending at ``stop``. Equal starts: the one the log lists last.
+    Among its unit's events that start before the record ends (the first ``stop``, by start), none
+    overlaps it if their latest end (``reach``) is not after its start. Else the one that overlaps
+    it and started last is the last whose own end, and so the latest end from it on, is after the
+    record's start: most often the last of them; if not, a binary search over the latest end of
+    each run of events ending at ``stop``. Equal starts: the one the log lists last.
 
     Parameters
     ----------
