@@ -474,8 +474,9 @@ class EventLogCounts:
     no_code: int  # no integer status code: left out
     unlisted_units: tuple[str, ...]  # ids site.toml does not list (up to 20): their events are left out
     repeated_hour: int  # events with a naive time in the hour clocks repeat in autumn (read as below)
+    lasting: int  # events read of a code other than normal that take time: those that mark records
     first_start: pd.Timestamp | None  # of the events read (UTC)
-    last_time: pd.Timestamp | None  # the latest start or end of the events read (UTC)
+    last_time: pd.Timestamp | None  # the latest start or end of the events read (UTC); None: one is still open
 
 
 def read_event_log(
@@ -533,7 +534,7 @@ def read_event_log(
     kept_codes = code[kept].astype(np.int64)
     abnormal = ~np.isin(kept_codes, normal_codes)
     events = unit_events(unit[kept][abnormal], start_ns[kept][abnormal], end_ns[kept][abnormal], kept_codes[abnormal])
-    repeated = (start != start_later) | (end_first != end_later)
+    repeated = ((start != start_later) & start.notna()) | ((end_first != end_later) & end_first.notna())
     times = pd.concat([start[kept], end[kept & ~open_end]])
     counts = EventLogCounts(
         events=len(frame),
@@ -545,8 +546,9 @@ def read_event_log(
         no_code=int((~integer).sum()),
         unlisted_units=tuple(sorted(set(ids[unit < 0].dropna())))[:20],
         repeated_hour=int(repeated.fillna(False).sum()),
+        lasting=len(events.start),
         first_start=start[kept].min() if kept.any() else None,
-        last_time=times.max() if kept.any() else None,
+        last_time=times.max() if kept.any() and not open_end[kept].any() else None,
     )
     return events, counts
 

@@ -477,6 +477,12 @@ def parse_event_log(
             mapped[name] = values[name]
     if status in columns:
         problems.append(f"[columns] {status} and [events] both give the status; keep the one that holds it")
+    if mapped.get("start") is not None and mapped.get("start") == mapped.get("end"):
+        problems.append(
+            f"[events] start and end are both {mapped['start']!r}: every event would last an instant and mark no "
+            "record; map end to the column of when an event cleared (a log of one row per change must be paired "
+            "into events first)"
+        )
     return EventLog(
         matched_files(values["files"], path, "[events]", problems),
         file_format,

@@ -196,7 +196,28 @@ def _profile_chunk(
 def checked_event_log(
     log: EventLog, asset_ids: tuple[str, ...], timezone: str, normal_codes: tuple[int, ...]
 ) -> tuple[UnitEvents | None, EventLogCounts | None, list[Finding]]:
-    """A site's event log read (:func:`client.ingest.read_event_log`), or None twice and why it cannot be."""
+    """A site's event log read (:func:`client.ingest.read_event_log`), or None twice and why it cannot be.
+
+    Parameters
+    ----------
+    log : EventLog
+        The site's [events] table.
+    asset_ids : tuple of str
+        The site's units, in site.toml's order.
+    timezone : str
+        [site] timezone, for times without a UTC offset.
+    normal_codes : tuple of int
+        The site's normal (available) status codes.
+
+    Returns
+    -------
+    events : UnitEvents or None
+        The events that mark records.
+    counts : EventLogCounts or None
+        What reading left out, for :func:`event_log_findings`.
+    findings : list of Finding
+        Why the log could not be read, if it could not.
+    """
     try:
         events, counts = read_event_log(log, asset_ids, timezone, normal_codes)
     except READ_ERRORS as error:
@@ -215,9 +236,20 @@ def event_log_findings(
     """What reading the event log left out, and whether it covers the export's records (UTC, first and last).
 
     Errors where every record would read as normal although the log says nothing of them: no
-    events, none read, none within the export's period, or more than :data:`LATE_SHARE_ERROR` of
-    the listed units' events left out (a file in another time format, say). ``units`` is the table
-    that lists the site's units, ``[[turbines]]`` or ``[[inverters]]``.
+    events, none read, none that marks a record, none within the export's period, or more than
+    :data:`LATE_SHARE_ERROR` of the listed units' events left out (a file in another time format,
+    say).
+
+    Parameters
+    ----------
+    log : EventLog
+        The site's [events] table.
+    counts : EventLogCounts
+        What reading it left out (:func:`checked_event_log`).
+    units : str
+        The table that lists the site's units, ``[[turbines]]`` or ``[[inverters]]``.
+    export_first, export_last : pandas.Timestamp
+        The export's first and last record (UTC; NaT when it has none).
     """
     files = ", ".join(str(file) for file in log.files)
     unread = counts.listed - counts.read
@@ -262,12 +294,23 @@ def event_log_findings(
     elif counts.listed and not counts.read:
         problem = f"none of the log's {counts.listed} events of listed units can be read: {every_normal}"
         out.append(Finding("error", files, "[events]", "", problem, _LOG_FIX))
-    elif counts.first_start is not None and counts.last_time is not None and export_first <= export_last:
-        span = f"the log's events span {counts.first_start:%Y-%m-%d} to {counts.last_time:%Y-%m-%d}"
+    elif counts.read and not counts.lasting:
+        problem = (
+            f"none of the log's {counts.read} events read is both of a code other than normal and longer than an "
+            f"instant: {every_normal}"
+        )
+        fix = (
+            "map [events] start and end to the columns of when an event began and when it cleared; a log of one "
+            "row per change (raised, cleared) must be paired into events first"
+        )
+        out.append(Finding("error", files, f"{log.columns['start']}, {log.columns['end']}", "", problem, fix))
+    elif counts.first_start is not None and export_first <= export_last:
+        last = export_last if counts.last_time is None else counts.last_time  # an open event lasts to the end
+        span = f"the log's events span {counts.first_start:%Y-%m-%d} to {last:%Y-%m-%d}"
         export = f"the export's records {export_first:%Y-%m-%d} to {export_last:%Y-%m-%d}"
-        if counts.last_time < export_first or counts.first_start > export_last:
+        if last < export_first or counts.first_start > export_last:
             out.append(Finding("error", files, "[events]", "", f"{span}, {export}: {every_normal}", _LOG_FIX))
-        elif counts.first_start - export_first > EVENT_LOG_MARGIN or export_last - counts.last_time > EVENT_LOG_MARGIN:
+        elif counts.first_start - export_first > EVENT_LOG_MARGIN or export_last - last > EVENT_LOG_MARGIN:
             problem = f"{span}, {export}: records outside the log's span read as normal"
             out.append(Finding("warning", files, "[events]", "", problem, _LOG_FIX))
     return out

@@ -519,7 +519,7 @@ def neighbourhood(n_sites: int, colluding_members: int = COLLUDING_MEMBERS) -> t
     aggregator: whatever the aggregator tells whom, it never holds both t shares of a site's mask
     seed and t of its key (client.policy.check_round insists, with the site's own c). Flower needs
     t < k; where that leaves no such t (a full graph of c + 2 sites or fewer: 3 sites and one
-    colluder; 3 or 4 sites and two) the threshold is a strict majority, and the signed survivor set
+    colluder; 3 or 4 sites and two) the threshold is k - 1, the largest it allows, and the signed survivor set
     does the work: a full graph of k sites cannot be split into two signed survivor sets that each
     hold the sites' minimum of survivors, when that minimum (each site's ``min_participants``)
     exceeds (k + c) / 2, which here means every one of the k sites. The price is dropout
@@ -543,8 +543,7 @@ def neighbourhood(n_sites: int, colluding_members: int = COLLUDING_MEMBERS) -> t
             "accepts a round only with more sites than members that may collude with the aggregator"
         )
     k = n_sites if n_sites <= FULL_GRAPH_MAX_SITES else min(n_sites, 2 * math.ceil(math.log2(n_sites)) + 1)
-    threshold = (k + colluding_members) // 2 + 1
-    return k, threshold if threshold < k else k // 2 + 1
+    return k, min((k + colluding_members) // 2 + 1, k - 1)
 
 
 def run_secure_sum(

@@ -88,8 +88,18 @@ class ReleaseRun:
     colluding_members: int = COLLUDING_MEMBERS  # every round sized against them (run config max-colluding-members)
 
     def __post_init__(self) -> None:
-        """Refuse, before any round, a ``colluding_members`` that is not an integer >= 0 (ValueError)."""
+        """Refuse, before any round, an impossible ``colluding_members`` (ValueError).
+
+        It must be an integer >= 0 and below ``min_sites``: no site accepts a round of no more sites
+        than members that may collude.
+        """
         check_colluding_members(self.colluding_members)
+        if self.min_sites <= self.colluding_members:
+            raise ValueError(
+                f"min-sites {self.min_sites} against {COLLUDING_MEMBERS_SETTING} {self.colluding_members}: a site "
+                "accepts a round only with more sites than members that may collude with the aggregator; raise "
+                f"min-sites above {self.colluding_members}"
+            )
 
     @classmethod
     def from_run_config(cls, config: Mapping[str, object]) -> ReleaseRun:

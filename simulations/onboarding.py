@@ -168,7 +168,8 @@ def run_release_in_process(
     grid = LoopbackGrid(build_client_app(list(site_configs)), len(site_configs))
     context = Context(run_id=run_id, node_id=0, node_config={}, state=RecordDict(), run_config={})
     needed = len(site_configs) if min_sites is None else min_sites
-    release = run_release(grid, context, spec, needed, indicators, on_outcome)
+    colluding = federation_colluding_members(site_configs)
+    release = run_release(grid, context, spec, needed, indicators, on_outcome, colluding_members=colluding)
     if send:
         send_release(grid, release)
     return release

@@ -392,9 +392,12 @@ def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.Benchm
     for operator, path in enumerate(site_configs):
         site = load_site_config(path)
         frame = pd.concat(read_canonical_chunks(site), ignore_index=True)
-        frame = frame.sort_values(["asset_id", "time"], kind="stable")
-        # A time written twice counts once, its first record (client/streaming.py: late_or_repeated_records).
-        frame = frame.drop_duplicates(["asset_id", "time"], keep="first").reset_index(drop=True)
+        # A record counts only after every earlier one of its turbine in the export: one written after a later
+        # one, or at the time of one before it, is left out (client/streaming.py: late_or_repeated_records).
+        latest = frame.groupby("asset_id", observed=True)["time"].cummax()
+        before = latest.groupby(frame["asset_id"], observed=True).shift()
+        frame = frame[before.isna() | (frame["time"] > before)]
+        frame = frame.sort_values(["asset_id", "time"], kind="stable").reset_index(drop=True)
         index = pd.Index([t.asset_id for t in site.turbines]).get_indexer(frame["asset_id"].astype(str))
         arrays = TurbineArrays.of(site, index)
         passes = np.ones(len(frame), dtype=bool)

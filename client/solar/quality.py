@@ -388,9 +388,9 @@ def production_edges(
 
     A rise is a producing record (power above ``threshold``) right after a record of the same
     inverter about one ``resolution`` earlier (within half of it) that was not producing, whose
-    production lasts: its stretch of records that are not quiet (producing, or missing a reading;
-    gaps in the data shorter than :data:`PRODUCTION_MIN_DURATION` bridged) holds producing records
-    over :data:`PRODUCTION_MIN_DURATION` or more. A set is the mirror of it. So a gap in the data is
+    production lasts: its stretch of producing records (the records with a reading, less than
+    :data:`PRODUCTION_MIN_DURATION` apart: gaps in the data or readings missing for less than that
+    are bridged) spans :data:`PRODUCTION_MIN_DURATION` or more. A set is the mirror of it. So a gap in the data is
     no sunrise, nor is production that comes and goes (spikes at night). A record's edges depend on
     the :func:`production_min_records` records either side of it.
 
@@ -422,12 +422,20 @@ def production_edges(
     same, step = np.diff(inverter) == 0, np.diff(stamp)
     # Record i + 1 comes right after record i: a logger's stamps may jitter by seconds about the period.
     follows = same & (np.abs(step - period) < period // 2)
-    bridged = same & (step < least) & ~quiet[1:] & ~quiet[:-1]
+    # Stretches of production over the records with a reading, bridging less than an hour without one (so
+    # that a record's edges depend on the records within the hour about it only).
+    read = np.flatnonzero(producing | quiet)
+    if len(read) < 2:
+        return rises, sets
+    bridged = (
+        (np.diff(inverter[read]) == 0) & (np.diff(stamp[read]) < least) & producing[read][1:] & producing[read][:-1]
+    )
     starts = np.flatnonzero(np.r_[True, ~bridged])
     stretch = np.cumsum(np.r_[True, ~bridged]) - 1
-    first = np.minimum.reduceat(np.where(producing, stamp, np.iinfo(np.int64).max), starts)
-    last = np.maximum.reduceat(np.where(producing, stamp, np.iinfo(np.int64).min), starts)
-    lasting = producing & (last - first + period > least - period // 2)[stretch]  # stamps may jitter
+    first = np.minimum.reduceat(np.where(producing[read], stamp[read], np.iinfo(np.int64).max), starts)
+    last = np.maximum.reduceat(np.where(producing[read], stamp[read], np.iinfo(np.int64).min), starts)
+    lasting = np.zeros(len(power), dtype=bool)
+    lasting[read] = producing[read] & (last - first + period > least - period // 2)[stretch]  # stamps may jitter
     rises[1:] = lasting[1:] & follows & quiet[:-1]
     sets[:-1] = lasting[:-1] & follows & quiet[1:]
     return rises, sets

@@ -26,6 +26,7 @@ from client.solar.quality import (
     level_shift,
     midday_offset,
     production_edges,
+    production_min_records,
     solar_noon,
     stuck_context,
     stuck_flag,
@@ -612,6 +613,21 @@ def test_a_rise_and_a_set_are_found_between_stamps_that_jitter_by_seconds():
     assert not production_edges(power, np.full(8, 1.0), np.zeros(8, dtype=np.int64), gap, pd.Timedelta("15min"))[
         0
     ].any()
+
+
+@pytest.mark.parametrize("missing", [2, 70])
+def test_a_rises_edge_depends_on_the_hour_after_it_only(missing):
+    """A rise (15-min records), then readings missing for ``missing`` records, then production for 2 h: bridged
+    across 30 min, not across 17.5 h; either way the series cut production_min_records after the rise reads the
+    same (a review's case: a run of missing readings of any length was bridged, and chunks' borders mattered)."""
+    power = np.r_[0.0, 0.0, 5.0, np.full(missing, np.nan), np.full(8, 5.0), 0.0, 0.0]
+    stamp = np.arange(len(power)) * 900_000
+    period = pd.Timedelta("15min")
+    whole = production_edges(power, np.ones(len(power)), np.zeros(len(power), dtype=np.int64), stamp, period)[0]
+    assert whole[2] == (missing == 2)
+    cut = 3 + production_min_records(period)
+    head = production_edges(power[:cut], np.ones(cut), np.zeros(cut, dtype=np.int64), stamp[:cut], period)[0]
+    assert head[2] == whole[2]
 
 
 def test_a_day_of_many_inverters_is_one_day_of_a_month():

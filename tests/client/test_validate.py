@@ -10,7 +10,7 @@ import pytest
 
 from client.contribution import SiteValidationError, site_contribution
 from client.ingest import read_canonical_chunks
-from client.site_config import load_site_config
+from client.site_config import SiteConfigError, load_site_config
 from client.validate import states_utc_offsets, validate_site
 from protos.census import census_spec
 from server.spec import power_curve_spec
@@ -280,11 +280,13 @@ GOOD_ALARMS = "wtg,from,to,code\nA,2025-01-01T10:00Z,2025-01-01T12:00Z,3\nA,2025
         (GOOD_ALARMS + "A,01.02.2025 10:00,01.02.2025 12:00,3\n" * 3, "3 events have no start that reads as a time"),
         (GOOD_ALARMS.replace("A,", "WTG-A,"), "events of units [[turbines]] does not list are left out"),
         (GOOD_ALARMS + "A,2025-01-02T10:00Z,2025-01-02T11:00Z,3,a note, with a comma\n", "more fields than its"),
+        ("wtg,from,to,code\nA,2025-01-01T10:00Z,2025-01-01T10:00Z,3\n", "longer than an instant"),
     ],
 )
 def test_an_alarm_log_that_would_leave_every_record_normal_is_an_error(tmp_path: Path, alarms: str, problem: str):
-    """Empty, without events, of another period, mostly unreadable, of other ids, or a row read shifted: refused,
-    so no round runs on records that all read as normal. Control: the log with its two events is usable."""
+    """Empty, without events, of another period, mostly unreadable, of other ids, a row read shifted, or events of
+    no duration: refused, so no round runs on records that all read as normal. Control: the log with its two
+    events is usable."""
     report = validate_site(_logged(tmp_path, alarms))
     assert not report.usable
     assert any(f.severity == "error" and problem in f.problem for f in report.findings), _problems(report)
@@ -298,3 +300,22 @@ def test_a_log_of_one_month_beside_a_longer_export_warns_that_the_rest_reads_as_
     report = validate_site(path)
     assert report.usable
     assert any("records outside the log's span read as normal" in f.problem for f in report.findings)
+
+
+def test_a_log_whose_last_event_is_still_open_covers_the_export_to_its_end(tmp_path: Path):
+    """An open event lasts to the export's end: no warning that records after the log's last time read as normal,
+    and an empty end is no time in the repeated autumn hour. Control: the event closed a day in, the warning."""
+    path = _export(tmp_path, n=24 * 6 * 80)
+    path.write_text(path.read_text() + ALARMS_TOML)
+    (tmp_path / "alarms.csv").write_text(GOOD_ALARMS + "A,2025-01-02T12:00Z,,4\n")
+    problems = [f.problem for f in validate_site(path).findings]
+    assert not [p for p in problems if "outside the log's span" in p or "repeat in autumn" in p], problems
+    (tmp_path / "alarms.csv").write_text(GOOD_ALARMS + "A,2025-01-02T12:00Z,2025-01-03T12:00Z,4\n")
+    assert any("outside the log's span" in f.problem for f in validate_site(path).findings)
+
+
+def test_an_event_log_whose_start_and_end_are_one_column_is_refused(tmp_path: Path):
+    path = _logged(tmp_path, GOOD_ALARMS)
+    path.write_text(path.read_text().replace('end = "to"', 'end = "from"'))
+    with pytest.raises(SiteConfigError, match=r"\[events\] start and end are both 'from'"):
+        load_site_config(path)

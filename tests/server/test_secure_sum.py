@@ -78,6 +78,15 @@ def _accepts(policy: SitePolicy, n_sites: int, colluding_members: int) -> bool:
     return True
 
 
+def test_more_colluders_never_lower_the_threshold():
+    """For 3 to 60 sites, the threshold grows with the colluders the round is sized against, or stays (a review's
+    case: 5 sites read 3, 4, 4, then 3 for c = 0 to 3, when no threshold below 5 exceeded (5 + 3) / 2)."""
+    for n in range(3, 61):
+        thresholds = [neighbourhood(n, c)[1] for c in range(min(n, 6))]
+        assert thresholds == sorted(thresholds), (n, thresholds)
+        assert all(t < neighbourhood(n, 0)[0] for t in thresholds)  # Flower's t < k
+
+
 def test_rounds_sized_for_two_colluders_are_accepted_by_sites_that_assume_two():
     """n = 3..40: every site with max_colluding_members = 2 accepts the threshold sized for 2.
 

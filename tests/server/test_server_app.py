@@ -74,6 +74,15 @@ def test_a_colluding_members_setting_that_is_not_an_integer_from_zero_is_refused
     assert ReleaseRun.from_run_config({**config, "max-colluding-members": 2}).colluding_members == 2
 
 
+def test_a_run_of_no_more_sites_than_colluders_is_refused_before_it_waits_for_any(tmp_path):
+    """min-sites 3 against max-colluding-members 3: no site would accept a round, so nothing waits for one.
+    Control: 4 sites."""
+    spec = power_curve_spec("q1", "2025-01-01T00:00:00Z", "2025-04-01T00:00:00Z", ["E-82/2300"])
+    with pytest.raises(ValueError, match=r"min-sites 3 against max-colluding-members 3: .* raise min-sites above 3"):
+        ReleaseRun(spec, tmp_path / "release.sqlite", 3, colluding_members=3)
+    assert ReleaseRun(spec, tmp_path / "release.sqlite", 4, colluding_members=3).min_sites == 4
+
+
 def test_a_release_the_store_cannot_take_reaches_no_site(small_fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The store fails after both rounds (a full disk, say): no site holds a release the store lacks."""
     fleet = small_fleet(3)

@@ -557,3 +557,23 @@ def test_sites_without_status_codes_measure_no_availability_losses_or_failures(t
     assert rates and all(r.operator_count == 3 for r in rates)
     assert all(0.9 < r.turbine_years <= 6 * 2 / 12 for r in rates)  # the 6 turbines of three operators, not 12
     assert_publishes_the_same(release, pooled_release(sites, spec))
+
+
+def test_the_pooled_records_are_those_the_summaries_keep(tmp_path: Path):
+    """An export of turbine A at 10:00, 10:20, 10:10 (written late) and 10:20 (again): the pooled reference keeps
+    10:00 and 10:20, as the summaries do (client/streaming.py: late_or_repeated_records), by its own rule."""
+    (tmp_path / "export.csv").write_text(
+        "t,wtg,p,v,temp\n"
+        + "".join(
+            f"2025-01-01T{t}Z,A,{p},8.0,5.0\n" for t, p in (("10:00", 900), ("10:20", 950), ("10:10", 1), ("10:20", 2))
+        )
+    )
+    (tmp_path / "site.toml").write_text(
+        '[site]\nelevation_m = 100\n[source]\nfiles = ["export.csv"]\n[columns]\ntime = "t"\nasset_id = "wtg"\n'
+        'WTUR_W = "p"\nWMET_HorWdSpd = "v"\nWMET_EnvTmp = "temp"\n[[turbines]]\nasset_id = "A"\nmodel = "E-82/2300"\n'
+        "rated_power_kw = 2300\nrotor_diameter_m = 82\nhub_height_m = 98\n"
+    )
+    spec = power_curve_spec("s", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300"])
+    records = pooled_canonical_records([tmp_path / "site.toml"], spec)
+    assert list(records["time"].dt.strftime("%H:%M")) == ["10:00", "10:20"]
+    assert list(records["WTUR_W"]) == [900.0, 950.0]
