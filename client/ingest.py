@@ -485,7 +485,7 @@ def read_event_log(
     """A site's event log ([events]) as the events :func:`event_status` marks records with, and what it left out.
 
     Events of ``normal_codes`` (informational ones) are left out: they mark no record. Times without
-    a UTC offset are read in ``timezone``; in the hour clocks repeat in autumn a start is read as
+    a UTC offset are read in the log's own zone ([events] timezone), else ``timezone``; in the hour clocks repeat in autumn a start is read as
     the first pass and an end as the first pass not before its start (logs list events in either
     order, so the order of the rows says nothing); a time in the hour clocks skip in spring is read
     as the hour after it. Event logs are small (one row per alarm), so each file is read whole.
@@ -497,7 +497,7 @@ def read_event_log(
     asset_ids : sequence of str
         The site's units, in site.toml's order: an event's unit is its index here.
     timezone : str
-        IANA zone of times without a UTC offset ([site] timezone).
+        IANA zone of times without a UTC offset ([site] timezone), unless the log states its own.
     normal_codes : sequence of int
         The site's normal (available) status codes.
 
@@ -518,8 +518,9 @@ def read_event_log(
     frame = pd.concat([_event_file(log, file, names) for file in log.files], ignore_index=True)
     ids = frame[names[0]].astype("string").str.strip()
     unit = pd.Index(asset_ids).get_indexer(ids)
-    start, start_later = _event_times(frame[names[1]], timezone, log, names[1])
-    end_first, end_later = _event_times(frame[names[2]], timezone, log, names[2])
+    zone = log.timezone or timezone
+    start, start_later = _event_times(frame[names[1]], zone, log, names[1])
+    end_first, end_later = _event_times(frame[names[2]], zone, log, names[2])
     end_text = frame[names[2]].astype("string").str.strip()
     open_end = (end_text.isna() | (end_text == "")).to_numpy(dtype=bool, na_value=True)
     end = end_first.where(end_first.isna() | start.isna() | (end_first >= start), end_later)

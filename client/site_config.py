@@ -253,8 +253,14 @@ EVENT_SETTINGS = (
     Setting(
         "time_format",
         "string",
-        "the start and end columns' format when not ISO 8601, in strftime codes; times without a UTC offset "
-        "are read in `[site] timezone`",
+        "the start and end columns' format when not ISO 8601, in strftime codes",
+        None,
+    ),
+    Setting(
+        "timezone",
+        "string",
+        "IANA zone of the log's times that carry no UTC offset (a log kept in UTC beside an export in local "
+        "time); absent: `[site] timezone`",
         None,
     ),
     Setting("asset_id", "string", "column of the unit's id (as site.toml lists the unit)"),
@@ -347,6 +353,7 @@ class EventLog:
     delimiter: str
     time_format: str | None
     columns: dict[str, str]  # EVENT_COLUMNS -> the log's column
+    timezone: str | None = None  # of its times without a UTC offset; None: [site] timezone
 
 
 @dataclass(frozen=True)
@@ -483,13 +490,25 @@ def parse_event_log(
             "record; map end to the column of when an event cleared (a log of one row per change must be paired "
             "into events first)"
         )
+    timezone = None if values["timezone"] is None else iana_zone(values["timezone"], "[events] timezone", problems)
     return EventLog(
         matched_files(values["files"], path, "[events]", problems),
         file_format,
         str(values["delimiter"]),
         time_format,
         mapped,
+        timezone,
     )
+
+
+def iana_zone(value: Any, setting: str, problems: list[str]) -> str:
+    """``value`` as the name of an IANA time zone; a message in ``problems`` (naming ``setting``) if it is none."""
+    zone = str(value)
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problems.append(f'{setting} = {zone!r} is not an IANA zone; use e.g. "Europe/Berlin" or "UTC"')
+    return zone
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -534,11 +553,7 @@ def _site(table: dict[str, Any], path: Path, columns: dict[str, str], problems: 
         elevation = None
     if elevation is None and "WMET_EnvPres" not in columns:
         problems.append("[site] elevation_m is needed for air density when no pressure column (WMET_EnvPres) is mapped")
-    timezone = str(values["timezone"])
-    try:
-        zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems.append(f'[site] timezone = {timezone!r} is not an IANA zone; use e.g. "Europe/Berlin" or "UTC"')
+    timezone = iana_zone(values["timezone"], "[site] timezone", problems)
     return {
         "name": str(path.parent.name if values["name"] is None else values["name"]),
         "timezone": timezone,

@@ -63,7 +63,6 @@ climate zone and DC/AC ratio, and only the site decides which it is in.
 from __future__ import annotations
 
 import math
-import zoneinfo
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -86,6 +85,7 @@ from client.site_config import (
     _sentinels,
     _source,
     _units,
+    iana_zone,
     parse_event_log,
 )
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
@@ -314,11 +314,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
     site = read_table(raw.get("site", {}), SOLAR_SITE_SETTINGS)
     if site["kind"] != "solar":
         problems.append(f'[site] kind = {site["kind"]!r}; a solar site.toml says kind = "solar"')
-    timezone = str(site["timezone"])
-    try:
-        zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems.append(f'[site] timezone = {timezone!r} is not an IANA zone; use e.g. "Europe/Madrid" or "UTC"')
+    timezone = iana_zone(site["timezone"], "[site] timezone", problems)
     plant = _plant(raw.get("plant", {}), problems)
     inverters = _inverters(raw.get("inverters"), problems)
     source = _source(

@@ -142,6 +142,7 @@ files = ["alarms.csv"]
 format = "csv"
 delimiter = ";"
 time_format = "%d.%m.%Y %H:%M:%S"
+timezone = "UTC"
 asset_id = "Anlage"
 start = "Beginn"
 end = "Ende"
@@ -159,6 +160,10 @@ def test_an_event_log_with_every_key_is_read_in_place_of_the_status_column(tmp_p
     site = load_site_config(path)
     assert site.events is not None and site.has_status and site.events.files == (tmp_path / "alarms.csv",)
     assert site.events.columns == {"asset_id": "Anlage", "start": "Beginn", "end": "Ende", "code": "Code"}
+    assert site.events.timezone == "UTC" and site.timezone == "Europe/Berlin"
+    path.write_text(path.read_text().replace('timezone = "UTC"', 'timezone = "Mitteleuropa"'))
+    with pytest.raises(SiteConfigError, match=r"\[events\] timezone = 'Mitteleuropa' is not an IANA zone"):
+        load_site_config(path)
 
 
 def test_every_key_the_parser_accepts_is_in_its_section_of_the_reference():

@@ -319,3 +319,19 @@ def test_an_event_log_whose_start_and_end_are_one_column_is_refused(tmp_path: Pa
     path.write_text(path.read_text().replace('end = "to"', 'end = "from"'))
     with pytest.raises(SiteConfigError, match=r"\[events\] start and end are both 'from'"):
         load_site_config(path)
+
+
+def test_a_log_kept_in_utc_beside_an_export_in_local_time_says_so(tmp_path: Path):
+    """Berlin's site.toml, a log of naive UTC times with [events] timezone = "UTC": the event marks 10:00-12:00 UTC.
+    Control: without it the log is read as Berlin time, an hour earlier."""
+    path = _logged(tmp_path, "wtg,from,to,code\nA,2025-01-01 10:00,2025-01-01 12:00,3\n")
+    site = load_site_config(path)
+    assert site.timezone == "Europe/Berlin" and site.events is not None
+
+    def marked(site_path: Path) -> list[str]:
+        frame = pd.concat(read_canonical_chunks(load_site_config(site_path)))
+        return list(frame.loc[frame["WTUR_TurSt"] == 3, "time"].dt.strftime("%H:%M").iloc[[0, -1]])
+
+    assert marked(path) == ["09:00", "10:50"]  # read in Berlin time
+    path.write_text(path.read_text().replace('files = ["alarms.csv"]', 'files = ["alarms.csv"]\ntimezone = "UTC"'))
+    assert marked(path) == ["10:00", "11:50"]
