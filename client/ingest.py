@@ -485,10 +485,11 @@ def read_event_log(
     """A site's event log ([events]) as the events :func:`event_status` marks records with, and what it left out.
 
     Events of ``normal_codes`` (informational ones) are left out: they mark no record. Times without
-    a UTC offset are read in the log's own zone ([events] timezone), else ``timezone``; in the hour clocks repeat in autumn a start is read as
-    the first pass and an end as the first pass not before its start (logs list events in either
-    order, so the order of the rows says nothing); a time in the hour clocks skip in spring is read
-    as the hour after it. Event logs are small (one row per alarm), so each file is read whole.
+    a UTC offset are read in the log's own zone ([events] timezone), else ``timezone``; in the hour
+    clocks repeat in autumn a start is read as the first pass and an end as the first pass not
+    before its start (logs list events in either order, so the order of the rows says nothing); a
+    time in the hour clocks skip in spring is read as the hour after it. Event logs are small (one
+    row per alarm), so each file is read whole.
 
     Parameters
     ----------
