@@ -515,17 +515,21 @@ def read_event_log(
         If a file is empty, lacks a mapped column, has a CSV row with more fields than its header or
         cannot be read as the format [events] states (named, with the fix).
     """
-    names = [log.columns[name] for name in EVENT_COLUMNS]
-    frame = pd.concat([_event_file(log, file, names) for file in log.files], ignore_index=True)
-    ids = frame[names[0]].astype("string").str.strip()
+    names = {name: log.columns[name] for name in EVENT_COLUMNS if name in log.columns}
+    frame = pd.concat([_event_file(log, file, list(names.values())) for file in log.files], ignore_index=True)
+    ids = frame[names["asset_id"]].astype("string").str.strip()
     unit = pd.Index(asset_ids).get_indexer(ids)
     zone = log.timezone or timezone
-    start, start_later = _event_times(frame[names[1]], zone, log, names[1])
-    end_first, end_later = _event_times(frame[names[2]], zone, log, names[2])
-    end_text = frame[names[2]].astype("string").str.strip()
-    open_end = (end_text.isna() | (end_text == "")).to_numpy(dtype=bool, na_value=True)
-    end = end_first.where(end_first.isna() | start.isna() | (end_first >= start), end_later)
-    code = pd.to_numeric(frame[names[3]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    start, start_later = _event_times(frame[names["start"]], zone, log, names["start"])
+    if "end" in names:
+        end_first, end_later = _event_times(frame[names["end"]], zone, log, names["end"])
+        end_text = frame[names["end"]].astype("string").str.strip()
+        open_end = (end_text.isna() | (end_text == "")).to_numpy(dtype=bool, na_value=True)
+        end = end_first.where(end_first.isna() | start.isna() | (end_first >= start), end_later)
+    else:
+        open_end, end = _state_ends(unit, start)
+        end_first = end_later = end
+    code = pd.to_numeric(frame[names["code"]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     with np.errstate(invalid="ignore"):
         integer = np.isfinite(code) & (code == np.round(code)) & (np.abs(code) < 2**31)
     start_ns = start.dt.as_unit("ns").array.asi8
@@ -553,6 +557,21 @@ def read_event_log(
         last_time=times.max() if kept.any() and not open_end[kept].any() else None,
     )
     return events, counts
+
+
+def _state_ends(unit: np.ndarray, start: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """A log of state changes' ends: each row's state lasts until its unit's next row, the last one open.
+
+    Returns whether each row is open (its unit's last, or unreadable), and each end (NaT where open).
+    """
+    rows = np.flatnonzero((unit >= 0) & start.notna().to_numpy())
+    stamp = start.dt.as_unit("ns").array.asi8
+    order = rows[np.lexsort((stamp[rows], unit[rows]))]
+    ends = np.full(len(unit), OPEN_END)
+    ends[order[:-1]] = np.where(unit[order][1:] == unit[order][:-1], stamp[order][1:], OPEN_END)
+    open_end = ends == OPEN_END
+    end = pd.Series(pd.to_datetime(np.where(open_end, np.iinfo(np.int64).min, ends), utc=True), index=start.index)
+    return open_end, end.dt.as_unit(start.dt.unit)
 
 
 def _event_file(log: EventLog, file: Path, names: list[str]) -> pd.DataFrame:

@@ -265,7 +265,14 @@ EVENT_SETTINGS = (
     ),
     Setting("asset_id", "string", "column of the unit's id (as site.toml lists the unit)"),
     Setting("start", "string", "column of when the event started"),
-    Setting("end", "string", "column of when it cleared; empty: still open, it lasts to the export's end"),
+    Setting(
+        "end",
+        "string",
+        "column of when it cleared; empty: still open, it lasts to the export's end. Absent: the log lists state "
+        "changes, each row's code holding until its unit's next row (the last to the export's end), a normal "
+        "code ending a fault",
+        None,
+    ),
     Setting("code", "string", "column of its integer status code, sorted by `[status]`"),
 )
 MEMBER_SETTINGS = (
@@ -478,6 +485,8 @@ def parse_event_log(
         time_format = None
     mapped = {}
     for name in EVENT_COLUMNS:
+        if name == "end" and values[name] is None:
+            continue  # a log of state changes: each row's code holds until its unit's next row
         if values[name] is NO_DEFAULT or not isinstance(values[name], str) or not values[name]:
             problems.append(f"[events] {name}: name the log's column of {_EVENT_COLUMN_WHAT[name]}")
         else:
@@ -487,8 +496,8 @@ def parse_event_log(
     if mapped.get("start") is not None and mapped.get("start") == mapped.get("end"):
         problems.append(
             f"[events] start and end are both {mapped['start']!r}: every event would last an instant and mark no "
-            "record; map end to the column of when an event cleared (a log of one row per change must be paired "
-            "into events first)"
+            "record; map end to the column of when an event cleared, or leave end out for a log of state changes "
+            "(each row's code holding until its unit's next row)"
         )
     timezone = None if values["timezone"] is None else iana_zone(values["timezone"], "[events] timezone", problems)
     return EventLog(

@@ -335,3 +335,26 @@ def test_a_log_kept_in_utc_beside_an_export_in_local_time_says_so(tmp_path: Path
     assert marked(path) == ["09:00", "10:50"]  # read in Berlin time
     path.write_text(path.read_text().replace('files = ["alarms.csv"]', 'files = ["alarms.csv"]\ntimezone = "UTC"'))
     assert marked(path) == ["10:00", "11:50"]
+
+
+def test_a_log_of_state_changes_holds_each_code_until_the_units_next_row(tmp_path: Path):
+    """Without [events] end, each row's code holds until turbine A's next row: the rows 10:00 fault, 12:00 normal,
+    next day 08:00 maintenance, 09:00 normal mark the records the two events of GOOD_ALARMS mark. Control: without
+    the 12:00 return to normal the fault lasts till the next morning."""
+
+    def statuses(site_path: Path) -> pd.Series:
+        frame = pd.concat(read_canonical_chunks(load_site_config(site_path)))
+        return frame.set_index("time")["WTUR_TurSt"]
+
+    for folder in ("events", "states"):
+        (tmp_path / folder).mkdir()
+    events = statuses(_logged(tmp_path / "events", GOOD_ALARMS))
+    changes = (
+        "wtg,from,code\nA,2025-01-02T09:00Z,0\nA,2025-01-02T08:00Z,4\nA,2025-01-01T12:00Z,0\nA,2025-01-01T10:00Z,3\n"
+    )
+    states = _logged(tmp_path / "states", changes)
+    states.write_text(states.read_text().replace('end = "to"\n', ""))
+    pd.testing.assert_series_equal(statuses(states), events)
+    assert (events == 3).sum() == 12 and (events == 4).sum() == 6
+    (tmp_path / "states" / "alarms.csv").write_text(changes.replace("A,2025-01-01T12:00Z,0\n", ""))
+    assert (statuses(states) == 3).sum() == 22 * 6  # 10:00 to 08:00 the next day
