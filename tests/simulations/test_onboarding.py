@@ -16,7 +16,7 @@ from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.summaries import summarise_site
 from protos.codec import MODULUS_RANGE, block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
-from protos.fleetbench.v1 import spec_pb2
+from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
     CENSUS_CONFIG_KEY,
@@ -27,7 +27,7 @@ from protos.messages import (
 )
 from protos.statistics import BlockKey
 from simulations.fleet_turbines import turbine_type
-from simulations.onboarding import federation_colluding_members
+from simulations.onboarding import federation_colluding_members, run_release_in_process
 from simulations.pooled import pooled_rows, pooled_statistics
 
 S = spec_pb2.Statistic
@@ -208,11 +208,21 @@ def test_summed_site_blocks_equal_pooled_histograms(federated_run):
         )
 
 
-def test_a_local_release_is_sized_against_the_most_colluders_any_sites_policy_assumes(federated_run, tmp_path):
-    """One site of three assumes two colluders: the local run sizes its rounds for two, which that site accepts
-    (a threshold for one it refuses: tests/server/test_secure_sum.py)."""
+def test_a_local_release_is_sized_against_the_most_colluders_any_sites_policy_assumes(
+    federated_run, tmp_path, monkeypatch
+):
+    """One site of three assumes two colluders: the in-process release sizes its rounds for two, which that site
+    accepts (a threshold for one it refuses: tests/server/test_secure_sum.py). Control: the sites as copied, one."""
     sites = copies_with_budget(federated_run.site_configs[:3], tmp_path)
-    assert federation_colluding_members(sites) == 1
+    sized: list[int] = []
+
+    def record_sizing(*args: object, colluding_members: int, **kwargs: object) -> release_pb2.Release:
+        sized.append(colluding_members)
+        return release_pb2.Release()
+
+    monkeypatch.setattr("simulations.onboarding.run_release", record_sizing)
+    run_release_in_process(sites, federated_run.spec, send=False)
     sites[1].write_text(sites[1].read_text() + "max_colluding_members = 2\n")  # into the [policy] the copy ends with
     assert load_site_config(sites[1]).policy.max_colluding_members == 2
-    assert federation_colluding_members(sites) == 2
+    run_release_in_process(sites, federated_run.spec, send=False)
+    assert sized == [1, 2] and federation_colluding_members(sites) == 2
