@@ -126,3 +126,49 @@ def status_from_events(
         lo, hi = np.where(later, mid, lo), np.where(later, hi, mid - 1)
     status[rest] = events.code[lo]
     return status
+
+
+def pair_alarms(
+    unit: np.ndarray, code: np.ndarray, time: np.ndarray, raised: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For a log of one row per alarm raised and one per alarm cleared: the row that clears each raise.
+
+    An alarm is a unit's code: the first row clearing it at or after a raise ends the event the raise
+    starts (a raise and a clear at the same time make an event without duration, not one that lasts
+    to the next clear). A raise repeated while the alarm is on adds an event ending at the same
+    clear, which marks no record differently. A clear repeated after the alarm cleared ends nothing.
+
+    Parameters
+    ----------
+    unit, code : ndarray of int
+        Each row's unit index and alarm (status) code.
+    time : ndarray of int64
+        Each row's time [ns since the epoch, UTC].
+    raised : ndarray of bool
+        True where the row raises its alarm, False where it clears it.
+
+    Returns
+    -------
+    clearing : ndarray of int64
+        For each raising row, the index of the row that clears it (-1: still on when the log ends);
+        -1 for each clearing row.
+    raised_before_log : ndarray of bool
+        Clearing rows with no row of their alarm before them: raised before the log began.
+    """
+    n = len(unit)
+    order = np.lexsort((~raised, time, code, unit))  # within an alarm by time, a raise before a clear
+    u, c, r = unit[order], code[order], raised[order]
+    first_of_alarm = np.ones(n, dtype=bool)
+    first_of_alarm[1:] = (u[1:] != u[:-1]) | (c[1:] != c[:-1])
+    alarm = np.cumsum(first_of_alarm) - 1
+    clears = np.flatnonzero(~r)
+    clearing_sorted = np.full(n, -1, dtype=np.int64)
+    if len(clears):
+        candidate = clears[np.minimum(np.searchsorted(clears, np.arange(n)), len(clears) - 1)]
+        matched = r & (candidate > np.arange(n)) & (alarm[candidate] == alarm)
+        clearing_sorted[matched] = order[candidate[matched]]
+    clearing = np.full(n, -1, dtype=np.int64)
+    clearing[order] = clearing_sorted
+    raised_before_log = np.zeros(n, dtype=bool)
+    raised_before_log[order] = first_of_alarm & ~r
+    return clearing, raised_before_log

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from client.events import OPEN_END, status_from_events, unit_events
+from client.events import OPEN_END, pair_alarms, status_from_events, unit_events
 
 MINUTE = 60 * 10**9
 PERIOD = 15 * MINUTE
@@ -63,3 +63,39 @@ def test_an_event_marks_every_record_it_overlaps_and_no_other():
     status = status_from_events(np.zeros(len(t), dtype=np.int64), t, PERIOD, nested, 0)
     marked = {int(s // MINUTE): int(c) for s, c in zip(t, status, strict=True)}
     assert [marked[m] for m in (540, 585, 600, 615, 630, 645, 660, 675, 690, 705)] == [7, 7, 3, 3, 7, 4, 4, 4, 7, 7]
+
+
+def _clears_by_search(unit, code, time, raised):
+    """For each raise, the time of the first clear of its unit and code at or after it (-1: none); for each clear,
+    whether no row of its alarm comes before it (times, then a raise before a clear, then the log's order)."""
+    clear_time = np.full(len(unit), -1)
+    before_log = np.zeros(len(unit), dtype=bool)
+    for i in range(len(unit)):
+        alarm = np.flatnonzero((unit == unit[i]) & (code == code[i]))
+        if raised[i]:
+            later = alarm[~raised[alarm] & (time[alarm] >= time[i])]
+            clear_time[i] = time[later].min() if len(later) else -1
+        else:
+            earlier = [(time[k], not raised[k], k) < (time[i], True, i) for k in alarm]
+            before_log[i] = not any(earlier)
+    return clear_time, before_log
+
+
+def test_each_raise_ends_at_the_first_clear_of_its_alarm_at_or_after_it():
+    """Rows of three units and four codes raised and cleared at random (repeats, clears with nothing on, raises
+    and clears at one time, in any row order): the clears a search of every row finds."""
+    rng = np.random.default_rng(5)
+    n = 600
+    unit, code = rng.integers(0, 3, n), rng.integers(1, 5, n)
+    time = rng.integers(0, 400, n) * MINUTE  # many equal times
+    raised = rng.random(n) < 0.5
+    clearing, before_log = pair_alarms(unit, code, time, raised)
+    expected_time, expected_before_log = _clears_by_search(unit, code, time, raised)
+    np.testing.assert_array_equal(np.where(clearing >= 0, time[np.maximum(clearing, 0)], -1), expected_time)
+    matched = clearing >= 0
+    assert (~raised[clearing[matched]]).all() and (unit[clearing[matched]] == unit[matched]).all()
+    assert (code[clearing[matched]] == code[matched]).all()
+    assert (clearing[~raised] == -1).all()
+    np.testing.assert_array_equal(before_log, expected_before_log)
+    assert 0 < before_log.sum() < (~raised).sum() and 0 < (raised & ~matched).sum() < raised.sum()
+    assert (time[np.maximum(clearing, 0)] == time)[matched].any()  # a raise and its clear at one time
