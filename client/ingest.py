@@ -22,7 +22,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from pandas.io.common import infer_compression
 
-from client.events import OPEN_END, UnitEvents, status_from_events, unit_events
+from client.events import OPEN_END, UnitEvents, pair_alarms, status_from_events, unit_events
 from client.nacelle_transfer import free_stream_wind_speed
 from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS, Channel
 from client.site_config import EVENT_COLUMNS, EventLog, SiteConfig, SiteConfigError
@@ -472,6 +472,11 @@ class EventLogCounts:
     unreadable_end: int  # an end that does not read as a time (an empty one is open): left out
     ends_before_start: int  # left out
     no_code: int  # no integer status code: left out
+    unknown_transition: int  # [events] transition neither raised nor cleared (of listed units): left out
+    unknown_transitions: tuple[str, ...]  # those values (up to 10)
+    clears: int  # rows that clear an alarm raised before them in the log, or cleared already: no events
+    ignored: int  # rows of [events] ignored transitions (acknowledgements): no events
+    raised_before_log: int  # clears of an alarm the log never raised: read as on from the log's first time
     unlisted_units: tuple[str, ...]  # ids site.toml does not list (up to 20): their events are left out
     repeated_hour: int  # events with a naive time in the hour clocks repeat in autumn (read as below)
     lasting: int  # events read of a code other than normal that take time: those that mark records
@@ -483,6 +488,11 @@ def read_event_log(
     log: EventLog, asset_ids: Sequence[str], timezone: str, normal_codes: Sequence[int]
 ) -> tuple[UnitEvents, EventLogCounts]:
     """A site's event log ([events]) as the events :func:`event_status` marks records with, and what it left out.
+
+    A log reads one of three ways: rows of events with their start and end ([events] end); rows of
+    alarms raised and cleared ([events] transition), each raise an event until the first clear of its
+    unit and code (:func:`client.events.pair_alarms`); or rows of state changes (neither), each row's
+    code holding until its unit's next row.
 
     Events of ``normal_codes`` (informational ones) are left out: they mark no record. Times without
     a UTC offset are read in the log's own zone ([events] timezone), else ``timezone``; in the hour
@@ -521,22 +531,45 @@ def read_event_log(
     unit = pd.Index(asset_ids).get_indexer(ids)
     zone = log.timezone or timezone
     start, start_later = _event_times(frame[names["start"]], zone, log, names["start"])
+    code = pd.to_numeric(frame[names["code"]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        integer = np.isfinite(code) & (code == np.round(code)) & (np.abs(code) < 2**31)
+    event_row = np.ones(len(frame), dtype=bool)  # a row that clears an alarm is no event of its own
+    ignored = np.zeros(len(frame), dtype=bool)  # rows that neither raise nor clear an alarm (acknowledgements)
+    clears, on_at_start, unknown = 0, np.zeros(0, dtype=np.int64), pd.Series([], dtype="string")
     if "end" in names:
         end_first, end_later = _event_times(frame[names["end"]], zone, log, names["end"])
         end_text = frame[names["end"]].astype("string").str.strip()
         open_end = (end_text.isna() | (end_text == "")).to_numpy(dtype=bool, na_value=True)
-        end = end_first.where(end_first.isna() | start.isna() | (end_first >= start), end_later)
+    elif "transition" in names:
+        said = frame[names["transition"]].astype("string").str.strip().str.lower()
+        raised, cleared = (said.isin(given).to_numpy(dtype=bool, na_value=False) for given in (log.raised, log.cleared))
+        ignored = said.isin(log.ignored).to_numpy(dtype=bool, na_value=False)
+        unknown = said[~raised & ~cleared & ~ignored & (unit >= 0)]
+        rows = np.flatnonzero((unit >= 0) & start.notna().to_numpy() & integer & (raised | cleared))
+        start_ns = start.dt.as_unit("ns").array.asi8
+        clearing, before_log = pair_alarms(unit[rows], code[rows].astype(np.int64), start_ns[rows], raised[rows])
+        ended_by = np.full(len(frame), -1, dtype=np.int64)
+        ended_by[rows] = np.where(clearing >= 0, rows[np.maximum(clearing, 0)], -1)
+        # A clear with no row of its alarm before it: the alarm was on when the log began, and lasts to it.
+        on_at_start = rows[before_log]
+        ended_by[on_at_start] = on_at_start
+        end_first, end_later = (_rows_at(times, ended_by) for times in (start, start_later))
+        start, start_later = start.copy(), start_later.copy()
+        start.iloc[on_at_start] = start_later.iloc[on_at_start] = start.min()  # the log's first time, any row
+        open_end = raised & (ended_by < 0)
+        event_row = raised.copy()
+        event_row[on_at_start] = True
+        clears = int(cleared[rows].sum()) - len(on_at_start)
     else:
-        open_end, end = _state_ends(unit, start)
-        end_first = end_later = end
-    code = pd.to_numeric(frame[names["code"]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    with np.errstate(invalid="ignore"):
-        integer = np.isfinite(code) & (code == np.round(code)) & (np.abs(code) < 2**31)
+        open_end, end_first = _state_ends(unit, start)
+        end_later = end_first
+    end = end_first.where(end_first.isna() | start.isna() | (end_first >= start), end_later)
     start_ns = start.dt.as_unit("ns").array.asi8
     end_ns = np.where(open_end, OPEN_END, end.dt.as_unit("ns").array.asi8)
     readable_start, readable_end = start.notna().to_numpy(), end.notna().to_numpy() | open_end
     ordered = ~(readable_start & readable_end) | (end_ns >= start_ns)
-    kept = (unit >= 0) & readable_start & readable_end & ordered & integer
+    kept = (unit >= 0) & readable_start & readable_end & ordered & integer & event_row
     kept_codes = code[kept].astype(np.int64)
     abnormal = ~np.isin(kept_codes, normal_codes)
     events = unit_events(unit[kept][abnormal], start_ns[kept][abnormal], end_ns[kept][abnormal], kept_codes[abnormal])
@@ -546,10 +579,15 @@ def read_event_log(
         events=len(frame),
         listed=int((unit >= 0).sum()),
         read=int(kept.sum()),
-        unreadable_start=int((~readable_start).sum()),
-        unreadable_end=int((~readable_end).sum()),
+        unreadable_start=int((~readable_start & ~ignored).sum()),
+        unreadable_end=int((~readable_end & event_row).sum()),
         ends_before_start=int((~ordered).sum()),
-        no_code=int((~integer).sum()),
+        no_code=int((~integer & ~ignored).sum()),
+        unknown_transition=len(unknown),
+        unknown_transitions=tuple(sorted(set(unknown.fillna("(empty)"))))[:10],
+        clears=clears,
+        ignored=int((ignored & (unit >= 0)).sum()),
+        raised_before_log=len(on_at_start),
         unlisted_units=tuple(sorted(set(ids[unit < 0].dropna())))[:20],
         repeated_hour=int(repeated.fillna(False).sum()),
         lasting=len(events.start),
@@ -557,6 +595,11 @@ def read_event_log(
         last_time=times.max() if kept.any() and not open_end[kept].any() else None,
     )
     return events, counts
+
+
+def _rows_at(times: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``times`` of rows ``rows`` (NaT where -1), indexed as ``times``."""
+    return times.iloc[np.maximum(rows, 0)].set_axis(times.index).where(rows >= 0)
 
 
 def _state_ends(unit: np.ndarray, start: pd.Series) -> tuple[np.ndarray, pd.Series]:

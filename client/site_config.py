@@ -232,14 +232,17 @@ STATUS_SETTINGS = (
     Setting("categories", "table", "IEC 61400-26-1 information category = its status codes (below)", {}),
     Setting("components", "table", "component = the forced-outage codes that are its failures (below)", {}),
 )
-EVENT_COLUMNS = ("asset_id", "start", "end", "code")
-"""The columns an event log maps: the unit's id, when the event started and when it cleared, its status code."""
+EVENT_COLUMNS = ("asset_id", "start", "end", "transition", "code")
+"""The columns an event log maps: the unit's id, when the event started and when it cleared (or whether a row
+raises or clears an alarm), its status code."""
 _EVENT_COLUMN_WHAT = {
     "asset_id": "the unit's id",
     "start": "when an event started",
     "end": "when it cleared",
+    "transition": "whether a row raises or clears its alarm",
     "code": "its status code",
 }
+_OPTIONAL_EVENT_COLUMNS = ("end", "transition")
 EVENT_SETTINGS = (
     Setting(
         "files",
@@ -264,7 +267,7 @@ EVENT_SETTINGS = (
         None,
     ),
     Setting("asset_id", "string", "column of the unit's id (as site.toml lists the unit)"),
-    Setting("start", "string", "column of when the event started"),
+    Setting("start", "string", "column of when the event started (with `transition`: of each row's time)"),
     Setting(
         "end",
         "string",
@@ -272,6 +275,31 @@ EVENT_SETTINGS = (
         "changes, each row's code holding until its unit's next row (the last to the export's end), a normal "
         "code ending a fault",
         None,
+    ),
+    Setting(
+        "transition",
+        "string",
+        "for a log of one row per alarm raised and another per alarm cleared (no `end`): the column that says "
+        "which; `start` is then each row's time, and a raise lasts until the first clear of its unit and code",
+        None,
+    ),
+    Setting(
+        "raised",
+        "array of strings",
+        "the `transition` values of a row that raises its alarm (any case)",
+        ["raised", "on", "active", "set", "came", "kommt"],
+    ),
+    Setting(
+        "cleared",
+        "array of strings",
+        "the `transition` values of a row that clears its alarm (any case)",
+        ["cleared", "off", "inactive", "reset", "went", "geht"],
+    ),
+    Setting(
+        "ignored",
+        "array of strings",
+        "the `transition` values of a row that does neither, skipped (an acknowledgement, a comment)",
+        ["acknowledged", "ack", "comment"],
     ),
     Setting("code", "string", "column of its integer status code, sorted by `[status]`"),
 )
@@ -361,6 +389,9 @@ class EventLog:
     time_format: str | None
     columns: dict[str, str]  # EVENT_COLUMNS -> the log's column
     timezone: str | None = None  # of its times without a UTC offset; None: [site] timezone
+    raised: tuple[str, ...] = ()  # transition values (lower case) of a row that raises its alarm
+    cleared: tuple[str, ...] = ()  # ... and of one that clears it
+    ignored: tuple[str, ...] = ()  # ... and of one that does neither (an acknowledgement)
 
 
 @dataclass(frozen=True)
@@ -485,8 +516,8 @@ def parse_event_log(
         time_format = None
     mapped = {}
     for name in EVENT_COLUMNS:
-        if name == "end" and values[name] is None:
-            continue  # a log of state changes: each row's code holds until its unit's next row
+        if name in _OPTIONAL_EVENT_COLUMNS and values[name] is None:
+            continue  # neither: a log of state changes, each row's code holding until its unit's next row
         if values[name] is NO_DEFAULT or not isinstance(values[name], str) or not values[name]:
             problems.append(f"[events] {name}: name the log's column of {_EVENT_COLUMN_WHAT[name]}")
         else:
@@ -499,6 +530,17 @@ def parse_event_log(
             "record; map end to the column of when an event cleared, or leave end out for a log of state changes "
             "(each row's code holding until its unit's next row)"
         )
+    if "end" in mapped and "transition" in mapped:
+        problems.append(
+            "[events] end and transition are both mapped: a log of raised and cleared rows has one time column; "
+            "map it as start and leave end out, or leave transition out for a log of events with their ends"
+        )
+    transitions = {name: _transition_values(values, name, problems) for name in ("raised", "cleared", "ignored")}
+    for name, other in (("raised", "cleared"), ("raised", "ignored"), ("cleared", "ignored")):
+        if both := sorted(set(transitions[name]) & set(transitions[other])):
+            problems.append(
+                f"[events] {name} and {other} both hold {both}: a row does one or the other; keep each value in one"
+            )
     timezone = None if values["timezone"] is None else iana_zone(values["timezone"], "[events] timezone", problems)
     return EventLog(
         matched_files(values["files"], path, "[events]", problems),
@@ -507,7 +549,19 @@ def parse_event_log(
         time_format,
         mapped,
         timezone,
+        transitions["raised"],
+        transitions["cleared"],
+        transitions["ignored"],
     )
+
+
+def _transition_values(values: dict[str, Any], name: str, problems: list[str]) -> tuple[str, ...]:
+    """[events] raised, cleared or ignored, stripped and in lower case (a log's transition column is read so)."""
+    given = values[name]
+    if not isinstance(given, list) or not given or not all(isinstance(v, str) and v.strip() for v in given):
+        problems.append(f'[events] {name} = {given!r}; give the log\'s values as an array of texts, e.g. ["ON"]')
+        return ()
+    return tuple(v.strip().lower() for v in given)
 
 
 def iana_zone(value: Any, setting: str, problems: list[str]) -> str:

@@ -252,7 +252,7 @@ def event_log_findings(
         The export's first and last record (UTC; NaT when it has none).
     """
     files = ", ".join(str(file) for file in log.files)
-    unread = counts.listed - counts.read
+    unread = counts.listed - counts.read - counts.clears - counts.ignored  # a clear is read into its event
     severity = "error" if unread > LATE_SHARE_ERROR * counts.listed else "warning"
     out = []
     for n, column, problem, fix in (
@@ -260,6 +260,12 @@ def event_log_findings(
         (counts.unreadable_end, "end", "have an end that does not read as a time", "set [events] time_format"),
         (counts.ends_before_start, "end", "end before they start", "check the log's start and end columns"),
         (counts.no_code, "code", "have no integer status code", "set [events] code to the column of the codes"),
+        (
+            counts.unknown_transition,
+            "transition",
+            f"neither raise nor clear their alarm ({list(counts.unknown_transitions)})",
+            "list the log's values in [events] raised, cleared or ignored",
+        ),
     ):
         if n:
             out.append(
@@ -276,15 +282,26 @@ def event_log_findings(
                 f"list each of the site's units in {units} by the id the log gives it (as the export does)",
             )
         )
+    if counts.raised_before_log:
+        problem = (
+            f"{counts.raised_before_log} alarms are cleared with no raise before them in the log: each is read as on "
+            "from the log's first time to its clear"
+        )
+        fix = "export the log from before the export's first record, so that it holds their raises"
+        out.append(Finding("warning", files, log.columns["transition"], "", problem, fix))
     if counts.repeated_hour:
         out.append(
             Finding(
                 "warning",
                 files,
-                f"{log.columns['start']}, {log.columns['end']}",
+                ", ".join(_time_columns(log)),
                 "",
                 f"{counts.repeated_hour} events have a time without UTC offset in the hour clocks repeat in autumn: "
-                "a start is read as the first pass, an end as the first not before its start",
+                + (
+                    "each row is read as the first pass, so a clear of the second pass may read as before its raise"
+                    if "transition" in log.columns
+                    else "a start is read as the first pass, an end as the first not before its start"
+                ),
                 "export the log with UTC offsets",
             )
         )
@@ -300,10 +317,11 @@ def event_log_findings(
             f"instant: {every_normal}"
         )
         fix = (
-            "map [events] start and end to the columns of when an event began and when it cleared; a log of one "
-            "row per change (raised, cleared) must be paired into events first"
+            "map [events] start and end to the columns of when an event began and when it cleared; for a log of "
+            "one row per alarm raised and one per alarm cleared, map [events] transition to the column that says "
+            "which"
         )
-        out.append(Finding("error", files, f"{log.columns['start']}, {log.columns['end']}", "", problem, fix))
+        out.append(Finding("error", files, ", ".join(_time_columns(log)), "", problem, fix))
     elif counts.first_start is not None and export_first <= export_last:
         last = export_last if counts.last_time is None else counts.last_time  # an open event lasts to the end
         span = f"the log's events span {counts.first_start:%Y-%m-%d} to {last:%Y-%m-%d}"
@@ -314,6 +332,11 @@ def event_log_findings(
             problem = f"{span}, {export}: records outside the log's span read as normal"
             out.append(Finding("warning", files, "[events]", "", problem, _LOG_FIX))
     return out
+
+
+def _time_columns(log: EventLog) -> list[str]:
+    """The event log's time columns: start, and end if it has one."""
+    return [log.columns[name] for name in ("start", "end") if name in log.columns]
 
 
 _LOG_FIX = "export the units' event log over the export's period, and map its columns in [events]"

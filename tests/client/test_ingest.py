@@ -17,7 +17,7 @@ from client.ingest import (
     record_means,
     timestamps_to_utc,
 )
-from client.site_config import EVENT_COLUMNS, EventLog, SiteConfigError, load_site_config
+from client.site_config import EventLog, SiteConfigError, load_site_config
 
 SITE = """
 [site]
@@ -393,7 +393,7 @@ def test_an_alarm_logs_naive_times_in_the_repeated_hour_read_the_same_in_either_
         ("T2", "2025-03-30 02:30", "2025-03-30 04:00", 6),  # the spring gap: 01:00 to 02:00 UTC
     ]
     log = EventLog(
-        (tmp_path / "alarms.csv",), "csv", ",", None, dict(zip(EVENT_COLUMNS, ("u", "s", "e", "c"), strict=True))
+        (tmp_path / "alarms.csv",), "csv", ",", None, {"asset_id": "u", "start": "s", "end": "e", "code": "c"}
     )
     expected = [
         ("2025-10-25T23:30Z", "2025-10-26T00:30Z", 4),
@@ -424,7 +424,7 @@ def test_stamps_that_state_no_offset_among_ones_that_do_are_read_in_the_sites_zo
     monkeypatch.setattr("client.ingest.states_offset", lambda raw: np.ones(len(raw), dtype=bool))
     assert list(pd.concat(read_canonical_chunks(site))["time"])[1] == pd.Timestamp("2025-07-01T13:50Z")
     log = EventLog(
-        (tmp_path / "alarms.csv",), "csv", ",", None, dict(zip(EVENT_COLUMNS, ("u", "s", "e", "c"), strict=True))
+        (tmp_path / "alarms.csv",), "csv", ",", None, {"asset_id": "u", "start": "s", "end": "e", "code": "c"}
     )
     (tmp_path / "alarms.csv").write_text("u,s,e,c\nA1,2025-07-01T13:50:00,2025-07-01T14:00:00+02:00,3\n")
     monkeypatch.undo()

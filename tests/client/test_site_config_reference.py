@@ -150,9 +150,16 @@ code = "Code"
 """
 
 
+ALARM_EVENTS = EVENTS.replace(
+    'end = "Ende"\n', 'transition = "Ereignis"\nraised = ["Kommt"]\ncleared = [" Geht"]\nignored = ["Quittiert"]\n'
+)
+"""The same log as one row per alarm raised, cleared or acknowledged: the keys a log with ends does not take."""
+
+
 def test_an_event_log_with_every_key_is_read_in_place_of_the_status_column(tmp_path: Path):
     path = _every_key_site(tmp_path, EVENTS)
-    assert set(tomllib.loads(EVENTS)["events"]) == {s.key for s in SETTINGS["events"]}
+    keys = set(tomllib.loads(EVENTS)["events"]) | set(tomllib.loads(ALARM_EVENTS)["events"])
+    assert keys == {s.key for s in SETTINGS["events"]}
     (tmp_path / "alarms.csv").write_text("Anlage;Beginn;Ende;Code\n")
     with pytest.raises(SiteConfigError, match=r"WTUR_TurSt and \[events\] both give the status"):
         load_site_config(path)
@@ -164,6 +171,10 @@ def test_an_event_log_with_every_key_is_read_in_place_of_the_status_column(tmp_p
     path.write_text(path.read_text().replace('timezone = "UTC"', 'timezone = "Mitteleuropa"'))
     with pytest.raises(SiteConfigError, match=r"\[events\] timezone = 'Mitteleuropa' is not an IANA zone"):
         load_site_config(path)
+    path.write_text(path.read_text().replace(EVENTS.replace('"UTC"', '"Mitteleuropa"'), ALARM_EVENTS))
+    alarms = load_site_config(path).events
+    assert alarms is not None and alarms.columns["transition"] == "Ereignis" and "end" not in alarms.columns
+    assert (alarms.raised, alarms.cleared, alarms.ignored) == (("kommt",), ("geht",), ("quittiert",))
 
 
 def test_every_key_the_parser_accepts_is_in_its_section_of_the_reference():

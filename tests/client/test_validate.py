@@ -358,3 +358,87 @@ def test_a_log_of_state_changes_holds_each_code_until_the_units_next_row(tmp_pat
     assert (events == 3).sum() == 12 and (events == 4).sum() == 6
     (tmp_path / "states" / "alarms.csv").write_text(changes.replace("A,2025-01-01T12:00Z,0\n", ""))
     assert (statuses(states) == 3).sum() == 22 * 6  # 10:00 to 08:00 the next day
+
+
+RAISED_AND_CLEARED = (
+    "wtg,at,action,code\nA,2025-01-02T09:00Z,OFF,4\nA,2025-01-01T12:00Z,Off,3\nA,2025-01-01T11:00Z,ACK,3\n"
+    "A,2025-01-02T08:00Z,on,4\nA,2025-01-01T10:00Z,ON,3\n"
+)
+
+
+def _raised_and_cleared(tmp_path: Path, alarms: str) -> Path:
+    """The export of :func:`_logged` whose log is one row per alarm raised, cleared or acknowledged."""
+    path = _logged(tmp_path, alarms)
+    path.write_text(path.read_text().replace('start = "from"\nend = "to"\n', 'start = "at"\ntransition = "action"\n'))
+    return path
+
+
+def test_a_log_of_raised_and_cleared_rows_marks_the_records_its_events_mark(tmp_path: Path):
+    """Each raise of GOOD_ALARMS' two alarms, its clear and an acknowledgement, newest first: the statuses of the
+    log of events, and a log without findings. Control: the clear of code 3 left out, its fault lasts to the end."""
+
+    def statuses(site_path: Path) -> pd.Series:
+        frame = pd.concat(read_canonical_chunks(load_site_config(site_path)))
+        return frame.set_index("time")["WTUR_TurSt"]
+
+    for folder in ("events", "alarms"):
+        (tmp_path / folder).mkdir()
+    events = statuses(_logged(tmp_path / "events", GOOD_ALARMS))
+    alarms = _raised_and_cleared(tmp_path / "alarms", RAISED_AND_CLEARED)
+    pd.testing.assert_series_equal(statuses(alarms), events)
+    assert (events == 3).sum() == 12 and (events == 4).sum() == 6
+    assert not [f for f in validate_site(alarms).findings if "alarms.csv" in f.file], _problems(validate_site(alarms))
+    (tmp_path / "alarms" / "alarms.csv").write_text(RAISED_AND_CLEARED.replace("A,2025-01-01T12:00Z,Off,3\n", ""))
+    still_on = statuses(alarms)
+    assert (still_on == 3).sum() == len(still_on[still_on.index >= "2025-01-01T10:00Z"]) - 6  # less code 4's hour
+
+
+def test_an_alarm_cleared_before_any_raise_reads_as_on_from_the_logs_first_time(tmp_path: Path):
+    """A clear of code 5 at 06:00 whose raise came before the log: on from the log's first row (05:00) and
+    named. Control: with its raise in the log at 05:30, the same clear marks half the records, without a warning."""
+    alarms = RAISED_AND_CLEARED + "A,2025-01-01T05:00Z,ack,4\nA,2025-01-01T06:00Z,off,5\n"
+    path = _raised_and_cleared(tmp_path, alarms)
+    frame = pd.concat(read_canonical_chunks(load_site_config(path)))
+    assert (frame["WTUR_TurSt"] == 5).sum() == 6  # 05:00 to 06:00
+    assert any("1 alarms are cleared with no raise" in f.problem for f in validate_site(path).findings)
+    (tmp_path / "alarms.csv").write_text(alarms + "A,2025-01-01T05:30Z,on,5\n")
+    frame = pd.concat(read_canonical_chunks(load_site_config(path)))
+    assert (frame["WTUR_TurSt"] == 5).sum() == 3
+    assert not any("cleared with no raise" in f.problem for f in validate_site(path).findings)
+
+
+def test_transitions_the_site_does_not_list_are_named_and_most_unread_is_an_error(tmp_path: Path):
+    """Clears written "CLR" (not a default value): named with the values seen and refused, since every raise
+    would last to the export's end. Control: with cleared = ["clr"], usable."""
+    path = _raised_and_cleared(tmp_path, RAISED_AND_CLEARED.replace("OFF", "CLR").replace("Off", "clr"))
+    report = validate_site(path)
+    named = [f for f in report.findings if f.column == "action"]
+    assert not report.usable and named and named[0].severity == "error", _problems(report)
+    assert "2 events neither raise nor clear their alarm (['clr'])" in named[0].problem
+    path.write_text(path.read_text().replace('transition = "action"\n', 'transition = "action"\ncleared = ["CLR"]\n'))
+    assert validate_site(path).usable
+
+
+@pytest.mark.parametrize(
+    ("setting", "refusal"),
+    [
+        ('end = "to"\n', r"\[events\] end and transition are both mapped"),
+        ('raised = ["ON", "ack"]\n', r"\[events\] raised and ignored both hold \['ack'\]"),
+        ("cleared = []\n", r"\[events\] cleared = \[\]; give the log's values"),
+    ],
+)
+def test_a_log_of_raised_and_cleared_rows_mapped_ambiguously_is_refused(tmp_path: Path, setting: str, refusal: str):
+    path = _raised_and_cleared(tmp_path, RAISED_AND_CLEARED)
+    load_site_config(path)  # control: as mapped, it loads
+    path.write_text(path.read_text().replace('transition = "action"\n', f'transition = "action"\n{setting}'))
+    with pytest.raises(SiteConfigError, match=refusal):
+        load_site_config(path)
+
+
+def test_a_log_of_state_changes_with_a_time_in_the_repeated_hour_validates_with_a_warning(tmp_path: Path):
+    """A naive time in Berlin's repeated autumn hour in a log without end: a warning naming the start column
+    (the finding named an end column the log does not have, and validation failed)."""
+    path = _logged(tmp_path, "wtg,from,code\nA,2025-01-01 11:00,3\nA,2025-01-01 13:00,0\nA,2024-10-27 02:30,0\n")
+    path.write_text(path.read_text().replace('end = "to"\n', ""))
+    warned = [f for f in validate_site(path).findings if "repeat in autumn" in f.problem]
+    assert [(f.severity, f.column) for f in warned] == [("warning", "from")]
