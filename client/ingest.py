@@ -385,29 +385,13 @@ def timestamps_to_utc(
         If the column holds no timestamps, or, with ``offsets_dropped``, stamps that still state a zone
         (named with the fix).
     """
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):  # Parquet timestamps with a zone: nothing to parse
-        return raw.dt.tz_convert("UTC")
-    form = time_format or "ISO8601"
-    try:
-        times = pd.to_datetime(raw, errors="coerce", format=form)
-    except ValueError:
-        if offsets_dropped:
-            raise _zone_left(path, column) from None
-        # Offsets that differ between rows (DST in local time) only parse straight to UTC, which reads a
-        # stamp that states none as UTC: such stamps are read in the zone, as in an export without offsets.
-        utc = pd.to_datetime(raw, errors="coerce", utc=True, format=form)
-        naive = ~states_offset(raw)
+    no_times = f"{path}: column {column!r} (time) is not a timestamp; map [columns] time to the timestamp column"
+    zone_left = _zone_left(path, column) if offsets_dropped else None
+    times, naive = _parse_stamps(raw, time_format or "ISO8601", no_times, zone_left)
+    if times.dt.tz is not None:  # stamps that state no offset amid ones that do are read in the zone
         if naive.any():
-            utc[naive] = timestamps_to_utc(raw[naive], assets[naive], timezone, path, column, time_format, clock)
-        return utc
-    if isinstance(times.dtype, pd.DatetimeTZDtype):
-        if offsets_dropped:
-            raise _zone_left(path, column)
-        return times.dt.tz_convert("UTC")
-    if not np.issubdtype(times.dtype, np.datetime64):
-        raise SiteConfigError(
-            f"{path}: column {column!r} (time) is not a timestamp; map [columns] time to the timestamp column"
-        )
+            times[naive] = timestamps_to_utc(raw[naive], assets[naive], timezone, path, column, time_format, clock)
+        return times
     if times.empty:
         return times.dt.tz_localize("UTC")
     try:
@@ -419,6 +403,33 @@ def timestamps_to_utc(
         known = local.notna().to_numpy()
         np.maximum.at(clock.latest, assets[known], local.dt.as_unit("ns").array.asi8[known])
     return local
+
+
+def _parse_stamps(
+    raw: pd.Series, form: str, no_times: str, zone_left: SiteConfigError | None = None
+) -> tuple[pd.Series[pd.Timestamp], np.ndarray]:
+    """Timestamps in UTC if any states an offset (those stating none read as UTC), else naive; and which state none.
+
+    Text is read by ``form``, "ISO8601" or strftime codes (NaT where it does not parse). Raises SiteConfigError
+    ``no_times`` if the column holds no times, and ``zone_left``, when given, if the text states a zone.
+    """
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):  # Parquet timestamps with a zone: nothing to parse
+        return raw.dt.tz_convert("UTC"), np.zeros(len(raw), dtype=bool)
+    try:
+        times = pd.to_datetime(raw, errors="coerce", format=form)
+    except ValueError:
+        if zone_left is not None:
+            raise zone_left from None
+        # Offsets that differ between rows (DST in local time) only parse straight to UTC, which reads a
+        # stamp that states none as UTC: the caller reads such stamps in the zone, as without offsets.
+        return pd.to_datetime(raw, errors="coerce", utc=True, format=form), ~states_offset(raw)
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        if zone_left is not None:
+            raise zone_left
+        return times.dt.tz_convert("UTC"), np.zeros(len(raw), dtype=bool)
+    if not pd.api.types.is_datetime64_any_dtype(times.dtype):
+        raise SiteConfigError(no_times)
+    return times, np.ones(len(raw), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -650,30 +661,18 @@ def _event_times(raw: pd.Series, timezone: str, log: EventLog, column: str) -> t
     Returns the first and the second pass's reading (the same elsewhere); NaT where it does not
     read as a time, or is empty. A naive time the clocks skip is read as the hour after it.
     """
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        utc = raw.dt.tz_convert("UTC")
-        return utc, utc
-    form = log.time_format or "ISO8601"
+    no_times = (
+        f"{', '.join(str(file) for file in log.files)}: column {column!r} of the event log holds no times; set "
+        "[events] start and end to the log's time columns, with [events] time_format if they are not ISO 8601"
+    )
     text = raw if pd.api.types.is_datetime64_any_dtype(raw.dtype) else raw.astype("string").str.strip()
-    try:
-        times = pd.to_datetime(text, errors="coerce", format=form)
-    except ValueError:  # offsets that differ between rows (a clock on daylight saving time) parse to UTC only
-        utc = pd.to_datetime(text, errors="coerce", format=form, utc=True)
-        naive = ~states_offset(text)  # read in the zone, as in a log without offsets
-        passes = (utc, utc.copy())
+    times, naive = _parse_stamps(text, log.time_format or "ISO8601", no_times)
+    if times.dt.tz is not None:  # stamps that state no offset amid ones that do are read in the zone
+        passes = (times, times.copy())
         if naive.any():
             for read, local in zip(passes, _event_times(text[naive], timezone, log, column), strict=True):
                 read[naive] = local
         return passes
-    if isinstance(times.dtype, pd.DatetimeTZDtype):
-        utc = times.dt.tz_convert("UTC")
-        return utc, utc
-    if not pd.api.types.is_datetime64_any_dtype(times.dtype):
-        files = ", ".join(str(file) for file in log.files)
-        raise SiteConfigError(
-            f"{files}: column {column!r} of the event log holds no times; set [events] start and end to the log's "
-            "time columns, with [events] time_format if they are not ISO 8601"
-        )
     passes = [
         times.dt.tz_localize(timezone, ambiguous=np.full(len(times), first), nonexistent="shift_forward")
         for first in (True, False)
