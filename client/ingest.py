@@ -387,7 +387,7 @@ def timestamps_to_utc(
     """
     no_times = f"{path}: column {column!r} (time) is not a timestamp; map [columns] time to the timestamp column"
     zone_left = _zone_left(path, column) if offsets_dropped else None
-    times, naive = _parse_stamps(raw, time_format or "ISO8601", no_times, zone_left)
+    times, naive = _parse_stamps(raw, time_format or "ISO8601", f"{path}: column {column!r}", no_times, zone_left)
     if times.dt.tz is not None:  # stamps that state no offset amid ones that do are read in the zone
         if naive.any():
             times[naive] = timestamps_to_utc(raw[naive], assets[naive], timezone, path, column, time_format, clock)
@@ -406,12 +406,13 @@ def timestamps_to_utc(
 
 
 def _parse_stamps(
-    raw: pd.Series, form: str, no_times: str, zone_left: SiteConfigError | None = None
+    raw: pd.Series, form: str, where: str, no_times: str, zone_left: SiteConfigError | None = None
 ) -> tuple[pd.Series[pd.Timestamp], np.ndarray]:
     """Timestamps in UTC if any states an offset (those stating none read as UTC), else naive; and which state none.
 
     Text is read by ``form``, "ISO8601" or strftime codes (NaT where it does not parse). Raises SiteConfigError
-    ``no_times`` if the column holds no times, and ``zone_left``, when given, if the text states a zone.
+    ``no_times`` if the column holds no times, and ``zone_left``, when given, if the text states a zone; and one
+    naming ``where`` (the file and column) if offsets differ between rows in a form :data:`UTC_OFFSET_TEXT` misses.
     """
     if isinstance(raw.dtype, pd.DatetimeTZDtype):  # Parquet timestamps with a zone: nothing to parse
         return raw.dt.tz_convert("UTC"), np.zeros(len(raw), dtype=bool)
@@ -422,7 +423,14 @@ def _parse_stamps(
             raise zone_left from None
         # Offsets that differ between rows (DST in local time) only parse straight to UTC, which reads a
         # stamp that states none as UTC: the caller reads such stamps in the zone, as without offsets.
-        return pd.to_datetime(raw, errors="coerce", utc=True, format=form), ~states_offset(raw)
+        naive = ~states_offset(raw)
+        if naive.all():  # offsets in a form not recognised: the stamps "stating none" would be read again, forever
+            raise SiteConfigError(
+                f"{where}: its stamps state UTC offsets that differ between rows, in a form not read here (e.g. "
+                f"{raw.dropna().iloc[0]!r}); write each offset as +hh:mm after the time of day, e.g. "
+                "2025-07-01T13:00+02:00"
+            ) from None
+        return pd.to_datetime(raw, errors="coerce", utc=True, format=form), naive
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         if zone_left is not None:
             raise zone_left
@@ -661,12 +669,13 @@ def _event_times(raw: pd.Series, timezone: str, log: EventLog, column: str) -> t
     Returns the first and the second pass's reading (the same elsewhere); NaT where it does not
     read as a time, or is empty. A naive time the clocks skip is read as the hour after it.
     """
+    files = ", ".join(str(file) for file in log.files)
     no_times = (
-        f"{', '.join(str(file) for file in log.files)}: column {column!r} of the event log holds no times; set "
-        "[events] start and end to the log's time columns, with [events] time_format if they are not ISO 8601"
+        f"{files}: column {column!r} of the event log holds no times; set [events] start and end to the log's time "
+        "columns, with [events] time_format if they are not ISO 8601"
     )
     text = raw if pd.api.types.is_datetime64_any_dtype(raw.dtype) else raw.astype("string").str.strip()
-    times, naive = _parse_stamps(text, log.time_format or "ISO8601", no_times)
+    times, naive = _parse_stamps(text, log.time_format or "ISO8601", f"{files}: column {column!r}", no_times)
     if times.dt.tz is not None:  # stamps that state no offset amid ones that do are read in the zone
         passes = (times, times.copy())
         if naive.any():

@@ -433,3 +433,17 @@ def test_stamps_that_state_no_offset_among_ones_that_do_are_read_in_the_sites_zo
         expected[1],
         expected[2],
     )
+
+
+def test_offsets_that_differ_in_a_form_not_read_are_an_error_naming_the_column(tmp_path: Path):
+    """ISO 8601 stamps of hours only, "13+02" and "14+01": a SiteConfigError naming the file and column with the
+    form that reads (it recursed without end before). Control: written 13:00+02:00 and 13:00+01:00, they read."""
+    stamps = ["2025-10-26T00+02", "2025-10-26T02+01", "2025-10-26T03+01"]
+    _site(tmp_path, "Zeit;WEA;P;V;T\n" + "".join(f"{stamp};A1;1,5;8,0;280,15\n" for stamp in stamps))
+    site = load_site_config(tmp_path / "site.toml")
+    with pytest.raises(SiteConfigError, match=r"column 'Zeit': its stamps state UTC offsets .* \+hh:mm"):
+        pd.concat(read_canonical_chunks(site))
+    fixed = [stamp[:13] + ":00" + stamp[13:] + ":00" for stamp in stamps]
+    _site(tmp_path, "Zeit;WEA;P;V;T\n" + "".join(f"{stamp};A1;1,5;8,0;280,15\n" for stamp in fixed))
+    times = pd.concat(read_canonical_chunks(load_site_config(tmp_path / "site.toml")))["time"]
+    assert list(times.dt.strftime("%H:%M")) == ["22:00", "01:00", "02:00"]
