@@ -133,10 +133,11 @@ def pair_alarms(
 ) -> tuple[np.ndarray, np.ndarray]:
     """For a log of one row per alarm raised and one per alarm cleared: the row that clears each raise.
 
-    An alarm is a unit's code: the first row clearing it at or after a raise ends the event the raise
-    starts (a raise and a clear at the same time make an event without duration, not one that lasts
-    to the next clear). A raise repeated while the alarm is on adds an event ending at the same
-    clear, which marks no record differently. A clear repeated after the alarm cleared ends nothing.
+    An alarm is a unit's code, on from a raise until a clear. A raise ends at the first clear of its
+    alarm after it; at one time, a clear first ends a raise already on, and a raise while the alarm
+    is off ends at a clear of that same time (an event without duration, not one lasting to the next
+    clear). A raise repeated while the alarm is on adds an event ending at the same clear, which
+    marks no record differently. A clear repeated after the alarm cleared ends nothing.
 
     Parameters
     ----------
@@ -153,19 +154,28 @@ def pair_alarms(
         For each raising row, the index of the row that clears it (-1: still on when the log ends);
         -1 for each clearing row.
     raised_before_log : ndarray of bool
-        Clearing rows with no row of their alarm before them: raised before the log began.
+        Clearing rows that come first of their alarm's rows (none at the same time raises it): the
+        alarm was raised before the log began.
     """
     n = len(unit)
-    order = np.lexsort((~raised, time, code, unit))  # within an alarm by time, a raise before a clear
-    u, c, r = unit[order], code[order], raised[order]
+    order = np.lexsort((~raised, time, code, unit))  # within an alarm by time, raises before clears
+    u, c, t, r = unit[order], code[order], time[order], raised[order]
+    position = np.arange(n)
     first_of_alarm = np.ones(n, dtype=bool)
     first_of_alarm[1:] = (u[1:] != u[:-1]) | (c[1:] != c[:-1])
     alarm = np.cumsum(first_of_alarm) - 1
+    first_at_time = first_of_alarm.copy()
+    first_at_time[1:] |= t[1:] != t[:-1]
+    group_first = np.maximum.accumulate(np.where(first_at_time, position, 0))
+    group_last = np.minimum.accumulate(np.where(np.r_[first_at_time[1:], True], position, n)[::-1])[::-1]
+    # On before this time: the alarm's row before the time's rows raised it (a raise turns it on, a clear off).
+    on_before = ~first_of_alarm[group_first] & r[np.maximum(group_first - 1, 0)]
     clears = np.flatnonzero(~r)
     clearing_sorted = np.full(n, -1, dtype=np.int64)
     if len(clears):
-        candidate = clears[np.minimum(np.searchsorted(clears, np.arange(n)), len(clears) - 1)]
-        matched = r & (candidate > np.arange(n)) & (alarm[candidate] == alarm)
+        after = np.where(on_before, group_last, position)  # a raise while on: not the clear of its own time
+        candidate = clears[np.minimum(np.searchsorted(clears, after, side="right"), len(clears) - 1)]
+        matched = r & (candidate > after) & (alarm[candidate] == alarm)
         clearing_sorted[matched] = order[candidate[matched]]
     clearing = np.full(n, -1, dtype=np.int64)
     clearing[order] = clearing_sorted

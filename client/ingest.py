@@ -481,6 +481,20 @@ def channel_values(
 
 
 @dataclass(frozen=True)
+class AlarmCounts:
+    """How the rows of a log of alarms raised and cleared ([events] transition) paired into events."""
+
+    unknown: int  # rows of listed units whose transition is none of [events] raised, cleared, ignored: left out
+    unknown_values: tuple[str, ...]  # those transitions, in lower case (up to 10)
+    clears: int  # rows that clear an alarm, or clear it again: read into the events they end
+    unread_clears: int  # clears without a time or code that reads: left out, so their alarms may stay on
+    cleared_unraised: int  # clears of an alarm not raised before them: on from their unit's first row
+    cleared_unraised_example: str  # the first of them: unit, code, time (UTC)
+    left_on: int  # raises of codes other than normal never cleared: on to the export's end
+    left_on_example: str  # the earliest of them: unit, code, time (UTC)
+
+
+@dataclass(frozen=True)
 class EventLogCounts:
     """What reading a site's event log ([events]) left out, and why; and the time its events span."""
 
@@ -491,11 +505,9 @@ class EventLogCounts:
     unreadable_end: int  # an end that does not read as a time (an empty one is open): left out
     ends_before_start: int  # left out
     no_code: int  # no integer status code: left out
-    unknown_transition: int  # [events] transition neither raised nor cleared (of listed units): left out
-    unknown_transitions: tuple[str, ...]  # those values (up to 10)
-    clears: int  # rows that clear an alarm raised before them in the log, or cleared already: no events
     ignored: int  # rows of [events] ignored transitions (acknowledgements): no events
-    raised_before_log: int  # clears of an alarm the log never raised: read as on from the log's first time
+    alarms: AlarmCounts | None  # a log of alarms raised and cleared ([events] transition): how they paired
+    repeats_previous_code: int  # a log of state changes: rows whose code is their unit's row before's
     unlisted_units: tuple[str, ...]  # ids site.toml does not list (up to 20): their events are left out
     repeated_hour: int  # events with a naive time in the hour clocks repeat in autumn (read as below)
     lasting: int  # events read of a code other than normal that take time: those that mark records
@@ -550,39 +562,25 @@ def read_event_log(
     unit = pd.Index(asset_ids).get_indexer(ids)
     zone = log.timezone or timezone
     start, start_later = _event_times(frame[names["start"]], zone, log, names["start"])
+    in_repeated_hour = (start != start_later) & start.notna()
     code = pd.to_numeric(frame[names["code"]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     with np.errstate(invalid="ignore"):
         integer = np.isfinite(code) & (code == np.round(code)) & (np.abs(code) < 2**31)
     event_row = np.ones(len(frame), dtype=bool)  # a row that clears an alarm is no event of its own
-    ignored = np.zeros(len(frame), dtype=bool)  # rows that neither raise nor clear an alarm (acknowledgements)
-    clears, on_at_start, unknown = 0, np.zeros(0, dtype=np.int64), pd.Series([], dtype="string")
+    skipped = np.zeros(len(frame), dtype=bool)  # rows that neither raise nor clear an alarm (acknowledgements)
+    alarms, repeats = None, 0
     if "end" in names:
         end_first, end_later = _event_times(frame[names["end"]], zone, log, names["end"])
         end_text = frame[names["end"]].astype("string").str.strip()
         open_end = (end_text.isna() | (end_text == "")).to_numpy(dtype=bool, na_value=True)
     elif "transition" in names:
-        said = frame[names["transition"]].astype("string").str.strip().str.lower()
-        raised, cleared = (said.isin(given).to_numpy(dtype=bool, na_value=False) for given in (log.raised, log.cleared))
-        ignored = said.isin(log.ignored).to_numpy(dtype=bool, na_value=False)
-        unknown = said[~raised & ~cleared & ~ignored & (unit >= 0)]
-        rows = np.flatnonzero((unit >= 0) & start.notna().to_numpy() & integer & (raised | cleared))
-        start_ns = start.dt.as_unit("ns").array.asi8
-        clearing, before_log = pair_alarms(unit[rows], code[rows].astype(np.int64), start_ns[rows], raised[rows])
-        ended_by = np.full(len(frame), -1, dtype=np.int64)
-        ended_by[rows] = np.where(clearing >= 0, rows[np.maximum(clearing, 0)], -1)
-        # A clear with no row of its alarm before it: the alarm was on when the log began, and lasts to it.
-        on_at_start = rows[before_log]
-        ended_by[on_at_start] = on_at_start
-        end_first, end_later = (_rows_at(times, ended_by) for times in (start, start_later))
-        start, start_later = start.copy(), start_later.copy()
-        start.iloc[on_at_start] = start_later.iloc[on_at_start] = start.min()  # the log's first time, any row
-        open_end = raised & (ended_by < 0)
-        event_row = raised.copy()
-        event_row[on_at_start] = True
-        clears = int(cleared[rows].sum()) - len(on_at_start)
+        alarms = _paired_alarms(frame[names["transition"]], log, unit, code, integer, start, start_later)
+        start, end_first, end_later = alarms.start, alarms.end, alarms.end
+        open_end, event_row, skipped = alarms.open_end, alarms.event_row, alarms.ignored
     else:
         open_end, end_first = _state_ends(unit, start)
         end_later = end_first
+        repeats = _repeats_previous_code(unit, start, code)
     end = end_first.where(end_first.isna() | start.isna() | (end_first >= start), end_later)
     start_ns = start.dt.as_unit("ns").array.asi8
     end_ns = np.where(open_end, OPEN_END, end.dt.as_unit("ns").array.asi8)
@@ -592,21 +590,19 @@ def read_event_log(
     kept_codes = code[kept].astype(np.int64)
     abnormal = ~np.isin(kept_codes, normal_codes)
     events = unit_events(unit[kept][abnormal], start_ns[kept][abnormal], end_ns[kept][abnormal], kept_codes[abnormal])
-    repeated = ((start != start_later) & start.notna()) | ((end_first != end_later) & end_first.notna())
+    repeated = (in_repeated_hour | ((end_first != end_later) & end_first.notna())) & (unit >= 0) & ~skipped
     times = pd.concat([start[kept], end[kept & ~open_end]])
     counts = EventLogCounts(
         events=len(frame),
         listed=int((unit >= 0).sum()),
         read=int(kept.sum()),
-        unreadable_start=int((~readable_start & ~ignored).sum()),
+        unreadable_start=int((~readable_start & ~skipped).sum()),
         unreadable_end=int((~readable_end & event_row).sum()),
         ends_before_start=int((~ordered).sum()),
-        no_code=int((~integer & ~ignored).sum()),
-        unknown_transition=len(unknown),
-        unknown_transitions=tuple(sorted(set(unknown.fillna("(empty)"))))[:10],
-        clears=clears,
-        ignored=int((ignored & (unit >= 0)).sum()),
-        raised_before_log=len(on_at_start),
+        no_code=int((~integer & ~skipped).sum()),
+        ignored=int((skipped & (unit >= 0)).sum()),
+        alarms=None if alarms is None else alarms.counts(asset_ids, unit, code, normal_codes),
+        repeats_previous_code=repeats,
         unlisted_units=tuple(sorted(set(ids[unit < 0].dropna())))[:20],
         repeated_hour=int(repeated.fillna(False).sum()),
         lasting=len(events.start),
@@ -616,9 +612,103 @@ def read_event_log(
     return events, counts
 
 
-def _rows_at(times: pd.Series, rows: np.ndarray) -> pd.Series:
-    """``times`` of rows ``rows`` (NaT where -1), indexed as ``times``."""
-    return times.iloc[np.maximum(rows, 0)].set_axis(times.index).where(rows >= 0)
+@dataclass(frozen=True)
+class _PairedAlarms:
+    """A log of alarms raised and cleared, row by row, as events: each raise until the clear that ends it."""
+
+    start: pd.Series  # each row's time; a clear of an alarm on when its unit's rows begin: their first time
+    end: pd.Series  # of each event row: its clear's time (NaT: none)
+    open_end: np.ndarray  # raises never cleared
+    event_row: np.ndarray  # raises, and clears of alarms on when the unit's rows begin
+    ignored: np.ndarray  # rows of [events] ignored transitions
+    raised: np.ndarray
+    unknown: pd.Series  # the transitions of listed units' rows that are none of the three
+    paired: np.ndarray  # the rows paired: listed, with a readable time and code, raised or cleared
+    unread_clears: int
+
+    def counts(
+        self, asset_ids: Sequence[str], unit: np.ndarray, code: np.ndarray, normal_codes: Sequence[int]
+    ) -> AlarmCounts:
+        """What pairing left out and left on, for the validator."""
+        rows = self.paired
+        cleared_unraised = rows[self.event_row[rows] & ~self.raised[rows]]
+        left_on = rows[self.open_end[rows] & ~np.isin(code[rows], normal_codes)]
+
+        def earliest(found: np.ndarray, times: pd.Series, what: str) -> str:
+            if not len(found):
+                return ""
+            row = found[int(np.argmin(times.iloc[found].to_numpy()))]
+            return f"{asset_ids[unit[row]]}, code {int(code[row])}, {what} {times.iloc[row]:%Y-%m-%d %H:%M} UTC"
+
+        return AlarmCounts(
+            unknown=len(self.unknown),
+            unknown_values=tuple(sorted(set(self.unknown.fillna("(empty)"))))[:10],
+            clears=int((~self.raised[rows]).sum()) - len(cleared_unraised),
+            unread_clears=self.unread_clears,
+            cleared_unraised=len(cleared_unraised),
+            cleared_unraised_example=earliest(cleared_unraised, self.end, "cleared"),
+            left_on=len(left_on),
+            left_on_example=earliest(left_on, self.start, "raised"),
+        )
+
+
+def _paired_alarms(
+    transition: pd.Series,
+    log: EventLog,
+    unit: np.ndarray,
+    code: np.ndarray,
+    integer: np.ndarray,
+    start: pd.Series,
+    start_later: pd.Series,
+) -> _PairedAlarms:
+    """A log of one row per alarm raised and one per alarm cleared as events (:func:`client.events.pair_alarms`).
+
+    Rows are paired by their first pass through the hour clocks repeat in autumn; a clear of that hour
+    that then ends nothing is read as its second pass (written after the clocks went back), and the
+    rows paired again. A clear of an alarm not raised before it was on when the log began: it is an
+    event from its unit's first row, so no other unit's rows move it.
+    """
+    said = transition.astype("string").str.strip().str.lower()
+    raised, cleared, ignored = (
+        said.isin(values).to_numpy(dtype=bool, na_value=False) for values in (log.raised, log.cleared, log.ignored)
+    )
+    listed = unit >= 0
+    readable = start.notna().to_numpy() & integer
+    rows = np.flatnonzero(listed & readable & (raised | cleared))
+    first, second = (times.dt.as_unit("ns").array.asi8[rows] for times in (start, start_later))
+    alarm = unit[rows], code[rows].astype(np.int64)
+    clearing, before_log = pair_alarms(*alarm, first, raised[rows])
+    second_pass = ~raised[rows] & (second != first) & ~np.isin(np.arange(len(rows)), clearing)
+    time = np.where(second_pass, second, first)
+    if second_pass.any():
+        clearing, before_log = pair_alarms(*alarm, time, raised[rows])
+    unit_first = np.full(int(unit.max(initial=-1)) + 1, OPEN_END)
+    np.minimum.at(unit_first, unit[rows], time)
+    paired_start, end = start.dt.as_unit("ns").copy(), pd.Series(pd.NaT, index=start.index, dtype="datetime64[ns, UTC]")
+    paired_start.iloc[rows] = pd.to_datetime(np.where(before_log, unit_first[unit[rows]], time), utc=True)
+    cleared_at = np.where(clearing >= 0, time[np.maximum(clearing, 0)], np.iinfo(np.int64).min)  # min: NaT
+    end.iloc[rows] = pd.to_datetime(np.where(before_log, time, cleared_at), utc=True)
+    event_row, open_end = np.zeros(len(unit), dtype=bool), np.zeros(len(unit), dtype=bool)
+    event_row[rows] = raised[rows] | before_log
+    open_end[rows] = raised[rows] & (clearing < 0)
+    return _PairedAlarms(
+        start=paired_start,
+        end=end,
+        open_end=open_end,
+        event_row=event_row,
+        ignored=ignored,
+        raised=raised,
+        unknown=said[~raised & ~cleared & ~ignored & listed],
+        paired=rows,
+        unread_clears=int((cleared & listed & ~readable).sum()),
+    )
+
+
+def _repeats_previous_code(unit: np.ndarray, start: pd.Series, code: np.ndarray) -> int:
+    """How many rows of listed units, in time order, repeat the code of their unit's row before."""
+    rows = np.flatnonzero((unit >= 0) & start.notna().to_numpy() & np.isfinite(code))
+    order = rows[np.lexsort((start.dt.as_unit("ns").array.asi8[rows], unit[rows]))]
+    return int(((unit[order][1:] == unit[order][:-1]) & (code[order][1:] == code[order][:-1])).sum())
 
 
 def _state_ends(unit: np.ndarray, start: pd.Series) -> tuple[np.ndarray, pd.Series]:

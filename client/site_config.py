@@ -243,6 +243,12 @@ _EVENT_COLUMN_WHAT = {
     "code": "its status code",
 }
 _OPTIONAL_EVENT_COLUMNS = ("end", "transition")
+RAISED = ("raised", "on", "active", "set", "came", "kommt")
+"""[events] raised by default: transitions of a row that raises its alarm (lower case)."""
+CLEARED = ("cleared", "off", "inactive", "reset", "went", "geht")
+"""[events] cleared by default."""
+IGNORED = ("acknowledged", "ack", "comment")
+"""[events] ignored by default: transitions of a row that does neither."""
 EVENT_SETTINGS = (
     Setting(
         "files",
@@ -287,19 +293,19 @@ EVENT_SETTINGS = (
         "raised",
         "array of strings",
         "the `transition` values of a row that raises its alarm (any case)",
-        ["raised", "on", "active", "set", "came", "kommt"],
+        list(RAISED),
     ),
     Setting(
         "cleared",
         "array of strings",
         "the `transition` values of a row that clears its alarm (any case)",
-        ["cleared", "off", "inactive", "reset", "went", "geht"],
+        list(CLEARED),
     ),
     Setting(
         "ignored",
         "array of strings",
         "the `transition` values of a row that does neither, skipped (an acknowledgement, a comment)",
-        ["acknowledged", "ack", "comment"],
+        list(IGNORED),
     ),
     Setting("code", "string", "column of its integer status code, sorted by `[status]`"),
 )
@@ -389,9 +395,9 @@ class EventLog:
     time_format: str | None
     columns: dict[str, str]  # EVENT_COLUMNS -> the log's column
     timezone: str | None = None  # of its times without a UTC offset; None: [site] timezone
-    raised: tuple[str, ...] = ()  # transition values (lower case) of a row that raises its alarm
-    cleared: tuple[str, ...] = ()  # ... and of one that clears it
-    ignored: tuple[str, ...] = ()  # ... and of one that does neither (an acknowledgement)
+    raised: tuple[str, ...] = RAISED  # transition values (lower case) of a row that raises its alarm
+    cleared: tuple[str, ...] = CLEARED  # ... and of one that clears it
+    ignored: tuple[str, ...] = IGNORED  # ... and of one that does neither (an acknowledgement)
 
 
 @dataclass(frozen=True)
@@ -536,6 +542,11 @@ def parse_event_log(
             "map it as start and leave end out, or leave transition out for a log of events with their ends"
         )
     transitions = {name: _transition_values(values, name, problems) for name in ("raised", "cleared", "ignored")}
+    if "transition" not in mapped and (given := [name for name in transitions if name in table]):
+        problems.append(
+            f"[events] {', '.join(given)} set, but transition is not mapped: map transition to the column that says "
+            "whether a row raises or clears its alarm, or leave them out"
+        )
     for name, other in (("raised", "cleared"), ("raised", "ignored"), ("cleared", "ignored")):
         if both := sorted(set(transitions[name]) & set(transitions[other])):
             problems.append(
@@ -558,7 +569,8 @@ def parse_event_log(
 def _transition_values(values: dict[str, Any], name: str, problems: list[str]) -> tuple[str, ...]:
     """[events] raised, cleared or ignored, stripped and in lower case (a log's transition column is read so)."""
     given = values[name]
-    if not isinstance(given, list) or not given or not all(isinstance(v, str) and v.strip() for v in given):
+    empty = not given and name != "ignored"  # every row may have to raise or clear
+    if not isinstance(given, list) or empty or not all(isinstance(v, str) and v.strip() for v in given):
         problems.append(f'[events] {name} = {given!r}; give the log\'s values as an array of texts, e.g. ["ON"]')
         return ()
     return tuple(v.strip().lower() for v in given)

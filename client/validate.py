@@ -17,6 +17,7 @@ from client.events import UnitEvents
 from client.filters import TurbineArrays, frozen_sensor_context, frozen_sensor_flag
 from client.ingest import (
     CHUNK_ROWS,
+    AlarmCounts,
     EventLogCounts,
     LocalClock,
     MisalignedRowsError,
@@ -252,25 +253,34 @@ def event_log_findings(
         The export's first and last record (UTC; NaT when it has none).
     """
     files = ", ".join(str(file) for file in log.files)
-    unread = counts.listed - counts.read - counts.clears - counts.ignored  # a clear is read into its event
-    severity = "error" if unread > LATE_SHARE_ERROR * counts.listed else "warning"
+    alarms = counts.alarms
+    clears = 0 if alarms is None else alarms.clears
+    rows = counts.listed - counts.ignored  # acknowledgements are neither read nor left out
+    unread = rows - counts.read - clears  # a clear is read into the event it ends
+    severity = "error" if unread > LATE_SHARE_ERROR * rows else "warning"
+    noun = "events" if alarms is None else "rows"
     out = []
     for n, column, problem, fix in (
         (counts.unreadable_start, "start", "have no start that reads as a time", "set [events] time_format"),
         (counts.unreadable_end, "end", "have an end that does not read as a time", "set [events] time_format"),
         (counts.ends_before_start, "end", "end before they start", "check the log's start and end columns"),
         (counts.no_code, "code", "have no integer status code", "set [events] code to the column of the codes"),
-        (
-            counts.unknown_transition,
-            "transition",
-            f"neither raise nor clear their alarm ({list(counts.unknown_transitions)})",
-            "list the log's values in [events] raised, cleared or ignored",
-        ),
     ):
         if n:
-            out.append(
-                Finding(severity, files, log.columns[column], "", f"{n} events {problem}: they are left out", fix)
-            )
+            problem = f"{n} {noun} {problem}: they are left out"
+            out.append(Finding(severity, files, log.columns[column], "", problem, fix))
+    if alarms is not None:
+        out += _alarm_findings(log, alarms, files, severity)
+    elif counts.repeats_previous_code > STATE_REPEAT_SHARE * max(counts.read, 1):
+        problem = (
+            f"{counts.repeats_previous_code} of the log's {counts.read} rows repeat their unit's previous code: read "
+            "as state changes, a row that clears an alarm would hold its code on"
+        )
+        fix = (
+            "if the log has one row per alarm raised and one per alarm cleared, map [events] transition to the column "
+            "that says which; if its rows are events, map [events] end"
+        )
+        out.append(Finding("warning", files, log.columns["code"], "", problem, fix))
     if counts.unlisted_units:
         out.append(
             Finding(
@@ -282,13 +292,6 @@ def event_log_findings(
                 f"list each of the site's units in {units} by the id the log gives it (as the export does)",
             )
         )
-    if counts.raised_before_log:
-        problem = (
-            f"{counts.raised_before_log} alarms are cleared with no raise before them in the log: each is read as on "
-            "from the log's first time to its clear"
-        )
-        fix = "export the log from before the export's first record, so that it holds their raises"
-        out.append(Finding("warning", files, log.columns["transition"], "", problem, fix))
     if counts.repeated_hour:
         out.append(
             Finding(
@@ -296,10 +299,10 @@ def event_log_findings(
                 files,
                 ", ".join(_time_columns(log)),
                 "",
-                f"{counts.repeated_hour} events have a time without UTC offset in the hour clocks repeat in autumn: "
+                f"{counts.repeated_hour} {noun} have a time without UTC offset in the hour clocks repeat in autumn: "
                 + (
-                    "each row is read as the first pass, so a clear of the second pass may read as before its raise"
-                    if "transition" in log.columns
+                    "rows are paired as its first pass, a clear that then ends nothing as its second"
+                    if alarms is not None
                     else "a start is read as the first pass, an end as the first not before its start"
                 ),
                 "export the log with UTC offsets",
@@ -317,8 +320,10 @@ def event_log_findings(
             f"instant: {every_normal}"
         )
         fix = (
-            "map [events] start and end to the columns of when an event began and when it cleared; for a log of "
-            "one row per alarm raised and one per alarm cleared, map [events] transition to the column that says "
+            "check that [events] code is the column of the alarms' status codes and raised / cleared their values"
+            if alarms is not None
+            else "map [events] start and end to the columns of when an event began and when it cleared; for a log "
+            "of one row per alarm raised and one per alarm cleared, map [events] transition to the column that says "
             "which"
         )
         out.append(Finding("error", files, ", ".join(_time_columns(log)), "", problem, fix))
@@ -332,6 +337,50 @@ def event_log_findings(
             problem = f"{span}, {export}: records outside the log's span read as normal"
             out.append(Finding("warning", files, "[events]", "", problem, _LOG_FIX))
     return out
+
+
+STATE_REPEAT_SHARE = 0.2
+"""The share of a state-change log's rows repeating their unit's previous code above which validation warns
+that it may be a log of alarms raised and cleared, one of whose clear rows in two repeats its raise's code."""
+
+
+def _alarm_findings(log: EventLog, alarms: AlarmCounts, files: str, severity: str) -> list[Finding]:
+    """What pairing a log of alarms raised and cleared left out or left on ([events] transition).
+
+    An alarm never cleared is on to the export's end: an error where clears were left out (unreadable,
+    or of transitions not listed), which may be its clear, else a warning naming the earliest.
+    """
+    column = log.columns["transition"]
+    out = []
+    if alarms.unknown:
+        problem = f"{alarms.unknown} rows neither raise nor clear an alarm ({list(alarms.unknown_values)}): left out"
+        fix = "list each of the log's values in [events] raised, cleared or ignored"
+        out.append(Finding(severity, files, column, "", problem, fix))
+    if alarms.left_on:
+        lost_clears = alarms.unread_clears + alarms.unknown
+        problem = (
+            f"{_alarms(alarms.left_on)} raised and never cleared in the log (the earliest: {alarms.left_on_example}): "
+            "each reads as on to the export's end"
+        )
+        if lost_clears:
+            problem += f"; {lost_clears} rows left out may be their clears"
+            fix = "make every clear readable ([events] time_format, code, cleared); nothing leaves the site till then"
+        else:
+            fix = "if they were cleared, export the log to a later end"
+        out.append(Finding("error" if lost_clears else "warning", files, column, "", problem, fix))
+    if alarms.cleared_unraised:
+        problem = (
+            f"{_alarms(alarms.cleared_unraised)} cleared with no earlier raise in the log (the first: "
+            f"{alarms.cleared_unraised_example}): each reads as on from its unit's first row to its clear"
+        )
+        fix = "export the log from before the export's first record, so that it holds their raises"
+        out.append(Finding("warning", files, column, "", problem, fix))
+    return out
+
+
+def _alarms(n: int) -> str:
+    """'1 alarm is' or 'n alarms are'."""
+    return "1 alarm is" if n == 1 else f"{n} alarms are"
 
 
 def _time_columns(log: EventLog) -> list[str]:

@@ -66,22 +66,25 @@ def test_an_event_marks_every_record_it_overlaps_and_no_other():
 
 
 def _clears_by_search(unit, code, time, raised):
-    """For each raise, the time of the first clear of its unit and code at or after it (-1: none); for each clear,
-    whether no row of its alarm comes before it (times, then a raise before a clear, then the log's order)."""
+    """For each raise, the time of the clear that ends it (-1: none), row by row: the first clear of its unit and
+    code after it, or at its time if the alarm was off before (its last earlier row, a raise listed before a clear
+    at one time, did not raise it); for each clear, whether it comes first of its alarm's rows."""
     clear_time = np.full(len(unit), -1)
     before_log = np.zeros(len(unit), dtype=bool)
     for i in range(len(unit)):
         alarm = np.flatnonzero((unit == unit[i]) & (code == code[i]))
+        ranked = sorted(alarm, key=lambda k: (time[k], not raised[k], k))
         if raised[i]:
-            later = alarm[~raised[alarm] & (time[alarm] >= time[i])]
+            earlier = [k for k in ranked if time[k] < time[i]]
+            at_own_time = not (earlier and raised[earlier[-1]])  # the alarm was off: a clear of its time ends it
+            later = alarm[~raised[alarm] & ((time[alarm] > time[i]) | (at_own_time & (time[alarm] == time[i])))]
             clear_time[i] = time[later].min() if len(later) else -1
         else:
-            earlier = [(time[k], not raised[k], k) < (time[i], True, i) for k in alarm]
-            before_log[i] = not any(earlier)
+            before_log[i] = ranked[0] == i
     return clear_time, before_log
 
 
-def test_each_raise_ends_at_the_first_clear_of_its_alarm_at_or_after_it():
+def test_each_raise_ends_at_the_first_clear_of_its_alarm_after_it():
     """Rows of three units and four codes raised and cleared at random (repeats, clears with nothing on, raises
     and clears at one time, in any row order): the clears a search of every row finds."""
     rng = np.random.default_rng(5)
@@ -98,4 +101,16 @@ def test_each_raise_ends_at_the_first_clear_of_its_alarm_at_or_after_it():
     assert (clearing[~raised] == -1).all()
     np.testing.assert_array_equal(before_log, expected_before_log)
     assert 0 < before_log.sum() < (~raised).sum() and 0 < (raised & ~matched).sum() < raised.sum()
-    assert (time[np.maximum(clearing, 0)] == time)[matched].any()  # a raise and its clear at one time
+    same_time = matched & (time[np.maximum(clearing, 0)] == time)
+    assert 0 < same_time.sum() < matched.sum()  # raises ended at their own time, and ones that were not
+
+
+def test_a_clear_and_a_raise_at_one_time_end_the_alarm_that_was_on_and_start_another():
+    """Raised 10:00, cleared and raised again at 11:00, cleared 13:00: 10:00-11:00 and 11:00-13:00. Control: with
+    the alarm off before 11:00, the raise and clear of 11:00 are one event without duration."""
+    unit, code = np.zeros(4, dtype=np.int64), np.full(4, 3)
+    time = np.array([10, 11, 11, 13]) * 60 * MINUTE
+    clearing, _ = pair_alarms(unit, code, time, np.array([True, False, True, False]))
+    assert list(clearing) == [1, -1, 3, -1]
+    clearing, _ = pair_alarms(unit[1:], code[1:], time[1:], np.array([False, True, False]))
+    assert list(clearing) == [-1, 0, -1]

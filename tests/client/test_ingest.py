@@ -447,3 +447,23 @@ def test_offsets_that_differ_in_a_form_not_read_are_an_error_naming_the_column(t
     _site(tmp_path, "Zeit;WEA;P;V;T\n" + "".join(f"{stamp};A1;1,5;8,0;280,15\n" for stamp in fixed))
     times = pd.concat(read_canonical_chunks(load_site_config(tmp_path / "site.toml")))["time"]
     assert list(times.dt.strftime("%H:%M")) == ["22:00", "01:00", "02:00"]
+
+
+def test_a_clear_written_after_the_clocks_went_back_ends_the_alarm_raised_before(tmp_path: Path):
+    """Berlin, 26 October 2025, naive times: raised 02:50 (first pass, 00:50 UTC), cleared 02:10 (second pass,
+    01:10 UTC). Read as its first pass the clear would come before the raise, the alarm on from the log's first
+    row and again to the export's end; it ends the raise 20 minutes later. Control: cleared 02:55, first pass."""
+    log = EventLog(
+        (tmp_path / "alarms.csv",), "csv", ",", None, {"asset_id": "u", "start": "t", "transition": "a", "code": "c"}
+    )
+    for cleared, expected in (("02:10", "01:10"), ("02:55", "00:55")):
+        rows = f"u,t,a,c\nT1,2025-10-26 01:00,on,7\nT1,2025-10-26 01:00,off,7\nT1,2025-10-26 {cleared},off,3\n"
+        (tmp_path / "alarms.csv").write_text(rows + "T1,2025-10-26 02:50,on,3\n")
+        events, counts = read_event_log(log, ("T1",), "Europe/Berlin", (0,))
+        found = [
+            (pd.Timestamp(s, tz="UTC"), pd.Timestamp(e, tz="UTC"))
+            for s, e in zip(events.start, events.end, strict=True)
+        ]
+        assert found == [(pd.Timestamp("2025-10-26T00:50Z"), pd.Timestamp(f"2025-10-26T{expected}Z"))]
+        assert counts.alarms is not None and (counts.alarms.cleared_unraised, counts.alarms.left_on) == (0, 0)
+        assert counts.repeated_hour == 2

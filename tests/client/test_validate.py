@@ -393,18 +393,25 @@ def test_a_log_of_raised_and_cleared_rows_marks_the_records_its_events_mark(tmp_
     assert (still_on == 3).sum() == len(still_on[still_on.index >= "2025-01-01T10:00Z"]) - 6  # less code 4's hour
 
 
-def test_an_alarm_cleared_before_any_raise_reads_as_on_from_the_logs_first_time(tmp_path: Path):
-    """A clear of code 5 at 06:00 whose raise came before the log: on from the log's first row (05:00) and
-    named. Control: with its raise in the log at 05:30, the same clear marks half the records, without a warning."""
-    alarms = RAISED_AND_CLEARED + "A,2025-01-01T05:00Z,ack,4\nA,2025-01-01T06:00Z,off,5\n"
+def test_an_alarm_cleared_before_any_raise_reads_as_on_from_its_units_first_row(tmp_path: Path):
+    """A clear of code 5 at 06:00 whose raise came before the log: on from turbine A's first row (a code 7 blip at
+    05:00), named; an unlisted turbine's row a month before changes nothing. Control: with its raise in the log at
+    05:30, the same clear marks half the records, without a warning."""
+    alarms = RAISED_AND_CLEARED + (
+        "A,2025-01-01T05:00Z,on,7\nA,2025-01-01T05:00Z,off,7\nB,2024-12-01T00:00Z,on,5\nA,2025-01-01T06:00Z,off,5\n"
+    )
     path = _raised_and_cleared(tmp_path, alarms)
     frame = pd.concat(read_canonical_chunks(load_site_config(path)))
     assert (frame["WTUR_TurSt"] == 5).sum() == 6  # 05:00 to 06:00
-    assert any("1 alarms are cleared with no raise" in f.problem for f in validate_site(path).findings)
+    named = [f.problem for f in validate_site(path).findings if "cleared with no earlier raise" in f.problem]
+    assert named == [
+        "1 alarm is cleared with no earlier raise in the log (the first: A, code 5, cleared 2025-01-01 06:00 "
+        "UTC): each reads as on from its unit's first row to its clear"
+    ]
     (tmp_path / "alarms.csv").write_text(alarms + "A,2025-01-01T05:30Z,on,5\n")
     frame = pd.concat(read_canonical_chunks(load_site_config(path)))
     assert (frame["WTUR_TurSt"] == 5).sum() == 3
-    assert not any("cleared with no raise" in f.problem for f in validate_site(path).findings)
+    assert not any("cleared with no earlier raise" in f.problem for f in validate_site(path).findings)
 
 
 def test_transitions_the_site_does_not_list_are_named_and_most_unread_is_an_error(tmp_path: Path):
@@ -414,9 +421,61 @@ def test_transitions_the_site_does_not_list_are_named_and_most_unread_is_an_erro
     report = validate_site(path)
     named = [f for f in report.findings if f.column == "action"]
     assert not report.usable and named and named[0].severity == "error", _problems(report)
-    assert "2 events neither raise nor clear their alarm (['clr'])" in named[0].problem
+    assert "2 rows neither raise nor clear an alarm (['clr'])" in named[0].problem
     path.write_text(path.read_text().replace('transition = "action"\n', 'transition = "action"\ncleared = ["CLR"]\n'))
     assert validate_site(path).usable
+
+
+def _alarm_pairs(pairs: int, day: int = 1) -> str:
+    """Rows of ``pairs`` alarms of turbine A on 2025-01-``day``, each raised and cleared within its 10 minutes."""
+    return "".join(
+        f"A,2025-01-{day:02d}T{i // 6:02d}:{i % 6}0Z,on,3\nA,2025-01-{day:02d}T{i // 6:02d}:{i % 6}5Z,off,3\n"
+        for i in range(pairs)
+    )
+
+
+def test_a_clear_that_cannot_be_read_leaving_its_alarm_on_is_an_error(tmp_path: Path):
+    """40 alarms raised and cleared, and one whose clear's time does not read: its alarm would be on to the
+    export's end, so the log is refused, naming the raise left on. Control: the clear readable, usable."""
+    header = "wtg,at,action,code\n"
+    good = _alarm_pairs(40) + "A,2025-01-02T10:00Z,on,3\n"
+    path = _raised_and_cleared(tmp_path, header + good + "A,02.01.2025 11:00,off,3\n")
+    report = validate_site(path)
+    left_on = [f for f in report.findings if "never cleared" in f.problem]
+    assert not report.usable and [f.severity for f in left_on] == ["error"], _problems(report)
+    assert "(the earliest: A, code 3, raised 2025-01-02 10:00 UTC)" in left_on[0].problem
+    assert "1 rows left out may be their clears" in left_on[0].problem
+    (tmp_path / "alarms.csv").write_text(header + good + "A,2025-01-02T11:00Z,off,3\n")
+    assert validate_site(path).usable and not [f for f in validate_site(path).findings if "alarms.csv" in f.file]
+
+
+def test_acknowledgements_do_not_dilute_the_share_of_rows_left_out(tmp_path: Path):
+    """20 alarms (40 rows), 2 acknowledgements each and 3 raises whose time does not read: 3 of 43 rows that raise
+    or clear (7 %) are left out, an error, though they are 3 of 83 rows of the log. Control: 2 of 42, a warning."""
+    acks = "".join(f"A,2025-01-01T{i // 6:02d}:{i % 6}2Z,ack,3\n" * 2 for i in range(20))
+    unreadable = "A,01.01.2025 20:00,on,4\n"
+    path = _raised_and_cleared(tmp_path, "wtg,at,action,code\n" + _alarm_pairs(20) + acks + unreadable * 3)
+    findings = [f for f in validate_site(path).findings if "no start that reads" in f.problem]
+    assert [(f.severity, f.problem) for f in findings] == [
+        ("error", "3 rows have no start that reads as a time: they are left out")
+    ]
+    (tmp_path / "alarms.csv").write_text("wtg,at,action,code\n" + _alarm_pairs(20) + acks + unreadable * 2)
+    assert [f.severity for f in validate_site(path).findings if "no start that reads" in f.problem] == ["warning"]
+
+
+def test_a_log_of_raised_and_cleared_rows_read_as_state_changes_warns(tmp_path: Path):
+    """RAISED_AND_CLEARED without [events] transition: each clear repeats its raise's code, so most rows repeat
+    their unit's previous code, and validation says what to map. Control: a log of state changes does not warn."""
+    path = _raised_and_cleared(tmp_path, RAISED_AND_CLEARED)
+    path.write_text(path.read_text().replace('transition = "action"\n', ""))
+    warned = [f for f in validate_site(path).findings if "repeat their unit's previous code" in f.problem]
+    assert [(f.severity, f.column) for f in warned] == [("warning", "code")]
+    assert "map [events] transition" in warned[0].fix
+    changes = (
+        "wtg,at,code\nA,2025-01-02T09:00Z,0\nA,2025-01-02T08:00Z,4\nA,2025-01-01T12:00Z,0\nA,2025-01-01T10:00Z,3\n"
+    )
+    (tmp_path / "alarms.csv").write_text(changes)
+    assert not [f for f in validate_site(path).findings if "previous code" in f.problem]
 
 
 @pytest.mark.parametrize(
@@ -432,6 +491,17 @@ def test_a_log_of_raised_and_cleared_rows_mapped_ambiguously_is_refused(tmp_path
     load_site_config(path)  # control: as mapped, it loads
     path.write_text(path.read_text().replace('transition = "action"\n', f'transition = "action"\n{setting}'))
     with pytest.raises(SiteConfigError, match=refusal):
+        load_site_config(path)
+
+
+def test_transition_values_without_a_transition_column_are_refused_and_no_acknowledgements_are_allowed(
+    tmp_path: Path,
+):
+    path = _raised_and_cleared(tmp_path, RAISED_AND_CLEARED)
+    path.write_text(path.read_text().replace('transition = "action"\n', 'transition = "action"\nignored = []\n'))
+    assert load_site_config(path).events.ignored == ()  # control: an empty ignored is read
+    path.write_text(path.read_text().replace('transition = "action"\n', 'raised = ["ON"]\n'))
+    with pytest.raises(SiteConfigError, match=r"\[events\] raised, ignored set, but transition is not mapped"):
         load_site_config(path)
 
 
