@@ -134,10 +134,11 @@ def pair_alarms(
     """For a log of one row per alarm raised and one per alarm cleared: the row that clears each raise.
 
     An alarm is a unit's code, on from a raise until a clear. A raise ends at the first clear of its
-    alarm after it; at one time, a clear first ends a raise already on, and a raise while the alarm
-    is off ends at a clear of that same time (an event without duration, not one lasting to the next
-    clear). A raise repeated while the alarm is on adds an event ending at the same clear, which
-    marks no record differently. A clear repeated after the alarm cleared ends nothing.
+    alarm after it; at one time, a clear first ends a raise already on (the alarm stays on, raised
+    again), and a raise while the alarm is off ends at a clear of that same time (an event without
+    duration, not one lasting to the next clear). A raise repeated while the alarm is on adds an
+    event ending at the same clear, which marks no record differently. A clear repeated after the
+    alarm cleared ends nothing.
 
     Parameters
     ----------
@@ -168,8 +169,16 @@ def pair_alarms(
     first_at_time[1:] |= t[1:] != t[:-1]
     group_first = np.maximum.accumulate(np.where(first_at_time, position, 0))
     group_last = np.minimum.accumulate(np.where(np.r_[first_at_time[1:], True], position, n)[::-1])[::-1]
-    # On before this time: the alarm's row before the time's rows raised it (a raise turns it on, a clear off).
-    on_before = ~first_of_alarm[group_first] & r[np.maximum(group_first - 1, 0)]
+    # A time of raises only turns its alarm on, of clears only off; one of both leaves it as it was (on:
+    # the clear ends it and the raise starts it again; off: an event without duration).
+    time_starts = np.flatnonzero(first_at_time)
+    raises_at, clears_at = (np.logical_or.reduceat(x, time_starts) if n else x for x in (r, ~r))
+    last_one_sided = np.maximum.accumulate(np.where(raises_at != clears_at, np.arange(len(time_starts)), -1))
+    alarm_at = alarm[time_starts]
+    on_after = (last_one_sided >= 0) & (alarm_at[np.maximum(last_one_sided, 0)] == alarm_at)
+    on_after &= raises_at[np.maximum(last_one_sided, 0)]
+    time_index = np.cumsum(first_at_time) - 1
+    on_before = ~first_of_alarm[group_first] & on_after[np.maximum(time_index - 1, 0)]
     clears = np.flatnonzero(~r)
     clearing_sorted = np.full(n, -1, dtype=np.int64)
     if len(clears):

@@ -487,11 +487,11 @@ class AlarmCounts:
     unknown: int  # rows of listed units whose transition is none of [events] raised, cleared, ignored: left out
     unknown_values: tuple[str, ...]  # those transitions, in lower case (up to 10)
     clears: int  # rows that clear an alarm, or clear it again: read into the events they end
-    unread_clears: int  # clears without a time or code that reads: left out, so their alarms may stay on
-    cleared_unraised: int  # clears of an alarm not raised before them: on from their unit's first row
+    cleared_unraised: int  # clears of an alarm not raised before them: on from the log's first time
     cleared_unraised_example: str  # the first of them: unit, code, time (UTC)
-    left_on: int  # raises of codes other than normal never cleared: on to the export's end
-    left_on_example: str  # the earliest of them: unit, code, time (UTC)
+    left_on: int  # alarms (unit, code) other than normal raised and never cleared: on to the export's end
+    left_on_example: str  # the earliest raise of them: unit, code, time (UTC)
+    left_on_maybe_cleared: int  # of those, ones a row left out (unreadable, or of an unknown transition) may clear
 
 
 @dataclass(frozen=True)
@@ -507,7 +507,7 @@ class EventLogCounts:
     no_code: int  # no integer status code: left out
     ignored: int  # rows of [events] ignored transitions (acknowledgements): no events
     alarms: AlarmCounts | None  # a log of alarms raised and cleared ([events] transition): how they paired
-    repeats_previous_code: int  # a log of state changes: rows whose code is their unit's row before's
+    state_normal_rows: int | None  # a log of state changes: its rows of a normal code (None: another log)
     unlisted_units: tuple[str, ...]  # ids site.toml does not list (up to 20): their events are left out
     repeated_hour: int  # events with a naive time in the hour clocks repeat in autumn (read as below)
     lasting: int  # events read of a code other than normal that take time: those that mark records
@@ -568,7 +568,7 @@ def read_event_log(
         integer = np.isfinite(code) & (code == np.round(code)) & (np.abs(code) < 2**31)
     event_row = np.ones(len(frame), dtype=bool)  # a row that clears an alarm is no event of its own
     skipped = np.zeros(len(frame), dtype=bool)  # rows that neither raise nor clear an alarm (acknowledgements)
-    alarms, repeats = None, 0
+    alarms, normal_rows = None, None
     if "end" in names:
         end_first, end_later = _event_times(frame[names["end"]], zone, log, names["end"])
         end_text = frame[names["end"]].astype("string").str.strip()
@@ -580,7 +580,7 @@ def read_event_log(
     else:
         open_end, end_first = _state_ends(unit, start)
         end_later = end_first
-        repeats = _repeats_previous_code(unit, start, code)
+        normal_rows = _normal_rows(unit, start, code, normal_codes)
     end = end_first.where(end_first.isna() | start.isna() | (end_first >= start), end_later)
     start_ns = start.dt.as_unit("ns").array.asi8
     end_ns = np.where(open_end, OPEN_END, end.dt.as_unit("ns").array.asi8)
@@ -602,7 +602,7 @@ def read_event_log(
         no_code=int((~integer & ~skipped).sum()),
         ignored=int((skipped & (unit >= 0)).sum()),
         alarms=None if alarms is None else alarms.counts(asset_ids, unit, code, normal_codes),
-        repeats_previous_code=repeats,
+        state_normal_rows=normal_rows,
         unlisted_units=tuple(sorted(set(ids[unit < 0].dropna())))[:20],
         repeated_hour=int(repeated.fillna(False).sum()),
         lasting=len(events.start),
@@ -616,15 +616,16 @@ def read_event_log(
 class _PairedAlarms:
     """A log of alarms raised and cleared, row by row, as events: each raise until the clear that ends it."""
 
-    start: pd.Series  # each row's time; a clear of an alarm on when its unit's rows begin: their first time
+    start: pd.Series  # each row's time; a clear of an alarm on when the log began: the log's first time
     end: pd.Series  # of each event row: its clear's time (NaT: none)
     open_end: np.ndarray  # raises never cleared
-    event_row: np.ndarray  # raises, and clears of alarms on when the unit's rows begin
+    event_row: np.ndarray  # raises, and clears of alarms on when the log began
     ignored: np.ndarray  # rows of [events] ignored transitions
     raised: np.ndarray
     unknown: pd.Series  # the transitions of listed units' rows that are none of the three
     paired: np.ndarray  # the rows paired: listed, with a readable time and code, raised or cleared
-    unread_clears: int
+    lost: np.ndarray  # rows of listed units that may have cleared an alarm: a clear without a readable time or
+    # code, or a transition none of the three
 
     def counts(
         self, asset_ids: Sequence[str], unit: np.ndarray, code: np.ndarray, normal_codes: Sequence[int]
@@ -633,6 +634,7 @@ class _PairedAlarms:
         rows = self.paired
         cleared_unraised = rows[self.event_row[rows] & ~self.raised[rows]]
         left_on = rows[self.open_end[rows] & ~np.isin(code[rows], normal_codes)]
+        left_on = left_on[np.unique(unit[left_on] * 2.0**32 + code[left_on], return_index=True)[1]]  # once an alarm
 
         def earliest(found: np.ndarray, times: pd.Series, what: str) -> str:
             if not len(found):
@@ -644,12 +646,28 @@ class _PairedAlarms:
             unknown=len(self.unknown),
             unknown_values=tuple(sorted(set(self.unknown.fillna("(empty)"))))[:10],
             clears=int((~self.raised[rows]).sum()) - len(cleared_unraised),
-            unread_clears=self.unread_clears,
             cleared_unraised=len(cleared_unraised),
             cleared_unraised_example=earliest(cleared_unraised, self.end, "cleared"),
             left_on=len(left_on),
             left_on_example=earliest(left_on, self.start, "raised"),
+            left_on_maybe_cleared=int(self._maybe_cleared(left_on, unit, code).sum()),
         )
+
+    def _maybe_cleared(self, left_on: np.ndarray, unit: np.ndarray, code: np.ndarray) -> np.ndarray:
+        """Which raises ``left_on`` a row left out may have cleared.
+
+        Such a row is of the raise's unit, of its code or of none that reads, and at or after it or at
+        no time that reads.
+        """
+        lost = self.lost
+        if len(left_on) * len(lost) > 10_000_000:  # too many to compare: any may have been
+            return np.ones(len(left_on), dtype=bool)
+        lost_time = self.start.iloc[lost].dt.as_unit("ns").array.asi8  # NaT: the least int64
+        raise_time = self.start.iloc[left_on].dt.as_unit("ns").array.asi8
+        same_unit = unit[left_on][:, None] == unit[lost][None, :]
+        same_code = np.isnan(code[lost])[None, :] | (code[left_on][:, None] == code[lost][None, :])
+        after = (lost_time[None, :] == np.iinfo(np.int64).min) | (lost_time[None, :] >= raise_time[:, None])
+        return (same_unit & same_code & after).any(axis=1)
 
 
 def _paired_alarms(
@@ -664,9 +682,9 @@ def _paired_alarms(
     """A log of one row per alarm raised and one per alarm cleared as events (:func:`client.events.pair_alarms`).
 
     Rows are paired by their first pass through the hour clocks repeat in autumn; a clear of that hour
-    that then ends nothing is read as its second pass (written after the clocks went back), and the
-    rows paired again. A clear of an alarm not raised before it was on when the log began: it is an
-    event from its unit's first row, so no other unit's rows move it.
+    that then ends nothing is read as its second pass (written after the clocks went back) where it
+    then ends a raise. A clear of an alarm not raised before it was on when the log began: it is an
+    event from the log's first time (its first row of a listed unit).
     """
     said = transition.astype("string").str.strip().str.lower()
     raised, cleared, ignored = (
@@ -676,21 +694,32 @@ def _paired_alarms(
     readable = start.notna().to_numpy() & integer
     rows = np.flatnonzero(listed & readable & (raised | cleared))
     first, second = (times.dt.as_unit("ns").array.asi8[rows] for times in (start, start_later))
-    alarm = unit[rows], code[rows].astype(np.int64)
-    clearing, before_log = pair_alarms(*alarm, first, raised[rows])
-    second_pass = ~raised[rows] & (second != first) & ~np.isin(np.arange(len(rows)), clearing)
-    time = np.where(second_pass, second, first)
-    if second_pass.any():
-        clearing, before_log = pair_alarms(*alarm, time, raised[rows])
-    unit_first = np.full(int(unit.max(initial=-1)) + 1, OPEN_END)
-    np.minimum.at(unit_first, unit[rows], time)
+    alarm_unit, alarm_code, alarm_raised = unit[rows], code[rows].astype(np.int64), raised[rows]
+    clearing, before_log = pair_alarms(alarm_unit, alarm_code, first, alarm_raised)
+    time = first.copy()
+    moved = ~alarm_raised & (second != first) & ~np.isin(np.arange(len(rows)), clearing)
+    if moved.any():  # re-pair the alarms of such clears only: the rest cannot change
+        key = alarm_unit * 2.0**32 + alarm_code
+        sub = np.flatnonzero(np.isin(key, key[moved]))
+        for _ in range(2):  # a clear read as its second pass that still ends nothing keeps its first
+            time[sub] = np.where(moved[sub], second[sub], first[sub])
+            sub_clearing, sub_before_log = pair_alarms(alarm_unit[sub], alarm_code[sub], time[sub], alarm_raised[sub])
+            ends_a_raise = np.isin(np.arange(len(sub)), sub_clearing)
+            if (ends_a_raise | ~moved[sub]).all():
+                break
+            moved[sub] &= ends_a_raise
+        clearing[sub] = np.where(sub_clearing >= 0, sub[np.maximum(sub_clearing, 0)], -1)
+        before_log[sub] = sub_before_log
+    log_start = start[listed].min()  # the log's first time: a listed unit's row, an acknowledgement's too
     paired_start, end = start.dt.as_unit("ns").copy(), pd.Series(pd.NaT, index=start.index, dtype="datetime64[ns, UTC]")
-    paired_start.iloc[rows] = pd.to_datetime(np.where(before_log, unit_first[unit[rows]], time), utc=True)
+    paired_start.iloc[rows] = pd.to_datetime(time, utc=True)
+    paired_start.iloc[rows[before_log]] = log_start
     cleared_at = np.where(clearing >= 0, time[np.maximum(clearing, 0)], np.iinfo(np.int64).min)  # min: NaT
     end.iloc[rows] = pd.to_datetime(np.where(before_log, time, cleared_at), utc=True)
     event_row, open_end = np.zeros(len(unit), dtype=bool), np.zeros(len(unit), dtype=bool)
-    event_row[rows] = raised[rows] | before_log
-    open_end[rows] = raised[rows] & (clearing < 0)
+    event_row[rows] = alarm_raised | before_log
+    open_end[rows] = alarm_raised & (clearing < 0)
+    unknown = ~raised & ~cleared & ~ignored & listed
     return _PairedAlarms(
         start=paired_start,
         end=end,
@@ -698,17 +727,15 @@ def _paired_alarms(
         event_row=event_row,
         ignored=ignored,
         raised=raised,
-        unknown=said[~raised & ~cleared & ~ignored & listed],
+        unknown=said[unknown],
         paired=rows,
-        unread_clears=int((cleared & listed & ~readable).sum()),
+        lost=np.flatnonzero((cleared & listed & ~readable) | unknown),
     )
 
 
-def _repeats_previous_code(unit: np.ndarray, start: pd.Series, code: np.ndarray) -> int:
-    """How many rows of listed units, in time order, repeat the code of their unit's row before."""
-    rows = np.flatnonzero((unit >= 0) & start.notna().to_numpy() & np.isfinite(code))
-    order = rows[np.lexsort((start.dt.as_unit("ns").array.asi8[rows], unit[rows]))]
-    return int(((unit[order][1:] == unit[order][:-1]) & (code[order][1:] == code[order][:-1])).sum())
+def _normal_rows(unit: np.ndarray, start: pd.Series, code: np.ndarray, normal_codes: Sequence[int]) -> int:
+    """How many rows of listed units with a readable time are of a normal code (a log of state changes)."""
+    return int(((unit >= 0) & start.notna().to_numpy() & np.isin(code, normal_codes)).sum())
 
 
 def _state_ends(unit: np.ndarray, start: pd.Series) -> tuple[np.ndarray, pd.Series]:

@@ -271,10 +271,10 @@ def event_log_findings(
             out.append(Finding(severity, files, log.columns[column], "", problem, fix))
     if alarms is not None:
         out += _alarm_findings(log, alarms, files, severity)
-    elif counts.repeats_previous_code > STATE_REPEAT_SHARE * max(counts.read, 1):
+    elif counts.state_normal_rows is not None and counts.state_normal_rows < STATE_NORMAL_SHARE * counts.read:
         problem = (
-            f"{counts.repeats_previous_code} of the log's {counts.read} rows repeat their unit's previous code: read "
-            "as state changes, a row that clears an alarm would hold its code on"
+            f"only {counts.state_normal_rows} of the log's {counts.read} rows read are of a normal code: read as state "
+            "changes, each fault holds until its unit's next row"
         )
         fix = (
             "if the log has one row per alarm raised and one per alarm cleared, map [events] transition to the column "
@@ -311,8 +311,11 @@ def event_log_findings(
     every_normal = "every record would read as normal"
     if not counts.events:
         out.append(Finding("error", files, "[events]", "", f"the log holds no events: {every_normal}", _LOG_FIX))
+    elif counts.listed and counts.ignored == counts.listed:
+        problem = f"the log's {counts.listed} rows of listed units are all of [events] ignored: {every_normal}"
+        out.append(Finding("error", files, log.columns["transition"], "", problem, _LOG_FIX))
     elif counts.listed and not counts.read:
-        problem = f"none of the log's {counts.listed} events of listed units can be read: {every_normal}"
+        problem = f"none of the log's {counts.listed} {noun} of listed units can be read: {every_normal}"
         out.append(Finding("error", files, "[events]", "", problem, _LOG_FIX))
     elif counts.read and not counts.lasting:
         problem = (
@@ -339,9 +342,10 @@ def event_log_findings(
     return out
 
 
-STATE_REPEAT_SHARE = 0.2
-"""The share of a state-change log's rows repeating their unit's previous code above which validation warns
-that it may be a log of alarms raised and cleared, one of whose clear rows in two repeats its raise's code."""
+STATE_NORMAL_SHARE = 0.1
+"""The share of a state-change log's rows of a normal code below which validation warns that its faults may
+never end: a unit returns to operation with a row of a normal code, and a log of alarms raised and cleared
+read as state changes has none."""
 
 
 def _alarm_findings(log: EventLog, alarms: AlarmCounts, files: str, severity: str) -> list[Finding]:
@@ -357,21 +361,23 @@ def _alarm_findings(log: EventLog, alarms: AlarmCounts, files: str, severity: st
         fix = "list each of the log's values in [events] raised, cleared or ignored"
         out.append(Finding(severity, files, column, "", problem, fix))
     if alarms.left_on:
-        lost_clears = alarms.unread_clears + alarms.unknown
         problem = (
             f"{_alarms(alarms.left_on)} raised and never cleared in the log (the earliest: {alarms.left_on_example}): "
             "each reads as on to the export's end"
         )
-        if lost_clears:
-            problem += f"; {lost_clears} rows left out may be their clears"
+        if alarms.left_on_maybe_cleared:
+            problem += (
+                f"; rows left out (a clear whose time or code does not read, or of a transition not listed) may have "
+                f"cleared {alarms.left_on_maybe_cleared} of them"
+            )
             fix = "make every clear readable ([events] time_format, code, cleared); nothing leaves the site till then"
         else:
             fix = "if they were cleared, export the log to a later end"
-        out.append(Finding("error" if lost_clears else "warning", files, column, "", problem, fix))
+        out.append(Finding("error" if alarms.left_on_maybe_cleared else "warning", files, column, "", problem, fix))
     if alarms.cleared_unraised:
         problem = (
             f"{_alarms(alarms.cleared_unraised)} cleared with no earlier raise in the log (the first: "
-            f"{alarms.cleared_unraised_example}): each reads as on from its unit's first row to its clear"
+            f"{alarms.cleared_unraised_example}): each reads as on from the log's first time to its clear"
         )
         fix = "export the log from before the export's first record, so that it holds their raises"
         out.append(Finding("warning", files, column, "", problem, fix))

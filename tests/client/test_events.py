@@ -66,20 +66,23 @@ def test_an_event_marks_every_record_it_overlaps_and_no_other():
 
 
 def _clears_by_search(unit, code, time, raised):
-    """For each raise, the time of the clear that ends it (-1: none), row by row: the first clear of its unit and
-    code after it, or at its time if the alarm was off before (its last earlier row, a raise listed before a clear
-    at one time, did not raise it); for each clear, whether it comes first of its alarm's rows."""
+    """For each raise, the time of the clear that ends it (-1: none), time by time: the first clear of its unit and
+    code after it, or at its time if the alarm was off before (a time of raises only turns it on, of clears only
+    off, of both leaves it); for each clear, whether it comes first of its alarm's rows (a raise of its time first)."""
     clear_time = np.full(len(unit), -1)
     before_log = np.zeros(len(unit), dtype=bool)
     for i in range(len(unit)):
         alarm = np.flatnonzero((unit == unit[i]) & (code == code[i]))
-        ranked = sorted(alarm, key=lambda k: (time[k], not raised[k], k))
         if raised[i]:
-            earlier = [k for k in ranked if time[k] < time[i]]
-            at_own_time = not (earlier and raised[earlier[-1]])  # the alarm was off: a clear of its time ends it
-            later = alarm[~raised[alarm] & ((time[alarm] > time[i]) | (at_own_time & (time[alarm] == time[i])))]
+            on = False
+            for t in np.unique(time[alarm][time[alarm] < time[i]]):
+                at = alarm[time[alarm] == t]
+                if raised[at].all() or not raised[at].any():
+                    on = bool(raised[at].all())
+            later = alarm[~raised[alarm] & ((time[alarm] > time[i]) | (not on) & (time[alarm] == time[i]))]
             clear_time[i] = time[later].min() if len(later) else -1
         else:
+            ranked = sorted(alarm, key=lambda k: (time[k], not raised[k], k))
             before_log[i] = ranked[0] == i
     return clear_time, before_log
 
@@ -88,9 +91,9 @@ def test_each_raise_ends_at_the_first_clear_of_its_alarm_after_it():
     """Rows of three units and four codes raised and cleared at random (repeats, clears with nothing on, raises
     and clears at one time, in any row order): the clears a search of every row finds."""
     rng = np.random.default_rng(5)
-    n = 600
+    n = 2000
     unit, code = rng.integers(0, 3, n), rng.integers(1, 5, n)
-    time = rng.integers(0, 400, n) * MINUTE  # many equal times
+    time = rng.integers(0, 1000, n) * MINUTE  # many equal times
     raised = rng.random(n) < 0.5
     clearing, before_log = pair_alarms(unit, code, time, raised)
     expected_time, expected_before_log = _clears_by_search(unit, code, time, raised)
@@ -106,11 +109,15 @@ def test_each_raise_ends_at_the_first_clear_of_its_alarm_after_it():
 
 
 def test_a_clear_and_a_raise_at_one_time_end_the_alarm_that_was_on_and_start_another():
-    """Raised 10:00, cleared and raised again at 11:00, cleared 13:00: 10:00-11:00 and 11:00-13:00. Control: with
-    the alarm off before 11:00, the raise and clear of 11:00 are one event without duration."""
-    unit, code = np.zeros(4, dtype=np.int64), np.full(4, 3)
-    time = np.array([10, 11, 11, 13]) * 60 * MINUTE
-    clearing, _ = pair_alarms(unit, code, time, np.array([True, False, True, False]))
-    assert list(clearing) == [1, -1, 3, -1]
-    clearing, _ = pair_alarms(unit[1:], code[1:], time[1:], np.array([False, True, False]))
+    """Raised 10:00, cleared and raised again at 11:00 and at 12:00, cleared 13:00: 10:00-11:00, 11:00-12:00 and
+    12:00-13:00; without the 13:00 clear the last is still on. Control: with the alarm off before 11:00, the raise
+    and clear of 11:00 are one event without duration."""
+    unit, code = np.zeros(6, dtype=np.int64), np.full(6, 3)
+    time = np.array([10, 11, 11, 12, 12, 13]) * 60 * MINUTE
+    raised = np.array([True, False, True, False, True, False])
+    clearing, _ = pair_alarms(unit, code, time, raised)
+    assert list(clearing) == [1, -1, 3, -1, 5, -1]
+    clearing, _ = pair_alarms(unit[:5], code[:5], time[:5], raised[:5])
+    assert list(clearing) == [1, -1, 3, -1, -1]
+    clearing, _ = pair_alarms(unit[1:4], code[1:4], time[1:4], raised[1:4])
     assert list(clearing) == [-1, 0, -1]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from client.contribution import SiteValidationError, site_contribution
-from client.ingest import read_canonical_chunks
+from client.ingest import read_canonical_chunks, read_event_log
 from client.site_config import SiteConfigError, load_site_config
 from client.validate import states_utc_offsets, validate_site
 from protos.census import census_spec
@@ -393,24 +393,36 @@ def test_a_log_of_raised_and_cleared_rows_marks_the_records_its_events_mark(tmp_
     assert (still_on == 3).sum() == len(still_on[still_on.index >= "2025-01-01T10:00Z"]) - 6  # less code 4's hour
 
 
-def test_an_alarm_cleared_before_any_raise_reads_as_on_from_its_units_first_row(tmp_path: Path):
-    """A clear of code 5 at 06:00 whose raise came before the log: on from turbine A's first row (a code 7 blip at
-    05:00), named; an unlisted turbine's row a month before changes nothing. Control: with its raise in the log at
-    05:30, the same clear marks half the records, without a warning."""
-    alarms = RAISED_AND_CLEARED + (
-        "A,2025-01-01T05:00Z,on,7\nA,2025-01-01T05:00Z,off,7\nB,2024-12-01T00:00Z,on,5\nA,2025-01-01T06:00Z,off,5\n"
-    )
-    path = _raised_and_cleared(tmp_path, alarms)
-    frame = pd.concat(read_canonical_chunks(load_site_config(path)))
-    assert (frame["WTUR_TurSt"] == 5).sum() == 6  # 05:00 to 06:00
+def test_an_alarm_cleared_before_any_raise_reads_as_on_from_the_logs_first_time(tmp_path: Path):
+    """Clears of code 5 at 06:00 (turbine A's first row) and of code 6 at 07:00 on turbine B, raised before the
+    log: on from the log's first row of a listed unit (B's acknowledgement at 05:00), the first named; an unlisted
+    turbine's row a month before changes nothing. Control, in an export: with A's raise in the log at 05:30, the
+    clear marks half of what it marked, without a warning."""
+    header = "wtg,at,action,code\n"
+    alarms = "A,2025-01-01T06:00Z,off,5\nB,2025-01-01T07:00Z,off,6\nB,2025-01-01T05:00Z,ack,6\n"
+    path = _raised_and_cleared(tmp_path, header + alarms + "C,2024-12-01T00:00Z,on,5\n")
+    site = load_site_config(path)
+    events, counts = read_event_log(site.events, ("A", "B"), site.timezone, site.normal_status_codes)
+    spans = [
+        (pd.Timestamp(s, tz="UTC"), pd.Timestamp(e, tz="UTC")) for s, e in zip(events.start, events.end, strict=True)
+    ]
+    assert list(events.code) == [5, 6]
+    assert spans == [
+        (pd.Timestamp(f"2025-01-01T{t}Z"), pd.Timestamp(f"2025-01-01T{e}Z"))
+        for t, e in (("05:00", "06:00"), ("05:00", "07:00"))
+    ]
+    assert counts.alarms is not None and counts.alarms.cleared_unraised == 2
+    assert counts.alarms.cleared_unraised_example == "A, code 5, cleared 2025-01-01 06:00 UTC"
+    alarms = header + "A,2025-01-01T05:00Z,ack,5\nA,2025-01-01T06:00Z,off,5\n" + RAISED_AND_CLEARED.removeprefix(header)
+    (tmp_path / "alarms.csv").write_text(alarms)
+    assert (pd.concat(read_canonical_chunks(load_site_config(path)))["WTUR_TurSt"] == 5).sum() == 6
     named = [f.problem for f in validate_site(path).findings if "cleared with no earlier raise" in f.problem]
     assert named == [
         "1 alarm is cleared with no earlier raise in the log (the first: A, code 5, cleared 2025-01-01 06:00 "
-        "UTC): each reads as on from its unit's first row to its clear"
+        "UTC): each reads as on from the log's first time to its clear"
     ]
     (tmp_path / "alarms.csv").write_text(alarms + "A,2025-01-01T05:30Z,on,5\n")
-    frame = pd.concat(read_canonical_chunks(load_site_config(path)))
-    assert (frame["WTUR_TurSt"] == 5).sum() == 3
+    assert (pd.concat(read_canonical_chunks(load_site_config(path)))["WTUR_TurSt"] == 5).sum() == 3
     assert not any("cleared with no earlier raise" in f.problem for f in validate_site(path).findings)
 
 
@@ -444,9 +456,14 @@ def test_a_clear_that_cannot_be_read_leaving_its_alarm_on_is_an_error(tmp_path: 
     left_on = [f for f in report.findings if "never cleared" in f.problem]
     assert not report.usable and [f.severity for f in left_on] == ["error"], _problems(report)
     assert "(the earliest: A, code 3, raised 2025-01-02 10:00 UTC)" in left_on[0].problem
-    assert "1 rows left out may be their clears" in left_on[0].problem
+    assert left_on[0].problem.endswith("may have cleared 1 of them")
     (tmp_path / "alarms.csv").write_text(header + good + "A,2025-01-02T11:00Z,off,3\n")
     assert validate_site(path).usable and not [f for f in validate_site(path).findings if "alarms.csv" in f.file]
+    # A row left out that cannot be the clear (another code): the alarm left on is a warning only.
+    for lost, severity in (("A,2025-01-02T11:00Z,off,\n", "error"), ("A,2025-01-02T11:00Z,off,4.5\n", "warning")):
+        (tmp_path / "alarms.csv").write_text(header + good + lost)
+        left_on = [f for f in validate_site(path).findings if "never cleared" in f.problem]
+        assert [f.severity for f in left_on] == [severity], _problems(validate_site(path))
 
 
 def test_acknowledgements_do_not_dilute_the_share_of_rows_left_out(tmp_path: Path):
@@ -464,18 +481,17 @@ def test_acknowledgements_do_not_dilute_the_share_of_rows_left_out(tmp_path: Pat
 
 
 def test_a_log_of_raised_and_cleared_rows_read_as_state_changes_warns(tmp_path: Path):
-    """RAISED_AND_CLEARED without [events] transition: each clear repeats its raise's code, so most rows repeat
-    their unit's previous code, and validation says what to map. Control: a log of state changes does not warn."""
+    """RAISED_AND_CLEARED without [events] transition: no row is of a normal code, so each fault would hold until
+    the turbine's next row, and validation says what to map. Control: a log of state changes, each hour's state
+    written again, does not warn."""
     path = _raised_and_cleared(tmp_path, RAISED_AND_CLEARED)
     path.write_text(path.read_text().replace('transition = "action"\n', ""))
-    warned = [f for f in validate_site(path).findings if "repeat their unit's previous code" in f.problem]
+    warned = [f for f in validate_site(path).findings if "rows read are of a normal code" in f.problem]
     assert [(f.severity, f.column) for f in warned] == [("warning", "code")]
     assert "map [events] transition" in warned[0].fix
-    changes = (
-        "wtg,at,code\nA,2025-01-02T09:00Z,0\nA,2025-01-02T08:00Z,4\nA,2025-01-01T12:00Z,0\nA,2025-01-01T10:00Z,3\n"
-    )
-    (tmp_path / "alarms.csv").write_text(changes)
-    assert not [f for f in validate_site(path).findings if "previous code" in f.problem]
+    hourly = "".join(f"A,2025-01-01T{h:02d}:00Z,{3 if 10 <= h < 12 else 0}\n" for h in range(24))
+    (tmp_path / "alarms.csv").write_text("wtg,at,code\n" + hourly)
+    assert not [f for f in validate_site(path).findings if "of a normal code" in f.problem]
 
 
 @pytest.mark.parametrize(
