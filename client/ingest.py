@@ -230,7 +230,8 @@ def _file_chunks(site: ExportMapping, path: Path, chunk_rows: int, progress: Pro
             usecols=wanted,
             index_col=False,  # a first row with an extra field is no index (refused above in any case)
             chunksize=chunk_rows,
-            dtype={site.columns[ASSET_ID]: "category"} if site.layout == "long" else None,
+            # As text: a category column's ids would be read as numbers where all look like them ("01" as 1).
+            dtype={site.columns[ASSET_ID]: "string"} if site.layout == "long" else None,
             compression=infer_compression(str(path), "infer"),
         ):
             rows += len(chunk)
@@ -458,9 +459,15 @@ def channel_values(
     if pd.api.types.is_numeric_dtype(raw.dtype):  # Parquet and clean CSV columns: nothing to parse
         values = raw.to_numpy(dtype=np.float64, na_value=np.nan)
         not_numeric = np.zeros(len(values), dtype=bool)
-    else:
-        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    else:  # a column pandas left as text (one value that is no number keeps the whole chunk's as text)
+        text = raw.astype("string")
+        if site.decimal != ".":
+            text = text.str.replace(site.decimal, ".", regex=False)
+        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         not_numeric = np.isnan(values) & raw.notna().to_numpy()
+    infinite = np.isinf(values)
+    if infinite.any():  # "inf", "1e400": no measurement
+        values, not_numeric = np.where(infinite, np.nan, values), not_numeric | infinite
     codes = site.sentinels.get(name, ())
     sentinel = np.isin(values, codes) if len(codes) else np.zeros(len(values), dtype=bool)
     factor, offset = UNIT_CONVERSIONS[channel.unit][site.units.get(name, channel.unit)]

@@ -18,6 +18,7 @@ from client.filters import TurbineArrays, frozen_sensor_context, frozen_sensor_f
 from client.ingest import (
     CHUNK_ROWS,
     AlarmCounts,
+    ChannelValues,
     EventLogCounts,
     LocalClock,
     MisalignedRowsError,
@@ -28,7 +29,7 @@ from client.ingest import (
     read_event_log,
     states_offset,
 )
-from client.schema import CHANNELS
+from client.schema import CHANNELS, Channel
 from client.site_config import EventLog, SiteConfig, SiteConfigError, load_site_config
 from client.streaming import chunks_with_context
 from common.progress import Progress, silent
@@ -37,7 +38,12 @@ from common.progress import Progress, silent
 UNIT_SUSPICION_SHARE = 0.05
 
 LATE_SHARE_ERROR = 0.05
-"""Share of a unit's records written after a later one of its own from which the export is refused, not warned of."""
+"""Share of a unit's records written after a later one of its own from which the export is refused, not warned of.
+The same share of a unit's timestamps that do not read refuses the export too (a second time format, say)."""
+
+BLANKED_SHARE_ERROR = 0.5
+"""Share of a channel's values that are not numbers or outside its range above which the export is refused: a
+setting is wrong ([source] decimal or thousands, [units]), not some values."""
 
 FROZEN_SENSOR = {"min_run": 3}
 """The frozen-sensor filter's parameters the validator counts with: a run of 3 identical wind speeds."""
@@ -472,7 +478,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
     ids = pd.Index([t.asset_id for t in site.turbines], name="asset_id")
     rated_kw = np.array([t.rated_power_kw for t in site.turbines], dtype=np.float64)
     counts = {name: np.zeros(len(ids), dtype=np.int64) for name in _COUNTS}
-    blanked = {name: 0 for name in CHANNELS if name in site.columns}
+    blanked = {name: np.zeros(3, dtype=np.int64) for name in CHANNELS if name in site.columns}
     findings: list[Finding] = []
     times = TimeOrder.empty(len(ids))
     rows_without_turbine = 0
@@ -493,7 +499,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
                     raw = raw[raw[site.mapped_columns["asset_id"]].astype(str).isin(ids)]  # the rows canonicalise kept
                     converted = {name: channel_values(raw[site.mapped_columns[name]], name, site) for name in blanked}
                     for name, values in converted.items():
-                        blanked[name] += int((values.not_numeric | values.out_of_range).sum())
+                        blanked[name] += blanked_tally(values)
                     _profile_chunk(frame, converted["WTUR_W"].out_of_range, rated_kw, counts, times)
                     yield frame
             except READ_ERRORS as error:
@@ -515,7 +521,9 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
     profile["first"], profile["last"] = first, last
     unread = any(f.severity == "error" for f in findings)
     # A file that could not be read explains its turbines' missing records; they are not findings of their own.
-    findings += [f for f in _findings(site, profile, blanked, with_offsets) if not (unread and f.problem == NO_RECORDS)]
+    findings += [
+        f for f in _findings(site, profile, blanked, with_offsets) if not (unread and f.problem in NO_RECORDS_FOUND)
+    ]
     if rows_without_turbine:
         findings.append(
             Finding(
@@ -561,6 +569,8 @@ def _record_period(resolution: pd.Timedelta) -> str:
 
 
 NO_RECORDS = "no records for this turbine"
+NO_RECORDS_AT_ALL = "the export holds no records of the turbines [[turbines]] lists"
+NO_RECORDS_FOUND = (NO_RECORDS, NO_RECORDS_AT_ALL)
 
 
 def states_utc_offsets(times: pd.Series) -> bool:
@@ -570,11 +580,48 @@ def states_utc_offsets(times: pd.Series) -> bool:
     return bool(states_offset(times.dropna()).all())
 
 
-def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], with_offsets: bool) -> list[Finding]:
+def blanked_tally(values: ChannelValues) -> np.ndarray:
+    """A chunk's values of one channel that are not numbers, that are outside its range, and all of them."""
+    return np.array([values.not_numeric.sum(), values.out_of_range.sum(), len(values.values)], dtype=np.int64)
+
+
+def blanked_values_findings(
+    files: str, column: str, name: str, channel: Channel, unit: str, tally: np.ndarray
+) -> list[Finding]:
+    """The finding for a channel's values that are not numbers or outside its range (:func:`blanked_tally`), if any.
+
+    An error when they are more than :data:`BLANKED_SHARE_ERROR` of its values: the fix is then the
+    setting that reads them ([source] decimal and thousands for text, [units] for a range), named by
+    which of the two most values are.
+    """
+    not_numeric, out_of_range, values = (int(n) for n in tally)
+    if not not_numeric + out_of_range:
+        return []
+    problem = (
+        f"{not_numeric + out_of_range:,} of {values:,} values of {name} are not numbers ({not_numeric:,}) or outside "
+        f"{channel.valid_min:g}..{channel.valid_max:g} {channel.unit} ({out_of_range:,}): they are left out"
+    )
+    if not_numeric >= out_of_range:
+        fix = (
+            f'set [source] decimal and thousands to the export\'s (decimal = ",", thousands = "." for 1.234,5), or '
+            f"declare the export's codes for a missing value in [sentinels] {name}"
+        )
+    else:
+        fix = f"set [units] {name} to the export's unit (now {unit})"
+    severity = "error" if not_numeric + out_of_range > BLANKED_SHARE_ERROR * values else "warning"
+    return [Finding(severity, files, column, "", problem, fix)]
+
+
+def _findings(
+    site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, np.ndarray], with_offsets: bool
+) -> list[Finding]:
     files = ", ".join(str(f) for f in site.files)
     period = _record_period(site.resolution)
     power_column = site.mapped_columns["WTUR_W"]
     out = []
+    if not counts["rows"].sum():
+        fix = "export the turbines' records, and list each by the id the export gives it"
+        out.append(Finding("error", files, site.mapped_columns["asset_id"], "", NO_RECORDS_AT_ALL, fix))
     for asset, row in counts.iterrows():
         rows = int(row["rows"])
         if rows == 0:
@@ -642,7 +689,7 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], w
         if row["bad_time"]:
             out.append(
                 Finding(
-                    "error" if row["bad_time"] == rows else "warning",
+                    "error" if row["bad_time"] > LATE_SHARE_ERROR * rows else "warning",
                     files,
                     site.mapped_columns["time"],
                     asset,
@@ -674,16 +721,9 @@ def _findings(site: SiteConfig, counts: pd.DataFrame, blanked: dict[str, int], w
                     "they are left out of every benchmark; check the anemometer",
                 )
             )
-    for name, n in blanked.items():
-        if n:
-            out.append(
-                Finding(
-                    "warning",
-                    files,
-                    site.mapped_columns[name],
-                    "",
-                    f"{n} values not numeric or outside the physical range of {name}, treated as missing",
-                    f"declare 'missing' codes in [sentinels] {name}, or check [units] {name}",
-                )
-            )
+    named = {f.column for f in out if f.severity == "error"}  # a wrong unit, say: its values need no second error
+    for name, tally in blanked.items():
+        if site.mapped_columns[name] not in named:
+            unit = site.units.get(name, CHANNELS[name].unit)
+            out += blanked_values_findings(files, site.mapped_columns[name], name, CHANNELS[name], unit, tally)
     return out

@@ -44,12 +44,15 @@ from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
 from client.streaming import chunks_with_context
 from client.validate import (
+    LATE_SHARE_ERROR,
     READ_ERRORS,
     UNIT_SUSPICION_SHARE,
     UNREADABLE_TIME_FIX,
     Finding,
     TimeOrder,
     ValidationReport,
+    blanked_tally,
+    blanked_values_findings,
     checked_event_log,
     event_log_findings,
     late_records_finding,
@@ -364,7 +367,7 @@ class _Profile:
 
     counts: dict[str, np.ndarray]
     times: TimeOrder
-    blanked: dict[str, int]  # per channel: values not numbers or outside its range
+    blanked: dict[str, np.ndarray]  # per channel: values not numbers, outside its range, all (blanked_tally)
     unlisted_codes: set[int]
     with_offsets: bool  # every timestamp states its UTC offset
     event_log: EventLogCounts | None = None  # what reading [events] left out, when it could be read
@@ -374,7 +377,8 @@ class _Profile:
         """Nothing read yet."""
         n = len(site.inverters)
         counts = {name: np.zeros(n, dtype=np.int64) for name in _COUNTS}
-        return cls(counts, TimeOrder.empty(n), {name: 0 for name in CHANNELS if name in site.columns}, set(), True)
+        blanked = {name: np.zeros(3, dtype=np.int64) for name in CHANNELS if name in site.columns}
+        return cls(counts, TimeOrder.empty(n), blanked, set(), True)
 
 
 def _canonical_frames(
@@ -400,7 +404,7 @@ def _canonical_frames(
                 frame = canonicalise(raw, site, file, clock, events)
                 for name in profiled.blanked:
                     values = channel_values(raw[site.columns[name]], name, site, CHANNELS)
-                    profiled.blanked[name] += int((values.not_numeric | values.out_of_range).sum())
+                    profiled.blanked[name] += blanked_tally(values)
                 asset = frame[ASSET_ID].cat.codes.to_numpy().astype(np.int64)
                 stamp = frame[TIME].dt.as_unit("ms").array.asi8
                 bad_time = frame[TIME].isna().to_numpy()
@@ -427,10 +431,18 @@ def _canonical_frames(
 
 
 def _findings(
-    site: SolarSiteConfig, profile: pd.DataFrame, blanked: dict[str, int], with_offsets: bool, unlisted: list[int]
+    site: SolarSiteConfig,
+    profile: pd.DataFrame,
+    blanked: dict[str, np.ndarray],
+    with_offsets: bool,
+    unlisted: list[int],
 ) -> list[Finding]:
     files = ", ".join(str(f) for f in site.files)
     out = []
+    if not profile["rows"].sum():
+        problem = "the export holds no records of the inverters [[inverters]] lists"
+        fix = "export the inverters' records, and list each by the id the export gives it"
+        out.append(Finding("error", files, site.mapped_columns[ASSET_ID], "", problem, fix))
     for inverter, row in profile.iterrows():
         rows = int(row["rows"])
         if rows == 0:
@@ -453,7 +465,7 @@ def _findings(
         if row["bad_time"]:
             out.append(
                 Finding(
-                    "error" if row["bad_time"] == rows else "warning",
+                    "error" if row["bad_time"] > LATE_SHARE_ERROR * rows else "warning",
                     files,
                     site.columns[TIME],
                     str(inverter),
@@ -475,20 +487,11 @@ def _findings(
                 )
             )
         out += late_records_finding(files, site.columns[TIME], "inverter", str(inverter), row["late"], rows)
-    for name, n in blanked.items():
-        if n:
-            channel = CHANNELS[name]
-            out.append(
-                Finding(
-                    "warning",
-                    files,
-                    site.columns[name],
-                    "",
-                    f"{n} values are not numbers or outside {channel.valid_min:g}..{channel.valid_max:g} "
-                    f"{channel.unit}; they are left out",
-                    f"check [units] {name} and [sentinels] {name}",
-                )
-            )
+    named = {f.column for f in out if f.severity == "error"}  # a wrong unit, say: its values need no second error
+    for name, tally in blanked.items():
+        if site.columns[name] not in named:
+            unit = site.units.get(name, CHANNELS[name].unit)
+            out += blanked_values_findings(files, site.columns[name], name, CHANNELS[name], unit, tally)
     if unlisted:
         out.append(
             Finding(

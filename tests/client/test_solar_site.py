@@ -333,3 +333,23 @@ def test_the_census_and_values_rounds_summarise_the_same_spec():
     assert summary_key(values_spec_of(census_spec(spec))) == summary_key(spec)
     other = solar_spec("july", "2024-07-01T00:00:00Z", "2024-08-01T00:00:00Z", [solar_cohort("all")])
     assert summary_key(other) != summary_key(spec)
+
+
+def test_power_in_watts_read_as_kilowatts_and_an_empty_export_are_errors(site: Path):
+    """P_out in W with [units] P_out left at kW: every value is outside the channel's range, an error naming
+    [units] (it was a warning, and the plant usable with no power). An export of its header alone: an error.
+    Control: the export as site.toml says, usable."""
+    assert validate_any_site(site).usable
+    site.write_text(site.read_text().replace('P_out = "W"', 'P_out = "kW"'))
+    report = validate_any_site(site)
+    [finding] = [f for f in report.findings if f.column == "P_W" and f.severity == "error"]
+    assert (
+        "48 of 48 values of P_out" in finding.problem
+        and finding.fix == "set [units] P_out to the export's unit (now kW)"
+    )
+    site.write_text(site.read_text().replace('P_out = "kW"', 'P_out = "W"'))
+    (site.parent / "export.csv").write_text((site.parent / "export.csv").read_text().splitlines()[0] + "\n")
+    report = validate_any_site(site)
+    assert [f.problem for f in report.findings if f.severity == "error"] == [
+        "the export holds no records of the inverters [[inverters]] lists"
+    ]

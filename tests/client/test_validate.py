@@ -113,7 +113,7 @@ def test_duplicates_gaps_frozen_sensors_and_sentinels_are_reported(tmp_path: Pat
     assert "warning:t:2 duplicated timestamps although they state their UTC offsets" in problems
     assert any("the exporter repeats these instants" in f.fix for f in report.findings)
     # The sentinel is missing data, not an error of range; the text is not numeric.
-    assert "warning:temp:1 values not numeric or outside the physical range" in problems
+    assert "warning:temp:1 of 292 values of WMET_EnvTmp are not numbers (1) or outside -50..60 degC (0)" in problems
 
 
 def test_unreadable_and_misconfigured_sites_are_findings_not_tracebacks(tmp_path: Path):
@@ -528,3 +528,95 @@ def test_a_log_of_state_changes_with_a_time_in_the_repeated_hour_validates_with_
     path.write_text(path.read_text().replace('end = "to"\n', ""))
     warned = [f for f in validate_site(path).findings if "repeat in autumn" in f.problem]
     assert [(f.severity, f.column) for f in warned] == [("warning", "from")]
+
+
+def _with(values: dict[int, str], column: str = "p"):
+    """An edit of :func:`_export`'s frame writing text ``values`` into ``column`` at the given rows."""
+
+    def edit(frame: pd.DataFrame) -> pd.DataFrame:
+        frame[column] = frame[column].astype(object)
+        for row, value in values.items():
+            frame.loc[row, column] = value
+        return frame
+
+    return edit
+
+
+def test_a_decimal_comma_export_with_one_dash_keeps_every_other_value(tmp_path: Path):
+    """Semicolons and decimal commas, one power value "---": 299 powers read, a warning naming 1 of 300. (pandas
+    leaves such a column as text; it was then read without the decimal comma, and every value was lost.)"""
+    path = _export(tmp_path, edit=_with({7: "---"}))
+    frame = pd.read_csv(tmp_path / "export.csv")
+    frame.to_csv(tmp_path / "export.csv", index=False, sep=";", decimal=",")
+    path.write_text(path.read_text().replace("[source]\n", '[source]\ndelimiter = ";"\ndecimal = ","\n'))
+    read = pd.concat(read_canonical_chunks(load_site_config(path)))
+    assert read["WTUR_W"].notna().sum() == 299 and read["WTUR_W"].max() == pytest.approx(2300.0)
+    report = validate_site(path)
+    assert report.usable
+    assert [f.problem for f in report.findings if f.column == "p"] == [
+        "1 of 300 values of WTUR_W are not numbers (1) or outside -10000..30000 kW (0): they are left out"
+    ]
+
+
+def test_a_channel_most_of_whose_values_do_not_read_is_an_error_naming_the_setting(tmp_path: Path):
+    """A decimal-comma export read without decimal = ",": every wind speed is text, an error pointing at [source]
+    decimal. Control: 10 values of "---", a warning."""
+    path = _export(tmp_path, edit=lambda frame: frame.assign(v=frame["v"].map(lambda v: f"{v:.3f}".replace(".", ","))))
+    report = validate_site(path)
+    [finding] = [f for f in report.findings if f.column == "v"]
+    assert not report.usable and finding.severity == "error" and "300 of 300 values" in finding.problem
+    assert 'decimal = ","' in finding.fix
+    report = validate_site(_export(tmp_path, edit=_with({i: "---" for i in range(10)}, "v")))
+    assert report.usable and [f.severity for f in report.findings if f.column == "v"] == ["warning"]
+
+
+def test_infinite_power_is_no_number_not_a_power_above_rated(tmp_path: Path):
+    """Twenty powers "inf" or "-inf": not numbers (a warning), not 7 % of records above 150 % of rated (an error
+    that the unit looks wrong)."""
+    report = validate_site(_export(tmp_path, edit=_with({i: "inf" if i % 2 else "-inf" for i in range(20)})))
+    assert report.usable, _problems(report)
+    assert [f.problem for f in report.findings if f.column == "p"] == [
+        "20 of 300 values of WTUR_W are not numbers (20) or outside -10000..30000 kW (0): they are left out"
+    ]
+
+
+def test_an_export_of_its_header_only_is_an_error(tmp_path: Path):
+    path = _export(tmp_path, edit=lambda frame: frame.iloc[:0])
+    report = validate_site(path)
+    assert not report.usable
+    assert [f.problem for f in report.findings if f.severity == "error"] == [
+        "the export holds no records of the turbines [[turbines]] lists"
+    ]
+    assert validate_site(_export(tmp_path, edit=lambda frame: frame.iloc[:1])).usable  # control: one record
+
+
+def test_timestamps_of_a_second_format_are_an_error_beyond_a_twentieth(tmp_path: Path):
+    """Half of the export's stamps in "31.12.2024 23:50" form: an error. Control: 10 of 300 (3 %), a warning."""
+
+    def german(rows: range):
+        def edit(frame: pd.DataFrame) -> pd.DataFrame:
+            stamps = pd.to_datetime(frame.loc[rows, "t"])
+            frame.loc[rows, "t"] = stamps.dt.strftime("%d.%m.%Y %H:%M")
+            return frame
+
+        return edit
+
+    for rows, severity in ((range(0, 300, 2), "error"), (range(10), "warning")):
+        report = validate_site(_export(tmp_path, edit=german(rows)))
+        unreadable = [f.severity for f in report.findings if "timestamps unreadable" in f.problem]
+        assert unreadable == [severity], _problems(report)
+
+
+def test_ids_that_look_like_numbers_are_read_as_the_text_they_are(tmp_path: Path):
+    """Turbines "1" and "01" in one export, each listed: 300 records each (read as numbers, "01" was turbine 1)."""
+
+    def two(frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.concat([frame.assign(wtg="1"), frame.assign(wtg="01")], ignore_index=True)
+
+    path = _export(tmp_path, edit=two)
+    text = path.read_text()
+    turbine = text[text.index("[[turbines]]") :]
+    path.write_text(text.replace('asset_id = "A"', 'asset_id = "1"') + turbine.replace('"A"', '"01"'))
+    report = validate_site(path)
+    assert report.usable, _problems(report)
+    assert list(report.turbines["rows"]) == [300, 300] and list(report.turbines.index) == ["1", "01"]
