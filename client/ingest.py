@@ -144,9 +144,13 @@ class MisalignedRowsError(SiteConfigError):
         line = _line_number(path, rows[0])
         where = f"line {line}" if line is not None else "a row"
         more = f" (and {len(rows) - 1} more rows like it)" if len(rows) > 1 else ""
+        if all(row.rstrip().endswith(site.delimiter) for row in rows):  # an empty last field, not a split number
+            cause = "they end with a delimiter the header does not"
+            self.fix = "export without the delimiter at the end of each row, or with a name for the last column"
+        else:
+            cause = f"with delimiter {site.delimiter!r}, is a decimal comma splitting a number in two?"
         super().__init__(
-            f"{path}: {where} has more fields than the header's {header_fields}: {rows[0]!r}{more}; "
-            f"with delimiter {site.delimiter!r}, is a decimal comma splitting a number in two?"
+            f"{path}: {where} has more fields than the header's {header_fields}: {rows[0]!r}{more}; {cause}"
         )
 
 
@@ -167,7 +171,8 @@ def _rows_longer_than_header(delimiter: str, path: Path, fields: int) -> list[st
     with pa.input_stream(str(path), compression="detect") as stream:
         reader = pa_csv.open_csv(
             stream,
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+            # Blocks of 64 MiB: a row must fit in one (a 1 MiB row did not at the default, an Arrow error).
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=64 << 20),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=note),
             convert_options=pa_csv.ConvertOptions(include_columns=names[:1], column_types={names[0]: pa.binary()}),
         )
@@ -209,6 +214,8 @@ def _file_chunks(site: ExportMapping, path: Path, chunk_rows: int, progress: Pro
             yield batch.to_pandas(split_blocks=True)  # one array per column: no consolidating copy
         stage.done(f"{rows:,} rows")
         return
+    if path.stat().st_size == 0:
+        raise SiteConfigError(f"{path}: the file is empty; export it with its header and records")
     header = pd.read_csv(path, sep=site.delimiter, nrows=0).columns
     absent = [c for c in wanted if c not in header]
     if absent:
@@ -825,6 +832,21 @@ def event_status(
     return np.where(time.isna().to_numpy(), np.nan, status.astype(np.float64))
 
 
+def refuse_repeated_header(path: Path, column: str, unlisted: pd.Index) -> None:
+    """Refuse a chunk one of whose unit ids not listed is the id column's own name: a header row inside the file.
+
+    Raises
+    ------
+    SiteConfigError
+        Naming the file, the column and the fix.
+    """
+    if column in set(unlisted):
+        raise SiteConfigError(
+            f"{path}: a row reads {column!r} in column {column!r}: the header repeats inside the file (two exports "
+            "joined?); remove the repeated header rows, or list each export as a file of its own"
+        )
+
+
 def canonicalise(
     raw: pd.DataFrame,
     site: SiteConfig,
@@ -843,6 +865,7 @@ def canonicalise(
     names = exported.categories.astype(str)
     turbine_of_name = pd.Index(known).get_indexer(names)
     unlisted = turbine_of_name < 0
+    refuse_repeated_header(path, columns[ASSET_ID], names[unlisted])
     if unlisted.any() and not site.only_listed_turbines:
         raise SiteConfigError(
             f"{path}: turbine(s) {sorted(names[unlisted])[:5]} in column {columns[ASSET_ID]!r} are not "

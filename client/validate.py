@@ -552,6 +552,10 @@ def read_error_finding(file: Path, error: Exception, file_format: str, mapping_f
         return Finding("error", str(file), "", "", str(error), error.fix)
     if isinstance(error, SiteConfigError):
         return Finding("error", str(file), "", "", str(error), mapping_fix)
+    if isinstance(error, UnicodeDecodeError):
+        problem = f"cannot read the file: it is not UTF-8 text (byte {error.object[error.start : error.end]!r})"
+        fix = "save the export as UTF-8 (in Excel: CSV UTF-8)"
+        return Finding("error", str(file), "", "", problem, fix)
     return Finding(
         "error",
         str(file),

@@ -25,6 +25,7 @@ from client.ingest import (
     raw_chunks,
     read_event_log,
     record_means,
+    refuse_repeated_header,
 )
 from client.site_config import SiteConfigError
 from client.solar.schema import ASSET_ID, CHANNELS, RECORD_PERIOD, STATUS, TIME
@@ -56,6 +57,7 @@ def canonicalise(
     names = exported.categories.astype(str)
     inverter_of_name = pd.Index(known).get_indexer(names)
     unlisted = inverter_of_name < 0
+    refuse_repeated_header(path, columns[ASSET_ID], names[unlisted])
     if unlisted.any() and not site.only_listed_inverters:
         raise SiteConfigError(
             f"{path}: inverter(s) {sorted(names[unlisted])[:5]} in column {columns[ASSET_ID]!r} are not "

@@ -156,3 +156,34 @@ def test_validate_preview_and_a_contribution_agree(text):
         except (SiteValidationError, SiteConfigError):
             contributed = 1
         assert validated == previewed == contributed
+
+
+GOOD_ROWS = "".join(f"2025-01-01T00:{m}0:00Z,A,1500.5,9.1,5.0\n" for m in range(6))
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("", "the file is empty; export it with its header and records"),
+        (",".join(HEADER) + "\n" + GOOD_ROWS.replace("\n", ",\n"), "they end with a delimiter the header does not"),
+        (",".join(HEADER) + "\n" + GOOD_ROWS + ",".join(HEADER) + "\n" + GOOD_ROWS, "the header repeats inside"),
+        (",".join(HEADER) + "\n" + GOOD_ROWS.replace("A,", "Süd,"), "it is not UTF-8 text"),
+    ],
+)
+def test_a_file_that_cannot_be_read_says_what_is_wrong_with_it(tmp_path: Path, text: str, named: str):
+    """An empty file; rows that end with a delimiter; a header repeated in the file; Windows-1252 text: one error
+    naming it. Control: the six rows alone are usable."""
+    (tmp_path / "site.toml").write_text(SITE)
+    (tmp_path / "export.csv").write_bytes(text.encode("cp1252"))
+    report = validate_site(tmp_path / "site.toml")
+    assert [f.severity for f in report.findings if named in f.problem] == ["error"], report.findings
+    (tmp_path / "export.csv").write_text(",".join(HEADER) + "\n" + GOOD_ROWS)
+    assert validate_site(tmp_path / "site.toml").usable
+
+
+def test_a_row_longer_than_a_mebibyte_is_read(tmp_path: Path):
+    """A 2 MiB text in a column the site does not map: read (Arrow's reader failed on a row longer than its block)."""
+    (tmp_path / "site.toml").write_text(SITE)
+    rows = ",".join([*HEADER, "note"]) + "\n" + GOOD_ROWS.replace("\n", ",\n")
+    (tmp_path / "export.csv").write_text(rows.replace(",\n", "," + "x" * (2 << 20) + "\n", 1))
+    assert validate_site(tmp_path / "site.toml").usable
