@@ -92,6 +92,7 @@ FORMATS = ("csv", "parquet")
 REGULATIONS = ("pitch", "stall")
 ANEMOMETERS = ("nacelle", "mast")  # behind the rotor on the nacelle, or free stream on a met mast
 LAYOUTS = ("long", "wide")  # one row per turbine and time, or one column per turbine and signal
+MAX_HUB_HEIGHT_M = 300.0  # [m], twice the tallest hubs built: a larger value is in feet or a typo
 
 COLUMNS: dict[str, str] = {
     TIME: "the record's timestamp; one without a UTC offset is read in `[site] timezone`",
@@ -172,8 +173,15 @@ SOURCE_SETTINGS = (
         "(a glob's matches in natural order, export_9 before export_10): list them in time order",
     ),
     Setting("format", "string", "the files' format: " + _choices(FORMATS), "csv"),
-    Setting("delimiter", "string", "CSV column delimiter", ","),
-    Setting("decimal", "string", 'CSV decimal mark (`","` for a decimal comma)', "."),
+    Setting("delimiter", "string", 'CSV column delimiter, one character (`"\\t"` for a tab)', ","),
+    Setting("decimal", "string", 'CSV decimal mark, one character (`","` for a decimal comma)', "."),
+    Setting(
+        "thousands",
+        "string",
+        'the one character the export groups thousands with: `"."` in 1.234,5 (with `decimal = ","`), `","` in '
+        "1,234.5; neither the delimiter nor the decimal mark; absent: numbers have no thousands separator",
+        None,
+    ),
     Setting(
         "resolution",
         "string",
@@ -258,7 +266,7 @@ EVENT_SETTINGS = (
         "overlap; a record no event overlaps has the first normal (available) code of `[status]`",
     ),
     Setting("format", "string", "the files' format: " + _choices(FORMATS), "csv"),
-    Setting("delimiter", "string", "CSV column delimiter", ","),
+    Setting("delimiter", "string", 'CSV column delimiter, one character (`"\\t"` for a tab)', ","),
     Setting(
         "time_format",
         "string",
@@ -428,6 +436,7 @@ class SiteConfig:
     time_format: str | None = None  # [source]: strftime codes of a time column not in ISO 8601
     utc_offsets: str = "read"  # [source]: whether the stamps' UTC offsets are read or dropped, UTC_OFFSET_USES
     events: EventLog | None = None  # [events]: the status from an event log instead of a column
+    thousands: str | None = None  # [source]: the character numbers group thousands with; None: no grouping
 
     @property
     def mapped_columns(self) -> dict[str, str]:
@@ -556,7 +565,7 @@ def parse_event_log(
     return EventLog(
         matched_files(values["files"], path, "[events]", problems),
         file_format,
-        str(values["delimiter"]),
+        _csv_dialect(values, "[events]", problems)["delimiter"],
         time_format,
         mapped,
         timezone,
@@ -587,11 +596,24 @@ def iana_zone(value: Any, setting: str, problems: list[str]) -> str:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    """The tables of ``path``; SiteConfigError when it is missing or not TOML."""
+    """The tables of ``path``; SiteConfigError when it is missing, not UTF-8 or not TOML.
+
+    A UTF-8 byte order mark (Windows editors write one) is skipped; TOML itself allows none.
+    """
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise SiteConfigError(f"{path}: file not found; pass the path of the site's site.toml") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SiteConfigError(
+            f"{path}: not UTF-8 (byte {data[exc.start]:#04x} on line {line}, as Windows-1252 or Latin-1 write "
+            "umlauts); save site.toml as UTF-8 (in the editor's Save as, encoding UTF-8)"
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SiteConfigError(f"{path}: not valid TOML ({exc}); fix the syntax at the position given") from None
 
@@ -623,10 +645,15 @@ def _site(table: dict[str, Any], path: Path, columns: dict[str, str], problems: 
             )
         )
     elevation = values["elevation_m"]
-    if elevation is not None and not isinstance(elevation, int | float):
-        problems.append(f"[site] elevation_m = {elevation!r}; give the site's elevation above sea level in m")
+    if elevation is not None and (
+        isinstance(elevation, bool) or not isinstance(elevation, int | float) or not -500 <= elevation <= 9000
+    ):
+        # Beyond -500..9000 m no site stands (the Dead Sea shore is -430 m): a value in feet or a typo.
+        problems.append(
+            f"[site] elevation_m = {elevation!r}; give the site's elevation above sea level in m, from -500 to 9000"
+        )
         elevation = None
-    if elevation is None and "WMET_EnvPres" not in columns:
+    elif elevation is None and "WMET_EnvPres" not in columns:
         problems.append("[site] elevation_m is needed for air density when no pressure column (WMET_EnvPres) is mapped")
     timezone = iana_zone(values["timezone"], "[site] timezone", problems)
     return {
@@ -679,10 +706,22 @@ def matched_files(patterns: Any, path: Path, table: str, problems: list[str]) ->
     """The files a table's ``files`` (a path or glob, or a list of them, relative to site.toml ``path``) name.
 
     Each pattern must match at least one file; a glob's matches come in natural order (export_9 before export_10).
+    A pattern that is not a string (``files = 5``, ``files = [5]``) is a problem, not a crash of the glob.
     """
     patterns = [] if patterns is NO_DEFAULT else [patterns] if isinstance(patterns, str) else patterns
+    if not isinstance(patterns, list):
+        problems.append(
+            f"{table} files = {patterns!r}; give a path or glob relative to site.toml as a string, or an array of "
+            'them, e.g. ["scada/*.csv"]'
+        )
+        return ()
     files: list[Path] = []
     for pattern in patterns:
+        if not isinstance(pattern, str):
+            problems.append(
+                f'{table} files: {pattern!r} is not a path; write each path or glob as a string, e.g. "scada/*.csv"'
+            )
+            continue
         globbed = any(ch in pattern for ch in "*?[")
         matched = sorted(path.parent.glob(pattern), key=_natural_order) if globbed else [path.parent / pattern]
         existing = [m for m in matched if m.is_file()]
@@ -708,14 +747,7 @@ def _source(
     them ``only_listed_key``, whether an export shared with other assets is read for the listed ones.
     """
     values = read_table(table, settings)
-    minutes = f"{record_period / pd.Timedelta(minutes=1):g} minutes"
-    try:
-        resolution = pd.Timedelta(str(values["resolution"]))
-    except ValueError:
-        resolution = record_period
-        problems.append(f'[source] resolution = {values["resolution"]!r}; use e.g. "1s", "1min" or "{minutes}"')
-    if resolution <= pd.Timedelta(0) or record_period % resolution != pd.Timedelta(0):
-        problems.append(f'[source] resolution = {values["resolution"]!r} must divide {minutes}, e.g. "1s" or "1min"')
+    resolution = _resolution(values["resolution"], record_period, problems)
     file_format = str(values["format"]).lower()
     if file_format not in FORMATS:
         problems.append(f"[source] format = {file_format!r}; use one of {list(FORMATS)}")
@@ -756,9 +788,84 @@ def _source(
         "time_format": time_format,
         "utc_offsets": utc_offsets,
         "file_format": file_format,
-        "delimiter": str(values["delimiter"]),
-        "decimal": str(values["decimal"]),
+        **_csv_dialect(values, "[source]", problems),
     }
+
+
+def _resolution(value: Any, record_period: pd.Timedelta, problems: list[str]) -> pd.Timedelta:
+    """[source] resolution as a period of at least 1 s dividing ``record_period``; ``record_period`` if it is none.
+
+    A bare number is refused rather than read: pandas takes ``10`` (or ``"10"``) as 10 nanoseconds, and no
+    SCADA logger records faster than once a second.
+    """
+    minutes = f"{record_period / pd.Timedelta(minutes=1):g} minutes"
+    if not isinstance(value, str):
+        problems.append(f'[source] resolution = {value!r}; give a text with its unit, e.g. "1s", "1min" or "{minutes}"')
+        return record_period
+    try:
+        resolution = pd.Timedelta(value)
+    except ValueError:
+        problems.append(f'[source] resolution = {value!r}; use e.g. "1s", "1min" or "{minutes}"')
+        return record_period
+    if resolution < pd.Timedelta(seconds=1):
+        problems.append(
+            f'[source] resolution = {value!r} is under 1 s; give the records\' period with its unit, e.g. "1s", "1min" '
+            f'or "{minutes}" ("10" alone is 10 nanoseconds)'
+        )
+        return record_period
+    if record_period % resolution != pd.Timedelta(0):
+        problems.append(f'[source] resolution = {value!r} must divide {minutes}, e.g. "1s" or "1min"')
+    return resolution
+
+
+_ESCAPES = {"\\t": "\t"}
+"""A tab written as a TOML literal string ('\\t', a backslash and a t), read as the tab it means."""
+
+
+def _one_character(value: Any, setting: str, fix: str, problems: list[str]) -> str | None:
+    """``value`` as the single character a CSV dialect setting must be; None (with a problem naming it) if not.
+
+    pandas takes a longer delimiter for a regular expression ("tab" would split at the letters t, a, b) and
+    pyarrow refuses it, and an empty one is no delimiter at all, so each is refused here with ``fix``.
+    """
+    if isinstance(value, str):
+        value = _ESCAPES.get(value, value)
+    if isinstance(value, str) and len(value) == 1:
+        return value
+    problems.append(f"{setting} = {value!r}; give one character, {fix}")
+    return None
+
+
+def _csv_dialect(values: dict[str, Any], table: str, problems: list[str]) -> dict[str, Any]:
+    """A table's delimiter (and, where declared, decimal and thousands), each one character, no two the same.
+
+    The same character as delimiter and decimal mark (or thousands separator) would split every number in
+    two or glue columns together; ``thousands`` is None when the export groups no thousands.
+    """
+    delimiter = _one_character(
+        values["delimiter"], f"{table} delimiter", 'e.g. ";" or "\\t" for a tab (written with the backslash)', problems
+    )
+    dialect = {"delimiter": "," if delimiter is None else delimiter}
+    if "decimal" not in values:
+        return dialect
+    decimal = _one_character(values["decimal"], f"{table} decimal", '"." or "," for a decimal comma', problems)
+    if delimiter is not None and delimiter == decimal:
+        problems.append(
+            f"{table} delimiter and decimal are both {delimiter!r}: every number would split in two; set the "
+            'delimiter the export separates columns with (e.g. ";" with decimal = ",")'
+        )
+    thousands = values["thousands"]
+    if thousands is not None:
+        thousands = _one_character(
+            thousands, f"{table} thousands", '"." in 1.234,5 or "," in 1,234.5 (leave it out for none)', problems
+        )
+        for name, other in (("delimiter", delimiter), ("decimal", decimal)):
+            if thousands is not None and thousands == other:
+                problems.append(
+                    f"{table} thousands and {name} are both {thousands!r}; give the character numbers group "
+                    "thousands with, another than the delimiter and the decimal mark, or leave thousands out"
+                )
+    return {**dialect, "decimal": "." if decimal is None else decimal, "thousands": thousands}
 
 
 def _columns_and_units(columns: dict[str, str], units: dict[str, str], layout: str, problems: list[str]) -> None:
@@ -779,7 +886,27 @@ def _columns_and_units(columns: dict[str, str], units: dict[str, str], layout: s
                 )
     for canonical in sorted(set(columns) - set(COLUMNS)):
         problems.append(f"[columns] {canonical} is not a canonical name; use one of {sorted(COLUMNS)}")
+    columns_mapped_twice(columns, problems)
     _units(units, CHANNELS, problems)
+
+
+def columns_mapped_twice(columns: Mapping[str, str], problems: list[str]) -> None:
+    """Append a problem for every export column that two canonical names of ``columns`` map to.
+
+    One column cannot hold two channels (or a channel and the time or the unit's id): one of the two
+    would be read from the other's values. A wide export's ``{asset}`` patterns are compared as written,
+    so two channels named by the same pattern are refused too.
+    """
+    by_column: dict[str, list[str]] = {}
+    for canonical, column in columns.items():
+        by_column.setdefault(column, []).append(canonical)
+    for column, names in by_column.items():
+        if len(names) > 1:
+            both = "both" if len(names) == 2 else "all"
+            problems.append(
+                f'[columns] {", ".join(names[:-1])} and {names[-1]} are {both} "{column}": one column holds one '
+                "channel; map each to its own column of the export, or leave out the one the export does not have"
+            )
 
 
 def _units(units: dict[str, str], channels: Mapping[str, Channel], problems: list[str]) -> None:
@@ -873,14 +1000,27 @@ def _anemometer_problems(turbine: Turbine) -> list[str]:
     return [f"{where}: nacelle_transfer_function: {problem}" for problem in ntf.problems()]
 
 
-def _date(value: Any) -> pd.Timestamp | None:
-    """A TOML date (or ISO text) as a UTC timestamp; ValueError names the value."""
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
+"""An ISO 8601 date, optionally with a time and offset: 2012-05-01, 2012-05-01T08:00, 2012-05-01 08:00:00+02:00."""
+
+
+def iso_date(value: Any, setting: str) -> pd.Timestamp | None:
+    """A TOML date or datetime, or an ISO 8601 text, as a UTC timestamp (None for None).
+
+    Only ISO 8601 is read: pandas takes "01.03.2012" month first, as 3 January, where a German
+    operator means 1 March, so any other form raises ValueError naming ``setting`` and the value.
+    """
     if value is None:
         return None
+    text = value.isoformat() if hasattr(value, "isoformat") else value  # TOML dates arrive as datetime objects
     try:
-        stamp = pd.Timestamp(str(value))
+        if not isinstance(text, str) or not ISO_DATE.fullmatch(text.strip()):
+            raise ValueError
+        stamp = pd.Timestamp(text.strip())
     except ValueError:
-        raise ValueError(f"commissioning_date = {value!r} (give a date, e.g. 2012-05-01)") from None
+        raise ValueError(
+            f"{setting} = {value!r}; give an ISO 8601 date, year first: YYYY-MM-DD, e.g. 2012-05-01"
+        ) from None
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
@@ -911,13 +1051,18 @@ def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
                 hub_height_m=float(values["hub_height_m"]),
                 regulation=str(values["regulation"]),
                 iec_wind_class=str(values["iec_wind_class"]),
-                commissioning_date=_date(values["commissioning_date"]),
+                commissioning_date=None,
                 anemometer=str(values["anemometer"]),
                 nacelle_transfer_function=_transfer_function(values["nacelle_transfer_function"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(f"{where}: missing or invalid {exc}; give {', '.join(required)}")
             continue
+        try:
+            # Read apart from the required keys, so that the message says what a date is, not what is required.
+            turbine = replace(turbine, commissioning_date=iso_date(values["commissioning_date"], "commissioning_date"))
+        except ValueError as exc:
+            problems.append(f"[[turbines]] {turbine.asset_id}: {exc}")
         if turbine.rated_power_kw <= 0 or turbine.rotor_diameter_m <= 0:
             problems.append(
                 f"[[turbines]] {turbine.asset_id}: rated_power_kw and rotor_diameter_m must be positive, "
@@ -927,6 +1072,12 @@ def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
             problems.append(
                 f"[[turbines]] {turbine.asset_id}: rated power per swept area is {turbine.specific_power:.0f} W/m^2, "
                 "outside 100-2000; check rated_power_kw (in kW) and rotor_diameter_m (in m)"
+            )
+        if not 0.0 < turbine.hub_height_m <= MAX_HUB_HEIGHT_M:
+            # A hub at or below the ground, or above 300 m (the tallest built are about 170 m), is a sign or unit slip.
+            problems.append(
+                f"[[turbines]] {turbine.asset_id}: hub_height_m = {turbine.hub_height_m:g}; give the hub's height "
+                f"above ground in m, above 0 and at most {MAX_HUB_HEIGHT_M:g}"
             )
         if turbine.regulation not in REGULATIONS:
             problems.append(

@@ -85,7 +85,9 @@ from client.site_config import (
     _sentinels,
     _source,
     _units,
+    columns_mapped_twice,
     iana_zone,
+    iso_date,
     parse_event_log,
 )
 from client.solar.schema import ASSET_ID, CHANNELS, STATUS, TIME
@@ -97,6 +99,9 @@ from protos.domain import (
     SOLAR_LOSS_CATEGORIES,
     SOLAR_RECORD_PERIOD,
 )
+
+DC_AC_RATIO = (0.5, 3.0)
+"""Plausible DC/AC (inverter loading) ratios of an inverter [-]: built plants run about 1.0-1.5."""
 
 GAMMA_PDC_PER_C: dict[str, float] = {
     "mono-Si": -0.0037,
@@ -263,6 +268,7 @@ class SolarSiteConfig:
     utc_offsets: str = "read"  # read or drop the stamps' UTC offsets (client.site_config.UTC_OFFSET_USES)
     only_listed_inverters: bool = False  # leave out the export's rows of inverters not in [[inverters]]
     events: EventLog | None = None  # the status from an event log instead of a column
+    thousands: str | None = None  # the character the export's numbers group thousands with; None: no grouping
 
     @property
     def has_status(self) -> bool:
@@ -341,6 +347,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         file_format=source["file_format"],
         delimiter=source["delimiter"],
         decimal=source["decimal"],
+        thousands=source["thousands"],
         columns=columns,
         units=units,
         sentinels=sentinels,
@@ -397,11 +404,11 @@ def _plant(table: dict[str, Any], problems: list[str]) -> Plant | None:
     else:
         gamma = _number(values, "gamma_pdc_per_c", "[plant]", problems, -0.01, 0.0)
     commissioned = None
-    if values["commissioned"] is not None:
-        try:
-            commissioned = pd.Timestamp(str(values["commissioned"])).tz_localize("UTC")
-        except (ValueError, TypeError):
-            problems.append(f"[plant] commissioned = {values['commissioned']!r}; give a date, e.g. 2021-06-01")
+    try:
+        # ISO 8601 only: "01.06.2021" would be read month first.
+        commissioned = iso_date(values["commissioned"], "commissioned")
+    except ValueError as error:
+        problems.append(f"[plant] {error}")
     if len(problems) > before:
         return None
     return Plant(
@@ -419,7 +426,13 @@ def _plant(table: dict[str, Any], problems: list[str]) -> Plant | None:
 
 
 def _inverters(raw: Any, problems: list[str]) -> tuple[Inverter, ...]:
-    """The [[inverters]] array: at least one, ids unique, capacities positive."""
+    """The [[inverters]] array: at least one, ids unique, capacities positive, DC/AC from 0.5 to 3.
+
+    No plant is built with under half the module power its inverters convert, or over three times it:
+    a ratio outside that is a capacity in W for kW, or DC and AC swapped, and would put the plant in a
+    wrong DC/AC cohort.
+    Each inverter in range keeps the plant's ratio, their capacity-weighted mean, in range too.
+    """
     if not isinstance(raw, list) or not raw:
         problems.append("[[inverters]] is missing: list each inverter with id, dc_capacity_kw and ac_capacity_kw")
         return ()
@@ -433,6 +446,13 @@ def _inverters(raw: Any, problems: list[str]) -> tuple[Inverter, ...]:
         where = f"[[inverters]] {table['id']}"
         dc = _number(table, "dc_capacity_kw", where, problems, 1e-3, 1e5)
         ac = _number(table, "ac_capacity_kw", where, problems, 1e-3, 1e4)
+        ratio = dc / ac  # NaN when a capacity is already refused: no second problem for it
+        if not math.isnan(ratio) and not DC_AC_RATIO[0] <= ratio <= DC_AC_RATIO[1]:
+            problems.append(
+                f"{where}: dc_capacity_kw / ac_capacity_kw = {dc:g} / {ac:g} = {ratio:.2f}, outside "
+                f"{DC_AC_RATIO[0]:g}-{DC_AC_RATIO[1]:g}; check both are in kW, DC (modules at STC) and AC "
+                "(the inverter's rating) the right way round"
+            )
         inverters.append(Inverter(table["id"], dc, ac))
     ids = [inverter.inverter_id for inverter in inverters]
     for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
@@ -466,6 +486,7 @@ def _columns_and_units(
         problems.append("[columns] T_mod (module temperature) or T_amb (ambient temperature) is needed; map one")
     for canonical in sorted(set(columns) - set(COLUMNS)):
         problems.append(f"[columns] {canonical} is not a solar channel; use one of {sorted(COLUMNS)}")
+    columns_mapped_twice(columns, problems)
     _units(units, CHANNELS, problems)
 
 

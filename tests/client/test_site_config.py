@@ -136,7 +136,7 @@ def test_failure_codes_by_component_and_commissioning_dates(tmp_path: Path):
     message = str(error.value)
     assert "gearbox = [100]; give a list of status codes that are also listed under" in message
     assert "flux_capacitor is not a component category" in message
-    assert "commissioning_date = 'last spring' (give a date, e.g. 2012-05-01)" in message
+    assert "[[turbines]] A1: commissioning_date = 'last spring'; give an ISO 8601 date, year first" in message
 
 
 def _member_site(tmp_path: Path, name: str = "north", on_roster: tuple[str, ...] = ("north", "south")) -> Path:
@@ -221,3 +221,227 @@ def test_anemometer_problems_name_the_turbine_and_the_fix(tmp_path: Path, lines:
     with pytest.raises(SiteConfigError, match="turbines") as error:
         load_site_config(path)
     assert says in str(error.value)
+
+
+def _site(tmp_path: Path, text: str = VALID) -> Path:
+    """``text`` as tmp_path/site.toml, beside the export it names (and an event log, alarms.csv)."""
+    (tmp_path / "export.csv").write_text("Zeit;WEA;P;V;S;T\n")
+    (tmp_path / "alarms.csv").write_text("Anlage;Beginn;Ende;Code\n")
+    path = tmp_path / "site.toml"
+    path.write_text(text)
+    return path
+
+
+def _problems(path: Path) -> str:
+    """The message of the SiteConfigError loading ``path`` raises."""
+    with pytest.raises(SiteConfigError) as error:
+        load_site_config(path)
+    return str(error.value)
+
+
+EVENTS = """
+[events]
+files = ["alarms.csv"]
+delimiter = ";"
+asset_id = "Anlage"
+start = "Beginn"
+end = "Ende"
+code = "Code"
+"""
+"""An event log for VALID once its status column is left out (VALID_WITH_EVENTS)."""
+VALID_WITH_EVENTS = VALID.replace('WTUR_TurSt = "S"\n', "") + EVENTS
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ('files = ["export.csv"]', "files = 5", "[source] files = 5; give a path or glob relative to site.toml as a"),
+        ('files = ["export.csv"]', "files = [5]", "[source] files: 5 is not a path; write each path or glob as a"),
+        ('files = ["export.csv"]', 'files = ["export.csv", 5]', "[source] files: 5 is not a path"),
+        ('files = ["alarms.csv"]', "files = [5]", "[events] files: 5 is not a path"),
+        ('files = ["alarms.csv"]', "files = { a = 1 }", "[events] files = {'a': 1}; give a path or glob"),
+    ],
+)
+def test_files_that_are_not_strings_are_refused_naming_the_setting(tmp_path: Path, old: str, new: str, says: str):
+    """A number among the files crashed the glob (TypeError); it is a problem of site.toml, with its fix."""
+    assert says in _problems(_site(tmp_path, VALID_WITH_EVENTS.replace(old, new)))
+
+
+def test_files_may_be_one_string_or_an_array_of_strings(tmp_path: Path):
+    text = VALID_WITH_EVENTS.replace('files = ["export.csv"]', 'files = "export.csv"')
+    site = load_site_config(_site(tmp_path, text.replace('files = ["alarms.csv"]', 'files = "alarms.csv"')))
+    assert site.files == (tmp_path / "export.csv",) and site.events.files == (tmp_path / "alarms.csv",)
+
+
+def test_a_site_toml_not_saved_as_utf8_is_refused_with_how_to_save_it(tmp_path: Path):
+    path = _site(tmp_path)
+    path.write_bytes(VALID.replace('name = "north"', 'name = "Nördlich"').encode("cp1252"))
+    message = _problems(path)
+    assert f"{path}: not UTF-8 (byte 0xf6 on line 3" in message and "save site.toml as UTF-8" in message
+
+
+def test_a_site_toml_saved_as_utf8_with_a_byte_order_mark_loads(tmp_path: Path):
+    """Windows editors start UTF-8 with a byte order mark, which TOML does not allow; it is skipped."""
+    path = _site(tmp_path)
+    path.write_bytes(VALID.replace('name = "north"', 'name = "Nördlich"').encode("utf-8-sig"))
+    assert load_site_config(path).name == "Nördlich"
+
+
+@pytest.mark.parametrize(
+    ("resolution", "says"),
+    [
+        ("10", "[source] resolution = 10; give a text with its unit, e.g."),
+        ("600.0", "[source] resolution = 600.0; give a text with its unit"),
+        ('"10"', "[source] resolution = '10' is under 1 s; give the records' period with its unit"),
+        ('"500ms"', "[source] resolution = '500ms' is under 1 s"),
+        ('"7min"', "[source] resolution = '7min' must divide 10 minutes"),
+        ('"ten minutes"', "[source] resolution = 'ten minutes'; use e.g."),
+    ],
+)
+def test_a_resolution_must_be_a_period_of_at_least_a_second(tmp_path: Path, resolution: str, says: str):
+    """A bare 10 was read as 10 nanoseconds."""
+    message = _problems(_site(tmp_path, VALID.replace('format = "csv"', f'format = "csv"\nresolution = {resolution}')))
+    assert says in message and "1 problem(s)" in message
+
+
+@pytest.mark.parametrize(("resolution", "period"), [('"1s"', "1s"), ('"1min"', "1min"), ('"10min"', "10min")])
+def test_a_resolution_with_its_unit_loads(tmp_path: Path, resolution: str, period: str):
+    path = _site(tmp_path, VALID.replace('format = "csv"', f'format = "csv"\nresolution = {resolution}'))
+    assert load_site_config(path).resolution == pd.Timedelta(period)
+
+
+@pytest.mark.parametrize("date", ['"01.03.2012"', '"03/01/2012"', '"1 March 2012"', '"2012-3-1"', "08:00:00"])
+def test_a_commissioning_date_not_in_iso_8601_is_refused(tmp_path: Path, date: str):
+    """pandas read "01.03.2012" month first, as 3 January: only year-first ISO dates are taken."""
+    message = _problems(_site(tmp_path, VALID + f"commissioning_date = {date}\n"))
+    assert "[[turbines]] A1: commissioning_date = " in message
+    assert "give an ISO 8601 date, year first: YYYY-MM-DD, e.g. 2012-05-01" in message
+    assert "1 problem(s)" in message  # not the required keys' message besides
+
+
+@pytest.mark.parametrize(
+    ("date", "utc"),
+    [
+        ("2012-03-01", "2012-03-01"),
+        ('"2012-03-01"', "2012-03-01"),
+        ('"2012-03-01T08:00"', "2012-03-01T08:00"),
+        ('"2012-03-01 08:00:00+01:00"', "2012-03-01T07:00"),
+        ("2012-03-01T08:00:00Z", "2012-03-01T08:00"),
+    ],
+)
+def test_an_iso_8601_commissioning_date_loads_as_utc(tmp_path: Path, date: str, utc: str):
+    site = load_site_config(_site(tmp_path, VALID + f"commissioning_date = {date}\n"))
+    assert site.turbine("A1").commissioning_date == pd.Timestamp(utc, tz="UTC")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ('WMET_HorWdSpd = "V"', 'WMET_HorWdSpd = "P"', '[columns] WTUR_W and WMET_HorWdSpd are both "P"'),
+        ('asset_id = "WEA"', 'asset_id = "Zeit"', '[columns] time and asset_id are both "Zeit"'),
+        ('WMET_EnvTmp = "T"', 'WMET_EnvTmp = "S"', '[columns] WTUR_TurSt and WMET_EnvTmp are both "S"'),
+        (
+            'WMET_EnvTmp = "T"',
+            'WMET_EnvTmp = "P"\nWMET_EnvPres = "P"',
+            '[columns] WTUR_W, WMET_EnvTmp and WMET_EnvPres are all "P"',
+        ),
+    ],
+)
+def test_two_names_mapped_to_one_column_are_refused_naming_both(tmp_path: Path, old: str, new: str, says: str):
+    """One of them would be read from the other's values."""
+    message = _problems(_site(tmp_path, VALID.replace(old, new)))
+    assert says in message and "map each to its own column of the export" in message
+
+
+WIDE = (
+    VALID.replace('asset_id = "WEA"\n', "")
+    .replace('format = "csv"', 'format = "csv"\nlayout = "wide"')
+    .replace('WTUR_W = "P"', 'WTUR_W = "{asset}_P"')
+    .replace('WMET_HorWdSpd = "V"', 'WMET_HorWdSpd = "{asset}_V"')
+    .replace('WTUR_TurSt = "S"', 'WTUR_TurSt = "{asset}_S"')
+    .replace('WMET_EnvTmp = "T"', 'WMET_EnvTmp = "{asset}_T"')
+)
+"""VALID as a wide export: a column per turbine and channel, named with {asset}."""
+
+
+def test_a_wide_export_maps_each_channel_to_its_own_pattern(tmp_path: Path):
+    assert load_site_config(_site(tmp_path, WIDE)).columns["WTUR_W"] == "{asset}_P"
+    message = _problems(_site(tmp_path, WIDE.replace('"{asset}_V"', '"{asset}_P"')))
+    assert '[columns] WTUR_W and WMET_HorWdSpd are both "{asset}_P"' in message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ("hub_height_m = 98", "hub_height_m = -98", "[[turbines]] A1: hub_height_m = -98; give the hub's height"),
+        ("hub_height_m = 98", "hub_height_m = 0", "[[turbines]] A1: hub_height_m = 0; give the hub's height above"),
+        ("hub_height_m = 98", "hub_height_m = 320", "above 0 and at most 300"),
+        ("hub_height_m = 98", "hub_height_m = nan", "[[turbines]] A1: hub_height_m = nan"),
+        ("elevation_m = 320", "elevation_m = 100000", "[site] elevation_m = 100000; give the site's elevation"),
+        ("elevation_m = 320", "elevation_m = -1000", "[site] elevation_m = -1000; give the site's elevation"),
+        ("elevation_m = 320", "elevation_m = inf", "above sea level in m, from -500 to 9000"),
+        ("elevation_m = 320", "elevation_m = true", "[site] elevation_m = True"),
+    ],
+)
+def test_implausible_heights_and_elevations_are_refused(tmp_path: Path, old: str, new: str, says: str):
+    message = _problems(_site(tmp_path, VALID.replace(old, new)))
+    assert says in message and "1 problem(s)" in message  # no "elevation_m is needed" besides
+
+
+@pytest.mark.parametrize(("hub", "elevation"), [(0.5, -430), (300, 9000), (160, 0)])
+def test_plausible_heights_and_elevations_load(tmp_path: Path, hub: float, elevation: float):
+    text = VALID.replace("hub_height_m = 98", f"hub_height_m = {hub}").replace(
+        "elevation_m = 320", f"elevation_m = {elevation}"
+    )
+    site = load_site_config(_site(tmp_path, text))
+    assert (site.turbine("A1").hub_height_m, site.elevation_m) == (hub, elevation)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ('delimiter = ";"', 'delimiter = ""', '[source] delimiter = \'\'; give one character, e.g. ";" or "\\t" for'),
+        ('delimiter = ";"', 'delimiter = "tab"', "[source] delimiter = 'tab'; give one character"),
+        ('delimiter = ";"', 'delimiter = ";;"', "[source] delimiter = ';;'; give one character"),
+        ('delimiter = ";"', "delimiter = 59", "[source] delimiter = 59; give one character"),
+        ('delimiter = ";"', 'delimiter = ","', "[source] delimiter and decimal are both ',': every number would split"),
+        ('decimal = ","', 'decimal = "comma"', '[source] decimal = \'comma\'; give one character, "." or ","'),
+        ('delimiter = ";"\nasset_id', 'delimiter = "tab"\nasset_id', "[events] delimiter = 'tab'; give one character"),
+        ('delimiter = ";"\nasset_id', 'delimiter = ""\nasset_id', "[events] delimiter = ''; give one character"),
+    ],
+)
+def test_a_delimiter_that_is_not_one_character_or_is_the_decimal_mark_is_refused(
+    tmp_path: Path, old: str, new: str, says: str
+):
+    """pandas took "tab" for a regular expression, and "" or the decimal mark split nothing or every number."""
+    message = _problems(_site(tmp_path, VALID_WITH_EVENTS.replace(old, new, 1)))  # [source]'s, before [events]
+    assert says in message and "1 problem(s)" in message
+
+
+@pytest.mark.parametrize("tab", ['"\\t"', "'\\t'", '"\t"'])
+def test_a_tab_delimiter_loads_as_a_tab(tmp_path: Path, tab: str):
+    """The TOML escape, and the same two characters in a literal string, a tab itself too."""
+    text = VALID_WITH_EVENTS.replace('delimiter = ";"', f"delimiter = {tab}")
+    site = load_site_config(_site(tmp_path, text))
+    assert site.delimiter == site.events.delimiter == "\t" and site.decimal == ","
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [
+        ('thousands = ","', "[source] thousands and decimal are both ','; give the character numbers group"),
+        ('thousands = ";"', "[source] thousands and delimiter are both ';'"),
+        ('thousands = ""', '[source] thousands = \'\'; give one character, "." in 1.234,5 or "," in 1,234.5'),
+        ('thousands = "dot"', "[source] thousands = 'dot'; give one character"),
+        ("thousands = 1000", "[source] thousands = 1000; give one character"),
+    ],
+)
+def test_a_thousands_separator_that_is_not_one_other_character_is_refused(tmp_path: Path, setting: str, says: str):
+    message = _problems(_site(tmp_path, VALID.replace('decimal = ","', f'decimal = ","\n{setting}')))
+    assert says in message and "1 problem(s)" in message
+
+
+def test_the_thousands_separator_is_read_and_none_by_default(tmp_path: Path):
+    assert load_site_config(_site(tmp_path)).thousands is None
+    site = load_site_config(_site(tmp_path, VALID.replace('decimal = ","', 'decimal = ","\nthousands = "."')))
+    assert (site.delimiter, site.decimal, site.thousands) == (";", ",", ".")

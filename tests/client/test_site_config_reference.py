@@ -32,6 +32,7 @@ files = ["export.csv"]
 format = "csv"
 delimiter = ";"
 decimal = ","
+thousands = "."
 resolution = "10min"
 layout = "long"
 only_listed_turbines = true
@@ -133,6 +134,7 @@ def test_the_example_sets_every_declared_key_and_the_parser_accepts_it(tmp_path:
     site = load_site_config(tmp_path / "site.toml")
     assert site.member is not None and site.only_listed_turbines and site.policy.max_memory_mib == 1024
     assert site.timestamps == "end" and site.time_format == "%d.%m.%Y %H:%M" and site.utc_offsets == "ignore"
+    assert (site.delimiter, site.decimal, site.thousands) == (";", ",", ".")
     assert site.turbines[0].nacelle_transfer_function is not None
 
 

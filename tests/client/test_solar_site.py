@@ -115,6 +115,21 @@ def test_a_solar_export_is_read_to_15_minute_means_per_inverter_in_canonical_uni
         (('resolution = "5min"', 'resolution = "5min"\ntimestamps = "middle"'), "[source] timestamps = 'middle'"),
         (("grid = [2]", "grid = [0]"), "[status] code 0 is in both available and grid"),
         (('P_out = "W"', 'P_out = "GW"'), "[units] P_out = 'GW'; use one of"),
+        (('T_mod = "T_Modul"', 'T_mod = "G_POA"'), '[columns] G_i and T_mod are both "G_POA": one column holds one'),
+        (('asset_id = "WR"', 'asset_id = "Zeit"'), '[columns] time and asset_id are both "Zeit"'),
+        (("dc_capacity_kw = 120.0", "dc_capacity_kw = 40.0"), "[[inverters]] INV01: dc_capacity_kw / ac_capacity_kw"),
+        (("dc_capacity_kw = 120.0", "dc_capacity_kw = 1200.0"), "= 1200 / 100 = 12.00, outside 0.5-3; check"),
+        (("ac_capacity_kw = 100.0", "ac_capacity_kw = 0.1"), "= 120 / 0.1 = 1200.00, outside 0.5-3; check both"),
+        (
+            ('climate_zone = "arid"', 'climate_zone = "arid"\ncommissioned = "01.06.2021"'),
+            "[plant] commissioned = '01.06.2021'; give an ISO 8601 date, year first: YYYY-MM-DD",
+        ),
+        (('resolution = "5min"', "resolution = 5"), "[source] resolution = 5; give a text with its unit"),
+        (('resolution = "5min"', 'resolution = "5min"\ndelimiter = "tab"'), "[source] delimiter = 'tab'; give one"),
+        (
+            ('resolution = "5min"', 'resolution = "5min"\nthousands = ","'),
+            "[source] thousands and delimiter are both ','",
+        ),
         (
             ("grid = [2]", "grid = [2]\ninverter_fault = [3]\n\n[status.components]\npump = [3]"),
             "[status.components] pump is not a component category",
@@ -136,6 +151,29 @@ def test_a_wrong_setting_is_named_with_its_fix(site: Path, edit: tuple[str, str]
     assert named in str(error.value)
     report = validate_any_site(site)
     assert not report.usable and named in report.findings[0].problem
+
+
+@pytest.mark.parametrize(("dc", "ac"), [(50.0, 100.0), (300.0, 100.0), (4.0, 3.5)])
+def test_dc_ac_ratios_from_half_to_three_load(site: Path, dc: float, ac: float):
+    site.write_text(
+        SITE.replace("dc_capacity_kw = 120.0", f"dc_capacity_kw = {dc}", 1).replace(
+            "ac_capacity_kw = 100.0", f"ac_capacity_kw = {ac}", 1
+        )
+    )
+    assert load_solar_site_config(site).inverters[0].dc_capacity_kw / ac == pytest.approx(dc / ac)
+
+
+def test_a_solar_sources_thousands_separator_and_commissioning_date_are_read(site: Path):
+    config = load_solar_site_config(site)
+    assert config.thousands is None and config.plant.commissioned is None
+    site.write_text(
+        SITE.replace(
+            'resolution = "5min"', 'resolution = "5min"\ndelimiter = ";"\ndecimal = ","\nthousands = "."'
+        ).replace('climate_zone = "arid"', 'climate_zone = "arid"\ncommissioned = "2021-06-01"')
+    )
+    config = load_solar_site_config(site)
+    assert (config.delimiter, config.decimal, config.thousands) == (";", ",", ".")
+    assert config.plant.commissioned == pd.Timestamp("2021-06-01", tz="UTC")
 
 
 def test_an_export_whose_times_do_not_parse_is_not_usable_until_its_time_format_is_set(site: Path):
