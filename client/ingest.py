@@ -46,6 +46,7 @@ class ExportMapping(Protocol):
     file_format: str
     delimiter: str
     decimal: str
+    thousands: str | None
     columns: dict[str, str]
     units: dict[str, str]
     sentinels: dict[str, tuple[float, ...]]
@@ -234,6 +235,7 @@ def _file_chunks(site: ExportMapping, path: Path, chunk_rows: int, progress: Pro
             handle,
             sep=site.delimiter,
             decimal=site.decimal,
+            thousands=site.thousands,
             usecols=wanted,
             index_col=False,  # a first row with an extra field is no index (refused above in any case)
             chunksize=chunk_rows,
@@ -468,6 +470,8 @@ def channel_values(
         not_numeric = np.zeros(len(values), dtype=bool)
     else:  # a column pandas left as text (one value that is no number keeps the whole chunk's as text)
         text = raw.astype("string")
+        if site.thousands:
+            text = text.str.replace(site.thousands, "", regex=False)
         if site.decimal != ".":
             text = text.str.replace(site.decimal, ".", regex=False)
         values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)

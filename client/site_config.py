@@ -179,7 +179,8 @@ SOURCE_SETTINGS = (
         "thousands",
         "string",
         'the one character the export groups thousands with: `"."` in 1.234,5 (with `decimal = ","`), `","` in '
-        "1,234.5; neither the delimiter nor the decimal mark; absent: numbers have no thousands separator",
+        '1,234.5 (quoted, "1,234.5", where it is the delimiter too); not the decimal mark; absent: numbers have no '
+        "thousands separator",
         None,
     ),
     Setting(
@@ -837,10 +838,11 @@ def _one_character(value: Any, setting: str, fix: str, problems: list[str]) -> s
 
 
 def _csv_dialect(values: dict[str, Any], table: str, problems: list[str]) -> dict[str, Any]:
-    """A table's delimiter (and, where declared, decimal and thousands), each one character, no two the same.
+    """A table's delimiter (and, where declared, decimal and thousands), each one character.
 
-    The same character as delimiter and decimal mark (or thousands separator) would split every number in
-    two or glue columns together; ``thousands`` is None when the export groups no thousands.
+    The same character as delimiter and decimal mark would split every number in two, as decimal mark
+    and thousands separator would make numbers ambiguous; a thousands separator that is the delimiter
+    is read within quotes. ``thousands`` is None when the export groups no thousands.
     """
     delimiter = _one_character(
         values["delimiter"], f"{table} delimiter", 'e.g. ";" or "\\t" for a tab (written with the backslash)', problems
@@ -859,12 +861,12 @@ def _csv_dialect(values: dict[str, Any], table: str, problems: list[str]) -> dic
         thousands = _one_character(
             thousands, f"{table} thousands", '"." in 1.234,5 or "," in 1,234.5 (leave it out for none)', problems
         )
-        for name, other in (("delimiter", delimiter), ("decimal", decimal)):
-            if thousands is not None and thousands == other:
-                problems.append(
-                    f"{table} thousands and {name} are both {thousands!r}; give the character numbers group "
-                    "thousands with, another than the delimiter and the decimal mark, or leave thousands out"
-                )
+        # The same as the delimiter is read within quotes ("1,953.5" in a comma-separated export).
+        if thousands is not None and thousands == decimal:
+            problems.append(
+                f"{table} thousands and decimal are both {thousands!r}; give the character numbers group "
+                "thousands with, another than the decimal mark, or leave thousands out"
+            )
     return {**dialect, "decimal": "." if decimal is None else decimal, "thousands": thousands}
 
 

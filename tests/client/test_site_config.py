@@ -430,7 +430,6 @@ def test_a_tab_delimiter_loads_as_a_tab(tmp_path: Path, tab: str):
     ("setting", "says"),
     [
         ('thousands = ","', "[source] thousands and decimal are both ','; give the character numbers group"),
-        ('thousands = ";"', "[source] thousands and delimiter are both ';'"),
         ('thousands = ""', '[source] thousands = \'\'; give one character, "." in 1.234,5 or "," in 1,234.5'),
         ('thousands = "dot"', "[source] thousands = 'dot'; give one character"),
         ("thousands = 1000", "[source] thousands = 1000; give one character"),

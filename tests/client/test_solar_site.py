@@ -127,8 +127,8 @@ def test_a_solar_export_is_read_to_15_minute_means_per_inverter_in_canonical_uni
         (('resolution = "5min"', "resolution = 5"), "[source] resolution = 5; give a text with its unit"),
         (('resolution = "5min"', 'resolution = "5min"\ndelimiter = "tab"'), "[source] delimiter = 'tab'; give one"),
         (
-            ('resolution = "5min"', 'resolution = "5min"\nthousands = ","'),
-            "[source] thousands and delimiter are both ','",
+            ('resolution = "5min"', 'resolution = "5min"\nthousands = "."'),
+            "[source] thousands and decimal are both '.'",
         ),
         (
             ("grid = [2]", "grid = [2]\ninverter_fault = [3]\n\n[status.components]\npump = [3]"),

@@ -620,3 +620,37 @@ def test_ids_that_look_like_numbers_are_read_as_the_text_they_are(tmp_path: Path
     report = validate_site(path)
     assert report.usable, _problems(report)
     assert list(report.turbines["rows"]) == [300, 300] and list(report.turbines.index) == ["1", "01"]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "write"),
+    [
+        (
+            'delimiter = ";"\ndecimal = ","\nthousands = "."\n',
+            lambda p: f"{p:,.1f}".translate(str.maketrans(",.", ".,")),
+        ),
+        ('thousands = ","\n', lambda p: f'"{p:,.1f}"'),
+    ],
+)
+def test_powers_written_with_thousands_separators_read_as_the_numbers_they_are(tmp_path: Path, dialect, write):
+    """1.953,5 with decimal = "," and thousands = "."; "1,953.5" (quoted) in a comma-separated export with thousands
+    = ",": every power reads. Control: without thousands, those of 1,000 kW and more are not numbers, an error."""
+    path = _export(tmp_path)
+    frame = pd.read_csv(tmp_path / "export.csv")
+    delimiter = ";" if "delimiter" in dialect else ","
+    lines = [delimiter.join(frame.columns)]
+    for row in frame.itertuples(index=False):
+        others = [f"{row.v}", f"{row.temp}"]
+        lines.append(
+            delimiter.join(
+                [row.t, row.wtg, write(row.p), *(c.replace(".", ",") if delimiter == ";" else c for c in others)]
+            )
+        )
+    (tmp_path / "export.csv").write_text("\n".join(lines) + "\n")
+    path.write_text(path.read_text().replace("[source]\n", "[source]\n" + dialect))
+    read = pd.concat(read_canonical_chunks(load_site_config(path)))
+    np.testing.assert_allclose(read["WTUR_W"].to_numpy(), frame["p"].round(1).to_numpy(), atol=1e-9)
+    assert validate_site(path).usable
+    path.write_text(path.read_text().replace(dialect.splitlines()[-1] + "\n", ""))
+    [finding] = [f for f in validate_site(path).findings if f.column == "p"]
+    assert finding.severity == "error" and f"{int((frame['p'] >= 1000).sum())} of 300 values" in finding.problem
