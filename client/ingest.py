@@ -47,6 +47,7 @@ class ExportMapping(Protocol):
     delimiter: str
     decimal: str
     thousands: str | None
+    encoding: str
     columns: dict[str, str]
     units: dict[str, str]
     sentinels: dict[str, tuple[float, ...]]
@@ -142,7 +143,7 @@ class MisalignedRowsError(SiteConfigError):
             'quote such fields ("1234,5"), export numbers with a decimal point, or export with another delimiter '
             'and set [source] delimiter (with decimal = "," for a decimal comma)'
         )
-        line = _line_number(path, rows[0])
+        line = _line_number(path, rows[0], site.encoding)
         where = f"line {line}" if line is not None else "a row"
         more = f" (and {len(rows) - 1} more rows like it)" if len(rows) > 1 else ""
         if all(row.rstrip().endswith(site.delimiter) for row in rows):  # an empty last field, not a split number
@@ -155,7 +156,7 @@ class MisalignedRowsError(SiteConfigError):
         )
 
 
-def _rows_longer_than_header(delimiter: str, path: Path, fields: int) -> list[str]:
+def _rows_longer_than_header(delimiter: str, path: Path, fields: int, encoding: str) -> list[str]:
     """The rows of a CSV export with more than ``fields`` fields, as text.
 
     Arrow's CSV reader counts every row's fields (pandas does not when it reads some columns
@@ -173,7 +174,7 @@ def _rows_longer_than_header(delimiter: str, path: Path, fields: int) -> list[st
         reader = pa_csv.open_csv(
             stream,
             # Blocks of 64 MiB: a row must fit in one (a 1 MiB row did not at the default, an Arrow error).
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=64 << 20),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=64 << 20, encoding=encoding),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=note),
             convert_options=pa_csv.ConvertOptions(include_columns=names[:1], column_types={names[0]: pa.binary()}),
         )
@@ -182,10 +183,10 @@ def _rows_longer_than_header(delimiter: str, path: Path, fields: int) -> list[st
     return found
 
 
-def _line_number(path: Path, text: str) -> int | None:
+def _line_number(path: Path, text: str, encoding: str) -> int | None:
     """The 1-based line of the export that reads ``text`` (an error's detail only: the file is read again)."""
     with pa.input_stream(str(path), compression="detect") as stream:
-        for number, line in enumerate(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"), start=1):
+        for number, line in enumerate(io.TextIOWrapper(stream, encoding=encoding, errors="replace"), start=1):
             if line.rstrip("\r\n") == text:
                 return number
     return None
@@ -217,14 +218,14 @@ def _file_chunks(site: ExportMapping, path: Path, chunk_rows: int, progress: Pro
         return
     if path.stat().st_size == 0:
         raise SiteConfigError(f"{path}: the file is empty; export it with its header and records")
-    header = pd.read_csv(path, sep=site.delimiter, nrows=0).columns
+    header = pd.read_csv(path, sep=site.delimiter, nrows=0, encoding=site.encoding).columns
     absent = [c for c in wanted if c not in header]
     if absent:
         raise MissingColumnsError(site, path, absent, list(header))
     # pandas reads the named columns of a row with more fields than the header by position, and
     # says nothing when it reads only some columns: such rows are refused first, whichever columns
     # the reader asks for (validation and a round alike).
-    long_rows = _rows_longer_than_header(site.delimiter, path, len(header))
+    long_rows = _rows_longer_than_header(site.delimiter, path, len(header), site.encoding)
     if long_rows:
         raise MisalignedRowsError(site, path, long_rows, len(header))
     # Read through our own handle, whose position is how far the parser has read; given a handle,
@@ -236,6 +237,7 @@ def _file_chunks(site: ExportMapping, path: Path, chunk_rows: int, progress: Pro
             sep=site.delimiter,
             decimal=site.decimal,
             thousands=site.thousands,
+            encoding=site.encoding,
             usecols=wanted,
             index_col=False,  # a first row with an extra field is no index (refused above in any case)
             chunksize=chunk_rows,
@@ -778,7 +780,7 @@ def _event_file(log: EventLog, file: Path, names: list[str]) -> pd.DataFrame:
     if log.file_format == "parquet":
         found = list(pq.ParquetFile(file).schema_arrow.names)
     else:
-        found = list(pd.read_csv(file, sep=log.delimiter, nrows=0).columns)
+        found = list(pd.read_csv(file, sep=log.delimiter, nrows=0, encoding=log.encoding).columns)
     absent = [name for name in names if name not in found]
     if absent:
         settings = [key for key, column in log.columns.items() if column in absent]
@@ -788,14 +790,14 @@ def _event_file(log: EventLog, file: Path, names: list[str]) -> pd.DataFrame:
         )
     if log.file_format == "parquet":
         return pd.read_parquet(file, columns=names)
-    long_rows = _rows_longer_than_header(log.delimiter, file, len(found))
+    long_rows = _rows_longer_than_header(log.delimiter, file, len(found), log.encoding)
     if long_rows:
         raise SiteConfigError(
             f"{file}: {len(long_rows)} row(s) of the event log have more fields than its header's {len(found)}, "
             f"e.g. {long_rows[0]!r}: a text with the delimiter {log.delimiter!r} in it would move every value after "
             "it; export the log with such texts quoted, or with another delimiter and set [events] delimiter"
         )
-    return pd.read_csv(file, sep=log.delimiter, usecols=names, dtype=str, index_col=False)
+    return pd.read_csv(file, sep=log.delimiter, usecols=names, dtype=str, index_col=False, encoding=log.encoding)
 
 
 def _event_times(raw: pd.Series, timezone: str, log: EventLog, column: str) -> tuple[pd.Series, pd.Series]:

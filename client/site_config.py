@@ -68,6 +68,7 @@ generated from the declarations below (``python -m client.site_config_reference`
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 import tomllib
@@ -176,6 +177,13 @@ SOURCE_SETTINGS = (
     Setting("delimiter", "string", 'CSV column delimiter, one character (`"\\t"` for a tab)', ","),
     Setting("decimal", "string", 'CSV decimal mark, one character (`","` for a decimal comma)', "."),
     Setting(
+        "encoding",
+        "string",
+        'the files\' text encoding: `"cp1252"` for a Windows export (Excel\'s CSV), `"latin-1"`, `"utf-16"`, ... '
+        "(a UTF-8 byte-order mark is read either way)",
+        "utf-8",
+    ),
+    Setting(
         "thousands",
         "string",
         'the one character the export groups thousands with: `"."` in 1.234,5 (with `decimal = ","`), `","` in '
@@ -268,6 +276,13 @@ EVENT_SETTINGS = (
     ),
     Setting("format", "string", "the files' format: " + _choices(FORMATS), "csv"),
     Setting("delimiter", "string", 'CSV column delimiter, one character (`"\\t"` for a tab)', ","),
+    Setting(
+        "encoding",
+        "string",
+        'the files\' text encoding: `"cp1252"` for a Windows export (Excel\'s CSV), `"latin-1"`, `"utf-16"`, ... '
+        "(a UTF-8 byte-order mark is read either way)",
+        "utf-8",
+    ),
     Setting(
         "time_format",
         "string",
@@ -404,6 +419,7 @@ class EventLog:
     time_format: str | None
     columns: dict[str, str]  # EVENT_COLUMNS -> the log's column
     timezone: str | None = None  # of its times without a UTC offset; None: [site] timezone
+    encoding: str = "utf-8"  # of its text (CSV)
     raised: tuple[str, ...] = RAISED  # transition values (lower case) of a row that raises its alarm
     cleared: tuple[str, ...] = CLEARED  # ... and of one that clears it
     ignored: tuple[str, ...] = IGNORED  # ... and of one that does neither (an acknowledgement)
@@ -438,6 +454,7 @@ class SiteConfig:
     utc_offsets: str = "read"  # [source]: whether the stamps' UTC offsets are read or dropped, UTC_OFFSET_USES
     events: EventLog | None = None  # [events]: the status from an event log instead of a column
     thousands: str | None = None  # [source]: the character numbers group thousands with; None: no grouping
+    encoding: str = "utf-8"  # [source]: the files' text encoding
 
     @property
     def mapped_columns(self) -> dict[str, str]:
@@ -563,13 +580,15 @@ def parse_event_log(
                 f"[events] {name} and {other} both hold {both}: a row does one or the other; keep each value in one"
             )
     timezone = None if values["timezone"] is None else iana_zone(values["timezone"], "[events] timezone", problems)
+    dialect = _csv_dialect(values, "[events]", problems)
     return EventLog(
         matched_files(values["files"], path, "[events]", problems),
         file_format,
-        _csv_dialect(values, "[events]", problems)["delimiter"],
+        dialect["delimiter"],
         time_format,
         mapped,
         timezone,
+        dialect["encoding"],
         transitions["raised"],
         transitions["cleared"],
         transitions["ignored"],
@@ -837,6 +856,18 @@ def _one_character(value: Any, setting: str, fix: str, problems: list[str]) -> s
     return None
 
 
+def _encoding(values: dict[str, Any], table: str, problems: list[str]) -> str:
+    """A table's text encoding, as Python names it; "utf-8" (a problem noted) if it names none."""
+    name = values["encoding"]
+    try:
+        if isinstance(name, str):
+            return codecs.lookup(name).name
+    except LookupError:
+        pass
+    problems.append(f'{table} encoding = {name!r} is not a text encoding; e.g. "utf-8", "cp1252" or "latin-1"')
+    return "utf-8"
+
+
 def _csv_dialect(values: dict[str, Any], table: str, problems: list[str]) -> dict[str, Any]:
     """A table's delimiter (and, where declared, decimal and thousands), each one character.
 
@@ -847,7 +878,7 @@ def _csv_dialect(values: dict[str, Any], table: str, problems: list[str]) -> dic
     delimiter = _one_character(
         values["delimiter"], f"{table} delimiter", 'e.g. ";" or "\\t" for a tab (written with the backslash)', problems
     )
-    dialect = {"delimiter": "," if delimiter is None else delimiter}
+    dialect = {"delimiter": "," if delimiter is None else delimiter, "encoding": _encoding(values, table, problems)}
     if "decimal" not in values:
         return dialect
     decimal = _one_character(values["decimal"], f"{table} decimal", '"." or "," for a decimal comma', problems)

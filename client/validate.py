@@ -229,6 +229,11 @@ def checked_event_log(
         events, counts = read_event_log(log, asset_ids, timezone, normal_codes)
     except READ_ERRORS as error:
         files = ", ".join(str(file) for file in log.files)
+        if isinstance(error, UnicodeDecodeError):
+            byte = error.object[error.start : error.end]
+            problem = f"cannot read the event log: it is not {error.encoding} text (byte {byte!r})"
+            fix = 'set [events] encoding to the log\'s ("cp1252" for most Windows exports), or save it as UTF-8'
+            return None, None, [Finding("error", files, "[events]", "", problem, fix)]
         return None, None, [Finding("error", files, "[events]", "", str(error), "fix [events] in site.toml")]
     return events, counts, []
 
@@ -553,8 +558,9 @@ def read_error_finding(file: Path, error: Exception, file_format: str, mapping_f
     if isinstance(error, SiteConfigError):
         return Finding("error", str(file), "", "", str(error), mapping_fix)
     if isinstance(error, UnicodeDecodeError):
-        problem = f"cannot read the file: it is not UTF-8 text (byte {error.object[error.start : error.end]!r})"
-        fix = "save the export as UTF-8 (in Excel: CSV UTF-8)"
+        byte = error.object[error.start : error.end]
+        problem = f"cannot read the file: it is not {error.encoding} text (byte {byte!r})"
+        fix = 'set [source] encoding to the file\'s ("cp1252" for most Windows exports), or save it as UTF-8'
         return Finding("error", str(file), "", "", problem, fix)
     return Finding(
         "error",

@@ -269,6 +269,7 @@ class SolarSiteConfig:
     only_listed_inverters: bool = False  # leave out the export's rows of inverters not in [[inverters]]
     events: EventLog | None = None  # the status from an event log instead of a column
     thousands: str | None = None  # the character the export's numbers group thousands with; None: no grouping
+    encoding: str = "utf-8"  # the export's text encoding
 
     @property
     def has_status(self) -> bool:
@@ -348,6 +349,7 @@ def load_solar_site_config(path: Path) -> SolarSiteConfig:
         delimiter=source["delimiter"],
         decimal=source["decimal"],
         thousands=source["thousands"],
+        encoding=source["encoding"],
         columns=columns,
         units=units,
         sentinels=sentinels,

@@ -167,7 +167,7 @@ GOOD_ROWS = "".join(f"2025-01-01T00:{m}0:00Z,A,1500.5,9.1,5.0\n" for m in range(
         ("", "the file is empty; export it with its header and records"),
         (",".join(HEADER) + "\n" + GOOD_ROWS.replace("\n", ",\n"), "they end with a delimiter the header does not"),
         (",".join(HEADER) + "\n" + GOOD_ROWS + ",".join(HEADER) + "\n" + GOOD_ROWS, "the header repeats inside"),
-        (",".join(HEADER) + "\n" + GOOD_ROWS.replace("A,", "Süd,"), "it is not UTF-8 text"),
+        (",".join(HEADER) + "\n" + GOOD_ROWS.replace("A,", "Süd,"), "it is not utf-8 text"),
     ],
 )
 def test_a_file_that_cannot_be_read_says_what_is_wrong_with_it(tmp_path: Path, text: str, named: str):
@@ -187,3 +187,19 @@ def test_a_row_longer_than_a_mebibyte_is_read(tmp_path: Path):
     rows = ",".join([*HEADER, "note"]) + "\n" + GOOD_ROWS.replace("\n", ",\n")
     (tmp_path / "export.csv").write_text(rows.replace(",\n", "," + "x" * (2 << 20) + "\n", 1))
     assert validate_site(tmp_path / "site.toml").usable
+
+
+def test_a_windows_export_reads_with_its_encoding(tmp_path: Path):
+    """Turbine "Süd" in a Windows-1252 export: read with [source] encoding = "cp1252", its six records. Control:
+    without it, an error naming the setting; an encoding Python does not know is refused at load."""
+    (tmp_path / "export.csv").write_bytes((",".join(HEADER) + "\n" + GOOD_ROWS.replace("A,", "Süd,")).encode("cp1252"))
+    site = SITE.replace('asset_id = "A"', 'asset_id = "Süd"')
+    (tmp_path / "site.toml").write_text(site)
+    [finding] = validate_site(tmp_path / "site.toml").findings
+    assert finding.severity == "error" and "[source] encoding" in finding.fix
+    (tmp_path / "site.toml").write_text(site.replace("[source]\n", '[source]\nencoding = "cp1252"\n'))
+    report = validate_site(tmp_path / "site.toml")
+    assert report.usable and report.turbines.loc["Süd", "rows"] == 6
+    (tmp_path / "site.toml").write_text(site.replace("[source]\n", '[source]\nencoding = "klingon"\n'))
+    with pytest.raises(SiteConfigError, match=r"\[source\] encoding = 'klingon' is not a text encoding"):
+        load_site_config(tmp_path / "site.toml")

@@ -33,6 +33,7 @@ format = "csv"
 delimiter = ";"
 decimal = ","
 thousands = "."
+encoding = "utf-8"
 resolution = "10min"
 layout = "long"
 only_listed_turbines = true
@@ -143,6 +144,7 @@ EVENTS = """
 files = ["alarms.csv"]
 format = "csv"
 delimiter = ";"
+encoding = "cp1252"
 time_format = "%d.%m.%Y %H:%M:%S"
 timezone = "UTC"
 asset_id = "Anlage"
@@ -169,7 +171,7 @@ def test_an_event_log_with_every_key_is_read_in_place_of_the_status_column(tmp_p
     site = load_site_config(path)
     assert site.events is not None and site.has_status and site.events.files == (tmp_path / "alarms.csv",)
     assert site.events.columns == {"asset_id": "Anlage", "start": "Beginn", "end": "Ende", "code": "Code"}
-    assert site.events.timezone == "UTC" and site.timezone == "Europe/Berlin"
+    assert site.events.timezone == "UTC" and site.timezone == "Europe/Berlin" and site.events.encoding == "cp1252"
     path.write_text(path.read_text().replace('timezone = "UTC"', 'timezone = "Mitteleuropa"'))
     with pytest.raises(SiteConfigError, match=r"\[events\] timezone = 'Mitteleuropa' is not an IANA zone"):
         load_site_config(path)
