@@ -166,6 +166,13 @@ SITE_SETTINGS = (
         "m",
     ),
 )
+ENCODING_SETTING = Setting(
+    "encoding",
+    "string",
+    'the files\' text encoding: `"cp1252"` for a Windows export (Excel\'s CSV), `"latin-1"`, `"utf-16"`, ... '
+    "(a UTF-8 byte-order mark is read either way)",
+    "utf-8",
+)
 SOURCE_SETTINGS = (
     Setting(
         "files",
@@ -176,13 +183,7 @@ SOURCE_SETTINGS = (
     Setting("format", "string", "the files' format: " + _choices(FORMATS), "csv"),
     Setting("delimiter", "string", 'CSV column delimiter, one character (`"\\t"` for a tab)', ","),
     Setting("decimal", "string", 'CSV decimal mark, one character (`","` for a decimal comma)', "."),
-    Setting(
-        "encoding",
-        "string",
-        'the files\' text encoding: `"cp1252"` for a Windows export (Excel\'s CSV), `"latin-1"`, `"utf-16"`, ... '
-        "(a UTF-8 byte-order mark is read either way)",
-        "utf-8",
-    ),
+    ENCODING_SETTING,
     Setting(
         "thousands",
         "string",
@@ -276,13 +277,7 @@ EVENT_SETTINGS = (
     ),
     Setting("format", "string", "the files' format: " + _choices(FORMATS), "csv"),
     Setting("delimiter", "string", 'CSV column delimiter, one character (`"\\t"` for a tab)', ","),
-    Setting(
-        "encoding",
-        "string",
-        'the files\' text encoding: `"cp1252"` for a Windows export (Excel\'s CSV), `"latin-1"`, `"utf-16"`, ... '
-        "(a UTF-8 byte-order mark is read either way)",
-        "utf-8",
-    ),
+    ENCODING_SETTING,
     Setting(
         "time_format",
         "string",

@@ -532,6 +532,24 @@ def _status_as_event_log(site_path: Path, folder: Path) -> tuple[Path, pd.DataFr
     return with_status_as_event_log(site_path, folder, records, "INV_St", 0, pd.Timedelta("15min"), "Australia/Sydney")
 
 
+def _summary(path: Path, spec: Spec) -> PlantSummary:
+    site = load_solar_site_config(path)
+    return summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_000), site, spec)
+
+
+def _same_summaries_and_blocks(column: Path, logged: Path, spec: Spec) -> PlantSummary:
+    """Assert that the plant with its status as a log gives the failures, lost energy and blocks of the one with
+    its status column (two failures); the latter's summary."""
+    by_column, by_log = _summary(column, spec), _summary(logged, spec)
+    assert by_column.failures is not None and by_column.failures.sum() == 2
+    np.testing.assert_array_equal(by_log.failures, by_column.failures)
+    np.testing.assert_allclose(by_log.lost_energy_kwh, by_column.lost_energy_kwh, rtol=1e-12)
+    blocks_column, blocks_log = blocks(column, spec), blocks(logged, spec)
+    for key, block in blocks_column.items():
+        np.testing.assert_allclose(blocks_log[key], block, rtol=1e-12, atol=1e-9, err_msg=str(key))
+    return by_column
+
+
 def test_an_event_log_gives_the_blocks_its_status_column_gives(tmp_path):
     """The status as a separate alarm log (local wall-clock times, newest first, an open event, an informational
     one, one of another plant's inverter) instead of a column: the same blocks, failures and lost energy.
@@ -553,20 +571,10 @@ def test_an_event_log_gives_the_blocks_its_status_column_gives(tmp_path):
     _, counts = read_event_log(site.events, site.asset_ids, site.timezone, site.available_codes)
     assert counts.unlisted_units == ("NOT-OURS",) and counts.events == len(log) and counts.read == len(log) - 1
 
-    def summary(path: Path) -> PlantSummary:
-        site = load_solar_site_config(path)
-        return summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_000), site, spec)
-
-    by_column, by_log = summary(column), summary(logged)
-    assert by_column.failures is not None and by_column.failures.sum() == 2
-    np.testing.assert_array_equal(by_log.failures, by_column.failures)
-    np.testing.assert_allclose(by_log.lost_energy_kwh, by_column.lost_energy_kwh, rtol=1e-12)
+    by_column = _same_summaries_and_blocks(column, logged, spec)
     assert (by_column.lost_energy_kwh > 100.0).sum() >= 3  # kWh: inverter fault, grid and maintenance
-    blocks_column, blocks_log = blocks(column, spec), blocks(logged, spec)
-    for key, block in blocks_column.items():
-        np.testing.assert_allclose(blocks_log[key], block, rtol=1e-12, atol=1e-9, err_msg=str(key))
     logged.write_text(logged.read_text().replace('timezone = "Australia/Sydney"', 'timezone = "UTC"'))
-    off_by_eleven_hours = summary(logged)
+    off_by_eleven_hours = _summary(logged, spec)
     assert not np.allclose(off_by_eleven_hours.lost_energy_kwh, by_column.lost_energy_kwh, rtol=0.05)
 
 
@@ -609,19 +617,9 @@ def test_a_log_of_raised_and_cleared_rows_gives_the_blocks_its_status_column_giv
     assert counts.alarms is not None and (counts.alarms.clears, counts.alarms.cleared_unraised) == (len(clears) + 1, 0)
     assert (counts.alarms.unknown, counts.alarms.left_on) == (0, 0)  # the open informational event is normal
 
-    def summary(path: Path) -> PlantSummary:
-        site = load_solar_site_config(path)
-        return summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_000), site, spec)
-
-    by_column, by_log = summary(column), summary(logged)
-    assert by_column.failures is not None and by_column.failures.sum() == 2
-    np.testing.assert_array_equal(by_log.failures, by_column.failures)
-    np.testing.assert_allclose(by_log.lost_energy_kwh, by_column.lost_energy_kwh, rtol=1e-12)
-    blocks_column, blocks_log = blocks(column, spec), blocks(logged, spec)
-    for key, block in blocks_column.items():
-        np.testing.assert_allclose(blocks_log[key], block, rtol=1e-12, atol=1e-9, err_msg=str(key))
+    by_column = _same_summaries_and_blocks(column, logged, spec)
     logged.write_text(logged.read_text().replace('transition = "Action"\n', ""))
-    as_state_changes = summary(logged)
+    as_state_changes = _summary(logged, spec)
     assert as_state_changes.lost_energy_kwh.sum() > 1.3 * by_column.lost_energy_kwh.sum()  # 34,057 against 24,804 kWh
 
 
