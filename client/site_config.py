@@ -69,6 +69,7 @@ generated from the declarations below (``python -m client.site_config_reference`
 from __future__ import annotations
 
 import codecs
+import datetime
 import math
 import re
 import tomllib
@@ -539,7 +540,7 @@ def parse_event_log(
     if values["files"] is NO_DEFAULT or values["files"] == []:
         problems.append("[events] files: list the event log's files (paths or globs relative to site.toml)")
     time_format = values["time_format"]
-    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
+    if time_format is not None and not _strftime_codes(time_format):
         problems.append(f'[events] time_format = {time_format!r}; give strftime codes, e.g. "%d/%m/%Y %H:%M:%S"')
         time_format = None
     mapped = {}
@@ -598,6 +599,17 @@ def _transition_values(values: dict[str, Any], name: str, problems: list[str]) -
         problems.append(f'[events] {name} = {given!r}; give the log\'s values as an array of texts, e.g. ["ON"]')
         return ()
     return tuple(v.strip().lower() for v in given)
+
+
+def _strftime_codes(value: Any) -> bool:
+    """Whether ``value`` is a format of strftime codes a time can be parsed by (each code one Python knows)."""
+    if not isinstance(value, str) or "%" not in value:
+        return False
+    try:
+        datetime.datetime.strptime("", value)
+    except ValueError as error:  # "time data '' does not match format" is the one a good format gives
+        return "bad directive" not in str(error) and "stray %" not in str(error)
+    return True
 
 
 def iana_zone(value: Any, setting: str, problems: list[str]) -> str:
@@ -777,7 +789,7 @@ def _source(
         problems.append(f"[source] {only_listed_key} = {only_listed!r}; use true or false")
         only_listed = False
     time_format = values["time_format"]
-    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
+    if time_format is not None and not _strftime_codes(time_format):
         problems.append(
             f'[source] time_format = {time_format!r}; give strftime codes, e.g. "%d/%m/%Y %H:%M" for 05/01/2022 13:45'
         )

@@ -131,6 +131,9 @@ def test_a_time_format_reads_day_first_local_times_as_their_iso_twins(tmp_path: 
     toml.write_text(toml.read_text().replace('"%d.%m.%Y %H:%M"', '"DD.MM.YYYY"'))
     with pytest.raises(SiteConfigError, match=r"\[source\] time_format = 'DD.MM.YYYY'; give strftime codes"):
         load_site_config(toml)
+    toml.write_text(toml.read_text().replace('"DD.MM.YYYY"', '"%d.%m.%Q %H:%M"'))  # a code Python does not know
+    with pytest.raises(SiteConfigError, match=r"\[source\] time_format = '%d.%m.%Q %H:%M'; give strftime codes"):
+        load_site_config(toml)
 
 
 def test_end_stamped_records_average_into_the_ten_minutes_they_cover(tmp_path: Path):
