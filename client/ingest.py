@@ -146,7 +146,7 @@ class MisalignedRowsError(SiteConfigError):
         line = _line_number(path, rows[0], site.encoding)
         where = f"line {line}" if line is not None else "a row"
         more = f" (and {len(rows) - 1} more rows like it)" if len(rows) > 1 else ""
-        if all(row.rstrip().endswith(site.delimiter) for row in rows):  # an empty last field, not a split number
+        if all(row.rstrip("\r\n").endswith(site.delimiter) for row in rows):  # an empty last field, no split number
             cause = "they end with a delimiter the header does not"
             self.fix = "export without the delimiter at the end of each row, or with a name for the last column"
         else:
@@ -170,16 +170,30 @@ def _rows_longer_than_header(delimiter: str, path: Path, fields: int, encoding: 
         return "skip"
 
     names = [f"f{i}" for i in range(fields)]
-    with pa.input_stream(str(path), compression="detect") as stream:
-        reader = pa_csv.open_csv(
-            stream,
-            # Blocks of 64 MiB: a row must fit in one (a 1 MiB row did not at the default, an Arrow error).
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=64 << 20, encoding=encoding),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=note),
-            convert_options=pa_csv.ConvertOptions(include_columns=names[:1], column_types={names[0]: pa.binary()}),
-        )
-        for _ in reader:
-            pass
+    # A row must fit in one of Arrow's blocks: a row longer than the default (1 MiB) is read again in blocks of
+    # 64 MiB, which cost time and memory on every other file.
+    for block_size in (None, 64 << 20):
+        found.clear()
+        try:
+            with pa.input_stream(str(path), compression="detect") as stream:
+                reader = pa_csv.open_csv(
+                    stream,
+                    read_options=pa_csv.ReadOptions(
+                        column_names=names, skip_rows=1, block_size=block_size, encoding=encoding
+                    ),
+                    parse_options=pa_csv.ParseOptions(
+                        delimiter=delimiter, newlines_in_values=True, invalid_row_handler=note
+                    ),
+                    convert_options=pa_csv.ConvertOptions(
+                        include_columns=names[:1], column_types={names[0]: pa.binary()}
+                    ),
+                )
+                for _ in reader:
+                    pass
+            return found
+        except pa.ArrowInvalid:
+            if block_size is not None:
+                raise
     return found
 
 
@@ -216,9 +230,10 @@ def _file_chunks(site: ExportMapping, path: Path, chunk_rows: int, progress: Pro
             yield batch.to_pandas(split_blocks=True)  # one array per column: no consolidating copy
         stage.done(f"{rows:,} rows")
         return
-    if path.stat().st_size == 0:
-        raise SiteConfigError(f"{path}: the file is empty; export it with its header and records")
-    header = pd.read_csv(path, sep=site.delimiter, nrows=0, encoding=site.encoding).columns
+    try:
+        header = pd.read_csv(path, sep=site.delimiter, nrows=0, encoding=site.encoding).columns
+    except pd.errors.EmptyDataError:
+        raise SiteConfigError(f"{path}: the file is empty; export it with its header and records") from None
     absent = [c for c in wanted if c not in header]
     if absent:
         raise MissingColumnsError(site, path, absent, list(header))
@@ -458,6 +473,7 @@ class ChannelValues:
 
     values: np.ndarray  # canonical unit; NaN where missing, a sentinel or impossible
     not_numeric: np.ndarray  # present in the export but not a number
+    garbled: np.ndarray  # of those, texts with digits: a number written otherwise than the settings read
     sentinel: np.ndarray  # one of the site's declared "missing" codes
     out_of_range: np.ndarray  # outside the channel's physical range
 
@@ -469,15 +485,19 @@ def channel_values(
     channel = channels[name]
     if pd.api.types.is_numeric_dtype(raw.dtype):  # Parquet and clean CSV columns: nothing to parse
         values = raw.to_numpy(dtype=np.float64, na_value=np.nan)
-        not_numeric = np.zeros(len(values), dtype=bool)
+        not_numeric = garbled = np.zeros(len(values), dtype=bool)
     else:  # a column pandas left as text (one value that is no number keeps the whole chunk's as text)
         text = raw.astype("string")
+        if site.decimal != "." and site.thousands != ".":  # 1.953 is no number with a decimal comma
+            text = text.mask(text.str.contains(".", regex=False))
         if site.thousands:
             text = text.str.replace(site.thousands, "", regex=False)
         if site.decimal != ".":
             text = text.str.replace(site.decimal, ".", regex=False)
         values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         not_numeric = np.isnan(values) & raw.notna().to_numpy()
+        digits = raw.astype("string").str.contains(r"\d", regex=True).to_numpy(dtype=bool, na_value=False)
+        garbled = not_numeric & digits
     infinite = np.isinf(values)
     if infinite.any():  # "inf", "1e400": no measurement
         values, not_numeric = np.where(infinite, np.nan, values), not_numeric | infinite
@@ -497,7 +517,7 @@ def channel_values(
     if blank.any():
         values = values if converted else values.copy()  # never write into the export's own buffer
         values[blank] = np.nan
-    return ChannelValues(values, not_numeric, sentinel, out_of_range)
+    return ChannelValues(values, not_numeric, garbled, sentinel, out_of_range)
 
 
 @dataclass(frozen=True)
@@ -654,7 +674,8 @@ class _PairedAlarms:
         rows = self.paired
         cleared_unraised = rows[self.event_row[rows] & ~self.raised[rows]]
         left_on = rows[self.open_end[rows] & ~np.isin(code[rows], normal_codes)]
-        left_on = left_on[np.unique(unit[left_on] * 2.0**32 + code[left_on], return_index=True)[1]]  # once an alarm
+        left_on = left_on[np.argsort(self.start.iloc[left_on].to_numpy(), kind="stable")]  # each alarm's earliest:
+        left_on = left_on[np.unique(unit[left_on] * 2.0**32 + code[left_on], return_index=True)[1]]  # once each
 
         def earliest(found: np.ndarray, times: pd.Series, what: str) -> str:
             if not len(found):

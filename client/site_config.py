@@ -266,7 +266,7 @@ RAISED = ("raised", "on", "active", "set", "came", "kommt")
 """[events] raised by default: transitions of a row that raises its alarm (lower case)."""
 CLEARED = ("cleared", "off", "inactive", "reset", "went", "geht")
 """[events] cleared by default."""
-IGNORED = ("acknowledged", "ack", "comment")
+IGNORED = ("acknowledged", "ack", "comment", "quittiert", "quit")
 """[events] ignored by default: transitions of a row that does neither."""
 EVENT_SETTINGS = (
     Setting(

@@ -483,7 +483,7 @@ def validate_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress =
     ids = pd.Index([t.asset_id for t in site.turbines], name="asset_id")
     rated_kw = np.array([t.rated_power_kw for t in site.turbines], dtype=np.float64)
     counts = {name: np.zeros(len(ids), dtype=np.int64) for name in _COUNTS}
-    blanked = {name: np.zeros(3, dtype=np.int64) for name in CHANNELS if name in site.columns}
+    blanked = {name: np.zeros(4, dtype=np.int64) for name in CHANNELS if name in site.columns}
     findings: list[Finding] = []
     times = TimeOrder.empty(len(ids))
     rows_without_turbine = 0
@@ -591,8 +591,9 @@ def states_utc_offsets(times: pd.Series) -> bool:
 
 
 def blanked_tally(values: ChannelValues) -> np.ndarray:
-    """A chunk's values of one channel that are not numbers, that are outside its range, and all of them."""
-    return np.array([values.not_numeric.sum(), values.out_of_range.sum(), len(values.values)], dtype=np.int64)
+    """A chunk's counts of one channel's values: not numbers, texts with digits, outside its range, and all."""
+    tally = (values.not_numeric.sum(), values.garbled.sum(), values.out_of_range.sum(), len(values.values))
+    return np.array(tally, dtype=np.int64)
 
 
 def blanked_values_findings(
@@ -600,26 +601,28 @@ def blanked_values_findings(
 ) -> list[Finding]:
     """The finding for a channel's values that are not numbers or outside its range (:func:`blanked_tally`), if any.
 
-    An error when they are more than :data:`BLANKED_SHARE_ERROR` of its values: the fix is then the
-    setting that reads them ([source] decimal and thousands for text, [units] for a range), named by
-    which of the two most values are.
+    An error when numbers written otherwise than the settings read (texts with digits) and values
+    outside the range are more than :data:`BLANKED_SHARE_ERROR` of its values: the fix is then the
+    setting that reads them ([source] decimal and thousands, or [units]), named by which of the two
+    most values are. Texts without digits ("---", "n.a.") are an export's marks for a missing value,
+    however many: a warning.
     """
-    not_numeric, out_of_range, values = (int(n) for n in tally)
+    not_numeric, garbled, out_of_range, values = (int(n) for n in tally)
     if not not_numeric + out_of_range:
         return []
     problem = (
-        f"{not_numeric + out_of_range:,} of {values:,} values of {name} are not numbers ({not_numeric:,}) or outside "
-        f"{channel.valid_min:g}..{channel.valid_max:g} {channel.unit} ({out_of_range:,}): they are left out"
+        f"{not_numeric + out_of_range:,} of {values:,} values of {name} are not numbers ({not_numeric:,}, "
+        f"{garbled:,} of them with digits) or outside {channel.valid_min:g}..{channel.valid_max:g} {channel.unit} "
+        f"({out_of_range:,}): they are left out"
     )
-    if not_numeric >= out_of_range:
-        fix = (
-            f'set [source] decimal and thousands to the export\'s (decimal = ",", thousands = "." for 1.234,5), or '
-            f"declare the export's codes for a missing value in [sentinels] {name}"
-        )
+    if garbled + out_of_range <= BLANKED_SHARE_ERROR * values:
+        fix = "nothing to fix if they mark missing values; otherwise check [source] decimal and thousands, and [units]"
+        return [Finding("warning", files, column, "", problem, fix)]
+    if garbled >= out_of_range:
+        fix = 'set [source] decimal and thousands to the export\'s (decimal = ",", thousands = "." for 1.234,5)'
     else:
         fix = f"set [units] {name} to the export's unit (now {unit})"
-    severity = "error" if not_numeric + out_of_range > BLANKED_SHARE_ERROR * values else "warning"
-    return [Finding(severity, files, column, "", problem, fix)]
+    return [Finding("error", files, column, "", problem, fix)]
 
 
 def _findings(
@@ -631,7 +634,7 @@ def _findings(
     out = []
     if not counts["rows"].sum():
         fix = "export the turbines' records, and list each by the id the export gives it"
-        out.append(Finding("error", files, site.mapped_columns["asset_id"], "", NO_RECORDS_AT_ALL, fix))
+        return [Finding("error", files, site.mapped_columns["asset_id"], "", NO_RECORDS_AT_ALL, fix)]
     for asset, row in counts.iterrows():
         rows = int(row["rows"])
         if rows == 0:
@@ -703,7 +706,7 @@ def _findings(
                     files,
                     site.mapped_columns["time"],
                     asset,
-                    f"{int(row['bad_time'])} timestamps unreadable or missing in local time (DST)"
+                    f"{int(row['bad_time'])} of {rows} timestamps unreadable or missing in local time (DST)"
                     + (": no record has a time" if row["bad_time"] == rows else ""),
                     UNREADABLE_TIME_FIX,
                 )

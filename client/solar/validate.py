@@ -377,7 +377,7 @@ class _Profile:
         """Nothing read yet."""
         n = len(site.inverters)
         counts = {name: np.zeros(n, dtype=np.int64) for name in _COUNTS}
-        blanked = {name: np.zeros(3, dtype=np.int64) for name in CHANNELS if name in site.columns}
+        blanked = {name: np.zeros(4, dtype=np.int64) for name in CHANNELS if name in site.columns}
         return cls(counts, TimeOrder.empty(n), blanked, set(), True)
 
 
@@ -442,7 +442,7 @@ def _findings(
     if not profile["rows"].sum():
         problem = "the export holds no records of the inverters [[inverters]] lists"
         fix = "export the inverters' records, and list each by the id the export gives it"
-        out.append(Finding("error", files, site.mapped_columns[ASSET_ID], "", problem, fix))
+        return [Finding("error", files, site.mapped_columns[ASSET_ID], "", problem, fix)]
     for inverter, row in profile.iterrows():
         rows = int(row["rows"])
         if rows == 0:
@@ -469,7 +469,7 @@ def _findings(
                     files,
                     site.columns[TIME],
                     str(inverter),
-                    f"{int(row['bad_time'])} records have no readable time and are left out"
+                    f"{int(row['bad_time'])} of {rows} records have no readable time and are left out"
                     + (": no record has a time" if row["bad_time"] == rows else ""),
                     UNREADABLE_TIME_FIX,
                 )

@@ -165,6 +165,7 @@ GOOD_ROWS = "".join(f"2025-01-01T00:{m}0:00Z,A,1500.5,9.1,5.0\n" for m in range(
     ("text", "named"),
     [
         ("", "the file is empty; export it with its header and records"),
+        ("\n", "the file is empty; export it with its header and records"),
         (",".join(HEADER) + "\n" + GOOD_ROWS.replace("\n", ",\n"), "they end with a delimiter the header does not"),
         (",".join(HEADER) + "\n" + GOOD_ROWS + ",".join(HEADER) + "\n" + GOOD_ROWS, "the header repeats inside"),
         (",".join(HEADER) + "\n" + GOOD_ROWS.replace("A,", "Süd,"), "it is not utf-8 text"),
@@ -203,3 +204,13 @@ def test_a_windows_export_reads_with_its_encoding(tmp_path: Path):
     (tmp_path / "site.toml").write_text(site.replace("[source]\n", '[source]\nencoding = "klingon"\n'))
     with pytest.raises(SiteConfigError, match=r"\[source\] encoding = 'klingon' is not a text encoding"):
         load_site_config(tmp_path / "site.toml")
+
+
+def test_a_tab_separated_export_whose_rows_end_with_a_tab_says_so(tmp_path: Path):
+    (tmp_path / "site.toml").write_text(SITE.replace("[source]\n", '[source]\ndelimiter = "\\t"\n'))
+    rows = GOOD_ROWS.replace(",", "\t").replace("\n", "\t\n")
+    (tmp_path / "export.csv").write_text("\t".join(HEADER) + "\n" + rows)
+    [finding] = validate_site(tmp_path / "site.toml").findings
+    assert "they end with a delimiter the header does not" in finding.problem
+    (tmp_path / "export.csv").write_text("\t".join(HEADER) + "\n" + rows.replace("\t\n", "\n"))
+    assert validate_site(tmp_path / "site.toml").usable  # control

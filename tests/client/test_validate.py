@@ -113,7 +113,10 @@ def test_duplicates_gaps_frozen_sensors_and_sentinels_are_reported(tmp_path: Pat
     assert "warning:t:2 duplicated timestamps although they state their UTC offsets" in problems
     assert any("the exporter repeats these instants" in f.fix for f in report.findings)
     # The sentinel is missing data, not an error of range; the text is not numeric.
-    assert "warning:temp:1 of 292 values of WMET_EnvTmp are not numbers (1) or outside -50..60 degC (0)" in problems
+    assert (
+        "warning:temp:1 of 292 values of WMET_EnvTmp are not numbers (1, 0 of them with digits) or outside -50..60 "
+        "degC (0)" in problems
+    )
 
 
 def test_unreadable_and_misconfigured_sites_are_findings_not_tracebacks(tmp_path: Path):
@@ -547,6 +550,7 @@ def test_a_decimal_comma_export_with_one_dash_keeps_every_other_value(tmp_path: 
     leaves such a column as text; it was then read without the decimal comma, and every value was lost.)"""
     path = _export(tmp_path, edit=_with({7: "---"}))
     frame = pd.read_csv(tmp_path / "export.csv")
+    frame["p"] = frame["p"].str.replace(".", ",", regex=False)  # the text column keeps its points otherwise
     frame.to_csv(tmp_path / "export.csv", index=False, sep=";", decimal=",")
     path.write_text(path.read_text().replace("[source]\n", '[source]\ndelimiter = ";"\ndecimal = ","\n'))
     read = pd.concat(read_canonical_chunks(load_site_config(path)))
@@ -554,8 +558,15 @@ def test_a_decimal_comma_export_with_one_dash_keeps_every_other_value(tmp_path: 
     report = validate_site(path)
     assert report.usable
     assert [f.problem for f in report.findings if f.column == "p"] == [
-        "1 of 300 values of WTUR_W are not numbers (1) or outside -10000..30000 kW (0): they are left out"
+        "1 of 300 values of WTUR_W are not numbers (1, 0 of them with digits) or outside -10000..30000 kW (0): they "
+        "are left out"
     ]
+    # With a decimal comma and no thousands separator, 1.953 is no number (as pandas' own reader has it).
+    text = (tmp_path / "export.csv").read_text().splitlines()
+    text[9] = text[9].replace(text[9].split(";")[2], "1.953")
+    (tmp_path / "export.csv").write_text("\n".join(text) + "\n")
+    read = pd.concat(read_canonical_chunks(load_site_config(path)))
+    assert read["WTUR_W"].notna().sum() == 298
 
 
 def test_a_channel_most_of_whose_values_do_not_read_is_an_error_naming_the_setting(tmp_path: Path):
@@ -568,6 +579,9 @@ def test_a_channel_most_of_whose_values_do_not_read_is_an_error_naming_the_setti
     assert 'decimal = ","' in finding.fix
     report = validate_site(_export(tmp_path, edit=_with({i: "---" for i in range(10)}, "v")))
     assert report.usable and [f.severity for f in report.findings if f.column == "v"] == ["warning"]
+    # A broken sensor written "---" throughout marks missing values, however many: a warning, usable.
+    report = validate_site(_export(tmp_path, edit=_with({i: "---" for i in range(300)}, "temp")))
+    assert report.usable and [f.severity for f in report.findings if f.column == "temp"] == ["warning"]
 
 
 def test_infinite_power_is_no_number_not_a_power_above_rated(tmp_path: Path):
@@ -576,7 +590,8 @@ def test_infinite_power_is_no_number_not_a_power_above_rated(tmp_path: Path):
     report = validate_site(_export(tmp_path, edit=_with({i: "inf" if i % 2 else "-inf" for i in range(20)})))
     assert report.usable, _problems(report)
     assert [f.problem for f in report.findings if f.column == "p"] == [
-        "20 of 300 values of WTUR_W are not numbers (20) or outside -10000..30000 kW (0): they are left out"
+        "20 of 300 values of WTUR_W are not numbers (20, 0 of them with digits) or outside -10000..30000 kW (0): they "
+        "are left out"
     ]
 
 
@@ -584,9 +599,7 @@ def test_an_export_of_its_header_only_is_an_error(tmp_path: Path):
     path = _export(tmp_path, edit=lambda frame: frame.iloc[:0])
     report = validate_site(path)
     assert not report.usable
-    assert [f.problem for f in report.findings if f.severity == "error"] == [
-        "the export holds no records of the turbines [[turbines]] lists"
-    ]
+    assert [f.problem for f in report.findings] == ["the export holds no records of the turbines [[turbines]] lists"]
     assert validate_site(_export(tmp_path, edit=lambda frame: frame.iloc[:1])).usable  # control: one record
 
 
@@ -654,3 +667,13 @@ def test_powers_written_with_thousands_separators_read_as_the_numbers_they_are(t
     path.write_text(path.read_text().replace(dialect.splitlines()[-1] + "\n", ""))
     [finding] = [f for f in validate_site(path).findings if f.column == "p"]
     assert finding.severity == "error" and f"{int((frame['p'] >= 1000).sum())} of 300 values" in finding.problem
+
+
+def test_the_earliest_alarm_left_on_is_named_whatever_the_logs_order(tmp_path: Path):
+    """Two alarms raised and never cleared, listed newest first: the example is the earliest raise."""
+    rows = "wtg,at,action,code\nA,2025-01-02T10:00Z,on,4\nA,2025-01-01T10:00Z,on,3\nA,2025-01-02T10:00Z,on,3\n"
+    path = _raised_and_cleared(tmp_path, rows)
+    [finding] = [f for f in validate_site(path).findings if "never cleared" in f.problem]
+    assert "2 alarms are raised and never cleared in the log (the earliest: A, code 3, raised 2025-01-01 10:00" in (
+        finding.problem
+    )
