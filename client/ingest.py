@@ -698,17 +698,21 @@ class _PairedAlarms:
         """Which raises ``left_on`` a row left out may have cleared.
 
         Such a row is of the raise's unit, of its code or of none that reads, and at or after it or at
-        no time that reads.
+        no time that reads: so the latest such row of the unit and code, or of the unit without a code,
+        decides (a row without a time counts as the latest of all).
         """
         lost = self.lost
-        if len(left_on) * len(lost) > 10_000_000:  # too many to compare: any may have been
-            return np.ones(len(left_on), dtype=bool)
-        lost_time = self.start.iloc[lost].dt.as_unit("ns").array.asi8  # NaT: the least int64
+        lost_time = self.start.iloc[lost].dt.as_unit("ns").array.asi8
+        lost_time = np.where(lost_time == np.iinfo(np.int64).min, np.iinfo(np.int64).max, lost_time)  # NaT: any
+        latest = pd.DataFrame({"unit": unit[lost], "code": code[lost], "time": lost_time})
+        by_code = latest.dropna(subset="code").groupby(["unit", "code"])["time"].max()
+        without_code = latest[latest["code"].isna()].groupby("unit")["time"].max()
+        never = np.iinfo(np.int64).min  # no such row
+        raises = pd.MultiIndex.from_arrays([unit[left_on], code[left_on]], names=["unit", "code"])
+        of_code = by_code.reindex(raises, fill_value=never).to_numpy(dtype=np.int64)
+        of_unit = without_code.reindex(unit[left_on], fill_value=never).to_numpy(dtype=np.int64)
         raise_time = self.start.iloc[left_on].dt.as_unit("ns").array.asi8
-        same_unit = unit[left_on][:, None] == unit[lost][None, :]
-        same_code = np.isnan(code[lost])[None, :] | (code[left_on][:, None] == code[lost][None, :])
-        after = (lost_time[None, :] == np.iinfo(np.int64).min) | (lost_time[None, :] >= raise_time[:, None])
-        return (same_unit & same_code & after).any(axis=1)
+        return (np.maximum(of_code, of_unit) >= raise_time) & (np.maximum(of_code, of_unit) > never)
 
 
 def _paired_alarms(

@@ -463,7 +463,13 @@ def test_a_clear_that_cannot_be_read_leaving_its_alarm_on_is_an_error(tmp_path: 
     (tmp_path / "alarms.csv").write_text(header + good + "A,2025-01-02T11:00Z,off,3\n")
     assert validate_site(path).usable and not [f for f in validate_site(path).findings if "alarms.csv" in f.file]
     # A row left out that cannot be the clear (another code): the alarm left on is a warning only.
-    for lost, severity in (("A,2025-01-02T11:00Z,off,\n", "error"), ("A,2025-01-02T11:00Z,off,4.5\n", "warning")):
+    for lost, severity in (
+        ("A,2025-01-02T11:00Z,off,\n", "error"),  # no code, after the raise
+        ("A,2025-01-02T10:00Z,off,3.5\n", "warning"),  # another code
+        ("A,2025-01-02T09:59Z,off,\n", "warning"),  # before the raise
+        ("A,2025-01-02T10:00Z,OFF?,3\n", "error"),  # an unknown transition of its code, at its time
+        ("A,02.01.2025,off,3\n", "error"),  # no time that reads
+    ):
         (tmp_path / "alarms.csv").write_text(header + good + lost)
         left_on = [f for f in validate_site(path).findings if "never cleared" in f.problem]
         assert [f.severity for f in left_on] == [severity], _problems(validate_site(path))
