@@ -1064,6 +1064,11 @@ def iso_date(value: Any, setting: str) -> pd.Timestamp | None:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def _not_a_number(value: Any) -> bool:
+    """Whether a given setting is not a TOML number (a text, a boolean); a missing one is the caller's to name."""
+    return value is not NO_DEFAULT and (isinstance(value, bool) or not isinstance(value, int | float))
+
+
 def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
     """The [[turbines]] array: at least one, unique asset_ids, 100-2000 W/m^2 of rated power per swept area."""
     if not isinstance(raw, list) or not raw:
@@ -1079,6 +1084,16 @@ def _turbines(raw: Any, problems: list[str]) -> tuple[Turbine, ...]:
             continue
         unknown_keys(f"{where}:", entry, TURBINE_SETTINGS, problems)
         values = read_table(entry, TURBINE_SETTINGS)
+        # A text ("2300") or a boolean (true, read as 1) where a measure belongs is a slip, not a number.
+        named = values["asset_id"] if isinstance(values["asset_id"], str) else where
+        measures = {"rated_power_kw": "kW", "rotor_diameter_m": "m", "hub_height_m": "m"}
+        not_numbers = [key for key in measures if _not_a_number(values[key])]
+        if not_numbers:
+            problems += [
+                f"[[turbines]] {named}: {key} = {values[key]!r}; give a number, in {measures[key]}"
+                for key in not_numbers
+            ]
+            continue
         try:
             missing = [key for key in required if values[key] is NO_DEFAULT]
             if missing:

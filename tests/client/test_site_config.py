@@ -444,3 +444,21 @@ def test_the_thousands_separator_is_read_and_none_by_default(tmp_path: Path):
     assert load_site_config(_site(tmp_path)).thousands is None
     site = load_site_config(_site(tmp_path, VALID.replace('decimal = ","', 'decimal = ","\nthousands = "."')))
     assert (site.delimiter, site.decimal, site.thousands) == (";", ",", ".")
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (
+            ("rated_power_kw = 2300", 'rated_power_kw = "2300"'),
+            "[[turbines]] A1: rated_power_kw = '2300'; give a number",
+        ),
+        (("hub_height_m = 98", "hub_height_m = true"), "[[turbines]] A1: hub_height_m = True; give a number, in m"),
+    ],
+)
+def test_a_turbine_measure_that_is_no_number_is_refused(tmp_path: Path, edit: tuple[str, str], says: str):
+    """A text, or a boolean (float(true) is 1.0: a 1 m hub), where a measure belongs. Control: VALID loads."""
+    load_site_config(_site(tmp_path))
+    assert edit[0] in VALID
+    message = _problems(_site(tmp_path, VALID.replace(*edit)))
+    assert says in message and "1 problem(s)" in message
