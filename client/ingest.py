@@ -461,10 +461,38 @@ def _parse_stamps(
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         if zone_left is not None:
             raise zone_left
-        return times.dt.tz_convert("UTC"), np.zeros(len(raw), dtype=bool)
+        return _with_hour_24(raw, times.dt.tz_convert("UTC"), form), np.zeros(len(raw), dtype=bool)
     if not pd.api.types.is_datetime64_any_dtype(times.dtype):
         raise SiteConfigError(no_times)
-    return times, np.ones(len(raw), dtype=bool)
+    return _with_hour_24(raw, times, form), np.ones(len(raw), dtype=bool)
+
+
+HOUR_24 = r"(?<![\d.:])24:00"
+"""The time of day some loggers stamp a day's last interval end with, the midnight after it."""
+
+
+def _with_hour_24(raw: pd.Series, times: pd.Series, form: str) -> pd.Series:
+    """``times`` with the stamps of 24:00 that did not parse (NaT) read as 00:00 of the next day.
+
+    Any time format reads them so: the text is parsed with 00:00 in place of 24:00, a day added.
+    """
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype) or not times.isna().any():
+        return times
+    text = raw.astype("string")
+    late = times.isna().to_numpy() & text.str.contains(HOUR_24, regex=True).to_numpy(dtype=bool, na_value=False)
+    if not late.any():
+        return times
+    try:
+        midnight = pd.to_datetime(text[late].str.replace(HOUR_24, "00:00", regex=True), errors="coerce", format=form)
+    except ValueError:  # offsets that differ between these rows: left unread
+        return times
+    if isinstance(midnight.dtype, pd.DatetimeTZDtype) != isinstance(times.dtype, pd.DatetimeTZDtype):
+        return times  # some state an offset and some not: left unread
+    if isinstance(midnight.dtype, pd.DatetimeTZDtype):
+        midnight = midnight.dt.tz_convert("UTC")
+    times = times.copy()
+    times[late] = midnight + pd.Timedelta(days=1)
+    return times
 
 
 @dataclass(frozen=True)

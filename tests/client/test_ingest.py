@@ -470,3 +470,21 @@ def test_a_clear_written_after_the_clocks_went_back_ends_the_alarm_raised_before
         assert found == [(pd.Timestamp("2025-10-26T00:50Z"), pd.Timestamp(f"2025-10-26T{expected}Z"))]
         assert counts.alarms is not None and (counts.alarms.cleared_unraised, counts.alarms.left_on) == (0, 0)
         assert counts.repeated_hour == 2
+
+
+@pytest.mark.parametrize(
+    ("stamps", "time_format"),
+    [
+        (["2025-01-01 23:40", "2025-01-01 23:50", "2025-01-01 24:00", "2025-01-02 00:10"], None),
+        (["01.01.2025 23:40", "01.01.2025 23:50", "01.01.2025 24:00", "02.01.2025 00:10"], "%d.%m.%Y %H:%M"),
+    ],
+)
+def test_a_days_last_stamp_written_24_00_is_the_midnight_after_it(tmp_path: Path, stamps, time_format):
+    """Berlin in winter (UTC+1): 24:00 of 1 January is 2 January 00:00 local, 23:00 UTC; ISO text or a time_format
+    alike. Control: 23:50 and 00:10 read as themselves."""
+    _site(tmp_path, "Zeit;WEA;P;V;T\n" + "".join(f"{stamp};A1;1,5;8,0;280,15\n" for stamp in stamps))
+    toml = tmp_path / "site.toml"
+    if time_format:
+        toml.write_text(toml.read_text().replace('decimal = ","', f'decimal = ","\ntime_format = "{time_format}"'))
+    times = pd.concat(read_canonical_chunks(load_site_config(toml)))["time"]
+    assert list(times.dt.strftime("%m-%d %H:%M")) == ["01-01 22:40", "01-01 22:50", "01-01 23:00", "01-01 23:10"]
