@@ -230,10 +230,8 @@ def _file_chunks(site: ExportMapping, path: Path, chunk_rows: int, progress: Pro
             yield batch.to_pandas(split_blocks=True)  # one array per column: no consolidating copy
         stage.done(f"{rows:,} rows")
         return
-    try:
-        header = pd.read_csv(path, sep=site.delimiter, nrows=0, encoding=site.encoding).columns
-    except pd.errors.EmptyDataError:
-        raise SiteConfigError(f"{path}: the file is empty; export it with its header and records") from None
+    empty = f"{path}: the file is empty; export it with its header and records"
+    header = _csv_header(path, site.delimiter, site.encoding, empty)
     absent = [c for c in wanted if c not in header]
     if absent:
         raise MissingColumnsError(site, path, absent, list(header))
@@ -265,6 +263,14 @@ def _file_chunks(site: ExportMapping, path: Path, chunk_rows: int, progress: Pro
             stage.update(f"{rows:,} rows, {_byte_size(read)} of {_byte_size(size)} ({read / max(size, 1):.0%})")
             yield chunk
     stage.done(f"{rows:,} rows, {_byte_size(size)}")
+
+
+def _csv_header(path: Path, delimiter: str, encoding: str, empty: str) -> list[str]:
+    """A CSV file's column names; SiteConfigError ``empty`` for a file without a header (no byte, or blank lines)."""
+    try:
+        return list(pd.read_csv(path, sep=delimiter, nrows=0, encoding=encoding).columns)
+    except pd.errors.EmptyDataError:
+        raise SiteConfigError(empty) from None
 
 
 def _byte_size(n: int) -> str:
@@ -703,7 +709,7 @@ class _PairedAlarms:
         cleared_unraised = rows[self.event_row[rows] & ~self.raised[rows]]
         left_on = rows[self.open_end[rows] & ~np.isin(code[rows], normal_codes)]
         left_on = left_on[np.argsort(self.start.iloc[left_on].to_numpy(), kind="stable")]  # each alarm's earliest:
-        left_on = left_on[np.unique(unit[left_on] * 2.0**32 + code[left_on], return_index=True)[1]]  # once each
+        left_on = left_on[np.unique(_alarm_key(unit[left_on], code[left_on]), return_index=True)[1]]  # once each
 
         def earliest(found: np.ndarray, times: pd.Series, what: str) -> str:
             if not len(found):
@@ -743,6 +749,11 @@ class _PairedAlarms:
         return (np.maximum(of_code, of_unit) >= raise_time) & (np.maximum(of_code, of_unit) > never)
 
 
+def _alarm_key(unit: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """One number per alarm (a unit's code), exact in float64: units < 2^20, |codes| < 2^31."""
+    return unit * 2.0**32 + code
+
+
 def _paired_alarms(
     transition: pd.Series,
     log: EventLog,
@@ -772,7 +783,7 @@ def _paired_alarms(
     time = first.copy()
     moved = ~alarm_raised & (second != first) & ~np.isin(np.arange(len(rows)), clearing)
     if moved.any():  # re-pair the alarms of such clears only: the rest cannot change
-        key = alarm_unit * 2.0**32 + alarm_code
+        key = _alarm_key(alarm_unit, alarm_code)
         sub = np.flatnonzero(np.isin(key, key[moved]))
         for _ in range(2):  # a clear read as its second pass that still ends nothing keeps its first
             time[sub] = np.where(moved[sub], second[sub], first[sub])
@@ -828,12 +839,11 @@ def _state_ends(unit: np.ndarray, start: pd.Series) -> tuple[np.ndarray, pd.Seri
 
 def _event_file(log: EventLog, file: Path, names: list[str]) -> pd.DataFrame:
     """One file of an event log: its mapped columns (text, from a CSV; times and codes are parsed after)."""
-    if file.stat().st_size == 0:
-        raise SiteConfigError(f"{file}: the event log is empty; export it with its header and events, or fix [events]")
     if log.file_format == "parquet":
         found = list(pq.ParquetFile(file).schema_arrow.names)
     else:
-        found = list(pd.read_csv(file, sep=log.delimiter, nrows=0, encoding=log.encoding).columns)
+        empty = f"{file}: the event log is empty; export it with its header and events, or fix [events]"
+        found = _csv_header(file, log.delimiter, log.encoding, empty)
     absent = [name for name in names if name not in found]
     if absent:
         settings = [key for key, column in log.columns.items() if column in absent]

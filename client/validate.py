@@ -230,8 +230,7 @@ def checked_event_log(
     except READ_ERRORS as error:
         files = ", ".join(str(file) for file in log.files)
         if isinstance(error, UnicodeDecodeError):
-            byte = error.object[error.start : error.end]
-            problem = f"cannot read the event log: it is not {error.encoding} text (byte {byte!r})"
+            problem = f"cannot read the event log: {_not_in_encoding(error)}"
             fix = 'set [events] encoding to the log\'s ("cp1252" for most Windows exports), or save it as UTF-8'
             return None, None, [Finding("error", files, "[events]", "", problem, fix)]
         return None, None, [Finding("error", files, "[events]", "", str(error), "fix [events] in site.toml")]
@@ -558,8 +557,7 @@ def read_error_finding(file: Path, error: Exception, file_format: str, mapping_f
     if isinstance(error, SiteConfigError):
         return Finding("error", str(file), "", "", str(error), mapping_fix)
     if isinstance(error, UnicodeDecodeError):
-        byte = error.object[error.start : error.end]
-        problem = f"cannot read the file: it is not {error.encoding} text (byte {byte!r})"
+        problem = f"cannot read the file: {_not_in_encoding(error)}"
         fix = 'set [source] encoding to the file\'s ("cp1252" for most Windows exports), or save it as UTF-8'
         return Finding("error", str(file), "", "", problem, fix)
     return Finding(
@@ -570,6 +568,11 @@ def read_error_finding(file: Path, error: Exception, file_format: str, mapping_f
         f"cannot read the file: {error}",
         f"check [source] format = {file_format!r}, delimiter and decimal, or repair the file",
     )
+
+
+def _not_in_encoding(error: UnicodeDecodeError) -> str:
+    """Why a file not in its encoding cannot be read: the encoding, and the first byte it does not decode."""
+    return f"it is not {error.encoding} text (byte {error.object[error.start : error.end]!r})"
 
 
 def _record_period(resolution: pd.Timedelta) -> str:
