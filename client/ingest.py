@@ -25,7 +25,7 @@ from pandas.io.common import infer_compression
 from client.events import OPEN_END, UnitEvents, pair_alarms, status_from_events, unit_events
 from client.nacelle_transfer import free_stream_wind_speed
 from client.schema import ASSET_ID, CHANNELS, STATUS, TIME, UNIT_CONVERSIONS, Channel
-from client.site_config import EVENT_COLUMNS, EventLog, SiteConfig, SiteConfigError
+from client.site_config import EVENT_COLUMNS, NUMERIC_TIME_FORMATS, EventLog, SiteConfig, SiteConfigError
 from client.streaming import NO_TIME, late_or_repeated_records
 from common.progress import Progress, Stage, silent
 from protos.domain import RECORD_PERIOD
@@ -420,7 +420,9 @@ def timestamps_to_utc(
     """
     no_times = f"{path}: column {column!r} (time) is not a timestamp; map [columns] time to the timestamp column"
     zone_left = _zone_left(path, column) if offsets_dropped else None
-    times, naive = _parse_stamps(raw, time_format or "ISO8601", f"{path}: column {column!r}", no_times, zone_left)
+    times, naive = _parse_stamps(
+        raw, time_format or "ISO8601", f"{path}: column {column!r}", "[source] time_format", no_times, zone_left
+    )
     if times.dt.tz is not None:  # stamps that state no offset amid ones that do are read in the zone
         if naive.any():
             times[naive] = timestamps_to_utc(raw[naive], assets[naive], timezone, path, column, time_format, clock)
@@ -439,16 +441,28 @@ def timestamps_to_utc(
 
 
 def _parse_stamps(
-    raw: pd.Series, form: str, where: str, no_times: str, zone_left: SiteConfigError | None = None
+    raw: pd.Series,
+    form: str,
+    where: str,
+    setting: str,
+    no_times: str,
+    zone_left: SiteConfigError | None = None,
 ) -> tuple[pd.Series[pd.Timestamp], np.ndarray]:
     """Timestamps in UTC if any states an offset (those stating none read as UTC), else naive; and which state none.
 
-    Text is read by ``form``, "ISO8601" or strftime codes (NaT where it does not parse). Raises SiteConfigError
-    ``no_times`` if the column holds no times, and ``zone_left``, when given, if the text states a zone; and one
-    naming ``where`` (the file and column) if offsets differ between rows in a form :data:`UTC_OFFSET_TEXT` misses.
+    Text is read by ``form``, "ISO8601", strftime codes or a :data:`NUMERIC_TIME_FORMATS` name (NaT where it does
+    not parse). Raises SiteConfigError ``no_times`` if the column holds no times, and ``zone_left``, when given, if
+    the text states a zone; and one naming ``where`` (the file and column) if offsets differ between rows in a form
+    :data:`UTC_OFFSET_TEXT` misses, or if most stamps are numbers ``form`` does not read (with the ``setting`` that
+    would).
     """
     if isinstance(raw.dtype, pd.DatetimeTZDtype):  # Parquet timestamps with a zone: nothing to parse
         return raw.dt.tz_convert("UTC"), np.zeros(len(raw), dtype=bool)
+    if form in NUMERIC_TIME_FORMATS:
+        return _numeric_stamps(raw, form)
+    if pd.api.types.is_numeric_dtype(raw.dtype):  # pandas is to read numbers given a format as epochs: text
+        whole = raw.dropna()
+        raw = (raw.astype("Int64") if bool((whole % 1 == 0).all()) else raw).astype("string")  # 202501011310.0
     try:
         times = pd.to_datetime(raw, errors="coerce", format=form)
     except ValueError:
@@ -470,7 +484,54 @@ def _parse_stamps(
         return _with_hour_24(raw, times.dt.tz_convert("UTC"), form), np.zeros(len(raw), dtype=bool)
     if not pd.api.types.is_datetime64_any_dtype(times.dtype):
         raise SiteConfigError(no_times)
+    _refuse_numbers(raw, times, where, setting)
     return _with_hour_24(raw, times, form), np.ones(len(raw), dtype=bool)
+
+
+def _numeric_stamps(raw: pd.Series, form: str) -> tuple[pd.Series[pd.Timestamp], np.ndarray]:
+    """Times written as numbers, by their :data:`NUMERIC_TIME_FORMATS` name: Unix time in UTC, Excel's naive.
+
+    Unix times are rounded to the millisecond and Excel's serial days to the second (a float's last digits are
+    no part of the stamp); a value that is no number is NaT.
+    """
+    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    values = values.where(np.isfinite(values))
+    if form == "excel":
+        times = pd.to_datetime(values, unit="D", origin=EXCEL_EPOCH, errors="coerce").dt.round("s")
+        return times, np.ones(len(raw), dtype=bool)
+    times = pd.to_datetime(values, unit="ms" if form == "unix_ms" else "s", utc=True, errors="coerce").dt.round("ms")
+    return times, np.zeros(len(raw), dtype=bool)
+
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+"""Day 0 of Excel's serial dates (1900 date system, whose serial 60 is the 29 February 1900 that never was)."""
+
+_NUMBER_FORMS = (("excel", 2e4, 8e4), ("unix", 1e8, 4e9), ("unix_ms", 1e11, 4e12))
+"""The numeric time formats by the range of their numbers from 1954 to 2096 (a guess to name in a message)."""
+
+
+def _refuse_numbers(raw: pd.Series, times: pd.Series, where: str, setting: str) -> None:
+    """SiteConfigError if most stamps that did not read are numbers: a time column of Unix or Excel times.
+
+    The message names ``setting`` with the format the numbers' size suggests.
+    """
+    unread = times.isna().to_numpy() & raw.notna().to_numpy()
+    if unread.sum() * 2 <= raw.notna().sum():
+        return
+    numbers = pd.to_numeric(raw[unread], errors="coerce").astype("float64")
+    numbers = numbers[np.isfinite(numbers)]
+    if len(numbers) * 2 <= unread.sum():
+        return
+    typical = float(numbers.median())
+    guess = next((name for name, low, high in _NUMBER_FORMS if low <= abs(typical) < high), None)
+    reads_as = (
+        f'they look like {NUMERIC_TIME_FORMATS[guess]}: set {setting} = "{guess}"'
+        if guess
+        else f"set {setting} to what they count, one of {list(NUMERIC_TIME_FORMATS)}"
+    )
+    raise SiteConfigError(
+        f"{where}: the time column holds numbers, not timestamps (e.g. {raw[unread].iloc[0]}); {reads_as}"
+    )
 
 
 HOUR_24 = r"(?<![\d.:])24:00"
@@ -875,7 +936,9 @@ def _event_times(raw: pd.Series, timezone: str, log: EventLog, column: str) -> t
         "columns, with [events] time_format if they are not ISO 8601"
     )
     text = raw if pd.api.types.is_datetime64_any_dtype(raw.dtype) else raw.astype("string").str.strip()
-    times, naive = _parse_stamps(text, log.time_format or "ISO8601", f"{files}: column {column!r}", no_times)
+    times, naive = _parse_stamps(
+        text, log.time_format or "ISO8601", f"{files}: column {column!r}", "[events] time_format", no_times
+    )
     if times.dt.tz is not None:  # stamps that state no offset amid ones that do are read in the zone
         passes = (times, times.copy())
         if naive.any():

@@ -217,7 +217,9 @@ SOURCE_SETTINGS = (
         "time_format",
         "string",
         'the time column\'s format when it is not ISO 8601, in strftime codes: `"%m/%d/%Y %H:%M"` for '
-        '1/5/2022 13:45, `"%d.%m.%Y %H:%M"` for 05.01.2022 13:45 (`%z` for an offset); absent: ISO 8601',
+        '1/5/2022 13:45, `"%d.%m.%Y %H:%M"` for 05.01.2022 13:45 (`%z` for an offset); times written as numbers: '
+        '`"unix"` (seconds since 1970-01-01 UTC), `"unix_ms"` (milliseconds), `"excel"` (Excel\'s serial days, in '
+        "the site's local time); absent: ISO 8601",
         None,
     ),
     Setting(
@@ -282,7 +284,8 @@ EVENT_SETTINGS = (
     Setting(
         "time_format",
         "string",
-        "the start and end columns' format when not ISO 8601, in strftime codes",
+        "the start and end columns' format when not ISO 8601, in strftime codes, or `\"unix\"`, `\"unix_ms\"` or "
+        "`\"excel\"` as for `[source] time_format`",
         None,
     ),
     Setting(
@@ -540,8 +543,11 @@ def parse_event_log(
     if values["files"] is NO_DEFAULT or values["files"] == []:
         problems.append("[events] files: list the event log's files (paths or globs relative to site.toml)")
     time_format = values["time_format"]
-    if time_format is not None and not _strftime_codes(time_format):
-        problems.append(f'[events] time_format = {time_format!r}; give strftime codes, e.g. "%d/%m/%Y %H:%M:%S"')
+    if time_format is not None and not _time_format(time_format):
+        problems.append(
+            f'[events] time_format = {time_format!r}; give strftime codes, e.g. "%d/%m/%Y %H:%M:%S", or one of '
+            f"{list(NUMERIC_TIME_FORMATS)}"
+        )
         time_format = None
     mapped = {}
     for name in EVENT_COLUMNS:
@@ -599,6 +605,19 @@ def _transition_values(values: dict[str, Any], name: str, problems: list[str]) -
         problems.append(f'[events] {name} = {given!r}; give the log\'s values as an array of texts, e.g. ["ON"]')
         return ()
     return tuple(v.strip().lower() for v in given)
+
+
+NUMERIC_TIME_FORMATS = {
+    "unix": "seconds since 1970-01-01 00:00 UTC (Unix time)",
+    "unix_ms": "milliseconds since 1970-01-01 00:00 UTC",
+    "excel": "days since 1899-12-30 (Excel's serial dates) in the site's local time",
+}
+"""``time_format`` names of time columns written as numbers, and what the numbers count."""
+
+
+def _time_format(value: Any) -> bool:
+    """Whether ``value`` is a time format: strftime codes a time parses by, or a :data:`NUMERIC_TIME_FORMATS` name."""
+    return value in NUMERIC_TIME_FORMATS or _strftime_codes(value)
 
 
 def _strftime_codes(value: Any) -> bool:
@@ -789,9 +808,10 @@ def _source(
         problems.append(f"[source] {only_listed_key} = {only_listed!r}; use true or false")
         only_listed = False
     time_format = values["time_format"]
-    if time_format is not None and not _strftime_codes(time_format):
+    if time_format is not None and not _time_format(time_format):
         problems.append(
-            f'[source] time_format = {time_format!r}; give strftime codes, e.g. "%d/%m/%Y %H:%M" for 05/01/2022 13:45'
+            f'[source] time_format = {time_format!r}; give strftime codes, e.g. "%d/%m/%Y %H:%M" for 05/01/2022 13:45, '
+            f"or one of {list(NUMERIC_TIME_FORMATS)}"
         )
         time_format = None
     timestamps = str(values["timestamps"])

@@ -134,6 +134,9 @@ def test_a_time_format_reads_day_first_local_times_as_their_iso_twins(tmp_path: 
     toml.write_text(toml.read_text().replace('"DD.MM.YYYY"', '"%d.%m.%Q %H:%M"'))  # a code Python does not know
     with pytest.raises(SiteConfigError, match=r"\[source\] time_format = '%d.%m.%Q %H:%M'; give strftime codes"):
         load_site_config(toml)
+    toml.write_text(toml.read_text().replace('"%d.%m.%Q %H:%M"', '"exel"'))  # the numeric formats are named
+    with pytest.raises(SiteConfigError, match=r"time_format = 'exel'; .* or one of \['unix', 'unix_ms', 'excel'\]"):
+        load_site_config(toml)
 
 
 def test_end_stamped_records_average_into_the_ten_minutes_they_cover(tmp_path: Path):
@@ -488,3 +491,47 @@ def test_a_days_last_stamp_written_24_00_is_the_midnight_after_it(tmp_path: Path
         toml.write_text(toml.read_text().replace('decimal = ","', f'decimal = ","\ntime_format = "{time_format}"'))
     times = pd.concat(read_canonical_chunks(load_site_config(toml)))["time"]
     assert list(times.dt.strftime("%m-%d %H:%M")) == ["01-01 22:40", "01-01 22:50", "01-01 23:00", "01-01 23:10"]
+
+
+@pytest.mark.parametrize(
+    ("stamps", "time_format"),
+    [
+        (["45658,958333", "45658,965278", "45658,972222"], "excel"),  # Berlin's wall clock: 23:00, 23:10, 23:20
+        (["1735768800", "1735769400", "1735770000"], "unix"),
+        (["1735768800000", "1735769400000", "1735770000000"], "unix_ms"),
+    ],
+)
+def test_times_written_as_numbers_read_by_their_format_and_are_refused_without_it(
+    tmp_path: Path, stamps, time_format
+):
+    """Excel's serial days (in the site's zone, Berlin in winter) and Unix seconds or milliseconds (UTC) read as the
+    same UTC times, 22:00-22:20 on 1 January 2025. Without ``time_format`` the column is refused naming the setting
+    and the format the numbers' size suggests (they were all "unreadable", with a hint at strftime codes)."""
+    _site(tmp_path, "Zeit;WEA;P;V;T\n" + "".join(f"{stamp};A1;1,5;8,0;280,15\n" for stamp in stamps))
+    toml = tmp_path / "site.toml"
+    with pytest.raises(SiteConfigError, match=rf"holds numbers, not timestamps .* time_format = \"{time_format}\""):
+        pd.concat(read_canonical_chunks(load_site_config(toml)))
+    toml.write_text(toml.read_text().replace('decimal = ","', f'decimal = ","\ntime_format = "{time_format}"'))
+    times = pd.concat(read_canonical_chunks(load_site_config(toml)))["time"]
+    assert list(times.dt.strftime("%m-%d %H:%M:%S")) == ["01-01 22:00:00", "01-01 22:10:00", "01-01 22:20:00"]
+
+
+def test_an_event_log_of_unix_times_reads_and_integer_stamps_read_by_strftime_codes(tmp_path: Path):
+    """An alarm log of Unix seconds with [events] time_format = "unix" gives the event's UTC bounds; an export whose
+    stamps are integers such as 202501012300 reads by "%Y%m%d%H%M" (as text: pandas is to read numbers given a
+    format as epochs). Control: the same log without time_format is refused, naming [events] time_format."""
+    (tmp_path / "alarms.csv").write_text("u,s,e,c\nA1,1735768800,1735770000,3\n")
+    mapping = {"asset_id": "u", "start": "s", "end": "e", "code": "c"}
+    log = EventLog((tmp_path / "alarms.csv",), "csv", ",", "unix", mapping)
+    events, _ = read_event_log(log, ("A1",), "Europe/Berlin", (0,))
+    assert (pd.Timestamp(events.start[0], tz="UTC"), pd.Timestamp(events.end[0], tz="UTC")) == (
+        pd.Timestamp("2025-01-01T22:00Z"),
+        pd.Timestamp("2025-01-01T22:20Z"),
+    )
+    with pytest.raises(SiteConfigError, match=r'\[events\] time_format = "unix"'):
+        read_event_log(EventLog(log.files, "csv", ",", None, mapping), ("A1",), "Europe/Berlin", (0,))
+    _site(tmp_path, "Zeit;WEA;P;V;T\n202501012300;A1;1,5;8,0;280,15\n202501012310;A1;1,5;8,0;280,15\n")
+    toml = tmp_path / "site.toml"
+    toml.write_text(toml.read_text().replace('decimal = ","', 'decimal = ","\ntime_format = "%Y%m%d%H%M"'))
+    times = pd.concat(read_canonical_chunks(load_site_config(toml)))["time"]
+    assert list(times.dt.strftime("%H:%M")) == ["22:00", "22:10"]
