@@ -481,7 +481,11 @@ def _parse_stamps(
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         if zone_left is not None:
             raise zone_left
-        return _with_hour_24(raw, times.dt.tz_convert("UTC"), form), np.zeros(len(raw), dtype=bool)
+        # A stamp that did not parse and states no offset (24:00 without one) is the caller's to read in the zone.
+        unread = times.isna().to_numpy() & raw.notna().to_numpy()
+        naive = np.zeros(len(raw), dtype=bool)
+        naive[unread] = ~states_offset(raw[unread])
+        return _with_hour_24(raw, times.dt.tz_convert("UTC"), form), naive
     if not pd.api.types.is_datetime64_any_dtype(times.dtype):
         raise SiteConfigError(no_times)
     _refuse_numbers(raw, times, where, setting)

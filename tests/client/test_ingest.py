@@ -535,3 +535,13 @@ def test_an_event_log_of_unix_times_reads_and_integer_stamps_read_by_strftime_co
     toml.write_text(toml.read_text().replace('decimal = ","', 'decimal = ","\ntime_format = "%Y%m%d%H%M"'))
     times = pd.concat(read_canonical_chunks(load_site_config(toml)))["time"]
     assert list(times.dt.strftime("%H:%M")) == ["22:00", "22:10"]
+
+
+def test_a_24_00_stamp_without_an_offset_amid_stamps_that_state_one_reads_in_the_zone(tmp_path: Path):
+    """Berlin in winter: 23:50+01:00, 24:00 (no offset: local, the midnight after) and 00:10+01:00 read 22:50,
+    23:00 and 23:10 UTC; the 24:00 stamp was left unread. Control: written 24:00+01:00 it read already."""
+    for middle in ("2025-01-01 24:00", "2025-01-01 24:00+01:00"):
+        stamps = ["2025-01-01T23:50+01:00", middle, "2025-01-02T00:10+01:00"]
+        _site(tmp_path, "Zeit;WEA;P;V;T\n" + "".join(f"{stamp};A1;1,5;8,0;280,15\n" for stamp in stamps))
+        times = pd.concat(read_canonical_chunks(load_site_config(tmp_path / "site.toml")))["time"]
+        assert list(times.dt.strftime("%H:%M")) == ["22:50", "23:00", "23:10"]
