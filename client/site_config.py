@@ -284,8 +284,8 @@ EVENT_SETTINGS = (
     Setting(
         "time_format",
         "string",
-        "the start and end columns' format when not ISO 8601, in strftime codes, or `\"unix\"`, `\"unix_ms\"` or "
-        "`\"excel\"` as for `[source] time_format`",
+        'the start and end columns\' format when not ISO 8601, in strftime codes, or `"unix"`, `"unix_ms"` or '
+        '`"excel"` as for `[source] time_format`',
         None,
     ),
     Setting(

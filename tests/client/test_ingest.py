@@ -501,9 +501,7 @@ def test_a_days_last_stamp_written_24_00_is_the_midnight_after_it(tmp_path: Path
         (["1735768800000", "1735769400000", "1735770000000"], "unix_ms"),
     ],
 )
-def test_times_written_as_numbers_read_by_their_format_and_are_refused_without_it(
-    tmp_path: Path, stamps, time_format
-):
+def test_times_written_as_numbers_read_by_their_format_and_are_refused_without_it(tmp_path: Path, stamps, time_format):
     """Excel's serial days (in the site's zone, Berlin in winter) and Unix seconds or milliseconds (UTC) read as the
     same UTC times, 22:00-22:20 on 1 January 2025. Without ``time_format`` the column is refused naming the setting
     and the format the numbers' size suggests (they were all "unreadable", with a hint at strftime codes)."""
