@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -444,37 +444,55 @@ def check_release_calendar(entries: Sequence[Mapping[str, Any]], fields: Mapping
 
 
 def check_unmask_calendar(entries: Sequence[Mapping[str, Any]], fields: Mapping[str, Any]) -> None:
-    """Refuse to unmask a round of a release again over another number of sites than before.
+    """Refuse to unmask a round of a release again over other members than before.
 
-    The same round summed over two participant sets gives the missing sites' data by difference.
-    A round may run again (after a dropout, say) only over as many survivors as the first time it
-    was unmasked (with members' identities, issue "members, not nodes": the same members).
+    The same round summed over two member sets gives the difference of their data: over {A, B, C, D}
+    and then {A, B, C, E}, D's blocks less E's, and E's own if E colludes (a red-team review did it with
+    solar plants). A round may run again (after a dropout, say) only over the very members it was first
+    unmasked over; an entry written before members were recorded is compared by its number of survivors.
 
     Raises
     ------
     CalendarConflict
-        Naming the earlier unmask.
+        Naming the earlier unmask and the members that differ.
     """
     for entry in entries:
         same_round = entry.get("release_key") == fields["release_key"] and entry.get("round") == fields["round"]
-        if entry.get("event") == "unmask" and same_round and entry["survivors"] != fields["survivors"]:
+        if entry.get("event") != "unmask" or not same_round:
+            continue
+        if entry["survivors"] != fields["survivors"]:
             raise CalendarConflict(
                 f"round {fields['round']} of release {entry['spec_id']} was unmasked over {entry['survivors']} sites "
                 f"on {entry['time_utc']}; unmasking it over {fields['survivors']} would give the difference"
             )
+        before = entry.get("survivor_members")
+        if before is not None and sorted(before) != sorted(fields["survivor_members"]):
+            raise CalendarConflict(
+                f"round {fields['round']} of release {entry['spec_id']} was unmasked on {entry['time_utc']} over "
+                f"other members: without {sorted(set(before) - set(fields['survivor_members']))}, with "
+                f"{sorted(set(fields['survivor_members']) - set(before))} it would give their difference"
+            )
 
 
 def record_unmask(
-    site_config: Path, spec_id: str, release_key: str, round_label: str, survivors: int
+    site_config: Path, spec_id: str, release_key: str, round_label: str, survivor_members: Collection[str]
 ) -> dict[str, Any]:
     """Append an unmask entry (this site reveals its shares of a round's sum), if the calendar admits it.
+
+    ``survivor_members`` are the members (roster names, verified by their signatures) whose sum is unmasked.
 
     Raises
     ------
     CalendarConflict
-        If an earlier unmask of the same round had another number of survivors; nothing is appended.
+        If an earlier unmask of the same round was over other members; nothing is appended.
     """
-    fields = {"spec_id": spec_id, "release_key": release_key, "round": round_label, "survivors": survivors}
+    fields = {
+        "spec_id": spec_id,
+        "release_key": release_key,
+        "round": round_label,
+        "survivors": len(survivor_members),
+        "survivor_members": sorted(survivor_members),
+    }
     return append_entry(
         audit_log_path(site_config), "unmask", fields, admit=lambda entries: check_unmask_calendar(entries, fields)
     )

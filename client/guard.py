@@ -307,7 +307,10 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
         from client.audit import record_unmask
 
         # Written (and checked against the calendar) before any share of this round is revealed.
-        record_unmask(site_path, state.spec_id, state.release_key, state.round_label, len(survivors))
+        members = dict(zip(state.participants, state.participant_members, strict=True))
+        record_unmask(
+            site_path, state.spec_id, state.release_key, state.round_label, [members[node] for node in survivors]
+        )
 
 
 def _sign_keys(reply: Message, context: Context, site_path: Path) -> None:

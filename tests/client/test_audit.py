@@ -14,8 +14,10 @@ import pytest
 from client.audit import (
     GENESIS_SHA256,
     AuditLogError,
+    CalendarConflict,
     append_entry,
     audit_log_path,
+    check_unmask_calendar,
     contribution_fields,
     entry_sha256,
     record_contribution,
@@ -243,6 +245,7 @@ def test_each_site_logs_both_rounds_and_the_release_it_received(tmp_path: Path):
         entries = [json.loads(line) for line in _lines(log)]
         assert [e["event"] for e in entries] == [*["contribution", "unmask"] * 4, "release_received"]
         # Every unmask of a round, before its shares were revealed, with the round's survivors.
+        assert all(len(e["survivor_members"]) == e["survivors"] for e in entries[1:8:2])  # each by name
         assert [(e["round"], e["survivors"]) for e in entries[1:8:2]] == [
             ("census 1", 3),
             ("1", 3),
@@ -319,3 +322,20 @@ def test_a_log_damaged_elsewhere_than_its_last_line_is_not_repaired(tmp_path: Pa
     err = capsys.readouterr().err
     assert "is not repaired: it is damaged elsewhere than a torn last line (line 2: sha256 does not match" in err
     assert path.read_bytes() == before
+
+
+def test_a_round_unmasked_again_only_over_its_first_members():
+    """Over {a, b, c} first: again over {c, a, b} admitted, over {a, b, d} refused naming who differs; an entry
+    written before members were recorded compares the number of survivors only."""
+    first = {"event": "unmask", "spec_id": "s", "release_key": "k", "round": "1", "time_utc": "t", "survivors": 3}
+    fields = {"release_key": "k", "round": "1", "survivors": 3}
+    check_unmask_calendar(
+        [{**first, "survivor_members": ["a", "b", "c"]}], {**fields, "survivor_members": ["c", "a", "b"]}
+    )
+    with pytest.raises(CalendarConflict, match=r"without \['c'\], with \['d'\]"):
+        check_unmask_calendar(
+            [{**first, "survivor_members": ["a", "b", "c"]}], {**fields, "survivor_members": ["a", "b", "d"]}
+        )
+    check_unmask_calendar([first], {**fields, "survivor_members": ["a", "b", "d"]})
+    with pytest.raises(CalendarConflict, match="over 3 sites"):
+        check_unmask_calendar([first], {**fields, "survivors": 2, "survivor_members": ["a", "b"]})

@@ -188,6 +188,42 @@ def test_sites_refuse_a_release_whose_period_overlaps_one_they_contributed_to(tm
     assert day > 0
 
 
+def test_sites_refuse_to_unmask_a_round_again_over_other_members(tmp_path, monkeypatch):
+    """The same spec over operators {0, 1, 2, 3}, then {0, 1, 2, 4}: the two sums differ by operator 3's blocks
+    less operator 4's, so an aggregator colluding with 4 gets 3's exactly (a red-team review did it with solar
+    plants). Operators 0-2 refuse the second unmask: nothing of it is decoded, not even its census. Control: with
+    the calendar comparing the number of survivors only (as it did), 3's blocks come out to the fixed point."""
+    from client import audit
+
+    sites = _fleet(tmp_path, (A,) * 5, seed=39)
+    spec = power_curve_spec("rerun", *JANUARY, [A], k_min_operators=3)
+    first, first_sums = _decoded(sites[:4], spec)
+    assert first is not None
+    swapped = [*sites[:3], sites[4]]
+    assert _decoded(swapped, spec) == (None, {})
+
+    members_unrecorded = audit.check_unmask_calendar
+    monkeypatch.setattr(
+        audit,
+        "check_unmask_calendar",
+        lambda entries, fields: members_unrecorded([{**e, "survivor_members": None} for e in entries], fields),
+    )
+    again, second_sums = _decoded(swapped, spec)
+    assert again is not None
+    own = []
+    for site in (sites[3], sites[4]):
+        config = load_site_config(site)
+        own.append(summarise_site(lambda config=config: read_canonical_chunks(config), config, spec).values)
+    scale = {layout.key: layout.scale_exponent for layout in block_layouts(spec)}
+    compared = 0
+    for key, total in first_sums.items():
+        both = (total != 0) & (second_sums[key] != 0)
+        recovered = np.ldexp((total - second_sums[key]).astype(float), -scale[key]) + own[1][key]
+        np.testing.assert_allclose(recovered[both], own[0][key][both], atol=4 * 2.0 ** -scale[key])
+        compared += int(both.sum())
+    assert compared > 20
+
+
 # 4. A refusal is a data-dependent yes/no the aggregator controls ---------------------------------
 
 
