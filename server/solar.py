@@ -176,12 +176,15 @@ def build_solar_release(
         block = CohortBlocks(values, cohort.name)
         for cell, indicator, statistic, row, grid in _distribution_rows(solar):
             i = SOLAR_CELLS.index(cell)
-            if not decision.solar.filled[c, i] or (private and statistic not in noised.values()):
+            if private and statistic not in noised.values():
                 continue
             counts_of = "inverters" if cell in SOLAR_INVERTER_CELLS else "plants"
             d = release.distributions.add(cohort=cohort.name, indicator=indicator, counts_of=counts_of, bins=grid)
             if not decision.solar.published[c, i]:
-                d.suppressed, d.suppression_reason = True, decision.solar.reasons[c, i]
+                # One a no plant has is listed as any other below k: which figures a lone plant has (a degradation
+                # rate needs two years of usable days, a soiling loss a valid interval) depends on its data.
+                reason = decision.solar.reasons.get((c, i), f"fewer than {spec.k_min_operators} operators")
+                d.suppressed, d.suppression_reason = True, reason
                 suppressed += 1
                 continue
             counts = block(statistic) if row is None else block(statistic)[row]

@@ -21,7 +21,7 @@ from client.solar.summaries import solar_blocks, summarise_plant
 from protos import census as census_module
 from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
 from protos.fleetbench.v1 import release_pb2, spec_pb2
-from protos.statistics import BlockKey
+from protos.statistics import SOLAR_CELLS, SOLAR_DISTRIBUTIONS, BlockKey
 from server.secure_sum import SecureSumOutcome
 from server.spec import solar_cohort, solar_spec
 from simulations.onboarding import run_release_in_process
@@ -129,6 +129,30 @@ def test_the_aggregator_never_decodes_the_cohort_of_a_lone_plant(plants, defende
     years = BlockKey("high", S.INVERTER_YEARS)
     assert own[years][0] > 0  # its size: inverters x the period
     np.testing.assert_allclose(value(years), own[years], rtol=1e-9)
+
+
+def test_a_reader_cannot_tell_which_figures_a_suppressed_lone_plant_has(plants, defended):
+    """A release listed a suppressed distribution only where some plant of the cohort had the figure, and which
+    figures a plant has depends on its data (a soiling loss needs a valid soiling interval, a degradation rate two
+    years of usable days, lost production by cause its outages): a reader learnt them for the lone plant. Every
+    cohort now lists every distribution the spec defines. Control: the census the sites hold does tell the lone
+    plant's figures: some of its cohort's cells are empty, which a listing that followed it left out."""
+    _, spec, lone = plants
+    release, _ = defended
+    listed = {
+        name: sorted(d.indicator for d in release.distributions if d.cohort == name) for name in ("all", "low", "high")
+    }
+    assert listed["high"] == listed["low"] == listed["all"] and len(listed["high"]) > 10
+    assert all(d.suppressed for d in release.distributions if d.cohort == "high")
+
+    kept = kept_census(lone, release.provenance.spec_sha256)
+    assert kept is not None
+    filled = census_module.decide(spec, census_module.census_totals(kept[1], spec)).solar.filled
+    lone_cells = filled[[c.name for c in spec.cohorts].index("high")]
+    distributions = {*SOLAR_DISTRIBUTIONS, "lost_production"}
+    lacking = {cell for cell, has in zip(SOLAR_CELLS, lone_cells, strict=True) if not has} & distributions
+    assert lacking  # what a listing by the census would have left out for the lone plant
+    assert lacking <= {indicator.split(":")[0] for indicator in listed["high"]}
 
 
 def test_a_member_cannot_difference_two_cohorts_down_to_one_plant(plants, defended, monkeypatch):
