@@ -9,6 +9,7 @@ contribution and each received release is recorded in the site's own audit log (
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from flwr.app import ConfigRecord, Context, Message, RecordDict
@@ -72,7 +73,7 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
         round_state = RoundState.recall(context)
         # Recorded in the audit log before SecAgg+ masks and sends the blocks: a contribution the site
         # cannot record (or its release calendar refuses) is not sent.
-        arrays = contribute(
+        sent = contribute(
             site,
             spec_bytes,
             bytes(baseline) if baseline is not None else None,
@@ -81,9 +82,11 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
             context.run_id,
             context.node_id,
         )
+        if round_state is not None and sent.census_commitment:  # the guard signs it at the consistency stage
+            replace(round_state, census_commitment=sent.census_commitment).remember(context)
         fitres = FitRes(
             status=Status(code=Code.OK, message=""),
-            parameters=ndarrays_to_parameters(arrays),
+            parameters=ndarrays_to_parameters(sent.arrays),
             num_examples=CONSTANT_WEIGHT,
             metrics={},
         )

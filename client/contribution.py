@@ -7,7 +7,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from secrets import randbelow
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -30,7 +31,18 @@ from client.summaries import SiteSummary, summarise_site, summary_channels
 from client.validate import Finding
 from common.progress import Progress, silent
 from common.release_json import export_json, read_release_json
-from protos.census import census_totals, decide, is_round_two, is_solar, values_spec_of, withhold_failing_cells
+from protos import commitment
+from protos.census import (
+    COMMITMENT_RANDOMNESS,
+    census_totals,
+    committed_census,
+    decide,
+    fixed_point_integers,
+    is_round_two,
+    is_solar,
+    values_spec_of,
+    withhold_failing_cells,
+)
 from protos.codec import BlockLayout, block_layouts, clip_to_bounds, encode_blocks, spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
@@ -175,6 +187,14 @@ class PreparedContribution:
     values: dict[BlockKey, np.ndarray]  # clipped to the bounds, withheld where the census says
     policy: SitePolicy
     release_key: str  # the release the round belongs to: its round-1 spec's SHA-256
+    census_commitment: bytes = b""  # a census round's: the commitment to the census vector sent (protos/commitment.py)
+
+
+class Contribution(NamedTuple):
+    """What a site sends for a round: the limb arrays SecAgg+ masks, and a census round's commitment to sign."""
+
+    arrays: list[np.ndarray]
+    census_commitment: bytes  # b"" but in a census round
 
 
 def release_key(spec: spec_pb2.BenchmarkSpec, baseline: bytes | None) -> str:
@@ -193,12 +213,14 @@ def prepare_contribution(
     """The site's blocks for ``spec``, validated, decided, clipped and once encoded, but not yet noised.
 
     A census spec (``spec.census_of_sha256`` set) gets the site's census of the values spec it
-    decides. A values spec needs ``census``, the serialised :class:`Census` the aggregator summed
-    for it: the site decides from it, as the aggregator does, which cells may carry values, and
-    sends zeros for every other (:func:`protos.census.withhold_failing_cells`). Every block is
-    clipped to its per-site bound (the counts go to the site's log). A private spec is declined
-    when the census says it cannot publish anything, and when it would overrun the site's budget.
-    The blocks are encoded once here so that nothing fails after a charge.
+    decides, with fresh randomness in its last block and the commitment to it (protos/commitment.py),
+    which the site signs at the round's consistency stage. A values spec needs ``census``, the
+    serialised :class:`Census` the aggregator summed for it: the site decides from it, as the
+    aggregator does, which cells may carry values, and sends zeros for every other
+    (:func:`protos.census.withhold_failing_cells`). Every block is clipped to its per-site bound
+    (the counts go to the site's log). A private spec is declined when the census says it cannot
+    publish anything, and when it would overrun the site's budget. The blocks are encoded once here
+    so that nothing fails after a charge.
     """
     report = validate_any_site(site_config)
     errors = [f for f in report.findings if f.severity == "error"]
@@ -219,8 +241,12 @@ def prepare_contribution(
     layouts = block_layouts(spec)
     # Every unit left out: the site takes part with nothing of its own, as zeros (and its noise share).
     nothing = {layout.key: np.zeros(layout.shape) for layout in layouts} if not site.asset_ids else None
+    randomness = None
     if spec.census_of_sha256:
         values = nothing if nothing is not None else site_blocks(site, values_spec_of(spec), baseline).census
+        # Fresh and secret (the operating system's generator): r hides the census vector in its commitment.
+        randomness = randbelow(commitment.ORDER)
+        values = {**values, COMMITMENT_RANDOMNESS: commitment.randomness_limbs(randomness)}
     else:
         if census is None:
             raise ValueError(f"spec {spec.spec_id}: a values round needs the census it is decided by")
@@ -240,7 +266,11 @@ def prepare_contribution(
             {key.name: n for key, n in clipped.items() if n},
         )
     encode_blocks(layouts, values)
-    return PreparedContribution(spec, layouts, values, site.policy, release_key(spec, baseline))
+    committed = b""
+    if randomness is not None:
+        census_vector = committed_census(spec, fixed_point_integers(layouts, values))
+        committed = commitment.to_bytes(commitment.commit(census_vector, randomness))
+    return PreparedContribution(spec, layouts, values, site.policy, release_key(spec, baseline), committed)
 
 
 def units_left_out(errors: Sequence[Finding], spec: spec_pb2.BenchmarkSpec) -> frozenset[str]:
@@ -295,7 +325,7 @@ def contribute(
     participants: int | None = None,
     run_id: int | None = None,
     node_id: int | None = None,
-) -> list[np.ndarray]:
+) -> Contribution:
     """Everything a site does for one round, in the order that leaks nothing and spends nothing in vain.
 
     Prepare the blocks (:func:`prepare_contribution`); record the contribution in the audit log,
@@ -315,7 +345,7 @@ def contribute(
         LOG.exception("site %s: no contribution: %s", site_config, leaving_reason(error))
         raise ContributionRefused() from None
     LOG.info("site %s: contributing %d blocks to spec %s", site_config, len(arrays), spec.spec_id)
-    return arrays
+    return Contribution(arrays, prepared.census_commitment)
 
 
 def site_contribution(

@@ -32,6 +32,7 @@ from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFI
 from flwr.compat.common.recorddict_compat import recorddict_to_fitins
 
 from client.membership import (
+    check_census_commitments,
     check_neighbours,
     check_own_keys,
     check_participants,
@@ -68,6 +69,7 @@ from protos.roster import (
     Advertisement,
     Roster,
     RosterError,
+    census_commitment_statement,
     key_advertisement,
     round_keys_sha256,
     survivor_statement,
@@ -101,6 +103,7 @@ class RoundState:
     participant_keys_2: tuple[bytes, ...] = ()
     survivors: tuple[int, ...] = ()  # the survivor set this site signed
     round_keys_sha256: str = ""  # the survivors' keys (protos.roster.round_keys_sha256), signed with the set
+    census_commitment: bytes = b""  # a census round: this site's commitment to its census (protos/commitment.py)
 
     STATE_KEY = "fleetbench.guard"
 
@@ -273,13 +276,17 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
         fit_config = recorddict_to_fitins(msg.content, keep_input=True).config
         spec = spec_pb2.BenchmarkSpec.FromString(bytes(fit_config[SPEC_CONFIG_KEY]))
         census, baseline = fit_config.get(CENSUS_CONFIG_KEY), fit_config.get(BASELINE_RELEASE_CONFIG_KEY)
-        check_spec_round(
+        state = check_spec_round(
             site.config.policy,
             state,
             spec,
             bytes(census) if census is not None else None,
             bytes(baseline) if baseline is not None else None,
-        ).remember(context)
+        )
+        if census is not None:
+            received = spec_pb2.Census.FromString(bytes(census))
+            check_census_commitments(site.roster, context.run_id, received, spec, state.participant_members)
+        state.remember(context)
     elif stage == Stage.UNMASK:
         state = _recalled(context)
         site = _site_identity(site_path, state.round_id)
@@ -335,7 +342,12 @@ def _sign_survivors(msg: Message, context: Context, site_path: Path) -> Message:
     statement = survivor_statement(
         context.run_id, state.survivors, state.spec_sha256, state.census_sha256, state.round_keys_sha256
     )
-    return Message(RecordDict({SURVIVORS_RECORD: ConfigRecord({"signature": key.sign(statement)})}), reply_to=msg)
+    signed = {"signature": key.sign(statement)}
+    if state.census_commitment:  # a census round: the commitment the values round's sites check its totals by
+        member = _site_identity(site_path, state.round_id).member.name
+        committed = census_commitment_statement(context.run_id, state.spec_sha256, member, state.census_commitment)
+        signed |= {"census_commitment": state.census_commitment, "commitment_signature": key.sign(committed)}
+    return Message(RecordDict({SURVIVORS_RECORD: ConfigRecord(signed)}), reply_to=msg)
 
 
 def check_survivor_round(state: RoundState, own_node: int, survivors: tuple[int, ...]) -> RoundState:

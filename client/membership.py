@@ -12,7 +12,10 @@ advertises, and checks before each step of a round:
   (the consistency check of Bonawitz et al. 2017 and Bell et al. 2020), and the same spec and
   census hashes: the noise on this site's values is every survivor's share, each drawn for the
   spec that survivor received; and the same round keys, so that no signature of an earlier round
-  of the run stands in for one of this round.
+  of the run stands in for one of this round;
+- before acting on a census (collect of a values round): its totals are the sum of what its members
+  committed to and signed in the census round (protos/commitment.py), and those members are this
+  round's participants.
 
 Every check raises PolicyViolation; the guard turns it into a refusal that names nothing.
 """
@@ -20,10 +23,14 @@ Every check raises PolicyViolation; the guard turns it into a refusal that names
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from client.policy import PolicyViolation
-from protos.roster import Advertisement, Roster, key_advertisement, survivor_statement
+from protos import commitment
+from protos.census import COMMITMENT_RANDOMNESS, census_spec, committed_census, summed_integers
+from protos.codec import spec_sha256
+from protos.fleetbench.v1 import spec_pb2
+from protos.roster import Advertisement, Roster, census_commitment_statement, key_advertisement, survivor_statement
 
 
 def verified_members(
@@ -233,3 +240,43 @@ def _check_own(members: Mapping[int, str], own: tuple[int, str]) -> None:
     node, member = own
     if members.get(node) != member:
         raise PolicyViolation(f"this site (node {node}) is listed as {members.get(node)!r}, not as {member!r}")
+
+
+def check_census_commitments(
+    roster: Roster, run_id: int, census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec, members: Sequence[str]
+) -> None:
+    """Before acting on a census: its totals are the sum of its members' signed commitments, and they are ``members``.
+
+    The aggregator decodes the census round's sum and could send any totals (a lone operator's counts
+    tripled pass k = 3: every site would then send that operator's cells). Each member signed its
+    commitment to the census vector it sent (:func:`protos.roster.census_commitment_statement`, bound to
+    the run and the census spec); their product opens only to the true sums
+    (:func:`protos.commitment.opens_to`), with the randomness summed in the same round. ``members`` are
+    the values round's participants, verified at collect: the census must be theirs, member for member.
+
+    Raises
+    ------
+    PolicyViolation
+        If a commitment is missing, unsigned or of a member not in the round, or if the totals
+        are not what the commitments sum to.
+    """
+    committed = [c.member for c in census.commitments]
+    if sorted(committed) != sorted(members):  # a member twice is check_one_node_per_member's to refuse
+        raise PolicyViolation(
+            f"the census carries commitments of members {sorted(committed)}; this round's are {sorted(members)}"
+        )
+    expected = census_spec(spec)
+    census_sha256 = spec_sha256(expected)
+    opened = []
+    for entry in census.commitments:
+        statement = census_commitment_statement(run_id, census_sha256, entry.member, entry.commitment)
+        if not roster.member(entry.member).verifies(entry.signature, statement):
+            raise PolicyViolation(f"member {entry.member}'s census commitment is not signed by it for this census")
+        opened.append(commitment.from_bytes(entry.commitment))
+    totals = summed_integers(census, spec)
+    randomness = commitment.randomness_from_limb_sums(totals[COMMITMENT_RANDOMNESS])
+    if not commitment.opens_to(opened, committed_census(expected, totals), randomness):
+        raise PolicyViolation(
+            "the census's totals are not the sum of what its members committed to: the aggregator sent totals "
+            "the secure sum did not give"
+        )

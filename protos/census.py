@@ -12,13 +12,13 @@ fails, and no site relies on the aggregator's word for what is safe.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from protos.codec import block_layouts, spec_sha256
+from protos.codec import BlockLayout, block_layouts, spec_sha256
 from protos.disclosure import CellCensus, cohort_atoms, decide_cell
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import (
@@ -106,6 +106,10 @@ def census_statistics(spec: spec_pb2.BenchmarkSpec) -> tuple[spec_pb2.Statistic,
     return (S.COHORT_CENSUS, S.CURVE_CENSUS, S.TRAINING_CENSUS)
 
 
+COMMITMENT_RANDOMNESS = BlockKey("", S.CENSUS_COMMITMENT_RANDOMNESS)
+"""The census block that carries each site's commitment randomness (protos/commitment.py), last in every census."""
+
+
 def census_spec(spec: spec_pb2.BenchmarkSpec) -> spec_pb2.BenchmarkSpec:
     """The census spec of values spec ``spec``: its fields, the census blocks, and the hash of ``spec``."""
     census = spec_pb2.BenchmarkSpec()
@@ -116,6 +120,7 @@ def census_spec(spec: spec_pb2.BenchmarkSpec) -> spec_pb2.BenchmarkSpec:
         targets = [model.target for model in spec.models] if STATISTICS[statistic].per_target else [""]
         for target in targets:
             census.blocks.append(spec_block(census, "", statistic, target))
+    census.blocks.append(spec_block(census, "", COMMITMENT_RANDOMNESS.statistic))
     return census
 
 
@@ -129,13 +134,63 @@ def values_spec_of(census: spec_pb2.BenchmarkSpec) -> spec_pb2.BenchmarkSpec:
 
 
 def census_message(
-    census: spec_pb2.BenchmarkSpec, totals: Mapping[BlockKey, np.ndarray], participants: int
+    census: spec_pb2.BenchmarkSpec,
+    totals: Mapping[BlockKey, np.ndarray],
+    participants: int,
+    commitments: Sequence[spec_pb2.CensusCommitment] = (),
 ) -> spec_pb2.Census:
-    """The census every site of the values round receives: the exact totals of ``census``'s blocks."""
+    """The census every site of the values round receives: the exact totals of ``census``'s blocks.
+
+    With the members' signed ``commitments`` (protos/commitment.py), in member order, which every site
+    checks the totals against.
+    """
     message = spec_pb2.Census(census_spec_sha256=spec_sha256(census), participants=participants)
     for layout in block_layouts(census):
         message.totals.add(values=[str(int(v)) for v in np.ravel(totals[layout.key])])
+    message.commitments.extend(sorted(commitments, key=lambda c: c.member))
     return message
+
+
+def committed_census(census: spec_pb2.BenchmarkSpec, integers: Mapping[BlockKey, Sequence[int]]) -> list[int]:
+    """The census vector a commitment covers: every census block's fixed-point integers but the randomness's.
+
+    In ``census``'s block order, row-major, as a site sends them and the census message sums them.
+    """
+    return [
+        int(v)
+        for layout in block_layouts(census)
+        if layout.key != COMMITMENT_RANDOMNESS
+        for v in np.ravel(np.asarray(integers[layout.key], dtype=object))
+    ]
+
+
+def fixed_point_integers(
+    layouts: Sequence[BlockLayout], values: Mapping[BlockKey, np.ndarray]
+) -> dict[BlockKey, list[int]]:
+    """Each block's values as the integers :func:`protos.codec.encode_blocks` sends, round(value * 2^e)."""
+    return {
+        layout.key: [int(v) for v in np.rint(np.ldexp(np.ravel(values[layout.key]), layout.scale_exponent))]
+        for layout in layouts
+    }
+
+
+def summed_integers(census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec) -> dict[BlockKey, list[int]]:
+    """The census message's totals as exact integers per block of values spec ``spec``'s census.
+
+    Raises
+    ------
+    CensusMismatch
+        If the census has not the census blocks' number or sizes.
+    """
+    layouts = block_layouts(census_spec(spec))
+    if len(census.totals) != len(layouts):
+        raise CensusMismatch(f"the census has {len(census.totals)} blocks; spec {spec.spec_id}'s has {len(layouts)}")
+    out = {}
+    for layout, total in zip(layouts, census.totals, strict=True):
+        if len(total.values) != layout.size:
+            raise CensusMismatch(f"census block {layout.name} has {len(total.values)} values, not {layout.size}")
+        out[layout.key] = [int(v) for v in total.values]
+    return out
 
 
 def census_totals(census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec) -> dict[BlockKey, np.ndarray]:
@@ -149,17 +204,12 @@ def census_totals(census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec) -> dict
     expected = census_spec(spec)
     if census.census_spec_sha256 != spec_sha256(expected):
         raise CensusMismatch(f"the census was not taken for spec {spec.spec_id}: its census spec hash differs")
-    layouts = block_layouts(expected)
-    if len(census.totals) != len(layouts):
-        raise CensusMismatch(f"the census has {len(census.totals)} blocks; spec {spec.spec_id}'s has {len(layouts)}")
+    integers = summed_integers(census, spec)
     out = {}
-    for layout, total in zip(layouts, census.totals, strict=True):
-        if len(total.values) != layout.size:
-            raise CensusMismatch(f"census block {layout.name} has {len(total.values)} values, not {layout.size}")
-        integers = [int(v) for v in total.values]
-        if any(v < 0 for v in integers):
+    for layout in block_layouts(expected):
+        if any(v < 0 for v in integers[layout.key]):
             raise CensusMismatch(f"census block {layout.name} holds negative totals")
-        values = np.ldexp(np.array(integers, dtype=np.float64), -layout.scale_exponent)
+        values = np.ldexp(np.array(integers[layout.key], dtype=np.float64), -layout.scale_exponent)
         out[layout.key] = values.reshape(layout.shape)
     return out
 

@@ -34,6 +34,7 @@ KEYS_DOMAIN = b"fleetbench/v1 secagg+ keys\n"
 COLLUDING_MEMBERS = 1
 """Members the default site policy assumes may collude with the aggregator (the SecAgg+ threshold rule)."""
 SURVIVORS_DOMAIN = b"fleetbench/v1 secagg+ survivors\n"
+COMMITMENT_DOMAIN = b"fleetbench/v1 census commitment\n"
 
 
 class RosterError(ValueError):
@@ -292,6 +293,21 @@ def survivor_statement(
         "round_keys_sha256": round_keys_sha256,
     }
     return SURVIVORS_DOMAIN + json.dumps(body, sort_keys=True).encode("ascii")
+
+
+def census_commitment_statement(run_id: int, census_spec_sha256: str, member: str, commitment: bytes) -> bytes:
+    """What a member signs with its census commitment (protos/commitment.py): the run, the census spec, itself.
+
+    Bound to the run and the census spec, a commitment cannot be relayed into another census; bound to
+    the member, it counts once, for the member that made it.
+    """
+    body = {
+        "run_id": run_id,
+        "census_spec_sha256": census_spec_sha256,
+        "member": member,
+        "commitment": commitment.hex(),
+    }
+    return COMMITMENT_DOMAIN + json.dumps(body, sort_keys=True).encode("ascii")
 
 
 def member_table(name: str, roster_sha256: str) -> str:

@@ -22,6 +22,7 @@ from typing import Generic, NamedTuple, TypeVar
 import numpy as np
 import pandas as pd
 
+from protos.commitment import RANDOMNESS_LIMB_BITS, RANDOMNESS_LIMBS
 from protos.disclosure import cohort_atoms
 from protos.domain import (
     JULIAN_YEAR,
@@ -418,6 +419,14 @@ def _indicator(e: SpecExtent, b: spec_pb2.Block) -> float:
     return 1.0
 
 
+def _commitment_limbs(e: SpecExtent, b: spec_pb2.Block) -> tuple[int, ...]:
+    return (RANDOMNESS_LIMBS,)
+
+
+def _commitment_limb(e: SpecExtent, b: spec_pb2.Block) -> float:
+    return float((1 << RANDOMNESS_LIMB_BITS) - 1)
+
+
 def _turbines(e: SpecExtent, b: spec_pb2.Block) -> float:
     return float(e.max_turbines)
 
@@ -650,6 +659,9 @@ STATISTICS: dict[spec_pb2.Statistic, StatisticEntry] = {
             spec_wide=True,
         ),
         StatisticEntry(S.SOLAR_CENSUS, "1", 0, _census_of(_solar_cells), _inverters_squared, _CENSUS, spec_wide=True),
+        StatisticEntry(
+            S.CENSUS_COMMITMENT_RANDOMNESS, "1", 0, _commitment_limbs, _commitment_limb, _CENSUS, spec_wide=True
+        ),
     )
 }
 """Every statistic of the contract, by its spec_pb2.Statistic value."""

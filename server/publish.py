@@ -29,7 +29,7 @@ def decoded_totals(spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome) -> d
 
 def census_from_secure_sum(census: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome) -> spec_pb2.Census:
     """The census every site of the values round receives, from the census round's sum."""
-    return census_message(census, decoded_totals(census, outcome), outcome.n_sites)
+    return census_message(census, decoded_totals(census, outcome), outcome.n_sites, outcome.census_commitments)
 
 
 def _checked_decision(spec: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome, census: spec_pb2.Census) -> Decision:

@@ -12,7 +12,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -77,6 +77,8 @@ class SecureSumOutcome:
     n_sites: int = 0
     mean_arrays: list[np.ndarray] = field(default_factory=list)
     node_ids: frozenset[int] = frozenset()  # the sites summed
+    # A census round's: each summed member's signed commitment to its census, as the sites sent them.
+    census_commitments: tuple[spec_pb2.CensusCommitment, ...] = ()
 
 
 class SecureSumStrategy(FedAvg):
@@ -245,6 +247,7 @@ class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
         self.name = name  # the round, as logs name it
         self.advertisements: dict[int, Advertisement] = {}
         self.survivor_signatures: dict[int, bytes] = {}
+        self.census_commitments: dict[int, spec_pb2.CensusCommitment] = {}  # a census round's, per survivor
 
     def setup_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
         """Flower's setup, keeping each site's signed advertisement; then forget the sites that sent none."""
@@ -307,7 +310,13 @@ class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
         for reply in RelayGrid(grid, name=self.name).send_and_receive(messages, timeout=self.timeout):
             signed = None if reply.has_error() else reply.content.config_records.get(SURVIVORS_RECORD)
             if signed is not None and isinstance(signed.get("signature"), bytes):
-                self.survivor_signatures[reply.metadata.src_node_id] = signed["signature"]  # type: ignore[assignment]
+                node = reply.metadata.src_node_id
+                self.survivor_signatures[node] = signed["signature"]  # type: ignore[assignment]
+                committed, signature = signed.get("census_commitment"), signed.get("commitment_signature")
+                if isinstance(committed, bytes) and isinstance(signature, bytes):
+                    self.census_commitments[node] = spec_pb2.CensusCommitment(
+                        member=self.advertisements[node].member, commitment=committed, signature=signature
+                    )
         unsigned = sorted(set(survivors) - set(self.survivor_signatures))
         if unsigned:
             LOG.error("sites %s did not sign the survivor set; no site will unmask without their signatures", unsigned)
@@ -602,21 +611,22 @@ def run_secure_sum(
         )
     strategy = SecureSumStrategy(spec, min_sites, extra_config, only_nodes, waits.sampling)
     manager = BoundedClientManager(name, expected if expected is not None else only_nodes)
-    workflow = DefaultWorkflow(
-        fit_workflow=SignedSecAggPlusWorkflow(
-            num_shares=num_shares,
-            reconstruction_threshold=threshold,
-            max_weight=1.0,
-            clipping_range=float(CLIPPING_RANGE),
-            quantization_range=QUANTIZATION_RANGE,
-            modulus_range=MODULUS_RANGE,
-            timeout=waits.stage,
-            name=name,
-        )
+    secure = SignedSecAggPlusWorkflow(
+        num_shares=num_shares,
+        reconstruction_threshold=threshold,
+        max_weight=1.0,
+        clipping_range=float(CLIPPING_RANGE),
+        quantization_range=QUANTIZATION_RANGE,
+        modulus_range=MODULUS_RANGE,
+        timeout=waits.stage,
+        name=name,
     )
     legacy = LegacyContext(context, config=ServerConfig(num_rounds=1), strategy=strategy, client_manager=manager)
-    workflow(grid, legacy)
+    DefaultWorkflow(fit_workflow=secure)(grid, legacy)
     if strategy.outcome is None:
         why = manager.shortfall or "too few sites took part or survived to unmask"
         raise RuntimeError(f"{name}: secure aggregation ended without a result ({why}); no release was written")
-    return strategy.outcome
+    committed = tuple(
+        secure.census_commitments[n] for n in sorted(strategy.outcome.node_ids) if n in secure.census_commitments
+    )
+    return replace(strategy.outcome, census_commitments=committed)

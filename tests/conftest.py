@@ -158,3 +158,13 @@ def small_fleet(tmp_path_factory: pytest.TempPathFactory):
 def federated_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> FederatedRun:
     """A federated SecAgg+ release over each synthetic fleet of FLEETS (one Ray run each)."""
     return _shared_federated_run(request.param, tmp_path_factory)
+
+
+@pytest.fixture
+def fixed_commitment_randomness(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every site's census-commitment randomness one constant, so a census's secure sum equals a plain sum.
+
+    In a round it is fresh from the operating system (client/contribution.py); tests that compare the
+    sum with each site's own contribution, computed apart, need it the same both times.
+    """
+    monkeypatch.setattr("client.contribution.randbelow", lambda bound: 0x5EED % bound)

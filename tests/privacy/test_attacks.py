@@ -28,7 +28,7 @@ from client.site_config import load_site_config
 from client.solar.site_config import load_solar_site_config
 from client.summaries import summarise_site
 from protos import census as census_module
-from protos.census import census_spec
+from protos.census import COMMITMENT_RANDOMNESS, census_spec
 from protos.codec import block_layouts, clip_to_bounds, decode_limb_sums, limb_sums_from_weighted_mean
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import BlockKey, site_noise_stddev
@@ -457,6 +457,7 @@ def test_a_spec_whose_per_site_bound_a_large_plant_exceeds_leaves_its_noise_whol
 # 8. One unit's records decide whether its whole site takes part ------------------------------------
 
 
+@pytest.mark.usefixtures("fixed_commitment_randomness")
 def test_a_private_round_leaves_out_a_unit_that_fails_validation_so_its_records_cannot_remove_the_site(
     tmp_path, monkeypatch
 ):
@@ -497,7 +498,8 @@ def test_a_private_round_leaves_out_a_unit_that_fails_validation_so_its_records_
     january = records[site.columns["time"]] < "2022-02-01T00:00:00Z"
     pd.concat([records[~january], records[january]]).to_parquet(all_late / export.relative_to(late))
     empty = prepare_contribution(all_late / "site.toml", census)
-    assert empty.values.keys() == without.values.keys() and not any(v.any() for v in empty.values.values())
+    assert empty.values.keys() == without.values.keys()
+    assert not any(v.any() for key, v in empty.values.items() if key != COMMITMENT_RANDOMNESS)  # but its commitment's
 
     # Control: a site that refuses on any error leaves the round with all its inverters.
     monkeypatch.setattr("client.contribution.units_left_out", lambda errors, spec: frozenset())

@@ -47,6 +47,7 @@ from simulations.loopback import FIRST_NODE_ID, LoopbackGrid
 from simulations.onboarding import fleet_spec, run_release_in_process
 
 MODEL = "E-82/2300"
+pytestmark = pytest.mark.usefixtures("fixed_commitment_randomness")
 CONFIG = FleetConfig(operators=5, turbines_per_operator=1, months=1, seed=17, models=(MODEL,))
 CENSUS = census_spec(fleet_spec(CONFIG, k_min_operators=3))
 VICTIM = FIRST_NODE_ID  # node of partition 0

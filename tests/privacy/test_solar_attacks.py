@@ -19,9 +19,12 @@ from client.solar.ingest import read_solar_chunks
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import solar_blocks, summarise_plant
 from protos import census as census_module
+from protos.census import census_message
 from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import SOLAR_CELLS, SOLAR_DISTRIBUTIONS, BlockKey
+from server.publish import decoded_totals
 from server.secure_sum import SecureSumOutcome
 from server.spec import solar_cohort, solar_spec
 from simulations.onboarding import run_release_in_process
@@ -129,6 +132,38 @@ def test_the_aggregator_never_decodes_the_cohort_of_a_lone_plant(plants, defende
     years = BlockKey("high", S.INVERTER_YEARS)
     assert own[years][0] > 0  # its size: inverters x the period
     np.testing.assert_allclose(value(years), own[years], rtol=1e-9)
+
+
+def test_sites_refuse_a_census_the_aggregator_altered(plants, monkeypatch, caplog):
+    """The aggregator claims the lone plant's atom (and cohort high) as three equal operators: three contributors,
+    three times its records and squares pass k = 3 and dominance, and every site, the lone plant included, would
+    send its cells of the lone cohort (a red-team review, 2026-12-01). Every site checks the totals against the
+    members' signed commitments (protos/commitment.py) and refuses: no values round is summed. Control: without
+    that check the aggregator decodes the lone plant's records per irradiance bin, exactly."""
+    from server import server_app
+
+    sites, spec, lone = plants
+    atoms = cohort_atoms(spec.cohorts)
+    lone_rows = [atoms.index((0, 2)), len(atoms) + 2]  # the lone plant's atom (cohorts all, high) and cohort high
+
+    def tripled(census: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome) -> spec_pb2.Census:
+        totals = decoded_totals(census, outcome)
+        for statistic in (S.IRRADIANCE_CENSUS, S.SOLAR_CENSUS):  # (fields, atoms + cohorts, cells)
+            key = BlockKey("", statistic)
+            totals[key] = totals[key].copy()
+            totals[key][:, lone_rows] *= 3
+        return census_message(census, totals, outcome.n_sites, outcome.census_commitments)
+
+    monkeypatch.setattr(server_app, "census_from_secure_sum", tripled)
+    with pytest.raises(RuntimeError, match="round 1 values"):
+        _run(sites, spec)
+    assert "the census's totals are not the sum of what its members committed to" in caplog.text
+
+    monkeypatch.setattr("client.guard.check_census_commitments", lambda *args: None)
+    _, decoded = _run(sites, spec)
+    records = BlockKey("high", S.IRRADIANCE_RECORD_COUNT)
+    own = _own_blocks(lone, spec)[records]
+    assert own.sum() > 100 and np.array_equal(decoded[records].astype(np.int64), own.astype(np.int64))
 
 
 def test_a_reader_cannot_tell_which_figures_a_suppressed_lone_plant_has(plants, defended):

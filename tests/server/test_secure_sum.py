@@ -27,6 +27,7 @@ from server.store import claims, read_release
 from simulations.fleet import forget_site_history
 from simulations.loopback import LoopbackGrid
 
+pytestmark = pytest.mark.usefixtures("fixed_commitment_randomness")
 STAGES = (Stage.SETUP, Stage.SHARE_KEYS, Stage.COLLECT_MASKED_VECTORS, Stage.UNMASK)
 
 

@@ -71,6 +71,7 @@ class Statistic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SOLAR_FAILURE_DOWNTIME: _ClassVar[Statistic]
     INVERTER_YEARS: _ClassVar[Statistic]
     CAPPED_SPECIFIC_POWER_HISTOGRAM: _ClassVar[Statistic]
+    CENSUS_COMMITMENT_RANDOMNESS: _ClassVar[Statistic]
 NACELLE_ANEMOMETER: WindSpeedReference
 NACELLE_TRANSFER_FUNCTION: WindSpeedReference
 MET_MAST: WindSpeedReference
@@ -130,6 +131,7 @@ SOLAR_FAILURE_COUNT: Statistic
 SOLAR_FAILURE_DOWNTIME: Statistic
 INVERTER_YEARS: Statistic
 CAPPED_SPECIFIC_POWER_HISTOGRAM: Statistic
+CENSUS_COMMITMENT_RANDOMNESS: Statistic
 
 class BinGrid(_message.Message):
     __slots__ = ("first_centre", "width", "count", "unit")
@@ -347,14 +349,26 @@ class SolarSpec(_message.Message):
     def __init__(self, irradiance_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., specific_power_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., performance_ratio_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., degradation_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., degradation_interval_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., soiling_loss_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., clipping_share_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., availability_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., loss_categories: _Optional[_Iterable[str]] = ..., max_inverters_per_site: _Optional[int] = ..., degradation_confidence_level: _Optional[float] = ..., lost_production_bins: _Optional[_Union[BinGrid, _Mapping]] = ..., components: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Census(_message.Message):
-    __slots__ = ("census_spec_sha256", "participants", "totals")
+    __slots__ = ("census_spec_sha256", "participants", "totals", "commitments")
     CENSUS_SPEC_SHA256_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     TOTALS_FIELD_NUMBER: _ClassVar[int]
+    COMMITMENTS_FIELD_NUMBER: _ClassVar[int]
     census_spec_sha256: str
     participants: int
     totals: _containers.RepeatedCompositeFieldContainer[CensusTotal]
-    def __init__(self, census_spec_sha256: _Optional[str] = ..., participants: _Optional[int] = ..., totals: _Optional[_Iterable[_Union[CensusTotal, _Mapping]]] = ...) -> None: ...
+    commitments: _containers.RepeatedCompositeFieldContainer[CensusCommitment]
+    def __init__(self, census_spec_sha256: _Optional[str] = ..., participants: _Optional[int] = ..., totals: _Optional[_Iterable[_Union[CensusTotal, _Mapping]]] = ..., commitments: _Optional[_Iterable[_Union[CensusCommitment, _Mapping]]] = ...) -> None: ...
+
+class CensusCommitment(_message.Message):
+    __slots__ = ("member", "commitment", "signature")
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    COMMITMENT_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    member: str
+    commitment: bytes
+    signature: bytes
+    def __init__(self, member: _Optional[str] = ..., commitment: _Optional[bytes] = ..., signature: _Optional[bytes] = ...) -> None: ...
 
 class CensusTotal(_message.Message):
     __slots__ = ("values",)
