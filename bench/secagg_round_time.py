@@ -14,7 +14,11 @@ survivor set, and verifies its neighbours' signatures at key sharing, every othe
 at collect and every survivor's at unmask. Printed apart: the consistency stage of the census
 round (wall time in the ServerApp: one more exchange with every site) and the signature work of
 one round over all sites (2n signatures and 2n^2 verifications, at this machine's Ed25519 rate;
-CPU seconds spread over the sites, which run in parallel in a deployment).
+CPU seconds spread over the sites, which run in parallel in a deployment), and the census
+commitments' work per site (protos/commitment.py): committing to its census, and checking the
+census's totals against every member's commitment. The values round runs only if every site's
+check passes, so it also shows the summed commitment randomness exact (the census sums are
+compared with the plain sums but for that block, whose randomness each site draws afresh).
 
 Run: .venv/bin/python bench/secagg_round_time.py [--sites 5 20 50 100 200]
 """
@@ -26,6 +30,7 @@ import logging
 import tempfile
 import time
 from pathlib import Path
+from secrets import randbelow
 
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -41,9 +46,10 @@ from flwr.serverapp import Grid, ServerApp
 from flwr.simulation import run_simulation
 
 from client.client_app import build_client_app
-from client.contribution import site_contribution
-from protos.census import census_spec
-from protos.codec import limb_sums_from_weighted_mean
+from client.contribution import prepare_contribution, site_contribution
+from protos import commitment
+from protos.census import census_spec, committed_census, fixed_point_integers
+from protos.codec import block_layouts, limb_sums_from_weighted_mean
 from protos.fleetbench.v1 import spec_pb2
 from protos.messages import CENSUS_CONFIG_KEY, CONSTANT_WEIGHT, SPEC_CONFIG_KEY
 from server.publish import census_from_secure_sum
@@ -115,6 +121,25 @@ def signature_cpu_seconds(n: int) -> float:
     return 2 * n * sign + 2 * n * n * verify
 
 
+def commitment_cpu_seconds(site_configs: list[Path], spec: spec_pb2.BenchmarkSpec) -> tuple[float, float]:
+    """CPU time [s] per site of committing to its census (the first site's) and of checking all ``site_configs``'s."""
+    census = census_spec(spec)
+    layouts = block_layouts(census)
+    vectors = [
+        committed_census(census, fixed_point_integers(layouts, prepare_contribution(site, census).values))
+        for site in site_configs
+    ]
+    randomness = [randbelow(commitment.ORDER) for _ in vectors]
+    start = time.process_time()
+    commitments = [commitment.commit(vector, r) for vector, r in zip(vectors, randomness, strict=True)]
+    commit_s = (time.process_time() - start) / len(vectors)
+    totals = [sum(column) for column in zip(*vectors, strict=True)]
+    start = time.process_time()
+    if not commitment.opens_to(commitments, totals, sum(randomness) % commitment.ORDER):
+        raise AssertionError("the census commitments do not open to their sum")
+    return commit_s, time.process_time() - start
+
+
 def timed_rounds(site_configs: list[Path], spec) -> dict[str, object]:
     """Warm-up round (Ray actors start, modules load), then a timed plain and a timed secure round."""
     n = len(site_configs)
@@ -182,14 +207,16 @@ def main() -> None:
             for site in sites:  # each size replays the same period: each site's calendar starts afresh
                 forget_site_history(site)
             result = timed_rounds(sites, spec)
-            for s, p in zip(result["secure_sums"], result["plain_sums"], strict=True):
+            # The last census block is the commitment randomness, drawn afresh by each site in each round.
+            for s, p in zip(result["secure_sums"][:-1], result["plain_sums"][:-1], strict=True):
                 np.testing.assert_array_equal(s, p)
             census_s, values_s, plain_s, consistency_s = (
                 float(result[key]) for key in ("census_s", "values_s", "plain_s", "consistency_s")
             )
             k, t = neighbourhood(n)
             signatures_s = signature_cpu_seconds(n)
-            rows.append((n, k, t, census_s, values_s, plain_s, consistency_s, signatures_s))
+            commit_s, check_s = commitment_cpu_seconds(sites, spec)
+            rows.append((n, k, t, census_s, values_s, plain_s, consistency_s, signatures_s, commit_s, check_s))
             print(f"  {n} sites: census {census_s:.1f} s, values {values_s:.1f} s, plain {plain_s:.1f} s", flush=True)
     print(
         f"\nOne warm round each, Flower simulation engine, 2 CPUs; census payload {payload:,} limbs per site; "
@@ -197,12 +224,13 @@ def main() -> None:
     )
     print(
         f"{'sites':>6} {'neighbours':>10} {'threshold':>9} {'census [s]':>11} {'values [s]':>11} {'plain [s]':>10} "
-        f"{'census/plain':>13} {'census/values':>14} {'consistency [s]':>16} {'signatures [CPU s]':>19}"
+        f"{'census/plain':>13} {'census/values':>14} {'consistency [s]':>16} {'signatures [CPU s]':>19} "
+        f"{'commit/site [CPU s]':>20} {'check/site [CPU s]':>19}"
     )
-    for n, k, t, census_s, values_s, plain_s, consistency_s, signatures_s in rows:
+    for n, k, t, census_s, values_s, plain_s, consistency_s, signatures_s, commit_s, check_s in rows:
         print(
             f"{n:6d} {k:10d} {t:9d} {census_s:11.2f} {values_s:11.2f} {plain_s:10.2f} {census_s / plain_s:13.2f} "
-            f"{census_s / values_s:14.2f} {consistency_s:16.2f} {signatures_s:19.2f}"
+            f"{census_s / values_s:14.2f} {consistency_s:16.2f} {signatures_s:19.2f} {commit_s:20.3f} {check_s:19.3f}"
         )
 
 

@@ -196,6 +196,8 @@ def summed_integers(census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec) -> di
 def census_totals(census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec) -> dict[BlockKey, np.ndarray]:
     """The census's totals per block, as real values (fixed point undone), checked against values spec ``spec``.
 
+    Every block but the commitment randomness: the disclosure-control inputs.
+
     Raises
     ------
     CensusMismatch
@@ -207,6 +209,8 @@ def census_totals(census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec) -> dict
     integers = summed_integers(census, spec)
     out = {}
     for layout in block_layouts(expected):
+        if layout.key == COMMITMENT_RANDOMNESS:  # the commitments' (client/membership.py), no disclosure input
+            continue
         if any(v < 0 for v in integers[layout.key]):
             raise CensusMismatch(f"census block {layout.name} holds negative totals")
         values = np.ldexp(np.array(integers[layout.key], dtype=np.float64), -layout.scale_exponent)

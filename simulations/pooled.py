@@ -35,7 +35,7 @@ from client.site_config import load_site_config
 from client.solar.ingest import read_solar_chunks
 from client.solar.site_config import load_solar_site_config
 from client.summaries import cohort_membership, prepared_records, record_air_density
-from protos.census import Decision, census_spec, decide, withhold_failing_cells
+from protos.census import COMMITMENT_RANDOMNESS, Decision, census_spec, decide, withhold_failing_cells
 from protos.codec import block_layouts, spec_sha256
 from protos.disclosure import atom_index, cohort_atoms, plant_in_cohort
 from protos.domain import (
@@ -280,8 +280,13 @@ def _operator_atom_totals(
 
 
 def _checked_census(spec: spec_pb2.BenchmarkSpec, census: dict[BlockKey, np.ndarray]) -> dict[BlockKey, np.ndarray]:
-    """``census``, once it holds exactly the blocks of ``spec``'s census spec, each of its shape."""
-    layouts = {layout.key: layout.shape for layout in block_layouts(census_spec(spec))}
+    """``census``, once it holds exactly the blocks of ``spec``'s census spec, each of its shape.
+
+    All but the commitment randomness, which each site draws and is no statistic of the data.
+    """
+    layouts = {
+        layout.key: layout.shape for layout in block_layouts(census_spec(spec)) if layout.key != COMMITMENT_RANDOMNESS
+    }
     if set(census) != set(layouts):
         raise ValueError(
             f"spec {spec.spec_id}: its census has blocks {sorted(map(str, layouts))}; "

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from dashboard_releases import FleetReleases
 
-from protos.census import census_message, census_spec, decide
+from protos.census import COMMITMENT_RANDOMNESS, census_message, census_spec, decide
 from protos.codec import block_layouts
+from protos.commitment import RANDOMNESS_LIMBS
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import summed_noise_stddev
@@ -127,5 +128,6 @@ def private_solar_release(
     decision = distributions_below_their_noise(spec, census, decide(spec, census), participants)
     release = build_solar_release(spec, totals, block_values(spec, totals), decision, participants, "1", "test")
     census_spec_blocks = census_spec(spec)
-    received = census_message(census_spec_blocks, census, participants)
+    randomness = {COMMITMENT_RANDOMNESS: np.zeros(RANDOMNESS_LIMBS)}  # no commitments: built, not summed
+    received = census_message(census_spec_blocks, census | randomness, participants)
     return PrivateSolarRelease(release, spec, performance_ratios, received)

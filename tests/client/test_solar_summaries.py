@@ -26,7 +26,7 @@ from client.solar.summaries import (
     summarise_plant,
 )
 from client.solar.validate import validate_solar_site
-from protos.census import census_spec
+from protos.census import COMMITMENT_RANDOMNESS, census_spec
 from protos.codec import block_layouts
 from protos.disclosure import cohort_atoms
 from protos.domain import SOLAR_COMPONENTS
@@ -115,7 +115,7 @@ def test_the_blocks_are_the_plants_in_its_cohorts_and_the_census_counts_them(pla
     site = load_solar_site_config(folder / "site.toml")
     values, census = solar_blocks(summary, site, spec)
     assert {layout.key for layout in block_layouts(spec)} == set(values)
-    assert {layout.key for layout in block_layouts(census_spec(spec))} == set(census)
+    assert {layout.key for layout in block_layouts(census_spec(spec))} == set(census) | {COMMITMENT_RANDOMNESS}
     np.testing.assert_array_equal(values[BlockKey("all", S.IRRADIANCE_RECORD_COUNT)], summary.curve_records)
     assert not any(np.any(block) for key, block in values.items() if key.cohort == "cdte")  # not a CdTe plant
     pr = values[BlockKey("all", S.PERFORMANCE_RATIO_HISTOGRAM)]

@@ -136,6 +136,7 @@ def test_a_site_that_fails_validation_computes_and_sends_nothing(tmp_path: Path)
     assert len(site_contribution(_export(tmp_path), census_spec(spec))) == len(census_spec(spec).blocks)
 
 
+@pytest.mark.usefixtures("fixed_commitment_randomness")
 def test_records_written_twice_are_sent_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A third of the records written twice, each repeat right after its record: the blocks of the export written once.
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from protos import commitment
 from protos.census import (
     CARRIED,
+    COMMITMENT_RANDOMNESS,
     CensusMismatch,
     census_message,
     census_spec,
@@ -58,20 +60,22 @@ def test_a_census_spec_holds_the_census_blocks_of_the_spec_it_decides():
     census = census_spec(SPEC)
     assert census.census_of_sha256 == spec_sha256(SPEC) and values_spec_of(census).cohorts == SPEC.cohorts
     names = [layout.name for layout in block_layouts(census)]
-    assert names == ["COHORT_CENSUS", "CURVE_CENSUS", *(f"TRAINING_CENSUS:{m.target}" for m in SPEC.models)]
+    randomness = "CENSUS_COMMITMENT_RANDOMNESS"  # each site's commitment randomness, last (protos/commitment.py)
+    assert names == ["COHORT_CENSUS", "CURVE_CENSUS", *(f"TRAINING_CENSUS:{m.target}" for m in SPEC.models), randomness]
     curve = next(layout for layout in block_layouts(census) if layout.statistic == S.CURVE_CENSUS)
     assert curve.shape == (3, len(ATOMS) + len(SPEC.cohorts), SPEC.wind_speed_bins.count)
     private = census_spec(power_curve_spec("q", *JANUARY, ["A"], privacy=PrivacySettings(1.0)))
-    assert [layout.name for layout in block_layouts(private)] == ["COHORT_CENSUS", "CURVE_CENSUS"]
+    assert [layout.name for layout in block_layouts(private)] == ["COHORT_CENSUS", "CURVE_CENSUS", randomness]
     round_two = census_spec(indicator_spec(SPEC, "0" * 64))
     names = [layout.name for layout in block_layouts(round_two)]
-    assert names == ["INDICATOR_CENSUS", "AGE_BAND_CENSUS", "MONTHLY_CENSUS"]
+    assert names == ["INDICATOR_CENSUS", "AGE_BAND_CENSUS", "MONTHLY_CENSUS", randomness]
 
 
 def test_the_census_message_carries_exact_totals_and_is_bound_to_its_spec():
     census = census_spec(SPEC)
     totals = _round_one_totals({(0, 3): [100, 100, 100]})
     exact = {key: np.array(value, dtype=object) for key, value in totals.items()}
+    exact[COMMITMENT_RANDOMNESS] = np.zeros(commitment.RANDOMNESS_LIMBS, dtype=object)
     message = census_message(census, exact, participants=3)
     for key, value in census_totals(message, SPEC).items():
         np.testing.assert_array_equal(value, totals[key])

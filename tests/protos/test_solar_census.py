@@ -7,6 +7,7 @@ import pytest
 
 from protos.census import census_spec, decide, withhold_failing_cells
 from protos.codec import block_layouts
+from protos.commitment import RANDOMNESS_LIMBS
 from protos.disclosure import atom_index, cohort_atoms, cohorts_compatible, plant_in_cohort
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import SOLAR_CELLS, SOLAR_INVERTER_CELLS, BlockKey, SpecExtent, check_block
@@ -48,7 +49,11 @@ def test_a_solar_specs_blocks_are_the_registrys_and_its_census_has_a_cell_per_bi
     shapes = {layout.name: layout.shape for layout in block_layouts(census_spec(spec))}
     atoms = len(cohort_atoms(spec.cohorts))
     bins = spec.solar.irradiance_bins.count
-    assert shapes == {"IRRADIANCE_CENSUS": (3, atoms + 2, bins), "SOLAR_CENSUS": (3, atoms + 2, len(SOLAR_CELLS))}
+    assert shapes == {
+        "IRRADIANCE_CENSUS": (3, atoms + 2, bins),
+        "SOLAR_CENSUS": (3, atoms + 2, len(SOLAR_CELLS)),
+        "CENSUS_COMMITMENT_RANDOMNESS": (RANDOMNESS_LIMBS,),  # each site's, for its commitment (client/contribution.py)
+    }
     forged = spec_pb2.Block()
     forged.CopyFrom(spec.blocks[0])
     forged.per_site_bound *= 10  # a spec asking one site for ten times the records its inverters can have

@@ -16,6 +16,7 @@ from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.summaries import summarise_site
 from protos.codec import MODULUS_RANGE, block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos.commitment import COMMITMENT_BYTES
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
@@ -134,7 +135,16 @@ def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
             elif name in (MEMBER_RECORD, SURVIVORS_RECORD):  # the member's name, its Ed25519 signature
                 member = load_site_config(federated_run.site_configs[record["partition_id"]]).member
                 assert member is not None
-                assert set(config) == ({"name", "signature"} if name == MEMBER_RECORD else {"signature"})
+                # A census round's survivor signature comes with the site's commitment to its census, which
+                # hides it (uniform randomness, only its sum decoded: protos/commitment.py), and its signature.
+                committed = {"census_commitment", "commitment_signature"}
+                if name == MEMBER_RECORD:
+                    assert set(config) == {"name", "signature"}
+                else:
+                    assert set(config) in ({"signature"}, {"signature"} | committed)
+                    if "census_commitment" in config:
+                        assert len(config["census_commitment"]) == COMMITMENT_BYTES
+                        assert len(config["commitment_signature"]) == 64
                 assert config.get("name", member.name) == member.name and len(config["signature"]) == 64
             else:
                 assert name == RECORD_KEY_CONFIGS
