@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +15,7 @@ from flwr.simulation import run_simulation
 from client.client_app import build_client_app
 from client.policy import SitePolicy
 from client.report import write_report
-from client.site_config import SiteConfig, load_site_config
+from client.site_config import load_site_config
 from client.site_kinds import load_any_site_config, validate_any_site
 from client.solar.report import write_solar_report
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
@@ -32,6 +31,7 @@ from server.spec import PrivacySettings, band_cohort, power_curve_spec, solar_co
 from server.store import check_claimable, read_release
 from simulations.fleet import FleetConfig, enrol_members, generate_fleet
 from simulations.loopback import LoopbackGrid
+from simulations.site_copy import site_copy
 from simulations.solar_fleet import (
     CLIMATES,
     simulate_solar_plant_with_truth,
@@ -240,7 +240,7 @@ def onboard(
         models=models,
     )
     progress(f"your export covers {months} whole month(s) from {start[:10]}; {peers} synthetic peers run {models}")
-    member = _member_copy(site_config, site, out_dir / "member")
+    member = site_copy(site_config, site, out_dir / "member")
     sites = [member, *generate_fleet(config, out_dir / "peers", progress)]
     enrol_members(sites, ["you", *(path.parent.name for path in sites[1:])], consortium="onboarding")
     spec = fleet_spec(config)
@@ -271,16 +271,6 @@ def _whole_months(
     if months < 1:
         raise ValueError(f"site {name}: onboarding needs one whole calendar month of records; the export has less")
     return start.strftime("%Y-%m-%dT00:00:00Z"), months
-
-
-def _member_copy(site_config: Path, site: SiteConfig | SolarSiteConfig, folder: Path) -> Path:
-    """``site_config`` copied into ``folder`` with its export files as absolute paths; return the copy."""
-    folder.mkdir(parents=True, exist_ok=True)
-    files = "files = [" + ", ".join(f'"{path.resolve().as_posix()}"' for path in site.files) + "]"
-    text = re.sub(r"(?m)^files\s*=\s*\[[^\]]*\]", lambda _: files, Path(site_config).read_text(encoding="utf-8"))
-    copy = folder / "site.toml"
-    copy.write_text(text, encoding="utf-8")
-    return copy
 
 
 def solar_fleet_spec(
@@ -404,7 +394,7 @@ def onboard_solar(
         f"your export covers {months} whole month(s) from {start[:10]}; {peers} synthetic {plant.module_technology} "
         f"{plant.mounting} plants of climate zone {plant.climate_zone} join it"
     )
-    member = _member_copy(site_config, site, out_dir / "member")
+    member = site_copy(site_config, site, out_dir / "member")
     sites = [member, *solar_peers_like(site, peers, start, end, out_dir / "peers", seed)]
     enrol_members(sites, ["you", *(path.parent.name for path in sites[1:])], consortium="onboarding")
     like = f"{plant.module_technology} {plant.mounting} {plant.climate_zone}"
