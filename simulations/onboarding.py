@@ -230,7 +230,9 @@ def onboard(
         raise ValueError(f"site {site_config} is not usable yet; see why: fleetbench validate --site {site_config}")
     site = load_site_config(site_config)
     models = tuple(sorted({t.model for t in site.turbines}))
-    start, months = _whole_months(site.name, report.turbines["first"].min(), report.turbines["last"].max())
+    start, months = whole_months(
+        site.name, site.timezone, report.turbines["first"].min(), report.turbines["last"].max()
+    )
     config = FleetConfig(
         operators=peers,
         turbines_per_operator=max(1, round(len(site.turbines) / len(models))),
@@ -247,12 +249,17 @@ def onboard(
     return _release_and_report(sites, spec, out_dir, write_report, progress, engine_logs)
 
 
-def _whole_months(
-    name: str, first: pd.Timestamp, last: pd.Timestamp, record_period: pd.Timedelta = RECORD_PERIOD
+def whole_months(
+    name: str, timezone: str, first: pd.Timestamp, last: pd.Timestamp, record_period: pd.Timedelta = RECORD_PERIOD
 ) -> tuple[str, int]:
-    """The first whole month from ``first`` to ``last`` (a site's records, UTC) and how many whole months they cover.
+    """The first whole month from ``first`` to ``last`` (a site's records) and how many whole months they cover.
 
-    A month counts when its last record (``record_period`` before its end) is there.
+    Months are the site's calendar months, in its ``timezone`` (``[site] timezone``): an export of
+    April to June written in Europe/Berlin ends on 30 June at 21:45 UTC, and June is whole. The
+    first month counts when a record falls on its first day, the last when its last record
+    (``record_period`` before its end) is there. A release's months are UTC months
+    (:func:`protos.domain.period_months`), so the start is the first of these months at 00:00 UTC;
+    the site's records miss the hours of its UTC offset at one end of the period.
 
     Raises
     ------
@@ -261,9 +268,9 @@ def _whole_months(
     """
     if pd.isna(first) or pd.isna(last):
         raise ValueError(f"site {name}: the export has no timestamps; see fleetbench validate")
-    day = first.tz_convert("UTC").tz_localize(None).floor("D")
+    day = first.tz_convert(timezone).tz_localize(None).floor("D")
     start = day if day.day == 1 else day + pd.offsets.MonthBegin(1)
-    latest = last.tz_convert("UTC").tz_localize(None)
+    latest = last.tz_convert(timezone).tz_localize(None)
     end = latest.to_period("M").to_timestamp()  # the last month counts if its last record is there
     if latest >= end + pd.offsets.MonthBegin(1) - record_period:
         end += pd.offsets.MonthBegin(1)
@@ -387,7 +394,9 @@ def onboard_solar(
         raise ValueError(f"site {site_config} is not usable yet; see why: fleetbench validate --site {site_config}")
     site = load_solar_site_config(site_config)
     profile = report.turbines
-    start, months = _whole_months(site.name, profile["first"].min(), profile["last"].max(), SOLAR_RECORD_PERIOD)
+    start, months = whole_months(
+        site.name, site.timezone, profile["first"].min(), profile["last"].max(), SOLAR_RECORD_PERIOD
+    )
     end = (pd.Timestamp(start) + pd.DateOffset(months=months)).strftime("%Y-%m-%dT%H:%M:%SZ")
     plant = site.plant
     progress(

@@ -6,6 +6,7 @@ import json
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 from flwr.common import bytes_to_ndarray
 from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS, Key
@@ -17,6 +18,7 @@ from client.site_config import load_site_config
 from client.summaries import summarise_site
 from protos.codec import MODULUS_RANGE, block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
 from protos.commitment import COMMITMENT_BYTES
+from protos.domain import SOLAR_RECORD_PERIOD
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
@@ -28,7 +30,7 @@ from protos.messages import (
 )
 from protos.statistics import BlockKey
 from simulations.fleet_turbines import turbine_type
-from simulations.onboarding import federation_colluding_members, run_release_in_process
+from simulations.onboarding import federation_colluding_members, run_release_in_process, whole_months
 from simulations.pooled import pooled_rows, pooled_statistics
 
 S = spec_pb2.Statistic
@@ -236,3 +238,24 @@ def test_a_local_release_is_sized_against_the_most_colluders_any_sites_policy_as
     assert load_site_config(sites[1]).policy.max_colluding_members == 2
     run_release_in_process(sites, federated_run.spec, send=False)
     assert sized == [1, 2] and federation_colluding_members(sites) == 2
+
+
+APRIL = "2025-04-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("timezone", "first", "last", "expected"),
+    [
+        # April to June in Berlin (UTC+2): 31 March 22:00 to 30 June 21:45 UTC, June whole.
+        ("Europe/Berlin", "2025-03-31T22:00Z", "2025-06-30T21:45Z", (APRIL, 3)),
+        # January to March in Sydney (UTC+11): 31 December 13:00 to 31 March 12:45 UTC.
+        ("Australia/Sydney", "2024-12-31T13:00Z", "2025-03-31T12:45Z", ("2025-01-01T00:00:00Z", 3)),
+        # Controls: April to June in Chicago (UTC-5), and in UTC; and a Berlin export that stops at 20:00 on 30 June.
+        ("America/Chicago", "2025-04-01T05:00Z", "2025-07-01T04:45Z", (APRIL, 3)),
+        ("UTC", "2025-04-01T00:00Z", "2025-06-30T23:45Z", (APRIL, 3)),
+        ("Europe/Berlin", "2025-03-31T22:00Z", "2025-06-30T17:45Z", (APRIL, 2)),
+    ],
+)
+def test_whole_months_are_the_sites_calendar_months(timezone, first, last, expected):
+    """A 15-min export of whole local months; ``first`` and ``last`` are its records' interval starts, in UTC."""
+    assert whole_months("plant", timezone, pd.Timestamp(first), pd.Timestamp(last), SOLAR_RECORD_PERIOD) == expected
