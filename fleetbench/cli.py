@@ -389,8 +389,15 @@ def _flags(args: argparse.Namespace) -> int:
     from client.ingest import read_canonical_chunks
     from client.maintenance import site_indicators
     from client.site_config import load_site_config
+    from client.site_kinds import site_kind
     from common.release_json import read_release_json
 
+    if site_kind(Path(args.site)) == "solar":
+        raise ValueError(
+            f"flags are for wind sites: {args.site} is a solar plant, whose findings (its PR, degradation, soiling, "
+            "the inverters that underperform, its lost energy by cause, its failures) are in its report: "
+            f"fleetbench report --site {args.site} --release {args.release} --out report.html"
+        )
     release = read_release_json(Path(args.release))
     if not release.HasField("indicator_spec"):
         raise ValueError(f"{args.release} has no indicator round; flags need a final (two-round) release")
@@ -1286,7 +1293,10 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_site_serve)
 
-    flags = commands.add_parser("flags", help="the site's own turbines against a final release (computed locally)")
+    flags = commands.add_parser(
+        "flags",
+        help="a wind site's own turbines against a final release, computed locally (a plant's: fleetbench report)",
+    )
     flags.add_argument("--site", required=True, help="path of the site's site.toml")
     flags.add_argument("--release", required=True, help="the final release JSON (the site keeps it under releases/)")
     flags.add_argument("--json", action="store_true")

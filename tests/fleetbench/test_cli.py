@@ -245,6 +245,23 @@ def test_flags_show_a_sites_turbines_against_the_final_release(tmp_path: Path, c
     assert "has no indicator round" in capsys.readouterr().err
 
 
+def test_flags_on_a_solar_plant_point_to_its_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """Flags are a wind site's; a plant (with the solar release it received) is told where its findings are."""
+    from common.release_json import export_json
+    from protos.fleetbench.v1 import release_pb2
+
+    plant = tmp_path / "site.toml"
+    plant.write_text('[site]\nkind = "solar"\nname = "kassel-pv"\n')
+    received = tmp_path / "solar-2025-04-01-3m.json"
+    release = release_pb2.Release(spec_id="solar-2025-04-01-3m")
+    release.solar.SetInParent()
+    export_json(release, received)
+    assert main(["flags", "--site", str(plant), "--release", str(received)]) == 2
+    error = capsys.readouterr().err
+    assert "flags are for wind sites" in error and "indicator round" not in error
+    assert f"fleetbench report --site {plant} --release {received} --out report.html" in error
+
+
 def test_consortium_keys_and_certificates(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["consortium", "ca", "--out", str(tmp_path / "ca")]) == 0
     ca_args = ["--ca-cert", str(tmp_path / "ca" / "ca.pem"), "--ca-key", str(tmp_path / "ca" / "ca.key")]
