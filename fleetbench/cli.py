@@ -293,7 +293,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
     config = FleetConfig(
         operators=args.operators,
-        turbines_per_operator=args.turbines,
+        turbines_per_operator=FleetConfig.turbines_per_operator if args.turbines is None else args.turbines,
         months=args.months,
         seed=args.seed,
         faults=None if args.no_faults else FaultConfig(earliest_drift_fraction=0.34),
@@ -347,6 +347,16 @@ def _simulate_solar(args: argparse.Namespace) -> int:
 
     if args.pooled:
         raise ValueError("--solar runs the federated release only: leave out --pooled")
+    given = " and ".join(
+        option
+        for option, wind_only in (("--turbines", args.turbines is not None), ("--no-faults", args.no_faults))
+        if wind_only
+    )
+    if given:
+        raise ValueError(
+            f"{given}: for a wind fleet only; --solar draws each plant's inverters itself and always injects its "
+            f"faults (an underperforming inverter, a tilted irradiance sensor, outages): leave out {given}"
+        )
     privacy = (
         PrivacySettings(
             args.epsilon,
@@ -367,9 +377,14 @@ def _simulate_solar(args: argparse.Namespace) -> int:
     print(format_release(release))
     print(f"\nrelease written to {out / 'release.sqlite'} and {out / 'release.json'}")
     first = next(p for p in sorted((out / "fleet").iterdir()) if (p / "site.toml").is_file())
-    print(f"\neach plant received the final release; {first.name}'s copy: {next((first / 'releases').glob('*.json'))}")
+    received = next((first / "releases").glob("*.json"))
+    print(f"\neach plant received the final release; {first.name}'s copy: {received}")
     if privacy is not None:
         print(f"each plant charged its privacy ledger; see it: fleetbench privacy status --site {first / 'site.toml'}")
+    print(
+        f"{first.name}'s report, computed on its site (nothing sent): fleetbench report --site {first / 'site.toml'} "
+        f"--release {received} --out {out / f'{first.name}-report.html'}"
+    )
     _print_dashboard_help(out)
     return 0
 
@@ -1123,10 +1138,14 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     simulate = commands.add_parser("simulate", help="run the onboarding simulation on a synthetic fleet")
-    simulate.add_argument("--operators", type=int, default=10)
-    simulate.add_argument("--turbines", type=int, default=5, help="turbines per operator")
-    simulate.add_argument("--months", type=int, default=3)
-    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument(
+        "--operators", type=int, default=10, help="synthetic operators, each a member (--solar: PV plants)"
+    )
+    simulate.add_argument("--turbines", type=int, help="turbines per operator (default 5; not with --solar)")
+    simulate.add_argument(
+        "--months", type=int, default=3, help="months the release covers, from January 2025 (--solar: 2022)"
+    )
+    simulate.add_argument("--seed", type=int, default=0, help="the fleet's random seed: a seed gives the same fleet")
     simulate.add_argument("--k", type=int, default=3, help="minimum operators per released cell")
     simulate.add_argument("--out", required=True, help="output folder (fleet/, release.sqlite, release.json)")
     simulate.add_argument(
@@ -1135,7 +1154,9 @@ def parser() -> argparse.ArgumentParser:
         help="compute the pooled (non-federated) reference instead: the whole release, curves, models and "
         "indicator baselines, from every operator's raw rows",
     )
-    simulate.add_argument("--no-faults", action="store_true", help="a healthy fleet (default: injected faults)")
+    simulate.add_argument(
+        "--no-faults", action="store_true", help="a healthy wind fleet (default: injected faults; not with --solar)"
+    )
     simulate.add_argument(
         "--solar",
         action="store_true",

@@ -262,6 +262,17 @@ def test_flags_on_a_solar_plant_point_to_its_report(tmp_path: Path, capsys: pyte
     assert f"fleetbench report --site {plant} --release {received} --out report.html" in error
 
 
+def test_a_solar_simulation_refuses_the_wind_fleets_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """--turbines and --no-faults would be ignored by --solar: refused by name before anything is written."""
+    solar = ["simulate", "--solar", "--operators", "3", "--months", "1", "--out", str(tmp_path / "run")]
+    for options in (["--no-faults"], ["--turbines", "2"], ["--turbines", "2", "--no-faults"]):
+        assert main([*solar, *options]) == 2
+        error = capsys.readouterr().err
+        named = " and ".join(option for option in options if option.startswith("--"))
+        assert f"{named}: for a wind fleet only" in error and f"leave out {named}" in error
+    assert not (tmp_path / "run").exists()
+
+
 def test_consortium_keys_and_certificates(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["consortium", "ca", "--out", str(tmp_path / "ca")]) == 0
     ca_args = ["--ca-cert", str(tmp_path / "ca" / "ca.pem"), "--ca-key", str(tmp_path / "ca" / "ca.key")]

@@ -35,3 +35,10 @@ def test_a_solar_simulation_publishes_the_pooled_curve_of_the_fleet_it_wrote(
         assert cell.record_count == expected["records"] and cell.operator_count == expected["operators"] == 3
         assert cell.mean_specific_power == pytest.approx(expected["mean_specific_power"], rel=1e-12, abs=1e-15)
     assert "all plants" in printed and "fleetbench dashboard --store" in printed
+    # The command it prints for the first plant's report writes that report.
+    (report,) = [line.split(": fleetbench ", 1)[1] for line in printed.splitlines() if ": fleetbench report" in line]
+    assert report.startswith(
+        f"report --site {sites[0]} --release {next((sites[0].parent / 'releases').glob('*.json'))}"
+    )
+    assert main(report.split()) == 0
+    assert (out / f"{sites[0].parent.name}-report.html").stat().st_size > 10_000
