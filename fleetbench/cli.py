@@ -1218,13 +1218,15 @@ def parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check a site's mapping and data (exit 1 when not usable)")
     validate.add_argument("--site", required=True, help="path of the site's site.toml")
-    validate.add_argument("--json", action="store_true")
+    validate.add_argument("--json", action="store_true", help="print the findings as one JSON object instead")
     validate.set_defaults(run=_validate)
 
     preview = commands.add_parser("preview", help="show exactly what would leave the site for a spec; sends nothing")
     preview.add_argument("--site", required=True, help="path of the site's site.toml")
     preview.add_argument("--spec", required=True, help="BenchmarkSpec in protobuf JSON (see `fleetbench spec new`)")
-    preview.add_argument("--json", action="store_true")
+    preview.add_argument(
+        "--json", action="store_true", help="print what would leave the site as one JSON object instead"
+    )
     preview.set_defaults(run=_preview)
 
     spec = commands.add_parser("spec", help="write benchmark specs")
@@ -1234,7 +1236,15 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("--start", required=True, help="period start, ISO 8601 UTC, e.g. 2025-01-01T00:00:00Z")
     new.add_argument("--end", required=True, help="period end (exclusive)")
     new.add_argument("--model", action="append", default=[], help="a turbine-model cohort (repeatable)")
-    new.add_argument("--rated-band", nargs=2, type=float, action="append", default=[], metavar=("MIN_KW", "MAX_KW"))
+    new.add_argument(
+        "--rated-band",
+        nargs=2,
+        type=float,
+        action="append",
+        default=[],
+        metavar=("MIN_KW", "MAX_KW"),
+        help="a cohort of every turbine rated from MIN_KW to below MAX_KW, 0 leaving a bound open (repeatable)",
+    )
     new.add_argument(
         "--wind-speed-reference",
         action="append",
@@ -1253,8 +1263,16 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument(
         "--climate-zone", action="append", default=[], help="tropical, arid, temperate, continental or polar"
     )
-    new.add_argument("--dc-ac-band", nargs=2, type=float, action="append", default=[], metavar=("MIN", "MAX"))
-    new.add_argument("--k", type=int, default=3)
+    new.add_argument(
+        "--dc-ac-band",
+        nargs=2,
+        type=float,
+        action="append",
+        default=[],
+        metavar=("MIN", "MAX"),
+        help="--solar: a cohort of the plants whose DC/AC ratio is from MIN to below MAX (repeatable)",
+    )
+    new.add_argument("--k", type=int, default=3, help="minimum operators per released cell")
     new.add_argument(
         "--epsilon", type=float, default=None, help="differentially private: epsilon per turbine (--solar: inverter)"
     )
@@ -1291,7 +1309,7 @@ def parser() -> argparse.ArgumentParser:
         help="with --max-failures-per-inverter: publish the failures' mean downtime too, each inverter's hours down "
         "in the period counting at most this many over the components (more are scaled down) [h]; 0: no downtime",
     )
-    new.add_argument("--out", required=True)
+    new.add_argument("--out", required=True, help="the spec file to write, e.g. spec.json")
     new.set_defaults(run=_spec_new)
 
     site = commands.add_parser("site", help="write a site.toml; run the site's tasks with its own code")
@@ -1301,10 +1319,22 @@ def parser() -> argparse.ArgumentParser:
     openoa.add_argument("--assets", required=True, help="the asset table (CSV) the metadata describes")
     openoa.add_argument("--scada", nargs="+", required=True, help="SCADA files, relative to the site.toml")
     openoa.add_argument("--model", required=True, help="turbine model, e.g. MM82 or E-82/2300")
-    openoa.add_argument("--timezone", default="UTC")
-    openoa.add_argument("--rated-power-unit", choices=["kW", "MW"], default="kW")
-    openoa.add_argument("--normal-status", type=int, nargs="*", default=[])
-    openoa.add_argument("--out", required=True)
+    openoa.add_argument(
+        "--timezone",
+        default="UTC",
+        help="IANA zone of the export's timestamps without a UTC offset, e.g. Europe/Berlin",
+    )
+    openoa.add_argument(
+        "--rated-power-unit", choices=["kW", "MW"], default="kW", help="the unit of the asset table's rated power"
+    )
+    openoa.add_argument(
+        "--normal-status",
+        type=int,
+        nargs="*",
+        default=[],
+        help="the status codes of normal operation (a status column)",
+    )
+    openoa.add_argument("--out", required=True, help="the site.toml to write")
     openoa.set_defaults(run=_site_from_openoa)
     serve = site_commands.add_parser(
         "serve", help="run a SuperNode's ClientApp tasks (flower-supernode --isolation process) with this installation"
@@ -1320,7 +1350,7 @@ def parser() -> argparse.ArgumentParser:
     )
     flags.add_argument("--site", required=True, help="path of the site's site.toml")
     flags.add_argument("--release", required=True, help="the final release JSON (the site keeps it under releases/)")
-    flags.add_argument("--json", action="store_true")
+    flags.add_argument("--json", action="store_true", help="print the flags as one JSON object instead")
     flags.set_defaults(run=_flags)
 
     report = commands.add_parser(
@@ -1334,7 +1364,7 @@ def parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser("dashboard", help="serve the dashboard over a release store (members only)")
     dashboard.add_argument("--store", help="path of release.sqlite (opened read-only)")
     dashboard.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    dashboard.add_argument("--port", type=int, default=8050)
+    dashboard.add_argument("--port", type=int, default=8050, help="port to serve on")
     dashboard.add_argument("--tokens", help="member tokens file (default: dashboard-tokens.json beside the store)")
     dashboard.set_defaults(run=_dashboard, dashboard_command=None)
     dashboard_commands = dashboard.add_subparsers(dest="dashboard_command")
@@ -1350,7 +1380,7 @@ def parser() -> argparse.ArgumentParser:
     verify_target = verify.add_mutually_exclusive_group(required=True)
     verify_target.add_argument("--site", help="path of the site's site.toml (its audit.log lies beside it)")
     verify_target.add_argument("--log", help="path of an audit log")
-    verify.add_argument("--json", action="store_true")
+    verify.add_argument("--json", action="store_true", help="print the check as one JSON object instead")
     verify.set_defaults(run=_audit_verify)
     _add_audit_repair(audit_commands)
 
@@ -1362,8 +1392,8 @@ def parser() -> argparse.ArgumentParser:
     server_cert = consortium_commands.add_parser(
         "server-cert", help="the SuperLink's TLS certificate, signed by the CA"
     )
-    server_cert.add_argument("--ca-cert", required=True)
-    server_cert.add_argument("--ca-key", required=True)
+    server_cert.add_argument("--ca-cert", required=True, help="the consortium's CA certificate (ca.pem)")
+    server_cert.add_argument("--ca-key", required=True, help="the CA's private key (ca.key)")
     server_cert.add_argument("--hostname", action="append", default=[], help="DNS name of the SuperLink (repeatable)")
     server_cert.add_argument("--ip", action="append", default=[], help="IP address of the SuperLink (repeatable)")
     server_cert.add_argument("--out", required=True, help="folder for server.pem and server.key")
@@ -1393,7 +1423,7 @@ def parser() -> argparse.ArgumentParser:
         "status", help="privacy spent in the last 365 days and what is left (exit 1 when overspent)"
     )
     status.add_argument("--site", required=True, help="path of the site's site.toml (its ledger lies beside it)")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true", help="print the ledger's status as one JSON object instead")
     status.set_defaults(run=_privacy_status)
 
     release = commands.add_parser("release", help="inspect the release store")

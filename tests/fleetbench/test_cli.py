@@ -455,6 +455,25 @@ def test_help_needs_no_heavy_import_and_every_command_shows_an_example_and_its_d
     assert "(default: 10)" in simulate and "(default: 0)" in simulate  # --operators, --seed
 
 
+def test_every_option_says_what_it_does():
+    """Each option has a help of its own, not only the default the help formatter adds."""
+    import argparse
+
+    from fleetbench.cli import parser
+
+    def unexplained(command: argparse.ArgumentParser, path: str) -> list[str]:
+        found = []
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found += unexplained(sub, f"{path} {name}")
+            elif action.option_strings and (action.help is None or action.help.startswith("(default")):
+                found.append(f"{path} {action.option_strings[0]}")
+        return found
+
+    assert unexplained(parser(), "fleetbench") == []
+
+
 def test_version_and_no_traceback_when_the_reader_leaves(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     from importlib.metadata import version
 
