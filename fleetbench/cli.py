@@ -1211,7 +1211,12 @@ def parser() -> argparse.ArgumentParser:
         help="your site.toml (run fleetbench validate on it first); repeat for a mixed portfolio of wind and solar "
         "sites, each onboarded beside peers of its kind",
     )
-    onboard.add_argument("--out", required=True, help="folder for the peers, the release and your report")
+    onboard.add_argument(
+        "--out",
+        required=True,
+        help="folder for the peers, the release and your report; several --site: a folder each in it, "
+        "1-wind-farm, 2-solar-plant, ... (the order of --site, the kind, the site's folder)",
+    )
     onboard.add_argument("--peers", type=int, default=4, help="synthetic peers (default 4; k is 3)")
     onboard.add_argument("--seed", type=int, default=0, help="the peers' random seed (default 0)")
     onboard.set_defaults(run=_onboard)
