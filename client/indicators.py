@@ -170,6 +170,14 @@ def availability(
         )
 
 
+UNKNOWN_STATUS_BRIDGE_SECONDS = 3600
+"""Longest stretch of unknown status [s] (blank status cells or missing records) that continues a failure when
+the records either side carry the same component's failure code. A blank cell is the logger's or the transfer's
+fault, not the unit's, so inside a failure it is far likelier than a repair, a return to service and the same
+fault again, all unseen; an hour keeps the downtime counted through an unseen stretch (its records are the
+failure's) to an hour a stretch, and splits a failure over a longer outage of the logger, which may hide a repair."""
+
+
 @dataclass(frozen=True)
 class FailureEvents:
     """Failures found in a status log: one entry per failure."""
@@ -177,29 +185,64 @@ class FailureEvents:
     asset: np.ndarray  # turbine index
     component: np.ndarray  # index into the component list
     start: np.ndarray  # datetime64 of the first record
-    records: np.ndarray  # records in the outage (10-min each)
+    records: np.ndarray  # records from its first to its last, the unknown ones it bridges included
 
 
 def failure_events(
-    asset: np.ndarray, time: np.ndarray, component: np.ndarray, record_seconds: int = RECORD_PERIOD.seconds
+    asset: np.ndarray,
+    time: np.ndarray,
+    component: np.ndarray,
+    record_seconds: int = RECORD_PERIOD.seconds,
+    known: np.ndarray | None = None,
+    bridge_seconds: int = UNKNOWN_STATUS_BRIDGE_SECONDS,
 ) -> FailureEvents:
-    """Runs of consecutive records of one turbine carrying one component's failure code.
+    """Runs of one asset's records carrying one component's failure code, across short stretches of unknown status.
 
-    Records must be sorted by turbine, then time; ``component`` is -1 where the status is not a
-    component failure. A run is broken by a new turbine, another component, or a gap in time.
+    A run is broken by a new asset, another component, a record whose known status is no failure of
+    it, or a stretch of unknown status (records with ``known`` False, or missing records) longer
+    than ``bridge_seconds``; a shorter one between two records of the same component continues it
+    (:data:`UNKNOWN_STATUS_BRIDGE_SECONDS` says why), and its records are the failure's.
+
+    Parameters
+    ----------
+    asset : ndarray of int
+        Each record's asset (turbine or inverter); records sorted by asset, then time.
+    time : ndarray of datetime64
+        Each record's start.
+    component : ndarray of int
+        Index of the component whose failure code the record carries; -1 where it carries none.
+    record_seconds : int
+        The record period [s].
+    known : ndarray of bool or None
+        False where the record's status is unknown (a blank status cell); None: every status is known.
+    bridge_seconds : int
+        Longest stretch of unknown status a failure continues across [s].
+
+    Returns
+    -------
+    FailureEvents
+        One entry per failure, ``records`` its span from its first to its last record [records].
     """
+    keep = np.ones(len(asset), dtype=bool) if known is None else np.asarray(known, dtype=bool)
+    asset, time, component = asset[keep], time[keep], component[keep]
     failing = component >= 0
     step = np.diff(time).astype("timedelta64[s]").astype(np.int64) if len(time) else np.zeros(0, dtype=np.int64)
-    continues = np.r_[False, (asset[1:] == asset[:-1]) & (component[1:] == component[:-1]) & (step == record_seconds)]
+    continues = np.r_[
+        False,
+        (asset[1:] == asset[:-1]) & (component[1:] == component[:-1]) & (step <= record_seconds + bridge_seconds),
+    ]
     starts = np.flatnonzero(failing & ~continues)
-    run_id = np.cumsum(failing & ~continues) - 1
-    lengths = np.bincount(run_id[failing], minlength=len(starts))
-    return FailureEvents(asset[starts], component[starts], time[starts], lengths)
+    ends = np.flatnonzero(failing & ~np.r_[continues[1:], False])
+    span = (time[ends] - time[starts]).astype("timedelta64[s]").astype(np.int64)
+    return FailureEvents(asset[starts], component[starts], time[starts], span // record_seconds + 1)
 
 
 @dataclass(frozen=True)
 class LastRecords:
-    """Each asset's last record in the chunks read so far: its time and its failure's component (-1: none)."""
+    """Each asset's last record of known status in the chunks read so far: its time and its failure's component.
+
+    The component is -1 where that record carries no failure.
+    """
 
     time: np.ndarray  # datetime64[ns]; NaT before any record
     component: np.ndarray
@@ -210,32 +253,54 @@ class LastRecords:
         return cls(np.full(n_assets, np.datetime64("NaT"), dtype="datetime64[ns]"), np.full(n_assets, -1))
 
 
-def continues_earlier_run(events: FailureEvents, last: LastRecords, record_seconds: int) -> np.ndarray:
+def continues_earlier_run(
+    events: FailureEvents, last: LastRecords, record_seconds: int, bridge_seconds: int = UNKNOWN_STATUS_BRIDGE_SECONDS
+) -> np.ndarray:
     """Per event of a chunk: whether it continues its asset's failure run from an earlier chunk.
 
-    It does when the asset's last record before was one record period earlier, with the same component:
-    then the chunks split one failure, which counts once.
+    It does when the asset's last record of known status before carried the same component's failure,
+    at most ``bridge_seconds`` of unknown status earlier (:func:`failure_events`): then the chunks split
+    one failure, which counts once.
 
     Parameters
     ----------
     events : FailureEvents
         The chunk's failures (:func:`failure_events`).
     last : LastRecords
-        Each asset's last record in the chunks before (:func:`record_last_states`).
+        Each asset's last record of known status in the chunks before (:func:`record_last_states`).
     record_seconds : int
         The record period [s].
+    bridge_seconds : int
+        Longest stretch of unknown status a failure continues across [s].
 
     Returns
     -------
     ndarray of bool
         Per event: True where it continues a run already counted.
     """
-    step = (events.start.astype("datetime64[ns]") - last.time[events.asset]).astype("timedelta64[s]")
-    return (step == np.timedelta64(record_seconds, "s")) & (last.component[events.asset] == events.component)
+    step = _seconds_since_last(events, last)
+    return (step > 0) & (step <= record_seconds + bridge_seconds) & (last.component[events.asset] == events.component)
 
 
-def record_last_states(last: LastRecords, asset: np.ndarray, time: np.ndarray, component: np.ndarray) -> LastRecords:
-    """``last`` with each asset of a chunk at its final record.
+def bridged_records(events: FailureEvents, last: LastRecords, record_seconds: int) -> np.ndarray:
+    """Per event of a chunk: the records of unknown status between its asset's last known record before and it.
+
+    What a failure continued from an earlier chunk (:func:`continues_earlier_run`) adds to its span
+    besides the event's own records [records]; 0 where the two records are adjacent.
+    """
+    return np.maximum(_seconds_since_last(events, last) // record_seconds - 1, 0)
+
+
+def _seconds_since_last(events: FailureEvents, last: LastRecords) -> np.ndarray:
+    """Seconds from each event's asset's last known record before to the event's start (negative without one)."""
+    step = events.start.astype("datetime64[ns]") - last.time[events.asset]
+    return np.where(np.isnat(step), -1, step.astype("timedelta64[s]").astype(np.int64))
+
+
+def record_last_states(
+    last: LastRecords, asset: np.ndarray, time: np.ndarray, component: np.ndarray, known: np.ndarray | None = None
+) -> LastRecords:
+    """``last`` with each asset of a chunk at its final record of known status.
 
     Parameters
     ----------
@@ -243,12 +308,17 @@ def record_last_states(last: LastRecords, asset: np.ndarray, time: np.ndarray, c
         The state before the chunk.
     asset, time, component : ndarray
         The chunk's records, sorted by asset, then time: asset index, datetime64, failure component (-1 none).
+    known : ndarray of bool or None
+        False where a record's status is unknown; None: every status is known.
 
     Returns
     -------
     LastRecords
-        A new state; assets without records in the chunk keep theirs.
+        A new state; assets without records of known status in the chunk keep theirs.
     """
+    if known is not None:
+        keep = np.asarray(known, dtype=bool)
+        asset, time, component = asset[keep], time[keep], component[keep]
     if len(asset) == 0:
         return last
     ends = np.flatnonzero(np.r_[asset[1:] != asset[:-1], True])

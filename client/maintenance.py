@@ -27,6 +27,7 @@ from client.indicators import (
     YawSums,
     age_band,
     availability,
+    bridged_records,
     continues_earlier_run,
     expected_power_per_unit,
     failure_events,
@@ -253,7 +254,8 @@ def _categories(chunk: pd.DataFrame, site: SiteConfig, loss_categories: list[str
     """Index into ``loss_categories`` of each record's IEC 61400-26 category; -1 excluded.
 
     Without [status.categories], normal codes are full performance and any other code a forced
-    outage; without a status channel every record is full performance.
+    outage; without a status channel every record is full performance. A blank status is
+    information unavailable (IEC 61400-26-1): excluded, neither available nor unavailable.
     """
     full = loss_categories.index("full_performance")
     if STATUS not in chunk:
@@ -261,7 +263,7 @@ def _categories(chunk: pd.DataFrame, site: SiteConfig, loss_categories: list[str
     status = chunk[STATUS].to_numpy(dtype=np.float64)
     if not site.status_categories:
         normal = np.isin(status, site.normal_status_codes)
-        return np.where(normal, full, loss_categories.index("forced_outage"))
+        return np.where(normal, full, np.where(np.isnan(status), -1, loss_categories.index("forced_outage")))
     out = np.full(len(chunk), -1)
     for category, codes in site.status_categories.items():
         if category in loss_categories:
@@ -391,13 +393,16 @@ class Reliability:
         ) * (RECORD_HOURS / JULIAN_YEAR_HOURS)
         component = np.nan_to_num(chunk[FAILURE_KEY].to_numpy(), nan=-1).astype(np.int64)
         component[~aged] = -1
+        # A blank status is unknown: a short stretch of it inside a failure does not split it (failure_events).
+        known = np.isfinite(chunk[STATUS].to_numpy(dtype=np.float64)) | ~aged if STATUS in chunk else None
         stamps = chunk["time"].dt.tz_convert(None).to_numpy()
-        events = failure_events(asset, stamps, component)
+        events = failure_events(asset, stamps, component, known=known)
         continued = continues_earlier_run(events, self.last_record, RECORD_PERIOD.seconds)
+        bridged = bridged_records(events, self.last_record, RECORD_PERIOD.seconds)
         for e in np.flatnonzero(continued):
             frame, row = self.last_event[events.asset[e]]
-            self.failures[frame].loc[row, "downtime_h"] += events.records[e] * RECORD_HOURS
-        self.last_record = record_last_states(self.last_record, asset, stamps, component)
+            self.failures[frame].loc[row, "downtime_h"] += (events.records[e] + bridged[e]) * RECORD_HOURS
+        self.last_record = record_last_states(self.last_record, asset, stamps, component, known)
         new = ~continued
         if new.any():
             first = np.searchsorted(time_ns, events.start[new].astype("datetime64[ns]").astype(np.int64))

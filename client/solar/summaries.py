@@ -20,7 +20,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from client.indicators import LastRecords, continues_earlier_run, failure_events, record_last_states
+from client.indicators import (
+    LastRecords,
+    bridged_records,
+    continues_earlier_run,
+    failure_events,
+    record_last_states,
+)
 from client.power_curve import bin_power_curve, clipped_bin_index, power_histogram
 from client.privacy import cap_unit_histograms
 from client.solar.availability import availability_terms, clipping_terms, lost_energy_by_category, snow_covered
@@ -82,8 +88,10 @@ SOILING_REALISATIONS = 50
 """RdTools soiling Monte Carlo realisations on site: the released loss is their P50, stable to ~0.05 points at 50
 (client/solar/soiling.py); each costs ~25 ms, and a release computes the summary in two rounds."""
 
-AVAILABLE, UNCATEGORISED = -1, -2
-"""A record's category when its inverter is available, and when its status says neither available nor a loss."""
+AVAILABLE, UNCATEGORISED, UNKNOWN = -1, -2, -3
+"""A record's category when its inverter is available, when its status says neither available nor a loss, and
+when its status is blank: information unavailable (as IEC 61400-26-1 names it for turbines), neither available
+nor unavailable."""
 
 ChunkSource = Callable[[], Iterable[pd.DataFrame]]
 
@@ -136,7 +144,8 @@ class PlantSummary:
     clipping_share : float
         Share of daylight, available records at the AC limit [-].
     inverter_availability : ndarray
-        Per inverter: available daylight records over daylight records [-] (NaN without daylight).
+        Per inverter: available daylight records over daylight records of known status [-] (NaN without
+        any): a blank status counts neither for nor against it.
     inverter_daily : ndarray
         (measured, expected) x inverter x day: each inverter's daily energy over the normalisation
         records [kWh], on the days of ``daily`` (its own, not released).
@@ -149,8 +158,9 @@ class PlantSummary:
     lost_energy_kwh : ndarray
         Lost energy per SOLAR_LOSS_CATEGORIES [kWh]; NaN without a status column (no cause is known).
     failures, failure_hours : ndarray or None
-        Per SOLAR_COMPONENTS: failures (runs of an inverter's records with the component's failure codes) and
-        their hours [h]; None when the site names no failure codes ([status.components]) or maps no status.
+        Per SOLAR_COMPONENTS: failures (runs of an inverter's records with the component's failure codes, across
+        stretches of blank status up to :data:`client.indicators.UNKNOWN_STATUS_BRIDGE_SECONDS`) and their hours
+        [h]; None when the site names no failure codes ([status.components]) or maps no status.
     failure_inverter_years : float or None
         Inverter-years with a status reading, what the failures were observed over [year]; None as ``failures``.
     snow_hours : ndarray
@@ -287,6 +297,8 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         valid = np.isfinite(p_out) & np.isfinite(g_poa)
         # Daylight by irradiance alone: an outage that left the power blank still counts against availability.
         daylight = np.isfinite(g_poa) & (g_poa >= DAYLIGHT_IRRADIANCE) & ~snow
+        # A blank status is unknown, neither for nor against availability: out of its denominator too.
+        day_available, day_total = availability_terms(daylight & (category != UNKNOWN), available, inverter, n_inv)
         sums.snow += np.bincount(inverter[snow], minlength=n_inv)
         _add_curve(sums, g_poa, p_out / dc[inverter], valid & available, inverter, irr, sp)
         # Each PR over the records it can read: PR_STC's numerator too leaves out records without a temperature.
@@ -302,7 +314,6 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
             ),
         )
         sums.records += np.bincount(inverter, minlength=n_inv)
-        day_available, day_total = availability_terms(daylight, available, inverter, n_inv)
         sums.available += day_available
         sums.daylight += day_total
         sums.clipped += clipping_terms(p_out, ac[inverter], daylight & available, inverter, n_inv)[0]
@@ -314,13 +325,16 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         if STATUS in chunk:
             component = np.nan_to_num(chunk[FAILURE_KEY].to_numpy(), nan=-1).astype(np.int64)
             stamps = times.tz_convert(None).to_numpy()
-            events = failure_events(inverter, stamps, component, SOLAR_RECORD_PERIOD.seconds)
-            new = ~continues_earlier_run(events, last_record, SOLAR_RECORD_PERIOD.seconds)
-            np.add.at(sums.failures, (events.asset[new], events.component[new]), 1.0)
-            last_record = record_last_states(last_record, inverter, stamps, component)
-            failing = component >= 0
-            np.add.at(sums.failure_records, (inverter[failing], component[failing]), 1.0)
-            with_status = np.isfinite(chunk[STATUS].to_numpy(dtype=np.float64))
+            # A short stretch of blank status inside a failure does not split it, and is its time (failure_events).
+            with_status = category != UNKNOWN
+            events = failure_events(inverter, stamps, component, SOLAR_RECORD_PERIOD.seconds, with_status)
+            continued = continues_earlier_run(events, last_record, SOLAR_RECORD_PERIOD.seconds)
+            np.add.at(sums.failures, (events.asset[~continued], events.component[~continued]), 1.0)
+            span = events.records + np.where(
+                continued, bridged_records(events, last_record, SOLAR_RECORD_PERIOD.seconds), 0
+            )
+            np.add.at(sums.failure_records, (events.asset, events.component), span)
+            last_record = record_last_states(last_record, inverter, stamps, component, with_status)
             sums.status_records += np.bincount(inverter[with_status], minlength=n_inv)
         normalising = (
             valid
@@ -363,13 +377,14 @@ def _column(chunk: pd.DataFrame, name: str) -> np.ndarray | None:
 def _categories(chunk: pd.DataFrame, category_of_code: dict[int, int]) -> np.ndarray:
     """Each record's loss category (index into SOLAR_LOSS_CATEGORIES), AVAILABLE, or UNCATEGORISED.
 
-    A record whose status is missing or a code site.toml does not list is unavailable, without a
-    category; without a status column every record is AVAILABLE here (the caller judges by power).
+    A record whose status is a code site.toml does not list is unavailable, without a category; one
+    whose status is blank is UNKNOWN; without a status column every record is AVAILABLE here (the
+    caller judges by power).
     """
     if STATUS not in chunk:
         return np.full(len(chunk), AVAILABLE)
     status = chunk[STATUS].to_numpy(dtype=np.float64)
-    category = np.full(len(status), UNCATEGORISED)
+    category = np.where(np.isnan(status), UNKNOWN, UNCATEGORISED)
     for code, i in category_of_code.items():
         category[status == code] = i
     return category

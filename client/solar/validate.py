@@ -61,7 +61,7 @@ from client.validate import (
 )
 from common.progress import Progress, silent
 
-_COUNTS = ("rows", "bad_time", "duplicates", "gaps", "late", "power_over_ac", "unlisted_status")
+_COUNTS = ("rows", "bad_time", "duplicates", "gaps", "late", "power_over_ac", "unlisted_status", "blank_status")
 NO_RECORDS = "no records for this inverter"
 
 
@@ -69,14 +69,14 @@ def validate_solar_site(path: Path, chunk_rows: int = CHUNK_ROWS, progress: Prog
     """Validate the solar site.toml at ``path`` and its export; never raises for bad input.
 
     One pass over the export in chunks, memory independent of its size. The profile (the report's
-    ``turbines`` frame) has one row per inverter: rows, unreadable times, repeated times, gaps at
-    the export's resolution, power above 120 % of the AC capacity, records whose status code
-    site.toml does not list, the first and last record, and records whose AC power or irradiance is
-    stuck (:func:`client.solar.quality.stuck_readings`, over :data:`client.solar.quality.STUCK_MIN_DURATION`),
-    and the records of each mapped temperature that is stuck in daylight
-    (:func:`client.solar.quality.stuck_temperature`). Findings also name an inverter's level shift
-    against its peers and the months whose production is centred away from solar noon (a clock on
-    the wrong zone or on daylight saving time: :func:`client.solar.quality.midday_offset`).
+    ``turbines`` frame) has one row per inverter: rows, unreadable times, repeated times, gaps at the
+    export's resolution, power above 120 % of the AC capacity, records whose status code site.toml does not
+    list, records without a status code (blank), the first and last record, and records whose AC power or
+    irradiance is stuck (:func:`client.solar.quality.stuck_readings`, over
+    :data:`client.solar.quality.STUCK_MIN_DURATION`), and the records of each mapped temperature that is
+    stuck in daylight (:func:`client.solar.quality.stuck_temperature`). Findings also name an inverter's
+    level shift against its peers and the months whose production is centred away from solar noon (a clock
+    on the wrong zone or on daylight saving time: :func:`client.solar.quality.midday_offset`).
     """
     try:
         site = load_solar_site_config(path)
@@ -410,9 +410,10 @@ def _canonical_frames(
                 bad_time = frame[TIME].isna().to_numpy()
                 with np.errstate(invalid="ignore"):
                     over = frame["P_out"].to_numpy() > 1.2 * ac_kw[asset]
-                unlisted = np.zeros(len(frame), dtype=bool)
+                unlisted = blank = np.zeros(len(frame), dtype=bool)
                 if STATUS in frame:
                     status = frame[STATUS].to_numpy()
+                    blank = np.isnan(status) & ~bad_time
                     unlisted = np.isfinite(status) & ~np.isin(status, listed)
                     profiled.unlisted_codes.update(int(code) for code in np.unique(status[unlisted])[:20])
                 for name, rows in (
@@ -420,6 +421,7 @@ def _canonical_frames(
                     ("bad_time", bad_time),
                     ("power_over_ac", over),
                     ("unlisted_status", unlisted),
+                    ("blank_status", blank),
                 ):
                     counts[name] += np.bincount(asset[rows], minlength=n)
                 profiled.times.add(asset[~bad_time], stamp[~bad_time])
@@ -502,6 +504,20 @@ def _findings(
                 f"status codes {unlisted} are neither available nor a loss category in [status]: their records count "
                 "as unavailable without a category",
                 "list each code under [status] available or its loss category",
+            )
+        )
+    if blank := int(profile["blank_status"].sum()):
+        rows = int(profile["rows"].sum() - profile["bad_time"].sum())
+        out.append(
+            Finding(
+                "warning",
+                files,
+                site.columns[STATUS],
+                "",
+                f"{blank:,} of {rows:,} records ({blank / rows:.1%}) have no status code: their status is unknown, "
+                "counted neither for nor against availability, and a failure continues across up to an hour of them "
+                "between two of its codes",
+                "nothing to fix if the logger missed them; otherwise export every record's status",
             )
         )
     if not with_offsets and site.timezone == "UTC":

@@ -6,16 +6,20 @@ import numpy as np
 import pytest
 
 from client.indicators import (
+    LastRecords,
     MomentSums,
     YawSums,
     age_band,
     availability,
+    bridged_records,
     centred_sums,
+    continues_earlier_run,
     criticality_alarms,
     expected_power_per_unit,
     failure_events,
     histogram_counts,
     position_in_distribution,
+    record_last_states,
     static_yaw_misalignment,
     turbine_intercepts,
 )
@@ -76,15 +80,60 @@ def test_availability_by_the_iec_61400_26_definitions():
     assert np.isnan(time_based[1]) and np.isnan(production_based[1])
 
 
-def test_failure_events_are_runs_of_one_component_per_turbine_broken_by_gaps():
-    time = np.datetime64("2025-01-01T00:00") + np.array([0, 10, 20, 30, 40, 60, 70, 0, 10], dtype="timedelta64[m]")
-    asset = np.array([0, 0, 0, 0, 0, 0, 0, 1, 1])
-    component = np.array([-1, 2, 2, 1, 1, 1, -1, 2, 2])
+def test_failure_events_are_runs_of_one_component_per_turbine_broken_by_long_gaps():
+    time = np.datetime64("2025-01-01T00:00") + np.array(
+        [0, 10, 20, 30, 40, 60, 70, 150, 160, 0, 10], dtype="timedelta64[m]"
+    )
+    asset = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1])
+    component = np.array([-1, 2, 2, 1, 1, 1, -1, 1, 1, 2, 2])
     events = failure_events(asset, time, component)
-    # Component 2 (two records), component 1 (two records, then a 20-min gap: a new event), turbine 1's.
+    # Component 2 (two records); component 1 across a missing record (four records from 00:30 to 01:00), ended by
+    # a record without failure; component 1 again after it; turbine 1's.
     np.testing.assert_array_equal(events.asset, [0, 0, 0, 1])
     np.testing.assert_array_equal(events.component, [2, 1, 1, 2])
-    np.testing.assert_array_equal(events.records, [2, 2, 1, 2])
+    np.testing.assert_array_equal(events.records, [2, 4, 2, 2])
+    # Over a gap longer than UNKNOWN_STATUS_BRIDGE_SECONDS (the hour) the same code starts a new failure.
+    long_gap = failure_events(np.zeros(3, dtype=np.int64), time[[3, 4, 8]], np.array([1, 1, 1]))
+    np.testing.assert_array_equal(long_gap.records, [2, 1])
+
+
+def test_a_blank_status_inside_a_failure_continues_it_a_known_good_record_ends_it():
+    """Records of 10 min: code 3, blank, blank, code 3, then seven blanks (70 min) and code 3 again.
+
+    The two blanks are unknown, the failure runs through them (four records); the 70 minutes are longer than
+    the hour a failure bridges, so the last record starts another (six blanks, an hour, would not). Control:
+    one of the two blanks known available (-1) splits the failure there.
+    """
+    time = np.datetime64("2025-01-01T00:00") + np.arange(13).astype("timedelta64[m]") * 10
+    asset = np.zeros(13, dtype=np.int64)
+    component = np.array([-1, 3, -1, -1, 3, -1, -1, -1, -1, -1, -1, -1, 3])
+    known = np.isin(np.arange(13), [0, 1, 4, 12])
+    events = failure_events(asset, time, component, known=known)
+    np.testing.assert_array_equal(events.records, [4, 1])
+    np.testing.assert_array_equal(events.start, time[[1, 12]])
+    fifth = np.arange(13) == 5
+    hour = failure_events(asset, time, np.where(fifth, 3, component), known=known | fifth)
+    np.testing.assert_array_equal(hour.records, [12])
+    split = failure_events(asset, time, component, known=known | (np.arange(13) == 2))
+    np.testing.assert_array_equal(split.records, [1, 1, 1])
+
+
+def test_a_failure_split_by_a_chunk_border_within_blank_status_continues_with_the_blanks_counted():
+    """A chunk ends on two blank records after a failure's record; the next opens with the same code: one
+    failure, whose span gains the two blanks. Control: the last known record available, it is a new failure."""
+    t0 = np.datetime64("2025-01-01T00:00")
+    minutes = np.timedelta64(10, "m")
+    first_time = t0 + np.arange(3) * minutes
+    last = record_last_states(
+        LastRecords.none(1), np.zeros(3, dtype=np.int64), first_time, np.array([3, -1, -1]), np.array([1, 0, 0], bool)
+    )
+    events = failure_events(np.zeros(2, dtype=np.int64), t0 + np.arange(3, 5) * minutes, np.array([3, 3]))
+    assert continues_earlier_run(events, last, 600).tolist() == [True]
+    assert bridged_records(events, last, 600).tolist() == [2]
+    known_good = record_last_states(
+        LastRecords.none(1), np.zeros(3, dtype=np.int64), first_time, np.array([3, -1, -1]), None
+    )
+    assert continues_earlier_run(events, known_good, 600).tolist() == [False]
 
 
 def test_age_bands_and_histograms_clip_to_their_grids():

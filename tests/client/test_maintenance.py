@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from client.maintenance import site_indicators
+from client.maintenance import _categories, site_indicators
 from client.site_config import SiteConfig, Turbine
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import spec_block
@@ -41,3 +41,27 @@ def test_a_statistic_the_site_does_not_compute_is_an_error_naming_its_block():
     spec.blocks.append(spec_block(spec, "E-82/2300", S.RECORD_COUNT))  # a round-1 statistic in round 2
     with pytest.raises(ValueError, match=r"\['E-82/2300:RECORD_COUNT'\], which a site does not compute in round 2"):
         site_indicators(lambda: [], site, spec, release_pb2.Release())
+
+
+def test_a_blank_status_is_information_unavailable_not_a_forced_outage():
+    """Without [status.categories] a code other than the normal ones is a forced outage, a blank one is excluded
+    (information unavailable: -1), counting neither for nor against availability. Control: a code of 7 is down."""
+    site = SiteConfig(
+        path=Path("site.toml"),
+        name="s",
+        timezone="UTC",
+        elevation_m=0.0,
+        resolution=pd.Timedelta(minutes=10),
+        layout="long",
+        files=(),
+        file_format="csv",
+        decimal=".",
+        delimiter=",",
+        columns={},
+        units={},
+        normal_status_codes=(0,),
+        turbines=(Turbine("A", "E-82/2300", 2000.0, 82, 98),),
+    )
+    categories = ["full_performance", "forced_outage"]
+    chunk = pd.DataFrame({"WTUR_TurSt": [0.0, float("nan"), 7.0]})
+    assert _categories(chunk, site, categories).tolist() == [0, -1, 1]

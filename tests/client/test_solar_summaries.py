@@ -209,6 +209,55 @@ def test_a_failure_split_between_chunks_counts_once(tmp_path, monkeypatch):
     assert failures() == 3
 
 
+def test_a_blank_status_is_unknown_neither_down_nor_splitting_a_failure(tmp_path):
+    """One status cell in twelve blank at random (a logger's gaps): INV01's 47-hour fault still counts once with
+    its hours, and the healthy INV02 is available throughout, the blanks out of availability's denominator;
+    validation warns of them.
+
+    Control: the same export without blanks gives the same failures, hours and availability; blanks read as an
+    unlisted code (down, no category) split the fault at every blank and cost INV02 their share (about 8 %).
+    """
+    faults = (Outage("INV01", "2023-03-03T10:00:00Z", "2023-03-05T09:00:00Z", "inverter_fault", 3),)
+    planned = replace(
+        solar_fleet(1, 1, np.random.default_rng(5))[0],
+        inverters=("INV01", "INV02"),
+        dc_capacity_kw=(1300.0,) * 2,
+        ac_capacity_kw=(1000.0,) * 2,
+        outages=faults,
+        underperforming=(),
+    )
+    simulation = simulate_solar_plant_with_truth(
+        planned, "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", "15min", np.random.default_rng(6)
+    )
+    frame = simulation.frame
+    blank = np.random.default_rng(7).random(len(frame)) < 1 / 12
+    spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")])
+    inverter = list(spec.solar.components).index("inverter")
+
+    def summary(status: pd.Series, folder: str) -> PlantSummary:
+        written = write_solar_site(simulation.truth, frame.assign(INV_St=status), tmp_path / folder)
+        site = load_solar_site_config(written)
+        return summarise_plant(lambda: read_solar_chunks(site, chunk_rows=1_000), site, spec)
+
+    blanks = summary(frame["INV_St"].mask(blank), "blanks")
+    whole = summary(frame["INV_St"], "whole")
+    assert blanks.failures is not None and blanks.failure_hours is not None
+    assert blanks.failures[inverter] == 1 and blanks.failure_hours[inverter] == pytest.approx(47.0)
+    assert blanks.inverter_availability[1] == 1.0
+    # INV01's share down among its known records: 1,250 daylight ones, about 0.007 its sampling error.
+    np.testing.assert_allclose(blanks.inverter_availability, whole.inverter_availability, atol=0.02)
+    assert whole.failures is not None and whole.failures[inverter] == 1
+    unlisted = summary(frame["INV_St"].mask(blank, 999), "unlisted")
+    assert unlisted.failures is not None and unlisted.failures[inverter] > 10
+    assert unlisted.inverter_availability[1] == pytest.approx(11 / 12, abs=0.01)
+    # Validation names the status column and the blanks' share; the export without blanks has no such finding.
+    findings = validate_solar_site(tmp_path / "blanks" / "site.toml").findings
+    (finding,) = [f for f in findings if "no status" in f.problem]
+    assert finding.severity == "warning" and finding.column == "status"
+    assert f"{blank.sum():,} of {len(frame):,} records ({blank.mean():.1%}) have no status code" in finding.problem
+    assert not [f for f in validate_solar_site(tmp_path / "whole" / "site.toml").findings if "no status" in f.problem]
+
+
 def _beside_a_frozen_logger(folder: Path, with_frozen: bool) -> Path:
     """March 2023 of INV01, its power stuck at 321 kW for 10 records from 03:45 on 6 March (local noon), in a
     time-ordered export (as SCADA writes one), beside INV02 whose logger froze at 123.4 kW for the month or alone."""
