@@ -16,6 +16,15 @@ G_REF = 1000.0
 T_REF = 25.0
 """Reference (STC) cell temperature [degC]."""
 
+MIN_PR_INSOLATION = 0.5
+"""In-plane insolation H_i a plant's records must average per day for its performance ratio [kWh/m^2 per day].
+
+IEC 61724-1:2021 sets no floor; the measurement does. A class A pyranometer may read up to 7 W/m^2 off zero
+(ISO 9060:2018, zero offset a), some 0.05 kWh/m^2 over a winter day's 7 hours of light, and the inverters'
+night consumption adds to the PR's numerator whatever the light: under 0.5 kWh/m^2 a day the offset alone
+is a tenth of the PR or more, wider than a cohort's plants spread from P10 to P90, and in polar night the
+ratio of two near-zero sums can even turn negative. Below it the plant has no PR (nor PR_STC)."""
+
 UNDERPERFORMANCE_THRESHOLD = 0.97
 """An inverter below this fraction of the plant's median measured/expected energy ratio underperforms [-]."""
 

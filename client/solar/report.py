@@ -25,7 +25,12 @@ from client.indicators import position_in_distribution
 from client.release_check import kept_census, kept_censuses_dir
 from client.report import REPORT_HEAD, csv_link, read_received_release, render_html, write_html
 from client.solar.ingest import read_solar_chunks
-from client.solar.performance import UNDERPERFORMANCE_THRESHOLD, underperforming_inverters, underperforming_since
+from client.solar.performance import (
+    MIN_PR_INSOLATION,
+    UNDERPERFORMANCE_THRESHOLD,
+    underperforming_inverters,
+    underperforming_since,
+)
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
 from client.solar.summaries import (
     RECENT_DAYS,
@@ -215,7 +220,7 @@ def _cohort_section(
             value, label = values[indicator], site.name
         note = ""
         if not math.isfinite(value):
-            note = _no_value(indicator)
+            note = _no_value(indicator, summary)
         elif d is None:
             note = "no industry distribution of it in this release"
         elif d.suppressed:
@@ -264,13 +269,24 @@ def _cohort_section(
     )
 
 
-def _no_value(indicator: str) -> str:
+def _no_value(indicator: str, summary: PlantSummary) -> str:
     """Why the plant has no value of ``indicator`` over the period."""
+    if indicator.startswith("performance_ratio") and summary.insolation_kwh_per_m2_day < MIN_PR_INSOLATION:
+        return _too_dark(summary)
     if indicator.startswith("degradation"):
         return "not estimated: year-on-year degradation needs two years of the period"
     if indicator == "soiling_loss":
         return "not estimated: RdTools found no soiling interval in the period"
     return "no records in the period"
+
+
+def _too_dark(summary: PlantSummary) -> str:
+    """Why a plant with records has no PR: too little light for one."""
+    return (
+        f"not computed: the in-plane insolation averaged {summary.insolation_kwh_per_m2_day:.2g} kWh/m^2 a day, under "
+        f"the {MIN_PR_INSOLATION:g} a PR needs (below it the sensor's offset and the inverters' night consumption "
+        "outweigh the light)"
+    )
 
 
 REPORT_BODY = """
@@ -293,6 +309,7 @@ organisation.</p>
 <td>{{ fmt(values.soiling_loss, "%.2f") }}</td><td>{{ fmt(100 * values.clipping_share, "%.1f %%") }}</td>
 <td>{{ "%.0f" | format(produced_mwh) }}</td><td>{{ fmt(lost_mwh, "%.1f") }}</td></tr></tbody>
 </table>
+{% if too_dark %}<p class="note" id="no-pr">PR: {{ too_dark }}.</p>{% endif %}
 
 <h2>What to check: inverters</h2>
 <p><a id="inverters-csv" download="{{ site.name }}-inverters.csv" href="{{ downloads.inverters }}">CSV</a>.
@@ -410,6 +427,7 @@ def render_solar_report(site: SolarSiteConfig, release: release_pb2.Release) -> 
         release=release,
         values=values,
         degradation=summary.degradation,
+        too_dark=_too_dark(summary) if summary.insolation_kwh_per_m2_day < MIN_PR_INSOLATION else "",
         confidence=release.solar.degradation_confidence_level,
         produced_mwh=summary.produced_kwh / KWH_PER_MWH,
         lost_mwh=summary.lost_energy_kwh.sum() / KWH_PER_MWH,

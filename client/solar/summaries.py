@@ -39,6 +39,7 @@ from client.solar.degradation import (
 )
 from client.solar.irradiance import cell_temperature, plant_plane_of_array
 from client.solar.performance import (
+    MIN_PR_INSOLATION,
     expected_ac_power,
     expected_dc_power,
     performance_ratio_terms,
@@ -115,6 +116,7 @@ class _Sums:
     lost: np.ndarray = field(default_factory=lambda: np.zeros(len(SOLAR_LOSS_CATEGORIES)))  # [kWh]
     produced: float = 0.0  # [kWh]
     daily: np.ndarray = field(default_factory=lambda: np.zeros((3, 0)))  # energy, expected [kWh], insolation [Wh/m^2]
+    daily_read: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per day: records the PR reads
     failures: np.ndarray = field(default_factory=lambda: np.zeros((0, len(SOLAR_COMPONENTS))))  # per inverter
     failure_records: np.ndarray = field(default_factory=lambda: np.zeros((0, len(SOLAR_COMPONENTS))))  # per inverter
     status_records: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per inverter: failures observed over
@@ -134,7 +136,11 @@ class PlantSummary:
     curve_histogram : ndarray
         Records per (irradiance bin, specific-power bin).
     performance_ratio, performance_ratio_stc : float
-        IEC 61724-1 PR and its temperature-corrected form over the period [-]; NaN without records.
+        IEC 61724-1 PR and its temperature-corrected form over the period [-]; NaN without records, and where
+        ``insolation_kwh_per_m2_day`` is below :data:`client.solar.performance.MIN_PR_INSOLATION`.
+    insolation_kwh_per_m2_day : float
+        The plane-of-array insolation H_i per day, over the days with records the PR reads [kWh/m^2 per day]
+        (NaN without any).
     degradation : DegradationEstimate or None
         Year-on-year rate averaged with the clean-day one
         (:func:`client.solar.degradation.combined_degradation`) [%/year] and the year-on-year's interval
@@ -191,6 +197,7 @@ class PlantSummary:
     curve_histogram: np.ndarray
     performance_ratio: float
     performance_ratio_stc: float
+    insolation_kwh_per_m2_day: float
     degradation: DegradationEstimate | None
     soiling: SoilingEstimate | None
     clipping_share: float
@@ -232,7 +239,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
     sums.records, sums.inverter_daily, sums.snow = np.zeros(n_inv), np.zeros((2, n_inv, n_days)), np.zeros(n_inv)
     sums.failures, sums.status_records = np.zeros((n_inv, len(SOLAR_COMPONENTS))), np.zeros(n_inv)
     sums.failure_records = np.zeros((n_inv, len(SOLAR_COMPONENTS)))
-    sums.daily = np.zeros((3, n_days))
+    sums.daily, sums.daily_read = np.zeros((3, n_days)), np.zeros(n_days)
     if spec.HasField("privacy"):
         sums.inverter_histograms = np.zeros((n_inv * irr.count, sp.count))
     category_of_code = {code: i for i, c in enumerate(SOLAR_LOSS_CATEGORIES) for code in site.loss_codes.get(c, ())}
@@ -353,6 +360,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         sums.daily[1] += np.bincount(day, expected, minlength=n_days)
         # Insolation of the plane of array, once per time: the sensor's reading repeats on every inverter's row.
         sums.daily[2] += np.bincount(day, np.where(valid, g_poa, 0.0) * SOLAR_RECORD_HOURS / n_inv, minlength=n_days)
+        sums.daily_read += np.bincount(day[valid], minlength=n_days)
     return _plant_summary(sums, first_day, solar_offset, spec, site.has_status, bool(component_of_code))
 
 
@@ -441,6 +449,10 @@ def _plant_summary(
     daily["soiling_ratio"] = soiling.daily_ratio if soiling else np.nan
     desoiled = normalised / daily["soiling_ratio"].fillna(1.0)
     measured, reference, measured_stc, reference_stc = sums.pr_terms
+    read = sums.daily_read > 0
+    insolation = sums.daily[2, read].sum() / 1000.0 / read.sum() if read.any() else math.nan  # [kWh/m^2 per day]
+    # A PR of almost no light is the ratio of two sums the sensor's offset and the night's consumption dominate.
+    lit = insolation >= MIN_PR_INSOLATION
     inverter_years = sums.status_records * (SOLAR_RECORD_PERIOD / JULIAN_YEAR)
     with np.errstate(invalid="ignore", divide="ignore"):
         return PlantSummary(
@@ -448,8 +460,9 @@ def _plant_summary(
             curve_sum=sums.curve_sum,
             curve_sum_squared=sums.curve_sum_squared,
             curve_histogram=sums.curve_histogram,
-            performance_ratio=measured / reference if reference > 0 else math.nan,
-            performance_ratio_stc=measured_stc / reference_stc if reference_stc > 0 else math.nan,
+            performance_ratio=measured / reference if reference > 0 and lit else math.nan,
+            performance_ratio_stc=measured_stc / reference_stc if reference_stc > 0 and lit else math.nan,
+            insolation_kwh_per_m2_day=insolation,
             degradation=combined_degradation(
                 year_on_year_degradation(desoiled, rng, spec.solar.degradation_confidence_level),
                 clean_day_year_on_year(desoiled, soiling.clean_starts) if soiling else None,

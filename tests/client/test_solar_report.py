@@ -115,6 +115,23 @@ def test_the_report_says_how_many_hours_it_took_as_snow(report, monkeypatch):
     assert re.search(r'id="snow">12 inverter-hours without output in good\s+light', html)
 
 
+def test_a_plant_without_light_enough_for_a_pr_says_why_it_has_none(report, monkeypatch):
+    """A summary whose insolation is under MIN_PR_INSOLATION (polar night) shows no PR, and says why beside the plant's
+    figures and in place of its position; one with light enough says nothing of it."""
+    import client.solar.report as solar_report
+
+    assert 'id="no-pr"' not in report.html
+    dark = replace(
+        report.summary, performance_ratio=np.nan, performance_ratio_stc=np.nan, insolation_kwh_per_m2_day=0.0051
+    )
+    monkeypatch.setattr(solar_report, "summarise_plant", lambda *_: dark)
+    html = unescape(solar_report.render_solar_report(report.site, report.release))
+    why = "not computed: the in-plane insolation averaged 0.0051 kWh/m^2 a day, under the 0.5 a PR needs"
+    assert f'id="no-pr">PR: {why}' in html
+    positions = html.split('class="positions"')[1].split("</table>")[0]
+    assert positions.count(why) == 2  # PR and PR_STC
+
+
 def test_the_failure_table_notes_a_private_rates_noise_beside_the_plants_own(report):
     """The plant's failures per inverter-year beside the industry's: exact, or with the noise a private release
     puts on it; withheld, with why."""

@@ -16,7 +16,7 @@ from client.ingest import read_event_log
 from client.privacy import cap_unit_histograms
 from client.site_config import SiteConfigError
 from client.solar.ingest import read_solar_chunks
-from client.solar.performance import underperforming_inverters, underperforming_since
+from client.solar.performance import MIN_PR_INSOLATION, underperforming_inverters, underperforming_since
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import (
     PlantSummary,
@@ -256,6 +256,40 @@ def test_a_blank_status_is_unknown_neither_down_nor_splitting_a_failure(tmp_path
     assert finding.severity == "warning" and finding.column == "status"
     assert f"{blank.sum():,} of {len(frame):,} records ({blank.mean():.1%}) have no status code" in finding.problem
     assert not [f for f in validate_solar_site(tmp_path / "whole" / "site.toml").findings if "no status" in f.problem]
+
+
+@pytest.mark.parametrize(("latitude", "has_pr"), [(78.22, False), (50.65, True)])
+def test_a_plant_in_polar_night_has_no_performance_ratio_and_is_in_no_pr_distribution(tmp_path, latitude, has_pr):
+    """Svalbard in January and February (polar night, then the sun's return): the in-plane insolation is nearly
+    nil (0.005 kWh/m^2 a day), its PR, the ratio of two sums the night's consumption and the sensor's offset
+    decide (-0.25 before), is NaN, and the plant sends no count to either PR distribution. Control: the same
+    plant at 50.65 N has a PR in the usual range."""
+    planned = replace(
+        solar_fleet(1, 1, np.random.default_rng(5))[0],
+        latitude=latitude,
+        longitude=15.65,
+        inverters=("INV01", "INV02"),
+        dc_capacity_kw=(1300.0,) * 2,
+        ac_capacity_kw=(1000.0,) * 2,
+        outages=(),
+        underperforming=(),
+    )
+    simulation = simulate_solar_plant_with_truth(
+        planned, "2023-01-01T00:00:00Z", "2023-03-01T00:00:00Z", "15min", np.random.default_rng(6)
+    )
+    site = load_solar_site_config(write_solar_site(simulation.truth, simulation.frame, tmp_path))
+    spec = solar_spec("winter", "2023-01-01T00:00:00Z", "2023-03-01T00:00:00Z", [solar_cohort("all")])
+    summary = summarise_plant(lambda: read_solar_chunks(site), site, spec)
+    assert (summary.insolation_kwh_per_m2_day >= MIN_PR_INSOLATION) == has_pr
+    assert math.isfinite(summary.performance_ratio) == has_pr
+    assert math.isfinite(summary.performance_ratio_stc) == has_pr
+    if has_pr:
+        assert 0.7 < summary.performance_ratio < 1.0
+    values, census = solar_blocks(summary, site, spec)
+    for statistic in (S.PERFORMANCE_RATIO_HISTOGRAM, S.PERFORMANCE_RATIO_STC_HISTOGRAM):
+        assert values[BlockKey("all", statistic)].sum() == float(has_pr)
+    cells = CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)])
+    assert cells.total[len(cohort_atoms(spec.cohorts)), SOLAR_CELLS.index("performance_ratio")] == float(has_pr)
 
 
 def _beside_a_frozen_logger(folder: Path, with_frozen: bool) -> Path:
