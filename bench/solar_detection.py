@@ -118,7 +118,9 @@ def degradation_with_true_soiling(daily: pd.DataFrame, truth: SolarPlantTruth) -
     The injected soiling ratio at each local solar day's noon replaces RdTools' SRR profile: where this
     rate is right and the summary's is not, the soiling profile is what biased it.
     """
-    ratio = soiling_ratio(pd.DatetimeIndex(daily.index + pd.Timedelta(hours=12)), truth)
+    # The index is each local solar date at 00:00 UTC: its noon is longitude / 15 hours earlier in UTC.
+    noon = pd.Timedelta(hours=12.0 - truth.longitude / 15.0)
+    ratio = soiling_ratio(pd.DatetimeIndex(daily.index + noon), truth)
     estimate = year_on_year_degradation(daily["normalised"] / ratio, np.random.default_rng(0))
     return estimate.rate_pct_per_year if estimate else np.nan
 

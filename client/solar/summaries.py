@@ -185,7 +185,8 @@ class PlantSummary:
     produced_kwh : float
         Energy produced [kWh].
     daily : DataFrame
-        Per day (local solar day): the plant's measured and expected energy [kWh] over the normalisation
+        Per local solar day (clock time shifted by longitude / 15 h), indexed by its date at 00:00 UTC: the
+        plant's measured and expected energy [kWh] over the normalisation
         records, its plane-of-array insolation [Wh/m^2], the normalised energy RdTools read (of the
         inverters :func:`client.solar.performance.underperforming_inverters` does not flag: a fault's
         step is not degradation) and the soiling ratio RdTools found.
@@ -361,7 +362,7 @@ def summarise_plant(read_chunks: ChunkSource, site: SolarSiteConfig, spec: spec_
         # Insolation of the plane of array, once per time: the sensor's reading repeats on every inverter's row.
         sums.daily[2] += np.bincount(day, np.where(valid, g_poa, 0.0) * SOLAR_RECORD_HOURS / n_inv, minlength=n_days)
         sums.daily_read += np.bincount(day[valid], minlength=n_days)
-    return _plant_summary(sums, first_day, solar_offset, spec, site.has_status, bool(component_of_code))
+    return _plant_summary(sums, first_day, spec, site.has_status, bool(component_of_code))
 
 
 def summary_key(spec: spec_pb2.BenchmarkSpec) -> str:
@@ -428,13 +429,14 @@ def _add_curve(
 def _plant_summary(
     sums: _Sums,
     first_day: pd.Timestamp,
-    solar_offset: pd.Timedelta,
     spec: spec_pb2.BenchmarkSpec,
     has_status: bool,
     names_failures: bool,
 ) -> PlantSummary:
     """The plant's figures from its sums: the ratios, and RdTools' estimates from the daily series."""
-    days = pd.date_range(first_day - solar_offset, periods=sums.daily.shape[1], freq="D").as_unit("ns")
+    # Each day labelled by its local solar date (at 00:00 UTC), as the records were binned: a plant east of
+    # Greenwich starts its day the UTC evening before, whose date would read a day early.
+    days = pd.date_range(first_day, periods=sums.daily.shape[1], freq="D").as_unit("ns")
     daily = pd.DataFrame({"energy": sums.daily[0], "expected": sums.daily[1], "insolation": sums.daily[2]}, index=days)
     inverter_ratio = _recent_ratio(sums.inverter_daily)
     # An inverter that lost strings mid-period is a fault, not wear: its step would read as degradation.

@@ -17,6 +17,7 @@ from client.privacy import cap_unit_histograms
 from client.site_config import SiteConfigError
 from client.solar.ingest import read_solar_chunks
 from client.solar.performance import MIN_PR_INSOLATION, underperforming_inverters, underperforming_since
+from client.solar.report import inverter_table
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import (
     PlantSummary,
@@ -290,6 +291,40 @@ def test_a_plant_in_polar_night_has_no_performance_ratio_and_is_in_no_pr_distrib
         assert values[BlockKey("all", statistic)].sum() == float(has_pr)
     cells = CensusFields(*census[BlockKey("", S.SOLAR_CENSUS)])
     assert cells.total[len(cohort_atoms(spec.cohorts)), SOLAR_CELLS.index("performance_ratio")] == float(has_pr)
+
+
+@pytest.mark.parametrize(("longitude", "last_day"), [(151.2, "2023-04-01"), (-70.6, "2023-03-31")])
+def test_each_day_is_labelled_by_its_local_solar_date(tmp_path, longitude, last_day):
+    """Each day's insolation is that of the records whose local solar time (UTC + longitude / 15 h) falls on the
+    date its label gives, east of Greenwich (Sydney, whose solar day starts near 14:00 UTC the day before) and
+    west; the report's window of March (UTC) opens on 1 March, and closes on 1 April east of Greenwich, whose
+    morning of 1 April is still March in UTC. Before, the east plant's labels were the UTC evenings its days
+    start on, a day early (28 February .. 31 March)."""
+    planned = replace(
+        solar_fleet(1, 1, np.random.default_rng(5))[0],
+        latitude=-33.9,
+        longitude=longitude,
+        inverters=("INV01",),
+        dc_capacity_kw=(1300.0,),
+        ac_capacity_kw=(1000.0,),
+        outages=(),
+        underperforming=(),
+    )
+    simulation = simulate_solar_plant_with_truth(
+        planned, "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", "15min", np.random.default_rng(6)
+    )
+    site = load_solar_site_config(write_solar_site(simulation.truth, simulation.frame, tmp_path))
+    spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")])
+    summary = summarise_plant(lambda: read_solar_chunks(site), site, spec)
+    frame = simulation.frame
+    local_date = (frame["time"] + pd.Timedelta(hours=longitude / 15.0)).dt.floor("D")
+    insolation = (frame["G_i"].round(3) * 0.25).groupby(local_date).sum()
+    daily = summary.daily["insolation"]
+    np.testing.assert_allclose(daily.reindex(insolation.index).to_numpy(), insolation.to_numpy(), rtol=1e-9)
+    assert daily.drop(insolation.index).eq(0.0).all()
+    inverters = inverter_table(summary, site)
+    assert inverters["recent_from"].iloc[0] == "2023-03-01"
+    assert inverters["recent_to"].iloc[0] == last_day
 
 
 def _beside_a_frozen_logger(folder: Path, with_frozen: bool) -> Path:
