@@ -66,32 +66,44 @@ def inverter_table(
 ) -> pd.DataFrame:
     """Each inverter: availability, recent measured/expected ratio, whether it underperforms, since when, its loss.
 
-    An inverter underperforms when its ratio over the period's last RECENT_DAYS days is below
+    An inverter underperforms when its ratio over the window, the period's last RECENT_DAYS days with
+    expected energy (all of them in a shorter period: ``recent_days`` says how many), is below
     ``threshold`` times the plant's median (:func:`underperforming_inverters`); since when is the
     first day of its latest run below (:func:`underperforming_since`, 14-day windows: a fault shows
-    about a week after it began). What it loses is (median ratio - its ratio) x its own expected
-    energy over those days: the energy it would have made at the median inverter's ratio [MWh].
+    about a week after it began, sooner when it is deep). Its shortfall is counted from that day to
+    the period's end (``shortfall_from``; from the window's first day for an inverter back above the
+    line by then, and for the others), so days before a fault do not dilute it: its ratio to the
+    plant's median inverter's over those days, and what it lost, (median ratio - its ratio) x its own
+    expected energy over them, the energy it would have made at the median inverter's ratio [MWh].
     """
     ratio = np.asarray(summary.inverter_ratio, dtype=np.float64)
     flagged = underperforming_inverters(ratio, threshold)
-    expected = summary.inverter_daily[1]
+    measured, expected = summary.inverter_daily
     days = np.flatnonzero(expected.sum(axis=0) > 0)[-RECENT_DAYS:]
-    median = float(np.nanmedian(ratio)) if np.isfinite(ratio).any() else math.nan
-    lost_mwh = np.where(flagged, (median - ratio) * expected[:, days].sum(axis=1) / KWH_PER_MWH, 0.0)
     since = underperforming_since(summary.inverter_daily, threshold)
+    first = np.where(flagged & (since >= 0), since, days[0] if len(days) else 0)
+    to_median, lost_kwh = np.full(len(ratio), np.nan), np.zeros(len(ratio))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for j, day in enumerate(first):
+            ratios = measured[:, day:].sum(axis=1) / expected[:, day:].sum(axis=1)
+            median = np.nanmedian(ratios) if np.isfinite(ratios).any() else math.nan
+            to_median[j] = ratios[j] / median
+            lost_kwh[j] = (median - ratios[j]) * expected[j, day:].sum() if flagged[j] else 0.0
     dates = summary.daily.index
     return pd.DataFrame(
         {
             "inverter": [inverter.inverter_id for inverter in site.inverters],
             "availability": summary.inverter_availability,
             "ratio_to_expected": ratio,
-            "ratio_to_plant_median": ratio / median,
             "underperforming": flagged,
             "underperforming_since": [
                 dates[d].date().isoformat() if is_flagged and d >= 0 else ""
                 for d, is_flagged in zip(since, flagged, strict=True)
             ],
-            "lost_mwh_recent": lost_mwh,
+            "shortfall_from": [dates[d].date().isoformat() if len(days) else "" for d in first],
+            "ratio_to_plant_median": to_median,
+            "lost_mwh": lost_kwh / KWH_PER_MWH,
+            "recent_days": len(days),
             "recent_from": dates[days[0]].date().isoformat() if len(days) else "",
             "recent_to": dates[days[-1]].date().isoformat() if len(days) else "",
         }
@@ -313,20 +325,22 @@ organisation.</p>
 
 <h2>What to check: inverters</h2>
 <p><a id="inverters-csv" download="{{ site.name }}-inverters.csv" href="{{ downloads.inverters }}">CSV</a>.
-An inverter is flagged when its measured over expected energy of the period's last {{ recent_days }} days
-({{ recent_from }} .. {{ recent_to }}) is below {{ "%.0f" | format(100 * threshold) }} % of the plant's median
-inverter's; what it lost is the energy it would have made at the median inverter's ratio. "Since" is the first day
-of its latest run below that line in 14-day windows: a fault shows about a week after it began.</p>
+{% if recent_days %}An inverter is flagged when its measured over expected energy of the period's last {{ recent_days }}
+days with light ({{ recent_from }} .. {{ recent_to }}) is below {{ "%.0f" | format(100 * threshold) }} % of the
+plant's median inverter's. "Since" is the first day of its latest run below that line in 14-day windows (a fault shows
+about a week after it began, sooner when it is deep); its ratio and what it lost, the energy it would have made at the
+median inverter's ratio, are counted from then to the period's end (from {{ recent_from }} for an inverter back above
+the line by then).{% else %}No inverter is judged: no day of the period has expected energy.{% endif %}</p>
 {% if flagged %}
 <table id="flags">
-<thead><tr><th>inverter</th><th>ratio to the plant's median</th><th>since</th>
-<th>lost in {{ recent_days }} days [MWh]</th><th>availability</th></tr></thead>
+<thead><tr><th>inverter</th><th>since</th><th>ratio to the plant's median since then</th>
+<th>lost since then [MWh]</th><th>availability</th></tr></thead>
 <tbody>{% for f in flagged %}<tr class="flagged"><td>{{ f.inverter }}</td>
-<td>{{ "%.1f %%" | format(100 * f.ratio_to_plant_median) }}</td><td>{{ f.underperforming_since }}</td>
-<td>{{ "%.1f" | format(f.lost_mwh_recent) }}</td>
+<td>{{ f.underperforming_since or "-" }}</td><td>{{ "%.1f %%" | format(100 * f.ratio_to_plant_median) }}</td>
+<td>{{ "%.1f" | format(f.lost_mwh) }}</td>
 <td>{{ fmt(100 * f.availability, "%.1f %%") }}</td></tr>{% endfor %}</tbody>
 </table>
-{% else %}<p id="flags">No inverter underperforms.</p>{% endif %}
+{% elif recent_days %}<p id="flags">No inverter underperforms.</p>{% endif %}
 {% if snow_hours %}<p class="note" id="snow">{{ "%.0f" | format(snow_hours) }} inverter-hours without output in good
 light, with the modules at the snow's temperature, were taken as snow on the modules, not as inverters out: they count
 neither for nor against availability (the export has no status codes to tell).</p>{% endif %}
@@ -433,7 +447,7 @@ def render_solar_report(site: SolarSiteConfig, release: release_pb2.Release) -> 
         lost_mwh=summary.lost_energy_kwh.sum() / KWH_PER_MWH,
         flagged=inverters[inverters["underperforming"]].to_dict(orient="records"),
         threshold=UNDERPERFORMANCE_THRESHOLD,
-        recent_days=RECENT_DAYS,
+        recent_days=int(inverters["recent_days"].iloc[0]) if len(inverters) else 0,
         snow_hours=float(summary.snow_hours.sum()),
         recent_from=inverters["recent_from"].iloc[0] if len(inverters) else "",
         recent_to=inverters["recent_to"].iloc[0] if len(inverters) else "",

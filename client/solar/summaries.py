@@ -82,8 +82,9 @@ EXPECTED_CLIPPING_MARGIN = 0.98
 energy: the model clips there and the degraded plant does not yet (docs/solar-facts.md) [-]."""
 
 RECENT_DAYS = 90
-"""Days an inverter's current condition is judged over: a fault that began during the period shows in them
-undiluted by the months before it [d]."""
+"""Most days with expected energy an inverter's current condition is judged over (a shorter period's all): a
+fault that began in a long period shows in them undiluted by the months before it [d]. Its shortfall is then
+counted from the fault's start (client/solar/report.py: inverter_table)."""
 
 SOILING_REALISATIONS = 50
 """RdTools soiling Monte Carlo realisations on site: the released loss is their P50, stable to ~0.05 points at 50

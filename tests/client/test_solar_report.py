@@ -17,7 +17,7 @@ from client.solar.ingest import read_solar_chunks
 from client.solar.performance import underperforming_inverters
 from client.solar.report import failure_table, plant_curve
 from client.solar.site_config import load_solar_site_config
-from client.solar.summaries import lost_production_shares, summarise_plant
+from client.solar.summaries import RECENT_DAYS, lost_production_shares, summarise_plant
 from common.release_json import read_release_json
 from fleetbench.cli import main
 from protos.domain import SOLAR_COMPONENTS
@@ -130,6 +130,22 @@ def test_a_plant_without_light_enough_for_a_pr_says_why_it_has_none(report, monk
     assert f'id="no-pr">PR: {why}' in html
     positions = html.split('class="positions"')[1].split("</table>")[0]
     assert positions.count(why) == 2  # PR and PR_STC
+
+
+def test_the_inverters_window_is_the_days_there_are_and_a_plant_without_light_says_so(report, monkeypatch):
+    """The flag's window names the days with light it holds and their dates (the period's, fewer than RECENT_DAYS in
+    a short one); a plant with no day of expected energy says no inverter is judged, not "( .. )"."""
+    import client.solar.report as solar_report
+
+    inverters = solar_report.inverter_table(report.summary, report.site)
+    days, first, last = inverters[["recent_days", "recent_from", "recent_to"]].iloc[0]
+    assert days == min((report.summary.inverter_daily[1].sum(axis=0) > 0).sum(), RECENT_DAYS)
+    text = re.sub(r"\s+", " ", unescape(report.html))
+    assert f"the period's last {days} days with light ({first} .. {last})" in text
+    dark = replace(report.summary, inverter_daily=np.zeros_like(report.summary.inverter_daily))
+    monkeypatch.setattr(solar_report, "summarise_plant", lambda *_: dark)
+    html = re.sub(r"\s+", " ", unescape(solar_report.render_solar_report(report.site, report.release)))
+    assert "No inverter is judged: no day of the period has expected energy." in html and "( .. )" not in html
 
 
 def test_the_failure_table_notes_a_private_rates_noise_beside_the_plants_own(report):

@@ -327,6 +327,47 @@ def test_each_day_is_labelled_by_its_local_solar_date(tmp_path, longitude, last_
     assert inverters["recent_to"].iloc[0] == last_day
 
 
+def test_a_string_lost_mid_period_is_reported_from_its_start_undiluted(tmp_path):
+    """INV03 loses 12 % of its DC power on 31 March, halfway through a 61-day period: the report's table gives its
+    ratio to the plant's median since the run below began (about 0.88, as the export's own energies give over the
+    same days) and what it lost over them, and the window the flag was judged over is the 61 days there are, not
+    RECENT_DAYS. Control: over the whole window, as before, the days before the fault dilute the ratio to about
+    0.94."""
+    planned = replace(
+        solar_fleet(1, 1, np.random.default_rng(5))[0],
+        inverters=("INV01", "INV02", "INV03"),
+        dc_capacity_kw=(1100.0,) * 3,
+        ac_capacity_kw=(1000.0,) * 3,
+        outages=(),
+        underperforming=(Underperformance("INV03", 0.88, "2023-03-31T00:00:00Z"),),
+    )
+    simulation = simulate_solar_plant_with_truth(
+        planned, "2023-03-01T00:00:00Z", "2023-05-01T00:00:00Z", "15min", np.random.default_rng(6)
+    )
+    site = load_solar_site_config(write_solar_site(simulation.truth, simulation.frame, tmp_path))
+    spec = solar_spec("spring", "2023-03-01T00:00:00Z", "2023-05-01T00:00:00Z", [solar_cohort("all")])
+    summary = summarise_plant(lambda: read_solar_chunks(site), site, spec)
+    table = inverter_table(summary, site).set_index("inverter")
+    assert table["underperforming"].tolist() == [False, False, True]
+    inv03 = table.loc["INV03"]
+    since = pd.Timestamp(inv03["underperforming_since"], tz="UTC")
+    assert pd.Timestamp("2023-03-31", tz="UTC") <= since <= pd.Timestamp("2023-04-07", tz="UTC")
+    assert inv03["shortfall_from"] == inv03["underperforming_since"]
+    assert inv03["recent_days"] == (summary.inverter_daily[1].sum(axis=0) > 0).sum() <= 62
+    # The export's own energies over the same days, in good light: INV03's against the median of the two others'.
+    frame = simulation.frame
+    local_day = (frame["time"] + pd.Timedelta(hours=site.plant.longitude / 15.0)).dt.floor("D")
+    lit = frame[(local_day >= since) & (frame["G_i"] >= 200.0)]
+    energy = lit.groupby("asset_id", observed=True)["P_out"].sum() * 0.25
+    healthy = energy[["INV01", "INV02"]].median()
+    assert inv03["ratio_to_plant_median"] == pytest.approx(energy["INV03"] / healthy, abs=0.01)
+    assert inv03["ratio_to_plant_median"] == pytest.approx(0.88, abs=0.015)
+    # The report counts the records the ratio reads, those whose expected power is below the AC limit: 17.0 of 18.0.
+    assert inv03["lost_mwh"] == pytest.approx((healthy - energy["INV03"]) / 1000.0, rel=0.08)
+    window = summary.inverter_ratio[2] / np.median(summary.inverter_ratio)
+    assert window == pytest.approx(0.94, abs=0.015)
+
+
 def _beside_a_frozen_logger(folder: Path, with_frozen: bool) -> Path:
     """March 2023 of INV01, its power stuck at 321 kW for 10 records from 03:45 on 6 March (local noon), in a
     time-ordered export (as SCADA writes one), beside INV02 whose logger froze at 123.4 kW for the month or alone."""
