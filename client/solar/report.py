@@ -33,6 +33,7 @@ from client.solar.performance import (
 )
 from client.solar.site_config import SolarSiteConfig, load_solar_site_config
 from client.solar.summaries import (
+    NORMALISATION_IRRADIANCE,
     RECENT_DAYS,
     PlantSummary,
     lost_production_shares,
@@ -330,7 +331,8 @@ days with light ({{ recent_from }} .. {{ recent_to }}) is below {{ "%.0f" | form
 plant's median inverter's. "Since" is the first day of its latest run below that line in 14-day windows (a fault shows
 about a week after it began, sooner when it is deep); its ratio and what it lost, the energy it would have made at the
 median inverter's ratio, are counted from then to the period's end (from {{ recent_from }} for an inverter back above
-the line by then).{% else %}No inverter is judged: no day of the period has expected energy.{% endif %}</p>
+the line by then).{% else %}No inverter is judged: no day of the period has records in good light
+({{ good_light }} W/m^2 or more in the plane of the modules) to compare them by.{% endif %}</p>
 {% if flagged %}
 <table id="flags">
 <thead><tr><th>inverter</th><th>since</th><th>ratio to the plant's median since then</th>
@@ -448,6 +450,7 @@ def render_solar_report(site: SolarSiteConfig, release: release_pb2.Release) -> 
         flagged=inverters[inverters["underperforming"]].to_dict(orient="records"),
         threshold=UNDERPERFORMANCE_THRESHOLD,
         recent_days=int(inverters["recent_days"].iloc[0]) if len(inverters) else 0,
+        good_light=f"{NORMALISATION_IRRADIANCE:g}",
         snow_hours=float(summary.snow_hours.sum()),
         recent_from=inverters["recent_from"].iloc[0] if len(inverters) else "",
         recent_to=inverters["recent_to"].iloc[0] if len(inverters) else "",

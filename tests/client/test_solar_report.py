@@ -134,7 +134,7 @@ def test_a_plant_without_light_enough_for_a_pr_says_why_it_has_none(report, monk
 
 def test_the_inverters_window_is_the_days_there_are_and_a_plant_without_light_says_so(report, monkeypatch):
     """The flag's window names the days with light it holds and their dates (the period's, fewer than RECENT_DAYS in
-    a short one); a plant with no day of expected energy says no inverter is judged, not "( .. )"."""
+    a short one); a plant with no day in good light (polar night) says no inverter is judged, not "( .. )"."""
     import client.solar.report as solar_report
 
     inverters = solar_report.inverter_table(report.summary, report.site)
@@ -145,7 +145,8 @@ def test_the_inverters_window_is_the_days_there_are_and_a_plant_without_light_sa
     dark = replace(report.summary, inverter_daily=np.zeros_like(report.summary.inverter_daily))
     monkeypatch.setattr(solar_report, "summarise_plant", lambda *_: dark)
     html = re.sub(r"\s+", " ", unescape(solar_report.render_solar_report(report.site, report.release)))
-    assert "No inverter is judged: no day of the period has expected energy." in html and "( .. )" not in html
+    assert "No inverter is judged: no day of the period has records in good light (200 W/m^2 or more" in html
+    assert "( .. )" not in html
 
 
 def test_the_failure_table_notes_a_private_rates_noise_beside_the_plants_own(report):
