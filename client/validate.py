@@ -29,7 +29,7 @@ from client.ingest import (
     read_event_log,
     states_offset,
 )
-from client.schema import CHANNELS, Channel
+from client.schema import CHANNELS, STATUS, Channel
 from client.site_config import EventLog, SiteConfig, SiteConfigError, load_site_config
 from client.streaming import chunks_with_context
 from common.progress import Progress, silent
@@ -102,6 +102,7 @@ _COUNTS = (
     "power_over_rated",
     "windy",
     "power_tiny_in_wind",
+    "blank_status",
 )
 
 
@@ -188,6 +189,7 @@ def _profile_chunk(
     with np.errstate(invalid="ignore"):
         tiny = np.abs(per_unit) < 0.005
         over = (per_unit > 1.5) | power_out_of_range
+    blank_status = frame[STATUS].isna().to_numpy() & ~bad_time if STATUS in frame else np.zeros(len(frame), bool)
     n = len(rated_kw)
     for name, rows in (
         ("rows", slice(None)),
@@ -195,6 +197,7 @@ def _profile_chunk(
         ("power_over_rated", over),
         ("windy", windy),
         ("power_tiny_in_wind", windy & tiny),
+        ("blank_status", blank_status),
     ):
         counts[name] += np.bincount(asset[rows], minlength=n)
     times.add(asset[~bad_time], stamp[~bad_time])
@@ -405,6 +408,23 @@ def _time_columns(log: EventLog) -> list[str]:
 
 
 _LOG_FIX = "export the units' event log over the export's period, and map its columns in [events]"
+
+
+def blank_status_findings(files: str, status_column: str, blank: int, rows: int) -> list[Finding]:
+    """The warning for ``blank`` of ``rows`` records without a status code, if any (wind and solar alike).
+
+    Their status is unknown, information unavailable (IEC 61400-26-1): neither available nor not, and a
+    failure goes on across a short stretch of them (:func:`client.indicators.failure_events`).
+    """
+    if not blank:
+        return []
+    problem = (
+        f"{blank:,} of {rows:,} records ({blank / rows:.1%}) have no status code: their status is unknown, counted "
+        "neither for nor against availability, and a failure continues across up to an hour of them between two "
+        "of its codes"
+    )
+    fix = "nothing to fix if the logger missed them; otherwise export every record's status"
+    return [Finding("warning", files, status_column, "", problem, fix)]
 
 
 def late_records_finding(files: str, time_column: str, unit: str, asset: str, late: int, rows: int) -> list[Finding]:
@@ -742,4 +762,7 @@ def _findings(
         if site.mapped_columns[name] not in named:
             unit = site.units.get(name, CHANNELS[name].unit)
             out += blanked_values_findings(files, site.mapped_columns[name], name, CHANNELS[name], unit, tally)
+    if STATUS in site.columns:
+        read = int(counts["rows"].sum() - counts["bad_time"].sum())
+        out += blank_status_findings(files, site.mapped_columns[STATUS], int(counts["blank_status"].sum()), read)
     return out

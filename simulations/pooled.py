@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from client.filters import FILTERS, TurbineArrays
+from client.indicators import UNKNOWN_STATUS_BRIDGE_SECONDS
 from client.ingest import read_canonical_chunks
 from client.site_config import load_site_config
 from client.solar.ingest import read_solar_chunks
@@ -420,6 +421,7 @@ def pooled_canonical_records(site_configs: Sequence[Path], spec: spec_pb2.Benchm
             )
         else:
             category = pd.Series(np.where(normal, "full_performance", "forced_outage"), frame.index)
+            category = category.where(frame["WTUR_TurSt"].notna())  # a blank status: information unavailable
         frame = frame.assign(
             operator=operator,
             turbine=f"{operator}/" + frame["asset_id"].astype(str),
@@ -649,8 +651,10 @@ def pooled_reliability(
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Failures and their downtime [h] (components x age bands), turbine-years (operators x age bands) of ``cohort``.
 
-    A failure is a run of one component's failure code on one turbine, consecutive 10-min records;
-    its age band is the turbine's age at the run's first record, its downtime the run's length.
+    A failure is a run of one component's failure code on one turbine, consecutive 10-min records
+    but for stretches of unknown status (blank, or no record) of at most an hour between two of its
+    records (client/indicators.py: UNKNOWN_STATUS_BRIDGE_SECONDS); its age band is the turbine's age at
+    the run's first record, its downtime the run's span from its first record to its last.
     Turbine-years count the period's records of turbines with a commissioning date, by age band,
     one row per operator (index: operator) [year].
     """
@@ -662,14 +666,17 @@ def pooled_reliability(
     aged = band >= 0
     records = pd.crosstab(rows["operator"].to_numpy()[aged], band[aged])
     years = records.reindex(columns=range(len(edges)), fill_value=0) * (RECORD_HOURS / JULIAN_YEAR_HOURS)
+    known = rows["WTUR_TurSt"].notna().to_numpy() if "WTUR_TurSt" in rows else np.ones(len(rows), dtype=bool)
+    rows, band, aged = rows[known], band[known], aged[known]
     component = rows["component"].fillna("")
+    bridge = RECORD_PERIOD + pd.Timedelta(seconds=UNKNOWN_STATUS_BRIDGE_SECONDS)
     new_run = (
-        (rows["turbine"] != rows["turbine"].shift())
-        | (component != component.shift())
-        | (rows["time"].diff() != RECORD_PERIOD)
+        (rows["turbine"] != rows["turbine"].shift()) | (component != component.shift()) | (rows["time"].diff() > bridge)
     )
     starts = new_run & (component != "") & aged
-    run_length = new_run.cumsum().map(new_run.cumsum().value_counts())
+    run = new_run.cumsum()
+    span = rows["time"].groupby(run).agg(["min", "max"])
+    run_length = run.map((span["max"] - span["min"]) / RECORD_PERIOD + 1)
     failures = np.zeros((len(ind.components), len(edges)))
     downtime = np.zeros((len(ind.components), len(edges)))
     for name, b, length in zip(component[starts], band[starts.to_numpy()], run_length[starts], strict=True):

@@ -51,6 +51,7 @@ from client.validate import (
     Finding,
     TimeOrder,
     ValidationReport,
+    blank_status_findings,
     blanked_tally,
     blanked_values_findings,
     checked_event_log,
@@ -506,20 +507,9 @@ def _findings(
                 "list each code under [status] available or its loss category",
             )
         )
-    if blank := int(profile["blank_status"].sum()):
-        rows = int(profile["rows"].sum() - profile["bad_time"].sum())
-        out.append(
-            Finding(
-                "warning",
-                files,
-                site.columns[STATUS],
-                "",
-                f"{blank:,} of {rows:,} records ({blank / rows:.1%}) have no status code: their status is unknown, "
-                "counted neither for nor against availability, and a failure continues across up to an hour of them "
-                "between two of its codes",
-                "nothing to fix if the logger missed them; otherwise export every record's status",
-            )
-        )
+    if STATUS in site.columns:
+        read = int(profile["rows"].sum() - profile["bad_time"].sum())
+        out += blank_status_findings(files, site.columns[STATUS], int(profile["blank_status"].sum()), read)
     if not with_offsets and site.timezone == "UTC":
         out.append(
             Finding(

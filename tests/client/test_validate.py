@@ -72,6 +72,31 @@ def test_a_clean_export_is_usable(tmp_path: Path):
     assert row["first"] == pd.Timestamp("2025-01-01T00:00Z")
 
 
+def test_blank_status_cells_are_counted_and_warned_of_with_their_share(tmp_path: Path):
+    """A status column with 30 of 300 cells blank: the turbine's profile counts them, one warning names the column
+    and the share (10.0 %). Control: the same column without blanks gives no such warning."""
+
+    def with_status(blank: bool):
+        def edit(frame: pd.DataFrame) -> pd.DataFrame:
+            status = pd.Series(0.0, index=frame.index)
+            return frame.assign(st=status.mask((frame.index % 10 == 3) & blank))
+
+        folder = tmp_path / str(blank)
+        folder.mkdir()
+        site = _export(folder, edit=edit)
+        site.write_text(site.read_text().replace('WMET_EnvTmp = "temp"\n', 'WMET_EnvTmp = "temp"\nWTUR_TurSt = "st"\n'))
+        site.write_text(site.read_text() + "[status]\nnormal = [0]\n")
+        return validate_site(site)
+
+    report = with_status(True)
+    assert report.usable, _problems(report)
+    assert report.turbines.loc["A", "blank_status"] == 30
+    (finding,) = [f for f in report.findings if "no status code" in f.problem]
+    assert finding.severity == "warning" and finding.column == "st"
+    assert finding.problem.startswith("30 of 300 records (10.0%) have no status code")
+    assert not [f for f in with_status(False).findings if "no status code" in f.problem]
+
+
 def test_power_in_watts_declared_as_kilowatts_is_an_error_naming_the_column(tmp_path: Path):
     report = validate_site(_export(tmp_path, unit="kW", scale=1000.0))
     assert not report.usable

@@ -17,7 +17,7 @@ from test_pooled import assert_blocks_equal, assert_census_equal, run_recording_
 
 from client.contribution import received_releases_dir
 from client.flags import turbine_flags
-from client.indicators import histogram_counts
+from client.indicators import failure_events, histogram_counts
 from client.ingest import read_canonical_chunks
 from client.maintenance import site_indicators
 from client.site_config import load_site_config
@@ -26,6 +26,7 @@ from protos.census import census_totals
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.statistics import STATISTICS, BlockKey, CensusFields
+from server.spec import indicator_spec, power_curve_spec
 from simulations.fleet import FleetConfig, generate_fleet
 from simulations.fleet_faults import FaultConfig
 from simulations.onboarding import fleet_spec
@@ -355,3 +356,36 @@ def test_a_site_whose_status_is_an_event_log_keeps_what_its_status_column_gives(
     pd.testing.assert_frame_equal(monthly, kept_on_site[index].monthly.reset_index(drop=True))
     (logged.parent / "alarms.csv").write_text("Device;Occurred;Cleared;Code\n")
     assert indicators()[0].empty
+
+
+def test_the_pooled_status_log_bridges_unknown_status_as_the_site_does():
+    """One turbine's gearbox failure: code, blank, code, a missing record, code (10-min records), then normal, then
+    the code again after 70 minutes of blanks. The pooled reference counts what the site's kernel counts: two
+    failures, the first of five records' span, the second of one. Control: read as before (every record known,
+    runs of consecutive records), the blanks and the missing record would split the first into three."""
+    spec = indicator_spec(
+        power_curve_spec("t", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300"]), "0" * 64
+    )
+    minutes = np.array([0, 10, 20, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140])
+    status = np.array([5, np.nan, 5, 5, 0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, 5, 0])
+    time = pd.Timestamp("2025-01-10T00:00:00Z") + pd.to_timedelta(minutes, unit="min")
+    rows = pd.DataFrame(
+        {
+            "operator": "op",
+            "turbine": "op/T01",
+            "time": time,
+            "WTUR_TurSt": status,
+            "component": np.where(status == 5, "gearbox", None),
+            "commissioned": pd.Timestamp("2020-01-01"),
+            "failures_measured": True,
+            "E-82/2300": True,
+        }
+    )
+    failures, downtime, _ = pooled_reliability(rows, spec, "E-82/2300")
+    gearbox = list(spec.indicators.components).index("gearbox")
+    assert failures[gearbox].sum() == 2 and downtime[gearbox].sum() == pytest.approx((5 + 1) / 6)
+    asset, stamps, component = np.zeros(len(rows), dtype=np.int64), time.tz_convert(None).to_numpy(), status == 5
+    events = failure_events(asset, stamps, np.where(component, 0, -1), known=np.isfinite(status))
+    assert events.records.tolist() == [5, 1]
+    as_before = failure_events(asset, stamps, np.where(component, 0, -1), bridge_seconds=0)
+    assert as_before.records.tolist() == [1, 1, 1, 1]
