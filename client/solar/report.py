@@ -262,7 +262,7 @@ def _cohort_section(
                 "value": row.availability,
                 "unit": "1",
                 "share_below": share,
-                "note": "" if math.isfinite(row.availability) else "no daylight records",
+                "note": "" if math.isfinite(row.availability) else "no daylight records with a status code",
             }
         )
     losses = loss_table(summary, release, cohort)

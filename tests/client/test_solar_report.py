@@ -149,6 +149,23 @@ def test_the_inverters_window_is_the_days_there_are_and_a_plant_without_light_sa
     assert "( .. )" not in html
 
 
+def test_an_inverter_whose_every_status_is_blank_has_no_availability_and_says_why(report, monkeypatch):
+    """Blank status cells count neither for nor against availability: an inverter with nothing but blanks has none,
+    and the report says it had no daylight record with a status code (not that it had no daylight)."""
+    import client.solar.report as solar_report
+
+    availability = report.summary.inverter_availability.copy()
+    availability[0] = np.nan
+    monkeypatch.setattr(
+        solar_report, "summarise_plant", lambda *_: replace(report.summary, inverter_availability=availability)
+    )
+    html = re.sub(r"\s+", " ", unescape(solar_report.render_solar_report(report.site, report.release)))
+    first = report.site.inverters[0].inverter_id
+    assert re.search(
+        rf"availability of inverter {first}</td> <td>-</td> <td>-</td><td>no daylight records with a status code", html
+    )
+
+
 def test_the_failure_table_notes_a_private_rates_noise_beside_the_plants_own(report):
     """The plant's failures per inverter-year beside the industry's: exact, or with the noise a private release
     puts on it; withheld, with why."""
