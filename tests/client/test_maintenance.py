@@ -17,8 +17,9 @@ from server.spec import indicator_spec, power_curve_spec
 S = spec_pb2.Statistic
 
 
-def test_a_statistic_the_site_does_not_compute_is_an_error_naming_its_block():
-    site = SiteConfig(
+def _one_turbine_site() -> SiteConfig:
+    """One E-82/2300 and no files: a site whose kernels a test calls directly."""
+    return SiteConfig(
         path=Path("site.toml"),
         name="s",
         timezone="UTC",
@@ -34,6 +35,10 @@ def test_a_statistic_the_site_does_not_compute_is_an_error_naming_its_block():
         normal_status_codes=(0,),
         turbines=(Turbine("A", "E-82/2300", 2000.0, 82, 98),),
     )
+
+
+def test_a_statistic_the_site_does_not_compute_is_an_error_naming_its_block():
+    site = _one_turbine_site()
     spec = indicator_spec(
         power_curve_spec("t", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", ["E-82/2300"]), "0" * 64
     )
@@ -46,22 +51,7 @@ def test_a_statistic_the_site_does_not_compute_is_an_error_naming_its_block():
 def test_a_blank_status_is_information_unavailable_not_a_forced_outage():
     """Without [status.categories] a code other than the normal ones is a forced outage, a blank one is excluded
     (information unavailable: -1), counting neither for nor against availability. Control: a code of 7 is down."""
-    site = SiteConfig(
-        path=Path("site.toml"),
-        name="s",
-        timezone="UTC",
-        elevation_m=0.0,
-        resolution=pd.Timedelta(minutes=10),
-        layout="long",
-        files=(),
-        file_format="csv",
-        decimal=".",
-        delimiter=",",
-        columns={},
-        units={},
-        normal_status_codes=(0,),
-        turbines=(Turbine("A", "E-82/2300", 2000.0, 82, 98),),
-    )
+    site = _one_turbine_site()
     categories = ["full_performance", "forced_outage"]
     chunk = pd.DataFrame({"WTUR_TurSt": [0.0, float("nan"), 7.0]})
     assert _categories(chunk, site, categories).tolist() == [0, -1, 1]

@@ -38,6 +38,7 @@ from simulations.solar_fleet import (
     CLIMATES,
     Outage,
     SolarPlantTruth,
+    SolarSimulation,
     Underperformance,
     simulate_solar_plant_with_truth,
     solar_fleet,
@@ -131,8 +132,8 @@ def test_the_blocks_are_the_plants_in_its_cohorts_and_the_census_counts_them(pla
     assert cells.total[n_atoms, SOLAR_CELLS.index("degradation_rate")] == 1  # one plant
 
 
-def _two_inverters_in_march(faults: tuple[Outage, ...], folder: Path) -> Path:
-    """A plant of inverters INV01 and INV02 simulated over March 2023 with ``faults``, written to ``folder``."""
+def _march_simulation(faults: tuple[Outage, ...]) -> SolarSimulation:
+    """A plant of inverters INV01 and INV02 simulated over March 2023 with ``faults``."""
     planned = replace(
         solar_fleet(1, 1, np.random.default_rng(5))[0],
         inverters=("INV01", "INV02"),
@@ -141,9 +142,14 @@ def _two_inverters_in_march(faults: tuple[Outage, ...], folder: Path) -> Path:
         outages=faults,
         underperforming=(),
     )
-    simulation = simulate_solar_plant_with_truth(
+    return simulate_solar_plant_with_truth(
         planned, "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", "15min", np.random.default_rng(6)
     )
+
+
+def _two_inverters_in_march(faults: tuple[Outage, ...], folder: Path) -> Path:
+    """The plant of :func:`_march_simulation` written to ``folder``."""
+    simulation = _march_simulation(faults)
     write_solar_site(simulation.truth, simulation.frame, folder)
     return folder / "site.toml"
 
@@ -219,17 +225,7 @@ def test_a_blank_status_is_unknown_neither_down_nor_splitting_a_failure(tmp_path
     unlisted code (down, no category) split the fault at every blank and cost INV02 their share (about 8 %).
     """
     faults = (Outage("INV01", "2023-03-03T10:00:00Z", "2023-03-05T09:00:00Z", "inverter_fault", 3),)
-    planned = replace(
-        solar_fleet(1, 1, np.random.default_rng(5))[0],
-        inverters=("INV01", "INV02"),
-        dc_capacity_kw=(1300.0,) * 2,
-        ac_capacity_kw=(1000.0,) * 2,
-        outages=faults,
-        underperforming=(),
-    )
-    simulation = simulate_solar_plant_with_truth(
-        planned, "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", "15min", np.random.default_rng(6)
-    )
+    simulation = _march_simulation(faults)
     frame = simulation.frame
     blank = np.random.default_rng(7).random(len(frame)) < 1 / 12
     spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")])
