@@ -132,19 +132,26 @@ def test_the_blocks_are_the_plants_in_its_cohorts_and_the_census_counts_them(pla
     assert cells.total[n_atoms, SOLAR_CELLS.index("degradation_rate")] == 1  # one plant
 
 
-def _march_simulation(faults: tuple[Outage, ...]) -> SolarSimulation:
-    """A plant of inverters INV01 and INV02 simulated over March 2023 with ``faults``."""
+def _simulated_plant(
+    start: str, end: str, faults: tuple[Outage, ...] = (), inverters: int = 2, **place: float
+) -> SolarSimulation:
+    """A plant of ``inverters`` inverters (1300 kWp, 1000 kW each) simulated from ``start`` to ``end`` with
+    ``faults``; ``place`` moves it (``latitude``, ``longitude``)."""
     planned = replace(
         solar_fleet(1, 1, np.random.default_rng(5))[0],
-        inverters=("INV01", "INV02"),
-        dc_capacity_kw=(1300.0,) * 2,
-        ac_capacity_kw=(1000.0,) * 2,
+        inverters=tuple(f"INV{k + 1:02d}" for k in range(inverters)),
+        dc_capacity_kw=(1300.0,) * inverters,
+        ac_capacity_kw=(1000.0,) * inverters,
         outages=faults,
         underperforming=(),
+        **place,
     )
-    return simulate_solar_plant_with_truth(
-        planned, "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", "15min", np.random.default_rng(6)
-    )
+    return simulate_solar_plant_with_truth(planned, start, end, "15min", np.random.default_rng(6))
+
+
+def _march_simulation(faults: tuple[Outage, ...]) -> SolarSimulation:
+    """A plant of inverters INV01 and INV02 simulated over March 2023 with ``faults``."""
+    return _simulated_plant("2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", faults)
 
 
 def _two_inverters_in_march(faults: tuple[Outage, ...], folder: Path) -> Path:
@@ -261,19 +268,7 @@ def test_a_plant_in_polar_night_has_no_performance_ratio_and_is_in_no_pr_distrib
     nil (0.005 kWh/m^2 a day), its PR, the ratio of two sums the night's consumption and the sensor's offset
     decide (-0.25 before), is NaN, and the plant sends no count to either PR distribution. Control: the same
     plant at 50.65 N has a PR in the usual range."""
-    planned = replace(
-        solar_fleet(1, 1, np.random.default_rng(5))[0],
-        latitude=latitude,
-        longitude=15.65,
-        inverters=("INV01", "INV02"),
-        dc_capacity_kw=(1300.0,) * 2,
-        ac_capacity_kw=(1000.0,) * 2,
-        outages=(),
-        underperforming=(),
-    )
-    simulation = simulate_solar_plant_with_truth(
-        planned, "2023-01-01T00:00:00Z", "2023-03-01T00:00:00Z", "15min", np.random.default_rng(6)
-    )
+    simulation = _simulated_plant("2023-01-01T00:00:00Z", "2023-03-01T00:00:00Z", latitude=latitude, longitude=15.65)
     site = load_solar_site_config(write_solar_site(simulation.truth, simulation.frame, tmp_path))
     spec = solar_spec("winter", "2023-01-01T00:00:00Z", "2023-03-01T00:00:00Z", [solar_cohort("all")])
     summary = summarise_plant(lambda: read_solar_chunks(site), site, spec)
@@ -296,18 +291,8 @@ def test_each_day_is_labelled_by_its_local_solar_date(tmp_path, longitude, last_
     west; the report's window of March (UTC) opens on 1 March, and closes on 1 April east of Greenwich, whose
     morning of 1 April is still March in UTC. Before, the east plant's labels were the UTC evenings its days
     start on, a day early (28 February .. 31 March)."""
-    planned = replace(
-        solar_fleet(1, 1, np.random.default_rng(5))[0],
-        latitude=-33.9,
-        longitude=longitude,
-        inverters=("INV01",),
-        dc_capacity_kw=(1300.0,),
-        ac_capacity_kw=(1000.0,),
-        outages=(),
-        underperforming=(),
-    )
-    simulation = simulate_solar_plant_with_truth(
-        planned, "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", "15min", np.random.default_rng(6)
+    simulation = _simulated_plant(
+        "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", inverters=1, latitude=-33.9, longitude=longitude
     )
     site = load_solar_site_config(write_solar_site(simulation.truth, simulation.frame, tmp_path))
     spec = solar_spec("march", "2023-03-01T00:00:00Z", "2023-04-01T00:00:00Z", [solar_cohort("all")])
