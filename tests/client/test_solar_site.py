@@ -353,8 +353,9 @@ def test_messy_status_temperature_and_power_are_read_as_the_site_toml_says(site:
     assert report.usable
     assert any("status codes [7]" in f.problem for f in report.findings)
     summary = _summary(site)
-    # INV01: 8 daylight records, 3 not available (unlisted, blank, grid); INV02: all 8.
-    assert list(summary.inverter_availability) == [5 / 8, 1.0]
+    # INV01: 8 daylight records, the blank one unknown (left out), 2 of the other 7 not available (unlisted, grid);
+    # INV02: all 8.
+    assert list(summary.inverter_availability) == [5 / 7, 1.0]
     assert summary.lost_energy_kwh[SOLAR_LOSS_CATEGORIES.index("grid")] > 0  # the blank power produced nothing
     assert summary.lost_energy_kwh[SOLAR_LOSS_CATEGORIES.index("inverter_fault")] == 0
     # PR over the records with power: 15 of 16; PR_STC over those with a temperature too: 14.
