@@ -38,8 +38,8 @@ def test_the_group_is_rfc_3526s_safe_prime_and_its_generators_lie_in_the_prime_o
 
 def test_the_product_of_commitments_opens_to_the_summed_census_and_nothing_else():
     """Five sites' sparse census vectors: the product opens to the sums with the randomness summed limb by limb
-    (as the secure sum adds them); one total more, the randomness off by one, or a commitment outside the group
-    (its negative, which has the same product when two are negated) does not open."""
+    (as the secure sum adds them); one total more, the randomness off by one, a commitment negated (outside the
+    group), zero or the modulus, or one left out does not open."""
     rng = np.random.default_rng(5)
     vectors = [np.where(rng.random(300) < 0.2, rng.integers(0, 5_000, 300), 0).tolist() for _ in range(5)]
     randomness = [int.from_bytes(rng.bytes(256), "big") % ORDER for _ in vectors]
@@ -54,8 +54,9 @@ def test_the_product_of_commitments_opens_to_the_summed_census_and_nothing_else(
     inflated[int(np.flatnonzero(totals)[0])] *= 3
     assert not opens_to(commitments, inflated, summed)
     assert not opens_to(commitments, totals, (summed + 1) % ORDER)
-    negated = [MODULUS - commitments[0], MODULUS - commitments[1], *commitments[2:]]
+    negated = [MODULUS - commitments[0], *commitments[1:]]  # a member's commitment times -1, no group element
     assert not opens_to(negated, totals, summed)
+    assert not opens_to([0, *commitments[1:]], totals, summed) and not opens_to([MODULUS, *commitments[1:]], totals, 0)
     assert not opens_to(commitments[1:], totals, summed)  # a member's commitment left out
 
 
