@@ -475,11 +475,19 @@ def check_unmask_calendar(entries: Sequence[Mapping[str, Any]], fields: Mapping[
 
 
 def record_unmask(
-    site_config: Path, spec_id: str, release_key: str, round_label: str, survivor_members: Collection[str]
+    site_config: Path,
+    spec_id: str,
+    release_key: str,
+    round_label: str,
+    survivor_members: Collection[str],
+    spec_sha256: str = "",
+    census_commitments_sha256: str = "",
 ) -> dict[str, Any]:
     """Append an unmask entry (this site reveals its shares of a round's sum), if the calendar admits it.
 
     ``survivor_members`` are the members (roster names, verified by their signatures) whose sum is unmasked.
+    A census round's entry keeps its spec's SHA-256 and that of the commitments this site saw
+    (:func:`census_commitments_seen` reads it back for the values round).
 
     Raises
     ------
@@ -493,6 +501,8 @@ def record_unmask(
         "survivors": len(survivor_members),
         "survivor_members": sorted(survivor_members),
     }
+    if census_commitments_sha256:
+        fields |= {"spec_sha256": spec_sha256, "census_commitments_sha256": census_commitments_sha256}
     return append_entry(
         audit_log_path(site_config), "unmask", fields, admit=lambda entries: check_unmask_calendar(entries, fields)
     )
@@ -565,3 +575,12 @@ def record_release(site_config: Path, release_bytes: bytes, stored_at: Path) -> 
     return append_entry(
         audit_log_path(site_config), "release_received", release_fields(release_bytes, stored_at, site_config)
     )
+
+
+def census_commitments_seen(site_config: Path, census_spec_sha256: str) -> str | None:
+    """The SHA-256 of the commitments this site saw before it last unmasked the census of that spec, or None."""
+    seen = None
+    for entry in audit_entries(site_config):
+        if entry.get("event") == "unmask" and entry.get("spec_sha256") == census_spec_sha256:
+            seen = entry.get("census_commitments_sha256")
+    return seen

@@ -33,6 +33,7 @@ from flwr.compat.common.recorddict_compat import recorddict_to_fitins
 
 from client.membership import (
     check_census_commitments,
+    check_commitment_list,
     check_neighbours,
     check_own_keys,
     check_participants,
@@ -58,6 +59,7 @@ from protos.masking import install_keyed_masks
 from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
     CENSUS_CONFIG_KEY,
+    COMMITMENT_RECORD,
     CONSISTENCY_STAGE,
     MEMBER_RECORD,
     MEMBERS_RECORD,
@@ -104,6 +106,7 @@ class RoundState:
     survivors: tuple[int, ...] = ()  # the survivor set this site signed
     round_keys_sha256: str = ""  # the survivors' keys (protos.roster.round_keys_sha256), signed with the set
     census_commitment: bytes = b""  # a census round: this site's commitment to its census (protos/commitment.py)
+    census_commitments_sha256: str = ""  # and the hash of every survivor's, as it saw them before unmasking
 
     STATE_KEY = "fleetbench.guard"
 
@@ -284,8 +287,11 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
             bytes(baseline) if baseline is not None else None,
         )
         if census is not None:
+            from client.audit import census_commitments_seen
+
             received = spec_pb2.Census.FromString(bytes(census))
-            check_census_commitments(site.roster, context.run_id, received, spec, state.participant_members)
+            seen = census_commitments_seen(site_path, received.census_spec_sha256)
+            check_census_commitments(site.roster, context.run_id, received, spec, state.participant_members, seen)
         state.remember(context)
     elif stage == Stage.UNMASK:
         state = _recalled(context)
@@ -316,7 +322,13 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
         # Written (and checked against the calendar) before any share of this round is revealed.
         members = dict(zip(state.participants, state.participant_members, strict=True))
         record_unmask(
-            site_path, state.spec_id, state.release_key, state.round_label, [members[node] for node in survivors]
+            site_path,
+            state.spec_id,
+            state.release_key,
+            state.round_label,
+            [members[node] for node in survivors],
+            state.spec_sha256,
+            state.census_commitments_sha256,
         )
 
 
@@ -333,21 +345,41 @@ def _sign_keys(reply: Message, context: Context, site_path: Path) -> None:
     )
 
 
+def _sign_commitment(reply: Message, context: Context, site_path: Path) -> None:
+    """A census round's collect reply: the site's commitment to the census it just sent, signed with its member key."""
+    state = _recalled(context)
+    if not state.census_commitment:
+        return
+    site = _site_identity(site_path, state.round_id)
+    statement = census_commitment_statement(
+        context.run_id, state.spec_sha256, site.member.name, state.census_commitment
+    )
+    reply.content.config_records[COMMITMENT_RECORD] = ConfigRecord(
+        {"commitment": state.census_commitment, "signature": site.key.sign(statement)}
+    )
+
+
 def _sign_survivors(msg: Message, context: Context, site_path: Path) -> Message:
     """The consistency stage: check the survivor set (:func:`check_survivor_round`), remember it and sign it."""
-    survivors = tuple(int(node) for node in msg.content.config_records[SURVIVORS_RECORD]["node_ids"])
+    record = msg.content.config_records[SURVIVORS_RECORD]
+    survivors = tuple(int(node) for node in record["node_ids"])
     state = check_survivor_round(_recalled(context), context.node_id, survivors)
-    key = _site_identity(site_path, state.round_id).key
+    site = _site_identity(site_path, state.round_id)
+    key = site.key
+    if state.census_commitment:  # a census round: every survivor's commitment fixed before any share is revealed
+        members = dict(zip(state.participants, state.participant_members, strict=True))
+        relayed = zip(record["commitment_members"], record["commitments"], record["commitment_signatures"], strict=True)
+        listed = [spec_pb2.CensusCommitment(member=m, commitment=c, signature=s) for m, c, s in relayed]
+        own = spec_pb2.CensusCommitment(member=site.member.name, commitment=state.census_commitment)
+        seen = check_commitment_list(
+            site.roster, context.run_id, state.spec_sha256, [members[n] for n in state.survivors], own, listed
+        )
+        state = replace(state, census_commitments_sha256=seen)
     state.remember(context)
     statement = survivor_statement(
         context.run_id, state.survivors, state.spec_sha256, state.census_sha256, state.round_keys_sha256
     )
-    signed = {"signature": key.sign(statement)}
-    if state.census_commitment:  # a census round: the commitment the values round's sites check its totals by
-        member = _site_identity(site_path, state.round_id).member.name
-        committed = census_commitment_statement(context.run_id, state.spec_sha256, member, state.census_commitment)
-        signed |= {"census_commitment": state.census_commitment, "commitment_signature": key.sign(committed)}
-    return Message(RecordDict({SURVIVORS_RECORD: ConfigRecord(signed)}), reply_to=msg)
+    return Message(RecordDict({SURVIVORS_RECORD: ConfigRecord({"signature": key.sign(statement)})}), reply_to=msg)
 
 
 def check_survivor_round(state: RoundState, own_node: int, survivors: tuple[int, ...]) -> RoundState:
@@ -448,6 +480,8 @@ def make_site_guard(locate_site: Callable[[Context], Path]) -> Mod:
             reply = call_next(msg, context)
             if stage == Stage.SETUP and not reply.has_error():
                 _sign_keys(reply, context, site_path)
+            if stage == Stage.COLLECT_MASKED_VECTORS and not reply.has_error():
+                _sign_commitment(reply, context, site_path)
             return reply
         except (PolicyViolation, SiteConfigError, RosterError, KeyError, TypeError, ValueError, OSError) as error:
             # Imported on refusal only: setup and key sharing stay quick (see check_spec_round).

@@ -13,9 +13,11 @@ advertises, and checks before each step of a round:
   census hashes: the noise on this site's values is every survivor's share, each drawn for the
   spec that survivor received; and the same round keys, so that no signature of an earlier round
   of the run stands in for one of this round;
-- before acting on a census (collect of a values round): its totals are the sum of what its members
-  committed to and signed in the census round (protos/commitment.py), and those members are this
-  round's participants.
+- before revealing any share of a census round (consistency): every survivor's signed commitment to
+  its census, this site's own among them, so that none can be chosen once the sum is known;
+- before acting on a census (collect of a values round): its commitments are those this site saw
+  before unmasking the census round, their members are this round's participants, and their
+  product opens to the totals (protos/commitment.py).
 
 Every check raises PolicyViolation; the guard turns it into a refusal that names nothing.
 """
@@ -23,12 +25,19 @@ Every check raises PolicyViolation; the guard turns it into a refusal that names
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Collection, Mapping, Sequence
 
 from client.policy import PolicyViolation
 from protos import commitment
-from protos.census import COMMITMENT_RANDOMNESS, census_spec, committed_census, summed_integers
-from protos.codec import spec_sha256
+from protos.census import (
+    COMMITMENT_RANDOMNESS,
+    census_commitments_sha256,
+    census_spec,
+    committed_census,
+    summed_integers,
+)
+from protos.codec import block_layouts, spec_sha256
 from protos.fleetbench.v1 import spec_pb2
 from protos.roster import Advertisement, Roster, census_commitment_statement, key_advertisement, survivor_statement
 
@@ -242,8 +251,47 @@ def _check_own(members: Mapping[int, str], own: tuple[int, str]) -> None:
         raise PolicyViolation(f"this site (node {node}) is listed as {members.get(node)!r}, not as {member!r}")
 
 
+def check_commitment_list(
+    roster: Roster,
+    run_id: int,
+    census_spec_sha256: str,
+    survivor_members: Sequence[str],
+    own: spec_pb2.CensusCommitment,
+    commitments: Sequence[spec_pb2.CensusCommitment],
+) -> str:
+    """At a census round's consistency stage: every survivor's commitment, signed, this site's own unchanged.
+
+    Returns the list's :func:`protos.census.census_commitments_sha256`, which the site records before it
+    reveals any share and checks the census of the values round against
+    (:func:`check_census_commitments`): the aggregator learns the sum only after every commitment is fixed,
+    so it cannot have a colluding member sign one that makes made-up totals open.
+
+    Raises
+    ------
+    PolicyViolation
+        If the commitments are not the survivors' one each, one is unsigned, or this site's is not its own.
+    """
+    if sorted(c.member for c in commitments) != sorted(survivor_members):
+        raise PolicyViolation(
+            f"census commitments of members {sorted(c.member for c in commitments)}; the survivors are "
+            f"{sorted(survivor_members)}"
+        )
+    for entry in commitments:
+        statement = census_commitment_statement(run_id, census_spec_sha256, entry.member, entry.commitment)
+        if not roster.member(entry.member).verifies(entry.signature, statement):
+            raise PolicyViolation(f"member {entry.member}'s census commitment is not signed by it for this census")
+    if not any(entry.member == own.member and entry.commitment == own.commitment for entry in commitments):
+        raise PolicyViolation("the census commitments leave out this site's own")
+    return census_commitments_sha256(commitments)
+
+
 def check_census_commitments(
-    roster: Roster, run_id: int, census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec, members: Sequence[str]
+    roster: Roster,
+    run_id: int,
+    census: spec_pb2.Census,
+    spec: spec_pb2.BenchmarkSpec,
+    members: Sequence[str],
+    seen_sha256: str | None,
 ) -> None:
     """Before acting on a census: its totals are the sum of its members' signed commitments, and they are ``members``.
 
@@ -253,13 +301,21 @@ def check_census_commitments(
     the run and the census spec); their product opens only to the true sums
     (:func:`protos.commitment.opens_to`), with the randomness summed in the same round. ``members`` are
     the values round's participants, verified at collect: the census must be theirs, member for member.
+    ``seen_sha256`` is the hash of the commitments this site saw before unmasking the census round
+    (:func:`check_commitment_list`, recorded in its audit log): the census must carry those, none chosen
+    after the sum was known. Each total must lie between 0 and the participants' summed bounds before
+    any exponentiation (a huge or negative one would only cost time).
 
     Raises
     ------
     PolicyViolation
-        If a commitment is missing, unsigned or of a member not in the round, or if the totals
-        are not what the commitments sum to.
+        If the commitments are not those seen, or one is missing, unsigned or of a member not in the
+        round, or if the totals are out of bounds or not what the commitments sum to.
     """
+    if seen_sha256 is None or census_commitments_sha256(census.commitments) != seen_sha256:
+        raise PolicyViolation(
+            "the census carries other commitments than this site saw before it unmasked the census round"
+        )
     committed = [c.member for c in census.commitments]
     if sorted(committed) != sorted(members):  # a member twice is check_one_node_per_member's to refuse
         raise PolicyViolation(
@@ -274,6 +330,10 @@ def check_census_commitments(
             raise PolicyViolation(f"member {entry.member}'s census commitment is not signed by it for this census")
         opened.append(commitment.from_bytes(entry.commitment))
     totals = summed_integers(census, spec)
+    for layout in block_layouts(expected):
+        largest = len(committed) * math.ceil(math.ldexp(layout.per_site_bound, layout.scale_exponent))
+        if any(not 0 <= v <= largest for v in totals[layout.key]):
+            raise PolicyViolation(f"census block {layout.name} holds totals beyond what its sites can sum")
     randomness = commitment.randomness_from_limb_sums(totals[COMMITMENT_RANDOMNESS])
     if not commitment.opens_to(opened, committed_census(expected, totals), randomness):
         raise PolicyViolation(

@@ -247,7 +247,9 @@ def check_spec(policy: SitePolicy, spec: spec_pb2.BenchmarkSpec) -> None:
             f"spec {spec.spec_id} has k_min_operators {spec.k_min_operators}; "
             f"policy min_k_operators is {policy.min_k_operators}"
         )
-    asked = {spec_pb2.Statistic.Name(block.statistic) for block in spec.blocks}
+    # The commitment randomness says nothing of the site (protos/commitment.py): a policy never lists it.
+    randomness = spec_pb2.Statistic.CENSUS_COMMITMENT_RANDOMNESS
+    asked = {spec_pb2.Statistic.Name(b.statistic) for b in spec.blocks if b.statistic != randomness}
     refused = sorted(asked - policy.allowed_statistics)
     if refused:
         raise PolicyViolation(f"spec {spec.spec_id} asks for {refused}, which policy allowed_statistics does not allow")

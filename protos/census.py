@@ -151,6 +151,15 @@ def census_message(
     return message
 
 
+def census_commitments_sha256(commitments: Sequence[spec_pb2.CensusCommitment]) -> str:
+    """SHA-256 of a census's commitments, by member: what a site saw before unmasking, to check its census by."""
+    digest = hashlib.sha256()
+    for entry in sorted(commitments, key=lambda c: c.member):
+        serialised = entry.SerializeToString(deterministic=True)
+        digest.update(len(serialised).to_bytes(4, "big") + serialised)
+    return digest.hexdigest()
+
+
 def committed_census(census: spec_pb2.BenchmarkSpec, integers: Mapping[BlockKey, Sequence[int]]) -> list[int]:
     """The census vector a commitment covers: every census block's fixed-point integers but the randomness's.
 

@@ -28,7 +28,11 @@ CONSTANT_WEIGHT = 1
 SURVIVORS_RECORD = "fleetbench.survivors"
 """ConfigRecord of the consistency stage and unmask requests: ``node_ids``, every site whose masked vector the sum
 holds; in unmask requests also ``signatures``, each survivor's over that set (by node id); in a consistency reply,
-the site's ``signature``."""
+the site's ``signature``. In a census round's consistency stage also ``commitment_members``, ``commitments`` and
+``commitment_signatures``: each survivor's signed census commitment, in the order of ``node_ids``."""
+
+COMMITMENT_RECORD = "fleetbench.commitment"
+"""ConfigRecord a site adds to its reply at a census round's collect: its census ``commitment`` and ``signature``."""
 
 MEMBER_RECORD = "fleetbench.member"
 """ConfigRecord a site adds to its SecAgg+ setup reply: ``name`` (its member) and ``signature`` of its keys."""

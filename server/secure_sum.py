@@ -34,7 +34,14 @@ from flwr.supercore.run import Run
 from protos.codec import CLIPPING_RANGE, MODULUS_RANGE, QUANTIZATION_RANGE, check_secure_sum_capacity
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
-from protos.messages import CONSISTENCY_STAGE, MEMBER_RECORD, MEMBERS_RECORD, SPEC_CONFIG_KEY, SURVIVORS_RECORD
+from protos.messages import (
+    COMMITMENT_RECORD,
+    CONSISTENCY_STAGE,
+    MEMBER_RECORD,
+    MEMBERS_RECORD,
+    SPEC_CONFIG_KEY,
+    SURVIVORS_RECORD,
+)
 from protos.privacy import min_private_participants
 from protos.roster import COLLUDING_MEMBERS, Advertisement
 from protos.shamir import install_fast_shamir
@@ -289,18 +296,37 @@ class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
         def add_participants(message: Message) -> None:
             message.content.config_records[MEMBERS_RECORD] = participants
 
+        def keep_commitment(reply: Message) -> None:
+            signed = None if reply.has_error() else reply.content.config_records.get(COMMITMENT_RECORD)
+            node = reply.metadata.src_node_id
+            if signed is None or node not in self.advertisements:
+                return
+            committed, signature = signed.get("commitment"), signed.get("signature")
+            if isinstance(committed, bytes) and isinstance(signature, bytes):
+                self.census_commitments[node] = spec_pb2.CensusCommitment(
+                    member=self.advertisements[node].member, commitment=committed, signature=signature
+                )
+
         return super().collect_masked_vectors_stage(
-            RelayGrid(grid, add_participants, name=self.name), context, state
+            RelayGrid(grid, add_participants, keep_commitment, name=self.name), context, state
         ) and self.consistency_stage(grid, context, state)
 
     def consistency_stage(self, grid: Grid, context: LegacyContext, state: WorkflowState) -> bool:
         """Send every survivor the survivor set; keep each one's signature over it. False unless all sign."""
         survivors = sorted(state.active_node_ids)
         group_id = str(context.state.config_records[MAIN_CONFIGS_RECORD][WorkflowKey.CURRENT_ROUND])
+        told: dict[str, Any] = {"node_ids": survivors}
+        if self.census_commitments:  # a census round: each survivor checks every commitment before unmasking
+            listed = [self.census_commitments.get(node, spec_pb2.CensusCommitment()) for node in survivors]
+            told |= {
+                "commitment_members": [c.member for c in listed],
+                "commitments": [c.commitment for c in listed],
+                "commitment_signatures": [c.signature for c in listed],
+            }
         content = RecordDict(
             {
                 RECORD_KEY_CONFIGS: ConfigRecord({Key.STAGE: CONSISTENCY_STAGE}),
-                SURVIVORS_RECORD: ConfigRecord({"node_ids": survivors}),
+                SURVIVORS_RECORD: ConfigRecord(told),
             }
         )
         messages = [
@@ -310,13 +336,7 @@ class SignedSecAggPlusWorkflow(SecAggPlusWorkflow):
         for reply in RelayGrid(grid, name=self.name).send_and_receive(messages, timeout=self.timeout):
             signed = None if reply.has_error() else reply.content.config_records.get(SURVIVORS_RECORD)
             if signed is not None and isinstance(signed.get("signature"), bytes):
-                node = reply.metadata.src_node_id
-                self.survivor_signatures[node] = signed["signature"]  # type: ignore[assignment]
-                committed, signature = signed.get("census_commitment"), signed.get("commitment_signature")
-                if isinstance(committed, bytes) and isinstance(signature, bytes):
-                    self.census_commitments[node] = spec_pb2.CensusCommitment(
-                        member=self.advertisements[node].member, commitment=committed, signature=signature
-                    )
+                self.survivor_signatures[reply.metadata.src_node_id] = signed["signature"]  # type: ignore[assignment]
         unsigned = sorted(set(survivors) - set(self.survivor_signatures))
         if unsigned:
             LOG.error("sites %s did not sign the survivor set; no site will unmask without their signatures", unsigned)

@@ -14,6 +14,7 @@ from client.policy import (
     check_unmask_request,
     parse_policy,
 )
+from protos.census import census_spec
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import spec_block
 from server.spec import PrivacySettings, power_curve_spec
@@ -69,6 +70,12 @@ def test_check_spec():
         check_spec(SitePolicy(min_k_operators=5), SPEC)
     with pytest.raises(PolicyViolation, match="SUM_POWER_SQUARED"):
         check_spec(SitePolicy(allowed_statistics=frozenset({"RECORD_COUNT", "SUM_POWER"})), SPEC)
+    # A policy listing its census statistics takes the census, whose commitment randomness no policy lists.
+    census = census_spec(SPEC)
+    listed = {spec_pb2.Statistic.Name(b.statistic) for b in census.blocks} - {"CENSUS_COMMITMENT_RANDOMNESS"}
+    check_spec(SitePolicy(min_k_operators=4, allowed_statistics=frozenset(listed)), census)
+    with pytest.raises(PolicyViolation, match="CURVE_CENSUS"):
+        check_spec(SitePolicy(min_k_operators=4, allowed_statistics=frozenset(listed - {"CURVE_CENSUS"})), census)
 
 
 def test_check_unmask_request_splits_the_neighbours_by_the_survivor_set():

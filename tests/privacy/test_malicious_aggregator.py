@@ -110,6 +110,9 @@ def _without_member_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setattr("client.guard.check_survivor_signatures", lambda *args: None)
     monkeypatch.setattr("client.guard.signature_check", lambda *args: b"")  # nothing verified, nothing to remember
+    monkeypatch.setattr(  # the census commitments taken as relayed, whoever signed them
+        "client.guard.check_commitment_list", lambda roster, run_id, spec, members, own, listed: ""
+    )
 
 
 def _refused_because(caplog: pytest.LogCaptureFixture, reason: str) -> bool:
@@ -303,8 +306,14 @@ class SplittingAggregator:
         node = message.metadata.dst_node_id
         stage = message.content.config_records[RECORD_KEY_CONFIGS].get(Key.STAGE)
         survivors = list(self.told[node])
-        if stage == CONSISTENCY_STAGE:
-            message.content.config_records[SURVIVORS_RECORD] = ConfigRecord({"node_ids": survivors})
+        if stage == CONSISTENCY_STAGE:  # each survivor's census commitment relayed as the workflow listed it
+            relayed = message.content.config_records[SURVIVORS_RECORD]
+            kept = [i for i, n in enumerate(relayed["node_ids"]) if n in survivors]
+            record = {
+                name: [relayed[name][i] for i in kept]
+                for name in ("commitment_members", "commitments", "commitment_signatures")
+            }
+            message.content.config_records[SURVIVORS_RECORD] = ConfigRecord({"node_ids": survivors, **record})
         elif stage == Stage.UNMASK:
             everyone = sorted(self.told)  # five sites: a full graph
             message.content.config_records[RECORD_KEY_CONFIGS] = ConfigRecord(
@@ -477,7 +486,8 @@ def test_a_spec_sent_to_one_site_only_gets_no_share_of_any_site(consortium, monk
     other.CopyFrom(CENSUS)
     other.k_min_operators = 4
     outcome, grid = _sybil_round(consortium[0], consortium[1:3], _victim_sent(other))
-    assert outcome is None and _refused_because(caplog, "did not sign this survivor set with spec")
+    # A census round's commitments are signed for its spec too: they catch it first, at the consistency stage.
+    assert outcome is None and _refused_because(caplog, "census commitment is not signed by it for this census")
     for node in NODES[:3]:  # every site refused to unmask: no share of anything left it
         assert not any(_revealed_shares(reply) for reply in grid.replies_from(node))
     # The aggregator hears only that the sites refused: their unmask replies name nothing.
@@ -486,8 +496,10 @@ def test_a_spec_sent_to_one_site_only_gets_no_share_of_any_site(consortium, monk
     assert all("the site refused to contribute; the reason is in the site's own log" in r for r in reasons)
     assert not any("spec" in r for r in reasons)
 
-    # Control: sites that do not check the survivors' signatures unmask a sum of vectors computed for two specs.
+    # Control: sites that check neither the survivors' signatures nor the census commitments' unmask a sum of
+    # vectors computed for two specs.
     forget_history(consortium)
     monkeypatch.setattr("client.guard.check_survivor_signatures", lambda *args: None)
+    monkeypatch.setattr("client.guard.check_commitment_list", lambda *args: "")
     outcome, _ = _sybil_round(consortium[0], consortium[1:3], _victim_sent(other))
     assert outcome is not None and outcome.n_sites == 3

@@ -14,15 +14,18 @@ import numpy as np
 import pytest
 from linking_off import per_cohort_rule
 
+from client import membership
 from client.release_check import census_contradictions, kept_census
 from client.solar.ingest import read_solar_chunks
 from client.solar.site_config import load_solar_site_config
 from client.solar.summaries import solar_blocks, summarise_plant
 from protos import census as census_module
-from protos.census import census_message
-from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean
+from protos import commitment
+from protos.census import COMMITMENT_RANDOMNESS, census_commitments_sha256, census_message, committed_census
+from protos.codec import block_layouts, decode_limb_sums, limb_sums_from_weighted_mean, spec_sha256
 from protos.disclosure import cohort_atoms
 from protos.fleetbench.v1 import release_pb2, spec_pb2
+from protos.roster import census_commitment_statement
 from protos.statistics import SOLAR_CELLS, SOLAR_DISTRIBUTIONS, BlockKey
 from server.publish import decoded_totals
 from server.secure_sum import SecureSumOutcome
@@ -138,13 +141,18 @@ def test_sites_refuse_a_census_the_aggregator_altered(plants, monkeypatch, caplo
     """The aggregator claims the lone plant's atom (and cohort high) as three equal operators: three contributors,
     three times its records and squares pass k = 3 and dominance, and every site, the lone plant included, would
     send its cells of the lone cohort (a red-team review, 2026-12-01). Every site checks the totals against the
-    members' signed commitments (protos/commitment.py) and refuses: no values round is summed. Control: without
-    that check the aggregator decodes the lone plant's records per irradiance bin, exactly."""
+    members' signed commitments (protos/commitment.py) and refuses: no values round is summed. With a colluding
+    member (a review of that fix) the aggregator makes, once it has decoded the census, the colluder's commitment
+    the one that opens the altered totals, signed by the colluder: the sites refuse it too, since it is not the one
+    they saw before unmasking. Controls: without those checks the aggregator decodes the lone plant's records per
+    irradiance bin, exactly."""
     from server import server_app
 
     sites, spec, lone = plants
     atoms = cohort_atoms(spec.cohorts)
     lone_rows = [atoms.index((0, 2)), len(atoms) + 2]  # the lone plant's atom (cohorts all, high) and cohort high
+    colluder = next(site for site in sites if site != lone)
+    colluding = {"with": False}
 
     def tripled(census: spec_pb2.BenchmarkSpec, outcome: SecureSumOutcome) -> spec_pb2.Census:
         totals = decoded_totals(census, outcome)
@@ -152,18 +160,58 @@ def test_sites_refuse_a_census_the_aggregator_altered(plants, monkeypatch, caplo
             key = BlockKey("", statistic)
             totals[key] = totals[key].copy()
             totals[key][:, lone_rows] *= 3
-        return census_message(census, totals, outcome.n_sites, outcome.census_commitments)
+        commitments = list(outcome.census_commitments)
+        if colluding["with"]:
+            commitments = _colluders_commitment_opening(census, totals, commitments, colluder)
+        return census_message(census, totals, outcome.n_sites, commitments)
 
     monkeypatch.setattr(server_app, "census_from_secure_sum", tripled)
     with pytest.raises(RuntimeError, match="round 1 values"):
         _run(sites, spec)
     assert "the census's totals are not the sum of what its members committed to" in caplog.text
+    colluding["with"] = True
+    caplog.clear()
+    with pytest.raises(RuntimeError, match="round 1 values"):
+        _run(sites, spec)
+    assert "other commitments than this site saw before it unmasked the census round" in caplog.text
 
-    monkeypatch.setattr("client.guard.check_census_commitments", lambda *args: None)
-    _, decoded = _run(sites, spec)
     records = BlockKey("high", S.IRRADIANCE_RECORD_COUNT)
     own = _own_blocks(lone, spec)[records]
+    checked = membership.check_census_commitments
+
+    def forgetful(roster, run_id, census, spec, members, seen):  # as if each site took the census's own list
+        checked(roster, run_id, census, spec, members, census_commitments_sha256(census.commitments))
+
+    monkeypatch.setattr("client.guard.check_census_commitments", forgetful)
+    _, decoded = _run(sites, spec)  # the colluder's made-up commitment opens the altered totals
     assert own.sum() > 100 and np.array_equal(decoded[records].astype(np.int64), own.astype(np.int64))
+    colluding["with"] = False
+    monkeypatch.setattr("client.guard.check_census_commitments", lambda *args: None)
+    _, decoded = _run(sites, spec)
+    assert np.array_equal(decoded[records].astype(np.int64), own.astype(np.int64))
+
+
+def _colluders_commitment_opening(
+    census: spec_pb2.BenchmarkSpec,
+    totals: dict[BlockKey, np.ndarray],
+    commitments: list[spec_pb2.CensusCommitment],
+    colluder: Path,
+) -> list[spec_pb2.CensusCommitment]:
+    """``commitments`` with the colluder's replaced by the one whose product with the others opens ``totals``."""
+    member = load_solar_site_config(colluder).member
+    assert member is not None
+    key, _ = member.identity()
+    integers = {block: [int(v) for v in np.ravel(total)] for block, total in totals.items()}
+    randomness = commitment.randomness_from_limb_sums(integers[COMMITMENT_RANDOMNESS])
+    target = commitment.commit(committed_census(census, integers), randomness)
+    others = 1
+    for entry in commitments:
+        if entry.member != member.name:
+            others = others * commitment.from_bytes(entry.commitment) % commitment.MODULUS
+    forged = commitment.to_bytes(target * pow(others, -1, commitment.MODULUS) % commitment.MODULUS)
+    statement = census_commitment_statement(7, spec_sha256(census), member.name, forged)  # run_release_in_process's run
+    made_up = spec_pb2.CensusCommitment(member=member.name, commitment=forged, signature=key.sign(statement))
+    return [entry for entry in commitments if entry.member != member.name] + [made_up]
 
 
 def test_a_reader_cannot_tell_which_figures_a_suppressed_lone_plant_has(plants, defended):

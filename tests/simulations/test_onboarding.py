@@ -23,6 +23,7 @@ from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.messages import (
     BASELINE_RELEASE_CONFIG_KEY,
     CENSUS_CONFIG_KEY,
+    COMMITMENT_RECORD,
     MEMBER_RECORD,
     SITE_KIND_CONFIG_KEY,
     SPEC_CONFIG_KEY,
@@ -137,17 +138,13 @@ def test_messages_leaving_a_site_hold_only_masked_blocks(federated_run):
             elif name in (MEMBER_RECORD, SURVIVORS_RECORD):  # the member's name, its Ed25519 signature
                 member = load_site_config(federated_run.site_configs[record["partition_id"]]).member
                 assert member is not None
-                # A census round's survivor signature comes with the site's commitment to its census, which
-                # hides it (uniform randomness, only its sum decoded: protos/commitment.py), and its signature.
-                committed = {"census_commitment", "commitment_signature"}
-                if name == MEMBER_RECORD:
-                    assert set(config) == {"name", "signature"}
-                else:
-                    assert set(config) in ({"signature"}, {"signature"} | committed)
-                    if "census_commitment" in config:
-                        assert len(config["census_commitment"]) == COMMITMENT_BYTES
-                        assert len(config["commitment_signature"]) == 64
+                assert set(config) == ({"name", "signature"} if name == MEMBER_RECORD else {"signature"})
                 assert config.get("name", member.name) == member.name and len(config["signature"]) == 64
+            elif (
+                name == COMMITMENT_RECORD
+            ):  # a census round's commitment, which hides the census (protos/commitment.py)
+                assert set(config) == {"commitment", "signature"}
+                assert len(config["commitment"]) == COMMITMENT_BYTES and len(config["signature"]) == 64
             else:
                 assert name == RECORD_KEY_CONFIGS
                 assert set(config) <= PROTOCOL_KEYS, f"unexpected keys {set(config) - PROTOCOL_KEYS}"
