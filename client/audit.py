@@ -482,12 +482,13 @@ def record_unmask(
     survivor_members: Collection[str],
     spec_sha256: str = "",
     census_commitments_sha256: str = "",
+    run_id: int | None = None,
 ) -> dict[str, Any]:
     """Append an unmask entry (this site reveals its shares of a round's sum), if the calendar admits it.
 
     ``survivor_members`` are the members (roster names, verified by their signatures) whose sum is unmasked.
-    A census round's entry keeps its spec's SHA-256 and that of the commitments this site saw
-    (:func:`census_commitments_seen` reads it back for the values round).
+    A census round's entry keeps its spec's SHA-256, that of the commitments this site saw and the
+    Flower run (:func:`census_commitments_seen` reads them back for the run's values round).
 
     Raises
     ------
@@ -502,7 +503,11 @@ def record_unmask(
         "survivor_members": sorted(survivor_members),
     }
     if census_commitments_sha256:
-        fields |= {"spec_sha256": spec_sha256, "census_commitments_sha256": census_commitments_sha256}
+        fields |= {
+            "spec_sha256": spec_sha256,
+            "census_commitments_sha256": census_commitments_sha256,
+            "run_id": run_id,
+        }
     return append_entry(
         audit_log_path(site_config), "unmask", fields, admit=lambda entries: check_unmask_calendar(entries, fields)
     )
@@ -577,10 +582,16 @@ def record_release(site_config: Path, release_bytes: bytes, stored_at: Path) -> 
     )
 
 
-def census_commitments_seen(site_config: Path, census_spec_sha256: str) -> str | None:
-    """The SHA-256 of the commitments this site saw before it last unmasked the census of that spec, or None."""
-    seen = None
-    for entry in audit_entries(site_config):
-        if entry.get("event") == "unmask" and entry.get("spec_sha256") == census_spec_sha256:
-            seen = entry.get("census_commitments_sha256")
-    return seen
+def census_commitments_seen(site_config: Path, census_spec_sha256: str, run_id: int) -> frozenset[str]:
+    """The SHA-256 of each list of commitments this site saw before it unmasked a census of that spec in that run.
+
+    Empty if it unmasked none. A run's census rounds of one spec (a rerun after a dropout, or two runs the
+    aggregator started at once under one id) each leave theirs; a values round may be decided by any of them.
+    """
+    return frozenset(
+        entry["census_commitments_sha256"]
+        for entry in audit_entries(site_config)
+        if entry.get("event") == "unmask"
+        and entry.get("spec_sha256") == census_spec_sha256
+        and entry.get("run_id") == run_id
+    )

@@ -290,7 +290,7 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
             from client.audit import census_commitments_seen
 
             received = spec_pb2.Census.FromString(bytes(census))
-            seen = census_commitments_seen(site_path, received.census_spec_sha256)
+            seen = census_commitments_seen(site_path, received.census_spec_sha256, context.run_id)
             check_census_commitments(site.roster, context.run_id, received, spec, state.participant_members, seen)
         state.remember(context)
     elif stage == Stage.UNMASK:
@@ -329,6 +329,7 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
             [members[node] for node in survivors],
             state.spec_sha256,
             state.census_commitments_sha256,
+            context.run_id,
         )
 
 

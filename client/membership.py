@@ -291,7 +291,7 @@ def check_census_commitments(
     census: spec_pb2.Census,
     spec: spec_pb2.BenchmarkSpec,
     members: Sequence[str],
-    seen_sha256: str | None,
+    seen_sha256: Collection[str],
 ) -> None:
     """Before acting on a census: its totals are the sum of its members' signed commitments, and they are ``members``.
 
@@ -301,10 +301,10 @@ def check_census_commitments(
     the run and the census spec); their product opens only to the true sums
     (:func:`protos.commitment.opens_to`), with the randomness summed in the same round. ``members`` are
     the values round's participants, verified at collect: the census must be theirs, member for member.
-    ``seen_sha256`` is the hash of the commitments this site saw before unmasking the census round
-    (:func:`check_commitment_list`, recorded in its audit log): the census must carry those, none chosen
-    after the sum was known. Each total must lie between 0 and the participants' summed bounds before
-    any exponentiation (a huge or negative one would only cost time).
+    ``seen_sha256`` are the hashes of the commitments this site saw before unmasking a census round of
+    this spec in this run (:func:`check_commitment_list`, recorded in its audit log): the census must carry
+    one such list, none chosen after the sum was known. Each total must lie between 0 and the
+    participants' summed bounds before any exponentiation (a huge or negative one would only cost time).
 
     Raises
     ------
@@ -312,7 +312,7 @@ def check_census_commitments(
         If the commitments are not those seen, or one is missing, unsigned or of a member not in the
         round, or if the totals are out of bounds or not what the commitments sum to.
     """
-    if seen_sha256 is None or census_commitments_sha256(census.commitments) != seen_sha256:
+    if census_commitments_sha256(census.commitments) not in seen_sha256:
         raise PolicyViolation(
             "the census carries other commitments than this site saw before it unmasked the census round"
         )

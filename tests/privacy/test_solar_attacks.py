@@ -180,7 +180,7 @@ def test_sites_refuse_a_census_the_aggregator_altered(plants, monkeypatch, caplo
     checked = membership.check_census_commitments
 
     def forgetful(roster, run_id, census, spec, members, seen):  # as if each site took the census's own list
-        checked(roster, run_id, census, spec, members, census_commitments_sha256(census.commitments))
+        checked(roster, run_id, census, spec, members, {census_commitments_sha256(census.commitments)})
 
     monkeypatch.setattr("client.guard.check_census_commitments", forgetful)
     _, decoded = _run(sites, spec)  # the colluder's made-up commitment opens the altered totals
