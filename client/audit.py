@@ -45,7 +45,7 @@ LOG = logging.getLogger("fleetbench.site")
 
 AUDIT_LOG_NAME = "audit.log"
 GENESIS_SHA256 = "0" * 64
-EVENTS = ("contribution", "unmask", "release_received", "release_inconsistent", "repair")
+EVENTS = ("contribution", "census_commitments", "unmask", "release_received", "release_inconsistent", "repair")
 RESERVED_FIELDS = ("seq", "time_utc", "event", "prev_sha256", "sha256")
 FILE_MODE = 0o600
 # Bytes read per step when looking for the last line from the end of the file.
@@ -480,15 +480,10 @@ def record_unmask(
     release_key: str,
     round_label: str,
     survivor_members: Collection[str],
-    spec_sha256: str = "",
-    census_commitments_sha256: str = "",
-    run_id: int | None = None,
 ) -> dict[str, Any]:
     """Append an unmask entry (this site reveals its shares of a round's sum), if the calendar admits it.
 
     ``survivor_members`` are the members (roster names, verified by their signatures) whose sum is unmasked.
-    A census round's entry keeps its spec's SHA-256, that of the commitments this site saw and the
-    Flower run (:func:`census_commitments_seen` reads them back for the run's values round).
 
     Raises
     ------
@@ -502,12 +497,6 @@ def record_unmask(
         "survivors": len(survivor_members),
         "survivor_members": sorted(survivor_members),
     }
-    if census_commitments_sha256:
-        fields |= {
-            "spec_sha256": spec_sha256,
-            "census_commitments_sha256": census_commitments_sha256,
-            "run_id": run_id,
-        }
     return append_entry(
         audit_log_path(site_config), "unmask", fields, admit=lambda entries: check_unmask_calendar(entries, fields)
     )
@@ -582,16 +571,34 @@ def record_release(site_config: Path, release_bytes: bytes, stored_at: Path) -> 
     )
 
 
-def census_commitments_seen(site_config: Path, census_spec_sha256: str, run_id: int) -> frozenset[str]:
-    """The SHA-256 of each list of commitments this site saw before it unmasked a census of that spec in that run.
+def record_census_commitments(
+    site_config: Path, spec_id: str, census_spec_sha256: str, run_id: int, commitments_sha256: str
+) -> dict[str, Any]:
+    """Append the hash of the census commitments this site checked at a census round's consistency stage.
 
-    Empty if it unmasked none. A run's census rounds of one spec (a rerun after a dropout, or two runs the
+    Written before the site signs the survivor set, so before any share is revealed; and whether or not it
+    then reveals its shares (a site that drops at the unmask is still summed, and still decides the values
+    round by this census). :func:`census_commitments_seen` reads it back.
+    """
+    fields = {
+        "spec_id": spec_id,
+        "spec_sha256": census_spec_sha256,
+        "run_id": run_id,
+        "census_commitments_sha256": commitments_sha256,
+    }
+    return append_entry(audit_log_path(site_config), "census_commitments", fields)
+
+
+def census_commitments_seen(site_config: Path, census_spec_sha256: str, run_id: int) -> frozenset[str]:
+    """The SHA-256 of each list of commitments this site checked in a census round of that spec in that run.
+
+    Empty if it checked none. A run's census rounds of one spec (a rerun after a dropout, or two runs the
     aggregator started at once under one id) each leave theirs; a values round may be decided by any of them.
     """
     return frozenset(
         entry["census_commitments_sha256"]
         for entry in audit_entries(site_config)
-        if entry.get("event") == "unmask"
+        if entry.get("event") == "census_commitments"
         and entry.get("spec_sha256") == census_spec_sha256
         and entry.get("run_id") == run_id
     )

@@ -82,7 +82,7 @@ def build_client_app(site_configs: Sequence[Path] | None = None, outer_mods: Seq
             context.run_id,
             context.node_id,
         )
-        if round_state is not None and sent.census_commitment:  # the guard signs it at the consistency stage
+        if round_state is not None and sent.census_commitment:  # the guard signs it into the reply
             replace(round_state, census_commitment=sent.census_commitment).remember(context)
         fitres = FitRes(
             status=Status(code=Code.OK, message=""),

@@ -52,7 +52,7 @@ from client.policy import (
 from client.site_config import MemberConfig, SiteConfig, SiteConfigError
 from client.site_kinds import load_any_site_config
 from client.solar.site_config import SolarSiteConfig
-from protos.census import census_sha256
+from protos.census import census_sha256, census_spec
 from protos.codec import spec_sha256
 from protos.fleetbench.v1 import spec_pb2
 from protos.masking import install_keyed_masks
@@ -106,7 +106,6 @@ class RoundState:
     survivors: tuple[int, ...] = ()  # the survivor set this site signed
     round_keys_sha256: str = ""  # the survivors' keys (protos.roster.round_keys_sha256), signed with the set
     census_commitment: bytes = b""  # a census round: this site's commitment to its census (protos/commitment.py)
-    census_commitments_sha256: str = ""  # and the hash of every survivor's, as it saw them before unmasking
 
     STATE_KEY = "fleetbench.guard"
 
@@ -290,7 +289,7 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
             from client.audit import census_commitments_seen
 
             received = spec_pb2.Census.FromString(bytes(census))
-            seen = census_commitments_seen(site_path, received.census_spec_sha256, context.run_id)
+            seen = census_commitments_seen(site_path, spec_sha256(census_spec(spec)), context.run_id)
             check_census_commitments(site.roster, context.run_id, received, spec, state.participant_members, seen)
         state.remember(context)
     elif stage == Stage.UNMASK:
@@ -327,9 +326,6 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
             state.release_key,
             state.round_label,
             [members[node] for node in survivors],
-            state.spec_sha256,
-            state.census_commitments_sha256,
-            context.run_id,
         )
 
 
@@ -375,7 +371,9 @@ def _sign_survivors(msg: Message, context: Context, site_path: Path) -> Message:
         seen = check_commitment_list(
             site.roster, context.run_id, state.spec_sha256, [members[n] for n in state.survivors], own, listed
         )
-        state = replace(state, census_commitments_sha256=seen)
+        from client.audit import record_census_commitments
+
+        record_census_commitments(site_path, state.spec_id, state.spec_sha256, context.run_id, seen)
     state.remember(context)
     statement = survivor_statement(
         context.run_id, state.survivors, state.spec_sha256, state.census_sha256, state.round_keys_sha256

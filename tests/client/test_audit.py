@@ -177,7 +177,7 @@ def test_bad_json_and_missing_fields_are_named_by_line(tmp_path: Path):
 
 
 def test_append_refuses_unknown_events_and_reserved_fields(tmp_path: Path):
-    with pytest.raises(ValueError, match="contribution, unmask, release_received"):
+    with pytest.raises(ValueError, match="contribution, census_commitments, unmask, release_received"):
         append_entry(tmp_path / "audit.log", "upload", {})
     with pytest.raises(ValueError, match="reserved"):
         append_entry(tmp_path / "audit.log", "contribution", {"seq": 9})
@@ -241,9 +241,13 @@ def test_each_site_logs_both_rounds_and_the_release_it_received(tmp_path: Path):
 
     for partition, site in enumerate(sites):
         log = audit_log_path(site)
-        assert verify_log(log).ok and verify_log(log).entries == 9
-        entries = [json.loads(line) for line in _lines(log)]
-        assert [e["event"] for e in entries] == [*["contribution", "unmask"] * 4, "release_received"]
+        assert verify_log(log).ok and verify_log(log).entries == 11
+        logged = [json.loads(line) for line in _lines(log)]
+        census_round = ["contribution", "census_commitments", "unmask"]  # the commitments checked before unmasking
+        assert [e["event"] for e in logged] == [*census_round, "contribution", "unmask"] * 2 + ["release_received"]
+        commitments = [e for e in logged if e["event"] == "census_commitments"]
+        assert all(len(e["census_commitments_sha256"]) == 64 and e["run_id"] == grid.run.run_id for e in commitments)
+        entries = [e for e in logged if e["event"] != "census_commitments"]
         # Every unmask of a round, before its shares were revealed, with the round's survivors.
         assert all(len(e["survivor_members"]) == e["survivors"] for e in entries[1:8:2])  # each by name
         assert [(e["round"], e["survivors"]) for e in entries[1:8:2]] == [
