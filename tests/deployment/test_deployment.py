@@ -120,10 +120,12 @@ def test_a_release_in_deployment_equals_the_simulation(consortium):
     deployed = read_release(store, outcome.release_id)
     assert deployed.provenance.participants == 3
 
-    for site in sites:  # each site got the release; its audit log records 2 rounds, their unmasks and the receipt
+    # Each site got the release; its audit log records 2 rounds, the census commitments it checked, both unmasks and
+    # the receipt.
+    for site in sites:
         assert list((site.parent / "releases").glob("*.json"))
         verification = verify_log(audit_log_path(site))
-        assert verification.ok and verification.entries == 5, verification.problems
+        assert verification.ok and verification.entries == 6, verification.problems
 
     # The same data through the same apps in one process (the simulation's path) gives the same release.
     simulated = run_release_in_process(sites, spec, indicators=False, send=False)
