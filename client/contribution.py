@@ -214,7 +214,7 @@ def prepare_contribution(
 
     A census spec (``spec.census_of_sha256`` set) gets the site's census of the values spec it
     decides, with fresh randomness in its last block and the commitment to it (protos/commitment.py),
-    which the site signs at the round's consistency stage. A values spec needs ``census``, the
+    which the site's guard signs into its reply. A values spec needs ``census``, the
     serialised :class:`Census` the aggregator summed for it: the site decides from it, as the
     aggregator does, which cells may carry values, and sends zeros for every other
     (:func:`protos.census.withhold_failing_cells`). Every block is clipped to its per-site bound

@@ -290,7 +290,7 @@ def _check_stage(msg: Message, context: Context, site_path: Path) -> None:
 
             received = spec_pb2.Census.FromString(bytes(census))
             seen = census_commitments_seen(site_path, spec_sha256(census_spec(spec)), context.run_id)
-            check_census_commitments(site.roster, context.run_id, received, spec, state.participant_members, seen)
+            check_census_commitments(received, spec, state.participant_members, seen)
         state.remember(context)
     elif stage == Stage.UNMASK:
         state = _recalled(context)

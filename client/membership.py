@@ -37,7 +37,7 @@ from protos.census import (
     committed_census,
     summed_integers,
 )
-from protos.codec import block_layouts, spec_sha256
+from protos.codec import block_layouts
 from protos.fleetbench.v1 import spec_pb2
 from protos.roster import Advertisement, Roster, census_commitment_statement, key_advertisement, survivor_statement
 
@@ -286,31 +286,26 @@ def check_commitment_list(
 
 
 def check_census_commitments(
-    roster: Roster,
-    run_id: int,
-    census: spec_pb2.Census,
-    spec: spec_pb2.BenchmarkSpec,
-    members: Sequence[str],
-    seen_sha256: Collection[str],
+    census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec, members: Sequence[str], seen_sha256: Collection[str]
 ) -> None:
-    """Before acting on a census: its totals are the sum of its members' signed commitments, and they are ``members``.
+    """Before acting on a census: its totals are the sum of its members' commitments, and they are ``members``.
 
     The aggregator decodes the census round's sum and could send any totals (a lone operator's counts
-    tripled pass k = 3: every site would then send that operator's cells). Each member signed its
-    commitment to the census vector it sent (:func:`protos.roster.census_commitment_statement`, bound to
-    the run and the census spec); their product opens only to the true sums
+    tripled pass k = 3: every site would then send that operator's cells). ``seen_sha256`` are the
+    hashes of the commitment lists this site checked (each signed by its member for the run and the
+    census spec) before unmasking a census round of this spec in this run (:func:`check_commitment_list`,
+    recorded in its audit log): the census must carry one such list, none chosen after the sum was
+    known. Their product opens only to the true sums of what was committed to
     (:func:`protos.commitment.opens_to`), with the randomness summed in the same round. ``members`` are
     the values round's participants, verified at collect: the census must be theirs, member for member.
-    ``seen_sha256`` are the hashes of the commitments this site saw before unmasking a census round of
-    this spec in this run (:func:`check_commitment_list`, recorded in its audit log): the census must carry
-    one such list, none chosen after the sum was known. Each total must lie between 0 and the
-    participants' summed bounds before any exponentiation (a huge or negative one would only cost time).
+    Each total must lie between 0 and the participants' summed bounds before any exponentiation (a huge
+    or negative one would only cost time).
 
     Raises
     ------
     PolicyViolation
-        If the commitments are not those seen, or one is missing, unsigned or of a member not in the
-        round, or if the totals are out of bounds or not what the commitments sum to.
+        If the commitments are not a list seen, or not the round's members', or if the totals are out
+        of bounds or not what the commitments sum to.
     """
     if census_commitments_sha256(census.commitments) not in seen_sha256:
         raise PolicyViolation(
@@ -322,19 +317,14 @@ def check_census_commitments(
             f"the census carries commitments of members {sorted(committed)}; this round's are {sorted(members)}"
         )
     expected = census_spec(spec)
-    census_sha256 = spec_sha256(expected)
-    opened = []
-    for entry in census.commitments:
-        statement = census_commitment_statement(run_id, census_sha256, entry.member, entry.commitment)
-        if not roster.member(entry.member).verifies(entry.signature, statement):
-            raise PolicyViolation(f"member {entry.member}'s census commitment is not signed by it for this census")
-        opened.append(commitment.from_bytes(entry.commitment))
-    totals = summed_integers(census, spec)
-    for layout in block_layouts(expected):
+    layouts = block_layouts(expected)
+    totals = summed_integers(census, layouts)
+    for layout in layouts:
         largest = len(committed) * math.ceil(math.ldexp(layout.per_site_bound, layout.scale_exponent))
         if any(not 0 <= v <= largest for v in totals[layout.key]):
             raise PolicyViolation(f"census block {layout.name} holds totals beyond what its sites can sum")
     randomness = commitment.randomness_from_limb_sums(totals[COMMITMENT_RANDOMNESS])
+    opened = [commitment.from_bytes(entry.commitment) for entry in census.commitments]
     if not commitment.opens_to(opened, committed_census(expected, totals), randomness):
         raise PolicyViolation(
             "the census's totals are not the sum of what its members committed to: the aggregator sent totals "

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from protos.codec import BlockLayout, block_layouts, spec_sha256
+from protos.codec import BlockLayout, block_layouts, fixed_point, spec_sha256
 from protos.disclosure import CellCensus, cohort_atoms, decide_cell
 from protos.fleetbench.v1 import spec_pb2
 from protos.statistics import (
@@ -177,23 +177,19 @@ def fixed_point_integers(
     layouts: Sequence[BlockLayout], values: Mapping[BlockKey, np.ndarray]
 ) -> dict[BlockKey, list[int]]:
     """Each block's values as the integers :func:`protos.codec.encode_blocks` sends, round(value * 2^e)."""
-    return {
-        layout.key: [int(v) for v in np.rint(np.ldexp(np.ravel(values[layout.key]), layout.scale_exponent))]
-        for layout in layouts
-    }
+    return {layout.key: [int(v) for v in fixed_point(layout, values[layout.key])] for layout in layouts}
 
 
-def summed_integers(census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec) -> dict[BlockKey, list[int]]:
-    """The census message's totals as exact integers per block of values spec ``spec``'s census.
+def summed_integers(census: spec_pb2.Census, layouts: Sequence[BlockLayout]) -> dict[BlockKey, list[int]]:
+    """The census message's totals as exact integers per block of its census spec's ``layouts``.
 
     Raises
     ------
     CensusMismatch
         If the census has not the census blocks' number or sizes.
     """
-    layouts = block_layouts(census_spec(spec))
     if len(census.totals) != len(layouts):
-        raise CensusMismatch(f"the census has {len(census.totals)} blocks; spec {spec.spec_id}'s has {len(layouts)}")
+        raise CensusMismatch(f"the census has {len(census.totals)} blocks; its census spec has {len(layouts)}")
     out = {}
     for layout, total in zip(layouts, census.totals, strict=True):
         if len(total.values) != layout.size:
@@ -215,9 +211,10 @@ def census_totals(census: spec_pb2.Census, spec: spec_pb2.BenchmarkSpec) -> dict
     expected = census_spec(spec)
     if census.census_spec_sha256 != spec_sha256(expected):
         raise CensusMismatch(f"the census was not taken for spec {spec.spec_id}: its census spec hash differs")
-    integers = summed_integers(census, spec)
+    layouts = block_layouts(expected)
+    integers = summed_integers(census, layouts)
     out = {}
-    for layout in block_layouts(expected):
+    for layout in layouts:
         if layout.key == COMMITMENT_RANDOMNESS:  # the commitments' (client/membership.py), no disclosure input
             continue
         if any(v < 0 for v in integers[layout.key]):

@@ -182,6 +182,12 @@ def clip_to_bounds(
     return clipped, counts
 
 
+def fixed_point(layout: BlockLayout, value: np.ndarray) -> np.ndarray:
+    """A block's values as the integers sent for them, round(value * 2^e), flat (float64, exact)."""
+    scaled: np.ndarray = np.rint(np.ldexp(np.ravel(value), layout.scale_exponent))
+    return scaled
+
+
 def encode_blocks(layouts: Sequence[BlockLayout], values: Mapping[BlockKey, np.ndarray]) -> list[np.ndarray]:
     """Encode one site's block values as limb arrays, one array per block.
 
@@ -210,7 +216,7 @@ def encode_blocks(layouts: Sequence[BlockLayout], values: Mapping[BlockKey, np.n
                 f"block {layout.name} exceeds its per-site bound {layout.per_site_bound} {layout.unit} "
                 f"(largest |value| {np.abs(value).max():.6g}); sites clip to it first (clip_to_bounds)"
             )
-        scaled = np.rint(np.ldexp(value.ravel(), layout.scale_exponent))
+        scaled = fixed_point(layout, value)
         magnitude, sign = np.abs(scaled), np.sign(scaled)
         limbs = np.empty((layout.n_limbs, layout.size), dtype=np.float64)
         for j in range(layout.n_limbs):

@@ -285,6 +285,11 @@ class CellDecision:
     reasons: dict[int, str]  # cohort index -> suppression reason, for the non-empty cohorts not published
 
 
+def too_few_operators(k: int) -> str:
+    """Why a cell of fewer than ``k`` operators is suppressed, as a release says it."""
+    return f"fewer than {k} operators"
+
+
 def _class_failure(census: CellCensus, atoms: np.ndarray, k: int, p: float, unit: str) -> str:
     """Why the union of ``atoms`` may not be isolated ("" when it may).
 
@@ -295,7 +300,7 @@ def _class_failure(census: CellCensus, atoms: np.ndarray, k: int, p: float, unit
     """
     operators = int(census.contributors[atoms].max())
     if operators < k:
-        return f"fewer than {k} operators"
+        return too_few_operators(k)
     totals = census.totals[atoms].astype(np.float64)
     shares = largest_share_bound(census.squares[atoms], totals, census.contributors[atoms])
     largest = float(np.nansum(shares * totals) / totals.sum())

@@ -17,7 +17,7 @@ import numpy as np
 
 from protos.census import CohortCells, Decision
 from protos.codec import CONTRACT, spec_sha256
-from protos.disclosure import cohort_atoms
+from protos.disclosure import cohort_atoms, too_few_operators
 from protos.fleetbench.v1 import release_pb2, spec_pb2
 from protos.privacy import (
     PRIVATE_DOWNTIME_STATISTIC,
@@ -183,7 +183,7 @@ def build_solar_release(
             if not decision.solar.published[c, i]:
                 # One a no plant has is listed as any other below k: which figures a lone plant has (a degradation
                 # rate needs two years of usable days, a soiling loss a valid interval) depends on its data.
-                reason = decision.solar.reasons.get((c, i), f"fewer than {spec.k_min_operators} operators")
+                reason = decision.solar.reasons.get((c, i), too_few_operators(spec.k_min_operators))
                 d.suppressed, d.suppression_reason = True, reason
                 suppressed += 1
                 continue

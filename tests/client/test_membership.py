@@ -133,7 +133,7 @@ def test_a_census_is_acted_on_only_with_the_commitments_seen_before_unmasking_an
     census_sha256 = spec_sha256(census_spec(spec))
     own = census.commitments[0]
     seen = check_commitment_list(roster, RUN, census_sha256, members, own, list(census.commitments))
-    check_census_commitments(roster, RUN, census, spec, members, {seen})
+    check_census_commitments(census, spec, members, {seen})
 
     with pytest.raises(PolicyViolation, match="survivors are"):
         check_commitment_list(roster, RUN, census_sha256, members, own, list(census.commitments[:2]))
@@ -143,15 +143,15 @@ def test_a_census_is_acted_on_only_with_the_commitments_seen_before_unmasking_an
     with pytest.raises(PolicyViolation, match="leave out this site's own"):
         check_commitment_list(roster, RUN, census_sha256, members, stranger, list(census.commitments))
     with pytest.raises(PolicyViolation, match="other commitments than this site saw"):
-        check_census_commitments(roster, RUN, census, spec, members, {"0" * 64})
+        check_census_commitments(census, spec, members, {"0" * 64})
     with pytest.raises(PolicyViolation, match="this round's are"):
-        check_census_commitments(roster, RUN, census, spec, [*members[:2], "m9"], {seen})
+        check_census_commitments(census, spec, [*members[:2], "m9"], {seen})
 
     altered = spec_pb2.Census()
     altered.CopyFrom(census)
     altered.totals[1].values[0] = str(int(altered.totals[1].values[0]) + 1)
     with pytest.raises(PolicyViolation, match="not the sum of what its members committed to"):
-        check_census_commitments(roster, RUN, altered, spec, members, {seen})
+        check_census_commitments(altered, spec, members, {seen})
     altered.totals[1].values[0] = str(-1)
     with pytest.raises(PolicyViolation, match="beyond what its sites can sum"):
-        check_census_commitments(roster, RUN, altered, spec, members, {seen})
+        check_census_commitments(altered, spec, members, {seen})

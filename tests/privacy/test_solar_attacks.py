@@ -179,8 +179,8 @@ def test_sites_refuse_a_census_the_aggregator_altered(plants, monkeypatch, caplo
     own = _own_blocks(lone, spec)[records]
     checked = membership.check_census_commitments
 
-    def forgetful(roster, run_id, census, spec, members, seen):  # as if each site took the census's own list
-        checked(roster, run_id, census, spec, members, {census_commitments_sha256(census.commitments)})
+    def forgetful(census, spec, members, seen):  # as if each site took the census's own list
+        checked(census, spec, members, {census_commitments_sha256(census.commitments)})
 
     monkeypatch.setattr("client.guard.check_census_commitments", forgetful)
     _, decoded = _run(sites, spec)  # the colluder's made-up commitment opens the altered totals
